@@ -1,0 +1,97 @@
+"""Command line of the engine.
+
+    python -m engine age IMAGE... [--confidence 0.9]
+    python -m engine calibrate --data DIR [--out FILE] [--test-fraction 0.5]
+
+`age` prints one JSON object per face on stdout; a file that cannot be read or
+has no face gets one line on stderr naming it and the reason, the other files
+are still processed, and the exit code is 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+
+
+def _confidence(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"confidence must be a number such as 0.9, got {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"confidence must be strictly between 0 and 1, got {value}")
+    return value
+
+
+def run_age(args: argparse.Namespace) -> int:
+    from .estimation import estimate_ages
+    from .faces import NoFaceError
+    from .images import InputError, load_image
+    from .settings import get_settings
+
+    settings = get_settings()
+    failed = False
+    for name in args.images:
+        try:
+            image = load_image(name, max_pixels=settings.max_pixels, min_side=settings.min_side)
+            for warning in image.warnings:
+                print(f"{name}: warning: {warning}", file=sys.stderr)
+            analysis = estimate_ages(image.rgb, args.confidence, settings)
+        except (InputError, NoFaceError, ValueError) as error:
+            message = str(error)
+            print(message if message.startswith(str(name)) else f"{name}: {message}", file=sys.stderr)
+            failed = True
+            continue
+        for warning in analysis.warnings:
+            print(f"{name}: warning: {warning}", file=sys.stderr)
+        for face in analysis.faces:
+            print(json.dumps(face.to_json(str(name))), flush=True)
+    return EXIT_BAD_INPUT if failed else 0
+
+
+def run_calibrate(args: argparse.Namespace) -> int:
+    from .calibrate import calibrate, format_report
+    from .images import InputError
+    from .settings import get_settings
+
+    settings = get_settings()
+    out = args.out or settings.calibration_path
+    try:
+        report = calibrate(Path(args.data), Path(out), settings, args.test_fraction, args.min_bin_size)
+    except (InputError, ValueError) as error:
+        print(f"calibrate: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(format_report(report))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m engine", description="Face Aging Hub engine")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log model loading and timings")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    age = commands.add_parser("age", help="estimate age, interval and gender of every face")
+    age.add_argument("images", nargs="+", metavar="IMAGE")
+    age.add_argument("--confidence", type=_confidence, default=0.9, help="interval confidence (default 0.9)")
+    age.set_defaults(run=run_age)
+
+    cal = commands.add_parser("calibrate", help="calibrate conformal age intervals on a labelled folder")
+    cal.add_argument("--data", required=True, help="folder of images named {age}_{gender}_{race}_*.jpg (UTKFace)")
+    cal.add_argument("--out", default=None, help="artefact path (default: HUB_CALIBRATION or calibration/age_conformal.json)")
+    cal.add_argument("--test-fraction", type=_confidence, default=0.5, help="held-out share (default 0.5)")
+    cal.add_argument("--min-bin-size", type=int, default=30, help="smaller age bins use the pooled quantile (default 30)")
+    cal.set_defaults(run=run_calibrate)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

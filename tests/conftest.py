@@ -1,0 +1,101 @@
+"""Shared fixtures: public-domain portraits that ship in packages, and every kind of bad file."""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HUB_PROFILE", "offline")
+# Tests never read a calibration artefact a developer may have made locally.
+os.environ.setdefault("HUB_CALIBRATION", "/nonexistent/age_conformal.json")
+
+ASTRONAUT_FACE = (178, 62, 90, 114)  # x, y, w, h of the face in skimage's astronaut
+
+
+def astronaut() -> np.ndarray:
+    from skimage import data
+
+    return data.astronaut()
+
+
+def grace_hopper() -> np.ndarray:
+    from matplotlib import cbook
+
+    with cbook.get_sample_data("grace_hopper.jpg") as handle:
+        return np.array(Image.open(handle).convert("RGB"))
+
+
+def small_portrait() -> np.ndarray:
+    """A 77x78 px tight portrait: detection must pad and upscale to find it."""
+    x, y, w, h = ASTRONAUT_FACE
+    return np.array(Image.fromarray(astronaut()[y : y + h, x : x + w]).resize((77, 78), Image.LANCZOS))
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header declares width x height; decoding it would need gigabytes."""
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+def _save(image: Image.Image, path: Path, **kwargs) -> Path:
+    image.save(path, **kwargs)
+    return path
+
+
+@pytest.fixture(scope="session")
+def images(tmp_path_factory) -> dict[str, Path]:
+    """Named test files: good portraits in every odd format, and bad files."""
+    folder = tmp_path_factory.mktemp("images")
+    rgb = Image.fromarray(astronaut())
+    files: dict[str, Path] = {}
+    files["astronaut"] = _save(rgb, folder / "astronaut.png")
+    files["grace_hopper"] = _save(Image.fromarray(grace_hopper()), folder / "grace_hopper.jpg", quality=95)
+    files["small"] = _save(Image.fromarray(small_portrait()), folder / "small_77x78.png")
+    gray16 = (np.asarray(rgb.convert("L"), dtype=np.uint16) * 257)
+    files["gray16"] = _save(Image.fromarray(gray16), folder / "gray16.png")
+    files["cmyk"] = _save(rgb.convert("CMYK"), folder / "cmyk.jpg", quality=95)
+    files["palette"] = _save(rgb.convert("P", palette=Image.ADAPTIVE, colors=256), folder / "palette.png")
+    rgba = rgb.convert("RGBA")
+    alpha = np.full(rgba.size[::-1], 255, np.uint8)
+    alpha[:, :60] = 0  # a transparent strip, as in a cut-out portrait
+    rgba.putalpha(Image.fromarray(alpha))
+    files["rgba"] = _save(rgba, folder / "rgba.png")
+    files["grayscale"] = _save(rgb.convert("L"), folder / "grayscale.jpg", quality=95)
+    second = Image.fromarray(np.full((512, 512, 3), 90, np.uint8))
+    files["animated"] = _save(rgb, folder / "animated.gif", save_all=True, append_images=[second], duration=200, loop=0)
+    # Pixels stored rotated; the EXIF tag (6: rotate 90 clockwise to display) makes it upright.
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    files["exif_rotated"] = _save(rgb.transpose(Image.ROTATE_90), folder / "exif_rotated.jpg", exif=exif, quality=95)
+    hopper = Image.fromarray(grace_hopper()).resize((256, 328))
+    pair = Image.new("RGB", (512 + 256, 512), (255, 255, 255))
+    pair.paste(rgb, (0, 0))
+    pair.paste(hopper, (512, 92))
+    files["two_faces"] = _save(pair, folder / "two_faces.jpg", quality=95)
+    x, y, w, h = ASTRONAUT_FACE
+    files["cut_by_border"] = _save(rgb.crop((x + w // 3, y - 40, x + w + 120, y + h + 120)), folder / "cut_by_border.png")
+    files["no_face"] = _save(Image.fromarray(np.full((200, 300, 3), (40, 120, 200), np.uint8)), folder / "no_face.png")
+    (folder / "not_image.jpg").write_text("this is not an image\n")
+    files["not_image"] = folder / "not_image.jpg"
+    buffer = io.BytesIO()
+    rgb.save(buffer, format="JPEG", quality=95)
+    (folder / "truncated.jpg").write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 3])
+    files["truncated"] = folder / "truncated.jpg"
+    (folder / "empty.png").write_bytes(b"")
+    files["empty"] = folder / "empty.png"
+    files["one_pixel"] = _save(Image.new("RGB", (1, 1), (128, 128, 128)), folder / "one_pixel.png")
+    (folder / "bomb.png").write_bytes(png_header_only(30000, 30000))
+    files["bomb"] = folder / "bomb.png"
+    return files
