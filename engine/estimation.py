@@ -58,7 +58,7 @@ class FaceAge:
 class AgeAnalysis:
     faces: list[FaceAge]
     estimator: str
-    calibration: str  # what the interval rests on, for the badge
+    calibration: str  # what the intervals rest on, or why they are uncalibrated
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -73,7 +73,7 @@ _calibration_lock = threading.Lock()
 def load_calibration(path: Path, estimator_id: str) -> tuple[Calibration | None, str]:
     """(calibration or None, a sentence saying which); cached until the file changes."""
     if not path.is_file():
-        return None, f"uncalibrated: no calibration artefact at {path} (run `python -m engine calibrate --data DIR`)"
+        return None, f"no calibration artefact at {path} (run `python -m engine calibrate --data DIR`)"
     key = (str(path), path.stat().st_mtime)
     with _calibration_lock:
         if key not in _calibrations:
@@ -81,12 +81,13 @@ def load_calibration(path: Path, estimator_id: str) -> tuple[Calibration | None,
                 _calibrations[key] = Calibration.from_json(json.loads(path.read_text()))
             except (ValueError, KeyError, TypeError) as error:
                 logger.warning("calibration artefact %s unreadable: %s", path, error)
-                return None, f"uncalibrated: calibration artefact {path} is unreadable ({error})"
+                return None, f"calibration artefact {path} is unreadable ({error})"
     calibration = _calibrations[key]
     made_for = calibration.meta.get("estimator", {}).get("id")
     if made_for != estimator_id:
-        return None, f"uncalibrated: {path} was made for estimator {made_for!r}, not {estimator_id!r}; recalibrate"
-    return calibration, f"calibrated ({calibration.method}, {calibration.meta.get('data', {}).get('n_calibration', '?')} faces)"
+        return None, f"{path} was made for estimator {made_for!r}, not {estimator_id!r}: recalibrate"
+    n = calibration.meta.get("data", {}).get("n_calibration", "?")
+    return calibration, f"{calibration.method} on {n} faces ({path.name})"
 
 
 def age_estimator(settings: Settings | None = None) -> AgeEstimator:

@@ -62,9 +62,13 @@ def load_image(
     *,
     max_pixels: int,
     min_side: int,
+    name: str | None = None,
 ) -> LoadedImage:
-    """Open `source` (a path or bytes) as RGB uint8, or raise InputError saying why."""
-    name = _describe(source)
+    """Open `source` (a path or bytes) as RGB uint8, or raise InputError saying why.
+
+    `name` is how messages refer to the file (default: its path).
+    """
+    name = name or _describe(source)
     if isinstance(source, (bytes, bytearray)):
         if len(source) == 0:
             raise InputError("The file is empty (0 bytes): upload a JPEG or PNG photo.")

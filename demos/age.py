@@ -1,0 +1,126 @@
+"""Tab "Age estimation": every face's age, a calibrated (or plainly uncalibrated) interval, and gender."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import cv2
+import gradio as gr
+import numpy as np
+
+from engine.estimation import AgeAnalysis, FaceAge, estimate_ages
+
+from .common import open_photo, photo_input, user_errors, warn
+
+logger = logging.getLogger(__name__)
+
+TITLE = "Age estimation"
+API_NAME = "estimate_age"
+MAX_PLOTS = 6
+COLUMNS = ["face", "age", "interval", "confidence", "gender", "p(female)"]
+
+
+def example_portraits() -> list[str]:
+    """Public-domain portraits that ship inside installed packages."""
+    import matplotlib
+    import skimage
+
+    candidates = [
+        Path(skimage.__file__).parent / "data" / "astronaut.png",
+        Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg",
+    ]
+    return [str(path) for path in candidates if path.is_file()]
+
+
+def interval_text(face: FaceAge) -> str:
+    lo, hi = face.interval
+    return f"{lo:.0f} - {'unknown' if hi is None else f'{hi:.0f}'}"
+
+
+def draw_faces(rgb: np.ndarray, faces: list[FaceAge]) -> np.ndarray:
+    """The photo with each face boxed and numbered as in the table."""
+    canvas = rgb.copy()
+    thickness = max(2, round(max(rgb.shape[:2]) / 300))
+    for face in faces:
+        x0, y0, x1, y1 = (int(round(v)) for v in face.box)
+        cv2.rectangle(canvas, (x0, y0), (x1, y1), (255, 200, 0), thickness)
+        label = f"{face.index}: {face.age:.0f}"
+        scale = thickness * 0.4
+        (w, h), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+        top = max(0, y0 - h - 2 * thickness)
+        cv2.rectangle(canvas, (x0, top), (x0 + w + 2 * thickness, top + h + 2 * thickness), (255, 200, 0), -1)
+        cv2.putText(canvas, label, (x0 + thickness, top + h + thickness), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness)
+    return canvas
+
+
+def distribution_plot(faces: list[FaceAge]):
+    """Predicted age distribution of each face, with its interval shaded."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = faces[:MAX_PLOTS]
+    figure, axes = plt.subplots(len(shown), 1, figsize=(6, 1.9 * len(shown)), squeeze=False)
+    for axis, face in zip(axes[:, 0], shown):
+        lo, hi = face.interval
+        axis.bar(face.ages, face.distribution, width=1.0, color="#4c72b0")
+        axis.axvspan(lo, face.ages[-1] if hi is None else hi, color="#dd8452", alpha=0.3,
+                     label=f"{face.confidence:.0%} interval{'' if face.calibrated else ' (uncalibrated)'}")
+        axis.axvline(face.age, color="black", linewidth=1, label=f"age {face.age:.1f}")
+        axis.set(xlim=(0, 81), ylabel=f"face {face.index}")
+        axis.legend(fontsize=7, loc="upper right")
+    axes[-1, 0].set_xlabel("age (years)")
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def badge(analysis: AgeAnalysis) -> str:
+    state = "Calibrated" if analysis.calibrated else "Uncalibrated"
+    return f"**{state}** intervals: {analysis.calibration}. Estimator: `{analysis.estimator}`."
+
+
+def estimate(photo: str | None, confidence_percent: float):
+    """Main action (API `/estimate_age`): photo path and confidence in percent ->
+    boxed photo, calibration badge, table, distribution plot, JSON per face."""
+    with user_errors():
+        if not 50 <= confidence_percent <= 99:
+            raise ValueError(f"confidence must be between 50 and 99 %, got {confidence_percent}")
+        image = open_photo(photo)
+        analysis = estimate_ages(image.rgb, round(confidence_percent) / 100.0)
+    warn(analysis.warnings)
+    if len(analysis.faces) > MAX_PLOTS:
+        gr.Warning(f"{len(analysis.faces)} faces found; plots show the largest {MAX_PLOTS}, the table shows all.")
+    rows = [
+        [f.index, round(f.age, 1), interval_text(f), f"{f.confidence:.0%}", f.gender, round(f.p_female, 3)]
+        for f in analysis.faces
+    ]
+    name = Path(photo).name
+    return (
+        draw_faces(image.rgb, analysis.faces),
+        badge(analysis),
+        rows,
+        distribution_plot(analysis.faces),
+        [face.to_json(name) for face in analysis.faces],
+    )
+
+
+def build() -> None:
+    with gr.Row():
+        with gr.Column():
+            photo = photo_input()
+            confidence = gr.Slider(50, 99, value=90, step=1, label="Interval confidence (%)")
+            run = gr.Button("Estimate age", variant="primary")
+            gr.Examples(example_portraits(), inputs=photo, label="Public-domain portraits")
+        with gr.Column():
+            boxed = gr.Image(label="Faces", interactive=False, height=360)
+            calibration = gr.Markdown()
+            table = gr.Dataframe(headers=COLUMNS, label="Per face", interactive=False)
+            plot = gr.Plot(label="Predicted age distribution")
+            details = gr.JSON(label="JSON", open=False)
+    run.click(
+        estimate, [photo, confidence], [boxed, calibration, table, plot, details],
+        api_name=API_NAME, concurrency_limit=4,
+    )

@@ -1,0 +1,120 @@
+"""The hub as users meet it: a running app, a real headless browser, and concurrent API clients."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from engine.settings import ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live_app():
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
+    process = subprocess.Popen(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"app exited early:\n{process.stdout.read()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        pytest.fail("app did not answer within 60 s")
+    yield url
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def test_page_lists_the_models_and_their_licences(live_app):
+    with urllib.request.urlopen(live_app + "config", timeout=10) as response:
+        config = response.read().decode()
+    for text in ("Age estimation", "face_detector", "CC0-1.0", "HUB_AGE_ESTIMATOR"):
+        assert text in config
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (make test installs it)")
+def test_browser_upload_shows_age_and_interval(live_app, images, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.goto(live_app)
+        page.get_by_role("tab", name="Age estimation").click()
+        page.locator("input[type=file]").first.set_input_files(str(images["astronaut"]))
+        page.get_by_role("button", name="Estimate age").click()
+        badge = page.get_by_text(re.compile(r"Uncalibrated"))
+        expect(badge.first).to_be_visible(timeout=30000)
+        row = re.compile(r"\b0\s+(\d+\.\d)\s+(\d+) - (\d+)\s+90%\s+female")  # face, age, interval, confidence, gender
+        expect(page.locator("body")).to_contain_text(row, timeout=10000)
+        age, lo, hi = map(float, row.search(page.locator("body").inner_text()).groups())
+        assert lo <= age <= hi and 20 <= age <= 60
+        page.screenshot(path=str(tmp_path / "age_tab.png"), full_page=True)
+        # a photo without a face gets a message saying so and what to try
+        page.locator("input[type=file]").first.set_input_files(str(images["no_face"]))
+        page.get_by_role("button", name="Estimate age").click()
+        expect(page.get_by_text("No face found").first).to_be_visible(timeout=30000)
+        browser.close()
+
+
+def test_twenty_concurrent_api_requests_are_all_answered_correctly(live_app, images):
+    from gradio_client import Client, handle_file
+
+    client = Client(live_app, verbose=False)
+    expected = {
+        "astronaut": client.predict(handle_file(str(images["astronaut"])), 90, api_name="/estimate_age")[4],
+        "grace_hopper": client.predict(handle_file(str(images["grace_hopper"])), 90, api_name="/estimate_age")[4],
+    }
+    names = ["astronaut", "grace_hopper"] * 10
+
+    def ask(name):
+        return name, Client(live_app, verbose=False).predict(handle_file(str(images[name])), 90, api_name="/estimate_age")[4]
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(ask, names))
+    assert len(answers) == 20
+    for name, faces in answers:
+        assert faces == expected[name]
+    assert expected["astronaut"][0]["gender"] == "female" and expected["grace_hopper"][0]["age"] > 60
+
+
+def test_api_refuses_a_non_image_with_its_reason(live_app, images):
+    from gradio_client import Client, handle_file
+
+    client = Client(live_app, verbose=False)
+    with pytest.raises(Exception, match="not an image PIL can read"):
+        client.predict(handle_file(str(images["not_image"])), 90, api_name="/estimate_age")
+    with pytest.raises(Exception, match="No face found"):
+        client.predict(handle_file(str(images["no_face"])), 90, api_name="/estimate_age")
