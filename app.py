@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 TABS = [
     "demos.age",
+    "demos.lifespan",
 ]
 
 INTRO = """# Face Aging Hub
@@ -43,11 +44,15 @@ def build_app() -> gr.Blocks:
 
 
 def warm_up() -> None:
-    """Build the models every profile has, after the page is up, so the first request is quick."""
+    """Build the models after the page is up, so the first request is quick; tabs may preload theirs."""
     cache = get_cache()
     for name in ("face_detector", "age_offline"):
         if cache.in_profile(name) and not cache.available(name):
             logger.warning("model %s is not available", name)
+    for module_name in TABS:
+        preload = getattr(importlib.import_module(module_name), "preload", None)
+        if preload is not None:
+            preload()
 
 
 def main() -> None:

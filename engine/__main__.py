@@ -2,6 +2,7 @@
 
     python -m engine age IMAGE... [--confidence 0.9]
     python -m engine calibrate --data DIR [--out FILE] [--test-fraction 0.5]
+    python -m engine lifespan IMAGE --targets 20 40 60 [--source-age 33 --gender male] [--seed 0] --out DIR
 
 `age` prints one JSON object per face on stdout; a file that cannot be read or
 has no face gets one line on stderr naming it and the reason, the other files
@@ -71,6 +72,38 @@ def run_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_lifespan(args: argparse.Namespace) -> int:
+    from .faces import NoFaceError
+    from .images import InputError, load_image
+    from .lifespan import age_photo, parse_targets, save_outputs
+    from .models import ModelUnavailable
+    from .settings import get_settings
+
+    settings = get_settings()
+    try:
+        image = load_image(args.image, max_pixels=settings.max_pixels, min_side=settings.min_side)
+        for warning in image.warnings:
+            print(f"{args.image}: warning: {warning}", file=sys.stderr)
+        output = age_photo(
+            image.rgb, parse_targets(args.targets), args.source_age, args.gender, args.seed,
+            args.extra_prompt, paste=not args.no_paste, settings=settings,
+        )
+    except ModelUnavailable as error:
+        print(f"lifespan: a model is missing: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (InputError, NoFaceError, ValueError) as error:
+        print(f"{args.image}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for warning in output.warnings:
+        print(f"{args.image}: warning: {warning}", file=sys.stderr)
+    out = Path(args.out)
+    files = save_outputs(output, out, Path(args.image).stem)
+    manifest = {"image": str(args.image), **output.manifest(), "files": files}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    print(json.dumps({"manifest": str(out / "manifest.json"), "strip": files["strip"]}))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m engine", description="Face Aging Hub engine")
     parser.add_argument("-v", "--verbose", action="store_true", help="log model loading and timings")
@@ -87,6 +120,17 @@ def main(argv: list[str] | None = None) -> int:
     cal.add_argument("--test-fraction", type=_confidence, default=0.5, help="held-out share (default 0.5)")
     cal.add_argument("--min-bin-size", type=int, default=30, help="smaller age bins use the pooled quantile (default 30)")
     cal.set_defaults(run=run_calibrate)
+
+    life = commands.add_parser("lifespan", help="age or rejuvenate the largest face to target ages (Cradle2Cane)")
+    life.add_argument("image")
+    life.add_argument("--targets", nargs="+", required=True, help="target ages, 0-80")
+    life.add_argument("--source-age", type=float, default=None, help="default: estimated")
+    life.add_argument("--gender", choices=("male", "female"), default=None, help="default: estimated")
+    life.add_argument("--seed", type=int, default=0)
+    life.add_argument("--extra-prompt", default=None, help='an extra attribute, e.g. "grey hair" (uses strength 0.75)')
+    life.add_argument("--no-paste", action="store_true", help="skip pasting the faces back into the photo")
+    life.add_argument("--out", required=True, help="folder for the images and manifest.json")
+    life.set_defaults(run=run_lifespan)
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

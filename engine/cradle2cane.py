@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .cradle2cane_math import adani_strength, check_age, denoising_steps, normalise, rotate_clip, svr
+from .cradle2cane_math import ROTATE_MODES, adani_strength, check_age, denoising_steps, normalise, rotate_clip, svr
 from .nets import IResNet, ProjectionMLP, arcface_input
 
 logger = logging.getLogger(__name__)
@@ -53,8 +53,26 @@ class Cradle2CaneConfig:
     def __post_init__(self) -> None:
         for strength in {0.25, 0.5, 0.75, self.pass2_strength}:
             denoising_steps(self.num_inference_steps, strength)
+        if self.rotate_mode not in ROTATE_MODES:
+            raise ValueError(f"Rotate-CLIP mode must be one of {ROTATE_MODES}, got {self.rotate_mode!r}")
+        if not 0.0 <= self.rotate_lambda <= 1.0:
+            raise ValueError(f"Rotate-CLIP lambda must be in [0, 1], got {self.rotate_lambda}")
         if self.resolution % 8:
             raise ValueError(f"resolution must be a multiple of 8, got {self.resolution}")
+
+
+def lifespan_config(settings, resolution: int = 512) -> Cradle2CaneConfig:
+    """The method's settings as the hub's Settings give them."""
+    return Cradle2CaneConfig(
+        thresholds=tuple(settings.adani_thresholds),
+        one_threshold=settings.adani_one_threshold,
+        use_svr=settings.svr,
+        svr_alpha=settings.svr_alpha,
+        svr_beta=settings.svr_beta,
+        rotate_mode=settings.rotate_mode,
+        rotate_lambda=settings.rotate_lambda,
+        resolution=resolution,
+    )
 
 
 @dataclass
@@ -283,6 +301,7 @@ class Cradle2Cane:
         ]
         return LifespanResult(items, unet_calls, timings)
 
+    @torch.inference_mode()
     def identity_tokens(self, source: SourceFace, source_age: float, targets: list[float], pass1: torch.Tensor) -> torch.Tensor:
         """(B, 2, C): [MLP_face(SVR-ArcFace), MLP_clip(Rotate-CLIP)] for each target."""
         config = self.config

@@ -112,7 +112,7 @@ class ModelCache:
         if not self.in_profile(name):
             raise ModelUnavailable(
                 f"{name} is not part of the {self.settings.profile!r} profile "
-                f"(it is in: {', '.join(spec.profiles)}); set HUB_PROFILE to use it"
+                f"(it is in: {', '.join(spec.profiles)}). To provide it: {spec.install}"
             )
         with self._locks[name]:
             if name not in self._models:

@@ -155,10 +155,7 @@ def load_projection(path: Path, output_dim: int = 2048) -> ProjectionMLP:
             "blocks": len(linear),
             "norm": "batch" if "layers.1.running_mean" in state else "layer",
         }
-    model = ProjectionMLP(**config)
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise ValueError(f"{path}: checkpoint does not match ProjectionMLP{config}: missing {missing[:4]}, unexpected {unexpected[:4]}")
+    model = _load_into(ProjectionMLP(**config), state, f"{path}: checkpoint does not match ProjectionMLP{config}")
     if model.config["output_dim"] != output_dim:
         raise ValueError(f"{path}: projects to {model.config['output_dim']} but the UNet expects {output_dim}")
     return model.eval()
@@ -174,8 +171,15 @@ def save_projection(model: ProjectionMLP, path: Path) -> None:
 
 
 def load_iresnet(path: Path, layers=(3, 13, 30, 3), widths=(64, 128, 256, 512)) -> IResNet:
-    model = IResNet(layers, widths)
-    missing, unexpected = model.load_state_dict(read_state_dict(path), strict=False)
+    return _load_into(IResNet(layers, widths), read_state_dict(path), f"{path}: not an iresnet{sum(layers) * 2 + 2} checkpoint")
+
+
+def _load_into(model: nn.Module, state: dict[str, torch.Tensor], mismatch: str) -> nn.Module:
+    """Load every weight or raise ValueError(mismatch + what differs); never a partial load."""
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as error:  # shape mismatches
+        raise ValueError(f"{mismatch}: {str(error).splitlines()[1].strip()}") from None
     if missing or unexpected:
-        raise ValueError(f"{path}: not an iresnet{sum(layers) * 2 + 2} checkpoint: missing {missing[:4]}, unexpected {unexpected[:4]}")
+        raise ValueError(f"{mismatch}: missing {missing[:4]}, unexpected {unexpected[:4]}")
     return model.eval()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
-from .models import ModelCache, ModelSpec, ModelUnavailable, onnx_providers, package_file
+from .models import ModelCache, ModelSpec, ModelUnavailable, hub_source, onnx_providers, package_file
 from .settings import Settings, get_settings
 
 ALL_PROFILES = ("full", "offline", "tiny")
@@ -41,6 +42,107 @@ def _load_hub_age(spec: ModelSpec, settings: Settings):
     offline = get_cache(settings).get("age_offline")
     return HubAgeEstimator(settings.age_estimator_source, offline, settings.device, settings.dtype_name)
 
+
+def _torch_dtype(settings: Settings):
+    import torch
+
+    return getattr(torch, settings.dtype_name)
+
+
+def _hub_folder(spec: ModelSpec, settings: Settings, allow_patterns: list[str] | None = None) -> Path:
+    """A local copy of a Hub repo: the folder HUB_MODEL_DIR_<NAME> names, or a download."""
+    source = hub_source(spec, settings)
+    if Path(source).is_dir():
+        return Path(source)
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(source, allow_patterns=allow_patterns))
+    except Exception as error:  # offline, gated, or missing: say which model and what to do
+        raise ModelUnavailable(
+            f"{spec.name}: could not fetch {source} from the Hugging Face Hub ({type(error).__name__}). "
+            f"{spec.install}"
+        ) from None
+
+
+def _load_sdxl_vae(spec: ModelSpec, settings: Settings):
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL.from_pretrained(str(_hub_folder(spec, settings)), torch_dtype=_torch_dtype(settings))
+
+
+def _load_sdxl_turbo(spec: ModelSpec, settings: Settings):
+    from diffusers import StableDiffusionXLImg2ImgPipeline
+
+    folder = _hub_folder(spec, settings, ["*.json", "*.txt", "*fp16.safetensors"] if settings.device == "cuda" else None)
+    vae = get_cache(settings).get("sdxl_vae")
+    variant = "fp16" if settings.device == "cuda" else None
+    pipe = StableDiffusionXLImg2ImgPipeline.from_pretrained(
+        str(folder), vae=vae, torch_dtype=_torch_dtype(settings), variant=variant, use_safetensors=True
+    )
+    pipe.set_progress_bar_config(disable=True)
+    return pipe.to(settings.device)
+
+
+def _load_clip(spec: ModelSpec, settings: Settings):
+    from transformers import CLIPImageProcessor, CLIPModel, CLIPTokenizer
+
+    from .tiny import TinyClip
+
+    folder = str(_hub_folder(spec, settings, ["*.json", "*.txt", "*.safetensors"]))
+    model = CLIPModel.from_pretrained(folder, torch_dtype=_torch_dtype(settings), use_safetensors=True)
+    return TinyClip(model.to(settings.device).eval(), CLIPImageProcessor.from_pretrained(folder), CLIPTokenizer.from_pretrained(folder))
+
+
+def _load_cradle2cane_weights(spec: ModelSpec, settings: Settings) -> Path:
+    """The published checkpoint folder: LoRA, face_project.bin, clip_project.bin under Cradle2Cane/."""
+    folder = _hub_folder(spec, settings, [f"{C2C_SUBFOLDER}/*", ARCFACE_FILE])
+    needed = [folder / C2C_SUBFOLDER / name for name in ("face_project.bin", "clip_project.bin", "pytorch_lora_weights.safetensors")]
+    missing = [str(p.relative_to(folder)) for p in needed if not p.is_file()]
+    if missing:
+        raise ModelUnavailable(f"{spec.name}: {folder} lacks {missing}. {spec.install}")
+    return folder
+
+
+def _load_arcface(spec: ModelSpec, settings: Settings):
+    from .nets import load_iresnet
+
+    folder = get_cache(settings).get("cradle2cane")
+    path = folder / ARCFACE_FILE
+    if not path.is_file():
+        raise ModelUnavailable(f"{spec.name}: {path} is missing. {spec.install}")
+    return load_iresnet(path).to(settings.device, _torch_dtype(settings))
+
+
+def _load_lifespan(spec: ModelSpec, settings: Settings):
+    from .cradle2cane import Cradle2Cane, lifespan_config
+    from .nets import load_projection
+
+    if settings.profile == "tiny":
+        from . import tiny
+
+        pipe = tiny.sdxl_img2img()
+        tiny.add_random_lora(pipe)
+        clip = tiny.clip()
+        face_mlp, clip_mlp = tiny.projections()
+        return Cradle2Cane(pipe, clip.model, clip.processor, clip.tokenizer, tiny.arcface(), face_mlp, clip_mlp,
+                           lifespan_config(settings, resolution=64), checkpoint="tiny random weights (tests only)")
+    cache = get_cache(settings)
+    pipe = cache.get("sdxl_turbo")
+    clip = cache.get("clip_vit_l14")
+    arcface = cache.get("arcface_r100")
+    folder = cache.get("cradle2cane") / C2C_SUBFOLDER
+    pipe.load_lora_weights(str(folder), adapter_name="cradle2cane")
+    width = pipe.unet.config.cross_attention_dim
+    face_mlp = load_projection(folder / "face_project.bin", width).to(settings.device, _torch_dtype(settings))
+    clip_mlp = load_projection(folder / "clip_project.bin", width).to(settings.device, _torch_dtype(settings))
+    return Cradle2Cane(pipe, clip.model, clip.processor, clip.tokenizer, arcface, face_mlp, clip_mlp,
+                       lifespan_config(settings), checkpoint=cache.spec("cradle2cane").source.partition(":")[2])
+
+
+C2C_SUBFOLDER = "Cradle2Cane"
+ARCFACE_FILE = "backbone.pth"
+GENERATIVE = ("full",)
 
 SPECS = [
     ModelSpec(
@@ -79,6 +181,63 @@ SPECS = [
         loader=_load_hub_age,
         install="set HUB_AGE_ESTIMATOR to a Hub repo id or local folder of a transformers "
         "image classifier whose class labels are ages (safetensors weights)",
+    ),
+    ModelSpec(
+        name="sdxl_turbo",
+        task="lifespan backbone (img2img)",
+        source="hub:stabilityai/sdxl-turbo",
+        licence="Stability AI Non-Commercial Research Community License (sai-nc-community)",
+        profiles=GENERATIVE,
+        loader=_load_sdxl_turbo,
+        install="online: accept the licence on huggingface.co/stabilityai/sdxl-turbo and log in; "
+        "offline: download it and set HUB_MODEL_DIR_SDXL_TURBO to the folder",
+    ),
+    ModelSpec(
+        name="sdxl_vae",
+        task="fp16-safe SDXL VAE",
+        source="hub:madebyollin/sdxl-vae-fp16-fix",
+        licence="MIT",
+        profiles=GENERATIVE,
+        loader=_load_sdxl_vae,
+        install="online: fetched from the Hub; offline: set HUB_MODEL_DIR_SDXL_VAE to a downloaded copy",
+    ),
+    ModelSpec(
+        name="clip_vit_l14",
+        task="CLIP image/text features (Rotate-CLIP)",
+        source="hub:openai/clip-vit-large-patch14",
+        licence="MIT",
+        profiles=GENERATIVE,
+        loader=_load_clip,
+        install="online: fetched from the Hub; offline: set HUB_MODEL_DIR_CLIP_VIT_L14 to a downloaded copy",
+    ),
+    ModelSpec(
+        name="cradle2cane",
+        task="Cradle2Cane LoRA + projection MLPs",
+        source="hub:byliutao/Cradle2Cane",
+        licence="CC BY-NC 4.0 (non-commercial)",
+        profiles=GENERATIVE,
+        loader=_load_cradle2cane_weights,
+        install="online: fetched from the Hub; offline: download byliutao/Cradle2Cane (Cradle2Cane/ and "
+        "backbone.pth) and set HUB_MODEL_DIR_CRADLE2CANE to the folder",
+    ),
+    ModelSpec(
+        name="arcface_r100",
+        task="ArcFace iresnet100 identity features",
+        source="hub:byliutao/Cradle2Cane/backbone.pth",
+        licence="InsightFace ArcFace weights: non-commercial research only",
+        profiles=GENERATIVE,
+        loader=_load_arcface,
+        install="comes with the cradle2cane checkpoint folder (backbone.pth)",
+    ),
+    ModelSpec(
+        name="lifespan",
+        task="Cradle2Cane two-pass pipeline",
+        source="the five models above (tiny profile: random tiny models)",
+        licence="the most restrictive of its parts: non-commercial",
+        profiles=("full", "tiny"),
+        loader=_load_lifespan,
+        install="run with HUB_PROFILE=full (the default with CUDA) where sdxl_turbo, sdxl_vae, clip_vit_l14, "
+        "cradle2cane and arcface_r100 can be fetched from the Hub or are in HUB_MODEL_DIR_<NAME> folders",
     ),
 ]
 

@@ -35,6 +35,28 @@ def _env_float(name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, got {raw!r}") from None
 
 
+def _env_flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be 1 or 0 (true/false), got {raw!r}")
+
+
+def _env_pair(name: str, default: tuple[float, float]) -> tuple[float, float]:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        low, high = (float(part) for part in raw.split(","))
+    except ValueError:
+        raise ValueError(f"{name} must be two numbers such as 5,20, got {raw!r}") from None
+    return (low, high)
+
+
 def _env_path(name: str) -> Path | None:
     raw = os.environ.get(name, "").strip()
     return Path(raw).expanduser() if raw else None
@@ -62,6 +84,20 @@ class Settings:
     # HUB_MODEL_DIR_<NAME>: a local folder that replaces a Hub model's repo id.
     model_dirs: dict[str, Path] = field(default_factory=dict)
     device: str = "cpu"
+    # HUB_TESTING=1: allows the tiny profile (random models draw noise: tests only).
+    testing: bool = False
+    # Lifespan (Cradle2Cane) method settings; defaults are the paper's.
+    # HUB_ADANI_THRESHOLDS "t1,t2": AdaNI |age gap| boundaries (released config: 5,30).
+    adani_thresholds: tuple[float, float] = (5.0, 20.0)
+    # HUB_ADANI_ONE_THRESHOLD=1: in-the-wild mode, strengths 0.25 / 0.5 only.
+    adani_one_threshold: bool = False
+    # HUB_SVR=1, HUB_SVR_ALPHA, HUB_SVR_BETA: SVR-ArcFace (off in the released weights).
+    svr: bool = False
+    svr_alpha: float = 0.01
+    svr_beta: float = 1.2
+    # HUB_ROTATE_MODE (angle | difference), HUB_ROTATE_LAMBDA: Rotate-CLIP.
+    rotate_mode: str = "angle"
+    rotate_lambda: float = 0.5
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -70,6 +106,11 @@ class Settings:
             raise ValueError(f"HUB_MAX_PIXELS must be positive, got {self.max_pixels}")
         if self.min_side < 1:
             raise ValueError(f"HUB_MIN_SIDE must be positive, got {self.min_side}")
+        if self.profile == "tiny" and not self.testing:
+            raise ValueError(
+                "HUB_PROFILE=tiny runs random miniature models that draw noise: it is for tests only "
+                "(set HUB_TESTING=1 as the test suite does), use full or offline"
+            )
         if not 0.0 < self.detect_threshold < 1.0:
             raise ValueError(f"HUB_DETECT_THRESHOLD must be in (0, 1), got {self.detect_threshold}")
 
@@ -95,6 +136,14 @@ class Settings:
             age_estimator_source=os.environ.get("HUB_AGE_ESTIMATOR", "").strip() or None,
             model_dirs=model_dirs,
             device="cuda" if cuda else "cpu",
+            testing=_env_flag("HUB_TESTING", False),
+            adani_thresholds=_env_pair("HUB_ADANI_THRESHOLDS", cls.adani_thresholds),
+            adani_one_threshold=_env_flag("HUB_ADANI_ONE_THRESHOLD", cls.adani_one_threshold),
+            svr=_env_flag("HUB_SVR", cls.svr),
+            svr_alpha=_env_float("HUB_SVR_ALPHA", cls.svr_alpha),
+            svr_beta=_env_float("HUB_SVR_BETA", cls.svr_beta),
+            rotate_mode=os.environ.get("HUB_ROTATE_MODE", "").strip() or cls.rotate_mode,
+            rotate_lambda=_env_float("HUB_ROTATE_LAMBDA", cls.rotate_lambda),
         )
         calibration = _env_path("HUB_CALIBRATION")
         if calibration is not None:

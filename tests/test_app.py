@@ -24,10 +24,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def live_app():
+def serve(**extra_env):
+    """Start `python app.py` on a free port; yield its URL; stop it."""
     port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False", **extra_env}
     process = subprocess.Popen(
         [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -53,6 +53,23 @@ def live_app():
         process.kill()
 
 
+@pytest.fixture(scope="module")
+def live_app():
+    yield from serve()
+
+
+@pytest.fixture(scope="module")
+def live_tiny_app():
+    yield from serve(HUB_PROFILE="tiny", HUB_TESTING="1")
+
+
+def launch_browser(playwright):
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+    )
+
+
 def test_page_lists_the_models_and_their_licences(live_app):
     with urllib.request.urlopen(live_app + "config", timeout=10) as response:
         config = response.read().decode()
@@ -65,14 +82,11 @@ def test_browser_upload_shows_age_and_interval(live_app, images, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
+        browser = launch_browser(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
         page.goto(live_app)
         page.get_by_role("tab", name="Age estimation").click()
-        page.locator("input[type=file]").first.set_input_files(str(images["astronaut"]))
+        page.get_by_role("tabpanel").locator("input[type=file]").first.set_input_files(str(images["astronaut"]))
         page.get_by_role("button", name="Estimate age").click()
         badge = page.get_by_text(re.compile(r"Uncalibrated"))
         expect(badge.first).to_be_visible(timeout=30000)
@@ -82,7 +96,7 @@ def test_browser_upload_shows_age_and_interval(live_app, images, tmp_path):
         assert lo <= age <= hi and 20 <= age <= 60
         page.screenshot(path=str(tmp_path / "age_tab.png"), full_page=True)
         # a photo without a face gets a message saying so and what to try
-        page.locator("input[type=file]").first.set_input_files(str(images["no_face"]))
+        page.get_by_role("tabpanel").locator("input[type=file]").first.set_input_files(str(images["no_face"]))
         page.get_by_role("button", name="Estimate age").click()
         expect(page.get_by_text("No face found").first).to_be_visible(timeout=30000)
         browser.close()
@@ -114,3 +128,33 @@ def test_api_refuses_a_non_image_with_its_reason(live_app, images):
         client.predict(handle_file(str(images["not_image"])), 90, api_name="/estimate_age")
     with pytest.raises(Exception, match="No face found"):
         client.predict(handle_file(str(images["no_face"])), 90, api_name="/estimate_age")
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (make test installs it)")
+def test_browser_lifespan_tab_produces_a_strip_on_the_tiny_profile(live_tiny_app, images, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.goto(live_tiny_app)
+        page.get_by_role("tab", name="Lifespan aging").click()
+        expect(page.get_by_text("These images are not results")).to_be_visible()
+        page.get_by_role("tabpanel").locator("input[type=file]").first.set_input_files(str(images["astronaut"]))
+        page.get_by_role("button", name="Age this face").click()
+        strip = page.locator("img[src*='_strip.png']")
+        expect(strip.first).to_be_visible(timeout=60000)
+        width, height = strip.first.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+        assert width == 9 * height  # the nine lifespan ages
+        expect(page.locator("body")).to_contain_text("Source age used")
+        page.screenshot(path=str(tmp_path / "lifespan_tab.png"), full_page=True)
+        browser.close()
+
+
+def test_offline_lifespan_api_says_what_is_missing(live_app, images):
+    from gradio_client import Client, handle_file
+
+    client = Client(live_app, verbose=False)
+    with pytest.raises(Exception, match="not part of the 'offline' profile"):
+        client.predict(handle_file(str(images["astronaut"])), "Single age", 60, "", "", "estimate", 0, "", True,
+                       api_name="/lifespan")

@@ -1,0 +1,135 @@
+"""Tab "Lifespan aging": one face from cradle to cane with Cradle2Cane (two-pass SDXL-Turbo)."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+
+from engine.lifespan import LIFESPAN_PRESET, age_photo, parse_targets, save_outputs
+from engine.models import ModelUnavailable
+from engine.registry import get_cache
+
+from .age import example_portraits
+from .common import open_photo, photo_input, user_errors, warn
+
+logger = logging.getLogger(__name__)
+
+TITLE = "Lifespan aging"
+API_NAME = "lifespan"
+OUTPUT_ROOT = Path(tempfile.gettempdir()) / "face-aging-hub" / "lifespan"
+
+
+def availability() -> str:
+    """A banner when the method cannot run here, saying exactly what is missing and how to provide it."""
+    cache = get_cache()
+    if cache.settings.profile == "tiny":
+        return "**Test profile**: random tiny models draw noise here. These images are not results."
+    if not cache.in_profile("lifespan"):
+        return (
+            f"**Lifespan aging is not available in the `{cache.settings.profile}` profile.** "
+            f"It needs SDXL-Turbo, its fp16 VAE, CLIP ViT-L/14, ArcFace and the Cradle2Cane checkpoint. "
+            f"To provide them: {cache.spec('lifespan').install}. The Models panel below lists each one."
+        )
+    return ""
+
+
+def run(photo, mode, target, preset, source_age, gender, seed, extra_prompt, paste, progress=gr.Progress()):
+    """Main action (API `/lifespan`) -> aged images, strip, GIF, MP4, pass-1 images, manifest, seed."""
+    with user_errors():
+        image = open_photo(photo)
+        targets = [float(target)] if mode == "Single age" else parse_targets(preset)
+        output = age_photo(
+            image.rgb,
+            targets,
+            source_age=parse_source_age(source_age),
+            gender=None if gender == "estimate" else gender,
+            seed=int(seed),
+            extra_prompt=(extra_prompt or "").strip() or None,
+            paste=paste,
+            progress=lambda fraction, message: progress(fraction, desc=message),
+        )
+    warn(output.warnings)
+    folder = Path(tempfile.mkdtemp(prefix="run-", dir=_output_root()))
+    files = save_outputs(output, folder, Path(photo).stem)
+    shown = files["photos"] if paste else files["faces"]
+    labels = [f"{t:g} years" for t in output.targets]
+    manifest = output.manifest()
+    return (
+        list(zip(shown, labels)),
+        files["strip"],
+        files["gif"],
+        files["mp4"],
+        list(zip(files["pass1"], labels)),
+        manifest,
+        output.source_age,
+        output.gender,
+    )
+
+
+def parse_source_age(text: str | float | None) -> float | None:
+    """Empty means "estimate it"; anything else must be an age."""
+    if text is None or str(text).strip() == "":
+        return None
+    try:
+        return float(str(text).strip())
+    except ValueError:
+        raise ValueError(f"source age must be a number between 0 and 80 or empty, got {text!r}") from None
+
+
+def _output_root() -> Path:
+    OUTPUT_ROOT.mkdir(parents=True, exist_ok=True)
+    return OUTPUT_ROOT
+
+
+def build() -> None:
+    banner = availability()
+    gr.Markdown(banner, visible=bool(banner))
+    with gr.Row():
+        with gr.Column():
+            photo = photo_input()
+            with gr.Row():
+                source_age = gr.Textbox(label="Source age (leave empty to estimate it)", placeholder="e.g. 33")
+                gender = gr.Radio(["estimate", "female", "male"], value="estimate", label="Gender")
+            mode = gr.Radio(["Single age", "Lifespan"], value="Lifespan", label="Targets")
+            target = gr.Slider(0, 80, value=60, step=1, label="Target age")
+            preset = gr.Textbox(" ".join(str(a) for a in LIFESPAN_PRESET), label="Lifespan ages (0-80)")
+            with gr.Accordion("More", open=False):
+                seed = gr.Number(0, label="Seed", precision=0)
+                extra_prompt = gr.Textbox(label="Extra attribute (e.g. grey hair); uses the strongest noise level")
+                paste = gr.Checkbox(True, label="Paste the aged face back into the photo")
+                show_pass1 = gr.Checkbox(False, label="Show the pass-1 (AdaNI) intermediates")
+            go = gr.Button("Age this face", variant="primary")
+            gr.Examples(example_portraits(), inputs=photo, label="Public-domain portraits")
+        with gr.Column():
+            gallery = gr.Gallery(label="Aged", columns=3, height=380)
+            strip = gr.Image(label="Lifespan strip", interactive=False)
+            with gr.Row():
+                animation = gr.Image(label="Animation (GIF)", interactive=False)
+                video = gr.File(label="Animation (MP4)")
+            pass1 = gr.Gallery(label="Pass 1 (AdaNI)", columns=3, visible=False)
+            with gr.Row():
+                used_age = gr.Number(label="Source age used", interactive=False)
+                used_gender = gr.Textbox(label="Gender used", interactive=False)
+            manifest = gr.JSON(label="Manifest (targets, strengths, seeds, timings, models)")
+    show_pass1.change(lambda show: gr.Gallery(visible=show), show_pass1, pass1, api_name=False)
+    go.click(
+        run,
+        [photo, mode, target, preset, source_age, gender, seed, extra_prompt, paste],
+        [gallery, strip, animation, video, pass1, manifest, used_age, used_gender],
+        api_name=API_NAME,
+        concurrency_id="gpu",
+        concurrency_limit=1,
+    )
+
+
+def preload() -> None:
+    """Build the pipeline at start-up where it is part of the profile (ZeroGPU wants models loaded early)."""
+    cache = get_cache()
+    if cache.in_profile("lifespan"):
+        try:
+            cache.get("lifespan")
+        except ModelUnavailable as error:
+            logger.warning("lifespan aging unavailable: %s", error)

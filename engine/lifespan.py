@@ -1,0 +1,220 @@
+"""Serving lifespan aging: photo -> face -> source age -> Cradle2Cane -> faces, paste-back, strip, animation.
+
+The tab and the CLI both call `age_photo`. GPU work runs inside `gpu_task`, which is
+`spaces.GPU` on a ZeroGPU Space and a plain call elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PIL import Image, PngImagePlugin
+
+from .faces import align_face, choose_face, paste_back
+from .registry import get_cache
+from .settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+LIFESPAN_PRESET = (5, 10, 20, 30, 40, 50, 60, 70, 80)
+SOFTWARE = "Face Aging Hub"
+
+try:  # ZeroGPU Spaces lend a GPU per decorated call; elsewhere the decorator is absent
+    import spaces
+
+    gpu_task = spaces.GPU(duration=60)
+except ImportError:  # not on a Space
+
+    def gpu_task(function):
+        return function
+
+
+@dataclass
+class LifespanOutput:
+    source_age: float
+    gender: str
+    source_age_from: str  # "given" or "estimated"
+    gender_from: str
+    targets: list[float]
+    strengths: list[float]
+    seeds: list[int]
+    faces: list[np.ndarray]  # aligned aged faces, one per target
+    pass1: list[np.ndarray]
+    photos: list[np.ndarray] | None  # each aged face pasted back into the photo
+    models: dict
+    timings: dict[str, float]
+    unet_calls: int
+    warnings: list[str] = field(default_factory=list)
+
+    def manifest(self) -> dict:
+        return {
+            "method": "Cradle2Cane (two-pass SDXL-Turbo)",
+            "source_age": self.source_age,
+            "source_age_from": self.source_age_from,
+            "gender": self.gender,
+            "gender_from": self.gender_from,
+            "targets": self.targets,
+            "strengths": self.strengths,
+            "seeds": self.seeds,
+            "unet_calls": self.unet_calls,
+            "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
+            "models": self.models,
+            "warnings": self.warnings,
+            "ai_edited": True,
+        }
+
+
+def parse_targets(targets: list[float] | str) -> list[float]:
+    """Target ages from a list or text like "20, 40 60"; each must be 0-80."""
+    if isinstance(targets, str):
+        parts = targets.replace(",", " ").split()
+        try:
+            targets = [float(part) for part in parts]
+        except ValueError:
+            raise ValueError(f"target ages must be numbers between 0 and 80, got {targets!r}") from None
+    if not targets:
+        raise ValueError("give at least one target age between 0 and 80")
+    return [float(t) for t in targets]
+
+
+@gpu_task
+def _run_pipeline(pipeline, crop, source_age, gender, targets, seed, extra_prompt, progress):
+    source = pipeline.encode_source(crop)
+    return pipeline(source, source_age, gender, targets, seed, extra_prompt, progress)
+
+
+def age_photo(
+    rgb: np.ndarray,
+    targets: list[float],
+    source_age: float | None = None,
+    gender: str | None = None,
+    seed: int = 0,
+    extra_prompt: str | None = None,
+    paste: bool = True,
+    face_index: int | None = None,
+    settings: Settings | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> LifespanOutput:
+    settings = settings or get_settings()
+    cache = get_cache(settings)
+    # 1. the model first: a missing one is the most useful thing to say
+    pipeline = cache.get("lifespan")
+    start = time.perf_counter()
+    # 2. find and align the face
+    faces = cache.get("face_detector").detect(rgb)
+    face, warnings = choose_face(faces, face_index)
+    aligned = align_face(rgb, face, pipeline.config.resolution)
+    # 3. source age and gender from the estimator unless given
+    age_from = "given" if source_age is not None else "estimated"
+    gender_from = "given" if gender is not None else "estimated"
+    if source_age is None or gender is None:
+        from .estimation import age_estimator
+
+        estimate = age_estimator(settings).estimate(rgb, [face])[0]
+        source_age = round(estimate.age) if source_age is None else source_age
+        gender = estimate.gender if gender is None else gender
+    timings = {"analysis_s": time.perf_counter() - start}
+    # 4. Cradle2Cane on every target
+    result = _run_pipeline(pipeline, aligned.crop, float(source_age), gender, targets, seed, extra_prompt, progress)
+    timings.update(result.timings)
+    # 5. paste back into the photo
+    photos = [paste_back(rgb, item.image, aligned.matrix) for item in result.items] if paste else None
+    timings["total_s"] = time.perf_counter() - start
+    return LifespanOutput(
+        source_age=float(source_age),
+        gender=gender,
+        source_age_from=age_from,
+        gender_from=gender_from,
+        targets=[item.target_age for item in result.items],
+        strengths=[item.strength for item in result.items],
+        seeds=[item.seed for item in result.items],
+        faces=[item.image for item in result.items],
+        pass1=[item.pass1 for item in result.items],
+        photos=photos,
+        models={"profile": settings.profile, "checkpoint": pipeline.checkpoint},
+        timings=timings,
+        unet_calls=result.unet_calls,
+        warnings=warnings,
+    )
+
+
+def strip(images: list[np.ndarray], labels: list[str], height: int = 256) -> np.ndarray:
+    """The faces side by side, each labelled, one row."""
+    import cv2
+
+    tiles = []
+    for image, label in zip(images, labels):
+        tile = cv2.resize(image, (height, height), interpolation=cv2.INTER_AREA)
+        scale = height / 320
+        cv2.rectangle(tile, (0, 0), (int(110 * scale) + 10, int(34 * scale) + 8), (0, 0, 0), -1)
+        cv2.putText(tile, label, (6, int(30 * scale) + 2), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 2)
+        tiles.append(tile)
+    return np.concatenate(tiles, axis=1)
+
+
+def provenance(output: LifespanOutput, target: float | None = None) -> PngImagePlugin.PngInfo:
+    """PNG text chunks saying what made the image, with which weights and seed, and that it is AI-edited."""
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", SOFTWARE)
+    info.add_text("AI-edited", "yes: this image was generated or edited by an AI model")
+    info.add_text("Method", "Cradle2Cane (two-pass SDXL-Turbo)")
+    info.add_text("Checkpoint", str(output.models.get("checkpoint")))
+    if target is not None:
+        index = output.targets.index(target)
+        info.add_text("TargetAge", f"{target:g}")
+        info.add_text("Seed", str(output.seeds[index]))
+    info.add_text("Manifest", json.dumps(output.manifest()))
+    return info
+
+
+def save_outputs(output: LifespanOutput, folder: Path, stem: str = "aged") -> dict[str, list[str] | str]:
+    """Write every image as PNG with provenance, the strip, a GIF and an MP4 of the lifespan."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written: dict[str, list[str] | str] = {"faces": [], "photos": [], "pass1": []}
+    for index, target in enumerate(output.targets):
+        tag = f"{stem}_{target:g}"
+        path = folder / f"{tag}_face.png"
+        Image.fromarray(output.faces[index]).save(path, pnginfo=provenance(output, target))
+        written["faces"].append(str(path))
+        path = folder / f"{tag}_pass1.png"
+        Image.fromarray(output.pass1[index]).save(path, pnginfo=provenance(output, target))
+        written["pass1"].append(str(path))
+        if output.photos is not None:
+            path = folder / f"{tag}_photo.png"
+            Image.fromarray(output.photos[index]).save(path, pnginfo=provenance(output, target))
+            written["photos"].append(str(path))
+    labels = [f"{t:g} y" for t in output.targets]
+    path = folder / f"{stem}_strip.png"
+    Image.fromarray(strip(output.faces, labels)).save(path, pnginfo=provenance(output))
+    written["strip"] = str(path)
+    frames = [Image.fromarray(tile) for tile in np.split(strip(output.faces, labels), len(output.targets), axis=1)]
+    path = folder / f"{stem}_lifespan.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=600, loop=0,
+                   comment=b"AI-edited: Cradle2Cane lifespan, " + SOFTWARE.encode())
+    written["gif"] = str(path)
+    written["mp4"] = str(write_mp4(frames, folder / f"{stem}_lifespan.mp4"))
+    return written
+
+
+def write_mp4(frames: list[Image.Image], path: Path, seconds_per_frame: float = 0.6) -> Path:
+    import cv2
+
+    width, height = frames[0].size
+    fps = 10
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    if not writer.isOpened():
+        raise RuntimeError(f"OpenCV cannot write MP4 to {path}")
+    try:
+        for frame in frames:
+            bgr = cv2.cvtColor(np.asarray(frame), cv2.COLOR_RGB2BGR)
+            for _ in range(max(1, round(seconds_per_frame * fps))):
+                writer.write(bgr)
+    finally:
+        writer.release()
+    return path
