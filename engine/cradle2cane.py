@@ -211,12 +211,53 @@ class Cradle2Cane:
         if extra_prompt is not None and not extra_prompt.strip():
             raise ValueError("the extra prompt is empty: leave it out or describe the attribute")
 
-    def prompts(self, targets: list[float], gender: str, extra_prompt: str | None) -> list[str]:
-        base = [self.config.prompt.format(age=_age_text(t), gender=gender) for t in targets]
+    def prompts(self, targets: list[float], genders: list[str], extra_prompt: str | None) -> list[str]:
+        base = [self.config.prompt.format(age=_age_text(t), gender=g) for t, g in zip(targets, genders)]
         return [f"{p}, {extra_prompt.strip()}" for p in base] if extra_prompt else base
 
     def generators(self, seeds: list[int]) -> list[torch.Generator]:
         return [torch.Generator(device="cpu").manual_seed(s) for s in seeds]
+
+    @torch.inference_mode()
+    def pass1(
+        self, latents: torch.Tensor, targets: list[float], genders: list[str], strengths: list[float],
+        generators: list[torch.Generator], extra_prompt: str | None = None, report=None,
+    ) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """AdaNI (sec. 3.2), LoRA off, one batch per strength.
+
+        latents: (B, 4, r, r) source latents, one row per item. Returns the pass-1
+        images (B, 3, R, R) in [0, 1], their pooled text embeddings (B, P) and the
+        number of UNet evaluations.
+        """
+        count = len(targets)
+        images = torch.empty(count, 3, latents.shape[-2] * 8, latents.shape[-1] * 8)
+        pooled: list[torch.Tensor | None] = [None] * count
+        unet_calls = 0
+        self.pipe.disable_lora()
+        groups = sorted(set(strengths))
+        for number, strength in enumerate(groups):
+            if report:
+                report(0.05 + 0.45 * number / len(groups), f"pass 1 (AdaNI), strength {strength}")
+            index = [i for i, s in enumerate(strengths) if s == strength]
+            embeds, _, pooled_embeds, _ = self.pipe.encode_prompt(
+                self.prompts([targets[i] for i in index], [genders[i] for i in index], extra_prompt),
+                device=self.device, num_images_per_prompt=1, do_classifier_free_guidance=False,
+            )
+            out = self.pipe(
+                prompt_embeds=embeds,
+                pooled_prompt_embeds=pooled_embeds,
+                image=latents[index],
+                strength=strength,
+                num_inference_steps=self.config.num_inference_steps,
+                guidance_scale=self.config.guidance_scale,
+                generator=[generators[i] for i in index],
+                output_type="pt",
+            ).images  # (b, 3, R, R) in [0, 1]
+            unet_calls += denoising_steps(self.config.num_inference_steps, strength)
+            for row, i in enumerate(index):
+                images[i] = out[row].float().cpu()
+                pooled[i] = pooled_embeds[row]
+        return images, torch.stack(pooled), unet_calls
 
     @torch.inference_mode()
     def __call__(
@@ -242,40 +283,20 @@ class Cradle2Cane:
         seeds = [item_seed(seed, t) for t in targets]
         generators = self.generators(seeds)
         count = len(targets)
-        pass1 = torch.empty(count, 3, config.resolution, config.resolution)
-        pooled = [None] * count
-        unet_calls = 0
         with self._lock:
             # 2. pass 1, AdaNI (sec. 3.2): age and gender prompt, LoRA off, one batch per strength
             start = time.perf_counter()
-            self.pipe.disable_lora()
-            for group, strength in enumerate(sorted(set(strengths))):
-                report(0.05 + 0.45 * group / max(1, len(set(strengths))), f"pass 1 (AdaNI), strength {strength}")
-                index = [i for i, s in enumerate(strengths) if s == strength]
-                embeds, _, pooled_embeds, _ = self.pipe.encode_prompt(
-                    self.prompts([targets[i] for i in index], gender, extra_prompt),
-                    device=self.device, num_images_per_prompt=1, do_classifier_free_guidance=False,
-                )
-                images = self.pipe(
-                    prompt_embeds=embeds,
-                    pooled_prompt_embeds=pooled_embeds,
-                    image=source.latents.expand(len(index), -1, -1, -1),
-                    strength=strength,
-                    num_inference_steps=config.num_inference_steps,
-                    guidance_scale=config.guidance_scale,
-                    generator=[generators[i] for i in index],
-                    output_type="pt",
-                ).images  # (b, 3, R, R) in [0, 1]
-                unet_calls += denoising_steps(config.num_inference_steps, strength)
-                for row, i in enumerate(index):
-                    pass1[i] = images[row].float().cpu()
-                    pooled[i] = pooled_embeds[row]
+            pass1, pooled, unet_calls = self.pass1(
+                source.latents.expand(count, -1, -1, -1), targets, [gender] * count, strengths, generators, extra_prompt, report
+            )
             timings["pass1_s"] = time.perf_counter() - start
 
             # 3. IDEmb (sec. 3.3): SVR-ArcFace and Rotate-CLIP tokens, projected to the text width
             start = time.perf_counter()
             report(0.55, "identity embeddings (SVR-ArcFace, Rotate-CLIP)")
-            idemb = self.identity_tokens(source, source_age, targets, pass1)  # (B, 2, C)
+            face, clip = self.identity_inputs(source.arcface.expand(count, -1), source.clip.expand(count, -1),
+                                              [source_age] * count, targets, pass1)
+            idemb = self.project(face, clip)  # (B, 2, C)
             timings["idemb_s"] = time.perf_counter() - start
 
             # 4. pass 2 (sec. 3.3): LoRA on, identity tokens and pass-1 pooled embedding, strength 0.25
@@ -284,7 +305,7 @@ class Cradle2Cane:
             self.pipe.enable_lora()
             final = self.pipe(
                 prompt_embeds=idemb.to(self.device, self.dtype),
-                pooled_prompt_embeds=torch.stack(pooled).to(self.device, self.dtype),
+                pooled_prompt_embeds=pooled.to(self.device, self.dtype),
                 image=pass1,
                 strength=config.pass2_strength,
                 num_inference_steps=config.num_inference_steps,
@@ -302,20 +323,62 @@ class Cradle2Cane:
         return LifespanResult(items, unet_calls, timings)
 
     @torch.inference_mode()
-    def identity_tokens(self, source: SourceFace, source_age: float, targets: list[float], pass1: torch.Tensor) -> torch.Tensor:
-        """(B, 2, C): [MLP_face(SVR-ArcFace), MLP_clip(Rotate-CLIP)] for each target."""
+    def identity_inputs(
+        self, arcface: torch.Tensor, clip: torch.Tensor, source_ages: list[float], targets: list[float], pass1: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(SVR-ArcFace (B, D), Rotate-CLIP (B, P)) for each item; no trainable weights involved.
+
+        arcface: (B, D) source hidden states; clip: (B, P) normalised source image features.
+        """
         config = self.config
-        count = len(targets)
-        face = source.arcface.expand(count, -1)  # (B, D)
+        face = arcface
         if config.use_svr:
             aged = self.arcface_hidden(pass1)  # (B, D)
-            face = torch.stack([svr(torch.stack([source.arcface[0], aged[i]], dim=1), config.svr_alpha, config.svr_beta) for i in range(count)])
-        text = self.clip_text_features([source_age, *targets])  # (1 + B, P)
-        rotated = rotate_clip(source.clip.expand(count, -1), text[:1].expand(count, -1), text[1:], config.rotate_mode, config.rotate_lambda)
-        mlp_device = next(self.face_mlp.parameters())
-        face_token = self.face_mlp(face.to(mlp_device.device, mlp_device.dtype))
-        clip_token = self.clip_mlp(rotated.to(mlp_device.device, mlp_device.dtype))
+            face = torch.stack([
+                svr(torch.stack([arcface[i], aged[i]], dim=1), config.svr_alpha, config.svr_beta) for i in range(len(targets))
+            ])
+        text = self.clip_text_features([*source_ages, *targets])  # (2B, P)
+        count = len(targets)
+        rotated = rotate_clip(clip, text[:count], text[count:], config.rotate_mode, config.rotate_lambda)
+        return face, rotated
+
+    def project(self, face: torch.Tensor, clip: torch.Tensor) -> torch.Tensor:
+        """(B, 2, C): [MLP_face(face), MLP_clip(clip)], differentiable for training."""
+        weight = next(self.face_mlp.parameters())
+        face_token = self.face_mlp(face.to(weight.device, weight.dtype))
+        clip_token = self.clip_mlp(clip.to(weight.device, weight.dtype))
         return torch.stack([face_token, clip_token], dim=1)
+
+
+LORA_FILE = "pytorch_lora_weights.safetensors"
+ADAPTER = "cradle2cane"
+
+
+def projection_file(folder, name: str):
+    """`{name}.safetensors` (this project's format) or the published `{name}.bin`, whichever exists."""
+    from pathlib import Path
+
+    for suffix in (".safetensors", ".bin"):
+        path = Path(folder) / f"{name}{suffix}"
+        if path.is_file():
+            return path
+    return None
+
+
+def load_checkpoint(pipe, folder) -> tuple[ProjectionMLP, ProjectionMLP]:
+    """Load a Cradle2Cane checkpoint folder (LoRA + both MLPs) onto `pipe`; return the MLPs."""
+    from .nets import load_projection
+
+    missing = [n for n in ("face_project", "clip_project") if projection_file(folder, n) is None]
+    if missing or not (folder / LORA_FILE).is_file():
+        raise FileNotFoundError(f"{folder} lacks {missing + ([] if (folder / LORA_FILE).is_file() else [LORA_FILE])}")
+    pipe.load_lora_weights(str(folder), weight_name=LORA_FILE, adapter_name=ADAPTER)
+    width = pipe.unet.config.cross_attention_dim
+    weight = next(pipe.unet.parameters())
+    return tuple(
+        load_projection(projection_file(folder, name), width).to(weight.device, weight.dtype)
+        for name in ("face_project", "clip_project")
+    )
 
 
 def _features(output) -> torch.Tensor:

@@ -96,11 +96,14 @@ def _load_clip(spec: ModelSpec, settings: Settings):
 
 def _load_cradle2cane_weights(spec: ModelSpec, settings: Settings) -> Path:
     """The published checkpoint folder: LoRA, face_project.bin, clip_project.bin under Cradle2Cane/."""
+    from .cradle2cane import LORA_FILE, projection_file
+
     folder = _hub_folder(spec, settings, [f"{C2C_SUBFOLDER}/*", ARCFACE_FILE])
-    needed = [folder / C2C_SUBFOLDER / name for name in ("face_project.bin", "clip_project.bin", "pytorch_lora_weights.safetensors")]
-    missing = [str(p.relative_to(folder)) for p in needed if not p.is_file()]
+    weights = folder / C2C_SUBFOLDER
+    missing = [name for name in ("face_project", "clip_project") if projection_file(weights, name) is None]
+    missing += [] if (weights / LORA_FILE).is_file() else [LORA_FILE]
     if missing:
-        raise ModelUnavailable(f"{spec.name}: {folder} lacks {missing}. {spec.install}")
+        raise ModelUnavailable(f"{spec.name}: {weights} lacks {missing}. {spec.install}")
     return folder
 
 
@@ -115,27 +118,25 @@ def _load_arcface(spec: ModelSpec, settings: Settings):
 
 
 def _load_lifespan(spec: ModelSpec, settings: Settings):
-    from .cradle2cane import Cradle2Cane, lifespan_config
-    from .nets import load_projection
+    from .cradle2cane import Cradle2Cane, lifespan_config, load_checkpoint
 
     if settings.profile == "tiny":
         from . import tiny
 
         pipe = tiny.sdxl_img2img()
-        tiny.add_random_lora(pipe)
         clip = tiny.clip()
-        face_mlp, clip_mlp = tiny.projections()
+        if settings.model_dirs.get("cradle2cane"):  # a checkpoint trained on the tiny profile
+            face_mlp, clip_mlp = load_checkpoint(pipe, settings.model_dirs["cradle2cane"] / C2C_SUBFOLDER)
+        else:
+            tiny.add_random_lora(pipe)
+            face_mlp, clip_mlp = tiny.projections()
         return Cradle2Cane(pipe, clip.model, clip.processor, clip.tokenizer, tiny.arcface(), face_mlp, clip_mlp,
                            lifespan_config(settings, resolution=64), checkpoint="tiny random weights (tests only)")
     cache = get_cache(settings)
     pipe = cache.get("sdxl_turbo")
     clip = cache.get("clip_vit_l14")
     arcface = cache.get("arcface_r100")
-    folder = cache.get("cradle2cane") / C2C_SUBFOLDER
-    pipe.load_lora_weights(str(folder), adapter_name="cradle2cane")
-    width = pipe.unet.config.cross_attention_dim
-    face_mlp = load_projection(folder / "face_project.bin", width).to(settings.device, _torch_dtype(settings))
-    clip_mlp = load_projection(folder / "clip_project.bin", width).to(settings.device, _torch_dtype(settings))
+    face_mlp, clip_mlp = load_checkpoint(pipe, cache.get("cradle2cane") / C2C_SUBFOLDER)
     return Cradle2Cane(pipe, clip.model, clip.processor, clip.tokenizer, arcface, face_mlp, clip_mlp,
                        lifespan_config(settings), checkpoint=cache.spec("cradle2cane").source.partition(":")[2])
 
