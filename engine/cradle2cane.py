@@ -358,6 +358,7 @@ def projection_file(folder, name: str):
     """`{name}.safetensors` (this project's format) or the published `{name}.bin`, whichever exists."""
     from pathlib import Path
 
+    folder = Path(folder)
     for suffix in (".safetensors", ".bin"):
         path = Path(folder) / f"{name}{suffix}"
         if path.is_file():
@@ -367,8 +368,11 @@ def projection_file(folder, name: str):
 
 def load_checkpoint(pipe, folder) -> tuple[ProjectionMLP, ProjectionMLP]:
     """Load a Cradle2Cane checkpoint folder (LoRA + both MLPs) onto `pipe`; return the MLPs."""
+    from pathlib import Path
+
     from .nets import load_projection
 
+    folder = Path(folder)
     missing = [n for n in ("face_project", "clip_project") if projection_file(folder, n) is None]
     if missing or not (folder / LORA_FILE).is_file():
         raise FileNotFoundError(f"{folder} lacks {missing + ([] if (folder / LORA_FILE).is_file() else [LORA_FILE])}")
