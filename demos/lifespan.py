@@ -9,7 +9,7 @@ from pathlib import Path
 import gradio as gr
 
 from engine.lifespan import LIFESPAN_PRESET, age_photo, parse_targets, save_outputs
-from engine.models import ModelUnavailable
+from engine.models import ModelUnavailable, markdown_text
 from engine.registry import get_cache
 
 from .age import example_portraits
@@ -31,7 +31,7 @@ def availability() -> str:
         return (
             f"**Lifespan aging is not available in the `{cache.settings.profile}` profile.** "
             f"It needs SDXL-Turbo, its fp16 VAE, CLIP ViT-L/14, ArcFace and the Cradle2Cane checkpoint. "
-            f"To provide them: {cache.spec('lifespan').install}. The Models panel below lists each one."
+            f"To provide them: {markdown_text(cache.spec('lifespan').install)}. The Models panel below lists each one."
         )
     return ""
 
@@ -64,8 +64,8 @@ def run(photo, mode, target, preset, source_age, gender, seed, extra_prompt, pas
         files["mp4"],
         list(zip(files["pass1"], labels)),
         manifest,
-        output.source_age,
-        output.gender,
+        f"{output.source_age:g} ({output.source_age_from})",
+        f"{output.gender} ({output.gender_from})",
     )
 
 
@@ -111,7 +111,7 @@ def build() -> None:
                 video = gr.File(label="Animation (MP4)")
             pass1 = gr.Gallery(label="Pass 1 (AdaNI)", columns=3, visible=False)
             with gr.Row():
-                used_age = gr.Number(label="Source age used", interactive=False)
+                used_age = gr.Textbox(label="Source age used", interactive=False)
                 used_gender = gr.Textbox(label="Gender used", interactive=False)
             manifest = gr.JSON(label="Manifest (targets, strengths, seeds, timings, models)")
     show_pass1.change(lambda show: gr.Gallery(visible=show), show_pass1, pass1, api_name=False)

@@ -82,6 +82,11 @@ class ModelState:
     detail: str = ""
 
 
+def markdown_text(text: str) -> str:
+    """Text safe inside a Markdown table cell: no pipes, newlines or things read as HTML tags."""
+    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+
+
 class ModelCache:
     """Builds each declared model once, on first use; safe to share between threads."""
 
@@ -158,7 +163,7 @@ class ModelCache:
         ]
         for row in self.states():
             detail = row.detail if row.state != "not in profile" else f"{row.detail}. {row.spec.install}"
-            detail = detail.replace("|", "\\|").replace("\n", " ")
+            detail = markdown_text(detail)
             lines.append(
                 f"| {row.spec.name} | {row.spec.task} | `{row.spec.source}` | {row.spec.licence} "
                 f"| {row.state} | {detail} |"

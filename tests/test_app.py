@@ -158,3 +158,19 @@ def test_offline_lifespan_api_says_what_is_missing(live_app, images):
     with pytest.raises(Exception, match="not part of the 'offline' profile"):
         client.predict(handle_file(str(images["astronaut"])), "Single age", 60, "", "", "estimate", 0, "", True,
                        api_name="/lifespan")
+
+
+def test_lifespan_api_single_age_with_given_source_and_extra_prompt(live_tiny_app, images):
+    from gradio_client import Client, handle_file
+
+    client = Client(live_tiny_app, verbose=False)
+    gallery, strip, gif, mp4, pass1, manifest, used_age, used_gender = client.predict(
+        handle_file(str(images["astronaut"])), "Single age", 36, "", "33", "male", 4, "grey hair", False,
+        api_name="/lifespan",
+    )
+    assert manifest["targets"] == [36.0] and manifest["strengths"] == [0.75]  # the extra prompt forces 0.75
+    assert used_age == "33 (given)" and used_gender == "male (given)"
+    assert len(gallery) == 1 and len(pass1) == 1
+    with pytest.raises(Exception, match="source age must be a number between 0 and 80 or empty"):
+        client.predict(handle_file(str(images["astronaut"])), "Single age", 36, "", "old", "male", 4, "", False,
+                       api_name="/lifespan")
