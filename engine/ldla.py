@@ -1,0 +1,238 @@
+"""Local zone aging (LDLA paper, "Locally Controlled Face Aging with Latent Diffusion Models").
+
+For each zone whose target score differs from its current one (sec. 3.3, inference):
+crop the zone -> render it at the target score -> blend it back through a feathered
+mask; then an optional whole-face refiner pass at a very small strength, and the
+face is pasted back into the photo. Pixels outside every changed zone's feathered
+mask are returned exactly as they were.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from .faces import Face, align_face, choose_face, paste_back
+from .registry import get_cache
+from .settings import Settings, get_settings
+from .zones import ZONE_TYPES, ZONES, Zone, build_zones, check_zone, feathered, inter_ocular
+
+logger = logging.getLogger(__name__)
+
+FACE_SIZE = 512
+# Target age -> zone score: a documented heuristic, not the paper's clinical atlases
+# (which are not public): each zone type starts to show lines at `onset` years and
+# reaches 100 % at `full`, along (age - onset) / (full - onset) to the power gamma.
+AGE_CURVES = {
+    "forehead": (20, 80, 1.0),
+    "glabella": (25, 80, 1.0),
+    "crow's feet": (25, 75, 0.9),
+    "under-eye": (20, 75, 1.0),
+    "inter-ocular": (35, 85, 1.2),
+    "nasolabial": (20, 75, 0.8),
+    "upper lip": (40, 85, 1.2),
+    "lip corner": (35, 80, 1.0),
+}
+
+
+def scores_for_age(age: float) -> dict[str, float]:
+    """Zone scores (0-100 %) that the heuristic curves give for an age."""
+    if not 0 <= age <= 120:
+        raise ValueError(f"age must be between 0 and 120, got {age}")
+    scores = {}
+    for zone, kind in ZONE_TYPES.items():
+        onset, full, gamma = AGE_CURVES[kind]
+        progress = min(max((age - onset) / (full - onset), 0.0), 1.0)  # the curve is flat before onset and after full
+        scores[zone] = round(100.0 * progress**gamma, 1)
+    return scores
+
+
+def check_scores(scores: dict[str, float], what: str = "score") -> dict[str, float]:
+    checked = {}
+    for zone, score in scores.items():
+        check_zone(zone)
+        if not isinstance(score, (int, float)) or np.isnan(score) or not 0 <= score <= 100:
+            raise ValueError(f"{what} for {zone} must be between 0 and 100 (%), got {score!r}")
+        checked[zone] = float(score)
+    return checked
+
+
+@dataclass
+class LocatedFace:
+    """A face found, aligned to 512 px, with its FaceMesh points and zones (all in the aligned frame)."""
+
+    rgb: np.ndarray
+    face: Face  # as detected in the photo
+    matrix: np.ndarray
+    crop: np.ndarray
+    points: np.ndarray
+    zones: dict[str, Zone]
+    masks: dict[str, np.ndarray]
+    unplaceable: dict[str, str]
+    warnings: list[str]
+
+
+def locate(rgb: np.ndarray, settings: Settings | None = None, face_index: int | None = None) -> LocatedFace:
+    cache = get_cache(settings)
+    face, warnings = choose_face(cache.get("face_detector").detect(rgb), face_index)
+    aligned = align_face(rgb, face, FACE_SIZE)
+    points = cache.get("face_mesh").landmarks(aligned.crop)
+    zones, masks = build_zones(points, aligned.crop.shape[:2])
+    unplaceable = unplaceable_zones(points, masks, aligned.matrix, rgb.shape[:2])
+    if unplaceable:
+        warnings.append("Cannot place these zones, left unchanged: "
+                        + "; ".join(f"{zone} ({reason})" for zone, reason in unplaceable.items()))
+    return LocatedFace(rgb, face, aligned.matrix, aligned.crop, points, zones, masks, unplaceable, warnings)
+
+
+def unplaceable_zones(points: np.ndarray, masks: dict[str, np.ndarray], matrix: np.ndarray, shape: tuple[int, int]) -> dict[str, str]:
+    """Zones cut by the photo's border, hidden by a turned head, or left with no skin to edit."""
+    reasons = {}
+    inverse = cv2.invertAffineTransform(matrix)
+    height, width = shape
+    nose, right, left = points[1, 0], points[33, 0], points[263, 0]
+    balance = (nose - right) / max(left - nose, 1e-6)  # 1 for a frontal face
+    for zone, mask in masks.items():
+        ys, xs = np.nonzero(mask)
+        if len(xs) < 20:
+            reasons[zone] = "no visible skin there"
+            continue
+        original = np.stack([xs, ys], 1) @ inverse[:, :2].T + inverse[:, 2]
+        outside = np.mean((original[:, 0] < 0) | (original[:, 1] < 0) | (original[:, 0] >= width) | (original[:, 1] >= height))
+        if outside > 0.1:
+            reasons[zone] = f"{outside:.0%} outside the photo"
+        elif zone.endswith("_right") and balance < 0.45 or zone.endswith("_left") and balance > 1 / 0.45:
+            reasons[zone] = "the head is turned away from it"
+    return reasons
+
+
+@dataclass
+class ZoneEdit:
+    photo: np.ndarray  # the whole photo, edited
+    before: np.ndarray  # the aligned face before
+    after: np.ndarray  # the aligned face after
+    located: LocatedFace
+    current: dict[str, float]
+    current_source: str
+    targets: dict[str, float]
+    changed: list[str]
+    renderer: str
+    seed: int
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def manifest(self) -> dict:
+        return {
+            "method": "LDLA local zone aging",
+            "renderer": self.renderer,
+            "seed": self.seed,
+            "current_scores": self.current,
+            "current_scores_from": self.current_source,
+            "target_scores": self.targets,
+            "changed_zones": self.changed,
+            "unplaceable_zones": self.located.unplaceable,
+            "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
+            "warnings": self.warnings,
+            "ai_edited": True,
+        }
+
+
+def _crop(image: np.ndarray, box: tuple[int, int, int]) -> np.ndarray:
+    """The square box, reflected where it leaves the image."""
+    x, y, side = box
+    height, width = image.shape[:2]
+    pad = max(0, -x, -y, x + side - width, y + side - height)
+    padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REFLECT_101) if pad else image
+    return padded[y + pad : y + pad + side, x + pad : x + pad + side].copy()
+
+
+def _blend(face: np.ndarray, rendered: np.ndarray, box: tuple[int, int, int], weight: np.ndarray) -> np.ndarray:
+    """Blend a rendered crop into the face where `weight` (full-face, feathered) is above 0."""
+    x, y, side = box
+    height, width = face.shape[:2]
+    canvas = face.copy()
+    xs, ys = slice(max(x, 0), min(x + side, width)), slice(max(y, 0), min(y + side, height))
+    part = rendered[ys.start - y : ys.stop - y, xs.start - x : xs.stop - x].astype(np.float32)
+    w = weight[ys, xs][..., None]
+    region = face[ys, xs].astype(np.float32)
+    mixed = np.clip(np.round(region * (1 - w) + part * w), 0, 255).astype(np.uint8)
+    canvas[ys, xs] = np.where(w > 0, mixed, face[ys, xs])
+    return canvas
+
+
+def renderer_for(name: str, settings: Settings | None = None):
+    from .zone_renderers import ClassicalRenderer
+
+    if name == "classical":
+        return ClassicalRenderer()
+    if name == "diffusion":
+        return get_cache(settings).get("zone_diffusion")
+    raise ValueError(f"renderer must be 'classical' or 'diffusion', got {name!r}")
+
+
+def edit_zones(
+    rgb: np.ndarray,
+    targets: dict[str, float],
+    renderer: str = "classical",
+    seed: int = 0,
+    current: dict[str, float] | None = None,
+    source_age: float | None = None,
+    ethnicity: str | None = None,
+    refine: bool = False,
+    located: LocatedFace | None = None,
+    settings: Settings | None = None,
+) -> ZoneEdit:
+    settings = settings or get_settings()
+    timings = {}
+    start = time.perf_counter()
+    # 1. check inputs
+    targets = check_scores(targets, "target score")
+    engine = renderer_for(renderer, settings)
+    if refine and not hasattr(engine, "refine"):
+        raise ValueError(f"the {renderer} renderer has no refiner pass; use the diffusion renderer or refine=False")
+    # 2. the face, its landmarks and zones
+    located = located or locate(rgb, settings)
+    warnings = list(located.warnings)
+    timings["locate_s"] = time.perf_counter() - start
+    # 3. current scores: those given (e.g. measured by ScoreNet); the rest from the age through the curves
+    if source_age is None:
+        from .estimation import age_estimator
+
+        source_age = age_estimator(settings).estimate(rgb, [located.face])[0].age
+    current_scores = {**scores_for_age(source_age), **check_scores(current or {}, "current score")}
+    assumed = [zone for zone in ZONES if zone not in (current or {})]
+    current_source = "given" if not assumed else (
+        f"assumed from age {source_age:.0f} by the heuristic curves (not measured)"
+        + (f" except {', '.join(sorted(current))}, given" if current else "")
+    )
+    # 4. render each zone that changes and blend it back through its feathered mask
+    start = time.perf_counter()
+    d = inter_ocular(located.points)
+    face = located.crop.copy()
+    union = np.zeros(face.shape[:2], np.float32)
+    changed = []
+    for zone_name, target in targets.items():
+        if zone_name in located.unplaceable or abs(target - current_scores[zone_name]) < 1e-9:
+            continue
+        zone = located.zones[zone_name]
+        x, y, _ = zone.box
+        crop = _crop(face, zone.box)
+        kwargs = {"ethnicity": ethnicity} if renderer == "diffusion" else {}
+        rendered = engine.render(crop, zone, zone.polygon - np.array([x, y]), d, current_scores[zone_name], target, seed, **kwargs)
+        weight = feathered(located.masks[zone_name], 0.05 * d)
+        face = _blend(face, rendered, zone.box, weight)
+        union = np.maximum(union, weight)
+        changed.append(zone_name)
+    timings["render_s"] = time.perf_counter() - start
+    # 5. optional whole-face refiner at a very small strength, kept to the edited zones
+    if refine and changed:
+        refined = engine.refine(face, seed)
+        face = _blend(face, refined, (0, 0, face.shape[0]), union)
+    # 6. paste back into the photo: unchanged outside the zones
+    photo = paste_back(rgb, face, located.matrix, mask=union) if changed else rgb.copy()
+    return ZoneEdit(photo, located.crop, face, located, current_scores, current_source, targets, changed,
+                    renderer, seed, timings, warnings)
