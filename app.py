@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 TABS = [
     "demos.age",
     "demos.lifespan",
+    "demos.zones",
 ]
 
 INTRO = """# Face Aging Hub

@@ -3,6 +3,7 @@
     python -m engine age IMAGE... [--confidence 0.9]
     python -m engine calibrate --data DIR [--out FILE] [--test-fraction 0.5]
     python -m engine lifespan IMAGE --targets 20 40 60 [--source-age 33 --gender male] [--seed 0] --out DIR
+    python -m engine zones IMAGE --score forehead=70 --score crows_feet_left=40 [--renderer classical] [--seed 0] --out DIR
 
 `age` prints one JSON object per face on stdout; a file that cannot be read or
 has no face gets one line on stderr naming it and the reason, the other files
@@ -104,6 +105,52 @@ def run_lifespan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _score(text: str) -> tuple[str, float]:
+    zone, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"--score takes ZONE=PERCENT, e.g. forehead=70, got {text!r}")
+    try:
+        return zone.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--score {text!r}: {value!r} is not a number (0-100)") from None
+
+
+def run_zones(args: argparse.Namespace) -> int:
+    from .faces import NoFaceError
+    from .images import InputError, load_image
+    from .ldla import edit_zones, save_outputs
+    from .models import ModelUnavailable
+    from .settings import get_settings
+    from .zones import ZONES
+
+    settings = get_settings()
+    targets = dict(args.score or [])
+    if args.all is not None:
+        targets = {**{zone: args.all for zone in ZONES}, **targets}
+    if not targets:
+        print("zones: give --score ZONE=PERCENT (zones: " + ", ".join(ZONES) + ") or --all PERCENT", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        image = load_image(args.image, max_pixels=settings.max_pixels, min_side=settings.min_side)
+        for warning in image.warnings:
+            print(f"{args.image}: warning: {warning}", file=sys.stderr)
+        edit = edit_zones(image.rgb, targets, args.renderer, args.seed, source_age=args.source_age,
+                          ethnicity=args.ethnicity, refine=args.refine, settings=settings)
+    except ModelUnavailable as error:
+        print(f"zones: the {args.renderer} renderer is not available: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (InputError, NoFaceError, ValueError) as error:
+        print(f"{args.image}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for warning in edit.warnings:
+        print(f"{args.image}: warning: {warning}", file=sys.stderr)
+    out = Path(args.out)
+    files = save_outputs(edit, out, Path(args.image).stem)
+    (out / "manifest.json").write_text(json.dumps({"image": str(args.image), **edit.manifest(), "files": files}, indent=1))
+    print(json.dumps({"manifest": str(out / "manifest.json"), "photo": files["photo"], "changed": edit.changed}))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m engine", description="Face Aging Hub engine")
     parser.add_argument("-v", "--verbose", action="store_true", help="log model loading and timings")
@@ -131,6 +178,18 @@ def main(argv: list[str] | None = None) -> int:
     life.add_argument("--no-paste", action="store_true", help="skip pasting the faces back into the photo")
     life.add_argument("--out", required=True, help="folder for the images and manifest.json")
     life.set_defaults(run=run_lifespan)
+
+    zones = commands.add_parser("zones", help="age or smooth wrinkles zone by zone (LDLA)")
+    zones.add_argument("image")
+    zones.add_argument("--score", action="append", type=_score, metavar="ZONE=PERCENT", help="target score of a zone, 0-100")
+    zones.add_argument("--all", type=float, default=None, metavar="PERCENT", help="one target score for every zone")
+    zones.add_argument("--renderer", choices=("classical", "diffusion"), default="classical")
+    zones.add_argument("--seed", type=int, default=0)
+    zones.add_argument("--source-age", type=float, default=None, help="age the current scores are assumed from (default: estimated)")
+    zones.add_argument("--ethnicity", default=None, help="for the diffusion renderer's prompt (optional)")
+    zones.add_argument("--refine", action="store_true", help="whole-face refiner pass (diffusion renderer)")
+    zones.add_argument("--out", required=True)
+    zones.set_defaults(run=run_zones)
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

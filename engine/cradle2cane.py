@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ import numpy as np
 import torch
 
 from .cradle2cane_math import ROTATE_MODES, adani_strength, check_age, denoising_steps, normalise, rotate_clip, svr
+from .models import GPU_LOCK
 from .nets import IResNet, ProjectionMLP, arcface_input
 
 logger = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ class Cradle2Cane:
         self.clip_mlp = clip_mlp
         self.config = config
         self.checkpoint = checkpoint
-        self._lock = threading.Lock()
+        self._lock = GPU_LOCK  # shared with every user of the same pipeline
         self._sources: OrderedDict[str, SourceFace] = OrderedDict()
         self._cache_size = cache_size
 

@@ -47,7 +47,7 @@ def scores_for_age(age: float) -> dict[str, float]:
     for zone, kind in ZONE_TYPES.items():
         onset, full, gamma = AGE_CURVES[kind]
         progress = min(max((age - onset) / (full - onset), 0.0), 1.0)  # the curve is flat before onset and after full
-        scores[zone] = round(100.0 * progress**gamma, 1)
+        scores[zone] = float(round(100.0 * progress**gamma))  # whole percent, as the sliders step
     return scores
 
 
@@ -236,3 +236,22 @@ def edit_zones(
     photo = paste_back(rgb, face, located.matrix, mask=union) if changed else rgb.copy()
     return ZoneEdit(photo, located.crop, face, located, current_scores, current_source, targets, changed,
                     renderer, seed, timings, warnings)
+
+
+def save_outputs(edit: ZoneEdit, folder, stem: str = "zones") -> dict[str, str]:
+    """The edited photo, before/after faces and the zone overlay as PNGs with provenance."""
+    from pathlib import Path
+
+    from .provenance import png_info, save_png
+    from .zones import draw_zones
+
+    folder = Path(folder)
+    manifest = edit.manifest()
+    info = png_info(f"LDLA local zone aging ({edit.renderer} renderer)", edit.renderer, edit.seed, manifest)
+    overlay = draw_zones(edit.located.crop, edit.located.zones, edit.located.masks)
+    return {
+        "photo": save_png(edit.photo, folder / f"{stem}_photo.png", info),
+        "face_before": save_png(edit.before, folder / f"{stem}_face_before.png", info),
+        "face_after": save_png(edit.after, folder / f"{stem}_face_after.png", info),
+        "zones": save_png(overlay, folder / f"{stem}_zones.png", info),
+    }

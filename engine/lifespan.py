@@ -14,16 +14,17 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from PIL import Image, PngImagePlugin
+from PIL import Image
 
 from .faces import align_face, choose_face, paste_back
+from .provenance import SOFTWARE, png_info
 from .registry import get_cache
 from .settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
 LIFESPAN_PRESET = (5, 10, 20, 30, 40, 50, 60, 70, 80)
-SOFTWARE = "Face Aging Hub"
+METHOD = "Cradle2Cane (two-pass SDXL-Turbo)"
 
 try:  # ZeroGPU Spaces lend a GPU per decorated call; elsewhere the decorator is absent
     import spaces
@@ -54,7 +55,7 @@ class LifespanOutput:
 
     def manifest(self) -> dict:
         return {
-            "method": "Cradle2Cane (two-pass SDXL-Turbo)",
+            "method": METHOD,
             "source_age": self.source_age,
             "source_age_from": self.source_age_from,
             "gender": self.gender,
@@ -158,19 +159,14 @@ def strip(images: list[np.ndarray], labels: list[str], height: int = 256) -> np.
     return np.concatenate(tiles, axis=1)
 
 
-def provenance(output: LifespanOutput, target: float | None = None) -> PngImagePlugin.PngInfo:
-    """PNG text chunks saying what made the image, with which weights and seed, and that it is AI-edited."""
-    info = PngImagePlugin.PngInfo()
-    info.add_text("Software", SOFTWARE)
-    info.add_text("AI-edited", "yes: this image was generated or edited by an AI model")
-    info.add_text("Method", "Cradle2Cane (two-pass SDXL-Turbo)")
-    info.add_text("Checkpoint", str(output.models.get("checkpoint")))
+def provenance(output: LifespanOutput, target: float | None = None):
+    """PNG text chunks for one lifespan image (or the strip when `target` is None)."""
+    fields = {}
+    seed = None
     if target is not None:
-        index = output.targets.index(target)
-        info.add_text("TargetAge", f"{target:g}")
-        info.add_text("Seed", str(output.seeds[index]))
-    info.add_text("Manifest", json.dumps(output.manifest()))
-    return info
+        fields["TargetAge"] = f"{target:g}"
+        seed = output.seeds[output.targets.index(target)]
+    return png_info(METHOD, output.models.get("checkpoint"), seed, output.manifest(), **fields)
 
 
 def save_outputs(output: LifespanOutput, folder: Path, stem: str = "aged") -> dict[str, list[str] | str]:
@@ -196,7 +192,7 @@ def save_outputs(output: LifespanOutput, folder: Path, stem: str = "aged") -> di
     frames = [Image.fromarray(tile) for tile in np.split(strip(output.faces, labels), len(output.targets), axis=1)]
     path = folder / f"{stem}_lifespan.gif"
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=600, loop=0,
-                   comment=b"AI-edited: Cradle2Cane lifespan, " + SOFTWARE.encode())
+                   comment=f"AI-edited: {METHOD}, {SOFTWARE}".encode())
     written["gif"] = str(path)
     written["mp4"] = str(write_mp4(frames, folder / f"{stem}_lifespan.mp4"))
     return written

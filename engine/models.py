@@ -21,6 +21,10 @@ from .settings import Settings, get_settings
 logger = logging.getLogger(__name__)
 
 
+# Model calls that change shared state (e.g. switching a LoRA on a shared pipeline) hold this lock.
+GPU_LOCK = threading.RLock()
+
+
 class ModelUnavailable(RuntimeError):
     """A model cannot be built here; the message says why and how to provide it."""
 

@@ -141,6 +141,16 @@ def _load_lifespan(spec: ModelSpec, settings: Settings):
                        lifespan_config(settings), checkpoint=cache.spec("cradle2cane").source.partition(":")[2])
 
 
+def _load_zone_diffusion(spec: ModelSpec, settings: Settings):
+    from .zone_renderers import DiffusionRenderer
+
+    if settings.profile == "tiny":
+        from . import tiny
+
+        return DiffusionRenderer(tiny.sdxl_img2img(), resolution=64)
+    return DiffusionRenderer(get_cache(settings).get("sdxl_turbo"), resolution=512)
+
+
 C2C_SUBFOLDER = "Cradle2Cane"
 ARCFACE_FILE = "backbone.pth"
 GENERATIVE = ("full",)
@@ -229,6 +239,16 @@ SPECS = [
         profiles=GENERATIVE,
         loader=_load_arcface,
         install="comes with the cradle2cane checkpoint folder (backbone.pth)",
+    ),
+    ModelSpec(
+        name="zone_diffusion",
+        task="local zone diffusion renderer (LDLA prompts on SDXL-Turbo)",
+        source="the sdxl_turbo model (tiny profile: a random tiny pipeline)",
+        licence="that of sdxl_turbo: non-commercial",
+        profiles=("full", "tiny"),
+        loader=_load_zone_diffusion,
+        install="run with HUB_PROFILE=full where sdxl_turbo can be fetched or is in HUB_MODEL_DIR_SDXL_TURBO; "
+        "the classical renderer needs nothing",
     ),
     ModelSpec(
         name="lifespan",

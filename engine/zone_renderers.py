@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .models import GPU_LOCK
 from .zones import ZONE_TYPES, Zone
 
 MAX_LINES = {"horizontal": 6, "vertical": 3, "radial": 6, "arc": 3, "axis": 3}
@@ -190,11 +191,12 @@ class DiffusionRenderer:
         size = image.shape[0]
         resized = cv2.resize(image, (self.resolution, self.resolution), interpolation=cv2.INTER_AREA if size > self.resolution else cv2.INTER_CUBIC)
         pixels = torch.from_numpy(resized).permute(2, 0, 1)[None].float() / 255.0
-        if hasattr(self.pipe, "disable_lora") and getattr(self.pipe.unet, "peft_config", None):
-            self.pipe.disable_lora()
-        out = self.pipe(prompt=prompt, image=pixels, strength=strength, num_inference_steps=steps,
-                        guidance_scale=self.settings.guidance_scale, generator=torch.Generator().manual_seed(seed),
-                        output_type="np").images[0]
+        with GPU_LOCK:  # the pipeline may be shared with lifespan aging, which switches its LoRA
+            if getattr(self.pipe.unet, "peft_config", None):
+                self.pipe.disable_lora()
+            out = self.pipe(prompt=prompt, image=pixels, strength=strength, num_inference_steps=steps,
+                            guidance_scale=self.settings.guidance_scale, generator=torch.Generator().manual_seed(seed),
+                            output_type="np").images[0]
         result = (np.clip(out, 0, 1) * 255).round().astype(np.uint8)
         return cv2.resize(result, (size, size), interpolation=cv2.INTER_CUBIC)
 

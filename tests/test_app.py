@@ -174,3 +174,25 @@ def test_lifespan_api_single_age_with_given_source_and_extra_prompt(live_tiny_ap
     with pytest.raises(Exception, match="source age must be a number between 0 and 80 or empty"):
         client.predict(handle_file(str(images["astronaut"])), "Single age", 36, "", "old", "male", 4, "", False,
                        api_name="/lifespan")
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (make test installs it)")
+def test_browser_zone_tab_ages_a_real_portrait_with_the_classical_renderer(live_app, images, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.goto(live_app)
+        page.get_by_role("tab", name="Local zone editing").click()
+        expect(page.get_by_text("classical: available")).to_be_visible()
+        page.get_by_role("tabpanel").locator("input[type=file]").first.set_input_files(str(images["grace_hopper"]))
+        expect(page.get_by_text("Sliders start at each zone")).to_be_visible(timeout=30000)
+        forehead = page.get_by_label("number input for forehead (%)")
+        forehead.fill("5")
+        forehead.press("Enter")
+        page.get_by_role("button", name="Apply").click()
+        expect(page.locator("body")).to_contain_text(re.compile(r'"changed_zones":\s*\[\s*"forehead"\s*\]'), timeout=30000)
+        expect(page.locator("body")).to_contain_text('"renderer": "classical"')
+        page.screenshot(path=str(tmp_path / "zones_tab.png"), full_page=True)
+        browser.close()

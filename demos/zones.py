@@ -1,0 +1,94 @@
+"""Tab "Local zone editing": age or smooth wrinkles one facial zone at a time (LDLA)."""
+
+from __future__ import annotations
+
+import logging
+
+import gradio as gr
+
+from engine.ldla import edit_zones, locate, scores_for_age
+from engine.registry import get_cache
+from engine.zones import ZONES, draw_zones
+
+from .age import example_portraits
+from .common import open_photo, photo_input, user_errors, warn
+
+logger = logging.getLogger(__name__)
+
+TITLE = "Local zone editing"
+API_NAME = "edit_zones"
+RENDERERS = ("classical", "diffusion")
+
+
+def renderer_status() -> str:
+    cache = get_cache()
+    lines = ["Renderers:", "- **classical**: available (procedural, CPU, no weights)."]
+    if cache.in_profile("zone_diffusion"):
+        lines.append("- **diffusion**: available in this profile (SDXL-Turbo img2img; loads on first use).")
+    else:
+        lines.append(f"- **diffusion**: not available in the `{cache.settings.profile}` profile. "
+                     f"{cache.spec('zone_diffusion').install.replace('<', '&lt;')}.")
+    if cache.settings.profile == "tiny":
+        lines.append("\n**Test profile**: the diffusion renderer runs random tiny models; its output is noise, not a result.")
+    return "\n".join(lines)
+
+
+def find_zones(photo):
+    """Zones outlined on the aligned face; every slider set to the zone's current (assumed) score."""
+    if not photo:  # the photo was cleared
+        return [None, "", None] + [gr.update() for _ in ZONES]
+    with user_errors():
+        image = open_photo(photo)
+        located = locate(image.rgb)
+        from engine.estimation import age_estimator
+
+        age = round(age_estimator().estimate(image.rgb, [located.face])[0].age)  # the age field holds whole years
+    warn(located.warnings)
+    current = scores_for_age(age)
+    note = (f"Sliders start at each zone's current score, assumed from the estimated age {age:.0f} by this hub's "
+            "heuristic age curves (not measured: no ScoreNet is loaded). A zone left at its current score is not touched.")
+    return [draw_zones(located.crop, located.zones, located.masks), note, age] + [current[z] for z in ZONES]
+
+
+def apply(photo, renderer, seed, refine, ethnicity, source_age, *scores):
+    """Main action (API `/edit_zones`): photo, renderer, seed, refine, ethnicity, source age, 12 zone scores
+    -> before/after photo, before/after face, manifest."""
+    with user_errors():
+        image = open_photo(photo)
+        targets = dict(zip(ZONES, (float(s) for s in scores)))
+        edit = edit_zones(image.rgb, targets, renderer, int(seed), source_age=None if source_age in (None, "") else float(source_age),
+                          ethnicity=(ethnicity or "").strip() or None, refine=bool(refine))
+    warn(edit.warnings)
+    if not edit.changed:
+        gr.Info("Every zone is at its current score: the photo is unchanged.")
+    label = "classical renderer" if renderer == "classical" else "diffusion renderer"
+    return (image.rgb, edit.photo), (edit.before, edit.after), {**edit.manifest(), "shown_as": label}
+
+
+def build() -> None:
+    gr.Markdown(renderer_status())
+    with gr.Row():
+        with gr.Column():
+            photo = photo_input()
+            gr.Examples(example_portraits(), inputs=photo, label="Public-domain portraits")
+            overlay = gr.Image(label="Zones", interactive=False, height=360)
+            note = gr.Markdown()
+        with gr.Column():
+            master = gr.Slider(0, 100, value=50, step=1, label="All zones (uniform aging score, %)")
+            sliders = [gr.Slider(0, 100, value=0, step=1, label=zone.replace("_", " ") + " (%)") for zone in ZONES]
+            with gr.Row():
+                renderer = gr.Radio(list(RENDERERS), value="classical", label="Renderer")
+                seed = gr.Number(0, label="Seed", precision=0)
+            with gr.Accordion("More", open=False):
+                refine = gr.Checkbox(False, label="Whole-face refiner pass (diffusion renderer)")
+                ethnicity = gr.Textbox(label="Ethnicity for the diffusion prompt (optional)")
+                source_age = gr.Number(label="Age the current scores are assumed from (filled in from the estimate)", precision=0)
+            go = gr.Button("Apply", variant="primary")
+    with gr.Row():
+        comparison = gr.ImageSlider(label="Photo: before / after", type="numpy")
+        face = gr.ImageSlider(label="Face: before / after", type="numpy")
+    manifest = gr.JSON(label="Manifest (scores, renderer, seed)")
+    photo.change(find_zones, photo, [overlay, note, source_age, *sliders], api_name="find_zones")
+    master.release(lambda value: [value] * len(sliders), master, sliders, api_name=False)
+    go.click(apply, [photo, renderer, seed, refine, ethnicity, source_age, *sliders], [comparison, face, manifest],
+             api_name=API_NAME, concurrency_id="gpu", concurrency_limit=1)
