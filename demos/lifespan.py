@@ -29,9 +29,11 @@ def availability() -> str:
         return "**Test profile**: random tiny models draw noise here. These images are not results."
     if not cache.in_profile("lifespan"):
         return (
-            f"**Lifespan aging is not available in the `{cache.settings.profile}` profile.** "
-            f"It needs SDXL-Turbo, its fp16 VAE, CLIP ViT-L/14, ArcFace and the Cradle2Cane checkpoint. "
-            f"To provide them: {markdown_text(cache.spec('lifespan').install)}. The Models panel below lists each one."
+            f"**Classical renderer**: Cradle2Cane is not available in the `{cache.settings.profile}` profile, so this tab "
+            "ages the face with the classical renderer: wrinkles and skin texture along this hub's age curves, with no "
+            "change of face shape (ages under 20 only smooth). Cradle2Cane needs SDXL-Turbo, its fp16 VAE, CLIP "
+            f"ViT-L/14, ArcFace and the Cradle2Cane checkpoint; to provide them: "
+            f"{markdown_text(cache.spec('lifespan').install)}. The Models panel below lists each one."
         )
     return ""
 
@@ -55,7 +57,8 @@ def run(photo, mode, target, preset, source_age, gender, seed, extra_prompt, pas
     folder = Path(tempfile.mkdtemp(prefix="run-", dir=_output_root()))
     files = save_outputs(output, folder, Path(photo).stem)
     shown = files["photos"] if paste else files["faces"]
-    labels = [f"{t:g} years" for t in output.targets]
+    renderer = output.models["renderer"]
+    labels = [f"{t:g} years" + (" (classical renderer)" if renderer == "classical" else "") for t in output.targets]
     manifest = output.manifest()
     return (
         list(zip(shown, labels)),

@@ -87,7 +87,7 @@ def run_lifespan(args: argparse.Namespace) -> int:
             print(f"{args.image}: warning: {warning}", file=sys.stderr)
         output = age_photo(
             image.rgb, parse_targets(args.targets), args.source_age, args.gender, args.seed,
-            args.extra_prompt, paste=not args.no_paste, settings=settings,
+            args.extra_prompt, paste=not args.no_paste, renderer=args.renderer, settings=settings,
         )
     except ModelUnavailable as error:
         print(f"lifespan: a model is missing: {error}", file=sys.stderr)
@@ -176,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     life.add_argument("--seed", type=int, default=0)
     life.add_argument("--extra-prompt", default=None, help='an extra attribute, e.g. "grey hair" (uses strength 0.75)')
     life.add_argument("--no-paste", action="store_true", help="skip pasting the faces back into the photo")
+    life.add_argument("--renderer", choices=("auto", "diffusion", "classical"), default="auto",
+                      help="auto: Cradle2Cane where its models load, else the classical renderer")
     life.add_argument("--out", required=True, help="folder for the images and manifest.json")
     life.set_defaults(run=run_lifespan)
 

@@ -18,6 +18,7 @@ from PIL import Image
 
 from .faces import align_face, choose_face, paste_back
 from .provenance import SOFTWARE, png_info
+from .models import ModelUnavailable
 from .registry import get_cache
 from .settings import Settings, get_settings
 
@@ -25,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 LIFESPAN_PRESET = (5, 10, 20, 30, 40, 50, 60, 70, 80)
 METHOD = "Cradle2Cane (two-pass SDXL-Turbo)"
+CLASSICAL_METHOD = "classical renderer (procedural zone aging along age curves)"
 
 try:  # ZeroGPU Spaces lend a GPU per decorated call; elsewhere the decorator is absent
     import spaces
@@ -55,7 +57,7 @@ class LifespanOutput:
 
     def manifest(self) -> dict:
         return {
-            "method": METHOD,
+            "method": METHOD if self.models.get("renderer") == "diffusion" else CLASSICAL_METHOD,
             "source_age": self.source_age,
             "source_age_from": self.source_age_from,
             "gender": self.gender,
@@ -90,6 +92,18 @@ def _run_pipeline(pipeline, crop, source_age, gender, targets, seed, extra_promp
     return pipeline(source, source_age, gender, targets, seed, extra_prompt, progress)
 
 
+def lifespan_renderer(settings: Settings | None = None) -> tuple[str, str]:
+    """("diffusion" or "classical", why): Cradle2Cane where its models load, else the classical renderer."""
+    cache = get_cache(settings)
+    if not cache.in_profile("lifespan"):
+        return "classical", f"Cradle2Cane is not part of the {cache.settings.profile!r} profile"
+    try:
+        cache.get("lifespan")
+    except ModelUnavailable as error:
+        return "classical", f"Cradle2Cane could not load: {error}"
+    return "diffusion", "Cradle2Cane (two-pass SDXL-Turbo)"
+
+
 def age_photo(
     rgb: np.ndarray,
     targets: list[float],
@@ -99,18 +113,34 @@ def age_photo(
     extra_prompt: str | None = None,
     paste: bool = True,
     face_index: int | None = None,
+    renderer: str = "auto",
     settings: Settings | None = None,
     progress: Callable[[float, str], None] | None = None,
 ) -> LifespanOutput:
+    """Every target age of the chosen face; `renderer` is diffusion, classical or auto (diffusion where it loads)."""
     settings = settings or get_settings()
     cache = get_cache(settings)
-    # 1. the model first: a missing one is the most useful thing to say
-    pipeline = cache.get("lifespan")
+    # 1. the renderer first: a missing model is the most useful thing to say
+    notes = []
+    if renderer == "auto":
+        renderer, why = lifespan_renderer(settings)
+        if renderer == "classical":
+            notes.append(f"{why}: the classical renderer is used (wrinkles and skin only; it cannot change face shape).")
+    if renderer not in ("diffusion", "classical"):
+        raise ValueError(f"renderer must be auto, diffusion or classical, got {renderer!r}")
+    if renderer == "classical" and extra_prompt:
+        raise ValueError("an extra attribute prompt needs the diffusion renderer; the classical renderer draws only aging signs")
+    pipeline = cache.get("lifespan") if renderer == "diffusion" else None
     start = time.perf_counter()
     # 2. find and align the face
-    faces = cache.get("face_detector").detect(rgb)
-    face, warnings = choose_face(faces, face_index)
-    aligned = align_face(rgb, face, pipeline.config.resolution)
+    if pipeline is not None:
+        face, warnings = choose_face(cache.get("face_detector").detect(rgb), face_index)
+        aligned = align_face(rgb, face, pipeline.config.resolution)
+    else:
+        from .ldla import locate
+
+        located = locate(rgb, settings, face_index)
+        face, warnings = located.face, located.warnings
     # 3. source age and gender from the estimator unless given
     age_from = "given" if source_age is not None else "estimated"
     gender_from = "given" if gender is not None else "estimated"
@@ -121,26 +151,49 @@ def age_photo(
         source_age = round(estimate.age) if source_age is None else source_age
         gender = estimate.gender if gender is None else gender
     timings = {"analysis_s": time.perf_counter() - start}
-    # 4. Cradle2Cane on every target
-    result = _run_pipeline(pipeline, aligned.crop, float(source_age), gender, targets, seed, extra_prompt, progress)
-    timings.update(result.timings)
-    # 5. paste back into the photo
-    photos = [paste_back(rgb, item.image, aligned.matrix) for item in result.items] if paste else None
+    warnings = notes + warnings
+    # 4. every target: Cradle2Cane, or the classical renderer at the curves' zone scores
+    if pipeline is not None:
+        result = _run_pipeline(pipeline, aligned.crop, float(source_age), gender, targets, seed, extra_prompt, progress)
+        timings.update(result.timings)
+        faces, pass1 = [item.image for item in result.items], [item.pass1 for item in result.items]
+        strengths, seeds, unet_calls = [item.strength for item in result.items], [item.seed for item in result.items], result.unet_calls
+        photos = [paste_back(rgb, image, aligned.matrix) for image in faces] if paste else None
+        models = {"profile": settings.profile, "renderer": "diffusion", "checkpoint": pipeline.checkpoint}
+    else:
+        from .cradle2cane_math import check_age
+        from .ldla import edit_zones, scores_for_age
+
+        for target in targets:
+            check_age(target, "target age")
+        repeated = sorted({t for t in targets if list(targets).count(t) > 1})
+        if repeated:
+            raise ValueError(f"target ages repeat: {repeated}; each target is generated once")
+        edits = []
+        for number, target in enumerate(targets):
+            if progress:
+                progress(number / len(targets), f"classical renderer, age {target:g}")
+            edits.append(edit_zones(rgb, scores_for_age(target), "classical", seed, source_age=float(source_age),
+                                    located=located, settings=settings))
+        timings["render_s"] = time.perf_counter() - start - timings["analysis_s"]
+        faces, pass1, strengths, seeds, unet_calls = [e.after for e in edits], [], [], [seed] * len(targets), 0
+        photos = [e.photo for e in edits] if paste else None
+        models = {"profile": settings.profile, "renderer": "classical", "checkpoint": "classical renderer (no weights)"}
     timings["total_s"] = time.perf_counter() - start
     return LifespanOutput(
         source_age=float(source_age),
         gender=gender,
         source_age_from=age_from,
         gender_from=gender_from,
-        targets=[item.target_age for item in result.items],
-        strengths=[item.strength for item in result.items],
-        seeds=[item.seed for item in result.items],
-        faces=[item.image for item in result.items],
-        pass1=[item.pass1 for item in result.items],
+        targets=[float(t) for t in targets],
+        strengths=strengths,
+        seeds=seeds,
+        faces=faces,
+        pass1=pass1,
         photos=photos,
-        models={"profile": settings.profile, "checkpoint": pipeline.checkpoint},
+        models=models,
         timings=timings,
-        unet_calls=result.unet_calls,
+        unet_calls=unet_calls,
         warnings=warnings,
     )
 
@@ -166,7 +219,7 @@ def provenance(output: LifespanOutput, target: float | None = None):
     if target is not None:
         fields["TargetAge"] = f"{target:g}"
         seed = output.seeds[output.targets.index(target)]
-    return png_info(METHOD, output.models.get("checkpoint"), seed, output.manifest(), **fields)
+    return png_info(output.manifest()["method"], output.models.get("checkpoint"), seed, output.manifest(), **fields)
 
 
 def save_outputs(output: LifespanOutput, folder: Path, stem: str = "aged") -> dict[str, list[str] | str]:
@@ -178,9 +231,10 @@ def save_outputs(output: LifespanOutput, folder: Path, stem: str = "aged") -> di
         path = folder / f"{tag}_face.png"
         Image.fromarray(output.faces[index]).save(path, pnginfo=provenance(output, target))
         written["faces"].append(str(path))
-        path = folder / f"{tag}_pass1.png"
-        Image.fromarray(output.pass1[index]).save(path, pnginfo=provenance(output, target))
-        written["pass1"].append(str(path))
+        if output.pass1:  # the diffusion renderer's AdaNI intermediates
+            path = folder / f"{tag}_pass1.png"
+            Image.fromarray(output.pass1[index]).save(path, pnginfo=provenance(output, target))
+            written["pass1"].append(str(path))
         if output.photos is not None:
             path = folder / f"{tag}_photo.png"
             Image.fromarray(output.photos[index]).save(path, pnginfo=provenance(output, target))
@@ -192,7 +246,7 @@ def save_outputs(output: LifespanOutput, folder: Path, stem: str = "aged") -> di
     frames = [Image.fromarray(tile) for tile in np.split(strip(output.faces, labels), len(output.targets), axis=1)]
     path = folder / f"{stem}_lifespan.gif"
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=600, loop=0,
-                   comment=f"AI-edited: {METHOD}, {SOFTWARE}".encode())
+                   comment=f"AI-edited: {output.manifest()['method']}, {SOFTWARE}".encode())
     written["gif"] = str(path)
     written["mp4"] = str(write_mp4(frames, folder / f"{stem}_lifespan.mp4"))
     return written

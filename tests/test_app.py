@@ -151,12 +151,18 @@ def test_browser_lifespan_tab_produces_a_strip_on_the_tiny_profile(live_tiny_app
         browser.close()
 
 
-def test_offline_lifespan_api_says_what_is_missing(live_app, images):
+def test_offline_lifespan_api_uses_the_classical_renderer(live_app, images):
     from gradio_client import Client, handle_file
 
     client = Client(live_app, verbose=False)
-    with pytest.raises(Exception, match="not part of the 'offline' profile"):
-        client.predict(handle_file(str(images["astronaut"])), "Single age", 60, "", "", "estimate", 0, "", True,
+    gallery, strip, gif, mp4, pass1, manifest, used_age, used_gender = client.predict(
+        handle_file(str(images["astronaut"])), "Single age", 70, "", "", "estimate", 0, "", True, api_name="/lifespan"
+    )
+    assert manifest["models"]["renderer"] == "classical" and manifest["targets"] == [70.0]
+    assert "classical renderer" in gallery[0]["caption"] and pass1 == []
+    assert any("classical renderer is used" in w for w in manifest["warnings"])
+    with pytest.raises(Exception, match="extra attribute prompt needs the diffusion renderer"):
+        client.predict(handle_file(str(images["astronaut"])), "Single age", 70, "", "", "estimate", 0, "grey hair", True,
                        api_name="/lifespan")
 
 

@@ -211,7 +211,40 @@ def test_cli_given_source_age_and_gender_are_used(images, tmp_path):
     assert manifest["strengths"] == [0.5] and manifest["files"]["photos"] == []
 
 
-def test_cli_offline_says_which_model_is_missing(images, tmp_path):
-    result = _cli("lifespan", str(images["astronaut"]), "--targets", "50", "--out", str(tmp_path), profile="offline")
+def test_cli_offline_diffusion_says_which_model_is_missing(images, tmp_path):
+    result = _cli("lifespan", str(images["astronaut"]), "--targets", "50", "--renderer", "diffusion", "--out", str(tmp_path),
+                  profile="offline")
     assert result.returncode == 2
     assert "lifespan is not part of the 'offline' profile" in result.stderr and "sdxl_turbo" in result.stderr
+
+
+def test_cli_offline_uses_the_classical_renderer_and_says_so(images, tmp_path):
+    result = _cli("lifespan", str(images["grace_hopper"]), "--targets", "30", "80", "--source-age", "60", "--out",
+                  str(tmp_path), profile="offline")
+    assert result.returncode == 0, result.stderr
+    assert "the classical renderer is used" in result.stderr
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["models"]["renderer"] == "classical" and manifest["method"].startswith("classical renderer")
+    assert manifest["files"]["pass1"] == [] and len(manifest["files"]["photos"]) == 2
+    photo = Image.open(manifest["files"]["photos"][1])
+    assert photo.text["Method"].startswith("classical renderer")
+    original = np.array(Image.open(images["grace_hopper"]).convert("RGB"))
+    younger, older = (np.array(Image.open(p).convert("RGB")) for p in manifest["files"]["photos"])
+    assert not np.array_equal(younger, original) and not np.array_equal(older, original)
+
+
+def test_classical_lifespan_smooths_younger_and_lines_older(images):
+    from engine.lifespan import age_photo
+    from engine.ldla import locate
+    from engine.zones import ZONES
+    from tests.test_zones import high_frequency
+
+    image = np.array(Image.open(images["astronaut"]).convert("RGB"))
+    output = age_photo(image, [20, 80], source_age=40, gender="female", renderer="classical", settings=Settings(profile="offline"))
+    located = locate(image, Settings(profile="offline"))
+    union = np.zeros(located.crop.shape[:2], np.uint8)
+    for zone in ZONES:
+        union |= located.masks[zone]
+    before = high_frequency(located.crop, union)
+    younger, older = (high_frequency(face, union) for face in output.faces)
+    assert younger < before < older
