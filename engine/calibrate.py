@@ -22,7 +22,6 @@ import numpy as np
 
 from . import conformal
 from .estimation import age_estimator
-from .faces import NoFaceError
 from .images import InputError, load_image
 from .registry import get_cache
 from .settings import Settings

@@ -141,6 +141,42 @@ class ZoneEdit:
         }
 
 
+def measure_scores(located: LocatedFace, scorenet) -> dict[str, float]:
+    """Each placeable zone's score (0-100 %) as ScoreNet reads its crop."""
+    import torch
+
+    names = [zone for zone in ZONES if zone not in located.unplaceable]
+    crops = [cv2.resize(_crop(located.crop, located.zones[zone].box), (128, 128), interpolation=cv2.INTER_AREA) for zone in names]
+    batch = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float() / 255.0
+    with torch.inference_mode():
+        scores = scorenet(batch).numpy() * 100.0
+    return {zone: float(round(score)) for zone, score in zip(names, scores)}
+
+
+def zone_scores_now(rgb, located: LocatedFace, source_age: float | None, given: dict[str, float] | None,
+                    settings: Settings | None = None) -> tuple[dict[str, float], str]:
+    """(current score of every zone, where they come from): given ones first, then ScoreNet where one is
+    loaded, then this hub's age curves at the given or estimated age (assumed, not measured)."""
+    given = check_scores(given or {}, "current score")
+    cache = get_cache(settings)
+    measured = measure_scores(located, cache.get("scorenet")) if cache.available("scorenet") else {}
+    if source_age is None and len({**measured, **given}) < len(ZONES):
+        from .estimation import age_estimator
+
+        source_age = age_estimator(settings).estimate(rgb, [located.face])[0].age
+    scores = {**(scores_for_age(source_age) if source_age is not None else {}), **measured, **given}
+    parts = []
+    if given:
+        parts.append(f"given for {', '.join(sorted(given))}")
+    if set(measured) - set(given):
+        parts.append("measured by ScoreNet for " + ", ".join(sorted(set(measured) - set(given))))
+    assumed = [z for z in ZONES if z not in given and z not in measured]
+    if assumed:
+        parts.append(f"assumed from age {source_age:.0f} by the heuristic curves (not measured) for "
+                     + ("every other zone" if parts else "every zone"))
+    return scores, "; ".join(parts)
+
+
 def _crop(image: np.ndarray, box: tuple[int, int, int]) -> np.ndarray:
     """The square box, reflected where it leaves the image."""
     x, y, side = box
@@ -198,17 +234,8 @@ def edit_zones(
     located = located or locate(rgb, settings)
     warnings = list(located.warnings)
     timings["locate_s"] = time.perf_counter() - start
-    # 3. current scores: those given (e.g. measured by ScoreNet); the rest from the age through the curves
-    if source_age is None:
-        from .estimation import age_estimator
-
-        source_age = age_estimator(settings).estimate(rgb, [located.face])[0].age
-    current_scores = {**scores_for_age(source_age), **check_scores(current or {}, "current score")}
-    assumed = [zone for zone in ZONES if zone not in (current or {})]
-    current_source = "given" if not assumed else (
-        f"assumed from age {source_age:.0f} by the heuristic curves (not measured)"
-        + (f" except {', '.join(sorted(current))}, given" if current else "")
-    )
+    # 3. current scores: given, measured by ScoreNet, or assumed from the age through the curves
+    current_scores, current_source = zone_scores_now(rgb, located, source_age, current, settings)
     # 4. render each zone that changes and blend it back through its feathered mask
     start = time.perf_counter()
     d = inter_ocular(located.points)

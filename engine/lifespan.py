@@ -6,7 +6,6 @@ The tab and the CLI both call `age_photo`. GPU work runs inside `gpu_task`, whic
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass, field

@@ -183,3 +183,41 @@ def _load_into(model: nn.Module, state: dict[str, torch.Tensor], mismatch: str) 
     if missing or unexpected:
         raise ValueError(f"{mismatch}: missing {missing[:4]}, unexpected {unexpected[:4]}")
     return model.eval()
+
+
+class ScoreNet(nn.Module):
+    """LDLA's ScoreNet (eq. 5): a small CNN regressing a zone crop's aging score.
+
+    (B, 3, S, S) RGB in [0, 1] -> (B,) score as a fraction of the scale's maximum (0-1).
+    """
+
+    def __init__(self, width: int = 32, size: int = 128):
+        super().__init__()
+        self.config = {"width": width, "size": size}
+        layers, channels = [], 3
+        for out in (width, width * 2, width * 4, width * 4):
+            layers += [nn.Conv2d(channels, out, 3, 2, 1), nn.GroupNorm(8, out), nn.SiLU()]
+            channels = out
+        self.features = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.head = nn.Linear(channels, 1)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        size = self.config["size"]
+        x = nn.functional.interpolate(images, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+        return torch.sigmoid(self.head(self.features(x * 2 - 1))).squeeze(-1)
+
+
+def save_scorenet(model: ScoreNet, path: Path) -> None:
+    from safetensors.torch import save_file
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path.with_suffix(".safetensors")))
+    path.with_suffix(".json").write_text(json.dumps(model.config))
+
+
+def load_scorenet(path: Path) -> ScoreNet:
+    config_path = path.with_suffix(".json")
+    if not config_path.is_file():
+        raise ValueError(f"{path}: no {config_path.name} beside the weights")
+    model = ScoreNet(**json.loads(config_path.read_text()))
+    return _load_into(model, read_state_dict(path.with_suffix(".safetensors")), f"{path}: not a ScoreNet checkpoint")

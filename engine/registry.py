@@ -151,6 +151,18 @@ def _load_zone_diffusion(spec: ModelSpec, settings: Settings):
     return DiffusionRenderer(get_cache(settings).get("sdxl_turbo"), resolution=512)
 
 
+def _load_scorenet(spec: ModelSpec, settings: Settings):
+    from .nets import load_scorenet
+
+    folder = settings.model_dirs.get("scorenet")
+    if folder is None:
+        raise ModelUnavailable(f"scorenet: not configured. {spec.install}")
+    path = Path(folder) / "scorenet.safetensors"
+    if not path.is_file():
+        raise ModelUnavailable(f"scorenet: {path} is missing. {spec.install}")
+    return load_scorenet(path)
+
+
 C2C_SUBFOLDER = "Cradle2Cane"
 ARCFACE_FILE = "backbone.pth"
 GENERATIVE = ("full",)
@@ -249,6 +261,16 @@ SPECS = [
         loader=_load_zone_diffusion,
         install="run with HUB_PROFILE=full where sdxl_turbo can be fetched or is in HUB_MODEL_DIR_SDXL_TURBO; "
         "the classical renderer needs nothing",
+    ),
+    ModelSpec(
+        name="scorenet",
+        task="zone aging score from a crop (LDLA ScoreNet)",
+        source="setting:HUB_MODEL_DIR_SCORENET",
+        licence="that of the checkpoint you train (train.zones)",
+        profiles=ALL_PROFILES,
+        loader=_load_scorenet,
+        install="train one with `python -m train.zones` and set HUB_MODEL_DIR_SCORENET to the folder holding "
+        "scorenet.safetensors and scorenet.json",
     ),
     ModelSpec(
         name="lifespan",

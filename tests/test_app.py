@@ -194,6 +194,7 @@ def test_browser_zone_tab_ages_a_real_portrait_with_the_classical_renderer(live_
         expect(page.get_by_text("classical: available")).to_be_visible()
         page.get_by_role("tabpanel").locator("input[type=file]").first.set_input_files(str(images["grace_hopper"]))
         expect(page.get_by_text("Sliders start at each zone")).to_be_visible(timeout=30000)
+        expect(page.get_by_text("assumed from age")).to_be_visible()
         forehead = page.get_by_label("number input for forehead (%)")
         forehead.fill("5")
         forehead.press("Enter")

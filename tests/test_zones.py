@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -15,7 +14,6 @@ from PIL import Image
 from engine import zones as Z
 from engine.ldla import edit_zones, locate, scores_for_age
 from engine.settings import ROOT, Settings
-from engine.zone_renderers import ClassicalRenderer
 from tests.conftest import astronaut, grace_hopper
 
 SETTINGS = Settings(profile="offline")
@@ -169,7 +167,7 @@ def test_cli_writes_photo_faces_and_manifest(images, tmp_path):
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["target_scores"] == {"forehead": 20.0, "crows_feet_left": 95.0}
     assert manifest["renderer"] == "classical" and manifest["seed"] == 2
-    assert "assumed from age" in manifest["current_scores_from"]
+    assert "assumed from age" in manifest["current_scores_from"] and "given" not in manifest["current_scores_from"]
     photo = Image.open(manifest["files"]["photo"])
     assert photo.text["AI-edited"].startswith("yes") and photo.size == Image.open(images["grace_hopper"]).size
 

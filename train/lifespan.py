@@ -14,8 +14,6 @@ checkpoint (`Cradle2Cane/`) that the lifespan tab loads.
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
 import json
 import logging
 import math
@@ -25,8 +23,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 from PIL import Image
+
+from train.common import cli, config_from_yaml, latest_checkpoint, resume_folder
 
 logger = logging.getLogger(__name__)
 
@@ -75,13 +74,7 @@ class TrainConfig:
 
     @classmethod
     def from_yaml(cls, path: Path, overrides: dict | None = None) -> "TrainConfig":
-        values = yaml.safe_load(Path(path).read_text()) or {}
-        values.update(overrides or {})
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"{path}: unknown settings {unknown}; known: {sorted(known)}")
-        return cls(**values)
+        return config_from_yaml(cls, path, overrides)
 
 
 NAME = re.compile(r"^(\d+(?:\.\d+)?)_(male|female|0|1)_.+\.(png|jpe?g)$", re.IGNORECASE)
@@ -284,11 +277,6 @@ def load_training_state(folder: Path, model, discriminator, optimizers) -> int:
     return int(json.loads((folder / "trainer_state.json").read_text())["step"])
 
 
-def latest_checkpoint(output_dir: Path) -> Path | None:
-    found = sorted(output_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
-    return found[-1] if found else None
-
-
 def validate(model, dataset: FaceFolder, config: TrainConfig, step: int, output_dir: Path) -> Path:
     """A lifespan strip of the first face at the validation ages, saved as PNG."""
     from engine.lifespan import strip
@@ -331,7 +319,7 @@ def train(config: TrainConfig) -> dict:
         module.to(device)
     optimizer, d_optimizer, loader = accelerator.prepare(optimizer, d_optimizer, loader)
     step = 0
-    resume = latest_checkpoint(output_dir) if config.resume_from == "latest" else (Path(config.resume_from) if config.resume_from else None)
+    resume = resume_folder(output_dir, config.resume_from)
     if resume is not None:
         step = load_training_state(resume, model, discriminator, (optimizer, d_optimizer))
         logger.info("resumed from %s at step %d", resume, step)
@@ -373,16 +361,7 @@ def train(config: TrainConfig) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="train.lifespan", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", required=True, help="YAML file of TrainConfig settings")
-    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override settings (YAML values)")
-    args = parser.parse_args(argv)
-    overrides = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        overrides[key] = yaml.safe_load(value)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    result = train(TrainConfig.from_yaml(Path(args.config), overrides))
+    result = cli("train.lifespan", __doc__.split("\n\n")[0], TrainConfig, train, argv)
     logger.info("done at step %d; serving checkpoint in %s/Cradle2Cane", result["step"], result["checkpoint"])
 
 
