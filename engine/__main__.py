@@ -73,36 +73,44 @@ def run_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_lifespan(args: argparse.Namespace) -> int:
+def _edit_photo(args: argparse.Namespace, what: str, edit, save) -> int:
+    """Load `args.image`, run `edit(rgb, settings)`, save its images and manifest.json under `args.out`.
+
+    Bad input or a missing model is one line on stderr and exit code 2.
+    """
     from .faces import NoFaceError
     from .images import InputError, load_image
-    from .lifespan import age_photo, parse_targets, save_outputs
     from .models import ModelUnavailable
     from .settings import get_settings
 
     settings = get_settings()
     try:
         image = load_image(args.image, max_pixels=settings.max_pixels, min_side=settings.min_side)
-        for warning in image.warnings:
-            print(f"{args.image}: warning: {warning}", file=sys.stderr)
-        output = age_photo(
-            image.rgb, parse_targets(args.targets), args.source_age, args.gender, args.seed,
-            args.extra_prompt, paste=not args.no_paste, renderer=args.renderer, settings=settings,
-        )
+        output = edit(image.rgb, settings)
     except ModelUnavailable as error:
-        print(f"lifespan: a model is missing: {error}", file=sys.stderr)
+        print(f"{what}: a model is missing: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (InputError, NoFaceError, ValueError) as error:
         print(f"{args.image}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    for warning in output.warnings:
+    for warning in image.warnings + output.warnings:
         print(f"{args.image}: warning: {warning}", file=sys.stderr)
     out = Path(args.out)
-    files = save_outputs(output, out, Path(args.image).stem)
-    manifest = {"image": str(args.image), **output.manifest(), "files": files}
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
-    print(json.dumps({"manifest": str(out / "manifest.json"), "strip": files["strip"]}))
+    files = save(output, out, Path(args.image).stem)
+    manifest = out / "manifest.json"
+    manifest.write_text(json.dumps({"image": str(args.image), **output.manifest(), "files": files}, indent=1))
+    print(json.dumps({"manifest": str(manifest), **{k: v for k, v in files.items() if isinstance(v, str)}}))
     return 0
+
+
+def run_lifespan(args: argparse.Namespace) -> int:
+    from .lifespan import age_photo, parse_targets, save_outputs
+
+    def edit(rgb, settings):
+        return age_photo(rgb, parse_targets(args.targets), args.source_age, args.gender, args.seed, args.extra_prompt,
+                         paste=not args.no_paste, renderer=args.renderer, settings=settings)
+
+    return _edit_photo(args, "lifespan", edit, save_outputs)
 
 
 def _score(text: str) -> tuple[str, float]:
@@ -116,39 +124,21 @@ def _score(text: str) -> tuple[str, float]:
 
 
 def run_zones(args: argparse.Namespace) -> int:
-    from .faces import NoFaceError
-    from .images import InputError, load_image
     from .ldla import edit_zones, save_outputs
-    from .models import ModelUnavailable
-    from .settings import get_settings
     from .zones import ZONES
 
-    settings = get_settings()
     targets = dict(args.score or [])
     if args.all is not None:
         targets = {**{zone: args.all for zone in ZONES}, **targets}
     if not targets:
         print("zones: give --score ZONE=PERCENT (zones: " + ", ".join(ZONES) + ") or --all PERCENT", file=sys.stderr)
         return EXIT_BAD_INPUT
-    try:
-        image = load_image(args.image, max_pixels=settings.max_pixels, min_side=settings.min_side)
-        for warning in image.warnings:
-            print(f"{args.image}: warning: {warning}", file=sys.stderr)
-        edit = edit_zones(image.rgb, targets, args.renderer, args.seed, source_age=args.source_age,
-                          ethnicity=args.ethnicity, refine=args.refine, settings=settings)
-    except ModelUnavailable as error:
-        print(f"zones: the {args.renderer} renderer is not available: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except (InputError, NoFaceError, ValueError) as error:
-        print(f"{args.image}: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    for warning in edit.warnings:
-        print(f"{args.image}: warning: {warning}", file=sys.stderr)
-    out = Path(args.out)
-    files = save_outputs(edit, out, Path(args.image).stem)
-    (out / "manifest.json").write_text(json.dumps({"image": str(args.image), **edit.manifest(), "files": files}, indent=1))
-    print(json.dumps({"manifest": str(out / "manifest.json"), "photo": files["photo"], "changed": edit.changed}))
-    return 0
+
+    def edit(rgb, settings):
+        return edit_zones(rgb, targets, args.renderer, args.seed, source_age=args.source_age, ethnicity=args.ethnicity,
+                          refine=args.refine, settings=settings)
+
+    return _edit_photo(args, "zones", edit, save_outputs)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -70,6 +70,17 @@ def launch_browser(playwright):
     )
 
 
+def open_tab(playwright, url: str, tab: str, photo=None):
+    """A browser page on `tab`, with `photo` uploaded to the tab's photo input."""
+    browser = launch_browser(playwright)
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(url)
+    page.get_by_role("tab", name=tab).click()
+    if photo is not None:
+        page.get_by_role("tabpanel").locator("input[type=file]").first.set_input_files(str(photo))
+    return browser, page
+
+
 def test_page_lists_the_models_and_their_licences(live_app):
     with urllib.request.urlopen(live_app + "config", timeout=10) as response:
         config = response.read().decode()
@@ -82,11 +93,7 @@ def test_browser_upload_shows_age_and_interval(live_app, images, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        page = browser.new_page(viewport={"width": 1400, "height": 1100})
-        page.goto(live_app)
-        page.get_by_role("tab", name="Age estimation").click()
-        page.get_by_role("tabpanel").locator("input[type=file]").first.set_input_files(str(images["astronaut"]))
+        browser, page = open_tab(playwright, live_app, "Age estimation", images["astronaut"])
         page.get_by_role("button", name="Estimate age").click()
         badge = page.get_by_text(re.compile(r"Uncalibrated"))
         expect(badge.first).to_be_visible(timeout=30000)
@@ -135,12 +142,8 @@ def test_browser_lifespan_tab_produces_a_strip_on_the_tiny_profile(live_tiny_app
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        page = browser.new_page(viewport={"width": 1400, "height": 1100})
-        page.goto(live_tiny_app)
-        page.get_by_role("tab", name="Lifespan aging").click()
+        browser, page = open_tab(playwright, live_tiny_app, "Lifespan aging", images["astronaut"])
         expect(page.get_by_text("These images are not results")).to_be_visible()
-        page.get_by_role("tabpanel").locator("input[type=file]").first.set_input_files(str(images["astronaut"]))
         page.get_by_role("button", name="Age this face").click()
         strip = page.locator("img[src*='_strip.png']")
         expect(strip.first).to_be_visible(timeout=60000)
@@ -187,12 +190,8 @@ def test_browser_zone_tab_ages_a_real_portrait_with_the_classical_renderer(live_
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        page = browser.new_page(viewport={"width": 1400, "height": 1100})
-        page.goto(live_app)
-        page.get_by_role("tab", name="Local zone editing").click()
+        browser, page = open_tab(playwright, live_app, "Local zone editing", images["grace_hopper"])
         expect(page.get_by_text("classical: available")).to_be_visible()
-        page.get_by_role("tabpanel").locator("input[type=file]").first.set_input_files(str(images["grace_hopper"]))
         expect(page.get_by_text("Sliders start at each zone")).to_be_visible(timeout=30000)
         expect(page.get_by_text("assumed from age")).to_be_visible()
         forehead = page.get_by_label("number input for forehead (%)")
