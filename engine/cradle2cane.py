@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from .cradle2cane_math import ROTATE_MODES, adani_strength, check_age, denoising_steps, normalise, rotate_clip, svr
-from .models import GPU_LOCK
+from .models import GPU_LOCK, use_adapter
 from .nets import IResNet, ProjectionMLP, arcface_input
 
 logger = logging.getLogger(__name__)
@@ -233,7 +233,7 @@ class Cradle2Cane:
         images = torch.empty(count, 3, latents.shape[-2] * 8, latents.shape[-1] * 8)
         pooled: list[torch.Tensor | None] = [None] * count
         unet_calls = 0
-        self.pipe.disable_lora()
+        use_adapter(self.pipe, None)
         groups = sorted(set(strengths))
         for number, strength in enumerate(groups):
             if report:
@@ -302,7 +302,7 @@ class Cradle2Cane:
             # 4. pass 2 (sec. 3.3): LoRA on, identity tokens and pass-1 pooled embedding, strength 0.25
             start = time.perf_counter()
             report(0.65, "pass 2 (IDEmb)")
-            self.pipe.enable_lora()
+            use_adapter(self.pipe, ADAPTER)
             final = self.pipe(
                 prompt_embeds=idemb.to(self.device, self.dtype),
                 pooled_prompt_embeds=pooled.to(self.device, self.dtype),

@@ -25,6 +25,24 @@ logger = logging.getLogger(__name__)
 GPU_LOCK = threading.RLock()
 
 
+def use_adapter(pipe, name: str | None) -> None:
+    """Run `pipe` with only LoRA adapter `name` active, or with every adapter off (None).
+
+    Pipelines are shared (lifespan aging and the zone renderer may both hold an
+    adapter on one SDXL-Turbo); call this under GPU_LOCK right before the call.
+    """
+    loaded = getattr(pipe.unet, "peft_config", None) or {}
+    if name is None:
+        if loaded:
+            pipe.disable_lora()
+        return
+    if name not in loaded:
+        raise KeyError(f"LoRA adapter {name!r} is not loaded on this pipeline (loaded: {sorted(loaded)})")
+    if len(loaded) > 1:
+        pipe.set_adapters([name])
+    pipe.enable_lora()
+
+
 class ModelUnavailable(RuntimeError):
     """A model cannot be built here; the message says why and how to provide it."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from .models import ModelCache, ModelSpec, ModelUnavailable, hub_source, onnx_providers, package_file
+from .models import GPU_LOCK, ModelCache, ModelSpec, ModelUnavailable, hub_source, onnx_providers, package_file
 from .settings import Settings, get_settings
 
 ALL_PROFILES = ("full", "offline", "tiny")
@@ -147,8 +147,17 @@ def _load_zone_diffusion(spec: ModelSpec, settings: Settings):
     if settings.profile == "tiny":
         from . import tiny
 
-        return DiffusionRenderer(tiny.sdxl_img2img(), resolution=64)
-    return DiffusionRenderer(get_cache(settings).get("sdxl_turbo"), resolution=512)
+        pipe, resolution = tiny.sdxl_img2img(), 64
+    else:
+        pipe, resolution = get_cache(settings).get("sdxl_turbo"), 512
+    folder = settings.model_dirs.get("ldla")  # a zone LoRA from train.zones
+    if folder is None:
+        return DiffusionRenderer(pipe, resolution)
+    if not (Path(folder) / "pytorch_lora_weights.safetensors").is_file():
+        raise ModelUnavailable(f"zone_diffusion: HUB_MODEL_DIR_LDLA={folder} holds no pytorch_lora_weights.safetensors")
+    with GPU_LOCK:
+        pipe.load_lora_weights(str(folder), weight_name="pytorch_lora_weights.safetensors", adapter_name="ldla")
+    return DiffusionRenderer(pipe, resolution, adapter="ldla")
 
 
 def _load_scorenet(spec: ModelSpec, settings: Settings):
@@ -259,8 +268,8 @@ SPECS = [
         licence="that of sdxl_turbo: non-commercial",
         profiles=("full", "tiny"),
         loader=_load_zone_diffusion,
-        install="run with HUB_PROFILE=full where sdxl_turbo can be fetched or is in HUB_MODEL_DIR_SDXL_TURBO; "
-        "the classical renderer needs nothing",
+        install="run with HUB_PROFILE=full where sdxl_turbo can be fetched or is in HUB_MODEL_DIR_SDXL_TURBO "
+        "(HUB_MODEL_DIR_LDLA adds a zone LoRA trained with train.zones); the classical renderer needs nothing",
     ),
     ModelSpec(
         name="scorenet",

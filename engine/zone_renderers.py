@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .models import GPU_LOCK
+from .models import GPU_LOCK, use_adapter
 from .zones import ZONE_TYPES, Zone
 
 MAX_LINES = {"horizontal": 6, "vertical": 3, "radial": 6, "arc": 3, "axis": 3}
@@ -172,12 +172,13 @@ class DiffusionRenderer:
     name = "diffusion"
     label = "diffusion renderer (SDXL-Turbo img2img)"
 
-    def __init__(self, pipe, resolution: int, settings: DiffusionSettings = DiffusionSettings()):
+    def __init__(self, pipe, resolution: int, settings: DiffusionSettings = DiffusionSettings(), adapter: str | None = None):
         from .cradle2cane_math import denoising_steps
 
         denoising_steps(settings.num_inference_steps, settings.strength)
         denoising_steps(settings.refiner_steps, settings.refiner_strength)
         self.pipe, self.resolution, self.settings = pipe, resolution, settings
+        self.adapter = adapter  # a zone LoRA trained with train.zones, when one is loaded
 
     def prompt(self, zone: Zone, target: float, ethnicity: str | None) -> str:
         words = ZONE_TYPES[zone.name]
@@ -192,8 +193,7 @@ class DiffusionRenderer:
         resized = cv2.resize(image, (self.resolution, self.resolution), interpolation=cv2.INTER_AREA if size > self.resolution else cv2.INTER_CUBIC)
         pixels = torch.from_numpy(resized).permute(2, 0, 1)[None].float() / 255.0
         with GPU_LOCK:  # the pipeline may be shared with lifespan aging, which switches its LoRA
-            if getattr(self.pipe.unet, "peft_config", None):
-                self.pipe.disable_lora()
+            use_adapter(self.pipe, self.adapter)
             out = self.pipe(prompt=prompt, image=pixels, strength=strength, num_inference_steps=steps,
                             guidance_scale=self.settings.guidance_scale, generator=torch.Generator().manual_seed(seed),
                             output_type="np").images[0]

@@ -248,3 +248,28 @@ def test_classical_lifespan_smooths_younger_and_lines_older(images):
     before = high_frequency(located.crop, union)
     younger, older = (high_frequency(face, union) for face in output.faces)
     assert younger < before < older
+
+
+def test_adapters_on_a_shared_pipeline_are_switched_one_at_a_time():
+    from engine import tiny
+    from engine.models import use_adapter
+
+    pipe = tiny.sdxl_img2img()
+    latents = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(0))
+
+    def run():
+        return pipe(prompt="a face", image=latents, strength=0.5, num_inference_steps=4, guidance_scale=1.0,
+                    generator=torch.Generator().manual_seed(0), output_type="np").images[0]
+
+    base = run()
+    tiny.add_random_lora(pipe, seed=1, adapter_name="cradle2cane")
+    tiny.add_random_lora(pipe, seed=2, adapter_name="ldla")
+    outputs = {}
+    for name in ("cradle2cane", "ldla", None):
+        use_adapter(pipe, name)
+        outputs[name] = run()
+    assert np.allclose(outputs[None], base, atol=1e-6)
+    assert not np.allclose(outputs["cradle2cane"], outputs["ldla"], atol=1e-3)
+    assert not np.allclose(outputs["cradle2cane"], base, atol=1e-3)
+    with pytest.raises(KeyError, match="'pixel_art' is not loaded"):
+        use_adapter(pipe, "pixel_art")

@@ -72,3 +72,18 @@ def test_scorenet_is_missing_until_configured():
 
     with pytest.raises(ModelUnavailable, match="HUB_MODEL_DIR_SCORENET"):
         get_cache(OFFLINE).get("scorenet")
+
+
+def test_a_trained_zone_lora_serves_in_the_diffusion_renderer(crops, tmp_path):
+    from engine.ldla import edit_zones
+
+    train(config(crops, tmp_path / "run", max_steps=2))
+    checkpoint = tmp_path / "run" / "checkpoint-2"
+    plain = Settings(profile="tiny", testing=True)
+    with_lora = Settings(profile="tiny", testing=True, model_dirs={"ldla": checkpoint})
+    renderer = get_cache(with_lora).get("zone_diffusion")
+    assert renderer.adapter == "ldla"
+    located = locate(astronaut(), OFFLINE)
+    runs = [edit_zones(astronaut(), {"glabella": 90}, "diffusion", 1, source_age=30, located=located, settings=s).after
+            for s in (plain, with_lora)]
+    assert not (runs[0] == runs[1]).all()

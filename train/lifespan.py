@@ -182,7 +182,9 @@ def pass2_one_step(model, pass1: torch.Tensor, idemb: torch.Tensor, pooled: torc
 
 def training_step(model, age_model, perceptual, discriminator, batch, config: TrainConfig, generator):
     """Losses for one batch: (generator total, discriminator loss, parts for the log)."""
+    from engine.cradle2cane import ADAPTER
     from engine.cradle2cane_math import adani_strength
+    from engine.models import use_adapter
     from engine.nets import arcface_input
     from train.losses import age_loss, discriminator_loss, generator_gan_loss, identity_loss
 
@@ -203,7 +205,7 @@ def training_step(model, age_model, perceptual, discriminator, batch, config: Tr
         face, clip = model.identity_inputs(arcface_hidden, clip_features, source_ages, targets, pass1)
     # IDEmb and pass 2: LoRA on, gradients through the MLPs and the LoRA
     idemb = model.project(face.clone(), clip.clone())
-    model.pipe.enable_lora()
+    use_adapter(model.pipe, ADAPTER)
     final = pass2_one_step(model, pass1, idemb, pooled.clone(), generator)
     # losses (sec. 3.4)
     source = source.to(final.device, final.dtype)
