@@ -86,6 +86,15 @@ class Settings:
     device: str = "cpu"
     # HUB_TESTING=1: allows the tiny profile (random models draw noise: tests only).
     testing: bool = False
+    # HUB_STORE_DIR: the leaderboard's local results store.
+    store_dir: Path = ROOT / "store"
+    # HUB_RESULTS_REPO, HUB_REQUESTS_REPO: Hub dataset repos the store syncs with (token: HF_TOKEN).
+    results_repo: str | None = None
+    requests_repo: str | None = None
+    # HUB_JUDGE_BASE_URL, HUB_JUDGE_MODEL, HUB_JUDGE_API_KEY: an OpenAI-compatible VLM judge.
+    judge_base_url: str | None = None
+    judge_model: str | None = None
+    judge_api_key: str | None = None
     # Lifespan (Cradle2Cane) method settings; defaults are the paper's.
     # HUB_ADANI_THRESHOLDS "t1,t2": AdaNI |age gap| boundaries (released config: 5,30).
     adani_thresholds: tuple[float, float] = (5.0, 20.0)
@@ -148,6 +157,13 @@ class Settings:
         calibration = _env_path("HUB_CALIBRATION")
         if calibration is not None:
             kwargs["calibration_path"] = calibration
+        store = _env_path("HUB_STORE_DIR")
+        if store is not None:
+            kwargs["store_dir"] = store
+        for field_name, variable in (("results_repo", "HUB_RESULTS_REPO"), ("requests_repo", "HUB_REQUESTS_REPO"),
+                                     ("judge_base_url", "HUB_JUDGE_BASE_URL"), ("judge_model", "HUB_JUDGE_MODEL"),
+                                     ("judge_api_key", "HUB_JUDGE_API_KEY")):
+            kwargs[field_name] = os.environ.get(variable, "").strip() or None
         return cls(**kwargs)
 
     def with_(self, **changes) -> "Settings":

@@ -1,0 +1,164 @@
+"""The results store: a local directory (the embedded default) that syncs with two Hub dataset repos.
+
+    store/results/*.json   results records
+    store/requests/*.json  submissions and their queue state (PENDING -> RUNNING -> FINISHED / FAILED)
+
+Every write is atomic (a temporary file renamed over the old one), so a process
+killed mid-write leaves the previous file intact. The Hub is optional: an outage,
+an empty store or an unreadable file never breaks the page; it shows what it has
+and how old it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .records import RecordError, ResultsRecord
+
+logger = logging.getLogger(__name__)
+
+STATES = ("PENDING", "RUNNING", "FINISHED", "FAILED")
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write `text` to `path` so that readers see the old file or the new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-").lower()[:60] or "x"
+
+
+class HubSync:
+    """Pull and push the store's two folders to Hub dataset repos through huggingface_hub."""
+
+    def __init__(self, results_repo: str, requests_repo: str, api=None):
+        from huggingface_hub import HfApi
+
+        self.repos = {"results": results_repo, "requests": requests_repo}
+        self.api = api or HfApi()
+
+    def pull(self, root: Path) -> None:
+        for kind, repo in self.repos.items():
+            self.api.snapshot_download(repo_id=repo, repo_type="dataset", local_dir=str(root / kind), allow_patterns=["*.json"])
+
+    def push(self, path: Path, kind: str) -> None:
+        self.api.upload_file(path_or_fileobj=str(path), path_in_repo=path.name, repo_id=self.repos[kind],
+                             repo_type="dataset", commit_message=f"{kind}: {path.stem}")
+
+
+@dataclass
+class ResultsStore:
+    root: Path
+    hub: HubSync | None = None
+    problems: list[str] = field(default_factory=list)  # what could not be read or synced, for the page
+    last_pull: float | None = None
+
+    @classmethod
+    def from_settings(cls, settings) -> "ResultsStore":
+        hub = None
+        if settings.results_repo and settings.requests_repo:
+            hub = HubSync(settings.results_repo, settings.requests_repo)
+        return cls(Path(settings.store_dir), hub)
+
+    def pull(self) -> str:
+        """Refresh from the Hub when configured; never raises."""
+        if self.hub is None:
+            return "local store only (no Hub repos configured)"
+        try:
+            self.hub.pull(self.root)
+        except Exception as error:  # an outage or a missing repo must not break the page
+            message = f"Hub sync failed ({type(error).__name__}: {error}); showing the local store"
+            logger.warning(message)
+            self.problems.append(message)
+            return message
+        self.last_pull = time.time()
+        return "synced with the Hub"
+
+    def _push(self, path: Path, kind: str) -> None:
+        if self.hub is None:
+            return
+        try:
+            self.hub.push(path, kind)
+        except Exception as error:
+            message = f"could not push {path.name} to the Hub ({type(error).__name__}: {error}); it is kept locally"
+            logger.warning(message)
+            self.problems.append(message)
+
+    # ---- results -----------------------------------------------------------------------------
+
+    def add_result(self, record: ResultsRecord) -> Path:
+        body = json.dumps(record.to_json(), indent=1, sort_keys=True)
+        digest = hashlib.sha256(body.encode()).hexdigest()[:10]
+        path = self.root / "results" / f"{slug(record.task)}_{slug(record.method)}_{record.date[:10]}_{digest}.json"
+        atomic_write_text(path, body)
+        self._push(path, "results")
+        return path
+
+    def records(self) -> list[ResultsRecord]:
+        records = []
+        for path in sorted((self.root / "results").glob("*.json")):
+            try:
+                records.append(ResultsRecord.from_json(json.loads(path.read_text())))
+            except (OSError, ValueError, RecordError) as error:
+                message = f"skipped unreadable results file {path.name}: {error}"
+                if message not in self.problems:
+                    logger.warning(message)
+                    self.problems.append(message)
+        return records
+
+    def age(self) -> str:
+        files = list((self.root / "results").glob("*.json"))
+        if not files:
+            return "the store holds no verified results yet"
+        newest = max(p.stat().st_mtime for p in files)
+        minutes = (time.time() - newest) / 60
+        when = f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.0f} h"
+        return f"newest result written {when} ago ({dt.datetime.fromtimestamp(newest).isoformat(timespec='minutes')})"
+
+    # ---- requests (the submission queue) --------------------------------------------------------
+
+    def add_request(self, request: dict) -> Path:
+        request = {**request, "status": "PENDING", "submitted": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+        path = self.root / "requests" / f"{request['id']}.json"
+        atomic_write_text(path, json.dumps(request, indent=1, sort_keys=True))
+        self._push(path, "requests")
+        return path
+
+    def set_status(self, request_id: str, status: str, reason: str | None = None) -> dict:
+        if status not in STATES:
+            raise ValueError(f"status must be one of {STATES}, got {status!r}")
+        path = self.root / "requests" / f"{request_id}.json"
+        request = json.loads(path.read_text())
+        request.update(status=status, reason=reason, updated=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+        atomic_write_text(path, json.dumps(request, indent=1, sort_keys=True))
+        self._push(path, "requests")
+        return request
+
+    def requests(self) -> list[dict]:
+        found = []
+        for path in sorted((self.root / "requests").glob("*.json")):
+            try:
+                found.append(json.loads(path.read_text()))
+            except (OSError, ValueError) as error:
+                self.problems.append(f"skipped unreadable request {path.name}: {error}")
+        return found
