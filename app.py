@@ -1,6 +1,7 @@
 """Face Aging Hub: assembles the tabs. `make run` serves it on http://127.0.0.1:7860.
 
 Adding a tab is one module in demos/ exposing TITLE and build(), and one line in TABS.
+build() may return a function that takes the Blocks and registers page-load events.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ TABS = [
     "demos.age",
     "demos.lifespan",
     "demos.zones",
+    "demos.leaderboard",
 ]
 
 INTRO = """# Face Aging Hub
@@ -36,7 +38,9 @@ def build_app() -> gr.Blocks:
         for module_name in TABS:
             module = importlib.import_module(module_name)
             with gr.Tab(module.TITLE):
-                module.build()
+                on_load = module.build()  # a tab may return a hook that registers page-load events
+            if on_load is not None:
+                on_load(demo)
         with gr.Accordion("Models: which are live, and how to provide the missing ones", open=False):
             status = gr.Markdown(models_panel())
             gr.Button("Refresh", size="sm").click(models_panel, None, status, api_name=False)

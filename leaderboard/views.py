@@ -1,0 +1,82 @@
+"""Tables and plots of the leaderboard, as pure functions of records (the tab only displays them)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .records import ResultsRecord
+from .tasks import TASKS, accuracy_from_mae
+
+MISSING = "missing"
+
+
+def protocols(records: list[ResultsRecord], task: str) -> list[str]:
+    """The protocol labels of a task, most rows first: each is its own table."""
+    counts: dict[str, int] = {}
+    for record in records:
+        if record.task == task:
+            counts[record.protocol_label()] = counts.get(record.protocol_label(), 0) + 1
+    return sorted(counts, key=lambda label: (-counts[label], label))
+
+
+def select(records, task: str, protocol: str | None, types=None, verified_only=False, search: str | None = "") -> list[ResultsRecord]:
+    chosen = [r for r in records if r.task == task and (protocol is None or r.protocol_label() == protocol)]
+    if types:
+        chosen = [r for r in chosen if r.method_type in types]
+    if verified_only:
+        chosen = [r for r in chosen if r.provenance == "verified"]
+    if search and search.strip():
+        needle = search.strip().lower()
+        chosen = [r for r in chosen if needle in r.method.lower()]
+    return chosen
+
+
+def table(records: list[ResultsRecord], task: str, columns: list[str] | None = None) -> tuple[pd.DataFrame, str]:
+    """(display table sorted by the task's primary metric, missing last; a line on the aggregates).
+
+    Missing metrics are shown as "missing" and left out of the means, with the count.
+    """
+    spec = TASKS[task]
+    metrics = [m for m in spec.metrics if columns is None or m.key in columns]
+    primary = spec.metric(spec.primary)
+
+    def sort_key(record):
+        value = record.metrics.get(primary.key)
+        return (value is None, -(value or 0) if primary.higher_is_better else (value or 0))
+
+    rows = []
+    for record in sorted(records, key=sort_key):
+        row = {"method": record.method, "type": record.method_type, "provenance": record.provenance}
+        for metric in metrics:
+            value = record.metrics.get(metric.key)
+            row[metric.title] = MISSING if value is None else round(value, 2)
+        row["source"] = record.citation if record.provenance == "reported" else f"this harness ({record.date})"
+        if record.notes.get("hcs_check"):
+            row["note"] = record.notes["hcs_check"]
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    parts = []
+    for metric in metrics:
+        values = [r.metrics.get(metric.key) for r in records]
+        present = [v for v in values if v is not None]
+        left_out = len(values) - len(present)
+        if present:
+            parts.append(f"{metric.title} mean {sum(present) / len(present):.2f} over {len(present)}"
+                         + (f" ({left_out} missing, left out)" if left_out else ""))
+        elif values:
+            parts.append(f"{metric.title} missing for all {left_out}")
+    return frame, "; ".join(parts)
+
+
+def tradeoff(records: list[ResultsRecord]) -> pd.DataFrame:
+    """Age accuracy A = (1 - MAE/40) x 100 against identity, one point per row with both."""
+    points = [
+        {"method": r.method, "identity": r.metrics["identity"], "age accuracy (A)": accuracy_from_mae(r.metrics["age_mae"]),
+         "provenance": r.provenance}
+        for r in records
+        if r.metrics.get("identity") is not None and r.metrics.get("age_mae") is not None
+        and math.isfinite(r.metrics["identity"])
+    ]
+    return pd.DataFrame(points, columns=["method", "identity", "age accuracy (A)", "provenance"])
