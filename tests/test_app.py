@@ -202,3 +202,38 @@ def test_browser_zone_tab_ages_a_real_portrait_with_the_classical_renderer(live_
         expect(page.locator("body")).to_contain_text('"renderer": "classical"')
         page.screenshot(path=str(tmp_path / "zones_tab.png"), full_page=True)
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def store_with_verified_row(tmp_path_factory):
+    from leaderboard.store import ResultsStore
+    from train.evaluate import evaluate
+
+    from engine.settings import Settings
+
+    folder = tmp_path_factory.mktemp("store")
+    ResultsStore(folder).add_result(evaluate("classical", "offline", settings=Settings(profile="offline")))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def live_app_with_store(store_with_verified_row):
+    yield from serve(HUB_STORE_DIR=str(store_with_verified_row))
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (make test installs it)")
+def test_browser_leaderboard_shows_seed_rows_and_the_verified_offline_row(live_app_with_store, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser, page = open_tab(playwright, live_app_with_store, "Leaderboard")
+        body = page.locator("body")
+        expect(body).to_contain_text("Cradle2Cane", timeout=20000)
+        expect(body).to_contain_text("81.33")  # Table 1, Face++ protocol, recomputed HCS
+        page.get_by_role("combobox", name="Protocol (rows are compared only within one)").click()
+        page.get_by_role("option", name=re.compile("offline-portraits")).click()
+        expect(body).to_contain_text("verified", timeout=20000)
+        expect(body).to_contain_text("this harness")
+        expect(body).to_contain_text(re.compile(r"FID missing for all 1"))
+        page.screenshot(path=str(tmp_path / "leaderboard.png"), full_page=True)
+        browser.close()
