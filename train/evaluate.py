@@ -143,7 +143,32 @@ def hardware() -> str:
     return f"CPU {platform.processor() or platform.machine()}"
 
 
-def evaluate(method: str, benchmark_name: str, seed: int = 0, settings=None, method_type: str | None = None) -> "ResultsRecord":
+def judge_outputs(judge, pairs: list[tuple[dict, np.ndarray, np.ndarray]]) -> tuple[dict, dict]:
+    """(metrics, report) from the VLM judge beside the model-based scores: age MAE, quality, identity.
+
+    pairs: (row, output image, source image). Missing replies stay missing and are counted."""
+    questions = []
+    for _, image, source in pairs:
+        questions += [("age", image), ("quality", image), ("identity", image, source)]
+    answers = judge.ask_many(questions)
+    ages, qualities, identities = answers[0::3], answers[1::3], answers[2::3]
+    errors = [abs(a - row["target"]) for a, (row, _, _) in zip(ages, pairs) if a is not None]
+    present = lambda values: [v for v in values if v is not None]  # noqa: E731
+    report = {
+        "model": judge.model,
+        "age_mae": float(np.mean(errors)) if errors else None,
+        "quality": float(np.mean(present(qualities))) if present(qualities) else None,
+        "identity": float(np.mean(present(identities))) if present(identities) else None,
+        "missing": {"age": ages.count(None), "quality": qualities.count(None), "identity": identities.count(None),
+                    **judge.stats.missing},
+        "retries": judge.stats.retries,
+        "questions": len(questions),
+    }
+    return {"image_quality": report["quality"]}, report
+
+
+def evaluate(method: str, benchmark_name: str, seed: int = 0, settings=None, method_type: str | None = None,
+             judge=None) -> "ResultsRecord":
     from accelerate import PartialState
     from accelerate.utils import gather_object
 
@@ -156,17 +181,24 @@ def evaluate(method: str, benchmark_name: str, seed: int = 0, settings=None, met
         raise ValueError(f"benchmark must be one of {sorted(BENCHMARKS)}, got {benchmark_name!r}")
     benchmark = BENCHMARKS[benchmark_name]()
     state = PartialState()
-    rows, seconds, kind = [], [], "classical"
+    rows, seconds, kind, judged = [], [], "classical", []
     with state.split_between_processes(list(range(len(benchmark.inputs)))) as mine:
         for index in mine:
             item = benchmark.inputs[index]
             images, per_image, kind = method_outputs(method, item, benchmark.targets, seed, settings)
-            rows += score_input(item, images, benchmark.targets, settings)
+            scored = score_input(item, images, benchmark.targets, settings)
+            rows += scored
             seconds.append(per_image)
+            judged += [(row, image, item.rgb) for row, image in zip(scored, images) if image is not None]
     rows = gather_object(rows)
     seconds = [s for s in gather_object(seconds) if s == s]  # NaN: not timed (submitted outputs)
     metrics, counts = summarise(rows)
     metrics["seconds_per_image"] = float(np.mean(seconds)) if seconds else None
+    judge_report = None
+    if judge is not None:  # beside the model-based scores, never instead of them
+        judge_metrics, judge_report = judge_outputs(judge, judged)
+        metrics.update(judge_metrics)
+        counts["image_quality"] = "from the VLM judge" if judge_metrics["image_quality"] is not None else "missing: no judge reply parsed"
     estimator = age_estimator(settings)
     record = ResultsRecord.from_json({
         "task": "lifespan",
@@ -176,13 +208,14 @@ def evaluate(method: str, benchmark_name: str, seed: int = 0, settings=None, met
         "protocol": {"benchmark": benchmark.name, "input_set": benchmark.input_set,
                      "target_ages": list(benchmark.targets), "n_images": len(rows)},
         "evaluators": {"age_estimator": f"{estimator.estimator_id}@{estimator.version}",
-                       "identity_model": "SFace 2021dec int8 (OpenCV zoo)"},
+                       "identity_model": "SFace 2021dec int8 (OpenCV zoo)",
+                       "judge_model": judge.model if judge is not None else None},
         "metrics": metrics,
         "run_config": {"method": method, "benchmark": benchmark_name, "seed": seed, "profile": settings.profile,
                        "processes": state.num_processes, "python": sys.version.split()[0]},
         "hardware": hardware(),
         "date": dt.date.today().isoformat(),
-        "notes": {**counts, "rows": rows},
+        "notes": {**counts, "rows": rows, **({"judge": judge_report} if judge_report else {})},
     })
     return record
 
@@ -193,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--benchmark", required=True, choices=sorted(BENCHMARKS))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--method-type", default=None, help="GAN, diffusion, classical (needed for folder:DIR)")
+    parser.add_argument("--judge", action="store_true", help="also ask the VLM judge (HUB_JUDGE_BASE_URL, HUB_JUDGE_MODEL)")
     parser.add_argument("--out", default=None, help="store folder (default: HUB_STORE_DIR)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -206,7 +240,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.method.startswith("folder:") and not args.method_type:
             raise ValueError("a folder of outputs needs --method-type (GAN, diffusion or classical)")
-        record = evaluate(args.method, args.benchmark, args.seed, settings, args.method_type)
+        judge = None
+        if args.judge:
+            from leaderboard.judge import Judge
+
+            judge = Judge(settings.judge_base_url, settings.judge_model, settings.judge_api_key,
+                          cache_path=Path(settings.store_dir) / "judge_cache.json")
+        record = evaluate(args.method, args.benchmark, args.seed, settings, args.method_type, judge)
     except (ValueError, ModelUnavailable) as error:
         print(f"evaluate: {error}", file=sys.stderr)
         return 2
