@@ -7,7 +7,8 @@
 - lifespan: a 9-age strip batched vs sequential on the tiny profile (CPU), and on
   the real architecture in fp16 when CUDA is present (bench/lifespan.py);
 - zones: the classical renderer on all zones of a 512 px face (target <= 300 ms),
-  and the diffusion renderer per zone on a GPU (bench/zones.py).
+  and the diffusion renderer per zone on a GPU (bench/zones.py);
+- evaluation: offline scoring throughput on CPU, images per second (bench/evaluate.py).
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ def bench_cold_start() -> dict:
 
 def main() -> None:
     from bench.lifespan import cpu_tiny, gpu_real
+    from bench.evaluate import throughput
     from bench.zones import classical, diffusion_gpu
 
     results = {
@@ -95,6 +97,7 @@ def main() -> None:
         "lifespan_gpu_real_architecture": gpu_real(),
         "zones_classical_cpu": classical(),
         "zones_diffusion_gpu": diffusion_gpu(),
+        "evaluation_offline_cpu": throughput(),
     }
     json.dump(results, sys.stdout, indent=1)
     sys.stdout.write("\n")

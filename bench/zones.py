@@ -10,7 +10,6 @@ import json
 import statistics
 import time
 
-import numpy as np
 
 RUNS = 20
 

@@ -63,7 +63,7 @@ def _hub_folder(spec: ModelSpec, settings: Settings, allow_patterns: list[str] |
     from huggingface_hub import snapshot_download
 
     try:
-        return Path(snapshot_download(source, allow_patterns=allow_patterns))
+        return Path(snapshot_download(source, revision=settings.model_revisions.get(spec.name), allow_patterns=allow_patterns))
     except Exception as error:  # offline, gated, or missing: say which model and what to do
         raise ModelUnavailable(
             f"{spec.name}: could not fetch {source} from the Hugging Face Hub ({type(error).__name__}). "

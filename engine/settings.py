@@ -83,6 +83,8 @@ class Settings:
     age_estimator_source: str | None = None
     # HUB_MODEL_DIR_<NAME>: a local folder that replaces a Hub model's repo id.
     model_dirs: dict[str, Path] = field(default_factory=dict)
+    # HUB_MODEL_REVISION_<NAME>: the revision (commit, tag, branch) of a Hub model to pull.
+    model_revisions: dict[str, str] = field(default_factory=dict)
     device: str = "cpu"
     # HUB_TESTING=1: allows the tiny profile (random models draw noise: tests only).
     testing: bool = False
@@ -137,8 +139,14 @@ class Settings:
             for key, value in os.environ.items()
             if key.startswith("HUB_MODEL_DIR_") and value.strip()
         }
+        model_revisions = {
+            key[len("HUB_MODEL_REVISION_"):].lower(): value.strip()
+            for key, value in os.environ.items()
+            if key.startswith("HUB_MODEL_REVISION_") and value.strip()
+        }
         kwargs = dict(
             profile=profile,
+            model_revisions=model_revisions,
             max_pixels=int(_env_float("HUB_MAX_PIXELS", cls.max_pixels)),
             min_side=int(_env_float("HUB_MIN_SIDE", cls.min_side)),
             detect_threshold=_env_float("HUB_DETECT_THRESHOLD", cls.detect_threshold),

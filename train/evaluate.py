@@ -27,8 +27,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from leaderboard.records import ResultsRecord
 
 logger = logging.getLogger(__name__)
 
