@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 TABS = [
     "demos.age",
     "demos.lifespan",
+    "demos.pluralistic",
     "demos.zones",
     "demos.leaderboard",
 ]

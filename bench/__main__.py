@@ -8,7 +8,9 @@
   the real architecture in fp16 when CUDA is present (bench/lifespan.py);
 - zones: the classical renderer on all zones of a 512 px face (target <= 300 ms),
   and the diffusion renderer per zone on a GPU (bench/zones.py);
-- evaluation: offline scoring throughput on CPU, images per second (bench/evaluate.py).
+- evaluation: offline scoring throughput on CPU, images per second (bench/evaluate.py);
+- pluralistic: six samples on the tiny profile and the classical path on CPU, and the
+  real architecture on a GPU (bench/pluralistic.py).
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ def bench_cold_start() -> dict:
 
 def main() -> None:
     from bench.lifespan import cpu_tiny, gpu_real
+    from bench import pluralistic
     from bench.evaluate import throughput
     from bench.zones import classical, diffusion_gpu
 
@@ -98,6 +101,9 @@ def main() -> None:
         "zones_classical_cpu": classical(),
         "zones_diffusion_gpu": diffusion_gpu(),
         "evaluation_offline_cpu": throughput(),
+        "pluralistic_tiny_cpu": pluralistic.tiny_cpu(),
+        "pluralistic_classical_cpu": pluralistic.classical_cpu(),
+        "pluralistic_gpu_real_architecture": pluralistic.gpu_real(),
     }
     json.dump(results, sys.stdout, indent=1)
     sys.stdout.write("\n")

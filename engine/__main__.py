@@ -3,6 +3,7 @@
     python -m engine age IMAGE... [--confidence 0.9]
     python -m engine calibrate --data DIR [--out FILE] [--test-fraction 0.5]
     python -m engine lifespan IMAGE --targets 20 40 60 [--source-age 33 --gender male] [--seed 0] --out DIR
+    python -m engine pluralistic IMAGE --target 60 --samples 6 --intensity 0.3 [--seed 0] --out DIR
     python -m engine zones IMAGE --score forehead=70 --score crows_feet_left=40 [--renderer classical] [--seed 0] --out DIR
 
 `age` prints one JSON object per face on stdout; a file that cannot be read or
@@ -113,6 +114,30 @@ def run_lifespan(args: argparse.Namespace) -> int:
     return _edit_photo(args, "lifespan", edit, save_outputs)
 
 
+def run_pluralistic(args: argparse.Namespace) -> int:
+    from .images import load_image
+    from .pluralistic import pluralistic
+    from .provenance import png_info, save_png
+
+    def edit(rgb, settings):
+        reference = None
+        if args.reference:
+            reference = load_image(args.reference, max_pixels=settings.max_pixels, min_side=settings.min_side).rgb
+        return pluralistic(rgb, args.target, args.samples, args.intensity, args.seed, reference, args.source_age,
+                           args.gender, renderer=args.renderer, settings=settings)
+
+    def save(output, out, stem):
+        files = {"photos": [], "faces": []}
+        for index, (photo, face, seed) in enumerate(zip(output.photos, output.faces, output.seeds)):
+            info = png_info(output.manifest()["method"], output.models["checkpoint"], seed, output.manifest(),
+                            TargetAge=f"{output.target:g}", Sample=index)
+            files["photos"].append(save_png(photo, out / f"{stem}_{output.target:g}_sample{index}.png", info))
+            files["faces"].append(save_png(face, out / f"{stem}_{output.target:g}_sample{index}_face.png", info))
+        return files
+
+    return _edit_photo(args, "pluralistic", edit, save)
+
+
 def _score(text: str) -> tuple[str, float]:
     zone, sep, value = text.partition("=")
     if not sep:
@@ -182,6 +207,19 @@ def main(argv: list[str] | None = None) -> int:
     zones.add_argument("--refine", action="store_true", help="whole-face refiner pass (diffusion renderer)")
     zones.add_argument("--out", required=True)
     zones.set_defaults(run=run_zones)
+
+    plural = commands.add_parser("pluralistic", help="several plausible futures of the largest face at one age")
+    plural.add_argument("image")
+    plural.add_argument("--target", type=float, required=True, help="target age, 0-80")
+    plural.add_argument("--samples", type=int, default=4, help="2-8")
+    plural.add_argument("--intensity", type=float, default=0.3, help="diversity: PAE sampling intensity, 0-2")
+    plural.add_argument("--seed", type=int, default=0)
+    plural.add_argument("--reference", default=None, help="a face of the target age (image-guided mode, needs an age encoder)")
+    plural.add_argument("--source-age", type=float, default=None)
+    plural.add_argument("--gender", choices=("male", "female"), default=None)
+    plural.add_argument("--renderer", choices=("auto", "diffusion", "classical"), default="auto")
+    plural.add_argument("--out", required=True)
+    plural.set_defaults(run=run_pluralistic)
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

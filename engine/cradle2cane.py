@@ -162,18 +162,11 @@ class Cradle2Cane:
         weight = next(self.arcface.parameters())
         return self.arcface.hidden_state(arcface_input(images.to(weight.device, weight.dtype))).float()
 
-    @torch.inference_mode()
     def clip_image_feature(self, face: np.ndarray) -> torch.Tensor:
-        inputs = self.clip_processor(images=[face], return_tensors="pt")
-        pixels = inputs["pixel_values"].to(self.clip_model.device, self.clip_model.dtype)
-        return normalise(_features(self.clip_model.get_image_features(pixel_values=pixels)).float())
+        return clip_image_features(self.clip_model, self.clip_processor, [face])
 
-    @torch.inference_mode()
     def clip_text_features(self, ages: list[float]) -> torch.Tensor:
-        prompts = [self.config.clip_age_prompt.format(age=_age_text(age)) for age in ages]
-        tokens = self.clip_tokenizer(prompts, padding="max_length", truncation=True, return_tensors="pt")
-        tokens = {k: v.to(self.clip_model.device) for k, v in tokens.items() if k in ("input_ids", "attention_mask")}
-        return normalise(_features(self.clip_model.get_text_features(**tokens)).float())
+        return clip_age_features(self.clip_model, self.clip_tokenizer, ages, self.config.clip_age_prompt)
 
     @torch.inference_mode()
     def encode_source(self, face: np.ndarray) -> SourceFace:
@@ -270,17 +263,39 @@ class Cradle2Cane:
         extra_prompt: str | None = None,
         progress: Callable[[float, str], None] | None = None,
     ) -> LifespanResult:
+        """One aged face per target age; each target's seed is fixed by (seed, target)."""
+        self.check_inputs(source_age, gender, targets, extra_prompt)
+        return self._generate(source, source_age, gender, list(targets), [item_seed(seed, t) for t in targets],
+                              extra_prompt, None, progress)
+
+    @torch.inference_mode()
+    def sample(
+        self,
+        source: SourceFace,
+        source_age: float,
+        gender: str,
+        target: float,
+        age_embeddings: torch.Tensor,
+        seeds: list[int],
+        progress: Callable[[float, str], None] | None = None,
+    ) -> LifespanResult:
+        """Several futures at one target age (pluralistic aging): sample i conditions Rotate-CLIP on
+        age_embeddings[i] (B, P) in place of the target age's text feature, with its own seed."""
+        self.check_inputs(source_age, gender, [target], None)
+        if len(age_embeddings) != len(seeds) or not len(seeds):
+            raise ValueError(f"one age embedding per seed: got {len(age_embeddings)} embeddings and {len(seeds)} seeds")
+        return self._generate(source, source_age, gender, [target] * len(seeds), list(seeds), None, age_embeddings, progress)
+
+    def _generate(self, source, source_age, gender, targets, seeds, extra_prompt, age_embeddings, progress) -> LifespanResult:
         config = self.config
         report = progress or (lambda fraction, message: None)
         timings: dict[str, float] = {}
-        # 1. check inputs; every strength's step count is known before any work
-        self.check_inputs(source_age, gender, targets, extra_prompt)
+        # 1. every strength's step count is known before any work
         strengths = [
             adani_strength(source_age, t, config.thresholds, config.one_threshold, extra_prompt is not None) for t in targets
         ]
         for strength in set(strengths) | {config.pass2_strength}:
             denoising_steps(config.num_inference_steps, strength)
-        seeds = [item_seed(seed, t) for t in targets]
         generators = self.generators(seeds)
         count = len(targets)
         with self._lock:
@@ -295,7 +310,7 @@ class Cradle2Cane:
             start = time.perf_counter()
             report(0.55, "identity embeddings (SVR-ArcFace, Rotate-CLIP)")
             face, clip = self.identity_inputs(source.arcface.expand(count, -1), source.clip.expand(count, -1),
-                                              [source_age] * count, targets, pass1)
+                                              [source_age] * count, targets, pass1, age_embeddings)
             idemb = self.project(face, clip)  # (B, 2, C)
             timings["idemb_s"] = time.perf_counter() - start
 
@@ -325,10 +340,12 @@ class Cradle2Cane:
     @torch.inference_mode()
     def identity_inputs(
         self, arcface: torch.Tensor, clip: torch.Tensor, source_ages: list[float], targets: list[float], pass1: torch.Tensor,
+        age_embeddings: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """(SVR-ArcFace (B, D), Rotate-CLIP (B, P)) for each item; no trainable weights involved.
 
-        arcface: (B, D) source hidden states; clip: (B, P) normalised source image features.
+        arcface: (B, D) source hidden states; clip: (B, P) normalised source image features;
+        age_embeddings: (B, P) sampled PAE conditions that replace the target ages' text features.
         """
         config = self.config
         face = arcface
@@ -337,9 +354,14 @@ class Cradle2Cane:
             face = torch.stack([
                 svr(torch.stack([arcface[i], aged[i]], dim=1), config.svr_alpha, config.svr_beta) for i in range(len(targets))
             ])
-        text = self.clip_text_features([*source_ages, *targets])  # (2B, P)
         count = len(targets)
-        rotated = rotate_clip(clip, text[:count], text[count:], config.rotate_mode, config.rotate_lambda)
+        if age_embeddings is None:
+            text = self.clip_text_features([*source_ages, *targets])  # (2B, P)
+            source_text, target_text = text[:count], text[count:]
+        else:
+            source_text = self.clip_text_features(list(source_ages))
+            target_text = age_embeddings.to(source_text)
+        rotated = rotate_clip(clip, source_text, target_text, config.rotate_mode, config.rotate_lambda)
         return face, rotated
 
     def project(self, face: torch.Tensor, clip: torch.Tensor) -> torch.Tensor:
@@ -383,6 +405,22 @@ def load_checkpoint(pipe, folder) -> tuple[ProjectionMLP, ProjectionMLP]:
         load_projection(projection_file(folder, name), width).to(weight.device, weight.dtype)
         for name in ("face_project", "clip_project")
     )
+
+
+@torch.inference_mode()
+def clip_image_features(model, processor, faces: list[np.ndarray]) -> torch.Tensor:
+    """(N, P) normalised CLIP image features of uint8 RGB faces."""
+    pixels = processor(images=faces, return_tensors="pt")["pixel_values"].to(model.device, model.dtype)
+    return normalise(_features(model.get_image_features(pixel_values=pixels)).float())
+
+
+@torch.inference_mode()
+def clip_age_features(model, tokenizer, ages: list[float], template: str = "{age} years old") -> torch.Tensor:
+    """(N, P) normalised CLIP text features of "{age} years old" prompts."""
+    prompts = [template.format(age=_age_text(age)) for age in ages]
+    tokens = tokenizer(prompts, padding="max_length", truncation=True, return_tensors="pt")
+    tokens = {k: v.to(model.device) for k, v in tokens.items() if k in ("input_ids", "attention_mask")}
+    return normalise(_features(model.get_text_features(**tokens)).float())
 
 
 def _features(output) -> torch.Tensor:

@@ -178,6 +178,18 @@ def _load_scorenet(spec: ModelSpec, settings: Settings):
     return load_scorenet(path)
 
 
+def _load_age_encoder(spec: ModelSpec, settings: Settings):
+    from .pae import load_age_encoder
+
+    folder = settings.model_dirs.get("age_encoder")
+    if folder is None:
+        raise ModelUnavailable(f"age_encoder: not configured. {spec.install}")
+    path = Path(folder) / "age_encoder.safetensors"
+    if not path.is_file():
+        raise ModelUnavailable(f"age_encoder: {path} is missing. {spec.install}")
+    return load_age_encoder(path).eval()
+
+
 C2C_SUBFOLDER = "Cradle2Cane"
 ARCFACE_FILE = "backbone.pth"
 GENERATIVE = ("full",)
@@ -295,6 +307,16 @@ SPECS = [
         loader=_load_scorenet,
         install="train one with `python -m train.zones` and set HUB_MODEL_DIR_SCORENET to the folder holding "
         "scorenet.safetensors and scorenet.json",
+    ),
+    ModelSpec(
+        name="age_encoder",
+        task="PAE age encoder (image-guided pluralistic aging)",
+        source="setting:HUB_MODEL_DIR_AGE_ENCODER",
+        licence="that of the checkpoint you train (train.pluralistic)",
+        profiles=("full", "tiny"),
+        loader=_load_age_encoder,
+        install="train one with `python -m train.pluralistic` and set HUB_MODEL_DIR_AGE_ENCODER to the folder "
+        "holding age_encoder.safetensors and age_encoder.json; the text-driven mode needs none",
     ),
     ModelSpec(
         name="lifespan",

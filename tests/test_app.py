@@ -237,3 +237,18 @@ def test_browser_leaderboard_shows_seed_rows_and_the_verified_offline_row(live_a
         expect(body).to_contain_text(re.compile(r"FID missing for all 1"))
         page.screenshot(path=str(tmp_path / "leaderboard.png"), full_page=True)
         browser.close()
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (make test installs it)")
+def test_browser_pluralistic_tab_offline_shows_futures_and_diversity(live_app, images, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser, page = open_tab(playwright, live_app, "Pluralistic aging", images["grace_hopper"])
+        expect(page.get_by_text("a PAE over zone scores")).to_be_visible()
+        page.get_by_role("button", name="Sample futures").click()
+        expect(page.locator("body")).to_contain_text(re.compile(r"Diversity\*?\*?: \d\.\d{4}"), timeout=60000)
+        expect(page.locator("body")).to_contain_text("SFace identity embedding")
+        expect(page.locator("body")).to_contain_text(re.compile(r"sample 3: est\. age \d+"))
+        page.screenshot(path=str(tmp_path / "pluralistic.png"), full_page=True)
+        browser.close()

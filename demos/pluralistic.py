@@ -1,0 +1,71 @@
+"""Tab "Pluralistic aging": several plausible futures of one face at one target age, with a diversity control."""
+
+from __future__ import annotations
+
+import logging
+
+import gradio as gr
+
+from engine.pluralistic import DIVERSITY_EMBEDDING, MAX_SAMPLES, MIN_SAMPLES, pluralistic
+from engine.registry import get_cache
+
+from .age import example_portraits
+from .common import open_photo, photo_input, user_errors, warn
+
+logger = logging.getLogger(__name__)
+
+TITLE = "Pluralistic aging"
+API_NAME = "pluralistic"
+
+
+def availability() -> str:
+    cache = get_cache()
+    if cache.settings.profile == "tiny":
+        return "**Test profile**: random tiny models draw noise here. These images are not results."
+    if not cache.in_profile("lifespan"):
+        return ("**Classical renderer**: without the diffusion models (see the Models panel) the futures differ in "
+                "their sampled wrinkle scores per zone (a PAE over zone scores), not in face shape.")
+    return ""
+
+
+def run(photo, target, samples, intensity, reference, seed, progress=gr.Progress()):
+    """Main action (API `/pluralistic`): photo, target age, samples, intensity, optional reference face, seed
+    -> gallery of futures with their estimated age and identity, the set's diversity, manifest."""
+    with user_errors():
+        image = open_photo(photo)
+        guide = open_photo(reference).rgb if reference else None
+        output = pluralistic(image.rgb, float(target), int(samples), float(intensity), int(seed), guide,
+                             progress=lambda fraction, message: progress(fraction, desc=message))
+    warn(output.warnings)
+    label = " (classical renderer)" if output.mode == "classical" else ""
+    gallery = [
+        (photo_, f"sample {i}: est. age {'missing' if age is None else f'{age:.0f}'}, identity "
+                 f"{'missing' if ident is None else f'{ident:.0f}'}{label}")
+        for i, (photo_, age, ident) in enumerate(zip(output.photos, output.ages, output.identities))
+    ]
+    diversity = ("missing (fewer than two samples show a face)" if output.diversity is None
+                 else f"{output.diversity:.4f}")
+    text = f"**Diversity**: {diversity}, measured as the {DIVERSITY_EMBEDDING}. Mode: {output.mode}."
+    return gallery, text, output.manifest()
+
+
+def build() -> None:
+    banner = availability()
+    gr.Markdown(banner, visible=bool(banner))
+    with gr.Row():
+        with gr.Column():
+            photo = photo_input()
+            target = gr.Slider(0, 80, value=60, step=1, label="Target age")
+            samples = gr.Slider(MIN_SAMPLES, MAX_SAMPLES, value=4, step=1, label="Samples")
+            intensity = gr.Slider(0, 2, value=0.3, step=0.05, label="Diversity (PAE sampling intensity)")
+            with gr.Accordion("Image-guided mode and seed", open=False):
+                reference = photo_input("Reference face of the target age (needs a trained age encoder)")
+                seed = gr.Number(0, label="Seed", precision=0)
+            go = gr.Button("Sample futures", variant="primary")
+            gr.Examples(example_portraits(), inputs=photo, label="Public-domain portraits")
+        with gr.Column():
+            gallery = gr.Gallery(label="Futures", columns=4, height=420)
+            diversity = gr.Markdown()
+            manifest = gr.JSON(label="Manifest")
+    go.click(run, [photo, target, samples, intensity, reference, seed], [gallery, diversity, manifest],
+             api_name=API_NAME, concurrency_id="gpu", concurrency_limit=1)

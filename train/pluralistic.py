@@ -1,0 +1,150 @@
+"""Train the PAE age encoder: mu / sigma heads on frozen CLIP image features (pluralistic aging paper, sec. 3.2).
+
+    accelerate launch -m train.pluralistic --config train/configs/pluralistic.yaml
+    python -m train.pluralistic --config train/configs/pluralistic-tiny.yaml --set data=DIR output_dir=DIR   # smoke run
+
+Data: faces named `{age}_{gender}_*.png` (as for train.lifespan). For a face of age a,
+the encoder maps its CLIP image feature and the text feature of "{a} years old" to
+mu and log sigma; a reparameterised sample e ~ N(mu, sigma^2 I) is trained with
+- age fidelity: e, read as a zero-shot classifier over the text features of ages
+  0-80, must point at a (cross-entropy to a soft label around a);
+- identity: Rotate-CLIP of the face toward e must keep the face's own feature
+  (1 - cosine), so e carries age, not another identity;
+- the text-guided KL to the age prior N(e_txt(a), prior_sigma^2 I), in closed form,
+  which stops sigma from collapsing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from train.common import cli, resume_folder
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PluralisticConfig:
+    data: str = ""
+    output_dir: str = "outputs/pluralistic"
+    profile: str = "full"  # full: CLIP ViT-L/14 from the Hub; tiny: a random tiny CLIP (smoke tests)
+    hidden: int = 512
+    learning_rate: float = 1e-4
+    batch_size: int = 32
+    max_steps: int = 5000
+    seed: int = 0
+    w_age: float = 1.0
+    w_identity: float = 0.5
+    w_kl: float = 0.01  # the paper's KL weight range: 0.001-0.1
+    prior_sigma: float = 0.05  # spread of the text-guided age prior in normalised CLIP space
+    temperature: float = 0.07  # of the zero-shot age classifier
+    age_label_sd: float = 3.0  # years: width of the soft age label
+    checkpoint_every: int = 500
+    resume_from: str | None = None
+    num_workers: int = 2
+
+    def __post_init__(self) -> None:
+        if self.profile not in ("full", "tiny"):
+            raise ValueError(f"profile must be full or tiny, got {self.profile!r}")
+        if not self.data:
+            raise ValueError("data: name a folder of faces named {age}_{gender}_*.png")
+
+
+def load_clip(config: PluralisticConfig):
+    if config.profile == "tiny":
+        from engine import tiny
+
+        return tiny.clip(config.seed)
+    from engine.registry import get_cache
+    from engine.settings import Settings
+
+    return get_cache(Settings.from_env().with_(profile="full")).get("clip_vit_l14")
+
+
+def losses(encoder, image_features, ages, all_age_text, config: PluralisticConfig, generator):
+    from engine.cradle2cane_math import rotate_clip
+    from engine.pae import kl_to_prior
+
+    text = all_age_text[ages.round().long().clamp(0, 80)]  # each face's own age prior, (B, P)
+    mu, log_sigma = encoder(image_features, text)
+    sample = mu + torch.exp(log_sigma) * torch.randn(mu.shape, generator=generator)
+    logits = F.normalize(sample, dim=-1) @ all_age_text.T / config.temperature  # (B, 81)
+    grid = torch.arange(81, dtype=torch.float32)
+    soft = torch.softmax(-0.5 * ((grid[None] - ages[:, None]) / config.age_label_sd) ** 2, dim=-1)
+    age = -(soft * logits.log_softmax(-1)).sum(-1).mean()
+    identity = (1 - F.cosine_similarity(rotate_clip(image_features, text, sample), image_features, dim=-1)).mean()
+    kl = kl_to_prior(mu, log_sigma, text, config.prior_sigma).mean()
+    total = config.w_age * age + config.w_identity * identity + config.w_kl * kl
+    return total, {"age": float(age.detach()), "identity": float(identity.detach()), "kl": float(kl.detach()),
+                   "total": float(total.detach()), "mean_sigma": float(torch.exp(log_sigma).mean().detach())}
+
+
+def train(config: PluralisticConfig) -> dict:
+    from accelerate import Accelerator
+
+    from engine.cradle2cane import clip_age_features, clip_image_features
+    from engine.pae import AgeEncoder, load_age_encoder, save_age_encoder
+    from train.lifespan import FaceFolder
+
+    accelerator = Accelerator(mixed_precision="no")
+    torch.manual_seed(config.seed)
+    clip = load_clip(config)
+    size = clip.processor.crop_size["height"] if isinstance(clip.processor.crop_size, dict) else 224
+    dataset = FaceFolder(Path(config.data), size)
+    all_age_text = clip_age_features(clip.model, clip.tokenizer, list(range(81)))  # (81, P), frozen
+    encoder = AgeEncoder(all_age_text.shape[-1], config.hidden)
+    optimizer = torch.optim.AdamW(encoder.parameters(), lr=config.learning_rate)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=config.batch_size, shuffle=True, drop_last=True,
+                                         num_workers=config.num_workers, generator=torch.Generator().manual_seed(config.seed))
+    if len(loader) == 0:
+        raise ValueError(f"{config.data}: {len(dataset)} faces is fewer than one batch of {config.batch_size}")
+    encoder, optimizer, loader = accelerator.prepare(encoder, optimizer, loader)
+    output_dir = Path(config.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    step = 0
+    resume = resume_folder(output_dir, config.resume_from)
+    if resume is not None:
+        encoder.load_state_dict(load_age_encoder(resume / "age_encoder.safetensors").state_dict())
+        optimizer.load_state_dict(torch.load(resume / "optimizer.pt", weights_only=True))
+        step = int(json.loads((resume / "trainer_state.json").read_text())["step"])
+    generator = torch.Generator().manual_seed(config.seed + step)
+    history = []
+    while step < config.max_steps:
+        for batch in loader:
+            faces = [(p.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8) for p in batch["pixels"]]
+            features = clip_image_features(clip.model, clip.processor, faces).clone()
+            total, parts = losses(encoder, features, batch["age"].float(), all_age_text.clone(), config, generator)
+            if not all(math.isfinite(v) for v in parts.values()):
+                raise FloatingPointError(f"non-finite loss at step {step}: {parts}")
+            optimizer.zero_grad()
+            accelerator.backward(total)
+            optimizer.step()
+            step += 1
+            history.append(parts)
+            with (output_dir / "log.jsonl").open("a") as log:
+                log.write(json.dumps({"step": step, **parts}) + "\n")
+            if step % config.checkpoint_every == 0 or step == config.max_steps:
+                folder = output_dir / f"checkpoint-{step}"
+                save_age_encoder(accelerator.unwrap_model(encoder), folder / "age_encoder")
+                torch.save(optimizer.state_dict(), folder / "optimizer.pt")
+                (folder / "trainer_state.json").write_text(json.dumps({"step": step}))
+            if step >= config.max_steps:
+                break
+    return {"step": step, "history": history, "checkpoint": str(output_dir / f"checkpoint-{step}")}
+
+
+def main(argv: list[str] | None = None) -> None:
+    result = cli("train.pluralistic", __doc__.split("\n\n")[0], PluralisticConfig, train, argv)
+    logger.info("done at step %d; set HUB_MODEL_DIR_AGE_ENCODER=%s for the image-guided mode", result["step"], result["checkpoint"])
+
+
+if __name__ == "__main__":
+    main()
