@@ -7,24 +7,16 @@ fp16 on a GPU when CUDA is present (random weights from bench/configs).
 from __future__ import annotations
 
 import json
-import statistics
-import time
-
 import torch
 
 SAMPLES, TARGET, RUNS = 6, 60.0, 3
 
 
 def _time(function, runs=RUNS, sync=lambda: None) -> float:
-    function()
-    times = []
-    for _ in range(runs):
-        sync()
-        start = time.perf_counter()
-        function()
-        sync()
-        times.append(time.perf_counter() - start)
-    return round(statistics.median(times), 4)
+    from bench.lifespan import _median_seconds
+
+    function()  # warm-up
+    return round(_median_seconds(function, runs, sync), 4)
 
 
 def _six(model) -> callable:

@@ -60,3 +60,11 @@ def open_photo(path: str | None) -> LoadedImage:
 def warn(messages: list[str]) -> None:
     for message in messages:
         gr.Warning(message)
+
+
+TEST_PROFILE_BANNER = "**Test profile**: random tiny models draw noise here. These images are not results."
+
+
+def banner(text: str) -> None:
+    """A Markdown line above a tab's controls, shown only when there is something to say."""
+    gr.Markdown(text, visible=bool(text))

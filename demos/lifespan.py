@@ -13,7 +13,7 @@ from engine.models import ModelUnavailable, markdown_text
 from engine.registry import get_cache
 
 from .age import example_portraits
-from .common import open_photo, photo_input, user_errors, warn
+from .common import TEST_PROFILE_BANNER, banner, open_photo, photo_input, user_errors, warn
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def availability() -> str:
     """A banner when the method cannot run here, saying exactly what is missing and how to provide it."""
     cache = get_cache()
     if cache.settings.profile == "tiny":
-        return "**Test profile**: random tiny models draw noise here. These images are not results."
+        return TEST_PROFILE_BANNER
     if not cache.in_profile("lifespan"):
         return (
             f"**Classical renderer**: Cradle2Cane is not available in the `{cache.settings.profile}` profile, so this tab "
@@ -88,8 +88,7 @@ def _output_root() -> Path:
 
 
 def build() -> None:
-    banner = availability()
-    gr.Markdown(banner, visible=bool(banner))
+    banner(availability())
     with gr.Row():
         with gr.Column():
             photo = photo_input()

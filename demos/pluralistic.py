@@ -10,7 +10,7 @@ from engine.pluralistic import DIVERSITY_EMBEDDING, MAX_SAMPLES, MIN_SAMPLES, pl
 from engine.registry import get_cache
 
 from .age import example_portraits
-from .common import open_photo, photo_input, user_errors, warn
+from .common import TEST_PROFILE_BANNER, banner, open_photo, photo_input, user_errors, warn
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ API_NAME = "pluralistic"
 def availability() -> str:
     cache = get_cache()
     if cache.settings.profile == "tiny":
-        return "**Test profile**: random tiny models draw noise here. These images are not results."
+        return TEST_PROFILE_BANNER
     if not cache.in_profile("lifespan"):
         return ("**Classical renderer**: without the diffusion models (see the Models panel) the futures differ in "
                 "their sampled wrinkle scores per zone (a PAE over zone scores), not in face shape.")
@@ -50,8 +50,7 @@ def run(photo, target, samples, intensity, reference, seed, progress=gr.Progress
 
 
 def build() -> None:
-    banner = availability()
-    gr.Markdown(banner, visible=bool(banner))
+    banner(availability())
     with gr.Row():
         with gr.Column():
             photo = photo_input()

@@ -166,28 +166,27 @@ def _load_zone_diffusion(spec: ModelSpec, settings: Settings):
     return DiffusionRenderer(pipe, resolution, adapter="ldla")
 
 
+def _trained_file(spec: ModelSpec, settings: Settings, filename: str) -> Path:
+    """A checkpoint file this project trains, in the folder HUB_MODEL_DIR_<NAME> names."""
+    folder = settings.model_dirs.get(spec.name)
+    if folder is None:
+        raise ModelUnavailable(f"{spec.name}: not configured. {spec.install}")
+    path = Path(folder) / filename
+    if not path.is_file():
+        raise ModelUnavailable(f"{spec.name}: {path} is missing. {spec.install}")
+    return path
+
+
 def _load_scorenet(spec: ModelSpec, settings: Settings):
     from .nets import load_scorenet
 
-    folder = settings.model_dirs.get("scorenet")
-    if folder is None:
-        raise ModelUnavailable(f"scorenet: not configured. {spec.install}")
-    path = Path(folder) / "scorenet.safetensors"
-    if not path.is_file():
-        raise ModelUnavailable(f"scorenet: {path} is missing. {spec.install}")
-    return load_scorenet(path)
+    return load_scorenet(_trained_file(spec, settings, "scorenet.safetensors"))
 
 
 def _load_age_encoder(spec: ModelSpec, settings: Settings):
     from .pae import load_age_encoder
 
-    folder = settings.model_dirs.get("age_encoder")
-    if folder is None:
-        raise ModelUnavailable(f"age_encoder: not configured. {spec.install}")
-    path = Path(folder) / "age_encoder.safetensors"
-    if not path.is_file():
-        raise ModelUnavailable(f"age_encoder: {path} is missing. {spec.install}")
-    return load_age_encoder(path).eval()
+    return load_age_encoder(_trained_file(spec, settings, "age_encoder.safetensors")).eval()
 
 
 C2C_SUBFOLDER = "Cradle2Cane"

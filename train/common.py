@@ -46,3 +46,44 @@ def cli(prog: str, description: str, config_class, train_function, argv: list[st
         overrides[key] = yaml.safe_load(value)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return train_function(config_from_yaml(config_class, Path(args.config), overrides))
+
+
+def check_profile_and_data(config, data_format: str) -> None:
+    """The checks every training config shares: a known profile and a data folder."""
+    if config.profile not in ("full", "tiny"):
+        raise ValueError(f"profile must be full or tiny, got {config.profile!r}")
+    if not config.data:
+        raise ValueError(f"data: name a folder of {data_format}")
+
+
+def run_steps(loader, step_fn, accelerator, output_dir: Path, step: int, max_steps: int, hooks=()) -> tuple[int, list[dict]]:
+    """The training loop the scripts share.
+
+    step_fn(batch) -> ([(optimizer, loss), ...], parts): each optimizer steps on its loss in
+    order. Every step's parts are checked finite and appended to output_dir/log.jsonl;
+    hooks are (every, function(step), also_at_the_end).
+    """
+    import json
+    import math
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    history = []
+    while step < max_steps:
+        for batch in loader:
+            updates, parts = step_fn(batch)
+            if not all(math.isfinite(v) for v in parts.values()):
+                raise FloatingPointError(f"non-finite loss at step {step}: {parts}")
+            for optimizer, loss in updates:
+                optimizer.zero_grad()
+                accelerator.backward(loss)
+                optimizer.step()
+            step += 1
+            history.append(parts)
+            with (output_dir / "log.jsonl").open("a") as log:
+                log.write(json.dumps({"step": step, **parts}) + "\n")
+            for every, hook, at_end in hooks:
+                if step % every == 0 or (at_end and step == max_steps):
+                    hook(step)
+            if step >= max_steps:
+                break
+    return step, history

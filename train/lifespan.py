@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from train.common import cli, config_from_yaml, latest_checkpoint, resume_folder
+from train.common import check_profile_and_data, cli, config_from_yaml, latest_checkpoint, resume_folder, run_steps
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +62,7 @@ class TrainConfig:
     num_workers: int = 2
 
     def __post_init__(self) -> None:
-        if self.profile not in ("full", "tiny"):
-            raise ValueError(f"profile must be full or tiny, got {self.profile!r}")
-        if not self.data:
-            raise ValueError("data: name a folder of faces named {age}_{gender}_*.png")
+        check_profile_and_data(self, "faces named {age}_{gender}_*.png")
         if not self.age_model:
             raise ValueError("age_model: name a differentiable age estimator (a Hub id or folder), or 'tiny' for tests")
         if self.batch_size < 2:
@@ -327,30 +323,19 @@ def train(config: TrainConfig) -> dict:
         logger.info("resumed from %s at step %d", resume, step)
     model.face_mlp.train(), model.clip_mlp.train()
     generator = torch.Generator().manual_seed(config.seed + step)
-    log_path = output_dir / "log.jsonl"
-    output_dir.mkdir(parents=True, exist_ok=True)
-    history = []
-    while step < config.max_steps:
-        for batch in loader:
-            total, d_loss, parts = training_step(model, age_model, perceptual, discriminator, batch, config, generator)
-            if not all(math.isfinite(v) for v in parts.values()):
-                raise FloatingPointError(f"non-finite loss at step {step}: {parts}")
-            optimizer.zero_grad()
-            accelerator.backward(total)
-            optimizer.step()
-            d_optimizer.zero_grad()
-            accelerator.backward(d_loss)
-            d_optimizer.step()
-            step += 1
-            history.append(parts)
-            with log_path.open("a") as log:
-                log.write(json.dumps({"step": step, **parts}) + "\n")
-            if step % config.validate_every == 0:
-                logger.info("step %d: validation strip %s", step, validate(model, dataset, config, step, output_dir))
-            if step % config.checkpoint_every == 0 or step == config.max_steps:
-                save_training_state(output_dir / f"checkpoint-{step}", step, model, discriminator, (optimizer, d_optimizer))
-            if step >= config.max_steps:
-                break
+
+    def one_step(batch):
+        total, d_loss, parts = training_step(model, age_model, perceptual, discriminator, batch, config, generator)
+        return [(optimizer, total), (d_optimizer, d_loss)], parts
+
+    def checkpoint(at: int) -> None:
+        save_training_state(output_dir / f"checkpoint-{at}", at, model, discriminator, (optimizer, d_optimizer))
+
+    def validation(at: int) -> None:
+        logger.info("step %d: validation strip %s", at, validate(model, dataset, config, at, output_dir))
+
+    step, history = run_steps(loader, one_step, accelerator, output_dir, step, config.max_steps,
+                              [(config.validate_every, validation, False), (config.checkpoint_every, checkpoint, True)])
     final = latest_checkpoint(output_dir)
     if config.push_to_hub:
         from huggingface_hub import HfApi

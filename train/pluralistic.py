@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from train.common import cli, resume_folder
+from train.common import check_profile_and_data, cli, resume_folder, run_steps
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +51,7 @@ class PluralisticConfig:
     num_workers: int = 2
 
     def __post_init__(self) -> None:
-        if self.profile not in ("full", "tiny"):
-            raise ValueError(f"profile must be full or tiny, got {self.profile!r}")
-        if not self.data:
-            raise ValueError("data: name a folder of faces named {age}_{gender}_*.png")
+        check_profile_and_data(self, "faces named {age}_{gender}_*.png")
 
 
 def load_clip(config: PluralisticConfig):
@@ -108,7 +104,6 @@ def train(config: PluralisticConfig) -> dict:
         raise ValueError(f"{config.data}: {len(dataset)} faces is fewer than one batch of {config.batch_size}")
     encoder, optimizer, loader = accelerator.prepare(encoder, optimizer, loader)
     output_dir = Path(config.output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
     step = 0
     resume = resume_folder(output_dir, config.resume_from)
     if resume is not None:
@@ -116,28 +111,21 @@ def train(config: PluralisticConfig) -> dict:
         optimizer.load_state_dict(torch.load(resume / "optimizer.pt", weights_only=True))
         step = int(json.loads((resume / "trainer_state.json").read_text())["step"])
     generator = torch.Generator().manual_seed(config.seed + step)
-    history = []
-    while step < config.max_steps:
-        for batch in loader:
-            faces = [(p.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8) for p in batch["pixels"]]
-            features = clip_image_features(clip.model, clip.processor, faces).clone()
-            total, parts = losses(encoder, features, batch["age"].float(), all_age_text.clone(), config, generator)
-            if not all(math.isfinite(v) for v in parts.values()):
-                raise FloatingPointError(f"non-finite loss at step {step}: {parts}")
-            optimizer.zero_grad()
-            accelerator.backward(total)
-            optimizer.step()
-            step += 1
-            history.append(parts)
-            with (output_dir / "log.jsonl").open("a") as log:
-                log.write(json.dumps({"step": step, **parts}) + "\n")
-            if step % config.checkpoint_every == 0 or step == config.max_steps:
-                folder = output_dir / f"checkpoint-{step}"
-                save_age_encoder(accelerator.unwrap_model(encoder), folder / "age_encoder")
-                torch.save(optimizer.state_dict(), folder / "optimizer.pt")
-                (folder / "trainer_state.json").write_text(json.dumps({"step": step}))
-            if step >= config.max_steps:
-                break
+
+    def one_step(batch):
+        faces = [(p.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8) for p in batch["pixels"]]
+        features = clip_image_features(clip.model, clip.processor, faces).clone()
+        total, parts = losses(encoder, features, batch["age"].float(), all_age_text.clone(), config, generator)
+        return [(optimizer, total)], parts
+
+    def checkpoint(at: int) -> None:
+        folder = output_dir / f"checkpoint-{at}"
+        save_age_encoder(accelerator.unwrap_model(encoder), folder / "age_encoder")
+        torch.save(optimizer.state_dict(), folder / "optimizer.pt")
+        (folder / "trainer_state.json").write_text(json.dumps({"step": at}))
+
+    step, history = run_steps(loader, one_step, accelerator, output_dir, step, config.max_steps,
+                              [(config.checkpoint_every, checkpoint, True)])
     return {"step": step, "history": history, "checkpoint": str(output_dir / f"checkpoint-{step}")}
 
 

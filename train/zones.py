@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from engine.zones import ZONE_TYPES, ZONES
-from train.common import cli, resume_folder
+from train.common import check_profile_and_data, cli, resume_folder, run_steps
 
 logger = logging.getLogger(__name__)
 
@@ -59,10 +58,7 @@ class ZonesConfig:
     num_workers: int = 2
 
     def __post_init__(self) -> None:
-        if self.profile not in ("full", "tiny"):
-            raise ValueError(f"profile must be full or tiny, got {self.profile!r}")
-        if not self.data:
-            raise ValueError("data: name a folder of crops named {zone}_{score}_*.png")
+        check_profile_and_data(self, "crops named {zone}_{score}_*.png")
 
 
 NAME = re.compile(r"^(" + "|".join(sorted(ZONES, key=len, reverse=True)) + r")_(\d+(?:\.\d+)?)_.+\.(png|jpe?g)$", re.IGNORECASE)
@@ -231,24 +227,16 @@ def train(config: ZonesConfig) -> dict:
     if resume is not None:
         step = load_checkpoint(resume, pipe, scorenet, optimizer)
     generator = torch.Generator().manual_seed(config.seed + step)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    history = []
-    while step < config.max_steps:
-        for batch in loader:
-            total, parts = training_step(pipe, scorenet, noise_scheduler, batch, config, generator)
-            if not all(math.isfinite(v) for v in parts.values()):
-                raise FloatingPointError(f"non-finite loss at step {step}: {parts}")
-            optimizer.zero_grad()
-            accelerator.backward(total)
-            optimizer.step()
-            step += 1
-            history.append(parts)
-            with (output_dir / "log.jsonl").open("a") as log:
-                log.write(json.dumps({"step": step, **parts}) + "\n")
-            if step % config.checkpoint_every == 0 or step == config.max_steps:
-                save_checkpoint(output_dir / f"checkpoint-{step}", step, pipe, scorenet, optimizer)
-            if step >= config.max_steps:
-                break
+
+    def one_step(batch):
+        total, parts = training_step(pipe, scorenet, noise_scheduler, batch, config, generator)
+        return [(optimizer, total)], parts
+
+    def checkpoint(at: int) -> None:
+        save_checkpoint(output_dir / f"checkpoint-{at}", at, pipe, scorenet, optimizer)
+
+    step, history = run_steps(loader, one_step, accelerator, output_dir, step, config.max_steps,
+                              [(config.checkpoint_every, checkpoint, True)])
     final = output_dir / f"checkpoint-{step}"
     if config.push_to_hub:
         from huggingface_hub import HfApi
