@@ -161,13 +161,25 @@ def load_projection(path: Path, output_dim: int = 2048) -> ProjectionMLP:
     return model.eval()
 
 
-def save_projection(model: ProjectionMLP, path: Path) -> None:
-    """This project's format: safetensors weights plus a JSON config beside them."""
+def save_with_config(model: nn.Module, path: Path) -> None:
+    """This project's checkpoint format: safetensors weights plus the module's JSON config beside them."""
     from safetensors.torch import save_file
 
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path.with_suffix(".safetensors")))
     path.with_suffix(".json").write_text(json.dumps(model.config))
+
+
+def load_with_config(cls, path: Path, what: str) -> nn.Module:
+    """A `cls` built from the JSON config beside `path` and loaded from its safetensors weights."""
+    config_path = path.with_suffix(".json")
+    if not config_path.is_file():
+        raise ValueError(f"{path}: no {config_path.name} beside the weights")
+    model = cls(**json.loads(config_path.read_text()))
+    return _load_into(model, read_state_dict(path.with_suffix(".safetensors")), f"{path}: not a {what} checkpoint")
+
+
+save_projection = save_with_config
 
 
 def load_iresnet(path: Path, layers=(3, 13, 30, 3), widths=(64, 128, 256, 512)) -> IResNet:
@@ -207,17 +219,8 @@ class ScoreNet(nn.Module):
         return torch.sigmoid(self.head(self.features(x * 2 - 1))).squeeze(-1)
 
 
-def save_scorenet(model: ScoreNet, path: Path) -> None:
-    from safetensors.torch import save_file
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path.with_suffix(".safetensors")))
-    path.with_suffix(".json").write_text(json.dumps(model.config))
+save_scorenet = save_with_config
 
 
 def load_scorenet(path: Path) -> ScoreNet:
-    config_path = path.with_suffix(".json")
-    if not config_path.is_file():
-        raise ValueError(f"{path}: no {config_path.name} beside the weights")
-    model = ScoreNet(**json.loads(config_path.read_text()))
-    return _load_into(model, read_state_dict(path.with_suffix(".safetensors")), f"{path}: not a ScoreNet checkpoint")
+    return load_with_config(ScoreNet, path, "ScoreNet")

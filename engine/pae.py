@@ -10,7 +10,6 @@ Pure maths and one small module; no model I/O.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -79,18 +78,12 @@ class AgeEncoder(nn.Module):
 
 
 def save_age_encoder(model: AgeEncoder, path: Path) -> None:
-    from safetensors.torch import save_file
+    from .nets import save_with_config
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path.with_suffix(".safetensors")))
-    path.with_suffix(".json").write_text(json.dumps(model.config))
+    save_with_config(model, path)
 
 
 def load_age_encoder(path: Path) -> AgeEncoder:
-    from .nets import _load_into, read_state_dict
+    from .nets import load_with_config
 
-    config_path = path.with_suffix(".json")
-    if not config_path.is_file():
-        raise ValueError(f"{path}: no {config_path.name} beside the weights")
-    model = AgeEncoder(**json.loads(config_path.read_text()))
-    return _load_into(model, read_state_dict(path.with_suffix(".safetensors")), f"{path}: not an age encoder checkpoint")
+    return load_with_config(AgeEncoder, path, "age encoder")
