@@ -41,7 +41,7 @@ def run(photo, target, samples, intensity, reference, seed, progress=gr.Progress
     gallery = [
         (photo_, f"sample {i}: est. age {'missing' if age is None else f'{age:.0f}'}, identity "
                  f"{'missing' if ident is None else f'{ident:.0f}'}{label}")
-        for i, (photo_, age, ident) in enumerate(zip(output.photos, output.ages, output.identities))
+        for i, (photo_, age, ident) in enumerate(zip(output.faces, output.ages, output.identities))
     ]
     diversity = ("missing (fewer than two samples show a face)" if output.diversity is None
                  else f"{output.diversity:.4f}")

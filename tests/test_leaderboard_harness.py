@@ -120,3 +120,22 @@ def test_records_duplicates_and_rate_limit(tmp_path, monkeypatch):
         S.submit_record(store, "bob", json.dumps(valid(method="Other")).encode())
     with pytest.raises(S.SubmissionError, match="user name must be"):
         S.submit_record(store, "../../root", content)
+
+
+def test_full_evaluators_say_what_they_need(tmp_path):
+    from engine.models import ModelUnavailable
+    from train.evaluate import evaluate
+
+    with pytest.raises(ModelUnavailable, match="identity_arcface"):
+        evaluate("classical", "offline", settings=OFFLINE, evaluators="full")
+    result = subprocess.run([sys.executable, "-m", "train.evaluate", "--method", "classical", "--benchmark", "offline",
+                             "--evaluators", "full", "--out", str(tmp_path)], capture_output=True, text=True, cwd=ROOT,
+                            timeout=300, env={**os.environ, "HUB_PROFILE": "offline"})
+    assert result.returncode == 2 and "identity_arcface" in result.stderr
+
+
+def test_fid_is_missing_with_its_reason_when_it_cannot_be_computed(tmp_path):
+    from train.evaluate import evaluate
+
+    record = evaluate("classical", "offline", settings=OFFLINE, fid_reference=tmp_path)
+    assert record.metrics["fid"] is None and record.notes["fid"].startswith("missing: FID needs")

@@ -96,13 +96,18 @@ def method_outputs(method: str, item: BenchmarkInput, targets: tuple[float, ...]
     return output.photos, seconds, "classical" if renderer == "classical" else "diffusion"
 
 
-def score_input(item: BenchmarkInput, images: list[np.ndarray | None], targets, settings) -> list[dict]:
+# Evaluator sets: the identity model each uses (the age model is the hub's: the Hub estimator named by
+# HUB_AGE_ESTIMATOR in the full profile, else the packaged one; the record names it).
+IDENTITY_MODELS = {"offline": "identity_offline", "full": "identity_arcface"}
+
+
+def score_input(item: BenchmarkInput, images: list[np.ndarray | None], targets, settings, evaluators: str = "offline") -> list[dict]:
     """One row per (input, target): estimated age and identity x 100, None where no face was found."""
     from engine.estimation import age_estimator
     from engine.registry import get_cache
 
     cache = get_cache(settings)
-    detector, identity = cache.get("face_detector"), cache.get("identity_offline")
+    detector, identity = cache.get("face_detector"), cache.get(IDENTITY_MODELS[evaluators])
     estimator = age_estimator(settings)
     source_face = detector.detect(item.rgb)[0]
     source_embedding = identity.embed(item.rgb, source_face)
@@ -171,16 +176,51 @@ def judge_outputs(judge, pairs: list[tuple[dict, np.ndarray, np.ndarray]]) -> tu
     return {"image_quality": report["quality"]}, report
 
 
+def fid_against(reference: Path, images: list[np.ndarray]) -> tuple[float | None, str]:
+    """(FID of the outputs against a folder of real faces, how it was computed) or (None, why it is missing)."""
+    try:
+        import torch
+        from torchmetrics.image.fid import FrechetInceptionDistance
+    except ImportError:
+        return None, "missing: FID needs `pip install torchmetrics[image]` (Inception weights download on first use)"
+    from engine.images import InputError, load_image
+
+    real = []
+    for path in sorted(Path(reference).glob("*")):
+        try:
+            real.append(load_image(path, max_pixels=40_000_000, min_side=16).rgb)
+        except InputError:
+            continue
+    if len(real) < 2 or len(images) < 2:
+        return None, f"missing: FID needs at least 2 real and 2 generated faces (have {len(real)} and {len(images)})"
+
+    def batch(faces):
+        import cv2
+
+        return torch.from_numpy(np.stack([cv2.resize(f, (299, 299)) for f in faces])).permute(0, 3, 1, 2)
+
+    try:
+        metric = FrechetInceptionDistance(feature=2048)
+        metric.update(batch(real), real=True)
+        metric.update(batch(images), real=False)
+        return float(metric.compute()), f"Inception-v3 pool features, {len(images)} outputs vs {len(real)} real faces in {reference}"
+    except Exception as error:  # e.g. the Inception weights cannot be downloaded
+        return None, f"missing: FID could not be computed ({type(error).__name__}: {error})"
+
+
 def evaluate(method: str, benchmark_name: str, seed: int = 0, settings=None, method_type: str | None = None,
-             judge=None) -> "ResultsRecord":
+             judge=None, evaluators: str = "offline", fid_reference: Path | None = None) -> "ResultsRecord":
     from accelerate import PartialState
     from accelerate.utils import gather_object
 
     from engine.estimation import age_estimator
+    from engine.registry import get_cache
     from engine.settings import get_settings
     from leaderboard.records import ResultsRecord
 
     settings = settings or get_settings()
+    if evaluators not in IDENTITY_MODELS:
+        raise ValueError(f"evaluators must be one of {sorted(IDENTITY_MODELS)}, got {evaluators!r}")
     if benchmark_name not in BENCHMARKS:
         raise ValueError(f"benchmark must be one of {sorted(BENCHMARKS)}, got {benchmark_name!r}")
     benchmark = BENCHMARKS[benchmark_name]()
@@ -190,7 +230,7 @@ def evaluate(method: str, benchmark_name: str, seed: int = 0, settings=None, met
         for index in mine:
             item = benchmark.inputs[index]
             images, per_image, kind = method_outputs(method, item, benchmark.targets, seed, settings)
-            scored = score_input(item, images, benchmark.targets, settings)
+            scored = score_input(item, images, benchmark.targets, settings, evaluators)
             rows += scored
             seconds.append(per_image)
             judged += [(row, image, item.rgb) for row, image in zip(scored, images) if image is not None]
@@ -198,6 +238,8 @@ def evaluate(method: str, benchmark_name: str, seed: int = 0, settings=None, met
     seconds = [s for s in gather_object(seconds) if s == s]  # NaN: not timed (submitted outputs)
     metrics, counts = summarise(rows)
     metrics["seconds_per_image"] = float(np.mean(seconds)) if seconds else None
+    if fid_reference is not None:
+        metrics["fid"], counts["fid"] = fid_against(fid_reference, [image for _, image, _ in gather_object(judged)])
     judge_report = None
     if judge is not None:  # beside the model-based scores, never instead of them
         judge_metrics, judge_report = judge_outputs(judge, judged)
@@ -212,7 +254,7 @@ def evaluate(method: str, benchmark_name: str, seed: int = 0, settings=None, met
         "protocol": {"benchmark": benchmark.name, "input_set": benchmark.input_set,
                      "target_ages": list(benchmark.targets), "n_images": len(rows)},
         "evaluators": {"age_estimator": f"{estimator.estimator_id}@{estimator.version}",
-                       "identity_model": "SFace 2021dec int8 (OpenCV zoo)",
+                       "identity_model": get_cache(settings).get(IDENTITY_MODELS[evaluators]).name,
                        "judge_model": judge.model if judge is not None else None},
         "metrics": metrics,
         "run_config": {"method": method, "benchmark": benchmark_name, "seed": seed, "profile": settings.profile,
@@ -231,6 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--method-type", default=None, help="GAN, diffusion, classical (needed for folder:DIR)")
     parser.add_argument("--judge", action="store_true", help="also ask the VLM judge (HUB_JUDGE_BASE_URL, HUB_JUDGE_MODEL)")
+    parser.add_argument("--evaluators", choices=sorted(IDENTITY_MODELS), default="offline",
+                        help="offline: packaged age model + SFace; full: the Hub age estimator + ArcFace (insightface)")
+    parser.add_argument("--fid-reference", type=Path, default=None, help="a folder of real faces for FID (needs torchmetrics)")
     parser.add_argument("--out", default=None, help="store folder (default: HUB_STORE_DIR)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -250,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
 
             judge = Judge(settings.judge_base_url, settings.judge_model, settings.judge_api_key,
                           cache_path=Path(settings.store_dir) / "judge_cache.json")
-        record = evaluate(args.method, args.benchmark, args.seed, settings, args.method_type, judge)
+        record = evaluate(args.method, args.benchmark, args.seed, settings, args.method_type, judge, args.evaluators,
+                          args.fid_reference)
     except (ValueError, ModelUnavailable) as error:
         print(f"evaluate: {error}", file=sys.stderr)
         return 2
