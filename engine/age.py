@@ -120,7 +120,7 @@ class HubAgeEstimator:
         self.estimator_id = source
         self._processor = AutoImageProcessor.from_pretrained(source)
         self._model = AutoModelForImageClassification.from_pretrained(
-            source, torch_dtype=getattr(torch, dtype_name), use_safetensors=True
+            source, dtype=getattr(torch, dtype_name), use_safetensors=True
         ).to(device).eval()
         self.version = getattr(self._model.config, "_commit_hash", None) or "local"
         labels = self._model.config.id2label

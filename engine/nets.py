@@ -182,8 +182,16 @@ def load_with_config(cls, path: Path, what: str) -> nn.Module:
 save_projection = save_with_config
 
 
-def load_iresnet(path: Path, layers=(3, 13, 30, 3), widths=(64, 128, 256, 512)) -> IResNet:
-    return _load_into(IResNet(layers, widths), read_state_dict(path), f"{path}: not an iresnet{sum(layers) * 2 + 2} checkpoint")
+def load_iresnet(path: Path, layers=None, widths=None) -> IResNet:
+    """An IResNet from `backbone.pth`; blocks per stage and widths are read off the weights unless given."""
+    state = read_state_dict(path)
+    if layers is None or widths is None:
+        try:
+            layers = tuple(len({k.split(".")[1] for k in state if k.startswith(f"layer{i}.")}) for i in range(1, 5))
+            widths = tuple(int(state[f"layer{i}.0.conv1.weight"].shape[0]) for i in range(1, 5))
+        except KeyError:
+            raise ValueError(f"{path}: not an ArcFace iresnet checkpoint (no layer1..layer4 blocks)") from None
+    return _load_into(IResNet(layers, widths), state, f"{path}: not an iresnet{sum(layers) * 2 + 2} checkpoint")
 
 
 def _load_into(model: nn.Module, state: dict[str, torch.Tensor], mismatch: str) -> nn.Module:

@@ -105,7 +105,7 @@ def _load_clip(spec: ModelSpec, settings: Settings):
     from .tiny import TinyClip
 
     folder = str(_hub_folder(spec, settings, ["*.json", "*.txt", "*.safetensors"]))
-    model = CLIPModel.from_pretrained(folder, torch_dtype=_torch_dtype(settings), use_safetensors=True)
+    model = CLIPModel.from_pretrained(folder, dtype=_torch_dtype(settings), use_safetensors=True)
     return TinyClip(model.to(settings.device).eval(), CLIPImageProcessor.from_pretrained(folder), CLIPTokenizer.from_pretrained(folder))
 
 

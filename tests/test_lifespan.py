@@ -165,8 +165,9 @@ def test_iresnet_checkpoint_round_trip_and_hidden_state(tmp_path):
     x = torch.rand(2, 3, 112, 112) * 2 - 1
     assert loaded.hidden_state(x).shape == (2, 8 * 7 * 7)
     assert torch.allclose(loaded(x), model(x))
-    with pytest.raises(ValueError, match="not an iresnet"):
-        load_iresnet(path)  # an iresnet100 does not match these weights
+    assert load_iresnet(path).hidden_size == 8 * 7 * 7  # the layout is read off the weights
+    with pytest.raises(ValueError, match="not an iresnet100 checkpoint"):
+        load_iresnet(path, (3, 13, 30, 3), (64, 128, 256, 512))
 
 
 def test_lifespan_is_missing_offline_with_how_to_provide():
