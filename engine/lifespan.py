@@ -172,8 +172,9 @@ def age_photo(
         for number, target in enumerate(targets):
             if progress:
                 progress(number / len(targets), f"classical renderer, age {target:g}")
+            skin = (target - float(source_age)) / 80.0  # the age gap as a share of the lifespan, within [-1, 1]
             edits.append(edit_zones(rgb, scores_for_age(target), "classical", seed, source_age=float(source_age),
-                                    located=located, settings=settings))
+                                    located=located, settings=settings, skin=skin))
         timings["render_s"] = time.perf_counter() - start - timings["analysis_s"]
         faces, pass1, strengths, seeds, unet_calls = [e.after for e in edits], [], [], [seed] * len(targets), 0
         photos = [e.photo for e in edits] if paste else None

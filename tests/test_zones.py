@@ -181,3 +181,22 @@ def test_cli_writes_photo_faces_and_manifest(images, tmp_path):
 def test_cli_refuses_bad_scores(images, tmp_path, args, message):
     result = _cli(str(images["astronaut"]), *args, "--out", str(tmp_path))
     assert result.returncode == 2 and message in result.stderr
+
+
+def test_skin_texture_and_tone_stay_on_the_skin(located):
+    from engine.ldla import skin_mask
+
+    image = astronaut()
+    edit = edit_zones(image, {}, source_age=30, located=located, settings=SETTINGS, skin=0.8)
+    assert edit.changed == ["skin"]
+    d = Z.inter_ocular(located.points)
+    weight = Z.feathered(skin_mask(located), 0.05 * d)
+    inverse = cv2.invertAffineTransform(located.matrix)
+    back = cv2.warpAffine(weight, inverse, image.shape[1::-1], flags=cv2.INTER_LINEAR)
+    changed = (edit.photo != image).any(axis=2)
+    assert changed.sum() > 1000 and not changed[back == 0].any()
+    lab_before = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB)[..., 2][skin_mask(located) > 0].astype(float).mean()
+    lab_after = cv2.cvtColor(edit.after, cv2.COLOR_RGB2LAB)[..., 2][skin_mask(located) > 0].astype(float).mean()
+    assert lab_after > lab_before  # a touch more yellow
+    with pytest.raises(ValueError, match="skin amount must be between -1 and 1"):
+        edit_zones(image, {}, source_age=30, located=located, settings=SETTINGS, skin=1.5)
