@@ -39,8 +39,14 @@ def _check_user(store: ResultsStore, user: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9][\w.-]{0,63}", user):
         raise SubmissionError(f"user name must be 1-64 letters, digits, '.', '_' or '-', got {user!r}")
     since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=24)
-    recent = [r for r in store.requests()
-              if r.get("user") == user and dt.datetime.fromisoformat(r["submitted"]) > since]
+
+    def submitted(request) -> dt.datetime:
+        try:
+            return dt.datetime.fromisoformat(request["submitted"])
+        except (KeyError, TypeError, ValueError):  # a request without a readable time counts as recent
+            return dt.datetime.now(dt.timezone.utc)
+
+    recent = [r for r in store.requests() if r.get("user") == user and submitted(r) > since]
     if len(recent) >= RATE_LIMIT:
         raise SubmissionError(f"{user} has made {len(recent)} submissions in the last 24 hours (limit {RATE_LIMIT}); try again tomorrow")
     return user
