@@ -64,30 +64,33 @@ class FaceDetector:
         self._detector = cv2.FaceDetectorYN.create(model_path, "", (320, 320), score_threshold, 0.3, 5000)
         self._lock = threading.Lock()
 
-    def _detect_once(self, bgr: np.ndarray, size: int) -> list[Face]:
-        height, width = bgr.shape[:2]
+    def _detect_once(self, rgb: np.ndarray, size: int) -> list[Face]:
+        height, width = rgb.shape[:2]
         pad = int(round(DETECT_PAD * max(height, width)))
-        padded = cv2.copyMakeBorder(bgr, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(127, 127, 127))
-        scale = size / max(padded.shape[:2])
+        scale = size / (max(height, width) + 2 * pad)
+        # resize first, then pad: the same picture as padding then resizing, at a fraction of the work
         interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-        resized = cv2.resize(padded, None, fx=scale, fy=scale, interpolation=interpolation)
+        small = cv2.resize(rgb, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=interpolation)
+        small = cv2.cvtColor(small, cv2.COLOR_RGB2BGR)
+        border = int(round(pad * scale))
+        resized = cv2.copyMakeBorder(small, border, border, border, border, cv2.BORDER_CONSTANT, value=(127, 127, 127))
+        scale_x, scale_y = small.shape[1] / width, small.shape[0] / height
         with self._lock:
             self._detector.setInputSize((resized.shape[1], resized.shape[0]))
             _, rows = self._detector.detect(resized)
         faces = []
         for row in [] if rows is None else rows:
-            x, y, w, h = (row[:4] / scale).tolist()
-            x, y = x - pad, y - pad
-            points = row[4:14].reshape(5, 2) / scale - pad
+            x, y, w, h = row[:4].tolist()
+            x, y, w, h = (x - border) / scale_x, (y - border) / scale_y, w / scale_x, h / scale_y
+            points = (row[4:14].reshape(5, 2) - border) / np.array([scale_x, scale_y])
             cut = x < 0 or y < 0 or x + w > width or y + h > height
             faces.append(Face((x, y, w, h), points.astype(np.float32), float(row[14]), cut))
         return faces
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
         """All faces, largest first; [] if none at any size."""
-        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
         for size in DETECT_SIZES:
-            faces = self._detect_once(bgr, size)
+            faces = self._detect_once(rgb, size)
             if faces:
                 return sorted(faces, key=lambda face: face.area, reverse=True)
         return []

@@ -51,7 +51,9 @@ def test_left_and_right_swap_on_a_mirrored_photo(located):
         original = located.masks[left]
         d = Z.inter_ocular(located.points)
         centre_shift = np.linalg.norm(np.argwhere(original).mean(0) - np.argwhere(flipped).mean(0))
-        assert centre_shift < 0.15 * d, (left, centre_shift / d)  # the same place (the pair lies ~0.8 d apart)
+        # the same place: a zone that did not swap would sit ~0.8 d away; detection on a mirrored
+        # photo is not exactly mirrored, which moves zones by up to ~0.16 d
+        assert centre_shift < 0.25 * d, (left, centre_shift / d)
         assert 0.7 < flipped.sum() / original.sum() < 1.4, left
         # the person's left is on the image's right in a frontal photo
         assert np.nonzero(original)[1].mean() > np.nonzero(located.masks[right])[1].mean()
