@@ -150,23 +150,15 @@ class Calibration:
     def interval(
         self, predicted: float, ages: np.ndarray, distribution: np.ndarray, confidence: float, method: str | None = None
     ) -> tuple[float, float | None, str]:
-        """(lo, hi or None, note) for one face."""
+        """(lo, hi or None, note) for one face: the vectorised `intervals` on one row, with what it rests on."""
         method = method or self.method
-        key = self._check_grid(confidence)
-        note = ""
-        if method == MONDRIAN:
-            q, pooled = self.mondrian_quantile(predicted, confidence)
-            if pooled:
-                note = f"age bin {bin_label(int(age_bin(predicted)))} had too few calibration faces; pooled quantile used"
-            if q is None:
-                return 0.0, None, "too few calibration faces for this confidence: upper bound unknown"
-            half = q * math.sqrt(predicted + 1.0)
-            return max(0.0, predicted - half), predicted + half, note
-        q = self.cqr[key]
-        lo, hi = central_interval(ages, distribution, confidence)
-        if q is None:
+        lo, hi = intervals(self, np.array([predicted]), ages, np.atleast_2d(distribution), confidence, method)
+        if math.isinf(hi[0]):
             return 0.0, None, "too few calibration faces for this confidence: upper bound unknown"
-        return max(0.0, float(lo[0]) - q), float(hi[0]) + q, note
+        note = ""
+        if method == MONDRIAN and self.mondrian_quantile(predicted, confidence)[1]:
+            note = f"age bin {bin_label(int(age_bin(predicted)))} had too few calibration faces; pooled quantile used"
+        return float(lo[0]), float(hi[0]), note
 
     def to_json(self) -> dict:
         return {

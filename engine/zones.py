@@ -63,10 +63,6 @@ class Zone:
     anchor: np.ndarray  # (2,) where radial lines start / the axis starts
     axis_end: np.ndarray  # (2,) where the axis ends (axis zones); else the anchor
 
-    @property
-    def label(self) -> str:
-        return self.name.replace("_", " ")
-
 
 def check_zone(name: str) -> str:
     if name not in ZONE_TYPES:
