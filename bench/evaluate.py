@@ -7,9 +7,10 @@ import time
 
 
 def throughput(repeats: int = 5) -> dict:
-    from engine.lifespan import age_photo
-    from engine.settings import Settings
-    from train.evaluate import offline_benchmark, score_input
+    from engine.core.settings import Settings
+    from engine.tasks.lifespan import age_photo
+    from evaluation.benchmarks import offline_benchmark
+    from evaluation.scoring import score_input
 
     settings = Settings(profile="offline")
     benchmark = offline_benchmark()

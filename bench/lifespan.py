@@ -54,8 +54,8 @@ def batched_vs_sequential(model, runs: int, sync=lambda: None) -> dict:
 
 
 def cpu_tiny(runs: int = 5) -> dict:
-    from engine.registry import get_cache
-    from engine.settings import Settings
+    from engine.core.registry import get_cache
+    from engine.core.settings import Settings
 
     model = get_cache(Settings(profile="tiny", testing=True)).get("lifespan")
     return {"device": "cpu", "profile": "tiny (64 px)", "ages": len(STRIP), **batched_vs_sequential(model, runs)}
@@ -63,12 +63,25 @@ def cpu_tiny(runs: int = 5) -> dict:
 
 def real_architecture(device: str = "cuda", dtype=torch.float16):
     """Cradle2Cane at full size with random weights, from the configs kept in the repository."""
-    from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLImg2ImgPipeline, UNet2DConditionModel
-    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+    from diffusers import (
+        AutoencoderKL,
+        EulerDiscreteScheduler,
+        StableDiffusionXLImg2ImgPipeline,
+        UNet2DConditionModel,
+    )
+    from transformers import (
+        CLIPConfig,
+        CLIPImageProcessor,
+        CLIPModel,
+        CLIPTextConfig,
+        CLIPTextModel,
+        CLIPTextModelWithProjection,
+    )
 
-    from engine import tiny
-    from engine.cradle2cane import Cradle2Cane, Cradle2CaneConfig
-    from engine.nets import IResNet, ProjectionMLP
+    from engine.faces.iresnet import IResNet
+    from engine.methods import tiny
+    from engine.methods.cradle2cane.nets import ProjectionMLP
+    from engine.methods.cradle2cane.pipeline import Cradle2Cane, Cradle2CaneConfig
 
     texts = json.loads((CONFIGS / "text_encoders.json").read_text())
     tokenizer, tokenizer_2 = tiny._tokenizers(Path("/tmp/bench-tokenizer"))  # ids only; speed does not depend on the vocabulary

@@ -7,6 +7,7 @@ fp16 on a GPU when CUDA is present (random weights from bench/configs).
 from __future__ import annotations
 
 import json
+
 import torch
 
 SAMPLES, TARGET, RUNS = 6, 60.0, 3
@@ -21,7 +22,7 @@ def _time(function, runs=RUNS, sync=lambda: None) -> float:
 
 def _six(model) -> callable:
     from bench.lifespan import _face
-    from engine.pae import text_pae
+    from engine.methods.pae.maths import text_pae
 
     source = model.encode_source(_face(model.config.resolution))
     embeddings = text_pae(model.clip_text_features([TARGET])[0], 0.3, SAMPLES, torch.Generator().manual_seed(0))
@@ -29,8 +30,8 @@ def _six(model) -> callable:
 
 
 def tiny_cpu() -> dict:
-    from engine.registry import get_cache
-    from engine.settings import Settings
+    from engine.core.registry import get_cache
+    from engine.core.settings import Settings
 
     model = get_cache(Settings(profile="tiny", testing=True)).get("lifespan")
     return {"device": "cpu", "profile": "tiny (64 px)", "samples": SAMPLES, "seconds": _time(_six(model))}
@@ -39,8 +40,8 @@ def tiny_cpu() -> dict:
 def classical_cpu() -> dict:
     from skimage import data
 
-    from engine.pluralistic import pluralistic
-    from engine.settings import Settings
+    from engine.core.settings import Settings
+    from engine.tasks.pluralistic import pluralistic
 
     image, settings = data.astronaut(), Settings(profile="offline")
     return {"device": "cpu", "path": "classical (PAE over zone scores), with scoring", "samples": SAMPLES,

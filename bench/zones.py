@@ -10,7 +10,6 @@ import json
 import statistics
 import time
 
-
 RUNS = 20
 
 
@@ -21,9 +20,9 @@ def _portrait():
 
 
 def classical(runs: int = RUNS) -> dict:
-    from engine.ldla import edit_zones, locate
-    from engine.settings import Settings
-    from engine.zones import ZONES
+    from engine.core.settings import Settings
+    from engine.faces.zones import ZONES
+    from engine.methods.ldla.pipeline import edit_zones, locate
 
     settings = Settings(profile="offline")
     image = _portrait()
@@ -52,14 +51,14 @@ def diffusion_gpu(runs: int = 5) -> dict:
     if not torch.cuda.is_available():
         return {"skipped": "no CUDA device: run `python -m bench.zones` on a GPU machine"}
     from bench.lifespan import real_architecture
-    from engine.ldla import locate
-    from engine.settings import Settings
-    from engine.zone_renderers import DiffusionRenderer
+    from engine.core.settings import Settings
+    from engine.methods.ldla.pipeline import locate
+    from engine.methods.ldla.renderers import DiffusionRenderer
 
     renderer = DiffusionRenderer(real_architecture().pipe, resolution=512)
     located = locate(_portrait(), Settings(profile="offline"))
     zone = located.zones["forehead"]
-    from engine.ldla import _crop
+    from engine.methods.ldla.pipeline import crop_box as _crop
 
     crop = _crop(located.crop, zone.box)
     renderer.render(crop, zone, zone.polygon, 100.0, 0, 80, 0)

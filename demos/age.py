@@ -9,9 +9,8 @@ import cv2
 import gradio as gr
 import numpy as np
 
-from engine.estimation import AgeAnalysis, FaceAge, estimate_ages
-
-from .common import open_photo, photo_input, user_errors, warn
+from demos.common import open_photo, photo_input, user_errors, warn
+from engine.tasks.estimate import AgeAnalysis, FaceAge, estimate_ages
 
 logger = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import gradio as gr
 
-from engine.faces import NoFaceError
-from engine.images import InputError, LoadedImage, load_image
-from engine.models import ModelUnavailable
-from engine.settings import get_settings
+from engine.core.images import InputError, LoadedImage, load_image
+from engine.core.models import ModelUnavailable
+from engine.core.settings import get_settings
+from engine.faces.detection import NoFaceError
 
 logger = logging.getLogger(__name__)
 

@@ -8,12 +8,17 @@ from pathlib import Path
 
 import gradio as gr
 
-from engine.settings import get_settings
-from leaderboard.records import ResultsRecord
+from engine.core.settings import get_settings
+from evaluation.records import ResultsRecord
+from evaluation.tasks import METHOD_TYPES, TASKS, evaluation_text
 from leaderboard.seeds import seed_records
 from leaderboard.store import ResultsStore
-from leaderboard.submissions import SubmissionError, process_pending, submit_outputs, submit_record
-from leaderboard.tasks import METHOD_TYPES, TASKS, evaluation_text
+from leaderboard.submissions import (
+    SubmissionError,
+    process_pending,
+    submit_outputs,
+    submit_record,
+)
 from leaderboard.views import protocols, select, table, tradeoff
 
 logger = logging.getLogger(__name__)

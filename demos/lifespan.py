@@ -8,12 +8,23 @@ from pathlib import Path
 
 import gradio as gr
 
-from engine.lifespan import LIFESPAN_PRESET, age_photo, parse_targets, save_outputs
-from engine.models import ModelUnavailable, markdown_text
-from engine.registry import get_cache
-
-from .age import example_portraits
-from .common import TEST_PROFILE_BANNER, banner, open_photo, photo_input, user_errors, warn
+from demos.age import example_portraits
+from demos.common import (
+    TEST_PROFILE_BANNER,
+    banner,
+    open_photo,
+    photo_input,
+    user_errors,
+    warn,
+)
+from engine.core.models import ModelUnavailable, markdown_text
+from engine.core.registry import get_cache
+from engine.tasks.lifespan import (
+    LIFESPAN_PRESET,
+    age_photo,
+    parse_targets,
+    save_outputs,
+)
 
 logger = logging.getLogger(__name__)
 

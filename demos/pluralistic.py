@@ -6,11 +6,22 @@ import logging
 
 import gradio as gr
 
-from engine.pluralistic import DIVERSITY_EMBEDDING, MAX_SAMPLES, MIN_SAMPLES, pluralistic
-from engine.registry import get_cache
-
-from .age import example_portraits
-from .common import TEST_PROFILE_BANNER, banner, open_photo, photo_input, user_errors, warn
+from demos.age import example_portraits
+from demos.common import (
+    TEST_PROFILE_BANNER,
+    banner,
+    open_photo,
+    photo_input,
+    user_errors,
+    warn,
+)
+from engine.core.registry import get_cache
+from engine.tasks.pluralistic import (
+    DIVERSITY_EMBEDDING,
+    MAX_SAMPLES,
+    MIN_SAMPLES,
+    pluralistic,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -6,12 +6,10 @@ import logging
 
 import gradio as gr
 
-from engine.ldla import edit_zones, locate, zone_scores_now
-from engine.registry import get_cache
-from engine.zones import ZONES, draw_zones
-
-from .age import example_portraits
-from .common import open_photo, photo_input, user_errors, warn
+from demos.age import example_portraits
+from demos.common import open_photo, photo_input, user_errors, warn
+from engine.core.registry import get_cache
+from engine.tasks import zones as task
 
 logger = logging.getLogger(__name__)
 
@@ -36,18 +34,14 @@ def renderer_status() -> str:
 def find_zones(photo):
     """Zones outlined on the aligned face; every slider set to the zone's current (assumed) score."""
     if not photo:  # the photo was cleared
-        return [None, "", None] + [gr.update() for _ in ZONES]
+        return [None, "", None] + [gr.update() for _ in task.ZONES]
     with user_errors():
         image = open_photo(photo)
-        located = locate(image.rgb)
-        from engine.estimation import age_estimator
-
-        age = round(age_estimator().estimate(image.rgb, [located.face])[0].age)  # the age field holds whole years
-        current, source = zone_scores_now(image.rgb, located, age, None)
-    warn(located.warnings)
-    note = (f"Sliders start at each zone's current score ({source}). "
+        found = task.find_zones(image.rgb)
+    warn(found.located.warnings)
+    note = (f"Sliders start at each zone's current score ({found.current_from}). "
             "A zone left at its current score is not touched.")
-    return [draw_zones(located.crop, located.zones, located.masks), note, age] + [current[z] for z in ZONES]
+    return [found.outlined, note, found.source_age] + [found.current[z] for z in task.ZONES]
 
 
 def apply(photo, renderer, seed, refine, ethnicity, source_age, *scores):
@@ -55,8 +49,8 @@ def apply(photo, renderer, seed, refine, ethnicity, source_age, *scores):
     -> before/after photo, before/after face, manifest."""
     with user_errors():
         image = open_photo(photo)
-        targets = dict(zip(ZONES, (float(s) for s in scores)))
-        edit = edit_zones(image.rgb, targets, renderer, int(seed), source_age=None if source_age in (None, "") else float(source_age),
+        targets = dict(zip(task.ZONES, (float(s) for s in scores)))
+        edit = task.edit_zones(image.rgb, targets, renderer, int(seed), source_age=None if source_age in (None, "") else float(source_age),
                           ethnicity=(ethnicity or "").strip() or None, refine=bool(refine))
     warn(edit.warnings)
     if not edit.changed:
@@ -75,7 +69,7 @@ def build() -> None:
             note = gr.Markdown()
         with gr.Column():
             master = gr.Slider(0, 100, value=50, step=1, label="All zones (uniform aging score, %)")
-            sliders = [gr.Slider(0, 100, value=0, step=1, label=zone.replace("_", " ") + " (%)") for zone in ZONES]
+            sliders = [gr.Slider(0, 100, value=0, step=1, label=zone.replace("_", " ") + " (%)") for zone in task.ZONES]
             with gr.Row():
                 renderer = gr.Radio(list(RENDERERS), value="classical", label="Renderer")
                 seed = gr.Number(0, label="Seed", precision=0)

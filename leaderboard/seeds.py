@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .records import ResultsRecord
+from evaluation.records import ResultsRecord
 
 CRADLE2CANE = "Liu et al., From Cradle to Cane: A Two-Pass Framework for High-Fidelity Lifespan Face Aging, NeurIPS 2025, Table 1"
 PADA = "PADA: Pluralistic Aging Diffusion Autoencoder (paper summary in this project's papers), reported results"

@@ -15,33 +15,17 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .records import RecordError, ResultsRecord
+from engine.core.files import atomic_write_text
+from evaluation.records import ResultsRecord, read_records
 
 logger = logging.getLogger(__name__)
 
 STATES = ("PENDING", "RUNNING", "FINISHED", "FAILED")
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` so that readers see the old file or the new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def slug(text: str) -> str:
@@ -115,15 +99,11 @@ class ResultsStore:
         return path
 
     def records(self) -> list[ResultsRecord]:
-        records = []
-        for path in sorted((self.root / "results").glob("*.json")):
-            try:
-                records.append(ResultsRecord.from_json(json.loads(path.read_text())))
-            except (OSError, ValueError, RecordError) as error:
-                message = f"skipped unreadable results file {path.name}: {error}"
-                if message not in self.problems:
-                    logger.warning(message)
-                    self.problems.append(message)
+        records, problems = read_records(self.root / "results")
+        for message in problems:
+            if message not in self.problems:
+                logger.warning(message)
+                self.problems.append(message)
         return records
 
     def age(self) -> str:

@@ -17,8 +17,8 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from .records import RecordError, ResultsRecord
-from .store import ResultsStore
+from evaluation.records import RecordError, ResultsRecord
+from leaderboard.store import ResultsStore
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def safe_members(archive: zipfile.ZipFile, allowed: set[str]) -> list[zipfile.Zi
 def submit_outputs(store: ResultsStore, user: str, zip_path: Path, method: str, method_type: str,
                    benchmark: str = "offline") -> dict:
     """A zip of outputs: checked, unpacked under the store and queued PENDING for the harness."""
-    from train.evaluate import BENCHMARKS
+    from evaluation.benchmarks import BENCHMARKS
 
     user = _check_user(store, user)
     if not re.fullmatch(r"[\w.+-]{1,64}", method or ""):
@@ -143,7 +143,7 @@ def submit_outputs(store: ResultsStore, user: str, zip_path: Path, method: str, 
 
 def process_pending(store: ResultsStore, settings=None) -> list[dict]:
     """Run the harness on every PENDING outputs submission: FINISHED with a verified record, or FAILED with why."""
-    from train.evaluate import evaluate
+    from evaluation.harness import evaluate
 
     done = []
     for request in store.requests():

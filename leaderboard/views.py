@@ -6,8 +6,8 @@ import math
 
 import pandas as pd
 
-from .records import ResultsRecord
-from .tasks import TASKS, accuracy_from_mae
+from evaluation.records import ResultsRecord
+from evaluation.tasks import TASKS, accuracy_from_mae
 
 MISSING = "missing"
 

@@ -99,3 +99,14 @@ def images(tmp_path_factory) -> dict[str, Path]:
     (folder / "bomb.png").write_bytes(png_header_only(30000, 30000))
     files["bomb"] = folder / "bomb.png"
     return files
+
+
+LAYERS = ("unit", "pipelines", "app")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test belongs to exactly one layer (pyproject.toml lists them), so `-m unit` runs what it says."""
+    for item in items:
+        layers = sorted({mark.name for mark in item.iter_markers() if mark.name in LAYERS})
+        if len(layers) != 1:
+            raise pytest.UsageError(f"{item.nodeid}: needs exactly one layer marker of {LAYERS}, has {layers}")

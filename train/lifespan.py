@@ -24,7 +24,14 @@ import numpy as np
 import torch
 from PIL import Image
 
-from train.common import check_profile_and_data, cli, config_from_yaml, latest_checkpoint, resume_folder, run_steps
+from train.common import (
+    check_profile_and_data,
+    cli,
+    config_from_yaml,
+    latest_checkpoint,
+    resume_folder,
+    run_steps,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -113,19 +120,23 @@ def build_models(config: TrainConfig):
     """(Cradle2Cane pipeline with a fresh trainable LoRA and MLPs, the age loss model)."""
     from peft import LoraConfig
 
-    from engine.cradle2cane import ADAPTER, Cradle2Cane, Cradle2CaneConfig
-    from engine.nets import ProjectionMLP
+    from engine.methods.cradle2cane.nets import ProjectionMLP
+    from engine.methods.cradle2cane.pipeline import (
+        ADAPTER,
+        Cradle2Cane,
+        Cradle2CaneConfig,
+    )
     from train.losses import age_loss_model
 
     if config.profile == "tiny":
-        from engine import tiny
+        from engine.methods import tiny
 
         pipe = tiny.sdxl_img2img(config.seed)
         clip = tiny.clip(config.seed)
         arcface = tiny.arcface(config.seed)
     else:
-        from engine.registry import get_cache
-        from engine.settings import Settings
+        from engine.core.registry import get_cache
+        from engine.core.settings import Settings
 
         cache = get_cache(Settings.from_env().with_(profile="full"))
         pipe, clip, arcface = cache.get("sdxl_turbo"), cache.get("clip_vit_l14"), cache.get("arcface_r100")
@@ -153,7 +164,7 @@ def pass2_one_step(model, pass1: torch.Tensor, idemb: torch.Tensor, pooled: torc
 
     With strength 0.25 of 4 Turbo steps this is exactly the one step serving runs.
     """
-    from engine.cradle2cane_math import denoising_steps
+    from engine.methods.cradle2cane.maths import denoising_steps
 
     pipe, config = model.pipe, model.config
     scheduler = pipe.scheduler
@@ -178,11 +189,16 @@ def pass2_one_step(model, pass1: torch.Tensor, idemb: torch.Tensor, pooled: torc
 
 def training_step(model, age_model, perceptual, discriminator, batch, config: TrainConfig, generator):
     """Losses for one batch: (generator total, discriminator loss, parts for the log)."""
-    from engine.cradle2cane import ADAPTER
-    from engine.cradle2cane_math import adani_strength
-    from engine.models import use_adapter
-    from engine.nets import arcface_input
-    from train.losses import age_loss, discriminator_loss, generator_gan_loss, identity_loss
+    from engine.core.models import use_adapter
+    from engine.faces.iresnet import arcface_input
+    from engine.methods.cradle2cane.maths import adani_strength
+    from engine.methods.cradle2cane.pipeline import ADAPTER
+    from train.losses import (
+        age_loss,
+        discriminator_loss,
+        generator_gan_loss,
+        identity_loss,
+    )
 
     source = batch["pixels"]  # (B, 3, R, R) in [0, 1]
     source_ages = batch["age"].tolist()
@@ -229,8 +245,8 @@ def save_serving_checkpoint(model, folder: Path) -> Path:
     from diffusers import StableDiffusionXLImg2ImgPipeline
     from peft.utils import get_peft_model_state_dict
 
-    from engine.cradle2cane import ADAPTER, LORA_FILE
-    from engine.nets import save_projection
+    from engine.methods.cradle2cane.nets import save_projection
+    from engine.methods.cradle2cane.pipeline import ADAPTER, LORA_FILE
 
     target = folder / "Cradle2Cane"
     target.mkdir(parents=True, exist_ok=True)
@@ -243,10 +259,10 @@ def save_serving_checkpoint(model, folder: Path) -> Path:
 
 
 def save_training_state(folder: Path, step: int, model, discriminator, optimizers) -> None:
+    from peft.utils import get_peft_model_state_dict
     from safetensors.torch import save_file
 
-    from engine.cradle2cane import ADAPTER
-    from peft.utils import get_peft_model_state_dict
+    from engine.methods.cradle2cane.pipeline import ADAPTER
 
     folder.mkdir(parents=True, exist_ok=True)
     save_serving_checkpoint(model, folder)
@@ -261,8 +277,8 @@ def load_training_state(folder: Path, model, discriminator, optimizers) -> int:
     from peft.utils import set_peft_model_state_dict
     from safetensors.torch import load_file
 
-    from engine.cradle2cane import ADAPTER
-    from engine.nets import load_projection
+    from engine.methods.cradle2cane.nets import load_projection
+    from engine.methods.cradle2cane.pipeline import ADAPTER
 
     serving = folder / "Cradle2Cane"
     set_peft_model_state_dict(model.pipe.unet, load_file(str(folder / "lora.safetensors")), adapter_name=ADAPTER)
@@ -277,7 +293,7 @@ def load_training_state(folder: Path, model, discriminator, optimizers) -> int:
 
 def validate(model, dataset: FaceFolder, config: TrainConfig, step: int, output_dir: Path) -> Path:
     """A lifespan strip of the first face at the validation ages, saved as PNG."""
-    from engine.lifespan import strip
+    from engine.core.media import strip
 
     model.face_mlp.eval(), model.clip_mlp.eval()
     example = dataset[0]

@@ -56,18 +56,18 @@ class PluralisticConfig:
 
 def load_clip(config: PluralisticConfig):
     if config.profile == "tiny":
-        from engine import tiny
+        from engine.methods import tiny
 
         return tiny.clip(config.seed)
-    from engine.registry import get_cache
-    from engine.settings import Settings
+    from engine.core.registry import get_cache
+    from engine.core.settings import Settings
 
     return get_cache(Settings.from_env().with_(profile="full")).get("clip_vit_l14")
 
 
 def losses(encoder, image_features, ages, all_age_text, config: PluralisticConfig, generator):
-    from engine.cradle2cane_math import rotate_clip
-    from engine.pae import kl_to_prior
+    from engine.methods.cradle2cane.maths import rotate_clip
+    from engine.methods.pae.maths import kl_to_prior
 
     text = all_age_text[ages.round().long().clamp(0, 80)]  # each face's own age prior, (B, P)
     mu, log_sigma = encoder(image_features, text)
@@ -86,8 +86,15 @@ def losses(encoder, image_features, ages, all_age_text, config: PluralisticConfi
 def train(config: PluralisticConfig) -> dict:
     from accelerate import Accelerator
 
-    from engine.cradle2cane import clip_age_features, clip_image_features
-    from engine.pae import AgeEncoder, load_age_encoder, save_age_encoder
+    from engine.methods.cradle2cane.pipeline import (
+        clip_age_features,
+        clip_image_features,
+    )
+    from engine.methods.pae.encoder import (
+        AgeEncoder,
+        load_age_encoder,
+        save_age_encoder,
+    )
     from train.lifespan import FaceFolder
 
     accelerator = Accelerator(mixed_precision="no")

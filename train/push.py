@@ -18,6 +18,8 @@ import logging
 import sys
 from pathlib import Path
 
+from evaluation.records import read_records
+
 logger = logging.getLogger(__name__)
 
 SHARED = ("*.safetensors", "*.json")
@@ -90,10 +92,8 @@ def push(checkpoint: Path, repo: str, private: bool = False, training_data: str 
     """Upload the checkpoint's safetensors and JSON files plus a model card; returns the commit's revision."""
     from huggingface_hub import HfApi
 
-    from leaderboard.store import ResultsStore
-
     method = detect_method(checkpoint)
-    records = ResultsStore(store_dir).records() if store_dir else []
+    records = read_records(Path(store_dir) / "results")[0] if store_dir else []
     metrics = [{"method": r.method, "benchmark": r.protocol.benchmark, "evaluators": r.protocol_label().split(" | ")[-1],
                 "metrics": r.metrics} for r in records if r.task == method]
     api = api or HfApi()
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--training-data", default="not stated", help="what the checkpoint was trained on")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from engine.settings import get_settings
+    from engine.core.settings import get_settings
 
     try:
         revision = push(args.checkpoint, args.repo, args.private, args.training_data, Path(get_settings().store_dir))

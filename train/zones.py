@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from engine.zones import ZONE_TYPES, ZONES
+from engine.faces.zones import ZONE_TYPES, ZONES
 from train.common import check_profile_and_data, cli, resume_folder, run_steps
 
 logger = logging.getLogger(__name__)
@@ -101,16 +101,16 @@ def build(config: ZonesConfig):
     from diffusers import DDPMScheduler
     from peft import LoraConfig
 
-    from engine.nets import ScoreNet
+    from engine.methods.ldla.scorenet import ScoreNet
 
     torch.manual_seed(config.seed)
     if config.profile == "tiny":
-        from engine import tiny
+        from engine.methods import tiny
 
         pipe = tiny.sdxl_img2img(config.seed)
     else:
-        from engine.registry import get_cache
-        from engine.settings import Settings
+        from engine.core.registry import get_cache
+        from engine.core.settings import Settings
 
         pipe = get_cache(Settings.from_env().with_(profile="full")).get("sdxl_turbo")
     pipe.unet.add_adapter(LoraConfig(r=config.lora_rank, lora_alpha=config.lora_rank, init_lora_weights="gaussian",
@@ -180,7 +180,7 @@ def save_checkpoint(folder: Path, step: int, pipe, scorenet, optimizer) -> None:
     from diffusers import StableDiffusionXLImg2ImgPipeline
     from peft.utils import get_peft_model_state_dict
 
-    from engine.nets import save_scorenet
+    from engine.methods.ldla.scorenet import save_scorenet
 
     folder.mkdir(parents=True, exist_ok=True)
     StableDiffusionXLImg2ImgPipeline.save_lora_weights(
@@ -196,7 +196,7 @@ def load_checkpoint(folder: Path, pipe, scorenet, optimizer) -> int:
     from peft.utils import set_peft_model_state_dict
     from safetensors.torch import load_file
 
-    from engine.nets import load_scorenet
+    from engine.methods.ldla.scorenet import load_scorenet
 
     lora = load_file(str(folder / "pytorch_lora_weights.safetensors"))
     set_peft_model_state_dict(pipe.unet, {k.removeprefix("unet."): v for k, v in lora.items()}, adapter_name="ldla")

@@ -1,0 +1,230 @@
+"""Command line of the engine.
+
+    python -m engine age IMAGE... [--confidence 0.9]
+    python -m engine calibrate --data DIR [--out FILE] [--test-fraction 0.5]
+    python -m engine lifespan IMAGE --targets 20 40 60 [--source-age 33 --gender male] [--seed 0] --out DIR
+    python -m engine pluralistic IMAGE --target 60 --samples 6 --intensity 0.3 [--seed 0] --out DIR
+    python -m engine zones IMAGE --score forehead=70 --score crows_feet_left=40 [--renderer classical] [--seed 0] --out DIR
+
+`age` prints one JSON object per face on stdout; a file that cannot be read or
+has no face gets one line on stderr naming it and the reason, the other files
+are still processed, and the exit code is 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+
+
+def _confidence(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"confidence must be a number such as 0.9, got {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"confidence must be strictly between 0 and 1, got {value}")
+    return value
+
+
+def run_age(args: argparse.Namespace) -> int:
+    from engine.core.images import InputError, load_image
+    from engine.core.settings import get_settings
+    from engine.faces.detection import NoFaceError
+    from engine.tasks.estimate import estimate_ages
+
+    settings = get_settings()
+    failed = False
+    for name in args.images:
+        try:
+            image = load_image(name, max_pixels=settings.max_pixels, min_side=settings.min_side)
+            for warning in image.warnings:
+                print(f"{name}: warning: {warning}", file=sys.stderr)
+            analysis = estimate_ages(image.rgb, args.confidence, settings)
+        except (InputError, NoFaceError, ValueError) as error:
+            message = str(error)
+            print(message if message.startswith(str(name)) else f"{name}: {message}", file=sys.stderr)
+            failed = True
+            continue
+        for warning in analysis.warnings:
+            print(f"{name}: warning: {warning}", file=sys.stderr)
+        for face in analysis.faces:
+            print(json.dumps(face.to_json(str(name))), flush=True)
+    return EXIT_BAD_INPUT if failed else 0
+
+
+def run_calibrate(args: argparse.Namespace) -> int:
+    from engine.age.calibration import calibrate, format_report
+    from engine.core.images import InputError
+    from engine.core.settings import get_settings
+
+    settings = get_settings()
+    out = args.out or settings.calibration_path
+    try:
+        report = calibrate(Path(args.data), Path(out), settings, args.test_fraction, args.min_bin_size)
+    except (InputError, ValueError) as error:
+        print(f"calibrate: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(format_report(report))
+    return 0
+
+
+def _edit_photo(args: argparse.Namespace, what: str, edit, save) -> int:
+    """Load `args.image`, run `edit(rgb, settings)`, save its images and manifest.json under `args.out`.
+
+    Bad input or a missing model is one line on stderr and exit code 2.
+    """
+    from engine.core.images import InputError, load_image
+    from engine.core.models import ModelUnavailable
+    from engine.core.settings import get_settings
+    from engine.faces.detection import NoFaceError
+
+    settings = get_settings()
+    try:
+        image = load_image(args.image, max_pixels=settings.max_pixels, min_side=settings.min_side)
+        output = edit(image.rgb, settings)
+    except ModelUnavailable as error:
+        print(f"{what}: a model is missing: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (InputError, NoFaceError, ValueError) as error:
+        print(f"{args.image}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for warning in image.warnings + output.warnings:
+        print(f"{args.image}: warning: {warning}", file=sys.stderr)
+    out = Path(args.out)
+    files = save(output, out, Path(args.image).stem)
+    manifest = out / "manifest.json"
+    manifest.write_text(json.dumps({"image": str(args.image), **output.manifest(), "files": files}, indent=1))
+    print(json.dumps({"manifest": str(manifest), **{k: v for k, v in files.items() if isinstance(v, str)}}))
+    return 0
+
+
+def run_lifespan(args: argparse.Namespace) -> int:
+    from engine.tasks.lifespan import age_photo, parse_targets, save_outputs
+
+    def edit(rgb, settings):
+        return age_photo(rgb, parse_targets(args.targets), args.source_age, args.gender, args.seed, args.extra_prompt,
+                         paste=not args.no_paste, renderer=args.renderer, settings=settings)
+
+    return _edit_photo(args, "lifespan", edit, save_outputs)
+
+
+def run_pluralistic(args: argparse.Namespace) -> int:
+    from engine.core.images import load_image
+    from engine.core.provenance import png_info, save_png
+    from engine.tasks.pluralistic import pluralistic
+
+    def edit(rgb, settings):
+        reference = None
+        if args.reference:
+            reference = load_image(args.reference, max_pixels=settings.max_pixels, min_side=settings.min_side).rgb
+        return pluralistic(rgb, args.target, args.samples, args.intensity, args.seed, reference, args.source_age,
+                           args.gender, renderer=args.renderer, settings=settings)
+
+    def save(output, out, stem):
+        files = {"photos": [], "faces": []}
+        for index, (photo, face, seed) in enumerate(zip(output.photos, output.faces, output.seeds)):
+            info = png_info(output.manifest()["method"], output.models["checkpoint"], seed, output.manifest(),
+                            TargetAge=f"{output.target:g}", Sample=index)
+            files["photos"].append(save_png(photo, out / f"{stem}_{output.target:g}_sample{index}.png", info))
+            files["faces"].append(save_png(face, out / f"{stem}_{output.target:g}_sample{index}_face.png", info))
+        return files
+
+    return _edit_photo(args, "pluralistic", edit, save)
+
+
+def _score(text: str) -> tuple[str, float]:
+    zone, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"--score takes ZONE=PERCENT, e.g. forehead=70, got {text!r}")
+    try:
+        return zone.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--score {text!r}: {value!r} is not a number (0-100)") from None
+
+
+def run_zones(args: argparse.Namespace) -> int:
+    from engine.faces.zones import ZONES
+    from engine.methods.ldla.pipeline import edit_zones, save_outputs
+
+    targets = dict(args.score or [])
+    if args.all is not None:
+        targets = {**{zone: args.all for zone in ZONES}, **targets}
+    if not targets:
+        print("zones: give --score ZONE=PERCENT (zones: " + ", ".join(ZONES) + ") or --all PERCENT", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+    def edit(rgb, settings):
+        return edit_zones(rgb, targets, args.renderer, args.seed, source_age=args.source_age, ethnicity=args.ethnicity,
+                          refine=args.refine, settings=settings)
+
+    return _edit_photo(args, "zones", edit, save_outputs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m engine", description="Face Aging Hub engine")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log model loading and timings")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    age = commands.add_parser("age", help="estimate age, interval and gender of every face")
+    age.add_argument("images", nargs="+", metavar="IMAGE")
+    age.add_argument("--confidence", type=_confidence, default=0.9, help="interval confidence (default 0.9)")
+    age.set_defaults(run=run_age)
+
+    cal = commands.add_parser("calibrate", help="calibrate conformal age intervals on a labelled folder")
+    cal.add_argument("--data", required=True, help="folder of images named {age}_{gender}_{race}_*.jpg (UTKFace)")
+    cal.add_argument("--out", default=None, help="artefact path (default: HUB_CALIBRATION or calibration/age_conformal.json)")
+    cal.add_argument("--test-fraction", type=_confidence, default=0.5, help="held-out share (default 0.5)")
+    cal.add_argument("--min-bin-size", type=int, default=30, help="smaller age bins use the pooled quantile (default 30)")
+    cal.set_defaults(run=run_calibrate)
+
+    life = commands.add_parser("lifespan", help="age or rejuvenate the largest face to target ages (Cradle2Cane)")
+    life.add_argument("image")
+    life.add_argument("--targets", nargs="+", required=True, help="target ages, 0-80")
+    life.add_argument("--source-age", type=float, default=None, help="default: estimated")
+    life.add_argument("--gender", choices=("male", "female"), default=None, help="default: estimated")
+    life.add_argument("--seed", type=int, default=0)
+    life.add_argument("--extra-prompt", default=None, help='an extra attribute, e.g. "grey hair" (uses strength 0.75)')
+    life.add_argument("--no-paste", action="store_true", help="skip pasting the faces back into the photo")
+    life.add_argument("--renderer", choices=("auto", "diffusion", "classical"), default="auto",
+                      help="auto: Cradle2Cane where its models load, else the classical renderer")
+    life.add_argument("--out", required=True, help="folder for the images and manifest.json")
+    life.set_defaults(run=run_lifespan)
+
+    zones = commands.add_parser("zones", help="age or smooth wrinkles zone by zone (LDLA)")
+    zones.add_argument("image")
+    zones.add_argument("--score", action="append", type=_score, metavar="ZONE=PERCENT", help="target score of a zone, 0-100")
+    zones.add_argument("--all", type=float, default=None, metavar="PERCENT", help="one target score for every zone")
+    zones.add_argument("--renderer", choices=("classical", "diffusion"), default="classical")
+    zones.add_argument("--seed", type=int, default=0)
+    zones.add_argument("--source-age", type=float, default=None, help="age the current scores are assumed from (default: estimated)")
+    zones.add_argument("--ethnicity", default=None, help="for the diffusion renderer's prompt (optional)")
+    zones.add_argument("--refine", action="store_true", help="whole-face refiner pass (diffusion renderer)")
+    zones.add_argument("--out", required=True)
+    zones.set_defaults(run=run_zones)
+
+    plural = commands.add_parser("pluralistic", help="several plausible futures of the largest face at one age")
+    plural.add_argument("image")
+    plural.add_argument("--target", type=float, required=True, help="target age, 0-80")
+    plural.add_argument("--samples", type=int, default=4, help="2-8")
+    plural.add_argument("--intensity", type=float, default=0.3, help="diversity: PAE sampling intensity, 0-2")
+    plural.add_argument("--seed", type=int, default=0)
+    plural.add_argument("--reference", default=None, help="a face of the target age (image-guided mode, needs an age encoder)")
+    plural.add_argument("--source-age", type=float, default=None)
+    plural.add_argument("--gender", choices=("male", "female"), default=None)
+    plural.add_argument("--renderer", choices=("auto", "diffusion", "classical"), default="auto")
+    plural.add_argument("--out", required=True)
+    plural.set_defaults(run=run_pluralistic)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""Reading user images safely: every odd file becomes RGB uint8 or a clear error.
+
+Refuses before decoding what would be too big to decode (decompression bombs),
+honours EXIF orientation, flattens alpha onto white, scales 16-bit samples to
+8 bits, and takes the first frame of an animation with a warning.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+
+class InputError(ValueError):
+    """Bad user input; the message says what is wrong and what to do."""
+
+
+@dataclass
+class LoadedImage:
+    rgb: np.ndarray  # (H, W, 3) uint8
+    name: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def _describe(source: str | os.PathLike | bytes) -> str:
+    return "uploaded bytes" if isinstance(source, (bytes, bytearray)) else str(source)
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """Convert any PIL mode to RGB without clipping 16-bit or dropping alpha onto black."""
+    mode = image.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        array = np.asarray(image, dtype=np.float64)
+        # 16-bit samples span 0..65535; "I" and "F" can hold anything, so use their range.
+        top = 65535.0 if mode.startswith("I;16") or array.max(initial=0) > 255 else 255.0
+        if mode in ("I", "F") and array.max(initial=0) > 65535:
+            top = float(array.max())
+        gray = np.clip(np.round(array / top * 255.0), 0, 255).astype(np.uint8)
+        return Image.fromarray(gray, "L").convert("RGB")
+    if mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        mode = image.mode
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    if mode != "RGB":
+        return image.convert("RGB")
+    return image
+
+
+def load_image(
+    source: str | os.PathLike | bytes,
+    *,
+    max_pixels: int,
+    min_side: int,
+    name: str | None = None,
+) -> LoadedImage:
+    """Open `source` (a path or bytes) as RGB uint8, or raise InputError saying why.
+
+    `name` is how messages refer to the file (default: its path).
+    """
+    name = name or _describe(source)
+    if isinstance(source, (bytes, bytearray)):
+        if len(source) == 0:
+            raise InputError("The file is empty (0 bytes): upload a JPEG or PNG photo.")
+        stream: io.BytesIO | Path = io.BytesIO(source)
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise InputError(f"{name}: no such file.")
+        if path.is_dir():
+            raise InputError(f"{name} is a folder, not an image file.")
+        if path.stat().st_size == 0:
+            raise InputError(f"{name} is empty (0 bytes): upload a JPEG or PNG photo.")
+        stream = path
+
+    warnings: list[str] = []
+    try:
+        with Image.open(stream) as image:
+            width, height = image.size  # read from the header, nothing decoded yet
+            if width * height > max_pixels:
+                raise InputError(
+                    f"{name} is {width}x{height} px ({width * height / 1e6:.0f} MP), over the "
+                    f"{max_pixels / 1e6:.0f} MP limit: resize it below that and try again."
+                )
+            if min(width, height) < min_side:
+                raise InputError(
+                    f"{name} is only {width}x{height} px: a face needs at least "
+                    f"{min_side}x{min_side} px. Upload a larger photo."
+                )
+            frames = getattr(image, "n_frames", 1)
+            if frames > 1:
+                image.seek(0)
+                warnings.append(f"{name} is animated ({frames} frames): only the first frame is used.")
+            image.load()
+            oriented = ImageOps.exif_transpose(image)
+            rgb = np.array(_to_rgb(oriented), dtype=np.uint8)
+    except InputError:
+        raise
+    except UnidentifiedImageError:
+        raise InputError(f"{name} is not an image PIL can read: upload a JPEG, PNG, WebP, GIF, BMP or TIFF.") from None
+    except Image.DecompressionBombError as error:
+        # PIL refuses far-too-large headers inside open(), before our own check can run.
+        pixels = re.search(r"\((\d+) pixels\)", str(error))
+        size = f"{int(pixels.group(1)) / 1e6:.0f} MP" if pixels else "too large"
+        raise InputError(
+            f"{name} is {size}, over the {max_pixels / 1e6:.0f} MP limit: resize it below that and try again."
+        ) from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise InputError(f"{name} is truncated or corrupt ({error}): re-export or re-upload the file.") from None
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise InputError(f"{name} decoded to an unexpected shape {rgb.shape}: save it as an RGB JPEG or PNG.")
+    return LoadedImage(rgb=rgb, name=name, warnings=warnings)

@@ -1,0 +1,40 @@
+"""Image sequences a person can share: a labelled strip of faces and an MP4 of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+
+def strip(images: list[np.ndarray], labels: list[str], height: int = 256) -> np.ndarray:
+    """The faces side by side, each labelled, one row."""
+    import cv2
+
+    tiles = []
+    for image, label in zip(images, labels):
+        tile = cv2.resize(image, (height, height), interpolation=cv2.INTER_AREA)
+        scale = height / 320
+        cv2.rectangle(tile, (0, 0), (int(110 * scale) + 10, int(34 * scale) + 8), (0, 0, 0), -1)
+        cv2.putText(tile, label, (6, int(30 * scale) + 2), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 2)
+        tiles.append(tile)
+    return np.concatenate(tiles, axis=1)
+
+
+def write_mp4(frames: list[Image.Image], path: Path, seconds_per_frame: float = 0.6) -> Path:
+    import cv2
+
+    width, height = frames[0].size
+    fps = 10
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    if not writer.isOpened():
+        raise RuntimeError(f"OpenCV cannot write MP4 to {path}")
+    try:
+        for frame in frames:
+            bgr = cv2.cvtColor(np.asarray(frame), cv2.COLOR_RGB2BGR)
+            for _ in range(max(1, round(seconds_per_frame * fps))):
+                writer.write(bgr)
+    finally:
+        writer.release()
+    return path

@@ -1,0 +1,99 @@
+"""Face detection (YuNet) and the choice of face.
+
+Coordinates are pixels of the original (EXIF-oriented) image, x to the right and
+y down. Landmark order is YuNet's: the eye on the image's left, the other eye,
+nose tip, the mouth corner on the image's left, the other mouth corner.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+# Detection runs on the image padded by this fraction of its longer side on every
+# edge (a tight crop has no context around the face otherwise), resized so the
+# longer side is the first size; if nothing is found, the next sizes are tried
+# (upscaling small photos, e.g. a 77x78 px portrait).
+DETECT_PAD = 0.25
+
+
+DETECT_SIZES = (320, 640)
+
+
+class NoFaceError(ValueError):
+    """No face in the image; the message says what to try."""
+
+
+@dataclass(frozen=True)
+class Face:
+    box: tuple[float, float, float, float]  # x, y, width, height in original pixels
+    landmarks: np.ndarray  # (5, 2) original pixels
+    score: float
+    cut_by_border: bool  # the box reaches past the image edge
+
+    @property
+    def area(self) -> float:
+        return self.box[2] * self.box[3]
+
+    def box_xyxy(self) -> list[float]:
+        x, y, w, h = self.box
+        return [round(x, 1), round(y, 1), round(x + w, 1), round(y + h, 1)]
+
+
+class FaceDetector:
+    """YuNet through OpenCV. One detector object, so calls are serialised by a lock."""
+
+    def __init__(self, model_path: str, score_threshold: float = 0.6):
+        self._detector = cv2.FaceDetectorYN.create(model_path, "", (320, 320), score_threshold, 0.3, 5000)
+        self._lock = threading.Lock()
+
+    def _detect_once(self, rgb: np.ndarray, size: int) -> list[Face]:
+        height, width = rgb.shape[:2]
+        pad = int(round(DETECT_PAD * max(height, width)))
+        scale = size / (max(height, width) + 2 * pad)
+        # resize first, then pad: the same picture as padding then resizing, at a fraction of the work
+        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+        small = cv2.resize(rgb, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=interpolation)
+        small = cv2.cvtColor(small, cv2.COLOR_RGB2BGR)
+        border = int(round(pad * scale))
+        resized = cv2.copyMakeBorder(small, border, border, border, border, cv2.BORDER_CONSTANT, value=(127, 127, 127))
+        scale_x, scale_y = small.shape[1] / width, small.shape[0] / height
+        with self._lock:
+            self._detector.setInputSize((resized.shape[1], resized.shape[0]))
+            _, rows = self._detector.detect(resized)
+        faces = []
+        for row in [] if rows is None else rows:
+            x, y, w, h = row[:4].tolist()
+            x, y, w, h = (x - border) / scale_x, (y - border) / scale_y, w / scale_x, h / scale_y
+            points = (row[4:14].reshape(5, 2) - border) / np.array([scale_x, scale_y])
+            cut = x < 0 or y < 0 or x + w > width or y + h > height
+            faces.append(Face((x, y, w, h), points.astype(np.float32), float(row[14]), cut))
+        return faces
+
+    def detect(self, rgb: np.ndarray) -> list[Face]:
+        """All faces, largest first; [] if none at any size."""
+        for size in DETECT_SIZES:
+            faces = self._detect_once(rgb, size)
+            if faces:
+                return sorted(faces, key=lambda face: face.area, reverse=True)
+        return []
+
+
+def choose_face(faces: list[Face], index: int | None = None) -> tuple[Face, list[str]]:
+    """The face at `index` (default: the largest), with warnings for the user."""
+    if not faces:
+        raise NoFaceError("No face found: try a sharper, frontal photo where the face is at least 40 px wide.")
+    warnings = []
+    if index is None:
+        index = 0
+        if len(faces) > 1:
+            warnings.append(f"{len(faces)} faces found; using the largest (face 0).")
+    if not 0 <= index < len(faces):
+        raise ValueError(f"face index must be between 0 and {len(faces) - 1}, got {index}")
+    face = faces[index]
+    if face.cut_by_border:
+        warnings.append(f"Face {index} is cut by the image border; results may be less reliable.")
+    return face, warnings

@@ -1,0 +1,39 @@
+"""Loaders of the face models (detector, FaceMesh, identity), named by the catalogue in engine/core/registry.py."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from engine.core.models import (
+    ModelSpec,
+    ModelUnavailable,
+    package_file,
+)
+from engine.core.settings import Settings
+
+
+def load_face_detector(spec: ModelSpec, settings: Settings):
+    from engine.faces.detection import FaceDetector
+
+    return FaceDetector(str(package_file(spec)), settings.detect_threshold)
+
+
+def load_face_mesh(spec: ModelSpec, settings: Settings):
+    from engine.faces.landmarks import FaceMesh
+
+    package_file(spec)  # says what to install if mediapipe (or its bundled model) is missing
+    return FaceMesh()
+
+
+def load_identity(spec: ModelSpec, settings: Settings):
+    from engine.faces.identity import SFaceIdentity
+
+    return SFaceIdentity(str(package_file(spec)))
+
+
+def load_arcface_identity(spec: ModelSpec, settings: Settings):
+    if importlib.util.find_spec("insightface") is None:
+        raise ModelUnavailable(f"identity_arcface: insightface is not installed. {spec.install}")
+    from engine.faces.identity import ArcFaceIdentity
+
+    return ArcFaceIdentity(settings.device)

@@ -1,0 +1,440 @@
+"""Cradle2Cane lifespan aging: two passes of SDXL-Turbo img2img (lifespan paper, sec. 3).
+
+    pass 1, AdaNI (sec. 3.2): LoRA off, prompt "a face image of a {age} years old
+        {gender}", strength by |source - target| (0.25 / 0.5 / 0.75 of 4 steps);
+    pass 2, IDEmb (sec. 3.3): LoRA on, strength 0.25 on the pass-1 image, the text
+        tokens replaced by [MLP_face(SVR-ArcFace), MLP_clip(Rotate-CLIP)] with the
+        pass-1 pooled text embedding.
+
+Many target ages run in as few UNet calls as possible: pass 1 once per AdaNI
+strength (a batch each), pass 2 once for all. Every item has its own seeded
+generator, so a batch gives what the same items give one by one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+
+from engine.core.models import GPU_LOCK, use_adapter
+from engine.faces.iresnet import IResNet, arcface_input
+from engine.methods.cradle2cane.maths import (
+    ROTATE_MODES,
+    adani_strength,
+    check_age,
+    denoising_steps,
+    normalise,
+    rotate_clip,
+    svr,
+)
+from engine.methods.cradle2cane.nets import ProjectionMLP
+
+GENDERS = ("male", "female")
+
+
+@dataclass(frozen=True)
+class Cradle2CaneConfig:
+    """Method settings; defaults are the paper's unless noted."""
+
+    num_inference_steps: int = 4  # SDXL-Turbo
+    guidance_scale: float = 1.0  # no classifier-free guidance in either pass
+    thresholds: tuple[float, float] = (5.0, 20.0)  # AdaNI |gap| boundaries (released config: 5, 30)
+    one_threshold: bool = False  # in-the-wild photos: strength 0.25 or 0.5 only
+    pass2_strength: float = 0.25
+    use_svr: bool = False  # off in the released weights
+    svr_alpha: float = 0.01
+    svr_beta: float = 1.2  # released config: 1.1
+    rotate_mode: str = "angle"  # the released model's Rotate-CLIP
+    rotate_lambda: float = 0.5
+    resolution: int = 512
+    prompt: str = "a face image of a {age} years old {gender}"
+    clip_age_prompt: str = "{age} years old"
+
+    def __post_init__(self) -> None:
+        for strength in {0.25, 0.5, 0.75, self.pass2_strength}:
+            denoising_steps(self.num_inference_steps, strength)
+        if self.rotate_mode not in ROTATE_MODES:
+            raise ValueError(f"Rotate-CLIP mode must be one of {ROTATE_MODES}, got {self.rotate_mode!r}")
+        if not 0.0 <= self.rotate_lambda <= 1.0:
+            raise ValueError(f"Rotate-CLIP lambda must be in [0, 1], got {self.rotate_lambda}")
+        if self.resolution % 8:
+            raise ValueError(f"resolution must be a multiple of 8, got {self.resolution}")
+
+
+def lifespan_config(settings, resolution: int = 512) -> Cradle2CaneConfig:
+    """The method's settings as the hub's Settings give them."""
+    return Cradle2CaneConfig(
+        thresholds=tuple(settings.adani_thresholds),
+        one_threshold=settings.adani_one_threshold,
+        use_svr=settings.svr,
+        svr_alpha=settings.svr_alpha,
+        svr_beta=settings.svr_beta,
+        rotate_mode=settings.rotate_mode,
+        rotate_lambda=settings.rotate_lambda,
+        resolution=resolution,
+    )
+
+
+@dataclass
+class SourceFace:
+    """What one input face costs to encode; computed once and reused across targets and requests."""
+
+    key: str
+    pixels: torch.Tensor  # (1, 3, R, R) in [0, 1]
+    latents: torch.Tensor  # (1, 4, R/8, R/8), VAE mean times the scaling factor
+    arcface: torch.Tensor  # (1, D) ArcFace hidden state (D = 25088 for iresnet100)
+    clip: torch.Tensor  # (1, P) normalised CLIP image feature
+
+
+@dataclass
+class AgedFace:
+    target_age: float
+    strength: float
+    seed: int
+    image: np.ndarray  # (R, R, 3) uint8, the aligned aged face
+    pass1: np.ndarray  # (R, R, 3) uint8, the AdaNI intermediate
+
+
+@dataclass
+class LifespanResult:
+    items: list[AgedFace]
+    unet_calls: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def item_seed(seed: int, target_age: float) -> int:
+    """Each target's own seed, fixed by the request seed and the target age, not its place in a batch."""
+    digest = hashlib.sha256(f"{seed}:{float(target_age)}".encode()).digest()
+    return int.from_bytes(digest[:7], "big")
+
+
+def to_uint8(images: torch.Tensor) -> list[np.ndarray]:
+    """(B, 3, H, W) in [0, 1] -> list of (H, W, 3) uint8."""
+    array = (images.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+    return list(array)
+
+
+class Cradle2Cane:
+    """The two-pass lifespan pipeline over a shared SDXL img2img pipeline with a LoRA adapter.
+
+    Calls are serialised by a lock: pass 1 and pass 2 toggle the shared LoRA.
+    """
+
+    def __init__(
+        self,
+        pipe,  # diffusers StableDiffusionXLImg2ImgPipeline, LoRA loaded on its UNet
+        clip_model,  # transformers CLIPModel
+        clip_processor,  # its image processor
+        clip_tokenizer,
+        arcface: IResNet,
+        face_mlp: ProjectionMLP,
+        clip_mlp: ProjectionMLP,
+        config: Cradle2CaneConfig = Cradle2CaneConfig(),
+        checkpoint: str = "unknown",
+        cache_size: int = 16,
+    ):
+        self.pipe = pipe
+        self.clip_model = clip_model
+        self.clip_processor = clip_processor
+        self.clip_tokenizer = clip_tokenizer
+        self.arcface = arcface
+        self.face_mlp = face_mlp
+        self.clip_mlp = clip_mlp
+        self.config = config
+        self.checkpoint = checkpoint
+        self._lock = GPU_LOCK  # shared with every user of the same pipeline
+        self._sources: OrderedDict[str, SourceFace] = OrderedDict()
+        self._cache_size = cache_size
+
+    @property
+    def device(self) -> torch.device:
+        return self.pipe.unet.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.pipe.unet.dtype
+
+    # ---- encoders -------------------------------------------------------------------------
+
+    @torch.inference_mode()
+    def arcface_hidden(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, 3, R, R) in [0, 1] -> (B, D) ArcFace hidden state of the whole aligned face."""
+        weight = next(self.arcface.parameters())
+        return self.arcface.hidden_state(arcface_input(images.to(weight.device, weight.dtype))).float()
+
+    def clip_image_feature(self, face: np.ndarray) -> torch.Tensor:
+        return clip_image_features(self.clip_model, self.clip_processor, [face])
+
+    def clip_text_features(self, ages: list[float]) -> torch.Tensor:
+        return clip_age_features(self.clip_model, self.clip_tokenizer, ages, self.config.clip_age_prompt)
+
+    @torch.inference_mode()
+    def encode_source(self, face: np.ndarray) -> SourceFace:
+        """Encode an aligned face crop once; later calls with the same pixels reuse it."""
+        resolution = self.config.resolution
+        if face.shape != (resolution, resolution, 3) or face.dtype != np.uint8:
+            raise ValueError(f"source face must be a ({resolution}, {resolution}, 3) uint8 crop, got {face.shape} {face.dtype}")
+        key = hashlib.sha256(face.tobytes()).hexdigest()
+        if key in self._sources:
+            self._sources.move_to_end(key)
+            return self._sources[key]
+        pixels = torch.from_numpy(face).permute(2, 0, 1)[None].float() / 255.0  # (1, 3, R, R)
+        vae = self.pipe.vae
+        posterior = vae.encode((pixels * 2 - 1).to(vae.device, vae.dtype)).latent_dist
+        latents = posterior.mean * vae.config.scaling_factor  # the mean: the same latents every time
+        source = SourceFace(key, pixels, latents, self.arcface_hidden(pixels), self.clip_image_feature(face))
+        self._sources[key] = source
+        while len(self._sources) > self._cache_size:
+            self._sources.popitem(last=False)
+        return source
+
+    # ---- the method --------------------------------------------------------------------------
+
+    def check_inputs(self, source_age: float, gender: str, targets: list[float], extra_prompt: str | None) -> None:
+        check_age(source_age, "source age")
+        if gender not in GENDERS:
+            raise ValueError(f"gender must be one of {GENDERS}, got {gender!r}")
+        if not targets:
+            raise ValueError("give at least one target age")
+        for target in targets:
+            check_age(target, "target age")
+        repeated = sorted({t for t in targets if list(targets).count(t) > 1})
+        if repeated:
+            raise ValueError(f"target ages repeat: {repeated}; each target is generated once")
+        if extra_prompt is not None and not extra_prompt.strip():
+            raise ValueError("the extra prompt is empty: leave it out or describe the attribute")
+
+    def prompts(self, targets: list[float], genders: list[str], extra_prompt: str | None) -> list[str]:
+        base = [self.config.prompt.format(age=_age_text(t), gender=g) for t, g in zip(targets, genders)]
+        return [f"{p}, {extra_prompt.strip()}" for p in base] if extra_prompt else base
+
+    def generators(self, seeds: list[int]) -> list[torch.Generator]:
+        return [torch.Generator(device="cpu").manual_seed(s) for s in seeds]
+
+    @torch.inference_mode()
+    def pass1(
+        self, latents: torch.Tensor, targets: list[float], genders: list[str], strengths: list[float],
+        generators: list[torch.Generator], extra_prompt: str | None = None, report=None,
+    ) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """AdaNI (sec. 3.2), LoRA off, one batch per strength.
+
+        latents: (B, 4, r, r) source latents, one row per item. Returns the pass-1
+        images (B, 3, R, R) in [0, 1], their pooled text embeddings (B, P) and the
+        number of UNet evaluations.
+        """
+        count = len(targets)
+        images = torch.empty(count, 3, latents.shape[-2] * 8, latents.shape[-1] * 8)
+        pooled: list[torch.Tensor | None] = [None] * count
+        unet_calls = 0
+        use_adapter(self.pipe, None)
+        groups = sorted(set(strengths))
+        for number, strength in enumerate(groups):
+            if report:
+                report(0.05 + 0.45 * number / len(groups), f"pass 1 (AdaNI), strength {strength}")
+            index = [i for i, s in enumerate(strengths) if s == strength]
+            embeds, _, pooled_embeds, _ = self.pipe.encode_prompt(
+                self.prompts([targets[i] for i in index], [genders[i] for i in index], extra_prompt),
+                device=self.device, num_images_per_prompt=1, do_classifier_free_guidance=False,
+            )
+            out = self.pipe(
+                prompt_embeds=embeds,
+                pooled_prompt_embeds=pooled_embeds,
+                image=latents[index],
+                strength=strength,
+                num_inference_steps=self.config.num_inference_steps,
+                guidance_scale=self.config.guidance_scale,
+                generator=[generators[i] for i in index],
+                output_type="pt",
+            ).images  # (b, 3, R, R) in [0, 1]
+            unet_calls += denoising_steps(self.config.num_inference_steps, strength)
+            for row, i in enumerate(index):
+                images[i] = out[row].float().cpu()
+                pooled[i] = pooled_embeds[row]
+        return images, torch.stack(pooled), unet_calls
+
+    @torch.inference_mode()
+    def __call__(
+        self,
+        source: SourceFace,
+        source_age: float,
+        gender: str,
+        targets: list[float],
+        seed: int = 0,
+        extra_prompt: str | None = None,
+        progress: Callable[[float, str], None] | None = None,
+    ) -> LifespanResult:
+        """One aged face per target age; each target's seed is fixed by (seed, target)."""
+        self.check_inputs(source_age, gender, targets, extra_prompt)
+        return self._generate(source, source_age, gender, list(targets), [item_seed(seed, t) for t in targets],
+                              extra_prompt, None, progress)
+
+    @torch.inference_mode()
+    def sample(
+        self,
+        source: SourceFace,
+        source_age: float,
+        gender: str,
+        target: float,
+        age_embeddings: torch.Tensor,
+        seeds: list[int],
+        progress: Callable[[float, str], None] | None = None,
+    ) -> LifespanResult:
+        """Several futures at one target age (pluralistic aging): sample i conditions Rotate-CLIP on
+        age_embeddings[i] (B, P) in place of the target age's text feature, with its own seed."""
+        self.check_inputs(source_age, gender, [target], None)
+        if len(age_embeddings) != len(seeds) or not len(seeds):
+            raise ValueError(f"one age embedding per seed: got {len(age_embeddings)} embeddings and {len(seeds)} seeds")
+        return self._generate(source, source_age, gender, [target] * len(seeds), list(seeds), None, age_embeddings, progress)
+
+    def _generate(self, source, source_age, gender, targets, seeds, extra_prompt, age_embeddings, progress) -> LifespanResult:
+        config = self.config
+        report = progress or (lambda fraction, message: None)
+        timings: dict[str, float] = {}
+        # 1. every strength's step count is known before any work
+        strengths = [
+            adani_strength(source_age, t, config.thresholds, config.one_threshold, extra_prompt is not None) for t in targets
+        ]
+        for strength in set(strengths) | {config.pass2_strength}:
+            denoising_steps(config.num_inference_steps, strength)
+        generators = self.generators(seeds)
+        count = len(targets)
+        with self._lock:
+            # 2. pass 1, AdaNI (sec. 3.2): age and gender prompt, LoRA off, one batch per strength
+            start = time.perf_counter()
+            pass1, pooled, unet_calls = self.pass1(
+                source.latents.expand(count, -1, -1, -1), targets, [gender] * count, strengths, generators, extra_prompt, report
+            )
+            timings["pass1_s"] = time.perf_counter() - start
+
+            # 3. IDEmb (sec. 3.3): SVR-ArcFace and Rotate-CLIP tokens, projected to the text width
+            start = time.perf_counter()
+            report(0.55, "identity embeddings (SVR-ArcFace, Rotate-CLIP)")
+            face, clip = self.identity_inputs(source.arcface.expand(count, -1), source.clip.expand(count, -1),
+                                              [source_age] * count, targets, pass1, age_embeddings)
+            idemb = self.project(face, clip)  # (B, 2, C)
+            timings["idemb_s"] = time.perf_counter() - start
+
+            # 4. pass 2 (sec. 3.3): LoRA on, identity tokens and pass-1 pooled embedding, strength 0.25
+            start = time.perf_counter()
+            report(0.65, "pass 2 (IDEmb)")
+            use_adapter(self.pipe, ADAPTER)
+            final = self.pipe(
+                prompt_embeds=idemb.to(self.device, self.dtype),
+                pooled_prompt_embeds=pooled.to(self.device, self.dtype),
+                image=pass1,
+                strength=config.pass2_strength,
+                num_inference_steps=config.num_inference_steps,
+                guidance_scale=config.guidance_scale,
+                generator=generators,
+                output_type="pt",
+            ).images
+            unet_calls += denoising_steps(config.num_inference_steps, config.pass2_strength)
+            timings["pass2_s"] = time.perf_counter() - start
+        report(1.0, "done")
+        items = [
+            AgedFace(t, s, sd, img, p1)
+            for t, s, sd, img, p1 in zip(targets, strengths, seeds, to_uint8(final.float()), to_uint8(pass1))
+        ]
+        return LifespanResult(items, unet_calls, timings)
+
+    @torch.inference_mode()
+    def identity_inputs(
+        self, arcface: torch.Tensor, clip: torch.Tensor, source_ages: list[float], targets: list[float], pass1: torch.Tensor,
+        age_embeddings: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(SVR-ArcFace (B, D), Rotate-CLIP (B, P)) for each item; no trainable weights involved.
+
+        arcface: (B, D) source hidden states; clip: (B, P) normalised source image features;
+        age_embeddings: (B, P) sampled PAE conditions that replace the target ages' text features.
+        """
+        config = self.config
+        face = arcface
+        if config.use_svr:
+            aged = self.arcface_hidden(pass1)  # (B, D)
+            face = torch.stack([
+                svr(torch.stack([arcface[i], aged[i]], dim=1), config.svr_alpha, config.svr_beta) for i in range(len(targets))
+            ])
+        count = len(targets)
+        if age_embeddings is None:
+            text = self.clip_text_features([*source_ages, *targets])  # (2B, P)
+            source_text, target_text = text[:count], text[count:]
+        else:
+            source_text = self.clip_text_features(list(source_ages))
+            target_text = age_embeddings.to(source_text)
+        rotated = rotate_clip(clip, source_text, target_text, config.rotate_mode, config.rotate_lambda)
+        return face, rotated
+
+    def project(self, face: torch.Tensor, clip: torch.Tensor) -> torch.Tensor:
+        """(B, 2, C): [MLP_face(face), MLP_clip(clip)], differentiable for training."""
+        weight = next(self.face_mlp.parameters())
+        face_token = self.face_mlp(face.to(weight.device, weight.dtype))
+        clip_token = self.clip_mlp(clip.to(weight.device, weight.dtype))
+        return torch.stack([face_token, clip_token], dim=1)
+
+
+LORA_FILE = "pytorch_lora_weights.safetensors"
+
+
+ADAPTER = "cradle2cane"
+
+
+def projection_file(folder, name: str):
+    """`{name}.safetensors` (this project's format) or the published `{name}.bin`, whichever exists."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    for suffix in (".safetensors", ".bin"):
+        path = Path(folder) / f"{name}{suffix}"
+        if path.is_file():
+            return path
+    return None
+
+
+def load_checkpoint(pipe, folder) -> tuple[ProjectionMLP, ProjectionMLP]:
+    """Load a Cradle2Cane checkpoint folder (LoRA + both MLPs) onto `pipe`; return the MLPs."""
+    from pathlib import Path
+
+    from engine.methods.cradle2cane.nets import load_projection
+
+    folder = Path(folder)
+    missing = [n for n in ("face_project", "clip_project") if projection_file(folder, n) is None]
+    if missing or not (folder / LORA_FILE).is_file():
+        raise FileNotFoundError(f"{folder} lacks {missing + ([] if (folder / LORA_FILE).is_file() else [LORA_FILE])}")
+    pipe.load_lora_weights(str(folder), weight_name=LORA_FILE, adapter_name=ADAPTER)
+    width = pipe.unet.config.cross_attention_dim
+    weight = next(pipe.unet.parameters())
+    return tuple(
+        load_projection(projection_file(folder, name), width).to(weight.device, weight.dtype)
+        for name in ("face_project", "clip_project")
+    )
+
+
+@torch.inference_mode()
+def clip_image_features(model, processor, faces: list[np.ndarray]) -> torch.Tensor:
+    """(N, P) normalised CLIP image features of uint8 RGB faces."""
+    pixels = processor(images=faces, return_tensors="pt")["pixel_values"].to(model.device, model.dtype)
+    return normalise(_features(model.get_image_features(pixel_values=pixels)).float())
+
+
+@torch.inference_mode()
+def clip_age_features(model, tokenizer, ages: list[float], template: str = "{age} years old") -> torch.Tensor:
+    """(N, P) normalised CLIP text features of "{age} years old" prompts."""
+    prompts = [template.format(age=_age_text(age)) for age in ages]
+    tokens = tokenizer(prompts, padding="max_length", truncation=True, return_tensors="pt")
+    tokens = {k: v.to(model.device) for k, v in tokens.items() if k in ("input_ids", "attention_mask")}
+    return normalise(_features(model.get_text_features(**tokens)).float())
+
+
+def _features(output) -> torch.Tensor:
+    """get_*_features returns a tensor, or in newer transformers an output with `pooler_output`."""
+    return output if isinstance(output, torch.Tensor) else output.pooler_output
+
+
+def _age_text(age: float) -> str:
+    return str(int(age)) if float(age).is_integer() else f"{age:g}"

@@ -1,0 +1,212 @@
+"""Renderers that move one zone crop from its current aging score to a target score.
+
+- `ClassicalRenderer` (CPU, no weights): procedural aging signs. Wrinkles are
+  shaded grooves, a dark furrow with a soft highlight beside it, that follow the
+  zone's direction; their count, depth and length grow with the score; they are
+  irregular and seeded, and applied to luminance only (CIELAB L) so skin tone is
+  kept, with fine skin texture and a slight tone change. A target below the
+  current score smooths existing lines with an edge-preserving filter.
+- `DiffusionRenderer`: img2img on the shared SDXL-Turbo with the LDLA paper's
+  prompt, "image of {zone} wrinkles with an aging score of {score}% for a person
+  of {ethnicity} ethnicity".
+
+Scores are percentages, 0-100.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from engine.core.models import GPU_LOCK, use_adapter
+from engine.faces.zones import ZONE_TYPES, Zone
+
+MAX_LINES = {"horizontal": 6, "vertical": 3, "radial": 6, "arc": 3, "axis": 3}
+
+
+# Per wrinkle kind: furrow width (in inter-ocular distances) and depth relative to the maximum.
+PROFILE = {"horizontal": (0.016, 0.8), "vertical": (0.018, 0.65), "radial": (0.012, 0.9), "arc": (0.016, 0.8),
+           "axis": (0.04, 1.0)}
+
+
+ZONE_DEPTH = {"nasal_bridge": 0.5, "upper_lip": 0.6}
+
+
+def _rng(seed: int, zone: str) -> np.random.Generator:
+    """One generator per (seed, zone): a zone looks the same whatever else is edited."""
+    digest = hashlib.sha256(f"{seed}:{zone}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "big"))
+
+
+@dataclass
+class Line:
+    points: np.ndarray  # (K, 2) float pixels in crop coordinates
+    depth: float  # relative depth in (0.5, 1]
+    highlight: np.ndarray  # (2,) unit offset toward the lit side of the furrow
+
+
+def _wobbly(start: np.ndarray, end: np.ndarray, rng: np.random.Generator, amplitude: float, count: int = 12) -> np.ndarray:
+    t = np.linspace(0, 1, count)[:, None]
+    base = start + (end - start) * t
+    direction = (end - start) / max(np.linalg.norm(end - start), 1e-6)
+    normal = np.array([-direction[1], direction[0]])
+    phase, frequency = rng.uniform(0, 2 * np.pi), rng.uniform(0.6, 1.6)
+    bend = amplitude * (np.sin(np.pi * frequency * t + phase) + 0.35 * rng.standard_normal((count, 1)).cumsum(0) / count)
+    return base + normal * bend
+
+
+def candidate_lines(zone: Zone, polygon: np.ndarray, rng: np.random.Generator, d: float) -> list[Line]:
+    """The zone's possible wrinkles, most prominent first; a higher score uses more of them."""
+    x0, y0 = polygon.min(0)
+    x1, y1 = polygon.max(0)
+    width, height = x1 - x0, y1 - y0
+    kind = zone.direction
+    lines = []
+    for index in range(MAX_LINES[kind]):
+        depth = 1.0 - 0.5 * index / MAX_LINES[kind] * rng.uniform(0.6, 1.0)
+        if kind == "horizontal":
+            y = y0 + height * np.clip(0.5 + (index % 2 * 2 - 1) * (index + 1) // 2 / (MAX_LINES[kind] + 1) + rng.normal(0, 0.03), 0.1, 0.9)
+            span = width * rng.uniform(0.45, 0.85)
+            cx = x0 + width * rng.uniform(0.35, 0.65)
+            points = _wobbly(np.array([cx - span / 2, y]), np.array([cx + span / 2, y]), rng, 0.04 * d)
+            lines.append(Line(points, depth, np.array([0.0, -1.0])))
+        elif kind == "vertical":
+            x = x0 + width * np.clip(0.5 + (index % 2 * 2 - 1) * (index + 1) // 2 * 0.14 + rng.normal(0, 0.03), 0.15, 0.85)
+            length = height * rng.uniform(0.35, 0.75)
+            top = y0 + (height - length) * rng.uniform(0.2, 0.8)
+            points = _wobbly(np.array([x, top]), np.array([x + rng.normal(0, 0.03 * d), top + length]), rng, 0.015 * d)
+            lines.append(Line(points, depth, np.array([-1.0, 0.0])))
+        elif kind == "radial":
+            centre = (x0 + x1) / 2
+            outward = 1.0 if centre > zone.anchor[0] else -1.0  # away from the eye
+            angle = np.radians((index - (MAX_LINES[kind] - 1) / 2) * 17 + rng.normal(0, 4))
+            direction = np.array([outward * math.cos(angle), math.sin(angle)])
+            start = zone.anchor + direction * d * rng.uniform(0.06, 0.12)
+            end = start + direction * d * rng.uniform(0.14, 0.26)
+            points = _wobbly(start, end, rng, 0.01 * d, 8)
+            lines.append(Line(points, depth, np.array([-direction[1], direction[0]])))
+        elif kind == "arc":
+            offset = 0.3 + 0.45 * index / MAX_LINES[kind] + rng.normal(0, 0.04)
+            xs = np.linspace(x0 + 0.15 * width, x1 - 0.15 * width, 12)
+            sag = 0.25 * height * np.sin(np.linspace(0, np.pi, 12))
+            points = np.stack([xs, y0 + offset * height + sag * rng.uniform(0.5, 1.0)], 1)
+            lines.append(Line(points, depth, np.array([0.0, -1.0])))
+        else:  # axis: a fold along the zone's axis, then finer lines beside it
+            side = (index % 2 * 2 - 1) * ((index + 1) // 2) * 0.05 * d
+            direction = (zone.axis_end - zone.anchor) / max(np.linalg.norm(zone.axis_end - zone.anchor), 1e-6)
+            normal = np.array([-direction[1], direction[0]])
+            start = zone.anchor + normal * side + direction * d * rng.uniform(0.0, 0.06)
+            end = zone.axis_end + normal * side - direction * d * rng.uniform(0.0, 0.06)
+            points = _wobbly(start, end, rng, 0.02 * d)
+            lines.append(Line(points, depth if index else 1.0, normal))
+    return lines
+
+
+@dataclass(frozen=True)
+class ClassicalSettings:
+    max_depth: float = 24.0  # L levels (of 255) of a score-100 furrow's centre
+    highlight: float = 0.45  # highlight strength relative to the furrow
+    texture: float = 5.0  # L levels of fine skin texture at a full step
+    smoothing: float = 1.4  # how fast lowering the score smooths
+
+
+class ClassicalRenderer:
+    name = "classical"
+    label = "classical renderer (procedural, CPU)"
+
+    def __init__(self, settings: ClassicalSettings = ClassicalSettings()):
+        self.settings = settings
+
+    def render(self, crop: np.ndarray, zone: Zone, polygon: np.ndarray, d: float, current: float, target: float, seed: int) -> np.ndarray:
+        """`crop` (S, S, 3) uint8 of the zone; `polygon` in crop pixels; scores 0-100. Returns the new crop."""
+        lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32)
+        luminance = lab[..., 0]
+        rng = _rng(seed, zone.name)
+        settings = self.settings
+        if target > current:
+            amount = (target - current) / 100.0
+            lines = candidate_lines(zone, polygon, rng, d)
+            used = lines[: max(1, math.ceil(amount * len(lines)))]
+            relative_width, kind_depth = PROFILE[zone.direction]
+            width = max(1.0, relative_width * d * (0.6 + 0.6 * amount))
+            depth = settings.max_depth * kind_depth * ZONE_DEPTH.get(zone.name, 1.0)
+            furrow = np.zeros(luminance.shape, np.float32)
+            light = np.zeros(luminance.shape, np.float32)
+            for line in used:
+                length = max(2, math.ceil(len(line.points) * (0.55 + 0.45 * amount)))
+                points = np.round(line.points[:length] * 8).astype(np.int32)  # 3 fractional bits
+                strength = line.depth * amount
+                cv2.polylines(furrow, [points], False, strength, max(1, round(width)), cv2.LINE_AA, shift=3)
+                shifted = np.round((line.points[:length] + line.highlight * 1.8 * width) * 8).astype(np.int32)
+                cv2.polylines(light, [shifted], False, strength, max(1, round(width)), cv2.LINE_AA, shift=3)
+            furrow = cv2.GaussianBlur(furrow, (0, 0), width * 0.9)
+            light = cv2.GaussianBlur(light, (0, 0), width * 1.8)
+            texture = cv2.GaussianBlur(rng.standard_normal(luminance.shape).astype(np.float32), (0, 0), 0.7)
+            # the blur spreads a thin line's peak to about 0.45 of its drawn value: 2.2 restores it
+            luminance -= 2.2 * depth * furrow
+            luminance += 2.2 * settings.highlight * depth * light
+            luminance += settings.texture * amount * texture - 2.0 * amount
+            lab[..., 2] += 2.0 * amount  # a touch more yellow (b*), as older skin reads
+        elif target < current:
+            amount = min(1.0, (current - target) / 100.0 * settings.smoothing)
+            smooth = cv2.bilateralFilter(luminance, d=9, sigmaColor=18, sigmaSpace=max(2.0, 0.03 * d))
+            smooth = cv2.bilateralFilter(smooth, d=9, sigmaColor=18, sigmaSpace=max(2.0, 0.03 * d))
+            luminance[:] = luminance * (1 - amount) + smooth * amount
+        lab[..., 0] = luminance
+        return cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+
+
+@dataclass(frozen=True)
+class DiffusionSettings:
+    strength: float = 0.2  # paper (SD, 40 steps)
+    num_inference_steps: int = 5  # Turbo: 5 x 0.2 = 1 denoising step (paper: 40 steps on SD)
+    guidance_scale: float = 0.8  # paper; Turbo runs without classifier-free guidance below 1
+    refiner_strength: float = 0.1
+    refiner_steps: int = 10  # 10 x 0.1 = 1 step
+    refiner_prompt: str = "Ultra realistic image of a human face"
+    prompt: str = "image of {zone} wrinkles with an aging score of {score}% for a person of {ethnicity} ethnicity"
+    prompt_no_ethnicity: str = "image of {zone} wrinkles with an aging score of {score}%"
+
+
+class DiffusionRenderer:
+    name = "diffusion"
+    label = "diffusion renderer (SDXL-Turbo img2img)"
+
+    def __init__(self, pipe, resolution: int, settings: DiffusionSettings = DiffusionSettings(), adapter: str | None = None):
+        from engine.methods.cradle2cane.maths import denoising_steps
+
+        denoising_steps(settings.num_inference_steps, settings.strength)
+        denoising_steps(settings.refiner_steps, settings.refiner_strength)
+        self.pipe, self.resolution, self.settings = pipe, resolution, settings
+        self.adapter = adapter  # a zone LoRA trained with train.zones, when one is loaded
+
+    def prompt(self, zone: Zone, target: float, ethnicity: str | None) -> str:
+        words = ZONE_TYPES[zone.name]
+        if ethnicity:
+            return self.settings.prompt.format(zone=words, score=round(target), ethnicity=ethnicity)
+        return self.settings.prompt_no_ethnicity.format(zone=words, score=round(target))
+
+    def _img2img(self, image: np.ndarray, prompt: str, strength: float, steps: int, seed: int) -> np.ndarray:
+        import torch
+
+        size = image.shape[0]
+        resized = cv2.resize(image, (self.resolution, self.resolution), interpolation=cv2.INTER_AREA if size > self.resolution else cv2.INTER_CUBIC)
+        pixels = torch.from_numpy(resized).permute(2, 0, 1)[None].float() / 255.0
+        with GPU_LOCK:  # the pipeline may be shared with lifespan aging, which switches its LoRA
+            use_adapter(self.pipe, self.adapter)
+            out = self.pipe(prompt=prompt, image=pixels, strength=strength, num_inference_steps=steps,
+                            guidance_scale=self.settings.guidance_scale, generator=torch.Generator().manual_seed(seed),
+                            output_type="np").images[0]
+        result = (np.clip(out, 0, 1) * 255).round().astype(np.uint8)
+        return cv2.resize(result, (size, size), interpolation=cv2.INTER_CUBIC)
+
+    def render(self, crop, zone, polygon, d, current, target, seed, ethnicity: str | None = None) -> np.ndarray:
+        return self._img2img(crop, self.prompt(zone, target, ethnicity), self.settings.strength,
+                             self.settings.num_inference_steps, seed)
+
+    def refine(self, face: np.ndarray, seed: int) -> np.ndarray:
+        return self._img2img(face, self.settings.refiner_prompt, self.settings.refiner_strength, self.settings.refiner_steps, seed)

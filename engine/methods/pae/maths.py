@@ -1,0 +1,43 @@
+"""Probabilistic aging embeddings (PAE, pluralistic aging paper, sec. 3.2): the sampling maths.
+
+The age condition is a Gaussian in CLIP space, e_age ~ N(mu, sigma^2 I), sampled once
+per future. Text-driven (no training): mu = e_txt(target age), sigma = eps (the
+sampling intensity). Pure maths; no model I/O.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+def sample_gaussian(mu: torch.Tensor, sigma: torch.Tensor | float, count: int, generator: torch.Generator) -> torch.Tensor:
+    """(count, P) draws of mu + sigma * eta, eta ~ N(0, I); mu (P,), sigma scalar or (P,)."""
+    eta = torch.randn((count, mu.shape[-1]), generator=generator, dtype=torch.float64)
+    return (mu.double() + torch.as_tensor(sigma, dtype=torch.float64) * eta).to(mu.dtype)
+
+
+def text_pae(text_feature: torch.Tensor, intensity: float, count: int, generator: torch.Generator) -> torch.Tensor:
+    """Text-driven PAE (sec. 3.2.1): e_age = e_txt(target) + eps * eta for `count` samples."""
+    if intensity < 0 or math.isnan(intensity):
+        raise ValueError(f"sampling intensity must be >= 0, got {intensity}")
+    return sample_gaussian(text_feature, intensity, count, generator)
+
+
+def kl_to_prior(mu: torch.Tensor, log_sigma: torch.Tensor, prior_mu: torch.Tensor, prior_sigma: float) -> torch.Tensor:
+    """KL(N(mu, diag sigma^2) || N(prior_mu, prior_sigma^2 I)), closed form, summed over dims: (B,)."""
+    prior_log = math.log(prior_sigma)
+    variance = torch.exp(2 * log_sigma)
+    return (prior_log - log_sigma + (variance + (mu - prior_mu) ** 2) / (2 * prior_sigma**2) - 0.5).sum(-1)
+
+
+def mean_pairwise_distance(embeddings: torch.Tensor) -> float:
+    """Mean over pairs of 1 - cosine similarity: the set's diversity in that embedding."""
+    if len(embeddings) < 2:
+        return 0.0
+    unit = nn.functional.normalize(embeddings.double(), dim=-1)
+    cosine = unit @ unit.T
+    count = len(embeddings)
+    return float((1 - cosine)[~torch.eye(count, dtype=torch.bool)].mean())

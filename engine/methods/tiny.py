@@ -1,0 +1,172 @@
+"""The `tiny` profile: randomly initialised miniature models built from configs.
+
+For tests only: they exercise the real pipelines and loading code in well under a
+second on a CPU, and what they draw is noise, never a result to show a user.
+Sizes follow the SDXL layout (two text encoders, text-time conditioning, VAE
+scale factor 8) at a fraction of the width.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+CROSS_ATTENTION_DIM = 64  # = 32 + 32 from the two text encoders (real SDXL: 2048)
+
+
+TEXT_HIDDEN = 32
+
+
+IRESNET_LAYERS = (1, 1, 1, 1)
+
+
+IRESNET_WIDTHS = (8, 8, 8, 8)  # hidden state 8 * 7 * 7 = 392 (real: 25088)
+
+
+def write_tokenizer(folder: Path) -> Path:
+    """A byte-level BPE vocabulary small enough to write in a test: every byte, with and without </w>."""
+    from tokenizers.pre_tokenizers import ByteLevel
+
+    folder.mkdir(parents=True, exist_ok=True)
+    symbols = sorted(ByteLevel.alphabet())  # the 256 byte-level characters
+    merges = ["a g", "ag e", "o l", "ol d", "y e", "ye a", "yea r", "year s"]
+    vocab = symbols + [s + "</w>" for s in symbols]
+    for merge in merges:
+        joined = merge.replace(" ", "")
+        vocab += [joined, joined + "</w>"]
+    vocab += ["<|startoftext|>", "<|endoftext|>"]
+    (folder / "vocab.json").write_text(json.dumps({token: i for i, token in enumerate(dict.fromkeys(vocab))}))
+    (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n")
+    return folder
+
+
+def _tokenizers(folder: Path):
+    from transformers import CLIPTokenizer
+
+    write_tokenizer(folder)
+    return (
+        CLIPTokenizer.from_pretrained(str(folder), model_max_length=77),
+        CLIPTokenizer.from_pretrained(str(folder), model_max_length=77, pad_token="!"),
+    )
+
+
+def sdxl_img2img(seed: int = 0):
+    """A tiny StableDiffusionXLImg2ImgPipeline (about 1.8 M parameters), Turbo scheduler."""
+    from diffusers import (
+        AutoencoderKL,
+        EulerDiscreteScheduler,
+        StableDiffusionXLImg2ImgPipeline,
+        UNet2DConditionModel,
+    )
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(
+        block_out_channels=(32, 64),
+        layers_per_block=1,
+        sample_size=8,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        attention_head_dim=(2, 4),
+        transformer_layers_per_block=(1, 2),
+        use_linear_projection=True,
+        cross_attention_dim=CROSS_ATTENTION_DIM,
+        addition_embed_type="text_time",
+        addition_time_embed_dim=8,
+        projection_class_embeddings_input_dim=6 * 8 + TEXT_HIDDEN,
+    )
+    vae = AutoencoderKL(
+        block_out_channels=(32, 32, 32, 32),
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4,
+        latent_channels=4,
+        layers_per_block=1,
+        sample_size=64,
+        scaling_factor=0.13025,
+        force_upcast=False,
+    )
+    text_config = CLIPTextConfig(
+        hidden_size=TEXT_HIDDEN, intermediate_size=37, num_attention_heads=4, num_hidden_layers=3,
+        vocab_size=1000, max_position_embeddings=77, projection_dim=TEXT_HIDDEN, bos_token_id=0, eos_token_id=2,
+    )
+    scheduler = EulerDiscreteScheduler(
+        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", steps_offset=1, timestep_spacing="trailing"
+    )
+    tokenizer, tokenizer_2 = _tokenizers(Path(tempfile.mkdtemp(prefix="tiny-tokenizer-")))
+    pipe = StableDiffusionXLImg2ImgPipeline(
+        vae=vae,
+        text_encoder=CLIPTextModel(text_config),
+        text_encoder_2=CLIPTextModelWithProjection(text_config),
+        tokenizer=tokenizer,
+        tokenizer_2=tokenizer_2,
+        unet=unet,
+        scheduler=scheduler,
+        requires_aesthetics_score=False,
+        force_zeros_for_empty_prompt=True,
+    )
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def add_random_lora(pipe, rank: int = 4, seed: int = 0, adapter_name: str = "cradle2cane") -> None:
+    """A LoRA on the UNet's attention projections with non-zero B, so on and off differ."""
+    from peft import LoraConfig
+
+    pipe.unet.add_adapter(
+        LoraConfig(r=rank, lora_alpha=rank, init_lora_weights="gaussian", target_modules=["to_q", "to_k", "to_v", "to_out.0"]),
+        adapter_name=adapter_name,
+    )
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, parameter in pipe.unet.named_parameters():
+            if "lora_B" in name:
+                parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.5)
+
+
+@dataclass
+class TinyClip:
+    model: object
+    processor: object
+    tokenizer: object
+
+
+def clip(seed: int = 0) -> TinyClip:
+    """A tiny CLIPModel (image and text towers) with its processor, 32 px images."""
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
+
+    torch.manual_seed(seed)
+    config = CLIPConfig(
+        text_config=dict(hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2,
+                         vocab_size=1000, bos_token_id=0, eos_token_id=2),
+        vision_config=dict(hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2,
+                           image_size=32, patch_size=8),
+        projection_dim=32,
+    )
+    processor = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    tokenizer, _ = _tokenizers(Path(tempfile.mkdtemp(prefix="tiny-clip-tokenizer-")))
+    return TinyClip(CLIPModel(config).eval(), processor, tokenizer)
+
+
+def arcface(seed: int = 0):
+    from engine.faces.iresnet import IResNet
+
+    torch.manual_seed(seed)
+    return IResNet(IRESNET_LAYERS, IRESNET_WIDTHS).eval()
+
+
+def projections(seed: int = 0):
+    """(face MLP, CLIP MLP) sized for the tiny ArcFace, CLIP and UNet."""
+    from engine.methods.cradle2cane.nets import ProjectionMLP
+
+    torch.manual_seed(seed)
+    face = ProjectionMLP(IRESNET_WIDTHS[-1] * 49, CROSS_ATTENTION_DIM).eval()
+    clip_mlp = ProjectionMLP(32, CROSS_ATTENTION_DIM).eval()
+    return face, clip_mlp

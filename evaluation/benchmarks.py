@@ -1,0 +1,47 @@
+"""Benchmark sets the harness runs: inputs and target ages.
+
+`offline`: the public-domain portraits that ship in packages (scikit-image's astronaut,
+matplotlib's Grace Hopper), each aged to every target age, so the whole loop runs on
+any machine. A submitted folder holds one image per (input, target) named
+`{input}_{target}.png` (e.g. `astronaut_40.png`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+OFFLINE_TARGETS = (10.0, 30.0, 50.0, 70.0)
+
+
+@dataclass
+class BenchmarkInput:
+    name: str
+    rgb: np.ndarray
+
+
+@dataclass
+class Benchmark:
+    name: str
+    input_set: str
+    inputs: list[BenchmarkInput]
+    targets: tuple[float, ...]
+
+
+def offline_benchmark() -> Benchmark:
+    import matplotlib
+    from PIL import Image
+    from skimage import data
+
+    hopper = np.array(Image.open(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg").convert("RGB"))
+    return Benchmark(
+        name="offline-portraits",
+        input_set="public-domain portraits shipped in scikit-image (astronaut) and matplotlib (grace_hopper)",
+        inputs=[BenchmarkInput("astronaut", data.astronaut()), BenchmarkInput("grace_hopper", hopper)],
+        targets=OFFLINE_TARGETS,
+    )
+
+
+BENCHMARKS = {"offline": offline_benchmark}

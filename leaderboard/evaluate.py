@@ -1,0 +1,71 @@
+"""Run the evaluation harness and add its verified record to the leaderboard's store.
+
+    accelerate launch -m leaderboard.evaluate --method cradle2cane --benchmark offline
+    python -m leaderboard.evaluate --method classical --benchmark offline [--out DIR]
+    python -m leaderboard.evaluate --method folder:DIR --benchmark offline    # a researcher's outputs
+
+The harness itself (benchmarks, scoring, judge) is `evaluation/`; this command only
+writes what it returns into the store the leaderboard reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from evaluation.benchmarks import (
+    BENCHMARKS,
+)
+from evaluation.harness import evaluate
+from evaluation.scoring import (
+    IDENTITY_MODELS,
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="leaderboard.evaluate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--method", required=True, help="classical, cradle2cane, or folder:DIR of outputs")
+    parser.add_argument("--benchmark", required=True, choices=sorted(BENCHMARKS))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--method-type", default=None, help="GAN, diffusion, classical (needed for folder:DIR)")
+    parser.add_argument("--judge", action="store_true", help="also ask the VLM judge (HUB_JUDGE_BASE_URL, HUB_JUDGE_MODEL)")
+    parser.add_argument("--evaluators", choices=sorted(IDENTITY_MODELS), default="offline",
+                        help="offline: packaged age model + SFace; full: the Hub age estimator + ArcFace (insightface)")
+    parser.add_argument("--fid-reference", type=Path, default=None, help="a folder of real faces for FID (needs torchmetrics)")
+    parser.add_argument("--out", default=None, help="store folder (default: HUB_STORE_DIR)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from accelerate import PartialState
+
+    from engine.core.models import ModelUnavailable
+    from engine.core.settings import get_settings
+    from leaderboard.store import ResultsStore
+
+    settings = get_settings()
+    try:
+        if args.method.startswith("folder:") and not args.method_type:
+            raise ValueError("a folder of outputs needs --method-type (GAN, diffusion or classical)")
+        judge = None
+        if args.judge:
+            from evaluation.judge import Judge
+
+            judge = Judge(settings.judge_base_url, settings.judge_model, settings.judge_api_key,
+                          cache_path=Path(settings.store_dir) / "judge_cache.json")
+        record = evaluate(args.method, args.benchmark, args.seed, settings, args.method_type, judge, args.evaluators,
+                          args.fid_reference)
+    except (ValueError, ModelUnavailable) as error:
+        print(f"evaluate: {error}", file=sys.stderr)
+        return 2
+    if PartialState().is_main_process:
+        store = ResultsStore(Path(args.out)) if args.out else ResultsStore.from_settings(settings)
+        path = store.add_result(record)
+        summary = {k: (None if v is None else round(v, 3)) for k, v in record.metrics.items()}
+        print(json.dumps({"record": str(path), "metrics": summary, "missing_age": record.notes["n_missing_age"]}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

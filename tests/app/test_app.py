@@ -1,0 +1,255 @@
+"""The hub as users meet it: a running app, a real headless browser, and concurrent API clients."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from engine.core.settings import ROOT
+
+pytestmark = pytest.mark.app
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve(**extra_env):
+    """Start `python app.py` on a free port; yield its URL; stop it."""
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False", **extra_env}
+    process = subprocess.Popen(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"app exited early:\n{process.stdout.read()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        pytest.fail("app did not answer within 60 s")
+    yield url
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="module")
+def live_app():
+    yield from serve()
+
+
+@pytest.fixture(scope="module")
+def live_tiny_app():
+    yield from serve(HUB_PROFILE="tiny", HUB_TESTING="1")
+
+
+def launch_browser(playwright):
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+    )
+
+
+def open_tab(playwright, url: str, tab: str, photo=None):
+    """A browser page on `tab`, with `photo` uploaded to the tab's photo input."""
+    browser = launch_browser(playwright)
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(url)
+    page.get_by_role("tab", name=tab).click()
+    if photo is not None:
+        page.get_by_role("tabpanel").locator("input[type=file]").first.set_input_files(str(photo))
+    return browser, page
+
+
+def test_page_lists_the_models_and_their_licences(live_app):
+    with urllib.request.urlopen(live_app + "config", timeout=10) as response:
+        config = response.read().decode()
+    for text in ("Age estimation", "face_detector", "CC0-1.0", "HUB_AGE_ESTIMATOR"):
+        assert text in config
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (make test installs it)")
+def test_browser_upload_shows_age_and_interval(live_app, images, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser, page = open_tab(playwright, live_app, "Age estimation", images["astronaut"])
+        page.get_by_role("button", name="Estimate age").click()
+        badge = page.get_by_text(re.compile(r"Uncalibrated"))
+        expect(badge.first).to_be_visible(timeout=30000)
+        row = re.compile(r"\b0\s+(\d+\.\d)\s+(\d+) - (\d+)\s+90%\s+female")  # face, age, interval, confidence, gender
+        expect(page.locator("body")).to_contain_text(row, timeout=10000)
+        age, lo, hi = map(float, row.search(page.locator("body").inner_text()).groups())
+        assert lo <= age <= hi and 20 <= age <= 60
+        page.screenshot(path=str(tmp_path / "age_tab.png"), full_page=True)
+        # a photo without a face gets a message saying so and what to try
+        page.get_by_role("tabpanel").locator("input[type=file]").first.set_input_files(str(images["no_face"]))
+        page.get_by_role("button", name="Estimate age").click()
+        expect(page.get_by_text("No face found").first).to_be_visible(timeout=30000)
+        browser.close()
+
+
+def test_twenty_concurrent_api_requests_are_all_answered_correctly(live_app, images):
+    from gradio_client import Client, handle_file
+
+    client = Client(live_app, verbose=False)
+    expected = {
+        "astronaut": client.predict(handle_file(str(images["astronaut"])), 90, api_name="/estimate_age")[4],
+        "grace_hopper": client.predict(handle_file(str(images["grace_hopper"])), 90, api_name="/estimate_age")[4],
+    }
+    names = ["astronaut", "grace_hopper"] * 10
+    # 20 requests in flight at once on the queue; each job is awaited afterwards
+    jobs = [(name, client.submit(handle_file(str(images[name])), 90, api_name="/estimate_age")) for name in names]
+    answers = [(name, job.result(timeout=180)[4]) for name, job in jobs]
+    assert len(answers) == 20
+    for name, faces in answers:
+        assert faces == expected[name]
+    assert expected["astronaut"][0]["gender"] == "female" and expected["grace_hopper"][0]["age"] > 60
+
+
+def test_api_refuses_a_non_image_with_its_reason(live_app, images):
+    from gradio_client import Client, handle_file
+
+    client = Client(live_app, verbose=False)
+    with pytest.raises(Exception, match="not an image PIL can read"):
+        client.predict(handle_file(str(images["not_image"])), 90, api_name="/estimate_age")
+    with pytest.raises(Exception, match="No face found"):
+        client.predict(handle_file(str(images["no_face"])), 90, api_name="/estimate_age")
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (make test installs it)")
+def test_browser_lifespan_tab_produces_a_strip_on_the_tiny_profile(live_tiny_app, images, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser, page = open_tab(playwright, live_tiny_app, "Lifespan aging", images["astronaut"])
+        expect(page.get_by_text("These images are not results")).to_be_visible()
+        page.get_by_role("button", name="Age this face").click()
+        strip = page.locator("img[src*='_strip.png']")
+        expect(strip.first).to_be_visible(timeout=60000)
+        width, height = strip.first.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+        assert width == 9 * height  # the nine lifespan ages
+        expect(page.locator("body")).to_contain_text("Source age used")
+        page.screenshot(path=str(tmp_path / "lifespan_tab.png"), full_page=True)
+        browser.close()
+
+
+def test_offline_lifespan_api_uses_the_classical_renderer(live_app, images):
+    from gradio_client import Client, handle_file
+
+    client = Client(live_app, verbose=False)
+    gallery, strip, gif, mp4, pass1, manifest, used_age, used_gender = client.predict(
+        handle_file(str(images["astronaut"])), "Single age", 70, "", "", "estimate", 0, "", True, api_name="/lifespan"
+    )
+    assert manifest["models"]["renderer"] == "classical" and manifest["targets"] == [70.0]
+    assert "classical renderer" in gallery[0]["caption"] and pass1 == []
+    assert any("classical renderer is used" in w for w in manifest["warnings"])
+    with pytest.raises(Exception, match="extra attribute prompt needs the diffusion renderer"):
+        client.predict(handle_file(str(images["astronaut"])), "Single age", 70, "", "", "estimate", 0, "grey hair", True,
+                       api_name="/lifespan")
+
+
+def test_lifespan_api_single_age_with_given_source_and_extra_prompt(live_tiny_app, images):
+    from gradio_client import Client, handle_file
+
+    client = Client(live_tiny_app, verbose=False)
+    gallery, strip, gif, mp4, pass1, manifest, used_age, used_gender = client.predict(
+        handle_file(str(images["astronaut"])), "Single age", 36, "", "33", "male", 4, "grey hair", False,
+        api_name="/lifespan",
+    )
+    assert manifest["targets"] == [36.0] and manifest["strengths"] == [0.75]  # the extra prompt forces 0.75
+    assert used_age == "33 (given)" and used_gender == "male (given)"
+    assert len(gallery) == 1 and len(pass1) == 1
+    with pytest.raises(Exception, match="source age must be a number between 0 and 80 or empty"):
+        client.predict(handle_file(str(images["astronaut"])), "Single age", 36, "", "old", "male", 4, "", False,
+                       api_name="/lifespan")
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (make test installs it)")
+def test_browser_zone_tab_ages_a_real_portrait_with_the_classical_renderer(live_app, images, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser, page = open_tab(playwright, live_app, "Local zone editing", images["grace_hopper"])
+        expect(page.get_by_text("classical: available")).to_be_visible()
+        expect(page.get_by_text("Sliders start at each zone")).to_be_visible(timeout=30000)
+        expect(page.get_by_text("assumed from age")).to_be_visible()
+        forehead = page.get_by_label("number input for forehead (%)")
+        forehead.fill("5")
+        forehead.press("Enter")
+        page.get_by_role("button", name="Apply").click()
+        expect(page.locator("body")).to_contain_text(re.compile(r'"changed_zones":\s*\[\s*"forehead"\s*\]'), timeout=30000)
+        expect(page.locator("body")).to_contain_text('"renderer": "classical"')
+        page.screenshot(path=str(tmp_path / "zones_tab.png"), full_page=True)
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def store_with_verified_row(tmp_path_factory):
+    from engine.core.settings import Settings
+    from evaluation.harness import evaluate
+    from leaderboard.store import ResultsStore
+
+    folder = tmp_path_factory.mktemp("store")
+    ResultsStore(folder).add_result(evaluate("classical", "offline", settings=Settings(profile="offline")))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def live_app_with_store(store_with_verified_row):
+    yield from serve(HUB_STORE_DIR=str(store_with_verified_row))
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (make test installs it)")
+def test_browser_leaderboard_shows_seed_rows_and_the_verified_offline_row(live_app_with_store, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser, page = open_tab(playwright, live_app_with_store, "Leaderboard")
+        body = page.locator("body")
+        expect(body).to_contain_text("Cradle2Cane", timeout=20000)
+        expect(body).to_contain_text("81.33")  # Table 1, Face++ protocol, recomputed HCS
+        page.get_by_role("combobox", name="Protocol (rows are compared only within one)").click()
+        page.get_by_role("option", name=re.compile("offline-portraits")).click()
+        expect(body).to_contain_text("verified", timeout=20000)
+        expect(body).to_contain_text("this harness")
+        expect(body).to_contain_text(re.compile(r"FID missing for all 1"))
+        page.screenshot(path=str(tmp_path / "leaderboard.png"), full_page=True)
+        browser.close()
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (make test installs it)")
+def test_browser_pluralistic_tab_offline_shows_futures_and_diversity(live_app, images, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser, page = open_tab(playwright, live_app, "Pluralistic aging", images["grace_hopper"])
+        expect(page.get_by_text("a PAE over zone scores")).to_be_visible()
+        page.get_by_role("button", name="Sample futures").click()
+        expect(page.locator("body")).to_contain_text(re.compile(r"Diversity\*?\*?: \d\.\d{4}"), timeout=60000)
+        expect(page.locator("body")).to_contain_text("SFace identity embedding")
+        expect(page.locator("body")).to_contain_text(re.compile(r"sample 3: est\. age \d+"))
+        page.screenshot(path=str(tmp_path / "pluralistic.png"), full_page=True)
+        browser.close()

@@ -1,0 +1,146 @@
+"""Every bad or odd input, through the engine and through the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from engine.core.images import InputError, load_image
+from engine.core.settings import ROOT, Settings
+from engine.faces.detection import NoFaceError
+from engine.tasks.estimate import estimate_ages
+
+pytestmark = pytest.mark.pipelines
+
+SETTINGS = Settings(profile="offline")
+
+# name -> a phrase the refusal must contain
+REFUSED = {
+    "not_image": "not an image",
+    "truncated": "truncated or corrupt",
+    "empty": "empty (0 bytes)",
+    "one_pixel": "only 1x1 px",
+    "bomb": "900 MP, over the 40 MP limit",
+}
+# odd but valid: each must come out as RGB uint8 with the face found
+ACCEPTED = ["gray16", "cmyk", "palette", "rgba", "grayscale", "animated", "exif_rotated"]
+
+
+def load(path):
+    return load_image(path, max_pixels=SETTINGS.max_pixels, min_side=SETTINGS.min_side)
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_bad_files_are_refused_with_the_reason(images, name):
+    with pytest.raises(InputError) as caught:
+        load(images[name])
+    assert REFUSED[name] in str(caught.value)
+    assert images[name].name in str(caught.value)
+
+
+def test_size_limit_is_checked_on_the_header(images, tmp_path):
+    # 9000x9000 (81 MP) is below PIL's own bomb guard but above our 40 MP limit; the
+    # file holds 64 bytes of data, so a refusal naming its size came from the header
+    from tests.conftest import png_header_only
+
+    path = tmp_path / "big.png"
+    path.write_bytes(png_header_only(9000, 9000))
+    with pytest.raises(InputError, match="9000x9000 px \\(81 MP\\), over the 40 MP limit"):
+        load(path)
+
+
+@pytest.mark.parametrize("name", ACCEPTED)
+def test_odd_formats_decode_to_rgb_and_the_face_is_found(images, name):
+    loaded = load(images[name])
+    assert loaded.rgb.dtype == np.uint8 and loaded.rgb.ndim == 3 and loaded.rgb.shape[2] == 3
+    analysis = estimate_ages(loaded.rgb, 0.9, SETTINGS)
+    assert len(analysis.faces) >= 1
+    assert 15 <= analysis.faces[0].age <= 70
+
+
+def test_sixteen_bit_keeps_its_tonal_range(images):
+    loaded = load(images["gray16"])
+    # scaled to 8 bits, not clipped to white
+    assert 60 < loaded.rgb.mean() < 200 and loaded.rgb.max() <= 255 and loaded.rgb.min() < 50
+
+
+def test_transparency_is_flattened_onto_white(images):
+    assert (load(images["rgba"]).rgb[:, :60] == 255).all()
+
+
+def test_animated_gif_uses_first_frame_with_a_warning(images):
+    loaded = load(images["animated"])
+    assert any("animated (2 frames)" in w for w in loaded.warnings)
+    assert loaded.rgb.std() > 20  # the portrait, not the flat second frame
+
+
+def test_exif_orientation_is_honoured(images):
+    upright = estimate_ages(load(images["astronaut"]).rgb, 0.9, SETTINGS).faces[0]
+    rotated_file = load(images["exif_rotated"])
+    assert rotated_file.rgb.shape[:2] == (512, 512)
+    rotated = estimate_ages(rotated_file.rgb, 0.9, SETTINGS).faces[0]
+    assert np.allclose(upright.box, rotated.box, atol=12)
+
+
+def test_no_face_is_a_clear_error(images):
+    with pytest.raises(NoFaceError, match="No face found"):
+        estimate_ages(load(images["no_face"]).rgb, 0.9, SETTINGS)
+
+
+def test_many_faces_come_largest_first(images):
+    analysis = estimate_ages(load(images["two_faces"]).rgb, 0.9, SETTINGS)
+    assert len(analysis.faces) == 2
+    areas = [(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]) for f in analysis.faces]
+    assert areas[0] > areas[1]
+    assert sorted(f.box[0] >= 512 for f in analysis.faces) == [False, True]  # one face in each half
+
+
+def test_face_cut_by_border_is_found_with_a_warning(images):
+    analysis = estimate_ages(load(images["cut_by_border"]).rgb, 0.9, SETTINGS)
+    assert len(analysis.faces) == 1
+    assert any("cut by the image border" in w for w in analysis.warnings)
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "engine", *args], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+
+
+def test_cli_prints_one_json_object_per_face(images):
+    result = run_cli("age", str(images["two_faces"]), str(images["astronaut"]), "--confidence", "0.8")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["image"].rsplit("/", 1)[-1], r["face"]) for r in rows] == [
+        ("two_faces.jpg", 0), ("two_faces.jpg", 1), ("astronaut.png", 0)
+    ]
+    for row in rows:
+        assert set(row) >= {"image", "face", "box", "age", "interval", "confidence", "calibrated", "gender", "p_female"}
+        assert row["interval"][0] <= row["age"] <= row["interval"][1]
+        assert row["confidence"] == 0.8 and row["calibrated"] is False
+        assert row["gender"] in ("female", "male") and 0 <= row["p_female"] <= 1
+
+
+def test_cli_reports_each_bad_file_and_goes_on(images):
+    bad = sorted(REFUSED) + ["no_face"]
+    result = run_cli("age", *(str(images[name]) for name in bad), str(images["astronaut"]))
+    assert result.returncode == 2
+    assert [json.loads(line)["image"] for line in result.stdout.splitlines()] == [str(images["astronaut"])]
+    errors = [line for line in result.stderr.splitlines() if not line.startswith(("W0000", "INFO:"))]
+    for name in bad:
+        assert sum(str(images[name]) in line for line in errors) == 1, (name, errors)
+
+
+def test_cli_warns_about_animation(images):
+    result = run_cli("age", str(images["animated"]))
+    assert result.returncode == 0
+    assert "animated (2 frames)" in result.stderr and len(result.stdout.splitlines()) == 1
+
+
+def test_cli_rejects_a_bad_confidence(images):
+    result = run_cli("age", str(images["astronaut"]), "--confidence", "90")
+    assert result.returncode == 2 and "strictly between 0 and 1" in result.stderr

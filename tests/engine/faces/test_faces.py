@@ -1,0 +1,80 @@
+"""Face detection, alignment, paste-back and dense landmarks on real portraits."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.core.registry import get_cache
+from engine.core.settings import Settings
+from engine.faces.alignment import (
+    FFHQ_TEMPLATE_512,
+    align_face,
+    feather_mask,
+    paste_back,
+)
+from engine.faces.detection import choose_face
+from engine.faces.landmarks import dense_landmarks
+from engine.tasks.estimate import estimate_ages
+from tests.conftest import astronaut, grace_hopper, small_portrait
+
+pytestmark = pytest.mark.pipelines
+
+SETTINGS = Settings(profile="offline")
+
+
+def test_small_tight_portrait_is_found_by_padding_and_upscaling():
+    image = small_portrait()
+    assert image.shape[:2] == (78, 77)
+    found = get_cache(SETTINGS).get("face_detector").detect(image)
+    assert len(found) == 1
+    x, y, w, h = found[0].box
+    assert w > 50 and h > 50  # the face fills the crop
+    assert 15 <= estimate_ages(image, 0.9, SETTINGS).faces[0].age <= 60
+
+
+def test_alignment_puts_the_five_points_on_the_ffhq_template():
+    image = astronaut()
+    face = get_cache(SETTINGS).get("face_detector").detect(image)[0]
+    aligned = align_face(image, face, 512)
+    moved = face.landmarks @ aligned.matrix[:, :2].T + aligned.matrix[:, 2]
+    assert aligned.crop.shape == (512, 512, 3)
+    assert np.abs(moved - FFHQ_TEMPLATE_512).max() < 12  # a similarity fit of 5 points, not exact
+
+
+def test_paste_back_leaves_pixels_outside_the_mask_unchanged():
+    image = astronaut()
+    face = get_cache(SETTINGS).get("face_detector").detect(image)[0]
+    aligned = align_face(image, face, 512)
+    edited = 255 - aligned.crop  # an edit nobody could miss
+    result = paste_back(image, edited, aligned.matrix)
+    inverse = cv2.invertAffineTransform(aligned.matrix)
+    weight = cv2.warpAffine(feather_mask(512), inverse, image.shape[1::-1])
+    outside = weight == 0
+    assert outside.mean() > 0.5
+    assert np.array_equal(result[outside], image[outside])
+    x0, y0, x1, y1 = map(int, face.box_xyxy())
+    centre = result[(y0 + y1) // 2, (x0 + x1) // 2].astype(int)
+    assert np.abs(centre - (255 - image[(y0 + y1) // 2, (x0 + x1) // 2].astype(int))).max() <= 3
+
+
+def test_dense_landmarks_cover_the_face():
+    image = astronaut()
+    cache = get_cache(SETTINGS)
+    face = cache.get("face_detector").detect(image)[0]
+    points = dense_landmarks(cache.get("face_mesh"), image, face)
+    assert points.shape == (478, 2)
+    x, y, w, h = face.box
+    inside = (points[:, 0] > x - 0.2 * w) & (points[:, 0] < x + 1.2 * w) & (points[:, 1] > y - 0.3 * h) & (points[:, 1] < y + 1.2 * h)
+    assert inside.mean() > 0.95
+
+
+def test_choose_face_warns_when_several():
+    image = np.concatenate([astronaut(), np.array(Image.fromarray(grace_hopper()).resize((400, 512)))], axis=1)
+    found = get_cache(SETTINGS).get("face_detector").detect(image)
+    face, warnings = choose_face(found)
+    assert face is found[0] and warnings == ["2 faces found; using the largest (face 0)."]
+    with pytest.raises(ValueError, match="face index must be between 0 and 1, got 5"):
+        choose_face(found, 5)

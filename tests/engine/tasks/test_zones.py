@@ -1,0 +1,207 @@
+"""Zone geometry, the classical and diffusion renderers, the LDLA pipeline and its CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.core.settings import ROOT, Settings
+from engine.faces import zones as Z
+from engine.methods.ldla.curves import scores_for_age
+from engine.methods.ldla.pipeline import edit_zones, locate
+from tests.conftest import astronaut, grace_hopper
+
+pytestmark = pytest.mark.pipelines
+
+SETTINGS = Settings(profile="offline")
+
+
+@pytest.fixture(scope="module")
+def located():
+    return locate(astronaut(), SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def hopper():
+    return locate(grace_hopper(), SETTINGS)
+
+
+def test_every_zone_is_placed_inside_the_face_and_off_the_eyes_and_mouth(located, hopper):
+    for face in (located, hopper):
+        shape = face.crop.shape[:2]
+        hull = Z.face_hull(face.points, shape)
+        eyes_mouth = np.zeros(shape, np.uint8)
+        for contour in (Z.RIGHT_EYE, Z.LEFT_EYE, Z.OUTER_LIPS):
+            eyes_mouth |= Z._fill(shape, face.points[contour])
+        assert set(face.masks) == set(Z.ZONES) and not face.unplaceable
+        for name, mask in face.masks.items():
+            assert mask.sum() > 300, name
+            assert not (mask & (1 - hull)).any(), name
+            assert not (mask & eyes_mouth).any(), name
+
+
+def test_left_and_right_swap_on_a_mirrored_photo(located):
+    mirrored = locate(np.ascontiguousarray(astronaut()[:, ::-1]), SETTINGS)
+    for left, right in (("crows_feet_left", "crows_feet_right"), ("under_eye_left", "under_eye_right"),
+                        ("nasolabial_left", "nasolabial_right"), ("marionette_left", "marionette_right")):
+        flipped = mirrored.masks[right][:, ::-1]
+        original = located.masks[left]
+        d = Z.inter_ocular(located.points)
+        centre_shift = np.linalg.norm(np.argwhere(original).mean(0) - np.argwhere(flipped).mean(0))
+        # the same place: a zone that did not swap would sit ~0.8 d away; detection on a mirrored
+        # photo is not exactly mirrored, which moves zones by up to ~0.16 d
+        assert centre_shift < 0.25 * d, (left, centre_shift / d)
+        assert 0.7 < flipped.sum() / original.sum() < 1.4, left
+        # the person's left is on the image's right in a frontal photo
+        assert np.nonzero(original)[1].mean() > np.nonzero(located.masks[right])[1].mean()
+
+
+def test_unchanged_scores_return_the_input_exactly(located):
+    image = astronaut()
+    edit = edit_zones(image, scores_for_age(40), source_age=40, located=located, settings=SETTINGS)
+    assert edit.changed == [] and np.array_equal(edit.photo, image)
+
+
+def test_pixels_outside_the_edited_zones_never_change(located):
+    image = astronaut()
+    edit = edit_zones(image, {"forehead": 100, "crows_feet_left": 100}, source_age=20, located=located, settings=SETTINGS)
+    assert edit.changed == ["forehead", "crows_feet_left"]
+    d = Z.inter_ocular(located.points)
+    weight = np.maximum(Z.feathered(located.masks["forehead"], 0.05 * d), Z.feathered(located.masks["crows_feet_left"], 0.05 * d))
+    inverse = cv2.invertAffineTransform(located.matrix)
+    back = cv2.warpAffine(weight, inverse, image.shape[1::-1], flags=cv2.INTER_LINEAR)
+    changed = (edit.photo != image).any(axis=2)
+    assert changed.sum() > 200
+    assert not changed[back == 0].any()
+
+
+def high_frequency(face: np.ndarray, mask: np.ndarray) -> float:
+    luminance = cv2.cvtColor(face, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    return float(cv2.Laplacian(luminance, cv2.CV_32F)[mask > 0].var())
+
+
+@pytest.mark.parametrize("zone", ["forehead", "crows_feet_right", "nasolabial_left", "glabella", "under_eye_left"])
+def test_classical_renderer_is_monotone_in_the_score(located, zone):
+    energies = []
+    for target in (0, 25, 50, 75, 100):
+        edit = edit_zones(astronaut(), {zone: target}, current={zone: 0}, source_age=30, located=located, settings=SETTINGS)
+        energies.append(high_frequency(edit.after, located.masks[zone]))
+    assert all(b > a for a, b in zip(energies, energies[1:])), energies
+
+
+def test_lowering_the_score_smooths(hopper):
+    zone = "forehead"
+    before = high_frequency(hopper.crop, hopper.masks[zone])
+    smoothed = edit_zones(grace_hopper(), {zone: 10}, current={zone: 90}, source_age=77, located=hopper, settings=SETTINGS)
+    assert high_frequency(smoothed.after, hopper.masks[zone]) < 0.8 * before
+
+
+def test_classical_renderer_is_deterministic_per_seed(located):
+    first = edit_zones(astronaut(), {"forehead": 90}, seed=3, source_age=20, located=located, settings=SETTINGS)
+    again = edit_zones(astronaut(), {"forehead": 90}, seed=3, source_age=20, located=located, settings=SETTINGS)
+    other = edit_zones(astronaut(), {"forehead": 90}, seed=4, source_age=20, located=located, settings=SETTINGS)
+    assert np.array_equal(first.photo, again.photo)
+    assert not np.array_equal(first.photo, other.photo)
+
+
+def test_aging_keeps_skin_tone(located):
+    edit = edit_zones(astronaut(), {"forehead": 100}, current={"forehead": 0}, source_age=20, located=located, settings=SETTINGS)
+    mask = located.masks["forehead"] > 0
+    hue_before = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB)[..., 1][mask].astype(float).mean()
+    hue_after = cv2.cvtColor(edit.after, cv2.COLOR_RGB2LAB)[..., 1][mask].astype(float).mean()
+    assert abs(hue_after - hue_before) < 2  # a* (red-green) barely moves: luminance carries the lines
+
+
+def test_zones_cut_by_the_border_are_named_and_the_rest_render(images):
+    from engine.core.images import load_image
+
+    image = load_image(images["cut_by_border"], max_pixels=SETTINGS.max_pixels, min_side=16).rgb
+    found = locate(image, SETTINGS)
+    assert found.unplaceable, "the crop cuts the face: some zones must be outside"
+    assert any("Cannot place these zones" in w and next(iter(found.unplaceable)) in w for w in found.warnings)
+    edit = edit_zones(image, {z: 90 for z in Z.ZONES}, source_age=30, located=found, settings=SETTINGS)
+    assert set(edit.changed) == set(Z.ZONES) - set(found.unplaceable) and edit.changed
+
+
+def test_bad_scores_and_zones_are_refused(located):
+    with pytest.raises(ValueError, match="unknown zone 'chin'"):
+        edit_zones(astronaut(), {"chin": 50}, located=located, settings=SETTINGS)
+    with pytest.raises(ValueError, match="target score for forehead must be between 0 and 100"):
+        edit_zones(astronaut(), {"forehead": 101}, located=located, settings=SETTINGS)
+    with pytest.raises(ValueError, match="renderer must be 'classical' or 'diffusion'"):
+        edit_zones(astronaut(), {"forehead": 50}, renderer="oil paint", located=located, settings=SETTINGS)
+
+
+def test_age_curves_rise_with_age():
+    young, old = scores_for_age(20), scores_for_age(70)
+    assert all(old[z] >= young[z] for z in Z.ZONES) and old["forehead"] > young["forehead"]
+    assert scores_for_age(10) == {z: 0.0 for z in Z.ZONES}
+
+
+def test_diffusion_renderer_on_the_tiny_profile(located):
+    tiny = Settings(profile="tiny", testing=True)
+    edit = edit_zones(astronaut(), {"glabella": 80}, renderer="diffusion", source_age=20, located=located,
+                      refine=True, settings=tiny)
+    assert edit.changed == ["glabella"] and edit.renderer == "diffusion"
+    assert not np.array_equal(edit.after, located.crop)
+    prompt = __import__("engine.core.registry").core.registry.get_cache(tiny).get("zone_diffusion").prompt(located.zones["glabella"], 80, "Hispanic")
+    assert prompt == "image of glabella wrinkles with an aging score of 80% for a person of Hispanic ethnicity"
+
+
+def test_diffusion_renderer_is_missing_offline_with_how_to_provide(located):
+    from engine.core.models import ModelUnavailable
+
+    with pytest.raises(ModelUnavailable, match="the classical renderer needs nothing"):
+        edit_zones(astronaut(), {"glabella": 80}, renderer="diffusion", located=located, settings=SETTINGS)
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "engine", "zones", *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def test_cli_writes_photo_faces_and_manifest(images, tmp_path):
+    result = _cli(str(images["grace_hopper"]), "--score", "forehead=20", "--score", "crows_feet_left=95", "--seed", "2",
+                  "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["target_scores"] == {"forehead": 20.0, "crows_feet_left": 95.0}
+    assert manifest["renderer"] == "classical" and manifest["seed"] == 2
+    assert "assumed from age" in manifest["current_scores_from"] and "given" not in manifest["current_scores_from"]
+    photo = Image.open(manifest["files"]["photo"])
+    assert photo.text["AI-edited"].startswith("yes") and photo.size == Image.open(images["grace_hopper"]).size
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--score", "chin=50"], "unknown zone 'chin'"),
+    (["--score", "forehead=150"], "must be between 0 and 100"),
+    (["--score", "forehead"], "--score takes ZONE=PERCENT"),
+    ([], "give --score ZONE=PERCENT"),
+])
+def test_cli_refuses_bad_scores(images, tmp_path, args, message):
+    result = _cli(str(images["astronaut"]), *args, "--out", str(tmp_path))
+    assert result.returncode == 2 and message in result.stderr
+
+
+def test_skin_texture_and_tone_stay_on_the_skin(located):
+    from engine.methods.ldla.pipeline import skin_mask
+
+    image = astronaut()
+    edit = edit_zones(image, {}, source_age=30, located=located, settings=SETTINGS, skin=0.8)
+    assert edit.changed == ["skin"]
+    d = Z.inter_ocular(located.points)
+    weight = Z.feathered(skin_mask(located), 0.05 * d)
+    inverse = cv2.invertAffineTransform(located.matrix)
+    back = cv2.warpAffine(weight, inverse, image.shape[1::-1], flags=cv2.INTER_LINEAR)
+    changed = (edit.photo != image).any(axis=2)
+    assert changed.sum() > 1000 and not changed[back == 0].any()
+    lab_before = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB)[..., 2][skin_mask(located) > 0].astype(float).mean()
+    lab_after = cv2.cvtColor(edit.after, cv2.COLOR_RGB2LAB)[..., 2][skin_mask(located) > 0].astype(float).mean()
+    assert lab_after > lab_before  # a touch more yellow
+    with pytest.raises(ValueError, match="skin amount must be between -1 and 1"):
+        edit_zones(image, {}, source_age=30, located=located, settings=SETTINGS, skin=1.5)
