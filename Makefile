@@ -7,13 +7,24 @@ STAMP := $(VENV)/.installed
 STAMP_DEV := $(VENV)/.installed-dev
 TORCH_VERSION ?= 2.13.0
 
-.PHONY: run test bench setup setup-dev browser calibrate clean
+.PHONY: run test test-unit lint bench setup setup-dev browser calibrate clean
 
 run: setup
 	$(PY) app.py
 
-test: setup-dev browser
+test: lint browser
 	$(PY) -m pytest -q tests
+
+# The fast layer while you work: pure maths and data handling, no models (seconds).
+test-unit: setup-dev
+	$(PY) -m pytest -q -m unit
+
+# Lint, format, types and the import contract (pyproject.toml holds their settings).
+lint: setup-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: setup
 	$(PY) -m bench

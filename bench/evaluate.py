@@ -8,14 +8,16 @@ import time
 
 def throughput(repeats: int = 5) -> dict:
     from engine.core.settings import Settings
-    from engine.tasks.lifespan import age_photo
+    from engine.tasks.lifespan import LifespanRequest, age_photo
     from evaluation.benchmarks import offline_benchmark
     from evaluation.scoring import score_input
 
     settings = Settings(profile="offline")
     benchmark = offline_benchmark()
-    prepared = [(item, age_photo(item.rgb, list(benchmark.targets), renderer="classical", settings=settings).photos)
-                for item in benchmark.inputs]
+    prepared = [
+        (item, age_photo(LifespanRequest(item.rgb, list(benchmark.targets), renderer="classical"), settings).photos)
+        for item in benchmark.inputs
+    ]
     score_input(*prepared[0], benchmark.targets, settings)  # warm-up
     start = time.perf_counter()
     scored = 0

@@ -15,42 +15,28 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
+
+from bench.timing import median_seconds, random_face
 
 CONFIGS = Path(__file__).parent / "configs"
 STRIP = [5, 10, 20, 30, 40, 50, 60, 70, 80]
 SOURCE_AGE = 30
 
 
-def _median_seconds(function, runs: int, sync=lambda: None) -> float:
-    times = []
-    for _ in range(runs):
-        sync()
-        start = time.perf_counter()
-        function()
-        sync()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def _face(resolution: int) -> np.ndarray:
-    rng = np.random.default_rng(0)
-    return (rng.random((resolution, resolution, 3)) * 255).astype(np.uint8)
-
-
 def batched_vs_sequential(model, runs: int, sync=lambda: None) -> dict:
-    source = model.encode_source(_face(model.config.resolution))
+    source = model.encode_source(random_face(model.config.resolution))
     model(source, SOURCE_AGE, "female", STRIP, seed=0)  # warm-up
-    batched = _median_seconds(lambda: model(source, SOURCE_AGE, "female", STRIP, seed=0), runs, sync)
-    sequential = _median_seconds(
-        lambda: [model(source, SOURCE_AGE, "female", [t], seed=0) for t in STRIP], runs, sync
-    )
-    return {"batched_s": round(batched, 4), "sequential_s": round(sequential, 4), "ratio_batched_over_sequential": round(batched / sequential, 3)}
+    batched = median_seconds(lambda: model(source, SOURCE_AGE, "female", STRIP, seed=0), runs, sync)
+    sequential = median_seconds(lambda: [model(source, SOURCE_AGE, "female", [t], seed=0) for t in STRIP], runs, sync)
+    return {
+        "batched_s": round(batched, 4),
+        "sequential_s": round(sequential, 4),
+        "ratio_batched_over_sequential": round(batched / sequential, 3),
+    }
 
 
 def cpu_tiny(runs: int = 5) -> dict:
@@ -81,10 +67,12 @@ def real_architecture(device: str = "cuda", dtype=torch.float16):
     from engine.faces.iresnet import IResNet
     from engine.methods import tiny
     from engine.methods.cradle2cane.nets import ProjectionMLP
-    from engine.methods.cradle2cane.pipeline import Cradle2Cane, Cradle2CaneConfig
+    from engine.methods.cradle2cane.pipeline import RELEASED_LORA_RANK, Cradle2Cane, Cradle2CaneConfig
 
     texts = json.loads((CONFIGS / "text_encoders.json").read_text())
-    tokenizer, tokenizer_2 = tiny._tokenizers(Path("/tmp/bench-tokenizer"))  # ids only; speed does not depend on the vocabulary
+    tokenizer, tokenizer_2 = tiny.clip_tokenizers(
+        Path("/tmp/bench-tokenizer")
+    )  # ids only; speed does not depend on the vocabulary
     with torch.device(device):
         unet = UNet2DConditionModel.from_config(json.loads((CONFIGS / "sdxl_turbo_unet.json").read_text()))
         vae = AutoencoderKL.from_config(json.loads((CONFIGS / "sdxl_vae_fp16_fix.json").read_text()))
@@ -93,12 +81,20 @@ def real_architecture(device: str = "cuda", dtype=torch.float16):
         clip = CLIPModel(CLIPConfig(**texts["clip_vit_l14"]))
         arcface = IResNet()
         face_mlp, clip_mlp = ProjectionMLP(arcface.hidden_size, 2048), ProjectionMLP(768, 2048)
-    scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-                                       steps_offset=1, timestep_spacing="trailing")
-    pipe = StableDiffusionXLImg2ImgPipeline(vae=vae, text_encoder=text_encoder, text_encoder_2=text_encoder_2,
-                                            tokenizer=tokenizer, tokenizer_2=tokenizer_2, unet=unet, scheduler=scheduler)
+    scheduler = EulerDiscreteScheduler(
+        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", steps_offset=1, timestep_spacing="trailing"
+    )
+    pipe = StableDiffusionXLImg2ImgPipeline(
+        vae=vae,
+        text_encoder=text_encoder,
+        text_encoder_2=text_encoder_2,
+        tokenizer=tokenizer,
+        tokenizer_2=tokenizer_2,
+        unet=unet,
+        scheduler=scheduler,
+    )
     pipe.set_progress_bar_config(disable=True)
-    tiny.add_random_lora(pipe, rank=40)
+    tiny.add_random_lora(pipe, rank=RELEASED_LORA_RANK)
     pipe.to(device, dtype)
     for module in (clip, arcface, face_mlp, clip_mlp):
         module.to(device, dtype).eval()
@@ -111,7 +107,7 @@ def gpu_real(runs: int = 5) -> dict:
         return {"skipped": "no CUDA device: run `python -m bench.lifespan --gpu-only` on a GPU machine"}
     sync = torch.cuda.synchronize
     model = real_architecture()
-    face = _face(512)
+    face = random_face(512)
     first = time.perf_counter()
     source = model.encode_source(face)
     model(source, SOURCE_AGE, "female", STRIP, seed=0)
@@ -119,7 +115,7 @@ def gpu_real(runs: int = 5) -> dict:
     cold = time.perf_counter() - first
 
     def end_to_end():  # a new photo each time: encoders, both passes, decoding
-        model._sources.clear()
+        model.clear_sources()
         model(model.encode_source(face), SOURCE_AGE, "female", STRIP, seed=0)
 
     result = {
@@ -128,7 +124,7 @@ def gpu_real(runs: int = 5) -> dict:
         "resolution": 512,
         "ages": len(STRIP),
         "first_call_s": round(cold, 3),
-        "strip_end_to_end_s": round(_median_seconds(end_to_end, runs, sync), 4),
+        "strip_end_to_end_s": round(median_seconds(end_to_end, runs, sync), 4),
         **batched_vs_sequential(model, runs, sync),
         "peak_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2),
         "target_strip_s": 1.5,

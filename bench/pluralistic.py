@@ -10,22 +10,21 @@ import json
 
 import torch
 
+from bench.timing import median_seconds, random_face
+
 SAMPLES, TARGET, RUNS = 6, 60.0, 3
 
 
 def _time(function, runs=RUNS, sync=lambda: None) -> float:
-    from bench.lifespan import _median_seconds
-
     function()  # warm-up
-    return round(_median_seconds(function, runs, sync), 4)
+    return round(median_seconds(function, runs, sync), 4)
 
 
 def _six(model) -> callable:
-    from bench.lifespan import _face
-    from engine.methods.pae.maths import text_pae
+    from engine.methods.pae.sampling import age_embeddings
 
-    source = model.encode_source(_face(model.config.resolution))
-    embeddings = text_pae(model.clip_text_features([TARGET])[0], 0.3, SAMPLES, torch.Generator().manual_seed(0))
+    source = model.encode_source(random_face(model.config.resolution))
+    embeddings = age_embeddings(model, TARGET, 0.3, SAMPLES, seed=0)
     return lambda: model.sample(source, 30.0, "female", TARGET, embeddings, list(range(SAMPLES)))
 
 
@@ -41,11 +40,15 @@ def classical_cpu() -> dict:
     from skimage import data
 
     from engine.core.settings import Settings
-    from engine.tasks.pluralistic import pluralistic
+    from engine.tasks.pluralistic import PluralisticRequest, pluralistic
 
     image, settings = data.astronaut(), Settings(profile="offline")
-    return {"device": "cpu", "path": "classical (PAE over zone scores), with scoring", "samples": SAMPLES,
-            "seconds": _time(lambda: pluralistic(image, TARGET, SAMPLES, 0.3, settings=settings))}
+    return {
+        "device": "cpu",
+        "path": "classical (PAE over zone scores), with scoring",
+        "samples": SAMPLES,
+        "seconds": _time(lambda: pluralistic(PluralisticRequest(image, TARGET, SAMPLES, 0.3), settings)),
+    }
 
 
 def gpu_real() -> dict:
@@ -53,8 +56,13 @@ def gpu_real() -> dict:
         return {"skipped": "no CUDA device: run `python -m bench.pluralistic` on a GPU machine"}
     from bench.lifespan import real_architecture
 
-    return {"device": torch.cuda.get_device_name(), "dtype": "float16", "resolution": 512, "samples": SAMPLES,
-            "seconds": _time(_six(real_architecture()), sync=torch.cuda.synchronize)}
+    return {
+        "device": torch.cuda.get_device_name(),
+        "dtype": "float16",
+        "resolution": 512,
+        "samples": SAMPLES,
+        "seconds": _time(_six(real_architecture()), sync=torch.cuda.synchronize),
+    }
 
 
 def main() -> None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import statistics
-import time
+
+from bench.timing import run_times
 
 RUNS = 20
 
@@ -29,12 +30,14 @@ def classical(runs: int = RUNS) -> dict:
     located = locate(image, settings)
     targets = {zone: 90.0 for zone in ZONES}
     edit_zones(image, targets, source_age=20, located=located, settings=settings)  # warm-up
-    renders, totals = [], []
-    for seed in range(runs):
-        start = time.perf_counter()
-        edit = edit_zones(image, targets, seed=seed, source_age=20, located=located, settings=settings)
-        totals.append(time.perf_counter() - start)
-        renders.append(edit.timings["render_s"])
+    renders, seeds = [], iter(range(runs))
+
+    def edit() -> None:
+        renders.append(
+            edit_zones(image, targets, seed=next(seeds), source_age=20, located=located, settings=settings).timings["render_s"]
+        )
+
+    totals = run_times(edit, runs)
     return {
         "zones": len(ZONES),
         "face_px": 512,
@@ -52,23 +55,16 @@ def diffusion_gpu(runs: int = 5) -> dict:
         return {"skipped": "no CUDA device: run `python -m bench.zones` on a GPU machine"}
     from bench.lifespan import real_architecture
     from engine.core.settings import Settings
-    from engine.methods.ldla.pipeline import locate
+    from engine.methods.ldla.pipeline import crop_box, locate
     from engine.methods.ldla.renderers import DiffusionRenderer
 
     renderer = DiffusionRenderer(real_architecture().pipe, resolution=512)
     located = locate(_portrait(), Settings(profile="offline"))
     zone = located.zones["forehead"]
-    from engine.methods.ldla.pipeline import crop_box as _crop
-
-    crop = _crop(located.crop, zone.box)
+    crop = crop_box(located.crop, zone.box)
     renderer.render(crop, zone, zone.polygon, 100.0, 0, 80, 0)
-    times = []
-    for seed in range(runs):
-        torch.cuda.synchronize()
-        start = time.perf_counter()
-        renderer.render(crop, zone, zone.polygon, 100.0, 0, 80, seed)
-        torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
+    seeds = iter(range(runs))
+    times = run_times(lambda: renderer.render(crop, zone, zone.polygon, 100.0, 0, 80, next(seeds)), runs, torch.cuda.synchronize)
     return {"device": torch.cuda.get_device_name(), "seconds_per_zone_p50": round(statistics.median(times), 4), "runs": runs}
 
 

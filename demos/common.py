@@ -8,10 +8,10 @@ from pathlib import Path
 
 import gradio as gr
 
-from engine.core.images import InputError, LoadedImage, load_image
+from engine.core.errors import InputError, UserError
+from engine.core.images import LoadedImage, load_image
 from engine.core.models import ModelUnavailable
 from engine.core.settings import get_settings
-from engine.faces.detection import NoFaceError
 
 logger = logging.getLogger(__name__)
 
@@ -35,17 +35,27 @@ def photo_input(label: str = "Photo") -> PhotoInput:
     return PhotoInput(label=label, type="filepath", sources=["upload", "webcam", "clipboard"], height=360)
 
 
+INTERNAL_ERROR = (
+    "Internal error (logged): this is a bug in the hub, not a problem with your photo or settings. "
+    "Try again; if it happens again, report it with the time it happened."
+)
+
+
 @contextmanager
 def user_errors():
-    """Engine errors become gr.Error with what the user can do; nothing else is swallowed."""
+    """Errors by type, as the user sees them: bad input (UserError) as its own message, a missing model
+    (ModelUnavailable) as such; anything else is a bug: logged with its traceback, shown as an internal error."""
     try:
         yield
-    except (InputError, NoFaceError) as error:
+    except gr.Error:
+        raise
+    except UserError as error:
         raise gr.Error(str(error)) from error
     except ModelUnavailable as error:
         raise gr.Error(f"A model this tab needs is not available: {error}") from error
-    except ValueError as error:
-        raise gr.Error(str(error)) from error
+    except Exception as error:
+        logger.exception("internal error in a tab (%s: %s)", type(error).__name__, error)
+        raise gr.Error(INTERNAL_ERROR) from error
 
 
 def open_photo(path: str | None) -> LoadedImage:

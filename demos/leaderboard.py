@@ -83,7 +83,9 @@ def submit(user, record_file, zip_file, method, method_type):
             raise SubmissionError("attach a results record (.json) or a zip of outputs")
     except SubmissionError as error:
         raise gr.Error(str(error)) from error
-    return f"Request `{request['id']}`: **{request['status']}**" + (f" ({request['reason']})" if request.get("reason") else ""), queue_table()
+    return f"Request `{request['id']}`: **{request['status']}**" + (
+        f" ({request['reason']})" if request.get("reason") else ""
+    ), queue_table()
 
 
 def queue_table():
@@ -108,13 +110,18 @@ def build():
     inputs = [task, protocol, columns, types, verified_only, search]
     task.change(protocol_choices, task, protocol, api_name=False).then(
         lambda title: gr.CheckboxGroup(choices=[m.title for m in TASKS[task_key(title)].metrics], value=[]),
-        task, columns, api_name=False)
+        task,
+        columns,
+        api_name=False,
+    )
     for control in (protocol, columns, types, verified_only, search):
         control.change(show, inputs, [results, summary, plot], api_name=False)
     with gr.Accordion("Submit results", open=False):
-        gr.Markdown("A **results record** (JSON, `provenance: reported`, with the paper link) is checked and listed "
-                    "at once. A **zip of outputs** (`{input}_{target}.png` for the offline benchmark's inputs and "
-                    "targets) is verified by this harness. HCS is always computed here.")
+        gr.Markdown(
+            "A **results record** (JSON, `provenance: reported`, with the paper link) is checked and listed "
+            "at once. A **zip of outputs** (`{input}_{target}.png` for the offline benchmark's inputs and "
+            "targets) is verified by this harness. HCS is always computed here."
+        )
         with gr.Row():
             user = gr.Textbox(label="Your name (rate limit per name)")
             method = gr.Textbox(label="Method name (zip only)")
@@ -124,8 +131,9 @@ def build():
             zip_file = gr.File(label="Outputs (.zip)", file_types=[".zip"], type="filepath")
         send = gr.Button("Submit")
         outcome = gr.Markdown()
-        queue = gr.Dataframe(headers=["request", "user", "method", "status", "reason"], value=queue_table, label="Queue",
-                             interactive=False)
+        queue = gr.Dataframe(
+            headers=["request", "user", "method", "status", "reason"], value=queue_table, label="Queue", interactive=False
+        )
         send.click(submit, [user, record_file, zip_file, method, method_type], [outcome, queue], api_name="submit")
     with gr.Accordion("How we evaluate", open=False):
         gr.Markdown(evaluation_text())

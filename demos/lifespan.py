@@ -21,8 +21,8 @@ from engine.core.models import ModelUnavailable, markdown_text
 from engine.core.registry import get_cache
 from engine.tasks.lifespan import (
     LIFESPAN_PRESET,
+    LifespanRequest,
     age_photo,
-    parse_targets,
     save_outputs,
 )
 
@@ -53,17 +53,16 @@ def run(photo, mode, target, preset, source_age, gender, seed, extra_prompt, pas
     """Main action (API `/lifespan`) -> aged images, strip, GIF, MP4, pass-1 images, manifest, seed."""
     with user_errors():
         image = open_photo(photo)
-        targets = [float(target)] if mode == "Single age" else parse_targets(preset)
-        output = age_photo(
+        request = LifespanRequest(
             image.rgb,
-            targets,
-            source_age=parse_source_age(source_age),
+            [target] if mode == "Single age" else preset,
+            source_age=source_age,  # empty text: estimated
             gender=None if gender == "estimate" else gender,
-            seed=int(seed),
-            extra_prompt=(extra_prompt or "").strip() or None,
+            seed=seed,
+            extra_prompt=(extra_prompt or "").strip() or None,  # an empty box: none
             paste=paste,
-            progress=lambda fraction, message: progress(fraction, desc=message),
         )
+        output = age_photo(request, progress=lambda fraction, message: progress(fraction, desc=message))
     warn(output.warnings)
     folder = Path(tempfile.mkdtemp(prefix="run-", dir=_output_root()))
     files = save_outputs(output, folder, Path(photo).stem)
@@ -81,16 +80,6 @@ def run(photo, mode, target, preset, source_age, gender, seed, extra_prompt, pas
         f"{output.source_age:g} ({output.source_age_from})",
         f"{output.gender} ({output.gender_from})",
     )
-
-
-def parse_source_age(text: str | float | None) -> float | None:
-    """Empty means "estimate it"; anything else must be an age."""
-    if text is None or str(text).strip() == "":
-        return None
-    try:
-        return float(str(text).strip())
-    except ValueError:
-        raise ValueError(f"source age must be a number between 0 and 80 or empty, got {text!r}") from None
 
 
 def _output_root() -> Path:

@@ -20,6 +20,7 @@ from engine.tasks.pluralistic import (
     DIVERSITY_EMBEDDING,
     MAX_SAMPLES,
     MIN_SAMPLES,
+    PluralisticRequest,
     pluralistic,
 )
 
@@ -34,8 +35,10 @@ def availability() -> str:
     if cache.settings.profile == "tiny":
         return TEST_PROFILE_BANNER
     if not cache.in_profile("lifespan"):
-        return ("**Classical renderer**: without the diffusion models (see the Models panel) the futures differ in "
-                "their sampled wrinkle scores per zone (a PAE over zone scores), not in face shape.")
+        return (
+            "**Classical renderer**: without the diffusion models (see the Models panel) the futures differ in "
+            "their sampled wrinkle scores per zone (a PAE over zone scores), not in face shape."
+        )
     return ""
 
 
@@ -45,17 +48,19 @@ def run(photo, target, samples, intensity, reference, seed, progress=gr.Progress
     with user_errors():
         image = open_photo(photo)
         guide = open_photo(reference).rgb if reference else None
-        output = pluralistic(image.rgb, float(target), int(samples), float(intensity), int(seed), guide,
-                             progress=lambda fraction, message: progress(fraction, desc=message))
+        request = PluralisticRequest(image.rgb, target, samples, intensity, seed, guide)
+        output = pluralistic(request, progress=lambda fraction, message: progress(fraction, desc=message))
     warn(output.warnings)
     label = " (classical renderer)" if output.mode == "classical" else ""
     gallery = [
-        (photo_, f"sample {i}: est. age {'missing' if age is None else f'{age:.0f}'}, identity "
-                 f"{'missing' if ident is None else f'{ident:.0f}'}{label}")
+        (
+            photo_,
+            f"sample {i}: est. age {'missing' if age is None else f'{age:.0f}'}, identity "
+            f"{'missing' if ident is None else f'{ident:.0f}'}{label}",
+        )
         for i, (photo_, age, ident) in enumerate(zip(output.faces, output.ages, output.identities))
     ]
-    diversity = ("missing (fewer than two samples show a face)" if output.diversity is None
-                 else f"{output.diversity:.4f}")
+    diversity = "missing (fewer than two samples show a face)" if output.diversity is None else f"{output.diversity:.4f}"
     text = f"**Diversity**: {diversity}, measured as the {DIVERSITY_EMBEDDING}. Mode: {output.mode}."
     return gallery, text, output.manifest()
 
@@ -77,5 +82,11 @@ def build() -> None:
             gallery = gr.Gallery(label="Futures", columns=4, height=420)
             diversity = gr.Markdown()
             manifest = gr.JSON(label="Manifest")
-    go.click(run, [photo, target, samples, intensity, reference, seed], [gallery, diversity, manifest],
-             api_name=API_NAME, concurrency_id="gpu", concurrency_limit=1)
+    go.click(
+        run,
+        [photo, target, samples, intensity, reference, seed],
+        [gallery, diversity, manifest],
+        api_name=API_NAME,
+        concurrency_id="gpu",
+        concurrency_limit=1,
+    )

@@ -24,8 +24,10 @@ def renderer_status() -> str:
     if cache.in_profile("zone_diffusion"):
         lines.append("- **diffusion**: available in this profile (SDXL-Turbo img2img; loads on first use).")
     else:
-        lines.append(f"- **diffusion**: not available in the `{cache.settings.profile}` profile. "
-                     f"{cache.spec('zone_diffusion').install.replace('<', '&lt;')}.")
+        lines.append(
+            f"- **diffusion**: not available in the `{cache.settings.profile}` profile. "
+            f"{cache.spec('zone_diffusion').install.replace('<', '&lt;')}."
+        )
     if cache.settings.profile == "tiny":
         lines.append("\n**Test profile**: the diffusion renderer runs random tiny models; its output is noise, not a result.")
     return "\n".join(lines)
@@ -39,8 +41,7 @@ def find_zones(photo):
         image = open_photo(photo)
         found = task.find_zones(image.rgb)
     warn(found.located.warnings)
-    note = (f"Sliders start at each zone's current score ({found.current_from}). "
-            "A zone left at its current score is not touched.")
+    note = f"Sliders start at each zone's current score ({found.current_from}). A zone left at its current score is not touched."
     return [found.outlined, note, found.source_age] + [found.current[z] for z in task.ZONES]
 
 
@@ -49,9 +50,17 @@ def apply(photo, renderer, seed, refine, ethnicity, source_age, *scores):
     -> before/after photo, before/after face, manifest."""
     with user_errors():
         image = open_photo(photo)
-        targets = dict(zip(task.ZONES, (float(s) for s in scores)))
-        edit = task.edit_zones(image.rgb, targets, renderer, int(seed), source_age=None if source_age in (None, "") else float(source_age),
-                          ethnicity=(ethnicity or "").strip() or None, refine=bool(refine))
+        targets = dict(zip(task.ZONES, scores))
+        request = task.ZonesRequest(
+            image.rgb,
+            targets,
+            renderer,
+            seed,
+            source_age=None if source_age in (None, "") else source_age,
+            ethnicity=ethnicity,
+            refine=refine,
+        )
+        edit = task.edit_zones(request)
     warn(edit.warnings)
     if not edit.changed:
         gr.Info("Every zone is at its current score: the photo is unchanged.")
@@ -84,5 +93,11 @@ def build() -> None:
     manifest = gr.JSON(label="Manifest (scores, renderer, seed)")
     photo.change(find_zones, photo, [overlay, note, source_age, *sliders], api_name="find_zones")
     master.release(lambda value: [value] * len(sliders), master, sliders, api_name=False)
-    go.click(apply, [photo, renderer, seed, refine, ethnicity, source_age, *sliders], [comparison, face, manifest],
-             api_name=API_NAME, concurrency_id="gpu", concurrency_limit=1)
+    go.click(
+        apply,
+        [photo, renderer, seed, refine, ethnicity, source_age, *sliders],
+        [comparison, face, manifest],
+        api_name=API_NAME,
+        concurrency_id="gpu",
+        concurrency_limit=1,
+    )

@@ -9,6 +9,10 @@
 `age` prints one JSON object per face on stdout; a file that cannot be read or
 has no face gets one line on stderr naming it and the reason, the other files
 are still processed, and the exit code is 2.
+
+Errors by type: bad input the user can fix (UserError) or a model that is not
+available here (ModelUnavailable) is one line on stderr and exit code 2; anything
+else is a bug and propagates with its traceback.
 """
 
 from __future__ import annotations
@@ -18,6 +22,19 @@ import json
 import logging
 import sys
 from pathlib import Path
+
+from engine.age.calibration import calibrate, format_report
+from engine.core.errors import UserError
+from engine.core.images import load_image
+from engine.core.models import ModelUnavailable
+from engine.core.provenance import png_info, save_png
+from engine.core.settings import get_settings
+from engine.tasks import lifespan as lifespan_task
+from engine.tasks import zones as zones_task
+from engine.tasks.estimate import EstimateRequest, estimate
+from engine.tasks.lifespan import LifespanRequest, age_photo
+from engine.tasks.pluralistic import PluralisticRequest, pluralistic
+from engine.tasks.zones import ZONES, ZonesRequest, edit_zones
 
 EXIT_BAD_INPUT = 2
 
@@ -32,11 +49,12 @@ def _confidence(text: str) -> float:
     return value
 
 
+def _missing_model(what: str, error: ModelUnavailable) -> int:
+    print(f"{what}: a model is missing: {error}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
 def run_age(args: argparse.Namespace) -> int:
-    from engine.core.images import InputError, load_image
-    from engine.core.settings import get_settings
-    from engine.faces.detection import NoFaceError
-    from engine.tasks.estimate import estimate_ages
 
     settings = get_settings()
     failed = False
@@ -45,8 +63,10 @@ def run_age(args: argparse.Namespace) -> int:
             image = load_image(name, max_pixels=settings.max_pixels, min_side=settings.min_side)
             for warning in image.warnings:
                 print(f"{name}: warning: {warning}", file=sys.stderr)
-            analysis = estimate_ages(image.rgb, args.confidence, settings)
-        except (InputError, NoFaceError, ValueError) as error:
+            analysis = estimate(EstimateRequest(image.rgb, args.confidence), settings)
+        except ModelUnavailable as error:
+            return _missing_model("age", error)
+        except UserError as error:
             message = str(error)
             print(message if message.startswith(str(name)) else f"{name}: {message}", file=sys.stderr)
             failed = True
@@ -59,15 +79,14 @@ def run_age(args: argparse.Namespace) -> int:
 
 
 def run_calibrate(args: argparse.Namespace) -> int:
-    from engine.age.calibration import calibrate, format_report
-    from engine.core.images import InputError
-    from engine.core.settings import get_settings
 
     settings = get_settings()
     out = args.out or settings.calibration_path
     try:
         report = calibrate(Path(args.data), Path(out), settings, args.test_fraction, args.min_bin_size)
-    except (InputError, ValueError) as error:
+    except ModelUnavailable as error:
+        return _missing_model("calibrate", error)
+    except UserError as error:
         print(f"calibrate: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(format_report(report))
@@ -77,21 +96,16 @@ def run_calibrate(args: argparse.Namespace) -> int:
 def _edit_photo(args: argparse.Namespace, what: str, edit, save) -> int:
     """Load `args.image`, run `edit(rgb, settings)`, save its images and manifest.json under `args.out`.
 
-    Bad input or a missing model is one line on stderr and exit code 2.
+    Bad input or a missing model is one line on stderr and exit code 2; anything else propagates.
     """
-    from engine.core.images import InputError, load_image
-    from engine.core.models import ModelUnavailable
-    from engine.core.settings import get_settings
-    from engine.faces.detection import NoFaceError
 
     settings = get_settings()
     try:
         image = load_image(args.image, max_pixels=settings.max_pixels, min_side=settings.min_side)
         output = edit(image.rgb, settings)
     except ModelUnavailable as error:
-        print(f"{what}: a model is missing: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except (InputError, NoFaceError, ValueError) as error:
+        return _missing_model(what, error)
+    except UserError as error:
         print(f"{args.image}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     for warning in image.warnings + output.warnings:
@@ -105,32 +119,53 @@ def _edit_photo(args: argparse.Namespace, what: str, edit, save) -> int:
 
 
 def run_lifespan(args: argparse.Namespace) -> int:
-    from engine.tasks.lifespan import age_photo, parse_targets, save_outputs
 
     def edit(rgb, settings):
-        return age_photo(rgb, parse_targets(args.targets), args.source_age, args.gender, args.seed, args.extra_prompt,
-                         paste=not args.no_paste, renderer=args.renderer, settings=settings)
+        request = LifespanRequest(
+            rgb,
+            args.targets,
+            args.source_age,
+            args.gender,
+            args.seed,
+            args.extra_prompt,
+            paste=not args.no_paste,
+            renderer=args.renderer,
+        )
+        return age_photo(request, settings)
 
-    return _edit_photo(args, "lifespan", edit, save_outputs)
+    return _edit_photo(args, "lifespan", edit, lifespan_task.save_outputs)
 
 
 def run_pluralistic(args: argparse.Namespace) -> int:
-    from engine.core.images import load_image
-    from engine.core.provenance import png_info, save_png
-    from engine.tasks.pluralistic import pluralistic
 
     def edit(rgb, settings):
         reference = None
         if args.reference:
             reference = load_image(args.reference, max_pixels=settings.max_pixels, min_side=settings.min_side).rgb
-        return pluralistic(rgb, args.target, args.samples, args.intensity, args.seed, reference, args.source_age,
-                           args.gender, renderer=args.renderer, settings=settings)
+        request = PluralisticRequest(
+            rgb,
+            args.target,
+            args.samples,
+            args.intensity,
+            args.seed,
+            reference,
+            args.source_age,
+            args.gender,
+            renderer=args.renderer,
+        )
+        return pluralistic(request, settings)
 
     def save(output, out, stem):
         files = {"photos": [], "faces": []}
         for index, (photo, face, seed) in enumerate(zip(output.photos, output.faces, output.seeds)):
-            info = png_info(output.manifest()["method"], output.models["checkpoint"], seed, output.manifest(),
-                            TargetAge=f"{output.target:g}", Sample=index)
+            info = png_info(
+                output.manifest()["method"],
+                output.models["checkpoint"],
+                seed,
+                output.manifest(),
+                TargetAge=f"{output.target:g}",
+                Sample=index,
+            )
             files["photos"].append(save_png(photo, out / f"{stem}_{output.target:g}_sample{index}.png", info))
             files["faces"].append(save_png(face, out / f"{stem}_{output.target:g}_sample{index}_face.png", info))
         return files
@@ -149,8 +184,6 @@ def _score(text: str) -> tuple[str, float]:
 
 
 def run_zones(args: argparse.Namespace) -> int:
-    from engine.faces.zones import ZONES
-    from engine.methods.ldla.pipeline import edit_zones, save_outputs
 
     targets = dict(args.score or [])
     if args.all is not None:
@@ -160,10 +193,12 @@ def run_zones(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
 
     def edit(rgb, settings):
-        return edit_zones(rgb, targets, args.renderer, args.seed, source_age=args.source_age, ethnicity=args.ethnicity,
-                          refine=args.refine, settings=settings)
+        request = ZonesRequest(
+            rgb, targets, args.renderer, args.seed, source_age=args.source_age, ethnicity=args.ethnicity, refine=args.refine
+        )
+        return edit_zones(request, settings)
 
-    return _edit_photo(args, "zones", edit, save_outputs)
+    return _edit_photo(args, "zones", edit, zones_task.save_outputs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -191,8 +226,12 @@ def main(argv: list[str] | None = None) -> int:
     life.add_argument("--seed", type=int, default=0)
     life.add_argument("--extra-prompt", default=None, help='an extra attribute, e.g. "grey hair" (uses strength 0.75)')
     life.add_argument("--no-paste", action="store_true", help="skip pasting the faces back into the photo")
-    life.add_argument("--renderer", choices=("auto", "diffusion", "classical"), default="auto",
-                      help="auto: Cradle2Cane where its models load, else the classical renderer")
+    life.add_argument(
+        "--renderer",
+        choices=("auto", "diffusion", "classical"),
+        default="auto",
+        help="auto: Cradle2Cane where its models load, else the classical renderer",
+    )
     life.add_argument("--out", required=True, help="folder for the images and manifest.json")
     life.set_defaults(run=run_lifespan)
 
@@ -202,7 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     zones.add_argument("--all", type=float, default=None, metavar="PERCENT", help="one target score for every zone")
     zones.add_argument("--renderer", choices=("classical", "diffusion"), default="classical")
     zones.add_argument("--seed", type=int, default=0)
-    zones.add_argument("--source-age", type=float, default=None, help="age the current scores are assumed from (default: estimated)")
+    zones.add_argument(
+        "--source-age", type=float, default=None, help="age the current scores are assumed from (default: estimated)"
+    )
     zones.add_argument("--ethnicity", default=None, help="for the diffusion renderer's prompt (optional)")
     zones.add_argument("--refine", action="store_true", help="whole-face refiner pass (diffusion renderer)")
     zones.add_argument("--out", required=True)

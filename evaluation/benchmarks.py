@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 OFFLINE_TARGETS = (10.0, 30.0, 50.0, 70.0)
 
@@ -31,9 +32,8 @@ class Benchmark:
 
 
 def offline_benchmark() -> Benchmark:
-    import matplotlib
-    from PIL import Image
-    from skimage import data
+    import matplotlib  # noqa: PLC0415 - matplotlib loads only when a plot is drawn
+    from skimage import data  # noqa: PLC0415 - scikit-image loads only for the packaged portraits
 
     hopper = np.array(Image.open(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg").convert("RGB"))
     return Benchmark(

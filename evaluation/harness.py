@@ -27,6 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.age.estimators import age_estimator
+from engine.core.images import InputError, load_image
+from engine.core.registry import get_cache
+from engine.core.settings import get_settings
+from engine.tasks.lifespan import LifespanRequest, age_photo
 from evaluation.benchmarks import (
     BENCHMARKS,
     BenchmarkInput,
@@ -39,17 +44,18 @@ from evaluation.scoring import (
     score_input,
     summarise,
 )
+from evaluation.tasks import mean_present
 
 logger = logging.getLogger(__name__)
 
 
-def method_outputs(method: str, item: BenchmarkInput, targets: tuple[float, ...], seed: int, settings) -> tuple[list[np.ndarray | None], float, str]:
+def method_outputs(
+    method: str, item: BenchmarkInput, targets: tuple[float, ...], seed: int, settings
+) -> tuple[list[np.ndarray | None], float, str]:
     """(one image per target or None where a submitted file is missing, seconds per image, method type)."""
     if method.startswith("folder:"):
-        from engine.core.images import InputError, load_image
-
         folder = Path(method.partition(":")[2])
-        images = []
+        images: list[np.ndarray | None] = []
         for target in targets:
             path = folder / f"{item.name}_{target:g}.png"
             try:
@@ -58,20 +64,20 @@ def method_outputs(method: str, item: BenchmarkInput, targets: tuple[float, ...]
                 logger.warning("missing or unreadable output %s: %s", path, error)
                 images.append(None)
         return images, float("nan"), "submitted"
-    from engine.tasks.lifespan import age_photo
 
     renderer = {"classical": "classical", "cradle2cane": "diffusion"}.get(method)
     if renderer is None:
         raise ValueError(f"method must be classical, cradle2cane or folder:DIR, got {method!r}")
     start = time.perf_counter()
-    output = age_photo(item.rgb, list(targets), seed=seed, renderer=renderer, settings=settings)
+    output = age_photo(LifespanRequest(item.rgb, list(targets), seed=seed, renderer=renderer), settings)
     seconds = (time.perf_counter() - start) / len(targets)
-    return output.photos, seconds, "classical" if renderer == "classical" else "diffusion"
+    assert output.photos is not None  # the request pastes back (paste=True)
+    return list(output.photos), seconds, "classical" if renderer == "classical" else "diffusion"
 
 
 def hardware() -> str:
     try:
-        import torch
+        import torch  # noqa: PLC0415 - torch loads on first use, not at start-up
 
         if torch.cuda.is_available():
             return f"{torch.cuda.device_count()} x {torch.cuda.get_device_name()}"
@@ -80,14 +86,18 @@ def hardware() -> str:
     return f"CPU {platform.processor() or platform.machine()}"
 
 
-def evaluate(method: str, benchmark_name: str, seed: int = 0, settings=None, method_type: str | None = None,
-             judge=None, evaluators: str = "offline", fid_reference: Path | None = None) -> "ResultsRecord":
-    from accelerate import PartialState
-    from accelerate.utils import gather_object
-
-    from engine.age.estimators import age_estimator
-    from engine.core.registry import get_cache
-    from engine.core.settings import get_settings
+def evaluate(
+    method: str,
+    benchmark_name: str,
+    seed: int = 0,
+    settings=None,
+    method_type: str | None = None,
+    judge=None,
+    evaluators: str = "offline",
+    fid_reference: Path | None = None,
+) -> ResultsRecord:
+    from accelerate import PartialState  # noqa: PLC0415 - accelerate loads only when a harness or trainer runs
+    from accelerate.utils import gather_object  # noqa: PLC0415 - accelerate loads only when a harness or trainer runs
 
     settings = settings or get_settings()
     if evaluators not in IDENTITY_MODELS:
@@ -108,30 +118,46 @@ def evaluate(method: str, benchmark_name: str, seed: int = 0, settings=None, met
     rows = gather_object(rows)
     seconds = [s for s in gather_object(seconds) if s == s]  # NaN: not timed (submitted outputs)
     metrics, counts = summarise(rows)
-    metrics["seconds_per_image"] = float(np.mean(seconds)) if seconds else None
+    metrics["seconds_per_image"] = mean_present(seconds)
     if fid_reference is not None:
         metrics["fid"], counts["fid"] = fid_against(fid_reference, [image for _, image, _ in gather_object(judged)])
     judge_report = None
     if judge is not None:  # beside the model-based scores, never instead of them
         judge_metrics, judge_report = judge_outputs(judge, judged)
         metrics.update(judge_metrics)
-        counts["image_quality"] = "from the VLM judge" if judge_metrics["image_quality"] is not None else "missing: no judge reply parsed"
+        counts["image_quality"] = (
+            "from the VLM judge" if judge_metrics["image_quality"] is not None else "missing: no judge reply parsed"
+        )
     estimator = age_estimator(settings)
-    record = ResultsRecord.from_json({
-        "task": "lifespan",
-        "method": method if not method.startswith("folder:") else Path(method.partition(":")[2]).name,
-        "method_type": method_type or kind,
-        "provenance": "verified",
-        "protocol": {"benchmark": benchmark.name, "input_set": benchmark.input_set,
-                     "target_ages": list(benchmark.targets), "n_images": len(rows)},
-        "evaluators": {"age_estimator": f"{estimator.estimator_id}@{estimator.version}",
-                       "identity_model": get_cache(settings).get(IDENTITY_MODELS[evaluators]).name,
-                       "judge_model": judge.model if judge is not None else None},
-        "metrics": metrics,
-        "run_config": {"method": method, "benchmark": benchmark_name, "seed": seed, "profile": settings.profile,
-                       "processes": state.num_processes, "python": sys.version.split()[0]},
-        "hardware": hardware(),
-        "date": dt.date.today().isoformat(),
-        "notes": {**counts, "rows": rows, **({"judge": judge_report} if judge_report else {})},
-    })
+    record = ResultsRecord.from_json(
+        {
+            "task": "lifespan",
+            "method": method if not method.startswith("folder:") else Path(method.partition(":")[2]).name,
+            "method_type": method_type or kind,
+            "provenance": "verified",
+            "protocol": {
+                "benchmark": benchmark.name,
+                "input_set": benchmark.input_set,
+                "target_ages": list(benchmark.targets),
+                "n_images": len(rows),
+            },
+            "evaluators": {
+                "age_estimator": f"{estimator.estimator_id}@{estimator.version}",
+                "identity_model": get_cache(settings).get(IDENTITY_MODELS[evaluators]).name,
+                "judge_model": judge.model if judge is not None else None,
+            },
+            "metrics": metrics,
+            "run_config": {
+                "method": method,
+                "benchmark": benchmark_name,
+                "seed": seed,
+                "profile": settings.profile,
+                "processes": state.num_processes,
+                "python": sys.version.split()[0],
+            },
+            "hardware": hardware(),
+            "date": dt.date.today().isoformat(),
+            "notes": {**counts, "rows": rows, **({"judge": judge_report} if judge_report else {})},
+        }
+    )
     return record

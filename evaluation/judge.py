@@ -38,9 +38,7 @@ PROMPTS = {
     "different) and 100 (completely identical), and return in the following format: similarity:{similarity_score}.",
 }
 
-
 KEYS = {"age": "age", "quality": "quality", "identity": "similarity"}
-
 
 RANGES = {"age": (0.0, 120.0), "quality": (0.0, 100.0), "identity": (1.0, 100.0)}
 
@@ -73,9 +71,18 @@ class JudgeStats:
 
 
 class Judge:
-    def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout: float = 30.0,
-                 max_retries: int = 4, backoff: float = 0.5, concurrency: int = 4, cache_path: Path | None = None):
-        from openai import OpenAI
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 4,
+        backoff: float = 0.5,
+        concurrency: int = 4,
+        cache_path: Path | None = None,
+    ):
+        from openai import OpenAI  # noqa: PLC0415 - openai loads only when the VLM judge is configured
 
         if not base_url or not model:
             raise ValueError("the judge needs a base URL and a model (HUB_JUDGE_BASE_URL, HUB_JUDGE_MODEL)")
@@ -92,18 +99,22 @@ class Judge:
 
     def _complete(self, content: list[dict]) -> str | None:
         """The reply text, or None when every attempt failed (429, 5xx, timeout, connection)."""
-        import openai
+        import openai  # noqa: PLC0415 - openai loads only when the VLM judge is configured
 
+        messages: list = [{"role": "user", "content": content}]  # the documented message shape, as plain dicts
         for attempt in range(self.max_retries + 1):
             try:
                 with self._slots:
                     with self._lock:
                         self.stats.requests += 1
-                    response = self.client.chat.completions.create(
-                        model=self.model, messages=[{"role": "user", "content": content}], temperature=0
-                    )
+                    response = self.client.chat.completions.create(model=self.model, messages=messages, temperature=0)
                 return response.choices[0].message.content
-            except (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError, openai.InternalServerError) as error:
+            except (
+                openai.RateLimitError,
+                openai.APITimeoutError,
+                openai.APIConnectionError,
+                openai.InternalServerError,
+            ) as error:
                 reason = type(error).__name__
             except openai.APIStatusError as error:
                 if error.status_code < 500:
@@ -124,7 +135,7 @@ class Judge:
         if (kind == "identity") != (reference is not None):
             raise ValueError("the identity question needs a reference image; the others take none")
         uri, digest = _data_uri(image)
-        content = [{"type": "text", "text": PROMPTS[kind]}]
+        content: list[dict] = [{"type": "text", "text": PROMPTS[kind]}]
         if reference is not None:
             reference_uri, reference_digest = _data_uri(reference)
             digest = f"{reference_digest}+{digest}"

@@ -13,9 +13,7 @@ from evaluation.tasks import METHOD_TYPES, TASKS, hcs
 
 SCHEMA_VERSION = 1
 
-
 PROVENANCE = ("reported", "verified")
-
 
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
@@ -59,7 +57,7 @@ class ResultsRecord:
     schema_version: int = SCHEMA_VERSION
 
     @classmethod
-    def from_json(cls, data: dict, submitted: bool = False) -> "ResultsRecord":
+    def from_json(cls, data: dict, submitted: bool = False) -> ResultsRecord:
         """A validated record; `submitted` records may not carry harness-only metrics."""
         if not isinstance(data, dict):
             raise RecordError(f"a results record is a JSON object, got {type(data).__name__}")
@@ -94,7 +92,9 @@ class ResultsRecord:
         benchmark = need("benchmark", str, protocol_data, "protocol.") if protocol_data else None
         input_set = need("input_set", str, protocol_data, "protocol.") if protocol_data else None
         targets = protocol_data.get("target_ages")
-        if targets is not None and (not isinstance(targets, list) or not all(isinstance(t, (int, float)) and 0 <= t <= 120 for t in targets)):
+        if targets is not None and (
+            not isinstance(targets, list) or not all(isinstance(t, (int, float)) and 0 <= t <= 120 for t in targets)
+        ):
             errors.append(f"protocol.target_ages: a list of ages 0-120, got {targets!r}")
         n_images = protocol_data.get("n_images")
         if n_images is not None and (not isinstance(n_images, int) or n_images < 1):
@@ -134,14 +134,24 @@ class ResultsRecord:
             errors.append(f"date: an ISO date (YYYY-MM-DD), got {date!r}")
         if errors:
             raise RecordError("; ".join(errors))
+        # every field below was checked above: an error would have been raised
+        assert task is not None and benchmark is not None and input_set is not None
         if task.key == "lifespan":
             metrics["hcs"] = hcs(metrics.get("age_mae"), metrics.get("identity"))
         return cls(
-            task=task.key, method=method.strip(), method_type=method_type, provenance=provenance,
+            task=task.key,
+            method=method.strip(),
+            method_type=method_type,
+            provenance=provenance,
             protocol=Protocol(benchmark, input_set, tuple(targets) if targets else None, n_images),
-            evaluators=Evaluators(**evaluators_data), metrics=metrics, date=str(date),
-            citation=data.get("citation"), run_config=data.get("run_config"), checkpoint=checkpoint,
-            code_link=data.get("code_link"), hardware=data.get("hardware"),
+            evaluators=Evaluators(**evaluators_data),
+            metrics=metrics,
+            date=str(date),
+            citation=data.get("citation"),
+            run_config=data.get("run_config"),
+            checkpoint=checkpoint,
+            code_link=data.get("code_link"),
+            hardware=data.get("hardware"),
             train_set_size=None if data.get("train_set_size") is None else str(data["train_set_size"]),
             notes=dict(data.get("notes") or {}),
         )
@@ -153,24 +163,41 @@ class ResultsRecord:
 
     def comparable_key(self) -> tuple:
         """Rows are ranked together only when this is equal: same task, protocol and evaluators."""
-        return (self.task, self.protocol.benchmark, self.protocol.input_set, self.protocol.target_ages,
-                self.evaluators.age_estimator, self.evaluators.identity_model, self.evaluators.judge_model)
+        return (
+            self.task,
+            self.protocol.benchmark,
+            self.protocol.input_set,
+            self.protocol.target_ages,
+            self.evaluators.age_estimator,
+            self.evaluators.identity_model,
+            self.evaluators.judge_model,
+        )
 
     def protocol_label(self) -> str:
-        evaluators = ", ".join(v for v in (self.evaluators.age_estimator, self.evaluators.identity_model,
-                                          self.evaluators.judge_model) if v) or "evaluators not stated"
+        evaluators = (
+            ", ".join(
+                v for v in (self.evaluators.age_estimator, self.evaluators.identity_model, self.evaluators.judge_model) if v
+            )
+            or "evaluators not stated"
+        )
         return f"{self.protocol.benchmark} | {self.protocol.input_set} | {evaluators}"
 
     def to_row(self) -> dict:
         task = TASKS[self.task]
-        row = {"method": self.method, "type": self.method_type, "provenance": self.provenance}
+        row: dict[str, str | float | None] = {"method": self.method, "type": self.method_type, "provenance": self.provenance}
         for metric in task.metrics:
             row[metric.key] = self.metrics.get(metric.key)
-        row.update({
-            "hardware": self.hardware, "train data": self.train_set_size, "date": self.date,
-            "source": self.citation if self.provenance == "reported" else "this harness",
-            "checkpoint": f"{self.checkpoint['repo']}@{self.checkpoint.get('revision') or 'main'}" if self.checkpoint else (self.code_link or ""),
-        })
+        row.update(
+            {
+                "hardware": self.hardware,
+                "train data": self.train_set_size,
+                "date": self.date,
+                "source": self.citation if self.provenance == "reported" else "this harness",
+                "checkpoint": f"{self.checkpoint['repo']}@{self.checkpoint.get('revision') or 'main'}"
+                if self.checkpoint
+                else (self.code_link or ""),
+            }
+        )
         return row
 
 

@@ -10,21 +10,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 
+from engine.age.estimators import age_estimator
+from engine.core.images import InputError, load_image
+from engine.core.registry import get_cache
 from evaluation.benchmarks import (
     BenchmarkInput,
 )
+from evaluation.tasks import AGE_BUCKETS, age_mae, mean_present
 
 # Evaluator sets: the identity model each uses (the age model is the hub's: the Hub estimator named by
 # HUB_AGE_ESTIMATOR in the full profile, else the packaged one; the record names it).
 IDENTITY_MODELS = {"offline": "identity_offline", "full": "identity_arcface"}
 
 
-def score_input(item: BenchmarkInput, images: list[np.ndarray | None], targets, settings, evaluators: str = "offline") -> list[dict]:
+def score_input(
+    item: BenchmarkInput, images: list[np.ndarray | None], targets, settings, evaluators: str = "offline"
+) -> list[dict]:
     """One row per (input, target): estimated age and identity x 100, None where no face was found."""
-    from engine.age.estimators import age_estimator
-    from engine.core.registry import get_cache
 
     cache = get_cache(settings)
     detector, identity = cache.get("face_detector"), cache.get(IDENTITY_MODELS[evaluators])
@@ -35,7 +40,7 @@ def score_input(item: BenchmarkInput, images: list[np.ndarray | None], targets, 
     for target, image in zip(targets, images):
         row = {"input": item.name, "target": float(target), "age": None, "identity": None}
         faces = detector.detect(image) if image is not None else []
-        if faces:
+        if image is not None and faces:
             row["age"] = float(estimator.estimate(image, faces[:1])[0].age)
             row["identity"] = 100.0 * identity.similarity(source_embedding, identity.embed(image, faces[0]))
         rows.append(row)
@@ -44,20 +49,23 @@ def score_input(item: BenchmarkInput, images: list[np.ndarray | None], targets, 
 
 def summarise(rows: list[dict]) -> tuple[dict, dict]:
     """(metrics, counts): means over available values only; missing values are counted, not filled."""
-    from evaluation.tasks import AGE_BUCKETS
 
-    errors = [abs(r["age"] - r["target"]) for r in rows if r["age"] is not None]
-    identities = [r["identity"] for r in rows if r["identity"] is not None]
-    metrics = {"age_mae": float(np.mean(errors)) if errors else None,
-               "identity": float(np.mean(identities)) if identities else None,
-               "image_quality": None, "fid": None}
+    metrics = {
+        "age_mae": age_mae([r["age"] for r in rows], [r["target"] for r in rows]),
+        "identity": mean_present(r["identity"] for r in rows),
+        "image_quality": None,
+        "fid": None,
+    }
     for low, high in AGE_BUCKETS:
-        bucket = [abs(r["age"] - r["target"]) for r in rows if r["age"] is not None and low <= r["target"] <= high]
-        metrics[f"age_mae_{low}_{high}"] = float(np.mean(bucket)) if bucket else None
-    counts = {"n_outputs": len(rows), "n_missing_age": sum(r["age"] is None for r in rows),
-              "n_missing_identity": sum(r["identity"] is None for r in rows),
-              "image_quality": "missing: no offline quality model (use the VLM judge)",
-              "fid": "missing: Inception weights are not available offline"}
+        bucket = [r for r in rows if low <= r["target"] <= high]
+        metrics[f"age_mae_{low}_{high}"] = age_mae([r["age"] for r in bucket], [r["target"] for r in bucket])
+    counts = {
+        "n_outputs": len(rows),
+        "n_missing_age": sum(r["age"] is None for r in rows),
+        "n_missing_identity": sum(r["identity"] is None for r in rows),
+        "image_quality": "missing: no offline quality model (use the VLM judge)",
+        "fid": "missing: Inception weights are not available offline",
+    }
     return metrics, counts
 
 
@@ -68,17 +76,20 @@ def judge_outputs(judge, pairs: list[tuple[dict, np.ndarray, np.ndarray]]) -> tu
     questions = []
     for _, image, source in pairs:
         questions += [("age", image), ("quality", image), ("identity", image, source)]
+
     answers = judge.ask_many(questions)
     ages, qualities, identities = answers[0::3], answers[1::3], answers[2::3]
-    errors = [abs(a - row["target"]) for a, (row, _, _) in zip(ages, pairs) if a is not None]
-    present = lambda values: [v for v in values if v is not None]  # noqa: E731
     report = {
         "model": judge.model,
-        "age_mae": float(np.mean(errors)) if errors else None,
-        "quality": float(np.mean(present(qualities))) if present(qualities) else None,
-        "identity": float(np.mean(present(identities))) if present(identities) else None,
-        "missing": {"age": ages.count(None), "quality": qualities.count(None), "identity": identities.count(None),
-                    **judge.stats.missing},
+        "age_mae": age_mae(ages, [row["target"] for row, _, _ in pairs]),
+        "quality": mean_present(qualities),
+        "identity": mean_present(identities),
+        "missing": {
+            "age": ages.count(None),
+            "quality": qualities.count(None),
+            "identity": identities.count(None),
+            **judge.stats.missing,
+        },
         "retries": judge.stats.retries,
         "questions": len(questions),
     }
@@ -88,11 +99,10 @@ def judge_outputs(judge, pairs: list[tuple[dict, np.ndarray, np.ndarray]]) -> tu
 def fid_against(reference: Path, images: list[np.ndarray]) -> tuple[float | None, str]:
     """(FID of the outputs against a folder of real faces, how it was computed) or (None, why it is missing)."""
     try:
-        import torch
-        from torchmetrics.image.fid import FrechetInceptionDistance
+        import torch  # noqa: PLC0415 - torch loads on first use, not at start-up
+        from torchmetrics.image.fid import FrechetInceptionDistance  # noqa: PLC0415 - optional: FID needs torchmetrics
     except ImportError:
         return None, "missing: FID needs `pip install torchmetrics[image]` (Inception weights download on first use)"
-    from engine.core.images import InputError, load_image
 
     real = []
     for path in sorted(Path(reference).glob("*")):
@@ -104,7 +114,6 @@ def fid_against(reference: Path, images: list[np.ndarray]) -> tuple[float | None
         return None, f"missing: FID needs at least 2 real and 2 generated faces (have {len(real)} and {len(images)})"
 
     def batch(faces):
-        import cv2
 
         return torch.from_numpy(np.stack([cv2.resize(f, (299, 299)) for f in faces])).permute(0, 3, 1, 2)
 
@@ -112,6 +121,8 @@ def fid_against(reference: Path, images: list[np.ndarray]) -> tuple[float | None
         metric = FrechetInceptionDistance(feature=2048)
         metric.update(batch(real), real=True)
         metric.update(batch(images), real=False)
-        return float(metric.compute()), f"Inception-v3 pool features, {len(images)} outputs vs {len(real)} real faces in {reference}"
+        return float(
+            metric.compute()
+        ), f"Inception-v3 pool features, {len(images)} outputs vs {len(real)} real faces in {reference}"
     except Exception as error:  # e.g. the Inception weights cannot be downloaded
         return None, f"missing: FID could not be computed ({type(error).__name__}: {error})"

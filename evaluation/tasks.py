@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 HCS_MAX_AGE_ERROR = 40.0  # M in the lifespan paper's appendix C.3
 
 
@@ -35,15 +37,16 @@ class Task:
 
 AGE_BUCKETS = ((0, 19), (20, 39), (40, 59), (60, 80))
 
-
 LIFESPAN = Task(
     key="lifespan",
     title="Lifespan aging",
     description="A face aged or rejuvenated to target ages; scored on the age reached and the identity kept.",
     metrics=(
         Metric("age_mae", "Age MAE", False, "years", "mean |estimated age of the output - target age|"),
-        *(Metric(f"age_mae_{lo}_{hi}", f"Age MAE {lo}-{hi}", False, "years", f"age MAE over targets {lo}-{hi}")
-          for lo, hi in AGE_BUCKETS),
+        *(
+            Metric(f"age_mae_{lo}_{hi}", f"Age MAE {lo}-{hi}", False, "years", f"age MAE over targets {lo}-{hi}")
+            for lo, hi in AGE_BUCKETS
+        ),
         Metric("identity", "Identity x100", True, "", "cosine similarity of identity embeddings, source vs output, x 100"),
         Metric("hcs", "HCS", True, "", "2AI/(A+I), A = (1 - MAE/40) x 100, I = identity x 100", harness_only=True),
         Metric("image_quality", "Image quality", True, "", "0-100, from the protocol's quality model or judge"),
@@ -52,7 +55,6 @@ LIFESPAN = Task(
     ),
     primary="hcs",
 )
-
 
 ZONES = Task(
     key="zones",
@@ -64,7 +66,6 @@ ZONES = Task(
     ),
     primary="fid",
 )
-
 
 AGE_ESTIMATION = Task(
     key="age_estimation",
@@ -78,11 +79,21 @@ AGE_ESTIMATION = Task(
     primary="mae",
 )
 
-
 TASKS = {task.key: task for task in (LIFESPAN, ZONES, AGE_ESTIMATION)}
 
-
 METHOD_TYPES = ("GAN", "diffusion", "classical", "regression")
+
+
+def mean_present(values) -> float | None:
+    """The mean over the values that are present; None (missing) when none is. Nothing is imputed."""
+
+    present = [v for v in values if v is not None]
+    return float(np.mean(present)) if present else None
+
+
+def age_mae(ages, targets) -> float | None:
+    """Age MAE: mean |estimated age - target age| over the outputs with an estimate (None: no estimate)."""
+    return mean_present(None if age is None else abs(age - target) for age, target in zip(ages, targets))
 
 
 def accuracy_from_mae(mae: float) -> float:

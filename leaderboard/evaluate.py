@@ -16,6 +16,8 @@ import logging
 import sys
 from pathlib import Path
 
+from engine.core.models import ModelUnavailable
+from engine.core.settings import get_settings
 from evaluation.benchmarks import (
     BENCHMARKS,
 )
@@ -23,6 +25,7 @@ from evaluation.harness import evaluate
 from evaluation.scoring import (
     IDENTITY_MODELS,
 )
+from leaderboard.store import ResultsStore
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,17 +35,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--method-type", default=None, help="GAN, diffusion, classical (needed for folder:DIR)")
     parser.add_argument("--judge", action="store_true", help="also ask the VLM judge (HUB_JUDGE_BASE_URL, HUB_JUDGE_MODEL)")
-    parser.add_argument("--evaluators", choices=sorted(IDENTITY_MODELS), default="offline",
-                        help="offline: packaged age model + SFace; full: the Hub age estimator + ArcFace (insightface)")
+    parser.add_argument(
+        "--evaluators",
+        choices=sorted(IDENTITY_MODELS),
+        default="offline",
+        help="offline: packaged age model + SFace; full: the Hub age estimator + ArcFace (insightface)",
+    )
     parser.add_argument("--fid-reference", type=Path, default=None, help="a folder of real faces for FID (needs torchmetrics)")
     parser.add_argument("--out", default=None, help="store folder (default: HUB_STORE_DIR)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from accelerate import PartialState
-
-    from engine.core.models import ModelUnavailable
-    from engine.core.settings import get_settings
-    from leaderboard.store import ResultsStore
+    from accelerate import PartialState  # noqa: PLC0415 - accelerate loads only when a harness or trainer runs
 
     settings = get_settings()
     try:
@@ -50,12 +53,17 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError("a folder of outputs needs --method-type (GAN, diffusion or classical)")
         judge = None
         if args.judge:
-            from evaluation.judge import Judge
+            from evaluation.judge import Judge  # noqa: PLC0415 - optional: imported where it is installed
 
-            judge = Judge(settings.judge_base_url, settings.judge_model, settings.judge_api_key,
-                          cache_path=Path(settings.store_dir) / "judge_cache.json")
-        record = evaluate(args.method, args.benchmark, args.seed, settings, args.method_type, judge, args.evaluators,
-                          args.fid_reference)
+            judge = Judge(
+                settings.judge_base_url,
+                settings.judge_model,
+                settings.judge_api_key,
+                cache_path=Path(settings.store_dir) / "judge_cache.json",
+            )
+        record = evaluate(
+            args.method, args.benchmark, args.seed, settings, args.method_type, judge, args.evaluators, args.fid_reference
+        )
     except (ValueError, ModelUnavailable) as error:
         print(f"evaluate: {error}", file=sys.stderr)
         return 2

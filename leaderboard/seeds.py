@@ -18,15 +18,30 @@ TABLE1 = [
     ("CUSP", "GAN", (9.59, 85.92, 64.98, 80.67), (7.45, 74.44, 88.06, 77.84), (13.66, 76.89, 81.86, 70.94), 0.24, "30K"),
     ("FADING", "diffusion", (14.47, 86.70, 64.65, 73.52), (7.90, 75.08, 90.02, 77.57), (9.25, 73.33, 88.01, 75.06), 61.26, None),
     ("IPFE", "diffusion", (11.95, 75.14, 63.55, 72.54), (11.67, 69.40, 87.01, 70.01), (12.97, 65.34, 88.03, 66.43), 8.84, None),
-    ("Cradle2Cane", "diffusion", (7.47, 81.34, 72.69, 81.33), (4.62, 70.29, 92.37, 78.33), (5.05, 67.15, 88.92, 75.94), 0.56, "10K"),
+    (
+        "Cradle2Cane",
+        "diffusion",
+        (7.47, 81.34, 72.69, 81.33),
+        (4.62, 70.29, 92.37, 78.33),
+        (5.05, 67.15, 88.92, 75.94),
+        0.56,
+        "10K",
+    ),
 ]
 TABLE1_PROTOCOLS = [
-    ("celeba-hq-200, targets 0-80 by 5", "CelebA-HQ test, 100 faces per gender", {"age_estimator": "Face++ API", "identity_model": "Face++ API"}),
+    (
+        "celeba-hq-200, targets 0-80 by 5",
+        "CelebA-HQ test, 100 faces per gender",
+        {"age_estimator": "Face++ API", "identity_model": "Face++ API"},
+    ),
     ("celeba-hq-200, targets 0-80 by 5", "CelebA-HQ test, 100 faces per gender", {"judge_model": "Qwen-VL"}),
-    ("celeba-hq-in-the-wild-200, targets 0-80 by 5", "CelebA-HQ in-the-wild test, 100 faces per gender", {"judge_model": "Qwen-VL"}),
+    (
+        "celeba-hq-in-the-wild-200, targets 0-80 by 5",
+        "CelebA-HQ in-the-wild test, 100 faces per gender",
+        {"judge_model": "Qwen-VL"},
+    ),
 ]
 TARGETS_0_80_BY_5 = list(range(0, 81, 5))
-
 
 HCS_ROUNDING = 0.015  # inputs and outputs are printed to 2 decimals
 
@@ -37,38 +52,77 @@ def lifespan_table1() -> list[ResultsRecord]:
     records = []
     for method, kind, *protocols, seconds, train in TABLE1:
         for (benchmark, input_set, evaluators), (mae, identity, quality, printed_hcs) in zip(TABLE1_PROTOCOLS, protocols):
-            records.append(ResultsRecord.from_json({
-                "task": "lifespan", "method": method, "method_type": kind, "provenance": "reported", "citation": CRADLE2CANE,
-                "protocol": {"benchmark": benchmark, "input_set": input_set, "target_ages": TARGETS_0_80_BY_5, "n_images": 3200},
-                "evaluators": evaluators,
-                "metrics": {"age_mae": mae, "identity": identity, "image_quality": quality, "seconds_per_image": seconds},
-                "hardware": "GPU not named in the paper's table", "train_set_size": train, "date": "2025-06-26",
-                "notes": {"printed_hcs": printed_hcs},
-            }))
+            records.append(
+                ResultsRecord.from_json(
+                    {
+                        "task": "lifespan",
+                        "method": method,
+                        "method_type": kind,
+                        "provenance": "reported",
+                        "citation": CRADLE2CANE,
+                        "protocol": {
+                            "benchmark": benchmark,
+                            "input_set": input_set,
+                            "target_ages": TARGETS_0_80_BY_5,
+                            "n_images": 3200,
+                        },
+                        "evaluators": evaluators,
+                        "metrics": {"age_mae": mae, "identity": identity, "image_quality": quality, "seconds_per_image": seconds},
+                        "hardware": "GPU not named in the paper's table",
+                        "train_set_size": train,
+                        "date": "2025-06-26",
+                        "notes": {"printed_hcs": printed_hcs},
+                    }
+                )
+            )
             record = records[-1]
             if abs(record.metrics["hcs"] - printed_hcs) > HCS_ROUNDING:
-                record.notes["hcs_check"] = (f"the paper prints HCS {printed_hcs:.2f}, but its own age and identity columns "
-                                             f"give {record.metrics['hcs']:.2f}; the recomputed value is shown")
+                record.notes["hcs_check"] = (
+                    f"the paper prints HCS {printed_hcs:.2f}, but its own age and identity columns "
+                    f"give {record.metrics['hcs']:.2f}; the recomputed value is shown"
+                )
     return records
 
 
 def other_seeds() -> list[ResultsRecord]:
     rows = [
-        {"task": "lifespan", "method": "PADA", "method_type": "diffusion", "citation": PADA,
-         "protocol": {"benchmark": "PADA paper protocol (FFHQ-AT)", "input_set": "as reported by PADA"},
-         "evaluators": {"age_estimator": "as reported by PADA", "identity_model": "as reported by PADA"},
-         "metrics": {"age_mae": 9.19, "identity": 65.16, "fid": 16.71}, "notes": {"identity_reported_as": 0.6516}},
-        {"task": "zones", "method": "LDLA", "method_type": "diffusion", "citation": LDLA,
-         "protocol": {"benchmark": "LDLA high-quality image dataset", "input_set": "as reported by LDLA"},
-         "evaluators": {"age_estimator": "ScoreNet (LDLA)"},
-         "metrics": {"fid": 35.71, "zone_score_mae": 0.15}},
-        {"task": "zones", "method": "AMGAN", "method_type": "GAN", "citation": LDLA,
-         "protocol": {"benchmark": "LDLA high-quality image dataset", "input_set": "as reported by LDLA"},
-         "evaluators": {"age_estimator": "ScoreNet (LDLA)"},
-         "metrics": {"fid": 45.94, "zone_score_mae": 0.14}},
-        {"task": "age_estimation", "method": "MobileNetV2 + Mondrian conformal", "method_type": "regression", "citation": CONFORMAL,
-         "protocol": {"benchmark": "UTKFace test split (15 %)", "input_set": "UTKFace"},
-         "evaluators": {}, "metrics": {"coverage_90": 91.9}},
+        {
+            "task": "lifespan",
+            "method": "PADA",
+            "method_type": "diffusion",
+            "citation": PADA,
+            "protocol": {"benchmark": "PADA paper protocol (FFHQ-AT)", "input_set": "as reported by PADA"},
+            "evaluators": {"age_estimator": "as reported by PADA", "identity_model": "as reported by PADA"},
+            "metrics": {"age_mae": 9.19, "identity": 65.16, "fid": 16.71},
+            "notes": {"identity_reported_as": 0.6516},
+        },
+        {
+            "task": "zones",
+            "method": "LDLA",
+            "method_type": "diffusion",
+            "citation": LDLA,
+            "protocol": {"benchmark": "LDLA high-quality image dataset", "input_set": "as reported by LDLA"},
+            "evaluators": {"age_estimator": "ScoreNet (LDLA)"},
+            "metrics": {"fid": 35.71, "zone_score_mae": 0.15},
+        },
+        {
+            "task": "zones",
+            "method": "AMGAN",
+            "method_type": "GAN",
+            "citation": LDLA,
+            "protocol": {"benchmark": "LDLA high-quality image dataset", "input_set": "as reported by LDLA"},
+            "evaluators": {"age_estimator": "ScoreNet (LDLA)"},
+            "metrics": {"fid": 45.94, "zone_score_mae": 0.14},
+        },
+        {
+            "task": "age_estimation",
+            "method": "MobileNetV2 + Mondrian conformal",
+            "method_type": "regression",
+            "citation": CONFORMAL,
+            "protocol": {"benchmark": "UTKFace test split (15 %)", "input_set": "UTKFace"},
+            "evaluators": {},
+            "metrics": {"coverage_90": 91.9},
+        },
     ]
     return [ResultsRecord.from_json({"provenance": "reported", "date": "2025-01-01", **row}) for row in rows]
 

@@ -36,7 +36,7 @@ class HubSync:
     """Pull and push the store's two folders to Hub dataset repos through huggingface_hub."""
 
     def __init__(self, results_repo: str, requests_repo: str, api=None):
-        from huggingface_hub import HfApi
+        from huggingface_hub import HfApi  # noqa: PLC0415 - huggingface_hub loads only when the Hub is used
 
         self.repos = {"results": results_repo, "requests": requests_repo}
         self.api = api or HfApi()
@@ -46,8 +46,13 @@ class HubSync:
             self.api.snapshot_download(repo_id=repo, repo_type="dataset", local_dir=str(root / kind), allow_patterns=["*.json"])
 
     def push(self, path: Path, kind: str) -> None:
-        self.api.upload_file(path_or_fileobj=str(path), path_in_repo=path.name, repo_id=self.repos[kind],
-                             repo_type="dataset", commit_message=f"{kind}: {path.stem}")
+        self.api.upload_file(
+            path_or_fileobj=str(path),
+            path_in_repo=path.name,
+            repo_id=self.repos[kind],
+            repo_type="dataset",
+            commit_message=f"{kind}: {path.stem}",
+        )
 
 
 @dataclass
@@ -58,7 +63,7 @@ class ResultsStore:
     last_pull: float | None = None
 
     @classmethod
-    def from_settings(cls, settings) -> "ResultsStore":
+    def from_settings(cls, settings) -> ResultsStore:
         hub = None
         if settings.results_repo and settings.requests_repo:
             hub = HubSync(settings.results_repo, settings.requests_repo)
@@ -118,7 +123,7 @@ class ResultsStore:
     # ---- requests (the submission queue) --------------------------------------------------------
 
     def add_request(self, request: dict) -> Path:
-        request = {**request, "status": "PENDING", "submitted": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+        request = {**request, "status": "PENDING", "submitted": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
         path = self.root / "requests" / f"{request['id']}.json"
         atomic_write_text(path, json.dumps(request, indent=1, sort_keys=True))
         self._push(path, "requests")
@@ -129,7 +134,7 @@ class ResultsStore:
             raise ValueError(f"status must be one of {STATES}, got {status!r}")
         path = self.root / "requests" / f"{request_id}.json"
         request = json.loads(path.read_text())
-        request.update(status=status, reason=reason, updated=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+        request.update(status=status, reason=reason, updated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
         atomic_write_text(path, json.dumps(request, indent=1, sort_keys=True))
         self._push(path, "requests")
         return request

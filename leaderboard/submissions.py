@@ -17,6 +17,7 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from evaluation.benchmarks import BENCHMARKS
 from evaluation.records import RecordError, ResultsRecord
 from leaderboard.store import ResultsStore
 
@@ -38,17 +39,19 @@ def _check_user(store: ResultsStore, user: str) -> str:
     user = (user or "").strip()
     if not re.fullmatch(r"[A-Za-z0-9][\w.-]{0,63}", user):
         raise SubmissionError(f"user name must be 1-64 letters, digits, '.', '_' or '-', got {user!r}")
-    since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=24)
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=24)
 
     def submitted(request) -> dt.datetime:
         try:
             return dt.datetime.fromisoformat(request["submitted"])
         except (KeyError, TypeError, ValueError):  # a request without a readable time counts as recent
-            return dt.datetime.now(dt.timezone.utc)
+            return dt.datetime.now(dt.UTC)
 
     recent = [r for r in store.requests() if r.get("user") == user and submitted(r) > since]
     if len(recent) >= RATE_LIMIT:
-        raise SubmissionError(f"{user} has made {len(recent)} submissions in the last 24 hours (limit {RATE_LIMIT}); try again tomorrow")
+        raise SubmissionError(
+            f"{user} has made {len(recent)} submissions in the last 24 hours (limit {RATE_LIMIT}); try again tomorrow"
+        )
     return user
 
 
@@ -76,7 +79,7 @@ def submit_record(store: ResultsStore, user: str, content: bytes) -> dict:
     duplicate = _duplicate_of(store, digest)
     if duplicate:
         raise SubmissionError(f"the same record was already submitted (request {duplicate})")
-    request_id = f"{dt.datetime.now(dt.timezone.utc):%Y%m%d%H%M%S}-{digest[:8]}"
+    request_id = f"{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}-{digest[:8]}"
     store.add_request({"id": request_id, "user": user, "kind": "record", "method": record.method, "sha256": digest})
     store.set_status(request_id, "RUNNING")
     path = store.add_result(record)
@@ -97,18 +100,19 @@ def safe_members(archive: zipfile.ZipFile, allowed: set[str]) -> list[zipfile.Zi
         if stat.S_ISLNK(member.external_attr >> 16):
             raise SubmissionError(f"zip entry {name!r} is a link; refused")
         if path.name not in allowed:
-            raise SubmissionError(f"zip entry {name!r} is not an expected output; name files {{input}}_{{target}}.png, "
-                                  f"e.g. {sorted(allowed)[0]}")
+            raise SubmissionError(
+                f"zip entry {name!r} is not an expected output; name files {{input}}_{{target}}.png, e.g. {sorted(allowed)[0]}"
+            )
         total += member.file_size
         if total > MAX_UNPACKED_BYTES:
             raise SubmissionError(f"the zip unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MB; refused")
     return members
 
 
-def submit_outputs(store: ResultsStore, user: str, zip_path: Path, method: str, method_type: str,
-                   benchmark: str = "offline") -> dict:
+def submit_outputs(
+    store: ResultsStore, user: str, zip_path: Path, method: str, method_type: str, benchmark: str = "offline"
+) -> dict:
     """A zip of outputs: checked, unpacked under the store and queued PENDING for the harness."""
-    from evaluation.benchmarks import BENCHMARKS
 
     user = _check_user(store, user)
     if not re.fullmatch(r"[\w.+-]{1,64}", method or ""):
@@ -128,7 +132,7 @@ def submit_outputs(store: ResultsStore, user: str, zip_path: Path, method: str, 
         archive = zipfile.ZipFile(zip_path)
     except zipfile.BadZipFile:
         raise SubmissionError("the file is not a zip archive") from None
-    request_id = f"{dt.datetime.now(dt.timezone.utc):%Y%m%d%H%M%S}-{digest[:8]}"
+    request_id = f"{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}-{digest[:8]}"
     folder = store.root / "submissions" / request_id
     with archive:
         members = safe_members(archive, allowed)
@@ -136,14 +140,25 @@ def submit_outputs(store: ResultsStore, user: str, zip_path: Path, method: str, 
         for member in members:
             (folder / PurePosixPath(member.filename).name).write_bytes(archive.read(member))
     missing = sorted(allowed - {p.name for p in folder.iterdir()})
-    store.add_request({"id": request_id, "user": user, "kind": "outputs", "method": method, "method_type": method_type,
-                       "benchmark": benchmark, "folder": str(folder), "sha256": digest, "missing_outputs": missing})
+    store.add_request(
+        {
+            "id": request_id,
+            "user": user,
+            "kind": "outputs",
+            "method": method,
+            "method_type": method_type,
+            "benchmark": benchmark,
+            "folder": str(folder),
+            "sha256": digest,
+            "missing_outputs": missing,
+        }
+    )
     return next(r for r in store.requests() if r["id"] == request_id)
 
 
 def process_pending(store: ResultsStore, settings=None) -> list[dict]:
     """Run the harness on every PENDING outputs submission: FINISHED with a verified record, or FAILED with why."""
-    from evaluation.harness import evaluate
+    from evaluation.harness import evaluate  # noqa: PLC0415 - pulls in torch: loads on the first request that needs it, not at start-up
 
     done = []
     for request in store.requests():
@@ -151,8 +166,9 @@ def process_pending(store: ResultsStore, settings=None) -> list[dict]:
             continue
         store.set_status(request["id"], "RUNNING")
         try:
-            record = evaluate(f"folder:{request['folder']}", request["benchmark"], settings=settings,
-                              method_type=request["method_type"])
+            record = evaluate(
+                f"folder:{request['folder']}", request["benchmark"], settings=settings, method_type=request["method_type"]
+            )
             record.method = request["method"]
             record.notes["submitted_by"] = request["user"]
             path = store.add_result(record)

@@ -21,7 +21,9 @@ def protocols(records: list[ResultsRecord], task: str) -> list[str]:
     return sorted(counts, key=lambda label: (-counts[label], label))
 
 
-def select(records, task: str, protocol: str | None, types=None, verified_only=False, search: str | None = "") -> list[ResultsRecord]:
+def select(
+    records, task: str, protocol: str | None, types=None, verified_only=False, search: str | None = ""
+) -> list[ResultsRecord]:
     chosen = [r for r in records if r.task == task and (protocol is None or r.protocol_label() == protocol)]
     if types:
         chosen = [r for r in chosen if r.method_type in types]
@@ -63,8 +65,10 @@ def table(records: list[ResultsRecord], task: str, columns: list[str] | None = N
         present = [v for v in values if v is not None]
         left_out = len(values) - len(present)
         if present:
-            parts.append(f"{metric.title} mean {sum(present) / len(present):.2f} over {len(present)}"
-                         + (f" ({left_out} missing, left out)" if left_out else ""))
+            parts.append(
+                f"{metric.title} mean {sum(present) / len(present):.2f} over {len(present)}"
+                + (f" ({left_out} missing, left out)" if left_out else "")
+            )
         elif values:
             parts.append(f"{metric.title} missing for all {left_out}")
     return frame, "; ".join(parts)
@@ -73,10 +77,13 @@ def table(records: list[ResultsRecord], task: str, columns: list[str] | None = N
 def tradeoff(records: list[ResultsRecord]) -> pd.DataFrame:
     """Age accuracy A = (1 - MAE/40) x 100 against identity, one point per row with both."""
     points = [
-        {"method": r.method, "identity": r.metrics["identity"], "age accuracy (A)": accuracy_from_mae(r.metrics["age_mae"]),
-         "provenance": r.provenance}
+        {
+            "method": r.method,
+            "identity": r.metrics["identity"],
+            "age accuracy (A)": accuracy_from_mae(r.metrics["age_mae"]),
+            "provenance": r.provenance,
+        }
         for r in records
-        if r.metrics.get("identity") is not None and r.metrics.get("age_mae") is not None
-        and math.isfinite(r.metrics["identity"])
+        if r.metrics.get("identity") is not None and r.metrics.get("age_mae") is not None and math.isfinite(r.metrics["identity"])
     ]
     return pd.DataFrame(points, columns=["method", "identity", "age accuracy (A)", "provenance"])

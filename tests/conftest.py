@@ -63,7 +63,7 @@ def images(tmp_path_factory) -> dict[str, Path]:
     files["astronaut"] = _save(rgb, folder / "astronaut.png")
     files["grace_hopper"] = _save(Image.fromarray(grace_hopper()), folder / "grace_hopper.jpg", quality=95)
     files["small"] = _save(Image.fromarray(small_portrait()), folder / "small_77x78.png")
-    gray16 = (np.asarray(rgb.convert("L"), dtype=np.uint16) * 257)
+    gray16 = np.asarray(rgb.convert("L"), dtype=np.uint16) * 257
     files["gray16"] = _save(Image.fromarray(gray16), folder / "gray16.png")
     files["cmyk"] = _save(rgb.convert("CMYK"), folder / "cmyk.jpg", quality=95)
     files["palette"] = _save(rgb.convert("P", palette=Image.ADAPTIVE, colors=256), folder / "palette.png")

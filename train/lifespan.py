@@ -14,7 +14,6 @@ checkpoint (`Cradle2Cane/`) that the lifespan tab loads.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -24,14 +23,40 @@ import numpy as np
 import torch
 from PIL import Image
 
+from engine.core.checkpoints import restore_weights
+from engine.core.media import strip
+from engine.core.models import use_adapter
+from engine.core.registry import get_cache
+from engine.core.settings import Settings
+from engine.faces.iresnet import arcface_input
+from engine.methods import tiny
+from engine.methods.cradle2cane.loaders import C2C_SUBFOLDER
+from engine.methods.cradle2cane.maths import adani_strength, denoising_steps
+from engine.methods.cradle2cane.nets import ProjectionMLP, save_projection
+from engine.methods.cradle2cane.pipeline import ADAPTER, RELEASED_LORA_RANK, Cradle2Cane, Cradle2CaneConfig
+from engine.methods.lora import add_lora, lora_parameters, lora_state, save_lora, set_lora_state
 from train.common import (
+    NamedImages,
     check_profile_and_data,
     cli,
     config_from_yaml,
     latest_checkpoint,
+    load_training_state,
     resume_folder,
     run_steps,
+    save_training_state,
+    shuffled_batches,
 )
+from train.losses import (
+    PatchDiscriminator,
+    age_loss,
+    age_loss_model,
+    discriminator_loss,
+    generator_gan_loss,
+    identity_loss,
+    perceptual_model,
+)
+from train.push import push
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +66,9 @@ class TrainConfig:
     data: str = ""  # folder of FFHQ-aligned faces named {age}_{gender}_*.png (gender: male/female or 0/1)
     output_dir: str = "outputs/lifespan"
     profile: str = "full"  # full: Hub weights on a GPU; tiny: random miniature models (smoke tests)
-    resolution: int = 512  # paper: FFHQ 512
-    lora_rank: int = 40  # released weights: rank 40, alpha 40
-    lora_alpha: int = 40
+    resolution: int = Cradle2CaneConfig.resolution
+    lora_rank: int = RELEASED_LORA_RANK
+    lora_alpha: int = RELEASED_LORA_RANK
     learning_rate: float = 1e-4  # released: constant 1e-4
     discriminator_lr: float = 1e-4
     batch_size: int = 6  # released: 6 (paper: 4 per GPU on 8 GPUs)
@@ -76,87 +101,57 @@ class TrainConfig:
             raise ValueError(f"batch_size must be >= 2 (the MLPs use BatchNorm), got {self.batch_size}")
 
     @classmethod
-    def from_yaml(cls, path: Path, overrides: dict | None = None) -> "TrainConfig":
+    def from_yaml(cls, path: Path, overrides: dict | None = None) -> TrainConfig:
         return config_from_yaml(cls, path, overrides)
 
 
 NAME = re.compile(r"^(\d+(?:\.\d+)?)_(male|female|0|1)_.+\.(png|jpe?g)$", re.IGNORECASE)
 
 
-class FaceFolder(torch.utils.data.Dataset):
+def face_labels(name: str) -> dict | None:
+    """{"age", "gender"} from a name {age}_{gender}_*.png, gender male/female or 0/1 (UTKFace: 0 male, 1 female)."""
+    match = NAME.match(name)
+    if match is None:
+        return None
+    gender = match.group(2).lower()
+    return {"age": float(match.group(1)), "gender": {"0": "male", "1": "female"}.get(gender, gender)}
+
+
+class FaceFolder(NamedImages):
     """Aligned faces with age and gender in their names; unparseable names are reported, not used."""
 
     def __init__(self, folder: Path, resolution: int):
-        files = sorted(p for p in Path(folder).iterdir() if p.is_file())
-        self.items, rejected = [], []
-        for path in files:
-            match = NAME.match(path.name)
-            if match is None:
-                rejected.append(path.name)
-                continue
-            gender = match.group(2).lower()
-            gender = {"0": "male", "1": "female"}.get(gender, gender)  # UTKFace: 0 male, 1 female
-            self.items.append((path, float(match.group(1)), gender))
-        if rejected:
-            logger.warning("%d files in %s are not named {age}_{gender}_*.png and are not used, e.g. %s",
-                           len(rejected), folder, rejected[:3])
-        if not self.items:
-            raise ValueError(f"{folder}: no file named {{age}}_{{gender}}_*.png")
-        self.resolution = resolution
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __getitem__(self, index: int):
-        path, age, gender = self.items[index]
-        image = Image.open(path).convert("RGB")
-        if image.size != (self.resolution, self.resolution):
-            image = image.resize((self.resolution, self.resolution), Image.LANCZOS)
-        pixels = torch.from_numpy(np.array(image)).permute(2, 0, 1).float() / 255.0
-        return {"pixels": pixels, "age": torch.tensor(age), "gender": gender}
+        super().__init__(folder, resolution, face_labels, "{age}_{gender}_*.png")
 
 
 def build_models(config: TrainConfig):
     """(Cradle2Cane pipeline with a fresh trainable LoRA and MLPs, the age loss model)."""
-    from peft import LoraConfig
-
-    from engine.methods.cradle2cane.nets import ProjectionMLP
-    from engine.methods.cradle2cane.pipeline import (
-        ADAPTER,
-        Cradle2Cane,
-        Cradle2CaneConfig,
-    )
-    from train.losses import age_loss_model
 
     if config.profile == "tiny":
-        from engine.methods import tiny
-
         pipe = tiny.sdxl_img2img(config.seed)
         clip = tiny.clip(config.seed)
         arcface = tiny.arcface(config.seed)
     else:
-        from engine.core.registry import get_cache
-        from engine.core.settings import Settings
-
         cache = get_cache(Settings.from_env().with_(profile="full"))
         pipe, clip, arcface = cache.get("sdxl_turbo"), cache.get("clip_vit_l14"), cache.get("arcface_r100")
-    pipe.unet.add_adapter(
-        LoraConfig(r=config.lora_rank, lora_alpha=config.lora_alpha, init_lora_weights="gaussian",
-                   target_modules=["to_q", "to_k", "to_v", "to_out.0"]),
-        adapter_name=ADAPTER,
-    )
+    add_lora(pipe.unet, ADAPTER, config.lora_rank, config.lora_alpha)
     width = pipe.unet.config.cross_attention_dim
     face_mlp = ProjectionMLP(arcface.hidden_size, width)
     clip_mlp = ProjectionMLP(clip.model.config.projection_dim, width)
     for module in (pipe.vae, pipe.text_encoder, pipe.text_encoder_2, clip.model, arcface):
         module.requires_grad_(False)
-    model = Cradle2Cane(pipe, clip.model, clip.processor, clip.tokenizer, arcface, face_mlp, clip_mlp,
-                        Cradle2CaneConfig(resolution=config.resolution), checkpoint="training")
+    model = Cradle2Cane(
+        pipe,
+        clip.model,
+        clip.processor,
+        clip.tokenizer,
+        arcface,
+        face_mlp,
+        clip_mlp,
+        Cradle2CaneConfig(resolution=config.resolution),
+        checkpoint="training",
+    )
     return model, age_loss_model(config.age_model).requires_grad_(False)
-
-
-def lora_parameters(unet):
-    return [p for name, p in unet.named_parameters() if "lora_" in name]
 
 
 def pass2_one_step(model, pass1: torch.Tensor, idemb: torch.Tensor, pooled: torch.Tensor, generator) -> torch.Tensor:
@@ -164,7 +159,6 @@ def pass2_one_step(model, pass1: torch.Tensor, idemb: torch.Tensor, pooled: torc
 
     With strength 0.25 of 4 Turbo steps this is exactly the one step serving runs.
     """
-    from engine.methods.cradle2cane.maths import denoising_steps
 
     pipe, config = model.pipe, model.config
     scheduler = pipe.scheduler
@@ -179,7 +173,9 @@ def pass2_one_step(model, pass1: torch.Tensor, idemb: torch.Tensor, pooled: torc
     size = config.resolution
     time_ids = torch.tensor([[size, size, 0, 0, size, size]], dtype=latents.dtype).repeat(len(latents), 1)
     eps = unet(
-        noisy / (sigma**2 + 1) ** 0.5, timestep, encoder_hidden_states=idemb.to(latents.dtype),
+        noisy / (sigma**2 + 1) ** 0.5,
+        timestep,
+        encoder_hidden_states=idemb.to(latents.dtype),
         added_cond_kwargs={"text_embeds": pooled.to(latents.dtype), "time_ids": time_ids.to(latents.device)},
     ).sample
     clean = noisy - sigma * eps
@@ -189,16 +185,6 @@ def pass2_one_step(model, pass1: torch.Tensor, idemb: torch.Tensor, pooled: torc
 
 def training_step(model, age_model, perceptual, discriminator, batch, config: TrainConfig, generator):
     """Losses for one batch: (generator total, discriminator loss, parts for the log)."""
-    from engine.core.models import use_adapter
-    from engine.faces.iresnet import arcface_input
-    from engine.methods.cradle2cane.maths import adani_strength
-    from engine.methods.cradle2cane.pipeline import ADAPTER
-    from train.losses import (
-        age_loss,
-        discriminator_loss,
-        generator_gan_loss,
-        identity_loss,
-    )
 
     source = batch["pixels"]  # (B, 3, R, R) in [0, 1]
     source_ages = batch["age"].tolist()
@@ -210,7 +196,9 @@ def training_step(model, age_model, perceptual, discriminator, batch, config: Tr
         vae = model.pipe.vae
         latents = vae.encode((source * 2 - 1).to(vae.device, vae.dtype)).latent_dist.mean * vae.config.scaling_factor
         strengths = [adani_strength(a, b, model.config.thresholds) for a, b in zip(source_ages, targets)]
-        generators = [torch.Generator().manual_seed(int(torch.randint(0, 2**31, (1,), generator=generator))) for _ in range(count)]
+        generators = [
+            torch.Generator().manual_seed(int(torch.randint(0, 2**31, (1,), generator=generator))) for _ in range(count)
+        ]
         pass1, pooled, _ = model.pass1(latents, targets, genders, strengths, generators)
         arcface_hidden = model.arcface_hidden(source)
         clip_features = torch.cat([model.clip_image_feature(np.asarray(_to_image(x))) for x in source])
@@ -227,7 +215,9 @@ def training_step(model, age_model, perceptual, discriminator, batch, config: Tr
     final_id = model.arcface(arcface_input(final))
     final_features, final_ages = age_model(final)
     identity, id_parts = identity_loss(source, final, source_id, final_id, config.w_ms_ssim, config.w_id, config.ssim_window)
-    age, age_parts = age_loss(pass1_features, final_features, final_ages, torch.tensor(targets).to(final), config.w_age_feature, config.w_age_l2)
+    age, age_parts = age_loss(
+        pass1_features, final_features, final_ages, torch.tensor(targets).to(final), config.w_age_feature, config.w_age_l2
+    )
     perceptual_term = perceptual(source, final)
     gan = generator_gan_loss(discriminator, final)
     total = identity + age + config.w_perceptual * perceptual_term + config.w_gan * gan
@@ -242,75 +232,53 @@ def _to_image(pixels: torch.Tensor) -> Image.Image:
 
 def save_serving_checkpoint(model, folder: Path) -> Path:
     """The Cradle2Cane/ folder serving loads: LoRA (diffusers format) and both MLPs (safetensors + JSON)."""
-    from diffusers import StableDiffusionXLImg2ImgPipeline
-    from peft.utils import get_peft_model_state_dict
 
-    from engine.methods.cradle2cane.nets import save_projection
-    from engine.methods.cradle2cane.pipeline import ADAPTER, LORA_FILE
-
-    target = folder / "Cradle2Cane"
+    target = folder / C2C_SUBFOLDER
     target.mkdir(parents=True, exist_ok=True)
-    StableDiffusionXLImg2ImgPipeline.save_lora_weights(
-        str(target), unet_lora_layers=get_peft_model_state_dict(model.pipe.unet, adapter_name=ADAPTER), weight_name=LORA_FILE
-    )
+    save_lora(model.pipe.unet, ADAPTER, target)
     save_projection(model.face_mlp, target / "face_project")
     save_projection(model.clip_mlp, target / "clip_project")
     return target
 
 
-def save_training_state(folder: Path, step: int, model, discriminator, optimizers) -> None:
-    from peft.utils import get_peft_model_state_dict
-    from safetensors.torch import save_file
+def save_checkpoint(folder: Path, step: int, model, discriminator, optimizers) -> None:
+    """The serving folder, and the training state: the LoRA (peft names), the discriminator, optimizers, step."""
 
-    from engine.methods.cradle2cane.pipeline import ADAPTER
-
-    folder.mkdir(parents=True, exist_ok=True)
     save_serving_checkpoint(model, folder)
-    save_file({k: v.contiguous() for k, v in get_peft_model_state_dict(model.pipe.unet, adapter_name=ADAPTER).items()},
-              str(folder / "lora.safetensors"))
-    save_file({k: v.contiguous() for k, v in discriminator.state_dict().items()}, str(folder / "discriminator.safetensors"))
-    torch.save([o.state_dict() for o in optimizers], folder / "optimizers.pt")
-    (folder / "trainer_state.json").write_text(json.dumps({"step": step}))
+    save_training_state(
+        folder, step, optimizers, {"lora": lora_state(model.pipe.unet, ADAPTER), "discriminator": discriminator.state_dict()}
+    )
 
 
-def load_training_state(folder: Path, model, discriminator, optimizers) -> int:
-    from peft.utils import set_peft_model_state_dict
-    from safetensors.torch import load_file
+def load_checkpoint(folder: Path, model, discriminator, optimizers) -> int:
 
-    from engine.methods.cradle2cane.nets import load_projection
-    from engine.methods.cradle2cane.pipeline import ADAPTER
-
-    serving = folder / "Cradle2Cane"
-    set_peft_model_state_dict(model.pipe.unet, load_file(str(folder / "lora.safetensors")), adapter_name=ADAPTER)
-    width = model.pipe.unet.config.cross_attention_dim
-    model.face_mlp.load_state_dict(load_projection(serving / "face_project.safetensors", width).state_dict())
-    model.clip_mlp.load_state_dict(load_projection(serving / "clip_project.safetensors", width).state_dict())
-    discriminator.load_state_dict(load_file(str(folder / "discriminator.safetensors")))
-    for optimizer, state in zip(optimizers, torch.load(folder / "optimizers.pt", weights_only=True)):
-        optimizer.load_state_dict(state)
-    return int(json.loads((folder / "trainer_state.json").read_text())["step"])
+    step, weights = load_training_state(folder, optimizers, ("lora", "discriminator"))
+    set_lora_state(model.pipe.unet, ADAPTER, weights["lora"])
+    discriminator.load_state_dict(weights["discriminator"])
+    restore_weights(model.face_mlp, folder / C2C_SUBFOLDER / "face_project")
+    restore_weights(model.clip_mlp, folder / C2C_SUBFOLDER / "clip_project")
+    return step
 
 
 def validate(model, dataset: FaceFolder, config: TrainConfig, step: int, output_dir: Path) -> Path:
     """A lifespan strip of the first face at the validation ages, saved as PNG."""
-    from engine.core.media import strip
 
     model.face_mlp.eval(), model.clip_mlp.eval()
     example = dataset[0]
     face = np.asarray(_to_image(example["pixels"]))
-    model._sources.clear()  # the encoders are frozen, but keep validation independent of the cache
+    model.clear_sources()  # the encoders are frozen, but keep validation independent of the cache
     result = model(model.encode_source(face), float(example["age"]), example["gender"], config.validation_ages, seed=config.seed)
     model.face_mlp.train(), model.clip_mlp.train()
     path = output_dir / "validation" / f"step-{step:06d}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(strip([face] + [i.image for i in result.items], ["source"] + [f"{a:g} y" for a in config.validation_ages])).save(path)
+    Image.fromarray(
+        strip([face] + [i.image for i in result.items], ["source"] + [f"{a:g} y" for a in config.validation_ages])
+    ).save(path)
     return path
 
 
 def train(config: TrainConfig) -> dict:
-    from accelerate import Accelerator
-
-    from train.losses import PatchDiscriminator, perceptual_model
+    from accelerate import Accelerator  # noqa: PLC0415 - accelerate loads only when a harness or trainer runs
 
     output_dir = Path(config.output_dir)
     accelerator = Accelerator(mixed_precision=config.mixed_precision if torch.cuda.is_available() else "no")
@@ -324,18 +292,24 @@ def train(config: TrainConfig) -> dict:
     trainable = lora_parameters(model.pipe.unet) + list(model.face_mlp.parameters()) + list(model.clip_mlp.parameters())
     optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate)
     d_optimizer = torch.optim.AdamW(discriminator.parameters(), lr=config.discriminator_lr, betas=(0.5, 0.999))
-    loader = torch.utils.data.DataLoader(dataset, batch_size=config.batch_size, shuffle=True, drop_last=True,
-                                         num_workers=config.num_workers, generator=torch.Generator().manual_seed(config.seed))
-    if len(loader) == 0:
-        raise ValueError(f"{config.data}: {len(dataset)} faces is fewer than one batch of {config.batch_size}")
+    loader = shuffled_batches(dataset, config, "faces")
     device = accelerator.device
-    for module in (model.pipe, model.clip_model, model.arcface, model.face_mlp, model.clip_mlp, age_model, discriminator, perceptual):
+    for module in (
+        model.pipe,
+        model.clip_model,
+        model.arcface,
+        model.face_mlp,
+        model.clip_mlp,
+        age_model,
+        discriminator,
+        perceptual,
+    ):
         module.to(device)
     optimizer, d_optimizer, loader = accelerator.prepare(optimizer, d_optimizer, loader)
     step = 0
     resume = resume_folder(output_dir, config.resume_from)
     if resume is not None:
-        step = load_training_state(resume, model, discriminator, (optimizer, d_optimizer))
+        step = load_checkpoint(resume, model, discriminator, (optimizer, d_optimizer))
         logger.info("resumed from %s at step %d", resume, step)
     model.face_mlp.train(), model.clip_mlp.train()
     generator = torch.Generator().manual_seed(config.seed + step)
@@ -345,21 +319,23 @@ def train(config: TrainConfig) -> dict:
         return [(optimizer, total), (d_optimizer, d_loss)], parts
 
     def checkpoint(at: int) -> None:
-        save_training_state(output_dir / f"checkpoint-{at}", at, model, discriminator, (optimizer, d_optimizer))
+        save_checkpoint(output_dir / f"checkpoint-{at}", at, model, discriminator, (optimizer, d_optimizer))
 
     def validation(at: int) -> None:
         logger.info("step %d: validation strip %s", at, validate(model, dataset, config, at, output_dir))
 
-    step, history = run_steps(loader, one_step, accelerator, output_dir, step, config.max_steps,
-                              [(config.validate_every, validation, False), (config.checkpoint_every, checkpoint, True)])
+    step, history = run_steps(
+        loader,
+        one_step,
+        accelerator,
+        output_dir,
+        step,
+        config.max_steps,
+        [(config.validate_every, validation, False), (config.checkpoint_every, checkpoint, True)],
+    )
     final = latest_checkpoint(output_dir)
     if config.push_to_hub:
-        from huggingface_hub import HfApi
-
-        api = HfApi()
-        api.create_repo(config.push_to_hub, exist_ok=True)
-        api.upload_folder(repo_id=config.push_to_hub, folder_path=str(final / "Cradle2Cane"), path_in_repo="Cradle2Cane",
-                          commit_message=f"Cradle2Cane checkpoint at step {step}")
+        push(final, config.push_to_hub, training_data=f"faces in {config.data}")
     return {"step": step, "history": history, "checkpoint": str(final)}
 
 

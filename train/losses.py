@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 def identity_loss(source, generated, source_id, generated_id, w_ssim: float, w_id: float, ssim_window: int = 11):
     """(total, parts): MS-SSIM and ArcFace-embedding cosine terms."""
-    from pytorch_msssim import ms_ssim
+    from pytorch_msssim import ms_ssim  # noqa: PLC0415 - loads with training only
 
     ssim = ms_ssim(source.float(), generated.float(), data_range=1.0, win_size=ssim_window)
     cosine = F.cosine_similarity(source_id.float(), generated_id.float(), dim=-1).mean()
@@ -70,7 +70,7 @@ class HubAgeLossModel(AgeLossModel):
 
     def __init__(self, source: str):
         super().__init__()
-        from transformers import AutoImageProcessor, AutoModelForImageClassification
+        from transformers import AutoImageProcessor, AutoModelForImageClassification  # noqa: PLC0415 - transformers loads on first use of a path that needs it
 
         self.model = AutoModelForImageClassification.from_pretrained(source, use_safetensors=True).eval()
         processor = AutoImageProcessor.from_pretrained(source)
@@ -117,12 +117,12 @@ class VaePerceptual(nn.Module):
 
 
 def perceptual_model(name: str, vae) -> nn.Module:
-    """"lpips" (the LPIPS package, AlexNet; `pip install lpips torchvision`) or "vae" (no extra weights)."""
+    """ "lpips" (the LPIPS package, AlexNet; `pip install lpips torchvision`) or "vae" (no extra weights)."""
     if name == "vae":
         return VaePerceptual(vae)
     if name == "lpips":
         try:
-            import lpips
+            import lpips  # noqa: PLC0415 - optional: LPIPS is only needed where it is installed
         except ImportError:
             raise RuntimeError("perceptual = lpips needs `pip install lpips torchvision`; or set perceptual: vae") from None
         metric = lpips.LPIPS(net="alex", verbose=False)

@@ -16,7 +16,6 @@ mu and log sigma; a reparameterised sample e ~ N(mu, sigma^2 I) is trained with
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,30 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from train.common import check_profile_and_data, cli, resume_folder, run_steps
+from engine.core.checkpoints import restore_weights
+from engine.core.registry import get_cache
+from engine.core.settings import Settings
+from engine.methods import tiny
+from engine.methods.cradle2cane.maths import rotate_clip
+from engine.methods.cradle2cane.pipeline import (
+    clip_age_features,
+    clip_image_features,
+)
+from engine.methods.pae.encoder import (
+    AgeEncoder,
+    save_age_encoder,
+)
+from engine.methods.pae.maths import kl_to_prior
+from train.common import (
+    check_profile_and_data,
+    cli,
+    load_training_state,
+    resume_folder,
+    run_steps,
+    save_training_state,
+    shuffled_batches,
+)
+from train.lifespan import FaceFolder
 
 logger = logging.getLogger(__name__)
 
@@ -56,18 +78,12 @@ class PluralisticConfig:
 
 def load_clip(config: PluralisticConfig):
     if config.profile == "tiny":
-        from engine.methods import tiny
-
         return tiny.clip(config.seed)
-    from engine.core.registry import get_cache
-    from engine.core.settings import Settings
 
     return get_cache(Settings.from_env().with_(profile="full")).get("clip_vit_l14")
 
 
 def losses(encoder, image_features, ages, all_age_text, config: PluralisticConfig, generator):
-    from engine.methods.cradle2cane.maths import rotate_clip
-    from engine.methods.pae.maths import kl_to_prior
 
     text = all_age_text[ages.round().long().clamp(0, 80)]  # each face's own age prior, (B, P)
     mu, log_sigma = encoder(image_features, text)
@@ -79,23 +95,17 @@ def losses(encoder, image_features, ages, all_age_text, config: PluralisticConfi
     identity = (1 - F.cosine_similarity(rotate_clip(image_features, text, sample), image_features, dim=-1)).mean()
     kl = kl_to_prior(mu, log_sigma, text, config.prior_sigma).mean()
     total = config.w_age * age + config.w_identity * identity + config.w_kl * kl
-    return total, {"age": float(age.detach()), "identity": float(identity.detach()), "kl": float(kl.detach()),
-                   "total": float(total.detach()), "mean_sigma": float(torch.exp(log_sigma).mean().detach())}
+    return total, {
+        "age": float(age.detach()),
+        "identity": float(identity.detach()),
+        "kl": float(kl.detach()),
+        "total": float(total.detach()),
+        "mean_sigma": float(torch.exp(log_sigma).mean().detach()),
+    }
 
 
 def train(config: PluralisticConfig) -> dict:
-    from accelerate import Accelerator
-
-    from engine.methods.cradle2cane.pipeline import (
-        clip_age_features,
-        clip_image_features,
-    )
-    from engine.methods.pae.encoder import (
-        AgeEncoder,
-        load_age_encoder,
-        save_age_encoder,
-    )
-    from train.lifespan import FaceFolder
+    from accelerate import Accelerator  # noqa: PLC0415 - accelerate loads only when a harness or trainer runs
 
     accelerator = Accelerator(mixed_precision="no")
     torch.manual_seed(config.seed)
@@ -105,18 +115,14 @@ def train(config: PluralisticConfig) -> dict:
     all_age_text = clip_age_features(clip.model, clip.tokenizer, list(range(81)))  # (81, P), frozen
     encoder = AgeEncoder(all_age_text.shape[-1], config.hidden)
     optimizer = torch.optim.AdamW(encoder.parameters(), lr=config.learning_rate)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=config.batch_size, shuffle=True, drop_last=True,
-                                         num_workers=config.num_workers, generator=torch.Generator().manual_seed(config.seed))
-    if len(loader) == 0:
-        raise ValueError(f"{config.data}: {len(dataset)} faces is fewer than one batch of {config.batch_size}")
+    loader = shuffled_batches(dataset, config, "faces")
     encoder, optimizer, loader = accelerator.prepare(encoder, optimizer, loader)
     output_dir = Path(config.output_dir)
     step = 0
     resume = resume_folder(output_dir, config.resume_from)
     if resume is not None:
-        encoder.load_state_dict(load_age_encoder(resume / "age_encoder.safetensors").state_dict())
-        optimizer.load_state_dict(torch.load(resume / "optimizer.pt", weights_only=True))
-        step = int(json.loads((resume / "trainer_state.json").read_text())["step"])
+        restore_weights(accelerator.unwrap_model(encoder), resume / "age_encoder")
+        step, _ = load_training_state(resume, [optimizer])
     generator = torch.Generator().manual_seed(config.seed + step)
 
     def one_step(batch):
@@ -128,17 +134,19 @@ def train(config: PluralisticConfig) -> dict:
     def checkpoint(at: int) -> None:
         folder = output_dir / f"checkpoint-{at}"
         save_age_encoder(accelerator.unwrap_model(encoder), folder / "age_encoder")
-        torch.save(optimizer.state_dict(), folder / "optimizer.pt")
-        (folder / "trainer_state.json").write_text(json.dumps({"step": at}))
+        save_training_state(folder, at, [optimizer])
 
-    step, history = run_steps(loader, one_step, accelerator, output_dir, step, config.max_steps,
-                              [(config.checkpoint_every, checkpoint, True)])
+    step, history = run_steps(
+        loader, one_step, accelerator, output_dir, step, config.max_steps, [(config.checkpoint_every, checkpoint, True)]
+    )
     return {"step": step, "history": history, "checkpoint": str(output_dir / f"checkpoint-{step}")}
 
 
 def main(argv: list[str] | None = None) -> None:
     result = cli("train.pluralistic", __doc__.split("\n\n")[0], PluralisticConfig, train, argv)
-    logger.info("done at step %d; set HUB_MODEL_DIR_AGE_ENCODER=%s for the image-guided mode", result["step"], result["checkpoint"])
+    logger.info(
+        "done at step %d; set HUB_MODEL_DIR_AGE_ENCODER=%s for the image-guided mode", result["step"], result["checkpoint"]
+    )
 
 
 if __name__ == "__main__":

@@ -17,19 +17,33 @@ real crop).
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
 
+from engine.core.checkpoints import restore_weights
+from engine.core.registry import get_cache
+from engine.core.settings import Settings
 from engine.faces.zones import ZONE_TYPES, ZONES
-from train.common import check_profile_and_data, cli, resume_folder, run_steps
+from engine.methods import tiny
+from engine.methods.ldla.renderers import ADAPTER, DiffusionSettings
+from engine.methods.ldla.scorenet import ScoreNet, save_scorenet
+from engine.methods.lora import add_lora, load_lora, lora_parameters, save_lora
+from train.common import (
+    NamedImages,
+    check_profile_and_data,
+    cli,
+    load_training_state,
+    resume_folder,
+    run_steps,
+    save_training_state,
+    shuffled_batches,
+)
+from train.push import push
 
 logger = logging.getLogger(__name__)
 
@@ -64,33 +78,25 @@ class ZonesConfig:
 NAME = re.compile(r"^(" + "|".join(sorted(ZONES, key=len, reverse=True)) + r")_(\d+(?:\.\d+)?)_.+\.(png|jpe?g)$", re.IGNORECASE)
 
 
-class ZoneCrops(torch.utils.data.Dataset):
+def crop_labels(name: str) -> dict | None:
+    """{"zone", "score"} from a name {zone}_{score}_*.png with a score of 0-100."""
+    match = NAME.match(name)
+    if match is None or not 0 <= float(match.group(2)) <= 100:
+        return None
+    return {"zone": match.group(1).lower(), "score": float(match.group(2))}
+
+
+class ZoneCrops(NamedImages):
     def __init__(self, folder: Path, resolution: int):
-        self.items, rejected = [], []
-        for path in sorted(Path(folder).iterdir()):
-            match = NAME.match(path.name)
-            if match is None or not 0 <= float(match.group(2)) <= 100:
-                rejected.append(path.name)
-                continue
-            self.items.append((path, match.group(1).lower(), float(match.group(2))))
-        if rejected:
-            logger.warning("%d files in %s are not {zone}_{score}_*.png with a score of 0-100 and are not used, e.g. %s",
-                           len(rejected), folder, rejected[:3])
-        if not self.items:
-            raise ValueError(f"{folder}: no file named {{zone}}_{{score}}_*.png (zones: {', '.join(ZONES)})")
-        self.resolution = resolution
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __getitem__(self, index: int):
-        path, zone, score = self.items[index]
-        image = Image.open(path).convert("RGB").resize((self.resolution, self.resolution), Image.LANCZOS)
-        return {"pixels": torch.from_numpy(np.array(image)).permute(2, 0, 1).float() / 255.0, "zone": zone, "score": torch.tensor(score)}
+        super().__init__(
+            folder, resolution, crop_labels, f"{{zone}}_{{score}}_*.png with a score of 0-100 (zones: {', '.join(ZONES)})"
+        )
 
 
 def full_prompt(zone: str, score: float) -> str:
-    return f"image of {ZONE_TYPES[zone]} wrinkles with an aging score of {round(score)}%"
+    """The serving renderer's prompt without ethnicity, so the LoRA learns what serving asks for."""
+
+    return DiffusionSettings.prompt_no_ethnicity.format(zone=ZONE_TYPES[zone], score=round(score))
 
 
 def zone_prompt(zone: str) -> str:
@@ -98,23 +104,14 @@ def zone_prompt(zone: str) -> str:
 
 
 def build(config: ZonesConfig):
-    from diffusers import DDPMScheduler
-    from peft import LoraConfig
-
-    from engine.methods.ldla.scorenet import ScoreNet
+    from diffusers import DDPMScheduler  # noqa: PLC0415 - diffusers loads on first use of a diffusion path
 
     torch.manual_seed(config.seed)
     if config.profile == "tiny":
-        from engine.methods import tiny
-
         pipe = tiny.sdxl_img2img(config.seed)
     else:
-        from engine.core.registry import get_cache
-        from engine.core.settings import Settings
-
         pipe = get_cache(Settings.from_env().with_(profile="full")).get("sdxl_turbo")
-    pipe.unet.add_adapter(LoraConfig(r=config.lora_rank, lora_alpha=config.lora_rank, init_lora_weights="gaussian",
-                                     target_modules=["to_q", "to_k", "to_v", "to_out.0"]), adapter_name="ldla")
+    add_lora(pipe.unet, ADAPTER, config.lora_rank)
     for module in (pipe.vae, pipe.text_encoder, pipe.text_encoder_2):
         module.requires_grad_(False)
     scorenet = ScoreNet(width=8 if config.profile == "tiny" else 32, size=32 if config.profile == "tiny" else 128)
@@ -138,8 +135,9 @@ def training_step(pipe, scorenet, noise_scheduler, batch, config: ZonesConfig, g
 
     def condition(prompts):
         with torch.no_grad():
-            embeds, _, pooled, _ = pipe.encode_prompt(prompts, device=device, num_images_per_prompt=1,
-                                                      do_classifier_free_guidance=False)
+            embeds, _, pooled, _ = pipe.encode_prompt(
+                prompts, device=device, num_images_per_prompt=1, do_classifier_free_guidance=False
+            )
         size = config.resolution
         time_ids = torch.tensor([[size, size, 0, 0, size, size]], dtype=embeds.dtype, device=device).repeat(count, 1)
         return embeds, {"text_embeds": pooled, "time_ids": time_ids}
@@ -177,48 +175,35 @@ def training_step(pipe, scorenet, noise_scheduler, batch, config: ZonesConfig, g
 
 
 def save_checkpoint(folder: Path, step: int, pipe, scorenet, optimizer) -> None:
-    from diffusers import StableDiffusionXLImg2ImgPipeline
-    from peft.utils import get_peft_model_state_dict
-
-    from engine.methods.ldla.scorenet import save_scorenet
+    """What serving loads (the zone LoRA, ScoreNet) and the training state (optimizer, step)."""
 
     folder.mkdir(parents=True, exist_ok=True)
-    StableDiffusionXLImg2ImgPipeline.save_lora_weights(
-        str(folder), unet_lora_layers=get_peft_model_state_dict(pipe.unet, adapter_name="ldla"),
-        weight_name="pytorch_lora_weights.safetensors",
-    )
+    save_lora(pipe.unet, ADAPTER, folder)
     save_scorenet(scorenet, folder / "scorenet")
-    torch.save(optimizer.state_dict(), folder / "optimizer.pt")
-    (folder / "trainer_state.json").write_text(json.dumps({"step": step}))
+    save_training_state(folder, step, [optimizer])
 
 
 def load_checkpoint(folder: Path, pipe, scorenet, optimizer) -> int:
-    from peft.utils import set_peft_model_state_dict
-    from safetensors.torch import load_file
 
-    from engine.methods.ldla.scorenet import load_scorenet
-
-    lora = load_file(str(folder / "pytorch_lora_weights.safetensors"))
-    set_peft_model_state_dict(pipe.unet, {k.removeprefix("unet."): v for k, v in lora.items()}, adapter_name="ldla")
-    scorenet.load_state_dict(load_scorenet(folder / "scorenet.safetensors").state_dict())
-    optimizer.load_state_dict(torch.load(folder / "optimizer.pt", weights_only=True))
-    return int(json.loads((folder / "trainer_state.json").read_text())["step"])
+    load_lora(pipe.unet, ADAPTER, folder)
+    restore_weights(scorenet, folder / "scorenet")
+    return load_training_state(folder, [optimizer])[0]
 
 
 def train(config: ZonesConfig) -> dict:
-    from accelerate import Accelerator
+    from accelerate import Accelerator  # noqa: PLC0415 - accelerate loads only when a harness or trainer runs
 
     accelerator = Accelerator(mixed_precision=config.mixed_precision if torch.cuda.is_available() else "no")
     output_dir = Path(config.output_dir)
     dataset = ZoneCrops(Path(config.data), config.resolution)
     pipe, scorenet, noise_scheduler = build(config)
-    lora = [p for name, p in pipe.unet.named_parameters() if "lora_" in name]
-    optimizer = torch.optim.AdamW([{"params": lora, "lr": config.learning_rate},
-                                   {"params": scorenet.parameters(), "lr": config.scorenet_lr}])
-    loader = torch.utils.data.DataLoader(dataset, batch_size=config.batch_size, shuffle=True, drop_last=True,
-                                         num_workers=config.num_workers, generator=torch.Generator().manual_seed(config.seed))
-    if len(loader) == 0:
-        raise ValueError(f"{config.data}: {len(dataset)} crops is fewer than one batch of {config.batch_size}")
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": lora_parameters(pipe.unet), "lr": config.learning_rate},
+            {"params": scorenet.parameters(), "lr": config.scorenet_lr},
+        ]
+    )
+    loader = shuffled_batches(dataset, config, "crops")
     pipe.to(accelerator.device)
     scorenet.to(accelerator.device)
     optimizer, loader = accelerator.prepare(optimizer, loader)
@@ -235,23 +220,22 @@ def train(config: ZonesConfig) -> dict:
     def checkpoint(at: int) -> None:
         save_checkpoint(output_dir / f"checkpoint-{at}", at, pipe, scorenet, optimizer)
 
-    step, history = run_steps(loader, one_step, accelerator, output_dir, step, config.max_steps,
-                              [(config.checkpoint_every, checkpoint, True)])
+    step, history = run_steps(
+        loader, one_step, accelerator, output_dir, step, config.max_steps, [(config.checkpoint_every, checkpoint, True)]
+    )
     final = output_dir / f"checkpoint-{step}"
     if config.push_to_hub:
-        from huggingface_hub import HfApi
-
-        api = HfApi()
-        api.create_repo(config.push_to_hub, exist_ok=True)
-        api.upload_folder(repo_id=config.push_to_hub, folder_path=str(final), commit_message=f"LDLA zone model at step {step}",
-                          ignore_patterns=["optimizer.pt", "trainer_state.json"])
+        push(final, config.push_to_hub, training_data=f"zone crops in {config.data}")
     return {"step": step, "history": history, "checkpoint": str(final)}
 
 
 def main(argv: list[str] | None = None) -> None:
     result = cli("train.zones", __doc__.split("\n\n")[0], ZonesConfig, train, argv)
-    logger.info("done at step %d; checkpoint in %s (set HUB_MODEL_DIR_SCORENET to it for measured scores)",
-                result["step"], result["checkpoint"])
+    logger.info(
+        "done at step %d; checkpoint in %s (set HUB_MODEL_DIR_SCORENET to it for measured scores)",
+        result["step"],
+        result["checkpoint"],
+    )
 
 
 if __name__ == "__main__":

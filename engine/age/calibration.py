@@ -30,18 +30,13 @@ from engine.core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-
 ARTEFACT_VERSION = 1
-
 
 NAME_PATTERN = re.compile(r"^(\d{1,3})_([01])_(\d+)_.+\.(jpe?g|png)$", re.IGNORECASE)
 
-
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 
-
 REPORT_CONFIDENCES = (0.8, 0.9, 0.95)
-
 
 SELECTION_CONFIDENCE = 0.9
 
@@ -65,21 +60,19 @@ def parse_name(name: str) -> float | None:
     return float(match.group(1)) if match else None
 
 
-def calibrate(
-    data: Path, out: Path, settings: Settings, test_fraction: float = 0.5, min_bin_size: int = 30
-) -> dict:
+def calibrate(data: Path, out: Path, settings: Settings, test_fraction: float = 0.5, min_bin_size: int = 30) -> dict:
     """Run the estimator over `data`, fit both methods, write the artefact and plot; return the report."""
     if not data.is_dir():
         raise InputError(f"--data {data} is not a folder of images named {{age}}_{{gender}}_{{race}}_*.jpg")
     if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test fraction must be in (0, 1), got {test_fraction}")
+        raise InputError(f"test fraction must be in (0, 1), got {test_fraction}")
     estimator = age_estimator(settings)
     detector = get_cache(settings).get("face_detector")
     sets = {"calibration": LabelledSet(), "test": LabelledSet()}
     skipped: dict[str, list[str]] = {"name not {age}_{gender}_{race}_*": [], "unreadable": [], "no face": []}
     several_faces = 0
     fingerprint = hashlib.sha256()
-    ages = None
+    ages: np.ndarray | None = None  # the estimator's class ages, from the first estimate
     files = sorted(p for p in data.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     for path in files:
         age = parse_name(path.name)
@@ -113,14 +106,20 @@ def calibrate(
             )
 
     cal, test = sets["calibration"], sets["test"]
+    assert ages is not None  # both splits hold faces, so the estimator ran
     calibration = conformal.fit(
         np.array(cal.y), np.array(cal.predicted), ages, np.stack(cal.distributions), min_bin_size=min_bin_size
     )
     evaluations = {
         confidence: {
             method: conformal.evaluate(
-                calibration, np.array(test.y), np.array(test.predicted), ages, np.stack(test.distributions),
-                confidence, method,
+                calibration,
+                np.array(test.y),
+                np.array(test.predicted),
+                ages,
+                np.stack(test.distributions),
+                confidence,
+                method,
             )
             for method in conformal.METHODS
         }
@@ -132,7 +131,7 @@ def calibrate(
     calibration.meta = {
         "artefact_version": ARTEFACT_VERSION,
         "kind": "age-conformal-calibration",
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "estimator": {"id": estimator.estimator_id, "version": estimator.version},
         "data": {
             "folder": str(data),
@@ -155,8 +154,15 @@ def calibrate(
     out.write_text(json.dumps(calibration.to_json(), indent=1))
     plot_path = out.with_suffix(".png")
     plot_evaluation(evaluations[SELECTION_CONFIDENCE], plot_path)
-    return {"artefact": str(out), "plot": str(plot_path), "method": method, "reason": reason,
-            "skipped": skipped, "evaluations": evaluations, "test_mae": test_mae}
+    return {
+        "artefact": str(out),
+        "plot": str(plot_path),
+        "method": method,
+        "reason": reason,
+        "skipped": skipped,
+        "evaluations": evaluations,
+        "test_mae": test_mae,
+    }
 
 
 def format_report(report: dict) -> str:
@@ -181,10 +187,10 @@ def format_report(report: dict) -> str:
 
 
 def plot_evaluation(by_method: dict[str, conformal.Evaluation], path: Path) -> None:
-    import matplotlib
+    import matplotlib  # noqa: PLC0415 - matplotlib loads only when a plot is drawn
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib loads only when a plot is drawn
 
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     labels = [conformal.bin_label(i) for i in range(conformal.N_BINS)]
@@ -205,7 +211,6 @@ def plot_evaluation(by_method: dict[str, conformal.Evaluation], path: Path) -> N
 
 
 _calibrations: dict[tuple[str, float], Calibration] = {}
-
 
 _calibration_lock = threading.Lock()
 

@@ -26,27 +26,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-BIN_WIDTH = 10
+from engine.core.errors import InputError
 
+BIN_WIDTH = 10
 
 N_BINS = 8  # 0-9, 10-19, ..., 60-69, 70-80 (80, the estimator's top class, joins the last bin)
 
-
 MONDRIAN = "mondrian-normalised"
-
 
 CQR = "cqr-distribution"
 
-
 METHODS = (MONDRIAN, CQR)
-
 
 CONFIDENCE_GRID = tuple(round(0.50 + 0.01 * i, 2) for i in range(50))  # 0.50 .. 0.99
 
 
 def check_confidence(confidence: float) -> float:
     if not (isinstance(confidence, (int, float)) and 0.0 < confidence < 1.0) or math.isnan(confidence):
-        raise ValueError(f"confidence must be strictly between 0 and 1 (e.g. 0.9), got {confidence!r}")
+        raise InputError(f"confidence must be strictly between 0 and 1 (e.g. 0.9), got {confidence!r}")
     return float(confidence)
 
 
@@ -174,15 +171,19 @@ class Calibration:
         return {
             "method": self.method,
             "confidences": self.confidences,
-            "mondrian": {"bins": self.mondrian_bins, "pooled": self.mondrian_pooled,
-                         "n_per_bin": self.n_per_bin, "min_bin_size": self.min_bin_size,
-                         "bin_labels": [bin_label(i) for i in range(N_BINS)]},
+            "mondrian": {
+                "bins": self.mondrian_bins,
+                "pooled": self.mondrian_pooled,
+                "n_per_bin": self.n_per_bin,
+                "min_bin_size": self.min_bin_size,
+                "bin_labels": [bin_label(i) for i in range(N_BINS)],
+            },
             "cqr": self.cqr,
             **self.meta,
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> "Calibration":
+    def from_json(cls, data: dict) -> Calibration:
         known = {"method", "confidences", "mondrian", "cqr"}
         missing = known - data.keys()
         if missing:
@@ -241,8 +242,12 @@ def fit(
 
 
 def intervals(
-    calibration: Calibration, predicted: np.ndarray, ages: np.ndarray, distributions: np.ndarray,
-    confidence: float, method: str,
+    calibration: Calibration,
+    predicted: np.ndarray,
+    ages: np.ndarray,
+    distributions: np.ndarray,
+    confidence: float,
+    method: str,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Vectorised intervals for many faces: (lo, hi), hi = inf where unknown."""
     key = calibration._check_grid(confidence)
@@ -255,10 +260,10 @@ def intervals(
         q = np.array([math.inf if v is None else v for v in per_bin[age_bin(predicted)]], dtype=np.float64)
         half = q * np.sqrt(predicted + 1.0)
         return np.maximum(0.0, predicted - half), predicted + half
-    q = calibration.cqr[key]
-    q = math.inf if q is None else q
+    stored = calibration.cqr[key]
+    correction = math.inf if stored is None else stored
     lo, hi = central_interval(ages, distributions, confidence)
-    return np.maximum(0.0, lo - q), hi + q
+    return np.maximum(0.0, lo - correction), hi + correction
 
 
 @dataclass
@@ -272,8 +277,13 @@ class Evaluation:
 
 
 def evaluate(
-    calibration: Calibration, y: np.ndarray, predicted: np.ndarray, ages: np.ndarray, distributions: np.ndarray,
-    confidence: float, method: str,
+    calibration: Calibration,
+    y: np.ndarray,
+    predicted: np.ndarray,
+    ages: np.ndarray,
+    distributions: np.ndarray,
+    confidence: float,
+    method: str,
 ) -> Evaluation:
     """Coverage and mean width on held-out faces, overall and per predicted-age bin."""
     y = np.asarray(y, dtype=np.float64)
@@ -285,12 +295,14 @@ def evaluate(
     for b in range(N_BINS):
         mask = bins == b
         n = int(mask.sum())
-        per_bin.append({
-            "bin": bin_label(b),
-            "n": n,
-            "coverage": float(covered[mask].mean()) if n else None,
-            "mean_width": float(width[mask].mean()) if n else None,
-        })
+        per_bin.append(
+            {
+                "bin": bin_label(b),
+                "n": n,
+                "coverage": float(covered[mask].mean()) if n else None,
+                "mean_width": float(width[mask].mean()) if n else None,
+            }
+        )
     return Evaluation(confidence, method, float(covered.mean()), float(width.mean()), len(y), per_bin)
 
 

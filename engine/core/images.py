@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from engine.core.errors import InputError
 
-class InputError(ValueError):
-    """Bad user input; the message says what is wrong and what to do."""
+__all__ = ["InputError", "LoadedImage", "check_rgb", "load_image"]
 
 
 @dataclass
@@ -26,6 +26,16 @@ class LoadedImage:
     rgb: np.ndarray  # (H, W, 3) uint8
     name: str
     warnings: list[str] = field(default_factory=list)
+
+
+def check_rgb(rgb, what: str = "photo") -> np.ndarray:
+    """`rgb` as the engine takes a photo: an (H, W, 3) uint8 array, or InputError saying what it is instead."""
+    if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        got = f"{rgb.dtype} array of shape {rgb.shape}" if isinstance(rgb, np.ndarray) else type(rgb).__name__
+        raise InputError(
+            f"the {what} must be an RGB image, an (H, W, 3) uint8 array, got a {got}: load it with engine.core.images.load_image"
+        )
+    return rgb
 
 
 def _describe(source: str | os.PathLike | bytes) -> str:
@@ -92,8 +102,7 @@ def load_image(
                 )
             if min(width, height) < min_side:
                 raise InputError(
-                    f"{name} is only {width}x{height} px: a face needs at least "
-                    f"{min_side}x{min_side} px. Upload a larger photo."
+                    f"{name} is only {width}x{height} px: a face needs at least {min_side}x{min_side} px. Upload a larger photo."
                 )
             frames = getattr(image, "n_frames", 1)
             if frames > 1:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 
 
 def strip(images: list[np.ndarray], labels: list[str], height: int = 256) -> np.ndarray:
     """The faces side by side, each labelled, one row."""
-    import cv2
 
     tiles = []
     for image, label in zip(images, labels):
@@ -23,11 +23,11 @@ def strip(images: list[np.ndarray], labels: list[str], height: int = 256) -> np.
 
 
 def write_mp4(frames: list[Image.Image], path: Path, seconds_per_frame: float = 0.6) -> Path:
-    import cv2
 
     width, height = frames[0].size
     fps = 10
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    fourcc = cv2.VideoWriter_fourcc(*"mp4v")  # type: ignore[attr-defined]  # present at run time, missing from the stubs
+    writer = cv2.VideoWriter(str(path), fourcc, fps, (width, height))
     if not writer.isOpened():
         raise RuntimeError(f"OpenCV cannot write MP4 to {path}")
     try:

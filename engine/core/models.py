@@ -13,9 +13,10 @@ import importlib.resources
 import importlib.util
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from engine.core.settings import Settings, get_settings
 
@@ -62,7 +63,7 @@ class ModelSpec:
     # imported, so the catalogue of every model lives here in core while each loader lives beside the
     # code it builds (faces, age, methods), and listing the models imports none of them (no torch).
     # A callable (spec, settings) -> model is taken as it is (tests, plugins).
-    loader: str | Callable[["ModelSpec", Settings], Any]
+    loader: str | Callable[[ModelSpec, Settings], Any]
     install: str = ""  # what makes the source available, for the page and errors
 
     def load(self, settings: Settings) -> Any:
@@ -101,7 +102,7 @@ def hub_source(spec: ModelSpec, settings: Settings) -> str:
 
 
 def onnx_providers(settings: Settings) -> list[str]:
-    import onnxruntime
+    import onnxruntime  # noqa: PLC0415 - onnxruntime loads with the first ONNX model
 
     available = onnxruntime.get_available_providers()
     if settings.device == "cuda" and "CUDAExecutionProvider" in available:
@@ -199,14 +200,13 @@ class ModelCache:
             detail = row.detail if row.state != "not in profile" else f"{row.detail}. {row.spec.install}"
             detail = markdown_text(detail)
             lines.append(
-                f"| {row.spec.name} | {row.spec.task} | `{row.spec.source}` | {row.spec.licence} "
-                f"| {row.state} | {detail} |"
+                f"| {row.spec.name} | {row.spec.task} | `{row.spec.source}` | {row.spec.licence} | {row.state} | {detail} |"
             )
         return "\n".join(lines)
 
 
 def torch_dtype(settings: Settings):
-    import torch
+    import torch  # noqa: PLC0415 - torch loads on first use, not at start-up
 
     return getattr(torch, settings.dtype_name)
 
@@ -216,14 +216,13 @@ def hub_folder(spec: ModelSpec, settings: Settings, allow_patterns: list[str] | 
     source = hub_source(spec, settings)
     if Path(source).is_dir():
         return Path(source)
-    from huggingface_hub import snapshot_download
+    from huggingface_hub import snapshot_download  # noqa: PLC0415 - huggingface_hub loads only when the Hub is used
 
     try:
         return Path(snapshot_download(source, revision=settings.model_revisions.get(spec.name), allow_patterns=allow_patterns))
     except Exception as error:  # offline, gated, or missing: say which model and what to do
         raise ModelUnavailable(
-            f"{spec.name}: could not fetch {source} from the Hugging Face Hub ({type(error).__name__}). "
-            f"{spec.install}"
+            f"{spec.name}: could not fetch {source} from the Hugging Face Hub ({type(error).__name__}). {spec.install}"
         ) from None
 
 

@@ -17,9 +17,7 @@ from engine.core.settings import Settings, get_settings
 
 ALL_PROFILES = ("full", "offline", "tiny")
 
-
 GENERATIVE = ("full",)
-
 
 SPECS = [
     ModelSpec(
@@ -167,9 +165,7 @@ SPECS = [
     ),
 ]
 
-
 _caches: dict[int, ModelCache] = {}  # keyed by id(settings); the cache keeps it alive
-
 
 _lock = threading.Lock()
 

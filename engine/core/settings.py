@@ -8,27 +8,35 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, overload
 
 logger = logging.getLogger(__name__)
 
-
 ROOT = Path(__file__).resolve().parents[2]
-
 
 PROFILES = ("full", "offline", "tiny")
 
 
 def _cuda_available() -> bool:
+    """CUDA is usable. Without an NVIDIA driver on the machine it cannot be, and torch is not imported
+    (start-up stays light on CPU machines); with one, torch is asked."""
+    if not (Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi")):
+        return False
     try:
-        import torch
+        import torch  # noqa: PLC0415 - torch loads only where a GPU driver is present
     except ImportError:
         return False
     return torch.cuda.is_available()
 
 
-def _env_float(name: str, default: float) -> float:
+@overload
+def _env_float(name: str, default: float) -> float: ...
+@overload
+def _env_float(name: str, default: None) -> float | None: ...
+def _env_float(name: str, default: float | None) -> float | None:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
@@ -38,7 +46,7 @@ def _env_float(name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, got {raw!r}") from None
 
 
-def _env_flag(name: str, default: bool) -> bool:
+def _env_flag(name: str, default: bool | None) -> bool | None:
     raw = os.environ.get(name, "").strip().lower()
     if raw == "":
         return default
@@ -49,7 +57,7 @@ def _env_flag(name: str, default: bool) -> bool:
     raise ValueError(f"{name} must be 1 or 0 (true/false), got {raw!r}")
 
 
-def _env_pair(name: str, default: tuple[float, float]) -> tuple[float, float]:
+def _env_pair(name: str, default: tuple[float, float] | None) -> tuple[float, float] | None:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -100,18 +108,19 @@ class Settings:
     judge_base_url: str | None = None
     judge_model: str | None = None
     judge_api_key: str | None = None
-    # Lifespan (Cradle2Cane) method settings; defaults are the paper's.
+    # Lifespan (Cradle2Cane) method overrides; None (unset) keeps the method's default, declared
+    # once in Cradle2CaneConfig (engine/methods/cradle2cane/pipeline.py), which lifespan_config applies these onto.
     # HUB_ADANI_THRESHOLDS "t1,t2": AdaNI |age gap| boundaries (released config: 5,30).
-    adani_thresholds: tuple[float, float] = (5.0, 20.0)
+    adani_thresholds: tuple[float, float] | None = None
     # HUB_ADANI_ONE_THRESHOLD=1: in-the-wild mode, strengths 0.25 / 0.5 only.
-    adani_one_threshold: bool = False
+    adani_one_threshold: bool | None = None
     # HUB_SVR=1, HUB_SVR_ALPHA, HUB_SVR_BETA: SVR-ArcFace (off in the released weights).
-    svr: bool = False
-    svr_alpha: float = 0.01
-    svr_beta: float = 1.2
+    svr: bool | None = None
+    svr_alpha: float | None = None
+    svr_beta: float | None = None
     # HUB_ROTATE_MODE (angle | difference), HUB_ROTATE_LAMBDA: Rotate-CLIP.
-    rotate_mode: str = "angle"
-    rotate_lambda: float = 0.5
+    rotate_mode: str | None = None
+    rotate_lambda: float | None = None
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -134,20 +143,20 @@ class Settings:
         return "float16" if self.device == "cuda" else "float32"
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         cuda = _cuda_available()
         profile = os.environ.get("HUB_PROFILE", "").strip().lower() or ("full" if cuda else "offline")
         model_dirs = {
-            key[len("HUB_MODEL_DIR_"):].lower(): Path(value).expanduser()
+            key[len("HUB_MODEL_DIR_") :].lower(): Path(value).expanduser()
             for key, value in os.environ.items()
             if key.startswith("HUB_MODEL_DIR_") and value.strip()
         }
         model_revisions = {
-            key[len("HUB_MODEL_REVISION_"):].lower(): value.strip()
+            key[len("HUB_MODEL_REVISION_") :].lower(): value.strip()
             for key, value in os.environ.items()
             if key.startswith("HUB_MODEL_REVISION_") and value.strip()
         }
-        kwargs = dict(
+        kwargs: dict[str, Any] = dict(
             profile=profile,
             model_revisions=model_revisions,
             max_pixels=int(_env_float("HUB_MAX_PIXELS", cls.max_pixels)),
@@ -157,13 +166,13 @@ class Settings:
             model_dirs=model_dirs,
             device="cuda" if cuda else "cpu",
             testing=_env_flag("HUB_TESTING", False),
-            adani_thresholds=_env_pair("HUB_ADANI_THRESHOLDS", cls.adani_thresholds),
-            adani_one_threshold=_env_flag("HUB_ADANI_ONE_THRESHOLD", cls.adani_one_threshold),
-            svr=_env_flag("HUB_SVR", cls.svr),
-            svr_alpha=_env_float("HUB_SVR_ALPHA", cls.svr_alpha),
-            svr_beta=_env_float("HUB_SVR_BETA", cls.svr_beta),
-            rotate_mode=os.environ.get("HUB_ROTATE_MODE", "").strip() or cls.rotate_mode,
-            rotate_lambda=_env_float("HUB_ROTATE_LAMBDA", cls.rotate_lambda),
+            adani_thresholds=_env_pair("HUB_ADANI_THRESHOLDS", None),
+            adani_one_threshold=_env_flag("HUB_ADANI_ONE_THRESHOLD", None),
+            svr=_env_flag("HUB_SVR", None),
+            svr_alpha=_env_float("HUB_SVR_ALPHA", None),
+            svr_beta=_env_float("HUB_SVR_BETA", None),
+            rotate_mode=os.environ.get("HUB_ROTATE_MODE", "").strip() or None,
+            rotate_lambda=_env_float("HUB_ROTATE_LAMBDA", None),
         )
         calibration = _env_path("HUB_CALIBRATION")
         if calibration is not None:
@@ -171,13 +180,17 @@ class Settings:
         store = _env_path("HUB_STORE_DIR")
         if store is not None:
             kwargs["store_dir"] = store
-        for field_name, variable in (("results_repo", "HUB_RESULTS_REPO"), ("requests_repo", "HUB_REQUESTS_REPO"),
-                                     ("judge_base_url", "HUB_JUDGE_BASE_URL"), ("judge_model", "HUB_JUDGE_MODEL"),
-                                     ("judge_api_key", "HUB_JUDGE_API_KEY")):
+        for field_name, variable in (
+            ("results_repo", "HUB_RESULTS_REPO"),
+            ("requests_repo", "HUB_REQUESTS_REPO"),
+            ("judge_base_url", "HUB_JUDGE_BASE_URL"),
+            ("judge_model", "HUB_JUDGE_MODEL"),
+            ("judge_api_key", "HUB_JUDGE_API_KEY"),
+        ):
             kwargs[field_name] = os.environ.get(variable, "").strip() or None
         return cls(**kwargs)
 
-    def with_(self, **changes) -> "Settings":
+    def with_(self, **changes) -> Settings:
         return replace(self, **changes)
 
 

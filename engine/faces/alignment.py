@@ -35,9 +35,7 @@ class AlignedFace:
 def alignment_matrix(landmarks: np.ndarray, size: int = 512) -> np.ndarray:
     """Similarity transform (rotation, uniform scale, shift) taking the 5 points to the FFHQ template."""
     template = FFHQ_TEMPLATE_512 * (size / 512.0)
-    matrix, _ = cv2.estimateAffinePartial2D(
-        np.asarray(landmarks, dtype=np.float32), template, method=cv2.LMEDS
-    )
+    matrix, _ = cv2.estimateAffinePartial2D(np.asarray(landmarks, dtype=np.float32), template, method=cv2.LMEDS)
     if matrix is None:
         raise NoFaceError("The face's landmarks are degenerate: try a clearer, frontal photo.")
     return matrix
@@ -57,8 +55,8 @@ def feather_mask(size: int, margin: float = 0.06) -> np.ndarray:
     mask[inset:-inset, inset:-inset] = 1.0
     blur = 2 * (inset // 2) + 1
     mask = cv2.GaussianBlur(mask, (blur, blur), 0)
-    mask[: inset // 2, :] = mask[-(inset // 2):, :] = 0.0
-    mask[:, : inset // 2] = mask[:, -(inset // 2):] = 0.0
+    mask[: inset // 2, :] = mask[-(inset // 2) :, :] = 0.0
+    mask[:, : inset // 2] = mask[:, -(inset // 2) :] = 0.0
     return mask
 
 

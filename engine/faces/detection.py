@@ -13,17 +13,18 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from engine.core.errors import InputError, UserError
+
 # Detection runs on the image padded by this fraction of its longer side on every
 # edge (a tight crop has no context around the face otherwise), resized so the
 # longer side is the first size; if nothing is found, the next sizes are tried
 # (upscaling small photos, e.g. a 77x78 px portrait).
 DETECT_PAD = 0.25
 
-
 DETECT_SIZES = (320, 640)
 
 
-class NoFaceError(ValueError):
+class NoFaceError(UserError):
     """No face in the image; the message says what to try."""
 
 
@@ -92,7 +93,7 @@ def choose_face(faces: list[Face], index: int | None = None) -> tuple[Face, list
         if len(faces) > 1:
             warnings.append(f"{len(faces)} faces found; using the largest (face 0).")
     if not 0 <= index < len(faces):
-        raise ValueError(f"face index must be between 0 and {len(faces) - 1}, got {index}")
+        raise InputError(f"face index must be between 0 and {len(faces) - 1}, got {index}")
     face = faces[index]
     if face.cut_by_border:
         warnings.append(f"Face {index} is cut by the image border; results may be less reliable.")

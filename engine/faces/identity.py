@@ -33,6 +33,18 @@ class SFaceIdentity:
         return float(np.dot(a, b) / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-12))
 
 
+def mean_pairwise_distance(embeddings: np.ndarray) -> float:
+    """Mean over pairs of 1 - cosine similarity of (N, D) embeddings: a set's diversity in that embedding
+    (0.0 for fewer than two)."""
+    embeddings = np.asarray(embeddings, dtype=np.float64)
+    count = len(embeddings)
+    if count < 2:
+        return 0.0
+    unit = embeddings / np.maximum(np.linalg.norm(embeddings, axis=-1, keepdims=True), 1e-12)
+    cosine = unit @ unit.T
+    return float((1 - cosine)[~np.eye(count, dtype=bool)].mean())
+
+
 class ArcFaceIdentity:
     """ArcFace through insightface's buffalo_l pack (downloaded by insightface on first use): the
     full-profile identity evaluator. The face nearest the detector's box is used."""
@@ -40,7 +52,7 @@ class ArcFaceIdentity:
     name = "ArcFace (insightface buffalo_l)"
 
     def __init__(self, device: str):
-        from insightface.app import FaceAnalysis
+        from insightface.app import FaceAnalysis  # noqa: PLC0415 - optional: insightface is only needed for the full evaluators
 
         providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if device == "cuda" else ["CPUExecutionProvider"]
         self._app = FaceAnalysis(name="buffalo_l", providers=providers)

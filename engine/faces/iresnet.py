@@ -46,9 +46,7 @@ class IResNet(nn.Module):
         self.prelu = nn.PReLU(widths[0])
         inplanes = widths[0]
         for index, (blocks, planes) in enumerate(zip(layers, widths), start=1):
-            downsample = nn.Sequential(
-                nn.Conv2d(inplanes, planes, 1, 2, bias=False), nn.BatchNorm2d(planes, eps=1e-5)
-            )
+            downsample = nn.Sequential(nn.Conv2d(inplanes, planes, 1, 2, bias=False), nn.BatchNorm2d(planes, eps=1e-5))
             stage = [IBasicBlock(inplanes, planes, 2, downsample)] + [IBasicBlock(planes, planes) for _ in range(blocks - 1)]
             setattr(self, f"layer{index}", nn.Sequential(*stage))
             inplanes = planes

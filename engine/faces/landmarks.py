@@ -20,7 +20,7 @@ class FaceMesh:
     """mediapipe FaceMesh (478 points with iris refinement), one graph behind a lock."""
 
     def __init__(self):
-        import mediapipe as mp
+        import mediapipe as mp  # noqa: PLC0415 - mediapipe loads with FaceMesh on first use
 
         self._mesh = mp.solutions.face_mesh.FaceMesh(
             static_image_mode=True, max_num_faces=1, refine_landmarks=True, min_detection_confidence=0.5

@@ -10,23 +10,23 @@ from engine.core.models import (
     package_file,
 )
 from engine.core.settings import Settings
+from engine.faces.detection import FaceDetector
+from engine.faces.identity import ArcFaceIdentity, SFaceIdentity
+from engine.faces.landmarks import FaceMesh
 
 
 def load_face_detector(spec: ModelSpec, settings: Settings):
-    from engine.faces.detection import FaceDetector
 
     return FaceDetector(str(package_file(spec)), settings.detect_threshold)
 
 
 def load_face_mesh(spec: ModelSpec, settings: Settings):
-    from engine.faces.landmarks import FaceMesh
 
     package_file(spec)  # says what to install if mediapipe (or its bundled model) is missing
     return FaceMesh()
 
 
 def load_identity(spec: ModelSpec, settings: Settings):
-    from engine.faces.identity import SFaceIdentity
 
     return SFaceIdentity(str(package_file(spec)))
 
@@ -34,6 +34,5 @@ def load_identity(spec: ModelSpec, settings: Settings):
 def load_arcface_identity(spec: ModelSpec, settings: Settings):
     if importlib.util.find_spec("insightface") is None:
         raise ModelUnavailable(f"identity_arcface: insightface is not installed. {spec.install}")
-    from engine.faces.identity import ArcFaceIdentity
 
     return ArcFaceIdentity(settings.device)

@@ -17,73 +17,108 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-# FaceMesh indices (canonical 468-point topology).
-FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152, 148, 176,
-             149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109]
+from engine.core.errors import InputError
 
+# FaceMesh indices (canonical 468-point topology).
+FACE_OVAL = [
+    10,
+    338,
+    297,
+    332,
+    284,
+    251,
+    389,
+    356,
+    454,
+    323,
+    361,
+    288,
+    397,
+    365,
+    379,
+    378,
+    400,
+    377,
+    152,
+    148,
+    176,
+    149,
+    150,
+    136,
+    172,
+    58,
+    132,
+    93,
+    234,
+    127,
+    162,
+    21,
+    54,
+    103,
+    67,
+    109,
+]
 
 RIGHT_EYE = [33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7]
 
-
 LEFT_EYE = [263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249]
-
 
 RIGHT_LOWER_LID = [33, 7, 163, 144, 145, 153, 154, 155, 133]
 
-
 LEFT_LOWER_LID = [263, 249, 390, 373, 374, 380, 381, 382, 362]
-
 
 OUTER_LIPS = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185]
 
-
 UPPER_LIP_TOP = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291]
-
 
 RIGHT_BROW = [70, 63, 105, 66, 107]  # outer -> inner, upper edge
 
-
 LEFT_BROW = [300, 293, 334, 296, 336]
-
 
 FOREHEAD_TOP = [54, 103, 67, 109, 10, 338, 297, 332, 284]  # image left -> right
 
-
 RIGHT_EYE_OUTER, RIGHT_EYE_INNER, LEFT_EYE_INNER, LEFT_EYE_OUTER = 33, 133, 362, 263
-
 
 NASION, BRIDGE = 168, 197
 
-
 SUBNASALE = 2
-
 
 RIGHT_ALA, LEFT_ALA = 98, 327
 
-
 RIGHT_MOUTH, LEFT_MOUTH = 61, 291
-
 
 ZONE_TYPES = {
     "forehead": "forehead",
     "glabella": "glabella",
-    "crows_feet_left": "crow's feet", "crows_feet_right": "crow's feet",
-    "under_eye_left": "under-eye", "under_eye_right": "under-eye",
+    "crows_feet_left": "crow's feet",
+    "crows_feet_right": "crow's feet",
+    "under_eye_left": "under-eye",
+    "under_eye_right": "under-eye",
     "nasal_bridge": "inter-ocular",
-    "nasolabial_left": "nasolabial", "nasolabial_right": "nasolabial",
+    "nasolabial_left": "nasolabial",
+    "nasolabial_right": "nasolabial",
     "upper_lip": "upper lip",
-    "marionette_left": "lip corner", "marionette_right": "lip corner",
+    "marionette_left": "lip corner",
+    "marionette_right": "lip corner",
 }
-
 
 ZONES = tuple(ZONE_TYPES)
 
 
 # How wrinkles run in each zone (used by the classical renderer).
 DIRECTIONS = {
-    "forehead": "horizontal", "glabella": "vertical", "nasal_bridge": "horizontal", "upper_lip": "vertical",
-    "crows_feet_left": "radial", "crows_feet_right": "radial", "under_eye_left": "arc", "under_eye_right": "arc",
-    "nasolabial_left": "axis", "nasolabial_right": "axis", "marionette_left": "axis", "marionette_right": "axis",
+    "forehead": "horizontal",
+    "glabella": "vertical",
+    "nasal_bridge": "horizontal",
+    "upper_lip": "vertical",
+    "crows_feet_left": "radial",
+    "crows_feet_right": "radial",
+    "under_eye_left": "arc",
+    "under_eye_right": "arc",
+    "nasolabial_left": "axis",
+    "nasolabial_right": "axis",
+    "marionette_left": "axis",
+    "marionette_right": "axis",
 }
 
 
@@ -99,7 +134,7 @@ class Zone:
 
 def check_zone(name: str) -> str:
     if name not in ZONE_TYPES:
-        raise ValueError(f"unknown zone {name!r}; zones are: {', '.join(ZONES)}")
+        raise InputError(f"unknown zone {name!r}; zones are: {', '.join(ZONES)}")
     return name
 
 
@@ -113,8 +148,10 @@ def _band(start: np.ndarray, end: np.ndarray, half_width: float, shift: np.ndarr
     """A quadrilateral of the given half width around the segment start-end, moved by `shift`."""
     direction = (end - start) / max(np.linalg.norm(end - start), 1e-6)
     normal = np.array([-direction[1], direction[0]])
-    return np.array([start + normal * half_width, end + normal * half_width, end - normal * half_width,
-                     start - normal * half_width]) + shift
+    return (
+        np.array([start + normal * half_width, end + normal * half_width, end - normal * half_width, start - normal * half_width])
+        + shift
+    )
 
 
 def _ellipse(center: np.ndarray, rx: float, ry: float, count: int = 24) -> np.ndarray:
@@ -130,15 +167,38 @@ def zone_polygons(points: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray,
     zones = {}
     brows = np.concatenate([p[RIGHT_BROW[::-1]][::-1], p[LEFT_BROW[::-1]]])  # image left -> right
     brows = brows[np.argsort(brows[:, 0])] - down * 0.13 * d  # meets the top of the glabella
-    zones["forehead"] = (np.concatenate([brows, p[FOREHEAD_TOP][::-1] + down * 0.05 * d]), p[151] if len(p) > 151 else brows.mean(0), None)
+    zones["forehead"] = (
+        np.concatenate([brows, p[FOREHEAD_TOP][::-1] + down * 0.05 * d]),
+        p[151] if len(p) > 151 else brows.mean(0),
+        None,
+    )
     inner = p[[107, 336]]
     top = inner[:, 1].min() - 0.12 * d
-    zones["glabella"] = (np.array([[inner[0, 0], top], [inner[1, 0], top], [inner[1, 0] - 0.05 * d, p[NASION, 1]],
-                                   [inner[0, 0] + 0.05 * d, p[NASION, 1]]]), p[NASION], None)
+    zones["glabella"] = (
+        np.array(
+            [
+                [inner[0, 0], top],
+                [inner[1, 0], top],
+                [inner[1, 0] - 0.05 * d, p[NASION, 1]],
+                [inner[0, 0] + 0.05 * d, p[NASION, 1]],
+            ]
+        ),
+        p[NASION],
+        None,
+    )
     eyes_inner = p[[RIGHT_EYE_INNER, LEFT_EYE_INNER]]
-    zones["nasal_bridge"] = (np.array([[eyes_inner[0, 0] + 0.08 * d, p[NASION, 1]], [eyes_inner[1, 0] - 0.08 * d, p[NASION, 1]],
-                                       [eyes_inner[1, 0] - 0.1 * d, p[BRIDGE, 1]], [eyes_inner[0, 0] + 0.1 * d, p[BRIDGE, 1]]]),
-                             p[NASION], None)
+    zones["nasal_bridge"] = (
+        np.array(
+            [
+                [eyes_inner[0, 0] + 0.08 * d, p[NASION, 1]],
+                [eyes_inner[1, 0] - 0.08 * d, p[NASION, 1]],
+                [eyes_inner[1, 0] - 0.1 * d, p[BRIDGE, 1]],
+                [eyes_inner[0, 0] + 0.1 * d, p[BRIDGE, 1]],
+            ]
+        ),
+        p[NASION],
+        None,
+    )
     for side, corner, sign in (("right", RIGHT_EYE_OUTER, -1.0), ("left", LEFT_EYE_OUTER, 1.0)):
         center = p[corner] + np.array([sign * 0.24 * d, 0.03 * d])
         zones[f"crows_feet_{side}"] = (_ellipse(center, 0.19 * d, 0.27 * d), p[corner], None)
@@ -152,8 +212,11 @@ def zone_polygons(points: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray,
         zones[f"nasolabial_{side}"] = (_band(start, end, 0.09 * d, np.array([sign * 0.03 * d, 0.0])), start, end)
     lip_top = p[UPPER_LIP_TOP[2:-2]] - down * 0.04 * d
     level = p[SUBNASALE, 1] + 0.05 * d
-    zones["upper_lip"] = (np.concatenate([[[lip_top[0, 0] - 0.05 * d, level], [lip_top[-1, 0] + 0.05 * d, level]], lip_top[::-1]]),
-                          p[SUBNASALE], None)
+    zones["upper_lip"] = (
+        np.concatenate([[[lip_top[0, 0] - 0.05 * d, level], [lip_top[-1, 0] + 0.05 * d, level]], lip_top[::-1]]),
+        p[SUBNASALE],
+        None,
+    )
     for side, mouth, sign in (("right", RIGHT_MOUTH, -1.0), ("left", LEFT_MOUTH, 1.0)):
         start = p[mouth] + np.array([sign * 0.05 * d, 0.04 * d])
         end = p[mouth] + np.array([sign * 0.14 * d, 0.45 * d])
@@ -192,15 +255,27 @@ def build_zones(points: np.ndarray, shape: tuple[int, int]) -> tuple[dict[str, Z
         ys, xs = np.nonzero(mask)
         if len(xs) == 0:
             masks[name] = mask
-            zones[name] = Zone(name, polygon.astype(np.float32), (0, 0, 0), DIRECTIONS[name], np.asarray(anchor, np.float32),
-                               np.asarray(anchor if end is None else end, np.float32))
+            zones[name] = Zone(
+                name,
+                polygon.astype(np.float32),
+                (0, 0, 0),
+                DIRECTIONS[name],
+                np.asarray(anchor, np.float32),
+                np.asarray(anchor if end is None else end, np.float32),
+            )
             continue
         x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
         side = int(max(x1 - x0, y1 - y0) * 1.2) + 8
         cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
         box = (int(cx - side // 2), int(cy - side // 2), side)
-        zones[name] = Zone(name, polygon.astype(np.float32), box, DIRECTIONS[name], np.asarray(anchor, np.float32),
-                           np.asarray(anchor if end is None else end, np.float32))
+        zones[name] = Zone(
+            name,
+            polygon.astype(np.float32),
+            box,
+            DIRECTIONS[name],
+            np.asarray(anchor, np.float32),
+            np.asarray(anchor if end is None else end, np.float32),
+        )
         masks[name] = mask
     return zones, masks
 
@@ -223,12 +298,19 @@ def draw_zones(image: np.ndarray, zones: dict[str, Zone], masks: dict[str, np.nd
     canvas = image.copy()
     palette = [(255, 99, 71), (255, 215, 0), (50, 205, 50), (30, 144, 255), (238, 130, 238), (0, 206, 209)]
     scale = max(image.shape[:2]) / 512
-    for index, (name, zone) in enumerate(zones.items()):
+    for index, name in enumerate(zones):
         contours, _ = cv2.findContours(masks[name], cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         colour = palette[index % len(palette)]
         cv2.drawContours(canvas, contours, -1, colour, max(1, int(round(1.5 * scale))))
         if contours:
             ys, xs = np.nonzero(masks[name])
-            cv2.putText(canvas, name.replace("_", " "), (int(xs.min()), int(ys.mean())), cv2.FONT_HERSHEY_SIMPLEX,
-                        0.32 * scale, colour, max(1, int(scale)))
+            cv2.putText(
+                canvas,
+                name.replace("_", " "),
+                (int(xs.min()), int(ys.mean())),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                0.32 * scale,
+                colour,
+                max(1, int(scale)),
+            )
     return canvas

@@ -15,21 +15,23 @@ from pathlib import Path
 
 import torch
 
-CROSS_ATTENTION_DIM = 64  # = 32 + 32 from the two text encoders (real SDXL: 2048)
+from engine.faces.iresnet import IResNet
+from engine.methods.cradle2cane.nets import ProjectionMLP
+from engine.methods.cradle2cane.pipeline import ADAPTER
+from engine.methods.lora import add_lora
 
+CROSS_ATTENTION_DIM = 64  # = 32 + 32 from the two text encoders (real SDXL: 2048)
 
 TEXT_HIDDEN = 32
 
-
 IRESNET_LAYERS = (1, 1, 1, 1)
-
 
 IRESNET_WIDTHS = (8, 8, 8, 8)  # hidden state 8 * 7 * 7 = 392 (real: 25088)
 
 
 def write_tokenizer(folder: Path) -> Path:
     """A byte-level BPE vocabulary small enough to write in a test: every byte, with and without </w>."""
-    from tokenizers.pre_tokenizers import ByteLevel
+    from tokenizers.pre_tokenizers import ByteLevel  # noqa: PLC0415 - loads with the tiny test models only
 
     folder.mkdir(parents=True, exist_ok=True)
     symbols = sorted(ByteLevel.alphabet())  # the 256 byte-level characters
@@ -44,8 +46,9 @@ def write_tokenizer(folder: Path) -> Path:
     return folder
 
 
-def _tokenizers(folder: Path):
-    from transformers import CLIPTokenizer
+def clip_tokenizers(folder: Path):
+    """SDXL's two CLIP tokenizers (the second pads with "!") on the tiny vocabulary written to `folder`."""
+    from transformers import CLIPTokenizer  # noqa: PLC0415 - transformers loads on first use of a path that needs it
 
     write_tokenizer(folder)
     return (
@@ -56,13 +59,13 @@ def _tokenizers(folder: Path):
 
 def sdxl_img2img(seed: int = 0):
     """A tiny StableDiffusionXLImg2ImgPipeline (about 1.8 M parameters), Turbo scheduler."""
-    from diffusers import (
+    from diffusers import (  # noqa: PLC0415 - diffusers loads on first use of a diffusion path
         AutoencoderKL,
         EulerDiscreteScheduler,
         StableDiffusionXLImg2ImgPipeline,
         UNet2DConditionModel,
     )
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection  # noqa: PLC0415 - transformers loads on first use of a path that needs it
 
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(
@@ -94,13 +97,20 @@ def sdxl_img2img(seed: int = 0):
         force_upcast=False,
     )
     text_config = CLIPTextConfig(
-        hidden_size=TEXT_HIDDEN, intermediate_size=37, num_attention_heads=4, num_hidden_layers=3,
-        vocab_size=1000, max_position_embeddings=77, projection_dim=TEXT_HIDDEN, bos_token_id=0, eos_token_id=2,
+        hidden_size=TEXT_HIDDEN,
+        intermediate_size=37,
+        num_attention_heads=4,
+        num_hidden_layers=3,
+        vocab_size=1000,
+        max_position_embeddings=77,
+        projection_dim=TEXT_HIDDEN,
+        bos_token_id=0,
+        eos_token_id=2,
     )
     scheduler = EulerDiscreteScheduler(
         beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", steps_offset=1, timestep_spacing="trailing"
     )
-    tokenizer, tokenizer_2 = _tokenizers(Path(tempfile.mkdtemp(prefix="tiny-tokenizer-")))
+    tokenizer, tokenizer_2 = clip_tokenizers(Path(tempfile.mkdtemp(prefix="tiny-tokenizer-")))
     pipe = StableDiffusionXLImg2ImgPipeline(
         vae=vae,
         text_encoder=CLIPTextModel(text_config),
@@ -116,14 +126,10 @@ def sdxl_img2img(seed: int = 0):
     return pipe
 
 
-def add_random_lora(pipe, rank: int = 4, seed: int = 0, adapter_name: str = "cradle2cane") -> None:
-    """A LoRA on the UNet's attention projections with non-zero B, so on and off differ."""
-    from peft import LoraConfig
+def add_random_lora(pipe, rank: int = 4, seed: int = 0, adapter_name: str | None = None) -> None:
+    """A LoRA on the UNet's attention projections with non-zero B, so on and off differ (default: Cradle2Cane's adapter)."""
 
-    pipe.unet.add_adapter(
-        LoraConfig(r=rank, lora_alpha=rank, init_lora_weights="gaussian", target_modules=["to_q", "to_k", "to_v", "to_out.0"]),
-        adapter_name=adapter_name,
-    )
+    add_lora(pipe.unet, adapter_name or ADAPTER, rank)
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, parameter in pipe.unet.named_parameters():
@@ -140,23 +146,30 @@ class TinyClip:
 
 def clip(seed: int = 0) -> TinyClip:
     """A tiny CLIPModel (image and text towers) with its processor, 32 px images."""
-    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel  # noqa: PLC0415 - transformers loads on first use of a path that needs it
 
     torch.manual_seed(seed)
     config = CLIPConfig(
-        text_config=dict(hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2,
-                         vocab_size=1000, bos_token_id=0, eos_token_id=2),
-        vision_config=dict(hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2,
-                           image_size=32, patch_size=8),
+        text_config=dict(
+            hidden_size=32,
+            intermediate_size=37,
+            num_attention_heads=4,
+            num_hidden_layers=2,
+            vocab_size=1000,
+            bos_token_id=0,
+            eos_token_id=2,
+        ),
+        vision_config=dict(
+            hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2, image_size=32, patch_size=8
+        ),
         projection_dim=32,
     )
     processor = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
-    tokenizer, _ = _tokenizers(Path(tempfile.mkdtemp(prefix="tiny-clip-tokenizer-")))
+    tokenizer, _ = clip_tokenizers(Path(tempfile.mkdtemp(prefix="tiny-clip-tokenizer-")))
     return TinyClip(CLIPModel(config).eval(), processor, tokenizer)
 
 
 def arcface(seed: int = 0):
-    from engine.faces.iresnet import IResNet
 
     torch.manual_seed(seed)
     return IResNet(IRESNET_LAYERS, IRESNET_WIDTHS).eval()
@@ -164,7 +177,6 @@ def arcface(seed: int = 0):
 
 def projections(seed: int = 0):
     """(face MLP, CLIP MLP) sized for the tiny ArcFace, CLIP and UNet."""
-    from engine.methods.cradle2cane.nets import ProjectionMLP
 
     torch.manual_seed(seed)
     face = ProjectionMLP(IRESNET_WIDTHS[-1] * 49, CROSS_ATTENTION_DIM).eval()

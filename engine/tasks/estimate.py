@@ -1,4 +1,8 @@
-"""Age estimation with intervals for every face in a photo: the engine call behind the tab and the CLI."""
+"""Age estimation with intervals for every face in a photo: the engine call behind the tab and the CLI.
+
+The tab and the CLI build an `EstimateRequest` (checked once, on creation) and call `estimate`;
+`estimate_ages(rgb, confidence)` is the same call on a bare array.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import numpy as np
 from engine.age.calibration import load_calibration
 from engine.age.conformal import central_interval, check_confidence
 from engine.age.estimators import age_estimator
+from engine.core.images import check_rgb
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.detection import NoFaceError
@@ -60,22 +65,35 @@ class AgeAnalysis:
         return bool(self.faces) and self.faces[0].calibrated
 
 
-def estimate_ages(rgb: np.ndarray, confidence: float = 0.9, settings: Settings | None = None) -> AgeAnalysis:
-    """Every face in `rgb`, largest first, with age, interval and gender."""
-    # 1. check inputs
+@dataclass
+class EstimateRequest:
+    """One estimation request, checked on creation."""
+
+    rgb: np.ndarray  # (H, W, 3) uint8
+    confidence: float = 0.9  # of each interval, strictly between 0 and 1
+
+    def __post_init__(self) -> None:
+        check_rgb(self.rgb)
+        self.confidence = check_confidence(self.confidence)
+
+
+def estimate(request: EstimateRequest, settings: Settings | None = None) -> AgeAnalysis:
+    """Every face in the photo, largest first, with age, interval and gender."""
+    rgb, confidence = request.rgb, request.confidence
     settings = settings or get_settings()
-    confidence = check_confidence(confidence)
     cache = get_cache(settings)
-    # 2. detect
+    # 1. detect
     faces = cache.get("face_detector").detect(rgb)
     if not faces:
         raise NoFaceError("No face found: try a sharper, frontal photo where the face is at least 40 px wide.")
-    # 3. estimate the age distribution and gender of each face
+    # 2. estimate the age distribution and gender of each face
     estimator = age_estimator(settings)
     estimates = estimator.estimate(rgb, faces)
-    # 4. intervals: conformal when an artefact for this estimator exists, else the distribution's own
+    # 3. intervals: conformal when an artefact for this estimator exists, else the distribution's own
     calibration, calibration_note = load_calibration(settings.calibration_path, estimator.estimator_id)
-    warnings = [f"Face {i} is cut by the image border; its estimate may be less reliable." for i, f in enumerate(faces) if f.cut_by_border]
+    warnings = [
+        f"Face {i} is cut by the image border; its estimate may be less reliable." for i, f in enumerate(faces) if f.cut_by_border
+    ]
     results = []
     for index, (face, estimate) in enumerate(zip(faces, estimates)):
         if calibration is not None:
@@ -86,9 +104,23 @@ def estimate_ages(rgb: np.ndarray, confidence: float = 0.9, settings: Settings |
             lo, hi, note, method = float(low[0]), float(high[0]), "", UNCALIBRATED
         results.append(
             FaceAge(
-                index=index, box=face.box_xyxy(), age=estimate.age, interval=(lo, hi), confidence=confidence,
-                calibrated=calibration is not None, method=method, gender=estimate.gender,
-                p_female=estimate.p_female, ages=estimate.ages, distribution=estimate.distribution, note=note,
+                index=index,
+                box=face.box_xyxy(),
+                age=estimate.age,
+                interval=(lo, hi),
+                confidence=confidence,
+                calibrated=calibration is not None,
+                method=method,
+                gender=estimate.gender,
+                p_female=estimate.p_female,
+                ages=estimate.ages,
+                distribution=estimate.distribution,
+                note=note,
             )
         )
     return AgeAnalysis(results, estimator.estimator_id, calibration_note, warnings)
+
+
+def estimate_ages(rgb: np.ndarray, confidence: float = 0.9, settings: Settings | None = None) -> AgeAnalysis:
+    """`estimate` on a bare photo array."""
+    return estimate(EstimateRequest(rgb, confidence), settings)

@@ -1,34 +1,43 @@
-"""Serving lifespan aging: photo -> face -> source age -> Cradle2Cane -> faces, paste-back, strip, animation.
+"""Serving lifespan aging: photo -> face -> source age -> Cradle2Cane or the classical renderer -> faces,
+paste-back, strip, animation.
 
-The tab and the CLI both call `age_photo`. GPU work runs inside `gpu_task`, which is
-`spaces.GPU` on a ZeroGPU Space and a plain call elsewhere.
+The tab, the CLI, the harness and the API all build a `LifespanRequest` (checked once, on creation)
+and call `age_photo`. GPU work runs inside `gpu_task`, which is `spaces.GPU` on a ZeroGPU Space and
+a plain call elsewhere.
 """
 
 from __future__ import annotations
 
+import numbers
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from PIL import Image
 
+from engine.age.estimators import SourceAgeGender, source_age_gender
+from engine.core.checks import check_age, check_gender, check_seed
+from engine.core.errors import InputError
+from engine.core.images import check_rgb
 from engine.core.media import strip, write_mp4
-from engine.core.models import ModelUnavailable
 from engine.core.provenance import SOFTWARE, png_info
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import align_face, paste_back
-from engine.faces.detection import choose_face
+from engine.faces.detection import Face
+from engine.methods.classical.lifespan import render_lifespan
+from engine.methods.ldla.pipeline import LocatedFace
+from engine.tasks.renderers import check_renderer, choose_renderer, find_face
 
 LIFESPAN_PRESET = (5, 10, 20, 30, 40, 50, 60, 70, 80)
 
-
 METHOD = "Cradle2Cane (two-pass SDXL-Turbo)"
 
-
 CLASSICAL_METHOD = "classical renderer (procedural zone aging along age curves)"
+
+CLASSICAL_CHECKPOINT = "classical renderer (no weights)"
 
 
 try:  # ZeroGPU Spaces lend a GPU per decorated call; elsewhere the decorator is absent
@@ -39,6 +48,72 @@ except ImportError:  # not on a Space
 
     def gpu_task(function):
         return function
+
+
+def parse_targets(targets: list[float] | str) -> list[float]:
+    """Target ages from a list (of numbers or numeric text) or text like "20, 40 60"."""
+    parts = targets.replace(",", " ").split() if isinstance(targets, str) else targets
+    try:
+        values = [float(part) for part in parts]
+    except (TypeError, ValueError):
+        raise InputError(f"target ages must be numbers between 0 and 80, got {targets!r}") from None
+    if not values:
+        raise InputError("give at least one target age between 0 and 80")
+    return values
+
+
+def parse_source_age(text: str | float | None) -> float | None:
+    """None or empty text means "estimate it"; anything else must be an age."""
+    if text is None or isinstance(text, str) and text.strip() == "":
+        return None
+    if isinstance(text, str):
+        try:
+            text = float(text.strip())
+        except ValueError:
+            raise InputError(f"source age must be a number between 0 and 80 or empty, got {text!r}") from None
+    return check_age(text, "source age")
+
+
+@dataclass
+class LifespanRequest:
+    """One lifespan request, checked on creation: every field is as the engine uses it afterwards."""
+
+    rgb: np.ndarray  # (H, W, 3) uint8
+    targets: list[float] | str  # target ages 0-80, or text like "20, 40 60"; becomes list[float]
+    source_age: float | str | None = None  # None or "": estimated
+    gender: str | None = None  # "male" or "female"; None: estimated
+    seed: int = 0
+    extra_prompt: str | None = None  # an extra attribute, e.g. "grey hair" (diffusion renderer only)
+    paste: bool = True  # paste each aged face back into the photo
+    face_index: int | None = None  # None: the largest face
+    renderer: str = "auto"  # auto, diffusion or classical
+
+    def __post_init__(self) -> None:
+        check_rgb(self.rgb)
+        self.targets = [check_age(target, "target age") for target in parse_targets(self.targets)]
+        repeated = sorted({t for t in self.targets if self.targets.count(t) > 1})
+        if repeated:
+            raise InputError(f"target ages repeat: {repeated}; each target is generated once")
+        self.source_age = parse_source_age(self.source_age)
+        if self.gender is not None:
+            check_gender(self.gender)
+        self.seed = check_seed(self.seed)
+        if self.extra_prompt is not None and (not isinstance(self.extra_prompt, str) or not self.extra_prompt.strip()):
+            raise InputError("the extra prompt is empty: leave it out or describe the attribute")
+        self.paste = bool(self.paste)
+        if self.face_index is not None and (
+            isinstance(self.face_index, bool) or not isinstance(self.face_index, numbers.Integral) or self.face_index < 0
+        ):
+            raise InputError(f"face index must be a whole number from 0 (the largest face), got {self.face_index!r}")
+        if check_renderer(self.renderer) != "auto":
+            self.check_for(self.renderer)
+
+    def check_for(self, renderer: str) -> None:
+        """Refuse what `renderer` cannot draw (checked again once "auto" has chosen)."""
+        if renderer == "classical" and self.extra_prompt:
+            raise InputError(
+                "an extra attribute prompt needs the diffusion renderer; the classical renderer draws only aging signs"
+            )
 
 
 @dataclass
@@ -76,130 +151,102 @@ class LifespanOutput:
         }
 
 
-def parse_targets(targets: list[float] | str) -> list[float]:
-    """Target ages from a list or text like "20, 40 60"; each must be 0-80."""
-    if isinstance(targets, str):
-        parts = targets.replace(",", " ").split()
-        try:
-            targets = [float(part) for part in parts]
-        except ValueError:
-            raise ValueError(f"target ages must be numbers between 0 and 80, got {targets!r}") from None
-    if not targets:
-        raise ValueError("give at least one target age between 0 and 80")
-    return [float(t) for t in targets]
-
-
 @gpu_task
 def run_pipeline(pipeline, crop, source_age, gender, targets, seed, extra_prompt, progress):
     source = pipeline.encode_source(crop)
     return pipeline(source, source_age, gender, targets, seed, extra_prompt, progress)
 
 
-def lifespan_renderer(settings: Settings | None = None) -> tuple[str, str]:
-    """("diffusion" or "classical", why): Cradle2Cane where its models load, else the classical renderer."""
-    cache = get_cache(settings)
-    if not cache.in_profile("lifespan"):
-        return "classical", f"Cradle2Cane is not part of the {cache.settings.profile!r} profile"
-    try:
-        cache.get("lifespan")
-    except ModelUnavailable as error:
-        return "classical", f"Cradle2Cane could not load: {error}"
-    return "diffusion", "Cradle2Cane (two-pass SDXL-Turbo)"
+@dataclass
+class _Rendered:
+    """What a renderer made of every target."""
+
+    faces: list[np.ndarray]
+    pass1: list[np.ndarray]
+    photos: list[np.ndarray] | None
+    strengths: list[float]
+    seeds: list[int]
+    unet_calls: int
+    timings: dict[str, float]
+    checkpoint: str
 
 
 def age_photo(
-    rgb: np.ndarray,
-    targets: list[float],
-    source_age: float | None = None,
-    gender: str | None = None,
-    seed: int = 0,
-    extra_prompt: str | None = None,
-    paste: bool = True,
-    face_index: int | None = None,
-    renderer: str = "auto",
+    request: LifespanRequest,
     settings: Settings | None = None,
     progress: Callable[[float, str], None] | None = None,
 ) -> LifespanOutput:
-    """Every target age of the chosen face; `renderer` is diffusion, classical or auto (diffusion where it loads)."""
+    """Every target age of the chosen face, by the request's renderer (auto: diffusion where it loads)."""
     settings = settings or get_settings()
-    cache = get_cache(settings)
     # 1. the renderer first: a missing model is the most useful thing to say
-    notes = []
-    if renderer == "auto":
-        renderer, why = lifespan_renderer(settings)
-        if renderer == "classical":
-            notes.append(f"{why}: the classical renderer is used (wrinkles and skin only; it cannot change face shape).")
-    if renderer not in ("diffusion", "classical"):
-        raise ValueError(f"renderer must be auto, diffusion or classical, got {renderer!r}")
-    if renderer == "classical" and extra_prompt:
-        raise ValueError("an extra attribute prompt needs the diffusion renderer; the classical renderer draws only aging signs")
-    pipeline = cache.get("lifespan") if renderer == "diffusion" else None
+    renderer, why = choose_renderer(request.renderer, settings)
+    request.check_for(renderer)
+    notes = [f"{why}: the classical renderer is used (wrinkles and skin only; it cannot change face shape)."] if why else []
+    pipeline = get_cache(settings).get("lifespan") if renderer == "diffusion" else None
     start = time.perf_counter()
-    # 2. find and align the face
-    if pipeline is not None:
-        face, warnings = choose_face(cache.get("face_detector").detect(rgb), face_index)
-        aligned = align_face(rgb, face, pipeline.config.resolution)
-    else:
-        from engine.methods.ldla.pipeline import locate
-
-        located = locate(rgb, settings, face_index)
-        face, warnings = located.face, located.warnings
-    # 3. source age and gender from the estimator unless given
-    age_from = "given" if source_age is not None else "estimated"
-    gender_from = "given" if gender is not None else "estimated"
-    if source_age is None or gender is None:
-        from engine.age.estimators import age_estimator
-
-        estimate = age_estimator(settings).estimate(rgb, [face])[0]
-        source_age = round(estimate.age) if source_age is None else source_age
-        gender = estimate.gender if gender is None else gender
+    # 2. the face; 3. its source age and gender, from the estimator unless given
+    found = find_face(request.rgb, renderer, request.face_index, settings)
+    source = source_age_gender(request.rgb, found.face, request.source_age, request.gender, settings)
     timings = {"analysis_s": time.perf_counter() - start}
-    warnings = notes + warnings
-    # 4. every target: Cradle2Cane, or the classical renderer at the curves' zone scores
+    # 4. every target
     if pipeline is not None:
-        result = run_pipeline(pipeline, aligned.crop, float(source_age), gender, targets, seed, extra_prompt, progress)
-        timings.update(result.timings)
-        faces, pass1 = [item.image for item in result.items], [item.pass1 for item in result.items]
-        strengths, seeds, unet_calls = [item.strength for item in result.items], [item.seed for item in result.items], result.unet_calls
-        photos = [paste_back(rgb, image, aligned.matrix) for image in faces] if paste else None
-        models = {"profile": settings.profile, "renderer": "diffusion", "checkpoint": pipeline.checkpoint}
+        rendered = _diffusion(request, pipeline, found.face, source, progress)
     else:
-        from engine.methods.cradle2cane.maths import check_age
-        from engine.methods.ldla.curves import scores_for_age
-        from engine.methods.ldla.pipeline import edit_zones
-
-        for target in targets:
-            check_age(target, "target age")
-        repeated = sorted({t for t in targets if list(targets).count(t) > 1})
-        if repeated:
-            raise ValueError(f"target ages repeat: {repeated}; each target is generated once")
-        edits = []
-        for number, target in enumerate(targets):
-            if progress:
-                progress(number / len(targets), f"classical renderer, age {target:g}")
-            skin = (target - float(source_age)) / 80.0  # the age gap as a share of the lifespan, within [-1, 1]
-            edits.append(edit_zones(rgb, scores_for_age(target), "classical", seed, source_age=float(source_age),
-                                    located=located, settings=settings, skin=skin))
-        timings["render_s"] = time.perf_counter() - start - timings["analysis_s"]
-        faces, pass1, strengths, seeds, unet_calls = [e.after for e in edits], [], [], [seed] * len(targets), 0
-        photos = [e.photo for e in edits] if paste else None
-        models = {"profile": settings.profile, "renderer": "classical", "checkpoint": "classical renderer (no weights)"}
+        rendered = _classical(request, found.located, source, settings, progress)
+    timings.update(rendered.timings)
     timings["total_s"] = time.perf_counter() - start
     return LifespanOutput(
-        source_age=float(source_age),
-        gender=gender,
-        source_age_from=age_from,
-        gender_from=gender_from,
-        targets=[float(t) for t in targets],
-        strengths=strengths,
-        seeds=seeds,
-        faces=faces,
-        pass1=pass1,
-        photos=photos,
-        models=models,
+        source_age=source.age,
+        gender=source.gender,
+        source_age_from=source.age_from,
+        gender_from=source.gender_from,
+        targets=list(request.targets),
+        strengths=rendered.strengths,
+        seeds=rendered.seeds,
+        faces=rendered.faces,
+        pass1=rendered.pass1,
+        photos=rendered.photos,
+        models={"profile": settings.profile, "renderer": renderer, "checkpoint": rendered.checkpoint},
         timings=timings,
-        unet_calls=unet_calls,
-        warnings=warnings,
+        unet_calls=rendered.unet_calls,
+        warnings=notes + found.warnings,
+    )
+
+
+def _diffusion(request: LifespanRequest, pipeline, face: Face, source: SourceAgeGender, progress) -> _Rendered:
+    """Cradle2Cane: every target in one batch per pass."""
+    aligned = align_face(request.rgb, face, pipeline.config.resolution)
+    result = run_pipeline(
+        pipeline, aligned.crop, source.age, source.gender, request.targets, request.seed, request.extra_prompt, progress
+    )
+    faces = [item.image for item in result.items]
+    return _Rendered(
+        faces=faces,
+        pass1=[item.pass1 for item in result.items],
+        photos=[paste_back(request.rgb, image, aligned.matrix) for image in faces] if request.paste else None,
+        strengths=[item.strength for item in result.items],
+        seeds=[item.seed for item in result.items],
+        unet_calls=result.unet_calls,
+        timings=dict(result.timings),
+        checkpoint=pipeline.checkpoint,
+    )
+
+
+def _classical(
+    request: LifespanRequest, located: LocatedFace, source: SourceAgeGender, settings: Settings, progress
+) -> _Rendered:
+    """The classical renderer at the age curves' zone scores of each target (engine/methods/classical/lifespan.py)."""
+    start = time.perf_counter()
+    edits = render_lifespan(request.rgb, located, source.age, request.targets, request.seed, settings, progress)
+    return _Rendered(
+        faces=[edit.after for edit in edits],
+        pass1=[],
+        photos=[edit.photo for edit in edits] if request.paste else None,
+        strengths=[],
+        seeds=[request.seed] * len(request.targets),
+        unet_calls=0,
+        timings={"render_s": time.perf_counter() - start},
+        checkpoint=CLASSICAL_CHECKPOINT,
     )
 
 
@@ -236,8 +283,14 @@ def save_outputs(output: LifespanOutput, folder: Path, stem: str = "aged") -> di
     written["strip"] = str(path)
     frames = [Image.fromarray(tile) for tile in np.split(strip(output.faces, labels), len(output.targets), axis=1)]
     path = folder / f"{stem}_lifespan.gif"
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=600, loop=0,
-                   comment=f"AI-edited: {output.manifest()['method']}, {SOFTWARE}".encode())
+    frames[0].save(
+        path,
+        save_all=True,
+        append_images=frames[1:],
+        duration=600,
+        loop=0,
+        comment=f"AI-edited: {output.manifest()['method']}, {SOFTWARE}".encode(),
+    )
     written["gif"] = str(path)
     written["mp4"] = str(write_mp4(frames, folder / f"{stem}_lifespan.mp4"))
     return written

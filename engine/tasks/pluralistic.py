@@ -12,29 +12,88 @@ drawn around the target age's curve values (in logit space, so they stay inside
 
 Every sample is scored: its estimated age, its identity similarity to the source, and
 the set's diversity as the mean pairwise cosine distance of SFace identity embeddings.
+
+The tab, the CLI and the API build a `PluralisticRequest` (checked once, on creation) and call
+`pluralistic`. torch loads with the first diffusion request, not when this module is imported.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
+from engine.age.estimators import SourceAgeGender, age_estimator, source_age_gender
+from engine.core.checks import check_age, check_gender, check_seed
+from engine.core.errors import InputError
+from engine.core.images import check_rgb
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import align_face, paste_back
-from engine.faces.detection import choose_face
+from engine.faces.detection import Face, choose_face
+from engine.faces.identity import mean_pairwise_distance
 from engine.methods.classical.pluralistic import sample_zone_scores
-from engine.methods.cradle2cane.maths import check_age
-from engine.methods.cradle2cane.pipeline import item_seed
-from engine.methods.pae.maths import mean_pairwise_distance, text_pae
+from engine.methods.cradle2cane.seeds import item_seed
+from engine.methods.ldla.curves import scores_for_age
+from engine.methods.ldla.pipeline import LocatedFace, edit_zones
+from engine.tasks.renderers import check_renderer, choose_renderer, find_face
 
 MIN_SAMPLES, MAX_SAMPLES = 2, 8
 
-
 DIVERSITY_EMBEDDING = "SFace identity embedding (1 - cosine, mean over pairs)"
+
+CLASSICAL_CHECKPOINT = "classical renderer (no weights)"
+
+
+def check_request(target: float, samples: int, intensity: float) -> None:
+    check_age(target, "target age")
+    if (
+        isinstance(samples, bool)
+        or not isinstance(samples, numbers.Real)
+        or not float(samples).is_integer()
+        or not MIN_SAMPLES <= samples <= MAX_SAMPLES
+    ):
+        raise InputError(f"samples must be a whole number from {MIN_SAMPLES} to {MAX_SAMPLES}, got {samples!r}")
+    if isinstance(intensity, bool) or not isinstance(intensity, numbers.Real) or math.isnan(intensity) or not 0 <= intensity <= 2:
+        raise InputError(f"intensity (diversity) must be between 0 and 2, got {intensity!r}")
+
+
+@dataclass
+class PluralisticRequest:
+    """One pluralistic request, checked on creation: every field is as the engine uses it afterwards."""
+
+    rgb: np.ndarray  # (H, W, 3) uint8
+    target: float  # the target age, 0-80
+    samples: int = 4  # how many futures, 2-8
+    intensity: float = 0.3  # diversity: the PAE sampling intensity, 0-2
+    seed: int = 0
+    reference: np.ndarray | None = None  # a face of the target age: the image-guided mode (diffusion only)
+    source_age: float | None = None  # None: estimated
+    gender: str | None = None  # "male" or "female"; None: estimated
+    shared_seed: bool = False  # one diffusion seed for every sample
+    renderer: str = "auto"  # auto, diffusion or classical
+
+    def __post_init__(self) -> None:
+        check_rgb(self.rgb)
+        check_request(self.target, self.samples, self.intensity)
+        self.target, self.samples, self.intensity = float(self.target), int(self.samples), float(self.intensity)
+        self.seed = check_seed(self.seed)
+        if self.reference is not None:
+            check_rgb(self.reference, "reference face")
+        if self.source_age is not None:
+            self.source_age = check_age(self.source_age, "source age")
+        if self.gender is not None:
+            check_gender(self.gender)
+        self.shared_seed = bool(self.shared_seed)
+        if check_renderer(self.renderer) != "auto":
+            self.check_for(self.renderer)
+
+    def check_for(self, renderer: str) -> None:
+        """Refuse what `renderer` cannot draw (checked again once "auto" has chosen)."""
+        if renderer == "classical" and self.reference is not None:
+            raise InputError("the image-guided mode needs the diffusion path; the classical renderer samples zone scores")
 
 
 @dataclass
@@ -55,14 +114,22 @@ class PluralisticOutput:
 
     def manifest(self) -> dict:
         return {
-            "method": "pluralistic aging (" + ("classical renderer, PAE over zone scores" if self.mode == "classical"
-                                                else f"PAE, {self.mode}, on Cradle2Cane") + ")",
-            "target_age": self.target, "mode": self.mode, "intensity": self.intensity, "seeds": self.seeds,
+            "method": "pluralistic aging ("
+            + ("classical renderer, PAE over zone scores" if self.mode == "classical" else f"PAE, {self.mode}, on Cradle2Cane")
+            + ")",
+            "target_age": self.target,
+            "mode": self.mode,
+            "intensity": self.intensity,
+            "seeds": self.seeds,
             "estimated_ages": [None if a is None else round(a, 1) for a in self.ages],
             "identity_x100": [None if i is None else round(i, 1) for i in self.identities],
             "diversity": None if self.diversity is None else round(self.diversity, 4),
-            "diversity_measured_in": DIVERSITY_EMBEDDING, "source_age": self.source_age, "gender": self.gender,
-            "models": self.models, "warnings": self.warnings, "ai_edited": True,
+            "diversity_measured_in": DIVERSITY_EMBEDDING,
+            "source_age": self.source_age,
+            "gender": self.gender,
+            "models": self.models,
+            "warnings": self.warnings,
+            "ai_edited": True,
         }
 
 
@@ -71,99 +138,104 @@ def sample_seeds(seed: int, target: float, count: int, shared: bool) -> list[int
     return [item_seed(seed if shared else seed + index, target) for index in range(count)]
 
 
-def check_request(target: float, samples: int, intensity: float) -> None:
-    check_age(target, "target age")
-    if not isinstance(samples, int) or not MIN_SAMPLES <= samples <= MAX_SAMPLES:
-        raise ValueError(f"samples must be a whole number from {MIN_SAMPLES} to {MAX_SAMPLES}, got {samples!r}")
-    if not isinstance(intensity, (int, float)) or math.isnan(intensity) or not 0 <= intensity <= 2:
-        raise ValueError(f"intensity (diversity) must be between 0 and 2, got {intensity!r}")
+@dataclass
+class _Sampled:
+    """What a renderer made of every sample."""
+
+    mode: str
+    faces: list[np.ndarray]
+    photos: list[np.ndarray]
+    checkpoint: str
 
 
-def pluralistic(
-    rgb: np.ndarray,
-    target: float,
-    samples: int = 4,
-    intensity: float = 0.3,
-    seed: int = 0,
-    reference: np.ndarray | None = None,
-    source_age: float | None = None,
-    gender: str | None = None,
-    shared_seed: bool = False,
-    renderer: str = "auto",
-    settings: Settings | None = None,
-    progress=None,
-) -> PluralisticOutput:
+def pluralistic(request: PluralisticRequest, settings: Settings | None = None, progress=None) -> PluralisticOutput:
+    """Several futures of the largest face at the request's target age, each scored, and the set's diversity."""
     settings = settings or get_settings()
-    cache = get_cache(settings)
-    # 1. check inputs and choose the path
-    check_request(target, samples, intensity)
-    warnings = []
-    if renderer == "auto":
-        from engine.tasks.lifespan import lifespan_renderer
-
-        renderer, why = lifespan_renderer(settings)
-        if renderer == "classical":
-            warnings.append(f"{why}: the classical renderer is used, with a PAE over zone scores.")
-    if renderer == "classical" and reference is not None:
-        raise ValueError("the image-guided mode needs the diffusion path; the classical renderer samples zone scores")
-    # 2. the face, and the source age and gender
-    detector = cache.get("face_detector")
-    face, chosen = choose_face(detector.detect(rgb), None)
-    warnings += chosen
-    if source_age is None or gender is None:
-        from engine.age.estimators import age_estimator
-
-        estimate = age_estimator(settings).estimate(rgb, [face])[0]
-        source_age = round(estimate.age) if source_age is None else source_age
-        gender = estimate.gender if gender is None else gender
-    seeds = sample_seeds(seed, target, samples, shared_seed)
-    # 3. the samples
-    if renderer == "diffusion":
-        pipeline = cache.get("lifespan")
-        aligned = align_face(rgb, face, pipeline.config.resolution)
-        source = pipeline.encode_source(aligned.crop)
-        generator = torch.Generator().manual_seed(seed)
-        text = pipeline.clip_text_features([target])  # (1, P)
-        if reference is None:
-            mode = "text-driven"
-            embeddings = text_pae(text[0], intensity, samples, generator)
-        else:
-            mode = "image-guided"
-            encoder = cache.get("age_encoder")
-            ref_face, _ = choose_face(detector.detect(reference), None)
-            ref_crop = align_face(reference, ref_face, pipeline.config.resolution).crop
-            with torch.inference_mode():
-                mu, log_sigma = encoder(pipeline.clip_image_feature(ref_crop).float(), text.float())
-            eta = torch.randn((samples, mu.shape[-1]), generator=generator)
-            embeddings = mu + intensity * torch.exp(log_sigma) * eta  # intensity scales the learned spread
-        result = pipeline.sample(source, float(source_age), gender, float(target), embeddings, seeds, progress)
-        faces = [item.image for item in result.items]
-        photos = [paste_back(rgb, image, aligned.matrix) for image in faces]
-        models = {"profile": settings.profile, "renderer": "diffusion", "checkpoint": pipeline.checkpoint}
+    # 1. the renderer first: a missing model is the most useful thing to say
+    renderer, why = choose_renderer(request.renderer, settings)
+    request.check_for(renderer)
+    warnings = [f"{why}: the classical renderer is used, with a PAE over zone scores."] if why else []
+    pipeline = get_cache(settings).get("lifespan") if renderer == "diffusion" else None
+    # 2. the face; 3. its source age and gender, from the estimator unless given
+    found = find_face(request.rgb, renderer, None, settings)
+    warnings += found.warnings
+    source = source_age_gender(request.rgb, found.face, request.source_age, request.gender, settings)
+    seeds = sample_seeds(request.seed, request.target, request.samples, request.shared_seed)
+    # 4. the samples
+    if pipeline is not None:
+        sampled = _diffusion(request, pipeline, found.face, source, seeds, settings, progress)
     else:
-        from engine.methods.ldla.curves import scores_for_age
-        from engine.methods.ldla.pipeline import edit_zones, locate
+        sampled = _classical(request, found.located, source, seeds, settings)
+    # 5. score each sample and the set
+    ages, identities, embeddings = score_samples(request.rgb, found.face, sampled.photos, settings)
+    diversity = mean_pairwise_distance(np.stack(embeddings)) if len(embeddings) >= 2 else None
+    if len(embeddings) < len(sampled.photos):
+        warnings.append(
+            f"{len(sampled.photos) - len(embeddings)} samples show no detectable face: their age and identity "
+            "are missing" + ("" if diversity is not None else "; too few faces for a diversity")
+        )
+    models = {"profile": settings.profile, "renderer": renderer, "checkpoint": sampled.checkpoint}
+    return PluralisticOutput(
+        request.target,
+        sampled.mode,
+        request.intensity,
+        seeds,
+        sampled.faces,
+        sampled.photos,
+        ages,
+        identities,
+        diversity,
+        source.age,
+        source.gender,
+        models,
+        warnings,
+    )
 
-        mode = "classical"
-        located = locate(rgb, settings)
-        warnings += [w for w in located.warnings if w not in warnings]
-        edits = [edit_zones(rgb, scores, "classical", sample_seed, source_age=float(source_age), located=located, settings=settings)
-                 for scores, sample_seed in zip(sample_zone_scores(scores_for_age(target), intensity, samples, seed), seeds)]
-        faces, photos = [e.after for e in edits], [e.photo for e in edits]
-        models = {"profile": settings.profile, "renderer": "classical", "checkpoint": "classical renderer (no weights)"}
-    # 4. score each sample and the set
-    ages, identities, embeddings_out = score_samples(rgb, face, photos, settings)
-    diversity = mean_pairwise_distance(torch.from_numpy(np.stack(embeddings_out))) if len(embeddings_out) >= 2 else None
-    if len(embeddings_out) < len(photos):
-        warnings.append(f"{len(photos) - len(embeddings_out)} samples show no detectable face: their age and identity are missing"
-                        + ("" if diversity is not None else "; too few faces for a diversity"))
-    return PluralisticOutput(float(target), mode, float(intensity), seeds, faces, photos, ages, identities, diversity,
-                             float(source_age), gender, models, warnings)
+
+def _diffusion(
+    request: PluralisticRequest, pipeline, face: Face, source: SourceAgeGender, seeds: list[int], settings: Settings, progress
+) -> _Sampled:
+    """PAE on Cradle2Cane: each sample's own age embedding and seed, all samples in one batch per pass."""
+    # torch loads on the first diffusion request, not at start-up
+    from engine.methods.pae.sampling import age_embeddings  # noqa: PLC0415
+
+    cache = get_cache(settings)
+    resolution = pipeline.config.resolution
+    aligned = align_face(request.rgb, face, resolution)
+    source_face = pipeline.encode_source(aligned.crop)
+    reference_crop = encoder = None
+    if request.reference is not None:
+        encoder = cache.get("age_encoder")
+        reference_face, _ = choose_face(cache.get("face_detector").detect(request.reference), None)
+        reference_crop = align_face(request.reference, reference_face, resolution).crop
+    embeddings = age_embeddings(
+        pipeline, request.target, request.intensity, request.samples, request.seed, reference_crop, encoder
+    )
+    result = pipeline.sample(source_face, source.age, source.gender, request.target, embeddings, seeds, progress)
+    faces = [item.image for item in result.items]
+    return _Sampled(
+        "text-driven" if reference_crop is None else "image-guided",
+        faces,
+        [paste_back(request.rgb, image, aligned.matrix) for image in faces],
+        pipeline.checkpoint,
+    )
+
+
+def _classical(
+    request: PluralisticRequest, located: LocatedFace, source: SourceAgeGender, seeds: list[int], settings: Settings
+) -> _Sampled:
+    """A PAE over zone scores, each sample rendered by the classical renderer with its own seed."""
+    scores = sample_zone_scores(scores_for_age(request.target), request.intensity, request.samples, request.seed)
+    edits = [
+        edit_zones(request.rgb, sample, "classical", seed, source_age=source.age, located=located, settings=settings)
+        for sample, seed in zip(scores, seeds)
+    ]
+    return _Sampled("classical", [e.after for e in edits], [e.photo for e in edits], CLASSICAL_CHECKPOINT)
 
 
 def score_samples(rgb, source_face, photos, settings):
-    from engine.age.estimators import age_estimator
-
+    """(estimated ages, identities x 100 to the source: None for a sample without a face; the SFace embeddings
+    of the samples with one), each from the sample's largest face."""
     cache = get_cache(settings)
     detector, identity = cache.get("face_detector"), cache.get("identity_offline")
     estimator = age_estimator(settings)

@@ -1,7 +1,8 @@
 """Local zone editing (LDLA): the task API behind the zones tab and `python -m engine zones`.
 
 `find_zones` locates the face and its twelve zones and says each zone's current score;
-`edit_zones` renders the zones whose target differs (engine/methods/ldla/pipeline.py).
+`edit_zones` takes a `ZonesRequest` (checked once, on creation) and renders the zones whose
+target differs (engine/methods/ldla/pipeline.py).
 """
 
 from __future__ import annotations
@@ -10,12 +11,58 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.age.estimators import age_estimator
+from engine.age.estimators import source_age_gender
+from engine.core.checks import check_age, check_seed
+from engine.core.images import check_rgb
 from engine.core.settings import Settings
 from engine.faces.zones import ZONES, draw_zones
-from engine.methods.ldla.pipeline import LocatedFace, ZoneEdit, edit_zones, locate, save_outputs, zone_scores_now
+from engine.methods.ldla import pipeline as ldla
+from engine.methods.ldla.pipeline import LocatedFace, ZoneEdit, save_outputs
 
-__all__ = ["ZONES", "ZoneEdit", "ZoneFinding", "edit_zones", "find_zones", "save_outputs"]
+__all__ = ["ZONES", "ZoneEdit", "ZoneFinding", "ZonesRequest", "edit_zones", "find_zones", "save_outputs"]
+
+OLDEST_SOURCE = 120  # the age curves run to 120; they are flat after each zone's "full" age
+
+
+@dataclass
+class ZonesRequest:
+    """One zone edit, checked on creation: every field is as the engine uses it afterwards."""
+
+    rgb: np.ndarray  # (H, W, 3) uint8
+    targets: dict[str, float]  # zone -> target score, 0-100 %
+    renderer: str = "classical"  # classical or diffusion
+    seed: int = 0
+    current: dict[str, float] | None = None  # zone -> current score, where the user knows it
+    source_age: float | None = None  # the age the other current scores are assumed from (None: estimated)
+    ethnicity: str | None = None  # for the diffusion renderer's prompt
+    refine: bool = False  # whole-face refiner pass (diffusion renderer)
+
+    def __post_init__(self) -> None:
+        check_rgb(self.rgb)
+        self.targets = ldla.check_scores(self.targets, "target score")
+        if self.current is not None:
+            self.current = ldla.check_scores(self.current, "current score")
+        self.refine = bool(self.refine)
+        ldla.check_renderer(self.renderer, self.refine)
+        self.seed = check_seed(self.seed)
+        if self.source_age is not None:
+            self.source_age = check_age(self.source_age, "source age", OLDEST_SOURCE)
+        self.ethnicity = (self.ethnicity or "").strip() or None
+
+
+def edit_zones(request: ZonesRequest, settings: Settings | None = None) -> ZoneEdit:
+    """The photo with each zone whose target differs from its current score rendered at the target."""
+    return ldla.edit_zones(
+        request.rgb,
+        request.targets,
+        request.renderer,
+        request.seed,
+        current=request.current,
+        source_age=request.source_age,
+        ethnicity=request.ethnicity,
+        refine=request.refine,
+        settings=settings,
+    )
 
 
 @dataclass
@@ -29,7 +76,7 @@ class ZoneFinding:
 
 def find_zones(rgb: np.ndarray, settings: Settings | None = None) -> ZoneFinding:
     """The face's zones outlined, with every zone's current score and where it comes from."""
-    located = locate(rgb, settings)
-    age = round(age_estimator(settings).estimate(rgb, [located.face])[0].age)
-    current, source = zone_scores_now(rgb, located, age, None, settings)
+    located = ldla.locate(check_rgb(rgb), settings)
+    age = int(source_age_gender(rgb, located.face, settings=settings).age)
+    current, source = ldla.zone_scores_now(rgb, located, age, None, settings)
     return ZoneFinding(located, draw_zones(located.crop, located.zones, located.masks), age, current, source)

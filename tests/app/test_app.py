@@ -167,8 +167,18 @@ def test_offline_lifespan_api_uses_the_classical_renderer(live_app, images):
     assert "classical renderer" in gallery[0]["caption"] and pass1 == []
     assert any("classical renderer is used" in w for w in manifest["warnings"])
     with pytest.raises(Exception, match="extra attribute prompt needs the diffusion renderer"):
-        client.predict(handle_file(str(images["astronaut"])), "Single age", 70, "", "", "estimate", 0, "grey hair", True,
-                       api_name="/lifespan")
+        client.predict(
+            handle_file(str(images["astronaut"])),
+            "Single age",
+            70,
+            "",
+            "",
+            "estimate",
+            0,
+            "grey hair",
+            True,
+            api_name="/lifespan",
+        )
 
 
 def test_lifespan_api_single_age_with_given_source_and_extra_prompt(live_tiny_app, images):
@@ -176,15 +186,24 @@ def test_lifespan_api_single_age_with_given_source_and_extra_prompt(live_tiny_ap
 
     client = Client(live_tiny_app, verbose=False)
     gallery, strip, gif, mp4, pass1, manifest, used_age, used_gender = client.predict(
-        handle_file(str(images["astronaut"])), "Single age", 36, "", "33", "male", 4, "grey hair", False,
+        handle_file(str(images["astronaut"])),
+        "Single age",
+        36,
+        "",
+        "33",
+        "male",
+        4,
+        "grey hair",
+        False,
         api_name="/lifespan",
     )
     assert manifest["targets"] == [36.0] and manifest["strengths"] == [0.75]  # the extra prompt forces 0.75
     assert used_age == "33 (given)" and used_gender == "male (given)"
     assert len(gallery) == 1 and len(pass1) == 1
     with pytest.raises(Exception, match="source age must be a number between 0 and 80 or empty"):
-        client.predict(handle_file(str(images["astronaut"])), "Single age", 36, "", "old", "male", 4, "", False,
-                       api_name="/lifespan")
+        client.predict(
+            handle_file(str(images["astronaut"])), "Single age", 36, "", "old", "male", 4, "", False, api_name="/lifespan"
+        )
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (make test installs it)")

@@ -46,9 +46,14 @@ def server():
                 self.end_headers()
                 self.wfile.write(json.dumps({"error": {"message": "busy", "type": "server"}}).encode())
                 return
-            body = {"id": "x", "object": "chat.completion", "created": 0, "model": "judge",
-                    "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": value}}],
-                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+            body = {
+                "id": "x",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "judge",
+                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": value}}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            }
             data = json.dumps(body).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

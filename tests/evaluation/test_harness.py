@@ -40,16 +40,26 @@ def test_harness_scores_the_classical_renderer_offline(classical_record):
     assert record.evaluators.identity_model.startswith("SFace") and "age-v1.onnx" in record.evaluators.age_estimator
     metrics = record.metrics
     assert 0 < metrics["age_mae"] < 60 and 50 < metrics["identity"] <= 100
-    assert metrics["hcs"] == pytest.approx(2 * (1 - metrics["age_mae"] / 40) * 100 * metrics["identity"]
-                                           / ((1 - metrics["age_mae"] / 40) * 100 + metrics["identity"]))
+    assert metrics["hcs"] == pytest.approx(
+        2
+        * (1 - metrics["age_mae"] / 40)
+        * 100
+        * metrics["identity"]
+        / ((1 - metrics["age_mae"] / 40) * 100 + metrics["identity"])
+    )
     assert metrics["fid"] is None and metrics["image_quality"] is None  # missing, never filled in
     assert record.notes["n_missing_age"] == 0 and len(record.notes["rows"]) == 8
 
 
 def test_cli_writes_a_verified_record_to_the_store(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "leaderboard.evaluate", "--method", "classical", "--benchmark", "offline",
-                             "--out", str(tmp_path)], capture_output=True, text=True, cwd=ROOT, timeout=300,
-                            env={**os.environ, "HUB_PROFILE": "offline"})
+    result = subprocess.run(
+        [sys.executable, "-m", "leaderboard.evaluate", "--method", "classical", "--benchmark", "offline", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        env={**os.environ, "HUB_PROFILE": "offline"},
+    )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     records = ResultsStore(tmp_path).records()
@@ -77,12 +87,15 @@ def test_a_zip_of_outputs_is_verified_and_faceless_outputs_are_counted_missing(t
     assert record.notes["n_missing_age"] == 8 and record.metrics["age_mae"] is None and record.metrics["hcs"] is None
 
 
-@pytest.mark.parametrize("name, message", [
-    ("../escape.png", "points outside the submission folder"),
-    ("/etc/passwd", "points outside the submission folder"),
-    ("C:/windows/x.png", "points outside the submission folder"),
-    ("notes.txt", "is not an expected output"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("../escape.png", "points outside the submission folder"),
+        ("/etc/passwd", "points outside the submission folder"),
+        ("C:/windows/x.png", "points outside the submission folder"),
+        ("notes.txt", "is not an expected output"),
+    ],
+)
 def test_malicious_zip_entries_are_refused(tmp_path, name, message):
     store = ResultsStore(tmp_path / "store")
     with pytest.raises(S.SubmissionError, match=message):
@@ -132,9 +145,26 @@ def test_full_evaluators_say_what_they_need(tmp_path):
 
     with pytest.raises(ModelUnavailable, match="identity_arcface"):
         evaluate("classical", "offline", settings=OFFLINE, evaluators="full")
-    result = subprocess.run([sys.executable, "-m", "leaderboard.evaluate", "--method", "classical", "--benchmark", "offline",
-                             "--evaluators", "full", "--out", str(tmp_path)], capture_output=True, text=True, cwd=ROOT,
-                            timeout=300, env={**os.environ, "HUB_PROFILE": "offline"})
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "leaderboard.evaluate",
+            "--method",
+            "classical",
+            "--benchmark",
+            "offline",
+            "--evaluators",
+            "full",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        env={**os.environ, "HUB_PROFILE": "offline"},
+    )
     assert result.returncode == 2 and "identity_arcface" in result.stderr
 
 

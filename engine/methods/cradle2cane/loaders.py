@@ -18,16 +18,25 @@ from engine.core.registry import (
     get_cache,
 )
 from engine.core.settings import Settings
+from engine.faces.iresnet import load_iresnet
+from engine.methods import tiny
+from engine.methods.cradle2cane.pipeline import (
+    Cradle2Cane,
+    checkpoint_missing,
+    lifespan_config,
+    load_checkpoint,
+)
+from engine.methods.tiny import TinyClip
 
 
 def load_sdxl_vae(spec: ModelSpec, settings: Settings):
-    from diffusers import AutoencoderKL
+    from diffusers import AutoencoderKL  # noqa: PLC0415 - diffusers loads on first use of a diffusion path
 
     return AutoencoderKL.from_pretrained(str(hub_folder(spec, settings)), torch_dtype=torch_dtype(settings))
 
 
 def load_sdxl_turbo(spec: ModelSpec, settings: Settings):
-    from diffusers import StableDiffusionXLImg2ImgPipeline
+    from diffusers import StableDiffusionXLImg2ImgPipeline  # noqa: PLC0415 - diffusers loads on first use of a diffusion path
 
     folder = hub_folder(spec, settings, ["*.json", "*.txt", "*fp16.safetensors"] if settings.device == "cuda" else None)
     vae = get_cache(settings).get("sdxl_vae")
@@ -40,30 +49,27 @@ def load_sdxl_turbo(spec: ModelSpec, settings: Settings):
 
 
 def load_clip(spec: ModelSpec, settings: Settings):
-    from transformers import CLIPImageProcessor, CLIPModel, CLIPTokenizer
-
-    from engine.methods.tiny import TinyClip
+    from transformers import CLIPImageProcessor, CLIPModel, CLIPTokenizer  # noqa: PLC0415 - transformers loads on first use of a path that needs it
 
     folder = str(hub_folder(spec, settings, ["*.json", "*.txt", "*.safetensors"]))
     model = CLIPModel.from_pretrained(folder, dtype=torch_dtype(settings), use_safetensors=True)
-    return TinyClip(model.to(settings.device).eval(), CLIPImageProcessor.from_pretrained(folder), CLIPTokenizer.from_pretrained(folder))
+    return TinyClip(
+        model.to(settings.device).eval(), CLIPImageProcessor.from_pretrained(folder), CLIPTokenizer.from_pretrained(folder)
+    )
 
 
 def load_cradle2cane_weights(spec: ModelSpec, settings: Settings) -> Path:
     """The published checkpoint folder: LoRA, face_project.bin, clip_project.bin under Cradle2Cane/."""
-    from engine.methods.cradle2cane.pipeline import LORA_FILE, projection_file
 
     folder = hub_folder(spec, settings, [f"{C2C_SUBFOLDER}/*", ARCFACE_FILE])
     weights = folder / C2C_SUBFOLDER
-    missing = [name for name in ("face_project", "clip_project") if projection_file(weights, name) is None]
-    missing += [] if (weights / LORA_FILE).is_file() else [LORA_FILE]
+    missing = checkpoint_missing(weights)
     if missing:
         raise ModelUnavailable(f"{spec.name}: {weights} lacks {missing}. {spec.install}")
     return folder
 
 
 def load_arcface(spec: ModelSpec, settings: Settings):
-    from engine.faces.iresnet import load_iresnet
 
     folder = get_cache(settings).get("cradle2cane")
     path = folder / ARCFACE_FILE
@@ -73,15 +79,8 @@ def load_arcface(spec: ModelSpec, settings: Settings):
 
 
 def load_lifespan(spec: ModelSpec, settings: Settings):
-    from engine.methods.cradle2cane.pipeline import (
-        Cradle2Cane,
-        lifespan_config,
-        load_checkpoint,
-    )
 
     if settings.profile == "tiny":
-        from engine.methods import tiny
-
         pipe = tiny.sdxl_img2img()
         clip = tiny.clip()
         if settings.model_dirs.get("cradle2cane"):  # a checkpoint trained on the tiny profile
@@ -89,18 +88,35 @@ def load_lifespan(spec: ModelSpec, settings: Settings):
         else:
             tiny.add_random_lora(pipe)
             face_mlp, clip_mlp = tiny.projections()
-        return Cradle2Cane(pipe, clip.model, clip.processor, clip.tokenizer, tiny.arcface(), face_mlp, clip_mlp,
-                           lifespan_config(settings, resolution=64), checkpoint="tiny random weights (tests only)")
+        return Cradle2Cane(
+            pipe,
+            clip.model,
+            clip.processor,
+            clip.tokenizer,
+            tiny.arcface(),
+            face_mlp,
+            clip_mlp,
+            lifespan_config(settings, resolution=64),
+            checkpoint="tiny random weights (tests only)",
+        )
     cache = get_cache(settings)
     pipe = cache.get("sdxl_turbo")
     clip = cache.get("clip_vit_l14")
     arcface = cache.get("arcface_r100")
     face_mlp, clip_mlp = load_checkpoint(pipe, cache.get("cradle2cane") / C2C_SUBFOLDER)
-    return Cradle2Cane(pipe, clip.model, clip.processor, clip.tokenizer, arcface, face_mlp, clip_mlp,
-                       lifespan_config(settings), checkpoint=cache.spec("cradle2cane").source.partition(":")[2])
+    return Cradle2Cane(
+        pipe,
+        clip.model,
+        clip.processor,
+        clip.tokenizer,
+        arcface,
+        face_mlp,
+        clip_mlp,
+        lifespan_config(settings),
+        checkpoint=cache.spec("cradle2cane").source.partition(":")[2],
+    )
 
 
-C2C_SUBFOLDER = "Cradle2Cane"
-
+C2C_SUBFOLDER = "Cradle2Cane"  # where a checkpoint repo (published or trained here) keeps the LoRA and both MLPs
 
 ARCFACE_FILE = "backbone.pth"

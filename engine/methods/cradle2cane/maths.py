@@ -7,22 +7,39 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
+
+from engine.core.checks import check_age as check_age  # the pipeline checks its ages with the tasks' check
 
 # Noise levels z1, z2, z3 of eq. 3 as img2img strengths: with 4 Turbo steps they
 # run 1, 2 or 3 denoising steps.
 STRENGTHS = (0.25, 0.5, 0.75)
 
 
+# AdaNI |age gap| boundaries t1, t2 of eq. 3: the paper's (sec. 3.2); the released config
+# (github.com/byliutao/Cradle2Cane, config/train_config.yaml) uses 5, 30.
+ADANI_THRESHOLDS = (5.0, 20.0)
+
+
+# SVR-ArcFace reweighting alpha, beta of eq. 6: the paper's (sec. 3.3.1); the released config uses
+# beta 1.1, and the released weights were trained with SVR off.
+SVR_ALPHA = 0.01
+
+SVR_BETA = 1.2
+
 ROTATE_MODES = ("angle", "difference")
+
+
+# Rotate-CLIP: the released model's mode (angle) and interpolation strength.
+ROTATE_MODE = "angle"
+
+ROTATE_LAMBDA = 0.5
 
 
 def adani_strength(
     source_age: float,
     target_age: float,
-    thresholds: tuple[float, float] = (5.0, 20.0),
+    thresholds: tuple[float, float] = ADANI_THRESHOLDS,
     one_threshold: bool = False,
     extra_prompt: bool = False,
 ) -> float:
@@ -103,8 +120,8 @@ def rotate_clip(
     image_feature: torch.Tensor,
     source_text: torch.Tensor,
     target_text: torch.Tensor,
-    mode: str = "angle",
-    strength: float = 0.5,
+    mode: str = ROTATE_MODE,
+    strength: float = ROTATE_LAMBDA,
 ) -> torch.Tensor:
     """Rotate-CLIP: move the source's CLIP image feature toward the target age.
 
@@ -121,9 +138,3 @@ def rotate_clip(
     else:
         shift = strength * (target_text - source_text)
     return normalise(image_feature + shift)
-
-
-def check_age(age: float, name: str) -> float:
-    if not isinstance(age, (int, float)) or math.isnan(age) or not 0 <= age <= 80:
-        raise ValueError(f"{name} must be an age between 0 and 80, got {age!r}")
-    return float(age)

@@ -6,7 +6,6 @@ from the input, never below the output, then `fc_out` into the UNet's 2048-d tok
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
@@ -14,6 +13,7 @@ from torch import nn
 
 from engine.core.checkpoints import (
     load_into,
+    load_with_config,
     read_state_dict,
     save_with_config,
 )
@@ -57,12 +57,11 @@ class ProjectionMLP(nn.Module):
 
 
 def load_projection(path: Path, output_dim: int = 2048) -> ProjectionMLP:
-    """A ProjectionMLP from the published `*_project.bin` or this project's safetensors + JSON config."""
-    state = read_state_dict(path)
-    config_path = path.with_suffix(".json")
-    if config_path.is_file():
-        config = json.loads(config_path.read_text())
+    """A ProjectionMLP from this project's format (save_projection: safetensors + JSON config) or the published `*_project.bin`."""
+    if path.with_suffix(".json").is_file():
+        model = load_with_config(ProjectionMLP, path, "ProjectionMLP")
     else:  # the published layout has no config: read the sizes off the weights
+        state = read_state_dict(path)
         if "layers.0.weight" not in state or "fc_out.weight" not in state:
             raise ValueError(f"{path}: not a projection checkpoint (no layers.0.weight / fc_out.weight)")
         linear = [k for k in state if k.endswith(".weight") and state[k].ndim == 2 and k.startswith("layers.")]
@@ -72,7 +71,7 @@ def load_projection(path: Path, output_dim: int = 2048) -> ProjectionMLP:
             "blocks": len(linear),
             "norm": "batch" if "layers.1.running_mean" in state else "layer",
         }
-    model = load_into(ProjectionMLP(**config), state, f"{path}: checkpoint does not match ProjectionMLP{config}")
+        model = load_into(ProjectionMLP(**config), state, f"{path}: checkpoint does not match ProjectionMLP{config}")
     if model.config["output_dim"] != output_dim:
         raise ValueError(f"{path}: projects to {model.config['output_dim']} but the UNet expects {output_dim}")
     return model.eval()

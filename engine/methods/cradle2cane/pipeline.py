@@ -16,16 +16,23 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from engine.core.checks import GENDERS
 from engine.core.models import GPU_LOCK, use_adapter
 from engine.faces.iresnet import IResNet, arcface_input
 from engine.methods.cradle2cane.maths import (
+    ADANI_THRESHOLDS,
+    ROTATE_LAMBDA,
+    ROTATE_MODE,
     ROTATE_MODES,
+    SVR_ALPHA,
+    SVR_BETA,
     adani_strength,
     check_age,
     denoising_steps,
@@ -33,26 +40,27 @@ from engine.methods.cradle2cane.maths import (
     rotate_clip,
     svr,
 )
-from engine.methods.cradle2cane.nets import ProjectionMLP
-
-GENDERS = ("male", "female")
+from engine.methods.cradle2cane.nets import ProjectionMLP, load_projection
+from engine.methods.cradle2cane.seeds import item_seed as item_seed  # torch-free, for the task API
+from engine.methods.lora import LORA_FILE
 
 
 @dataclass(frozen=True)
 class Cradle2CaneConfig:
-    """Method settings; defaults are the paper's unless noted."""
+    """Method settings; the one declaration of their defaults (the hub's Settings and the trainer
+    override them). Defaults are the paper's unless noted; the maths constants say their sources."""
 
     num_inference_steps: int = 4  # SDXL-Turbo
     guidance_scale: float = 1.0  # no classifier-free guidance in either pass
-    thresholds: tuple[float, float] = (5.0, 20.0)  # AdaNI |gap| boundaries (released config: 5, 30)
+    thresholds: tuple[float, float] = ADANI_THRESHOLDS  # AdaNI |gap| boundaries
     one_threshold: bool = False  # in-the-wild photos: strength 0.25 or 0.5 only
     pass2_strength: float = 0.25
-    use_svr: bool = False  # off in the released weights
-    svr_alpha: float = 0.01
-    svr_beta: float = 1.2  # released config: 1.1
-    rotate_mode: str = "angle"  # the released model's Rotate-CLIP
-    rotate_lambda: float = 0.5
-    resolution: int = 512
+    use_svr: bool = False  # off in the released weights (released config: use_swr false)
+    svr_alpha: float = SVR_ALPHA
+    svr_beta: float = SVR_BETA
+    rotate_mode: str = ROTATE_MODE
+    rotate_lambda: float = ROTATE_LAMBDA
+    resolution: int = 512  # FFHQ 512, as the paper trains
     prompt: str = "a face image of a {age} years old {gender}"
     clip_age_prompt: str = "{age} years old"
 
@@ -67,18 +75,28 @@ class Cradle2CaneConfig:
             raise ValueError(f"resolution must be a multiple of 8, got {self.resolution}")
 
 
-def lifespan_config(settings, resolution: int = 512) -> Cradle2CaneConfig:
-    """The method's settings as the hub's Settings give them."""
-    return Cradle2CaneConfig(
-        thresholds=tuple(settings.adani_thresholds),
-        one_threshold=settings.adani_one_threshold,
-        use_svr=settings.svr,
-        svr_alpha=settings.svr_alpha,
-        svr_beta=settings.svr_beta,
-        rotate_mode=settings.rotate_mode,
-        rotate_lambda=settings.rotate_lambda,
-        resolution=resolution,
-    )
+# Settings field (HUB_* variable) -> the Cradle2CaneConfig field it overrides.
+SETTINGS_OVERRIDES = {
+    "adani_thresholds": "thresholds",
+    "adani_one_threshold": "one_threshold",
+    "svr": "use_svr",
+    "svr_alpha": "svr_alpha",
+    "svr_beta": "svr_beta",
+    "rotate_mode": "rotate_mode",
+    "rotate_lambda": "rotate_lambda",
+}
+
+
+def lifespan_config(settings, resolution: int = Cradle2CaneConfig.resolution) -> Cradle2CaneConfig:
+    """Cradle2CaneConfig's defaults with the overrides the user set in the hub's Settings (None: not set)."""
+    overrides = {
+        field_name: getattr(settings, name)
+        for name, field_name in SETTINGS_OVERRIDES.items()
+        if getattr(settings, name) is not None
+    }
+    if "thresholds" in overrides:
+        overrides["thresholds"] = tuple(overrides["thresholds"])
+    return Cradle2CaneConfig(resolution=resolution, **overrides)
 
 
 @dataclass
@@ -106,12 +124,6 @@ class LifespanResult:
     items: list[AgedFace]
     unet_calls: int
     timings: dict[str, float] = field(default_factory=dict)
-
-
-def item_seed(seed: int, target_age: float) -> int:
-    """Each target's own seed, fixed by the request seed and the target age, not its place in a batch."""
-    digest = hashlib.sha256(f"{seed}:{float(target_age)}".encode()).digest()
-    return int.from_bytes(digest[:7], "big")
 
 
 def to_uint8(images: torch.Tensor) -> list[np.ndarray]:
@@ -159,6 +171,10 @@ class Cradle2Cane:
     @property
     def dtype(self) -> torch.dtype:
         return self.pipe.unet.dtype
+
+    def clear_sources(self) -> None:
+        """Forget the encoded source faces, so the next request encodes again."""
+        self._sources.clear()
 
     # ---- encoders -------------------------------------------------------------------------
 
@@ -219,8 +235,14 @@ class Cradle2Cane:
 
     @torch.inference_mode()
     def pass1(
-        self, latents: torch.Tensor, targets: list[float], genders: list[str], strengths: list[float],
-        generators: list[torch.Generator], extra_prompt: str | None = None, report=None,
+        self,
+        latents: torch.Tensor,
+        targets: list[float],
+        genders: list[str],
+        strengths: list[float],
+        generators: list[torch.Generator],
+        extra_prompt: str | None = None,
+        report=None,
     ) -> tuple[torch.Tensor, torch.Tensor, int]:
         """AdaNI (sec. 3.2), LoRA off, one batch per strength.
 
@@ -240,7 +262,9 @@ class Cradle2Cane:
             index = [i for i, s in enumerate(strengths) if s == strength]
             embeds, _, pooled_embeds, _ = self.pipe.encode_prompt(
                 self.prompts([targets[i] for i in index], [genders[i] for i in index], extra_prompt),
-                device=self.device, num_images_per_prompt=1, do_classifier_free_guidance=False,
+                device=self.device,
+                num_images_per_prompt=1,
+                do_classifier_free_guidance=False,
             )
             out = self.pipe(
                 prompt_embeds=embeds,
@@ -271,8 +295,9 @@ class Cradle2Cane:
     ) -> LifespanResult:
         """One aged face per target age; each target's seed is fixed by (seed, target)."""
         self.check_inputs(source_age, gender, targets, extra_prompt)
-        return self._generate(source, source_age, gender, list(targets), [item_seed(seed, t) for t in targets],
-                              extra_prompt, None, progress)
+        return self._generate(
+            source, source_age, gender, list(targets), [item_seed(seed, t) for t in targets], extra_prompt, None, progress
+        )
 
     @torch.inference_mode()
     def sample(
@@ -315,8 +340,14 @@ class Cradle2Cane:
             # 3. IDEmb (sec. 3.3): SVR-ArcFace and Rotate-CLIP tokens, projected to the text width
             start = time.perf_counter()
             report(0.55, "identity embeddings (SVR-ArcFace, Rotate-CLIP)")
-            face, clip = self.identity_inputs(source.arcface.expand(count, -1), source.clip.expand(count, -1),
-                                              [source_age] * count, targets, pass1, age_embeddings)
+            face, clip = self.identity_inputs(
+                source.arcface.expand(count, -1),
+                source.clip.expand(count, -1),
+                [source_age] * count,
+                targets,
+                pass1,
+                age_embeddings,
+            )
             idemb = self.project(face, clip)  # (B, 2, C)
             timings["idemb_s"] = time.perf_counter() - start
 
@@ -345,7 +376,12 @@ class Cradle2Cane:
 
     @torch.inference_mode()
     def identity_inputs(
-        self, arcface: torch.Tensor, clip: torch.Tensor, source_ages: list[float], targets: list[float], pass1: torch.Tensor,
+        self,
+        arcface: torch.Tensor,
+        clip: torch.Tensor,
+        source_ages: list[float],
+        targets: list[float],
+        pass1: torch.Tensor,
         age_embeddings: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """(SVR-ArcFace (B, D), Rotate-CLIP (B, P)) for each item; no trainable weights involved.
@@ -357,9 +393,9 @@ class Cradle2Cane:
         face = arcface
         if config.use_svr:
             aged = self.arcface_hidden(pass1)  # (B, D)
-            face = torch.stack([
-                svr(torch.stack([arcface[i], aged[i]], dim=1), config.svr_alpha, config.svr_beta) for i in range(len(targets))
-            ])
+            face = torch.stack(
+                [svr(torch.stack([arcface[i], aged[i]], dim=1), config.svr_alpha, config.svr_beta) for i in range(len(targets))]
+            )
         count = len(targets)
         if age_embeddings is None:
             text = self.clip_text_features([*source_ages, *targets])  # (2B, P)
@@ -378,15 +414,18 @@ class Cradle2Cane:
         return torch.stack([face_token, clip_token], dim=1)
 
 
-LORA_FILE = "pytorch_lora_weights.safetensors"
-
-
 ADAPTER = "cradle2cane"
+
+
+# The released LoRA's rank (github.com/byliutao/Cradle2Cane, config/train_config.yaml: rank 40;
+# lib/utils/train_utils.py sets lora_alpha = rank).
+RELEASED_LORA_RANK = 40
+
+PROJECTIONS = ("face_project", "clip_project")
 
 
 def projection_file(folder, name: str):
     """`{name}.safetensors` (this project's format) or the published `{name}.bin`, whichever exists."""
-    from pathlib import Path
 
     folder = Path(folder)
     for suffix in (".safetensors", ".bin"):
@@ -396,23 +435,24 @@ def projection_file(folder, name: str):
     return None
 
 
+def checkpoint_missing(folder) -> list[str]:
+    """What a Cradle2Cane checkpoint folder (LoRA + both MLPs) lacks; empty when it is whole."""
+
+    missing = [name for name in PROJECTIONS if projection_file(folder, name) is None]
+    return missing + ([] if (Path(folder) / LORA_FILE).is_file() else [LORA_FILE])
+
+
 def load_checkpoint(pipe, folder) -> tuple[ProjectionMLP, ProjectionMLP]:
     """Load a Cradle2Cane checkpoint folder (LoRA + both MLPs) onto `pipe`; return the MLPs."""
-    from pathlib import Path
-
-    from engine.methods.cradle2cane.nets import load_projection
 
     folder = Path(folder)
-    missing = [n for n in ("face_project", "clip_project") if projection_file(folder, n) is None]
-    if missing or not (folder / LORA_FILE).is_file():
-        raise FileNotFoundError(f"{folder} lacks {missing + ([] if (folder / LORA_FILE).is_file() else [LORA_FILE])}")
+    missing = checkpoint_missing(folder)
+    if missing:
+        raise FileNotFoundError(f"{folder} lacks {missing}")
     pipe.load_lora_weights(str(folder), weight_name=LORA_FILE, adapter_name=ADAPTER)
     width = pipe.unet.config.cross_attention_dim
     weight = next(pipe.unet.parameters())
-    return tuple(
-        load_projection(projection_file(folder, name), width).to(weight.device, weight.dtype)
-        for name in ("face_project", "clip_project")
-    )
+    return tuple(load_projection(projection_file(folder, name), width).to(weight.device, weight.dtype) for name in PROJECTIONS)
 
 
 @torch.inference_mode()

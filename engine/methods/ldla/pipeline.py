@@ -9,12 +9,17 @@ mask are returned exactly as they were.
 
 from __future__ import annotations
 
+import numbers
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import cv2
 import numpy as np
 
+from engine.age.estimators import source_age_gender
+from engine.core.errors import InputError
+from engine.core.provenance import png_info, save_png
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import align_face, paste_back
@@ -24,6 +29,9 @@ from engine.faces.zones import (
     Zone,
     build_zones,
     check_zone,
+    draw_zones,
+    exclusion_mask,
+    face_hull,
     feathered,
     inter_ocular,
 )
@@ -31,15 +39,27 @@ from engine.methods.ldla.curves import scores_for_age
 
 FACE_SIZE = 512
 
+RENDERERS = ("classical", "diffusion")
+
 
 def check_scores(scores: dict[str, float], what: str = "score") -> dict[str, float]:
+    if not isinstance(scores, dict):
+        raise InputError(f"{what}s must map zone names to scores (0-100 %), got {type(scores).__name__}")
     checked = {}
     for zone, score in scores.items():
         check_zone(zone)
-        if not isinstance(score, (int, float)) or np.isnan(score) or not 0 <= score <= 100:
-            raise ValueError(f"{what} for {zone} must be between 0 and 100 (%), got {score!r}")
+        if isinstance(score, bool) or not isinstance(score, numbers.Real) or np.isnan(score) or not 0 <= score <= 100:
+            raise InputError(f"{what} for {zone} must be between 0 and 100 (%), got {score!r}")
         checked[zone] = float(score)
     return checked
+
+
+def check_renderer(name: str, refine: bool = False) -> str:
+    if name not in RENDERERS:
+        raise InputError(f"renderer must be 'classical' or 'diffusion', got {name!r}")
+    if refine and name == "classical":
+        raise InputError(f"the {name} renderer has no refiner pass; use the diffusion renderer or refine=False")
+    return name
 
 
 @dataclass
@@ -65,12 +85,15 @@ def locate(rgb: np.ndarray, settings: Settings | None = None, face_index: int | 
     zones, masks = build_zones(points, aligned.crop.shape[:2])
     unplaceable = unplaceable_zones(points, masks, aligned.matrix, rgb.shape[:2])
     if unplaceable:
-        warnings.append("Cannot place these zones, left unchanged: "
-                        + "; ".join(f"{zone} ({reason})" for zone, reason in unplaceable.items()))
+        warnings.append(
+            "Cannot place these zones, left unchanged: " + "; ".join(f"{zone} ({reason})" for zone, reason in unplaceable.items())
+        )
     return LocatedFace(rgb, face, aligned.matrix, aligned.crop, points, zones, masks, unplaceable, warnings)
 
 
-def unplaceable_zones(points: np.ndarray, masks: dict[str, np.ndarray], matrix: np.ndarray, shape: tuple[int, int]) -> dict[str, str]:
+def unplaceable_zones(
+    points: np.ndarray, masks: dict[str, np.ndarray], matrix: np.ndarray, shape: tuple[int, int]
+) -> dict[str, str]:
     """Zones cut by the photo's border, hidden by a turned head, or left with no skin to edit."""
     reasons = {}
     inverse = cv2.invertAffineTransform(matrix)
@@ -124,27 +147,28 @@ class ZoneEdit:
 
 def measure_scores(located: LocatedFace, scorenet) -> dict[str, float]:
     """Each placeable zone's score (0-100 %) as ScoreNet reads its crop."""
-    import torch
+    import torch  # noqa: PLC0415 - torch loads on first use, not at start-up
 
     names = [zone for zone in ZONES if zone not in located.unplaceable]
-    crops = [cv2.resize(crop_box(located.crop, located.zones[zone].box), (128, 128), interpolation=cv2.INTER_AREA) for zone in names]
+    crops = [
+        cv2.resize(crop_box(located.crop, located.zones[zone].box), (128, 128), interpolation=cv2.INTER_AREA) for zone in names
+    ]
     batch = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float() / 255.0
     with torch.inference_mode():
         scores = scorenet(batch).numpy() * 100.0
     return {zone: float(round(score)) for zone, score in zip(names, scores)}
 
 
-def zone_scores_now(rgb, located: LocatedFace, source_age: float | None, given: dict[str, float] | None,
-                    settings: Settings | None = None) -> tuple[dict[str, float], str]:
+def zone_scores_now(
+    rgb, located: LocatedFace, source_age: float | None, given: dict[str, float] | None, settings: Settings | None = None
+) -> tuple[dict[str, float], str]:
     """(current score of every zone, where they come from): given ones first, then ScoreNet where one is
     loaded, then this hub's age curves at the given or estimated age (assumed, not measured)."""
     given = check_scores(given or {}, "current score")
     cache = get_cache(settings)
     measured = measure_scores(located, cache.get("scorenet")) if cache.available("scorenet") else {}
     if source_age is None and len({**measured, **given}) < len(ZONES):
-        from engine.age.estimators import age_estimator
-
-        source_age = age_estimator(settings).estimate(rgb, [located.face])[0].age
+        source_age = source_age_gender(rgb, located.face, settings=settings).age
     scores = {**(scores_for_age(source_age) if source_age is not None else {}), **measured, **given}
     parts = []
     if given:
@@ -153,8 +177,10 @@ def zone_scores_now(rgb, located: LocatedFace, source_age: float | None, given: 
         parts.append("measured by ScoreNet for " + ", ".join(sorted(set(measured) - set(given))))
     assumed = [z for z in ZONES if z not in given and z not in measured]
     if assumed:
-        parts.append(f"assumed from age {source_age:.0f} by the heuristic curves (not measured) for "
-                     + ("every other zone" if parts else "every zone"))
+        parts.append(
+            f"assumed from age {source_age:.0f} by the heuristic curves (not measured) for "
+            + ("every other zone" if parts else "every zone")
+        )
     return scores, "; ".join(parts)
 
 
@@ -183,7 +209,6 @@ def _blend(face: np.ndarray, rendered: np.ndarray, box: tuple[int, int, int], we
 
 def skin_mask(located: LocatedFace) -> np.ndarray:
     """The face's skin: inside the face hull, off the eyes and lips."""
-    from engine.faces.zones import exclusion_mask, face_hull
 
     shape = located.crop.shape[:2]
     return face_hull(located.points, shape) & (1 - exclusion_mask(located.points, shape))
@@ -206,13 +231,11 @@ def skin_texture_and_tone(face: np.ndarray, amount: float, seed: int) -> np.ndar
 
 
 def renderer_for(name: str, settings: Settings | None = None):
-    from engine.methods.ldla.renderers import ClassicalRenderer
+    from engine.methods.ldla.renderers import ClassicalRenderer  # noqa: PLC0415 - pulls in torch: loads on the first request that needs it, not at start-up
 
-    if name == "classical":
+    if check_renderer(name) == "classical":
         return ClassicalRenderer()
-    if name == "diffusion":
-        return get_cache(settings).get("zone_diffusion")
-    raise ValueError(f"renderer must be 'classical' or 'diffusion', got {name!r}")
+    return get_cache(settings).get("zone_diffusion")
 
 
 def edit_zones(
@@ -234,9 +257,7 @@ def edit_zones(
     start = time.perf_counter()
     # 1. check inputs
     targets = check_scores(targets, "target score")
-    engine = renderer_for(renderer, settings)
-    if refine and not hasattr(engine, "refine"):
-        raise ValueError(f"the {renderer} renderer has no refiner pass; use the diffusion renderer or refine=False")
+    engine = renderer_for(check_renderer(renderer, refine), settings)
     # 2. the face, its landmarks and zones
     located = located or locate(rgb, settings)
     warnings = list(located.warnings)
@@ -256,7 +277,9 @@ def edit_zones(
         x, y, _ = zone.box
         crop = crop_box(face, zone.box)
         kwargs = {"ethnicity": ethnicity} if renderer == "diffusion" else {}
-        rendered = engine.render(crop, zone, zone.polygon - np.array([x, y]), d, current_scores[zone_name], target, seed, **kwargs)
+        rendered = engine.render(
+            crop, zone, zone.polygon - np.array([x, y]), d, current_scores[zone_name], target, seed, **kwargs
+        )
         weight = feathered(located.masks[zone_name], 0.05 * d)
         face = _blend(face, rendered, zone.box, weight)
         union = np.maximum(union, weight)
@@ -276,16 +299,13 @@ def edit_zones(
         face = _blend(face, refined, (0, 0, face.shape[0]), union)
     # 7. paste back into the photo: unchanged outside the zones
     photo = paste_back(rgb, face, located.matrix, mask=union) if changed else rgb.copy()
-    return ZoneEdit(photo, located.crop, face, located, current_scores, current_source, targets, changed,
-                    renderer, seed, timings, warnings)
+    return ZoneEdit(
+        photo, located.crop, face, located, current_scores, current_source, targets, changed, renderer, seed, timings, warnings
+    )
 
 
 def save_outputs(edit: ZoneEdit, folder, stem: str = "zones") -> dict[str, str]:
     """The edited photo, before/after faces and the zone overlay as PNGs with provenance."""
-    from pathlib import Path
-
-    from engine.core.provenance import png_info, save_png
-    from engine.faces.zones import draw_zones
 
     folder = Path(folder)
     manifest = edit.manifest()

@@ -24,14 +24,19 @@ import numpy as np
 
 from engine.core.models import GPU_LOCK, use_adapter
 from engine.faces.zones import ZONE_TYPES, Zone
+from engine.methods.cradle2cane.maths import denoising_steps
 
 MAX_LINES = {"horizontal": 6, "vertical": 3, "radial": 6, "arc": 3, "axis": 3}
 
 
 # Per wrinkle kind: furrow width (in inter-ocular distances) and depth relative to the maximum.
-PROFILE = {"horizontal": (0.016, 0.8), "vertical": (0.018, 0.65), "radial": (0.012, 0.9), "arc": (0.016, 0.8),
-           "axis": (0.04, 1.0)}
-
+PROFILE = {
+    "horizontal": (0.016, 0.8),
+    "vertical": (0.018, 0.65),
+    "radial": (0.012, 0.9),
+    "arc": (0.016, 0.8),
+    "axis": (0.04, 1.0),
+}
 
 ZONE_DEPTH = {"nasal_bridge": 0.5, "upper_lip": 0.6}
 
@@ -69,7 +74,9 @@ def candidate_lines(zone: Zone, polygon: np.ndarray, rng: np.random.Generator, d
     for index in range(MAX_LINES[kind]):
         depth = 1.0 - 0.5 * index / MAX_LINES[kind] * rng.uniform(0.6, 1.0)
         if kind == "horizontal":
-            y = y0 + height * np.clip(0.5 + (index % 2 * 2 - 1) * (index + 1) // 2 / (MAX_LINES[kind] + 1) + rng.normal(0, 0.03), 0.1, 0.9)
+            y = y0 + height * np.clip(
+                0.5 + (index % 2 * 2 - 1) * (index + 1) // 2 / (MAX_LINES[kind] + 1) + rng.normal(0, 0.03), 0.1, 0.9
+            )
             span = width * rng.uniform(0.45, 0.85)
             cx = x0 + width * rng.uniform(0.35, 0.65)
             points = _wobbly(np.array([cx - span / 2, y]), np.array([cx + span / 2, y]), rng, 0.04 * d)
@@ -121,7 +128,9 @@ class ClassicalRenderer:
     def __init__(self, settings: ClassicalSettings = ClassicalSettings()):
         self.settings = settings
 
-    def render(self, crop: np.ndarray, zone: Zone, polygon: np.ndarray, d: float, current: float, target: float, seed: int) -> np.ndarray:
+    def render(
+        self, crop: np.ndarray, zone: Zone, polygon: np.ndarray, d: float, current: float, target: float, seed: int
+    ) -> np.ndarray:
         """`crop` (S, S, 3) uint8 of the zone; `polygon` in crop pixels; scores 0-100. Returns the new crop."""
         lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32)
         luminance = lab[..., 0]
@@ -172,12 +181,14 @@ class DiffusionSettings:
     prompt_no_ethnicity: str = "image of {zone} wrinkles with an aging score of {score}%"
 
 
+ADAPTER = "ldla"  # the zone LoRA's adapter name: train.zones trains it, HUB_MODEL_DIR_LDLA serves it
+
+
 class DiffusionRenderer:
     name = "diffusion"
     label = "diffusion renderer (SDXL-Turbo img2img)"
 
     def __init__(self, pipe, resolution: int, settings: DiffusionSettings = DiffusionSettings(), adapter: str | None = None):
-        from engine.methods.cradle2cane.maths import denoising_steps
 
         denoising_steps(settings.num_inference_steps, settings.strength)
         denoising_steps(settings.refiner_steps, settings.refiner_strength)
@@ -191,22 +202,33 @@ class DiffusionRenderer:
         return self.settings.prompt_no_ethnicity.format(zone=words, score=round(target))
 
     def _img2img(self, image: np.ndarray, prompt: str, strength: float, steps: int, seed: int) -> np.ndarray:
-        import torch
+        import torch  # noqa: PLC0415 - torch loads on first use, not at start-up
 
         size = image.shape[0]
-        resized = cv2.resize(image, (self.resolution, self.resolution), interpolation=cv2.INTER_AREA if size > self.resolution else cv2.INTER_CUBIC)
+        resized = cv2.resize(
+            image, (self.resolution, self.resolution), interpolation=cv2.INTER_AREA if size > self.resolution else cv2.INTER_CUBIC
+        )
         pixels = torch.from_numpy(resized).permute(2, 0, 1)[None].float() / 255.0
         with GPU_LOCK:  # the pipeline may be shared with lifespan aging, which switches its LoRA
             use_adapter(self.pipe, self.adapter)
-            out = self.pipe(prompt=prompt, image=pixels, strength=strength, num_inference_steps=steps,
-                            guidance_scale=self.settings.guidance_scale, generator=torch.Generator().manual_seed(seed),
-                            output_type="np").images[0]
+            out = self.pipe(
+                prompt=prompt,
+                image=pixels,
+                strength=strength,
+                num_inference_steps=steps,
+                guidance_scale=self.settings.guidance_scale,
+                generator=torch.Generator().manual_seed(seed),
+                output_type="np",
+            ).images[0]
         result = (np.clip(out, 0, 1) * 255).round().astype(np.uint8)
         return cv2.resize(result, (size, size), interpolation=cv2.INTER_CUBIC)
 
     def render(self, crop, zone, polygon, d, current, target, seed, ethnicity: str | None = None) -> np.ndarray:
-        return self._img2img(crop, self.prompt(zone, target, ethnicity), self.settings.strength,
-                             self.settings.num_inference_steps, seed)
+        return self._img2img(
+            crop, self.prompt(zone, target, ethnicity), self.settings.strength, self.settings.num_inference_steps, seed
+        )
 
     def refine(self, face: np.ndarray, seed: int) -> np.ndarray:
-        return self._img2img(face, self.settings.refiner_prompt, self.settings.refiner_strength, self.settings.refiner_steps, seed)
+        return self._img2img(
+            face, self.settings.refiner_prompt, self.settings.refiner_strength, self.settings.refiner_steps, seed
+        )

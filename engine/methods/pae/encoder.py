@@ -10,6 +10,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from engine.core.checkpoints import load_with_config, save_with_config
+
 
 class AgeEncoder(nn.Module):
     """mu / sigma heads on frozen CLIP image features (plus, without a reference, the target age's text feature).
@@ -41,13 +43,8 @@ class AgeEncoder(nn.Module):
         return mu, self.log_sigma(hidden).clamp_min(self.config["min_log_sigma"])
 
 
-def save_age_encoder(model: AgeEncoder, path: Path) -> None:
-    from engine.core.checkpoints import save_with_config
-
-    save_with_config(model, path)
+save_age_encoder = save_with_config
 
 
 def load_age_encoder(path: Path) -> AgeEncoder:
-    from engine.core.checkpoints import load_with_config
-
     return load_with_config(AgeEncoder, path, "age encoder")

@@ -7,9 +7,9 @@ from engine.core.models import (
     trained_file,
 )
 from engine.core.settings import Settings
+from engine.methods.pae.encoder import load_age_encoder
 
 
 def load_age_encoder_model(spec: ModelSpec, settings: Settings):
-    from engine.methods.pae.encoder import load_age_encoder
 
     return load_age_encoder(trained_file(spec, settings, "age_encoder.safetensors")).eval()

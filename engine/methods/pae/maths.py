@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import nn
+
+from engine.faces import identity
 
 
 def sample_gaussian(mu: torch.Tensor, sigma: torch.Tensor | float, count: int, generator: torch.Generator) -> torch.Tensor:
@@ -34,10 +35,5 @@ def kl_to_prior(mu: torch.Tensor, log_sigma: torch.Tensor, prior_mu: torch.Tenso
 
 
 def mean_pairwise_distance(embeddings: torch.Tensor) -> float:
-    """Mean over pairs of 1 - cosine similarity: the set's diversity in that embedding."""
-    if len(embeddings) < 2:
-        return 0.0
-    unit = nn.functional.normalize(embeddings.double(), dim=-1)
-    cosine = unit @ unit.T
-    count = len(embeddings)
-    return float((1 - cosine)[~torch.eye(count, dtype=torch.bool)].mean())
+    """Mean over pairs of 1 - cosine similarity: the set's diversity in that embedding (engine/faces/identity.py)."""
+    return identity.mean_pairwise_distance(embeddings.detach().double().cpu().numpy())

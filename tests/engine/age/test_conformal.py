@@ -143,7 +143,9 @@ def test_artefact_round_trips_through_json():
     calibration.meta = {"estimator": {"id": "x", "version": "1"}}
     again = conformal.Calibration.from_json(json.loads(json.dumps(calibration.to_json())))
     for confidence in (0.5, 0.9, 0.99):
-        assert again.interval(41.0, AGES, np.eye(81)[41], confidence) == calibration.interval(41.0, AGES, np.eye(81)[41], confidence)
+        assert again.interval(41.0, AGES, np.eye(81)[41], confidence) == calibration.interval(
+            41.0, AGES, np.eye(81)[41], confidence
+        )
     assert again.meta["estimator"]["id"] == "x"
 
 

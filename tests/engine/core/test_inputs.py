@@ -106,9 +106,7 @@ def test_face_cut_by_border_is_found_with_a_warning(images):
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "engine", *args], capture_output=True, text=True, cwd=ROOT, timeout=120
-    )
+    return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
 
 
 def test_cli_prints_one_json_object_per_face(images):
@@ -116,7 +114,9 @@ def test_cli_prints_one_json_object_per_face(images):
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(r["image"].rsplit("/", 1)[-1], r["face"]) for r in rows] == [
-        ("two_faces.jpg", 0), ("two_faces.jpg", 1), ("astronaut.png", 0)
+        ("two_faces.jpg", 0),
+        ("two_faces.jpg", 1),
+        ("astronaut.png", 0),
     ]
     for row in rows:
         assert set(row) >= {"image", "face", "box", "age", "interval", "confidence", "calibrated", "gender", "p_female"}

@@ -33,8 +33,15 @@ def test_cache_builds_each_model_once_across_threads():
 
 
 def test_missing_model_says_why_and_how():
-    spec = ModelSpec("ghost", "age", "package:no_such_package_xyz/model.onnx", "CC0", ("offline",),
-                     lambda s, st: __import__("engine.core.models").core.models.package_file(s), install="pip install ghost-models")
+    spec = ModelSpec(
+        "ghost",
+        "age",
+        "package:no_such_package_xyz/model.onnx",
+        "CC0",
+        ("offline",),
+        lambda s, st: __import__("engine.core.models").core.models.package_file(s),
+        install="pip install ghost-models",
+    )
     cache = ModelCache([spec], SETTINGS)
     with pytest.raises(ModelUnavailable, match="'no_such_package_xyz' is not installed; pip install ghost-models"):
         cache.get("ghost")

@@ -67,7 +67,9 @@ def test_dense_landmarks_cover_the_face():
     points = dense_landmarks(cache.get("face_mesh"), image, face)
     assert points.shape == (478, 2)
     x, y, w, h = face.box
-    inside = (points[:, 0] > x - 0.2 * w) & (points[:, 0] < x + 1.2 * w) & (points[:, 1] > y - 0.3 * h) & (points[:, 1] < y + 1.2 * h)
+    inside = (
+        (points[:, 0] > x - 0.2 * w) & (points[:, 0] < x + 1.2 * w) & (points[:, 1] > y - 0.3 * h) & (points[:, 1] < y + 1.2 * h)
+    )
     assert inside.mean() > 0.95
 
 

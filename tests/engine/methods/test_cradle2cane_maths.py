@@ -18,9 +18,7 @@ from engine.methods.cradle2cane.maths import (
 pytestmark = pytest.mark.unit
 
 
-@pytest.mark.parametrize(
-    "gap, strength", [(0, 0.25), (5, 0.25), (5.5, 0.5), (6, 0.5), (20, 0.5), (21, 0.75), (80, 0.75)]
-)
+@pytest.mark.parametrize("gap, strength", [(0, 0.25), (5, 0.25), (5.5, 0.5), (6, 0.5), (20, 0.5), (21, 0.75), (80, 0.75)])
 def test_adani_buckets(gap, strength):
     assert adani_strength(30, 30 + gap) == strength
     assert adani_strength(30 + gap, 30) == strength  # rejuvenation uses |gap|

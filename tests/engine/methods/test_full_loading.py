@@ -36,15 +36,20 @@ def model_dirs(tmp_path_factory):
     weights = checkpoint / "Cradle2Cane"
     tiny.add_random_lora(pipe)
     StableDiffusionXLImg2ImgPipeline.save_lora_weights(
-        str(weights), unet_lora_layers=get_peft_model_state_dict(pipe.unet, adapter_name="cradle2cane"),
+        str(weights),
+        unet_lora_layers=get_peft_model_state_dict(pipe.unet, adapter_name="cradle2cane"),
         weight_name="pytorch_lora_weights.safetensors",
     )
     face_mlp, clip_mlp = tiny.projections()
     torch.save(face_mlp.state_dict(), weights / "face_project.bin")  # the published flat layout, plain state dicts
     torch.save(clip_mlp.state_dict(), weights / "clip_project.bin")
     torch.save(tiny.arcface().state_dict(), checkpoint / "backbone.pth")
-    return {"sdxl_turbo": root / "sdxl-turbo", "sdxl_vae": root / "sdxl-vae-fp16-fix", "clip_vit_l14": root / "clip",
-            "cradle2cane": checkpoint}
+    return {
+        "sdxl_turbo": root / "sdxl-turbo",
+        "sdxl_vae": root / "sdxl-vae-fp16-fix",
+        "clip_vit_l14": root / "clip",
+        "cradle2cane": checkpoint,
+    }
 
 
 def test_full_profile_builds_cradle2cane_from_local_folders(model_dirs):

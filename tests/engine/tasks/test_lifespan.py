@@ -211,8 +211,19 @@ def test_cli_writes_images_manifest_and_provenance(images, tmp_path):
 
 
 def test_cli_given_source_age_and_gender_are_used(images, tmp_path):
-    result = _cli("lifespan", str(images["astronaut"]), "--targets", "50", "--source-age", "33", "--gender", "male",
-                  "--no-paste", "--out", str(tmp_path))
+    result = _cli(
+        "lifespan",
+        str(images["astronaut"]),
+        "--targets",
+        "50",
+        "--source-age",
+        "33",
+        "--gender",
+        "male",
+        "--no-paste",
+        "--out",
+        str(tmp_path),
+    )
     assert result.returncode == 0, result.stderr
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["source_age"] == 33 and manifest["gender"] == "male" and manifest["source_age_from"] == "given"
@@ -220,15 +231,34 @@ def test_cli_given_source_age_and_gender_are_used(images, tmp_path):
 
 
 def test_cli_offline_diffusion_says_which_model_is_missing(images, tmp_path):
-    result = _cli("lifespan", str(images["astronaut"]), "--targets", "50", "--renderer", "diffusion", "--out", str(tmp_path),
-                  profile="offline")
+    result = _cli(
+        "lifespan",
+        str(images["astronaut"]),
+        "--targets",
+        "50",
+        "--renderer",
+        "diffusion",
+        "--out",
+        str(tmp_path),
+        profile="offline",
+    )
     assert result.returncode == 2
     assert "lifespan is not part of the 'offline' profile" in result.stderr and "sdxl_turbo" in result.stderr
 
 
 def test_cli_offline_uses_the_classical_renderer_and_says_so(images, tmp_path):
-    result = _cli("lifespan", str(images["grace_hopper"]), "--targets", "30", "80", "--source-age", "60", "--out",
-                  str(tmp_path), profile="offline")
+    result = _cli(
+        "lifespan",
+        str(images["grace_hopper"]),
+        "--targets",
+        "30",
+        "80",
+        "--source-age",
+        "60",
+        "--out",
+        str(tmp_path),
+        profile="offline",
+    )
     assert result.returncode == 0, result.stderr
     assert "the classical renderer is used" in result.stderr
     manifest = json.loads((tmp_path / "manifest.json").read_text())
@@ -244,11 +274,13 @@ def test_cli_offline_uses_the_classical_renderer_and_says_so(images, tmp_path):
 def test_classical_lifespan_smooths_younger_and_lines_older(images):
     from engine.faces.zones import ZONES
     from engine.methods.ldla.pipeline import locate
-    from engine.tasks.lifespan import age_photo
+    from engine.tasks.lifespan import LifespanRequest, age_photo
     from tests.engine.tasks.test_zones import high_frequency
 
     image = np.array(Image.open(images["astronaut"]).convert("RGB"))
-    output = age_photo(image, [20, 80], source_age=40, gender="female", renderer="classical", settings=Settings(profile="offline"))
+    output = age_photo(
+        LifespanRequest(image, [20, 80], source_age=40, gender="female", renderer="classical"), Settings(profile="offline")
+    )
     located = locate(image, Settings(profile="offline"))
     union = np.zeros(located.crop.shape[:2], np.uint8)
     for zone in ZONES:
@@ -266,8 +298,15 @@ def test_adapters_on_a_shared_pipeline_are_switched_one_at_a_time():
     latents = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(0))
 
     def run():
-        return pipe(prompt="a face", image=latents, strength=0.5, num_inference_steps=4, guidance_scale=1.0,
-                    generator=torch.Generator().manual_seed(0), output_type="np").images[0]
+        return pipe(
+            prompt="a face",
+            image=latents,
+            strength=0.5,
+            num_inference_steps=4,
+            guidance_scale=1.0,
+            generator=torch.Generator().manual_seed(0),
+            output_type="np",
+        ).images[0]
 
     base = run()
     tiny.add_random_lora(pipe, seed=1, adapter_name="cradle2cane")

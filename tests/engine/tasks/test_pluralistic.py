@@ -16,7 +16,7 @@ from engine.core.settings import ROOT, Settings
 from engine.faces.alignment import align_face
 from engine.methods.classical.pluralistic import sample_zone_scores
 from engine.methods.pae.maths import kl_to_prior, mean_pairwise_distance, text_pae
-from engine.tasks.pluralistic import pluralistic
+from engine.tasks.pluralistic import PluralisticRequest, pluralistic
 from tests.conftest import astronaut
 
 pytestmark = pytest.mark.pipelines
@@ -66,8 +66,16 @@ def test_the_sampled_embedding_reaches_pass_two(tiny_source):
     result = pipeline.sample(source, 30, "female", 60, embeddings, [7, 7])  # same seed: only the embedding differs
     assert np.array_equal(result.items[0].pass1, result.items[1].pass1)  # pass 1 does not see it
     with torch.inference_mode():
-        tokens = pipeline.project(*pipeline.identity_inputs(source.arcface.expand(2, -1), source.clip.expand(2, -1),
-                                                            [30, 30], [60, 60], source.pixels.expand(2, -1, -1, -1), embeddings))
+        tokens = pipeline.project(
+            *pipeline.identity_inputs(
+                source.arcface.expand(2, -1),
+                source.clip.expand(2, -1),
+                [30, 30],
+                [60, 60],
+                source.pixels.expand(2, -1, -1, -1),
+                embeddings,
+            )
+        )
     assert torch.allclose(tokens[0, 0], tokens[1, 0]) and not torch.allclose(tokens[0, 1], tokens[1, 1])  # the CLIP token
     # ten times the rounding noise between identical rows (< 0.02)
     assert np.abs(result.items[0].image.astype(int) - result.items[1].image.astype(int)).mean() > 0.2
@@ -84,7 +92,7 @@ def test_batch_equals_sequential(tiny_source):
 
 
 def test_tiny_diffusion_path_runs_as_one_batch_per_pass():
-    output = pluralistic(astronaut(), 60, samples=3, intensity=0.4, seed=0, settings=TINY)
+    output = pluralistic(PluralisticRequest(astronaut(), 60, samples=3, intensity=0.4, seed=0), TINY)
     assert output.mode == "text-driven" and len(output.photos) == 3 and len(set(output.seeds)) == 3
     assert output.models["renderer"] == "diffusion"
 
@@ -96,23 +104,26 @@ def test_classical_path_samples_zone_scores_and_measures_diversity():
     assert all(0 <= s[z] <= 100 for s in draws for z in base)
     spread = [np.std([s["forehead"] for s in sample_zone_scores(base, eps, 200, seed=1)]) for eps in (0.1, 0.3, 0.6)]
     assert spread == sorted(spread) and spread[0] > 0
-    same = pluralistic(astronaut(), 70, samples=3, intensity=0.0, seed=0, shared_seed=True, settings=OFFLINE)
+    same = pluralistic(PluralisticRequest(astronaut(), 70, samples=3, intensity=0.0, seed=0, shared_seed=True), OFFLINE)
     assert same.mode == "classical" and all(np.array_equal(same.photos[0], p) for p in same.photos[1:])
     assert same.diversity == pytest.approx(0.0, abs=1e-9)
-    varied = pluralistic(astronaut(), 70, samples=4, intensity=0.8, seed=0, settings=OFFLINE)
+    varied = pluralistic(PluralisticRequest(astronaut(), 70, samples=4, intensity=0.8, seed=0), OFFLINE)
     assert varied.diversity > 0 and all(a is not None for a in varied.ages) and all(i > 80 for i in varied.identities)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(samples=1), "samples must be a whole number from 2 to 8"),
-    (dict(samples=9), "samples must be a whole number from 2 to 8"),
-    (dict(intensity=-0.1), "intensity \\(diversity\\) must be between 0 and 2"),
-    (dict(target=95), "target age must be an age between 0 and 80"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(samples=1), "samples must be a whole number from 2 to 8"),
+        (dict(samples=9), "samples must be a whole number from 2 to 8"),
+        (dict(intensity=-0.1), "intensity \\(diversity\\) must be between 0 and 2"),
+        (dict(target=95), "target age must be an age between 0 and 80"),
+    ],
+)
 def test_bad_requests_are_refused(kwargs, message):
     request = dict(target=60, samples=4, intensity=0.3) | kwargs
     with pytest.raises(ValueError, match=message):
-        pluralistic(astronaut(), settings=OFFLINE, **request)
+        pluralistic(PluralisticRequest(astronaut(), **request), OFFLINE)
 
 
 def test_image_guided_mode_needs_an_encoder_then_uses_it(tmp_path):
@@ -124,25 +135,47 @@ def test_image_guided_mode_needs_an_encoder_then_uses_it(tmp_path):
     from train.pluralistic import PluralisticConfig, train
 
     with pytest.raises(ModelUnavailable, match="HUB_MODEL_DIR_AGE_ENCODER"):
-        pluralistic(astronaut(), 60, samples=2, reference=grace_hopper(), settings=TINY)
+        pluralistic(PluralisticRequest(astronaut(), 60, samples=2, reference=grace_hopper()), TINY)
     data = tmp_path / "faces"
     data.mkdir()
     for index, (image, age, gender) in enumerate([(astronaut(), 42, "female"), (grace_hopper(), 77, "male")] * 2):
         Image.fromarray(image).save(data / f"{age}_{gender}_{index}.png")
-    config = config_from_yaml(PluralisticConfig, ROOT / "train" / "configs" / "pluralistic-tiny.yaml",
-                              {"data": str(data), "output_dir": str(tmp_path / "run")})
+    config = config_from_yaml(
+        PluralisticConfig,
+        ROOT / "train" / "configs" / "pluralistic-tiny.yaml",
+        {"data": str(data), "output_dir": str(tmp_path / "run")},
+    )
     result = train(config)
     assert result["step"] == 3 and all(np.isfinite(list(h.values())).all() for h in result["history"])
     assert {"age", "identity", "kl"} <= set(result["history"][0])
     settings = Settings(profile="tiny", testing=True, model_dirs={"age_encoder": tmp_path / "run" / "checkpoint-3"})
-    output = pluralistic(astronaut(), 60, samples=2, intensity=1.0, reference=grace_hopper(), settings=settings)
+    output = pluralistic(PluralisticRequest(astronaut(), 60, samples=2, intensity=1.0, reference=grace_hopper()), settings)
     assert output.mode == "image-guided" and len(output.photos) == 2
 
 
 def test_cli_offline_writes_samples_and_manifest(images, tmp_path):
-    result = subprocess.run([sys.executable, "-m", "engine", "pluralistic", str(images["astronaut"]), "--target", "65",
-                             "--samples", "3", "--intensity", "0.5", "--out", str(tmp_path)], capture_output=True, text=True,
-                            cwd=ROOT, timeout=300, env={**os.environ, "HUB_PROFILE": "offline"})
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "engine",
+            "pluralistic",
+            str(images["astronaut"]),
+            "--target",
+            "65",
+            "--samples",
+            "3",
+            "--intensity",
+            "0.5",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        env={**os.environ, "HUB_PROFILE": "offline"},
+    )
     assert result.returncode == 0, result.stderr
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["mode"] == "classical" and len(manifest["files"]["photos"]) == 3 and manifest["diversity"] is not None

@@ -48,8 +48,12 @@ def test_every_zone_is_placed_inside_the_face_and_off_the_eyes_and_mouth(located
 
 def test_left_and_right_swap_on_a_mirrored_photo(located):
     mirrored = locate(np.ascontiguousarray(astronaut()[:, ::-1]), SETTINGS)
-    for left, right in (("crows_feet_left", "crows_feet_right"), ("under_eye_left", "under_eye_right"),
-                        ("nasolabial_left", "nasolabial_right"), ("marionette_left", "marionette_right")):
+    for left, right in (
+        ("crows_feet_left", "crows_feet_right"),
+        ("under_eye_left", "under_eye_right"),
+        ("nasolabial_left", "nasolabial_right"),
+        ("marionette_left", "marionette_right"),
+    ):
         flipped = mirrored.masks[right][:, ::-1]
         original = located.masks[left]
         d = Z.inter_ocular(located.points)
@@ -146,11 +150,17 @@ def test_age_curves_rise_with_age():
 
 def test_diffusion_renderer_on_the_tiny_profile(located):
     tiny = Settings(profile="tiny", testing=True)
-    edit = edit_zones(astronaut(), {"glabella": 80}, renderer="diffusion", source_age=20, located=located,
-                      refine=True, settings=tiny)
+    edit = edit_zones(
+        astronaut(), {"glabella": 80}, renderer="diffusion", source_age=20, located=located, refine=True, settings=tiny
+    )
     assert edit.changed == ["glabella"] and edit.renderer == "diffusion"
     assert not np.array_equal(edit.after, located.crop)
-    prompt = __import__("engine.core.registry").core.registry.get_cache(tiny).get("zone_diffusion").prompt(located.zones["glabella"], 80, "Hispanic")
+    prompt = (
+        __import__("engine.core.registry")
+        .core.registry.get_cache(tiny)
+        .get("zone_diffusion")
+        .prompt(located.zones["glabella"], 80, "Hispanic")
+    )
     assert prompt == "image of glabella wrinkles with an aging score of 80% for a person of Hispanic ethnicity"
 
 
@@ -166,8 +176,17 @@ def _cli(*args):
 
 
 def test_cli_writes_photo_faces_and_manifest(images, tmp_path):
-    result = _cli(str(images["grace_hopper"]), "--score", "forehead=20", "--score", "crows_feet_left=95", "--seed", "2",
-                  "--out", str(tmp_path))
+    result = _cli(
+        str(images["grace_hopper"]),
+        "--score",
+        "forehead=20",
+        "--score",
+        "crows_feet_left=95",
+        "--seed",
+        "2",
+        "--out",
+        str(tmp_path),
+    )
     assert result.returncode == 0, result.stderr
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["target_scores"] == {"forehead": 20.0, "crows_feet_left": 95.0}
@@ -177,12 +196,15 @@ def test_cli_writes_photo_faces_and_manifest(images, tmp_path):
     assert photo.text["AI-edited"].startswith("yes") and photo.size == Image.open(images["grace_hopper"]).size
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--score", "chin=50"], "unknown zone 'chin'"),
-    (["--score", "forehead=150"], "must be between 0 and 100"),
-    (["--score", "forehead"], "--score takes ZONE=PERCENT"),
-    ([], "give --score ZONE=PERCENT"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--score", "chin=50"], "unknown zone 'chin'"),
+        (["--score", "forehead=150"], "must be between 0 and 100"),
+        (["--score", "forehead"], "--score takes ZONE=PERCENT"),
+        ([], "give --score ZONE=PERCENT"),
+    ],
+)
 def test_cli_refuses_bad_scores(images, tmp_path, args, message):
     result = _cli(str(images["astronaut"]), *args, "--out", str(tmp_path))
     assert result.returncode == 2 and message in result.stderr

@@ -1,0 +1,58 @@
+"""What the lifespan and pluralistic tasks share: the renderer choice and the face as that renderer needs it.
+
+`choose_renderer` is the one place "auto" is decided: Cradle2Cane (diffusion) where its models
+load, else the classical renderer, with the reason. `find_face` returns the chosen face; for the
+classical renderer also its zones (engine/methods/ldla/pipeline.py `locate`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.core.errors import InputError
+from engine.core.models import ModelUnavailable
+from engine.core.registry import get_cache
+from engine.core.settings import Settings
+from engine.faces.detection import Face, choose_face
+from engine.methods.ldla.pipeline import LocatedFace, locate
+
+RENDERERS = ("auto", "diffusion", "classical")
+
+
+def check_renderer(requested: str) -> str:
+    if requested not in RENDERERS:
+        raise InputError(f"renderer must be auto, diffusion or classical, got {requested!r}")
+    return requested
+
+
+def choose_renderer(requested: str, settings: Settings | None = None) -> tuple[str, str]:
+    """(renderer, note): `requested` itself unless "auto"; auto is "diffusion" where Cradle2Cane loads, else
+    "classical" with the note saying why ("" when there is nothing to say)."""
+    if check_renderer(requested) != "auto":
+        return requested, ""
+    cache = get_cache(settings)
+    if not cache.in_profile("lifespan"):
+        return "classical", f"Cradle2Cane is not part of the {cache.settings.profile!r} profile"
+    try:
+        cache.get("lifespan")
+    except ModelUnavailable as error:
+        return "classical", f"Cradle2Cane could not load: {error}"
+    return "diffusion", ""
+
+
+@dataclass
+class FoundFace:
+    face: Face  # as detected in the photo
+    located: LocatedFace | None  # its zones, for the classical renderer
+    warnings: list[str]
+
+
+def find_face(rgb: np.ndarray, renderer: str, face_index: int | None = None, settings: Settings | None = None) -> FoundFace:
+    """The face at `face_index` (default: the largest), with its zones when `renderer` is classical."""
+    if renderer == "classical":
+        located = locate(rgb, settings, face_index)
+        return FoundFace(located.face, located, list(located.warnings))
+    face, warnings = choose_face(get_cache(settings).get("face_detector").detect(rgb), face_index)
+    return FoundFace(face, None, warnings)

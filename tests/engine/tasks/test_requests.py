@@ -1,0 +1,139 @@
+"""The typed boundary of each task: a request checked on creation raises UserError naming the bad value;
+the task modules load without torch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from engine.core.errors import InputError, UserError
+from engine.core.models import ModelUnavailable
+from engine.core.settings import ROOT, Settings
+from engine.faces.detection import NoFaceError
+from engine.tasks.estimate import EstimateRequest
+from engine.tasks.lifespan import LifespanRequest
+from engine.tasks.pluralistic import PluralisticRequest
+from engine.tasks.renderers import choose_renderer
+from engine.tasks.zones import ZonesRequest
+
+pytestmark = pytest.mark.unit
+
+RGB = np.zeros((64, 64, 3), np.uint8)
+
+
+def test_user_errors_are_value_errors_and_a_missing_model_is_not_one():
+    assert issubclass(InputError, UserError) and issubclass(NoFaceError, UserError) and issubclass(UserError, ValueError)
+    assert issubclass(ModelUnavailable, RuntimeError) and not issubclass(ModelUnavailable, UserError)
+
+
+def test_task_modules_load_without_torch():
+    code = (
+        "import sys, engine.tasks.lifespan, engine.tasks.pluralistic, engine.tasks.zones, engine.tasks.estimate;"
+        "print(sorted(m for m in ('torch', 'diffusers', 'transformers') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_a_lifespan_request_is_parsed_once():
+    request = LifespanRequest(RGB, "20, 40 60", source_age=" 33 ", seed=4.0)
+    assert request.targets == [20.0, 40.0, 60.0] and request.source_age == 33.0 and request.seed == 4
+    assert LifespanRequest(RGB, ["5", 80], source_age="").source_age is None
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(targets="20, forty"), "target ages must be numbers between 0 and 80"),
+        (dict(targets=""), "give at least one target age"),
+        (dict(targets=[20, 95]), "target age must be an age between 0 and 80, got 95.0"),
+        (dict(targets=[40, 20, 40]), "target ages repeat: \\[40.0\\]"),
+        (dict(source_age="old"), "source age must be a number between 0 and 80 or empty, got 'old'"),
+        (dict(gender="other"), "gender must be one of"),
+        (dict(seed=1.5), "seed must be a whole number, got 1.5"),
+        (dict(extra_prompt="  "), "the extra prompt is empty"),
+        (dict(extra_prompt="grey hair", renderer="classical"), "extra attribute prompt needs the diffusion renderer"),
+        (dict(renderer="oil paint"), "renderer must be auto, diffusion or classical, got 'oil paint'"),
+        (dict(face_index=-1), "face index must be a whole number"),
+        (dict(rgb=np.zeros((64, 64), np.float32)), "must be an RGB image"),
+    ],
+)
+def test_bad_lifespan_requests_are_refused(kwargs, message):
+    fields = dict(rgb=RGB, targets=[20, 40]) | kwargs
+    with pytest.raises(UserError, match=message):
+        LifespanRequest(**fields)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(samples=2.5), "samples must be a whole number from 2 to 8"),
+        (dict(intensity=float("nan")), "intensity \\(diversity\\) must be between 0 and 2"),
+        (dict(reference=RGB, renderer="classical"), "the image-guided mode needs the diffusion path"),
+        (dict(source_age=81), "source age must be an age between 0 and 80"),
+    ],
+)
+def test_bad_pluralistic_requests_are_refused(kwargs, message):
+    with pytest.raises(UserError, match=message):
+        PluralisticRequest(**(dict(rgb=RGB, target=60) | kwargs))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(targets={"chin": 50}), "unknown zone 'chin'"),
+        (dict(targets={"forehead": 101}), "target score for forehead must be between 0 and 100"),
+        (dict(current={"forehead": -1}), "current score for forehead must be between 0 and 100"),
+        (dict(renderer="oil paint"), "renderer must be 'classical' or 'diffusion'"),
+        (dict(refine=True), "the classical renderer has no refiner pass"),
+        (dict(source_age=130), "source age must be an age between 0 and 120"),
+    ],
+)
+def test_bad_zone_requests_are_refused(kwargs, message):
+    with pytest.raises(UserError, match=message):
+        ZonesRequest(**(dict(rgb=RGB, targets={"forehead": 50}) | kwargs))
+
+
+def test_zone_and_estimate_requests_keep_good_values():
+    request = ZonesRequest(RGB, {"forehead": 50}, "diffusion", seed=3.0, source_age=90, ethnicity="  ", refine=True)
+    assert request.seed == 3 and request.source_age == 90.0 and request.ethnicity is None
+    assert EstimateRequest(RGB, 0.8).confidence == 0.8
+    with pytest.raises(UserError, match="confidence must be strictly between 0 and 1"):
+        EstimateRequest(RGB, 1.0)
+
+
+def test_auto_is_classical_where_cradle2cane_is_not_in_the_profile():
+    assert choose_renderer("classical", Settings(profile="offline")) == ("classical", "")
+    renderer, note = choose_renderer("auto", Settings(profile="offline"))
+    assert renderer == "classical" and "not part of the 'offline' profile" in note
+    with pytest.raises(UserError, match="renderer must be auto, diffusion or classical"):
+        choose_renderer("fast", Settings(profile="offline"))
+
+
+def test_the_diversity_is_one_computation_in_numpy_and_torch():
+    import torch
+
+    from engine.faces.identity import mean_pairwise_distance
+    from engine.methods.pae.maths import mean_pairwise_distance as torch_distance
+
+    embeddings = np.random.default_rng(0).standard_normal((5, 128))
+    unit = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
+    expected = np.mean([1 - unit[i] @ unit[j] for i in range(5) for j in range(5) if i != j])
+    assert mean_pairwise_distance(embeddings) == pytest.approx(expected, abs=1e-12)
+    assert torch_distance(torch.from_numpy(embeddings).float()) == pytest.approx(expected, abs=1e-6)
+    assert mean_pairwise_distance(embeddings[:1]) == 0.0
+
+
+def test_given_source_age_and_gender_skip_the_estimator(monkeypatch):
+    from engine.age import estimators
+
+    def no_estimator(settings=None):
+        raise AssertionError("the estimator ran although both were given")
+
+    monkeypatch.setattr(estimators, "age_estimator", no_estimator)
+    source = estimators.source_age_gender(RGB, face=None, age=33, gender="male")
+    assert (source.age, source.gender, source.age_from, source.gender_from) == (33.0, "male", "given", "given")
