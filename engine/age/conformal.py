@@ -7,16 +7,26 @@ rank ceil((n + 1)(1 - alpha)) of n calibration scores):
   per 10-year bin of the *predicted* age (the true age is unknown when
   predicting); a bin with too few points falls back to the pooled quantile.
   Interval yhat -/+ q sqrt(yhat + 1).
-- Conformalised quantiles from the estimator's own distribution (CQR-style): the
-  central (alpha/2, 1 - alpha/2) quantiles of the predicted distribution, widened
-  by the conformal quantile of max(lo - y, y - hi).
+- Conformalised quantile level of the estimator's own distribution
+  (`cqr-level`): the score is the smallest central level of the predicted
+  distribution whose interval holds the true age, |2 F(y) - 1| with F the
+  predicted CDF, and the interval is the central interval at the conformal
+  quantile of those scores. This is conformal calibration of a predictive
+  distribution's level (Romano, Patterson & Candes, "Conformalized Quantile
+  Regression", NeurIPS 2019, sec. 6 on calibrating the nominal level; Chernozhukov,
+  Wuthrich & Zhu, "Distributional conformal prediction", PNAS 2021). Unlike the
+  additive CQR correction max(lo - y, y - hi), which goes negative when the raw
+  quantiles over-cover and then inverts narrow intervals, the level is in [0, 1]
+  and the quantile function is non-decreasing, so lo <= hi by construction.
 
-Without calibration the interval is the central interval of the predicted
-distribution, and it is labelled uncalibrated.
+Without calibration there is no interval: the estimator's own spread is
+overconfident on real faces, so it is never shown under a percentage.
 
-Intervals are intersected with [0, inf): an age is never negative. An upper
+Intervals are intersected with [0, inf): an age is never negative. The estimator
+cannot tell ages above its top class (80 for the offline one) apart, so an upper
+end that reaches the top class is open ("80+", inf here, None in JSON). An upper
 bound that calibration cannot support (too few points for the confidence) is
-None, never a made-up number.
+also inf, and the caller is told which of the two it is; never a made-up number.
 """
 
 from __future__ import annotations
@@ -34,7 +44,7 @@ N_BINS = 8  # 0-9, 10-19, ..., 60-69, 70-80 (80, the estimator's top class, join
 
 MONDRIAN = "mondrian-normalised"
 
-CQR = "cqr-distribution"
+CQR = "cqr-level"
 
 METHODS = (MONDRIAN, CQR)
 
@@ -67,9 +77,9 @@ def normalised_score(y: np.ndarray, predicted: np.ndarray) -> np.ndarray:
     return np.abs(np.asarray(y, dtype=np.float64) - predicted) / np.sqrt(predicted + 1.0)
 
 
-def age_bin(predicted: np.ndarray | float) -> np.ndarray:
-    """10-year bin index of a predicted age; ages of 80 and over join the last bin."""
-    return np.clip(np.floor(np.asarray(predicted, dtype=np.float64) / BIN_WIDTH), 0, N_BINS - 1).astype(int)
+def age_bin(age: np.ndarray | float) -> np.ndarray:
+    """10-year bin index of an age; ages of 70 and over share the last bin."""
+    return np.clip(np.floor(np.asarray(age, dtype=np.float64) / BIN_WIDTH), 0, N_BINS - 1).astype(int)
 
 
 def bin_label(index: int) -> str:
@@ -77,17 +87,22 @@ def bin_label(index: int) -> str:
     return f"{low}-{low + BIN_WIDTH - 1}" if index < N_BINS - 1 else f"{low}+"
 
 
+def _class_cdf(distribution: np.ndarray) -> np.ndarray:
+    """(N, K) CDF at each class age: each class's mass is centred on its age, so the CDF there is cumsum - p/2."""
+    distribution = np.atleast_2d(np.asarray(distribution, dtype=np.float64))
+    distribution = distribution / distribution.sum(axis=1, keepdims=True)
+    return np.cumsum(distribution, axis=1) - distribution / 2
+
+
 def distribution_quantile(ages: np.ndarray, distribution: np.ndarray, q: np.ndarray | float) -> np.ndarray:
     """Quantile(s) of a discrete age distribution, interpolated linearly between class ages.
 
-    `distribution` is (K,) or (N, K); `q` a scalar or (N,). Returns (N,) or a scalar.
+    `distribution` is (K,) or (N, K); `q` a scalar or (N,). Returns (N,). Levels below the
+    first class's CDF give the first class age, above the last class's CDF the last.
     """
-    distribution = np.atleast_2d(np.asarray(distribution, dtype=np.float64))
+    cdf = _class_cdf(distribution)
     ages = np.asarray(ages, dtype=np.float64)
-    q = np.broadcast_to(np.asarray(q, dtype=np.float64), (distribution.shape[0],))
-    distribution = distribution / distribution.sum(axis=1, keepdims=True)
-    # Each class's mass is centred on its age: the CDF passes through cdf - p/2 there.
-    cdf = np.cumsum(distribution, axis=1) - distribution / 2
+    q = np.broadcast_to(np.asarray(q, dtype=np.float64), (cdf.shape[0],))
     rows = np.arange(len(cdf))
     top = np.minimum((cdf < q[:, None]).sum(axis=1), len(ages) - 1)  # first class at or above q
     below = np.maximum(top - 1, 0)
@@ -97,8 +112,20 @@ def distribution_quantile(ages: np.ndarray, distribution: np.ndarray, q: np.ndar
     return ages[below] + np.clip(t, 0.0, 1.0) * (ages[top] - ages[below])
 
 
+def predicted_cdf(ages: np.ndarray, distribution: np.ndarray, y: np.ndarray | float) -> np.ndarray:
+    """F(y) of each predicted distribution: linear between class ages, the first (last) class's
+    CDF below (above) the class range; the inverse of `distribution_quantile`. Returns (N,)."""
+    cdf = _class_cdf(distribution)
+    ages = np.asarray(ages, dtype=np.float64)
+    y = np.broadcast_to(np.asarray(y, dtype=np.float64), (cdf.shape[0],))
+    return np.array([np.interp(value, ages, row) for value, row in zip(y, cdf)])
+
+
 def central_interval(ages: np.ndarray, distribution: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-    """The central `confidence` interval of each predicted distribution: (lo, hi), each (N,)."""
+    """The raw central `confidence` interval of each predicted distribution: (lo, hi), each (N,).
+
+    Only for analysis: it is never shown as an interval, because it is not calibrated.
+    """
     alpha = 1.0 - check_confidence(confidence)
     return (
         distribution_quantile(ages, distribution, alpha / 2),
@@ -106,9 +133,28 @@ def central_interval(ages: np.ndarray, distribution: np.ndarray, confidence: flo
     )
 
 
-def cqr_score(y: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    y = np.asarray(y, dtype=np.float64)
-    return np.maximum(lo - y, y - hi)
+def level_score(y: np.ndarray, ages: np.ndarray, distribution: np.ndarray) -> np.ndarray:
+    """The smallest central level whose interval holds y: |2 F(y) - 1|, in [0, 1]."""
+    return np.abs(2.0 * predicted_cdf(ages, distribution, y) - 1.0)
+
+
+def level_interval(ages: np.ndarray, distribution: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """The central interval at `level` in [0, 1] (inf: the whole age line), (lo, hi) each (N,).
+
+    lo is 0 where the lower level falls below the first class's CDF; hi is inf where the
+    upper level reaches the last class's CDF (the estimator's open top class). With these
+    ends, y lies in the interval exactly when level_score(y) <= level, and lo <= hi always,
+    because the quantile function is non-decreasing and (1 - level)/2 <= (1 + level)/2.
+    """
+    cdf = _class_cdf(distribution)
+    if not level >= 0.0:
+        raise ValueError(f"level must be >= 0, got {level}")
+    low_level, high_level = (1.0 - level) / 2.0, (1.0 + level) / 2.0
+    if math.isinf(level):
+        return np.zeros(len(cdf)), np.full(len(cdf), math.inf)
+    lo = np.where(low_level <= cdf[:, 0], 0.0, distribution_quantile(ages, distribution, low_level))
+    hi = np.where(high_level >= cdf[:, -1], math.inf, distribution_quantile(ages, distribution, high_level))
+    return lo, hi
 
 
 def _finite_or_none(value: float) -> float | None:
@@ -126,7 +172,7 @@ class Calibration:
     mondrian_pooled: dict[str, float | None]
     n_per_bin: list[int]
     min_bin_size: int
-    cqr: dict[str, float | None]
+    cqr: dict[str, float | None]  # the conformal quantile of the level score; None: too few points
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -157,15 +203,23 @@ class Calibration:
     def interval(
         self, predicted: float, ages: np.ndarray, distribution: np.ndarray, confidence: float, method: str | None = None
     ) -> tuple[float, float | None, str]:
-        """(lo, hi or None, note) for one face: the vectorised `intervals` on one row, with what it rests on."""
+        """(lo, hi or None, note) for one face: the vectorised `intervals` on one row, with what it rests on.
+
+        hi is None when the upper end is open; the note says whether the estimator's top class
+        or too few calibration faces left it open.
+        """
         method = method or self.method
-        lo, hi = intervals(self, np.array([predicted]), ages, np.atleast_2d(distribution), confidence, method)
-        if math.isinf(hi[0]):
+        found = intervals(self, np.array([predicted]), ages, np.atleast_2d(distribution), confidence, method)
+        if found.unknown[0]:
             return 0.0, None, "too few calibration faces for this confidence: upper bound unknown"
-        note = ""
+        notes = []
         if method == MONDRIAN and self.mondrian_quantile(predicted, confidence)[1]:
-            note = f"age bin {bin_label(int(age_bin(predicted)))} had too few calibration faces; pooled quantile used"
-        return float(lo[0]), float(hi[0]), note
+            notes.append(f"age bin {bin_label(int(age_bin(predicted)))} had too few calibration faces; pooled quantile used")
+        hi: float | None = float(found.hi[0])
+        if math.isinf(found.hi[0]):
+            hi = None
+            notes.append(f"upper end open: the estimator does not tell ages above {np.asarray(ages)[-1]:.0f} apart")
+        return float(found.lo[0]), hi, "; ".join(notes)
 
     def to_json(self) -> dict:
         return {
@@ -188,6 +242,11 @@ class Calibration:
         missing = known - data.keys()
         if missing:
             raise ValueError(f"calibration artefact lacks {sorted(missing)}: re-run `python -m engine calibrate`")
+        if data["method"] not in METHODS:
+            raise ValueError(
+                f"calibration artefact uses method {data['method']!r}, which this hub no longer serves "
+                f"(it serves {', '.join(METHODS)}): re-run `python -m engine calibrate`"
+            )
         mondrian = data["mondrian"]
         return cls(
             method=data["method"],
@@ -219,6 +278,7 @@ def fit(
         raise ValueError("true ages must be finite and >= 0")
     bins = age_bin(predicted)
     scores = normalised_score(y, predicted)
+    levels = level_score(y, ages, distributions)
     n_per_bin = [int(np.sum(bins == b)) for b in range(N_BINS)]
     mondrian_bins: dict[str, list[float | None]] = {}
     mondrian_pooled: dict[str, float | None] = {}
@@ -236,9 +296,15 @@ def fit(
             else:
                 per_bin.append(conformal_quantile(scores[bins == b], alpha))
         mondrian_bins[key] = per_bin
-        lo, hi = central_interval(ages, distributions, confidence)
-        cqr[key] = _finite_or_none(conformal_quantile(cqr_score(y, lo, hi), alpha))
+        cqr[key] = _finite_or_none(conformal_quantile(levels, alpha))
     return Calibration(method, [float(c) for c in confidences], mondrian_bins, mondrian_pooled, n_per_bin, min_bin_size, cqr)
+
+
+@dataclass(frozen=True)
+class Intervals:
+    lo: np.ndarray  # (N,) >= 0
+    hi: np.ndarray  # (N,) inf where the upper end is open
+    unknown: np.ndarray  # (N,) bool: calibration too thin for this confidence (no finite quantile)
 
 
 def intervals(
@@ -248,32 +314,62 @@ def intervals(
     distributions: np.ndarray,
     confidence: float,
     method: str,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised intervals for many faces: (lo, hi), hi = inf where unknown."""
+) -> Intervals:
+    """Vectorised intervals for many faces; an upper end at or above the top class age is open (inf)."""
     key = calibration._check_grid(confidence)
     predicted = np.asarray(predicted, dtype=np.float64)
+    top = float(np.asarray(ages)[-1])
     if method == MONDRIAN:
-        per_bin = np.array(
-            [calibration.mondrian_pooled[key] if q is None else q for q in calibration.mondrian_bins[key]],
-            dtype=object,
-        )
-        q = np.array([math.inf if v is None else v for v in per_bin[age_bin(predicted)]], dtype=np.float64)
+        per_bin = [calibration.mondrian_pooled[key] if q is None else q for q in calibration.mondrian_bins[key]]
+        q = np.array([math.inf if per_bin[b] is None else per_bin[b] for b in age_bin(predicted)], dtype=np.float64)
         half = q * np.sqrt(predicted + 1.0)
-        return np.maximum(0.0, predicted - half), predicted + half
-    stored = calibration.cqr[key]
-    correction = math.inf if stored is None else stored
-    lo, hi = central_interval(ages, distributions, confidence)
-    return np.maximum(0.0, lo - correction), hi + correction
+        lo, hi, unknown = np.maximum(0.0, predicted - half), predicted + half, np.isinf(q)
+    elif method == CQR:
+        stored = calibration.cqr[key]
+        lo, hi = level_interval(ages, distributions, math.inf if stored is None else stored)
+        unknown = np.full(len(lo), stored is None)
+    else:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    hi = np.where(hi >= top, math.inf, hi)
+    return Intervals(lo, hi, unknown)
 
 
 @dataclass
 class Evaluation:
+    """Coverage and width on labelled faces, overall and per group.
+
+    Widths are measured up to the estimator's top class age (an open end counts to
+    the top class); `mean_width` is inf when any interval's upper bound is unknown.
+    Groups: `per_bin` by predicted age (what the Mondrian taxonomy uses),
+    `per_true_bin` by true age (what a user of a given age gets), `per_gender`
+    by the labelled gender ("unknown" where the label is missing).
+    """
+
     confidence: float
     method: str
     coverage: float
     mean_width: float
     n: int
     per_bin: list[dict]  # {"bin", "n", "coverage", "mean_width"}; coverage None where n = 0
+    per_true_bin: list[dict] = field(default_factory=list)
+    per_gender: list[dict] = field(default_factory=list)  # {"gender", "n", "coverage", "mean_width"}
+    open_upper: float = 0.0  # share of intervals whose upper end is open at the top class
+
+
+def _group_rows(key: str, labels: list[str], groups: np.ndarray, covered: np.ndarray, width: np.ndarray) -> list[dict]:
+    rows = []
+    for index, label in enumerate(labels):
+        mask = groups == index
+        n = int(mask.sum())
+        rows.append(
+            {
+                key: label,
+                "n": n,
+                "coverage": float(covered[mask].mean()) if n else None,
+                "mean_width": float(width[mask].mean()) if n else None,
+            }
+        )
+    return rows
 
 
 def evaluate(
@@ -284,33 +380,40 @@ def evaluate(
     distributions: np.ndarray,
     confidence: float,
     method: str,
+    genders: list[str | None] | None = None,
 ) -> Evaluation:
-    """Coverage and mean width on held-out faces, overall and per predicted-age bin."""
+    """Coverage and mean width on held-out faces: overall, per predicted-age bin, per true-age bin, per gender."""
     y = np.asarray(y, dtype=np.float64)
-    lo, hi = intervals(calibration, predicted, ages, distributions, confidence, method)
-    covered = (y >= lo) & (y <= hi)
-    width = hi - lo
-    bins = age_bin(predicted)
-    per_bin = []
-    for b in range(N_BINS):
-        mask = bins == b
-        n = int(mask.sum())
-        per_bin.append(
-            {
-                "bin": bin_label(b),
-                "n": n,
-                "coverage": float(covered[mask].mean()) if n else None,
-                "mean_width": float(width[mask].mean()) if n else None,
-            }
-        )
-    return Evaluation(confidence, method, float(covered.mean()), float(width.mean()), len(y), per_bin)
+    found = intervals(calibration, predicted, ages, distributions, confidence, method)
+    covered = (y >= found.lo) & (y <= found.hi)
+    top = float(np.asarray(ages)[-1])
+    width = np.where(found.unknown, math.inf, np.minimum(found.hi, top) - found.lo)
+    labels = [bin_label(b) for b in range(N_BINS)]
+    gender_labels = ["female", "male", "unknown"]
+    gender_of = np.array([gender_labels.index(g if g in ("female", "male") else "unknown") for g in (genders or [None] * len(y))])
+    present = [label for i, label in enumerate(gender_labels) if np.any(gender_of == i)]
+    per_gender = [row for row in _group_rows("gender", gender_labels, gender_of, covered, width) if row["gender"] in present]
+    return Evaluation(
+        confidence,
+        method,
+        float(covered.mean()),
+        float(width.mean()),
+        len(y),
+        _group_rows("bin", labels, age_bin(predicted), covered, width),
+        _group_rows("bin", labels, age_bin(y), covered, width),
+        per_gender,
+        float(np.mean(np.isinf(found.hi) & ~found.unknown)),
+    )
+
+
+def coverage_tolerance(confidence: float, n: int) -> float:
+    """Two binomial standard errors of a coverage measured on n faces."""
+    return 2.0 * math.sqrt(confidence * (1.0 - confidence) / max(n, 1))
 
 
 def coverage_is_valid(evaluation: Evaluation) -> bool:
     """Held-out coverage within two binomial standard errors below nominal (or above it)."""
-    nominal = evaluation.confidence
-    tolerance = 2.0 * math.sqrt(nominal * (1.0 - nominal) / max(evaluation.n, 1))
-    return evaluation.coverage >= nominal - tolerance
+    return evaluation.coverage >= evaluation.confidence - coverage_tolerance(evaluation.confidence, evaluation.n)
 
 
 def choose_method(evaluations: dict[str, Evaluation]) -> tuple[str, str]:
@@ -320,4 +423,4 @@ def choose_method(evaluations: dict[str, Evaluation]) -> tuple[str, str]:
         best = min(valid, key=lambda m: valid[m].mean_width)
         return best, f"smallest mean width ({valid[best].mean_width:.2f} y) among methods with valid coverage"
     best = max(evaluations, key=lambda m: evaluations[m].coverage)
-    return best, "no method reached valid coverage on held-out data; the one with the highest coverage is used"
+    return best, "no method reached valid coverage; the one with the highest coverage is used"

@@ -94,8 +94,10 @@ def test_thin_bin_falls_back_to_pooled_and_says_so():
     assert all(q is not None for q in calibration.mondrian_bins[key][:7])
     lo, hi, note = calibration.interval(75.0, AGES, distributions[0], 0.9)
     pooled = calibration.mondrian_pooled[key]
-    assert hi - 75.0 == pytest.approx(pooled * math.sqrt(76.0))
+    assert 75.0 - lo == pytest.approx(pooled * math.sqrt(76.0))
     assert "70+ had too few calibration faces; pooled quantile used" in note
+    # 75 + the pooled half-width passes the estimator's top class: the upper end is open, not a number
+    assert hi is None and "upper end open" in note
 
 
 def test_bin_too_small_for_the_confidence_falls_back_even_above_min_size():
@@ -180,3 +182,101 @@ def test_pooled_quantile_alone_misses_the_edge_bins():
         per_bin.append([row["coverage"] for row in result.per_bin])
     mean = np.mean(per_bin, axis=0)
     assert mean[0] < 0.85 and mean[7] > 0.95
+
+
+def test_level_intervals_are_ordered_for_any_distribution_and_level():
+    # property: over random distributions (peaked, flat, with empty classes) and every level in [0, 1],
+    # lo <= hi, lo >= 0, and y lies in the interval exactly when its level score is at most the level
+    rng = np.random.default_rng(6)
+    for draw in range(300):
+        concentration = rng.choice([0.05, 0.5, 5.0])
+        distribution = rng.dirichlet(np.full(81, concentration))
+        levels = np.concatenate([[0.0, 1.0], rng.uniform(0, 1, 20)])
+        y = rng.uniform(0, 90, len(levels))
+        for level, age in zip(levels, y):
+            lo, hi = conformal.level_interval(AGES, distribution, float(level))
+            assert 0.0 <= lo[0] <= hi[0], (draw, level, lo, hi)
+            score = conformal.level_score(np.array([age]), AGES, distribution)[0]
+            if abs(score - level) > 1e-9 and distribution.min() > 1e-12:  # off the boundary, CDF strictly rising
+                assert (lo[0] <= age <= hi[0]) == (score <= level), (draw, level, age, score, lo, hi)
+
+
+def test_level_method_never_inverts_where_the_additive_correction_did():
+    # an estimator whose distributions are mostly far too wide, a few far too narrow: the additive CQR
+    # correction max(lo - y, y - hi) is negative here and the narrow raw intervals turn inside out
+    rng = np.random.default_rng(7)
+
+    def spread(predicted):
+        factor = np.where(np.arange(len(predicted)) % 30 == 0, 0.15, 4.0)
+        sd = factor * 1.2 * np.sqrt(predicted + 1)
+        return np.exp(-0.5 * ((AGES[None, :] - predicted[:, None]) / sd[:, None]) ** 2)
+
+    y, predicted, _ = synthetic(rng, 3000)
+    wide = spread(predicted)
+    lo_raw, hi_raw = conformal.central_interval(AGES, wide, 0.9)
+    additive = conformal.conformal_quantile(np.maximum(lo_raw - y, y - hi_raw), 0.1)
+    assert additive < 0 and np.any(hi_raw - lo_raw + 2 * additive < 0)  # the old method's inverted intervals
+    calibration = conformal.fit(y, predicted, AGES, wide)
+    assert 0.0 <= calibration.cqr["0.90"] < 0.9  # the calibrated level is lower than nominal: narrower, never inverted
+    y2, predicted2, _ = synthetic(rng, 20000)
+    wide2 = spread(predicted2)
+    found = conformal.intervals(calibration, predicted2, AGES, wide2, 0.9, conformal.CQR)
+    assert np.all(found.lo <= found.hi)
+    result = conformal.evaluate(calibration, y2, predicted2, AGES, wide2, 0.9, conformal.CQR)
+    assert abs(result.coverage - 0.9) <= 3 * math.sqrt(0.09 / 3000 + 0.09 / 20000), result.coverage
+
+
+@pytest.mark.parametrize("confidence", [0.8, 0.9])
+def test_level_method_marginal_coverage_is_nominal(confidence):
+    # the level method's guarantee is marginal (per-bin coverage is Mondrian's, tested above);
+    # tolerance: three standard deviations of a split-conformal coverage averaged over the seeds
+    # (calibration Beta spread plus test binomial spread)
+    marginal = []
+    for seed in SEEDS:
+        rng = np.random.default_rng(seed)
+        calibration = conformal.fit(*_fit_args(synthetic(rng, N_CAL)))
+        y, predicted, distributions = synthetic(rng, N_TEST)
+        marginal.append(conformal.evaluate(calibration, y, predicted, AGES, distributions, confidence, conformal.CQR).coverage)
+    spread = math.sqrt(confidence * (1 - confidence) * (1 / N_CAL + 1 / N_TEST) / len(SEEDS))
+    assert abs(np.mean(marginal) - confidence) <= 3 * spread, np.mean(marginal)
+
+
+def test_evaluation_reports_coverage_per_true_age_bin_and_gender():
+    rng = np.random.default_rng(8)
+    calibration = conformal.fit(*_fit_args(synthetic(rng, N_CAL)))
+    y, predicted, distributions = synthetic(rng, 4000)
+    genders = ["female" if i % 3 else "male" for i in range(4000)]
+    genders[0] = None  # a missing label stays missing: its own group, not guessed
+    result = conformal.evaluate(calibration, y, predicted, AGES, distributions, 0.9, conformal.MONDRIAN, genders)
+    by_gender = {row["gender"]: row for row in result.per_gender}
+    assert set(by_gender) == {"female", "male", "unknown"} and by_gender["unknown"]["n"] == 1
+    assert by_gender["female"]["n"] + by_gender["male"]["n"] == 3999
+    assert [row["n"] for row in result.per_true_bin] == [int(np.sum(conformal.age_bin(y) == b)) for b in range(8)]
+    for row in result.per_true_bin + result.per_gender[:2]:
+        assert 0.85 <= row["coverage"] <= 1.0
+
+
+def test_mondrian_and_level_quantiles_agree_with_crepes():
+    crepes = pytest.importorskip("crepes", reason="crepes is in requirements-dev.txt")
+    rng = np.random.default_rng(9)
+    y, predicted, distributions = synthetic(rng, 2500)
+    calibration = conformal.fit(y, predicted, AGES, distributions, min_bin_size=1)
+    y_test, predicted_test, distributions_test = synthetic(rng, 3000)
+    sigmas = np.sqrt(predicted + 1)
+    oracle = crepes.ConformalRegressor().fit(y - predicted, sigmas=sigmas, bins=conformal.age_bin(predicted))
+    levels = crepes.ConformalRegressor().fit(conformal.level_score(y, AGES, distributions))
+    for confidence in (0.5, 0.8, 0.9, 0.95):
+        expected = oracle.predict_int(
+            predicted_test,
+            sigmas=np.sqrt(predicted_test + 1),
+            bins=conformal.age_bin(predicted_test),
+            confidence=confidence - 1e-12,  # crepes truncates (1 - c)(n + 1) with float error (0.1 * 10 < 1)
+            y_min=0,
+        )
+        found = conformal.intervals(calibration, predicted_test, AGES, distributions_test, confidence, conformal.MONDRIAN)
+        np.testing.assert_allclose(found.lo, expected[:, 0], atol=1e-9)
+        closed = np.isfinite(found.hi)
+        np.testing.assert_allclose(found.hi[closed], expected[closed, 1], atol=1e-9)
+        assert np.all(expected[~closed, 1] >= AGES[-1])  # open only where the oracle passes the top class
+        q = levels.predict_int(np.zeros(1), confidence=confidence)[0, 1]
+        assert calibration.cqr[f"{confidence:.2f}"] == pytest.approx(q, abs=1e-12)
