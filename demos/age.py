@@ -37,11 +37,6 @@ def example_portraits() -> list[str]:
     return [str(path) for path in candidates if path.is_file()]
 
 
-def interval_text(face: FaceAge) -> str:
-    lo, hi = face.interval
-    return f"{lo:.0f} - {'unknown' if hi is None else f'{hi:.0f}'}"
-
-
 def draw_faces(rgb: np.ndarray, faces: list[FaceAge]) -> np.ndarray:
     """The photo with each face boxed and numbered as in the table."""
     canvas = rgb.copy()
@@ -49,7 +44,7 @@ def draw_faces(rgb: np.ndarray, faces: list[FaceAge]) -> np.ndarray:
     for face in faces:
         x0, y0, x1, y1 = (int(round(v)) for v in face.box)
         cv2.rectangle(canvas, (x0, y0), (x1, y1), (255, 200, 0), thickness)
-        label = f"{face.index}: {face.age:.0f}"
+        label = f"{face.index}: {face.age_text if face.at_cap else f'{face.age:.0f}'}"
         scale = thickness * 0.4
         (w, h), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
         top = max(0, y0 - h - 2 * thickness)
@@ -59,7 +54,7 @@ def draw_faces(rgb: np.ndarray, faces: list[FaceAge]) -> np.ndarray:
 
 
 def distribution_plot(faces: list[FaceAge]):
-    """Predicted age distribution of each face, with its interval shaded."""
+    """Predicted age distribution of each face, with its calibrated interval shaded (none when uncalibrated)."""
     import matplotlib  # noqa: PLC0415 - matplotlib loads only when a plot is drawn
 
     matplotlib.use("Agg")
@@ -68,16 +63,17 @@ def distribution_plot(faces: list[FaceAge]):
     shown = faces[:MAX_PLOTS]
     figure, axes = plt.subplots(len(shown), 1, figsize=(6, 1.9 * len(shown)), squeeze=False)
     for axis, face in zip(axes[:, 0], shown):
-        lo, hi = face.interval
-        axis.bar(face.ages, face.distribution, width=1.0, color="#4c72b0")
-        axis.axvspan(
-            lo,
-            face.ages[-1] if hi is None else hi,
-            color="#dd8452",
-            alpha=0.3,
-            label=f"{face.confidence:.0%} interval{'' if face.calibrated else ' (uncalibrated)'}",
-        )
-        axis.axvline(face.age, color="black", linewidth=1, label=f"age {face.age:.1f}")
+        axis.bar(face.ages, face.distribution, width=1.0, color="#4c72b0", label="estimator's distribution")
+        if face.interval is not None:
+            lo, hi = face.interval
+            axis.axvspan(
+                lo,
+                face.top_age + 1 if hi is None else hi,
+                color="#dd8452",
+                alpha=0.3,
+                label=f"{face.confidence:.0%} calibrated interval {face.interval_text}",
+            )
+        axis.axvline(face.age, color="black", linewidth=1, label=f"age {face.age_text}")
         axis.set(xlim=(0, 81), ylabel=f"face {face.index}")
         axis.legend(fontsize=7, loc="upper right")
     axes[-1, 0].set_xlabel("age (years)")
@@ -87,8 +83,13 @@ def distribution_plot(faces: list[FaceAge]):
 
 
 def badge(analysis: AgeAnalysis) -> str:
-    state = "Calibrated" if analysis.calibrated else "Uncalibrated"
-    return f"**{state}** intervals: {analysis.calibration}. Estimator: `{analysis.estimator}`."
+    if analysis.calibrated:
+        return f"**Calibrated** intervals: {analysis.calibration}. Estimator: `{analysis.estimator}`."
+    return (
+        f"**Uncalibrated: no interval.** The estimator's own spread is overconfident on real faces, so it is not "
+        f"shown as a confidence interval. {analysis.calibration[0].upper()}{analysis.calibration[1:]}. "
+        f"Estimator: `{analysis.estimator}`."
+    )
 
 
 def estimate(photo: str | None, confidence_percent: float):
@@ -102,10 +103,7 @@ def estimate(photo: str | None, confidence_percent: float):
     warn(analysis.warnings)
     if len(analysis.faces) > MAX_PLOTS:
         gr.Warning(f"{len(analysis.faces)} faces found; plots show the largest {MAX_PLOTS}, the table shows all.")
-    rows = [
-        [f.index, round(f.age, 1), interval_text(f), f"{f.confidence:.0%}", f.gender, round(f.p_female, 3)]
-        for f in analysis.faces
-    ]
+    rows = [[f.index, f.age_text, f.interval_text, f"{f.confidence:.0%}", f.gender, round(f.p_female, 3)] for f in analysis.faces]
     name = Path(photo).name
     return (
         draw_faces(image.rgb, analysis.faces),

@@ -1,7 +1,7 @@
 """Command line of the engine.
 
     python -m engine age IMAGE... [--confidence 0.9]
-    python -m engine calibrate --data DIR [--out FILE] [--test-fraction 0.5]
+    python -m engine calibrate --data DIR|LABELS.csv|ORG/DATASET [--out FILE] [--push ORG/NAME]
     python -m engine lifespan IMAGE --targets 20 40 60 [--source-age 33 --gender male] [--seed 0] --out DIR
     python -m engine pluralistic IMAGE --target 60 --samples 6 --intensity 0.3 [--seed 0] --out DIR
     python -m engine zones IMAGE --score forehead=70 --score crows_feet_left=40 [--renderer classical] [--seed 0] --out DIR
@@ -23,7 +23,8 @@ import logging
 import sys
 from pathlib import Path
 
-from engine.age.calibration import calibrate, format_report
+from engine.age.calibration import calibrate, format_report, push_calibration
+from engine.age.labelled import open_labelled
 from engine.core.errors import UserError
 from engine.core.images import load_image
 from engine.core.models import ModelUnavailable
@@ -81,15 +82,29 @@ def run_age(args: argparse.Namespace) -> int:
 def run_calibrate(args: argparse.Namespace) -> int:
 
     settings = get_settings()
-    out = args.out or settings.calibration_path
+    out = Path(args.out or settings.calibration_path)
     try:
-        report = calibrate(Path(args.data), Path(out), settings, args.test_fraction, args.min_bin_size)
+        data = open_labelled(args.data, args.image_column, args.age_column, args.gender_column or None)
+        if args.data_name:
+            data.name = args.data_name
+        if args.data_licence:
+            data.licence = args.data_licence
+        report = calibrate(data, out, settings, args.report_fraction, args.selection_fraction, args.min_bin_size)
     except ModelUnavailable as error:
         return _missing_model("calibrate", error)
     except UserError as error:
         print(f"calibrate: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(format_report(report))
+    if report["data"]["licence"] is None:
+        print("calibrate: warning: the data's licence is not stated; pass --data-licence", file=sys.stderr)
+    if args.push:
+        try:
+            url = push_calibration(out, args.push)
+        except Exception as error:  # noqa: BLE001 - the artefact is written; say why the upload failed
+            print(f"calibrate: the artefact is at {out}, but pushing it to {args.push} failed: {error}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(f"pushed to {args.push}: {url}")
     return 0
 
 
@@ -212,9 +227,21 @@ def main(argv: list[str] | None = None) -> int:
     age.set_defaults(run=run_age)
 
     cal = commands.add_parser("calibrate", help="calibrate conformal age intervals on a labelled folder")
-    cal.add_argument("--data", required=True, help="folder of images named {age}_{gender}_{race}_*.jpg (UTKFace)")
+    cal.add_argument(
+        "--data",
+        required=True,
+        help="folder of images named {age}_{gender}_{race}_*.jpg (UTKFace), a CSV of file,age,gender, "
+        "or a Hub dataset id ORG/NAME[@REVISION] with age labels",
+    )
+    cal.add_argument("--data-name", default=None, help="the data's name in the artefact (default: folder, CSV or repo name)")
+    cal.add_argument("--data-licence", default=None, help="the data's licence (a Hub dataset's comes from its card)")
+    cal.add_argument("--image-column", default="image", help="Hub dataset: the image column (default image)")
+    cal.add_argument("--age-column", default="age", help="Hub dataset: the age column (default age)")
+    cal.add_argument("--gender-column", default="gender", help="Hub dataset: the gender column ('' for none)")
     cal.add_argument("--out", default=None, help="artefact path (default: HUB_CALIBRATION or calibration/age_conformal.json)")
-    cal.add_argument("--test-fraction", type=_confidence, default=0.5, help="held-out share (default 0.5)")
+    cal.add_argument("--report-fraction", type=_confidence, default=0.25, help="share held out to report coverage (0.25)")
+    cal.add_argument("--selection-fraction", type=_confidence, default=0.25, help="share held out to choose the method (0.25)")
+    cal.add_argument("--push", default=None, metavar="ORG/NAME", help="upload the artefact with a model card to this Hub repo")
     cal.add_argument("--min-bin-size", type=int, default=30, help="smaller age bins use the pooled quantile (default 30)")
     cal.set_defaults(run=run_calibrate)
 

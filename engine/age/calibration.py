@@ -1,11 +1,17 @@
-"""Conformal calibration of the age estimator on a labelled folder (UTKFace naming).
+"""Conformal calibration of the age estimator on real labelled faces, in one command.
 
-    python -m engine calibrate --data DIR [--out calibration/age_conformal.json]
+    python -m engine calibrate --data DIR|LABELS.csv|ORG/DATASET [--out FILE] [--push ORG/NAME]
 
-Files named `{age}_{gender}_{race}_*.jpg` (UTKFace) are split deterministically
-by a hash of the file name into calibration and test halves; both methods are
-fitted on the first and judged on the second, and the artefact records which
-one the hub uses (the smaller mean width at valid coverage).
+The labelled faces (see engine/age/labelled.py for the three sources) are split
+deterministically by a hash of each item's name into three parts: calibration
+(both methods are fitted on it), selection (the method the hub uses is chosen on
+it: the smaller mean width at valid 90 % coverage) and report (the chosen
+method's coverage is measured on it, overall, per true-age bin, per predicted-age
+bin and per gender). No part is used twice, so the coverage reported is that of
+the artefact shipped, on faces it has never seen.
+
+The artefact records the data's name, size and licence, the estimator, the date,
+the split and every skipped file's count; never a path on this machine.
 """
 
 from __future__ import annotations
@@ -14,31 +20,32 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import re
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from huggingface_hub import CommitOperationAdd, HfApi, ModelCard, ModelCardData, hf_hub_download
 
 from engine.age import conformal
 from engine.age.conformal import Calibration
 from engine.age.estimators import age_estimator
+from engine.age.labelled import LabelledData
 from engine.core.images import InputError, load_image
 from engine.core.registry import get_cache
 from engine.core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-ARTEFACT_VERSION = 1
+ARTEFACT_VERSION = 2  # 2: cqr-level, three-way split, data provenance
 
-NAME_PATTERN = re.compile(r"^(\d{1,3})_([01])_(\d+)_.+\.(jpe?g|png)$", re.IGNORECASE)
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
+ARTEFACT_NAME = "age_conformal.json"
 
 REPORT_CONFIDENCES = (0.8, 0.9, 0.95)
 
 SELECTION_CONFIDENCE = 0.9
+
+SPLITS = ("calibration", "selection", "report")
 
 
 @dataclass
@@ -46,163 +53,185 @@ class LabelledSet:
     y: list[float] = field(default_factory=list)
     predicted: list[float] = field(default_factory=list)
     distributions: list[np.ndarray] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
+    genders: list[str | None] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return np.array(self.y), np.array(self.predicted), np.stack(self.distributions)
 
 
-def split_of(name: str, test_fraction: float) -> str:
-    """'test' or 'calibration', fixed by a hash of the file name (stable across machines and runs)."""
-    digest = hashlib.sha256(name.encode("utf-8")).digest()
-    return "test" if int.from_bytes(digest[:8], "big") / 2**64 < test_fraction else "calibration"
+def split_of(name: str, report_fraction: float, selection_fraction: float) -> str:
+    """'report', 'selection' or 'calibration', fixed by a hash of the name (stable across machines and runs)."""
+    u = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big") / 2**64
+    if u < report_fraction:
+        return "report"
+    return "selection" if u < report_fraction + selection_fraction else "calibration"
 
 
-def parse_name(name: str) -> float | None:
-    match = NAME_PATTERN.match(name)
-    return float(match.group(1)) if match else None
-
-
-def calibrate(data: Path, out: Path, settings: Settings, test_fraction: float = 0.5, min_bin_size: int = 30) -> dict:
-    """Run the estimator over `data`, fit both methods, write the artefact and plot; return the report."""
-    if not data.is_dir():
-        raise InputError(f"--data {data} is not a folder of images named {{age}}_{{gender}}_{{race}}_*.jpg")
-    if not 0.0 < test_fraction < 1.0:
-        raise InputError(f"test fraction must be in (0, 1), got {test_fraction}")
+def calibrate(
+    data: LabelledData,
+    out: Path,
+    settings: Settings,
+    report_fraction: float = 0.25,
+    selection_fraction: float = 0.25,
+    min_bin_size: int = 30,
+) -> dict:
+    """Run the estimator over `data`, fit both methods, choose one, report it, write the artefact and plot."""
+    if not (0.0 < report_fraction < 1.0 and 0.0 < selection_fraction < 1.0 and report_fraction + selection_fraction < 1.0):
+        raise InputError(
+            f"report and selection fractions must be in (0, 1) and leave room for calibration, "
+            f"got {report_fraction} and {selection_fraction}"
+        )
     estimator = age_estimator(settings)
     detector = get_cache(settings).get("face_detector")
-    sets = {"calibration": LabelledSet(), "test": LabelledSet()}
-    skipped: dict[str, list[str]] = {"name not {age}_{gender}_{race}_*": [], "unreadable": [], "no face": []}
+    sets = {name: LabelledSet() for name in SPLITS}
+    skipped: dict[str, list[str]] = {**data.skipped, "unreadable": [], "no face": []}
     several_faces = 0
     fingerprint = hashlib.sha256()
     ages: np.ndarray | None = None  # the estimator's class ages, from the first estimate
-    files = sorted(p for p in data.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-    for path in files:
-        age = parse_name(path.name)
-        if age is None:
-            skipped["name not {age}_{gender}_{race}_*"].append(path.name)
-            continue
-        content = path.read_bytes()
-        fingerprint.update(path.name.encode() + b"\0" + hashlib.sha256(content).digest())
+    for item in data.items:
+        content = item.read()
+        fingerprint.update(item.key.encode() + b"\0" + f"{item.age}".encode() + hashlib.sha256(content).digest())
         try:
             image = load_image(content, max_pixels=settings.max_pixels, min_side=settings.min_side)
         except InputError as error:
-            skipped["unreadable"].append(f"{path.name}: {error}")
+            skipped["unreadable"].append(f"{item.key}: {error}")
             continue
         faces = detector.detect(image.rgb)
         if not faces:
-            skipped["no face"].append(path.name)
+            skipped["no face"].append(item.key)
             continue
         several_faces += len(faces) > 1
         estimate = estimator.estimate(image.rgb, faces[:1])[0]  # the largest face is the labelled one
         ages = estimate.ages
-        target = sets[split_of(path.name, test_fraction)]
-        target.y.append(age)
+        target = sets[split_of(item.key, report_fraction, selection_fraction)]
+        target.y.append(item.age)
         target.predicted.append(estimate.age)
         target.distributions.append(estimate.distribution)
-        target.files.append(path.name)
+        target.genders.append(item.gender)
+        target.keys.append(item.key)
     for name, labelled in sets.items():
         if len(labelled.y) < 2:
             raise InputError(
-                f"only {len(labelled.y)} usable faces in the {name} split of {data} "
-                f"({sum(map(len, skipped.values()))} files skipped): calibration needs more labelled images"
+                f"only {len(labelled.y)} usable faces in the {name} part of {data.name} "
+                f"({sum(map(len, skipped.values()))} skipped): calibration needs more labelled images"
             )
+    assert ages is not None  # every part holds faces, so the estimator ran
 
-    cal, test = sets["calibration"], sets["test"]
-    assert ages is not None  # both splits hold faces, so the estimator ran
-    calibration = conformal.fit(
-        np.array(cal.y), np.array(cal.predicted), ages, np.stack(cal.distributions), min_bin_size=min_bin_size
-    )
-    evaluations = {
-        confidence: {
-            method: conformal.evaluate(
-                calibration,
-                np.array(test.y),
-                np.array(test.predicted),
-                ages,
-                np.stack(test.distributions),
-                confidence,
-                method,
-            )
-            for method in conformal.METHODS
-        }
-        for confidence in REPORT_CONFIDENCES
-    }
-    method, reason = conformal.choose_method(evaluations[SELECTION_CONFIDENCE])
+    cal, sel, rep = sets["calibration"], sets["selection"], sets["report"]
+    calibration = conformal.fit(*cal.arrays()[:2], ages, cal.arrays()[2], min_bin_size=min_bin_size)
+
+    def evaluate(part: LabelledSet, confidence: float, method: str) -> conformal.Evaluation:
+        y, predicted, distributions = part.arrays()
+        return conformal.evaluate(calibration, y, predicted, ages, distributions, confidence, method, part.genders)
+
+    selection = {method: evaluate(sel, SELECTION_CONFIDENCE, method) for method in conformal.METHODS}
+    method, reason = conformal.choose_method(selection)
     calibration.method = method
-    test_mae = float(np.mean(np.abs(np.array(test.y) - np.array(test.predicted))))
+    report = {confidence: evaluate(rep, confidence, method) for confidence in REPORT_CONFIDENCES}
+    y_rep, predicted_rep, _ = rep.arrays()
+    report_mae = float(np.mean(np.abs(y_rep - predicted_rep)))
+    usable = len(cal.y) + len(sel.y) + len(rep.y)
     calibration.meta = {
         "artefact_version": ARTEFACT_VERSION,
         "kind": "age-conformal-calibration",
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "estimator": {"id": estimator.estimator_id, "version": estimator.version},
         "data": {
-            "folder": str(data),
-            "fingerprint": "sha256:" + fingerprint.hexdigest(),
+            "name": data.name,
+            "source": data.source,
+            "repo": data.repo,
+            "revision": data.revision,
+            "licence": data.licence,
+            "size": usable,
             "n_calibration": len(cal.y),
-            "n_test": len(test.y),
-            "test_fraction": test_fraction,
-            "split": "sha256(file name) < test_fraction -> test",
+            "n_selection": len(sel.y),
+            "n_report": len(rep.y),
+            "fractions": {"report": report_fraction, "selection": selection_fraction},
+            "split": "sha256(name) as u in [0, 1): u < report -> report, < report + selection -> selection, else calibration",
+            "fingerprint": "sha256:" + fingerprint.hexdigest(),
             "skipped": {reason_: len(names) for reason_, names in skipped.items()},
             "several_faces_used_largest": several_faces,
         },
-        "selection": {"confidence": SELECTION_CONFIDENCE, "reason": reason},
-        "evaluation": {
-            f"{confidence:.2f}": {method_: asdict(e) for method_, e in by_method.items()}
-            for confidence, by_method in evaluations.items()
+        "selection": {
+            "confidence": SELECTION_CONFIDENCE,
+            "reason": reason,
+            "evaluation": {method_: asdict(e) for method_, e in selection.items()},
         },
-        "test_mae": test_mae,
+        "report": {f"{confidence:.2f}": asdict(e) for confidence, e in report.items()},
+        "report_mae": report_mae,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(calibration.to_json(), indent=1))
     plot_path = out.with_suffix(".png")
-    plot_evaluation(evaluations[SELECTION_CONFIDENCE], plot_path)
+    plot_evaluation(report[SELECTION_CONFIDENCE], plot_path)
     return {
-        "artefact": str(out),
-        "plot": str(plot_path),
+        "artefact": out,
+        "plot": plot_path,
         "method": method,
         "reason": reason,
         "skipped": skipped,
-        "evaluations": evaluations,
-        "test_mae": test_mae,
+        "selection": selection,
+        "report": report,
+        "report_mae": report_mae,
+        "data": calibration.meta["data"],
     }
 
 
+def _rows(title: str, key: str, rows: list[dict]) -> list[str]:
+    lines = [f"  {title}:"]
+    for row in rows:
+        coverage = "-" if row["coverage"] is None else f"{row['coverage']:.3f}"
+        width = "-" if row["mean_width"] is None else f"{row['mean_width']:.2f}"
+        lines.append(f"    {row[key]:>7}: n={row['n']:<5} coverage {coverage:>6}  width {width}")
+    return lines
+
+
 def format_report(report: dict) -> str:
-    lines = []
-    for confidence, by_method in report["evaluations"].items():
-        for method, evaluation in by_method.items():
-            lines.append(
-                f"{method} @ {confidence:.0%}: coverage {evaluation.coverage:.3f}, mean width "
-                f"{evaluation.mean_width:.2f} y, n={evaluation.n}"
-            )
-            for row in evaluation.per_bin:
-                coverage = "-" if row["coverage"] is None else f"{row['coverage']:.3f}"
-                width = "-" if row["mean_width"] is None else f"{row['mean_width']:.2f}"
-                lines.append(f"    bin {row['bin']:>6}: n={row['n']:<5} coverage {coverage:>6}  width {width}")
+    data = report["data"]
+    lines = [
+        f"data {data['name']} ({data['source']}, licence {data['licence'] or 'not stated'}): {data['size']} usable faces, "
+        f"{data['n_calibration']} calibration / {data['n_selection']} selection / {data['n_report']} report"
+    ]
+    for method, evaluation in report["selection"].items():
+        lines.append(
+            f"selection part, {method} @ {evaluation.confidence:.0%}: coverage {evaluation.coverage:.3f}, "
+            f"mean width {evaluation.mean_width:.2f} y"
+        )
+    lines.append(f"hub uses {report['method']}: {report['reason']}")
+    for confidence, evaluation in report["report"].items():
+        lines.append(
+            f"report part (never used to fit or choose), {evaluation.method} @ {confidence:.0%}: coverage "
+            f"{evaluation.coverage:.3f}, mean width {evaluation.mean_width:.2f} y, n={evaluation.n}, "
+            f"open upper end {evaluation.open_upper:.1%}"
+        )
+        lines += _rows("by true age", "bin", evaluation.per_true_bin)
+        lines += _rows("by predicted age", "bin", evaluation.per_bin)
+        lines += _rows("by gender", "gender", evaluation.per_gender)
     for reason, names in report["skipped"].items():
         if names:
             lines.append(f"skipped ({reason}): {len(names)}, e.g. {names[0]}")
-    lines.append(f"test MAE {report['test_mae']:.2f} y")
-    lines.append(f"hub uses {report['method']}: {report['reason']}")
+    lines.append(f"report MAE {report['report_mae']:.2f} y")
     lines.append(f"wrote {report['artefact']} and {report['plot']}")
     return "\n".join(lines)
 
 
-def plot_evaluation(by_method: dict[str, conformal.Evaluation], path: Path) -> None:
+def plot_evaluation(evaluation: conformal.Evaluation, path: Path) -> None:
+    """Coverage and mean width per true-age bin on the report part."""
     import matplotlib  # noqa: PLC0415 - matplotlib loads only when a plot is drawn
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib loads only when a plot is drawn
 
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    labels = [conformal.bin_label(i) for i in range(conformal.N_BINS)]
+    labels = [row["bin"] for row in evaluation.per_true_bin]
     x = np.arange(len(labels))
-    for offset, (method, evaluation) in zip((-0.2, 0.2), by_method.items()):
-        coverage = [np.nan if r["coverage"] is None else r["coverage"] for r in evaluation.per_bin]
-        width = [np.nan if r["mean_width"] is None else r["mean_width"] for r in evaluation.per_bin]
-        left.bar(x + offset, coverage, width=0.4, label=method)
-        right.bar(x + offset, width, width=0.4, label=method)
-    nominal = next(iter(by_method.values())).confidence
-    left.axhline(nominal, color="black", linestyle="--", label=f"nominal {nominal:.0%}")
-    left.set(title="Held-out coverage by predicted-age bin", ylim=(0, 1.05), xticks=x, xticklabels=labels)
+    coverage = [np.nan if r["coverage"] is None else r["coverage"] for r in evaluation.per_true_bin]
+    width = [np.nan if r["mean_width"] is None else r["mean_width"] for r in evaluation.per_true_bin]
+    left.bar(x, coverage, width=0.6, label=evaluation.method)
+    right.bar(x, width, width=0.6, label=evaluation.method)
+    left.axhline(evaluation.confidence, color="black", linestyle="--", label=f"nominal {evaluation.confidence:.0%}")
+    left.set(title="Report-part coverage by true-age bin", ylim=(0, 1.05), xticks=x, xticklabels=labels)
     right.set(title="Mean interval width (years)", xticks=x, xticklabels=labels)
     left.legend(fontsize=8)
     figure.tight_layout()
@@ -210,15 +239,128 @@ def plot_evaluation(by_method: dict[str, conformal.Evaluation], path: Path) -> N
     plt.close(figure)
 
 
+def model_card(artefact: dict) -> ModelCard:
+    """A model card for a calibration artefact: data, estimator, method, held-out coverage, intended use."""
+    data = artefact["data"]
+    licence = data.get("licence")
+    card_data = ModelCardData(
+        license=licence or "other",
+        tags=["conformal-prediction", "age-estimation", "calibration"],
+        datasets=[data["repo"]] if data.get("repo") else None,
+    )
+
+    def coverage(row: dict) -> str:
+        return "-" if row["coverage"] is None else f"{row['coverage']:.3f}"
+
+    report = artefact.get("report", {})
+    rows = "\n".join(f"| {float(key):.0%} | {coverage(e)} | {e['mean_width']:.2f} | {e['n']} |" for key, e in report.items())
+    main = report.get(f"{SELECTION_CONFIDENCE:.2f}", {})
+    bins = "\n".join(f"| {row['bin']} | {row['n']} | {coverage(row)} |" for row in main.get("per_true_bin", []))
+    genders = "\n".join(f"| {row['gender']} | {row['n']} | {coverage(row)} |" for row in main.get("per_gender", []))
+    text = f"""---
+{card_data.to_yaml()}
+---
+
+# Conformal age-interval calibration
+
+Calibration of the age estimator `{artefact["estimator"]["id"]}` (version {artefact["estimator"]["version"]})
+for the Face Aging Hub: method `{artefact["method"]}`, made {artefact["created"]}.
+
+## Data
+
+{data["name"]} ({data["source"]}{f", revision {data['revision']}" if data.get("revision") else ""}): {data["size"]} usable faces,
+{data["n_calibration"]} to fit, {data["n_selection"]} to choose the method, {data["n_report"]} to report coverage.
+Licence of the data: {licence or "not stated by the data; check it before reuse"}.
+
+## Coverage on the report part (faces never used to fit or choose)
+
+| confidence | coverage | mean width (years) | n |
+|---|---|---|---|
+{rows}
+
+At {SELECTION_CONFIDENCE:.0%}, by true age:
+
+| true age | n | coverage |
+|---|---|---|
+{bins}
+
+By gender:
+
+| gender | n | coverage |
+|---|---|---|
+{genders}
+
+## Use
+
+Set `HUB_CALIBRATION` to this repo id. The intervals hold on average over faces like these
+data (exchangeability); for other populations, cameras or ages outside the data they may not.
+Not for decisions about a person (age verification, access, legal age).
+"""
+    return ModelCard(text)
+
+
+def push_calibration(artefact_path: Path, repo_id: str, api: HfApi | None = None, private: bool = False) -> str:
+    """Upload the artefact, its plot and a model card to a Hub model repo in one commit; return the commit URL."""
+    artefact = json.loads(artefact_path.read_text())
+    api = api or HfApi()
+    api.create_repo(repo_id, repo_type="model", exist_ok=True, private=private)
+    operations = [
+        CommitOperationAdd(path_in_repo=ARTEFACT_NAME, path_or_fileobj=artefact_path.read_bytes()),
+        CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=str(model_card(artefact)).encode()),
+    ]
+    plot = artefact_path.with_suffix(".png")
+    if plot.is_file():
+        operations.append(CommitOperationAdd(path_in_repo="coverage.png", path_or_fileobj=plot.read_bytes()))
+    data = artefact["data"]
+    commit = api.create_commit(
+        repo_id,
+        operations,
+        repo_type="model",
+        commit_message=f"Age calibration ({artefact['method']}) on {data['name']}, {data['size']} faces",
+    )
+    return str(getattr(commit, "commit_url", commit))
+
+
 _calibrations: dict[tuple[str, float], Calibration] = {}
+
+_downloads: dict[tuple[str, str | None], Path] = {}
 
 _calibration_lock = threading.Lock()
 
 
-def load_calibration(path: Path, estimator_id: str) -> tuple[Calibration | None, str]:
+def provenance(calibration: Calibration) -> str:
+    """What the intervals rest on, for the page: method, data, size, licence, date; never a path."""
+    data = calibration.meta.get("data", {})
+    created = str(calibration.meta.get("created", "?"))[:10]
+    licence = data.get("licence") or "licence not stated"
+    return f"{calibration.method} on {data.get('size', '?')} faces of {data.get('name', '?')} ({licence}), {created}"
+
+
+def _artefact_file(settings: Settings) -> tuple[Path | None, str]:
+    """(local file or None, its name for messages): HUB_CALIBRATION's path, or its Hub repo's artefact."""
+    if settings.calibration_repo is None:
+        return settings.calibration_path, settings.calibration_path.name
+    label = settings.calibration_repo + (f"@{settings.calibration_revision}" if settings.calibration_revision else "")
+    key = (settings.calibration_repo, settings.calibration_revision)
+    with _calibration_lock:
+        if key not in _downloads:
+            try:
+                _downloads[key] = Path(
+                    hf_hub_download(settings.calibration_repo, ARTEFACT_NAME, revision=settings.calibration_revision)
+                )
+            except Exception as error:  # noqa: BLE001 - any Hub failure leaves the page working, uncalibrated
+                logger.warning("calibration %s could not be fetched: %s", label, error)
+                return None, label
+    return _downloads[key], label
+
+
+def load_calibration(settings: Settings, estimator_id: str) -> tuple[Calibration | None, str]:
     """(calibration or None, a sentence saying which); cached until the file changes."""
+    path, label = _artefact_file(settings)
+    if path is None:
+        return None, f"the calibration {label} could not be fetched from the Hub"
     if not path.is_file():
-        return None, f"no calibration artefact at {path} (run `python -m engine calibrate --data DIR`)"
+        return None, "no calibration loaded (set HUB_CALIBRATION, or run `python -m engine calibrate --data DIR`)"
     key = (str(path), path.stat().st_mtime)
     with _calibration_lock:
         if key not in _calibrations:
@@ -226,10 +368,9 @@ def load_calibration(path: Path, estimator_id: str) -> tuple[Calibration | None,
                 _calibrations[key] = Calibration.from_json(json.loads(path.read_text()))
             except (ValueError, KeyError, TypeError) as error:
                 logger.warning("calibration artefact %s unreadable: %s", path, error)
-                return None, f"calibration artefact {path} is unreadable ({error})"
+                return None, f"the calibration {label} is unreadable ({error})"
     calibration = _calibrations[key]
     made_for = calibration.meta.get("estimator", {}).get("id")
     if made_for != estimator_id:
-        return None, f"{path} was made for estimator {made_for!r}, not {estimator_id!r}: recalibrate"
-    n = calibration.meta.get("data", {}).get("n_calibration", "?")
-    return calibration, f"{calibration.method} on {n} faces ({path.name})"
+        return None, f"the calibration {label} was made for estimator {made_for!r}, not {estimator_id!r}: recalibrate"
+    return calibration, provenance(calibration)

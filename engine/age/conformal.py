@@ -48,6 +48,8 @@ CQR = "cqr-level"
 
 METHODS = (MONDRIAN, CQR)
 
+UNKNOWN_UPPER = "too few calibration faces for this confidence: upper bound unknown"
+
 CONFIDENCE_GRID = tuple(round(0.50 + 0.01 * i, 2) for i in range(50))  # 0.50 .. 0.99
 
 
@@ -211,7 +213,7 @@ class Calibration:
         method = method or self.method
         found = intervals(self, np.array([predicted]), ages, np.atleast_2d(distribution), confidence, method)
         if found.unknown[0]:
-            return 0.0, None, "too few calibration faces for this confidence: upper bound unknown"
+            return 0.0, None, UNKNOWN_UPPER
         notes = []
         if method == MONDRIAN and self.mondrian_quantile(predicted, confidence)[1]:
             notes.append(f"age bin {bin_label(int(age_bin(predicted)))} had too few calibration faces; pooled quantile used")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -73,6 +74,20 @@ def _env_path(name: str) -> Path | None:
     return Path(raw).expanduser() if raw else None
 
 
+REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _calibration_source(raw: str) -> dict[str, Any]:
+    """HUB_CALIBRATION as settings: an existing file or a *.json path is a path; ORG/NAME[@REV] is a Hub repo."""
+    if not raw:
+        return {}
+    path = Path(raw).expanduser()
+    repo, _, revision = raw.partition("@")
+    if not path.exists() and path.suffix.lower() != ".json" and REPO_ID.match(repo):
+        return {"calibration_repo": repo, "calibration_revision": revision or None}
+    return {"calibration_path": path}
+
+
 @dataclass(frozen=True)
 class Settings:
     """The hub's settings; `from_env()` documents each environment variable."""
@@ -81,8 +96,11 @@ class Settings:
     # tiny (random tiny models, tests only). Default: full with CUDA, else offline.
     profile: str = "offline"
     # HUB_CALIBRATION: the conformal calibration artefact written by
-    # `python -m engine calibrate`; without it intervals are "uncalibrated".
+    # `python -m engine calibrate`: a path, or a Hub model repo id (ORG/NAME or
+    # ORG/NAME@REVISION) holding age_conformal.json. Without one there is no interval.
     calibration_path: Path = ROOT / "calibration" / "age_conformal.json"
+    calibration_repo: str | None = None
+    calibration_revision: str | None = None
     # HUB_MAX_PIXELS: images above this many pixels are refused before decoding.
     max_pixels: int = 40_000_000
     # HUB_MIN_SIDE: images with a shorter side than this (px) are refused.
@@ -174,9 +192,7 @@ class Settings:
             rotate_mode=os.environ.get("HUB_ROTATE_MODE", "").strip() or None,
             rotate_lambda=_env_float("HUB_ROTATE_LAMBDA", None),
         )
-        calibration = _env_path("HUB_CALIBRATION")
-        if calibration is not None:
-            kwargs["calibration_path"] = calibration
+        kwargs.update(_calibration_source(os.environ.get("HUB_CALIBRATION", "").strip()))
         store = _env_path("HUB_STORE_DIR")
         if store is not None:
             kwargs["store_dir"] = store

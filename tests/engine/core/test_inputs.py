@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -13,6 +14,7 @@ from engine.core.images import InputError, load_image
 from engine.core.settings import ROOT, Settings
 from engine.faces.detection import NoFaceError
 from engine.tasks.estimate import estimate_ages
+from tests.engine.tasks.test_estimate import synthetic_artefact
 
 pytestmark = pytest.mark.pipelines
 
@@ -105,11 +107,11 @@ def test_face_cut_by_border_is_found_with_a_warning(images):
     assert any("cut by the image border" in w for w in analysis.warnings)
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, cwd=ROOT, timeout=120, env=env)
 
 
-def test_cli_prints_one_json_object_per_face(images):
+def test_cli_prints_one_json_object_per_face(images, tmp_path):
     result = run_cli("age", str(images["two_faces"]), str(images["astronaut"]), "--confidence", "0.8")
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
@@ -120,9 +122,18 @@ def test_cli_prints_one_json_object_per_face(images):
     ]
     for row in rows:
         assert set(row) >= {"image", "face", "box", "age", "interval", "confidence", "calibrated", "gender", "p_female"}
-        assert row["interval"][0] <= row["age"] <= row["interval"][1]
+        # uncalibrated: no interval, and the record says why
+        assert row["interval"] is None and row["interval_text"] == "none (uncalibrated)" and "no interval" in row["note"]
         assert row["confidence"] == 0.8 and row["calibrated"] is False
         assert row["gender"] in ("female", "male") and 0 <= row["p_female"] <= 1
+        # an age at the estimator's top class (80, which holds every older age) is open-ended, never a number
+        assert (row["age_text"], row["at_cap"]) == (("80+", True) if row["age"] >= 79.5 else (f"{row['age']:.1f}", False))
+    # with a calibration named by HUB_CALIBRATION the same faces get intervals around their ages
+    artefact = synthetic_artefact(tmp_path / "age.json")
+    result = run_cli("age", str(images["astronaut"]), "--confidence", "0.8", env={**os.environ, "HUB_CALIBRATION": str(artefact)})
+    assert result.returncode == 0, result.stderr
+    row = json.loads(result.stdout.splitlines()[0])
+    assert row["calibrated"] is True and row["interval"][0] <= row["age"] <= row["interval"][1]
 
 
 def test_cli_reports_each_bad_file_and_goes_on(images):

