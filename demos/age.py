@@ -103,7 +103,10 @@ def estimate(photo: str | None, confidence_percent: float):
     warn(analysis.warnings)
     if len(analysis.faces) > MAX_PLOTS:
         gr.Warning(f"{len(analysis.faces)} faces found; plots show the largest {MAX_PLOTS}, the table shows all.")
-    rows = [[f.index, f.age_text, f.interval_text, f"{f.confidence:.0%}", f.gender, round(f.p_female, 3)] for f in analysis.faces]
+    rows = [
+        [f.index, f.age_text, f.interval_text, f"{f.confidence:.0%}" if f.interval else "-", f.gender, round(f.p_female, 3)]
+        for f in analysis.faces
+    ]
     name = Path(photo).name
     return (
         draw_faces(image.rgb, analysis.faces),

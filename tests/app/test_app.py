@@ -97,17 +97,45 @@ def test_browser_upload_shows_age_and_interval(live_app, images, tmp_path):
     with sync_playwright() as playwright:
         browser, page = open_tab(playwright, live_app, "Age estimation", images["astronaut"])
         page.get_by_role("button", name="Estimate age").click()
-        badge = page.get_by_text(re.compile(r"Uncalibrated"))
+        # the honest default: no calibration is loaded, so no interval is shown, and the page says so plainly
+        badge = page.get_by_text(re.compile(r"Uncalibrated: no interval"))
         expect(badge.first).to_be_visible(timeout=30000)
-        row = re.compile(r"\b0\s+(\d+\.\d)\s+(\d+) - (\d+)\s+90%\s+female")  # face, age, interval, confidence, gender
+        expect(page.locator("body")).to_contain_text("python -m engine calibrate")
+        row = re.compile(r"\b0\s+(\d+\.\d)\s+none \(uncalibrated\)\s+-\s+female")  # face, age, interval, confidence, gender
         expect(page.locator("body")).to_contain_text(row, timeout=10000)
-        age, lo, hi = map(float, row.search(page.locator("body").inner_text()).groups())
-        assert lo <= age <= hi and 20 <= age <= 60
+        age = float(row.search(page.locator("body").inner_text()).group(1))
+        assert 20 <= age <= 60
+        assert not re.search(r"\d+ - \d+\s+90%", page.locator("body").inner_text())  # no raw spread under "90 %"
         page.screenshot(path=str(tmp_path / "age_tab.png"), full_page=True)
         # a photo without a face gets a message saying so and what to try
         page.get_by_role("tabpanel").locator("input[type=file]").first.set_input_files(str(images["no_face"]))
         page.get_by_role("button", name="Estimate age").click()
         expect(page.get_by_text("No face found").first).to_be_visible(timeout=30000)
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def live_calibrated_app(tmp_path_factory):
+    from tests.engine.tasks.test_estimate import synthetic_artefact
+
+    artefact = synthetic_artefact(tmp_path_factory.mktemp("calibration") / "age_conformal.json")
+    yield from serve(HUB_CALIBRATION=str(artefact))
+
+
+def test_browser_calibrated_app_shows_the_interval_and_its_data_not_a_path(live_calibrated_app, images, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser, page = open_tab(playwright, live_calibrated_app, "Age estimation", images["astronaut"])
+        page.get_by_role("button", name="Estimate age").click()
+        badge = "Calibrated intervals: mondrian-normalised on 3000 faces of synthetic-faces (CC0-1.0), 2026-11-30"
+        expect(page.get_by_text(badge).first).to_be_visible(timeout=30000)
+        row = re.compile(r"\b0\s+(\d+\.\d)\s+(\d+) - (\d+)\s+90%\s+female")
+        expect(page.locator("body")).to_contain_text(row, timeout=10000)
+        age, lo, hi = map(float, row.search(page.locator("body").inner_text()).groups())
+        assert lo <= age <= hi and 20 <= age <= 60
+        assert "age_conformal.json" not in page.locator("body").inner_text()
+        page.screenshot(path=str(tmp_path / "age_tab_calibrated.png"), full_page=True)
         browser.close()
 
 
