@@ -55,8 +55,9 @@ def table(records: list[ResultsRecord], task: str, columns: list[str] | None = N
             value = record.metrics.get(metric.key)
             row[metric.title] = MISSING if value is None else round(value, 2)
         row["source"] = record.citation if record.provenance == "reported" else f"this harness ({record.date})"
-        if record.notes.get("hcs_check"):
-            row["note"] = record.notes["hcs_check"]
+        note = "; ".join(record.notes[key] for key in ("hcs_check", "protocol") if record.notes.get(key))
+        if note:
+            row["note"] = note
         rows.append(row)
     frame = pd.DataFrame(rows)
     parts = []

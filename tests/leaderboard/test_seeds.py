@@ -1,0 +1,19 @@
+"""Seed rows say under which protocol their numbers were measured."""
+
+from __future__ import annotations
+
+import pytest
+
+from leaderboard.seeds import seed_records
+from leaderboard.views import table
+
+pytestmark = pytest.mark.unit
+
+
+def test_the_conformal_row_names_its_split_and_its_true_age_grouping():
+    (record,) = [r for r in seed_records() if r.task == "age_estimation" and r.metrics.get("coverage_90") == 91.9]
+    assert "80/20" in record.protocol.benchmark and "calibration part = 20 % of train" in record.protocol.benchmark
+    assert "15 %" not in record.protocol.benchmark
+    frame, _ = table([record], "age_estimation")
+    note = frame.loc[0, "note"]
+    assert "true 10-year age bin, which a deployed system cannot know" in note
