@@ -1,7 +1,9 @@
 """The results store: a local directory (the embedded default) that syncs with two Hub dataset repos.
 
     store/results/*.json   results records
-    store/requests/*.json  submissions and their queue state (PENDING -> RUNNING -> FINISHED / FAILED)
+    store/requests/*.json  submissions and their state: a claim AWAITING_REVIEW -> FINISHED / REJECTED;
+                           outputs PENDING -> RUNNING -> FINISHED / FAILED (leaderboard/worker.py runs them)
+    store/work/            outputs of a queued submission, removed once it is evaluated (never synced)
 
 Every write is atomic (a temporary file renamed over the old one), so a process
 killed mid-write leaves the previous file intact. The Hub is optional: an outage,
@@ -16,6 +18,7 @@ import hashlib
 import json
 import logging
 import re
+import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +28,7 @@ from evaluation.records import ResultsRecord, read_records
 
 logger = logging.getLogger(__name__)
 
-STATES = ("PENDING", "RUNNING", "FINISHED", "FAILED")
+STATES = ("AWAITING_REVIEW", "REJECTED", "PENDING", "RUNNING", "FINISHED", "FAILED")
 
 
 def slug(text: str) -> str:
@@ -95,10 +98,12 @@ class ResultsStore:
 
     # ---- results -----------------------------------------------------------------------------
 
-    def add_result(self, record: ResultsRecord) -> Path:
+    def add_result(self, record: ResultsRecord, name: str | None = None) -> Path:
+        """Write a record; `name` (a file stem) makes writing it again replace it instead of adding a second."""
         body = json.dumps(record.to_json(), indent=1, sort_keys=True)
         digest = hashlib.sha256(body.encode()).hexdigest()[:10]
-        path = self.root / "results" / f"{slug(record.task)}_{slug(record.method)}_{record.date[:10]}_{digest}.json"
+        name = slug(name) if name else f"{slug(record.task)}_{slug(record.method)}_{record.date[:10]}_{digest}"
+        path = self.root / "results" / f"{name}.json"
         atomic_write_text(path, body)
         self._push(path, "results")
         return path
@@ -110,6 +115,12 @@ class ResultsStore:
                 logger.warning(message)
                 self.problems.append(message)
         return records
+
+    def version(self) -> str:
+        """Changes whenever a result is added, replaced or removed (names and modification times)."""
+        files = sorted((self.root / "results").glob("*.json"))
+        stamp = "".join(f"{p.name}:{p.stat().st_mtime_ns};" for p in files if p.exists())
+        return hashlib.sha256(stamp.encode()).hexdigest()[:16]
 
     def age(self) -> str:
         files = list((self.root / "results").glob("*.json"))
@@ -123,21 +134,51 @@ class ResultsStore:
     # ---- requests (the submission queue) --------------------------------------------------------
 
     def add_request(self, request: dict) -> Path:
-        request = {**request, "status": "PENDING", "submitted": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-        path = self.root / "requests" / f"{request['id']}.json"
+        request = {"status": "PENDING", **request, "submitted": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        path = self.request_path(request["id"])
         atomic_write_text(path, json.dumps(request, indent=1, sort_keys=True))
         self._push(path, "requests")
         return path
 
-    def set_status(self, request_id: str, status: str, reason: str | None = None) -> dict:
+    def request_path(self, request_id: str) -> Path:
+        if not re.fullmatch(r"[A-Za-z0-9-]{1,80}", request_id or ""):
+            raise ValueError(f"a request id is letters, digits and '-' (as shown when it was submitted), got {request_id!r}")
+        return self.root / "requests" / f"{request_id}.json"
+
+    def work_dir(self, request_id: str) -> Path:
+        """Where a queued submission's outputs wait for the worker (removed after evaluation)."""
+        return self.request_path(request_id).parent.parent / "work" / request_id
+
+    def request(self, request_id: str) -> dict | None:
+        """One request by id; None when there is none."""
+        path = self.request_path(request_id)
+        try:
+            return json.loads(path.read_text())
+        except FileNotFoundError:
+            return None
+
+    def set_status(self, request_id: str, status: str, reason: str | None = None, **changes) -> dict:
         if status not in STATES:
             raise ValueError(f"status must be one of {STATES}, got {status!r}")
-        path = self.root / "requests" / f"{request_id}.json"
+        path = self.request_path(request_id)
         request = json.loads(path.read_text())
+        request.update(changes)
         request.update(status=status, reason=reason, updated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
         atomic_write_text(path, json.dumps(request, indent=1, sort_keys=True))
         self._push(path, "requests")
         return request
+
+    def secret(self) -> bytes:
+        """A random key of this store (never synced), for keying client addresses before they are stored."""
+        path = self.root / ".secret"
+        if not path.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+            try:
+                with open(path, "x") as stream:  # exclusive: two first callers cannot write two keys
+                    stream.write(secrets.token_hex(32))
+            except FileExistsError:
+                pass
+        return path.read_text().strip().encode()
 
     def requests(self) -> list[dict]:
         found = []
