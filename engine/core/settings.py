@@ -104,6 +104,8 @@ class Settings:
     # HUB_RESULTS_REPO, HUB_REQUESTS_REPO: Hub dataset repos the store syncs with (token: HF_TOKEN).
     results_repo: str | None = None
     requests_repo: str | None = None
+    # HUB_SYNC_MINUTES: how often changed results and requests are committed to those repos.
+    sync_minutes: float = 1.0
     # HUB_JUDGE_BASE_URL, HUB_JUDGE_MODEL, HUB_JUDGE_API_KEY: an OpenAI-compatible VLM judge; the
     # standard OPENAI_BASE_URL and OPENAI_API_KEY are read when the HUB_ ones are unset. The judge
     # scores verified submissions when a model and a key (or a base URL) are set.
@@ -145,6 +147,8 @@ class Settings:
                 "HUB_PROFILE=tiny runs random miniature models that draw noise: it is for tests only "
                 "(set HUB_TESTING=1 as the test suite does), use full or offline"
             )
+        if not self.sync_minutes > 0:
+            raise ValueError(f"HUB_SYNC_MINUTES must be positive, got {self.sync_minutes}")
         if not 0.0 < self.detect_threshold < 1.0:
             raise ValueError(f"HUB_DETECT_THRESHOLD must be in (0, 1), got {self.detect_threshold}")
 
@@ -184,6 +188,7 @@ class Settings:
             svr_beta=_env_float("HUB_SVR_BETA", None),
             rotate_mode=os.environ.get("HUB_ROTATE_MODE", "").strip() or None,
             rotate_lambda=_env_float("HUB_ROTATE_LAMBDA", None),
+            sync_minutes=_env_float("HUB_SYNC_MINUTES", cls.sync_minutes),
         )
         calibration = _env_path("HUB_CALIBRATION")
         if calibration is not None:
