@@ -219,8 +219,8 @@ def build():
             "code). Its ranges and its HCS are checked; it is listed below as awaiting review until the "
             "maintainer approves it. A **zip of outputs** (exactly `{input}_{target}.png` for every input and "
             "target of the offline benchmark) is verified by this harness; only the resulting record is kept. "
-            + ("Sign in with Hugging Face to submit under your account; " if settings.login else "")
-            + f"anonymous submissions are limited per address ({S.RATE_LIMIT} a day)."
+            + ("Sign in with Hugging Face to submit under your account; a" if settings.login else "A")
+            + f"nonymous submissions are limited per address ({S.RATE_LIMIT} a day)."
         )
         gr.DownloadButton("Claim schema (JSON Schema)", value=str(SCHEMA_PATH), size="sm")
         if settings.login:
