@@ -148,6 +148,10 @@ class Worker:
             if folder.name not in queued:
                 logger.info("removing the outputs of %s: it is no longer queued", folder.name)
                 shutil.rmtree(folder, ignore_errors=True)
+        legacy = self.store.root / "submissions"  # where earlier versions unpacked zips and never removed them
+        if legacy.is_dir():
+            logger.info("removing %d unpacked submissions left by an earlier version", len(list(legacy.iterdir())))
+            shutil.rmtree(legacy, ignore_errors=True)
         locks = self.store.root / "locks"
         for lock in locks.glob("*.lock") if locks.is_dir() else []:
             if statuses.get(lock.stem) != "RUNNING" and not self._lock_is_live(lock.stem):

@@ -131,6 +131,7 @@ def test_failures_say_why_and_leftovers_are_swept(tmp_path):
     assert not store.work_dir(REQUEST_ID).exists()
     queued(store, "20260101000000-lost0000")
     (store.work_dir("20260101000000-orphan00")).mkdir()
+    (tmp_path / "submissions" / "old-request").mkdir(parents=True)
     store.work_dir("20260101000000-lost0000").rename(tmp_path / "elsewhere")
     stale = tmp_path / "results" / ".x.json.123.tmp"
     stale.parent.mkdir(exist_ok=True)
@@ -139,5 +140,6 @@ def test_failures_say_why_and_leftovers_are_swept(tmp_path):
     worker = Worker(store, Settings(), evaluate=Counting())
     worker.recover()
     assert not store.work_dir("20260101000000-orphan00").exists() and not stale.exists()
+    assert not (tmp_path / "submissions").exists()
     (lost,) = worker.drain()
     assert lost["status"] == "FAILED" and "submit the zip again" in lost["reason"]
