@@ -1,4 +1,4 @@
-"""Tab "Leaderboard": results per task and protocol, the age-identity trade-off, submissions."""
+"""Tab "Leaderboard": results per task and protocol, the age-identity trade-off, claims, verified submissions."""
 
 from __future__ import annotations
 
@@ -7,24 +7,24 @@ import threading
 from pathlib import Path
 
 import gradio as gr
+import pandas as pd
 
+from demos.common import user_errors
 from engine.core.settings import get_settings
 from evaluation.records import ResultsRecord
 from evaluation.tasks import METHOD_TYPES, TASKS, evaluation_text
+from leaderboard import submissions as S
+from leaderboard.claims import SCHEMA_PATH
 from leaderboard.seeds import seed_records
 from leaderboard.store import ResultsStore
-from leaderboard.submissions import (
-    SubmissionError,
-    process_pending,
-    submit_outputs,
-    submit_record,
-)
 from leaderboard.views import protocols, select, table, tradeoff
+from leaderboard.worker import start_background, wake_background
 
 logger = logging.getLogger(__name__)
 
 TITLE = "Leaderboard"
 API_NAME = "leaderboard"
+REFRESH_SECONDS = 30  # how often an open page looks for new results (and new protocols)
 _store: ResultsStore | None = None
 _store_lock = threading.Lock()
 
@@ -42,25 +42,34 @@ def all_records() -> list[ResultsRecord]:
 
 
 def task_key(title: str) -> str:
-    return next(key for key, task in TASKS.items() if task.title == title)
+    for key, task in TASKS.items():
+        if task.title == title:
+            return key
+    raise gr.Error(f"task must be one of {', '.join(t.title for t in TASKS.values())}, got {title!r}")
 
 
 def status_text() -> str:
     current = store()
-    lines = [f"Store: `{current.root}`; {current.age()}. {len(seed_records())} reported rows from papers."]
+    where = "synced with Hub datasets" if current.hub is not None else "a local store"
+    lines = [f"Results from {where}; {current.age()}. {len(seed_records())} reported rows from papers."]
     lines += [f"- {problem}" for problem in current.problems[-5:]]
     return "\n".join(lines)
 
 
-def protocol_choices(task_title: str):
+def protocol_choices(task_title: str, current: str | None = None):
+    """The task's protocols as they are now (new ones included), keeping the selection when it still exists."""
     labels = protocols(all_records(), task_key(task_title))
-    return gr.Dropdown(choices=labels, value=labels[0] if labels else None)
+    return gr.Dropdown(choices=labels, value=current if current in labels else (labels[0] if labels else None))
 
 
 def show(task_title, protocol, columns, types, verified_only, search):
     """Main action (API `/leaderboard`): the table for one task and protocol, the summary line and the trade-off plot."""
     key = task_key(task_title)
-    chosen = select(all_records(), key, protocol, types, verified_only, search)
+    records = all_records()
+    known = protocols(records, key)
+    if protocol is not None and protocol not in known:
+        raise gr.Error(f"protocol {protocol!r} has no rows for {task_title}; protocols: {known}")
+    chosen = select(records, key, protocol, types, verified_only, search)
     task = TASKS[key]
     column_keys = [m.key for m in task.metrics if m.title in (columns or [])] or None
     frame, summary = table(chosen, key, column_keys)
@@ -70,35 +79,123 @@ def show(task_title, protocol, columns, types, verified_only, search):
     return frame, note, tradeoff(chosen) if key == "lifespan" else tradeoff([])
 
 
-def submit(user, record_file, zip_file, method, method_type):
-    try:
-        if record_file and zip_file:
-            raise SubmissionError("submit either a results record or a zip of outputs, not both")
-        if record_file:
-            request = submit_record(store(), user, Path(record_file).read_bytes())
+def submitter(profile: gr.OAuthProfile | None, request: gr.Request | None) -> S.Submitter:
+    """The logged-in account, else the client's address (on a Space, the first X-Forwarded-For hop)."""
+    address = None
+    if request is not None:
+        forwarded = (request.headers.get("x-forwarded-for") or "").split(",")[0].strip()
+        on_space = get_settings().space_owner is not None
+        address = forwarded if on_space and forwarded else (request.client.host if request.client else None)
+    return S.Submitter(account=profile.username if profile else None, address=address)
+
+
+def submit(claim_file, zip_file, method, method_type, profile: gr.OAuthProfile | None = None, request: gr.Request | None = None):
+    """API `/submit`: a claim (.json) or a zip of outputs; the request's id and state."""
+    with user_errors():
+        who = submitter(profile, request)
+        if claim_file and zip_file:
+            raise S.SubmissionError("submit either a claim (.json) or a zip of outputs, not both")
+        if claim_file:
+            result = S.submit_claim(store(), who, Path(claim_file).read_bytes())
         elif zip_file:
-            request = submit_outputs(store(), user, Path(zip_file), method, method_type)
-            threading.Thread(target=process_pending, args=(store(),), daemon=True).start()
+            result = S.submit_outputs(store(), who, Path(zip_file), method, method_type, settings=get_settings())
+            wake_background()
         else:
-            raise SubmissionError("attach a results record (.json) or a zip of outputs")
-    except SubmissionError as error:
-        raise gr.Error(str(error)) from error
-    return f"Request `{request['id']}`: **{request['status']}**" + (
-        f" ({request['reason']})" if request.get("reason") else ""
-    ), queue_table()
+            raise S.SubmissionError("attach a claim (.json) or a zip of outputs")
+    return f"Request `{result['id']}`: **{result['status']}**. Look it up by this id below.", queue_table(), review_table()
 
 
-def queue_table():
-    return [[r["id"], r.get("user"), r.get("method"), r.get("status"), r.get("reason") or ""] for r in store().requests()]
+def request_status(request_id: str):
+    """API `/request_status`: a request's state by its id."""
+    with user_errors():
+        return S.request_status(store(), request_id)
+
+
+def approve(request_id, token, reason, profile: gr.OAuthProfile | None = None):
+    """The maintainer lists a claim awaiting review as a reported row."""
+    return review(request_id, token, "approve", reason, profile)
+
+
+def reject(request_id, token, reason, profile: gr.OAuthProfile | None = None):
+    """The maintainer rejects a claim awaiting review, with the reason the submitter sees."""
+    return review(request_id, token, "reject", reason, profile)
+
+
+def review(request_id, token, decision, reason, profile) -> tuple:
+    with user_errors():
+        settings = get_settings()
+        account = profile.username if profile else None
+        if not S.is_maintainer(settings, account=account, token=token):
+            raise S.SubmissionError(
+                "only the maintainer reviews claims: the Space's owner logged in with Hugging Face, or with HUB_ADMIN_TOKEN"
+            )
+        reviewer = account or "maintainer"
+        request_id = (request_id or "").strip()
+        if decision == "approve":
+            result = S.approve_claim(store(), request_id, reviewer)
+        else:
+            result = S.reject_claim(store(), request_id, reviewer, reason)
+    return f"Claim `{result['id']}`: **{result['status']}** ({result['reason']})", review_table(), queue_table()
+
+
+def queue_table() -> pd.DataFrame:
+    rows = [
+        [r["id"], r.get("user"), r.get("method"), r.get("status"), r.get("attempts", ""), r.get("reason") or ""]
+        for r in store().requests()
+        if r.get("kind") == "outputs"
+    ]
+    return pd.DataFrame(rows, columns=["request", "user", "method", "status", "attempts", "reason"])
+
+
+def review_table() -> pd.DataFrame:
+    rows = []
+    for request in store().requests():
+        if request.get("kind") != "claim" or request.get("status") != "AWAITING_REVIEW":
+            continue
+        claim = request.get("claim") or {}
+        protocol = claim.get("protocol") or {}
+        metrics = ", ".join(f"{k} {v:g}" for k, v in (claim.get("metrics") or {}).items() if isinstance(v, (int, float)))
+        rows.append(
+            [
+                request["id"],
+                request.get("user"),
+                claim.get("method"),
+                claim.get("task"),
+                protocol.get("benchmark"),
+                metrics,
+                claim.get("link"),
+            ]
+        )
+    return pd.DataFrame(rows, columns=["request", "user", "method", "task", "benchmark", "metrics", "link"])
+
+
+def results_version() -> str:
+    return store().version()
+
+
+def refresh_if_changed(seen, task_title, protocol, columns, types, verified_only, search):
+    """Every REFRESH_SECONDS: when the results changed, the protocol list and the table are rebuilt."""
+    version = results_version()
+    if version == seen:
+        return seen, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    dropdown = protocol_choices(task_title, protocol)
+    frame, note, plot = show(task_title, dropdown.value, columns, types, verified_only, search)
+    return version, dropdown, frame, note, plot
 
 
 def build():
+    settings = get_settings()
     titles = [task.title for task in TASKS.values()]
     first = protocols(all_records(), "lifespan")
     status = gr.Markdown(status_text())
     with gr.Row():
         task = gr.Radio(titles, value=titles[0], label="Task")
-        protocol = gr.Dropdown(first, value=first[0] if first else None, label="Protocol (rows are compared only within one)")
+        protocol = gr.Dropdown(
+            first,
+            value=first[0] if first else None,
+            label="Protocol (rows are compared only within one)",
+            allow_custom_value=True,  # a protocol added after start-up is accepted; show() checks it
+        )
     with gr.Row():
         columns = gr.CheckboxGroup([m.title for m in TASKS["lifespan"].metrics], label="Columns (none: all)")
         types = gr.CheckboxGroup(list(METHOD_TYPES), label="Type (none: all)")
@@ -118,34 +215,65 @@ def build():
         control.change(show, inputs, [results, summary, plot], api_name=False)
     with gr.Accordion("Submit results", open=False):
         gr.Markdown(
-            "A **results record** (JSON, `provenance: reported`, with the paper link) is checked and listed "
-            "at once. A **zip of outputs** (`{input}_{target}.png` for the offline benchmark's inputs and "
-            "targets) is verified by this harness. HCS is always computed here."
+            "A **claim** is a paper's numbers (JSON following the claim schema below, with a link to the paper or "
+            "code). Its ranges and its HCS are checked; it is listed below as awaiting review until the "
+            "maintainer approves it. A **zip of outputs** (exactly `{input}_{target}.png` for every input and "
+            "target of the offline benchmark) is verified by this harness; only the resulting record is kept. "
+            + ("Sign in with Hugging Face to submit under your account; a" if settings.login else "A")
+            + f"nonymous submissions are limited per address ({S.RATE_LIMIT} a day)."
         )
+        gr.DownloadButton("Claim schema (JSON Schema)", value=str(SCHEMA_PATH), size="sm")
+        if settings.login:
+            gr.LoginButton()
         with gr.Row():
-            user = gr.Textbox(label="Your name (rate limit per name)")
             method = gr.Textbox(label="Method name (zip only)")
             method_type = gr.Dropdown(list(METHOD_TYPES), value="diffusion", label="Method type (zip only)")
         with gr.Row():
-            record_file = gr.File(label="Results record (.json)", file_types=[".json"], type="filepath")
+            claim_file = gr.File(label="Claim (.json)", file_types=[".json"], type="filepath")
             zip_file = gr.File(label="Outputs (.zip)", file_types=[".zip"], type="filepath")
         send = gr.Button("Submit")
         outcome = gr.Markdown()
-        queue = gr.Dataframe(
-            headers=["request", "user", "method", "status", "reason"], value=queue_table, label="Queue", interactive=False
-        )
-        send.click(submit, [user, record_file, zip_file, method, method_type], [outcome, queue], api_name="submit")
+        with gr.Row():
+            lookup_id = gr.Textbox(label="Request id")
+            lookup = gr.Button("Look up", size="sm")
+        lookup_result = gr.JSON(label="Request")
+        awaiting = gr.Dataframe(value=review_table, label="Claims awaiting review", interactive=False, wrap=True)
+        queue = gr.Dataframe(value=queue_table, label="Verification queue", interactive=False)
+        send.click(submit, [claim_file, zip_file, method, method_type], [outcome, queue, awaiting], api_name="submit")
+        lookup.click(request_status, lookup_id, lookup_result, api_name="request_status")
+    with gr.Accordion("Review claims (maintainer)", open=False):
+        with gr.Row():
+            review_id = gr.Textbox(label="Claim request id")
+            token = gr.Textbox(
+                label="Admin token (HUB_ADMIN_TOKEN; not needed when signed in as the Space's owner)", type="password"
+            )
+        reason = gr.Textbox(label="Reason (shown to the submitter when rejecting)")
+        with gr.Row():
+            approve_button = gr.Button("Approve", size="sm")
+            reject_button = gr.Button("Reject", size="sm")
+        review_outcome = gr.Markdown()
+        for button, action in ((approve_button, approve), (reject_button, reject)):
+            button.click(action, [review_id, token, reason], [review_outcome, awaiting, queue], api_name=False)
     with gr.Accordion("How we evaluate", open=False):
         gr.Markdown(evaluation_text())
     refresh = gr.Button("Refresh", size="sm")
-    refresh.click(show, inputs, [results, summary, plot], api_name=API_NAME).then(status_text, None, status, api_name=False)
+    refresh.click(protocol_choices, [task, protocol], protocol, api_name=False).then(
+        show, inputs, [results, summary, plot], api_name=API_NAME
+    ).then(status_text, None, status, api_name=False)
+    seen = gr.State(results_version())
+    gr.Timer(REFRESH_SECONDS).tick(
+        refresh_if_changed, [seen, *inputs], [seen, protocol, results, summary, plot], api_name=False, show_progress="hidden"
+    )
 
     def on_load(demo: gr.Blocks) -> None:
-        demo.load(show, inputs, [results, summary, plot], api_name=False)
+        demo.load(protocol_choices, [task, protocol], protocol, api_name=False).then(
+            show, inputs, [results, summary, plot], api_name=False
+        )
 
     return on_load
 
 
 def preload() -> None:
-    """Pull the store from the Hub at start-up (never blocks or breaks the page)."""
+    """Pull the store from the Hub at start-up and start the submission worker (never blocks or breaks the page)."""
     logger.info("leaderboard store: %s", store().pull())
+    start_background(store())

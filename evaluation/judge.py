@@ -73,7 +73,7 @@ class JudgeStats:
 class Judge:
     def __init__(
         self,
-        base_url: str,
+        base_url: str | None,
         model: str,
         api_key: str | None = None,
         timeout: float = 30.0,
@@ -84,8 +84,11 @@ class Judge:
     ):
         from openai import OpenAI  # noqa: PLC0415 - openai loads only when the VLM judge is configured
 
-        if not base_url or not model:
-            raise ValueError("the judge needs a base URL and a model (HUB_JUDGE_BASE_URL, HUB_JUDGE_MODEL)")
+        if not model or not (base_url or api_key):
+            raise ValueError(
+                "the judge needs a model (HUB_JUDGE_MODEL) and a base URL (HUB_JUDGE_BASE_URL or OPENAI_BASE_URL) "
+                "or a key for the default endpoint (HUB_JUDGE_API_KEY or OPENAI_API_KEY)"
+            )
         self.model = model
         self.client = OpenAI(base_url=base_url, api_key=api_key or "unused", timeout=timeout, max_retries=0)
         self.max_retries, self.backoff = max_retries, backoff

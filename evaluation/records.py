@@ -18,6 +18,17 @@ PROVENANCE = ("reported", "verified")
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
+def _finite(value) -> float | None:
+    """`value` as a finite float; None when it is not a number (text, a bool, NaN, an integer too large for a float)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 class RecordError(ValueError):
     """A malformed record; the message names every bad field."""
 
@@ -119,10 +130,15 @@ class ResultsRecord:
             if metric.harness_only and submitted:
                 errors.append(f"metrics.{key}: computed by the harness from the other metrics; leave it out")
                 continue
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)):
-                errors.append(f"metrics.{key}: a finite number or null (missing), got {value!r}")
+            number = _finite(value)
+            if value is not None and number is None:
+                errors.append(f"metrics.{key}: a finite number or null (missing), got {str(value)[:40]!r}")
                 continue
-            metrics[key] = None if value is None else float(value)
+            problem = None if number is None else metric.out_of_range(number)
+            if problem:
+                errors.append(f"metrics.{problem}")
+                continue
+            metrics[key] = number
         checkpoint = data.get("checkpoint")
         if checkpoint is not None:
             if not isinstance(checkpoint, dict) or not REPO_ID.match(str(checkpoint.get("repo", ""))):

@@ -18,6 +18,14 @@ class Metric:
     unit: str = ""
     description: str = ""
     harness_only: bool = False  # computed here from other metrics; never accepted from a submitter
+    low: float | None = None  # the range a value can take; a record outside it is refused
+    high: float | None = None
+
+    def out_of_range(self, value: float) -> str | None:
+        """Why `value` cannot be this metric, or None when it can."""
+        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+            return f"{self.key} must be in [{self.low:g}, {self.high:g}]{' ' + self.unit if self.unit else ''}, got {value:g}"
+        return None
 
 
 @dataclass(frozen=True)
@@ -37,21 +45,47 @@ class Task:
 
 AGE_BUCKETS = ((0, 19), (20, 39), (40, 59), (60, 80))
 
+# Ranges (what a value can be, not what is plausible): ages and target ages are 0-120 (records.py),
+# so an age error or interval width is too; cosine similarity x 100 is in [-100, 100]; quality and
+# coverage are percentages. FID has no finite bound in theory; 1000 is far above any face set seen
+# (noise against real faces scores a few hundred), so a larger value is a typing error.
+MAX_AGE = 120.0
+MAX_FID = 1000.0
+MAX_SECONDS_PER_IMAGE = 3600.0
+
 LIFESPAN = Task(
     key="lifespan",
     title="Lifespan aging",
     description="A face aged or rejuvenated to target ages; scored on the age reached and the identity kept.",
     metrics=(
-        Metric("age_mae", "Age MAE", False, "years", "mean |estimated age of the output - target age|"),
+        Metric("age_mae", "Age MAE", False, "years", "mean |estimated age of the output - target age|", low=0, high=MAX_AGE),
         *(
-            Metric(f"age_mae_{lo}_{hi}", f"Age MAE {lo}-{hi}", False, "years", f"age MAE over targets {lo}-{hi}")
+            Metric(
+                f"age_mae_{lo}_{hi}", f"Age MAE {lo}-{hi}", False, "years", f"age MAE over targets {lo}-{hi}", low=0, high=MAX_AGE
+            )
             for lo, hi in AGE_BUCKETS
         ),
-        Metric("identity", "Identity x100", True, "", "cosine similarity of identity embeddings, source vs output, x 100"),
+        Metric(
+            "identity",
+            "Identity x100",
+            True,
+            "",
+            "cosine similarity of identity embeddings, source vs output, x 100",
+            low=-100,
+            high=100,
+        ),
         Metric("hcs", "HCS", True, "", "2AI/(A+I), A = (1 - MAE/40) x 100, I = identity x 100", harness_only=True),
-        Metric("image_quality", "Image quality", True, "", "0-100, from the protocol's quality model or judge"),
-        Metric("fid", "FID", False, "", "Frechet Inception Distance to real faces, when available"),
-        Metric("seconds_per_image", "s / image", False, "s", "wall time per output image on the stated hardware"),
+        Metric("image_quality", "Image quality", True, "", "0-100, from the protocol's quality model or judge", low=0, high=100),
+        Metric("fid", "FID", False, "", "Frechet Inception Distance to real faces, when available", low=0, high=MAX_FID),
+        Metric(
+            "seconds_per_image",
+            "s / image",
+            False,
+            "s",
+            "wall time per output image on the stated hardware",
+            low=0,
+            high=MAX_SECONDS_PER_IMAGE,
+        ),
     ),
     primary="hcs",
 )
@@ -61,8 +95,16 @@ ZONES = Task(
     title="Local zone aging",
     description="Facial zones aged to target wrinkle scores; scored on realism and on the score reached.",
     metrics=(
-        Metric("fid", "FID", False, "", "Frechet Inception Distance to real faces"),
-        Metric("zone_score_mae", "Zone score MAE", False, "fraction", "mean |predicted - target zone score| (0-1 scale)"),
+        Metric("fid", "FID", False, "", "Frechet Inception Distance to real faces", low=0, high=MAX_FID),
+        Metric(
+            "zone_score_mae",
+            "Zone score MAE",
+            False,
+            "fraction",
+            "mean |predicted - target zone score| (0-1 scale)",
+            low=0,
+            high=1,
+        ),
     ),
     primary="fid",
 )
@@ -72,9 +114,9 @@ AGE_ESTIMATION = Task(
     title="Age estimation with intervals",
     description="Age estimates with prediction intervals; scored on error, coverage and interval width.",
     metrics=(
-        Metric("mae", "MAE", False, "years", "mean absolute age error"),
-        Metric("coverage_90", "Coverage @90%", True, "%", "share of true ages inside the 90 % interval"),
-        Metric("mean_width_90", "Mean width @90%", False, "years", "mean width of the 90 % interval"),
+        Metric("mae", "MAE", False, "years", "mean absolute age error", low=0, high=MAX_AGE),
+        Metric("coverage_90", "Coverage @90%", True, "%", "share of true ages inside the 90 % interval", low=0, high=100),
+        Metric("mean_width_90", "Mean width @90%", False, "years", "mean width of the 90 % interval", low=0, high=MAX_AGE),
     ),
     primary="mae",
 )

@@ -1,7 +1,9 @@
 """The results store: a local directory (the embedded default) that syncs with two Hub dataset repos.
 
     store/results/*.json   results records
-    store/requests/*.json  submissions and their queue state (PENDING -> RUNNING -> FINISHED / FAILED)
+    store/requests/*.json  submissions and their state: a claim AWAITING_REVIEW -> FINISHED / REJECTED;
+                           outputs PENDING -> RUNNING -> FINISHED / FAILED (leaderboard/worker.py runs them)
+    store/work/            outputs of a queued submission, removed once it is evaluated (never synced)
 
 Every write is atomic (a temporary file renamed over the old one), so a process
 killed mid-write leaves the previous file intact. The Hub is optional: an outage,
@@ -16,43 +18,79 @@ import hashlib
 import json
 import logging
 import re
+import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from huggingface_hub import CommitScheduler, HfApi
 
 from engine.core.files import atomic_write_text
 from evaluation.records import ResultsRecord, read_records
 
 logger = logging.getLogger(__name__)
 
-STATES = ("PENDING", "RUNNING", "FINISHED", "FAILED")
+STATES = ("AWAITING_REVIEW", "REJECTED", "PENDING", "RUNNING", "FINISHED", "FAILED")
 
 
 def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-").lower()[:60] or "x"
 
 
+class _Scheduler(CommitScheduler):
+    """A CommitScheduler told which files the Hub already holds (just pulled), so they are not committed back."""
+
+    def __init__(self, *, committed: dict[Path, float], **kwargs):
+        self._committed = committed
+        super().__init__(**kwargs)  # starts the thread, whose first push reads _committed
+
+    def push_to_hub(self):
+        with self.lock:
+            for path, mtime in self._committed.items():
+                self.last_uploaded.setdefault(path, mtime)
+            self._committed = {}
+        return super().push_to_hub()
+
+
 class HubSync:
-    """Pull and push the store's two folders to Hub dataset repos through huggingface_hub."""
+    """The store's two folders kept in Hub dataset repos: pulled at start-up, committed in the background.
 
-    def __init__(self, results_repo: str, requests_repo: str, api=None):
-        from huggingface_hub import HfApi  # noqa: PLC0415 - huggingface_hub loads only when the Hub is used
+    Writes go to the local folders (atomically) as always; a `huggingface_hub.CommitScheduler`
+    per folder commits what changed every `every` minutes (and once more at exit), so a
+    burst of submissions is a few commits, not one per file. `flush()` commits now.
+    """
 
+    def __init__(self, results_repo: str, requests_repo: str, api=None, every: float = 1.0):
         self.repos = {"results": results_repo, "requests": requests_repo}
         self.api = api or HfApi()
+        self.every = every
+        self.schedulers: dict[str, _Scheduler] = {}
 
     def pull(self, root: Path) -> None:
         for kind, repo in self.repos.items():
             self.api.snapshot_download(repo_id=repo, repo_type="dataset", local_dir=str(root / kind), allow_patterns=["*.json"])
 
-    def push(self, path: Path, kind: str) -> None:
-        self.api.upload_file(
-            path_or_fileobj=str(path),
-            path_in_repo=path.name,
-            repo_id=self.repos[kind],
-            repo_type="dataset",
-            commit_message=f"{kind}: {path.stem}",
-        )
+    def start(self, root: Path) -> None:
+        """Begin the background commits (once); files already on disk count as committed (they were just pulled)."""
+        for kind, repo in self.repos.items():
+            if kind in self.schedulers:
+                continue
+            folder = root / kind
+            folder.mkdir(parents=True, exist_ok=True)
+            self.schedulers[kind] = _Scheduler(
+                committed={path.resolve(): path.stat().st_mtime for path in folder.glob("*.json")},
+                repo_id=repo,
+                repo_type="dataset",
+                folder_path=folder,
+                every=self.every,
+                allow_patterns=["*.json"],
+                hf_api=self.api,
+            )
+
+    def flush(self) -> None:
+        """Commit what changed now, and wait for it."""
+        for scheduler in self.schedulers.values():
+            scheduler.trigger().result()
 
 
 @dataclass
@@ -66,7 +104,7 @@ class ResultsStore:
     def from_settings(cls, settings) -> ResultsStore:
         hub = None
         if settings.results_repo and settings.requests_repo:
-            hub = HubSync(settings.results_repo, settings.requests_repo)
+            hub = HubSync(settings.results_repo, settings.requests_repo, every=settings.sync_minutes)
         return cls(Path(settings.store_dir), hub)
 
     def pull(self) -> str:
@@ -79,28 +117,43 @@ class ResultsStore:
             message = f"Hub sync failed ({type(error).__name__}: {error}); showing the local store"
             logger.warning(message)
             self.problems.append(message)
+            self.start_sync()  # what is written from now on still reaches the Hub
             return message
         self.last_pull = time.time()
+        self.start_sync()
         return "synced with the Hub"
 
-    def _push(self, path: Path, kind: str) -> None:
+    def start_sync(self) -> None:
+        """Start committing to the Hub in the background (after `pull`); never raises."""
         if self.hub is None:
             return
         try:
-            self.hub.push(path, kind)
+            self.hub.start(self.root)
         except Exception as error:
-            message = f"could not push {path.name} to the Hub ({type(error).__name__}: {error}); it is kept locally"
+            message = f"Hub commits could not start ({type(error).__name__}: {error}); results are kept locally"
+            logger.warning(message)
+            self.problems.append(message)
+
+    def flush(self) -> None:
+        """Commit pending changes to the Hub now (at shutdown, in tests); a failure is reported, never raised."""
+        if self.hub is None:
+            return
+        try:
+            self.hub.flush()
+        except Exception as error:
+            message = f"could not commit to the Hub ({type(error).__name__}: {error}); the files are kept locally"
             logger.warning(message)
             self.problems.append(message)
 
     # ---- results -----------------------------------------------------------------------------
 
-    def add_result(self, record: ResultsRecord) -> Path:
+    def add_result(self, record: ResultsRecord, name: str | None = None) -> Path:
+        """Write a record; `name` (a file stem) makes writing it again replace it instead of adding a second."""
         body = json.dumps(record.to_json(), indent=1, sort_keys=True)
         digest = hashlib.sha256(body.encode()).hexdigest()[:10]
-        path = self.root / "results" / f"{slug(record.task)}_{slug(record.method)}_{record.date[:10]}_{digest}.json"
+        name = slug(name) if name else f"{slug(record.task)}_{slug(record.method)}_{record.date[:10]}_{digest}"
+        path = self.root / "results" / f"{name}.json"
         atomic_write_text(path, body)
-        self._push(path, "results")
         return path
 
     def records(self) -> list[ResultsRecord]:
@@ -110,6 +163,12 @@ class ResultsStore:
                 logger.warning(message)
                 self.problems.append(message)
         return records
+
+    def version(self) -> str:
+        """Changes whenever a result is added, replaced or removed (names and modification times)."""
+        files = sorted((self.root / "results").glob("*.json"))
+        stamp = "".join(f"{p.name}:{p.stat().st_mtime_ns};" for p in files if p.exists())
+        return hashlib.sha256(stamp.encode()).hexdigest()[:16]
 
     def age(self) -> str:
         files = list((self.root / "results").glob("*.json"))
@@ -123,21 +182,49 @@ class ResultsStore:
     # ---- requests (the submission queue) --------------------------------------------------------
 
     def add_request(self, request: dict) -> Path:
-        request = {**request, "status": "PENDING", "submitted": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-        path = self.root / "requests" / f"{request['id']}.json"
+        request = {"status": "PENDING", **request, "submitted": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        path = self.request_path(request["id"])
         atomic_write_text(path, json.dumps(request, indent=1, sort_keys=True))
-        self._push(path, "requests")
         return path
 
-    def set_status(self, request_id: str, status: str, reason: str | None = None) -> dict:
+    def request_path(self, request_id: str) -> Path:
+        if not re.fullmatch(r"[A-Za-z0-9-]{1,80}", request_id or ""):
+            raise ValueError(f"a request id is letters, digits and '-' (as shown when it was submitted), got {request_id!r}")
+        return self.root / "requests" / f"{request_id}.json"
+
+    def work_dir(self, request_id: str) -> Path:
+        """Where a queued submission's outputs wait for the worker (removed after evaluation)."""
+        return self.request_path(request_id).parent.parent / "work" / request_id
+
+    def request(self, request_id: str) -> dict | None:
+        """One request by id; None when there is none."""
+        path = self.request_path(request_id)
+        try:
+            return json.loads(path.read_text())
+        except FileNotFoundError:
+            return None
+
+    def set_status(self, request_id: str, status: str, reason: str | None = None, **changes) -> dict:
         if status not in STATES:
             raise ValueError(f"status must be one of {STATES}, got {status!r}")
-        path = self.root / "requests" / f"{request_id}.json"
+        path = self.request_path(request_id)
         request = json.loads(path.read_text())
+        request.update(changes)
         request.update(status=status, reason=reason, updated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
         atomic_write_text(path, json.dumps(request, indent=1, sort_keys=True))
-        self._push(path, "requests")
         return request
+
+    def secret(self) -> bytes:
+        """A random key of this store (never synced), for keying client addresses before they are stored."""
+        path = self.root / ".secret"
+        if not path.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+            try:
+                with open(path, "x") as stream:  # exclusive: two first callers cannot write two keys
+                    stream.write(secrets.token_hex(32))
+            except FileExistsError:
+                pass
+        return path.read_text().strip().encode()
 
     def requests(self) -> list[dict]:
         found = []

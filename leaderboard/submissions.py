@@ -1,45 +1,85 @@
-"""Submissions: a reported results record (JSON with a paper link), or a zip of outputs the harness verifies.
+"""Submissions: a claim (a paper's numbers, reviewed by the maintainer) or a zip of outputs the harness verifies.
 
-Checks, each with a message naming the problem: schema (through ResultsRecord), size
-and file-count caps, zip entries that would escape the folder (zip-slip, absolute
-paths, links), unexpected file names, duplicates, and a per-user rate limit. Queue
-states: PENDING -> RUNNING -> FINISHED / FAILED, with the reason.
+Who submits: a Hugging Face account when logged in, else the client's address (kept
+only as a keyed hash). Rate limits count per account or per address, never per a name
+typed in a box. A claim is checked against its schema (leaderboard/claims.py) and waits
+AWAITING_REVIEW until the maintainer approves it (FINISHED, listed as a `reported` row)
+or rejects it (REJECTED, with the reason). A zip is checked (leaderboard/archive.py),
+unpacked under the store's work folder and queued PENDING for the worker
+(leaderboard/worker.py). A FAILED or REJECTED request can be submitted again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import logging
 import re
-import stat
-import zipfile
-from pathlib import Path, PurePosixPath
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
 
 from evaluation.benchmarks import BENCHMARKS
-from evaluation.records import RecordError, ResultsRecord
+from evaluation.tasks import METHOD_TYPES
+from leaderboard.archive import ArchiveLimits, SubmissionError, unpack_outputs
+from leaderboard.claims import ClaimError, parse_claim
 from leaderboard.store import ResultsStore
 
 logger = logging.getLogger(__name__)
 
-MAX_RECORD_BYTES = 256 * 1024
-MAX_ZIP_BYTES = 200 * 1024 * 1024
-MAX_ZIP_FILES = 2000
-MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
-RATE_LIMIT = 5  # submissions per user per 24 hours
-OUTPUT_NAME = re.compile(r"^([a-z0-9_]+)_(\d+(?:\.\d+)?)\.png$")
+MAX_CLAIM_BYTES = 256 * 1024
+MAX_JSON_DEPTH = 20  # a claim nests 3 levels; deeper JSON is refused before it is parsed
+RATE_LIMIT = 5  # submissions per account (or per address when anonymous) per 24 hours
+RATE_WINDOW = dt.timedelta(hours=24)
+LIMITS = ArchiveLimits()
+RETRYABLE = ("FAILED", "REJECTED")  # a request in one of these states does not block the same content
+
+__all__ = [
+    "RATE_LIMIT",
+    "Submitter",
+    "SubmissionError",
+    "approve_claim",
+    "is_maintainer",
+    "reject_claim",
+    "request_status",
+    "submit_claim",
+    "submit_outputs",
+]
 
 
-class SubmissionError(ValueError):
-    """A refused submission; the message says why and what to fix."""
+@dataclass(frozen=True)
+class Submitter:
+    """Who submits: a logged-in Hugging Face account, or (anonymous) the client's address."""
+
+    account: str | None = None
+    address: str | None = None
+
+    @property
+    def shown(self) -> str:
+        return self.account or "anonymous"
+
+    def rate_key(self, store: ResultsStore) -> str:
+        if self.account:
+            return f"account:{self.account}"
+        if not self.address:
+            raise SubmissionError("the client's address is unknown, so an anonymous submission cannot be rate-limited; log in")
+        keyed = hmac.new(store.secret(), self.address.encode(), hashlib.sha256).hexdigest()[:16]
+        return f"address:{keyed}"
 
 
-def _check_user(store: ResultsStore, user: str) -> str:
-    user = (user or "").strip()
-    if not re.fullmatch(r"[A-Za-z0-9][\w.-]{0,63}", user):
-        raise SubmissionError(f"user name must be 1-64 letters, digits, '.', '_' or '-', got {user!r}")
-    since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=24)
+def is_maintainer(settings, account: str | None = None, token: str | None = None) -> bool:
+    """The Space's owner logged in with Hugging Face, or (anywhere) whoever holds HUB_ADMIN_TOKEN."""
+    if account and settings.space_owner and account == settings.space_owner:
+        return True
+    return bool(token and settings.admin_token and hmac.compare_digest(token.encode(), settings.admin_token.encode()))
+
+
+def _check_rate(store: ResultsStore, submitter: Submitter) -> str:
+    key = submitter.rate_key(store)
+    since = dt.datetime.now(dt.UTC) - RATE_WINDOW
 
     def submitted(request) -> dt.datetime:
         try:
@@ -47,133 +87,174 @@ def _check_user(store: ResultsStore, user: str) -> str:
         except (KeyError, TypeError, ValueError):  # a request without a readable time counts as recent
             return dt.datetime.now(dt.UTC)
 
-    recent = [r for r in store.requests() if r.get("user") == user and submitted(r) > since]
+    recent = [r for r in store.requests() if r.get("rate_key") == key and submitted(r) > since]
     if len(recent) >= RATE_LIMIT:
+        who = submitter.account or "this address"
         raise SubmissionError(
-            f"{user} has made {len(recent)} submissions in the last 24 hours (limit {RATE_LIMIT}); try again tomorrow"
+            f"{who} has made {len(recent)} submissions in the last 24 hours (limit {RATE_LIMIT}); try again tomorrow"
         )
-    return user
+    return key
 
 
 def _duplicate_of(store: ResultsStore, digest: str) -> str | None:
     for request in store.requests():
-        if request.get("sha256") == digest and request.get("status") != "FAILED":
+        if request.get("sha256") == digest and request.get("status") not in RETRYABLE:
             return request["id"]
     return None
 
 
-def submit_record(store: ResultsStore, user: str, content: bytes) -> dict:
-    """A reported record: validated now, then FINISHED with the record stored (or refused)."""
-    user = _check_user(store, user)
-    if len(content) > MAX_RECORD_BYTES:
-        raise SubmissionError(f"the record is {len(content)} bytes; the limit is {MAX_RECORD_BYTES}")
+def _depth(text: str) -> int:
+    """The deepest nesting of brackets outside strings, without parsing."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            escaped = not escaped and char == "\\"
+            if char == '"' and not escaped:
+                in_string = False
+            continue
+        if char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _request_id(digest: str) -> str:
+    """Time, content and a random part: a resubmission in the same second still gets its own id."""
+    return f"{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}-{digest[:8]}-{secrets.token_hex(3)}"
+
+
+def submit_claim(store: ResultsStore, submitter: Submitter, content: bytes) -> dict:
+    """A claim: checked now, then AWAITING_REVIEW in the public list (or refused, naming every bad field)."""
+    if len(content) > MAX_CLAIM_BYTES:
+        raise SubmissionError(f"the claim is {len(content)} bytes; the limit is {MAX_CLAIM_BYTES}")
     try:
-        data = json.loads(content)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SubmissionError(f"the record is not valid JSON ({error})") from None
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SubmissionError(f"the claim is not UTF-8 text ({error})") from None
+    if _depth(text) > MAX_JSON_DEPTH:
+        raise SubmissionError(f"the claim nests deeper than {MAX_JSON_DEPTH} levels; see leaderboard/claim.schema.json")
     try:
-        record = ResultsRecord.from_json(data, submitted=True)
-    except RecordError as error:
-        raise SubmissionError(f"the record is malformed: {error}") from None
-    digest = hashlib.sha256(json.dumps(record.to_json(), sort_keys=True).encode()).hexdigest()
+        data = json.loads(text)
+    except ValueError as error:  # includes integers too long to read
+        raise SubmissionError(f"the claim is not valid JSON ({error})") from None
+    try:
+        claim = parse_claim(data)
+    except ClaimError as error:
+        raise SubmissionError(f"the claim is malformed: {error}") from None
+    body = claim.model_dump(mode="json", exclude_none=True)
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     duplicate = _duplicate_of(store, digest)
     if duplicate:
-        raise SubmissionError(f"the same record was already submitted (request {duplicate})")
-    request_id = f"{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}-{digest[:8]}"
-    store.add_request({"id": request_id, "user": user, "kind": "record", "method": record.method, "sha256": digest})
-    store.set_status(request_id, "RUNNING")
-    path = store.add_result(record)
-    return store.set_status(request_id, "FINISHED", f"stored as {path.name}")
-
-
-def safe_members(archive: zipfile.ZipFile, allowed: set[str]) -> list[zipfile.ZipInfo]:
-    """The archive's files, refusing anything that could escape the folder or is not an expected output."""
-    members = [m for m in archive.infolist() if not m.is_dir()]
-    if len(members) > MAX_ZIP_FILES:
-        raise SubmissionError(f"the zip holds {len(members)} files; the limit is {MAX_ZIP_FILES}")
-    total = 0
-    for member in members:
-        name = member.filename
-        path = PurePosixPath(name)
-        if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in path.parts or "\\" in name:
-            raise SubmissionError(f"zip entry {name!r} points outside the submission folder; refused")
-        if stat.S_ISLNK(member.external_attr >> 16):
-            raise SubmissionError(f"zip entry {name!r} is a link; refused")
-        if path.name not in allowed:
-            raise SubmissionError(
-                f"zip entry {name!r} is not an expected output; name files {{input}}_{{target}}.png, e.g. {sorted(allowed)[0]}"
-            )
-        total += member.file_size
-        if total > MAX_UNPACKED_BYTES:
-            raise SubmissionError(f"the zip unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MB; refused")
-    return members
-
-
-def submit_outputs(
-    store: ResultsStore, user: str, zip_path: Path, method: str, method_type: str, benchmark: str = "offline"
-) -> dict:
-    """A zip of outputs: checked, unpacked under the store and queued PENDING for the harness."""
-
-    user = _check_user(store, user)
-    if not re.fullmatch(r"[\w.+-]{1,64}", method or ""):
-        raise SubmissionError(f"method name must be 1-64 letters, digits, '.', '_', '+' or '-', got {method!r}")
-    if benchmark not in BENCHMARKS:
-        raise SubmissionError(f"benchmark must be one of {sorted(BENCHMARKS)}, got {benchmark!r}")
-    size = zip_path.stat().st_size
-    if size > MAX_ZIP_BYTES:
-        raise SubmissionError(f"the zip is {size // 2**20} MB; the limit is {MAX_ZIP_BYTES // 2**20} MB")
-    digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()
-    duplicate = _duplicate_of(store, digest)
-    if duplicate:
-        raise SubmissionError(f"the same outputs were already submitted (request {duplicate})")
-    bench = BENCHMARKS[benchmark]()
-    allowed = {f"{item.name}_{target:g}.png" for item in bench.inputs for target in bench.targets}
-    try:
-        archive = zipfile.ZipFile(zip_path)
-    except zipfile.BadZipFile:
-        raise SubmissionError("the file is not a zip archive") from None
-    request_id = f"{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}-{digest[:8]}"
-    folder = store.root / "submissions" / request_id
-    with archive:
-        members = safe_members(archive, allowed)
-        folder.mkdir(parents=True, exist_ok=True)
-        for member in members:
-            (folder / PurePosixPath(member.filename).name).write_bytes(archive.read(member))
-    missing = sorted(allowed - {p.name for p in folder.iterdir()})
+        raise SubmissionError(f"the same claim was already submitted (request {duplicate})")
+    key = _check_rate(store, submitter)
+    request_id = _request_id(digest)
     store.add_request(
         {
             "id": request_id,
-            "user": user,
-            "kind": "outputs",
-            "method": method,
-            "method_type": method_type,
-            "benchmark": benchmark,
-            "folder": str(folder),
+            "user": submitter.shown,
+            "rate_key": key,
+            "kind": "claim",
+            "method": claim.method,
             "sha256": digest,
-            "missing_outputs": missing,
+            "claim": body,
+            "status": "AWAITING_REVIEW",
         }
     )
-    return next(r for r in store.requests() if r["id"] == request_id)
+    return store.request(request_id) or {}
 
 
-def process_pending(store: ResultsStore, settings=None) -> list[dict]:
-    """Run the harness on every PENDING outputs submission: FINISHED with a verified record, or FAILED with why."""
-    from evaluation.harness import evaluate  # noqa: PLC0415 - pulls in torch: loads on the first request that needs it, not at start-up
+def _claim_request(store: ResultsStore, request_id: str) -> dict:
+    request = store.request(request_id)
+    if request is None or request.get("kind") != "claim":
+        raise SubmissionError(f"no claim with id {request_id!r}")
+    if request["status"] != "AWAITING_REVIEW":
+        raise SubmissionError(f"claim {request_id} is {request['status']}, not awaiting review")
+    return request
 
-    done = []
-    for request in store.requests():
-        if request.get("status") != "PENDING" or request.get("kind") != "outputs":
-            continue
-        store.set_status(request["id"], "RUNNING")
-        try:
-            record = evaluate(
-                f"folder:{request['folder']}", request["benchmark"], settings=settings, method_type=request["method_type"]
-            )
-            record.method = request["method"]
-            record.notes["submitted_by"] = request["user"]
-            path = store.add_result(record)
-            done.append(store.set_status(request["id"], "FINISHED", f"verified record {path.name}"))
-        except Exception as error:  # the reason is shown to the submitter
-            logger.exception("evaluation of %s failed", request["id"])
-            done.append(store.set_status(request["id"], "FAILED", f"{type(error).__name__}: {error}"))
-    return done
+
+def approve_claim(store: ResultsStore, request_id: str, reviewer: str) -> dict:
+    """The maintainer approves: the claim becomes a `reported` row."""
+    request = _claim_request(store, request_id)
+    record = parse_claim(request["claim"]).to_record(notes={"approved_by": reviewer, "request": request_id})
+    path = store.add_result(record)
+    return store.set_status(request_id, "FINISHED", f"approved by {reviewer}; listed as {path.stem}")
+
+
+def reject_claim(store: ResultsStore, request_id: str, reviewer: str, reason: str) -> dict:
+    if not (reason or "").strip():
+        raise SubmissionError("say why the claim is rejected; the submitter sees the reason")
+    _claim_request(store, request_id)
+    return store.set_status(request_id, "REJECTED", f"rejected by {reviewer}: {reason.strip()[:500]}")
+
+
+def submit_outputs(
+    store: ResultsStore,
+    submitter: Submitter,
+    zip_path: Path,
+    method: str,
+    method_type: str,
+    benchmark: str = "offline",
+    settings=None,
+    limits: ArchiveLimits | None = None,
+) -> dict:
+    """A zip of outputs: checked, unpacked under the store's work folder and queued PENDING for the worker."""
+    if not re.fullmatch(r"[\w.+-]{1,64}", method or ""):
+        raise SubmissionError(f"method name must be 1-64 letters, digits, '.', '_', '+' or '-', got {method!r}")
+    if method_type not in METHOD_TYPES:
+        raise SubmissionError(f"method type must be one of {', '.join(METHOD_TYPES)}, got {method_type!r}")
+    if benchmark not in BENCHMARKS:
+        raise SubmissionError(f"benchmark must be one of {sorted(BENCHMARKS)}, got {benchmark!r}")
+    limits = limits or LIMITS
+    size = zip_path.stat().st_size
+    if size > limits.zip_bytes:
+        raise SubmissionError(f"the zip is {size / 2**20:.1f} MB; the limit is {limits.zip_bytes / 2**20:.1f} MB")
+    digest = hashlib.sha256()
+    with zip_path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    sha = digest.hexdigest()
+    duplicate = _duplicate_of(store, sha)
+    if duplicate:
+        raise SubmissionError(f"the same outputs were already submitted (request {duplicate})")
+    key = _check_rate(store, submitter)
+    bench = BENCHMARKS[benchmark]()
+    inputs = {f"{item.name}_{target:g}.png": item.rgb for item in bench.inputs for target in bench.targets}
+    request_id = _request_id(sha)
+    max_pixels = settings.max_pixels if settings is not None else 40_000_000
+    min_side = settings.min_side if settings is not None else 16
+    unpack_outputs(zip_path, inputs, store.work_dir(request_id), max_pixels=max_pixels, min_side=min_side, limits=limits)
+    try:
+        store.add_request(
+            {
+                "id": request_id,
+                "user": submitter.shown,
+                "rate_key": key,
+                "kind": "outputs",
+                "method": method,
+                "method_type": method_type,
+                "benchmark": benchmark,
+                "sha256": sha,
+                "attempts": 0,
+            }
+        )
+    except BaseException:
+        shutil.rmtree(store.work_dir(request_id), ignore_errors=True)
+        raise
+    return store.request(request_id) or {}
+
+
+def request_status(store: ResultsStore, request_id: str) -> dict:
+    """What a submitter sees of a request: its state, reason, attempts and times (no internal keys)."""
+    try:
+        request = store.request((request_id or "").strip())
+    except ValueError as error:
+        raise SubmissionError(str(error)) from None
+    if request is None:
+        raise SubmissionError(f"no request with id {request_id.strip()!r}; the id is shown when you submit")
+    shown = ("id", "kind", "method", "user", "status", "reason", "attempts", "submitted", "updated")
+    return {key: request[key] for key in shown if key in request}

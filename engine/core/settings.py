@@ -122,10 +122,23 @@ class Settings:
     # HUB_RESULTS_REPO, HUB_REQUESTS_REPO: Hub dataset repos the store syncs with (token: HF_TOKEN).
     results_repo: str | None = None
     requests_repo: str | None = None
-    # HUB_JUDGE_BASE_URL, HUB_JUDGE_MODEL, HUB_JUDGE_API_KEY: an OpenAI-compatible VLM judge.
+    # HUB_SYNC_MINUTES: how often changed results and requests are committed to those repos.
+    sync_minutes: float = 1.0
+    # HUB_JUDGE_BASE_URL, HUB_JUDGE_MODEL, HUB_JUDGE_API_KEY: an OpenAI-compatible VLM judge; the
+    # standard OPENAI_BASE_URL and OPENAI_API_KEY are read when the HUB_ ones are unset. The judge
+    # scores verified submissions when a model and a key (or a base URL) are set.
     judge_base_url: str | None = None
     judge_model: str | None = None
     judge_api_key: str | None = None
+    # HUB_ADMIN_TOKEN: the maintainer's token for reviewing reported claims when not on a Space
+    # (unset: nobody can review locally).
+    admin_token: str | None = None
+    # SPACE_AUTHOR_NAME (set by Hugging Face Spaces): the Space's owner, who reviews claims when
+    # logged in with Hugging Face.
+    space_owner: str | None = None
+    # OAUTH_CLIENT_ID (set on a Space with `hf_oauth: true`) or HUB_LOGIN=1: show "Sign in with
+    # Hugging Face". Off elsewhere: Gradio's local stand-in for the login needs a machine logged in to the Hub.
+    login: bool = False
     # Lifespan (Cradle2Cane) method overrides; None (unset) keeps the method's default, declared
     # once in Cradle2CaneConfig (engine/methods/cradle2cane/pipeline.py), which lifespan_config applies these onto.
     # HUB_ADANI_THRESHOLDS "t1,t2": AdaNI |age gap| boundaries (released config: 5,30).
@@ -152,6 +165,8 @@ class Settings:
                 "HUB_PROFILE=tiny runs random miniature models that draw noise: it is for tests only "
                 "(set HUB_TESTING=1 as the test suite does), use full or offline"
             )
+        if not self.sync_minutes > 0:
+            raise ValueError(f"HUB_SYNC_MINUTES must be positive, got {self.sync_minutes}")
         if not 0.0 < self.detect_threshold < 1.0:
             raise ValueError(f"HUB_DETECT_THRESHOLD must be in (0, 1), got {self.detect_threshold}")
 
@@ -191,6 +206,7 @@ class Settings:
             svr_beta=_env_float("HUB_SVR_BETA", None),
             rotate_mode=os.environ.get("HUB_ROTATE_MODE", "").strip() or None,
             rotate_lambda=_env_float("HUB_ROTATE_LAMBDA", None),
+            sync_minutes=_env_float("HUB_SYNC_MINUTES", cls.sync_minutes),
         )
         kwargs.update(_calibration_source(os.environ.get("HUB_CALIBRATION", "").strip()))
         store = _env_path("HUB_STORE_DIR")
@@ -202,9 +218,19 @@ class Settings:
             ("judge_base_url", "HUB_JUDGE_BASE_URL"),
             ("judge_model", "HUB_JUDGE_MODEL"),
             ("judge_api_key", "HUB_JUDGE_API_KEY"),
+            ("admin_token", "HUB_ADMIN_TOKEN"),
+            ("space_owner", "SPACE_AUTHOR_NAME"),
         ):
             kwargs[field_name] = os.environ.get(variable, "").strip() or None
+        kwargs["login"] = bool(os.environ.get("OAUTH_CLIENT_ID", "").strip()) or bool(_env_flag("HUB_LOGIN", False))
+        for field_name, standard in (("judge_base_url", "OPENAI_BASE_URL"), ("judge_api_key", "OPENAI_API_KEY")):
+            kwargs[field_name] = kwargs[field_name] or os.environ.get(standard, "").strip() or None
         return cls(**kwargs)
+
+    @property
+    def judge_configured(self) -> bool:
+        """A model and somewhere to send it: a key (the default OpenAI endpoint) or a base URL."""
+        return bool(self.judge_model and (self.judge_api_key or self.judge_base_url))
 
     def with_(self, **changes) -> Settings:
         return replace(self, **changes)

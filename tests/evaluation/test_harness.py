@@ -1,4 +1,4 @@
-"""The harness end to end offline, and submissions: records, zips (malicious, oversized), duplicates, rate limits."""
+"""The harness end to end offline, and submitted zips run by the worker: malicious, oversized, copies, resubmission, the judge."""
 
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ import pytest
 from PIL import Image
 
 from engine.core.settings import ROOT, Settings
+from evaluation.benchmarks import BENCHMARKS
 from evaluation.harness import evaluate
 from leaderboard import submissions as S
+from leaderboard.archive import ArchiveLimits
 from leaderboard.store import ResultsStore
+from leaderboard.worker import Worker
 from tests.evaluation.conftest import judge
-from tests.evaluation.test_records import valid
 
 pytestmark = pytest.mark.pipelines
 
@@ -76,15 +78,56 @@ def outputs_zip(path, names, image=None):
     return path
 
 
+NAMES = [f"{who}_{t}.png" for who in ("astronaut", "grace_hopper") for t in (10, 30, 50, 70)]
+ALICE = S.Submitter(account="alice")
+MALLORY = S.Submitter(address="203.0.113.9")
+
+
 def test_a_zip_of_outputs_is_verified_and_faceless_outputs_are_counted_missing(tmp_path):
     store = ResultsStore(tmp_path / "store")
-    names = [f"{who}_{t}.png" for who in ("astronaut", "grace_hopper") for t in (10, 30, 50, 70)]
-    request = S.submit_outputs(store, "alice", outputs_zip(tmp_path / "out.zip", names), "GreyBoxes", "GAN")
+    request = S.submit_outputs(store, ALICE, outputs_zip(tmp_path / "out.zip", NAMES), "GreyBoxes", "GAN", settings=OFFLINE)
     assert request["status"] == "PENDING"
-    done = S.process_pending(store, OFFLINE)
+    done = Worker(store, OFFLINE).drain()
     assert [d["status"] for d in done] == ["FINISHED"]
     record = next(r for r in store.records() if r.method == "GreyBoxes")
     assert record.notes["n_missing_age"] == 8 and record.metrics["age_mae"] is None and record.metrics["hcs"] is None
+    assert record.evaluators.judge_model is None  # no judge configured
+    assert not list((tmp_path / "store" / "work").iterdir()), "after evaluation only the record stays"
+
+
+def test_the_judge_scores_verified_submissions_when_configured(tmp_path, server):
+    url, script = server
+    store = ResultsStore(tmp_path / "store")
+    S.submit_outputs(store, ALICE, outputs_zip(tmp_path / "out.zip", NAMES), "GreyBoxes", "GAN", settings=OFFLINE)
+    script.replies += [("ok", "quality:60")] * 8
+    settings = OFFLINE.with_(judge_base_url=url, judge_model="judge", judge_api_key="key")
+    (done,) = Worker(store, settings).drain()
+    record = store.records()[0]
+    assert done["status"] == "FINISHED" and record.evaluators.judge_model == "judge"
+    assert record.metrics["image_quality"] == pytest.approx(60.0)
+
+
+def test_copies_of_the_benchmark_inputs_are_refused_and_a_failed_request_can_be_resubmitted(tmp_path):
+    bench = BENCHMARKS["offline"]()
+    path = tmp_path / "copies.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for item in bench.inputs:
+            buffer = io.BytesIO()
+            Image.fromarray(item.rgb).save(buffer, format="PNG")
+            for target in bench.targets:
+                archive.writestr(f"{item.name}_{target:g}.png", buffer.getvalue())
+    store = ResultsStore(tmp_path / "store")
+    with pytest.raises(S.SubmissionError, match="8 output.s. are copies of their input images: astronaut_10.png"):
+        S.submit_outputs(store, MALLORY, path, "Copies", "GAN", settings=OFFLINE)
+    assert store.requests() == [] and store.records() == []
+
+    zipped = outputs_zip(tmp_path / "out.zip", NAMES)
+    request = S.submit_outputs(store, ALICE, zipped, "GreyBoxes", "GAN", settings=OFFLINE)
+    with pytest.raises(S.SubmissionError, match="already submitted"):
+        S.submit_outputs(store, ALICE, zipped, "GreyBoxes", "GAN", settings=OFFLINE)
+    store.set_status(request["id"], "FAILED", "the evaluator was down")
+    again = S.submit_outputs(store, ALICE, zipped, "GreyBoxes", "GAN", settings=OFFLINE)
+    assert again["status"] == "PENDING"
 
 
 @pytest.mark.parametrize(
@@ -99,11 +142,11 @@ def test_a_zip_of_outputs_is_verified_and_faceless_outputs_are_counted_missing(t
 def test_malicious_zip_entries_are_refused(tmp_path, name, message):
     store = ResultsStore(tmp_path / "store")
     with pytest.raises(S.SubmissionError, match=message):
-        S.submit_outputs(store, "mallory", outputs_zip(tmp_path / "bad.zip", ["astronaut_10.png", name]), "X", "GAN")
-    assert not (tmp_path / "escape.png").exists() and not list((tmp_path / "store").glob("submissions/*/*"))
+        S.submit_outputs(store, MALLORY, outputs_zip(tmp_path / "bad.zip", ["astronaut_10.png", name]), "X", "GAN")
+    assert not (tmp_path / "escape.png").exists() and not list((tmp_path / "store").glob("work/*/*"))
 
 
-def test_links_and_oversized_zips_are_refused(tmp_path, monkeypatch):
+def test_links_and_oversized_zips_are_refused(tmp_path):
     store = ResultsStore(tmp_path / "store")
     path = tmp_path / "link.zip"
     with zipfile.ZipFile(path, "w") as archive:
@@ -111,32 +154,20 @@ def test_links_and_oversized_zips_are_refused(tmp_path, monkeypatch):
         info.external_attr = (stat.S_IFLNK | 0o777) << 16
         archive.writestr(info, "/etc/passwd")
     with pytest.raises(S.SubmissionError, match="is a link"):
-        S.submit_outputs(store, "mallory", path, "X", "GAN")
-    monkeypatch.setattr(S, "MAX_ZIP_BYTES", 100)
-    with pytest.raises(S.SubmissionError, match="the limit is 0 MB|the limit is"):
-        S.submit_outputs(store, "mallory", outputs_zip(tmp_path / "big.zip", ["astronaut_10.png"]), "X", "GAN")
-    monkeypatch.setattr(S, "MAX_ZIP_BYTES", 10**9)
-    monkeypatch.setattr(S, "MAX_UNPACKED_BYTES", 10)
+        S.submit_outputs(store, MALLORY, path, "X", "GAN")
+    with pytest.raises(S.SubmissionError, match="the limit is 0.0 MB"):
+        S.submit_outputs(
+            store,
+            MALLORY,
+            outputs_zip(tmp_path / "big.zip", ["astronaut_10.png"]),
+            "X",
+            "GAN",
+            limits=ArchiveLimits(zip_bytes=100),
+        )
     with pytest.raises(S.SubmissionError, match="unpacks to more than"):
-        S.submit_outputs(store, "mallory", outputs_zip(tmp_path / "bomb.zip", ["astronaut_10.png"]), "X", "GAN")
-
-
-def test_records_duplicates_and_rate_limit(tmp_path, monkeypatch):
-    store = ResultsStore(tmp_path)
-    content = json.dumps(valid()).encode()
-    request = S.submit_record(store, "bob", content)
-    assert request["status"] == "FINISHED" and [r.method for r in store.records()] == ["MyAger"]
-    with pytest.raises(S.SubmissionError, match="already submitted"):
-        S.submit_record(store, "bob", content)
-    with pytest.raises(S.SubmissionError, match="metrics.hcs: computed by the harness"):
-        S.submit_record(store, "bob", json.dumps(valid(metrics={"age_mae": 5, "hcs": 90})).encode())
-    with pytest.raises(S.SubmissionError, match="not valid JSON"):
-        S.submit_record(store, "bob", b"{oops")
-    monkeypatch.setattr(S, "RATE_LIMIT", 1)
-    with pytest.raises(S.SubmissionError, match="limit 1"):
-        S.submit_record(store, "bob", json.dumps(valid(method="Other")).encode())
-    with pytest.raises(S.SubmissionError, match="user name must be"):
-        S.submit_record(store, "../../root", content)
+        S.submit_outputs(
+            store, MALLORY, outputs_zip(tmp_path / "bomb.zip", NAMES), "X", "GAN", limits=ArchiveLimits(total_bytes=10)
+        )
 
 
 def test_full_evaluators_say_what_they_need(tmp_path):

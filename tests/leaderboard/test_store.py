@@ -7,6 +7,9 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import Future
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -51,45 +54,93 @@ def test_records_round_trip_and_unreadable_files_are_reported_not_fatal(tmp_path
     assert "min ago" in store.age()
 
 
-class RecordingApi:
-    def __init__(self, fail=False):
-        self.calls, self.fail = [], fail
+class FakeHub:
+    """The HfApi calls the store makes (snapshot_download, create_repo, create_commit, run_as_future), in memory."""
 
-    def snapshot_download(self, **kwargs):
-        self.calls.append(("snapshot_download", kwargs))
-        if self.fail:
-            raise ConnectionError("Hub unreachable")
-        return kwargs["local_dir"]
+    def __init__(self):
+        self.repos: dict[str, dict[str, bytes]] = {}
+        self.commits: list[tuple[str, list[str]]] = []
+        self.down = False
 
-    def upload_file(self, **kwargs):
-        self.calls.append(("upload_file", kwargs))
-        if self.fail:
+    def _check(self):
+        if self.down:
             raise ConnectionError("Hub unreachable")
 
+    def create_repo(self, repo_id, repo_type=None, private=None, exist_ok=False):
+        self.repos.setdefault(repo_id, {})
+        return SimpleNamespace(repo_id=repo_id)
 
-def test_hub_sync_pulls_both_repos_and_pushes_each_write(tmp_path):
+    def snapshot_download(self, repo_id, repo_type, local_dir, allow_patterns):
+        self._check()
+        assert repo_type == "dataset" and allow_patterns == ["*.json"]
+        for name, data in self.repos.get(repo_id, {}).items():
+            (Path(local_dir) / name).parent.mkdir(parents=True, exist_ok=True)
+            (Path(local_dir) / name).write_bytes(data)
+        return local_dir
+
+    def create_commit(self, repo_id, repo_type, operations, commit_message, revision=None):
+        self._check()
+        assert repo_type == "dataset"
+        for operation in operations:
+            self.repos[repo_id][operation.path_in_repo] = operation.path_or_fileobj.read()
+        self.commits.append((repo_id, sorted(op.path_in_repo for op in operations)))
+
+    def run_as_future(self, function):
+        future: Future = Future()
+        try:
+            future.set_result(function())
+        except Exception as error:
+            future.set_exception(error)
+        return future
+
+
+def hub_store(root, api):
     from leaderboard.store import HubSync
 
-    api = RecordingApi()
-    store = ResultsStore(tmp_path, HubSync("org/results", "org/requests", api=api))
-    assert store.pull() == "synced with the Hub"
-    pulled = {kw["repo_id"]: kw for name, kw in api.calls if name == "snapshot_download"}
-    assert set(pulled) == {"org/results", "org/requests"}
-    assert all(kw["repo_type"] == "dataset" for kw in pulled.values())
-    store.add_result(ResultsRecord.from_json(valid()))
-    store.add_request({"id": "req-1", "method": "MyAger"})
-    uploads = [kw for name, kw in api.calls if name == "upload_file"]
-    assert [(u["repo_id"], u["repo_type"]) for u in uploads] == [("org/results", "dataset"), ("org/requests", "dataset")]
+    return ResultsStore(root, HubSync("org/results", "org/requests", api=api, every=60))
+
+
+def test_the_store_lives_in_hub_datasets_and_a_restart_loses_nothing(tmp_path):
+    api = FakeHub()
+    first = hub_store(tmp_path / "first-disk", api)
+    assert first.pull() == "synced with the Hub"
+    first.add_result(ResultsRecord.from_json(valid()))
+    first.add_request({"id": "req-1", "method": "MyAger"})
+    first.set_status("req-1", "RUNNING")
+    first.flush()
+    assert len(api.repos["org/results"]) == 1 and list(api.repos["org/requests"]) == ["req-1.json"]
+    commits = len(api.commits)
+    first.flush()
+    assert len(api.commits) == commits, "nothing changed: no new commit"
+
+    restarted = hub_store(tmp_path / "fresh-disk", api)  # a Space restarts on an empty disk
+    restarted.pull()
+    assert [r.method for r in restarted.records()] == ["MyAger"]
+    assert restarted.request("req-1")["status"] == "RUNNING"
+    restarted.flush()
+    assert len(api.commits) == commits, "what was pulled is not committed back"
+    restarted.set_status("req-1", "FINISHED")
+    restarted.flush()
+    assert json.loads(api.repos["org/requests"]["req-1.json"])["status"] == "FINISHED"
+    for store in (first, restarted):
+        for scheduler in store.hub.schedulers.values():
+            scheduler.stop()
 
 
 def test_a_hub_outage_never_breaks_the_store(tmp_path):
-    from leaderboard.store import HubSync
-
-    store = ResultsStore(tmp_path, HubSync("org/results", "org/requests", api=RecordingApi(fail=True)))
+    api = FakeHub()
+    api.down = True
+    store = hub_store(tmp_path, api)
     assert "Hub sync failed" in store.pull()
     path = store.add_result(ResultsRecord.from_json(valid()))
+    store.flush()
     assert path.exists() and any("kept locally" in p for p in store.problems)
     assert [r.method for r in store.records()] == ["MyAger"]
+    api.down = False
+    store.flush()  # back up: what was written during the outage is committed
+    assert len(api.repos["org/results"]) == 1
+    for scheduler in store.hub.schedulers.values():
+        scheduler.stop()
 
 
 def test_request_states(tmp_path):

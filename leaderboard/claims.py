@@ -1,0 +1,168 @@
+"""Reported rows are claims: one schema, checked numbers, and a maintainer's review before they are listed.
+
+A claim is a paper's (or a repository's) numbers for one method under one protocol.
+`Claim` is the schema, published for submitters as `leaderboard/claim.schema.json`
+(`python -m leaderboard.claims > leaderboard/claim.schema.json`; a test keeps the file
+in sync). Every metric has its range (declared once, in evaluation/tasks.py); a claimed
+HCS is recomputed from the claim's age MAE and identity and refused when it differs;
+a link to the paper or the code is required. An accepted claim waits, public, in the
+"awaiting review" list until the maintainer approves it (then it is a `reported` row)
+or rejects it (with the reason).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, create_model, model_validator
+
+from evaluation.records import SCHEMA_VERSION, RecordError, ResultsRecord
+from evaluation.tasks import METHOD_TYPES, TASKS, hcs
+
+SCHEMA_PATH = Path(__file__).with_name("claim.schema.json")
+
+# Printed tables give HCS and its inputs to 2 decimals, so a recomputed HCS can differ by a
+# little more than 0.01 (leaderboard/seeds.py: HCS_ROUNDING, found on the lifespan paper's Table 1).
+HCS_TOLERANCE = 0.015
+
+# The same metric key means the same thing (and range) in every task that has it.
+_METRICS = {metric.key: metric for task in TASKS.values() for metric in task.metrics}
+
+Text = Field(min_length=1, max_length=200)
+
+
+def _metric_field(key: str) -> Any:
+    metric = _METRICS[key]
+    description = f"{metric.title}: {metric.description}" + (f" ({metric.unit})" if metric.unit else "")
+    if metric.harness_only:
+        description += "; optional: recomputed here from its parts, and a claim whose value differs is refused"
+    return (float | None, Field(None, ge=metric.low, le=metric.high, description=description, strict=True, allow_inf_nan=False))
+
+
+ClaimMetrics = create_model(  # one optional, range-checked field per metric of any task
+    "ClaimMetrics",
+    __config__=ConfigDict(extra="forbid"),
+    **{key: _metric_field(key) for key in _METRICS},
+)
+
+
+class ClaimProtocol(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    benchmark: str = Field(min_length=1, max_length=200, description="e.g. celeba-hq-200 (Face++)")
+    input_set: str = Field(min_length=1, max_length=200, description="which faces")
+    target_ages: list[float] | None = Field(None, max_length=200, description="ages 0-120")
+    n_images: int | None = Field(None, ge=1, le=10_000_000, strict=True)
+
+    @model_validator(mode="after")
+    def _ages(self) -> ClaimProtocol:
+        bad = [age for age in self.target_ages or [] if not 0 <= age <= 120]
+        if bad:
+            raise ValueError(f"target_ages must be ages 0-120, got {bad[:5]}")
+        return self
+
+
+class ClaimEvaluators(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    age_estimator: str | None = Field(None, max_length=200, description="name@version")
+    identity_model: str | None = Field(None, max_length=200)
+    judge_model: str | None = Field(None, max_length=200)
+
+
+class ClaimCheckpoint(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    repo: str = Field(pattern=r"^[A-Za-z0-9][\w.-]*/[\w.-]+$", max_length=140, description="org/name on the Hub")
+    revision: str | None = Field(None, max_length=100)
+
+
+class Claim(BaseModel):
+    """A reported results record: a method's published numbers under one protocol."""
+
+    model_config = ConfigDict(extra="forbid", title="Face Aging Hub results claim")
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    task: Literal[tuple(TASKS)] = Field(description="the task the numbers measure")  # type: ignore[valid-type]
+    method: str = Field(min_length=1, max_length=64, pattern=r"^[\w.+ -]+$")
+    method_type: Literal[METHOD_TYPES]  # type: ignore[valid-type]
+    provenance: Literal["reported"] = "reported"
+    citation: str = Field(min_length=1, max_length=300, description="how to cite the source, e.g. authors, title, venue")
+    link: HttpUrl = Field(description="the paper or the code the numbers come from (http or https)")
+    protocol: ClaimProtocol
+    evaluators: ClaimEvaluators = ClaimEvaluators()
+    metrics: ClaimMetrics  # type: ignore[valid-type]
+    date: dt.date = Field(description="when the numbers were published (YYYY-MM-DD)")
+    checkpoint: ClaimCheckpoint | None = None
+    hardware: str | None = Field(None, max_length=200)
+    train_set_size: str | None = Field(None, max_length=100)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Claim:
+        task = TASKS[self.task]
+        given = {key: value for key, value in self.metrics.model_dump().items() if value is not None}
+        foreign = sorted(set(given) - {metric.key for metric in task.metrics})
+        if foreign:
+            raise ValueError(f"metrics {foreign} are not metrics of task {task.key!r} ({', '.join(m.key for m in task.metrics)})")
+        if not given:
+            raise ValueError(f"no metric given; task {task.key!r} has {', '.join(m.key for m in task.metrics)}")
+        if "hcs" in given:
+            expected = hcs(given.get("age_mae"), given.get("identity"))
+            if expected is None:
+                raise ValueError(
+                    "hcs is given without both age_mae and identity, so it cannot be checked; give both or leave hcs out"
+                )
+            if abs(expected - given["hcs"]) > HCS_TOLERANCE:
+                raise ValueError(
+                    f"hcs {given['hcs']:g} does not follow from age_mae {given['age_mae']:g} and identity "
+                    f"{given['identity']:g}: 2AI/(A+I) with A = (1 - MAE/40) x 100 gives {expected:.2f}"
+                )
+        return self
+
+    def to_record(self, notes: dict | None = None) -> ResultsRecord:
+        """The `reported` row this claim becomes once approved (HCS recomputed by the record)."""
+        data = self.model_dump(mode="json", exclude={"link"})
+        metrics = {key: value for key, value in data["metrics"].items() if key in {m.key for m in TASKS[self.task].metrics}}
+        metrics.pop("hcs", None)
+        data.update(metrics=metrics, code_link=str(self.link), notes=notes or {})
+        try:
+            return ResultsRecord.from_json(data, submitted=True)
+        except RecordError as error:  # the schema and the record share their ranges: a bug if they disagree
+            raise ClaimError(f"the claim does not make a valid record: {error}") from None
+
+
+class ClaimError(ValueError):
+    """A refused claim; the message names each bad field and its value."""
+
+
+def describe(error: ValidationError) -> str:
+    """Every problem of a claim in one line: where, what is wrong, the value given (shortened)."""
+    parts = []
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem["loc"]) or "claim"
+        message = problem["msg"].removeprefix("Value error, ")
+        given = problem.get("input")
+        shown = "" if isinstance(given, (dict, list)) or given is None else f", got {str(given)[:40]!r}"
+        parts.append(f"{where}: {message}{shown}")
+    return "; ".join(parts)
+
+
+def parse_claim(data: object) -> Claim:
+    if not isinstance(data, dict):
+        raise ClaimError(f"a claim is a JSON object, got {type(data).__name__}")
+    try:
+        return Claim.model_validate(data)
+    except ValidationError as error:
+        raise ClaimError(describe(error)) from None
+
+
+def json_schema() -> str:
+    return json.dumps(Claim.model_json_schema(), indent=1, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(json_schema())

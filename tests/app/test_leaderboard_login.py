@@ -1,0 +1,96 @@
+"""Who submits and who reviews: a Hugging Face profile, the Space owner, the admin token, the client address."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import gradio as gr
+import pytest
+
+import demos.leaderboard as tab
+from engine.core.settings import ROOT, Settings
+from leaderboard import submissions as S
+from leaderboard.store import ResultsStore
+from tests.leaderboard.test_claims import claim
+
+pytestmark = pytest.mark.app
+
+
+def profile(name: str) -> gr.OAuthProfile:
+    return gr.OAuthProfile({"preferred_username": name, "name": name, "picture": "", "profile": "", "website": ""})
+
+
+def request(host: str, forwarded: str = ""):
+    return SimpleNamespace(client=SimpleNamespace(host=host), headers={"x-forwarded-for": forwarded} if forwarded else {})
+
+
+@pytest.fixture
+def space(tmp_path, monkeypatch):
+    store = ResultsStore(tmp_path)
+    monkeypatch.setattr(tab, "_store", store)
+    monkeypatch.setattr(tab, "get_settings", lambda: Settings(space_owner="owner", admin_token="s3cret"))
+    return store
+
+
+def test_a_logged_in_account_is_the_submitter_else_the_client_address(space, monkeypatch):
+    assert tab.submitter(profile("alice"), request("10.0.0.1")) == S.Submitter("alice", "10.0.0.1")
+    # on a Space the proxy's address is everyone's: the first X-Forwarded-For hop is the client
+    assert tab.submitter(None, request("10.0.0.1", "203.0.113.5, 10.0.0.1")).address == "203.0.113.5"
+    monkeypatch.setattr(tab, "get_settings", lambda: Settings())  # not on a Space: the header is not trusted
+    assert tab.submitter(None, request("127.0.0.1", "203.0.113.5")).address == "127.0.0.1"
+
+
+def test_only_the_space_owner_or_the_admin_token_reviews(space, tmp_path):
+    path = tmp_path / "claim.json"
+    path.write_bytes(claim())
+    outcome, _, awaiting = tab.submit(str(path), None, "", "diffusion", profile("alice"), request("10.0.0.1"))
+    request_id = outcome.split("`")[1]
+    assert list(awaiting["request"]) == [request_id] and space.request(request_id)["user"] == "alice"
+    with pytest.raises(gr.Error, match="only the maintainer reviews claims"):
+        tab.approve(request_id, "", "", profile("alice"))
+    with pytest.raises(gr.Error, match="only the maintainer reviews claims"):
+        tab.approve(request_id, "guess", "", None)
+    message, awaiting, _ = tab.approve(request_id, "", "", profile("owner"))
+    assert "FINISHED" in message and "approved by owner" in message and awaiting.empty
+    assert [r.method for r in space.records()] == ["MyAger"]
+    path.write_bytes(claim(method="Other"))
+    outcome, _, _ = tab.submit(str(path), None, "", "diffusion", None, request("10.0.0.2"))
+    message, _, _ = tab.reject(outcome.split("`")[1], "s3cret", "no such table in the paper", None)
+    assert "REJECTED" in message and "no such table in the paper" in message
+
+
+def test_bad_input_in_the_tab_is_a_message_not_a_bare_error(space, tmp_path):
+    path = tmp_path / "claim.json"
+    path.write_bytes(b'{"task": "lifespan", "metrics": {"age_mae": NaN}}')
+    with pytest.raises(gr.Error, match="metrics.age_mae: Input should be a finite number"):
+        tab.submit(str(path), None, "", "diffusion", None, request("10.0.0.1"))
+    with pytest.raises(gr.Error, match="no request with id"):
+        tab.request_status("nothing-here")
+    with pytest.raises(gr.Error, match="has no rows"):
+        tab.show("Lifespan aging", "made-up protocol", [], [], False, "")
+
+
+def test_on_a_space_with_hf_oauth_the_page_offers_sign_in_and_serves_the_oauth_routes():
+    env = {
+        **os.environ,
+        "SYSTEM": "spaces",  # what Gradio reads to know it runs on a Space
+        "SPACE_ID": "org/face-aging-hub",
+        "SPACE_AUTHOR_NAME": "org",
+        "OAUTH_CLIENT_ID": "client",
+        "OAUTH_CLIENT_SECRET": "secret",
+        "OPENID_PROVIDER_URL": "https://huggingface.co",
+        "OAUTH_SCOPES": "openid profile",
+    }
+    script = (
+        "import app\n"
+        "from gradio.routes import App\n"
+        "demo = app.build_app()\n"
+        "routes = {getattr(r, 'path', '') for r in App.create_app(demo).routes}\n"
+        "print(demo.expects_oauth, '/login/huggingface' in routes)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[-2:] == ["True", "True"]

@@ -1,0 +1,115 @@
+"""A zip of outputs: streamed under caps, names checked, exactly the expected outputs, no copies of the inputs."""
+
+from __future__ import annotations
+
+import io
+import stat
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from leaderboard.archive import ArchiveLimits, SubmissionError, unpack_outputs
+
+pytestmark = pytest.mark.unit
+
+RNG = np.random.default_rng(0)
+INPUTS = {f"{who}_{t}.png": RNG.integers(0, 255, (48, 40, 3), dtype=np.uint8) for who in ("a", "b") for t in (10, 70)}
+
+
+def png(rgb) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def aged(name):
+    return png(255 - INPUTS[name])  # anything but a copy
+
+
+def make_zip(path, members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED):
+    with zipfile.ZipFile(path, "w", compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def unpack(path, dest, **limits):
+    return unpack_outputs(path, INPUTS, dest, max_pixels=10_000, min_side=16, limits=ArchiveLimits(**limits))
+
+
+def test_a_complete_zip_is_unpacked(tmp_path):
+    names = unpack(make_zip(tmp_path / "ok.zip", {f"outputs/{n}": aged(n) for n in INPUTS}), tmp_path / "out")
+    assert names == sorted(INPUTS) and sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(INPUTS)
+
+
+@pytest.mark.parametrize(
+    "members, message",
+    [
+        ({}, r"lacks 4 of the 4 expected outputs: a_10.png, a_70.png, b_10.png, b_70.png \(the zip is empty\)"),
+        ({"junk.bin": b"\x00" * 10}, "zip entry 'junk.bin' is not an expected output"),
+        ({n: aged(n) for n in list(INPUTS)[:3]}, "lacks 1 of the 4 expected outputs: b_70.png"),
+        ({**{n: aged(n) for n in INPUTS}, "extra/a_10.png": aged("a_10.png")}, "a_10.png is in the zip twice"),
+        ({**{n: aged(n) for n in INPUTS}, "a_10.png": b"not a png"}, "1 output.s. cannot be read: a_10.png is not an image"),
+        (
+            {n: png(INPUTS[n]) for n in INPUTS},
+            "4 output.s. are copies of their input images: a_10.png, a_70.png, b_10.png, b_70.png",
+        ),
+        ({**{n: aged(n) for n in INPUTS}, "b_70.png": png(np.zeros((200, 200, 3), np.uint8))}, "b_70.png is 200x200 px .* limit"),
+        ({**{n: aged(n) for n in INPUTS}, "../a_10.png": b""}, "points outside the submission folder"),
+    ],
+)
+def test_refused_zips_name_the_files_and_leave_nothing(tmp_path, members, message):
+    with pytest.raises(SubmissionError, match=message):
+        unpack(make_zip(tmp_path / "bad.zip", members), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_small_zip_that_expands_hugely_is_stopped_while_streaming(tmp_path):
+    bomb = make_zip(tmp_path / "bomb.zip", {**{n: aged(n) for n in INPUTS}, "a_10.png": b"\x00" * (64 * 2**20)})
+    assert bomb.stat().st_size < 2**20
+    with pytest.raises(SubmissionError, match="a_10.png expands more than 100 times"):
+        unpack(bomb, tmp_path / "out")
+    with pytest.raises(SubmissionError, match=r"a_10.png unpacks to more than 1.0 MB \(the limit per file\)"):
+        unpack(bomb, tmp_path / "out", member_bytes=2**20)
+    stored = make_zip(tmp_path / "stored.zip", {n: aged(n) + b"\x00" * 2**19 for n in INPUTS}, zipfile.ZIP_STORED)
+    with pytest.raises(SubmissionError, match=r"unpacks to more than 1.0 MB \(the limit in all\)"):
+        unpack(stored, tmp_path / "out", total_bytes=2**20)
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_declared_sizes_are_not_trusted(tmp_path):
+    path = make_zip(tmp_path / "lying.zip", {**{n: aged(n) for n in INPUTS}, "a_10.png": b"\x00" * (3 * 2**20)})
+    raw = bytearray(path.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # uncompressed size: local header, directory
+        at = raw.find(signature)
+        raw[at + offset : at + offset + 4] = (100).to_bytes(4, "little")
+    path.write_bytes(bytes(raw))
+    with pytest.raises(SubmissionError, match="a_10.png (unpacks to more than|is corrupt|expands more)"):
+        unpack(path, tmp_path / "out", member_bytes=2**20)
+
+
+def test_counts_links_corruption_and_non_zips(tmp_path):
+    many = make_zip(tmp_path / "many.zip", {f"dir{i}/": b"" for i in range(30)})
+    with pytest.raises(SubmissionError, match="the zip holds 30 entries; the limit is 20"):
+        unpack(many, tmp_path / "out", members=20)
+    link = tmp_path / "link.zip"
+    with zipfile.ZipFile(link, "w") as archive:
+        info = zipfile.ZipInfo("a_10.png")
+        info.external_attr = (stat.S_IFLNK | 0o777) << 16
+        archive.writestr(info, "/etc/passwd")
+    with pytest.raises(SubmissionError, match="is a link"):
+        unpack(link, tmp_path / "out")
+    corrupt = make_zip(tmp_path / "corrupt.zip", {n: aged(n) for n in INPUTS})
+    raw = bytearray(corrupt.read_bytes())
+    raw[60:90] = b"\xff" * 30  # inside the first member's compressed data
+    corrupt.write_bytes(bytes(raw))
+    with pytest.raises(SubmissionError, match="a_10.png is corrupt in the zip"):
+        unpack(corrupt, tmp_path / "out")
+    (tmp_path / "text.zip").write_text("hello")
+    with pytest.raises(SubmissionError, match="not a zip archive"):
+        unpack(tmp_path / "text.zip", tmp_path / "out")
+    with pytest.raises(SubmissionError, match=r"the zip is .* MB; the limit is 0.0 MB"):
+        unpack(corrupt, tmp_path / "out", zip_bytes=10)
+    assert not (tmp_path / "out").exists()

