@@ -216,9 +216,14 @@ _calibration_lock = threading.Lock()
 
 
 def load_calibration(path: Path, estimator_id: str) -> tuple[Calibration | None, str]:
-    """(calibration or None, a sentence saying which); cached until the file changes."""
+    """(calibration or None, a sentence saying which); cached until the file changes.
+
+    The sentence reaches pages and API responses, so it names the artefact by its file name only; the log
+    has the full path.
+    """
     if not path.is_file():
-        return None, f"no calibration artefact at {path} (run `python -m engine calibrate --data DIR`)"
+        logger.info("no calibration artefact at %s", path)
+        return None, f"no calibration artefact {path.name} (run `python -m engine calibrate --data DIR`, or set HUB_CALIBRATION)"
     key = (str(path), path.stat().st_mtime)
     with _calibration_lock:
         if key not in _calibrations:
@@ -226,10 +231,10 @@ def load_calibration(path: Path, estimator_id: str) -> tuple[Calibration | None,
                 _calibrations[key] = Calibration.from_json(json.loads(path.read_text()))
             except (ValueError, KeyError, TypeError) as error:
                 logger.warning("calibration artefact %s unreadable: %s", path, error)
-                return None, f"calibration artefact {path} is unreadable ({error})"
+                return None, f"calibration artefact {path.name} is unreadable ({error}): recalibrate"
     calibration = _calibrations[key]
     made_for = calibration.meta.get("estimator", {}).get("id")
     if made_for != estimator_id:
-        return None, f"{path} was made for estimator {made_for!r}, not {estimator_id!r}: recalibrate"
+        return None, f"{path.name} was made for estimator {made_for!r}, not {estimator_id!r}: recalibrate"
     n = calibration.meta.get("data", {}).get("n_calibration", "?")
     return calibration, f"{calibration.method} on {n} faces ({path.name})"

@@ -36,12 +36,14 @@ class FaceAge:
     distribution: np.ndarray
     note: str = ""
 
-    def to_json(self, image: str) -> dict:
+    def to_json(self, image: str, scale: float = 1.0) -> dict:
+        """The face as JSON; `scale` maps the box to the pixels of the photo as given, when the engine
+        worked on a downscaled copy (engine.core.images.LoadedImage.scale)."""
         lo, hi = self.interval
         return {
             "image": image,
             "face": self.index,
-            "box": self.box,
+            "box": [round(v * scale, 1) for v in self.box] if scale != 1.0 else self.box,
             "age": round(self.age, 1),
             "interval": [round(lo, 1), None if hi is None else round(hi, 1)],
             "confidence": self.confidence,
