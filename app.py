@@ -6,13 +6,18 @@ build() may return a function that takes the Blocks and registers page-load even
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import threading
+from contextlib import asynccontextmanager
 
 import gradio as gr
 
+from demos.common import delete_outputs, guard_events
+from engine.core.limits import DEFAULT_CONCURRENCY, QUEUE_MAX_SIZE, duration, megabytes
 from engine.core.registry import get_cache
+from engine.core.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +31,20 @@ TABS = [
 
 INTRO = """# Face Aging Hub
 Face-aging research demos over one shared engine. Results are AI estimates and edits:
-treat them as such. Uploaded photos are processed in memory and not kept."""
+treat them as such."""
+
+
+def privacy_text(settings: Settings) -> str:
+    """What this server keeps, and for how long: the schedule main() gives Gradio and the results folder."""
+    keep, check = settings.temp_keep_s, settings.temp_check_s
+    return (
+        f"**Your files.** An uploaded photo, and the images, GIFs and videos made from it, are stored in temporary "
+        f"files on this server only so that your browser can fetch them. They are deleted once they are "
+        f"{duration(keep)} old, checked every {duration(check)} (so within {duration(keep + check)}), and all of "
+        f"them when the server stops. They are not shared or used for anything else. Uploads over "
+        f"{megabytes(settings.max_upload_bytes)} are refused. A leaderboard submission (a results record or a zip "
+        f"of outputs) is the exception: it is kept in the results store, since publishing it is its purpose."
+    )
 
 
 def models_panel() -> str:
@@ -34,8 +52,10 @@ def models_panel() -> str:
 
 
 def build_app() -> gr.Blocks:
-    with gr.Blocks(title="Face Aging Hub") as demo:
-        gr.Markdown(INTRO)
+    settings = get_settings()
+    # Gradio deletes its uploads and its copies of results on this schedule, and all of them on shutdown.
+    with gr.Blocks(title="Face Aging Hub", delete_cache=(settings.temp_check_s, settings.temp_keep_s)) as demo:
+        gr.Markdown(INTRO + "\n\n" + privacy_text(settings))
         for module_name in TABS:
             module = importlib.import_module(module_name)
             with gr.Tab(module.TITLE):
@@ -46,7 +66,28 @@ def build_app() -> gr.Blocks:
             status = gr.Markdown(models_panel())
             gr.Button("Refresh", size="sm").click(models_panel, None, status, api_name=False)
         demo.load(models_panel, None, status, api_name=False)
+    guard_events(demo)
     return demo
+
+
+@asynccontextmanager
+async def results_cleaner(app):
+    """The tabs' own result files (demos/common.py output_folder) on the schedule Gradio keeps for its files."""
+    settings = get_settings()
+
+    async def prune() -> None:
+        while True:
+            await asyncio.sleep(settings.temp_check_s)
+            deleted = await asyncio.to_thread(delete_outputs, settings.temp_keep_s)
+            if deleted:
+                logger.info("deleted %d result folders older than %d s", deleted, settings.temp_keep_s)
+
+    task = asyncio.create_task(prune())
+    try:
+        yield
+    finally:
+        task.cancel()
+        delete_outputs(None)
 
 
 def warm_up() -> None:
@@ -64,9 +105,10 @@ def warm_up() -> None:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     demo = build_app()
-    demo.queue(default_concurrency_limit=2)
+    # A request beyond QUEUE_MAX_SIZE waiting ones is refused at once ("queue full"), not left to wait.
+    demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=DEFAULT_CONCURRENCY)
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
-    demo.launch()
+    demo.launch(max_file_size=get_settings().max_upload_bytes, app_kwargs={"lifespan": results_cleaner})
 
 
 if __name__ == "__main__":

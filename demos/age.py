@@ -10,8 +10,8 @@ import cv2
 import gradio as gr
 import numpy as np
 
-from demos.common import open_photo, photo_input, user_errors, warn
-from engine.core.errors import InputError
+from demos.common import SliderField, open_photo, photo_input, user_errors, warn
+from engine.core.limits import AGE_CONCURRENCY, CONFIDENCE_PERCENT
 from engine.tasks import estimate as task
 from engine.tasks.estimate import AgeAnalysis, FaceAge
 
@@ -96,10 +96,9 @@ def estimate(photo: str | None, confidence_percent: float):
     """Main action (API `/estimate_age`): photo path and confidence in percent ->
     boxed photo, calibration badge, table, distribution plot, JSON per face."""
     with user_errors():
-        if not isinstance(confidence_percent, (int, float)) or not 50 <= confidence_percent <= 99:
-            raise InputError(f"confidence must be between 50 and 99 %, got {confidence_percent}")
+        confidence = CONFIDENCE_PERCENT.check(confidence_percent, "confidence")
         image = open_photo(photo)
-        analysis = task.estimate(task.EstimateRequest(image.rgb, round(confidence_percent) / 100.0))
+        analysis = task.estimate(task.EstimateRequest(image.rgb, round(confidence) / 100.0))
     warn(analysis.warnings)
     if len(analysis.faces) > MAX_PLOTS:
         gr.Warning(f"{len(analysis.faces)} faces found; plots show the largest {MAX_PLOTS}, the table shows all.")
@@ -113,7 +112,7 @@ def estimate(photo: str | None, confidence_percent: float):
         badge(analysis),
         rows,
         distribution_plot(analysis.faces),
-        [face.to_json(name) for face in analysis.faces],
+        [face.to_json(name, image.scale) for face in analysis.faces],
     )
 
 
@@ -121,7 +120,9 @@ def build() -> None:
     with gr.Row():
         with gr.Column():
             photo = photo_input()
-            confidence = gr.Slider(50, 99, value=90, step=1, label="Interval confidence (%)")
+            confidence = SliderField(
+                CONFIDENCE_PERCENT.low, CONFIDENCE_PERCENT.high, value=90, step=1, label="Interval confidence (%)"
+            )
             run = gr.Button("Estimate age", variant="primary")
             gr.Examples(example_portraits(), inputs=photo, label="Public-domain portraits")
         with gr.Column():
@@ -135,5 +136,5 @@ def build() -> None:
         [photo, confidence],
         [boxed, calibration, table, plot, details],
         api_name=API_NAME,
-        concurrency_limit=4,
+        concurrency_limit=AGE_CONCURRENCY,
     )

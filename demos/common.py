@@ -1,8 +1,15 @@
-"""What every tab shares: the image input, the loader, and the engine-error adapter."""
+"""What every tab shares: the image and number inputs, the loader, the engine-error adapter, and the
+temporary folder for results."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
+import shutil
+import tempfile
+import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -10,6 +17,7 @@ import gradio as gr
 
 from engine.core.errors import InputError, UserError
 from engine.core.images import LoadedImage, load_image
+from engine.core.limits import WORKING_SIDE
 from engine.core.models import ModelUnavailable
 from engine.core.settings import get_settings
 
@@ -29,6 +37,29 @@ class PhotoInput(gr.Image):
         if payload is not None and payload.path and not (payload.url or "").startswith("data:"):
             return str(payload.path)
         return super().preprocess(payload)
+
+
+class NumberField(gr.Number):
+    """gr.Number that hands the value to the tab as it arrived.
+
+    The tab checks it against the table of limits (engine/core/limits.py), so text, NaN, infinity or a
+    huge integer sent to the API gets the same message the CLI gives, instead of failing inside Gradio's
+    own rounding with a bare "Error".
+    """
+
+    is_template = True  # rendered by gr.Number's front end
+
+    def preprocess(self, payload):
+        return payload
+
+
+class SliderField(gr.Slider):
+    """gr.Slider that hands the value to the tab as it arrived (see NumberField)."""
+
+    is_template = True  # rendered by gr.Slider's front end
+
+    def preprocess(self, payload):
+        return payload
 
 
 def photo_input(label: str = "Photo") -> PhotoInput:
@@ -58,12 +89,68 @@ def user_errors():
         raise gr.Error(INTERNAL_ERROR) from error
 
 
+def guarded(fn):
+    """`fn` run inside user_errors, whatever kind of function it is (plain, generator, coroutine)."""
+    wrapper = _guarded(fn)
+    wrapper.guarded = True
+    return wrapper
+
+
+def _guarded(fn):
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def run_async(*args, **kwargs):
+            with user_errors():
+                return await fn(*args, **kwargs)
+
+        return run_async
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def run_generator(*args, **kwargs):
+            with user_errors():
+                yield from fn(*args, **kwargs)
+
+        return run_generator
+    if inspect.isasyncgenfunction(fn):
+
+        @functools.wraps(fn)
+        async def run_async_generator(*args, **kwargs):
+            with user_errors():
+                async for item in fn(*args, **kwargs):
+                    yield item
+
+        return run_async_generator
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        with user_errors():
+            return fn(*args, **kwargs)
+
+    return run
+
+
+def guard_events(demo: gr.Blocks) -> None:
+    """Every event of the page (every tab's, formatting included) runs inside user_errors, so no exception
+    reaches the user as Gradio's bare "Error": bad input shows its message, a bug is logged with its
+    traceback and shown as an internal error."""
+    for block_fn in demo.fns.values():
+        if block_fn.fn is not None and not getattr(block_fn.fn, "guarded", False):
+            block_fn.fn = guarded(block_fn.fn)
+
+
 def open_photo(path: str | None) -> LoadedImage:
+    """The uploaded photo, downscaled to the working size (engine/core/limits.py) while it is decoded."""
     if not path:
         raise InputError("No photo: upload one, take one with the webcam, or pick an example.")
     settings = get_settings()
-    image = load_image(path, max_pixels=settings.max_pixels, min_side=settings.min_side, name=Path(path).name)
+    image = load_image(
+        path, max_pixels=settings.max_pixels, min_side=settings.min_side, name=Path(path).name, working_side=WORKING_SIDE
+    )
     warn(image.warnings)
+    if image.note:
+        gr.Info(image.note)
     return image
 
 
@@ -78,3 +165,45 @@ TEST_PROFILE_BANNER = "**Test profile**: random tiny models draw noise here. The
 def banner(text: str) -> None:
     """A Markdown line above a tab's controls, shown only when there is something to say."""
     gr.Markdown(text, visible=bool(text))
+
+
+# Results a tab writes as files (the lifespan strip, GIF and MP4) go to one folder per request under a
+# folder of this process; they are deleted on the schedule that deletes Gradio's own copies and uploads
+# (app.py), and all of them when the server stops.
+_outputs: Path | None = None
+_outputs_lock = threading.Lock()
+
+
+def outputs_root() -> Path:
+    global _outputs
+    with _outputs_lock:
+        if _outputs is None or not _outputs.is_dir():
+            _outputs = Path(tempfile.mkdtemp(prefix="face-aging-hub-"))
+        return _outputs
+
+
+def output_folder(kind: str) -> Path:
+    """A new folder for one request's files."""
+    return Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=outputs_root()))
+
+
+def delete_outputs(older_than_s: float | None) -> int:
+    """Delete the request folders last written more than `older_than_s` seconds ago (None: all, and the
+    process's folder itself); the number of request folders deleted."""
+    with _outputs_lock:
+        root = _outputs
+    if root is None or not root.is_dir():
+        return 0
+    now = time.time()
+    deleted = 0
+    for folder in root.iterdir():
+        try:
+            newest = max([folder.stat().st_mtime] + [f.stat().st_mtime for f in folder.rglob("*")])
+        except FileNotFoundError:
+            continue
+        if older_than_s is None or now - newest > older_than_s:
+            shutil.rmtree(folder, ignore_errors=True)
+            deleted += 1
+    if older_than_s is None:
+        shutil.rmtree(root, ignore_errors=True)
+    return deleted

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import tempfile
 from pathlib import Path
 
 import gradio as gr
@@ -11,12 +10,16 @@ import gradio as gr
 from demos.age import example_portraits
 from demos.common import (
     TEST_PROFILE_BANNER,
+    NumberField,
+    SliderField,
     banner,
     open_photo,
+    output_folder,
     photo_input,
     user_errors,
     warn,
 )
+from engine.core.limits import AGE, GPU_CONCURRENCY, SEED
 from engine.core.models import ModelUnavailable, markdown_text
 from engine.core.registry import get_cache
 from engine.tasks.lifespan import (
@@ -30,7 +33,6 @@ logger = logging.getLogger(__name__)
 
 TITLE = "Lifespan aging"
 API_NAME = "lifespan"
-OUTPUT_ROOT = Path(tempfile.gettempdir()) / "face-aging-hub" / "lifespan"
 
 
 def availability() -> str:
@@ -64,8 +66,7 @@ def run(photo, mode, target, preset, source_age, gender, seed, extra_prompt, pas
         )
         output = age_photo(request, progress=lambda fraction, message: progress(fraction, desc=message))
     warn(output.warnings)
-    folder = Path(tempfile.mkdtemp(prefix="run-", dir=_output_root()))
-    files = save_outputs(output, folder, Path(photo).stem)
+    files = save_outputs(output, output_folder("lifespan"), Path(photo).stem)
     shown = files["photos"] if paste else files["faces"]
     renderer = output.models["renderer"]
     labels = [f"{t:g} years" + (" (classical renderer)" if renderer == "classical" else "") for t in output.targets]
@@ -82,24 +83,19 @@ def run(photo, mode, target, preset, source_age, gender, seed, extra_prompt, pas
     )
 
 
-def _output_root() -> Path:
-    OUTPUT_ROOT.mkdir(parents=True, exist_ok=True)
-    return OUTPUT_ROOT
-
-
 def build() -> None:
     banner(availability())
     with gr.Row():
         with gr.Column():
             photo = photo_input()
             with gr.Row():
-                source_age = gr.Textbox(label="Source age (leave empty to estimate it)", placeholder="e.g. 33")
+                source_age = gr.Textbox(label=f"Source age ({AGE.text()}; leave empty to estimate it)", placeholder="e.g. 33")
                 gender = gr.Radio(["estimate", "female", "male"], value="estimate", label="Gender")
             mode = gr.Radio(["Single age", "Lifespan"], value="Lifespan", label="Targets")
-            target = gr.Slider(0, 80, value=60, step=1, label="Target age")
-            preset = gr.Textbox(" ".join(str(a) for a in LIFESPAN_PRESET), label="Lifespan ages (0-80)")
+            target = SliderField(AGE.low, AGE.high, value=60, step=1, label=f"Target age ({AGE.text()})")
+            preset = gr.Textbox(" ".join(str(a) for a in LIFESPAN_PRESET), label=f"Lifespan ages ({AGE.text()})")
             with gr.Accordion("More", open=False):
-                seed = gr.Number(0, label="Seed", precision=0)
+                seed = NumberField(0, label=f"Seed ({SEED.text()})", precision=0, minimum=SEED.low, maximum=SEED.high)
                 extra_prompt = gr.Textbox(label="Extra attribute (e.g. grey hair); uses the strongest noise level")
                 paste = gr.Checkbox(True, label="Paste the aged face back into the photo")
                 show_pass1 = gr.Checkbox(False, label="Show the pass-1 (AdaNI) intermediates")
@@ -123,7 +119,7 @@ def build() -> None:
         [gallery, strip, animation, video, pass1, manifest, used_age, used_gender],
         api_name=API_NAME,
         concurrency_id="gpu",
-        concurrency_limit=1,
+        concurrency_limit=GPU_CONCURRENCY,
     )
 
 

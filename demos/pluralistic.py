@@ -9,17 +9,18 @@ import gradio as gr
 from demos.age import example_portraits
 from demos.common import (
     TEST_PROFILE_BANNER,
+    NumberField,
+    SliderField,
     banner,
     open_photo,
     photo_input,
     user_errors,
     warn,
 )
+from engine.core.limits import AGE, GPU_CONCURRENCY, INTENSITY, SAMPLES, SEED
 from engine.core.registry import get_cache
 from engine.tasks.pluralistic import (
     DIVERSITY_EMBEDDING,
-    MAX_SAMPLES,
-    MIN_SAMPLES,
     PluralisticRequest,
     pluralistic,
 )
@@ -70,12 +71,18 @@ def build() -> None:
     with gr.Row():
         with gr.Column():
             photo = photo_input()
-            target = gr.Slider(0, 80, value=60, step=1, label="Target age")
-            samples = gr.Slider(MIN_SAMPLES, MAX_SAMPLES, value=4, step=1, label="Samples")
-            intensity = gr.Slider(0, 2, value=0.3, step=0.05, label="Diversity (PAE sampling intensity)")
+            target = SliderField(AGE.low, AGE.high, value=60, step=1, label=f"Target age ({AGE.text()})")
+            samples = SliderField(SAMPLES.low, SAMPLES.high, value=4, step=1, label=f"Samples ({SAMPLES.text()})")
+            intensity = SliderField(
+                INTENSITY.low,
+                INTENSITY.high,
+                value=0.3,
+                step=0.05,
+                label=f"Diversity (PAE sampling intensity, {INTENSITY.text()})",
+            )
             with gr.Accordion("Image-guided mode and seed", open=False):
                 reference = photo_input("Reference face of the target age (needs a trained age encoder)")
-                seed = gr.Number(0, label="Seed", precision=0)
+                seed = NumberField(0, label=f"Seed ({SEED.text()})", precision=0, minimum=SEED.low, maximum=SEED.high)
             go = gr.Button("Sample futures", variant="primary")
             gr.Examples(example_portraits(), inputs=photo, label="Public-domain portraits")
         with gr.Column():
@@ -88,5 +95,5 @@ def build() -> None:
         [gallery, diversity, manifest],
         api_name=API_NAME,
         concurrency_id="gpu",
-        concurrency_limit=1,
+        concurrency_limit=GPU_CONCURRENCY,
     )

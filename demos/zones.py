@@ -7,7 +7,8 @@ import logging
 import gradio as gr
 
 from demos.age import example_portraits
-from demos.common import open_photo, photo_input, user_errors, warn
+from demos.common import NumberField, SliderField, open_photo, photo_input, user_errors, warn
+from engine.core.limits import AGE, GPU_CONCURRENCY, SEED, ZONE_SCORE
 from engine.core.registry import get_cache
 from engine.tasks import zones as task
 
@@ -77,15 +78,23 @@ def build() -> None:
             overlay = gr.Image(label="Zones", interactive=False, height=360)
             note = gr.Markdown()
         with gr.Column():
-            master = gr.Slider(0, 100, value=50, step=1, label="All zones (uniform aging score, %)")
-            sliders = [gr.Slider(0, 100, value=0, step=1, label=zone.replace("_", " ") + " (%)") for zone in task.ZONES]
+            master = gr.Slider(ZONE_SCORE.low, ZONE_SCORE.high, value=50, step=1, label="All zones (uniform aging score, %)")
+            sliders = [
+                SliderField(ZONE_SCORE.low, ZONE_SCORE.high, value=0, step=1, label=zone.replace("_", " ") + " (%)")
+                for zone in task.ZONES
+            ]
             with gr.Row():
                 renderer = gr.Radio(list(RENDERERS), value="classical", label="Renderer")
-                seed = gr.Number(0, label="Seed", precision=0)
+                seed = NumberField(0, label=f"Seed ({SEED.text()})", precision=0, minimum=SEED.low, maximum=SEED.high)
             with gr.Accordion("More", open=False):
                 refine = gr.Checkbox(False, label="Whole-face refiner pass (diffusion renderer)")
                 ethnicity = gr.Textbox(label="Ethnicity for the diffusion prompt (optional)")
-                source_age = gr.Number(label="Age the current scores are assumed from (filled in from the estimate)", precision=0)
+                source_age = NumberField(
+                    label=f"Age the current scores are assumed from ({AGE.text()}; filled in from the estimate)",
+                    precision=0,
+                    minimum=AGE.low,
+                    maximum=AGE.high,
+                )
             go = gr.Button("Apply", variant="primary")
     with gr.Row():
         comparison = gr.ImageSlider(label="Photo: before / after", type="numpy")
@@ -99,5 +108,5 @@ def build() -> None:
         [comparison, face, manifest],
         api_name=API_NAME,
         concurrency_id="gpu",
-        concurrency_limit=1,
+        concurrency_limit=GPU_CONCURRENCY,
     )

@@ -26,7 +26,8 @@ from pathlib import Path
 from engine.age.calibration import calibrate, format_report, push_calibration
 from engine.age.labelled import open_labelled
 from engine.core.errors import UserError
-from engine.core.images import load_image
+from engine.core.images import LoadedImage, load_image
+from engine.core.limits import AGE, INTENSITY, MAX_TARGETS, SAMPLES, SEED, WORKING_SIDE, ZONE_SCORE
 from engine.core.models import ModelUnavailable
 from engine.core.provenance import png_info, save_png
 from engine.core.settings import get_settings
@@ -50,6 +51,14 @@ def _confidence(text: str) -> float:
     return value
 
 
+def _open(path: str, settings) -> LoadedImage:
+    """A photo as the tabs open it: checked, and downscaled to the working size while decoding."""
+    image = load_image(path, max_pixels=settings.max_pixels, min_side=settings.min_side, working_side=WORKING_SIDE)
+    if image.note:
+        print(f"note: {image.note}", file=sys.stderr)
+    return image
+
+
 def _missing_model(what: str, error: ModelUnavailable) -> int:
     print(f"{what}: a model is missing: {error}", file=sys.stderr)
     return EXIT_BAD_INPUT
@@ -61,7 +70,7 @@ def run_age(args: argparse.Namespace) -> int:
     failed = False
     for name in args.images:
         try:
-            image = load_image(name, max_pixels=settings.max_pixels, min_side=settings.min_side)
+            image = _open(name, settings)
             for warning in image.warnings:
                 print(f"{name}: warning: {warning}", file=sys.stderr)
             analysis = estimate(EstimateRequest(image.rgb, args.confidence), settings)
@@ -75,7 +84,7 @@ def run_age(args: argparse.Namespace) -> int:
         for warning in analysis.warnings:
             print(f"{name}: warning: {warning}", file=sys.stderr)
         for face in analysis.faces:
-            print(json.dumps(face.to_json(str(name))), flush=True)
+            print(json.dumps(face.to_json(str(name), image.scale)), flush=True)
     return EXIT_BAD_INPUT if failed else 0
 
 
@@ -116,7 +125,7 @@ def _edit_photo(args: argparse.Namespace, what: str, edit, save) -> int:
 
     settings = get_settings()
     try:
-        image = load_image(args.image, max_pixels=settings.max_pixels, min_side=settings.min_side)
+        image = _open(args.image, settings)
         output = edit(image.rgb, settings)
     except ModelUnavailable as error:
         return _missing_model(what, error)
@@ -156,7 +165,7 @@ def run_pluralistic(args: argparse.Namespace) -> int:
     def edit(rgb, settings):
         reference = None
         if args.reference:
-            reference = load_image(args.reference, max_pixels=settings.max_pixels, min_side=settings.min_side).rgb
+            reference = _open(args.reference, settings).rgb
         request = PluralisticRequest(
             rgb,
             args.target,
@@ -195,7 +204,7 @@ def _score(text: str) -> tuple[str, float]:
     try:
         return zone.strip(), float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--score {text!r}: {value!r} is not a number (0-100)") from None
+        raise argparse.ArgumentTypeError(f"--score {text!r}: {value!r} is not a number ({ZONE_SCORE.text()})") from None
 
 
 def run_zones(args: argparse.Namespace) -> int:
@@ -247,10 +256,10 @@ def main(argv: list[str] | None = None) -> int:
 
     life = commands.add_parser("lifespan", help="age or rejuvenate the largest face to target ages (Cradle2Cane)")
     life.add_argument("image")
-    life.add_argument("--targets", nargs="+", required=True, help="target ages, 0-80")
-    life.add_argument("--source-age", type=float, default=None, help="default: estimated")
+    life.add_argument("--targets", nargs="+", required=True, help=f"target ages, {AGE.text()}, at most {MAX_TARGETS}")
+    life.add_argument("--source-age", type=float, default=None, help=f"{AGE.text()} (default: estimated)")
     life.add_argument("--gender", choices=("male", "female"), default=None, help="default: estimated")
-    life.add_argument("--seed", type=int, default=0)
+    life.add_argument("--seed", type=int, default=0, help=f"{SEED.text()}")
     life.add_argument("--extra-prompt", default=None, help='an extra attribute, e.g. "grey hair" (uses strength 0.75)')
     life.add_argument("--no-paste", action="store_true", help="skip pasting the faces back into the photo")
     life.add_argument(
@@ -264,12 +273,19 @@ def main(argv: list[str] | None = None) -> int:
 
     zones = commands.add_parser("zones", help="age or smooth wrinkles zone by zone (LDLA)")
     zones.add_argument("image")
-    zones.add_argument("--score", action="append", type=_score, metavar="ZONE=PERCENT", help="target score of a zone, 0-100")
-    zones.add_argument("--all", type=float, default=None, metavar="PERCENT", help="one target score for every zone")
-    zones.add_argument("--renderer", choices=("classical", "diffusion"), default="classical")
-    zones.add_argument("--seed", type=int, default=0)
     zones.add_argument(
-        "--source-age", type=float, default=None, help="age the current scores are assumed from (default: estimated)"
+        "--score", action="append", type=_score, metavar="ZONE=PERCENT", help=f"target score of a zone, {ZONE_SCORE.text()}"
+    )
+    zones.add_argument(
+        "--all", type=float, default=None, metavar="PERCENT", help=f"one target score for every zone, {ZONE_SCORE.text()}"
+    )
+    zones.add_argument("--renderer", choices=("classical", "diffusion"), default="classical")
+    zones.add_argument("--seed", type=int, default=0, help=f"{SEED.text()}")
+    zones.add_argument(
+        "--source-age",
+        type=float,
+        default=None,
+        help=f"age the current scores are assumed from, {AGE.text()} (default: estimated)",
     )
     zones.add_argument("--ethnicity", default=None, help="for the diffusion renderer's prompt (optional)")
     zones.add_argument("--refine", action="store_true", help="whole-face refiner pass (diffusion renderer)")
@@ -278,12 +294,12 @@ def main(argv: list[str] | None = None) -> int:
 
     plural = commands.add_parser("pluralistic", help="several plausible futures of the largest face at one age")
     plural.add_argument("image")
-    plural.add_argument("--target", type=float, required=True, help="target age, 0-80")
-    plural.add_argument("--samples", type=int, default=4, help="2-8")
-    plural.add_argument("--intensity", type=float, default=0.3, help="diversity: PAE sampling intensity, 0-2")
-    plural.add_argument("--seed", type=int, default=0)
+    plural.add_argument("--target", type=float, required=True, help=f"target age, {AGE.text()}")
+    plural.add_argument("--samples", type=int, default=4, help=SAMPLES.text())
+    plural.add_argument("--intensity", type=float, default=0.3, help=f"diversity: PAE sampling intensity, {INTENSITY.text()}")
+    plural.add_argument("--seed", type=int, default=0, help=f"{SEED.text()}")
     plural.add_argument("--reference", default=None, help="a face of the target age (image-guided mode, needs an age encoder)")
-    plural.add_argument("--source-age", type=float, default=None)
+    plural.add_argument("--source-age", type=float, default=None, help=f"{AGE.text()} (default: estimated)")
     plural.add_argument("--gender", choices=("male", "female"), default=None)
     plural.add_argument("--renderer", choices=("auto", "diffusion", "classical"), default="auto")
     plural.add_argument("--out", required=True)

@@ -1,13 +1,16 @@
 """Reading user images safely: every odd file becomes RGB uint8 or a clear error.
 
 Refuses before decoding what would be too big to decode (decompression bombs),
-honours EXIF orientation, flattens alpha onto white, scales 16-bit samples to
-8 bits, and takes the first frame of an animation with a warning.
+downscales a photo larger than the working size while decoding it (JPEG: DCT
+scaling, so a 36 MP photo is never decoded at full size), honours EXIF
+orientation, flattens alpha onto white, scales 16-bit samples to 8 bits, and
+takes the first frame of an animation with a warning.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -23,9 +26,25 @@ __all__ = ["InputError", "LoadedImage", "check_rgb", "load_image"]
 
 @dataclass
 class LoadedImage:
-    rgb: np.ndarray  # (H, W, 3) uint8
+    rgb: np.ndarray  # (H, W, 3) uint8, at most the working size
     name: str
     warnings: list[str] = field(default_factory=list)
+    original_size: tuple[int, int] | None = None  # (width, height) as displayed, when downscaled to rgb
+
+    @property
+    def scale(self) -> float:
+        """Pixels of the original photo per pixel of `rgb` (1.0 when not downscaled)."""
+        if self.original_size is None:
+            return 1.0
+        return max(self.original_size) / max(self.rgb.shape[:2])
+
+    @property
+    def note(self) -> str:
+        """What the loader did to the photo's size, for the user (empty when nothing)."""
+        if self.original_size is None:
+            return ""
+        height, width = self.rgb.shape[:2]
+        return f"{self.name} is {self.original_size[0]}x{self.original_size[1]} px: processed at {width}x{height} px (the working size)."
 
 
 def check_rgb(rgb, what: str = "photo") -> np.ndarray:
@@ -71,10 +90,13 @@ def load_image(
     max_pixels: int,
     min_side: int,
     name: str | None = None,
+    working_side: int | None = None,
 ) -> LoadedImage:
     """Open `source` (a path or bytes) as RGB uint8, or raise InputError saying why.
 
-    `name` is how messages refer to the file (default: its path).
+    `name` is how messages refer to the file (default: its path). With `working_side`, a photo whose
+    longer side is larger is downscaled to it (aspect kept; a JPEG is decoded at a reduced scale first),
+    and `original_size` says the size it had.
     """
     name = name or _describe(source)
     if isinstance(source, (bytes, bytearray)):
@@ -108,9 +130,19 @@ def load_image(
             if frames > 1:
                 image.seek(0)
                 warnings.append(f"{name} is animated ({frames} frames): only the first frame is used.")
+            target = working_side if working_side is not None and max(width, height) > working_side else None
+            if target is not None:
+                factor = target / max(width, height)
+                # JPEG: decode at 1/2, 1/4 or 1/8 scale, never smaller than asked (a no-op for other formats)
+                image.draft(None, (math.ceil(width * factor), math.ceil(height * factor)))
             image.load()
             oriented = ImageOps.exif_transpose(image)
-            rgb = np.array(_to_rgb(oriented), dtype=np.uint8)
+            turned = oriented.size != image.size  # EXIF rotated it by 90 degrees
+            original_size = (height, width) if turned else (width, height)
+            converted = _to_rgb(oriented)
+            if target is not None:
+                converted.thumbnail((target, target), Image.Resampling.LANCZOS)
+            rgb = np.array(converted, dtype=np.uint8)
     except InputError:
         raise
     except UnidentifiedImageError:
@@ -126,4 +158,4 @@ def load_image(
         raise InputError(f"{name} is truncated or corrupt ({error}): re-export or re-upload the file.") from None
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise InputError(f"{name} decoded to an unexpected shape {rgb.shape}: save it as an RGB JPEG or PNG.")
-    return LoadedImage(rgb=rgb, name=name, warnings=warnings)
+    return LoadedImage(rgb=rgb, name=name, warnings=warnings, original_size=original_size if target is not None else None)

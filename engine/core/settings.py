@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, overload
 
+from engine.core import limits
+
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,9 +104,14 @@ class Settings:
     calibration_repo: str | None = None
     calibration_revision: str | None = None
     # HUB_MAX_PIXELS: images above this many pixels are refused before decoding.
-    max_pixels: int = 40_000_000
+    max_pixels: int = limits.MAX_PIXELS
     # HUB_MIN_SIDE: images with a shorter side than this (px) are refused.
-    min_side: int = 16
+    min_side: int = limits.MIN_SIDE
+    # HUB_MAX_UPLOAD_MB: the server refuses a larger upload before storing it.
+    max_upload_bytes: int = limits.MAX_UPLOAD_BYTES
+    # HUB_TEMP_KEEP_S, HUB_TEMP_CHECK_S: uploads and results are deleted once older than keep, checked every check.
+    temp_keep_s: int = limits.TEMP_KEEP_S
+    temp_check_s: int = limits.TEMP_CHECK_S
     # HUB_DETECT_THRESHOLD: YuNet face score threshold.
     detect_threshold: float = 0.6
     # HUB_AGE_ESTIMATOR: a Hub repo id or local folder of a transformers image
@@ -160,6 +167,12 @@ class Settings:
             raise ValueError(f"HUB_MAX_PIXELS must be positive, got {self.max_pixels}")
         if self.min_side < 1:
             raise ValueError(f"HUB_MIN_SIDE must be positive, got {self.min_side}")
+        if self.max_upload_bytes < 1:
+            raise ValueError(f"HUB_MAX_UPLOAD_MB must be positive, got {self.max_upload_bytes / 2**20:g}")
+        if self.temp_keep_s < 1 or self.temp_check_s < 1:
+            raise ValueError(
+                f"HUB_TEMP_KEEP_S and HUB_TEMP_CHECK_S must be whole seconds of at least 1, got {self.temp_keep_s}, {self.temp_check_s}"
+            )
         if self.profile == "tiny" and not self.testing:
             raise ValueError(
                 "HUB_PROFILE=tiny runs random miniature models that draw noise: it is for tests only "
@@ -194,6 +207,9 @@ class Settings:
             model_revisions=model_revisions,
             max_pixels=int(_env_float("HUB_MAX_PIXELS", cls.max_pixels)),
             min_side=int(_env_float("HUB_MIN_SIDE", cls.min_side)),
+            max_upload_bytes=round(_env_float("HUB_MAX_UPLOAD_MB", cls.max_upload_bytes / 2**20) * 2**20),
+            temp_keep_s=int(_env_float("HUB_TEMP_KEEP_S", cls.temp_keep_s)),
+            temp_check_s=int(_env_float("HUB_TEMP_CHECK_S", cls.temp_check_s)),
             detect_threshold=_env_float("HUB_DETECT_THRESHOLD", cls.detect_threshold),
             age_estimator_source=os.environ.get("HUB_AGE_ESTIMATOR", "").strip() or None,
             model_dirs=model_dirs,

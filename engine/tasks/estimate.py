@@ -72,7 +72,9 @@ class FaceAge:
             return f"{lo:.0f} - {self.top_age:.0f}+" if self.upper_open == OPEN_AT_CAP else f"{lo:.0f} - unknown"
         return f"{lo:.0f} - {hi:.0f}"
 
-    def to_json(self, image: str) -> dict:
+    def to_json(self, image: str, scale: float = 1.0) -> dict:
+        """The face as JSON; `scale` maps the box to the pixels of the photo as given, when the engine
+        worked on a downscaled copy (engine.core.images.LoadedImage.scale)."""
         interval = None
         if self.interval is not None:
             lo, hi = self.interval
@@ -80,7 +82,7 @@ class FaceAge:
         return {
             "image": image,
             "face": self.index,
-            "box": self.box,
+            "box": [round(v * scale, 1) for v in self.box] if scale != 1.0 else self.box,
             "age": round(self.age, 1),
             "age_text": self.age_text,
             "at_cap": self.at_cap,

@@ -21,6 +21,7 @@ from engine.age.estimators import SourceAgeGender, source_age_gender
 from engine.core.checks import check_age, check_gender, check_seed
 from engine.core.errors import InputError
 from engine.core.images import check_rgb
+from engine.core.limits import AGE, MAX_TARGETS, quote
 from engine.core.media import strip, write_mp4
 from engine.core.provenance import SOFTWARE, png_info
 from engine.core.registry import get_cache
@@ -56,9 +57,11 @@ def parse_targets(targets: list[float] | str) -> list[float]:
     try:
         values = [float(part) for part in parts]
     except (TypeError, ValueError):
-        raise InputError(f"target ages must be numbers between 0 and 80, got {targets!r}") from None
+        raise InputError(f"target ages must be numbers {AGE.between()}, got {quote(targets)}") from None
     if not values:
-        raise InputError("give at least one target age between 0 and 80")
+        raise InputError(f"give at least one target age {AGE.between()}")
+    if len(values) > MAX_TARGETS:
+        raise InputError(f"{len(values)} target ages given; at most {MAX_TARGETS} per request (e.g. one every 5 years)")
     return values
 
 
@@ -70,7 +73,7 @@ def parse_source_age(text: str | float | None) -> float | None:
         try:
             text = float(text.strip())
         except ValueError:
-            raise InputError(f"source age must be a number between 0 and 80 or empty, got {text!r}") from None
+            raise InputError(f"source age must be a number {AGE.between()} or empty, got {quote(text)}") from None
     return check_age(text, "source age")
 
 

@@ -19,8 +19,6 @@ The tab, the CLI and the API build a `PluralisticRequest` (checked once, on crea
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +27,7 @@ from engine.age.estimators import SourceAgeGender, age_estimator, source_age_gen
 from engine.core.checks import check_age, check_gender, check_seed
 from engine.core.errors import InputError
 from engine.core.images import check_rgb
+from engine.core.limits import INTENSITY, SAMPLES
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import align_face, paste_back
@@ -40,7 +39,7 @@ from engine.methods.ldla.curves import scores_for_age
 from engine.methods.ldla.pipeline import LocatedFace, edit_zones
 from engine.tasks.renderers import check_renderer, choose_renderer, find_face
 
-MIN_SAMPLES, MAX_SAMPLES = 2, 8
+MIN_SAMPLES, MAX_SAMPLES = int(SAMPLES.low), int(SAMPLES.high)
 
 DIVERSITY_EMBEDDING = "SFace identity embedding (1 - cosine, mean over pairs)"
 
@@ -49,15 +48,8 @@ CLASSICAL_CHECKPOINT = "classical renderer (no weights)"
 
 def check_request(target: float, samples: int, intensity: float) -> None:
     check_age(target, "target age")
-    if (
-        isinstance(samples, bool)
-        or not isinstance(samples, numbers.Real)
-        or not float(samples).is_integer()
-        or not MIN_SAMPLES <= samples <= MAX_SAMPLES
-    ):
-        raise InputError(f"samples must be a whole number from {MIN_SAMPLES} to {MAX_SAMPLES}, got {samples!r}")
-    if isinstance(intensity, bool) or not isinstance(intensity, numbers.Real) or math.isnan(intensity) or not 0 <= intensity <= 2:
-        raise InputError(f"intensity (diversity) must be between 0 and 2, got {intensity!r}")
+    SAMPLES.check(samples, "samples")
+    INTENSITY.check(intensity, "intensity (diversity)")
 
 
 @dataclass

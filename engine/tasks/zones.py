@@ -21,8 +21,6 @@ from engine.methods.ldla.pipeline import LocatedFace, ZoneEdit, save_outputs
 
 __all__ = ["ZONES", "ZoneEdit", "ZoneFinding", "ZonesRequest", "edit_zones", "find_zones", "save_outputs"]
 
-OLDEST_SOURCE = 120  # the age curves run to 120; they are flat after each zone's "full" age
-
 
 @dataclass
 class ZonesRequest:
@@ -46,7 +44,7 @@ class ZonesRequest:
         ldla.check_renderer(self.renderer, self.refine)
         self.seed = check_seed(self.seed)
         if self.source_age is not None:
-            self.source_age = check_age(self.source_age, "source age", OLDEST_SOURCE)
+            self.source_age = check_age(self.source_age, "source age")
         self.ethnicity = (self.ethnicity or "").strip() or None
 
 

@@ -49,3 +49,25 @@ def test_a_bug_is_an_internal_error_logged_with_its_traceback(images, monkeypatc
     [record] = [r for r in caplog.records if r.name == "demos.common"]
     assert record.levelno == logging.ERROR and record.exc_info and record.exc_info[0] is KeyError
     assert "Traceback" in caplog.text and "in broken" in caplog.text and "a bug in the engine" in caplog.text
+
+
+def test_a_bug_after_the_engine_call_is_still_an_internal_error_on_the_page(images, monkeypatch, caplog):
+    """Every event of the assembled page runs guarded: a bug in a tab's formatting (after its own
+    user_errors block) is logged with its traceback and shown as an internal error, not Gradio's bare "Error"."""
+    import app
+    import demos.age
+
+    def broken_drawing(rgb, faces):
+        raise ZeroDivisionError("a bug in drawing")
+
+    monkeypatch.setattr(demos.age, "draw_faces", broken_drawing)
+    demo = app.build_app()
+    [event] = [fn for fn in demo.fns.values() if fn.api_name == "estimate_age"]
+    caplog.set_level(logging.ERROR, logger="demos.common")
+    with pytest.raises(gr.Error, match="(?i)internal error \\(logged\\)") as caught:
+        event.fn(str(images["astronaut"]), 90)
+    assert "a bug in drawing" not in caught.value.message
+    assert "Traceback" in caplog.text and "in broken_drawing" in caplog.text
+    with pytest.raises(gr.Error) as caught:
+        event.fn(str(images["astronaut"]), "high")  # bad input through the same event: its own message
+    assert caught.value.message == "confidence must be between 50 and 99 %, got 'high'"

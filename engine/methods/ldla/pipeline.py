@@ -9,7 +9,6 @@ mask are returned exactly as they were.
 
 from __future__ import annotations
 
-import numbers
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ import numpy as np
 
 from engine.age.estimators import source_age_gender
 from engine.core.errors import InputError
+from engine.core.limits import ZONE_SCORE
 from engine.core.provenance import png_info, save_png
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
@@ -48,9 +48,7 @@ def check_scores(scores: dict[str, float], what: str = "score") -> dict[str, flo
     checked = {}
     for zone, score in scores.items():
         check_zone(zone)
-        if isinstance(score, bool) or not isinstance(score, numbers.Real) or np.isnan(score) or not 0 <= score <= 100:
-            raise InputError(f"{what} for {zone} must be between 0 and 100 (%), got {score!r}")
-        checked[zone] = float(score)
+        checked[zone] = ZONE_SCORE.check(score, f"{what} for {zone}")
     return checked
 
 

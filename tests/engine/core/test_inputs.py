@@ -155,3 +155,61 @@ def test_cli_warns_about_animation(images):
 def test_cli_rejects_a_bad_confidence(images):
     result = run_cli("age", str(images["astronaut"]), "--confidence", "90")
     assert result.returncode == 2 and "strictly between 0 and 1" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def big_photos(tmp_path_factory):
+    """The astronaut at 36 MP (7360x4912, as a full-frame camera writes) as JPEG, and the same upright photo
+    stored rotated with an EXIF tag; plus a 3000x2000 PNG, a format without reduced-scale decoding."""
+    from PIL import Image
+
+    from tests.conftest import astronaut
+
+    folder = tmp_path_factory.mktemp("big")
+    photo = Image.fromarray(astronaut()).resize((7360, 4912), Image.BILINEAR)
+    photo.save(folder / "camera_36mp.jpg", quality=90)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 clockwise to display
+    photo.transpose(Image.ROTATE_90).save(folder / "rotated_36mp.jpg", quality=90, exif=exif)
+    photo.resize((3000, 2000)).save(folder / "big.png")
+    return folder
+
+
+def test_a_large_photo_is_downscaled_to_the_working_size_while_decoding(big_photos):
+    from engine.core.limits import WORKING_SIDE
+
+    loaded = load_image(big_photos / "camera_36mp.jpg", max_pixels=SETTINGS.max_pixels, min_side=16, working_side=WORKING_SIDE)
+    assert loaded.rgb.shape == (1367, 2048, 3)  # aspect kept: 4912 * 2048 / 7360 = 1366.8
+    assert loaded.original_size == (7360, 4912) and loaded.scale == pytest.approx(7360 / 2048)
+    assert loaded.note.endswith("camera_36mp.jpg is 7360x4912 px: processed at 2048x1367 px (the working size).")
+    rotated = load_image(big_photos / "rotated_36mp.jpg", max_pixels=SETTINGS.max_pixels, min_side=16, working_side=WORKING_SIDE)
+    assert rotated.original_size == (7360, 4912) and rotated.rgb.shape == (1367, 2048, 3)  # as displayed
+    assert np.abs(rotated.rgb.astype(int) - loaded.rgb.astype(int)).mean() < 3  # the same picture, upright
+    png = load_image(big_photos / "big.png", max_pixels=SETTINGS.max_pixels, min_side=16, working_side=WORKING_SIDE)
+    assert png.rgb.shape == (1365, 2048, 3) and png.original_size == (3000, 2000)
+    small = load_image(big_photos / "big.png", max_pixels=SETTINGS.max_pixels, min_side=16, working_side=4000)
+    assert small.original_size is None and small.scale == 1.0 and small.note == "" and small.rgb.shape == (2000, 3000, 3)
+
+
+def test_the_cli_gives_boxes_in_the_pixels_of_the_photo_it_was_given(big_photos, tmp_path):
+    """The engine works on the downscaled photo; the box is mapped back, so it frames the face in the 36 MP file."""
+    from PIL import Image
+
+    from tests.conftest import ASTRONAUT_FACE
+
+    result = subprocess.run(
+        [sys.executable, "-m", "engine", "age", str(big_photos / "camera_36mp.jpg")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "camera_36mp.jpg is 7360x4912 px: processed at 2048x1367 px (the working size)" in result.stderr
+    face = json.loads(result.stdout.splitlines()[0])
+    x, y, w, h = ASTRONAUT_FACE  # in the 512 px original, which the 36 MP photo enlarges 14.375 x horizontally
+    sx, sy = 7360 / 512, 4912 / 512
+    x0, y0, x1, y1 = face["box"]
+    assert abs((x0 + x1) / 2 - (x + w / 2) * sx) < 0.25 * w * sx and abs((y0 + y1) / 2 - (y + h / 2) * sy) < 0.25 * h * sy
+    assert 0.6 * w * sx < x1 - x0 < 1.6 * w * sx
+    assert Image.open(big_photos / "camera_36mp.jpg").size == (7360, 4912)

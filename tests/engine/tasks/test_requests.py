@@ -54,7 +54,8 @@ def test_a_lifespan_request_is_parsed_once():
         (dict(targets=[40, 20, 40]), "target ages repeat: \\[40.0\\]"),
         (dict(source_age="old"), "source age must be a number between 0 and 80 or empty, got 'old'"),
         (dict(gender="other"), "gender must be one of"),
-        (dict(seed=1.5), "seed must be a whole number, got 1.5"),
+        (dict(seed=1.5), "seed must be a whole number from 0 to 4294967295, got 1.5"),
+        (dict(targets=" ".join(str(a) for a in range(0, 81, 4))), "21 target ages given; at most 17 per request"),
         (dict(extra_prompt="  "), "the extra prompt is empty"),
         (dict(extra_prompt="grey hair", renderer="classical"), "extra attribute prompt needs the diffusion renderer"),
         (dict(renderer="oil paint"), "renderer must be auto, diffusion or classical, got 'oil paint'"),
@@ -90,7 +91,7 @@ def test_bad_pluralistic_requests_are_refused(kwargs, message):
         (dict(current={"forehead": -1}), "current score for forehead must be between 0 and 100"),
         (dict(renderer="oil paint"), "renderer must be 'classical' or 'diffusion'"),
         (dict(refine=True), "the classical renderer has no refiner pass"),
-        (dict(source_age=130), "source age must be an age between 0 and 120"),
+        (dict(source_age=81), "source age must be an age between 0 and 80, got 81"),  # as in every other tab
     ],
 )
 def test_bad_zone_requests_are_refused(kwargs, message):
@@ -99,8 +100,8 @@ def test_bad_zone_requests_are_refused(kwargs, message):
 
 
 def test_zone_and_estimate_requests_keep_good_values():
-    request = ZonesRequest(RGB, {"forehead": 50}, "diffusion", seed=3.0, source_age=90, ethnicity="  ", refine=True)
-    assert request.seed == 3 and request.source_age == 90.0 and request.ethnicity is None
+    request = ZonesRequest(RGB, {"forehead": 50}, "diffusion", seed=3.0, source_age=80, ethnicity="  ", refine=True)
+    assert request.seed == 3 and request.source_age == 80.0 and request.ethnicity is None
     assert EstimateRequest(RGB, 0.8).confidence == 0.8
     with pytest.raises(UserError, match="confidence must be strictly between 0 and 1"):
         EstimateRequest(RGB, 1.0)
@@ -137,3 +138,40 @@ def test_given_source_age_and_gender_skip_the_estimator(monkeypatch):
     monkeypatch.setattr(estimators, "age_estimator", no_estimator)
     source = estimators.source_age_gender(RGB, face=None, age=33, gender="male")
     assert (source.age, source.gender, source.age_from, source.gender_from) == (33.0, "male", "given", "given")
+
+
+SEED_RULE = "seed must be a whole number from 0 to 4294967295"
+
+
+@pytest.mark.parametrize(
+    "seed, shown",
+    [
+        (-1, "-1"),
+        (2**32, "4294967296"),
+        (2**64, "18446744073709551616"),
+        (10**400, "an integer of 401 digits"),
+        (float("nan"), "nan"),
+        (float("inf"), "inf"),
+        ("7", "'7'"),
+        ("seven", "'seven'"),
+        (None, "None"),
+    ],
+)
+def test_every_task_refuses_the_same_bad_seeds_with_one_message(seed, shown):
+    """A seed outside 32 bits, NaN or text is refused on creation with the same words by every task, before
+    any model runs, instead of failing later inside numpy or torch."""
+    for make in (
+        lambda: LifespanRequest(RGB, [20], seed=seed),
+        lambda: PluralisticRequest(RGB, 60, seed=seed),
+        lambda: ZonesRequest(RGB, {"forehead": 50}, seed=seed),
+    ):
+        with pytest.raises(InputError) as caught:
+            make()
+        assert str(caught.value) == f"{SEED_RULE}, got {shown}"
+
+
+def test_the_largest_seed_is_accepted_everywhere():
+    top = 2**32 - 1
+    assert LifespanRequest(RGB, [20], seed=top).seed == top
+    assert PluralisticRequest(RGB, 60, seed=float(top)).seed == top
+    assert ZonesRequest(RGB, {"forehead": 50}, seed=top).seed == top

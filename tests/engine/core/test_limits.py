@@ -1,0 +1,53 @@
+"""The table of limits: one rule per value, stated the same way wherever it is checked or shown."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from engine.core.errors import InputError
+from engine.core.limits import AGE, MAX_UPLOAD_BYTES, SEED, ZONE_SCORE, Range, duration, megabytes
+from engine.core.settings import ROOT
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize("value", [True, "5", None, float("nan"), float("inf"), -0.5, 80.5, 10**400, [5]])
+def test_a_range_refuses_anything_but_a_number_inside_it(value):
+    with pytest.raises(InputError, match="^target age must be an age between 0 and 80, got "):
+        AGE.check(value, "target age")
+
+
+def test_a_range_keeps_good_values_and_whole_numbers_stay_whole():
+    assert AGE.check(0, "age") == 0.0 and AGE.check(80, "age") == 80.0 and AGE.check(33.5, "age") == 33.5
+    assert SEED.check(2**32 - 1, "seed") == 2**32 - 1 and SEED.check(7.0, "seed") == 7
+    with pytest.raises(InputError, match="^seed must be a whole number from 0 to 4294967295, got 7.5$"):
+        SEED.check(7.5, "seed")
+    assert (
+        ZONE_SCORE.text() == "0-100 %"
+        and Range(2, 8, whole=True).describe("samples") == "samples must be a whole number from 2 to 8"
+    )
+
+
+def test_sizes_over_a_limit_never_read_as_equal_to_it():
+    assert megabytes(MAX_UPLOAD_BYTES) == "200 MB"
+    assert megabytes(MAX_UPLOAD_BYTES + 1) == "200.1 MB"  # not "200 MB; limit 200 MB"
+    assert duration(3600 + 600) == "1 hour 10 minutes" and duration(1) == "1 second" and duration(90) == "90 seconds"
+
+
+def test_the_leaderboard_zip_cap_fits_under_the_upload_cap():
+    """The server refuses uploads over MAX_UPLOAD_BYTES before any tab sees them, so a larger zip cap
+    would promise what the page cannot accept."""
+    from leaderboard.submissions import MAX_RECORD_BYTES, MAX_ZIP_BYTES
+
+    assert MAX_ZIP_BYTES <= MAX_UPLOAD_BYTES and MAX_RECORD_BYTES <= MAX_UPLOAD_BYTES
+
+
+def test_the_cli_help_states_the_tables_ranges():
+    result = subprocess.run(
+        [sys.executable, "-m", "engine", "lifespan", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    help_text = " ".join(result.stdout.split())
+    assert "target ages, 0-80, at most 17" in help_text and "0-4294967295" in help_text
