@@ -25,6 +25,7 @@ import numpy as np
 
 from engine.core.errors import UserError
 from engine.core.images import InputError, load_image
+from engine.core.limits import MAX_UPLOAD_BYTES, megabytes
 
 CHUNK = 1 << 20
 
@@ -45,7 +46,7 @@ COPY_MAX_LEVELS = 2
 class ArchiveLimits:
     """Caps on a submitted zip; the defaults fit the offline benchmark's 8 outputs many times over."""
 
-    zip_bytes: int = 200 * 2**20
+    zip_bytes: int = MAX_UPLOAD_BYTES  # the server refuses larger uploads before any code sees them
     members: int = 2000
     member_bytes: int = 64 * 2**20
     total_bytes: int = 512 * 2**20
@@ -54,10 +55,6 @@ class ArchiveLimits:
 
 class SubmissionError(UserError):
     """A refused submission; the message says why and what to fix."""
-
-
-def _mb(size: int) -> str:
-    return f"{size / 2**20:.1f} MB"
 
 
 def _end_record(path: Path) -> tuple[int, int]:
@@ -117,13 +114,15 @@ def _extract(archive: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path, li
                 produced += len(chunk)
                 if produced > limits.member_bytes:
                     raise SubmissionError(
-                        f"{member.filename} unpacks to more than {_mb(limits.member_bytes)} (the limit per file); refused"
+                        f"{member.filename} unpacks to more than {megabytes(limits.member_bytes)} (the limit per file); refused"
                     )
                 if total + produced > limits.total_bytes:
-                    raise SubmissionError(f"the zip unpacks to more than {_mb(limits.total_bytes)} (the limit in all); refused")
+                    raise SubmissionError(
+                        f"the zip unpacks to more than {megabytes(limits.total_bytes)} (the limit in all); refused"
+                    )
                 if produced > RATIO_FLOOR_BYTES and produced > limits.ratio * max(member.compress_size, 1):
                     raise SubmissionError(
-                        f"{member.filename} expands more than {limits.ratio:g} times ({_mb(member.compress_size)} "
+                        f"{member.filename} expands more than {limits.ratio:g} times ({megabytes(member.compress_size)} "
                         f"compressed); PNG outputs barely compress, so this looks like a zip bomb; refused"
                     )
                 sink.write(chunk)
@@ -148,12 +147,12 @@ def unpack_outputs(
     """
     size = zip_path.stat().st_size
     if size > limits.zip_bytes:
-        raise SubmissionError(f"the zip is {_mb(size)}; the limit is {_mb(limits.zip_bytes)}")
+        raise SubmissionError(f"the zip is {megabytes(size)}; the limit is {megabytes(limits.zip_bytes)}")
     entries, directory = _end_record(zip_path)
     if entries > limits.members:
         raise SubmissionError(f"the zip holds {entries} entries; the limit is {limits.members}")
     if directory > limits.members * (46 + 2 * 65535):  # a central-directory entry: 46 bytes + name + extra
-        raise SubmissionError(f"the zip's directory is {_mb(directory)}, far more than {limits.members} files need")
+        raise SubmissionError(f"the zip's directory is {megabytes(directory)}, far more than {limits.members} files need")
     try:
         archive = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError) as error:

@@ -131,7 +131,7 @@ def _request_id(digest: str) -> str:
 def submit_claim(store: ResultsStore, submitter: Submitter, content: bytes) -> dict:
     """A claim: checked now, then AWAITING_REVIEW in the public list (or refused, naming every bad field)."""
     if len(content) > MAX_CLAIM_BYTES:
-        raise SubmissionError(f"the claim is {len(content)} bytes; the limit is {MAX_CLAIM_BYTES}")
+        raise SubmissionError(f"the claim is {len(content)} bytes; the limit is {MAX_CLAIM_BYTES} bytes")
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as error:

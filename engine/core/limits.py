@@ -101,7 +101,7 @@ MIN_SIDE = 16
 WORKING_SIDE = 2048
 
 # Uploads (any file, refused by the server before it is stored): the largest file any tab takes is a zip
-# of leaderboard outputs, whose own cap (leaderboard/submissions.py MAX_ZIP_BYTES) must not exceed this.
+# of leaderboard outputs, whose own cap (leaderboard/archive.py ArchiveLimits.zip_bytes) must not exceed this.
 MAX_UPLOAD_BYTES = 200 * 2**20
 
 # The request queue. At most this many requests wait; one more is refused at once with "queue full"
