@@ -122,10 +122,14 @@ TEMP_CHECK_S = 600
 
 
 def megabytes(size: int) -> str:
-    """A byte count as messages write it: whole MB when that is exact, else one decimal, so a size over
-    a limit never reads as equal to it ("200.4 MB; the limit is 200 MB")."""
-    mb = size / 2**20
-    return f"{mb:.0f} MB" if mb.is_integer() else f"{math.ceil(mb * 10) / 10:.1f} MB"  # rounded up: 200.01 -> 200.1
+    """A byte count as messages write it: whole MB when that is exact, else one decimal rounded up, so a
+    size over a limit never reads as equal to it ("200.1 MB; the limit is 200 MB"); under 1 MB in KB, and
+    under 1 KB in bytes, by the same rule."""
+    for unit, scale in (("MB", 2**20), ("KB", 2**10)):
+        if size >= scale:
+            value = size / scale
+            return f"{value:.0f} {unit}" if value.is_integer() else f"{math.ceil(value * 10) / 10:.1f} {unit}"
+    return f"{size} bytes"
 
 
 def duration(seconds: float) -> str:

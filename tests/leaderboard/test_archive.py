@@ -71,10 +71,10 @@ def test_a_small_zip_that_expands_hugely_is_stopped_while_streaming(tmp_path):
     assert bomb.stat().st_size < 2**20
     with pytest.raises(SubmissionError, match="a_10.png expands more than 100 times"):
         unpack(bomb, tmp_path / "out")
-    with pytest.raises(SubmissionError, match=r"a_10.png unpacks to more than 1.0 MB \(the limit per file\)"):
+    with pytest.raises(SubmissionError, match=r"a_10.png unpacks to more than 1 MB \(the limit per file\)"):
         unpack(bomb, tmp_path / "out", member_bytes=2**20)
     stored = make_zip(tmp_path / "stored.zip", {n: aged(n) + b"\x00" * 2**19 for n in INPUTS}, zipfile.ZIP_STORED)
-    with pytest.raises(SubmissionError, match=r"unpacks to more than 1.0 MB \(the limit in all\)"):
+    with pytest.raises(SubmissionError, match=r"unpacks to more than 1 MB \(the limit in all\)"):
         unpack(stored, tmp_path / "out", total_bytes=2**20)
     assert not (tmp_path / "out").exists()
 
@@ -110,6 +110,6 @@ def test_counts_links_corruption_and_non_zips(tmp_path):
     (tmp_path / "text.zip").write_text("hello")
     with pytest.raises(SubmissionError, match="not a zip archive"):
         unpack(tmp_path / "text.zip", tmp_path / "out")
-    with pytest.raises(SubmissionError, match=r"the zip is .* MB; the limit is 0.0 MB"):
+    with pytest.raises(SubmissionError, match=r"the zip is [\d.]+ KB; the limit is 10 bytes"):
         unpack(corrupt, tmp_path / "out", zip_bytes=10)
     assert not (tmp_path / "out").exists()

@@ -34,6 +34,7 @@ def test_a_range_keeps_good_values_and_whole_numbers_stay_whole():
 def test_sizes_over_a_limit_never_read_as_equal_to_it():
     assert megabytes(MAX_UPLOAD_BYTES) == "200 MB"
     assert megabytes(MAX_UPLOAD_BYTES + 1) == "200.1 MB"  # not "200 MB; limit 200 MB"
+    assert megabytes(1500) == "1.5 KB" and megabytes(10) == "10 bytes"  # a small cap never reads as "0.0 MB"
     assert duration(3600 + 600) == "1 hour 10 minutes" and duration(1) == "1 second" and duration(90) == "90 seconds"
 
 
