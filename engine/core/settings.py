@@ -19,6 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 PROFILES = ("full", "offline", "tiny")
 
+# HUB_SCHEDULER values -> the diffusers scheduler class built from the model's own scheduler config.
+SCHEDULERS = {"euler_ancestral": "EulerAncestralDiscreteScheduler", "euler": "EulerDiscreteScheduler"}
+
 
 def _cuda_available() -> bool:
     """CUDA is usable. Without an NVIDIA driver on the machine it cannot be, and torch is not imported
@@ -118,9 +121,21 @@ class Settings:
     svr: bool | None = None
     svr_alpha: float | None = None
     svr_beta: float | None = None
-    # HUB_ROTATE_MODE (angle | difference), HUB_ROTATE_LAMBDA: Rotate-CLIP.
+    # HUB_ROTATE_MODE (angle | vector | difference), HUB_ROTATE_LAMBDA: Rotate-CLIP.
     rotate_mode: str | None = None
     rotate_lambda: float | None = None
+    # HUB_PASS1_LATENTS (sample | mean): pass-1 start latents drawn from the VAE posterior with the
+    # request's seed (published inference) or its mean.
+    pass1_latents: str | None = None
+    # HUB_CLIP_PREPROCESS (rescaled | unscaled): CLIP image input scaled to [0, 1] before its
+    # normalisation (as the released weights were trained) or not (as the published inference runs).
+    clip_preprocess: str | None = None
+    # HUB_PASS2_INPUT (float | 8bit): pass 2 starts from the pass-1 image as computed, or rounded to
+    # 8 bits as the published inference does.
+    pass2_input: str | None = None
+    # HUB_SCHEDULER (euler_ancestral | euler): replaces the scheduler SDXL-Turbo ships
+    # (EulerAncestralDiscrete in its scheduler config); unset keeps the model's own.
+    scheduler: str | None = None
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -134,6 +149,8 @@ class Settings:
                 "HUB_PROFILE=tiny runs random miniature models that draw noise: it is for tests only "
                 "(set HUB_TESTING=1 as the test suite does), use full or offline"
             )
+        if self.scheduler is not None and self.scheduler not in SCHEDULERS:
+            raise ValueError(f"HUB_SCHEDULER must be one of {', '.join(SCHEDULERS)} or unset, got {self.scheduler!r}")
         if not 0.0 < self.detect_threshold < 1.0:
             raise ValueError(f"HUB_DETECT_THRESHOLD must be in (0, 1), got {self.detect_threshold}")
 
@@ -173,6 +190,10 @@ class Settings:
             svr_beta=_env_float("HUB_SVR_BETA", None),
             rotate_mode=os.environ.get("HUB_ROTATE_MODE", "").strip() or None,
             rotate_lambda=_env_float("HUB_ROTATE_LAMBDA", None),
+            pass1_latents=os.environ.get("HUB_PASS1_LATENTS", "").strip() or None,
+            clip_preprocess=os.environ.get("HUB_CLIP_PREPROCESS", "").strip() or None,
+            scheduler=os.environ.get("HUB_SCHEDULER", "").strip() or None,
+            pass2_input=os.environ.get("HUB_PASS2_INPUT", "").strip() or None,
         )
         calibration = _env_path("HUB_CALIBRATION")
         if calibration is not None:
