@@ -20,6 +20,7 @@ from engine.tasks.pluralistic import (
     DIVERSITY_EMBEDDING,
     MAX_SAMPLES,
     MIN_SAMPLES,
+    STRUCTURAL_DIVERSITY,
     PluralisticRequest,
     pluralistic,
 )
@@ -61,7 +62,11 @@ def run(photo, target, samples, intensity, reference, seed, progress=gr.Progress
         for i, (photo_, age, ident) in enumerate(zip(output.faces, output.ages, output.identities))
     ]
     diversity = "missing (fewer than two samples show a face)" if output.diversity is None else f"{output.diversity:.4f}"
-    text = f"**Diversity**: {diversity}, measured as the {DIVERSITY_EMBEDDING}. Mode: {output.mode}."
+    structural = "missing" if output.structural_diversity is None else f"{output.structural_diversity:.4f}"
+    text = (
+        f"**Diversity between the samples**: identity {diversity}, measured as the {DIVERSITY_EMBEDDING}; "
+        f"structure {structural}, measured on the {STRUCTURAL_DIVERSITY}. Mode: {output.mode}."
+    )
     return gallery, text, output.manifest()
 
 
@@ -72,7 +77,9 @@ def build() -> None:
             photo = photo_input()
             target = gr.Slider(0, 80, value=60, step=1, label="Target age")
             samples = gr.Slider(MIN_SAMPLES, MAX_SAMPLES, value=4, step=1, label="Samples")
-            intensity = gr.Slider(0, 2, value=0.3, step=0.05, label="Diversity (PAE sampling intensity)")
+            intensity = gr.Slider(
+                0, 2, value=0.3, step=0.05, label="Diversity (PAE sampling intensity: noise size relative to the age embedding)"
+            )
             with gr.Accordion("Image-guided mode and seed", open=False):
                 reference = photo_input("Reference face of the target age (needs a trained age encoder)")
                 seed = gr.Number(0, label="Seed", precision=0)
