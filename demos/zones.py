@@ -83,7 +83,7 @@ def build() -> None:
                 renderer = gr.Radio(list(RENDERERS), value="classical", label="Renderer")
                 seed = gr.Number(0, label="Seed", precision=0)
             with gr.Accordion("More", open=False):
-                refine = gr.Checkbox(False, label="Whole-face refiner pass (diffusion renderer)")
+                refine = gr.Checkbox(False, label=f"Whole-face refiner pass (diffusion renderer): {task.refiner_label()}")
                 ethnicity = gr.Textbox(label="Ethnicity for the diffusion prompt (optional)")
                 source_age = gr.Number(label="Age the current scores are assumed from (filled in from the estimate)", precision=0)
             go = gr.Button("Apply", variant="primary")

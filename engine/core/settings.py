@@ -19,6 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 PROFILES = ("full", "offline", "tiny")
 
+# HUB_LDLA_REFINER values (engine/methods/ldla/renderers.py REFINERS says what each runs).
+LDLA_REFINERS = ("turbo", "sdxl-refiner")
+
 # HUB_SCHEDULER values -> the diffusers scheduler class built from the model's own scheduler config.
 SCHEDULERS = {"euler_ancestral": "EulerAncestralDiscreteScheduler", "euler": "EulerDiscreteScheduler"}
 
@@ -136,6 +139,12 @@ class Settings:
     # HUB_SCHEDULER (euler_ancestral | euler): replaces the scheduler SDXL-Turbo ships
     # (EulerAncestralDiscrete in its scheduler config); unset keeps the model's own.
     scheduler: str | None = None
+    # HUB_LDLA_REFINER (turbo | sdxl-refiner): the zone editor's whole-face refiner: the shared
+    # SDXL-Turbo at a very small strength (default), or the paper's separate SDXL refiner 1.0.
+    ldla_refiner: str = "turbo"
+    # HUB_LDLA_PROMPT_ETHNICITY=1: the zone prompt names the ethnicity (the paper's prompt); unset,
+    # it does not, as train.zones trains.
+    ldla_prompt_ethnicity: bool = False
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -151,6 +160,8 @@ class Settings:
             )
         if self.scheduler is not None and self.scheduler not in SCHEDULERS:
             raise ValueError(f"HUB_SCHEDULER must be one of {', '.join(SCHEDULERS)} or unset, got {self.scheduler!r}")
+        if self.ldla_refiner not in LDLA_REFINERS:
+            raise ValueError(f"HUB_LDLA_REFINER must be one of {', '.join(LDLA_REFINERS)}, got {self.ldla_refiner!r}")
         if not 0.0 < self.detect_threshold < 1.0:
             raise ValueError(f"HUB_DETECT_THRESHOLD must be in (0, 1), got {self.detect_threshold}")
 
@@ -193,6 +204,8 @@ class Settings:
             pass1_latents=os.environ.get("HUB_PASS1_LATENTS", "").strip() or None,
             clip_preprocess=os.environ.get("HUB_CLIP_PREPROCESS", "").strip() or None,
             scheduler=os.environ.get("HUB_SCHEDULER", "").strip() or None,
+            ldla_refiner=os.environ.get("HUB_LDLA_REFINER", "").strip() or cls.ldla_refiner,
+            ldla_prompt_ethnicity=bool(_env_flag("HUB_LDLA_PROMPT_ETHNICITY", False)),
             pass2_input=os.environ.get("HUB_PASS2_INPUT", "").strip() or None,
         )
         calibration = _env_path("HUB_CALIBRATION")

@@ -128,11 +128,13 @@ class ZoneEdit:
     seed: int
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    renderer_settings: dict = field(default_factory=dict)  # prompt template, crop size, refiner (diffusion)
 
     def manifest(self) -> dict:
         return {
             "method": "LDLA local zone aging",
             "renderer": self.renderer,
+            "renderer_settings": self.renderer_settings,
             "seed": self.seed,
             "current_scores": self.current,
             "current_scores_from": self.current_source,
@@ -261,6 +263,11 @@ def edit_zones(
     # 2. the face, its landmarks and zones
     located = located or locate(rgb, settings)
     warnings = list(located.warnings)
+    if ethnicity and renderer == "diffusion" and not engine.settings.prompt_ethnicity:
+        warnings.append(
+            f"the ethnicity {ethnicity!r} is not in the prompt: the zone renderer runs the training prompt, which names "
+            "none (HUB_LDLA_PROMPT_ETHNICITY=1 adds it, as the paper's prompt does, for a checkpoint trained with it)"
+        )
     timings["locate_s"] = time.perf_counter() - start
     # 3. current scores: given, measured by ScoreNet, or assumed from the age through the curves
     current_scores, current_source = zone_scores_now(rgb, located, source_age, current, settings)
@@ -299,8 +306,23 @@ def edit_zones(
         face = _blend(face, refined, (0, 0, face.shape[0]), union)
     # 7. paste back into the photo: unchanged outside the zones
     photo = paste_back(rgb, face, located.matrix, mask=union) if changed else rgb.copy()
+    renderer_settings = engine.manifest() if renderer == "diffusion" else {}
+    if refine and renderer == "diffusion":
+        renderer_settings["refined"] = True
     return ZoneEdit(
-        photo, located.crop, face, located, current_scores, current_source, targets, changed, renderer, seed, timings, warnings
+        photo,
+        located.crop,
+        face,
+        located,
+        current_scores,
+        current_source,
+        targets,
+        changed,
+        renderer,
+        seed,
+        timings,
+        warnings,
+        renderer_settings,
     )
 
 
