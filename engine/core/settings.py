@@ -19,8 +19,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 PROFILES = ("full", "offline", "tiny")
 
-# HUB_LDLA_REFINER values (engine/methods/ldla/renderers.py REFINERS says what each runs).
-LDLA_REFINERS = ("turbo", "sdxl-refiner")
+# HUB_LDLA_REFINER values and what each runs, as the zones tab and the manifest name it.
+REFINER_LABELS = {
+    "turbo": "SDXL-Turbo img2img at a very small strength, zone LoRA off (the paper uses the SDXL refiner: "
+    "HUB_LDLA_REFINER=sdxl-refiner)",
+    "sdxl-refiner": "SDXL refiner 1.0 img2img at a very small strength, as the paper",
+}
+
+LDLA_REFINERS = tuple(REFINER_LABELS)
 
 # HUB_SCHEDULER values -> the diffusers scheduler class built from the model's own scheduler config.
 SCHEDULERS = {"euler_ancestral": "EulerAncestralDiscreteScheduler", "euler": "EulerDiscreteScheduler"}

@@ -14,11 +14,10 @@ import numpy as np
 from engine.age.estimators import source_age_gender
 from engine.core.checks import check_age, check_seed
 from engine.core.images import check_rgb
-from engine.core.settings import Settings, get_settings
+from engine.core.settings import REFINER_LABELS, Settings, get_settings
 from engine.faces.zones import ZONES, draw_zones
 from engine.methods.ldla import pipeline as ldla
 from engine.methods.ldla.pipeline import LocatedFace, ZoneEdit, save_outputs
-from engine.methods.ldla.renderers import REFINER_LABELS
 
 __all__ = ["ZONES", "ZoneEdit", "ZoneFinding", "ZonesRequest", "edit_zones", "find_zones", "refiner_label", "save_outputs"]
 

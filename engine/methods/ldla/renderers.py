@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from engine.core.models import GPU_LOCK, use_adapter
-from engine.core.settings import LDLA_REFINERS
+from engine.core.settings import LDLA_REFINERS, REFINER_LABELS
 from engine.faces.zones import ZONE_TYPES, Zone
 from engine.methods.cradle2cane.maths import denoising_steps
 
@@ -190,14 +190,6 @@ def aging_prompt(zone_name: str, score: float, ethnicity: str | None = None) -> 
     ethnicity clause only when given (a checkpoint trained without it is served without it)."""
     text = PROMPT.format(zone=ZONE_TYPES[zone_name], score=round(score))
     return text + ETHNICITY_CLAUSE.format(ethnicity=ethnicity) if ethnicity else text
-
-
-# What each HUB_LDLA_REFINER value runs, as the tab and the manifest name it.
-REFINER_LABELS = {
-    "turbo": "SDXL-Turbo img2img at a very small strength, zone LoRA off (the paper uses the SDXL refiner: "
-    "HUB_LDLA_REFINER=sdxl-refiner)",
-    "sdxl-refiner": "SDXL refiner 1.0 img2img at a very small strength, as the paper",
-}
 
 
 @dataclass(frozen=True)
