@@ -64,8 +64,8 @@ def run(photo, target, samples, intensity, reference, seed, progress=gr.Progress
     diversity = "missing (fewer than two samples show a face)" if output.diversity is None else f"{output.diversity:.4f}"
     structural = "missing" if output.structural_diversity is None else f"{output.structural_diversity:.4f}"
     text = (
-        f"**Diversity between the samples**: identity {diversity}, measured as the {DIVERSITY_EMBEDDING}; "
-        f"structure {structural}, measured on the {STRUCTURAL_DIVERSITY}. Mode: {output.mode}."
+        f"**Diversity**: {diversity} between the samples' identities, measured as the {DIVERSITY_EMBEDDING}; "
+        f"{structural} between their structures, measured on the {STRUCTURAL_DIVERSITY}. Mode: {output.mode}."
     )
     return gallery, text, output.manifest()
 
