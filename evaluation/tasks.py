@@ -63,6 +63,13 @@ ZONES = Task(
     metrics=(
         Metric("fid", "FID", False, "", "Frechet Inception Distance to real faces"),
         Metric("zone_score_mae", "Zone score MAE", False, "fraction", "mean |predicted - target zone score| (0-1 scale)"),
+        Metric(
+            "outside_change",
+            "Change outside",
+            False,
+            "grey levels",
+            "mean |after - before| on the face outside the edited zone's blend (0-255)",
+        ),
     ),
     primary="fid",
 )

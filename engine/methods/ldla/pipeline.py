@@ -39,6 +39,8 @@ from engine.methods.ldla.curves import scores_for_age
 
 FACE_SIZE = 512
 
+FEATHER = 0.05  # blend feather radius, in inter-ocular distances (chosen by looking at seams)
+
 RENDERERS = ("classical", "diffusion")
 
 
@@ -287,7 +289,7 @@ def edit_zones(
         rendered = engine.render(
             crop, zone, zone.polygon - np.array([x, y]), d, current_scores[zone_name], target, seed, **kwargs
         )
-        weight = feathered(located.masks[zone_name], 0.05 * d)
+        weight = feathered(located.masks[zone_name], FEATHER * d)
         face = _blend(face, rendered, zone.box, weight)
         union = np.maximum(union, weight)
         changed.append(zone_name)
@@ -296,7 +298,7 @@ def edit_zones(
     if skin:
         if not -1.0 <= skin <= 1.0:
             raise ValueError(f"skin amount must be between -1 and 1, got {skin}")
-        weight = feathered(skin_mask(located), 0.05 * d)
+        weight = feathered(skin_mask(located), FEATHER * d)
         face = _blend(face, skin_texture_and_tone(face, skin, seed), (0, 0, face.shape[0]), weight)
         union = np.maximum(union, weight)
         changed.append("skin")
