@@ -71,8 +71,8 @@ class Cradle2CaneConfig:
     # mean/std normalisation (values about -1.8 to 2.1), as the reference *training* fed the
     # projection MLP; the default, because the released clip_project MLP learned from exactly
     # those features. "unscaled": the reference *inference* (infer.py -> map_attr_single) calls
-    # the processor with do_rescale=False on a uint8 image, so CLIP sees about -1.8 to 930; select
-    # it to reproduce the published demo outputs bit for bit.
+    # the processor with do_rescale=False on a uint8 image, so CLIP sees values in the hundreds (up to
+    # about 950); select it to reproduce the published inference.
     clip_preprocess: str = "rescaled"
     # Pass-2 input: "float", the pass-1 decoding as computed (a batch then equals its items run one
     # by one); "8bit", rounded to 8 bits first, as the published inference hands pass 2 a PIL image.
