@@ -51,7 +51,7 @@ def real_architecture(device: str = "cuda", dtype=torch.float16):
     """Cradle2Cane at full size with random weights, from the configs kept in the repository."""
     from diffusers import (
         AutoencoderKL,
-        EulerDiscreteScheduler,
+        EulerAncestralDiscreteScheduler,
         StableDiffusionXLImg2ImgPipeline,
         UNet2DConditionModel,
     )
@@ -81,9 +81,7 @@ def real_architecture(device: str = "cuda", dtype=torch.float16):
         clip = CLIPModel(CLIPConfig(**texts["clip_vit_l14"]))
         arcface = IResNet()
         face_mlp, clip_mlp = ProjectionMLP(arcface.hidden_size, 2048), ProjectionMLP(768, 2048)
-    scheduler = EulerDiscreteScheduler(
-        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", steps_offset=1, timestep_spacing="trailing"
-    )
+    scheduler = EulerAncestralDiscreteScheduler.from_config(tiny.TURBO_SCHEDULER)  # the one SDXL-Turbo ships
     pipe = StableDiffusionXLImg2ImgPipeline(
         vae=vae,
         text_encoder=text_encoder,

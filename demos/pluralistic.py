@@ -21,6 +21,7 @@ from engine.core.limits import AGE, GPU_CONCURRENCY, INTENSITY, SAMPLES, SEED
 from engine.core.registry import get_cache
 from engine.tasks.pluralistic import (
     DIVERSITY_EMBEDDING,
+    STRUCTURAL_DIVERSITY,
     PluralisticRequest,
     pluralistic,
 )
@@ -62,7 +63,11 @@ def run(photo, target, samples, intensity, reference, seed, progress=gr.Progress
         for i, (photo_, age, ident) in enumerate(zip(output.faces, output.ages, output.identities))
     ]
     diversity = "missing (fewer than two samples show a face)" if output.diversity is None else f"{output.diversity:.4f}"
-    text = f"**Diversity**: {diversity}, measured as the {DIVERSITY_EMBEDDING}. Mode: {output.mode}."
+    structural = "missing" if output.structural_diversity is None else f"{output.structural_diversity:.4f}"
+    text = (
+        f"**Diversity**: {diversity} between the samples' identities, measured as the {DIVERSITY_EMBEDDING}; "
+        f"{structural} between their structures, measured on the {STRUCTURAL_DIVERSITY}. Mode: {output.mode}."
+    )
     return gallery, text, output.manifest()
 
 
@@ -78,7 +83,7 @@ def build() -> None:
                 INTENSITY.high,
                 value=0.3,
                 step=0.05,
-                label=f"Diversity (PAE sampling intensity, {INTENSITY.text()})",
+                label=f"Diversity (PAE sampling intensity: noise size relative to the age embedding, {INTENSITY.text()})",
             )
             with gr.Accordion("Image-guided mode and seed", open=False):
                 reference = photo_input("Reference face of the target age (needs a trained age encoder)")

@@ -87,7 +87,7 @@ def build() -> None:
                 renderer = gr.Radio(list(RENDERERS), value="classical", label="Renderer")
                 seed = NumberField(0, label=f"Seed ({SEED.text()})", precision=0, minimum=SEED.low, maximum=SEED.high)
             with gr.Accordion("More", open=False):
-                refine = gr.Checkbox(False, label="Whole-face refiner pass (diffusion renderer)")
+                refine = gr.Checkbox(False, label=f"Whole-face refiner pass (diffusion renderer): {task.refiner_label()}")
                 ethnicity = gr.Textbox(label="Ethnicity for the diffusion prompt (optional)")
                 source_age = NumberField(
                     label=f"Age the current scores are assumed from ({AGE.text()}; filled in from the estimate)",

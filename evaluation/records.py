@@ -46,6 +46,7 @@ class Evaluators:
     age_estimator: str | None = None  # "name@version"
     identity_model: str | None = None
     judge_model: str | None = None
+    zone_scorer: str | None = None  # the zone evaluation's ScoreNet
 
 
 @dataclass
@@ -114,7 +115,7 @@ class ResultsRecord:
         if not isinstance(evaluators_data, dict):
             errors.append(f"evaluators: an object, got {evaluators_data!r}")
             evaluators_data = {}
-        unknown_evaluators = set(evaluators_data) - {"age_estimator", "identity_model", "judge_model"}
+        unknown_evaluators = set(evaluators_data) - {"age_estimator", "identity_model", "judge_model", "zone_scorer"}
         if unknown_evaluators:
             errors.append(f"evaluators: unknown keys {sorted(unknown_evaluators)}")
         metrics_data = need("metrics", dict) or {}

@@ -105,6 +105,15 @@ ZONES = Task(
             low=0,
             high=1,
         ),
+        Metric(
+            "outside_change",
+            "Change outside",
+            False,
+            "grey levels",
+            "mean |after - before| on the face outside the edited zone's blend (0-255)",
+            low=0,
+            high=255,
+        ),
     ),
     primary="fid",
 )

@@ -62,11 +62,13 @@ class PluralisticConfig:
     batch_size: int = 32
     max_steps: int = 5000
     seed: int = 0
+    # Loss weights: the paper (PADA, sec. 3.3) names its losses but gives no weights; these are this
+    # project's choices, not the paper's (the KL weight is untested between 0.001 and 0.1).
     w_age: float = 1.0
     w_identity: float = 0.5
-    w_kl: float = 0.01  # the paper's KL weight range: 0.001-0.1
-    prior_sigma: float = 0.05  # spread of the text-guided age prior in normalised CLIP space
-    temperature: float = 0.07  # of the zero-shot age classifier
+    w_kl: float = 0.01
+    prior_sigma: float = 0.05  # spread of the text-guided age prior in normalised CLIP space (this project's choice)
+    temperature: float = 0.07  # of the zero-shot age classifier (CLIP's learned temperature at initialisation)
     age_label_sd: float = 3.0  # years: width of the soft age label
     checkpoint_every: int = 500
     resume_from: str | None = None

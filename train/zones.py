@@ -30,7 +30,7 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings
 from engine.faces.zones import ZONE_TYPES, ZONES
 from engine.methods import tiny
-from engine.methods.ldla.renderers import ADAPTER, DiffusionSettings
+from engine.methods.ldla.renderers import ADAPTER, aging_prompt
 from engine.methods.ldla.scorenet import ScoreNet, save_scorenet
 from engine.methods.lora import add_lora, load_lora, lora_parameters, save_lora
 from train.common import (
@@ -96,7 +96,7 @@ class ZoneCrops(NamedImages):
 def full_prompt(zone: str, score: float) -> str:
     """The serving renderer's prompt without ethnicity, so the LoRA learns what serving asks for."""
 
-    return DiffusionSettings.prompt_no_ethnicity.format(zone=ZONE_TYPES[zone], score=round(score))
+    return aging_prompt(zone, score)
 
 
 def zone_prompt(zone: str) -> str:

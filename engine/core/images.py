@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+from skimage.metrics import structural_similarity
 
 from engine.core.errors import InputError
 
@@ -159,3 +160,19 @@ def load_image(
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise InputError(f"{name} decoded to an unexpected shape {rgb.shape}: save it as an RGB JPEG or PNG.")
     return LoadedImage(rgb=rgb, name=name, warnings=warnings, original_size=original_size if target is not None else None)
+
+
+def mean_pairwise_structural_distance(images: list[np.ndarray]) -> float | None:
+    """Mean over pairs of 1 - SSIM (greyscale, 7 px windows: skimage's default after Wang et al. 2004)
+    of same-size uint8 RGB images: how different a set looks, pixel structure rather than identity.
+    None for fewer than two images."""
+    if len(images) < 2:
+        return None
+    shapes = {image.shape for image in images}
+    if len(shapes) != 1:
+        raise ValueError(f"structural distance needs images of one size, got {sorted(shapes)}")
+    grey = [np.asarray(Image.fromarray(image).convert("L"), dtype=np.float64) for image in images]
+    distances = [
+        1.0 - structural_similarity(grey[i], grey[j], data_range=255.0) for i in range(len(grey)) for j in range(i + 1, len(grey))
+    ]
+    return float(np.mean(distances))

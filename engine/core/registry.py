@@ -134,6 +134,16 @@ SPECS = [
         "(HUB_MODEL_DIR_LDLA adds a zone LoRA trained with train.zones); the classical renderer needs nothing",
     ),
     ModelSpec(
+        name="zone_refiner",
+        task="the LDLA paper's whole-face refiner (HUB_LDLA_REFINER=sdxl-refiner)",
+        source="hub:stabilityai/stable-diffusion-xl-refiner-1.0",
+        licence="CreativeML Open RAIL++-M",
+        profiles=("full", "tiny"),
+        loader="engine.methods.ldla.loaders:load_zone_refiner",
+        install="online: fetched from the Hub; offline: download it and set HUB_MODEL_DIR_ZONE_REFINER to the folder; "
+        "or leave HUB_LDLA_REFINER unset to refine with SDXL-Turbo",
+    ),
+    ModelSpec(
         name="scorenet",
         task="zone aging score from a crop (LDLA ScoreNet)",
         source="setting:HUB_MODEL_DIR_SCORENET",

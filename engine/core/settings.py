@@ -22,6 +22,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 PROFILES = ("full", "offline", "tiny")
 
+# HUB_LDLA_REFINER values and what each runs, as the zones tab and the manifest name it.
+REFINER_LABELS = {
+    "turbo": "SDXL-Turbo img2img at a very small strength, zone LoRA off (the paper uses the SDXL refiner: "
+    "HUB_LDLA_REFINER=sdxl-refiner)",
+    "sdxl-refiner": "SDXL refiner 1.0 img2img at a very small strength, as the paper",
+}
+
+LDLA_REFINERS = tuple(REFINER_LABELS)
+
+# HUB_SCHEDULER values -> the diffusers scheduler class built from the model's own scheduler config.
+SCHEDULERS = {"euler_ancestral": "EulerAncestralDiscreteScheduler", "euler": "EulerDiscreteScheduler"}
+
 
 def _cuda_available() -> bool:
     """CUDA is usable. Without an NVIDIA driver on the machine it cannot be, and torch is not imported
@@ -156,9 +168,27 @@ class Settings:
     svr: bool | None = None
     svr_alpha: float | None = None
     svr_beta: float | None = None
-    # HUB_ROTATE_MODE (angle | difference), HUB_ROTATE_LAMBDA: Rotate-CLIP.
+    # HUB_ROTATE_MODE (angle | vector | difference), HUB_ROTATE_LAMBDA: Rotate-CLIP.
     rotate_mode: str | None = None
     rotate_lambda: float | None = None
+    # HUB_PASS1_LATENTS (sample | mean): pass-1 start latents drawn from the VAE posterior with the
+    # request's seed (published inference) or its mean.
+    pass1_latents: str | None = None
+    # HUB_CLIP_PREPROCESS (rescaled | unscaled): CLIP image input scaled to [0, 1] before its
+    # normalisation (as the released weights were trained) or not (as the published inference runs).
+    clip_preprocess: str | None = None
+    # HUB_PASS2_INPUT (float | 8bit): pass 2 starts from the pass-1 image as computed, or rounded to
+    # 8 bits as the published inference does.
+    pass2_input: str | None = None
+    # HUB_SCHEDULER (euler_ancestral | euler): replaces the scheduler SDXL-Turbo ships
+    # (EulerAncestralDiscrete in its scheduler config); unset keeps the model's own.
+    scheduler: str | None = None
+    # HUB_LDLA_REFINER (turbo | sdxl-refiner): the zone editor's whole-face refiner: the shared
+    # SDXL-Turbo at a very small strength (default), or the paper's separate SDXL refiner 1.0.
+    ldla_refiner: str = "turbo"
+    # HUB_LDLA_PROMPT_ETHNICITY=1: the zone prompt names the ethnicity (the paper's prompt); unset,
+    # it does not, as train.zones trains.
+    ldla_prompt_ethnicity: bool = False
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -180,6 +210,10 @@ class Settings:
             )
         if not self.sync_minutes > 0:
             raise ValueError(f"HUB_SYNC_MINUTES must be positive, got {self.sync_minutes}")
+        if self.scheduler is not None and self.scheduler not in SCHEDULERS:
+            raise ValueError(f"HUB_SCHEDULER must be one of {', '.join(SCHEDULERS)} or unset, got {self.scheduler!r}")
+        if self.ldla_refiner not in LDLA_REFINERS:
+            raise ValueError(f"HUB_LDLA_REFINER must be one of {', '.join(LDLA_REFINERS)}, got {self.ldla_refiner!r}")
         if not 0.0 < self.detect_threshold < 1.0:
             raise ValueError(f"HUB_DETECT_THRESHOLD must be in (0, 1), got {self.detect_threshold}")
 
@@ -223,6 +257,12 @@ class Settings:
             rotate_mode=os.environ.get("HUB_ROTATE_MODE", "").strip() or None,
             rotate_lambda=_env_float("HUB_ROTATE_LAMBDA", None),
             sync_minutes=_env_float("HUB_SYNC_MINUTES", cls.sync_minutes),
+            pass1_latents=os.environ.get("HUB_PASS1_LATENTS", "").strip() or None,
+            clip_preprocess=os.environ.get("HUB_CLIP_PREPROCESS", "").strip() or None,
+            scheduler=os.environ.get("HUB_SCHEDULER", "").strip() or None,
+            ldla_refiner=os.environ.get("HUB_LDLA_REFINER", "").strip() or cls.ldla_refiner,
+            ldla_prompt_ethnicity=bool(_env_flag("HUB_LDLA_PROMPT_ETHNICITY", False)),
+            pass2_input=os.environ.get("HUB_PASS2_INPUT", "").strip() or None,
         )
         kwargs.update(_calibration_source(os.environ.get("HUB_CALIBRATION", "").strip()))
         store = _env_path("HUB_STORE_DIR")

@@ -57,11 +57,24 @@ def clip_tokenizers(folder: Path):
     )
 
 
+# stabilityai/sdxl-turbo, scheduler/scheduler_config.json: the scheduler the model ships with.
+TURBO_SCHEDULER = {
+    "_class_name": "EulerAncestralDiscreteScheduler",
+    "beta_start": 0.00085,
+    "beta_end": 0.012,
+    "beta_schedule": "scaled_linear",
+    "num_train_timesteps": 1000,
+    "prediction_type": "epsilon",
+    "steps_offset": 1,
+    "timestep_spacing": "trailing",
+}
+
+
 def sdxl_img2img(seed: int = 0):
     """A tiny StableDiffusionXLImg2ImgPipeline (about 1.8 M parameters), Turbo scheduler."""
     from diffusers import (  # noqa: PLC0415 - diffusers loads on first use of a diffusion path
         AutoencoderKL,
-        EulerDiscreteScheduler,
+        EulerAncestralDiscreteScheduler,
         StableDiffusionXLImg2ImgPipeline,
         UNet2DConditionModel,
     )
@@ -107,9 +120,7 @@ def sdxl_img2img(seed: int = 0):
         bos_token_id=0,
         eos_token_id=2,
     )
-    scheduler = EulerDiscreteScheduler(
-        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", steps_offset=1, timestep_spacing="trailing"
-    )
+    scheduler = EulerAncestralDiscreteScheduler.from_config(TURBO_SCHEDULER)
     tokenizer, tokenizer_2 = clip_tokenizers(Path(tempfile.mkdtemp(prefix="tiny-tokenizer-")))
     pipe = StableDiffusionXLImg2ImgPipeline(
         vae=vae,

@@ -172,6 +172,7 @@ class _Rendered:
     unet_calls: int
     timings: dict[str, float]
     checkpoint: str
+    method: dict = field(default_factory=dict)  # effective method settings, their sources, the scheduler
 
 
 def age_photo(
@@ -209,7 +210,7 @@ def age_photo(
         faces=rendered.faces,
         pass1=rendered.pass1,
         photos=rendered.photos,
-        models={"profile": settings.profile, "renderer": renderer, "checkpoint": rendered.checkpoint},
+        models={"profile": settings.profile, "renderer": renderer, "checkpoint": rendered.checkpoint, **rendered.method},
         timings=timings,
         unet_calls=rendered.unet_calls,
         warnings=notes + found.warnings,
@@ -232,6 +233,7 @@ def _diffusion(request: LifespanRequest, pipeline, face: Face, source: SourceAge
         unet_calls=result.unet_calls,
         timings=dict(result.timings),
         checkpoint=pipeline.checkpoint,
+        method=pipeline.manifest(),
     )
 
 

@@ -11,7 +11,14 @@ drawn around the target age's curve values (in logit space, so they stay inside
 0-100) and rendered by the classical renderer with the sample's own seed.
 
 Every sample is scored: its estimated age, its identity similarity to the source, and
-the set's diversity as the mean pairwise cosine distance of SFace identity embeddings.
+the set's diversity as the spread *between samples* (never drift from the source): the
+mean pairwise cosine distance of SFace identity embeddings, and the mean pairwise
+1 - SSIM of the aligned sample faces (pixel structure).
+
+What the paper does and this path does not: PADA decodes with a diffusion autoencoder (a
+DDIM decoder conditioned on a semantic encoding of the source); here the PAE conditions the
+Cradle2Cane generator instead (the pass-2 CLIP token), and no diffusion autoencoder exists in
+this project. The sampling intensity is relative to the embedding's norm (pae/maths.py).
 
 The tab, the CLI and the API build a `PluralisticRequest` (checked once, on creation) and call
 `pluralistic`. torch loads with the first diffusion request, not when this module is imported.
@@ -26,7 +33,7 @@ import numpy as np
 from engine.age.estimators import SourceAgeGender, age_estimator, source_age_gender
 from engine.core.checks import check_age, check_gender, check_seed
 from engine.core.errors import InputError
-from engine.core.images import check_rgb
+from engine.core.images import check_rgb, mean_pairwise_structural_distance
 from engine.core.limits import INTENSITY, SAMPLES
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
@@ -42,6 +49,11 @@ from engine.tasks.renderers import check_renderer, choose_renderer, find_face
 MIN_SAMPLES, MAX_SAMPLES = int(SAMPLES.low), int(SAMPLES.high)
 
 DIVERSITY_EMBEDDING = "SFace identity embedding (1 - cosine, mean over pairs)"
+
+STRUCTURAL_DIVERSITY = "aligned sample faces (1 - SSIM, greyscale, mean over pairs)"
+
+# What the diffusion path is, said in every manifest (the paper decodes with a diffusion autoencoder).
+DIFFUSION_METHOD = "PAE on the Cradle2Cane generator (the paper: a diffusion autoencoder, not available here)"
 
 CLASSICAL_CHECKPOINT = "classical renderer (no weights)"
 
@@ -99,6 +111,7 @@ class PluralisticOutput:
     ages: list[float | None]  # estimated age of each sample (None: no face found in it)
     identities: list[float | None]  # identity similarity to the source x 100
     diversity: float | None
+    structural_diversity: float | None
     source_age: float
     gender: str
     models: dict
@@ -107,7 +120,7 @@ class PluralisticOutput:
     def manifest(self) -> dict:
         return {
             "method": "pluralistic aging ("
-            + ("classical renderer, PAE over zone scores" if self.mode == "classical" else f"PAE, {self.mode}, on Cradle2Cane")
+            + ("classical renderer, PAE over zone scores" if self.mode == "classical" else f"{DIFFUSION_METHOD}, {self.mode}")
             + ")",
             "target_age": self.target,
             "mode": self.mode,
@@ -117,6 +130,11 @@ class PluralisticOutput:
             "identity_x100": [None if i is None else round(i, 1) for i in self.identities],
             "diversity": None if self.diversity is None else round(self.diversity, 4),
             "diversity_measured_in": DIVERSITY_EMBEDDING,
+            "structural_diversity": None if self.structural_diversity is None else round(self.structural_diversity, 4),
+            "structural_diversity_measured_in": STRUCTURAL_DIVERSITY,
+            "intensity_meaning": "noise norm relative to the age embedding's norm"
+            if self.mode != "classical"
+            else "spread of the zone scores in logit space",
             "source_age": self.source_age,
             "gender": self.gender,
             "models": self.models,
@@ -177,6 +195,7 @@ def pluralistic(request: PluralisticRequest, settings: Settings | None = None, p
         ages,
         identities,
         diversity,
+        mean_pairwise_structural_distance(sampled.faces),
         source.age,
         source.gender,
         models,

@@ -14,12 +14,17 @@ import numpy as np
 from engine.age.estimators import source_age_gender
 from engine.core.checks import check_age, check_seed
 from engine.core.images import check_rgb
-from engine.core.settings import Settings
+from engine.core.settings import REFINER_LABELS, Settings, get_settings
 from engine.faces.zones import ZONES, draw_zones
 from engine.methods.ldla import pipeline as ldla
 from engine.methods.ldla.pipeline import LocatedFace, ZoneEdit, save_outputs
 
-__all__ = ["ZONES", "ZoneEdit", "ZoneFinding", "ZonesRequest", "edit_zones", "find_zones", "save_outputs"]
+__all__ = ["ZONES", "ZoneEdit", "ZoneFinding", "ZonesRequest", "edit_zones", "find_zones", "refiner_label", "save_outputs"]
+
+
+def refiner_label(settings: Settings | None = None) -> str:
+    """What the diffusion renderer's whole-face refiner runs (HUB_LDLA_REFINER), without loading it."""
+    return REFINER_LABELS[(settings or get_settings()).ldla_refiner]
 
 
 @dataclass

@@ -17,9 +17,10 @@ from engine.core.models import (
 from engine.core.registry import (
     get_cache,
 )
-from engine.core.settings import Settings
+from engine.core.settings import SCHEDULERS, Settings
 from engine.faces.iresnet import load_iresnet
 from engine.methods import tiny
+from engine.methods.cradle2cane.hparams import read_checkpoint_settings
 from engine.methods.cradle2cane.pipeline import (
     Cradle2Cane,
     checkpoint_missing,
@@ -38,14 +39,43 @@ def load_sdxl_vae(spec: ModelSpec, settings: Settings):
 def load_sdxl_turbo(spec: ModelSpec, settings: Settings):
     from diffusers import StableDiffusionXLImg2ImgPipeline  # noqa: PLC0415 - diffusers loads on first use of a diffusion path
 
-    folder = hub_folder(spec, settings, ["*.json", "*.txt", "*fp16.safetensors"] if settings.device == "cuda" else None)
-    vae = get_cache(settings).get("sdxl_vae")
     variant = "fp16" if settings.device == "cuda" else None
+    folder = hub_folder(spec, settings, sdxl_turbo_files(variant))
+    vae = get_cache(settings).get("sdxl_vae")
     pipe = StableDiffusionXLImg2ImgPipeline.from_pretrained(
         str(folder), vae=vae, torch_dtype=torch_dtype(settings), variant=variant, use_safetensors=True
     )
     pipe.set_progress_bar_config(disable=True)
+    set_scheduler(pipe, settings.scheduler)
     return pipe.to(settings.device)
+
+
+def set_scheduler(pipe, name: str | None) -> None:
+    """Keep the model's own scheduler (None), or rebuild the one HUB_SCHEDULER names from its config."""
+    if name is None:
+        return
+    import diffusers  # noqa: PLC0415 - diffusers loads on first use of a diffusion path
+
+    pipe.scheduler = getattr(diffusers, SCHEDULERS[name]).from_config(pipe.scheduler.config)
+
+
+def sdxl_turbo_files(variant: str | None) -> list[str]:
+    """The allow-list of what StableDiffusionXLImg2ImgPipeline.from_pretrained loads from the SDXL-Turbo
+    repo with the VAE given separately: configs, tokenizers, and one weights file per model in the
+    variant asked for (the repo also holds single-file checkpoints and its own VAE, several GB)."""
+    weights = f".{variant}.safetensors" if variant else ".safetensors"
+    return [
+        "model_index.json",
+        "scheduler/scheduler_config.json",
+        "tokenizer/*",
+        "tokenizer_2/*",
+        "text_encoder/config.json",
+        f"text_encoder/model{weights}",
+        "text_encoder_2/config.json",
+        f"text_encoder_2/model{weights}",
+        "unet/config.json",
+        f"unet/diffusion_pytorch_model{weights}",
+    ]
 
 
 def load_clip(spec: ModelSpec, settings: Settings):
@@ -82,12 +112,17 @@ def load_lifespan(spec: ModelSpec, settings: Settings):
 
     if settings.profile == "tiny":
         pipe = tiny.sdxl_img2img()
+        set_scheduler(pipe, settings.scheduler)
         clip = tiny.clip()
+        checkpoint = {}
         if settings.model_dirs.get("cradle2cane"):  # a checkpoint trained on the tiny profile
-            face_mlp, clip_mlp = load_checkpoint(pipe, settings.model_dirs["cradle2cane"] / C2C_SUBFOLDER)
+            weights = settings.model_dirs["cradle2cane"] / C2C_SUBFOLDER
+            checkpoint = read_checkpoint_settings(weights)
+            face_mlp, clip_mlp = load_checkpoint(pipe, weights)
         else:
             tiny.add_random_lora(pipe)
             face_mlp, clip_mlp = tiny.projections()
+        config, sources = lifespan_config(settings, resolution=64, checkpoint=checkpoint)
         return Cradle2Cane(
             pipe,
             clip.model,
@@ -96,14 +131,17 @@ def load_lifespan(spec: ModelSpec, settings: Settings):
             tiny.arcface(),
             face_mlp,
             clip_mlp,
-            lifespan_config(settings, resolution=64),
+            config,
             checkpoint="tiny random weights (tests only)",
+            settings_from=sources,
         )
     cache = get_cache(settings)
     pipe = cache.get("sdxl_turbo")
     clip = cache.get("clip_vit_l14")
     arcface = cache.get("arcface_r100")
-    face_mlp, clip_mlp = load_checkpoint(pipe, cache.get("cradle2cane") / C2C_SUBFOLDER)
+    weights = cache.get("cradle2cane") / C2C_SUBFOLDER
+    config, sources = lifespan_config(settings, checkpoint=read_checkpoint_settings(weights))
+    face_mlp, clip_mlp = load_checkpoint(pipe, weights)
     return Cradle2Cane(
         pipe,
         clip.model,
@@ -112,8 +150,9 @@ def load_lifespan(spec: ModelSpec, settings: Settings):
         arcface,
         face_mlp,
         clip_mlp,
-        lifespan_config(settings),
+        config,
         checkpoint=cache.spec("cradle2cane").source.partition(":")[2],
+        settings_from=sources,
     )
 
 

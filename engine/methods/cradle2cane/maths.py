@@ -27,10 +27,13 @@ SVR_ALPHA = 0.01
 
 SVR_BETA = 1.2
 
-ROTATE_MODES = ("angle", "difference")
+# Rotate-CLIP modes: "angle" and "vector" are the reference implementation's (lib/model/age_map.py,
+# map_attr_single: vector adds the whole text difference t_tgt - t_src); "difference" is eq. 8 scaled
+# by the strength (with strength 0.5, half of "vector"'s shift).
+ROTATE_MODES = ("angle", "vector", "difference")
 
 
-# Rotate-CLIP: the released model's mode (angle) and interpolation strength.
+# Rotate-CLIP: the released model's mode (angle; config clip_map_model) and interpolation strength.
 ROTATE_MODE = "angle"
 
 ROTATE_LAMBDA = 0.5
@@ -42,6 +45,7 @@ def adani_strength(
     thresholds: tuple[float, float] = ADANI_THRESHOLDS,
     one_threshold: bool = False,
     extra_prompt: bool = False,
+    strengths: tuple[float, float, float] = STRENGTHS,
 ) -> float:
     """Pass-1 strength for an age gap: |gap| <= t1 -> 0.25, <= t2 -> 0.5, else 0.75.
 
@@ -52,13 +56,13 @@ def adani_strength(
     if not 0 <= low <= high:
         raise ValueError(f"AdaNI thresholds must satisfy 0 <= t1 <= t2, got {thresholds}")
     if extra_prompt:
-        return STRENGTHS[2]
+        return strengths[2]
     gap = abs(float(target_age) - float(source_age))
     if gap <= low:
-        return STRENGTHS[0]
+        return strengths[0]
     if one_threshold or gap <= high:
-        return STRENGTHS[1]
-    return STRENGTHS[2]
+        return strengths[1]
+    return strengths[2]
 
 
 def denoising_steps(num_inference_steps: int, strength: float) -> int:
@@ -127,6 +131,7 @@ def rotate_clip(
 
     angle (the released model's): mid = slerp(t_src, t_tgt, strength) of the
     normalised text features, result = normalise(i + mid - t_src).
+    vector (the reference's other mode): result = normalise(i + t_tgt - t_src), strength unused.
     difference (eq. 8 scaled): result = normalise(i + strength * (t_tgt - t_src)).
     The same source and target age leave the (normalised) image feature unchanged.
     """
@@ -135,6 +140,8 @@ def rotate_clip(
     image_feature, source_text, target_text = map(normalise, (image_feature, source_text, target_text))
     if mode == "angle":
         shift = slerp(source_text, target_text, strength) - source_text
+    elif mode == "vector":
+        shift = target_text - source_text
     else:
         shift = strength * (target_text - source_text)
     return normalise(image_feature + shift)

@@ -17,7 +17,7 @@ import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -26,11 +26,13 @@ import torch
 from engine.core.checks import GENDERS
 from engine.core.models import GPU_LOCK, use_adapter
 from engine.faces.iresnet import IResNet, arcface_input
+from engine.methods.cradle2cane.hparams import read_checkpoint_settings
 from engine.methods.cradle2cane.maths import (
     ADANI_THRESHOLDS,
     ROTATE_LAMBDA,
     ROTATE_MODE,
     ROTATE_MODES,
+    STRENGTHS,
     SVR_ALPHA,
     SVR_BETA,
     adani_strength,
@@ -53,20 +55,42 @@ class Cradle2CaneConfig:
     num_inference_steps: int = 4  # SDXL-Turbo
     guidance_scale: float = 1.0  # no classifier-free guidance in either pass
     thresholds: tuple[float, float] = ADANI_THRESHOLDS  # AdaNI |gap| boundaries
+    strengths: tuple[float, float, float] = STRENGTHS  # AdaNI pass-1 strengths z1, z2, z3
     one_threshold: bool = False  # in-the-wild photos: strength 0.25 or 0.5 only
     pass2_strength: float = 0.25
+    # Pass-1 start latents: "sample" draws from the VAE's latent distribution with the item's
+    # generator, as the published inference does (it hands the pipeline an image); "mean" takes
+    # the distribution's mean, the same latents for every seed.
+    pass1_latents: str = "sample"
     use_svr: bool = False  # off in the released weights (released config: use_swr false)
     svr_alpha: float = SVR_ALPHA
     svr_beta: float = SVR_BETA
     rotate_mode: str = ROTATE_MODE
     rotate_lambda: float = ROTATE_LAMBDA
+    # CLIP image preprocessing for Rotate-CLIP. "rescaled": pixels scaled to [0, 1] before CLIP's
+    # mean/std normalisation (values about -1.8 to 2.1), as the reference *training* fed the
+    # projection MLP; the default, because the released clip_project MLP learned from exactly
+    # those features. "unscaled": the reference *inference* (infer.py -> map_attr_single) calls
+    # the processor with do_rescale=False on a uint8 image, so CLIP sees values in the hundreds (up to
+    # about 950); select it to reproduce the published inference.
+    clip_preprocess: str = "rescaled"
+    # Pass-2 input: "float", the pass-1 decoding as computed (a batch then equals its items run one
+    # by one); "8bit", rounded to 8 bits first, as the published inference hands pass 2 a PIL image.
+    # Rounding differences only, but a random-weight VAE amplifies them to several grey levels.
+    pass2_input: str = "float"
     resolution: int = 512  # FFHQ 512, as the paper trains
     prompt: str = "a face image of a {age} years old {gender}"
     clip_age_prompt: str = "{age} years old"
 
     def __post_init__(self) -> None:
-        for strength in {0.25, 0.5, 0.75, self.pass2_strength}:
+        for strength in {*self.strengths, self.pass2_strength}:
             denoising_steps(self.num_inference_steps, strength)
+        if self.pass1_latents not in PASS1_LATENTS:
+            raise ValueError(f"pass-1 latents must be one of {PASS1_LATENTS}, got {self.pass1_latents!r}")
+        if self.pass2_input not in PASS2_INPUT:
+            raise ValueError(f"pass-2 input must be one of {PASS2_INPUT}, got {self.pass2_input!r}")
+        if self.clip_preprocess not in CLIP_PREPROCESS:
+            raise ValueError(f"CLIP preprocessing must be one of {CLIP_PREPROCESS}, got {self.clip_preprocess!r}")
         if self.rotate_mode not in ROTATE_MODES:
             raise ValueError(f"Rotate-CLIP mode must be one of {ROTATE_MODES}, got {self.rotate_mode!r}")
         if not 0.0 <= self.rotate_lambda <= 1.0:
@@ -74,6 +98,12 @@ class Cradle2CaneConfig:
         if self.resolution % 8:
             raise ValueError(f"resolution must be a multiple of 8, got {self.resolution}")
 
+
+PASS1_LATENTS = ("sample", "mean")
+
+CLIP_PREPROCESS = ("rescaled", "unscaled")
+
+PASS2_INPUT = ("float", "8bit")
 
 # Settings field (HUB_* variable) -> the Cradle2CaneConfig field it overrides.
 SETTINGS_OVERRIDES = {
@@ -84,19 +114,33 @@ SETTINGS_OVERRIDES = {
     "svr_beta": "svr_beta",
     "rotate_mode": "rotate_mode",
     "rotate_lambda": "rotate_lambda",
+    "pass1_latents": "pass1_latents",
+    "clip_preprocess": "clip_preprocess",
+    "pass2_input": "pass2_input",
 }
 
 
-def lifespan_config(settings, resolution: int = Cradle2CaneConfig.resolution) -> Cradle2CaneConfig:
-    """Cradle2CaneConfig's defaults with the overrides the user set in the hub's Settings (None: not set)."""
-    overrides = {
+def lifespan_config(
+    settings, resolution: int = Cradle2CaneConfig.resolution, checkpoint: dict | None = None
+) -> tuple[Cradle2CaneConfig, dict[str, str]]:
+    """The effective settings and where each came from ("default", "checkpoint" or "setting").
+
+    Cradle2CaneConfig's defaults, then the checkpoint's own settings (its hparams.yml, as the
+    published inference reads them), then what the user set in the hub's Settings (None: not set).
+    """
+    user = {
         field_name: getattr(settings, name)
         for name, field_name in SETTINGS_OVERRIDES.items()
         if getattr(settings, name) is not None
     }
-    if "thresholds" in overrides:
-        overrides["thresholds"] = tuple(overrides["thresholds"])
-    return Cradle2CaneConfig(resolution=resolution, **overrides)
+    if "thresholds" in user:
+        user["thresholds"] = tuple(user["thresholds"])
+    values = {"resolution": resolution, **(checkpoint or {}), **user}
+    sources = {
+        f.name: "setting" if f.name in user else "checkpoint" if f.name in (checkpoint or {}) else "default"
+        for f in fields(Cradle2CaneConfig)
+    }
+    return Cradle2CaneConfig(**values), sources
 
 
 @dataclass
@@ -105,7 +149,8 @@ class SourceFace:
 
     key: str
     pixels: torch.Tensor  # (1, 3, R, R) in [0, 1]
-    latents: torch.Tensor  # (1, 4, R/8, R/8), VAE mean times the scaling factor
+    latent_mean: torch.Tensor  # (1, 4, R/8, R/8), the VAE posterior's mean (unscaled)
+    latent_std: torch.Tensor  # (1, 4, R/8, R/8), its standard deviation
     arcface: torch.Tensor  # (1, D) ArcFace hidden state (D = 25088 for iresnet100)
     clip: torch.Tensor  # (1, P) normalised CLIP image feature
 
@@ -150,6 +195,7 @@ class Cradle2Cane:
         config: Cradle2CaneConfig = Cradle2CaneConfig(),
         checkpoint: str = "unknown",
         cache_size: int = 16,
+        settings_from: dict[str, str] | None = None,
     ):
         self.pipe = pipe
         self.clip_model = clip_model
@@ -160,6 +206,7 @@ class Cradle2Cane:
         self.clip_mlp = clip_mlp
         self.config = config
         self.checkpoint = checkpoint
+        self.settings_from = settings_from or {f.name: "default" for f in fields(Cradle2CaneConfig)}
         self._lock = GPU_LOCK  # shared with every user of the same pipeline
         self._sources: OrderedDict[str, SourceFace] = OrderedDict()
         self._cache_size = cache_size
@@ -171,6 +218,15 @@ class Cradle2Cane:
     @property
     def dtype(self) -> torch.dtype:
         return self.pipe.unet.dtype
+
+    def manifest(self) -> dict:
+        """The effective method settings, where each came from, and the scheduler that runs them."""
+        settings = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.config).items()}
+        return {
+            "settings": settings,
+            "settings_from": dict(self.settings_from),
+            "scheduler": type(self.pipe.scheduler).__name__,
+        }
 
     def clear_sources(self) -> None:
         """Forget the encoded source faces, so the next request encodes again."""
@@ -185,7 +241,7 @@ class Cradle2Cane:
         return self.arcface.hidden_state(arcface_input(images.to(weight.device, weight.dtype))).float()
 
     def clip_image_feature(self, face: np.ndarray) -> torch.Tensor:
-        return clip_image_features(self.clip_model, self.clip_processor, [face])
+        return clip_image_features(self.clip_model, self.clip_processor, [face], self.config.clip_preprocess == "rescaled")
 
     def clip_text_features(self, ages: list[float]) -> torch.Tensor:
         return clip_age_features(self.clip_model, self.clip_tokenizer, ages, self.config.clip_age_prompt)
@@ -203,8 +259,9 @@ class Cradle2Cane:
         pixels = torch.from_numpy(face).permute(2, 0, 1)[None].float() / 255.0  # (1, 3, R, R)
         vae = self.pipe.vae
         posterior = vae.encode((pixels * 2 - 1).to(vae.device, vae.dtype)).latent_dist
-        latents = posterior.mean * vae.config.scaling_factor  # the mean: the same latents every time
-        source = SourceFace(key, pixels, latents, self.arcface_hidden(pixels), self.clip_image_feature(face))
+        source = SourceFace(
+            key, pixels, posterior.mean, posterior.std, self.arcface_hidden(pixels), self.clip_image_feature(face)
+        )
         self._sources[key] = source
         while len(self._sources) > self._cache_size:
             self._sources.popitem(last=False)
@@ -232,6 +289,18 @@ class Cradle2Cane:
 
     def generators(self, seeds: list[int]) -> list[torch.Generator]:
         return [torch.Generator(device="cpu").manual_seed(s) for s in seeds]
+
+    def start_latents(self, source: SourceFace, generators: list[torch.Generator]) -> torch.Tensor:
+        """(B, 4, r, r) pass-1 start latents, scaled for the UNet: one draw from the VAE posterior per
+        item with its generator (as the VAE encoding inside img2img draws it), or the mean."""
+        from diffusers.utils.torch_utils import randn_tensor  # noqa: PLC0415 - diffusers loads on first use of a diffusion path
+
+        scale = self.pipe.vae.config.scaling_factor
+        if self.config.pass1_latents == "mean":
+            return (source.latent_mean * scale).expand(len(generators), -1, -1, -1)
+        mean, std = source.latent_mean, source.latent_std
+        draws = [mean + std * randn_tensor(mean.shape, generator=g, device=mean.device, dtype=mean.dtype) for g in generators]
+        return torch.cat(draws) * scale
 
     @torch.inference_mode()
     def pass1(
@@ -323,7 +392,8 @@ class Cradle2Cane:
         timings: dict[str, float] = {}
         # 1. every strength's step count is known before any work
         strengths = [
-            adani_strength(source_age, t, config.thresholds, config.one_threshold, extra_prompt is not None) for t in targets
+            adani_strength(source_age, t, config.thresholds, config.one_threshold, extra_prompt is not None, config.strengths)
+            for t in targets
         ]
         for strength in set(strengths) | {config.pass2_strength}:
             denoising_steps(config.num_inference_steps, strength)
@@ -333,8 +403,10 @@ class Cradle2Cane:
             # 2. pass 1, AdaNI (sec. 3.2): age and gender prompt, LoRA off, one batch per strength
             start = time.perf_counter()
             pass1, pooled, unet_calls = self.pass1(
-                source.latents.expand(count, -1, -1, -1), targets, [gender] * count, strengths, generators, extra_prompt, report
+                self.start_latents(source, generators), targets, [gender] * count, strengths, generators, extra_prompt, report
             )
+            if config.pass2_input == "8bit":  # as the published inference hands pass 2 a PIL image
+                pass1 = (pass1.clamp(0, 1) * 255).round() / 255
             timings["pass1_s"] = time.perf_counter() - start
 
             # 3. IDEmb (sec. 3.3): SVR-ArcFace and Rotate-CLIP tokens, projected to the text width
@@ -449,6 +521,7 @@ def load_checkpoint(pipe, folder) -> tuple[ProjectionMLP, ProjectionMLP]:
     missing = checkpoint_missing(folder)
     if missing:
         raise FileNotFoundError(f"{folder} lacks {missing}")
+    read_checkpoint_settings(folder)  # refuse a checkpoint whose settings cannot run before loading weights
     pipe.load_lora_weights(str(folder), weight_name=LORA_FILE, adapter_name=ADAPTER)
     width = pipe.unet.config.cross_attention_dim
     weight = next(pipe.unet.parameters())
@@ -456,9 +529,10 @@ def load_checkpoint(pipe, folder) -> tuple[ProjectionMLP, ProjectionMLP]:
 
 
 @torch.inference_mode()
-def clip_image_features(model, processor, faces: list[np.ndarray]) -> torch.Tensor:
-    """(N, P) normalised CLIP image features of uint8 RGB faces."""
-    pixels = processor(images=faces, return_tensors="pt")["pixel_values"].to(model.device, model.dtype)
+def clip_image_features(model, processor, faces: list[np.ndarray], rescale: bool = True) -> torch.Tensor:
+    """(N, P) normalised CLIP image features of uint8 RGB faces; `rescale=False` skips the /255
+    before CLIP's normalisation, as the published inference does (Cradle2CaneConfig.clip_preprocess)."""
+    pixels = processor(images=faces, return_tensors="pt", do_rescale=rescale)["pixel_values"].to(model.device, model.dtype)
     return normalise(_features(model.get_image_features(pixel_values=pixels)).float())
 
 

@@ -8,6 +8,8 @@ from engine.core.models import (
     GPU_LOCK,
     ModelSpec,
     ModelUnavailable,
+    hub_folder,
+    torch_dtype,
     trained_file,
 )
 from engine.core.registry import (
@@ -15,7 +17,8 @@ from engine.core.registry import (
 )
 from engine.core.settings import Settings
 from engine.methods import tiny
-from engine.methods.ldla.renderers import ADAPTER, DiffusionRenderer
+from engine.methods.cradle2cane.loaders import set_scheduler
+from engine.methods.ldla.renderers import ADAPTER, DiffusionRenderer, DiffusionSettings
 from engine.methods.ldla.scorenet import load_scorenet
 from engine.methods.lora import LORA_FILE
 
@@ -26,14 +29,59 @@ def load_zone_diffusion(spec: ModelSpec, settings: Settings):
         pipe, resolution = tiny.sdxl_img2img(), 64
     else:
         pipe, resolution = get_cache(settings).get("sdxl_turbo"), 512
+    refiner = get_cache(settings).get("zone_refiner") if settings.ldla_refiner == "sdxl-refiner" else None
     folder = settings.model_dirs.get("ldla")  # a zone LoRA from train.zones
-    if folder is None:
-        return DiffusionRenderer(pipe, resolution)
-    if not (Path(folder) / LORA_FILE).is_file():
-        raise ModelUnavailable(f"zone_diffusion: HUB_MODEL_DIR_LDLA={folder} holds no {LORA_FILE}")
-    with GPU_LOCK:
-        pipe.load_lora_weights(str(folder), weight_name=LORA_FILE, adapter_name=ADAPTER)
-    return DiffusionRenderer(pipe, resolution, adapter=ADAPTER)
+    adapter = None
+    if folder is not None:
+        if not (Path(folder) / LORA_FILE).is_file():
+            raise ModelUnavailable(f"zone_diffusion: HUB_MODEL_DIR_LDLA={folder} holds no {LORA_FILE}")
+        with GPU_LOCK:
+            pipe.load_lora_weights(str(folder), weight_name=LORA_FILE, adapter_name=ADAPTER)
+        adapter = ADAPTER
+    return DiffusionRenderer(
+        pipe,
+        resolution,
+        DiffusionSettings(prompt_ethnicity=settings.ldla_prompt_ethnicity),
+        adapter=adapter,
+        refiner=refiner,
+        refiner_name=settings.ldla_refiner,
+    )
+
+
+def sdxl_refiner_files(variant: str | None) -> list[str]:
+    """What StableDiffusionXLImg2ImgPipeline loads from the SDXL refiner repo, its VAE given separately."""
+    weights = f".{variant}.safetensors" if variant else ".safetensors"
+    return [
+        "model_index.json",
+        "scheduler/scheduler_config.json",
+        "tokenizer_2/*",
+        "text_encoder_2/config.json",
+        f"text_encoder_2/model{weights}",
+        "unet/config.json",
+        f"unet/diffusion_pytorch_model{weights}",
+    ]
+
+
+def load_zone_refiner(spec: ModelSpec, settings: Settings):
+    """The paper's separate refiner (SDXL refiner 1.0) for the zone editor's whole-face pass."""
+    if settings.profile == "tiny":
+        refiner = tiny.sdxl_img2img(seed=1)  # a second random pipeline: a separate model, as the paper's
+        set_scheduler(refiner, settings.scheduler)
+        return refiner
+    from diffusers import StableDiffusionXLImg2ImgPipeline  # noqa: PLC0415 - diffusers loads on first use of a diffusion path
+
+    variant = "fp16" if settings.device == "cuda" else None
+    folder = hub_folder(spec, settings, sdxl_refiner_files(variant))
+    refiner = StableDiffusionXLImg2ImgPipeline.from_pretrained(
+        str(folder),
+        vae=get_cache(settings).get("sdxl_vae"),
+        torch_dtype=torch_dtype(settings),
+        variant=variant,
+        use_safetensors=True,
+    )
+    refiner.set_progress_bar_config(disable=True)
+    set_scheduler(refiner, settings.scheduler)
+    return refiner.to(settings.device)
 
 
 def load_scorenet_model(spec: ModelSpec, settings: Settings):

@@ -39,6 +39,8 @@ from engine.methods.ldla.curves import scores_for_age
 
 FACE_SIZE = 512
 
+FEATHER = 0.05  # blend feather radius, in inter-ocular distances (chosen by looking at seams)
+
 RENDERERS = ("classical", "diffusion")
 
 
@@ -126,11 +128,13 @@ class ZoneEdit:
     seed: int
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    renderer_settings: dict = field(default_factory=dict)  # prompt template, crop size, refiner (diffusion)
 
     def manifest(self) -> dict:
         return {
             "method": "LDLA local zone aging",
             "renderer": self.renderer,
+            "renderer_settings": self.renderer_settings,
             "seed": self.seed,
             "current_scores": self.current,
             "current_scores_from": self.current_source,
@@ -259,6 +263,11 @@ def edit_zones(
     # 2. the face, its landmarks and zones
     located = located or locate(rgb, settings)
     warnings = list(located.warnings)
+    if ethnicity and renderer == "diffusion" and not engine.settings.prompt_ethnicity:
+        warnings.append(
+            f"the ethnicity {ethnicity!r} is not in the prompt: the zone renderer runs the training prompt, which names "
+            "none (HUB_LDLA_PROMPT_ETHNICITY=1 adds it, as the paper's prompt does, for a checkpoint trained with it)"
+        )
     timings["locate_s"] = time.perf_counter() - start
     # 3. current scores: given, measured by ScoreNet, or assumed from the age through the curves
     current_scores, current_source = zone_scores_now(rgb, located, source_age, current, settings)
@@ -278,7 +287,7 @@ def edit_zones(
         rendered = engine.render(
             crop, zone, zone.polygon - np.array([x, y]), d, current_scores[zone_name], target, seed, **kwargs
         )
-        weight = feathered(located.masks[zone_name], 0.05 * d)
+        weight = feathered(located.masks[zone_name], FEATHER * d)
         face = _blend(face, rendered, zone.box, weight)
         union = np.maximum(union, weight)
         changed.append(zone_name)
@@ -287,7 +296,7 @@ def edit_zones(
     if skin:
         if not -1.0 <= skin <= 1.0:
             raise ValueError(f"skin amount must be between -1 and 1, got {skin}")
-        weight = feathered(skin_mask(located), 0.05 * d)
+        weight = feathered(skin_mask(located), FEATHER * d)
         face = _blend(face, skin_texture_and_tone(face, skin, seed), (0, 0, face.shape[0]), weight)
         union = np.maximum(union, weight)
         changed.append("skin")
@@ -297,8 +306,23 @@ def edit_zones(
         face = _blend(face, refined, (0, 0, face.shape[0]), union)
     # 7. paste back into the photo: unchanged outside the zones
     photo = paste_back(rgb, face, located.matrix, mask=union) if changed else rgb.copy()
+    renderer_settings = engine.manifest() if renderer == "diffusion" else {}
+    if refine and renderer == "diffusion":
+        renderer_settings["refined"] = True
     return ZoneEdit(
-        photo, located.crop, face, located, current_scores, current_source, targets, changed, renderer, seed, timings, warnings
+        photo,
+        located.crop,
+        face,
+        located,
+        current_scores,
+        current_source,
+        targets,
+        changed,
+        renderer,
+        seed,
+        timings,
+        warnings,
+        renderer_settings,
     )
 
 

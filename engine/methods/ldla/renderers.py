@@ -7,8 +7,14 @@
   kept, with fine skin texture and a slight tone change. A target below the
   current score smooths existing lines with an edge-preserving filter.
 - `DiffusionRenderer`: img2img on the shared SDXL-Turbo with the LDLA paper's
-  prompt, "image of {zone} wrinkles with an aging score of {score}% for a person
-  of {ethnicity} ethnicity".
+  prompt template (`aging_prompt`, the one template training and serving share):
+  "image of {zone} wrinkles with an aging score of {score}%", plus "for a person
+  of {ethnicity} ethnicity" only where the checkpoint was trained with it.
+  Zone crops are rendered at the renderer's resolution (512 px on the full
+  profile; the paper's crops are 128 x 128, sec. 5.1, which it names as a cause
+  of blur) and resized back to the crop's size in the face.
+  The refiner (sec. 3.4) is a setting: the paper runs the SDXL refiner model at a
+  very small strength; the default here is the same SDXL-Turbo, zone LoRA off.
 
 Scores are percentages, 0-100.
 """
@@ -23,6 +29,7 @@ import cv2
 import numpy as np
 
 from engine.core.models import GPU_LOCK, use_adapter
+from engine.core.settings import LDLA_REFINERS, REFINER_LABELS
 from engine.faces.zones import ZONE_TYPES, Zone
 from engine.methods.cradle2cane.maths import denoising_steps
 
@@ -169,6 +176,22 @@ class ClassicalRenderer:
         return cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
 
 
+# The paper's zone crops: 128 x 128 px (sec. 5.1). Here crops render at the renderer's resolution.
+PAPER_CROP_PX = 128
+
+# The paper's full prompt P_full (sec. 3.2): zone, aging score in percent, self-reported ethnicity.
+PROMPT = "image of {zone} wrinkles with an aging score of {score}%"
+
+ETHNICITY_CLAUSE = " for a person of {ethnicity} ethnicity"
+
+
+def aging_prompt(zone_name: str, score: float, ethnicity: str | None = None) -> str:
+    """The one prompt template of training (train.zones) and serving: the paper's P_full, with the
+    ethnicity clause only when given (a checkpoint trained without it is served without it)."""
+    text = PROMPT.format(zone=ZONE_TYPES[zone_name], score=round(score))
+    return text + ETHNICITY_CLAUSE.format(ethnicity=ethnicity) if ethnicity else text
+
+
 @dataclass(frozen=True)
 class DiffusionSettings:
     strength: float = 0.2  # paper (SD, 40 steps)
@@ -176,9 +199,10 @@ class DiffusionSettings:
     guidance_scale: float = 0.8  # paper; Turbo runs without classifier-free guidance below 1
     refiner_strength: float = 0.1
     refiner_steps: int = 10  # 10 x 0.1 = 1 step
-    refiner_prompt: str = "Ultra realistic image of a human face"
-    prompt: str = "image of {zone} wrinkles with an aging score of {score}% for a person of {ethnicity} ethnicity"
-    prompt_no_ethnicity: str = "image of {zone} wrinkles with an aging score of {score}%"
+    refiner_prompt: str = "Ultra realistic image of a human face"  # paper, sec. 3.4 (its "Utra" typo fixed)
+    # The ethnicity clause in serving prompts: off, as train.zones trains (its data names no
+    # ethnicity); on, the paper's P_full, for a checkpoint trained with it.
+    prompt_ethnicity: bool = False
 
 
 ADAPTER = "ldla"  # the zone LoRA's adapter name: train.zones trains it, HUB_MODEL_DIR_LDLA serves it
@@ -188,20 +212,44 @@ class DiffusionRenderer:
     name = "diffusion"
     label = "diffusion renderer (SDXL-Turbo img2img)"
 
-    def __init__(self, pipe, resolution: int, settings: DiffusionSettings = DiffusionSettings(), adapter: str | None = None):
+    def __init__(
+        self,
+        pipe,
+        resolution: int,
+        settings: DiffusionSettings = DiffusionSettings(),
+        adapter: str | None = None,
+        refiner=None,
+        refiner_name: str = "turbo",
+    ):
 
         denoising_steps(settings.num_inference_steps, settings.strength)
         denoising_steps(settings.refiner_steps, settings.refiner_strength)
+        if refiner_name not in LDLA_REFINERS:  # turbo: the shared pipe; sdxl-refiner: the paper's zone_refiner model
+            raise ValueError(f"refiner must be one of {LDLA_REFINERS}, got {refiner_name!r}")
         self.pipe, self.resolution, self.settings = pipe, resolution, settings
         self.adapter = adapter  # a zone LoRA trained with train.zones, when one is loaded
+        self.refiner = refiner  # a separate refiner pipeline (the paper's), or None: the same pipe
+        self.refiner_name = refiner_name
+
+    @property
+    def refiner_label(self) -> str:
+        return REFINER_LABELS[self.refiner_name]
+
+    def manifest(self) -> dict:
+        """What the renderer runs with: the prompt template, the crop size, the refiner."""
+        return {
+            "prompt_template": PROMPT + (ETHNICITY_CLAUSE if self.settings.prompt_ethnicity else ""),
+            "render_px": self.resolution,
+            "paper_crop_px": PAPER_CROP_PX,
+            "refiner": self.refiner_label,
+        }
 
     def prompt(self, zone: Zone, target: float, ethnicity: str | None) -> str:
-        words = ZONE_TYPES[zone.name]
-        if ethnicity:
-            return self.settings.prompt.format(zone=words, score=round(target), ethnicity=ethnicity)
-        return self.settings.prompt_no_ethnicity.format(zone=words, score=round(target))
+        return aging_prompt(zone.name, target, ethnicity if self.settings.prompt_ethnicity else None)
 
-    def _img2img(self, image: np.ndarray, prompt: str, strength: float, steps: int, seed: int) -> np.ndarray:
+    def _img2img(
+        self, image: np.ndarray, prompt: str, strength: float, steps: int, seed: int, pipe=None, adapter: str | None = None
+    ) -> np.ndarray:
         import torch  # noqa: PLC0415 - torch loads on first use, not at start-up
 
         size = image.shape[0]
@@ -209,9 +257,10 @@ class DiffusionRenderer:
             image, (self.resolution, self.resolution), interpolation=cv2.INTER_AREA if size > self.resolution else cv2.INTER_CUBIC
         )
         pixels = torch.from_numpy(resized).permute(2, 0, 1)[None].float() / 255.0
+        pipe = pipe or self.pipe
         with GPU_LOCK:  # the pipeline may be shared with lifespan aging, which switches its LoRA
-            use_adapter(self.pipe, self.adapter)
-            out = self.pipe(
+            use_adapter(pipe, adapter)
+            out = pipe(
                 prompt=prompt,
                 image=pixels,
                 strength=strength,
@@ -224,11 +273,13 @@ class DiffusionRenderer:
         return cv2.resize(result, (size, size), interpolation=cv2.INTER_CUBIC)
 
     def render(self, crop, zone, polygon, d, current, target, seed, ethnicity: str | None = None) -> np.ndarray:
-        return self._img2img(
-            crop, self.prompt(zone, target, ethnicity), self.settings.strength, self.settings.num_inference_steps, seed
-        )
+        settings = self.settings
+        prompt = self.prompt(zone, target, ethnicity)
+        return self._img2img(crop, prompt, settings.strength, settings.num_inference_steps, seed, adapter=self.adapter)
 
     def refine(self, face: np.ndarray, seed: int) -> np.ndarray:
+        """The whole-face refiner pass: a pre-trained model at a very small strength, never the zone LoRA."""
+        settings = self.settings
         return self._img2img(
-            face, self.settings.refiner_prompt, self.settings.refiner_strength, self.settings.refiner_steps, seed
+            face, settings.refiner_prompt, settings.refiner_strength, settings.refiner_steps, seed, pipe=self.refiner
         )

@@ -1,8 +1,9 @@
 """The age embeddings of pluralistic aging's diffusion path (PAE, sec. 3.2), drawn with torch.
 
-Text-driven: e_age ~ N(e_txt(target), intensity^2 I). Image-guided: the age encoder's mu
-and sigma from a reference face of the target age, with `intensity` scaling the learned
-spread. One generator seeded by the request seed draws every sample.
+Text-driven: e_age ~ N(e_txt(target), sigma^2 I); image-guided: the age encoder's mu and
+learned sigma from a reference face of the target age. In both, `intensity` is the noise's
+size relative to the embedding's norm (engine/methods/pae/maths.py). One generator seeded by
+the request seed draws every sample.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from engine.methods.pae.maths import text_pae
+from engine.methods.pae.maths import image_pae, text_pae
 
 
 def age_embeddings(
@@ -24,5 +25,4 @@ def age_embeddings(
         return text_pae(text[0], intensity, count, generator)
     with torch.inference_mode():
         mu, log_sigma = encoder(pipeline.clip_image_feature(reference_crop).float(), text.float())
-    eta = torch.randn((count, mu.shape[-1]), generator=generator)
-    return mu + intensity * torch.exp(log_sigma) * eta  # intensity scales the learned spread
+    return image_pae(mu[0], torch.exp(log_sigma[0]), intensity, count, generator)

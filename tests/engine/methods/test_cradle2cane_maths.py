@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from engine.methods.cradle2cane.hparams import HPARAMS_FILE, CheckpointSettingsError, read_checkpoint_settings
 from engine.methods.cradle2cane.maths import (
     adani_strength,
     denoising_steps,
@@ -95,3 +96,47 @@ def test_rotate_clip_moves_toward_the_target_age():
     with pytest.raises(ValueError, match="Rotate-CLIP mode must be one of"):
         rotate_clip(image, source, target, "sideways")
     assert math.isclose(rotate_clip(image, source, target, "angle", 0.0).norm().item(), 1.0, abs_tol=1e-5)
+
+
+def test_rotate_clip_vector_mode_adds_the_whole_text_difference():
+    torch.manual_seed(0)
+    image, source, target = (torch.nn.functional.normalize(torch.randn(2, 16), dim=-1) for _ in range(3))
+    vector = rotate_clip(image, source, target, "vector")
+    assert torch.allclose(vector, torch.nn.functional.normalize(image + target - source, dim=-1), atol=1e-6)
+    # "difference" at its default strength 0.5 moves half as far: not the published vector mode
+    assert not torch.allclose(vector, rotate_clip(image, source, target, "difference"), atol=1e-3)
+    assert torch.allclose(vector, rotate_clip(image, source, target, "difference", 1.0), atol=1e-6)
+
+
+def test_checkpoint_settings_translate_published_keys(tmp_path):
+    (tmp_path / HPARAMS_FILE).write_text(
+        "t1: 10\nt2: 30\nuse_swr: false\nswr_alpha: 0.01\nswr_beta: 1.1\nclip_map_model: angle\n"
+        "all_strength: [0.25, 0.5, 0.75]\ninfer_step: 4\nid_strength: 0.25\nlearning_rate: 1e-4\n"
+    )
+    assert read_checkpoint_settings(tmp_path) == {
+        "thresholds": (10.0, 30.0),
+        "use_svr": False,
+        "svr_alpha": 0.01,
+        "svr_beta": 1.1,
+        "rotate_mode": "angle",
+        "strengths": (0.25, 0.5, 0.75),
+        "num_inference_steps": 4,
+        "pass2_strength": 0.25,
+    }
+    assert read_checkpoint_settings(tmp_path / "elsewhere") == {}
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("t1: 10\n", "give both t1 and t2"),
+        ("t1: ten\nt2: 30\n", "t1 must be a number, got 'ten'"),
+        ("use_swr: maybe\n", "use_swr must be true or false"),
+        ("prompt_mode: ethnicity\n", "prompt_mode = 'ethnicity' is not supported"),
+        ("- a list\n", "must be a mapping"),
+    ],
+)
+def test_checkpoint_settings_refuse_what_cannot_run(tmp_path, text, message):
+    (tmp_path / HPARAMS_FILE).write_text(text)
+    with pytest.raises(CheckpointSettingsError, match=message):
+        read_checkpoint_settings(tmp_path)

@@ -8,6 +8,8 @@ online GPU Space runs.
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import torch
 from diffusers import StableDiffusionXLImg2ImgPipeline
@@ -17,6 +19,7 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings
 from engine.faces.alignment import align_face
 from engine.methods import tiny
+from engine.methods.cradle2cane.loaders import sdxl_turbo_files
 from tests.conftest import astronaut
 
 pytestmark = pytest.mark.pipelines
@@ -73,3 +76,82 @@ def test_a_missing_folder_is_named_with_what_to_do(model_dirs, tmp_path):
     settings = Settings(profile="full", model_dirs={**model_dirs, "cradle2cane": tmp_path / "nowhere"})
     with pytest.raises(ModelUnavailable, match="HUB_MODEL_DIR_CRADLE2CANE=.*nowhere is not a folder"):
         get_cache(settings).get("lifespan")
+
+
+@pytest.fixture(scope="module")
+def trained_with_other_settings(model_dirs, tmp_path_factory):
+    """The same checkpoint, with the hparams.yml a run with t1=10, t2=30 and SVR off writes."""
+    folder = tmp_path_factory.mktemp("hub-hparams") / "cradle2cane"
+    shutil.copytree(model_dirs["cradle2cane"], folder)
+    (folder / "Cradle2Cane" / "hparams.yml").write_text(
+        "t1: 10\nt2: 30\nuse_swr: false\nswr_alpha: 0.01\nswr_beta: 1.1\nclip_map_model: vector\n"
+        "id_strength: 0.25\ninfer_step: 4\nprompt_mode: normal\nrank: 40\n"
+    )
+    return {**model_dirs, "cradle2cane": folder}
+
+
+def test_a_checkpoints_own_settings_override_the_defaults(model_dirs, trained_with_other_settings):
+    image = astronaut()
+    targets = [38, 55]  # gaps 8 and 25: 0.5 and 0.75 with the paper's 5/20, 0.25 and 0.5 with 10/30
+    runs = {}
+    for name, dirs in (("default", model_dirs), ("hparams", trained_with_other_settings)):
+        cache = get_cache(Settings(profile="full", model_dirs=dirs))
+        pipeline = cache.get("lifespan")
+        face = cache.get("face_detector").detect(image)[0]
+        runs[name] = (pipeline, pipeline(pipeline.encode_source(align_face(image, face, 512).crop), 30, "male", targets))
+    default, hparams = runs["default"][1], runs["hparams"][1]
+    assert [i.strength for i in default.items] == [0.5, 0.75] and default.unet_calls == 2 + 3 + 1
+    assert [i.strength for i in hparams.items] == [0.25, 0.5] and hparams.unet_calls == 1 + 2 + 1
+    manifest = runs["hparams"][0].manifest()
+    assert manifest["settings"]["thresholds"] == [10.0, 30.0] and manifest["settings"]["use_svr"] is False
+    assert manifest["settings"]["rotate_mode"] == "vector" and manifest["settings"]["svr_beta"] == 1.1
+    assert manifest["settings_from"]["thresholds"] == "checkpoint" and manifest["settings_from"]["use_svr"] == "checkpoint"
+    assert manifest["settings_from"]["pass1_latents"] == "default"
+
+
+def test_the_users_setting_overrides_the_checkpoint(trained_with_other_settings):
+    settings = Settings(profile="full", model_dirs=trained_with_other_settings, adani_thresholds=(5, 20))
+    manifest = get_cache(settings).get("lifespan").manifest()
+    assert manifest["settings"]["thresholds"] == [5, 20] and manifest["settings_from"]["thresholds"] == "setting"
+    assert manifest["settings"]["rotate_mode"] == "vector"  # the rest still from the checkpoint
+
+
+def test_a_checkpoint_asking_for_what_cannot_run_is_refused(trained_with_other_settings, tmp_path):
+    folder = tmp_path / "cradle2cane"
+    shutil.copytree(trained_with_other_settings["cradle2cane"], folder)
+    (folder / "Cradle2Cane" / "hparams.yml").write_text("use_four_image_swr: true\n")
+    settings = Settings(profile="full", model_dirs={**trained_with_other_settings, "cradle2cane": folder})
+    from engine.core.models import ModelUnavailable
+
+    with pytest.raises(ModelUnavailable, match="hparams.yml: use_four_image_swr = True is not supported"):
+        get_cache(settings).get("lifespan")
+
+
+# stabilityai/sdxl-turbo's file tree (as the Hub lists it), with sizes in GB where large.
+SDXL_TURBO_TREE = {
+    ".gitattributes": 0, "LICENSE.md": 0, "README.md": 0, "image_quality_one_step.png": 0, "output_tile.jpg": 0,
+    "prompt_alignment_one_step.png": 0, "model_index.json": 0, "scheduler/scheduler_config.json": 0,
+    "sd_xl_turbo_1.0.safetensors": 13.9, "sd_xl_turbo_1.0_fp16.safetensors": 6.94,
+    "text_encoder/config.json": 0, "text_encoder/model.fp16.safetensors": 0.25, "text_encoder/model.safetensors": 0.49,
+    "text_encoder_2/config.json": 0, "text_encoder_2/model.fp16.safetensors": 1.39,
+    "text_encoder_2/model.safetensors": 2.78, "tokenizer/merges.txt": 0, "tokenizer/special_tokens_map.json": 0,
+    "tokenizer/tokenizer_config.json": 0, "tokenizer/vocab.json": 0, "tokenizer_2/merges.txt": 0,
+    "tokenizer_2/special_tokens_map.json": 0, "tokenizer_2/tokenizer_config.json": 0, "tokenizer_2/vocab.json": 0,
+    "unet/config.json": 0, "unet/diffusion_pytorch_model.fp16.safetensors": 5.14,
+    "unet/diffusion_pytorch_model.safetensors": 10.3, "vae/config.json": 0,
+    "vae/diffusion_pytorch_model.fp16.safetensors": 0.17, "vae/diffusion_pytorch_model.safetensors": 0.33,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("variant, weights", [("fp16", 6.78), (None, 13.57)])
+def test_only_the_files_the_pipeline_loads_are_downloaded(variant, weights, model_dirs):
+    from huggingface_hub.utils import filter_repo_objects
+
+    chosen = set(filter_repo_objects(SDXL_TURBO_TREE, allow_patterns=sdxl_turbo_files(variant)))
+    assert round(sum(SDXL_TURBO_TREE[name] for name in chosen), 2) == weights  # UNet and both text encoders
+    assert not any(name.startswith("vae/") or name.startswith("sd_xl_turbo") for name in chosen)
+    # and they are all the pipeline needs: a folder with only them loads (the VAE is given separately)
+    folder = model_dirs["sdxl_turbo"]
+    saved = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+    kept = set(filter_repo_objects(saved, allow_patterns=sdxl_turbo_files(None)))
+    assert {name for name in saved if not name.startswith("vae/")} == kept

@@ -7,6 +7,7 @@ import os
 import pickle
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -18,12 +19,13 @@ from engine.core.registry import get_cache
 from engine.core.settings import ROOT, Settings
 from engine.faces.alignment import align_face
 from engine.faces.iresnet import IResNet, load_iresnet
+from engine.methods.cradle2cane.maths import adani_strength
 from engine.methods.cradle2cane.nets import (
     ProjectionMLP,
     load_projection,
     save_projection,
 )
-from engine.methods.cradle2cane.pipeline import Cradle2CaneConfig, item_seed
+from engine.methods.cradle2cane.pipeline import Cradle2Cane, Cradle2CaneConfig, item_seed
 from tests.conftest import astronaut
 
 pytestmark = pytest.mark.pipelines
@@ -53,15 +55,97 @@ def test_source_is_encoded_once(c2c, source):
     assert c2c.encode_source(crop) is source
 
 
-def test_pass1_equals_a_plain_diffusers_img2img_call(c2c, source):
-    result = c2c(source, 30, "female", [60], seed=3)
-    strength = result.items[0].strength
-    assert strength == 0.75
+def _published(c2c, crop, source_age, gender, target, seed):
+    """One target as the published inference (infer.py, infer_image_with_ID) runs it: the pipeline
+    gets PIL images and encodes them itself, one generator serves both passes, CLIP gets the uint8
+    image unscaled, Rotate-CLIP in "angle" mode, the pass-1 pooled text embedding kept for pass 2."""
+    pipe = c2c.pipe
+    face = Image.fromarray(crop)
+    generator = torch.Generator().manual_seed(item_seed(seed, target))
+    strength = adani_strength(source_age, target, c2c.config.thresholds)
+    pooled = []
+
+    def keep_pooled(pipeline, step, timestep, tensors):
+        pooled.append(tensors["add_text_embeds"])
+        return {}
+
+    pipe.disable_lora()
+    aged = pipe(
+        prompt=f"a face image of a {target} years old {gender}",
+        image=face,
+        num_inference_steps=4,
+        strength=strength,
+        guidance_scale=1,
+        generator=generator,
+        callback_on_step_end=keep_pooled,
+        callback_on_step_end_tensor_inputs=["add_text_embeds"],
+    ).images[0]
+    pipe.enable_lora()
+    with torch.inference_mode():
+        model = c2c.clip_model
+        pixels = c2c.clip_processor(images=face, return_tensors="pt", do_rescale=False)["pixel_values"]
+        image_feature = torch.nn.functional.normalize(model.get_image_features(pixel_values=pixels).pooler_output, dim=-1)
+        words = c2c.clip_tokenizer([f"{source_age} years old", f"{target} years old"], padding=True, return_tensors="pt")
+        text = torch.nn.functional.normalize(model.get_text_features(**words).pooler_output, dim=-1)
+        theta = torch.arccos((text[0] * text[1]).sum())
+        mid = (torch.sin(theta / 2) * text[1] + torch.sin(theta / 2) * text[0]) / torch.sin(theta)
+        clip = torch.nn.functional.normalize(image_feature + (mid - text[0]), dim=-1)
+        source_pixels = torch.from_numpy(crop).permute(2, 0, 1)[None].float() / 255
+        tokens = torch.stack([c2c.face_mlp(c2c.arcface_hidden(source_pixels)), c2c.clip_mlp(clip)], dim=1)
+    final = pipe(
+        prompt_embeds=tokens,
+        pooled_prompt_embeds=pooled[0],
+        image=aged,
+        num_inference_steps=4,
+        strength=0.25,
+        guidance_scale=1,
+        generator=generator,
+    ).images[0]
+    return np.asarray(aged), np.asarray(final)
+
+
+def test_both_passes_equal_the_published_inference(c2c, source):
+    crop = (source.pixels[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    published = Cradle2Cane(
+        c2c.pipe,
+        c2c.clip_model,
+        c2c.clip_processor,
+        c2c.clip_tokenizer,
+        c2c.arcface,
+        c2c.face_mlp,
+        c2c.clip_mlp,
+        replace(c2c.config, clip_preprocess="unscaled", pass1_latents="sample", rotate_mode="angle", pass2_input="8bit"),
+    )
+    assert type(c2c.pipe.scheduler).__name__ == "EulerAncestralDiscreteScheduler"  # SDXL-Turbo's own
+    targets = [34, 50, 75]  # all three AdaNI strengths
+    result = published(published.encode_source(crop), 30, "female", targets, seed=3)
+    for item in result.items:
+        aged, final = _published(c2c, crop, 30, "female", item.target_age, 3)
+        assert np.abs(aged.astype(int) - item.pass1.astype(int)).max() <= 3
+        assert np.abs(final.astype(int) - item.image.astype(int)).max() <= 3
+    # the default CLIP preprocessing (rescaled, as trained) sees another image feature
+    unscaled = published.encode_source(crop).clip
+    assert float((unscaled * source.clip).sum()) < 0.99
+
+
+def test_pass1_samples_the_vae_posterior_with_the_seed_and_mean_is_a_setting(c2c, source):
+    sampled = [c2c(source, 30, "female", [60], seed=s).items[0] for s in (1, 2)]
+    mean_model = Cradle2Cane(
+        c2c.pipe,
+        c2c.clip_model,
+        c2c.clip_processor,
+        c2c.clip_tokenizer,
+        c2c.arcface,
+        c2c.face_mlp,
+        c2c.clip_mlp,
+        replace(c2c.config, pass1_latents="mean"),
+    )
+    result = mean_model(source, 30, "female", [60], seed=3)
     c2c.pipe.disable_lora()
     plain = c2c.pipe(
         prompt="a face image of a 60 years old female",
-        image=source.latents,
-        strength=strength,
+        image=source.latent_mean * c2c.pipe.vae.config.scaling_factor,
+        strength=0.75,
         num_inference_steps=4,
         guidance_scale=1.0,
         generator=torch.Generator().manual_seed(item_seed(3, 60)),
@@ -69,6 +153,9 @@ def test_pass1_equals_a_plain_diffusers_img2img_call(c2c, source):
     ).images[0]
     expected = (np.clip(plain, 0, 1) * 255).round().astype(np.uint8)
     assert np.abs(expected.astype(int) - result.items[0].pass1.astype(int)).max() <= 1
+    # the sampled start differs from the mean's, and from seed to seed
+    assert np.abs(expected.astype(int) - c2c(source, 30, "female", [60], seed=3).items[0].pass1.astype(int)).mean() > 0.1
+    assert np.abs(sampled[0].pass1.astype(int) - sampled[1].pass1.astype(int)).mean() > 0.1
 
 
 def test_batched_strip_equals_sequential_calls(c2c, source):
@@ -197,6 +284,11 @@ def test_cli_writes_images_manifest_and_provenance(images, tmp_path):
     assert set(manifest["strengths"]) <= {0.25, 0.5, 0.75}
     assert {"pass1_s", "pass2_s", "total_s"} <= set(manifest["timings_s"])
     assert manifest["models"]["profile"] == "tiny"
+    # the effective method settings, where each came from, and the scheduler that ran them
+    assert manifest["models"]["settings"]["thresholds"] == [5.0, 20.0]
+    assert manifest["models"]["settings"]["pass1_latents"] == "sample"
+    assert manifest["models"]["settings_from"]["thresholds"] == "default"
+    assert manifest["models"]["scheduler"] == "EulerAncestralDiscreteScheduler"
     for kind in ("faces", "photos", "pass1"):
         assert len(manifest["files"][kind]) == 3
     photo = Image.open(manifest["files"]["photos"][0])

@@ -15,7 +15,7 @@ from engine.core.registry import get_cache
 from engine.core.settings import ROOT, Settings
 from engine.faces.alignment import align_face
 from engine.methods.classical.pluralistic import sample_zone_scores
-from engine.methods.pae.maths import kl_to_prior, mean_pairwise_distance, text_pae
+from engine.methods.pae.maths import image_pae, kl_to_prior, mean_pairwise_distance, text_pae
 from engine.tasks.pluralistic import PluralisticRequest, pluralistic
 from tests.conftest import astronaut
 
@@ -40,6 +40,20 @@ def test_text_pae_spread_grows_with_intensity():
     spreads = [mean_pairwise_distance(text_pae(mu, eps, 6, torch.Generator().manual_seed(0))) for eps in (0, 0.05, 0.1, 0.2, 0.4)]
     assert spreads[0] == pytest.approx(0.0, abs=1e-12)
     assert all(b > a for a, b in zip(spreads, spreads[1:])), spreads
+
+
+def test_intensity_is_relative_to_the_embedding_norm_in_both_modes():
+    generator = torch.Generator().manual_seed(0)
+    mu = torch.nn.functional.normalize(torch.randn(768, dtype=torch.float64), dim=0)  # a unit CLIP vector
+    text = text_pae(mu, 0.3, 256, generator)
+    # the noise is 0.3 of the embedding: the age signal survives (the absolute reading gave cosine ~0.12)
+    assert (text - mu).norm(dim=-1).mean() == pytest.approx(0.3, rel=0.02)
+    assert torch.nn.functional.cosine_similarity(text, mu[None]).mean() == pytest.approx(1 / (1 + 0.09) ** 0.5, abs=0.01)
+    # image-guided: a longer mu and an uneven learned spread; the same intensity means the same relative size
+    image_mu, spread = 3 * mu, torch.linspace(0.01, 1.0, 768, dtype=torch.float64)
+    image = image_pae(image_mu, spread, 0.3, 256, generator)
+    assert ((image - image_mu).norm(dim=-1) / image_mu.norm()).mean() == pytest.approx(0.3, rel=0.02)
+    assert (image - image_mu)[:, :100].std() < (image - image_mu)[:, -100:].std() / 5  # the learned shape is kept
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +109,8 @@ def test_tiny_diffusion_path_runs_as_one_batch_per_pass():
     output = pluralistic(PluralisticRequest(astronaut(), 60, samples=3, intensity=0.4, seed=0), TINY)
     assert output.mode == "text-driven" and len(output.photos) == 3 and len(set(output.seeds)) == 3
     assert output.models["renderer"] == "diffusion"
+    assert "diffusion autoencoder" in output.manifest()["method"]  # says what it is, and what the paper uses
+    assert output.manifest()["intensity_meaning"].startswith("noise norm relative")
 
 
 def test_classical_path_samples_zone_scores_and_measures_diversity():
@@ -107,8 +123,10 @@ def test_classical_path_samples_zone_scores_and_measures_diversity():
     same = pluralistic(PluralisticRequest(astronaut(), 70, samples=3, intensity=0.0, seed=0, shared_seed=True), OFFLINE)
     assert same.mode == "classical" and all(np.array_equal(same.photos[0], p) for p in same.photos[1:])
     assert same.diversity == pytest.approx(0.0, abs=1e-9)
+    assert same.structural_diversity == pytest.approx(0.0, abs=1e-9)  # identical samples: no spread between them
     varied = pluralistic(PluralisticRequest(astronaut(), 70, samples=4, intensity=0.8, seed=0), OFFLINE)
     assert varied.diversity > 0 and all(a is not None for a in varied.ages) and all(i > 80 for i in varied.identities)
+    assert varied.structural_diversity > 0
 
 
 @pytest.mark.parametrize(
@@ -180,3 +198,4 @@ def test_cli_offline_writes_samples_and_manifest(images, tmp_path):
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["mode"] == "classical" and len(manifest["files"]["photos"]) == 3 and manifest["diversity"] is not None
     assert manifest["diversity_measured_in"].startswith("SFace")
+    assert manifest["structural_diversity"] is not None and "SSIM" in manifest["structural_diversity_measured_in"]

@@ -11,11 +11,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from engine.core.registry import get_cache
 from engine.core.settings import ROOT, Settings
 from engine.faces import zones as Z
 from engine.methods.ldla.curves import scores_for_age
 from engine.methods.ldla.pipeline import edit_zones, locate
+from engine.tasks.zones import refiner_label
 from tests.conftest import astronaut, grace_hopper
+from train.zones import full_prompt
 
 pytestmark = pytest.mark.pipelines
 
@@ -151,17 +154,39 @@ def test_age_curves_rise_with_age():
 def test_diffusion_renderer_on_the_tiny_profile(located):
     tiny = Settings(profile="tiny", testing=True)
     edit = edit_zones(
-        astronaut(), {"glabella": 80}, renderer="diffusion", source_age=20, located=located, refine=True, settings=tiny
+        astronaut(),
+        {"glabella": 80},
+        renderer="diffusion",
+        source_age=20,
+        located=located,
+        refine=True,
+        settings=tiny,
+        ethnicity="Hispanic",
     )
     assert edit.changed == ["glabella"] and edit.renderer == "diffusion"
     assert not np.array_equal(edit.after, located.crop)
-    prompt = (
-        __import__("engine.core.registry")
-        .core.registry.get_cache(tiny)
-        .get("zone_diffusion")
-        .prompt(located.zones["glabella"], 80, "Hispanic")
-    )
+    renderer = get_cache(tiny).get("zone_diffusion")
+    # serving asks with the prompt training teaches (train.zones names no ethnicity), and says so
+    assert renderer.prompt(located.zones["glabella"], 80, "Hispanic") == full_prompt("glabella", 80)
+    assert full_prompt("glabella", 80) == "image of glabella wrinkles with an aging score of 80%"
+    assert any("ethnicity 'Hispanic' is not in the prompt" in w for w in edit.warnings)
+    settings = edit.manifest()["renderer_settings"]
+    assert settings["render_px"] == 64 and settings["paper_crop_px"] == 128 and settings["refined"] is True
+    assert settings["refiner"].startswith("SDXL-Turbo") and "the paper uses the SDXL refiner" in settings["refiner"]
+
+
+def test_the_papers_prompt_and_refiner_are_settings(located):
+    paper = Settings(profile="tiny", testing=True, ldla_prompt_ethnicity=True, ldla_refiner="sdxl-refiner")
+    renderer = get_cache(paper).get("zone_diffusion")
+    prompt = renderer.prompt(located.zones["glabella"], 80, "Hispanic")
     assert prompt == "image of glabella wrinkles with an aging score of 80% for a person of Hispanic ethnicity"
+    assert renderer.refiner is not None and renderer.refiner is not renderer.pipe  # a separate model
+    assert refiner_label(paper).startswith("SDXL refiner 1.0")
+    face = located.crop
+    turbo = get_cache(Settings(profile="tiny", testing=True)).get("zone_diffusion")
+    assert np.abs(renderer.refine(face, 0).astype(int) - turbo.refine(face, 0).astype(int)).mean() > 1
+    with pytest.raises(ValueError, match="HUB_LDLA_REFINER must be one of turbo, sdxl-refiner"):
+        Settings(ldla_refiner="sd15")
 
 
 def test_diffusion_renderer_is_missing_offline_with_how_to_provide(located):

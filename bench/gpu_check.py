@@ -1,0 +1,188 @@
+"""`make gpu-check`: the first command to run on a machine with a CUDA GPU.
+
+Nothing is downloaded (every architecture is built from the configs in bench/configs):
+
+1. Cradle2Cane at full size (SDXL-Turbo UNet, both text encoders, the fp16-fix VAE, CLIP
+   ViT-L/14, ArcFace iresnet100, both projection MLPs, a rank-40 LoRA) in fp16 with random
+   weights, through both passes on a batched 9-age strip, with SDXL-Turbo's own scheduler;
+2. one mixed-precision training step of each trainer (train.lifespan, train.zones,
+   train.pluralistic) on their tiny configs and synthetic data, with the precision each asks for;
+3. timings and peak GPU memory, printed as JSON; the whole check takes well under 5 minutes.
+
+With ONLINE=1 (or --online) it then downloads the real weights (the full profile) and ages a
+shipped public-domain portrait (scikit-image's astronaut) to 10, 40 and 70, saving the strip
+under --out.
+
+    make gpu-check                      # = python -m bench.gpu_check
+    ONLINE=1 make gpu-check
+    python -m bench.gpu_check --device cpu --tiny    # the reduced form the test suite runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from skimage import data
+
+from bench.lifespan import SOURCE_AGE, STRIP, real_architecture
+from bench.timing import random_face
+from engine.core.registry import get_cache
+from engine.core.settings import ROOT, Settings
+from engine.tasks.lifespan import LifespanRequest, age_photo, save_outputs
+from train import lifespan, pluralistic, zones
+from train.common import config_from_yaml
+
+logger = logging.getLogger(__name__)
+
+ONLINE_AGES = [10, 40, 70]
+
+
+def _sync(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def check_lifespan(device: str, tiny_models: bool) -> dict:
+    """Both passes of a batched 9-age strip: the images are finite, the right size, and differ by age."""
+    start = time.perf_counter()
+    if tiny_models:
+        model = get_cache(Settings(profile="tiny", testing=True)).get("lifespan")
+    else:
+        model = real_architecture(device, torch.float16)
+    _sync(device)
+    built = time.perf_counter() - start
+    face = random_face(model.config.resolution)
+    start = time.perf_counter()
+    result = model(model.encode_source(face), SOURCE_AGE, "female", STRIP, seed=0)
+    _sync(device)
+    cold = time.perf_counter() - start
+    model.clear_sources()
+    start = time.perf_counter()
+    result = model(model.encode_source(face), SOURCE_AGE, "female", STRIP, seed=0)
+    _sync(device)
+    warm = time.perf_counter() - start
+    images = np.stack([item.image for item in result.items])
+    resolution = model.config.resolution
+    if images.shape != (len(STRIP), resolution, resolution, 3):
+        raise RuntimeError(f"the strip has shape {images.shape}, expected ({len(STRIP)}, {resolution}, {resolution}, 3)")
+    if np.all(images == images[0]):
+        raise RuntimeError("every age of the strip is the same image: the passes did not run")
+    return {
+        "architecture": "tiny random (64 px)" if tiny_models else "SDXL-Turbo full size, random weights, fp16, 512 px",
+        "scheduler": type(model.pipe.scheduler).__name__,
+        "ages": len(STRIP),
+        "strengths": sorted({item.strength for item in result.items}),
+        "unet_calls": result.unet_calls,
+        "build_s": round(built, 2),
+        "strip_first_s": round(cold, 3),
+        "strip_warm_s": round(warm, 3),
+        **{k: round(v, 4) for k, v in result.timings.items()},
+    }
+
+
+def _faces(folder: Path, count: int = 4) -> Path:
+    """Synthetic training faces named as the lifespan and pluralistic trainers read them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for index in range(count):
+        pixels = (rng.random((64, 64, 3)) * 255).astype(np.uint8)
+        Image.fromarray(pixels).save(folder / f"{20 + 15 * index}_{('female', 'male')[index % 2]}_{index}.png")
+    return folder
+
+
+def _crops(folder: Path, count: int = 4) -> Path:
+    """Synthetic zone crops named as train.zones reads them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(1)
+    for index in range(count):
+        pixels = (rng.random((64, 64, 3)) * 255).astype(np.uint8)
+        Image.fromarray(pixels).save(folder / f"forehead_{20 * index}_{index}.png")
+    return folder
+
+
+def check_training(device: str) -> dict:
+    """One step of each trainer on its tiny config, in the mixed precision it asks for on this device."""
+    precision = "fp16" if device == "cuda" else "no"
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="gpu-check-") as scratch:
+        root = Path(scratch)
+        faces, crops = _faces(root / "faces"), _crops(root / "crops")
+        runs = [
+            ("lifespan", lifespan.TrainConfig, "tiny.yaml", faces, {"mixed_precision": precision}),
+            ("zones", zones.ZonesConfig, "zones-tiny.yaml", crops, {"mixed_precision": precision}),
+            ("pluralistic", pluralistic.PluralisticConfig, "pluralistic-tiny.yaml", faces, {}),
+        ]
+        trainers = {"lifespan": lifespan.train, "zones": zones.train, "pluralistic": pluralistic.train}
+        for name, config_class, config_file, data, changes in runs:
+            overrides = {"data": str(data), "output_dir": str(root / name), "max_steps": 1, "checkpoint_every": 1, **changes}
+            if name == "lifespan":
+                overrides["validate_every"] = 1
+            config = config_from_yaml(config_class, ROOT / "train" / "configs" / config_file, overrides)
+            start = time.perf_counter()
+            outcome = trainers[name](config)
+            _sync(device)
+            history = outcome.get("history", [])
+            finite = all(math.isfinite(v) for parts in history for v in parts.values())
+            if not finite:
+                raise RuntimeError(f"{name}: a loss is not finite after one step: {history}")
+            results[name] = {
+                "step": outcome.get("step"),
+                "mixed_precision": getattr(config, "mixed_precision", "no (the trainer has no setting)"),
+                "seconds": round(time.perf_counter() - start, 2),
+            }
+    return results
+
+
+def check_online(out: Path) -> dict:
+    """The real weights (full profile, downloaded): a shipped portrait aged to 10, 40 and 70."""
+    settings = Settings.from_env().with_(profile="full")
+    start = time.perf_counter()
+    output = age_photo(LifespanRequest(data.astronaut(), ONLINE_AGES, renderer="diffusion"), settings)
+    files = save_outputs(output, out, stem="astronaut")
+    return {"seconds": round(time.perf_counter() - start, 2), "strip": files.get("strip"), "manifest": output.manifest()}
+
+
+def run(device: str, tiny_models: bool, online: bool, out: Path) -> dict:
+    if device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit(
+            "gpu-check: no CUDA device visible (check the driver and torch's CUDA build); --device cpu --tiny runs the reduced form"
+        )
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    report: dict = {"device": torch.cuda.get_device_name() if device == "cuda" else "cpu", "torch": torch.__version__}
+    report["lifespan"] = check_lifespan(device, tiny_models)
+    report["training"] = check_training(device)
+    if online:
+        report["online"] = check_online(out)
+    if device == "cuda":
+        report["peak_memory_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
+    report["total_s"] = round(time.perf_counter() - start, 1)
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="bench.gpu_check", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cuda", choices=("cuda", "cpu"))
+    parser.add_argument("--tiny", action="store_true", help="tiny random models in place of the full-size architecture")
+    parser.add_argument("--online", action="store_true", help="also download the real weights and age a portrait (ONLINE=1)")
+    parser.add_argument("--out", type=Path, default=Path("outputs/gpu-check"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    online = args.online or os.environ.get("ONLINE", "").strip() in ("1", "true", "yes")
+    report = run(args.device, args.tiny, online, args.out)
+    print(json.dumps(report, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+"""`make gpu-check` in its reduced CPU form: tiny models, both passes, one step of each trainer."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.gpu_check import run
+
+pytestmark = pytest.mark.pipelines
+
+
+def test_gpu_check_runs_both_passes_and_a_step_of_each_trainer_on_cpu(tmp_path):
+    report = run("cpu", tiny_models=True, online=False, out=tmp_path)
+    lifespan = report["lifespan"]
+    assert lifespan["ages"] == 9 and lifespan["scheduler"] == "EulerAncestralDiscreteScheduler"
+    assert lifespan["strengths"] == [0.25, 0.5, 0.75] and lifespan["unet_calls"] == 1 + 2 + 3 + 1
+    assert {"pass1_s", "pass2_s", "strip_warm_s"} <= set(lifespan)
+    assert set(report["training"]) == {"lifespan", "zones", "pluralistic"}
+    assert all(result["step"] == 1 for result in report["training"].values())
+    assert "peak_memory_gib" not in report  # measured on CUDA only
+
+
+def test_gpu_check_on_a_machine_without_cuda_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    with pytest.raises(SystemExit, match="no CUDA device visible.*--device cpu --tiny"):
+        run("cuda", tiny_models=False, online=False, out=tmp_path)
