@@ -27,6 +27,7 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import align_face, paste_back
 from engine.faces.detection import Face
+from engine.methods.classical.lifespan import SUMMARY as CLASSICAL_SUMMARY
 from engine.methods.classical.lifespan import render_lifespan
 from engine.methods.ldla.pipeline import LocatedFace
 from engine.tasks.renderers import check_renderer, choose_renderer, find_face
@@ -35,7 +36,7 @@ LIFESPAN_PRESET = (5, 10, 20, 30, 40, 50, 60, 70, 80)
 
 METHOD = "Cradle2Cane (two-pass SDXL-Turbo)"
 
-CLASSICAL_METHOD = "classical renderer (procedural zone aging along age curves)"
+CLASSICAL_METHOD = "classical renderer (data-free lifespan model: hair greying, skin, wrinkles, child growth)"
 
 CLASSICAL_CHECKPOINT = "classical renderer (no weights)"
 
@@ -132,6 +133,7 @@ class LifespanOutput:
     timings: dict[str, float]
     unet_calls: int
     warnings: list[str] = field(default_factory=list)
+    stages: list[dict[str, str]] = field(default_factory=list)  # classical renderer: what each stage did, per target
 
     def manifest(self) -> dict:
         return {
@@ -147,6 +149,7 @@ class LifespanOutput:
             "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
             "models": self.models,
             "warnings": self.warnings,
+            **({"classical_stages": dict(zip((f"{t:g}" for t in self.targets), self.stages))} if self.stages else {}),
             "ai_edited": True,
         }
 
@@ -169,6 +172,8 @@ class _Rendered:
     unet_calls: int
     timings: dict[str, float]
     checkpoint: str
+    stages: list[dict[str, str]] = field(default_factory=list)  # the classical renderer's stages, per target
+    warnings: list[str] = field(default_factory=list)
 
 
 def age_photo(
@@ -181,7 +186,7 @@ def age_photo(
     # 1. the renderer first: a missing model is the most useful thing to say
     renderer, why = choose_renderer(request.renderer, settings)
     request.check_for(renderer)
-    notes = [f"{why}: the classical renderer is used (wrinkles and skin only; it cannot change face shape)."] if why else []
+    notes = [f"{why}: the classical renderer is used; {CLASSICAL_SUMMARY}."] if why else []
     pipeline = get_cache(settings).get("lifespan") if renderer == "diffusion" else None
     start = time.perf_counter()
     # 2. the face; 3. its source age and gender, from the estimator unless given
@@ -209,7 +214,8 @@ def age_photo(
         models={"profile": settings.profile, "renderer": renderer, "checkpoint": rendered.checkpoint},
         timings=timings,
         unet_calls=rendered.unet_calls,
-        warnings=notes + found.warnings,
+        warnings=notes + found.warnings + rendered.warnings,
+        stages=rendered.stages,
     )
 
 
@@ -238,7 +244,10 @@ def _classical(
     """The classical renderer at the age curves' zone scores of each target (engine/methods/classical/lifespan.py)."""
     start = time.perf_counter()
     edits = render_lifespan(request.rgb, located, source.age, request.targets, request.seed, settings, progress)
+    skipped = sorted({edit.stages["hair"] for edit in edits if edit.stages.get("hair", "").startswith("skipped")})
     return _Rendered(
+        stages=[edit.stages for edit in edits],
+        warnings=[f"Hair stage {note}" for note in skipped] + sorted({w for edit in edits for w in edit.warnings}),
         faces=[edit.after for edit in edits],
         pass1=[],
         photos=[edit.photo for edit in edits] if request.paste else None,
