@@ -149,7 +149,14 @@ class LifespanOutput:
             "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
             "models": self.models,
             "warnings": self.warnings,
-            **({"classical_stages": dict(zip((f"{t:g}" for t in self.targets), self.stages))} if self.stages else {}),
+            **(
+                {
+                    "classical_changes": CLASSICAL_SUMMARY,
+                    "classical_stages": dict(zip((f"{t:g}" for t in self.targets), self.stages)),
+                }
+                if self.stages
+                else {}
+            ),
             "ai_edited": True,
         }
 

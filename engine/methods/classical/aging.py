@@ -138,8 +138,10 @@ def _to_lab(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
 
 
-def _to_rgb(lab: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+def _to_rgb(lab: np.ndarray, face: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Back to RGB where `weight` > 0; elsewhere the original pixels exactly (no colour round trip)."""
+    rgb = cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    return np.where(weight[..., None] > 0, rgb, face)
 
 
 def grey_hair(face: np.ndarray, mask: np.ndarray, amount: float, rng: np.random.Generator, pattern: float = 0.5) -> np.ndarray:
@@ -172,7 +174,7 @@ def grey_hair(face: np.ndarray, mask: np.ndarray, amount: float, rng: np.random.
     for channel, tint in ((1, 0.0), (2, GREY_WARMTH)):
         neutral = 128 + tint + (lab[..., channel] - 128) * GREY_CHROMA_LEFT
         lab[..., channel] += weight * (neutral - lab[..., channel])
-    return _to_rgb(lab)
+    return _to_rgb(lab, face, weight)
 
 
 def lentigo_share(age: float) -> float:
@@ -218,7 +220,7 @@ def age_spots(face: np.ndarray, skin: np.ndarray, points: np.ndarray, share: flo
     lab[..., 0] -= 22.0 * pigment
     lab[..., 1] += 5.0 * pigment
     lab[..., 2] += 10.0 * pigment
-    return _to_rgb(lab)
+    return _to_rgb(lab, face, pigment)
 
 
 def beard_region(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -254,4 +256,4 @@ def younger_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount:
     # 3. even and brighter tone
     smoothed[..., 0] += YOUNG_BRIGHTEN * amount
     lab = lab + weight[..., None] * (smoothed - lab)
-    return _to_rgb(lab)
+    return _to_rgb(lab, face, weight)
