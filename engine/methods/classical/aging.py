@@ -117,7 +117,8 @@ def warp_by_strain(face: np.ndarray, points: np.ndarray, k: float) -> np.ndarray
     origin = strain_origin(points)
     d = inter_ocular(points)
     head = 1.8 * d  # full strain within this radius of the origin: brows to just below the chin (from looking)
-    border = head + 1.5 * d  # no motion from here: the neck and shoulders stay where they are
+    # no motion from here: the neck and shoulders stay where they are, and nothing is drawn from beyond the crop
+    border = max(min(head + 1.5 * d, size - 2 - float(origin[1])), head + 0.3 * d)
     ys, xs = np.mgrid[:size, :size].astype(np.float64)
     target = np.stack([xs, ys], -1)
 
