@@ -89,3 +89,16 @@ def test_grey_hair_greys_only_the_mask_keeps_texture_and_whitens_light_hair():
         ),
         1.0,
     )
+
+
+def test_pluralistic_futures_differ_in_greying_as_people_do():
+    from engine.methods.classical.pluralistic import sample_variations  # noqa: PLC0415 - only this test needs it
+
+    base = {"forehead": 40.0, "glabella": 10.0}
+    still = sample_variations(base, 0.0, 3, seed=0)
+    assert all(v.grey_onset_shift == 0 and v.grey_pattern == 0.5 and v.zone_scores == base for v in still)
+    draws = sample_variations(base, 0.3, 400, seed=1)
+    shifts = np.array([v.grey_onset_shift for v in draws])
+    assert np.std(shifts) == pytest.approx(9.6, rel=0.15)  # the default draws the population's spread of onset
+    assert all(0 <= v.grey_pattern <= 1 for v in draws)
+    assert sample_variations(base, 0.3, 4, seed=2) == sample_variations(base, 0.3, 4, seed=2)  # seeded
