@@ -141,6 +141,13 @@ def warp_by_strain(face: np.ndarray, points: np.ndarray, k: float) -> np.ndarray
     return cv2.remap(face, maps[..., 0], maps[..., 1], cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
 
 
+def _low_pass(image: np.ndarray, sigma: float) -> np.ndarray:
+    """A wide Gaussian blur computed at a quarter of the size (what it keeps has no fine detail) and resized back."""
+    height, width = image.shape[:2]
+    small = cv2.resize(image, (width // 4, height // 4), interpolation=cv2.INTER_AREA)
+    return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / 4), (width, height), interpolation=cv2.INTER_LINEAR)
+
+
 def _to_lab(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
 
@@ -197,8 +204,10 @@ def age_spots(face: np.ndarray, skin: np.ndarray, points: np.ndarray, share: flo
     height, width = face.shape[:2]
     lab = _to_lab(face)
     pigment = np.zeros((height, width), np.float32)
-    # uneven tone: low-frequency mottling (cells about a fifth of the inter-ocular distance)
-    mottle = cv2.GaussianBlur(rng.standard_normal((height, width)).astype(np.float32), (0, 0), 0.2 * d)
+    # uneven tone: low-frequency mottling (cells about a fifth of the inter-ocular distance), drawn at a
+    # quarter of the size (it has no fine detail) and resized up
+    small = rng.standard_normal((height // 4, width // 4)).astype(np.float32)
+    mottle = cv2.resize(cv2.GaussianBlur(small, (0, 0), 0.05 * d), (width, height), interpolation=cv2.INTER_LINEAR)
     mottle /= max(float(np.abs(mottle).max()), 1e-6)
     pigment += 0.35 * share * np.maximum(mottle, 0)
     # spots: irregular blobs (a few overlapping Gaussians), on sun-exposed skin (cheeks, temples, forehead)
@@ -207,12 +216,14 @@ def age_spots(face: np.ndarray, skin: np.ndarray, points: np.ndarray, share: flo
         pick = rng.integers(len(xs))
         cx, cy = float(xs[pick]), float(ys[pick])
         radius = d * rng.uniform(*LENTIGO_RADIUS)
-        blob = np.zeros((height, width), np.float32)
+        half = int(np.ceil(2.5 * radius)) + 2  # the blob and its blur fit in this window
+        x0, y0 = int(cx) - half, int(cy) - half
+        blob = np.zeros((2 * half, 2 * half), np.float32)
         for _ in range(3):
             ox, oy = rng.normal(0, 0.5 * radius, 2)
             cv2.ellipse(
                 blob,
-                (int(round(cx + ox)), int(round(cy + oy))),
+                (int(round(cx + ox)) - x0, int(round(cy + oy)) - y0),
                 (max(1, int(radius * rng.uniform(0.6, 1.0))), max(1, int(radius * rng.uniform(0.5, 0.9)))),
                 float(rng.uniform(0, 180)),
                 0,
@@ -220,8 +231,11 @@ def age_spots(face: np.ndarray, skin: np.ndarray, points: np.ndarray, share: flo
                 1.0,
                 -1,
             )
-        blob = cv2.GaussianBlur(blob, (0, 0), 0.4 * radius)
-        pigment = np.maximum(pigment, blob * rng.uniform(0.5, 1.0) * share)
+        blob = cv2.GaussianBlur(blob, (0, 0), 0.4 * radius) * rng.uniform(0.5, 1.0) * share
+        ys0, xs0 = max(y0, 0), max(x0, 0)
+        ys1, xs1 = min(y0 + 2 * half, height), min(x0 + 2 * half, width)
+        window = pigment[ys0:ys1, xs0:xs1]
+        np.maximum(window, blob[ys0 - y0 : ys1 - y0, xs0 - x0 : xs1 - x0], out=window)
     pigment *= cv2.GaussianBlur(skin.astype(np.float32), (0, 0), 0.05 * d)
     # melanin darkens and warms: L down, a* and b* up (brown), amounts from looking
     lab[..., 0] -= 22.0 * pigment
@@ -236,7 +250,7 @@ def beard_region(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     top = points[SUBNASALE, 1]
     ys = np.arange(shape[0], dtype=np.float32)[:, None]
     below = np.clip((ys - top) / (0.3 * inter_ocular(points)), 0, 1)
-    return cv2.GaussianBlur(hull * below, (0, 0), 0.1 * inter_ocular(points))
+    return _low_pass(hull * below, 0.1 * inter_ocular(points))
 
 
 def younger_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount: float) -> np.ndarray:
@@ -248,11 +262,12 @@ def younger_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount:
     lab = _to_lab(face)
     weight = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), 0.05 * d)
     # 1. smoothing: keep the bilateral base, lose most of the detail above it
-    base = cv2.bilateralFilter(lab, d=9, sigmaColor=18, sigmaSpace=0.06 * d)
+    base = cv2.bilateralFilter(np.clip(lab, 0, 255).astype(np.uint8), d=9, sigmaColor=18, sigmaSpace=0.06 * d)
+    base = base.astype(np.float32)
     detail = lab - base
     smoothed = base + detail * (1 - amount * (1 - YOUNG_DETAIL_LEFT))
     # 2. beard shadow: the lower face's low-frequency colour moved toward the cheeks' median colour
-    low = cv2.GaussianBlur(smoothed, (0, 0), 0.15 * d)
+    low = _low_pass(smoothed, 0.15 * d)
     beard = beard_region(points, face.shape[:2])
     cheeks = (skin > 0) & (beard < 0.05)
     if cheeks.any():
