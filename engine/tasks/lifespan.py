@@ -26,10 +26,10 @@ from engine.core.provenance import SOFTWARE, png_info
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import align_face, paste_back
-from engine.faces.detection import Face
+from engine.faces.detection import Face, NoFaceError
 from engine.methods.classical.lifespan import SUMMARY as CLASSICAL_SUMMARY
 from engine.methods.classical.lifespan import render_lifespan
-from engine.methods.ldla.pipeline import LocatedFace
+from engine.methods.ldla.pipeline import LocatedFace, locate
 from engine.tasks.renderers import check_renderer, choose_renderer, find_face
 
 LIFESPAN_PRESET = (5, 10, 20, 30, 40, 50, 60, 70, 80)
@@ -88,6 +88,7 @@ class LifespanRequest:
     paste: bool = True  # paste each aged face back into the photo
     face_index: int | None = None  # None: the largest face
     renderer: str = "auto"  # auto, diffusion or classical
+    all_faces: bool = False  # age every detected face (classical renderer); False: only the chosen face
 
     def __post_init__(self) -> None:
         check_rgb(self.rgb)
@@ -102,6 +103,7 @@ class LifespanRequest:
         if self.extra_prompt is not None and (not isinstance(self.extra_prompt, str) or not self.extra_prompt.strip()):
             raise InputError("the extra prompt is empty: leave it out or describe the attribute")
         self.paste = bool(self.paste)
+        self.all_faces = bool(self.all_faces)
         if self.face_index is not None and (
             isinstance(self.face_index, bool) or not isinstance(self.face_index, numbers.Integral) or self.face_index < 0
         ):
@@ -111,6 +113,8 @@ class LifespanRequest:
 
     def check_for(self, renderer: str) -> None:
         """Refuse what `renderer` cannot draw (checked again once "auto" has chosen)."""
+        if renderer == "diffusion" and self.all_faces:
+            raise InputError("ageing every face in a group photo needs the classical renderer; choose one face instead")
         if renderer == "classical" and self.extra_prompt:
             raise InputError(
                 "an extra attribute prompt needs the diffusion renderer; the classical renderer draws only aging signs"
@@ -252,18 +256,45 @@ def _classical(
     start = time.perf_counter()
     edits = render_lifespan(request.rgb, located, source.age, request.targets, request.seed, settings, progress)
     skipped = sorted({edit.stages["hair"] for edit in edits if edit.stages.get("hair", "").startswith("skipped")})
+    photos = [edit.photo for edit in edits]
+    others = _other_faces(request, located, photos, settings) if request.all_faces else []
     return _Rendered(
         stages=[edit.stages for edit in edits],
-        warnings=[f"Hair stage {note}" for note in skipped] + sorted({w for edit in edits for w in edit.warnings}),
+        warnings=[f"Hair stage {note}" for note in skipped] + sorted({w for edit in edits for w in edit.warnings}) + others,
         faces=[edit.after for edit in edits],
         pass1=[],
-        photos=[edit.photo for edit in edits] if request.paste else None,
+        photos=photos if request.paste else None,
         strengths=[],
         seeds=[request.seed] * len(request.targets),
         unet_calls=0,
         timings={"render_s": time.perf_counter() - start},
         checkpoint=CLASSICAL_CHECKPOINT,
     )
+
+
+def _other_faces(request: LifespanRequest, chosen: LocatedFace, photos: list[np.ndarray], settings: Settings) -> list[str]:
+    """Age every other detected face in place in `photos` (one per target); returns what to tell the user.
+
+    Each face gets its own estimated source age; a face FaceMesh cannot landmark is left as it is and named."""
+    notes = []
+    faces = get_cache(settings).get("face_detector").detect(request.rgb)
+    aged = 0
+    for index, face in enumerate(faces):
+        if np.allclose(face.landmarks, chosen.face.landmarks):
+            continue
+        box = ", ".join(f"{v:.0f}" for v in face.box_xyxy())
+        try:
+            located = locate(request.rgb, settings, index)
+        except NoFaceError as error:
+            notes.append(f"Face {index} (box {box}) could not be landmarked and is left unchanged: {error}")
+            continue
+        source = source_age_gender(request.rgb, face, None, None, settings)
+        for number, edit in enumerate(render_lifespan(request.rgb, located, source.age, request.targets, request.seed, settings)):
+            if edit.mask is not None:
+                photos[number] = paste_back(photos[number], edit.after, located.matrix, mask=edit.mask)
+        aged += 1
+    notes.append(f"Every face aged: {aged + 1} of {len(faces)} (the others' source ages estimated).")
+    return notes
 
 
 def provenance(output: LifespanOutput, target: float | None = None):

@@ -67,6 +67,7 @@ class AgedFace:
     photo: np.ndarray  # the whole photo with it pasted back
     stages: dict[str, str]  # what each stage did (or why it was skipped), for the manifest
     warnings: list[str] = field(default_factory=list)
+    mask: np.ndarray | None = None  # (size, size) paste-back weight of `after`; None: nothing changed
 
 
 @dataclass
@@ -145,7 +146,7 @@ def age_face(
         return AgedFace(face, rgb.copy(), stages, warnings)
     weight = feathered(changed, 0.05 * inter_ocular(located.points)) * feather_mask(face.shape[0])
     photo = paste_back(rgb, face, located.matrix, mask=weight)
-    return AgedFace(face, photo, stages, warnings)
+    return AgedFace(face, photo, stages, warnings, weight)
 
 
 def render_lifespan(

@@ -88,3 +88,25 @@ def test_same_seed_same_output_and_another_seed_differs():
     )
     assert np.array_equal(first.faces[0], again.faces[0])
     assert not np.array_equal(first.faces[0], other.faces[0])
+
+
+def test_group_photo_ages_every_face_only_when_asked():
+    import cv2  # noqa: PLC0415 - only this test builds a group photo
+
+    from tests.conftest import grace_hopper  # noqa: PLC0415
+
+    hopper = grace_hopper()
+    hopper = cv2.resize(hopper, (round(hopper.shape[1] * 512 / hopper.shape[0]), 512))
+    group = np.ascontiguousarray(np.concatenate([astronaut(), hopper], axis=1))
+    halves = (np.s_[:, :512], np.s_[:, 512:])
+    one = age_photo(LifespanRequest(group, [70], source_age=40, renderer="classical"), OFFLINE)
+    every = age_photo(LifespanRequest(group, [70], source_age=40, renderer="classical", all_faces=True), OFFLINE)
+    changed = [not np.array_equal(one.photos[0][half], group[half]) for half in halves]
+    assert sorted(changed) == [False, True]  # default: only the largest face is aged
+    untouched = halves[changed.index(False)]
+    assert not np.array_equal(every.photos[0][untouched], group[untouched])  # asked: the other face is aged too
+    aged = halves[changed.index(True)]
+    assert np.array_equal(every.photos[0][aged], one.photos[0][aged])  # the largest face as when aged alone
+    assert any("Every face aged: 2 of 2" in warning for warning in every.warnings)
+    with pytest.raises(InputError, match="needs the classical renderer"):
+        LifespanRequest(group, [70], renderer="diffusion", all_faces=True)
