@@ -8,6 +8,8 @@
   import alone, since torch, diffusers and transformers load on first use of a path needing them;
 - lifespan: a 9-age strip batched vs sequential on the tiny profile (CPU), and on
   the real architecture in fp16 when CUDA is present (bench/lifespan.py);
+- lifespan (classical): one age and a 9-age strip of a 512 px face with the data-free model, beside
+  the age package's predict() in the same run (targets 4x and 32x; bench/classical_lifespan.py);
 - zones: the classical renderer on all zones of a 512 px face (target <= 300 ms),
   and the diffusion renderer per zone on a GPU (bench/zones.py);
 - evaluation: offline scoring throughput on CPU, images per second (bench/evaluate.py);
@@ -107,6 +109,7 @@ def page_up_seconds() -> float | None:
 def sections() -> dict:
     """Each benchmark by name; `python -m bench NAME...` runs only those (all by default)."""
     from bench import pluralistic
+    from bench.classical_lifespan import classical_cpu as lifespan_classical
     from bench.concurrency import age_under_load
     from bench.evaluate import throughput
     from bench.lifespan import cpu_tiny, gpu_real
@@ -116,6 +119,7 @@ def sections() -> dict:
         "age": bench_age,
         "cold_start": bench_cold_start,
         "lifespan_cpu_tiny": cpu_tiny,
+        "lifespan_classical_cpu": lifespan_classical,
         "lifespan_gpu_real_architecture": gpu_real,
         "zones_classical_cpu": classical,
         "zones_diffusion_gpu": diffusion_gpu,

@@ -23,6 +23,7 @@ from engine.core.limits import AGE, GPU_CONCURRENCY, SEED
 from engine.core.models import ModelUnavailable, markdown_text
 from engine.core.registry import get_cache
 from engine.tasks.lifespan import (
+    CLASSICAL_SUMMARY,
     LIFESPAN_PRESET,
     LifespanRequest,
     age_photo,
@@ -43,8 +44,7 @@ def availability() -> str:
     if not cache.in_profile("lifespan"):
         return (
             f"**Classical renderer**: Cradle2Cane is not available in the `{cache.settings.profile}` profile, so this tab "
-            "ages the face with the classical renderer: wrinkles and skin texture along this hub's age curves, with no "
-            "change of face shape (ages under 20 only smooth). Cradle2Cane needs SDXL-Turbo, its fp16 VAE, CLIP "
+            f"ages the face with the classical renderer: {CLASSICAL_SUMMARY}. Cradle2Cane needs SDXL-Turbo, its fp16 VAE, CLIP "
             f"ViT-L/14, ArcFace and the Cradle2Cane checkpoint; to provide them: "
             f"{markdown_text(cache.spec('lifespan').install)}. The Models panel below lists each one."
         )

@@ -154,6 +154,7 @@ def run_lifespan(args: argparse.Namespace) -> int:
             args.extra_prompt,
             paste=not args.no_paste,
             renderer=args.renderer,
+            all_faces=args.all_faces,
         )
         return age_photo(request, settings)
 
@@ -262,6 +263,11 @@ def main(argv: list[str] | None = None) -> int:
     life.add_argument("--seed", type=int, default=0, help=f"{SEED.text()}")
     life.add_argument("--extra-prompt", default=None, help='an extra attribute, e.g. "grey hair" (uses strength 0.75)')
     life.add_argument("--no-paste", action="store_true", help="skip pasting the faces back into the photo")
+    life.add_argument(
+        "--all-faces",
+        action="store_true",
+        help="age every detected face of a group photo (classical renderer); default: the largest",
+    )
     life.add_argument(
         "--renderer",
         choices=("auto", "diffusion", "classical"),

@@ -8,17 +8,21 @@ import cv2
 import numpy as np
 from PIL import Image
 
+CAPTION_SHARE = 0.14  # the caption band under each tile, as a share of the tile's height
+
 
 def strip(images: list[np.ndarray], labels: list[str], height: int = 256) -> np.ndarray:
-    """The faces side by side, each labelled, one row."""
-
+    """The faces side by side in one row, each with its label in a band below it (nothing drawn over a face)."""
+    band = max(16, int(round(CAPTION_SHARE * height)))
+    scale = band / 40
     tiles = []
     for image, label in zip(images, labels):
         tile = cv2.resize(image, (height, height), interpolation=cv2.INTER_AREA)
-        scale = height / 320
-        cv2.rectangle(tile, (0, 0), (int(110 * scale) + 10, int(34 * scale) + 8), (0, 0, 0), -1)
-        cv2.putText(tile, label, (6, int(30 * scale) + 2), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 2)
-        tiles.append(tile)
+        caption = np.full((band, height, 3), 24, np.uint8)
+        (width, text_height), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
+        origin = (max(2, (height - width) // 2), (band + text_height) // 2)
+        cv2.putText(caption, label, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 2, cv2.LINE_AA)
+        tiles.append(np.concatenate([tile, caption], axis=0))
     return np.concatenate(tiles, axis=1)
 
 

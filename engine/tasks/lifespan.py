@@ -27,16 +27,17 @@ from engine.core.provenance import SOFTWARE, png_info
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import align_face, paste_back
-from engine.faces.detection import Face
+from engine.faces.detection import Face, NoFaceError
+from engine.methods.classical.lifespan import SUMMARY as CLASSICAL_SUMMARY
 from engine.methods.classical.lifespan import render_lifespan
-from engine.methods.ldla.pipeline import LocatedFace
+from engine.methods.ldla.pipeline import LocatedFace, locate
 from engine.tasks.renderers import check_renderer, choose_renderer, find_face
 
 LIFESPAN_PRESET = (5, 10, 20, 30, 40, 50, 60, 70, 80)
 
 METHOD = "Cradle2Cane (two-pass SDXL-Turbo)"
 
-CLASSICAL_METHOD = "classical renderer (procedural zone aging along age curves)"
+CLASSICAL_METHOD = "classical renderer (data-free lifespan model: hair greying, skin, wrinkles, child growth)"
 
 CLASSICAL_CHECKPOINT = "classical renderer (no weights)"
 
@@ -90,6 +91,7 @@ class LifespanRequest:
     paste: bool = True  # paste each aged face back into the photo
     face_index: int | None = None  # None: the largest face
     renderer: str = "auto"  # auto, diffusion or classical
+    all_faces: bool = False  # age every detected face (classical renderer); False: only the chosen face
 
     def __post_init__(self) -> None:
         check_rgb(self.rgb)
@@ -104,6 +106,7 @@ class LifespanRequest:
         if self.extra_prompt is not None and (not isinstance(self.extra_prompt, str) or not self.extra_prompt.strip()):
             raise InputError("the extra prompt is empty: leave it out or describe the attribute")
         self.paste = bool(self.paste)
+        self.all_faces = bool(self.all_faces)
         if self.face_index is not None and (
             isinstance(self.face_index, bool) or not isinstance(self.face_index, numbers.Integral) or self.face_index < 0
         ):
@@ -113,6 +116,8 @@ class LifespanRequest:
 
     def check_for(self, renderer: str) -> None:
         """Refuse what `renderer` cannot draw (checked again once "auto" has chosen)."""
+        if renderer == "diffusion" and self.all_faces:
+            raise InputError("ageing every face in a group photo needs the classical renderer; choose one face instead")
         if renderer == "classical" and self.extra_prompt:
             raise InputError(
                 "an extra attribute prompt needs the diffusion renderer; the classical renderer draws only aging signs"
@@ -135,6 +140,7 @@ class LifespanOutput:
     timings: dict[str, float]
     unet_calls: int
     warnings: list[str] = field(default_factory=list)
+    stages: list[dict[str, str]] = field(default_factory=list)  # classical renderer: what each stage did, per target
 
     def manifest(self) -> dict:
         return {
@@ -150,6 +156,14 @@ class LifespanOutput:
             "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
             "models": self.models,
             "warnings": self.warnings,
+            **(
+                {
+                    "classical_changes": CLASSICAL_SUMMARY,
+                    "classical_stages": dict(zip((f"{t:g}" for t in self.targets), self.stages)),
+                }
+                if self.stages
+                else {}
+            ),
             "ai_edited": True,
         }
 
@@ -173,6 +187,8 @@ class _Rendered:
     timings: dict[str, float]
     checkpoint: str
     method: dict = field(default_factory=dict)  # effective method settings, their sources, the scheduler
+    stages: list[dict[str, str]] = field(default_factory=list)  # the classical renderer's stages, per target
+    warnings: list[str] = field(default_factory=list)
 
 
 def age_photo(
@@ -185,7 +201,7 @@ def age_photo(
     # 1. the renderer first: a missing model is the most useful thing to say
     renderer, why = choose_renderer(request.renderer, settings)
     request.check_for(renderer)
-    notes = [f"{why}: the classical renderer is used (wrinkles and skin only; it cannot change face shape)."] if why else []
+    notes = [f"{why}: the classical renderer is used; {CLASSICAL_SUMMARY}."] if why else []
     pipeline = get_cache(settings).get("lifespan") if renderer == "diffusion" else None
     start = time.perf_counter()
     # 2. the face; 3. its source age and gender, from the estimator unless given
@@ -213,7 +229,8 @@ def age_photo(
         models={"profile": settings.profile, "renderer": renderer, "checkpoint": rendered.checkpoint, **rendered.method},
         timings=timings,
         unet_calls=rendered.unet_calls,
-        warnings=notes + found.warnings,
+        warnings=notes + found.warnings + rendered.warnings,
+        stages=rendered.stages,
     )
 
 
@@ -243,16 +260,46 @@ def _classical(
     """The classical renderer at the age curves' zone scores of each target (engine/methods/classical/lifespan.py)."""
     start = time.perf_counter()
     edits = render_lifespan(request.rgb, located, source.age, request.targets, request.seed, settings, progress)
+    skipped = sorted({edit.stages["hair"] for edit in edits if edit.stages.get("hair", "").startswith("skipped")})
+    photos = [edit.photo for edit in edits]
+    others = _other_faces(request, located, photos, settings) if request.all_faces else []
     return _Rendered(
+        stages=[edit.stages for edit in edits],
+        warnings=[f"Hair stage {note}" for note in skipped] + sorted({w for edit in edits for w in edit.warnings}) + others,
         faces=[edit.after for edit in edits],
         pass1=[],
-        photos=[edit.photo for edit in edits] if request.paste else None,
+        photos=photos if request.paste else None,
         strengths=[],
         seeds=[request.seed] * len(request.targets),
         unet_calls=0,
         timings={"render_s": time.perf_counter() - start},
         checkpoint=CLASSICAL_CHECKPOINT,
     )
+
+
+def _other_faces(request: LifespanRequest, chosen: LocatedFace, photos: list[np.ndarray], settings: Settings) -> list[str]:
+    """Age every other detected face in place in `photos` (one per target); returns what to tell the user.
+
+    Each face gets its own estimated source age; a face FaceMesh cannot landmark is left as it is and named."""
+    notes = []
+    faces = get_cache(settings).get("face_detector").detect(request.rgb)
+    aged = 0
+    for index, face in enumerate(faces):
+        if np.allclose(face.landmarks, chosen.face.landmarks):
+            continue
+        box = ", ".join(f"{v:.0f}" for v in face.box_xyxy())
+        try:
+            located = locate(request.rgb, settings, index)
+        except NoFaceError as error:
+            notes.append(f"Face {index} (box {box}) could not be landmarked and is left unchanged: {error}")
+            continue
+        source = source_age_gender(request.rgb, face, None, None, settings)
+        for number, edit in enumerate(render_lifespan(request.rgb, located, source.age, request.targets, request.seed, settings)):
+            if edit.mask is not None:
+                photos[number] = paste_back(photos[number], edit.after, located.matrix, mask=edit.mask)
+        aged += 1
+    notes.append(f"Every face aged: {aged + 1} of {len(faces)} (the others' source ages estimated).")
+    return notes
 
 
 def provenance(output: LifespanOutput, target: float | None = None):

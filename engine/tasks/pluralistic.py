@@ -40,10 +40,11 @@ from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import align_face, paste_back
 from engine.faces.detection import Face, choose_face
 from engine.faces.identity import mean_pairwise_distance
-from engine.methods.classical.pluralistic import sample_zone_scores
+from engine.methods.classical.lifespan import age_face, hair_masks
+from engine.methods.classical.pluralistic import sample_variations
 from engine.methods.cradle2cane.seeds import item_seed
 from engine.methods.ldla.curves import scores_for_age
-from engine.methods.ldla.pipeline import LocatedFace, edit_zones
+from engine.methods.ldla.pipeline import LocatedFace
 from engine.tasks.renderers import check_renderer, choose_renderer, find_face
 
 MIN_SAMPLES, MAX_SAMPLES = int(SAMPLES.low), int(SAMPLES.high)
@@ -120,7 +121,11 @@ class PluralisticOutput:
     def manifest(self) -> dict:
         return {
             "method": "pluralistic aging ("
-            + ("classical renderer, PAE over zone scores" if self.mode == "classical" else f"{DIFFUSION_METHOD}, {self.mode}")
+            + (
+                "classical renderer, futures differing in greying onset and pattern, wrinkle scores and layout"
+                if self.mode == "classical"
+                else f"{DIFFUSION_METHOD}, {self.mode}"
+            )
             + ")",
             "target_age": self.target,
             "mode": self.mode,
@@ -156,6 +161,7 @@ class _Sampled:
     faces: list[np.ndarray]
     photos: list[np.ndarray]
     checkpoint: str
+    warnings: list[str] = field(default_factory=list)
 
 
 def pluralistic(request: PluralisticRequest, settings: Settings | None = None, progress=None) -> PluralisticOutput:
@@ -164,7 +170,11 @@ def pluralistic(request: PluralisticRequest, settings: Settings | None = None, p
     # 1. the renderer first: a missing model is the most useful thing to say
     renderer, why = choose_renderer(request.renderer, settings)
     request.check_for(renderer)
-    warnings = [f"{why}: the classical renderer is used, with a PAE over zone scores."] if why else []
+    warnings = (
+        [f"{why}: the classical renderer is used; its futures differ in greying onset and pattern and in wrinkles."]
+        if why
+        else []
+    )
     pipeline = get_cache(settings).get("lifespan") if renderer == "diffusion" else None
     # 2. the face; 3. its source age and gender, from the estimator unless given
     found = find_face(request.rgb, renderer, None, settings)
@@ -176,6 +186,7 @@ def pluralistic(request: PluralisticRequest, settings: Settings | None = None, p
         sampled = _diffusion(request, pipeline, found.face, source, seeds, settings, progress)
     else:
         sampled = _classical(request, found.located, source, seeds, settings)
+    warnings += sampled.warnings
     # 5. score each sample and the set
     ages, identities, embeddings = score_samples(request.rgb, found.face, sampled.photos, settings)
     diversity = mean_pairwise_distance(np.stack(embeddings)) if len(embeddings) >= 2 else None
@@ -236,12 +247,14 @@ def _classical(
     request: PluralisticRequest, located: LocatedFace, source: SourceAgeGender, seeds: list[int], settings: Settings
 ) -> _Sampled:
     """A PAE over zone scores, each sample rendered by the classical renderer with its own seed."""
-    scores = sample_zone_scores(scores_for_age(request.target), request.intensity, request.samples, request.seed)
-    edits = [
-        edit_zones(request.rgb, sample, "classical", seed, source_age=source.age, located=located, settings=settings)
-        for sample, seed in zip(scores, seeds)
+    variations = sample_variations(scores_for_age(request.target), request.intensity, request.samples, request.seed)
+    masks = hair_masks(located, settings)
+    aged = [
+        age_face(request.rgb, located, masks, source.age, request.target, seed, settings, variation)
+        for variation, seed in zip(variations, seeds)
     ]
-    return _Sampled("classical", [e.after for e in edits], [e.photo for e in edits], CLASSICAL_CHECKPOINT)
+    warnings = [f"Hair stage skipped: {masks.note}"] if masks.note else []
+    return _Sampled("classical", [a.after for a in aged], [a.photo for a in aged], CLASSICAL_CHECKPOINT, warnings)
 
 
 def score_samples(rgb, source_face, photos, settings):

@@ -13,6 +13,7 @@ import urllib.request
 
 import pytest
 
+from engine.core.media import CAPTION_SHARE
 from engine.core.settings import ROOT
 
 pytestmark = pytest.mark.app
@@ -178,7 +179,7 @@ def test_browser_lifespan_tab_produces_a_strip_on_the_tiny_profile(live_tiny_app
         strip = page.locator("img[src*='_strip.png']")
         expect(strip.first).to_be_visible(timeout=60000)
         width, height = strip.first.evaluate("img => [img.naturalWidth, img.naturalHeight]")
-        assert width == 9 * height  # the nine lifespan ages
+        assert width == 9 * 256 and height == 256 + round(CAPTION_SHARE * 256)  # nine ages, labels in a band below
         expect(page.locator("body")).to_contain_text("Source age used")
         page.screenshot(path=str(tmp_path / "lifespan_tab.png"), full_page=True)
         browser.close()

@@ -1,21 +1,152 @@
-"""Lifespan aging without diffusion: each target age rendered by the classical zone renderer.
+"""Lifespan aging without diffusion: a data-free model of the signs of age, on the aligned face.
 
-Every zone goes to the score this hub's age curves give for the target age, and the whole
-face's skin texture and tone move by the age gap as a share of the lifespan. Wrinkles and
-skin only: the classical renderer cannot change the face's shape.
+For each target age, from the source age (engine/methods/classical/aging.py for the maths):
+1. wrinkles: every zone goes to the score the age curves give for the target (the zone renderer;
+   smoothed toward a younger target), with the whole face's fine skin texture and tone;
+2. skin: older targets gain age spots and uneven pigmentation; younger targets get smoothed, even,
+   brighter skin with the beard shadow matched to the cheeks;
+3. hair and eyebrows grey along the canities curve (a younger target leaves them as they are);
+4. a child's target takes the cardioidal strain of craniofacial growth run backwards;
+5. the face is pasted back where it changed; everything else in the photo is returned exactly.
+The same seed draws the same strands, spots and wrinkles at every target, so a strip reads as one life.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
+from engine.core.errors import InputError
+from engine.core.models import ModelUnavailable
+from engine.core.registry import get_cache
 from engine.core.settings import Settings
+from engine.faces.alignment import feather_mask, paste_back
+from engine.faces.segmentation import brow_mask, hair_mask
+from engine.faces.zones import feathered, inter_ocular
+from engine.methods.classical.aging import (
+    BROW_LAG_YEARS,
+    added_grey,
+    age_spots,
+    grey_hair,
+    growth_strain,
+    lentigo_share,
+    warp_by_strain,
+    younger_skin,
+)
 from engine.methods.ldla.curves import scores_for_age
-from engine.methods.ldla.pipeline import LocatedFace, ZoneEdit, edit_zones
+from engine.methods.ldla.pipeline import LocatedFace, edit_zones, skin_mask
+
+logger = logging.getLogger(__name__)
 
 LIFESPAN_YEARS = 80.0  # the age gap is a share of this, so the skin amount stays within [-1, 1]
+YOUNG_FULL_GAP_YEARS = 30.0  # a target this many years younger gets the full younger-skin amount (from looking)
+
+SUMMARY = (  # what the classical renderer changes, in one line (the lifespan tab and the manifest say it)
+    "it greys hair and eyebrows by age, adds wrinkles, age spots and uneven skin tone for older "
+    "ages, smooths and evens skin and removes beard shadow for younger ones, and reshapes a child's face "
+    "(craniofacial growth run backwards)"
+)
+
+
+@dataclass(frozen=True)
+class Variation:
+    """How one person's aging differs from the mean (the pluralistic futures draw these)."""
+
+    grey_onset_shift: float = 0.0  # years later (> 0) or earlier (< 0) that greying starts
+    grey_pattern: float = 0.5  # 0-1: how much greying starts at the temples before the top
+    zone_scores: dict[str, float] | None = None  # the wrinkle scores to use instead of the age curves'
+
+
+@dataclass
+class AgedFace:
+    after: np.ndarray  # the aligned face at the target age
+    photo: np.ndarray  # the whole photo with it pasted back
+    stages: dict[str, str]  # what each stage did (or why it was skipped), for the manifest
+    warnings: list[str] = field(default_factory=list)
+    mask: np.ndarray | None = None  # (size, size) paste-back weight of `after`; None: nothing changed
+
+
+@dataclass
+class HairMasks:
+    hair: np.ndarray  # (H, W) uint8, all zeros when no hair was found
+    brows: np.ndarray
+    note: str  # "" or why the hair stage is skipped
+
+
+def hair_masks(located: LocatedFace, settings: Settings | None = None) -> HairMasks:
+    """The hair (person segmentation minus face, refined by colour) and eyebrow masks of the aligned face."""
+    brows = brow_mask(located.crop, located.points)
+    try:
+        segmenter = get_cache(settings).get("person_segmenter")
+    except ModelUnavailable as error:
+        return HairMasks(np.zeros_like(brows), brows, f"no person segmenter ({error})")
+    hair = hair_mask(located.crop, segmenter.probability(located.crop), located.points)
+    note = "" if hair.any() else "no hair found around the face (bald, covered, or not segmented)"
+    return HairMasks(hair, brows, note)
+
+
+def age_face(
+    rgb: np.ndarray,
+    located: LocatedFace,
+    masks: HairMasks,
+    source_age: float,
+    target: float,
+    seed: int,
+    settings: Settings | None = None,
+    variation: Variation | None = None,
+) -> AgedFace:
+    """One face moved from `source_age` to `target` (both 0-80) by the data-free lifespan model."""
+    if not 0 <= target <= 80:
+        raise InputError(f"target age must be between 0 and 80, got {target}")
+    variation = variation or Variation()
+    stages: dict[str, str] = {}
+    warnings: list[str] = []
+    # 1. wrinkles along the age curves, and the whole face's fine texture and tone
+    scores = variation.zone_scores if variation.zone_scores is not None else scores_for_age(target)
+    skin_amount = float(np.clip((target - source_age) / LIFESPAN_YEARS, -1.0, 1.0))
+    edit = edit_zones(rgb, scores, "classical", seed, source_age=source_age, located=located, settings=settings, skin=skin_amount)
+    face = edit.after
+    stages["wrinkles"] = f"{len(edit.changed)} zones moved to the age curves' scores" if edit.changed else "unchanged"
+    warnings += [w for w in edit.warnings if w not in located.warnings]
+    skin = skin_mask(located)
+    # 2. skin: spots and uneven pigmentation older, smooth and even younger
+    if target > source_age:
+        share = lentigo_share(target) - lentigo_share(source_age)
+        face = age_spots(face, skin, located.points, share, np.random.default_rng([seed, 1]))
+        stages["skin"] = f"age spots and uneven pigmentation at {share:.0%} of their 80-year extent" if share > 0 else "unchanged"
+    elif target < source_age:
+        amount = min((source_age - target) / YOUNG_FULL_GAP_YEARS, 1.0)
+        face = younger_skin(face, skin, located.points, amount)
+        stages["skin"] = f"smoothed, evened and brightened at {amount:.0%}; beard shadow matched to the cheeks"
+    # 3. hair and eyebrows: canities from the source age to the target
+    grey = added_grey(source_age, target, variation.grey_onset_shift)
+    brow_grey = added_grey(source_age, target, variation.grey_onset_shift, BROW_LAG_YEARS)
+    if masks.note:
+        stages["hair"] = f"skipped: {masks.note}"
+    elif grey > 0:
+        face = grey_hair(face, masks.hair, grey, np.random.default_rng([seed, 2]), variation.grey_pattern)
+        stages["hair"] = f"{grey:.0%} of the still pigmented hair greyed"
+    else:
+        stages["hair"] = "unchanged (grey hair is not given back its colour)" if target < source_age else "unchanged"
+    if brow_grey > 0:
+        face = grey_hair(face, masks.brows, brow_grey, np.random.default_rng([seed, 3]), 0.0)
+        stages["eyebrows"] = f"{brow_grey:.0%} greyed"
+    # 4. a child's proportions: craniofacial growth (cardioidal strain) run backwards
+    k = growth_strain(source_age, target)
+    if k < 0:
+        face = warp_by_strain(face, located.points, k)
+        stages["shape"] = f"cardioidal strain k = {k:.3f} (child proportions)"
+    # 5. paste back where the face changed
+    changed = np.any(face != located.crop, axis=-1).astype(np.uint8)
+    if not changed.any():
+        return AgedFace(face, rgb.copy(), stages, warnings)
+    weight = feathered(changed, 0.05 * inter_ocular(located.points)) * feather_mask(face.shape[0])
+    photo = paste_back(rgb, face, located.matrix, mask=weight)
+    return AgedFace(face, photo, stages, warnings, weight)
 
 
 def render_lifespan(
@@ -26,23 +157,22 @@ def render_lifespan(
     seed: int,
     settings: Settings | None = None,
     progress: Callable[[float, str], None] | None = None,
-) -> list[ZoneEdit]:
-    """One zone edit of the located face per target age, in order, all with `seed`."""
-    edits = []
+) -> list[AgedFace]:
+    """One aged face per target age, in order, all with `seed`."""
+    masks = hair_masks(located, settings)
+    if masks.note:
+        logger.info("hair stage skipped: %s", masks.note)
+    faces = []
     for number, target in enumerate(targets):
         if progress:
             progress(number / len(targets), f"classical renderer, age {target:g}")
-        skin = (target - source_age) / LIFESPAN_YEARS
-        edits.append(
-            edit_zones(
-                rgb,
-                scores_for_age(target),
-                "classical",
-                seed,
-                source_age=source_age,
-                located=located,
-                settings=settings,
-                skin=skin,
-            )
-        )
-    return edits
+        faces.append(age_face(rgb, located, masks, source_age, target, seed, settings))
+    return faces
+
+
+def hair_preview(located: LocatedFace, masks: HairMasks) -> np.ndarray:
+    """The aligned face with the hair mask tinted green and the brows blue (for checking the masks by eye)."""
+    tint = located.crop.astype(np.float32)
+    tint[masks.hair > 0] = 0.5 * tint[masks.hair > 0] + 0.5 * np.array([0, 255, 0])
+    tint[masks.brows > 0] = 0.5 * tint[masks.brows > 0] + 0.5 * np.array([0, 0, 255])
+    return cv2.convertScaleAbs(tint)

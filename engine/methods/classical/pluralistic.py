@@ -10,6 +10,9 @@ import math
 
 import numpy as np
 
+from engine.methods.classical.aging import GREY_ONSET_SD_YEARS
+from engine.methods.classical.lifespan import Variation
+
 
 def sample_zone_scores(base: dict[str, float], intensity: float, count: int, seed: int) -> list[dict[str, float]]:
     """PAE over zone scores: each zone's score drawn around `base` in logit space (so always inside 0-100)."""
@@ -25,3 +28,24 @@ def sample_zone_scores(base: dict[str, float], intensity: float, count: int, see
             scores[zone] = float(round(100.0 / (1.0 + math.exp(-value))))
         samples.append(scores)
     return samples
+
+
+POPULATION_INTENSITY = 0.3  # the tab's default diversity draws greying from the population's own spread
+
+
+def sample_variations(base: dict[str, float], intensity: float, count: int, seed: int) -> list[Variation]:
+    """Futures that differ the way people do, each drawn from a stated distribution scaled by `intensity`:
+    - greying onset: N(0, (s x 9.6 years)^2) around the mean curve, s = intensity / 0.3, so the default
+      intensity draws from the spread of onset between people (9.6 years, Tobin and Paus 2001);
+    - greying pattern (temples before the top): 0.5 + s x N(0, 0.25^2), kept to 0-1 (from looking);
+    - wrinkle scores: the PAE over zone scores (`sample_zone_scores`).
+    The layout of strands, spots and wrinkles differs through each future's own seed."""
+    scores = sample_zone_scores(base, intensity, count, seed)
+    spread = intensity / POPULATION_INTENSITY
+    rng = np.random.default_rng([seed, 7])
+    variations = []
+    for zone_scores in scores:
+        shift = spread * GREY_ONSET_SD_YEARS * float(rng.standard_normal())
+        pattern = min(max(0.5 + spread * 0.25 * float(rng.standard_normal()), 0.0), 1.0)
+        variations.append(Variation(grey_onset_shift=shift, grey_pattern=pattern, zone_scores=zone_scores))
+    return variations

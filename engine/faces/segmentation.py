@@ -1,0 +1,118 @@
+"""Person segmentation (mediapipe selfie segmentation) and the hair mask built from it.
+
+The hair is the person minus the face (FaceMesh's oval), kept to the head's height band and
+refined by colour: pixels that read as the face's own skin (neck, ears, a bald scalp) are not hair.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import cv2
+import numpy as np
+
+from engine.faces.zones import FACE_OVAL, LEFT_BROW, RIGHT_BROW, face_hull, inter_ocular
+
+PERSON_THRESHOLD = 0.5  # the segmenter's probability above which a pixel belongs to the person
+SKIN_DISTANCE = 2.5  # Mahalanobis distance in (a*, b*) within which a pixel is taken for skin (from looking)
+HAIR_DISTANCE = 4.5  # Mahalanobis distance in L*a*b* from the crown's hair colour still taken for hair (from looking)
+BROW_CONTRAST = 12.0  # a brow hair is at least this much darker (L*, 8-bit) than the skin around the brow
+MIN_HAIR_SHARE = 0.01  # a hair mask smaller than this share of the crop is no hair mask (bald, hat, failure)
+
+# FaceMesh eyebrow outlines, upper edge outer -> inner then lower edge inner -> outer (canonical topology).
+RIGHT_BROW_OUTLINE = [*RIGHT_BROW, 55, 65, 52, 53, 46]
+LEFT_BROW_OUTLINE = [*LEFT_BROW, 285, 295, 282, 283, 276]
+
+
+class PersonSegmenter:
+    """mediapipe selfie segmentation (general model), one graph behind a lock."""
+
+    def __init__(self):
+        import mediapipe as mp  # noqa: PLC0415 - mediapipe loads with the segmenter on first use
+
+        self._model = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
+        self._lock = threading.Lock()
+
+    def probability(self, rgb: np.ndarray) -> np.ndarray:
+        """(H, W) float32 probability that each pixel belongs to a person."""
+        with self._lock:
+            result = self._model.process(np.ascontiguousarray(rgb))
+        if result.segmentation_mask is None:
+            return np.zeros(rgb.shape[:2], np.float32)
+        return np.asarray(result.segmentation_mask, np.float32)
+
+
+def brow_mask(rgb: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 mask of the eyebrow hairs: inside the FaceMesh brow outlines (slightly grown), the pixels
+    darker than the skin around them (so greying lightens hairs, not the skin between them)."""
+    shape = rgb.shape[:2]
+    region = np.zeros(shape, np.uint8)
+    for outline in (RIGHT_BROW_OUTLINE, LEFT_BROW_OUTLINE):
+        cv2.fillPoly(region, [np.round(points[outline]).astype(np.int32)], 1)
+    size = max(3, int(round(0.04 * inter_ocular(points))) | 1)
+    region = cv2.dilate(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    lightness = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    ring = cv2.dilate(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3 * size, 3 * size))) & (1 - region)
+    if not ring.any():
+        return region
+    skin = float(np.median(lightness[ring > 0]))
+    return (region.astype(bool) & (lightness < skin - BROW_CONTRAST)).astype(np.uint8)
+
+
+def fill_holes(mask: np.ndarray) -> np.ndarray:
+    """A binary mask with every region it encloses filled (highlights and shadows inside the hair)."""
+    padded = cv2.copyMakeBorder(mask, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    outside = padded.copy()
+    flood = np.zeros((padded.shape[0] + 2, padded.shape[1] + 2), np.uint8)
+    cv2.floodFill(outside, flood, (0, 0), 2)
+    return (outside[1:-1, 1:-1] != 2).astype(np.uint8)
+
+
+def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 hair mask of an aligned face: person minus face, within the head's band, not skin-coloured.
+
+    Empty (all zeros) when what is left is under MIN_HAIR_SHARE of the image: the caller says the
+    hair stage was skipped.
+    """
+    shape = rgb.shape[:2]
+    d = inter_ocular(points)
+    face = face_hull(points, shape)
+    grown_face = cv2.dilate(face, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    brows_top = points[[*RIGHT_BROW, *LEFT_BROW], 1].min()
+    ys, xs = np.mgrid[: shape[0], : shape[1]]
+    # outside the face oval, or inside it above the brows (a fringe): the colour test below keeps skin out
+    candidate = (person > PERSON_THRESHOLD) & ((grown_face == 0) | (ys < brows_top - 0.15 * d))
+    # the head's band: hair above the chin and at most 1.2 inter-ocular distances beside the face oval;
+    # below the chin the person is mostly neck and clothes (long hair there is left as it is)
+    oval = points[FACE_OVAL]
+    chin = points[152, 1]
+    band = (ys < chin - 0.3 * d) & (xs > oval[:, 0].min() - 1.2 * d) & (xs < oval[:, 0].max() + 1.2 * d)
+    candidate &= band
+    # colour: skin statistics from the cheeks and forehead inside the face oval
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    skin = lab[face > 0][:, 1:]
+    mean = skin.mean(0)
+    cov = np.cov(skin.T) + np.eye(2) * 4.0  # a floor: a uniform-looking face still has some spread
+    diff = lab[..., 1:] - mean
+    distance = np.sqrt(np.einsum("...i,ij,...j->...", diff, np.linalg.inv(cov), diff))
+    skin_like = (distance < SKIN_DISTANCE) & (np.abs(lab[..., 0] - np.median(lab[face > 0][:, 0])) < 40)
+    candidate &= ~skin_like
+    # hair colour: what the candidate holds above the brows, where it is almost surely hair; clothes and
+    # background caught beside the face are kept out unless they share that colour
+    crown = candidate & (ys < brows_top)
+    if crown.sum() > 50:
+        hair_lab = lab[crown]
+        hair_mean, hair_cov = hair_lab.mean(0), np.cov(hair_lab.T) + np.eye(3) * 4.0
+        offset = lab - hair_mean
+        hair_distance = np.sqrt(np.einsum("...i,ij,...j->...", offset, np.linalg.inv(hair_cov), offset))
+        candidate &= hair_distance < HAIR_DISTANCE
+    mask = candidate.astype(np.uint8)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    # close the gaps left by deep shadows between locks, within the person
+    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15)))
+    mask = closed.astype(bool) & (person > PERSON_THRESHOLD) & ((grown_face == 0) | (ys < brows_top - 0.15 * d)) & band
+    mask = fill_holes(mask.astype(np.uint8)) & (person > PERSON_THRESHOLD) & band
+    mask = mask.astype(np.uint8)
+    if mask.mean() < MIN_HAIR_SHARE:
+        return np.zeros(shape, np.uint8)
+    return mask

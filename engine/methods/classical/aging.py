@@ -1,0 +1,281 @@
+"""A data-free lifespan model: the signs of age people read, drawn on an aligned face from its landmarks.
+
+What an observer reads as age is mostly texture and colour, so most of the work is there:
+- hair and eyebrows grey along the published canities curve (greying fraction by age);
+- older skin gains age spots (solar lentigines) and uneven, less rosy pigmentation;
+- younger skin is smoothed and evened, brightened, and the beard shadow is matched to the cheeks;
+- a child's face takes the cardioidal strain of craniofacial growth run backwards (shape as support).
+
+Pure maths (`grey_fraction`, `cardioidal_strain`, `growth_strain`) has no image I/O; the image
+operations take and return (H, W, 3) uint8 RGB arrays in the aligned 512 px frame.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from engine.faces.zones import LEFT_EYE, RIGHT_EYE, SUBNASALE, face_hull, inter_ocular
+
+# Canities: the "50-50-50" rule of thumb (half of people have half their hair grey at 50; Keogh and
+# Walsh 1965, discussed by Panhard, Lozano and Loussouarn 2012, Br J Dermatol 167:865) and the mean
+# onset of greying at 34 +/- 9.6 years in people of European descent (Tobin and Paus 2001, Exp
+# Gerontol 36:29). A logistic through 50 % at 50 years and 10 % at the mean onset of 34 years.
+GREY_MIDPOINT_YEARS = 50.0
+GREY_ONSET_YEARS = 34.0
+GREY_ONSET_SD_YEARS = 9.6  # the spread of onset between people (Tobin and Paus 2001): pluralistic futures
+GREY_SCALE_YEARS = (GREY_MIDPOINT_YEARS - GREY_ONSET_YEARS) / math.log(9.0)  # 10 % at onset -> about 7.3 years
+BROW_LAG_YEARS = 10.0  # eyebrows grey later than scalp hair (Tobin and Paus 2001); the lag itself from looking
+
+# Grey and white hair in CIELAB (OpenCV 8-bit scale, L 0-255): target lightness of fully grey strands
+# and how much of their chroma is left (from looking at grey and white hair in portraits).
+GREY_LIGHTNESS = 180.0
+GREY_CHROMA_LEFT = 0.15
+GREY_WARMTH = 4.0  # b*: grey and white hair is slightly yellowish, not blue-grey
+STRAND_SPREAD = 0.12  # spread of the grey share between neighbouring strands
+
+# Solar lentigines: rare before 40, present in over 90 % of fair-skinned people over 60 (Bastiaens et
+# al. 2004, J Invest Dermatol 123:1079 report a strong rise with age). Count per face and size from looking.
+LENTIGO_ONSET_YEARS = 40.0
+LENTIGO_MAX_COUNT = 14  # spots on a face at 80
+LENTIGO_RADIUS = (0.03, 0.08)  # in inter-ocular distances
+
+# Craniofacial growth as cardioidal strain (Pittenger and Shaw 1975; Todd, Mark, Shaw and Pittenger
+# 1980): in polar coordinates about the head's centre with theta = 0 straight up, R' = R (1 + k (1 - cos
+# theta)). The lower face grows most (theta = pi), the cranium least. GROWTH_STRAIN_AT_BIRTH is the
+# strain between a newborn's proportions and an adult's, set so that at 5 years the chin's distance
+# from the brows is about 85 % of the adult's relative to the cranium (Farkas 1994 anthropometric
+# tables: face height about 80 % of adult size at 5, head circumference about 93 %): 2k(5) = -0.15
+# with 60 % of growth still to come -> k at birth about 0.12. The share of growth still to come
+# follows the slowing of facial growth through childhood to adult size near 18 years (face height
+# about 95 % of adult size by 14, Farkas).
+GROWTH_STRAIN_AT_BIRTH = 0.12
+GROWTH_END_YEARS = 18.0
+GROWTH_POWER = 1.6  # remaining growth (1 - age/18)^1.6: about 20 % left at 5 years, 1 % at 14 (Farkas)
+
+# Younger skin (from looking): how much fine luminance detail stays at full smoothing, the lift in
+# lightness, and how far the lower face's low frequencies move toward the cheeks' (beard shadow).
+YOUNG_DETAIL_LEFT = 0.35
+YOUNG_BRIGHTEN = 6.0
+BEARD_MATCH = 0.85
+
+
+def grey_fraction(age: float, onset_shift: float = 0.0) -> float:
+    """Share of scalp hair that is grey at `age` (0-1), along the canities logistic; `onset_shift` years
+    later (> 0) or earlier (< 0) for a person whose greying starts off the mean."""
+    if not 0 <= age <= 120:
+        raise ValueError(f"age must be between 0 and 120, got {age}")
+    return 1.0 / (1.0 + math.exp(-(age - GREY_MIDPOINT_YEARS - onset_shift) / GREY_SCALE_YEARS))
+
+
+def added_grey(source_age: float, target_age: float, onset_shift: float = 0.0, lag: float = 0.0) -> float:
+    """Share of the hair still pigmented at `source_age` that is grey by `target_age` (0 for a younger target:
+    grey hair cannot be given back its colour)."""
+    before = grey_fraction(source_age, onset_shift + lag)
+    after = grey_fraction(target_age, onset_shift + lag)
+    if after <= before:
+        return 0.0
+    return (after - before) / (1.0 - before)
+
+
+def remaining_growth(age: float) -> float:
+    """Share of craniofacial growth still to come at `age` (1 at birth, 0 from GROWTH_END_YEARS)."""
+    if age < 0:
+        raise ValueError(f"age must be at least 0, got {age}")
+    return max(0.0, 1.0 - age / GROWTH_END_YEARS) ** GROWTH_POWER
+
+
+def growth_strain(source_age: float, target_age: float) -> float:
+    """The cardioidal strain k taking a face at `source_age` to `target_age` (< 0 toward a child)."""
+    return GROWTH_STRAIN_AT_BIRTH * (remaining_growth(source_age) - remaining_growth(target_age))
+
+
+def cardioidal_strain(points: np.ndarray, origin: np.ndarray, k: float) -> np.ndarray:
+    """Points moved by cardioidal strain about `origin` (image coordinates, y down; theta = 0 is straight up):
+    R' = R (1 + k (1 - cos theta)), theta kept."""
+    offset = np.asarray(points, np.float64) - origin
+    radius = np.hypot(offset[..., 0], offset[..., 1])
+    cos_theta = np.where(radius > 0, -offset[..., 1] / np.maximum(radius, 1e-12), 1.0)  # up is -y
+    return origin + offset * (1.0 + k * (1.0 - cos_theta))[..., None]
+
+
+def strain_origin(points: np.ndarray) -> np.ndarray:
+    """The strain's centre on a frontal face: between the eyes, raised to the brows (about a third of the
+    inter-ocular distance), so the cranium and forehead change least and the jaw most."""
+    eyes = (points[RIGHT_EYE].mean(0) + points[LEFT_EYE].mean(0)) / 2
+    return eyes - np.array([0.0, 0.35 * inter_ocular(points)])
+
+
+def warp_by_strain(face: np.ndarray, points: np.ndarray, k: float) -> np.ndarray:
+    """The whole head moved by cardioidal strain `k`, fading to no motion toward the crop's border
+    so the paste-back is seamless. Inverse mapping, found by fixed-point iteration."""
+    if k == 0:
+        return face.copy()
+    size = face.shape[0]
+    origin = strain_origin(points)
+    d = inter_ocular(points)
+    head = 1.8 * d  # full strain within this radius of the origin: brows to just below the chin (from looking)
+    # no motion from here: the neck and shoulders stay where they are, and nothing is drawn from beyond the crop
+    border = max(min(head + 1.5 * d, size - 2 - float(origin[1])), head + 0.3 * d)
+    # the motion is smooth, so the inverse map is solved on a grid a quarter of the size and resized up
+    step = 4
+    coarse = np.arange(0, size + step, step, dtype=np.float64)
+    ys, xs = np.meshgrid(coarse, coarse, indexing="ij")
+    target = np.stack([xs, ys], -1)
+
+    def moved(source: np.ndarray) -> np.ndarray:
+        radius = np.hypot(*(source - origin).transpose(2, 0, 1))
+        fade = np.clip((border - radius) / (border - head), 0.0, 1.0)
+        fade = fade * fade * (3 - 2 * fade)  # smoothstep: no kink where the fade starts
+        return source + fade[..., None] * (cardioidal_strain(source, origin, k) - source)
+
+    source = target.copy()
+    for _ in range(6):  # q <- q + (p - f(q)); the strain is small, so this converges in a few steps
+        source = source + (target - moved(source))
+    offset = (source - target).astype(np.float32)  # (n, n, 2) backward displacement on the coarse grid
+    full = cv2.resize(offset, (len(coarse) * step, len(coarse) * step), interpolation=cv2.INTER_LINEAR)[:size, :size]
+    grid = np.mgrid[:size, :size].astype(np.float32)
+    maps = np.stack([grid[1], grid[0]], -1) + full
+    return cv2.remap(face, maps[..., 0], maps[..., 1], cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _low_pass(image: np.ndarray, sigma: float) -> np.ndarray:
+    """A wide Gaussian blur computed at a quarter of the size (what it keeps has no fine detail) and resized back."""
+    height, width = image.shape[:2]
+    small = cv2.resize(image, (width // 4, height // 4), interpolation=cv2.INTER_AREA)
+    return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / 4), (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def _to_lab(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+
+
+def _to_rgb(lab: np.ndarray, face: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Back to RGB where `weight` > 0; elsewhere the original pixels exactly (no colour round trip)."""
+    rgb = cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    return np.where(weight[..., None] > 0, rgb, face)
+
+
+def grey_hair(face: np.ndarray, mask: np.ndarray, amount: float, rng: np.random.Generator, pattern: float = 0.5) -> np.ndarray:
+    """Hair under `mask` greyed by `amount` (0-1, the share of strands that have turned).
+
+    Each pixel's share of grey strands varies around `amount` along a seeded field stretched like
+    strands, so grey and pigmented hair mix; grey strands take a light, nearly neutral colour and keep
+    the hair's own texture (the high frequencies of lightness). Dark hair turns grey, light hair whitens
+    and loses saturation. `pattern` (0-1) is how much greying leads at the temples and sides (Tobin and
+    Paus 2001: temples first, then crown).
+    """
+    if amount <= 0 or not mask.any():
+        return face.copy()
+    lab = _to_lab(face)
+    lightness = lab[..., 0]
+    # strand field: noise stretched along the vertical (hair falls around a face), about unit spread
+    noise = cv2.GaussianBlur(rng.standard_normal(face.shape[:2]).astype(np.float32), (0, 0), sigmaX=1.5, sigmaY=4.0)
+    noise /= max(float(noise.std()), 1e-6)
+    xs = np.arange(face.shape[1], dtype=np.float32)[None, :]
+    side = np.clip(np.abs(xs - face.shape[1] / 2) / (0.35 * face.shape[1]), 0, 1)  # 0 on the centre line, 1 at the sides
+    local = amount ** (1 + pattern * (0.5 - side))  # sides ahead of the centre; all grey as amount reaches 1
+    weight = np.clip(local + STRAND_SPREAD * np.clip(noise, -2, 2), 0, 1)
+    weight *= cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 1.5)
+    # grey strands: the hair's median lightness moved to GREY_LIGHTNESS, its shading kept (stretched up to 2x
+    # for dark hair, whose shading is faint in absolute terms), never darker than before
+    median = float(np.median(lightness[mask > 0]))
+    stretch = min(max(GREY_LIGHTNESS / max(median, 1.0), 1.0), 2.0)
+    grey = np.maximum(GREY_LIGHTNESS + stretch * (lightness - median), lightness)
+    lab[..., 0] = lightness + weight * (grey - lightness)
+    for channel, tint in ((1, 0.0), (2, GREY_WARMTH)):
+        neutral = 128 + tint + (lab[..., channel] - 128) * GREY_CHROMA_LEFT
+        lab[..., channel] += weight * (neutral - lab[..., channel])
+    return _to_rgb(lab, face, weight)
+
+
+def lentigo_share(age: float) -> float:
+    """Share (0-1) of their extent at 80 that age spots and uneven pigmentation have reached at `age`."""
+    return min(max((age - LENTIGO_ONSET_YEARS) / (80.0 - LENTIGO_ONSET_YEARS), 0.0), 1.0)
+
+
+def age_spots(face: np.ndarray, skin: np.ndarray, points: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
+    """Solar lentigines and uneven pigmentation on the skin at `share` (0-1, see `lentigo_share`)."""
+    if share <= 0:
+        return face.copy()
+    d = inter_ocular(points)
+    height, width = face.shape[:2]
+    lab = _to_lab(face)
+    pigment = np.zeros((height, width), np.float32)
+    # uneven tone: low-frequency mottling (cells about a fifth of the inter-ocular distance), drawn at a
+    # quarter of the size (it has no fine detail) and resized up
+    small = rng.standard_normal((height // 4, width // 4)).astype(np.float32)
+    mottle = cv2.resize(cv2.GaussianBlur(small, (0, 0), 0.05 * d), (width, height), interpolation=cv2.INTER_LINEAR)
+    mottle /= max(float(np.abs(mottle).max()), 1e-6)
+    pigment += 0.35 * share * np.maximum(mottle, 0)
+    # spots: irregular blobs (a few overlapping Gaussians), on sun-exposed skin (cheeks, temples, forehead)
+    ys, xs = np.nonzero(skin)
+    for _ in range(int(round(LENTIGO_MAX_COUNT * share))):
+        pick = rng.integers(len(xs))
+        cx, cy = float(xs[pick]), float(ys[pick])
+        radius = d * rng.uniform(*LENTIGO_RADIUS)
+        half = int(np.ceil(2.5 * radius)) + 2  # the blob and its blur fit in this window
+        x0, y0 = int(cx) - half, int(cy) - half
+        blob = np.zeros((2 * half, 2 * half), np.float32)
+        for _ in range(3):
+            ox, oy = rng.normal(0, 0.5 * radius, 2)
+            cv2.ellipse(
+                blob,
+                (int(round(cx + ox)) - x0, int(round(cy + oy)) - y0),
+                (max(1, int(radius * rng.uniform(0.6, 1.0))), max(1, int(radius * rng.uniform(0.5, 0.9)))),
+                float(rng.uniform(0, 180)),
+                0,
+                360,
+                1.0,
+                -1,
+            )
+        blob = cv2.GaussianBlur(blob, (0, 0), 0.4 * radius) * rng.uniform(0.5, 1.0) * share
+        ys0, xs0 = max(y0, 0), max(x0, 0)
+        ys1, xs1 = min(y0 + 2 * half, height), min(x0 + 2 * half, width)
+        window = pigment[ys0:ys1, xs0:xs1]
+        np.maximum(window, blob[ys0 - y0 : ys1 - y0, xs0 - x0 : xs1 - x0], out=window)
+    pigment *= cv2.GaussianBlur(skin.astype(np.float32), (0, 0), 0.05 * d)
+    # melanin darkens and warms: L down, a* and b* up (brown), amounts from looking
+    lab[..., 0] -= 22.0 * pigment
+    lab[..., 1] += 5.0 * pigment
+    lab[..., 2] += 10.0 * pigment
+    return _to_rgb(lab, face, pigment)
+
+
+def beard_region(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) float32 soft mask of the beard area: the face below the nose, feathered."""
+    hull = face_hull(points, shape).astype(np.float32)
+    top = points[SUBNASALE, 1]
+    ys = np.arange(shape[0], dtype=np.float32)[:, None]
+    below = np.clip((ys - top) / (0.3 * inter_ocular(points)), 0, 1)
+    return _low_pass(hull * below, 0.1 * inter_ocular(points))
+
+
+def younger_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount: float) -> np.ndarray:
+    """Younger skin (amount 0-1): fine detail smoothed (edge-preserving), tone evened and brightened, and the
+    lower face's low frequencies matched to the cheeks' (beard and stubble shadow removed)."""
+    if amount <= 0:
+        return face.copy()
+    d = inter_ocular(points)
+    lab = _to_lab(face)
+    weight = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), 0.05 * d)
+    # 1. smoothing: keep the bilateral base, lose most of the detail above it
+    base = cv2.bilateralFilter(np.clip(lab, 0, 255).astype(np.uint8), d=9, sigmaColor=18, sigmaSpace=0.06 * d)
+    base = base.astype(np.float32)
+    detail = lab - base
+    smoothed = base + detail * (1 - amount * (1 - YOUNG_DETAIL_LEFT))
+    # 2. beard shadow: the lower face's low-frequency colour moved toward the cheeks' median colour
+    low = _low_pass(smoothed, 0.15 * d)
+    beard = beard_region(points, face.shape[:2])
+    cheeks = (skin > 0) & (beard < 0.05)
+    if cheeks.any():
+        reference = np.median(smoothed[cheeks], axis=0)
+        correction = (reference - low) * beard[..., None] * BEARD_MATCH * amount
+        correction[..., 0] = np.maximum(correction[..., 0], 0)  # lighten a shadow, never darken
+        smoothed = smoothed + correction
+    # 3. even and brighter tone
+    smoothed[..., 0] += YOUNG_BRIGHTEN * amount
+    lab = lab + weight[..., None] * (smoothed - lab)
+    return _to_rgb(lab, face, weight)

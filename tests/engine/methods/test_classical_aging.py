@@ -1,0 +1,104 @@
+"""The data-free lifespan model's maths, checked against known values."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from engine.methods.classical.aging import (
+    GROWTH_END_YEARS,
+    GROWTH_STRAIN_AT_BIRTH,
+    added_grey,
+    cardioidal_strain,
+    grey_fraction,
+    grey_hair,
+    growth_strain,
+    lentigo_share,
+    remaining_growth,
+)
+
+pytestmark = pytest.mark.unit
+
+
+def test_grey_fraction_follows_the_50_50_50_rule_and_the_mean_onset():
+    assert grey_fraction(50) == pytest.approx(0.5)  # half the hair grey at 50 (Keogh and Walsh)
+    assert grey_fraction(34) == pytest.approx(0.1)  # mean onset 34 years (Tobin and Paus)
+    assert grey_fraction(20) < 0.02 and grey_fraction(80) > 0.98
+    assert grey_fraction(60, onset_shift=10) == pytest.approx(0.5)  # a later greyer is the mean curve shifted
+    with pytest.raises(ValueError, match="between 0 and 120"):
+        grey_fraction(-1)
+
+
+def test_added_grey_is_the_share_of_still_pigmented_hair_and_never_given_back():
+    assert added_grey(30, 30) == 0.0
+    assert added_grey(70, 20) == 0.0  # younger target: grey hair keeps its colour
+    before, after = grey_fraction(40), grey_fraction(60)
+    assert added_grey(40, 60) == pytest.approx((after - before) / (1 - before))
+    assert added_grey(20, 80) > 0.97
+    assert added_grey(40, 60, lag=10) < added_grey(40, 60)  # eyebrows grey later
+
+
+def test_cardioidal_strain_grows_the_jaw_most_and_the_crown_not_at_all():
+    origin = np.array([100.0, 100.0])
+    k = 0.1
+    up, side, down = np.array([100.0, 50.0]), np.array([150.0, 100.0]), np.array([100.0, 150.0])
+    moved = cardioidal_strain(np.stack([up, side, down]), origin, k)
+    np.testing.assert_allclose(moved[0], up)  # theta = 0: R' = R
+    np.testing.assert_allclose(moved[1], [100 + 50 * (1 + k), 100])  # theta = pi/2: R' = R (1 + k)
+    np.testing.assert_allclose(moved[2], [100, 100 + 50 * (1 + 2 * k)])  # theta = pi: R' = R (1 + 2k)
+    np.testing.assert_allclose(cardioidal_strain(origin[None], origin, k), origin[None])
+
+
+def test_growth_strain_runs_growth_backwards_for_a_child_and_is_zero_between_adults():
+    assert remaining_growth(0) == 1.0 and remaining_growth(GROWTH_END_YEARS) == 0.0 and remaining_growth(40) == 0.0
+    assert growth_strain(40, 0) == pytest.approx(-GROWTH_STRAIN_AT_BIRTH)
+    assert growth_strain(40, 25) == 0.0 and growth_strain(30, 70) == 0.0
+    assert growth_strain(40, 5) < growth_strain(40, 10) < 0  # the younger the child, the stronger
+    assert growth_strain(5, 40) == pytest.approx(-growth_strain(40, 5))  # a child grown up: the same strain forward
+    # at 5 the chin-to-brow distance is about 85 % of the adult's (Farkas): 1 + 2k
+    assert 1 + 2 * growth_strain(40, 5) == pytest.approx(0.85, abs=0.03)
+
+
+def test_lentigo_share_starts_at_40_and_is_full_at_80():
+    assert lentigo_share(30) == 0.0 and lentigo_share(40) == 0.0
+    assert lentigo_share(60) == pytest.approx(0.5) and lentigo_share(80) == 1.0
+
+
+def test_grey_hair_greys_only_the_mask_keeps_texture_and_whitens_light_hair():
+    rng = np.random.default_rng(0)
+    dark = np.clip(rng.normal(40, 12, (64, 64, 3)), 0, 255).astype(np.uint8)
+    dark[..., 0] = np.clip(dark[..., 0].astype(int) + 15, 0, 255)  # brown-ish
+    mask = np.zeros((64, 64), np.uint8)
+    mask[:, :32] = 1
+    grey = grey_hair(dark, mask, 1.0, np.random.default_rng(1))
+    np.testing.assert_array_equal(grey[:, 40:], dark[:, 40:])  # outside the mask (and its soft edge): untouched
+    hair, before = grey[:, :28].astype(float), dark[:, :28].astype(float)
+    assert hair.mean() > before.mean() + 60  # dark hair turns light grey
+    assert np.abs(hair[..., 0] - hair[..., 2]).mean() < np.abs(before[..., 0] - before[..., 2]).mean()  # less colour
+    assert hair[..., 1].std() > 0.5 * before[..., 1].std()  # strand texture kept
+    blond = np.full((64, 64, 3), (190, 160, 100), np.uint8)
+    whitened = grey_hair(blond, mask, 1.0, np.random.default_rng(1))[:, :28].astype(float)
+    assert whitened.mean() >= blond[:, :28].mean() - 1  # light hair is not darkened to grey
+    assert (whitened[..., 0] - whitened[..., 2]).mean() < 0.5 * (190 - 100)  # it loses saturation
+    assert grey_hair(dark, mask, 0.0, np.random.default_rng(1)).tobytes() == dark.tobytes()
+    assert math.isclose(
+        float(
+            np.mean(grey_hair(dark, mask, 0.5, np.random.default_rng(3)) == grey_hair(dark, mask, 0.5, np.random.default_rng(3)))
+        ),
+        1.0,
+    )
+
+
+def test_pluralistic_futures_differ_in_greying_as_people_do():
+    from engine.methods.classical.pluralistic import sample_variations  # noqa: PLC0415 - only this test needs it
+
+    base = {"forehead": 40.0, "glabella": 10.0}
+    still = sample_variations(base, 0.0, 3, seed=0)
+    assert all(v.grey_onset_shift == 0 and v.grey_pattern == 0.5 and v.zone_scores == base for v in still)
+    draws = sample_variations(base, 0.3, 400, seed=1)
+    shifts = np.array([v.grey_onset_shift for v in draws])
+    assert np.std(shifts) == pytest.approx(9.6, rel=0.15)  # the default draws the population's spread of onset
+    assert all(0 <= v.grey_pattern <= 1 for v in draws)
+    assert sample_variations(base, 0.3, 4, seed=2) == sample_variations(base, 0.3, 4, seed=2)  # seeded
