@@ -14,6 +14,7 @@ checkpoint (`Cradle2Cane/`) that the lifespan tab loads.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import yaml
 from PIL import Image
 
 from engine.core.checkpoints import read_state_dict, restore_weights, write_state_dict
@@ -372,14 +374,43 @@ def _to_image(pixels: torch.Tensor) -> Image.Image:
     return Image.fromarray((pixels.float().clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy())
 
 
-def save_serving_checkpoint(model, folder: Path, unwrap=lambda m: m) -> Path:
-    """The Cradle2Cane/ folder serving loads: LoRA (diffusers format) and both MLPs (safetensors + JSON)."""
+HPARAMS_FILE = "hparams.yml"  # the published checkpoints' record of their training settings
+LOCAL_SETTINGS = ("data", "output_dir", "resume_from", "push_to_hub", "num_workers")  # paths and plumbing: not recorded
+
+
+def hparams(model, config: TrainConfig) -> dict:
+    """The settings a checkpoint was trained with: the pass settings under the published config's
+    key names (its inference reads them from hparams.yml), then every training setting."""
+    method = model.config
+    published = {
+        "t1": config.t1,
+        "t2": config.t2,
+        "all_strength": [0.25, 0.5, 0.75],
+        "infer_step": method.num_inference_steps,
+        "id_strength": method.pass2_strength,
+        "use_swr": method.use_svr,
+        "swr_alpha": method.svr_alpha,
+        "swr_beta": method.svr_beta,
+        "clip_map_model": method.rotate_mode,
+        "prompt_mode": "normal",
+        "rank": config.lora_rank,
+        "resolution": config.resolution,
+    }
+    training = {k: v for k, v in dataclasses.asdict(config).items() if k not in LOCAL_SETTINGS and k not in published}
+    return published | {k: list(v) if isinstance(v, tuple) else v for k, v in training.items()}
+
+
+def save_serving_checkpoint(model, folder: Path, unwrap=lambda m: m, config: TrainConfig | None = None) -> Path:
+    """The Cradle2Cane/ folder serving loads: LoRA (diffusers format), both MLPs (safetensors + JSON)
+    and, given the config, hparams.yml with the settings it was trained with."""
 
     target = folder / C2C_SUBFOLDER
     target.mkdir(parents=True, exist_ok=True)
     save_lora(model.pipe.unet, ADAPTER, target)
     save_projection(unwrap(model.face_mlp), target / "face_project")
     save_projection(unwrap(model.clip_mlp), target / "clip_project")
+    if config is not None:
+        (target / HPARAMS_FILE).write_text(yaml.safe_dump(hparams(model, config), sort_keys=False))
     return target
 
 
@@ -437,7 +468,7 @@ def train(config: TrainConfig) -> dict:
     unwrap = accelerator.unwrap_model
 
     def save_weights(folder: Path) -> None:
-        save_serving_checkpoint(model, folder, unwrap)
+        save_serving_checkpoint(model, folder, unwrap, config)
         write_state_dict(unwrap(discriminator).state_dict(), folder / DISCRIMINATOR_FILE)
 
     def load_weights(folder: Path) -> None:

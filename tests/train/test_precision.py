@@ -12,6 +12,7 @@ import math
 
 import pytest
 import torch
+import yaml
 from safetensors.torch import load_file
 
 from engine.core.settings import ROOT
@@ -98,6 +99,9 @@ def test_lifespan_trains_a_step_in_bf16(faces, tmp_path):
     assert any("lora_B" in k and v.abs().max() > 0 for k, v in lora.items())  # B starts at zero: the step moved it
     fp32_weights(serving / "face_project.safetensors")
     fp32_weights(tmp_path / "checkpoint-1" / "discriminator.safetensors")
+    recorded = yaml.safe_load((serving / "hparams.yml").read_text())  # what the checkpoint was trained with
+    assert (recorded["t1"], recorded["t2"], recorded["mixed_precision"], recorded["rank"]) == (10.0, 30.0, "bf16", 4)
+    assert "data" not in recorded and recorded["background"] == "grey"
 
 
 def test_zone_trainer_trains_a_step_in_bf16(crops, tmp_path):
