@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import logging
 import math
@@ -14,8 +15,6 @@ import numpy as np
 import torch
 import yaml
 from PIL import Image
-
-from engine.core.checkpoints import read_state_dict, write_state_dict
 
 logger = logging.getLogger(__name__)
 
@@ -32,31 +31,135 @@ def config_from_yaml(cls, path: Path, overrides: dict | None = None):
 
 
 # A checkpoint folder holds what serving loads (each trainer's own files) and the training state
-# only resuming reads: these files, plus any extra training weights as `{name}.safetensors`.
-OPTIMIZERS_FILE = "optimizers.pt"  # the optimizers' states, read back with weights_only=True
+# only resuming reads: accelerate's save_state files (optimizers, gradient scaler, random states;
+# read back with weights_only=True), the step, and any training-only weights named here.
 STEP_FILE = "trainer_state.json"
-TRAINING_STATE_FILES = (OPTIMIZERS_FILE, STEP_FILE)
+DISCRIMINATOR_FILE = "discriminator.safetensors"
+# accelerate's save_state files (accelerate.utils.constants: optimizer*.bin, scaler.pt, random_states_*.pkl,
+# sampler*.bin, dl_state_dict*.bin) and ours: never shared by train.push
+TRAINING_STATE_FILES = (
+    STEP_FILE,
+    DISCRIMINATOR_FILE,
+    "optimizer*.bin",
+    "scaler.pt",
+    "random_states_*.pkl",
+    "sampler*.bin",
+    "dl_state_dict*.bin",
+)
+
+# accelerate's mixed-precision names -> the dtype the frozen models run in. Trained parameters stay
+# fp32 (diffusers' training scripts: cast_training_params), the forward runs under autocast.
+PRECISIONS = {"no": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
-def save_training_state(folder: Path, step: int, optimizers, weights: dict | None = None) -> None:
-    """The training state beside a checkpoint's serving files: weights {name: state dict} as
-    `{name}.safetensors`, every optimizer's state and the step."""
+def check_precision(mixed_precision: str) -> None:
+    if mixed_precision not in PRECISIONS:
+        raise ValueError(f"mixed_precision must be one of {sorted(PRECISIONS)}, got {mixed_precision!r}")
+
+
+def make_accelerator(mixed_precision: str):
+    """accelerate's Accelerator for `mixed_precision` (no | fp16 | bf16).
+
+    accelerate keeps one precision per process; a single-process run that asks for another one
+    than an earlier run in the same process (a notebook, a test session) starts accelerate afresh.
+    """
+    from accelerate import Accelerator  # noqa: PLC0415 - accelerate loads only when a harness or trainer runs
+    from accelerate.state import AcceleratorState, GradientState, PartialState  # noqa: PLC0415 - as above
+
+    check_precision(mixed_precision)
+    if AcceleratorState._shared_state and PartialState().num_processes == 1:
+        if AcceleratorState().mixed_precision != mixed_precision:
+            logger.info("accelerate restarts with mixed_precision=%s in this process", mixed_precision)
+            AcceleratorState._reset_state()
+            GradientState._reset_state()
+    accelerator = Accelerator(mixed_precision=mixed_precision)
+    if mixed_precision == "fp16" and accelerator.scaler is None:
+        raise ValueError(
+            f"mixed_precision fp16 needs a GPU: on {accelerator.device} accelerate runs without loss scaling, so "
+            "overflowing half-precision gradients would reach the weights; use bf16 (or no) here"
+        )
+    return accelerator
+
+
+def weight_dtype(accelerator) -> torch.dtype:
+    """The dtype frozen models are cast to (diffusers' `weight_dtype`)."""
+    return PRECISIONS[accelerator.mixed_precision]
+
+
+def autocast(accelerator):
+    """Autocast to the run's precision on its device (a no-op for "no")."""
+    dtype = weight_dtype(accelerator)
+    return torch.autocast(accelerator.device.type, dtype=dtype, enabled=dtype != torch.float32)
+
+
+def freeze(modules, dtype: torch.dtype, device) -> None:
+    """Frozen models: no gradients, in the run's half precision, on the device."""
+    for module in modules:
+        module.requires_grad_(False)
+        module.to(device, dtype)
+
+
+def trained_in_fp32(*modules) -> None:
+    """Trained parameters (LoRA, heads, discriminator) in fp32, as the gradient scaler needs them."""
+    from diffusers.training_utils import cast_training_params  # noqa: PLC0415 - diffusers loads on first use of a diffusion path
+
+    cast_training_params(list(modules), dtype=torch.float32)
+
+
+def clipped_parameters(optimizer) -> list[torch.nn.Parameter]:
+    return [p for group in optimizer.param_groups for p in group["params"]]
+
+
+def register_checkpoint_hooks(accelerator, save_weights, load_weights) -> None:
+    """accelerate's save_state / load_state keep optimizers, gradient scaler and random states; the
+    trained weights go through the trainer's own files instead of whole-model copies (the UNet
+    would be gigabytes): save_weights(folder) writes them, load_weights(folder) reads them back."""
+
+    def on_save(models, weights, output_dir):
+        if accelerator.is_main_process:
+            save_weights(Path(output_dir))
+        weights.clear()
+
+    def on_load(models, input_dir):
+        load_weights(Path(input_dir))
+        models.clear()
+
+    accelerator.register_save_state_pre_hook(on_save)
+    accelerator.register_load_state_pre_hook(on_load)
+
+
+def save_checkpoint_state(accelerator, folder: Path, step: int) -> None:
+    """The whole training state in `folder` (the hooks write the weights), and the step."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name, state in (weights or {}).items():
-        write_state_dict(state, folder / f"{name}.safetensors")
-    torch.save([optimizer.state_dict() for optimizer in optimizers], folder / OPTIMIZERS_FILE)
-    (folder / STEP_FILE).write_text(json.dumps({"step": step}))
+    accelerator.save_state(str(folder))
+    if accelerator.is_main_process:
+        (folder / STEP_FILE).write_text(json.dumps({"step": step}))
 
 
-def load_training_state(folder: Path, optimizers, weights: tuple[str, ...] = ()) -> tuple[int, dict]:
-    """(step, {name: state dict} of the named weights) from save_training_state; the optimizers are restored in place."""
-    states = torch.load(folder / OPTIMIZERS_FILE, weights_only=True)
-    if len(states) != len(optimizers):
-        raise ValueError(f"{folder}: {len(states)} optimizer states for {len(optimizers)} optimizers")
-    for optimizer, state in zip(optimizers, states):
-        optimizer.load_state_dict(state)
-    step = int(json.loads((folder / STEP_FILE).read_text())["step"])
-    return step, {name: read_state_dict(folder / f"{name}.safetensors") for name in weights}
+def load_checkpoint_state(accelerator, folder: Path) -> int:
+    """Restore what save_checkpoint_state wrote; the step it was written at."""
+    if not (folder / STEP_FILE).is_file():
+        raise FileNotFoundError(f"{folder}: not a training checkpoint (no {STEP_FILE}); name a checkpoint-N folder or 'latest'")
+    accelerator.load_state(str(folder))
+    return int(json.loads((folder / STEP_FILE).read_text())["step"])
+
+
+class EpochShuffle(torch.utils.data.Sampler):
+    """A shuffled order that depends only on (seed, epoch), so a resumed run sees the batches an
+    uninterrupted one would (accelerate's prepared loaders call set_epoch)."""
+
+    def __init__(self, size: int, seed: int):
+        self.size, self.seed, self.epoch = size, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self):
+        generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+        return iter(torch.randperm(self.size, generator=generator).tolist())
 
 
 def shuffled_batches(dataset, config, what: str = "faces") -> torch.utils.data.DataLoader:
@@ -64,14 +167,18 @@ def shuffled_batches(dataset, config, what: str = "faces") -> torch.utils.data.D
     loader = torch.utils.data.DataLoader(
         dataset,
         batch_size=config.batch_size,
-        shuffle=True,
+        sampler=EpochShuffle(len(dataset), config.seed),
         drop_last=True,
         num_workers=config.num_workers,
-        generator=torch.Generator().manual_seed(config.seed),
     )
     if len(loader) == 0:
         raise ValueError(f"{config.data}: {len(dataset)} {what} is fewer than one batch of {config.batch_size}")
     return loader
+
+
+def step_generator(seed: int, step: int) -> torch.Generator:
+    """The random draws of one training step, a function of (seed, step) alone (identical on resume)."""
+    return torch.Generator().manual_seed(seed * 1_000_003 + step)
 
 
 def latest_checkpoint(output_dir: Path) -> Path | None:
@@ -139,29 +246,56 @@ def check_profile_and_data(config, data_format: str) -> None:
         raise ValueError(f"data: name a folder of {data_format}")
 
 
-def run_steps(loader, step_fn, accelerator, output_dir: Path, step: int, max_steps: int, hooks=()) -> tuple[int, list[dict]]:
+def run_steps(
+    loader, step_fn, accelerator, output_dir: Path, step: int, max_steps: int, hooks=(), max_grad_norm: float | None = None
+) -> tuple[int, list[dict]]:
     """The training loop the scripts share.
 
-    step_fn(batch) -> ([(optimizer, loss), ...], parts): each optimizer steps on its loss in
-    order. Every step's parts are checked finite and appended to output_dir/log.jsonl;
-    hooks are (every, function(step), also_at_the_end).
+    step_fn(batch, step) -> ([(name, optimizer, loss), ...], parts) runs under autocast to the
+    run's precision. Each optimizer steps on its loss in order: backward (scaled for fp16),
+    gradients clipped to max_grad_norm, step. A loss may be a function, called after the
+    updates before it (a discriminator on the generator's output, as the published script
+    updates it); its value is logged under `name`. Every step's parts are checked finite and
+    appended to output_dir/log.jsonl; hooks are (every, function(step), also_at_the_end).
+    A resumed run continues the interrupted epoch where it stopped.
     """
 
     output_dir.mkdir(parents=True, exist_ok=True)
     history = []
+    per_epoch = len(loader)
     while step < max_steps:
-        for batch in loader:
-            updates, parts = step_fn(batch)
-            if not all(math.isfinite(v) for v in parts.values()):
-                raise FloatingPointError(f"non-finite loss at step {step}: {parts}")
-            for optimizer, loss in updates:
-                optimizer.zero_grad()
+        epoch, skip = divmod(step, per_epoch)
+        (loader if hasattr(loader, "set_epoch") else loader.sampler).set_epoch(epoch)
+        for batch in itertools.islice(loader, skip, None):
+            with autocast(accelerator):
+                updates, parts = step_fn(batch, step)
+            norms = {}
+            for name, optimizer, loss in updates:
+                if callable(loss):
+                    with autocast(accelerator):
+                        loss = loss()
+                    parts[name] = float(loss.detach())
+                if not all(math.isfinite(v) for v in parts.values()):
+                    raise FloatingPointError(f"non-finite loss at step {step}: {parts}")
+                optimizer.zero_grad(set_to_none=True)
                 accelerator.backward(loss)
+                if accelerator.sync_gradients:  # clip, fp16 gradients unscaled first; an infinite limit only measures
+                    norm = float(accelerator.clip_grad_norm_(clipped_parameters(optimizer), max_grad_norm or math.inf))
+                    norms[f"{name}_grad_norm"] = norm
+                    if not math.isfinite(norm):
+                        if accelerator.scaler is None:
+                            raise FloatingPointError(
+                                f"non-finite {name} gradients at step {step} (norm {norm}); lower the learning rate or use bf16"
+                            )
+                        logger.warning("step %d: %s gradients overflowed; the loss scaler skips this update", step, name)
                 optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+            parts |= norms
             step += 1
             history.append(parts)
-            with (output_dir / "log.jsonl").open("a") as log:
-                log.write(json.dumps({"step": step, **parts}) + "\n")
+            if accelerator.is_main_process:
+                with (output_dir / "log.jsonl").open("a") as log:
+                    log.write(json.dumps({"step": step, **parts}) + "\n")
             for every, hook, at_end in hooks:
                 if step % every == 0 or (at_end and step == max_steps):
                     hook(step)

@@ -1,8 +1,9 @@
-"""Training losses of the lifespan paper (sec. 3.4) and the pluggable models they need.
+"""Training losses of the lifespan paper (sec. 3.4) and its published training script, and the
+pluggable models they need.
 
     identity: lambda1 (1 - MS-SSIM(x_a, x_b)) + lambda2 (1 - cos(ArcFace(x_a), ArcFace(x_b)))
-    age:      lambda3 (1 - cos(f(x^_b), f(x_b))) + lambda4 ||g(x_b) - b||^2   (f, g: an age estimator)
-    quality:  lambda5 LPIPS(x_a, x_b) + lambda6 GAN(x_b)
+    age:      lambda3 (1 - cos(f(x^_b), f(x_b))) + lambda4 d(g(x_b), b)   (f, g: an age estimator)
+    quality:  lambda5 LPIPS(x_a, x_b) + lambda6 GAN(x_b) [+ centre-weighted pixel MSE, script only]
 
 Images are (B, 3, H, W) in [0, 1]. The age estimator and the perceptual metric
 are pluggable: training on the tiny profile uses random miniature stand-ins
@@ -20,25 +21,59 @@ from torch import nn
 logger = logging.getLogger(__name__)
 
 
-def identity_loss(source, generated, source_id, generated_id, w_ssim: float, w_id: float, ssim_window: int = 11):
-    """(total, parts): MS-SSIM and ArcFace-embedding cosine terms."""
+def ms_ssim_loss(source, generated, window: int = 11) -> torch.Tensor:
+    """1 - MS-SSIM, in fp32 whatever the autocast around it (its Gaussian filters are convolutions)."""
     from pytorch_msssim import ms_ssim  # noqa: PLC0415 - loads with training only
 
-    ssim = ms_ssim(source.float(), generated.float(), data_range=1.0, win_size=ssim_window)
-    cosine = F.cosine_similarity(source_id.float(), generated_id.float(), dim=-1).mean()
-    parts = {"ms_ssim": 1 - ssim, "id_cos": 1 - cosine}
-    return w_ssim * parts["ms_ssim"] + w_id * parts["id_cos"], parts
+    with torch.autocast(source.device.type, enabled=False):
+        return 1 - ms_ssim(source.float(), generated.float(), data_range=1.0, win_size=window)
 
 
-def age_loss(pass1_features, final_features, predicted_age, target_age, w_feature: float, w_l2: float, scale: float = 80.0):
-    """(total, parts): estimator-feature cosine between pass 1 and final, and L2 to the target age.
+def identity_cosine_loss(source_id, generated_id) -> torch.Tensor:
+    """1 - cosine between the ArcFace embeddings of the source and the generated face."""
+    return 1 - F.cosine_similarity(source_id.float(), generated_id.float(), dim=-1).mean()
 
-    Ages are divided by `scale` so the squared error is of order 1.
+
+def age_feature_loss(pass1_features, final_features) -> torch.Tensor:
+    """1 - cosine between the age estimator's features of the pass-1 and the final image."""
+    return 1 - F.cosine_similarity(pass1_features.float(), final_features.float(), dim=-1).mean()
+
+
+AGE_TARGET_LOSSES = ("smooth_l1", "l2")
+
+
+def age_target_loss(predicted_age, target_age, kind: str = "smooth_l1") -> torch.Tensor:
+    """The estimated age of the final image against the target age.
+
+    smooth_l1 (published script, common_utils.age_loss): ages / 100, smooth L1 with beta 1, x 10.
+    l2 (paper, eq. of sec. 3.4): squared error of ages / 80, so it is of order 1.
     """
-    cosine = F.cosine_similarity(pass1_features.float(), final_features.float(), dim=-1).mean()
-    l2 = ((predicted_age.float() - target_age.float()) / scale).pow(2).mean()
-    parts = {"age_feature": 1 - cosine, "age_l2": l2}
-    return w_feature * parts["age_feature"] + w_l2 * parts["age_l2"], parts
+    predicted, target = predicted_age.float(), target_age.float()
+    if kind == "smooth_l1":
+        return F.smooth_l1_loss(predicted / 100, target / 100, beta=1.0) * 10
+    if kind == "l2":
+        return ((predicted - target) / 80).pow(2).mean()
+    raise ValueError(f"age target loss must be one of {AGE_TARGET_LOSSES}, got {kind!r}")
+
+
+# The published script's pixel-loss weight map (lib/utils/common_utils.py, create_weight_mask):
+# a Gaussian of the distance from the image centre on a [-1, 1] grid, sigma 0.5, scaled from
+# 0.5 at the far corners' limit to 2.0 at the centre, so the face counts more than its surround.
+CENTRE_WEIGHT, EDGE_WEIGHT, WEIGHT_SIGMA = 2.0, 0.5, 0.5
+
+
+def centre_weights(height: int, width: int) -> torch.Tensor:
+    y, x = torch.meshgrid(torch.linspace(-1, 1, height), torch.linspace(-1, 1, width), indexing="ij")
+    gaussian = torch.exp(-(x**2 + y**2) / (2 * WEIGHT_SIGMA**2))
+    return gaussian * (CENTRE_WEIGHT - EDGE_WEIGHT) + EDGE_WEIGHT
+
+
+def pixel_mse_loss(source, generated, centre_weighted: bool = True) -> torch.Tensor:
+    """Mean squared pixel error, weighted toward the centre (published: pixel_mse_loss_use_weight true)."""
+    error = (source.float() - generated.float()).pow(2)
+    if centre_weighted:
+        error = error * centre_weights(*error.shape[-2:]).to(error.device)
+    return error.mean()
 
 
 class AgeLossModel(nn.Module):
@@ -140,25 +175,50 @@ class _LpipsWrapper(nn.Module):
 
 
 class PatchDiscriminator(nn.Module):
-    """A small PatchGAN discriminator: (B, 3, H, W) in [0, 1] -> (B, 1, h, w) realness logits."""
+    """A PatchGAN discriminator: (B, 3, H, W) in [0, 1] -> (B, 1, h, w) realness logits.
 
-    def __init__(self, width: int = 64, layers: int = 3):
+    As the published script's (lib/model/gan_loss.py): `layers` stride-2 4x4 convolutions doubling
+    the width, instance norm (affine) after all but the first, LeakyReLU 0.2, then a 4x4
+    convolution without padding to one channel. Needs a side >= 2 ** (layers + 2).
+    """
+
+    def __init__(self, width: int = 64, layers: int = 4):
         super().__init__()
         blocks, channels = [nn.Conv2d(3, width, 4, 2, 1), nn.LeakyReLU(0.2)], width
         for _ in range(layers - 1):
-            blocks += [nn.Conv2d(channels, channels * 2, 4, 2, 1), nn.GroupNorm(8, channels * 2), nn.LeakyReLU(0.2)]
+            blocks += [
+                nn.Conv2d(channels, channels * 2, 4, 2, 1),
+                nn.InstanceNorm2d(channels * 2, affine=True),
+                nn.LeakyReLU(0.2),
+            ]
             channels *= 2
-        blocks.append(nn.Conv2d(channels, 1, 3, 1, 1))
+        blocks.append(nn.Conv2d(channels, 1, 4, 1, 0))
         self.net = nn.Sequential(*blocks)
 
     def forward(self, images):
         return self.net(images * 2 - 1)
 
 
-def generator_gan_loss(discriminator, fake):
-    """Non-saturating generator loss."""
-    return F.softplus(-discriminator(fake)).mean()
+GAN_LOSSES = ("hinge", "non_saturating")
 
 
-def discriminator_loss(discriminator, real, fake):
-    return F.softplus(-discriminator(real)).mean() + F.softplus(discriminator(fake.detach())).mean()
+def generator_gan_loss(discriminator, fake, kind: str = "hinge") -> torch.Tensor:
+    """hinge (published script): -mean D(fake); non_saturating: mean softplus(-D(fake))."""
+    logits = discriminator(fake).float()
+    if kind == "hinge":
+        return -logits.mean()
+    if kind == "non_saturating":
+        return F.softplus(-logits).mean()
+    raise ValueError(f"GAN loss must be one of {GAN_LOSSES}, got {kind!r}")
+
+
+def discriminator_loss(discriminator, real, fake, kind: str = "hinge") -> torch.Tensor:
+    """Real and (detached) fake in one forward pass (one pass per update keeps multi-GPU gradient
+    synchronisation simple; instance norm makes it the same as two)."""
+    logits = discriminator(torch.cat([real, fake.detach().to(real.dtype)])).float()
+    real_logits, fake_logits = logits[: len(real)], logits[len(real) :]
+    if kind == "hinge":
+        return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
+    if kind == "non_saturating":
+        return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+    raise ValueError(f"GAN loss must be one of {GAN_LOSSES}, got {kind!r}")

@@ -39,13 +39,20 @@ from engine.methods.pae.encoder import (
 )
 from engine.methods.pae.maths import kl_to_prior
 from train.common import (
+    check_precision,
     check_profile_and_data,
     cli,
-    load_training_state,
+    freeze,
+    load_checkpoint_state,
+    make_accelerator,
+    register_checkpoint_hooks,
     resume_folder,
     run_steps,
-    save_training_state,
+    save_checkpoint_state,
     shuffled_batches,
+    step_generator,
+    trained_in_fp32,
+    weight_dtype,
 )
 from train.lifespan import FaceFolder
 
@@ -62,6 +69,8 @@ class PluralisticConfig:
     batch_size: int = 32
     max_steps: int = 5000
     seed: int = 0
+    mixed_precision: str = "no"  # accelerate: no | fp16 | bf16 (the frozen CLIP in half precision)
+    max_grad_norm: float | None = 1.0  # None: no clipping
     # Loss weights: the paper (PADA, sec. 3.3) names its losses but gives no weights; these are this
     # project's choices, not the paper's (the KL weight is untested between 0.001 and 0.1).
     w_age: float = 1.0
@@ -76,6 +85,7 @@ class PluralisticConfig:
 
     def __post_init__(self) -> None:
         check_profile_and_data(self, "faces named {age}_{gender}_*.png")
+        check_precision(self.mixed_precision)
 
 
 def load_clip(config: PluralisticConfig):
@@ -89,6 +99,7 @@ def losses(encoder, image_features, ages, all_age_text, config: PluralisticConfi
 
     text = all_age_text[ages.round().long().clamp(0, 80)]  # each face's own age prior, (B, P)
     mu, log_sigma = encoder(image_features, text)
+    mu, log_sigma = mu.float(), log_sigma.float()  # the losses in fp32 whatever the autocast
     sample = mu + torch.exp(log_sigma) * torch.randn(mu.shape, generator=generator)
     logits = F.normalize(sample, dim=-1) @ all_age_text.T / config.temperature  # (B, 81)
     grid = torch.arange(81, dtype=torch.float32)
@@ -107,39 +118,52 @@ def losses(encoder, image_features, ages, all_age_text, config: PluralisticConfi
 
 
 def train(config: PluralisticConfig) -> dict:
-    from accelerate import Accelerator  # noqa: PLC0415 - accelerate loads only when a harness or trainer runs
+    """Mixed precision as diffusers' training scripts do it (see train.lifespan.train)."""
 
-    accelerator = Accelerator(mixed_precision="no")
+    accelerator = make_accelerator(config.mixed_precision)
     torch.manual_seed(config.seed)
     clip = load_clip(config)
+    freeze([clip.model], weight_dtype(accelerator), accelerator.device)
     size = clip.processor.crop_size["height"] if isinstance(clip.processor.crop_size, dict) else 224
     dataset = FaceFolder(Path(config.data), size)
-    all_age_text = clip_age_features(clip.model, clip.tokenizer, list(range(81)))  # (81, P), frozen
-    encoder = AgeEncoder(all_age_text.shape[-1], config.hidden)
+    with torch.no_grad():
+        all_age_text = clip_age_features(clip.model, clip.tokenizer, list(range(81))).float()  # (81, P), frozen
+    encoder = AgeEncoder(all_age_text.shape[-1], config.hidden).to(accelerator.device)
+    trained_in_fp32(encoder)
     optimizer = torch.optim.AdamW(encoder.parameters(), lr=config.learning_rate)
-    loader = shuffled_batches(dataset, config, "faces")
-    encoder, optimizer, loader = accelerator.prepare(encoder, optimizer, loader)
+    encoder, optimizer, loader = accelerator.prepare(encoder, optimizer, shuffled_batches(dataset, config, "faces"))
     output_dir = Path(config.output_dir)
+    register_checkpoint_hooks(
+        accelerator,
+        lambda folder: save_age_encoder(accelerator.unwrap_model(encoder), folder / "age_encoder"),
+        lambda folder: restore_weights(accelerator.unwrap_model(encoder), folder / "age_encoder"),
+    )
     step = 0
     resume = resume_folder(output_dir, config.resume_from)
     if resume is not None:
-        restore_weights(accelerator.unwrap_model(encoder), resume / "age_encoder")
-        step, _ = load_training_state(resume, [optimizer])
-    generator = torch.Generator().manual_seed(config.seed + step)
+        step = load_checkpoint_state(accelerator, resume)
 
-    def one_step(batch):
-        faces = [(p.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8) for p in batch["pixels"]]
-        features = clip_image_features(clip.model, clip.processor, faces).clone()
-        total, parts = losses(encoder, features, batch["age"].float(), all_age_text.clone(), config, generator)
-        return [(optimizer, total)], parts
+    def one_step(batch, at: int):
+        faces = [(p.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8) for p in batch["pixels"].float().cpu()]
+        with torch.no_grad():
+            features = clip_image_features(clip.model, clip.processor, faces).float().clone()  # not an inference tensor
+        total, parts = losses(
+            encoder, features, batch["age"].float().cpu(), all_age_text.clone(), config, step_generator(config.seed, at)
+        )
+        return [("total", optimizer, total)], parts
 
     def checkpoint(at: int) -> None:
-        folder = output_dir / f"checkpoint-{at}"
-        save_age_encoder(accelerator.unwrap_model(encoder), folder / "age_encoder")
-        save_training_state(folder, at, [optimizer])
+        save_checkpoint_state(accelerator, output_dir / f"checkpoint-{at}", at)
 
     step, history = run_steps(
-        loader, one_step, accelerator, output_dir, step, config.max_steps, [(config.checkpoint_every, checkpoint, True)]
+        loader,
+        one_step,
+        accelerator,
+        output_dir,
+        step,
+        config.max_steps,
+        [(config.checkpoint_every, checkpoint, True)],
+        config.max_grad_norm,
     )
     return {"step": step, "history": history, "checkpoint": str(output_dir / f"checkpoint-{step}")}
 

@@ -26,7 +26,7 @@ from train.common import TRAINING_STATE_FILES
 
 logger = logging.getLogger(__name__)
 
-SHARED = ("*.safetensors", "*.json")
+SHARED = ("*.safetensors", "*.json", "hparams.yml")  # hparams.yml: the settings a lifespan checkpoint was trained with
 KEPT_LOCAL = TRAINING_STATE_FILES
 LICENCES = {
     "lifespan": "cc-by-nc-4.0",  # built on SDXL-Turbo (non-commercial) and the Cradle2Cane checkpoint (CC BY-NC 4.0)

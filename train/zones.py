@@ -35,13 +35,19 @@ from engine.methods.ldla.scorenet import ScoreNet, save_scorenet
 from engine.methods.lora import add_lora, load_lora, lora_parameters, save_lora
 from train.common import (
     NamedImages,
+    check_precision,
     check_profile_and_data,
     cli,
-    load_training_state,
+    load_checkpoint_state,
+    make_accelerator,
+    register_checkpoint_hooks,
     resume_folder,
     run_steps,
-    save_training_state,
+    save_checkpoint_state,
     shuffled_batches,
+    step_generator,
+    trained_in_fp32,
+    weight_dtype,
 )
 from train.push import push
 
@@ -66,6 +72,7 @@ class ZonesConfig:
     w_cycle: float = 1.0
     w_score: float = 1.0
     cycle_max_timestep: int = 400  # eq. 4 divides by sqrt(alpha_bar_t): keep t where that is stable
+    max_grad_norm: float | None = 1.0  # as diffusers' LoRA training scripts; None: no clipping
     checkpoint_every: int = 1000
     resume_from: str | None = None
     push_to_hub: str | None = None
@@ -73,6 +80,7 @@ class ZonesConfig:
 
     def __post_init__(self) -> None:
         check_profile_and_data(self, "crops named {zone}_{score}_*.png")
+        check_precision(self.mixed_precision)
 
 
 NAME = re.compile(r"^(" + "|".join(sorted(ZONES, key=len, reverse=True)) + r")_(\d+(?:\.\d+)?)_.+\.(png|jpe?g)$", re.IGNORECASE)
@@ -111,6 +119,7 @@ def build(config: ZonesConfig):
         pipe = tiny.sdxl_img2img(config.seed)
     else:
         pipe = get_cache(Settings.from_env().with_(profile="full")).get("sdxl_turbo")
+    pipe.unet.requires_grad_(False)  # only the LoRA added next is trained
     add_lora(pipe.unet, ADAPTER, config.lora_rank)
     for module in (pipe.vae, pipe.text_encoder, pipe.text_encoder_2):
         module.requires_grad_(False)
@@ -124,8 +133,9 @@ def one_step_clean(noisy, eps, alpha_bar):
     return (noisy - (1 - alpha_bar).sqrt() * eps) / alpha_bar.sqrt()
 
 
-def training_step(pipe, scorenet, noise_scheduler, batch, config: ZonesConfig, generator):
-    pixels, zones, scores = batch["pixels"], list(batch["zone"]), batch["score"].float()
+def training_step(pipe, unet, scorenet, noise_scheduler, batch, config: ZonesConfig, generator):
+    """Losses of one batch: (total, parts). `unet` is the trained UNet as accelerate prepared it."""
+    pixels, zones, scores = batch["pixels"].float(), list(batch["zone"]), batch["score"].float()
     count = len(zones)
     device = pipe.unet.device
     vae = pipe.vae
@@ -144,13 +154,14 @@ def training_step(pipe, scorenet, noise_scheduler, batch, config: ZonesConfig, g
 
     def eps(latents, timesteps, cond):
         embeds, added = cond
-        return pipe.unet(latents, timesteps, encoder_hidden_states=embeds, added_cond_kwargs=added).sample
+        return unet(latents, timesteps, encoder_hidden_states=embeds, added_cond_kwargs=added).sample.float()
 
     full = condition([full_prompt(z, s) for z, s in zip(zones, scores.tolist())])
     zone_only = condition([zone_prompt(z) for z in zones])
     target = condition([full_prompt(z, s) for z, s in zip(zones, targets.tolist())])
     # eq. 1-2: noise regression under the full and the zone prompt
     timesteps = torch.randint(0, noise_scheduler.config.num_train_timesteps, (count,), generator=generator).to(device)
+    z0 = z0.float()  # the noise arithmetic in fp32; the UNet runs under autocast
     noise = torch.randn(z0.shape, generator=generator).to(z0)
     noisy = noise_scheduler.add_noise(z0, noise, timesteps)
     loss_full = F.mse_loss(eps(noisy, timesteps, full), noise)
@@ -165,66 +176,78 @@ def training_step(pipe, scorenet, noise_scheduler, batch, config: ZonesConfig, g
     back = one_step_clean(renoised, eps(renoised, t_cycle, full), alpha_bar)
     loss_cycle = F.mse_loss(back, z0)
     # eq. 5: ScoreNet on the target-score crop, and on the real crop
-    generated = ((vae.decode(to_target / vae.config.scaling_factor).sample + 1) / 2).clamp(0, 1)
-    loss_score = F.mse_loss(scorenet(generated.float()), targets.to(device) / 100) + F.mse_loss(
-        scorenet(pixels.to(device)), scores.to(device) / 100
+    generated = ((vae.decode((to_target / vae.config.scaling_factor).to(vae.dtype)).sample.float() + 1) / 2).clamp(0, 1)
+    loss_score = F.mse_loss(scorenet(generated).float(), targets.to(device) / 100) + F.mse_loss(
+        scorenet(pixels.to(device)).float(), scores.to(device) / 100
     )
     total = config.w_full * loss_full + config.w_zone * loss_zone + config.w_cycle * loss_cycle + config.w_score * loss_score
     parts = {"full": loss_full, "zone": loss_zone, "cycle": loss_cycle, "score": loss_score, "total": total}
     return total, {k: float(v.detach()) for k, v in parts.items()}
 
 
-def save_checkpoint(folder: Path, step: int, pipe, scorenet, optimizer) -> None:
-    """What serving loads (the zone LoRA, ScoreNet) and the training state (optimizer, step)."""
+def save_weights(folder: Path, pipe, scorenet) -> None:
+    """What serving loads: the zone LoRA and ScoreNet."""
 
     folder.mkdir(parents=True, exist_ok=True)
     save_lora(pipe.unet, ADAPTER, folder)
     save_scorenet(scorenet, folder / "scorenet")
-    save_training_state(folder, step, [optimizer])
 
 
-def load_checkpoint(folder: Path, pipe, scorenet, optimizer) -> int:
+def load_weights(folder: Path, pipe, scorenet) -> None:
 
     load_lora(pipe.unet, ADAPTER, folder)
     restore_weights(scorenet, folder / "scorenet")
-    return load_training_state(folder, [optimizer])[0]
 
 
 def train(config: ZonesConfig) -> dict:
-    from accelerate import Accelerator  # noqa: PLC0415 - accelerate loads only when a harness or trainer runs
+    """Mixed precision as diffusers' training scripts do it (see train.lifespan.train)."""
 
-    accelerator = Accelerator(mixed_precision=config.mixed_precision if torch.cuda.is_available() else "no")
+    accelerator = make_accelerator(config.mixed_precision)
     output_dir = Path(config.output_dir)
     dataset = ZoneCrops(Path(config.data), config.resolution)
     pipe, scorenet, noise_scheduler = build(config)
+    pipe.to(accelerator.device, weight_dtype(accelerator))  # frozen: VAE, text encoders, UNet base
+    scorenet.to(accelerator.device)
+    trained_in_fp32(pipe.unet, scorenet)
     optimizer = torch.optim.AdamW(
         [
             {"params": lora_parameters(pipe.unet), "lr": config.learning_rate},
             {"params": scorenet.parameters(), "lr": config.scorenet_lr},
         ]
     )
-    loader = shuffled_batches(dataset, config, "crops")
-    pipe.to(accelerator.device)
-    scorenet.to(accelerator.device)
-    optimizer, loader = accelerator.prepare(optimizer, loader)
+    unet, scorenet, optimizer, loader = accelerator.prepare(
+        pipe.unet, scorenet, optimizer, shuffled_batches(dataset, config, "crops")
+    )
+    unwrap = accelerator.unwrap_model
+    register_checkpoint_hooks(
+        accelerator,
+        lambda folder: save_weights(folder, pipe, unwrap(scorenet)),
+        lambda folder: load_weights(folder, pipe, unwrap(scorenet)),
+    )
     step = 0
     resume = resume_folder(output_dir, config.resume_from)
     if resume is not None:
-        step = load_checkpoint(resume, pipe, scorenet, optimizer)
-    generator = torch.Generator().manual_seed(config.seed + step)
+        step = load_checkpoint_state(accelerator, resume)
 
-    def one_step(batch):
-        total, parts = training_step(pipe, scorenet, noise_scheduler, batch, config, generator)
-        return [(optimizer, total)], parts
+    def one_step(batch, at: int):
+        total, parts = training_step(pipe, unet, scorenet, noise_scheduler, batch, config, step_generator(config.seed, at))
+        return [("total", optimizer, total)], parts
 
     def checkpoint(at: int) -> None:
-        save_checkpoint(output_dir / f"checkpoint-{at}", at, pipe, scorenet, optimizer)
+        save_checkpoint_state(accelerator, output_dir / f"checkpoint-{at}", at)
 
     step, history = run_steps(
-        loader, one_step, accelerator, output_dir, step, config.max_steps, [(config.checkpoint_every, checkpoint, True)]
+        loader,
+        one_step,
+        accelerator,
+        output_dir,
+        step,
+        config.max_steps,
+        [(config.checkpoint_every, checkpoint, True)],
+        config.max_grad_norm,
     )
     final = output_dir / f"checkpoint-{step}"
-    if config.push_to_hub:
+    if config.push_to_hub and accelerator.is_main_process:
         push(final, config.push_to_hub, training_data=f"zone crops in {config.data}")
     return {"step": step, "history": history, "checkpoint": str(final)}
 

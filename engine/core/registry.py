@@ -40,7 +40,7 @@ SPECS = [
     ),
     ModelSpec(
         name="person_segmenter",
-        task="person segmentation (hair mask for the classical renderer)",
+        task="person segmentation (the classical renderer's hair mask; training faces' background replacement)",
         source="package:mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite",
         licence="Apache-2.0 (mediapipe selfie segmentation)",
         profiles=ALL_PROFILES,

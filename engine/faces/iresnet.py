@@ -70,9 +70,12 @@ class IResNet(nn.Module):
 
 
 def arcface_input(images: torch.Tensor) -> torch.Tensor:
-    """(B, 3, H, W) RGB in [0, 1] -> (B, 3, 112, 112) in [-1, 1], as ArcFace was trained."""
-    resized = nn.functional.interpolate(images, size=(112, 112), mode="bilinear", align_corners=False, antialias=True)
-    return resized * 2.0 - 1.0
+    """(B, 3, H, W) RGB in [0, 1] -> (B, 3, 112, 112) in [-1, 1], as ArcFace was trained; same dtype.
+
+    The resize runs in fp32: antialiased resizing has no half-precision CPU kernel.
+    """
+    resized = nn.functional.interpolate(images.float(), size=(112, 112), mode="bilinear", align_corners=False, antialias=True)
+    return (resized * 2.0 - 1.0).to(images.dtype)
 
 
 def load_iresnet(path: Path, layers=None, widths=None) -> IResNet:

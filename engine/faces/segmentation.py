@@ -1,4 +1,5 @@
-"""Person segmentation (mediapipe selfie segmentation) and the hair mask built from it.
+"""Person segmentation (mediapipe selfie segmentation, Apache-2.0), the hair mask built from it, and
+background replacement for training faces.
 
 The hair is the person minus the face (FaceMesh's oval), kept to the head's height band and
 refined by colour: pixels that read as the face's own skin (neck, ears, a bald scalp) are not hair.
@@ -35,6 +36,8 @@ class PersonSegmenter:
 
     def probability(self, rgb: np.ndarray) -> np.ndarray:
         """(H, W) float32 probability that each pixel belongs to a person."""
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ValueError(f"segmentation needs an (H, W, 3) uint8 RGB image, got {rgb.shape} {rgb.dtype}")
         with self._lock:
             result = self._model.process(np.ascontiguousarray(rgb))
         if result.segmentation_mask is None:
@@ -116,3 +119,28 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     if mask.mean() < MIN_HAIR_SHARE:
         return np.zeros(shape, np.uint8)
     return mask
+
+
+# Background replacement of training faces, as the lifespan method's published training data had
+# them replaced (it used CarveKit's matting, whose weights no package ships). Fills: grey as the published training data loader pads (128, 128, 128), black, or
+# uniform noise (its other preprocessing options); "keep" leaves the photo as it is.
+BACKGROUNDS = ("grey", "black", "noise", "keep")
+GREY = 128
+
+
+def replace_background(rgb: np.ndarray, mask: np.ndarray, fill: str, rng: np.random.Generator | None = None) -> np.ndarray:
+    """`rgb` with its background (1 - mask) blended into `fill`; uint8 like the input."""
+    if fill not in BACKGROUNDS:
+        raise ValueError(f"background must be one of {BACKGROUNDS}, got {fill!r}")
+    if fill == "keep":
+        return rgb
+    if mask.shape != rgb.shape[:2]:
+        raise ValueError(f"mask {mask.shape} does not match the image {rgb.shape[:2]}")
+    if fill == "noise":
+        if rng is None:
+            raise ValueError("background 'noise' needs a random generator")
+        background = rng.integers(0, 256, rgb.shape, dtype=np.uint8).astype(np.float32)
+    else:
+        background = np.full(rgb.shape, GREY if fill == "grey" else 0, dtype=np.float32)
+    alpha = mask[..., None]
+    return np.round(rgb.astype(np.float32) * alpha + background * (1 - alpha)).astype(np.uint8)

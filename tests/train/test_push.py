@@ -34,7 +34,7 @@ class RecordingApi:
 def test_push_uploads_weights_and_a_model_card(tmp_path):
     checkpoint = tmp_path / "checkpoint-4"
     save_projection(ProjectionMLP(8, 4), checkpoint / "Cradle2Cane" / "face_project")
-    torch.save({}, checkpoint / "optimizers.pt")
+    torch.save({}, checkpoint / "optimizer.bin")  # accelerate save_state's name
     store = ResultsStore(tmp_path / "store")
     verified = valid(provenance="verified", citation=None, method="my-c2c")
     store.add_result(ResultsRecord.from_json(verified))
@@ -45,7 +45,7 @@ def test_push_uploads_weights_and_a_model_card(tmp_path):
     card = api.calls[1][2]["path_or_fileobj"].decode()
     assert "license: cc-by-nc-4.0" in card and "FFHQ 512" in card and "## Misuse" in card and "my-c2c" in card
     folder = api.calls[2][2]
-    assert "optimizers.pt" in folder["ignore_patterns"] and "*.safetensors" in folder["allow_patterns"]
+    assert "optimizer*.bin" in folder["ignore_patterns"] and "*.safetensors" in folder["allow_patterns"]
 
 
 def test_push_refuses_a_folder_that_is_no_checkpoint(tmp_path):

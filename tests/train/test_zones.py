@@ -5,34 +5,19 @@ from __future__ import annotations
 import json
 import math
 
-import cv2
 import pytest
 import torch
-from PIL import Image
 
 from engine.core.registry import get_cache
 from engine.core.settings import ROOT, Settings
-from engine.methods.ldla.pipeline import crop_box as _crop
 from engine.methods.ldla.pipeline import locate, zone_scores_now
-from tests.conftest import astronaut, grace_hopper
+from tests.conftest import astronaut
 from train.common import config_from_yaml
 from train.zones import ZonesConfig, build, train
 
 pytestmark = pytest.mark.pipelines
 
 OFFLINE = Settings(profile="offline")
-
-
-@pytest.fixture(scope="module")
-def crops(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("crops")
-    for who, image, score in (("a", astronaut(), 10), ("g", grace_hopper(), 80)):
-        located = locate(image, OFFLINE)
-        for zone in ("forehead", "glabella", "crows_feet_left"):
-            crop = cv2.resize(_crop(located.crop, located.zones[zone].box), (64, 64), interpolation=cv2.INTER_AREA)
-            Image.fromarray(crop).save(folder / f"{zone}_{score}_{who}.png")
-    Image.new("RGB", (64, 64)).save(folder / "chin_50_x.png")  # an unknown zone: reported, not used
-    return folder
 
 
 def config(data, out, **changes):
@@ -48,7 +33,9 @@ def test_zone_training_updates_lora_and_scorenet_and_serving_reads_scores(crops,
     result = train(settings)
     assert result["step"] == 3
     for parts in result["history"]:
-        assert set(parts) == {"full", "zone", "cycle", "score", "total"} and all(math.isfinite(v) for v in parts.values())
+        assert set(parts) == {"full", "zone", "cycle", "score", "total", "total_grad_norm"} and all(
+            math.isfinite(v) for v in parts.values()
+        )
     checkpoint = tmp_path / "run" / "checkpoint-3"
     from safetensors.torch import load_file
 
