@@ -12,7 +12,9 @@ import threading
 
 import gradio as gr
 
+from engine.core import gpu  # noqa: F401 - imports `spaces` before anything imports torch (ZeroGPU needs that order)
 from engine.core.registry import get_cache
+from engine.core.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +36,7 @@ def models_panel() -> str:
 
 
 def build_app() -> gr.Blocks:
-    with gr.Blocks(title="Face Aging Hub") as demo:
+    with gr.Blocks(title="Face Aging Hub", analytics_enabled=get_settings().analytics) as demo:
         gr.Markdown(INTRO)
         for module_name in TABS:
             module = importlib.import_module(module_name)

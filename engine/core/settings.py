@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, overload
 
+from engine.core.gpu import on_zero_gpu
+
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,8 +23,11 @@ PROFILES = ("full", "offline", "tiny")
 
 
 def _cuda_available() -> bool:
-    """CUDA is usable. Without an NVIDIA driver on the machine it cannot be, and torch is not imported
-    (start-up stays light on CPU machines); with one, torch is asked."""
+    """CUDA is usable. On a ZeroGPU Space it is, lent per call: torch is not asked, because asking would
+    initialise CUDA in the main process, which ZeroGPU forbids. Without an NVIDIA driver on the machine
+    it cannot be, and torch is not imported (start-up stays light on CPU machines); with one, torch is asked."""
+    if on_zero_gpu():
+        return True
     if not (Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi")):
         return False
     try:
@@ -121,6 +126,8 @@ class Settings:
     # HUB_ROTATE_MODE (angle | difference), HUB_ROTATE_LAMBDA: Rotate-CLIP.
     rotate_mode: str | None = None
     rotate_lambda: float | None = None
+    # GRADIO_ANALYTICS_ENABLED: Gradio's usage analytics; off unless set to 1.
+    analytics: bool = False
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -173,6 +180,7 @@ class Settings:
             svr_beta=_env_float("HUB_SVR_BETA", None),
             rotate_mode=os.environ.get("HUB_ROTATE_MODE", "").strip() or None,
             rotate_lambda=_env_float("HUB_ROTATE_LAMBDA", None),
+            analytics=_env_flag("GRADIO_ANALYTICS_ENABLED", False),
         )
         calibration = _env_path("HUB_CALIBRATION")
         if calibration is not None:
