@@ -46,6 +46,8 @@ HARDWARE = (
     "zero-a10g",
 )
 
+SHORT_DESCRIPTION_MAX = 60  # the Hub refuses a longer one (Spaces configuration reference)
+
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
@@ -111,6 +113,8 @@ def lint(root: Path = ROOT) -> list[str]:
             problems.append(f"python_version: {python} is older than requires-python {requires} in pyproject.toml")
     if "app_file" in config and not (root / str(config["app_file"])).is_file():
         problems.append(f"app_file: {config['app_file']} does not exist")
+    if len(str(config.get("short_description", ""))) > SHORT_DESCRIPTION_MAX:
+        problems.append(f"short_description: at most {SHORT_DESCRIPTION_MAX} characters, got {len(config['short_description'])}")
     if config.get("license") == "other":
         problems += [f"{key}: needed with license: other" for key in ("license_name", "license_link") if not config.get(key)]
     if "suggested_hardware" in config and config["suggested_hardware"] not in HARDWARE:

@@ -61,9 +61,11 @@ def test_a_loose_pin_a_missing_key_and_a_missing_front_matter_are_named(repo):
     edit(repo / "requirements.txt", "pandas==3.1.1", "pandas>=3")
     edit(repo / "README.md", "suggested_hardware: zero-a10g", "suggested_hardware: h100-giant")
     edit(repo / "README.md", "license_name: non-commercial-model-licences\n", "")
+    edit(repo / "README.md", "short_description: Face-aging", "short_description: " + "x" * 60 + " Face-aging")
     problems = lint(repo)
     assert any("pin these exactly" in p and "'pandas'" in p for p in problems)
     assert any(p.startswith("suggested_hardware: 'h100-giant' is not one of") for p in problems)
     assert "license_name: needed with license: other" in problems
+    assert any(p.startswith("short_description: at most 60 characters") for p in problems)
     (repo / "README.md").write_text("# no front matter\n")
     assert lint(repo) == [f"{repo / 'README.md'} does not start with a '---' line: a Space reads its configuration from there"]
