@@ -5,9 +5,9 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 STAMP_DEV := $(VENV)/.installed-dev
-TORCH_VERSION ?= 2.13.0
+TORCH_VERSION := $(shell sed -n 's/^torch==//p' requirements.txt)  # one pin, in requirements.txt
 
-.PHONY: run test test-unit lint bench gpu-check setup setup-dev browser calibrate clean
+.PHONY: run test test-unit lint bench gpu-check setup setup-dev browser calibrate clean space-check
 
 run: setup
 	$(PY) app.py
@@ -43,14 +43,14 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
-# Torch first, pinned, so the range in requirements.txt is already met. On a
+# Torch first, at the version requirements.txt pins, so that pin is already met. On a
 # machine without CUDA set TORCH_INDEX=https://download.pytorch.org/whl/cpu for
-# the small CPU build (machines with a local wheel of it find it without).
+# the small CPU build (machines with a local wheel of it find it without). Then
+# requirements.txt with plain pip: the same command a Space runs.
 $(STAMP): requirements.txt $(VENV)/bin/python
 	@if $(PY) -c "import torch" 2>/dev/null; then echo "torch already installed"; \
 	else $(PIP) install -q "torch==$(TORCH_VERSION)" $${TORCH_INDEX:+--extra-index-url $$TORCH_INDEX}; fi
 	$(PIP) install -q -r requirements.txt
-	$(PIP) install -q --no-deps mediapipe==0.10.21
 	touch $(STAMP)
 
 $(STAMP_DEV): requirements-dev.txt $(STAMP)
@@ -63,6 +63,11 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# The Space deploy check: lint the README front matter against the pins, install the app the
+# way a Space does into a fresh virtual environment, serve it, and call every tab (space/check.py).
+space-check: setup-dev
+	$(PY) -m space.check
 
 calibrate: setup
 	$(PY) -m engine calibrate --data $(DATA)

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 import gradio as gr
 
 from demos.common import delete_outputs, guard_events
+from engine.core import gpu  # noqa: F401 - imports `spaces` before anything imports torch (ZeroGPU needs that order)
 from engine.core.limits import DEFAULT_CONCURRENCY, QUEUE_MAX_SIZE, duration, megabytes
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
@@ -54,7 +55,11 @@ def models_panel() -> str:
 def build_app() -> gr.Blocks:
     settings = get_settings()
     # Gradio deletes its uploads and its copies of results on this schedule, and all of them on shutdown.
-    with gr.Blocks(title="Face Aging Hub", delete_cache=(settings.temp_check_s, settings.temp_keep_s)) as demo:
+    with gr.Blocks(
+        title="Face Aging Hub",
+        delete_cache=(settings.temp_check_s, settings.temp_keep_s),
+        analytics_enabled=settings.analytics,
+    ) as demo:
         gr.Markdown(INTRO + "\n\n" + privacy_text(settings))
         for module_name in TABS:
             module = importlib.import_module(module_name)

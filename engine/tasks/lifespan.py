@@ -2,8 +2,8 @@
 paste-back, strip, animation.
 
 The tab, the CLI, the harness and the API all build a `LifespanRequest` (checked once, on creation)
-and call `age_photo`. GPU work runs inside `gpu_task`, which is `spaces.GPU` on a ZeroGPU Space and
-a plain call elsewhere.
+and call `age_photo`. GPU work runs inside a GPU scope (`spaces.GPU` on a ZeroGPU Space, a plain call
+elsewhere) that asks for the seconds `lifespan_seconds` computes from the targets.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from PIL import Image
 from engine.age.estimators import SourceAgeGender, source_age_gender
 from engine.core.checks import check_age, check_gender, check_seed
 from engine.core.errors import InputError
+from engine.core.gpu import gpu_scope, gpu_seconds
 from engine.core.images import check_rgb
 from engine.core.limits import AGE, MAX_TARGETS, quote
 from engine.core.media import strip, write_mp4
@@ -40,16 +41,6 @@ METHOD = "Cradle2Cane (two-pass SDXL-Turbo)"
 CLASSICAL_METHOD = "classical renderer (data-free lifespan model: hair greying, skin, wrinkles, child growth)"
 
 CLASSICAL_CHECKPOINT = "classical renderer (no weights)"
-
-
-try:  # ZeroGPU Spaces lend a GPU per decorated call; elsewhere the decorator is absent
-    import spaces
-
-    gpu_task = spaces.GPU(duration=60)
-except ImportError:  # not on a Space
-
-    def gpu_task(function):
-        return function
 
 
 def parse_targets(targets: list[float] | str) -> list[float]:
@@ -168,7 +159,33 @@ class LifespanOutput:
         }
 
 
-@gpu_task
+def cradle2cane_seconds(
+    pipeline, source_age: float, targets: list[float], extra_prompt: str | None = None, images: int = 0
+) -> int:
+    """GPU seconds for Cradle2Cane on `targets` (one item each): per item, the pass-1 steps its AdaNI
+    strength runs and the pass-2 steps, and two images (pass 1 and pass 2) encoded and decoded; plus
+    `images` more images encoded."""
+    from engine.methods.cradle2cane.maths import adani_strength, denoising_steps  # noqa: PLC0415 - imports torch: called only once the pipeline (and torch) is loaded
+
+    config = pipeline.config
+    pass2 = denoising_steps(config.num_inference_steps, config.pass2_strength)
+    steps = [
+        denoising_steps(
+            config.num_inference_steps,
+            adani_strength(source_age, target, config.thresholds, config.one_threshold, extra_prompt is not None),
+        )
+        + pass2
+        for target in targets
+    ]
+    return gpu_seconds(sum(steps), 2 * len(targets) + images)
+
+
+def lifespan_seconds(pipeline, crop, source_age, gender, targets, seed=0, extra_prompt=None, progress=None) -> int:
+    """GPU seconds for `run_pipeline` with these arguments (ZeroGPU calls it with them)."""
+    return cradle2cane_seconds(pipeline, source_age, targets, extra_prompt)
+
+
+@gpu_scope(lifespan_seconds)
 def run_pipeline(pipeline, crop, source_age, gender, targets, seed, extra_prompt, progress):
     source = pipeline.encode_source(crop)
     return pipeline(source, source_age, gender, targets, seed, extra_prompt, progress)

@@ -33,6 +33,7 @@ import numpy as np
 from engine.age.estimators import SourceAgeGender, age_estimator, source_age_gender
 from engine.core.checks import check_age, check_gender, check_seed
 from engine.core.errors import InputError
+from engine.core.gpu import gpu_scope
 from engine.core.images import check_rgb, mean_pairwise_structural_distance
 from engine.core.limits import INTENSITY, SAMPLES
 from engine.core.registry import get_cache
@@ -45,6 +46,7 @@ from engine.methods.classical.pluralistic import sample_variations
 from engine.methods.cradle2cane.seeds import item_seed
 from engine.methods.ldla.curves import scores_for_age
 from engine.methods.ldla.pipeline import LocatedFace
+from engine.tasks.lifespan import cradle2cane_seconds
 from engine.tasks.renderers import check_renderer, choose_renderer, find_face
 
 MIN_SAMPLES, MAX_SAMPLES = int(SAMPLES.low), int(SAMPLES.high)
@@ -218,22 +220,15 @@ def _diffusion(
     request: PluralisticRequest, pipeline, face: Face, source: SourceAgeGender, seeds: list[int], settings: Settings, progress
 ) -> _Sampled:
     """PAE on Cradle2Cane: each sample's own age embedding and seed, all samples in one batch per pass."""
-    # torch loads on the first diffusion request, not at start-up
-    from engine.methods.pae.sampling import age_embeddings  # noqa: PLC0415
-
     cache = get_cache(settings)
     resolution = pipeline.config.resolution
     aligned = align_face(request.rgb, face, resolution)
-    source_face = pipeline.encode_source(aligned.crop)
     reference_crop = encoder = None
-    if request.reference is not None:
+    if request.reference is not None:  # models and faces found before the GPU is lent
         encoder = cache.get("age_encoder")
         reference_face, _ = choose_face(cache.get("face_detector").detect(request.reference), None)
         reference_crop = align_face(request.reference, reference_face, resolution).crop
-    embeddings = age_embeddings(
-        pipeline, request.target, request.intensity, request.samples, request.seed, reference_crop, encoder
-    )
-    result = pipeline.sample(source_face, source.age, source.gender, request.target, embeddings, seeds, progress)
+    result = sample_futures(pipeline, aligned.crop, source.age, source.gender, request, seeds, reference_crop, encoder, progress)
     faces = [item.image for item in result.items]
     return _Sampled(
         "text-driven" if reference_crop is None else "image-guided",
@@ -241,6 +236,25 @@ def _diffusion(
         [paste_back(request.rgb, image, aligned.matrix) for image in faces],
         pipeline.checkpoint,
     )
+
+
+def futures_seconds(pipeline, crop, source_age, gender, request, seeds, reference_crop=None, encoder=None, progress=None) -> int:
+    """GPU seconds for `sample_futures` with these arguments: one Cradle2Cane item per sample at the
+    target, and the reference face's CLIP encoding in the image-guided mode."""
+    return cradle2cane_seconds(pipeline, source_age, [request.target] * len(seeds), images=int(reference_crop is not None))
+
+
+@gpu_scope(futures_seconds)
+def sample_futures(pipeline, crop, source_age, gender, request, seeds, reference_crop=None, encoder=None, progress=None):
+    """The GPU part: encode the source, draw the age embeddings, run both passes for every sample."""
+    # torch loads on the first diffusion request, not at start-up
+    from engine.methods.pae.sampling import age_embeddings  # noqa: PLC0415
+
+    source_face = pipeline.encode_source(crop)
+    embeddings = age_embeddings(
+        pipeline, request.target, request.intensity, request.samples, request.seed, reference_crop, encoder
+    )
+    return pipeline.sample(source_face, source_age, gender, request.target, embeddings, seeds, progress)
 
 
 def _classical(

@@ -13,7 +13,9 @@ import numpy as np
 
 from engine.age.estimators import source_age_gender
 from engine.core.checks import check_age, check_seed
+from engine.core.gpu import gpu_scope, gpu_seconds
 from engine.core.images import check_rgb
+from engine.core.registry import get_cache
 from engine.core.settings import REFINER_LABELS, Settings, get_settings
 from engine.faces.zones import ZONES, draw_zones
 from engine.methods.ldla import pipeline as ldla
@@ -55,6 +57,14 @@ class ZonesRequest:
 
 def edit_zones(request: ZonesRequest, settings: Settings | None = None) -> ZoneEdit:
     """The photo with each zone whose target differs from its current score rendered at the target."""
+    if request.renderer != "diffusion":
+        return _edit(request, None, settings)
+    # the model and the face's zones before the GPU is lent; the rendering inside its scope
+    get_cache(settings).get("zone_diffusion")
+    return _edit_on_gpu(request, ldla.locate(request.rgb, settings), settings)
+
+
+def _edit(request: ZonesRequest, located: LocatedFace | None, settings: Settings | None) -> ZoneEdit:
     return ldla.edit_zones(
         request.rgb,
         request.targets,
@@ -64,8 +74,20 @@ def edit_zones(request: ZonesRequest, settings: Settings | None = None) -> ZoneE
         source_age=request.source_age,
         ethnicity=request.ethnicity,
         refine=request.refine,
+        located=located,
         settings=settings,
     )
+
+
+def zones_seconds(request: ZonesRequest, located: LocatedFace | None = None, settings: Settings | None = None) -> int:
+    """GPU seconds for the diffusion renderer on `request`: one img2img call per zone asked (a zone left
+    at its current score costs nothing, so this is an upper bound) and the refiner pass, each one
+    denoising step on one 512 px image (engine/methods/ldla/renderers.py: 5 x 0.2 and 10 x 0.1)."""
+    calls = len(request.targets) + int(request.refine)
+    return gpu_seconds(calls, calls)
+
+
+_edit_on_gpu = gpu_scope(zones_seconds)(_edit)
 
 
 @dataclass

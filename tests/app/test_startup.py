@@ -26,3 +26,11 @@ def test_the_page_builds_without_the_heavy_libraries():
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1:] in ([""], []), f"imported at start-up: {result.stdout}"
+
+
+def test_the_page_sends_no_usage_analytics_unless_asked():
+    script = "import app\nprint(app.build_app().analytics_enabled)\n"
+    env = {"PATH": "/usr/bin:/bin", "HUB_PROFILE": "offline", "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "False"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from huggingface_hub import ModelCard
 
 from engine.methods.cradle2cane.nets import ProjectionMLP, save_projection
 from evaluation.records import ResultsRecord
@@ -23,12 +24,15 @@ class RecordingApi:
     def create_repo(self, repo_id, **kwargs):
         self.calls.append(("create_repo", repo_id, kwargs))
 
-    def upload_file(self, **kwargs):
-        self.calls.append(("upload_file", kwargs["repo_id"], kwargs))
-
-    def upload_folder(self, **kwargs):
-        self.calls.append(("upload_folder", kwargs["repo_id"], kwargs))
+    def create_commit(self, repo_id, operations, **kwargs):
+        self.calls.append(("create_commit", repo_id, {"operations": list(operations), **kwargs}))
         return type("Commit", (), {"oid": "abc123"})()
+
+
+def committed(api) -> dict[str, object]:
+    """path in repo -> what the one commit uploads there"""
+    (commit,) = [call for call in api.calls if call[0] == "create_commit"]
+    return {op.path_in_repo: op.path_or_fileobj for op in commit[2]["operations"]}
 
 
 def test_push_uploads_weights_and_a_model_card(tmp_path):
@@ -41,11 +45,37 @@ def test_push_uploads_weights_and_a_model_card(tmp_path):
     api = RecordingApi()
     assert push(checkpoint, "org/my-c2c", training_data="FFHQ 512", store_dir=tmp_path / "store", api=api) == "abc123"
     kinds = [call[0] for call in api.calls]
-    assert kinds == ["create_repo", "upload_file", "upload_folder"]
-    card = api.calls[1][2]["path_or_fileobj"].decode()
+    assert kinds == ["create_repo", "create_commit"]  # the card and the weights in one commit
+    files = committed(api)
+    card = files.pop("README.md").decode()
     assert "license: cc-by-nc-4.0" in card and "FFHQ 512" in card and "## Misuse" in card and "my-c2c" in card
-    folder = api.calls[2][2]
-    assert "optimizer*.bin" in folder["ignore_patterns"] and "*.safetensors" in folder["allow_patterns"]
+    # the serving folder where the engine reads it; the training state stays local
+    assert sorted(files) == ["Cradle2Cane/face_project.json", "Cradle2Cane/face_project.safetensors"]
+    metadata = ModelCard(card).data
+    assert metadata.base_model == "stabilityai/sdxl-turbo" and metadata.pipeline_tag == "image-to-image"
+    assert {(r.metric_name, r.dataset_name) for r in metadata.eval_results} >= {
+        (name, verified["protocol"]["benchmark"]) for name, value in verified["metrics"].items() if value is not None
+    }
+
+
+def test_every_trainer_pushes_through_the_same_path_with_its_own_licence(tmp_path):
+    zones, pluralistic = tmp_path / "zones", tmp_path / "pluralistic"
+    zones.mkdir()
+    pluralistic.mkdir()
+    (zones / "scorenet.safetensors").write_bytes(b"0")
+    (zones / "scorenet.json").write_text("{}")
+    (pluralistic / "age_encoder.safetensors").write_bytes(b"0")
+    (pluralistic / "trainer_state.json").write_text("{}")
+    cards = {}
+    for folder in (zones, pluralistic):
+        api = RecordingApi()
+        push(folder, f"org/{folder.name}", api=api)
+        files = committed(api)
+        cards[folder.name] = ModelCard(files.pop("README.md").decode()).data
+        assert "trainer_state.json" not in files and f"{'scorenet' if folder is zones else 'age_encoder'}.safetensors" in files
+    assert (cards["zones"].license, cards["zones"].license_name) == ("other", "sai-nc-community")
+    assert cards["zones"].license_link.startswith("https://huggingface.co/stabilityai/sdxl-turbo")
+    assert (cards["pluralistic"].license, cards["pluralistic"].base_model) == ("cc-by-nc-4.0", "openai/clip-vit-large-patch14")
 
 
 def test_push_refuses_a_folder_that_is_no_checkpoint(tmp_path):

@@ -33,7 +33,8 @@ from engine.methods.tiny import TinyClip
 def load_sdxl_vae(spec: ModelSpec, settings: Settings):
     from diffusers import AutoencoderKL  # noqa: PLC0415 - diffusers loads on first use of a diffusion path
 
-    return AutoencoderKL.from_pretrained(str(hub_folder(spec, settings)), torch_dtype=torch_dtype(settings))
+    folder = hub_folder(spec, settings, ["*.json", "diffusion_pytorch_model.safetensors"])  # the files the Space preloads
+    return AutoencoderKL.from_pretrained(str(folder), torch_dtype=torch_dtype(settings), use_safetensors=True)
 
 
 def load_sdxl_turbo(spec: ModelSpec, settings: Settings):
