@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from engine.age.estimators import age_estimator
-from engine.core.images import InputError, load_image
+from engine.core.errors import InputError
+from engine.core.images import load_image
 from engine.core.registry import get_cache
 from engine.core.settings import get_settings
 from engine.tasks.lifespan import LifespanRequest, age_photo
@@ -67,7 +68,7 @@ def method_outputs(
 
     renderer = {"classical": "classical", "cradle2cane": "diffusion"}.get(method)
     if renderer is None:
-        raise ValueError(f"method must be classical, cradle2cane or folder:DIR, got {method!r}")
+        raise InputError(f"method must be classical, cradle2cane or folder:DIR, got {method!r}")
     start = time.perf_counter()
     output = age_photo(LifespanRequest(item.rgb, list(targets), seed=seed, renderer=renderer), settings)
     seconds = (time.perf_counter() - start) / len(targets)
@@ -101,9 +102,9 @@ def evaluate(
 
     settings = settings or get_settings()
     if evaluators not in IDENTITY_MODELS:
-        raise ValueError(f"evaluators must be one of {sorted(IDENTITY_MODELS)}, got {evaluators!r}")
+        raise InputError(f"evaluators must be one of {sorted(IDENTITY_MODELS)}, got {evaluators!r}")
     if benchmark_name not in BENCHMARKS:
-        raise ValueError(f"benchmark must be one of {sorted(BENCHMARKS)}, got {benchmark_name!r}")
+        raise InputError(f"benchmark must be one of {sorted(BENCHMARKS)}, got {benchmark_name!r}")
     benchmark = BENCHMARKS[benchmark_name]()
     state = PartialState()
     rows, seconds, kind, judged = [], [], "classical", []

@@ -21,6 +21,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from engine.core.errors import InputError
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.zones import ZONES, feathered, inter_ocular
@@ -52,7 +53,7 @@ def evaluate_zones(
 ) -> ResultsRecord:
     settings = settings or get_settings()
     if benchmark_name not in BENCHMARKS:
-        raise ValueError(f"benchmark must be one of {sorted(BENCHMARKS)}, got {benchmark_name!r}")
+        raise InputError(f"benchmark must be one of {sorted(BENCHMARKS)}, got {benchmark_name!r}")
     benchmark = BENCHMARKS[benchmark_name]()
     scorenet = get_cache(settings).get("scorenet")  # ModelUnavailable says how to train one
     rows, unplaceable = [], 0

@@ -3,6 +3,7 @@
     accelerate launch -m leaderboard.evaluate --method cradle2cane --benchmark offline
     python -m leaderboard.evaluate --method classical --benchmark offline [--out DIR]
     python -m leaderboard.evaluate --method folder:DIR --benchmark offline    # a researcher's outputs
+    python -m leaderboard.evaluate --task zones --method classical --benchmark offline   # LDLA zone evaluation
 
 The harness itself (benchmarks, scoring, judge) is `evaluation/`; this command only
 writes what it returns into the store the leaderboard reads.
@@ -16,21 +17,28 @@ import logging
 import sys
 from pathlib import Path
 
+from engine.core.errors import InputError, UserError
 from engine.core.models import ModelUnavailable
 from engine.core.settings import get_settings
+from engine.methods.ldla.pipeline import RENDERERS
 from evaluation.benchmarks import (
     BENCHMARKS,
 )
 from evaluation.harness import evaluate
+from evaluation.judge import Judge
 from evaluation.scoring import (
     IDENTITY_MODELS,
 )
+from evaluation.zones import evaluate_zones
 from leaderboard.store import ResultsStore
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="leaderboard.evaluate", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--method", required=True, help="classical, cradle2cane, or folder:DIR of outputs")
+    parser.add_argument("--task", choices=("lifespan", "zones"), default="lifespan", help="what is evaluated (default lifespan)")
+    parser.add_argument(
+        "--method", required=True, help="lifespan: classical, cradle2cane or folder:DIR of outputs; zones: classical or diffusion"
+    )
     parser.add_argument("--benchmark", required=True, choices=sorted(BENCHMARKS))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--method-type", default=None, help="GAN, diffusion, classical (needed for folder:DIR)")
@@ -50,28 +58,36 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     try:
         if args.method.startswith("folder:") and not args.method_type:
-            raise ValueError("a folder of outputs needs --method-type (GAN, diffusion or classical)")
+            raise InputError("a folder of outputs needs --method-type (GAN, diffusion or classical)")
         judge = None
         if args.judge:
-            from evaluation.judge import Judge  # noqa: PLC0415 - optional: imported where it is installed
-
             judge = Judge(
                 settings.judge_base_url,
                 settings.judge_model,
                 settings.judge_api_key,
                 cache_path=Path(settings.store_dir) / "judge_cache.json",
             )
-        record = evaluate(
-            args.method, args.benchmark, args.seed, settings, args.method_type, judge, args.evaluators, args.fid_reference
-        )
-    except (ValueError, ModelUnavailable) as error:
+        if args.task == "zones":
+            if args.method not in RENDERERS:
+                raise InputError(f"--method for zones must be one of {', '.join(RENDERERS)}, got {args.method!r}")
+            record = evaluate_zones(args.method, args.benchmark, args.seed, settings)
+        else:
+            record = evaluate(
+                args.method, args.benchmark, args.seed, settings, args.method_type, judge, args.evaluators, args.fid_reference
+            )
+    except (UserError, ModelUnavailable) as error:
         print(f"evaluate: {error}", file=sys.stderr)
         return 2
     if PartialState().is_main_process:
         store = ResultsStore(Path(args.out)) if args.out else ResultsStore.from_settings(settings)
         path = store.add_result(record)
         summary = {k: (None if v is None else round(v, 3)) for k, v in record.metrics.items()}
-        print(json.dumps({"record": str(path), "metrics": summary, "missing_age": record.notes["n_missing_age"]}))
+        counts = (
+            {"missing_age": record.notes["n_missing_age"]}
+            if args.task == "lifespan"
+            else {"unplaceable_edits": record.notes["unplaceable_edits"]}
+        )
+        print(json.dumps({"record": str(path), "metrics": summary, **counts}))
     return 0
 
 

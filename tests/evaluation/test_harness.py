@@ -68,6 +68,35 @@ def test_cli_writes_a_verified_record_to_the_store(tmp_path):
     assert [r.method for r in records] == ["classical"] and summary["metrics"]["hcs"] is not None
 
 
+def test_cli_zone_evaluation_names_what_it_needs(tmp_path):
+    def run(*args):
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "leaderboard.evaluate",
+                "--task",
+                "zones",
+                *args,
+                "--benchmark",
+                "offline",
+                "--out",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=300,
+            env={**os.environ, "HUB_PROFILE": "offline", "HUB_MODEL_DIR_SCORENET": ""},
+        )
+
+    no_scorenet = run("--method", "classical")
+    assert no_scorenet.returncode == 2 and "scorenet" in no_scorenet.stderr and "train.zones" in no_scorenet.stderr
+    wrong = run("--method", "cradle2cane")
+    assert wrong.returncode == 2 and "--method for zones must be one of classical, diffusion, got 'cradle2cane'" in wrong.stderr
+    assert ResultsStore(tmp_path).records() == []
+
+
 def outputs_zip(path, names, image=None):
     image = image if image is not None else np.full((64, 64, 3), 128, np.uint8)
     buffer = io.BytesIO()
