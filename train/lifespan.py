@@ -47,18 +47,16 @@ from train.common import (
     cli,
     config_from_yaml,
     freeze,
-    latest_checkpoint,
     load_checkpoint_state,
     make_accelerator,
     register_checkpoint_hooks,
     resume_folder,
-    run_steps,
-    save_checkpoint_state,
     shuffled_batches,
     step_generator,
     trained_in_fp32,
     weight_dtype,
 )
+from train.loop import train_and_share
 from train.losses import (
     AGE_TARGET_LOSSES,
     GAN_LOSSES,
@@ -73,7 +71,6 @@ from train.losses import (
     perceptual_model,
     pixel_mse_loss,
 )
-from train.push import push
 
 logger = logging.getLogger(__name__)
 
@@ -494,28 +491,21 @@ def train(config: TrainConfig) -> dict:
             updates.append(("discriminator", d_optimizer, d_loss))
         return updates, parts
 
-    def checkpoint(at: int) -> None:
-        save_checkpoint_state(accelerator, output_dir / f"checkpoint-{at}", at)
-
     def validation(at: int) -> None:
         if accelerator.is_main_process:
             with autocast(accelerator):
                 logger.info("step %d: validation strip %s", at, validate(model, dataset, config, at, output_dir))
 
-    step, history = run_steps(
+    return train_and_share(
         loader,
         one_step,
         accelerator,
         output_dir,
         step,
-        config.max_steps,
-        [(config.validate_every, validation, False), (config.checkpoint_every, checkpoint, True)],
-        config.max_grad_norm,
+        config,
+        f"faces in {config.data}",
+        [(config.validate_every, validation, False)],
     )
-    final = latest_checkpoint(output_dir)
-    if config.push_to_hub and accelerator.is_main_process:
-        push(final, config.push_to_hub, training_data=f"faces in {config.data}")
-    return {"step": step, "history": history, "checkpoint": str(final)}
 
 
 def main(argv: list[str] | None = None) -> None:

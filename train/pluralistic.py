@@ -47,15 +47,13 @@ from train.common import (
     make_accelerator,
     register_checkpoint_hooks,
     resume_folder,
-    run_steps,
-    save_checkpoint_state,
     shuffled_batches,
     step_generator,
     trained_in_fp32,
     weight_dtype,
 )
 from train.lifespan import FaceFolder
-from train.push import push
+from train.loop import train_and_share
 
 logger = logging.getLogger(__name__)
 
@@ -154,23 +152,7 @@ def train(config: PluralisticConfig) -> dict:
         )
         return [("total", optimizer, total)], parts
 
-    def checkpoint(at: int) -> None:
-        save_checkpoint_state(accelerator, output_dir / f"checkpoint-{at}", at)
-
-    step, history = run_steps(
-        loader,
-        one_step,
-        accelerator,
-        output_dir,
-        step,
-        config.max_steps,
-        [(config.checkpoint_every, checkpoint, True)],
-        config.max_grad_norm,
-    )
-    final = output_dir / f"checkpoint-{step}"
-    if config.push_to_hub:
-        push(final, config.push_to_hub, training_data=f"faces in {config.data}")
-    return {"step": step, "history": history, "checkpoint": str(final)}
+    return train_and_share(loader, one_step, accelerator, output_dir, step, config, f"faces in {config.data}")
 
 
 def main(argv: list[str] | None = None) -> None:

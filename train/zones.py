@@ -42,14 +42,12 @@ from train.common import (
     make_accelerator,
     register_checkpoint_hooks,
     resume_folder,
-    run_steps,
-    save_checkpoint_state,
     shuffled_batches,
     step_generator,
     trained_in_fp32,
     weight_dtype,
 )
-from train.push import push
+from train.loop import train_and_share
 
 logger = logging.getLogger(__name__)
 
@@ -233,23 +231,7 @@ def train(config: ZonesConfig) -> dict:
         total, parts = training_step(pipe, unet, scorenet, noise_scheduler, batch, config, step_generator(config.seed, at))
         return [("total", optimizer, total)], parts
 
-    def checkpoint(at: int) -> None:
-        save_checkpoint_state(accelerator, output_dir / f"checkpoint-{at}", at)
-
-    step, history = run_steps(
-        loader,
-        one_step,
-        accelerator,
-        output_dir,
-        step,
-        config.max_steps,
-        [(config.checkpoint_every, checkpoint, True)],
-        config.max_grad_norm,
-    )
-    final = output_dir / f"checkpoint-{step}"
-    if config.push_to_hub and accelerator.is_main_process:
-        push(final, config.push_to_hub, training_data=f"zone crops in {config.data}")
-    return {"step": step, "history": history, "checkpoint": str(final)}
+    return train_and_share(loader, one_step, accelerator, output_dir, step, config, f"zone crops in {config.data}")
 
 
 def main(argv: list[str] | None = None) -> None:
