@@ -17,7 +17,7 @@ from tests.app.test_app import serve
 
 pytestmark = pytest.mark.app
 
-KEEP_S, CHECK_S = 3, 1  # short, so the test can wait them out
+KEEP_S, CHECK_S = 15, 1  # short, so the test can wait them out, yet longer than one request on a busy machine
 
 
 @pytest.fixture(scope="module")
