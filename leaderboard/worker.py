@@ -29,6 +29,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engine.core.settings import get_settings
+from evaluation.harness import evaluate
+from evaluation.judge import Judge
 from evaluation.records import ResultsRecord
 from leaderboard.store import ResultsStore
 
@@ -51,9 +53,6 @@ def harness_evaluation(store: ResultsStore, settings) -> Evaluate:
     """The harness on a folder of outputs, with the VLM judge when one is configured."""
 
     def run(request: dict, folder: Path) -> ResultsRecord:
-        from evaluation.harness import evaluate  # noqa: PLC0415 - pulls in torch: loads on the first request, not at start-up
-        from evaluation.judge import Judge  # noqa: PLC0415 - openai loads only when a submission is evaluated
-
         judge = None
         if settings.judge_configured:
             judge = Judge(
