@@ -211,6 +211,21 @@ class Cradle2Cane:
         self._sources: OrderedDict[str, SourceFace] = OrderedDict()
         self._cache_size = cache_size
 
+    def with_config(self, config: Cradle2CaneConfig) -> Cradle2Cane:
+        """The same models run with other method settings (e.g. one published behaviour against another)."""
+        return Cradle2Cane(
+            self.pipe,
+            self.clip_model,
+            self.clip_processor,
+            self.clip_tokenizer,
+            self.arcface,
+            self.face_mlp,
+            self.clip_mlp,
+            config,
+            checkpoint=self.checkpoint,
+            settings_from=dict(self.settings_from),
+        )
+
     @property
     def device(self) -> torch.device:
         return self.pipe.unet.device

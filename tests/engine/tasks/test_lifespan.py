@@ -26,7 +26,7 @@ from engine.methods.cradle2cane.nets import (
     load_projection,
     save_projection,
 )
-from engine.methods.cradle2cane.pipeline import Cradle2Cane, Cradle2CaneConfig, item_seed
+from engine.methods.cradle2cane.pipeline import Cradle2CaneConfig, item_seed
 from tests.conftest import astronaut
 
 pytestmark = pytest.mark.pipelines
@@ -107,15 +107,8 @@ def _published(c2c, crop, source_age, gender, target, seed):
 
 def test_both_passes_equal_the_published_inference(c2c, source):
     crop = (source.pixels[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-    published = Cradle2Cane(
-        c2c.pipe,
-        c2c.clip_model,
-        c2c.clip_processor,
-        c2c.clip_tokenizer,
-        c2c.arcface,
-        c2c.face_mlp,
-        c2c.clip_mlp,
-        replace(c2c.config, clip_preprocess="unscaled", pass1_latents="sample", rotate_mode="angle", pass2_input="8bit"),
+    published = c2c.with_config(
+        replace(c2c.config, clip_preprocess="unscaled", pass1_latents="sample", rotate_mode="angle", pass2_input="8bit")
     )
     assert type(c2c.pipe.scheduler).__name__ == "EulerAncestralDiscreteScheduler"  # SDXL-Turbo's own
     targets = [34, 50, 75]  # all three AdaNI strengths
@@ -131,16 +124,7 @@ def test_both_passes_equal_the_published_inference(c2c, source):
 
 def test_pass1_samples_the_vae_posterior_with_the_seed_and_mean_is_a_setting(c2c, source):
     sampled = [c2c(source, 30, "female", [60], seed=s).items[0] for s in (1, 2)]
-    mean_model = Cradle2Cane(
-        c2c.pipe,
-        c2c.clip_model,
-        c2c.clip_processor,
-        c2c.clip_tokenizer,
-        c2c.arcface,
-        c2c.face_mlp,
-        c2c.clip_mlp,
-        replace(c2c.config, pass1_latents="mean"),
-    )
+    mean_model = c2c.with_config(replace(c2c.config, pass1_latents="mean"))
     result = mean_model(source, 30, "female", [60], seed=3)
     c2c.pipe.disable_lora()
     plain = c2c.pipe(
