@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image
 
 from engine.core.files import atomic_write_text
+from engine.core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class Judge:
     def __init__(
         self,
         base_url: str | None,
-        model: str,
+        model: str | None,
         api_key: str | None = None,
         timeout: float = 30.0,
         max_retries: int = 4,
@@ -99,6 +100,16 @@ class Judge:
         self.concurrency = concurrency
         self.cache_path = cache_path
         self._cache: dict[str, str | None] = json.loads(cache_path.read_text()) if cache_path and cache_path.is_file() else {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings, store_dir: Path) -> Judge:
+        """The judge the settings configure, caching its replies in `store_dir`."""
+        return cls(
+            settings.judge_base_url,
+            settings.judge_model,
+            settings.judge_api_key,
+            cache_path=Path(store_dir) / "judge_cache.json",
+        )
 
     def _complete(self, content: list[dict]) -> str | None:
         """The reply text, or None when every attempt failed (429, 5xx, timeout, connection)."""

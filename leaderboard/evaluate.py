@@ -61,12 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             raise InputError("a folder of outputs needs --method-type (GAN, diffusion or classical)")
         judge = None
         if args.judge:
-            judge = Judge(
-                settings.judge_base_url,
-                settings.judge_model,
-                settings.judge_api_key,
-                cache_path=Path(settings.store_dir) / "judge_cache.json",
-            )
+            judge = Judge.from_settings(settings, settings.store_dir)
         if args.task == "zones":
             if args.method not in RENDERERS:
                 raise InputError(f"--method for zones must be one of {', '.join(RENDERERS)}, got {args.method!r}")

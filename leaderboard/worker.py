@@ -55,12 +55,7 @@ def harness_evaluation(store: ResultsStore, settings) -> Evaluate:
     def run(request: dict, folder: Path) -> ResultsRecord:
         judge = None
         if settings.judge_configured:
-            judge = Judge(
-                settings.judge_base_url,
-                settings.judge_model,
-                settings.judge_api_key,
-                cache_path=store.root / "judge_cache.json",
-            )
+            judge = Judge.from_settings(settings, store.root)
         return evaluate(
             f"folder:{folder}", request["benchmark"], settings=settings, method_type=request["method_type"], judge=judge
         )
