@@ -16,6 +16,7 @@ Prints each step's time; exits non-zero naming the step that failed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from space.calls import TABS
@@ -100,6 +102,24 @@ def wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
     raise CheckFailed(f"start: the app did not answer on {url} within {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
 
 
+@contextlib.contextmanager
+def served(command: list[str], cwd: Path, env: dict, log: Path) -> Iterator[str]:
+    """Start the app (`command`, which reads GRADIO_SERVER_PORT from `env`) with its output in `log`;
+    yield its URL once it answers; stop it on leaving. Raises CheckFailed if it exits or never answers."""
+    url = f"http://127.0.0.1:{env['GRADIO_SERVER_PORT']}/"
+    with log.open("w") as output:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        wait_for(url, process, log)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def page_tabs(url: str) -> list[str]:
     """The tab titles the served page's configuration lists."""
     with urllib.request.urlopen(url + "config", timeout=30) as response:
@@ -134,7 +154,6 @@ def check(work: Path, venv: Path | None = None) -> dict[str, float]:
 
     start = time.perf_counter()
     port = free_port()
-    url = f"http://127.0.0.1:{port}/"
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(work),
@@ -143,11 +162,7 @@ def check(work: Path, venv: Path | None = None) -> dict[str, float]:
         "HF_HUB_OFFLINE": "1",  # as offline as this machine; a Space without a GPU shows the same tabs
         "HUB_STORE_DIR": str(work / "store"),
     }
-    log = work / "app.log"
-    with log.open("w") as output:
-        process = subprocess.Popen([python, str(config["app_file"])], cwd=app, env=env, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        wait_for(url, process, log)
+    with served([python, str(config["app_file"])], app, env, work / "app.log") as url:
         timings["start_s"] = time.perf_counter() - start
         start = time.perf_counter()
         listed = page_tabs(url)
@@ -160,12 +175,6 @@ def check(work: Path, venv: Path | None = None) -> dict[str, float]:
         if calls.returncode != 0:
             raise CheckFailed(f"tabs: not every tab answered:\n{calls.stdout}{calls.stderr[-3000:]}")
         timings["tabs_s"] = time.perf_counter() - start
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
     return timings
 
 

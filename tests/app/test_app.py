@@ -5,55 +5,28 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
-import time
+import tempfile
 import urllib.request
+from pathlib import Path
 
 import pytest
 
 from engine.core.media import CAPTION_SHARE
 from engine.core.settings import ROOT
+from space.check import free_port, served
 
 pytestmark = pytest.mark.app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def serve(**extra_env):
-    """Start `python app.py` on a free port; yield its URL; stop it."""
+    """Start `python app.py` on a free port as the deploy check does; yield its URL; stop it."""
     port = free_port()
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False", **extra_env}
-    process = subprocess.Popen(
-        [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"app exited early:\n{process.stdout.read()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail("app did not answer within 60 s")
-    yield url
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with tempfile.TemporaryDirectory() as folder, served([sys.executable, "app.py"], ROOT, env, Path(folder) / "app.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
