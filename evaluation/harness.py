@@ -231,9 +231,7 @@ def evaluate(
         "profile": settings.profile,
         "processes": state.num_processes,
     }
-    return build_record(
-        method, method_type or kind, protocol, rows, seconds, extra, settings, evaluators, judge, run_config, {}
-    )
+    return build_record(method, method_type or kind, protocol, rows, seconds, extra, settings, evaluators, judge, run_config, {})
 
 
 def default_run_dir(method: str, run_config: dict) -> Path:
@@ -294,7 +292,12 @@ def evaluate_hub(
     rows: list[dict] = []
     seconds: list[float] = []
     with state.split_between_processes(todo) as mine:
-        bar = tqdm(total=len(mine), unit="image", desc=f"{config.name} [process {state.process_index}]", position=state.local_process_index)
+        bar = tqdm(
+            total=len(mine),
+            unit="image",
+            desc=f"{config.name} [process {state.process_index}]",
+            position=state.local_process_index,
+        )
         for face, rgb, problem in read_faces(shards, mine, settings.max_pixels, settings.min_side):
             targets = tuple(t for t in config.targets if (face.name, t) not in done)
             scored: list[dict]

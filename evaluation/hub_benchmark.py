@@ -99,7 +99,7 @@ class HubBenchmarkConfig:
 
 
 def describe_targets(targets: tuple[float, ...]) -> str:
-    """"0-80 by 5" for an evenly spaced run of three or more, else the list ("10, 70")."""
+    """ "0-80 by 5" for an evenly spaced run of three or more, else the list ("10, 70")."""
     steps = {round(b - a, 6) for a, b in zip(targets, targets[1:])}
     if len(targets) >= 3 and len(steps) == 1 and steps.pop() > 0:
         return f"{targets[0]:g}-{targets[-1]:g} by {targets[1] - targets[0]:g}"
@@ -191,7 +191,7 @@ def choose_faces(shards: Shards) -> tuple[list[Face], dict[str, list[str]]]:
     config = shards.config
     columns = [c for c in (config.gender_column, config.age_column) if c]
     names = class_names(shards.card, config.gender_column) if config.gender_column else None
-    quota = {g: config.n_images // 2 for g in GENDERS} if config.gender_column else {None: config.n_images}
+    quota: dict[str | None, int] = {g: config.n_images // 2 for g in GENDERS} if config.gender_column else {None: config.n_images}
     chosen: list[Face] = []
     passed: dict[str, list[str]] = {"gender label missing": [], "age label missing": []}
     offset = 0
@@ -264,4 +264,3 @@ def read_faces(
                         yield face, load_image(content, max_pixels=max_pixels, min_side=min_side, name=face.name).rgb, None
                     except InputError as error:
                         yield face, None, str(error)
-

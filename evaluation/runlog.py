@@ -44,7 +44,11 @@ class RunLog:
             existing = json.loads(path.read_text())
             if existing != config:
                 keys = sorted(set(existing) | set(config))
-                differ = [f"{k}: {existing.get(k)!r} in the run, {config.get(k)!r} now" for k in keys if existing.get(k) != config.get(k)]
+                differ = [
+                    f"{k}: {existing.get(k)!r} in the run, {config.get(k)!r} now"
+                    for k in keys
+                    if existing.get(k) != config.get(k)
+                ]
                 raise InputError(
                     f"{folder} holds a run with another configuration ({'; '.join(differ)}): its rows cannot be mixed "
                     "with these; rerun with its settings to resume it, or choose another --run-dir"

@@ -36,7 +36,9 @@ def held_out(evaluators: dict[str, str | None]) -> dict[str, dict]:
     return {
         role: {
             "model": name,
-            "trained_against_by": sorted(m for m, families in TRAINED_AGAINST.items() if any(f in (name or "").lower() for f in families)),
+            "trained_against_by": sorted(
+                m for m, families in TRAINED_AGAINST.items() if any(f in (name or "").lower() for f in families)
+            ),
         }
         for role, name in evaluators.items()
         if name

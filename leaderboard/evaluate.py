@@ -67,9 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     hub.add_argument("--age-column", default=defaults.age_column, help="source ages (default none: estimated)")
     hub.add_argument("--gender-column", default=defaults.gender_column, help="balances faces by gender; 'none' for row order")
     hub.add_argument("--n-images", type=int, default=defaults.n_images, help=f"faces (default {defaults.n_images})")
-    hub.add_argument(
-        "--targets", type=float, nargs="+", default=list(defaults.targets), help="target ages (default 0-80 by 5)"
-    )
+    hub.add_argument("--targets", type=float, nargs="+", default=list(defaults.targets), help="target ages (default 0-80 by 5)")
     hub.add_argument("--data-dir", type=Path, default=None, help="a local folder holding the dataset's parquet shards")
     hub.add_argument("--run-dir", type=Path, default=None, help="where rows go as they are scored (a rerun resumes)")
     args = parser.parse_args(argv)
