@@ -41,7 +41,7 @@ from evaluation.benchmarks import (
     BENCHMARKS,
     BenchmarkInput,
 )
-from evaluation.hub_benchmark import HubBenchmarkConfig, Shards, choose_faces, read_faces
+from evaluation.hub_benchmark import DEPARTURES, HubBenchmarkConfig, Shards, choose_faces, read_faces
 from evaluation.records import ResultsRecord
 from evaluation.runlog import RunLog, row_key
 from evaluation.scoring import (
@@ -285,6 +285,7 @@ def evaluate_hub(
     faces, passed_over = choose_faces(shards)
     log = RunLog.open(run_dir, run_config, state.process_index)
     done = log.done()
+    state.wait_for_everyone()  # every process splits the same to-do list: none writes before all have read
     todo = [face for face in faces if any((face.name, t) not in done for t in config.targets)]
     if done:
         logger.info("%s: resuming; %d of %d images left", run_dir, len(todo), len(faces))
@@ -351,6 +352,7 @@ def evaluate_hub(
             "gender": f"column {config.gender_column!r}" if config.gender_column else "estimated by the method",
         },
         "read_from": source,
+        "departures_from_the_paper": list(DEPARTURES),
         "n_failed_inputs": len({r["input"] for r in rows if r.get("error")}),
         **({"passed_over": {k: len(v) for k, v in passed_over.items()}} if passed_over else {}),
     }
