@@ -148,8 +148,10 @@ class Shards:
         else:
             try:
                 listing = HfApi().list_repo_files(config.repo_id, repo_type="dataset", revision=config.revision)
-                card_path = hf_hub_download(config.repo_id, "README.md", repo_type="dataset", revision=config.revision)
-                card = read_card(Path(card_path).parent)
+                card = {}  # the dataset card names a class column's classes; a dataset may have none
+                if "README.md" in listing:
+                    card_path = hf_hub_download(config.repo_id, "README.md", repo_type="dataset", revision=config.revision)
+                    card = read_card(Path(card_path).parent)
             except Exception as error:  # noqa: BLE001 - any Hub failure is one message naming the dataset
                 raise InputError(
                     f"dataset {where} could not be listed on the Hub ({type(error).__name__}: {error}); "
@@ -251,7 +253,7 @@ def choose_faces(shards: Shards) -> tuple[list[Face], dict[str, list[str]]]:
 def read_faces(
     shards: Shards, faces: list[Face], max_pixels: int, min_side: int
 ) -> Iterator[tuple[Face, np.ndarray | None, str | None]]:
-    """(face, RGB, None) or (face, None, why it cannot be read) for `faces`, in their order; one row group
+    """(face, RGB, None) or (face, None, why it cannot be read) for `faces`, shard by shard and row group by row group; one row group
     of the image column in memory at a time."""
     config = shards.config
     by_shard: dict[str, list[Face]] = {}

@@ -87,3 +87,37 @@ def test_the_record_says_which_evaluators_a_method_trains_against():
     assert held_out({"identity_model": "ArcFace (insightface buffalo_l)"})["identity_model"]["trained_against_by"] == [
         "cradle2cane"
     ]
+
+
+def test_images_are_read_one_row_group_at_a_time_and_only_where_a_face_was_asked_for(tmp_path, monkeypatch):
+    import io
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from PIL import Image
+
+    from evaluation import hub_benchmark as H
+
+    def png(level):
+        buffer = io.BytesIO()
+        Image.fromarray(np.full((32, 32, 3), level, np.uint8)).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    (tmp_path / "data").mkdir()
+    rows = {"image": [{"bytes": png(10 * i), "path": None} for i in range(6)], "label": [0, 1, 0, 1, 0, 1]}
+    pq.write_table(pa.table(rows), tmp_path / "data" / "validation-00000-of-00001.parquet", row_group_size=2)
+    groups_read = []
+    real = pq.ParquetFile.read_row_group
+    monkeypatch.setattr(pq.ParquetFile, "read_row_group", lambda self, i, **kw: groups_read.append(i) or real(self, i, **kw))
+    config = HubBenchmarkConfig(repo_id="test/grey", revision=None, n_images=2, targets=(10.0,), data_dir=tmp_path)
+    shards = H.Shards.open(config)
+    faces = [
+        H.Face("validation-000005", shards.files[0], 5, "male", None),
+        H.Face("validation-000004", shards.files[0], 4, "female", None),
+    ]
+    read = list(H.read_faces(shards, faces, max_pixels=10**6, min_side=16))
+    assert groups_read == [2]  # rows 4 and 5 live in the third row group; the others are never read
+    assert [(face.name, int(rgb[0, 0, 0])) for face, rgb, _ in read] == [("validation-000005", 50), ("validation-000004", 40)]
+    missing = list(H.read_faces(shards, faces[:1], max_pixels=10**6, min_side=64))
+    assert missing[0][1] is None and "64" in missing[0][2]  # too small: the reason, not a crash
