@@ -13,6 +13,7 @@
 - zones: the classical renderer on all zones of a 512 px face (target <= 300 ms),
   and the diffusion renderer per zone on a GPU (bench/zones.py);
 - evaluation: offline scoring throughput on CPU, images per second (bench/evaluate.py);
+- hub benchmark: rows per second on a tiny parquet dataset, one process against two (bench/hub_benchmark.py);
 - pluralistic: six samples on the tiny profile and the classical path on CPU, and the
   real architecture on a GPU (bench/pluralistic.py);
 - age under load: 20 concurrent `/estimate_age` requests on a live app, with and without one
@@ -112,6 +113,7 @@ def sections() -> dict:
     from bench.classical_lifespan import classical_cpu as lifespan_classical
     from bench.concurrency import age_under_load
     from bench.evaluate import throughput
+    from bench.hub_benchmark import processes_1_vs_2
     from bench.lifespan import cpu_tiny, gpu_real
     from bench.zones import classical, diffusion_gpu
 
@@ -124,6 +126,7 @@ def sections() -> dict:
         "zones_classical_cpu": classical,
         "zones_diffusion_gpu": diffusion_gpu,
         "evaluation_offline_cpu": throughput,
+        "hub_benchmark_processes": processes_1_vs_2,
         "pluralistic_tiny_cpu": pluralistic.tiny_cpu,
         "pluralistic_classical_cpu": pluralistic.classical_cpu,
         "pluralistic_gpu_real_architecture": pluralistic.gpu_real,

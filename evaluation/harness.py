@@ -19,28 +19,35 @@ Inputs are split across processes with accelerate.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 import platform
+import re
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from engine.age.estimators import age_estimator
-from engine.core.errors import InputError
+from engine.core.errors import InputError, UserError
 from engine.core.images import load_image
 from engine.core.registry import get_cache
-from engine.core.settings import get_settings
+from engine.core.settings import ROOT, get_settings
 from engine.tasks.lifespan import LifespanRequest, age_photo
 from evaluation.benchmarks import (
     BENCHMARKS,
     BenchmarkInput,
 )
+from evaluation.hub_benchmark import DEPARTURES, HubBenchmarkConfig, Shards, choose_faces, read_faces
 from evaluation.records import ResultsRecord
+from evaluation.runlog import RunLog, row_key
 from evaluation.scoring import (
     IDENTITY_MODELS,
     fid_against,
+    held_out,
     judge_outputs,
     score_input,
     summarise,
@@ -50,10 +57,29 @@ from evaluation.tasks import mean_present
 logger = logging.getLogger(__name__)
 
 
+def method_kind(method: str) -> str:
+    """The method type a record names for a method this harness runs (submitted folders name their own)."""
+    if method.startswith("folder:"):
+        return "submitted"
+    kind = {"classical": "classical", "cradle2cane": "diffusion"}.get(method)
+    if kind is None:
+        raise InputError(f"method must be classical, cradle2cane or folder:DIR, got {method!r}")
+    return kind
+
+
 def method_outputs(
-    method: str, item: BenchmarkInput, targets: tuple[float, ...], seed: int, settings
+    method: str,
+    item: BenchmarkInput,
+    targets: tuple[float, ...],
+    seed: int,
+    settings,
+    source_age: float | None = None,
+    gender: str | None = None,
 ) -> tuple[list[np.ndarray | None], float, str]:
-    """(one image per target or None where a submitted file is missing, seconds per image, method type)."""
+    """(one image per target or None where a submitted file is missing, seconds per image, method type).
+
+    `source_age` and `gender`: the dataset's labels when it has them; None: the method estimates them."""
+    kind = method_kind(method)
     if method.startswith("folder:"):
         folder = Path(method.partition(":")[2])
         images: list[np.ndarray | None] = []
@@ -64,16 +90,15 @@ def method_outputs(
             except InputError as error:
                 logger.warning("missing or unreadable output %s: %s", path, error)
                 images.append(None)
-        return images, float("nan"), "submitted"
+        return images, float("nan"), kind
 
-    renderer = {"classical": "classical", "cradle2cane": "diffusion"}.get(method)
-    if renderer is None:
-        raise InputError(f"method must be classical, cradle2cane or folder:DIR, got {method!r}")
+    renderer = "classical" if kind == "classical" else "diffusion"
     start = time.perf_counter()
-    output = age_photo(LifespanRequest(item.rgb, list(targets), seed=seed, renderer=renderer), settings)
+    request = LifespanRequest(item.rgb, list(targets), source_age=source_age, gender=gender, seed=seed, renderer=renderer)
+    output = age_photo(request, settings)
     seconds = (time.perf_counter() - start) / len(targets)
     assert output.photos is not None  # the request pastes back (paste=True)
-    return list(output.photos), seconds, "classical" if renderer == "classical" else "diffusion"
+    return list(output.photos), seconds, kind
 
 
 def hardware() -> str:
@@ -87,6 +112,85 @@ def hardware() -> str:
     return f"CPU {platform.processor() or platform.machine()}"
 
 
+def process_state(settings):
+    """accelerate's view of the processes; on a machine without CUDA, several processes talk over gloo."""
+    from accelerate import PartialState  # noqa: PLC0415 - accelerate loads only when a harness or trainer runs
+
+    return PartialState(cpu=settings.device == "cpu")
+
+
+def judge_and_fid(state, judge, judged: list, fid_reference: Path | None) -> tuple[dict, dict, dict | None]:
+    """(metrics, counts, judge report) from the VLM judge and FID over every process's outputs.
+
+    `judged`: (row, output, source) for every output of every process (gathered by the caller). Only the
+    main process asks the judge (each question once) and computes FID; the others receive its results."""
+    from accelerate.utils import broadcast_object_list  # noqa: PLC0415 - accelerate loads only when a harness runs
+
+    result: list = [({}, {}, None)]
+    if state.is_main_process:
+        metrics: dict = {}
+        counts: dict = {}
+        report = None
+        if fid_reference is not None:
+            metrics["fid"], counts["fid"] = fid_against(fid_reference, [image for _, image, _ in judged])
+        if judge is not None:  # beside the model-based scores, never instead of them
+            judge_metrics, report = judge_outputs(judge, judged)
+            metrics.update(judge_metrics)
+            counts["image_quality"] = (
+                "from the VLM judge" if judge_metrics["image_quality"] is not None else "missing: no judge reply parsed"
+            )
+        result = [(metrics, counts, report)]
+    broadcast_object_list(result)
+    return result[0]
+
+
+def build_record(
+    method: str,
+    kind: str,
+    protocol: dict,
+    rows: list[dict],
+    seconds: list[float],
+    extra: tuple[dict, dict, dict | None],
+    settings,
+    evaluators: str,
+    judge,
+    run_config: dict,
+    notes: dict,
+) -> ResultsRecord:
+    metrics, counts = summarise(rows)
+    metrics["seconds_per_image"] = mean_present(s for s in seconds if s == s)  # NaN: not timed (submitted outputs)
+    extra_metrics, extra_counts, judge_report = extra
+    metrics.update(extra_metrics)
+    counts.update(extra_counts)
+    estimator = age_estimator(settings)
+    named = {
+        "age_estimator": f"{estimator.estimator_id}@{estimator.version}",
+        "identity_model": get_cache(settings).get(IDENTITY_MODELS[evaluators]).name,
+        "judge_model": judge.model if judge is not None else None,
+    }
+    return ResultsRecord.from_json(
+        {
+            "task": "lifespan",
+            "method": method if not method.startswith("folder:") else Path(method.partition(":")[2]).name,
+            "method_type": kind,
+            "provenance": "verified",
+            "protocol": {**protocol, "n_images": len(rows)},
+            "evaluators": named,
+            "metrics": metrics,
+            "run_config": {**run_config, "python": sys.version.split()[0]},
+            "hardware": hardware(),
+            "date": dt.date.today().isoformat(),
+            "notes": {
+                **counts,
+                "evaluators_held_out": held_out({k: v for k, v in named.items() if k != "judge_model"}),
+                **notes,
+                "rows": rows,
+                **({"judge": judge_report} if judge_report else {}),
+            },
+        }
+    )
+
+
 def evaluate(
     method: str,
     benchmark_name: str,
@@ -97,7 +201,6 @@ def evaluate(
     evaluators: str = "offline",
     fid_reference: Path | None = None,
 ) -> ResultsRecord:
-    from accelerate import PartialState  # noqa: PLC0415 - accelerate loads only when a harness or trainer runs
     from accelerate.utils import gather_object  # noqa: PLC0415 - accelerate loads only when a harness or trainer runs
 
     settings = settings or get_settings()
@@ -106,8 +209,9 @@ def evaluate(
     if benchmark_name not in BENCHMARKS:
         raise InputError(f"benchmark must be one of {sorted(BENCHMARKS)}, got {benchmark_name!r}")
     benchmark = BENCHMARKS[benchmark_name]()
-    state = PartialState()
-    rows, seconds, kind, judged = [], [], "classical", []
+    kind = method_kind(method)
+    state = process_state(settings)
+    rows, seconds, judged = [], [], []
     with state.split_between_processes(list(range(len(benchmark.inputs)))) as mine:
         for index in mine:
             item = benchmark.inputs[index]
@@ -116,49 +220,153 @@ def evaluate(
             rows += scored
             seconds.append(per_image)
             judged += [(row, image, item.rgb) for row, image in zip(scored, images) if image is not None]
-    rows = gather_object(rows)
-    seconds = [s for s in gather_object(seconds) if s == s]  # NaN: not timed (submitted outputs)
-    metrics, counts = summarise(rows)
-    metrics["seconds_per_image"] = mean_present(seconds)
-    if fid_reference is not None:
-        metrics["fid"], counts["fid"] = fid_against(fid_reference, [image for _, image, _ in gather_object(judged)])
-    judge_report = None
-    if judge is not None:  # beside the model-based scores, never instead of them
-        judge_metrics, judge_report = judge_outputs(judge, judged)
-        metrics.update(judge_metrics)
-        counts["image_quality"] = (
-            "from the VLM judge" if judge_metrics["image_quality"] is not None else "missing: no judge reply parsed"
+    rows, seconds = gather_object(rows), gather_object(seconds)
+    # every process's outputs, so the judge and FID see the whole benchmark, not one shard of it
+    extra = judge_and_fid(state, judge, gather_object(judged) if judge or fid_reference else [], fid_reference)
+    protocol = {"benchmark": benchmark.name, "input_set": benchmark.input_set, "target_ages": list(benchmark.targets)}
+    run_config = {
+        "method": method,
+        "benchmark": benchmark_name,
+        "seed": seed,
+        "profile": settings.profile,
+        "processes": state.num_processes,
+    }
+    return build_record(method, method_type or kind, protocol, rows, seconds, extra, settings, evaluators, judge, run_config, {})
+
+
+def default_run_dir(method: str, run_config: dict) -> Path:
+    """outputs/benchmark-runs/{method}-{hash of the run configuration}: the same settings resume the same run."""
+    digest = hashlib.sha256(json.dumps(run_config, sort_keys=True).encode()).hexdigest()[:12]
+    slug = re.sub(r"[^\w.-]+", "-", method.partition(":")[2] if method.startswith("folder:") else method).strip("-")
+    return ROOT / "outputs" / "benchmark-runs" / f"{slug or 'outputs'}-{digest}"
+
+
+def _missing_rows(name: str, targets, reason: str) -> list[dict]:
+    return [{"input": name, "target": float(t), "age": None, "identity": None, "error": reason} for t in targets]
+
+
+def evaluate_hub(
+    method: str,
+    config: HubBenchmarkConfig | None = None,
+    seed: int = 0,
+    settings=None,
+    method_type: str | None = None,
+    judge=None,
+    evaluators: str = "offline",
+    fid_reference: Path | None = None,
+    run_dir: Path | None = None,
+) -> ResultsRecord:
+    """The lifespan protocol on a Hub dataset (`HubBenchmarkConfig`; the paper's by default), resumable
+    and split across processes; every process's rows are gathered before scoring and judging.
+
+    Each row is appended to the run folder as it is scored; a rerun with the same settings skips
+    the rows there. The judge and FID read the outputs kept in the run folder (`outputs/`), so they
+    see every process's outputs and those of earlier, interrupted runs."""
+    from accelerate.utils import gather_object  # noqa: PLC0415 - accelerate loads only when a harness or trainer runs
+    from tqdm.auto import tqdm  # noqa: PLC0415 - the progress bar loads only when a benchmark runs
+
+    settings = settings or get_settings()
+    config = config or HubBenchmarkConfig()
+    if evaluators not in IDENTITY_MODELS:
+        raise InputError(f"evaluators must be one of {sorted(IDENTITY_MODELS)}, got {evaluators!r}")
+    kind = method_kind(method)
+    keep_outputs = judge is not None or fid_reference is not None
+    run_config = {
+        "method": method,
+        "benchmark": config.to_json(),
+        "seed": seed,
+        "evaluators": evaluators,
+        "profile": settings.profile,
+        "keep_outputs": keep_outputs,
+    }
+    run_dir = Path(run_dir) if run_dir is not None else default_run_dir(method, run_config)
+    state = process_state(settings)
+    shards = Shards.open(config)
+    faces, passed_over = choose_faces(shards)
+    log = RunLog.open(run_dir, run_config, state.process_index)
+    done = log.done()
+    state.wait_for_everyone()  # every process splits the same to-do list: none writes before all have read
+    todo = [face for face in faces if any((face.name, t) not in done for t in config.targets)]
+    if done:
+        logger.info("%s: resuming; %d of %d images left", run_dir, len(todo), len(faces))
+    outputs = run_dir / "outputs"
+    rows: list[dict] = []
+    seconds: list[float] = []
+    with state.split_between_processes(todo) as mine:
+        bar = tqdm(
+            total=len(mine),
+            unit="image",
+            desc=f"{config.name} [process {state.process_index}]",
+            position=state.local_process_index,
         )
-    estimator = age_estimator(settings)
-    record = ResultsRecord.from_json(
-        {
-            "task": "lifespan",
-            "method": method if not method.startswith("folder:") else Path(method.partition(":")[2]).name,
-            "method_type": method_type or kind,
-            "provenance": "verified",
-            "protocol": {
-                "benchmark": benchmark.name,
-                "input_set": benchmark.input_set,
-                "target_ages": list(benchmark.targets),
-                "n_images": len(rows),
-            },
-            "evaluators": {
-                "age_estimator": f"{estimator.estimator_id}@{estimator.version}",
-                "identity_model": get_cache(settings).get(IDENTITY_MODELS[evaluators]).name,
-                "judge_model": judge.model if judge is not None else None,
-            },
-            "metrics": metrics,
-            "run_config": {
-                "method": method,
-                "benchmark": benchmark_name,
-                "seed": seed,
-                "profile": settings.profile,
-                "processes": state.num_processes,
-                "python": sys.version.split()[0],
-            },
-            "hardware": hardware(),
-            "date": dt.date.today().isoformat(),
-            "notes": {**counts, "rows": rows, **({"judge": judge_report} if judge_report else {})},
-        }
-    )
-    return record
+        for face, rgb, problem in read_faces(shards, mine, settings.max_pixels, settings.min_side):
+            targets = tuple(t for t in config.targets if (face.name, t) not in done)
+            scored: list[dict]
+            if rgb is None:
+                scored = _missing_rows(face.name, targets, f"unreadable input: {problem}")
+            else:
+                item = BenchmarkInput(face.name, rgb)
+                try:
+                    images, per_image, kind = method_outputs(method, item, targets, seed, settings, face.age, face.gender)
+                except UserError as error:  # e.g. no face in the source photo: its rows are missing, with the reason
+                    scored = _missing_rows(face.name, targets, str(error))
+                else:
+                    scored = score_input(item, images, targets, settings, evaluators)
+                    seconds.append(per_image)
+                    if keep_outputs:
+                        save_png(rgb, outputs / f"{face.name}.png")
+                        for target, image in zip(targets, images):
+                            if image is not None:
+                                save_png(image, outputs / f"{face.name}_{target:g}.png")
+            for row in scored:
+                log.append(row)
+                rows.append(row)
+            bar.update()
+        bar.close()
+    log.close()
+    for row in gather_object(rows):
+        done.setdefault(row_key(row), row)
+    order = {face.name: index for index, face in enumerate(faces)}
+    rows = sorted(done.values(), key=lambda r: (order[r["input"]], config.targets.index(r["target"])))
+    seconds = gather_object(seconds)
+    state.wait_for_everyone()  # every process's outputs are on disk before the judge reads them
+    judged = []
+    if keep_outputs and state.is_main_process:
+        for row in rows:
+            output = outputs / f"{row['input']}_{row['target']:g}.png"
+            if output.is_file():
+                judged.append((row, _read_png(output), _read_png(outputs / f"{row['input']}.png")))
+    extra = judge_and_fid(state, judge, judged, fid_reference)
+    source = f"local folder {config.data_dir}" if config.data_dir else "the Hub"
+    protocol = {
+        "benchmark": config.name,
+        "input_set": f"{config.repo_id} split {config.split}: {config.selection()}",
+        "target_ages": list(config.targets),
+        "dataset": config.repo_id,
+        "revision": config.revision,
+        "split": config.split,
+    }
+    notes = {
+        "source_labels": {
+            "age": f"column {config.age_column!r}" if config.age_column else "estimated by the method",
+            "gender": f"column {config.gender_column!r}" if config.gender_column else "estimated by the method",
+        },
+        "read_from": source,
+        "departures_from_the_paper": list(DEPARTURES),
+        "n_failed_inputs": len({r["input"] for r in rows if r.get("error")}),
+        **({"passed_over": {k: len(v) for k, v in passed_over.items()}} if passed_over else {}),
+    }
+    run = {**run_config, "processes": state.num_processes, "run_dir": str(run_dir)}
+    return build_record(method, method_type or kind, protocol, rows, seconds, extra, settings, evaluators, judge, run, notes)
+
+
+def save_png(rgb: np.ndarray, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp.png")
+    Image.fromarray(rgb).save(temporary)
+    temporary.replace(path)
+
+
+def _read_png(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.array(image.convert("RGB"))

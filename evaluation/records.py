@@ -39,6 +39,10 @@ class Protocol:
     input_set: str  # which faces
     target_ages: tuple[float, ...] | None = None
     n_images: int | None = None
+    # A Hub dataset's protocol: its repo id, the revision read and the split (None for other benchmarks).
+    dataset: str | None = None
+    revision: str | None = None
+    split: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,10 @@ class ResultsRecord:
         n_images = protocol_data.get("n_images")
         if n_images is not None and (not isinstance(n_images, int) or n_images < 1):
             errors.append(f"protocol.n_images: a positive integer, got {n_images!r}")
+        dataset_fields = {key: protocol_data.get(key) for key in ("dataset", "revision", "split")}
+        for key, value in dataset_fields.items():
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                errors.append(f"protocol.{key}: text or null, got {value!r}")
         evaluators_data = data.get("evaluators") or {}
         if not isinstance(evaluators_data, dict):
             errors.append(f"evaluators: an object, got {evaluators_data!r}")
@@ -160,7 +168,7 @@ class ResultsRecord:
             method=method.strip(),
             method_type=method_type,
             provenance=provenance,
-            protocol=Protocol(benchmark, input_set, tuple(targets) if targets else None, n_images),
+            protocol=Protocol(benchmark, input_set, tuple(targets) if targets else None, n_images, **dataset_fields),
             evaluators=Evaluators(**evaluators_data),
             metrics=metrics,
             date=str(date),
@@ -185,19 +193,32 @@ class ResultsRecord:
             self.protocol.benchmark,
             self.protocol.input_set,
             self.protocol.target_ages,
+            self.protocol.n_images,
+            self.protocol.dataset,
+            self.protocol.revision,
+            self.protocol.split,
             self.evaluators.age_estimator,
             self.evaluators.identity_model,
             self.evaluators.judge_model,
         )
 
-    def protocol_label(self) -> str:
+    def protocol_label(self, detailed: bool = False) -> str:
+        """How the page names the protocol; `detailed` adds the target ages and output count, which
+        tell apart protocols whose names agree (leaderboard.views uses it only then)."""
         evaluators = (
             ", ".join(
                 v for v in (self.evaluators.age_estimator, self.evaluators.identity_model, self.evaluators.judge_model) if v
             )
             or "evaluators not stated"
         )
-        return f"{self.protocol.benchmark} | {self.protocol.input_set} | {evaluators}"
+        parts = [self.protocol.benchmark, self.protocol.input_set]
+        if self.protocol.dataset:
+            revision = f"@{self.protocol.revision[:12]}" if self.protocol.revision else ""
+            parts.append(f"{self.protocol.dataset}{revision} {self.protocol.split or ''}".strip())
+        if detailed:
+            targets = ", ".join(f"{t:g}" for t in self.protocol.target_ages or ()) or "not stated"
+            parts.append(f"targets {targets}; {self.protocol.n_images or 'unknown number of'} outputs")
+        return " | ".join([*parts, evaluators])
 
     def to_row(self) -> dict:
         task = TASKS[self.task]

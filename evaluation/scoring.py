@@ -25,6 +25,25 @@ from evaluation.tasks import AGE_BUCKETS, age_mae, mean_present
 # HUB_AGE_ESTIMATOR in the full profile, else the packaged one; the record names it).
 IDENTITY_MODELS = {"offline": "identity_offline", "full": "identity_arcface"}
 
+# The evaluator families each method of this hub trains against (a method scored by one of them is
+# scored by its own loss). Cradle2Cane: MiVOLO age loss and ArcFace (iresnet100) identity loss (paper
+# sec. 3.4; its reference training code). The classical renderer trains nothing. Matched by name.
+TRAINED_AGAINST = {"cradle2cane": ("mivolo", "arcface")}
+
+
+def held_out(evaluators: dict[str, str | None]) -> dict[str, dict]:
+    """Per evaluator: its name and the methods that train against it; an empty list means held out."""
+    return {
+        role: {
+            "model": name,
+            "trained_against_by": sorted(
+                m for m, families in TRAINED_AGAINST.items() if any(f in (name or "").lower() for f in families)
+            ),
+        }
+        for role, name in evaluators.items()
+        if name
+    }
+
 
 def score_input(
     item: BenchmarkInput, images: list[np.ndarray | None], targets, settings, evaluators: str = "offline"
@@ -34,15 +53,17 @@ def score_input(
     cache = get_cache(settings)
     detector, identity = cache.get("face_detector"), cache.get(IDENTITY_MODELS[evaluators])
     estimator = age_estimator(settings)
-    source_face = detector.detect(item.rgb)[0]
-    source_embedding = identity.embed(item.rgb, source_face)
+    source_faces = detector.detect(item.rgb)
+    # no face in the source: identity cannot be measured and stays missing
+    source_embedding = identity.embed(item.rgb, source_faces[0]) if source_faces else None
     rows = []
     for target, image in zip(targets, images):
         row = {"input": item.name, "target": float(target), "age": None, "identity": None}
         faces = detector.detect(image) if image is not None else []
         if image is not None and faces:
             row["age"] = float(estimator.estimate(image, faces[:1])[0].age)
-            row["identity"] = 100.0 * identity.similarity(source_embedding, identity.embed(image, faces[0]))
+            if source_embedding is not None:
+                row["identity"] = 100.0 * identity.similarity(source_embedding, identity.embed(image, faces[0]))
         rows.append(row)
     return rows
 

@@ -4,6 +4,7 @@
     python -m leaderboard.evaluate --method classical --benchmark offline [--out DIR]
     python -m leaderboard.evaluate --method folder:DIR --benchmark offline    # a researcher's outputs
     python -m leaderboard.evaluate --task zones --method classical --benchmark offline   # LDLA zone evaluation
+    accelerate launch -m leaderboard.evaluate --method cradle2cane --benchmark hub   # the papers' protocol on CelebA-HQ
 
 The harness itself (benchmarks, scoring, judge) is `evaluation/`; this command only
 writes what it returns into the store the leaderboard reads.
@@ -24,7 +25,8 @@ from engine.methods.ldla.pipeline import RENDERERS
 from evaluation.benchmarks import (
     BENCHMARKS,
 )
-from evaluation.harness import evaluate
+from evaluation.harness import evaluate, evaluate_hub, process_state
+from evaluation.hub_benchmark import HubBenchmarkConfig
 from evaluation.judge import Judge
 from evaluation.scoring import (
     IDENTITY_MODELS,
@@ -39,7 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--method", required=True, help="lifespan: classical, cradle2cane or folder:DIR of outputs; zones: classical or diffusion"
     )
-    parser.add_argument("--benchmark", required=True, choices=sorted(BENCHMARKS))
+    parser.add_argument(
+        "--benchmark",
+        required=True,
+        choices=[*sorted(BENCHMARKS), "hub"],
+        help="offline: the packaged portraits; hub: the papers' lifespan protocol on a Hub dataset (see the hub options)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--method-type", default=None, help="GAN, diffusion, classical (needed for folder:DIR)")
     parser.add_argument("--judge", action="store_true", help="also ask the VLM judge (HUB_JUDGE_BASE_URL, HUB_JUDGE_MODEL)")
@@ -51,10 +58,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--fid-reference", type=Path, default=None, help="a folder of real faces for FID (needs torchmetrics)")
     parser.add_argument("--out", default=None, help="store folder (default: HUB_STORE_DIR)")
+    defaults = HubBenchmarkConfig()
+    hub = parser.add_argument_group("hub benchmark (defaults: the lifespan paper's protocol on CelebA-HQ)")
+    hub.add_argument("--dataset", default=defaults.repo_id, help=f"Hub dataset id (default {defaults.repo_id})")
+    hub.add_argument("--revision", default=None, help="the dataset's commit, tag or branch (default: the pinned commit)")
+    hub.add_argument("--split", default=defaults.split, help=f"(default {defaults.split})")
+    hub.add_argument("--image-column", default=defaults.image_column)
+    hub.add_argument("--age-column", default=defaults.age_column, help="source ages (default none: estimated)")
+    hub.add_argument("--gender-column", default=defaults.gender_column, help="balances faces by gender; 'none' for row order")
+    hub.add_argument("--n-images", type=int, default=defaults.n_images, help=f"faces (default {defaults.n_images})")
+    hub.add_argument("--targets", type=float, nargs="+", default=list(defaults.targets), help="target ages (default 0-80 by 5)")
+    hub.add_argument("--data-dir", type=Path, default=None, help="a local folder holding the dataset's parquet shards")
+    hub.add_argument("--run-dir", type=Path, default=None, help="where rows go as they are scored (a rerun resumes)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from accelerate import PartialState  # noqa: PLC0415 - accelerate loads only when a harness or trainer runs
-
     settings = get_settings()
     try:
         if args.method.startswith("folder:") and not args.method_type:
@@ -66,6 +83,30 @@ def main(argv: list[str] | None = None) -> int:
             if args.method not in RENDERERS:
                 raise InputError(f"--method for zones must be one of {', '.join(RENDERERS)}, got {args.method!r}")
             record = evaluate_zones(args.method, args.benchmark, args.seed, settings)
+        elif args.benchmark == "hub":
+            config = HubBenchmarkConfig(
+                repo_id=args.dataset,
+                # the pinned commit belongs to the default dataset; another dataset is read at main unless named
+                revision=args.revision or (defaults.revision if args.dataset == defaults.repo_id else None),
+                split=args.split,
+                image_column=args.image_column,
+                age_column=args.age_column or None,
+                gender_column=None if (args.gender_column or "none").lower() == "none" else args.gender_column,
+                n_images=args.n_images,
+                targets=tuple(args.targets),
+                data_dir=args.data_dir,
+            )
+            record = evaluate_hub(
+                args.method,
+                config,
+                args.seed,
+                settings,
+                args.method_type,
+                judge,
+                args.evaluators,
+                args.fid_reference,
+                args.run_dir,
+            )
         else:
             record = evaluate(
                 args.method, args.benchmark, args.seed, settings, args.method_type, judge, args.evaluators, args.fid_reference
@@ -73,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, ModelUnavailable) as error:
         print(f"evaluate: {error}", file=sys.stderr)
         return 2
-    if PartialState().is_main_process:
+    if process_state(settings).is_main_process:  # one record, written once
         store = ResultsStore(Path(args.out)) if args.out else ResultsStore.from_settings(settings)
         path = store.add_result(record)
         summary = {k: (None if v is None else round(v, 3)) for k, v in record.metrics.items()}

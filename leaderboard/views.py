@@ -12,19 +12,39 @@ from evaluation.tasks import TASKS, accuracy_from_mae
 MISSING = "missing"
 
 
-def protocols(records: list[ResultsRecord], task: str) -> list[str]:
-    """The protocol labels of a task, most rows first: each is its own table."""
-    counts: dict[str, int] = {}
+def labels(records: list[ResultsRecord]) -> dict[tuple, str]:
+    """One label per comparable protocol (`ResultsRecord.comparable_key`): the short label, or the
+    detailed one (target ages, output count) where protocols that differ would share a short label."""
+    short: dict[tuple, str] = {}
     for record in records:
-        if record.task == task:
-            counts[record.protocol_label()] = counts.get(record.protocol_label(), 0) + 1
+        short.setdefault(record.comparable_key(), record.protocol_label())
+    clashes = {label for label in short.values() if list(short.values()).count(label) > 1}
+    named = {}
+    for record in records:
+        key = record.comparable_key()
+        if key not in named:
+            named[key] = record.protocol_label(detailed=short[key] in clashes)
+    return named
+
+
+def protocols(records: list[ResultsRecord], task: str) -> list[str]:
+    """The protocol labels of a task, most rows first: each is its own table (rows are ranked
+    together only under one protocol, evaluators included)."""
+    mine = [r for r in records if r.task == task]
+    named = labels(mine)
+    counts: dict[str, int] = {}
+    for record in mine:
+        label = named[record.comparable_key()]
+        counts[label] = counts.get(label, 0) + 1
     return sorted(counts, key=lambda label: (-counts[label], label))
 
 
 def select(
     records, task: str, protocol: str | None, types=None, verified_only=False, search: str | None = ""
 ) -> list[ResultsRecord]:
-    chosen = [r for r in records if r.task == task and (protocol is None or r.protocol_label() == protocol)]
+    mine = [r for r in records if r.task == task]
+    named = labels(mine)
+    chosen = [r for r in mine if protocol is None or named[r.comparable_key()] == protocol]
     if types:
         chosen = [r for r in chosen if r.method_type in types]
     if verified_only:

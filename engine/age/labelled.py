@@ -136,12 +136,12 @@ def hub_snapshot(repo_id: str, revision: str | None) -> Path:
     return Path(snapshot_download(repo_id, repo_type="dataset", revision=revision, allow_patterns=HUB_PATTERNS))
 
 
-def _card(folder: Path) -> dict:
+def read_card(folder: Path) -> dict:
     readme = folder / "README.md"
     return RepoCard.load(readme).data.to_dict() if readme.is_file() else {}
 
 
-def _class_names(card: dict, column: str) -> list[str] | None:
+def class_names(card: dict, column: str) -> list[str] | None:
     """A ClassLabel column's names, from the card's dataset_info, index order."""
     info = card.get("dataset_info") or {}
     for entry in info if isinstance(info, list) else [info]:
@@ -155,7 +155,8 @@ def _class_names(card: dict, column: str) -> list[str] | None:
     return None
 
 
-def _image_bytes(value: object) -> bytes | None:
+def image_bytes(value: object) -> bytes | None:
+    """The encoded image in a parquet image cell: a datasets Image struct {bytes, path} or raw bytes; None without bytes."""
     if isinstance(value, dict):
         value = value.get("bytes")
     return bytes(value) if isinstance(value, (bytes, bytearray)) else None
@@ -176,7 +177,7 @@ def hub_dataset(
             f"dataset {repo_id}{f'@{revision}' if revision else ''} could not be read from the Hub "
             f"({type(error).__name__}: {error}); if you meant a local folder or CSV, no such path exists"
         ) from None
-    card = _card(folder)
+    card = read_card(folder)
     licence = card.get("license")
     parquet = sorted(folder.rglob("*.parquet"))
     metadata = sorted(folder.rglob("metadata.csv"))
@@ -196,7 +197,7 @@ def hub_dataset(
                 "name the columns with --image-column / --age-column"
             )
     genders = table[gender_column] if gender_column and gender_column in table.columns else None
-    names = _class_names(card, gender_column) if genders is not None and gender_column else None
+    names = class_names(card, gender_column) if genders is not None and gender_column else None
     items, skipped = [], {SKIP_LABEL: [], SKIP_FILE: []}  # type: ignore[var-annotated]
     for index, row in table.iterrows():
         key = f"{repo_id}#{index}"
@@ -217,7 +218,7 @@ def hub_dataset(
                 continue
             items.append(LabelledImage(f"{repo_id}/{row[image_column]}", age, gender, file.read_bytes))
         else:
-            content = _image_bytes(row[image_column])
+            content = image_bytes(row[image_column])
             if content is None:
                 skipped[SKIP_FILE].append(f"row {index}: no image bytes in column {image_column!r}")
                 continue

@@ -70,3 +70,59 @@ def server():
 
 def judge(url, **kwargs):
     return Judge(url, "judge", timeout=kwargs.pop("timeout", 2.0), backoff=0.01, **kwargs)
+
+
+def tiny_faces_dataset(folder):
+    """A Hub-style parquet dataset in `folder`: `data/{split}-0000N-of-00002.parquet` shards with an image
+    struct column {bytes, path}, a gender `label` class column (0 female, 1 male, as CelebA-HQ's card
+    names them) and an `age` column, and a README card naming the classes. Validation rows: the two
+    shipped portraits (female), two crops of them labelled male, a faceless gradient (male) and a row
+    without a gender label; two rows per row group."""
+    import io
+    from pathlib import Path
+
+    import matplotlib
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from PIL import Image
+    from skimage import data
+
+    folder = Path(folder)
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    astronaut = Image.fromarray(data.astronaut())
+    hopper = Image.open(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg").convert("RGB")
+    gradient = Image.fromarray(np.tile(np.linspace(0, 255, 256, dtype=np.uint8)[None, :, None], (256, 1, 3)))
+
+    def encoded(image, size=256):
+        buffer = io.BytesIO()
+        image.resize((size, size)).save(buffer, format="JPEG", quality=92)
+        return buffer.getvalue()
+
+    faces = [  # (image, label, age)
+        (encoded(astronaut), 0, 41),
+        (encoded(hopper.crop((100, 20, 420, 340))), None, 79),  # no gender label: passed over
+        (encoded(hopper.transpose(Image.Transpose.FLIP_LEFT_RIGHT).crop((60, 0, 460, 400))), 1, 79),
+        (encoded(gradient), 1, 30),  # no face: its rows are missing, with the reason
+        (encoded(hopper), 0, 79),
+        (encoded(astronaut.transpose(Image.Transpose.FLIP_LEFT_RIGHT).crop((60, 0, 440, 380))), 1, 41),
+    ]
+
+    def table(rows, offset):
+        return pa.table(
+            {
+                "image": [{"bytes": b, "path": f"{offset + i}.jpg"} for i, (b, _, _) in enumerate(rows)],
+                "label": pa.array([label for _, label, _ in rows], pa.int64()),
+                "age": [age for _, _, age in rows],
+            }
+        )
+
+    pq.write_table(table(faces[:4], 0), folder / "data" / "validation-00000-of-00002.parquet", row_group_size=2)
+    pq.write_table(table(faces[4:], 4), folder / "data" / "validation-00001-of-00002.parquet", row_group_size=2)
+    pq.write_table(table(faces[:1], 0), folder / "data" / "train-00000-of-00001.parquet")
+    (folder / "README.md").write_text(
+        "---\nlicense: other\ndataset_info:\n  features:\n  - name: image\n    dtype: image\n  - name: label\n"
+        "    dtype:\n      class_label:\n        names:\n          '0': female\n          '1': male\n  - name: age\n"
+        "    dtype: int64\n---\n# tiny faces\n"
+    )
+    return folder

@@ -248,3 +248,24 @@ def test_harness_reports_the_judge_beside_the_model_scores(server):
     assert record.metrics["image_quality"] == pytest.approx(80.0)  # the mean of the 7 that parsed
     assert record.evaluators.judge_model == "judge" and record.metrics["age_mae"] is not None  # model-based kept
     assert report["age_mae"] == pytest.approx(np.mean([abs(50 - r["target"]) for r in record.notes["rows"]]))
+
+
+def test_split_over_two_processes_the_judge_is_asked_about_every_output_once(tmp_path, server):
+    """Each process scores half of the inputs; the judge must see both halves (it once saw only the main one's)."""
+    url, script = server
+    folder = tmp_path / "outputs"
+    folder.mkdir()
+    for index, name in enumerate(NAMES):  # each output its own grey: the judge asks about distinct images
+        Image.fromarray(np.full((64, 64, 3), 100 + index, np.uint8)).save(folder / name)
+    command = [
+        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+        "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "leaderboard.evaluate", "--method", f"folder:{folder}",
+        "--method-type", "GAN", "--benchmark", "offline", "--judge", "--out", str(tmp_path / "store"),
+    ]  # fmt: skip
+    env = {**os.environ, "HUB_PROFILE": "offline", "HUB_STORE_DIR": str(tmp_path / "store"), "OMP_NUM_THREADS": "1"}
+    env.update(HUB_JUDGE_BASE_URL=url, HUB_JUDGE_MODEL="judge", HUB_JUDGE_API_KEY="key")
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (record,) = ResultsStore(tmp_path / "store").records()
+    assert record.run_config["processes"] == 2 and len(record.notes["rows"]) == 8
+    assert script.calls == 24 and record.notes["judge"]["questions"] == 24  # 8 outputs x 3 questions, each asked once
