@@ -359,6 +359,10 @@ By gender:
 |---|---|---|
 {genders}
 
+## Gender threshold
+
+{gender_line(artefact.get("gender_threshold"))}
+
 ## Use
 
 Set `HUB_CALIBRATION` to this repo id. The intervals hold on average over faces like these
@@ -366,6 +370,19 @@ data (exchangeability); for other populations, cameras or ages outside the data 
 Not for decisions about a person (age verification, access, legal age).
 """
     return ModelCard(text)
+
+
+def gender_line(threshold: dict | None) -> str:
+    """The artefact's gender threshold in a sentence, for the model card."""
+    if not threshold:
+        return "None in this artefact: the hub uses 0.5."
+    if threshold.get("threshold") is None:
+        return f"None chosen: {threshold.get('reason', 'no reason recorded')}."
+    return (
+        f"Female when p(female) >= {threshold['threshold']:.3f}: the threshold with the highest {threshold['criterion']} "
+        f"({threshold['score']:.3f}; 0.5 gives {threshold['score_at_default']:.3f}) on the calibration part's "
+        f"{threshold['n_female']} women and {threshold['n_male']} men."
+    )
 
 
 def push_calibration(artefact_path: Path, repo_id: str, api: HfApi | None = None, private: bool = False) -> str:

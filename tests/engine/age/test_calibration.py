@@ -285,6 +285,10 @@ def test_calibrate_chooses_the_gender_threshold_on_the_calibration_part_and_the_
     # the cameraman reads p(female) 0.30, the astronaut 0.98: the best split lies between them
     assert 0.30 < threshold["threshold"] < 0.98
     assert f"gender threshold {threshold['threshold']:.3f} (max balanced_accuracy on the calibration part" in printed
+    from engine.age.calibration import model_card
+
+    card = str(model_card(json.loads(out.read_text())))
+    assert f"Female when p(female) >= {threshold['threshold']:.3f}: the threshold with the highest balanced_accuracy" in card
     face = estimate_ages(astronaut(), 0.9, Settings(profile="offline", calibration_path=out)).faces[0]
     record = face.to_json("x.jpg")
     assert record["gender_threshold"] == round(threshold["threshold"], 4)
