@@ -51,6 +51,10 @@ def test_the_harness_probe_on_tiny_random_models_counts_every_faceless_image(tmp
     # the strip: one line per gender (x ethnicity x seed), a caption tile and one face per prompted age
     strip = np.asarray(Image.open(out / "strip.png"))
     assert strip.shape[1] == 3 * 128 and strip.shape[0] == 2 * (128 + 18)
+    # a confidence the calibration grid does not hold is refused before any face is drawn
+    assert evaluate.main(["--task", "probe", "--probe-out", str(tmp_path / "again"), "--confidence", "0.905"]) == 2
+    assert "confidence must be on the calibration grid, 0.50 to 0.99 in steps of 0.01, got 0.905" in capsys.readouterr().err
+    assert not (tmp_path / "again").exists()
 
 
 class Portraits:
