@@ -5,6 +5,7 @@ Nothing is downloaded (every architecture is built from the configs in bench/con
 1. Cradle2Cane at full size (SDXL-Turbo UNet, both text encoders, the fp16-fix VAE, CLIP
    ViT-L/14, ArcFace iresnet100, both projection MLPs, a rank-40 LoRA) in fp16 with random
    weights, through both passes on a batched 9-age strip, with SDXL-Turbo's own scheduler;
+   then the synthetic-face probe's text-to-image over the same models (two prompted ages);
 2. one mixed-precision training step of each trainer (train.lifespan, train.zones,
    train.pluralistic) on their tiny configs and synthetic data, with the precision each asks for;
 3. timings and peak GPU memory, printed as JSON; the whole check takes well under 5 minutes.
@@ -38,6 +39,8 @@ from bench.lifespan import SOURCE_AGE, STRIP, real_architecture
 from bench.timing import random_face
 from engine.core.registry import get_cache
 from engine.core.settings import ROOT, Settings
+from engine.methods.cradle2cane.pipeline import Cradle2Cane
+from engine.methods.probe.faces import ProbeCell, TextToFace
 from engine.tasks.lifespan import LifespanRequest, age_photo, save_outputs
 from train import lifespan, pluralistic, zones
 from train.common import config_from_yaml
@@ -52,7 +55,7 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def check_lifespan(device: str, tiny_models: bool) -> dict:
+def check_lifespan(device: str, tiny_models: bool) -> tuple[dict, Cradle2Cane]:
     """Both passes of a batched 9-age strip: the images are finite, the right size, and differ by age."""
     start = time.perf_counter()
     if tiny_models:
@@ -87,7 +90,26 @@ def check_lifespan(device: str, tiny_models: bool) -> dict:
         "strip_first_s": round(cold, 3),
         "strip_warm_s": round(warm, 3),
         **{k: round(v, 4) for k, v in result.timings.items()},
-    }
+    }, model
+
+
+def check_probe(device: str, model: Cradle2Cane) -> dict:
+    """The synthetic-face probe's text-to-image over the lifespan model's SDXL (its LoRA left on by the strip):
+    two prompted ages from one seed give two finite images of the right size that differ."""
+    from diffusers import StableDiffusionXLPipeline  # noqa: PLC0415 - with the models, as the probe's loader
+
+    resolution = model.config.resolution
+    generator = TextToFace(StableDiffusionXLPipeline.from_pipe(model.pipe), resolution)
+    generator.pipe.set_progress_bar_config(disable=True)
+    start = time.perf_counter()
+    faces = [generator.generate(ProbeCell(age, "female", "White", 0)) for age in (20, 80)]
+    _sync(device)
+    seconds = time.perf_counter() - start
+    if any(face.shape != (resolution, resolution, 3) for face in faces):
+        raise RuntimeError(f"probe faces have shapes {[face.shape for face in faces]}, expected ({resolution}, {resolution}, 3)")
+    if np.array_equal(faces[0], faces[1]):
+        raise RuntimeError("the probe drew the same image for prompted ages 20 and 80: the prompt does not reach the UNet")
+    return {"faces": len(faces), "resolution": resolution, "steps": generator.steps, "seconds": round(seconds, 3)}
 
 
 def _faces(folder: Path, count: int = 4) -> Path:
@@ -161,7 +183,8 @@ def run(device: str, tiny_models: bool, online: bool, out: Path) -> dict:
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
     report: dict = {"device": torch.cuda.get_device_name() if device == "cuda" else "cpu", "torch": torch.__version__}
-    report["lifespan"] = check_lifespan(device, tiny_models)
+    report["lifespan"], model = check_lifespan(device, tiny_models)
+    report["probe"] = check_probe(device, model)
     report["training"] = check_training(device)
     if online:
         report["online"] = check_online(out)

@@ -83,12 +83,16 @@ def distribution_plot(faces: list[FaceAge]):
 
 
 def badge(analysis: AgeAnalysis) -> str:
+    gender = ""
+    if analysis.faces:
+        face = analysis.faces[0]
+        gender = f" Gender: female when p(female) \u2265 {face.gender_threshold:.2f}, {face.gender_threshold_from}."
     if analysis.calibrated:
-        return f"**Calibrated** intervals: {analysis.calibration}. Estimator: `{analysis.estimator}`."
+        return f"**Calibrated** intervals: {analysis.calibration}. Estimator: `{analysis.estimator}`.{gender}"
     return (
         f"**Uncalibrated: no interval.** The estimator's own spread is overconfident on real faces, so it is not "
         f"shown as a confidence interval. {analysis.calibration[0].upper()}{analysis.calibration[1:]}. "
-        f"Estimator: `{analysis.estimator}`."
+        f"Estimator: `{analysis.estimator}`.{gender}"
     )
 
 

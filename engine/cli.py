@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 from engine.age.calibration import calibrate, format_report, push_calibration
+from engine.age.gender import CRITERIA as GENDER_CRITERIA
 from engine.age.labelled import open_labelled
 from engine.core.errors import UserError
 from engine.core.images import LoadedImage, load_image
@@ -98,7 +99,9 @@ def run_calibrate(args: argparse.Namespace) -> int:
             data.name = args.data_name
         if args.data_licence:
             data.licence = args.data_licence
-        report = calibrate(data, out, settings, args.report_fraction, args.selection_fraction, args.min_bin_size)
+        report = calibrate(
+            data, out, settings, args.report_fraction, args.selection_fraction, args.min_bin_size, args.gender_criterion
+        )
     except ModelUnavailable as error:
         return _missing_model("calibrate", error)
     except UserError as error:
@@ -253,6 +256,12 @@ def main(argv: list[str] | None = None) -> int:
     cal.add_argument("--selection-fraction", type=_confidence, default=0.25, help="share held out to choose the method (0.25)")
     cal.add_argument("--push", default=None, metavar="ORG/NAME", help="upload the artefact with a model card to this Hub repo")
     cal.add_argument("--min-bin-size", type=int, default=30, help="smaller age bins use the pooled quantile (default 30)")
+    cal.add_argument(
+        "--gender-criterion",
+        choices=GENDER_CRITERIA,
+        default=GENDER_CRITERIA[0],
+        help="what the gender threshold maximises on the calibration part (default balanced_accuracy)",
+    )
     cal.set_defaults(run=run_calibrate)
 
     life = commands.add_parser("lifespan", help="age or rejuvenate the largest face to target ages (Cradle2Cane)")

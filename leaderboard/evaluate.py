@@ -5,9 +5,11 @@
     python -m leaderboard.evaluate --method folder:DIR --benchmark offline    # a researcher's outputs
     python -m leaderboard.evaluate --task zones --method classical --benchmark offline   # LDLA zone evaluation
     accelerate launch -m leaderboard.evaluate --method cradle2cane --benchmark hub   # the papers' protocol on CelebA-HQ
+    python -m leaderboard.evaluate --task probe [--probe-out outputs/probe]   # the conformal report's synthetic faces
 
 The harness itself (benchmarks, scoring, judge) is `evaluation/`; this command only
-writes what it returns into the store the leaderboard reads.
+writes what it returns into the store the leaderboard reads. The probe measures the age
+estimator, not a method: it writes its table, strip and record into --probe-out, not the store.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import logging
 import sys
 from pathlib import Path
 
+from engine.age.conformal import check_confidence
 from engine.core.errors import InputError, UserError
 from engine.core.models import ModelUnavailable
 from engine.core.settings import get_settings
@@ -28,6 +31,8 @@ from evaluation.benchmarks import (
 from evaluation.harness import evaluate, evaluate_hub, process_state
 from evaluation.hub_benchmark import HubBenchmarkConfig
 from evaluation.judge import Judge
+from evaluation.probe import CONFIDENCE, run_probe
+from evaluation.probe_table import table_markdown
 from evaluation.scoring import (
     IDENTITY_MODELS,
 )
@@ -37,15 +42,18 @@ from leaderboard.store import ResultsStore
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="leaderboard.evaluate", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--task", choices=("lifespan", "zones"), default="lifespan", help="what is evaluated (default lifespan)")
     parser.add_argument(
-        "--method", required=True, help="lifespan: classical, cradle2cane or folder:DIR of outputs; zones: classical or diffusion"
+        "--task", choices=("lifespan", "zones", "probe"), default="lifespan", help="what is evaluated (default lifespan)"
+    )
+    parser.add_argument(
+        "--method", default=None, help="lifespan: classical, cradle2cane or folder:DIR of outputs; zones: classical or diffusion"
     )
     parser.add_argument(
         "--benchmark",
-        required=True,
+        default=None,
         choices=[*sorted(BENCHMARKS), "hub"],
-        help="offline: the packaged portraits; hub: the papers' lifespan protocol on a Hub dataset (see the hub options)",
+        help="lifespan and zones. offline: the packaged portraits; hub: the papers' lifespan protocol on a Hub dataset "
+        "(see the hub options)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--method-type", default=None, help="GAN, diffusion, classical (needed for folder:DIR)")
@@ -70,9 +78,19 @@ def main(argv: list[str] | None = None) -> int:
     hub.add_argument("--targets", type=float, nargs="+", default=list(defaults.targets), help="target ages (default 0-80 by 5)")
     hub.add_argument("--data-dir", type=Path, default=None, help="a local folder holding the dataset's parquet shards")
     hub.add_argument("--run-dir", type=Path, default=None, help="where rows go as they are scored (a rerun resumes)")
+    parser.add_argument(
+        "--probe-out", type=Path, default=Path("outputs/probe"), help="probe: folder for faces, table, strip and record"
+    )
+    parser.add_argument(
+        "--confidence", type=float, default=CONFIDENCE, help="probe: interval confidence (default 0.9, the report's)"
+    )
     args = parser.parse_args(argv)
+    if args.task != "probe" and (args.method is None or args.benchmark is None):
+        parser.error(f"--task {args.task} needs --method and --benchmark")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = get_settings()
+    if args.task == "probe":
+        return run_probe_task(settings, args.probe_out, args.confidence)
     try:
         if args.method.startswith("folder:") and not args.method_type:
             raise InputError("a folder of outputs needs --method-type (GAN, diffusion or classical)")
@@ -124,6 +142,28 @@ def main(argv: list[str] | None = None) -> int:
             else {"unplaceable_edits": record.notes["unplaceable_edits"]}
         )
         print(json.dumps({"record": str(path), "metrics": summary, **counts}))
+    return 0
+
+
+def run_probe_task(settings, out: Path, confidence: float) -> int:
+    """The synthetic-face probe: its table on stdout (markdown) and its files under `out`."""
+    try:
+        record = run_probe(settings, out, check_confidence(confidence))
+    except (UserError, ModelUnavailable) as error:
+        print(f"evaluate: {error}", file=sys.stderr)
+        return 2
+    print(table_markdown(record["table"]))
+    print(
+        json.dumps(
+            {
+                "probe": str(out),
+                "faces": record["grid"]["n_faces"],
+                "no_face": record["no_face"]["count"],
+                "calibrated": record["calibrated"],
+                "gender_threshold": record["gender_threshold"],
+            }
+        )
+    )
     return 0
 
 

@@ -12,6 +12,11 @@ the artefact shipped, on faces it has never seen.
 
 The artefact records the data's name, size and licence, the estimator, the date,
 the split and every skipped file's count; never a path on this machine.
+
+The gender decision threshold is chosen on the calibration part too (engine/age/gender.py:
+the report's threshold tuning on its calibration set) and checked on the report part; the
+artefact keeps it with its criterion and counts, and engine/tasks/estimate.py uses it. An
+artefact without one (made earlier, or from data with one gender) still loads: 0.5 is used.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import numpy as np
 from huggingface_hub import CommitOperationAdd, HfApi, ModelCard, ModelCardData, hf_hub_download
 
 from engine.age import conformal
+from engine.age import gender as gender_maths
 from engine.age.conformal import Calibration
 from engine.age.estimators import age_estimator
 from engine.age.labelled import LabelledData
@@ -60,7 +66,13 @@ class LabelledSet:
     predicted: list[float] = field(default_factory=list)
     distributions: list[np.ndarray] = field(default_factory=list)
     genders: list[str | None] = field(default_factory=list)
+    p_female: list[float] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
+
+    def gender_labelled(self) -> tuple[np.ndarray, np.ndarray]:
+        """(p_female, is_female) of the faces whose gender is labelled."""
+        known = [i for i, g in enumerate(self.genders) if g in ("female", "male")]
+        return np.array([self.p_female[i] for i in known]), np.array([self.genders[i] == "female" for i in known], dtype=bool)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return np.array(self.y), np.array(self.predicted), np.stack(self.distributions)
@@ -81,6 +93,7 @@ def calibrate(
     report_fraction: float = 0.25,
     selection_fraction: float = 0.25,
     min_bin_size: int = 30,
+    gender_criterion: str = gender_maths.BALANCED_ACCURACY,
 ) -> dict:
     """Run the estimator over `data`, fit both methods, choose one, report it, write the artefact and plot."""
     if not (0.0 < report_fraction < 1.0 and 0.0 < selection_fraction < 1.0 and report_fraction + selection_fraction < 1.0):
@@ -88,6 +101,8 @@ def calibrate(
             f"report and selection fractions must be in (0, 1) and leave room for calibration, "
             f"got {report_fraction} and {selection_fraction}"
         )
+    if gender_criterion not in gender_maths.CRITERIA:
+        raise InputError(f"gender criterion must be one of {', '.join(gender_maths.CRITERIA)}, got {gender_criterion!r}")
     estimator = age_estimator(settings)
     detector = get_cache(settings).get("face_detector")
     sets = {name: LabelledSet() for name in SPLITS}
@@ -115,6 +130,7 @@ def calibrate(
         target.predicted.append(estimate.age)
         target.distributions.append(estimate.distribution)
         target.genders.append(item.gender)
+        target.p_female.append(estimate.p_female)
         target.keys.append(item.key)
     for name, labelled in sets.items():
         if len(labelled.y) < 2:
@@ -138,6 +154,7 @@ def calibrate(
     y_rep, predicted_rep, _ = rep.arrays()
     report_mae = float(np.mean(np.abs(y_rep - predicted_rep)))
     usable = len(cal.y) + len(sel.y) + len(rep.y)
+    threshold = choose_gender_threshold(cal, rep, gender_criterion)
     calibration.meta = {
         "artefact_version": ARTEFACT_VERSION,
         "kind": "age-conformal-calibration",
@@ -166,6 +183,7 @@ def calibrate(
         },
         "report": {f"{confidence:.2f}": asdict(e) for confidence, e in report.items()},
         "report_mae": report_mae,
+        "gender_threshold": threshold,
         "departures_from_paper": DEPARTURES,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -181,7 +199,36 @@ def calibrate(
         "selection": selection,
         "report": report,
         "report_mae": report_mae,
+        "gender_threshold": threshold,
         "data": calibration.meta["data"],
+    }
+
+
+def choose_gender_threshold(calibration_part: LabelledSet, report_part: LabelledSet, criterion: str) -> dict:
+    """The gender threshold chosen on the calibration part and checked on the report part, as the artefact keeps it.
+
+    `threshold` is None (0.5 is then used) when the calibration part lacks labelled faces of either gender.
+    """
+    p, is_female = calibration_part.gender_labelled()
+    try:
+        chosen = gender_maths.choose_threshold(p, is_female, criterion)
+    except ValueError as error:
+        return {"threshold": None, "criterion": criterion, "reason": f"{error}; {gender_maths.DEFAULT_THRESHOLD} is used"}
+    p_report, female_report = report_part.gender_labelled()
+    report = None
+    if female_report.any() and (~female_report).any():
+        report = {
+            "n": len(p_report),
+            criterion: float(gender_maths.scores(p_report, female_report, [chosen.threshold], criterion)[0]),
+            f"{criterion}_at_default": float(
+                gender_maths.scores(p_report, female_report, [gender_maths.DEFAULT_THRESHOLD], criterion)[0]
+            ),
+        }
+    return {
+        **chosen.to_json(),
+        "source": "calibration part (chosen), report part (checked)",
+        "rule": "female when p(female) >= threshold",
+        "report": report,
     }
 
 
@@ -219,6 +266,21 @@ def format_report(report: dict) -> str:
         if names:
             lines.append(f"skipped ({reason}): {len(names)}, e.g. {names[0]}")
     lines.append(f"report MAE {report['report_mae']:.2f} y")
+    threshold = report["gender_threshold"]
+    if threshold["threshold"] is None:
+        lines.append(f"gender threshold: none chosen ({threshold['reason']})")
+    else:
+        criterion = threshold["criterion"]
+        checked = threshold["report"]
+        on_report = (
+            f"; report part {checked[criterion]:.3f} (at 0.5: {checked[criterion + '_at_default']:.3f})"
+            if checked
+            else "; the report part lacks one gender"
+        )
+        lines.append(
+            f"gender threshold {threshold['threshold']:.3f} (max {criterion} on the calibration part: {threshold['score']:.3f}, "
+            f"at 0.5: {threshold['score_at_default']:.3f}{on_report})"
+        )
     lines.append(f"wrote {report['artefact']} and {report['plot']}")
     return "\n".join(lines)
 
@@ -297,6 +359,10 @@ By gender:
 |---|---|---|
 {genders}
 
+## Gender threshold
+
+{gender_line(artefact.get("gender_threshold"))}
+
 ## Use
 
 Set `HUB_CALIBRATION` to this repo id. The intervals hold on average over faces like these
@@ -304,6 +370,19 @@ data (exchangeability); for other populations, cameras or ages outside the data 
 Not for decisions about a person (age verification, access, legal age).
 """
     return ModelCard(text)
+
+
+def gender_line(threshold: dict | None) -> str:
+    """The artefact's gender threshold in a sentence, for the model card."""
+    if not threshold:
+        return "None in this artefact: the hub uses 0.5."
+    if threshold.get("threshold") is None:
+        return f"None chosen: {threshold.get('reason', 'no reason recorded')}."
+    return (
+        f"Female when p(female) >= {threshold['threshold']:.3f}: the threshold with the highest {threshold['criterion']} "
+        f"({threshold['score']:.3f}; 0.5 gives {threshold['score_at_default']:.3f}) on the calibration part's "
+        f"{threshold['n_female']} women and {threshold['n_male']} men."
+    )
 
 
 def push_calibration(artefact_path: Path, repo_id: str, api: HfApi | None = None, private: bool = False) -> str:

@@ -223,6 +223,13 @@ class Calibration:
             notes.append(f"upper end open: the estimator does not tell ages above {np.asarray(ages)[-1]:.0f} apart")
         return float(found.lo[0]), hi, "; ".join(notes)
 
+    @property
+    def gender_threshold(self) -> float | None:
+        """The gender decision threshold chosen on this calibration's data (engine/age/gender.py); None when the
+        artefact has none (made before thresholds were chosen, or its data lacked one gender)."""
+        chosen = self.meta.get("gender_threshold") or {}
+        return chosen.get("threshold")
+
     def to_json(self) -> dict:
         return {
             "method": self.method,
@@ -249,6 +256,9 @@ class Calibration:
                 f"calibration artefact uses method {data['method']!r}, which this hub no longer serves "
                 f"(it serves {', '.join(METHODS)}): re-run `python -m engine calibrate`"
             )
+        threshold = (data.get("gender_threshold") or {}).get("threshold")
+        if threshold is not None and not (isinstance(threshold, (int, float)) and 0.0 <= threshold <= 1.0):
+            raise ValueError(f"calibration artefact's gender threshold must be a probability in [0, 1], got {threshold!r}")
         mondrian = data["mondrian"]
         return cls(
             method=data["method"],

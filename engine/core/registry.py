@@ -174,6 +174,15 @@ SPECS = [
         "holding age_encoder.safetensors and age_encoder.json; the text-driven mode needs none",
     ),
     ModelSpec(
+        name="probe_faces",
+        task="synthetic probe faces (SDXL-Turbo text-to-image over the sdxl_turbo models)",
+        source="the sdxl_turbo model (tiny profile: a random tiny pipeline)",
+        licence="that of sdxl_turbo: non-commercial",
+        profiles=("full", "tiny"),
+        loader="engine.methods.probe.loaders:load_probe_faces",
+        install="run with HUB_PROFILE=full where sdxl_turbo can be fetched or is in HUB_MODEL_DIR_SDXL_TURBO",
+    ),
+    ModelSpec(
         name="lifespan",
         task="Cradle2Cane two-pass pipeline",
         source="the five models above (tiny profile: random tiny models)",

@@ -35,6 +35,14 @@ LDLA_REFINERS = tuple(REFINER_LABELS)
 # HUB_SCHEDULER values -> the diffusers scheduler class built from the model's own scheduler config.
 SCHEDULERS = {"euler_ancestral": "EulerAncestralDiscreteScheduler", "euler": "EulerDiscreteScheduler"}
 
+# The conformal age-estimation report's synthetic-face probe (its table "Checking CP Age Estimator on
+# Generated Images"): prompted ages 1, 5, 10, ..., 100, UTKFace's two genders and its named races
+# (0-3: White, Black, Asian, Indian; race 4, "Other", names no one a prompt could draw).
+PROBE_AGES = (1, *range(5, 101, 5))
+PROBE_GENDERS = ("female", "male")
+PROBE_ETHNICITIES = ("White", "Black", "Asian", "Indian")
+PROBE_MAX_AGE = 120  # the oldest age a results record holds (evaluation/tasks.py); the report prompts up to 100
+
 
 def _cuda_available() -> bool:
     """CUDA is usable. On a ZeroGPU Space it is, lent per call: torch is not asked, because asking would
@@ -85,6 +93,20 @@ def _env_pair(name: str, default: tuple[float, float] | None) -> tuple[float, fl
     except ValueError:
         raise ValueError(f"{name} must be two numbers such as 5,20, got {raw!r}") from None
     return (low, high)
+
+
+def _env_list(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _env_ages(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in _env_list(name, tuple(map(str, default))))
+    except ValueError:
+        raise ValueError(f"{name} must be whole ages separated by commas such as 1,5,10, got {os.environ.get(name)!r}") from None
 
 
 def _env_path(name: str) -> Path | None:
@@ -195,6 +217,13 @@ class Settings:
     ldla_prompt_ethnicity: bool = False
     # GRADIO_ANALYTICS_ENABLED: Gradio's usage analytics; off unless set to 1.
     analytics: bool = False
+    # The synthetic-face probe's grid (`python -m leaderboard.evaluate --task probe`): one face per
+    # prompted age x gender x ethnicity x seed. HUB_PROBE_AGES "1,5,10", HUB_PROBE_GENDERS "female,male",
+    # HUB_PROBE_ETHNICITIES "White,Black", HUB_PROBE_SEEDS (faces per cell, seeds 0..n-1).
+    probe_ages: tuple[int, ...] = PROBE_AGES
+    probe_genders: tuple[str, ...] = PROBE_GENDERS
+    probe_ethnicities: tuple[str, ...] = PROBE_ETHNICITIES
+    probe_seeds: int = 1
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -222,6 +251,14 @@ class Settings:
             raise ValueError(f"HUB_LDLA_REFINER must be one of {', '.join(LDLA_REFINERS)}, got {self.ldla_refiner!r}")
         if not 0.0 < self.detect_threshold < 1.0:
             raise ValueError(f"HUB_DETECT_THRESHOLD must be in (0, 1), got {self.detect_threshold}")
+        if not self.probe_ages or any(not 0 <= age <= PROBE_MAX_AGE for age in self.probe_ages):
+            raise ValueError(f"HUB_PROBE_AGES must be ages from 0 to {PROBE_MAX_AGE}, got {self.probe_ages}")
+        if not self.probe_genders or any(g not in PROBE_GENDERS for g in self.probe_genders):
+            raise ValueError(f"HUB_PROBE_GENDERS must be among {', '.join(PROBE_GENDERS)}, got {self.probe_genders}")
+        if not self.probe_ethnicities:
+            raise ValueError("HUB_PROBE_ETHNICITIES must name at least one ethnicity, e.g. White,Black,Asian,Indian")
+        if self.probe_seeds < 1:
+            raise ValueError(f"HUB_PROBE_SEEDS must be at least 1 face per cell, got {self.probe_seeds}")
 
     @property
     def dtype_name(self) -> str:
@@ -270,6 +307,10 @@ class Settings:
             ldla_prompt_ethnicity=bool(_env_flag("HUB_LDLA_PROMPT_ETHNICITY", False)),
             pass2_input=os.environ.get("HUB_PASS2_INPUT", "").strip() or None,
             analytics=_env_flag("GRADIO_ANALYTICS_ENABLED", False),
+            probe_ages=_env_ages("HUB_PROBE_AGES", cls.probe_ages),
+            probe_genders=_env_list("HUB_PROBE_GENDERS", cls.probe_genders),
+            probe_ethnicities=_env_list("HUB_PROBE_ETHNICITIES", cls.probe_ethnicities),
+            probe_seeds=int(_env_float("HUB_PROBE_SEEDS", cls.probe_seeds)),
         )
         kwargs.update(_calibration_source(os.environ.get("HUB_CALIBRATION", "").strip()))
         store = _env_path("HUB_STORE_DIR")

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.age.calibration import load_calibration
-from engine.age.conformal import UNKNOWN_UPPER, check_confidence
+from engine.age.conformal import UNKNOWN_UPPER, Calibration, check_confidence
 from engine.age.estimators import age_estimator
+from engine.age.gender import DEFAULT_THRESHOLD, gender_of
 from engine.core.images import check_rgb
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
@@ -27,6 +28,10 @@ NO_INTERVAL = (
 
 OPEN_AT_CAP = "cap"  # the upper end reaches the estimator's top class, which holds every older age
 OPEN_UNKNOWN = "unknown"  # too few calibration faces for this confidence
+
+THRESHOLD_FROM_CALIBRATION = "chosen on the calibration data"
+THRESHOLD_DEFAULT = "the default (the calibration loaded has no gender threshold)"
+THRESHOLD_UNCALIBRATED = "the default (no calibration loaded)"
 
 
 def age_text(age: float, top_age: float) -> str:
@@ -49,6 +54,8 @@ class FaceAge:
     distribution: np.ndarray
     note: str = ""
     upper_open: str | None = None  # OPEN_AT_CAP or OPEN_UNKNOWN when the interval's upper end is open
+    gender_threshold: float = DEFAULT_THRESHOLD  # female when p_female >= this
+    gender_threshold_from: str = THRESHOLD_UNCALIBRATED
 
     @property
     def top_age(self) -> float:
@@ -94,6 +101,8 @@ class FaceAge:
             "method": self.method,
             "gender": self.gender,
             "p_female": round(self.p_female, 3),
+            "gender_threshold": round(self.gender_threshold, 4),
+            "gender_threshold_from": self.gender_threshold_from,
             **({"note": self.note} if self.note else {}),
         }
 
@@ -122,6 +131,15 @@ class EstimateRequest:
         self.confidence = check_confidence(self.confidence)
 
 
+def gender_threshold(calibration: Calibration | None) -> tuple[float, str]:
+    """(threshold, where it comes from): the calibration's chosen threshold, or 0.5 and why."""
+    if calibration is None:
+        return DEFAULT_THRESHOLD, THRESHOLD_UNCALIBRATED
+    if calibration.gender_threshold is None:
+        return DEFAULT_THRESHOLD, THRESHOLD_DEFAULT
+    return calibration.gender_threshold, THRESHOLD_FROM_CALIBRATION
+
+
 def estimate(request: EstimateRequest, settings: Settings | None = None) -> AgeAnalysis:
     """Every face in the photo, largest first, with age, interval and gender."""
     rgb, confidence = request.rgb, request.confidence
@@ -136,6 +154,8 @@ def estimate(request: EstimateRequest, settings: Settings | None = None) -> AgeA
     estimates = estimator.estimate(rgb, faces)
     # 3. intervals: conformal when an artefact for this estimator is loaded, else none
     calibration, calibration_note = load_calibration(settings, estimator.estimator_id)
+    # 4. gender: the threshold chosen on the calibration data when the artefact has one, else 0.5
+    threshold, threshold_from = gender_threshold(calibration)
     warnings = [
         f"Face {i} is cut by the image border; its estimate may be less reliable." for i, f in enumerate(faces) if f.cut_by_border
     ]
@@ -159,12 +179,14 @@ def estimate(request: EstimateRequest, settings: Settings | None = None) -> AgeA
                 confidence=confidence,
                 calibrated=calibration is not None,
                 method=method,
-                gender=estimate.gender,
+                gender=gender_of(estimate.p_female, threshold),
                 p_female=estimate.p_female,
                 ages=estimate.ages,
                 distribution=estimate.distribution,
                 note=note,
                 upper_open=upper_open,
+                gender_threshold=threshold,
+                gender_threshold_from=threshold_from,
             )
         )
     return AgeAnalysis(results, estimator.estimator_id, calibration_note, warnings)

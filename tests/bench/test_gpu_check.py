@@ -15,6 +15,7 @@ def test_gpu_check_runs_both_passes_and_a_step_of_each_trainer_on_cpu(tmp_path):
     assert lifespan["ages"] == 9 and lifespan["scheduler"] == "EulerAncestralDiscreteScheduler"
     assert lifespan["strengths"] == [0.25, 0.5, 0.75] and lifespan["unet_calls"] == 1 + 2 + 3 + 1
     assert {"pass1_s", "pass2_s", "strip_warm_s"} <= set(lifespan)
+    assert report["probe"]["faces"] == 2 and report["probe"]["resolution"] == 64  # two prompted ages, different images
     assert set(report["training"]) == {"lifespan", "zones", "pluralistic"}
     assert all(result["step"] == 1 for result in report["training"].values())
     assert "peak_memory_gib" not in report  # measured on CUDA only

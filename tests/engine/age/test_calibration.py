@@ -254,3 +254,59 @@ def test_artefact_for_another_estimator_is_not_used(tmp_path):
     analysis = estimate_ages(astronaut(), 0.9, Settings(profile="offline", calibration_path=path))
     assert not analysis.faces[0].calibrated and "made for estimator 'someone-else'" in analysis.calibration
     assert analysis.faces[0].interval is None
+
+
+def test_calibrate_chooses_the_gender_threshold_on_the_calibration_part_and_the_hub_uses_it(tmp_path, capsys):
+    from skimage import data
+
+    from engine.age.calibration import LabelledSet, split_of
+    from engine.cli import main
+
+    # real labels: the astronaut and Grace Hopper are women, scikit-image's cameraman a man
+    folder = tmp_path / "utk"
+    folder.mkdir()
+    cameraman = np.stack([data.camera()] * 3, axis=-1)
+    sources = [(astronaut(), 35, 1), (grace_hopper(), 79, 1), (cameraman, 30, 0)]
+    for i in range(30):
+        rgb, age, gender = sources[i % 3]
+        Image.fromarray(rgb).save(folder / f"{age}_{gender}_0_2017011617{i:04d}.jpg", quality=90)
+    out = tmp_path / "age.json"
+    assert main(["calibrate", "--data", str(folder), "--out", str(out), "--min-bin-size", "3"]) == 0
+    printed = capsys.readouterr().out
+    threshold = json.loads(out.read_text())["gender_threshold"]
+    # chosen on the calibration part alone: its men and women, counted from the split itself
+    calibration_part = LabelledSet()
+    for name in sorted(p.name for p in folder.iterdir()):
+        if split_of(name, 0.25, 0.25) == "calibration":
+            calibration_part.genders.append("female" if name.split("_")[1] == "1" else "male")
+    assert threshold["n_female"] == calibration_part.genders.count("female")
+    assert threshold["n_male"] == calibration_part.genders.count("male")
+    assert threshold["criterion"] == "balanced_accuracy" and threshold["source"].startswith("calibration part")
+    # the cameraman reads p(female) 0.30, the astronaut 0.98: the best split lies between them
+    assert 0.30 < threshold["threshold"] < 0.98
+    assert f"gender threshold {threshold['threshold']:.3f} (max balanced_accuracy on the calibration part" in printed
+    from engine.age.calibration import model_card
+
+    card = str(model_card(json.loads(out.read_text())))
+    assert f"Female when p(female) >= {threshold['threshold']:.3f}: the threshold with the highest balanced_accuracy" in card
+    face = estimate_ages(astronaut(), 0.9, Settings(profile="offline", calibration_path=out)).faces[0]
+    record = face.to_json("x.jpg")
+    assert record["gender_threshold"] == round(threshold["threshold"], 4)
+    assert record["gender_threshold_from"] == "chosen on the calibration data" and record["gender"] == "female"
+
+
+def test_an_artefact_with_a_threshold_moves_the_gender_call_and_one_without_says_it_uses_one_half(tmp_path):
+    from tests.conftest import synthetic_artefact
+
+    path = synthetic_artefact(tmp_path / "age.json")
+    face = estimate_ages(astronaut(), 0.9, Settings(profile="offline", calibration_path=path)).faces[0]
+    assert face.gender == "female" and face.gender_threshold == 0.5
+    assert face.to_json("x.jpg")["gender_threshold_from"] == "the default (the calibration loaded has no gender threshold)"
+    artefact = json.loads(path.read_text())
+    artefact["gender_threshold"] = {"threshold": 0.99, "criterion": "balanced_accuracy"}
+    strict_path = tmp_path / "strict.json"
+    strict_path.write_text(json.dumps(artefact))
+    strict = estimate_ages(astronaut(), 0.9, Settings(profile="offline", calibration_path=strict_path)).faces[0]
+    # p(female) 0.984 is below a threshold of 0.99: the calibrated rule calls the same face male
+    assert strict.p_female == pytest.approx(face.p_female) and strict.p_female < 0.99
+    assert strict.gender == "male" and strict.gender_threshold == 0.99

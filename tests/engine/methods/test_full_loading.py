@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
 import torch
 from diffusers import StableDiffusionXLImg2ImgPipeline
@@ -155,3 +156,31 @@ def test_only_the_files_the_pipeline_loads_are_downloaded(variant, weights, mode
     saved = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
     kept = set(filter_repo_objects(saved, allow_patterns=sdxl_turbo_files(None)))
     assert {name for name in saved if not name.startswith("vae/")} == kept
+
+
+def test_the_probe_draws_text_to_image_with_the_cached_sdxl_turbo_models_and_every_lora_off(model_dirs, monkeypatch):
+    from diffusers import StableDiffusionXLPipeline
+
+    from engine.core.models import use_adapter
+    from engine.methods.probe import faces
+    from engine.methods.probe.faces import ProbeCell
+
+    settings = Settings(profile="full", model_dirs=model_dirs)
+    cache = get_cache(settings)
+    probe = cache.get("probe_faces")
+    img2img = cache.get("sdxl_turbo")
+    # one copy of each model: the text-to-image pipeline holds the cached img2img pipeline's objects
+    assert isinstance(probe.pipe, StableDiffusionXLPipeline)
+    for name in ("unet", "vae", "text_encoder", "text_encoder_2", "scheduler"):
+        assert getattr(probe.pipe, name) is getattr(img2img, name), name
+    assert probe.model == "stabilityai/sdxl-turbo" and (probe.steps, probe.guidance_scale) == (1, 0.0)
+    cell = ProbeCell(30, "female", "Asian", 0)
+    before = probe.generate(cell)
+    assert before.shape == (512, 512, 3) and before.dtype == np.uint8
+    # lifespan aging loads its LoRA on the shared UNet and leaves it on; the probe switches it off
+    cache.get("lifespan")
+    use_adapter(img2img, "cradle2cane")
+    assert np.array_equal(probe.generate(cell), before)
+    monkeypatch.setattr(faces, "use_adapter", lambda pipe, name: None)
+    use_adapter(img2img, "cradle2cane")
+    assert not np.array_equal(probe.generate(cell), before)  # with the LoRA on, the face differs
