@@ -168,14 +168,14 @@ def descent_displacements(points: np.ndarray, descent: Descent) -> np.ndarray:
         cheek = near * (sign * across > 0) * (p[:, 1] < end[1])  # the cheek's (lateral) side only
         moved[:, 1] += CHEEK_DROP * cheek * descent.tissue * d
         moved[:, 0] -= sign * CHEEK_IN * cheek * descent.tissue * d
-    # 3. eye bags: the tissue below each lower lid moves down, most at the lid-cheek junction (about
-    # 0.3 d below the lid), none on the lid margin and none from 0.6 d down
+    # 3. eye bags: the tissue below each lower lid moves down, most at the lid-cheek junction
+    # (EYE_BAG_DEPTH below the lid), none on the lid margin and none from twice that depth down
     for eye in (RIGHT_EYE, LEFT_EYE):
         lid_y = p[eye, 1].max()
         x0, x1 = p[eye, 0].min(), p[eye, 0].max()
         inside = 1.0 - _smoothstep((np.abs(p[:, 0] - (x0 + x1) / 2) - 0.5 * (x1 - x0)) / (0.25 * d))
-        depth = (p[:, 1] - lid_y) / d
-        bump = np.where(depth < 0.3, _smoothstep(depth / 0.3), 1.0 - _smoothstep((depth - 0.3) / 0.3))
+        depth = (p[:, 1] - lid_y) / d / EYE_BAG_DEPTH  # 1 at the junction
+        bump = np.where(depth < 1, _smoothstep(depth), 1.0 - _smoothstep(depth - 1))
         moved[:, 1] += LID_CHEEK_DROP * inside * bump * descent.tissue * d
     # 4. thinner lips: the outer (vermilion) border moves toward the inner one; mouth corners stay
     for outer, inner in ((OUTER_UPPER_LIP, INNER_UPPER_LIP), (OUTER_LOWER_LIP, INNER_LOWER_LIP)):
