@@ -166,17 +166,16 @@ class ClassicalRenderer:
             thickness = max(1, round(width))
             for line in used:
                 length = max(2, math.ceil(len(line.points) * (0.55 + 0.45 * amount)))
-                # resampled finely so the depth can vary along the crease, segment by segment
-                t = np.linspace(0, len(line.points) - 1, 4 * length)
-                dense = np.stack([np.interp(t, np.arange(len(line.points)), line.points[:, k]) for k in (0, 1)], 1)
-                dense = dense[: 4 * length - 3]
-                profile = crease_profile(len(dense), rng) * line.depth * amount
-                shoulder = dense + line.highlight * 1.2 * width
-                for k in range(len(dense) - 1):
-                    a, b = np.round(dense[k : k + 2] * 8).astype(np.int32)  # 3 fractional bits
-                    cv2.line(furrow, tuple(a), tuple(b), float(profile[k]), thickness, cv2.LINE_AA, shift=3)
+                points = line.points[:length]
+                # drawn segment by segment so the depth varies along the crease (the blur below smooths the steps)
+                profile = crease_profile(length, rng) * line.depth * amount
+                shoulder = points + line.highlight * 1.2 * width
+                for k in range(length - 1):
+                    depth_here = float(0.5 * (profile[k] + profile[k + 1]))
+                    a, b = np.round(points[k : k + 2] * 8).astype(np.int32)  # 3 fractional bits
+                    cv2.line(furrow, tuple(a), tuple(b), depth_here, thickness, cv2.LINE_AA, shift=3)
                     a, b = np.round(shoulder[k : k + 2] * 8).astype(np.int32)
-                    cv2.line(light, tuple(a), tuple(b), float(profile[k]), thickness, cv2.LINE_AA, shift=3)
+                    cv2.line(light, tuple(a), tuple(b), depth_here, thickness, cv2.LINE_AA, shift=3)
             # a crease: a thin dark valley, a broader lit shoulder beside it
             furrow = cv2.GaussianBlur(furrow, (0, 0), width * 0.6)
             light = cv2.GaussianBlur(light, (0, 0), width * 1.5)
