@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from engine.core.errors import InputError
+from engine.core.errors import InputError, UserError
 from engine.core.models import ModelUnavailable
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
@@ -122,9 +122,14 @@ def age_face(
     if target > source_age:
         amount = texture.texture_amount(source_age, target)
         if amount > 0 and (settings or get_settings()).classical_texture:
-            own_skin = skin * (masks.hair == 0) * (masks.brows == 0)
-            face = texture.transfer_texture(face, located.points, own_skin, amount, texture.prototype(settings))
-            stages["texture"] = texture.describe(amount)
+            try:
+                proto = texture.prototype(settings)
+            except (ModelUnavailable, UserError) as error:
+                stages["texture"] = f"skipped: the prototype face could not be located ({error})"
+            else:
+                own_skin = skin * (masks.hair == 0) * (masks.brows == 0)
+                face = texture.transfer_texture(face, located.points, own_skin, amount, proto)
+                stages["texture"] = texture.describe(amount)
         sallow = texture.sallow_share(source_age, target)
         face = texture.sallow_skin(face, skin, located.points, sallow)
         stages["colour"] = f"less rosy, more yellow at {sallow:.0%} of the change to 80" if sallow > 0 else "unchanged"

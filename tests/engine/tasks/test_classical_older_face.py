@@ -8,7 +8,7 @@ import pytest
 
 from engine.core.registry import get_cache
 from engine.core.settings import Settings
-from engine.faces.zones import LEFT_EYE, RIGHT_EYE, inter_ocular
+from engine.faces.zones import LEFT_EYE, RIGHT_ALA, RIGHT_EYE, RIGHT_LOWER_LID, RIGHT_MOUTH, inter_ocular
 from engine.methods.classical.shape import (
     CHEEK_DROP,
     CHEEK_IN,
@@ -22,6 +22,7 @@ from engine.methods.classical.shape import (
     Descent,
     descent_between,
     descent_displacements,
+    fold_shading,
 )
 from engine.methods.ldla.pipeline import locate, skin_mask
 from engine.tasks.lifespan import LifespanRequest, age_photo
@@ -103,3 +104,21 @@ def test_descent_moves_only_the_lower_face_within_its_bounds_and_thins_the_lips(
     older, younger = descent_between(SOURCE_AGE, 70), descent_between(70, SOURCE_AGE)
     back = descent_displacements(points, older)[tissue] + descent_displacements(points, younger)[tissue]
     np.testing.assert_allclose(back, 0.0, atol=1e-9)  # a younger target lifts the tissue back the same way
+
+
+def test_fold_shading_darkens_the_folds_and_under_the_eyes_and_a_younger_target_lightens_them(source):
+    points = source.points[:, :2]
+    d = inter_ocular(points)
+    older = fold_shading(source.crop.shape[:2], points, 0.8)
+    younger = fold_shading(source.crop.shape[:2], points, -0.8)
+
+    def at(point):
+        x, y = np.round(point).astype(int)
+        return older[y, x], younger[y, x]
+
+    fold = (points[RIGHT_ALA] + points[RIGHT_MOUTH]) / 2 + np.array([-0.06 * d, 0.06 * d])  # on the nasolabial line
+    junction = points[RIGHT_LOWER_LID].mean(0) + np.array([0.0, 0.2 * d])  # the lid-cheek junction
+    for point in (fold, junction):
+        darker, lighter = at(point)
+        assert darker < 0.97 and lighter > 1.03
+    np.testing.assert_allclose(older[:100], 1.0, atol=1e-5)  # the forehead and above: untouched
