@@ -215,6 +215,9 @@ class Settings:
     # HUB_LDLA_PROMPT_ETHNICITY=1: the zone prompt names the ethnicity (the paper's prompt); unset,
     # it does not, as train.zones trains.
     ldla_prompt_ethnicity: bool = False
+    # HUB_CLASSICAL_TEXTURE=0: the classical lifespan model leaves out the prototype skin-texture
+    # transfer (engine/methods/classical/texture.py); on by default.
+    classical_texture: bool = True
     # GRADIO_ANALYTICS_ENABLED: Gradio's usage analytics; off unless set to 1.
     analytics: bool = False
     # The synthetic-face probe's grid (`python -m leaderboard.evaluate --task probe`): one face per
@@ -305,6 +308,7 @@ class Settings:
             scheduler=os.environ.get("HUB_SCHEDULER", "").strip() or None,
             ldla_refiner=os.environ.get("HUB_LDLA_REFINER", "").strip() or cls.ldla_refiner,
             ldla_prompt_ethnicity=bool(_env_flag("HUB_LDLA_PROMPT_ETHNICITY", False)),
+            classical_texture=bool(_env_flag("HUB_CLASSICAL_TEXTURE", True)),
             pass2_input=os.environ.get("HUB_PASS2_INPUT", "").strip() or None,
             analytics=_env_flag("GRADIO_ANALYTICS_ENABLED", False),
             probe_ages=_env_ages("HUB_PROBE_AGES", cls.probe_ages),

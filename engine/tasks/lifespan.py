@@ -38,7 +38,7 @@ LIFESPAN_PRESET = (5, 10, 20, 30, 40, 50, 60, 70, 80)
 
 METHOD = "Cradle2Cane (two-pass SDXL-Turbo)"
 
-CLASSICAL_METHOD = "classical renderer (data-free lifespan model: hair greying, skin, wrinkles, child growth)"
+CLASSICAL_METHOD = "classical renderer (data-free lifespan model: hair greying, skin, wrinkles, sagging, child growth)"
 
 CLASSICAL_CHECKPOINT = "classical renderer (no weights)"
 

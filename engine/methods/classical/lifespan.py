@@ -3,10 +3,13 @@
 For each target age, from the source age (engine/methods/classical/aging.py for the maths):
 1. wrinkles: every zone goes to the score the age curves give for the target (the zone renderer;
    smoothed toward a younger target), with the whole face's fine skin texture and tone;
-2. skin: older targets gain age spots and uneven pigmentation; younger targets get smoothed, even,
-   brighter skin with the beard shadow matched to the cheeks;
+2. skin: older targets take an older prototype's skin detail (texture.py, a setting), a sallower colour,
+   age spots and uneven pigmentation; younger targets get smoothed, even, brighter skin with the beard
+   shadow matched to the cheeks;
 3. hair and eyebrows grey along the canities curve (a younger target leaves them as they are);
-4. a child's target takes the cardioidal strain of craniofacial growth run backwards;
+4. shape: soft-tissue descent (jowls, nasolabial and marionette folds, thinner lips, eye bags) as a
+   landmark warp with fold shading, moved back toward a younger target (shape.py); a child's target
+   also takes the cardioidal strain of craniofacial growth run backwards;
 5. the face is pasted back where it changed; everything else in the photo is returned exactly.
 The same seed draws the same strands, spots and wrinkles at every target, so a strip reads as one life.
 """
@@ -20,13 +23,14 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from engine.core.errors import InputError
+from engine.core.errors import InputError, UserError
 from engine.core.models import ModelUnavailable
 from engine.core.registry import get_cache
-from engine.core.settings import Settings
+from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import feather_mask, paste_back
 from engine.faces.segmentation import brow_mask, hair_mask
 from engine.faces.zones import feathered, inter_ocular
+from engine.methods.classical import shape, texture
 from engine.methods.classical.aging import (
     BROW_LAG_YEARS,
     added_grey,
@@ -46,8 +50,9 @@ LIFESPAN_YEARS = 80.0  # the age gap is a share of this, so the skin amount stay
 YOUNG_FULL_GAP_YEARS = 30.0  # a target this many years younger gets the full younger-skin amount (from looking)
 
 SUMMARY = (  # what the classical renderer changes, in one line (the lifespan tab and the manifest say it)
-    "it greys hair and eyebrows by age, adds wrinkles, age spots and uneven skin tone for older "
-    "ages, smooths and evens skin and removes beard shadow for younger ones, and reshapes a child's face "
+    "it greys hair and eyebrows by age; for older ages it adds wrinkles, an older face's skin texture, "
+    "sallower skin with age spots, and sagging (jowls, deeper folds, thinner lips, eye bags); for younger "
+    "ones it smooths and evens skin, removes beard shadow and lifts the sagging, and reshapes a child's face "
     "(craniofacial growth run backwards)"
 )
 
@@ -115,6 +120,19 @@ def age_face(
     skin = skin_mask(located)
     # 2. skin: spots and uneven pigmentation older, smooth and even younger
     if target > source_age:
+        amount = texture.texture_amount(source_age, target)
+        if amount > 0 and (settings or get_settings()).classical_texture:
+            try:
+                proto = texture.prototype(settings)
+            except (ModelUnavailable, UserError) as error:
+                stages["texture"] = f"skipped: the prototype face could not be located ({error})"
+            else:
+                own_skin = skin * (masks.hair == 0) * (masks.brows == 0)
+                face = texture.transfer_texture(face, located.points, own_skin, amount, proto)
+                stages["texture"] = texture.describe(amount)
+        sallow = texture.sallow_share(source_age, target)
+        face = texture.sallow_skin(face, skin, located.points, sallow)
+        stages["colour"] = f"less rosy, more yellow at {sallow:.0%} of the change to 80" if sallow > 0 else "unchanged"
         share = lentigo_share(target) - lentigo_share(source_age)
         face = age_spots(face, skin, located.points, share, np.random.default_rng([seed, 1]))
         stages["skin"] = f"age spots and uneven pigmentation at {share:.0%} of their 80-year extent" if share > 0 else "unchanged"
@@ -135,7 +153,12 @@ def age_face(
     if brow_grey > 0:
         face = grey_hair(face, masks.brows, brow_grey, np.random.default_rng([seed, 3]), 0.0)
         stages["eyebrows"] = f"{brow_grey:.0%} greyed"
-    # 4. a child's proportions: craniofacial growth (cardioidal strain) run backwards
+    # 4. shape: soft-tissue descent from the source age (lifted back toward a younger target), then a
+    # child's proportions: craniofacial growth (cardioidal strain) run backwards
+    descent = shape.descent_between(source_age, target)
+    if not descent.zero:
+        face = shape.age_shape(face, located.points, skin, descent)
+        stages["descent"] = shape.describe(descent)
     k = growth_strain(source_age, target)
     if k < 0:
         face = warp_by_strain(face, located.points, k)

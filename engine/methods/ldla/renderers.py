@@ -1,10 +1,11 @@
 """Renderers that move one zone crop from its current aging score to a target score.
 
 - `ClassicalRenderer` (CPU, no weights): procedural aging signs. Wrinkles are
-  shaded grooves, a dark furrow with a soft highlight beside it, that follow the
-  zone's direction; their count, depth and length grow with the score; they are
-  irregular and seeded, and applied to luminance only (CIELAB L) so skin tone is
-  kept, with fine skin texture and a slight tone change. A target below the
+  creases, a thin dark valley with a broader lit shoulder beside it, that follow the
+  zone's direction, taper to nothing at their ends and vary in depth along their
+  length; their count, depth and length grow with the score; they are irregular and
+  seeded, and multiplied into luminance only (CIELAB L) so skin tone is kept, with
+  fine skin texture and a slight tone change. A target below the
   current score smooths existing lines with an edge-preserving filter.
 - `DiffusionRenderer`: img2img on the shared SDXL-Turbo with the LDLA paper's
   prompt template (`aging_prompt`, the one template training and serving share):
@@ -122,10 +123,20 @@ def candidate_lines(zone: Zone, polygon: np.ndarray, rng: np.random.Generator, d
 
 @dataclass(frozen=True)
 class ClassicalSettings:
-    max_depth: float = 24.0  # L levels (of 255) of a score-100 furrow's centre
-    highlight: float = 0.45  # highlight strength relative to the furrow
+    max_depth: float = 0.2  # share of the skin's lightness a score-100 crease's valley takes (multiplied in)
+    highlight: float = 0.35  # the lit shoulder's strength relative to the valley
     texture: float = 5.0  # L levels of fine skin texture at a full step
     smoothing: float = 1.4  # how fast lowering the score smooths
+
+
+def crease_profile(count: int, rng: np.random.Generator) -> np.ndarray:
+    """(count,) depth along a crease, 0-1: tapered to nothing at both ends (a crease fades into the skin, it
+    does not stop), deepest somewhere in its middle third, and uneven along its length (from looking)."""
+    t = np.linspace(0.0, 1.0, count)
+    peak = rng.uniform(0.35, 0.65)
+    taper = np.where(t < peak, t / peak, (1 - t) / (1 - peak)) ** 0.7
+    uneven = 0.75 + 0.25 * np.sin(2 * np.pi * rng.uniform(1.0, 2.5) * t + rng.uniform(0, 2 * np.pi))
+    return taper * uneven
 
 
 class ClassicalRenderer:
@@ -152,19 +163,27 @@ class ClassicalRenderer:
             depth = settings.max_depth * kind_depth * ZONE_DEPTH.get(zone.name, 1.0)
             furrow = np.zeros(luminance.shape, np.float32)
             light = np.zeros(luminance.shape, np.float32)
+            thickness = max(1, round(width))
             for line in used:
                 length = max(2, math.ceil(len(line.points) * (0.55 + 0.45 * amount)))
-                points = np.round(line.points[:length] * 8).astype(np.int32)  # 3 fractional bits
-                strength = line.depth * amount
-                cv2.polylines(furrow, [points], False, strength, max(1, round(width)), cv2.LINE_AA, shift=3)
-                shifted = np.round((line.points[:length] + line.highlight * 1.8 * width) * 8).astype(np.int32)
-                cv2.polylines(light, [shifted], False, strength, max(1, round(width)), cv2.LINE_AA, shift=3)
-            furrow = cv2.GaussianBlur(furrow, (0, 0), width * 0.9)
-            light = cv2.GaussianBlur(light, (0, 0), width * 1.8)
+                points = line.points[:length]
+                # drawn segment by segment so the depth varies along the crease (the blur below smooths the steps)
+                profile = crease_profile(length, rng) * line.depth * amount
+                shoulder = points + line.highlight * 1.2 * width
+                for k in range(length - 1):
+                    depth_here = float(0.5 * (profile[k] + profile[k + 1]))
+                    a, b = np.round(points[k : k + 2] * 8).astype(np.int32)  # 3 fractional bits
+                    cv2.line(furrow, tuple(a), tuple(b), depth_here, thickness, cv2.LINE_AA, shift=3)
+                    a, b = np.round(shoulder[k : k + 2] * 8).astype(np.int32)
+                    cv2.line(light, tuple(a), tuple(b), depth_here, thickness, cv2.LINE_AA, shift=3)
+            # a crease: a thin dark valley, a broader lit shoulder beside it
+            furrow = cv2.GaussianBlur(furrow, (0, 0), width * 0.6)
+            light = cv2.GaussianBlur(light, (0, 0), width * 1.5)
             texture = cv2.GaussianBlur(rng.standard_normal(luminance.shape).astype(np.float32), (0, 0), 0.7)
-            # the blur spreads a thin line's peak to about 0.45 of its drawn value: 2.2 restores it
-            luminance -= 2.2 * depth * furrow
-            luminance += 2.2 * settings.highlight * depth * light
+            # the blur spreads a thin line's peak to about 0.6 of its drawn value: 1.6 restores it; shading is
+            # multiplied into the lightness, so a crease darkens dark and light skin alike
+            luminance *= 1.0 - np.clip(1.6 * depth * furrow, 0.0, 0.6)
+            luminance *= 1.0 + 1.6 * settings.highlight * depth * light
             luminance += settings.texture * amount * texture - 2.0 * amount
             lab[..., 2] += 2.0 * amount  # a touch more yellow (b*), as older skin reads
         elif target < current:

@@ -1,0 +1,288 @@
+"""Soft-tissue descent of the older face: landmark displacements that grow with age, a smooth warp, fold shading.
+
+With age the face's soft tissue thins and descends while the skeleton beneath it recedes: the jowls
+hang below the jaw line beside the chin, the cheek mass overhangs a deeper nasolabial fold, marionette
+folds run down from the mouth corners, the lips' red part thins and the lower-lid fat pad bulges above
+a lid-cheek junction that sits lower (Coleman and Grover 2006, Aesthet Surg J 26:S4; Mendelson and Wong
+2012, Aesthetic Plast Surg 36:753; Pessa et al. 1998, Plast Reconstr Surg 102:205; Lambros 2007, Plast
+Reconstr Surg 120:1367; Sforza et al. 2010, Forensic Sci Int 200:182.e1).
+
+The model: each sign's share of its extent at 80 (`descent_share`, `vermilion_loss`) -> displacements of
+the FaceMesh landmarks in the aligned frame (`descent_displacements`), most of them zero -> a dense
+thin-plate-spline warp pinned at the crop's border (`warp_landmarks`), plus broad shading along the
+folds and under the eyes (`fold_shading`). A younger target moves everything back by the difference of
+the curves, so the changes are reversed from the source age. Brow ptosis is not modelled: the studies
+disagree on whether the brows descend at all (Lambros 2007 and Matros et al. 2009, Plast Reconstr Surg
+124:1296, found them stable or higher with age).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy.interpolate import RBFInterpolator
+
+from engine.faces.zones import (
+    LEFT_ALA,
+    LEFT_EYE,
+    LEFT_LOWER_LID,
+    LEFT_MOUTH,
+    RIGHT_ALA,
+    RIGHT_EYE,
+    RIGHT_LOWER_LID,
+    RIGHT_MOUTH,
+    inter_ocular,
+)
+
+# Soft-tissue descent: visible from the fourth decade and progressing through the eighth (Coleman and
+# Grover 2006: fat compartments deflate and descend from the late thirties; Mendelson and Wong 2012: the
+# orbit widens and the maxilla and pyriform aperture recede through later life, deepening the midface
+# folds). A power curve from DESCENT_ONSET_YEARS to 80, accelerating (the skeletal recession is faster
+# after 60 in Mendelson and Wong's CT series).
+DESCENT_ONSET_YEARS = 30.0
+DESCENT_POWER = 1.3
+
+# Vermilion (red lip) height: falls steadily from the mid-twenties (Sforza et al. 2010, 3-D lip
+# morphology of 441 people aged 4-73; Iblher et al. 2008 on the aging perioral region) by roughly a
+# third by the eighth decade. Linear from VERMILION_ONSET_YEARS to VERMILION_LOSS_AT_80 at 80.
+VERMILION_ONSET_YEARS = 25.0
+VERMILION_LOSS_AT_80 = 0.3
+
+# Displacements at a full share (80 years), in inter-ocular distances d (the aligned face: d about 126 px).
+# The literature gives direction, not millimetres on a photo: these are from looking, kept small enough to
+# read as age rather than expression (a frown or a pout).
+JOWL_DROP = 0.07  # the jaw line beside the chin, down
+JOWL_OUT = 0.025  # and out
+CHEEK_DROP = 0.035  # the cheek mass over the nasolabial fold, down
+CHEEK_IN = 0.015  # and toward the fold
+LID_CHEEK_DROP = 0.035  # the lid-cheek junction lower, the lower lid longer (Lambros 2007)
+# Shading at a full share, multiplied into CIELAB lightness (from looking): the fold's valley darkens by
+# this share, its shoulder (the cheek mass, the eye bag) lightens by the smaller one.
+FOLD_SHADOW = 0.14
+FOLD_SHOULDER = 0.05
+EYE_BAG_DEPTH = 0.2  # the lid-cheek junction's shadow, below the lower lid margin, in d (from looking)
+
+# FaceMesh lip contours, outer and inner, matched point by point (the mouth corners excluded).
+OUTER_UPPER_LIP = [185, 40, 39, 37, 0, 267, 269, 270, 409]
+INNER_UPPER_LIP = [191, 80, 81, 82, 13, 312, 311, 310, 415]
+OUTER_LOWER_LIP = [146, 91, 181, 84, 17, 314, 405, 321, 375]
+INNER_LOWER_LIP = [95, 88, 178, 87, 14, 317, 402, 318, 324]
+CHIN = 152
+
+
+def _check_age(age: float) -> float:
+    if not 0 <= age <= 120:
+        raise ValueError(f"age must be between 0 and 120, got {age}")
+    return float(age)
+
+
+def descent_share(age: float) -> float:
+    """Share (0-1) of its extent at 80 that soft-tissue descent (jowls, folds, eye bags) has reached at `age`."""
+    progress = (_check_age(age) - DESCENT_ONSET_YEARS) / (80.0 - DESCENT_ONSET_YEARS)
+    return float(min(max(progress, 0.0), 1.0) ** DESCENT_POWER)
+
+
+def vermilion_loss(age: float) -> float:
+    """Share (0-VERMILION_LOSS_AT_80) of the young adult's vermilion height lost by `age`."""
+    progress = (_check_age(age) - VERMILION_ONSET_YEARS) / (80.0 - VERMILION_ONSET_YEARS)
+    return VERMILION_LOSS_AT_80 * min(max(progress, 0.0), 1.0)
+
+
+@dataclass(frozen=True)
+class Descent:
+    """How far each sign moves from the source age to the target (< 0: back toward a younger face)."""
+
+    tissue: float  # change in descent_share: jowls, cheek mass, lid-cheek junction, fold shading
+    lips: float  # change in the share of vermilion height, of the height at the source age
+
+    @property
+    def zero(self) -> bool:
+        return self.tissue == 0 and self.lips == 0
+
+
+def descent_between(source_age: float, target_age: float) -> Descent:
+    """The change from `source_age` to `target_age`: zero at the source age, negative toward a younger target."""
+    tissue = descent_share(target_age) - descent_share(source_age)
+    left_before = 1.0 - vermilion_loss(source_age)
+    lips = (vermilion_loss(target_age) - vermilion_loss(source_age)) / left_before  # of the lips as they are now
+    return Descent(tissue, lips)
+
+
+def _smoothstep(value: np.ndarray) -> np.ndarray:
+    value = np.clip(value, 0.0, 1.0)
+    return value * value * (3 - 2 * value)
+
+
+def _segment_weight(points: np.ndarray, start: np.ndarray, end: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """(weight falling from 1 on the segment to 0 at `width` away, each point's x offset from its nearest
+    point on the segment)."""
+    direction = (end - start) / max(float(np.linalg.norm(end - start)), 1e-6)
+    along = np.clip((points - start) @ direction, 0.0, float(np.linalg.norm(end - start)))
+    nearest = start + along[:, None] * direction
+    distance = np.linalg.norm(points - nearest, axis=1)
+    return 1.0 - _smoothstep(distance / width), points[:, 0] - nearest[:, 0]
+
+
+def _fold_lines(points: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
+    """Each fold's line (start, end) and its side toward the cheek (+1 or -1 along x), in the aligned frame."""
+    d = inter_ocular(points)
+    lines = {}
+    for side, ala, mouth, sign in (("right", RIGHT_ALA, RIGHT_MOUTH, -1.0), ("left", LEFT_ALA, LEFT_MOUTH, 1.0)):
+        # nasolabial: from beside the nose's wing to beside and below the mouth corner (as the zone's axis)
+        lines[f"nasolabial_{side}"] = (
+            points[ala] + np.array([sign * 0.06 * d, 0.0]),
+            points[mouth] + np.array([sign * 0.1 * d, 0.12 * d]),
+            sign,
+        )
+        # marionette: from just outside the mouth corner down toward the jaw
+        lines[f"marionette_{side}"] = (
+            points[mouth] + np.array([sign * 0.04 * d, 0.03 * d]),
+            points[mouth] + np.array([sign * 0.12 * d, 0.42 * d]),
+            sign,
+        )
+    return lines
+
+
+def descent_displacements(points: np.ndarray, descent: Descent) -> np.ndarray:
+    """(N, 2) displacement of each FaceMesh landmark (aligned frame, pixels, y down) for `descent`."""
+    p = np.asarray(points, np.float64)[:, :2]
+    d = inter_ocular(p)
+    moved = np.zeros_like(p)
+    mouth_y = (p[RIGHT_MOUTH, 1] + p[LEFT_MOUTH, 1]) / 2
+    mid_x = (p[RIGHT_MOUTH, 0] + p[LEFT_MOUTH, 0]) / 2
+    half_mouth = abs(p[LEFT_MOUTH, 0] - p[RIGHT_MOUTH, 0]) / 2
+    chin_y = p[CHIN, 1]
+    # 1. jowls: below the mouth corners and beside the chin, most at the jaw line; the chin itself stays
+    lateral = _smoothstep((np.abs(p[:, 0] - mid_x) - 0.5 * half_mouth) / (0.7 * half_mouth))
+    below = _smoothstep((p[:, 1] - mouth_y) / (0.8 * (chin_y - mouth_y)))
+    jowl = lateral * below * descent.tissue * d
+    moved[:, 1] += JOWL_DROP * jowl
+    moved[:, 0] += JOWL_OUT * jowl * np.sign(p[:, 0] - mid_x)
+    # 2. the cheek mass beside the nasolabial fold: down and toward the fold
+    for name, (start, end, sign) in _fold_lines(p).items():
+        if not name.startswith("nasolabial"):
+            continue
+        near, across = _segment_weight(p, start, end, 0.35 * d)
+        cheek = near * (sign * across > 0) * (p[:, 1] < end[1])  # the cheek's (lateral) side only
+        moved[:, 1] += CHEEK_DROP * cheek * descent.tissue * d
+        moved[:, 0] -= sign * CHEEK_IN * cheek * descent.tissue * d
+    # 3. eye bags: the tissue below each lower lid moves down, most at the lid-cheek junction
+    # (EYE_BAG_DEPTH below the lid), none on the lid margin and none from twice that depth down
+    for eye in (RIGHT_EYE, LEFT_EYE):
+        lid_y = p[eye, 1].max()
+        x0, x1 = p[eye, 0].min(), p[eye, 0].max()
+        inside = 1.0 - _smoothstep((np.abs(p[:, 0] - (x0 + x1) / 2) - 0.5 * (x1 - x0)) / (0.25 * d))
+        depth = (p[:, 1] - lid_y) / d / EYE_BAG_DEPTH  # 1 at the junction
+        bump = np.where(depth < 1, _smoothstep(depth), 1.0 - _smoothstep(depth - 1))
+        moved[:, 1] += LID_CHEEK_DROP * inside * bump * descent.tissue * d
+    # 4. thinner lips: the outer (vermilion) border moves toward the inner one; mouth corners stay
+    for outer, inner in ((OUTER_UPPER_LIP, INNER_UPPER_LIP), (OUTER_LOWER_LIP, INNER_LOWER_LIP)):
+        moved[outer] = descent.lips * (p[inner] - p[outer])
+    return moved
+
+
+def _border_anchors(size: int, step: int = 32) -> np.ndarray:
+    """Points along the crop's border (and a ring just inside it), where the warp is pinned to zero."""
+    edge = np.arange(0, size + 1, step, dtype=np.float64)
+    ring = []
+    for inset in (0.0, 0.06 * size):
+        low, high = inset, size - 1 - inset
+        line = np.clip(edge, low, high)
+        ring += [np.stack([line, np.full_like(line, low)], 1), np.stack([line, np.full_like(line, high)], 1)]
+        ring += [np.stack([np.full_like(line, low), line], 1), np.stack([np.full_like(line, high), line], 1)]
+    return np.unique(np.round(np.concatenate(ring), 3), axis=0)
+
+
+def warp_landmarks(
+    image: np.ndarray, sources: np.ndarray, destinations: np.ndarray, smoothing: float = 0.0, step: int = 8
+) -> np.ndarray:
+    """`image` warped so that what was at each of `sources` (N, 2; x, y pixels) lands on `destinations`.
+
+    A thin-plate spline through the displacements, pinned to zero along the crop's border (so the
+    paste-back is seamless), solved as a backward map on a grid of every `step`-th pixel and resized up
+    (8: the map follows landmarks about 10 px apart on the aligned face).
+    """
+    height, width = image.shape[:2]
+    sources = np.asarray(sources, np.float64)[:, :2]
+    destinations = np.asarray(destinations, np.float64)[:, :2]
+    if sources.shape != destinations.shape:
+        raise ValueError(f"sources and destinations must have the same shape, got {sources.shape} and {destinations.shape}")
+    anchors = _border_anchors(max(height, width))
+    centres = np.concatenate([destinations, anchors])
+    values = np.concatenate([sources - destinations, np.zeros_like(anchors)])
+    centres, unique = np.unique(np.round(centres, 3), axis=0, return_index=True)
+    spline = RBFInterpolator(centres, values[unique], kernel="thin_plate_spline", smoothing=smoothing)
+    ys, xs = np.mgrid[0 : height + step : step, 0 : width + step : step].astype(np.float64)
+    offset = spline(np.stack([xs.ravel(), ys.ravel()], 1)).reshape(*xs.shape, 2).astype(np.float32)
+    full = cv2.resize(offset, (xs.shape[1] * step, xs.shape[0] * step), interpolation=cv2.INTER_LINEAR)[:height, :width]
+    grid = np.mgrid[:height, :width].astype(np.float32)
+    return cv2.remap(image, grid[1] + full[..., 0], grid[0] + full[..., 1], cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+
+
+def fold_shading(shape: tuple[int, int], points: np.ndarray, amount: float) -> np.ndarray:
+    """(H, W) float32 factor for CIELAB lightness: < 1 in the folds' valleys and below the eye bags, > 1 on
+    their shoulders, 1 elsewhere; `amount` < 0 lightens the folds instead (a younger target)."""
+    full_height, full_width = shape
+    scale = 4  # the shading is smooth: computed at a quarter of the size and resized up
+    height, width = -(-full_height // scale), -(-full_width // scale)
+    p = np.asarray(points, np.float64)[:, :2]
+    d = inter_ocular(p)
+    ys, xs = (np.mgrid[:height, :width].astype(np.float64) + 0.5) * scale - 0.5  # pixel centres, full-size coordinates
+    grid = np.stack([xs.ravel(), ys.ravel()], 1)
+    valley = np.zeros(height * width)
+    shoulder = np.zeros(height * width)
+    for name, (start, end, sign) in _fold_lines(p).items():
+        weight = 1.0 if name.startswith("nasolabial") else 0.7  # marionette folds are shallower (from looking)
+        near, across = _segment_weight(grid, start, end, 0.06 * d)
+        wide, _ = _segment_weight(grid, start, end, 0.2 * d)
+        cheek = sign * across > 0.02 * d  # lateral of the line: the cheek mass that overhangs it
+        # the valley along the line and just inside it, the cheek's shoulder lit beyond it
+        valley = np.maximum(valley, weight * near * ~cheek)
+        shoulder = np.maximum(shoulder, weight * wide * cheek * (1 - near))
+    for lid in (RIGHT_LOWER_LID, LEFT_LOWER_LID):
+        margin = p[lid][np.argsort(p[lid][:, 0])]
+        x0, x1 = margin[0, 0], margin[-1, 0]
+        across = 1.0 - _smoothstep((np.abs(grid[:, 0] - (x0 + x1) / 2) - 0.35 * (x1 - x0)) / (0.25 * (x1 - x0)))
+        depth = (grid[:, 1] - np.interp(grid[:, 0], margin[:, 0], margin[:, 1])) / d  # below the lid margin, following it
+        # the bag: a light bulge below the lid, a shadow along the lid-cheek junction under it
+        bag = _smoothstep((depth - 0.03) / 0.05) * (1 - _smoothstep((depth - 0.12) / 0.06))
+        junction = np.exp(-0.5 * ((depth - EYE_BAG_DEPTH) / 0.03) ** 2)
+        shoulder = np.maximum(shoulder, 0.8 * across * bag)
+        valley = np.maximum(valley, 0.9 * across * junction)
+    factor = 1.0 - amount * FOLD_SHADOW * valley + amount * FOLD_SHOULDER * shoulder
+    factor = cv2.resize(
+        factor.reshape(height, width).astype(np.float32), (width * scale, height * scale), interpolation=cv2.INTER_LINEAR
+    )
+    return cv2.GaussianBlur(factor[:full_height, :full_width], (0, 0), 0.02 * d)
+
+
+def age_shape(face: np.ndarray, points: np.ndarray, skin: np.ndarray, descent: Descent) -> np.ndarray:
+    """The aligned face with the folds shaded on its skin and its landmarks moved by `descent`."""
+    if descent.zero:
+        return face.copy()
+    d = inter_ocular(points)
+    lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
+    weight = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), 0.03 * d)
+    factor = fold_shading(face.shape[:2], points, descent.tissue)
+    lab[..., 0] *= 1.0 + weight * (factor - 1.0)
+    shaded = cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    shaded = np.where(weight[..., None] > 0, shaded, face)
+    sources = np.asarray(points, np.float64)[:, :2]
+    moved = descent_displacements(sources, descent)
+    # every landmark that moves, and every 3rd of those that stay (they pin the rest of the face; all of
+    # them would triple the spline's cost for no visible difference)
+    keep = (np.abs(moved).max(1) > 0) | (np.arange(len(sources)) % 3 == 0)
+    # the descent varies over tens of pixels: its map is solved every 16th pixel
+    return warp_landmarks(shaded, sources[keep], sources[keep] + moved[keep], step=16)
+
+
+def describe(descent: Descent) -> str:
+    """What the shape stage did, in one line (the manifest's stage entry)."""
+    if descent.tissue >= 0:
+        tissue = f"jowls, folds and eye bags {descent.tissue:.0%} further along their descent to 80"
+    else:
+        tissue = f"jowls, folds and eye bags lifted back {-descent.tissue:.0%} of their descent to 80"
+    lips = f"lips {descent.lips:.0%} thinner" if descent.lips >= 0 else f"lips {-descent.lips:.0%} fuller"
+    return f"{tissue}; {lips} (soft-tissue descent, a landmark warp)"

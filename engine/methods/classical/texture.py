@@ -1,0 +1,211 @@
+"""Older skin by prototype texture transfer (Tiddeman, Burt and Perrett 2001, IEEE CG&A 21(5):42).
+
+The paper ages a face by moving its multi-scale (wavelet) skin detail toward that of an older
+prototype, an average of many aligned older faces, keeping the subject's own low frequencies (its
+shape, shading and colour: its identity). This project ships no face set, so its prototype is one
+face: matplotlib's public-domain portrait of Grace Hopper (US Navy, 20 January 1984; born 9 December
+1906, so 77 years old). One face carries its own wrinkle layout, not an average's, and aging Grace
+Hopper herself moves her texture nowhere (she is her own prototype).
+
+Steps (`transfer_texture`):
+1. the prototype's aligned face is warped onto the subject's FaceMesh landmarks (thin-plate spline);
+2. both faces' CIELAB lightness is split into difference-of-Gaussians bands (`detail_bands`), each as a
+   share of the local mean lightness so a darker photo gets proportionally darker creases;
+3. on skin both faces show (the subject's skin off its hair and brows; the prototype's off her glasses,
+   hat and nostrils) the subject's bands move toward the prototype's by `amount`, which grows with the
+   age gap (`texture_amount`); the base below the bands is the subject's own.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from engine.core.settings import Settings
+from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, inter_ocular
+from engine.methods.classical.shape import warp_landmarks
+from engine.methods.ldla.pipeline import LocatedFace, locate, skin_mask
+
+PROTOTYPE_AGE_YEARS = 77.0  # Grace Hopper in the portrait (born 9 December 1906, photographed 20 January 1984)
+# The skin detail of a young adult is the subject's own; the move toward the prototype's starts here.
+TEXTURE_ONSET_YEARS = 25.0
+# The bands' Gaussian scales in inter-ocular distances (the aligned face: d about 126 px): pores and fine
+# lines to wrinkles and creases (about 1 to 6 px); coarser than the last is the subject's (from looking).
+BAND_SIGMAS = (0.008, 0.02, 0.05)
+# The prototype's glasses cover the band from above her brows to below her eyes (from looking at the photo).
+GLASSES_ABOVE_BROWS = 0.12
+GLASSES_BELOW_EYES = 0.55
+HAT_LIGHTNESS = 70.0  # her hat's brim is black: darker skin than this (CIELAB L, 0-255) is not skin in the photo
+# At most this share of the way to the prototype's detail at the prototype's age (from looking: a full
+# move puts her particular creases on another face; this much reads as older skin).
+TEXTURE_STRENGTH = 0.6
+# Older skin reads less rosy and more yellow (sallow): at a full share a* loses this share of its distance
+# from neutral and b* gains this many levels (CIELAB, OpenCV 8-bit scale; from looking).
+SALLOW_REDNESS_LOSS = 0.2
+SALLOW_YELLOW = 2.5
+CREASE_CLIP = 2.0  # her bands clipped to this many robust standard deviations (from looking: deeper ones read as cracks)
+
+
+def texture_amount(source_age: float, target_age: float) -> float:
+    """How far (0-TEXTURE_STRENGTH) the skin detail moves toward the prototype's: TEXTURE_STRENGTH times the
+    share of the way from the source age to the prototype's age that the target covers, counted from
+    TEXTURE_ONSET_YEARS; 0 for a younger target and for a source at or past the prototype's age."""
+    for age in (source_age, target_age):
+        if not 0 <= age <= 120:
+            raise ValueError(f"age must be between 0 and 120, got {age}")
+
+    def progress(age: float) -> float:
+        return min(max((age - TEXTURE_ONSET_YEARS) / (PROTOTYPE_AGE_YEARS - TEXTURE_ONSET_YEARS), 0.0), 1.0)
+
+    before, after = progress(source_age), progress(target_age)
+    if after <= before:
+        return 0.0
+    return TEXTURE_STRENGTH * (after - before) / (1.0 - before)
+
+
+def detail_bands(lightness: np.ndarray, d: float) -> tuple[np.ndarray, np.ndarray]:
+    """(bands (K, H, W), base (H, W)): lightness = base * (1 + sum of the bands), band k the difference
+    of Gaussians at BAND_SIGMAS[k] and [k + 1] (the first against the image itself)."""
+    blurs = [lightness] + [cv2.GaussianBlur(lightness, (0, 0), sigma * d) for sigma in BAND_SIGMAS]
+    base = np.maximum(blurs[-1], 1.0)
+    bands = np.stack([(finer - coarser) / base for finer, coarser in zip(blurs[:-1], blurs[1:])])
+    return bands, base
+
+
+@dataclass(frozen=True)
+class Prototype:
+    crop: np.ndarray  # (512, 512, 3) the prototype's aligned face
+    points: np.ndarray  # (N, 2) its FaceMesh landmarks
+    skin: np.ndarray  # (512, 512) uint8: where her skin shows (off glasses, hat, eyes, lips, nostrils)
+
+
+def prototype_skin(located: LocatedFace) -> np.ndarray:
+    """The prototype's usable skin: her skin mask minus the band her glasses cover and her black hat."""
+    points = located.points[:, :2]
+    d = inter_ocular(points)
+    skin = skin_mask(located).copy()
+    top = min(points[RIGHT_BROW, 1].min(), points[LEFT_BROW, 1].min()) - GLASSES_ABOVE_BROWS * d
+    bottom = max(points[RIGHT_EYE, 1].mean(), points[LEFT_EYE, 1].mean()) + GLASSES_BELOW_EYES * d
+    skin[int(top) : int(np.ceil(bottom)), :] = 0
+    lightness = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB)[..., 0]
+    skin[lightness < HAT_LIGHTNESS] = 0
+    nostrils = np.zeros_like(skin)  # the nose's base: dark holes whose edges are not skin texture
+    base = points[[98, 327, 2, 64, 294]]  # alae, subnasale, the nostrils' outer corners
+    cv2.fillConvexPoly(nostrils, np.round(cv2.convexHull(base.astype(np.float32))[:, 0]).astype(np.int32), 1)
+    skin[cv2.dilate(nostrils, np.ones((9, 9), np.uint8)) > 0] = 0
+    return cv2.erode(skin, np.ones((5, 5), np.uint8))  # off the edges of what is excluded
+
+
+_PROTOTYPES: dict[int, Prototype] = {}
+_LOCK = threading.Lock()
+
+
+def grace_hopper_photo() -> np.ndarray:
+    """matplotlib's sample portrait of Grace Hopper (public domain, US Navy), RGB."""
+    from matplotlib import cbook  # noqa: PLC0415 - matplotlib loads only when the prototype is first built
+    from PIL import Image  # noqa: PLC0415 - as above
+
+    with cbook.get_sample_data("grace_hopper.jpg") as handle:
+        return np.array(Image.open(handle).convert("RGB"))
+
+
+def prototype(settings: Settings | None = None) -> Prototype:
+    """The prototype face, located once per process with the offline face models."""
+    with _LOCK:
+        if 0 not in _PROTOTYPES:
+            located = locate(grace_hopper_photo(), settings)
+            _PROTOTYPES[0] = Prototype(located.crop, located.points[:, :2].copy(), prototype_skin(located))
+        return _PROTOTYPES[0]
+
+
+_WARPED: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}  # the last subject's warped prototype (a strip's ages share it)
+
+
+def _on_landmarks(proto: Prototype, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the prototype's face, her skin mask as bool) warped onto `points` (the 468 FaceMesh points; the iris
+    points are left out, as both faces' eyes are excluded)."""
+    count = min(len(points), len(proto.points), 468)
+    key = np.ascontiguousarray(points[:count]).tobytes()
+    with _LOCK:
+        if key in _WARPED:
+            return _WARPED[key]
+    both = np.dstack([proto.crop, proto.skin * np.uint8(255)])  # one warp for the face and its mask
+    warped = warp_landmarks(both, proto.points[:count], points[:count], smoothing=1.0)
+    result = (np.ascontiguousarray(warped[..., :3]), warped[..., 3] > 127)
+    with _LOCK:
+        _WARPED.clear()
+        _WARPED[key] = result
+    return result
+
+
+def transfer_texture(face: np.ndarray, points: np.ndarray, skin: np.ndarray, amount: float, proto: Prototype) -> np.ndarray:
+    """The aligned `face` (H, W, 3 uint8) with its skin detail moved toward the prototype's by `amount` (0-1),
+    on `skin` (H, W uint8: the subject's skin) where the prototype shows skin too."""
+    if not 0 <= amount <= 1:
+        raise ValueError(f"texture amount must be between 0 and 1, got {amount}")
+    if amount == 0:
+        return face.copy()
+    points = np.asarray(points, np.float64)[:, :2]
+    d = inter_ocular(points)
+    # 1. the prototype on the subject's landmarks: what is at her landmark i lands on the subject's landmark i
+    warped, proto_skin = _on_landmarks(proto, points)
+    # 2. the bands of both
+    lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
+    own, base = detail_bands(lab[..., 0], d)
+    theirs, _ = detail_bands(cv2.cvtColor(warped, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32), d)
+    # 3. move the subject's bands toward the prototype's on the skin both show, feathered
+    both = (skin > 0) & proto_skin
+    if not both.any():
+        return face.copy()
+    # both faces' bands clipped to the spread of her skin's detail: her texture, not her particular deepest
+    # folds, arrives, and the subject's own strongest detail (a mole, a nostril's edge) is not taken away;
+    # the same clip on both keeps the prototype aged with herself exactly as she is
+    spread = 1.4826 * np.median(np.abs(theirs[:, both]), axis=1)[:, None, None]  # a robust standard deviation per band
+    theirs = np.clip(theirs, -CREASE_CLIP * spread, CREASE_CLIP * spread)
+    own = np.clip(own, -CREASE_CLIP * spread, CREASE_CLIP * spread)
+    # off the face's outline, where the subject's own band holds the jaw's edge against the neck (from looking)
+    inset = max(3, int(round(0.08 * d)) | 1)
+    inner = cv2.erode(both.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (inset, inset)))
+    weight = cv2.GaussianBlur(inner.astype(np.float32), (0, 0), 0.06 * d)
+    change = amount * weight * (theirs - own).sum(0)
+    lab[..., 0] += base * change
+    rgb = cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    return np.where(weight[..., None] > 0, rgb, face)
+
+
+def sallow_share(source_age: float, target_age: float) -> float:
+    """Share (0-1) of its extent at 80 that sallowness gains from `source_age` to `target_age`, linear from
+    TEXTURE_ONSET_YEARS; 0 for a younger target (the younger-skin stage evens and brightens instead)."""
+
+    def progress(age: float) -> float:
+        if not 0 <= age <= 120:
+            raise ValueError(f"age must be between 0 and 120, got {age}")
+        return min(max((age - TEXTURE_ONSET_YEARS) / (80.0 - TEXTURE_ONSET_YEARS), 0.0), 1.0)
+
+    return max(progress(target_age) - progress(source_age), 0.0)
+
+
+def sallow_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, share: float) -> np.ndarray:
+    """Older skin's colour at `share` (0-1): less rosy (a* toward neutral) and more yellow (b* up), on `skin`."""
+    if not 0 <= share <= 1:
+        raise ValueError(f"sallow share must be between 0 and 1, got {share}")
+    if share == 0:
+        return face.copy()
+    weight = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), 0.05 * inter_ocular(points)) * share
+    lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab[..., 1] -= weight * SALLOW_REDNESS_LOSS * (lab[..., 1] - 128)
+    lab[..., 2] += weight * SALLOW_YELLOW
+    rgb = cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    return np.where(weight[..., None] > 0, rgb, face)
+
+
+def describe(amount: float) -> str:
+    """What the texture stage did, in one line (the manifest's stage entry)."""
+    return (
+        f"skin detail moved {amount:.0%} of the way to the prototype's (Tiddeman et al. 2001 prototype transfer; "
+        f"the prototype is one face, Grace Hopper at {PROTOTYPE_AGE_YEARS:.0f}, not the paper's average of many, "
+        "so aging her own photo leaves its texture as it is)"
+    )

@@ -1,0 +1,140 @@
+"""The older face's maths: soft-tissue descent curves, the landmark warp, prototype texture transfer."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from engine.methods.classical.shape import (
+    DESCENT_ONSET_YEARS,
+    VERMILION_LOSS_AT_80,
+    descent_between,
+    descent_share,
+    vermilion_loss,
+    warp_landmarks,
+)
+from engine.methods.classical.texture import (
+    PROTOTYPE_AGE_YEARS,
+    TEXTURE_STRENGTH,
+    Prototype,
+    detail_bands,
+    sallow_share,
+    sallow_skin,
+    texture_amount,
+    transfer_texture,
+)
+
+pytestmark = pytest.mark.unit
+
+AGES = np.arange(0, 81, 1.0)
+
+
+def test_descent_curves_are_monotone_start_at_their_onset_and_stay_within_their_bounds():
+    shares = [descent_share(age) for age in AGES]
+    losses = [vermilion_loss(age) for age in AGES]
+    assert np.all(np.diff(shares) >= 0) and np.all(np.diff(losses) >= 0)
+    assert descent_share(DESCENT_ONSET_YEARS) == 0.0 and descent_share(20) == 0.0 and descent_share(80) == 1.0
+    assert 0.0 < descent_share(55) < 0.5  # accelerating: less than half the descent by the midpoint of 30-80
+    assert vermilion_loss(25) == 0.0 and vermilion_loss(80) == pytest.approx(VERMILION_LOSS_AT_80)
+    assert max(losses) <= VERMILION_LOSS_AT_80 and min(shares) == 0.0 and max(shares) == 1.0
+    with pytest.raises(ValueError, match="between 0 and 120, got -3"):
+        descent_share(-3)
+
+
+def test_descent_is_zero_at_the_source_age_and_reversed_for_a_younger_target():
+    assert descent_between(41, 41).zero and descent_between(18, 24).zero  # before both onsets nothing moves
+    older, younger = descent_between(41, 70), descent_between(70, 41)
+    assert older.tissue > 0 and older.lips > 0
+    assert younger.tissue == pytest.approx(-older.tissue)  # the same way back
+    # the lips thinned from 41 to 70 and thickened back from 70 to 41 end at their height at 41
+    assert (1 - older.lips) * (1 - younger.lips) == pytest.approx(1.0)
+    assert descent_between(41, 80).tissue > older.tissue  # further for an older target
+
+
+def test_warp_with_zero_displacement_returns_the_image_exactly():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (128, 128, 3), dtype=np.uint8)
+    points = rng.uniform(20, 108, (30, 2))
+    np.testing.assert_array_equal(warp_landmarks(image, points, points), image)
+
+
+def test_warp_moves_a_marked_point_to_its_destination_and_pins_the_border():
+    image = np.zeros((256, 256), np.uint8)
+    cv2.circle(image, (100, 120), 3, 255, -1)
+    fixed = np.array([[60.0, 60.0], [190.0, 60.0], [60.0, 190.0], [190.0, 190.0]])
+    sources = np.concatenate([[[100.0, 120.0]], fixed])
+    destinations = np.concatenate([[[110.0, 128.0]], fixed])
+    warped = warp_landmarks(image, sources, destinations)
+    ys, xs = np.nonzero(warped > 127)
+    assert xs.mean() == pytest.approx(110, abs=1.0) and ys.mean() == pytest.approx(128, abs=1.0)
+    assert warped[:2].max() == 0 and warped[:, -2:].max() == 0  # nothing moves at the crop's border
+
+
+def test_texture_amount_grows_with_the_gap_and_is_zero_younger_and_for_the_prototype_herself():
+    amounts = [texture_amount(41, age) for age in AGES]
+    assert np.all(np.diff(amounts) >= 0) and texture_amount(41, 41) == 0.0
+    assert texture_amount(41, 30) == 0.0  # a younger target: the younger-skin stage, not this one
+    assert texture_amount(20, PROTOTYPE_AGE_YEARS) == pytest.approx(TEXTURE_STRENGTH)
+    assert texture_amount(PROTOTYPE_AGE_YEARS, 80) == 0.0 and texture_amount(79, 80) == 0.0
+    assert 0 < texture_amount(41, 70) < texture_amount(41, 80) <= TEXTURE_STRENGTH
+
+
+def _face_points(size: int) -> np.ndarray:
+    """468 points spread over a square face with its eye corners where FaceMesh puts them (indices)."""
+    rng = np.random.default_rng(5)
+    points = rng.uniform(0.25 * size, 0.75 * size, (468, 2))
+    points[[33, 133]] = [[0.30 * size, 0.45 * size], [0.42 * size, 0.45 * size]]
+    points[[362, 263]] = [[0.58 * size, 0.45 * size], [0.70 * size, 0.45 * size]]
+    return points
+
+
+def _lightness(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+
+
+def test_detail_bands_add_back_up_to_the_image():
+    lightness = _lightness(np.random.default_rng(1).integers(0, 256, (128, 128, 3), dtype=np.uint8))
+    bands, base = detail_bands(lightness, 60.0)
+    np.testing.assert_allclose(base * (1 + bands.sum(0)), lightness, atol=1e-3)
+
+
+def test_texture_transfer_brings_the_prototypes_detail_and_is_a_no_op_on_the_prototype_herself():
+    size = 256
+    points = _face_points(size)
+    skin = np.zeros((size, size), np.uint8)
+    skin[40:216, 40:216] = 1
+    rng = np.random.default_rng(2)
+    wrinkled = np.clip(170 + 25 * cv2.GaussianBlur(rng.standard_normal((size, size)), (0, 0), 1.2), 0, 255)
+    old = np.dstack([wrinkled, 0.8 * wrinkled, 0.7 * wrinkled]).astype(np.uint8)
+    smooth = np.dstack([np.full((size, size), v, np.uint8) for v in (200, 160, 140)])
+    proto = Prototype(old, points, skin)
+    # the prototype aged with herself: her texture stays as it is (up to rounding through CIELAB)
+    same = transfer_texture(old, points, skin, 1.0, proto)
+    assert np.abs(same.astype(int) - old.astype(int)).max() <= 2
+
+    def detail(rgb):  # relative to the skin's lightness: a crease darkens light and dark skin by the same share
+        lightness = _lightness(rgb)[64:192, 64:192]
+        return float(np.abs(lightness - cv2.GaussianBlur(lightness, (0, 0), 3)).mean() / lightness.mean())
+
+    half = transfer_texture(smooth, points, skin, 0.5, proto)
+    full = transfer_texture(smooth, points, skin, 1.0, proto)
+    assert detail(smooth) < 0.003 < detail(half) < detail(full)  # detail arrives, more with the amount
+    assert detail(full) <= 1.05 * detail(old)  # never rougher than the prototype
+    np.testing.assert_array_equal(full[:8], smooth[:8])  # off the skin: untouched
+    centre = _lightness(full)[64:192, 64:192].mean()
+    assert centre == pytest.approx(_lightness(smooth)[64:192, 64:192].mean(), abs=2)  # the subject's own tone kept
+    with pytest.raises(ValueError, match="between 0 and 1, got 1.5"):
+        transfer_texture(smooth, points, skin, 1.5, proto)
+
+
+def test_older_skin_turns_less_rosy_and_more_yellow_only_on_the_skin():
+    assert sallow_share(41, 41) == 0.0 and sallow_share(41, 20) == 0.0 and sallow_share(25, 80) == 1.0
+    face = np.dstack([np.full((64, 64), v, np.uint8) for v in (210, 150, 130)])
+    skin = np.zeros((64, 64), np.uint8)
+    skin[:, :24] = 1
+    points = _face_points(64)
+    sallow = sallow_skin(face, skin, points, 1.0)
+    before, after = (cv2.cvtColor(x, cv2.COLOR_RGB2LAB).astype(float)[:, :8] for x in (face, sallow))
+    assert after[..., 1].mean() < before[..., 1].mean() - 1 and after[..., 2].mean() > before[..., 2].mean() + 1
+    np.testing.assert_array_equal(sallow[:, 48:], face[:, 48:])

@@ -1,0 +1,124 @@
+"""The classical lifespan model's older face on the shipped astronaut portrait: shape, skin, identity."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from engine.core.registry import get_cache
+from engine.core.settings import Settings
+from engine.faces.zones import LEFT_EYE, RIGHT_ALA, RIGHT_EYE, RIGHT_LOWER_LID, RIGHT_MOUTH, inter_ocular
+from engine.methods.classical.shape import (
+    CHEEK_DROP,
+    CHEEK_IN,
+    INNER_LOWER_LIP,
+    INNER_UPPER_LIP,
+    JOWL_DROP,
+    JOWL_OUT,
+    LID_CHEEK_DROP,
+    OUTER_LOWER_LIP,
+    OUTER_UPPER_LIP,
+    Descent,
+    descent_between,
+    descent_displacements,
+    fold_shading,
+)
+from engine.methods.ldla.pipeline import locate, skin_mask
+from engine.tasks.lifespan import LifespanRequest, age_photo
+from tests.conftest import astronaut
+
+pytestmark = pytest.mark.pipelines
+
+OFFLINE = Settings(profile="offline")
+SOURCE_AGE = 41.0  # the offline estimator's reading of the astronaut
+LOWER_CONTOUR = [172, 136, 150, 149, 397, 365, 379, 378]  # FaceMesh's face oval below the mouth corners, beside the chin
+
+
+@pytest.fixture(scope="module")
+def source():
+    return locate(astronaut(), OFFLINE)
+
+
+@pytest.fixture(scope="module")
+def aged():
+    request = LifespanRequest(astronaut(), [70, 80], source_age=SOURCE_AGE, renderer="classical")
+    return age_photo(request, OFFLINE), age_photo(request, OFFLINE.with_(classical_texture=False))
+
+
+def _detail(face: np.ndarray, mask: np.ndarray) -> float:
+    """Mean high-pass energy of the lightness under `mask` (pores, creases, wrinkles)."""
+    lightness = cv2.cvtColor(face, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    return float(((lightness - cv2.GaussianBlur(lightness, (0, 0), 2)) ** 2)[mask > 0].mean())
+
+
+def test_the_lower_face_contour_below_the_mouth_corners_moves_down_at_70(source, aged):
+    with_texture, _ = aged
+    mesh = get_cache(OFFLINE).get("face_mesh")
+    points = mesh.landmarks(with_texture.faces[0])  # the aged face in the source's aligned frame
+    d = inter_ocular(source.points)
+    drop = (points[LOWER_CONTOUR, 1] - source.points[LOWER_CONTOUR, 1]) / d
+    eyes = (points[RIGHT_EYE + LEFT_EYE, 1] - source.points[RIGHT_EYE + LEFT_EYE, 1]) / d
+    assert drop.mean() > 0.004 and abs(eyes.mean()) < 0.004  # the jaw line sags; the eyes stay
+    assert "further along their descent" in with_texture.stages[0]["descent"]
+
+
+def test_older_skin_carries_more_fine_detail_on_the_cheeks_and_forehead(source, aged):
+    with_texture, without = aged
+    rows = np.arange(source.crop.shape[0])[:, None]
+    cheeks = skin_mask(source) * (rows > source.points[2, 1])  # the skin below the nose
+    forehead = source.masks["forehead"]
+    before = _detail(source.crop, cheeks), _detail(source.crop, forehead)
+    at_70 = _detail(with_texture.faces[0], cheeks), _detail(with_texture.faces[0], forehead)
+    assert at_70[0] > 1.5 * before[0] and at_70[1] > 1.5 * before[1]
+    # the prototype's texture is what roughens the lower face; without it the cheeks barely change
+    assert _detail(without.faces[0], cheeks) < 0.5 * at_70[0] + 0.5 * before[0]
+    assert "Grace Hopper" in with_texture.stages[0]["texture"] and "one face" in with_texture.stages[0]["texture"]
+    assert "texture" not in without.stages[0]
+
+
+def test_identity_is_kept_at_70_and_80(aged):
+    with_texture, _ = aged
+    cache = get_cache(OFFLINE)
+    detector, identity = cache.get("face_detector"), cache.get("identity_offline")
+    image = astronaut()
+    reference = identity.embed(image, detector.detect(image)[0])
+    for photo in with_texture.photos:
+        similarity = identity.similarity(reference, identity.embed(photo, detector.detect(photo)[0]))
+        assert similarity >= 0.5  # SFace: the same person (different people score about 0.18)
+
+
+def test_descent_moves_only_the_lower_face_within_its_bounds_and_thins_the_lips(source):
+    points = source.points[:, :2]
+    d = inter_ocular(points)
+    full = descent_displacements(points, Descent(1.0, 0.3))
+    bound = max(np.hypot(JOWL_DROP, JOWL_OUT), np.hypot(CHEEK_DROP, CHEEK_IN), LID_CHEEK_DROP) * d
+    tissue = np.delete(np.arange(len(points)), OUTER_UPPER_LIP + OUTER_LOWER_LIP)
+    assert np.linalg.norm(full[tissue], axis=1).max() <= bound + 1e-6
+    still = [10, 151, 9, 168, 1, 152, 61, 291, *RIGHT_EYE[:8], *LEFT_EYE[:8]]  # forehead, nose, chin, corners, upper lids
+    np.testing.assert_allclose(full[still], 0.0, atol=0.01)  # within a hundredth of a pixel
+    for outer, inner in ((OUTER_UPPER_LIP, INNER_UPPER_LIP), (OUTER_LOWER_LIP, INNER_LOWER_LIP)):
+        before = np.linalg.norm(points[outer] - points[inner], axis=1)
+        after = np.linalg.norm(points[outer] + full[outer] - points[inner], axis=1)
+        np.testing.assert_allclose(after, 0.7 * before, rtol=1e-6)  # the vermilion 30 % lower
+    older, younger = descent_between(SOURCE_AGE, 70), descent_between(70, SOURCE_AGE)
+    back = descent_displacements(points, older)[tissue] + descent_displacements(points, younger)[tissue]
+    np.testing.assert_allclose(back, 0.0, atol=1e-9)  # a younger target lifts the tissue back the same way
+
+
+def test_fold_shading_darkens_the_folds_and_under_the_eyes_and_a_younger_target_lightens_them(source):
+    points = source.points[:, :2]
+    d = inter_ocular(points)
+    older = fold_shading(source.crop.shape[:2], points, 0.8)
+    younger = fold_shading(source.crop.shape[:2], points, -0.8)
+
+    def at(point):
+        x, y = np.round(point).astype(int)
+        return older[y, x], younger[y, x]
+
+    fold = (points[RIGHT_ALA] + points[RIGHT_MOUTH]) / 2 + np.array([-0.06 * d, 0.06 * d])  # on the nasolabial line
+    junction = points[RIGHT_LOWER_LID].mean(0) + np.array([0.0, 0.2 * d])  # the lid-cheek junction
+    for point in (fold, junction):
+        darker, lighter = at(point)
+        assert darker < 0.97 and lighter > 1.03
+    np.testing.assert_allclose(older[:100], 1.0, atol=1e-5)  # the forehead and above: untouched
