@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.gpu_check import run
+from train.common import cpu_fp16_supported
 
 pytestmark = pytest.mark.pipelines
 
@@ -17,6 +18,9 @@ def test_gpu_check_runs_both_passes_and_a_step_of_each_trainer_on_cpu(tmp_path):
     assert {"pass1_s", "pass2_s", "strip_warm_s"} <= set(lifespan)
     assert set(report["training"]) == {"lifespan", "zones", "pluralistic"}
     assert all(result["step"] == 1 for result in report["training"].values())
+    if cpu_fp16_supported():  # the fp16 path of a GPU run, loss scaler included
+        assert all(result["mixed_precision"] == "fp16" for result in report["training"].values())
+        assert all(result["loss_scaler"]["active"] for result in report["training"].values())
     assert "peak_memory_gib" not in report  # measured on CUDA only
 
 
