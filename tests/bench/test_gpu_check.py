@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bench.gpu_check import run
+from bench.lifespan import sdxl_turbo_architecture
+from engine.methods import tiny
+from engine.methods.sdxl import img2img_pipeline
 from train.common import cpu_fp16_supported
 
 pytestmark = pytest.mark.pipelines
@@ -28,3 +33,11 @@ def test_gpu_check_on_a_machine_without_cuda_says_what_to_do(tmp_path, monkeypat
     monkeypatch.setattr("torch.cuda.is_available", lambda: False)
     with pytest.raises(SystemExit, match="no CUDA device visible.*--device cpu --tiny"):
         run("cuda", tiny_models=False, online=False, out=tmp_path)
+
+
+def test_the_full_size_architecture_has_sdxl_turbos_parameter_counts(tmp_path):
+    """Built on the meta device (no memory): the UNet, VAE and second text encoder SDXL-Turbo ships."""
+    pipe = img2img_pipeline(sdxl_turbo_architecture(), tiny.clip_tokenizers(Path(tmp_path)), "meta")
+    counts = {name: sum(p.numel() for p in getattr(pipe, name).parameters()) for name in ("unet", "vae", "text_encoder_2")}
+    assert counts == {"unet": 2_567_463_684, "vae": 83_653_863, "text_encoder_2": 694_659_840}
+    assert type(pipe.scheduler).__name__ == "EulerAncestralDiscreteScheduler"
