@@ -5,10 +5,13 @@ Nothing is downloaded (every architecture is built from the configs in bench/con
 1. Cradle2Cane at full size (SDXL-Turbo UNet, both text encoders, the fp16-fix VAE, CLIP
    ViT-L/14, ArcFace iresnet100, both projection MLPs, a rank-40 LoRA) in fp16 with random
    weights, through both passes on a batched 9-age strip, with SDXL-Turbo's own scheduler;
-2. one training step of each trainer (train.lifespan, train.zones, train.pluralistic; their own
-   train()) on their tiny configs and synthetic data, in fp16 with the loss scaler (reported:
-   active, scale after the step, skipped updates), on the CPU form too where torch supports it;
+2. one mixed-precision training step of each trainer (train.lifespan, train.zones,
+   train.pluralistic) on their tiny configs and synthetic data, with the precision each asks for;
 3. timings and peak GPU memory, printed as JSON; the whole check takes well under 5 minutes.
+
+The training steps (their trainers' own train()) run in fp16 with the loss scaler, on the CPU
+form too where torch supports it; the report says per trainer whether the scaler ran, its scale
+after the step and which updates it skipped.
 
 With ONLINE=1 (or --online) it then downloads the real weights (the full profile) and ages a
 shipped public-domain portrait (scikit-image's astronaut) to 10, 40 and 70, saving the strip
