@@ -2,7 +2,9 @@
 
     ddp_worker.py DATA WORK_DIR TRAINER:CONFIG ...
 
-For each TRAINER (lifespan | pluralistic) in turn: one step, then a second run resumes from that
+DATA holds the faces and the zone crops (each trainer reports the other's files and skips them).
+
+For each TRAINER (lifespan | zones | pluralistic) in turn: one step, then a second run resumes from that
 checkpoint to step 2, in WORK_DIR/TRAINER. Writes WORK_DIR/TRAINER-rank{R}.pt: for every trained parameter (in optimiser
 order) the module it belongs to, its value after `prepare`, the gradient this process computed itself at step 1 (before
 any all-reduce) and its value after step 1; its value after the resumed step 2; the steps,
@@ -17,10 +19,14 @@ from pathlib import Path
 import torch
 from accelerate import Accelerator
 
-from train import common, lifespan, pluralistic
+from train import common, lifespan, pluralistic, zones
 from train.common import config_from_yaml
 
-TRAINERS = {"lifespan": (lifespan.TrainConfig, lifespan.train), "pluralistic": (pluralistic.PluralisticConfig, pluralistic.train)}
+TRAINERS = {
+    "lifespan": (lifespan.TrainConfig, lifespan.train),
+    "zones": (zones.ZonesConfig, zones.train),
+    "pluralistic": (pluralistic.PluralisticConfig, pluralistic.train),
+}
 
 
 def run(trainer: str, config_file: str, data: str, work: Path) -> None:
@@ -58,7 +64,7 @@ def run(trainer: str, config_file: str, data: str, work: Path) -> None:
 
         original_register(accelerator, counted, load_weights)
 
-    for module in (lifespan, pluralistic):
+    for module in (lifespan, zones, pluralistic):
         module.register_checkpoint_hooks = counting_register
     overrides = {"data": data, "output_dir": output_dir, "max_steps": 1, "checkpoint_every": 1, "num_workers": 0}
     if trainer == "lifespan":
@@ -79,7 +85,7 @@ def run(trainer: str, config_file: str, data: str, work: Path) -> None:
         work / f"{trainer}-rank{Accelerator().process_index}.pt",
     )
     Accelerator.prepare = original_prepare
-    for module in (lifespan, pluralistic):
+    for module in (lifespan, zones, pluralistic):
         module.register_checkpoint_hooks = original_register
 
 

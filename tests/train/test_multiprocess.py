@@ -22,7 +22,7 @@ pytestmark = pytest.mark.pipelines
 
 WORKER = ROOT / "tests" / "train" / "ddp_worker.py"
 CONFIGS = ROOT / "train" / "configs"
-TRAINERS = {"lifespan": "tiny.yaml", "pluralistic": "pluralistic-tiny.yaml"}
+TRAINERS = {"lifespan": "tiny.yaml", "zones": "zones-tiny.yaml", "pluralistic": "pluralistic-tiny.yaml"}
 
 
 def free_port() -> int:
@@ -33,11 +33,14 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def distinct_faces(tmp_path_factory):
-    """4 different faces: in batches of 2 over 2 processes each process trains on its own pair."""
+    """4 different faces and 4 different zone crops: in batches of 2 over 2 processes each process
+    trains on its own pair."""
     folder = tmp_path_factory.mktemp("distinct-faces")
     rng = np.random.default_rng(3)
     for index, (age, gender) in enumerate([(20, "female"), (35, "male"), (50, "female"), (65, "male")]):
         Image.fromarray((rng.random((64, 64, 3)) * 255).astype(np.uint8)).save(folder / f"{age}_{gender}_{index}.png")
+    for index, (zone, score) in enumerate([("forehead", 10), ("glabella", 40), ("forehead", 70), ("crows_feet_left", 90)]):
+        Image.fromarray((rng.random((64, 64, 3)) * 255).astype(np.uint8)).save(folder / f"{zone}_{score}_{index}.png")
     return folder
 
 
@@ -108,6 +111,13 @@ def test_lifespan_trains_in_step_across_two_processes(two_processes):
         "ProjectionMLP",
         "PatchDiscriminator",
     }
+    check_synchronised(output, ranks)
+
+
+def test_zone_trainer_trains_in_step_across_two_processes(two_processes):
+    """The zone LoRA and ScoreNet."""
+    output, ranks = two_processes["zones"]
+    assert {module.split(":")[1] for module in ranks[0]["modules"]} == {"UNet2DConditionModel", "ScoreNet"}
     check_synchronised(output, ranks)
 
 
