@@ -10,6 +10,10 @@ Nothing is downloaded (every architecture is built from the configs in bench/con
    train.pluralistic) on their tiny configs and synthetic data, with the precision each asks for;
 3. timings and peak GPU memory, printed as JSON; the whole check takes well under 5 minutes.
 
+The training steps (their trainers' own train()) run in fp16 with the loss scaler, on the CPU
+form too where torch supports it; the report says per trainer whether the scaler ran, its scale
+after the step and which updates it skipped.
+
 With ONLINE=1 (or --online) it then downloads the real weights (the full profile) and ages a
 shipped public-domain portrait (scikit-image's astronaut) to 10, 40 and 70, saving the strip
 under --out.
@@ -43,7 +47,7 @@ from engine.methods.cradle2cane.pipeline import Cradle2Cane
 from engine.methods.probe.faces import ProbeCell, TextToFace
 from engine.tasks.lifespan import LifespanRequest, age_photo, save_outputs
 from train import lifespan, pluralistic, zones
-from train.common import config_from_yaml
+from train.common import config_from_yaml, cpu_fp16_supported
 
 logger = logging.getLogger(__name__)
 
@@ -132,21 +136,49 @@ def _crops(folder: Path, count: int = 4) -> Path:
     return folder
 
 
+def training_precision(device: str) -> str:
+    """fp16 with its loss scaler wherever it can run (CUDA; a CPU whose torch has fp16 autocast and
+    a CPU gradient scaler), so both forms of the check take the fp16 path a GPU run takes; else bf16."""
+    return "fp16" if device == "cuda" or cpu_fp16_supported() else "bf16"
+
+
+def scaler_report(history: list[dict], checkpoint: Path) -> dict:
+    """Whether the fp16 loss scaler ran (its state is in the checkpoint), its scale after the step,
+    and which updates it skipped (overflowed gradients; common in the first steps at scale 2^16)."""
+    state = checkpoint / "scaler.pt"
+    if not state.is_file():
+        return {"active": False}
+    return {
+        "active": True,
+        "scale_after": float(torch.load(state, weights_only=True)["scale"]),
+        "skipped_updates": sorted(
+            k.removesuffix("_skipped") for parts in history for k, v in parts.items() if k.endswith("_skipped") and v
+        ),
+    }
+
+
 def check_training(device: str) -> dict:
-    """One step of each trainer on its tiny config, in the mixed precision it asks for on this device."""
-    precision = "fp16" if device == "cuda" else "no"
+    """One step of each trainer (their own train(): the step code a real run takes) on its tiny
+    config and synthetic data, in fp16 with the loss scaler where it can run."""
+    precision = training_precision(device)
     results = {}
     with tempfile.TemporaryDirectory(prefix="gpu-check-") as scratch:
         root = Path(scratch)
         faces, crops = _faces(root / "faces"), _crops(root / "crops")
         runs = [
-            ("lifespan", lifespan.TrainConfig, "tiny.yaml", faces, {"mixed_precision": precision}),
-            ("zones", zones.ZonesConfig, "zones-tiny.yaml", crops, {"mixed_precision": precision}),
-            ("pluralistic", pluralistic.PluralisticConfig, "pluralistic-tiny.yaml", faces, {}),
+            ("lifespan", lifespan.TrainConfig, "tiny.yaml", faces),
+            ("zones", zones.ZonesConfig, "zones-tiny.yaml", crops),
+            ("pluralistic", pluralistic.PluralisticConfig, "pluralistic-tiny.yaml", faces),
         ]
         trainers = {"lifespan": lifespan.train, "zones": zones.train, "pluralistic": pluralistic.train}
-        for name, config_class, config_file, data, changes in runs:
-            overrides = {"data": str(data), "output_dir": str(root / name), "max_steps": 1, "checkpoint_every": 1, **changes}
+        for name, config_class, config_file, data in runs:
+            overrides = {
+                "data": str(data),
+                "output_dir": str(root / name),
+                "max_steps": 1,
+                "checkpoint_every": 1,
+                "mixed_precision": precision,
+            }
             if name == "lifespan":
                 overrides["validate_every"] = 1
             config = config_from_yaml(config_class, ROOT / "train" / "configs" / config_file, overrides)
@@ -159,7 +191,8 @@ def check_training(device: str) -> dict:
                 raise RuntimeError(f"{name}: a loss is not finite after one step: {history}")
             results[name] = {
                 "step": outcome.get("step"),
-                "mixed_precision": getattr(config, "mixed_precision", "no (the trainer has no setting)"),
+                "mixed_precision": config.mixed_precision,
+                "loss_scaler": scaler_report(history, Path(outcome["checkpoint"])),
                 "seconds": round(time.perf_counter() - start, 2),
             }
     return results

@@ -47,57 +47,44 @@ def cpu_tiny(runs: int = 5) -> dict:
     return {"device": "cpu", "profile": "tiny (64 px)", "ages": len(STRIP), **batched_vs_sequential(model, runs)}
 
 
+def sdxl_turbo_architecture():
+    """SDXL-Turbo's UNet, the fp16-fix VAE and both text encoders at full size, from bench/configs."""
+    from engine.methods import tiny
+    from engine.methods.sdxl import SDXLArchitecture
+
+    texts = json.loads((CONFIGS / "text_encoders.json").read_text())
+    return SDXLArchitecture(
+        unet=json.loads((CONFIGS / "sdxl_turbo_unet.json").read_text()),
+        vae=json.loads((CONFIGS / "sdxl_vae_fp16_fix.json").read_text()),
+        text_encoder=texts["text_encoder"],
+        text_encoder_2=texts["text_encoder_2"],
+        scheduler=tiny.TURBO_SCHEDULER,  # the one SDXL-Turbo ships
+    )
+
+
 def real_architecture(device: str = "cuda", dtype=torch.float16):
     """Cradle2Cane at full size with random weights, from the configs kept in the repository."""
-    from diffusers import (
-        AutoencoderKL,
-        EulerAncestralDiscreteScheduler,
-        StableDiffusionXLImg2ImgPipeline,
-        UNet2DConditionModel,
-    )
-    from transformers import (
-        CLIPConfig,
-        CLIPImageProcessor,
-        CLIPModel,
-        CLIPTextConfig,
-        CLIPTextModel,
-        CLIPTextModelWithProjection,
-    )
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
 
     from engine.faces.iresnet import IResNet
     from engine.methods import tiny
     from engine.methods.cradle2cane.nets import ProjectionMLP
     from engine.methods.cradle2cane.pipeline import RELEASED_LORA_RANK, Cradle2Cane, Cradle2CaneConfig
+    from engine.methods.sdxl import img2img_pipeline
 
     texts = json.loads((CONFIGS / "text_encoders.json").read_text())
-    tokenizer, tokenizer_2 = tiny.clip_tokenizers(
-        Path("/tmp/bench-tokenizer")
-    )  # ids only; speed does not depend on the vocabulary
+    tokenizers = tiny.clip_tokenizers(Path("/tmp/bench-tokenizer"))  # ids only; speed does not depend on the vocabulary
+    pipe = img2img_pipeline(sdxl_turbo_architecture(), tokenizers, device)
     with torch.device(device):
-        unet = UNet2DConditionModel.from_config(json.loads((CONFIGS / "sdxl_turbo_unet.json").read_text()))
-        vae = AutoencoderKL.from_config(json.loads((CONFIGS / "sdxl_vae_fp16_fix.json").read_text()))
-        text_encoder = CLIPTextModel(CLIPTextConfig(**texts["text_encoder"]))
-        text_encoder_2 = CLIPTextModelWithProjection(CLIPTextConfig(**texts["text_encoder_2"]))
         clip = CLIPModel(CLIPConfig(**texts["clip_vit_l14"]))
         arcface = IResNet()
         face_mlp, clip_mlp = ProjectionMLP(arcface.hidden_size, 2048), ProjectionMLP(768, 2048)
-    scheduler = EulerAncestralDiscreteScheduler.from_config(tiny.TURBO_SCHEDULER)  # the one SDXL-Turbo ships
-    pipe = StableDiffusionXLImg2ImgPipeline(
-        vae=vae,
-        text_encoder=text_encoder,
-        text_encoder_2=text_encoder_2,
-        tokenizer=tokenizer,
-        tokenizer_2=tokenizer_2,
-        unet=unet,
-        scheduler=scheduler,
-    )
-    pipe.set_progress_bar_config(disable=True)
     tiny.add_random_lora(pipe, rank=RELEASED_LORA_RANK)
     pipe.to(device, dtype)
     for module in (clip, arcface, face_mlp, clip_mlp):
         module.to(device, dtype).eval()
     processor = CLIPImageProcessor()  # 224 px, CLIP's mean and std
-    return Cradle2Cane(pipe, clip, processor, tokenizer, arcface, face_mlp, clip_mlp, Cradle2CaneConfig(resolution=512))
+    return Cradle2Cane(pipe, clip, processor, tokenizers[0], arcface, face_mlp, clip_mlp, Cradle2CaneConfig(resolution=512))
 
 
 def gpu_real(runs: int = 5) -> dict:

@@ -4,6 +4,7 @@ checkpoint folders and their training state, the training loop, the command line
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import itertools
 import json
@@ -57,8 +58,27 @@ def check_precision(mixed_precision: str) -> None:
         raise ValueError(f"mixed_precision must be one of {sorted(PRECISIONS)}, got {mixed_precision!r}")
 
 
-def make_accelerator(mixed_precision: str):
-    """accelerate's Accelerator for `mixed_precision` (no | fp16 | bf16).
+def cpu_fp16_supported() -> bool:
+    """Whether this torch build runs fp16 autocast on a CPU and has a CPU gradient scaler (torch >= 2.3)."""
+    try:
+        torch.amp.GradScaler("cpu")
+        with torch.autocast("cpu", dtype=torch.float16):
+            return torch.nn.Linear(2, 2)(torch.ones(1, 2)).dtype == torch.float16
+    except (RuntimeError, AttributeError, TypeError):
+        return False
+
+
+def make_accelerator(mixed_precision: str, gradient_accumulation_steps: int = 1):
+    """accelerate's Accelerator for `mixed_precision` (no | fp16 | bf16) and gradient accumulation.
+
+    fp16 always trains with dynamic loss scaling. On a GPU accelerate attaches its own
+    GradScaler. On a CPU accelerate (1.15) attaches none, so here, where torch has CPU fp16
+    autocast and `torch.amp.GradScaler("cpu")`, the accelerator gets that scaler before any
+    `prepare` (so each AcceleratedOptimizer steps through it: `scaler.step` skips an update
+    whose gradients overflowed, `scaler.update` halves the scale) and `native_amp` on (so
+    `clip_grad_norm_` unscales the gradients first, `backward` scales the loss, prepared
+    models run under fp16 autocast, `save_state` writes the scaler's state). A torch without
+    either is refused with the alternative (bf16 needs no scaler).
 
     accelerate keeps one precision per process; a single-process run that asks for another one
     than an earlier run in the same process (a notebook, a test session) starts accelerate afresh.
@@ -67,18 +87,28 @@ def make_accelerator(mixed_precision: str):
     from accelerate.state import AcceleratorState, GradientState, PartialState  # noqa: PLC0415 - as above
 
     check_precision(mixed_precision)
+    if gradient_accumulation_steps < 1:
+        raise ValueError(f"gradient_accumulation_steps must be >= 1, got {gradient_accumulation_steps}")
     if AcceleratorState._shared_state and PartialState().num_processes == 1:
         if AcceleratorState().mixed_precision != mixed_precision:
             logger.info("accelerate restarts with mixed_precision=%s in this process", mixed_precision)
             AcceleratorState._reset_state()
             GradientState._reset_state()
-    accelerator = Accelerator(mixed_precision=mixed_precision)
+    accelerator = Accelerator(mixed_precision=mixed_precision, gradient_accumulation_steps=gradient_accumulation_steps)
     if mixed_precision == "fp16" and accelerator.scaler is None:
-        raise ValueError(
-            f"mixed_precision fp16 needs a GPU: on {accelerator.device} accelerate runs without loss scaling, so "
-            "overflowing half-precision gradients would reach the weights; use bf16 (or no) here"
-        )
+        if accelerator.device.type != "cpu" or not cpu_fp16_supported():
+            raise ValueError(
+                f"mixed_precision fp16 needs loss scaling, which neither accelerate nor torch {torch.__version__} "
+                f"offers on {accelerator.device}; use bf16 (or no) here"
+            )
+        accelerator.scaler = torch.amp.GradScaler("cpu")
+        accelerator.native_amp = True
     return accelerator
+
+
+def loss_scale(accelerator) -> float | None:
+    """The fp16 loss scale now (None without a scaler)."""
+    return None if accelerator.scaler is None else float(accelerator.scaler.get_scale())
 
 
 def weight_dtype(accelerator) -> torch.dtype:
@@ -104,6 +134,19 @@ def trained_in_fp32(*modules) -> None:
     from diffusers.training_utils import cast_training_params  # noqa: PLC0415 - diffusers loads on first use of a diffusion path
 
     cast_training_params(list(modules), dtype=torch.float32)
+
+
+@contextlib.contextmanager
+def no_parameter_gradients(module):
+    """Inside, `module`'s parameters take no gradient (inputs still do); afterwards as they were."""
+    parameters = [p for p in module.parameters() if p.requires_grad]
+    for parameter in parameters:
+        parameter.requires_grad_(False)
+    try:
+        yield module
+    finally:
+        for parameter in parameters:
+            parameter.requires_grad_(True)
 
 
 def clipped_parameters(optimizer) -> list[torch.nn.Parameter]:
@@ -176,9 +219,10 @@ def shuffled_batches(dataset, config, what: str = "faces") -> torch.utils.data.D
     return loader
 
 
-def step_generator(seed: int, step: int) -> torch.Generator:
-    """The random draws of one training step, a function of (seed, step) alone (identical on resume)."""
-    return torch.Generator().manual_seed(seed * 1_000_003 + step)
+def step_generator(seed: int, step: int, micro: int = 0) -> torch.Generator:
+    """The random draws of one micro-batch (`micro` of a step's gradient_accumulation_steps), a
+    function of (seed, step, micro) alone (identical on resume)."""
+    return torch.Generator().manual_seed(seed * 1_000_003 + step + micro * 2**40)
 
 
 def latest_checkpoint(output_dir: Path) -> Path | None:
@@ -246,56 +290,110 @@ def check_profile_and_data(config, data_format: str) -> None:
         raise ValueError(f"data: name a folder of {data_format}")
 
 
-def run_steps(
-    loader, step_fn, accelerator, output_dir: Path, step: int, max_steps: int, hooks=(), max_grad_norm: float | None = None
-) -> tuple[int, list[dict]]:
-    """The training loop the scripts share.
+def clip_and_measure(accelerator, optimizer, max_grad_norm: float | None) -> float:
+    """Unscale this optimizer's gradients (fp16) and clip them to max_grad_norm; their norm before clipping.
 
-    step_fn(batch, step) -> ([(name, optimizer, loss), ...], parts) runs under autocast to the
-    run's precision. Each optimizer steps on its loss in order: backward (scaled for fp16),
-    gradients clipped to max_grad_norm, step. A loss may be a function, called after the
-    updates before it (a discriminator on the generator's output, as the published script
-    updates it); its value is logged under `name`. Every step's parts are checked finite and
-    appended to output_dir/log.jsonl; hooks are (every, function(step), also_at_the_end).
-    A resumed run continues the interrupted epoch where it stopped.
+    Per optimizer: accelerate's clip_grad_norm_ unscales every prepared optimizer, which, with
+    gradient accumulation, would unscale the discriminator's half-accumulated gradients in the
+    generator's update. An infinite limit only measures.
+    """
+    accelerator.unscale_gradients(optimizer=optimizer)
+    norm = torch.nn.utils.clip_grad_norm_(clipped_parameters(optimizer), max_grad_norm or math.inf)
+    return float(norm)
+
+
+def _mean_parts(micro_parts: list[dict]) -> dict:
+    keys = dict.fromkeys(k for parts in micro_parts for k in parts)
+    return {k: sum(p[k] for p in micro_parts if k in p) / sum(k in p for p in micro_parts) for k in keys}
+
+
+def run_steps(
+    loader,
+    step_fn,
+    accelerator,
+    output_dir: Path,
+    step: int,
+    max_steps: int,
+    hooks=(),
+    max_grad_norm: float | None = None,
+    models=(),
+) -> tuple[int, list[dict]]:
+    """The training loop the scripts share; `step` counts optimiser steps.
+
+    step_fn(batch, step, micro) -> ([(name, optimizer, loss), ...], parts) runs under autocast to
+    the run's precision, once per micro-batch (micro = 0 .. gradient_accumulation_steps - 1),
+    inside accelerator.accumulate(*models) (the prepared trained modules: no gradient all-reduce
+    before the last micro-batch). Each loss in order: backward (divided by the accumulation
+    steps, scaled for fp16); on the last micro-batch the gradients are unscaled, clipped to
+    max_grad_norm and the optimizer steps (with fp16, the loss scaler skips a step whose
+    gradients overflowed: logged as `{name}_skipped`, the weights left as they were). A loss
+    may be a function, called after the updates before it (a discriminator on the generator's
+    output, as the published script updates it); its value is logged under `name`. Every
+    micro-batch's parts are checked finite; each optimiser step appends their mean over its
+    micro-batches, with the gradient norms, to output_dir/log.jsonl (main process only); hooks
+    are (every, function(step), also_at_the_end). A resumed run continues the interrupted epoch
+    where it stopped. An epoch is len(loader) // accumulation optimiser steps; the micro-batches
+    left over at its end are not used.
     """
 
     output_dir.mkdir(parents=True, exist_ok=True)
-    history = []
-    per_epoch = len(loader)
+    history: list[dict] = []
+    accumulation = accelerator.gradient_accumulation_steps
+    per_epoch = len(loader) // accumulation
+    if per_epoch == 0:
+        raise ValueError(
+            f"{len(loader)} batches per epoch (per process) are fewer than gradient_accumulation_steps={accumulation}"
+        )
     while step < max_steps:
         epoch, skip = divmod(step, per_epoch)
         (loader if hasattr(loader, "set_epoch") else loader.sampler).set_epoch(epoch)
-        for batch in itertools.islice(loader, skip, None):
-            with autocast(accelerator):
-                updates, parts = step_fn(batch, step)
-            norms = {}
-            for name, optimizer, loss in updates:
-                if callable(loss):
-                    with autocast(accelerator):
-                        loss = loss()
-                    parts[name] = float(loss.detach())
-                if not all(math.isfinite(v) for v in parts.values()):
-                    raise FloatingPointError(f"non-finite loss at step {step}: {parts}")
-                optimizer.zero_grad(set_to_none=True)
-                accelerator.backward(loss)
-                if accelerator.sync_gradients:  # clip, fp16 gradients unscaled first; an infinite limit only measures
-                    norm = float(accelerator.clip_grad_norm_(clipped_parameters(optimizer), max_grad_norm or math.inf))
-                    norms[f"{name}_grad_norm"] = norm
-                    if not math.isfinite(norm):
-                        if accelerator.scaler is None:
-                            raise FloatingPointError(
-                                f"non-finite {name} gradients at step {step} (norm {norm}); lower the learning rate or use bf16"
+        micro_parts: list[dict] = []
+        norms: dict = {}
+        for batch in itertools.islice(loader, skip * accumulation, per_epoch * accumulation):
+            with accelerator.accumulate(*models):
+                micro = len(micro_parts)
+                with autocast(accelerator):
+                    updates, parts = step_fn(batch, step, micro)
+                for name, optimizer, loss in updates:
+                    if callable(loss):
+                        with autocast(accelerator):
+                            loss = loss()
+                        parts[name] = float(loss.detach())
+                    if not all(math.isfinite(v) for v in parts.values()):
+                        raise FloatingPointError(f"non-finite loss at step {step}: {parts}")
+                    accelerator.backward(loss)
+                    if not accelerator.sync_gradients:
+                        continue  # AcceleratedOptimizer steps and zeroes only on the last micro-batch
+                    norm = clip_and_measure(accelerator, optimizer, max_grad_norm)
+                    if math.isfinite(norm):
+                        norms[f"{name}_grad_norm"] = norm
+                    elif accelerator.scaler is None:
+                        raise FloatingPointError(
+                            f"non-finite {name} gradients at step {step} (norm {norm}); lower the learning rate or use bf16"
+                        )
+                    optimizer.step()
+                    optimizer.zero_grad(set_to_none=True)
+                    if accelerator.scaler is not None:
+                        norms[f"{name}_skipped"] = bool(optimizer.step_was_skipped)
+                        if optimizer.step_was_skipped:
+                            logger.warning(
+                                "step %d: %s gradients overflowed in fp16 (norm %s); the loss scaler skipped this update "
+                                "and lowers its scale to %g",
+                                step,
+                                name,
+                                norm,
+                                loss_scale(accelerator),
                             )
-                        logger.warning("step %d: %s gradients overflowed; the loss scaler skips this update", step, name)
-                optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
-            parts |= norms
+                micro_parts.append(parts)
+            if not accelerator.sync_gradients:
+                continue
+            record = _mean_parts(micro_parts) | norms
+            micro_parts, norms = [], {}
             step += 1
-            history.append(parts)
+            history.append(record)
             if accelerator.is_main_process:
                 with (output_dir / "log.jsonl").open("a") as log:
-                    log.write(json.dumps({"step": step, **parts}) + "\n")
+                    log.write(json.dumps({"step": step, **record}) + "\n")
             for every, hook, at_end in hooks:
                 if step % every == 0 or (at_end and step == max_steps):
                     hook(step)

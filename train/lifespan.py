@@ -49,6 +49,7 @@ from train.common import (
     freeze,
     load_checkpoint_state,
     make_accelerator,
+    no_parameter_gradients,
     register_checkpoint_hooks,
     resume_folder,
     shuffled_batches,
@@ -107,6 +108,8 @@ class TrainConfig:
     max_steps: int = 20000
     gradient_checkpointing: bool = True
     mixed_precision: str = "fp16"  # accelerate launch --mixed_precision fp16 (also: bf16, no)
+    # micro-batches of batch_size per optimiser step (train_config.yaml: 1; diffusers' pattern)
+    gradient_accumulation_steps: int = 1
     seed: int = 0
     # Loss weights of train.sh; the paper's lambda1..6 are 0.25 (MS-SSIM), 1.2 (ID), 1.5 (age
     # feature), 1.5 (age), 0.25 (LPIPS), 0.1 (GAN) and it has no pixel term.
@@ -346,8 +349,13 @@ def training_step(model, unet, age_model, perceptual, discriminator, batch, conf
         "pixel_mse": pixel_mse_loss(source, final, config.pixel_centre_weighted),
         "ms_ssim": ms_ssim_loss(source, final, config.ssim_window),
         "perceptual": perceptual(source, final).float(),
-        "gan": generator_gan_loss(discriminator, final, config.gan_loss),
     }
+    # The generator's GAN term reads the discriminator without training it: its parameters take no
+    # gradient (they accumulate only the discriminator's own loss) and the multi-GPU wrapper is
+    # bypassed (its gradients are all-reduced in the discriminator's update only).
+    critic = getattr(discriminator, "module", discriminator)
+    with no_parameter_gradients(critic):
+        parts["gan"] = generator_gan_loss(critic, final, config.gan_loss)
     weights = {
         "id_cos": config.w_id,
         "age": config.w_age,
@@ -445,7 +453,7 @@ def train(config: TrainConfig) -> dict:
     save_state / load_state for checkpoints."""
 
     output_dir = Path(config.output_dir)
-    accelerator = make_accelerator(config.mixed_precision)
+    accelerator = make_accelerator(config.mixed_precision, config.gradient_accumulation_steps)
     torch.manual_seed(config.seed)
     dataset = face_dataset(config)
     model, age_model = build_models(config)
@@ -482,9 +490,9 @@ def train(config: TrainConfig) -> dict:
         logger.info("resumed from %s at step %d", resume, step)
     model.face_mlp.train(), model.clip_mlp.train(), discriminator.train()
 
-    def one_step(batch, at: int):
+    def one_step(batch, at: int, micro: int):
         total, d_loss, parts = training_step(
-            model, unet, age_model, perceptual, discriminator, batch, config, step_generator(config.seed, at)
+            model, unet, age_model, perceptual, discriminator, batch, config, step_generator(config.seed, at, micro)
         )
         updates = [("total", optimizer, total)]
         if at % config.discriminator_every == 0:  # train.py: global_step % d_loss_update_step == 0
@@ -505,6 +513,7 @@ def train(config: TrainConfig) -> dict:
         config,
         f"faces in {config.data}",
         [(config.validate_every, validation, False)],
+        (unet, model.face_mlp, model.clip_mlp, discriminator),
     )
 
 

@@ -8,8 +8,11 @@ from train.common import latest_checkpoint, run_steps, save_checkpoint_state
 from train.push import push
 
 
-def train_and_share(loader, one_step, accelerator, output_dir: Path, step: int, config, training_data: str, hooks=()) -> dict:
-    """Run `one_step` from `step` to `config.max_steps`, checkpointing every `config.checkpoint_every` steps
+def train_and_share(
+    loader, one_step, accelerator, output_dir: Path, step: int, config, training_data: str, hooks=(), models=()
+) -> dict:
+    """Run `one_step` from `step` to `config.max_steps` (optimiser steps; `models` are the prepared
+    trained modules gradient accumulation holds back from synchronising), checkpointing every `config.checkpoint_every` steps
     (and at the end); push the final checkpoint to `config.push_to_hub` from the main process only."""
 
     def checkpoint(at: int) -> None:
@@ -24,6 +27,7 @@ def train_and_share(loader, one_step, accelerator, output_dir: Path, step: int, 
         config.max_steps,
         [*hooks, (config.checkpoint_every, checkpoint, True)],
         config.max_grad_norm,
+        models,
     )
     final = latest_checkpoint(output_dir)
     if getattr(config, "push_to_hub", None) and accelerator.is_main_process:

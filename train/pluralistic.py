@@ -69,6 +69,7 @@ class PluralisticConfig:
     max_steps: int = 5000
     seed: int = 0
     mixed_precision: str = "no"  # accelerate: no | fp16 | bf16 (the frozen CLIP in half precision)
+    gradient_accumulation_steps: int = 1  # micro-batches of batch_size per optimiser step (diffusers' default)
     max_grad_norm: float | None = 1.0  # None: no clipping
     # Loss weights: the paper (PADA, sec. 3.3) names its losses but gives no weights; these are this
     # project's choices, not the paper's (the KL weight is untested between 0.001 and 0.1).
@@ -120,7 +121,7 @@ def losses(encoder, image_features, ages, all_age_text, config: PluralisticConfi
 def train(config: PluralisticConfig) -> dict:
     """Mixed precision as diffusers' training scripts do it (see train.lifespan.train)."""
 
-    accelerator = make_accelerator(config.mixed_precision)
+    accelerator = make_accelerator(config.mixed_precision, config.gradient_accumulation_steps)
     torch.manual_seed(config.seed)
     clip = load_clip(config)
     freeze([clip.model], weight_dtype(accelerator), accelerator.device)
@@ -143,16 +144,16 @@ def train(config: PluralisticConfig) -> dict:
     if resume is not None:
         step = load_checkpoint_state(accelerator, resume)
 
-    def one_step(batch, at: int):
+    def one_step(batch, at: int, micro: int):
         faces = [(p.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8) for p in batch["pixels"].float().cpu()]
         with torch.no_grad():
             features = clip_image_features(clip.model, clip.processor, faces).float().clone()  # not an inference tensor
         total, parts = losses(
-            encoder, features, batch["age"].float().cpu(), all_age_text.clone(), config, step_generator(config.seed, at)
+            encoder, features, batch["age"].float().cpu(), all_age_text.clone(), config, step_generator(config.seed, at, micro)
         )
         return [("total", optimizer, total)], parts
 
-    return train_and_share(loader, one_step, accelerator, output_dir, step, config, f"faces in {config.data}")
+    return train_and_share(loader, one_step, accelerator, output_dir, step, config, f"faces in {config.data}", models=(encoder,))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -64,6 +64,7 @@ class ZonesConfig:
     batch_size: int = 8
     max_steps: int = 10000
     mixed_precision: str = "fp16"
+    gradient_accumulation_steps: int = 1  # micro-batches of batch_size per optimiser step (diffusers' default)
     seed: int = 0
     w_full: float = 1.0  # lambda_full .. lambda_score of eq. 6 (the paper does not publish them)
     w_zone: float = 1.0
@@ -200,7 +201,7 @@ def load_weights(folder: Path, pipe, scorenet) -> None:
 def train(config: ZonesConfig) -> dict:
     """Mixed precision as diffusers' training scripts do it (see train.lifespan.train)."""
 
-    accelerator = make_accelerator(config.mixed_precision)
+    accelerator = make_accelerator(config.mixed_precision, config.gradient_accumulation_steps)
     output_dir = Path(config.output_dir)
     dataset = ZoneCrops(Path(config.data), config.resolution)
     pipe, scorenet, noise_scheduler = build(config)
@@ -227,11 +228,14 @@ def train(config: ZonesConfig) -> dict:
     if resume is not None:
         step = load_checkpoint_state(accelerator, resume)
 
-    def one_step(batch, at: int):
-        total, parts = training_step(pipe, unet, scorenet, noise_scheduler, batch, config, step_generator(config.seed, at))
+    def one_step(batch, at: int, micro: int):
+        generator = step_generator(config.seed, at, micro)
+        total, parts = training_step(pipe, unet, scorenet, noise_scheduler, batch, config, generator)
         return [("total", optimizer, total)], parts
 
-    return train_and_share(loader, one_step, accelerator, output_dir, step, config, f"zone crops in {config.data}")
+    return train_and_share(
+        loader, one_step, accelerator, output_dir, step, config, f"zone crops in {config.data}", models=(unet, scorenet)
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

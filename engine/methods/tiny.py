@@ -19,6 +19,7 @@ from engine.faces.iresnet import IResNet
 from engine.methods.cradle2cane.nets import ProjectionMLP
 from engine.methods.cradle2cane.pipeline import ADAPTER
 from engine.methods.lora import add_lora
+from engine.methods.sdxl import SDXLArchitecture, img2img_pipeline
 
 CROSS_ATTENTION_DIM = 64  # = 32 + 32 from the two text encoders (real SDXL: 2048)
 
@@ -70,71 +71,59 @@ TURBO_SCHEDULER = {
 }
 
 
+TEXT_ENCODER = {
+    "hidden_size": TEXT_HIDDEN,
+    "intermediate_size": 37,
+    "num_attention_heads": 4,
+    "num_hidden_layers": 3,
+    "vocab_size": 1000,
+    "max_position_embeddings": 77,
+    "projection_dim": TEXT_HIDDEN,
+    "bos_token_id": 0,
+    "eos_token_id": 2,
+}
+
+# The SDXL layout at a fraction of the width (real: bench/configs).
+ARCHITECTURE = SDXLArchitecture(
+    unet={
+        "block_out_channels": (32, 64),
+        "layers_per_block": 1,
+        "sample_size": 8,
+        "in_channels": 4,
+        "out_channels": 4,
+        "down_block_types": ("DownBlock2D", "CrossAttnDownBlock2D"),
+        "up_block_types": ("CrossAttnUpBlock2D", "UpBlock2D"),
+        "attention_head_dim": (2, 4),
+        "transformer_layers_per_block": (1, 2),
+        "use_linear_projection": True,
+        "cross_attention_dim": CROSS_ATTENTION_DIM,
+        "addition_embed_type": "text_time",
+        "addition_time_embed_dim": 8,
+        "projection_class_embeddings_input_dim": 6 * 8 + TEXT_HIDDEN,
+    },
+    vae={
+        "block_out_channels": (32, 32, 32, 32),
+        "in_channels": 3,
+        "out_channels": 3,
+        "down_block_types": ("DownEncoderBlock2D",) * 4,
+        "up_block_types": ("UpDecoderBlock2D",) * 4,
+        "latent_channels": 4,
+        "layers_per_block": 1,
+        "sample_size": 64,
+        "scaling_factor": 0.13025,
+        "force_upcast": False,
+    },
+    text_encoder=TEXT_ENCODER,
+    text_encoder_2=TEXT_ENCODER,
+    scheduler=TURBO_SCHEDULER,
+)
+
+
 def sdxl_img2img(seed: int = 0):
     """A tiny StableDiffusionXLImg2ImgPipeline (about 1.8 M parameters), Turbo scheduler."""
-    from diffusers import (  # noqa: PLC0415 - diffusers loads on first use of a diffusion path
-        AutoencoderKL,
-        EulerAncestralDiscreteScheduler,
-        StableDiffusionXLImg2ImgPipeline,
-        UNet2DConditionModel,
-    )
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection  # noqa: PLC0415 - transformers loads on first use of a path that needs it
-
+    tokenizers = clip_tokenizers(Path(tempfile.mkdtemp(prefix="tiny-tokenizer-")))
     torch.manual_seed(seed)
-    unet = UNet2DConditionModel(
-        block_out_channels=(32, 64),
-        layers_per_block=1,
-        sample_size=8,
-        in_channels=4,
-        out_channels=4,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        attention_head_dim=(2, 4),
-        transformer_layers_per_block=(1, 2),
-        use_linear_projection=True,
-        cross_attention_dim=CROSS_ATTENTION_DIM,
-        addition_embed_type="text_time",
-        addition_time_embed_dim=8,
-        projection_class_embeddings_input_dim=6 * 8 + TEXT_HIDDEN,
-    )
-    vae = AutoencoderKL(
-        block_out_channels=(32, 32, 32, 32),
-        in_channels=3,
-        out_channels=3,
-        down_block_types=("DownEncoderBlock2D",) * 4,
-        up_block_types=("UpDecoderBlock2D",) * 4,
-        latent_channels=4,
-        layers_per_block=1,
-        sample_size=64,
-        scaling_factor=0.13025,
-        force_upcast=False,
-    )
-    text_config = CLIPTextConfig(
-        hidden_size=TEXT_HIDDEN,
-        intermediate_size=37,
-        num_attention_heads=4,
-        num_hidden_layers=3,
-        vocab_size=1000,
-        max_position_embeddings=77,
-        projection_dim=TEXT_HIDDEN,
-        bos_token_id=0,
-        eos_token_id=2,
-    )
-    scheduler = EulerAncestralDiscreteScheduler.from_config(TURBO_SCHEDULER)
-    tokenizer, tokenizer_2 = clip_tokenizers(Path(tempfile.mkdtemp(prefix="tiny-tokenizer-")))
-    pipe = StableDiffusionXLImg2ImgPipeline(
-        vae=vae,
-        text_encoder=CLIPTextModel(text_config),
-        text_encoder_2=CLIPTextModelWithProjection(text_config),
-        tokenizer=tokenizer,
-        tokenizer_2=tokenizer_2,
-        unet=unet,
-        scheduler=scheduler,
-        requires_aesthetics_score=False,
-        force_zeros_for_empty_prompt=True,
-    )
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
+    return img2img_pipeline(ARCHITECTURE, tokenizers)
 
 
 def add_random_lora(pipe, rank: int = 4, seed: int = 0, adapter_name: str | None = None) -> None:

@@ -17,8 +17,8 @@ from safetensors.torch import load_file
 
 from engine.core.settings import ROOT
 from engine.methods.lora import lora_parameters
-from train import lifespan, pluralistic, zones
-from train.common import config_from_yaml, make_accelerator, shuffled_batches, step_generator
+from train import common, lifespan, pluralistic, zones
+from train.common import config_from_yaml, cpu_fp16_supported, make_accelerator, shuffled_batches, step_generator
 from train.losses import PatchDiscriminator, perceptual_model
 
 pytestmark = pytest.mark.pipelines
@@ -79,10 +79,82 @@ def test_a_lifespan_step_under_autocast_gives_fp32_gradients_to_the_trained_weig
     assert all(p.dtype == torch.float32 and p.grad.dtype == torch.float32 for p in discriminator.parameters())
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="on a GPU fp16 has accelerate's loss scaling")
-def test_fp16_without_a_gpu_is_refused_with_the_alternative():
-    with pytest.raises(ValueError, match="fp16 needs a GPU.*use bf16"):
+FP16 = pytest.mark.skipif(not cpu_fp16_supported(), reason="this torch build has no fp16 autocast or gradient scaler on the CPU")
+
+
+@FP16
+def test_fp16_on_a_cpu_trains_with_a_loss_scaler():
+    accelerator = make_accelerator("fp16")
+    assert accelerator.scaler is not None and accelerator.scaler.get_scale() == 2.0**16
+
+
+def test_fp16_where_no_loss_scaler_exists_is_refused_with_the_alternative(monkeypatch):
+    monkeypatch.setattr(common, "cpu_fp16_supported", lambda: False)
+    if torch.cuda.is_available():
+        pytest.skip("on a GPU accelerate attaches its own loss scaler")
+    with pytest.raises(ValueError, match="fp16 needs loss scaling.*use bf16"):
         make_accelerator("fp16")
+
+
+def check_scaled_fp16_run(history, checkpoint):
+    """One fp16 step went through the loss scaler (each update logs whether it skipped), every loss
+    finite, and the scaler's state saved with the checkpoint."""
+    check_history(history, {"total", "total_skipped"})
+    assert (checkpoint / "scaler.pt").is_file()
+    state = torch.load(checkpoint / "scaler.pt", weights_only=True)
+    skipped = sum(value is True for name, value in history[0].items() if name.endswith("_skipped"))
+    assert state["scale"] == 2.0**16 / 2**skipped  # one shared scaler, halved by each skipped update
+
+
+@FP16
+def test_lifespan_trains_a_step_in_fp16_with_the_loss_scaler(faces, tmp_path):
+    """The GPU recipe on the CPU: frozen models in fp16, LoRA / MLPs / discriminator in fp32, the loss
+    scaled and the gradients unscaled before clipping (an fp16 LoRA would fail with "Attempting to
+    unscale FP16 gradients"; an fp16 pass-2 output into the fp32 discriminator with a dtype error)."""
+    config = lifespan.TrainConfig.from_yaml(
+        CONFIGS / "tiny.yaml",
+        {"data": str(faces), "output_dir": str(tmp_path), "mixed_precision": "fp16", "max_steps": 1, "checkpoint_every": 1},
+    )
+    history = lifespan.train(config)["history"]
+    check_scaled_fp16_run(history, tmp_path / "checkpoint-1")
+    assert {"gan", "discriminator", "discriminator_skipped"} <= set(history[0])
+    fp32_weights(tmp_path / "checkpoint-1" / "Cradle2Cane" / "pytorch_lora_weights.safetensors")
+    fp32_weights(tmp_path / "checkpoint-1" / "discriminator.safetensors")
+
+
+@FP16
+def test_zone_trainer_trains_a_step_in_fp16_with_the_loss_scaler(crops, tmp_path):
+    config = config_from_yaml(
+        zones.ZonesConfig,
+        CONFIGS / "zones-tiny.yaml",
+        {"data": str(crops), "output_dir": str(tmp_path), "mixed_precision": "fp16", "max_steps": 1},
+    )
+    history = zones.train(config)["history"]
+    check_scaled_fp16_run(history, tmp_path / "checkpoint-1")
+    fp32_weights(tmp_path / "checkpoint-1" / "pytorch_lora_weights.safetensors")
+    fp32_weights(tmp_path / "checkpoint-1" / "scorenet.safetensors")
+
+
+@FP16
+def test_pluralistic_trainer_trains_a_step_in_fp16_with_the_loss_scaler(faces, tmp_path):
+    history = pluralistic.train(pluralistic_config(faces, tmp_path, mixed_precision="fp16", max_steps=1))["history"]
+    check_scaled_fp16_run(history, tmp_path / "checkpoint-1")
+    fp32_weights(tmp_path / "checkpoint-1" / "age_encoder.safetensors")
+
+
+def test_accumulation_counts_optimiser_steps_and_logs_once_per_step(faces, tmp_path):
+    """4 faces in batches of 2, accumulation 2: one optimiser step per epoch; 3 steps = 3 epochs,
+    3 log lines, a checkpoint at step 2 that resumes."""
+    result = pluralistic.train(
+        pluralistic_config(faces, tmp_path, gradient_accumulation_steps=2, max_steps=2, checkpoint_every=2)
+    )
+    assert result["step"] == 2 and len(result["history"]) == 2
+    resumed = pluralistic.train(
+        pluralistic_config(faces, tmp_path, gradient_accumulation_steps=2, max_steps=3, resume_from="latest")
+    )
+    assert resumed["step"] == 3 and len(resumed["history"]) == 1
+    steps = [json.loads(line)["step"] for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3]
 
 
 def test_lifespan_trains_a_step_in_bf16(faces, tmp_path):
