@@ -128,7 +128,7 @@ def age_face(
     if masks.note:
         stages["hair"] = f"skipped: {masks.note}"
     elif grey > 0:
-        face = grey_hair(face, masks.hair, grey, np.random.default_rng([seed, 2]), variation.grey_pattern)
+        face = grey_hair(face, masks.hair, grey, np.random.default_rng([seed, 2]), variation.grey_pattern, located.points)
         stages["hair"] = f"{grey:.0%} of the still pigmented hair greyed"
     else:
         stages["hair"] = "unchanged (grey hair is not given back its colour)" if target < source_age else "unchanged"

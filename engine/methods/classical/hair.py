@@ -1,0 +1,215 @@
+"""Hair and eyebrows with age: strand-by-strand greying (canities) and a receding hairline.
+
+Greying is salt-and-pepper: single strands lose their pigment among pigmented ones, and the share of
+white strands rises along the canities curve (engine/methods/classical/aging.py: `grey_fraction`).
+Here each pixel belongs to a strand of a noise field drawn along the local hair direction (the
+structure tensor of the hair's lightness), and a strand turns white when its noise value falls under
+the age's share, so the share of white strands is that fraction, with no patches of colour larger than
+a strand. White strands keep the hair's own lightness detail and shading; dark hair becomes
+salt-and-pepper, then white; light hair whitens and loses its saturation.
+
+The receding hairline of men follows the Norwood-Hamilton stages: the frontal hairline and the temples
+recede by an extent that grows with the share of men at Norwood III or more at that age, and what was
+hair becomes forehead skin.
+
+Image operations take and return (H, W, 3) uint8 RGB arrays in the aligned 512 px frame.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, inter_ocular
+
+# Strands in the 512 px aligned frame (from looking at hair in portraits at this scale): a strand is
+# about a pixel wide and runs visibly straight for a few tens of pixels before it bends or hides.
+STRAND_HALF_LENGTH = 12.0  # pixels along the hair direction over which one strand's noise is shared
+STREAMLINE_STEP = 1.0  # pixels between the noise samples along a streamline (white noise is sampled bilinearly)
+STRAND_WIDTH = 0.5  # pixels across (the Gaussian sigma of the noise across strands)
+TENSOR_SIGMA = 5.0  # pixels: the neighbourhood over which the structure tensor gives the hair's direction
+STRAND_EDGE = 0.08  # share units: soft edge of a strand's threshold (anti-aliasing, no visible blur)
+PATTERN_LEAD = 0.35  # share units: how far the temples run ahead of the crown at pattern 1 (from looking)
+
+# Unpigmented (white) hair in CIELAB (OpenCV 8-bit scale, L 0-255): the lightness of lit white strands,
+# how much chroma they keep, and their slight yellowing (from looking at grey and white hair in portraits).
+WHITE_LIGHTNESS = 205.0
+GREY_CHROMA_LEFT = 0.25
+GREY_WARMTH = 7.0  # b*: white hair is slightly yellowish, not blue-grey
+MAX_SHADE_GAIN = 2.5  # dark hair's shading is faint in absolute terms: stretched up to this much on white strands
+DETAIL_SIGMA = 2.0  # pixels: lightness detail finer than this is the strands' own texture, kept on white strands
+
+# The hair mask's soft edge: a guided filter (He, Sun and Tang 2013) of the binary mask with the photo as
+# guide, so the blend follows the hair's own edge against the background (radius and regulariser from looking).
+ALPHA_RADIUS = 4
+ALPHA_EPS = 1e-3
+
+
+def _to_lab(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+
+
+def _to_rgb(lab: np.ndarray, face: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Back to RGB where `weight` > 0; elsewhere the original pixels exactly (no colour round trip)."""
+    rgb = cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    return np.where(weight[..., None] > 0, rgb, face)
+
+
+def hair_direction(lightness: np.ndarray) -> np.ndarray:
+    """(H, W, 2) unit vectors (x, y) along the strands: across the dominant lightness gradient of the
+    smoothed structure tensor. Flat areas get the direction of their surroundings' tensor."""
+    smooth = cv2.GaussianBlur(lightness.astype(np.float32), (0, 0), 1.0)
+    gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)
+    jxx, jxy, jyy = (cv2.GaussianBlur(v, (0, 0), TENSOR_SIGMA) for v in (gx * gx, gx * gy, gy * gy))
+    gradient = 0.5 * np.arctan2(2 * jxy, jxx - jyy)  # the dominant gradient's angle
+    along = gradient + np.pi / 2  # strands run across it
+    return np.stack([np.cos(along), np.sin(along)], -1).astype(np.float32)
+
+
+def strand_noise(direction: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(H, W) float32 noise made of strands: white noise averaged along the streamline of `direction`
+    through each pixel, STRAND_HALF_LENGTH pixels each way (a line integral convolution, Cabral and Leedom
+    1993), so it varies fast across the strands and slowly along them, bending as the hair bends."""
+    height, width = direction.shape[:2]
+    white = cv2.GaussianBlur(rng.standard_normal((height, width)).astype(np.float32), (0, 0), STRAND_WIDTH)
+    ys, xs = np.mgrid[:height, :width].astype(np.float32)
+    steps = int(round(STRAND_HALF_LENGTH / STREAMLINE_STEP))
+    taper = np.hanning(2 * steps + 3)[steps + 1 :].astype(np.float32)  # 1 at the pixel, falling to 0 at the ends
+    total = white.copy()
+    weights = 1.0
+    for sign in (1.0, -1.0):
+        px, py = xs.copy(), ys.copy()
+        heading = sign * direction
+        for step in range(1, steps + 1):
+            px += STREAMLINE_STEP * heading[..., 0]
+            py += STREAMLINE_STEP * heading[..., 1]
+            sampled = cv2.remap(direction, px, py, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+            # the tensor's direction has no sign: keep heading the way the streamline goes
+            flip = np.where((sampled * heading).sum(-1, keepdims=True) < 0, -1.0, 1.0).astype(np.float32)
+            heading = sampled * flip
+            total += taper[step] * cv2.remap(white, px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+            weights += float(taper[step])
+    return total / weights
+
+
+def uniform_ranks(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Each masked value's rank among the masked values, scaled to (0, 1): uniform over the mask
+    whatever the noise's distribution; 1 outside the mask."""
+    inside = mask > 0
+    ranks = np.ones(values.shape, np.float32)
+    order = np.argsort(values[inside], kind="stable")
+    scaled = np.empty(len(order), np.float32)
+    scaled[order] = (np.arange(len(order), dtype=np.float32) + 0.5) / max(len(order), 1)
+    ranks[inside] = scaled
+    return ranks
+
+
+def temple_lead(shape: tuple[int, int], points: np.ndarray | None) -> np.ndarray:
+    """(H, W) float32 in 0-1: 1 where greying starts (the temples and sides, at brow height), falling
+    to 0 at the crown (Tobin and Paus 2001: temples first, then the crown). Without landmarks, the
+    aligned frame's centre line stands for the face's."""
+    height, width = shape
+    if points is None:
+        centre, half, brows, top = width / 2, 0.35 * width, 0.4 * height, 0.0
+    else:
+        eyes = (points[RIGHT_EYE].mean(0) + points[LEFT_EYE].mean(0)) / 2
+        d = inter_ocular(points)
+        centre, half = float(eyes[0]), 1.2 * d
+        brows = float(points[[*RIGHT_BROW, *LEFT_BROW], 1].mean())
+        top = brows - 2.0 * d  # about the top of the head above the brows (from looking at aligned faces)
+    xs = np.arange(width, dtype=np.float32)[None, :]
+    ys = np.arange(height, dtype=np.float32)[:, None]
+    side = np.clip(np.abs(xs - centre) / half, 0, 1)
+    low = np.clip((ys - top) / max(brows - top, 1.0), 0, 1)
+    return (side * (0.5 + 0.5 * low)).astype(np.float32)
+
+
+def grey_strands(
+    lightness: np.ndarray,
+    mask: np.ndarray,
+    amount: float,
+    rng: np.random.Generator,
+    pattern: float = 0.5,
+    lead: np.ndarray | None = None,
+) -> np.ndarray:
+    """(H, W) float32 in 0-1: which strands under `mask` have turned white, `amount` (0-1) of them.
+
+    Strands come from `strand_noise` along the hair's direction; each pixel's noise rank, less the
+    temples' lead (`lead` x `pattern` x PATTERN_LEAD), is compared with the threshold that leaves exactly
+    `amount` of the mask below it, so the share of white strands is `amount` wherever the pattern puts them."""
+    if not 0 <= amount <= 1:
+        raise ValueError(f"grey amount must be between 0 and 1, got {amount}")
+    if not 0 <= pattern <= 1:
+        raise ValueError(f"grey pattern must be between 0 and 1, got {pattern}")
+    inside = mask > 0
+    if amount == 0 or not inside.any():
+        return np.zeros(mask.shape, np.float32)
+    # the strands are drawn in the mask's bounding box (with a margin for the streamlines) only
+    rows, cols = np.flatnonzero(inside.any(1)), np.flatnonzero(inside.any(0))
+    margin = int(STRAND_HALF_LENGTH) + 1
+    top, bottom = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, mask.shape[0])
+    left, right = max(cols[0] - margin, 0), min(cols[-1] + margin + 1, mask.shape[1])
+    noise = np.zeros(mask.shape, np.float32)
+    noise[top:bottom, left:right] = strand_noise(hair_direction(lightness[top:bottom, left:right]), rng)
+    score = uniform_ranks(noise, mask)
+    if lead is not None:
+        score = score - PATTERN_LEAD * pattern * lead
+    threshold = float(np.quantile(score[inside], amount))
+    # a soft edge either side of the threshold (symmetric, so the share stays `amount`)
+    white = np.clip((threshold - score) / STRAND_EDGE + 0.5, 0, 1) if amount < 1 else np.ones(mask.shape, np.float32)
+    return np.where(inside, white, 0).astype(np.float32)
+
+
+def hair_alpha(guide: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(H, W) float32 soft hair mask: 1 inside the binary mask, soft only at its boundary, where a guided
+    filter with the photo as guide follows the hair's own edge (no hard cut-out against the background)."""
+    if not mask.any():
+        return np.zeros(mask.shape, np.float32)
+    binary = (mask > 0).astype(np.uint8)
+    soft = cv2.ximgproc.guidedFilter(guide.astype(np.float32) / 255.0, binary.astype(np.float32), ALPHA_RADIUS, ALPHA_EPS)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ALPHA_RADIUS + 1, 2 * ALPHA_RADIUS + 1))
+    core, reach = cv2.erode(binary, kernel), cv2.dilate(binary, kernel)
+    soft = np.clip(soft, 0, 1) * reach  # nothing beyond the filter's radius outside the mask
+    return np.maximum(soft, core.astype(np.float32)).astype(np.float32)
+
+
+def white_hair_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The hair under `mask` as if every strand were white: its lit lightness moved to WHITE_LIGHTNESS,
+    its shading kept (stretched for dark hair, up to MAX_SHADE_GAIN), its fine lightness detail (the strands'
+    texture) kept, never darker than before; chroma mostly gone, slightly warm."""
+    lightness = lab[..., 0]
+    inside = (mask > 0).astype(np.float32)
+    weight = cv2.GaussianBlur(inside, (0, 0), DETAIL_SIGMA)
+    base = cv2.GaussianBlur(lightness * inside, (0, 0), DETAIL_SIGMA) / np.maximum(weight, 1e-3)
+    base = np.where(weight > 1e-3, base, lightness)
+    detail = lightness - base
+    lit = float(np.percentile(base[mask > 0], 90))
+    gain = min(max(WHITE_LIGHTNESS / max(lit, 1.0), 1.0), MAX_SHADE_GAIN)
+    white = lab.copy()
+    white[..., 0] = np.maximum(WHITE_LIGHTNESS + gain * (base - lit) + gain * detail, lightness)
+    white[..., 1] = 128 + (lab[..., 1] - 128) * GREY_CHROMA_LEFT
+    white[..., 2] = 128 + GREY_WARMTH + (lab[..., 2] - 128) * GREY_CHROMA_LEFT
+    return white
+
+
+def grey_hair(
+    face: np.ndarray,
+    mask: np.ndarray,
+    amount: float,
+    rng: np.random.Generator,
+    pattern: float = 0.5,
+    points: np.ndarray | None = None,
+) -> np.ndarray:
+    """Hair under `mask` greyed by `amount` (0-1, the share of strands that have turned white), strand by
+    strand (`grey_strands`), the temples ahead of the crown by `pattern` (0-1); the mask's edge follows the
+    hair's own (`hair_alpha`). Everything outside the soft mask is returned exactly."""
+    if amount <= 0 or not mask.any():
+        return face.copy()
+    lab = _to_lab(face)
+    lead = temple_lead(mask.shape, points) if pattern > 0 else None
+    alpha = hair_alpha(face, mask)
+    strands = grey_strands(lab[..., 0], alpha > 0, amount, rng, pattern, lead)
+    weight = strands * alpha
+    lab += weight[..., None] * (white_hair_lab(lab, alpha > 0.5) - lab)
+    return _to_rgb(lab, face, weight)
