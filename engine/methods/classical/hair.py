@@ -34,15 +34,15 @@ PATTERN_LEAD = 0.35  # share units: how far the temples run ahead of the crown a
 # Unpigmented (white) hair in CIELAB (OpenCV 8-bit scale, L 0-255): the lightness of lit white strands,
 # how much chroma they keep, and their slight yellowing (from looking at grey and white hair in portraits).
 WHITE_LIGHTNESS = 205.0
-GREY_CHROMA_LEFT = 0.25
-GREY_WARMTH = 7.0  # b*: white hair is slightly yellowish, not blue-grey
+GREY_CHROMA_LEFT = 0.15
+GREY_WARMTH = 4.0  # b*: white hair is slightly yellowish, not blue-grey
 MAX_SHADE_GAIN = 2.5  # dark hair's shading is faint in absolute terms: stretched up to this much on white strands
 DETAIL_SIGMA = 2.0  # pixels: lightness detail finer than this is the strands' own texture, kept on white strands
 
 # The hair mask's soft edge: a guided filter (He, Sun and Tang 2013) of the binary mask with the photo as
 # guide, so the blend follows the hair's own edge against the background (radius and regulariser from looking).
 ALPHA_RADIUS = 4
-ALPHA_EPS = 1e-3
+ALPHA_EPS = 8.0**2  # in 8-bit levels squared: a step of about 8 levels between hair and background is an edge
 
 
 def _to_lab(rgb: np.ndarray) -> np.ndarray:
@@ -167,7 +167,8 @@ def hair_alpha(guide: np.ndarray, mask: np.ndarray) -> np.ndarray:
     if not mask.any():
         return np.zeros(mask.shape, np.float32)
     binary = (mask > 0).astype(np.uint8)
-    soft = cv2.ximgproc.guidedFilter(guide.astype(np.float32) / 255.0, binary.astype(np.float32), ALPHA_RADIUS, ALPHA_EPS)
+    # the guide stays 8-bit (this OpenCV's filter ignored a float guide scaled to 0-1 when checked)
+    soft = cv2.ximgproc.guidedFilter(guide, binary.astype(np.float32), ALPHA_RADIUS, ALPHA_EPS)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ALPHA_RADIUS + 1, 2 * ALPHA_RADIUS + 1))
     core, reach = cv2.erode(binary, kernel), cv2.dilate(binary, kernel)
     soft = np.clip(soft, 0, 1) * reach  # nothing beyond the filter's radius outside the mask
@@ -175,7 +176,7 @@ def hair_alpha(guide: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def white_hair_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The hair under `mask` as if every strand were white: its lit lightness moved to WHITE_LIGHTNESS,
+    """The hair under `mask` as if every strand were white: its lit parts' lightness moved to WHITE_LIGHTNESS,
     its shading kept (stretched for dark hair, up to MAX_SHADE_GAIN), its fine lightness detail (the strands'
     texture) kept, never darker than before; chroma mostly gone, slightly warm."""
     lightness = lab[..., 0]
@@ -184,7 +185,8 @@ def white_hair_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
     base = cv2.GaussianBlur(lightness * inside, (0, 0), DETAIL_SIGMA) / np.maximum(weight, 1e-3)
     base = np.where(weight > 1e-3, base, lightness)
     detail = lightness - base
-    lit = float(np.percentile(base[mask > 0], 90))
+    detail = np.where(mask > 0, detail, 0)  # beyond the mask (its soft edge) the detail is the background's
+    lit = float(np.percentile(base[mask > 0], 90))  # the hair's lit parts
     gain = min(max(WHITE_LIGHTNESS / max(lit, 1.0), 1.0), MAX_SHADE_GAIN)
     white = lab.copy()
     white[..., 0] = np.maximum(WHITE_LIGHTNESS + gain * (base - lit) + gain * detail, lightness)
