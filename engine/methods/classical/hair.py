@@ -17,6 +17,8 @@ Image operations take and return (H, W, 3) uint8 RGB arrays in the aligned 512 p
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -215,3 +217,84 @@ def grey_hair(
     weight = strands * alpha
     lab += weight[..., None] * (white_hair_lab(lab, alpha > 0.5) - lab)
     return _to_rgb(lab, face, weight)
+
+
+# Male pattern hair loss (Hamilton 1951, Ann N Y Acad Sci 53:708; Norwood 1975, South Med J 68:1359): in
+# Norwood's 1000 white men, type III or more (deep frontotemporal recession) in about 16 % of those aged
+# 18-29 and 53 % of those aged 40-49. A logistic through 16 % at 24 years and 53 % at 45 years (the middles
+# of those age bands); beyond 50 it is an extrapolation (Norwood's later bands rise more slowly).
+NORWOOD_YOUNG = (24.0, 0.16)
+NORWOOD_MIDDLE = (45.0, 0.53)
+# How far the hairline moves at full recession, in inter-ocular distances (Norwood III: the temples well
+# back, the front less; from looking at Norwood's drawings scaled to a frontal face).
+TEMPLE_RECESSION = 0.7
+FRONT_RECESSION = 0.25
+MIN_FOREHEAD = 0.3  # inter-ocular distances of visible forehead below the hairline needed to carry its skin up
+HAIRLINE_FEATHER = 0.04  # inter-ocular distances: the new hairline's soft edge (from looking)
+
+
+def _logit(share: float) -> float:
+    return math.log(share / (1.0 - share))
+
+
+def norwood_share(age: float) -> float:
+    """Share of men at Norwood III or more at `age` (0-1), along the logistic through Norwood's figures."""
+    if not 0 <= age <= 120:
+        raise ValueError(f"age must be between 0 and 120, got {age}")
+    (young_age, young), (middle_age, middle) = NORWOOD_YOUNG, NORWOOD_MIDDLE
+    slope = (_logit(middle) - _logit(young)) / (middle_age - young_age)
+    return 1.0 / (1.0 + math.exp(-(_logit(young) + slope * (age - young_age))))
+
+
+def added_recession(source_age: float, target_age: float) -> float:
+    """How far (0-1 of the full recession) the hairline of a man moves from `source_age` to `target_age`:
+    the share of men still without deep recession at the source who have it by the target (0 for a
+    younger target: the hairline is not given back)."""
+    before, after = norwood_share(source_age), norwood_share(target_age)
+    return 0.0 if after <= before else (after - before) / (1.0 - before)
+
+
+def recession_depth(x: np.ndarray, centre: float, half_width: float, d: float, amount: float) -> np.ndarray:
+    """How far up (pixels) the hairline moves at columns `x`: FRONT_RECESSION at the middle, TEMPLE_RECESSION
+    at the temples (the M shape of Norwood II-III), fading beside the forehead; times `amount` (0-1)."""
+    u = np.abs(x - centre) / half_width
+    temples = np.exp(-(((u - 0.75) / 0.35) ** 2))
+    fade = np.clip((1.4 - u) / 0.4, 0, 1)
+    return amount * d * (FRONT_RECESSION + (TEMPLE_RECESSION - FRONT_RECESSION) * temples) * fade
+
+
+def recede_hairline(face: np.ndarray, hair: np.ndarray, points: np.ndarray, amount: float) -> tuple[np.ndarray, np.ndarray, str]:
+    """The frontal hairline and temples moved back by `amount` (0-1, see `added_recession`): the hair there
+    becomes forehead skin (the forehead below the hairline mirrored up, so its colour, shading and texture
+    carry on), feathered at the new hairline. Returns the face, the hair mask that is left, and "" or why
+    nothing was done (no hair above the forehead, or a fringe that hides the forehead: no skin to carry on)."""
+    if amount <= 0 or not hair.any():
+        return face.copy(), hair.copy(), "no recession at these ages" if amount <= 0 else "no hair found"
+    height, width = hair.shape
+    d = inter_ocular(points)
+    brows = float(points[[*RIGHT_BROW, *LEFT_BROW], 1].min())
+    eyes = (points[RIGHT_EYE].mean(0) + points[LEFT_EYE].mean(0)) / 2
+    centre, half_width = float(eyes[0]), 1.1 * d
+    ys = np.arange(height)[:, None]
+    above = (hair > 0) & (ys < brows - 0.1 * d)
+    has_hair = above.any(0)
+    # the hairline: the lowest hair above the brows in each column
+    line = np.where(has_hair, height - 1 - np.argmax(above[::-1], axis=0), -1).astype(np.float32)
+    depth = recession_depth(np.arange(width, dtype=np.float32), centre, half_width, d, amount)
+    new_line = line - depth
+    region = (hair > 0) & above & (ys > new_line[None, :]) & has_hair[None, :] & (depth[None, :] > 0.5)
+    if not region.any():
+        return face.copy(), hair.copy(), "no hair above the forehead"
+    # skin: the forehead mirrored about the old hairline (folded back within the forehead's height)
+    forehead = np.maximum(brows - 0.15 * d - line, 2.0)
+    if float(np.median(forehead[region.any(0)])) < MIN_FOREHEAD * d:
+        return face.copy(), hair.copy(), "the hair covers the forehead (a fringe): no forehead skin to carry on"
+    above_line = np.maximum(line[None, :] - ys, 0).astype(np.float32)
+    source_y = line[None, :] + 1 + np.mod(above_line, forehead[None, :])
+    map_y = np.where(region, source_y, ys).astype(np.float32)
+    map_x = np.broadcast_to(np.arange(width, dtype=np.float32)[None, :], (height, width)).astype(np.float32)
+    skin = cv2.remap(face, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    weight = cv2.GaussianBlur(region.astype(np.float32), (0, 0), HAIRLINE_FEATHER * d)
+    weight = np.where(hair > 0, np.maximum(weight, region), 0)[..., None]  # never onto the background
+    out = np.round(face + weight * (skin.astype(np.float32) - face)).astype(np.uint8)
+    return out, (hair.astype(bool) & ~region).astype(np.uint8), ""

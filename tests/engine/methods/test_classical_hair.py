@@ -7,7 +7,25 @@ import numpy as np
 import pytest
 
 from engine.faces.segmentation import fill_holes
-from engine.methods.classical.hair import grey_hair, grey_strands, hair_alpha, temple_lead
+from engine.faces.zones import (
+    LEFT_BROW,
+    LEFT_EYE,
+    LEFT_EYE_INNER,
+    LEFT_EYE_OUTER,
+    RIGHT_BROW,
+    RIGHT_EYE,
+    RIGHT_EYE_INNER,
+    RIGHT_EYE_OUTER,
+)
+from engine.methods.classical.hair import (
+    added_recession,
+    grey_hair,
+    grey_strands,
+    hair_alpha,
+    norwood_share,
+    recede_hairline,
+    temple_lead,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -141,3 +159,68 @@ def test_fill_holes_closes_a_crown_cut_by_the_top_of_the_crop():
     assert fill_holes(mask)[:10, 15:25].sum() == 0 and fill_holes(mask)[15:20, 15:20].all()
     assert fill_holes(mask, top_closed=True)[:10, 15:25].all()
     assert fill_holes(mask, top_closed=True)[35:, :].sum() == 0  # the background below stays out
+
+
+def test_norwood_share_follows_norwoods_figures_and_never_gives_hair_back():
+    assert norwood_share(24) == pytest.approx(0.16)  # 18-29 year olds (Norwood 1975)
+    assert norwood_share(45) == pytest.approx(0.53)  # 40-49 year olds
+    assert norwood_share(20) < norwood_share(40) < norwood_share(70)
+    assert added_recession(50, 30) == 0.0 and added_recession(40, 40) == 0.0
+    assert 0 < added_recession(30, 50) < added_recession(30, 70) < 1
+    with pytest.raises(ValueError, match="between 0 and 120, got -3"):
+        norwood_share(-3)
+
+
+def frontal_points(eye_y: float = 150.0, brow_y: float = 125.0, d: float = 60.0, centre: float = 128.0) -> np.ndarray:
+    """FaceMesh-shaped points with only the eyes and brows placed (what the hairline needs)."""
+    points = np.zeros((478, 2), np.float32)
+    for side, sign in ((RIGHT_EYE, -1), (LEFT_EYE, 1)):
+        points[side] = (centre + sign * d / 2, eye_y)
+    for brow, sign in ((RIGHT_BROW, -1), (LEFT_BROW, 1)):
+        points[brow] = (centre + sign * d / 2, brow_y)
+    points[[RIGHT_EYE_OUTER, RIGHT_EYE_INNER]] = (centre - d / 2, eye_y)
+    points[[LEFT_EYE_OUTER, LEFT_EYE_INNER]] = (centre + d / 2, eye_y)
+    return points
+
+
+def test_receding_hairline_turns_the_temples_into_forehead_skin():
+    size, hairline = 256, 70
+    skin, dark = np.array((220, 170, 140), np.float32), np.array((50, 35, 25), np.float32)
+    texture = np.random.default_rng(0).normal(0, 4, (size, size, 1)).astype(np.float32)
+    face = np.clip(skin + texture, 0, 255).astype(np.uint8)
+    hair = np.zeros((size, size), np.uint8)
+    hair[20:hairline, 40:216] = 1
+    face[hair > 0] = dark.astype(np.uint8)
+    points = frontal_points()
+    out, left, note = recede_hairline(face, hair, points, 1.0)
+    assert note == ""
+    gone = (hair > 0) & (left == 0)
+    assert gone.any() and not (left & ~hair).any()  # hair only taken away
+    # the temples go back further than the middle (the M of Norwood II-III)
+    depth = gone.sum(0)
+    assert depth[128 + 42] > depth[128] + 15 and depth[128 - 42] > depth[128] + 15
+    # what was hair is now the forehead's skin, with its texture
+    new_skin = out[gone & (cv2.erode(gone.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0)].astype(np.float32)
+    assert np.abs(new_skin.mean(0) - skin).max() < 12 and new_skin.std(0).mean() > 1.5
+    np.testing.assert_array_equal(out[hairline + 2 :], face[hairline + 2 :])  # the forehead itself is untouched
+    # nothing to do younger, and a fringe down to the brows leaves no skin to carry up
+    assert recede_hairline(face, hair, points, 0.0)[2] == "no recession at these ages"
+    fringe = hair.copy()
+    fringe[20:120, 40:216] = 1
+    assert "fringe" in recede_hairline(face, fringe, points, 1.0)[2]
+
+
+def test_pluralistic_futures_of_men_recede_as_often_as_norwood_says():
+    from engine.methods.classical.pluralistic import sample_variations  # noqa: PLC0415 - only this test needs it
+
+    base = {"forehead": 40.0}
+    draws = sample_variations(base, 0.3, 600, seed=1, receding_probability=norwood_share(45))
+    assert np.mean([v.receding_hairline for v in draws]) == pytest.approx(0.53, abs=0.06)
+    assert not any(v.receding_hairline for v in sample_variations(base, 0.3, 50, seed=1))  # women, or younger targets
+    # the hairline draw leaves the greying draws as they were
+    plain = sample_variations(base, 0.3, 4, seed=2)
+    receding = sample_variations(base, 0.3, 4, seed=2, receding_probability=1.0)
+    assert [v.grey_onset_shift for v in plain] == [v.grey_onset_shift for v in receding]
+    assert all(v.receding_hairline for v in receding)
+    with pytest.raises(ValueError, match="between 0 and 1, got 2"):
+        sample_variations(base, 0.3, 4, seed=2, receding_probability=2)
