@@ -78,18 +78,21 @@ def strand_noise(direction: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     ys, xs = np.mgrid[:height, :width].astype(np.float32)
     steps = int(round(STRAND_HALF_LENGTH / STREAMLINE_STEP))
     taper = np.hanning(2 * steps + 3)[steps + 1 :].astype(np.float32)  # 1 at the pixel, falling to 0 at the ends
+    dx, dy = np.ascontiguousarray(direction[..., 0]), np.ascontiguousarray(direction[..., 1])
     total = white.copy()
     weights = 1.0
     for sign in (1.0, -1.0):
         px, py = xs.copy(), ys.copy()
-        heading = sign * direction
+        hx, hy = sign * dx, sign * dy
         for step in range(1, steps + 1):
-            px += STREAMLINE_STEP * heading[..., 0]
-            py += STREAMLINE_STEP * heading[..., 1]
-            sampled = cv2.remap(direction, px, py, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+            px += STREAMLINE_STEP * hx
+            py += STREAMLINE_STEP * hy
+            sx = cv2.remap(dx, px, py, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+            sy = cv2.remap(dy, px, py, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
             # the tensor's direction has no sign: keep heading the way the streamline goes
-            flip = np.where((sampled * heading).sum(-1, keepdims=True) < 0, -1.0, 1.0).astype(np.float32)
-            heading = sampled * flip
+            flip = np.sign(sx * hx + sy * hy)
+            flip[flip == 0] = 1
+            hx, hy = sx * flip, sy * flip
             total += taper[step] * cv2.remap(white, px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
             weights += float(taper[step])
     return total / weights
@@ -210,13 +213,23 @@ def grey_hair(
     hair's own (`hair_alpha`). Everything outside the soft mask is returned exactly."""
     if amount <= 0 or not mask.any():
         return face.copy()
-    lab = _to_lab(face)
-    lead = temple_lead(mask.shape, points) if pattern > 0 else None
-    alpha = hair_alpha(face, mask)
+    # everything happens in the mask's bounding box, with a margin for the soft edge and the blurs
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    margin = ALPHA_RADIUS + int(4 * DETAIL_SIGMA) + 2
+    top, bottom = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, mask.shape[0])
+    left, right = max(cols[0] - margin, 0), min(cols[-1] + margin + 1, mask.shape[1])
+    box = face[top:bottom, left:right]
+    lab = _to_lab(box)
+    lead = None
+    if pattern > 0:  # the temples' lead in the whole frame, cut to the box
+        lead = temple_lead(mask.shape, points)[top:bottom, left:right]
+    alpha = hair_alpha(box, mask[top:bottom, left:right])
     strands = grey_strands(lab[..., 0], alpha > 0, amount, rng, pattern, lead)
     weight = strands * alpha
     lab += weight[..., None] * (white_hair_lab(lab, alpha > 0.5) - lab)
-    return _to_rgb(lab, face, weight)
+    out = face.copy()
+    out[top:bottom, left:right] = _to_rgb(lab, box, weight)
+    return out
 
 
 # Male pattern hair loss (Hamilton 1951, Ann N Y Acad Sci 53:708; Norwood 1975, South Med J 68:1359): in
