@@ -17,7 +17,10 @@ Image operations take and return (H, W, 3) uint8 RGB arrays in the aligned 512 p
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
+from collections import OrderedDict
 
 import cv2
 import numpy as np
@@ -69,12 +72,36 @@ def hair_direction(lightness: np.ndarray) -> np.ndarray:
     return np.stack([np.cos(along), np.sin(along)], -1).astype(np.float32)
 
 
+_STRANDS: OrderedDict[bytes, np.ndarray] = OrderedDict()  # the last few strand fields (a strip redraws the same)
+_STRANDS_LOCK = threading.Lock()
+STRANDS_KEPT = 4
+
+
 def strand_noise(direction: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """(H, W) float32 noise made of strands: white noise averaged along the streamline of `direction`
     through each pixel, STRAND_HALF_LENGTH pixels each way (a line integral convolution, Cabral and Leedom
-    1993), so it varies fast across the strands and slowly along them, bending as the hair bends."""
+    1993), so it varies fast across the strands and slowly along them, bending as the hair bends.
+
+    The white noise is drawn from `rng` every time (so the generator moves on the same way); the field
+    for the same direction and noise is computed once and reused (every target of a strip has it)."""
     height, width = direction.shape[:2]
     white = cv2.GaussianBlur(rng.standard_normal((height, width)).astype(np.float32), (0, 0), STRAND_WIDTH)
+    key = hashlib.blake2b(direction.tobytes() + white.tobytes() + repr(direction.shape).encode(), digest_size=16).digest()
+    with _STRANDS_LOCK:
+        if key in _STRANDS:
+            _STRANDS.move_to_end(key)
+            return _STRANDS[key].copy()
+    field = _line_integral(direction, white)
+    with _STRANDS_LOCK:
+        _STRANDS[key] = field
+        while len(_STRANDS) > STRANDS_KEPT:
+            _STRANDS.popitem(last=False)
+    return field.copy()
+
+
+def _line_integral(direction: np.ndarray, white: np.ndarray) -> np.ndarray:
+    """`white` averaged along the streamlines of `direction` (see `strand_noise`)."""
+    height, width = direction.shape[:2]
     ys, xs = np.mgrid[:height, :width].astype(np.float32)
     steps = int(round(STRAND_HALF_LENGTH / STREAMLINE_STEP))
     taper = np.hanning(2 * steps + 3)[steps + 1 :].astype(np.float32)  # 1 at the pixel, falling to 0 at the ends

@@ -224,3 +224,17 @@ def test_pluralistic_futures_of_men_recede_as_often_as_norwood_says():
     assert all(v.receding_hairline for v in receding)
     with pytest.raises(ValueError, match="between 0 and 1, got 2"):
         sample_variations(base, 0.3, 4, seed=2, receding_probability=2)
+
+
+def test_a_reused_strand_field_is_the_one_computed_and_the_generator_moves_on_alike():
+    from engine.methods.classical.hair import hair_direction, strand_noise  # noqa: PLC0415 - only this test needs them
+
+    direction = hair_direction(lightness(hair_patch(DARK, seed=9)))
+    first_rng, again_rng = np.random.default_rng(11), np.random.default_rng(11)
+    first = strand_noise(direction, first_rng)  # computed
+    again = strand_noise(direction, again_rng)  # reused
+    assert np.array_equal(first, again)
+    assert first_rng.random() == again_rng.random()
+    first[:] = 0  # the caller's copy, not the kept field
+    assert np.array_equal(strand_noise(direction, np.random.default_rng(11)), again)
+    assert not np.array_equal(strand_noise(direction, np.random.default_rng(12)), again)
