@@ -234,10 +234,14 @@ def grey_hair(
     rng: np.random.Generator,
     pattern: float = 0.5,
     points: np.ndarray | None = None,
+    structure: np.ndarray | None = None,
 ) -> np.ndarray:
     """Hair under `mask` greyed by `amount` (0-1, the share of strands that have turned white), strand by
     strand (`grey_strands`), the temples ahead of the crown by `pattern` (0-1); the mask's edge follows the
-    hair's own (`hair_alpha`). Everything outside the soft mask is returned exactly."""
+    hair's own (`hair_alpha`). Everything outside the soft mask is returned exactly.
+
+    `structure` (default `face`): the image whose hair gives the strands' direction and the mask's edge;
+    the lifespan passes the source face, so every target of a strip draws the same strands (computed once)."""
     if amount <= 0 or not mask.any():
         return face.copy()
     # everything happens in the mask's bounding box, with a margin for the soft edge and the blurs
@@ -246,12 +250,13 @@ def grey_hair(
     top, bottom = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, mask.shape[0])
     left, right = max(cols[0] - margin, 0), min(cols[-1] + margin + 1, mask.shape[1])
     box = face[top:bottom, left:right]
+    guide = box if structure is None else structure[top:bottom, left:right]
     lab = _to_lab(box)
     lead = None
     if pattern > 0:  # the temples' lead in the whole frame, cut to the box
         lead = temple_lead(mask.shape, points)[top:bottom, left:right]
-    alpha = hair_alpha(box, mask[top:bottom, left:right])
-    strands = grey_strands(lab[..., 0], alpha > 0, amount, rng, pattern, lead)
+    alpha = hair_alpha(guide, mask[top:bottom, left:right])
+    strands = grey_strands(_to_lab(guide)[..., 0], alpha > 0, amount, rng, pattern, lead)
     weight = strands * alpha
     lab += weight[..., None] * (white_hair_lab(lab, alpha > 0.5) - lab)
     out = face.copy()

@@ -131,12 +131,13 @@ def age_face(
     if masks.note:
         stages["hair"] = f"skipped: {masks.note}"
     elif grey > 0:
-        face = grey_hair(face, masks.hair, grey, np.random.default_rng([seed, 2]), variation.grey_pattern, located.points)
+        rng = np.random.default_rng([seed, 2])
+        face = grey_hair(face, masks.hair, grey, rng, variation.grey_pattern, located.points, located.crop)
         stages["hair"] = f"{grey:.0%} of the still pigmented hair greyed"
     else:
         stages["hair"] = "unchanged (grey hair is not given back its colour)" if target < source_age else "unchanged"
     if brow_grey > 0:
-        face = grey_hair(face, masks.brows, brow_grey, np.random.default_rng([seed, 3]), 0.0)
+        face = grey_hair(face, masks.brows, brow_grey, np.random.default_rng([seed, 3]), 0.0, structure=located.crop)
         stages["eyebrows"] = f"{brow_grey:.0%} greyed"
     # 4. a child's proportions: craniofacial growth (cardioidal strain) run backwards
     k = growth_strain(source_age, target)
