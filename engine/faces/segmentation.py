@@ -19,6 +19,7 @@ SKIN_DISTANCE = 2.5  # Mahalanobis distance in (a*, b*) within which a pixel is 
 HAIR_DISTANCE = 4.5  # Mahalanobis distance in L*a*b* from the crown's hair colour still taken for hair (from looking)
 BROW_CONTRAST = 12.0  # a brow hair is at least this much darker (L*, 8-bit) than the skin around the brow
 MIN_HAIR_SHARE = 0.01  # a hair mask smaller than this share of the crop is no hair mask (bald, hat, failure)
+HOLE_GAP = 0.3  # inter-ocular distances: a gap this narrow out of a hole in the hair does not make it background
 MIN_PART_SHARE = 0.05  # a separate part of the hair mask under this share of its largest part is a speck (from looking)
 
 # FaceMesh eyebrow outlines, upper edge outer -> inner then lower edge inner -> outer (canonical topology).
@@ -131,7 +132,12 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     # close the gaps left by deep shadows between locks, within the person
     closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15)))
     mask = closed.astype(bool) & (person > PERSON_THRESHOLD) & ((grown_face == 0) | (ys < brows_top - 0.15 * d)) & band
-    mask = fill_holes(mask.astype(np.uint8), top_closed=True) & (person > PERSON_THRESHOLD) & band
+    # holes: enclosed regions, and those opening out only through a gap narrower than HOLE_GAP inter-ocular
+    # distances (a highlight on the crown's edge), within the person
+    gap = int(round(HOLE_GAP * d)) | 1
+    bridged = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap)))
+    allowed = (person > PERSON_THRESHOLD) & band & ((grown_face == 0) | (ys < brows_top - 0.15 * d))
+    mask = (fill_holes(mask.astype(np.uint8), top_closed=True) | (fill_holes(bridged, top_closed=True) & allowed)) & allowed
     mask = without_specks(mask.astype(np.uint8))
     if mask.mean() < MIN_HAIR_SHARE:
         return np.zeros(shape, np.uint8)

@@ -31,9 +31,10 @@ from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, inter
 # about a pixel wide and runs visibly straight for a few tens of pixels before it bends or hides.
 STRAND_HALF_LENGTH = 12.0  # pixels along the hair direction over which one strand's noise is shared
 STREAMLINE_STEP = 1.0  # pixels between the noise samples along a streamline (white noise is sampled bilinearly)
-STRAND_WIDTH = 0.5  # pixels across (the Gaussian sigma of the noise across strands)
+STRAND_WIDTH = 0.0  # pixels: Gaussian sigma of the white noise before the streamlines (0: none, the thinnest strands)
+STRAND_SHARPEN = 1.0  # pixels: the strand field less its blur at this sigma (thinner strands; from looking)
 TENSOR_SIGMA = 5.0  # pixels: the neighbourhood over which the structure tensor gives the hair's direction
-STRAND_EDGE = 0.08  # share units: soft edge of a strand's threshold (anti-aliasing, no visible blur)
+STRAND_EDGE = 0.5  # rank units: a strand's threshold is soft (a pixel at this scale holds several strands: mixed pixels)
 PATTERN_LEAD = 0.35  # share units: how far the temples run ahead of the crown at pattern 1 (from looking)
 
 # Unpigmented (white) hair in CIELAB (OpenCV 8-bit scale, L 0-255): the lightness of lit white strands,
@@ -43,6 +44,9 @@ GREY_CHROMA_LEFT = 0.15
 GREY_WARMTH = 4.0  # b*: white hair is slightly yellowish, not blue-grey
 MAX_SHADE_GAIN = 2.5  # dark hair's shading is faint in absolute terms: stretched up to this much on white strands
 DETAIL_SIGMA = 2.0  # pixels: lightness detail finer than this is the strands' own texture, kept on white strands
+BROW_ABOVE_SKIN = 6.0  # L (8-bit): white eyebrow hairs this much lighter than the skin around them (from looking)
+BROW_HAIR_CONTRAST = 30.0  # L (8-bit): a pixel this much darker than the skin is all hair (from looking)
+DETAIL_CLIP = 1.0  # percent: the detail's extremes each side, clipped (an edge pixel, not a strand)
 
 # The hair mask's soft edge: a guided filter (He, Sun and Tang 2013) of the binary mask with the photo as
 # guide, so the blend follows the hair's own edge against the background (radius and regulariser from looking).
@@ -85,7 +89,9 @@ def strand_noise(direction: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     The white noise is drawn from `rng` every time (so the generator moves on the same way); the field
     for the same direction and noise is computed once and reused (every target of a strip has it)."""
     height, width = direction.shape[:2]
-    white = cv2.GaussianBlur(rng.standard_normal((height, width)).astype(np.float32), (0, 0), STRAND_WIDTH)
+    white = rng.standard_normal((height, width)).astype(np.float32)
+    if STRAND_WIDTH > 0:
+        white = cv2.GaussianBlur(white, (0, 0), STRAND_WIDTH)
     key = hashlib.blake2b(direction.tobytes() + white.tobytes() + repr(direction.shape).encode(), digest_size=16).digest()
     with _STRANDS_LOCK:
         if key in _STRANDS:
@@ -122,7 +128,10 @@ def _line_integral(direction: np.ndarray, white: np.ndarray) -> np.ndarray:
             hx, hy = sx * flip, sy * flip
             total += taper[step] * cv2.remap(white, px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
             weights += float(taper[step])
-    return total / weights
+    field = total / weights
+    if STRAND_SHARPEN > 0:  # less of what is wider than a strand or two: thinner strands
+        field = field - cv2.GaussianBlur(field, (0, 0), STRAND_SHARPEN)
+    return field
 
 
 def uniform_ranks(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -187,10 +196,24 @@ def grey_strands(
     score = uniform_ranks(noise, mask)
     if lead is not None:
         score = score - PATTERN_LEAD * pattern * lead
-    threshold = float(np.quantile(score[inside], amount))
-    # a soft edge either side of the threshold (symmetric, so the share stays `amount`)
-    white = np.clip((threshold - score) / STRAND_EDGE + 0.5, 0, 1) if amount < 1 else np.ones(mask.shape, np.float32)
+    if amount == 1:
+        return inside.astype(np.float32)
+    threshold = soft_threshold(score[inside], amount)
+    white = np.clip((threshold - score) / STRAND_EDGE + 0.5, 0, 1)
     return np.where(inside, white, 0).astype(np.float32)
+
+
+def soft_threshold(scores: np.ndarray, share: float) -> float:
+    """The threshold t at which the soft strands clip((t - score) / STRAND_EDGE + 0.5, 0, 1) average `share`
+    over `scores` (the mean rises steadily with t: bisection)."""
+    low, high = float(scores.min()) - STRAND_EDGE, float(scores.max()) + STRAND_EDGE
+    for _ in range(30):  # the bracket shrinks to about 1e-9 of its width
+        middle = (low + high) / 2
+        if np.clip((middle - scores) / STRAND_EDGE + 0.5, 0, 1).mean() < share:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
 
 
 def hair_alpha(guide: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -207,21 +230,29 @@ def hair_alpha(guide: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.maximum(soft, core.astype(np.float32)).astype(np.float32)
 
 
-def white_hair_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def white_hair_lab(lab: np.ndarray, mask: np.ndarray, level: float | None = None) -> np.ndarray:
     """The hair under `mask` as if every strand were white: its lit parts' lightness moved to WHITE_LIGHTNESS,
     its shading kept (stretched for dark hair, up to MAX_SHADE_GAIN), its fine lightness detail (the strands'
-    texture) kept, never darker than before; chroma mostly gone, slightly warm."""
+    texture) kept, never darker than before; chroma mostly gone, slightly warm. With a `level`: every white
+    hair at that lightness, no shading and no detail (eyebrows, whose lightness varies with the skin
+    between the hairs, not with the light)."""
     lightness = lab[..., 0]
     inside = (mask > 0).astype(np.float32)
     weight = cv2.GaussianBlur(inside, (0, 0), DETAIL_SIGMA)
     base = cv2.GaussianBlur(lightness * inside, (0, 0), DETAIL_SIGMA) / np.maximum(weight, 1e-3)
     base = np.where(weight > 1e-3, base, lightness)
     detail = lightness - base
-    detail = np.where(mask > 0, detail, 0)  # beyond the mask (its soft edge) the detail is the background's
+    # beyond the mask (its soft edge) the detail is the background's; within it, the few extreme values at its
+    # edge (a light background pixel against dark hair) would be stretched into a bright outline
+    low, high = np.percentile(detail[mask > 0], [DETAIL_CLIP, 100 - DETAIL_CLIP])
+    detail = np.where(mask > 0, np.clip(detail, low, high), 0)
     lit = float(np.percentile(base[mask > 0], 90))  # the hair's lit parts
     gain = min(max(WHITE_LIGHTNESS / max(lit, 1.0), 1.0), MAX_SHADE_GAIN)
+    if level is not None:  # the lightness detail here is hair against skin: a white hair loses it
+        base, lit, gain, detail = np.full_like(base, level), level, 1.0, np.zeros_like(detail)
     white = lab.copy()
-    white[..., 0] = np.maximum(WHITE_LIGHTNESS + gain * (base - lit) + gain * detail, lightness)
+    top = WHITE_LIGHTNESS if level is None else level
+    white[..., 0] = np.maximum(top + gain * (base - lit) + gain * detail, lightness)
     white[..., 1] = 128 + (lab[..., 1] - 128) * GREY_CHROMA_LEFT
     white[..., 2] = 128 + GREY_WARMTH + (lab[..., 2] - 128) * GREY_CHROMA_LEFT
     return white
@@ -235,13 +266,15 @@ def grey_hair(
     pattern: float = 0.5,
     points: np.ndarray | None = None,
     structure: np.ndarray | None = None,
+    shading: bool = True,
 ) -> np.ndarray:
     """Hair under `mask` greyed by `amount` (0-1, the share of strands that have turned white), strand by
     strand (`grey_strands`), the temples ahead of the crown by `pattern` (0-1); the mask's edge follows the
     hair's own (`hair_alpha`). Everything outside the soft mask is returned exactly.
 
     `structure` (default `face`): the image whose hair gives the strands' direction and the mask's edge;
-    the lifespan passes the source face, so every target of a strip draws the same strands (computed once)."""
+    the lifespan passes the source face, so every target of a strip draws the same strands (computed once).
+    `shading` False (eyebrows): white hairs at BROW_ABOVE_SKIN over the skin around the mask, unshaded."""
     if amount <= 0 or not mask.any():
         return face.copy()
     # everything happens in the mask's bounding box, with a margin for the soft edge and the blurs
@@ -255,10 +288,20 @@ def grey_hair(
     lead = None
     if pattern > 0:  # the temples' lead in the whole frame, cut to the box
         lead = temple_lead(mask.shape, points)[top:bottom, left:right]
-    alpha = hair_alpha(guide, mask[top:bottom, left:right])
-    strands = grey_strands(_to_lab(guide)[..., 0], alpha > 0, amount, rng, pattern, lead)
+    inside = mask[top:bottom, left:right] > 0
+    # soft only inward: beyond the mask is skin or background, which must not take the hair's grey
+    alpha = hair_alpha(guide, inside) * inside
+    strands = grey_strands(_to_lab(guide)[..., 0], inside, amount, rng, pattern, lead)
     weight = strands * alpha
-    lab += weight[..., None] * (white_hair_lab(lab, alpha > 0.5) - lab)
+    level = None
+    if not shading:  # sparse hairs on skin: white hairs a little lighter than the skin around them
+        ring = cv2.dilate(inside.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & ~inside
+        if ring.any():
+            skin = float(np.median(lab[..., 0][ring]))
+            level = min(WHITE_LIGHTNESS, skin + BROW_ABOVE_SKIN)
+            # the skin between the hairs stays skin: each pixel changes as much as it is darker than the skin
+            weight = weight * np.clip((skin - lab[..., 0]) / BROW_HAIR_CONTRAST, 0, 1)
+    lab += weight[..., None] * (white_hair_lab(lab, inside, level) - lab)
     out = face.copy()
     out[top:bottom, left:right] = _to_rgb(lab, box, weight)
     return out

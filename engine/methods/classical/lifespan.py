@@ -137,7 +137,9 @@ def age_face(
     else:
         stages["hair"] = "unchanged (grey hair is not given back its colour)" if target < source_age else "unchanged"
     if brow_grey > 0:
-        face = grey_hair(face, masks.brows, brow_grey, np.random.default_rng([seed, 3]), 0.0, structure=located.crop)
+        face = grey_hair(
+            face, masks.brows, brow_grey, np.random.default_rng([seed, 3]), 0.0, structure=located.crop, shading=False
+        )
         stages["eyebrows"] = f"{brow_grey:.0%} greyed"
     # 4. a child's proportions: craniofacial growth (cardioidal strain) run backwards
     k = growth_strain(source_age, target)

@@ -238,3 +238,19 @@ def test_a_reused_strand_field_is_the_one_computed_and_the_generator_moves_on_al
     first[:] = 0  # the caller's copy, not the kept field
     assert np.array_equal(strand_noise(direction, np.random.default_rng(11)), again)
     assert not np.array_equal(strand_noise(direction, np.random.default_rng(12)), again)
+
+
+def test_eyebrows_whiten_hair_by_hair_and_leave_the_skin_between_them():
+    skin = np.full((48, 96, 3), (225, 185, 160), np.uint8)
+    brow = skin.copy()
+    brow[18:30:3, 10:86] = (120, 85, 60)  # dark hairs, one row in three
+    band = np.zeros((48, 96), np.uint8)
+    band[16:32, 8:88] = 1  # the brow region holds skin between the hairs
+    grey = grey_hair(brow, band, 1.0, np.random.default_rng(0), 0.0, shading=False)
+    hairs = np.zeros((48, 96), bool)
+    hairs[18:30:3, 14:82] = True
+    between = (band > 0) & ~cv2.dilate(hairs.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    between[:, :14] = between[:, 82:] = False
+    assert np.abs(grey[between].astype(int) - brow[between].astype(int)).max() <= 2  # the skin stays skin
+    hair_light, skin_light = lightness(grey)[hairs].mean(), lightness(skin).mean()
+    assert lightness(brow)[hairs].mean() + 40 < hair_light <= skin_light + 10  # white hairs, not brighter than skin
