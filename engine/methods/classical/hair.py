@@ -89,9 +89,9 @@ def strand_noise(direction: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     The white noise is drawn from `rng` every time (so the generator moves on the same way); the field
     for the same direction and noise is computed once and reused (every target of a strip has it)."""
     height, width = direction.shape[:2]
-    white = rng.standard_normal((height, width)).astype(np.float32)
+    white = np.asarray(rng.standard_normal((height, width)), np.float32)
     if STRAND_WIDTH > 0:
-        white = cv2.GaussianBlur(white, (0, 0), STRAND_WIDTH)
+        white = np.asarray(cv2.GaussianBlur(white, (0, 0), STRAND_WIDTH), np.float32)
     key = hashlib.blake2b(direction.tobytes() + white.tobytes() + repr(direction.shape).encode(), digest_size=16).digest()
     with _STRANDS_LOCK:
         if key in _STRANDS:
@@ -125,7 +125,7 @@ def _line_integral(direction: np.ndarray, white: np.ndarray) -> np.ndarray:
             # the tensor's direction has no sign: keep heading the way the streamline goes
             flip = np.sign(sx * hx + sy * hy)
             flip[flip == 0] = 1
-            hx, hy = sx * flip, sy * flip
+            hx, hy = np.asarray(sx * flip, np.float32), np.asarray(sy * flip, np.float32)
             total += taper[step] * cv2.remap(white, px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
             weights += float(taper[step])
     field = total / weights
@@ -364,13 +364,13 @@ def recede_hairline(face: np.ndarray, hair: np.ndarray, points: np.ndarray, amou
     eyes = (points[RIGHT_EYE].mean(0) + points[LEFT_EYE].mean(0)) / 2
     centre, half_width = float(eyes[0]), 1.1 * d
     ys = np.arange(height)[:, None]
-    above = (hair > 0) & (ys < brows - 0.1 * d)
-    has_hair = above.any(0)
+    above = np.asarray((hair > 0) & (ys < brows - 0.1 * d))
+    has_hair = np.asarray(above.any(0))
     # the hairline: the lowest hair above the brows in each column
     line = np.where(has_hair, height - 1 - np.argmax(above[::-1], axis=0), -1).astype(np.float32)
     depth = recession_depth(np.arange(width, dtype=np.float32), centre, half_width, d, amount)
     new_line = line - depth
-    region = (hair > 0) & above & (ys > new_line[None, :]) & has_hair[None, :] & (depth[None, :] > 0.5)
+    region = np.asarray((hair > 0) & above & (ys > new_line[None, :]) & has_hair[None, :] & (depth[None, :] > 0.5))
     if not region.any():
         return face.copy(), hair.copy(), "no hair above the forehead"
     # skin: the forehead mirrored about the old hairline (folded back within the forehead's height)
