@@ -158,6 +158,7 @@ def run_lifespan(args: argparse.Namespace) -> int:
             paste=not args.no_paste,
             renderer=args.renderer,
             all_faces=args.all_faces,
+            receding_hairline=args.receding_hairline,
         )
         return age_photo(request, settings)
 
@@ -276,6 +277,11 @@ def main(argv: list[str] | None = None) -> int:
         "--all-faces",
         action="store_true",
         help="age every detected face of a group photo (classical renderer); default: the largest",
+    )
+    life.add_argument(
+        "--receding-hairline",
+        action="store_true",
+        help="the hairline and temples recede with age, Norwood-Hamilton by age (classical renderer; for men)",
     )
     life.add_argument(
         "--renderer",

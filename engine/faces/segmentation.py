@@ -19,6 +19,8 @@ SKIN_DISTANCE = 2.5  # Mahalanobis distance in (a*, b*) within which a pixel is 
 HAIR_DISTANCE = 4.5  # Mahalanobis distance in L*a*b* from the crown's hair colour still taken for hair (from looking)
 BROW_CONTRAST = 12.0  # a brow hair is at least this much darker (L*, 8-bit) than the skin around the brow
 MIN_HAIR_SHARE = 0.01  # a hair mask smaller than this share of the crop is no hair mask (bald, hat, failure)
+HOLE_GAP = 0.3  # inter-ocular distances: a gap this narrow out of a hole in the hair does not make it background
+MIN_PART_SHARE = 0.05  # a separate part of the hair mask under this share of its largest part is a speck (from looking)
 
 # FaceMesh eyebrow outlines, upper edge outer -> inner then lower edge inner -> outer (canonical topology).
 RIGHT_BROW_OUTLINE = [*RIGHT_BROW, 55, 65, 52, 53, 46]
@@ -62,13 +64,29 @@ def brow_mask(rgb: np.ndarray, points: np.ndarray) -> np.ndarray:
     return (region.astype(bool) & (lightness < skin - BROW_CONTRAST)).astype(np.uint8)
 
 
-def fill_holes(mask: np.ndarray) -> np.ndarray:
-    """A binary mask with every region it encloses filled (highlights and shadows inside the hair)."""
+def fill_holes(mask: np.ndarray, top_closed: bool = False) -> np.ndarray:
+    """A binary mask with every region it encloses filled (highlights and shadows inside the hair).
+
+    `top_closed`: a region that reaches out of the image only through its top edge counts as enclosed
+    (the crown of a head cut by the crop's top: its highlights are holes, not background)."""
     padded = cv2.copyMakeBorder(mask, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    if top_closed:
+        padded[0, 1:-1] = 1
     outside = padded.copy()
     flood = np.zeros((padded.shape[0] + 2, padded.shape[1] + 2), np.uint8)
     cv2.floodFill(outside, flood, (0, 0), 2)
     return (outside[1:-1, 1:-1] != 2).astype(np.uint8)
+
+
+def without_specks(mask: np.ndarray) -> np.ndarray:
+    """The mask's connected regions of at least MIN_PART_SHARE of its largest one (a patch of collar or
+    neck caught beside the hair is not hair)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 2:
+        return mask
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = np.flatnonzero(areas >= MIN_PART_SHARE * areas.max()) + 1
+    return np.isin(labels, keep).astype(np.uint8)
 
 
 def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -114,8 +132,13 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     # close the gaps left by deep shadows between locks, within the person
     closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15)))
     mask = closed.astype(bool) & (person > PERSON_THRESHOLD) & ((grown_face == 0) | (ys < brows_top - 0.15 * d)) & band
-    mask = fill_holes(mask.astype(np.uint8)) & (person > PERSON_THRESHOLD) & band
-    mask = mask.astype(np.uint8)
+    # holes: enclosed regions, and those opening out only through a gap narrower than HOLE_GAP inter-ocular
+    # distances (a highlight on the crown's edge), within the person
+    gap = int(round(HOLE_GAP * d)) | 1
+    bridged = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap)))
+    allowed = (person > PERSON_THRESHOLD) & band & ((grown_face == 0) | (ys < brows_top - 0.15 * d))
+    mask = (fill_holes(mask.astype(np.uint8), top_closed=True) | (fill_holes(bridged, top_closed=True) & allowed)) & allowed
+    mask = without_specks(mask.astype(np.uint8))
     if mask.mean() < MIN_HAIR_SHARE:
         return np.zeros(shape, np.uint8)
     return mask

@@ -83,6 +83,7 @@ class LifespanRequest:
     face_index: int | None = None  # None: the largest face
     renderer: str = "auto"  # auto, diffusion or classical
     all_faces: bool = False  # age every detected face (classical renderer); False: only the chosen face
+    receding_hairline: bool = False  # the hairline and temples recede with age (classical renderer; for men)
 
     def __post_init__(self) -> None:
         check_rgb(self.rgb)
@@ -98,6 +99,7 @@ class LifespanRequest:
             raise InputError("the extra prompt is empty: leave it out or describe the attribute")
         self.paste = bool(self.paste)
         self.all_faces = bool(self.all_faces)
+        self.receding_hairline = bool(self.receding_hairline)
         if self.face_index is not None and (
             isinstance(self.face_index, bool) or not isinstance(self.face_index, numbers.Integral) or self.face_index < 0
         ):
@@ -109,6 +111,8 @@ class LifespanRequest:
         """Refuse what `renderer` cannot draw (checked again once "auto" has chosen)."""
         if renderer == "diffusion" and self.all_faces:
             raise InputError("ageing every face in a group photo needs the classical renderer; choose one face instead")
+        if renderer == "diffusion" and self.receding_hairline:
+            raise InputError("the receding hairline option needs the classical renderer; turn it off or choose classical")
         if renderer == "classical" and self.extra_prompt:
             raise InputError(
                 "an extra attribute prompt needs the diffusion renderer; the classical renderer draws only aging signs"
@@ -276,7 +280,9 @@ def _classical(
 ) -> _Rendered:
     """The classical renderer at the age curves' zone scores of each target (engine/methods/classical/lifespan.py)."""
     start = time.perf_counter()
-    edits = render_lifespan(request.rgb, located, source.age, request.targets, request.seed, settings, progress)
+    edits = render_lifespan(
+        request.rgb, located, source.age, request.targets, request.seed, settings, progress, request.receding_hairline
+    )
     skipped = sorted({edit.stages["hair"] for edit in edits if edit.stages.get("hair", "").startswith("skipped")})
     photos = [edit.photo for edit in edits]
     others = _other_faces(request, located, photos, settings) if request.all_faces else []

@@ -41,6 +41,7 @@ from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import align_face, paste_back
 from engine.faces.detection import Face, choose_face
 from engine.faces.identity import mean_pairwise_distance
+from engine.methods.classical.hair import norwood_share
 from engine.methods.classical.lifespan import age_face, hair_masks
 from engine.methods.classical.pluralistic import sample_variations
 from engine.methods.cradle2cane.seeds import item_seed
@@ -119,12 +120,14 @@ class PluralisticOutput:
     gender: str
     models: dict
     warnings: list[str] = field(default_factory=list)
+    hairlines: list[str] = field(default_factory=list)  # classical: each sample's hairline stage ("" when off)
 
     def manifest(self) -> dict:
         return {
             "method": "pluralistic aging ("
             + (
-                "classical renderer, futures differing in greying onset and pattern, wrinkle scores and layout"
+                "classical renderer, futures differing in greying onset and pattern, wrinkle scores and layout, "
+                "and for men a receding hairline (receding_hairline) as often as Norwood III or more at the target age"
                 if self.mode == "classical"
                 else f"{DIFFUSION_METHOD}, {self.mode}"
             )
@@ -146,6 +149,7 @@ class PluralisticOutput:
             "gender": self.gender,
             "models": self.models,
             "warnings": self.warnings,
+            **({"receding_hairline": self.hairlines} if self.mode == "classical" else {}),
             "ai_edited": True,
         }
 
@@ -164,6 +168,7 @@ class _Sampled:
     photos: list[np.ndarray]
     checkpoint: str
     warnings: list[str] = field(default_factory=list)
+    hairlines: list[str] = field(default_factory=list)
 
 
 def pluralistic(request: PluralisticRequest, settings: Settings | None = None, progress=None) -> PluralisticOutput:
@@ -213,6 +218,7 @@ def pluralistic(request: PluralisticRequest, settings: Settings | None = None, p
         source.gender,
         models,
         warnings,
+        sampled.hairlines,
     )
 
 
@@ -261,14 +267,17 @@ def _classical(
     request: PluralisticRequest, located: LocatedFace, source: SourceAgeGender, seeds: list[int], settings: Settings
 ) -> _Sampled:
     """A PAE over zone scores, each sample rendered by the classical renderer with its own seed."""
-    variations = sample_variations(scores_for_age(request.target), request.intensity, request.samples, request.seed)
+    # men's futures recede at the hairline as often as men of the target age are at Norwood III or more
+    receding = norwood_share(request.target) if source.gender == "male" and request.target > source.age else 0.0
+    variations = sample_variations(scores_for_age(request.target), request.intensity, request.samples, request.seed, receding)
     masks = hair_masks(located, settings)
     aged = [
         age_face(request.rgb, located, masks, source.age, request.target, seed, settings, variation)
         for variation, seed in zip(variations, seeds)
     ]
     warnings = [f"Hair stage skipped: {masks.note}"] if masks.note else []
-    return _Sampled("classical", [a.after for a in aged], [a.photo for a in aged], CLASSICAL_CHECKPOINT, warnings)
+    hairlines = [a.stages.get("hairline", "") for a in aged]
+    return _Sampled("classical", [a.after for a in aged], [a.photo for a in aged], CLASSICAL_CHECKPOINT, warnings, hairlines)
 
 
 def score_samples(rgb, source_face, photos, settings):

@@ -1,7 +1,8 @@
 """A data-free lifespan model: the signs of age people read, drawn on an aligned face from its landmarks.
 
 What an observer reads as age is mostly texture and colour, so most of the work is there:
-- hair and eyebrows grey along the published canities curve (greying fraction by age);
+- hair and eyebrows grey along the published canities curve (greying fraction by age; the strands
+  themselves are drawn in engine/methods/classical/hair.py);
 - older skin gains age spots (solar lentigines) and uneven, less rosy pigmentation;
 - younger skin is smoothed and evened, brightened, and the beard shadow is matched to the cheeks;
 - a child's face takes the cardioidal strain of craniofacial growth run backwards (shape as support).
@@ -18,6 +19,7 @@ import cv2
 import numpy as np
 
 from engine.faces.zones import LEFT_EYE, RIGHT_EYE, SUBNASALE, face_hull, inter_ocular
+from engine.methods.classical.hair import grey_hair as grey_hair  # strand greying lives in hair.py
 
 # Canities: the "50-50-50" rule of thumb (half of people have half their hair grey at 50; Keogh and
 # Walsh 1965, discussed by Panhard, Lozano and Loussouarn 2012, Br J Dermatol 167:865) and the mean
@@ -28,13 +30,6 @@ GREY_ONSET_YEARS = 34.0
 GREY_ONSET_SD_YEARS = 9.6  # the spread of onset between people (Tobin and Paus 2001): pluralistic futures
 GREY_SCALE_YEARS = (GREY_MIDPOINT_YEARS - GREY_ONSET_YEARS) / math.log(9.0)  # 10 % at onset -> about 7.3 years
 BROW_LAG_YEARS = 10.0  # eyebrows grey later than scalp hair (Tobin and Paus 2001); the lag itself from looking
-
-# Grey and white hair in CIELAB (OpenCV 8-bit scale, L 0-255): target lightness of fully grey strands
-# and how much of their chroma is left (from looking at grey and white hair in portraits).
-GREY_LIGHTNESS = 180.0
-GREY_CHROMA_LEFT = 0.15
-GREY_WARMTH = 4.0  # b*: grey and white hair is slightly yellowish, not blue-grey
-STRAND_SPREAD = 0.12  # spread of the grey share between neighbouring strands
 
 # Solar lentigines: rare before 40, present in over 90 % of fair-skinned people over 60 (Bastiaens et
 # al. 2004, J Invest Dermatol 123:1079 report a strong rise with age). Count per face and size from looking.
@@ -156,39 +151,6 @@ def _to_rgb(lab: np.ndarray, face: np.ndarray, weight: np.ndarray) -> np.ndarray
     """Back to RGB where `weight` > 0; elsewhere the original pixels exactly (no colour round trip)."""
     rgb = cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
     return np.where(weight[..., None] > 0, rgb, face)
-
-
-def grey_hair(face: np.ndarray, mask: np.ndarray, amount: float, rng: np.random.Generator, pattern: float = 0.5) -> np.ndarray:
-    """Hair under `mask` greyed by `amount` (0-1, the share of strands that have turned).
-
-    Each pixel's share of grey strands varies around `amount` along a seeded field stretched like
-    strands, so grey and pigmented hair mix; grey strands take a light, nearly neutral colour and keep
-    the hair's own texture (the high frequencies of lightness). Dark hair turns grey, light hair whitens
-    and loses saturation. `pattern` (0-1) is how much greying leads at the temples and sides (Tobin and
-    Paus 2001: temples first, then crown).
-    """
-    if amount <= 0 or not mask.any():
-        return face.copy()
-    lab = _to_lab(face)
-    lightness = lab[..., 0]
-    # strand field: noise stretched along the vertical (hair falls around a face), about unit spread
-    noise = cv2.GaussianBlur(rng.standard_normal(face.shape[:2]).astype(np.float32), (0, 0), sigmaX=1.5, sigmaY=4.0)
-    noise /= max(float(noise.std()), 1e-6)
-    xs = np.arange(face.shape[1], dtype=np.float32)[None, :]
-    side = np.clip(np.abs(xs - face.shape[1] / 2) / (0.35 * face.shape[1]), 0, 1)  # 0 on the centre line, 1 at the sides
-    local = amount ** (1 + pattern * (0.5 - side))  # sides ahead of the centre; all grey as amount reaches 1
-    weight = np.clip(local + STRAND_SPREAD * np.clip(noise, -2, 2), 0, 1)
-    weight *= cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 1.5)
-    # grey strands: the hair's median lightness moved to GREY_LIGHTNESS, its shading kept (stretched up to 2x
-    # for dark hair, whose shading is faint in absolute terms), never darker than before
-    median = float(np.median(lightness[mask > 0]))
-    stretch = min(max(GREY_LIGHTNESS / max(median, 1.0), 1.0), 2.0)
-    grey = np.maximum(GREY_LIGHTNESS + stretch * (lightness - median), lightness)
-    lab[..., 0] = lightness + weight * (grey - lightness)
-    for channel, tint in ((1, 0.0), (2, GREY_WARMTH)):
-        neutral = 128 + tint + (lab[..., channel] - 128) * GREY_CHROMA_LEFT
-        lab[..., channel] += weight * (neutral - lab[..., channel])
-    return _to_rgb(lab, face, weight)
 
 
 def lentigo_share(age: float) -> float:

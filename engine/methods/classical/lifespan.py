@@ -41,6 +41,7 @@ from engine.methods.classical.aging import (
     warp_by_strain,
     younger_skin,
 )
+from engine.methods.classical.hair import added_recession, recede_hairline
 from engine.methods.ldla.curves import scores_for_age
 from engine.methods.ldla.pipeline import LocatedFace, edit_zones, skin_mask
 
@@ -64,6 +65,7 @@ class Variation:
     grey_onset_shift: float = 0.0  # years later (> 0) or earlier (< 0) that greying starts
     grey_pattern: float = 0.5  # 0-1: how much greying starts at the temples before the top
     zone_scores: dict[str, float] | None = None  # the wrinkle scores to use instead of the age curves'
+    receding_hairline: bool = False  # the frontal hairline and temples recede with age (men; hair.py)
 
 
 @dataclass
@@ -140,18 +142,22 @@ def age_face(
         amount = min((source_age - target) / YOUNG_FULL_GAP_YEARS, 1.0)
         face = younger_skin(face, skin, located.points, amount)
         stages["skin"] = f"smoothed, evened and brightened at {amount:.0%}; beard shadow matched to the cheeks"
-    # 3. hair and eyebrows: canities from the source age to the target
+    # 3. hair and eyebrows: a receding hairline (when asked), then canities from the source age to the target
+    face, masks = _hairline(face, masks, located, source_age, target, variation, stages)
     grey = added_grey(source_age, target, variation.grey_onset_shift)
     brow_grey = added_grey(source_age, target, variation.grey_onset_shift, BROW_LAG_YEARS)
     if masks.note:
         stages["hair"] = f"skipped: {masks.note}"
     elif grey > 0:
-        face = grey_hair(face, masks.hair, grey, np.random.default_rng([seed, 2]), variation.grey_pattern)
+        rng = np.random.default_rng([seed, 2])
+        face = grey_hair(face, masks.hair, grey, rng, variation.grey_pattern, located.points, located.crop)
         stages["hair"] = f"{grey:.0%} of the still pigmented hair greyed"
     else:
         stages["hair"] = "unchanged (grey hair is not given back its colour)" if target < source_age else "unchanged"
     if brow_grey > 0:
-        face = grey_hair(face, masks.brows, brow_grey, np.random.default_rng([seed, 3]), 0.0)
+        face = grey_hair(
+            face, masks.brows, brow_grey, np.random.default_rng([seed, 3]), 0.0, structure=located.crop, shading=False
+        )
         stages["eyebrows"] = f"{brow_grey:.0%} greyed"
     # 4. shape: soft-tissue descent from the source age (lifted back toward a younger target), then a
     # child's proportions: craniofacial growth (cardioidal strain) run backwards
@@ -172,6 +178,21 @@ def age_face(
     return AgedFace(face, photo, stages, warnings, weight)
 
 
+def _hairline(
+    face: np.ndarray, masks: HairMasks, located: LocatedFace, source_age: float, target: float, variation: Variation, stages: dict
+) -> tuple[np.ndarray, HairMasks]:
+    """The receding hairline stage (engine/methods/classical/hair.py): the face and the hair mask left."""
+    if not variation.receding_hairline:
+        return face, masks
+    amount = added_recession(source_age, target)
+    face, hair, note = recede_hairline(face, masks.hair, located.points, amount)
+    if note:
+        stages["hairline"] = f"receding_hairline skipped: {note}"
+        return face, masks
+    stages["hairline"] = f"receding_hairline: the temples and front moved back by {amount:.0%} of Norwood III's recession"
+    return face, HairMasks(hair, masks.brows, masks.note)
+
+
 def render_lifespan(
     rgb: np.ndarray,
     located: LocatedFace,
@@ -180,8 +201,9 @@ def render_lifespan(
     seed: int,
     settings: Settings | None = None,
     progress: Callable[[float, str], None] | None = None,
+    receding_hairline: bool = False,
 ) -> list[AgedFace]:
-    """One aged face per target age, in order, all with `seed`."""
+    """One aged face per target age, in order, all with `seed`; `receding_hairline`: the hairline recedes (men)."""
     masks = hair_masks(located, settings)
     if masks.note:
         logger.info("hair stage skipped: %s", masks.note)
@@ -189,7 +211,9 @@ def render_lifespan(
     for number, target in enumerate(targets):
         if progress:
             progress(number / len(targets), f"classical renderer, age {target:g}")
-        faces.append(age_face(rgb, located, masks, source_age, target, seed, settings))
+        faces.append(
+            age_face(rgb, located, masks, source_age, target, seed, settings, Variation(receding_hairline=receding_hairline))
+        )
     return faces
 
 

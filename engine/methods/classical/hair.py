@@ -1,0 +1,388 @@
+"""Hair and eyebrows with age: strand-by-strand greying (canities) and a receding hairline.
+
+Greying is salt-and-pepper: single strands lose their pigment among pigmented ones, and the share of
+white strands rises along the canities curve (engine/methods/classical/aging.py: `grey_fraction`).
+Here each pixel belongs to a strand of a noise field drawn along the local hair direction (the
+structure tensor of the hair's lightness), and a strand turns white when its noise value falls under
+the age's share, so the share of white strands is that fraction, with no patches of colour larger than
+a strand. White strands keep the hair's own lightness detail and shading; dark hair becomes
+salt-and-pepper, then white; light hair whitens and loses its saturation.
+
+The receding hairline of men follows the Norwood-Hamilton stages: the frontal hairline and the temples
+recede by an extent that grows with the share of men at Norwood III or more at that age, and what was
+hair becomes forehead skin.
+
+Image operations take and return (H, W, 3) uint8 RGB arrays in the aligned 512 px frame.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from collections import OrderedDict
+
+import cv2
+import numpy as np
+
+from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, inter_ocular
+
+# Strands in the 512 px aligned frame (from looking at hair in portraits at this scale): a strand is
+# about a pixel wide and runs visibly straight for a few tens of pixels before it bends or hides.
+STRAND_HALF_LENGTH = 12.0  # pixels along the hair direction over which one strand's noise is shared
+STREAMLINE_STEP = 1.0  # pixels between the noise samples along a streamline (white noise is sampled bilinearly)
+STRAND_WIDTH = 0.0  # pixels: Gaussian sigma of the white noise before the streamlines (0: none, the thinnest strands)
+STRAND_SHARPEN = 1.0  # pixels: the strand field less its blur at this sigma (thinner strands; from looking)
+TENSOR_SIGMA = 5.0  # pixels: the neighbourhood over which the structure tensor gives the hair's direction
+STRAND_EDGE = 0.5  # rank units: a strand's threshold is soft (a pixel at this scale holds several strands: mixed pixels)
+PATTERN_LEAD = 0.35  # share units: how far the temples run ahead of the crown at pattern 1 (from looking)
+
+# Unpigmented (white) hair in CIELAB (OpenCV 8-bit scale, L 0-255): the lightness of lit white strands,
+# how much chroma they keep, and their slight yellowing (from looking at grey and white hair in portraits).
+WHITE_LIGHTNESS = 205.0
+GREY_CHROMA_LEFT = 0.15
+GREY_WARMTH = 4.0  # b*: white hair is slightly yellowish, not blue-grey
+MAX_SHADE_GAIN = 2.5  # dark hair's shading is faint in absolute terms: stretched up to this much on white strands
+DETAIL_SIGMA = 2.0  # pixels: lightness detail finer than this is the strands' own texture, kept on white strands
+BROW_ABOVE_SKIN = 6.0  # L (8-bit): white eyebrow hairs this much lighter than the skin around them (from looking)
+BROW_HAIR_CONTRAST = 30.0  # L (8-bit): a pixel this much darker than the skin is all hair (from looking)
+DETAIL_CLIP = 1.0  # percent: the detail's extremes each side, clipped (an edge pixel, not a strand)
+
+# The hair mask's soft edge: a guided filter (He, Sun and Tang 2013) of the binary mask with the photo as
+# guide, so the blend follows the hair's own edge against the background (radius and regulariser from looking).
+ALPHA_RADIUS = 4
+ALPHA_EPS = 8.0**2  # in 8-bit levels squared: a step of about 8 levels between hair and background is an edge
+
+
+def _to_lab(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+
+
+def _to_rgb(lab: np.ndarray, face: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Back to RGB where `weight` > 0; elsewhere the original pixels exactly (no colour round trip)."""
+    rgb = cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    return np.where(weight[..., None] > 0, rgb, face)
+
+
+def hair_direction(lightness: np.ndarray) -> np.ndarray:
+    """(H, W, 2) unit vectors (x, y) along the strands: across the dominant lightness gradient of the
+    smoothed structure tensor. Flat areas get the direction of their surroundings' tensor."""
+    smooth = cv2.GaussianBlur(lightness.astype(np.float32), (0, 0), 1.0)
+    gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)
+    jxx, jxy, jyy = (cv2.GaussianBlur(v, (0, 0), TENSOR_SIGMA) for v in (gx * gx, gx * gy, gy * gy))
+    gradient = 0.5 * np.arctan2(2 * jxy, jxx - jyy)  # the dominant gradient's angle
+    along = gradient + np.pi / 2  # strands run across it
+    return np.stack([np.cos(along), np.sin(along)], -1).astype(np.float32)
+
+
+_STRANDS: OrderedDict[bytes, np.ndarray] = OrderedDict()  # the last few strand fields (a strip redraws the same)
+_STRANDS_LOCK = threading.Lock()
+STRANDS_KEPT = 4
+
+
+def strand_noise(direction: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(H, W) float32 noise made of strands: white noise averaged along the streamline of `direction`
+    through each pixel, STRAND_HALF_LENGTH pixels each way (a line integral convolution, Cabral and Leedom
+    1993), so it varies fast across the strands and slowly along them, bending as the hair bends.
+
+    The white noise is drawn from `rng` every time (so the generator moves on the same way); the field
+    for the same direction and noise is computed once and reused (every target of a strip has it)."""
+    height, width = direction.shape[:2]
+    white = np.asarray(rng.standard_normal((height, width)), np.float32)
+    if STRAND_WIDTH > 0:
+        white = np.asarray(cv2.GaussianBlur(white, (0, 0), STRAND_WIDTH), np.float32)
+    key = hashlib.blake2b(direction.tobytes() + white.tobytes() + repr(direction.shape).encode(), digest_size=16).digest()
+    with _STRANDS_LOCK:
+        if key in _STRANDS:
+            _STRANDS.move_to_end(key)
+            return _STRANDS[key].copy()
+    field = _line_integral(direction, white)
+    with _STRANDS_LOCK:
+        _STRANDS[key] = field
+        while len(_STRANDS) > STRANDS_KEPT:
+            _STRANDS.popitem(last=False)
+    return field.copy()
+
+
+def _line_integral(direction: np.ndarray, white: np.ndarray) -> np.ndarray:
+    """`white` averaged along the streamlines of `direction` (see `strand_noise`)."""
+    height, width = direction.shape[:2]
+    ys, xs = np.mgrid[:height, :width].astype(np.float32)
+    steps = int(round(STRAND_HALF_LENGTH / STREAMLINE_STEP))
+    taper = np.hanning(2 * steps + 3)[steps + 1 :].astype(np.float32)  # 1 at the pixel, falling to 0 at the ends
+    dx, dy = np.ascontiguousarray(direction[..., 0]), np.ascontiguousarray(direction[..., 1])
+    total = white.copy()
+    weights = 1.0
+    for sign in (1.0, -1.0):
+        px, py = xs.copy(), ys.copy()
+        hx, hy = sign * dx, sign * dy
+        for step in range(1, steps + 1):
+            px += STREAMLINE_STEP * hx
+            py += STREAMLINE_STEP * hy
+            sx = cv2.remap(dx, px, py, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+            sy = cv2.remap(dy, px, py, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+            # the tensor's direction has no sign: keep heading the way the streamline goes
+            flip = np.sign(sx * hx + sy * hy)
+            flip[flip == 0] = 1
+            hx, hy = np.asarray(sx * flip, np.float32), np.asarray(sy * flip, np.float32)
+            total += taper[step] * cv2.remap(white, px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+            weights += float(taper[step])
+    field = total / weights
+    if STRAND_SHARPEN > 0:  # less of what is wider than a strand or two: thinner strands
+        field = field - cv2.GaussianBlur(field, (0, 0), STRAND_SHARPEN)
+    return field
+
+
+def uniform_ranks(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Each masked value's rank among the masked values, scaled to (0, 1): uniform over the mask
+    whatever the noise's distribution; 1 outside the mask."""
+    inside = mask > 0
+    ranks = np.ones(values.shape, np.float32)
+    order = np.argsort(values[inside], kind="stable")
+    scaled = np.empty(len(order), np.float32)
+    scaled[order] = (np.arange(len(order), dtype=np.float32) + 0.5) / max(len(order), 1)
+    ranks[inside] = scaled
+    return ranks
+
+
+def temple_lead(shape: tuple[int, int], points: np.ndarray | None) -> np.ndarray:
+    """(H, W) float32 in 0-1: 1 where greying starts (the temples and sides, at brow height), falling
+    to 0 at the crown (Tobin and Paus 2001: temples first, then the crown). Without landmarks, the
+    aligned frame's centre line stands for the face's."""
+    height, width = shape
+    if points is None:
+        centre, half, brows, top = width / 2, 0.35 * width, 0.4 * height, 0.0
+    else:
+        eyes = (points[RIGHT_EYE].mean(0) + points[LEFT_EYE].mean(0)) / 2
+        d = inter_ocular(points)
+        centre, half = float(eyes[0]), 1.2 * d
+        brows = float(points[[*RIGHT_BROW, *LEFT_BROW], 1].mean())
+        top = brows - 2.0 * d  # about the top of the head above the brows (from looking at aligned faces)
+    xs = np.arange(width, dtype=np.float32)[None, :]
+    ys = np.arange(height, dtype=np.float32)[:, None]
+    side = np.clip(np.abs(xs - centre) / half, 0, 1)
+    low = np.clip((ys - top) / max(brows - top, 1.0), 0, 1)
+    return (side * (0.5 + 0.5 * low)).astype(np.float32)
+
+
+def grey_strands(
+    lightness: np.ndarray,
+    mask: np.ndarray,
+    amount: float,
+    rng: np.random.Generator,
+    pattern: float = 0.5,
+    lead: np.ndarray | None = None,
+) -> np.ndarray:
+    """(H, W) float32 in 0-1: which strands under `mask` have turned white, `amount` (0-1) of them.
+
+    Strands come from `strand_noise` along the hair's direction; each pixel's noise rank, less the
+    temples' lead (`lead` x `pattern` x PATTERN_LEAD), is compared with the threshold that leaves exactly
+    `amount` of the mask below it, so the share of white strands is `amount` wherever the pattern puts them."""
+    if not 0 <= amount <= 1:
+        raise ValueError(f"grey amount must be between 0 and 1, got {amount}")
+    if not 0 <= pattern <= 1:
+        raise ValueError(f"grey pattern must be between 0 and 1, got {pattern}")
+    inside = mask > 0
+    if amount == 0 or not inside.any():
+        return np.zeros(mask.shape, np.float32)
+    # the strands are drawn in the mask's bounding box (with a margin for the streamlines) only
+    rows, cols = np.flatnonzero(inside.any(1)), np.flatnonzero(inside.any(0))
+    margin = int(STRAND_HALF_LENGTH) + 1
+    top, bottom = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, mask.shape[0])
+    left, right = max(cols[0] - margin, 0), min(cols[-1] + margin + 1, mask.shape[1])
+    noise = np.zeros(mask.shape, np.float32)
+    noise[top:bottom, left:right] = strand_noise(hair_direction(lightness[top:bottom, left:right]), rng)
+    score = uniform_ranks(noise, mask)
+    if lead is not None:
+        score = score - PATTERN_LEAD * pattern * lead
+    if amount == 1:
+        return inside.astype(np.float32)
+    threshold = soft_threshold(score[inside], amount)
+    white = np.clip((threshold - score) / STRAND_EDGE + 0.5, 0, 1)
+    return np.where(inside, white, 0).astype(np.float32)
+
+
+def soft_threshold(scores: np.ndarray, share: float) -> float:
+    """The threshold t at which the soft strands clip((t - score) / STRAND_EDGE + 0.5, 0, 1) average `share`
+    over `scores` (the mean rises steadily with t: bisection)."""
+    low, high = float(scores.min()) - STRAND_EDGE, float(scores.max()) + STRAND_EDGE
+    for _ in range(30):  # the bracket shrinks to about 1e-9 of its width
+        middle = (low + high) / 2
+        if np.clip((middle - scores) / STRAND_EDGE + 0.5, 0, 1).mean() < share:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
+
+
+def hair_alpha(guide: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(H, W) float32 soft hair mask: 1 inside the binary mask, soft only at its boundary, where a guided
+    filter with the photo as guide follows the hair's own edge (no hard cut-out against the background)."""
+    if not mask.any():
+        return np.zeros(mask.shape, np.float32)
+    binary = (mask > 0).astype(np.uint8)
+    # the guide stays 8-bit (this OpenCV's filter ignored a float guide scaled to 0-1 when checked)
+    soft = cv2.ximgproc.guidedFilter(guide, binary.astype(np.float32), ALPHA_RADIUS, ALPHA_EPS)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ALPHA_RADIUS + 1, 2 * ALPHA_RADIUS + 1))
+    core, reach = cv2.erode(binary, kernel), cv2.dilate(binary, kernel)
+    soft = np.clip(soft, 0, 1) * reach  # nothing beyond the filter's radius outside the mask
+    return np.maximum(soft, core.astype(np.float32)).astype(np.float32)
+
+
+def white_hair_lab(lab: np.ndarray, mask: np.ndarray, level: float | None = None) -> np.ndarray:
+    """The hair under `mask` as if every strand were white: its lit parts' lightness moved to WHITE_LIGHTNESS,
+    its shading kept (stretched for dark hair, up to MAX_SHADE_GAIN), its fine lightness detail (the strands'
+    texture) kept, never darker than before; chroma mostly gone, slightly warm. With a `level`: every white
+    hair at that lightness, no shading and no detail (eyebrows, whose lightness varies with the skin
+    between the hairs, not with the light)."""
+    lightness = lab[..., 0]
+    inside = (mask > 0).astype(np.float32)
+    weight = cv2.GaussianBlur(inside, (0, 0), DETAIL_SIGMA)
+    base = cv2.GaussianBlur(lightness * inside, (0, 0), DETAIL_SIGMA) / np.maximum(weight, 1e-3)
+    base = np.where(weight > 1e-3, base, lightness)
+    detail = lightness - base
+    # beyond the mask (its soft edge) the detail is the background's; within it, the few extreme values at its
+    # edge (a light background pixel against dark hair) would be stretched into a bright outline
+    low, high = np.percentile(detail[mask > 0], [DETAIL_CLIP, 100 - DETAIL_CLIP])
+    detail = np.where(mask > 0, np.clip(detail, low, high), 0)
+    lit = float(np.percentile(base[mask > 0], 90))  # the hair's lit parts
+    gain = min(max(WHITE_LIGHTNESS / max(lit, 1.0), 1.0), MAX_SHADE_GAIN)
+    if level is not None:  # the lightness detail here is hair against skin: a white hair loses it
+        base, lit, gain, detail = np.full_like(base, level), level, 1.0, np.zeros_like(detail)
+    white = lab.copy()
+    top = WHITE_LIGHTNESS if level is None else level
+    white[..., 0] = np.maximum(top + gain * (base - lit) + gain * detail, lightness)
+    white[..., 1] = 128 + (lab[..., 1] - 128) * GREY_CHROMA_LEFT
+    white[..., 2] = 128 + GREY_WARMTH + (lab[..., 2] - 128) * GREY_CHROMA_LEFT
+    return white
+
+
+def grey_hair(
+    face: np.ndarray,
+    mask: np.ndarray,
+    amount: float,
+    rng: np.random.Generator,
+    pattern: float = 0.5,
+    points: np.ndarray | None = None,
+    structure: np.ndarray | None = None,
+    shading: bool = True,
+) -> np.ndarray:
+    """Hair under `mask` greyed by `amount` (0-1, the share of strands that have turned white), strand by
+    strand (`grey_strands`), the temples ahead of the crown by `pattern` (0-1); the mask's edge follows the
+    hair's own (`hair_alpha`). Everything outside the soft mask is returned exactly.
+
+    `structure` (default `face`): the image whose hair gives the strands' direction and the mask's edge;
+    the lifespan passes the source face, so every target of a strip draws the same strands (computed once).
+    `shading` False (eyebrows): white hairs at BROW_ABOVE_SKIN over the skin around the mask, unshaded."""
+    if amount <= 0 or not mask.any():
+        return face.copy()
+    # everything happens in the mask's bounding box, with a margin for the soft edge and the blurs
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    margin = ALPHA_RADIUS + int(4 * DETAIL_SIGMA) + 2
+    top, bottom = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, mask.shape[0])
+    left, right = max(cols[0] - margin, 0), min(cols[-1] + margin + 1, mask.shape[1])
+    box = face[top:bottom, left:right]
+    guide = box if structure is None else structure[top:bottom, left:right]
+    lab = _to_lab(box)
+    lead = None
+    if pattern > 0:  # the temples' lead in the whole frame, cut to the box
+        lead = temple_lead(mask.shape, points)[top:bottom, left:right]
+    inside = mask[top:bottom, left:right] > 0
+    # soft only inward: beyond the mask is skin or background, which must not take the hair's grey
+    alpha = hair_alpha(guide, inside) * inside
+    strands = grey_strands(_to_lab(guide)[..., 0], inside, amount, rng, pattern, lead)
+    weight = strands * alpha
+    level = None
+    if not shading:  # sparse hairs on skin: white hairs a little lighter than the skin around them
+        ring = cv2.dilate(inside.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & ~inside
+        if ring.any():
+            skin = float(np.median(lab[..., 0][ring]))
+            level = min(WHITE_LIGHTNESS, skin + BROW_ABOVE_SKIN)
+            # the skin between the hairs stays skin: each pixel changes as much as it is darker than the skin
+            weight = weight * np.clip((skin - lab[..., 0]) / BROW_HAIR_CONTRAST, 0, 1)
+    lab += weight[..., None] * (white_hair_lab(lab, inside, level) - lab)
+    out = face.copy()
+    out[top:bottom, left:right] = _to_rgb(lab, box, weight)
+    return out
+
+
+# Male pattern hair loss (Hamilton 1951, Ann N Y Acad Sci 53:708; Norwood 1975, South Med J 68:1359): in
+# Norwood's 1000 white men, type III or more (deep frontotemporal recession) in about 16 % of those aged
+# 18-29 and 53 % of those aged 40-49. A logistic through 16 % at 24 years and 53 % at 45 years (the middles
+# of those age bands); beyond 50 it is an extrapolation (Norwood's later bands rise more slowly).
+NORWOOD_YOUNG = (24.0, 0.16)
+NORWOOD_MIDDLE = (45.0, 0.53)
+# How far the hairline moves at full recession, in inter-ocular distances (Norwood III: the temples well
+# back, the front less; from looking at Norwood's drawings scaled to a frontal face).
+TEMPLE_RECESSION = 0.7
+FRONT_RECESSION = 0.25
+MIN_FOREHEAD = 0.3  # inter-ocular distances of visible forehead below the hairline needed to carry its skin up
+HAIRLINE_FEATHER = 0.04  # inter-ocular distances: the new hairline's soft edge (from looking)
+
+
+def _logit(share: float) -> float:
+    return math.log(share / (1.0 - share))
+
+
+def norwood_share(age: float) -> float:
+    """Share of men at Norwood III or more at `age` (0-1), along the logistic through Norwood's figures."""
+    if not 0 <= age <= 120:
+        raise ValueError(f"age must be between 0 and 120, got {age}")
+    (young_age, young), (middle_age, middle) = NORWOOD_YOUNG, NORWOOD_MIDDLE
+    slope = (_logit(middle) - _logit(young)) / (middle_age - young_age)
+    return 1.0 / (1.0 + math.exp(-(_logit(young) + slope * (age - young_age))))
+
+
+def added_recession(source_age: float, target_age: float) -> float:
+    """How far (0-1 of the full recession) the hairline of a man moves from `source_age` to `target_age`:
+    the share of men still without deep recession at the source who have it by the target (0 for a
+    younger target: the hairline is not given back)."""
+    before, after = norwood_share(source_age), norwood_share(target_age)
+    return 0.0 if after <= before else (after - before) / (1.0 - before)
+
+
+def recession_depth(x: np.ndarray, centre: float, half_width: float, d: float, amount: float) -> np.ndarray:
+    """How far up (pixels) the hairline moves at columns `x`: FRONT_RECESSION at the middle, TEMPLE_RECESSION
+    at the temples (the M shape of Norwood II-III), fading beside the forehead; times `amount` (0-1)."""
+    u = np.abs(x - centre) / half_width
+    temples = np.exp(-(((u - 0.75) / 0.35) ** 2))
+    fade = np.clip((1.4 - u) / 0.4, 0, 1)
+    return amount * d * (FRONT_RECESSION + (TEMPLE_RECESSION - FRONT_RECESSION) * temples) * fade
+
+
+def recede_hairline(face: np.ndarray, hair: np.ndarray, points: np.ndarray, amount: float) -> tuple[np.ndarray, np.ndarray, str]:
+    """The frontal hairline and temples moved back by `amount` (0-1, see `added_recession`): the hair there
+    becomes forehead skin (the forehead below the hairline mirrored up, so its colour, shading and texture
+    carry on), feathered at the new hairline. Returns the face, the hair mask that is left, and "" or why
+    nothing was done (no hair above the forehead, or a fringe that hides the forehead: no skin to carry on)."""
+    if amount <= 0 or not hair.any():
+        return face.copy(), hair.copy(), "no recession at these ages" if amount <= 0 else "no hair found"
+    height, width = hair.shape
+    d = inter_ocular(points)
+    brows = float(points[[*RIGHT_BROW, *LEFT_BROW], 1].min())
+    eyes = (points[RIGHT_EYE].mean(0) + points[LEFT_EYE].mean(0)) / 2
+    centre, half_width = float(eyes[0]), 1.1 * d
+    ys = np.arange(height)[:, None]
+    above = np.asarray((hair > 0) & (ys < brows - 0.1 * d))
+    has_hair = np.asarray(above.any(0))
+    # the hairline: the lowest hair above the brows in each column
+    line = np.where(has_hair, height - 1 - np.argmax(above[::-1], axis=0), -1).astype(np.float32)
+    depth = recession_depth(np.arange(width, dtype=np.float32), centre, half_width, d, amount)
+    new_line = line - depth
+    region = np.asarray((hair > 0) & above & (ys > new_line[None, :]) & has_hair[None, :] & (depth[None, :] > 0.5))
+    if not region.any():
+        return face.copy(), hair.copy(), "no hair above the forehead"
+    # skin: the forehead mirrored about the old hairline (folded back within the forehead's height)
+    forehead = np.maximum(brows - 0.15 * d - line, 2.0)
+    if float(np.median(forehead[region.any(0)])) < MIN_FOREHEAD * d:
+        return face.copy(), hair.copy(), "the hair covers the forehead (a fringe): no forehead skin to carry on"
+    above_line = np.maximum(line[None, :] - ys, 0).astype(np.float32)
+    source_y = line[None, :] + 1 + np.mod(above_line, forehead[None, :])
+    map_y = np.where(region, source_y, ys).astype(np.float32)
+    map_x = np.broadcast_to(np.arange(width, dtype=np.float32)[None, :], (height, width)).astype(np.float32)
+    skin = cv2.remap(face, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    weight = cv2.GaussianBlur(region.astype(np.float32), (0, 0), HAIRLINE_FEATHER * d)
+    weight = np.where(hair > 0, np.maximum(weight, region), 0)[..., None]  # never onto the background
+    out = np.round(face + weight * (skin.astype(np.float32) - face)).astype(np.uint8)
+    return out, (hair.astype(bool) & ~region).astype(np.uint8), ""

@@ -1,0 +1,256 @@
+"""Strand-by-strand greying and the hair mask's refinement, on synthetic hair patches."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from engine.faces.segmentation import fill_holes
+from engine.faces.zones import (
+    LEFT_BROW,
+    LEFT_EYE,
+    LEFT_EYE_INNER,
+    LEFT_EYE_OUTER,
+    RIGHT_BROW,
+    RIGHT_EYE,
+    RIGHT_EYE_INNER,
+    RIGHT_EYE_OUTER,
+)
+from engine.methods.classical.hair import (
+    added_recession,
+    grey_hair,
+    grey_strands,
+    hair_alpha,
+    norwood_share,
+    recede_hairline,
+    temple_lead,
+)
+
+pytestmark = pytest.mark.unit
+
+SIZE = 128
+
+
+def hair_patch(colour: tuple[int, int, int], vertical: bool = False, seed: int = 0) -> np.ndarray:
+    """A patch of straight hair: noise stretched along the strands (horizontal unless `vertical`), shading
+    the colour by up to +-30 %."""
+    noise = np.random.default_rng(seed).standard_normal((SIZE, SIZE)).astype(np.float32)
+    along, across = 8.0, 0.7
+    noise = cv2.GaussianBlur(noise, (0, 0), sigmaX=across if vertical else along, sigmaY=along if vertical else across)
+    shade = 1 + 0.3 * noise / noise.std()
+    return np.clip(np.array(colour, np.float32) * shade[..., None], 0, 255).astype(np.uint8)
+
+
+def lightness(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+
+
+def high_pass_energy(values: np.ndarray) -> float:
+    return float(np.mean((values - cv2.GaussianBlur(values, (0, 0), 2.0)) ** 2))
+
+
+FULL = np.ones((SIZE, SIZE), np.uint8)
+DARK, BLOND = (70, 45, 30), (165, 130, 80)  # lightness about that of the astronaut's blond hair
+
+
+@pytest.mark.parametrize("amount", [0.1, 0.5, 0.9])
+def test_share_of_white_strands_is_the_grey_amount(amount):
+    hair = hair_patch(DARK)
+    strands = grey_strands(lightness(hair), FULL, amount, np.random.default_rng(1), pattern=0.0)
+    assert strands.mean() == pytest.approx(amount, abs=0.02)
+    # the temples' lead moves where the strands are, not how many
+    led = grey_strands(lightness(hair), FULL, amount, np.random.default_rng(1), 1.0, temple_lead((SIZE, SIZE), None))
+    assert led.mean() == pytest.approx(amount, abs=0.02)
+
+
+def test_temples_grey_before_the_crown():
+    hair = hair_patch(DARK)
+    lead = temple_lead((SIZE, SIZE), None)
+    strands = grey_strands(lightness(hair), FULL, 0.3, np.random.default_rng(1), 1.0, lead)
+    assert strands[lead > 0.6].mean() > 2 * strands[lead < 0.2].mean()
+
+
+@pytest.mark.parametrize("vertical", [False, True])
+def test_white_strands_run_along_the_hair(vertical):
+    hair = hair_patch(DARK, vertical)
+    strands = grey_strands(lightness(hair), FULL, 0.5, np.random.default_rng(2), pattern=0.0)
+    inner = strands[16:-16, 16:-16]
+
+    def correlation(a, b):
+        return float(np.corrcoef(a.ravel(), b.ravel())[0, 1])
+
+    along_x = correlation(inner[:, :-4], inner[:, 4:])
+    along_y = correlation(inner[:-4], inner[4:])
+    along, across = (along_y, along_x) if vertical else (along_x, along_y)
+    assert along > 0.5 and across < 0.5 * along  # long along the strands, a pixel or two across
+
+
+def test_no_low_frequency_blotches():
+    # the old field made patches of grey and pigmented hair tens of pixels wide; strands average out
+    hair = hair_patch(BLOND)
+    strands = grey_strands(lightness(hair), FULL, 0.5, np.random.default_rng(3), pattern=0.0)
+    blurred = cv2.GaussianBlur(strands, (0, 0), 16.0)[24:-24, 24:-24]
+    assert blurred.std() < 0.05
+    # a grey share drawn as patches (low-frequency noise over the threshold) fails the same check
+    patches = cv2.GaussianBlur(np.random.default_rng(3).standard_normal((SIZE, SIZE)), (0, 0), 10.0) > 0
+    assert cv2.GaussianBlur(patches.astype(np.float32), (0, 0), 16.0)[24:-24, 24:-24].std() > 0.1
+
+
+@pytest.mark.parametrize("colour", [DARK, BLOND])
+def test_grey_hair_keeps_the_strands_detail(colour):
+    hair = hair_patch(colour)
+    for amount in (0.5, 1.0):
+        greyed = grey_hair(hair, FULL, amount, np.random.default_rng(4), pattern=0.0)
+        assert high_pass_energy(lightness(greyed)) >= 0.8 * high_pass_energy(lightness(hair))
+
+
+def test_dark_hair_turns_salt_and_pepper_then_white_and_light_hair_whitens():
+    dark = hair_patch(DARK)
+    half = lightness(grey_hair(dark, FULL, 0.5, np.random.default_rng(5), pattern=0.0))
+    source = lightness(dark)
+    # salt and pepper: about half the pixels much lighter than before, about half as they were
+    lighter = half > source + 40
+    assert 0.35 < lighter.mean() < 0.65 and np.mean(np.abs(half - source) < 3) > 0.25
+    white = lightness(grey_hair(dark, FULL, 1.0, np.random.default_rng(5), pattern=0.0))
+    assert white.mean() > source.mean() + 80
+    blond = hair_patch(BLOND)
+    whitened = grey_hair(blond, FULL, 1.0, np.random.default_rng(5), pattern=0.0)
+
+    def chroma(rgb):
+        lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+        return float(np.hypot(lab[..., 1] - 128, lab[..., 2] - 128).mean())
+
+    assert lightness(whitened).mean() > lightness(blond).mean() + 10  # lighter, not grey
+    assert chroma(whitened) < 0.5 * chroma(blond)  # and it loses its saturation
+
+
+def test_grey_hair_is_seeded_and_stays_inside_the_soft_mask():
+    hair = hair_patch(DARK)
+    mask = np.zeros((SIZE, SIZE), np.uint8)
+    mask[:, : SIZE // 2] = 1
+    first = grey_hair(hair, mask, 0.5, np.random.default_rng(6))
+    assert np.array_equal(first, grey_hair(hair, mask, 0.5, np.random.default_rng(6)))
+    assert not np.array_equal(first, grey_hair(hair, mask, 0.5, np.random.default_rng(7)))
+    np.testing.assert_array_equal(first[:, SIZE // 2 + 8 :], hair[:, SIZE // 2 + 8 :])
+    assert np.array_equal(grey_hair(hair, mask, 0.0, np.random.default_rng(6)), hair)
+    with pytest.raises(ValueError, match="between 0 and 1, got 1.5"):
+        grey_strands(lightness(hair), mask, 1.5, np.random.default_rng(6))
+
+
+def test_hair_alpha_is_soft_only_at_the_boundary_and_follows_strands_past_it():
+    guide = np.full((64, 64, 3), 200, np.uint8)
+    guide[:, :32] = (60, 40, 30)  # dark hair on the left, a light background on the right
+    guide[::4, 32:40] = (60, 40, 30)  # with strands sticking out past the binary mask
+    mask = np.zeros((64, 64), np.uint8)
+    mask[:, :32] = 1
+    alpha = hair_alpha(guide, mask)
+    assert np.all(alpha[:, :28] == 1)  # inside: exactly 1
+    assert np.all(alpha[:, 37:] == 0)  # beyond the filter's reach: exactly 0
+    strands, background = alpha[::4, 32:36], alpha[1::4, 32:36]
+    assert strands.min() > 0.3 and background.max() < 0.05  # the edge follows the hair, not the mask's outline
+
+
+def test_fill_holes_closes_a_crown_cut_by_the_top_of_the_crop():
+    mask = np.zeros((40, 40), np.uint8)
+    mask[:30, 5:35] = 1
+    mask[:10, 15:25] = 0  # a highlight on the crown, open only to the top edge
+    mask[15:20, 15:20] = 0  # a hole inside
+    assert fill_holes(mask)[:10, 15:25].sum() == 0 and fill_holes(mask)[15:20, 15:20].all()
+    assert fill_holes(mask, top_closed=True)[:10, 15:25].all()
+    assert fill_holes(mask, top_closed=True)[35:, :].sum() == 0  # the background below stays out
+
+
+def test_norwood_share_follows_norwoods_figures_and_never_gives_hair_back():
+    assert norwood_share(24) == pytest.approx(0.16)  # 18-29 year olds (Norwood 1975)
+    assert norwood_share(45) == pytest.approx(0.53)  # 40-49 year olds
+    assert norwood_share(20) < norwood_share(40) < norwood_share(70)
+    assert added_recession(50, 30) == 0.0 and added_recession(40, 40) == 0.0
+    assert 0 < added_recession(30, 50) < added_recession(30, 70) < 1
+    with pytest.raises(ValueError, match="between 0 and 120, got -3"):
+        norwood_share(-3)
+
+
+def frontal_points(eye_y: float = 150.0, brow_y: float = 125.0, d: float = 60.0, centre: float = 128.0) -> np.ndarray:
+    """FaceMesh-shaped points with only the eyes and brows placed (what the hairline needs)."""
+    points = np.zeros((478, 2), np.float32)
+    for side, sign in ((RIGHT_EYE, -1), (LEFT_EYE, 1)):
+        points[side] = (centre + sign * d / 2, eye_y)
+    for brow, sign in ((RIGHT_BROW, -1), (LEFT_BROW, 1)):
+        points[brow] = (centre + sign * d / 2, brow_y)
+    points[[RIGHT_EYE_OUTER, RIGHT_EYE_INNER]] = (centre - d / 2, eye_y)
+    points[[LEFT_EYE_OUTER, LEFT_EYE_INNER]] = (centre + d / 2, eye_y)
+    return points
+
+
+def test_receding_hairline_turns_the_temples_into_forehead_skin():
+    size, hairline = 256, 70
+    skin, dark = np.array((220, 170, 140), np.float32), np.array((50, 35, 25), np.float32)
+    texture = np.random.default_rng(0).normal(0, 4, (size, size, 1)).astype(np.float32)
+    face = np.clip(skin + texture, 0, 255).astype(np.uint8)
+    hair = np.zeros((size, size), np.uint8)
+    hair[20:hairline, 40:216] = 1
+    face[hair > 0] = dark.astype(np.uint8)
+    points = frontal_points()
+    out, left, note = recede_hairline(face, hair, points, 1.0)
+    assert note == ""
+    gone = (hair > 0) & (left == 0)
+    assert gone.any() and not (left & ~hair).any()  # hair only taken away
+    # the temples go back further than the middle (the M of Norwood II-III)
+    depth = gone.sum(0)
+    assert depth[128 + 42] > depth[128] + 15 and depth[128 - 42] > depth[128] + 15
+    # what was hair is now the forehead's skin, with its texture
+    new_skin = out[gone & (cv2.erode(gone.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0)].astype(np.float32)
+    assert np.abs(new_skin.mean(0) - skin).max() < 12 and new_skin.std(0).mean() > 1.5
+    np.testing.assert_array_equal(out[hairline + 2 :], face[hairline + 2 :])  # the forehead itself is untouched
+    # nothing to do younger, and a fringe down to the brows leaves no skin to carry up
+    assert recede_hairline(face, hair, points, 0.0)[2] == "no recession at these ages"
+    fringe = hair.copy()
+    fringe[20:120, 40:216] = 1
+    assert "fringe" in recede_hairline(face, fringe, points, 1.0)[2]
+
+
+def test_pluralistic_futures_of_men_recede_as_often_as_norwood_says():
+    from engine.methods.classical.pluralistic import sample_variations  # noqa: PLC0415 - only this test needs it
+
+    base = {"forehead": 40.0}
+    draws = sample_variations(base, 0.3, 600, seed=1, receding_probability=norwood_share(45))
+    assert np.mean([v.receding_hairline for v in draws]) == pytest.approx(0.53, abs=0.06)
+    assert not any(v.receding_hairline for v in sample_variations(base, 0.3, 50, seed=1))  # women, or younger targets
+    # the hairline draw leaves the greying draws as they were
+    plain = sample_variations(base, 0.3, 4, seed=2)
+    receding = sample_variations(base, 0.3, 4, seed=2, receding_probability=1.0)
+    assert [v.grey_onset_shift for v in plain] == [v.grey_onset_shift for v in receding]
+    assert all(v.receding_hairline for v in receding)
+    with pytest.raises(ValueError, match="between 0 and 1, got 2"):
+        sample_variations(base, 0.3, 4, seed=2, receding_probability=2)
+
+
+def test_a_reused_strand_field_is_the_one_computed_and_the_generator_moves_on_alike():
+    from engine.methods.classical.hair import hair_direction, strand_noise  # noqa: PLC0415 - only this test needs them
+
+    direction = hair_direction(lightness(hair_patch(DARK, seed=9)))
+    first_rng, again_rng = np.random.default_rng(11), np.random.default_rng(11)
+    first = strand_noise(direction, first_rng)  # computed
+    again = strand_noise(direction, again_rng)  # reused
+    assert np.array_equal(first, again)
+    assert first_rng.random() == again_rng.random()
+    first[:] = 0  # the caller's copy, not the kept field
+    assert np.array_equal(strand_noise(direction, np.random.default_rng(11)), again)
+    assert not np.array_equal(strand_noise(direction, np.random.default_rng(12)), again)
+
+
+def test_eyebrows_whiten_hair_by_hair_and_leave_the_skin_between_them():
+    skin = np.full((48, 96, 3), (225, 185, 160), np.uint8)
+    brow = skin.copy()
+    brow[18:30:3, 10:86] = (120, 85, 60)  # dark hairs, one row in three
+    band = np.zeros((48, 96), np.uint8)
+    band[16:32, 8:88] = 1  # the brow region holds skin between the hairs
+    grey = grey_hair(brow, band, 1.0, np.random.default_rng(0), 0.0, shading=False)
+    hairs = np.zeros((48, 96), bool)
+    hairs[18:30:3, 14:82] = True
+    between = (band > 0) & ~cv2.dilate(hairs.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    between[:, :14] = between[:, 82:] = False
+    assert np.abs(grey[between].astype(int) - brow[between].astype(int)).max() <= 2  # the skin stays skin
+    hair_light, skin_light = lightness(grey)[hairs].mean(), lightness(skin).mean()
+    assert lightness(brow)[hairs].mean() + 40 < hair_light <= skin_light + 10  # white hairs, not brighter than skin
