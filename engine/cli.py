@@ -155,6 +155,7 @@ def run_lifespan(args: argparse.Namespace) -> int:
             paste=not args.no_paste,
             renderer=args.renderer,
             all_faces=args.all_faces,
+            framing=args.framing,
         )
         return age_photo(request, settings)
 
@@ -267,6 +268,12 @@ def main(argv: list[str] | None = None) -> int:
         "--all-faces",
         action="store_true",
         help="age every detected face of a group photo (classical renderer); default: the largest",
+    )
+    life.add_argument(
+        "--framing",
+        choices=("face", "photo"),
+        default="face",
+        help="the strip and the animation show the aligned face (default) or the whole photo at its own framing",
     )
     life.add_argument(
         "--renderer",

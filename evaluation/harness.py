@@ -40,6 +40,7 @@ from evaluation.benchmarks import (
 from evaluation.records import ResultsRecord
 from evaluation.scoring import (
     IDENTITY_MODELS,
+    breakdown,
     fid_against,
     judge_outputs,
     score_input,
@@ -158,7 +159,7 @@ def evaluate(
             },
             "hardware": hardware(),
             "date": dt.date.today().isoformat(),
-            "notes": {**counts, "rows": rows, **({"judge": judge_report} if judge_report else {})},
+            "notes": {**counts, **breakdown(rows), "rows": rows, **({"judge": judge_report} if judge_report else {})},
         }
     )
     return record

@@ -34,9 +34,9 @@ from engine.methods.classical.aging import (
     grey_hair,
     growth_strain,
     lentigo_share,
-    warp_by_strain,
     younger_skin,
 )
+from engine.methods.classical.youth import child_scales, child_warp, crease_amount, rejuvenate, young_skin_mask
 from engine.methods.ldla.curves import scores_for_age
 from engine.methods.ldla.pipeline import LocatedFace, edit_zones, skin_mask
 
@@ -108,7 +108,9 @@ def age_face(
     # 1. wrinkles along the age curves, and the whole face's fine texture and tone
     scores = variation.zone_scores if variation.zone_scores is not None else scores_for_age(target)
     skin_amount = float(np.clip((target - source_age) / LIFESPAN_YEARS, -1.0, 1.0))
-    edit = edit_zones(rgb, scores, "classical", seed, source_age=source_age, located=located, settings=settings, skin=skin_amount)
+    edit = edit_zones(
+        rgb, scores, "classical", seed, source_age=source_age, located=located, settings=settings, skin=skin_amount, paste=False
+    )
     face = edit.after
     stages["wrinkles"] = f"{len(edit.changed)} zones moved to the age curves' scores" if edit.changed else "unchanged"
     warnings += [w for w in edit.warnings if w not in located.warnings]
@@ -120,7 +122,10 @@ def age_face(
         stages["skin"] = f"age spots and uneven pigmentation at {share:.0%} of their 80-year extent" if share > 0 else "unchanged"
     elif target < source_age:
         amount = min((source_age - target) / YOUNG_FULL_GAP_YEARS, 1.0)
+        creases = crease_amount(scores_for_age(source_age), scores)
+        face = rejuvenate(face, young_skin_mask(skin, masks.hair, masks.brows, located.points), located.points, creases)
         face = younger_skin(face, skin, located.points, amount)
+        stages["creases"] = f"creases filled and folds flattened at {creases:.0%}"
         stages["skin"] = f"smoothed, evened and brightened at {amount:.0%}; beard shadow matched to the cheeks"
     # 3. hair and eyebrows: canities from the source age to the target
     grey = added_grey(source_age, target, variation.grey_onset_shift)
@@ -138,8 +143,12 @@ def age_face(
     # 4. a child's proportions: craniofacial growth (cardioidal strain) run backwards
     k = growth_strain(source_age, target)
     if k < 0:
-        face = warp_by_strain(face, located.points, k)
-        stages["shape"] = f"cardioidal strain k = {k:.3f} (child proportions)"
+        proportions = child_scales(source_age, target)
+        face = child_warp(face, located.points, k, proportions)
+        stages["shape"] = (
+            f"cardioidal strain k = {k:.3f}; child proportions (Farkas): nose {proportions.nose_height:.2f} x "
+            f"{proportions.nose_width:.2f}, mouth width {proportions.mouth_width:.2f}, eyes {proportions.eye:.2f}"
+        )
     # 5. paste back where the face changed
     changed = np.any(face != located.crop, axis=-1).astype(np.uint8)
     if not changed.any():

@@ -5,7 +5,8 @@
   zone's direction; their count, depth and length grow with the score; they are
   irregular and seeded, and applied to luminance only (CIELAB L) so skin tone is
   kept, with fine skin texture and a slight tone change. A target below the
-  current score smooths existing lines with an edge-preserving filter.
+  current score fills the creases and flattens the folds (engine/methods/classical/youth.py),
+  keeping what is not skin-coloured (glasses frames, brows) sharp.
 - `DiffusionRenderer`: img2img on the shared SDXL-Turbo with the LDLA paper's
   prompt template (`aging_prompt`, the one template training and serving share):
   "image of {zone} wrinkles with an aging score of {score}%", plus "for a person
@@ -31,6 +32,7 @@ import numpy as np
 from engine.core.models import GPU_LOCK, use_adapter
 from engine.core.settings import LDLA_REFINERS, REFINER_LABELS
 from engine.faces.zones import ZONE_TYPES, Zone
+from engine.methods.classical.youth import remove_creases
 from engine.methods.cradle2cane.maths import denoising_steps
 
 MAX_LINES = {"horizontal": 6, "vertical": 3, "radial": 6, "arc": 3, "axis": 3}
@@ -169,9 +171,8 @@ class ClassicalRenderer:
             lab[..., 2] += 2.0 * amount  # a touch more yellow (b*), as older skin reads
         elif target < current:
             amount = min(1.0, (current - target) / 100.0 * settings.smoothing)
-            smooth = cv2.bilateralFilter(luminance, d=9, sigmaColor=18, sigmaSpace=max(2.0, 0.03 * d))
-            smooth = cv2.bilateralFilter(smooth, d=9, sigmaColor=18, sigmaSpace=max(2.0, 0.03 * d))
-            luminance[:] = luminance * (1 - amount) + smooth * amount
+            # creases filled and folds flattened, not only blurred (glasses frames and the like kept sharp)
+            luminance[:] = remove_creases(lab, np.ones(luminance.shape, np.float32), d, amount)
         lab[..., 0] = luminance
         return cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
 
