@@ -3,10 +3,12 @@
 For each target age, from the source age (engine/methods/classical/aging.py for the maths):
 1. wrinkles: every zone goes to the score the age curves give for the target (the zone renderer;
    smoothed toward a younger target), with the whole face's fine skin texture and tone;
-2. skin: older targets gain age spots and uneven pigmentation; younger targets get smoothed, even,
-   brighter skin with the beard shadow matched to the cheeks;
+2. skin: older targets gain age spots and uneven pigmentation; younger targets lose their creases and
+   folds (youth.py: filled, not blurred; glasses and brows kept sharp) and get even, brighter skin with
+   the beard shadow matched to the cheeks;
 3. hair and eyebrows grey along the canities curve (a younger target leaves them as they are);
-4. a child's target takes the cardioidal strain of craniofacial growth run backwards;
+4. a child's target takes the cardioidal strain of craniofacial growth run backwards and Farkas's child
+   proportions (smaller nose and mouth, larger-looking eyes, fuller cheeks) in one smooth warp;
 5. the face is pasted back where it changed; everything else in the photo is returned exactly.
 The same seed draws the same strands, spots and wrinkles at every target, so a strip reads as one life.
 """
@@ -47,8 +49,8 @@ YOUNG_FULL_GAP_YEARS = 30.0  # a target this many years younger gets the full yo
 
 SUMMARY = (  # what the classical renderer changes, in one line (the lifespan tab and the manifest say it)
     "it greys hair and eyebrows by age, adds wrinkles, age spots and uneven skin tone for older "
-    "ages, smooths and evens skin and removes beard shadow for younger ones, and reshapes a child's face "
-    "(craniofacial growth run backwards)"
+    "ages, fills creases, evens and brightens skin and removes beard shadow for younger ones, and reshapes a "
+    "child's face (craniofacial growth run backwards, Farkas's child proportions)"
 )
 
 
@@ -105,15 +107,27 @@ def age_face(
     variation = variation or Variation()
     stages: dict[str, str] = {}
     warnings: list[str] = []
-    # 1. wrinkles along the age curves, and the whole face's fine texture and tone
+    # 1. wrinkles along the age curves, and the whole face's fine texture and tone; a younger target's creases
+    # are taken out with its skin below (the zone renderer's smoothing would do the same work twice)
     scores = variation.zone_scores if variation.zone_scores is not None else scores_for_age(target)
-    skin_amount = float(np.clip((target - source_age) / LIFESPAN_YEARS, -1.0, 1.0))
-    edit = edit_zones(
-        rgb, scores, "classical", seed, source_age=source_age, located=located, settings=settings, skin=skin_amount, paste=False
-    )
-    face = edit.after
-    stages["wrinkles"] = f"{len(edit.changed)} zones moved to the age curves' scores" if edit.changed else "unchanged"
-    warnings += [w for w in edit.warnings if w not in located.warnings]
+    younger = target < source_age and variation.zone_scores is None
+    face = located.crop.copy()
+    if not younger:
+        skin_amount = float(np.clip((target - source_age) / LIFESPAN_YEARS, -1.0, 1.0))
+        edit = edit_zones(
+            rgb,
+            scores,
+            "classical",
+            seed,
+            source_age=source_age,
+            located=located,
+            settings=settings,
+            skin=skin_amount,
+            paste=False,
+        )
+        face = edit.after
+        stages["wrinkles"] = f"{len(edit.changed)} zones moved to the age curves' scores" if edit.changed else "unchanged"
+        warnings += [w for w in edit.warnings if w not in located.warnings]
     skin = skin_mask(located)
     # 2. skin: spots and uneven pigmentation older, smooth and even younger
     if target > source_age:
@@ -124,9 +138,10 @@ def age_face(
         amount = min((source_age - target) / YOUNG_FULL_GAP_YEARS, 1.0)
         creases = crease_amount(scores_for_age(source_age), scores)
         face = rejuvenate(face, young_skin_mask(skin, masks.hair, masks.brows, located.points), located.points, creases)
-        face = younger_skin(face, skin, located.points, amount)
-        stages["creases"] = f"creases filled and folds flattened at {creases:.0%}"
-        stages["skin"] = f"smoothed, evened and brightened at {amount:.0%}; beard shadow matched to the cheeks"
+        face = younger_skin(face, skin, located.points, amount, smooth=False)  # smoothed above, edge-aware
+        if younger:
+            stages["wrinkles"] = f"creases filled and folds flattened at {creases:.0%} (the age curves' zone scores)"
+        stages["skin"] = f"evened and brightened at {amount:.0%}; beard shadow matched to the cheeks"
     # 3. hair and eyebrows: canities from the source age to the target
     grey = added_grey(source_age, target, variation.grey_onset_shift)
     brow_grey = added_grey(source_age, target, variation.grey_onset_shift, BROW_LAG_YEARS)

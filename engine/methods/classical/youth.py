@@ -35,8 +35,8 @@ CREASE_WIDTH = 0.09
 TEXTURE_SIGMA = 0.012  # the fine band (pores, fine texture) is what a 1.5 px blur takes away
 FOLD_SIGMA = 0.10  # the fold band (nasolabial folds, eye bags, jowl shadows) lies between the crease scale and this
 # What is left at full amount (from looking): young skin keeps some fine texture and a little shading.
-TEXTURE_LEFT = 0.6
-FOLD_LEFT = 0.3
+TEXTURE_LEFT = 0.7
+FOLD_LEFT = 0.5
 # A feature to keep sharp is what skin is not: a colour away from the skin around it (glasses frames, make-up,
 # hair: a chroma distance in a*b* of PROTECT_CHROMA levels and more) or much darker than it (nostrils, lashes,
 # a frame's dark rim: below PROTECT_DARK of the lightness around it). Creases are shading of the skin's own colour, a
@@ -193,8 +193,8 @@ def moved_by_features(source: np.ndarray, moves: list[FeatureMove]) -> np.ndarra
 
 def child_warp(face: np.ndarray, points: np.ndarray, k: float, scales: ChildScales) -> np.ndarray:
     """The whole head moved to a child's proportions: the feature moves, then cardioidal strain `k` about the
-    brows, fading to no motion before the crop's border. Inverse mapping by fixed-point iteration on a grid a
-    quarter of the size (the motion is smooth), resized up and applied in one remap."""
+    brows, fading to no motion before the crop's border. Inverse mapping by fixed-point iteration on a grid an
+    eighth of the size (the motion is smooth), resized up and applied in one remap."""
     moves = feature_moves(points, scales)
     if k == 0 and not any(np.any(m.scale != 1.0) or np.any(m.shift != 0.0) for m in moves):
         return face.copy()
@@ -211,12 +211,12 @@ def child_warp(face: np.ndarray, points: np.ndarray, k: float, scales: ChildScal
         fade = fade * fade * (3 - 2 * fade)
         return local + fade[..., None] * (cardioidal_strain(local, origin, k) - local)
 
-    step = 4
+    step = 8  # the smallest feature move (an eye) spans about 50 px: an 8 px grid follows it
     coarse = np.arange(0, size + step, step, dtype=np.float64)
     ys, xs = np.meshgrid(coarse, coarse, indexing="ij")
     target = np.stack([xs, ys], -1)
     source = target.copy()
-    for _ in range(8):  # q <- q + (p - f(q)); the motion is small and smooth, so this converges in a few steps
+    for _ in range(6):  # q <- q + (p - f(q)); the motion is small and smooth, so this converges in a few steps
         source = source + (target - moved(source))
     offset = (source - target).astype(np.float32)
     full = cv2.resize(offset, (len(coarse) * step, len(coarse) * step), interpolation=cv2.INTER_LINEAR)[:size, :size]
@@ -225,11 +225,21 @@ def child_warp(face: np.ndarray, points: np.ndarray, k: float, scales: ChildScal
     return cv2.remap(face, maps[..., 0], maps[..., 1], cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
 
 
+def wide_blur(image: np.ndarray, sigma: float) -> np.ndarray:
+    """A Gaussian blur; one wider than 4 px is computed at a quarter of the size (what it keeps has no detail
+    finer than that) and resized back."""
+    if sigma < 4.0:
+        return cv2.GaussianBlur(image, (0, 0), sigma)
+    height, width = image.shape[:2]
+    small = cv2.resize(image, (max(1, width // 4), max(1, height // 4)), interpolation=cv2.INTER_AREA)
+    return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / 4), (width, height), interpolation=cv2.INTER_LINEAR)
+
+
 def masked_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian blur of `values` counting only where `weight` > 0 (normalised convolution): the skin's own
     shading, not pulled toward the hair, eyes or background beside it."""
-    num = cv2.GaussianBlur(values * weight, (0, 0), sigma)
-    den = cv2.GaussianBlur(weight, (0, 0), sigma)
+    num = wide_blur(values * weight, sigma)
+    den = wide_blur(weight, sigma)
     return np.where(den > 1e-3, num / np.maximum(den, 1e-3), values)
 
 
@@ -240,7 +250,7 @@ def feature_protection(lab: np.ndarray, skin: np.ndarray, d: float) -> np.ndarra
     edges are kept with it."""
     if not (skin > 0.5).any():
         return np.ones(lab.shape[:2], np.float32)
-    around = cv2.GaussianBlur(lab, (0, 0), PROTECT_SCALE * d)
+    around = wide_blur(lab, PROTECT_SCALE * d)
     chroma = np.hypot(lab[..., 1] - around[..., 1], lab[..., 2] - around[..., 2])
     by_colour = np.clip((chroma - PROTECT_CHROMA[0]) / (PROTECT_CHROMA[1] - PROTECT_CHROMA[0]), 0.0, 1.0)
     share = lab[..., 0] / np.maximum(around[..., 0], 1.0)
@@ -260,7 +270,12 @@ def nose_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def remove_creases(
-    lab: np.ndarray, skin: np.ndarray, d: float, amount: float, fold_left: np.ndarray | float = FOLD_LEFT
+    lab: np.ndarray,
+    skin: np.ndarray,
+    d: float,
+    amount: float,
+    fold_left: np.ndarray | float = FOLD_LEFT,
+    protect: np.ndarray | None = None,
 ) -> np.ndarray:
     """Lightness (H, W float32, 0-255) of the face in `lab` (OpenCV 8-bit Lab, float) with creases and folds
     taken out of the skin at `amount` (0-1); `d` is the inter-ocular distance in pixels.
@@ -268,7 +283,7 @@ def remove_creases(
     `skin` (H, W) 0-1 says where the skin is (eyes, lips and brows already left out). The crease band is
     filled (grey closing: a valley narrower than CREASE_WIDTH d is lifted to its rims), the fold band kept at
     `fold_left` (a number or a per-pixel map) and the fine texture at TEXTURE_LEFT; what is not
-    skin-coloured (`feature_protection`) keeps its lightness."""
+    skin-coloured (`feature_protection`, or `protect` where the caller has it) keeps its lightness."""
     lightness = lab[..., 0]
     if amount <= 0:
         return lightness.copy()
@@ -281,7 +296,8 @@ def remove_creases(
     broad = masked_blur(closed, inside, FOLD_SIGMA * d)
     young = broad + fold_left * (closed - broad) + TEXTURE_LEFT * texture
     young = np.maximum(young, lightness - MAX_DARKEN)  # folds are filled, not dug: nothing turns much darker
-    weight = amount * skin * (1.0 - feature_protection(lab, skin, d))
+    protect = feature_protection(lab, skin, d) if protect is None else protect
+    weight = amount * skin * (1.0 - protect)
     return lightness + weight * (young - lightness)
 
 
@@ -327,9 +343,10 @@ def rejuvenate(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount: f
     lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
     nose = nose_mask(points, face.shape[:2])
     out = lab.copy()
-    out[..., 0] = remove_creases(lab, skin, d, amount, FOLD_LEFT + (NOSE_FOLD_LEFT - FOLD_LEFT) * nose)
+    protect = feature_protection(lab, skin, d)
+    out[..., 0] = remove_creases(lab, skin, d, amount, FOLD_LEFT + (NOSE_FOLD_LEFT - FOLD_LEFT) * nose, protect)
     inside = (skin > 0.5).astype(np.float32)
-    weight = amount * skin * (1.0 - feature_protection(lab, skin, d))
+    weight = amount * skin * (1.0 - protect)
     for channel in (1, 2):
         even = masked_blur(lab[..., channel], inside, COLOUR_SIGMA * d)
         out[..., channel] += weight * EVEN_COLOUR * (even - lab[..., channel])
