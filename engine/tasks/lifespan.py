@@ -37,6 +37,7 @@ from engine.tasks.renderers import check_renderer, choose_renderer, find_face
 LIFESPAN_PRESET = (5, 10, 20, 30, 40, 50, 60, 70, 80)
 
 FRAMINGS = ("face", "photo")  # the strip and the animation show the aligned face, or the whole photo as framed
+STRIP_HEIGHT = {"face": 256, "photo": 512}  # px per image: a face fills its tile, a photo's face is smaller in it
 
 METHOD = "Cradle2Cane (two-pass SDXL-Turbo)"
 
@@ -359,9 +360,10 @@ def save_outputs(output: LifespanOutput, folder: Path, stem: str = "aged") -> di
     labels = [f"{t:g} y" for t in output.targets]
     shown = output.photos if output.framing == "photo" and output.photos is not None else output.faces
     path = folder / f"{stem}_strip.png"
-    Image.fromarray(strip(shown, labels)).save(path, pnginfo=provenance(output))
+    height = STRIP_HEIGHT[output.framing]
+    Image.fromarray(strip(shown, labels, height)).save(path, pnginfo=provenance(output))
     written["strip"] = str(path)
-    frames = [Image.fromarray(frame) for frame in strip_frames(shown, labels)]
+    frames = [Image.fromarray(frame) for frame in strip_frames(shown, labels, height)]
     path = folder / f"{stem}_lifespan.gif"
     frames[0].save(
         path,

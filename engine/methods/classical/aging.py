@@ -60,6 +60,10 @@ GROWTH_POWER = 1.6  # remaining growth (1 - age/18)^1.6: about 20 % left at 5 ye
 YOUNG_DETAIL_LEFT = 0.35
 YOUNG_BRIGHTEN = 6.0
 BEARD_MATCH = 0.85
+# Stubble darkens the skin by a few lightness levels; a lower face much darker than the cheeks is in shadow
+# (lighting from above, an open mouth), which lifting would turn into a pale patch: the lift stops here
+# (from looking, on the packaged portraits of darker skin).
+BEARD_MAX_LIFT = 10.0
 
 
 def grey_fraction(age: float, onset_shift: float = 0.0) -> float:
@@ -275,7 +279,7 @@ def younger_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount:
     if cheeks.any():
         reference = np.median(smoothed[cheeks], axis=0)
         correction = (reference - low) * beard[..., None] * BEARD_MATCH * amount
-        correction[..., 0] = np.maximum(correction[..., 0], 0)  # lighten a shadow, never darken
+        correction[..., 0] = np.clip(correction[..., 0], 0, BEARD_MAX_LIFT)  # lighten a shadow, never darken
         smoothed = smoothed + correction
     # 3. even and brighter tone
     smoothed[..., 0] += YOUNG_BRIGHTEN * amount

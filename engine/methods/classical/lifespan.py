@@ -1,8 +1,8 @@
 """Lifespan aging without diffusion: a data-free model of the signs of age, on the aligned face.
 
 For each target age, from the source age (engine/methods/classical/aging.py for the maths):
-1. wrinkles: every zone goes to the score the age curves give for the target (the zone renderer;
-   smoothed toward a younger target), with the whole face's fine skin texture and tone;
+1. wrinkles: toward an older target every zone goes to the score the age curves give for it (the zone
+   renderer), with the whole face's fine skin texture and tone; a younger target's are taken out in 2.;
 2. skin: older targets gain age spots and uneven pigmentation; younger targets lose their creases and
    folds (youth.py: filled, not blurred; glasses and brows kept sharp) and get even, brighter skin with
    the beard shadow matched to the cheeks;

@@ -75,8 +75,6 @@ FALLOFF = 1.7  # each feature's scaling fades to none between its ellipse and th
 # FaceMesh points: the nose from the nasion to the alae and tip, and the outline at mouth level.
 NOSE = [168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 327, 64, 294, 48, 278, 129, 358, 102, 331, 49, 279]
 NASION_POINT = 168
-JAW = [234, 93, 132, 58, 172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397, 288, 361, 323, 454]  # ear to ear
-NECK_DEPTH = 0.6  # how far below the jaw the neck is smoothed with the face, in d (from looking: to the collar)
 CHEEK_OUTLINE = {"right": [132, 58], "left": [361, 288]}  # image left / right side of the face
 
 
@@ -311,25 +309,14 @@ def crease_amount(source_scores: dict[str, float], target_scores: dict[str, floa
     return 1.0 - after / before
 
 
-def neck_region(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """(H, W) uint8: the jaw's outline from ear to ear moved down by NECK_DEPTH d, filled: the neck and the
-    shadow under the chin, which age with the face (the face hull stops at the chin)."""
-    p = np.asarray(points, np.float64)[:, :2]
-    jaw = p[JAW]
-    lowered = jaw[::-1] + np.array([0.0, NECK_DEPTH * inter_ocular(p)])
-    mask = np.zeros(shape, np.uint8)
-    cv2.fillPoly(mask, [np.round(np.concatenate([jaw, lowered])).astype(np.int32)], 1)
-    return mask
-
-
 def young_skin_mask(skin: np.ndarray, hair: np.ndarray, brows: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """(H, W) float32 0-1: the skin (`skin`: face hull without eyes and lips) and the neck below the jaw, without
-    hair and brows (grown a little), feathered, where `rejuvenate` works (what is not skin-coloured in it, a
-    collar or a beard of another colour, is kept by `feature_protection`)."""
+    """(H, W) float32 0-1: the skin (`skin`: face hull without eyes and lips) without hair and brows (grown a
+    little), feathered, where `rejuvenate` works. The neck is left out: the shadow under the jaw is lighting,
+    and lifting it drew a pale band under the chin on darker skin (from looking)."""
     d = inter_ocular(points)
     size = max(3, int(round(0.04 * d)) | 1)
     kept = cv2.dilate(np.maximum(hair, brows), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
-    mask = ((skin > 0) | (neck_region(points, skin.shape[:2]) > 0)) & (kept == 0)
+    mask = (skin > 0) & (kept == 0)
     return cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.02 * d)
 
 

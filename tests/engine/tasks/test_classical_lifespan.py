@@ -151,7 +151,7 @@ def test_photo_framing_gives_strip_and_gif_frames_at_the_photos_aspect_with_labe
     from PIL import Image  # noqa: PLC0415
 
     from engine.core.media import CAPTION_SHARE  # noqa: PLC0415
-    from engine.tasks.lifespan import save_outputs  # noqa: PLC0415
+    from engine.tasks.lifespan import STRIP_HEIGHT, save_outputs  # noqa: PLC0415
     from tests.conftest import grace_hopper  # noqa: PLC0415
 
     image = grace_hopper()  # portrait: 512 wide, 600 high
@@ -159,7 +159,7 @@ def test_photo_framing_gives_strip_and_gif_frames_at_the_photos_aspect_with_labe
     output = age_photo(LifespanRequest(image, [30, 70], source_age=80, renderer="classical", framing="photo"), OFFLINE)
     files = save_outputs(output, tmp_path, "hopper")
     strip = np.array(Image.open(files["strip"]).convert("RGB"))
-    tile_height = 256
+    tile_height = STRIP_HEIGHT["photo"]
     band = round(CAPTION_SHARE * tile_height)
     tile_width = round(tile_height * width / height)
     assert strip.shape == (tile_height + band, 2 * tile_width, 3)
