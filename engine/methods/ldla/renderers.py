@@ -171,8 +171,12 @@ class ClassicalRenderer:
             lab[..., 2] += 2.0 * amount  # a touch more yellow (b*), as older skin reads
         elif target < current:
             amount = min(1.0, (current - target) / 100.0 * settings.smoothing)
-            # creases filled and folds flattened, not only blurred (glasses frames and the like kept sharp)
+            # creases filled and folds flattened (glasses frames and the like kept sharp), then the fine texture
+            # smoothed edge-preservingly, as a lower score has less of it too
             luminance[:] = remove_creases(lab, np.ones(luminance.shape, np.float32), d, amount)
+            smooth = cv2.bilateralFilter(luminance, d=9, sigmaColor=18, sigmaSpace=max(2.0, 0.03 * d))
+            smooth = cv2.bilateralFilter(smooth, d=9, sigmaColor=18, sigmaSpace=max(2.0, 0.03 * d))
+            luminance[:] = luminance * (1 - amount) + smooth * amount
         lab[..., 0] = luminance
         return cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
 
