@@ -75,6 +75,15 @@ class LocatedFace:
     masks: dict[str, np.ndarray]
     unplaceable: dict[str, str]
     warnings: list[str]
+    soft: dict[tuple[str, float], np.ndarray] = field(default_factory=dict, repr=False)  # feathered masks, made once
+
+    def feathered_mask(self, zone: str, radius: float) -> np.ndarray:
+        """The zone's mask (or "skin": `skin_mask`) feathered by `radius` px, computed once per face: a lifespan
+        strip edits the same face at every target."""
+        key = (zone, round(radius, 3))
+        if key not in self.soft:
+            self.soft[key] = feathered(skin_mask(self) if zone == "skin" else self.masks[zone], radius)
+        return self.soft[key]
 
 
 def locate(rgb: np.ndarray, settings: Settings | None = None, face_index: int | None = None) -> LocatedFace:
@@ -289,7 +298,7 @@ def edit_zones(
         rendered = engine.render(
             crop, zone, zone.polygon - np.array([x, y]), d, current_scores[zone_name], target, seed, **kwargs
         )
-        weight = feathered(located.masks[zone_name], FEATHER * d)
+        weight = located.feathered_mask(zone_name, FEATHER * d)
         face = _blend(face, rendered, zone.box, weight)
         union = np.maximum(union, weight)
         changed.append(zone_name)
@@ -298,7 +307,7 @@ def edit_zones(
     if skin:
         if not -1.0 <= skin <= 1.0:
             raise ValueError(f"skin amount must be between -1 and 1, got {skin}")
-        weight = feathered(skin_mask(located), FEATHER * d)
+        weight = located.feathered_mask("skin", FEATHER * d)
         face = _blend(face, skin_texture_and_tone(face, skin, seed), (0, 0, face.shape[0]), weight)
         union = np.maximum(union, weight)
         changed.append("skin")
