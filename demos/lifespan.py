@@ -51,7 +51,7 @@ def availability() -> str:
     return ""
 
 
-def run(photo, mode, target, preset, source_age, gender, seed, extra_prompt, paste, progress=gr.Progress()):
+def run(photo, mode, target, preset, source_age, gender, seed, extra_prompt, paste, framing="face", progress=gr.Progress()):
     """Main action (API `/lifespan`) -> aged images, strip, GIF, MP4, pass-1 images, manifest, seed."""
     with user_errors():
         image = open_photo(photo)
@@ -63,6 +63,7 @@ def run(photo, mode, target, preset, source_age, gender, seed, extra_prompt, pas
             seed=seed,
             extra_prompt=(extra_prompt or "").strip() or None,  # an empty box: none
             paste=paste,
+            framing=framing,
         )
         output = age_photo(request, progress=lambda fraction, message: progress(fraction, desc=message))
     warn(output.warnings)
@@ -98,6 +99,9 @@ def build() -> None:
                 seed = NumberField(0, label=f"Seed ({SEED.text()})", precision=0, minimum=SEED.low, maximum=SEED.high)
                 extra_prompt = gr.Textbox(label="Extra attribute (e.g. grey hair); uses the strongest noise level")
                 paste = gr.Checkbox(True, label="Paste the aged face back into the photo")
+                framing = gr.Radio(
+                    ["face", "photo"], value="face", label="Strip and animation show the aligned face or the whole photo"
+                )
                 show_pass1 = gr.Checkbox(False, label="Show the pass-1 (AdaNI) intermediates")
             go = gr.Button("Age this face", variant="primary")
             gr.Examples(example_portraits(), inputs=photo, label="Public-domain portraits")
@@ -115,7 +119,7 @@ def build() -> None:
     show_pass1.change(lambda show: gr.Gallery(visible=show), show_pass1, pass1, api_name=False)
     go.click(
         run,
-        [photo, mode, target, preset, source_age, gender, seed, extra_prompt, paste],
+        [photo, mode, target, preset, source_age, gender, seed, extra_prompt, paste, framing],
         [gallery, strip, animation, video, pass1, manifest, used_age, used_gender],
         api_name=API_NAME,
         concurrency_id="gpu",

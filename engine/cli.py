@@ -159,6 +159,7 @@ def run_lifespan(args: argparse.Namespace) -> int:
             renderer=args.renderer,
             all_faces=args.all_faces,
             receding_hairline=args.receding_hairline,
+            framing=args.framing,
         )
         return age_photo(request, settings)
 
@@ -282,6 +283,12 @@ def main(argv: list[str] | None = None) -> int:
         "--receding-hairline",
         action="store_true",
         help="the hairline and temples recede with age, Norwood-Hamilton by age (classical renderer; for men)",
+    )
+    life.add_argument(
+        "--framing",
+        choices=("face", "photo"),
+        default="face",
+        help="the strip and the animation show the aligned face (default) or the whole photo at its own framing",
     )
     life.add_argument(
         "--renderer",

@@ -46,6 +46,7 @@ from evaluation.records import ResultsRecord
 from evaluation.runlog import RunLog, row_key
 from evaluation.scoring import (
     IDENTITY_MODELS,
+    breakdown,
     fid_against,
     held_out,
     judge_outputs,
@@ -184,6 +185,7 @@ def build_record(
                 **counts,
                 "evaluators_held_out": held_out({k: v for k, v in named.items() if k != "judge_model"}),
                 **notes,
+                **breakdown(rows),
                 "rows": rows,
                 **({"judge": judge_report} if judge_report else {}),
             },

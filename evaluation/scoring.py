@@ -90,6 +90,30 @@ def summarise(rows: list[dict]) -> tuple[dict, dict]:
     return metrics, counts
 
 
+def breakdown(rows: list[dict]) -> dict:
+    """The scores per input image and per target age (means over available values; missing stays None):
+    {"per_input": {name: {...}}, "per_target": {"10": {...}}} with age MAE, mean estimated age and identity,
+    and per input the estimate at each target."""
+
+    def summary(group: list[dict]) -> dict:
+        return {
+            "age_mae": age_mae([r["age"] for r in group], [r["target"] for r in group]),
+            "mean_age": mean_present(r["age"] for r in group),
+            "identity": mean_present(r["identity"] for r in group),
+            "n": len(group),
+            "n_missing_age": sum(r["age"] is None for r in group),
+        }
+
+    inputs = list(dict.fromkeys(r["input"] for r in rows))
+    targets = sorted({r["target"] for r in rows})
+    per_input = {}
+    for name in inputs:
+        group = [r for r in rows if r["input"] == name]
+        per_input[name] = {**summary(group), "age_by_target": {f"{r['target']:g}": r["age"] for r in group}}
+    per_target = {f"{t:g}": summary([r for r in rows if r["target"] == t]) for t in targets}
+    return {"per_input": per_input, "per_target": per_target}
+
+
 def judge_outputs(judge, pairs: list[tuple[dict, np.ndarray, np.ndarray]]) -> tuple[dict, dict]:
     """(metrics, report) from the VLM judge beside the model-based scores: age MAE, quality, identity.
 

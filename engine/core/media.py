@@ -12,18 +12,25 @@ CAPTION_SHARE = 0.14  # the caption band under each tile, as a share of the tile
 
 
 def strip(images: list[np.ndarray], labels: list[str], height: int = 256) -> np.ndarray:
-    """The faces side by side in one row, each with its label in a band below it (nothing drawn over a face)."""
+    """The images side by side in one row at `height` px, each at its own aspect ratio (a square face, or a
+    photo at its framing), with its label in a band below it (nothing drawn over an image)."""
     band = max(16, int(round(CAPTION_SHARE * height)))
     scale = band / 40
     tiles = []
     for image, label in zip(images, labels):
-        tile = cv2.resize(image, (height, height), interpolation=cv2.INTER_AREA)
-        caption = np.full((band, height, 3), 24, np.uint8)
-        (width, text_height), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
-        origin = (max(2, (height - width) // 2), (band + text_height) // 2)
+        width = max(1, int(round(height * image.shape[1] / image.shape[0])))
+        tile = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+        caption = np.full((band, width, 3), 24, np.uint8)
+        (text_width, text_height), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
+        origin = (max(2, (width - text_width) // 2), (band + text_height) // 2)
         cv2.putText(caption, label, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 2, cv2.LINE_AA)
         tiles.append(np.concatenate([tile, caption], axis=0))
     return np.concatenate(tiles, axis=1)
+
+
+def strip_frames(images: list[np.ndarray], labels: list[str], height: int = 256) -> list[np.ndarray]:
+    """Each image with its label below, as `strip` draws them, one frame per image (for a GIF or MP4)."""
+    return [strip([image], [label], height) for image, label in zip(images, labels)]
 
 
 def write_mp4(frames: list[Image.Image], path: Path, seconds_per_frame: float = 0.6) -> Path:

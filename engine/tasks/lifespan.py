@@ -23,7 +23,7 @@ from engine.core.errors import InputError
 from engine.core.gpu import gpu_scope, gpu_seconds
 from engine.core.images import check_rgb
 from engine.core.limits import AGE, MAX_TARGETS, quote
-from engine.core.media import strip, write_mp4
+from engine.core.media import strip, strip_frames, write_mp4
 from engine.core.provenance import SOFTWARE, png_info
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
@@ -35,6 +35,9 @@ from engine.methods.ldla.pipeline import LocatedFace, locate
 from engine.tasks.renderers import check_renderer, choose_renderer, find_face
 
 LIFESPAN_PRESET = (5, 10, 20, 30, 40, 50, 60, 70, 80)
+
+FRAMINGS = ("face", "photo")  # the strip and the animation show the aligned face, or the whole photo as framed
+STRIP_HEIGHT = {"face": 256, "photo": 512}  # px per image: a face fills its tile, a photo's face is smaller in it
 
 METHOD = "Cradle2Cane (two-pass SDXL-Turbo)"
 
@@ -84,6 +87,7 @@ class LifespanRequest:
     renderer: str = "auto"  # auto, diffusion or classical
     all_faces: bool = False  # age every detected face (classical renderer); False: only the chosen face
     receding_hairline: bool = False  # the hairline and temples recede with age (classical renderer; for men)
+    framing: str = "face"  # the strip and the animation: "face" (aligned crops) or "photo" (the photo's own framing)
 
     def __post_init__(self) -> None:
         check_rgb(self.rgb)
@@ -100,6 +104,10 @@ class LifespanRequest:
         self.paste = bool(self.paste)
         self.all_faces = bool(self.all_faces)
         self.receding_hairline = bool(self.receding_hairline)
+        if self.framing not in FRAMINGS:
+            raise InputError(f"framing must be 'face' or 'photo', got {quote(self.framing)}")
+        if self.framing == "photo" and not self.paste:
+            raise InputError("framing 'photo' shows the aged faces pasted back into the photo: keep paste on, or use 'face'")
         if self.face_index is not None and (
             isinstance(self.face_index, bool) or not isinstance(self.face_index, numbers.Integral) or self.face_index < 0
         ):
@@ -136,6 +144,7 @@ class LifespanOutput:
     unet_calls: int
     warnings: list[str] = field(default_factory=list)
     stages: list[dict[str, str]] = field(default_factory=list)  # classical renderer: what each stage did, per target
+    framing: str = "face"  # what the strip and the animation show (see FRAMINGS)
 
     def manifest(self) -> dict:
         return {
@@ -151,6 +160,7 @@ class LifespanOutput:
             "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
             "models": self.models,
             "warnings": self.warnings,
+            "framing": self.framing,
             **(
                 {
                     "classical_changes": CLASSICAL_SUMMARY,
@@ -252,6 +262,7 @@ def age_photo(
         unet_calls=rendered.unet_calls,
         warnings=notes + found.warnings + rendered.warnings,
         stages=rendered.stages,
+        framing=request.framing,
     )
 
 
@@ -353,10 +364,12 @@ def save_outputs(output: LifespanOutput, folder: Path, stem: str = "aged") -> di
             Image.fromarray(output.photos[index]).save(path, pnginfo=provenance(output, target))
             written["photos"].append(str(path))
     labels = [f"{t:g} y" for t in output.targets]
+    shown = output.photos if output.framing == "photo" and output.photos is not None else output.faces
     path = folder / f"{stem}_strip.png"
-    Image.fromarray(strip(output.faces, labels)).save(path, pnginfo=provenance(output))
+    height = STRIP_HEIGHT[output.framing]
+    Image.fromarray(strip(shown, labels, height)).save(path, pnginfo=provenance(output))
     written["strip"] = str(path)
-    frames = [Image.fromarray(tile) for tile in np.split(strip(output.faces, labels), len(output.targets), axis=1)]
+    frames = [Image.fromarray(frame) for frame in strip_frames(shown, labels, height)]
     path = folder / f"{stem}_lifespan.gif"
     frames[0].save(
         path,

@@ -168,6 +168,11 @@ def test_offline_lifespan_api_uses_the_classical_renderer(live_app, images):
     assert manifest["models"]["renderer"] == "classical" and manifest["targets"] == [70.0]
     assert "classical renderer" in gallery[0]["caption"] and pass1 == []
     assert any("classical renderer is used" in w for w in manifest["warnings"])
+    assert manifest["framing"] == "face"  # the default when a caller leaves the framing out
+    framed = client.predict(
+        handle_file(str(images["astronaut"])), "Single age", 70, "", "", "estimate", 0, "", True, "photo", api_name="/lifespan"
+    )
+    assert framed[5]["framing"] == "photo"
     with pytest.raises(Exception, match="extra attribute prompt needs the diffusion renderer"):
         client.predict(
             handle_file(str(images["astronaut"])),

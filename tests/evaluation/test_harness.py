@@ -51,6 +51,14 @@ def test_harness_scores_the_classical_renderer_offline(classical_record):
     )
     assert metrics["fid"] is None and metrics["image_quality"] is None  # missing, never filled in
     assert record.notes["n_missing_age"] == 0 and len(record.notes["rows"]) == 8
+    # reported per image and per target beside the overall means
+    per_input, per_target = record.notes["per_input"], record.notes["per_target"]
+    assert sorted(per_input) == ["astronaut", "grace_hopper"] and sorted(per_target, key=float) == ["10", "30", "50", "70"]
+    hopper_rows = [row for row in record.notes["rows"] if row["input"] == "grace_hopper"]
+    assert per_input["grace_hopper"]["age_by_target"] == {f"{row['target']:g}": row["age"] for row in hopper_rows}
+    assert per_target["70"]["n"] == 2 and per_target["70"]["mean_age"] == pytest.approx(
+        np.mean([row["age"] for row in record.notes["rows"] if row["target"] == 70])
+    )
 
 
 def test_cli_writes_a_verified_record_to_the_store(tmp_path):

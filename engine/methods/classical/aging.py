@@ -55,6 +55,10 @@ GROWTH_POWER = 1.6  # remaining growth (1 - age/18)^1.6: about 20 % left at 5 ye
 YOUNG_DETAIL_LEFT = 0.35
 YOUNG_BRIGHTEN = 6.0
 BEARD_MATCH = 0.85
+# Stubble darkens the skin by a few lightness levels; a lower face much darker than the cheeks is in shadow
+# (lighting from above, an open mouth), which lifting would turn into a pale patch: the lift stops here
+# (from looking, on the packaged portraits of darker skin).
+BEARD_MAX_LIFT = 10.0
 
 
 def grey_fraction(age: float, onset_shift: float = 0.0) -> float:
@@ -215,19 +219,21 @@ def beard_region(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return _low_pass(hull * below, 0.1 * inter_ocular(points))
 
 
-def younger_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount: float) -> np.ndarray:
-    """Younger skin (amount 0-1): fine detail smoothed (edge-preserving), tone evened and brightened, and the
-    lower face's low frequencies matched to the cheeks' (beard and stubble shadow removed)."""
+def younger_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount: float, smooth: bool = True) -> np.ndarray:
+    """Younger skin (amount 0-1): fine detail smoothed (edge-preserving; `smooth=False` where the caller has
+    smoothed already), tone evened and brightened, and the lower face's low frequencies matched to the
+    cheeks' (beard and stubble shadow removed)."""
     if amount <= 0:
         return face.copy()
     d = inter_ocular(points)
     lab = _to_lab(face)
     weight = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), 0.05 * d)
     # 1. smoothing: keep the bilateral base, lose most of the detail above it
-    base = cv2.bilateralFilter(np.clip(lab, 0, 255).astype(np.uint8), d=9, sigmaColor=18, sigmaSpace=0.06 * d)
-    base = base.astype(np.float32)
-    detail = lab - base
-    smoothed = base + detail * (1 - amount * (1 - YOUNG_DETAIL_LEFT))
+    smoothed = lab.copy()
+    if smooth:
+        base = cv2.bilateralFilter(np.clip(lab, 0, 255).astype(np.uint8), d=9, sigmaColor=18, sigmaSpace=0.06 * d)
+        base = base.astype(np.float32)
+        smoothed = base + (lab - base) * (1 - amount * (1 - YOUNG_DETAIL_LEFT))
     # 2. beard shadow: the lower face's low-frequency colour moved toward the cheeks' median colour
     low = _low_pass(smoothed, 0.15 * d)
     beard = beard_region(points, face.shape[:2])
@@ -235,7 +241,7 @@ def younger_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount:
     if cheeks.any():
         reference = np.median(smoothed[cheeks], axis=0)
         correction = (reference - low) * beard[..., None] * BEARD_MATCH * amount
-        correction[..., 0] = np.maximum(correction[..., 0], 0)  # lighten a shadow, never darken
+        correction[..., 0] = np.clip(correction[..., 0], 0, BEARD_MAX_LIFT)  # lighten a shadow, never darken
         smoothed = smoothed + correction
     # 3. even and brighter tone
     smoothed[..., 0] += YOUNG_BRIGHTEN * amount

@@ -1,15 +1,17 @@
 """Lifespan aging without diffusion: a data-free model of the signs of age, on the aligned face.
 
 For each target age, from the source age (engine/methods/classical/aging.py for the maths):
-1. wrinkles: every zone goes to the score the age curves give for the target (the zone renderer;
-   smoothed toward a younger target), with the whole face's fine skin texture and tone;
+1. wrinkles: toward an older target every zone goes to the score the age curves give for it (the zone
+   renderer), with the whole face's fine skin texture and tone; a younger target's are taken out in 2.;
 2. skin: older targets take an older prototype's skin detail (texture.py, a setting), a sallower colour,
-   age spots and uneven pigmentation; younger targets get smoothed, even, brighter skin with the beard
-   shadow matched to the cheeks;
-3. hair and eyebrows grey along the canities curve (a younger target leaves them as they are);
+   age spots and uneven pigmentation; younger targets lose their creases and folds (youth.py: filled, not
+   blurred; glasses and brows kept sharp) and get even, brighter skin with the beard shadow matched to the cheeks;
+3. hair and eyebrows grey along the canities curve (hair.py; a younger target leaves them as they are);
+   a receding hairline when asked;
 4. shape: soft-tissue descent (jowls, nasolabial and marionette folds, thinner lips, eye bags) as a
    landmark warp with fold shading, moved back toward a younger target (shape.py); a child's target
-   also takes the cardioidal strain of craniofacial growth run backwards;
+   also takes the cardioidal strain of craniofacial growth run backwards and Farkas's child proportions
+   (smaller nose and mouth, larger-looking eyes, fuller cheeks) in one smooth warp (youth.py);
 5. the face is pasted back where it changed; everything else in the photo is returned exactly.
 The same seed draws the same strands, spots and wrinkles at every target, so a strip reads as one life.
 """
@@ -38,10 +40,10 @@ from engine.methods.classical.aging import (
     grey_hair,
     growth_strain,
     lentigo_share,
-    warp_by_strain,
     younger_skin,
 )
 from engine.methods.classical.hair import added_recession, recede_hairline
+from engine.methods.classical.youth import child_scales, child_warp, crease_amount, rejuvenate, young_skin_mask
 from engine.methods.ldla.curves import scores_for_age
 from engine.methods.ldla.pipeline import LocatedFace, edit_zones, skin_mask
 
@@ -53,8 +55,8 @@ YOUNG_FULL_GAP_YEARS = 30.0  # a target this many years younger gets the full yo
 SUMMARY = (  # what the classical renderer changes, in one line (the lifespan tab and the manifest say it)
     "it greys hair and eyebrows by age; for older ages it adds wrinkles, an older face's skin texture, "
     "sallower skin with age spots, and sagging (jowls, deeper folds, thinner lips, eye bags); for younger "
-    "ones it smooths and evens skin, removes beard shadow and lifts the sagging, and reshapes a child's face "
-    "(craniofacial growth run backwards)"
+    "ones it fills creases, evens and brightens skin, removes beard shadow and lifts the sagging, and reshapes "
+    "a child's face (craniofacial growth run backwards, Farkas's child proportions)"
 )
 
 
@@ -112,13 +114,27 @@ def age_face(
     variation = variation or Variation()
     stages: dict[str, str] = {}
     warnings: list[str] = []
-    # 1. wrinkles along the age curves, and the whole face's fine texture and tone
+    # 1. wrinkles along the age curves, and the whole face's fine texture and tone; a younger target's creases
+    # are taken out with its skin below (the zone renderer's smoothing would do the same work twice)
     scores = variation.zone_scores if variation.zone_scores is not None else scores_for_age(target)
-    skin_amount = float(np.clip((target - source_age) / LIFESPAN_YEARS, -1.0, 1.0))
-    edit = edit_zones(rgb, scores, "classical", seed, source_age=source_age, located=located, settings=settings, skin=skin_amount)
-    face = edit.after
-    stages["wrinkles"] = f"{len(edit.changed)} zones moved to the age curves' scores" if edit.changed else "unchanged"
-    warnings += [w for w in edit.warnings if w not in located.warnings]
+    younger = target < source_age and variation.zone_scores is None
+    face = located.crop.copy()
+    if not younger:
+        skin_amount = float(np.clip((target - source_age) / LIFESPAN_YEARS, -1.0, 1.0))
+        edit = edit_zones(
+            rgb,
+            scores,
+            "classical",
+            seed,
+            source_age=source_age,
+            located=located,
+            settings=settings,
+            skin=skin_amount,
+            paste=False,
+        )
+        face = edit.after
+        stages["wrinkles"] = f"{len(edit.changed)} zones moved to the age curves' scores" if edit.changed else "unchanged"
+        warnings += [w for w in edit.warnings if w not in located.warnings]
     skin = skin_mask(located)
     # 2. skin: spots and uneven pigmentation older, smooth and even younger
     if target > source_age:
@@ -140,8 +156,12 @@ def age_face(
         stages["skin"] = f"age spots and uneven pigmentation at {share:.0%} of their 80-year extent" if share > 0 else "unchanged"
     elif target < source_age:
         amount = min((source_age - target) / YOUNG_FULL_GAP_YEARS, 1.0)
-        face = younger_skin(face, skin, located.points, amount)
-        stages["skin"] = f"smoothed, evened and brightened at {amount:.0%}; beard shadow matched to the cheeks"
+        creases = crease_amount(scores_for_age(source_age), scores)
+        face = rejuvenate(face, young_skin_mask(skin, masks.hair, masks.brows, located.points), located.points, creases)
+        face = younger_skin(face, skin, located.points, amount, smooth=False)  # smoothed above, edge-aware
+        if younger:
+            stages["wrinkles"] = f"creases filled and folds flattened at {creases:.0%} (the age curves' zone scores)"
+        stages["skin"] = f"evened and brightened at {amount:.0%}; beard shadow matched to the cheeks"
     # 3. hair and eyebrows: a receding hairline (when asked), then canities from the source age to the target
     face, masks = _hairline(face, masks, located, source_age, target, variation, stages)
     grey = added_grey(source_age, target, variation.grey_onset_shift)
@@ -167,8 +187,12 @@ def age_face(
         stages["descent"] = shape.describe(descent)
     k = growth_strain(source_age, target)
     if k < 0:
-        face = warp_by_strain(face, located.points, k)
-        stages["shape"] = f"cardioidal strain k = {k:.3f} (child proportions)"
+        proportions = child_scales(source_age, target)
+        face = child_warp(face, located.points, k, proportions)
+        stages["shape"] = (
+            f"cardioidal strain k = {k:.3f}; child proportions (Farkas): nose {proportions.nose_height:.2f} x "
+            f"{proportions.nose_width:.2f}, mouth width {proportions.mouth_width:.2f}, eyes {proportions.eye:.2f}"
+        )
     # 5. paste back where the face changed
     changed = np.any(face != located.crop, axis=-1).astype(np.uint8)
     if not changed.any():

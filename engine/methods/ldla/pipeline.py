@@ -75,6 +75,15 @@ class LocatedFace:
     masks: dict[str, np.ndarray]
     unplaceable: dict[str, str]
     warnings: list[str]
+    soft: dict[tuple[str, float], np.ndarray] = field(default_factory=dict, repr=False)  # feathered masks, made once
+
+    def feathered_mask(self, zone: str, radius: float) -> np.ndarray:
+        """The zone's mask (or "skin": `skin_mask`) feathered by `radius` px, computed once per face: a lifespan
+        strip edits the same face at every target."""
+        key = (zone, round(radius, 3))
+        if key not in self.soft:
+            self.soft[key] = feathered(skin_mask(self) if zone == "skin" else self.masks[zone], radius)
+        return self.soft[key]
 
 
 def locate(rgb: np.ndarray, settings: Settings | None = None, face_index: int | None = None) -> LocatedFace:
@@ -116,7 +125,7 @@ def unplaceable_zones(
 
 @dataclass
 class ZoneEdit:
-    photo: np.ndarray  # the whole photo, edited
+    photo: np.ndarray | None  # the whole photo, edited; None when the caller asked for the aligned face only
     before: np.ndarray  # the aligned face before
     after: np.ndarray  # the aligned face after
     located: LocatedFace
@@ -252,8 +261,10 @@ def edit_zones(
     located: LocatedFace | None = None,
     settings: Settings | None = None,
     skin: float = 0.0,
+    paste: bool = True,
 ) -> ZoneEdit:
-    """`skin` in [-1, 1] also ages (> 0) or freshens (< 0) the skin of the whole face: texture and tone."""
+    """`skin` in [-1, 1] also ages (> 0) or freshens (< 0) the skin of the whole face: texture and tone.
+    `paste=False` leaves the photo out (`photo` is None): for callers that work on the aligned face only."""
     settings = settings or get_settings()
     timings = {}
     start = time.perf_counter()
@@ -287,7 +298,7 @@ def edit_zones(
         rendered = engine.render(
             crop, zone, zone.polygon - np.array([x, y]), d, current_scores[zone_name], target, seed, **kwargs
         )
-        weight = feathered(located.masks[zone_name], FEATHER * d)
+        weight = located.feathered_mask(zone_name, FEATHER * d)
         face = _blend(face, rendered, zone.box, weight)
         union = np.maximum(union, weight)
         changed.append(zone_name)
@@ -296,7 +307,7 @@ def edit_zones(
     if skin:
         if not -1.0 <= skin <= 1.0:
             raise ValueError(f"skin amount must be between -1 and 1, got {skin}")
-        weight = feathered(skin_mask(located), FEATHER * d)
+        weight = located.feathered_mask("skin", FEATHER * d)
         face = _blend(face, skin_texture_and_tone(face, skin, seed), (0, 0, face.shape[0]), weight)
         union = np.maximum(union, weight)
         changed.append("skin")
@@ -305,7 +316,7 @@ def edit_zones(
         refined = engine.refine(face, seed)
         face = _blend(face, refined, (0, 0, face.shape[0]), union)
     # 7. paste back into the photo: unchanged outside the zones
-    photo = paste_back(rgb, face, located.matrix, mask=union) if changed else rgb.copy()
+    photo = None if not paste else paste_back(rgb, face, located.matrix, mask=union) if changed else rgb.copy()
     renderer_settings = engine.manifest() if renderer == "diffusion" else {}
     if refine and renderer == "diffusion":
         renderer_settings["refined"] = True
@@ -333,6 +344,8 @@ def save_outputs(edit: ZoneEdit, folder, stem: str = "zones") -> dict[str, str]:
     manifest = edit.manifest()
     info = png_info(f"LDLA local zone aging ({edit.renderer} renderer)", edit.renderer, edit.seed, manifest)
     overlay = draw_zones(edit.located.crop, edit.located.zones, edit.located.masks)
+    if edit.photo is None:
+        raise ValueError("this edit was made without the photo (paste=False): nothing to save")
     return {
         "photo": save_png(edit.photo, folder / f"{stem}_photo.png", info),
         "face_before": save_png(edit.before, folder / f"{stem}_face_before.png", info),

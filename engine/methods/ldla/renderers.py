@@ -6,7 +6,8 @@
   length; their count, depth and length grow with the score; they are irregular and
   seeded, and multiplied into luminance only (CIELAB L) so skin tone is kept, with
   fine skin texture and a slight tone change. A target below the
-  current score smooths existing lines with an edge-preserving filter.
+  current score fills the creases and flattens the folds (engine/methods/classical/youth.py),
+  keeping what is not skin-coloured (glasses frames, brows) sharp.
 - `DiffusionRenderer`: img2img on the shared SDXL-Turbo with the LDLA paper's
   prompt template (`aging_prompt`, the one template training and serving share):
   "image of {zone} wrinkles with an aging score of {score}%", plus "for a person
@@ -32,6 +33,7 @@ import numpy as np
 from engine.core.models import GPU_LOCK, use_adapter
 from engine.core.settings import LDLA_REFINERS, REFINER_LABELS
 from engine.faces.zones import ZONE_TYPES, Zone
+from engine.methods.classical.youth import remove_creases
 from engine.methods.cradle2cane.maths import denoising_steps
 
 MAX_LINES = {"horizontal": 6, "vertical": 3, "radial": 6, "arc": 3, "axis": 3}
@@ -188,6 +190,9 @@ class ClassicalRenderer:
             lab[..., 2] += 2.0 * amount  # a touch more yellow (b*), as older skin reads
         elif target < current:
             amount = min(1.0, (current - target) / 100.0 * settings.smoothing)
+            # creases filled and folds flattened (glasses frames and the like kept sharp), then the fine texture
+            # smoothed edge-preservingly, as a lower score has less of it too
+            luminance[:] = remove_creases(lab, np.ones(luminance.shape, np.float32), d, amount)
             smooth = cv2.bilateralFilter(luminance, d=9, sigmaColor=18, sigmaSpace=max(2.0, 0.03 * d))
             smooth = cv2.bilateralFilter(smooth, d=9, sigmaColor=18, sigmaSpace=max(2.0, 0.03 * d))
             luminance[:] = luminance * (1 - amount) + smooth * amount

@@ -110,3 +110,70 @@ def test_group_photo_ages_every_face_only_when_asked():
     assert any("Every face aged: 2 of 2" in warning for warning in every.warnings)
     with pytest.raises(InputError, match="needs the classical renderer"):
         LifespanRequest(group, [70], renderer="diffusion", all_faces=True)
+
+
+def _crease_energy(face: np.ndarray, mask: np.ndarray) -> float:
+    """Mean squared luminance in the band creases live in on a 512 px face (between 2 and 8 px blurs)."""
+    lightness = cv2.cvtColor(face, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    band = cv2.GaussianBlur(lightness, (0, 0), 2.0) - cv2.GaussianBlur(lightness, (0, 0), 8.0)
+    return float(np.mean(band[mask > 0] ** 2))
+
+
+def _detail_energy(face: np.ndarray, mask: np.ndarray) -> float:
+    lightness = cv2.cvtColor(face, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    detail = lightness - cv2.GaussianBlur(lightness, (0, 0), 3.0)
+    return float(np.mean(detail[mask > 0] ** 2))
+
+
+def test_grace_hopper_at_20_loses_her_creases_and_keeps_her_eyes():
+    from engine.faces.zones import LEFT_EYE, RIGHT_EYE  # noqa: PLC0415
+    from tests.conftest import grace_hopper  # noqa: PLC0415
+
+    image = grace_hopper()
+    output = age_photo(LifespanRequest(image, [20, 80], source_age=80, renderer="classical"), OFFLINE)
+    located = locate(image, OFFLINE)
+    young, same = output.faces
+    creased = np.zeros(located.crop.shape[:2], np.uint8)
+    for zone in ("forehead", "nasolabial_left", "nasolabial_right", "marionette_left", "marionette_right"):
+        creased |= located.masks[zone]
+    # the deep creases of forehead and cheeks are gone, not only blurred: an edge-preserving blur alone keeps
+    # more than 0.8 of this band's energy (the deep creases are edges it keeps), taking them out leaves under 0.75
+    assert _crease_energy(young, creased) < 0.75 * _crease_energy(same, creased)
+    eyes = np.zeros_like(creased)
+    for contour in (RIGHT_EYE, LEFT_EYE):
+        cv2.fillPoly(eyes, [np.round(located.points[contour]).astype(np.int32)], 1)
+    eyes = cv2.dilate(eyes, np.ones((9, 9), np.uint8))
+    assert _detail_energy(young, eyes) > 0.8 * _detail_energy(same, eyes)  # the eyes stay sharp
+    assert "creases filled" in output.stages[0]["wrinkles"]
+
+
+def test_photo_framing_gives_strip_and_gif_frames_at_the_photos_aspect_with_labels_below(tmp_path):
+    from PIL import Image  # noqa: PLC0415
+
+    from engine.core.media import CAPTION_SHARE  # noqa: PLC0415
+    from engine.tasks.lifespan import STRIP_HEIGHT, save_outputs  # noqa: PLC0415
+    from tests.conftest import grace_hopper  # noqa: PLC0415
+
+    image = grace_hopper()  # portrait: 512 wide, 600 high
+    height, width = image.shape[:2]
+    output = age_photo(LifespanRequest(image, [30, 70], source_age=80, renderer="classical", framing="photo"), OFFLINE)
+    files = save_outputs(output, tmp_path, "hopper")
+    strip = np.array(Image.open(files["strip"]).convert("RGB"))
+    tile_height = STRIP_HEIGHT["photo"]
+    band = round(CAPTION_SHARE * tile_height)
+    tile_width = round(tile_height * width / height)
+    assert strip.shape == (tile_height + band, 2 * tile_width, 3)
+    # the photo, resized, fills the top of each tile; the label is drawn in the band below it, not over the image
+    expected = cv2.resize(output.photos[0], (tile_width, tile_height), interpolation=cv2.INTER_AREA)
+    assert np.array_equal(strip[:tile_height, :tile_width], expected)
+    caption = strip[tile_height:, :tile_width]
+    assert (caption == 24).mean() > 0.7 and caption.max() == 255  # a dark band with white text
+    with Image.open(files["gif"]) as gif:
+        assert gif.n_frames == 2 and gif.size == (tile_width, tile_height + band)
+    assert output.manifest()["framing"] == "photo"
+    face_strip = age_photo(LifespanRequest(image, [30], source_age=80, renderer="classical"), OFFLINE)
+    assert save_outputs(face_strip, tmp_path / "face", "hopper") and face_strip.manifest()["framing"] == "face"
+    with pytest.raises(InputError, match="framing must be 'face' or 'photo', got 'poster'"):
+        LifespanRequest(image, [30], framing="poster")
+    with pytest.raises(InputError, match="keep paste on"):
+        LifespanRequest(image, [30], framing="photo", paste=False)

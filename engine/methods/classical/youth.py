@@ -1,0 +1,341 @@
+"""Younger faces: creases and folds taken out of the skin, and a child's proportions on the whole head.
+
+Two parts, each a pure function of the aligned 512 px face and its FaceMesh points:
+- `remove_creases`: the luminance's crease band (dark valleys narrower than a deep furrow, found by a
+  grey-level closing) and fold band (shading between the fine texture and the face's broad shape)
+  taken out inside the skin, edge-aware: glasses frames, lashes, brows, nostrils and anything else of
+  high local contrast are kept sharp, and some fine texture is left so the skin does not read as plastic;
+- `child_warp`: the cardioidal strain of craniofacial growth (aging.py) and Farkas's child proportions
+  (a smaller nose and mouth, larger-looking eyes, rounder cheeks) as one smooth warp of the whole head,
+  fading to no motion before the crop's border so the paste-back is seamless.
+
+Pure maths (`proportion_deficit`, `child_scales`, `feature_moves`) has no image I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from engine.faces.zones import (
+    LEFT_EYE,
+    OUTER_LIPS,
+    RIGHT_EYE,
+    SUBNASALE,
+    inter_ocular,
+)
+from engine.methods.classical.aging import cardioidal_strain, remaining_growth, strain_origin
+
+# --- creases and folds (sizes in inter-ocular distances d; d is about 125 px on the aligned 512 px face) ---
+# The widest crease the closing fills: forehead furrows, crow's feet and glabellar lines on the portraits
+# are 3-10 px wide at d = 125 (from looking), so a 0.09 d (11 px) disk fills them and not the nostrils.
+CREASE_WIDTH = 0.09
+TEXTURE_SIGMA = 0.012  # the fine band (pores, fine texture) is what a 1.5 px blur takes away
+FOLD_SIGMA = 0.10  # the fold band (nasolabial folds, eye bags, jowl shadows) lies between the crease scale and this
+# What is left at full amount (from looking): young skin keeps some fine texture and a little shading.
+TEXTURE_LEFT = 0.7
+FOLD_LEFT = 0.5
+# A feature to keep sharp is what skin is not: a colour away from the skin around it (glasses frames, make-up,
+# hair: a chroma distance in a*b* of PROTECT_CHROMA levels and more) or much darker than it (nostrils, lashes,
+# a frame's dark rim: below PROTECT_DARK of the lightness around it). Creases are shading of the skin's own colour, a
+# third lighter at most on the 80-year-old portrait (from looking), so they are not kept.
+PROTECT_SCALE = 0.1  # "around": a blur of this many d (wider than a crease or a frame, narrower than a shadow)
+PROTECT_CHROMA = (18.0, 28.0)  # a*b* distance (OpenCV 8-bit Lab) where protection starts and is full
+PROTECT_DARK = (0.5, 0.38)  # share of the skin's median lightness where protection starts and is full
+# Creases and folds are darker than the skin beside them, so removing them lifts; what darkens is only
+# a crease's rim coming down to the skin around it, a few levels (from looking; more turned the chin's
+# edge into a shadow where the face's hull takes in the neck's).
+MAX_DARKEN = 4.0
+NOSE_FOLD_LEFT = 0.8  # the nose's shading is its shape, not a fold: most of it is kept (from looking)
+# Even colour (from looking): the skin's a* and b* moved this far toward their blur at COLOUR_SIGMA d, so the
+# redness along creases and blotches fades into the skin's own colour.
+COLOUR_SIGMA = 0.08
+EVEN_COLOUR = 0.8
+
+# --- a child's proportions: Farkas (1994), "Anthropometry of the Head and Face", 2nd ed., growth tables of
+# North American whites. Ratios of a 6-year-old's measure to an 18-year-old's (both sexes averaged, read
+# from the tables to about +/- 0.02), each divided by the biocular width's ratio (ex-ex, 0.90), since the
+# aligned crop keeps the eyes where an adult's are: what is left is the feature's size relative to the eyes.
+BIOCULAR_RATIO_AT_6 = 0.90
+NOSE_HEIGHT_RATIO_AT_6 = 0.78  # n-sn
+NOSE_WIDTH_RATIO_AT_6 = 0.82  # al-al
+MOUTH_WIDTH_RATIO_AT_6 = 0.77  # ch-ch
+# The cornea (and so the visible iris) is near adult size by 2 years (about 11 of 11.7 mm): a child's eyes
+# look larger within the face. The eye opening scaled up by this much at 6 (from looking; kept small, as a
+# larger scale reads as a cartoon).
+EYE_SCALE_AT_6 = 1.06
+# Buccal fat: a child's cheeks are fuller and the face's outline rounder below the cheekbones. The outline at
+# mouth level moves out by this share of d at 6 (from looking: more, or lower on the jaw, reads as a swollen jaw).
+CHEEK_FULLNESS_AT_6 = 0.04
+PROPORTIONS_AGE = 6.0  # the age the ratios above were read at
+FALLOFF = 1.7  # each feature's scaling fades to none between its ellipse and this multiple of it (from looking)
+
+# FaceMesh points: the nose from the nasion to the alae and tip, and the outline at mouth level.
+NOSE = [168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 327, 64, 294, 48, 278, 129, 358, 102, 331, 49, 279]
+NASION_POINT = 168
+CHEEK_OUTLINE = {"right": [132, 58], "left": [361, 288]}  # image left / right side of the face
+
+
+def proportion_deficit(age: float) -> float:
+    """How far a face at `age` is from adult proportions, relative to a 6-year-old's (1 at 6, 0 from 18,
+    about 1.9 at birth), along the remaining-growth curve of aging.py."""
+    return remaining_growth(age) / remaining_growth(PROPORTIONS_AGE)
+
+
+@dataclass(frozen=True)
+class ChildScales:
+    """Sizes relative to the eyes that take a face at the source age to the target age (all 1 for adults)."""
+
+    nose_height: float
+    nose_width: float
+    mouth_width: float
+    eye: float
+    cheek: float  # outward shift of the outline at mouth level, in d (0 for adults)
+
+
+def _ratio(ratio_at_6: float, age: float) -> float:
+    """A measure's size relative to the biocular width at `age`, as a share of the adult's."""
+    relative = ratio_at_6 / BIOCULAR_RATIO_AT_6 - 1.0
+    return 1.0 + relative * proportion_deficit(age)
+
+
+def child_scales(source_age: float, target_age: float) -> ChildScales:
+    """Scales from `source_age` to `target_age`; only toward a younger target (growth is not run forwards here)."""
+    if target_age >= source_age:
+        return ChildScales(1.0, 1.0, 1.0, 1.0, 0.0)
+
+    def scale(ratio_at_6: float) -> float:
+        return _ratio(ratio_at_6, target_age) / _ratio(ratio_at_6, source_age)
+
+    deficit = proportion_deficit(target_age) - proportion_deficit(source_age)
+    return ChildScales(
+        nose_height=scale(NOSE_HEIGHT_RATIO_AT_6),
+        nose_width=scale(NOSE_WIDTH_RATIO_AT_6),
+        mouth_width=scale(MOUTH_WIDTH_RATIO_AT_6),
+        eye=1.0 + (EYE_SCALE_AT_6 - 1.0) * deficit,
+        cheek=CHEEK_FULLNESS_AT_6 * deficit,
+    )
+
+
+@dataclass(frozen=True)
+class FeatureMove:
+    """Points within the ellipse (centre, radii) scaled about `anchor` by (sx, sy), plus `shift`; fading
+    to no motion at FALLOFF times the ellipse."""
+
+    centre: np.ndarray
+    radii: np.ndarray
+    anchor: np.ndarray
+    scale: np.ndarray
+    shift: np.ndarray
+
+
+def feature_moves(points: np.ndarray, scales: ChildScales) -> list[FeatureMove]:
+    """The local moves of a child's proportions on a face with FaceMesh `points` (aligned frame)."""
+    p = np.asarray(points, np.float64)[:, :2]
+    d = inter_ocular(p)
+    moves = []
+    nose = p[NOSE]
+    axis_x = float(p[[NASION_POINT, SUBNASALE], 0].mean())
+    nose_half_width = (nose[:, 0].max() - nose[:, 0].min()) / 2
+    top, bottom = p[NASION_POINT, 1], nose[:, 1].max()
+    moves.append(
+        FeatureMove(
+            centre=np.array([axis_x, (top + bottom) / 2]),
+            radii=np.array([1.15 * nose_half_width, 0.55 * (bottom - top)]),
+            anchor=np.array([axis_x, top]),  # the nose shortens toward the nasion: the tip rises
+            scale=np.array([scales.nose_width, scales.nose_height]),
+            shift=np.zeros(2),
+        )
+    )
+    lips = p[OUTER_LIPS]
+    centre = lips.mean(0)
+    half = (lips.max(0) - lips.min(0)) / 2
+    moves.append(
+        FeatureMove(
+            centre=centre,
+            radii=np.array([1.1 * half[0], 1.3 * half[1]]),
+            anchor=centre,
+            scale=np.array([scales.mouth_width, 0.5 + 0.5 * scales.mouth_width]),  # lips thin less than the mouth narrows
+            shift=np.zeros(2),
+        )
+    )
+    for eye in (RIGHT_EYE, LEFT_EYE):
+        outline = p[eye]
+        centre = outline.mean(0)
+        half = (outline.max(0) - outline.min(0)) / 2
+        moves.append(FeatureMove(centre, np.array([1.1 * half[0], 1.6 * half[1]]), centre, np.full(2, scales.eye), np.zeros(2)))
+    for side, sign in (("right", -1.0), ("left", 1.0)):
+        outline = p[CHEEK_OUTLINE[side]]
+        centre = outline.mean(0)
+        moves.append(FeatureMove(centre, np.full(2, 0.3 * d), centre, np.ones(2), np.array([sign * scales.cheek * d, 0.0])))
+    return moves
+
+
+def _falloff(offset: np.ndarray, radii: np.ndarray) -> np.ndarray:
+    """1 inside the ellipse, a smoothstep down to 0 at FALLOFF times it."""
+    r = np.hypot(offset[..., 0] / radii[0], offset[..., 1] / radii[1])
+    t = np.clip((FALLOFF - r) / (FALLOFF - 1.0), 0.0, 1.0)
+    return t * t * (3 - 2 * t)
+
+
+def moved_by_features(source: np.ndarray, moves: list[FeatureMove]) -> np.ndarray:
+    """Where each point (..., 2) lands under the feature moves (the sum of each move's faded displacement)."""
+    out = np.array(source, np.float64, copy=True)
+    for move in moves:
+        weight = _falloff(source - move.centre, move.radii)[..., None]
+        out += weight * ((source - move.anchor) * (move.scale - 1.0) + move.shift)
+    return out
+
+
+def child_warp(face: np.ndarray, points: np.ndarray, k: float, scales: ChildScales) -> np.ndarray:
+    """The whole head moved to a child's proportions: the feature moves, then cardioidal strain `k` about the
+    brows, fading to no motion before the crop's border. Inverse mapping by fixed-point iteration on a grid an
+    eighth of the size (the motion is smooth), resized up and applied in one remap."""
+    moves = feature_moves(points, scales)
+    if k == 0 and not any(np.any(m.scale != 1.0) or np.any(m.shift != 0.0) for m in moves):
+        return face.copy()
+    size = face.shape[0]
+    origin = strain_origin(points)
+    d = inter_ocular(points)
+    head = 1.8 * d  # full strain within this radius of the origin: brows to just below the chin (from looking)
+    border = max(min(head + 1.5 * d, size - 2 - float(origin[1])), head + 0.3 * d)  # the neck and shoulders stay
+
+    def moved(source: np.ndarray) -> np.ndarray:
+        local = moved_by_features(source, moves)
+        radius = np.hypot(*(local - origin).transpose(2, 0, 1))
+        fade = np.clip((border - radius) / (border - head), 0.0, 1.0)
+        fade = fade * fade * (3 - 2 * fade)
+        return local + fade[..., None] * (cardioidal_strain(local, origin, k) - local)
+
+    step = 8  # the smallest feature move (an eye) spans about 50 px: an 8 px grid follows it
+    coarse = np.arange(0, size + step, step, dtype=np.float64)
+    ys, xs = np.meshgrid(coarse, coarse, indexing="ij")
+    target = np.stack([xs, ys], -1)
+    source = target.copy()
+    for _ in range(6):  # q <- q + (p - f(q)); the motion is small and smooth, so this converges in a few steps
+        source = source + (target - moved(source))
+    offset = (source - target).astype(np.float32)
+    full = cv2.resize(offset, (len(coarse) * step, len(coarse) * step), interpolation=cv2.INTER_LINEAR)[:size, :size]
+    grid = np.mgrid[:size, :size].astype(np.float32)
+    maps = np.stack([grid[1], grid[0]], -1) + full
+    return cv2.remap(face, maps[..., 0], maps[..., 1], cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+
+
+def wide_blur(image: np.ndarray, sigma: float) -> np.ndarray:
+    """A Gaussian blur; one wider than 4 px is computed at a quarter of the size (what it keeps has no detail
+    finer than that) and resized back."""
+    if sigma < 4.0:
+        return cv2.GaussianBlur(image, (0, 0), sigma)
+    height, width = image.shape[:2]
+    small = cv2.resize(image, (max(1, width // 4), max(1, height // 4)), interpolation=cv2.INTER_AREA)
+    return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / 4), (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def masked_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur of `values` counting only where `weight` > 0 (normalised convolution): the skin's own
+    shading, not pulled toward the hair, eyes or background beside it."""
+    num = wide_blur(values * weight, sigma)
+    den = wide_blur(weight, sigma)
+    return np.where(den > 1e-3, num / np.maximum(den, 1e-3), values)
+
+
+def feature_protection(lab: np.ndarray, skin: np.ndarray, d: float) -> np.ndarray:
+    """(H, W) 0-1: how much each pixel is a feature to keep sharp rather than skin (see PROTECT_CHROMA and
+    PROTECT_DARK), measured against the skin around it (a blur of PROTECT_SCALE d), so a broad shadow or a
+    ruddy chin stays skin while a frame, a nostril or a lash stands out; grown a little so the feature's
+    edges are kept with it."""
+    if not (skin > 0.5).any():
+        return np.ones(lab.shape[:2], np.float32)
+    around = wide_blur(lab, PROTECT_SCALE * d)
+    chroma = np.hypot(lab[..., 1] - around[..., 1], lab[..., 2] - around[..., 2])
+    by_colour = np.clip((chroma - PROTECT_CHROMA[0]) / (PROTECT_CHROMA[1] - PROTECT_CHROMA[0]), 0.0, 1.0)
+    share = lab[..., 0] / np.maximum(around[..., 0], 1.0)
+    by_dark = np.clip((PROTECT_DARK[0] - share) / (PROTECT_DARK[0] - PROTECT_DARK[1]), 0.0, 1.0)
+    protect = np.maximum(by_colour, by_dark).astype(np.float32)
+    size = max(3, int(round(0.02 * d)) | 1)
+    protect = cv2.dilate(protect, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    return cv2.GaussianBlur(protect, (0, 0), 0.01 * d + 0.5)
+
+
+def nose_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) float32 soft mask of the nose (hull of its FaceMesh points, feathered)."""
+    p = np.asarray(points, np.float64)[:, :2]
+    mask = np.zeros(shape, np.float32)
+    cv2.fillConvexPoly(mask, cv2.convexHull(np.round(p[NOSE]).astype(np.int32)), 1.0)
+    return cv2.GaussianBlur(mask, (0, 0), 0.06 * inter_ocular(p))
+
+
+def remove_creases(
+    lab: np.ndarray,
+    skin: np.ndarray,
+    d: float,
+    amount: float,
+    fold_left: np.ndarray | float = FOLD_LEFT,
+    protect: np.ndarray | None = None,
+) -> np.ndarray:
+    """Lightness (H, W float32, 0-255) of the face in `lab` (OpenCV 8-bit Lab, float) with creases and folds
+    taken out of the skin at `amount` (0-1); `d` is the inter-ocular distance in pixels.
+
+    `skin` (H, W) 0-1 says where the skin is (eyes, lips and brows already left out). The crease band is
+    filled (grey closing: a valley narrower than CREASE_WIDTH d is lifted to its rims), the fold band kept at
+    `fold_left` (a number or a per-pixel map) and the fine texture at TEXTURE_LEFT; what is not
+    skin-coloured (`feature_protection`, or `protect` where the caller has it) keeps its lightness."""
+    lightness = lab[..., 0]
+    if amount <= 0:
+        return lightness.copy()
+    fine_base = cv2.GaussianBlur(lightness, (0, 0), max(0.5, TEXTURE_SIGMA * d))
+    texture = lightness - fine_base
+    size = max(3, int(round(CREASE_WIDTH * d)) | 1)
+    closed = cv2.morphologyEx(fine_base, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    closed = cv2.GaussianBlur(closed, (0, 0), 0.02 * d)  # the closing's flat tops rounded off
+    inside = (skin > 0.5).astype(np.float32)
+    broad = masked_blur(closed, inside, FOLD_SIGMA * d)
+    young = broad + fold_left * (closed - broad) + TEXTURE_LEFT * texture
+    young = np.maximum(young, lightness - MAX_DARKEN)  # folds are filled, not dug: nothing turns much darker
+    protect = feature_protection(lab, skin, d) if protect is None else protect
+    weight = amount * skin * (1.0 - protect)
+    return lightness + weight * (young - lightness)
+
+
+def crease_amount(source_scores: dict[str, float], target_scores: dict[str, float]) -> float:
+    """How much of the source's creases a younger target removes (0-1): the share of the mean zone score
+    (0-100 %, the age curves') that the target no longer has. 0 when the target has as many or more."""
+    before = float(np.mean(list(source_scores.values()))) if source_scores else 0.0
+    after = float(np.mean([target_scores.get(zone, 0.0) for zone in source_scores])) if source_scores else 0.0
+    if before <= 0 or after >= before:
+        return 0.0
+    return 1.0 - after / before
+
+
+def young_skin_mask(skin: np.ndarray, hair: np.ndarray, brows: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(H, W) float32 0-1: the skin (`skin`: face hull without eyes and lips) without hair and brows (grown a
+    little), feathered, where `rejuvenate` works. The neck is left out: the shadow under the jaw is lighting,
+    and lifting it drew a pale band under the chin on darker skin (from looking)."""
+    d = inter_ocular(points)
+    size = max(3, int(round(0.04 * d)) | 1)
+    kept = cv2.dilate(np.maximum(hair, brows), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    mask = (skin > 0) & (kept == 0)
+    return cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.02 * d)
+
+
+def rejuvenate(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount: float) -> np.ndarray:
+    """Younger skin on the aligned face (RGB uint8) at `amount` (0-1): creases and folds removed from the
+    lightness (`remove_creases`, the nose's shape kept) and the colour evened (redness along creases and
+    blotches blurred into the skin's own colour). `skin` (H, W) 0-1: the skin without eyes, lips, brows, hair."""
+    if amount <= 0 or not (skin > 0.5).any():
+        return face.copy()
+    d = inter_ocular(points)
+    lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
+    nose = nose_mask(points, face.shape[:2])
+    out = lab.copy()
+    protect = feature_protection(lab, skin, d)
+    out[..., 0] = remove_creases(lab, skin, d, amount, FOLD_LEFT + (NOSE_FOLD_LEFT - FOLD_LEFT) * nose, protect)
+    inside = (skin > 0.5).astype(np.float32)
+    weight = amount * skin * (1.0 - protect)
+    for channel in (1, 2):
+        even = masked_blur(lab[..., channel], inside, COLOUR_SIGMA * d)
+        out[..., channel] += weight * EVEN_COLOUR * (even - lab[..., channel])
+    rgb = cv2.cvtColor(np.clip(np.round(out), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    return np.where((weight > 0)[..., None], rgb, face)

@@ -1,0 +1,90 @@
+"""The maths of younger faces: child proportions and the crease removal's image operations (no models)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.methods.classical.youth import (
+    BIOCULAR_RATIO_AT_6,
+    NOSE_HEIGHT_RATIO_AT_6,
+    ChildScales,
+    FeatureMove,
+    child_scales,
+    crease_amount,
+    moved_by_features,
+    proportion_deficit,
+    remove_creases,
+)
+
+pytestmark = pytest.mark.unit
+
+
+def test_proportion_deficit_is_one_at_six_zero_for_adults_and_falls_with_age():
+    assert proportion_deficit(6.0) == pytest.approx(1.0)
+    assert proportion_deficit(18.0) == 0.0 and proportion_deficit(40.0) == 0.0
+    ages = np.arange(0.0, 19.0)
+    deficits = [proportion_deficit(age) for age in ages]
+    assert all(a > b for a, b in zip(deficits[:-1], deficits[1:]))  # strictly falling until growth ends
+    assert deficits[0] > 1.5  # a newborn is further from adult proportions than a 6-year-old
+
+
+def test_child_scales_are_one_between_adults_and_toward_older_targets():
+    for source, target in ((40, 20), (80, 30), (30, 60), (10, 40)):
+        assert child_scales(source, target) == ChildScales(1.0, 1.0, 1.0, 1.0, 0.0)
+
+
+def test_child_scales_follow_farkas_at_six_and_shrink_monotonically_toward_birth():
+    at_six = child_scales(40.0, 6.0)
+    assert at_six.nose_height == pytest.approx(NOSE_HEIGHT_RATIO_AT_6 / BIOCULAR_RATIO_AT_6)  # relative to the eyes
+    targets = [16.0, 12.0, 8.0, 5.0, 2.0]
+    scales = [child_scales(40.0, target) for target in targets]
+    for younger, older in zip(scales[1:], scales[:-1]):
+        assert younger.nose_height < older.nose_height < 1.0
+        assert younger.mouth_width < older.mouth_width < 1.0
+        assert younger.eye > older.eye > 1.0  # the eyes look larger within a smaller face
+        assert younger.cheek > older.cheek > 0.0
+
+
+def test_crease_amount_is_the_share_of_the_zone_scores_a_younger_target_no_longer_has():
+    source = {"forehead": 80.0, "glabella": 40.0}
+    assert crease_amount(source, {"forehead": 40.0, "glabella": 20.0}) == pytest.approx(0.5)
+    assert crease_amount(source, {"forehead": 0.0, "glabella": 0.0}) == pytest.approx(1.0)
+    assert crease_amount(source, source) == 0.0 and crease_amount(source, {"forehead": 90.0, "glabella": 50.0}) == 0.0
+    assert crease_amount({"forehead": 0.0}, {"forehead": 0.0}) == 0.0  # a smooth source has nothing to remove
+
+
+def test_feature_moves_scale_inside_the_ellipse_and_leave_far_points_alone():
+    move = FeatureMove(
+        np.array([100.0, 100.0]), np.array([20.0, 10.0]), np.array([100.0, 100.0]), np.array([0.8, 0.9]), np.zeros(2)
+    )
+    points = np.array([[110.0, 100.0], [100.0, 105.0], [200.0, 100.0], [100.0, 160.0]])
+    moved = moved_by_features(points, [move])
+    assert moved[0] == pytest.approx([108.0, 100.0])  # inside: scaled about the anchor
+    assert moved[1] == pytest.approx([100.0, 104.5])
+    assert moved[2] == pytest.approx(points[2]) and moved[3] == pytest.approx(points[3])  # beyond the falloff: still
+
+
+def _skin_patch(creases: bool) -> np.ndarray:
+    """A flat skin-coloured patch (OpenCV 8-bit Lab) with thin dark creases and one thick dark frame bar."""
+    lab = np.zeros((200, 200, 3), np.float32)
+    lab[...] = (170.0, 145.0, 150.0)
+    if creases:
+        for row in (40, 70, 100):
+            lab[row : row + 3, 20:180, 0] -= 25.0  # 3 px creases, 25 levels deep
+    lab[150:162, 20:180] = (40.0, 150.0, 175.0)  # a dark, brown frame: not skin
+    return lab
+
+
+def test_remove_creases_fills_thin_dark_valleys_and_keeps_a_frame():
+    lab = _skin_patch(creases=True)
+    skin = np.ones(lab.shape[:2], np.float32)
+    out = remove_creases(lab, skin, d=100.0, amount=1.0)
+    crease = np.s_[70:73, 40:160]
+    depth_before, depth_after = 170.0 - lab[crease][..., 0].mean(), 170.0 - out[crease].mean()
+    assert depth_before == 25.0 and depth_after < depth_before / 3  # filled, not kept as an edge
+    frame = np.s_[152:160, 40:160]
+    assert np.abs(out[frame] - lab[frame][..., 0]).max() < 3  # the frame is kept as it was
+    assert np.array_equal(remove_creases(lab, skin, 100.0, 0.0), lab[..., 0])  # amount 0: unchanged
+    outside = np.zeros_like(skin)
+    assert np.array_equal(remove_creases(lab, outside, 100.0, 1.0), lab[..., 0])  # nothing outside the skin
