@@ -38,8 +38,9 @@ def availability() -> str:
         return TEST_PROFILE_BANNER
     if not cache.in_profile("lifespan"):
         return (
-            "**Classical renderer**: without the diffusion models (see the Models panel) the futures differ in "
-            "their sampled wrinkle scores per zone (a PAE over zone scores), not in face shape."
+            "**Classical renderer**: without the diffusion models (see the Models panel) the futures differ the "
+            "way people do: greying onset and pattern, sagging, weight (a fuller or leaner lower face), age spots, "
+            "sallowness, and wrinkle scores per zone (a PAE over zone scores), each drawn from a stated spread."
         )
     return ""
 

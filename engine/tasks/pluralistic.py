@@ -6,9 +6,11 @@ target age's text feature in Rotate-CLIP (the pass-2 CLIP token), and has its ow
 diffusion seed, so diversity comes from both the embedding and the denoising. All
 samples run as one batch per pass.
 
-Classical path (offline): a PAE over zone scores: each sample's per-zone scores are
-drawn around the target age's curve values (in logit space, so they stay inside
-0-100) and rendered by the classical renderer with the sample's own seed.
+Classical path (offline): futures that differ the way people do, each drawn from a
+stated distribution (engine/methods/classical/pluralistic.py): greying onset and
+pattern, sagging, weight, age spots, sallowness, a receding hairline for men, and the
+wrinkle scores (a PAE over zone scores in logit space), rendered by the classical
+renderer with the sample's own seed; the manifest names what each future drew.
 
 Every sample is scored: its estimated age, its identity similarity to the source, and
 the set's diversity as the spread *between samples* (never drift from the source): the
@@ -43,7 +45,7 @@ from engine.faces.detection import Face, choose_face
 from engine.faces.identity import mean_pairwise_distance
 from engine.methods.classical.hair import norwood_share
 from engine.methods.classical.lifespan import age_face, hair_masks
-from engine.methods.classical.pluralistic import sample_variations
+from engine.methods.classical.pluralistic import describe_variation, sample_variations
 from engine.methods.cradle2cane.seeds import item_seed
 from engine.methods.ldla.curves import scores_for_age
 from engine.methods.ldla.pipeline import LocatedFace
@@ -60,6 +62,12 @@ STRUCTURAL_DIVERSITY = "aligned sample faces (1 - SSIM, greyscale, mean over pai
 DIFFUSION_METHOD = "PAE on the Cradle2Cane generator (the paper: a diffusion autoencoder, not available here)"
 
 CLASSICAL_CHECKPOINT = "classical renderer (no weights)"
+
+# How the classical futures differ (the manifest and the fallback warning say it).
+CLASSICAL_DIFFERENCES = (
+    "greying onset and pattern, sagging (jowls, folds, eye bags, lips), weight (a fuller or leaner lower face), "
+    "age spots, sallowness, and wrinkle scores and layout"
+)
 
 
 def check_request(target: float, samples: int, intensity: float) -> None:
@@ -121,13 +129,14 @@ class PluralisticOutput:
     models: dict
     warnings: list[str] = field(default_factory=list)
     hairlines: list[str] = field(default_factory=list)  # classical: each sample's hairline stage ("" when off)
+    futures: list[dict] = field(default_factory=list)  # classical: what each sample drew, by name
 
     def manifest(self) -> dict:
         return {
             "method": "pluralistic aging ("
             + (
-                "classical renderer, futures differing in greying onset and pattern, wrinkle scores and layout, "
-                "and for men a receding hairline (receding_hairline) as often as Norwood III or more at the target age"
+                f"classical renderer, futures differing in {CLASSICAL_DIFFERENCES}, and for men a receding hairline "
+                "(receding_hairline) as often as Norwood III or more at the target age"
                 if self.mode == "classical"
                 else f"{DIFFUSION_METHOD}, {self.mode}"
             )
@@ -144,12 +153,12 @@ class PluralisticOutput:
             "structural_diversity_measured_in": STRUCTURAL_DIVERSITY,
             "intensity_meaning": "noise norm relative to the age embedding's norm"
             if self.mode != "classical"
-            else "spread of the zone scores in logit space",
+            else "the spread of every drawn difference; 0.3: the spread between people",
             "source_age": self.source_age,
             "gender": self.gender,
             "models": self.models,
             "warnings": self.warnings,
-            **({"receding_hairline": self.hairlines} if self.mode == "classical" else {}),
+            **({"receding_hairline": self.hairlines, "futures": self.futures} if self.mode == "classical" else {}),
             "ai_edited": True,
         }
 
@@ -169,6 +178,7 @@ class _Sampled:
     checkpoint: str
     warnings: list[str] = field(default_factory=list)
     hairlines: list[str] = field(default_factory=list)
+    futures: list[dict] = field(default_factory=list)
 
 
 def pluralistic(request: PluralisticRequest, settings: Settings | None = None, progress=None) -> PluralisticOutput:
@@ -177,11 +187,7 @@ def pluralistic(request: PluralisticRequest, settings: Settings | None = None, p
     # 1. the renderer first: a missing model is the most useful thing to say
     renderer, why = choose_renderer(request.renderer, settings)
     request.check_for(renderer)
-    warnings = (
-        [f"{why}: the classical renderer is used; its futures differ in greying onset and pattern and in wrinkles."]
-        if why
-        else []
-    )
+    warnings = [f"{why}: the classical renderer is used; its futures differ in {CLASSICAL_DIFFERENCES}."] if why else []
     pipeline = get_cache(settings).get("lifespan") if renderer == "diffusion" else None
     # 2. the face; 3. its source age and gender, from the estimator unless given
     found = find_face(request.rgb, renderer, None, settings)
@@ -219,6 +225,7 @@ def pluralistic(request: PluralisticRequest, settings: Settings | None = None, p
         models,
         warnings,
         sampled.hairlines,
+        sampled.futures,
     )
 
 
@@ -269,7 +276,10 @@ def _classical(
     """A PAE over zone scores, each sample rendered by the classical renderer with its own seed."""
     # men's futures recede at the hairline as often as men of the target age are at Norwood III or more
     receding = norwood_share(request.target) if source.gender == "male" and request.target > source.age else 0.0
-    variations = sample_variations(scores_for_age(request.target), request.intensity, request.samples, request.seed, receding)
+    years = abs(request.target - source.age)
+    variations = sample_variations(
+        scores_for_age(request.target), request.intensity, request.samples, request.seed, receding, years
+    )
     masks = hair_masks(located, settings)
     aged = [
         age_face(request.rgb, located, masks, source.age, request.target, seed, settings, variation)
@@ -277,7 +287,10 @@ def _classical(
     ]
     warnings = [f"Hair stage skipped: {masks.note}"] if masks.note else []
     hairlines = [a.stages.get("hairline", "") for a in aged]
-    return _Sampled("classical", [a.after for a in aged], [a.photo for a in aged], CLASSICAL_CHECKPOINT, warnings, hairlines)
+    futures = [describe_variation(variation) for variation in variations]
+    return _Sampled(
+        "classical", [a.after for a in aged], [a.photo for a in aged], CLASSICAL_CHECKPOINT, warnings, hairlines, futures
+    )
 
 
 def score_samples(rgb, source_face, photos, settings):

@@ -68,6 +68,12 @@ class Variation:
     grey_pattern: float = 0.5  # 0-1: how much greying starts at the temples before the top
     zone_scores: dict[str, float] | None = None  # the wrinkle scores to use instead of the age curves'
     receding_hairline: bool = False  # the frontal hairline and temples recede with age (men; hair.py)
+    # years ahead (> 0) of or behind (< 0) the mean at the target: each sign is drawn where the mean face
+    # has it that many years later or earlier (sagging: shape.py's descent; spots and sallowness: the skin)
+    sagging_years: float = 0.0
+    spots_years: float = 0.0
+    sallow_years: float = 0.0
+    fullness_bmi: float = 0.0  # weight: the change in body-mass index to the target (kg/m^2), > 0 a fuller face
 
 
 @dataclass
@@ -148,10 +154,10 @@ def age_face(
                 own_skin = skin * (masks.hair == 0) * (masks.brows == 0)
                 face = texture.transfer_texture(face, located.points, own_skin, amount, proto)
                 stages["texture"] = texture.describe(amount)
-        sallow = texture.sallow_share(source_age, target)
+        sallow = texture.sallow_share(source_age, _ahead(target, variation.sallow_years))
         face = texture.sallow_skin(face, skin, located.points, sallow)
         stages["colour"] = f"less rosy, more yellow at {sallow:.0%} of the change to 80" if sallow > 0 else "unchanged"
-        share = lentigo_share(target) - lentigo_share(source_age)
+        share = lentigo_share(_ahead(target, variation.spots_years)) - lentigo_share(source_age)
         face = age_spots(face, skin, located.points, share, np.random.default_rng([seed, 1]))
         stages["skin"] = f"age spots and uneven pigmentation at {share:.0%} of their 80-year extent" if share > 0 else "unchanged"
     elif target < source_age:
@@ -181,7 +187,7 @@ def age_face(
         stages["eyebrows"] = f"{brow_grey:.0%} greyed"
     # 4. shape: soft-tissue descent from the source age (lifted back toward a younger target), then a
     # child's proportions: craniofacial growth (cardioidal strain) run backwards
-    descent = shape.descent_between(source_age, target)
+    descent = shape.descent_between(source_age, target, variation.sagging_years, variation.fullness_bmi)
     if not descent.zero:
         face = shape.age_shape(face, located.points, skin, descent)
         stages["descent"] = shape.describe(descent)
@@ -200,6 +206,11 @@ def age_face(
     weight = feathered(changed, 0.05 * inter_ocular(located.points)) * feather_mask(face.shape[0])
     photo = paste_back(rgb, face, located.matrix, mask=weight)
     return AgedFace(face, photo, stages, warnings, weight)
+
+
+def _ahead(target: float, years: float) -> float:
+    """The age whose mean a sign `years` ahead of the mean at `target` shows (kept inside the curves' 0-120)."""
+    return min(max(target + years, 0.0), 120.0)
 
 
 def _hairline(

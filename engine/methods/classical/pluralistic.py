@@ -32,9 +32,29 @@ def sample_zone_scores(base: dict[str, float], intensity: float, count: int, see
 
 POPULATION_INTENSITY = 0.3  # the tab's default diversity draws greying from the population's own spread
 
+# How far one person's signs run ahead of or behind the mean at one age, in years, at the default diversity
+# (each scaled by the slider as the greying onset is). People of one age are judged several years apart in
+# age, and identical twins differ by years where their smoking, sun and weight differ (Christensen et al.
+# 2009, BMJ 339:b5262; Guyuron et al. 2009, Plast Reconstr Surg 123:1321); neither gives a spread per sign,
+# so the standard deviations are from looking: a future one SD ahead reads older, not as another person.
+SAGGING_SD_YEARS = 6.0  # jowls, folds, eye bags and thinner lips (shape.py's descent curves)
+SPOTS_SD_YEARS = 8.0  # solar lentigines and uneven pigmentation: they follow sun exposure (Bastiaens et al. 2004)
+SALLOW_SD_YEARS = 6.0  # the skin's loss of rosiness and yellowing (texture.py's sallowness)
+# Weight: the change in body-mass index to the target, N(0, (s x 0.8 kg/m^2 x sqrt(years))^2): the spread of
+# weight change between adults grows with the years between (a random walk), about 2.5 kg/m^2 over a decade
+# at the default diversity (from looking; of the order of the ten-year weight change seen between adults).
+# The mean future keeps its weight: the population's mean drift (a gain to the fifties, a loss after
+# seventy) is not drawn.
+BMI_SD_PER_SQRT_YEAR = 0.8
+
 
 def sample_variations(
-    base: dict[str, float], intensity: float, count: int, seed: int, receding_probability: float = 0.0
+    base: dict[str, float],
+    intensity: float,
+    count: int,
+    seed: int,
+    receding_probability: float = 0.0,
+    years: float = 0.0,
 ) -> list[Variation]:
     """Futures that differ the way people do, each drawn from a stated distribution scaled by `intensity`:
     - greying onset: N(0, (s x 9.6 years)^2) around the mean curve, s = intensity / 0.3, so the default
@@ -42,20 +62,51 @@ def sample_variations(
     - greying pattern (temples before the top): 0.5 + s x N(0, 0.25^2), kept to 0-1 (from looking);
     - wrinkle scores: the PAE over zone scores (`sample_zone_scores`);
     - a receding hairline with `receding_probability` (the caller gives men the share at Norwood III or
-      more at the target age, `hair.norwood_share`; others 0).
-    The layout of strands, spots and wrinkles differs through each future's own seed."""
+      more at the target age, `hair.norwood_share`; others 0);
+    - sagging, age spots and sallowness each N(0, (s x SD)^2) years ahead of the mean (SAGGING_SD_YEARS,
+      SPOTS_SD_YEARS, SALLOW_SD_YEARS);
+    - weight: a change of N(0, (s x BMI_SD_PER_SQRT_YEAR)^2 x years) in body-mass index over the `years`
+      from the source to the target.
+    The layout of strands, spots and wrinkles differs through each future's own seed. Intensity 0 gives
+    the mean future every time."""
+    if years < 0:
+        raise ValueError(f"years from the source to the target must be 0 or more, got {years}")
     scores = sample_zone_scores(base, intensity, count, seed)
     spread = intensity / POPULATION_INTENSITY
     if not 0 <= receding_probability <= 1:
         raise ValueError(f"receding_probability must be between 0 and 1, got {receding_probability}")
     rng = np.random.default_rng([seed, 7])
     hairline = np.random.default_rng([seed, 8])  # its own stream: the greying draws stay as they were
+    people = np.random.default_rng([seed, 9])  # sagging, weight and skin: their own stream too
     variations = []
     for zone_scores in scores:
         shift = spread * GREY_ONSET_SD_YEARS * float(rng.standard_normal())
         pattern = min(max(0.5 + spread * 0.25 * float(rng.standard_normal()), 0.0), 1.0)
         receding = bool(hairline.random() < receding_probability)
+        sagging, spots, sallow, weight = people.standard_normal(4)
         variations.append(
-            Variation(grey_onset_shift=shift, grey_pattern=pattern, zone_scores=zone_scores, receding_hairline=receding)
+            Variation(
+                grey_onset_shift=shift,
+                grey_pattern=pattern,
+                zone_scores=zone_scores,
+                receding_hairline=receding,
+                sagging_years=spread * SAGGING_SD_YEARS * float(sagging),
+                spots_years=spread * SPOTS_SD_YEARS * float(spots),
+                sallow_years=spread * SALLOW_SD_YEARS * float(sallow),
+                fullness_bmi=spread * BMI_SD_PER_SQRT_YEAR * math.sqrt(years) * float(weight),
+            )
         )
     return variations
+
+
+def describe_variation(variation: Variation) -> dict:
+    """What one future drew, by name (the manifest's entry for that sample)."""
+    return {
+        "grey_onset_shift_years": round(variation.grey_onset_shift, 1),
+        "grey_pattern_temples_first": round(variation.grey_pattern, 2),
+        "sagging_years_ahead": round(variation.sagging_years, 1),
+        "fullness_bmi_change": round(variation.fullness_bmi, 1),
+        "spots_years_ahead": round(variation.spots_years, 1),
+        "sallow_years_ahead": round(variation.sallow_years, 1),
+        "receding_hairline": variation.receding_hairline,
+    }

@@ -58,6 +58,12 @@ JOWL_OUT = 0.025  # and out
 CHEEK_DROP = 0.035  # the cheek mass over the nasolabial fold, down
 CHEEK_IN = 0.015  # and toward the fold
 LID_CHEEK_DROP = 0.035  # the lid-cheek junction lower, the lower lid longer (Lambros 2007)
+# Weight: a fuller face is wider at the cheeks and the jaw line and fuller under the chin (facial adiposity:
+# Coetzee, Perrett and Stephen 2009, Perception 38:1700; Windhager, Schaefer and Fink 2011, Am J Hum Biol
+# 23:805, where BMI shows in the width of the lower face). Those studies give the direction; the size per
+# unit of BMI is from looking: the lower face's sides move this far out (in d) per kg/m^2 gained.
+FULLNESS_OUT_PER_BMI = 0.012
+FULLNESS_DOWN_PER_BMI = 0.004  # the jaw line beside the chin, down (a fuller submental contour)
 # Shading at a full share, multiplied into CIELAB lightness (from looking): the fold's valley darkens by
 # this share, its shoulder (the cheek mass, the eye bag) lightens by the smaller one.
 FOLD_SHADOW = 0.14
@@ -96,18 +102,24 @@ class Descent:
 
     tissue: float  # change in descent_share: jowls, cheek mass, lid-cheek junction, fold shading
     lips: float  # change in the share of vermilion height, of the height at the source age
+    fullness: float = 0.0  # change in body-mass index (kg/m^2): > 0 a fuller lower face, < 0 a leaner one
 
     @property
     def zero(self) -> bool:
-        return self.tissue == 0 and self.lips == 0
+        return self.tissue == 0 and self.lips == 0 and self.fullness == 0
 
 
-def descent_between(source_age: float, target_age: float) -> Descent:
-    """The change from `source_age` to `target_age`: zero at the source age, negative toward a younger target."""
-    tissue = descent_share(target_age) - descent_share(source_age)
+def descent_between(source_age: float, target_age: float, ahead_years: float = 0.0, fullness: float = 0.0) -> Descent:
+    """The change from `source_age` to `target_age`: zero at the source age, negative toward a younger target.
+
+    `ahead_years`: this face's tissue reaches at the target what the mean face reaches that many years
+    later (> 0) or earlier (< 0), read off the same curves (kept inside their 0-120 domain); `fullness`: the
+    change in body-mass index to the target (kg/m^2). Both 0: the mean future."""
+    reached = min(max(target_age + ahead_years, 0.0), 120.0)
+    tissue = descent_share(reached) - descent_share(source_age)
     left_before = 1.0 - vermilion_loss(source_age)
-    lips = (vermilion_loss(target_age) - vermilion_loss(source_age)) / left_before  # of the lips as they are now
-    return Descent(tissue, lips)
+    lips = (vermilion_loss(reached) - vermilion_loss(source_age)) / left_before  # of the lips as they are now
+    return Descent(tissue, lips, float(fullness))
 
 
 def _smoothstep(value: np.ndarray) -> np.ndarray:
@@ -180,6 +192,13 @@ def descent_displacements(points: np.ndarray, descent: Descent) -> np.ndarray:
     # 4. thinner lips: the outer (vermilion) border moves toward the inner one; mouth corners stay
     for outer, inner in ((OUTER_UPPER_LIP, INNER_UPPER_LIP), (OUTER_LOWER_LIP, INNER_LOWER_LIP)):
         moved[outer] = descent.lips * (p[inner] - p[outer])
+    # 5. weight: the lower face's sides out (fuller) or in (leaner), from the cheekbones down
+    if descent.fullness:
+        eye_y = (p[RIGHT_EYE, 1].mean() + p[LEFT_EYE, 1].mean()) / 2
+        lower = _smoothstep((p[:, 1] - eye_y) / (0.6 * (mouth_y - eye_y)))  # 0 at the eyes, 1 from below the cheekbones
+        sides = _smoothstep((np.abs(p[:, 0] - mid_x) - 0.5 * half_mouth) / (1.2 * half_mouth))  # the lips stay
+        moved[:, 0] += FULLNESS_OUT_PER_BMI * descent.fullness * d * lower * sides * np.sign(p[:, 0] - mid_x)
+        moved[:, 1] += FULLNESS_DOWN_PER_BMI * descent.fullness * d * lateral * below
     return moved
 
 
@@ -285,4 +304,7 @@ def describe(descent: Descent) -> str:
     else:
         tissue = f"jowls, folds and eye bags lifted back {-descent.tissue:.0%} of their descent to 80"
     lips = f"lips {descent.lips:.0%} thinner" if descent.lips >= 0 else f"lips {-descent.lips:.0%} fuller"
-    return f"{tissue}; {lips} (soft-tissue descent, a landmark warp)"
+    weight = ""
+    if descent.fullness:
+        weight = f"; the lower face {'fuller' if descent.fullness > 0 else 'leaner'} by {abs(descent.fullness):.1f} kg/m^2 of BMI"
+    return f"{tissue}; {lips}{weight} (soft-tissue descent, a landmark warp)"

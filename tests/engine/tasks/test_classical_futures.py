@@ -1,0 +1,76 @@
+"""Classical pluralistic futures of the shipped astronaut portrait differ in the lower face's contour."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from engine.core.registry import get_cache
+from engine.core.settings import Settings
+from engine.faces.zones import inter_ocular
+from engine.methods.classical.lifespan import Variation, age_face, hair_masks
+from engine.methods.ldla.pipeline import locate
+from engine.tasks.pluralistic import PluralisticRequest, pluralistic
+from tests.conftest import astronaut
+
+pytestmark = pytest.mark.pipelines
+
+OFFLINE = Settings(profile="offline")
+SOURCE_AGE = 41.0  # the offline estimator's reading of the astronaut
+# FaceMesh's face oval below the mouth corners, the right side and its mirror on the left, pair by pair
+RIGHT_CONTOUR = [172, 136, 150, 149]
+LEFT_CONTOUR = [397, 365, 379, 378]
+
+
+@pytest.fixture(scope="module")
+def source():
+    return locate(astronaut(), OFFLINE)
+
+
+def _contour(face: np.ndarray) -> np.ndarray:
+    """The lower face contour's landmarks found again on an aged face (its aligned frame is the source's)."""
+    return get_cache(OFFLINE).get("face_mesh").landmarks(face)[RIGHT_CONTOUR + LEFT_CONTOUR, :2]
+
+
+def _spread(faces: list[np.ndarray], d: float) -> float:
+    """Mean over pairs of futures of the contour's mean landmark distance between them, in inter-ocular distances."""
+    contours = [_contour(face) for face in faces]
+    return float(np.mean([np.linalg.norm(a - b, axis=1).mean() / d for a, b in itertools.combinations(contours, 2)]))
+
+
+def _width(points: np.ndarray, d: float) -> float:
+    """The lower face's width between the mirrored contour landmarks, in inter-ocular distances."""
+    return float(np.mean(points[len(RIGHT_CONTOUR) :, 0] - points[: len(RIGHT_CONTOUR), 0])) / d
+
+
+def test_a_fuller_future_has_a_wider_lower_face_and_one_ahead_in_sagging_a_lower_jaw_line(source):
+    rgb, masks = astronaut(), hair_masks(source, OFFLINE)
+    d = inter_ocular(source.points)
+
+    def contour(variation: Variation) -> np.ndarray:
+        return _contour(age_face(rgb, source, masks, SOURCE_AGE, 70, 0, OFFLINE, variation).after)
+
+    leaner, fuller = contour(Variation(fullness_bmi=-5.0)), contour(Variation(fullness_bmi=5.0))
+    # 5 kg/m^2 each way moves each side by about 0.06 d: far more than the landmarks' rounding (under 0.01 d)
+    assert _width(fuller, d) - _width(leaner, d) > 0.05
+    behind, ahead = contour(Variation(sagging_years=-10.0)), contour(Variation(sagging_years=10.0))
+    assert float(np.mean(ahead[:, 1] - behind[:, 1])) / d > 0.01  # the jowls hang lower
+
+
+def test_futures_at_70_differ_in_the_lower_face_contour_beyond_the_landmarks_noise(source):
+    d = inter_ocular(source.points)
+    futures = pluralistic(PluralisticRequest(astronaut(), 70, samples=4, intensity=0.3, seed=0), OFFLINE)
+    # the same mean future with four different layouts of strands, spots and wrinkles: only the noise
+    layouts = pluralistic(PluralisticRequest(astronaut(), 70, samples=4, intensity=0.0, seed=0), OFFLINE)
+    assert futures.mode == layouts.mode == "classical"
+    noise, spread = _spread(layouts.faces, d), _spread(futures.faces, d)
+    assert spread > 2 * noise and spread > 0.01, (spread, noise)  # measured: 0.020 d against 0.007 d
+    # the future drawn fullest shows the widest lower face, the leanest the narrowest
+    named = futures.manifest()["futures"]
+    widths = [_width(_contour(face), d) for face in futures.faces]
+    fullness = [f["fullness_bmi_change"] for f in named]
+    assert np.argmax(widths) == np.argmax(fullness) and np.argmin(widths) == np.argmin(fullness), (widths, fullness)
+    assert len(named) == 4 and all({"sagging_years_ahead", "spots_years_ahead", "sallow_years_ahead"} <= set(f) for f in named)
+    assert all(f["fullness_bmi_change"] == 0 and f["sagging_years_ahead"] == 0 for f in layouts.manifest()["futures"])
