@@ -17,7 +17,7 @@ from engine.faces.zones import FACE_OVAL, LEFT_BROW, RIGHT_BROW, face_hull, inte
 PERSON_THRESHOLD = 0.5  # the segmenter's probability above which a pixel belongs to the person
 SKIN_DISTANCE = 2.5  # Mahalanobis distance in (a*, b*) within which a pixel is taken for skin (from looking)
 HAIR_DISTANCE = 4.5  # Mahalanobis distance in L*a*b* from the crown's hair colour still taken for hair (from looking)
-BROW_CONTRAST = 12.0  # a brow hair is at least this much darker (L*, 8-bit) than the skin around the brow
+BROW_GROWTH = 0.02  # inter-ocular distances the brow outlines grow by: FaceMesh's outline misses hairs at its edge
 MIN_HAIR_SHARE = 0.01  # a hair mask smaller than this share of the crop is no hair mask (bald, hat, failure)
 HOLE_GAP = 0.3  # inter-ocular distances: a gap this narrow out of a hole in the hair does not make it background
 MIN_PART_SHARE = 0.05  # a separate part of the hair mask under this share of its largest part is a speck (from looking)
@@ -48,20 +48,14 @@ class PersonSegmenter:
 
 
 def brow_mask(rgb: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """(H, W) uint8 mask of the eyebrow hairs: inside the FaceMesh brow outlines (slightly grown), the pixels
-    darker than the skin around them (so greying lightens hairs, not the skin between them)."""
-    shape = rgb.shape[:2]
-    region = np.zeros(shape, np.uint8)
+    """(H, W) uint8 mask of the eyebrow region: the FaceMesh brow outlines grown by BROW_GROWTH inter-ocular
+    distances, so it holds every brow hair and the skin between and around them (which pixels are hair is
+    the greying's to tell, pixel by pixel: engine/methods/classical/hair.py, `brow_hair_share`)."""
+    region = np.zeros(rgb.shape[:2], np.uint8)
     for outline in (RIGHT_BROW_OUTLINE, LEFT_BROW_OUTLINE):
         cv2.fillPoly(region, [np.round(points[outline]).astype(np.int32)], 1)
-    size = max(3, int(round(0.04 * inter_ocular(points))) | 1)
-    region = cv2.dilate(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
-    lightness = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
-    ring = cv2.dilate(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3 * size, 3 * size))) & (1 - region)
-    if not ring.any():
-        return region
-    skin = float(np.median(lightness[ring > 0]))
-    return (region.astype(bool) & (lightness < skin - BROW_CONTRAST)).astype(np.uint8)
+    size = max(3, int(round(2 * BROW_GROWTH * inter_ocular(points))) | 1)
+    return cv2.dilate(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
 
 
 def fill_holes(mask: np.ndarray, top_closed: bool = False) -> np.ndarray:
