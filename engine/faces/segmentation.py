@@ -12,7 +12,7 @@ import threading
 import cv2
 import numpy as np
 
-from engine.faces.zones import FACE_OVAL, LEFT_BROW, RIGHT_BROW, face_hull, inter_ocular
+from engine.faces.zones import FACE_OVAL, LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, face_hull, inter_ocular
 
 PERSON_THRESHOLD = 0.5  # the segmenter's probability above which a pixel belongs to the person
 SKIN_DISTANCE = 2.5  # Mahalanobis distance in (a*, b*) within which a pixel is taken for skin (from looking)
@@ -83,6 +83,21 @@ def without_specks(mask: np.ndarray) -> np.ndarray:
     return np.isin(labels, keep).astype(np.uint8)
 
 
+def ear_like(lab: np.ndarray, candidate: np.ndarray, face: np.ndarray, skin_chroma: np.ndarray, eye_line: float) -> np.ndarray:
+    """The candidate's pixels that are an ear: skin in chromaticity, lighter than the candidate's median
+    (the ear is skin in shade, too dark for the face's lightness; hair with the skin's chromaticity is
+    blond, lit hair is above the eyes or separated from the face by its own shadow), in a part of such
+    pixels that touches the face's side below the eyes, where the ears are attached."""
+    if not candidate.any():
+        return np.zeros(candidate.shape, bool)
+    light = candidate & skin_chroma & (lab[..., 0] > np.median(lab[..., 0][candidate]))
+    count, labels = cv2.connectedComponents(light.astype(np.uint8), connectivity=4)
+    ys = np.arange(candidate.shape[0])[:, None]
+    side = (cv2.dilate(face, np.ones((3, 3), np.uint8)) > 0) & (face == 0) & (ys > eye_line)
+    attached = np.unique(labels[side & light])
+    return np.isin(labels, attached[attached > 0])
+
+
 def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.ndarray:
     """(H, W) uint8 hair mask of an aligned face: person minus face, within the head's band, not skin-coloured.
 
@@ -121,6 +136,7 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
         offset = lab - hair_mean
         hair_distance = np.sqrt(np.einsum("...i,ij,...j->...", offset, np.linalg.inv(hair_cov), offset))
         candidate &= hair_distance < HAIR_DISTANCE
+    candidate &= ~ear_like(lab, candidate, grown_face, distance < SKIN_DISTANCE, float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean()))
     mask = candidate.astype(np.uint8)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     # close the gaps left by deep shadows between locks, within the person
