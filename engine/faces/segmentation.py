@@ -20,6 +20,8 @@ HAIR_DISTANCE = 4.5  # Mahalanobis distance in L*a*b* from the crown's hair colo
 BROW_GROWTH = 0.02  # inter-ocular distances the brow outlines grow by: FaceMesh's outline misses hairs at its edge
 MIN_HAIR_SHARE = 0.01  # a hair mask smaller than this share of the crop is no hair mask (bald, hat, failure)
 HOLE_GAP = 0.3  # inter-ocular distances: a gap this narrow out of a hole in the hair does not make it background
+FRINGE_REACH = 0.08  # inter-ocular distances above the brows' top: the lowest a fringe's tips are taken for hair
+FRINGE_CONTRAST = 25.0  # L (8-bit): a fringe's tip is at least this much darker than the forehead below it (from looking)
 MIN_PART_SHARE = 0.05  # a separate part of the hair mask under this share of its largest part is a speck (from looking)
 
 # FaceMesh eyebrow outlines, upper edge outer -> inner then lower edge inner -> outer (canonical topology).
@@ -98,6 +100,23 @@ def ear_like(lab: np.ndarray, candidate: np.ndarray, face: np.ndarray, skin_chro
     return np.isin(labels, attached[attached > 0])
 
 
+def fringe_tips(lightness: np.ndarray, mask: np.ndarray, face: np.ndarray, lowest: int, brows_top: int) -> np.ndarray:
+    """`mask` with the tips of a fringe over the forehead added: blond tips have the skin's colour, so the
+    colour tests leave them out and they would stay their colour under greyed hair. Down to row `lowest`
+    inside the `face`, a pixel FRINGE_CONTRAST darker than the forehead's skin in its own column (the
+    median of the rows between `lowest` and `brows_top`) and joined to the hair through such pixels is hair."""
+    if lowest >= brows_top or lowest <= 0:
+        return mask
+    band = lightness[lowest:brows_top].astype(np.float32)
+    inside = face[lowest:brows_top]
+    skin = np.array([np.median(col[ok]) if ok.any() else np.nan for col, ok in zip(band.T, inside.T)], np.float32)
+    ys = np.arange(mask.shape[0])[:, None]
+    dark = face & (ys < lowest) & ~np.isnan(skin)[None, :] & (lightness < np.nan_to_num(skin)[None, :] - FRINGE_CONTRAST)
+    count, labels = cv2.connectedComponents((dark | (mask > 0)).astype(np.uint8), connectivity=8)
+    joined = np.unique(labels[mask > 0])
+    return ((mask > 0) | (dark & np.isin(labels, joined[joined > 0]))).astype(np.uint8)
+
+
 def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.ndarray:
     """(H, W) uint8 hair mask of an aligned face: person minus face, within the head's band, not skin-coloured.
 
@@ -148,6 +167,7 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     bridged = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap)))
     allowed = (person > PERSON_THRESHOLD) & band & ((grown_face == 0) | (ys < brows_top - 0.15 * d))
     mask = (fill_holes(mask.astype(np.uint8), top_closed=True) | (fill_holes(bridged, top_closed=True) & allowed)) & allowed
+    mask = fringe_tips(lab[..., 0], mask, grown_face > 0, int(round(brows_top - FRINGE_REACH * d)), int(round(brows_top)))
     mask = without_specks(mask.astype(np.uint8))
     if mask.mean() < MIN_HAIR_SHARE:
         return np.zeros(shape, np.uint8)
