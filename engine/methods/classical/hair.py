@@ -274,13 +274,15 @@ def brow_hair_share(lightness: np.ndarray, region: np.ndarray) -> tuple[np.ndarr
     thickness = 2 * int(np.ceil(cv2.distanceTransform(inside, cv2.DIST_L2, 5).max())) + 1
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (thickness + 2, thickness + 2))
     closed = cv2.morphologyEx(lightness.astype(np.float32), cv2.MORPH_CLOSE, disc)
-    core = ((closed - lightness) > BROW_HAIR_CONTRAST / 2).astype(np.uint8) * inside
-    near = cv2.dilate(core, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))) * inside
-    # the skin under the hairs: the skin around them carried in (inpainting, Telea 2004), so its shading
-    # (darker toward the eye socket) is not taken for hair, as the closing's brightest neighbour would be
+    dark = ((closed - lightness) > BROW_HAIR_CONTRAST / 2).astype(np.uint8) * inside
+    # the skin under the hairs: the skin just around them carried in (inpainting, Telea 2004), so the skin's
+    # own shading (darker toward the eye socket, lighter on the brow ridge) is not taken for hair, as
+    # against the closing's brightest neighbour it would be; hair is then what is dark against that skin
     level = np.clip(np.round(lightness), 0, 255).astype(np.uint8)
-    skin = cv2.inpaint(level, near, 3, cv2.INPAINT_TELEA)
-    darkness = (skin.astype(np.float32) - level) * near
+    skin = cv2.inpaint(level, cv2.dilate(dark, np.ones((3, 3), np.uint8)), 3, cv2.INPAINT_TELEA).astype(np.float32)
+    core = ((skin - level) > BROW_HAIR_CONTRAST / 2).astype(np.uint8) * inside
+    near = cv2.dilate(core, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))) * inside
+    darkness = (skin - level) * near
     darkness = np.where(darkness > BROW_SKIN_RIPPLE, darkness, 0)  # the skin between hairs stays as it is
     share = np.clip(darkness / BROW_HAIR_CONTRAST, 0, 1)
     return share.astype(np.float32), darkness.astype(np.float32)
