@@ -254,6 +254,10 @@ def test_eyebrows_whiten_hair_by_hair_and_leave_the_skin_between_them():
     assert np.abs(grey[between].astype(int) - brow[between].astype(int)).max() <= 2  # the skin stays skin
     hair_light, skin_light = lightness(grey)[hairs].mean(), lightness(skin).mean()
     assert lightness(brow)[hairs].mean() + 40 < hair_light <= skin_light + 10  # white hairs, not brighter than skin
+    # which hairs whiten follows the seed, and only the seed
+    half = grey_hair(brow, band, 0.5, np.random.default_rng(1), 0.0, shading=False)
+    assert np.array_equal(half, grey_hair(brow, band, 0.5, np.random.default_rng(1), 0.0, shading=False))
+    assert not np.array_equal(half, grey_hair(brow, band, 0.5, np.random.default_rng(2), 0.0, shading=False))
 
 
 def test_an_ear_beside_the_face_is_not_hair_however_shaded():
