@@ -12,14 +12,16 @@ import threading
 import cv2
 import numpy as np
 
-from engine.faces.zones import FACE_OVAL, LEFT_BROW, RIGHT_BROW, face_hull, inter_ocular
+from engine.faces.zones import FACE_OVAL, LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, face_hull, inter_ocular
 
 PERSON_THRESHOLD = 0.5  # the segmenter's probability above which a pixel belongs to the person
 SKIN_DISTANCE = 2.5  # Mahalanobis distance in (a*, b*) within which a pixel is taken for skin (from looking)
 HAIR_DISTANCE = 4.5  # Mahalanobis distance in L*a*b* from the crown's hair colour still taken for hair (from looking)
-BROW_CONTRAST = 12.0  # a brow hair is at least this much darker (L*, 8-bit) than the skin around the brow
+BROW_GROWTH = 0.02  # inter-ocular distances the brow outlines grow by: FaceMesh's outline misses hairs at its edge
 MIN_HAIR_SHARE = 0.01  # a hair mask smaller than this share of the crop is no hair mask (bald, hat, failure)
 HOLE_GAP = 0.3  # inter-ocular distances: a gap this narrow out of a hole in the hair does not make it background
+FRINGE_REACH = 0.08  # inter-ocular distances above the brows' top: the lowest a fringe's tips are taken for hair
+FRINGE_CONTRAST = 25.0  # L (8-bit): a fringe's tip is at least this much darker than the forehead below it (from looking)
 MIN_PART_SHARE = 0.05  # a separate part of the hair mask under this share of its largest part is a speck (from looking)
 
 # FaceMesh eyebrow outlines, upper edge outer -> inner then lower edge inner -> outer (canonical topology).
@@ -48,20 +50,14 @@ class PersonSegmenter:
 
 
 def brow_mask(rgb: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """(H, W) uint8 mask of the eyebrow hairs: inside the FaceMesh brow outlines (slightly grown), the pixels
-    darker than the skin around them (so greying lightens hairs, not the skin between them)."""
-    shape = rgb.shape[:2]
-    region = np.zeros(shape, np.uint8)
+    """(H, W) uint8 mask of the eyebrow region: the FaceMesh brow outlines grown by BROW_GROWTH inter-ocular
+    distances, so it holds every brow hair and the skin between and around them (which pixels are hair is
+    the greying's to tell, pixel by pixel: engine/methods/classical/hair.py, `brow_hair_share`)."""
+    region = np.zeros(rgb.shape[:2], np.uint8)
     for outline in (RIGHT_BROW_OUTLINE, LEFT_BROW_OUTLINE):
         cv2.fillPoly(region, [np.round(points[outline]).astype(np.int32)], 1)
-    size = max(3, int(round(0.04 * inter_ocular(points))) | 1)
-    region = cv2.dilate(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
-    lightness = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
-    ring = cv2.dilate(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3 * size, 3 * size))) & (1 - region)
-    if not ring.any():
-        return region
-    skin = float(np.median(lightness[ring > 0]))
-    return (region.astype(bool) & (lightness < skin - BROW_CONTRAST)).astype(np.uint8)
+    size = max(3, int(round(2 * BROW_GROWTH * inter_ocular(points))) | 1)
+    return cv2.dilate(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
 
 
 def fill_holes(mask: np.ndarray, top_closed: bool = False) -> np.ndarray:
@@ -87,6 +83,38 @@ def without_specks(mask: np.ndarray) -> np.ndarray:
     areas = stats[1:, cv2.CC_STAT_AREA]
     keep = np.flatnonzero(areas >= MIN_PART_SHARE * areas.max()) + 1
     return np.isin(labels, keep).astype(np.uint8)
+
+
+def ear_like(lab: np.ndarray, candidate: np.ndarray, face: np.ndarray, skin_chroma: np.ndarray, eye_line: float) -> np.ndarray:
+    """The candidate's pixels that are an ear: skin in chromaticity, lighter than the candidate's median
+    (the ear is skin in shade, too dark for the face's lightness; hair with the skin's chromaticity is
+    blond, lit hair is above the eyes or separated from the face by its own shadow), in a part of such
+    pixels that touches the face's side below the eyes, where the ears are attached."""
+    if not candidate.any():
+        return np.zeros(candidate.shape, bool)
+    light = candidate & skin_chroma & (lab[..., 0] > np.median(lab[..., 0][candidate]))
+    count, labels = cv2.connectedComponents(light.astype(np.uint8), connectivity=4)
+    ys = np.arange(candidate.shape[0])[:, None]
+    side = (cv2.dilate(face, np.ones((3, 3), np.uint8)) > 0) & (face == 0) & (ys > eye_line)
+    attached = np.unique(labels[side & light])
+    return np.isin(labels, attached[attached > 0])
+
+
+def fringe_tips(lightness: np.ndarray, mask: np.ndarray, face: np.ndarray, lowest: int, brows_top: int) -> np.ndarray:
+    """`mask` with the tips of a fringe over the forehead added: blond tips have the skin's colour, so the
+    colour tests leave them out and they would stay their colour under greyed hair. Down to row `lowest`
+    inside the `face`, a pixel FRINGE_CONTRAST darker than the forehead's skin in its own column (the
+    median of the rows between `lowest` and `brows_top`) and joined to the hair through such pixels is hair."""
+    if lowest >= brows_top or lowest <= 0:
+        return mask
+    band = lightness[lowest:brows_top].astype(np.float32)
+    inside = face[lowest:brows_top]
+    skin = np.array([np.median(col[ok]) if ok.any() else np.nan for col, ok in zip(band.T, inside.T)], np.float32)
+    ys = np.arange(mask.shape[0])[:, None]
+    dark = face & (ys < lowest) & ~np.isnan(skin)[None, :] & (lightness < np.nan_to_num(skin)[None, :] - FRINGE_CONTRAST)
+    count, labels = cv2.connectedComponents((dark | (mask > 0)).astype(np.uint8), connectivity=8)
+    joined = np.unique(labels[mask > 0])
+    return ((mask > 0) | (dark & np.isin(labels, joined[joined > 0]))).astype(np.uint8)
 
 
 def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -127,6 +155,7 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
         offset = lab - hair_mean
         hair_distance = np.sqrt(np.einsum("...i,ij,...j->...", offset, np.linalg.inv(hair_cov), offset))
         candidate &= hair_distance < HAIR_DISTANCE
+    candidate &= ~ear_like(lab, candidate, grown_face, distance < SKIN_DISTANCE, float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean()))
     mask = candidate.astype(np.uint8)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     # close the gaps left by deep shadows between locks, within the person
@@ -138,6 +167,7 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     bridged = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap)))
     allowed = (person > PERSON_THRESHOLD) & band & ((grown_face == 0) | (ys < brows_top - 0.15 * d))
     mask = (fill_holes(mask.astype(np.uint8), top_closed=True) | (fill_holes(bridged, top_closed=True) & allowed)) & allowed
+    mask = fringe_tips(lab[..., 0], mask, grown_face > 0, int(round(brows_top - FRINGE_REACH * d)), int(round(brows_top)))
     mask = without_specks(mask.astype(np.uint8))
     if mask.mean() < MIN_HAIR_SHARE:
         return np.zeros(shape, np.uint8)

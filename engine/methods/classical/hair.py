@@ -45,7 +45,9 @@ GREY_WARMTH = 4.0  # b*: white hair is slightly yellowish, not blue-grey
 MAX_SHADE_GAIN = 2.5  # dark hair's shading is faint in absolute terms: stretched up to this much on white strands
 DETAIL_SIGMA = 2.0  # pixels: lightness detail finer than this is the strands' own texture, kept on white strands
 BROW_ABOVE_SKIN = 6.0  # L (8-bit): white eyebrow hairs this much lighter than the skin around them (from looking)
-BROW_HAIR_CONTRAST = 30.0  # L (8-bit): a pixel this much darker than the skin is all hair (from looking)
+BROW_HAIR_CONTRAST = 30.0  # L (8-bit): a pixel this much darker than the skin under it is all hair (from looking)
+BROW_SKIN_RIPPLE = 3.0  # L (8-bit): darkness within this of the skin carried in is skin (the inpainting's ripple)
+BROW_SHADE_KEPT = 0.25  # of a brow pixel's darkness against the skin, what its white hairs keep (shading, from looking)
 DETAIL_CLIP = 1.0  # percent: the detail's extremes each side, clipped (an edge pixel, not a strand)
 
 # The hair mask's soft edge: a guided filter (He, Sun and Tang 2013) of the binary mask with the photo as
@@ -230,12 +232,10 @@ def hair_alpha(guide: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.maximum(soft, core.astype(np.float32)).astype(np.float32)
 
 
-def white_hair_lab(lab: np.ndarray, mask: np.ndarray, level: float | None = None) -> np.ndarray:
+def white_hair_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The hair under `mask` as if every strand were white: its lit parts' lightness moved to WHITE_LIGHTNESS,
     its shading kept (stretched for dark hair, up to MAX_SHADE_GAIN), its fine lightness detail (the strands'
-    texture) kept, never darker than before; chroma mostly gone, slightly warm. With a `level`: every white
-    hair at that lightness, no shading and no detail (eyebrows, whose lightness varies with the skin
-    between the hairs, not with the light)."""
+    texture) kept, never darker than before; chroma mostly gone, slightly warm (`white_chroma`)."""
     lightness = lab[..., 0]
     inside = (mask > 0).astype(np.float32)
     weight = cv2.GaussianBlur(inside, (0, 0), DETAIL_SIGMA)
@@ -248,14 +248,73 @@ def white_hair_lab(lab: np.ndarray, mask: np.ndarray, level: float | None = None
     detail = np.where(mask > 0, np.clip(detail, low, high), 0)
     lit = float(np.percentile(base[mask > 0], 90))  # the hair's lit parts
     gain = min(max(WHITE_LIGHTNESS / max(lit, 1.0), 1.0), MAX_SHADE_GAIN)
-    if level is not None:  # the lightness detail here is hair against skin: a white hair loses it
-        base, lit, gain, detail = np.full_like(base, level), level, 1.0, np.zeros_like(detail)
+    white = white_chroma(lab)
+    white[..., 0] = np.maximum(WHITE_LIGHTNESS + gain * (base - lit) + gain * detail, lightness)
+    return white
+
+
+def white_chroma(lab: np.ndarray) -> np.ndarray:
+    """`lab` with the chroma of unpigmented hair: GREY_CHROMA_LEFT of its own, GREY_WARMTH yellower."""
     white = lab.copy()
-    top = WHITE_LIGHTNESS if level is None else level
-    white[..., 0] = np.maximum(top + gain * (base - lit) + gain * detail, lightness)
     white[..., 1] = 128 + (lab[..., 1] - 128) * GREY_CHROMA_LEFT
     white[..., 2] = 128 + GREY_WARMTH + (lab[..., 2] - 128) * GREY_CHROMA_LEFT
     return white
+
+
+def brow_hair_share(lightness: np.ndarray, region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How much of each pixel of the brow `region` is hair (0-1), and its darkness against the skin under it
+    (0 where it is skin).
+
+    The grey closing of `lightness` by a disc wider than the region is thick closes every dark structure
+    of the brow (its hairs, resolved or not) over with the skin around it; the black-hat (closing less
+    lightness) is each pixel's darkness against that skin. A pixel at least half as dark as a pixel of
+    hair (BROW_HAIR_CONTRAST) is hair, and so is the soft edge of such pixels (a hair's blurred edge, or
+    the brow keeps a dark outline); the rest (pores, fine lines) is skin, and is returned as it was."""
+    inside = (region > 0).astype(np.uint8)
+    thickness = 2 * int(np.ceil(cv2.distanceTransform(inside, cv2.DIST_L2, 5).max())) + 1
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (thickness + 2, thickness + 2))
+    closed = cv2.morphologyEx(lightness.astype(np.float32), cv2.MORPH_CLOSE, disc)
+    dark = ((closed - lightness) > BROW_HAIR_CONTRAST / 2).astype(np.uint8) * inside
+    # the skin under the hairs: the skin just around them carried in (inpainting, Telea 2004), so the skin's
+    # own shading (darker toward the eye socket, lighter on the brow ridge) is not taken for hair, as
+    # against the closing's brightest neighbour it would be; hair is then what is dark against that skin
+    level = np.clip(np.round(lightness), 0, 255).astype(np.uint8)
+    skin = cv2.inpaint(level, cv2.dilate(dark, np.ones((3, 3), np.uint8)), 3, cv2.INPAINT_TELEA).astype(np.float32)
+    core = ((skin - level) > BROW_HAIR_CONTRAST / 2).astype(np.uint8) * inside
+    near = cv2.dilate(core, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))) * inside
+    darkness = (skin - level) * near
+    darkness = np.where(darkness > BROW_SKIN_RIPPLE, darkness, 0)  # the skin between hairs stays as it is
+    share = np.clip(darkness / BROW_HAIR_CONTRAST, 0, 1)
+    return share.astype(np.float32), darkness.astype(np.float32)
+
+
+def grey_brow_hairs(
+    face: np.ndarray, region: np.ndarray, amount: float, rng: np.random.Generator, structure: np.ndarray | None = None
+) -> np.ndarray:
+    """Eyebrows greyed hair by hair: `amount` (0-1) of the hairs in the brow `region` turn white (`grey_strands`
+    along the brows' direction), and only the hairs: each pixel is a mix of skin and hair (`brow_hair_share`),
+    and only its hair part changes, to a white hair lighter than the skin under it but for BROW_SHADE_KEPT of
+    its darkness, with the chroma of white hair. The skin between the hairs is returned exactly; a white brow
+    keeps its own shading and detail rather than turning into a band of one colour."""
+    rows, cols = np.flatnonzero(region.any(1)), np.flatnonzero(region.any(0))
+    inside_full = (region > 0).astype(np.uint8)
+    margin = 2 * int(np.ceil(cv2.distanceTransform(inside_full, cv2.DIST_L2, 5).max())) + 8
+    top, bottom = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, region.shape[0])
+    left, right = max(cols[0] - margin, 0), min(cols[-1] + margin + 1, region.shape[1])
+    box = face[top:bottom, left:right]
+    guide = box if structure is None else structure[top:bottom, left:right]
+    inside = inside_full[top:bottom, left:right]
+    lab = _to_lab(box)
+    share, darkness = brow_hair_share(lab[..., 0], inside)
+    strands = grey_strands(_to_lab(guide)[..., 0], inside, amount, rng, 0.0)
+    weight = strands * share
+    # a pixel of skin share (1 - h) and hair share h: its hair turns white, BROW_ABOVE_SKIN lighter than the
+    # skin under it, keeping BROW_SHADE_KEPT of the pixel's darkness (the brow's own shading and detail)
+    lab[..., 0] += strands * ((1 - BROW_SHADE_KEPT) * darkness + share * BROW_ABOVE_SKIN)
+    lab[..., 1:] += weight[..., None] * (white_chroma(lab)[..., 1:] - lab[..., 1:])
+    out = face.copy()
+    out[top:bottom, left:right] = _to_rgb(lab, box, weight)
+    return out
 
 
 def grey_hair(
@@ -274,9 +333,11 @@ def grey_hair(
 
     `structure` (default `face`): the image whose hair gives the strands' direction and the mask's edge;
     the lifespan passes the source face, so every target of a strip draws the same strands (computed once).
-    `shading` False (eyebrows): white hairs at BROW_ABOVE_SKIN over the skin around the mask, unshaded."""
+    `shading` False (eyebrows, `mask` the brow region): `grey_brow_hairs`."""
     if amount <= 0 or not mask.any():
         return face.copy()
+    if not shading:
+        return grey_brow_hairs(face, mask, amount, rng, structure)
     # everything happens in the mask's bounding box, with a margin for the soft edge and the blurs
     rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
     margin = ALPHA_RADIUS + int(4 * DETAIL_SIGMA) + 2
@@ -293,15 +354,7 @@ def grey_hair(
     alpha = hair_alpha(guide, inside) * inside
     strands = grey_strands(_to_lab(guide)[..., 0], inside, amount, rng, pattern, lead)
     weight = strands * alpha
-    level = None
-    if not shading:  # sparse hairs on skin: white hairs a little lighter than the skin around them
-        ring = cv2.dilate(inside.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & ~inside
-        if ring.any():
-            skin = float(np.median(lab[..., 0][ring]))
-            level = min(WHITE_LIGHTNESS, skin + BROW_ABOVE_SKIN)
-            # the skin between the hairs stays skin: each pixel changes as much as it is darker than the skin
-            weight = weight * np.clip((skin - lab[..., 0]) / BROW_HAIR_CONTRAST, 0, 1)
-    lab += weight[..., None] * (white_hair_lab(lab, inside, level) - lab)
+    lab += weight[..., None] * (white_hair_lab(lab, inside) - lab)
     out = face.copy()
     out[top:bottom, left:right] = _to_rgb(lab, box, weight)
     return out

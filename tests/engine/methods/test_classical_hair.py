@@ -254,3 +254,43 @@ def test_eyebrows_whiten_hair_by_hair_and_leave_the_skin_between_them():
     assert np.abs(grey[between].astype(int) - brow[between].astype(int)).max() <= 2  # the skin stays skin
     hair_light, skin_light = lightness(grey)[hairs].mean(), lightness(skin).mean()
     assert lightness(brow)[hairs].mean() + 40 < hair_light <= skin_light + 10  # white hairs, not brighter than skin
+    # which hairs whiten follows the seed, and only the seed
+    half = grey_hair(brow, band, 0.5, np.random.default_rng(1), 0.0, shading=False)
+    assert np.array_equal(half, grey_hair(brow, band, 0.5, np.random.default_rng(1), 0.0, shading=False))
+    assert not np.array_equal(half, grey_hair(brow, band, 0.5, np.random.default_rng(2), 0.0, shading=False))
+
+
+def test_an_ear_beside_the_face_is_not_hair_however_shaded():
+    from engine.faces.segmentation import ear_like  # noqa: PLC0415 - only this test needs it
+
+    # blond hair has the skin's chromaticity: only lightness and place tell the ear from it
+    lightness = np.full((120, 120), 90.0, np.float32)  # hair beside the face
+    face = np.zeros((120, 120), np.uint8)
+    face[:, :60] = 1
+    candidate = np.zeros((120, 120), bool)
+    candidate[:100, 60:110] = True
+    lightness[70:95, 60:75] = 140  # the earlobe below the hair, in shade, joined to the face's side
+    lightness[10:30, 60:80] = 150  # a lit lock beside the temple, above the eyes
+    lightness[60:70, 90:105] = 150  # a highlight in the hair, away from the face
+    lab = np.stack([lightness, np.full_like(lightness, 136), np.full_like(lightness, 146)], -1)
+    ear = ear_like(lab, candidate, face, np.ones((120, 120), bool), eye_line=40.0)
+    assert ear[70:95, 60:75].all()
+    assert not ear[10:30].any() and not ear[60:70, 90:105].any() and not ear[:70, 75:].any()
+
+
+def test_a_fringes_skin_coloured_tips_join_the_hair_but_not_the_forehead():
+    from engine.faces.segmentation import fringe_tips  # noqa: PLC0415 - only this test needs it
+
+    lightness = np.full((80, 60), 210.0, np.float32)  # the forehead
+    lightness[:30] = 100  # the fringe, in the mask
+    lightness[30:36, 10:50] = 170  # its tips, skin-coloured: left out by the colour tests
+    lightness[45:48, 20:23] = 150  # a mole on the forehead, not joined to the hair
+    lightness[36:44, 8:12] = 170  # a strand down the forehead from the tips, past the lowest a fringe is taken
+    mask = np.zeros((80, 60), np.uint8)
+    mask[:30] = 1
+    face = np.ones((80, 60), bool)
+    grown = fringe_tips(lightness, mask, face, lowest=40, brows_top=60)
+    assert grown[30:36, 10:50].all()  # the tips
+    assert grown[36:40, 8:12].all()  # the strand down to the lowest row only ...
+    assert not grown[40:].any() and not grown[45:48, 20:23].any()  # ... never the mole or the forehead
+    assert np.array_equal(fringe_tips(lightness, mask, face, lowest=60, brows_top=60), mask)  # no room: as it was

@@ -7,7 +7,10 @@ import numpy as np
 import pytest
 
 from engine.core.errors import InputError
+from engine.core.registry import get_cache
 from engine.core.settings import Settings
+from engine.methods.classical.aging import added_grey
+from engine.methods.classical.hair import grey_hair
 from engine.methods.classical.lifespan import age_face, hair_masks
 from engine.methods.ldla.pipeline import locate
 from engine.tasks.lifespan import LifespanRequest, age_photo
@@ -70,3 +73,38 @@ def test_receding_hairline_is_an_option_named_in_the_manifest():
     assert np.array_equal(asked.faces[0], plain.faces[0])
     with pytest.raises(InputError, match="receding hairline option needs the classical renderer"):
         LifespanRequest(image, [70], renderer="diffusion", receding_hairline=True)
+
+
+def test_eyebrows_whiten_their_hairs_keep_their_detail_and_leave_the_skin(astronaut_hair):
+    located, masks, _ = astronaut_hair
+    crop = located.crop
+    whitened = grey_hair(crop, masks.brows, 1.0, np.random.default_rng(0), 0.0, structure=crop, shading=False)
+    before, after = (cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32) for image in (crop, whitened))
+    region = masks.brows > 0
+    ring = cv2.dilate(masks.brows, np.ones((9, 9), np.uint8)).astype(bool) & ~region
+    skin_level = float(np.median(before[..., 0][ring]))
+    hairs = region & (before[..., 0] < skin_level - 30)
+    # skin: no darker than the lightest pixel within 4 px (the soft edge of a hair is no skin)
+    skin = region & (cv2.dilate(before[..., 0], np.ones((9, 9), np.uint8)) - before[..., 0] <= 3)
+    assert hairs.sum() > 500 and skin.sum() > 50
+    assert np.abs(whitened[skin].astype(int) - crop[skin].astype(int)).max() <= 2  # the skin is left as it was
+    assert (after[..., 0] - before[..., 0])[hairs].mean() > 20  # the hairs lighten ...
+
+    def chroma(lab):
+        return np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
+
+    assert chroma(after)[hairs].mean() < 0.6 * chroma(before)[hairs].mean()  # ... and lose their colour
+    # and stay hairs: their lightness varies as much as before (a band painted one colour would not)
+    assert after[..., 0][hairs].std() > 0.7 * before[..., 0][hairs].std()
+
+
+def test_the_hair_stage_stays_on_the_head(astronaut_hair):
+    located, masks, _ = astronaut_hair
+    crop = located.crop
+    greyed = grey_hair(crop, masks.hair, added_grey(41, 80), np.random.default_rng(0), 0.5, located.points, crop)
+    changed = np.any(greyed != crop, axis=-1)
+    assert changed.sum() > 0.5 * (masks.hair > 0).sum()
+    chin = located.points[152, 1]
+    assert not changed[int(np.ceil(chin)) :].any()  # nothing below the chin line
+    person = get_cache(OFFLINE).get("person_segmenter").probability(crop) > 0.5
+    assert not (changed & ~person).any()  # nothing off the person (the background)
