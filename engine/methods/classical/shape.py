@@ -285,7 +285,10 @@ def age_shape(face: np.ndarray, points: np.ndarray, skin: np.ndarray, descent: D
     lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
     weight = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), 0.03 * d)
     factor = fold_shading(face.shape[:2], points, descent.tissue)
-    lab[..., 0] *= 1.0 + weight * (factor - 1.0)
+    # the shading scales the skin's broad lightness, not its fine detail: a lifted fold lightens without
+    # sharpening the creases in it, a deepened one darkens without flattening them
+    broad = cv2.GaussianBlur(lab[..., 0], (0, 0), 0.06 * d)
+    lab[..., 0] += weight * (factor - 1.0) * broad
     shaded = cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
     shaded = np.where(weight[..., None] > 0, shaded, face)
     sources = np.asarray(points, np.float64)[:, :2]
