@@ -55,18 +55,22 @@ def test_a_fuller_future_has_a_wider_lower_face_and_one_ahead_in_sagging_a_lower
     leaner, fuller = contour(Variation(fullness_bmi=-5.0)), contour(Variation(fullness_bmi=5.0))
     # 5 kg/m^2 each way moves each side by about 0.06 d: far more than the landmarks' rounding (under 0.01 d)
     assert _width(fuller, d) - _width(leaner, d) > 0.05
-    behind, ahead = contour(Variation(sagging_years=-10.0)), contour(Variation(sagging_years=10.0))
-    assert float(np.mean(ahead[:, 1] - behind[:, 1])) / d > 0.01  # the jowls hang lower
+    # 20 years each way (the slider's top draws): the jowls' drop then clears FaceMesh's re-landmarking noise,
+    # which at +/- 10 years it only just does (about 0.01 d against a 0.01 d threshold)
+    behind, ahead = contour(Variation(sagging_years=-20.0)), contour(Variation(sagging_years=20.0))
+    assert float(np.mean(ahead[:, 1] - behind[:, 1])) / d > 0.01  # the jowls hang lower (measured 0.016 d)
 
 
 def test_futures_at_70_differ_in_the_lower_face_contour_beyond_the_landmarks_noise(source):
     d = inter_ocular(source.points)
-    futures = pluralistic(PluralisticRequest(astronaut(), 70, samples=4, intensity=0.3, seed=0), OFFLINE)
+    # at twice the default diversity: at the default the contours' spread is about twice FaceMesh's
+    # re-landmarking noise (0.020 d against 0.007-0.010 d), too close to tell apart reliably
+    futures = pluralistic(PluralisticRequest(astronaut(), 70, samples=4, intensity=0.6, seed=0), OFFLINE)
     # the same mean future with four different layouts of strands, spots and wrinkles: only the noise
     layouts = pluralistic(PluralisticRequest(astronaut(), 70, samples=4, intensity=0.0, seed=0), OFFLINE)
     assert futures.mode == layouts.mode == "classical"
     noise, spread = _spread(layouts.faces, d), _spread(futures.faces, d)
-    assert spread > 2 * noise and spread > 0.01, (spread, noise)  # measured: 0.020 d against 0.007 d
+    assert spread > 2 * noise and spread > 0.01, (spread, noise)
     # the future drawn fullest shows the widest lower face, the leanest the narrowest
     named = futures.manifest()["futures"]
     widths = [_width(_contour(face), d) for face in futures.faces]
