@@ -87,15 +87,72 @@ def feather_mask(size: int, margin: float = 0.06) -> np.ndarray:
 def paste_back(original: np.ndarray, edited_crop: np.ndarray, matrix: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     """Put an edited aligned crop back into the photo through a feathered mask.
 
-    Pixels where the warped mask is 0 are returned exactly as they were.
+    Pixels where the warped mask is 0 are returned exactly as they were. Only the photo's box that the
+    mask's support maps to is warped and blended (a face is a small part of most photos).
     """
     height, width = original.shape[:2]
     size = edited_crop.shape[0]
     if mask is None:
         mask = feather_mask(size)
+    result = original.copy()
+    box = _support_box(mask, matrix, (height, width))
+    if box is None:
+        return result
     inverse = cv2.invertAffineTransform(matrix)
-    warped = cv2.warpAffine(edited_crop, inverse, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-    weight = cv2.warpAffine(mask, inverse, (width, height), flags=cv2.INTER_LINEAR, borderValue=0.0)[..., None]
-    blended = original.astype(np.float32) * (1.0 - weight) + warped.astype(np.float32) * weight
-    result = np.clip(np.round(blended), 0, 255).astype(np.uint8)
-    return np.where(weight > 0, result, original)
+    warped = _warp_box(edited_crop, inverse, box, cv2.INTER_CUBIC, cv2.BORDER_REPLICATE)
+    weight = _warp_box(mask, inverse, box, cv2.INTER_LINEAR, cv2.BORDER_CONSTANT)[..., None]
+    x0, y0, x1, y1 = box
+    region = original[y0:y1, x0:x1]
+    blended = region.astype(np.float32) * (1.0 - weight) + warped.astype(np.float32) * weight
+    mixed = np.clip(np.round(blended), 0, 255).astype(np.uint8)
+    result[y0:y1, x0:x1] = np.where(weight > 0, mixed, region)
+    return result
+
+
+# cv2.warpAffine's fixed point: source coordinates in 1/1024 px, interpolated at 1/32 px
+_AB_BITS, _INTER_BITS = 10, 5
+
+
+def _warp_box(image: np.ndarray, forward: np.ndarray, box: tuple[int, int, int, int], interpolation: int, border: int):
+    """What cv2.warpAffine(image, forward, photo size) gives in `box` (x0, y0, x1, y1), computed for the box only.
+
+    warpAffine's maps are rebuilt as it builds them (the inverse of `forward` as it inverts it, then each
+    pixel's source in its fixed point), so the box holds the same pixels as the whole warp, not values
+    off by a rounding of the coordinates (a level or a few at sharp edges)."""
+    m = forward.astype(np.float64).ravel().copy()
+    det = m[0] * m[4] - m[1] * m[3]
+    det = 1.0 / det if det != 0 else 0.0
+    m[0], m[4] = m[4] * det, m[0] * det
+    m[1] *= -det
+    m[3] *= -det
+    m[2], m[5] = -m[0] * m[2] - m[1] * m[5], -m[3] * m[2] - m[4] * m[5]
+    x0, y0, x1, y1 = box
+    xs, ys = np.arange(x0, x1, dtype=np.float64), np.arange(y0, y1, dtype=np.float64)
+    scale, half = 1 << _AB_BITS, 1 << (_AB_BITS - _INTER_BITS - 1)
+    column_x, column_y = np.rint(m[0] * xs * scale).astype(np.int64), np.rint(m[3] * xs * scale).astype(np.int64)
+    row_x = np.rint((m[1] * ys + m[2]) * scale).astype(np.int64) + half
+    row_y = np.rint((m[4] * ys + m[5]) * scale).astype(np.int64) + half
+    x = (row_x[:, None] + column_x[None, :]) >> (_AB_BITS - _INTER_BITS)
+    y = (row_y[:, None] + column_y[None, :]) >> (_AB_BITS - _INTER_BITS)
+    whole = np.stack([x >> _INTER_BITS, y >> _INTER_BITS], -1).clip(-32768, 32767).astype(np.int16)
+    table = 1 << _INTER_BITS
+    fraction = ((y & (table - 1)) * table + (x & (table - 1))).astype(np.uint16)
+    return cv2.remap(image, whole, fraction, interpolation, borderMode=border, borderValue=0)
+
+
+def _support_box(mask: np.ndarray, matrix: np.ndarray, shape: tuple[int, int]) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1): the photo's pixels whose warped `mask` weight can be above 0, or None if none can."""
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    if len(rows) == 0:
+        return None
+    # the support's corners, 2 px out (a photo pixel mapping within a pixel of it gets a bilinear share)
+    left, right, top, bottom = cols[0] - 2.0, cols[-1] + 2.0, rows[0] - 2.0, rows[-1] + 2.0
+    corners = np.array([[left, top], [right, top], [left, bottom], [right, bottom]])
+    inverse = cv2.invertAffineTransform(matrix)
+    photo = corners @ inverse[:, :2].T + inverse[:, 2]
+    height, width = shape
+    x0, y0 = (max(int(np.floor(v)) - 2, 0) for v in photo.min(0))
+    x1, y1 = min(int(np.ceil(photo[:, 0].max())) + 3, width), min(int(np.ceil(photo[:, 1].max())) + 3, height)
+    if x0 >= x1 or y0 >= y1:
+        return None
+    return x0, y0, x1, y1
