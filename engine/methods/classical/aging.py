@@ -18,6 +18,7 @@ import math
 import cv2
 import numpy as np
 
+from engine.core.memo import memo
 from engine.faces.zones import LEFT_EYE, RIGHT_EYE, SUBNASALE, face_hull, inter_ocular
 from engine.methods.classical.hair import grey_hair as grey_hair  # strand greying lives in hair.py
 
@@ -157,6 +158,12 @@ def _to_rgb(lab: np.ndarray, face: np.ndarray, weight: np.ndarray) -> np.ndarray
     return np.where(weight[..., None] > 0, rgb, face)
 
 
+def skin_weight(skin: np.ndarray, sigma: float) -> np.ndarray:
+    """`skin` blurred by `sigma` px as float32 (read-only): the stages' feathered weight, computed once per mask
+    (every target of a strip, and several stages, blur the same skin by the same amount)."""
+    return memo("skin_weight", (skin, sigma), lambda: cv2.GaussianBlur(skin.astype(np.float32), (0, 0), sigma))
+
+
 def lentigo_share(age: float) -> float:
     """Share (0-1) of their extent at 80 that age spots and uneven pigmentation have reached at `age`."""
     return min(max((age - LENTIGO_ONSET_YEARS) / (80.0 - LENTIGO_ONSET_YEARS), 0.0), 1.0)
@@ -202,7 +209,7 @@ def age_spots(face: np.ndarray, skin: np.ndarray, points: np.ndarray, share: flo
         ys1, xs1 = min(y0 + 2 * half, height), min(x0 + 2 * half, width)
         window = pigment[ys0:ys1, xs0:xs1]
         np.maximum(window, blob[ys0 - y0 : ys1 - y0, xs0 - x0 : xs1 - x0], out=window)
-    pigment *= cv2.GaussianBlur(skin.astype(np.float32), (0, 0), 0.05 * d)
+    pigment *= skin_weight(skin, 0.05 * d)
     # melanin darkens and warms: L down, a* and b* up (brown), amounts from looking
     lab[..., 0] -= 22.0 * pigment
     lab[..., 1] += 5.0 * pigment
@@ -227,7 +234,7 @@ def younger_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount:
         return face.copy()
     d = inter_ocular(points)
     lab = _to_lab(face)
-    weight = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), 0.05 * d)
+    weight = skin_weight(skin, 0.05 * d)
     # 1. smoothing: keep the bilateral base, lose most of the detail above it
     smoothed = lab.copy()
     if smooth:

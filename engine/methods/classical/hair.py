@@ -25,6 +25,7 @@ from collections import OrderedDict
 import cv2
 import numpy as np
 
+from engine.core.memo import memo
 from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, inter_ocular
 
 # Strands in the 512 px aligned frame (from looking at hair in portraits at this scale): a strand is
@@ -194,8 +195,11 @@ def grey_strands(
     top, bottom = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, mask.shape[0])
     left, right = max(cols[0] - margin, 0), min(cols[-1] + margin + 1, mask.shape[1])
     noise = np.zeros(mask.shape, np.float32)
-    noise[top:bottom, left:right] = strand_noise(hair_direction(lightness[top:bottom, left:right]), rng)
-    score = uniform_ranks(noise, mask)
+    box = np.ascontiguousarray(lightness[top:bottom, left:right])
+    # the direction and the ranks depend on the structure image and the noise alone: a strip's targets share them
+    direction = memo("hair_direction", (box,), lambda: hair_direction(box))
+    noise[top:bottom, left:right] = strand_noise(direction, rng)
+    score = memo("uniform_ranks", (noise, inside), lambda: uniform_ranks(noise, inside))
     if lead is not None:
         score = score - PATTERN_LEAD * pattern * lead
     if amount == 1:
@@ -208,10 +212,20 @@ def grey_strands(
 def soft_threshold(scores: np.ndarray, share: float) -> float:
     """The threshold t at which the soft strands clip((t - score) / STRAND_EDGE + 0.5, 0, 1) average `share`
     over `scores` (the mean rises steadily with t: bisection)."""
-    low, high = float(scores.min()) - STRAND_EDGE, float(scores.max()) + STRAND_EDGE
+    ordered = np.sort(np.asarray(scores, np.float64).ravel())
+    below = np.concatenate([[0.0], np.cumsum(ordered)])  # below[i]: the sum of the i lowest scores
+    count = len(ordered)
+
+    def mean_at(t: float) -> float:  # the mean of the soft strands at threshold t, from the sorted scores
+        full = int(np.searchsorted(ordered, t - STRAND_EDGE / 2, "right"))  # at 1: score <= t - edge / 2
+        part = int(np.searchsorted(ordered, t + STRAND_EDGE / 2, "left"))  # between 0 and 1 below t + edge / 2
+        ramp = (part - full) * (t / STRAND_EDGE + 0.5) - (below[part] - below[full]) / STRAND_EDGE
+        return (full + ramp) / count
+
+    low, high = float(ordered[0]) - STRAND_EDGE, float(ordered[-1]) + STRAND_EDGE
     for _ in range(30):  # the bracket shrinks to about 1e-9 of its width
         middle = (low + high) / 2
-        if np.clip((middle - scores) / STRAND_EDGE + 0.5, 0, 1).mean() < share:
+        if mean_at(middle) < share:
             low = middle
         else:
             high = middle
@@ -351,7 +365,7 @@ def grey_hair(
         lead = temple_lead(mask.shape, points)[top:bottom, left:right]
     inside = mask[top:bottom, left:right] > 0
     # soft only inward: beyond the mask is skin or background, which must not take the hair's grey
-    alpha = hair_alpha(guide, inside) * inside
+    alpha = memo("hair_alpha", (guide, inside), lambda: hair_alpha(guide, inside)) * inside
     strands = grey_strands(_to_lab(guide)[..., 0], inside, amount, rng, pattern, lead)
     weight = strands * alpha
     lab += weight[..., None] * (white_hair_lab(lab, inside) - lab)

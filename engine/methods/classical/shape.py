@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 from scipy.interpolate import RBFInterpolator
 
+from engine.core.memo import memo
 from engine.faces.zones import (
     LEFT_ALA,
     LEFT_EYE,
@@ -236,17 +237,25 @@ def warp_landmarks(
     ys, xs = np.mgrid[0 : height + step : step, 0 : width + step : step].astype(np.float64)
     offset = spline(np.stack([xs.ravel(), ys.ravel()], 1)).reshape(*xs.shape, 2).astype(np.float32)
     full = cv2.resize(offset, (xs.shape[1] * step, xs.shape[0] * step), interpolation=cv2.INTER_LINEAR)[:height, :width]
-    grid = np.mgrid[:height, :width].astype(np.float32)
+    grid = memo("pixel_grid", (height, width), lambda: np.mgrid[:height, :width].astype(np.float32))
     return cv2.remap(image, grid[1] + full[..., 0], grid[0] + full[..., 1], cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
 
 
 def fold_shading(shape: tuple[int, int], points: np.ndarray, amount: float) -> np.ndarray:
     """(H, W) float32 factor for CIELAB lightness: < 1 in the folds' valleys and below the eye bags, > 1 on
     their shoulders, 1 elsewhere; `amount` < 0 lightens the folds instead (a younger target)."""
+    p = np.asarray(points, np.float64)[:, :2]
+    # the factor is 1 + amount x a field of the landmarks alone (resizing and blurring are linear): the field is
+    # computed once per face, every target of a strip scales it
+    field = memo("fold_field", (tuple(shape), p), lambda: _fold_field(shape, p))
+    return 1.0 + np.float32(amount) * field
+
+
+def _fold_field(shape: tuple[int, int], p: np.ndarray) -> np.ndarray:
+    """(H, W) float32: the change of `fold_shading`'s factor per unit amount."""
     full_height, full_width = shape
     scale = 4  # the shading is smooth: computed at a quarter of the size and resized up
     height, width = -(-full_height // scale), -(-full_width // scale)
-    p = np.asarray(points, np.float64)[:, :2]
     d = inter_ocular(p)
     ys, xs = (np.mgrid[:height, :width].astype(np.float64) + 0.5) * scale - 0.5  # pixel centres, full-size coordinates
     grid = np.stack([xs.ravel(), ys.ravel()], 1)
@@ -270,11 +279,11 @@ def fold_shading(shape: tuple[int, int], points: np.ndarray, amount: float) -> n
         junction = np.exp(-0.5 * ((depth - EYE_BAG_DEPTH) / 0.03) ** 2)
         shoulder = np.maximum(shoulder, 0.8 * across * bag)
         valley = np.maximum(valley, 0.9 * across * junction)
-    factor = 1.0 - amount * FOLD_SHADOW * valley + amount * FOLD_SHOULDER * shoulder
-    factor = cv2.resize(
-        factor.reshape(height, width).astype(np.float32), (width * scale, height * scale), interpolation=cv2.INTER_LINEAR
+    field = FOLD_SHOULDER * shoulder - FOLD_SHADOW * valley
+    field = cv2.resize(
+        field.reshape(height, width).astype(np.float32), (width * scale, height * scale), interpolation=cv2.INTER_LINEAR
     )
-    return cv2.GaussianBlur(factor[:full_height, :full_width], (0, 0), 0.02 * d)
+    return cv2.GaussianBlur(field[:full_height, :full_width], (0, 0), 0.02 * d)
 
 
 def age_shape(face: np.ndarray, points: np.ndarray, skin: np.ndarray, descent: Descent) -> np.ndarray:
@@ -283,7 +292,7 @@ def age_shape(face: np.ndarray, points: np.ndarray, skin: np.ndarray, descent: D
         return face.copy()
     d = inter_ocular(points)
     lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
-    weight = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), 0.03 * d)
+    weight = memo("skin_blur", (skin, 0.03 * d), lambda: cv2.GaussianBlur(skin.astype(np.float32), (0, 0), 0.03 * d))
     factor = fold_shading(face.shape[:2], points, descent.tissue)
     # the shading scales the skin's broad lightness, not its fine detail: a lifted fold lightens without
     # sharpening the creases in it, a deepened one darkens without flattening them

@@ -24,8 +24,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from engine.core.memo import memo
 from engine.core.settings import Settings
 from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, inter_ocular
+from engine.methods.classical.aging import skin_weight
 from engine.methods.classical.shape import warp_landmarks
 from engine.methods.ldla.pipeline import LocatedFace, locate, skin_mask
 
@@ -150,30 +152,44 @@ def transfer_texture(face: np.ndarray, points: np.ndarray, skin: np.ndarray, amo
         return face.copy()
     points = np.asarray(points, np.float64)[:, :2]
     d = inter_ocular(points)
-    # 1. the prototype on the subject's landmarks: what is at her landmark i lands on the subject's landmark i
-    warped, proto_skin = _on_landmarks(proto, points)
-    # 2. the bands of both
+    # 1.-3. the prototype's side (her bands on the subject's landmarks, clipped; the weight of the skin both
+    # show) depends on the face alone: computed once per face, every target of a strip reuses it
+    side = memo("texture_prototype", (points, skin, proto.points), lambda: _prototype_side(proto, points, skin, d))
+    if side is None:
+        return face.copy()
+    theirs, spread, weight = side
+    # 2. the subject's bands, clipped as hers are (the same clip on both keeps the prototype aged with herself
+    # exactly as she is; the subject's own strongest detail, a mole or a nostril's edge, is not taken away)
     lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
     own, base = detail_bands(lab[..., 0], d)
-    theirs, _ = detail_bands(cv2.cvtColor(warped, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32), d)
-    # 3. move the subject's bands toward the prototype's on the skin both show, feathered
-    both = (skin > 0) & proto_skin
-    if not both.any():
-        return face.copy()
-    # both faces' bands clipped to the spread of her skin's detail: her texture, not her particular deepest
-    # folds, arrives, and the subject's own strongest detail (a mole, a nostril's edge) is not taken away;
-    # the same clip on both keeps the prototype aged with herself exactly as she is
-    spread = 1.4826 * np.median(np.abs(theirs[:, both]), axis=1)[:, None, None]  # a robust standard deviation per band
-    theirs = np.clip(theirs, -CREASE_CLIP * spread, CREASE_CLIP * spread)
     own = np.clip(own, -CREASE_CLIP * spread, CREASE_CLIP * spread)
-    # off the face's outline, where the subject's own band holds the jaw's edge against the neck (from looking)
-    inset = max(3, int(round(0.08 * d)) | 1)
-    inner = cv2.erode(both.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (inset, inset)))
-    weight = cv2.GaussianBlur(inner.astype(np.float32), (0, 0), 0.06 * d)
+    # 3. the subject's bands moved toward the prototype's on the skin both show, feathered
     change = amount * weight * (theirs - own).sum(0)
     lab[..., 0] += base * change
     rgb = cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
     return np.where(weight[..., None] > 0, rgb, face)
+
+
+def _prototype_side(
+    proto: Prototype, points: np.ndarray, skin: np.ndarray, d: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(her bands clipped, the clip per band, the feathered weight of the skin both faces show) on the subject's
+    landmarks, or None where they share no skin."""
+    # 1. the prototype on the subject's landmarks: what is at her landmark i lands on the subject's landmark i
+    warped, proto_skin = _on_landmarks(proto, points)
+    both = (skin > 0) & proto_skin
+    if not both.any():
+        return None
+    theirs, _ = detail_bands(cv2.cvtColor(warped, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32), d)
+    # both faces' bands are clipped to the spread of her skin's detail: her texture, not her particular deepest
+    # folds, arrives
+    spread = 1.4826 * np.median(np.abs(theirs[:, both]), axis=1)[:, None, None]  # a robust standard deviation per band
+    theirs = np.clip(theirs, -CREASE_CLIP * spread, CREASE_CLIP * spread)
+    # off the face's outline, where the subject's own band holds the jaw's edge against the neck (from looking)
+    inset = max(3, int(round(0.08 * d)) | 1)
+    inner = cv2.erode(both.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (inset, inset)))
+    weight = cv2.GaussianBlur(inner.astype(np.float32), (0, 0), 0.06 * d)
+    return theirs, spread, weight
 
 
 def sallow_share(source_age: float, target_age: float) -> float:
@@ -194,7 +210,7 @@ def sallow_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, share: f
         raise ValueError(f"sallow share must be between 0 and 1, got {share}")
     if share == 0:
         return face.copy()
-    weight = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), 0.05 * inter_ocular(points)) * share
+    weight = skin_weight(skin, 0.05 * inter_ocular(points)) * share
     lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
     lab[..., 1] -= weight * SALLOW_REDNESS_LOSS * (lab[..., 1] - 128)
     lab[..., 2] += weight * SALLOW_YELLOW

@@ -19,6 +19,7 @@ import numpy as np
 from engine.age.estimators import source_age_gender
 from engine.core.errors import InputError
 from engine.core.limits import ZONE_SCORE
+from engine.core.memo import memo
 from engine.core.provenance import png_info, save_png
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
@@ -230,8 +231,7 @@ def skin_texture_and_tone(face: np.ndarray, amount: float, seed: int) -> np.ndar
     yellow; younger skin (amount < 0): an edge-preserving smoothing. Luminance carries the texture."""
     lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
     if amount > 0:
-        rng = np.random.default_rng(seed)
-        texture = cv2.GaussianBlur(rng.standard_normal(face.shape[:2]).astype(np.float32), (0, 0), 0.8)
+        texture = memo("skin_texture", (seed, face.shape[:2]), lambda: _skin_texture(face.shape[:2], seed))
         lab[..., 0] += amount * (4.0 * texture - 3.0)
         lab[..., 1] = 128 + (lab[..., 1] - 128) * (1 - 0.12 * amount)  # a* toward neutral: less rosy
         lab[..., 2] += 3.0 * amount  # b*: a touch more yellow
@@ -239,6 +239,12 @@ def skin_texture_and_tone(face: np.ndarray, amount: float, seed: int) -> np.ndar
         smooth = cv2.bilateralFilter(lab[..., 0], d=7, sigmaColor=12, sigmaSpace=5)
         lab[..., 0] = lab[..., 0] * (1 + amount) - smooth * amount
     return cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+
+
+def _skin_texture(shape: tuple[int, int], seed: int) -> np.ndarray:
+    """The seeded fine texture of `skin_texture_and_tone` (the same for every target of a strip: drawn once)."""
+    rng = np.random.default_rng(seed)
+    return cv2.GaussianBlur(rng.standard_normal(shape).astype(np.float32), (0, 0), 0.8)
 
 
 def renderer_for(name: str, settings: Settings | None = None):
