@@ -243,7 +243,7 @@ def younger_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount:
         smoothed = base + (lab - base) * (1 - amount * (1 - YOUNG_DETAIL_LEFT))
     # 2. beard shadow: the lower face's low-frequency colour moved toward the cheeks' median colour
     low = _low_pass(smoothed, 0.15 * d)
-    beard = beard_region(points, face.shape[:2])
+    beard = memo("beard_region", (np.asarray(points), face.shape[:2]), lambda: beard_region(points, face.shape[:2]))
     cheeks = (skin > 0) & (beard < 0.05)
     if cheeks.any():
         reference = np.median(smoothed[cheeks], axis=0)

@@ -212,8 +212,8 @@ def grey_strands(
 def soft_threshold(scores: np.ndarray, share: float) -> float:
     """The threshold t at which the soft strands clip((t - score) / STRAND_EDGE + 0.5, 0, 1) average `share`
     over `scores` (the mean rises steadily with t: bisection)."""
-    ordered = np.sort(np.asarray(scores, np.float64).ravel())
-    below = np.concatenate([[0.0], np.cumsum(ordered)])  # below[i]: the sum of the i lowest scores
+    # sorted once per set of scores (a strip's targets share them: only the share changes)
+    ordered, below = memo("sorted_scores", (np.asarray(scores),), lambda: _sorted_sums(scores))
     count = len(ordered)
 
     def mean_at(t: float) -> float:  # the mean of the soft strands at threshold t, from the sorted scores
@@ -230,6 +230,12 @@ def soft_threshold(scores: np.ndarray, share: float) -> float:
         else:
             high = middle
     return (low + high) / 2
+
+
+def _sorted_sums(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the scores sorted, as float64; below[i]: the sum of the i lowest)."""
+    ordered = np.sort(np.asarray(scores, np.float64).ravel())
+    return ordered, np.concatenate([[0.0], np.cumsum(ordered)])
 
 
 def hair_alpha(guide: np.ndarray, mask: np.ndarray) -> np.ndarray:

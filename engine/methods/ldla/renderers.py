@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from engine.core.memo import memo
 from engine.core.models import GPU_LOCK, use_adapter
 from engine.core.settings import LDLA_REFINERS, REFINER_LABELS
 from engine.faces.zones import ZONE_TYPES, Zone
@@ -123,6 +124,13 @@ def candidate_lines(zone: Zone, polygon: np.ndarray, rng: np.random.Generator, d
     return lines
 
 
+def _lines_and_state(zone: Zone, polygon: np.ndarray, seed: int, d: float) -> tuple[list[Line], dict]:
+    """(the zone's candidate lines, the state of its generator after drawing them)."""
+    rng = _rng(seed, zone.name)
+    lines = candidate_lines(zone, polygon, rng, d)
+    return lines, rng.bit_generator.state
+
+
 @dataclass(frozen=True)
 class ClassicalSettings:
     max_depth: float = 0.2  # share of the skin's lightness a score-100 crease's valley takes (multiplied in)
@@ -158,7 +166,11 @@ class ClassicalRenderer:
         settings = self.settings
         if target > current:
             amount = (target - current) / 100.0
-            lines = candidate_lines(zone, polygon, rng, d)
+            # the candidate lines depend on the zone and the seed alone (every target of a strip draws the same):
+            # drawn once, with the generator's state after them, so what is drawn next is drawn as before
+            key = (seed, zone.name, zone.direction, np.asarray(polygon), np.asarray(zone.anchor), np.asarray(zone.axis_end), d)
+            lines, state = memo("zone_lines", key, lambda: _lines_and_state(zone, polygon, seed, d))
+            rng.bit_generator.state = state
             used = lines[: max(1, math.ceil(amount * len(lines)))]
             relative_width, kind_depth = PROFILE[zone.direction]
             width = max(1.0, relative_width * d * (0.6 + 0.6 * amount))
