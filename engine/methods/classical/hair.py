@@ -61,6 +61,11 @@ def _to_lab(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
 
 
+def _lightness(rgb: np.ndarray) -> np.ndarray:
+    """CIELAB lightness (float32) of the structure image (the source face: the same at every target of a strip)."""
+    return memo("lightness", (rgb,), lambda: _to_lab(rgb)[..., 0].copy())
+
+
 def _to_rgb(lab: np.ndarray, face: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Back to RGB where `weight` > 0; elsewhere the original pixels exactly (no colour round trip)."""
     rgb = cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
@@ -326,7 +331,7 @@ def grey_brow_hairs(
     inside = inside_full[top:bottom, left:right]
     lab = _to_lab(box)
     share, darkness = brow_hair_share(lab[..., 0], inside)
-    strands = grey_strands(_to_lab(guide)[..., 0], inside, amount, rng, 0.0)
+    strands = grey_strands(_lightness(guide), inside, amount, rng, 0.0)
     weight = strands * share
     # a pixel of skin share (1 - h) and hair share h: its hair turns white, BROW_ABOVE_SKIN lighter than the
     # skin under it, keeping BROW_SHADE_KEPT of the pixel's darkness (the brow's own shading and detail)
@@ -372,7 +377,7 @@ def grey_hair(
     inside = mask[top:bottom, left:right] > 0
     # soft only inward: beyond the mask is skin or background, which must not take the hair's grey
     alpha = memo("hair_alpha", (guide, inside), lambda: hair_alpha(guide, inside)) * inside
-    strands = grey_strands(_to_lab(guide)[..., 0], inside, amount, rng, pattern, lead)
+    strands = grey_strands(_lightness(guide), inside, amount, rng, pattern, lead)
     weight = strands * alpha
     lab += weight[..., None] * (white_hair_lab(lab, inside) - lab)
     out = face.copy()

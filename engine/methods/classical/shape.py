@@ -237,8 +237,20 @@ def warp_landmarks(
     ys, xs = np.mgrid[0 : height + step : step, 0 : width + step : step].astype(np.float64)
     offset = spline(np.stack([xs.ravel(), ys.ravel()], 1)).reshape(*xs.shape, 2).astype(np.float32)
     full = cv2.resize(offset, (xs.shape[1] * step, xs.shape[0] * step), interpolation=cv2.INTER_LINEAR)[:height, :width]
-    grid = memo("pixel_grid", (height, width), lambda: np.mgrid[:height, :width].astype(np.float32))
-    return cv2.remap(image, grid[1] + full[..., 0], grid[0] + full[..., 1], cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    # remap reads its maps in 1/32 px: a pixel whose offset is under half of that in x and y is copied as it is,
+    # so only the box of the pixels that move is resampled (the same pixels as resampling the whole image)
+    moving = np.abs(full).max(-1) >= 1 / 64
+    out = image.copy()
+    if not moving.any():
+        return out
+    rows, cols = np.flatnonzero(moving.any(1)), np.flatnonzero(moving.any(0))
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    ys, xs = np.mgrid[top:bottom, left:right].astype(np.float32)
+    part = full[top:bottom, left:right]
+    out[top:bottom, left:right] = cv2.remap(
+        image, xs + part[..., 0], ys + part[..., 1], cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+    )
+    return out
 
 
 def fold_shading(shape: tuple[int, int], points: np.ndarray, amount: float) -> np.ndarray:

@@ -184,12 +184,13 @@ class ClassicalRenderer:
                 # drawn segment by segment so the depth varies along the crease (the blur below smooths the steps)
                 profile = crease_profile(length, rng) * line.depth * amount
                 shoulder = points + line.highlight * 1.2 * width
+                valley_at = np.round(points * 8).astype(np.int32).tolist()  # 3 fractional bits
+                shoulder_at = np.round(shoulder * 8).astype(np.int32).tolist()
+                depths = (0.5 * (profile[:-1] + profile[1:])).tolist()
                 for k in range(length - 1):
-                    depth_here = float(0.5 * (profile[k] + profile[k + 1]))
-                    a, b = np.round(points[k : k + 2] * 8).astype(np.int32)  # 3 fractional bits
-                    cv2.line(furrow, tuple(a), tuple(b), depth_here, thickness, cv2.LINE_AA, shift=3)
-                    a, b = np.round(shoulder[k : k + 2] * 8).astype(np.int32)
-                    cv2.line(light, tuple(a), tuple(b), depth_here, thickness, cv2.LINE_AA, shift=3)
+                    depth_here = depths[k]
+                    cv2.line(furrow, valley_at[k], valley_at[k + 1], depth_here, thickness, cv2.LINE_AA, shift=3)
+                    cv2.line(light, shoulder_at[k], shoulder_at[k + 1], depth_here, thickness, cv2.LINE_AA, shift=3)
             # a crease: a thin dark valley, a broader lit shoulder beside it
             furrow = cv2.GaussianBlur(furrow, (0, 0), width * 0.6)
             light = cv2.GaussianBlur(light, (0, 0), width * 1.5)
