@@ -239,7 +239,7 @@ def warp_landmarks(
     full = cv2.resize(offset, (xs.shape[1] * step, xs.shape[0] * step), interpolation=cv2.INTER_LINEAR)[:height, :width]
     # remap reads its maps in 1/32 px: a pixel whose offset is under half of that in x and y is copied as it is,
     # so only the box of the pixels that move is resampled (the same pixels as resampling the whole image)
-    moving = np.abs(full).max(-1) >= 1 / 64
+    moving = (np.abs(full[..., 0]) >= 1 / 64) | (np.abs(full[..., 1]) >= 1 / 64)
     out = image.copy()
     if not moving.any():
         return out
