@@ -1,0 +1,55 @@
+"""The content-keyed store a lifespan strip uses for work that depends on the face alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.core import memo as store
+
+pytestmark = pytest.mark.unit
+
+
+def test_same_content_is_computed_once_and_changed_content_afresh():
+    calls = []
+
+    def compute(array: np.ndarray) -> np.ndarray:
+        calls.append(1)
+        return array * 2
+
+    first = np.arange(12.0).reshape(3, 4)
+    twin = first.copy()  # another array with the same bytes
+    changed = first.copy()
+    changed[1, 2] += 1
+    a = store.memo("test_double", (first, 1.5), lambda: compute(first))
+    b = store.memo("test_double", (twin, 1.5), lambda: compute(twin))
+    c = store.memo("test_double", (changed, 1.5), lambda: compute(changed))
+    d = store.memo("test_double", (first, 2.5), lambda: compute(first))  # another scalar part: another entry
+    e = store.memo("test_double", (first.reshape(4, 3), 1.5), lambda: compute(first))  # same bytes, other shape
+    assert len(calls) == 4 and b is a
+    np.testing.assert_array_equal(c, changed * 2)
+    assert d is not a and e is not a
+
+
+def test_stored_arrays_are_read_only_so_a_caller_cannot_change_them_for_the_next():
+    value = store.memo("test_read_only", (np.zeros(3),), lambda: (np.ones(3), np.ones(2)))
+    for array in value:
+        with pytest.raises(ValueError):
+            array[0] = 5
+
+
+def test_disabled_computes_every_time_and_stores_nothing():
+    calls = []
+    key = (np.arange(5),)
+    with store.disabled():
+        for _ in range(2):
+            store.memo("test_disabled", key, lambda: calls.append(1) or len(calls))
+    assert len(calls) == 2
+    assert store.memo("test_disabled", key, lambda: calls.append(1) or len(calls)) == 3  # nothing was stored
+
+
+def test_the_store_keeps_a_bounded_number_of_entries():
+    store.clear()
+    for index in range(store.KEPT + 10):
+        store.memo("test_bound", (index,), lambda: np.zeros(1))
+    assert len(store._STORE) == store.KEPT

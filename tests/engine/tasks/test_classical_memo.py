@@ -1,0 +1,35 @@
+"""The classical renderer's per-face store (engine/core/memo.py) changes nothing: a strip rendered with it,
+cold and warm, is the strip rendered without it, pixel for pixel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.core import memo
+from engine.core.settings import Settings
+from engine.methods.classical.lifespan import render_lifespan
+from engine.methods.ldla.pipeline import locate
+from tests.conftest import astronaut
+
+pytestmark = pytest.mark.pipelines
+
+OFFLINE = Settings(profile="offline")
+TARGETS = [5, 30, 70]  # a child (strain, proportions), a younger adult, an older face (every stage)
+
+
+@pytest.mark.parametrize("receding", [False, True])
+def test_a_strip_is_the_same_with_and_without_the_store(receding):
+    image = astronaut()
+    located = locate(image, OFFLINE)
+    with memo.disabled():
+        plain = render_lifespan(image, located, 40.0, TARGETS, 2, OFFLINE, receding_hairline=receding)
+    memo.clear()
+    cold = render_lifespan(image, located, 40.0, TARGETS, 2, OFFLINE, receding_hairline=receding)
+    warm = render_lifespan(image, located, 40.0, TARGETS, 2, OFFLINE, receding_hairline=receding)
+    for without, first, again in zip(plain, cold, warm):
+        assert np.any(without.after != located.crop)  # each target changed the face
+        np.testing.assert_array_equal(first.photo, without.photo)
+        np.testing.assert_array_equal(again.photo, without.photo)
+        np.testing.assert_array_equal(again.after, without.after)
+        assert again.stages == without.stages
