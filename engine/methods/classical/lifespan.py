@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from engine.core.errors import InputError, UserError
+from engine.core.memo import memo
 from engine.core.models import ModelUnavailable
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
@@ -200,10 +201,12 @@ def age_face(
             f"{proportions.nose_width:.2f}, mouth width {proportions.mouth_width:.2f}, eyes {proportions.eye:.2f}"
         )
     # 5. paste back where the face changed
-    changed = np.any(face != located.crop, axis=-1).astype(np.uint8)
+    difference = cv2.absdiff(face, located.crop)  # per channel: numpy's any() over a last axis of three is slow
+    changed = ((difference[..., 0] | difference[..., 1] | difference[..., 2]) > 0).astype(np.uint8)
     if not changed.any():
         return AgedFace(face, rgb.copy(), stages, warnings)
-    weight = feathered(changed, 0.05 * inter_ocular(located.points)) * feather_mask(face.shape[0])
+    border = memo("feather_mask", (face.shape[0],), lambda: feather_mask(face.shape[0]))
+    weight = feathered(changed, 0.05 * inter_ocular(located.points)) * border
     photo = paste_back(rgb, face, located.matrix, mask=weight)
     return AgedFace(face, photo, stages, warnings, weight)
 

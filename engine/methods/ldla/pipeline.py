@@ -211,6 +211,13 @@ def _blend(face: np.ndarray, rendered: np.ndarray, box: tuple[int, int, int], we
     height, width = face.shape[:2]
     canvas = face.copy()
     xs, ys = slice(max(x, 0), min(x + side, width)), slice(max(y, 0), min(y + side, height))
+    # only the part of the box where the weight is above 0 (the rest is returned as it was in any case)
+    inside = weight[ys, xs] > 0
+    rows, cols = np.flatnonzero(inside.any(1)), np.flatnonzero(inside.any(0))
+    if len(rows) == 0:
+        return canvas
+    xs = slice(xs.start + int(cols[0]), xs.start + int(cols[-1]) + 1)
+    ys = slice(ys.start + int(rows[0]), ys.start + int(rows[-1]) + 1)
     part = rendered[ys.start - y : ys.stop - y, xs.start - x : xs.stop - x].astype(np.float32)
     w = weight[ys, xs][..., None]
     region = face[ys, xs].astype(np.float32)
