@@ -373,7 +373,7 @@ def grey_hair(
     lab = _to_lab(box)
     lead = None
     if pattern > 0:  # the temples' lead in the whole frame, cut to the box
-        lead = temple_lead(mask.shape, points)[top:bottom, left:right]
+        lead = memo("temple_lead", (mask.shape, points), lambda: temple_lead(mask.shape, points))[top:bottom, left:right]
     inside = mask[top:bottom, left:right] > 0
     # soft only inward: beyond the mask is skin or background, which must not take the hair's grey
     alpha = memo("hair_alpha", (guide, inside), lambda: hair_alpha(guide, inside)) * inside
