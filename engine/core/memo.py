@@ -38,7 +38,7 @@ def digest(parts: tuple) -> bytes:
     for part in parts:
         if isinstance(part, np.ndarray):
             hasher.update(f"{part.shape}{part.dtype}".encode())
-            hasher.update(memoryview(np.ascontiguousarray(part)).cast("B"))
+            hasher.update(np.ascontiguousarray(part).data.cast("B"))
         else:
             hasher.update(repr(part).encode())
         hasher.update(b"|")
