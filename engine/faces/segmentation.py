@@ -117,6 +117,16 @@ def fringe_tips(lightness: np.ndarray, mask: np.ndarray, face: np.ndarray, lowes
     return ((mask > 0) | (dark & np.isin(labels, joined[joined > 0]))).astype(np.uint8)
 
 
+def _quadratic(offset: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """(...) float64: each offset's x^T M x, for the (..., K) `offset` and (K, K) `matrix` (a squared
+    Mahalanobis distance), summed term by term: einsum's general loop over the image is several times slower."""
+    total = np.zeros(offset.shape[:-1])
+    for i in range(matrix.shape[0]):
+        for j in range(matrix.shape[1]):
+            total += matrix[i, j] * (offset[..., i] * offset[..., j].astype(np.float64))
+    return total
+
+
 def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.ndarray:
     """(H, W) uint8 hair mask of an aligned face: person minus face, within the head's band, not skin-coloured.
 
@@ -143,7 +153,7 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     mean = skin.mean(0)
     cov = np.cov(skin.T) + np.eye(2) * 4.0  # a floor: a uniform-looking face still has some spread
     diff = lab[..., 1:] - mean
-    distance = np.sqrt(np.einsum("...i,ij,...j->...", diff, np.linalg.inv(cov), diff))
+    distance = np.sqrt(_quadratic(diff, np.linalg.inv(cov)))
     skin_like = (distance < SKIN_DISTANCE) & (np.abs(lab[..., 0] - np.median(lab[face > 0][:, 0])) < 40)
     candidate &= ~skin_like
     # hair colour: what the candidate holds above the brows, where it is almost surely hair; clothes and
@@ -153,7 +163,7 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
         hair_lab = lab[crown]
         hair_mean, hair_cov = hair_lab.mean(0), np.cov(hair_lab.T) + np.eye(3) * 4.0
         offset = lab - hair_mean
-        hair_distance = np.sqrt(np.einsum("...i,ij,...j->...", offset, np.linalg.inv(hair_cov), offset))
+        hair_distance = np.sqrt(_quadratic(offset, np.linalg.inv(hair_cov)))
         candidate &= hair_distance < HAIR_DISTANCE
     candidate &= ~ear_like(lab, candidate, grown_face, distance < SKIN_DISTANCE, float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean()))
     mask = candidate.astype(np.uint8)
