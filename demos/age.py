@@ -10,7 +10,7 @@ import cv2
 import gradio as gr
 import numpy as np
 
-from demos.common import SliderField, open_photo, photo_input, user_errors, warn
+from demos.common import SliderField, image_files, open_photo, photo_input, user_errors, warn
 from engine.core.limits import AGE_CONCURRENCY, CONFIDENCE_PERCENT
 from engine.tasks import estimate as task
 from engine.tasks.estimate import AgeAnalysis, FaceAge
@@ -112,7 +112,7 @@ def estimate(photo: str | None, confidence_percent: float):
     ]
     name = Path(photo).name
     return (
-        draw_faces(image.rgb, analysis.faces),
+        image_files("faces", draw_faces(image.rgb, analysis.faces))[0],
         badge(analysis),
         rows,
         distribution_plot(analysis.faces),

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import gradio as gr
+import numpy as np
+from PIL import Image
 
 from engine.core.errors import InputError, UserError
 from engine.core.images import LoadedImage, load_image
@@ -185,6 +187,22 @@ def outputs_root() -> Path:
 def output_folder(kind: str) -> Path:
     """A new folder for one request's files."""
     return Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=outputs_root()))
+
+
+def image_files(kind: str, *images: np.ndarray) -> list[str]:
+    """Each image written as a PNG into a new folder of this request; their paths, in order.
+
+    Tabs hand Gradio files, not arrays: Gradio caches an array under the hash of its bytes and
+    rewrites that file in place, so two requests with the same result (two visitors trying the same
+    example) would have one rewrite the file while the other's client downloads it, which cuts the
+    download short. A file is copied into Gradio's cache under a temporary name and renamed."""
+    folder = output_folder(kind)
+    paths = []
+    for number, rgb in enumerate(images):
+        path = folder / f"{kind}-{number}.png"
+        Image.fromarray(rgb).save(path)
+        paths.append(str(path))
+    return paths
 
 
 def delete_outputs(older_than_s: float | None) -> int:

@@ -12,6 +12,7 @@ from demos.common import (
     NumberField,
     SliderField,
     banner,
+    image_files,
     open_photo,
     photo_input,
     user_errors,
@@ -61,7 +62,7 @@ def run(photo, target, samples, intensity, reference, seed, progress=gr.Progress
             f"sample {i}: est. age {'missing' if age is None else f'{age:.0f}'}, identity "
             f"{'missing' if ident is None else f'{ident:.0f}'}{label}",
         )
-        for i, (photo_, age, ident) in enumerate(zip(output.faces, output.ages, output.identities))
+        for i, (photo_, age, ident) in enumerate(zip(image_files("futures", *output.faces), output.ages, output.identities))
     ]
     diversity = "missing (fewer than two samples show a face)" if output.diversity is None else f"{output.diversity:.4f}"
     structural = "missing" if output.structural_diversity is None else f"{output.structural_diversity:.4f}"

@@ -7,7 +7,7 @@ import logging
 import gradio as gr
 
 from demos.age import example_portraits
-from demos.common import NumberField, SliderField, open_photo, photo_input, user_errors, warn
+from demos.common import NumberField, SliderField, image_files, open_photo, photo_input, user_errors, warn
 from engine.core.limits import AGE, GPU_CONCURRENCY, SEED, ZONE_SCORE
 from engine.core.registry import get_cache
 from engine.tasks import zones as task
@@ -66,7 +66,8 @@ def apply(photo, renderer, seed, refine, ethnicity, source_age, *scores):
     if not edit.changed:
         gr.Info("Every zone is at its current score: the photo is unchanged.")
     label = "classical renderer" if renderer == "classical" else "diffusion renderer"
-    return (image.rgb, edit.photo), (edit.before, edit.after), {**edit.manifest(), "shown_as": label}
+    photo_before, photo_after, face_before, face_after = image_files("zones", image.rgb, edit.photo, edit.before, edit.after)
+    return (photo_before, photo_after), (face_before, face_after), {**edit.manifest(), "shown_as": label}
 
 
 def build() -> None:

@@ -73,6 +73,14 @@ def _env_float(name: str, default: float | None) -> float | None:
         raise ValueError(f"{name} must be a number, got {raw!r}") from None
 
 
+def _env_int(name: str, default: int) -> int:
+    """A whole number from the environment; "1.5" is refused, not rounded ("1e6" and "2.0" are whole)."""
+    value = _env_float(name, default)
+    if not float(value).is_integer():
+        raise ValueError(f"{name} must be a whole number, got {os.environ.get(name)!r}")
+    return int(value)
+
+
 def _env_flag(name: str, default: bool | None) -> bool | None:
     raw = os.environ.get(name, "").strip().lower()
     if raw == "":
@@ -285,11 +293,11 @@ class Settings:
         kwargs: dict[str, Any] = dict(
             profile=profile,
             model_revisions=model_revisions,
-            max_pixels=int(_env_float("HUB_MAX_PIXELS", cls.max_pixels)),
-            min_side=int(_env_float("HUB_MIN_SIDE", cls.min_side)),
+            max_pixels=_env_int("HUB_MAX_PIXELS", cls.max_pixels),
+            min_side=_env_int("HUB_MIN_SIDE", cls.min_side),
             max_upload_bytes=round(_env_float("HUB_MAX_UPLOAD_MB", cls.max_upload_bytes / 2**20) * 2**20),
-            temp_keep_s=int(_env_float("HUB_TEMP_KEEP_S", cls.temp_keep_s)),
-            temp_check_s=int(_env_float("HUB_TEMP_CHECK_S", cls.temp_check_s)),
+            temp_keep_s=_env_int("HUB_TEMP_KEEP_S", cls.temp_keep_s),
+            temp_check_s=_env_int("HUB_TEMP_CHECK_S", cls.temp_check_s),
             detect_threshold=_env_float("HUB_DETECT_THRESHOLD", cls.detect_threshold),
             age_estimator_source=os.environ.get("HUB_AGE_ESTIMATOR", "").strip() or None,
             model_dirs=model_dirs,
@@ -314,7 +322,7 @@ class Settings:
             probe_ages=_env_ages("HUB_PROBE_AGES", cls.probe_ages),
             probe_genders=_env_list("HUB_PROBE_GENDERS", cls.probe_genders),
             probe_ethnicities=_env_list("HUB_PROBE_ETHNICITIES", cls.probe_ethnicities),
-            probe_seeds=int(_env_float("HUB_PROBE_SEEDS", cls.probe_seeds)),
+            probe_seeds=_env_int("HUB_PROBE_SEEDS", cls.probe_seeds),
         )
         kwargs.update(_calibration_source(os.environ.get("HUB_CALIBRATION", "").strip()))
         store = _env_path("HUB_STORE_DIR")

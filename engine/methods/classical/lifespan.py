@@ -5,7 +5,8 @@ For each target age, from the source age (engine/methods/classical/aging.py for 
    renderer), with the whole face's fine skin texture and tone; a younger target's are taken out in 2.;
 2. skin: older targets take an older prototype's skin detail (texture.py, a setting), a sallower colour,
    age spots and uneven pigmentation; younger targets lose their creases and folds (youth.py: filled, not
-   blurred; glasses and brows kept sharp) and get even, brighter skin with the beard shadow matched to the cheeks;
+   blurred; glasses and brows kept sharp, a lens's tint and shading kept) and get even, brighter skin with the
+   beard shadow matched to the cheeks;
 3. hair and eyebrows grey along the canities curve (hair.py; a younger target leaves them as they are);
    a receding hairline when asked;
 4. shape: soft-tissue descent (jowls, nasolabial and marionette folds, thinner lips, eye bags) as a
@@ -44,7 +45,14 @@ from engine.methods.classical.aging import (
     younger_skin,
 )
 from engine.methods.classical.hair import added_recession, recede_hairline
-from engine.methods.classical.youth import child_scales, child_warp, crease_amount, rejuvenate, young_skin_mask
+from engine.methods.classical.youth import (
+    child_scales,
+    child_warp,
+    crease_amount,
+    glasses_lenses,
+    rejuvenate,
+    young_skin_mask,
+)
 from engine.methods.ldla.curves import scores_for_age
 from engine.methods.ldla.pipeline import LocatedFace, edit_zones, skin_mask
 
@@ -164,7 +172,12 @@ def age_face(
     elif target < source_age:
         amount = min((source_age - target) / YOUNG_FULL_GAP_YEARS, 1.0)
         creases = crease_amount(scores_for_age(source_age), scores)
-        face = rejuvenate(face, young_skin_mask(skin, masks.hair, masks.brows, located.points), located.points, creases)
+        lenses = glasses_lenses(located.crop, skin, located.points)
+        young = young_skin_mask(skin, masks.hair, masks.brows, located.points)
+        face = rejuvenate(face, young, located.points, creases, lenses)
+        if lenses is not None:  # a lens keeps its tint and shading: not brightened, not lifted (only creases go)
+            skin = skin * (lenses < 0.5)
+            stages["glasses"] = "lenses found: only the creases seen through them are taken out"
         face = younger_skin(face, skin, located.points, amount, smooth=False)  # smoothed above, edge-aware
         if younger:
             stages["wrinkles"] = f"creases filled and folds flattened at {creases:.0%} (the age curves' zone scores)"

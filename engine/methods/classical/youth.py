@@ -26,7 +26,7 @@ from engine.faces.zones import (
     SUBNASALE,
     inter_ocular,
 )
-from engine.methods.classical.aging import cardioidal_strain, remaining_growth, strain_origin
+from engine.methods.classical.aging import remaining_growth, strain_origin
 
 # --- creases and folds (sizes in inter-ocular distances d; d is about 125 px on the aligned 512 px face) ---
 # The widest crease the closing fills: forehead furrows, crow's feet and glabellar lines on the portraits
@@ -54,6 +54,16 @@ NOSE_FOLD_LEFT = 0.8  # the nose's shading is its shape, not a fold: most of it 
 COLOUR_SIGMA = 0.08
 EVEN_COLOUR = 0.8
 
+# --- glasses (from looking at the packaged portraits): a frame's rim is found as what `feature_protection`
+# keeps (dark or off the skin's colour) in a band above each eye, across most of the eye's width and beyond its
+# outer corner (lashes and eyeliner stay within the eye's width); the lens below it reaches LENS_BELOW_EYE d
+# under the eye's centre (the same reach as texture.py's GLASSES_BELOW_EYES on its prototype, a little less).
+RIM_BAND = (0.35, 0.02)  # the band searched for the rim, from this far above the eye's top to this far above it, in d
+RIM_OUTWARD = 0.2  # columns searched beyond the eye's outer corner, in d
+RIM_COVER = 0.8  # share of the searched columns the rim must cross, on both eyes
+LENS_BELOW_EYE = 0.5
+LENS_FEATHER = 0.04  # the lens mask's soft edge, in d
+
 # --- a child's proportions: Farkas (1994), "Anthropometry of the Head and Face", 2nd ed., growth tables of
 # North American whites. Ratios of a 6-year-old's measure to an 18-year-old's (both sexes averaged, read
 # from the tables to about +/- 0.02), each divided by the biocular width's ratio (ex-ex, 0.90), since the
@@ -71,6 +81,12 @@ EYE_SCALE_AT_6 = 1.06
 CHEEK_FULLNESS_AT_6 = 0.04
 PROPORTIONS_AGE = 6.0  # the age the ratios above were read at
 FALLOFF = 1.7  # each feature's scaling fades to none between its ellipse and this multiple of it (from looking)
+# The strain is full within FULL_STRAIN d of its origin (the brows to the jaw's corners), and further down to the
+# chin; it fades to none over at least NECK_FADE d below that (from looking: the neck under the chin stretches,
+# and a narrower fade stretches it into streaks), by the crop's bottom edge so the paste-back is seamless.
+FULL_STRAIN = 1.8
+NECK_FADE = 0.2
+CHIN_POINT = 152
 
 # FaceMesh points: the nose from the nasion to the alae and tip, and the outline at mouth level.
 NOSE = [168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 327, 64, 294, 48, 278, 129, 358, 102, 331, 49, 279]
@@ -189,33 +205,70 @@ def moved_by_features(source: np.ndarray, moves: list[FeatureMove]) -> np.ndarra
     return out
 
 
+def strain_extent(points: np.ndarray, size: int) -> tuple[float, float]:
+    """(head, border): the radii about the strain's origin within which the child warp's strain is full, and
+    from which it is none, on a `size` px aligned face.
+
+    The whole face down to the chin (FaceMesh 152) takes the full strain, so the chin rises with the mouth
+    and the lower face shortens as a child's does; the fade lies in the neck below it. Where the strain
+    faded across the chin instead, the chin stayed while the mouth rose (a longer, pointed lower face) and
+    the shadow under the jaw was stretched up over the chin's skin (it read as a beard shadow or dirt)."""
+    p = np.asarray(points, np.float64)[:, :2]
+    origin = strain_origin(p)
+    d = inter_ocular(p)
+    # no motion from here: the neck and shoulders stay where they are, and nothing is drawn from beyond the crop
+    border = max(min(FULL_STRAIN * d + 1.5 * d, size - 2 - float(origin[1])), FULL_STRAIN * d + NECK_FADE * d)
+    chin = float(np.hypot(*(p[CHIN_POINT] - origin)))
+    head = min(max(FULL_STRAIN * d, chin), border - NECK_FADE * d)
+    return head, border
+
+
+def faded_strain_radius(radius: np.ndarray, strain: np.ndarray, head: float, border: float) -> np.ndarray:
+    """Where a point at `radius` from the origin lands under a strain factor `strain` (k (1 - cos theta)) that is
+    full within `head` and fades (smoothstep) to none at `border`: radius (1 + strain fade)."""
+    fade = np.clip((border - radius) / (border - head), 0.0, 1.0)
+    return radius * (1.0 + strain * fade * fade * (3 - 2 * fade))
+
+
+def unstrained(target: np.ndarray, origin: np.ndarray, k: float, head: float, border: float) -> np.ndarray:
+    """The points (..., 2) that the faded cardioidal strain `k` moves onto `target`. The strain keeps each
+    point's angle, so the inverse is one radius per point, found by bisection (the landing radius grows with the
+    radius for any |k| < 1/2). Exact where the fade stretches the neck more than twice, which a fixed-point
+    iteration does not follow."""
+    offset = np.asarray(target, np.float64) - origin
+    radius = np.hypot(offset[..., 0], offset[..., 1])
+    cos_theta = np.where(radius > 0, -offset[..., 1] / np.maximum(radius, 1e-12), 1.0)  # up is -y
+    strain = k * (1.0 - cos_theta)
+    low = np.minimum(radius, radius / (1.0 + strain))
+    high = np.maximum(radius, radius / (1.0 + strain))
+    for _ in range(30):  # the bracket halves each step: 30 steps take a 300 px bracket below 1e-6 px
+        middle = (low + high) / 2
+        short = faded_strain_radius(middle, strain, head, border) < radius
+        low, high = np.where(short, middle, low), np.where(short, high, middle)
+    scale = np.where(radius > 0, (low + high) / 2 / np.maximum(radius, 1e-12), 1.0)
+    return origin + offset * scale[..., None]
+
+
 def child_warp(face: np.ndarray, points: np.ndarray, k: float, scales: ChildScales) -> np.ndarray:
     """The whole head moved to a child's proportions: the feature moves, then cardioidal strain `k` about the
-    brows, fading to no motion before the crop's border. Inverse mapping by fixed-point iteration on a grid an
-    eighth of the size (the motion is smooth), resized up and applied in one remap."""
+    brows, full down to the chin and fading to no motion in the neck before the crop's border
+    (`strain_extent`). Inverse mapping on a grid an eighth of the size (the motion is smooth): the strain
+    inverted exactly along each ray (`unstrained`), the feature moves by fixed-point iteration; resized up
+    and applied in one remap."""
     moves = feature_moves(points, scales)
     if k == 0 and not any(np.any(m.scale != 1.0) or np.any(m.shift != 0.0) for m in moves):
         return face.copy()
     size = face.shape[0]
     origin = strain_origin(points)
-    d = inter_ocular(points)
-    head = 1.8 * d  # full strain within this radius of the origin: brows to just below the chin (from looking)
-    border = max(min(head + 1.5 * d, size - 2 - float(origin[1])), head + 0.3 * d)  # the neck and shoulders stay
-
-    def moved(source: np.ndarray) -> np.ndarray:
-        local = moved_by_features(source, moves)
-        radius = np.hypot(*(local - origin).transpose(2, 0, 1))
-        fade = np.clip((border - radius) / (border - head), 0.0, 1.0)
-        fade = fade * fade * (3 - 2 * fade)
-        return local + fade[..., None] * (cardioidal_strain(local, origin, k) - local)
-
+    head, border = strain_extent(points, size)
     step = 8  # the smallest feature move (an eye) spans about 50 px: an 8 px grid follows it
     coarse = np.arange(0, size + step, step, dtype=np.float64)
     ys, xs = np.meshgrid(coarse, coarse, indexing="ij")
     target = np.stack([xs, ys], -1)
-    source = target.copy()
-    for _ in range(6):  # q <- q + (p - f(q)); the motion is small and smooth, so this converges in a few steps
-        source = source + (target - moved(source))
+    local = unstrained(target, origin, k, head, border)
+    source = local.copy()
+    for _ in range(6):  # q <- q + (p - f(q)); the feature moves are small and smooth, so this converges in a few steps
+        source = source + (local - moved_by_features(source, moves))
     offset = (source - target).astype(np.float32)
     full = cv2.resize(offset, (len(coarse) * step, len(coarse) * step), interpolation=cv2.INTER_LINEAR)[:size, :size]
     grid = np.mgrid[:size, :size].astype(np.float32)
@@ -274,13 +327,15 @@ def remove_creases(
     amount: float,
     fold_left: np.ndarray | float = FOLD_LEFT,
     protect: np.ndarray | None = None,
+    texture_kept: np.ndarray | float = 0.0,
 ) -> np.ndarray:
     """Lightness (H, W float32, 0-255) of the face in `lab` (OpenCV 8-bit Lab, float) with creases and folds
     taken out of the skin at `amount` (0-1); `d` is the inter-ocular distance in pixels.
 
     `skin` (H, W) 0-1 says where the skin is (eyes, lips and brows already left out). The crease band is
     filled (grey closing: a valley narrower than CREASE_WIDTH d is lifted to its rims), the fold band kept at
-    `fold_left` (a number or a per-pixel map) and the fine texture at TEXTURE_LEFT; what is not
+    `fold_left` (a number or a per-pixel map) and the fine texture at TEXTURE_LEFT (all of it where
+    `texture_kept`, 0-1, is 1); what is not
     skin-coloured (`feature_protection`, or `protect` where the caller has it) keeps its lightness."""
     lightness = lab[..., 0]
     if amount <= 0:
@@ -292,7 +347,7 @@ def remove_creases(
     closed = cv2.GaussianBlur(closed, (0, 0), 0.02 * d)  # the closing's flat tops rounded off
     inside = (skin > 0.5).astype(np.float32)
     broad = masked_blur(closed, inside, FOLD_SIGMA * d)
-    young = broad + fold_left * (closed - broad) + TEXTURE_LEFT * texture
+    young = broad + fold_left * (closed - broad) + (TEXTURE_LEFT + (1.0 - TEXTURE_LEFT) * texture_kept) * texture
     young = np.maximum(young, lightness - MAX_DARKEN)  # folds are filled, not dug: nothing turns much darker
     protect = feature_protection(lab, skin, d) if protect is None else protect
     weight = amount * skin * (1.0 - protect)
@@ -320,22 +375,64 @@ def young_skin_mask(skin: np.ndarray, hair: np.ndarray, brows: np.ndarray, point
     return cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.02 * d)
 
 
-def rejuvenate(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount: float) -> np.ndarray:
+def glasses_lenses(face: np.ndarray, skin: np.ndarray, points: np.ndarray) -> np.ndarray | None:
+    """(H, W) float32 0-1: where a pair of glasses' lenses lie on the aligned face (RGB uint8), or None when no
+    frame is seen. A frame's upper rim is what `feature_protection` keeps in a band above each eye (RIM_BAND),
+    crossing RIM_COVER of the columns from the eye's inner corner to RIM_OUTWARD d beyond its outer one; each
+    lens is the ellipse under its rim, as wide as the rim found and reaching LENS_BELOW_EYE d below the eye."""
+    p = np.asarray(points, np.float64)[:, :2]
+    d = inter_ocular(p)
+    lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
+    rim = feature_protection(lab, skin, d) > 0.5
+    height, width = rim.shape
+    lenses = np.zeros((height, width), np.float32)
+    centre_x = float(p[[*RIGHT_EYE, *LEFT_EYE], 0].mean())
+    for eye in (RIGHT_EYE, LEFT_EYE):
+        outline = p[eye]
+        outward = 1.0 if outline[:, 0].mean() > centre_x else -1.0
+        inner_x = outline[:, 0].min() if outward > 0 else outline[:, 0].max()
+        outer_x = (outline[:, 0].max() if outward > 0 else outline[:, 0].min()) + outward * RIM_OUTWARD * d
+        x0, x1 = sorted((int(round(inner_x)), int(round(outer_x))))
+        top = outline[:, 1].min()
+        y0, y1 = int(round(top - RIM_BAND[0] * d)), int(round(top - RIM_BAND[1] * d))
+        x0, x1, y0, y1 = max(x0, 0), min(x1, width - 1), max(y0, 0), min(y1, height - 1)
+        if x1 <= x0 or y1 <= y0:
+            return None
+        crossed = rim[y0 : y1 + 1, x0 : x1 + 1].any(axis=0)
+        if crossed.mean() < RIM_COVER:
+            return None
+        rows = np.nonzero(rim[y0 : y1 + 1, x0 : x1 + 1].any(axis=1))[0]
+        rim_bottom = y0 + float(rows.max())
+        lens_bottom = float(outline[:, 1].mean()) + LENS_BELOW_EYE * d
+        columns = np.nonzero(crossed)[0] + x0
+        centre = (int(round((columns.min() + columns.max()) / 2)), int(round((rim_bottom + lens_bottom) / 2)))
+        axes = (int(round((columns.max() - columns.min()) / 2)), int(round((lens_bottom - rim_bottom) / 2)))
+        cv2.ellipse(lenses, centre, axes, 0, 0, 360, 1.0, -1)
+    return cv2.GaussianBlur(lenses, (0, 0), LENS_FEATHER * d)
+
+
+def rejuvenate(
+    face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount: float, lenses: np.ndarray | None = None
+) -> np.ndarray:
     """Younger skin on the aligned face (RGB uint8) at `amount` (0-1): creases and folds removed from the
     lightness (`remove_creases`, the nose's shape kept) and the colour evened (redness along creases and
-    blotches blurred into the skin's own colour). `skin` (H, W) 0-1: the skin without eyes, lips, brows, hair."""
+    blotches blurred into the skin's own colour). `skin` (H, W) 0-1: the skin without eyes, lips, brows, hair.
+    `lenses` (H, W) 0-1 (`glasses_lenses`): seen through a lens, only the creases go; the lens's tint, its
+    shading and what else shows through it are kept (evening and flattening there turned the lenses milky)."""
     if amount <= 0 or not (skin > 0.5).any():
         return face.copy()
     d = inter_ocular(points)
     lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
     nose = nose_mask(points, face.shape[:2])
+    lens = np.zeros(face.shape[:2], np.float32) if lenses is None else lenses
     out = lab.copy()
     protect = feature_protection(lab, skin, d)
-    out[..., 0] = remove_creases(lab, skin, d, amount, FOLD_LEFT + (NOSE_FOLD_LEFT - FOLD_LEFT) * nose, protect)
+    fold_left = FOLD_LEFT + (NOSE_FOLD_LEFT - FOLD_LEFT) * nose
+    out[..., 0] = remove_creases(lab, skin, d, amount, fold_left + (1.0 - fold_left) * lens, protect, lens)
     inside = (skin > 0.5).astype(np.float32)
     weight = amount * skin * (1.0 - protect)
     for channel in (1, 2):
         even = masked_blur(lab[..., channel], inside, COLOUR_SIGMA * d)
-        out[..., channel] += weight * EVEN_COLOUR * (even - lab[..., channel])
+        out[..., channel] += weight * (1.0 - lens) * EVEN_COLOUR * (even - lab[..., channel])
     rgb = cv2.cvtColor(np.clip(np.round(out), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
     return np.where((weight > 0)[..., None], rgb, face)

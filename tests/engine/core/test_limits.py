@@ -9,7 +9,7 @@ import pytest
 
 from engine.core.errors import InputError
 from engine.core.limits import AGE, MAX_UPLOAD_BYTES, SEED, ZONE_SCORE, Range, duration, megabytes
-from engine.core.settings import ROOT
+from engine.core.settings import ROOT, Settings
 
 pytestmark = pytest.mark.unit
 
@@ -53,3 +53,17 @@ def test_the_cli_help_states_the_tables_ranges():
     )
     help_text = " ".join(result.stdout.split())
     assert "target ages, 0-80, at most 17" in help_text and "0-4294967295" in help_text
+
+
+@pytest.mark.parametrize("raw", ["1.5", "4e2.5", "many"])
+def test_a_whole_number_setting_refuses_a_fraction_instead_of_rounding_it(monkeypatch, raw):
+    monkeypatch.setenv("HUB_PROBE_SEEDS", raw)
+    with pytest.raises(ValueError, match="HUB_PROBE_SEEDS must be a (whole )?number, got"):
+        Settings.from_env()
+
+
+def test_a_whole_number_setting_reads_whole_numbers_in_any_notation(monkeypatch):
+    monkeypatch.setenv("HUB_MAX_PIXELS", "4e6")
+    monkeypatch.setenv("HUB_PROBE_SEEDS", "3.0")
+    settings = Settings.from_env()
+    assert (settings.max_pixels, settings.probe_seeds) == (4_000_000, 3)

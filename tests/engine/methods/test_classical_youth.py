@@ -12,9 +12,11 @@ from engine.methods.classical.youth import (
     FeatureMove,
     child_scales,
     crease_amount,
+    faded_strain_radius,
     moved_by_features,
     proportion_deficit,
     remove_creases,
+    unstrained,
 )
 
 pytestmark = pytest.mark.unit
@@ -88,3 +90,21 @@ def test_remove_creases_fills_thin_dark_valleys_and_keeps_a_frame():
     assert np.array_equal(remove_creases(lab, skin, 100.0, 0.0), lab[..., 0])  # amount 0: unchanged
     outside = np.zeros_like(skin)
     assert np.array_equal(remove_creases(lab, outside, 100.0, 1.0), lab[..., 0])  # nothing outside the skin
+
+
+def test_unstrained_inverts_the_faded_strain_exactly_where_it_stretches_the_neck():
+    from engine.methods.classical.aging import cardioidal_strain  # noqa: PLC0415 - the forward strain, to compare
+
+    origin = np.array([256.0, 200.0])
+    head, border = 280.0, 306.0  # a narrow fade: the neck below the chin is stretched about 2.5 times
+    rng = np.random.default_rng(0)
+    sources = origin + rng.uniform(-320, 320, (400, 2))
+    k = -0.07
+    offset = sources - origin
+    radius = np.hypot(offset[:, 0], offset[:, 1])
+    strain = k * (1.0 + offset[:, 1] / radius)  # k (1 - cos theta), theta = 0 straight up
+    landed = origin + offset * (faded_strain_radius(radius, strain, head, border) / radius)[:, None]
+    assert np.allclose(unstrained(landed, origin, k, head, border), sources, atol=1e-3)
+    inside = radius < head  # full strain: the cardioidal strain itself
+    assert np.allclose(landed[inside], cardioidal_strain(sources[inside], origin, k))
+    assert np.allclose(landed[radius > border], sources[radius > border])  # no motion beyond the border
