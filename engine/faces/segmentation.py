@@ -109,12 +109,22 @@ def fringe_tips(lightness: np.ndarray, mask: np.ndarray, face: np.ndarray, lowes
         return mask
     band = lightness[lowest:brows_top].astype(np.float32)
     inside = face[lowest:brows_top]
-    skin = np.array([np.median(col[ok]) if ok.any() else np.nan for col, ok in zip(band.T, inside.T)], np.float32)
+    skin = _column_medians(band, inside.astype(bool))
     ys = np.arange(mask.shape[0])[:, None]
     dark = face & (ys < lowest) & ~np.isnan(skin)[None, :] & (lightness < np.nan_to_num(skin)[None, :] - FRINGE_CONTRAST)
     count, labels = cv2.connectedComponents((dark | (mask > 0)).astype(np.uint8), connectivity=8)
     joined = np.unique(labels[mask > 0])
     return ((mask > 0) | (dark & np.isin(labels, joined[joined > 0]))).astype(np.uint8)
+
+
+def _column_medians(values: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """(W,) float32: each column's median of `values` (H, W float32) where `inside`, NaN where none is (as
+    np.median per column gives: the middle value, or the mean of the two middle ones), all columns at once."""
+    ordered = np.sort(np.where(inside, values, np.inf), axis=0)  # each column's inside values first
+    count = inside.sum(0)
+    columns = np.arange(values.shape[1])
+    low, high = ordered[np.maximum(count - 1, 0) // 2, columns], ordered[count // 2 - (count == 0), columns]
+    return np.where(count > 0, (low + high) / np.float32(2), np.nan).astype(np.float32)
 
 
 def _quadratic(offset: np.ndarray, matrix: np.ndarray) -> np.ndarray:
