@@ -108,39 +108,6 @@ def strain_origin(points: np.ndarray) -> np.ndarray:
     return eyes - np.array([0.0, 0.35 * inter_ocular(points)])
 
 
-def warp_by_strain(face: np.ndarray, points: np.ndarray, k: float) -> np.ndarray:
-    """The whole head moved by cardioidal strain `k`, fading to no motion toward the crop's border
-    so the paste-back is seamless. Inverse mapping, found by fixed-point iteration."""
-    if k == 0:
-        return face.copy()
-    size = face.shape[0]
-    origin = strain_origin(points)
-    d = inter_ocular(points)
-    head = 1.8 * d  # full strain within this radius of the origin: brows to just below the chin (from looking)
-    # no motion from here: the neck and shoulders stay where they are, and nothing is drawn from beyond the crop
-    border = max(min(head + 1.5 * d, size - 2 - float(origin[1])), head + 0.3 * d)
-    # the motion is smooth, so the inverse map is solved on a grid a quarter of the size and resized up
-    step = 4
-    coarse = np.arange(0, size + step, step, dtype=np.float64)
-    ys, xs = np.meshgrid(coarse, coarse, indexing="ij")
-    target = np.stack([xs, ys], -1)
-
-    def moved(source: np.ndarray) -> np.ndarray:
-        radius = np.hypot(*(source - origin).transpose(2, 0, 1))
-        fade = np.clip((border - radius) / (border - head), 0.0, 1.0)
-        fade = fade * fade * (3 - 2 * fade)  # smoothstep: no kink where the fade starts
-        return source + fade[..., None] * (cardioidal_strain(source, origin, k) - source)
-
-    source = target.copy()
-    for _ in range(6):  # q <- q + (p - f(q)); the strain is small, so this converges in a few steps
-        source = source + (target - moved(source))
-    offset = (source - target).astype(np.float32)  # (n, n, 2) backward displacement on the coarse grid
-    full = cv2.resize(offset, (len(coarse) * step, len(coarse) * step), interpolation=cv2.INTER_LINEAR)[:size, :size]
-    grid = np.mgrid[:size, :size].astype(np.float32)
-    maps = np.stack([grid[1], grid[0]], -1) + full
-    return cv2.remap(face, maps[..., 0], maps[..., 1], cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-
-
 def _low_pass(image: np.ndarray, sigma: float) -> np.ndarray:
     """A wide Gaussian blur computed at a quarter of the size (what it keeps has no fine detail) and resized back."""
     height, width = image.shape[:2]
