@@ -17,10 +17,7 @@ Image operations take and return (H, W, 3) uint8 RGB arrays in the aligned 512 p
 
 from __future__ import annotations
 
-import hashlib
 import math
-import threading
-from collections import OrderedDict
 
 import cv2
 import numpy as np
@@ -84,11 +81,6 @@ def hair_direction(lightness: np.ndarray) -> np.ndarray:
     return np.stack([np.cos(along), np.sin(along)], -1).astype(np.float32)
 
 
-_STRANDS: OrderedDict[bytes, np.ndarray] = OrderedDict()  # the last few strand fields (a strip redraws the same)
-_STRANDS_LOCK = threading.Lock()
-STRANDS_KEPT = 4
-
-
 def strand_noise(direction: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """(H, W) float32 noise made of strands: white noise averaged along the streamline of `direction`
     through each pixel, STRAND_HALF_LENGTH pixels each way (a line integral convolution, Cabral and Leedom
@@ -100,17 +92,7 @@ def strand_noise(direction: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     white = np.asarray(rng.standard_normal((height, width)), np.float32)
     if STRAND_WIDTH > 0:
         white = np.asarray(cv2.GaussianBlur(white, (0, 0), STRAND_WIDTH), np.float32)
-    key = hashlib.blake2b(direction.tobytes() + white.tobytes() + repr(direction.shape).encode(), digest_size=16).digest()
-    with _STRANDS_LOCK:
-        if key in _STRANDS:
-            _STRANDS.move_to_end(key)
-            return _STRANDS[key].copy()
-    field = _line_integral(direction, white)
-    with _STRANDS_LOCK:
-        _STRANDS[key] = field
-        while len(_STRANDS) > STRANDS_KEPT:
-            _STRANDS.popitem(last=False)
-    return field.copy()
+    return memo("strands", (direction, white), lambda: _line_integral(direction, white)).copy()
 
 
 def _line_integral(direction: np.ndarray, white: np.ndarray) -> np.ndarray:
