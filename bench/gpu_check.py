@@ -116,23 +116,12 @@ def check_probe(device: str, model: Cradle2Cane) -> dict:
     return {"faces": len(faces), "resolution": resolution, "steps": generator.steps, "seconds": round(seconds, 3)}
 
 
-def _faces(folder: Path, count: int = 4) -> Path:
-    """Synthetic training faces named as the lifespan and pluralistic trainers read them."""
+def _noise_images(folder: Path, names: list[str], seed: int) -> Path:
+    """Random 64 px images under `names`: the file names carry the labels the trainers read."""
     folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    for index in range(count):
-        pixels = (rng.random((64, 64, 3)) * 255).astype(np.uint8)
-        Image.fromarray(pixels).save(folder / f"{20 + 15 * index}_{('female', 'male')[index % 2]}_{index}.png")
-    return folder
-
-
-def _crops(folder: Path, count: int = 4) -> Path:
-    """Synthetic zone crops named as train.zones reads them."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(1)
-    for index in range(count):
-        pixels = (rng.random((64, 64, 3)) * 255).astype(np.uint8)
-        Image.fromarray(pixels).save(folder / f"forehead_{20 * index}_{index}.png")
+    rng = np.random.default_rng(seed)
+    for name in names:
+        Image.fromarray((rng.random((64, 64, 3)) * 255).astype(np.uint8)).save(folder / name)
     return folder
 
 
@@ -164,7 +153,10 @@ def check_training(device: str) -> dict:
     results = {}
     with tempfile.TemporaryDirectory(prefix="gpu-check-") as scratch:
         root = Path(scratch)
-        faces, crops = _faces(root / "faces"), _crops(root / "crops")
+        # training faces named age_gender_index as the lifespan and pluralistic trainers read them; zone
+        # crops named zone_score_index as train.zones reads them
+        faces = _noise_images(root / "faces", [f"{20 + 15 * i}_{('female', 'male')[i % 2]}_{i}.png" for i in range(4)], 0)
+        crops = _noise_images(root / "crops", [f"forehead_{20 * i}_{i}.png" for i in range(4)], 1)
         runs = [
             ("lifespan", lifespan.TrainConfig, "tiny.yaml", faces),
             ("zones", zones.ZonesConfig, "zones-tiny.yaml", crops),
