@@ -51,9 +51,8 @@ GROWTH_STRAIN_AT_BIRTH = 0.12
 GROWTH_END_YEARS = 18.0
 GROWTH_POWER = 1.6  # remaining growth (1 - age/18)^1.6: about 20 % left at 5 years, 1 % at 14 (Farkas)
 
-# Younger skin (from looking): how much fine luminance detail stays at full smoothing, the lift in
-# lightness, and how far the lower face's low frequencies move toward the cheeks' (beard shadow).
-YOUNG_DETAIL_LEFT = 0.35
+# Younger skin (from looking): the lift in lightness, and how far the lower face's low frequencies move
+# toward the cheeks' (beard shadow).
 YOUNG_BRIGHTEN = 6.0
 BEARD_MATCH = 0.85
 # Stubble darkens the skin by a few lightness levels; a lower face much darker than the cheeks is in shadow
@@ -193,22 +192,17 @@ def beard_region(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return _low_pass(hull * below, 0.1 * inter_ocular(points))
 
 
-def younger_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount: float, smooth: bool = True) -> np.ndarray:
-    """Younger skin (amount 0-1): fine detail smoothed (edge-preserving; `smooth=False` where the caller has
-    smoothed already), tone evened and brightened, and the lower face's low frequencies matched to the
-    cheeks' (beard and stubble shadow removed)."""
+def younger_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount: float) -> np.ndarray:
+    """Younger skin's colour (amount 0-1): tone evened and brightened, and the lower face's low frequencies
+    matched to the cheeks' (beard and stubble shadow removed). Its creases are taken out before, by
+    youth.rejuvenate."""
     if amount <= 0:
         return face.copy()
     d = inter_ocular(points)
     lab = _to_lab(face)
     weight = skin_weight(skin, 0.05 * d)
-    # 1. smoothing: keep the bilateral base, lose most of the detail above it
     smoothed = lab.copy()
-    if smooth:
-        base = cv2.bilateralFilter(np.clip(lab, 0, 255).astype(np.uint8), d=9, sigmaColor=18, sigmaSpace=0.06 * d)
-        base = base.astype(np.float32)
-        smoothed = base + (lab - base) * (1 - amount * (1 - YOUNG_DETAIL_LEFT))
-    # 2. beard shadow: the lower face's low-frequency colour moved toward the cheeks' median colour
+    # 1. beard shadow: the lower face's low-frequency colour moved toward the cheeks' median colour
     low = _low_pass(smoothed, 0.15 * d)
     beard = memo("beard_region", (np.asarray(points), face.shape[:2]), lambda: beard_region(points, face.shape[:2]))
     cheeks = (skin > 0) & (beard < 0.05)
@@ -217,7 +211,7 @@ def younger_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount:
         correction = (reference - low) * beard[..., None] * BEARD_MATCH * amount
         correction[..., 0] = np.clip(correction[..., 0], 0, BEARD_MAX_LIFT)  # lighten a shadow, never darken
         smoothed = smoothed + correction
-    # 3. even and brighter tone
+    # 2. even and brighter tone
     smoothed[..., 0] += YOUNG_BRIGHTEN * amount
     lab = lab + weight[..., None] * (smoothed - lab)
     return _to_rgb(lab, face, weight)

@@ -178,7 +178,7 @@ def age_face(
         if lenses is not None:  # a lens keeps its tint and shading: not brightened, not lifted (only creases go)
             skin = skin * (lenses < 0.5)
             stages["glasses"] = "lenses found: only the creases seen through them are taken out"
-        face = younger_skin(face, skin, located.points, amount, smooth=False)  # smoothed above, edge-aware
+        face = younger_skin(face, skin, located.points, amount)
         if younger:
             stages["wrinkles"] = f"creases filled and folds flattened at {creases:.0%} (the age curves' zone scores)"
         stages["skin"] = f"evened and brightened at {amount:.0%}; beard shadow matched to the cheeks"
