@@ -44,6 +44,7 @@ from engine.methods.classical.aging import (
     lentigo_share,
     younger_skin,
 )
+from engine.methods.classical.childskin import child_share, child_skin
 from engine.methods.classical.hair import added_recession, recede_hairline
 from engine.methods.classical.youth import (
     child_scales,
@@ -204,6 +205,13 @@ def age_face(
             face, masks.brows, brow_grey, np.random.default_rng([seed, 3]), 0.0, structure=located.crop, shading=False
         )
         stages["eyebrows"] = f"{brow_grey:.0%} greyed"
+    # a child's skin and brows (childskin.py): no pores, rosier cheeks, fainter brows, before puberty
+    share = max(child_share(target) - child_share(source_age), 0.0)
+    if share > 0:
+        face = child_skin(
+            face, young_skin_mask(skin, masks.hair, masks.brows, located.points), masks.brows, located.points, share
+        )
+        stages["child skin"] = f"pores taken out, cheeks rosier, brows fainter at {share:.0%}"
     # 4. shape: soft-tissue descent from the source age (lifted back toward a younger target), then a
     # child's proportions: craniofacial growth (cardioidal strain) run backwards
     descent = shape.descent_between(source_age, target, variation.sagging_years, variation.fullness_bmi)

@@ -1,14 +1,19 @@
-"""An adult made a child by the classical renderer, on the astronaut (41): the neck under the raised chin."""
+"""An adult made a child by the classical renderer, on the astronaut (41): the neck under the raised chin, the
+child's skin (rosier cheeks, fainter brows) where FaceMesh finds them on the output."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
 from engine.core.settings import Settings
+from engine.faces.zones import inter_ocular
 from engine.methods.classical.aging import growth_strain
+from engine.methods.classical.childskin import CHEEK_POINTS
 from engine.methods.classical.youth import CHIN_POINT, child_scales, child_warp, photo_below
 from engine.methods.ldla.pipeline import LocatedFace, locate
+from engine.tasks.lifespan import LifespanRequest, age_photo
 from tests.conftest import astronaut
 
 pytestmark = pytest.mark.pipelines
@@ -19,6 +24,13 @@ SOURCE, CHILD = 41.0, 5.0
 # alone (the fade in the 30 px under FaceMesh's chin) it was stretched 2.0-2.4 times into vertical streaks; taking
 # in the photo's neck below the crop, 1.2 times on average and 1.6 at the fade's steepest.
 NECK_STRETCH_AT_MOST = 1.7
+# At 5 her cheeks are redder than at 41 by at least this much a* (OpenCV 8-bit Lab; the flush adds 4 at the
+# cheeks' centre, the younger skin's colour evening takes a little of the source's own redness away).
+CHEEKS_REDDER = 1.5
+# The brows' hair at 5 is lighter than at 41 by at least this much lightness, and still this much darker than the
+# cheeks (measured 148 -> 181 against cheeks at 202).
+BROWS_LIGHTER = 10.0
+RIGHT_BROW_CORE, LEFT_BROW_CORE = [105, 66], [334, 296]  # FaceMesh points in the brows' middle
 
 
 @pytest.fixture(scope="module")
@@ -47,3 +59,37 @@ def test_the_neck_under_a_childs_raised_chin_is_drawn_from_the_photos_neck_not_s
     stretch = _neck_stretch(located, len(below))
     assert 1.0 < stretch < NECK_STRETCH_AT_MOST, stretch
     assert _neck_stretch(located, 0) > NECK_STRETCH_AT_MOST  # within the crop alone the chin's rise has nowhere to go
+
+
+def _cheeks_and_brows(photo: np.ndarray) -> tuple[float, float, float]:
+    """(the cheeks' mean a*, their lightness, the brows' middle's lightness; OpenCV 8-bit Lab), where FaceMesh
+    finds them on `photo`."""
+    located = locate(photo, OFFLINE)
+    p = located.points[:, :2]
+    d = inter_ocular(p)
+    lab = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB).astype(np.float64)
+    r = int(round(0.06 * d))
+
+    def patch(x: float, y: float, channel: int, share: float = 50.0) -> float:
+        col, row = int(round(x)), int(round(y))
+        return float(np.percentile(lab[row - r : row + r, col - r : col + r, channel], share))
+
+    cheeks = [(p[i, 0], p[i, 1] + 0.1 * d) for i in CHEEK_POINTS]
+    brows = [(p[i, 0], p[i, 1] + 0.05 * d) for i in (*RIGHT_BROW_CORE, *LEFT_BROW_CORE)]  # just under the upper edge
+    hair = 20.0  # the brows' hair: the darker fifth of a patch (the rest is the skin between the hairs)
+    return (
+        float(np.mean([patch(x, y, 1) for x, y in cheeks])),
+        float(np.mean([patch(x, y, 0) for x, y in cheeks])),
+        float(np.mean([patch(x, y, 0, hair) for x, y in brows])),
+    )
+
+
+def test_at_five_her_cheeks_are_rosier_and_her_brows_fainter():
+    image = astronaut()
+    output = age_photo(LifespanRequest(image, [CHILD, SOURCE], source_age=SOURCE, renderer="classical"), OFFLINE)
+    child, same = output.photos
+    assert "child skin" in output.stages[0] and "child skin" not in output.stages[1]
+    (red_child, skin_child, brow_child), (red_same, _, brow_same) = _cheeks_and_brows(child), _cheeks_and_brows(same)
+    assert red_child > red_same + CHEEKS_REDDER, (red_child, red_same)
+    assert brow_child > brow_same + BROWS_LIGHTER, (brow_child, brow_same)  # fainter
+    assert brow_child < skin_child - BROWS_LIGHTER, (brow_child, skin_child)  # still a brow
