@@ -31,9 +31,10 @@ from engine.methods.classical.youth import masked_blur
 PUBERTY_YEARS = (10.0, 16.0)
 TEXTURE_SIGMA = 0.012  # the fine band (pores) is what a blur of this many d takes away (youth.py's TEXTURE_SIGMA)
 CHILD_TEXTURE_LEFT = 0.35  # of the fine band left after youth.rejuvenate (which keeps 0.7): some grain, no pores
-# Rosy cheeks (from looking; a* up 7 over 0.28 d read as rouge on a made-up adult): at the cheeks' centre a* up by
-# ROSY_A and b* down by ROSY_B (OpenCV 8-bit Lab), fading as a Gaussian of CHEEK_SIGMA d about FaceMesh's cheek
-# points (50 and 280, on the cheekbones' apples).
+# Rosy cheeks (from looking; a* up 7 over 0.28 d read as rouge on a made-up adult): at the cheeks' centre a* up to
+# ROSY_A above the skin's median and b* down by ROSY_B in proportion (OpenCV 8-bit Lab), fading as a Gaussian of
+# CHEEK_SIGMA d about FaceMesh's cheek points (50 and 280, on the cheekbones' apples). Cheeks already that much
+# redder than the face are left (adding to an 80-year-old's ruddy skin read as a rash, not a child).
 ROSY_A = 4.0
 ROSY_B = 2.0
 CHEEK_POINTS = (50, 280)
@@ -68,8 +69,9 @@ def cheek_weight(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def child_skin(face: np.ndarray, skin: np.ndarray, brows: np.ndarray, points: np.ndarray, share: float) -> np.ndarray:
     """The aligned face (RGB uint8) with a child's skin at `share` (0-1): pores taken out and cheeks rosier within
-    `skin` (H, W 0-1: the skin without eyes, lips, brows and hair), and the brow hair within `brows` (uint8 mask)
-    fainter. Pixels outside both are returned exactly."""
+    `skin` (H, W 0-1: the skin without eyes, lips, brows and hair), and the brow hair within `brows` (uint8 mask;
+    all zeros to leave the brows, as behind a glasses frame, whose dark rim would fade with them) fainter. Pixels
+    outside both are returned exactly."""
     if share <= 0:
         return face.copy()
     d = inter_ocular(points)
@@ -79,10 +81,14 @@ def child_skin(face: np.ndarray, skin: np.ndarray, brows: np.ndarray, points: np
     # pores: the fine band kept at CHILD_TEXTURE_LEFT
     fine = lab[..., 0] - cv2.GaussianBlur(lab[..., 0], (0, 0), max(0.5, TEXTURE_SIGMA * d))
     out[..., 0] -= share * skin * (1.0 - CHILD_TEXTURE_LEFT) * fine
-    # rosy cheeks
-    rosy = share * skin * cheek_weight(points, face.shape[:2])
-    out[..., 1] += ROSY_A * rosy
-    out[..., 2] -= ROSY_B * rosy
+    # rosy cheeks: up to ROSY_A redder than the skin's median, the cheeks' own redness counted
+    inside = skin > 0.5
+    if inside.any():
+        redness = masked_blur(lab[..., 1], inside.astype(np.float32), CHEEK_SIGMA * d / 2)
+        missing = np.clip(float(np.median(lab[..., 1][inside])) + ROSY_A - redness, 0.0, ROSY_A)
+        rosy = share * skin * cheek_weight(points, face.shape[:2]) * missing
+        out[..., 1] += rosy
+        out[..., 2] -= ROSY_B / ROSY_A * rosy
     # fainter brows: each hair toward the skin's lightness (a grey closing fills the brow) and colour beside it
     region = cv2.GaussianBlur((brows > 0).astype(np.float32), (0, 0), 0.02 * d)
     if region.max() > 0:

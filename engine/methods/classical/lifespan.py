@@ -208,10 +208,12 @@ def age_face(
     # a child's skin and brows (childskin.py): no pores, rosier cheeks, fainter brows, before puberty
     share = max(child_share(target) - child_share(source_age), 0.0)
     if share > 0:
-        face = child_skin(
-            face, young_skin_mask(skin, masks.hair, masks.brows, located.points), masks.brows, located.points, share
-        )
-        stages["child skin"] = f"pores taken out, cheeks rosier, brows fainter at {share:.0%}"
+        framed = glasses_lenses(located.crop, skin_mask(located), located.points) is not None
+        brows = np.zeros_like(masks.brows) if framed else masks.brows  # a frame's rim lies over the brows
+        young = young_skin_mask(skin, masks.hair, masks.brows, located.points)
+        face = child_skin(face, young, brows, located.points, share)
+        kept = "brows kept (a glasses frame over them)" if framed else "brows fainter"
+        stages["child skin"] = f"pores taken out, cheeks rosier, {kept} at {share:.0%}"
     # 4. shape: soft-tissue descent from the source age (lifted back toward a younger target), then a
     # child's proportions: craniofacial growth (cardioidal strain) run backwards
     descent = shape.descent_between(source_age, target, variation.sagging_years, variation.fullness_bmi)

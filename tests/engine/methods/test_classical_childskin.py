@@ -70,3 +70,15 @@ def test_child_skin_takes_out_pores_reddens_the_cheeks_and_fades_the_brows_only(
     darker_after = lab_after[forehead][..., 0].mean() - lab_after[brow][..., 0].mean()
     assert 0.3 * darker_before < darker_after < 0.8 * darker_before  # fainter, still a brow
     assert np.array_equal(child_skin(face, skin, brows, _points(), 0.0), face)
+
+
+def test_cheeks_already_redder_than_the_face_get_no_more_colour():
+    face, skin, brows = _face()
+    lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float64)
+    lab[120:190, 50:210, 1] += 12.0  # a ruddy lower face, 12 levels redder than the forehead
+    ruddy = cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    child = child_skin(ruddy, skin, np.zeros_like(brows), _points(), 1.0)
+    before = cv2.cvtColor(ruddy, cv2.COLOR_RGB2LAB).astype(np.float64)[150:160, 84:94, 1].mean()
+    after = cv2.cvtColor(child, cv2.COLOR_RGB2LAB).astype(np.float64)[150:160, 84:94, 1].mean()
+    assert abs(after - before) < 0.5, (before, after)
+    assert np.array_equal(child[70:80, 70:120], ruddy[70:80, 70:120])  # brows left (an empty mask), exactly
