@@ -1,12 +1,11 @@
-"""A child's skin and eyebrows on an adult's aligned face: no visible pores, rosier cheeks, fainter brows.
+"""A child's skin and eyebrows on an adult's aligned face: rosier cheeks, fainter brows.
 
 youth.py gives a younger face its creases back and a child's proportions; what still read as an adult on the
-astronaut (41) made 5 and 10 (from looking at the outputs at 1:1) was, beside the shape, an adult's skin grain
-over the cheeks and nose, a sallow, even tone with no colour in the cheeks, and dark, defined adult brows.
+astronaut (41) made 5 and 10 (from looking at the outputs at 1:1) was, beside the shape, a sallow, even tone with
+no colour in the cheeks, and dark, defined adult brows. (Her pores are gone already at 1:1 once youth.rejuvenate
+has filled the creases; taking the fine band out further erased her freckles, which children have too -
+ephelides appear in early childhood, Bastiaens et al. 2004, Pigment Cell Res 17: 225-229 - and read as plastic, so it is not done here.)
 
-- Pores: they widen with sebum output, which rises at puberty (Roh et al. 2006, "Sebum output as a factor
-  contributing to the size of facial pores", Br J Dermatol 155: 890-894; Pochi and Strauss 1974 for the rise at
-  puberty), so a child's skin shows none: the fine band is taken out down to CHILD_TEXTURE_LEFT of it.
 - Cheeks: a child's cheeks are rosier (more red, less yellow) than an adult's; the skin's redness from blood
   perfusion is read as health (Stephen, Coetzee, Law Smith and Perrett 2009, "Skin blood perfusion and
   oxygenation colour affect perceived human health", PLoS ONE 4: e5083), an even colour as younger (Fink, Grammer
@@ -15,7 +14,7 @@ over the cheeks and nose, a sallow, even tone with no colour in the cheeks, and 
 - Brows: scalp and body hair darken through childhood (Rees 2003, "Genetics of hair and skin color", Annu Rev
   Genet 37: 67-90), so a child's brows are fainter: brow hair moved BROW_FADE of the way to the skin beside it.
 
-All of it at `child_share` (1 for a child before puberty, none from its end): pure maths, no models.
+Both at `child_share` (1 for a child before puberty, none from its end): pure maths, no models.
 """
 
 from __future__ import annotations
@@ -26,22 +25,23 @@ import numpy as np
 from engine.faces.zones import inter_ocular
 from engine.methods.classical.youth import masked_blur
 
-# Puberty, when sebum output and with it pore size rise, and body hair darkens (Pochi and Strauss 1974): a
-# child's skin and brows in full up to the first age, none from the second (smoothstep between).
+# Puberty, when hair darkens toward its adult colour (Rees 2003): a child's cheeks and brows in full up to the first
+# age, none from the second (smoothstep between; the ages from looking at the usual span of puberty).
 PUBERTY_YEARS = (10.0, 16.0)
-TEXTURE_SIGMA = 0.012  # the fine band (pores) is what a blur of this many d takes away (youth.py's TEXTURE_SIGMA)
-CHILD_TEXTURE_LEFT = 0.35  # of the fine band left after youth.rejuvenate (which keeps 0.7): some grain, no pores
 # Rosy cheeks (from looking; a* up 7 over 0.28 d read as rouge on a made-up adult): at the cheeks' centre a* up to
 # ROSY_A above the skin's median and b* down by ROSY_B in proportion (OpenCV 8-bit Lab), fading as a Gaussian of
 # CHEEK_SIGMA d about FaceMesh's cheek points (50 and 280, on the cheekbones' apples). Cheeks already that much
-# redder than the face are left (adding to an 80-year-old's ruddy skin read as a rash, not a child).
+# redder than the face are left (adding to an 80-year-old's ruddy skin read as a rash, not a child). At 0.35 d the
+# two flushes met over the nose and the whole face read pinker; a child's flush sits on the cheeks' apples.
 ROSY_A = 4.0
 ROSY_B = 2.0
 CHEEK_POINTS = (50, 280)
-CHEEK_SIGMA = 0.35
+CHEEK_SIGMA = 0.25
 CHEEK_LOWER = 0.1  # the cheeks' centre this many d below the FaceMesh points (the apples' fullest part, from looking)
-# Brows (from looking): the hair moved this far toward the skin around it; a child's brows stay visible.
-BROW_FADE = 0.4
+# Brows (from looking): the hair moved this far toward the skin around it; a child's brows stay visible, and the
+# brows carry much of a face's identity (Sadr, Jarudi and Sinha 2003, "The role of eyebrows in face recognition",
+# Perception 32: 285-293), so their shape is kept and they fade by less than a third.
+BROW_FADE = 0.3
 BROW_CLOSE = 0.25  # a grey closing this wide (in d) fills a brow's width with the skin's lightness
 BROW_DARKER = 12.0  # lightness levels below the filled skin at which a brow pixel counts as wholly hair
 
@@ -68,7 +68,7 @@ def cheek_weight(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def child_skin(face: np.ndarray, skin: np.ndarray, brows: np.ndarray, points: np.ndarray, share: float) -> np.ndarray:
-    """The aligned face (RGB uint8) with a child's skin at `share` (0-1): pores taken out and cheeks rosier within
+    """The aligned face (RGB uint8) with a child's skin at `share` (0-1): cheeks rosier within
     `skin` (H, W 0-1: the skin without eyes, lips, brows and hair), and the brow hair within `brows` (uint8 mask;
     all zeros to leave the brows, as behind a glasses frame, whose dark rim would fade with them) fainter. Pixels
     outside both are returned exactly."""
@@ -78,9 +78,6 @@ def child_skin(face: np.ndarray, skin: np.ndarray, brows: np.ndarray, points: np
     lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
     out = lab.copy()
     skin = np.asarray(skin, np.float32)
-    # pores: the fine band kept at CHILD_TEXTURE_LEFT
-    fine = lab[..., 0] - cv2.GaussianBlur(lab[..., 0], (0, 0), max(0.5, TEXTURE_SIGMA * d))
-    out[..., 0] -= share * skin * (1.0 - CHILD_TEXTURE_LEFT) * fine
     # rosy cheeks: up to ROSY_A redder than the skin's median, the cheeks' own redness counted
     inside = skin > 0.5
     if inside.any():

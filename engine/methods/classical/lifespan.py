@@ -205,15 +205,15 @@ def age_face(
             face, masks.brows, brow_grey, np.random.default_rng([seed, 3]), 0.0, structure=located.crop, shading=False
         )
         stages["eyebrows"] = f"{brow_grey:.0%} greyed"
-    # a child's skin and brows (childskin.py): no pores, rosier cheeks, fainter brows, before puberty
+    # a child's skin and brows (childskin.py; HUB_CLASSICAL_CHILD_SKIN=1): rosier cheeks, fainter brows, before puberty
     share = max(child_share(target) - child_share(source_age), 0.0)
-    if share > 0:
+    if share > 0 and (settings or get_settings()).classical_child_skin:
         framed = glasses_lenses(located.crop, skin_mask(located), located.points) is not None
         brows = np.zeros_like(masks.brows) if framed else masks.brows  # a frame's rim lies over the brows
         young = young_skin_mask(skin, masks.hair, masks.brows, located.points)
         face = child_skin(face, young, brows, located.points, share)
         kept = "brows kept (a glasses frame over them)" if framed else "brows fainter"
-        stages["child skin"] = f"pores taken out, cheeks rosier, {kept} at {share:.0%}"
+        stages["child skin"] = f"cheeks rosier, {kept} at {share:.0%}"
     # 4. shape: soft-tissue descent from the source age (lifted back toward a younger target), then a
     # child's proportions: craniofacial growth (cardioidal strain) run backwards
     descent = shape.descent_between(source_age, target, variation.sagging_years, variation.fullness_bmi)
@@ -237,13 +237,13 @@ def age_face(
     changed = ((difference[..., 0] | difference[..., 1] | difference[..., 2]) > 0).astype(np.uint8)
     if not changed.any():
         return AgedFace(face[:size], rgb.copy(), stages, warnings)
-    border = memo("feather_mask", face.shape[:2], lambda: _frame_feather(*face.shape[:2]))
+    border = memo("feather_mask", face.shape[:2], lambda: frame_feather(*face.shape[:2]))
     weight = feathered(changed, 0.05 * inter_ocular(located.points)) * border
     photo = paste_back(rgb, face, located.matrix, mask=weight)
     return AgedFace(face[:size], photo, stages, warnings, weight[:size], face, weight)
 
 
-def _frame_feather(height: int, width: int) -> np.ndarray:
+def frame_feather(height: int, width: int) -> np.ndarray:
     """The crop's feather (`feather_mask`, its margin a share of the width) on a frame `height` rows tall."""
     if height == width:
         return feather_mask(width)

@@ -25,7 +25,7 @@ def _points() -> np.ndarray:
 
 
 def _face() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A skin-coloured face with pores (fine noise), a dark brow band, and a background outside the skin."""
+    """A skin-coloured face with fine noise, a dark brow band, and a background outside the skin."""
     rng = np.random.default_rng(0)
     face = np.full((SIZE, SIZE, 3), (205, 160, 140), np.float64)
     face += rng.normal(0, 6, (SIZE, SIZE, 1))
@@ -48,7 +48,7 @@ def test_child_share_is_whole_before_puberty_none_after_and_falls_between():
         child_share(-1.0)
 
 
-def test_child_skin_takes_out_pores_reddens_the_cheeks_and_fades_the_brows_only():
+def test_child_skin_reddens_the_cheeks_and_fades_the_brows_only():
     face, skin, brows = _face()
     child = child_skin(face, skin, brows, _points(), 1.0)
     lab_before = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float64)
@@ -60,11 +60,6 @@ def test_child_skin_takes_out_pores_reddens_the_cheeks_and_fades_the_brows_only(
     forehead = np.s_[44:60, 100:160]  # far from the cheeks: about as red as before
     assert abs(lab_after[forehead][..., 1].mean() - lab_before[forehead][..., 1].mean()) < 0.5
 
-    def grain(lab: np.ndarray) -> float:
-        fine = lab[..., 0] - cv2.GaussianBlur(lab[..., 0], (0, 0), 1.0)
-        return float(fine[forehead].std())
-
-    assert grain(lab_after) < 0.6 * grain(lab_before)  # the pores' grain mostly gone
     brow = np.s_[72:78, 80:110]
     darker_before = lab_before[forehead][..., 0].mean() - lab_before[brow][..., 0].mean()
     darker_after = lab_after[forehead][..., 0].mean() - lab_after[brow][..., 0].mean()

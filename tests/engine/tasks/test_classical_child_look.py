@@ -86,9 +86,12 @@ def _cheeks_and_brows(photo: np.ndarray) -> tuple[float, float, float]:
 
 def test_at_five_her_cheeks_are_rosier_and_her_brows_fainter():
     image = astronaut()
-    output = age_photo(LifespanRequest(image, [CHILD, SOURCE], source_age=SOURCE, renderer="classical"), OFFLINE)
+    settings = Settings(profile="offline", classical_child_skin=True)
+    output = age_photo(LifespanRequest(image, [CHILD, SOURCE], source_age=SOURCE, renderer="classical"), settings)
     child, same = output.photos
     assert "child skin" in output.stages[0] and "child skin" not in output.stages[1]
+    plain = age_photo(LifespanRequest(image, [CHILD], source_age=SOURCE, renderer="classical"), OFFLINE)
+    assert "child skin" not in plain.stages[0]  # off by default
     (red_child, skin_child, brow_child), (red_same, _, brow_same) = _cheeks_and_brows(child), _cheeks_and_brows(same)
     assert red_child > red_same + CHEEKS_REDDER, (red_child, red_same)
     assert brow_child > brow_same + BROWS_LIGHTER, (brow_child, brow_same)  # fainter
