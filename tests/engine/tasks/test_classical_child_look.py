@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from engine.core.settings import Settings
-from engine.faces.zones import inter_ocular
+from engine.faces.zones import LEFT_MOUTH, RIGHT_MOUTH, SUBNASALE, inter_ocular
 from engine.methods.classical.aging import growth_strain
 from engine.methods.classical.childskin import CHEEK_POINTS
 from engine.methods.classical.youth import CHIN_POINT, child_scales, child_warp, photo_below
@@ -30,6 +30,11 @@ CHEEKS_REDDER = 1.5
 # The brows' hair at 5 is lighter than at 41 by at least this much lightness, and still this much darker than the
 # cheeks (measured 148 -> 181 against cheeks at 202).
 BROWS_LIGHTER = 10.0
+# Re-landmarked at 5, the mouth's width, the nose's width and its height relative to the eyes are within this of
+# child_scales (Farkas's ratios; measured 0.80, 0.93, 0.88 against 0.84, 0.90, 0.85): FaceMesh's re-landmarking
+# noise is about 0.01 d a point, and the strain moves the eyes and features a little apart besides.
+SCALE_TOLERANCE = 0.06
+NOSE_WIDTH, NASION = (129, 358), 168
 RIGHT_BROW_CORE, LEFT_BROW_CORE = [105, 66], [334, 296]  # FaceMesh points in the brows' middle
 
 
@@ -96,3 +101,25 @@ def test_at_five_her_cheeks_are_rosier_and_her_brows_fainter():
     assert red_child > red_same + CHEEKS_REDDER, (red_child, red_same)
     assert brow_child > brow_same + BROWS_LIGHTER, (brow_child, brow_same)  # fainter
     assert brow_child < skin_child - BROWS_LIGHTER, (brow_child, skin_child)  # still a brow
+
+
+def _sizes(photo: np.ndarray) -> np.ndarray:
+    """The mouth's width, the nose's width (alae) and its height (nasion to subnasale), in inter-ocular distances,
+    where FaceMesh finds them on `photo`."""
+    p = locate(photo, OFFLINE).points[:, :2]
+    return np.array(
+        [
+            abs(p[LEFT_MOUTH, 0] - p[RIGHT_MOUTH, 0]),
+            abs(p[NOSE_WIDTH[1], 0] - p[NOSE_WIDTH[0], 0]),
+            p[SUBNASALE, 1] - p[NASION, 1],
+        ]
+    ) / inter_ocular(p)
+
+
+def test_at_five_her_mouth_and_nose_are_smaller_relative_to_her_eyes_as_child_scales_says():
+    output = age_photo(LifespanRequest(astronaut(), [CHILD, SOURCE], source_age=SOURCE, renderer="classical"), OFFLINE)
+    measured = _sizes(output.photos[0]) / _sizes(output.photos[1])
+    scales = child_scales(SOURCE, CHILD)
+    expected = np.array([scales.mouth_width, scales.nose_width, scales.nose_height])
+    assert np.all(measured < 1.0), measured  # every feature smaller relative to the eyes
+    assert np.abs(measured - expected).max() < SCALE_TOLERANCE, (measured, expected)
