@@ -22,8 +22,10 @@ from engine.faces.zones import OUTER_LIPS, inter_ocular
 
 CONTRAST_ONSET_YEARS = 20.0  # the youngest age in Porcheron et al.'s sample; the decline is steady from there
 # The share of the feature-to-skin difference (CIELAB) lost by 80, from looking (see the module docstring).
-LIP_CONTRAST_LOSS = 0.45  # lightness and redness (a*) of the lips
-LIP_YELLOW_LOSS = 0.3  # the lips' b*: a smaller share, so older lips go paler rather than brown
+# the lips: lightness, redness (a*) and b*. Redness is what fades (the pale lips of old age); the lightness is
+# left as it is: FaceMesh places the mouth, and with it the jaw line, by the lips' outline in lightness, and
+# lowering it shifted the jaw line found on the aged face up, against the sagging shape.py draws
+LIP_CONTRAST_LOSS = (0.0, 0.45, 0.3)
 BROW_CONTRAST_LOSS = 0.3  # lightness of the brows (their greying is hair.py's; this is the fading of the rest)
 RING = 0.12  # the skin ring around a feature, in inter-ocular distances
 # FaceMesh's inner lip contour (the mouth's opening): teeth and the mouth's inside are not lip
@@ -83,7 +85,7 @@ def fade_features(face: np.ndarray, points: np.ndarray, skin: np.ndarray, brows:
     d = inter_ocular(points)
     lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
     lips = lip_mask(points, face.shape[:2])
-    out = toward_skin(lab, lips, skin, share * np.array([LIP_CONTRAST_LOSS, LIP_CONTRAST_LOSS, LIP_YELLOW_LOSS]), d)
+    out = toward_skin(lab, lips, skin, share * np.array(LIP_CONTRAST_LOSS), d)
     out = toward_skin(out, (brows > 0).astype(np.uint8), skin, share * np.array([BROW_CONTRAST_LOSS, 0.0, 0.0]), d)
     rgb = cv2.cvtColor(np.clip(np.round(out), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
     changed = np.abs(out - lab).max(-1) > 0

@@ -58,6 +58,9 @@ SALLOW_YELLOW = 2.5
 # brings a young face's fine lines to an old face's strength; the finest band, a pixel or two, holds film grain
 # and JPEG noise as much as pores, and above 1.5x it reads as speckle, most of all on the nose)
 ENERGY_GAIN_MAX = (1.5, 3.0, 3.0)
+# The amplitude transform keeps this far (in d) off the skin's outline: amplified there, the jaw's edge against
+# the neck sharpens and FaceMesh finds the jaw line higher (the opposite of the sagging shape.py draws)
+OUTLINE_KEPT = 0.2
 ENERGY_SIGMA = 0.04  # local energy: |band| averaged over this many inter-ocular distances (about 5 px)
 CREASE_CLIP = 2.0  # her bands clipped to this many robust standard deviations (from looking: deeper ones read as cracks)
 
@@ -177,7 +180,7 @@ def transfer_texture(face: np.ndarray, points: np.ndarray, skin: np.ndarray, amo
     # 3. the subject's bands moved toward the prototype's on the skin both show, feathered
     moved = own + amount * weight * (theirs - own)
     # 4. off her skin: the subject's own detail scaled toward her typical energy (Tiddeman et al.'s transform)
-    ours = memo("texture_own_skin", (skin, d), lambda: skin_weight(_inner(skin > 0, d), 0.03 * d))
+    ours = memo("texture_own_skin", (skin, points, d), lambda: _hidden_band(skin, points, d))
     gain = energy_gain(own, typical, amount * (1.0 - weight), d)
     moved *= 1.0 + ours * (gain - 1.0)
     lab[..., 0] += base * (moved - own).sum(0)
@@ -197,9 +200,22 @@ def energy_gain(bands: np.ndarray, typical: np.ndarray, amount: np.ndarray | flo
     return np.clip(goal / energy, 1.0, most).astype(np.float32)
 
 
-def _inner(mask: np.ndarray, d: float) -> np.ndarray:
-    """`mask` eroded off its outline (the subject's own band there holds the jaw's edge against the neck)."""
-    inset = max(3, int(round(0.08 * d)) | 1)
+def _hidden_band(skin: np.ndarray, points: np.ndarray, d: float) -> np.ndarray:
+    """(H, W) float32 weight of the subject's skin in the band the prototype's glasses hide (from above the
+    brows to the mouth corners: forehead's foot, crow's feet, under the eyes, cheeks, nose), off the outline.
+    Below it the prototype shows her own skin, and the amplitude transform is not needed there."""
+    inner = _inner(skin > 0, d, OUTLINE_KEPT)
+    top = min(points[RIGHT_BROW, 1].min(), points[LEFT_BROW, 1].min()) - GLASSES_ABOVE_BROWS * d
+    bottom = min(points[61, 1], points[291, 1])  # FaceMesh's mouth corners
+    inner[: max(int(top), 0)] = 0
+    inner[int(np.ceil(bottom)) :] = 0
+    return skin_weight(inner, 0.03 * d)
+
+
+def _inner(mask: np.ndarray, d: float, inset_d: float = 0.08) -> np.ndarray:
+    """`mask` eroded by `inset_d` inter-ocular distances off its outline (the subject's own band there holds the
+    jaw's edge against the neck)."""
+    inset = max(3, int(round(inset_d * d)) | 1)
     return cv2.erode(mask.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (inset, inset)))
 
 
