@@ -68,9 +68,10 @@ def toward_skin(lab: np.ndarray, feature: np.ndarray, skin: np.ndarray, loss: np
     weight = cv2.GaussianBlur(feature.astype(np.float32), (0, 0), 0.3 * sigma)
     # the feature's own broad colour, averaged over the feature only (normalised blur), so the skin at its edge
     # does not pull it
-    broad = cv2.GaussianBlur(lab * feature[..., None], (0, 0), sigma) / np.maximum(
-        cv2.GaussianBlur(feature.astype(np.float32), (0, 0), sigma), 1e-3
-    )[..., None]
+    broad = (
+        cv2.GaussianBlur(lab * feature[..., None], (0, 0), sigma)
+        / np.maximum(cv2.GaussianBlur(feature.astype(np.float32), (0, 0), sigma), 1e-3)[..., None]
+    )
     shift = (surround[None, None, :] - broad) * np.asarray(loss, np.float32)[None, None, :]
     return lab + weight[..., None] * shift
 

@@ -138,3 +138,17 @@ def test_older_skin_turns_less_rosy_and_more_yellow_only_on_the_skin():
     before, after = (cv2.cvtColor(x, cv2.COLOR_RGB2LAB).astype(float)[:, :8] for x in (face, sallow))
     assert after[..., 1].mean() < before[..., 1].mean() - 1 and after[..., 2].mean() > before[..., 2].mean() + 1
     np.testing.assert_array_equal(sallow[:, 48:], face[:, 48:])
+
+
+def test_contrast_loss_grows_linearly_over_adult_life_and_is_never_given_back():
+    from engine.methods.classical.contrast import CONTRAST_ONSET_YEARS, contrast_between, contrast_share, fade_features
+
+    assert contrast_share(CONTRAST_ONSET_YEARS) == 0.0 and contrast_share(10) == 0.0 and contrast_share(80) == 1.0
+    assert contrast_share(50) == pytest.approx(0.5)  # halfway from 20 to 80
+    assert contrast_between(41, 80) == pytest.approx(contrast_share(80) - contrast_share(41))
+    assert contrast_between(70, 41) == 0.0  # a younger target: not this stage's
+    with pytest.raises(ValueError, match="got 130"):
+        contrast_share(130)
+    face = np.full((32, 32, 3), 128, np.uint8)
+    with pytest.raises(ValueError, match="got 1.5"):
+        fade_features(face, np.zeros((468, 2)), np.ones((32, 32), np.uint8), np.zeros((32, 32), np.uint8), 1.5)
