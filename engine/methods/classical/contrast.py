@@ -3,8 +3,8 @@
 Porcheron, Mauger and Russell 2013 (PLoS ONE 8(3):e57985; 289 women aged 20-70) measured the contrast
 between the lips, eyes and eyebrows and the surrounding skin: it decreases with age (the lips' in CIELAB
 lightness and redness a*, the brows' in lightness), and faces with their contrast lowered were judged
-older while the same faces with it raised were judged younger. The lips' loss of redness and definition
-with age is also among the cues of perceived age in Gunn et al. 2009 (Br J Dermatol 161:1075, twins).
+older while the same faces with it raised were judged younger. (Set without the paper at hand: the sample
+size and which colour axes reached significance should be checked against it.)
 
 The model: each feature's mean colour, taken at low frequency, moves toward the mean of a ring of skin
 around it by a share that grows linearly from CONTRAST_ONSET_YEARS to 80 (`contrast_share`); the feature's

@@ -152,3 +152,24 @@ def test_contrast_loss_grows_linearly_over_adult_life_and_is_never_given_back():
     face = np.full((32, 32, 3), 128, np.uint8)
     with pytest.raises(ValueError, match="got 1.5"):
         fade_features(face, np.zeros((468, 2)), np.ones((32, 32), np.uint8), np.zeros((32, 32), np.uint8), 1.5)
+
+
+def test_the_fold_above_each_upper_lid_descends_most_at_its_outer_end_and_the_lid_margin_stays(monkeypatch):
+    from engine.faces.zones import inter_ocular
+    from engine.methods.classical import shape
+
+    points = _face_points(512)
+    d, full = inter_ocular(points), shape.LID_HOOD_DROP
+    moved = shape.descent_displacements(points, shape.Descent(1.0, 0.0))
+    monkeypatch.setattr(shape, "LID_HOOD_DROP", 0.0)
+    hood = (moved - shape.descent_displacements(points, shape.Descent(1.0, 0.0))) / d  # hooding's own part
+    upper_margins = [246, 161, 160, 159, 158, 157, 173, 466, 388, 387, 386, 385, 384, 398]
+    assert np.all(hood[upper_margins] == 0) and np.all(hood[:, 0] == 0)  # the lid opening kept; nothing sideways
+    for crease, above in (shape.RIGHT_UPPER_RINGS, shape.LEFT_UPPER_RINGS):
+        assert hood[crease[0], 1] == pytest.approx(full)  # the outer end at a full share (80): LID_HOOD_DROP d
+        assert np.all(np.diff(hood[crease, 1]) < 0)  # less and less toward the nose
+        assert hood[crease[-1], 1] == pytest.approx(full * shape.HOOD_MEDIAL_SHARE)
+        np.testing.assert_allclose(hood[above, 1], 0.5 * hood[crease, 1])  # the skin toward the brow follows half as far
+    monkeypatch.undo()
+    back = shape.descent_displacements(points, shape.Descent(-1.0, 0.0))  # a younger target lifts it back
+    np.testing.assert_allclose(back[shape.RIGHT_UPPER_RINGS[0], 1], -moved[shape.RIGHT_UPPER_RINGS[0], 1], atol=1e-9)
