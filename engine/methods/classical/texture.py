@@ -192,12 +192,15 @@ def energy_gain(bands: np.ndarray, typical: np.ndarray, amount: np.ndarray | flo
     """(K, H, W) factor for `bands` (K, H, W): each band's local energy (its mean absolute value over
     ENERGY_SIGMA d) moved `amount` (0-1, a scalar or per pixel) of the way to `typical` (K,), as a ratio;
     never below 1, at most ENERGY_GAIN_MAX per band (Tiddeman et al. 2001's amplitude transform, one prototype)."""
-    sigma = ENERGY_SIGMA * d
-    energy = np.stack([cv2.GaussianBlur(np.abs(band), (0, 0), sigma) for band in bands])
-    energy = np.maximum(energy, 1e-4)
+    energy = np.maximum(local_energy(bands, d), 1e-4)
     goal = energy + amount * (np.asarray(typical, np.float32)[:, None, None] - energy)
     most = np.asarray(ENERGY_GAIN_MAX[: len(bands)], np.float32)[:, None, None]
     return np.clip(goal / energy, 1.0, most).astype(np.float32)
+
+
+def local_energy(bands: np.ndarray, d: float) -> np.ndarray:
+    """(K, H, W) each band's local energy: its absolute value averaged over ENERGY_SIGMA d."""
+    return np.stack([cv2.GaussianBlur(np.abs(band), (0, 0), ENERGY_SIGMA * d) for band in bands])
 
 
 def _hidden_band(skin: np.ndarray, points: np.ndarray, d: float) -> np.ndarray:
@@ -236,8 +239,7 @@ def _prototype_side(
     theirs = np.clip(theirs, -CREASE_CLIP * spread, CREASE_CLIP * spread)
     # off the face's outline, where the subject's own band holds the jaw's edge against the neck (from looking)
     weight = cv2.GaussianBlur(_inner(both, d).astype(np.float32), (0, 0), 0.06 * d)
-    energy = np.stack([cv2.GaussianBlur(np.abs(band), (0, 0), ENERGY_SIGMA * d) for band in theirs])
-    typical = np.median(energy[:, both], axis=1).astype(np.float32)
+    typical = np.median(local_energy(theirs, d)[:, both], axis=1).astype(np.float32)
     return theirs, spread, weight, typical
 
 

@@ -11,7 +11,7 @@ from engine.core.settings import Settings
 from engine.faces.segmentation import brow_mask
 from engine.faces.zones import inter_ocular
 from engine.methods.classical.contrast import contrast_between, fade_features, lip_contrast, lip_mask
-from engine.methods.classical.texture import ENERGY_SIGMA, _hidden_band, detail_bands, prototype, transfer_texture
+from engine.methods.classical.texture import _hidden_band, detail_bands, local_energy, prototype, transfer_texture
 from engine.methods.ldla.pipeline import locate, skin_mask
 from tests.conftest import astronaut
 
@@ -29,7 +29,7 @@ def _band_energy(face: np.ndarray, region: np.ndarray, d: float) -> np.ndarray:
     """(K,) each detail band's mean local energy (as texture.py measures it) over `region`."""
     lightness = cv2.cvtColor(face, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
     bands, _ = detail_bands(lightness, d)
-    return np.array([cv2.GaussianBlur(np.abs(band), (0, 0), ENERGY_SIGMA * d)[region].mean() for band in bands])
+    return local_energy(bands, d)[:, region].mean(1)
 
 
 def test_skin_under_the_glasses_band_grows_toward_the_prototypes_texture_and_keeps_its_tone(source):
