@@ -20,6 +20,7 @@ The same seed draws the same strands, spots and wrinkles at every target, so a s
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -152,6 +153,7 @@ def age_face(
         stages["wrinkles"] = f"{len(edit.changed)} zones moved to the age curves' scores" if edit.changed else "unchanged"
         warnings += [w for w in edit.warnings if w not in located.warnings]
     skin = skin_mask(located)
+    lenses: np.ndarray | None = None  # a pair of glasses' lenses, where found (the younger path looks for them)
     # 2. skin: spots and uneven pigmentation older, smooth and even younger
     if target > source_age:
         amount = texture.texture_amount(source_age, target)
@@ -208,6 +210,9 @@ def age_face(
     # 4. shape: soft-tissue descent from the source age (lifted back toward a younger target), then a
     # child's proportions: craniofacial growth (cardioidal strain) run backwards
     descent = shape.descent_between(source_age, target, variation.sagging_years, variation.fullness_bmi)
+    if descent.hooding and (lenses if target < source_age else glasses_lenses(located.crop, skin, located.points)) is not None:
+        descent = dataclasses.replace(descent, hooding=0.0)  # the warp would bend the glasses' upper rim
+        stages["hooding"] = "skipped: glasses found (the lid warp would bend their rim)"
     if not descent.zero:
         face = shape.age_shape(face, located.points, skin, descent)
         stages["descent"] = shape.describe(descent)

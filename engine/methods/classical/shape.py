@@ -10,7 +10,8 @@ Reconstr Surg 120:1367; Sforza et al. 2010, Forensic Sci Int 200:182.e1).
 The model: each sign's share of its extent at 80 (`descent_share`, `vermilion_loss`) -> displacements of
 the FaceMesh landmarks in the aligned frame (`descent_displacements`), most of them zero -> a dense
 thin-plate-spline warp pinned at the crop's border (`warp_landmarks`), plus broad shading along the
-folds and under the eyes (`fold_shading`); the skin fold above each upper lid descends over it (hooding). A younger target moves everything back by the difference of
+folds and under the eyes (`fold_shading`); the skin fold above each upper lid descends over it (hooding;
+not on a face with glasses, whose rim the warp would bend). A younger target moves everything back by the difference of
 the curves, so the changes are reversed from the source age. Brow ptosis is not modelled: the studies
 disagree on whether the brows descend at all (Lambros 2007 and Matros et al. 2009, Plast Reconstr Surg
 124:1296, found them stable or higher with age).
@@ -116,10 +117,13 @@ class Descent:
     tissue: float  # change in descent_share: jowls, cheek mass, lid-cheek junction, fold shading
     lips: float  # change in the share of vermilion height, of the height at the source age
     fullness: float = 0.0  # change in body-mass index (kg/m^2): > 0 a fuller lower face, < 0 a leaner one
+    # change in descent_share for the upper lids' hooding (the tissue's, and back toward a younger target); the
+    # caller sets it to 0 for a face with glasses: the lid warp bent their upper rim with it (from looking)
+    hooding: float = 0.0
 
     @property
     def zero(self) -> bool:
-        return self.tissue == 0 and self.lips == 0 and self.fullness == 0
+        return self.tissue == 0 and self.lips == 0 and self.fullness == 0 and self.hooding == 0
 
 
 def descent_between(source_age: float, target_age: float, ahead_years: float = 0.0, fullness: float = 0.0) -> Descent:
@@ -132,7 +136,7 @@ def descent_between(source_age: float, target_age: float, ahead_years: float = 0
     tissue = descent_share(reached) - descent_share(source_age)
     left_before = 1.0 - vermilion_loss(source_age)
     lips = (vermilion_loss(reached) - vermilion_loss(source_age)) / left_before  # of the lips as they are now
-    return Descent(tissue, lips, float(fullness))
+    return Descent(tissue, lips, float(fullness), tissue)
 
 
 def _smoothstep(value: np.ndarray) -> np.ndarray:
@@ -206,8 +210,8 @@ def descent_displacements(points: np.ndarray, descent: Descent) -> np.ndarray:
     # the ring toward the brow follows half as far, so the skin between gathers over the lid
     for crease, above in (RIGHT_UPPER_RINGS, LEFT_UPPER_RINGS):
         outer_first = np.linspace(1.0, HOOD_MEDIAL_SHARE, len(crease))
-        moved[crease, 1] += LID_HOOD_DROP * outer_first * descent.tissue * d
-        moved[above, 1] += 0.5 * LID_HOOD_DROP * outer_first * descent.tissue * d
+        moved[crease, 1] += LID_HOOD_DROP * outer_first * descent.hooding * d
+        moved[above, 1] += 0.5 * LID_HOOD_DROP * outer_first * descent.hooding * d
     # 4. thinner lips: the outer (vermilion) border moves toward the inner one; mouth corners stay
     for outer, inner in ((OUTER_UPPER_LIP, INNER_UPPER_LIP), (OUTER_LOWER_LIP, INNER_LOWER_LIP)):
         moved[outer] = descent.lips * (p[inner] - p[outer])
@@ -346,6 +350,9 @@ def describe(descent: Descent) -> str:
     else:
         tissue = f"jowls, folds and eye bags lifted back {-descent.tissue:.0%} of their descent to 80"
     lips = f"lips {descent.lips:.0%} thinner" if descent.lips >= 0 else f"lips {-descent.lips:.0%} fuller"
+    if descent.hooding:
+        lids = "further hooded" if descent.hooding > 0 else "less hooded"
+        lips += f"; upper lids {abs(descent.hooding):.0%} {lids}"
     weight = ""
     if descent.fullness:
         weight = f"; the lower face {'fuller' if descent.fullness > 0 else 'leaner'} by {abs(descent.fullness):.1f} kg/m^2 of BMI"

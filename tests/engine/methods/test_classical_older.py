@@ -160,9 +160,10 @@ def test_the_fold_above_each_upper_lid_descends_most_at_its_outer_end_and_the_li
 
     points = _face_points(512)
     d, full = inter_ocular(points), shape.LID_HOOD_DROP
-    moved = shape.descent_displacements(points, shape.Descent(1.0, 0.0))
+    full_descent = shape.Descent(1.0, 0.0, 0.0, 1.0)
+    moved = shape.descent_displacements(points, full_descent)
     monkeypatch.setattr(shape, "LID_HOOD_DROP", 0.0)
-    hood = (moved - shape.descent_displacements(points, shape.Descent(1.0, 0.0))) / d  # hooding's own part
+    hood = (moved - shape.descent_displacements(points, full_descent)) / d  # hooding's own part
     upper_margins = [246, 161, 160, 159, 158, 157, 173, 466, 388, 387, 386, 385, 384, 398]
     assert np.all(hood[upper_margins] == 0) and np.all(hood[:, 0] == 0)  # the lid opening kept; nothing sideways
     for crease, above in (shape.RIGHT_UPPER_RINGS, shape.LEFT_UPPER_RINGS):
@@ -170,6 +171,9 @@ def test_the_fold_above_each_upper_lid_descends_most_at_its_outer_end_and_the_li
         assert np.all(np.diff(hood[crease, 1]) < 0)  # less and less toward the nose
         assert hood[crease[-1], 1] == pytest.approx(full * shape.HOOD_MEDIAL_SHARE)
         np.testing.assert_allclose(hood[above, 1], 0.5 * hood[crease, 1])  # the skin toward the brow follows half as far
-    monkeypatch.undo()
-    back = shape.descent_displacements(points, shape.Descent(-1.0, 0.0))  # a younger target lifts it back
-    np.testing.assert_allclose(back[shape.RIGHT_UPPER_RINGS[0], 1], -moved[shape.RIGHT_UPPER_RINGS[0], 1], atol=1e-9)
+    # with the tissue's descent, and back toward a younger target
+    older, younger = shape.descent_between(41, 80), shape.descent_between(80, 41)
+    assert older.hooding > 0 and older.hooding == pytest.approx(older.tissue)
+    assert younger.hooding == pytest.approx(-older.hooding)
+    assert shape.descent_between(41, 41).zero and shape.Descent(0.0, 0.0, 0.0, 0.5).zero is False
+    assert "upper lids 100% further hooded" in shape.describe(shape.Descent(1.0, 0.0, 0.0, 1.0))
