@@ -61,6 +61,8 @@ ENERGY_GAIN_MAX = (1.5, 3.0, 3.0)
 # The amplitude transform keeps this far (in d) off the skin's outline: amplified there, the jaw's edge against
 # the neck sharpens and FaceMesh finds the jaw line higher (the opposite of the sagging shape.py draws)
 OUTLINE_KEPT = 0.2
+# FaceMesh's nose: the bridge between the eyes, the tip, the wings and the nostrils' outer corners
+NOSE = [168, 6, 197, 195, 5, 4, 1, 2, 98, 327, 64, 294, 48, 278]
 ENERGY_SIGMA = 0.04  # local energy: |band| averaged over this many inter-ocular distances (about 5 px)
 CREASE_CLIP = 2.0  # her bands clipped to this many robust standard deviations (from looking: deeper ones read as cracks)
 
@@ -212,6 +214,10 @@ def _hidden_band(skin: np.ndarray, points: np.ndarray, d: float) -> np.ndarray:
     bottom = min(points[61, 1], points[291, 1])  # FaceMesh's mouth corners
     inner[: max(int(top), 0)] = 0
     inner[int(np.ceil(bottom)) :] = 0
+    # not the nose: its thick, oily skin does not turn crepey with age, and amplified there its pores read as
+    # speckle (from looking)
+    nose = np.round(cv2.convexHull(points[NOSE].astype(np.float32))[:, 0]).astype(np.int32)
+    cv2.fillConvexPoly(inner, nose, 0)
     return skin_weight(inner, 0.03 * d)
 
 
