@@ -8,7 +8,8 @@ For each target age, from the source age (engine/methods/classical/aging.py for 
    blurred; glasses and brows kept sharp, a lens's tint and shading kept) and get even, brighter skin with the
    beard shadow matched to the cheeks;
 3. hair and eyebrows grey along the canities curve (hair.py; a younger target leaves them as they are);
-   a receding hairline when asked;
+   a receding hairline when asked; toward an older target the lips and brows lose contrast with the skin
+   (contrast.py);
 4. shape: soft-tissue descent (jowls, nasolabial and marionette folds, thinner lips, eye bags) as a
    landmark warp with fold shading, moved back toward a younger target (shape.py); a child's target
    also takes the cardioidal strain of craniofacial growth run backwards and Farkas's child proportions
@@ -19,6 +20,7 @@ The same seed draws the same strands, spots and wrinkles at every target, so a s
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +36,7 @@ from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import feather_mask, paste_back
 from engine.faces.segmentation import brow_mask, hair_mask
 from engine.faces.zones import feathered, inter_ocular
-from engine.methods.classical import shape, texture
+from engine.methods.classical import contrast, shape, texture
 from engine.methods.classical.aging import (
     BROW_LAG_YEARS,
     added_grey,
@@ -65,7 +67,7 @@ YOUNG_FULL_GAP_YEARS = 30.0  # a target this many years younger gets the full yo
 
 SUMMARY = (  # what the classical renderer changes, in one line (the lifespan tab and the manifest say it)
     "it greys hair and eyebrows by age; for older ages it adds wrinkles, an older face's skin texture, "
-    "sallower skin with age spots, and sagging (jowls, deeper folds, thinner lips, eye bags); for younger "
+    "sallower skin with age spots, paler lips and fainter brows, and sagging (jowls, deeper folds, thinner lips, eye bags); for younger "
     "ones it fills creases, evens and brightens skin, removes beard shadow and lifts the sagging, and reshapes "
     "a child's face (craniofacial growth run backwards, Farkas's child proportions)"
 )
@@ -157,6 +159,7 @@ def age_face(
         stages["wrinkles"] = f"{len(edit.changed)} zones moved to the age curves' scores" if edit.changed else "unchanged"
         warnings += [w for w in edit.warnings if w not in located.warnings]
     skin = skin_mask(located)
+    lenses: np.ndarray | None = None  # a pair of glasses' lenses, where found (the younger path looks for them)
     # 2. skin: spots and uneven pigmentation older, smooth and even younger
     if target > source_age:
         amount = texture.texture_amount(source_age, target)
@@ -214,9 +217,17 @@ def age_face(
         face = child_skin(face, young, brows, located.points, share)
         kept = "brows kept (a glasses frame over them)" if framed else "brows fainter"
         stages["child skin"] = f"cheeks rosier, {kept} at {share:.0%}"
+    # 3b. the lips and brows come closer to the skin's colour with age (Porcheron et al. 2013)
+    faded = contrast.contrast_between(source_age, target)
+    if faded > 0:
+        face = contrast.fade_features(face, located.points, skin, masks.brows, faded)
+        stages["contrast"] = f"lips and eyebrows {faded:.0%} of the way to their contrast with the skin at 80"
     # 4. shape: soft-tissue descent from the source age (lifted back toward a younger target), then a
     # child's proportions: craniofacial growth (cardioidal strain) run backwards
     descent = shape.descent_between(source_age, target, variation.sagging_years, variation.fullness_bmi)
+    if descent.hooding and (lenses if target < source_age else glasses_lenses(located.crop, skin, located.points)) is not None:
+        descent = dataclasses.replace(descent, hooding=0.0)  # the warp would bend the glasses' upper rim
+        stages["hooding"] = "skipped: glasses found (the lid warp would bend their rim)"
     if not descent.zero:
         face = shape.age_shape(face, located.points, skin, descent)
         stages["descent"] = shape.describe(descent)
