@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 from torch import nn
+
+ModuleT = TypeVar("ModuleT", bound=nn.Module)
 
 
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
@@ -65,8 +68,8 @@ def restore_weights(model: nn.Module, path: Path) -> nn.Module:
     return model.train(training)
 
 
-def load_into(model: nn.Module, state: dict[str, torch.Tensor], mismatch: str) -> nn.Module:
-    """Load every weight or raise ValueError(mismatch + what differs); never a partial load."""
+def load_into(model: ModuleT, state: dict[str, torch.Tensor], mismatch: str) -> ModuleT:
+    """`model` with every weight loaded, in eval mode, or ValueError(mismatch + what differs); never a partial load."""
     try:
         missing, unexpected = model.load_state_dict(state, strict=False)
     except RuntimeError as error:  # shape mismatches
