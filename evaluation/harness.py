@@ -293,7 +293,6 @@ def evaluate_hub(
         logger.info("%s: resuming; %d of %d images left", run_dir, len(todo), len(faces))
     outputs = run_dir / "outputs"
     rows: list[dict] = []
-    seconds: list[float] = []
     with state.split_between_processes(todo) as mine:
         bar = tqdm(
             total=len(mine),
@@ -313,8 +312,10 @@ def evaluate_hub(
                 except UserError as error:  # e.g. no face in the source photo: its rows are missing, with the reason
                     scored = _missing_rows(face.name, targets, str(error))
                 else:
-                    scored = score_input(item, images, targets, settings, evaluators)
-                    seconds.append(per_image)
+                    # each row keeps its image's time in the run folder, so a resumed run's speed covers
+                    # every image, those of the runs before it too
+                    timed = per_image if per_image == per_image else None  # NaN: submitted outputs, not timed
+                    scored = [{**row, "seconds": timed} for row in score_input(item, images, targets, settings, evaluators)]
                     if keep_outputs:
                         save_png(rgb, outputs / f"{face.name}.png")
                         for target, image in zip(targets, images):
@@ -330,7 +331,8 @@ def evaluate_hub(
         done.setdefault(row_key(row), row)
     order = {face.name: index for index, face in enumerate(faces)}
     rows = sorted(done.values(), key=lambda r: (order[r["input"]], config.targets.index(r["target"])))
-    seconds = gather_object(seconds)
+    seconds = [row["seconds"] for row in rows if row.get("seconds") is not None]  # rows of failed inputs are not timed
+    rows = [{key: value for key, value in row.items() if key != "seconds"} for row in rows]  # the record's rows: scores only
     state.wait_for_everyone()  # every process's outputs are on disk before the judge reads them
     judged = []
     if keep_outputs and state.is_main_process:

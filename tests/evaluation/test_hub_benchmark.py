@@ -161,10 +161,12 @@ def test_a_hub_outage_and_a_missing_split_are_one_clear_message(dataset, monkeyp
 def test_an_interrupted_run_resumes_without_evaluating_any_output_twice(dataset, record, tmp_path, monkeypatch):
     generated: Counter = Counter()
     real_outputs = harness.method_outputs
+    seconds_per_image = {"now": 5.0}  # what the method reports: 5 s per image before the kill, 1 s after it
 
     def counting(method, item, targets, *args, **kwargs):
         generated.update((item.name, t) for t in targets)
-        return real_outputs(method, item, targets, *args, **kwargs)
+        images, _, kind = real_outputs(method, item, targets, *args, **kwargs)
+        return images, seconds_per_image["now"], kind
 
     real_append, written = RunLog.append, []
 
@@ -180,8 +182,12 @@ def test_an_interrupted_run_resumes_without_evaluating_any_output_twice(dataset,
         evaluate_hub("classical", config(dataset), settings=OFFLINE, run_dir=tmp_path / "run")
     assert len((tmp_path / "run" / "rows-0.jsonl").read_text().splitlines()) == 3
     monkeypatch.setattr(RunLog, "append", real_append)
+    seconds_per_image["now"] = 1.0
     resumed = evaluate_hub("classical", config(dataset), settings=OFFLINE, run_dir=tmp_path / "run")
     assert comparable(resumed) == comparable(record)
+    # the speed covers every image, those made before the kill too: 3 rows at 5 s, 3 at 1 s (the faceless
+    # input's two rows are not timed)
+    assert resumed.metrics["seconds_per_image"] == pytest.approx(3.0)
     # every output produced once, the one cut off by the kill included (its row had not been written)
     scored_twice = {key: n for key, n in generated.items() if n > 1 and key != ("validation-000002", 70.0)}
     assert scored_twice == {} and generated[("validation-000002", 10.0)] == 1
@@ -189,6 +195,7 @@ def test_an_interrupted_run_resumes_without_evaluating_any_output_twice(dataset,
 
     again = evaluate_hub("classical", config(dataset), settings=OFFLINE, run_dir=tmp_path / "run")
     assert comparable(again) == comparable(record) and generated[("validation-000000", 10.0)] == 1  # nothing left to run
+    assert again.metrics["seconds_per_image"] == pytest.approx(3.0)  # a finished run still says how fast it was
     with pytest.raises(InputError, match=r"another configuration \(seed: 0 in the run, 1 now\)"):
         evaluate_hub("classical", config(dataset), seed=1, settings=OFFLINE, run_dir=tmp_path / "run")
 
