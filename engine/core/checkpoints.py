@@ -50,7 +50,7 @@ def save_with_config(model: nn.Module, path: Path) -> None:
     path.with_suffix(".json").write_text(json.dumps(model.config))
 
 
-def load_with_config(cls, path: Path, what: str) -> nn.Module:
+def load_with_config(cls: type[ModuleT], path: Path, what: str) -> ModuleT:
     """A `cls` built from the JSON config beside `path` and loaded from its safetensors weights."""
     config_path = path.with_suffix(".json")
     if not config_path.is_file():
@@ -59,7 +59,7 @@ def load_with_config(cls, path: Path, what: str) -> nn.Module:
     return load_into(model, read_state_dict(path.with_suffix(".safetensors")), f"{path}: not a {what} checkpoint")
 
 
-def restore_weights(model: nn.Module, path: Path) -> nn.Module:
+def restore_weights(model: ModuleT, path: Path) -> ModuleT:
     """Load a save_with_config checkpoint into an existing `model` (resuming training), keeping its train/eval mode."""
     training = model.training
     load_into(
