@@ -22,7 +22,7 @@ from evaluation.records import ResultsRecord
 from evaluation.runlog import RunLog
 from leaderboard.store import ResultsStore
 from leaderboard.views import protocols, select
-from tests.evaluation.conftest import tiny_faces_dataset
+from tests.evaluation.conftest import judge, tiny_faces_dataset
 
 pytestmark = pytest.mark.pipelines
 
@@ -237,3 +237,21 @@ def test_two_processes_give_the_one_process_record_and_the_judge_sees_every_outp
         CHOSEN[3],
         CHOSEN[3],
     ]
+
+
+def test_outputs_missing_from_the_run_folder_are_named_not_silently_left_unjudged(dataset, tmp_path, server, monkeypatch):
+    """On several machines without a shared run folder, the main process cannot read the others' outputs:
+    simulated by one input's outputs never reaching the folder."""
+    url, script = server
+    real_save = harness.save_png
+
+    def elsewhere(rgb, path):
+        if not path.name.startswith(CHOSEN[0]):  # as if another machine wrote them to its own disk
+            real_save(rgb, path)
+
+    monkeypatch.setattr(harness, "save_png", elsewhere)
+    record = evaluate_hub("classical", config(dataset), settings=OFFLINE, judge=judge(url), run_dir=tmp_path / "run")
+    assert record.notes["outputs_not_judged"]["count"] == 2  # its two targets
+    assert "not on a filesystem every machine shares" in record.notes["outputs_not_judged"]["why"]
+    # the judge saw the other 4 outputs with an image (the faceless input has none), 3 questions each
+    assert script.calls == 12 and record.notes["judge"]["questions"] == 12
