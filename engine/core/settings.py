@@ -226,6 +226,10 @@ class Settings:
     # HUB_CLASSICAL_TEXTURE=0: the classical lifespan model leaves out the prototype skin-texture
     # transfer (engine/methods/classical/texture.py); on by default.
     classical_texture: bool = True
+    # HUB_CLASSICAL_CHILD_SKIN=1: a child's target under 16 also gets rosier cheeks and fainter brows
+    # (engine/methods/classical/childskin.py); off by default: on the astronaut at 10 it takes the SFace
+    # similarity to her photo from 0.805 to 0.792, under the renderer's 0.80 floor.
+    classical_child_skin: bool = False
     # GRADIO_ANALYTICS_ENABLED: Gradio's usage analytics; off unless set to 1.
     analytics: bool = False
     # The synthetic-face probe's grid (`python -m leaderboard.evaluate --task probe`): one face per
@@ -317,6 +321,7 @@ class Settings:
             ldla_refiner=os.environ.get("HUB_LDLA_REFINER", "").strip() or cls.ldla_refiner,
             ldla_prompt_ethnicity=bool(_env_flag("HUB_LDLA_PROMPT_ETHNICITY", False)),
             classical_texture=bool(_env_flag("HUB_CLASSICAL_TEXTURE", True)),
+            classical_child_skin=bool(_env_flag("HUB_CLASSICAL_CHILD_SKIN", False)),
             pass2_input=os.environ.get("HUB_PASS2_INPUT", "").strip() or None,
             analytics=_env_flag("GRADIO_ANALYTICS_ENABLED", False),
             probe_ages=_env_ages("HUB_PROBE_AGES", cls.probe_ages),

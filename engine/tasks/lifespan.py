@@ -331,8 +331,8 @@ def _other_faces(request: LifespanRequest, chosen: LocatedFace, photos: list[np.
             continue
         source = source_age_gender(request.rgb, face, None, None, settings)
         for number, edit in enumerate(render_lifespan(request.rgb, located, source.age, request.targets, request.seed, settings)):
-            if edit.mask is not None:
-                photos[number] = paste_back(photos[number], edit.after, located.matrix, mask=edit.mask)
+            if edit.pasted is not None and edit.pasted_mask is not None:
+                photos[number] = paste_back(photos[number], edit.pasted, located.matrix, mask=edit.pasted_mask)
         aged += 1
     notes.append(f"Every face aged: {aged + 1} of {len(faces)} (the others' source ages estimated).")
     return notes

@@ -44,12 +44,14 @@ from engine.methods.classical.aging import (
     lentigo_share,
     younger_skin,
 )
+from engine.methods.classical.childskin import child_share, child_skin
 from engine.methods.classical.hair import added_recession, recede_hairline
 from engine.methods.classical.youth import (
     child_scales,
     child_warp,
     crease_amount,
     glasses_lenses,
+    photo_below,
     rejuvenate,
     young_skin_mask,
 )
@@ -92,6 +94,10 @@ class AgedFace:
     stages: dict[str, str]  # what each stage did (or why it was skipped), for the manifest
     warnings: list[str] = field(default_factory=list)
     mask: np.ndarray | None = None  # (size, size) paste-back weight of `after`; None: nothing changed
+    # what was pasted into the photo and its weight: `after` and `mask`, with the photo's rows below the crop that a
+    # child's warp moved (the neck under the raised chin) where it did
+    pasted: np.ndarray | None = None
+    pasted_mask: np.ndarray | None = None
 
 
 @dataclass
@@ -199,6 +205,15 @@ def age_face(
             face, masks.brows, brow_grey, np.random.default_rng([seed, 3]), 0.0, structure=located.crop, shading=False
         )
         stages["eyebrows"] = f"{brow_grey:.0%} greyed"
+    # a child's skin and brows (childskin.py; HUB_CLASSICAL_CHILD_SKIN=1): rosier cheeks, fainter brows, before puberty
+    share = max(child_share(target) - child_share(source_age), 0.0)
+    if share > 0 and (settings or get_settings()).classical_child_skin:
+        framed = glasses_lenses(located.crop, skin_mask(located), located.points) is not None
+        brows = np.zeros_like(masks.brows) if framed else masks.brows  # a frame's rim lies over the brows
+        young = young_skin_mask(skin, masks.hair, masks.brows, located.points)
+        face = child_skin(face, young, brows, located.points, share)
+        kept = "brows kept (a glasses frame over them)" if framed else "brows fainter"
+        stages["child skin"] = f"cheeks rosier, {kept} at {share:.0%}"
     # 4. shape: soft-tissue descent from the source age (lifted back toward a younger target), then a
     # child's proportions: craniofacial growth (cardioidal strain) run backwards
     descent = shape.descent_between(source_age, target, variation.sagging_years, variation.fullness_bmi)
@@ -206,22 +221,34 @@ def age_face(
         face = shape.age_shape(face, located.points, skin, descent)
         stages["descent"] = shape.describe(descent)
     k = growth_strain(source_age, target)
+    size = face.shape[0]
+    before = located.crop
     if k < 0:
         proportions = child_scales(source_age, target)
-        face = child_warp(face, located.points, k, proportions)
+        below = photo_below(rgb, located.matrix, size)
+        before = np.concatenate([located.crop, below])
+        face = child_warp(np.concatenate([face, below]), located.points, k, proportions)
         stages["shape"] = (
             f"cardioidal strain k = {k:.3f}; child proportions (Farkas): nose {proportions.nose_height:.2f} x "
             f"{proportions.nose_width:.2f}, mouth width {proportions.mouth_width:.2f}, eyes {proportions.eye:.2f}"
         )
-    # 5. paste back where the face changed
-    difference = cv2.absdiff(face, located.crop)  # per channel: numpy's any() over a last axis of three is slow
+    # 5. paste back where the face changed (and the neck below the crop, where a child's warp moved it)
+    difference = cv2.absdiff(face, before)  # per channel: numpy's any() over a last axis of three is slow
     changed = ((difference[..., 0] | difference[..., 1] | difference[..., 2]) > 0).astype(np.uint8)
     if not changed.any():
-        return AgedFace(face, rgb.copy(), stages, warnings)
-    border = memo("feather_mask", (face.shape[0],), lambda: feather_mask(face.shape[0]))
+        return AgedFace(face[:size], rgb.copy(), stages, warnings)
+    border = memo("feather_mask", face.shape[:2], lambda: frame_feather(*face.shape[:2]))
     weight = feathered(changed, 0.05 * inter_ocular(located.points)) * border
     photo = paste_back(rgb, face, located.matrix, mask=weight)
-    return AgedFace(face, photo, stages, warnings, weight)
+    return AgedFace(face[:size], photo, stages, warnings, weight[:size], face, weight)
+
+
+def frame_feather(height: int, width: int) -> np.ndarray:
+    """The crop's feather (`feather_mask`, its margin a share of the width) on a frame `height` rows tall."""
+    if height == width:
+        return feather_mask(width)
+    rows = feather_mask(height, margin=0.06 * width / height)[:, height // 2]
+    return np.outer(rows, feather_mask(width)[width // 2]).astype(np.float32)
 
 
 def _ahead(target: float, years: float) -> float:
