@@ -3,7 +3,8 @@
 Each model is declared once (`ModelSpec`: name, where its weights come from, its
 licence, its loader). `ModelCache.get(name)` builds it on first use and keeps it;
 a model that cannot be built is remembered as missing with the reason and what
-to do, which the page lists.
+to do, which the page lists, and is not tried again until `clear()` (settings are
+frozen: other settings get a cache of their own, `registry.get_cache`).
 """
 
 from __future__ import annotations
@@ -155,19 +156,30 @@ class ModelCache:
                 f"(it is in: {', '.join(spec.profiles)}). To provide it: {spec.install}"
             )
         with self._locks[name]:
-            if name not in self._models:
-                try:
-                    logger.info("loading %s from %s", name, spec.source)
-                    self._models[name] = spec.load(self.settings)
-                    self._errors.pop(name, None)
-                except ModelUnavailable as error:
-                    self._errors[name] = str(error)
-                    raise
-                except Exception as error:  # a loader's own failure: keep why, say how
-                    message = f"{name} failed to load from {spec.source}: {error}. {spec.install}".strip()
-                    self._errors[name] = message
-                    raise ModelUnavailable(message) from error
-        return self._models[name]
+            if name in self._models:
+                return self._models[name]
+            if name in self._errors:
+                # Tried already with these settings: say why again without retrying (a render asks for an
+                # optional model on every call) or logging again. `clear()` makes the next call retry.
+                raise ModelUnavailable(self._errors[name])
+            try:
+                logger.info("loading %s from %s", name, spec.source)
+                self._models[name] = spec.load(self.settings)
+                return self._models[name]
+            except ModelUnavailable as error:
+                self._errors[name] = str(error)
+                logger.info("%s is unavailable (not tried again until the cache is cleared): %s", name, error)
+                raise
+            except Exception as error:  # a loader's own failure: keep why, say how
+                self._errors[name] = f"{name} failed to load from {spec.source}: {error}. {spec.install}".strip()
+                logger.warning("%s is unavailable (not tried again until the cache is cleared): %s", name, self._errors[name])
+                raise ModelUnavailable(self._errors[name]) from error
+
+    def clear(self) -> None:
+        """Forget which models were unavailable, so the next `get` of each tries again (after a checkpoint is
+        trained or downloaded into the folder a setting names). Built models are kept: callers may hold them,
+        and building again would load a second copy."""
+        self._errors.clear()
 
     def available(self, name: str) -> bool:
         try:

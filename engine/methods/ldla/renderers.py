@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -126,7 +128,7 @@ def candidate_lines(zone: Zone, polygon: np.ndarray, rng: np.random.Generator, d
     return lines
 
 
-def _lines_and_state(zone: Zone, polygon: np.ndarray, seed: int, d: float) -> tuple[list[Line], dict]:
+def _lines_and_state(zone: Zone, polygon: np.ndarray, seed: int, d: float) -> tuple[list[Line], Mapping[str, Any]]:
     """(the zone's candidate lines, the state of its generator after drawing them)."""
     rng = _rng(seed, zone.name)
     lines = candidate_lines(zone, polygon, rng, d)
@@ -182,8 +184,8 @@ class ClassicalRenderer:
             # an older crease is wider as well as deeper: the fold of skin over it grows (from looking)
             width = max(1.0, relative_width * d * (0.6 + 0.9 * amount))
             depth = settings.max_depth * kind_depth * ZONE_DEPTH.get(zone.name, 1.0)
-            furrow = np.zeros(luminance.shape, np.float32)
-            light = np.zeros(luminance.shape, np.float32)
+            furrow: np.ndarray = np.zeros(luminance.shape, np.float32)  # cv2 hands back its own array type below
+            light: np.ndarray = np.zeros(luminance.shape, np.float32)
             thickness = max(1, round(width))
             for line in used:
                 length = max(2, math.ceil(len(line.points) * (0.55 + 0.45 * amount)))
