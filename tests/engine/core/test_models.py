@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from engine.core import models
 from engine.core.models import ModelCache, ModelSpec, ModelUnavailable
 from engine.core.registry import SPECS
 from engine.core.settings import Settings
@@ -87,6 +88,20 @@ def test_an_unavailable_model_is_tried_and_logged_once_then_found_after_clear(tm
     (tmp_path / "model.txt").write_text("weights")
     assert not cache.available("later")  # remembered until the cache is cleared
     cache.clear()
+    assert cache.get("later") == "weights"
+    assert {row.spec.name: row.state for row in cache.states()}["later"] == "live"
+
+
+def test_a_failed_model_is_tried_again_after_the_retry_interval(tmp_path, monkeypatch):
+    """A Space that started during a brief Hub outage gets its models once the Hub is back, without a restart."""
+    now = [1000.0]
+    monkeypatch.setattr(models.time, "monotonic", lambda: now[0])
+    cache = ModelCache([_folder_model(tmp_path)], SETTINGS)
+    assert not cache.available("later")
+    (tmp_path / "model.txt").write_text("weights")  # the outage ends
+    now[0] += models.RETRY_SECONDS - 1
+    assert not cache.available("later")  # still within the interval: the remembered reason
+    now[0] += 2
     assert cache.get("later") == "weights"
     assert {row.spec.name: row.state for row in cache.states()}["later"] == "live"
 
