@@ -42,9 +42,10 @@ from engine.methods.classical.aging import (
     grey_hair,
     growth_strain,
     lentigo_share,
+    regained_pigment,
     younger_skin,
 )
-from engine.methods.classical.hair import added_recession, recede_hairline
+from engine.methods.classical.hair import added_recession, recede_hairline, repigment_hair
 from engine.methods.classical.youth import (
     child_scales,
     child_warp,
@@ -192,8 +193,13 @@ def age_face(
         rng = np.random.default_rng([seed, 2])
         face = grey_hair(face, masks.hair, grey, rng, variation.grey_pattern, located.points, located.crop)
         stages["hair"] = f"{grey:.0%} of the still pigmented hair greyed"
+    elif (regain := regained_pigment(source_age, target, variation.grey_onset_shift)) > 0:
+        rng = np.random.default_rng([seed, 2])  # the greying's strand field: the strands greyed last regain first
+        pigment = (settings or get_settings()).classical_hair_pigment
+        face, used = repigment_hair(face, masks.hair, regain, rng, pigment, variation.grey_pattern, located.points, located.crop)
+        stages["hair"] = f"{regain:.0%} of the grey hair given its colour back (the canities curve run backwards): {used}"
     else:
-        stages["hair"] = "unchanged (grey hair is not given back its colour)" if target < source_age else "unchanged"
+        stages["hair"] = "unchanged"
     if brow_grey > 0:
         face = grey_hair(
             face, masks.brows, brow_grey, np.random.default_rng([seed, 3]), 0.0, structure=located.crop, shading=False
