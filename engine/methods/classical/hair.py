@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
-from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, inter_ocular
+from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, face_hull, inter_ocular
 
 # Strands in the 512 px aligned frame (from looking at hair in portraits at this scale): a strand is
 # about a pixel wide and runs visibly straight for a few tens of pixels before it bends or hides.
@@ -64,9 +64,16 @@ ALPHA_EPS = 8.0**2  # in 8-bit levels squared: a step of about 8 levels between 
 # too, but dark. Each test ramps between the two values given.
 GREY_HAIR_CHROMA = (16.0, 6.0)  # C*ab: pigmented at the first and above, grey at the second and below
 GREY_HAIR_LIGHTNESS = (70.0, 110.0)  # L: pigmented (dark) at the first and below, grey at the second and above
-GREYNESS_SIGMA = 1.5  # px: the colour tests look at a strand's colour (thin grey hair over skin is warm per pixel)
+GREYNESS_SIGMA = 0.7  # px: the colour tests look at a strand's colour (thin grey hair over skin is warm per pixel)
+MONOCHROME_CHROMA = 3.0  # an image whose median chroma is under this is a black-and-white photo: left as it is
 GREY_FULL = 0.5  # greyness from which a pixel is grey hair in full (the rest: thin grey hair over skin, mixed pixels)
-MONOCHROME_CHROMA = 3.0  # a face crop whose median chroma is under this is a black-and-white photo: lightness only
+# Grey hair to give colour back: at least GREY_MIN_SHARE of the hair mask, in parts of at least GREY_MIN_PART d^2
+# (from looking: a few light pixels in a mask are a hat's badge or band, or a highlight, not grey hair).
+GREY_MIN_SHARE = 0.05
+GREY_MIN_PART = 0.05
+GREY_AREA_SIGMA = 3.0  # px
+GREY_AREA_SHARE = 0.25
+GREY_GROWTH = 0.4  # d: how far grey hair next to the mask's grey hair is taken in with it (from looking)
 # The person's own pigment: pixels this pigmented (greyness below) that lie among grey strands (at least
 # OWN_AMONG_GREY of their neighbourhood, OWN_NEIGHBOURHOOD px, grey: salt and pepper, not a hat or the
 # background beside the hair), and enough of them (OWN_MIN_SHARE of the grey hair) to take their median colour.
@@ -83,7 +90,7 @@ PIGMENT_SHADE_KEPT = 0.6  # and at least this share of its shading (the hair's v
 # At 512 px a pixel holds several strands: a share of them pigmented reads as a mix, not as single dark lines
 # (a sharp strand selection drew dark contour lines across white hair). Each pixel regains the share, plus
 # this much of its strand's deviation from it (from looking at 1:1).
-REPIGMENT_STRAND_CONTRAST = 0.75
+REPIGMENT_STRAND_CONTRAST = 0.15
 
 
 def _to_lab(rgb: np.ndarray) -> np.ndarray:
@@ -405,16 +412,59 @@ def pigment_lab(hex_colour: str) -> np.ndarray:
     return _to_lab(rgb)[0, 0]
 
 
-def hair_greyness(lab: np.ndarray, monochrome: bool) -> np.ndarray:
+def is_monochrome(rgb: np.ndarray) -> bool:
+    """Whether `rgb` is a black-and-white photo (median chroma under MONOCHROME_CHROMA)."""
+    lab = _to_lab(rgb)
+    return float(np.median(np.hypot(lab[..., 1] - 128, lab[..., 2] - 128))) < MONOCHROME_CHROMA
+
+
+def hair_greyness(lab: np.ndarray) -> np.ndarray:
     """(H, W) float32 0-1: how grey or white each hair pixel of `lab` reads (see GREY_HAIR_CHROMA and
-    GREY_HAIR_LIGHTNESS); in a black-and-white photo (`monochrome`) by its lightness alone."""
+    GREY_HAIR_LIGHTNESS)."""
     lab = cv2.GaussianBlur(lab, (0, 0), GREYNESS_SIGMA)  # a strand's colour, not a pixel's noise
     light = np.clip((lab[..., 0] - GREY_HAIR_LIGHTNESS[0]) / (GREY_HAIR_LIGHTNESS[1] - GREY_HAIR_LIGHTNESS[0]), 0, 1)
-    if monochrome:
-        return light.astype(np.float32)
     chroma = np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
     pale = np.clip((GREY_HAIR_CHROMA[0] - chroma) / (GREY_HAIR_CHROMA[0] - GREY_HAIR_CHROMA[1]), 0, 1)
     return (light * pale).astype(np.float32)
+
+
+def grey_hair_parts(greyness: np.ndarray, inside: np.ndarray, d: float) -> np.ndarray:
+    """(H, W) bool: where under `inside` the hair is grey, in parts of at least GREY_MIN_PART d^2 (see
+    GREY_MIN_SHARE). Salt and pepper counts: a part is where at least GREY_AREA_SHARE of the hair within
+    GREY_AREA_SIGMA px is grey, so single white strands among pigmented ones make one part, not many specks."""
+    inside_f = inside.astype(np.float32)
+    near = cv2.GaussianBlur(greyness * inside_f, (0, 0), GREY_AREA_SIGMA) / np.maximum(
+        cv2.GaussianBlur(inside_f, (0, 0), GREY_AREA_SIGMA), 1e-3
+    )
+    grey = (inside & (near > GREY_AREA_SHARE)).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(grey, connectivity=8)
+    large = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= GREY_MIN_PART * d * d)
+    return np.isin(labels, large[large > 0])
+
+
+def grown_grey_hair(parts: np.ndarray, mask: np.ndarray, greyness: np.ndarray, points: np.ndarray | None, d: float) -> np.ndarray:
+    """(H, W) bool: the grey hair `parts` of the hair `mask` with the grey hair (greyness over GREY_FULL) next to
+    it that the mask missed, so none is left white beside hair given colour back: its halo, within ALPHA_RADIUS px
+    of the mask, and the hair above the forehead that the face's outline takes in (within the outline, above the
+    brows), grown up to GREY_GROWTH d from the mask's grey hair. Never the background beyond the halo (a grey wall),
+    and skin is not grey, so the growth stops at the hairline."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ALPHA_RADIUS + 1, 2 * ALPHA_RADIUS + 1))
+    near = cv2.dilate((mask > 0).astype(np.uint8), kernel)
+    if points is not None:
+        p = np.asarray(points)[:, :2]
+        brows = float(p[[*RIGHT_BROW, *LEFT_BROW], 1].min())
+        forehead = face_hull(p, mask.shape[:2]).astype(np.uint8)
+        forehead[int(brows) :] = 0
+        near |= forehead
+    candidates = (greyness > GREY_FULL).astype(np.uint8) & near
+    region = parts.astype(np.uint8)
+    cross = np.ones((3, 3), np.uint8)
+    for _ in range(int(round(GREY_GROWTH * d))):
+        grown = cv2.dilate(region, cross) & candidates | region
+        if np.array_equal(grown, region):
+            break
+        region = grown
+    return region > 0
 
 
 def own_pigment(lab: np.ndarray, mask: np.ndarray, greyness: np.ndarray) -> np.ndarray | None:
@@ -465,52 +515,56 @@ def repigment_hair(
     pattern: float = 0.5,
     points: np.ndarray | None = None,
     structure: np.ndarray | None = None,
-) -> tuple[np.ndarray, str]:
+) -> tuple[np.ndarray, str, bool]:
     """Grey hair under `mask` given its colour back: `share` (0-1, aging.regained_pigment) of its grey strands,
     the ones greying reaches last (`grey_strands` at 1 - `share` on the same strand field, so the temples stay
     grey longest), take the person's own pigment (`own_pigment`) or `default_pigment` (#rrggbb); pigmented hair
-    is left as it is. Returns the face and which pigment was used, in words (the manifest's)."""
+    is left as it is. Returns the face, which pigment was used or why nothing was done, in words (the manifest's),
+    and whether anything was done."""
     if share <= 0 or not mask.any():
-        return face.copy(), "nothing to give back"
-    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+        return face.copy(), "no grey hair to give back", False
+    if is_monochrome(face if structure is None else structure):
+        # lightness alone cannot tell grey hair from a light background caught in the mask, nor the background's
+        # dark from pigment (looked at on Einstein's portrait: dark smudges along the hair's edge)
+        return face.copy(), "a black-and-white photo: grey hair cannot be told by its colour", False
+    d = inter_ocular(points) if points is not None else 0.25 * mask.shape[0]
+    greyness = hair_greyness(_to_lab(face))
+    parts = grey_hair_parts(greyness, mask > 0, d)
+    if parts.sum() < GREY_MIN_SHARE * (mask > 0).sum():
+        return face.copy(), f"under {GREY_MIN_SHARE:.0%} of the hair mask is grey hair (a hat, or hair not found)", False
+    grey_region = grown_grey_hair(parts, mask, greyness, points, d)
+    region = (mask > 0) | grey_region
+    rows, cols = np.flatnonzero(region.any(1)), np.flatnonzero(region.any(0))
     margin = ALPHA_RADIUS + int(4 * DETAIL_SIGMA) + 2
     top, bottom = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, mask.shape[0])
     left, right = max(cols[0] - margin, 0), min(cols[-1] + margin + 1, mask.shape[1])
     box = face[top:bottom, left:right]
     guide = box if structure is None else structure[top:bottom, left:right]
     lab = _to_lab(box)
-    inside = mask[top:bottom, left:right] > 0
-    whole = face if structure is None else structure
-    monochrome = float(np.median(np.hypot(*(_to_lab(whole)[..., c] - 128 for c in (1, 2))))) < MONOCHROME_CHROMA
-    greyness = hair_greyness(lab, monochrome)
+    inside = region[top:bottom, left:right]
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ALPHA_RADIUS + 1, 2 * ALPHA_RADIUS + 1))
+    near_grey = cv2.dilate(grey_region[top:bottom, left:right].astype(np.uint8), kernel) > 0
+    greyness = greyness[top:bottom, left:right] * near_grey  # only the grey hair found, and its edges
     pigment = own_pigment(lab, inside, greyness)
     if pigment is not None:
         used = f"the person's own pigment, measured on their pigmented strands (L {pigment[0] * 100 / 255:.0f})"
     else:
         pigment = pigment_lab(default_pigment)
         used = f"a default pigment, {default_pigment} (a guess: too few pigmented strands left to measure)"
-    if monochrome:
-        pigment = np.array([pigment[0], 128.0, 128.0], np.float32)
-        used += ", as grey (a black-and-white photo)"
     lead = None
     if pattern > 0:
         lead = memo("temple_lead", (mask.shape, points), lambda: temple_lead(mask.shape, points))[top:bottom, left:right]
-    # the mask's edge lies a little inside white hair: grey hair just beyond it (the halo against the background) is
-    # taken in, so no white rim is left around the coloured hair
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ALPHA_RADIUS + 1, 2 * ALPHA_RADIUS + 1))
-    grown = inside | ((cv2.dilate(inside.astype(np.uint8), kernel) > 0) & (greyness > GREY_FULL))
-    alpha = memo("hair_alpha", (guide, grown), lambda: hair_alpha(guide, grown)) * grown
+    alpha = memo("hair_alpha", (guide, inside), lambda: hair_alpha(guide, inside)) * inside
     regained = 1.0 - grey_strands(_lightness(guide), inside, 1.0 - share, rng, pattern, lead)
     regained = share + REPIGMENT_STRAND_CONTRAST * (regained - share)
-    regained = cv2.dilate(regained, kernel) * grown  # the grown rim takes its neighbours' strands
     weight = regained * np.clip(greyness / GREY_FULL, 0, 1) * alpha
-    grey = grown & (greyness > 0.5)
+    grey = inside & (greyness > GREY_FULL)
     if not grey.any() or not (weight > 0).any():
-        return face.copy(), "no grey hair found under the hair mask"
+        return face.copy(), "no grey hair found under the hair mask", False
     lab += weight[..., None] * (pigmented_hair_lab(lab, grey, pigment) - lab)
     out = face.copy()
     out[top:bottom, left:right] = _to_rgb(lab, box, weight)
-    return out, used
+    return out, used, True
 
 
 # Male pattern hair loss (Hamilton 1951, Ann N Y Acad Sci 53:708; Norwood 1975, South Med J 68:1359): in

@@ -50,8 +50,11 @@ from engine.methods.classical.youth import (
     child_scales,
     child_warp,
     crease_amount,
+    fine_energy,
+    fine_texture_left,
     glasses_lenses,
     rejuvenate,
+    young_fine_energy,
     young_skin_mask,
 )
 from engine.methods.ldla.curves import scores_for_age
@@ -175,14 +178,32 @@ def age_face(
         creases = crease_amount(scores_for_age(source_age), scores)
         lenses = glasses_lenses(located.crop, skin, located.points)
         young = young_skin_mask(skin, masks.hair, masks.brows, located.points)
-        face = rejuvenate(face, young, located.points, creases, lenses)
+        # the fine band scaled toward young skin's energy at the target (Tiddeman et al. 2001), from the source's own
+        energy = memo(
+            "fine_energy",
+            (located.crop, young),
+            lambda: fine_energy(
+                cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB).astype(np.float32), young, inter_ocular(located.points)
+            ),
+        )
+        texture_left = fine_texture_left(energy, target, creases)
+        face = rejuvenate(face, young, located.points, creases, lenses, texture_left)
         if lenses is not None:  # a lens keeps its tint and shading: not brightened, not lifted (only creases go)
             skin = skin * (lenses < 0.5)
             stages["glasses"] = "lenses found: only the creases seen through them are taken out"
         face = younger_skin(face, skin, located.points, amount)
         if younger:
             stages["wrinkles"] = f"creases filled and folds flattened at {creases:.0%} (the age curves' zone scores)"
-        stages["skin"] = f"evened and brightened at {amount:.0%}; beard shadow matched to the cheeks"
+        kept = 1.0 - creases * (1.0 - texture_left)
+        stages["skin"] = (
+            f"evened and brightened at {amount:.0%}; beard shadow matched to the cheeks; fine texture kept at {kept:.0%} "
+            + (
+                f"(its energy {energy:.3f} moved toward young skin's {young_fine_energy(target):.3f} at {target:g}, "
+                "Tiddeman et al. 2001 band energy matching; the young energies measured on packaged portraits)"
+                if energy is not None
+                else "(the source's skin texture could not be measured: the fixed share)"
+            )
+        )
     # 3. hair and eyebrows: a receding hairline (when asked), then canities from the source age to the target
     face, masks = _hairline(face, masks, located, source_age, target, variation, stages)
     grey = added_grey(source_age, target, variation.grey_onset_shift)
@@ -196,8 +217,14 @@ def age_face(
     elif (regain := regained_pigment(source_age, target, variation.grey_onset_shift)) > 0:
         rng = np.random.default_rng([seed, 2])  # the greying's strand field: the strands greyed last regain first
         pigment = (settings or get_settings()).classical_hair_pigment
-        face, used = repigment_hair(face, masks.hair, regain, rng, pigment, variation.grey_pattern, located.points, located.crop)
-        stages["hair"] = f"{regain:.0%} of the grey hair given its colour back (the canities curve run backwards): {used}"
+        face, used, done = repigment_hair(
+            face, masks.hair, regain, rng, pigment, variation.grey_pattern, located.points, located.crop
+        )
+        stages["hair"] = (
+            f"{regain:.0%} of the grey hair given its colour back (the canities curve run backwards): {used}"
+            if done
+            else f"unchanged: {used}"
+        )
     else:
         stages["hair"] = "unchanged"
     if brow_grey > 0:
