@@ -5,10 +5,10 @@ For each target age, from the source age (engine/methods/classical/aging.py for 
    renderer), with the whole face's fine skin texture and tone; a younger target's are taken out in 2.;
 2. skin: older targets take an older prototype's skin detail (texture.py, a setting), a sallower colour,
    age spots and uneven pigmentation; younger targets lose their creases and folds (youth.py: filled, not
-   blurred; glasses and brows kept sharp, a lens's tint and shading kept) and get even, brighter skin with the
-   beard shadow matched to the cheeks;
-3. hair and eyebrows grey along the canities curve (hair.py; a younger target leaves them as they are);
-   a receding hairline when asked;
+   blurred; glasses and brows kept sharp, a lens's tint and shading kept), their fine texture toward young
+   skin's energy at the target, and get even, brighter skin with the beard shadow matched to the cheeks;
+3. hair and eyebrows grey along the canities curve (hair.py); toward a younger target the curve runs backwards
+   and grey hair regains pigment (the person's own, or a stated default); a receding hairline when asked;
 4. shape: soft-tissue descent (jowls, nasolabial and marionette folds, thinner lips, eye bags) as a
    landmark warp with fold shading, moved back toward a younger target (shape.py); a child's target
    also takes the cardioidal strain of craniofacial growth run backwards and Farkas's child proportions
@@ -68,8 +68,9 @@ YOUNG_FULL_GAP_YEARS = 30.0  # a target this many years younger gets the full yo
 SUMMARY = (  # what the classical renderer changes, in one line (the lifespan tab and the manifest say it)
     "it greys hair and eyebrows by age; for older ages it adds wrinkles, an older face's skin texture, "
     "sallower skin with age spots, and sagging (jowls, deeper folds, thinner lips, eye bags); for younger "
-    "ones it fills creases, evens and brightens skin, removes beard shadow and lifts the sagging, and reshapes "
-    "a child's face (craniofacial growth run backwards, Farkas's child proportions)"
+    "ones it gives grey hair its colour back, fills creases, fines the skin's texture, evens and brightens skin, "
+    "removes beard shadow and lifts the sagging, and reshapes a child's face (craniofacial growth run backwards, "
+    "Farkas's child proportions)"
 )
 
 
