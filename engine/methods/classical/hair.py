@@ -71,6 +71,7 @@ GREY_FULL = 0.5  # greyness from which a pixel is grey hair in full (the rest: t
 # (from looking: a few light pixels in a mask are a hat's badge or band, or a highlight, not grey hair).
 GREY_MIN_SHARE = 0.05
 GREY_MIN_PART = 0.05
+BROW_MIN_PART = 0.005  # d^2: an eyebrow's grey hairs come in small parts (a brow is about 0.15 d^2; from looking)
 GREY_AREA_SIGMA = 3.0  # px
 GREY_AREA_SHARE = 0.25
 GREY_GROWTH = 0.4  # d: how far grey hair next to the mask's grey hair is taken in with it (from looking)
@@ -428,7 +429,7 @@ def hair_greyness(lab: np.ndarray) -> np.ndarray:
     return (light * pale).astype(np.float32)
 
 
-def grey_hair_parts(greyness: np.ndarray, inside: np.ndarray, d: float) -> np.ndarray:
+def grey_hair_parts(greyness: np.ndarray, inside: np.ndarray, d: float, min_part: float = GREY_MIN_PART) -> np.ndarray:
     """(H, W) bool: where under `inside` the hair is grey, in parts of at least GREY_MIN_PART d^2 (see
     GREY_MIN_SHARE). Salt and pepper counts: a part is where at least GREY_AREA_SHARE of the hair within
     GREY_AREA_SIGMA px is grey, so single white strands among pigmented ones make one part, not many specks."""
@@ -438,7 +439,7 @@ def grey_hair_parts(greyness: np.ndarray, inside: np.ndarray, d: float) -> np.nd
     )
     grey = (inside & (near > GREY_AREA_SHARE)).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(grey, connectivity=8)
-    large = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= GREY_MIN_PART * d * d)
+    large = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= min_part * d * d)
     return np.isin(labels, large[large > 0])
 
 
@@ -515,11 +516,13 @@ def repigment_hair(
     pattern: float = 0.5,
     points: np.ndarray | None = None,
     structure: np.ndarray | None = None,
+    min_part: float = GREY_MIN_PART,
 ) -> tuple[np.ndarray, str, bool]:
     """Grey hair under `mask` given its colour back: `share` (0-1, aging.regained_pigment) of its grey strands,
     the ones greying reaches last (`grey_strands` at 1 - `share` on the same strand field, so the temples stay
     grey longest), take the person's own pigment (`own_pigment`) or `default_pigment` (#rrggbb); pigmented hair
-    is left as it is. Returns the face, which pigment was used or why nothing was done, in words (the manifest's),
+    is left as it is. `min_part`: the smallest part of grey hair, in d^2 (GREY_MIN_PART; the eyebrows' is
+    BROW_MIN_PART). Returns the face, which pigment was used or why nothing was done, in words (the manifest's),
     and whether anything was done."""
     if share <= 0 or not mask.any():
         return face.copy(), "no grey hair to give back", False
@@ -529,9 +532,9 @@ def repigment_hair(
         return face.copy(), "a black-and-white photo: grey hair cannot be told by its colour", False
     d = inter_ocular(points) if points is not None else 0.25 * mask.shape[0]
     greyness = hair_greyness(_to_lab(face))
-    parts = grey_hair_parts(greyness, mask > 0, d)
+    parts = grey_hair_parts(greyness, mask > 0, d, min_part)
     if parts.sum() < GREY_MIN_SHARE * (mask > 0).sum():
-        return face.copy(), f"under {GREY_MIN_SHARE:.0%} of the hair mask is grey hair (a hat, or hair not found)", False
+        return face.copy(), f"under {GREY_MIN_SHARE:.0%} of the mask is grey hair (a hat, or hair not found)", False
     grey_region = grown_grey_hair(parts, mask, greyness, points, d)
     region = (mask > 0) | grey_region
     rows, cols = np.flatnonzero(region.any(1)), np.flatnonzero(region.any(0))

@@ -45,7 +45,7 @@ from engine.methods.classical.aging import (
     regained_pigment,
     younger_skin,
 )
-from engine.methods.classical.hair import added_recession, recede_hairline, repigment_hair
+from engine.methods.classical.hair import BROW_MIN_PART, added_recession, recede_hairline, repigment_hair
 from engine.methods.classical.youth import (
     child_scales,
     child_warp,
@@ -228,6 +228,16 @@ def age_face(
         )
     else:
         stages["hair"] = "unchanged"
+    brow_regain = regained_pigment(source_age, target, variation.grey_onset_shift, BROW_LAG_YEARS)
+    if brow_regain > 0 and masks.brows.any():
+        pigment = (settings or get_settings()).classical_hair_pigment
+        rng = np.random.default_rng([seed, 3])
+        face, used, done = repigment_hair(
+            face, masks.brows, brow_regain, rng, pigment, 0.0, located.points, located.crop, BROW_MIN_PART
+        )
+        stages["eyebrows"] = (
+            f"{brow_regain:.0%} of the grey hairs given their colour back: {used}" if done else f"unchanged: {used}"
+        )
     if brow_grey > 0:
         face = grey_hair(
             face, masks.brows, brow_grey, np.random.default_rng([seed, 3]), 0.0, structure=located.crop, shading=False

@@ -48,7 +48,7 @@ def test_her_hat_is_not_taken_for_grey_hair(hopper):
     # hair, and giving them colour drew brown smudges on the cap (looked at), so the hair is left as it is, saying why
     located, masks, faces = hopper
     for target in (10, 30, 50):
-        assert faces[target].stages["hair"].startswith("unchanged: under 5% of the hair mask is grey hair")
+        assert faces[target].stages["hair"].startswith("unchanged: under 5% of the mask is grey hair")
     assert np.array_equal(faces[80].after[masks.hair > 0], located.crop[masks.hair > 0])
 
 
