@@ -66,6 +66,8 @@ GREY_HAIR_CHROMA = (16.0, 6.0)  # C*ab: pigmented at the first and above, grey a
 GREY_HAIR_LIGHTNESS = (70.0, 110.0)  # L: pigmented (dark) at the first and below, grey at the second and above
 GREYNESS_SIGMA = 0.7  # px: the colour tests look at a strand's colour (thin grey hair over skin is warm per pixel)
 MONOCHROME_CHROMA = 3.0  # an image whose median chroma is under this is a black-and-white photo: left as it is
+SKIN_COLOUR_DISTANCE = (5.0, 10.0)  # a*b*: a pixel this close to the face's skin colour is skin, this far is not
+MOUTH_CORNERS = [61, 291]  # FaceMesh
 GREY_FULL = 0.5  # greyness from which a pixel is grey hair in full (the rest: thin grey hair over skin, mixed pixels)
 # Grey hair to give colour back: at least GREY_MIN_SHARE of the hair mask, in parts of at least GREY_MIN_PART d^2
 # (from looking: a few light pixels in a mask are a hat's badge or band, or a highlight, not grey hair).
@@ -74,7 +76,6 @@ GREY_MIN_PART = 0.05
 BROW_MIN_PART = 0.005  # d^2: an eyebrow's grey hairs come in small parts (a brow is about 0.15 d^2; from looking)
 GREY_AREA_SIGMA = 3.0  # px
 GREY_AREA_SHARE = 0.25
-GREY_GROWTH = 0.4  # d: how far grey hair next to the mask's grey hair is taken in with it (from looking)
 # The person's own pigment: pixels this pigmented (greyness below) that lie among grey strands (at least
 # OWN_AMONG_GREY of their neighbourhood, OWN_NEIGHBOURHOOD px, grey: salt and pepper, not a hat or the
 # background beside the hair), and enough of them (OWN_MIN_SHARE of the grey hair) to take their median colour.
@@ -429,6 +430,21 @@ def hair_greyness(lab: np.ndarray) -> np.ndarray:
     return (light * pale).astype(np.float32)
 
 
+def off_skin(lab: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(H, W) float32 0-1: how far each pixel's a*b* is from the face's skin (the median of the face's outline
+    between the eyes and the mouth), ramping over SKIN_COLOUR_DISTANCE."""
+    p = np.asarray(points)[:, :2]
+    hull = face_hull(p, lab.shape[:2]) > 0
+    eyes = float(p[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
+    band = np.zeros(lab.shape[:2], bool)
+    band[int(eyes) : int(p[MOUTH_CORNERS, 1].mean())] = True
+    skin = np.median(lab[hull & band][:, 1:], axis=0) if (hull & band).any() else np.array([128.0, 128.0])
+    smooth = cv2.GaussianBlur(lab, (0, 0), GREYNESS_SIGMA)
+    distance = np.hypot(smooth[..., 1] - skin[0], smooth[..., 2] - skin[1])
+    low, high = SKIN_COLOUR_DISTANCE
+    return np.clip((distance - low) / (high - low), 0, 1).astype(np.float32)
+
+
 def grey_hair_parts(greyness: np.ndarray, inside: np.ndarray, d: float, min_part: float = GREY_MIN_PART) -> np.ndarray:
     """(H, W) bool: where under `inside` the hair is grey, in parts of at least GREY_MIN_PART d^2 (see
     GREY_MIN_SHARE). Salt and pepper counts: a part is where at least GREY_AREA_SHARE of the hair within
@@ -441,31 +457,6 @@ def grey_hair_parts(greyness: np.ndarray, inside: np.ndarray, d: float, min_part
     count, labels, stats, _ = cv2.connectedComponentsWithStats(grey, connectivity=8)
     large = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= min_part * d * d)
     return np.isin(labels, large[large > 0])
-
-
-def grown_grey_hair(parts: np.ndarray, mask: np.ndarray, greyness: np.ndarray, points: np.ndarray | None, d: float) -> np.ndarray:
-    """(H, W) bool: the grey hair `parts` of the hair `mask` with the grey hair (greyness over GREY_FULL) next to
-    it that the mask missed, so none is left white beside hair given colour back: its halo, within ALPHA_RADIUS px
-    of the mask, and the hair above the forehead that the face's outline takes in (within the outline, above the
-    brows), grown up to GREY_GROWTH d from the mask's grey hair. Never the background beyond the halo (a grey wall),
-    and skin is not grey, so the growth stops at the hairline."""
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ALPHA_RADIUS + 1, 2 * ALPHA_RADIUS + 1))
-    near = cv2.dilate((mask > 0).astype(np.uint8), kernel)
-    if points is not None:
-        p = np.asarray(points)[:, :2]
-        brows = float(p[[*RIGHT_BROW, *LEFT_BROW], 1].min())
-        forehead = face_hull(p, mask.shape[:2]).astype(np.uint8)
-        forehead[int(brows) :] = 0
-        near |= forehead
-    candidates = (greyness > GREY_FULL).astype(np.uint8) & near
-    region = parts.astype(np.uint8)
-    cross = np.ones((3, 3), np.uint8)
-    for _ in range(int(round(GREY_GROWTH * d))):
-        grown = cv2.dilate(region, cross) & candidates | region
-        if np.array_equal(grown, region):
-            break
-        region = grown
-    return region > 0
 
 
 def own_pigment(lab: np.ndarray, mask: np.ndarray, greyness: np.ndarray) -> np.ndarray | None:
@@ -532,11 +523,14 @@ def repigment_hair(
         return face.copy(), "a black-and-white photo: grey hair cannot be told by its colour", False
     d = inter_ocular(points) if points is not None else 0.25 * mask.shape[0]
     greyness = hair_greyness(_to_lab(face))
+    if points is not None:  # very pale skin is light and low in chroma too: grey hair is off the skin's colour
+        greyness = greyness * off_skin(_to_lab(face), points)
     parts = grey_hair_parts(greyness, mask > 0, d, min_part)
     if parts.sum() < GREY_MIN_SHARE * (mask > 0).sum():
         return face.copy(), f"under {GREY_MIN_SHARE:.0%} of the mask is grey hair (a hat, or hair not found)", False
-    grey_region = grown_grey_hair(parts, mask, greyness, points, d)
-    region = (mask > 0) | grey_region
+    # only the mask: grey taken in beyond it (the halo of white hair against the background, white hair above the
+    # forehead) turned out to be a light background's edge and the forehead's sheen as often (dark smudges, looked at)
+    region = mask > 0
     rows, cols = np.flatnonzero(region.any(1)), np.flatnonzero(region.any(0))
     margin = ALPHA_RADIUS + int(4 * DETAIL_SIGMA) + 2
     top, bottom = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, mask.shape[0])
@@ -546,7 +540,7 @@ def repigment_hair(
     lab = _to_lab(box)
     inside = region[top:bottom, left:right]
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ALPHA_RADIUS + 1, 2 * ALPHA_RADIUS + 1))
-    near_grey = cv2.dilate(grey_region[top:bottom, left:right].astype(np.uint8), kernel) > 0
+    near_grey = cv2.dilate(parts[top:bottom, left:right].astype(np.uint8), kernel) > 0
     greyness = greyness[top:bottom, left:right] * near_grey  # only the grey hair found, and its edges
     pigment = own_pigment(lab, inside, greyness)
     if pigment is not None:

@@ -10,8 +10,8 @@ import pytest
 
 from engine.core.settings import Settings
 from engine.faces.zones import inter_ocular
-from engine.methods.classical.aging import regained_pigment
-from engine.methods.classical.hair import grey_hair, repigment_hair
+from engine.methods.classical.aging import BROW_LAG_YEARS, regained_pigment
+from engine.methods.classical.hair import BROW_MIN_PART, grey_hair, repigment_hair
 from engine.methods.classical.lifespan import age_face, hair_masks
 from engine.methods.classical.youth import (
     crease_amount,
@@ -107,3 +107,18 @@ def test_the_fine_skin_texture_falls_with_the_gap(hopper):
     assert energies[2] < 0.7 * source  # her crepey texture toward young skin's, beyond the old fixed 70 %
     assert energies[2] > 0.35 * source  # pores kept: not plastic
     assert "fine texture kept at" in faces[10].stages["skin"]
+
+
+def test_white_eyebrow_hairs_regain_colour_and_the_skin_between_them_stays(white_haired_astronaut):
+    located, masks, _ = white_haired_astronaut
+    crop = located.crop
+    white = grey_hair(crop, masks.brows, 1.0, np.random.default_rng(0), 0.0, structure=crop, shading=False)
+    rng = np.random.default_rng([0, 3])
+    share = regained_pigment(80, 30, lag=BROW_LAG_YEARS)
+    young, _, done = repigment_hair(white, masks.brows, share, rng, "#5f4632", 0.0, located.points, white, BROW_MIN_PART)
+    assert done
+    whitened = np.abs(white.astype(int) - crop.astype(int)).max(-1) > 10  # the brow hairs the greying whitened
+    before, after = _lab(white)[..., 0], _lab(young)[..., 0]
+    assert after[whitened].mean() < before[whitened].mean() - 20  # darker again
+    skin = (masks.brows > 0) & ~cv2.dilate(whitened.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    assert np.abs(young[skin].astype(int) - white[skin].astype(int)).mean() < 3  # the skin between hairs barely moves
