@@ -445,6 +445,14 @@ def off_skin(lab: np.ndarray, points: np.ndarray) -> np.ndarray:
     return np.clip((distance - low) / (high - low), 0, 1).astype(np.float32)
 
 
+def _grey_off_skin(rgb: np.ndarray, points: np.ndarray | None) -> np.ndarray:
+    """`hair_greyness` of `rgb`, times `off_skin` where there are landmarks (very pale skin is light and low in
+    chroma too: grey hair is off the skin's colour)."""
+    lab = _to_lab(rgb)
+    greyness = hair_greyness(lab)
+    return greyness if points is None else greyness * off_skin(lab, points)
+
+
 def grey_hair_parts(greyness: np.ndarray, inside: np.ndarray, d: float, min_part: float = GREY_MIN_PART) -> np.ndarray:
     """(H, W) bool: where under `inside` the hair is grey, in parts of at least GREY_MIN_PART d^2 (see
     GREY_MIN_SHARE). Salt and pepper counts: a part is where at least GREY_AREA_SHARE of the hair within
@@ -522,9 +530,10 @@ def repigment_hair(
         # dark from pigment (looked at on Einstein's portrait: dark smudges along the hair's edge)
         return face.copy(), "a black-and-white photo: grey hair cannot be told by its colour", False
     d = inter_ocular(points) if points is not None else 0.25 * mask.shape[0]
-    greyness = hair_greyness(_to_lab(face))
-    if points is not None:  # very pale skin is light and low in chroma too: grey hair is off the skin's colour
-        greyness = greyness * off_skin(_to_lab(face), points)
+    # read on the structure image (the source face: every target of a strip shares it, and the skin stages before
+    # this one leave the hair as it is)
+    whole = face if structure is None else structure
+    greyness = memo("hair_greyness", (whole, points), lambda: _grey_off_skin(whole, points))
     parts = grey_hair_parts(greyness, mask > 0, d, min_part)
     if parts.sum() < GREY_MIN_SHARE * (mask > 0).sum():
         return face.copy(), f"under {GREY_MIN_SHARE:.0%} of the mask is grey hair (a hat, or hair not found)", False
@@ -557,7 +566,7 @@ def repigment_hair(
     weight = regained * np.clip(greyness / GREY_FULL, 0, 1) * alpha
     grey = inside & (greyness > GREY_FULL)
     if not grey.any() or not (weight > 0).any():
-        return face.copy(), "no grey hair found under the hair mask", False
+        return face.copy(), "no grey hair found under the mask", False
     lab += weight[..., None] * (pigmented_hair_lab(lab, grey, pigment) - lab)
     out = face.copy()
     out[top:bottom, left:right] = _to_rgb(lab, box, weight)
