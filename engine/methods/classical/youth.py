@@ -35,7 +35,7 @@ CREASE_WIDTH = 0.09
 TEXTURE_SIGMA = 0.012  # the fine band (pores, fine texture) is what a 1.5 px blur takes away
 FOLD_SIGMA = 0.10  # the fold band (nasolabial folds, eye bags, jowl shadows) lies between the crease scale and this
 # What is left at full amount (from looking): young skin keeps some fine texture and a little shading.
-TEXTURE_LEFT = 0.7  # the zone renderer's smoothing; the lifespan's younger skin uses `fine_texture_left` instead
+TEXTURE_LEFT = 0.7  # the most the lifespan's younger skin leaves (`fine_texture_left` may leave less)
 FOLD_LEFT = 0.5
 # Younger skin's fine band by energy matching (Tiddeman, Burt and Perrett 2001 rejuvenate a face by scaling
 # each wavelet band's local energy to a younger prototype's): the RMS of the fine band (`fine_energy`, as a
@@ -358,12 +358,13 @@ def fine_energy(lab: np.ndarray, skin: np.ndarray, d: float, protect: np.ndarray
 def fine_texture_left(source_energy: float | None, target_age: float, amount: float) -> float:
     """The share of the fine band `remove_creases` leaves at `amount` (0-1) so that the skin's fine energy goes
     from the source's (`fine_energy`) to young skin's at `target_age` (`young_fine_energy`), never below
-    MIN_TEXTURE_LEFT of the source's; TEXTURE_LEFT where the source's energy could not be measured. A source
-    already finer than that keeps its own (the band is not sharpened)."""
+    MIN_TEXTURE_LEFT of the source's, and never more than TEXTURE_LEFT (from looking) is left: a source whose
+    measured energy is already at young skin's (often an upscaled photo, whose blur lowers it) still gets the
+    looked-at younger skin. TEXTURE_LEFT where the source's energy could not be measured."""
     if source_energy is None or source_energy <= 0 or amount <= 0:
         return TEXTURE_LEFT
     kept = min(max(young_fine_energy(target_age) / source_energy, MIN_TEXTURE_LEFT), 1.0)
-    return float(min(max(1.0 - (1.0 - kept) / amount, 0.0), 1.0))
+    return float(min(max(1.0 - (1.0 - kept) / amount, 0.0), TEXTURE_LEFT))
 
 
 def remove_creases(
