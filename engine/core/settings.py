@@ -230,6 +230,11 @@ class Settings:
     # (engine/methods/classical/childskin.py); off by default: on the astronaut at 10 it takes the SFace
     # similarity to her photo from 0.805 to 0.792, under the renderer's 0.80 floor.
     classical_child_skin: bool = False
+    # HUB_CLASSICAL_HAIR_PIGMENT (#rrggbb, sRGB): the colour grey hair is given back toward a younger target
+    # when too few of the person's own pigmented strands are left to measure (engine/methods/classical/hair.py).
+    # The default, a medium brown, is a guess (from looking at brown hair in portraits; brown is the commonest
+    # adult hair colour in Europe); the manifest says when it was used.
+    classical_hair_pigment: str = "#5f4632"
     # GRADIO_ANALYTICS_ENABLED: Gradio's usage analytics; off unless set to 1.
     analytics: bool = False
     # The synthetic-face probe's grid (`python -m leaderboard.evaluate --task probe`): one face per
@@ -272,6 +277,10 @@ class Settings:
             raise ValueError(f"HUB_PROBE_GENDERS must be among {', '.join(PROBE_GENDERS)}, got {self.probe_genders}")
         if not self.probe_ethnicities:
             raise ValueError("HUB_PROBE_ETHNICITIES must name at least one ethnicity, e.g. White,Black,Asian,Indian")
+        if re.fullmatch(r"#[0-9a-fA-F]{6}", self.classical_hair_pigment) is None:
+            raise ValueError(
+                f"HUB_CLASSICAL_HAIR_PIGMENT must be an sRGB colour written #rrggbb (e.g. #5f4632), got {self.classical_hair_pigment!r}"
+            )
         if self.probe_seeds < 1:
             raise ValueError(f"HUB_PROBE_SEEDS must be at least 1 face per cell, got {self.probe_seeds}")
 
@@ -322,6 +331,7 @@ class Settings:
             ldla_prompt_ethnicity=bool(_env_flag("HUB_LDLA_PROMPT_ETHNICITY", False)),
             classical_texture=bool(_env_flag("HUB_CLASSICAL_TEXTURE", True)),
             classical_child_skin=bool(_env_flag("HUB_CLASSICAL_CHILD_SKIN", False)),
+            classical_hair_pigment=os.environ.get("HUB_CLASSICAL_HAIR_PIGMENT", "").strip() or cls.classical_hair_pigment,
             pass2_input=os.environ.get("HUB_PASS2_INPUT", "").strip() or None,
             analytics=_env_flag("GRADIO_ANALYTICS_ENABLED", False),
             probe_ages=_env_ages("HUB_PROBE_AGES", cls.probe_ages),

@@ -71,12 +71,22 @@ def grey_fraction(age: float, onset_shift: float = 0.0) -> float:
 
 def added_grey(source_age: float, target_age: float, onset_shift: float = 0.0, lag: float = 0.0) -> float:
     """Share of the hair still pigmented at `source_age` that is grey by `target_age` (0 for a younger target:
-    grey hair cannot be given back its colour)."""
+    `regained_pigment` gives grey hair its colour back)."""
     before = grey_fraction(source_age, onset_shift + lag)
     after = grey_fraction(target_age, onset_shift + lag)
     if after <= before:
         return 0.0
     return (after - before) / (1.0 - before)
+
+
+def regained_pigment(source_age: float, target_age: float, onset_shift: float = 0.0, lag: float = 0.0) -> float:
+    """Share of the hair grey at `source_age` that is still pigmented at the younger `target_age` (0-1): the
+    canities curve run backwards, 1 - g(target) / g(source) (0 for an older target, or no grey at the source)."""
+    before = grey_fraction(source_age, onset_shift + lag)
+    after = grey_fraction(target_age, onset_shift + lag)
+    if after >= before or before <= 0:
+        return 0.0
+    return 1.0 - after / before
 
 
 def remaining_growth(age: float) -> float:

@@ -8,6 +8,11 @@ the age's share, so the share of white strands is that fraction, with no patches
 a strand. White strands keep the hair's own lightness detail and shading; dark hair becomes
 salt-and-pepper, then white; light hair whitens and loses its saturation.
 
+Toward a younger target the greying runs backwards (`repigment_hair`): of the hair that is grey at the
+source age, the share the canities curve says was still pigmented at the target regains pigment, along the
+same strand field, the strands that greyed last first. The colour is the person's own, measured on the
+pigmented strands still among the grey ones, or a stated default (a setting) when too few are left.
+
 The receding hairline of men follows the Norwood-Hamilton stages: the frontal hairline and the temples
 recede by an extent that grows with the share of men at Norwood III or more at that age, and what was
 hair becomes forehead skin.
@@ -23,7 +28,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
-from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, inter_ocular
+from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, face_hull, inter_ocular
 
 # Strands in the 512 px aligned frame (from looking at hair in portraits at this scale): a strand is
 # about a pixel wide and runs visibly straight for a few tens of pixels before it bends or hides.
@@ -52,6 +57,42 @@ DETAIL_CLIP = 1.0  # percent: the detail's extremes each side, clipped (an edge 
 # guide, so the blend follows the hair's own edge against the background (radius and regulariser from looking).
 ALPHA_RADIUS = 4
 ALPHA_EPS = 8.0**2  # in 8-bit levels squared: a step of about 8 levels between hair and background is an edge
+
+
+# Re-pigmentation (from looking at the hair of the packaged portraits, CIELAB on OpenCV's 8-bit scale): a hair
+# pixel is grey or white when its chroma is low and it is light; dark hair (black, dark brown) is low in chroma
+# too, but dark. Each test ramps between the two values given.
+GREY_HAIR_CHROMA = (16.0, 6.0)  # C*ab: pigmented at the first and above, grey at the second and below
+GREY_HAIR_LIGHTNESS = (70.0, 110.0)  # L: pigmented (dark) at the first and below, grey at the second and above
+GREYNESS_SIGMA = 0.7  # px: the colour tests look at a strand's colour (thin grey hair over skin is warm per pixel)
+MONOCHROME_CHROMA = 3.0  # an image whose median chroma is under this is a black-and-white photo: left as it is
+SKIN_COLOUR_DISTANCE = (5.0, 10.0)  # a*b*: a pixel this close to the face's skin colour is skin, this far is not
+MOUTH_CORNERS = [61, 291]  # FaceMesh
+GREY_FULL = 0.5  # greyness from which a pixel is grey hair in full (the rest: thin grey hair over skin, mixed pixels)
+# Grey hair to give colour back: at least GREY_MIN_SHARE of the hair mask, in parts of at least GREY_MIN_PART d^2
+# (from looking: a few light pixels in a mask are a hat's badge or band, or a highlight, not grey hair).
+GREY_MIN_SHARE = 0.05
+GREY_MIN_PART = 0.05
+BROW_MIN_PART = 0.005  # d^2: an eyebrow's grey hairs come in small parts (a brow is about 0.15 d^2; from looking)
+GREY_AREA_SIGMA = 3.0  # px
+GREY_AREA_SHARE = 0.25
+# The person's own pigment: pixels this pigmented (greyness below) that lie among grey strands (at least
+# OWN_AMONG_GREY of their neighbourhood, OWN_NEIGHBOURHOOD px, grey: salt and pepper, not a hat or the
+# background beside the hair), and enough of them (OWN_MIN_SHARE of the grey hair) to take their median colour.
+OWN_PIGMENTED = 0.25
+OWN_NEIGHBOURHOOD = 7.0
+OWN_AMONG_GREY = 0.3
+OWN_MIN_SHARE = 0.1
+OWN_DARKER = 40.0  # L: pigment is darker than the grey hair around it; lighter "pigment" is warm light on white hair
+# A re-pigmented strand keeps the white hair's shading scaled to the pigment's lightness, and at least this
+# share of its fine lightness detail (strands, sheen): lighter than the scaling alone would leave it, so white
+# hair under bright light turns into lit dark hair rather than a flat dark helmet (from looking at 1:1).
+PIGMENT_DETAIL_KEPT = 1.0
+PIGMENT_SHADE_KEPT = 0.6  # and at least this share of its shading (the hair's volume, its lit sheen)
+# At 512 px a pixel holds several strands: a share of them pigmented reads as a mix, not as single dark lines
+# (a sharp strand selection drew dark contour lines across white hair). Each pixel regains the share, plus
+# this much of its strand's deviation from it (from looking at 1:1).
+REPIGMENT_STRAND_CONTRAST = 0.15
 
 
 def _to_lab(rgb: np.ndarray) -> np.ndarray:
@@ -365,6 +406,171 @@ def grey_hair(
     out = face.copy()
     out[top:bottom, left:right] = _to_rgb(lab, box, weight)
     return out
+
+
+def pigment_lab(hex_colour: str) -> np.ndarray:
+    """(3,) float32 CIELAB (OpenCV 8-bit scale) of an sRGB colour written #rrggbb."""
+    rgb = np.array([[[int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]]], np.uint8)
+    return _to_lab(rgb)[0, 0]
+
+
+def is_monochrome(rgb: np.ndarray) -> bool:
+    """Whether `rgb` is a black-and-white photo (median chroma under MONOCHROME_CHROMA)."""
+    lab = _to_lab(rgb)
+    return float(np.median(np.hypot(lab[..., 1] - 128, lab[..., 2] - 128))) < MONOCHROME_CHROMA
+
+
+def hair_greyness(lab: np.ndarray) -> np.ndarray:
+    """(H, W) float32 0-1: how grey or white each hair pixel of `lab` reads (see GREY_HAIR_CHROMA and
+    GREY_HAIR_LIGHTNESS)."""
+    lab = cv2.GaussianBlur(lab, (0, 0), GREYNESS_SIGMA)  # a strand's colour, not a pixel's noise
+    light = np.clip((lab[..., 0] - GREY_HAIR_LIGHTNESS[0]) / (GREY_HAIR_LIGHTNESS[1] - GREY_HAIR_LIGHTNESS[0]), 0, 1)
+    chroma = np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
+    pale = np.clip((GREY_HAIR_CHROMA[0] - chroma) / (GREY_HAIR_CHROMA[0] - GREY_HAIR_CHROMA[1]), 0, 1)
+    return (light * pale).astype(np.float32)
+
+
+def off_skin(lab: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(H, W) float32 0-1: how far each pixel's a*b* is from the face's skin (the median of the face's outline
+    between the eyes and the mouth), ramping over SKIN_COLOUR_DISTANCE."""
+    p = np.asarray(points)[:, :2]
+    hull = face_hull(p, lab.shape[:2]) > 0
+    eyes = float(p[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
+    band = np.zeros(lab.shape[:2], bool)
+    band[int(eyes) : int(p[MOUTH_CORNERS, 1].mean())] = True
+    skin = np.median(lab[hull & band][:, 1:], axis=0) if (hull & band).any() else np.array([128.0, 128.0])
+    smooth = cv2.GaussianBlur(lab, (0, 0), GREYNESS_SIGMA)
+    distance = np.hypot(smooth[..., 1] - skin[0], smooth[..., 2] - skin[1])
+    low, high = SKIN_COLOUR_DISTANCE
+    return np.clip((distance - low) / (high - low), 0, 1).astype(np.float32)
+
+
+def _grey_off_skin(rgb: np.ndarray, points: np.ndarray | None) -> np.ndarray:
+    """`hair_greyness` of `rgb`, times `off_skin` where there are landmarks (very pale skin is light and low in
+    chroma too: grey hair is off the skin's colour)."""
+    lab = _to_lab(rgb)
+    greyness = hair_greyness(lab)
+    return greyness if points is None else greyness * off_skin(lab, points)
+
+
+def grey_hair_parts(greyness: np.ndarray, inside: np.ndarray, d: float, min_part: float = GREY_MIN_PART) -> np.ndarray:
+    """(H, W) bool: where under `inside` the hair is grey, in parts of at least GREY_MIN_PART d^2 (see
+    GREY_MIN_SHARE). Salt and pepper counts: a part is where at least GREY_AREA_SHARE of the hair within
+    GREY_AREA_SIGMA px is grey, so single white strands among pigmented ones make one part, not many specks."""
+    inside_f = inside.astype(np.float32)
+    near = cv2.GaussianBlur(greyness * inside_f, (0, 0), GREY_AREA_SIGMA) / np.maximum(
+        cv2.GaussianBlur(inside_f, (0, 0), GREY_AREA_SIGMA), 1e-3
+    )
+    grey = (inside & (near > GREY_AREA_SHARE)).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(grey, connectivity=8)
+    large = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= min_part * d * d)
+    return np.isin(labels, large[large > 0])
+
+
+def own_pigment(lab: np.ndarray, mask: np.ndarray, greyness: np.ndarray) -> np.ndarray | None:
+    """(3,) the median CIELAB of the person's pigmented strands among the grey ones under `mask`, or None when
+    fewer than OWN_MIN_SHARE of the grey hair's pixels are such strands (see OWN_AMONG_GREY)."""
+    inside = (mask > 0).astype(np.float32)
+    grey = greyness * inside
+    count = cv2.GaussianBlur(inside, (0, 0), OWN_NEIGHBOURHOOD)
+    around = cv2.GaussianBlur(grey, (0, 0), OWN_NEIGHBOURHOOD) / np.maximum(count, 1e-3)
+    among = (inside > 0) & (greyness < OWN_PIGMENTED) & (around >= OWN_AMONG_GREY)
+    white = (greyness > 0.5) & (inside > 0)
+    if white.any():
+        among &= lab[..., 0] < float(np.median(lab[..., 0][white])) - OWN_DARKER
+    if among.sum() < max(OWN_MIN_SHARE * float(grey.sum()), 1.0):
+        return None
+    return np.median(lab[among], axis=0).astype(np.float32)
+
+
+def pigmented_hair_lab(lab: np.ndarray, mask: np.ndarray, pigment: np.ndarray) -> np.ndarray:
+    """The hair under `mask` as if every strand had `pigment` (CIELAB): its lit parts at the pigment's lightness,
+    its shading scaled down with it, PIGMENT_DETAIL_KEPT of its fine detail at least, never lighter than before;
+    the pigment's chroma, fading with the lightness in the shadows (the inverse of `white_hair_lab`)."""
+    lightness = lab[..., 0]
+    inside = (mask > 0).astype(np.float32)
+    weight = cv2.GaussianBlur(inside, (0, 0), DETAIL_SIGMA)
+    base = cv2.GaussianBlur(lightness * inside, (0, 0), DETAIL_SIGMA) / np.maximum(weight, 1e-3)
+    base = np.where(weight > 1e-3, base, lightness)
+    detail = lightness - base
+    low, high = np.percentile(detail[mask > 0], [DETAIL_CLIP, 100 - DETAIL_CLIP])
+    detail = np.where(mask > 0, np.clip(detail, low, high), 0)
+    lit = float(np.percentile(base[mask > 0], 90))
+    gain = min(float(pigment[0]) / max(lit, 1.0), 1.0)
+    dark = float(pigment[0]) + max(gain, PIGMENT_SHADE_KEPT) * (base - lit) + max(gain, PIGMENT_DETAIL_KEPT) * detail
+    out = lab.copy()
+    out[..., 0] = np.clip(np.minimum(dark, lightness), 0, 255)
+    fade = np.clip(out[..., 0] / max(float(pigment[0]), 1.0), 0, 1)
+    for channel in (1, 2):
+        out[..., channel] = 128 + (float(pigment[channel]) - 128) * fade
+    return out
+
+
+def repigment_hair(
+    face: np.ndarray,
+    mask: np.ndarray,
+    share: float,
+    rng: np.random.Generator,
+    default_pigment: str,
+    pattern: float = 0.5,
+    points: np.ndarray | None = None,
+    structure: np.ndarray | None = None,
+    min_part: float = GREY_MIN_PART,
+) -> tuple[np.ndarray, str, bool]:
+    """Grey hair under `mask` given its colour back: `share` (0-1, aging.regained_pigment) of its grey strands,
+    the ones greying reaches last (`grey_strands` at 1 - `share` on the same strand field, so the temples stay
+    grey longest), take the person's own pigment (`own_pigment`) or `default_pigment` (#rrggbb); pigmented hair
+    is left as it is. `min_part`: the smallest part of grey hair, in d^2 (GREY_MIN_PART; the eyebrows' is
+    BROW_MIN_PART). Returns the face, which pigment was used or why nothing was done, in words (the manifest's),
+    and whether anything was done."""
+    if share <= 0 or not mask.any():
+        return face.copy(), "no grey hair to give back", False
+    if is_monochrome(face if structure is None else structure):
+        # lightness alone cannot tell grey hair from a light background caught in the mask, nor the background's
+        # dark from pigment (looked at on Einstein's portrait: dark smudges along the hair's edge)
+        return face.copy(), "a black-and-white photo: grey hair cannot be told by its colour", False
+    d = inter_ocular(points) if points is not None else 0.25 * mask.shape[0]
+    # read on the structure image (the source face: every target of a strip shares it, and the skin stages before
+    # this one leave the hair as it is)
+    whole = face if structure is None else structure
+    greyness = memo("hair_greyness", (whole, points), lambda: _grey_off_skin(whole, points))
+    parts = grey_hair_parts(greyness, mask > 0, d, min_part)
+    if parts.sum() < GREY_MIN_SHARE * (mask > 0).sum():
+        return face.copy(), f"under {GREY_MIN_SHARE:.0%} of the mask is grey hair (a hat, or hair not found)", False
+    # only the mask: grey taken in beyond it (the halo of white hair against the background, white hair above the
+    # forehead) turned out to be a light background's edge and the forehead's sheen as often (dark smudges, looked at)
+    region = mask > 0
+    rows, cols = np.flatnonzero(region.any(1)), np.flatnonzero(region.any(0))
+    margin = ALPHA_RADIUS + int(4 * DETAIL_SIGMA) + 2
+    top, bottom = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, mask.shape[0])
+    left, right = max(cols[0] - margin, 0), min(cols[-1] + margin + 1, mask.shape[1])
+    box = face[top:bottom, left:right]
+    guide = box if structure is None else structure[top:bottom, left:right]
+    lab = _to_lab(box)
+    inside = region[top:bottom, left:right]
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ALPHA_RADIUS + 1, 2 * ALPHA_RADIUS + 1))
+    near_grey = cv2.dilate(parts[top:bottom, left:right].astype(np.uint8), kernel) > 0
+    greyness = greyness[top:bottom, left:right] * near_grey  # only the grey hair found, and its edges
+    pigment = own_pigment(lab, inside, greyness)
+    if pigment is not None:
+        used = f"the person's own pigment, measured on their pigmented strands (L {pigment[0] * 100 / 255:.0f})"
+    else:
+        pigment = pigment_lab(default_pigment)
+        used = f"a default pigment, {default_pigment} (a guess: too few pigmented strands left to measure)"
+    lead = None
+    if pattern > 0:
+        lead = memo("temple_lead", (mask.shape, points), lambda: temple_lead(mask.shape, points))[top:bottom, left:right]
+    alpha = memo("hair_alpha", (guide, inside), lambda: hair_alpha(guide, inside)) * inside
+    regained = 1.0 - grey_strands(_lightness(guide), inside, 1.0 - share, rng, pattern, lead)
+    regained = share + REPIGMENT_STRAND_CONTRAST * (regained - share)
+    weight = regained * np.clip(greyness / GREY_FULL, 0, 1) * alpha
+    grey = inside & (greyness > GREY_FULL)
+    if not grey.any() or not (weight > 0).any():
+        return face.copy(), "no grey hair found under the mask", False
+    lab += weight[..., None] * (pigmented_hair_lab(lab, grey, pigment) - lab)
+    out = face.copy()
+    out[top:bottom, left:right] = _to_rgb(lab, box, weight)
+    return out, used, True
 
 
 # Male pattern hair loss (Hamilton 1951, Ann N Y Acad Sci 53:708; Norwood 1975, South Med J 68:1359): in

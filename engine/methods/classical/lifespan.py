@@ -5,11 +5,11 @@ For each target age, from the source age (engine/methods/classical/aging.py for 
    renderer), with the whole face's fine skin texture and tone; a younger target's are taken out in 2.;
 2. skin: older targets take an older prototype's skin detail (texture.py, a setting), a sallower colour,
    age spots and uneven pigmentation; younger targets lose their creases and folds (youth.py: filled, not
-   blurred; glasses and brows kept sharp, a lens's tint and shading kept) and get even, brighter skin with the
-   beard shadow matched to the cheeks;
-3. hair and eyebrows grey along the canities curve (hair.py; a younger target leaves them as they are);
-   a receding hairline when asked; toward an older target the lips and brows lose contrast with the skin
-   (contrast.py);
+   blurred; glasses and brows kept sharp, a lens's tint and shading kept), their fine texture toward young
+   skin's energy at the target, and get even, brighter skin with the beard shadow matched to the cheeks;
+3. hair and eyebrows grey along the canities curve (hair.py); toward a younger target the curve runs backwards
+   and grey hair regains pigment (the person's own, or a stated default); a receding hairline when asked;
+   toward an older target the lips and brows lose contrast with the skin (contrast.py);
 4. shape: soft-tissue descent (jowls, nasolabial and marionette folds, thinner lips, eye bags) as a
    landmark warp with fold shading, moved back toward a younger target (shape.py); a child's target
    also takes the cardioidal strain of craniofacial growth run backwards and Farkas's child proportions
@@ -44,17 +44,21 @@ from engine.methods.classical.aging import (
     grey_hair,
     growth_strain,
     lentigo_share,
+    regained_pigment,
     younger_skin,
 )
 from engine.methods.classical.childskin import child_share, child_skin
-from engine.methods.classical.hair import added_recession, recede_hairline
+from engine.methods.classical.hair import BROW_MIN_PART, added_recession, recede_hairline, repigment_hair
 from engine.methods.classical.youth import (
     child_scales,
     child_warp,
     crease_amount,
+    fine_energy,
+    fine_texture_left,
     glasses_lenses,
     photo_below,
     rejuvenate,
+    young_fine_energy,
     young_skin_mask,
 )
 from engine.methods.ldla.curves import scores_for_age
@@ -67,9 +71,10 @@ YOUNG_FULL_GAP_YEARS = 30.0  # a target this many years younger gets the full yo
 
 SUMMARY = (  # what the classical renderer changes, in one line (the lifespan tab and the manifest say it)
     "it greys hair and eyebrows by age; for older ages it adds wrinkles, an older face's skin texture, "
-    "sallower skin with age spots, paler lips and fainter brows, and sagging (jowls, deeper folds, thinner lips, eye bags); for younger "
-    "ones it fills creases, evens and brightens skin, removes beard shadow and lifts the sagging, and reshapes "
-    "a child's face (craniofacial growth run backwards, Farkas's child proportions)"
+    "sallower skin with age spots, paler lips and fainter brows, and sagging (jowls, deeper folds, thinner lips, "
+    "eye bags); for younger ones it gives grey hair its colour back, fills creases, fines the skin's texture, evens "
+    "and brightens skin, removes beard shadow and lifts the sagging, and reshapes a child's face (craniofacial growth "
+    "run backwards, Farkas's child proportions)"
 )
 
 
@@ -183,14 +188,32 @@ def age_face(
         creases = crease_amount(scores_for_age(source_age), scores)
         lenses = glasses_lenses(located.crop, skin, located.points)
         young = young_skin_mask(skin, masks.hair, masks.brows, located.points)
-        face = rejuvenate(face, young, located.points, creases, lenses)
+        # the fine band scaled toward young skin's energy at the target (Tiddeman et al. 2001), from the source's own
+        energy = memo(
+            "fine_energy",
+            (located.crop, young),
+            lambda: fine_energy(
+                cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB).astype(np.float32), young, inter_ocular(located.points)
+            ),
+        )
+        texture_left = fine_texture_left(energy, target, creases)
+        face = rejuvenate(face, young, located.points, creases, lenses, texture_left)
         if lenses is not None:  # a lens keeps its tint and shading: not brightened, not lifted (only creases go)
             skin = skin * (lenses < 0.5)
             stages["glasses"] = "lenses found: only the creases seen through them are taken out"
         face = younger_skin(face, skin, located.points, amount)
         if younger:
             stages["wrinkles"] = f"creases filled and folds flattened at {creases:.0%} (the age curves' zone scores)"
-        stages["skin"] = f"evened and brightened at {amount:.0%}; beard shadow matched to the cheeks"
+        kept = 1.0 - creases * (1.0 - texture_left)
+        stages["skin"] = (
+            f"evened and brightened at {amount:.0%}; beard shadow matched to the cheeks; fine texture kept at {kept:.0%} "
+            + (
+                f"(its energy {energy:.3f} moved toward young skin's {young_fine_energy(target):.3f} at {target:g}, "
+                "Tiddeman et al. 2001 band energy matching; the young energies measured on packaged portraits)"
+                if energy is not None
+                else "(the source's skin texture could not be measured: the fixed share)"
+            )
+        )
     # 3. hair and eyebrows: a receding hairline (when asked), then canities from the source age to the target
     face, masks = _hairline(face, masks, located, source_age, target, variation, stages)
     grey = added_grey(source_age, target, variation.grey_onset_shift)
@@ -201,8 +224,29 @@ def age_face(
         rng = np.random.default_rng([seed, 2])
         face = grey_hair(face, masks.hair, grey, rng, variation.grey_pattern, located.points, located.crop)
         stages["hair"] = f"{grey:.0%} of the still pigmented hair greyed"
+    elif (regain := regained_pigment(source_age, target, variation.grey_onset_shift)) > 0:
+        rng = np.random.default_rng([seed, 2])  # the greying's strand field: the strands greyed last regain first
+        pigment = (settings or get_settings()).classical_hair_pigment
+        face, used, done = repigment_hair(
+            face, masks.hair, regain, rng, pigment, variation.grey_pattern, located.points, located.crop
+        )
+        stages["hair"] = (
+            f"{regain:.0%} of the grey hair given its colour back (the canities curve run backwards): {used}"
+            if done
+            else f"unchanged: {used}"
+        )
     else:
-        stages["hair"] = "unchanged (grey hair is not given back its colour)" if target < source_age else "unchanged"
+        stages["hair"] = "unchanged"
+    brow_regain = regained_pigment(source_age, target, variation.grey_onset_shift, BROW_LAG_YEARS)
+    if brow_regain > 0 and masks.brows.any():
+        pigment = (settings or get_settings()).classical_hair_pigment
+        rng = np.random.default_rng([seed, 3])
+        face, used, done = repigment_hair(
+            face, masks.brows, brow_regain, rng, pigment, 0.0, located.points, located.crop, BROW_MIN_PART
+        )
+        stages["eyebrows"] = (
+            f"{brow_regain:.0%} of the grey hairs given their colour back: {used}" if done else f"unchanged: {used}"
+        )
     if brow_grey > 0:
         face = grey_hair(
             face, masks.brows, brow_grey, np.random.default_rng([seed, 3]), 0.0, structure=located.crop, shading=False

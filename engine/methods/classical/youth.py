@@ -35,8 +35,20 @@ CREASE_WIDTH = 0.09
 TEXTURE_SIGMA = 0.012  # the fine band (pores, fine texture) is what a 1.5 px blur takes away
 FOLD_SIGMA = 0.10  # the fold band (nasolabial folds, eye bags, jowl shadows) lies between the crease scale and this
 # What is left at full amount (from looking): young skin keeps some fine texture and a little shading.
-TEXTURE_LEFT = 0.7
+TEXTURE_LEFT = 0.7  # the most the lifespan's younger skin leaves (`fine_texture_left` may leave less)
 FOLD_LEFT = 0.5
+# Younger skin's fine band by energy matching (Tiddeman, Burt and Perrett 2001 rejuvenate a face by scaling
+# each wavelet band's local energy to a younger prototype's): the RMS of the fine band (`fine_energy`, as a
+# share of the local lightness) that skin of a given age shows, measured once on the packaged portraits that
+# are near their photo's own resolution (scaled 0.9-1.1x into the aligned frame; the upscaled ones are blurred
+# by the scaling): Barack Obama at 47 (his three portraits: 0.0374, 0.0342, 0.0397) and Joe Biden at about 67
+# (0.0422; the photograph's date is not stated, so his age is a guess). A line through the two, flat below 20
+# (no packaged child or young adult at that resolution: younger skin is taken to be no finer than at 20).
+FINE_ENERGY_AT = ((47.0, 0.0371), (67.0, 0.0422))
+FINE_ENERGY_FLAT_BELOW = 20.0
+# Pores stay: at least this share of the source's fine band is kept whatever the gap (from looking: less
+# reads as plastic).
+MIN_TEXTURE_LEFT = 0.4
 # A feature to keep sharp is what skin is not: a colour away from the skin around it (glasses frames, make-up,
 # hair: a chroma distance in a*b* of PROTECT_CHROMA levels and more) or much darker than it (nostrils, lashes,
 # a frame's dark rim: below PROTECT_DARK of the lightness around it). Creases are shading of the skin's own colour, a
@@ -355,6 +367,41 @@ def nose_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return cv2.GaussianBlur(mask, (0, 0), 0.06 * inter_ocular(p))
 
 
+def young_fine_energy(age: float) -> float:
+    """The fine band's energy (RMS share of the local lightness, see `fine_energy`) of skin at `age`, along the
+    line through FINE_ENERGY_AT, flat below FINE_ENERGY_FLAT_BELOW."""
+    if not 0 <= age <= 120:
+        raise ValueError(f"age must be between 0 and 120, got {age}")
+    (age_a, energy_a), (age_b, energy_b) = FINE_ENERGY_AT
+    slope = (energy_b - energy_a) / (age_b - age_a)
+    return energy_a + slope * (max(age, FINE_ENERGY_FLAT_BELOW) - age_a)
+
+
+def fine_energy(lab: np.ndarray, skin: np.ndarray, d: float, protect: np.ndarray | None = None) -> float | None:
+    """The RMS of the fine band (what a TEXTURE_SIGMA d blur takes away) as a share of the local lightness, over
+    the skin (`skin` > 0.5) off the features `feature_protection` keeps; None where there is no such skin."""
+    lightness = lab[..., 0]
+    base = cv2.GaussianBlur(lightness, (0, 0), max(0.5, TEXTURE_SIGMA * d))
+    protect = feature_protection(lab, skin, d) if protect is None else protect
+    inside = (skin > 0.5) & (protect < 0.1)
+    if not inside.any():
+        return None
+    share = (lightness - base)[inside] / np.maximum(base[inside], 1.0)
+    return float(np.sqrt(np.mean(share**2)))
+
+
+def fine_texture_left(source_energy: float | None, target_age: float, amount: float) -> float:
+    """The share of the fine band `remove_creases` leaves at `amount` (0-1) so that the skin's fine energy goes
+    from the source's (`fine_energy`) to young skin's at `target_age` (`young_fine_energy`), never below
+    MIN_TEXTURE_LEFT of the source's, and never more than TEXTURE_LEFT (from looking) is left: a source whose
+    measured energy is already at young skin's (often an upscaled photo, whose blur lowers it) still gets the
+    looked-at younger skin. TEXTURE_LEFT where the source's energy could not be measured."""
+    if source_energy is None or source_energy <= 0 or amount <= 0:
+        return TEXTURE_LEFT
+    kept = min(max(young_fine_energy(target_age) / source_energy, MIN_TEXTURE_LEFT), 1.0)
+    return float(min(max(1.0 - (1.0 - kept) / amount, 0.0), TEXTURE_LEFT))
+
+
 def remove_creases(
     lab: np.ndarray,
     skin: np.ndarray,
@@ -363,13 +410,14 @@ def remove_creases(
     fold_left: np.ndarray | float = FOLD_LEFT,
     protect: np.ndarray | None = None,
     texture_kept: np.ndarray | float = 0.0,
+    texture_left: float = TEXTURE_LEFT,
 ) -> np.ndarray:
     """Lightness (H, W float32, 0-255) of the face in `lab` (OpenCV 8-bit Lab, float) with creases and folds
     taken out of the skin at `amount` (0-1); `d` is the inter-ocular distance in pixels.
 
     `skin` (H, W) 0-1 says where the skin is (eyes, lips and brows already left out). The crease band is
     filled (grey closing: a valley narrower than CREASE_WIDTH d is lifted to its rims), the fold band kept at
-    `fold_left` (a number or a per-pixel map) and the fine texture at TEXTURE_LEFT (all of it where
+    `fold_left` (a number or a per-pixel map) and the fine texture at `texture_left` (all of it where
     `texture_kept`, 0-1, is 1); what is not
     skin-coloured (`feature_protection`, or `protect` where the caller has it) keeps its lightness."""
     lightness = lab[..., 0]
@@ -382,7 +430,7 @@ def remove_creases(
     closed = cv2.GaussianBlur(closed, (0, 0), 0.02 * d)  # the closing's flat tops rounded off
     inside = (skin > 0.5).astype(np.float32)
     broad = masked_blur(closed, inside, FOLD_SIGMA * d)
-    young = broad + fold_left * (closed - broad) + (TEXTURE_LEFT + (1.0 - TEXTURE_LEFT) * texture_kept) * texture
+    young = broad + fold_left * (closed - broad) + (texture_left + (1.0 - texture_left) * texture_kept) * texture
     young = np.maximum(young, lightness - MAX_DARKEN)  # folds are filled, not dug: nothing turns much darker
     protect = feature_protection(lab, skin, d) if protect is None else protect
     weight = amount * skin * (1.0 - protect)
@@ -447,13 +495,19 @@ def glasses_lenses(face: np.ndarray, skin: np.ndarray, points: np.ndarray) -> np
 
 
 def rejuvenate(
-    face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount: float, lenses: np.ndarray | None = None
+    face: np.ndarray,
+    skin: np.ndarray,
+    points: np.ndarray,
+    amount: float,
+    lenses: np.ndarray | None = None,
+    texture_left: float = TEXTURE_LEFT,
 ) -> np.ndarray:
     """Younger skin on the aligned face (RGB uint8) at `amount` (0-1): creases and folds removed from the
     lightness (`remove_creases`, the nose's shape kept) and the colour evened (redness along creases and
     blotches blurred into the skin's own colour). `skin` (H, W) 0-1: the skin without eyes, lips, brows, hair.
     `lenses` (H, W) 0-1 (`glasses_lenses`): seen through a lens, only the creases go; the lens's tint, its
-    shading and what else shows through it are kept (evening and flattening there turned the lenses milky)."""
+    shading and what else shows through it are kept (evening and flattening there turned the lenses milky).
+    `texture_left`: the share of the fine band left at full amount (`fine_texture_left`)."""
     if amount <= 0 or not (skin > 0.5).any():
         return face.copy()
     d = inter_ocular(points)
@@ -463,7 +517,7 @@ def rejuvenate(
     out = lab.copy()
     protect = feature_protection(lab, skin, d)
     fold_left = FOLD_LEFT + (NOSE_FOLD_LEFT - FOLD_LEFT) * nose
-    out[..., 0] = remove_creases(lab, skin, d, amount, fold_left + (1.0 - fold_left) * lens, protect, lens)
+    out[..., 0] = remove_creases(lab, skin, d, amount, fold_left + (1.0 - fold_left) * lens, protect, lens, texture_left)
     inside = (skin > 0.5).astype(np.float32)
     weight = amount * skin * (1.0 - protect)
     for channel in (1, 2):

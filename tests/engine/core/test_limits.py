@@ -67,3 +67,11 @@ def test_a_whole_number_setting_reads_whole_numbers_in_any_notation(monkeypatch)
     monkeypatch.setenv("HUB_PROBE_SEEDS", "3.0")
     settings = Settings.from_env()
     assert (settings.max_pixels, settings.probe_seeds) == (4_000_000, 3)
+
+
+def test_the_default_hair_pigment_setting_takes_an_srgb_colour_and_refuses_anything_else(monkeypatch):
+    monkeypatch.setenv("HUB_CLASSICAL_HAIR_PIGMENT", "#2b1d14")
+    assert Settings.from_env().classical_hair_pigment == "#2b1d14"
+    monkeypatch.setenv("HUB_CLASSICAL_HAIR_PIGMENT", "brown")
+    with pytest.raises(ValueError, match=r"HUB_CLASSICAL_HAIR_PIGMENT must be an sRGB colour written #rrggbb .*got 'brown'"):
+        Settings.from_env()

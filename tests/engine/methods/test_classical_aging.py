@@ -102,3 +102,13 @@ def test_pluralistic_futures_differ_in_greying_as_people_do():
     assert np.std(shifts) == pytest.approx(9.6, rel=0.15)  # the default draws the population's spread of onset
     assert all(0 <= v.grey_pattern <= 1 for v in draws)
     assert sample_variations(base, 0.3, 4, seed=2) == sample_variations(base, 0.3, 4, seed=2)  # seeded
+
+
+def test_regained_pigment_runs_the_canities_curve_backwards():
+    from engine.methods.classical.aging import regained_pigment  # noqa: PLC0415 - kept beside its test
+
+    # at 50 half the hair is grey, at 80 nearly all: going back from 80 to 50, about half the grey hair regains colour
+    assert regained_pigment(80, 50) == pytest.approx(1 - 0.5 / grey_fraction(80))
+    assert regained_pigment(80, 10) > 0.99 and regained_pigment(80, 30) > 0.9
+    assert regained_pigment(50, 70) == 0.0 and regained_pigment(60, 60) == 0.0  # older or same: nothing given back
+    assert regained_pigment(80, 30) > regained_pigment(80, 50) > regained_pigment(80, 70) > 0  # more with the gap

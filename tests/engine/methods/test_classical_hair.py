@@ -294,3 +294,44 @@ def test_a_fringes_skin_coloured_tips_join_the_hair_but_not_the_forehead():
     assert grown[36:40, 8:12].all()  # the strand down to the lowest row only ...
     assert not grown[40:].any() and not grown[45:48, 20:23].any()  # ... never the mole or the forehead
     assert np.array_equal(fringe_tips(lightness, mask, face, lowest=60, brows_top=60), mask)  # no room: as it was
+
+
+def _salt_and_pepper(share_white: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A 128 px patch of vertical strands, `share_white` of them white and the rest auburn, all of it hair."""
+    rng = np.random.default_rng(seed)
+    lab = np.zeros((128, 128, 3), np.float32)
+    white = rng.random(128) < share_white
+    lab[:, white] = (210.0, 129.0, 132.0)  # white hair: light, nearly no chroma
+    lab[:, ~white] = (70.0, 150.0, 150.0)  # auburn hair (redder than the default brown)
+    lab[..., 0] += rng.normal(0, 4, (128, 128)).astype(np.float32)  # the strands' own lightness detail
+    rgb = cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    return rgb, np.ones((128, 128), np.uint8)
+
+
+def test_grey_strands_regain_the_persons_own_pigment_when_enough_is_left():
+    from engine.methods.classical.hair import pigment_lab, repigment_hair  # noqa: PLC0415 - kept beside its test
+
+    face, mask = _salt_and_pepper(0.6)
+    young, used, done = repigment_hair(face, mask, 1.0, np.random.default_rng(0), "#5f4632", 0.0)
+    assert done and used.startswith("the person's own pigment")
+    lab = cv2.cvtColor(young, cv2.COLOR_RGB2LAB).astype(np.float32)
+    white = cv2.cvtColor(face, cv2.COLOR_RGB2LAB)[..., 0] > 150
+    # the white strands take her own auburn, not the default brown: within a few levels of her pigmented strands'
+    assert abs(float(np.median(lab[..., 0][white])) - 70.0) < 15
+    assert abs(float(np.median(lab[..., 1][white])) - 150.0) < 5
+    assert pigment_lab("#5f4632")[1] < 140  # (the default is less red, so this is hers)
+    # and nearly all white: the default, named as a guess; at share 0 nothing changes
+    face, mask = _salt_and_pepper(0.98)
+    _, used, done = repigment_hair(face, mask, 1.0, np.random.default_rng(0), "#5f4632", 0.0)
+    assert done and "a default pigment, #5f4632" in used and "guess" in used
+    same, _, done = repigment_hair(face, mask, 0.0, np.random.default_rng(0), "#5f4632", 0.0)
+    assert not done and np.array_equal(same, face)
+
+
+def test_a_black_and_white_photo_keeps_its_grey_hair_and_says_why():
+    from engine.methods.classical.hair import repigment_hair  # noqa: PLC0415 - kept beside its test
+
+    face, mask = _salt_and_pepper(0.9)
+    grey = np.repeat(cv2.cvtColor(face, cv2.COLOR_RGB2GRAY)[..., None], 3, -1)
+    out, used, done = repigment_hair(grey, mask, 1.0, np.random.default_rng(0), "#5f4632", 0.0)
+    assert not done and "black-and-white" in used and np.array_equal(out, grey)
