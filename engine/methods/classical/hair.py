@@ -73,6 +73,14 @@ GREY_FULL = 0.5  # greyness from which a pixel is grey hair in full (the rest: t
 # (from looking: a few light pixels in a mask are a hat's badge or band, or a highlight, not grey hair).
 GREY_MIN_SHARE = 0.05
 GREY_MIN_PART = 0.05
+# Grey hair that runs on past the mask into the face's outline (white hair over the forehead, which the mask, the
+# segmentation minus the face oval, leaves out): colouring only the masked part would draw a dark band around white
+# hair (looked at on Biden's portrait). Checked in a ring RUN_ON_RING d wide just past the grey parts, inside the
+# face's outline: where at least RUN_ON_SHARE of it (and RUN_ON_AREA d^2 or more) is grey, the hair is left as it
+# is. On the packaged portraits the ring's grey share is 0.88 on Biden's and 0 on Obama's two greying ones.
+RUN_ON_RING = 0.08
+RUN_ON_SHARE = 0.5
+RUN_ON_AREA = 0.01
 BROW_MIN_PART = 0.005  # d^2: an eyebrow's grey hairs come in small parts (a brow is about 0.15 d^2; from looking)
 GREY_AREA_SIGMA = 3.0  # px
 GREY_AREA_SHARE = 0.25
@@ -467,6 +475,17 @@ def grey_hair_parts(greyness: np.ndarray, inside: np.ndarray, d: float, min_part
     return np.isin(labels, large[large > 0])
 
 
+def grey_runs_on(greyness: np.ndarray, parts: np.ndarray, inside: np.ndarray, points: np.ndarray, d: float) -> bool:
+    """Whether the grey hair `parts` found under the mask `inside` runs on into the face's outline beyond it (see
+    RUN_ON_RING, RUN_ON_SHARE, RUN_ON_AREA)."""
+    size = max(3, int(round(RUN_ON_RING * d)) | 1)
+    grown = cv2.dilate(parts.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))) > 0
+    ring = grown & ~inside & (face_hull(np.asarray(points)[:, :2], inside.shape) > 0)
+    if ring.sum() < RUN_ON_AREA * d * d:
+        return False
+    return bool((greyness[ring] > GREY_FULL).mean() >= RUN_ON_SHARE)
+
+
 def own_pigment(lab: np.ndarray, mask: np.ndarray, greyness: np.ndarray) -> np.ndarray | None:
     """(3,) the median CIELAB of the person's pigmented strands among the grey ones under `mask`, or None when
     fewer than OWN_MIN_SHARE of the grey hair's pixels are such strands (see OWN_AMONG_GREY)."""
@@ -537,6 +556,12 @@ def repigment_hair(
     parts = grey_hair_parts(greyness, mask > 0, d, min_part)
     if parts.sum() < GREY_MIN_SHARE * (mask > 0).sum():
         return face.copy(), f"under {GREY_MIN_SHARE:.0%} of the mask is grey hair (a hat, or hair not found)", False
+    if points is not None and grey_runs_on(greyness, parts, mask > 0, points, d):
+        return (
+            face.copy(),
+            "grey hair runs on past the hair mask into the face's outline (colouring only part of it would draw a band)",
+            False,
+        )
     # only the mask: grey taken in beyond it (the halo of white hair against the background, white hair above the
     # forehead) turned out to be a light background's edge and the forehead's sheen as often (dark smudges, looked at)
     region = mask > 0

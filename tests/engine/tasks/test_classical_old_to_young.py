@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine.core.settings import Settings
-from engine.faces.zones import inter_ocular
+from engine.faces.zones import face_hull, inter_ocular
 from engine.methods.classical.aging import BROW_LAG_YEARS, regained_pigment
 from engine.methods.classical.hair import BROW_MIN_PART, grey_hair, repigment_hair
 from engine.methods.classical.lifespan import age_face, hair_masks
@@ -62,6 +62,26 @@ def white_haired_astronaut():
     crop = located.crop
     white = grey_hair(crop, masks.hair, 1.0, np.random.default_rng(0), 0.5, located.points, crop)
     return located, masks, white
+
+
+def test_white_hair_running_on_past_the_mask_is_left_as_it_is(white_haired_astronaut):
+    # white hair that goes on over the forehead, inside the face's outline the hair mask leaves out (as on a
+    # receding white-haired man's portrait): colouring only the masked part drew a dark band around white hair
+    located, masks, white = white_haired_astronaut
+    d = inter_ocular(located.points)
+    hull = face_hull(located.points, white.shape[:2]) > 0
+    size = int(round(0.15 * d)) | 1
+    beside = cv2.dilate((masks.hair > 0).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))) > 0
+    over = hull & (masks.hair == 0) & beside  # a band of white hair just inside the face's outline
+    assert over.sum() > 0.05 * d * d
+    covered = white.copy()
+    covered[over] = white[masks.hair > 0].reshape(-1, 3).mean(0).astype(np.uint8)  # the white hair's own colour
+    out, used, done = repigment_hair(
+        covered, masks.hair, regained_pigment(80, 30), np.random.default_rng([0, 2]), "#5f4632", 0.5, located.points, covered
+    )
+    assert not done and "runs on past the hair mask" in used and np.array_equal(out, covered)
+    # the same hair without the white over the forehead is given its colour back (the check is not a blanket refusal)
+    assert repigment_hair(white, masks.hair, 0.5, np.random.default_rng([0, 2]), "#5f4632", 0.5, located.points, white)[2]
 
 
 def _hair(rgb: np.ndarray, mask: np.ndarray) -> tuple[float, float]:

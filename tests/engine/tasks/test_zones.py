@@ -14,8 +14,8 @@ from PIL import Image
 from engine.core.registry import get_cache
 from engine.core.settings import ROOT, Settings
 from engine.faces import zones as Z
-from engine.methods.ldla.curves import scores_for_age
 from engine.methods.classical.youth import glasses_lenses
+from engine.methods.ldla.curves import scores_for_age
 from engine.methods.ldla.pipeline import edit_zones, locate, skin_mask
 from engine.tasks.zones import refiner_label
 from tests.conftest import astronaut, grace_hopper
