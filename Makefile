@@ -23,6 +23,9 @@ test-unit: setup-dev
 lint: setup-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@# Gradio writes a stub (demos/common.pyi, git-ignored) the first time a component subclass is imported and
+	@# never brings it up to date; mypy would read that stale copy instead of demos/common.py
+	rm -f demos/*.pyi
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 

@@ -69,8 +69,8 @@ def build_app() -> gr.Blocks:
                 on_load(demo)
         with gr.Accordion("Models: which are live, and how to provide the missing ones", open=False):
             status = gr.Markdown(models_panel())
-            gr.Button("Refresh", size="sm").click(models_panel, None, status, api_name=False)
-        demo.load(models_panel, None, status, api_name=False)
+            gr.Button("Refresh", size="sm").click(models_panel, None, status, api_visibility="private")
+        demo.load(models_panel, None, status, api_visibility="private")
     guard_events(demo)
     return demo
 

@@ -110,7 +110,7 @@ def estimate(photo: str | None, confidence_percent: float):
         [f.index, f.age_text, f.interval_text, f"{f.confidence:.0%}" if f.interval else "-", f.gender, round(f.p_female, 3)]
         for f in analysis.faces
     ]
-    name = Path(photo).name
+    name = image.name
     return (
         image_files("faces", draw_faces(image.rgb, analysis.faces))[0],
         badge(analysis),

@@ -205,14 +205,14 @@ def build():
     summary = gr.Markdown()
     plot = gr.ScatterPlot(x="identity", y="age accuracy (A)", color="method", label="Age-identity trade-off")
     inputs = [task, protocol, columns, types, verified_only, search]
-    task.change(protocol_choices, task, protocol, api_name=False).then(
+    task.change(protocol_choices, task, protocol, api_visibility="private").then(
         lambda title: gr.CheckboxGroup(choices=[m.title for m in TASKS[task_key(title)].metrics], value=[]),
         task,
         columns,
-        api_name=False,
+        api_visibility="private",
     )
     for control in (protocol, columns, types, verified_only, search):
-        control.change(show, inputs, [results, summary, plot], api_name=False)
+        control.change(show, inputs, [results, summary, plot], api_visibility="private")
     with gr.Accordion("Submit results", open=False):
         gr.Markdown(
             "A **claim** is a paper's numbers (JSON following the claim schema below, with a link to the paper or "
@@ -253,21 +253,25 @@ def build():
             reject_button = gr.Button("Reject", size="sm")
         review_outcome = gr.Markdown()
         for button, action in ((approve_button, approve), (reject_button, reject)):
-            button.click(action, [review_id, token, reason], [review_outcome, awaiting, queue], api_name=False)
+            button.click(action, [review_id, token, reason], [review_outcome, awaiting, queue], api_visibility="private")
     with gr.Accordion("How we evaluate", open=False):
         gr.Markdown(evaluation_text())
     refresh = gr.Button("Refresh", size="sm")
-    refresh.click(protocol_choices, [task, protocol], protocol, api_name=False).then(
+    refresh.click(protocol_choices, [task, protocol], protocol, api_visibility="private").then(
         show, inputs, [results, summary, plot], api_name=API_NAME
-    ).then(status_text, None, status, api_name=False)
+    ).then(status_text, None, status, api_visibility="private")
     seen = gr.State(results_version())
     gr.Timer(REFRESH_SECONDS).tick(
-        refresh_if_changed, [seen, *inputs], [seen, protocol, results, summary, plot], api_name=False, show_progress="hidden"
+        refresh_if_changed,
+        [seen, *inputs],
+        [seen, protocol, results, summary, plot],
+        api_visibility="private",
+        show_progress="hidden",
     )
 
     def on_load(demo: gr.Blocks) -> None:
-        demo.load(protocol_choices, [task, protocol], protocol, api_name=False).then(
-            show, inputs, [results, summary, plot], api_name=False
+        demo.load(protocol_choices, [task, protocol], protocol, api_visibility="private").then(
+            show, inputs, [results, summary, plot], api_visibility="private"
         )
 
     return on_load

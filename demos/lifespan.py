@@ -116,7 +116,7 @@ def build() -> None:
                 used_age = gr.Textbox(label="Source age used", interactive=False)
                 used_gender = gr.Textbox(label="Gender used", interactive=False)
             manifest = gr.JSON(label="Manifest (targets, strengths, seeds, timings, models)")
-    show_pass1.change(lambda show: gr.Gallery(visible=show), show_pass1, pass1, api_name=False)
+    show_pass1.change(lambda show: gr.Gallery(visible=show), show_pass1, pass1, api_visibility="private")
     go.click(
         run,
         [photo, mode, target, preset, source_age, gender, seed, extra_prompt, paste, framing],

@@ -66,6 +66,7 @@ def apply(photo, renderer, seed, refine, ethnicity, source_age, *scores):
     if not edit.changed:
         gr.Info("Every zone is at its current score: the photo is unchanged.")
     label = "classical renderer" if renderer == "classical" else "diffusion renderer"
+    assert edit.photo is not None  # the tab's edits paste back into the photo
     photo_before, photo_after, face_before, face_after = image_files("zones", image.rgb, edit.photo, edit.before, edit.after)
     return (photo_before, photo_after), (face_before, face_after), {**edit.manifest(), "shown_as": label}
 
@@ -102,7 +103,7 @@ def build() -> None:
         face = gr.ImageSlider(label="Face: before / after", type="numpy")
     manifest = gr.JSON(label="Manifest (scores, renderer, seed)")
     photo.change(find_zones, photo, [overlay, note, source_age, *sliders], api_name="find_zones")
-    master.release(lambda value: [value] * len(sliders), master, sliders, api_name=False)
+    master.release(lambda value: [value] * len(sliders), master, sliders, api_visibility="private")
     go.click(
         apply,
         [photo, renderer, seed, refine, ethnicity, source_age, *sliders],

@@ -186,7 +186,7 @@ def run_pluralistic(args: argparse.Namespace) -> int:
         return pluralistic(request, settings)
 
     def save(output, out, stem):
-        files = {"photos": [], "faces": []}
+        files: dict[str, list[str]] = {"photos": [], "faces": []}
         for index, (photo, face, seed) in enumerate(zip(output.photos, output.faces, output.seeds)):
             info = png_info(
                 output.manifest()["method"],

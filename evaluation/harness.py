@@ -293,7 +293,7 @@ def evaluate_hub(
         logger.info("%s: resuming; %d of %d images left", run_dir, len(todo), len(faces))
     outputs = run_dir / "outputs"
     rows: list[dict] = []
-    seconds: list[float] = []
+    kept: list[str] = []  # the outputs this process wrote for the judge and FID
     with state.split_between_processes(todo) as mine:
         bar = tqdm(
             total=len(mine),
@@ -313,13 +313,16 @@ def evaluate_hub(
                 except UserError as error:  # e.g. no face in the source photo: its rows are missing, with the reason
                     scored = _missing_rows(face.name, targets, str(error))
                 else:
-                    scored = score_input(item, images, targets, settings, evaluators)
-                    seconds.append(per_image)
+                    # each row keeps its image's time in the run folder, so a resumed run's speed covers
+                    # every image, those of the runs before it too
+                    timed = per_image if per_image == per_image else None  # NaN: submitted outputs, not timed
+                    scored = [{**row, "seconds": timed} for row in score_input(item, images, targets, settings, evaluators)]
                     if keep_outputs:
                         save_png(rgb, outputs / f"{face.name}.png")
                         for target, image in zip(targets, images):
                             if image is not None:
                                 save_png(image, outputs / f"{face.name}_{target:g}.png")
+                                kept.append(f"{face.name}_{target:g}.png")
             for row in scored:
                 log.append(row)
                 rows.append(row)
@@ -330,10 +333,22 @@ def evaluate_hub(
         done.setdefault(row_key(row), row)
     order = {face.name: index for index, face in enumerate(faces)}
     rows = sorted(done.values(), key=lambda r: (order[r["input"]], config.targets.index(r["target"])))
-    seconds = gather_object(seconds)
+    seconds = [row["seconds"] for row in rows if row.get("seconds") is not None]  # rows of failed inputs are not timed
+    rows = [{key: value for key, value in row.items() if key != "seconds"} for row in rows]  # the record's rows: scores only
+    kept = gather_object(kept)
     state.wait_for_everyone()  # every process's outputs are on disk before the judge reads them
     judged = []
+    unseen: list[str] = []  # written by a process, yet not in the folder the main process reads
     if keep_outputs and state.is_main_process:
+        unseen = sorted(name for name in kept if not (outputs / name).is_file())
+        if unseen:
+            logger.warning(
+                "%d outputs the processes wrote are not in %s (e.g. %s): the judge and FID leave them out; on "
+                "several machines, put --run-dir on a filesystem they all share",
+                len(unseen),
+                outputs,
+                unseen[0],
+            )
         for row in rows:
             output = outputs / f"{row['input']}_{row['target']:g}.png"
             if output.is_file():
@@ -356,6 +371,17 @@ def evaluate_hub(
         "read_from": source,
         "departures_from_the_paper": list(DEPARTURES),
         "n_failed_inputs": len({r["input"] for r in rows if r.get("error")}),
+        **(
+            {
+                "outputs_not_judged": {
+                    "count": len(unseen),
+                    "why": f"written by another process but not in {outputs}, which the judge and FID read: "
+                    "--run-dir is not on a filesystem every machine shares",
+                }
+            }
+            if unseen
+            else {}
+        ),
         **({"passed_over": {k: len(v) for k, v in passed_over.items()}} if passed_over else {}),
     }
     run = {**run_config, "processes": state.num_processes, "run_dir": str(run_dir)}

@@ -8,10 +8,11 @@ import math
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Final
 
 from evaluation.tasks import METHOD_TYPES, TASKS, hcs
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 
 PROVENANCE = ("reported", "verified")
 

@@ -95,7 +95,7 @@ class Claim(BaseModel):
     link: HttpUrl = Field(description="the paper or the code the numbers come from (http or https)")
     protocol: ClaimProtocol
     evaluators: ClaimEvaluators = ClaimEvaluators()
-    metrics: ClaimMetrics  # type: ignore[valid-type]
+    metrics: ClaimMetrics
     date: dt.date = Field(description="when the numbers were published (YYYY-MM-DD)")
     checkpoint: ClaimCheckpoint | None = None
     hardware: str | None = Field(None, max_length=200)

@@ -70,7 +70,7 @@ def table(records: list[ResultsRecord], task: str, columns: list[str] | None = N
 
     rows = []
     for record in sorted(records, key=sort_key):
-        row = {"method": record.method, "type": record.method_type, "provenance": record.provenance}
+        row: dict[str, object] = {"method": record.method, "type": record.method_type, "provenance": record.provenance}
         for metric in metrics:
             value = record.metrics.get(metric.key)
             row[metric.title] = MISSING if value is None else round(value, 2)
@@ -97,14 +97,11 @@ def table(records: list[ResultsRecord], task: str, columns: list[str] | None = N
 
 def tradeoff(records: list[ResultsRecord]) -> pd.DataFrame:
     """Age accuracy A = (1 - MAE/40) x 100 against identity, one point per row with both."""
-    points = [
-        {
-            "method": r.method,
-            "identity": r.metrics["identity"],
-            "age accuracy (A)": accuracy_from_mae(r.metrics["age_mae"]),
-            "provenance": r.provenance,
-        }
-        for r in records
-        if r.metrics.get("identity") is not None and r.metrics.get("age_mae") is not None and math.isfinite(r.metrics["identity"])
-    ]
+    points = []
+    for r in records:
+        identity, mae = r.metrics.get("identity"), r.metrics.get("age_mae")
+        if identity is not None and mae is not None and math.isfinite(identity):
+            points.append(
+                {"method": r.method, "identity": identity, "age accuracy (A)": accuracy_from_mae(mae), "provenance": r.provenance}
+            )
     return pd.DataFrame(points, columns=["method", "identity", "age accuracy (A)", "provenance"])

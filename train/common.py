@@ -277,7 +277,9 @@ class NamedImages(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int) -> dict:
         path, labels = self.items[index]
-        image = Image.open(path).convert("RGB").resize((self.resolution, self.resolution), Image.LANCZOS)  # same size: a copy
+        image = (
+            Image.open(path).convert("RGB").resize((self.resolution, self.resolution), Image.Resampling.LANCZOS)
+        )  # same size: a copy
         pixels = torch.from_numpy(np.array(image)).permute(2, 0, 1).float() / 255.0
         return {"pixels": pixels, **{k: torch.tensor(v) if isinstance(v, float) else v for k, v in labels.items()}}
 

@@ -175,7 +175,10 @@ class TrainConfig:
             raise ValueError(f"same_age_rate is a probability, got {self.same_age_rate}")
         if self.discriminator_every < 1:
             raise ValueError(f"discriminator_every must be >= 1, got {self.discriminator_every}")
-        self.adam_betas = tuple(self.adam_betas)
+        if len(self.adam_betas) != 2:
+            raise ValueError(f"adam_betas must be two numbers (beta1, beta2), got {self.adam_betas}")
+        beta1, beta2 = self.adam_betas  # a list when read from YAML
+        self.adam_betas = (float(beta1), float(beta2))
 
     @classmethod
     def from_yaml(cls, path: Path, overrides: dict | None = None) -> TrainConfig:
@@ -265,7 +268,10 @@ def build_models(config: TrainConfig):
     add_lora(pipe.unet, ADAPTER, config.lora_rank, config.lora_alpha)
     width = pipe.unet.config.cross_attention_dim
     face_mlp = ProjectionMLP(arcface.hidden_size, width)
-    clip_mlp = ProjectionMLP(clip.model.config.projection_dim, width)
+    projection_dim = clip.model.config.projection_dim
+    if projection_dim is None:
+        raise ValueError("the CLIP model's config names no projection_dim: the clip MLP's input size is unknown")
+    clip_mlp = ProjectionMLP(projection_dim, width)
     for module in (pipe.vae, pipe.text_encoder, pipe.text_encoder_2, clip.model, arcface):
         module.requires_grad_(False)
     model = Cradle2Cane(

@@ -30,6 +30,8 @@ def train_and_share(
         models,
     )
     final = latest_checkpoint(output_dir)
+    if final is None:  # the loop saves one at its last step; a resumed run has the one it resumed from
+        raise RuntimeError(f"training ended without a checkpoint in {output_dir}")
     if getattr(config, "push_to_hub", None) and accelerator.is_main_process:
         push(final, config.push_to_hub, training_data=training_data)
     return {"step": step, "history": history, "checkpoint": str(final)}

@@ -103,6 +103,11 @@ class TinyAgeNet(AgeLossModel):
 class HubAgeLossModel(AgeLossModel):
     """A transformers image classifier whose labels are ages (the kind HUB_AGE_ESTIMATOR names), differentiable."""
 
+    # buffers, registered in __init__: the processor's normalisation and the age of each label
+    mean: torch.Tensor
+    std: torch.Tensor
+    ages: torch.Tensor
+
     def __init__(self, source: str):
         super().__init__()
         from transformers import AutoImageProcessor, AutoModelForImageClassification  # noqa: PLC0415 - transformers loads on first use of a path that needs it

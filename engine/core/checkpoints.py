@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 from torch import nn
+
+ModuleT = TypeVar("ModuleT", bound=nn.Module)
 
 
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
@@ -47,7 +50,7 @@ def save_with_config(model: nn.Module, path: Path) -> None:
     path.with_suffix(".json").write_text(json.dumps(model.config))
 
 
-def load_with_config(cls, path: Path, what: str) -> nn.Module:
+def load_with_config(cls: type[ModuleT], path: Path, what: str) -> ModuleT:
     """A `cls` built from the JSON config beside `path` and loaded from its safetensors weights."""
     config_path = path.with_suffix(".json")
     if not config_path.is_file():
@@ -56,7 +59,7 @@ def load_with_config(cls, path: Path, what: str) -> nn.Module:
     return load_into(model, read_state_dict(path.with_suffix(".safetensors")), f"{path}: not a {what} checkpoint")
 
 
-def restore_weights(model: nn.Module, path: Path) -> nn.Module:
+def restore_weights(model: ModuleT, path: Path) -> ModuleT:
     """Load a save_with_config checkpoint into an existing `model` (resuming training), keeping its train/eval mode."""
     training = model.training
     load_into(
@@ -65,8 +68,8 @@ def restore_weights(model: nn.Module, path: Path) -> nn.Module:
     return model.train(training)
 
 
-def load_into(model: nn.Module, state: dict[str, torch.Tensor], mismatch: str) -> nn.Module:
-    """Load every weight or raise ValueError(mismatch + what differs); never a partial load."""
+def load_into(model: ModuleT, state: dict[str, torch.Tensor], mismatch: str) -> ModuleT:
+    """`model` with every weight loaded, in eval mode, or ValueError(mismatch + what differs); never a partial load."""
     try:
         missing, unexpected = model.load_state_dict(state, strict=False)
     except RuntimeError as error:  # shape mismatches

@@ -3,7 +3,9 @@
 Each model is declared once (`ModelSpec`: name, where its weights come from, its
 licence, its loader). `ModelCache.get(name)` builds it on first use and keeps it;
 a model that cannot be built is remembered as missing with the reason and what
-to do, which the page lists.
+to do, which the page lists, and is not tried again for RETRY_SECONDS or until
+`clear()` (settings are frozen: other settings get a cache of their own,
+`registry.get_cache`).
 """
 
 from __future__ import annotations
@@ -13,12 +15,18 @@ import importlib.resources
 import importlib.util
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engine.core.settings import Settings, get_settings
+
+# A model that could not be built is tried again after this long: often enough that a Space recovers from a
+# brief Hub outage within minutes, rarely enough that a render asking for an optional model on every call does
+# not retry (and log) each time (a choice).
+RETRY_SECONDS = 300.0
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +142,7 @@ class ModelCache:
         self._specs = {spec.name: spec for spec in specs}
         self._models: dict[str, Any] = {}
         self._errors: dict[str, str] = {}
+        self._failed_at: dict[str, float] = {}  # time.monotonic() of each remembered failure
         self._locks = {name: threading.Lock() for name in self._specs}
 
     def spec(self, name: str) -> ModelSpec:
@@ -155,19 +164,39 @@ class ModelCache:
                 f"(it is in: {', '.join(spec.profiles)}). To provide it: {spec.install}"
             )
         with self._locks[name]:
-            if name not in self._models:
-                try:
-                    logger.info("loading %s from %s", name, spec.source)
-                    self._models[name] = spec.load(self.settings)
-                    self._errors.pop(name, None)
-                except ModelUnavailable as error:
-                    self._errors[name] = str(error)
-                    raise
-                except Exception as error:  # a loader's own failure: keep why, say how
-                    message = f"{name} failed to load from {spec.source}: {error}. {spec.install}".strip()
-                    self._errors[name] = message
-                    raise ModelUnavailable(message) from error
-        return self._models[name]
+            if name in self._models:
+                return self._models[name]
+            if name in self._errors and time.monotonic() - self._failed_at[name] < RETRY_SECONDS:
+                # Tried lately with these settings: say why again without retrying (a render asks for an
+                # optional model on every call) or logging again. `clear()` makes the next call retry.
+                raise ModelUnavailable(self._errors[name])
+            try:
+                logger.info("loading %s from %s", name, spec.source)
+                self._models[name] = spec.load(self.settings)
+                self._errors.pop(name, None)
+                return self._models[name]
+            except ModelUnavailable as error:
+                self._errors[name], self._failed_at[name] = str(error), time.monotonic()
+                logger.info(
+                    "%s is unavailable (tried again in %.0f s or when the cache is cleared): %s", name, RETRY_SECONDS, error
+                )
+                raise
+            except Exception as error:  # a loader's own failure: keep why, say how
+                self._errors[name] = f"{name} failed to load from {spec.source}: {error}. {spec.install}".strip()
+                self._failed_at[name] = time.monotonic()
+                logger.warning(
+                    "%s is unavailable (tried again in %.0f s or when the cache is cleared): %s",
+                    name,
+                    RETRY_SECONDS,
+                    self._errors[name],
+                )
+                raise ModelUnavailable(self._errors[name]) from error
+
+    def clear(self) -> None:
+        """Forget which models were unavailable, so the next `get` of each tries again (after a checkpoint is
+        trained or downloaded into the folder a setting names). Built models are kept: callers may hold them,
+        and building again would load a second copy."""
+        self._errors.clear()
 
     def available(self, name: str) -> bool:
         try:

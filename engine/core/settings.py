@@ -226,6 +226,10 @@ class Settings:
     # HUB_CLASSICAL_TEXTURE=0: the classical lifespan model leaves out the prototype skin-texture
     # transfer (engine/methods/classical/texture.py); on by default.
     classical_texture: bool = True
+    # HUB_CLASSICAL_CHILD_SKIN=1: a child's target under 16 also gets rosier cheeks and fainter brows
+    # (engine/methods/classical/childskin.py); off by default: on the astronaut at 10 it takes the SFace
+    # similarity to her photo from 0.805 to 0.792, under the renderer's 0.80 floor.
+    classical_child_skin: bool = False
     # HUB_CLASSICAL_HAIR_PIGMENT (#rrggbb, sRGB): the colour grey hair is given back toward a younger target
     # when too few of the person's own pigmented strands are left to measure (engine/methods/classical/hair.py).
     # The default, a medium brown, is a guess (from looking at brown hair in portraits; brown is the commonest
@@ -326,6 +330,7 @@ class Settings:
             ldla_refiner=os.environ.get("HUB_LDLA_REFINER", "").strip() or cls.ldla_refiner,
             ldla_prompt_ethnicity=bool(_env_flag("HUB_LDLA_PROMPT_ETHNICITY", False)),
             classical_texture=bool(_env_flag("HUB_CLASSICAL_TEXTURE", True)),
+            classical_child_skin=bool(_env_flag("HUB_CLASSICAL_CHILD_SKIN", False)),
             classical_hair_pigment=os.environ.get("HUB_CLASSICAL_HAIR_PIGMENT", "").strip() or cls.classical_hair_pigment,
             pass2_input=os.environ.get("HUB_PASS2_INPUT", "").strip() or None,
             analytics=_env_flag("GRADIO_ANALYTICS_ENABLED", False),

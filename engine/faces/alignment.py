@@ -75,7 +75,7 @@ def align_face(rgb: np.ndarray, face: Face, size: int = 512) -> AlignedFace:
 def feather_mask(size: int, margin: float = 0.06) -> np.ndarray:
     """(size, size) float mask in [0, 1]: 1 inside, falling smoothly to 0 at the crop's edge."""
     inset = max(2, int(round(margin * size)))
-    mask = np.zeros((size, size), np.float32)
+    mask: np.ndarray = np.zeros((size, size), np.float32)  # cv2 hands back its own array type below
     mask[inset:-inset, inset:-inset] = 1.0
     blur = 2 * (inset // 2) + 1
     mask = cv2.GaussianBlur(mask, (blur, blur), 0)

@@ -9,6 +9,10 @@ import numpy as np
 
 from engine.faces.detection import Face
 
+# SFace's cosine threshold for "the same person" (OpenCV's face_recognition_sface sample and model card: 0.363,
+# chosen on LFW); a similarity above it is a match.
+SFACE_MATCH_COSINE = 0.363
+
 
 class SFaceIdentity:
     name = "SFace 2021dec int8 (OpenCV zoo)"

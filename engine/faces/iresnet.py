@@ -39,6 +39,12 @@ class IBasicBlock(nn.Module):
 class IResNet(nn.Module):
     """ArcFace backbone on 112x112 RGB faces scaled to [-1, 1]."""
 
+    # The four stages, set by name in __init__ (the published checkpoints' parameter names).
+    layer1: nn.Sequential
+    layer2: nn.Sequential
+    layer3: nn.Sequential
+    layer4: nn.Sequential
+
     def __init__(self, layers=(3, 13, 30, 3), widths=(64, 128, 256, 512), embedding_size: int = 512):
         super().__init__()
         self.conv1 = nn.Conv2d(3, widths[0], 3, 1, 1, bias=False)

@@ -159,12 +159,13 @@ def _ellipse(center: np.ndarray, rx: float, ry: float, count: int = 24) -> np.nd
     return np.stack([center[0] + rx * np.cos(angles), center[1] + ry * np.sin(angles)], axis=1)
 
 
-def zone_polygons(points: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Zone name -> (polygon, anchor, axis end), before clipping to the face, in the points' frame."""
+def zone_polygons(points: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+    """Zone name -> (polygon, anchor, axis end or None where the zone has no axis), before clipping to the
+    face, in the points' frame."""
     p = np.asarray(points, dtype=np.float64)[:, :2]
     d = inter_ocular(p)
     down = np.array([0.0, 1.0])
-    zones = {}
+    zones: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
     brows = np.concatenate([p[RIGHT_BROW[::-1]][::-1], p[LEFT_BROW[::-1]]])  # image left -> right
     brows = brows[np.argsort(brows[:, 0])] - down * 0.13 * d  # meets the top of the glabella
     zones["forehead"] = (

@@ -31,6 +31,9 @@ def img2img_pipeline(architecture: SDXLArchitecture, tokenizers, device: str | t
     encoder, text encoder 2): seed it first for reproducible weights.
     """
     import diffusers  # noqa: PLC0415 - diffusers loads on first use of a diffusion path
+    from diffusers.pipelines.stable_diffusion_xl.pipeline_stable_diffusion_xl_img2img import (  # noqa: PLC0415 - as above
+        StableDiffusionXLImg2ImgPipeline,
+    )
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection  # noqa: PLC0415 - as above
 
     tokenizer, tokenizer_2 = tokenizers
@@ -40,7 +43,7 @@ def img2img_pipeline(architecture: SDXLArchitecture, tokenizers, device: str | t
         text_encoder = CLIPTextModel(CLIPTextConfig(**architecture.text_encoder))
         text_encoder_2 = CLIPTextModelWithProjection(CLIPTextConfig(**architecture.text_encoder_2))
     scheduler_class = getattr(diffusers, architecture.scheduler["_class_name"])
-    pipe = diffusers.StableDiffusionXLImg2ImgPipeline(
+    pipe = StableDiffusionXLImg2ImgPipeline(
         vae=vae,
         text_encoder=text_encoder,
         text_encoder_2=text_encoder_2,

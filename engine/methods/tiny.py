@@ -12,6 +12,7 @@ import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -20,6 +21,9 @@ from engine.methods.cradle2cane.nets import ProjectionMLP
 from engine.methods.cradle2cane.pipeline import ADAPTER
 from engine.methods.lora import add_lora
 from engine.methods.sdxl import SDXLArchitecture, img2img_pipeline
+
+if TYPE_CHECKING:  # transformers loads on first use of a path that needs it
+    from transformers import CLIPImageProcessor, CLIPModel, CLIPTokenizer
 
 CROSS_ATTENTION_DIM = 64  # = 32 + 32 from the two text encoders (real SDXL: 2048)
 
@@ -139,9 +143,11 @@ def add_random_lora(pipe, rank: int = 4, seed: int = 0, adapter_name: str | None
 
 @dataclass
 class TinyClip:
-    model: object
-    processor: object
-    tokenizer: object
+    """A CLIP model with its image processor and tokenizer (the tiny random one, or the real one: cradle2cane/loaders.py)."""
+
+    model: CLIPModel
+    processor: CLIPImageProcessor
+    tokenizer: CLIPTokenizer
 
 
 def clip(seed: int = 0) -> TinyClip:

@@ -76,9 +76,11 @@ def parse_source_age(text: str | float | None) -> float | None:
 class LifespanRequest:
     """One lifespan request, checked on creation: every field is as the engine uses it afterwards."""
 
+    # Typed as the engine reads them once checked; creating one also takes the text a form's boxes give
+    # (targets "20, 40 60", source age "33" or "": estimated), which __post_init__ parses.
     rgb: np.ndarray  # (H, W, 3) uint8
-    targets: list[float] | str  # target ages 0-80, or text like "20, 40 60"; becomes list[float]
-    source_age: float | str | None = None  # None or "": estimated
+    targets: list[float]  # target ages 0-80
+    source_age: float | None = None  # None: estimated
     gender: str | None = None  # "male" or "female"; None: estimated
     seed: int = 0
     extra_prompt: str | None = None  # an extra attribute, e.g. "grey hair" (diffusion renderer only)
@@ -240,9 +242,9 @@ def age_photo(
     source = source_age_gender(request.rgb, found.face, request.source_age, request.gender, settings)
     timings = {"analysis_s": time.perf_counter() - start}
     # 4. every target
-    if pipeline is not None:
+    if found.located is None:  # the diffusion renderer: the face alone
         rendered = _diffusion(request, pipeline, found.face, source, progress)
-    else:
+    else:  # the classical renderer: the face with its zones
         rendered = _classical(request, found.located, source, settings, progress)
     timings.update(rendered.timings)
     timings["total_s"] = time.perf_counter() - start
@@ -329,8 +331,8 @@ def _other_faces(request: LifespanRequest, chosen: LocatedFace, photos: list[np.
             continue
         source = source_age_gender(request.rgb, face, None, None, settings)
         for number, edit in enumerate(render_lifespan(request.rgb, located, source.age, request.targets, request.seed, settings)):
-            if edit.mask is not None:
-                photos[number] = paste_back(photos[number], edit.after, located.matrix, mask=edit.mask)
+            if edit.pasted is not None and edit.pasted_mask is not None:
+                photos[number] = paste_back(photos[number], edit.pasted, located.matrix, mask=edit.pasted_mask)
         aged += 1
     notes.append(f"Every face aged: {aged + 1} of {len(faces)} (the others' source ages estimated).")
     return notes
@@ -343,26 +345,27 @@ def provenance(output: LifespanOutput, target: float | None = None):
     if target is not None:
         fields["TargetAge"] = f"{target:g}"
         seed = output.seeds[output.targets.index(target)]
-    return png_info(output.manifest()["method"], output.models.get("checkpoint"), seed, output.manifest(), **fields)
+    return png_info(output.manifest()["method"], output.models["checkpoint"], seed, output.manifest(), **fields)
 
 
 def save_outputs(output: LifespanOutput, folder: Path, stem: str = "aged") -> dict[str, list[str] | str]:
     """Write every image as PNG with provenance, the strip, a GIF and an MP4 of the lifespan."""
     folder.mkdir(parents=True, exist_ok=True)
-    written: dict[str, list[str] | str] = {"faces": [], "photos": [], "pass1": []}
+    images: dict[str, list[str]] = {"faces": [], "photos": [], "pass1": []}
     for index, target in enumerate(output.targets):
         tag = f"{stem}_{target:g}"
         path = folder / f"{tag}_face.png"
         Image.fromarray(output.faces[index]).save(path, pnginfo=provenance(output, target))
-        written["faces"].append(str(path))
+        images["faces"].append(str(path))
         if output.pass1:  # the diffusion renderer's AdaNI intermediates
             path = folder / f"{tag}_pass1.png"
             Image.fromarray(output.pass1[index]).save(path, pnginfo=provenance(output, target))
-            written["pass1"].append(str(path))
+            images["pass1"].append(str(path))
         if output.photos is not None:
             path = folder / f"{tag}_photo.png"
             Image.fromarray(output.photos[index]).save(path, pnginfo=provenance(output, target))
-            written["photos"].append(str(path))
+            images["photos"].append(str(path))
+    written: dict[str, list[str] | str] = {**images}
     labels = [f"{t:g} y" for t in output.targets]
     shown = output.photos if output.framing == "photo" and output.photos is not None else output.faces
     path = folder / f"{stem}_strip.png"

@@ -195,9 +195,9 @@ def pluralistic(request: PluralisticRequest, settings: Settings | None = None, p
     source = source_age_gender(request.rgb, found.face, request.source_age, request.gender, settings)
     seeds = sample_seeds(request.seed, request.target, request.samples, request.shared_seed)
     # 4. the samples
-    if pipeline is not None:
+    if found.located is None:  # the diffusion renderer: the face alone
         sampled = _diffusion(request, pipeline, found.face, source, seeds, settings, progress)
-    else:
+    else:  # the classical renderer: the face with its zones
         sampled = _classical(request, found.located, source, seeds, settings)
     warnings += sampled.warnings
     # 5. score each sample and the set
@@ -293,14 +293,18 @@ def _classical(
     )
 
 
-def score_samples(rgb, source_face, photos, settings):
+def score_samples(
+    rgb: np.ndarray, source_face: Face, photos: list[np.ndarray], settings: Settings
+) -> tuple[list[float | None], list[float | None], list[np.ndarray]]:
     """(estimated ages, identities x 100 to the source: None for a sample without a face; the SFace embeddings
     of the samples with one), each from the sample's largest face."""
     cache = get_cache(settings)
     detector, identity = cache.get("face_detector"), cache.get("identity_offline")
     estimator = age_estimator(settings)
     source_embedding = identity.embed(rgb, source_face)
-    ages, identities, embeddings = [], [], []
+    ages: list[float | None] = []
+    identities: list[float | None] = []
+    embeddings: list[np.ndarray] = []
     for photo in photos:
         found = detector.detect(photo)
         if not found:

@@ -22,7 +22,7 @@ from evaluation.records import ResultsRecord
 from evaluation.runlog import RunLog
 from leaderboard.store import ResultsStore
 from leaderboard.views import protocols, select
-from tests.evaluation.conftest import tiny_faces_dataset
+from tests.evaluation.conftest import judge, tiny_faces_dataset
 
 pytestmark = pytest.mark.pipelines
 
@@ -161,10 +161,12 @@ def test_a_hub_outage_and_a_missing_split_are_one_clear_message(dataset, monkeyp
 def test_an_interrupted_run_resumes_without_evaluating_any_output_twice(dataset, record, tmp_path, monkeypatch):
     generated: Counter = Counter()
     real_outputs = harness.method_outputs
+    seconds_per_image = {"now": 5.0}  # what the method reports: 5 s per image before the kill, 1 s after it
 
     def counting(method, item, targets, *args, **kwargs):
         generated.update((item.name, t) for t in targets)
-        return real_outputs(method, item, targets, *args, **kwargs)
+        images, _, kind = real_outputs(method, item, targets, *args, **kwargs)
+        return images, seconds_per_image["now"], kind
 
     real_append, written = RunLog.append, []
 
@@ -180,8 +182,12 @@ def test_an_interrupted_run_resumes_without_evaluating_any_output_twice(dataset,
         evaluate_hub("classical", config(dataset), settings=OFFLINE, run_dir=tmp_path / "run")
     assert len((tmp_path / "run" / "rows-0.jsonl").read_text().splitlines()) == 3
     monkeypatch.setattr(RunLog, "append", real_append)
+    seconds_per_image["now"] = 1.0
     resumed = evaluate_hub("classical", config(dataset), settings=OFFLINE, run_dir=tmp_path / "run")
     assert comparable(resumed) == comparable(record)
+    # the speed covers every image, those made before the kill too: 3 rows at 5 s, 3 at 1 s (the faceless
+    # input's two rows are not timed)
+    assert resumed.metrics["seconds_per_image"] == pytest.approx(3.0)
     # every output produced once, the one cut off by the kill included (its row had not been written)
     scored_twice = {key: n for key, n in generated.items() if n > 1 and key != ("validation-000002", 70.0)}
     assert scored_twice == {} and generated[("validation-000002", 10.0)] == 1
@@ -189,6 +195,7 @@ def test_an_interrupted_run_resumes_without_evaluating_any_output_twice(dataset,
 
     again = evaluate_hub("classical", config(dataset), settings=OFFLINE, run_dir=tmp_path / "run")
     assert comparable(again) == comparable(record) and generated[("validation-000000", 10.0)] == 1  # nothing left to run
+    assert again.metrics["seconds_per_image"] == pytest.approx(3.0)  # a finished run still says how fast it was
     with pytest.raises(InputError, match=r"another configuration \(seed: 0 in the run, 1 now\)"):
         evaluate_hub("classical", config(dataset), seed=1, settings=OFFLINE, run_dir=tmp_path / "run")
 
@@ -230,3 +237,21 @@ def test_two_processes_give_the_one_process_record_and_the_judge_sees_every_outp
         CHOSEN[3],
         CHOSEN[3],
     ]
+
+
+def test_outputs_missing_from_the_run_folder_are_named_not_silently_left_unjudged(dataset, tmp_path, server, monkeypatch):
+    """On several machines without a shared run folder, the main process cannot read the others' outputs:
+    simulated by one input's outputs never reaching the folder."""
+    url, script = server
+    real_save = harness.save_png
+
+    def elsewhere(rgb, path):
+        if not path.name.startswith(CHOSEN[0]):  # as if another machine wrote them to its own disk
+            real_save(rgb, path)
+
+    monkeypatch.setattr(harness, "save_png", elsewhere)
+    record = evaluate_hub("classical", config(dataset), settings=OFFLINE, judge=judge(url), run_dir=tmp_path / "run")
+    assert record.notes["outputs_not_judged"]["count"] == 2  # its two targets
+    assert "not on a filesystem every machine shares" in record.notes["outputs_not_judged"]["why"]
+    # the judge saw the other 4 outputs with an image (the faceless input has none), 3 questions each
+    assert script.calls == 12 and record.notes["judge"]["questions"] == 12

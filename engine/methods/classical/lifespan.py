@@ -9,6 +9,7 @@ For each target age, from the source age (engine/methods/classical/aging.py for 
    skin's energy at the target, and get even, brighter skin with the beard shadow matched to the cheeks;
 3. hair and eyebrows grey along the canities curve (hair.py); toward a younger target the curve runs backwards
    and grey hair regains pigment (the person's own, or a stated default); a receding hairline when asked;
+   toward an older target the lips and brows lose contrast with the skin (contrast.py);
 4. shape: soft-tissue descent (jowls, nasolabial and marionette folds, thinner lips, eye bags) as a
    landmark warp with fold shading, moved back toward a younger target (shape.py); a child's target
    also takes the cardioidal strain of craniofacial growth run backwards and Farkas's child proportions
@@ -19,6 +20,7 @@ The same seed draws the same strands, spots and wrinkles at every target, so a s
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +36,7 @@ from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import feather_mask, paste_back
 from engine.faces.segmentation import brow_mask, hair_mask
 from engine.faces.zones import feathered, inter_ocular
-from engine.methods.classical import shape, texture
+from engine.methods.classical import contrast, shape, texture
 from engine.methods.classical.aging import (
     BROW_LAG_YEARS,
     added_grey,
@@ -45,6 +47,7 @@ from engine.methods.classical.aging import (
     regained_pigment,
     younger_skin,
 )
+from engine.methods.classical.childskin import child_share, child_skin
 from engine.methods.classical.hair import BROW_MIN_PART, added_recession, recede_hairline, repigment_hair
 from engine.methods.classical.youth import (
     child_scales,
@@ -53,6 +56,7 @@ from engine.methods.classical.youth import (
     fine_energy,
     fine_texture_left,
     glasses_lenses,
+    photo_below,
     rejuvenate,
     young_fine_energy,
     young_skin_mask,
@@ -67,10 +71,10 @@ YOUNG_FULL_GAP_YEARS = 30.0  # a target this many years younger gets the full yo
 
 SUMMARY = (  # what the classical renderer changes, in one line (the lifespan tab and the manifest say it)
     "it greys hair and eyebrows by age; for older ages it adds wrinkles, an older face's skin texture, "
-    "sallower skin with age spots, and sagging (jowls, deeper folds, thinner lips, eye bags); for younger "
-    "ones it gives grey hair its colour back, fills creases, fines the skin's texture, evens and brightens skin, "
-    "removes beard shadow and lifts the sagging, and reshapes a child's face (craniofacial growth run backwards, "
-    "Farkas's child proportions)"
+    "sallower skin with age spots, paler lips and fainter brows, and sagging (jowls, deeper folds, thinner lips, "
+    "eye bags); for younger ones it gives grey hair its colour back, fills creases, fines the skin's texture, evens "
+    "and brightens skin, removes beard shadow and lifts the sagging, and reshapes a child's face (craniofacial growth "
+    "run backwards, Farkas's child proportions)"
 )
 
 
@@ -97,6 +101,10 @@ class AgedFace:
     stages: dict[str, str]  # what each stage did (or why it was skipped), for the manifest
     warnings: list[str] = field(default_factory=list)
     mask: np.ndarray | None = None  # (size, size) paste-back weight of `after`; None: nothing changed
+    # what was pasted into the photo and its weight: `after` and `mask`, with the photo's rows below the crop that a
+    # child's warp moved (the neck under the raised chin) where it did
+    pasted: np.ndarray | None = None
+    pasted_mask: np.ndarray | None = None
 
 
 @dataclass
@@ -156,6 +164,7 @@ def age_face(
         stages["wrinkles"] = f"{len(edit.changed)} zones moved to the age curves' scores" if edit.changed else "unchanged"
         warnings += [w for w in edit.warnings if w not in located.warnings]
     skin = skin_mask(located)
+    lenses: np.ndarray | None = None  # a pair of glasses' lenses, where found (the younger path looks for them)
     # 2. skin: spots and uneven pigmentation older, smooth and even younger
     if target > source_age:
         amount = texture.texture_amount(source_age, target)
@@ -243,29 +252,58 @@ def age_face(
             face, masks.brows, brow_grey, np.random.default_rng([seed, 3]), 0.0, structure=located.crop, shading=False
         )
         stages["eyebrows"] = f"{brow_grey:.0%} greyed"
+    # a child's skin and brows (childskin.py; HUB_CLASSICAL_CHILD_SKIN=1): rosier cheeks, fainter brows, before puberty
+    share = max(child_share(target) - child_share(source_age), 0.0)
+    if share > 0 and (settings or get_settings()).classical_child_skin:
+        framed = glasses_lenses(located.crop, skin_mask(located), located.points) is not None
+        brows = np.zeros_like(masks.brows) if framed else masks.brows  # a frame's rim lies over the brows
+        young = young_skin_mask(skin, masks.hair, masks.brows, located.points)
+        face = child_skin(face, young, brows, located.points, share)
+        kept = "brows kept (a glasses frame over them)" if framed else "brows fainter"
+        stages["child skin"] = f"cheeks rosier, {kept} at {share:.0%}"
+    # 3b. the lips and brows come closer to the skin's colour with age (Porcheron et al. 2013)
+    faded = contrast.contrast_between(source_age, target)
+    if faded > 0:
+        face = contrast.fade_features(face, located.points, skin, masks.brows, faded)
+        stages["contrast"] = f"lips and eyebrows {faded:.0%} of the way to their contrast with the skin at 80"
     # 4. shape: soft-tissue descent from the source age (lifted back toward a younger target), then a
     # child's proportions: craniofacial growth (cardioidal strain) run backwards
     descent = shape.descent_between(source_age, target, variation.sagging_years, variation.fullness_bmi)
+    if descent.hooding and (lenses if target < source_age else glasses_lenses(located.crop, skin, located.points)) is not None:
+        descent = dataclasses.replace(descent, hooding=0.0)  # the warp would bend the glasses' upper rim
+        stages["hooding"] = "skipped: glasses found (the lid warp would bend their rim)"
     if not descent.zero:
         face = shape.age_shape(face, located.points, skin, descent)
         stages["descent"] = shape.describe(descent)
     k = growth_strain(source_age, target)
+    size = face.shape[0]
+    before = located.crop
     if k < 0:
         proportions = child_scales(source_age, target)
-        face = child_warp(face, located.points, k, proportions)
+        below = photo_below(rgb, located.matrix, size)
+        before = np.concatenate([located.crop, below])
+        face = child_warp(np.concatenate([face, below]), located.points, k, proportions)
         stages["shape"] = (
             f"cardioidal strain k = {k:.3f}; child proportions (Farkas): nose {proportions.nose_height:.2f} x "
             f"{proportions.nose_width:.2f}, mouth width {proportions.mouth_width:.2f}, eyes {proportions.eye:.2f}"
         )
-    # 5. paste back where the face changed
-    difference = cv2.absdiff(face, located.crop)  # per channel: numpy's any() over a last axis of three is slow
+    # 5. paste back where the face changed (and the neck below the crop, where a child's warp moved it)
+    difference = cv2.absdiff(face, before)  # per channel: numpy's any() over a last axis of three is slow
     changed = ((difference[..., 0] | difference[..., 1] | difference[..., 2]) > 0).astype(np.uint8)
     if not changed.any():
-        return AgedFace(face, rgb.copy(), stages, warnings)
-    border = memo("feather_mask", (face.shape[0],), lambda: feather_mask(face.shape[0]))
+        return AgedFace(face[:size], rgb.copy(), stages, warnings)
+    border = memo("feather_mask", face.shape[:2], lambda: frame_feather(*face.shape[:2]))
     weight = feathered(changed, 0.05 * inter_ocular(located.points)) * border
     photo = paste_back(rgb, face, located.matrix, mask=weight)
-    return AgedFace(face, photo, stages, warnings, weight)
+    return AgedFace(face[:size], photo, stages, warnings, weight[:size], face, weight)
+
+
+def frame_feather(height: int, width: int) -> np.ndarray:
+    """The crop's feather (`feather_mask`, its margin a share of the width) on a frame `height` rows tall."""
+    if height == width:
+        return feather_mask(width)
+    rows = feather_mask(height, margin=0.06 * width / height)[:, height // 2]
+    return np.outer(rows, feather_mask(width)[width // 2]).astype(np.float32)
 
 
 def _ahead(target: float, years: float) -> float:

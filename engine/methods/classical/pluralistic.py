@@ -15,16 +15,22 @@ from engine.methods.classical.lifespan import Variation
 
 
 def sample_zone_scores(base: dict[str, float], intensity: float, count: int, seed: int) -> list[dict[str, float]]:
-    """PAE over zone scores: each zone's score drawn around `base` in logit space (so always inside 0-100)."""
+    """PAE over zone scores: each zone's score drawn around `base` in logit space (so always inside 0-100),
+    with the logit's centre widened so the scores' mean is the curve's value: a logistic of N(m, s^2) has
+    mean about logistic(m / sqrt(1 + pi s^2 / 8)) (MacKay 1992, Neural Comput 4:720), so m is the base's
+    logit times that factor. Without it a score near 100 was drawn lower on average (and one near 0 higher):
+    the futures at 70-80 were on average milder than the mean face. The slider scales the spread s only."""
     if intensity == 0:
         return [dict(base) for _ in range(count)]
     rng = np.random.default_rng(seed)
+    spread = 4.0 * intensity  # the logit's standard deviation
+    widen = math.sqrt(1.0 + math.pi * spread**2 / 8.0)
     samples = []
     for _ in range(count):
         scores = {}
         for zone, score in base.items():
             centre = min(max(score / 100.0, 0.005), 0.995)  # the logit of 0 or 100 is infinite
-            value = math.log(centre / (1 - centre)) + 4.0 * intensity * rng.standard_normal()
+            value = widen * math.log(centre / (1 - centre)) + spread * rng.standard_normal()
             scores[zone] = float(round(100.0 / (1.0 + math.exp(-value))))
         samples.append(scores)
     return samples

@@ -10,7 +10,8 @@ Reconstr Surg 120:1367; Sforza et al. 2010, Forensic Sci Int 200:182.e1).
 The model: each sign's share of its extent at 80 (`descent_share`, `vermilion_loss`) -> displacements of
 the FaceMesh landmarks in the aligned frame (`descent_displacements`), most of them zero -> a dense
 thin-plate-spline warp pinned at the crop's border (`warp_landmarks`), plus broad shading along the
-folds and under the eyes (`fold_shading`). A younger target moves everything back by the difference of
+folds and under the eyes (`fold_shading`); the skin fold above each upper lid descends over it (hooding;
+not on a face with glasses, whose rim the warp would bend). A younger target moves everything back by the difference of
 the curves, so the changes are reversed from the source age. Brow ptosis is not modelled: the studies
 disagree on whether the brows descend at all (Lambros 2007 and Matros et al. 2009, Plast Reconstr Surg
 124:1296, found them stable or higher with age).
@@ -70,6 +71,18 @@ FULLNESS_DOWN_PER_BMI = 0.004  # the jaw line beside the chin, down (a fuller su
 FOLD_SHADOW = 0.14
 FOLD_SHOULDER = 0.05
 EYE_BAG_DEPTH = 0.2  # the lid-cheek junction's shadow, below the lower lid margin, in d (from looking)
+# Upper-lid hooding: with age the skin fold above the upper lid descends toward the lid margin and covers
+# more of the lid, most of all at its outer (temporal) end, and the lid opening narrows (van den Bosch,
+# Leenders and Mulder 1999, Br J Ophthalmol 83:347, eyelid topography by age and sex; set without the paper
+# at hand: the direction is taken from it, not a figure). The fold's drop at 80, in d, from looking:
+# 0.03 read as hooded lids beside Grace Hopper but also lowered the eyes FaceMesh finds on the aged face by
+# 0.005 d (the lid opening looks narrower, as it is); 0.02 still shows at the outer ends and keeps them.
+LID_HOOD_DROP = 0.02
+# FaceMesh's rings above each eye, outer (temporal) end first: the first above the lid margin (about the lid
+# crease) and the next toward the brow. The lid margin itself stays, so the eye's opening is not changed.
+RIGHT_UPPER_RINGS = ([247, 30, 29, 27, 28, 56, 190], [113, 225, 224, 223, 222, 221, 189])
+LEFT_UPPER_RINGS = ([467, 260, 259, 257, 258, 286, 414], [342, 445, 444, 443, 442, 441, 413])
+HOOD_MEDIAL_SHARE = 0.4  # the drop at the ring's inner (nasal) end, as a share of the outer end's (from looking)
 
 # FaceMesh lip contours, outer and inner, matched point by point (the mouth corners excluded).
 OUTER_UPPER_LIP = [185, 40, 39, 37, 0, 267, 269, 270, 409]
@@ -104,10 +117,13 @@ class Descent:
     tissue: float  # change in descent_share: jowls, cheek mass, lid-cheek junction, fold shading
     lips: float  # change in the share of vermilion height, of the height at the source age
     fullness: float = 0.0  # change in body-mass index (kg/m^2): > 0 a fuller lower face, < 0 a leaner one
+    # change in descent_share for the upper lids' hooding (the tissue's, and back toward a younger target); the
+    # caller sets it to 0 for a face with glasses: the lid warp bent their upper rim with it (from looking)
+    hooding: float = 0.0
 
     @property
     def zero(self) -> bool:
-        return self.tissue == 0 and self.lips == 0 and self.fullness == 0
+        return self.tissue == 0 and self.lips == 0 and self.fullness == 0 and self.hooding == 0
 
 
 def descent_between(source_age: float, target_age: float, ahead_years: float = 0.0, fullness: float = 0.0) -> Descent:
@@ -120,7 +136,7 @@ def descent_between(source_age: float, target_age: float, ahead_years: float = 0
     tissue = descent_share(reached) - descent_share(source_age)
     left_before = 1.0 - vermilion_loss(source_age)
     lips = (vermilion_loss(reached) - vermilion_loss(source_age)) / left_before  # of the lips as they are now
-    return Descent(tissue, lips, float(fullness))
+    return Descent(tissue, lips, float(fullness), tissue)
 
 
 def _smoothstep(value: np.ndarray) -> np.ndarray:
@@ -190,6 +206,12 @@ def descent_displacements(points: np.ndarray, descent: Descent) -> np.ndarray:
         depth = (p[:, 1] - lid_y) / d / EYE_BAG_DEPTH  # 1 at the junction
         bump = np.where(depth < 1, _smoothstep(depth), 1.0 - _smoothstep(depth - 1))
         moved[:, 1] += LID_CHEEK_DROP * inside * bump * descent.tissue * d
+    # 3b. upper-lid hooding: the fold above each upper lid down toward the margin, most at the outer end;
+    # the ring toward the brow follows half as far, so the skin between gathers over the lid
+    for crease, above in (RIGHT_UPPER_RINGS, LEFT_UPPER_RINGS):
+        outer_first = np.linspace(1.0, HOOD_MEDIAL_SHARE, len(crease))
+        moved[crease, 1] += LID_HOOD_DROP * outer_first * descent.hooding * d
+        moved[above, 1] += 0.5 * LID_HOOD_DROP * outer_first * descent.hooding * d
     # 4. thinner lips: the outer (vermilion) border moves toward the inner one; mouth corners stay
     for outer, inner in ((OUTER_UPPER_LIP, INNER_UPPER_LIP), (OUTER_LOWER_LIP, INNER_LOWER_LIP)):
         moved[outer] = descent.lips * (p[inner] - p[outer])
@@ -328,6 +350,9 @@ def describe(descent: Descent) -> str:
     else:
         tissue = f"jowls, folds and eye bags lifted back {-descent.tissue:.0%} of their descent to 80"
     lips = f"lips {descent.lips:.0%} thinner" if descent.lips >= 0 else f"lips {-descent.lips:.0%} fuller"
+    if descent.hooding:
+        lids = "further hooded" if descent.hooding > 0 else "less hooded"
+        lips += f"; upper lids {abs(descent.hooding):.0%} {lids}"
     weight = ""
     if descent.fullness:
         weight = f"; the lower face {'fuller' if descent.fullness > 0 else 'leaner'} by {abs(descent.fullness):.1f} kg/m^2 of BMI"

@@ -13,7 +13,13 @@ Steps (`transfer_texture`):
    share of the local mean lightness so a darker photo gets proportionally darker creases;
 3. on skin both faces show (the subject's skin off its hair and brows; the prototype's off her glasses,
    hat and nostrils) the subject's bands move toward the prototype's by `amount`, which grows with the
-   age gap (`texture_amount`); the base below the bands is the subject's own.
+   age gap (`texture_amount`); the base below the bands is the subject's own;
+4. on the subject's skin where the prototype shows none (her glasses cover the band from the brows to the
+   upper cheeks: under the eyes, the crow's feet, the cheeks and the nose), the paper's own transform:
+   the subject's band amplitudes are scaled by the ratio of local energies, moved `amount` of the way
+   toward the prototype's typical (median) energy in that band. The layout of the detail stays the
+   subject's (her own pores and fine lines deepen, as crepey older skin's do); only its strength is the
+   prototype's. The scale is never below 1 (older skin is not smoother) and at most ENERGY_GAIN_MAX.
 """
 
 from __future__ import annotations
@@ -48,6 +54,16 @@ TEXTURE_STRENGTH = 0.6
 # from neutral and b* gains this many levels (CIELAB, OpenCV 8-bit scale; from looking).
 SALLOW_REDNESS_LOSS = 0.2
 SALLOW_YELLOW = 2.5
+# The most each band's local amplitude is multiplied by where the prototype shows no skin (from looking: 3x
+# brings a young face's fine lines to an old face's strength; the finest band, a pixel or two, holds film grain
+# and JPEG noise as much as pores, and above 1.5x it reads as speckle, most of all on the nose)
+ENERGY_GAIN_MAX = (1.5, 3.0, 3.0)
+# The amplitude transform keeps this far (in d) off the skin's outline: amplified there, the jaw's edge against
+# the neck sharpens and FaceMesh finds the jaw line higher (the opposite of the sagging shape.py draws)
+OUTLINE_KEPT = 0.2
+# FaceMesh's nose: the bridge between the eyes, the tip, the wings and the nostrils' outer corners
+NOSE = [168, 6, 197, 195, 5, 4, 1, 2, 98, 327, 64, 294, 48, 278]
+ENERGY_SIGMA = 0.04  # local energy: |band| averaged over this many inter-ocular distances (about 5 px)
 CREASE_CLIP = 2.0  # her bands clipped to this many robust standard deviations (from looking: deeper ones read as cracks)
 
 
@@ -157,24 +173,66 @@ def transfer_texture(face: np.ndarray, points: np.ndarray, skin: np.ndarray, amo
     side = memo("texture_prototype", (points, skin, proto.points), lambda: _prototype_side(proto, points, skin, d))
     if side is None:
         return face.copy()
-    theirs, spread, weight = side
+    theirs, spread, weight, typical = side
     # 2. the subject's bands, clipped as hers are (the same clip on both keeps the prototype aged with herself
     # exactly as she is; the subject's own strongest detail, a mole or a nostril's edge, is not taken away)
     lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
     own, base = detail_bands(lab[..., 0], d)
     own = np.clip(own, -CREASE_CLIP * spread, CREASE_CLIP * spread)
     # 3. the subject's bands moved toward the prototype's on the skin both show, feathered
-    change = amount * weight * (theirs - own).sum(0)
-    lab[..., 0] += base * change
+    moved = own + amount * weight * (theirs - own)
+    # 4. off her skin: the subject's own detail scaled toward her typical energy (Tiddeman et al.'s transform)
+    ours = memo("texture_own_skin", (skin, points, d), lambda: _hidden_band(skin, points, d))
+    gain = energy_gain(own, typical, amount * (1.0 - weight), d)
+    moved *= 1.0 + ours * (gain - 1.0)
+    lab[..., 0] += base * (moved - own).sum(0)
     rgb = cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
-    return np.where(weight[..., None] > 0, rgb, face)
+    return np.where(((weight > 0) | (ours > 0))[..., None], rgb, face)
+
+
+def energy_gain(bands: np.ndarray, typical: np.ndarray, amount: np.ndarray | float, d: float) -> np.ndarray:
+    """(K, H, W) factor for `bands` (K, H, W): each band's local energy (its mean absolute value over
+    ENERGY_SIGMA d) moved `amount` (0-1, a scalar or per pixel) of the way to `typical` (K,), as a ratio;
+    never below 1, at most ENERGY_GAIN_MAX per band (Tiddeman et al. 2001's amplitude transform, one prototype)."""
+    energy = np.maximum(local_energy(bands, d), 1e-4)
+    goal = energy + amount * (np.asarray(typical, np.float32)[:, None, None] - energy)
+    most = np.asarray(ENERGY_GAIN_MAX[: len(bands)], np.float32)[:, None, None]
+    return np.clip(goal / energy, 1.0, most).astype(np.float32)
+
+
+def local_energy(bands: np.ndarray, d: float) -> np.ndarray:
+    """(K, H, W) each band's local energy: its absolute value averaged over ENERGY_SIGMA d."""
+    return np.stack([cv2.GaussianBlur(np.abs(band), (0, 0), ENERGY_SIGMA * d) for band in bands])
+
+
+def _hidden_band(skin: np.ndarray, points: np.ndarray, d: float) -> np.ndarray:
+    """(H, W) float32 weight of the subject's skin in the band the prototype's glasses hide (from above the
+    brows to the mouth corners: forehead's foot, crow's feet, under the eyes, cheeks, nose), off the outline.
+    Below it the prototype shows her own skin, and the amplitude transform is not needed there."""
+    inner = _inner(skin > 0, d, OUTLINE_KEPT)
+    top = min(points[RIGHT_BROW, 1].min(), points[LEFT_BROW, 1].min()) - GLASSES_ABOVE_BROWS * d
+    bottom = min(points[61, 1], points[291, 1])  # FaceMesh's mouth corners
+    inner[: max(int(top), 0)] = 0
+    inner[int(np.ceil(bottom)) :] = 0
+    # not the nose: its thick, oily skin does not turn crepey with age, and amplified there its pores read as
+    # speckle (from looking)
+    nose = np.round(cv2.convexHull(points[NOSE].astype(np.float32))[:, 0]).astype(np.int32)
+    cv2.fillConvexPoly(inner, nose, 0)
+    return skin_weight(inner, 0.03 * d)
+
+
+def _inner(mask: np.ndarray, d: float, inset_d: float = 0.08) -> np.ndarray:
+    """`mask` eroded by `inset_d` inter-ocular distances off its outline (the subject's own band there holds the
+    jaw's edge against the neck)."""
+    inset = max(3, int(round(inset_d * d)) | 1)
+    return cv2.erode(mask.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (inset, inset)))
 
 
 def _prototype_side(
     proto: Prototype, points: np.ndarray, skin: np.ndarray, d: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(her bands clipped, the clip per band, the feathered weight of the skin both faces show) on the subject's
-    landmarks, or None where they share no skin."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """(her bands clipped, the clip per band, the feathered weight of the skin both faces show, her typical
+    local energy per band on that skin) on the subject's landmarks, or None where they share no skin."""
     # 1. the prototype on the subject's landmarks: what is at her landmark i lands on the subject's landmark i
     warped, proto_skin = _on_landmarks(proto, points)
     both = (skin > 0) & proto_skin
@@ -186,10 +244,9 @@ def _prototype_side(
     spread = 1.4826 * np.median(np.abs(theirs[:, both]), axis=1)[:, None, None]  # a robust standard deviation per band
     theirs = np.clip(theirs, -CREASE_CLIP * spread, CREASE_CLIP * spread)
     # off the face's outline, where the subject's own band holds the jaw's edge against the neck (from looking)
-    inset = max(3, int(round(0.08 * d)) | 1)
-    inner = cv2.erode(both.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (inset, inset)))
-    weight = cv2.GaussianBlur(inner.astype(np.float32), (0, 0), 0.06 * d)
-    return theirs, spread, weight
+    weight = cv2.GaussianBlur(_inner(both, d).astype(np.float32), (0, 0), 0.06 * d)
+    typical = np.median(local_energy(theirs, d)[:, both], axis=1).astype(np.float32)
+    return theirs, spread, weight, typical
 
 
 def sallow_share(source_age: float, target_age: float) -> float:

@@ -94,10 +94,18 @@ CHEEK_FULLNESS_AT_6 = 0.04
 PROPORTIONS_AGE = 6.0  # the age the ratios above were read at
 FALLOFF = 1.7  # each feature's scaling fades to none between its ellipse and this multiple of it (from looking)
 # The strain is full within FULL_STRAIN d of its origin (the brows to the jaw's corners), and further down to the
-# chin; it fades to none over at least NECK_FADE d below that (from looking: the neck under the chin stretches,
-# and a narrower fade stretches it into streaks), by the crop's bottom edge so the paste-back is seamless.
+# chin; beyond that it fades to none over NECK_FADE d (from looking: the chin of a 41-year-old rises about 0.3 d at
+# 5, and a fade of 0.2 d, all the aligned crop held under her chin, stretched her neck 2.4 times into vertical
+# streaks; over 1.5 d the neck is stretched 1.2 times on average, 1.6 at the fade's steepest, and reads as a neck). The fade takes in
+# the photo's neck below the aligned crop, as far as the photo holds it (`photo_below`, up to NECK_ROOM of the
+# crop's size); where the photo ends closer, the fade shrinks to NECK_FADE_LEAST d. Along every ray the motion
+# stops EDGE_MARGIN of the crop's size before the frame's edge, where the paste-back's feather starts (a motion
+# that reached the feather showed two copies of the suit's collar).
 FULL_STRAIN = 1.8
-NECK_FADE = 0.2
+NECK_FADE = 1.5
+NECK_FADE_LEAST = 0.2
+NECK_ROOM = 0.4
+EDGE_MARGIN = 0.06
 CHIN_POINT = 152
 
 # FaceMesh points: the nose from the nasion to the alae and tip, and the outline at mouth level.
@@ -217,22 +225,44 @@ def moved_by_features(source: np.ndarray, moves: list[FeatureMove]) -> np.ndarra
     return out
 
 
-def strain_extent(points: np.ndarray, size: int) -> tuple[float, float]:
-    """(head, border): the radii about the strain's origin within which the child warp's strain is full, and
-    from which it is none, on a `size` px aligned face.
+def strain_extent(points: np.ndarray, shape: tuple[int, int], unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(head, border) along each ray `unit` (..., 2, unit vectors) from the strain's origin on an aligned frame of
+    `shape` (height, width): the radii within which the child warp's strain is full, and from which it is none.
 
     The whole face down to the chin (FaceMesh 152) takes the full strain, so the chin rises with the mouth
-    and the lower face shortens as a child's does; the fade lies in the neck below it. Where the strain
-    faded across the chin instead, the chin stayed while the mouth rose (a longer, pointed lower face) and
-    the shadow under the jaw was stretched up over the chin's skin (it read as a beard shadow or dirt)."""
+    and the lower face shortens as a child's does; the fade lies in the neck below it (NECK_FADE d). Where the
+    strain faded across the chin instead, the chin stayed while the mouth rose (a longer, pointed lower face) and
+    the shadow under the jaw was stretched up over the chin's skin (it read as a beard shadow or dirt). Along a
+    ray that meets the frame's edge (less EDGE_MARGIN) sooner, the border is there and the fade at least
+    NECK_FADE_LEAST d, the full strain ending before it."""
     p = np.asarray(points, np.float64)[:, :2]
     origin = strain_origin(p)
     d = inter_ocular(p)
-    # no motion from here: the neck and shoulders stay where they are, and nothing is drawn from beyond the crop
-    border = max(min(FULL_STRAIN * d + 1.5 * d, size - 2 - float(origin[1])), FULL_STRAIN * d + NECK_FADE * d)
-    chin = float(np.hypot(*(p[CHIN_POINT] - origin)))
-    head = min(max(FULL_STRAIN * d, chin), border - NECK_FADE * d)
-    return head, border
+    height, width = shape
+    margin = EDGE_MARGIN * width
+    ux, uy = unit[..., 0], unit[..., 1]
+    with np.errstate(divide="ignore"):
+        tx = np.where(ux > 0, (width - 1 - margin - origin[0]) / ux, np.where(ux < 0, (margin - origin[0]) / ux, np.inf))
+        ty = np.where(uy > 0, (height - 1 - margin - origin[1]) / uy, np.where(uy < 0, (margin - origin[1]) / uy, np.inf))
+    edge = np.maximum(np.minimum(tx, ty), 1.0)
+    full = max(FULL_STRAIN * d, float(np.hypot(*(p[CHIN_POINT] - origin))))
+    border = np.minimum(full + NECK_FADE * d, edge)
+    head = np.clip(np.minimum(full, border - NECK_FADE_LEAST * d), 0.0, None)
+    return head, np.maximum(border, head + 1.0)
+
+
+def photo_below(rgb: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
+    """(rows, size, 3): the photo under the aligned `size` px crop (`matrix`: photo -> crop), as many rows as the
+    photo holds across the whole width, up to NECK_ROOM of the crop; the child warp fades its strain in them."""
+    rows = int(round(NECK_ROOM * size))
+    shifted = np.asarray(matrix, np.float64).copy()
+    shifted[1, 2] -= size  # the frame continued below the crop
+    inside = cv2.warpAffine(np.ones(rgb.shape[:2], np.float32), shifted, (size, rows), flags=cv2.INTER_LINEAR, borderValue=0)
+    short = np.flatnonzero(inside.min(1) < 1.0)
+    rows = int(short[0]) if len(short) else rows
+    if rows == 0:
+        return np.zeros((0, size, 3), np.uint8)
+    return cv2.warpAffine(rgb, shifted, (size, rows), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
 
 
 def faded_strain_radius(radius: np.ndarray, strain: np.ndarray, head: float, border: float) -> np.ndarray:
@@ -263,27 +293,32 @@ def unstrained(target: np.ndarray, origin: np.ndarray, k: float, head: float, bo
 
 def child_warp(face: np.ndarray, points: np.ndarray, k: float, scales: ChildScales) -> np.ndarray:
     """The whole head moved to a child's proportions: the feature moves, then cardioidal strain `k` about the
-    brows, full down to the chin and fading to no motion in the neck before the crop's border
-    (`strain_extent`). Inverse mapping on a grid an eighth of the size (the motion is smooth): the strain
-    inverted exactly along each ray (`unstrained`), the feature moves by fixed-point iteration; resized up
-    and applied in one remap."""
+    brows, full down to the chin and fading to no motion in the neck before the frame's edge (`strain_extent`).
+    `face` is the aligned crop, or the crop with the photo below it (`photo_below`) so that the neck under the
+    raised chin is drawn from the neck rather than from a thin band under the chin. Inverse mapping on a grid an
+    eighth of the size (the motion is smooth): the strain inverted exactly along each ray (`unstrained`), the
+    feature moves by fixed-point iteration; resized up and applied in one remap."""
     moves = feature_moves(points, scales)
     if k == 0 and not any(np.any(m.scale != 1.0) or np.any(m.shift != 0.0) for m in moves):
         return face.copy()
-    size = face.shape[0]
+    height, width = face.shape[:2]
     origin = strain_origin(points)
-    head, border = strain_extent(points, size)
     step = 8  # the smallest feature move (an eye) spans about 50 px: an 8 px grid follows it
-    coarse = np.arange(0, size + step, step, dtype=np.float64)
-    ys, xs = np.meshgrid(coarse, coarse, indexing="ij")
+    ys, xs = np.meshgrid(
+        np.arange(0, height + step, step, dtype=np.float64), np.arange(0, width + step, step, dtype=np.float64), indexing="ij"
+    )
     target = np.stack([xs, ys], -1)
+    offset = target - origin
+    radius = np.hypot(offset[..., 0], offset[..., 1])[..., None]
+    unit = np.where(radius > 0, offset / np.maximum(radius, 1e-12), np.array([0.0, -1.0]))
+    head, border = strain_extent(points, (height, width), unit)
     local = unstrained(target, origin, k, head, border)
     source = local.copy()
     for _ in range(6):  # q <- q + (p - f(q)); the feature moves are small and smooth, so this converges in a few steps
         source = source + (local - moved_by_features(source, moves))
-    offset = (source - target).astype(np.float32)
-    full = cv2.resize(offset, (len(coarse) * step, len(coarse) * step), interpolation=cv2.INTER_LINEAR)[:size, :size]
-    grid = np.mgrid[:size, :size].astype(np.float32)
+    shift = (source - target).astype(np.float32)
+    full = cv2.resize(shift, (shift.shape[1] * step, shift.shape[0] * step), interpolation=cv2.INTER_LINEAR)[:height, :width]
+    grid = np.mgrid[:height, :width].astype(np.float32)
     maps = np.stack([grid[1], grid[0]], -1) + full
     return cv2.remap(face, maps[..., 0], maps[..., 1], cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
 

@@ -84,9 +84,9 @@ def load_clip(spec: ModelSpec, settings: Settings):
 
     folder = str(hub_folder(spec, settings, ["*.json", "*.txt", "*.safetensors"]))
     model = CLIPModel.from_pretrained(folder, dtype=torch_dtype(settings), use_safetensors=True)
-    return TinyClip(
-        model.to(settings.device).eval(), CLIPImageProcessor.from_pretrained(folder), CLIPTokenizer.from_pretrained(folder)
-    )
+    # transformers wraps `to` with functools.wraps, whose stub mypy reads as an unbound function (self first)
+    placed = model.to(settings.device)  # type: ignore[arg-type]
+    return TinyClip(placed.eval(), CLIPImageProcessor.from_pretrained(folder), CLIPTokenizer.from_pretrained(folder))
 
 
 def load_cradle2cane_weights(spec: ModelSpec, settings: Settings) -> Path:

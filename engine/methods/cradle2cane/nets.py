@@ -65,13 +65,13 @@ def load_projection(path: Path, output_dim: int = 2048) -> ProjectionMLP:
         if "layers.0.weight" not in state or "fc_out.weight" not in state:
             raise ValueError(f"{path}: not a projection checkpoint (no layers.0.weight / fc_out.weight)")
         linear = [k for k in state if k.endswith(".weight") and state[k].ndim == 2 and k.startswith("layers.")]
-        config = {
-            "input_dim": state["layers.0.weight"].shape[1],
-            "output_dim": state["fc_out.weight"].shape[0],
-            "blocks": len(linear),
-            "norm": "batch" if "layers.1.running_mean" in state else "layer",
-        }
-        model = load_into(ProjectionMLP(**config), state, f"{path}: checkpoint does not match ProjectionMLP{config}")
+        built = ProjectionMLP(
+            input_dim=state["layers.0.weight"].shape[1],
+            output_dim=state["fc_out.weight"].shape[0],
+            blocks=len(linear),
+            norm="batch" if "layers.1.running_mean" in state else "layer",
+        )
+        model = load_into(built, state, f"{path}: checkpoint does not match ProjectionMLP{built.config}")
     if model.config["output_dim"] != output_dim:
         raise ValueError(f"{path}: projects to {model.config['output_dim']} but the UNet expects {output_dim}")
     return model.eval()

@@ -336,7 +336,7 @@ class Cradle2Cane:
         """
         count = len(targets)
         images = torch.empty(count, 3, latents.shape[-2] * 8, latents.shape[-1] * 8)
-        pooled: list[torch.Tensor | None] = [None] * count
+        pooled: dict[int, torch.Tensor] = {}  # item -> its pooled text embedding, as its strength's batch runs
         unet_calls = 0
         use_adapter(self.pipe, None)
         groups = sorted(set(strengths))
@@ -364,7 +364,7 @@ class Cradle2Cane:
             for row, i in enumerate(index):
                 images[i] = out[row].float().cpu()
                 pooled[i] = pooled_embeds[row]
-        return images, torch.stack(pooled), unet_calls
+        return images, torch.stack([pooled[i] for i in range(count)]), unet_calls
 
     @torch.inference_mode()
     def __call__(
@@ -540,7 +540,10 @@ def load_checkpoint(pipe, folder) -> tuple[ProjectionMLP, ProjectionMLP]:
     pipe.load_lora_weights(str(folder), weight_name=LORA_FILE, adapter_name=ADAPTER)
     width = pipe.unet.config.cross_attention_dim
     weight = next(pipe.unet.parameters())
-    return tuple(load_projection(projection_file(folder, name), width).to(weight.device, weight.dtype) for name in PROJECTIONS)
+    face_mlp, clip_mlp = (
+        load_projection(projection_file(folder, name), width).to(weight.device, weight.dtype) for name in PROJECTIONS
+    )
+    return face_mlp, clip_mlp
 
 
 @torch.inference_mode()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import pytest
 
+from engine.core import models
 from engine.core.models import ModelCache, ModelSpec, ModelUnavailable
 from engine.core.registry import SPECS
 from engine.core.settings import Settings
@@ -58,3 +60,72 @@ def test_hub_estimator_slot_is_listed_with_how_to_provide():
     states = {row.spec.name: row.state for row in offline.states()}
     assert states["age_hub"] == "not in profile"
     assert all(spec.licence for spec in SPECS)
+
+
+def _folder_model(folder):
+    """A model read from `folder/model.txt`, unavailable (saying so) until that file exists."""
+
+    def loader(spec, settings):
+        path = folder / "model.txt"
+        if not path.is_file():
+            raise ModelUnavailable(f"{spec.name}: {path} is missing; write it there")
+        return path.read_text()
+
+    return ModelSpec("later", "t", "setting:HUB_MODEL_DIR_LATER", "CC0", ("offline",), loader)
+
+
+def test_an_unavailable_model_is_tried_and_logged_once_then_found_after_clear(tmp_path, caplog):
+    cache = ModelCache([_folder_model(tmp_path)], SETTINGS)
+    with caplog.at_level(logging.INFO, logger="engine.core.models"):
+        for _ in range(5):  # a render asks for an optional model on every call
+            assert not cache.available("later")
+        with pytest.raises(ModelUnavailable, match="model.txt is missing; write it there"):
+            cache.get("later")  # the remembered reason, every time
+    assert [r.getMessage() for r in caplog.records].count("loading later from setting:HUB_MODEL_DIR_LATER") == 1
+    assert sum("later is unavailable" in r.getMessage() for r in caplog.records) == 1
+    assert {row.spec.name: row.state for row in cache.states()}["later"] == "missing"
+
+    (tmp_path / "model.txt").write_text("weights")
+    assert not cache.available("later")  # remembered until the cache is cleared
+    cache.clear()
+    assert cache.get("later") == "weights"
+    assert {row.spec.name: row.state for row in cache.states()}["later"] == "live"
+
+
+def test_a_failed_model_is_tried_again_after_the_retry_interval(tmp_path, monkeypatch):
+    """A Space that started during a brief Hub outage gets its models once the Hub is back, without a restart."""
+    now = [1000.0]
+    monkeypatch.setattr(models.time, "monotonic", lambda: now[0])
+    cache = ModelCache([_folder_model(tmp_path)], SETTINGS)
+    assert not cache.available("later")
+    (tmp_path / "model.txt").write_text("weights")  # the outage ends
+    now[0] += models.RETRY_SECONDS - 1
+    assert not cache.available("later")  # still within the interval: the remembered reason
+    now[0] += 2
+    assert cache.get("later") == "weights"
+    assert {row.spec.name: row.state for row in cache.states()}["later"] == "live"
+
+
+def test_a_loaders_own_failure_is_remembered_with_its_reason():
+    calls = []
+
+    def broken(spec, settings):
+        calls.append(spec.name)
+        raise OSError("disk read error")
+
+    cache = ModelCache([ModelSpec("broken", "t", "package:x/y", "CC0", ("offline",), broken, install="reinstall x")], SETTINGS)
+    for _ in range(3):
+        with pytest.raises(ModelUnavailable, match="broken failed to load from package:x/y: disk read error. reinstall x"):
+            cache.get("broken")
+    assert calls == ["broken"]
+
+
+def test_other_settings_try_a_model_again(tmp_path):
+    from engine.core.registry import get_cache
+
+    missing = Settings(profile="offline", model_dirs={"scorenet": tmp_path / "nowhere"})
+    with pytest.raises(ModelUnavailable, match="scorenet: .*nowhere.*scorenet.safetensors is missing"):
+        get_cache(missing).get("scorenet")
+    elsewhere = Settings(profile="offline", model_dirs={"scorenet": tmp_path / "elsewhere"})
+    with pytest.raises(ModelUnavailable, match="elsewhere"):
+        get_cache(elsewhere).get("scorenet")  # a new setting is tried, not answered with the old reason

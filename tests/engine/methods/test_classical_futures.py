@@ -16,6 +16,7 @@ from engine.methods.classical.pluralistic import (
     SPOTS_SD_YEARS,
     describe_variation,
     sample_variations,
+    sample_zone_scores,
 )
 from engine.methods.classical.shape import descent_between, describe
 
@@ -92,3 +93,14 @@ def test_the_manifest_names_every_drawn_difference():
     assert named["spots_years_ahead"] == round(variation.spots_years, 1)
     assert named["sallow_years_ahead"] == round(variation.sallow_years, 1)
     assert named["grey_onset_shift_years"] == round(variation.grey_onset_shift, 1)
+
+
+@pytest.mark.parametrize("score", [3.0, 40.0, 83.0, 100.0])
+def test_drawn_wrinkle_scores_are_centred_on_the_curves_value(score):
+    # the astronaut's forehead at 70 is 83: the futures' mean score must be the mean face's, not a milder one
+    draws = [s["forehead"] for s in sample_zone_scores({"forehead": score}, POPULATION_INTENSITY, 4000, seed=11)]
+    assert np.mean(draws) == pytest.approx(score, abs=2.0)
+    wider = [s["forehead"] for s in sample_zone_scores({"forehead": score}, 2 * POPULATION_INTENSITY, 4000, seed=11)]
+    assert np.mean(wider) == pytest.approx(score, abs=3.0)  # the slider widens the spread, not the mean
+    if 0 < score < 100:
+        assert np.std(wider) > np.std(draws) > 0

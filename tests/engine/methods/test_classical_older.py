@@ -138,3 +138,42 @@ def test_older_skin_turns_less_rosy_and_more_yellow_only_on_the_skin():
     before, after = (cv2.cvtColor(x, cv2.COLOR_RGB2LAB).astype(float)[:, :8] for x in (face, sallow))
     assert after[..., 1].mean() < before[..., 1].mean() - 1 and after[..., 2].mean() > before[..., 2].mean() + 1
     np.testing.assert_array_equal(sallow[:, 48:], face[:, 48:])
+
+
+def test_contrast_loss_grows_linearly_over_adult_life_and_is_never_given_back():
+    from engine.methods.classical.contrast import CONTRAST_ONSET_YEARS, contrast_between, contrast_share, fade_features
+
+    assert contrast_share(CONTRAST_ONSET_YEARS) == 0.0 and contrast_share(10) == 0.0 and contrast_share(80) == 1.0
+    assert contrast_share(50) == pytest.approx(0.5)  # halfway from 20 to 80
+    assert contrast_between(41, 80) == pytest.approx(contrast_share(80) - contrast_share(41))
+    assert contrast_between(70, 41) == 0.0  # a younger target: not this stage's
+    with pytest.raises(ValueError, match="got 130"):
+        contrast_share(130)
+    face = np.full((32, 32, 3), 128, np.uint8)
+    with pytest.raises(ValueError, match="got 1.5"):
+        fade_features(face, np.zeros((468, 2)), np.ones((32, 32), np.uint8), np.zeros((32, 32), np.uint8), 1.5)
+
+
+def test_the_fold_above_each_upper_lid_descends_most_at_its_outer_end_and_the_lid_margin_stays(monkeypatch):
+    from engine.faces.zones import inter_ocular
+    from engine.methods.classical import shape
+
+    points = _face_points(512)
+    d, full = inter_ocular(points), shape.LID_HOOD_DROP
+    full_descent = shape.Descent(1.0, 0.0, 0.0, 1.0)
+    moved = shape.descent_displacements(points, full_descent)
+    monkeypatch.setattr(shape, "LID_HOOD_DROP", 0.0)
+    hood = (moved - shape.descent_displacements(points, full_descent)) / d  # hooding's own part
+    upper_margins = [246, 161, 160, 159, 158, 157, 173, 466, 388, 387, 386, 385, 384, 398]
+    assert np.all(hood[upper_margins] == 0) and np.all(hood[:, 0] == 0)  # the lid opening kept; nothing sideways
+    for crease, above in (shape.RIGHT_UPPER_RINGS, shape.LEFT_UPPER_RINGS):
+        assert hood[crease[0], 1] == pytest.approx(full)  # the outer end at a full share (80): LID_HOOD_DROP d
+        assert np.all(np.diff(hood[crease, 1]) < 0)  # less and less toward the nose
+        assert hood[crease[-1], 1] == pytest.approx(full * shape.HOOD_MEDIAL_SHARE)
+        np.testing.assert_allclose(hood[above, 1], 0.5 * hood[crease, 1])  # the skin toward the brow follows half as far
+    # with the tissue's descent, and back toward a younger target
+    older, younger = shape.descent_between(41, 80), shape.descent_between(80, 41)
+    assert older.hooding > 0 and older.hooding == pytest.approx(older.tissue)
+    assert younger.hooding == pytest.approx(-older.hooding)
+    assert shape.descent_between(41, 41).zero and shape.Descent(0.0, 0.0, 0.0, 0.5).zero is False
+    assert "upper lids 100% further hooded" in shape.describe(shape.Descent(1.0, 0.0, 0.0, 1.0))

@@ -5,17 +5,27 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from engine.faces.zones import LEFT_EYE, OUTER_LIPS, RIGHT_EYE
+from engine.methods.classical.aging import strain_origin
 from engine.methods.classical.youth import (
     BIOCULAR_RATIO_AT_6,
+    CHEEK_OUTLINE,
+    CHIN_POINT,
+    EDGE_MARGIN,
+    NECK_FADE,
+    NECK_FADE_LEAST,
+    NOSE,
     NOSE_HEIGHT_RATIO_AT_6,
     ChildScales,
     FeatureMove,
     child_scales,
+    child_warp,
     crease_amount,
     faded_strain_radius,
     moved_by_features,
     proportion_deficit,
     remove_creases,
+    strain_extent,
     unstrained,
 )
 
@@ -108,3 +118,45 @@ def test_unstrained_inverts_the_faded_strain_exactly_where_it_stretches_the_neck
     inside = radius < head  # full strain: the cardioidal strain itself
     assert np.allclose(landed[inside], cardioidal_strain(sources[inside], origin, k))
     assert np.allclose(landed[radius > border], sources[radius > border])  # no motion beyond the border
+
+
+def _face_points() -> np.ndarray:
+    """FaceMesh-shaped points on a 512 px aligned face (about the FFHQ template): the eyes' and lips' outlines,
+    the nose, the outline at mouth level and the chin (152) low, as on the packaged portraits."""
+
+    def ellipse(count: int, centre: tuple[float, float], radii: tuple[float, float]) -> np.ndarray:
+        angles = np.linspace(0, 2 * np.pi, count, endpoint=False)
+        return np.column_stack([centre[0] + radii[0] * np.cos(angles), centre[1] + radii[1] * np.sin(angles)])
+
+    points = np.tile([256.0, 320.0], (478, 1))
+    points[RIGHT_EYE] = ellipse(len(RIGHT_EYE), (193.0, 240.0), (25.0, 9.0))
+    points[LEFT_EYE] = ellipse(len(LEFT_EYE), (319.0, 240.0), (25.0, 9.0))
+    points[OUTER_LIPS] = ellipse(len(OUTER_LIPS), (256.0, 372.0), (50.0, 16.0))
+    points[NOSE] = np.column_stack([np.linspace(236, 276, len(NOSE)), np.linspace(245, 320, len(NOSE))])
+    for side, x in (("right", 160.0), ("left", 352.0)):
+        points[CHEEK_OUTLINE[side]] = [[x, 360.0], [x + np.sign(256 - x) * 10, 390.0]]
+    points[CHIN_POINT] = (256.0, 470.0)
+    return points
+
+
+def test_child_warp_stops_before_every_edge_of_the_frame_and_fades_in_the_neck_below_the_chin():
+    rng = np.random.default_rng(1)
+    points = _face_points()
+    for height in (512, 712):  # the crop alone, and the crop with 200 rows of the photo below it
+        face = rng.integers(0, 256, (height, 512, 3), dtype=np.uint8)
+        out = child_warp(face, points, -0.07, child_scales(41.0, 5.0))
+        band = int(EDGE_MARGIN * 512) // 2  # the outer half of the margin: where the paste-back's feather is thinnest
+        inner = np.zeros((height, 512), bool)
+        inner[band:-band, band:-band] = True
+        assert np.array_equal(out[~inner], face[~inner])  # nothing moves at the frame's edges: a seamless paste
+        assert not np.array_equal(out[inner], face[inner])
+    # the strain's extent along the ray straight down: full to the chin, fading over NECK_FADE d below it when the
+    # frame holds that much, and over less (at least NECK_FADE_LEAST d) when it ends closer
+    down = np.array([[0.0, 1.0]])
+    d = 126.0
+    head, border = strain_extent(points, (712, 512), down)
+    chin = 470.0 - strain_origin(points)[1]
+    assert head[0] == pytest.approx(chin, abs=0.5) and border[0] == pytest.approx(chin + NECK_FADE * d, abs=1.0)
+    head, border = strain_extent(points, (512, 512), down)
+    assert border[0] == pytest.approx(512 - 1 - EDGE_MARGIN * 512 - strain_origin(points)[1])
+    assert border[0] - head[0] == pytest.approx(NECK_FADE_LEAST * d, abs=1.0)

@@ -10,7 +10,8 @@ from engine.core.errors import InputError
 from engine.core.registry import get_cache
 from engine.core.settings import Settings
 from engine.faces.alignment import paste_back
-from engine.methods.classical.lifespan import SUMMARY, age_face, hair_masks
+from engine.methods.classical.lifespan import SUMMARY, age_face, frame_feather, hair_masks
+from engine.methods.classical.youth import photo_below
 from engine.methods.ldla.pipeline import locate
 from engine.tasks.lifespan import LifespanRequest, age_photo
 from tests.conftest import astronaut
@@ -65,11 +66,14 @@ def test_younger_target_reads_younger_and_identity_is_kept(aged):
 def test_photo_size_is_kept_and_untouched_pixels_are_exact(aged):
     image, output = aged
     located = locate(image, OFFLINE)
-    for face, photo in zip(output.faces, output.photos):
+    below = len(photo_below(image, located.matrix, located.crop.shape[0]))
+    for target, face, photo in zip(output.targets, output.faces, output.photos):
         assert face.shape == located.crop.shape and photo.shape == image.shape
         changed = np.any(photo != image, axis=-1)
-        # only pixels the aligned crop covers may change: the rest of the photo is returned exactly
-        covered = paste_back(np.zeros_like(image), np.full_like(face, 255), located.matrix)[..., 0] > 0
+        # only pixels the aligned crop covers may change (and, for a child, the neck in the photo's rows below it
+        # that the child warp takes in): the rest of the photo is returned exactly
+        frame = np.full((face.shape[0] + (below if target < 18 else 0), face.shape[1], 3), 255, np.uint8)
+        covered = paste_back(np.zeros_like(image), frame, located.matrix, frame_feather(*frame.shape[:2]))[..., 0] > 0
         assert changed.any() and not (changed & ~covered).any()
 
 

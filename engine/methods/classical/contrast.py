@@ -1,0 +1,105 @@
+"""Facial contrast falls with age: the lips and eyebrows come closer to the skin around them.
+
+Porcheron, Mauger and Russell 2013 (PLoS ONE 8(3):e57985; 289 women aged 20-70) measured the contrast
+between the lips, eyes and eyebrows and the surrounding skin: it decreases with age (the lips' in CIELAB
+lightness and redness a*, the brows' in lightness), and faces with their contrast lowered were judged
+older while the same faces with it raised were judged younger. (Set without the paper at hand: the sample
+size and which colour axes reached significance should be checked against it.)
+
+The model: each feature's mean colour, taken at low frequency, moves toward the mean of a ring of skin
+around it by a share that grows linearly from CONTRAST_ONSET_YEARS to 80 (`contrast_share`); the feature's
+own fine detail (the lips' lines, the brow hairs) is kept. The studies give the direction and that it is
+gradual over adult life; the share of the difference lost by 80 is from looking (Grace Hopper at 77 in
+matplotlib's portrait: her lips are barely redder than her skin, her brows faint).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from engine.faces.zones import OUTER_LIPS, inter_ocular
+
+CONTRAST_ONSET_YEARS = 20.0  # the youngest age in Porcheron et al.'s sample; the decline is steady from there
+# The share of the feature-to-skin difference (CIELAB) lost by 80, from looking (see the module docstring).
+# the lips: lightness, redness (a*) and b*. Redness is what fades (the pale lips of old age); the lightness is
+# left as it is: FaceMesh places the mouth, and with it the jaw line, by the lips' outline in lightness, and
+# lowering it shifted the jaw line found on the aged face up, against the sagging shape.py draws
+LIP_CONTRAST_LOSS = (0.0, 0.45, 0.3)
+BROW_CONTRAST_LOSS = 0.3  # lightness of the brows (their greying is hair.py's; this is the fading of the rest)
+RING = 0.12  # the skin ring around a feature, in inter-ocular distances
+# FaceMesh's inner lip contour (the mouth's opening): teeth and the mouth's inside are not lip
+INNER_LIPS = [78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191]
+
+
+def contrast_share(age: float) -> float:
+    """Share (0-1) of its loss at 80 that facial contrast has reached at `age`, linear from CONTRAST_ONSET_YEARS."""
+    if not 0 <= age <= 120:
+        raise ValueError(f"age must be between 0 and 120, got {age}")
+    return min(max((age - CONTRAST_ONSET_YEARS) / (80.0 - CONTRAST_ONSET_YEARS), 0.0), 1.0)
+
+
+def contrast_between(source_age: float, target_age: float) -> float:
+    """The share of contrast lost from `source_age` to `target_age`; 0 for a younger target (its contrast is
+    not given back here: the younger-skin stage evens and brightens the skin instead)."""
+    return max(contrast_share(target_age) - contrast_share(source_age), 0.0)
+
+
+def lip_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) uint8: the lips' red part, between FaceMesh's outer and inner lip contours."""
+    mask = np.zeros(shape, np.uint8)
+    p = np.asarray(points, np.float64)[:, :2]
+    cv2.fillPoly(mask, [np.round(p[OUTER_LIPS]).astype(np.int32)], 1)
+    cv2.fillPoly(mask, [np.round(p[INNER_LIPS]).astype(np.int32)], 0)
+    return mask
+
+
+def toward_skin(lab: np.ndarray, feature: np.ndarray, skin: np.ndarray, loss: np.ndarray, d: float) -> np.ndarray:
+    """`lab` (H, W, 3 float32) with the `feature` (H, W uint8) region's broad colour moved toward the mean of
+    the `skin` (H, W uint8) in a ring around it by `loss` (3,) per channel; its fine detail is kept."""
+    if not feature.any():
+        return lab
+    size = max(3, int(round(RING * d)) | 1)
+    ring = cv2.dilate(feature, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))) & (feature == 0) & (skin > 0)
+    if not ring.any():
+        return lab
+    surround = lab[ring > 0].mean(0)  # (3,)
+    sigma = 0.03 * d
+    weight = cv2.GaussianBlur(feature.astype(np.float32), (0, 0), 0.3 * sigma)
+    # the feature's own broad colour, averaged over the feature only (normalised blur), so the skin at its edge
+    # does not pull it
+    broad = (
+        cv2.GaussianBlur(lab * feature[..., None], (0, 0), sigma)
+        / np.maximum(cv2.GaussianBlur(feature.astype(np.float32), (0, 0), sigma), 1e-3)[..., None]
+    )
+    shift = (surround[None, None, :] - broad) * np.asarray(loss, np.float32)[None, None, :]
+    return lab + weight[..., None] * shift
+
+
+def fade_features(face: np.ndarray, points: np.ndarray, skin: np.ndarray, brows: np.ndarray, share: float) -> np.ndarray:
+    """The aligned `face` with its lips' and eyebrows' contrast to the skin lowered by `share` (0-1) of the
+    loss at 80; `skin` the skin mask (off eyes and lips), `brows` the eyebrow mask."""
+    if not 0 <= share <= 1:
+        raise ValueError(f"contrast share must be between 0 and 1, got {share}")
+    if share == 0:
+        return face.copy()
+    d = inter_ocular(points)
+    lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lips = lip_mask(points, face.shape[:2])
+    out = toward_skin(lab, lips, skin, share * np.array(LIP_CONTRAST_LOSS), d)
+    out = toward_skin(out, (brows > 0).astype(np.uint8), skin, share * np.array([BROW_CONTRAST_LOSS, 0.0, 0.0]), d)
+    rgb = cv2.cvtColor(np.clip(np.round(out), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    changed = np.abs(out - lab).max(-1) > 0
+    return np.where(changed[..., None], rgb, face)
+
+
+def lip_contrast(face: np.ndarray, points: np.ndarray, skin: np.ndarray) -> float:
+    """Porcheron et al.'s contrast of the lips in redness: (skin a* - lip a*) / (skin a* + lip a*), a* on its
+    signed scale; more negative is redder lips against the skin (the lips' mean against a ring of skin)."""
+    d = inter_ocular(points)
+    lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lips = lip_mask(points, face.shape[:2])
+    size = max(3, int(round(RING * d)) | 1)
+    ring = cv2.dilate(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))) & (lips == 0) & (skin > 0)
+    lip_a, skin_a = float(lab[lips > 0, 1].mean() - 128), float(lab[ring > 0, 1].mean() - 128)
+    return (skin_a - lip_a) / (skin_a + lip_a)

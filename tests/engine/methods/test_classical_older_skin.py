@@ -1,0 +1,85 @@
+"""Older skin on the shipped astronaut portrait: the prototype's texture energy arrives where her glasses hide
+her skin, and the lips and brows lose contrast with the skin."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from engine.core.settings import Settings
+from engine.faces.segmentation import brow_mask
+from engine.faces.zones import inter_ocular
+from engine.methods.classical.contrast import contrast_between, fade_features, lip_contrast, lip_mask
+from engine.methods.classical.texture import _hidden_band, detail_bands, local_energy, prototype, transfer_texture
+from engine.methods.ldla.pipeline import locate, skin_mask
+from tests.conftest import astronaut
+
+pytestmark = pytest.mark.pipelines
+
+OFFLINE = Settings(profile="offline")
+
+
+@pytest.fixture(scope="module")
+def source():
+    return locate(astronaut(), OFFLINE)
+
+
+def _band_energy(face: np.ndarray, region: np.ndarray, d: float) -> np.ndarray:
+    """(K,) each detail band's mean local energy (as texture.py measures it) over `region`."""
+    lightness = cv2.cvtColor(face, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    bands, _ = detail_bands(lightness, d)
+    return local_energy(bands, d)[:, region].mean(1)
+
+
+def test_skin_under_the_glasses_band_grows_toward_the_prototypes_texture_and_keeps_its_tone(source):
+    points = source.points[:, :2]
+    d = inter_ocular(points)
+    skin = skin_mask(source)
+    proto = prototype(OFFLINE)
+    # the band the prototype's glasses hide: under the eyes, the cheeks, the nose (well inside the weight)
+    hidden = _hidden_band(skin, points, d) > 0.99
+    assert hidden.sum() > 0.03 * hidden.size  # a real part of the face, not a sliver
+    # her typical energy per band, measured on her own photo's skin the same way
+    theirs = _band_energy(proto.crop, proto.skin > 0, inter_ocular(proto.points))
+    before = _band_energy(source.crop, hidden, d)
+    mid = _band_energy(transfer_texture(source.crop, points, skin, 0.3, proto), hidden, d)
+    full = _band_energy(transfer_texture(source.crop, points, skin, 0.6, proto), hidden, d)
+    # the young face's wrinkle-scale bands are weaker than the old face's, and move toward hers with the amount
+    assert np.all(before[1:] < theirs[1:]), (before, theirs)
+    assert np.all(before[1:] < mid[1:]) and np.all(mid[1:] < full[1:]), (before, mid, full)
+    assert np.all(full <= 1.1 * np.maximum(before, theirs)), (full, theirs)  # never rougher than the prototype
+    # identity's low frequencies kept: the broad lightness under the band moves by less than one CIELAB L* unit
+    # (2.55 levels on OpenCV's 8-bit scale), about the smallest difference a viewer sees
+    aged = transfer_texture(source.crop, points, skin, 0.6, proto)
+    low = [
+        cv2.GaussianBlur(cv2.cvtColor(f, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32), (0, 0), 0.1 * d)
+        for f in (source.crop, aged)
+    ]
+    assert np.abs(low[1] - low[0])[hidden].mean() < 2.55
+
+
+def test_the_lips_lose_redness_against_the_skin_with_age_and_nothing_else_changes(source):
+    points = source.points[:, :2]
+    skin = skin_mask(source)
+    brows = brow_mask(source.crop, source.points)
+    young = lip_contrast(source.crop, points, skin)
+    at_70 = fade_features(source.crop, points, skin, brows, contrast_between(41, 70))
+    at_80 = fade_features(source.crop, points, skin, brows, contrast_between(41, 80))
+    # Porcheron et al. 2013's contrast (negative: the lips redder than the skin) falls toward 0 with age
+    assert young < lip_contrast(at_70, points, skin) < lip_contrast(at_80, points, skin) < 0, young
+    # 41 -> 80 is 65 % of the loss at 80 (45 % of the redness difference): about a fifth of the contrast goes once
+    # the feathered edge of the lips is counted in
+    assert abs(lip_contrast(at_80, points, skin)) < 0.85 * abs(young)
+    # the lips' own fine lines kept: their high-pass detail within 5 %
+    lips = lip_mask(points, skin.shape) > 0
+
+    def detail(face: np.ndarray) -> float:
+        lightness = cv2.cvtColor(face, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+        return float(np.abs(lightness - cv2.GaussianBlur(lightness, (0, 0), 1.5))[lips].mean())
+
+    assert detail(at_80) == pytest.approx(detail(source.crop), rel=0.05)
+    # far from the lips and brows the face is returned exactly
+    near = cv2.dilate(((lips | (brows > 0)) * 255).astype(np.uint8), np.ones((41, 41), np.uint8)) > 0
+    np.testing.assert_array_equal(at_80[~near], source.crop[~near])
+    assert np.array_equal(fade_features(source.crop, points, skin, brows, contrast_between(70, 41)), source.crop)
