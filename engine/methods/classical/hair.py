@@ -63,8 +63,9 @@ BROW_SHADE_KEPT = 0.25  # of a brow pixel's darkness against the skin, what its 
 # A brow hair is thinner than a pixel at 512 px and white hair is translucent: a greyed brow pixel still shows the
 # skin's colour through its hairs. Taking all of a "hair" pixel's colour to white hair's (near neutral) drew the
 # greyed brows as thin blue-grey lines on warm skin (looked at, 70). Of the skin's a*b* around the brow, this
-# share stays in a whitened hair pixel (from looking at white eyebrows in portraits at this scale).
-BROW_SKIN_SHOWS = 0.5
+# share stays in a whitened hair pixel (from looking at white eyebrows in portraits at this scale; at 0.5 the
+# whitened hairs came too close to the skin's colour for `repigment_hair` to read them as grey).
+BROW_SKIN_SHOWS = 0.4
 # Brow hairs are short and a brow pixel holds several: each pixel whitens by the brow's grey share plus this much
 # of its strand's deviation from it. Whole strands along the brow left its last pigmented hairs as one long dark
 # line between two grey outlines (looked at, 70; the re-pigmentation's REPIGMENT_STRAND_CONTRAST, same reason).
