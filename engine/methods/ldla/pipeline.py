@@ -36,6 +36,7 @@ from engine.faces.zones import (
     feathered,
     inter_ocular,
 )
+from engine.methods.classical.youth import glasses_lenses
 from engine.methods.ldla.curves import scores_for_age
 
 FACE_SIZE = 512
@@ -301,13 +302,18 @@ def edit_zones(
     face = located.crop.copy()
     union = np.zeros(face.shape[:2], np.float32)
     changed = []
+    lenses = None  # the classical renderer keeps a pair of glasses' lenses when it smooths (renderers.py)
+    if renderer == "classical" and any(t < current_scores[z] for z, t in targets.items() if z not in located.unplaceable):
+        lenses = glasses_lenses(located.crop, skin_mask(located), located.points)
     for zone_name, target in targets.items():
         if zone_name in located.unplaceable or abs(target - current_scores[zone_name]) < 1e-9:
             continue
         zone = located.zones[zone_name]
         x, y, _ = zone.box
         crop = crop_box(face, zone.box)
-        kwargs = {"ethnicity": ethnicity} if renderer == "diffusion" else {}
+        kwargs: dict = {"ethnicity": ethnicity} if renderer == "diffusion" else {}
+        if lenses is not None:
+            kwargs["lenses"] = crop_box(lenses, zone.box)
         rendered = engine.render(
             crop, zone, zone.polygon - np.array([x, y]), d, current_scores[zone_name], target, seed, **kwargs
         )

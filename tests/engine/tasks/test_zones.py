@@ -15,7 +15,8 @@ from engine.core.registry import get_cache
 from engine.core.settings import ROOT, Settings
 from engine.faces import zones as Z
 from engine.methods.ldla.curves import scores_for_age
-from engine.methods.ldla.pipeline import edit_zones, locate
+from engine.methods.classical.youth import glasses_lenses
+from engine.methods.ldla.pipeline import edit_zones, locate, skin_mask
 from engine.tasks.zones import refiner_label
 from tests.conftest import astronaut, grace_hopper
 from train.zones import full_prompt
@@ -107,6 +108,25 @@ def test_lowering_the_score_smooths(hopper):
     before = high_frequency(hopper.crop, hopper.masks[zone])
     smoothed = edit_zones(grace_hopper(), {zone: 10}, current={zone: 90}, source_age=77, located=hopper, settings=SETTINGS)
     assert high_frequency(smoothed.after, hopper.masks[zone]) < 0.8 * before
+
+
+def test_smoothing_keeps_what_is_seen_through_glasses(hopper):
+    """Every zone smoothed to 0 on a face with glasses: the lenses (and what shows through them) keep their fine
+    detail as the skin beside them does; smoothing them turned the tinted lenses and rims into an orange smear
+    (a sixth of their detail was left)."""
+    lenses = glasses_lenses(hopper.crop, skin_mask(hopper), hopper.points)
+    assert lenses is not None
+    zones = np.logical_or.reduce([mask > 0 for mask in hopper.masks.values()])
+    seen = (lenses > 0.5) & zones
+    edit = edit_zones(grace_hopper(), dict.fromkeys(Z.ZONE_TYPES, 0.0), located=hopper, source_age=80, settings=SETTINGS)
+
+    def detail(rgb, where):
+        lightness = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+        return float((lightness - cv2.GaussianBlur(lightness, (0, 0), 2))[where].std())
+
+    kept_in_lenses = detail(edit.after, seen) / detail(hopper.crop, seen)
+    kept_beside = detail(edit.after, zones & ~(lenses > 0.5)) / detail(hopper.crop, zones & ~(lenses > 0.5))
+    assert kept_in_lenses > 0.8 * kept_beside, (kept_in_lenses, kept_beside)
 
 
 def test_classical_renderer_is_deterministic_per_seed(located):
