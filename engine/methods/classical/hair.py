@@ -34,8 +34,17 @@ from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, face_
 # about a pixel wide and runs visibly straight for a few tens of pixels before it bends or hides.
 STRAND_HALF_LENGTH = 12.0  # pixels along the hair direction over which one strand's noise is shared
 STREAMLINE_STEP = 1.0  # pixels between the noise samples along a streamline (white noise is sampled bilinearly)
-STRAND_WIDTH = 0.0  # pixels: Gaussian sigma of the white noise before the streamlines (0: none, the thinnest strands)
-STRAND_SHARPEN = 1.0  # pixels: the strand field less its blur at this sigma (thinner strands; from looking)
+# Strands as wide as the hair's own texture: a 512 px portrait resolves locks a few pixels wide, not single
+# hairs; a field of one-pixel strands (white noise, less its blur) thresholded high left its ridge tops, one
+# pixel wide, as the last pigmented strands: thin contour lines across white hair at 1:1 (looked at, 50-80).
+STRAND_WIDTH = 1.0  # pixels: Gaussian sigma of the white noise before the streamlines (from looking at 1:1)
+# pixels: the strand field less its blur at this sigma: what is wider than a lock (patches of grey) goes, the
+# strands' width stays (at 1 px, the old value, the strands themselves were thinned into outlines)
+STRAND_SHARPEN = 4.0
+# pixels: a white strand's edge against a pigmented one is as soft as the photo's own hair detail (a Gaussian of
+# this sigma, taken only where it lowers the white share, so pigmented pixels stay as they were): the pigmented
+# strands left in grey hair get width and shading instead of a one-pixel outline (from looking at 1:1, 50-80)
+STRAND_SOFTNESS = 1.0
 TENSOR_SIGMA = 5.0  # pixels: the neighbourhood over which the structure tensor gives the hair's direction
 STRAND_EDGE = 0.5  # rank units: a strand's threshold is soft (a pixel at this scale holds several strands: mixed pixels)
 PATTERN_LEAD = 0.35  # share units: how far the temples run ahead of the crown at pattern 1 (from looking)
@@ -51,12 +60,30 @@ BROW_ABOVE_SKIN = 6.0  # L (8-bit): white eyebrow hairs this much lighter than t
 BROW_HAIR_CONTRAST = 30.0  # L (8-bit): a pixel this much darker than the skin under it is all hair (from looking)
 BROW_SKIN_RIPPLE = 3.0  # L (8-bit): darkness within this of the skin carried in is skin (the inpainting's ripple)
 BROW_SHADE_KEPT = 0.25  # of a brow pixel's darkness against the skin, what its white hairs keep (shading, from looking)
+# A brow hair is thinner than a pixel at 512 px and white hair is translucent: a greyed brow pixel still shows the
+# skin's colour through its hairs. Taking all of a "hair" pixel's colour to white hair's (near neutral) drew the
+# greyed brows as thin blue-grey lines on warm skin (looked at, 70). Of the skin's a*b* around the brow, this
+# share stays in a whitened hair pixel (from looking at white eyebrows in portraits at this scale; at 0.5 the
+# whitened hairs came too close to the skin's colour for `repigment_hair` to read them as grey).
+BROW_SKIN_SHOWS = 0.4
+# Brow hairs are short and a brow pixel holds several: each pixel whitens by the brow's grey share plus this much
+# of its strand's deviation from it. Whole strands along the brow left its last pigmented hairs as one long dark
+# line between two grey outlines (looked at, 70; the re-pigmentation's REPIGMENT_STRAND_CONTRAST, same reason).
+BROW_STRAND_CONTRAST = 0.3
 DETAIL_CLIP = 1.0  # percent: the detail's extremes each side, clipped (an edge pixel, not a strand)
 
 # The hair mask's soft edge: a guided filter (He, Sun and Tang 2013) of the binary mask with the photo as
 # guide, so the blend follows the hair's own edge against the background (radius and regulariser from looking).
 ALPHA_RADIUS = 4
 ALPHA_EPS = 8.0**2  # in 8-bit levels squared: a step of about 8 levels between hair and background is an edge
+# The mask's last pixels are a mix of hair and what lies beyond (forehead skin, background): about 8 px of the
+# astronaut's hairline run from hair to skin inside the mask. Greyed as hair, their light (skin) part was taken for
+# a highlight, stretched and made colourless: a pale rim lighter than both sides. Within EDGE_BAND px of the mask's
+# edge each pixel's hair share is read from its colour, between the hair's colour just inside and the colour just
+# outside (a linear colour-line matte), and only that share greys. EDGE_MIN_CONTRAST: below this Lab distance
+# between the two the colours cannot tell them apart and the pixel counts as hair (from looking).
+EDGE_BAND = 8.0
+EDGE_MIN_CONTRAST = 10.0
 
 
 # Re-pigmentation (from looking at the hair of the packaged portraits, CIELAB on OpenCV's 8-bit scale): a hair
@@ -288,6 +315,28 @@ def hair_alpha(guide: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.maximum(soft, core.astype(np.float32)).astype(np.float32)
 
 
+def edge_hair_share(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(H, W) float32 0-1: how much of each pixel under `mask` is hair. 1 deeper than EDGE_BAND px; in the band,
+    the pixel's CIELAB projected on the line from the colour just outside the mask to the hair's colour inside
+    (each a local mean, over EDGE_BAND px), clipped to 0-1; 0 outside the mask."""
+    inside = (mask > 0).astype(np.uint8)
+    depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
+    core = (depth > EDGE_BAND).astype(np.float32)
+    outside = 1.0 - inside.astype(np.float32)
+    sigma = EDGE_BAND / 2
+
+    def local_mean(weight: np.ndarray) -> np.ndarray:
+        total = cv2.GaussianBlur(weight, (0, 0), sigma)
+        return cv2.GaussianBlur(lab * weight[..., None], (0, 0), sigma) / np.maximum(total, 1e-6)[..., None]
+
+    hair, beyond = local_mean(core if core.any() else inside.astype(np.float32)), local_mean(outside)
+    line = hair - beyond
+    length2 = (line**2).sum(-1)
+    share = np.clip(((lab - beyond) * line).sum(-1) / np.maximum(length2, 1e-6), 0, 1)
+    share = np.where((length2 >= EDGE_MIN_CONTRAST**2) & (depth <= EDGE_BAND), share, 1.0)
+    return np.where(inside > 0, share, 0.0).astype(np.float32)
+
+
 def white_hair_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The hair under `mask` as if every strand were white: its lit parts' lightness moved to WHITE_LIGHTNESS,
     its shading kept (stretched for dark hair, up to MAX_SHADE_GAIN), its fine lightness detail (the strands'
@@ -363,11 +412,17 @@ def grey_brow_hairs(
     lab = _to_lab(box)
     share, darkness = brow_hair_share(lab[..., 0], inside)
     strands = grey_strands(_lightness(guide), inside, amount, rng, 0.0)
+    strands = amount + BROW_STRAND_CONTRAST * (strands - amount)
     weight = strands * share
     # a pixel of skin share (1 - h) and hair share h: its hair turns white, BROW_ABOVE_SKIN lighter than the
     # skin under it, keeping BROW_SHADE_KEPT of the pixel's darkness (the brow's own shading and detail)
     lab[..., 0] += strands * ((1 - BROW_SHADE_KEPT) * darkness + share * BROW_ABOVE_SKIN)
-    lab[..., 1:] += weight[..., None] * (white_chroma(lab)[..., 1:] - lab[..., 1:])
+    # its colour: white hair's with the skin showing through (BROW_SKIN_SHOWS); the skin is the region's pixels
+    # that hold no hair
+    skin = (inside > 0) & (share == 0)
+    skin_ab = np.median(lab[skin][:, 1:], axis=0) if skin.any() else np.array([128.0, 128.0], np.float32)
+    hair_ab = BROW_SKIN_SHOWS * skin_ab + (1 - BROW_SKIN_SHOWS) * white_chroma(lab)[..., 1:]
+    lab[..., 1:] += weight[..., None] * (hair_ab - lab[..., 1:])
     out = face.copy()
     out[top:bottom, left:right] = _to_rgb(lab, box, weight)
     return out
@@ -408,8 +463,12 @@ def grey_hair(
     inside = mask[top:bottom, left:right] > 0
     # soft only inward: beyond the mask is skin or background, which must not take the hair's grey
     alpha = memo("hair_alpha", (guide, inside), lambda: hair_alpha(guide, inside)) * inside
+    # the edge's mixed pixels: only their hair greys (a pale rim otherwise; see EDGE_BAND)
+    share = memo("edge_hair_share", (guide, inside), lambda: edge_hair_share(_to_lab(guide), inside))
     strands = grey_strands(_lightness(guide), inside, amount, rng, pattern, lead)
-    weight = strands * alpha
+    if STRAND_SOFTNESS > 0:
+        strands = np.minimum(strands, cv2.GaussianBlur(strands, (0, 0), STRAND_SOFTNESS))
+    weight = strands * alpha * share
     lab += weight[..., None] * (white_hair_lab(lab, inside) - lab)
     out = face.copy()
     out[top:bottom, left:right] = _to_rgb(lab, box, weight)

@@ -125,6 +125,36 @@ def test_dark_hair_turns_salt_and_pepper_then_white_and_light_hair_whitens():
     assert chroma(whitened) < 0.5 * chroma(blond)  # and it loses its saturation
 
 
+def test_pigmented_strands_left_in_grey_hair_have_width_not_outlines():
+    # at 90 % grey the last pigmented strands were one-pixel lines (contour lines across white hair at 1:1)
+    hair = hair_patch(DARK, vertical=True)
+    change = lightness(grey_hair(hair, FULL, 0.9, np.random.default_rng(4), pattern=0.0)) - lightness(hair)
+    pigmented = (change < 0.5 * change.max())[16:-16, 16:-16]  # less than half whitened
+    runs = []  # their widths across the (vertical) strands
+    for row in pigmented:
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], row.astype(int), [0]])))
+        runs += list(edges[1::2] - edges[::2])
+    assert 0.1 < pigmented.mean() < 0.4 and np.mean(runs) > 1.8
+
+
+SKIN = (225, 185, 160)
+
+
+@pytest.mark.parametrize("colour", [DARK, BLOND])
+def test_greyed_hair_has_no_pale_rim_where_it_meets_the_skin(colour):
+    # a photographed hairline: hair fades into the forehead over 16 px, and the mask reaches 12 px into the fade
+    x = np.arange(SIZE, dtype=np.float32)
+    skin_share = np.clip((x - 56) / 16, 0, 1)[None, :, None]
+    face = np.round(hair_patch(colour) * (1 - skin_share) + np.array(SKIN, np.float32) * skin_share).astype(np.uint8)
+    mask = np.zeros((SIZE, SIZE), np.uint8)
+    mask[:, :68] = 1
+    greyed = lightness(grey_hair(face, mask, 1.0, np.random.default_rng(0), pattern=0.0))
+    edge = greyed[16:-16, 56:68].mean(0)  # the mask's last pixels, column by column
+    hair_side, skin_side = np.percentile(greyed[:, :48], 90), lightness(face)[:, 100].mean()
+    assert edge.max() <= max(hair_side, skin_side) + 2  # no line lighter than both sides
+    assert greyed[:, :48].mean() > lightness(face)[:, :48].mean() + 10  # and the hair itself did grey
+
+
 def test_grey_hair_is_seeded_and_stays_inside_the_soft_mask():
     hair = hair_patch(DARK)
     mask = np.zeros((SIZE, SIZE), np.uint8)
@@ -258,6 +288,23 @@ def test_eyebrows_whiten_hair_by_hair_and_leave_the_skin_between_them():
     half = grey_hair(brow, band, 0.5, np.random.default_rng(1), 0.0, shading=False)
     assert np.array_equal(half, grey_hair(brow, band, 0.5, np.random.default_rng(1), 0.0, shading=False))
     assert not np.array_equal(half, grey_hair(brow, band, 0.5, np.random.default_rng(2), 0.0, shading=False))
+
+
+def test_greyed_eyebrows_keep_the_skins_warmth_not_blue_grey():
+    skin = np.full((48, 96, 3), SKIN, np.uint8)
+    brow = skin.copy()
+    brow[18:30:3, 10:86] = (120, 85, 60)
+    band = np.zeros((48, 96), np.uint8)
+    band[16:32, 8:88] = 1
+    hairs = np.zeros((48, 96), bool)
+    hairs[18:30:3, 14:82] = True
+    for amount in (0.8, 1.0):
+        lab = cv2.cvtColor(grey_hair(brow, band, amount, np.random.default_rng(0), 0.0, shading=False), cv2.COLOR_RGB2LAB)
+        a, b = (lab[..., 1:][hairs].astype(np.float32) - 128).mean(0)
+        skin_b = float(cv2.cvtColor(skin, cv2.COLOR_RGB2LAB)[0, 0, 2]) - 128
+        hair_b = float(cv2.cvtColor(brow, cv2.COLOR_RGB2LAB)[18, 40, 2]) - 128
+        # white hairs over warm skin: yellowish like the skin showing through (not neutral-to-blue), paler than the brown
+        assert a >= 0 and 0.5 * skin_b <= b < hair_b
 
 
 def test_an_ear_beside_the_face_is_not_hair_however_shaded():
