@@ -157,46 +157,73 @@ def hair_direction(lightness: np.ndarray) -> np.ndarray:
     return np.stack([np.cos(along), np.sin(along)], -1).astype(np.float32)
 
 
-def strand_noise(direction: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def strand_noise(direction: np.ndarray, rng: np.random.Generator, where: np.ndarray | None = None) -> np.ndarray:
     """(H, W) float32 noise made of strands: white noise averaged along the streamline of `direction`
     through each pixel, STRAND_HALF_LENGTH pixels each way (a line integral convolution, Cabral and Leedom
     1993), so it varies fast across the strands and slowly along them, bending as the hair bends.
 
-    The white noise is drawn from `rng` every time (so the generator moves on the same way); the field
-    for the same direction and noise is computed once and reused (every target of a strip has it)."""
+    `where` (H, W), optional: the pixels whose value is wanted (the hair); the streamlines are followed only
+    from them and the few around them that thinning the strands reads, and the field is 0 beyond those.
+    Where it is wanted it is the same as the whole field's. The white noise is drawn from `rng` every time
+    (so the generator moves on the same way); the field for the same direction, noise and `where` is computed
+    once and reused (every target of a strip has it)."""
     height, width = direction.shape[:2]
     white = np.asarray(rng.standard_normal((height, width)), np.float32)
     if STRAND_WIDTH > 0:
         white = np.asarray(cv2.GaussianBlur(white, (0, 0), STRAND_WIDTH), np.float32)
-    return memo("strands", (direction, white), lambda: _line_integral(direction, white)).copy()
+    wanted = None if where is None else np.asarray(where) > 0
+    parts = (direction, white) if wanted is None else (direction, white, wanted)
+    return memo("strands", parts, lambda: _line_integral(direction, white, wanted)).copy()
 
 
-def _line_integral(direction: np.ndarray, white: np.ndarray) -> np.ndarray:
-    """`white` averaged along the streamlines of `direction` (see `strand_noise`)."""
+# OpenCV's Gaussian kernel for float images spans round(8 sigma + 1) pixels (made odd): what thinning the
+# strands (`STRAND_SHARPEN`) reads around each pixel
+SHARPEN_REACH = (int(round(8 * STRAND_SHARPEN + 1)) | 1) // 2
+LANE = 1024  # the followed pixels are laid out in rows of this many for cv2.remap (its maps are under 32767 wide)
+
+
+def _line_integral(direction: np.ndarray, white: np.ndarray, wanted: np.ndarray | None = None) -> np.ndarray:
+    """`white` averaged along the streamlines of `direction` (see `strand_noise`), at the `wanted` pixels
+    (None: all) and those within SHARPEN_REACH of them; 0 elsewhere."""
     height, width = direction.shape[:2]
-    ys, xs = np.mgrid[:height, :width].astype(np.float32)
+    if wanted is None:
+        followed = np.arange(height * width)
+    else:
+        reach = 2 * SHARPEN_REACH + 1 if STRAND_SHARPEN > 0 else 1
+        grown = cv2.dilate(wanted.astype(np.uint8), np.ones((reach, reach), np.uint8))
+        followed = np.flatnonzero(grown)
+    # the followed pixels as a (rows, LANE) image of coordinates (the last row padded with the first pixel)
+    count = len(followed)
+    padded = np.full(-(-max(count, 1) // LANE) * LANE, followed[0] if count else 0)
+    padded[:count] = followed
+    lanes = padded.reshape(-1, LANE)
+    ys, xs = (lanes // width).astype(np.float32), (lanes % width).astype(np.float32)
     steps = int(round(STRAND_HALF_LENGTH / STREAMLINE_STEP))
     taper = np.hanning(2 * steps + 3)[steps + 1 :].astype(np.float32)  # 1 at the pixel, falling to 0 at the ends
     dx, dy = np.ascontiguousarray(direction[..., 0]), np.ascontiguousarray(direction[..., 1])
-    total = white.copy()
+    total = white.ravel()[lanes].copy()
     weights = 1.0
     for sign in (1.0, -1.0):
         px, py = xs.copy(), ys.copy()
-        hx, hy = sign * dx, sign * dy
+        hx, hy = sign * dx.ravel()[lanes], sign * dy.ravel()[lanes]
         for step in range(1, steps + 1):
             px += STREAMLINE_STEP * hx
             py += STREAMLINE_STEP * hy
             sx = cv2.remap(dx, px, py, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
             sy = cv2.remap(dy, px, py, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
-            # the tensor's direction has no sign: keep heading the way the streamline goes
-            flip = np.sign(sx * hx + sy * hy)
-            flip[flip == 0] = 1
-            hx, hy = np.asarray(sx * flip, np.float32), np.asarray(sy * flip, np.float32)
+            # the tensor's direction has no sign: keep heading the way the streamline goes (turned round where
+            # it points back; a right angle counts as ahead)
+            back = sx * hx + sy * hy < 0
+            hx, hy = np.negative(sx, out=sx, where=back), np.negative(sy, out=sy, where=back)
             total += taper[step] * cv2.remap(white, px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
             weights += float(taper[step])
-    field = total / weights
+    field = np.zeros(height * width, np.float32)
+    field[followed] = (total / weights).ravel()[:count]
+    field = field.reshape(height, width)
     if STRAND_SHARPEN > 0:  # less of what is wider than a strand or two: thinner strands
         field = field - cv2.GaussianBlur(field, (0, 0), STRAND_SHARPEN)
+    if wanted is not None:
+        field[~wanted] = 0.0  # beyond the wanted pixels the thinning read unfollowed ones
     return field
 
 
@@ -261,7 +288,7 @@ def grey_strands(
     box = np.ascontiguousarray(lightness[top:bottom, left:right])
     # the direction and the ranks depend on the structure image and the noise alone: a strip's targets share them
     direction = memo("hair_direction", (box,), lambda: hair_direction(box))
-    noise[top:bottom, left:right] = strand_noise(direction, rng)
+    noise[top:bottom, left:right] = strand_noise(direction, rng, inside[top:bottom, left:right])
     score = memo("uniform_ranks", (noise, inside), lambda: uniform_ranks(noise, inside))
     if lead is not None:
         score = score - PATTERN_LEAD * pattern * lead
@@ -297,7 +324,7 @@ def soft_threshold(scores: np.ndarray, share: float) -> float:
 
 def _sorted_sums(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(the scores sorted, as float64; below[i]: the sum of the i lowest)."""
-    ordered = np.sort(np.asarray(scores, np.float64).ravel())
+    ordered = np.sort(np.asarray(scores).ravel()).astype(np.float64)  # the float32 scores sort as their float64 copies
     return ordered, np.concatenate([[0.0], np.cumsum(ordered)])
 
 

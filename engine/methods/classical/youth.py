@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from engine.core.memo import memo
 from engine.faces.zones import (
     LEFT_EYE,
     OUTER_LIPS,
@@ -359,9 +360,19 @@ def feature_protection(lab: np.ndarray, skin: np.ndarray, d: float) -> np.ndarra
     return cv2.GaussianBlur(protect, (0, 0), 0.01 * d + 0.5)
 
 
+def _protection(face: np.ndarray, lab: np.ndarray, skin: np.ndarray, d: float) -> np.ndarray:
+    """`feature_protection` of `lab`, the CIELAB float copy of the RGB `face`, found once per face and skin
+    (read-only): every younger target of a strip reads the same."""
+    return memo("feature_protection", (face, skin, d), lambda: feature_protection(lab, skin, d))
+
+
 def nose_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """(H, W) float32 soft mask of the nose (hull of its FaceMesh points, feathered)."""
+    """(H, W) float32 soft mask of the nose (hull of its FaceMesh points, feathered; read-only: made once per face)."""
     p = np.asarray(points, np.float64)[:, :2]
+    return memo("nose_mask", (p, tuple(shape)), lambda: _nose_mask(p, shape))
+
+
+def _nose_mask(p: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     mask = np.zeros(shape, np.float32)
     cv2.fillConvexPoly(mask, cv2.convexHull(np.round(p[NOSE]).astype(np.int32)), 1.0)
     return cv2.GaussianBlur(mask, (0, 0), 0.06 * inter_ocular(p))
@@ -462,11 +473,16 @@ def glasses_lenses(face: np.ndarray, skin: np.ndarray, points: np.ndarray) -> np
     """(H, W) float32 0-1: where a pair of glasses' lenses lie on the aligned face (RGB uint8), or None when no
     frame is seen. A frame's upper rim is what `feature_protection` keeps in a band above each eye (RIM_BAND),
     crossing RIM_COVER of the columns from the eye's inner corner to RIM_OUTWARD d beyond its outer one; each
-    lens is the ellipse under its rim, as wide as the rim found and reaching LENS_BELOW_EYE d below the eye."""
+    lens is the ellipse under its rim, as wide as the rim found and reaching LENS_BELOW_EYE d below the eye.
+    Read-only, found once per face (every younger target of a strip asks for the same face's)."""
     p = np.asarray(points, np.float64)[:, :2]
+    return memo("glasses_lenses", (face, skin, p), lambda: _glasses_lenses(face, skin, p))
+
+
+def _glasses_lenses(face: np.ndarray, skin: np.ndarray, p: np.ndarray) -> np.ndarray | None:
     d = inter_ocular(p)
     lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
-    rim = feature_protection(lab, skin, d) > 0.5
+    rim = _protection(face, lab, skin, d) > 0.5
     height, width = rim.shape
     lenses = np.zeros((height, width), np.float32)
     centre_x = float(p[[*RIGHT_EYE, *LEFT_EYE], 0].mean())
@@ -515,7 +531,7 @@ def rejuvenate(
     nose = nose_mask(points, face.shape[:2])
     lens = np.zeros(face.shape[:2], np.float32) if lenses is None else lenses
     out = lab.copy()
-    protect = feature_protection(lab, skin, d)
+    protect = _protection(face, lab, skin, d)
     fold_left = FOLD_LEFT + (NOSE_FOLD_LEFT - FOLD_LEFT) * nose
     out[..., 0] = remove_creases(lab, skin, d, amount, fold_left + (1.0 - fold_left) * lens, protect, lens, texture_left)
     inside = (skin > 0.5).astype(np.float32)

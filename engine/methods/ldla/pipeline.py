@@ -300,7 +300,8 @@ def edit_zones(
     start = time.perf_counter()
     d = inter_ocular(located.points)
     face = located.crop.copy()
-    union = np.zeros(face.shape[:2], np.float32)
+    union = np.zeros(face.shape[:2], np.float32)  # where anything changed: for the refiner and the paste-back only
+    keep_union = refine or paste
     changed = []
     lenses = None  # the classical renderer keeps a pair of glasses' lenses when it smooths (renderers.py)
     if renderer == "classical" and any(t < current_scores[z] for z, t in targets.items() if z not in located.unplaceable):
@@ -319,7 +320,8 @@ def edit_zones(
         )
         weight = located.feathered_mask(zone_name, FEATHER * d)
         face = _blend(face, rendered, zone.box, weight)
-        union = np.maximum(union, weight)
+        if keep_union:
+            np.maximum(union, weight, out=union)
         changed.append(zone_name)
     timings["render_s"] = time.perf_counter() - start
     # 5. whole-face skin texture and tone (the classical lifespan path asks for it)
@@ -328,7 +330,8 @@ def edit_zones(
             raise ValueError(f"skin amount must be between -1 and 1, got {skin}")
         weight = located.feathered_mask("skin", FEATHER * d)
         face = _blend(face, skin_texture_and_tone(face, skin, seed), (0, 0, face.shape[0]), weight)
-        union = np.maximum(union, weight)
+        if keep_union:
+            np.maximum(union, weight, out=union)
         changed.append("skin")
     # 6. optional whole-face refiner at a very small strength, kept to the edited zones
     if refine and changed:
