@@ -37,6 +37,7 @@ from engine.faces.zones import (
     RIGHT_MOUTH,
     inter_ocular,
 )
+from engine.methods.classical.youth import wide_blur
 
 # Soft-tissue descent: visible from the fourth decade and progressing through the eighth (Coleman and
 # Grover 2006: fat compartments deflate and descend from the late thirties; Mendelson and Wong 2012: the
@@ -330,7 +331,7 @@ def age_shape(face: np.ndarray, points: np.ndarray, skin: np.ndarray, descent: D
     factor = fold_shading(face.shape[:2], points, descent.tissue)
     # the shading scales the skin's broad lightness, not its fine detail: a lifted fold lightens without
     # sharpening the creases in it, a deepened one darkens without flattening them
-    broad = cv2.GaussianBlur(lab[..., 0], (0, 0), 0.06 * d)
+    broad = wide_blur(lab[..., 0], 0.06 * d)  # a blur this wide keeps no fine detail: run at a quarter of the size
     lab[..., 0] += weight * (factor - 1.0) * broad
     shaded = cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
     shaded = np.where(weight[..., None] > 0, shaded, face)

@@ -360,12 +360,6 @@ def feature_protection(lab: np.ndarray, skin: np.ndarray, d: float) -> np.ndarra
     return cv2.GaussianBlur(protect, (0, 0), 0.01 * d + 0.5)
 
 
-def _protection(face: np.ndarray, lab: np.ndarray, skin: np.ndarray, d: float) -> np.ndarray:
-    """`feature_protection` of `lab`, the CIELAB float copy of the RGB `face`, found once per face and skin
-    (read-only): every younger target of a strip reads the same."""
-    return memo("feature_protection", (face, skin, d), lambda: feature_protection(lab, skin, d))
-
-
 def nose_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """(H, W) float32 soft mask of the nose (hull of its FaceMesh points, feathered; read-only: made once per face)."""
     p = np.asarray(points, np.float64)[:, :2]
@@ -482,7 +476,7 @@ def glasses_lenses(face: np.ndarray, skin: np.ndarray, points: np.ndarray) -> np
 def _glasses_lenses(face: np.ndarray, skin: np.ndarray, p: np.ndarray) -> np.ndarray | None:
     d = inter_ocular(p)
     lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
-    rim = _protection(face, lab, skin, d) > 0.5
+    rim = feature_protection(lab, skin, d) > 0.5
     height, width = rim.shape
     lenses = np.zeros((height, width), np.float32)
     centre_x = float(p[[*RIGHT_EYE, *LEFT_EYE], 0].mean())
@@ -528,16 +522,36 @@ def rejuvenate(
         return face.copy()
     d = inter_ocular(points)
     lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
-    nose = nose_mask(points, face.shape[:2])
+    # the protection, the nose's folds and the evened colour depend on the face alone (found once per face: every
+    # younger target of a strip shares them); the skin at a full amount also on `texture_left`, and each target
+    # goes `amount` of the way to it
+    p = np.asarray(points, np.float64)[:, :2]
+    protect, fold_left, evened = memo("young_fields", (face, skin, p, lenses), lambda: _young_fields(face, lab, skin, p, lenses))
     lens = np.zeros(face.shape[:2], np.float32) if lenses is None else lenses
+    full = memo(
+        "crease_free",
+        (face, skin, p, lenses, texture_left),
+        lambda: remove_creases(lab, skin, inter_ocular(p), 1.0, fold_left, protect, lens, texture_left),
+    )
     out = lab.copy()
-    protect = _protection(face, lab, skin, d)
-    fold_left = FOLD_LEFT + (NOSE_FOLD_LEFT - FOLD_LEFT) * nose
-    out[..., 0] = remove_creases(lab, skin, d, amount, fold_left + (1.0 - fold_left) * lens, protect, lens, texture_left)
-    inside = (skin > 0.5).astype(np.float32)
+    out[..., 0] += amount * (full - lab[..., 0])
     weight = amount * skin * (1.0 - protect)
-    for channel in (1, 2):
-        even = masked_blur(lab[..., channel], inside, COLOUR_SIGMA * d)
-        out[..., channel] += weight * (1.0 - lens) * EVEN_COLOUR * (even - lab[..., channel])
+    for index, channel in enumerate((1, 2)):
+        out[..., channel] += weight * (1.0 - lens) * EVEN_COLOUR * (evened[index] - lab[..., channel])
     rgb = cv2.cvtColor(np.clip(np.round(out), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
     return np.where((weight > 0)[..., None], rgb, face)
+
+
+def _young_fields(
+    face: np.ndarray, lab: np.ndarray, skin: np.ndarray, p: np.ndarray, lenses: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`rejuvenate`'s work that depends on the face alone: (the feature protection, the fold band kept (the nose's
+    shape, what shows through a lens), the skin's evened a* and b* (2, H, W))."""
+    d = inter_ocular(p)
+    nose = nose_mask(p, face.shape[:2])
+    lens = np.zeros(face.shape[:2], np.float32) if lenses is None else lenses
+    protect = feature_protection(lab, skin, d)
+    fold_left = FOLD_LEFT + (NOSE_FOLD_LEFT - FOLD_LEFT) * nose
+    inside = (skin > 0.5).astype(np.float32)
+    evened = np.stack([masked_blur(lab[..., channel], inside, COLOUR_SIGMA * d) for channel in (1, 2)])
+    return protect, fold_left + (1.0 - fold_left) * lens, evened
