@@ -21,6 +21,7 @@ The same seed draws the same strands, spots and wrinkles at every target, so a s
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -292,7 +293,7 @@ def age_face(
     changed = ((difference[..., 0] | difference[..., 1] | difference[..., 2]) > 0).astype(np.uint8)
     if not changed.any():
         return AgedFace(face[:size], rgb.copy(), stages, warnings)
-    border = memo("feather_mask", face.shape[:2], lambda: frame_feather(*face.shape[:2]))
+    border = _border(*face.shape[:2])
     weight = feathered(changed, 0.05 * inter_ocular(located.points)) * border
     photo = paste_back(rgb, face, located.matrix, mask=weight)
     return AgedFace(face[:size], photo, stages, warnings, weight[:size], face, weight)
@@ -304,6 +305,15 @@ def frame_feather(height: int, width: int) -> np.ndarray:
         return feather_mask(width)
     rows = feather_mask(height, margin=0.06 * width / height)[:, height // 2]
     return np.outer(rows, feather_mask(width)[width // 2]).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def _border(height: int, width: int) -> np.ndarray:
+    """`frame_feather` (read-only): it depends on the frame's size alone, so it is made once per process, not per
+    face."""
+    mask = frame_feather(height, width)
+    mask.flags.writeable = False
+    return mask
 
 
 def _ahead(target: float, years: float) -> float:

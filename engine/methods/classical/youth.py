@@ -520,7 +520,6 @@ def rejuvenate(
     `texture_left`: the share of the fine band left at full amount (`fine_texture_left`)."""
     if amount <= 0 or not (skin > 0.5).any():
         return face.copy()
-    d = inter_ocular(points)
     lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
     # the protection, the nose's folds and the evened colour depend on the face alone (found once per face: every
     # younger target of a strip shares them); the skin at a full amount also on `texture_left`, and each target
