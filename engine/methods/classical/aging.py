@@ -140,6 +140,21 @@ def skin_weight(skin: np.ndarray, sigma: float) -> np.ndarray:
     return memo("skin_weight", (skin, sigma), lambda: cv2.GaussianBlur(skin.astype(np.float32), (0, 0), sigma))
 
 
+def support_box(weight: np.ndarray, margin: int = 0) -> tuple[slice, slice] | None:
+    """(rows, columns) of the box holding every pixel where `weight` > 0, grown by `margin` px (kept inside the
+    image), or None where there is none: a stage that changes only those pixels computes only in the box (plus
+    the reach of its filters)."""
+    inside = weight > 0
+    rows, cols = np.flatnonzero(inside.any(1)), np.flatnonzero(inside.any(0))
+    if len(rows) == 0:
+        return None
+    height, width = weight.shape[:2]
+    return (
+        slice(max(int(rows[0]) - margin, 0), min(int(rows[-1]) + 1 + margin, height)),
+        slice(max(int(cols[0]) - margin, 0), min(int(cols[-1]) + 1 + margin, width)),
+    )
+
+
 def lentigo_share(age: float) -> float:
     """Share (0-1) of their extent at 80 that age spots and uneven pigmentation have reached at `age`."""
     return min(max((age - LENTIGO_ONSET_YEARS) / (80.0 - LENTIGO_ONSET_YEARS), 0.0), 1.0)
@@ -151,7 +166,6 @@ def age_spots(face: np.ndarray, skin: np.ndarray, points: np.ndarray, share: flo
         return face.copy()
     d = inter_ocular(points)
     height, width = face.shape[:2]
-    lab = _to_lab(face)
     pigment = np.zeros((height, width), np.float32)
     # uneven tone: low-frequency mottling (cells about a fifth of the inter-ocular distance), drawn at a
     # quarter of the size (it has no fine detail) and resized up
@@ -186,11 +200,18 @@ def age_spots(face: np.ndarray, skin: np.ndarray, points: np.ndarray, share: flo
         window = pigment[ys0:ys1, xs0:xs1]
         np.maximum(window, blob[ys0 - y0 : ys1 - y0, xs0 - x0 : xs1 - x0], out=window)
     pigment *= skin_weight(skin, 0.05 * d)
+    box = support_box(pigment)  # the colour changes only where there is pigment: converted only there
+    if box is None:
+        return face.copy()
+    region, pigment = face[box], pigment[box]
+    lab = _to_lab(region)
     # melanin darkens and warms: L down, a* and b* up (brown), amounts from looking
     lab[..., 0] -= 22.0 * pigment
     lab[..., 1] += 5.0 * pigment
     lab[..., 2] += 10.0 * pigment
-    return _to_rgb(lab, face, pigment)
+    out = face.copy()
+    out[box] = _to_rgb(lab, region, pigment)
+    return out
 
 
 def beard_region(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -33,7 +33,7 @@ import numpy as np
 from engine.core.memo import memo
 from engine.core.settings import Settings
 from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, inter_ocular
-from engine.methods.classical.aging import skin_weight
+from engine.methods.classical.aging import skin_weight, support_box
 from engine.methods.classical.shape import warp_landmarks
 from engine.methods.ldla.pipeline import LocatedFace, locate, skin_mask
 
@@ -268,11 +268,17 @@ def sallow_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, share: f
     if share == 0:
         return face.copy()
     weight = skin_weight(skin, 0.05 * inter_ocular(points)) * share
-    lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
+    box = support_box(weight)  # the colour changes only on the (feathered) skin: converted only there
+    if box is None:
+        return face.copy()
+    region, weight = face[box], weight[box]
+    lab = cv2.cvtColor(region, cv2.COLOR_RGB2LAB).astype(np.float32)
     lab[..., 1] -= weight * SALLOW_REDNESS_LOSS * (lab[..., 1] - 128)
     lab[..., 2] += weight * SALLOW_YELLOW
     rgb = cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
-    return np.where(weight[..., None] > 0, rgb, face)
+    out = face.copy()
+    out[box] = np.where(weight[..., None] > 0, rgb, region)
+    return out
 
 
 def describe(amount: float) -> str:
