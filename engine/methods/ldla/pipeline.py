@@ -234,12 +234,18 @@ def skin_mask(located: LocatedFace) -> np.ndarray:
     return face_hull(located.points, shape) & (1 - exclusion_mask(located.points, shape))
 
 
-def skin_texture_and_tone(face: np.ndarray, amount: float, seed: int) -> np.ndarray:
+SMOOTH_REACH = 3  # px around each pixel that the younger skin's bilateral filter (d = 7) reads
+
+
+def skin_texture_and_tone(face: np.ndarray, amount: float, seed: int, window: tuple[slice, slice] | None = None) -> np.ndarray:
     """Aged skin (amount > 0): fine seeded texture, a little less luminance and saturation, a little more
-    yellow; younger skin (amount < 0): an edge-preserving smoothing. Luminance carries the texture."""
-    lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
+    yellow; younger skin (amount < 0): an edge-preserving smoothing. Luminance carries the texture.
+    `window` (rows, columns): only that part of `face` is made and returned; its pixels are the whole face's
+    but within SMOOTH_REACH of a window's edge inside the face (younger skin)."""
+    lab = cv2.cvtColor(face if window is None else face[window], cv2.COLOR_RGB2LAB).astype(np.float32)
     if amount > 0:
         texture = memo("skin_texture", (seed, face.shape[:2]), lambda: _skin_texture(face.shape[:2], seed))
+        texture = texture if window is None else texture[window]
         lab[..., 0] += amount * (4.0 * texture - 3.0)
         lab[..., 1] = 128 + (lab[..., 1] - 128) * (1 - 0.12 * amount)  # a* toward neutral: less rosy
         lab[..., 2] += 3.0 * amount  # b*: a touch more yellow
@@ -329,7 +335,14 @@ def edit_zones(
         if not -1.0 <= skin <= 1.0:
             raise ValueError(f"skin amount must be between -1 and 1, got {skin}")
         weight = located.feathered_mask("skin", FEATHER * d)
-        face = _blend(face, skin_texture_and_tone(face, skin, seed), (0, 0, face.shape[0]), weight)
+        # made only in the box of the (feathered) skin, and as far beyond it as the younger skin's filter reads
+        rows, cols = np.flatnonzero(weight.any(1)), np.flatnonzero(weight.any(0))
+        if len(rows):
+            height, width = face.shape[:2]
+            top, left = max(int(rows[0]) - SMOOTH_REACH, 0), max(int(cols[0]) - SMOOTH_REACH, 0)
+            bottom, right = min(int(rows[-1]) + 1 + SMOOTH_REACH, height), min(int(cols[-1]) + 1 + SMOOTH_REACH, width)
+            toned = skin_texture_and_tone(face, skin, seed, (slice(top, bottom), slice(left, right)))
+            face = _blend(face, toned, (left, top, max(bottom - top, right - left)), weight)
         if keep_union:
             np.maximum(union, weight, out=union)
         changed.append("skin")
