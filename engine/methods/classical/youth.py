@@ -319,9 +319,9 @@ def child_warp(face: np.ndarray, points: np.ndarray, k: float, scales: ChildScal
         source = source + (local - moved_by_features(source, moves))
     shift = (source - target).astype(np.float32)
     full = cv2.resize(shift, (shift.shape[1] * step, shift.shape[0] * step), interpolation=cv2.INTER_LINEAR)[:height, :width]
-    grid = np.mgrid[:height, :width].astype(np.float32)
-    maps = np.stack([grid[1], grid[0]], -1) + full
-    return cv2.remap(face, maps[..., 0], maps[..., 1], cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    map_x = full[..., 0] + np.arange(width, dtype=np.float32)[None, :]  # each pixel's own column and row, plus the shift
+    map_y = full[..., 1] + np.arange(height, dtype=np.float32)[:, None]
+    return cv2.remap(face, map_x, map_y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
 
 
 def wide_blur(image: np.ndarray, sigma: float) -> np.ndarray:
