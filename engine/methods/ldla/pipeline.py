@@ -206,11 +206,14 @@ def crop_box(image: np.ndarray, box: tuple[int, int, int]) -> np.ndarray:
     return padded[y + pad : y + pad + side, x + pad : x + pad + side].copy()
 
 
-def _blend(face: np.ndarray, rendered: np.ndarray, box: tuple[int, int, int], weight: np.ndarray) -> np.ndarray:
-    """Blend a rendered crop into the face where `weight` (full-face, feathered) is above 0."""
+def _blend(
+    face: np.ndarray, rendered: np.ndarray, box: tuple[int, int, int], weight: np.ndarray, inplace: bool = False
+) -> np.ndarray:
+    """Blend a rendered crop into the face where `weight` (full-face, feathered) is above 0; `inplace`: into
+    `face` itself (a caller that owns it), not a copy."""
     x, y, side = box
     height, width = face.shape[:2]
-    canvas = face.copy()
+    canvas = face if inplace else face.copy()
     xs, ys = slice(max(x, 0), min(x + side, width)), slice(max(y, 0), min(y + side, height))
     # only the part of the box where the weight is above 0 (the rest is returned as it was in any case)
     inside = weight[ys, xs] > 0
@@ -222,8 +225,8 @@ def _blend(face: np.ndarray, rendered: np.ndarray, box: tuple[int, int, int], we
     part = rendered[ys.start - y : ys.stop - y, xs.start - x : xs.stop - x].astype(np.float32)
     w = weight[ys, xs][..., None]
     region = face[ys, xs].astype(np.float32)
-    mixed = np.clip(np.round(region * (1 - w) + part * w), 0, 255).astype(np.uint8)
-    canvas[ys, xs] = np.where(w > 0, mixed, face[ys, xs])
+    # where the weight is 0 this gives the face's own value back exactly (region x 1 + part x 0)
+    canvas[ys, xs] = np.clip(np.round(region * (1 - w) + part * w), 0, 255).astype(np.uint8)
     return canvas
 
 
@@ -325,7 +328,7 @@ def edit_zones(
             crop, zone, zone.polygon - np.array([x, y]), d, current_scores[zone_name], target, seed, **kwargs
         )
         weight = located.feathered_mask(zone_name, FEATHER * d)
-        face = _blend(face, rendered, zone.box, weight)
+        face = _blend(face, rendered, zone.box, weight, inplace=True)  # `face` is this call's own copy
         if keep_union:
             np.maximum(union, weight, out=union)
         changed.append(zone_name)
@@ -342,7 +345,7 @@ def edit_zones(
             top, left = max(int(rows[0]) - SMOOTH_REACH, 0), max(int(cols[0]) - SMOOTH_REACH, 0)
             bottom, right = min(int(rows[-1]) + 1 + SMOOTH_REACH, height), min(int(cols[-1]) + 1 + SMOOTH_REACH, width)
             toned = skin_texture_and_tone(face, skin, seed, (slice(top, bottom), slice(left, right)))
-            face = _blend(face, toned, (left, top, max(bottom - top, right - left)), weight)
+            face = _blend(face, toned, (left, top, max(bottom - top, right - left)), weight, inplace=True)
         if keep_union:
             np.maximum(union, weight, out=union)
         changed.append("skin")
