@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from engine.faces.zones import OUTER_LIPS, inter_ocular
+from engine.methods.classical.aging import support_box
 
 CONTRAST_ONSET_YEARS = 20.0  # the youngest age in Porcheron et al.'s sample; the decline is steady from there
 # The share of the feature-to-skin difference (CIELAB) lost by 80, from looking (see the module docstring).
@@ -65,15 +66,23 @@ def toward_skin(lab: np.ndarray, feature: np.ndarray, skin: np.ndarray, loss: np
         return lab
     surround = lab[ring > 0].mean(0)  # (3,)
     sigma = 0.03 * d
-    weight = cv2.GaussianBlur(feature.astype(np.float32), (0, 0), 0.3 * sigma)
+    # the weight is 0 beyond the feature's blur: the work is done in the feature's box grown by twice the wider
+    # blur's reach (OpenCV's float Gaussian kernel spans round(8 sigma + 1) px), where every pixel the weight
+    # reaches has the blurs it has over the whole face; elsewhere `lab` is returned as it is
+    box = support_box(feature, 2 * ((int(round(8 * sigma + 1)) | 1) // 2))
+    assert box is not None  # the feature has pixels (checked above)
+    part, region = feature[box], lab[box]
+    weight = cv2.GaussianBlur(part.astype(np.float32), (0, 0), 0.3 * sigma)
     # the feature's own broad colour, averaged over the feature only (normalised blur), so the skin at its edge
     # does not pull it
     broad = (
-        cv2.GaussianBlur(lab * feature[..., None], (0, 0), sigma)
-        / np.maximum(cv2.GaussianBlur(feature.astype(np.float32), (0, 0), sigma), 1e-3)[..., None]
+        cv2.GaussianBlur(region * part[..., None], (0, 0), sigma)
+        / np.maximum(cv2.GaussianBlur(part.astype(np.float32), (0, 0), sigma), 1e-3)[..., None]
     )
     shift = (surround[None, None, :] - broad) * np.asarray(loss, np.float32)[None, None, :]
-    return lab + weight[..., None] * shift
+    out = lab.copy()
+    out[box] = region + weight[..., None] * shift
+    return out
 
 
 def fade_features(face: np.ndarray, points: np.ndarray, skin: np.ndarray, brows: np.ndarray, share: float) -> np.ndarray:
