@@ -93,13 +93,22 @@ def fade_features(face: np.ndarray, points: np.ndarray, skin: np.ndarray, brows:
     if share == 0:
         return face.copy()
     d = inter_ocular(points)
-    lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
     lips = lip_mask(points, face.shape[:2])
-    out = toward_skin(lab, lips, skin, share * np.array(LIP_CONTRAST_LOSS), d)
-    out = toward_skin(out, (brows > 0).astype(np.uint8), skin, share * np.array([BROW_CONTRAST_LOSS, 0.0, 0.0]), d)
+    brow = (brows > 0).astype(np.uint8)
+    # nothing changes beyond the features' boxes that `toward_skin` works in (their skin rings lie inside them):
+    # the colour is converted only in the box holding both
+    box = support_box(lips | brow, 2 * ((int(round(8 * 0.03 * d + 1)) | 1) // 2) + 1)
+    if box is None:
+        return face.copy()
+    region = face[box]
+    lab = cv2.cvtColor(region, cv2.COLOR_RGB2LAB).astype(np.float32)
+    out = toward_skin(lab, lips[box], skin[box], share * np.array(LIP_CONTRAST_LOSS), d)
+    out = toward_skin(out, brow[box], skin[box], share * np.array([BROW_CONTRAST_LOSS, 0.0, 0.0]), d)
     rgb = cv2.cvtColor(np.clip(np.round(out), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
     changed = np.abs(out - lab).max(-1) > 0
-    return np.where(changed[..., None], rgb, face)
+    result = face.copy()
+    result[box] = np.where(changed[..., None], rgb, region)
+    return result
 
 
 def lip_contrast(face: np.ndarray, points: np.ndarray, skin: np.ndarray) -> float:
