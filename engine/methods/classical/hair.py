@@ -524,7 +524,12 @@ def pigment_lab(hex_colour: str) -> np.ndarray:
 
 
 def is_monochrome(rgb: np.ndarray) -> bool:
-    """Whether `rgb` is a black-and-white photo (median chroma under MONOCHROME_CHROMA)."""
+    """Whether `rgb` is a black-and-white photo (median chroma under MONOCHROME_CHROMA); found once per image (the
+    hair and the brows of every younger target of a strip ask it of the same source face)."""
+    return memo("monochrome", (rgb,), lambda: _monochrome(rgb))
+
+
+def _monochrome(rgb: np.ndarray) -> bool:
     lab = _to_lab(rgb)
     return float(np.median(np.hypot(lab[..., 1] - 128, lab[..., 2] - 128))) < MONOCHROME_CHROMA
 
