@@ -584,9 +584,13 @@ def grey_hair_parts(greyness: np.ndarray, inside: np.ndarray, d: float, min_part
 def grey_runs_on(greyness: np.ndarray, parts: np.ndarray, inside: np.ndarray, points: np.ndarray, d: float) -> bool:
     """Whether the grey hair `parts` found under the mask `inside` runs on into the face's outline beyond it (see
     RUN_ON_RING, RUN_ON_SHARE, RUN_ON_AREA)."""
-    size = max(3, int(round(RUN_ON_RING * d)) | 1)
-    grown = cv2.dilate(parts.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))) > 0
-    ring = grown & ~inside & (face_hull(np.asarray(points)[:, :2], inside.shape) > 0)
+    # beside the grey parts (which can stop short of the mask's edge, where its mixed pixels are: EDGE_BAND), and
+    # at most RUN_ON_RING d past the mask's edge
+    ring_px = max(3, int(round(RUN_ON_RING * d)) | 1)
+    near_px = ring_px + 2 * int(EDGE_BAND)
+    near = cv2.dilate(parts.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (near_px, near_px))) > 0
+    past = cv2.dilate(inside.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (ring_px, ring_px))) > 0
+    ring = near & past & ~inside & (face_hull(np.asarray(points)[:, :2], inside.shape) > 0)
     if ring.sum() < RUN_ON_AREA * d * d:
         return False
     return bool((greyness[ring] > GREY_FULL).mean() >= RUN_ON_SHARE)
