@@ -379,21 +379,27 @@ def edge_hair_share(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.where(inside > 0, share, 0.0).astype(np.float32)
 
 
-def white_hair_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The hair under `mask` as if every strand were white: its lit parts' lightness moved to WHITE_LIGHTNESS,
-    its shading kept (stretched for dark hair, up to MAX_SHADE_GAIN), its fine lightness detail (the strands'
-    texture) kept, never darker than before; chroma mostly gone, slightly warm (`white_chroma`)."""
-    lightness = lab[..., 0]
+def hair_layers(lightness: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """The hair's lightness under `mask` as (shading: its blur at DETAIL_SIGMA within the mask; fine detail: the
+    strands' texture, clipped to DETAIL_CLIP percentiles and 0 beyond the mask; the lit parts' lightness, the
+    shading's 90th percentile). Beyond the mask (its soft edge) the detail is the background's; within it, the few
+    extreme values at its edge (a light background pixel against dark hair) would be stretched into an outline."""
     inside = (mask > 0).astype(np.float32)
     weight = cv2.GaussianBlur(inside, (0, 0), DETAIL_SIGMA)
     base = cv2.GaussianBlur(lightness * inside, (0, 0), DETAIL_SIGMA) / np.maximum(weight, 1e-3)
     base = np.where(weight > 1e-3, base, lightness)
     detail = lightness - base
-    # beyond the mask (its soft edge) the detail is the background's; within it, the few extreme values at its
-    # edge (a light background pixel against dark hair) would be stretched into a bright outline
     low, high = np.percentile(detail[mask > 0], [DETAIL_CLIP, 100 - DETAIL_CLIP])
     detail = np.where(mask > 0, np.clip(detail, low, high), 0)
-    lit = float(np.percentile(base[mask > 0], 90))  # the hair's lit parts
+    return base, detail, float(np.percentile(base[mask > 0], 90))
+
+
+def white_hair_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The hair under `mask` as if every strand were white: its lit parts' lightness moved to WHITE_LIGHTNESS,
+    its shading kept (stretched for dark hair, up to MAX_SHADE_GAIN), its fine lightness detail (the strands'
+    texture) kept, never darker than before; chroma mostly gone, slightly warm (`white_chroma`)."""
+    lightness = lab[..., 0]
+    base, detail, lit = hair_layers(lightness, mask)
     gain = min(max(WHITE_LIGHTNESS / max(lit, 1.0), 1.0), MAX_SHADE_GAIN)
     white = white_chroma(lab)
     white[..., 0] = np.maximum(WHITE_LIGHTNESS + gain * (base - lit) + gain * detail, lightness)
@@ -617,14 +623,7 @@ def pigmented_hair_lab(lab: np.ndarray, mask: np.ndarray, pigment: np.ndarray) -
     its shading scaled down with it, PIGMENT_DETAIL_KEPT of its fine detail at least, never lighter than before;
     the pigment's chroma, fading with the lightness in the shadows (the inverse of `white_hair_lab`)."""
     lightness = lab[..., 0]
-    inside = (mask > 0).astype(np.float32)
-    weight = cv2.GaussianBlur(inside, (0, 0), DETAIL_SIGMA)
-    base = cv2.GaussianBlur(lightness * inside, (0, 0), DETAIL_SIGMA) / np.maximum(weight, 1e-3)
-    base = np.where(weight > 1e-3, base, lightness)
-    detail = lightness - base
-    low, high = np.percentile(detail[mask > 0], [DETAIL_CLIP, 100 - DETAIL_CLIP])
-    detail = np.where(mask > 0, np.clip(detail, low, high), 0)
-    lit = float(np.percentile(base[mask > 0], 90))
+    base, detail, lit = hair_layers(lightness, mask)
     gain = min(float(pigment[0]) / max(lit, 1.0), 1.0)
     dark = float(pigment[0]) + max(gain, PIGMENT_SHADE_KEPT) * (base - lit) + max(gain, PIGMENT_DETAIL_KEPT) * detail
     out = lab.copy()
