@@ -25,6 +25,7 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import align_face, paste_back
 from engine.faces.detection import Face, choose_face
+from engine.faces.segmentation import brow_mask
 from engine.faces.zones import (
     ZONES,
     Zone,
@@ -36,7 +37,7 @@ from engine.faces.zones import (
     feathered,
     inter_ocular,
 )
-from engine.methods.classical.youth import glasses_lenses
+from engine.methods.classical.youth import glasses_lenses, rejuvenate, young_skin_mask
 from engine.methods.ldla.curves import scores_for_age
 
 FACE_SIZE = 512
@@ -240,6 +241,17 @@ def skin_mask(located: LocatedFace) -> np.ndarray:
 SMOOTH_REACH = 3  # px around each pixel that the younger skin's bilateral filter (d = 7) reads
 
 
+def young_face(located: LocatedFace) -> np.ndarray:
+    """The aligned face with its creases filled and folds flattened in full, as the classical lifespan model's
+    younger skin (youth.rejuvenate): glasses' lenses keep their tint, brows and what is not skin-coloured stay
+    sharp. The classical zone renderer goes each lower score's share of the way to it."""
+    skin = skin_mask(located)
+    lenses = glasses_lenses(located.crop, skin, located.points)
+    brows = brow_mask(located.crop, located.points)
+    young = young_skin_mask(skin, np.zeros_like(brows), brows, located.points)
+    return rejuvenate(located.crop, young, located.points, 1.0, lenses)
+
+
 def skin_texture_and_tone(face: np.ndarray, amount: float, seed: int, window: tuple[slice, slice] | None = None) -> np.ndarray:
     """Aged skin (amount > 0): fine seeded texture, a little less luminance and saturation, a little more
     yellow; younger skin (amount < 0): an edge-preserving smoothing. Luminance carries the texture.
@@ -312,9 +324,9 @@ def edit_zones(
     union = np.zeros(face.shape[:2], np.float32)  # where anything changed: for the refiner and the paste-back only
     keep_union = refine or paste
     changed = []
-    lenses = None  # the classical renderer keeps a pair of glasses' lenses when it smooths (renderers.py)
+    younger = None  # the classical renderer's lower scores: the face's skin made young as the lifespan path does
     if renderer == "classical" and any(t < current_scores[z] for z, t in targets.items() if z not in located.unplaceable):
-        lenses = glasses_lenses(located.crop, skin_mask(located), located.points)
+        younger = young_face(located)
     for zone_name, target in targets.items():
         if zone_name in located.unplaceable or abs(target - current_scores[zone_name]) < 1e-9:
             continue
@@ -322,8 +334,8 @@ def edit_zones(
         x, y, _ = zone.box
         crop = crop_box(face, zone.box)
         kwargs: dict = {"ethnicity": ethnicity} if renderer == "diffusion" else {}
-        if lenses is not None:
-            kwargs["lenses"] = crop_box(lenses, zone.box)
+        if younger is not None:
+            kwargs["younger"] = crop_box(younger, zone.box)
         rendered = engine.render(
             crop, zone, zone.polygon - np.array([x, y]), d, current_scores[zone_name], target, seed, **kwargs
         )

@@ -36,7 +36,7 @@ from engine.core.memo import memo
 from engine.core.models import GPU_LOCK, use_adapter
 from engine.core.settings import LDLA_REFINERS, REFINER_LABELS
 from engine.faces.zones import ZONE_TYPES, Zone
-from engine.methods.classical.youth import FOLD_LEFT, feature_protection, remove_creases
+from engine.methods.classical.youth import remove_creases
 from engine.methods.cradle2cane.maths import denoising_steps
 
 MAX_LINES = {"horizontal": 6, "vertical": 3, "radial": 6, "arc": 3, "axis": 3}
@@ -173,12 +173,13 @@ class ClassicalRenderer:
         current: float,
         target: float,
         seed: int,
-        lenses: np.ndarray | None = None,
+        younger: np.ndarray | None = None,
     ) -> np.ndarray:
         """`crop` (S, S, 3) uint8 of the zone; `polygon` in crop pixels; scores 0-100. Returns the new crop.
-        `lenses` (S, S) 0-1: where a pair of glasses' lenses lie in the crop (youth.glasses_lenses); a lower score
-        takes only the creases seen through them out, keeping the lens's tint, shading and what else shows through,
-        as the lifespan path's younger skin does (smoothing there smeared a tinted lens and its rim over the cheek)."""
+        `younger` (S, S, 3): the crop of the face made young in full (pipeline.young_face); a lower score goes its
+        share of the way to it, with glasses' lenses and frames, brows and nostrils kept as that keeps them (creases
+        filled in the zone crop alone smeared a tinted lens and its rim over the cheek). Without it the creases are
+        filled in the crop."""
         lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32)
         luminance = lab[..., 0]
         rng = _rng(seed, zone.name)
@@ -225,15 +226,13 @@ class ClassicalRenderer:
             amount = min(1.0, (current - target) / 100.0 * settings.smoothing)
             # creases filled and folds flattened (glasses frames and the like kept sharp), then the fine texture
             # smoothed edge-preservingly, as a lower score has less of it too
-            lens = np.zeros(luminance.shape, np.float32) if lenses is None else lenses
-            kept = FOLD_LEFT + (1.0 - FOLD_LEFT) * lens  # seen through a lens: its shading is the lens's, not a fold
-            everywhere = np.ones(luminance.shape, np.float32)
-            protect = feature_protection(lab, everywhere, d)  # frames, brows, lashes, nostrils: kept sharp
-            luminance[:] = remove_creases(lab, everywhere, d, amount, kept, protect, lens)
-            smooth = cv2.bilateralFilter(luminance, d=9, sigmaColor=18, sigmaSpace=max(2.0, 0.03 * d))
-            smooth = cv2.bilateralFilter(smooth, d=9, sigmaColor=18, sigmaSpace=max(2.0, 0.03 * d))
-            weight = amount * (1.0 - lens) * (1.0 - protect)
-            luminance[:] = luminance * (1 - weight) + smooth * weight
+            if younger is not None:
+                lab += amount * (cv2.cvtColor(younger, cv2.COLOR_RGB2LAB).astype(np.float32) - lab)
+            else:  # creases filled and the fine texture smoothed edge-preservingly in the crop alone
+                luminance[:] = remove_creases(lab, np.ones(luminance.shape, np.float32), d, amount)
+                smooth = cv2.bilateralFilter(luminance, d=9, sigmaColor=18, sigmaSpace=max(2.0, 0.03 * d))
+                smooth = cv2.bilateralFilter(smooth, d=9, sigmaColor=18, sigmaSpace=max(2.0, 0.03 * d))
+                luminance[:] = luminance * (1 - amount) + smooth * amount
         lab[..., 0] = luminance
         return cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
 

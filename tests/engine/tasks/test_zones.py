@@ -112,8 +112,8 @@ def test_lowering_the_score_smooths(hopper):
 
 def test_smoothing_keeps_what_is_seen_through_glasses(hopper):
     """Every zone smoothed to 0 on a face with glasses: the lenses (and what shows through them) keep their fine
-    detail as the skin beside them does; smoothing them turned the tinted lenses and rims into an orange smear
-    (a sixth of their detail was left)."""
+    detail at least as the skin beside them does; smoothing them in the zone crops turned the tinted lenses and
+    rims into an orange smear (a sixth of their detail was left)."""
     lenses = glasses_lenses(hopper.crop, skin_mask(hopper), hopper.points)
     assert lenses is not None
     zones = np.logical_or.reduce([mask > 0 for mask in hopper.masks.values()])
