@@ -232,17 +232,25 @@ def younger_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount:
     d = inter_ocular(points)
     lab = _to_lab(face)
     weight = skin_weight(skin, 0.05 * d)
-    smoothed = lab.copy()
+    # only the skin weight's box changes (the weight is 0 beyond it): the colour is worked on there alone (the
+    # low pass and the cheeks' colour still read the whole face)
+    rows, cols = np.flatnonzero((weight > 0).any(1)), np.flatnonzero((weight > 0).any(0))
+    if not len(rows):
+        return face.copy()
+    box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+    part, inside = lab[box], weight[box]
+    smoothed = part.copy()
     # 1. beard shadow: the lower face's low-frequency colour moved toward the cheeks' median colour
-    low = _low_pass(smoothed, 0.15 * d)
+    low = _low_pass(lab, 0.15 * d)
     beard = memo("beard_region", (np.asarray(points), face.shape[:2]), lambda: beard_region(points, face.shape[:2]))
     cheeks = (skin > 0) & (beard < 0.05)
     if cheeks.any():
-        reference = np.median(smoothed[cheeks], axis=0)
-        correction = (reference - low) * beard[..., None] * BEARD_MATCH * amount
+        reference = np.median(lab[cheeks], axis=0)
+        correction = (reference - low[box]) * beard[box][..., None] * BEARD_MATCH * amount
         correction[..., 0] = np.clip(correction[..., 0], 0, BEARD_MAX_LIFT)  # lighten a shadow, never darken
         smoothed = smoothed + correction
     # 2. even and brighter tone
     smoothed[..., 0] += YOUNG_BRIGHTEN * amount
-    lab = lab + weight[..., None] * (smoothed - lab)
-    return _to_rgb(lab, face, weight)
+    out = face.copy()
+    out[box] = _to_rgb(part + inside[..., None] * (smoothed - part), face[box], inside)
+    return out

@@ -200,7 +200,9 @@ def _line_integral(direction: np.ndarray, white: np.ndarray, wanted: np.ndarray 
     ys, xs = (lanes // width).astype(np.float32), (lanes % width).astype(np.float32)
     steps = int(round(STRAND_HALF_LENGTH / STREAMLINE_STEP))
     taper = np.hanning(2 * steps + 3)[steps + 1 :].astype(np.float32)  # 1 at the pixel, falling to 0 at the ends
-    dx, dy = np.ascontiguousarray(direction[..., 0]), np.ascontiguousarray(direction[..., 1])
+    # the direction is looked up as one two-channel image (one remap for both components, the same values)
+    both = np.ascontiguousarray(direction, np.float32)
+    dx, dy = both[..., 0], both[..., 1]
     total = white.ravel()[lanes].copy()
     weights = 1.0
     dot, other, back = np.empty_like(xs), np.empty_like(xs), np.empty(xs.shape, bool)  # reused every step
@@ -210,8 +212,8 @@ def _line_integral(direction: np.ndarray, white: np.ndarray, wanted: np.ndarray 
         for step in range(1, steps + 1):
             px += hx if STREAMLINE_STEP == 1 else STREAMLINE_STEP * hx
             py += hy if STREAMLINE_STEP == 1 else STREAMLINE_STEP * hy
-            sx = cv2.remap(dx, px, py, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
-            sy = cv2.remap(dy, px, py, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+            looked = cv2.remap(both, px, py, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+            sx, sy = looked[..., 0], looked[..., 1]
             # the tensor's direction has no sign: keep heading the way the streamline goes (turned round where
             # it points back; a right angle counts as ahead)
             np.less(np.add(np.multiply(sx, hx, out=dot), np.multiply(sy, hy, out=other), out=dot), 0, out=back)

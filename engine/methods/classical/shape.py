@@ -268,11 +268,11 @@ def warp_landmarks(
         return out
     rows, cols = np.flatnonzero(moving.any(1)), np.flatnonzero(moving.any(0))
     top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    ys, xs = np.mgrid[top:bottom, left:right].astype(np.float32)
     part = full[top:bottom, left:right]
-    out[top:bottom, left:right] = cv2.remap(
-        image, xs + part[..., 0], ys + part[..., 1], cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
-    )
+    # each pixel's own column and row plus its offset (broadcast, without a full coordinate grid)
+    map_x = part[..., 0] + np.arange(left, right, dtype=np.float32)[None, :]
+    map_y = part[..., 1] + np.arange(top, bottom, dtype=np.float32)[:, None]
+    out[top:bottom, left:right] = cv2.remap(image, map_x, map_y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     return out
 
 
@@ -332,9 +332,15 @@ def age_shape(face: np.ndarray, points: np.ndarray, skin: np.ndarray, descent: D
     # the shading scales the skin's broad lightness, not its fine detail: a lifted fold lightens without
     # sharpening the creases in it, a deepened one darkens without flattening them
     broad = wide_blur(lab[..., 0], 0.06 * d)  # a blur this wide keeps no fine detail: run at a quarter of the size
-    lab[..., 0] += weight * (factor - 1.0) * broad
-    shaded = cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
-    shaded = np.where(weight[..., None] > 0, shaded, face)
+    # only the skin's box changes (the weight is 0 beyond it): only it is shaded and converted back
+    shaded = face.copy()
+    rows, cols = np.flatnonzero((weight > 0).any(1)), np.flatnonzero((weight > 0).any(0))
+    if len(rows):
+        box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+        part, inside = lab[box], weight[box]
+        part[..., 0] += inside * (factor[box] - 1.0) * broad[box]
+        rgb = cv2.cvtColor(np.clip(np.round(part), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+        shaded[box] = np.where(inside[..., None] > 0, rgb, face[box])
     sources = np.asarray(points, np.float64)[:, :2]
     moved = descent_displacements(sources, descent)
     # every landmark that moves, and every 3rd of those that stay (they pin the rest of the face; all of

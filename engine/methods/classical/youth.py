@@ -218,11 +218,24 @@ def _falloff(offset: np.ndarray, radii: np.ndarray) -> np.ndarray:
 
 
 def moved_by_features(source: np.ndarray, moves: list[FeatureMove]) -> np.ndarray:
-    """Where each point (..., 2) lands under the feature moves (the sum of each move's faded displacement)."""
+    """Where each point (..., 2) lands under the feature moves (the sum of each move's faded displacement).
+    Each move reaches only the points in its ellipse's box at FALLOFF times its radii (beyond it the falloff is
+    exactly 0), so only those are computed."""
     out = np.array(source, np.float64, copy=True)
+    points, moved = np.asarray(source).reshape(-1, 2), out.reshape(-1, 2)
     for move in moves:
-        weight = _falloff(source - move.centre, move.radii)[..., None]
-        out += weight * ((source - move.anchor) * (move.scale - 1.0) + move.shift)
+        radii = np.asarray(move.radii, np.float64)
+        if not np.all((radii > 0) & np.isfinite(radii)):  # a degenerate ellipse: every point, as the formula has it
+            weight = _falloff(source - move.centre, move.radii)[..., None]
+            out += weight * ((source - move.anchor) * (move.scale - 1.0) + move.shift)
+            continue
+        reach = FALLOFF * radii * (1 + 1e-6)  # a hair wider, so the falloff is exactly 0 beyond it
+        near = np.flatnonzero(
+            (np.abs(points[:, 0] - move.centre[0]) < reach[0]) & (np.abs(points[:, 1] - move.centre[1]) < reach[1])
+        )
+        part = points[near]
+        weight = _falloff(part - move.centre, move.radii)[:, None]
+        moved[near] += weight * ((part - move.anchor) * (move.scale - 1.0) + move.shift)
     return out
 
 
