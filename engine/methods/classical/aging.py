@@ -170,7 +170,9 @@ def age_spots(face: np.ndarray, skin: np.ndarray, points: np.ndarray, share: flo
     # uneven tone: low-frequency mottling (cells about a fifth of the inter-ocular distance), drawn at a
     # quarter of the size (it has no fine detail) and resized up
     small = rng.standard_normal((height // 4, width // 4)).astype(np.float32)
-    mottle = cv2.resize(cv2.GaussianBlur(small, (0, 0), 0.05 * d), (width, height), interpolation=cv2.INTER_LINEAR)
+    mottle = np.asarray(
+        cv2.resize(cv2.GaussianBlur(small, (0, 0), 0.05 * d), (width, height), interpolation=cv2.INTER_LINEAR), np.float32
+    )
     mottle /= max(float(np.abs(mottle).max()), 1e-6)
     pigment += 0.35 * share * np.maximum(mottle, 0)
     # spots: irregular blobs (a few overlapping Gaussians), on sun-exposed skin (cheeks, temples, forehead)

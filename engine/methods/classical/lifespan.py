@@ -260,8 +260,8 @@ def age_face(
         brows = np.zeros_like(masks.brows) if framed else masks.brows  # a frame's rim lies over the brows
         young = young_skin_mask(skin, masks.hair, masks.brows, located.points)
         face = child_skin(face, young, brows, located.points, share)
-        kept = "brows kept (a glasses frame over them)" if framed else "brows fainter"
-        stages["child skin"] = f"cheeks rosier, {kept} at {share:.0%}"
+        brows_note = "brows kept (a glasses frame over them)" if framed else "brows fainter"
+        stages["child skin"] = f"cheeks rosier, {brows_note} at {share:.0%}"
     # 3b. the lips and brows come closer to the skin's colour with age (Porcheron et al. 2013)
     faded = contrast.contrast_between(source_age, target)
     if faded > 0:
@@ -289,7 +289,7 @@ def age_face(
             f"{proportions.nose_width:.2f}, mouth width {proportions.mouth_width:.2f}, eyes {proportions.eye:.2f}"
         )
     # 5. paste back where the face changed (and the neck below the crop, where a child's warp moved it)
-    difference = cv2.absdiff(face, before)  # per channel: numpy's any() over a last axis of three is slow
+    difference = np.asarray(cv2.absdiff(face, before), np.uint8)  # per channel: numpy's any() over a last axis of three is slow
     changed = ((difference[..., 0] | difference[..., 1] | difference[..., 2]) > 0).astype(np.uint8)
     if not changed.any():
         return AgedFace(face[:size], rgb.copy(), stages, warnings)

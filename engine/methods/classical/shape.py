@@ -314,9 +314,9 @@ def _fold_field(shape: tuple[int, int], p: np.ndarray) -> np.ndarray:
         junction = np.exp(-0.5 * ((depth - EYE_BAG_DEPTH) / 0.03) ** 2)
         shoulder = np.maximum(shoulder, 0.8 * across * bag)
         valley = np.maximum(valley, 0.9 * across * junction)
-    field = FOLD_SHOULDER * shoulder - FOLD_SHADOW * valley
+    coarse = FOLD_SHOULDER * shoulder - FOLD_SHADOW * valley
     field = cv2.resize(
-        field.reshape(height, width).astype(np.float32), (width * scale, height * scale), interpolation=cv2.INTER_LINEAR
+        coarse.reshape(height, width).astype(np.float32), (width * scale, height * scale), interpolation=cv2.INTER_LINEAR
     )
     return cv2.GaussianBlur(field[:full_height, :full_width], (0, 0), 0.02 * d)
 

@@ -126,8 +126,8 @@ def grace_hopper_photo() -> np.ndarray:
     from matplotlib import cbook  # noqa: PLC0415 - matplotlib loads only when the prototype is first built
     from PIL import Image  # noqa: PLC0415 - as above
 
-    with cbook.get_sample_data("grace_hopper.jpg") as handle:
-        return np.array(Image.open(handle).convert("RGB"))
+    path = cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+    return np.array(Image.open(path).convert("RGB"))
 
 
 def prototype(settings: Settings | None = None) -> Prototype:

@@ -279,14 +279,18 @@ def photo_below(rgb: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
     return cv2.warpAffine(rgb, shifted, (size, rows), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
 
 
-def faded_strain_radius(radius: np.ndarray, strain: np.ndarray, head: float, border: float) -> np.ndarray:
+def faded_strain_radius(
+    radius: np.ndarray, strain: np.ndarray, head: float | np.ndarray, border: float | np.ndarray
+) -> np.ndarray:
     """Where a point at `radius` from the origin lands under a strain factor `strain` (k (1 - cos theta)) that is
     full within `head` and fades (smoothstep) to none at `border`: radius (1 + strain fade)."""
     fade = np.clip((border - radius) / (border - head), 0.0, 1.0)
     return radius * (1.0 + strain * fade * fade * (3 - 2 * fade))
 
 
-def unstrained(target: np.ndarray, origin: np.ndarray, k: float, head: float, border: float) -> np.ndarray:
+def unstrained(
+    target: np.ndarray, origin: np.ndarray, k: float, head: float | np.ndarray, border: float | np.ndarray
+) -> np.ndarray:
     """The points (..., 2) that the faded cardioidal strain `k` moves onto `target`. The strain keeps each
     point's angle, so the inverse is one radius per point, found by bisection (the landing radius grows with the
     radius for any |k| < 1/2). Exact where the fade stretches the neck more than twice, which a fixed-point
