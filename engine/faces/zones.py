@@ -315,3 +315,18 @@ def draw_zones(image: np.ndarray, zones: dict[str, Zone], masks: dict[str, np.nd
                 max(1, int(scale)),
             )
     return canvas
+
+
+def support_box(weight: np.ndarray, margin: int = 0) -> tuple[slice, slice] | None:
+    """(rows, columns) of the box holding every pixel where `weight` > 0, grown by `margin` px (kept inside the
+    image), or None where there is none: a stage that changes only those pixels computes only in the box (plus
+    the reach of its filters)."""
+    inside = weight > 0
+    rows, cols = np.flatnonzero(inside.any(1)), np.flatnonzero(inside.any(0))
+    if len(rows) == 0:
+        return None
+    height, width = weight.shape[:2]
+    return (
+        slice(max(int(rows[0]) - margin, 0), min(int(rows[-1]) + 1 + margin, height)),
+        slice(max(int(cols[0]) - margin, 0), min(int(cols[-1]) + 1 + margin, width)),
+    )

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
-from engine.faces.zones import LEFT_EYE, RIGHT_EYE, SUBNASALE, face_hull, inter_ocular
+from engine.faces.zones import LEFT_EYE, RIGHT_EYE, SUBNASALE, face_hull, inter_ocular, support_box
 from engine.methods.classical.hair import grey_hair as grey_hair  # strand greying lives in hair.py
 
 # Canities: the "50-50-50" rule of thumb (half of people have half their hair grey at 50; Keogh and
@@ -138,21 +138,6 @@ def skin_weight(skin: np.ndarray, sigma: float) -> np.ndarray:
     """`skin` blurred by `sigma` px as float32 (read-only): the stages' feathered weight, computed once per mask
     (every target of a strip, and several stages, blur the same skin by the same amount)."""
     return memo("skin_weight", (skin, sigma), lambda: cv2.GaussianBlur(skin.astype(np.float32), (0, 0), sigma))
-
-
-def support_box(weight: np.ndarray, margin: int = 0) -> tuple[slice, slice] | None:
-    """(rows, columns) of the box holding every pixel where `weight` > 0, grown by `margin` px (kept inside the
-    image), or None where there is none: a stage that changes only those pixels computes only in the box (plus
-    the reach of its filters)."""
-    inside = weight > 0
-    rows, cols = np.flatnonzero(inside.any(1)), np.flatnonzero(inside.any(0))
-    if len(rows) == 0:
-        return None
-    height, width = weight.shape[:2]
-    return (
-        slice(max(int(rows[0]) - margin, 0), min(int(rows[-1]) + 1 + margin, height)),
-        slice(max(int(cols[0]) - margin, 0), min(int(cols[-1]) + 1 + margin, width)),
-    )
 
 
 def lentigo_share(age: float) -> float:

@@ -18,8 +18,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from engine.faces.zones import OUTER_LIPS, inter_ocular
-from engine.methods.classical.aging import support_box
+from engine.faces.zones import OUTER_LIPS, inter_ocular, support_box
 
 CONTRAST_ONSET_YEARS = 20.0  # the youngest age in Porcheron et al.'s sample; the decline is steady from there
 # The share of the feature-to-skin difference (CIELAB) lost by 80, from looking (see the module docstring).

@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
-from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, face_hull, inter_ocular
+from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, face_hull, inter_ocular, support_box
 
 # Strands in the 512 px aligned frame (from looking at hair in portraits at this scale): a strand is
 # about a pixel wide and runs visibly straight for a few tens of pixels before it bends or hides.
@@ -297,10 +297,8 @@ def grey_strands(
     if amount == 0 or not inside.any():
         return np.zeros(mask.shape, np.float32)
     # the strands are drawn in the mask's bounding box (with a margin for the streamlines) only
-    rows, cols = np.flatnonzero(inside.any(1)), np.flatnonzero(inside.any(0))
     margin = int(STRAND_HALF_LENGTH) + 1
-    top, bottom = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, mask.shape[0])
-    left, right = max(cols[0] - margin, 0), min(cols[-1] + margin + 1, mask.shape[1])
+    top, bottom, left, right = _box(inside, margin)
     noise = np.zeros(mask.shape, np.float32)
     box = np.ascontiguousarray(lightness[top:bottom, left:right])
     # the direction and the ranks depend on the structure image and the noise alone: a strip's targets share them
@@ -451,11 +449,9 @@ def grey_brow_hairs(
     and only its hair part changes, to a white hair lighter than the skin under it but for BROW_SHADE_KEPT of
     its darkness, with the chroma of white hair. The skin between the hairs is returned exactly; a white brow
     keeps its own shading and detail rather than turning into a band of one colour."""
-    rows, cols = np.flatnonzero(region.any(1)), np.flatnonzero(region.any(0))
     inside_full = (region > 0).astype(np.uint8)
     margin = 2 * int(np.ceil(cv2.distanceTransform(inside_full, cv2.DIST_L2, 5).max())) + 8
-    top, bottom = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, region.shape[0])
-    left, right = max(cols[0] - margin, 0), min(cols[-1] + margin + 1, region.shape[1])
+    top, bottom, left, right = _box(region, margin)
     box = face[top:bottom, left:right]
     guide = box if structure is None else structure[top:bottom, left:right]
     inside = inside_full[top:bottom, left:right]
@@ -500,10 +496,8 @@ def grey_hair(
     if not shading:
         return grey_brow_hairs(face, mask, amount, rng, structure)
     # everything happens in the mask's bounding box, with a margin for the soft edge and the blurs
-    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
     margin = ALPHA_RADIUS + int(4 * DETAIL_SIGMA) + 2
-    top, bottom = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, mask.shape[0])
-    left, right = max(cols[0] - margin, 0), min(cols[-1] + margin + 1, mask.shape[1])
+    top, bottom, left, right = _box(mask, margin)
     box = face[top:bottom, left:right]
     guide = box if structure is None else structure[top:bottom, left:right]
     lab = _to_lab(box)
@@ -540,6 +534,14 @@ def is_monochrome(rgb: np.ndarray) -> bool:
 def _monochrome(rgb: np.ndarray) -> bool:
     lab = _to_lab(rgb)
     return float(np.median(np.hypot(lab[..., 1] - 128, lab[..., 2] - 128))) < MONOCHROME_CHROMA
+
+
+def _box(mask: np.ndarray, margin: int) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) of `mask`'s bounding box grown by `margin` px (`support_box`); the mask is not empty."""
+    box = support_box(mask, margin)
+    if box is None:
+        raise ValueError("an empty mask has no box")
+    return box[0].start, box[0].stop, box[1].start, box[1].stop
 
 
 def hair_greyness(lab: np.ndarray) -> np.ndarray:
@@ -676,10 +678,8 @@ def repigment_hair(
     # only the mask: grey taken in beyond it (the halo of white hair against the background, white hair above the
     # forehead) turned out to be a light background's edge and the forehead's sheen as often (dark smudges, looked at)
     region = mask > 0
-    rows, cols = np.flatnonzero(region.any(1)), np.flatnonzero(region.any(0))
     margin = ALPHA_RADIUS + int(4 * DETAIL_SIGMA) + 2
-    top, bottom = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, mask.shape[0])
-    left, right = max(cols[0] - margin, 0), min(cols[-1] + margin + 1, mask.shape[1])
+    top, bottom, left, right = _box(region, margin)
     box = face[top:bottom, left:right]
     guide = box if structure is None else structure[top:bottom, left:right]
     lab = _to_lab(box)

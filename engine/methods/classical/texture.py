@@ -32,8 +32,8 @@ import numpy as np
 
 from engine.core.memo import memo
 from engine.core.settings import Settings
-from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, inter_ocular
-from engine.methods.classical.aging import skin_weight, support_box
+from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, inter_ocular, support_box
+from engine.methods.classical.aging import skin_weight
 from engine.methods.classical.shape import warp_landmarks
 from engine.methods.ldla.pipeline import LocatedFace, locate, skin_mask
 
