@@ -221,10 +221,9 @@ def younger_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount:
     weight = skin_weight(skin, 0.05 * d)
     # only the skin weight's box changes (the weight is 0 beyond it): the colour is worked on there alone (the
     # low pass and the cheeks' colour still read the whole face)
-    rows, cols = np.flatnonzero((weight > 0).any(1)), np.flatnonzero((weight > 0).any(0))
-    if not len(rows):
+    box = support_box(weight)
+    if box is None:
         return face.copy()
-    box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
     part, inside = lab[box], weight[box]
     smoothed = part.copy()
     # 1. beard shadow: the lower face's low-frequency colour moved toward the cheeks' median colour

@@ -36,6 +36,7 @@ from engine.faces.zones import (
     RIGHT_LOWER_LID,
     RIGHT_MOUTH,
     inter_ocular,
+    support_box,
 )
 from engine.methods.classical.youth import wide_blur
 
@@ -334,9 +335,8 @@ def age_shape(face: np.ndarray, points: np.ndarray, skin: np.ndarray, descent: D
     broad = wide_blur(lab[..., 0], 0.06 * d)  # a blur this wide keeps no fine detail: run at a quarter of the size
     # only the skin's box changes (the weight is 0 beyond it): only it is shaded and converted back
     shaded = face.copy()
-    rows, cols = np.flatnonzero((weight > 0).any(1)), np.flatnonzero((weight > 0).any(0))
-    if len(rows):
-        box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+    box = support_box(weight)
+    if box is not None:
         part, inside = lab[box], weight[box]
         part[..., 0] += inside * (factor[box] - 1.0) * broad[box]
         rgb = cv2.cvtColor(np.clip(np.round(part), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)

@@ -36,6 +36,7 @@ from engine.faces.zones import (
     face_hull,
     feathered,
     inter_ocular,
+    support_box,
 )
 from engine.methods.classical.youth import glasses_lenses, rejuvenate, young_skin_mask
 from engine.methods.ldla.curves import scores_for_age
@@ -351,12 +352,10 @@ def edit_zones(
             raise ValueError(f"skin amount must be between -1 and 1, got {skin}")
         weight = located.feathered_mask("skin", FEATHER * d)
         # made only in the box of the (feathered) skin, and as far beyond it as the younger skin's filter reads
-        rows, cols = np.flatnonzero(weight.any(1)), np.flatnonzero(weight.any(0))
-        if len(rows):
-            height, width = face.shape[:2]
-            top, left = max(int(rows[0]) - SMOOTH_REACH, 0), max(int(cols[0]) - SMOOTH_REACH, 0)
-            bottom, right = min(int(rows[-1]) + 1 + SMOOTH_REACH, height), min(int(cols[-1]) + 1 + SMOOTH_REACH, width)
-            toned = skin_texture_and_tone(face, skin, seed, (slice(top, bottom), slice(left, right)))
+        window = support_box(weight, SMOOTH_REACH)
+        if window is not None:
+            top, bottom, left, right = window[0].start, window[0].stop, window[1].start, window[1].stop
+            toned = skin_texture_and_tone(face, skin, seed, window)
             face = _blend(face, toned, (left, top, max(bottom - top, right - left)), weight, inplace=True)
         if keep_union:
             np.maximum(union, weight, out=union)
