@@ -36,7 +36,6 @@ from engine.core.memo import memo
 from engine.core.models import GPU_LOCK, use_adapter
 from engine.core.settings import LDLA_REFINERS, REFINER_LABELS
 from engine.faces.zones import ZONE_TYPES, Zone
-from engine.methods.classical.youth import remove_creases
 from engine.methods.cradle2cane.maths import denoising_steps
 
 MAX_LINES = {"horizontal": 6, "vertical": 3, "radial": 6, "arc": 3, "axis": 3}
@@ -178,8 +177,7 @@ class ClassicalRenderer:
         """`crop` (S, S, 3) uint8 of the zone; `polygon` in crop pixels; scores 0-100. Returns the new crop.
         `younger` (S, S, 3): the crop of the face made young in full (pipeline.young_face); a lower score goes its
         share of the way to it, with glasses' lenses and frames, brows and nostrils kept as that keeps them (creases
-        filled in the zone crop alone smeared a tinted lens and its rim over the cheek). Without it the creases are
-        filled in the crop."""
+        filled in the zone crop alone smeared a tinted lens and its rim over the cheek)."""
         lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32)
         luminance = lab[..., 0]
         rng = _rng(seed, zone.name)
@@ -224,15 +222,9 @@ class ClassicalRenderer:
             lab[..., 2] += 2.0 * amount  # a touch more yellow (b*), as older skin reads
         elif target < current:
             amount = min(1.0, (current - target) / 100.0 * settings.smoothing)
-            # creases filled and folds flattened (glasses frames and the like kept sharp), then the fine texture
-            # smoothed edge-preservingly, as a lower score has less of it too
-            if younger is not None:
-                lab += amount * (cv2.cvtColor(younger, cv2.COLOR_RGB2LAB).astype(np.float32) - lab)
-            else:  # creases filled and the fine texture smoothed edge-preservingly in the crop alone
-                luminance[:] = remove_creases(lab, np.ones(luminance.shape, np.float32), d, amount)
-                smooth = cv2.bilateralFilter(luminance, d=9, sigmaColor=18, sigmaSpace=max(2.0, 0.03 * d))
-                smooth = cv2.bilateralFilter(smooth, d=9, sigmaColor=18, sigmaSpace=max(2.0, 0.03 * d))
-                luminance[:] = luminance * (1 - amount) + smooth * amount
+            if younger is None:
+                raise ValueError("a lower score needs the crop of the face made young (pipeline.young_face)")
+            lab += amount * (cv2.cvtColor(younger, cv2.COLOR_RGB2LAB).astype(np.float32) - lab)
         lab[..., 0] = luminance
         return cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
 
