@@ -174,20 +174,36 @@ def transfer_texture(face: np.ndarray, points: np.ndarray, skin: np.ndarray, amo
     if side is None:
         return face.copy()
     theirs, spread, weight, typical = side
+    ours = memo("texture_own_skin", (skin, points, d), lambda: _hidden_band(skin, points, d))
+    # only the skin the two weights cover changes: the work is done in its box, grown by what the bands' widest
+    # blur and the local energy's blur read around a pixel (within that the box's own border is never read, so
+    # every changed pixel is what the whole face gives)
+    changed = (weight > 0) | (ours > 0)
+    box = support_box(changed, _blur_reach(BAND_SIGMAS[-1] * d) + _blur_reach(ENERGY_SIGMA * d))
+    if box is None:
+        return face.copy()
+    region, weight, ours, theirs, changed = face[box], weight[box], ours[box], theirs[:, box[0], box[1]], changed[box]
     # 2. the subject's bands, clipped as hers are (the same clip on both keeps the prototype aged with herself
     # exactly as she is; the subject's own strongest detail, a mole or a nostril's edge, is not taken away)
-    lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab = cv2.cvtColor(region, cv2.COLOR_RGB2LAB).astype(np.float32)
     own, base = detail_bands(lab[..., 0], d)
     own = np.clip(own, -CREASE_CLIP * spread, CREASE_CLIP * spread)
     # 3. the subject's bands moved toward the prototype's on the skin both show, feathered
     moved = own + amount * weight * (theirs - own)
     # 4. off her skin: the subject's own detail scaled toward her typical energy (Tiddeman et al.'s transform)
-    ours = memo("texture_own_skin", (skin, points, d), lambda: _hidden_band(skin, points, d))
     gain = energy_gain(own, typical, amount * (1.0 - weight), d)
     moved *= 1.0 + ours * (gain - 1.0)
     lab[..., 0] += base * (moved - own).sum(0)
     rgb = cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
-    return np.where(((weight > 0) | (ours > 0))[..., None], rgb, face)
+    out = face.copy()
+    out[box] = np.where(changed[..., None], rgb, region)
+    return out
+
+
+def _blur_reach(sigma: float) -> int:
+    """How far (px) OpenCV's Gaussian blur of a float image reads around a pixel: its kernel spans round(8 sigma + 1)
+    pixels, made odd."""
+    return (int(round(8 * sigma + 1)) | 1) // 2
 
 
 def energy_gain(bands: np.ndarray, typical: np.ndarray, amount: np.ndarray | float, d: float) -> np.ndarray:
