@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy.interpolate import RBFInterpolator
 
 from engine.core.memo import memo
 from engine.faces.zones import (
@@ -38,6 +37,7 @@ from engine.faces.zones import (
     inter_ocular,
     support_box,
 )
+from engine.methods.classical import thinplate
 from engine.methods.classical.youth import wide_blur
 
 # Soft-tissue descent: visible from the fourth decade and progressing through the eighth (Coleman and
@@ -257,9 +257,9 @@ def warp_landmarks(
     centres = np.concatenate([destinations, anchors])
     values = np.concatenate([sources - destinations, np.zeros_like(anchors)])
     centres, unique = np.unique(np.round(centres, 3), axis=0, return_index=True)
-    spline = RBFInterpolator(centres, values[unique], kernel="thin_plate_spline", smoothing=smoothing)
+    spline = thinplate.fit(centres, values[unique], smoothing)
     ys, xs = np.mgrid[0 : height + step : step, 0 : width + step : step].astype(np.float64)
-    offset = spline(np.stack([xs.ravel(), ys.ravel()], 1)).reshape(*xs.shape, 2).astype(np.float32)
+    offset = thinplate.evaluate(spline, np.stack([xs.ravel(), ys.ravel()], 1)).reshape(*xs.shape, 2).astype(np.float32)
     full = cv2.resize(offset, (xs.shape[1] * step, xs.shape[0] * step), interpolation=cv2.INTER_LINEAR)[:height, :width]
     # remap reads its maps in 1/32 px: a pixel whose offset is under half of that in x and y is copied as it is,
     # so only the box of the pixels that move is resampled (the same pixels as resampling the whole image)
