@@ -377,6 +377,18 @@ def feature_protection(lab: np.ndarray, skin: np.ndarray, d: float) -> np.ndarra
     return cv2.GaussianBlur(protect, (0, 0), 0.01 * d + 0.5)
 
 
+def face_protection(face: np.ndarray, skin: np.ndarray, d: float) -> np.ndarray:
+    """`feature_protection` of the RGB `face` (read-only), found once per face and scale: the glasses' search and the
+    younger skin's fields both ask it of the same source face. It reads `skin` only to see whether there is any."""
+    if not (skin > 0.5).any():
+        return np.ones(face.shape[:2], np.float32)
+    return memo(
+        "feature_protection",
+        (face, float(d)),
+        lambda: feature_protection(cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32), skin, d),
+    )
+
+
 def nose_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """(H, W) float32 soft mask of the nose (hull of its FaceMesh points, feathered; read-only: made once per face)."""
     p = np.asarray(points, np.float64)[:, :2]
@@ -492,8 +504,7 @@ def glasses_lenses(face: np.ndarray, skin: np.ndarray, points: np.ndarray) -> np
 
 def _glasses_lenses(face: np.ndarray, skin: np.ndarray, p: np.ndarray) -> np.ndarray | None:
     d = inter_ocular(p)
-    lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
-    rim = feature_protection(lab, skin, d) > 0.5
+    rim = face_protection(face, skin, d) > 0.5
     height, width = rim.shape
     lenses = np.zeros((height, width), np.float32)
     centre_x = float(p[[*RIGHT_EYE, *LEFT_EYE], 0].mean())
@@ -566,7 +577,7 @@ def _young_fields(
     d = inter_ocular(p)
     nose = nose_mask(p, face.shape[:2])
     lens = np.zeros(face.shape[:2], np.float32) if lenses is None else lenses
-    protect = feature_protection(lab, skin, d)
+    protect = face_protection(face, skin, d)  # `lab` is `face`'s: the protection the glasses' search found, if it ran
     fold_left = FOLD_LEFT + (NOSE_FOLD_LEFT - FOLD_LEFT) * nose
     inside = (skin > 0.5).astype(np.float32)
     evened = np.stack([masked_blur(lab[..., channel], inside, COLOUR_SIGMA * d) for channel in (1, 2)])
