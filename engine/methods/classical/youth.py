@@ -26,6 +26,7 @@ from engine.faces.zones import (
     RIGHT_EYE,
     SUBNASALE,
     inter_ocular,
+    support_box,
 )
 from engine.methods.classical.aging import remaining_growth, strain_origin
 
@@ -548,25 +549,40 @@ def rejuvenate(
     `texture_left`: the share of the fine band left at full amount (`fine_texture_left`)."""
     if amount <= 0 or not (skin > 0.5).any():
         return face.copy()
-    lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
+    whole: list[np.ndarray] = []  # the whole face's CIELAB, converted only when a field below is not already kept
+
+    def lab() -> np.ndarray:
+        if not whole:
+            whole.append(cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32))
+        return whole[0]
+
     # the protection, the nose's folds and the evened colour depend on the face alone (found once per face: every
     # younger target of a strip shares them); the skin at a full amount also on `texture_left`, and each target
     # goes `amount` of the way to it
     p = np.asarray(points, np.float64)[:, :2]
-    protect, fold_left, evened = memo("young_fields", (face, skin, p, lenses), lambda: _young_fields(face, lab, skin, p, lenses))
+    protect, fold_left, evened = memo(
+        "young_fields", (face, skin, p, lenses), lambda: _young_fields(face, lab(), skin, p, lenses)
+    )
     lens = np.zeros(face.shape[:2], np.float32) if lenses is None else lenses
     full = memo(
         "crease_free",
         (face, skin, p, lenses, texture_left),
-        lambda: remove_creases(lab, skin, inter_ocular(p), 1.0, fold_left, protect, lens, texture_left),
+        lambda: remove_creases(lab(), skin, inter_ocular(p), 1.0, fold_left, protect, lens, texture_left),
     )
-    out = lab.copy()
-    out[..., 0] += amount * (full - lab[..., 0])
-    weight = amount * skin * (1.0 - protect)
+    # the weight is 0 beyond the skin's box, and every step from here is per pixel: only the box is worked on
+    box = support_box(skin)
+    assert box is not None  # the skin has pixels above 0.5 (checked above)
+    region = face[box]
+    part = cv2.cvtColor(region, cv2.COLOR_RGB2LAB).astype(np.float32)
+    out = part.copy()
+    out[..., 0] += amount * (full[box] - part[..., 0])
+    weight = amount * skin[box] * (1.0 - protect[box])
     for index, channel in enumerate((1, 2)):
-        out[..., channel] += weight * (1.0 - lens) * EVEN_COLOUR * (evened[index] - lab[..., channel])
+        out[..., channel] += weight * (1.0 - lens[box]) * EVEN_COLOUR * (evened[index][box] - part[..., channel])
     rgb = cv2.cvtColor(np.clip(np.round(out), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
-    return np.where((weight > 0)[..., None], rgb, face)
+    result = face.copy()
+    result[box] = np.where((weight > 0)[..., None], rgb, region)
+    return result
 
 
 def _young_fields(
