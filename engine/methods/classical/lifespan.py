@@ -164,7 +164,8 @@ def age_face(
         face = edit.after
         stages["wrinkles"] = f"{len(edit.changed)} zones moved to the age curves' scores" if edit.changed else "unchanged"
         warnings += [w for w in edit.warnings if w not in located.warnings]
-    skin = skin_mask(located)
+    # the skin depends on the landmarks alone: found once per face (every target of a strip asks for it; read-only)
+    skin = memo("skin_mask", (located.points, located.crop.shape[:2]), lambda: skin_mask(located))
     lenses: np.ndarray | None = None  # a pair of glasses' lenses, where found (the younger path looks for them)
     # 2. skin: spots and uneven pigmentation older, smooth and even younger
     if target > source_age:
@@ -188,7 +189,7 @@ def age_face(
         amount = min((source_age - target) / YOUNG_FULL_GAP_YEARS, 1.0)
         creases = crease_amount(scores_for_age(source_age), scores)
         lenses = glasses_lenses(located.crop, skin, located.points)
-        young = young_skin_mask(skin, masks.hair, masks.brows, located.points)
+        young = _young_mask(skin, masks, located.points)
         # the fine band scaled toward young skin's energy at the target (Tiddeman et al. 2001), from the source's own
         energy = memo(
             "fine_energy",
@@ -258,7 +259,7 @@ def age_face(
     if share > 0 and (settings or get_settings()).classical_child_skin:
         framed = glasses_lenses(located.crop, skin_mask(located), located.points) is not None
         brows = np.zeros_like(masks.brows) if framed else masks.brows  # a frame's rim lies over the brows
-        young = young_skin_mask(skin, masks.hair, masks.brows, located.points)
+        young = _young_mask(skin, masks, located.points)
         face = child_skin(face, young, brows, located.points, share)
         brows_note = "brows kept (a glasses frame over them)" if framed else "brows fainter"
         stages["child skin"] = f"cheeks rosier, {brows_note} at {share:.0%}"
@@ -314,6 +315,15 @@ def _border(height: int, width: int) -> np.ndarray:
     mask = frame_feather(height, width)
     mask.flags.writeable = False
     return mask
+
+
+def _young_mask(skin: np.ndarray, masks: HairMasks, points: np.ndarray) -> np.ndarray:
+    """`young_skin_mask` (read-only), found once per face: every younger target of a strip asks for the same."""
+    return memo(
+        "young_skin_mask",
+        (skin, masks.hair, masks.brows, points),
+        lambda: young_skin_mask(skin, masks.hair, masks.brows, points),
+    )
 
 
 def _ahead(target: float, years: float) -> float:
