@@ -201,6 +201,29 @@ def age_spots(face: np.ndarray, skin: np.ndarray, points: np.ndarray, share: flo
     return out
 
 
+MONOCHROME_TONE_SIGMA = 4.0  # px: a toned black-and-white photo's tint is taken this smooth (the shape warps move a few px)
+
+
+def lightness_only(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """`after` (H, W, 3 uint8 RGB) as a change of grey level only, for a black-and-white photo `before` (the same
+    frame; the shape warps may have moved `after`'s pixels a little): each changed pixel is its own luma plus
+    `before`'s tint there (each channel's offset from the luma, smoothed: 0 on a neutral photo, a sepia print's
+    toning on a toned one), so spots, sallowness and grey hair come out as shades of grey and a neutral photo's
+    pixels stay exactly grey (a CIELAB round trip does not keep them so); unchanged pixels are returned exactly."""
+    changed = np.any(after != before, axis=-1)
+    box = support_box(changed, int(np.ceil(3 * MONOCHROME_TONE_SIGMA)))
+    if box is None:
+        return after.copy()
+    old, new = before[box].astype(np.float32), after[box]
+    tint = old - cv2.cvtColor(before[box], cv2.COLOR_RGB2GRAY).astype(np.float32)[..., None]
+    tint = cv2.GaussianBlur(tint, (0, 0), MONOCHROME_TONE_SIGMA)
+    luma = cv2.cvtColor(new, cv2.COLOR_RGB2GRAY).astype(np.float32)[..., None]
+    grey = np.clip(np.round(luma + tint), 0, 255).astype(np.uint8)
+    out = after.copy()
+    out[box] = np.where(changed[box][..., None], grey, new)
+    return out
+
+
 def beard_region(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """(H, W) float32 soft mask of the beard area: the face below the nose, feathered."""
     hull = face_hull(points, shape).astype(np.float32)

@@ -15,6 +15,8 @@ For each target age, from the source age (engine/methods/classical/aging.py for 
    also takes the cardioidal strain of craniofacial growth run backwards and Farkas's child proportions
    (smaller nose and mouth, larger-looking eyes, fuller cheeks) in one smooth warp (youth.py);
 5. the face is pasted back where it changed; everything else in the photo is returned exactly.
+On a black-and-white photo (hair.is_monochrome) every colour change acts on lightness only: spots,
+sallowness, grey hair and paler lips come out as shades of grey, and the manifest says so.
 The same seed draws the same strands, spots and wrinkles at every target, so a strip reads as one life.
 """
 
@@ -45,11 +47,12 @@ from engine.methods.classical.aging import (
     grey_hair,
     growth_strain,
     lentigo_share,
+    lightness_only,
     regained_pigment,
     younger_skin,
 )
 from engine.methods.classical.childskin import child_share, child_skin
-from engine.methods.classical.hair import BROW_MIN_PART, added_recession, recede_hairline, repigment_hair
+from engine.methods.classical.hair import BROW_MIN_PART, added_recession, is_monochrome, recede_hairline, repigment_hair
 from engine.methods.classical.youth import (
     child_scales,
     child_warp,
@@ -76,6 +79,12 @@ SUMMARY = (  # what the classical renderer changes, in one line (the lifespan ta
     "eye bags); for younger ones it gives grey hair its colour back, fills creases, fines the skin's texture, evens "
     "and brightens skin, removes beard shadow and lifts the sagging, and reshapes a child's face (craniofacial growth "
     "run backwards, Farkas's child proportions)"
+)
+
+
+MONOCHROME_NOTE = (  # the manifest's entry for a black-and-white photo
+    "a black-and-white photo: every colour change acts on lightness only (age spots, sallowness, grey hair and "
+    "paler lips as shades of grey)"
 )
 
 
@@ -288,6 +297,10 @@ def age_face(
             f"cardioidal strain k = {k:.3f}; child proportions (Farkas): nose {proportions.nose_height:.2f} x "
             f"{proportions.nose_width:.2f}, mouth width {proportions.mouth_width:.2f}, eyes {proportions.eye:.2f}"
         )
+    # a black-and-white photo stays black and white: of every change above only the grey level is kept
+    if is_monochrome(located.crop):
+        face = lightness_only(before, face)
+        stages["monochrome"] = MONOCHROME_NOTE
     # 5. paste back where the face changed (and the neck below the crop, where a child's warp moved it)
     difference = np.asarray(cv2.absdiff(face, before), np.uint8)  # per channel: numpy's any() over a last axis of three is slow
     changed = ((difference[..., 0] | difference[..., 1] | difference[..., 2]) > 0).astype(np.uint8)

@@ -122,3 +122,23 @@ def test_fold_shading_darkens_the_folds_and_under_the_eyes_and_a_younger_target_
         darker, lighter = at(point)
         assert darker < 0.97 and lighter > 1.03
     np.testing.assert_allclose(older[:100], 1.0, atol=1e-5)  # the forehead and above: untouched
+
+
+def _chroma(rgb: np.ndarray) -> np.ndarray:
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    return np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
+
+
+def test_a_black_and_white_photo_stays_black_and_white_at_80_and_the_manifest_says_so():
+    grey = np.repeat(cv2.cvtColor(astronaut(), cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    out = age_photo(LifespanRequest(grey, [80], source_age=SOURCE_AGE, renderer="classical"), OFFLINE)
+    face, photo = out.faces[0], out.photos[0]
+    # it aged (wrinkles, texture, grey hair and spots in lightness) ...
+    source = locate(grey, OFFLINE).crop
+    assert np.abs(face.astype(int) - source.astype(int)).mean() > 2.0
+    # ... without a tint anywhere: no brown spots, no sallow skin, no warm grey hair (CIELAB rounding aside)
+    assert float(_chroma(face).max()) <= 1.5 and float(_chroma(photo).max()) <= 1.5
+    assert "lightness only" in out.stages[0]["monochrome"]
+    # the same photo in colour does take colour (spots, sallowness): what the grey one is kept from
+    colour = age_photo(LifespanRequest(astronaut(), [80], source_age=SOURCE_AGE, renderer="classical"), OFFLINE)
+    assert "monochrome" not in colour.stages[0]
