@@ -48,6 +48,7 @@ from engine.methods.classical.aging import (
     growth_strain,
     lentigo_share,
     lightness_only,
+    neck_skin,
     regained_pigment,
     younger_skin,
 )
@@ -187,12 +188,18 @@ def age_face(
                 own_skin = skin * (masks.hair == 0) * (masks.brows == 0)
                 face = texture.transfer_texture(face, located.points, own_skin, amount, proto)
                 stages["texture"] = texture.describe(amount)
+        # the skin's colour and spots reach the neck seen below the face (an aged face on a young neck otherwise)
+        neck = memo("neck_skin", (located.crop, located.points), lambda: neck_skin(located.crop, located.points, skin))
+        aged = skin | neck
+        where = " (face and neck)" if neck.any() else ""
         sallow = texture.sallow_share(source_age, _ahead(target, variation.sallow_years))
-        face = texture.sallow_skin(face, skin, located.points, sallow)
-        stages["colour"] = f"less rosy, more yellow at {sallow:.0%} of the change to 80" if sallow > 0 else "unchanged"
+        face = texture.sallow_skin(face, aged, located.points, sallow)
+        stages["colour"] = f"less rosy, more yellow at {sallow:.0%} of the change to 80{where}" if sallow > 0 else "unchanged"
         share = lentigo_share(_ahead(target, variation.spots_years)) - lentigo_share(source_age)
-        face = age_spots(face, skin, located.points, share, np.random.default_rng([seed, 1]))
-        stages["skin"] = f"age spots and uneven pigmentation at {share:.0%} of their 80-year extent" if share > 0 else "unchanged"
+        face = age_spots(face, aged, located.points, share, np.random.default_rng([seed, 1]))
+        stages["skin"] = (
+            f"age spots and uneven pigmentation at {share:.0%} of their 80-year extent{where}" if share > 0 else "unchanged"
+        )
     elif target < source_age:
         amount = min((source_age - target) / YOUNG_FULL_GAP_YEARS, 1.0)
         creases = crease_amount(scores_for_age(source_age), scores)

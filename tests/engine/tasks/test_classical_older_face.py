@@ -9,6 +9,7 @@ import pytest
 from engine.core.registry import get_cache
 from engine.core.settings import Settings
 from engine.faces.zones import LEFT_EYE, RIGHT_ALA, RIGHT_EYE, RIGHT_LOWER_LID, RIGHT_MOUTH, inter_ocular
+from engine.methods.classical.aging import neck_skin
 from engine.methods.classical.shape import (
     CHEEK_DROP,
     CHEEK_IN,
@@ -142,3 +143,14 @@ def test_a_black_and_white_photo_stays_black_and_white_at_80_and_the_manifest_sa
     # the same photo in colour does take colour (spots, sallowness): what the grey one is kept from
     colour = age_photo(LifespanRequest(astronaut(), [80], source_age=SOURCE_AGE, renderer="classical"), OFFLINE)
     assert "monochrome" not in colour.stages[0]
+
+
+def test_the_neck_below_the_face_ages_with_it_at_80(source, aged):
+    with_texture, _ = aged
+    neck = neck_skin(source.crop, source.points, skin_mask(source)) > 0
+    neck[: int(source.points[:, 1].max()) + 5] = False  # well below the chin: the face's own stages never reach it
+    assert neck.sum() > 500  # the astronaut's neck shows between her chin and her collar
+    before = cv2.cvtColor(source.crop, cv2.COLOR_RGB2LAB).astype(np.float32)[neck]
+    after = cv2.cvtColor(with_texture.faces[1], cv2.COLOR_RGB2LAB).astype(np.float32)[neck]
+    # yellower (sallow, and the spots' brown) like the face above it
+    assert after[:, 2].mean() > before[:, 2].mean() + 1.5
