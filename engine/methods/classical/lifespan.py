@@ -42,6 +42,7 @@ from engine.faces.zones import feathered, inter_ocular
 from engine.methods.classical import contrast, shape, texture
 from engine.methods.classical.aging import (
     BROW_LAG_YEARS,
+    MONOCHROME_NOTE,
     added_grey,
     age_spots,
     grey_hair,
@@ -80,12 +81,6 @@ SUMMARY = (  # what the classical renderer changes, in one line (the lifespan ta
     "eye bags); for younger ones it gives grey hair its colour back, fills creases, fines the skin's texture, evens "
     "and brightens skin, removes beard shadow and lifts the sagging, and reshapes a child's face (craniofacial growth "
     "run backwards, Farkas's child proportions)"
-)
-
-
-MONOCHROME_NOTE = (  # the manifest's entry for a black-and-white photo
-    "a black-and-white photo: every colour change acts on lightness only (age spots, sallowness, grey hair and "
-    "paler lips as shades of grey)"
 )
 
 

@@ -1,6 +1,7 @@
 """Renderers that move one zone crop from its current aging score to a target score.
 
-- `ClassicalRenderer` (CPU, no weights): procedural aging signs. Wrinkles are
+- `ClassicalRenderer` (CPU, no weights): procedural aging signs (on a black-and-white photo the pipeline keeps only
+  their grey level). Glabellar lines are folds (a soft shadow lit on both sides). Wrinkles are
   creases, a thin dark valley with a broader lit shoulder beside it, that follow the
   zone's direction, taper to nothing at their ends and vary in depth along their
   length; their count, depth and length grow with the score; they are irregular and

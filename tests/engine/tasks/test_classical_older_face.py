@@ -8,7 +8,7 @@ import pytest
 
 from engine.core.registry import get_cache
 from engine.core.settings import Settings
-from engine.faces.zones import LEFT_EYE, RIGHT_ALA, RIGHT_EYE, RIGHT_LOWER_LID, RIGHT_MOUTH, inter_ocular
+from engine.faces.zones import LEFT_EYE, RIGHT_ALA, RIGHT_EYE, RIGHT_LOWER_LID, RIGHT_MOUTH, ZONES, inter_ocular
 from engine.methods.classical.aging import neck_skin
 from engine.methods.classical.shape import (
     CHEEK_DROP,
@@ -25,7 +25,7 @@ from engine.methods.classical.shape import (
     descent_displacements,
     fold_shading,
 )
-from engine.methods.ldla.pipeline import locate, skin_mask
+from engine.methods.ldla.pipeline import edit_zones, locate, skin_mask
 from engine.tasks.lifespan import LifespanRequest, age_photo
 from tests.conftest import astronaut
 
@@ -143,6 +143,11 @@ def test_a_black_and_white_photo_stays_black_and_white_at_80_and_the_manifest_sa
     # the same photo in colour does take colour (spots, sallowness): what the grey one is kept from
     colour = age_photo(LifespanRequest(astronaut(), [80], source_age=SOURCE_AGE, renderer="classical"), OFFLINE)
     assert "monochrome" not in colour.stages[0]
+    # the zone editor (the LDLA tab) on it: deeper wrinkles and the skin's tone, no yellowing either
+    edit = edit_zones(grey, dict.fromkeys(ZONES, 95.0), "classical", 0, source_age=SOURCE_AGE, settings=OFFLINE, skin=0.8)
+    assert np.abs(edit.after.astype(int) - edit.before.astype(int)).max() > 20
+    assert float(_chroma(edit.after).max()) <= 1.5 and float(_chroma(edit.photo).max()) <= 1.5
+    assert "lightness only" in edit.manifest()["renderer_settings"]["monochrome"]
 
 
 def test_the_neck_below_the_face_ages_with_it_at_80(source, aged):
