@@ -257,8 +257,8 @@ def lightness_only(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     if box is None:
         return after.copy()
     old, new = before[box].astype(np.float32), after[box]
-    tint = old - cv2.cvtColor(before[box], cv2.COLOR_RGB2GRAY).astype(np.float32)[..., None]
-    tint = cv2.GaussianBlur(tint, (0, 0), MONOCHROME_TONE_SIGMA)
+    offset = old - cv2.cvtColor(before[box], cv2.COLOR_RGB2GRAY).astype(np.float32)[..., None]
+    tint = np.asarray(cv2.GaussianBlur(offset, (0, 0), MONOCHROME_TONE_SIGMA), np.float32)
     luma = cv2.cvtColor(new, cv2.COLOR_RGB2GRAY).astype(np.float32)[..., None]
     grey = np.clip(np.round(luma + tint), 0, 255).astype(np.uint8)
     out = after.copy()
