@@ -16,13 +16,16 @@ from engine.methods.classical.shape import (
 )
 from engine.methods.classical.texture import (
     PROTOTYPE_AGE_YEARS,
+    TAUT_STRETCH,
     TEXTURE_STRENGTH,
     Prototype,
     detail_bands,
     sallow_share,
     sallow_skin,
+    taut_share,
     texture_amount,
     transfer_texture,
+    warp_distortion,
 )
 
 pytestmark = pytest.mark.unit
@@ -126,6 +129,18 @@ def test_texture_transfer_brings_the_prototypes_detail_and_is_a_no_op_on_the_pro
     assert centre == pytest.approx(_lightness(smooth)[64:192, 64:192].mean(), abs=2)  # the subject's own tone kept
     with pytest.raises(ValueError, match="between 0 and 1, got 1.5"):
         transfer_texture(smooth, points, skin, 1.5, proto)
+
+
+def test_warp_distortion_is_one_for_an_even_scale_and_the_stretch_ratio_for_an_uneven_one():
+    ys, xs = np.mgrid[0:64, 0:64].astype(np.float32)
+    even = np.dstack([0.5 * xs + 3, 0.5 * ys - 2])  # a uniform zoom and shift: texture keeps its shape
+    np.testing.assert_allclose(warp_distortion(even), 1.0, rtol=1e-4)
+    squeezed = np.dstack([xs, 2.5 * ys])  # her rows squeezed 2.5x onto the subject's (a closed mouth on an open one)
+    np.testing.assert_allclose(warp_distortion(squeezed), 2.5, rtol=1e-4)
+    sheared = np.dstack([xs + ys, ys])  # a shear of 1: singular values (sqrt(5) +/- 1) / 2, ratio their quotient
+    np.testing.assert_allclose(warp_distortion(sheared), (np.sqrt(5) + 1) / (np.sqrt(5) - 1), rtol=1e-4)
+    shares = taut_share(np.array([1.0, TAUT_STRETCH[0], np.mean(TAUT_STRETCH), TAUT_STRETCH[1], 4.0]))
+    np.testing.assert_allclose(shares, [0.0, 0.0, 0.5, 1.0, 1.0], atol=1e-6)
 
 
 def test_older_skin_turns_less_rosy_and_more_yellow_only_on_the_skin():
