@@ -16,12 +16,29 @@ from engine.faces.zones import FACE_OVAL, LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT
 
 PERSON_THRESHOLD = 0.5  # the segmenter's probability above which a pixel belongs to the person
 SKIN_DISTANCE = 2.5  # Mahalanobis distance in (a*, b*) within which a pixel is taken for skin (from looking)
+# With the skin's chromaticity, a pixel is skin within this much of the face's median lightness: dark hair can
+# share the skin's chromaticity (dark brown on brown skin), so darker is hair; a sheen is lighter with the same
+# chromaticity (Obama's forehead by the hairline, 51 lighter, was taken for hair at 40 either side; from looking)
+SKIN_DARKER = 40.0
+SKIN_LIGHTER = 80.0
 HAIR_DISTANCE = 4.5  # Mahalanobis distance in L*a*b* from the crown's hair colour still taken for hair (from looking)
 BROW_GROWTH = 0.02  # inter-ocular distances the brow outlines grow by: FaceMesh's outline misses hairs at its edge
 MIN_HAIR_SHARE = 0.01  # a hair mask smaller than this share of the crop is no hair mask (bald, hat, failure)
 HOLE_GAP = 0.3  # inter-ocular distances: a gap this narrow out of a hole in the hair does not make it background
 FRINGE_REACH = 0.08  # inter-ocular distances above the brows' top: the lowest a fringe's tips are taken for hair
 FRINGE_CONTRAST = 25.0  # L (8-bit): a fringe's tip is at least this much darker than the forehead below it (from looking)
+TEMPLE_REACH = 0.3  # inter-ocular distances beside the face's outline: the temples' hair (from looking)
+TEMPLE_ABOVE = 0.0  # inter-ocular distances above the brows' top: a cap's rim comes down to the brows at the sides (Hopper's)
+TEMPLE_BELOW = 0.0  # inter-ocular distances below the eyes: none, the ears start about there (Obama's, taken in at 0.5)
+MIN_TEMPLE_PIXELS = 200  # fewer temple (or crown) pixels than this are too few for a colour model
+# A hat (from looking at the packaged photos): Hopper's black cap over white temples differs from them by 71 in L
+# and has 0.32 of their fine texture; hair lit on the crown and in shade beside the face differs as much in L
+# (the astronaut's, 64) but has more texture on the crown (1.4 times); the camera operator's dark crown against
+# a light camera beside his temple has 0.74; Einstein's dark background taken for the person above his white hair
+# has 0.50 (a hat in this sense: not hair).
+HAT_LIGHTNESS = 40.0  # L (8-bit): crown and temples this far apart in median lightness may be a hat and hair
+HAT_TEXTURE = 0.6  # and the crown's fine lightness texture under this share of the temples': cloth, not strands
+MOUTH_CORNERS = [61, 291]  # FaceMesh: the cheeks' skin lies between the eyes' and the mouth corners' height
 MIN_PART_SHARE = 0.05  # a separate part of the hair mask under this share of its largest part is a speck (from looking)
 
 # FaceMesh eyebrow outlines, upper edge outer -> inner then lower edge inner -> outer (canonical topology).
@@ -137,6 +154,58 @@ def _quadratic(offset: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return total
 
 
+def temples(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) bool: the temples and the hair over the ears, a ring TEMPLE_REACH inter-ocular distances wide just
+    outside the face's outline, from TEMPLE_ABOVE above the brows' top down to TEMPLE_BELOW below the eyes: where
+    hair grows beside the face and a hat does not reach (a cap sits on the forehead, above the brows)."""
+    d = inter_ocular(points)
+    face = face_hull(points, shape)
+    size = max(3, int(round(2 * TEMPLE_REACH * d)) | 1)
+    ring = (cv2.dilate(face, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))) > 0) & (face == 0)
+    brows_top = float(points[[*RIGHT_BROW, *LEFT_BROW], 1].min())
+    eyes = float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
+    ys = np.arange(shape[0])[:, None]
+    return ring & (ys > brows_top - TEMPLE_ABOVE * d) & (ys < eyes + TEMPLE_BELOW * d)
+
+
+def hair_seeds(lab: np.ndarray, crown: np.ndarray, sides: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The pixels the hair's colour is taken from, and whether the crown is a hat: `crown` and `sides` (H, W
+    bool, the candidate above the brows and at the temples).
+
+    A hat covers the crown but not the temples, and it is cloth: smooth where hair has strands. When the crown's
+    median lightness is HAT_LIGHTNESS or more from the temples' and its fine lightness texture is under
+    HAT_TEXTURE of theirs, the crown is a hat, and the hair's colour comes from the temples' pixels unlike it in
+    lightness (a cap's rim or a glasses' arm among them is not hair). Otherwise from both (hair greying at the
+    temples first, or lit on the crown and in shade beside the face, is still hair: it has strands' texture)."""
+    both = crown | sides
+    if sides.sum() < MIN_TEMPLE_PIXELS or crown.sum() < MIN_TEMPLE_PIXELS:
+        return both, False
+    lightness = lab[..., 0]
+    crown_lightness = float(np.median(lightness[crown]))
+    if abs(crown_lightness - float(np.median(lightness[sides]))) < HAT_LIGHTNESS:
+        return both, False
+    texture = cv2.GaussianBlur(np.abs(lightness - cv2.GaussianBlur(lightness, (0, 0), 1.0)), (0, 0), 4.0)
+    if np.median(texture[crown]) >= HAT_TEXTURE * np.median(texture[sides]):
+        return both, False
+    seeds = sides & (np.abs(lightness - crown_lightness) >= HAT_LIGHTNESS / 2)
+    return (seeds, True) if seeds.sum() >= MIN_TEMPLE_PIXELS else (both, False)
+
+
+def colour_distance(lab: np.ndarray, sample: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
+    """(H, W) Mahalanobis distance of each pixel's L*a*b* from the Gaussian of the `sample` pixels' (or of the
+    (N, 3) `values` when given), with a floor of 4 levels squared on the covariance: a uniform-looking sample
+    still has some spread."""
+    values = lab[sample] if values is None else values
+    return np.sqrt(_quadratic(lab - values.mean(0), np.linalg.inv(np.cov(values.T) + np.eye(3) * 4.0)))
+
+
+def below(mask: np.ndarray, row: float) -> np.ndarray:
+    """The mask's connected parts that reach below `row` (hair grows beside the face; a hat's top does not)."""
+    count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    reaching = np.unique(labels[int(max(row, 0)) :][mask[int(max(row, 0)) :] > 0])
+    return np.isin(labels, reaching[reaching > 0]).astype(np.uint8)
+
+
 def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.ndarray:
     """(H, W) uint8 hair mask of an aligned face: person minus face, within the head's band, not skin-coloured.
 
@@ -164,18 +233,32 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     cov = np.cov(skin.T) + np.eye(2) * 4.0  # a floor: a uniform-looking face still has some spread
     diff = lab[..., 1:] - mean
     distance = np.sqrt(_quadratic(diff, np.linalg.inv(cov)))
-    skin_like = (distance < SKIN_DISTANCE) & (np.abs(lab[..., 0] - np.median(lab[face > 0][:, 0])) < 40)
+    above_skin = lab[..., 0] - np.median(lab[face > 0][:, 0])
+    skin_like = (distance < SKIN_DISTANCE) & (above_skin > -SKIN_DARKER) & (above_skin < SKIN_LIGHTER)
     candidate &= ~skin_like
-    # hair colour: what the candidate holds above the brows, where it is almost surely hair; clothes and
-    # background caught beside the face are kept out unless they share that colour
-    crown = candidate & (ys < brows_top)
-    if crown.sum() > 50:
-        hair_lab = lab[crown]
-        hair_mean, hair_cov = hair_lab.mean(0), np.cov(hair_lab.T) + np.eye(3) * 4.0
-        offset = lab - hair_mean
-        hair_distance = np.sqrt(_quadratic(offset, np.linalg.inv(hair_cov)))
+    # hair colour: what the candidate holds above the brows beside and over the face's outline, where it is almost
+    # surely hair; clothes and background caught beside the face are kept out unless they share that colour. Not
+    # from inside the outline: a shiny forehead taken in there became "hair colour" and kept itself in the mask
+    outside = grown_face == 0
+    eye_line = float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
+    crown = candidate & (ys < brows_top) & outside
+    sides = candidate & outside & temples(points, shape)
+    seeds, hat = hair_seeds(lab, crown, sides)
+    if seeds.sum() > 50:
+        hair_distance = colour_distance(lab, seeds)
         candidate &= hair_distance < HAIR_DISTANCE
-    candidate &= ~ear_like(lab, candidate, grown_face, distance < SKIN_DISTANCE, float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean()))
+        if hat:  # the hair's Gaussian is broad (white hair in shade, at a glasses' arm): nearer the hat's is hat
+            candidate &= hair_distance < colour_distance(lab, crown)
+        # inside the face's outline (a fringe's place) a pixel nearer the cheeks' colour than the hair's is skin:
+        # a shiny forehead (Obama's) or one in a cap's shade (Hopper's) passes the chroma test above
+        # (only the rows above the brows can hold such pixels: the distance is taken there alone)
+        cheeks = face.astype(bool) & (ys > eye_line) & (ys < points[MOUTH_CORNERS, 1].mean())
+        rows = max(int(np.ceil(brows_top - 0.15 * d)), 0)
+        if rows > 0 and cheeks.sum() > 50:
+            top = slice(0, rows)
+            nearer_skin = hair_distance[top] >= colour_distance(lab[top], cheeks[top], lab[cheeks])
+            candidate[top] &= (grown_face[top] == 0) | ~nearer_skin
+    candidate &= ~ear_like(lab, candidate, grown_face, distance < SKIN_DISTANCE, eye_line)
     mask = candidate.astype(np.uint8)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     # close the gaps left by deep shadows between locks, within the person
@@ -188,6 +271,8 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     allowed = (person > PERSON_THRESHOLD) & band & ((grown_face == 0) | (ys < brows_top - 0.15 * d))
     mask = (fill_holes(mask.astype(np.uint8), top_closed=True) | (fill_holes(bridged, top_closed=True) & allowed)) & allowed
     mask = fringe_tips(lab[..., 0], mask, grown_face > 0, int(round(brows_top - FRINGE_REACH * d)), int(round(brows_top)))
+    if hat:  # what is left of it above the hair (a cap's white top) is no hair
+        mask = below(mask, brows_top - 0.15 * d)
     mask = without_specks(mask.astype(np.uint8))
     if mask.mean() < MIN_HAIR_SHARE:
         return np.zeros(shape, np.uint8)
