@@ -21,6 +21,15 @@ SKIN_DISTANCE = 2.5  # Mahalanobis distance in (a*, b*) within which a pixel is 
 # chromaticity (Obama's forehead by the hairline, 51 lighter, was taken for hair at 40 either side; from looking)
 SKIN_DARKER = 40.0
 SKIN_LIGHTER = 80.0
+# Greying hair takes on the skin's hue where it is thin or lit warm, but keeps little of its chroma: Obama's grey
+# temples have 0.26-0.57 of his face's mean chroma, and were taken for skin by the Mahalanobis test alone (from
+# looking at them; his cheeks, lit or in shade, keep more than this)
+SKIN_CHROMA_SHARE = 0.6
+# A sheen where a receding hairline bares the forehead (Obama's official portrait, looked at): lighter than the hair
+# samples' SHEEN_PERCENTILE lightness and with under SHEEN_TEXTURE of their median fine texture, it is skin; lit
+# hair as light has its strands' texture
+SHEEN_PERCENTILE = 90.0
+SHEEN_TEXTURE = 0.5
 HAIR_DISTANCE = 4.5  # Mahalanobis distance in L*a*b* from the crown's hair colour still taken for hair (from looking)
 BROW_GROWTH = 0.02  # inter-ocular distances the brow outlines grow by: FaceMesh's outline misses hairs at its edge
 MIN_HAIR_SHARE = 0.01  # a hair mask smaller than this share of the crop is no hair mask (bald, hat, failure)
@@ -102,16 +111,20 @@ def without_specks(mask: np.ndarray) -> np.ndarray:
     return np.isin(labels, keep).astype(np.uint8)
 
 
-def ear_like(lab: np.ndarray, candidate: np.ndarray, face: np.ndarray, skin_chroma: np.ndarray, eye_line: float) -> np.ndarray:
+def ear_like(
+    lab: np.ndarray, candidate: np.ndarray, face: np.ndarray, skin_chroma: np.ndarray, eye_line: float, highest: float = 0.0
+) -> np.ndarray:
     """The candidate's pixels that are an ear: skin in chromaticity, lighter than the candidate's median
     (the ear is skin in shade, too dark for the face's lightness; hair with the skin's chromaticity is
     blond, lit hair is above the eyes or separated from the face by its own shadow), in a part of such
     pixels that touches the face's side below the eyes, where the ears are attached."""
     if not candidate.any():
         return np.zeros(candidate.shape, bool)
-    light = candidate & skin_chroma & (lab[..., 0] > np.median(lab[..., 0][candidate]))
-    count, labels = cv2.connectedComponents(light.astype(np.uint8), connectivity=4)
     ys = np.arange(candidate.shape[0])[:, None]
+    # and below `highest`: an ear never reaches above the brows (in a black-and-white photo all hair has the
+    # skin's chromaticity, and the lit half of the camera operator's hair joined his ear through his temple)
+    light = candidate & skin_chroma & (lab[..., 0] > np.median(lab[..., 0][candidate])) & (ys > highest)
+    count, labels = cv2.connectedComponents(light.astype(np.uint8), connectivity=4)
     side = (cv2.dilate(face, np.ones((3, 3), np.uint8)) > 0) & (face == 0) & (ys > eye_line)
     attached = np.unique(labels[side & light])
     return np.isin(labels, attached[attached > 0])
@@ -168,9 +181,15 @@ def temples(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return ring & (ys > brows_top - TEMPLE_ABOVE * d) & (ys < eyes + TEMPLE_BELOW * d)
 
 
-def hair_seeds(lab: np.ndarray, crown: np.ndarray, sides: np.ndarray) -> tuple[np.ndarray, bool]:
+def fine_texture(lightness: np.ndarray) -> np.ndarray:
+    """(H, W) float32: the local mean of the lightness's detail finer than a pixel or two (strands have it; skin,
+    cloth and a sheen have little)."""
+    return cv2.GaussianBlur(np.abs(lightness - cv2.GaussianBlur(lightness, (0, 0), 1.0)), (0, 0), 4.0)
+
+
+def hair_seeds(lab: np.ndarray, crown: np.ndarray, sides: np.ndarray, texture: np.ndarray) -> tuple[np.ndarray, bool]:
     """The pixels the hair's colour is taken from, and whether the crown is a hat: `crown` and `sides` (H, W
-    bool, the candidate above the brows and at the temples).
+    bool, the candidate above the brows and at the temples; `texture`: `fine_texture` of the lightness).
 
     A hat covers the crown but not the temples, and it is cloth: smooth where hair has strands. When the crown's
     median lightness is HAT_LIGHTNESS or more from the temples' and its fine lightness texture is under
@@ -184,7 +203,6 @@ def hair_seeds(lab: np.ndarray, crown: np.ndarray, sides: np.ndarray) -> tuple[n
     crown_lightness = float(np.median(lightness[crown]))
     if abs(crown_lightness - float(np.median(lightness[sides]))) < HAT_LIGHTNESS:
         return both, False
-    texture = cv2.GaussianBlur(np.abs(lightness - cv2.GaussianBlur(lightness, (0, 0), 1.0)), (0, 0), 4.0)
     if np.median(texture[crown]) >= HAT_TEXTURE * np.median(texture[sides]):
         return both, False
     seeds = sides & (np.abs(lightness - crown_lightness) >= HAT_LIGHTNESS / 2)
@@ -219,7 +237,13 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     brows_top = points[[*RIGHT_BROW, *LEFT_BROW], 1].min()
     ys, xs = np.mgrid[: shape[0], : shape[1]]
     # outside the face oval, or inside it above the brows (a fringe): the colour test below keeps skin out
-    candidate = (person > PERSON_THRESHOLD) & ((grown_face == 0) | (ys < brows_top - 0.15 * d))
+    # and the outline's temples, beside the brows' outer ends and above the eyes: FaceMesh's outline runs over the
+    # temples' hair there (Hopper's white temples, Obama's greying ones, looked at)
+    brow_xs = points[[*RIGHT_BROW, *LEFT_BROW], 0]
+    eye_line = float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
+    beside = (xs < brow_xs.min()) | (xs > brow_xs.max())
+    open_face = (grown_face == 0) | (ys < brows_top - 0.15 * d) | (beside & (ys < eye_line))
+    candidate = (person > PERSON_THRESHOLD) & open_face
     # the head's band: hair above the chin and at most 1.2 inter-ocular distances beside the face oval;
     # below the chin the person is mostly neck and clothes (long hair there is left as it is)
     oval = points[FACE_OVAL]
@@ -234,41 +258,46 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     diff = lab[..., 1:] - mean
     distance = np.sqrt(_quadratic(diff, np.linalg.inv(cov)))
     above_skin = lab[..., 0] - np.median(lab[face > 0][:, 0])
-    skin_like = (distance < SKIN_DISTANCE) & (above_skin > -SKIN_DARKER) & (above_skin < SKIN_LIGHTER)
+    chroma = np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
+    pale = chroma < SKIN_CHROMA_SHARE * np.hypot(*(mean - 128))  # grey hair: the skin's hue, less of its chroma
+    skin_like = (distance < SKIN_DISTANCE) & (above_skin > -SKIN_DARKER) & (above_skin < SKIN_LIGHTER) & ~pale
     candidate &= ~skin_like
     # hair colour: what the candidate holds above the brows beside and over the face's outline, where it is almost
     # surely hair; clothes and background caught beside the face are kept out unless they share that colour. Not
     # from inside the outline: a shiny forehead taken in there became "hair colour" and kept itself in the mask
     outside = grown_face == 0
-    eye_line = float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
     crown = candidate & (ys < brows_top) & outside
     sides = candidate & outside & temples(points, shape)
-    seeds, hat = hair_seeds(lab, crown, sides)
+    texture = fine_texture(lab[..., 0])
+    seeds, hat = hair_seeds(lab, crown, sides, texture)
     if seeds.sum() > 50:
         hair_distance = colour_distance(lab, seeds)
         candidate &= hair_distance < HAIR_DISTANCE
+        # a sheen on the skin by the hairline: lighter than nearly all the hair, and smooth (see SHEEN_TEXTURE)
+        lightest, strands = np.percentile(lab[..., 0][seeds], SHEEN_PERCENTILE), np.median(texture[seeds])
+        candidate &= ~((lab[..., 0] > lightest) & (texture < SHEEN_TEXTURE * strands))
         if hat:  # the hair's Gaussian is broad (white hair in shade, at a glasses' arm): nearer the hat's is hat
             candidate &= hair_distance < colour_distance(lab, crown)
         # inside the face's outline (a fringe's place) a pixel nearer the cheeks' colour than the hair's is skin:
         # a shiny forehead (Obama's) or one in a cap's shade (Hopper's) passes the chroma test above
         # (only the rows above the brows can hold such pixels: the distance is taken there alone)
         cheeks = face.astype(bool) & (ys > eye_line) & (ys < points[MOUTH_CORNERS, 1].mean())
-        rows = max(int(np.ceil(brows_top - 0.15 * d)), 0)
+        rows = max(int(np.ceil(eye_line)), 0)
         if rows > 0 and cheeks.sum() > 50:
             top = slice(0, rows)
             nearer_skin = hair_distance[top] >= colour_distance(lab[top], cheeks[top], lab[cheeks])
             candidate[top] &= (grown_face[top] == 0) | ~nearer_skin
-    candidate &= ~ear_like(lab, candidate, grown_face, distance < SKIN_DISTANCE, eye_line)
+    candidate &= ~ear_like(lab, candidate, grown_face, distance < SKIN_DISTANCE, eye_line, float(brows_top))
     mask = candidate.astype(np.uint8)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     # close the gaps left by deep shadows between locks, within the person
     closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15)))
-    mask = closed.astype(bool) & (person > PERSON_THRESHOLD) & ((grown_face == 0) | (ys < brows_top - 0.15 * d)) & band
+    mask = closed.astype(bool) & (person > PERSON_THRESHOLD) & open_face & band
     # holes: enclosed regions, and those opening out only through a gap narrower than HOLE_GAP inter-ocular
     # distances (a highlight on the crown's edge), within the person
     gap = int(round(HOLE_GAP * d)) | 1
     bridged = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap)))
-    allowed = (person > PERSON_THRESHOLD) & band & ((grown_face == 0) | (ys < brows_top - 0.15 * d))
+    allowed = (person > PERSON_THRESHOLD) & band & open_face
     mask = (fill_holes(mask.astype(np.uint8), top_closed=True) | (fill_holes(bridged, top_closed=True) & allowed)) & allowed
     mask = fringe_tips(lab[..., 0], mask, grown_face > 0, int(round(brows_top - FRINGE_REACH * d)), int(round(brows_top)))
     if hat:  # what is left of it above the hair (a cap's white top) is no hair
