@@ -47,6 +47,7 @@ MIN_TEMPLE_PIXELS = 200  # fewer temple (or crown) pixels than this are too few 
 # has 0.50 (a hat in this sense: not hair).
 HAT_LIGHTNESS = 40.0  # L (8-bit): crown and temples this far apart in median lightness may be a hat and hair
 HAT_TEXTURE = 0.6  # and the crown's fine lightness texture under this share of the temples': cloth, not strands
+EAR_ABOVE_EYES = 0.2  # inter-ocular distances: the highest an ear's top reaches above the eyes (from looking)
 MOUTH_CORNERS = [61, 291]  # FaceMesh: the cheeks' skin lies between the eyes' and the mouth corners' height
 MIN_PART_SHARE = 0.05  # a separate part of the hair mask under this share of its largest part is a speck (from looking)
 
@@ -121,8 +122,8 @@ def ear_like(
     if not candidate.any():
         return np.zeros(candidate.shape, bool)
     ys = np.arange(candidate.shape[0])[:, None]
-    # and below `highest`: an ear never reaches above the brows (in a black-and-white photo all hair has the
-    # skin's chromaticity, and the lit half of the camera operator's hair joined his ear through his temple)
+    # below `highest` only (an ear's top is about level with the eyes; in a black-and-white photo all the hair has
+    # the skin's chromaticity, and Takeo's lit temple hair joined his ear and was cut out with it)
     light = candidate & skin_chroma & (lab[..., 0] > np.median(lab[..., 0][candidate])) & (ys > highest)
     count, labels = cv2.connectedComponents(light.astype(np.uint8), connectivity=4)
     side = (cv2.dilate(face, np.ones((3, 3), np.uint8)) > 0) & (face == 0) & (ys > eye_line)
@@ -242,7 +243,8 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     brow_xs = points[[*RIGHT_BROW, *LEFT_BROW], 0]
     eye_line = float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
     beside = (xs < brow_xs.min()) | (xs > brow_xs.max())
-    open_face = (grown_face == 0) | (ys < brows_top - 0.15 * d) | (beside & (ys < eye_line))
+    beside_face = (grown_face > 0) & (ys >= brows_top - 0.15 * d) & beside & (ys < eye_line)
+    open_face = (grown_face == 0) | (ys < brows_top - 0.15 * d) | beside_face
     candidate = (person > PERSON_THRESHOLD) & open_face
     # the head's band: hair above the chin and at most 1.2 inter-ocular distances beside the face oval;
     # below the chin the person is mostly neck and clothes (long hair there is left as it is)
@@ -287,7 +289,11 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
             top = slice(0, rows)
             nearer_skin = hair_distance[top] >= colour_distance(lab[top], cheeks[top], lab[cheeks])
             candidate[top] &= (grown_face[top] == 0) | ~nearer_skin
-    candidate &= ~ear_like(lab, candidate, grown_face, distance < SKIN_DISTANCE, eye_line, float(brows_top))
+    # ears are looked for outside the face's outline only: through the outline's temples the lit half of the hair
+    # joined an ear and was cut out with it (the camera operator's and Takeo's, black-and-white: all the hair has
+    # the skin's chromaticity there)
+    ears = ear_like(lab, candidate & ~beside_face, grown_face, distance < SKIN_DISTANCE, eye_line, eye_line - EAR_ABOVE_EYES * d)
+    candidate &= ~ears
     mask = candidate.astype(np.uint8)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     # close the gaps left by deep shadows between locks, within the person
