@@ -238,13 +238,8 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     brows_top = points[[*RIGHT_BROW, *LEFT_BROW], 1].min()
     ys, xs = np.mgrid[: shape[0], : shape[1]]
     # outside the face oval, or inside it above the brows (a fringe): the colour test below keeps skin out
-    # and the outline's temples, beside the brows' outer ends and above the eyes: FaceMesh's outline runs over the
-    # temples' hair there (Hopper's white temples, Obama's greying ones, looked at)
-    brow_xs = points[[*RIGHT_BROW, *LEFT_BROW], 0]
     eye_line = float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
-    beside = (xs < brow_xs.min()) | (xs > brow_xs.max())
-    beside_face = (grown_face > 0) & (ys >= brows_top - 0.15 * d) & beside & (ys < eye_line)
-    open_face = (grown_face == 0) | (ys < brows_top - 0.15 * d) | beside_face
+    open_face = (grown_face == 0) | (ys < brows_top - 0.15 * d)
     candidate = (person > PERSON_THRESHOLD) & open_face
     # the head's band: hair above the chin and at most 1.2 inter-ocular distances beside the face oval;
     # below the chin the person is mostly neck and clothes (long hair there is left as it is)
@@ -284,15 +279,12 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
         # a shiny forehead (Obama's) or one in a cap's shade (Hopper's) passes the chroma test above
         # (only the rows above the brows can hold such pixels: the distance is taken there alone)
         cheeks = face.astype(bool) & (ys > eye_line) & (ys < points[MOUTH_CORNERS, 1].mean())
-        rows = max(int(np.ceil(eye_line)), 0)
+        rows = max(int(np.ceil(brows_top - 0.15 * d)), 0)
         if rows > 0 and cheeks.sum() > 50:
             top = slice(0, rows)
             nearer_skin = hair_distance[top] >= colour_distance(lab[top], cheeks[top], lab[cheeks])
             candidate[top] &= (grown_face[top] == 0) | ~nearer_skin
-    # ears are looked for outside the face's outline only: through the outline's temples the lit half of the hair
-    # joined an ear and was cut out with it (the camera operator's and Takeo's, black-and-white: all the hair has
-    # the skin's chromaticity there)
-    ears = ear_like(lab, candidate & ~beside_face, grown_face, distance < SKIN_DISTANCE, eye_line, eye_line - EAR_ABOVE_EYES * d)
+    ears = ear_like(lab, candidate, grown_face, distance < SKIN_DISTANCE, eye_line, eye_line - EAR_ABOVE_EYES * d)
     candidate &= ~ears
     mask = candidate.astype(np.uint8)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))

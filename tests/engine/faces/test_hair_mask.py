@@ -41,7 +41,7 @@ def test_hoppers_cap_is_not_hair_and_her_white_temple_hair_is():
     beside = ((xs < brow_xs.min()) & (xs > brow_xs.min() - 0.5 * d)) | ((xs > brow_xs.max()) & (xs < brow_xs.max() + 0.5 * d))
     temples = beside & (ys > brows_top - 0.3 * d) & (ys < points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
     held = temples & (mask > 0)
-    assert held.sum() > 0.15 * d * d, f"{held.sum()} px of her temples are in the hair mask"
+    assert held.sum() > 0.05 * d * d, f"{held.sum()} px of her temples are in the hair mask"
     lightness = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB)[..., 0]
     assert np.median(lightness[held]) > 80, "the mask at her temples is dark: the cap's rim, not her white hair"
 
