@@ -174,8 +174,8 @@ def temples(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     hair grows beside the face and a hat does not reach (a cap sits on the forehead, above the brows)."""
     d = inter_ocular(points)
     face = face_hull(points, shape)
-    size = max(3, int(round(2 * TEMPLE_REACH * d)) | 1)
-    ring = (cv2.dilate(face, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))) > 0) & (face == 0)
+    beyond = (face == 0).astype(np.uint8)
+    ring = (beyond > 0) & (cv2.distanceTransform(beyond, cv2.DIST_L2, cv2.DIST_MASK_PRECISE) <= TEMPLE_REACH * d)
     brows_top = float(points[[*RIGHT_BROW, *LEFT_BROW], 1].min())
     eyes = float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
     ys = np.arange(shape[0])[:, None]
@@ -210,12 +210,10 @@ def hair_seeds(lab: np.ndarray, crown: np.ndarray, sides: np.ndarray, texture: n
     return (seeds, True) if seeds.sum() >= MIN_TEMPLE_PIXELS else (both, False)
 
 
-def colour_distance(lab: np.ndarray, sample: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
-    """(H, W) Mahalanobis distance of each pixel's L*a*b* from the Gaussian of the `sample` pixels' (or of the
-    (N, 3) `values` when given), with a floor of 4 levels squared on the covariance: a uniform-looking sample
-    still has some spread."""
-    values = lab[sample] if values is None else values
-    return np.sqrt(_quadratic(lab - values.mean(0), np.linalg.inv(np.cov(values.T) + np.eye(3) * 4.0)))
+def colour_distance(pixels: np.ndarray, sample: np.ndarray) -> np.ndarray:
+    """(N,) Mahalanobis distance of each of the (N, 3) L*a*b* `pixels` from the Gaussian of the (M, 3) `sample`,
+    with a floor of 4 levels squared on the covariance: a uniform-looking sample still has some spread."""
+    return np.sqrt(_quadratic(pixels - sample.mean(0), np.linalg.inv(np.cov(sample.T) + np.eye(3) * 4.0)))
 
 
 def below(mask: np.ndarray, row: float) -> np.ndarray:
@@ -238,7 +236,6 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     brows_top = points[[*RIGHT_BROW, *LEFT_BROW], 1].min()
     ys, xs = np.mgrid[: shape[0], : shape[1]]
     # outside the face oval, or inside it above the brows (a fringe): the colour test below keeps skin out
-    eye_line = float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
     open_face = (grown_face == 0) | (ys < brows_top - 0.15 * d)
     candidate = (person > PERSON_THRESHOLD) & open_face
     # the head's band: hair above the chin and at most 1.2 inter-ocular distances beside the face oval;
@@ -247,18 +244,20 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     chin = points[152, 1]
     band = (ys < chin - 0.3 * d) & (xs > oval[:, 0].min() - 1.2 * d) & (xs < oval[:, 0].max() + 1.2 * d)
     candidate &= band
-    # colour: skin statistics from the cheeks and forehead inside the face oval
+    # colour: skin statistics from the cheeks and forehead inside the face oval; the colour tests look at the
+    # candidate's pixels alone (nothing else can be hair)
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
-    skin = lab[face > 0][:, 1:]
-    mean = skin.mean(0)
-    cov = np.cov(skin.T) + np.eye(2) * 4.0  # a floor: a uniform-looking face still has some spread
-    diff = lab[..., 1:] - mean
-    distance = np.sqrt(_quadratic(diff, np.linalg.inv(cov)))
-    above_skin = lab[..., 0] - np.median(lab[face > 0][:, 0])
-    chroma = np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
-    pale = chroma < SKIN_CHROMA_SHARE * np.hypot(*(mean - 128))  # grey hair: the skin's hue, less of its chroma
-    skin_like = (distance < SKIN_DISTANCE) & (above_skin > -SKIN_DARKER) & (above_skin < SKIN_LIGHTER) & ~pale
-    candidate &= ~skin_like
+    skin = lab[face > 0]
+    mean = skin[:, 1:].mean(0)
+    inverse = np.linalg.inv(np.cov(skin[:, 1:].T) + np.eye(2) * 4.0)  # a floor: a uniform-looking face still has some spread
+    where = np.nonzero(candidate)
+    pixels = lab[where]
+    skin_chroma = np.zeros(shape, bool)
+    skin_chroma[where] = np.sqrt(_quadratic(pixels[:, 1:] - mean, inverse)) < SKIN_DISTANCE
+    above_skin = pixels[:, 0] - np.median(skin[:, 0])
+    # grey hair: the skin's hue, less of its chroma
+    pale = np.hypot(pixels[:, 1] - 128, pixels[:, 2] - 128) < SKIN_CHROMA_SHARE * np.hypot(*(mean - 128))
+    candidate[where] = ~(skin_chroma[where] & (above_skin > -SKIN_DARKER) & (above_skin < SKIN_LIGHTER) & ~pale)
     # hair colour: what the candidate holds above the brows beside and over the face's outline, where it is almost
     # surely hair; clothes and background caught beside the face are kept out unless they share that colour. Not
     # from inside the outline: a shiny forehead taken in there became "hair colour" and kept itself in the mask
@@ -267,24 +266,25 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     sides = candidate & outside & temples(points, shape)
     texture = fine_texture(lab[..., 0])
     seeds, hat = hair_seeds(lab, crown, sides, texture)
+    eye_line = float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
     if seeds.sum() > 50:
-        hair_distance = colour_distance(lab, seeds)
-        candidate &= hair_distance < HAIR_DISTANCE
+        where = np.nonzero(candidate)
+        pixels = lab[where]
+        hair_distance = colour_distance(pixels, lab[seeds])
+        kept = hair_distance < HAIR_DISTANCE
         # a sheen on the skin by the hairline: lighter than nearly all the hair, and smooth (see SHEEN_TEXTURE)
         lightest, strands = np.percentile(lab[..., 0][seeds], SHEEN_PERCENTILE), np.median(texture[seeds])
-        candidate &= ~((lab[..., 0] > lightest) & (texture < SHEEN_TEXTURE * strands))
+        kept &= ~((pixels[:, 0] > lightest) & (texture[where] < SHEEN_TEXTURE * strands))
         if hat:  # the hair's Gaussian is broad (white hair in shade, at a glasses' arm): nearer the hat's is hat
-            candidate &= hair_distance < colour_distance(lab, crown)
+            kept &= hair_distance < colour_distance(pixels, lab[crown])
         # inside the face's outline (a fringe's place) a pixel nearer the cheeks' colour than the hair's is skin:
         # a shiny forehead (Obama's) or one in a cap's shade (Hopper's) passes the chroma test above
-        # (only the rows above the brows can hold such pixels: the distance is taken there alone)
         cheeks = face.astype(bool) & (ys > eye_line) & (ys < points[MOUTH_CORNERS, 1].mean())
-        rows = max(int(np.ceil(brows_top - 0.15 * d)), 0)
-        if rows > 0 and cheeks.sum() > 50:
-            top = slice(0, rows)
-            nearer_skin = hair_distance[top] >= colour_distance(lab[top], cheeks[top], lab[cheeks])
-            candidate[top] &= (grown_face[top] == 0) | ~nearer_skin
-    ears = ear_like(lab, candidate, grown_face, distance < SKIN_DISTANCE, eye_line, eye_line - EAR_ABOVE_EYES * d)
+        inside = grown_face[where] > 0
+        if inside.any() and cheeks.sum() > 50:
+            kept[inside] &= hair_distance[inside] < colour_distance(pixels[inside], lab[cheeks])
+        candidate[where] = kept
+    ears = ear_like(lab, candidate, grown_face, skin_chroma, eye_line, eye_line - EAR_ABOVE_EYES * d)
     candidate &= ~ears
     mask = candidate.astype(np.uint8)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
