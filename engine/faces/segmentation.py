@@ -2,7 +2,10 @@
 background replacement for training faces.
 
 The hair is the person minus the face (FaceMesh's oval), kept to the head's height band and
-refined by colour: pixels that read as the face's own skin (neck, ears, a bald scalp) are not hair.
+refined by colour: pixels that read as the face's own skin (neck, ears, a bald scalp, a sheen on the
+forehead) are not hair, and what is left is kept to the hair's colour, sampled above the brows and at the
+temples; a smooth crown unlike the temples' hair is a hat, left out with the hair's colour taken from the
+temples alone (`hair_seeds`).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ SKIN_CHROMA_SHARE = 0.6
 # hair as light has its strands' texture
 SHEEN_PERCENTILE = 90.0
 SHEEN_TEXTURE = 0.5
-HAIR_DISTANCE = 4.5  # Mahalanobis distance in L*a*b* from the crown's hair colour still taken for hair (from looking)
+HAIR_DISTANCE = 4.5  # Mahalanobis distance in L*a*b* from the hair samples' colour still taken for hair (from looking)
 BROW_GROWTH = 0.02  # inter-ocular distances the brow outlines grow by: FaceMesh's outline misses hairs at its edge
 MIN_HAIR_SHARE = 0.01  # a hair mask smaller than this share of the crop is no hair mask (bald, hat, failure)
 HOLE_GAP = 0.3  # inter-ocular distances: a gap this narrow out of a hole in the hair does not make it background
@@ -118,7 +121,8 @@ def ear_like(
     """The candidate's pixels that are an ear: skin in chromaticity, lighter than the candidate's median
     (the ear is skin in shade, too dark for the face's lightness; hair with the skin's chromaticity is
     blond, lit hair is above the eyes or separated from the face by its own shadow), in a part of such
-    pixels that touches the face's side below the eyes, where the ears are attached."""
+    pixels that touches the face's side below the eyes, where the ears are attached, and below the row
+    `highest`."""
     if not candidate.any():
         return np.zeros(candidate.shape, bool)
     ys = np.arange(candidate.shape[0])[:, None]
