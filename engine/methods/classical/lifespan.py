@@ -55,6 +55,7 @@ from engine.methods.classical.youth import (
     child_warp,
     crease_amount,
     crease_load,
+    describe_bands,
     fine_energy,
     fine_texture_left,
     fold_bands,
@@ -76,7 +77,8 @@ SUMMARY = (  # what the classical renderer changes, in one line (the lifespan ta
     "it greys hair and eyebrows by age; for older ages it adds wrinkles, an older face's skin texture, "
     "sallower skin with age spots, paler lips and fainter brows, and sagging (jowls, deeper folds, thinner lips, "
     "eye bags); for younger ones it gives grey hair its colour back, fills creases, fines the skin's texture, evens "
-    "and brightens skin, removes beard shadow and lifts the sagging, and reshapes a child's face (craniofacial growth "
+    "and brightens skin, flattens the folds as far as the skin is creased, reddens the lips, removes beard shadow and "
+    "lifts the sagging, and reshapes a child's face (craniofacial growth "
     "run backwards, Farkas's child proportions)"
 )
 
@@ -211,6 +213,7 @@ def age_face(
             ),
         )
         bands = fold_bands(taken_back, load)
+        stages["folds"] = describe_bands(bands, taken_back, load)
         face = rejuvenate(face, young, located.points, creases, lenses, texture_left, bands)
         if lenses is not None:  # a lens keeps its tint and shading: not brightened, not lifted (only creases go)
             skin = skin * (lenses < 0.5)
@@ -283,7 +286,8 @@ def age_face(
     elif (lips_regain := contrast.lip_regain(source_age, target)).any():  # the lips' contrast given back (run backwards)
         face = contrast.restore_lips(face, located.points, skin, lips_regain)
         stages["contrast"] = (
-            f"lips {lips_regain[1]:.0%} redder against the skin (Porcheron et al. 2013's loss of lip contrast run backwards)"
+            f"the lips' redness apart from the skin's grown by {lips_regain[1]:.0%} (Porcheron et al. 2013's loss of lip contrast "
+            "run backwards)"
         )
     # 4. shape: soft-tissue descent from the source age (lifted back toward a younger target), then a
     # child's proportions: craniofacial growth (cardioidal strain) run backwards

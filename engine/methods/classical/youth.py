@@ -511,6 +511,21 @@ def fold_bands(taken_back: float, load: float | None = CREASE_LOAD_AT_80) -> Fol
     )
 
 
+def describe_bands(bands: FoldBands, taken_back: float, load: float | None) -> str:
+    """What the younger skin did to the bands coarser than the fine texture, in one line (the manifest's stage)."""
+    if load is None:
+        return "left as the younger skin leaves them: the source's crease load could not be measured"
+    if bands == FoldBands():
+        return "left as the younger skin leaves them: no soft-tissue descent taken back"
+    return (
+        f"fold band kept at {bands.fold_left:.0%}, the wide band's valleys lifted {bands.wide_lift:.0%} of their own "
+        f"depth, filled creases' edges kept at {bands.crease_edges_left:.0%} and the ridges between them at "
+        f"{bands.ridges_left:.0%}: {taken_back:.0%} of the soft-tissue descent to 80 taken back, on skin "
+        f"{min(load / CREASE_LOAD_AT_80, 1.0):.0%} as creased as an 80-year-old's (Tiddeman et al. 2001: every band "
+        "toward younger skin)"
+    )
+
+
 def remove_creases(
     lab: np.ndarray,
     skin: np.ndarray,

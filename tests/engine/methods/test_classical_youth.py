@@ -28,6 +28,7 @@ from engine.methods.classical.youth import (
     child_warp,
     crease_amount,
     crease_load,
+    describe_bands,
     faded_strain_radius,
     fold_bands,
     moved_by_features,
@@ -235,3 +236,10 @@ def test_crease_load_measures_how_creased_the_skin_is():
     assert smooth < 0.1 and 0.6 < creased < 0.9
     assert crease_load(_crepe_patch(), np.ones((200, 240), np.float32), 100.0) > creased  # crepe: more creased still
     assert crease_load(_skin_patch(True), np.zeros_like(skin), 100.0) is None  # no skin: not measured
+
+
+def test_the_manifest_says_how_far_the_fold_bands_went_and_why():
+    full = describe_bands(fold_bands(1.0, CREASE_LOAD_AT_80), 1.0, CREASE_LOAD_AT_80)
+    assert "fold band kept at 15%" in full and "lifted 70%" in full and "100% of the soft-tissue descent" in full
+    assert "no soft-tissue descent taken back" in describe_bands(fold_bands(0.0), 0.0, 1.0)
+    assert "could not be measured" in describe_bands(fold_bands(1.0, None), 1.0, None)
