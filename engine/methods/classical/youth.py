@@ -102,8 +102,11 @@ RIDGE_SIGMA = 0.05
 # face's outline is its roundness and the light, not a fold; lifting it flattened the face and left the dark shadows
 # at the ears, which are kept as features, standing out as dark marks on a pale cheek).
 WIDE_EDGE = 0.3
-# Through a lens and on its rim, grown by LENS_RIM d, the crease edges and ridges are kept (from looking: her
-# tortoiseshell frame's lower rim is a light line of nearly the skin's colour, and bringing ridges down erased it).
+# On a pair of glasses' frame, the crease edges and ridges are kept: within LENS_RIM d of each lens's edge on either
+# side, and over the bridge between the lenses (the lenses' hull grown by as much) (from looking: her tortoiseshell
+# frame's lower rims and its bridge are light bands of nearly the skin's colour, and bringing ridges down erased
+# them); inside the rim the creases seen through the lens lose their edges as the skin's do (kept there, the lines
+# under her eyes were the last old signs left in the upper face at 10 and 30).
 LENS_RIM = 0.1
 CREASE_RIM = 0.03  # d: how far beside a filled crease its edges reach (a crease's rims are 2-4 px wide, from looking)
 # Even colour (from looking): the skin's a* and b* moved this far toward their blur at COLOUR_SIGMA d, so the
@@ -689,7 +692,7 @@ def rejuvenate(
         inner = memo("skin_inner", (skin, d), lambda: _inner(skin, WIDE_EDGE * d))
         wide_lift = bands.wide_lift * inner * (1.0 - nose) * (1.0 - lens)
     if lenses is not None and (bands.crease_edges_left < 1 or bands.ridges_left < 1):
-        rim = memo("lens_rim", (lenses, d), lambda: _grown(lenses, LENS_RIM * d))
+        rim = memo("lens_frame", (lenses, d), lambda: frame_zone(lenses, LENS_RIM * d))
         edges_left = bands.crease_edges_left + (1.0 - bands.crease_edges_left) * rim
         ridges_left = bands.ridges_left + (1.0 - bands.ridges_left) * rim
     full = memo(
@@ -725,11 +728,18 @@ def _inner(skin: np.ndarray, reach: float) -> np.ndarray:
     return (t * t * (3 - 2 * t)).astype(np.float32)
 
 
-def _grown(mask: np.ndarray, reach: float) -> np.ndarray:
-    """(H, W) float32 0-1: `mask` (> 0.05) grown by `reach` px, feathered by a third of that."""
+def frame_zone(lenses: np.ndarray, reach: float) -> np.ndarray:
+    """(H, W) float32 0-1: where a frame lies around the `lenses` (> 0.5): the hull of both lenses grown by `reach`
+    px, less each lens shrunk by as much (its rim and the bridge between them), feathered by a third of that."""
     size = max(3, int(round(2 * reach)) | 1)
-    grown = cv2.dilate((mask > 0.05).astype(np.float32), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
-    return cv2.GaussianBlur(grown, (0, 0), max(reach / 3, 0.5))
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    inside = (lenses > 0.5).astype(np.uint8)
+    hull = np.zeros_like(inside)
+    points = cv2.findNonZero(inside)
+    if points is not None:
+        cv2.fillConvexPoly(hull, cv2.convexHull(points), 1)
+    band = cv2.dilate(hull, disk).astype(np.float32) - cv2.erode(inside, disk).astype(np.float32)
+    return cv2.GaussianBlur(band, (0, 0), max(reach / 3, 0.5))
 
 
 def _young_fields(

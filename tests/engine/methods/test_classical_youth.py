@@ -31,6 +31,7 @@ from engine.methods.classical.youth import (
     describe_bands,
     faded_strain_radius,
     fold_bands,
+    frame_zone,
     moved_by_features,
     proportion_deficit,
     remove_creases,
@@ -243,3 +244,16 @@ def test_the_manifest_says_how_far_the_fold_bands_went_and_why():
     assert "fold band kept at 15%" in full and "lifted 70%" in full and "100% of the soft-tissue descent" in full
     assert "no soft-tissue descent taken back" in describe_bands(fold_bands(0.0), 0.0, 1.0)
     assert "could not be measured" in describe_bands(fold_bands(1.0, None), 1.0, None)
+
+
+def test_the_frame_zone_holds_each_lens_rim_and_the_bridge_but_not_what_is_seen_through_the_lenses():
+    import cv2
+
+    lenses = np.zeros((200, 300), np.float32)
+    for centre in ((90, 100), (210, 100)):
+        cv2.ellipse(lenses, centre, (45, 30), 0, 0, 360, 1.0, -1)
+    frame = frame_zone(lenses, 10.0)
+    assert frame[100, 150] > 0.9  # the bridge between the lenses
+    assert frame[100, 45] > 0.4 and frame[130, 90] > 0.4  # each lens's edge (outer side, bottom)
+    assert frame[100, 90] < 0.05 and frame[100, 210] < 0.05  # through the lenses: not the frame
+    assert frame[20, 150] < 0.05 and frame[190, 20] < 0.05  # far from the glasses
