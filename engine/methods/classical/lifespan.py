@@ -59,8 +59,11 @@ from engine.methods.classical.youth import (
     child_scales,
     child_warp,
     crease_amount,
+    crease_load,
+    describe_bands,
     fine_energy,
     fine_texture_left,
+    fold_bands,
     glasses_lenses,
     photo_below,
     rejuvenate,
@@ -79,7 +82,8 @@ SUMMARY = (  # what the classical renderer changes, in one line (the lifespan ta
     "it greys hair and eyebrows by age; for older ages it adds wrinkles, an older face's skin texture, "
     "sallower skin with age spots, paler lips and fainter brows, and sagging (jowls, deeper folds, thinner lips, "
     "eye bags); for younger ones it gives grey hair its colour back, fills creases, fines the skin's texture, evens "
-    "and brightens skin, removes beard shadow and lifts the sagging, and reshapes a child's face (craniofacial growth "
+    "and brightens skin, flattens the folds as far as the skin is creased, reddens the lips, removes beard shadow and "
+    "lifts the sagging, and reshapes a child's face (craniofacial growth "
     "run backwards, Farkas's child proportions)"
 )
 
@@ -209,7 +213,19 @@ def age_face(
             ),
         )
         texture_left = fine_texture_left(energy, target, creases)
-        face = rejuvenate(face, young, located.points, creases, lenses, texture_left)
+        # the fold bands flattened by the share of the soft-tissue descent taken back (Tiddeman et al.'s every band),
+        # as far as the source's own skin is creased
+        taken_back = shape.descent_share(source_age) - shape.descent_share(target)
+        load = memo(
+            "crease_load",
+            (located.crop, young),
+            lambda: crease_load(
+                cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB).astype(np.float32), young, inter_ocular(located.points)
+            ),
+        )
+        bands = fold_bands(taken_back, load)
+        stages["folds"] = describe_bands(bands, taken_back, load)
+        face = rejuvenate(face, young, located.points, creases, lenses, texture_left, bands)
         if lenses is not None:  # a lens keeps its tint and shading: not brightened, not lifted (only creases go)
             skin = skin * (lenses < 0.5)
             stages["glasses"] = "lenses found: only the creases seen through them are taken out"
@@ -278,6 +294,12 @@ def age_face(
     if faded > 0:
         face = contrast.fade_features(face, located.points, skin, masks.brows, faded)
         stages["contrast"] = f"lips and eyebrows {faded:.0%} of the way to their contrast with the skin at 80"
+    elif (lips_regain := contrast.lip_regain(source_age, target)).any():  # the lips' contrast given back (run backwards)
+        face = contrast.restore_lips(face, located.points, skin, lips_regain)
+        stages["contrast"] = (
+            f"the lips' redness apart from the skin's grown by {lips_regain[1]:.0%} (Porcheron et al. 2013's loss of lip contrast "
+            "run backwards)"
+        )
     # 4. shape: soft-tissue descent from the source age (lifted back toward a younger target), then a
     # child's proportions: craniofacial growth (cardioidal strain) run backwards
     descent = shape.descent_between(source_age, target, variation.sagging_years, variation.fullness_bmi)

@@ -169,6 +169,18 @@ def test_contrast_loss_grows_linearly_over_adult_life_and_is_never_given_back():
         fade_features(face, np.zeros((468, 2)), np.ones((32, 32), np.uint8), np.zeros((32, 32), np.uint8), 1.5)
 
 
+def test_lip_contrast_given_back_is_the_decline_run_backwards():
+    from engine.methods.classical.contrast import LIP_CONTRAST_LOSS, contrast_share, lip_regain
+
+    loss = np.array(LIP_CONTRAST_LOSS)
+    # from 80 to 20 or younger the whole loss is given back: the difference grows by 1 / (1 - loss) - 1
+    np.testing.assert_allclose(lip_regain(80, 10), 1 / (1 - loss) - 1)
+    np.testing.assert_allclose(lip_regain(80, 20), lip_regain(80, 5))  # no contrast is lost before 20
+    np.testing.assert_allclose(lip_regain(50, 20), 1 / (1 - loss * contrast_share(50)) - 1)
+    assert lip_regain(80, 10)[1] > lip_regain(80, 50)[1] > lip_regain(60, 50)[1] > 0  # more the further back
+    assert not lip_regain(41, 70).any() and not lip_regain(41, 41).any()  # older or the same age: nothing
+
+
 def test_the_fold_above_each_upper_lid_descends_most_at_its_outer_end_and_the_lid_margin_stays(monkeypatch):
     from engine.faces.zones import inter_ocular
     from engine.methods.classical import shape
