@@ -21,7 +21,7 @@ from collections.abc import Callable
 from bench.timing import run_times
 
 RUNS = 7
-STRIP = [5, 10, 20, 30, 40, 50, 60, 70, 80]
+STRIP = [5.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0]
 
 
 def paired(call: Callable[[], object], predict: Callable[[], object], runs: int, before: Callable[[], None] = lambda: None):

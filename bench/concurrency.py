@@ -29,17 +29,16 @@ BIG_SIZE = (7360, 4912)  # 36 MP, as a full-frame camera writes
 
 def _photos(folder: Path) -> tuple[list[Path], Path]:
     """Two ordinary portraits (skimage's astronaut, matplotlib's Grace Hopper) and the astronaut enlarged to 36 MP."""
-    from matplotlib import cbook
+    import matplotlib
     from PIL import Image
     from skimage import data
 
     astronaut = folder / "astronaut.png"
     Image.fromarray(data.astronaut()).save(astronaut)
     hopper = folder / "grace_hopper.jpg"
-    with cbook.get_sample_data("grace_hopper.jpg") as handle:
-        hopper.write_bytes(handle.read())
+    hopper.write_bytes((Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg").read_bytes())
     big = folder / "camera_36mp.jpg"
-    Image.fromarray(data.astronaut()).resize(BIG_SIZE, Image.BILINEAR).save(big, quality=90)
+    Image.fromarray(data.astronaut()).resize(BIG_SIZE, Image.Resampling.BILINEAR).save(big, quality=90)
     return [astronaut, hopper], big
 
 

@@ -5,19 +5,23 @@ from __future__ import annotations
 import json
 import time
 
+import numpy as np
+
 
 def throughput(repeats: int = 5) -> dict:
     from engine.core.settings import Settings
     from engine.tasks.lifespan import LifespanRequest, age_photo
-    from evaluation.benchmarks import offline_benchmark
+    from evaluation.benchmarks import BenchmarkInput, offline_benchmark
     from evaluation.scoring import score_input
 
     settings = Settings(profile="offline")
     benchmark = offline_benchmark()
-    prepared = [
-        (item, age_photo(LifespanRequest(item.rgb, list(benchmark.targets), renderer="classical"), settings).photos)
-        for item in benchmark.inputs
-    ]
+    prepared: list[tuple[BenchmarkInput, list[np.ndarray | None]]] = []
+    for item in benchmark.inputs:
+        photos = age_photo(LifespanRequest(item.rgb, list(benchmark.targets), renderer="classical"), settings).photos
+        if photos is None:
+            raise RuntimeError(f"{item.name}: the lifespan task pasted no photos back; the benchmark scores pasted photos")
+        prepared.append((item, list(photos)))
     score_input(*prepared[0], benchmark.targets, settings)  # warm-up
     start = time.perf_counter()
     scored = 0

@@ -32,7 +32,9 @@ import math
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -51,7 +53,7 @@ from train.common import config_from_yaml, cpu_fp16_supported
 
 logger = logging.getLogger(__name__)
 
-ONLINE_AGES = [10, 40, 70]
+ONLINE_AGES = [10.0, 40.0, 70.0]
 
 
 def _sync(device: str) -> None:
@@ -162,7 +164,11 @@ def check_training(device: str) -> dict:
             ("zones", zones.ZonesConfig, "zones-tiny.yaml", crops),
             ("pluralistic", pluralistic.PluralisticConfig, "pluralistic-tiny.yaml", faces),
         ]
-        trainers = {"lifespan": lifespan.train, "zones": zones.train, "pluralistic": pluralistic.train}
+        trainers: dict[str, Callable[[Any], dict]] = {
+            "lifespan": lifespan.train,
+            "zones": zones.train,
+            "pluralistic": pluralistic.train,
+        }
         for name, config_class, config_file, data in runs:
             overrides = {
                 "data": str(data),

@@ -81,7 +81,8 @@ def real_architecture(device: str = "cuda", dtype=torch.float16):
         face_mlp, clip_mlp = ProjectionMLP(arcface.hidden_size, 2048), ProjectionMLP(768, 2048)
     tiny.add_random_lora(pipe, rank=RELEASED_LORA_RANK)
     pipe.to(device, dtype)
-    for module in (clip, arcface, face_mlp, clip_mlp):
+    modules: list[torch.nn.Module] = [clip, arcface, face_mlp, clip_mlp]
+    for module in modules:
         module.to(device, dtype).eval()
     processor = CLIPImageProcessor()  # 224 px, CLIP's mean and std
     return Cradle2Cane(pipe, clip, processor, tokenizers[0], arcface, face_mlp, clip_mlp, Cradle2CaneConfig(resolution=512))

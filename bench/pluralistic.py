@@ -7,6 +7,7 @@ fp16 on a GPU when CUDA is present (random weights from bench/configs).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import torch
 
@@ -20,7 +21,7 @@ def _time(function, runs=RUNS, sync=lambda: None) -> float:
     return round(median_seconds(function, runs, sync), 4)
 
 
-def _six(model) -> callable:
+def _six(model) -> Callable[[], object]:
     from engine.methods.pae.sampling import age_embeddings
 
     source = model.encode_source(random_face(model.config.resolution))

@@ -2,7 +2,10 @@
 background replacement for training faces.
 
 The hair is the person minus the face (FaceMesh's oval), kept to the head's height band and
-refined by colour: pixels that read as the face's own skin (neck, ears, a bald scalp) are not hair.
+refined by colour: pixels that read as the face's own skin (neck, ears, a bald scalp, a sheen on the
+forehead) are not hair, and what is left is kept to the hair's colour, sampled above the brows and at the
+temples; a smooth crown unlike the temples' hair is a hat, left out with the hair's colour taken from the
+temples alone (`hair_seeds`).
 """
 
 from __future__ import annotations
@@ -16,12 +19,39 @@ from engine.faces.zones import FACE_OVAL, LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT
 
 PERSON_THRESHOLD = 0.5  # the segmenter's probability above which a pixel belongs to the person
 SKIN_DISTANCE = 2.5  # Mahalanobis distance in (a*, b*) within which a pixel is taken for skin (from looking)
-HAIR_DISTANCE = 4.5  # Mahalanobis distance in L*a*b* from the crown's hair colour still taken for hair (from looking)
+# With the skin's chromaticity, a pixel is skin within this much of the face's median lightness: dark hair can
+# share the skin's chromaticity (dark brown on brown skin), so darker is hair; a sheen is lighter with the same
+# chromaticity (Obama's forehead by the hairline, 51 lighter, was taken for hair at 40 either side; from looking)
+SKIN_DARKER = 40.0
+SKIN_LIGHTER = 80.0
+# Greying hair takes on the skin's hue where it is thin or lit warm, but keeps little of its chroma: Obama's grey
+# temples have 0.26-0.57 of his face's mean chroma, and were taken for skin by the Mahalanobis test alone (from
+# looking at them; his cheeks, lit or in shade, keep more than this)
+SKIN_CHROMA_SHARE = 0.6
+# A sheen where a receding hairline bares the forehead (Obama's official portrait, looked at): lighter than the hair
+# samples' SHEEN_PERCENTILE lightness and with under SHEEN_TEXTURE of their median fine texture, it is skin; lit
+# hair as light has its strands' texture
+SHEEN_PERCENTILE = 90.0
+SHEEN_TEXTURE = 0.5
+HAIR_DISTANCE = 4.5  # Mahalanobis distance in L*a*b* from the hair samples' colour still taken for hair (from looking)
 BROW_GROWTH = 0.02  # inter-ocular distances the brow outlines grow by: FaceMesh's outline misses hairs at its edge
 MIN_HAIR_SHARE = 0.01  # a hair mask smaller than this share of the crop is no hair mask (bald, hat, failure)
 HOLE_GAP = 0.3  # inter-ocular distances: a gap this narrow out of a hole in the hair does not make it background
 FRINGE_REACH = 0.08  # inter-ocular distances above the brows' top: the lowest a fringe's tips are taken for hair
 FRINGE_CONTRAST = 25.0  # L (8-bit): a fringe's tip is at least this much darker than the forehead below it (from looking)
+TEMPLE_REACH = 0.3  # inter-ocular distances beside the face's outline: the temples' hair (from looking)
+TEMPLE_ABOVE = 0.0  # inter-ocular distances above the brows' top: a cap's rim comes down to the brows at the sides (Hopper's)
+TEMPLE_BELOW = 0.0  # inter-ocular distances below the eyes: none, the ears start about there (Obama's, taken in at 0.5)
+MIN_TEMPLE_PIXELS = 200  # fewer temple (or crown) pixels than this are too few for a colour model
+# A hat (from looking at the packaged photos): Hopper's black cap over white temples differs from them by 71 in L
+# and has 0.32 of their fine texture; hair lit on the crown and in shade beside the face differs as much in L
+# (the astronaut's, 64) but has more texture on the crown (1.4 times); the camera operator's dark crown against
+# a light camera beside his temple has 0.74; Einstein's dark background taken for the person above his white hair
+# has 0.50 (a hat in this sense: not hair).
+HAT_LIGHTNESS = 40.0  # L (8-bit): crown and temples this far apart in median lightness may be a hat and hair
+HAT_TEXTURE = 0.6  # and the crown's fine lightness texture under this share of the temples': cloth, not strands
+EAR_ABOVE_EYES = 0.2  # inter-ocular distances: the highest an ear's top reaches above the eyes (from looking)
+MOUTH_CORNERS = [61, 291]  # FaceMesh: the cheeks' skin lies between the eyes' and the mouth corners' height
 MIN_PART_SHARE = 0.05  # a separate part of the hair mask under this share of its largest part is a speck (from looking)
 
 # FaceMesh eyebrow outlines, upper edge outer -> inner then lower edge inner -> outer (canonical topology).
@@ -85,16 +115,21 @@ def without_specks(mask: np.ndarray) -> np.ndarray:
     return np.isin(labels, keep).astype(np.uint8)
 
 
-def ear_like(lab: np.ndarray, candidate: np.ndarray, face: np.ndarray, skin_chroma: np.ndarray, eye_line: float) -> np.ndarray:
+def ear_like(
+    lab: np.ndarray, candidate: np.ndarray, face: np.ndarray, skin_chroma: np.ndarray, eye_line: float, highest: float = 0.0
+) -> np.ndarray:
     """The candidate's pixels that are an ear: skin in chromaticity, lighter than the candidate's median
     (the ear is skin in shade, too dark for the face's lightness; hair with the skin's chromaticity is
     blond, lit hair is above the eyes or separated from the face by its own shadow), in a part of such
-    pixels that touches the face's side below the eyes, where the ears are attached."""
+    pixels that touches the face's side below the eyes, where the ears are attached, and below the row
+    `highest`."""
     if not candidate.any():
         return np.zeros(candidate.shape, bool)
-    light = candidate & skin_chroma & (lab[..., 0] > np.median(lab[..., 0][candidate]))
-    count, labels = cv2.connectedComponents(light.astype(np.uint8), connectivity=4)
     ys = np.arange(candidate.shape[0])[:, None]
+    # below `highest` only (an ear's top is about level with the eyes; in a black-and-white photo all the hair has
+    # the skin's chromaticity, and Takeo's lit temple hair joined his ear and was cut out with it)
+    light = candidate & skin_chroma & (lab[..., 0] > np.median(lab[..., 0][candidate])) & (ys > highest)
+    count, labels = cv2.connectedComponents(light.astype(np.uint8), connectivity=4)
     side = (cv2.dilate(face, np.ones((3, 3), np.uint8)) > 0) & (face == 0) & (ys > eye_line)
     attached = np.unique(labels[side & light])
     return np.isin(labels, attached[attached > 0])
@@ -137,6 +172,61 @@ def _quadratic(offset: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return total
 
 
+def temples(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) bool: the temples and the hair over the ears, a ring TEMPLE_REACH inter-ocular distances wide just
+    outside the face's outline, from TEMPLE_ABOVE above the brows' top down to TEMPLE_BELOW below the eyes: where
+    hair grows beside the face and a hat does not reach (a cap sits on the forehead, above the brows)."""
+    d = inter_ocular(points)
+    face = face_hull(points, shape)
+    beyond = (face == 0).astype(np.uint8)
+    ring = (beyond > 0) & (cv2.distanceTransform(beyond, cv2.DIST_L2, cv2.DIST_MASK_PRECISE) <= TEMPLE_REACH * d)
+    brows_top = float(points[[*RIGHT_BROW, *LEFT_BROW], 1].min())
+    eyes = float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
+    ys = np.arange(shape[0])[:, None]
+    return ring & (ys > brows_top - TEMPLE_ABOVE * d) & (ys < eyes + TEMPLE_BELOW * d)
+
+
+def fine_texture(lightness: np.ndarray) -> np.ndarray:
+    """(H, W) float32: the local mean of the lightness's detail finer than a pixel or two (strands have it; skin,
+    cloth and a sheen have little)."""
+    return cv2.GaussianBlur(np.abs(lightness - cv2.GaussianBlur(lightness, (0, 0), 1.0)), (0, 0), 4.0)
+
+
+def hair_seeds(lab: np.ndarray, crown: np.ndarray, sides: np.ndarray, texture: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The pixels the hair's colour is taken from, and whether the crown is a hat: `crown` and `sides` (H, W
+    bool, the candidate above the brows and at the temples; `texture`: `fine_texture` of the lightness).
+
+    A hat covers the crown but not the temples, and it is cloth: smooth where hair has strands. When the crown's
+    median lightness is HAT_LIGHTNESS or more from the temples' and its fine lightness texture is under
+    HAT_TEXTURE of theirs, the crown is a hat, and the hair's colour comes from the temples' pixels unlike it in
+    lightness (a cap's rim or a glasses' arm among them is not hair). Otherwise from both (hair greying at the
+    temples first, or lit on the crown and in shade beside the face, is still hair: it has strands' texture)."""
+    both = crown | sides
+    if sides.sum() < MIN_TEMPLE_PIXELS or crown.sum() < MIN_TEMPLE_PIXELS:
+        return both, False
+    lightness = lab[..., 0]
+    crown_lightness = float(np.median(lightness[crown]))
+    if abs(crown_lightness - float(np.median(lightness[sides]))) < HAT_LIGHTNESS:
+        return both, False
+    if np.median(texture[crown]) >= HAT_TEXTURE * np.median(texture[sides]):
+        return both, False
+    seeds = sides & (np.abs(lightness - crown_lightness) >= HAT_LIGHTNESS / 2)
+    return (seeds, True) if seeds.sum() >= MIN_TEMPLE_PIXELS else (both, False)
+
+
+def colour_distance(pixels: np.ndarray, sample: np.ndarray) -> np.ndarray:
+    """(N,) Mahalanobis distance of each of the (N, 3) L*a*b* `pixels` from the Gaussian of the (M, 3) `sample`,
+    with a floor of 4 levels squared on the covariance: a uniform-looking sample still has some spread."""
+    return np.sqrt(_quadratic(pixels - sample.mean(0), np.linalg.inv(np.cov(sample.T) + np.eye(3) * 4.0)))
+
+
+def below(mask: np.ndarray, row: float) -> np.ndarray:
+    """The mask's connected parts that reach below `row` (hair grows beside the face; a hat's top does not)."""
+    count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    reaching = np.unique(labels[int(max(row, 0)) :][mask[int(max(row, 0)) :] > 0])
+    return np.isin(labels, reaching[reaching > 0]).astype(np.uint8)
+
+
 def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.ndarray:
     """(H, W) uint8 hair mask of an aligned face: person minus face, within the head's band, not skin-coloured.
 
@@ -150,44 +240,70 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     brows_top = points[[*RIGHT_BROW, *LEFT_BROW], 1].min()
     ys, xs = np.mgrid[: shape[0], : shape[1]]
     # outside the face oval, or inside it above the brows (a fringe): the colour test below keeps skin out
-    candidate = (person > PERSON_THRESHOLD) & ((grown_face == 0) | (ys < brows_top - 0.15 * d))
+    open_face = (grown_face == 0) | (ys < brows_top - 0.15 * d)
+    candidate = (person > PERSON_THRESHOLD) & open_face
     # the head's band: hair above the chin and at most 1.2 inter-ocular distances beside the face oval;
     # below the chin the person is mostly neck and clothes (long hair there is left as it is)
     oval = points[FACE_OVAL]
     chin = points[152, 1]
     band = (ys < chin - 0.3 * d) & (xs > oval[:, 0].min() - 1.2 * d) & (xs < oval[:, 0].max() + 1.2 * d)
     candidate &= band
-    # colour: skin statistics from the cheeks and forehead inside the face oval
+    # colour: skin statistics from the cheeks and forehead inside the face oval; the colour tests look at the
+    # candidate's pixels alone (nothing else can be hair)
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
-    skin = lab[face > 0][:, 1:]
-    mean = skin.mean(0)
-    cov = np.cov(skin.T) + np.eye(2) * 4.0  # a floor: a uniform-looking face still has some spread
-    diff = lab[..., 1:] - mean
-    distance = np.sqrt(_quadratic(diff, np.linalg.inv(cov)))
-    skin_like = (distance < SKIN_DISTANCE) & (np.abs(lab[..., 0] - np.median(lab[face > 0][:, 0])) < 40)
-    candidate &= ~skin_like
-    # hair colour: what the candidate holds above the brows, where it is almost surely hair; clothes and
-    # background caught beside the face are kept out unless they share that colour
-    crown = candidate & (ys < brows_top)
-    if crown.sum() > 50:
-        hair_lab = lab[crown]
-        hair_mean, hair_cov = hair_lab.mean(0), np.cov(hair_lab.T) + np.eye(3) * 4.0
-        offset = lab - hair_mean
-        hair_distance = np.sqrt(_quadratic(offset, np.linalg.inv(hair_cov)))
-        candidate &= hair_distance < HAIR_DISTANCE
-    candidate &= ~ear_like(lab, candidate, grown_face, distance < SKIN_DISTANCE, float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean()))
+    skin = lab[face > 0]
+    mean = skin[:, 1:].mean(0)
+    inverse = np.linalg.inv(np.cov(skin[:, 1:].T) + np.eye(2) * 4.0)  # a floor: a uniform-looking face still has some spread
+    where = np.nonzero(candidate)
+    pixels = lab[where]
+    skin_chroma = np.zeros(shape, bool)
+    skin_chroma[where] = np.sqrt(_quadratic(pixels[:, 1:] - mean, inverse)) < SKIN_DISTANCE
+    above_skin = pixels[:, 0] - np.median(skin[:, 0])
+    # grey hair: the skin's hue, less of its chroma
+    pale = np.hypot(pixels[:, 1] - 128, pixels[:, 2] - 128) < SKIN_CHROMA_SHARE * np.hypot(*(mean - 128))
+    candidate[where] = ~(skin_chroma[where] & (above_skin > -SKIN_DARKER) & (above_skin < SKIN_LIGHTER) & ~pale)
+    # hair colour: what the candidate holds above the brows beside and over the face's outline, where it is almost
+    # surely hair; clothes and background caught beside the face are kept out unless they share that colour. Not
+    # from inside the outline: a shiny forehead taken in there became "hair colour" and kept itself in the mask
+    outside = grown_face == 0
+    crown = candidate & (ys < brows_top) & outside
+    sides = candidate & outside & temples(points, shape)
+    texture = fine_texture(lab[..., 0])
+    seeds, hat = hair_seeds(lab, crown, sides, texture)
+    eye_line = float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
+    if seeds.sum() > 50:
+        where = np.nonzero(candidate)
+        pixels = lab[where]
+        hair_distance = colour_distance(pixels, lab[seeds])
+        kept = hair_distance < HAIR_DISTANCE
+        # a sheen on the skin by the hairline: lighter than nearly all the hair, and smooth (see SHEEN_TEXTURE)
+        lightest, strands = np.percentile(lab[..., 0][seeds], SHEEN_PERCENTILE), np.median(texture[seeds])
+        kept &= ~((pixels[:, 0] > lightest) & (texture[where] < SHEEN_TEXTURE * strands))
+        if hat:  # the hair's Gaussian is broad (white hair in shade, at a glasses' arm): nearer the hat's is hat
+            kept &= hair_distance < colour_distance(pixels, lab[crown])
+        # inside the face's outline (a fringe's place) a pixel nearer the cheeks' colour than the hair's is skin:
+        # a shiny forehead (Obama's) or one in a cap's shade (Hopper's) passes the chroma test above
+        cheeks = face.astype(bool) & (ys > eye_line) & (ys < points[MOUTH_CORNERS, 1].mean())
+        inside = grown_face[where] > 0
+        if inside.any() and cheeks.sum() > 50:
+            kept[inside] &= hair_distance[inside] < colour_distance(pixels[inside], lab[cheeks])
+        candidate[where] = kept
+    ears = ear_like(lab, candidate, grown_face, skin_chroma, eye_line, eye_line - EAR_ABOVE_EYES * d)
+    candidate &= ~ears
     mask = candidate.astype(np.uint8)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     # close the gaps left by deep shadows between locks, within the person
     closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15)))
-    mask = closed.astype(bool) & (person > PERSON_THRESHOLD) & ((grown_face == 0) | (ys < brows_top - 0.15 * d)) & band
+    mask = closed.astype(bool) & (person > PERSON_THRESHOLD) & open_face & band
     # holes: enclosed regions, and those opening out only through a gap narrower than HOLE_GAP inter-ocular
     # distances (a highlight on the crown's edge), within the person
     gap = int(round(HOLE_GAP * d)) | 1
     bridged = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap)))
-    allowed = (person > PERSON_THRESHOLD) & band & ((grown_face == 0) | (ys < brows_top - 0.15 * d))
+    allowed = (person > PERSON_THRESHOLD) & band & open_face
     mask = (fill_holes(mask.astype(np.uint8), top_closed=True) | (fill_holes(bridged, top_closed=True) & allowed)) & allowed
     mask = fringe_tips(lab[..., 0], mask, grown_face > 0, int(round(brows_top - FRINGE_REACH * d)), int(round(brows_top)))
+    if hat:  # what is left of it above the hair (a cap's white top) is no hair
+        mask = below(mask, brows_top - 0.15 * d)
     mask = without_specks(mask.astype(np.uint8))
     if mask.mean() < MIN_HAIR_SHARE:
         return np.zeros(shape, np.uint8)

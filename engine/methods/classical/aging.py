@@ -21,6 +21,7 @@ import numpy as np
 from engine.core.memo import memo
 from engine.faces.zones import LEFT_EYE, RIGHT_EYE, SUBNASALE, face_hull, inter_ocular, support_box
 from engine.methods.classical.hair import grey_hair as grey_hair  # strand greying lives in hair.py
+from engine.methods.classical.hair import is_monochrome
 
 # Canities: the "50-50-50" rule of thumb (half of people have half their hair grey at 50; Keogh and
 # Walsh 1965, discussed by Panhard, Lozano and Loussouarn 2012, Br J Dermatol 167:865) and the mean
@@ -198,6 +199,70 @@ def age_spots(face: np.ndarray, skin: np.ndarray, points: np.ndarray, share: flo
     lab[..., 2] += 10.0 * pigment
     out = face.copy()
     out[box] = _to_rgb(lab, region, pigment)
+    return out
+
+
+MONOCHROME_NOTE = (  # the manifests' entry for a black-and-white photo
+    "a black-and-white photo: every colour change acts on lightness only (age spots, sallowness, grey hair and "
+    "paler lips as shades of grey)"
+)
+MONOCHROME_TONE_SIGMA = 4.0  # px: a toned black-and-white photo's tint is taken this smooth (the shape warps move a few px)
+
+
+# The neck (from looking at the packaged portraits): skin below the face's outline, as far out as the jaw's angles,
+# whose a*b* is within NECK_COLOUR_DISTANCE of the face's skin (a collar, a tie, a dark suit or the background is
+# further) and at least NECK_MIN_LIGHTNESS of its lightness (the shadow under the chin is skin too), in parts touching
+# the outline. Spots, sallowness and mottling reach it, so an aged face does not sit on a young neck.
+NECK_COLOUR_DISTANCE = 10.0  # CIELAB a*b*, OpenCV 8-bit scale
+NECK_MIN_LIGHTNESS = 0.45  # of the face skin's median L
+JAW_ANGLES = [172, 397]  # FaceMesh's face oval at the jaw's angles (right, left)
+
+
+def neck_skin(crop: np.ndarray, points: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """(H, W) uint8: the neck's skin seen below the face's outline in the aligned `crop` (see NECK_COLOUR_DISTANCE);
+    empty when none shows (a collar up to the chin, a beard, the crop's edge) and on a black-and-white photo (skin
+    cannot be told from a shirt by its colour there)."""
+    p = np.asarray(points, np.float64)[:, :2]
+    shape = crop.shape[:2]
+    if is_monochrome(crop):
+        return np.zeros(shape, np.uint8)
+    hull = face_hull(p, shape)
+    lab = _to_lab(crop)
+    face = lab[skin > 0]
+    if len(face) == 0:
+        return np.zeros(shape, np.uint8)
+    median = np.median(face, axis=0)
+    distance = np.hypot(lab[..., 1] - median[1], lab[..., 2] - median[2])
+    candidate = (distance < NECK_COLOUR_DISTANCE) & (lab[..., 0] >= NECK_MIN_LIGHTNESS * median[0]) & (hull == 0)
+    left, right = sorted(p[JAW_ANGLES, 0])
+    top = int(np.ceil(p[JAW_ANGLES, 1].min()))
+    candidate[:top] = False
+    candidate[:, : max(int(left), 0)] = False
+    candidate[:, int(np.ceil(right)) :] = False
+    candidate = cv2.morphologyEx(candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    # the parts that touch the face's outline (the neck runs on from the jaw; a patch of background does not)
+    count, labels = cv2.connectedComponents(candidate)
+    touching = np.unique(labels[(cv2.dilate(hull, np.ones((5, 5), np.uint8)) > 0) & (candidate > 0)])
+    return np.isin(labels, touching[touching > 0]).astype(np.uint8)
+
+
+def lightness_only(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """`after` (H, W, 3 uint8 RGB) as a change of grey level only, for a black-and-white photo `before` (the same
+    frame; the shape warps may have moved `after`'s pixels a little): each changed pixel is its own luma plus
+    `before`'s tint there (each channel's offset from the luma, smoothed: 0 on a neutral photo, a sepia print's
+    toning on a toned one), so spots, sallowness and grey hair come out as shades of grey and a neutral photo's
+    pixels stay exactly grey (a CIELAB round trip does not keep them so); unchanged pixels are returned exactly."""
+    changed = np.any(after != before, axis=-1)
+    box = support_box(changed, int(np.ceil(3 * MONOCHROME_TONE_SIGMA)))
+    if box is None:
+        return after.copy()
+    old, new = before[box].astype(np.float32), after[box]
+    offset = old - cv2.cvtColor(before[box], cv2.COLOR_RGB2GRAY).astype(np.float32)[..., None]
+    tint = np.asarray(cv2.GaussianBlur(offset, (0, 0), MONOCHROME_TONE_SIGMA), np.float32)
+    luma = cv2.cvtColor(new, cv2.COLOR_RGB2GRAY).astype(np.float32)[..., None]
+    grey = np.clip(np.round(luma + tint), 0, 255).astype(np.uint8)
+    out = after.copy()
+    out[box] = np.where(changed[box][..., None], grey, new)
     return out
 
 

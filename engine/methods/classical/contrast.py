@@ -45,6 +45,49 @@ def contrast_between(source_age: float, target_age: float) -> float:
     return max(contrast_share(target_age) - contrast_share(source_age), 0.0)
 
 
+def lip_regain(source_age: float, target_age: float) -> np.ndarray:
+    """(3,) per CIELAB channel: the share of the lips' present difference from the skin added to it toward a younger
+    target, Porcheron et al.'s decline run backwards: the lips keep 1 - LIP_CONTRAST_LOSS x `contrast_share` of a
+    young adult's difference at each age, so from `source_age` to `target_age` it grows by the ratio of the two,
+    less 1 (from 80 to 20 or younger: 1 / 0.55 - 1 = 0.82 in redness). Zeros toward an older target."""
+    loss = np.asarray(LIP_CONTRAST_LOSS, np.float64)
+    kept_before = 1.0 - loss * contrast_share(source_age)
+    kept_after = 1.0 - loss * contrast_share(target_age)
+    return np.maximum(kept_after / kept_before - 1.0, 0.0)
+
+
+def restore_lips(face: np.ndarray, points: np.ndarray, skin: np.ndarray, regain: np.ndarray) -> np.ndarray:
+    """The aligned `face` with its lips' colour moved away from the skin around them by `regain` (3,) of the
+    difference between the lips' mean and the skin ring's, per channel (`lip_regain`): one shift for the whole of
+    the lips, so their own pattern and fine detail are kept (a per-pixel shift, as `toward_skin` makes, pushed the
+    already redder upper lip to a lipstick crimson and left the lit lower lip pale, from looking); nothing else
+    changes."""
+    regain = np.asarray(regain, np.float32)
+    if regain.shape != (3,) or np.any(regain < 0) or not np.all(np.isfinite(regain)):
+        raise ValueError(f"lip regain must be three shares of 0 or more, got {regain}")
+    if not regain.any():
+        return face.copy()
+    d = inter_ocular(points)
+    lips = lip_mask(points, face.shape[:2])
+    box = support_box(lips, 2 * ((int(round(8 * 0.03 * d + 1)) | 1) // 2) + int(round(RING * d)) + 1)
+    if box is None:
+        return face.copy()
+    region, feature = face[box], lips[box]
+    lab = cv2.cvtColor(region, cv2.COLOR_RGB2LAB).astype(np.float32)
+    size = max(3, int(round(RING * d)) | 1)
+    ring = cv2.dilate(feature, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))) & (feature == 0) & (skin[box] > 0)
+    if not ring.any():
+        return face.copy()
+    shift = (lab[feature > 0].mean(0) - lab[ring > 0].mean(0)) * regain
+    weight = cv2.GaussianBlur(feature.astype(np.float32), (0, 0), 0.3 * 0.03 * d)  # toward_skin's feather
+    out = lab + weight[..., None] * shift[None, None, :]
+    rgb = cv2.cvtColor(np.clip(np.round(out), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    changed = np.abs(out - lab).max(-1) > 0
+    result = face.copy()
+    result[box] = np.where(changed[..., None], rgb, region)
+    return result
+
+
 def lip_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """(H, W) uint8: the lips' red part, between FaceMesh's outer and inner lip contours."""
     mask = np.zeros(shape, np.uint8)

@@ -59,18 +59,29 @@ DETAIL_SIGMA = 2.0  # pixels: lightness detail finer than this is the strands' o
 BROW_ABOVE_SKIN = 6.0  # L (8-bit): white eyebrow hairs this much lighter than the skin around them (from looking)
 BROW_HAIR_CONTRAST = 30.0  # L (8-bit): a pixel this much darker than the skin under it is all hair (from looking)
 BROW_SKIN_RIPPLE = 3.0  # L (8-bit): darkness within this of the skin carried in is skin (the inpainting's ripple)
-BROW_SHADE_KEPT = 0.25  # of a brow pixel's darkness against the skin, what its white hairs keep (shading, from looking)
+# of a brow pixel's darkness against the skin, what its white hairs keep (shading, from looking; at 0.25 a white brow on
+# fair skin was a band barely off the skin's colour)
+BROW_SHADE_KEPT = 0.5
 # A brow hair is thinner than a pixel at 512 px and white hair is translucent: a greyed brow pixel still shows the
 # skin's colour through its hairs. Taking all of a "hair" pixel's colour to white hair's (near neutral) drew the
 # greyed brows as thin blue-grey lines on warm skin (looked at, 70). Of the skin's a*b* around the brow, this
 # share stays in a whitened hair pixel (from looking at white eyebrows in portraits at this scale; at 0.5 the
-# whitened hairs came too close to the skin's colour for `repigment_hair` to read them as grey).
-BROW_SKIN_SHOWS = 0.4
+# whitened hairs came too close to the skin's colour for `repigment_hair` to read them as grey; at 0.4 the white brow
+# on fair skin took so much of its warmth that only its lightness told it from the skin).
+BROW_SKIN_SHOWS = 0.25
 # Brow hairs are short and a brow pixel holds several: each pixel whitens by the brow's grey share plus this much
 # of its strand's deviation from it. Whole strands along the brow left its last pigmented hairs as one long dark
 # line between two grey outlines (looked at, 70; the re-pigmentation's REPIGMENT_STRAND_CONTRAST, same reason).
 BROW_STRAND_CONTRAST = 0.3
 DETAIL_CLIP = 1.0  # percent: the detail's extremes each side, clipped (an edge pixel, not a strand)
+# White brow hairs on fair skin: a brow at 512 px seldom resolves its hairs, and whitened as a smooth band it came
+# within a few levels of fair skin and nearly vanished at 80 (looked at on the astronaut at 1:1, 3x). Its hairs
+# are drawn in as short strokes along the brow (oriented noise: a brow hair is about 1 cm long, 0.08 d, and lies
+# almost along the brow's axis), lit hairs lighter and the gaps between them darker by this many L levels (from
+# looking), and the brow keeps more of its shading (the shadow under the hairs) and less of the skin's colour.
+BROW_HAIR_TEXTURE = 10.0
+BROW_HAIR_LENGTH = 3.0  # px: the strokes' Gaussian sigma along the brow (about 0.025 d)
+BROW_HAIR_WIDTH = 0.6  # px: and across it (a hair is thinner than a pixel)
 
 # The hair mask's soft edge: a guided filter (He, Sun and Tang 2013) of the binary mask with the photo as
 # guide, so the blend follows the hair's own edge against the background (radius and regulariser from looking).
@@ -464,6 +475,8 @@ def grey_brow_hairs(
     # a pixel of skin share (1 - h) and hair share h: its hair turns white, BROW_ABOVE_SKIN lighter than the
     # skin under it, keeping BROW_SHADE_KEPT of the pixel's darkness (the brow's own shading and detail)
     lab[..., 0] += strands * ((1 - BROW_SHADE_KEPT) * darkness + share * BROW_ABOVE_SKIN)
+    # the white hairs themselves: lit strokes and the shadowed gaps between them (see BROW_HAIR_TEXTURE)
+    lab[..., 0] += weight * BROW_HAIR_TEXTURE * brow_hair_texture(inside, rng)
     # its colour: white hair's with the skin showing through (BROW_SKIN_SHOWS); the skin is the region's pixels
     # that hold no hair
     skin = (inside > 0) & (share == 0)
@@ -473,6 +486,32 @@ def grey_brow_hairs(
     out = face.copy()
     out[top:bottom, left:right] = _to_rgb(lab, box, weight)
     return out
+
+
+def brow_hair_texture(region: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(H, W) float32, zero mean and unit spread on `region` (H, W uint8: the brows): short strokes along each
+    brow's axis (white noise blurred BROW_HAIR_LENGTH px along the axis of each connected part, found from its
+    second moments, and BROW_HAIR_WIDTH px across it)."""
+    noise = rng.standard_normal(region.shape).astype(np.float32)
+    texture = np.zeros(region.shape, np.float32)
+    count, labels = cv2.connectedComponents((region > 0).astype(np.uint8))
+    half = int(np.ceil(3 * BROW_HAIR_LENGTH))
+    offsets = np.arange(-half, half + 1, dtype=np.float32)
+    kx, ky = np.meshgrid(offsets, offsets)
+    for part in range(1, count):
+        ys, xs = np.nonzero(labels == part)
+        if len(xs) < 3:
+            continue
+        covariance = np.cov(np.stack([xs, ys]).astype(np.float64))
+        values, vectors = np.linalg.eigh(covariance)
+        along = vectors[:, 1]  # the brow's long axis (x, y)
+        u = kx * along[0] + ky * along[1]
+        v = -kx * along[1] + ky * along[0]
+        kernel = np.exp(-0.5 * ((u / BROW_HAIR_LENGTH) ** 2 + (v / BROW_HAIR_WIDTH) ** 2)).astype(np.float32)
+        streaks = cv2.filter2D(noise, -1, kernel / kernel.sum())
+        inside = labels == part
+        texture[inside] = (streaks[inside] - streaks[inside].mean()) / max(float(streaks[inside].std()), 1e-6)
+    return texture
 
 
 def grey_hair(

@@ -15,6 +15,8 @@ For each target age, from the source age (engine/methods/classical/aging.py for 
    also takes the cardioidal strain of craniofacial growth run backwards and Farkas's child proportions
    (smaller nose and mouth, larger-looking eyes, fuller cheeks) in one smooth warp (youth.py);
 5. the face is pasted back where it changed; everything else in the photo is returned exactly.
+On a black-and-white photo (hair.is_monochrome) every colour change acts on lightness only: spots,
+sallowness, grey hair and paler lips come out as shades of grey, and the manifest says so.
 The same seed draws the same strands, spots and wrinkles at every target, so a strip reads as one life.
 """
 
@@ -40,22 +42,28 @@ from engine.faces.zones import feathered, inter_ocular
 from engine.methods.classical import contrast, shape, texture
 from engine.methods.classical.aging import (
     BROW_LAG_YEARS,
+    MONOCHROME_NOTE,
     added_grey,
     age_spots,
     grey_hair,
     growth_strain,
     lentigo_share,
+    lightness_only,
+    neck_skin,
     regained_pigment,
     younger_skin,
 )
 from engine.methods.classical.childskin import child_share, child_skin
-from engine.methods.classical.hair import BROW_MIN_PART, added_recession, recede_hairline, repigment_hair
+from engine.methods.classical.hair import BROW_MIN_PART, added_recession, is_monochrome, recede_hairline, repigment_hair
 from engine.methods.classical.youth import (
     child_scales,
     child_warp,
     crease_amount,
+    crease_load,
+    describe_bands,
     fine_energy,
     fine_texture_left,
+    fold_bands,
     glasses_lenses,
     photo_below,
     rejuvenate,
@@ -74,7 +82,8 @@ SUMMARY = (  # what the classical renderer changes, in one line (the lifespan ta
     "it greys hair and eyebrows by age; for older ages it adds wrinkles, an older face's skin texture, "
     "sallower skin with age spots, paler lips and fainter brows, and sagging (jowls, deeper folds, thinner lips, "
     "eye bags); for younger ones it gives grey hair its colour back, fills creases, fines the skin's texture, evens "
-    "and brightens skin, removes beard shadow and lifts the sagging, and reshapes a child's face (craniofacial growth "
+    "and brightens skin, flattens the folds as far as the skin is creased, reddens the lips, removes beard shadow and "
+    "lifts the sagging, and reshapes a child's face (craniofacial growth "
     "run backwards, Farkas's child proportions)"
 )
 
@@ -179,12 +188,18 @@ def age_face(
                 own_skin = skin * (masks.hair == 0) * (masks.brows == 0)
                 face = texture.transfer_texture(face, located.points, own_skin, amount, proto)
                 stages["texture"] = texture.describe(amount)
+        # the skin's colour and spots reach the neck seen below the face (an aged face on a young neck otherwise)
+        neck = memo("neck_skin", (located.crop, located.points), lambda: neck_skin(located.crop, located.points, skin))
+        aged = skin | neck
+        where = " (face and neck)" if neck.any() else ""
         sallow = texture.sallow_share(source_age, _ahead(target, variation.sallow_years))
-        face = texture.sallow_skin(face, skin, located.points, sallow)
-        stages["colour"] = f"less rosy, more yellow at {sallow:.0%} of the change to 80" if sallow > 0 else "unchanged"
+        face = texture.sallow_skin(face, aged, located.points, sallow)
+        stages["colour"] = f"less rosy, more yellow at {sallow:.0%} of the change to 80{where}" if sallow > 0 else "unchanged"
         share = lentigo_share(_ahead(target, variation.spots_years)) - lentigo_share(source_age)
-        face = age_spots(face, skin, located.points, share, np.random.default_rng([seed, 1]))
-        stages["skin"] = f"age spots and uneven pigmentation at {share:.0%} of their 80-year extent" if share > 0 else "unchanged"
+        face = age_spots(face, aged, located.points, share, np.random.default_rng([seed, 1]))
+        stages["skin"] = (
+            f"age spots and uneven pigmentation at {share:.0%} of their 80-year extent{where}" if share > 0 else "unchanged"
+        )
     elif target < source_age:
         amount = min((source_age - target) / YOUNG_FULL_GAP_YEARS, 1.0)
         creases = crease_amount(scores_for_age(source_age), scores)
@@ -199,7 +214,19 @@ def age_face(
             ),
         )
         texture_left = fine_texture_left(energy, target, creases)
-        face = rejuvenate(face, young, located.points, creases, lenses, texture_left)
+        # the fold bands flattened by the share of the soft-tissue descent taken back (Tiddeman et al.'s every band),
+        # as far as the source's own skin is creased
+        taken_back = shape.descent_share(source_age) - shape.descent_share(target)
+        load = memo(
+            "crease_load",
+            (located.crop, young),
+            lambda: crease_load(
+                cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB).astype(np.float32), young, inter_ocular(located.points)
+            ),
+        )
+        bands = fold_bands(taken_back, load)
+        stages["folds"] = describe_bands(bands, taken_back, load)
+        face = rejuvenate(face, young, located.points, creases, lenses, texture_left, bands)
         if lenses is not None:  # a lens keeps its tint and shading: not brightened, not lifted (only creases go)
             skin = skin * (lenses < 0.5)
             stages["glasses"] = "lenses found: only the creases seen through them are taken out"
@@ -268,6 +295,12 @@ def age_face(
     if faded > 0:
         face = contrast.fade_features(face, located.points, skin, masks.brows, faded)
         stages["contrast"] = f"lips and eyebrows {faded:.0%} of the way to their contrast with the skin at 80"
+    elif (lips_regain := contrast.lip_regain(source_age, target)).any():  # the lips' contrast given back (run backwards)
+        face = contrast.restore_lips(face, located.points, skin, lips_regain)
+        stages["contrast"] = (
+            f"the lips' redness apart from the skin's grown by {lips_regain[1]:.0%} (Porcheron et al. 2013's loss of lip contrast "
+            "run backwards)"
+        )
     # 4. shape: soft-tissue descent from the source age (lifted back toward a younger target), then a
     # child's proportions: craniofacial growth (cardioidal strain) run backwards
     descent = shape.descent_between(source_age, target, variation.sagging_years, variation.fullness_bmi)
@@ -289,6 +322,10 @@ def age_face(
             f"cardioidal strain k = {k:.3f}; child proportions (Farkas): nose {proportions.nose_height:.2f} x "
             f"{proportions.nose_width:.2f}, mouth width {proportions.mouth_width:.2f}, eyes {proportions.eye:.2f}"
         )
+    # a black-and-white photo stays black and white: of every change above only the grey level is kept
+    if is_monochrome(located.crop):
+        face = lightness_only(before, face)
+        stages["monochrome"] = MONOCHROME_NOTE
     # 5. paste back where the face changed (and the neck below the crop, where a child's warp moved it)
     difference = np.asarray(cv2.absdiff(face, before), np.uint8)  # per channel: numpy's any() over a last axis of three is slow
     changed = ((difference[..., 0] | difference[..., 1] | difference[..., 2]) > 0).astype(np.uint8)

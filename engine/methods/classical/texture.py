@@ -20,6 +20,12 @@ Steps (`transfer_texture`):
    toward the prototype's typical (median) energy in that band. The layout of the detail stays the
    subject's (her own pores and fine lines deepen, as crepey older skin's do); only its strength is the
    prototype's. The scale is never below 1 (older skin is not smoother) and at most ENERGY_GAIN_MAX.
+5. around where the warp distorts her face far more than it does on average (`warp_distortion`: a smiling
+   subject's open mouth against her closed one), the subject's expression is not hers: the skin of a smile's
+   chin and mouth corners is stretched taut, and her relaxed mouth's creases, squeezed and sheared onto it,
+   read as a network of cracks. There the coarse bands take less of hers (`taut_share`), the finest (pores)
+   half as much less. A departure from the paper, which averages many prototypes of a
+   neutral expression; the manifest says it.
 """
 
 from __future__ import annotations
@@ -65,6 +71,16 @@ OUTLINE_KEPT = 0.2
 NOSE = [168, 6, 197, 195, 5, 4, 1, 2, 98, 327, 64, 294, 48, 278]
 ENERGY_SIGMA = 0.04  # local energy: |band| averaged over this many inter-ocular distances (about 5 px)
 CREASE_CLIP = 2.0  # her bands clipped to this many robust standard deviations (from looking: deeper ones read as cracks)
+# Taut skin (step 5): the warp's distortion (its anisotropy), spread over STRETCH_SIGMA d and relative to its median
+# over the skin both faces show, from which the coarse bands take less of hers and at which they take none of it.
+# From looking at the astronaut's smile at 70-80 (1:1 crops): the distortion peaks at 4x along her open lips, and
+# spread this wide it covers her chin and mouth corners, where the prototype's mentalis and marionette creases read
+# as cracks; the cheeks, nose and forehead stay near 1x. Skin stretched taut by a smile shows fewer of its folds.
+TAUT_STRETCH = (1.15, 1.5)
+# how much of each of BAND_SIGMAS' bands is held back on taut skin: the pores' half (in full, the chin pad's orange-
+# peel texture of her mentalis still stopped at a sharp line across the chin; from looking at 1:1)
+TAUT_HELD = (0.5, 1.0, 1.0)
+STRETCH_SIGMA = 0.2  # d: about the chin's height below the lower lip (FaceMesh on the packaged portraits)
 
 
 def texture_amount(source_age: float, target_age: float) -> float:
@@ -139,20 +155,26 @@ def prototype(settings: Settings | None = None) -> Prototype:
         return _PROTOTYPES[0]
 
 
-_WARPED: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}  # the last subject's warped prototype (a strip's ages share it)
+# the last subject's warped prototype (a strip's ages share it)
+_WARPED: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
 
-def _on_landmarks(proto: Prototype, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(the prototype's face, her skin mask as bool) warped onto `points` (the 468 FaceMesh points; the iris
-    points are left out, as both faces' eyes are excluded)."""
+def _on_landmarks(proto: Prototype, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the prototype's CIELAB lightness (float32), her skin mask as bool, and where each pixel comes from in her
+    crop (H, W, 2) float32 x, y) warped onto `points` (the 468 FaceMesh points; the iris points are left out, as
+    both faces' eyes are excluded)."""
     count = min(len(points), len(proto.points), 468)
     key = np.ascontiguousarray(points[:count]).tobytes()
     with _LOCK:
         if key in _WARPED:
             return _WARPED[key]
-    both = np.dstack([proto.crop, proto.skin * np.uint8(255)])  # one warp for the face and its mask
+    height, width = proto.skin.shape
+    lightness = cv2.cvtColor(proto.crop, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    # one warp for her lightness, her mask and her pixel coordinates (their warp is the spline's map itself)
+    both = np.dstack([lightness, proto.skin.astype(np.float32), xs, ys])
     warped = warp_landmarks(both, proto.points[:count], points[:count], smoothing=1.0)
-    result = (np.ascontiguousarray(warped[..., :3]), warped[..., 3] > 127)
+    result = (np.ascontiguousarray(warped[..., 0]), warped[..., 1] > 0.5, np.ascontiguousarray(warped[..., 2:]))
     with _LOCK:
         _WARPED.clear()
         _WARPED[key] = result
@@ -173,16 +195,17 @@ def transfer_texture(face: np.ndarray, points: np.ndarray, skin: np.ndarray, amo
     side = memo("texture_prototype", (points, skin, proto.points), lambda: _prototype_side(proto, points, skin, d))
     if side is None:
         return face.copy()
-    theirs, spread, weight, typical = side
+    theirs, spread, weight, typical = side  # weight (K, H, W): per band (less of her coarse bands on taut skin)
     ours = memo("texture_own_skin", (skin, points, d), lambda: _hidden_band(skin, points, d))
     # only the skin the two weights cover changes: the work is done in its box, grown by what the bands' widest
     # blur and the local energy's blur read around a pixel (within that the box's own border is never read, so
     # every changed pixel is what the whole face gives)
-    changed = (weight > 0) | (ours > 0)
+    changed = (weight.max(0) > 0) | (ours > 0)
     box = support_box(changed, _blur_reach(BAND_SIGMAS[-1] * d) + _blur_reach(ENERGY_SIGMA * d))
     if box is None:
         return face.copy()
-    region, weight, ours, theirs, changed = face[box], weight[box], ours[box], theirs[:, box[0], box[1]], changed[box]
+    region, ours, changed = face[box], ours[box], changed[box]
+    weight, theirs = weight[:, box[0], box[1]], theirs[:, box[0], box[1]]
     # 2. the subject's bands, clipped as hers are (the same clip on both keeps the prototype aged with herself
     # exactly as she is; the subject's own strongest detail, a mole or a nostril's edge, is not taken away)
     lab = cv2.cvtColor(region, cv2.COLOR_RGB2LAB).astype(np.float32)
@@ -247,14 +270,15 @@ def _inner(mask: np.ndarray, d: float, inset_d: float = 0.08) -> np.ndarray:
 def _prototype_side(
     proto: Prototype, points: np.ndarray, skin: np.ndarray, d: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """(her bands clipped, the clip per band, the feathered weight of the skin both faces show, her typical
-    local energy per band on that skin) on the subject's landmarks, or None where they share no skin."""
+    """(her bands clipped, the clip per band, the feathered weight per band (K, H, W) of the skin both faces
+    show, less of her coarse bands where the subject's skin is taut; her typical local energy per band on that
+    skin) on the subject's landmarks, or None where they share no skin."""
     # 1. the prototype on the subject's landmarks: what is at her landmark i lands on the subject's landmark i
-    warped, proto_skin = _on_landmarks(proto, points)
+    warped, proto_skin, source = _on_landmarks(proto, points)
     both = (skin > 0) & proto_skin
     if not both.any():
         return None
-    theirs, _ = detail_bands(cv2.cvtColor(warped, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32), d)
+    theirs, _ = detail_bands(warped, d)
     # both faces' bands are clipped to the spread of her skin's detail: her texture, not her particular deepest
     # folds, arrives
     spread = 1.4826 * np.median(np.abs(theirs[:, both]), axis=1)[:, None, None]  # a robust standard deviation per band
@@ -262,7 +286,32 @@ def _prototype_side(
     # off the face's outline, where the subject's own band holds the jaw's edge against the neck (from looking)
     weight = cv2.GaussianBlur(_inner(both, d).astype(np.float32), (0, 0), 0.06 * d)
     typical = np.median(local_energy(theirs, d)[:, both], axis=1).astype(np.float32)
-    return theirs, spread, weight, typical
+    # 5. her coarse bands held back where the subject's skin is stretched taut against hers
+    stretch = cv2.GaussianBlur(warp_distortion(source), (0, 0), STRETCH_SIGMA * d)
+    taut = taut_share(stretch / float(np.median(stretch[both])))
+    weights = np.stack([weight * (1.0 - held * taut) for held in TAUT_HELD[: len(theirs)]])
+    return theirs, spread, weights.astype(np.float32), typical
+
+
+def warp_distortion(source: np.ndarray) -> np.ndarray:
+    """(H, W) float32: how unevenly the warp stretches the prototype at each pixel (1: the same in every direction):
+    the ratio of the larger to the smaller singular value of the Jacobian of `source` (H, W, 2: where each pixel
+    comes from in her crop)."""
+    dx_dy, dx_dx = np.gradient(source[..., 0])
+    dy_dy, dy_dx = np.gradient(source[..., 1])
+    # singular values of [[dx_dx, dx_dy], [dy_dx, dy_dy]] from its Frobenius norm and determinant
+    frobenius = dx_dx**2 + dx_dy**2 + dy_dx**2 + dy_dy**2
+    determinant = np.abs(dx_dx * dy_dy - dx_dy * dy_dx)
+    largest = np.sqrt((frobenius + np.sqrt(np.maximum(frobenius**2 - 4 * determinant**2, 0.0))) / 2)
+    smallest = determinant / np.maximum(largest, 1e-6)
+    return (largest / np.maximum(smallest, 1e-3 * np.maximum(largest, 1e-6))).astype(np.float32)
+
+
+def taut_share(relative_stretch: np.ndarray) -> np.ndarray:
+    """(H, W) 0-1: how taut the subject's skin is against the prototype's, from the warp's distortion relative to
+    its median on the skin (0 up to TAUT_STRETCH[0], 1 from TAUT_STRETCH[1])."""
+    low, high = TAUT_STRETCH
+    return np.clip((relative_stretch - low) / (high - low), 0.0, 1.0).astype(np.float32)
 
 
 def sallow_share(source_age: float, target_age: float) -> float:
@@ -302,5 +351,6 @@ def describe(amount: float) -> str:
     return (
         f"skin detail moved {amount:.0%} of the way to the prototype's (Tiddeman et al. 2001 prototype transfer; "
         f"the prototype is one face, Grace Hopper at {PROTOTYPE_AGE_YEARS:.0f}, not the paper's average of many, "
-        "so aging her own photo leaves its texture as it is)"
+        "so aging her own photo leaves its texture as it is; her creases are held back where the subject's skin is "
+        "stretched taut against hers, a smile's chin and mouth corners)"
     )

@@ -63,6 +63,53 @@ PROTECT_DARK = (0.5, 0.38)  # share of the skin's median lightness where protect
 # edge into a shadow where the face's hull takes in the neck's).
 MAX_DARKEN = 4.0
 NOSE_FOLD_LEFT = 0.8  # the nose's shading is its shape, not a fold: most of it is kept (from looking)
+# --- an old face made young: the fold bands follow the soft-tissue descent taken back (shape.descent_share at the
+# source less at the target, 0-1). Tiddeman, Burt and Perrett 2001 make a face younger by moving every detail band's
+# amplitude toward a younger prototype's, not only the finest; the folds' depth grows with the descent of the fat
+# compartments (Coleman and Grover 2006) and the skeleton's recession under them (Mendelson and Wong 2012), so the
+# share of the descent taken back says how much of the fold bands goes. At a whole descent taken back (80 to 30 or
+# younger):
+# - the fold band (between the crease scale and FOLD_SIGMA) is left at YOUNG_FOLD_LEFT instead of FOLD_LEFT (from
+#   looking at Grace Hopper, 80, at 10 and 30: at 0.5 her cheeks' and chin's crepey folds stayed as a net of light
+#   and dark lines; at 0.15 the cheeks read as smooth skin with their roundness kept);
+# - the wide band (between FOLD_SIGMA and WIDE_FOLD_SIGMA: the nasolabial and marionette shadows, the hollow under
+#   the cheekbone beside the jowl) has WIDE_FOLD_LIFT of its valleys lifted, measured on the face itself: only
+#   where the source shows a valley darker than the skin around it, by the source's own depth (from looking: her
+#   nasolabial and marionette shadows were the last signs of age left on the lower face at 10; lifting them whole
+#   flattened the cheek's roundness beside the nose);
+# - the fine band's share of a filled crease's own edges (where the closing lifted the lightness by CREASE_EDGE_FILL
+#   levels or more) falls to CREASE_EDGES_LEFT (from looking: with the crease's valley filled, its sharp edges kept
+#   in the fine band drew each old crease again as a thin light line, a net over her cheeks and chin at 10).
+# How far along the bands' treatment goes also depends on how creased the source's skin is, measured on the face
+# itself (`crease_load`: the mean lift the crease closing gives its skin, in lightness levels): a share of
+# CREASE_LOAD_AT_80, measured once on the shipped portrait of Grace Hopper at 80 (4.83 levels; the astronaut at 41
+# measures 1.62). From looking: on the astronaut's smooth skin at 41 the ridge and fold rules took her smile's
+# lines and the light on her cheeks and nose tip (expression and lighting, not crepe or descent); on an
+# 80-year-old's skin they take the crepe and folds.
+CREASE_LOAD_AT_80 = 4.83
+YOUNG_FOLD_LEFT = 0.15
+WIDE_FOLD_SIGMA = 0.3
+WIDE_FOLD_LIFT = 0.7
+CREASE_EDGE_FILL = 6.0
+CREASE_EDGES_LEFT = 0.3
+# - the skin's light ridges between old creases (crepey skin) come down toward the skin around them (a blur of
+#   RIDGE_SIGMA d, a little wider than a crease) to RIDGES_LEFT of their height (from looking: with the creases
+#   filled and the fold band flattened, the ridges, kept by the rule that nothing darkens by more than MAX_DARKEN,
+#   stood out as a net of light streaks over her cheeks and chin at 10); only among filled creases (within
+#   CREASE_WIDTH of one), elsewhere a light patch is the light on smooth skin.
+RIDGES_LEFT = 0.3
+RIDGE_SIGMA = 0.05
+# The wide band's lift fades in over WIDE_EDGE d inside the skin's outline (from looking: the darker skin along the
+# face's outline is its roundness and the light, not a fold; lifting it flattened the face and left the dark shadows
+# at the ears, which are kept as features, standing out as dark marks on a pale cheek).
+WIDE_EDGE = 0.3
+# On a pair of glasses' frame, the crease edges and ridges are kept: within LENS_RIM d of each lens's edge on either
+# side, and over the bridge between the lenses (the lenses' hull grown by as much) (from looking: her tortoiseshell
+# frame's lower rims and its bridge are light bands of nearly the skin's colour, and bringing ridges down erased
+# them); inside the rim the creases seen through the lens lose their edges as the skin's do (kept there, the lines
+# under her eyes were the last old signs left in the upper face at 10 and 30).
+LENS_RIM = 0.1
+CREASE_RIM = 0.03  # d: how far beside a filled crease its edges reach (a crease's rims are 2-4 px wide, from looking)
 # Even colour (from looking): the skin's a* and b* moved this far toward their blur at COLOUR_SIGMA d, so the
 # redness along creases and blotches fades into the skin's own colour.
 COLOUR_SIGMA = 0.08
@@ -437,6 +484,64 @@ def fine_texture_left(source_energy: float | None, target_age: float, amount: fl
     return float(min(max(1.0 - (1.0 - kept) / amount, 0.0), TEXTURE_LEFT))
 
 
+@dataclass(frozen=True)
+class FoldBands:
+    """What the younger skin leaves of the bands coarser than the fine texture, at a full amount (`fold_bands`)."""
+
+    fold_left: float = FOLD_LEFT  # the share of the fold band left
+    wide_lift: float = 0.0  # the share of the wide band's valleys lifted
+    crease_edges_left: float = 1.0  # the share of a filled crease's edges the fine band keeps
+    ridges_left: float = 1.0  # the share of the light ridges' height above the skin around them kept
+
+
+def crease_load(lab: np.ndarray, skin: np.ndarray, d: float, protect: np.ndarray | None = None) -> float | None:
+    """How creased the skin is: the mean lift (lightness levels) that `remove_creases`' closing gives the skin
+    (`skin` > 0.5) off the features `feature_protection` keeps; None where there is no such skin."""
+    protect = feature_protection(lab, skin, d) if protect is None else protect
+    inside = (skin > 0.5) & (protect < 0.1)
+    if not inside.any():
+        return None
+    fine_base = cv2.GaussianBlur(lab[..., 0], (0, 0), max(0.5, TEXTURE_SIGMA * d))
+    size = max(3, int(round(CREASE_WIDTH * d)) | 1)
+    closed = cv2.morphologyEx(fine_base, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    closed = cv2.GaussianBlur(closed, (0, 0), 0.02 * d)
+    return float(np.mean((closed - fine_base)[inside]))
+
+
+def fold_bands(taken_back: float, load: float | None = CREASE_LOAD_AT_80) -> FoldBands:
+    """The fold bands' treatment when `taken_back` (0-1) of the soft-tissue descent to 80 is taken back (shape.py's
+    descent_share at the source less at the target) from skin of crease `load` (`crease_load`): from the looked-at
+    younger skin (FOLD_LEFT, nothing more) at 0 to YOUNG_FOLD_LEFT, WIDE_FOLD_LIFT, CREASE_EDGES_LEFT and RIDGES_LEFT
+    at 1, linearly in `taken_back` times the load's share of CREASE_LOAD_AT_80 (at most 1). A load that could not be
+    measured (None): the looked-at younger skin, nothing more."""
+    if not 0 <= taken_back <= 1:
+        raise ValueError(f"the descent taken back must be between 0 and 1, got {taken_back}")
+    if load is None:
+        return FoldBands()
+    taken_back *= min(max(load, 0.0) / CREASE_LOAD_AT_80, 1.0)
+    return FoldBands(
+        fold_left=FOLD_LEFT + (YOUNG_FOLD_LEFT - FOLD_LEFT) * taken_back,
+        wide_lift=WIDE_FOLD_LIFT * taken_back,
+        crease_edges_left=1.0 + (CREASE_EDGES_LEFT - 1.0) * taken_back,
+        ridges_left=1.0 + (RIDGES_LEFT - 1.0) * taken_back,
+    )
+
+
+def describe_bands(bands: FoldBands, taken_back: float, load: float | None) -> str:
+    """What the younger skin did to the bands coarser than the fine texture, in one line (the manifest's stage)."""
+    if load is None:
+        return "left as the younger skin leaves them: the source's crease load could not be measured"
+    if bands == FoldBands():
+        return "left as the younger skin leaves them: no soft-tissue descent taken back"
+    return (
+        f"fold band kept at {bands.fold_left:.0%}, the wide band's valleys lifted {bands.wide_lift:.0%} of their own "
+        f"depth, filled creases' edges kept at {bands.crease_edges_left:.0%} and the ridges between them at "
+        f"{bands.ridges_left:.0%}: {taken_back:.0%} of the soft-tissue descent to 80 taken back, on skin "
+        f"{min(load / CREASE_LOAD_AT_80, 1.0):.0%} as creased as an 80-year-old's (Tiddeman et al. 2001: every band "
+        "toward younger skin)"
+    )
+
+
 def remove_creases(
     lab: np.ndarray,
     skin: np.ndarray,
@@ -446,6 +551,9 @@ def remove_creases(
     protect: np.ndarray | None = None,
     texture_kept: np.ndarray | float = 0.0,
     texture_left: float = TEXTURE_LEFT,
+    wide_lift: np.ndarray | float = 0.0,
+    crease_edges_left: np.ndarray | float = 1.0,
+    ridges_left: np.ndarray | float = 1.0,
 ) -> np.ndarray:
     """Lightness (H, W float32, 0-255) of the face in `lab` (OpenCV 8-bit Lab, float) with creases and folds
     taken out of the skin at `amount` (0-1); `d` is the inter-ocular distance in pixels.
@@ -454,7 +562,10 @@ def remove_creases(
     filled (grey closing: a valley narrower than CREASE_WIDTH d is lifted to its rims), the fold band kept at
     `fold_left` (a number or a per-pixel map) and the fine texture at `texture_left` (all of it where
     `texture_kept`, 0-1, is 1); what is not
-    skin-coloured (`feature_protection`, or `protect` where the caller has it) keeps its lightness."""
+    skin-coloured (`feature_protection`, or `protect` where the caller has it) keeps its lightness. `wide_lift` (a
+    number or a map, 0-1): the share of the wide band's valleys (darker than the skin's blur at WIDE_FOLD_SIGMA d)
+    lifted; `crease_edges_left` (a number or a map): the share of the fine band kept where the closing filled a crease; `ridges_left` (a
+    number or a map): the share of a light ridge's height above the skin around it (a blur of RIDGE_SIGMA d) that nothing takes away."""
     lightness = lab[..., 0]
     if amount <= 0:
         return lightness.copy()
@@ -465,8 +576,32 @@ def remove_creases(
     closed = cv2.GaussianBlur(closed, (0, 0), 0.02 * d)  # the closing's flat tops rounded off
     inside = (skin > 0.5).astype(np.float32)
     broad = masked_blur(closed, inside, FOLD_SIGMA * d)
-    young = broad + fold_left * (closed - broad) + (texture_left + (1.0 - texture_left) * texture_kept) * texture
-    young = np.maximum(young, lightness - MAX_DARKEN)  # folds are filled, not dug: nothing turns much darker
+    texture_share: np.ndarray = np.asarray(texture_left + (1.0 - texture_left) * texture_kept, np.float32)
+    creased = np.any(np.asarray(crease_edges_left) < 1.0) or np.any(np.asarray(ridges_left) < 1.0)
+    if creased:  # where the closing filled a crease (0-1), grown over the crease's rims
+        crease = np.clip((closed - fine_base) / CREASE_EDGE_FILL, 0.0, 1.0)
+        filled = crease
+        # grown over the crease's rims: the fine band's light halo beside a crease is its edge as much as the dark
+        # line in it (cutting the dark half alone left a light line where each crease had been)
+        rim = max(3, int(round(CREASE_RIM * d)) | 1)
+        filled = cv2.dilate(filled, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (rim, rim)))
+        filled = cv2.GaussianBlur(filled, (0, 0), 0.25 * rim)
+        filled = filled * filled * (3 - 2 * filled)
+        texture_share = texture_share * (1.0 - (1.0 - crease_edges_left) * filled)
+    young = broad + fold_left * (closed - broad) + texture_share * texture
+    if np.any(np.asarray(wide_lift) > 0):  # the wide band's valleys, where the source shows them, lifted
+        wider = masked_blur(broad, inside, WIDE_FOLD_SIGMA * d)
+        young = young - wide_lift * np.minimum(broad - wider, 0.0)
+    floor = lightness  # folds are filled, not dug: nothing turns much darker than it was ...
+    if creased and np.any(np.asarray(ridges_left) < 1.0):  # ... or, between filled creases, than the skin around it
+        # less a share of a ridge's height; elsewhere a light patch is the light on smooth skin (a cheek's or the
+        # nose's highlight), kept (from looking: on the astronaut at 41 the ridge rule dimmed them)
+        around = masked_blur(lightness, inside, RIDGE_SIGMA * d)
+        ridge = np.maximum(lightness - around, 0.0)
+        among = cv2.dilate(crease, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))  # within a crease's width
+        among = cv2.GaussianBlur(among, (0, 0), 0.25 * size)
+        floor = lightness - (1.0 - ridges_left) * ridge * among * among * (3 - 2 * among)
+    young = np.maximum(young, floor - MAX_DARKEN)
     protect = feature_protection(lab, skin, d) if protect is None else protect
     weight = amount * skin * (1.0 - protect)
     return lightness + weight * (young - lightness)
@@ -540,13 +675,16 @@ def rejuvenate(
     amount: float,
     lenses: np.ndarray | None = None,
     texture_left: float = TEXTURE_LEFT,
+    bands: FoldBands = FoldBands(),
 ) -> np.ndarray:
     """Younger skin on the aligned face (RGB uint8) at `amount` (0-1): creases and folds removed from the
     lightness (`remove_creases`, the nose's shape kept) and the colour evened (redness along creases and
     blotches blurred into the skin's own colour). `skin` (H, W) 0-1: the skin without eyes, lips, brows, hair.
     `lenses` (H, W) 0-1 (`glasses_lenses`): seen through a lens, only the creases go; the lens's tint, its
     shading and what else shows through it are kept (evening and flattening there turned the lenses milky).
-    `texture_left`: the share of the fine band left at full amount (`fine_texture_left`)."""
+    `texture_left`: the share of the fine band left at full amount (`fine_texture_left`); `bands`: what is left of
+    the coarser bands (`fold_bands`; the nose's fold band keeps at least NOSE_FOLD_LEFT, and the wide band is not
+    lifted on the nose, whose shading is its shape, nor through a lens)."""
     if amount <= 0 or not (skin > 0.5).any():
         return face.copy()
     whole: list[np.ndarray] = []  # the whole face's CIELAB, converted only when a field below is not already kept
@@ -560,14 +698,37 @@ def rejuvenate(
     # younger target of a strip shares them); the skin at a full amount also on `texture_left`, and each target
     # goes `amount` of the way to it
     p = np.asarray(points, np.float64)[:, :2]
-    protect, fold_left, evened = memo(
-        "young_fields", (face, skin, p, lenses), lambda: _young_fields(face, lab(), skin, p, lenses)
-    )
+    protect, nose, evened = memo("young_fields", (face, skin, p), lambda: _young_fields(face, lab(), skin, p))
     lens = np.zeros(face.shape[:2], np.float32) if lenses is None else lenses
+    fold_left = bands.fold_left + (max(NOSE_FOLD_LEFT, bands.fold_left) - bands.fold_left) * nose
+    fold_left = fold_left + (1.0 - fold_left) * lens  # through a lens the fold band is kept (its shading is the lens's)
+    d = inter_ocular(p)
+    wide_lift: np.ndarray | float = 0.0
+    edges_left: np.ndarray | float = bands.crease_edges_left
+    ridges_left: np.ndarray | float = bands.ridges_left
+    if bands.wide_lift > 0:
+        inner = memo("skin_inner", (skin, d), lambda: _inner(skin, WIDE_EDGE * d))
+        wide_lift = bands.wide_lift * inner * (1.0 - nose) * (1.0 - lens)
+    if lenses is not None and (bands.crease_edges_left < 1 or bands.ridges_left < 1):
+        rim = memo("lens_frame", (lenses, d), lambda: frame_zone(lenses, LENS_RIM * d))
+        edges_left = bands.crease_edges_left + (1.0 - bands.crease_edges_left) * rim
+        ridges_left = bands.ridges_left + (1.0 - bands.ridges_left) * rim
     full = memo(
         "crease_free",
-        (face, skin, p, lenses, texture_left),
-        lambda: remove_creases(lab(), skin, inter_ocular(p), 1.0, fold_left, protect, lens, texture_left),
+        (face, skin, p, lenses, texture_left, bands),
+        lambda: remove_creases(
+            lab(),
+            skin,
+            inter_ocular(p),
+            1.0,
+            fold_left,
+            protect,
+            lens,
+            texture_left,
+            wide_lift,
+            edges_left,
+            ridges_left,
+        ),
     )
     # the weight is 0 beyond the skin's box, and every step from here is per pixel: only the box is worked on
     box = support_box(skin)
@@ -585,16 +746,34 @@ def rejuvenate(
     return result
 
 
+def _inner(skin: np.ndarray, reach: float) -> np.ndarray:
+    """(H, W) float32 0-1: 0 outside the skin (`skin` > 0.5), rising to 1 at `reach` px inside its outline."""
+    distance = cv2.distanceTransform((skin > 0.5).astype(np.uint8), cv2.DIST_L2, 5)
+    t = np.clip(distance / max(reach, 1.0), 0.0, 1.0)
+    return (t * t * (3 - 2 * t)).astype(np.float32)
+
+
+def frame_zone(lenses: np.ndarray, reach: float) -> np.ndarray:
+    """(H, W) float32 0-1: where a frame lies around the `lenses` (> 0.5): the hull of both lenses grown by `reach`
+    px, less each lens shrunk by as much (its rim and the bridge between them), feathered by a third of that."""
+    size = max(3, int(round(2 * reach)) | 1)
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    inside = (lenses > 0.5).astype(np.uint8)
+    hull = np.zeros_like(inside)
+    points = cv2.findNonZero(inside)
+    if points is not None:
+        cv2.fillConvexPoly(hull, cv2.convexHull(points), 1)
+    band = cv2.dilate(hull, disk).astype(np.float32) - cv2.erode(inside, disk).astype(np.float32)
+    return cv2.GaussianBlur(band, (0, 0), max(reach / 3, 0.5))
+
+
 def _young_fields(
-    face: np.ndarray, lab: np.ndarray, skin: np.ndarray, p: np.ndarray, lenses: np.ndarray | None
+    face: np.ndarray, lab: np.ndarray, skin: np.ndarray, p: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`rejuvenate`'s work that depends on the face alone: (the feature protection, the fold band kept (the nose's
-    shape, what shows through a lens), the skin's evened a* and b* (2, H, W))."""
+    """`rejuvenate`'s work that depends on the face alone: (the feature protection, the nose's soft mask, the skin's
+    evened a* and b* (2, H, W))."""
     d = inter_ocular(p)
-    nose = nose_mask(p, face.shape[:2])
-    lens = np.zeros(face.shape[:2], np.float32) if lenses is None else lenses
     protect = face_protection(face, skin, d)  # `lab` is `face`'s: the protection the glasses' search found, if it ran
-    fold_left = FOLD_LEFT + (NOSE_FOLD_LEFT - FOLD_LEFT) * nose
     inside = (skin > 0.5).astype(np.float32)
     evened = np.stack([masked_blur(lab[..., channel], inside, COLOUR_SIGMA * d) for channel in (1, 2)])
-    return protect, fold_left + (1.0 - fold_left) * lens, evened
+    return protect, nose_mask(p, face.shape[:2]), evened

@@ -38,6 +38,8 @@ from engine.faces.zones import (
     inter_ocular,
     support_box,
 )
+from engine.methods.classical.aging import MONOCHROME_NOTE, lightness_only
+from engine.methods.classical.hair import is_monochrome
 from engine.methods.classical.youth import glasses_lenses, rejuvenate, young_skin_mask
 from engine.methods.ldla.curves import scores_for_age
 
@@ -364,9 +366,15 @@ def edit_zones(
     if refine and changed:
         refined = engine.refine(face, seed)
         face = _blend(face, refined, (0, 0, face.shape[0]), union)
+    # a black-and-white photo stays black and white: of the edit only its grey level is kept (no yellowing)
+    monochrome = bool(changed) and is_monochrome(located.crop)
+    if monochrome:
+        face = lightness_only(located.crop, face)
     # 7. paste back into the photo: unchanged outside the zones
     photo = None if not paste else paste_back(rgb, face, located.matrix, mask=union) if changed else rgb.copy()
     renderer_settings = engine.manifest() if renderer == "diffusion" else {}
+    if monochrome:
+        renderer_settings["monochrome"] = MONOCHROME_NOTE
     if refine and renderer == "diffusion":
         renderer_settings["refined"] = True
     return ZoneEdit(

@@ -1,11 +1,20 @@
-"""The hair mask's vectorised statistics give what the per-pixel and per-column definitions give."""
+"""The hair mask's vectorised statistics give what the per-pixel and per-column definitions give, and its hat
+and part tests decide as stated."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from engine.faces.segmentation import _column_medians, _quadratic
+from engine.faces.segmentation import (
+    HAT_LIGHTNESS,
+    _column_medians,
+    _quadratic,
+    below,
+    colour_distance,
+    fine_texture,
+    hair_seeds,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -27,3 +36,49 @@ def test_quadratic_form_is_the_squared_mahalanobis_distance():
     matrix = np.linalg.inv(spread @ spread.T + np.eye(3))
     expected = np.einsum("...i,ij,...j->...", offset.astype(np.float64), matrix, offset.astype(np.float64))
     np.testing.assert_allclose(_quadratic(offset, matrix), expected, rtol=1e-12)
+
+
+def test_colour_distance_is_the_mahalanobis_distance_from_the_samples_gaussian_with_its_floor():
+    rng = np.random.default_rng(2)
+    sample = rng.normal([120, 130, 140], [20, 5, 8], size=(500, 3)).astype(np.float32)
+    pixels = rng.normal([100, 128, 128], 30, size=(40, 3)).astype(np.float32)
+    inverse = np.linalg.inv(np.cov(sample.T) + np.eye(3) * 4.0)
+    offset = (pixels - sample.mean(0)).astype(np.float64)
+    expected = np.sqrt(np.einsum("ni,ij,nj->n", offset, inverse, offset))
+    np.testing.assert_allclose(colour_distance(pixels, sample), expected, rtol=1e-5)
+
+
+def _head(crown_lightness: float, crown_strands: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A Lab image whose crown (top rows) has `crown_lightness` and, with `crown_strands`, strand-like detail,
+    and whose temples (lower rows) are light hair with strands; the crown and temples masks."""
+    rng = np.random.default_rng(3)
+    lab = np.full((120, 100, 3), 128, np.float32)
+    lab[:60, :, 0] = crown_lightness + (rng.normal(0, 12, (60, 100)) if crown_strands else 0)
+    lab[60:, :, 0] = 170 + rng.normal(0, 12, (60, 100))
+    crown, sides = np.zeros((120, 100), bool), np.zeros((120, 100), bool)
+    crown[5:55], sides[65:115] = True, True
+    return lab, crown, sides
+
+
+def test_a_smooth_crown_far_from_the_temples_lightness_is_a_hat_and_the_hair_colour_comes_from_the_temples():
+    lab, crown, sides = _head(20.0, crown_strands=False)
+    seeds, hat = hair_seeds(lab, crown, sides, fine_texture(lab[..., 0]))
+    assert hat
+    assert not (seeds & crown).any() and seeds[sides].mean() > 0.95
+
+
+def test_a_crown_with_strands_or_near_the_temples_lightness_is_hair():
+    for crown_lightness, strands in ((20.0, True), (170.0 - HAT_LIGHTNESS / 2, False)):
+        lab, crown, sides = _head(crown_lightness, strands)
+        seeds, hat = hair_seeds(lab, crown, sides, fine_texture(lab[..., 0]))
+        assert not hat
+        np.testing.assert_array_equal(seeds, crown | sides)
+
+
+def test_below_keeps_the_parts_that_reach_under_the_row_whole_and_drops_the_others():
+    mask = np.zeros((50, 40), np.uint8)
+    mask[2:10, 5:15] = 1  # above row 20 only (a cap's top)
+    mask[5:30, 25:35] = 1  # reaches below it (hair beside the face)
+    kept = below(mask, 20)
+    assert not kept[2:10, 5:15].any()
+    np.testing.assert_array_equal(kept[5:30, 25:35], 1)

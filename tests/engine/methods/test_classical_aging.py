@@ -16,6 +16,7 @@ from engine.methods.classical.aging import (
     grey_hair,
     growth_strain,
     lentigo_share,
+    lightness_only,
     remaining_growth,
 )
 
@@ -112,3 +113,18 @@ def test_regained_pigment_runs_the_canities_curve_backwards():
     assert regained_pigment(80, 10) > 0.99 and regained_pigment(80, 30) > 0.9
     assert regained_pigment(50, 70) == 0.0 and regained_pigment(60, 60) == 0.0  # older or same: nothing given back
     assert regained_pigment(80, 30) > regained_pigment(80, 50) > regained_pigment(80, 70) > 0  # more with the gap
+
+
+def test_lightness_only_keeps_a_grey_photo_grey_and_a_toned_one_toned():
+    rng = np.random.default_rng(0)
+    grey = np.repeat(rng.integers(40, 220, (64, 64, 1), dtype=np.uint8), 3, axis=2)
+    spotted = grey.copy()
+    spotted[20:40, 20:40] = (grey[20:40, 20:40] * np.array([0.8, 0.65, 0.5])).astype(np.uint8)  # a brown spot
+    out = lightness_only(grey, spotted)
+    assert np.all(out[..., 0] == out[..., 1]) and np.all(out[..., 1] == out[..., 2])  # exactly grey
+    assert out[20:40, 20:40].mean() < grey[20:40, 20:40].mean() - 20  # the spot is still there, darker
+    np.testing.assert_array_equal(out[:16], grey[:16])  # unchanged pixels exactly
+    sepia = np.clip(grey.astype(np.int16) + np.array([12, 0, -12]), 0, 255).astype(np.uint8)  # a toned print
+    toned = lightness_only(sepia, np.clip(sepia.astype(np.int16) + np.array([0, -10, 10]), 0, 255).astype(np.uint8))
+    inside = toned[8:56, 8:56].astype(np.int16)
+    assert np.abs((inside[..., 0] - inside[..., 2]).mean() - 24) < 3  # its own toning, not the edit's blue

@@ -290,6 +290,24 @@ def test_eyebrows_whiten_hair_by_hair_and_leave_the_skin_between_them():
     assert not np.array_equal(half, grey_hair(brow, band, 0.5, np.random.default_rng(2), 0.0, shading=False))
 
 
+def test_a_white_brow_on_fair_skin_stays_visible_as_hair_strokes_along_the_brow():
+    skin = np.full((48, 96, 3), (235, 200, 180), np.uint8)  # fair skin
+    brow = skin.copy()
+    brow[20:28, 10:86] = (150, 110, 85)
+    brow = cv2.GaussianBlur(brow, (0, 0), 1.5)  # a brow whose hairs the photo does not resolve: a soft band
+    band = np.zeros((48, 96), np.uint8)
+    band[16:32, 8:88] = 1
+    grey = lightness(grey_hair(brow, band, 0.94, np.random.default_rng(0), 0.0, shading=False))  # 80, from 41
+    core = (slice(21, 27), slice(16, 80))
+    # whitened, yet still a grey brow against the skin, not gone
+    assert lightness(brow)[core].mean() + 20 < grey[core].mean() < lightness(skin).mean() - 15
+    # it shows hairs: fine strokes (a flat band's detail is about 1.4 L levels) running along the brow
+    detail = (grey - cv2.GaussianBlur(grey, (0, 0), 2.0))[core]
+    along = np.corrcoef(detail[:, :-2].ravel(), detail[:, 2:].ravel())[0, 1]
+    across = np.corrcoef(detail[:-2].ravel(), detail[2:].ravel())[0, 1]
+    assert detail.std() > 4.0 and along > 0.5 > across + 0.3
+
+
 def test_greyed_eyebrows_keep_the_skins_warmth_not_blue_grey():
     skin = np.full((48, 96, 3), SKIN, np.uint8)
     brow = skin.copy()

@@ -16,13 +16,16 @@ from engine.methods.classical.shape import (
 )
 from engine.methods.classical.texture import (
     PROTOTYPE_AGE_YEARS,
+    TAUT_STRETCH,
     TEXTURE_STRENGTH,
     Prototype,
     detail_bands,
     sallow_share,
     sallow_skin,
+    taut_share,
     texture_amount,
     transfer_texture,
+    warp_distortion,
 )
 
 pytestmark = pytest.mark.unit
@@ -128,6 +131,18 @@ def test_texture_transfer_brings_the_prototypes_detail_and_is_a_no_op_on_the_pro
         transfer_texture(smooth, points, skin, 1.5, proto)
 
 
+def test_warp_distortion_is_one_for_an_even_scale_and_the_stretch_ratio_for_an_uneven_one():
+    ys, xs = np.mgrid[0:64, 0:64].astype(np.float32)
+    even = np.dstack([0.5 * xs + 3, 0.5 * ys - 2])  # a uniform zoom and shift: texture keeps its shape
+    np.testing.assert_allclose(warp_distortion(even), 1.0, rtol=1e-4)
+    squeezed = np.dstack([xs, 2.5 * ys])  # her rows squeezed 2.5x onto the subject's (a closed mouth on an open one)
+    np.testing.assert_allclose(warp_distortion(squeezed), 2.5, rtol=1e-4)
+    sheared = np.dstack([xs + ys, ys])  # a shear of 1: singular values (sqrt(5) +/- 1) / 2, ratio their quotient
+    np.testing.assert_allclose(warp_distortion(sheared), (np.sqrt(5) + 1) / (np.sqrt(5) - 1), rtol=1e-4)
+    shares = taut_share(np.array([1.0, TAUT_STRETCH[0], np.mean(TAUT_STRETCH), TAUT_STRETCH[1], 4.0]))
+    np.testing.assert_allclose(shares, [0.0, 0.0, 0.5, 1.0, 1.0], atol=1e-6)
+
+
 def test_older_skin_turns_less_rosy_and_more_yellow_only_on_the_skin():
     assert sallow_share(41, 41) == 0.0 and sallow_share(41, 20) == 0.0 and sallow_share(25, 80) == 1.0
     face = np.dstack([np.full((64, 64), v, np.uint8) for v in (210, 150, 130)])
@@ -152,6 +167,18 @@ def test_contrast_loss_grows_linearly_over_adult_life_and_is_never_given_back():
     face = np.full((32, 32, 3), 128, np.uint8)
     with pytest.raises(ValueError, match="got 1.5"):
         fade_features(face, np.zeros((468, 2)), np.ones((32, 32), np.uint8), np.zeros((32, 32), np.uint8), 1.5)
+
+
+def test_lip_contrast_given_back_is_the_decline_run_backwards():
+    from engine.methods.classical.contrast import LIP_CONTRAST_LOSS, contrast_share, lip_regain
+
+    loss = np.array(LIP_CONTRAST_LOSS)
+    # from 80 to 20 or younger the whole loss is given back: the difference grows by 1 / (1 - loss) - 1
+    np.testing.assert_allclose(lip_regain(80, 10), 1 / (1 - loss) - 1)
+    np.testing.assert_allclose(lip_regain(80, 20), lip_regain(80, 5))  # no contrast is lost before 20
+    np.testing.assert_allclose(lip_regain(50, 20), 1 / (1 - loss * contrast_share(50)) - 1)
+    assert lip_regain(80, 10)[1] > lip_regain(80, 50)[1] > lip_regain(60, 50)[1] > 0  # more the further back
+    assert not lip_regain(41, 70).any() and not lip_regain(41, 41).any()  # older or the same age: nothing
 
 
 def test_the_fold_above_each_upper_lid_descends_most_at_its_outer_end_and_the_lid_margin_stays(monkeypatch):

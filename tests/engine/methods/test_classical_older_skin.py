@@ -10,7 +10,14 @@ import pytest
 from engine.core.settings import Settings
 from engine.faces.segmentation import brow_mask
 from engine.faces.zones import inter_ocular
-from engine.methods.classical.contrast import contrast_between, fade_features, lip_contrast, lip_mask
+from engine.methods.classical.contrast import (
+    contrast_between,
+    fade_features,
+    lip_contrast,
+    lip_mask,
+    lip_regain,
+    restore_lips,
+)
 from engine.methods.classical.texture import _hidden_band, detail_bands, local_energy, prototype, transfer_texture
 from engine.methods.ldla.pipeline import locate, skin_mask
 from tests.conftest import astronaut
@@ -83,3 +90,29 @@ def test_the_lips_lose_redness_against_the_skin_with_age_and_nothing_else_change
     near = cv2.dilate(((lips | (brows > 0)) * 255).astype(np.uint8), np.ones((41, 41), np.uint8)) > 0
     np.testing.assert_array_equal(at_80[~near], source.crop[~near])
     assert np.array_equal(fade_features(source.crop, points, skin, brows, contrast_between(70, 41)), source.crop)
+
+
+def test_the_lips_regain_redness_toward_a_younger_target_keeping_their_own_pattern(source):
+    points = source.points[:, :2]
+    skin = skin_mask(source)
+    before = lip_contrast(source.crop, points, skin)
+    younger = restore_lips(source.crop, points, skin, lip_regain(41, 10))
+    # Porcheron et al.'s contrast run backwards: the lips further from the skin's redness (more negative)
+    assert lip_contrast(younger, points, skin) < before < 0
+    # one shift for the whole of the lips: their fine lines and their own pattern (upper against lower lip) kept
+    lips = lip_mask(points, skin.shape) > 0
+
+    def lightness(face: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(face, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+
+    def detail(face: np.ndarray) -> float:
+        return float(np.abs(lightness(face) - cv2.GaussianBlur(lightness(face), (0, 0), 1.5))[lips].mean())
+
+    assert detail(younger) == pytest.approx(detail(source.crop), rel=0.05)
+    redness = [cv2.cvtColor(f, cv2.COLOR_RGB2LAB)[..., 1].astype(np.float32)[lips] for f in (source.crop, younger)]
+    assert np.corrcoef(redness[0], redness[1])[0, 1] > 0.9
+    near = cv2.dilate((lips * 255).astype(np.uint8), np.ones((41, 41), np.uint8)) > 0
+    np.testing.assert_array_equal(younger[~near], source.crop[~near])  # far from the lips: exactly as it was
+    assert np.array_equal(restore_lips(source.crop, points, skin, lip_regain(41, 70)), source.crop)  # older: nothing
+    with pytest.raises(ValueError, match="lip regain"):
+        restore_lips(source.crop, points, skin, np.array([0.0, -0.2, 0.0]))

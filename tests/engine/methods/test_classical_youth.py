@@ -11,17 +11,27 @@ from engine.methods.classical.youth import (
     BIOCULAR_RATIO_AT_6,
     CHEEK_OUTLINE,
     CHIN_POINT,
+    CREASE_EDGES_LEFT,
+    CREASE_LOAD_AT_80,
     EDGE_MARGIN,
     NECK_FADE,
     NECK_FADE_LEAST,
     NOSE,
     NOSE_HEIGHT_RATIO_AT_6,
+    RIDGES_LEFT,
+    WIDE_FOLD_LIFT,
+    YOUNG_FOLD_LEFT,
     ChildScales,
     FeatureMove,
+    FoldBands,
     child_scales,
     child_warp,
     crease_amount,
+    crease_load,
+    describe_bands,
     faded_strain_radius,
+    fold_bands,
+    frame_zone,
     moved_by_features,
     proportion_deficit,
     remove_creases,
@@ -160,3 +170,90 @@ def test_child_warp_stops_before_every_edge_of_the_frame_and_fades_in_the_neck_b
     head, border = strain_extent(points, (512, 512), down)
     assert border[0] == pytest.approx(512 - 1 - EDGE_MARGIN * 512 - strain_origin(points)[1])
     assert border[0] - head[0] == pytest.approx(NECK_FADE_LEAST * d, abs=1.0)
+
+
+def test_fold_bands_follow_the_descent_taken_back_as_far_as_the_skin_is_creased():
+    assert fold_bands(0.0) == FoldBands()  # nothing taken back: the looked-at younger skin, nothing more
+    full = fold_bands(1.0)  # an 80-year-old's creased skin at 30 or younger
+    assert (full.fold_left, full.wide_lift, full.crease_edges_left, full.ridges_left) == pytest.approx(
+        (YOUNG_FOLD_LEFT, WIDE_FOLD_LIFT, CREASE_EDGES_LEFT, RIDGES_LEFT)
+    )
+    half = fold_bands(1.0, CREASE_LOAD_AT_80 / 2)  # half as creased: half way
+    assert half.wide_lift == pytest.approx(WIDE_FOLD_LIFT / 2)
+    assert half == fold_bands(0.5) and fold_bands(1.0, 3 * CREASE_LOAD_AT_80) == full  # never past the full treatment
+    assert fold_bands(1.0, None) == FoldBands()  # the load could not be measured: not guessed
+    assert FoldBands().fold_left > half.fold_left > full.fold_left
+    with pytest.raises(ValueError, match="got 1.5"):
+        fold_bands(1.5)
+
+
+def _crepe_patch() -> np.ndarray:
+    """Skin (OpenCV 8-bit Lab) whose left half is crepey (dark 3 px creases with light ridges between them, 8 px
+    apart), with a broad soft highlight on the smooth right half."""
+    lab = np.zeros((200, 240, 3), np.float32)
+    lab[...] = (170.0, 145.0, 150.0)
+    for row in range(20, 180, 8):
+        lab[row : row + 3, 20:110, 0] -= 20.0
+        lab[row + 4 : row + 6, 20:110, 0] += 12.0
+    ys, xs = np.mgrid[:200, :240]
+    lab[..., 0] += 15.0 * np.exp(-((xs - 180.0) ** 2 + (ys - 100.0) ** 2) / (2 * 6.0**2))
+    return lab
+
+
+def test_crepe_is_flattened_by_its_edges_and_ridges_and_a_highlight_on_smooth_skin_is_kept():
+    lab = _crepe_patch()
+    skin = np.ones(lab.shape[:2], np.float32)
+    before = remove_creases(lab, skin, 100.0, 1.0)
+    after = remove_creases(lab, skin, 100.0, 1.0, crease_edges_left=CREASE_EDGES_LEFT, ridges_left=RIDGES_LEFT)
+    crepe = np.s_[40:160, 40:90]
+    assert after[crepe].std() < 0.5 * before[crepe].std()  # the net of light and dark lines mostly gone
+    highlight = np.s_[94:107, 174:187]
+    assert np.abs(after[highlight] - before[highlight]).max() < 0.5  # the light on smooth skin is not a ridge
+
+
+def test_the_wide_bands_valleys_are_lifted_by_their_own_depth_and_nothing_is_darkened():
+    lab = np.zeros((200, 200, 3), np.float32)
+    lab[...] = (170.0, 145.0, 150.0)
+    xs = np.arange(200)[None, :]
+    lab[..., 0] -= 15.0 * np.exp(-((xs - 100.0) ** 2) / (2 * 12.0**2))  # a broad fold shadow, 15 levels deep
+    skin = np.ones(lab.shape[:2], np.float32)
+    kept = remove_creases(lab, skin, 100.0, 1.0)
+    lifted = remove_creases(lab, skin, 100.0, 1.0, wide_lift=1.0)
+    depth = [170.0 - out[50:150, 100].mean() for out in (kept, lifted)]
+    # lifted by its part in the wide band (between the fold band's blur and WIDE_FOLD_SIGMA's; the broadest part is
+    # the face's shape and stays): for a shadow this wide (a sigma of 0.12 d), over a third of it
+    assert depth[1] < 0.6 * depth[0]
+    assert (lifted >= kept - 1e-3).all()  # a lift only: nothing darker
+    flat = _skin_patch(creases=False)[:120]  # no valley: nothing to lift
+    assert np.allclose(remove_creases(flat, skin[:120], 100.0, 1.0, wide_lift=1.0), remove_creases(flat, skin[:120], 100.0, 1.0))
+
+
+def test_crease_load_measures_how_creased_the_skin_is():
+    skin = np.ones((200, 200), np.float32)
+    smooth, creased = crease_load(_skin_patch(False), skin, 100.0), crease_load(_skin_patch(True), skin, 100.0)
+    assert smooth is not None and creased is not None
+    # three 3 px creases 25 levels deep over 160 of the patch's 200 columns fill 0.9 levels on the patch's mean, less
+    # what the fine blur takes off their depth
+    assert smooth < 0.1 and 0.6 < creased < 0.9
+    assert crease_load(_crepe_patch(), np.ones((200, 240), np.float32), 100.0) > creased  # crepe: more creased still
+    assert crease_load(_skin_patch(True), np.zeros_like(skin), 100.0) is None  # no skin: not measured
+
+
+def test_the_manifest_says_how_far_the_fold_bands_went_and_why():
+    full = describe_bands(fold_bands(1.0, CREASE_LOAD_AT_80), 1.0, CREASE_LOAD_AT_80)
+    assert "fold band kept at 15%" in full and "lifted 70%" in full and "100% of the soft-tissue descent" in full
+    assert "no soft-tissue descent taken back" in describe_bands(fold_bands(0.0), 0.0, 1.0)
+    assert "could not be measured" in describe_bands(fold_bands(1.0, None), 1.0, None)
+
+
+def test_the_frame_zone_holds_each_lens_rim_and_the_bridge_but_not_what_is_seen_through_the_lenses():
+    import cv2
+
+    lenses = np.zeros((200, 300), np.float32)
+    for centre in ((90, 100), (210, 100)):
+        cv2.ellipse(lenses, centre, (45, 30), 0, 0, 360, 1.0, -1)
+    frame = frame_zone(lenses, 10.0)
+    assert frame[100, 150] > 0.9  # the bridge between the lenses
+    assert frame[100, 45] > 0.4 and frame[130, 90] > 0.4  # each lens's edge (outer side, bottom)
+    assert frame[100, 90] < 0.05 and frame[100, 210] < 0.05  # through the lenses: not the frame
+    assert frame[20, 150] < 0.05 and frame[190, 20] < 0.05  # far from the glasses

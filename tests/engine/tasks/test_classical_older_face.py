@@ -8,7 +8,8 @@ import pytest
 
 from engine.core.registry import get_cache
 from engine.core.settings import Settings
-from engine.faces.zones import LEFT_EYE, RIGHT_ALA, RIGHT_EYE, RIGHT_LOWER_LID, RIGHT_MOUTH, inter_ocular
+from engine.faces.zones import LEFT_EYE, RIGHT_ALA, RIGHT_EYE, RIGHT_LOWER_LID, RIGHT_MOUTH, ZONES, inter_ocular
+from engine.methods.classical.aging import neck_skin
 from engine.methods.classical.shape import (
     CHEEK_DROP,
     CHEEK_IN,
@@ -24,7 +25,7 @@ from engine.methods.classical.shape import (
     descent_displacements,
     fold_shading,
 )
-from engine.methods.ldla.pipeline import locate, skin_mask
+from engine.methods.ldla.pipeline import edit_zones, locate, skin_mask
 from engine.tasks.lifespan import LifespanRequest, age_photo
 from tests.conftest import astronaut
 
@@ -122,3 +123,39 @@ def test_fold_shading_darkens_the_folds_and_under_the_eyes_and_a_younger_target_
         darker, lighter = at(point)
         assert darker < 0.97 and lighter > 1.03
     np.testing.assert_allclose(older[:100], 1.0, atol=1e-5)  # the forehead and above: untouched
+
+
+def _chroma(rgb: np.ndarray) -> np.ndarray:
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    return np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
+
+
+def test_a_black_and_white_photo_stays_black_and_white_at_80_and_the_manifest_says_so():
+    grey = np.repeat(cv2.cvtColor(astronaut(), cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    out = age_photo(LifespanRequest(grey, [80], source_age=SOURCE_AGE, renderer="classical"), OFFLINE)
+    face, photo = out.faces[0], out.photos[0]
+    # it aged (wrinkles, texture, grey hair and spots in lightness) ...
+    source = locate(grey, OFFLINE).crop
+    assert np.abs(face.astype(int) - source.astype(int)).mean() > 2.0
+    # ... without a tint anywhere: no brown spots, no sallow skin, no warm grey hair (CIELAB rounding aside)
+    assert float(_chroma(face).max()) <= 1.5 and float(_chroma(photo).max()) <= 1.5
+    assert "lightness only" in out.stages[0]["monochrome"]
+    # the same photo in colour does take colour (spots, sallowness): what the grey one is kept from
+    colour = age_photo(LifespanRequest(astronaut(), [80], source_age=SOURCE_AGE, renderer="classical"), OFFLINE)
+    assert "monochrome" not in colour.stages[0]
+    # the zone editor (the LDLA tab) on it: deeper wrinkles and the skin's tone, no yellowing either
+    edit = edit_zones(grey, dict.fromkeys(ZONES, 95.0), "classical", 0, source_age=SOURCE_AGE, settings=OFFLINE, skin=0.8)
+    assert np.abs(edit.after.astype(int) - edit.before.astype(int)).max() > 20
+    assert float(_chroma(edit.after).max()) <= 1.5 and float(_chroma(edit.photo).max()) <= 1.5
+    assert "lightness only" in edit.manifest()["renderer_settings"]["monochrome"]
+
+
+def test_the_neck_below_the_face_ages_with_it_at_80(source, aged):
+    with_texture, _ = aged
+    neck = neck_skin(source.crop, source.points, skin_mask(source)) > 0
+    neck[: int(source.points[:, 1].max()) + 5] = False  # well below the chin: the face's own stages never reach it
+    assert neck.sum() > 500  # the astronaut's neck shows between her chin and her collar
+    before = cv2.cvtColor(source.crop, cv2.COLOR_RGB2LAB).astype(np.float32)[neck]
+    after = cv2.cvtColor(with_texture.faces[1], cv2.COLOR_RGB2LAB).astype(np.float32)[neck]
+    # yellower (sallow, and the spots' brown) like the face above it
+    assert after[:, 2].mean() > before[:, 2].mean() + 1.5

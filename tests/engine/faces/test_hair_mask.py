@@ -1,0 +1,67 @@
+"""The hair mask on shipped photos: the hair, not a hat or the forehead's skin."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from engine.core.registry import get_cache
+from engine.core.settings import Settings
+from engine.faces.segmentation import hair_mask
+from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, face_hull, inter_ocular
+from engine.methods.ldla.pipeline import locate
+from evaluation.packaged_faces import cached_path, load, packaged_faces
+from tests.conftest import grace_hopper
+
+pytestmark = pytest.mark.pipelines
+
+OFFLINE = Settings(profile="offline")
+
+
+def _mask(rgb: np.ndarray):
+    located = locate(rgb, OFFLINE)
+    person = get_cache(OFFLINE).get("person_segmenter").probability(located.crop)
+    return located, hair_mask(located.crop, person, located.points)
+
+
+def test_hoppers_cap_is_not_hair_and_her_white_temple_hair_is():
+    located, mask = _mask(grace_hopper())
+    points, d = located.points, inter_ocular(located.points)
+    brows_top = float(points[[*RIGHT_BROW, *LEFT_BROW], 1].min())
+    hull = face_hull(points, mask.shape) > 0
+    ys, xs = np.mgrid[: mask.shape[0], : mask.shape[1]]
+    # the cap: well above the brows and over the face's width (its black band and its badge)
+    columns = np.flatnonzero(hull.any(0))
+    cap = (ys < brows_top - 0.6 * d) & (xs > columns.min()) & (xs < columns.max())
+    assert mask[cap].mean() < 0.02, f"{mask[cap].mean():.0%} of the cap is in the hair mask"
+    # her white hair at the temples: beside the brows' outer ends, from the cap's rim down to the eyes; the mask
+    # there is light (white hair in the cap's shade, L about 100-135), not the cap's black (L about 12-20)
+    brow_xs = points[[*RIGHT_BROW, *LEFT_BROW], 0]
+    beside = ((xs < brow_xs.min()) & (xs > brow_xs.min() - 0.5 * d)) | ((xs > brow_xs.max()) & (xs < brow_xs.max() + 0.5 * d))
+    temples = beside & (ys > brows_top - 0.3 * d) & (ys < points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
+    held = temples & (mask > 0)
+    assert held.sum() > 0.05 * d * d, f"{held.sum()} px of her temples are in the hair mask"
+    lightness = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB)[..., 0]
+    assert np.median(lightness[held]) > 80, "the mask at her temples is dark: the cap's rim, not her white hair"
+
+
+@pytest.mark.skipif(
+    not cached_path(next(face for face in packaged_faces() if face.name == "obama2")).exists(),
+    reason="needs the packaged benchmark photos: run `make benchmark-data`",
+)
+def test_a_shiny_forehead_by_the_hairline_is_not_hair():
+    face = next(face for face in packaged_faces() if face.name == "obama2")
+    located, mask = _mask(load(face))
+    points, d = located.points, inter_ocular(located.points)
+    brows_top = float(points[[*RIGHT_BROW, *LEFT_BROW], 1].min())
+    hull = face_hull(points, mask.shape) > 0
+    ys, xs = np.mgrid[: mask.shape[0], : mask.shape[1]]
+    # the forehead's middle: between the inner brows, from above them up to where his hair starts (looked at:
+    # the sheen is there, about 0.6-0.9 inter-ocular distances above the brows)
+    middle = np.abs(xs - points[[*RIGHT_BROW, *LEFT_BROW], 0].mean()) < 0.4 * d
+    forehead = middle & (ys > brows_top - 0.9 * d) & (ys < brows_top - 0.5 * d)
+    assert mask[forehead].mean() < 0.05, f"{mask[forehead].mean():.0%} of his upper forehead is in the hair mask"
+    # and his hair above it is
+    crown = middle & (ys > brows_top - 1.4 * d) & (ys < brows_top - 1.1 * d) & ~hull
+    assert mask[crown].mean() > 0.5
