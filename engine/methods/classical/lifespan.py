@@ -68,6 +68,7 @@ from engine.methods.classical.youth import (
     photo_below,
     rejuvenate,
     young_fine_energy,
+    young_neck,
     young_skin_mask,
 )
 from engine.methods.ldla.curves import scores_for_age
@@ -225,7 +226,12 @@ def age_face(
         )
         bands = fold_bands(taken_back, load)
         stages["folds"] = describe_bands(bands, taken_back, load)
-        face = rejuvenate(face, young, located.points, creases, lenses, texture_left, bands)
+        # the neck's skin below the face (the older path's neck_skin) loses its creases and crepe too, its shading kept
+        neck = young_neck(
+            memo("neck_skin", (located.crop, located.points), lambda: neck_skin(located.crop, located.points, skin)),
+            located.points,
+        )
+        face = rejuvenate(face, young, located.points, creases, lenses, texture_left, bands, neck)
         if lenses is not None:  # a lens keeps its tint and shading: not brightened, not lifted (only creases go)
             skin = skin * (lenses < 0.5)
             stages["glasses"] = "lenses found: only the creases seen through them are taken out"
@@ -240,6 +246,12 @@ def age_face(
                 "Tiddeman et al. 2001 band energy matching; the young energies measured on packaged portraits)"
                 if energy is not None
                 else "(the source's skin texture could not be measured: the fixed share)"
+            )
+            + (
+                "; the neck's creases and crepe taken out as the face's, its shading (the shadow under the jaw) kept, "
+                "the face's bands passing to the neck's across the jaw line"
+                if neck.any()
+                else ""
             )
         )
     # 3. hair and eyebrows: a receding hairline (when asked), then canities from the source age to the target
