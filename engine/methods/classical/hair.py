@@ -102,6 +102,14 @@ EDGE_MIN_CONTRAST = 10.0
 # too, but dark. Each test ramps between the two values given.
 GREY_HAIR_CHROMA = (16.0, 6.0)  # C*ab: pigmented at the first and above, grey at the second and below
 GREY_HAIR_LIGHTNESS = (70.0, 110.0)  # L: pigmented (dark) at the first and below, grey at the second and above
+# ... or when its chroma is low for the photo's own light: white hair carries the colour of the light on it and of
+# the skin it lies over or beside (Hopper's white temple hair, lit warm, reads C*ab 20-34 at L 100-134: pigmented by
+# GREY_HAIR_CHROMA), but less of it than the skin, whose melanin and blood add their own. C*ab as a share of the face
+# skin's (the band `off_skin` measures): pigmented at the first and above, grey at the second and below (from
+# looking: Hopper's temple hair 0.5-0.7, the astronaut's brown hair 1.1-1.3, the grey temple of Obama's 2009
+# portrait 0.45-0.55, the dark strands about it 0.2-0.3 but dark). A forehead's sheen is as pale, so the run-on test
+# (`grey_runs_on`) keeps to the absolute chroma.
+GREY_SKIN_CHROMA = (0.9, 0.6)
 GREYNESS_SIGMA = 0.7  # px: the colour tests look at a strand's colour (thin grey hair over skin is warm per pixel)
 MONOCHROME_CHROMA = 3.0  # an image whose median chroma is under this is a black-and-white photo: left as it is
 SKIN_COLOUR_DISTANCE = (5.0, 10.0)  # a*b*: a pixel this close to the face's skin colour is skin, this far is not
@@ -129,7 +137,9 @@ OWN_PIGMENTED = 0.25
 OWN_NEIGHBOURHOOD = 7.0
 OWN_AMONG_GREY = 0.3
 OWN_MIN_SHARE = 0.1
-OWN_DARKER = 40.0  # L: pigment is darker than the grey hair around it; lighter "pigment" is warm light on white hair
+OWN_DARKER = 30.0  # L: pigment is darker than the grey hair around it; lighter "pigment" is warm light on white hair
+# (30, not 40: a greying temple whose white strands are finer than a pixel reads mid-grey, L about 107, and its
+# dark strands about 35 below it; looked at on Obama's 2009 portrait)
 # A re-pigmented strand keeps the white hair's shading scaled to the pigment's lightness, and at least this
 # share of its fine lightness detail (strands, sheen): lighter than the scaling alone would leave it, so white
 # hair under bright light turns into lit dark hair rather than a flat dark helmet (from looking at 1:1).
@@ -583,37 +593,50 @@ def _box(mask: np.ndarray, margin: int) -> tuple[int, int, int, int]:
     return box[0].start, box[0].stop, box[1].start, box[1].stop
 
 
-def hair_greyness(lab: np.ndarray) -> np.ndarray:
+def hair_greyness(lab: np.ndarray, skin_chroma: float | None = None) -> np.ndarray:
     """(H, W) float32 0-1: how grey or white each hair pixel of `lab` reads (see GREY_HAIR_CHROMA and
-    GREY_HAIR_LIGHTNESS)."""
+    GREY_HAIR_LIGHTNESS); with `skin_chroma` (the face skin's C*ab) also pale when low in chroma beside the skin's
+    (GREY_SKIN_CHROMA), whichever reads paler."""
     lab = cv2.GaussianBlur(lab, (0, 0), GREYNESS_SIGMA)  # a strand's colour, not a pixel's noise
     light = np.clip((lab[..., 0] - GREY_HAIR_LIGHTNESS[0]) / (GREY_HAIR_LIGHTNESS[1] - GREY_HAIR_LIGHTNESS[0]), 0, 1)
     chroma = np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
     pale = np.clip((GREY_HAIR_CHROMA[0] - chroma) / (GREY_HAIR_CHROMA[0] - GREY_HAIR_CHROMA[1]), 0, 1)
+    if skin_chroma is not None and skin_chroma > 0:
+        high, low = GREY_SKIN_CHROMA
+        pale = np.maximum(pale, np.clip((high - chroma / skin_chroma) / (high - low), 0, 1))
     return (light * pale).astype(np.float32)
 
 
-def off_skin(lab: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """(H, W) float32 0-1: how far each pixel's a*b* is from the face's skin (the median of the face's outline
-    between the eyes and the mouth), ramping over SKIN_COLOUR_DISTANCE."""
+def skin_ab(lab: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(2,) the face skin's median a*b*: the face's outline between the eyes and the mouth (neutral without it)."""
     p = np.asarray(points)[:, :2]
     hull = face_hull(p, lab.shape[:2]) > 0
     eyes = float(p[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
     band = np.zeros(lab.shape[:2], bool)
     band[int(eyes) : int(p[MOUTH_CORNERS, 1].mean())] = True
-    skin = np.median(lab[hull & band][:, 1:], axis=0) if (hull & band).any() else np.array([128.0, 128.0])
+    return np.median(lab[hull & band][:, 1:], axis=0) if (hull & band).any() else np.array([128.0, 128.0])
+
+
+def off_skin(lab: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(H, W) float32 0-1: how far each pixel's a*b* is from the face's skin (the median of the face's outline
+    between the eyes and the mouth), ramping over SKIN_COLOUR_DISTANCE."""
+    skin = skin_ab(lab, points)
     smooth = cv2.GaussianBlur(lab, (0, 0), GREYNESS_SIGMA)
     distance = np.hypot(smooth[..., 1] - skin[0], smooth[..., 2] - skin[1])
     low, high = SKIN_COLOUR_DISTANCE
     return np.clip((distance - low) / (high - low), 0, 1).astype(np.float32)
 
 
-def _grey_off_skin(rgb: np.ndarray, points: np.ndarray | None) -> np.ndarray:
+def _grey_off_skin(rgb: np.ndarray, points: np.ndarray | None, skin_relative: bool = False) -> np.ndarray:
     """`hair_greyness` of `rgb`, times `off_skin` where there are landmarks (very pale skin is light and low in
-    chroma too: grey hair is off the skin's colour)."""
+    chroma too: grey hair is off the skin's colour); `skin_relative`: paleness beside the skin's chroma counts too
+    (GREY_SKIN_CHROMA; needs landmarks)."""
     lab = _to_lab(rgb)
-    greyness = hair_greyness(lab)
-    return greyness if points is None else greyness * off_skin(lab, points)
+    if points is None:
+        return hair_greyness(lab)
+    skin = skin_ab(lab, points) if skin_relative else None
+    greyness = hair_greyness(lab, None if skin is None else float(np.hypot(skin[0] - 128, skin[1] - 128)))
+    return greyness * off_skin(lab, points)
 
 
 def grey_hair_parts(greyness: np.ndarray, inside: np.ndarray, d: float, min_part: float = GREY_MIN_PART) -> np.ndarray:
@@ -687,12 +710,15 @@ def repigment_hair(
     points: np.ndarray | None = None,
     structure: np.ndarray | None = None,
     min_part: float = GREY_MIN_PART,
+    skin_relative: bool = False,
 ) -> tuple[np.ndarray, str, bool]:
     """Grey hair under `mask` given its colour back: `share` (0-1, aging.regained_pigment) of its grey strands,
     the ones greying reaches last (`grey_strands` at 1 - `share` on the same strand field, so the temples stay
     grey longest), take the person's own pigment (`own_pigment`) or `default_pigment` (#rrggbb); pigmented hair
     is left as it is. `min_part`: the smallest part of grey hair, in d^2 (GREY_MIN_PART; the eyebrows' is
-    BROW_MIN_PART). Returns the face, which pigment was used or why nothing was done, in words (the manifest's),
+    BROW_MIN_PART). `skin_relative`: hair pale beside the skin's chroma is grey too (GREY_SKIN_CHROMA; with `points`;
+    the hair's, not the brows': a brow pixel is hair over skin).
+    Returns the face, which pigment was used or why nothing was done, in words (the manifest's),
     and whether anything was done."""
     if share <= 0 or not mask.any():
         return face.copy(), "no grey hair to give back", False
@@ -704,11 +730,18 @@ def repigment_hair(
     # read on the structure image (the source face: every target of a strip shares it, and the skin stages before
     # this one leave the hair as it is)
     whole = face if structure is None else structure
-    greyness = memo("hair_greyness", (whole, points), lambda: _grey_off_skin(whole, points))
+    greyness = absolute = memo("hair_greyness", (whole, points), lambda: _grey_off_skin(whole, points))
+    relative = skin_relative and points is not None
+    if relative:
+        greyness = memo("hair_greyness_skin", (whole, points), lambda: _grey_off_skin(whole, points, True))
     parts = grey_hair_parts(greyness, mask > 0, d, min_part)
     if parts.sum() < GREY_MIN_SHARE * (mask > 0).sum():
         return face.copy(), f"under {GREY_MIN_SHARE:.0%} of the mask is grey hair (a hat, or hair not found)", False
-    if points is not None and grey_runs_on(greyness, parts, mask > 0, points, d):
+    # the ring past the mask by the absolute chroma alone (a forehead's sheen is pale beside the skin: GREY_SKIN_CHROMA),
+    # beside the parts it finds where it finds any (the relative test's parts reach the mask's edge at the temples,
+    # where the ring is the face's own sheen: Obama's 2012 portrait)
+    ring_parts = grey_hair_parts(absolute, mask > 0, d, min_part) if relative else parts
+    if points is not None and grey_runs_on(absolute, ring_parts if ring_parts.any() else parts, mask > 0, points, d):
         return (
             face.copy(),
             "grey hair runs on past the hair mask into the face's outline (colouring only part of it would draw a band)",
@@ -726,7 +759,11 @@ def repigment_hair(
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ALPHA_RADIUS + 1, 2 * ALPHA_RADIUS + 1))
     near_grey = cv2.dilate(parts[top:bottom, left:right].astype(np.uint8), kernel) > 0
     greyness = greyness[top:bottom, left:right] * near_grey  # only the grey hair found, and its edges
-    pigment = own_pigment(lab, inside, greyness)
+    # the pigmented strands as the absolute test tells them (the relative one reads a lit dark strand as part grey,
+    # too few strands are left to measure on Obama's portraits), else as the relative one does (Obama's 2009 temple)
+    pigment = own_pigment(lab, inside, absolute[top:bottom, left:right] * near_grey)
+    if pigment is None and relative:
+        pigment = own_pigment(lab, inside, greyness)
     if pigment is not None:
         used = f"the person's own pigment, measured on their pigmented strands (L {pigment[0] * 100 / 255:.0f})"
     else:

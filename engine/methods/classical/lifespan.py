@@ -268,7 +268,7 @@ def age_face(
         rng = np.random.default_rng([seed, 2])  # the greying's strand field: the strands greyed last regain first
         pigment = (settings or get_settings()).classical_hair_pigment
         face, used, done = repigment_hair(
-            face, masks.hair, regain, rng, pigment, variation.grey_pattern, located.points, located.crop
+            face, masks.hair, regain, rng, pigment, variation.grey_pattern, located.points, located.crop, skin_relative=True
         )
         stages["hair"] = (
             f"{regain:.0%} of the grey hair given its colour back (the canities curve run backwards): {used}"

@@ -28,6 +28,7 @@ from engine.methods.classical.youth import (
 )
 from engine.methods.ldla.curves import scores_for_age
 from engine.methods.ldla.pipeline import locate, skin_mask
+from evaluation.packaged_faces import cached_path, load, packaged_faces
 from tests.conftest import astronaut, grace_hopper
 
 pytestmark = pytest.mark.pipelines
@@ -183,3 +184,23 @@ def test_her_neck_loses_its_crepe_with_her_face_and_keeps_the_shadow_under_her_j
     # at 30 (no child warp) the whole renderer's neck is as smooth, and the manifest says what was done to it
     assert fine_energy(_lab(faces[30].after), inner, d, none) < 0.5 * before
     assert "the neck's creases and crepe taken out as the face's" in faces[10].stages["skin"]
+
+
+@pytest.mark.skipif(
+    not cached_path(next(face for face in packaged_faces() if face.name == "obama2")).exists(),
+    reason="needs the packaged benchmark photos: run `make benchmark-data`",
+)
+def test_a_greying_temple_lit_warm_turns_dark_again_with_his_own_pigment():
+    # Obama's 2009 portrait: his right temple is salt and pepper, C*ab about 15 beside skin of 34 (the absolute
+    # chroma test took it for pigment, and his hair was left as it was at every younger target)
+    image = load(next(face for face in packaged_faces() if face.name == "obama2"))
+    located = locate(image, OFFLINE)
+    masks = hair_masks(located, OFFLINE)
+    hair = masks.hair > 0
+    lightness = _lab(located.crop)[..., 0]
+    grey = hair & (lightness > np.percentile(lightness[hair], 90))  # the lightest tenth of his hair: the grey temple
+    faces = {target: age_face(image, located, masks, 51, target, 0, OFFLINE) for target in (30, 51)}
+    assert "the person's own pigment" in faces[30].stages["hair"]  # his own dark hair's, named
+    young = _lab(faces[30].after)[..., 0]
+    assert float(np.median(young[grey])) < float(np.median(lightness[grey])) - 25  # the grey temple is dark again
+    assert faces[51].stages["hair"] == "unchanged"  # at his own age: as it is
