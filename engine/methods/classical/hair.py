@@ -48,6 +48,14 @@ STRAND_SOFTNESS = 1.0
 TENSOR_SIGMA = 5.0  # pixels: the neighbourhood over which the structure tensor gives the hair's direction
 STRAND_EDGE = 0.5  # rank units: a strand's threshold is soft (a pixel at this scale holds several strands: mixed pixels)
 PATTERN_LEAD = 0.35  # share units: how far the temples run ahead of the crown at pattern 1 (from looking)
+# A face upsampled into the crop (a small photo: Takeo's 150 x 225 px portrait gives about 3 crop pixels a photo pixel)
+# holds no detail finer than the photo's pixels: nothing above its Nyquist frequency, 1 / (2 s) cycles a crop pixel
+# at s crop pixels a photo pixel (Shannon). Strands drawn at the crop's own resolution there were sharp wavy strokes
+# on smooth hair, a painted helmet (looked at, 50-70). So the white strands' share is low-passed by a Gaussian whose
+# response exp(-2 pi^2 sigma^2 f^2) is a tenth at that frequency: sigma = s sqrt(2 ln 10) / pi crop pixels, less the
+# crop's own (s = 1; Gaussian variances add), so a full-resolution or downsampled face is left as it is. (At a half,
+# sigma 0.375 s, the last pigmented strands still read as dark strokes on Takeo at 70: looked at 2x.)
+NYQUIST_TENTH_SIGMA = math.sqrt(2 * math.log(10)) / math.pi  # about 0.683 photo pixels
 
 # Unpigmented (white) hair in CIELAB (OpenCV 8-bit scale, L 0-255): the lightness of lit white strands,
 # how much chroma they keep, and their slight yellowing (from looking at grey and white hair in portraits).
@@ -156,13 +164,16 @@ def _to_rgb(lab: np.ndarray, face: np.ndarray, weight: np.ndarray) -> np.ndarray
     return np.where(weight[..., None] > 0, rgb, face)
 
 
-def hair_direction(lightness: np.ndarray) -> np.ndarray:
+def hair_direction(lightness: np.ndarray, scale: float = 1.0) -> np.ndarray:
     """(H, W, 2) unit vectors (x, y) along the strands: across the dominant lightness gradient of the
-    smoothed structure tensor. Flat areas get the direction of their surroundings' tensor."""
-    smooth = cv2.GaussianBlur(lightness.astype(np.float32), (0, 0), 1.0)
+    smoothed structure tensor. Flat areas get the direction of their surroundings' tensor. `scale` (at least 1):
+    crop pixels a photo pixel; the gradients and the tensor are taken over as many photo pixels as at 1 (on an
+    upsampled photo, finer ones follow its noise and compression blocks: wavy swirls, looked at on Takeo)."""
+    scale = max(scale, 1.0)
+    smooth = cv2.GaussianBlur(lightness.astype(np.float32), (0, 0), scale)
     gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)
-    jxx, jxy, jyy = (cv2.GaussianBlur(v, (0, 0), TENSOR_SIGMA) for v in (gx * gx, gx * gy, gy * gy))
+    jxx, jxy, jyy = (cv2.GaussianBlur(v, (0, 0), TENSOR_SIGMA * scale) for v in (gx * gx, gx * gy, gy * gy))
     gradient = 0.5 * np.arctan2(2 * jxy, jxx - jyy)  # the dominant gradient's angle
     along = gradient + np.pi / 2  # strands run across it
     return np.stack([np.cos(along), np.sin(along)], -1).astype(np.float32)
@@ -294,12 +305,15 @@ def grey_strands(
     rng: np.random.Generator,
     pattern: float = 0.5,
     lead: np.ndarray | None = None,
+    scale: float = 1.0,
 ) -> np.ndarray:
     """(H, W) float32 in 0-1: which strands under `mask` have turned white, `amount` (0-1) of them.
 
     Strands come from `strand_noise` along the hair's direction; each pixel's noise rank, less the
     temples' lead (`lead` x `pattern` x PATTERN_LEAD), is compared with the threshold that leaves exactly
-    `amount` of the mask below it, so the share of white strands is `amount` wherever the pattern puts them."""
+    `amount` of the mask below it, so the share of white strands is `amount` wherever the pattern puts them.
+    `scale`: crop pixels a photo pixel (alignment.upsampling); above 1 the strands are only as fine as the photo's
+    pixels (`at_photo_resolution`)."""
     if not 0 <= amount <= 1:
         raise ValueError(f"grey amount must be between 0 and 1, got {amount}")
     if not 0 <= pattern <= 1:
@@ -313,7 +327,8 @@ def grey_strands(
     noise = np.zeros(mask.shape, np.float32)
     box = np.ascontiguousarray(lightness[top:bottom, left:right])
     # the direction and the ranks depend on the structure image and the noise alone: a strip's targets share them
-    direction = memo("hair_direction", (box,), lambda: hair_direction(box))
+    detail = max(scale, 1.0)  # the photo's own scale of detail (1: the crop's, as before)
+    direction = memo("hair_direction", (box, detail), lambda: hair_direction(box, detail))
     noise[top:bottom, left:right] = strand_noise(direction, rng, inside[top:bottom, left:right])
     score = memo("uniform_ranks", (noise, inside), lambda: uniform_ranks(noise, inside))
     if lead is not None:
@@ -322,7 +337,19 @@ def grey_strands(
         return inside.astype(np.float32)
     threshold = soft_threshold(score[inside], amount)
     white = np.clip((threshold - score) / STRAND_EDGE + 0.5, 0, 1)
-    return np.where(inside, white, 0).astype(np.float32)
+    return at_photo_resolution(np.where(inside, white, 0).astype(np.float32), inside, scale)
+
+
+def at_photo_resolution(share: np.ndarray, inside: np.ndarray, scale: float) -> np.ndarray:
+    """(H, W) float32: `share` under `inside` without detail finer than a photo upsampled `scale` times holds (see
+    NYQUIST_TENTH_SIGMA), its mean kept (the blur is normalised within `inside`, so the mask's edge keeps its share);
+    0 beyond `inside`. `share` itself when `scale` <= 1."""
+    if scale <= 1:
+        return share
+    sigma = NYQUIST_TENTH_SIGMA * math.sqrt(scale**2 - 1)
+    weight = (inside > 0).astype(np.float32)
+    blurred = cv2.GaussianBlur(share * weight, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(weight, (0, 0), sigma), 1e-3)
+    return np.where(weight > 0, blurred, 0).astype(np.float32)
 
 
 def soft_threshold(scores: np.ndarray, share: float) -> float:
@@ -522,6 +549,7 @@ def grey_hair(
     points: np.ndarray | None = None,
     structure: np.ndarray | None = None,
     shading: bool = True,
+    scale: float = 1.0,
 ) -> np.ndarray:
     """Hair under `mask` greyed by `amount` (0-1, the share of strands that have turned white), strand by
     strand (`grey_strands`), the temples ahead of the crown by `pattern` (0-1); the mask's edge follows the
@@ -529,7 +557,8 @@ def grey_hair(
 
     `structure` (default `face`): the image whose hair gives the strands' direction and the mask's edge;
     the lifespan passes the source face, so every target of a strip draws the same strands (computed once).
-    `shading` False (eyebrows, `mask` the brow region): `grey_brow_hairs`."""
+    `shading` False (eyebrows, `mask` the brow region): `grey_brow_hairs`. `scale`: crop pixels a photo pixel (the
+    strands are no finer than the photo's pixels: `grey_strands`)."""
     if amount <= 0 or not mask.any():
         return face.copy()
     if not shading:
@@ -548,7 +577,7 @@ def grey_hair(
     alpha = memo("hair_alpha", (guide, inside), lambda: hair_alpha(guide, inside)) * inside
     # the edge's mixed pixels: only their hair greys (a pale rim otherwise; see EDGE_BAND)
     share = memo("edge_hair_share", (guide, inside), lambda: edge_hair_share(_to_lab(guide), inside))
-    strands = grey_strands(_lightness(guide), inside, amount, rng, pattern, lead)
+    strands = grey_strands(_lightness(guide), inside, amount, rng, pattern, lead, scale)
     if STRAND_SOFTNESS > 0:
         strands = np.minimum(strands, cv2.GaussianBlur(strands, (0, 0), STRAND_SOFTNESS))
     weight = strands * alpha * share
