@@ -63,6 +63,10 @@ WHITE_LIGHTNESS = 205.0
 GREY_CHROMA_LEFT = 0.15
 GREY_WARMTH = 4.0  # b*: white hair is slightly yellowish, not blue-grey
 MAX_SHADE_GAIN = 2.5  # dark hair's shading is faint in absolute terms: stretched up to this much on white strands
+# Above the lit parts' lightness the hair shows its sheen: light reflected at the cuticle's surface before it enters
+# the fibre, which the pigment does not colour or dim (Marschner et al. 2003, the R lobe). White hair keeps that
+# light as it is, added to its own (in linear luminance, not stretched by the gain): stretched, a dark photo's sheen
+# went past white and clipped into flat smears (looked at on Takeo, lit at L 34, and on Einstein's wisps at 70).
 DETAIL_SIGMA = 2.0  # pixels: lightness detail finer than this is the strands' own texture, kept on white strands
 BROW_ABOVE_SKIN = 6.0  # L (8-bit): white eyebrow hairs this much lighter than the skin around them (from looking)
 BROW_HAIR_CONTRAST = 30.0  # L (8-bit): a pixel this much darker than the skin under it is all hair (from looking)
@@ -435,13 +439,32 @@ def hair_layers(lightness: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np
 def white_hair_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The hair under `mask` as if every strand were white: its lit parts' lightness moved to WHITE_LIGHTNESS,
     its shading kept (stretched for dark hair, up to MAX_SHADE_GAIN), its fine lightness detail (the strands'
-    texture) kept, never darker than before; chroma mostly gone, slightly warm (`white_chroma`)."""
+    texture) kept, never darker than before; the sheen above the lit parts kept as light added, never stretched;
+    chroma mostly gone, slightly warm (`white_chroma`)."""
     lightness = lab[..., 0]
     base, detail, lit = hair_layers(lightness, mask)
     gain = min(max(WHITE_LIGHTNESS / max(lit, 1.0), 1.0), MAX_SHADE_GAIN)
     white = white_chroma(lab)
-    white[..., 0] = np.maximum(WHITE_LIGHTNESS + gain * (base - lit) + gain * detail, lightness)
+    level = base + detail
+    shaded = WHITE_LIGHTNESS + gain * (base - lit) + gain * detail
+    # the sheen above the lit parts: its luminance added to the white hair's lit luminance (see MAX_SHADE_GAIN)
+    sheen = _luminance(np.maximum(level, lit)) - _luminance(np.float32(lit))
+    lifted = np.where(level > lit, _from_luminance(_luminance(np.float32(WHITE_LIGHTNESS)) + sheen), shaded)
+    white[..., 0] = np.maximum(lifted, lightness)
     return white
+
+
+def _luminance(lightness: np.ndarray) -> np.ndarray:
+    """Relative luminance Y (0-1) of CIELAB lightness on OpenCV's 8-bit scale (L* = L / 2.55; CIE 1976)."""
+    star = np.asarray(lightness, np.float32) / 2.55
+    return np.where(star > 8.0, ((star + 16.0) / 116.0) ** 3, star / 903.3).astype(np.float32)
+
+
+def _from_luminance(luminance: np.ndarray) -> np.ndarray:
+    """CIELAB lightness on OpenCV's 8-bit scale of relative luminance `luminance` (clipped to 0-1)."""
+    y = np.clip(np.asarray(luminance, np.float32), 0.0, 1.0)
+    star = np.where(y > 0.008856, 116.0 * np.cbrt(y) - 16.0, 903.3 * y)
+    return (2.55 * star).astype(np.float32)
 
 
 def white_chroma(lab: np.ndarray) -> np.ndarray:
