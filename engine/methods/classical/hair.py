@@ -456,13 +456,13 @@ def white_hair_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
     level = base + detail
     shaded = WHITE_LIGHTNESS + gain * (base - lit) + gain * detail
     # the sheen above the lit parts: its luminance added to the white hair's lit luminance (see MAX_SHADE_GAIN)
-    sheen = _luminance(np.maximum(level, lit)) - _luminance(np.float32(lit))
-    lifted = np.where(level > lit, _from_luminance(_luminance(np.float32(WHITE_LIGHTNESS)) + sheen), shaded)
+    sheen = _luminance(np.maximum(level, lit)) - _luminance(lit)
+    lifted = np.where(level > lit, _from_luminance(_luminance(WHITE_LIGHTNESS) + sheen), shaded)
     white[..., 0] = np.maximum(lifted, lightness)
     return white
 
 
-def _luminance(lightness: np.ndarray) -> np.ndarray:
+def _luminance(lightness: np.ndarray | float) -> np.ndarray:
     """Relative luminance Y (0-1) of CIELAB lightness on OpenCV's 8-bit scale (L* = L / 2.55; CIE 1976)."""
     star = np.asarray(lightness, np.float32) / 2.55
     return np.where(star > 8.0, ((star + 16.0) / 116.0) ** 3, star / 903.3).astype(np.float32)
