@@ -511,13 +511,19 @@ def brow_hair_share(lightness: np.ndarray, region: np.ndarray) -> tuple[np.ndarr
 
 
 def grey_brow_hairs(
-    face: np.ndarray, region: np.ndarray, amount: float, rng: np.random.Generator, structure: np.ndarray | None = None
+    face: np.ndarray,
+    region: np.ndarray,
+    amount: float,
+    rng: np.random.Generator,
+    structure: np.ndarray | None = None,
+    scale: float = 1.0,
 ) -> np.ndarray:
     """Eyebrows greyed hair by hair: `amount` (0-1) of the hairs in the brow `region` turn white (`grey_strands`
     along the brows' direction), and only the hairs: each pixel is a mix of skin and hair (`brow_hair_share`),
     and only its hair part changes, to a white hair lighter than the skin under it but for BROW_SHADE_KEPT of
     its darkness, with the chroma of white hair. The skin between the hairs is returned exactly; a white brow
-    keeps its own shading and detail rather than turning into a band of one colour."""
+    keeps its own shading and detail rather than turning into a band of one colour. `scale`: crop pixels a photo
+    pixel; above 1 the strands and the drawn hairs are no finer than the photo's pixels (`at_photo_resolution`)."""
     inside_full = (region > 0).astype(np.uint8)
     margin = 2 * int(np.ceil(cv2.distanceTransform(inside_full, cv2.DIST_L2, 5).max())) + 8
     top, bottom, left, right = _box(region, margin)
@@ -526,14 +532,14 @@ def grey_brow_hairs(
     inside = inside_full[top:bottom, left:right]
     lab = _to_lab(box)
     share, darkness = brow_hair_share(lab[..., 0], inside)
-    strands = grey_strands(_lightness(guide), inside, amount, rng, 0.0)
+    strands = grey_strands(_lightness(guide), inside, amount, rng, 0.0, scale=scale)
     strands = amount + BROW_STRAND_CONTRAST * (strands - amount)
     weight = strands * share
     # a pixel of skin share (1 - h) and hair share h: its hair turns white, BROW_ABOVE_SKIN lighter than the
     # skin under it, keeping BROW_SHADE_KEPT of the pixel's darkness (the brow's own shading and detail)
     lab[..., 0] += strands * ((1 - BROW_SHADE_KEPT) * darkness + share * BROW_ABOVE_SKIN)
     # the white hairs themselves: lit strokes and the shadowed gaps between them (see BROW_HAIR_TEXTURE)
-    lab[..., 0] += weight * BROW_HAIR_TEXTURE * brow_hair_texture(inside, rng)
+    lab[..., 0] += weight * BROW_HAIR_TEXTURE * at_photo_resolution(brow_hair_texture(inside, rng), inside, scale)
     # its colour: white hair's with the skin showing through (BROW_SKIN_SHOWS); the skin is the region's pixels
     # that hold no hair
     skin = (inside > 0) & (share == 0)
@@ -593,7 +599,7 @@ def grey_hair(
     if amount <= 0 or not mask.any():
         return face.copy()
     if not shading:
-        return grey_brow_hairs(face, mask, amount, rng, structure)
+        return grey_brow_hairs(face, mask, amount, rng, structure, scale)
     # everything happens in the mask's bounding box, with a margin for the soft edge and the blurs
     margin = ALPHA_RADIUS + int(4 * DETAIL_SIGMA) + 2
     top, bottom, left, right = _box(mask, margin)

@@ -263,7 +263,14 @@ def age_face(
         )
     if brow_grey > 0:
         face = grey_hair(
-            face, masks.brows, brow_grey, np.random.default_rng([seed, 3]), 0.0, structure=located.crop, shading=False
+            face,
+            masks.brows,
+            brow_grey,
+            np.random.default_rng([seed, 3]),
+            0.0,
+            structure=located.crop,
+            shading=False,
+            scale=upsampling(located.matrix),
         )
         stages["eyebrows"] = f"{brow_grey:.0%} greyed"
     # a child's skin and brows (childskin.py; HUB_CLASSICAL_CHILD_SKIN=1): rosier cheeks, fainter brows, before puberty

@@ -95,3 +95,26 @@ def test_greying_fades_down_a_thin_end_of_the_mask_instead_of_stopping_at_a_line
     change = lightness(grey_hair(hair, mask, 1.0, np.random.default_rng(0), pattern=0.0)) - lightness(hair)
     body, tip = change[20:50, 20:100].mean(), change[80:108, 60:64].mean()
     assert tip > 0.25 * body
+
+
+def test_greyed_eyebrows_on_an_upsampled_face_are_drawn_no_finer_than_the_photo():
+    # a soft brow band (the photo does not resolve its hairs) on a face upsampled 3 times: the white hairs drawn in at
+    # the crop's resolution were strokes under a pixel wide, fine scratches beside the photo's own detail
+    skin = np.full((48, 96, 3), (235, 200, 180), np.uint8)
+    brow = skin.copy()
+    brow[20:28, 10:86] = (150, 110, 85)
+    brow = cv2.GaussianBlur(brow, (0, 0), 1.5)
+    band = np.zeros((48, 96), np.uint8)
+    band[16:32, 8:88] = 1
+    core = (slice(21, 27), slice(16, 80))
+
+    def fine(grey: np.ndarray) -> float:  # the greyed brow's detail above the photo's Nyquist frequency, in L levels
+        change = lightness(grey) - lightness(brow)
+        return float((change - cv2.GaussianBlur(change, (0, 0), 0.683 * 3))[core].std())
+
+    at_crop = grey_hair(brow, band, 0.94, np.random.default_rng(0), 0.0, shading=False)
+    at_photo = grey_hair(brow, band, 0.94, np.random.default_rng(0), 0.0, shading=False, scale=3.0)
+    assert fine(at_photo) < 0.4 * fine(at_crop)
+    # still whitened, and still a grey brow against the skin
+    grey = lightness(at_photo)[core].mean()
+    assert lightness(brow)[core].mean() + 20 < grey < lightness(skin).mean() - 15
