@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from engine.faces.alignment import FFHQ_TEMPLATE_512, alignment_matrix, upsampling
-from engine.methods.classical.hair import grey_hair, grey_strands
+from engine.methods.classical.hair import NYQUIST_TENTH_SIGMA, grey_hair, grey_strands
 
 pytestmark = pytest.mark.unit
 
@@ -110,7 +110,7 @@ def test_greyed_eyebrows_on_an_upsampled_face_are_drawn_no_finer_than_the_photo(
 
     def fine(grey: np.ndarray) -> float:  # the greyed brow's detail above the photo's Nyquist frequency, in L levels
         change = lightness(grey) - lightness(brow)
-        return float((change - cv2.GaussianBlur(change, (0, 0), 0.683 * 3))[core].std())
+        return float((change - cv2.GaussianBlur(change, (0, 0), NYQUIST_TENTH_SIGMA * 3))[core].std())
 
     at_crop = grey_hair(brow, band, 0.94, np.random.default_rng(0), 0.0, shading=False)
     at_photo = grey_hair(brow, band, 0.94, np.random.default_rng(0), 0.0, shading=False, scale=3.0)
