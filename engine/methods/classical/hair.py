@@ -48,6 +48,14 @@ STRAND_SOFTNESS = 1.0
 TENSOR_SIGMA = 5.0  # pixels: the neighbourhood over which the structure tensor gives the hair's direction
 STRAND_EDGE = 0.5  # rank units: a strand's threshold is soft (a pixel at this scale holds several strands: mixed pixels)
 PATTERN_LEAD = 0.35  # share units: how far the temples run ahead of the crown at pattern 1 (from looking)
+# A face upsampled into the crop (a small photo: Takeo's 150 x 225 px portrait gives about 3 crop pixels a photo pixel)
+# holds no detail finer than the photo's pixels: nothing above its Nyquist frequency, 1 / (2 s) cycles a crop pixel
+# at s crop pixels a photo pixel (Shannon). Strands drawn at the crop's own resolution there were sharp wavy strokes
+# on smooth hair, a painted helmet (looked at, 50-70). So the white strands' share is low-passed by a Gaussian whose
+# response exp(-2 pi^2 sigma^2 f^2) is a tenth at that frequency: sigma = s sqrt(2 ln 10) / pi crop pixels, less the
+# crop's own (s = 1; Gaussian variances add), so a full-resolution or downsampled face is left as it is. (At a half,
+# sigma 0.375 s, the last pigmented strands still read as dark strokes on Takeo at 70: looked at 2x.)
+NYQUIST_TENTH_SIGMA = math.sqrt(2 * math.log(10)) / math.pi  # about 0.683 photo pixels
 
 # Unpigmented (white) hair in CIELAB (OpenCV 8-bit scale, L 0-255): the lightness of lit white strands,
 # how much chroma they keep, and their slight yellowing (from looking at grey and white hair in portraits).
@@ -55,6 +63,10 @@ WHITE_LIGHTNESS = 205.0
 GREY_CHROMA_LEFT = 0.15
 GREY_WARMTH = 4.0  # b*: white hair is slightly yellowish, not blue-grey
 MAX_SHADE_GAIN = 2.5  # dark hair's shading is faint in absolute terms: stretched up to this much on white strands
+# Above the lit parts' lightness the hair shows its sheen: light reflected at the cuticle's surface before it enters
+# the fibre, which the pigment does not colour or dim (Marschner et al. 2003, the R lobe). White hair keeps that
+# light as it is, added to its own (in linear luminance, not stretched by the gain): stretched, a dark photo's sheen
+# went past white and clipped into flat smears (looked at on Takeo, lit at L 34, and on Einstein's wisps at 70).
 DETAIL_SIGMA = 2.0  # pixels: lightness detail finer than this is the strands' own texture, kept on white strands
 BROW_ABOVE_SKIN = 6.0  # L (8-bit): white eyebrow hairs this much lighter than the skin around them (from looking)
 BROW_HAIR_CONTRAST = 30.0  # L (8-bit): a pixel this much darker than the skin under it is all hair (from looking)
@@ -92,7 +104,9 @@ ALPHA_EPS = 8.0**2  # in 8-bit levels squared: a step of about 8 levels between 
 # a highlight, stretched and made colourless: a pale rim lighter than both sides. Within EDGE_BAND px of the mask's
 # edge each pixel's hair share is read from its colour, between the hair's colour just inside and the colour just
 # outside (a linear colour-line matte), and only that share greys. EDGE_MIN_CONTRAST: below this Lab distance
-# between the two the colours cannot tell them apart and the pixel counts as hair (from looking).
+# between the two the colours cannot tell them apart (from looking): the mask's edge runs through the hair itself (a
+# sideburn below the temples' cut), and the greying fades in over the band rather than stop at a hard straight line
+# (looked at on Takeo's temples at 70; counted as hair in full, the cut was a white-to-black step).
 EDGE_BAND = 8.0
 EDGE_MIN_CONTRAST = 10.0
 
@@ -166,13 +180,16 @@ def _to_rgb(lab: np.ndarray, face: np.ndarray, weight: np.ndarray) -> np.ndarray
     return np.where(weight[..., None] > 0, rgb, face)
 
 
-def hair_direction(lightness: np.ndarray) -> np.ndarray:
+def hair_direction(lightness: np.ndarray, scale: float = 1.0) -> np.ndarray:
     """(H, W, 2) unit vectors (x, y) along the strands: across the dominant lightness gradient of the
-    smoothed structure tensor. Flat areas get the direction of their surroundings' tensor."""
-    smooth = cv2.GaussianBlur(lightness.astype(np.float32), (0, 0), 1.0)
+    smoothed structure tensor. Flat areas get the direction of their surroundings' tensor. `scale` (at least 1):
+    crop pixels a photo pixel; the gradients and the tensor are taken over as many photo pixels as at 1 (on an
+    upsampled photo, finer ones follow its noise and compression blocks: wavy swirls, looked at on Takeo)."""
+    scale = max(scale, 1.0)
+    smooth = cv2.GaussianBlur(lightness.astype(np.float32), (0, 0), scale)
     gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)
-    jxx, jxy, jyy = (cv2.GaussianBlur(v, (0, 0), TENSOR_SIGMA) for v in (gx * gx, gx * gy, gy * gy))
+    jxx, jxy, jyy = (cv2.GaussianBlur(v, (0, 0), TENSOR_SIGMA * scale) for v in (gx * gx, gx * gy, gy * gy))
     gradient = 0.5 * np.arctan2(2 * jxy, jxx - jyy)  # the dominant gradient's angle
     along = gradient + np.pi / 2  # strands run across it
     return np.stack([np.cos(along), np.sin(along)], -1).astype(np.float32)
@@ -304,12 +321,15 @@ def grey_strands(
     rng: np.random.Generator,
     pattern: float = 0.5,
     lead: np.ndarray | None = None,
+    scale: float = 1.0,
 ) -> np.ndarray:
     """(H, W) float32 in 0-1: which strands under `mask` have turned white, `amount` (0-1) of them.
 
     Strands come from `strand_noise` along the hair's direction; each pixel's noise rank, less the
     temples' lead (`lead` x `pattern` x PATTERN_LEAD), is compared with the threshold that leaves exactly
-    `amount` of the mask below it, so the share of white strands is `amount` wherever the pattern puts them."""
+    `amount` of the mask below it, so the share of white strands is `amount` wherever the pattern puts them.
+    `scale`: crop pixels a photo pixel (alignment.upsampling); above 1 the strands are only as fine as the photo's
+    pixels (`at_photo_resolution`)."""
     if not 0 <= amount <= 1:
         raise ValueError(f"grey amount must be between 0 and 1, got {amount}")
     if not 0 <= pattern <= 1:
@@ -323,7 +343,8 @@ def grey_strands(
     noise = np.zeros(mask.shape, np.float32)
     box = np.ascontiguousarray(lightness[top:bottom, left:right])
     # the direction and the ranks depend on the structure image and the noise alone: a strip's targets share them
-    direction = memo("hair_direction", (box,), lambda: hair_direction(box))
+    detail = max(scale, 1.0)  # the photo's own scale of detail (1: the crop's, as before)
+    direction = memo("hair_direction", (box, detail), lambda: hair_direction(box, detail))
     noise[top:bottom, left:right] = strand_noise(direction, rng, inside[top:bottom, left:right])
     score = memo("uniform_ranks", (noise, inside), lambda: uniform_ranks(noise, inside))
     if lead is not None:
@@ -332,7 +353,19 @@ def grey_strands(
         return inside.astype(np.float32)
     threshold = soft_threshold(score[inside], amount)
     white = np.clip((threshold - score) / STRAND_EDGE + 0.5, 0, 1)
-    return np.where(inside, white, 0).astype(np.float32)
+    return at_photo_resolution(np.where(inside, white, 0).astype(np.float32), inside, scale)
+
+
+def at_photo_resolution(share: np.ndarray, inside: np.ndarray, scale: float) -> np.ndarray:
+    """(H, W) float32: `share` under `inside` without detail finer than a photo upsampled `scale` times holds (see
+    NYQUIST_TENTH_SIGMA), its mean kept (the blur is normalised within `inside`, so the mask's edge keeps its share);
+    0 beyond `inside`. `share` itself when `scale` <= 1."""
+    if scale <= 1:
+        return share
+    sigma = NYQUIST_TENTH_SIGMA * math.sqrt(scale**2 - 1)
+    weight = (inside > 0).astype(np.float32)
+    blurred = cv2.GaussianBlur(share * weight, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(weight, (0, 0), sigma), 1e-3)
+    return np.where(weight > 0, blurred, 0).astype(np.float32)
 
 
 def soft_threshold(scores: np.ndarray, share: float) -> float:
@@ -381,7 +414,8 @@ def hair_alpha(guide: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def edge_hair_share(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """(H, W) float32 0-1: how much of each pixel under `mask` is hair. 1 deeper than EDGE_BAND px; in the band,
     the pixel's CIELAB projected on the line from the colour just outside the mask to the hair's colour inside
-    (each a local mean, over EDGE_BAND px), clipped to 0-1; 0 outside the mask."""
+    (each a local mean, over EDGE_BAND px), clipped to 0-1, or where the two colours are alike its depth in the band
+    (a fade); 0 outside the mask."""
     inside = (mask > 0).astype(np.uint8)
     depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
     core = (depth > EDGE_BAND).astype(np.float32)
@@ -392,11 +426,16 @@ def edge_hair_share(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
         total = cv2.GaussianBlur(weight, (0, 0), sigma)
         return cv2.GaussianBlur(lab * weight[..., None], (0, 0), sigma) / np.maximum(total, 1e-6)[..., None]
 
-    hair, beyond = local_mean(core if core.any() else inside.astype(np.float32)), local_mean(outside)
+    deep = core if core.any() else inside.astype(np.float32)
+    hair, beyond = local_mean(deep), local_mean(outside)
     line = hair - beyond
     length2 = (line**2).sum(-1)
     share = np.clip(((lab - beyond) * line).sum(-1) / np.maximum(length2, 1e-6), 0, 1)
-    share = np.where((length2 >= EDGE_MIN_CONTRAST**2) & (depth <= EDGE_BAND), share, 1.0)
+    # a thin end of the mask (a sideburn's tip) has no hair deeper than the band within the means' reach: its "hair
+    # colour" was black (an empty mean) and the whole tip read as background, a straight cut across the hair
+    told = (length2 >= EDGE_MIN_CONTRAST**2) & (cv2.GaussianBlur(deep, (0, 0), sigma) > 1e-3)
+    share = np.where(told, share, np.minimum(depth / EDGE_BAND, 1.0))
+    share = np.where(depth <= EDGE_BAND, share, 1.0)
     return np.where(inside > 0, share, 0.0).astype(np.float32)
 
 
@@ -418,13 +457,32 @@ def hair_layers(lightness: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np
 def white_hair_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The hair under `mask` as if every strand were white: its lit parts' lightness moved to WHITE_LIGHTNESS,
     its shading kept (stretched for dark hair, up to MAX_SHADE_GAIN), its fine lightness detail (the strands'
-    texture) kept, never darker than before; chroma mostly gone, slightly warm (`white_chroma`)."""
+    texture) kept, never darker than before; the sheen above the lit parts kept as light added, never stretched;
+    chroma mostly gone, slightly warm (`white_chroma`)."""
     lightness = lab[..., 0]
     base, detail, lit = hair_layers(lightness, mask)
     gain = min(max(WHITE_LIGHTNESS / max(lit, 1.0), 1.0), MAX_SHADE_GAIN)
     white = white_chroma(lab)
-    white[..., 0] = np.maximum(WHITE_LIGHTNESS + gain * (base - lit) + gain * detail, lightness)
+    level = base + detail
+    shaded = WHITE_LIGHTNESS + gain * (base - lit) + gain * detail
+    # the sheen above the lit parts: its luminance added to the white hair's lit luminance (see MAX_SHADE_GAIN)
+    sheen = _luminance(np.maximum(level, lit)) - _luminance(lit)
+    lifted = np.where(level > lit, _from_luminance(_luminance(WHITE_LIGHTNESS) + sheen), shaded)
+    white[..., 0] = np.maximum(lifted, lightness)
     return white
+
+
+def _luminance(lightness: np.ndarray | float) -> np.ndarray:
+    """Relative luminance Y (0-1) of CIELAB lightness on OpenCV's 8-bit scale (L* = L / 2.55; CIE 1976)."""
+    star = np.asarray(lightness, np.float32) / 2.55
+    return np.where(star > 8.0, ((star + 16.0) / 116.0) ** 3, star / 903.3).astype(np.float32)
+
+
+def _from_luminance(luminance: np.ndarray) -> np.ndarray:
+    """CIELAB lightness on OpenCV's 8-bit scale of relative luminance `luminance` (clipped to 0-1)."""
+    y = np.clip(np.asarray(luminance, np.float32), 0.0, 1.0)
+    star = np.where(y > 0.008856, 116.0 * np.cbrt(y) - 16.0, 903.3 * y)
+    return (2.55 * star).astype(np.float32)
 
 
 def white_chroma(lab: np.ndarray) -> np.ndarray:
@@ -463,13 +521,19 @@ def brow_hair_share(lightness: np.ndarray, region: np.ndarray) -> tuple[np.ndarr
 
 
 def grey_brow_hairs(
-    face: np.ndarray, region: np.ndarray, amount: float, rng: np.random.Generator, structure: np.ndarray | None = None
+    face: np.ndarray,
+    region: np.ndarray,
+    amount: float,
+    rng: np.random.Generator,
+    structure: np.ndarray | None = None,
+    scale: float = 1.0,
 ) -> np.ndarray:
     """Eyebrows greyed hair by hair: `amount` (0-1) of the hairs in the brow `region` turn white (`grey_strands`
     along the brows' direction), and only the hairs: each pixel is a mix of skin and hair (`brow_hair_share`),
     and only its hair part changes, to a white hair lighter than the skin under it but for BROW_SHADE_KEPT of
     its darkness, with the chroma of white hair. The skin between the hairs is returned exactly; a white brow
-    keeps its own shading and detail rather than turning into a band of one colour."""
+    keeps its own shading and detail rather than turning into a band of one colour. `scale`: crop pixels a photo
+    pixel; above 1 the strands and the drawn hairs are no finer than the photo's pixels (`at_photo_resolution`)."""
     inside_full = (region > 0).astype(np.uint8)
     margin = 2 * int(np.ceil(cv2.distanceTransform(inside_full, cv2.DIST_L2, 5).max())) + 8
     top, bottom, left, right = _box(region, margin)
@@ -478,14 +542,14 @@ def grey_brow_hairs(
     inside = inside_full[top:bottom, left:right]
     lab = _to_lab(box)
     share, darkness = brow_hair_share(lab[..., 0], inside)
-    strands = grey_strands(_lightness(guide), inside, amount, rng, 0.0)
+    strands = grey_strands(_lightness(guide), inside, amount, rng, 0.0, scale=scale)
     strands = amount + BROW_STRAND_CONTRAST * (strands - amount)
     weight = strands * share
     # a pixel of skin share (1 - h) and hair share h: its hair turns white, BROW_ABOVE_SKIN lighter than the
     # skin under it, keeping BROW_SHADE_KEPT of the pixel's darkness (the brow's own shading and detail)
     lab[..., 0] += strands * ((1 - BROW_SHADE_KEPT) * darkness + share * BROW_ABOVE_SKIN)
     # the white hairs themselves: lit strokes and the shadowed gaps between them (see BROW_HAIR_TEXTURE)
-    lab[..., 0] += weight * BROW_HAIR_TEXTURE * brow_hair_texture(inside, rng)
+    lab[..., 0] += weight * BROW_HAIR_TEXTURE * at_photo_resolution(brow_hair_texture(inside, rng), inside, scale)
     # its colour: white hair's with the skin showing through (BROW_SKIN_SHOWS); the skin is the region's pixels
     # that hold no hair
     skin = (inside > 0) & (share == 0)
@@ -532,6 +596,7 @@ def grey_hair(
     points: np.ndarray | None = None,
     structure: np.ndarray | None = None,
     shading: bool = True,
+    scale: float = 1.0,
 ) -> np.ndarray:
     """Hair under `mask` greyed by `amount` (0-1, the share of strands that have turned white), strand by
     strand (`grey_strands`), the temples ahead of the crown by `pattern` (0-1); the mask's edge follows the
@@ -539,11 +604,12 @@ def grey_hair(
 
     `structure` (default `face`): the image whose hair gives the strands' direction and the mask's edge;
     the lifespan passes the source face, so every target of a strip draws the same strands (computed once).
-    `shading` False (eyebrows, `mask` the brow region): `grey_brow_hairs`."""
+    `shading` False (eyebrows, `mask` the brow region): `grey_brow_hairs`. `scale`: crop pixels a photo pixel (the
+    strands are no finer than the photo's pixels: `grey_strands`)."""
     if amount <= 0 or not mask.any():
         return face.copy()
     if not shading:
-        return grey_brow_hairs(face, mask, amount, rng, structure)
+        return grey_brow_hairs(face, mask, amount, rng, structure, scale)
     # everything happens in the mask's bounding box, with a margin for the soft edge and the blurs
     margin = ALPHA_RADIUS + int(4 * DETAIL_SIGMA) + 2
     top, bottom, left, right = _box(mask, margin)
@@ -558,7 +624,7 @@ def grey_hair(
     alpha = memo("hair_alpha", (guide, inside), lambda: hair_alpha(guide, inside)) * inside
     # the edge's mixed pixels: only their hair greys (a pale rim otherwise; see EDGE_BAND)
     share = memo("edge_hair_share", (guide, inside), lambda: edge_hair_share(_to_lab(guide), inside))
-    strands = grey_strands(_lightness(guide), inside, amount, rng, pattern, lead)
+    strands = grey_strands(_lightness(guide), inside, amount, rng, pattern, lead, scale)
     if STRAND_SOFTNESS > 0:
         strands = np.minimum(strands, cv2.GaussianBlur(strands, (0, 0), STRAND_SOFTNESS))
     weight = strands * alpha * share

@@ -36,7 +36,7 @@ from engine.core.memo import memo
 from engine.core.models import ModelUnavailable
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
-from engine.faces.alignment import feather_mask, paste_back
+from engine.faces.alignment import feather_mask, paste_back, upsampling
 from engine.faces.segmentation import brow_mask, hair_mask
 from engine.faces.zones import feathered, inter_ocular
 from engine.methods.classical import contrast, shape, texture
@@ -262,7 +262,9 @@ def age_face(
         stages["hair"] = f"skipped: {masks.note}"
     elif grey > 0:
         rng = np.random.default_rng([seed, 2])
-        face = grey_hair(face, masks.hair, grey, rng, variation.grey_pattern, located.points, located.crop)
+        # the strands no finer than the photo's own pixels where the face was upsampled into the crop
+        scale = upsampling(located.matrix)
+        face = grey_hair(face, masks.hair, grey, rng, variation.grey_pattern, located.points, located.crop, scale=scale)
         stages["hair"] = f"{grey:.0%} of the still pigmented hair greyed"
     elif (regain := regained_pigment(source_age, target, variation.grey_onset_shift)) > 0:
         rng = np.random.default_rng([seed, 2])  # the greying's strand field: the strands greyed last regain first
@@ -289,7 +291,14 @@ def age_face(
         )
     if brow_grey > 0:
         face = grey_hair(
-            face, masks.brows, brow_grey, np.random.default_rng([seed, 3]), 0.0, structure=located.crop, shading=False
+            face,
+            masks.brows,
+            brow_grey,
+            np.random.default_rng([seed, 3]),
+            0.0,
+            structure=located.crop,
+            shading=False,
+            scale=upsampling(located.matrix),
         )
         stages["eyebrows"] = f"{brow_grey:.0%} greyed"
     # a child's skin and brows (childskin.py; HUB_CLASSICAL_CHILD_SKIN=1): rosier cheeks, fainter brows, before puberty
