@@ -49,6 +49,12 @@ def alignment_matrix(landmarks: np.ndarray, size: int = 512) -> np.ndarray:
     return matrix
 
 
+def upsampling(matrix: np.ndarray) -> float:
+    """How many crop pixels one photo pixel spans (the similarity's scale): above 1 the crop is the photo
+    upsampled, and detail finer than `upsampling` crop pixels is not in it."""
+    return float(np.sqrt(abs(np.linalg.det(np.asarray(matrix, np.float64)[:, :2]))))
+
+
 def pad_neutral(crop: np.ndarray, inside: np.ndarray) -> np.ndarray:
     """The crop with its padding (where `inside` < 1) made of the photo's edge extended, blurred and faded to grey."""
     if inside.min() >= 1.0:

@@ -48,6 +48,14 @@ STRAND_SOFTNESS = 1.0
 TENSOR_SIGMA = 5.0  # pixels: the neighbourhood over which the structure tensor gives the hair's direction
 STRAND_EDGE = 0.5  # rank units: a strand's threshold is soft (a pixel at this scale holds several strands: mixed pixels)
 PATTERN_LEAD = 0.35  # share units: how far the temples run ahead of the crown at pattern 1 (from looking)
+# A face upsampled into the crop (a small photo: Takeo's 150 x 225 px portrait gives about 3 crop pixels a photo pixel)
+# holds no detail finer than the photo's pixels: nothing above its Nyquist frequency, 1 / (2 s) cycles a crop pixel
+# at s crop pixels a photo pixel (Shannon). Strands drawn at the crop's own resolution there were sharp wavy strokes
+# on smooth hair, a painted helmet (looked at, 50-70). So the white strands' share is low-passed by a Gaussian whose
+# response exp(-2 pi^2 sigma^2 f^2) is a tenth at that frequency: sigma = s sqrt(2 ln 10) / pi crop pixels, less the
+# crop's own (s = 1; Gaussian variances add), so a full-resolution or downsampled face is left as it is. (At a half,
+# sigma 0.375 s, the last pigmented strands still read as dark strokes on Takeo at 70: looked at 2x.)
+NYQUIST_TENTH_SIGMA = math.sqrt(2 * math.log(10)) / math.pi  # about 0.683 photo pixels
 
 # Unpigmented (white) hair in CIELAB (OpenCV 8-bit scale, L 0-255): the lightness of lit white strands,
 # how much chroma they keep, and their slight yellowing (from looking at grey and white hair in portraits).
@@ -55,6 +63,10 @@ WHITE_LIGHTNESS = 205.0
 GREY_CHROMA_LEFT = 0.15
 GREY_WARMTH = 4.0  # b*: white hair is slightly yellowish, not blue-grey
 MAX_SHADE_GAIN = 2.5  # dark hair's shading is faint in absolute terms: stretched up to this much on white strands
+# Above the lit parts' lightness the hair shows its sheen: light reflected at the cuticle's surface before it enters
+# the fibre, which the pigment does not colour or dim (Marschner et al. 2003, the R lobe). White hair keeps that
+# light as it is, added to its own (in linear luminance, not stretched by the gain): stretched, a dark photo's sheen
+# went past white and clipped into flat smears (looked at on Takeo, lit at L 34, and on Einstein's wisps at 70).
 DETAIL_SIGMA = 2.0  # pixels: lightness detail finer than this is the strands' own texture, kept on white strands
 BROW_ABOVE_SKIN = 6.0  # L (8-bit): white eyebrow hairs this much lighter than the skin around them (from looking)
 BROW_HAIR_CONTRAST = 30.0  # L (8-bit): a pixel this much darker than the skin under it is all hair (from looking)
@@ -92,7 +104,9 @@ ALPHA_EPS = 8.0**2  # in 8-bit levels squared: a step of about 8 levels between 
 # a highlight, stretched and made colourless: a pale rim lighter than both sides. Within EDGE_BAND px of the mask's
 # edge each pixel's hair share is read from its colour, between the hair's colour just inside and the colour just
 # outside (a linear colour-line matte), and only that share greys. EDGE_MIN_CONTRAST: below this Lab distance
-# between the two the colours cannot tell them apart and the pixel counts as hair (from looking).
+# between the two the colours cannot tell them apart (from looking): the mask's edge runs through the hair itself (a
+# sideburn below the temples' cut), and the greying fades in over the band rather than stop at a hard straight line
+# (looked at on Takeo's temples at 70; counted as hair in full, the cut was a white-to-black step).
 EDGE_BAND = 8.0
 EDGE_MIN_CONTRAST = 10.0
 
@@ -102,6 +116,14 @@ EDGE_MIN_CONTRAST = 10.0
 # too, but dark. Each test ramps between the two values given.
 GREY_HAIR_CHROMA = (16.0, 6.0)  # C*ab: pigmented at the first and above, grey at the second and below
 GREY_HAIR_LIGHTNESS = (70.0, 110.0)  # L: pigmented (dark) at the first and below, grey at the second and above
+# ... or when its chroma is low for the photo's own light: white hair carries the colour of the light on it and of
+# the skin it lies over or beside (Hopper's white temple hair, lit warm, reads C*ab 20-34 at L 100-134: pigmented by
+# GREY_HAIR_CHROMA), but less of it than the skin, whose melanin and blood add their own. C*ab as a share of the face
+# skin's (the band `off_skin` measures): pigmented at the first and above, grey at the second and below (from
+# looking: Hopper's temple hair 0.5-0.7, the astronaut's brown hair 1.1-1.3, the grey temple of Obama's 2009
+# portrait 0.45-0.55, the dark strands about it 0.2-0.3 but dark). A forehead's sheen is as pale, so the run-on test
+# (`grey_runs_on`) keeps to the absolute chroma.
+GREY_SKIN_CHROMA = (0.9, 0.6)
 GREYNESS_SIGMA = 0.7  # px: the colour tests look at a strand's colour (thin grey hair over skin is warm per pixel)
 MONOCHROME_CHROMA = 3.0  # an image whose median chroma is under this is a black-and-white photo: left as it is
 SKIN_COLOUR_DISTANCE = (5.0, 10.0)  # a*b*: a pixel this close to the face's skin colour is skin, this far is not
@@ -129,7 +151,9 @@ OWN_PIGMENTED = 0.25
 OWN_NEIGHBOURHOOD = 7.0
 OWN_AMONG_GREY = 0.3
 OWN_MIN_SHARE = 0.1
-OWN_DARKER = 40.0  # L: pigment is darker than the grey hair around it; lighter "pigment" is warm light on white hair
+OWN_DARKER = 30.0  # L: pigment is darker than the grey hair around it; lighter "pigment" is warm light on white hair
+# (30, not 40: a greying temple whose white strands are finer than a pixel reads mid-grey, L about 107, and its
+# dark strands about 35 below it; looked at on Obama's 2009 portrait)
 # A re-pigmented strand keeps the white hair's shading scaled to the pigment's lightness, and at least this
 # share of its fine lightness detail (strands, sheen): lighter than the scaling alone would leave it, so white
 # hair under bright light turns into lit dark hair rather than a flat dark helmet (from looking at 1:1).
@@ -156,13 +180,16 @@ def _to_rgb(lab: np.ndarray, face: np.ndarray, weight: np.ndarray) -> np.ndarray
     return np.where(weight[..., None] > 0, rgb, face)
 
 
-def hair_direction(lightness: np.ndarray) -> np.ndarray:
+def hair_direction(lightness: np.ndarray, scale: float = 1.0) -> np.ndarray:
     """(H, W, 2) unit vectors (x, y) along the strands: across the dominant lightness gradient of the
-    smoothed structure tensor. Flat areas get the direction of their surroundings' tensor."""
-    smooth = cv2.GaussianBlur(lightness.astype(np.float32), (0, 0), 1.0)
+    smoothed structure tensor. Flat areas get the direction of their surroundings' tensor. `scale` (at least 1):
+    crop pixels a photo pixel; the gradients and the tensor are taken over as many photo pixels as at 1 (on an
+    upsampled photo, finer ones follow its noise and compression blocks: wavy swirls, looked at on Takeo)."""
+    scale = max(scale, 1.0)
+    smooth = cv2.GaussianBlur(lightness.astype(np.float32), (0, 0), scale)
     gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)
-    jxx, jxy, jyy = (cv2.GaussianBlur(v, (0, 0), TENSOR_SIGMA) for v in (gx * gx, gx * gy, gy * gy))
+    jxx, jxy, jyy = (cv2.GaussianBlur(v, (0, 0), TENSOR_SIGMA * scale) for v in (gx * gx, gx * gy, gy * gy))
     gradient = 0.5 * np.arctan2(2 * jxy, jxx - jyy)  # the dominant gradient's angle
     along = gradient + np.pi / 2  # strands run across it
     return np.stack([np.cos(along), np.sin(along)], -1).astype(np.float32)
@@ -295,12 +322,15 @@ def grey_strands(
     rng: np.random.Generator,
     pattern: float = 0.5,
     lead: np.ndarray | None = None,
+    scale: float = 1.0,
 ) -> np.ndarray:
     """(H, W) float32 in 0-1: which strands under `mask` have turned white, `amount` (0-1) of them.
 
     Strands come from `strand_noise` along the hair's direction; each pixel's noise rank, less the
     temples' lead (`lead` x `pattern` x PATTERN_LEAD), is compared with the threshold that leaves exactly
-    `amount` of the mask below it, so the share of white strands is `amount` wherever the pattern puts them."""
+    `amount` of the mask below it, so the share of white strands is `amount` wherever the pattern puts them.
+    `scale`: crop pixels a photo pixel (alignment.upsampling); above 1 the strands are only as fine as the photo's
+    pixels (`at_photo_resolution`)."""
     if not 0 <= amount <= 1:
         raise ValueError(f"grey amount must be between 0 and 1, got {amount}")
     if not 0 <= pattern <= 1:
@@ -314,7 +344,8 @@ def grey_strands(
     noise = np.zeros(mask.shape, np.float32)
     box = np.ascontiguousarray(lightness[top:bottom, left:right])
     # the direction and the ranks depend on the structure image and the noise alone: a strip's targets share them
-    direction = memo("hair_direction", (box,), lambda: hair_direction(box))
+    detail = max(scale, 1.0)  # the photo's own scale of detail (1: the crop's, as before)
+    direction = memo("hair_direction", (box, detail), lambda: hair_direction(box, detail))
     noise[top:bottom, left:right] = strand_noise(direction, rng, inside[top:bottom, left:right])
     score = memo("uniform_ranks", (noise, inside), lambda: uniform_ranks(noise, inside))
     if lead is not None:
@@ -323,7 +354,19 @@ def grey_strands(
         return inside.astype(np.float32)
     threshold = soft_threshold(score[inside], amount)
     white = np.clip((threshold - score) / STRAND_EDGE + 0.5, 0, 1)
-    return np.where(inside, white, 0).astype(np.float32)
+    return at_photo_resolution(np.where(inside, white, 0).astype(np.float32), inside, scale)
+
+
+def at_photo_resolution(share: np.ndarray, inside: np.ndarray, scale: float) -> np.ndarray:
+    """(H, W) float32: `share` under `inside` without detail finer than a photo upsampled `scale` times holds (see
+    NYQUIST_TENTH_SIGMA), its mean kept (the blur is normalised within `inside`, so the mask's edge keeps its share);
+    0 beyond `inside`. `share` itself when `scale` <= 1."""
+    if scale <= 1:
+        return share
+    sigma = NYQUIST_TENTH_SIGMA * math.sqrt(scale**2 - 1)
+    weight = (inside > 0).astype(np.float32)
+    blurred = cv2.GaussianBlur(share * weight, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(weight, (0, 0), sigma), 1e-3)
+    return np.where(weight > 0, blurred, 0).astype(np.float32)
 
 
 def soft_threshold(scores: np.ndarray, share: float) -> float:
@@ -372,7 +415,8 @@ def hair_alpha(guide: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def edge_hair_share(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """(H, W) float32 0-1: how much of each pixel under `mask` is hair. 1 deeper than EDGE_BAND px; in the band,
     the pixel's CIELAB projected on the line from the colour just outside the mask to the hair's colour inside
-    (each a local mean, over EDGE_BAND px), clipped to 0-1; 0 outside the mask."""
+    (each a local mean, over EDGE_BAND px), clipped to 0-1, or where the two colours are alike its depth in the band
+    (a fade); 0 outside the mask."""
     inside = (mask > 0).astype(np.uint8)
     depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
     core = (depth > EDGE_BAND).astype(np.float32)
@@ -383,11 +427,16 @@ def edge_hair_share(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
         total = cv2.GaussianBlur(weight, (0, 0), sigma)
         return cv2.GaussianBlur(lab * weight[..., None], (0, 0), sigma) / np.maximum(total, 1e-6)[..., None]
 
-    hair, beyond = local_mean(core if core.any() else inside.astype(np.float32)), local_mean(outside)
+    deep = core if core.any() else inside.astype(np.float32)
+    hair, beyond = local_mean(deep), local_mean(outside)
     line = hair - beyond
     length2 = (line**2).sum(-1)
     share = np.clip(((lab - beyond) * line).sum(-1) / np.maximum(length2, 1e-6), 0, 1)
-    share = np.where((length2 >= EDGE_MIN_CONTRAST**2) & (depth <= EDGE_BAND), share, 1.0)
+    # a thin end of the mask (a sideburn's tip) has no hair deeper than the band within the means' reach: its "hair
+    # colour" was black (an empty mean) and the whole tip read as background, a straight cut across the hair
+    told = (length2 >= EDGE_MIN_CONTRAST**2) & (cv2.GaussianBlur(deep, (0, 0), sigma) > 1e-3)
+    share = np.where(told, share, np.minimum(depth / EDGE_BAND, 1.0))
+    share = np.where(depth <= EDGE_BAND, share, 1.0)
     return np.where(inside > 0, share, 0.0).astype(np.float32)
 
 
@@ -409,13 +458,32 @@ def hair_layers(lightness: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np
 def white_hair_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The hair under `mask` as if every strand were white: its lit parts' lightness moved to WHITE_LIGHTNESS,
     its shading kept (stretched for dark hair, up to MAX_SHADE_GAIN), its fine lightness detail (the strands'
-    texture) kept, never darker than before; chroma mostly gone, slightly warm (`white_chroma`)."""
+    texture) kept, never darker than before; the sheen above the lit parts kept as light added, never stretched;
+    chroma mostly gone, slightly warm (`white_chroma`)."""
     lightness = lab[..., 0]
     base, detail, lit = hair_layers(lightness, mask)
     gain = min(max(WHITE_LIGHTNESS / max(lit, 1.0), 1.0), MAX_SHADE_GAIN)
     white = white_chroma(lab)
-    white[..., 0] = np.maximum(WHITE_LIGHTNESS + gain * (base - lit) + gain * detail, lightness)
+    level = base + detail
+    shaded = WHITE_LIGHTNESS + gain * (base - lit) + gain * detail
+    # the sheen above the lit parts: its luminance added to the white hair's lit luminance (see MAX_SHADE_GAIN)
+    sheen = _luminance(np.maximum(level, lit)) - _luminance(lit)
+    lifted = np.where(level > lit, _from_luminance(_luminance(WHITE_LIGHTNESS) + sheen), shaded)
+    white[..., 0] = np.maximum(lifted, lightness)
     return white
+
+
+def _luminance(lightness: np.ndarray | float) -> np.ndarray:
+    """Relative luminance Y (0-1) of CIELAB lightness on OpenCV's 8-bit scale (L* = L / 2.55; CIE 1976)."""
+    star = np.asarray(lightness, np.float32) / 2.55
+    return np.where(star > 8.0, ((star + 16.0) / 116.0) ** 3, star / 903.3).astype(np.float32)
+
+
+def _from_luminance(luminance: np.ndarray) -> np.ndarray:
+    """CIELAB lightness on OpenCV's 8-bit scale of relative luminance `luminance` (clipped to 0-1)."""
+    y = np.clip(np.asarray(luminance, np.float32), 0.0, 1.0)
+    star = np.where(y > 0.008856, 116.0 * np.cbrt(y) - 16.0, 903.3 * y)
+    return (2.55 * star).astype(np.float32)
 
 
 def white_chroma(lab: np.ndarray) -> np.ndarray:
@@ -454,13 +522,19 @@ def brow_hair_share(lightness: np.ndarray, region: np.ndarray) -> tuple[np.ndarr
 
 
 def grey_brow_hairs(
-    face: np.ndarray, region: np.ndarray, amount: float, rng: np.random.Generator, structure: np.ndarray | None = None
+    face: np.ndarray,
+    region: np.ndarray,
+    amount: float,
+    rng: np.random.Generator,
+    structure: np.ndarray | None = None,
+    scale: float = 1.0,
 ) -> np.ndarray:
     """Eyebrows greyed hair by hair: `amount` (0-1) of the hairs in the brow `region` turn white (`grey_strands`
     along the brows' direction), and only the hairs: each pixel is a mix of skin and hair (`brow_hair_share`),
     and only its hair part changes, to a white hair lighter than the skin under it but for BROW_SHADE_KEPT of
     its darkness, with the chroma of white hair. The skin between the hairs is returned exactly; a white brow
-    keeps its own shading and detail rather than turning into a band of one colour."""
+    keeps its own shading and detail rather than turning into a band of one colour. `scale`: crop pixels a photo
+    pixel; above 1 the strands and the drawn hairs are no finer than the photo's pixels (`at_photo_resolution`)."""
     inside_full = (region > 0).astype(np.uint8)
     margin = 2 * int(np.ceil(cv2.distanceTransform(inside_full, cv2.DIST_L2, 5).max())) + 8
     top, bottom, left, right = _box(region, margin)
@@ -469,14 +543,14 @@ def grey_brow_hairs(
     inside = inside_full[top:bottom, left:right]
     lab = _to_lab(box)
     share, darkness = brow_hair_share(lab[..., 0], inside)
-    strands = grey_strands(_lightness(guide), inside, amount, rng, 0.0)
+    strands = grey_strands(_lightness(guide), inside, amount, rng, 0.0, scale=scale)
     strands = amount + BROW_STRAND_CONTRAST * (strands - amount)
     weight = strands * share
     # a pixel of skin share (1 - h) and hair share h: its hair turns white, BROW_ABOVE_SKIN lighter than the
     # skin under it, keeping BROW_SHADE_KEPT of the pixel's darkness (the brow's own shading and detail)
     lab[..., 0] += strands * ((1 - BROW_SHADE_KEPT) * darkness + share * BROW_ABOVE_SKIN)
     # the white hairs themselves: lit strokes and the shadowed gaps between them (see BROW_HAIR_TEXTURE)
-    lab[..., 0] += weight * BROW_HAIR_TEXTURE * brow_hair_texture(inside, rng)
+    lab[..., 0] += weight * BROW_HAIR_TEXTURE * at_photo_resolution(brow_hair_texture(inside, rng), inside, scale)
     # its colour: white hair's with the skin showing through (BROW_SKIN_SHOWS); the skin is the region's pixels
     # that hold no hair
     skin = (inside > 0) & (share == 0)
@@ -523,6 +597,7 @@ def grey_hair(
     points: np.ndarray | None = None,
     structure: np.ndarray | None = None,
     shading: bool = True,
+    scale: float = 1.0,
 ) -> np.ndarray:
     """Hair under `mask` greyed by `amount` (0-1, the share of strands that have turned white), strand by
     strand (`grey_strands`), the temples ahead of the crown by `pattern` (0-1); the mask's edge follows the
@@ -530,11 +605,12 @@ def grey_hair(
 
     `structure` (default `face`): the image whose hair gives the strands' direction and the mask's edge;
     the lifespan passes the source face, so every target of a strip draws the same strands (computed once).
-    `shading` False (eyebrows, `mask` the brow region): `grey_brow_hairs`."""
+    `shading` False (eyebrows, `mask` the brow region): `grey_brow_hairs`. `scale`: crop pixels a photo pixel (the
+    strands are no finer than the photo's pixels: `grey_strands`)."""
     if amount <= 0 or not mask.any():
         return face.copy()
     if not shading:
-        return grey_brow_hairs(face, mask, amount, rng, structure)
+        return grey_brow_hairs(face, mask, amount, rng, structure, scale)
     # everything happens in the mask's bounding box, with a margin for the soft edge and the blurs
     margin = ALPHA_RADIUS + int(4 * DETAIL_SIGMA) + 2
     top, bottom, left, right = _box(mask, margin)
@@ -549,7 +625,7 @@ def grey_hair(
     alpha = memo("hair_alpha", (guide, inside), lambda: hair_alpha(guide, inside)) * inside
     # the edge's mixed pixels: only their hair greys (a pale rim otherwise; see EDGE_BAND)
     share = memo("edge_hair_share", (guide, inside), lambda: edge_hair_share(_to_lab(guide), inside))
-    strands = grey_strands(_lightness(guide), inside, amount, rng, pattern, lead)
+    strands = grey_strands(_lightness(guide), inside, amount, rng, pattern, lead, scale)
     if STRAND_SOFTNESS > 0:
         strands = np.minimum(strands, cv2.GaussianBlur(strands, (0, 0), STRAND_SOFTNESS))
     weight = strands * alpha * share
@@ -584,37 +660,50 @@ def _box(mask: np.ndarray, margin: int) -> tuple[int, int, int, int]:
     return box[0].start, box[0].stop, box[1].start, box[1].stop
 
 
-def hair_greyness(lab: np.ndarray) -> np.ndarray:
+def hair_greyness(lab: np.ndarray, skin_chroma: float | None = None) -> np.ndarray:
     """(H, W) float32 0-1: how grey or white each hair pixel of `lab` reads (see GREY_HAIR_CHROMA and
-    GREY_HAIR_LIGHTNESS)."""
+    GREY_HAIR_LIGHTNESS); with `skin_chroma` (the face skin's C*ab) also pale when low in chroma beside the skin's
+    (GREY_SKIN_CHROMA), whichever reads paler."""
     lab = cv2.GaussianBlur(lab, (0, 0), GREYNESS_SIGMA)  # a strand's colour, not a pixel's noise
     light = np.clip((lab[..., 0] - GREY_HAIR_LIGHTNESS[0]) / (GREY_HAIR_LIGHTNESS[1] - GREY_HAIR_LIGHTNESS[0]), 0, 1)
     chroma = np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
     pale = np.clip((GREY_HAIR_CHROMA[0] - chroma) / (GREY_HAIR_CHROMA[0] - GREY_HAIR_CHROMA[1]), 0, 1)
+    if skin_chroma is not None and skin_chroma > 0:
+        high, low = GREY_SKIN_CHROMA
+        pale = np.maximum(pale, np.clip((high - chroma / skin_chroma) / (high - low), 0, 1))
     return (light * pale).astype(np.float32)
 
 
-def off_skin(lab: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """(H, W) float32 0-1: how far each pixel's a*b* is from the face's skin (the median of the face's outline
-    between the eyes and the mouth), ramping over SKIN_COLOUR_DISTANCE."""
+def skin_ab(lab: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(2,) the face skin's median a*b*: the face's outline between the eyes and the mouth (neutral without it)."""
     p = np.asarray(points)[:, :2]
     hull = face_hull(p, lab.shape[:2]) > 0
     eyes = float(p[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
     band = np.zeros(lab.shape[:2], bool)
     band[int(eyes) : int(p[MOUTH_CORNERS, 1].mean())] = True
-    skin = np.median(lab[hull & band][:, 1:], axis=0) if (hull & band).any() else np.array([128.0, 128.0])
+    return np.median(lab[hull & band][:, 1:], axis=0) if (hull & band).any() else np.array([128.0, 128.0])
+
+
+def off_skin(lab: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(H, W) float32 0-1: how far each pixel's a*b* is from the face's skin (the median of the face's outline
+    between the eyes and the mouth), ramping over SKIN_COLOUR_DISTANCE."""
+    skin = skin_ab(lab, points)
     smooth = cv2.GaussianBlur(lab, (0, 0), GREYNESS_SIGMA)
     distance = np.hypot(smooth[..., 1] - skin[0], smooth[..., 2] - skin[1])
     low, high = SKIN_COLOUR_DISTANCE
     return np.clip((distance - low) / (high - low), 0, 1).astype(np.float32)
 
 
-def _grey_off_skin(rgb: np.ndarray, points: np.ndarray | None) -> np.ndarray:
+def _grey_off_skin(rgb: np.ndarray, points: np.ndarray | None, skin_relative: bool = False) -> np.ndarray:
     """`hair_greyness` of `rgb`, times `off_skin` where there are landmarks (very pale skin is light and low in
-    chroma too: grey hair is off the skin's colour)."""
+    chroma too: grey hair is off the skin's colour); `skin_relative`: paleness beside the skin's chroma counts too
+    (GREY_SKIN_CHROMA; needs landmarks)."""
     lab = _to_lab(rgb)
-    greyness = hair_greyness(lab)
-    return greyness if points is None else greyness * off_skin(lab, points)
+    if points is None:
+        return hair_greyness(lab)
+    skin = skin_ab(lab, points) if skin_relative else None
+    greyness = hair_greyness(lab, None if skin is None else float(np.hypot(skin[0] - 128, skin[1] - 128)))
+    return greyness * off_skin(lab, points)
 
 
 def grey_hair_parts(greyness: np.ndarray, inside: np.ndarray, d: float, min_part: float = GREY_MIN_PART) -> np.ndarray:
@@ -688,12 +777,15 @@ def repigment_hair(
     points: np.ndarray | None = None,
     structure: np.ndarray | None = None,
     min_part: float = GREY_MIN_PART,
+    skin_relative: bool = False,
 ) -> tuple[np.ndarray, str, bool]:
     """Grey hair under `mask` given its colour back: `share` (0-1, aging.regained_pigment) of its grey strands,
     the ones greying reaches last (`grey_strands` at 1 - `share` on the same strand field, so the temples stay
     grey longest), take the person's own pigment (`own_pigment`) or `default_pigment` (#rrggbb); pigmented hair
     is left as it is. `min_part`: the smallest part of grey hair, in d^2 (GREY_MIN_PART; the eyebrows' is
-    BROW_MIN_PART). Returns the face, which pigment was used or why nothing was done, in words (the manifest's),
+    BROW_MIN_PART). `skin_relative`: hair pale beside the skin's chroma is grey too (GREY_SKIN_CHROMA; with `points`;
+    the hair's, not the brows': a brow pixel is hair over skin).
+    Returns the face, which pigment was used or why nothing was done, in words (the manifest's),
     and whether anything was done."""
     if share <= 0 or not mask.any():
         return face.copy(), "no grey hair to give back", False
@@ -705,11 +797,18 @@ def repigment_hair(
     # read on the structure image (the source face: every target of a strip shares it, and the skin stages before
     # this one leave the hair as it is)
     whole = face if structure is None else structure
-    greyness = memo("hair_greyness", (whole, points), lambda: _grey_off_skin(whole, points))
+    greyness = absolute = memo("hair_greyness", (whole, points), lambda: _grey_off_skin(whole, points))
+    relative = skin_relative and points is not None
+    if relative:
+        greyness = memo("hair_greyness_skin", (whole, points), lambda: _grey_off_skin(whole, points, True))
     parts = grey_hair_parts(greyness, mask > 0, d, min_part)
     if parts.sum() < GREY_MIN_SHARE * (mask > 0).sum():
         return face.copy(), f"under {GREY_MIN_SHARE:.0%} of the mask is grey hair (a hat, or hair not found)", False
-    if points is not None and grey_runs_on(greyness, parts, mask > 0, points, d):
+    # the ring past the mask by the absolute chroma alone (a forehead's sheen is pale beside the skin: GREY_SKIN_CHROMA),
+    # beside the parts it finds where it finds any (the relative test's parts reach the mask's edge at the temples,
+    # where the ring is the face's own sheen: Obama's 2012 portrait)
+    ring_parts = grey_hair_parts(absolute, mask > 0, d, min_part) if relative else parts
+    if points is not None and grey_runs_on(absolute, ring_parts if ring_parts.any() else parts, mask > 0, points, d):
         return (
             face.copy(),
             "grey hair runs on past the hair mask into the face's outline (colouring only part of it would draw a band)",
@@ -727,7 +826,11 @@ def repigment_hair(
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ALPHA_RADIUS + 1, 2 * ALPHA_RADIUS + 1))
     near_grey = cv2.dilate(parts[top:bottom, left:right].astype(np.uint8), kernel) > 0
     greyness = greyness[top:bottom, left:right] * near_grey  # only the grey hair found, and its edges
-    pigment = own_pigment(lab, inside, greyness)
+    # the pigmented strands as the absolute test tells them (the relative one reads a lit dark strand as part grey,
+    # too few strands are left to measure on Obama's portraits), else as the relative one does (Obama's 2009 temple)
+    pigment = own_pigment(lab, inside, absolute[top:bottom, left:right] * near_grey)
+    if pigment is None and relative:
+        pigment = own_pigment(lab, inside, greyness)
     if pigment is not None:
         used = f"the person's own pigment, measured on their pigmented strands (L {pigment[0] * 100 / 255:.0f})"
     else:

@@ -36,7 +36,7 @@ from engine.core.memo import memo
 from engine.core.models import ModelUnavailable
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
-from engine.faces.alignment import feather_mask, paste_back
+from engine.faces.alignment import feather_mask, paste_back, upsampling
 from engine.faces.segmentation import brow_mask, hair_mask
 from engine.faces.zones import feathered, inter_ocular
 from engine.methods.classical import contrast, shape, texture
@@ -68,6 +68,7 @@ from engine.methods.classical.youth import (
     photo_below,
     rejuvenate,
     young_fine_energy,
+    young_neck,
     young_skin_mask,
 )
 from engine.methods.ldla.curves import scores_for_age
@@ -226,7 +227,12 @@ def age_face(
         )
         bands = fold_bands(taken_back, load)
         stages["folds"] = describe_bands(bands, taken_back, load)
-        face = rejuvenate(face, young, located.points, creases, lenses, texture_left, bands)
+        # the neck's skin below the face (the older path's neck_skin) loses its creases and crepe too, its shading kept
+        neck = young_neck(
+            memo("neck_skin", (located.crop, located.points), lambda: neck_skin(located.crop, located.points, skin)),
+            located.points,
+        )
+        face = rejuvenate(face, young, located.points, creases, lenses, texture_left, bands, neck)
         if lenses is not None:  # a lens keeps its tint and shading: not brightened, not lifted (only creases go)
             skin = skin * (lenses < 0.5)
             stages["glasses"] = "lenses found: only the creases seen through them are taken out"
@@ -242,6 +248,12 @@ def age_face(
                 if energy is not None
                 else "(the source's skin texture could not be measured: the fixed share)"
             )
+            + (
+                "; the neck's creases and crepe taken out as the face's, its shading (the shadow under the jaw) kept, "
+                "the face's bands passing to the neck's across the jaw line"
+                if neck.any()
+                else ""
+            )
         )
     # 3. hair and eyebrows: a receding hairline (when asked), then canities from the source age to the target
     face, masks = _hairline(face, masks, located, source_age, target, variation, stages)
@@ -251,13 +263,15 @@ def age_face(
         stages["hair"] = f"skipped: {masks.note}"
     elif grey > 0:
         rng = np.random.default_rng([seed, 2])
-        face = grey_hair(face, masks.hair, grey, rng, variation.grey_pattern, located.points, located.crop)
+        # the strands no finer than the photo's own pixels where the face was upsampled into the crop
+        scale = upsampling(located.matrix)
+        face = grey_hair(face, masks.hair, grey, rng, variation.grey_pattern, located.points, located.crop, scale=scale)
         stages["hair"] = f"{grey:.0%} of the still pigmented hair greyed"
     elif (regain := regained_pigment(source_age, target, variation.grey_onset_shift)) > 0:
         rng = np.random.default_rng([seed, 2])  # the greying's strand field: the strands greyed last regain first
         pigment = (settings or get_settings()).classical_hair_pigment
         face, used, done = repigment_hair(
-            face, masks.hair, regain, rng, pigment, variation.grey_pattern, located.points, located.crop
+            face, masks.hair, regain, rng, pigment, variation.grey_pattern, located.points, located.crop, skin_relative=True
         )
         stages["hair"] = (
             f"{regain:.0%} of the grey hair given its colour back (the canities curve run backwards): {used}"
@@ -278,7 +292,14 @@ def age_face(
         )
     if brow_grey > 0:
         face = grey_hair(
-            face, masks.brows, brow_grey, np.random.default_rng([seed, 3]), 0.0, structure=located.crop, shading=False
+            face,
+            masks.brows,
+            brow_grey,
+            np.random.default_rng([seed, 3]),
+            0.0,
+            structure=located.crop,
+            shading=False,
+            scale=upsampling(located.matrix),
         )
         stages["eyebrows"] = f"{brow_grey:.0%} greyed"
     # a child's skin and brows (childskin.py; HUB_CLASSICAL_CHILD_SKIN=1): rosier cheeks, fainter brows, before puberty

@@ -25,10 +25,11 @@ from engine.faces.zones import (
     OUTER_LIPS,
     RIGHT_EYE,
     SUBNASALE,
+    face_hull,
     inter_ocular,
     support_box,
 )
-from engine.methods.classical.aging import remaining_growth, strain_origin
+from engine.methods.classical.aging import JAW_ANGLES, remaining_growth, strain_origin
 
 # --- creases and folds (sizes in inter-ocular distances d; d is about 125 px on the aligned 512 px face) ---
 # The widest crease the closing fills: forehead furrows, crow's feet and glabellar lines on the portraits
@@ -114,6 +115,19 @@ CREASE_RIM = 0.03  # d: how far beside a filled crease its edges reach (a crease
 # redness along creases and blotches fades into the skin's own colour.
 COLOUR_SIGMA = 0.08
 EVEN_COLOUR = 0.8
+# --- the neck below the face (aging.neck_skin finds its skin): its crease and fine bands go as the face's do, at the
+# same amount, while its fold and wide bands are kept whole: the shadow under the jaw is the light, not age (from
+# looking: lifting it drew a pale band under the chin on darker skin). Without this, Grace Hopper at 10 and 30 had a
+# young face on her own crepey neck, and where the smoothing stopped at the jaw, the shadow under it, still mottled
+# by its creases, read as a dark beard-like band.
+# - NECK_GAP d: neck_skin leaves out what is darker or redder than the face's skin (the shadow right under the chin,
+#   the neck's centre between its vertical bands on the 80-year-old portrait); gaps narrower than this between its
+#   parts and the face's outline are closed (from looking: her gap under the chin is about 0.25 d across);
+# - NECK_FEATHER d: the bands' treatment passes from the face's to the neck's over a blur of this width across the
+#   jaw line (from looking: a switch at the outline left the chin's lifted lower rim against the unlifted shadow as
+#   a hard edge; a wider fade lifted the top of the shadow under the jaw).
+NECK_GAP = 0.3
+NECK_FEATHER = 0.08
 
 # --- glasses (from looking at the packaged portraits): a frame's rim is found as what `feature_protection`
 # keeps (dark or off the skin's colour) in a band above each eye, across most of the eye's width and beyond its
@@ -407,7 +421,7 @@ def masked_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndar
     return np.where(den > 1e-3, num / np.maximum(den, 1e-3), values)
 
 
-def feature_protection(lab: np.ndarray, skin: np.ndarray, d: float) -> np.ndarray:
+def feature_protection(lab: np.ndarray, skin: np.ndarray, d: float, dark: bool = True) -> np.ndarray:
     """(H, W) 0-1: how much each pixel is a feature to keep sharp rather than skin (see PROTECT_CHROMA and
     PROTECT_DARK), measured against the skin around it (a blur of PROTECT_SCALE d), so a broad shadow or a
     ruddy chin stays skin while a frame, a nostril or a lash stands out; grown a little so the feature's
@@ -419,7 +433,7 @@ def feature_protection(lab: np.ndarray, skin: np.ndarray, d: float) -> np.ndarra
     by_colour = np.clip((chroma - PROTECT_CHROMA[0]) / (PROTECT_CHROMA[1] - PROTECT_CHROMA[0]), 0.0, 1.0)
     share = lab[..., 0] / np.maximum(around[..., 0], 1.0)
     by_dark = np.clip((PROTECT_DARK[0] - share) / (PROTECT_DARK[0] - PROTECT_DARK[1]), 0.0, 1.0)
-    protect = np.maximum(by_colour, by_dark).astype(np.float32)
+    protect = (np.maximum(by_colour, by_dark) if dark else by_colour).astype(np.float32)
     size = max(3, int(round(0.02 * d)) | 1)
     protect = cv2.dilate(protect, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
     return cv2.GaussianBlur(protect, (0, 0), 0.01 * d + 0.5)
@@ -628,6 +642,24 @@ def young_skin_mask(skin: np.ndarray, hair: np.ndarray, brows: np.ndarray, point
     return cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.02 * d)
 
 
+def young_neck(neck: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(H, W) uint8: the neck's skin below the face's outline that a younger target smooths: `neck`
+    (aging.neck_skin) with the gaps narrower than NECK_GAP d between its parts and the face's outline closed, within
+    the jaw's angles' columns and below them. Empty when `neck` is (a black-and-white photo, a collar to the chin)."""
+    if not neck.any():
+        return np.zeros(neck.shape, np.uint8)
+    p = np.asarray(points, np.float64)[:, :2]
+    hull = face_hull(p, neck.shape)
+    size = max(3, int(round(NECK_GAP * inter_ocular(p))) | 1)
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    filled = cv2.morphologyEx(((neck > 0) | (hull > 0)).astype(np.uint8), cv2.MORPH_CLOSE, disk) & (hull == 0)
+    left, right = sorted(p[JAW_ANGLES, 0])
+    filled[: int(np.ceil(p[JAW_ANGLES, 1].min()))] = 0
+    filled[:, : max(int(left), 0)] = 0
+    filled[:, int(np.ceil(right)) :] = 0
+    return (filled | (neck > 0)).astype(np.uint8)
+
+
 def glasses_lenses(face: np.ndarray, skin: np.ndarray, points: np.ndarray) -> np.ndarray | None:
     """(H, W) float32 0-1: where a pair of glasses' lenses lie on the aligned face (RGB uint8), or None when no
     frame is seen. A frame's upper rim is what `feature_protection` keeps in a band above each eye (RIM_BAND),
@@ -676,6 +708,7 @@ def rejuvenate(
     lenses: np.ndarray | None = None,
     texture_left: float = TEXTURE_LEFT,
     bands: FoldBands = FoldBands(),
+    neck: np.ndarray | None = None,
 ) -> np.ndarray:
     """Younger skin on the aligned face (RGB uint8) at `amount` (0-1): creases and folds removed from the
     lightness (`remove_creases`, the nose's shape kept) and the colour evened (redness along creases and
@@ -684,7 +717,10 @@ def rejuvenate(
     shading and what else shows through it are kept (evening and flattening there turned the lenses milky).
     `texture_left`: the share of the fine band left at full amount (`fine_texture_left`); `bands`: what is left of
     the coarser bands (`fold_bands`; the nose's fold band keeps at least NOSE_FOLD_LEFT, and the wide band is not
-    lifted on the nose, whose shading is its shape, nor through a lens)."""
+    lifted on the nose, whose shading is its shape, nor through a lens). `neck` (H, W) uint8 (`young_neck`): the
+    neck's skin below the face, whose crease and fine bands go as the face's do while its fold and wide bands are
+    kept (the shadow under the jaw is the light), the face's treatment passing to the neck's over NECK_FEATHER d;
+    its colour is not evened."""
     if amount <= 0 or not (skin > 0.5).any():
         return face.copy()
     whole: list[np.ndarray] = []  # the whole face's CIELAB, converted only when a field below is not already kept
@@ -700,25 +736,33 @@ def rejuvenate(
     p = np.asarray(points, np.float64)[:, :2]
     protect, nose, evened = memo("young_fields", (face, skin, p), lambda: _young_fields(face, lab(), skin, p))
     lens = np.zeros(face.shape[:2], np.float32) if lenses is None else lenses
+    d = inter_ocular(p)
+    reach, on_neck = skin, np.zeros(face.shape[:2], np.float32)  # where the bands change; how much of it is the neck
+    if neck is not None and neck.any():
+        reach, on_neck = memo("neck_reach", (skin, neck, d), lambda: _neck_reach(skin, neck, d))
+        # on the neck only what is off the skin's colour is a feature (a collar, a necklace): the dark line under the
+        # chin is the submental crease's shadow, whose mottle read as a beard when kept
+        coloured = memo("colour_protection", (face, skin, d), lambda: feature_protection(lab(), skin, d, dark=False))
+        protect = protect + (coloured - protect) * on_neck
     fold_left = bands.fold_left + (max(NOSE_FOLD_LEFT, bands.fold_left) - bands.fold_left) * nose
     fold_left = fold_left + (1.0 - fold_left) * lens  # through a lens the fold band is kept (its shading is the lens's)
-    d = inter_ocular(p)
+    fold_left = fold_left + (1.0 - fold_left) * on_neck  # and on the neck (its shading is the light)
     wide_lift: np.ndarray | float = 0.0
     edges_left: np.ndarray | float = bands.crease_edges_left
     ridges_left: np.ndarray | float = bands.ridges_left
     if bands.wide_lift > 0:
         inner = memo("skin_inner", (skin, d), lambda: _inner(skin, WIDE_EDGE * d))
-        wide_lift = bands.wide_lift * inner * (1.0 - nose) * (1.0 - lens)
+        wide_lift = bands.wide_lift * inner * (1.0 - nose) * (1.0 - lens) * (1.0 - on_neck)
     if lenses is not None and (bands.crease_edges_left < 1 or bands.ridges_left < 1):
         rim = memo("lens_frame", (lenses, d), lambda: frame_zone(lenses, LENS_RIM * d))
         edges_left = bands.crease_edges_left + (1.0 - bands.crease_edges_left) * rim
         ridges_left = bands.ridges_left + (1.0 - bands.ridges_left) * rim
     full = memo(
         "crease_free",
-        (face, skin, p, lenses, texture_left, bands),
+        (face, skin, p, lenses, texture_left, bands, reach),
         lambda: remove_creases(
             lab(),
-            skin,
+            reach,
             inter_ocular(p),
             1.0,
             fold_left,
@@ -730,20 +774,34 @@ def rejuvenate(
             ridges_left,
         ),
     )
-    # the weight is 0 beyond the skin's box, and every step from here is per pixel: only the box is worked on
-    box = support_box(skin)
-    assert box is not None  # the skin has pixels above 0.5 (checked above)
+    # nothing changes where `reach` is 0 (the colour only on the skin within it), and every step from here is per
+    # pixel: only the box of `reach` is worked on
+    box = support_box(reach)
+    assert box is not None  # the skin has pixels above 0.5 (checked above), and `reach` holds the skin
     region = face[box]
     part = cv2.cvtColor(region, cv2.COLOR_RGB2LAB).astype(np.float32)
     out = part.copy()
     out[..., 0] += amount * (full[box] - part[..., 0])
     weight = amount * skin[box] * (1.0 - protect[box])
+    changed = amount * reach[box] * (1.0 - protect[box])
     for index, channel in enumerate((1, 2)):
         out[..., channel] += weight * (1.0 - lens[box]) * EVEN_COLOUR * (evened[index][box] - part[..., channel])
     rgb = cv2.cvtColor(np.clip(np.round(out), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
     result = face.copy()
-    result[box] = np.where((weight > 0)[..., None], rgb, region)
+    result[box] = np.where((changed > 0)[..., None], rgb, region)
     return result
+
+
+def _neck_reach(skin: np.ndarray, neck: np.ndarray, d: float) -> tuple[np.ndarray, np.ndarray]:
+    """(where the younger bands act: the face's `skin` and the `neck` (feathered as `young_skin_mask` feathers the
+    face's, no dip where they meet), the neck's share of the treatment: `neck` blurred by NECK_FEATHER d, so the
+    face's bands pass to the neck's across the jaw line)."""
+    size = max(3, int(round(0.04 * d)) | 1)  # grown into the face's skin, so the two overlap before feathering
+    grown = (cv2.dilate(neck, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))) > 0) & (skin > 0.05)
+    joined = cv2.GaussianBlur(((neck > 0) | grown).astype(np.float32), (0, 0), 0.02 * d)
+    reach = np.maximum(skin, joined)
+    on_neck = cv2.GaussianBlur((neck > 0).astype(np.float32), (0, 0), NECK_FEATHER * d)
+    return reach.astype(np.float32), on_neck.astype(np.float32)
 
 
 def _inner(skin: np.ndarray, reach: float) -> np.ndarray:

@@ -22,6 +22,7 @@ from engine.methods.classical.hair import (
     grey_hair,
     grey_strands,
     hair_alpha,
+    hair_greyness,
     norwood_share,
     recede_hairline,
     temple_lead,
@@ -400,3 +401,25 @@ def test_a_black_and_white_photo_keeps_its_grey_hair_and_says_why():
     grey = np.repeat(cv2.cvtColor(face, cv2.COLOR_RGB2GRAY)[..., None], 3, -1)
     out, used, done = repigment_hair(grey, mask, 1.0, np.random.default_rng(0), "#5f4632", 0.0)
     assert not done and "black-and-white" in used and np.array_equal(out, grey)
+
+
+def _lab_patch(lightness: float, chroma: float, hue_degrees: float) -> np.ndarray:
+    """A flat (16, 16) CIELAB patch on OpenCV's 8-bit scale."""
+    hue = np.radians(hue_degrees)
+    lab = np.empty((16, 16, 3), np.float32)
+    lab[...] = (lightness, 128 + chroma * np.cos(hue), 128 + chroma * np.sin(hue))
+    return lab
+
+
+def test_white_hair_in_warm_light_is_grey_beside_saturated_skin_and_brown_hair_is_not():
+    # Hopper's white temple hair, lit warm: L 125, C*ab 25 at her skin's hue, beside skin of C*ab 42
+    warm_white = _lab_patch(125, 25, 48)
+    assert hair_greyness(warm_white).max() < 0.1  # the absolute chroma test alone calls it pigmented
+    assert hair_greyness(warm_white, skin_chroma=42.0).min() > 0.9  # beside her skin's chroma it is white hair
+    # the astronaut's lit brown hair (L 125, C*ab 25) beside her fair skin (C*ab 21) stays pigmented
+    assert hair_greyness(_lab_patch(125, 25, 83), skin_chroma=21.0).max() < 0.05
+    # dark hair is low in chroma beside any skin, but dark: not grey
+    assert hair_greyness(_lab_patch(50, 8, 50), skin_chroma=34.0).max() == 0.0
+    # grey hair under neutral light is grey by either test
+    assert hair_greyness(_lab_patch(150, 4, 60)).min() > 0.9
+    assert hair_greyness(_lab_patch(150, 4, 60), skin_chroma=30.0).min() > 0.9

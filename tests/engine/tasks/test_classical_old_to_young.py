@@ -10,19 +10,25 @@ import pytest
 
 from engine.core.settings import Settings
 from engine.faces.zones import face_hull, inter_ocular
-from engine.methods.classical.aging import BROW_LAG_YEARS, regained_pigment
+from engine.methods.classical import shape
+from engine.methods.classical.aging import BROW_LAG_YEARS, neck_skin, regained_pigment
 from engine.methods.classical.hair import BROW_MIN_PART, grey_hair, repigment_hair
 from engine.methods.classical.lifespan import age_face, hair_masks
 from engine.methods.classical.youth import (
+    CHIN_POINT,
+    CREASE_LOAD_AT_80,
     crease_amount,
     fine_energy,
     fine_texture_left,
+    fold_bands,
     glasses_lenses,
     rejuvenate,
+    young_neck,
     young_skin_mask,
 )
 from engine.methods.ldla.curves import scores_for_age
 from engine.methods.ldla.pipeline import locate, skin_mask
+from evaluation.packaged_faces import cached_path, load, packaged_faces
 from tests.conftest import astronaut, grace_hopper
 
 pytestmark = pytest.mark.pipelines
@@ -142,3 +148,59 @@ def test_white_eyebrow_hairs_regain_colour_and_the_skin_between_them_stays(white
     assert after[whitened].mean() < before[whitened].mean() - 20  # darker again
     skin = (masks.brows > 0) & ~cv2.dilate(whitened.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     assert np.abs(young[skin].astype(int) - white[skin].astype(int)).mean() < 3  # the skin between hairs barely moves
+
+
+def test_her_neck_loses_its_crepe_with_her_face_and_keeps_the_shadow_under_her_jaw(hopper):
+    # the younger-skin stage itself at 10 (the later child warp raises her chin over the neck); her neck below the
+    # jaw had kept all its creases, so a young face sat on an 80-year-old's neck, and the mottled shadow where the
+    # smoothing stopped read as a beard
+    located, masks, faces = hopper
+    points = located.points
+    d = inter_ocular(points)
+    skin = skin_mask(located)
+    young = young_skin_mask(skin, masks.hair, masks.brows, points)
+    lenses = glasses_lenses(located.crop, skin, points)
+    found = neck_skin(located.crop, points, skin)
+    neck = young_neck(found, points)
+    assert np.all(neck[found > 0] > 0) and neck.sum() > 0.1 * (skin > 0).sum()  # her neck is found ...
+    chin = np.round(points[CHIN_POINT, :2] + [0, 0.1 * d]).astype(int)
+    assert found[chin[1], chin[0]] == 0 and neck[chin[1], chin[0]] > 0  # ... with the dark shadow under her chin
+    assert not young_neck(np.zeros_like(found), points).any()  # no neck found (a black-and-white photo): none
+    creases = crease_amount(scores_for_age(80), scores_for_age(10))
+    left = fine_texture_left(fine_energy(_lab(located.crop), young, d), 10, creases)
+    bands = fold_bands(shape.descent_share(80) - shape.descent_share(10), CREASE_LOAD_AT_80)
+    done = rejuvenate(located.crop, young, points, creases, lenses, left, bands, neck)
+    inner = (cv2.erode(neck, np.ones((5, 5), np.uint8)) > 0).astype(np.float32)
+    none = np.zeros(neck.shape, np.float32)
+    before, after = (fine_energy(_lab(face), inner, d, none) for face in (located.crop, done))
+    assert before is not None and after is not None
+    assert after < 0.5 * before  # her neck's fine band (crepe, the creases' edges) at most half the source's
+    # its broad shading kept: the mean lightness within a quarter of d under her jaw moves by under 5 levels (2 CIELAB
+    # L* units: the crease under the chin is filled, the shadow stays); the face's own bands carried onto the neck
+    # lift it by about 10, a pale band under the chin
+    below = cv2.distanceTransform((face_hull(points[:, :2], neck.shape) == 0).astype(np.uint8), cv2.DIST_L2, 5)
+    under = (inner > 0) & (below < 0.25 * d)
+    assert abs(_lab(done)[..., 0][under].mean() - _lab(located.crop)[..., 0][under].mean()) < 5.0
+    # at 30 (no child warp) the whole renderer's neck is as smooth, and the manifest says what was done to it
+    assert fine_energy(_lab(faces[30].after), inner, d, none) < 0.5 * before
+    assert "the neck's creases and crepe taken out as the face's" in faces[10].stages["skin"]
+
+
+@pytest.mark.skipif(
+    not cached_path(next(face for face in packaged_faces() if face.name == "obama2")).exists(),
+    reason="needs the packaged benchmark photos: run `make benchmark-data`",
+)
+def test_a_greying_temple_lit_warm_turns_dark_again_with_his_own_pigment():
+    # Obama's 2009 portrait: his right temple is salt and pepper, C*ab about 15 beside skin of 34 (the absolute
+    # chroma test took it for pigment, and his hair was left as it was at every younger target)
+    image = load(next(face for face in packaged_faces() if face.name == "obama2"))
+    located = locate(image, OFFLINE)
+    masks = hair_masks(located, OFFLINE)
+    hair = masks.hair > 0
+    lightness = _lab(located.crop)[..., 0]
+    grey = hair & (lightness > np.percentile(lightness[hair], 90))  # the lightest tenth of his hair: the grey temple
+    faces = {target: age_face(image, located, masks, 51, target, 0, OFFLINE) for target in (30, 51)}
+    assert "the person's own pigment" in faces[30].stages["hair"]  # his own dark hair's, named
+    young = _lab(faces[30].after)[..., 0]
+    assert float(np.median(young[grey])) < float(np.median(lightness[grey])) - 25  # the grey temple is dark again
+    assert faces[51].stages["hair"] == "unchanged"  # at his own age: as it is

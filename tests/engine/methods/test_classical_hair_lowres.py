@@ -1,0 +1,120 @@
+"""Hair greying on a small photo's face (upsampled into the aligned crop), its sheen and the mask's thin ends, on
+synthetic hair patches."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from engine.faces.alignment import FFHQ_TEMPLATE_512, alignment_matrix, upsampling
+from engine.methods.classical.hair import NYQUIST_TENTH_SIGMA, grey_hair, grey_strands
+
+pytestmark = pytest.mark.unit
+
+SIZE = 128
+DARK = (70, 45, 30)
+FULL = np.ones((SIZE, SIZE), np.uint8)
+
+
+def hair_patch(colour: tuple[int, int, int], seed: int = 0) -> np.ndarray:
+    """Straight horizontal hair: noise stretched along the strands, shading the colour by up to +-30 %."""
+    noise = np.random.default_rng(seed).standard_normal((SIZE, SIZE)).astype(np.float32)
+    noise = cv2.GaussianBlur(noise, (0, 0), sigmaX=8.0, sigmaY=0.7)
+    shade = 1 + 0.3 * noise / noise.std()
+    return np.clip(np.array(colour, np.float32) * shade[..., None], 0, 255).astype(np.uint8)
+
+
+def lightness(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+
+
+def above_nyquist(values: np.ndarray, factor: float) -> float:
+    """The share of `values`' energy (its mean taken out) above the Nyquist frequency of a photo `factor` times
+    coarser than the image, 1 / (2 factor) cycles a pixel."""
+    spectrum = np.abs(np.fft.fft2(values - values.mean())) ** 2
+    fy, fx = np.fft.fftfreq(values.shape[0])[:, None], np.fft.fftfreq(values.shape[1])[None, :]
+    return float(spectrum[np.hypot(fx, fy) > 1 / (2 * factor)].sum() / spectrum.sum())
+
+
+def small_photo_hair(factor: int = 3) -> np.ndarray:
+    """Hair photographed `factor` times coarser, then upsampled into the crop as the alignment does (bicubic)."""
+    small = cv2.resize(hair_patch(DARK), (SIZE // factor, SIZE // factor), interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (SIZE, SIZE), interpolation=cv2.INTER_CUBIC)
+
+
+def test_upsampling_is_crop_pixels_per_photo_pixel():
+    # a face whose five points lie a third as far apart as the crop's template is upsampled 3 times
+    points = FFHQ_TEMPLATE_512 / 3 + np.array([40.0, 25.0], np.float32)
+    assert upsampling(alignment_matrix(points)) == pytest.approx(3.0, rel=1e-3)
+    assert upsampling(alignment_matrix(FFHQ_TEMPLATE_512 * 2)) == pytest.approx(0.5, rel=1e-3)
+
+
+@pytest.mark.parametrize("amount", [0.5, 0.9])
+def test_greyed_hair_on_an_upsampled_face_has_no_detail_finer_than_the_photo(amount):
+    # Takeo's 150 x 225 px portrait is upsampled about 3 times into the crop: strands drawn at the crop's own
+    # resolution were sharp strokes the photo could not hold (a third of the strands' energy above its Nyquist)
+    hair = small_photo_hair(3)
+    photo_own = above_nyquist(lightness(hair), 3)
+    greyed = grey_hair(hair, FULL, amount, np.random.default_rng(4), pattern=0.0, scale=3.0)
+    change = lightness(greyed) - lightness(hair)
+    assert above_nyquist(change, 3) < 1.5 * photo_own
+    drawn_fine = grey_hair(hair, FULL, amount, np.random.default_rng(4), pattern=0.0)  # at the crop's resolution
+    assert above_nyquist(lightness(drawn_fine) - lightness(hair), 3) > 3 * photo_own
+    # the share of white strands is still the grey amount
+    strands = grey_strands(lightness(hair), FULL, amount, np.random.default_rng(4), pattern=0.0, scale=3.0)
+    assert strands.mean() == pytest.approx(amount, abs=0.02)
+
+
+def test_a_full_resolution_or_downsampled_face_greys_as_before():
+    hair = hair_patch(DARK)
+    at_crop = grey_hair(hair, FULL, 0.5, np.random.default_rng(4), pattern=0.0)
+    for scale in (1.0, 0.6):
+        assert np.array_equal(grey_hair(hair, FULL, 0.5, np.random.default_rng(4), pattern=0.0, scale=scale), at_crop)
+
+
+def test_the_sheen_of_dark_hair_stays_below_white_and_lighter_than_the_rest():
+    # dark hair (L about 30) with a lit band of sheen 2.5 times lighter: stretched by the dark hair's gain the sheen
+    # went past white and clipped into a flat smear
+    hair = hair_patch((40, 28, 20)).astype(np.float32)
+    hair[60:66] *= 2.5
+    hair = np.clip(hair, 0, 255).astype(np.uint8)
+    white = lightness(grey_hair(hair, FULL, 1.0, np.random.default_rng(0), pattern=0.0))
+    sheen, rest = white[60:66], white[16:48]
+    assert sheen.max() < 245  # nothing clipped to white
+    assert sheen.mean() > rest.mean() + 20  # and the sheen still reads
+
+
+def test_greying_fades_down_a_thin_end_of_the_mask_instead_of_stopping_at_a_line():
+    # a mask whose temple runs on as a thin sideburn (8 px wide, 50 px long) over hair of one colour: the sideburn's
+    # tip read as background past the reach of the hair's mean, a straight cut across the hair
+    hair = hair_patch(DARK)
+    mask = np.zeros((SIZE, SIZE), np.uint8)
+    mask[:60] = 1
+    mask[60:110, 58:66] = 1
+    change = lightness(grey_hair(hair, mask, 1.0, np.random.default_rng(0), pattern=0.0)) - lightness(hair)
+    body, tip = change[20:50, 20:100].mean(), change[80:108, 60:64].mean()
+    assert tip > 0.25 * body
+
+
+def test_greyed_eyebrows_on_an_upsampled_face_are_drawn_no_finer_than_the_photo():
+    # a soft brow band (the photo does not resolve its hairs) on a face upsampled 3 times: the white hairs drawn in at
+    # the crop's resolution were strokes under a pixel wide, fine scratches beside the photo's own detail
+    skin = np.full((48, 96, 3), (235, 200, 180), np.uint8)
+    brow = skin.copy()
+    brow[20:28, 10:86] = (150, 110, 85)
+    brow = cv2.GaussianBlur(brow, (0, 0), 1.5)
+    band = np.zeros((48, 96), np.uint8)
+    band[16:32, 8:88] = 1
+    core = (slice(21, 27), slice(16, 80))
+
+    def fine(grey: np.ndarray) -> float:  # the greyed brow's detail above the photo's Nyquist frequency, in L levels
+        change = lightness(grey) - lightness(brow)
+        return float((change - cv2.GaussianBlur(change, (0, 0), NYQUIST_TENTH_SIGMA * 3))[core].std())
+
+    at_crop = grey_hair(brow, band, 0.94, np.random.default_rng(0), 0.0, shading=False)
+    at_photo = grey_hair(brow, band, 0.94, np.random.default_rng(0), 0.0, shading=False, scale=3.0)
+    assert fine(at_photo) < 0.4 * fine(at_crop)
+    # still whitened, and still a grey brow against the skin
+    grey = lightness(at_photo)[core].mean()
+    assert lightness(brow)[core].mean() + 20 < grey < lightness(skin).mean() - 15
