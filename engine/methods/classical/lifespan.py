@@ -190,7 +190,7 @@ def age_face(
                 face = texture.transfer_texture(face, located.points, own_skin, amount, proto)
                 stages["texture"] = texture.describe(amount)
         # the skin's colour and spots reach the neck seen below the face (an aged face on a young neck otherwise)
-        neck = memo("neck_skin", (located.crop, located.points), lambda: neck_skin(located.crop, located.points, skin))
+        neck = _neck(located, skin)
         aged = skin | neck
         where = " (face and neck)" if neck.any() else ""
         sallow = texture.sallow_share(source_age, _ahead(target, variation.sallow_years))
@@ -228,10 +228,7 @@ def age_face(
         bands = fold_bands(taken_back, load)
         stages["folds"] = describe_bands(bands, taken_back, load)
         # the neck's skin below the face (the older path's neck_skin) loses its creases and crepe too, its shading kept
-        neck = young_neck(
-            memo("neck_skin", (located.crop, located.points), lambda: neck_skin(located.crop, located.points, skin)),
-            located.points,
-        )
+        neck = young_neck(_neck(located, skin), located.points)
         face = rejuvenate(face, young, located.points, creases, lenses, texture_left, bands, neck)
         if lenses is not None:  # a lens keeps its tint and shading: not brightened, not lifted (only creases go)
             skin = skin * (lenses < 0.5)
@@ -382,6 +379,12 @@ def _young_mask(skin: np.ndarray, masks: HairMasks, points: np.ndarray) -> np.nd
         (skin, masks.hair, masks.brows, points),
         lambda: young_skin_mask(skin, masks.hair, masks.brows, points),
     )
+
+
+def _neck(located: LocatedFace, skin: np.ndarray) -> np.ndarray:
+    """`neck_skin` below the face, found once per face (the older and the younger path both ask for it); the key
+    holds every input, the skin mask included."""
+    return memo("neck_skin", (located.crop, located.points, skin), lambda: neck_skin(located.crop, located.points, skin))
 
 
 def _ahead(target: float, years: float) -> float:
