@@ -228,7 +228,7 @@ def age_face(
         bands = fold_bands(taken_back, load)
         stages["folds"] = describe_bands(bands, taken_back, load)
         # the neck's skin below the face (the older path's neck_skin) loses its creases and crepe too, its shading kept
-        neck = young_neck(_neck(located, skin), located.points)
+        neck = memo("young_neck", (located.crop, located.points, skin), lambda: young_neck(_neck(located, skin), located.points))
         face = rejuvenate(face, young, located.points, creases, lenses, texture_left, bands, neck)
         if lenses is not None:  # a lens keeps its tint and shading: not brightened, not lifted (only creases go)
             skin = skin * (lenses < 0.5)
