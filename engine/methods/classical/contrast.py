@@ -40,8 +40,8 @@ def contrast_share(age: float) -> float:
 
 
 def contrast_between(source_age: float, target_age: float) -> float:
-    """The share of contrast lost from `source_age` to `target_age`; 0 for a younger target (its contrast is
-    not given back here: the younger-skin stage evens and brightens the skin instead)."""
+    """The share of contrast lost from `source_age` to `target_age`; 0 for a younger target (the lips' contrast
+    is given back by `lip_regain` instead, and the younger-skin stage evens and brightens the skin)."""
     return max(contrast_share(target_age) - contrast_share(source_age), 0.0)
 
 

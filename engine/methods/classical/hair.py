@@ -88,7 +88,8 @@ BROW_STRAND_CONTRAST = 0.3
 DETAIL_CLIP = 1.0  # percent: the detail's extremes each side, clipped (an edge pixel, not a strand)
 # White brow hairs on fair skin: a brow at 512 px seldom resolves its hairs, and whitened as a smooth band it came
 # within a few levels of fair skin and nearly vanished at 80 (looked at on the astronaut at 1:1, 3x). Its hairs
-# are drawn in as short strokes along the brow (oriented noise: a brow hair is about 1 cm long, 0.08 d, and lies
+# are drawn in as short strokes along the brow (oriented noise: a brow hair is about 1 cm long, 0.16 d of a 63 mm
+# interpupillary distance: a stroke of 0.08 d each side of its centre, and lies
 # almost along the brow's axis), lit hairs lighter and the gaps between them darker by this many L levels (from
 # looking), and the brow keeps more of its shading (the shadow under the hairs) and less of the skin's colour.
 BROW_HAIR_TEXTURE = 10.0
@@ -185,7 +186,7 @@ def hair_direction(lightness: np.ndarray, scale: float = 1.0) -> np.ndarray:
     smoothed structure tensor. Flat areas get the direction of their surroundings' tensor. `scale` (at least 1):
     crop pixels a photo pixel; the gradients and the tensor are taken over as many photo pixels as at 1 (on an
     upsampled photo, finer ones follow its noise and compression blocks: wavy swirls, looked at on Takeo)."""
-    scale = max(scale, 1.0)
+    scale = photo_detail(scale)
     smooth = cv2.GaussianBlur(lightness.astype(np.float32), (0, 0), scale)
     gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)
@@ -344,7 +345,7 @@ def grey_strands(
     noise = np.zeros(mask.shape, np.float32)
     box = np.ascontiguousarray(lightness[top:bottom, left:right])
     # the direction and the ranks depend on the structure image and the noise alone: a strip's targets share them
-    detail = max(scale, 1.0)  # the photo's own scale of detail (1: the crop's, as before)
+    detail = photo_detail(scale)  # the photo's own scale of detail (1: the crop's, as before)
     direction = memo("hair_direction", (box, detail), lambda: hair_direction(box, detail))
     noise[top:bottom, left:right] = strand_noise(direction, rng, inside[top:bottom, left:right])
     score = memo("uniform_ranks", (noise, inside), lambda: uniform_ranks(noise, inside))
@@ -357,11 +358,19 @@ def grey_strands(
     return at_photo_resolution(np.where(inside, white, 0).astype(np.float32), inside, scale)
 
 
+def photo_detail(scale: float) -> float:
+    """The scale of the photo's finest detail in crop pixels for `scale` crop pixels a photo pixel
+    (alignment.upsampling): `scale` on an upsampled face, 1 (the crop's own pixels) on one the crop shrank."""
+    if not math.isfinite(scale) or scale <= 0:
+        raise ValueError(f"the face's upsampling must be a positive number of crop pixels a photo pixel, got {scale}")
+    return max(scale, 1.0)
+
+
 def at_photo_resolution(share: np.ndarray, inside: np.ndarray, scale: float) -> np.ndarray:
     """(H, W) float32: `share` under `inside` without detail finer than a photo upsampled `scale` times holds (see
     NYQUIST_TENTH_SIGMA), its mean kept (the blur is normalised within `inside`, so the mask's edge keeps its share);
     0 beyond `inside`. `share` itself when `scale` <= 1."""
-    if scale <= 1:
+    if photo_detail(scale) == 1:
         return share
     sigma = NYQUIST_TENTH_SIGMA * math.sqrt(scale**2 - 1)
     weight = (inside > 0).astype(np.float32)
@@ -778,13 +787,15 @@ def repigment_hair(
     structure: np.ndarray | None = None,
     min_part: float = GREY_MIN_PART,
     skin_relative: bool = False,
+    scale: float = 1.0,
 ) -> tuple[np.ndarray, str, bool]:
     """Grey hair under `mask` given its colour back: `share` (0-1, aging.regained_pigment) of its grey strands,
     the ones greying reaches last (`grey_strands` at 1 - `share` on the same strand field, so the temples stay
     grey longest), take the person's own pigment (`own_pigment`) or `default_pigment` (#rrggbb); pigmented hair
     is left as it is. `min_part`: the smallest part of grey hair, in d^2 (GREY_MIN_PART; the eyebrows' is
     BROW_MIN_PART). `skin_relative`: hair pale beside the skin's chroma is grey too (GREY_SKIN_CHROMA; with `points`;
-    the hair's, not the brows': a brow pixel is hair over skin).
+    the hair's, not the brows': a brow pixel is hair over skin). `scale`: crop pixels a photo pixel, as for the
+    greying, so the strands that regain their colour are the greying's own (`grey_strands`).
     Returns the face, which pigment was used or why nothing was done, in words (the manifest's),
     and whether anything was done."""
     if share <= 0 or not mask.any():
@@ -840,7 +851,7 @@ def repigment_hair(
     if pattern > 0:
         lead = memo("temple_lead", (mask.shape, points), lambda: temple_lead(mask.shape, points))[top:bottom, left:right]
     alpha = memo("hair_alpha", (guide, inside), lambda: hair_alpha(guide, inside)) * inside
-    regained = 1.0 - grey_strands(_lightness(guide), inside, 1.0 - share, rng, pattern, lead)
+    regained = 1.0 - grey_strands(_lightness(guide), inside, 1.0 - share, rng, pattern, lead, scale)
     regained = share + REPIGMENT_STRAND_CONTRAST * (regained - share)
     weight = regained * np.clip(greyness / GREY_FULL, 0, 1) * alpha
     grey = inside & (greyness > GREY_FULL)

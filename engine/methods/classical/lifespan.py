@@ -220,7 +220,7 @@ def age_face(
         taken_back = shape.descent_share(source_age) - shape.descent_share(target)
         load = memo(
             "crease_load",
-            (located.crop, young),
+            (located.crop, young, located.points),
             lambda: crease_load(
                 cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB).astype(np.float32), young, inter_ocular(located.points)
             ),
@@ -268,7 +268,16 @@ def age_face(
         rng = np.random.default_rng([seed, 2])  # the greying's strand field: the strands greyed last regain first
         pigment = (settings or get_settings()).classical_hair_pigment
         face, used, done = repigment_hair(
-            face, masks.hair, regain, rng, pigment, variation.grey_pattern, located.points, located.crop, skin_relative=True
+            face,
+            masks.hair,
+            regain,
+            rng,
+            pigment,
+            variation.grey_pattern,
+            located.points,
+            located.crop,
+            skin_relative=True,
+            scale=upsampling(located.matrix),
         )
         stages["hair"] = (
             f"{regain:.0%} of the grey hair given its colour back (the canities curve run backwards): {used}"
@@ -282,7 +291,16 @@ def age_face(
         pigment = (settings or get_settings()).classical_hair_pigment
         rng = np.random.default_rng([seed, 3])
         face, used, done = repigment_hair(
-            face, masks.brows, brow_regain, rng, pigment, 0.0, located.points, located.crop, BROW_MIN_PART
+            face,
+            masks.brows,
+            brow_regain,
+            rng,
+            pigment,
+            0.0,
+            located.points,
+            located.crop,
+            BROW_MIN_PART,
+            scale=upsampling(located.matrix),
         )
         stages["eyebrows"] = (
             f"{brow_regain:.0%} of the grey hairs given their colour back: {used}" if done else f"unchanged: {used}"

@@ -83,7 +83,8 @@ NOSE_FOLD_LEFT = 0.8  # the nose's shading is its shape, not a fold: most of it 
 #   in the fine band drew each old crease again as a thin light line, a net over her cheeks and chin at 10).
 # How far along the bands' treatment goes also depends on how creased the source's skin is, measured on the face
 # itself (`crease_load`: the mean lift the crease closing gives its skin, in lightness levels): a share of
-# CREASE_LOAD_AT_80, measured once on the shipped portrait of Grace Hopper at 80 (4.83 levels; the astronaut at 41
+# CREASE_LOAD_AT_80, measured once on the shipped portrait of Grace Hopper (taken at 77, run as source age 80: the
+# estimator's reading; 4.83 levels; the astronaut at 41
 # measures 1.62). From looking: on the astronaut's smooth skin at 41 the ridge and fold rules took her smile's
 # lines and the light on her cheeks and nose tip (expression and lighting, not crepe or descent); on an
 # 80-year-old's skin they take the crepe and folds.
@@ -515,11 +516,28 @@ def crease_load(lab: np.ndarray, skin: np.ndarray, d: float, protect: np.ndarray
     inside = (skin > 0.5) & (protect < 0.1)
     if not inside.any():
         return None
-    fine_base = cv2.GaussianBlur(lab[..., 0], (0, 0), max(0.5, TEXTURE_SIGMA * d))
-    size = max(3, int(round(CREASE_WIDTH * d)) | 1)
-    closed = cv2.morphologyEx(fine_base, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
-    closed = cv2.GaussianBlur(closed, (0, 0), 0.02 * d)
+    fine_base, closed = crease_closing(lab[..., 0], d)
     return float(np.mean((closed - fine_base)[inside]))
+
+
+def crease_size(d: float) -> int:
+    """The crease closing's structuring element in pixels (odd, at least 3): CREASE_WIDTH d."""
+    return max(3, int(round(CREASE_WIDTH * d)) | 1)
+
+
+def crease_closing(lightness: np.ndarray, d: float) -> tuple[np.ndarray, np.ndarray]:
+    """(the lightness without its fine texture, the same with every valley narrower than CREASE_WIDTH d lifted to its
+    rims by a grey closing): what `remove_creases` fills and `crease_load` measures."""
+    fine_base = cv2.GaussianBlur(lightness, (0, 0), max(0.5, TEXTURE_SIGMA * d))
+    size = crease_size(d)
+    closed = cv2.morphologyEx(fine_base, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    return fine_base, cv2.GaussianBlur(closed, (0, 0), 0.02 * d)  # the closing's flat tops rounded off
+
+
+def creased_share(load: float) -> float:
+    """A crease `load` (`crease_load`) as a share (0-1) of CREASE_LOAD_AT_80's. A load at or below 0 (the closing's
+    rounded tops dipping below smooth skin's peaks by more than it fills) is skin without creases to fill: 0."""
+    return min(max(load, 0.0) / CREASE_LOAD_AT_80, 1.0)
 
 
 def fold_bands(taken_back: float, load: float | None = CREASE_LOAD_AT_80) -> FoldBands:
@@ -532,7 +550,7 @@ def fold_bands(taken_back: float, load: float | None = CREASE_LOAD_AT_80) -> Fol
         raise ValueError(f"the descent taken back must be between 0 and 1, got {taken_back}")
     if load is None:
         return FoldBands()
-    taken_back *= min(max(load, 0.0) / CREASE_LOAD_AT_80, 1.0)
+    taken_back *= creased_share(load)
     return FoldBands(
         fold_left=FOLD_LEFT + (YOUNG_FOLD_LEFT - FOLD_LEFT) * taken_back,
         wide_lift=WIDE_FOLD_LIFT * taken_back,
@@ -546,12 +564,14 @@ def describe_bands(bands: FoldBands, taken_back: float, load: float | None) -> s
     if load is None:
         return "left as the younger skin leaves them: the source's crease load could not be measured"
     if bands == FoldBands():
+        if taken_back > 0:
+            return f"left as the younger skin leaves them: the source's skin is not creased (crease load {load:.2f})"
         return "left as the younger skin leaves them: no soft-tissue descent taken back"
     return (
         f"fold band kept at {bands.fold_left:.0%}, the wide band's valleys lifted {bands.wide_lift:.0%} of their own "
         f"depth, filled creases' edges kept at {bands.crease_edges_left:.0%} and the ridges between them at "
         f"{bands.ridges_left:.0%}: {taken_back:.0%} of the soft-tissue descent to 80 taken back, on skin "
-        f"{min(load / CREASE_LOAD_AT_80, 1.0):.0%} as creased as an 80-year-old's (Tiddeman et al. 2001: every band "
+        f"{creased_share(load):.0%} as creased as an 80-year-old's (Tiddeman et al. 2001: every band "
         "toward younger skin)"
     )
 
@@ -583,11 +603,9 @@ def remove_creases(
     lightness = lab[..., 0]
     if amount <= 0:
         return lightness.copy()
-    fine_base = cv2.GaussianBlur(lightness, (0, 0), max(0.5, TEXTURE_SIGMA * d))
+    fine_base, closed = crease_closing(lightness, d)
     texture = lightness - fine_base
-    size = max(3, int(round(CREASE_WIDTH * d)) | 1)
-    closed = cv2.morphologyEx(fine_base, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
-    closed = cv2.GaussianBlur(closed, (0, 0), 0.02 * d)  # the closing's flat tops rounded off
+    size = crease_size(d)
     inside = (skin > 0.5).astype(np.float32)
     broad = masked_blur(closed, inside, FOLD_SIGMA * d)
     texture_share: np.ndarray = np.asarray(texture_left + (1.0 - texture_left) * texture_kept, np.float32)
@@ -759,7 +777,7 @@ def rejuvenate(
         ridges_left = bands.ridges_left + (1.0 - bands.ridges_left) * rim
     full = memo(
         "crease_free",
-        (face, skin, p, lenses, texture_left, bands, reach),
+        (face, skin, p, lenses, texture_left, bands, reach, neck),
         lambda: remove_creases(
             lab(),
             reach,

@@ -118,3 +118,12 @@ def test_greyed_eyebrows_on_an_upsampled_face_are_drawn_no_finer_than_the_photo(
     # still whitened, and still a grey brow against the skin
     grey = lightness(at_photo)[core].mean()
     assert lightness(brow)[core].mean() + 20 < grey < lightness(skin).mean() - 15
+
+
+@pytest.mark.parametrize("scale", [0.0, -2.0, float("nan"), float("inf")])
+def test_an_upsampling_that_is_not_a_positive_number_is_refused_by_name(scale):
+    mask = np.zeros((64, 64), np.uint8)
+    mask[16:48, 16:48] = 1
+    lightness = np.full((64, 64), 80.0, np.float32)
+    with pytest.raises(ValueError, match="upsampling"):
+        grey_strands(lightness, mask, 0.5, np.random.default_rng(0), scale=scale)

@@ -155,7 +155,7 @@ def test_older_skin_turns_less_rosy_and_more_yellow_only_on_the_skin():
     np.testing.assert_array_equal(sallow[:, 48:], face[:, 48:])
 
 
-def test_contrast_loss_grows_linearly_over_adult_life_and_is_never_given_back():
+def test_contrast_loss_grows_linearly_over_adult_life_and_a_younger_target_loses_none():
     from engine.methods.classical.contrast import CONTRAST_ONSET_YEARS, contrast_between, contrast_share, fade_features
 
     assert contrast_share(CONTRAST_ONSET_YEARS) == 0.0 and contrast_share(10) == 0.0 and contrast_share(80) == 1.0

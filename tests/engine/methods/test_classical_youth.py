@@ -239,9 +239,19 @@ def test_crease_load_measures_how_creased_the_skin_is():
     assert crease_load(_skin_patch(True), np.zeros_like(skin), 100.0) is None  # no skin: not measured
 
 
+def test_skin_the_closing_lifts_nothing_on_average_is_treated_as_uncreased_in_the_bands_and_the_manifest():
+    from engine.methods.classical.youth import creased_share
+
+    assert creased_share(-0.3) == 0.0 and creased_share(CREASE_LOAD_AT_80 / 2) == pytest.approx(0.5)
+    assert creased_share(3 * CREASE_LOAD_AT_80) == 1.0
+    assert fold_bands(1.0, -0.3) == FoldBands()  # nothing further than the looked-at younger skin
+    assert "not creased (crease load -0.30)" in describe_bands(fold_bands(1.0, -0.3), 1.0, -0.3)
+
+
 def test_the_manifest_says_how_far_the_fold_bands_went_and_why():
     full = describe_bands(fold_bands(1.0, CREASE_LOAD_AT_80), 1.0, CREASE_LOAD_AT_80)
-    assert "fold band kept at 15%" in full and "lifted 70%" in full and "100% of the soft-tissue descent" in full
+    assert f"fold band kept at {YOUNG_FOLD_LEFT:.0%}" in full and f"lifted {WIDE_FOLD_LIFT:.0%}" in full
+    assert "100% of the soft-tissue descent" in full
     assert "no soft-tissue descent taken back" in describe_bands(fold_bands(0.0), 0.0, 1.0)
     assert "could not be measured" in describe_bands(fold_bands(1.0, None), 1.0, None)
 
