@@ -15,7 +15,17 @@ import threading
 import cv2
 import numpy as np
 
-from engine.faces.zones import FACE_OVAL, LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, face_hull, inter_ocular
+from engine.faces.zones import (
+    FACE_OVAL,
+    LEFT_BROW,
+    LEFT_EYE,
+    LEFT_MOUTH,
+    RIGHT_BROW,
+    RIGHT_EYE,
+    RIGHT_MOUTH,
+    face_hull,
+    inter_ocular,
+)
 
 PERSON_THRESHOLD = 0.5  # the segmenter's probability above which a pixel belongs to the person
 SKIN_DISTANCE = 2.5  # Mahalanobis distance in (a*, b*) within which a pixel is taken for skin (from looking)
@@ -51,7 +61,6 @@ MIN_TEMPLE_PIXELS = 200  # fewer temple (or crown) pixels than this are too few 
 HAT_LIGHTNESS = 40.0  # L (8-bit): crown and temples this far apart in median lightness may be a hat and hair
 HAT_TEXTURE = 0.6  # and the crown's fine lightness texture under this share of the temples': cloth, not strands
 EAR_ABOVE_EYES = 0.2  # inter-ocular distances: the highest an ear's top reaches above the eyes (from looking)
-MOUTH_CORNERS = [61, 291]  # FaceMesh: the cheeks' skin lies between the eyes' and the mouth corners' height
 MIN_PART_SHARE = 0.05  # a separate part of the hair mask under this share of its largest part is a speck (from looking)
 
 # FaceMesh eyebrow outlines, upper edge outer -> inner then lower edge inner -> outer (canonical topology).
@@ -283,7 +292,9 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
             kept &= hair_distance < colour_distance(pixels, lab[crown])
         # inside the face's outline (a fringe's place) a pixel nearer the cheeks' colour than the hair's is skin:
         # a shiny forehead (Obama's) or one in a cap's shade (Hopper's) passes the chroma test above
-        cheeks = face.astype(bool) & (ys > eye_line) & (ys < points[MOUTH_CORNERS, 1].mean())
+        cheeks = (
+            face.astype(bool) & (ys > eye_line) & (ys < points[[RIGHT_MOUTH, LEFT_MOUTH], 1].mean())
+        )  # between the eyes and the mouth corners
         inside = grown_face[where] > 0
         if inside.any() and cheeks.sum() > 50:
             kept[inside] &= hair_distance[inside] < colour_distance(pixels[inside], lab[cheeks])

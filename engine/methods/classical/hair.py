@@ -28,7 +28,17 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
-from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, face_hull, inter_ocular, support_box
+from engine.faces.zones import (
+    LEFT_BROW,
+    LEFT_EYE,
+    LEFT_MOUTH,
+    RIGHT_BROW,
+    RIGHT_EYE,
+    RIGHT_MOUTH,
+    face_hull,
+    inter_ocular,
+    support_box,
+)
 
 # Strands in the 512 px aligned frame (from looking at hair in portraits at this scale): a strand is
 # about a pixel wide and runs visibly straight for a few tens of pixels before it bends or hides.
@@ -128,7 +138,6 @@ GREY_SKIN_CHROMA = (0.9, 0.6)
 GREYNESS_SIGMA = 0.7  # px: the colour tests look at a strand's colour (thin grey hair over skin is warm per pixel)
 MONOCHROME_CHROMA = 3.0  # an image whose median chroma is under this is a black-and-white photo: left as it is
 SKIN_COLOUR_DISTANCE = (5.0, 10.0)  # a*b*: a pixel this close to the face's skin colour is skin, this far is not
-MOUTH_CORNERS = [61, 291]  # FaceMesh
 GREY_FULL = 0.5  # greyness from which a pixel is grey hair in full (the rest: thin grey hair over skin, mixed pixels)
 # Grey hair to give colour back: at least GREY_MIN_SHARE of the hair mask, in parts of at least GREY_MIN_PART d^2
 # (from looking: a few light pixels in a mask are a hat's badge or band, or a highlight, not grey hair).
@@ -689,7 +698,7 @@ def skin_ab(lab: np.ndarray, points: np.ndarray) -> np.ndarray:
     hull = face_hull(p, lab.shape[:2]) > 0
     eyes = float(p[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
     band = np.zeros(lab.shape[:2], bool)
-    band[int(eyes) : int(p[MOUTH_CORNERS, 1].mean())] = True
+    band[int(eyes) : int(p[[RIGHT_MOUTH, LEFT_MOUTH], 1].mean())] = True
     return np.median(lab[hull & band][:, 1:], axis=0) if (hull & band).any() else np.array([128.0, 128.0])
 
 
