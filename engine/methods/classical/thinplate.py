@@ -51,8 +51,19 @@ def fit(centres: np.ndarray, values: np.ndarray, smoothing: float = 0.0) -> Thin
     centres = np.asarray(centres, np.float64)
     values = np.asarray(values, np.float64)
     count = len(centres)
-    if len(np.unique(centres, axis=0)) < count:  # two equations for one point: LU may not see the exact singularity
-        raise ValueError("the thin-plate spline's centres are degenerate: some are repeated (drop the repeats first)")
+    if centres.ndim != 2 or centres.shape[1] != 2:
+        raise ValueError(f"the thin-plate spline's centres must be (N, 2) points, got shape {centres.shape}")
+    if values.ndim != 2 or len(values) != count:
+        raise ValueError(f"the thin-plate spline needs one row of values per centre: {count} centres, values {values.shape}")
+    if not smoothing >= 0:
+        raise ValueError(f"the thin-plate spline's smoothing must be 0 or more, got {smoothing}")
+    unique, first, counts = np.unique(centres, axis=0, return_index=True, return_counts=True)
+    if len(unique) < count:  # two equations for one point: LU may not see the exact singularity
+        repeated = centres[first[counts > 1][0]]
+        raise ValueError(
+            f"the thin-plate spline's centres are degenerate: ({repeated[0]:g}, {repeated[1]:g}) is repeated"
+            " (drop the repeats first)"
+        )
     low, high = centres.min(0), centres.max(0)
     shift, scale = (high + low) / 2, (high - low) / 2
     scale[scale == 0] = 1.0

@@ -50,3 +50,13 @@ def test_repeated_centres_are_refused_by_name():
     centres, values = _landmarks()
     with pytest.raises(ValueError, match="degenerate"):
         thinplate.fit(np.concatenate([centres, centres[:1]]), np.concatenate([values, values[:1] + 1.0]))
+    with pytest.raises(ValueError, match=f"\\({centres[0, 0]:g}, {centres[0, 1]:g}\\) is repeated"):
+        thinplate.fit(np.concatenate([centres, centres[:1]]), np.concatenate([values, values[:1] + 1.0]))
+
+
+def test_values_that_do_not_match_the_centres_and_a_negative_smoothing_are_refused_by_name():
+    centres, values = _landmarks()
+    with pytest.raises(ValueError, match="one row of values per centre"):
+        thinplate.fit(centres, values[:-1])
+    with pytest.raises(ValueError, match="smoothing must be 0 or more, got -1"):
+        thinplate.fit(centres, values, smoothing=-1.0)
