@@ -28,6 +28,10 @@ CONTRAST_ONSET_YEARS = 20.0  # the youngest age in Porcheron et al.'s sample; th
 LIP_CONTRAST_LOSS = (0.0, 0.45, 0.3)
 BROW_CONTRAST_LOSS = 0.3  # lightness of the brows (their greying is hair.py's; this is the fading of the rest)
 RING = 0.12  # the skin ring around a feature, in inter-ocular distances
+# A feature's broad colour is its colour blurred over FEATURE_BLUR inter-ocular distances (the lips' lines and the
+# brow hairs are finer), and a change fades in over FEATURE_FEATHER of that blur at its edge (from looking)
+FEATURE_BLUR = 0.03
+FEATURE_FEATHER = 0.3
 # FaceMesh's inner lip contour (the mouth's opening): teeth and the mouth's inside are not lip
 INNER_LIPS = [78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191]
 
@@ -69,17 +73,16 @@ def restore_lips(face: np.ndarray, points: np.ndarray, skin: np.ndarray, regain:
         return face.copy()
     d = inter_ocular(points)
     lips = lip_mask(points, face.shape[:2])
-    box = support_box(lips, 2 * ((int(round(8 * 0.03 * d + 1)) | 1) // 2) + int(round(RING * d)) + 1)
+    box = support_box(lips, blur_reach(FEATURE_BLUR * d) + int(round(RING * d)) + 1)
     if box is None:
         return face.copy()
     region, feature = face[box], lips[box]
     lab = cv2.cvtColor(region, cv2.COLOR_RGB2LAB).astype(np.float32)
-    size = max(3, int(round(RING * d)) | 1)
-    ring = cv2.dilate(feature, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))) & (feature == 0) & (skin[box] > 0)
+    ring = skin_ring(feature, skin[box], d)
     if not ring.any():
         return face.copy()
     shift = (lab[feature > 0].mean(0) - lab[ring > 0].mean(0)) * regain
-    weight = cv2.GaussianBlur(feature.astype(np.float32), (0, 0), 0.3 * 0.03 * d)  # toward_skin's feather
+    weight = cv2.GaussianBlur(feature.astype(np.float32), (0, 0), FEATURE_FEATHER * FEATURE_BLUR * d)
     out = lab + weight[..., None] * shift[None, None, :]
     rgb = cv2.cvtColor(np.clip(np.round(out), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
     changed = np.abs(out - lab).max(-1) > 0
@@ -97,24 +100,35 @@ def lip_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return mask
 
 
+def skin_ring(feature: np.ndarray, skin: np.ndarray, d: float) -> np.ndarray:
+    """(H, W) uint8: the `skin` (H, W) in a ring RING d wide around the `feature` (H, W uint8), the feature left out."""
+    size = max(3, int(round(RING * d)) | 1)
+    return cv2.dilate(feature, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))) & (feature == 0) & (skin > 0)
+
+
+def blur_reach(sigma: float) -> int:
+    """Pixels a float Gaussian blur of `sigma` reaches, twice over (OpenCV's kernel spans round(8 sigma + 1) px,
+    odd): a box grown by this much holds every pixel a blurred weight and a blur under it reach."""
+    return 2 * ((int(round(8 * sigma + 1)) | 1) // 2)
+
+
 def toward_skin(lab: np.ndarray, feature: np.ndarray, skin: np.ndarray, loss: np.ndarray, d: float) -> np.ndarray:
     """`lab` (H, W, 3 float32) with the `feature` (H, W uint8) region's broad colour moved toward the mean of
     the `skin` (H, W uint8) in a ring around it by `loss` (3,) per channel; its fine detail is kept."""
     if not feature.any():
         return lab
-    size = max(3, int(round(RING * d)) | 1)
-    ring = cv2.dilate(feature, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))) & (feature == 0) & (skin > 0)
+    ring = skin_ring(feature, skin, d)
     if not ring.any():
         return lab
     surround = lab[ring > 0].mean(0)  # (3,)
-    sigma = 0.03 * d
+    sigma = FEATURE_BLUR * d
     # the weight is 0 beyond the feature's blur: the work is done in the feature's box grown by twice the wider
     # blur's reach (OpenCV's float Gaussian kernel spans round(8 sigma + 1) px), where every pixel the weight
     # reaches has the blurs it has over the whole face; elsewhere `lab` is returned as it is
-    box = support_box(feature, 2 * ((int(round(8 * sigma + 1)) | 1) // 2))
+    box = support_box(feature, blur_reach(sigma))
     assert box is not None  # the feature has pixels (checked above)
     part, region = feature[box], lab[box]
-    weight = cv2.GaussianBlur(part.astype(np.float32), (0, 0), 0.3 * sigma)
+    weight = cv2.GaussianBlur(part.astype(np.float32), (0, 0), FEATURE_FEATHER * sigma)
     # the feature's own broad colour, averaged over the feature only (normalised blur), so the skin at its edge
     # does not pull it
     broad = (
@@ -139,7 +153,7 @@ def fade_features(face: np.ndarray, points: np.ndarray, skin: np.ndarray, brows:
     brow = (brows > 0).astype(np.uint8)
     # nothing changes beyond the features' boxes that `toward_skin` works in (their skin rings lie inside them):
     # the colour is converted only in the box holding both
-    box = support_box(lips | brow, 2 * ((int(round(8 * 0.03 * d + 1)) | 1) // 2) + 1)
+    box = support_box(lips | brow, blur_reach(FEATURE_BLUR * d) + 1)
     if box is None:
         return face.copy()
     region = face[box]
@@ -159,7 +173,6 @@ def lip_contrast(face: np.ndarray, points: np.ndarray, skin: np.ndarray) -> floa
     d = inter_ocular(points)
     lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
     lips = lip_mask(points, face.shape[:2])
-    size = max(3, int(round(RING * d)) | 1)
-    ring = cv2.dilate(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))) & (lips == 0) & (skin > 0)
+    ring = skin_ring(lips, skin, d)
     lip_a, skin_a = float(lab[lips > 0, 1].mean() - 128), float(lab[ring > 0, 1].mean() - 128)
     return (skin_a - lip_a) / (skin_a + lip_a)
