@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
+from engine.faces.segmentation import SKIN_CHROMA_SHARE
 from engine.faces.zones import (
     LEFT_BROW,
     LEFT_EYE,
@@ -133,8 +134,10 @@ GREY_HAIR_LIGHTNESS = (70.0, 110.0)  # L: pigmented (dark) at the first and belo
 # skin's (the band `off_skin` measures): pigmented at the first and above, grey at the second and below (from
 # looking: Hopper's temple hair 0.5-0.7, the astronaut's brown hair 1.1-1.3, the grey temple of Obama's 2009
 # portrait 0.45-0.55, the dark strands about it 0.2-0.3 but dark). A forehead's sheen is as pale, so the run-on test
-# (`grey_runs_on`) keeps to the absolute chroma.
-GREY_SKIN_CHROMA = (0.9, 0.6)
+# (`grey_runs_on`) keeps to the absolute chroma. The grey end is the hair mask's own line between grey hair and
+# skin (segmentation.SKIN_CHROMA_SHARE, the same share of the skin's chroma: of its mean there, of its median
+# here): what the mask keeps as grey hair rather than skin reads fully grey here; the ramp is for hair partly grey.
+GREY_SKIN_CHROMA = (0.9, SKIN_CHROMA_SHARE)
 GREYNESS_SIGMA = 0.7  # px: the colour tests look at a strand's colour (thin grey hair over skin is warm per pixel)
 MONOCHROME_CHROMA = 3.0  # an image whose median chroma is under this is a black-and-white photo: left as it is
 SKIN_COLOUR_DISTANCE = (5.0, 10.0)  # a*b*: a pixel this close to the face's skin colour is skin, this far is not
