@@ -155,30 +155,26 @@ def prototype(settings: Settings | None = None) -> Prototype:
         return _PROTOTYPES[0]
 
 
-# the last subject's warped prototype (a strip's ages share it)
-_WARPED: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-
-
 def _on_landmarks(proto: Prototype, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(the prototype's CIELAB lightness (float32), her skin mask as bool, and where each pixel comes from in her
     crop (H, W, 2) float32 x, y) warped onto `points` (the 468 FaceMesh points; the iris points are left out, as
-    both faces' eyes are excluded)."""
+    both faces' eyes are excluded). Read-only, found once per face and prototype (a strip's ages share it)."""
     count = min(len(points), len(proto.points), 468)
-    key = np.ascontiguousarray(points[:count]).tobytes()
-    with _LOCK:
-        if key in _WARPED:
-            return _WARPED[key]
+    return memo(
+        "prototype_on_landmarks",
+        (proto.crop, proto.points[:count], points[:count]),
+        lambda: _warped_prototype(proto, points[:count], count),
+    )
+
+
+def _warped_prototype(proto: Prototype, points: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     height, width = proto.skin.shape
     lightness = cv2.cvtColor(proto.crop, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
     # one warp for her lightness, her mask and her pixel coordinates (their warp is the spline's map itself)
     both = np.dstack([lightness, proto.skin.astype(np.float32), xs, ys])
-    warped = warp_landmarks(both, proto.points[:count], points[:count], smoothing=1.0)
-    result = (np.ascontiguousarray(warped[..., 0]), warped[..., 1] > 0.5, np.ascontiguousarray(warped[..., 2:]))
-    with _LOCK:
-        _WARPED.clear()
-        _WARPED[key] = result
-    return result
+    warped = warp_landmarks(both, proto.points[:count], points, smoothing=1.0)
+    return np.ascontiguousarray(warped[..., 0]), warped[..., 1] > 0.5, np.ascontiguousarray(warped[..., 2:])
 
 
 def transfer_texture(face: np.ndarray, points: np.ndarray, skin: np.ndarray, amount: float, proto: Prototype) -> np.ndarray:
