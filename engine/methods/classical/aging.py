@@ -218,6 +218,14 @@ NECK_MIN_LIGHTNESS = 0.45  # of the face skin's median L
 JAW_ANGLES = [172, 397]  # FaceMesh's face oval at the jaw's angles (right, left)
 
 
+def below_jaw(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) bool: the rows below the jaw's angles' higher one, in the columns between them: where a neck shows."""
+    left, right = sorted(points[JAW_ANGLES, 0])
+    inside = np.zeros(shape, bool)
+    inside[int(np.ceil(points[JAW_ANGLES, 1].min())) :, max(int(left), 0) : int(np.ceil(right))] = True
+    return inside
+
+
 def neck_skin(crop: np.ndarray, points: np.ndarray, skin: np.ndarray) -> np.ndarray:
     """(H, W) uint8: the neck's skin seen below the face's outline in the aligned `crop` (see NECK_COLOUR_DISTANCE);
     empty when none shows (a collar up to the chin, a beard, the crop's edge) and on a black-and-white photo (skin
@@ -234,11 +242,7 @@ def neck_skin(crop: np.ndarray, points: np.ndarray, skin: np.ndarray) -> np.ndar
     median = np.median(face, axis=0)
     distance = np.hypot(lab[..., 1] - median[1], lab[..., 2] - median[2])
     candidate = (distance < NECK_COLOUR_DISTANCE) & (lab[..., 0] >= NECK_MIN_LIGHTNESS * median[0]) & (hull == 0)
-    left, right = sorted(p[JAW_ANGLES, 0])
-    top = int(np.ceil(p[JAW_ANGLES, 1].min()))
-    candidate[:top] = False
-    candidate[:, : max(int(left), 0)] = False
-    candidate[:, int(np.ceil(right)) :] = False
+    candidate &= below_jaw(p, shape)
     candidate = cv2.morphologyEx(candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
     # the parts that touch the face's outline (the neck runs on from the jaw; a patch of background does not)
     count, labels = cv2.connectedComponents(candidate)

@@ -29,7 +29,7 @@ from engine.faces.zones import (
     inter_ocular,
     support_box,
 )
-from engine.methods.classical.aging import JAW_ANGLES, remaining_growth, strain_origin
+from engine.methods.classical.aging import below_jaw, remaining_growth, strain_origin
 
 # --- creases and folds (sizes in inter-ocular distances d; d is about 125 px on the aligned 512 px face) ---
 # The widest crease the closing fills: forehead furrows, crow's feet and glabellar lines on the portraits
@@ -129,6 +129,11 @@ EVEN_COLOUR = 0.8
 #   a hard edge; a wider fade lifted the top of the shadow under the jaw).
 NECK_GAP = 0.3
 NECK_FEATHER = 0.08
+# Where the younger skin works (`young_skin_mask`, and the neck joined to it): hair and brows grown by
+# YOUNG_MASK_GROWTH d are left out (their edge hairs stay out of the smoothing), the edge feathered over
+# YOUNG_MASK_FEATHER d (both set from looking when the younger skin was first built)
+YOUNG_MASK_GROWTH = 0.04
+YOUNG_MASK_FEATHER = 0.02
 
 # --- glasses (from looking at the packaged portraits): a frame's rim is found as what `feature_protection`
 # keeps (dark or off the skin's colour) in a band above each eye, across most of the eye's width and beyond its
@@ -654,10 +659,10 @@ def young_skin_mask(skin: np.ndarray, hair: np.ndarray, brows: np.ndarray, point
     little), feathered, where `rejuvenate` works. The neck is left out: the shadow under the jaw is lighting,
     and lifting it drew a pale band under the chin on darker skin (from looking)."""
     d = inter_ocular(points)
-    size = max(3, int(round(0.04 * d)) | 1)
+    size = max(3, int(round(YOUNG_MASK_GROWTH * d)) | 1)
     kept = cv2.dilate(np.maximum(hair, brows), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
     mask = (skin > 0) & (kept == 0)
-    return cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.02 * d)
+    return cv2.GaussianBlur(mask.astype(np.float32), (0, 0), YOUNG_MASK_FEATHER * d)
 
 
 def young_neck(neck: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -671,10 +676,7 @@ def young_neck(neck: np.ndarray, points: np.ndarray) -> np.ndarray:
     size = max(3, int(round(NECK_GAP * inter_ocular(p))) | 1)
     disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     filled = cv2.morphologyEx(((neck > 0) | (hull > 0)).astype(np.uint8), cv2.MORPH_CLOSE, disk) & (hull == 0)
-    left, right = sorted(p[JAW_ANGLES, 0])
-    filled[: int(np.ceil(p[JAW_ANGLES, 1].min()))] = 0
-    filled[:, : max(int(left), 0)] = 0
-    filled[:, int(np.ceil(right)) :] = 0
+    filled &= below_jaw(p, neck.shape).astype(np.uint8)
     return (filled | (neck > 0)).astype(np.uint8)
 
 
@@ -814,9 +816,9 @@ def _neck_reach(skin: np.ndarray, neck: np.ndarray, d: float) -> tuple[np.ndarra
     """(where the younger bands act: the face's `skin` and the `neck` (feathered as `young_skin_mask` feathers the
     face's, no dip where they meet), the neck's share of the treatment: `neck` blurred by NECK_FEATHER d, so the
     face's bands pass to the neck's across the jaw line)."""
-    size = max(3, int(round(0.04 * d)) | 1)  # grown into the face's skin, so the two overlap before feathering
+    size = max(3, int(round(YOUNG_MASK_GROWTH * d)) | 1)  # grown into the face's skin: the two overlap, then feather
     grown = (cv2.dilate(neck, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))) > 0) & (skin > 0.05)
-    joined = cv2.GaussianBlur(((neck > 0) | grown).astype(np.float32), (0, 0), 0.02 * d)
+    joined = cv2.GaussianBlur(((neck > 0) | grown).astype(np.float32), (0, 0), YOUNG_MASK_FEATHER * d)
     reach = np.maximum(skin, joined)
     on_neck = cv2.GaussianBlur((neck > 0).astype(np.float32), (0, 0), NECK_FEATHER * d)
     return reach.astype(np.float32), on_neck.astype(np.float32)
