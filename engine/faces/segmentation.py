@@ -59,6 +59,15 @@ MIN_TEMPLE_PIXELS = 200  # fewer temple (or crown) pixels than this are too few 
 # a light camera beside his temple has 0.74; Einstein's dark background taken for the person above his white hair
 # has 0.50 (a hat in this sense: not hair).
 HAT_LIGHTNESS = 40.0  # L (8-bit): crown and temples this far apart in median lightness may be a hat and hair
+# A colour model's covariance gets this much added on its diagonal (a^2, b^2, L^2 in 8-bit units): a face or a lock
+# of one uniform colour still has some spread (a standard deviation of 2 levels at least; set from looking at the
+# masks on the packaged photos when the colour models were built)
+COVARIANCE_FLOOR = 4.0
+# The fine texture told strands from cloth, skin and sheen: detail finer than FINE_DETAIL_SIGMA px, its local mean over
+# FINE_MEAN_SIGMA px (a 512 px crop's strands are a few px wide; the mean spans several of them; set from looking at
+# the hat and sheen tests on the packaged photos)
+FINE_DETAIL_SIGMA = 1.0
+FINE_MEAN_SIGMA = 4.0
 HAT_TEXTURE = 0.6  # and the crown's fine lightness texture under this share of the temples': cloth, not strands
 EAR_ABOVE_EYES = 0.2  # inter-ocular distances: the highest an ear's top reaches above the eyes (from looking)
 MIN_PART_SHARE = 0.05  # a separate part of the hair mask under this share of its largest part is a speck (from looking)
@@ -198,7 +207,8 @@ def temples(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 def fine_texture(lightness: np.ndarray) -> np.ndarray:
     """(H, W) float32: the local mean of the lightness's detail finer than a pixel or two (strands have it; skin,
     cloth and a sheen have little)."""
-    return cv2.GaussianBlur(np.abs(lightness - cv2.GaussianBlur(lightness, (0, 0), 1.0)), (0, 0), 4.0)
+    detail = np.abs(lightness - cv2.GaussianBlur(lightness, (0, 0), FINE_DETAIL_SIGMA))
+    return cv2.GaussianBlur(detail, (0, 0), FINE_MEAN_SIGMA)
 
 
 def hair_seeds(lab: np.ndarray, crown: np.ndarray, sides: np.ndarray, texture: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -219,14 +229,14 @@ def hair_seeds(lab: np.ndarray, crown: np.ndarray, sides: np.ndarray, texture: n
         return both, False
     if np.median(texture[crown]) >= HAT_TEXTURE * np.median(texture[sides]):
         return both, False
-    seeds = sides & (np.abs(lightness - crown_lightness) >= HAT_LIGHTNESS / 2)
+    seeds = sides & (np.abs(lightness - crown_lightness) >= HAT_LIGHTNESS / 2)  # half the hat's gap or more off its lightness
     return (seeds, True) if seeds.sum() >= MIN_TEMPLE_PIXELS else (both, False)
 
 
 def colour_distance(pixels: np.ndarray, sample: np.ndarray) -> np.ndarray:
     """(N,) Mahalanobis distance of each of the (N, 3) L*a*b* `pixels` from the Gaussian of the (M, 3) `sample`,
     with a floor of 4 levels squared on the covariance: a uniform-looking sample still has some spread."""
-    return np.sqrt(_quadratic(pixels - sample.mean(0), np.linalg.inv(np.cov(sample.T) + np.eye(3) * 4.0)))
+    return np.sqrt(_quadratic(pixels - sample.mean(0), np.linalg.inv(np.cov(sample.T) + np.eye(3) * COVARIANCE_FLOOR)))
 
 
 def below(mask: np.ndarray, row: float) -> np.ndarray:
@@ -262,7 +272,7 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
     skin = lab[face > 0]
     mean = skin[:, 1:].mean(0)
-    inverse = np.linalg.inv(np.cov(skin[:, 1:].T) + np.eye(2) * 4.0)  # a floor: a uniform-looking face still has some spread
+    inverse = np.linalg.inv(np.cov(skin[:, 1:].T) + np.eye(2) * COVARIANCE_FLOOR)
     where = np.nonzero(candidate)
     pixels = lab[where]
     skin_chroma = np.zeros(shape, bool)
