@@ -61,6 +61,7 @@ from engine.methods.classical.youth import (
     crease_amount,
     crease_load,
     describe_bands,
+    face_protection,
     fine_energy,
     fine_texture_left,
     fold_bands,
@@ -207,24 +208,11 @@ def age_face(
         lenses = glasses_lenses(located.crop, skin, located.points)
         young = _young_mask(skin, masks, located.points)
         # the fine band scaled toward young skin's energy at the target (Tiddeman et al. 2001), from the source's own
-        energy = memo(
-            "fine_energy",
-            (located.crop, young),
-            lambda: fine_energy(
-                cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB).astype(np.float32), young, inter_ocular(located.points)
-            ),
-        )
+        # and the fold bands flattened by the share of the soft-tissue descent taken back (Tiddeman et al.'s every
+        # band), as far as the source's own skin is creased (`crease_load`)
+        energy, load = memo("young_measures", (located.crop, young, located.points), lambda: _young_measures(located, young))
         texture_left = fine_texture_left(energy, target, creases)
-        # the fold bands flattened by the share of the soft-tissue descent taken back (Tiddeman et al.'s every band),
-        # as far as the source's own skin is creased
         taken_back = shape.descent_share(source_age) - shape.descent_share(target)
-        load = memo(
-            "crease_load",
-            (located.crop, young, located.points),
-            lambda: crease_load(
-                cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB).astype(np.float32), young, inter_ocular(located.points)
-            ),
-        )
         bands = fold_bands(taken_back, load)
         stages["folds"] = describe_bands(bands, taken_back, load)
         # the neck's skin below the face (the older path's neck_skin) loses its creases and crepe too, its shading kept
@@ -397,6 +385,16 @@ def _young_mask(skin: np.ndarray, masks: HairMasks, points: np.ndarray) -> np.nd
         (skin, masks.hair, masks.brows, points),
         lambda: young_skin_mask(skin, masks.hair, masks.brows, points),
     )
+
+
+def _young_measures(located: LocatedFace, young: np.ndarray) -> tuple[float | None, float | None]:
+    """(`fine_energy`, `crease_load`) of the source's skin `young`: one CIELAB conversion, and the feature protection
+    the glasses' search and `rejuvenate` use (`face_protection`, kept per face), not found twice more."""
+    d = inter_ocular(located.points)
+    lab = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB).astype(np.float32)
+    # the glasses' search asks for it at the distance of the float64 points: the same key
+    protect = face_protection(located.crop, young, inter_ocular(np.asarray(located.points, np.float64)[:, :2]))
+    return fine_energy(lab, young, d, protect), crease_load(lab, young, d, protect)
 
 
 def _neck(located: LocatedFace, skin: np.ndarray) -> np.ndarray:
