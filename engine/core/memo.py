@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,16 +34,48 @@ def _enabled() -> bool:
 
 
 def digest(parts: tuple) -> bytes:
-    """A key for `parts`: arrays by shape, dtype and bytes, everything else by repr."""
+    """A key for `parts`: arrays by shape, dtype and bytes (`array_digest`), everything else by repr."""
     hasher = hashlib.sha1(usedforsecurity=False)  # a content key, not a signature: the fastest hash here
     for part in parts:
-        if isinstance(part, np.ndarray):
-            hasher.update(f"{part.shape}{part.dtype}".encode())
-            hasher.update(np.ascontiguousarray(part).data.cast("B"))
-        else:
-            hasher.update(repr(part).encode())
+        hasher.update(array_digest(part) if isinstance(part, np.ndarray) else repr(part).encode())
         hasher.update(b"|")
     return hasher.digest()
+
+
+# The digests of sealed arrays (`sealed`), by the array's id while it lives: a strip asks for the same face's
+# crop, masks and stored fields a few hundred times, and hashing them each time cost about a tenth of a new
+# photo's strip. The entry goes when its array is freed (before its id can be another array's).
+_DIGESTS: dict[int, tuple[weakref.ref, bytes]] = {}
+
+
+def sealed(array: np.ndarray) -> bool:
+    """Whether `array`'s bytes cannot change: it and every array it is a view of are read-only, down to memory the
+    arrays own (or immutable bytes). Arrays this store returns are sealed, and so are a located face's crop and
+    points and its hair masks. (Turning writing back on and changing one breaks the store's contract, as for any
+    array it returns.)"""
+    base: object = array
+    while isinstance(base, np.ndarray):
+        if base.flags.writeable:
+            return False
+        base = base.base
+    return base is None or isinstance(base, bytes)
+
+
+def array_digest(array: np.ndarray) -> bytes:
+    """The SHA-1 of `array`'s shape, dtype and bytes; a sealed array's is computed once while it lives."""
+    key = id(array)
+    keep = sealed(array)
+    if keep:
+        known = _DIGESTS.get(key)
+        if known is not None and known[0]() is array:
+            return known[1]
+    hasher = hashlib.sha1(usedforsecurity=False)
+    hasher.update(f"{array.shape}{array.dtype}".encode())
+    hasher.update(np.ascontiguousarray(array).data.cast("B"))
+    value = hasher.digest()
+    if keep:
+        _DIGESTS[key] = (weakref.ref(array, lambda _, key=key: _DIGESTS.pop(key, None)), value)
+    return value
 
 
 def _frozen(value: Any) -> Any:

@@ -135,6 +135,7 @@ def hair_masks(located: LocatedFace, settings: Settings | None = None) -> HairMa
         return HairMasks(np.zeros_like(brows), brows, f"no person segmenter ({error})")
     hair = hair_mask(located.crop, segmenter.probability(located.crop), located.points)
     note = "" if hair.any() else "no hair found around the face (bald, covered, or not segmented)"
+    hair.flags.writeable = brows.flags.writeable = False  # read-only: the per-face store hashes them once
     return HairMasks(hair, brows, note)
 
 

@@ -103,6 +103,9 @@ def locate(rgb: np.ndarray, settings: Settings | None = None, face_index: int | 
         warnings.append(
             "Cannot place these zones, left unchanged: " + "; ".join(f"{zone} ({reason})" for zone, reason in unplaceable.items())
         )
+    # the crop and points are read-only (every stage copies before changing): the per-face store hashes them once
+    aligned.crop.flags.writeable = False
+    points.flags.writeable = False
     return LocatedFace(rgb, face, aligned.matrix, aligned.crop, points, zones, masks, unplaceable, warnings)
 
 

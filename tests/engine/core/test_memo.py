@@ -53,3 +53,26 @@ def test_the_store_keeps_a_bounded_number_of_entries():
     for index in range(store.KEPT + 10):
         store.memo("test_bound", (index,), lambda: np.zeros(1))
     assert len(store._STORE) == store.KEPT
+
+
+def test_a_writeable_array_changed_in_place_gets_a_fresh_result():
+    array = np.arange(6.0)
+    first = store.memo("test_in_place", (array,), lambda: array.sum())
+    array[0] = 100.0  # the same object, other bytes: never the stored result
+    assert store.memo("test_in_place", (array,), lambda: array.sum()) == first + 100.0
+
+
+def test_a_sealed_array_is_hashed_once_and_forgotten_when_freed():
+    array = np.arange(6.0)
+    array.flags.writeable = False
+    view = array[1:]  # read-only view of a read-only array: sealed too
+    writeable_view = np.arange(4.0)[1:]
+    writeable_view.flags.writeable = False  # its base can still change: not sealed
+    assert store.sealed(array) and store.sealed(view) and not store.sealed(writeable_view)
+    key = store.array_digest(array)
+    assert id(array) in store._DIGESTS and store.array_digest(array) == key
+    assert store.array_digest(array.copy()) == key  # the same content, hashed afresh, gives the same digest
+    assert store.array_digest(view) != key
+    ident = id(array)
+    del array, view
+    assert ident not in store._DIGESTS

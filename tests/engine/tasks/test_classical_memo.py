@@ -8,7 +8,7 @@ import pytest
 
 from engine.core import memo
 from engine.core.settings import Settings
-from engine.methods.classical.lifespan import render_lifespan
+from engine.methods.classical.lifespan import hair_masks, render_lifespan
 from engine.methods.ldla.pipeline import locate
 from tests.conftest import astronaut
 
@@ -33,3 +33,12 @@ def test_a_strip_is_the_same_with_and_without_the_store(receding):
         np.testing.assert_array_equal(again.photo, without.photo)
         np.testing.assert_array_equal(again.after, without.after)
         assert again.stages == without.stages
+
+
+def test_a_located_face_and_its_hair_masks_are_sealed_so_the_store_hashes_them_once():
+    located = locate(astronaut(), OFFLINE)
+    masks = hair_masks(located, OFFLINE)
+    for array in (located.crop, located.points, masks.hair, masks.brows):
+        assert memo.sealed(array)
+        with pytest.raises(ValueError):
+            array[0] = 0  # a stage that changed one in place would change every later key's meaning
