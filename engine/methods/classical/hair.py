@@ -788,6 +788,29 @@ def pigmented_hair_lab(lab: np.ndarray, mask: np.ndarray, pigment: np.ndarray) -
     return out
 
 
+def _grey_parts(
+    greyness: np.ndarray,
+    absolute: np.ndarray,
+    inside: np.ndarray,
+    points: np.ndarray | None,
+    d: float,
+    min_part: float,
+    relative: bool,
+) -> tuple[np.ndarray, str]:
+    """`repigment_hair`'s grey hair parts under `inside` (`grey_hair_parts` of `greyness`), and "" or why no colour
+    is given back (too little grey hair, or grey hair running on past the mask: `grey_runs_on` of `absolute`)."""
+    parts = grey_hair_parts(greyness, inside, d, min_part)
+    if parts.sum() < GREY_MIN_SHARE * inside.sum():
+        return parts, f"under {GREY_MIN_SHARE:.0%} of the mask is grey hair (a hat, or hair not found)"
+    # the ring past the mask by the absolute chroma alone (a forehead's sheen is pale beside the skin: GREY_SKIN_CHROMA),
+    # beside the parts it finds where it finds any (the relative test's parts reach the mask's edge at the temples,
+    # where the ring is the face's own sheen: Obama's 2012 portrait)
+    ring_parts = grey_hair_parts(absolute, inside, d, min_part) if relative else parts
+    if points is not None and grey_runs_on(absolute, ring_parts if ring_parts.any() else parts, inside, points, d):
+        return parts, "grey hair runs on past the hair mask into the face's outline (colouring only part of it would draw a band)"
+    return parts, ""
+
+
 def repigment_hair(
     face: np.ndarray,
     mask: np.ndarray,
@@ -824,19 +847,15 @@ def repigment_hair(
     relative = skin_relative and points is not None
     if relative:
         greyness = memo("hair_greyness_skin", (whole, points), lambda: _grey_off_skin(whole, points, True))
-    parts = grey_hair_parts(greyness, mask > 0, d, min_part)
-    if parts.sum() < GREY_MIN_SHARE * (mask > 0).sum():
-        return face.copy(), f"under {GREY_MIN_SHARE:.0%} of the mask is grey hair (a hat, or hair not found)", False
-    # the ring past the mask by the absolute chroma alone (a forehead's sheen is pale beside the skin: GREY_SKIN_CHROMA),
-    # beside the parts it finds where it finds any (the relative test's parts reach the mask's edge at the temples,
-    # where the ring is the face's own sheen: Obama's 2012 portrait)
-    ring_parts = grey_hair_parts(absolute, mask > 0, d, min_part) if relative else parts
-    if points is not None and grey_runs_on(absolute, ring_parts if ring_parts.any() else parts, mask > 0, points, d):
-        return (
-            face.copy(),
-            "grey hair runs on past the hair mask into the face's outline (colouring only part of it would draw a band)",
-            False,
-        )
+    # the grey parts and whether they run on depend on the structure image, the mask and the landmarks alone (every
+    # younger target of a strip asks the same)
+    parts, refused = memo(
+        "grey_parts",
+        (whole, points, mask, d, min_part, relative),
+        lambda: _grey_parts(greyness, absolute, mask > 0, points, d, min_part, relative),
+    )
+    if refused:
+        return face.copy(), refused, False
     # only the mask: grey taken in beyond it (the halo of white hair against the background, white hair above the
     # forehead) turned out to be a light background's edge and the forehead's sheen as often (dark smudges, looked at)
     region = mask > 0
