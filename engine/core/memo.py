@@ -10,6 +10,7 @@ the outputs with and without it).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 import weakref
@@ -74,8 +75,13 @@ def array_digest(array: np.ndarray) -> bytes:
     hasher.update(np.ascontiguousarray(array).data.cast("B"))
     value = hasher.digest()
     if keep:
-        _DIGESTS[key] = (weakref.ref(array, lambda _, key=key: _DIGESTS.pop(key, None)), value)
+        _DIGESTS[key] = (weakref.ref(array, functools.partial(_forget, key)), value)
     return value
+
+
+def _forget(key: int, _: weakref.ref) -> None:
+    """A sealed array was freed: its id may be another array's from now on."""
+    _DIGESTS.pop(key, None)
 
 
 def _frozen(value: Any) -> Any:
