@@ -244,13 +244,13 @@ def age_face(
     # 3. hair and eyebrows: a receding hairline (when asked), then canities from the source age to the target
     face, masks = _hairline(face, masks, located, source_age, target, variation, stages)
     grey = added_grey(source_age, target, variation.grey_onset_shift)
+    # the strands (and brow strokes) no finer than the photo's own pixels where the face was upsampled into the crop
+    scale = upsampling(located.matrix)
     brow_grey = added_grey(source_age, target, variation.grey_onset_shift, BROW_LAG_YEARS)
     if masks.note:
         stages["hair"] = f"skipped: {masks.note}"
     elif grey > 0:
         rng = np.random.default_rng([seed, 2])
-        # the strands no finer than the photo's own pixels where the face was upsampled into the crop
-        scale = upsampling(located.matrix)
         face = grey_hair(face, masks.hair, grey, rng, variation.grey_pattern, located.points, located.crop, scale=scale)
         stages["hair"] = f"{grey:.0%} of the still pigmented hair greyed"
     elif (regain := regained_pigment(source_age, target, variation.grey_onset_shift)) > 0:
@@ -266,7 +266,7 @@ def age_face(
             located.points,
             located.crop,
             skin_relative=True,
-            scale=upsampling(located.matrix),
+            scale=scale,
         )
         stages["hair"] = (
             f"{regain:.0%} of the grey hair given its colour back (the canities curve run backwards): {used}"
@@ -289,7 +289,7 @@ def age_face(
             located.points,
             located.crop,
             BROW_MIN_PART,
-            scale=upsampling(located.matrix),
+            scale=scale,
         )
         stages["eyebrows"] = (
             f"{brow_regain:.0%} of the grey hairs given their colour back: {used}" if done else f"unchanged: {used}"
@@ -303,7 +303,7 @@ def age_face(
             0.0,
             structure=located.crop,
             shading=False,
-            scale=upsampling(located.matrix),
+            scale=scale,
         )
         stages["eyebrows"] = f"{brow_grey:.0%} greyed"
     # a child's skin and brows (childskin.py; HUB_CLASSICAL_CHILD_SKIN=1): rosier cheeks, fainter brows, before puberty
