@@ -10,7 +10,8 @@ Reconstr Surg 120:1367; Sforza et al. 2010, Forensic Sci Int 200:182.e1).
 The model: each sign's share of its extent at 80 (`descent_share`, `vermilion_loss`) -> displacements of
 the FaceMesh landmarks in the aligned frame (`descent_displacements`), most of them zero -> a dense
 thin-plate-spline warp pinned at the crop's border (`warp_landmarks`), plus broad shading along the
-folds and under the eyes (`fold_shading`); the skin fold above each upper lid descends over it (hooding;
+folds and under the eyes (`fold_shading`: toward an older target each crease is drawn as measured on the packaged
+old portraits, the cheek rolling into it and the lip's side cut sharply); the skin fold above each upper lid descends over it (hooding;
 not on a face with glasses, whose rim the warp would bend). A younger target moves everything back by the difference of
 the curves, so the changes are reversed from the source age. Brow ptosis is not modelled: the studies
 disagree on whether the brows descend at all (Lambros 2007 and Matros et al. 2009, Plast Reconstr Surg
@@ -73,6 +74,25 @@ FULLNESS_DOWN_PER_BMI = 0.004  # the jaw line beside the chin, down (a fuller su
 FOLD_SHADOW = 0.14
 FOLD_SHOULDER = 0.05
 EYE_BAG_DEPTH = 0.2  # the lid-cheek junction's shadow, below the lower lid margin, in d (from looking)
+# Toward an older target the folds are drawn as they were measured on the packaged old faces (aligned crops, CIELAB L
+# across the nasolabial fold at 0.3 and 0.6 of the way from the nose's wing to the mouth corner, and down from the
+# lower lid): the narrow shadow along the straight wing-to-corner line above, at 0.14, read as faint drawn strokes
+# on the astronaut at 70-80 (looked at, 1:1), lying inside her own smile's crease.
+# - The nasolabial crease bows out from that line: Grace Hopper (77) 0.11-0.20 d lateral of it, Biden (70) 0.29-0.30
+#   d, the astronaut's smile crease 0.17-0.20 d. Its middle is put NASOLABIAL_BOW d out (about their median).
+# - Across it the lightness falls gradually on the cheek's side, the cheek mass rolling into the fold and turning
+#   from the light, over 0.10-0.15 d (Hopper), and rises back within 0.03-0.05 d on the lip's side: a crease, not a
+#   line of shadow, cut sharply against the lip (Coleman and Grover 2006: the malar fat descends and overhangs the
+#   fold). CREASE_CHEEK_SIDE and CREASE_LIP_SIDE, in d. The cheek beyond the roll-off keeps FOLD_SHOULDER's light.
+# - Its depth: Hopper's nasolabial core is 55-60 % darker than the skin beside it (a hard light from above), Biden's
+#   25 % (soft light); their lid-cheek junctions 35 % and 20 % darker. FOLD_SHADOW_OLDER at 80, the softer light's.
+NASOLABIAL_BOW = 0.17
+CREASE_CHEEK_SIDE = 0.13
+CREASE_LIP_SIDE = 0.03
+FOLD_SHADOW_OLDER = 0.3
+# share of a crease's length over which it fades in and out at its ends, as the zone renderer's creases taper (set, not
+# measured; at 1:1 the ends of the astronaut's and Obama's creases at 80 blend into the skin)
+CREASE_END_TAPER = 0.15
 # Upper-lid hooding: with age the skin fold above the upper lid descends toward the lid margin and covers
 # more of the lid, most of all at its outer (temporal) end, and the lid opening narrows (van den Bosch,
 # Leenders and Mulder 1999, Br J Ophthalmol 83:347, eyelid topography by age and sex; set without the paper
@@ -284,9 +304,103 @@ def fold_shading(shape: tuple[int, int], points: np.ndarray, amount: float) -> n
     their shoulders, 1 elsewhere; `amount` < 0 lightens the folds instead (a younger target)."""
     p = np.asarray(points, np.float64)[:, :2]
     # the factor is 1 + amount x a field of the landmarks alone (resizing and blurring are linear): the field is
-    # computed once per face, every target of a strip scales it
-    field = memo("fold_field", (tuple(shape), p), lambda: _fold_field(shape, p))
+    # computed once per face, every target of a strip scales it; deepening folds follow the measured creases
+    # (`_older_fold_field`), lifting them the lines they were lifted along before
+    if amount > 0:
+        field = memo("older_fold_field", (tuple(shape), p), lambda: _older_fold_field(shape, p))
+    else:
+        field = memo("fold_field", (tuple(shape), p), lambda: _fold_field(shape, p))
     return 1.0 + np.float32(amount) * field
+
+
+def crease_lines(points: np.ndarray) -> dict[str, tuple[np.ndarray, float]]:
+    """Each crease an older face deepens, as a polyline (K, 2) in the aligned frame with its cheek's side (+1 or -1
+    along x): the nasolabial crease bowed NASOLABIAL_BOW d out from the wing-to-corner line at its middle, and the
+    marionette line (as `_fold_lines`)."""
+    d = inter_ocular(points)
+    lines = {}
+    for side, ala, mouth, sign in (("right", RIGHT_ALA, RIGHT_MOUTH, -1.0), ("left", LEFT_ALA, LEFT_MOUTH, 1.0)):
+        middle = (points[ala] + points[mouth]) / 2 + np.array([sign * NASOLABIAL_BOW * d, 0.0])
+        top = points[ala] + np.array([sign * 0.06 * d, 0.0])
+        bottom = points[mouth] + np.array([sign * 0.1 * d, 0.12 * d])
+        lines[f"nasolabial_{side}"] = (np.stack([top, middle, bottom]), sign)
+        lines[f"marionette_{side}"] = (
+            np.stack(
+                [points[mouth] + np.array([sign * 0.04 * d, 0.03 * d]), points[mouth] + np.array([sign * 0.12 * d, 0.42 * d])]
+            ),
+            sign,
+        )
+    return lines
+
+
+def crease_profile(grid: np.ndarray, line: np.ndarray, sign: float, d: float) -> tuple[np.ndarray, np.ndarray]:
+    """((N,) 0-1: how much of a crease's shadow falls on each of `grid`'s points (N, 2): 1 on the polyline `line`,
+    falling to 0 over CREASE_CHEEK_SIDE d on the cheek's side (`sign` along x) and over CREASE_LIP_SIDE d on the
+    other, faded in and out over CREASE_END_TAPER of its length at both ends; (N,) bool: on the cheek's side)."""
+    lengths = np.linalg.norm(np.diff(line, axis=0), axis=1)
+    total = max(float(lengths.sum()), 1e-6)
+    best = np.full(len(grid), np.inf)
+    signed = np.zeros(len(grid))
+    position = np.zeros(len(grid))  # along the whole polyline, 0-1
+    for k, (start, end) in enumerate(zip(line[:-1], line[1:])):
+        direction = (end - start) / max(float(lengths[k]), 1e-6)
+        along = np.clip((grid - start) @ direction, 0.0, float(lengths[k]))
+        across_x = grid[:, 0] - (start[0] + along * direction[0])
+        across_y = grid[:, 1] - (start[1] + along * direction[1])
+        distance = np.sqrt(across_x * across_x + across_y * across_y)
+        nearer = distance < best
+        best = np.where(nearer, distance, best)
+        signed = np.where(nearer, np.where(sign * across_x > 0, distance, -distance) / d, signed)
+        position = np.where(nearer, (lengths[:k].sum() + along) / total, position)
+    cheek_side = 1.0 - _smoothstep(signed / CREASE_CHEEK_SIDE)
+    lip_side = 1.0 - _smoothstep(-signed / CREASE_LIP_SIDE)
+    ends = _smoothstep(position / CREASE_END_TAPER) * _smoothstep((1.0 - position) / CREASE_END_TAPER)
+    return np.where(signed >= 0, cheek_side, lip_side) * ends, signed > 0
+
+
+def _older_fold_field(shape: tuple[int, int], p: np.ndarray) -> np.ndarray:
+    """(H, W) float32: the change of `fold_shading`'s factor per unit amount toward an older target: the creases
+    (`crease_lines`, `crease_profile`) and the eye bags over their lid-cheek junction, darkened by FOLD_SHADOW_OLDER
+    at a full share; the cheek mass beyond each crease and the bags lit by FOLD_SHOULDER."""
+    full_height, full_width = shape
+    scale = 4  # the shading is smooth: computed at a quarter of the size and resized up
+    height, width = -(-full_height // scale), -(-full_width // scale)
+    d = inter_ocular(p)
+    ys, xs = (np.mgrid[:height, :width].astype(np.float64) + 0.5) * scale - 0.5
+    grid = np.stack([xs.ravel(), ys.ravel()], 1)
+    valley = np.zeros(height * width)
+    shoulder = np.zeros(height * width)
+    for name, (line, sign) in crease_lines(p).items():
+        weight = 1.0 if name.startswith("nasolabial") else 0.7  # marionette folds are shallower (as `_fold_field`)
+        crease, cheek = crease_profile(grid, line, sign, d)
+        valley = np.maximum(valley, weight * crease)
+        # the cheek mass above the roll-off: lit where the crease's shadow has faded, out to twice its width; the lip's
+        # side shows no lit edge (Hopper's lightness there is level within 0.1 d of the crease)
+        beyond, _ = crease_profile(grid, line, sign, 2.0 * d)
+        shoulder = np.maximum(shoulder, weight * beyond * cheek * (crease < 0.05))
+    for bag, junction in _eye_bags(grid, p, d):  # the eye bags as `_fold_field` draws them
+        shoulder = np.maximum(shoulder, bag)
+        valley = np.maximum(valley, junction)
+    coarse = FOLD_SHOULDER * shoulder - FOLD_SHADOW_OLDER * valley
+    field = cv2.resize(
+        coarse.reshape(height, width).astype(np.float32), (width * scale, height * scale), interpolation=cv2.INTER_LINEAR
+    )
+    return cv2.GaussianBlur(field[:full_height, :full_width], (0, 0), 0.02 * d)
+
+
+def _eye_bags(grid: np.ndarray, p: np.ndarray, d: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per lower lid, on `grid` (N, 2): (the bag, a light bulge below the lid; the lid-cheek junction's shadow under
+    it, EYE_BAG_DEPTH d below the lid margin), each weighted as the shading takes it."""
+    bags = []
+    for lid in (RIGHT_LOWER_LID, LEFT_LOWER_LID):
+        margin = p[lid][np.argsort(p[lid][:, 0])]
+        x0, x1 = margin[0, 0], margin[-1, 0]
+        across = 1.0 - _smoothstep((np.abs(grid[:, 0] - (x0 + x1) / 2) - 0.35 * (x1 - x0)) / (0.25 * (x1 - x0)))
+        depth = (grid[:, 1] - np.interp(grid[:, 0], margin[:, 0], margin[:, 1])) / d  # below the lid margin, following it
+        bag = _smoothstep((depth - 0.03) / 0.05) * (1 - _smoothstep((depth - 0.12) / 0.06))
+        junction = np.exp(-0.5 * ((depth - EYE_BAG_DEPTH) / 0.03) ** 2)
+        bags.append((0.8 * across * bag, 0.9 * across * junction))
+    return bags
 
 
 def _fold_field(shape: tuple[int, int], p: np.ndarray) -> np.ndarray:
@@ -307,16 +421,9 @@ def _fold_field(shape: tuple[int, int], p: np.ndarray) -> np.ndarray:
         # the valley along the line and just inside it, the cheek's shoulder lit beyond it
         valley = np.maximum(valley, weight * near * ~cheek)
         shoulder = np.maximum(shoulder, weight * wide * cheek * (1 - near))
-    for lid in (RIGHT_LOWER_LID, LEFT_LOWER_LID):
-        margin = p[lid][np.argsort(p[lid][:, 0])]
-        x0, x1 = margin[0, 0], margin[-1, 0]
-        across = 1.0 - _smoothstep((np.abs(grid[:, 0] - (x0 + x1) / 2) - 0.35 * (x1 - x0)) / (0.25 * (x1 - x0)))
-        depth = (grid[:, 1] - np.interp(grid[:, 0], margin[:, 0], margin[:, 1])) / d  # below the lid margin, following it
-        # the bag: a light bulge below the lid, a shadow along the lid-cheek junction under it
-        bag = _smoothstep((depth - 0.03) / 0.05) * (1 - _smoothstep((depth - 0.12) / 0.06))
-        junction = np.exp(-0.5 * ((depth - EYE_BAG_DEPTH) / 0.03) ** 2)
-        shoulder = np.maximum(shoulder, 0.8 * across * bag)
-        valley = np.maximum(valley, 0.9 * across * junction)
+    for bag, junction in _eye_bags(grid, p, d):
+        shoulder = np.maximum(shoulder, bag)
+        valley = np.maximum(valley, junction)
     coarse = FOLD_SHOULDER * shoulder - FOLD_SHADOW * valley
     field = cv2.resize(
         coarse.reshape(height, width).astype(np.float32), (width * scale, height * scale), interpolation=cv2.INTER_LINEAR

@@ -18,9 +18,11 @@ from engine.methods.classical.shape import (
     JOWL_DROP,
     JOWL_OUT,
     LID_CHEEK_DROP,
+    NASOLABIAL_BOW,
     OUTER_LOWER_LIP,
     OUTER_UPPER_LIP,
     Descent,
+    crease_lines,
     descent_between,
     descent_displacements,
     fold_shading,
@@ -117,12 +119,37 @@ def test_fold_shading_darkens_the_folds_and_under_the_eyes_and_a_younger_target_
         x, y = np.round(point).astype(int)
         return older[y, x], younger[y, x]
 
-    fold = (points[RIGHT_ALA] + points[RIGHT_MOUTH]) / 2 + np.array([-0.06 * d, 0.06 * d])  # on the nasolabial line
+    middle = (points[RIGHT_ALA] + points[RIGHT_MOUTH]) / 2
+    fold = middle + np.array([-0.06 * d, 0.06 * d])  # on the line a younger target lifts the fold along
+    crease = middle + np.array([-NASOLABIAL_BOW * d, 0.0])  # the crease an older target deepens, bowed out from it
     junction = points[RIGHT_LOWER_LID].mean(0) + np.array([0.0, 0.2 * d])  # the lid-cheek junction
-    for point in (fold, junction):
+    assert at(crease)[0] < 0.97 and at(fold)[1] > 1.03
+    for point in (junction,):
         darker, lighter = at(point)
         assert darker < 0.97 and lighter > 1.03
     np.testing.assert_allclose(older[:100], 1.0, atol=1e-5)  # the forehead and above: untouched
+
+
+def test_an_older_nasolabial_crease_rolls_off_into_the_cheek_and_is_cut_sharply_against_the_lip(source):
+    # a crease, as on the old portraits measured: the shadow fades over about 0.13 d on the cheek's side and within
+    # about 0.03 d on the lip's, not a line of shadow the same on both sides
+    points = source.points[:, :2]
+    d = inter_ocular(points)
+    older = fold_shading(source.crop.shape[:2], points, 1.0)
+    line, sign = crease_lines(points)["nasolabial_right"]
+
+    def darkening(centre: np.ndarray, normal: np.ndarray, offset: float) -> float:  # offset in d: > 0 the cheek's side
+        x, y = np.round(centre + offset * d * normal).astype(int)
+        return 1.0 - float(older[y, x])
+
+    for start, end in zip(line[:-1], line[1:]):  # across the middle of each of its two segments
+        along = (end - start) / np.linalg.norm(end - start)
+        normal = np.array([-along[1], along[0]])
+        normal = normal if normal[0] * sign > 0 else -normal  # toward the cheek
+        centre = (start + end) / 2
+        assert darkening(centre, normal, 0.0) > 0.15  # the crease itself, at 80
+        assert darkening(centre, normal, 0.07) > 0.1  # the cheek rolling into it, still shaded ...
+        assert darkening(centre, normal, -0.07) < 0.02  # ... where the lip's side is already as it was
 
 
 def _chroma(rgb: np.ndarray) -> np.ndarray:
