@@ -85,24 +85,24 @@ BROW_SKIN_RIPPLE = 3.0  # L (8-bit): darkness within this of the skin carried in
 # of a brow pixel's darkness against the skin, what its white hairs keep (shading, from looking; at 0.25 a white brow on
 # fair skin was a band barely off the skin's colour)
 BROW_SHADE_KEPT = 0.5
-# A brow hair is thinner than a pixel at 512 px and white hair is translucent: a greyed brow pixel still shows the
-# skin's colour through its hairs. Taking all of a "hair" pixel's colour to white hair's (near neutral) drew the
-# greyed brows as thin blue-grey lines on warm skin (looked at, 70). Of the skin's a*b* around the brow, this
-# share stays in a whitened hair pixel (from looking at white eyebrows in portraits at this scale; at 0.5 the
-# whitened hairs came too close to the skin's colour for `repigment_hair` to read them as grey; at 0.4 the white brow
-# on fair skin took so much of its warmth that only its lightness told it from the skin).
-BROW_SKIN_SHOWS = 0.25
-# Brow hairs are short and a brow pixel holds several: each pixel whitens by the brow's grey share plus this much
-# of its strand's deviation from it. Whole strands along the brow left its last pigmented hairs as one long dark
-# line between two grey outlines (looked at, 70; the re-pigmentation's REPIGMENT_STRAND_CONTRAST, same reason).
-BROW_STRAND_CONTRAST = 0.3
+# A brow hair is thinner than a pixel at 512 px and white hair is translucent: a greyed brow pixel shows the skin's
+# colour through and between its hairs, and white hair takes the colour of the light on it. Taken to a near-neutral
+# grey (a quarter of the skin's a*b*, three quarters of white hair's own), the greyed brows were blue-grey strips on
+# warm skin (looked at on the astronaut at 70-80, 3x: her brow hairs 5-8 b* bluer than the skin beside them, her own
+# brown brow 5 yellower), where a real old brow keeps the skin's hue (Biden's at 70, aligned crop: its darker quarter
+# a*b* 143/140 against the skin's 145/142; its hair pixels 0.5 b* off the skin, Hopper's at 77 1). A whitened hair pixel
+# keeps the skin's hue at this share of its chroma (C*ab): white hair lit like the face, measured on the packaged
+# portraits (Hopper's white temple hair 0.5-0.7 of her skin's chroma, the grey temple of Obama's 2009 portrait
+# 0.45-0.55; see GREY_SKIN_CHROMA): a share within both. It stays below `repigment_hair`'s grey end of chroma
+# (segmentation.SKIN_CHROMA_SHARE), so a white brow still reads as grey hair to give colour back to.
+BROW_WHITE_SKIN_CHROMA = 0.55
 DETAIL_CLIP = 1.0  # percent: the detail's extremes each side, clipped (an edge pixel, not a strand)
 # White brow hairs on fair skin: a brow at 512 px seldom resolves its hairs, and whitened as a smooth band it came
 # within a few levels of fair skin and nearly vanished at 80 (looked at on the astronaut at 1:1, 3x). Its hairs
 # are drawn in as short strokes along the brow (oriented noise: a brow hair is about 1 cm long, 0.16 d of a 63 mm
 # interpupillary distance: a stroke of 0.08 d each side of its centre, and lies
 # almost along the brow's axis), lit hairs lighter and the gaps between them darker by this many L levels (from
-# looking), and the brow keeps more of its shading (the shadow under the hairs) and less of the skin's colour.
+# looking), and the brow keeps more of its shading (the shadow under the hairs).
 BROW_HAIR_TEXTURE = 10.0
 BROW_HAIR_LENGTH = 3.0  # px: the strokes' Gaussian sigma along the brow (about 0.025 d)
 BROW_HAIR_WIDTH = 0.6  # px: and across it (a hair is thinner than a pixel)
@@ -547,40 +547,58 @@ def grey_brow_hairs(
     region: np.ndarray,
     amount: float,
     rng: np.random.Generator,
-    structure: np.ndarray | None = None,
     scale: float = 1.0,
 ) -> np.ndarray:
-    """Eyebrows greyed hair by hair: `amount` (0-1) of the hairs in the brow `region` turn white (`grey_strands`
-    along the brows' direction), and only the hairs: each pixel is a mix of skin and hair (`brow_hair_share`),
-    and only its hair part changes, to a white hair lighter than the skin under it but for BROW_SHADE_KEPT of
-    its darkness, with the chroma of white hair. The skin between the hairs is returned exactly; a white brow
-    keeps its own shading and detail rather than turning into a band of one colour. `scale`: crop pixels a photo
-    pixel; above 1 the strands and the drawn hairs are no finer than the photo's pixels (`at_photo_resolution`)."""
+    """Eyebrows greyed hair by hair: `amount` (0-1) of the hairs in the brow `region` turn white, and only the hairs:
+    each pixel is a mix of skin and hair (`brow_hair_share`), and only its hair part changes, to a white hair lighter
+    than the skin under it but for BROW_SHADE_KEPT of its darkness, with the skin's hue at BROW_WHITE_SKIN_CHROMA of
+    its chroma. Which hairs turn is drawn stroke by stroke (`brow_white_hairs`): white hairs among the still
+    pigmented ones, which keep their colour and darkness. The skin between the hairs is returned exactly. `scale`:
+    crop pixels a photo pixel; above 1 the strokes are no finer than the photo's pixels (`at_photo_resolution`)."""
+    if not 0 <= amount <= 1:
+        raise ValueError(f"grey amount must be between 0 and 1, got {amount}")
     inside_full = (region > 0).astype(np.uint8)
     margin = 2 * int(np.ceil(cv2.distanceTransform(inside_full, cv2.DIST_L2, 5).max())) + 8
     top, bottom, left, right = _box(region, margin)
     box = face[top:bottom, left:right]
-    guide = box if structure is None else structure[top:bottom, left:right]
     inside = inside_full[top:bottom, left:right]
     lab = _to_lab(box)
     share, darkness = brow_hair_share(lab[..., 0], inside)
-    strands = grey_strands(_lightness(guide), inside, amount, rng, 0.0, scale=scale)
-    strands = amount + BROW_STRAND_CONTRAST * (strands - amount)
-    weight = strands * share
+    white = at_photo_resolution(brow_white_hairs(brow_hair_texture(inside, rng), inside, amount), inside, scale)
+    weight = white * share
     # a pixel of skin share (1 - h) and hair share h: its hair turns white, BROW_ABOVE_SKIN lighter than the
     # skin under it, keeping BROW_SHADE_KEPT of the pixel's darkness (the brow's own shading and detail)
-    lab[..., 0] += strands * ((1 - BROW_SHADE_KEPT) * darkness + share * BROW_ABOVE_SKIN)
+    lab[..., 0] += white * ((1 - BROW_SHADE_KEPT) * darkness + share * BROW_ABOVE_SKIN)
     # the white hairs themselves: lit strokes and the shadowed gaps between them (see BROW_HAIR_TEXTURE)
     lab[..., 0] += weight * BROW_HAIR_TEXTURE * at_photo_resolution(brow_hair_texture(inside, rng), inside, scale)
-    # its colour: white hair's with the skin showing through (BROW_SKIN_SHOWS); the skin is the region's pixels
-    # that hold no hair
+    # its colour: the skin's hue at BROW_WHITE_SKIN_CHROMA of its chroma; the skin is the region's pixels that hold
+    # no hair
     skin = (inside > 0) & (share == 0)
     skin_ab = np.median(lab[skin][:, 1:], axis=0) if skin.any() else np.array([128.0, 128.0], np.float32)
-    hair_ab = BROW_SKIN_SHOWS * skin_ab + (1 - BROW_SKIN_SHOWS) * white_chroma(lab)[..., 1:]
+    hair_ab = 128.0 + BROW_WHITE_SKIN_CHROMA * (skin_ab - 128.0)
     lab[..., 1:] += weight[..., None] * (hair_ab - lab[..., 1:])
     out = face.copy()
     out[top:bottom, left:right] = _to_rgb(lab, box, weight)
     return out
+
+
+def brow_white_hairs(strokes: np.ndarray, region: np.ndarray, amount: float) -> np.ndarray:
+    """(H, W) float32 in 0-1: which of the brow hairs drawn as `strokes` (`brow_hair_texture`) under `region` have
+    turned white, `amount` (0-1) of them on average. Each pixel's stroke rank is compared with the threshold that
+    leaves `amount` of the region below it, with STRAND_EDGE's soft edge (a pixel holds several hairs): short white
+    strokes among pigmented ones, as a greying brow's white hairs come one by one among the rest (scalp strands run
+    the length of the hair; drawn so along the brow, its last pigmented hairs were one long dark line). 0 beyond
+    `region`."""
+    if not 0 <= amount <= 1:
+        raise ValueError(f"grey amount must be between 0 and 1, got {amount}")
+    inside = region > 0
+    if amount == 0 or not inside.any():
+        return np.zeros(region.shape, np.float32)
+    if amount == 1:
+        return inside.astype(np.float32)
+    score = uniform_ranks(strokes, inside)
+    threshold = soft_threshold(score[inside], amount)
+    return np.where(inside, np.clip((threshold - score) / STRAND_EDGE + 0.5, 0, 1), 0).astype(np.float32)
 
 
 def brow_hair_texture(region: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -631,7 +649,7 @@ def grey_hair(
     if amount <= 0 or not mask.any():
         return face.copy()
     if not shading:
-        return grey_brow_hairs(face, mask, amount, rng, structure, scale)
+        return grey_brow_hairs(face, mask, amount, rng, scale)  # the strokes follow each brow's axis
     # everything happens in the mask's bounding box, with a margin for the soft edge and the blurs
     margin = ALPHA_RADIUS + int(4 * DETAIL_SIGMA) + 2
     top, bottom, left, right = _box(mask, margin)

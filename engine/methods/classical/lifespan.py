@@ -41,6 +41,7 @@ from engine.faces.segmentation import brow_mask, hair_mask
 from engine.faces.zones import feathered, inter_ocular
 from engine.methods.classical import contrast, shape, texture
 from engine.methods.classical.aging import (
+    BROW_GREY_CEILING,
     BROW_LAG_YEARS,
     MONOCHROME_NOTE,
     added_grey,
@@ -246,7 +247,7 @@ def age_face(
     grey = added_grey(source_age, target, variation.grey_onset_shift)
     # the strands (and brow strokes) no finer than the photo's own pixels where the face was upsampled into the crop
     scale = upsampling(located.matrix)
-    brow_grey = added_grey(source_age, target, variation.grey_onset_shift, BROW_LAG_YEARS)
+    brow_grey = added_grey(source_age, target, variation.grey_onset_shift, BROW_LAG_YEARS, BROW_GREY_CEILING)
     if masks.note:
         stages["hair"] = f"skipped: {masks.note}"
     elif grey > 0:

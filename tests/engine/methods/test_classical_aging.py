@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from engine.methods.classical.aging import (
+    BROW_GREY_CEILING,
+    BROW_LAG_YEARS,
     GROWTH_END_YEARS,
     GROWTH_STRAIN_AT_BIRTH,
     added_grey,
@@ -39,6 +41,17 @@ def test_added_grey_is_the_share_of_still_pigmented_hair_and_never_given_back():
     assert added_grey(40, 60) == pytest.approx((after - before) / (1 - before))
     assert added_grey(20, 80) > 0.97
     assert added_grey(40, 60, lag=10) < added_grey(40, 60)  # eyebrows grey later
+
+
+def test_old_eyebrows_stay_partly_pigmented_and_regain_alike():
+    # a brow dark at 20 is at most BROW_GREY_CEILING white at 80 and 90 (level 3 of PMC3907512: up to 2/3), where
+    # the scalp is nearly all white; grey brows still regain colour toward a younger target
+    brow_80 = added_grey(20, 80, lag=BROW_LAG_YEARS, ceiling=BROW_GREY_CEILING)
+    assert 0.5 < brow_80 < BROW_GREY_CEILING <= 2 / 3 < added_grey(20, 80) - 0.25
+    assert added_grey(20, 90, lag=BROW_LAG_YEARS, ceiling=BROW_GREY_CEILING) < BROW_GREY_CEILING
+    assert added_grey(80, 30, lag=BROW_LAG_YEARS, ceiling=BROW_GREY_CEILING) == 0.0
+    with pytest.raises(ValueError, match="ceiling must be in"):
+        added_grey(20, 80, ceiling=0.0)
 
 
 def test_cardioidal_strain_grows_the_jaw_most_and_the_crown_not_at_all():

@@ -10,7 +10,7 @@ from engine.core.errors import InputError
 from engine.core.registry import get_cache
 from engine.core.settings import Settings
 from engine.methods.classical.aging import added_grey
-from engine.methods.classical.hair import grey_hair
+from engine.methods.classical.hair import brow_hair_share, grey_hair
 from engine.methods.classical.lifespan import age_face, hair_masks
 from engine.methods.ldla.pipeline import locate
 from engine.tasks.lifespan import LifespanRequest, age_photo
@@ -96,6 +96,22 @@ def test_eyebrows_whiten_their_hairs_keep_their_detail_and_leave_the_skin(astron
     assert chroma(after)[hairs].mean() < 0.6 * chroma(before)[hairs].mean()  # ... and lose their colour
     # and stay hairs: their lightness varies as much as before (a band painted one colour would not)
     assert after[..., 0][hairs].std() > 0.7 * before[..., 0][hairs].std()
+
+
+def test_her_brows_at_80_stay_darker_than_her_skin_and_of_its_hue_not_blue_grey_strips(astronaut_hair):
+    # real old brows on the packaged portraits (aligned crops, the hair pixels below against the skin beside the
+    # brows): Biden's at 70 34 L darker than his skin and 0.5 b* off it, Hopper's at 77 39 L and 1 b*; the greyed
+    # brows drawn as near-neutral strips were 20 L darker and 7.7 b* bluer
+    located, masks, _ = astronaut_hair
+    aged = age_face(astronaut(), located, masks, 41, 80, 0, OFFLINE).after
+    before = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB).astype(np.float32)
+    hairs = brow_hair_share(before[..., 0], masks.brows)[0] >= 0.5  # the brow's hair pixels at the source
+    ring = cv2.dilate(masks.brows, np.ones((11, 11), np.uint8)).astype(bool) & ~(masks.brows > 0)
+    lab = cv2.cvtColor(aged, cv2.COLOR_RGB2LAB).astype(np.float32)
+    hair, skin = lab[hairs].mean(0), np.median(lab[ring], 0)
+    assert hairs.sum() > 200
+    assert hair[0] < skin[0] - 25  # still a brow: darker than the skin beside it
+    assert hair[2] > skin[2] - 5  # and of the skin's warmth, not bluer
 
 
 def test_the_hair_stage_stays_on_the_head(astronaut_hair):
