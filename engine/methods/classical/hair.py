@@ -704,7 +704,11 @@ def hair_greyness(lab: np.ndarray, skin_chroma: float | None = None) -> np.ndarr
     """(H, W) float32 0-1: how grey or white each hair pixel of `lab` reads (see GREY_HAIR_CHROMA and
     GREY_HAIR_LIGHTNESS); with `skin_chroma` (the face skin's C*ab) also pale when low in chroma beside the skin's
     (GREY_SKIN_CHROMA), whichever reads paler."""
-    lab = cv2.GaussianBlur(lab, (0, 0), GREYNESS_SIGMA)  # a strand's colour, not a pixel's noise
+    return _greyness(cv2.GaussianBlur(lab, (0, 0), GREYNESS_SIGMA), skin_chroma)  # a strand's colour, not a pixel's noise
+
+
+def _greyness(lab: np.ndarray, skin_chroma: float | None) -> np.ndarray:
+    """`hair_greyness` of `lab` already smoothed by GREYNESS_SIGMA."""
     light = np.clip((lab[..., 0] - GREY_HAIR_LIGHTNESS[0]) / (GREY_HAIR_LIGHTNESS[1] - GREY_HAIR_LIGHTNESS[0]), 0, 1)
     chroma = np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
     pale = np.clip((GREY_HAIR_CHROMA[0] - chroma) / (GREY_HAIR_CHROMA[0] - GREY_HAIR_CHROMA[1]), 0, 1)
@@ -727,8 +731,11 @@ def skin_ab(lab: np.ndarray, points: np.ndarray) -> np.ndarray:
 def off_skin(lab: np.ndarray, points: np.ndarray) -> np.ndarray:
     """(H, W) float32 0-1: how far each pixel's a*b* is from the face's skin (the median of the face's outline
     between the eyes and the mouth), ramping over SKIN_COLOUR_DISTANCE."""
-    skin = skin_ab(lab, points)
-    smooth = cv2.GaussianBlur(lab, (0, 0), GREYNESS_SIGMA)
+    return _off_skin(cv2.GaussianBlur(lab, (0, 0), GREYNESS_SIGMA), skin_ab(lab, points))
+
+
+def _off_skin(smooth: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """`off_skin` of CIELAB `smooth` (smoothed by GREYNESS_SIGMA) against the skin's a*b* `skin`."""
     distance = np.hypot(smooth[..., 1] - skin[0], smooth[..., 2] - skin[1])
     low, high = SKIN_COLOUR_DISTANCE
     return np.clip((distance - low) / (high - low), 0, 1).astype(np.float32)
@@ -738,12 +745,20 @@ def _grey_off_skin(rgb: np.ndarray, points: np.ndarray | None, skin_relative: bo
     """`hair_greyness` of `rgb`, times `off_skin` where there are landmarks (very pale skin is light and low in
     chroma too: grey hair is off the skin's colour); `skin_relative`: paleness beside the skin's chroma counts too
     (GREY_SKIN_CHROMA; needs landmarks)."""
-    lab = _to_lab(rgb)
     if points is None:
-        return hair_greyness(lab)
-    skin = skin_ab(lab, points) if skin_relative else None
-    greyness = hair_greyness(lab, None if skin is None else float(np.hypot(skin[0] - 128, skin[1] - 128)))
-    return greyness * off_skin(lab, points)
+        return hair_greyness(_to_lab(rgb))
+    smooth, skin, away = memo("hair_colour", (rgb, points), lambda: _hair_colour(rgb, points))
+    greyness = _greyness(smooth, float(np.hypot(skin[0] - 128, skin[1] - 128)) if skin_relative else None)
+    return greyness * away
+
+
+def _hair_colour(rgb: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What both of `_grey_off_skin`'s tests read of a face (found once per face: a younger target asks for both):
+    its CIELAB smoothed by GREYNESS_SIGMA, the skin's a*b* (`skin_ab`) and `off_skin`."""
+    lab = _to_lab(rgb)
+    smooth = cv2.GaussianBlur(lab, (0, 0), GREYNESS_SIGMA)
+    skin = np.asarray(skin_ab(lab, points))
+    return smooth, skin, _off_skin(smooth, skin)
 
 
 def grey_hair_parts(greyness: np.ndarray, inside: np.ndarray, d: float, min_part: float = GREY_MIN_PART) -> np.ndarray:
