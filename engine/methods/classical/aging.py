@@ -240,14 +240,23 @@ def neck_skin(crop: np.ndarray, points: np.ndarray, skin: np.ndarray) -> np.ndar
     if len(face) == 0:
         return np.zeros(shape, np.uint8)
     median = np.median(face, axis=0)
-    distance = np.hypot(lab[..., 1] - median[1], lab[..., 2] - median[2])
-    candidate = (distance < NECK_COLOUR_DISTANCE) & (lab[..., 0] >= NECK_MIN_LIGHTNESS * median[0]) & (hull == 0)
-    candidate &= below_jaw(p, shape)
+    # the neck lies below the jaw (`below_jaw`): the search is made in that box, grown by the opening's reach (2 px),
+    # within which every pixel it keeps is found as in the whole frame
+    inside = below_jaw(p, shape)
+    box = support_box(inside, 2)
+    if box is None:
+        return np.zeros(shape, np.uint8)
+    part = lab[box]
+    distance = np.hypot(part[..., 1] - median[1], part[..., 2] - median[2])
+    candidate = (distance < NECK_COLOUR_DISTANCE) & (part[..., 0] >= NECK_MIN_LIGHTNESS * median[0]) & (hull[box] == 0)
+    candidate &= inside[box]
     candidate = cv2.morphologyEx(candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
     # the parts that touch the face's outline (the neck runs on from the jaw; a patch of background does not)
     count, labels = cv2.connectedComponents(candidate)
-    touching = np.unique(labels[(cv2.dilate(hull, np.ones((5, 5), np.uint8)) > 0) & (candidate > 0)])
-    return np.isin(labels, touching[touching > 0]).astype(np.uint8)
+    touching = np.unique(labels[(cv2.dilate(hull, np.ones((5, 5), np.uint8))[box] > 0) & (candidate > 0)])
+    neck = np.zeros(shape, np.uint8)
+    neck[box] = np.isin(labels, touching[touching > 0])
+    return neck
 
 
 def lightness_only(before: np.ndarray, after: np.ndarray) -> np.ndarray:
