@@ -127,15 +127,21 @@ class HairMasks:
 
 
 def hair_masks(located: LocatedFace, settings: Settings | None = None) -> HairMasks:
-    """The hair (person segmentation minus face, refined by colour) and eyebrow masks of the aligned face."""
-    brows = brow_mask(located.crop, located.points)
+    """The hair (person segmentation minus face, refined by colour) and eyebrow masks of the aligned face, found once
+    per face (and settings: they choose the segmenter); read-only. A segmenter that cannot be loaded is asked for
+    again next time."""
+    brows = memo("brow_mask", (located.crop, located.points), lambda: brow_mask(located.crop, located.points))
     try:
         segmenter = get_cache(settings).get("person_segmenter")
     except ModelUnavailable as error:
         return HairMasks(np.zeros_like(brows), brows, f"no person segmenter ({error})")
-    hair = hair_mask(located.crop, segmenter.probability(located.crop), located.points)
+    hair = memo(
+        "hair_mask",
+        (located.crop, located.points, repr(settings or get_settings())),
+        lambda: hair_mask(located.crop, segmenter.probability(located.crop), located.points),
+    )
     note = "" if hair.any() else "no hair found around the face (bald, covered, or not segmented)"
-    hair.flags.writeable = brows.flags.writeable = False  # read-only: the per-face store hashes them once
+    hair.flags.writeable = brows.flags.writeable = False  # read-only also without the store (the store hashes them once)
     return HairMasks(hair, brows, note)
 
 
