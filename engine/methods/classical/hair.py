@@ -215,16 +215,34 @@ def strand_noise(direction: np.ndarray, rng: np.random.Generator, where: np.ndar
 
     `where` (H, W), optional: the pixels whose value is wanted (the hair); the streamlines are followed only
     from them and the few around them that thinning the strands reads, and the field is 0 beyond those.
-    Where it is wanted it is the same as the whole field's. The white noise is drawn from `rng` every time
-    (so the generator moves on the same way); the field for the same direction, noise and `where` is computed
+    Where it is wanted it is the same as the whole field's. The white noise is drawn from `rng` (`white_noise`: the
+    generator moves on the same way every time); the field for the same direction, noise and `where` is computed
     once and reused (every target of a strip has it)."""
-    height, width = direction.shape[:2]
+    return _strands(direction, white_noise(rng, direction.shape[:2]), where).copy()
+
+
+def white_noise(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """(H, W) float32 white noise drawn from `rng` and blurred by STRAND_WIDTH (read-only). The same generator state
+    draws the same noise: it is kept per state and shape, and the generator is moved on to the state the draw leaves
+    it in, as drawing again would (every target of a strip draws its strands from the same seed)."""
+    height, width = shape[:2]
+    white, after = memo("white_noise", (repr(rng.bit_generator.state), height, width), lambda: _draw_white(rng, height, width))
+    rng.bit_generator.state = after
+    return white
+
+
+def _draw_white(rng: np.random.Generator, height: int, width: int) -> tuple[np.ndarray, dict]:
     white = np.asarray(rng.standard_normal((height, width)), np.float32)
     if STRAND_WIDTH > 0:
         white = np.asarray(cv2.GaussianBlur(white, (0, 0), STRAND_WIDTH), np.float32)
+    return white, rng.bit_generator.state
+
+
+def _strands(direction: np.ndarray, white: np.ndarray, where: np.ndarray | None) -> np.ndarray:
+    """`strand_noise`'s field of the drawn `white` noise (read-only, kept per direction, noise and `where`)."""
     wanted = None if where is None else np.asarray(where) > 0
     parts = (direction, white) if wanted is None else (direction, white, wanted)
-    return memo("strands", parts, lambda: _line_integral(direction, white, wanted)).copy()
+    return memo("strands", parts, lambda: _line_integral(direction, white, wanted))
 
 
 # OpenCV's Gaussian kernel for float images spans round(8 sigma + 1) pixels (made odd): what thinning the
@@ -354,13 +372,18 @@ def grey_strands(
     # the strands are drawn in the mask's bounding box (with a margin for the streamlines) only
     margin = int(STRAND_HALF_LENGTH) + 1
     top, bottom, left, right = _box(inside, margin)
-    noise = np.zeros(mask.shape, np.float32)
-    box = np.ascontiguousarray(lightness[top:bottom, left:right])
+    box = lightness[top:bottom, left:right]
     # the direction and the ranks depend on the structure image and the noise alone: a strip's targets share them
     detail = photo_detail(scale)  # the photo's own scale of detail (1: the crop's, as before)
     direction = memo("hair_direction", (box, detail), lambda: hair_direction(box, detail))
-    noise[top:bottom, left:right] = strand_noise(direction, rng, inside[top:bottom, left:right])
-    score = memo("uniform_ranks", (noise, inside), lambda: uniform_ranks(noise, inside))
+    white = white_noise(rng, direction.shape[:2])
+
+    def ranks() -> np.ndarray:
+        noise = np.zeros(mask.shape, np.float32)
+        noise[top:bottom, left:right] = _strands(direction, white, inside[top:bottom, left:right])
+        return uniform_ranks(noise, inside)
+
+    score = memo("strand_ranks", (direction, white, inside, top, bottom, left, right), ranks)
     if lead is not None:
         score = score - PATTERN_LEAD * pattern * lead
     if amount == 1:
