@@ -23,6 +23,8 @@ Image operations take and return (H, W, 3) uint8 RGB arrays in the aligned 512 p
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import cv2
 import numpy as np
@@ -231,7 +233,7 @@ def white_noise(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return white
 
 
-def _draw_white(rng: np.random.Generator, height: int, width: int) -> tuple[np.ndarray, dict]:
+def _draw_white(rng: np.random.Generator, height: int, width: int) -> tuple[np.ndarray, Mapping[str, Any]]:
     white = np.asarray(rng.standard_normal((height, width)), np.float32)
     if STRAND_WIDTH > 0:
         white = np.asarray(cv2.GaussianBlur(white, (0, 0), STRAND_WIDTH), np.float32)
