@@ -476,14 +476,20 @@ def edge_hair_share(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
     deep = core if core.any() else inside.astype(np.float32)
     hair, beyond = local_mean(deep), local_mean(outside)
     line = hair - beyond
-    length2 = (line**2).sum(-1)
-    share = np.clip(((lab - beyond) * line).sum(-1) / np.maximum(length2, 1e-6), 0, 1)
+    length2 = _sum3(line**2)
+    share = np.clip(_sum3((lab - beyond) * line) / np.maximum(length2, 1e-6), 0, 1)
     # a thin end of the mask (a sideburn's tip) has no hair deeper than the band within the means' reach: its "hair
     # colour" was black (an empty mean) and the whole tip read as background, a straight cut across the hair
     told = (length2 >= EDGE_MIN_CONTRAST**2) & (cv2.GaussianBlur(deep, (0, 0), sigma) > 1e-3)
     share = np.where(told, share, np.minimum(depth / EDGE_BAND, 1.0))
     share = np.where(depth <= EDGE_BAND, share, 1.0)
     return np.where(inside > 0, share, 0.0).astype(np.float32)
+
+
+def _sum3(values: np.ndarray) -> np.ndarray:
+    """`values` (..., 3) summed over the last axis as numpy's sum adds them (first to last), without its reduction
+    over a short axis (ten times slower on a face's box)."""
+    return values[..., 0] + values[..., 1] + values[..., 2]
 
 
 def hair_layers(lightness: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
