@@ -162,7 +162,7 @@ def age_spots(face: np.ndarray, skin: np.ndarray, points: np.ndarray, share: flo
     mottle /= max(float(np.abs(mottle).max()), 1e-6)
     pigment += 0.35 * share * np.maximum(mottle, 0)
     # spots: irregular blobs (a few overlapping Gaussians), on sun-exposed skin (cheeks, temples, forehead)
-    ys, xs = np.nonzero(skin)
+    ys, xs = memo("skin_pixels", (skin,), lambda: np.nonzero(skin))  # per mask: every older target of a strip draws here
     for _ in range(int(round(LENTIGO_MAX_COUNT * share))):
         pick = rng.integers(len(xs))
         cx, cy = float(xs[pick]), float(ys[pick])
