@@ -25,6 +25,7 @@ from engine.faces.zones import (
     RIGHT_MOUTH,
     face_hull,
     inter_ocular,
+    support_box,
 )
 
 PERSON_THRESHOLD = 0.5  # the segmenter's probability above which a pixel belongs to the person
@@ -239,6 +240,18 @@ def colour_distance(pixels: np.ndarray, sample: np.ndarray) -> np.ndarray:
     return np.sqrt(_quadratic(pixels - sample.mean(0), np.linalg.inv(np.cov(sample.T) + np.eye(3) * COVARIANCE_FLOOR)))
 
 
+def closed_in_box(mask: np.ndarray, size: int) -> np.ndarray:
+    """`mask` (H, W uint8) closed by an elliptic disk `size` px wide (odd), worked out in the mask's box grown by twice
+    the disk's radius: beyond the box grown by one radius the closing is 0, and within it every pixel reads only
+    pixels inside the grown box, so it is what closing the whole frame gives."""
+    out = np.zeros_like(mask)
+    box = support_box(mask, 2 * (size // 2))
+    if box is not None:
+        disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+        out[box] = cv2.morphologyEx(np.ascontiguousarray(mask[box]), cv2.MORPH_CLOSE, disk)
+    return out
+
+
 def below(mask: np.ndarray, row: float) -> np.ndarray:
     """The mask's connected parts that reach below `row` (hair grows beside the face; a hat's top does not)."""
     count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
@@ -314,12 +327,12 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     mask = candidate.astype(np.uint8)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     # close the gaps left by deep shadows between locks, within the person
-    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15)))
+    closed = closed_in_box(mask, 15)
     mask = closed.astype(bool) & (person > PERSON_THRESHOLD) & open_face & band
     # holes: enclosed regions, and those opening out only through a gap narrower than HOLE_GAP inter-ocular
     # distances (a highlight on the crown's edge), within the person
     gap = int(round(HOLE_GAP * d)) | 1
-    bridged = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap)))
+    bridged = closed_in_box(mask.astype(np.uint8), gap)
     allowed = (person > PERSON_THRESHOLD) & band & open_face
     mask = (fill_holes(mask.astype(np.uint8), top_closed=True) | (fill_holes(bridged, top_closed=True) & allowed)) & allowed
     mask = fringe_tips(lab[..., 0], mask, grown_face > 0, int(round(brows_top - FRINGE_REACH * d)), int(round(brows_top)))

@@ -250,11 +250,12 @@ def build_zones(points: np.ndarray, shape: tuple[int, int]) -> tuple[dict[str, Z
     points = np.asarray(points, dtype=np.float64)[:, :2]
     hull = face_hull(points, shape)
     blocked = exclusion_mask(points, shape)
+    allowed = hull & (1 - blocked)  # the face without its eyes and lips: every zone's mask lies in it
     zones, masks = {}, {}
     for name, (polygon, anchor, end) in zone_polygons(points).items():
-        mask = _fill(shape, polygon) & hull & (1 - blocked)
-        ys, xs = np.nonzero(mask)
-        if len(xs) == 0:
+        mask = _fill(shape, polygon) & allowed
+        extent = support_box(mask)  # its rows and columns with pixels (no list of every pixel)
+        if extent is None:
             masks[name] = mask
             zones[name] = Zone(
                 name,
@@ -265,7 +266,7 @@ def build_zones(points: np.ndarray, shape: tuple[int, int]) -> tuple[dict[str, Z
                 np.asarray(anchor if end is None else end, np.float32),
             )
             continue
-        x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+        (y0, y1), (x0, x1) = (extent[0].start, extent[0].stop), (extent[1].start, extent[1].stop)
         side = int(max(x1 - x0, y1 - y0) * 1.2) + 8
         cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
         box = (int(cx - side // 2), int(cy - side // 2), side)

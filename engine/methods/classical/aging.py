@@ -170,7 +170,7 @@ def age_spots(face: np.ndarray, skin: np.ndarray, points: np.ndarray, share: flo
     mottle /= max(float(np.abs(mottle).max()), 1e-6)
     pigment += 0.35 * share * np.maximum(mottle, 0)
     # spots: irregular blobs (a few overlapping Gaussians), on sun-exposed skin (cheeks, temples, forehead)
-    ys, xs = np.nonzero(skin)
+    ys, xs = memo("skin_pixels", (skin,), lambda: np.nonzero(skin))  # per mask: every older target of a strip draws here
     for _ in range(int(round(LENTIGO_MAX_COUNT * share))):
         pick = rng.integers(len(xs))
         cx, cy = float(xs[pick]), float(ys[pick])
@@ -248,14 +248,23 @@ def neck_skin(crop: np.ndarray, points: np.ndarray, skin: np.ndarray) -> np.ndar
     if len(face) == 0:
         return np.zeros(shape, np.uint8)
     median = np.median(face, axis=0)
-    distance = np.hypot(lab[..., 1] - median[1], lab[..., 2] - median[2])
-    candidate = (distance < NECK_COLOUR_DISTANCE) & (lab[..., 0] >= NECK_MIN_LIGHTNESS * median[0]) & (hull == 0)
-    candidate &= below_jaw(p, shape)
+    # the neck lies below the jaw (`below_jaw`): the search is made in that box, grown by the opening's reach (2 px),
+    # within which every pixel it keeps is found as in the whole frame
+    inside = below_jaw(p, shape)
+    box = support_box(inside, 2)
+    if box is None:
+        return np.zeros(shape, np.uint8)
+    part = lab[box]
+    distance = np.hypot(part[..., 1] - median[1], part[..., 2] - median[2])
+    candidate = (distance < NECK_COLOUR_DISTANCE) & (part[..., 0] >= NECK_MIN_LIGHTNESS * median[0]) & (hull[box] == 0)
+    candidate &= inside[box]
     candidate = cv2.morphologyEx(candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
     # the parts that touch the face's outline (the neck runs on from the jaw; a patch of background does not)
     count, labels = cv2.connectedComponents(candidate)
-    touching = np.unique(labels[(cv2.dilate(hull, np.ones((5, 5), np.uint8)) > 0) & (candidate > 0)])
-    return np.isin(labels, touching[touching > 0]).astype(np.uint8)
+    touching = np.unique(labels[(cv2.dilate(hull, np.ones((5, 5), np.uint8))[box] > 0) & (candidate > 0)])
+    neck = np.zeros(shape, np.uint8)
+    neck[box] = np.isin(labels, touching[touching > 0])
+    return neck
 
 
 def lightness_only(before: np.ndarray, after: np.ndarray) -> np.ndarray:

@@ -23,6 +23,8 @@ Image operations take and return (H, W, 3) uint8 RGB arrays in the aligned 512 p
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import cv2
 import numpy as np
@@ -215,16 +217,34 @@ def strand_noise(direction: np.ndarray, rng: np.random.Generator, where: np.ndar
 
     `where` (H, W), optional: the pixels whose value is wanted (the hair); the streamlines are followed only
     from them and the few around them that thinning the strands reads, and the field is 0 beyond those.
-    Where it is wanted it is the same as the whole field's. The white noise is drawn from `rng` every time
-    (so the generator moves on the same way); the field for the same direction, noise and `where` is computed
+    Where it is wanted it is the same as the whole field's. The white noise is drawn from `rng` (`white_noise`: the
+    generator moves on the same way every time); the field for the same direction, noise and `where` is computed
     once and reused (every target of a strip has it)."""
-    height, width = direction.shape[:2]
+    return _strands(direction, white_noise(rng, direction.shape[:2]), where).copy()
+
+
+def white_noise(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """(H, W) float32 white noise drawn from `rng` and blurred by STRAND_WIDTH (read-only). The same generator state
+    draws the same noise: it is kept per state and shape, and the generator is moved on to the state the draw leaves
+    it in, as drawing again would (every target of a strip draws its strands from the same seed)."""
+    height, width = shape[:2]
+    white, after = memo("white_noise", (repr(rng.bit_generator.state), height, width), lambda: _draw_white(rng, height, width))
+    rng.bit_generator.state = after
+    return white
+
+
+def _draw_white(rng: np.random.Generator, height: int, width: int) -> tuple[np.ndarray, Mapping[str, Any]]:
     white = np.asarray(rng.standard_normal((height, width)), np.float32)
     if STRAND_WIDTH > 0:
         white = np.asarray(cv2.GaussianBlur(white, (0, 0), STRAND_WIDTH), np.float32)
+    return white, rng.bit_generator.state
+
+
+def _strands(direction: np.ndarray, white: np.ndarray, where: np.ndarray | None) -> np.ndarray:
+    """`strand_noise`'s field of the drawn `white` noise (read-only, kept per direction, noise and `where`)."""
     wanted = None if where is None else np.asarray(where) > 0
     parts = (direction, white) if wanted is None else (direction, white, wanted)
-    return memo("strands", parts, lambda: _line_integral(direction, white, wanted)).copy()
+    return memo("strands", parts, lambda: _line_integral(direction, white, wanted))
 
 
 # OpenCV's Gaussian kernel for float images spans round(8 sigma + 1) pixels (made odd): what thinning the
@@ -354,13 +374,18 @@ def grey_strands(
     # the strands are drawn in the mask's bounding box (with a margin for the streamlines) only
     margin = int(STRAND_HALF_LENGTH) + 1
     top, bottom, left, right = _box(inside, margin)
-    noise = np.zeros(mask.shape, np.float32)
-    box = np.ascontiguousarray(lightness[top:bottom, left:right])
+    box = lightness[top:bottom, left:right]
     # the direction and the ranks depend on the structure image and the noise alone: a strip's targets share them
     detail = photo_detail(scale)  # the photo's own scale of detail (1: the crop's, as before)
     direction = memo("hair_direction", (box, detail), lambda: hair_direction(box, detail))
-    noise[top:bottom, left:right] = strand_noise(direction, rng, inside[top:bottom, left:right])
-    score = memo("uniform_ranks", (noise, inside), lambda: uniform_ranks(noise, inside))
+    white = white_noise(rng, direction.shape[:2])
+
+    def ranks() -> np.ndarray:
+        noise = np.zeros(mask.shape, np.float32)
+        noise[top:bottom, left:right] = _strands(direction, white, inside[top:bottom, left:right])
+        return uniform_ranks(noise, inside)
+
+    score = memo("strand_ranks", (direction, white, inside, top, bottom, left, right), ranks)
     if lead is not None:
         score = score - PATTERN_LEAD * pattern * lead
     if amount == 1:
@@ -451,14 +476,20 @@ def edge_hair_share(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
     deep = core if core.any() else inside.astype(np.float32)
     hair, beyond = local_mean(deep), local_mean(outside)
     line = hair - beyond
-    length2 = (line**2).sum(-1)
-    share = np.clip(((lab - beyond) * line).sum(-1) / np.maximum(length2, 1e-6), 0, 1)
+    length2 = _sum3(line**2)
+    share = np.clip(_sum3((lab - beyond) * line) / np.maximum(length2, 1e-6), 0, 1)
     # a thin end of the mask (a sideburn's tip) has no hair deeper than the band within the means' reach: its "hair
     # colour" was black (an empty mean) and the whole tip read as background, a straight cut across the hair
     told = (length2 >= EDGE_MIN_CONTRAST**2) & (cv2.GaussianBlur(deep, (0, 0), sigma) > 1e-3)
     share = np.where(told, share, np.minimum(depth / EDGE_BAND, 1.0))
     share = np.where(depth <= EDGE_BAND, share, 1.0)
     return np.where(inside > 0, share, 0.0).astype(np.float32)
+
+
+def _sum3(values: np.ndarray) -> np.ndarray:
+    """`values` (..., 3) summed over the last axis as numpy's sum adds them (first to last), without its reduction
+    over a short axis (ten times slower on a face's box)."""
+    return values[..., 0] + values[..., 1] + values[..., 2]
 
 
 def hair_layers(lightness: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -687,8 +718,27 @@ def is_monochrome(rgb: np.ndarray) -> bool:
 
 
 def _monochrome(rgb: np.ndarray) -> bool:
-    lab = _to_lab(rgb)
-    return float(np.median(np.hypot(lab[..., 1] - 128, lab[..., 2] - 128))) < MONOCHROME_CHROMA
+    """The median chroma under MONOCHROME_CHROMA, told by counting: an 8-bit a*b* pair's chroma is one of 65536
+    values, so which pairs lie under the line is a table, and the median is under it when more than half the pixels
+    are (at least half are not: over it). Only at exactly half is the median itself taken (as the plain median did)."""
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
+    pairs = lab[..., 1].astype(np.intp) * 256 + lab[..., 2]
+    below = int(np.count_nonzero(_CHROMA_BELOW[pairs]))
+    count = pairs.size
+    if 2 * below > count + 1 or 2 * below < count - 1:  # the middle value (or both middle values) on one side
+        return 2 * below > count
+    chroma = np.hypot(lab[..., 1].astype(np.float32) - 128, lab[..., 2].astype(np.float32) - 128)
+    return float(np.median(chroma)) < MONOCHROME_CHROMA
+
+
+def _chroma_below() -> np.ndarray:
+    """(65536,) bool: whether the 8-bit a*b* pair a * 256 + b has a chroma (as `_monochrome` computes it) under
+    MONOCHROME_CHROMA."""
+    a, b = np.meshgrid(np.arange(256, dtype=np.float32), np.arange(256, dtype=np.float32), indexing="ij")
+    return (np.hypot(a - 128, b - 128) < MONOCHROME_CHROMA).ravel()
+
+
+_CHROMA_BELOW = _chroma_below()
 
 
 def _box(mask: np.ndarray, margin: int) -> tuple[int, int, int, int]:
@@ -703,7 +753,11 @@ def hair_greyness(lab: np.ndarray, skin_chroma: float | None = None) -> np.ndarr
     """(H, W) float32 0-1: how grey or white each hair pixel of `lab` reads (see GREY_HAIR_CHROMA and
     GREY_HAIR_LIGHTNESS); with `skin_chroma` (the face skin's C*ab) also pale when low in chroma beside the skin's
     (GREY_SKIN_CHROMA), whichever reads paler."""
-    lab = cv2.GaussianBlur(lab, (0, 0), GREYNESS_SIGMA)  # a strand's colour, not a pixel's noise
+    return _greyness(cv2.GaussianBlur(lab, (0, 0), GREYNESS_SIGMA), skin_chroma)  # a strand's colour, not a pixel's noise
+
+
+def _greyness(lab: np.ndarray, skin_chroma: float | None) -> np.ndarray:
+    """`hair_greyness` of `lab` already smoothed by GREYNESS_SIGMA."""
     light = np.clip((lab[..., 0] - GREY_HAIR_LIGHTNESS[0]) / (GREY_HAIR_LIGHTNESS[1] - GREY_HAIR_LIGHTNESS[0]), 0, 1)
     chroma = np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
     pale = np.clip((GREY_HAIR_CHROMA[0] - chroma) / (GREY_HAIR_CHROMA[0] - GREY_HAIR_CHROMA[1]), 0, 1)
@@ -726,8 +780,11 @@ def skin_ab(lab: np.ndarray, points: np.ndarray) -> np.ndarray:
 def off_skin(lab: np.ndarray, points: np.ndarray) -> np.ndarray:
     """(H, W) float32 0-1: how far each pixel's a*b* is from the face's skin (the median of the face's outline
     between the eyes and the mouth), ramping over SKIN_COLOUR_DISTANCE."""
-    skin = skin_ab(lab, points)
-    smooth = cv2.GaussianBlur(lab, (0, 0), GREYNESS_SIGMA)
+    return _off_skin(cv2.GaussianBlur(lab, (0, 0), GREYNESS_SIGMA), skin_ab(lab, points))
+
+
+def _off_skin(smooth: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """`off_skin` of CIELAB `smooth` (smoothed by GREYNESS_SIGMA) against the skin's a*b* `skin`."""
     distance = np.hypot(smooth[..., 1] - skin[0], smooth[..., 2] - skin[1])
     low, high = SKIN_COLOUR_DISTANCE
     return np.clip((distance - low) / (high - low), 0, 1).astype(np.float32)
@@ -737,12 +794,20 @@ def _grey_off_skin(rgb: np.ndarray, points: np.ndarray | None, skin_relative: bo
     """`hair_greyness` of `rgb`, times `off_skin` where there are landmarks (very pale skin is light and low in
     chroma too: grey hair is off the skin's colour); `skin_relative`: paleness beside the skin's chroma counts too
     (GREY_SKIN_CHROMA; needs landmarks)."""
-    lab = _to_lab(rgb)
     if points is None:
-        return hair_greyness(lab)
-    skin = skin_ab(lab, points) if skin_relative else None
-    greyness = hair_greyness(lab, None if skin is None else float(np.hypot(skin[0] - 128, skin[1] - 128)))
-    return greyness * off_skin(lab, points)
+        return hair_greyness(_to_lab(rgb))
+    smooth, skin, away = memo("hair_colour", (rgb, points), lambda: _hair_colour(rgb, points))
+    greyness = _greyness(smooth, float(np.hypot(skin[0] - 128, skin[1] - 128)) if skin_relative else None)
+    return greyness * away
+
+
+def _hair_colour(rgb: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What both of `_grey_off_skin`'s tests read of a face (found once per face: a younger target asks for both):
+    its CIELAB smoothed by GREYNESS_SIGMA, the skin's a*b* (`skin_ab`) and `off_skin`."""
+    lab = _to_lab(rgb)
+    smooth = cv2.GaussianBlur(lab, (0, 0), GREYNESS_SIGMA)
+    skin = np.asarray(skin_ab(lab, points))
+    return smooth, skin, _off_skin(smooth, skin)
 
 
 def grey_hair_parts(greyness: np.ndarray, inside: np.ndarray, d: float, min_part: float = GREY_MIN_PART) -> np.ndarray:

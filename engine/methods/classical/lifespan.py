@@ -128,15 +128,21 @@ class HairMasks:
 
 
 def hair_masks(located: LocatedFace, settings: Settings | None = None) -> HairMasks:
-    """The hair (person segmentation minus face, refined by colour) and eyebrow masks of the aligned face."""
-    brows = brow_mask(located.crop, located.points)
+    """The hair (person segmentation minus face, refined by colour) and eyebrow masks of the aligned face, found once
+    per face (and settings: they choose the segmenter); read-only. A segmenter that cannot be loaded is asked for
+    again next time."""
+    brows = memo("brow_mask", (located.crop, located.points), lambda: brow_mask(located.crop, located.points))
     try:
         segmenter = get_cache(settings).get("person_segmenter")
     except ModelUnavailable as error:
         return HairMasks(np.zeros_like(brows), brows, f"no person segmenter ({error})")
-    hair = hair_mask(located.crop, segmenter.probability(located.crop), located.points)
+    hair = memo(
+        "hair_mask",
+        (located.crop, located.points, repr(settings or get_settings())),
+        lambda: hair_mask(located.crop, segmenter.probability(located.crop), located.points),
+    )
     note = "" if hair.any() else "no hair found around the face (bald, covered, or not segmented)"
-    hair.flags.writeable = brows.flags.writeable = False  # read-only: the per-face store hashes them once
+    hair.flags.writeable = brows.flags.writeable = False  # read-only also without the store (the store hashes them once)
     return HairMasks(hair, brows, note)
 
 
@@ -160,7 +166,7 @@ def age_face(
     # are taken out with its skin below (the zone renderer's smoothing would do the same work twice)
     scores = variation.zone_scores if variation.zone_scores is not None else scores_for_age(target)
     younger = target < source_age and variation.zone_scores is None
-    face = located.crop.copy()
+    face = located.crop  # read-only: every stage returns a new face (and the per-face store knows this one's key)
     if not younger:
         skin_amount = float(np.clip((target - source_age) / LIFESPAN_YEARS, -1.0, 1.0))
         edit = edit_zones(
@@ -189,12 +195,14 @@ def age_face(
             except (ModelUnavailable, UserError) as error:
                 stages["texture"] = f"skipped: the prototype face could not be located ({error})"
             else:
-                own_skin = skin * (masks.hair == 0) * (masks.brows == 0)
+                own_skin = memo(
+                    "own_skin", (skin, masks.hair, masks.brows), lambda: skin * (masks.hair == 0) * (masks.brows == 0)
+                )
                 face = texture.transfer_texture(face, located.points, own_skin, amount, proto)
                 stages["texture"] = texture.describe(amount)
         # the skin's colour and spots reach the neck seen below the face (an aged face on a young neck otherwise)
         neck = _neck(located, skin)
-        aged = skin | neck
+        aged = memo("aged_skin", (skin, neck), lambda: skin | neck)  # per face: the stages below key on it
         where = " (face and neck)" if neck.any() else ""
         sallow = texture.sallow_share(source_age, _ahead(target, variation.sallow_years))
         face = texture.sallow_skin(face, aged, located.points, sallow)
@@ -356,7 +364,7 @@ def age_face(
     difference = np.asarray(cv2.absdiff(face, before), np.uint8)  # per channel: numpy's any() over a last axis of three is slow
     changed = ((difference[..., 0] | difference[..., 1] | difference[..., 2]) > 0).astype(np.uint8)
     if not changed.any():
-        return AgedFace(face[:size], rgb.copy(), stages, warnings)
+        return AgedFace(face[:size].copy(), rgb.copy(), stages, warnings)
     border = _border(*face.shape[:2])
     weight = feathered(changed, 0.05 * inter_ocular(located.points)) * border
     photo = paste_back(rgb, face, located.matrix, mask=weight)

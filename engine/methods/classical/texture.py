@@ -31,6 +31,7 @@ Steps (`transfer_texture`):
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -80,6 +81,7 @@ TAUT_STRETCH = (1.15, 1.5)
 # how much of each of BAND_SIGMAS' bands is held back on taut skin: the pores' half (in full, the chin pad's orange-
 # peel texture of her mentalis still stopped at a sharp line across the chin; from looking at 1:1)
 TAUT_HELD = (0.5, 1.0, 1.0)
+WEIGHT_SIGMA = 0.06  # d: the feather of the skin both faces show, off the face's outline (from looking)
 STRETCH_SIGMA = 0.2  # d: about the chin's height below the lower lip (FaceMesh on the packaged portraits)
 
 
@@ -274,19 +276,46 @@ def _prototype_side(
     both = (skin > 0) & proto_skin
     if not both.any():
         return None
-    theirs, _ = detail_bands(warped, d)
+    # the weight below is 0 beyond the box `near` (the skin both show, grown by the weight's blur), and her bands are
+    # read only where it is not (and, for her typical energy, within the energy's blur of that skin): they are
+    # computed in that box, each from a box grown by its own blur's reach, so they are what the whole face gives
+    weight_reach = _blur_reach(WEIGHT_SIGMA * d)
+    near = _grown(both, max(weight_reach, _blur_reach(ENERGY_SIGMA * d)))
+    theirs = np.zeros((len(BAND_SIGMAS), *both.shape), np.float32)
+    theirs[:, near[0], near[1]] = _cut(lambda part: detail_bands(part, d)[0], warped, near, _blur_reach(BAND_SIGMAS[-1] * d))
     # both faces' bands are clipped to the spread of her skin's detail: her texture, not her particular deepest
     # folds, arrives
     spread = 1.4826 * np.median(np.abs(theirs[:, both]), axis=1)[:, None, None]  # a robust standard deviation per band
     theirs = np.clip(theirs, -CREASE_CLIP * spread, CREASE_CLIP * spread)
     # off the face's outline, where the subject's own band holds the jaw's edge against the neck (from looking)
-    weight = cv2.GaussianBlur(_inner(both, d).astype(np.float32), (0, 0), 0.06 * d)
-    typical = np.median(local_energy(theirs, d)[:, both], axis=1).astype(np.float32)
+    inner = _inner(both, d).astype(np.float32)
+    weight = np.zeros(both.shape, np.float32)
+    weight[near] = _cut(lambda part: cv2.GaussianBlur(part, (0, 0), WEIGHT_SIGMA * d), inner, near, weight_reach)
+    typical = np.median(local_energy(theirs[:, near[0], near[1]], d)[:, both[near]], axis=1).astype(np.float32)
     # 5. her coarse bands held back where the subject's skin is stretched taut against hers
     stretch = cv2.GaussianBlur(warp_distortion(source), (0, 0), STRETCH_SIGMA * d)
     taut = taut_share(stretch / float(np.median(stretch[both])))
     weights = np.stack([weight * (1.0 - held * taut) for held in TAUT_HELD[: len(theirs)]])
     return theirs, spread, weights.astype(np.float32), typical
+
+
+def _grown(mask: np.ndarray, reach: int) -> tuple[slice, slice]:
+    """`support_box` of a mask with pixels, grown by `reach` px."""
+    box = support_box(mask, reach)
+    assert box is not None  # the caller checked the mask has pixels
+    return box
+
+
+def _cut(compute: Callable[[np.ndarray], np.ndarray], image: np.ndarray, box: tuple[slice, slice], reach: int) -> np.ndarray:
+    """compute(image) within `box` (over the last two axes), computed on the box grown by `reach` px only: what the
+    whole image gives there when `compute` reads no further than `reach` around a pixel (a Gaussian blur: its
+    `_blur_reach`)."""
+    height, width = image.shape[:2]
+    rows = slice(max(box[0].start - reach, 0), min(box[0].stop + reach, height))
+    cols = slice(max(box[1].start - reach, 0), min(box[1].stop + reach, width))
+    result = compute(image[rows, cols])
+    top, left = box[0].start - rows.start, box[1].start - cols.start
+    return result[..., top : top + box[0].stop - box[0].start, left : left + box[1].stop - box[1].start]
 
 
 def warp_distortion(source: np.ndarray) -> np.ndarray:

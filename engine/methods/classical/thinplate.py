@@ -33,9 +33,12 @@ class ThinPlateSpline:
 
 def kernel(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """(M, N) U(|p - c|) = r^2 log r for every point and centre (0 where they coincide)."""
-    squared = np.square(points[:, None, 0] - centres[None, :, 0])
-    squared += np.square(points[:, None, 1] - centres[None, :, 1])
-    logs = np.log(np.maximum(squared, np.finfo(np.float64).tiny))  # r^2 log r = d^2 log(d^2) / 2; 0 at r = 0
+    # every step in place in two (M, N) buffers: the same operations in the same order, without a temporary for each
+    across = np.subtract.outer(points[:, 0], centres[:, 0])
+    squared = np.multiply(across, across, out=across)
+    down = np.subtract.outer(points[:, 1], centres[:, 1])
+    squared += np.multiply(down, down, out=down)
+    logs = np.log(np.maximum(squared, np.finfo(np.float64).tiny, out=down), out=down)  # r^2 log r = d^2 log(d^2) / 2; 0 at r = 0
     squared *= logs
     squared *= 0.5
     return squared

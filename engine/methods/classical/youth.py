@@ -675,8 +675,14 @@ def young_neck(neck: np.ndarray, points: np.ndarray) -> np.ndarray:
     hull = face_hull(p, neck.shape)
     size = max(3, int(round(NECK_GAP * inter_ocular(p))) | 1)
     disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    filled = cv2.morphologyEx(((neck > 0) | (hull > 0)).astype(np.uint8), cv2.MORPH_CLOSE, disk) & (hull == 0)
-    filled &= below_jaw(p, neck.shape).astype(np.uint8)
+    # only below the jaw is kept: the closing is made in that box grown by its reach (the disk's diameter, a dilation
+    # then an erosion), within which it is what the whole frame gives
+    inside = below_jaw(p, neck.shape)
+    box = support_box(inside, 2 * (size // 2))
+    filled = np.zeros(neck.shape, np.uint8)
+    if box is not None:
+        joined = ((neck[box] > 0) | (hull[box] > 0)).astype(np.uint8)
+        filled[box] = cv2.morphologyEx(joined, cv2.MORPH_CLOSE, disk) & (hull[box] == 0) & inside[box]
     return (filled | (neck > 0)).astype(np.uint8)
 
 

@@ -76,3 +76,24 @@ def test_a_sealed_array_is_hashed_once_and_forgotten_when_freed():
     ident = id(array)
     del array, view
     assert ident not in store._DIGESTS
+
+
+def test_a_box_cut_again_from_a_sealed_array_finds_the_stored_result_and_another_box_does_not():
+    crop = np.arange(120.0).reshape(10, 12)
+    crop.flags.writeable = False
+    calls = []
+
+    def total(box: np.ndarray) -> float:
+        calls.append(1)
+        return float(box.sum())
+
+    first = store.memo("test_box", (crop[2:5, 3:7],), lambda: total(crop[2:5, 3:7]))
+    again = store.memo("test_box", (crop[2:5, 3:7],), lambda: total(crop[2:5, 3:7]))  # a new view of the same box
+    other = store.memo("test_box", (crop[2:5, 3:8],), lambda: total(crop[2:5, 3:8]))
+    shifted = store.memo("test_box", (crop[3:6, 3:7],), lambda: total(crop[3:6, 3:7]))  # the same shape elsewhere
+    assert len(calls) == 3 and again == first == float(crop[2:5, 3:7].sum())
+    assert other == float(crop[2:5, 3:8].sum()) and shifted == float(crop[3:6, 3:7].sum())
+    twin = crop.copy()
+    twin[3, 4] += 1.0
+    twin.flags.writeable = False  # another sealed array, other bytes in the same box: never the first one's result
+    assert store.memo("test_box", (twin[2:5, 3:7],), lambda: total(twin[2:5, 3:7])) == first + 1.0

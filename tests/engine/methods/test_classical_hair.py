@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from engine.core import memo
 from engine.faces.segmentation import fill_holes
 from engine.faces.zones import (
     LEFT_BROW,
@@ -23,6 +24,7 @@ from engine.methods.classical.hair import (
     grey_strands,
     hair_alpha,
     hair_greyness,
+    is_monochrome,
     norwood_share,
     recede_hairline,
     temple_lead,
@@ -439,3 +441,25 @@ def test_white_hair_in_warm_light_is_grey_beside_saturated_skin_and_brown_hair_i
     # grey hair under neutral light is grey by either test
     assert hair_greyness(_lab_patch(150, 4, 60)).min() > 0.9
     assert hair_greyness(_lab_patch(150, 4, 60), skin_chroma=30.0).min() > 0.9
+
+
+def test_a_photo_is_black_and_white_by_its_median_chroma_when_exactly_half_its_pixels_are_tinted_too():
+    """Half grey pixels, half tinted: the median chroma is the mean of the two middle ones, as numpy's median has it
+    (a faint tint leaves it under the line, a clear one over it), and more than half of either side decides alone."""
+
+    def photo(tint: tuple[int, int, int], tinted: int) -> np.ndarray:
+        pixels = np.full((8, 3), 128, np.uint8)
+        pixels[:tinted] = tint
+        return pixels.reshape(2, 4, 3)
+
+    def median_chroma(rgb: np.ndarray) -> float:
+        lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+        return float(np.median(np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)))
+
+    faint, clear = (131, 128, 125), (150, 120, 100)  # a sepia tint of about 4 chroma levels, and a skin-like one
+    assert median_chroma(photo(faint, 4)) < 3.0 < median_chroma(photo(clear, 4))
+    with memo.disabled():
+        assert is_monochrome(photo(faint, 4))  # the faint half: the median is half its chroma, under the line
+        assert not is_monochrome(photo(clear, 4))
+        assert is_monochrome(photo(clear, 3))  # more than half grey
+        assert not is_monochrome(photo(clear, 5))  # more than half tinted
