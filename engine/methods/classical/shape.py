@@ -13,7 +13,9 @@ thin-plate-spline warp pinned at the crop's border (`warp_landmarks`), plus broa
 folds and under the eyes (`fold_shading`: toward an older target each crease is drawn as measured on the packaged
 old portraits, the cheek rolling into it and the lip's side cut sharply); the skin fold above each upper lid descends over it (hooding;
 not on a face with glasses, whose rim the warp would bend). A younger target moves everything back by the difference of
-the curves, so the changes are reversed from the source age. Brow ptosis is not modelled: the studies
+the curves, so the changes are reversed from the source age; its shading lifts the folds along the straight lines from
+the nose's wing to the mouth corner (`_fold_field`), not along the bowed creases an older target deepens: an old face's
+own creases are flattened by the younger skin's fold bands (youth.py), wherever they lie. Brow ptosis is not modelled: the studies
 disagree on whether the brows descend at all (Lambros 2007 and Matros et al. 2009, Plast Reconstr Surg
 124:1296, found them stable or higher with age).
 """
@@ -73,19 +75,25 @@ FULLNESS_DOWN_PER_BMI = 0.004  # the jaw line beside the chin, down (a fuller su
 # this share, its shoulder (the cheek mass, the eye bag) lightens by the smaller one.
 FOLD_SHADOW = 0.14
 FOLD_SHOULDER = 0.05
+MARIONETTE_WEIGHT = 0.7  # marionette folds are shallower than the nasolabial: their share of its shading (from looking)
+FIELD_SCALE = 4  # the fold fields are smooth: computed at a quarter of the crop's size and resized up
 EYE_BAG_DEPTH = 0.2  # the lid-cheek junction's shadow, below the lower lid margin, in d (from looking)
 # Toward an older target the folds are drawn as they were measured on the packaged old faces (aligned crops, CIELAB L
 # across the nasolabial fold at 0.3 and 0.6 of the way from the nose's wing to the mouth corner, and down from the
 # lower lid): the narrow shadow along the straight wing-to-corner line above, at 0.14, read as faint drawn strokes
 # on the astronaut at 70-80 (looked at, 1:1), lying inside her own smile's crease.
 # - The nasolabial crease bows out from that line: Grace Hopper (77) 0.11-0.20 d lateral of it, Biden (70) 0.29-0.30
-#   d, the astronaut's smile crease 0.17-0.20 d. Its middle is put NASOLABIAL_BOW d out (about their median).
+#   d, the astronaut's smile crease 0.17-0.20 d. Its middle is put NASOLABIAL_BOW d out: inside Hopper's range and at
+#   the astronaut's own crease, so a deepened fold lies on the one the face shows (Biden's lies further out).
 # - Across it the lightness falls gradually on the cheek's side, the cheek mass rolling into the fold and turning
 #   from the light, over 0.10-0.15 d (Hopper), and rises back within 0.03-0.05 d on the lip's side: a crease, not a
 #   line of shadow, cut sharply against the lip (Coleman and Grover 2006: the malar fat descends and overhangs the
-#   fold). CREASE_CHEEK_SIDE and CREASE_LIP_SIDE, in d. The cheek beyond the roll-off keeps FOLD_SHOULDER's light.
+#   fold). CREASE_CHEEK_SIDE (the middle of 0.10-0.15) and CREASE_LIP_SIDE (the sharp end of 0.03-0.05), in d. The
+#   cheek beyond the roll-off keeps FOLD_SHOULDER's light.
 # - Its depth: Hopper's nasolabial core is 55-60 % darker than the skin beside it (a hard light from above), Biden's
-#   25 % (soft light); their lid-cheek junctions 35 % and 20 % darker. FOLD_SHADOW_OLDER at 80, the softer light's.
+#   25 % (soft light); their lid-cheek junctions 35 % and 20 % darker. FOLD_SHADOW_OLDER is at a full share (80): the
+#   softer light's 25 % at 70, where `descent_share` is 0.75, is 0.33 at 80; 0.3, under it, as the measured darkness
+#   includes the fold the face already shows, onto which the shading is multiplied.
 NASOLABIAL_BOW = 0.17
 CREASE_CHEEK_SIDE = 0.13
 CREASE_LIP_SIDE = 0.03
@@ -315,21 +323,17 @@ def fold_shading(shape: tuple[int, int], points: np.ndarray, amount: float) -> n
 
 def crease_lines(points: np.ndarray) -> dict[str, tuple[np.ndarray, float]]:
     """Each crease an older face deepens, as a polyline (K, 2) in the aligned frame with its cheek's side (+1 or -1
-    along x): the nasolabial crease bowed NASOLABIAL_BOW d out from the wing-to-corner line at its middle, and the
-    marionette line (as `_fold_lines`)."""
+    along x): `_fold_lines`' lines, the nasolabial one bowed NASOLABIAL_BOW d out at the middle between the nose's wing
+    and the mouth corner."""
     d = inter_ocular(points)
     lines = {}
-    for side, ala, mouth, sign in (("right", RIGHT_ALA, RIGHT_MOUTH, -1.0), ("left", LEFT_ALA, LEFT_MOUTH, 1.0)):
-        middle = (points[ala] + points[mouth]) / 2 + np.array([sign * NASOLABIAL_BOW * d, 0.0])
-        top = points[ala] + np.array([sign * 0.06 * d, 0.0])
-        bottom = points[mouth] + np.array([sign * 0.1 * d, 0.12 * d])
-        lines[f"nasolabial_{side}"] = (np.stack([top, middle, bottom]), sign)
-        lines[f"marionette_{side}"] = (
-            np.stack(
-                [points[mouth] + np.array([sign * 0.04 * d, 0.03 * d]), points[mouth] + np.array([sign * 0.12 * d, 0.42 * d])]
-            ),
-            sign,
-        )
+    for name, (start, end, sign) in _fold_lines(points).items():
+        if name.startswith("nasolabial"):
+            ala, mouth = (RIGHT_ALA, RIGHT_MOUTH) if name.endswith("right") else (LEFT_ALA, LEFT_MOUTH)
+            middle = (points[ala] + points[mouth]) / 2 + np.array([sign * NASOLABIAL_BOW * d, 0.0])
+            lines[name] = (np.stack([start, middle, end]), sign)
+        else:
+            lines[name] = (np.stack([start, end]), sign)
     return lines
 
 
@@ -358,34 +362,46 @@ def crease_profile(grid: np.ndarray, line: np.ndarray, sign: float, d: float) ->
     return np.where(signed >= 0, cheek_side, lip_side) * ends, signed > 0
 
 
+def _coarse_grid(shape: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int]]:
+    """The fold fields' grid: (N, 2) pixel centres, in full-size coordinates, of the crop at a quarter of its size (the
+    shading is smooth), and that size (height, width)."""
+    height, width = -(-shape[0] // FIELD_SCALE), -(-shape[1] // FIELD_SCALE)
+    ys, xs = (np.mgrid[:height, :width].astype(np.float64) + 0.5) * FIELD_SCALE - 0.5
+    return np.stack([xs.ravel(), ys.ravel()], 1), (height, width)
+
+
+def _full_field(coarse: np.ndarray, size: tuple[int, int], shape: tuple[int, int], d: float) -> np.ndarray:
+    """(H, W) float32: a fold field computed on `_coarse_grid` resized up to `shape` and smoothed over 0.02 d."""
+    height, width = size
+    field = cv2.resize(
+        coarse.reshape(height, width).astype(np.float32),
+        (width * FIELD_SCALE, height * FIELD_SCALE),
+        interpolation=cv2.INTER_LINEAR,
+    )
+    return cv2.GaussianBlur(field[: shape[0], : shape[1]], (0, 0), 0.02 * d)
+
+
 def _older_fold_field(shape: tuple[int, int], p: np.ndarray) -> np.ndarray:
     """(H, W) float32: the change of `fold_shading`'s factor per unit amount toward an older target: the creases
     (`crease_lines`, `crease_profile`) and the eye bags over their lid-cheek junction, darkened by FOLD_SHADOW_OLDER
     at a full share; the cheek mass beyond each crease and the bags lit by FOLD_SHOULDER."""
-    full_height, full_width = shape
-    scale = 4  # the shading is smooth: computed at a quarter of the size and resized up
-    height, width = -(-full_height // scale), -(-full_width // scale)
+    grid, size = _coarse_grid(shape)
     d = inter_ocular(p)
-    ys, xs = (np.mgrid[:height, :width].astype(np.float64) + 0.5) * scale - 0.5
-    grid = np.stack([xs.ravel(), ys.ravel()], 1)
-    valley = np.zeros(height * width)
-    shoulder = np.zeros(height * width)
+    valley = np.zeros(len(grid))
+    shoulder = np.zeros(len(grid))
     for name, (line, sign) in crease_lines(p).items():
-        weight = 1.0 if name.startswith("nasolabial") else 0.7  # marionette folds are shallower (as `_fold_field`)
+        weight = 1.0 if name.startswith("nasolabial") else MARIONETTE_WEIGHT
         crease, cheek = crease_profile(grid, line, sign, d)
         valley = np.maximum(valley, weight * crease)
-        # the cheek mass above the roll-off: lit where the crease's shadow has faded, out to twice its width; the lip's
-        # side shows no lit edge (Hopper's lightness there is level within 0.1 d of the crease)
+        # the cheek mass above the roll-off: lit as the crease's shadow fades, out to twice its width (as `_fold_field`
+        # lights its shoulder out past its valley); the lip's side shows no lit edge (Hopper's lightness there is level
+        # within 0.1 d of the crease)
         beyond, _ = crease_profile(grid, line, sign, 2.0 * d)
-        shoulder = np.maximum(shoulder, weight * beyond * cheek * (crease < 0.05))
+        shoulder = np.maximum(shoulder, weight * beyond * cheek * (1.0 - crease))
     for bag, junction in _eye_bags(grid, p, d):  # the eye bags as `_fold_field` draws them
         shoulder = np.maximum(shoulder, bag)
         valley = np.maximum(valley, junction)
-    coarse = FOLD_SHOULDER * shoulder - FOLD_SHADOW_OLDER * valley
-    field = cv2.resize(
-        coarse.reshape(height, width).astype(np.float32), (width * scale, height * scale), interpolation=cv2.INTER_LINEAR
-    )
-    return cv2.GaussianBlur(field[:full_height, :full_width], (0, 0), 0.02 * d)
+    return _full_field(FOLD_SHOULDER * shoulder - FOLD_SHADOW_OLDER * valley, size, shape, d)
 
 
 def _eye_bags(grid: np.ndarray, p: np.ndarray, d: float) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -405,16 +421,12 @@ def _eye_bags(grid: np.ndarray, p: np.ndarray, d: float) -> list[tuple[np.ndarra
 
 def _fold_field(shape: tuple[int, int], p: np.ndarray) -> np.ndarray:
     """(H, W) float32: the change of `fold_shading`'s factor per unit amount."""
-    full_height, full_width = shape
-    scale = 4  # the shading is smooth: computed at a quarter of the size and resized up
-    height, width = -(-full_height // scale), -(-full_width // scale)
+    grid, size = _coarse_grid(shape)
     d = inter_ocular(p)
-    ys, xs = (np.mgrid[:height, :width].astype(np.float64) + 0.5) * scale - 0.5  # pixel centres, full-size coordinates
-    grid = np.stack([xs.ravel(), ys.ravel()], 1)
-    valley = np.zeros(height * width)
-    shoulder = np.zeros(height * width)
+    valley = np.zeros(len(grid))
+    shoulder = np.zeros(len(grid))
     for name, (start, end, sign) in _fold_lines(p).items():
-        weight = 1.0 if name.startswith("nasolabial") else 0.7  # marionette folds are shallower (from looking)
+        weight = 1.0 if name.startswith("nasolabial") else MARIONETTE_WEIGHT
         near, across = _segment_weight(grid, start, end, 0.06 * d)
         wide, _ = _segment_weight(grid, start, end, 0.2 * d)
         cheek = sign * across > 0.02 * d  # lateral of the line: the cheek mass that overhangs it
@@ -424,11 +436,7 @@ def _fold_field(shape: tuple[int, int], p: np.ndarray) -> np.ndarray:
     for bag, junction in _eye_bags(grid, p, d):
         shoulder = np.maximum(shoulder, bag)
         valley = np.maximum(valley, junction)
-    coarse = FOLD_SHOULDER * shoulder - FOLD_SHADOW * valley
-    field = cv2.resize(
-        coarse.reshape(height, width).astype(np.float32), (width * scale, height * scale), interpolation=cv2.INTER_LINEAR
-    )
-    return cv2.GaussianBlur(field[:full_height, :full_width], (0, 0), 0.02 * d)
+    return _full_field(FOLD_SHOULDER * shoulder - FOLD_SHADOW * valley, size, shape, d)
 
 
 def age_shape(face: np.ndarray, points: np.ndarray, skin: np.ndarray, descent: Descent) -> np.ndarray:
