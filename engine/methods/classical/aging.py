@@ -33,9 +33,10 @@ GREY_ONSET_SD_YEARS = 9.6  # the spread of onset between people (Tobin and Paus 
 GREY_SCALE_YEARS = (GREY_MIDPOINT_YEARS - GREY_ONSET_YEARS) / math.log(9.0)  # 10 % at onset -> about 7.3 years
 BROW_LAG_YEARS = 10.0  # eyebrows grey later than scalp hair (Tobin and Paus 2001); the lag itself from looking
 # ... and seldom all the way: of 1545 patients graded for eyebrow whitening (Med Sci Monit 2014, PMC3907512: "eyebrow and eyelash
-# whitening" as an age estimation parameter), none whitened before 41-50; the mean age was 63 at level 3 (10 strands
-# up to 2/3 of the brow white) and 69 at level 4 (over 3/4 white), which only 0.8 % of them reached. A brow's white
-# share follows the lagged canities curve up to level 3's bound: old brows are white hairs among pigmented ones.
+# whitening" as an age estimation parameter; mean age 42), none whitened before 41-50; the mean age was 63 at level 3 (10 strands
+# up to 2/3 of the brow white) and 69 at level 4 (over 3/4 white), which only 0.8 % of the whole sample reached. A brow's white
+# share follows the lagged canities curve up to level 3's bound, a chosen ceiling (the paper grades brows, it does
+# not give their white share by age): old brows are white hairs among pigmented ones.
 BROW_GREY_CEILING = 2.0 / 3.0
 
 # Solar lentigines: rare before 40, present in over 90 % of fair-skinned people over 60 (Bastiaens et

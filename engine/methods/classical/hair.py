@@ -92,7 +92,7 @@ BROW_SHADE_KEPT = 0.5
 # grey (a quarter of the skin's a*b*, three quarters of white hair's own), the greyed brows were blue-grey strips on
 # warm skin (looked at on the astronaut at 70-80, 3x: her brow hairs 5-8 b* bluer than the skin beside them, her own
 # brown brow 5 yellower), where a real old brow keeps the skin's hue (Biden's at 70, aligned crop: its darker quarter
-# a*b* 143/140 against the skin's 145/142; its hair pixels 0.5 b* off the skin, Hopper's at 77 1). A whitened hair pixel
+# a*b* 143/140 against the skin's 145/142; its hair pixels 0.5 b* off the skin, Hopper's at 77 1 b*). A whitened hair pixel
 # keeps the skin's hue at this share of its chroma (C*ab): white hair lit like the face, measured on the packaged
 # portraits (Hopper's white temple hair 0.5-0.7 of her skin's chroma, the grey temple of Obama's 2009 portrait
 # 0.45-0.55; see GREY_SKIN_CHROMA): a share within both. It stays below `repigment_hair`'s grey end of chroma
@@ -224,7 +224,8 @@ def strand_noise(direction: np.ndarray, rng: np.random.Generator, where: np.ndar
 
 
 def white_noise(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """(H, W) float32 white noise drawn from `rng` and blurred by STRAND_WIDTH (read-only). The same generator state
+    """(H, W) float32 white noise drawn from `rng` and blurred by STRAND_WIDTH (read-only while the store keeps it: with
+    the store off, a fresh writeable array). The same generator state
     draws the same noise: it is kept per state and shape, and the generator is moved on to the state the draw leaves
     it in, as drawing again would (every target of a strip draws its strands from the same seed)."""
     height, width = shape[:2]
@@ -600,7 +601,8 @@ def grey_brow_hairs(
     # a pixel of skin share (1 - h) and hair share h: its hair turns white, BROW_ABOVE_SKIN lighter than the
     # skin under it, keeping BROW_SHADE_KEPT of the pixel's darkness (the brow's own shading and detail)
     lab[..., 0] += white * ((1 - BROW_SHADE_KEPT) * darkness + share * BROW_ABOVE_SKIN)
-    # the white hairs themselves: lit strokes and the shadowed gaps between them (see BROW_HAIR_TEXTURE)
+    # the white hairs themselves: lit strokes and the shadowed gaps between them (see BROW_HAIR_TEXTURE), a second draw
+    # of the strokes, so the light within the white hairs does not simply repeat the strokes that chose them
     lab[..., 0] += weight * BROW_HAIR_TEXTURE * at_photo_resolution(brow_hair_texture(inside, rng), inside, scale)
     # its colour: the skin's hue at BROW_WHITE_SKIN_CHROMA of its chroma; the skin is the region's pixels that hold
     # no hair
@@ -674,7 +676,8 @@ def grey_hair(
     hair's own (`hair_alpha`). Everything outside the soft mask is returned exactly.
 
     `structure` (default `face`): the image whose hair gives the strands' direction and the mask's edge;
-    the lifespan passes the source face, so every target of a strip draws the same strands (computed once).
+    the lifespan passes the source face, so every target of a strip draws the same strands (computed once); the
+    eyebrows' strokes follow each brow's axis and do not use it.
     `shading` False (eyebrows, `mask` the brow region): `grey_brow_hairs`. `scale`: crop pixels a photo pixel (the
     strands are no finer than the photo's pixels: `grey_strands`)."""
     if amount <= 0 or not mask.any():

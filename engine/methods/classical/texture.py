@@ -302,7 +302,8 @@ def _prototype_side(
 def _grown(mask: np.ndarray, reach: int) -> tuple[slice, slice]:
     """`support_box` of a mask with pixels, grown by `reach` px."""
     box = support_box(mask, reach)
-    assert box is not None  # the caller checked the mask has pixels
+    if box is None:
+        raise ValueError("the skin mask has no pixels: its box cannot be grown (check the mask before cutting it)")
     return box
 
 

@@ -32,7 +32,9 @@ class ThinPlateSpline:
 
 
 def kernel(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """(M, N) U(|p - c|) = r^2 log r for every point and centre (0 where they coincide)."""
+    """(M, N) U(|p - c|) = r^2 log r for every point and centre (0 where they coincide), in float64 whatever the
+    inputs' type (a float32 floor under r^2 would be 0, and 0 log 0 not a number)."""
+    points, centres = np.asarray(points, np.float64), np.asarray(centres, np.float64)
     # every step in place in two (M, N) buffers: the same operations in the same order, without a temporary for each
     across = np.subtract.outer(points[:, 0], centres[:, 0])
     squared = np.multiply(across, across, out=across)

@@ -78,9 +78,13 @@ def test_a_sealed_array_is_hashed_once_and_forgotten_when_freed():
     assert ident not in store._DIGESTS
 
 
-def test_a_box_cut_again_from_a_sealed_array_finds_the_stored_result_and_another_box_does_not():
-    crop = np.arange(120.0).reshape(10, 12)
+def test_a_box_cut_again_from_a_sealed_array_finds_the_stored_result_and_another_box_does_not(monkeypatch):
+    crop = np.arange(120.0).reshape(10, 12).copy()  # owning its memory: its boxes are keyed by where they lie
     crop.flags.writeable = False
+    assert store.sealed(crop[2:5, 3:7])
+    owners = []
+    owner = store._owner
+    monkeypatch.setattr(store, "_owner", lambda view: owners.append(1) or owner(view))
     calls = []
 
     def total(box: np.ndarray) -> float:
@@ -93,6 +97,7 @@ def test_a_box_cut_again_from_a_sealed_array_finds_the_stored_result_and_another
     shifted = store.memo("test_box", (crop[3:6, 3:7],), lambda: total(crop[3:6, 3:7]))  # the same shape elsewhere
     assert len(calls) == 3 and again == first == float(crop[2:5, 3:7].sum())
     assert other == float(crop[2:5, 3:8].sum()) and shifted == float(crop[3:6, 3:7].sum())
+    assert owners  # the boxes were keyed by their place in the sealed crop, not hashed byte by byte
     twin = crop.copy()
     twin[3, 4] += 1.0
     twin.flags.writeable = False  # another sealed array, other bytes in the same box: never the first one's result

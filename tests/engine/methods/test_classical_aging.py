@@ -19,6 +19,7 @@ from engine.methods.classical.aging import (
     growth_strain,
     lentigo_share,
     lightness_only,
+    regained_pigment,
     remaining_growth,
 )
 
@@ -50,6 +51,7 @@ def test_old_eyebrows_stay_partly_pigmented_and_regain_alike():
     assert 0.5 < brow_80 < BROW_GREY_CEILING <= 2 / 3 < added_grey(20, 80) - 0.25
     assert added_grey(20, 90, lag=BROW_LAG_YEARS, ceiling=BROW_GREY_CEILING) < BROW_GREY_CEILING
     assert added_grey(80, 30, lag=BROW_LAG_YEARS, ceiling=BROW_GREY_CEILING) == 0.0
+    assert regained_pigment(80, 30, lag=BROW_LAG_YEARS) > 0.5  # the ceiling leaves the colour given back as it was
     with pytest.raises(ValueError, match="ceiling must be in"):
         added_grey(20, 80, ceiling=0.0)
 
@@ -119,7 +121,6 @@ def test_pluralistic_futures_differ_in_greying_as_people_do():
 
 
 def test_regained_pigment_runs_the_canities_curve_backwards():
-    from engine.methods.classical.aging import regained_pigment  # noqa: PLC0415 - kept beside its test
 
     # at 50 half the hair is grey, at 80 nearly all: going back from 80 to 50, about half the grey hair regains colour
     assert regained_pigment(80, 50) == pytest.approx(1 - 0.5 / grey_fraction(80))

@@ -19,6 +19,7 @@ from engine.faces.zones import (
     RIGHT_EYE_OUTER,
 )
 from engine.methods.classical.hair import (
+    MONOCHROME_CHROMA,
     added_recession,
     grey_hair,
     grey_strands,
@@ -456,8 +457,10 @@ def test_a_photo_is_black_and_white_by_its_median_chroma_when_exactly_half_its_p
         lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
         return float(np.median(np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)))
 
-    faint, clear = (131, 128, 125), (150, 120, 100)  # a sepia tint of about 4 chroma levels, and a skin-like one
-    assert median_chroma(photo(faint, 4)) < 3.0 < median_chroma(photo(clear, 4))
+    faint, clear = (134, 128, 122), (150, 120, 100)  # a sepia tint of about 4 chroma levels, and a skin-like one
+    # the faint tint is over the line by itself: only the median of the half-and-half photo (half of it) is under it
+    assert median_chroma(photo(faint, 8)) > MONOCHROME_CHROMA > median_chroma(photo(faint, 4))
+    assert median_chroma(photo(clear, 4)) > MONOCHROME_CHROMA
     with memo.disabled():
         assert is_monochrome(photo(faint, 4))  # the faint half: the median is half its chroma, under the line
         assert not is_monochrome(photo(clear, 4))

@@ -124,9 +124,8 @@ def test_fold_shading_darkens_the_folds_and_under_the_eyes_and_a_younger_target_
     crease = middle + np.array([-NASOLABIAL_BOW * d, 0.0])  # the crease an older target deepens, bowed out from it
     junction = points[RIGHT_LOWER_LID].mean(0) + np.array([0.0, 0.2 * d])  # the lid-cheek junction
     assert at(crease)[0] < 0.97 and at(fold)[1] > 1.03
-    for point in (junction,):
-        darker, lighter = at(point)
-        assert darker < 0.97 and lighter > 1.03
+    darker, lighter = at(junction)
+    assert darker < 0.97 and lighter > 1.03
     np.testing.assert_allclose(older[:100], 1.0, atol=1e-5)  # the forehead and above: untouched
 
 
