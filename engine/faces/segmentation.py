@@ -5,7 +5,8 @@ The hair is the person minus the face (FaceMesh's oval), kept to the head's heig
 refined by colour: pixels that read as the face's own skin (neck, ears, a bald scalp, a sheen on the
 forehead) are not hair, and what is left is kept to the hair's colour, sampled above the brows and at the
 temples; a smooth crown unlike the temples' hair is a hat, left out with the hair's colour taken from the
-temples alone (`hair_seeds`).
+temples alone (`hair_seeds`). Hair inside the face's outline (white hair over the temples, a sideburn) that goes on
+from the mask in its colour and with strands' texture joins it (`hair_margin`).
 """
 
 from __future__ import annotations
@@ -70,6 +71,18 @@ FINE_DETAIL_SIGMA = 1.0
 FINE_MEAN_SIGMA = 4.0
 HAT_TEXTURE = 0.6  # and the crown's fine lightness texture under this share of the temples': cloth, not strands
 EAR_ABOVE_EYES = 0.2  # inter-ocular distances: the highest an ear's top reaches above the eyes (from looking)
+# The hair's margin inside the face's outline (`hair_margin`): the white hair over Hopper's and Biden's temples lies up
+# to about 0.2 d in from FaceMesh's outline, Biden's down to 0.2 d below the eyes (looked at 3x; of what the margin
+# takes, 95 % lies within 0.16 d of the outline on Hopper's, 0.19 d on Biden's); half as much again either way
+MARGIN_REACH = 0.3
+MARGIN_BELOW = 0.3
+# px: the hair beside a margin pixel, whose colour it must have, is the mask's within a Gaussian of this sigma (the
+# mask's edge band, hair.EDGE_BAND's 8 px, as a sigma: its pixels are the hair the margin goes on from)
+MARGIN_LOCAL = 8.0
+# px: gaps this narrow between the margin's strands are closed (the shadows between Hopper's white temple strands are
+# 1-3 px wide at 512 px, looked at 3x; the hair mask's own opening is 5 px too)
+MARGIN_GAP = 5
+EYE_GROWTH = 0.1  # inter-ocular distances the eyes' outlines grow by, kept out of the margin (lashes, lids' shade)
 MIN_PART_SHARE = 0.05  # a separate part of the hair mask under this share of its largest part is a speck (from looking)
 
 # FaceMesh eyebrow outlines, upper edge outer -> inner then lower edge inner -> outer (canonical topology).
@@ -233,6 +246,24 @@ def hair_seeds(lab: np.ndarray, crown: np.ndarray, sides: np.ndarray, texture: n
     return (seeds, True) if seeds.sum() >= MIN_TEMPLE_PIXELS else (both, False)
 
 
+def skin_chromaticity(pixels: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """(N,) bool: which of the (N, 3) L*a*b* `pixels` have the face's skin's chromaticity: within SKIN_DISTANCE
+    (Mahalanobis, in a*b*) of the (M, 3) `skin` samples'."""
+    mean = skin[:, 1:].mean(0)
+    inverse = np.linalg.inv(np.cov(skin[:, 1:].T) + np.eye(2) * COVARIANCE_FLOOR)
+    return np.sqrt(_quadratic(pixels[:, 1:] - mean, inverse)) < SKIN_DISTANCE
+
+
+def skin_like(pixels: np.ndarray, skin_chroma: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """(N,) bool: which of the (N, 3) L*a*b* `pixels` read as the face's skin (the (M, 3) `skin` samples): with its
+    chromaticity (`skin_chroma`: `skin_chromaticity`), from SKIN_DARKER darker to SKIN_LIGHTER lighter than its
+    median lightness, and not grey hair (the skin's hue, under SKIN_CHROMA_SHARE of its mean chroma)."""
+    above_skin = pixels[:, 0] - np.median(skin[:, 0])
+    mean = skin[:, 1:].mean(0)
+    pale = np.hypot(pixels[:, 1] - 128, pixels[:, 2] - 128) < SKIN_CHROMA_SHARE * np.hypot(*(mean - 128))
+    return skin_chroma & (above_skin > -SKIN_DARKER) & (above_skin < SKIN_LIGHTER) & ~pale
+
+
 def colour_distance(pixels: np.ndarray, sample: np.ndarray) -> np.ndarray:
     """(N,) Mahalanobis distance of each of the (N, 3) L*a*b* `pixels` from the Gaussian of the (M, 3) `sample`,
     with a floor of 4 levels squared on the covariance: a uniform-looking sample still has some spread."""
@@ -246,8 +277,10 @@ def below(mask: np.ndarray, row: float) -> np.ndarray:
     return np.isin(labels, reaching[reaching > 0]).astype(np.uint8)
 
 
-def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """(H, W) uint8 hair mask of an aligned face: person minus face, within the head's band, not skin-coloured.
+def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray, keep_out: np.ndarray | None = None) -> np.ndarray:
+    """(H, W) uint8 hair mask of an aligned face: person minus face, within the head's band, not skin-coloured,
+    with the hair's margin inside the face's outline that goes on from it (`hair_margin`; `keep_out`: pixels it must
+    not take, a glasses' frame).
 
     Empty (all zeros) when what is left is under MIN_HAIR_SHARE of the image: the caller says the
     hair stage was skipped.
@@ -260,7 +293,10 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     ys, xs = np.mgrid[: shape[0], : shape[1]]
     # outside the face oval, or inside it above the brows (a fringe): the colour test below keeps skin out
     open_face = (grown_face == 0) | (ys < brows_top - 0.15 * d)
-    candidate = (person > PERSON_THRESHOLD) & open_face
+    # and the hair's margin inside the outline (temples, sideburns), taken by the same tests and strands' texture and
+    # joined to the mask at the end (`hair_margin`)
+    zone = margin_zone(rgb, points, keep_out) & ~open_face
+    candidate = (person > PERSON_THRESHOLD) & (open_face | zone)
     # the head's band: hair above the chin and at most 1.2 inter-ocular distances beside the face oval;
     # below the chin the person is mostly neck and clothes (long hair there is left as it is)
     oval = points[FACE_OVAL]
@@ -271,16 +307,11 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     # candidate's pixels alone (nothing else can be hair)
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
     skin = lab[face > 0]
-    mean = skin[:, 1:].mean(0)
-    inverse = np.linalg.inv(np.cov(skin[:, 1:].T) + np.eye(2) * COVARIANCE_FLOOR)
     where = np.nonzero(candidate)
     pixels = lab[where]
     skin_chroma = np.zeros(shape, bool)
-    skin_chroma[where] = np.sqrt(_quadratic(pixels[:, 1:] - mean, inverse)) < SKIN_DISTANCE
-    above_skin = pixels[:, 0] - np.median(skin[:, 0])
-    # grey hair: the skin's hue, less of its chroma
-    pale = np.hypot(pixels[:, 1] - 128, pixels[:, 2] - 128) < SKIN_CHROMA_SHARE * np.hypot(*(mean - 128))
-    candidate[where] = ~(skin_chroma[where] & (above_skin > -SKIN_DARKER) & (above_skin < SKIN_LIGHTER) & ~pale)
+    skin_chroma[where] = skin_chromaticity(pixels, skin)
+    candidate[where] = ~skin_like(pixels, skin_chroma[where], skin)
     # hair colour: what the candidate holds above the brows beside and over the face's outline, where it is almost
     # surely hair; clothes and background caught beside the face are kept out unless they share that colour. Not
     # from inside the outline: a shiny forehead taken in there became "hair colour" and kept itself in the mask
@@ -290,6 +321,8 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     texture = fine_texture(lab[..., 0])
     seeds, hat = hair_seeds(lab, crown, sides, texture)
     eye_line = float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
+    # between the eyes and the mouth corners
+    cheeks = face.astype(bool) & (ys > eye_line) & (ys < points[[RIGHT_MOUTH, LEFT_MOUTH], 1].mean())
     if seeds.sum() > 50:
         where = np.nonzero(candidate)
         pixels = lab[where]
@@ -302,13 +335,13 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
             kept &= hair_distance < colour_distance(pixels, lab[crown])
         # inside the face's outline (a fringe's place) a pixel nearer the cheeks' colour than the hair's is skin:
         # a shiny forehead (Obama's) or one in a cap's shade (Hopper's) passes the chroma test above
-        cheeks = (
-            face.astype(bool) & (ys > eye_line) & (ys < points[[RIGHT_MOUTH, LEFT_MOUTH], 1].mean())
-        )  # between the eyes and the mouth corners
         inside = grown_face[where] > 0
         if inside.any() and cheeks.sum() > 50:
             kept[inside] &= hair_distance[inside] < colour_distance(pixels[inside], lab[cheeks])
         candidate[where] = kept
+    # the margin's pixels: those with strands' texture (see SHEEN_TEXTURE); the rest of the mask is found without them
+    margin = candidate & zone & (texture >= SHEEN_TEXTURE * float(np.median(texture[seeds]))) if seeds.sum() > 50 else None
+    candidate &= ~zone
     ears = ear_like(lab, candidate, grown_face, skin_chroma, eye_line, eye_line - EAR_ABOVE_EYES * d)
     candidate &= ~ears
     mask = candidate.astype(np.uint8)
@@ -328,7 +361,63 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     mask = without_specks(mask.astype(np.uint8))
     if mask.mean() < MIN_HAIR_SHARE:
         return np.zeros(shape, np.uint8)
-    return mask
+    return mask if margin is None else hair_margin(lab, mask, margin, zone)
+
+
+def margin_zone(rgb: np.ndarray, points: np.ndarray, keep_out: np.ndarray | None = None) -> np.ndarray:
+    """(H, W) bool: where the hair can lie inside the face's outline, below the forehead's top that `hair_mask`
+    already reads: MARGIN_REACH inter-ocular distances in from the outline, down to MARGIN_BELOW below the eyes (the
+    temples, the sideburns, the forehead's edge), less the brows (`brow_mask`), the eyes (their outlines grown by
+    EYE_GROWTH) and `keep_out` (a glasses' frame, found by the caller)."""
+    shape = rgb.shape[:2]
+    d = inter_ocular(points)
+    inside = cv2.dilate(face_hull(points, shape), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    depth = cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    eye_line = float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
+    ys = np.arange(shape[0])[:, None]
+    zone = (inside > 0) & (depth <= MARGIN_REACH * d) & (ys < eye_line + MARGIN_BELOW * d)
+    outlines = np.zeros(shape, np.uint8)
+    for outline in (RIGHT_EYE, LEFT_EYE):
+        cv2.fillConvexPoly(outlines, cv2.convexHull(np.round(points[outline]).astype(np.int32)), 1)
+    size = max(3, int(round(2 * EYE_GROWTH * d)) | 1)
+    eyes = cv2.dilate(outlines, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))) > 0
+    zone &= ~eyes & (brow_mask(rgb, points) == 0)
+    if keep_out is not None:
+        zone &= ~(keep_out > 0)
+    return zone
+
+
+def local_hair_distance(lab: np.ndarray, mask: np.ndarray, reach: float) -> np.ndarray:
+    """(H, W) float32: each pixel's distance in L*a*b* from the hair of `mask` around it: the offset from the local
+    mean of the mask's pixels (weighted by a Gaussian of sigma `reach` px: the nearest ones count most) in units of
+    their local spread per channel (with COVARIANCE_FLOOR added to each variance), as a Mahalanobis distance with a
+    diagonal covariance; infinite where the Gaussian reaches no mask pixel."""
+    inside = (mask > 0).astype(np.float32)
+    weight = cv2.GaussianBlur(inside, (0, 0), reach)
+    total = np.zeros(mask.shape, np.float32)
+    for channel in range(3):
+        values = lab[..., channel]
+        mean = cv2.GaussianBlur(values * inside, (0, 0), reach) / np.maximum(weight, 1e-6)
+        square = cv2.GaussianBlur(values * values * inside, (0, 0), reach) / np.maximum(weight, 1e-6)
+        variance = np.maximum(square - mean * mean, 0) + COVARIANCE_FLOOR
+        total += (values - mean) ** 2 / variance
+    return np.where(weight > 1e-9, np.sqrt(total), np.inf).astype(np.float32)
+
+
+def hair_margin(lab: np.ndarray, mask: np.ndarray, margin: np.ndarray, zone: np.ndarray) -> np.ndarray:
+    """`mask` with the pixels of `margin` (the hair's margin inside the face's outline: `margin_zone`'s pixels that
+    pass `hair_mask`'s colour tests and have strands' texture) that have the colour of the mask's hair nearest them
+    (within HAIR_DISTANCE: `local_hair_distance` over MARGIN_LOCAL px), with the gaps between them closed (MARGIN_GAP,
+    within the margin's `zone`), joined to the mask through such pixels.
+    White hair over the temples goes on white, a dark sideburn dark; the face's side in shade beside dark hair, which
+    the colour tests alone take for brown hair, is lighter than it."""
+    margin = (margin > 0) & (local_hair_distance(lab, mask, MARGIN_LOCAL) < HAIR_DISTANCE)
+    # the gaps between strands, within `zone`: a strand's shadow is hair too (the hair stage reads each pixel's colour)
+    gap = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (MARGIN_GAP, MARGIN_GAP))
+    margin = (cv2.morphologyEx(margin.astype(np.uint8), cv2.MORPH_CLOSE, gap) > 0) & zone
+    count, labels = cv2.connectedComponents((margin | (mask > 0)).astype(np.uint8), connectivity=8)
+    joined = np.unique(labels[mask > 0])
+    return ((mask > 0) | (margin & np.isin(labels, joined[joined > 0]))).astype(np.uint8)
 
 
 # Background replacement of training faces, as the lifespan method's published training data had

@@ -146,13 +146,17 @@ GREY_FULL = 0.5  # greyness from which a pixel is grey hair in full (the rest: t
 # (from looking: a few light pixels in a mask are a hat's badge or band, or a highlight, not grey hair).
 GREY_MIN_SHARE = 0.05
 GREY_MIN_PART = 0.05
-# Grey hair that runs on past the mask into the face's outline (white hair over the forehead, which the mask, the
-# segmentation minus the face oval, leaves out): colouring only the masked part would draw a dark band around white
-# hair (looked at on Biden's portrait). Checked in a ring RUN_ON_RING d wide just past the grey parts, inside the
-# face's outline: where at least RUN_ON_SHARE of it (and RUN_ON_AREA d^2 or more) is grey, the hair is left as it
-# is. On the packaged portraits the ring's grey share is 0.88 on Biden's and 0 on Obama's two greying ones.
+# Grey hair that runs on past the mask into the face's outline: the mask takes in the hair's margin there (white hair
+# over the temples with strands' texture, segmentation.hair_margin), but not thin white hair over the skin, which its
+# colour tests read as skin. Colouring only the masked part would draw a dark band around white hair (looked at on
+# Biden's portrait at 30, with and without the margin). Checked in a ring RUN_ON_RING d wide just past the grey parts,
+# inside the face's outline: where at least RUN_ON_SHARE of it (and RUN_ON_AREA d^2 or more) is grey, the hair is left
+# as it is. On the packaged portraits the ring's grey share is 0.37 on Biden's past the mask with its margin (0.86
+# without), 0 on `obama`'s; `obama2`'s, `obama3`'s and Hopper's rings are under RUN_ON_AREA (packaged names). At 0.5,
+# Biden's hair was coloured past the margin: a flat brown cap with his thin white temple hair left as a white band
+# between it and his skin (looked at, 30); a quarter lies between his 0.37 and Obama's 0.
 RUN_ON_RING = 0.08
-RUN_ON_SHARE = 0.5
+RUN_ON_SHARE = 0.25
 RUN_ON_AREA = 0.01
 BROW_MIN_PART = 0.005  # d^2: an eyebrow's grey hairs come in small parts (a brow is about 0.15 d^2; from looking)
 GREY_AREA_SIGMA = 3.0  # px
@@ -825,7 +829,10 @@ def _grey_parts(
     # where the ring is the face's own sheen: Obama's 2012 portrait)
     ring_parts = grey_hair_parts(absolute, inside, d, min_part) if relative else parts
     if points is not None and grey_runs_on(absolute, ring_parts if ring_parts.any() else parts, inside, points, d):
-        return parts, "grey hair runs on past the hair mask into the face's outline (colouring only part of it would draw a band)"
+        return parts, (
+            "grey hair runs on past the hair mask and its margin into the face's outline (thin grey hair over the skin, "
+            "which its colour cannot tell from skin: colouring only part of it would draw a band)"
+        )
     return parts, ""
 
 

@@ -66,6 +66,7 @@ from engine.methods.classical.youth import (
     fine_energy,
     fine_texture_left,
     fold_bands,
+    frame_rows,
     glasses_lenses,
     photo_below,
     rejuvenate,
@@ -134,7 +135,11 @@ def hair_masks(located: LocatedFace, settings: Settings | None = None) -> HairMa
         segmenter = get_cache(settings).get("person_segmenter")
     except ModelUnavailable as error:
         return HairMasks(np.zeros_like(brows), brows, f"no person segmenter ({error})")
-    hair = hair_mask(located.crop, segmenter.probability(located.crop), located.points)
+    # a glasses' frame beside the eyes is as dark as dark hair: the hair's margin inside the face's outline keeps out of it
+    skin = memo("skin_mask", (located.points, located.crop.shape[:2]), lambda: skin_mask(located))
+    lenses = glasses_lenses(located.crop, skin, located.points)
+    frame = None if lenses is None else frame_rows(lenses, located.points)
+    hair = hair_mask(located.crop, segmenter.probability(located.crop), located.points, frame)
     note = "" if hair.any() else "no hair found around the face (bald, covered, or not segmented)"
     hair.flags.writeable = brows.flags.writeable = False  # read-only: the per-face store hashes them once
     return HairMasks(hair, brows, note)

@@ -13,7 +13,9 @@ from engine.faces.segmentation import (
     below,
     colour_distance,
     fine_texture,
+    hair_margin,
     hair_seeds,
+    local_hair_distance,
 )
 
 pytestmark = pytest.mark.unit
@@ -82,3 +84,37 @@ def test_below_keeps_the_parts_that_reach_under_the_row_whole_and_drops_the_othe
     kept = below(mask, 20)
     assert not kept[2:10, 5:15].any()
     np.testing.assert_array_equal(kept[5:30, 25:35], 1)
+
+
+def test_the_hair_margin_takes_what_goes_on_from_the_hair_in_its_colour_and_nothing_else():
+    # white hair (the mask) over a skin-coloured face; inside the margin's zone: white strands joined to the hair, a
+    # skin-coloured strip joined to it, and white pixels not joined to it (a highlight on the forehead)
+    lab = np.zeros((60, 90, 3), np.float32)
+    lab[...] = (160.0, 150.0, 155.0)  # skin
+    lab[:, :20] = (200.0, 130.0, 133.0)  # white hair
+    lab[10:50, 20:32] = (198.0, 131.0, 134.0)  # its strands over the temple
+    lab[10:50, 60:70] = (200.0, 130.0, 133.0)  # a light patch apart from it
+    mask = np.zeros((60, 90), np.uint8)
+    mask[:, :20] = 1
+    zone = np.zeros((60, 90), bool)
+    zone[:, 20:80] = True
+    candidate = zone & (lab[..., 0] > 180)  # what the colour tests pass
+    candidate[10:50, 32:40] = True  # and a strip of skin beside the strands that they passed too
+    grown = hair_margin(lab, mask, candidate, zone)
+    assert grown[:, :20].all() and grown[12:48, 22:30].all()  # the mask and the strands
+    assert not grown[10:50, 34:40].any()  # not the skin: it is not the colour of the hair beside it
+    assert not grown[10:50, 60:70].any()  # not what is not joined to the hair
+
+
+def test_local_hair_distance_measures_against_the_nearest_hair():
+    lab = np.zeros((40, 80, 3), np.float32)
+    lab[...] = (128.0, 128.0, 128.0)
+    lab[:, :10] = (30.0, 128.0, 128.0)  # dark hair on the left
+    lab[:, 70:] = (220.0, 128.0, 128.0)  # white hair on the right
+    mask = np.zeros((40, 80), np.uint8)
+    mask[:, :10] = mask[:, 70:] = 1
+    probe = lab.copy()
+    probe[:, 12] = (30.0, 128.0, 128.0)  # dark beside the dark hair
+    probe[:, 67] = (30.0, 128.0, 128.0)  # dark beside the white hair
+    distance = local_hair_distance(probe, mask, 8.0)
+    assert distance[20, 12] < 1.0 and distance[20, 67] > 10.0
