@@ -26,6 +26,7 @@ from engine.faces.zones import (
     RIGHT_MOUTH,
     face_hull,
     inter_ocular,
+    support_box,
 )
 
 PERSON_THRESHOLD = 0.5  # the segmenter's probability above which a pixel belongs to the person
@@ -79,6 +80,9 @@ MARGIN_BELOW = 0.3
 # px: the hair beside a margin pixel, whose colour it must have, is the mask's within a Gaussian of this sigma (the
 # mask's edge band, hair.EDGE_BAND's 8 px, as a sigma: its pixels are the hair the margin goes on from)
 MARGIN_LOCAL = 8.0
+# OpenCV's Gaussian kernel for float images spans round(8 sigma + 1) pixels (made odd): how far the local hair's
+# statistics read around a margin pixel
+LOCAL_REACH = (int(round(8 * MARGIN_LOCAL + 1)) | 1) // 2
 # px: gaps this narrow between the margin's strands are closed (the shadows between Hopper's white temple strands are
 # 1-3 px wide at 512 px, looked at 3x; the hair mask's own opening is 5 px too)
 MARGIN_GAP = 5
@@ -411,7 +415,13 @@ def hair_margin(lab: np.ndarray, mask: np.ndarray, margin: np.ndarray, zone: np.
     within the margin's `zone`), joined to the mask through such pixels.
     White hair over the temples goes on white, a dark sideburn dark; the face's side in shade beside dark hair, which
     the colour tests alone take for brown hair, is lighter than it."""
-    margin = (margin > 0) & (local_hair_distance(lab, mask, MARGIN_LOCAL) < HAIR_DISTANCE)
+    # measured in the margin's box only, grown by the Gaussian's reach: within it the same as over the whole image
+    box = support_box(margin, LOCAL_REACH)
+    if box is None:
+        return mask
+    near = np.zeros(mask.shape, bool)
+    near[box] = local_hair_distance(lab[box], mask[box], MARGIN_LOCAL) < HAIR_DISTANCE
+    margin = (margin > 0) & near
     # the gaps between strands, within `zone`: a strand's shadow is hair too (the hair stage reads each pixel's colour)
     gap = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (MARGIN_GAP, MARGIN_GAP))
     margin = (cv2.morphologyEx(margin.astype(np.uint8), cv2.MORPH_CLOSE, gap) > 0) & zone
