@@ -380,15 +380,44 @@ def margin_zone(rgb: np.ndarray, points: np.ndarray, keep_out: np.ndarray | None
     eye_line = float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
     ys = np.arange(shape[0])[:, None]
     zone = (inside > 0) & (depth <= MARGIN_REACH * d) & (ys < eye_line + MARGIN_BELOW * d)
-    outlines = np.zeros(shape, np.uint8)
-    for outline in (RIGHT_EYE, LEFT_EYE):
-        cv2.fillConvexPoly(outlines, cv2.convexHull(np.round(points[outline]).astype(np.int32)), 1)
-    size = max(3, int(round(2 * EYE_GROWTH * d)) | 1)
-    eyes = cv2.dilate(outlines, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))) > 0
-    zone &= ~eyes & (brow_mask(rgb, points) == 0)
+    zone &= ~grown_eyes(points, shape) & (brow_mask(rgb, points) == 0)
     if keep_out is not None:
         zone &= ~(keep_out > 0)
     return zone
+
+
+def grown_eyes(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) bool: the eyes' outlines grown by EYE_GROWTH inter-ocular distances (lashes, the lids' shade)."""
+    outlines = np.zeros(shape, np.uint8)
+    for outline in (RIGHT_EYE, LEFT_EYE):
+        cv2.fillConvexPoly(outlines, cv2.convexHull(np.round(points[outline]).astype(np.int32)), 1)
+    size = max(3, int(round(2 * EYE_GROWTH * inter_ocular(points))) | 1)
+    return cv2.dilate(outlines, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))) > 0
+
+
+def hair_beside_face(rgb: np.ndarray, person: np.ndarray, points: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(H, W) bool: where hair shows beside the face, whether or not `mask` (the hair mask) holds it: the person's
+    pixels within MARGIN_REACH inter-ocular distances of FaceMesh's outline on either side of it, from the forehead's
+    top that `hair_mask` reads (0.15 d above the brows) to MARGIN_BELOW below the eyes, beside the brows' outer ends
+    (not the forehead between them), less the brows and the eyes (`grown_eyes`), with strands' fine texture
+    (SHEEN_TEXTURE of the mask's median: skin, a sheen and a plain background have less). The hair stage compares the
+    grey hair here with the grey hair its mask holds on each side of the face (hair.uncovered_side)."""
+    shape = rgb.shape[:2]
+    if not mask.any():
+        return np.zeros(shape, bool)
+    d = inter_ocular(points)
+    hull = face_hull(points, shape)
+    inside = cv2.distanceTransform(hull, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    outside = cv2.distanceTransform((hull == 0).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    ys, xs = np.mgrid[: shape[0], : shape[1]]
+    brows = points[[*RIGHT_BROW, *LEFT_BROW]]
+    eye_line = float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
+    rows = (ys > float(brows[:, 1].min()) - 0.15 * d) & (ys < eye_line + MARGIN_BELOW * d)
+    beside = (xs < float(brows[:, 0].min())) | (xs > float(brows[:, 0].max()))
+    band = (inside <= MARGIN_REACH * d) & (outside <= MARGIN_REACH * d) & rows & beside & (person > PERSON_THRESHOLD)
+    band &= ~grown_eyes(points, shape) & (brow_mask(rgb, points) == 0)
+    texture = fine_texture(cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)[..., 0])
+    return band & (texture >= SHEEN_TEXTURE * float(np.median(texture[mask > 0])))
 
 
 def local_hair_distance(lab: np.ndarray, mask: np.ndarray, reach: float) -> np.ndarray:

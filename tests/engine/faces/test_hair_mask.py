@@ -117,3 +117,21 @@ def test_white_temple_hair_inside_the_face_outline_is_hair():
     assert held.sum() > 0.015 * d * d, f"{held.sum()} px of his temples inside the outline are in the hair mask"
     lightness = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB)[..., 0]
     assert np.median(lightness[held]) > np.median(lightness[face_hull(located.points, mask.shape) > 0]) + 40
+
+
+def test_the_hair_beside_her_face_holds_the_white_hair_at_both_temples():
+    # Grace Hopper's white hair shows beside both temples (looked at 3x), and the hair mask with its margin holds
+    # little of her left temple's (the image's right): the hair beside the face, which the hair stage compares with the
+    # mask's grey hair, holds light pixels on both sides
+    located = locate(grace_hopper(), OFFLINE)
+    masks = hair_masks(located, OFFLINE)
+    assert masks.beside is not None
+    d = inter_ocular(located.points)
+    lightness = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB)[..., 0]
+    white = masks.beside & (lightness > 100)
+    xs = np.arange(white.shape[1])[None, :]
+    centre = float(located.points[:, 0].mean())
+    right, left = white & (xs < centre), white & (xs >= centre)
+    assert right.sum() > 0.02 * d * d and left.sum() > 0.02 * d * d, (right.sum() / d / d, left.sum() / d / d)
+    held = (masks.hair > 0)[left].mean()
+    assert held < 0.3, f"the mask holds {held:.0%} of the white hair beside her left temple"

@@ -26,6 +26,7 @@ from engine.methods.classical.hair import (
     norwood_share,
     recede_hairline,
     temple_lead,
+    uncovered_side,
 )
 
 pytestmark = pytest.mark.unit
@@ -439,3 +440,25 @@ def test_white_hair_in_warm_light_is_grey_beside_saturated_skin_and_brown_hair_i
     # grey hair under neutral light is grey by either test
     assert hair_greyness(_lab_patch(150, 4, 60)).min() > 0.9
     assert hair_greyness(_lab_patch(150, 4, 60), skin_chroma=30.0).min() > 0.9
+
+
+def test_grey_hair_in_view_beside_one_temple_that_the_mask_misses_is_named():
+    # white hair in view beside both temples of a face centred at column 100 (d = 100 px); the mask's grey hair
+    # covers the right temple's (the image's left) and none of the left's
+    greyness = np.zeros((200, 200), np.float32)
+    beside = np.zeros((200, 200), bool)
+    beside[60:120, 20:40] = beside[60:120, 160:180] = True
+    greyness[60:120, 20:40] = greyness[60:120, 160:180] = 0.9
+    parts = np.zeros((200, 200), bool)
+    parts[60:120, 20:40] = True
+    assert uncovered_side(greyness, parts, beside, 100.0, 100.0) == ("left", 0.0)
+    parts[60:120, 160:180] = True  # both temples' grey hair in the mask: nothing to say
+    assert uncovered_side(greyness, parts, beside, 100.0, 100.0) is None
+    # a side where little grey hair is in view (under RUN_ON_AREA d^2: a few light pixels) does not count
+    parts[60:120, 160:180] = False
+    greyness[60:120, 160:180] = 0.0
+    greyness[60:65, 160:165] = 0.9
+    assert uncovered_side(greyness, parts, beside, 100.0, 100.0) is None
+    # pigmented hair in view (under GREY_FULL) is not grey hair left out
+    greyness[60:120, 160:180] = 0.2
+    assert uncovered_side(greyness, parts, beside, 100.0, 100.0) is None

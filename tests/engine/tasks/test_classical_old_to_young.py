@@ -49,10 +49,11 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
 
 
-def test_her_hat_is_not_taken_for_grey_hair_and_her_white_temple_hair_regains_colour(hopper):
+def test_her_hat_is_not_taken_for_grey_hair_and_her_white_temple_hair_is_not_coloured_in_part(hopper):
     # her hair mask holds her cap's rim; its white band and badge are not in it (giving them colour drew brown smudges
-    # on the cap, looked at). Her white hair at the temples, inside the face's outline, is in the mask's margin
-    # (segmentation.hair_margin), so enough of the mask is grey hair and it regains colour at 30
+    # on the cap, looked at). Its margin inside the face's outline holds the white hair at her right temple above the
+    # frame's arm but none of her left temple's: colouring what it holds drew a brown patch over one temple with white
+    # hair beside and below it (looked at, 10 and 30), so her hair is left as it is and the manifest says why
     located, masks, faces = hopper
     points, d = located.points, inter_ocular(located.points)
     hull = face_hull(points, masks.hair.shape) > 0
@@ -64,19 +65,27 @@ def test_her_hat_is_not_taken_for_grey_hair_and_her_white_temple_hair_regains_co
         # no smudge on the cap (brown on it was tens of levels off; the lifted face's warp moves a few levels at most)
         change = np.abs(faces[target].after[cap].astype(int) - located.crop[cap].astype(int)).max()
         assert change <= 8, f"the cap changed by {change} levels at {target}"
-    assert faces[30].stages["hair"].startswith("94% of the grey hair given its colour back")
-    # the white temple hair inside her face's outline (below the forehead's top, above the eyes: where the mask held
-    # none before its margin) is dark again at 30; her cheeks keep their colour (a* b*: not turned brown)
+    for target in (10, 30, 50):
+        assert (
+            faces[target]
+            .stages["hair"]
+            .startswith("unchanged: of the grey hair in view beside the face's left side only 0% is in the hair mask")
+        ), faces[target].stages["hair"]
+    # the white temple hair inside her face's outline that the margin holds (below the forehead's top, above the eyes)
+    # stays white at 30 and 50: no brown patch on one temple; her cheeks keep their colour (a* b*)
     eyes = float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
     temple = (masks.hair > 0) & hull & (ys > brows_top - 0.15 * d) & (ys < eyes)
     assert temple.sum() > 0.02 * d * d, f"{temple.sum()} px of her temple hair inside the face's outline are in the mask"
-    source, young = _lab(located.crop), _lab(faces[30].after)
+    source = _lab(located.crop)
     assert source[temple][:, 0].mean() > 100, "the mask inside her outline is not her white hair"
-    assert young[temple][:, 0].mean() < source[temple][:, 0].mean() - 20
     cheeks = (
         hull & (ys > eyes + 0.5 * d) & (ys < eyes + 0.9 * d) & (np.abs(xs - points[[*RIGHT_EYE, *LEFT_EYE], 0].mean()) > 0.5 * d)
     )
-    assert np.abs(np.median(young[cheeks][:, 1:], 0) - np.median(source[cheeks][:, 1:], 0)).max() < 3
+    for target in (30, 50):
+        young = _lab(faces[target].after)
+        darker = source[temple][:, 0].mean() - young[temple][:, 0].mean()
+        assert darker < 3, f"her white temple hair is {darker:.0f} levels darker at {target}"
+        assert np.abs(np.median(young[cheeks][:, 1:], 0) - np.median(source[cheeks][:, 1:], 0)).max() < 3
     assert np.array_equal(faces[80].after[masks.hair > 0], located.crop[masks.hair > 0])
 
 
