@@ -86,6 +86,17 @@ LOCAL_REACH = (int(round(8 * MARGIN_LOCAL + 1)) | 1) // 2
 # px: gaps this narrow between the margin's strands are closed (the shadows between Hopper's white temple strands are
 # 1-3 px wide at 512 px, looked at 3x; the hair mask's own opening is 5 px too)
 MARGIN_GAP = 5
+# A margin that reaches MARGIN_REACH's line is hair going on deeper (a sideburn seen from three-quarters, its strands
+# crossing the outline at a slant): it goes on, by the same tests, to this many inter-ocular distances. The camera
+# operator's sideburn in front of his ear (looked at 4x) is dark (L under 60) up to 0.47 d in from FaceMesh's outline
+# and its soft edge (MARGIN_SOFT_EDGE) goes on 0.07 d further; cut at 0.3 d, its greyed part ended in a hard line
+# across it with its black tip left below (at 50 and 70)
+MARGIN_GROWTH = 0.6
+# px: what the margin takes past the zone's inner line is grown by this much (within the band): a sideburn's soft edge
+# runs from hair to skin over about 10 px at 512 px (the camera operator's tip, L 20 to 118), and the colour tests
+# read its outer half as skin: left out, it stayed a dark ring round the greyed hair (looked at 3x at 70); in the
+# mask, the hair stage's edge matte (hair.edge_hair_share) greys each such pixel by its share of hair
+MARGIN_SOFT_EDGE = 5
 EYE_GROWTH = 0.1  # inter-ocular distances the eyes' outlines grow by, kept out of the margin (lashes, lids' shade)
 MIN_PART_SHARE = 0.05  # a separate part of the hair mask under this share of its largest part is a speck (from looking)
 
@@ -300,7 +311,9 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray, keep_out:
     # and the hair's margin inside the outline (temples, sideburns), taken by the same tests and strands' texture and
     # joined to the mask at the end (`hair_margin`)
     zone = margin_zone(rgb, points, keep_out) & ~open_face
-    candidate = (person > PERSON_THRESHOLD) & (open_face | zone)
+    # and deeper, where a margin that reaches the zone's inner line goes on (MARGIN_GROWTH)
+    deeper = margin_zone(rgb, points, keep_out, MARGIN_GROWTH) & ~open_face & ~zone
+    candidate = (person > PERSON_THRESHOLD) & (open_face | zone | deeper)
     # the head's band: hair above the chin and at most 1.2 inter-ocular distances beside the face oval;
     # below the chin the person is mostly neck and clothes (long hair there is left as it is)
     oval = points[FACE_OVAL]
@@ -344,8 +357,11 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray, keep_out:
             kept[inside] &= hair_distance[inside] < colour_distance(pixels[inside], lab[cheeks])
         candidate[where] = kept
     # the margin's pixels: those with strands' texture (see SHEEN_TEXTURE); the rest of the mask is found without them
-    margin = candidate & zone & (texture >= SHEEN_TEXTURE * float(np.median(texture[seeds]))) if seeds.sum() > 50 else None
-    candidate &= ~zone
+    margin = further = None
+    if seeds.sum() > 50:
+        textured = texture >= SHEEN_TEXTURE * float(np.median(texture[seeds]))
+        margin, further = candidate & zone & textured, candidate & deeper & textured
+    candidate &= ~(zone | deeper)
     ears = ear_like(lab, candidate, grown_face, skin_chroma, eye_line, eye_line - EAR_ABOVE_EYES * d)
     candidate &= ~ears
     mask = candidate.astype(np.uint8)
@@ -365,21 +381,23 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray, keep_out:
     mask = without_specks(mask.astype(np.uint8))
     if mask.mean() < MIN_HAIR_SHARE:
         return np.zeros(shape, np.uint8)
-    return mask if margin is None else hair_margin(lab, mask, margin, zone)
+    return mask if margin is None or further is None else hair_margin(lab, mask, margin, zone, further, deeper)
 
 
-def margin_zone(rgb: np.ndarray, points: np.ndarray, keep_out: np.ndarray | None = None) -> np.ndarray:
+def margin_zone(
+    rgb: np.ndarray, points: np.ndarray, keep_out: np.ndarray | None = None, reach: float = MARGIN_REACH
+) -> np.ndarray:
     """(H, W) bool: where the hair can lie inside the face's outline, below the forehead's top that `hair_mask`
-    already reads: MARGIN_REACH inter-ocular distances in from the outline, down to MARGIN_BELOW below the eyes (the
-    temples, the sideburns, the forehead's edge), less the brows (`brow_mask`), the eyes (their outlines grown by
-    EYE_GROWTH) and `keep_out` (a glasses' frame, found by the caller)."""
+    already reads: `reach` inter-ocular distances in from the outline (MARGIN_REACH), down to MARGIN_BELOW below the
+    eyes (the temples, the sideburns, the forehead's edge), less the brows (`brow_mask`), the eyes (their outlines
+    grown by EYE_GROWTH) and `keep_out` (a glasses' frame, found by the caller)."""
     shape = rgb.shape[:2]
     d = inter_ocular(points)
     inside = cv2.dilate(face_hull(points, shape), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     depth = cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     eye_line = float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
     ys = np.arange(shape[0])[:, None]
-    zone = (inside > 0) & (depth <= MARGIN_REACH * d) & (ys < eye_line + MARGIN_BELOW * d)
+    zone = (inside > 0) & (depth <= reach * d) & (ys < eye_line + MARGIN_BELOW * d)
     zone &= ~grown_eyes(points, shape) & (brow_mask(rgb, points) == 0)
     if keep_out is not None:
         zone &= ~(keep_out > 0)
@@ -437,26 +455,48 @@ def local_hair_distance(lab: np.ndarray, mask: np.ndarray, reach: float) -> np.n
     return np.where(weight > 1e-9, np.sqrt(total), np.inf).astype(np.float32)
 
 
-def hair_margin(lab: np.ndarray, mask: np.ndarray, margin: np.ndarray, zone: np.ndarray) -> np.ndarray:
+def hair_margin(
+    lab: np.ndarray,
+    mask: np.ndarray,
+    margin: np.ndarray,
+    zone: np.ndarray,
+    further: np.ndarray | None = None,
+    deeper: np.ndarray | None = None,
+) -> np.ndarray:
     """`mask` with the pixels of `margin` (the hair's margin inside the face's outline: `margin_zone`'s pixels that
     pass `hair_mask`'s colour tests and have strands' texture) that have the colour of the mask's hair nearest them
     (within HAIR_DISTANCE: `local_hair_distance` over MARGIN_LOCAL px), with the gaps between them closed (MARGIN_GAP,
-    within the margin's `zone`), joined to the mask through such pixels.
+    within the margin's `zone`), joined to the mask through such pixels; and the pixels of `further` (the same
+    pixels in `deeper`, the band beyond `zone` out to MARGIN_GROWTH) that pass the same test, joined to the margin
+    where it reaches `zone`'s inner line (not to the mask by any other way).
     White hair over the temples goes on white, a dark sideburn dark; the face's side in shade beside dark hair, which
     the colour tests alone take for brown hair, is lighter than it."""
-    # measured in the margin's box only, grown by the Gaussian's reach: within it the same as over the whole image
-    box = support_box(margin, LOCAL_REACH)
+    further = np.zeros(mask.shape, bool) if further is None or deeper is None else further > 0
+    deeper = np.zeros(mask.shape, bool) if deeper is None else deeper
+    candidates = (margin > 0) | further
+    # measured in the candidates' box only, grown by the Gaussian's reach: within it the same as over the whole image
+    box = support_box(candidates, LOCAL_REACH)
     if box is None:
         return mask
     near = np.zeros(mask.shape, bool)
     near[box] = local_hair_distance(lab[box], mask[box], MARGIN_LOCAL) < HAIR_DISTANCE
-    margin = (margin > 0) & near
-    # the gaps between strands, within `zone`: a strand's shadow is hair too (the hair stage reads each pixel's colour)
+    # the gaps between strands, within the zone and the band: a strand's shadow is hair too (the hair stage reads each
+    # pixel's colour)
     gap = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (MARGIN_GAP, MARGIN_GAP))
-    margin = (cv2.morphologyEx(margin.astype(np.uint8), cv2.MORPH_CLOSE, gap) > 0) & zone
-    count, labels = cv2.connectedComponents((margin | (mask > 0)).astype(np.uint8), connectivity=8)
+    taken = (cv2.morphologyEx((candidates & near).astype(np.uint8), cv2.MORPH_CLOSE, gap) > 0) & (zone | deeper)
+    inner = taken & zone
+    count, labels = cv2.connectedComponents((inner | (mask > 0)).astype(np.uint8), connectivity=8)
     joined = np.unique(labels[mask > 0])
-    return ((mask > 0) | (margin & np.isin(labels, joined[joined > 0]))).astype(np.uint8)
+    inner &= np.isin(labels, joined[joined > 0])
+    # the deeper band's parts, joined to that margin (through the band and the margin, never through the mask)
+    beyond = taken & deeper
+    count, labels = cv2.connectedComponents((inner | beyond).astype(np.uint8), connectivity=8)
+    reached = np.unique(labels[inner])
+    grown = beyond & np.isin(labels, reached[reached > 0])
+    if grown.any():  # with its soft edge (MARGIN_SOFT_EDGE), within the band
+        edge = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * MARGIN_SOFT_EDGE + 1, 2 * MARGIN_SOFT_EDGE + 1))
+        grown = (cv2.dilate(grown.astype(np.uint8), edge) > 0) & deeper
+    return ((mask > 0) | inner | grown).astype(np.uint8)
 
 
 # Background replacement of training faces, as the lifespan method's published training data had

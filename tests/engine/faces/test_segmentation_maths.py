@@ -8,6 +8,7 @@ import pytest
 
 from engine.faces.segmentation import (
     HAT_LIGHTNESS,
+    MARGIN_SOFT_EDGE,
     _column_medians,
     _quadratic,
     below,
@@ -104,6 +105,33 @@ def test_the_hair_margin_takes_what_goes_on_from_the_hair_in_its_colour_and_noth
     assert grown[:, :20].all() and grown[12:48, 22:30].all()  # the mask and the strands
     assert not grown[10:50, 34:40].any()  # not the skin: it is not the colour of the hair beside it
     assert not grown[10:50, 60:70].any()  # not what is not joined to the hair
+
+
+def test_a_margin_that_reaches_the_zones_inner_line_goes_on_deeper_with_its_soft_edge_and_nothing_else_does():
+    # a dark sideburn (the mask beside the face, x < 20) running on through the zone (x 20-40) and past its inner
+    # line into the deeper band (x 40-70), where it ends at row 40 in a soft edge; a dark patch in the band that
+    # touches neither the margin nor the mask's sideburn (only the mask, above) is not taken
+    lab = np.zeros((80, 90, 3), np.float32)
+    lab[...] = (120.0, 128.0, 128.0)  # skin
+    lab[:, :20] = (25.0, 128.0, 128.0)  # the sideburn beside the outline (the mask)
+    lab[:40, 20:55] = (25.0, 128.0, 128.0)  # going on inside it
+    lab[40:44, 20:55] = (80.0, 128.0, 128.0)  # its soft edge: the colour tests read it as skin
+    lab[60:70, 60:70] = (25.0, 128.0, 128.0)  # a dark patch apart from it
+    mask = np.zeros((80, 90), np.uint8)
+    mask[:, :20] = 1
+    zone = np.zeros((80, 90), bool)
+    zone[:, 20:40] = True
+    deeper = np.zeros((80, 90), bool)
+    deeper[:, 40:70] = True
+    hair = lab[..., 0] < 60  # what the colour tests pass
+    grown = hair_margin(lab, mask, hair & zone, zone, hair & deeper, deeper)
+    assert grown[:40, 20:55].all()  # the sideburn through the zone and past its inner line
+    assert grown[40 : 40 + MARGIN_SOFT_EDGE, 40:50].all()  # with its soft edge, for the edge matte to grade
+    assert not grown[41 + MARGIN_SOFT_EDGE : 58, 40:70].any()  # and no more of the skin below it
+    assert not grown[60:70, 60:70].any()  # not the patch apart from it
+    assert not grown[:, 70:].any()  # nothing past the band
+    # without the deeper band the margin stops at the zone's inner line, as before
+    assert not hair_margin(lab, mask, hair & zone, zone)[:, 40:].any()
 
 
 def test_local_hair_distance_measures_against_the_nearest_hair():
