@@ -5,7 +5,8 @@ The hair is the person minus the face (FaceMesh's oval), kept to the head's heig
 refined by colour: pixels that read as the face's own skin (neck, ears, a bald scalp, a sheen on the
 forehead) are not hair, and what is left is kept to the hair's colour, sampled above the brows and at the
 temples; a smooth crown unlike the temples' hair is a hat, left out with the hair's colour taken from the
-temples alone (`hair_seeds`).
+temples alone (`hair_seeds`). Hair inside the face's outline (white hair over the temples, a sideburn) that goes on
+from the mask in its colour and with strands' texture joins it (`hair_margin`).
 """
 
 from __future__ import annotations
@@ -71,6 +72,32 @@ FINE_DETAIL_SIGMA = 1.0
 FINE_MEAN_SIGMA = 4.0
 HAT_TEXTURE = 0.6  # and the crown's fine lightness texture under this share of the temples': cloth, not strands
 EAR_ABOVE_EYES = 0.2  # inter-ocular distances: the highest an ear's top reaches above the eyes (from looking)
+# The hair's margin inside the face's outline (`hair_margin`): the white hair over Hopper's and Biden's temples lies up
+# to about 0.2 d in from FaceMesh's outline, Biden's down to 0.2 d below the eyes (looked at 3x; of what the margin
+# takes, 95 % lies within 0.16 d of the outline on Hopper's, 0.19 d on Biden's); half as much again either way
+MARGIN_REACH = 0.3
+MARGIN_BELOW = 0.3
+# px: the hair beside a margin pixel, whose colour it must have, is the mask's within a Gaussian of this sigma (the
+# mask's edge band, hair.EDGE_BAND's 8 px, as a sigma: its pixels are the hair the margin goes on from)
+MARGIN_LOCAL = 8.0
+# OpenCV's Gaussian kernel for float images spans round(8 sigma + 1) pixels (made odd): how far the local hair's
+# statistics read around a margin pixel
+LOCAL_REACH = (int(round(8 * MARGIN_LOCAL + 1)) | 1) // 2
+# px: gaps this narrow between the margin's strands are closed (the shadows between Hopper's white temple strands are
+# 1-3 px wide at 512 px, looked at 3x; the hair mask's own opening is 5 px too)
+MARGIN_GAP = 5
+# A margin that reaches MARGIN_REACH's line is hair going on deeper (a sideburn seen from three-quarters, its strands
+# crossing the outline at a slant): it goes on, by the same tests, to this many inter-ocular distances. The camera
+# operator's sideburn in front of his ear (looked at 4x) is dark (L under 60) up to 0.47 d in from FaceMesh's outline
+# and its soft edge (MARGIN_SOFT_EDGE) goes on 0.07 d further; cut at 0.3 d, its greyed part ended in a hard line
+# across it with its black tip left below (at 50 and 70)
+MARGIN_GROWTH = 0.6
+# px: what the margin takes past the zone's inner line is grown by this much (within the band): a sideburn's soft edge
+# runs from hair to skin over about 10 px at 512 px (the camera operator's tip, L 20 to 118), and the colour tests
+# read its outer half as skin: left out, it stayed a dark ring round the greyed hair (looked at 3x at 70); in the
+# mask, the hair stage's edge matte (hair.edge_hair_share) greys each such pixel by its share of hair
+MARGIN_SOFT_EDGE = 5
+EYE_GROWTH = 0.1  # inter-ocular distances the eyes' outlines grow by, kept out of the margin (lashes, lids' shade)
 MIN_PART_SHARE = 0.05  # a separate part of the hair mask under this share of its largest part is a speck (from looking)
 
 # FaceMesh eyebrow outlines, upper edge outer -> inner then lower edge inner -> outer (canonical topology).
@@ -234,6 +261,24 @@ def hair_seeds(lab: np.ndarray, crown: np.ndarray, sides: np.ndarray, texture: n
     return (seeds, True) if seeds.sum() >= MIN_TEMPLE_PIXELS else (both, False)
 
 
+def skin_chromaticity(pixels: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """(N,) bool: which of the (N, 3) L*a*b* `pixels` have the face's skin's chromaticity: within SKIN_DISTANCE
+    (Mahalanobis, in a*b*) of the (M, 3) `skin` samples'."""
+    mean = skin[:, 1:].mean(0)
+    inverse = np.linalg.inv(np.cov(skin[:, 1:].T) + np.eye(2) * COVARIANCE_FLOOR)
+    return np.sqrt(_quadratic(pixels[:, 1:] - mean, inverse)) < SKIN_DISTANCE
+
+
+def skin_like(pixels: np.ndarray, skin_chroma: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """(N,) bool: which of the (N, 3) L*a*b* `pixels` read as the face's skin (the (M, 3) `skin` samples): with its
+    chromaticity (`skin_chroma`: `skin_chromaticity`), from SKIN_DARKER darker to SKIN_LIGHTER lighter than its
+    median lightness, and not grey hair (the skin's hue, under SKIN_CHROMA_SHARE of its mean chroma)."""
+    above_skin = pixels[:, 0] - np.median(skin[:, 0])
+    mean = skin[:, 1:].mean(0)
+    pale = np.hypot(pixels[:, 1] - 128, pixels[:, 2] - 128) < SKIN_CHROMA_SHARE * np.hypot(*(mean - 128))
+    return skin_chroma & (above_skin > -SKIN_DARKER) & (above_skin < SKIN_LIGHTER) & ~pale
+
+
 def colour_distance(pixels: np.ndarray, sample: np.ndarray) -> np.ndarray:
     """(N,) Mahalanobis distance of each of the (N, 3) L*a*b* `pixels` from the Gaussian of the (M, 3) `sample`,
     with a floor of 4 levels squared on the covariance: a uniform-looking sample still has some spread."""
@@ -259,8 +304,10 @@ def below(mask: np.ndarray, row: float) -> np.ndarray:
     return np.isin(labels, reaching[reaching > 0]).astype(np.uint8)
 
 
-def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """(H, W) uint8 hair mask of an aligned face: person minus face, within the head's band, not skin-coloured.
+def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray, keep_out: np.ndarray | None = None) -> np.ndarray:
+    """(H, W) uint8 hair mask of an aligned face: person minus face, within the head's band, not skin-coloured,
+    with the hair's margin inside the face's outline that goes on from it (`hair_margin`; `keep_out`: pixels it must
+    not take, a glasses' frame).
 
     Empty (all zeros) when what is left is under MIN_HAIR_SHARE of the image: the caller says the
     hair stage was skipped.
@@ -273,7 +320,12 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     ys, xs = np.mgrid[: shape[0], : shape[1]]
     # outside the face oval, or inside it above the brows (a fringe): the colour test below keeps skin out
     open_face = (grown_face == 0) | (ys < brows_top - 0.15 * d)
-    candidate = (person > PERSON_THRESHOLD) & open_face
+    # and the hair's margin inside the outline (temples, sideburns), taken by the same tests and strands' texture and
+    # joined to the mask at the end (`hair_margin`)
+    zone = margin_zone(rgb, points, keep_out) & ~open_face
+    # and deeper, where a margin that reaches the zone's inner line goes on (MARGIN_GROWTH)
+    deeper = margin_zone(rgb, points, keep_out, MARGIN_GROWTH) & ~open_face & ~zone
+    candidate = (person > PERSON_THRESHOLD) & (open_face | zone | deeper)
     # the head's band: hair above the chin and at most 1.2 inter-ocular distances beside the face oval;
     # below the chin the person is mostly neck and clothes (long hair there is left as it is)
     oval = points[FACE_OVAL]
@@ -284,16 +336,11 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     # candidate's pixels alone (nothing else can be hair)
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
     skin = lab[face > 0]
-    mean = skin[:, 1:].mean(0)
-    inverse = np.linalg.inv(np.cov(skin[:, 1:].T) + np.eye(2) * COVARIANCE_FLOOR)
     where = np.nonzero(candidate)
     pixels = lab[where]
     skin_chroma = np.zeros(shape, bool)
-    skin_chroma[where] = np.sqrt(_quadratic(pixels[:, 1:] - mean, inverse)) < SKIN_DISTANCE
-    above_skin = pixels[:, 0] - np.median(skin[:, 0])
-    # grey hair: the skin's hue, less of its chroma
-    pale = np.hypot(pixels[:, 1] - 128, pixels[:, 2] - 128) < SKIN_CHROMA_SHARE * np.hypot(*(mean - 128))
-    candidate[where] = ~(skin_chroma[where] & (above_skin > -SKIN_DARKER) & (above_skin < SKIN_LIGHTER) & ~pale)
+    skin_chroma[where] = skin_chromaticity(pixels, skin)
+    candidate[where] = ~skin_like(pixels, skin_chroma[where], skin)
     # hair colour: what the candidate holds above the brows beside and over the face's outline, where it is almost
     # surely hair; clothes and background caught beside the face are kept out unless they share that colour. Not
     # from inside the outline: a shiny forehead taken in there became "hair colour" and kept itself in the mask
@@ -303,6 +350,8 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     texture = fine_texture(lab[..., 0])
     seeds, hat = hair_seeds(lab, crown, sides, texture)
     eye_line = float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
+    # between the eyes and the mouth corners
+    cheeks = face.astype(bool) & (ys > eye_line) & (ys < points[[RIGHT_MOUTH, LEFT_MOUTH], 1].mean())
     if seeds.sum() > 50:
         where = np.nonzero(candidate)
         pixels = lab[where]
@@ -315,13 +364,16 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
             kept &= hair_distance < colour_distance(pixels, lab[crown])
         # inside the face's outline (a fringe's place) a pixel nearer the cheeks' colour than the hair's is skin:
         # a shiny forehead (Obama's) or one in a cap's shade (Hopper's) passes the chroma test above
-        cheeks = (
-            face.astype(bool) & (ys > eye_line) & (ys < points[[RIGHT_MOUTH, LEFT_MOUTH], 1].mean())
-        )  # between the eyes and the mouth corners
         inside = grown_face[where] > 0
         if inside.any() and cheeks.sum() > 50:
             kept[inside] &= hair_distance[inside] < colour_distance(pixels[inside], lab[cheeks])
         candidate[where] = kept
+    # the margin's pixels: those with strands' texture (see SHEEN_TEXTURE); the rest of the mask is found without them
+    margin = further = None
+    if seeds.sum() > 50:
+        textured = texture >= SHEEN_TEXTURE * float(np.median(texture[seeds]))
+        margin, further = candidate & zone & textured, candidate & deeper & textured
+    candidate &= ~(zone | deeper)
     ears = ear_like(lab, candidate, grown_face, skin_chroma, eye_line, eye_line - EAR_ABOVE_EYES * d)
     candidate &= ~ears
     mask = candidate.astype(np.uint8)
@@ -341,7 +393,122 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> np.nda
     mask = without_specks(mask.astype(np.uint8))
     if mask.mean() < MIN_HAIR_SHARE:
         return np.zeros(shape, np.uint8)
-    return mask
+    return mask if margin is None or further is None else hair_margin(lab, mask, margin, zone, further, deeper)
+
+
+def margin_zone(
+    rgb: np.ndarray, points: np.ndarray, keep_out: np.ndarray | None = None, reach: float = MARGIN_REACH
+) -> np.ndarray:
+    """(H, W) bool: where the hair can lie inside the face's outline, below the forehead's top that `hair_mask`
+    already reads: `reach` inter-ocular distances in from the outline (MARGIN_REACH), down to MARGIN_BELOW below the
+    eyes (the temples, the sideburns, the forehead's edge), less the brows (`brow_mask`), the eyes (their outlines
+    grown by EYE_GROWTH) and `keep_out` (a glasses' frame, found by the caller)."""
+    shape = rgb.shape[:2]
+    d = inter_ocular(points)
+    inside = cv2.dilate(face_hull(points, shape), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    depth = cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    eye_line = float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
+    ys = np.arange(shape[0])[:, None]
+    zone = (inside > 0) & (depth <= reach * d) & (ys < eye_line + MARGIN_BELOW * d)
+    zone &= ~grown_eyes(points, shape) & (brow_mask(rgb, points) == 0)
+    if keep_out is not None:
+        zone &= ~(keep_out > 0)
+    return zone
+
+
+def grown_eyes(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) bool: the eyes' outlines grown by EYE_GROWTH inter-ocular distances (lashes, the lids' shade)."""
+    outlines = np.zeros(shape, np.uint8)
+    for outline in (RIGHT_EYE, LEFT_EYE):
+        cv2.fillConvexPoly(outlines, cv2.convexHull(np.round(points[outline]).astype(np.int32)), 1)
+    size = max(3, int(round(2 * EYE_GROWTH * inter_ocular(points))) | 1)
+    return cv2.dilate(outlines, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))) > 0
+
+
+def hair_beside_face(rgb: np.ndarray, person: np.ndarray, points: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(H, W) bool: where hair shows beside the face, whether or not `mask` (the hair mask) holds it: the person's
+    pixels within MARGIN_REACH inter-ocular distances of FaceMesh's outline on either side of it, from the forehead's
+    top that `hair_mask` reads (0.15 d above the brows) to MARGIN_BELOW below the eyes, beside the brows' outer ends
+    (not the forehead between them), less the brows and the eyes (`grown_eyes`), with strands' fine texture
+    (SHEEN_TEXTURE of the mask's median: skin, a sheen and a plain background have less). The hair stage compares the
+    grey hair here with the grey hair its mask holds on each side of the face (hair.uncovered_side)."""
+    shape = rgb.shape[:2]
+    if not mask.any():
+        return np.zeros(shape, bool)
+    d = inter_ocular(points)
+    hull = face_hull(points, shape)
+    inside = cv2.distanceTransform(hull, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    outside = cv2.distanceTransform((hull == 0).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    ys, xs = np.mgrid[: shape[0], : shape[1]]
+    brows = points[[*RIGHT_BROW, *LEFT_BROW]]
+    eye_line = float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
+    rows = (ys > float(brows[:, 1].min()) - 0.15 * d) & (ys < eye_line + MARGIN_BELOW * d)
+    beside = (xs < float(brows[:, 0].min())) | (xs > float(brows[:, 0].max()))
+    band = (inside <= MARGIN_REACH * d) & (outside <= MARGIN_REACH * d) & rows & beside & (person > PERSON_THRESHOLD)
+    band &= ~grown_eyes(points, shape) & (brow_mask(rgb, points) == 0)
+    texture = fine_texture(cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)[..., 0])
+    return band & (texture >= SHEEN_TEXTURE * float(np.median(texture[mask > 0])))
+
+
+def local_hair_distance(lab: np.ndarray, mask: np.ndarray, reach: float) -> np.ndarray:
+    """(H, W) float32: each pixel's distance in L*a*b* from the hair of `mask` around it: the offset from the local
+    mean of the mask's pixels (weighted by a Gaussian of sigma `reach` px: the nearest ones count most) in units of
+    their local spread per channel (with COVARIANCE_FLOOR added to each variance), as a Mahalanobis distance with a
+    diagonal covariance; infinite where the Gaussian reaches no mask pixel."""
+    inside = (mask > 0).astype(np.float32)
+    weight = cv2.GaussianBlur(inside, (0, 0), reach)
+    total = np.zeros(mask.shape, np.float32)
+    for channel in range(3):
+        values = lab[..., channel]
+        mean = cv2.GaussianBlur(values * inside, (0, 0), reach) / np.maximum(weight, 1e-6)
+        square = cv2.GaussianBlur(values * values * inside, (0, 0), reach) / np.maximum(weight, 1e-6)
+        variance = np.maximum(square - mean * mean, 0) + COVARIANCE_FLOOR
+        total += (values - mean) ** 2 / variance
+    return np.where(weight > 1e-9, np.sqrt(total), np.inf).astype(np.float32)
+
+
+def hair_margin(
+    lab: np.ndarray,
+    mask: np.ndarray,
+    margin: np.ndarray,
+    zone: np.ndarray,
+    further: np.ndarray | None = None,
+    deeper: np.ndarray | None = None,
+) -> np.ndarray:
+    """`mask` with the pixels of `margin` (the hair's margin inside the face's outline: `margin_zone`'s pixels that
+    pass `hair_mask`'s colour tests and have strands' texture) that have the colour of the mask's hair nearest them
+    (within HAIR_DISTANCE: `local_hair_distance` over MARGIN_LOCAL px), with the gaps between them closed (MARGIN_GAP,
+    within the margin's `zone`), joined to the mask through such pixels; and the pixels of `further` (the same
+    pixels in `deeper`, the band beyond `zone` out to MARGIN_GROWTH) that pass the same test, joined to the margin
+    where it reaches `zone`'s inner line (not to the mask by any other way).
+    White hair over the temples goes on white, a dark sideburn dark; the face's side in shade beside dark hair, which
+    the colour tests alone take for brown hair, is lighter than it."""
+    further = np.zeros(mask.shape, bool) if further is None or deeper is None else further > 0
+    deeper = np.zeros(mask.shape, bool) if deeper is None else deeper
+    candidates = (margin > 0) | further
+    # measured in the candidates' box only, grown by the Gaussian's reach: within it the same as over the whole image
+    box = support_box(candidates, LOCAL_REACH)
+    if box is None:
+        return mask
+    near = np.zeros(mask.shape, bool)
+    near[box] = local_hair_distance(lab[box], mask[box], MARGIN_LOCAL) < HAIR_DISTANCE
+    # the gaps between strands, within the zone and the band: a strand's shadow is hair too (the hair stage reads each
+    # pixel's colour)
+    gap = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (MARGIN_GAP, MARGIN_GAP))
+    taken = (cv2.morphologyEx((candidates & near).astype(np.uint8), cv2.MORPH_CLOSE, gap) > 0) & (zone | deeper)
+    inner = taken & zone
+    count, labels = cv2.connectedComponents((inner | (mask > 0)).astype(np.uint8), connectivity=8)
+    joined = np.unique(labels[mask > 0])
+    inner &= np.isin(labels, joined[joined > 0])
+    # the deeper band's parts, joined to that margin (through the band and the margin, never through the mask)
+    beyond = taken & deeper
+    count, labels = cv2.connectedComponents((inner | beyond).astype(np.uint8), connectivity=8)
+    reached = np.unique(labels[inner])
+    grown = beyond & np.isin(labels, reached[reached > 0])
+    if grown.any():  # with its soft edge (MARGIN_SOFT_EDGE), within the band
+        edge = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * MARGIN_SOFT_EDGE + 1, 2 * MARGIN_SOFT_EDGE + 1))
+        grown = (cv2.dilate(grown.astype(np.uint8), edge) > 0) & deeper
+    return ((mask > 0) | inner | grown).astype(np.uint8)
 
 
 # Background replacement of training faces, as the lifespan method's published training data had

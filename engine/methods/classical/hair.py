@@ -148,14 +148,29 @@ GREY_FULL = 0.5  # greyness from which a pixel is grey hair in full (the rest: t
 # (from looking: a few light pixels in a mask are a hat's badge or band, or a highlight, not grey hair).
 GREY_MIN_SHARE = 0.05
 GREY_MIN_PART = 0.05
-# Grey hair that runs on past the mask into the face's outline (white hair over the forehead, which the mask, the
-# segmentation minus the face oval, leaves out): colouring only the masked part would draw a dark band around white
-# hair (looked at on Biden's portrait). Checked in a ring RUN_ON_RING d wide just past the grey parts, inside the
-# face's outline: where at least RUN_ON_SHARE of it (and RUN_ON_AREA d^2 or more) is grey, the hair is left as it
-# is. On the packaged portraits the ring's grey share is 0.88 on Biden's and 0 on Obama's two greying ones.
+# Grey hair that runs on past the mask into the face's outline: the mask takes in the hair's margin there (white hair
+# over the temples with strands' texture, segmentation.hair_margin), but not thin white hair over the skin, which its
+# colour tests read as skin. Colouring only the masked part would draw a dark band around white hair (looked at on
+# Biden's portrait at 30, with and without the margin). Checked in a ring RUN_ON_RING d wide just past the grey parts,
+# inside the face's outline: where at least RUN_ON_SHARE of it (and RUN_ON_AREA d^2 or more) is grey, the hair is left
+# as it is. On the packaged portraits the ring's grey share is 0.37 on Biden's past the mask with its margin (0.86
+# without), 0 on `obama`'s; `obama2`'s, `obama3`'s and Hopper's rings are under RUN_ON_AREA (packaged names). At 0.5,
+# Biden's hair was coloured past the margin: a flat brown cap with his thin white temple hair left as a white band
+# between it and his skin (looked at, 30); a quarter lies between his 0.37 and Obama's 0.
 RUN_ON_RING = 0.08
-RUN_ON_SHARE = 0.5
+RUN_ON_SHARE = 0.25
 RUN_ON_AREA = 0.01
+# Grey hair in view beside the face that the mask leaves out: the mask and its margin take in white hair by its
+# colour and its joins to the mask, which can hold one temple's and miss the other's (a cap's rim hiding the hair
+# above them, frame arms across them). Colouring what the mask holds drew a brown patch over one temple beside white
+# hair left white below it and on the other side (looked at on Hopper's portrait at 10 and 30, 3x). On each side of
+# the face where the grey hair beside its outline (segmentation.hair_beside_face) is RUN_ON_AREA d^2 or more, at
+# least COVER_SHARE of it must lie within COVER_NEAR px of the grey hair found under the mask (the grey parts stop
+# short of its edge band, EDGE_BAND's 8 px either way), else the hair is left as it is. On the packaged portraits
+# the covered shares are 0.82 (the face's right) and 0 (its left) on Hopper's, 0.45 and 1.0 on Biden's, 0.79-0.98
+# on Obama's three (packaged names); a half lies between.
+COVER_SHARE = 0.5
+COVER_NEAR = 2 * int(EDGE_BAND) + 1
 BROW_MIN_PART = 0.005  # d^2: an eyebrow's grey hairs come in small parts (a brow is about 0.15 d^2; from looking)
 GREY_AREA_SIGMA = 3.0  # px
 GREY_AREA_SHARE = 0.25
@@ -842,6 +857,26 @@ def grey_runs_on(greyness: np.ndarray, parts: np.ndarray, inside: np.ndarray, po
     return bool((greyness[ring] > GREY_FULL).mean() >= RUN_ON_SHARE)
 
 
+def uncovered_side(
+    greyness: np.ndarray, parts: np.ndarray, beside: np.ndarray, centre: float, d: float
+) -> tuple[str, float] | None:
+    """The side of the face (split at column `centre`) whose grey hair in view beside it (`greyness` over GREY_FULL
+    within `beside`: segmentation.hair_beside_face), RUN_ON_AREA d^2 or more, lies under COVER_SHARE within COVER_NEAR
+    px of the grey hair `parts` the mask holds, as ("right" or "left": the face's own, the image's left is its right;
+    the share covered), the least covered first; None when every side's grey hair is covered."""
+    grey = beside & (greyness > GREY_FULL)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (COVER_NEAR, COVER_NEAR))
+    near = cv2.dilate(parts.astype(np.uint8), kernel) > 0
+    xs = np.arange(grey.shape[1])[None, :]
+    shares = []
+    for side, half in (("right", xs < centre), ("left", xs >= centre)):
+        seen = grey & half
+        if seen.sum() >= RUN_ON_AREA * d * d:
+            shares.append((float((seen & near).sum() / seen.sum()), side))
+    share, side = min(shares, default=(1.0, ""))
+    return (side, share) if share < COVER_SHARE else None
+
+
 def own_pigment(lab: np.ndarray, mask: np.ndarray, greyness: np.ndarray) -> np.ndarray | None:
     """(3,) the median CIELAB of the person's pigmented strands among the grey ones under `mask`, or None when
     fewer than OWN_MIN_SHARE of the grey hair's pixels are such strands (see OWN_AMONG_GREY)."""
@@ -882,9 +917,11 @@ def _grey_parts(
     d: float,
     min_part: float,
     relative: bool,
+    beside: np.ndarray | None = None,
 ) -> tuple[np.ndarray, str]:
     """`repigment_hair`'s grey hair parts under `inside` (`grey_hair_parts` of `greyness`), and "" or why no colour
-    is given back (too little grey hair, or grey hair running on past the mask: `grey_runs_on` of `absolute`)."""
+    is given back (too little grey hair, grey hair running on past the mask: `grey_runs_on` of `absolute`, or grey
+    hair in view `beside` the face that the mask leaves out: `uncovered_side` of `greyness`)."""
     parts = grey_hair_parts(greyness, inside, d, min_part)
     if parts.sum() < GREY_MIN_SHARE * inside.sum():
         return parts, f"under {GREY_MIN_SHARE:.0%} of the mask is grey hair (a hat, or hair not found)"
@@ -893,7 +930,18 @@ def _grey_parts(
     # where the ring is the face's own sheen: Obama's 2012 portrait)
     ring_parts = grey_hair_parts(absolute, inside, d, min_part) if relative else parts
     if points is not None and grey_runs_on(absolute, ring_parts if ring_parts.any() else parts, inside, points, d):
-        return parts, "grey hair runs on past the hair mask into the face's outline (colouring only part of it would draw a band)"
+        return parts, (
+            "grey hair runs on past the hair mask and its margin into the face's outline (thin grey hair over the skin, "
+            "which its colour cannot tell from skin: colouring only part of it would draw a band)"
+        )
+    if points is not None and beside is not None:
+        uncovered = uncovered_side(greyness, parts, beside, float(np.asarray(points)[:, 0].mean()), d)
+        if uncovered is not None:
+            side, share = uncovered
+            return parts, (
+                f"of the grey hair in view beside the face's {side} side only {share:.0%} is in the hair mask "
+                "(colouring only what the mask holds would leave a coloured patch beside white hair)"
+            )
     return parts, ""
 
 
@@ -909,6 +957,7 @@ def repigment_hair(
     min_part: float = GREY_MIN_PART,
     skin_relative: bool = False,
     scale: float = 1.0,
+    beside: np.ndarray | None = None,
 ) -> tuple[np.ndarray, str, bool]:
     """Grey hair under `mask` given its colour back: `share` (0-1, aging.regained_pigment) of its grey strands,
     the ones greying reaches last (`grey_strands` at 1 - `share` on the same strand field, so the temples stay
@@ -916,7 +965,9 @@ def repigment_hair(
     is left as it is. `min_part`: the smallest part of grey hair, in d^2 (GREY_MIN_PART; the eyebrows' is
     BROW_MIN_PART). `skin_relative`: hair pale beside the skin's chroma is grey too (GREY_SKIN_CHROMA; with `points`;
     the hair's, not the brows': a brow pixel is hair over skin). `scale`: crop pixels a photo pixel, as for the
-    greying, so the strands that regain their colour are the greying's own (`grey_strands`).
+    greying, so the strands that regain their colour are the greying's own (`grey_strands`). `beside`: where hair shows
+    beside the face (segmentation.hair_beside_face; with `points`): when a side's grey hair there is mostly not under
+    `mask`, nothing is done (`uncovered_side`).
     Returns the face, which pigment was used or why nothing was done, in words (the manifest's),
     and whether anything was done."""
     if share <= 0 or not mask.any():
@@ -937,8 +988,8 @@ def repigment_hair(
     # younger target of a strip asks the same)
     parts, refused = memo(
         "grey_parts",
-        (whole, points, mask, d, min_part, relative),
-        lambda: _grey_parts(greyness, absolute, mask > 0, points, d, min_part, relative),
+        (whole, points, mask, d, min_part, relative, beside),
+        lambda: _grey_parts(greyness, absolute, mask > 0, points, d, min_part, relative, beside),
     )
     if refused:
         return face.copy(), refused, False

@@ -37,7 +37,7 @@ from engine.core.models import ModelUnavailable
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import feather_mask, paste_back, upsampling
-from engine.faces.segmentation import brow_mask, hair_mask
+from engine.faces.segmentation import brow_mask, hair_beside_face, hair_mask
 from engine.faces.zones import feathered, inter_ocular
 from engine.methods.classical import contrast, shape, texture
 from engine.methods.classical.aging import (
@@ -66,6 +66,7 @@ from engine.methods.classical.youth import (
     fine_energy,
     fine_texture_left,
     fold_bands,
+    frame_rows,
     glasses_lenses,
     photo_below,
     rejuvenate,
@@ -125,6 +126,9 @@ class HairMasks:
     hair: np.ndarray  # (H, W) uint8, all zeros when no hair was found
     brows: np.ndarray
     note: str  # "" or why the hair stage is skipped
+    # (H, W) bool: where hair shows beside the face, held by `hair` or not (segmentation.hair_beside_face); None: not
+    # looked for
+    beside: np.ndarray | None = None
 
 
 def hair_masks(located: LocatedFace, settings: Settings | None = None) -> HairMasks:
@@ -136,14 +140,26 @@ def hair_masks(located: LocatedFace, settings: Settings | None = None) -> HairMa
         segmenter = get_cache(settings).get("person_segmenter")
     except ModelUnavailable as error:
         return HairMasks(np.zeros_like(brows), brows, f"no person segmenter ({error})")
-    hair = memo(
+    hair, beside = memo(
         "hair_mask",
         (located.crop, located.points, repr(settings or get_settings())),
-        lambda: hair_mask(located.crop, segmenter.probability(located.crop), located.points),
+        lambda: _hair_and_beside(located, segmenter),
     )
     note = "" if hair.any() else "no hair found around the face (bald, covered, or not segmented)"
-    hair.flags.writeable = brows.flags.writeable = False  # read-only also without the store (the store hashes them once)
-    return HairMasks(hair, brows, note)
+    # read-only also without the store (the store hashes them once)
+    hair.flags.writeable = brows.flags.writeable = beside.flags.writeable = False
+    return HairMasks(hair, brows, note, beside)
+
+
+def _hair_and_beside(located: LocatedFace, segmenter) -> tuple[np.ndarray, np.ndarray]:
+    """`hair_masks`' hair mask and the hair seen beside the face's outline (`hair_beside_face`)."""
+    # a glasses' frame beside the eyes is as dark as dark hair: the hair's margin inside the face's outline keeps out of it
+    skin = memo("skin_mask", (located.points, located.crop.shape[:2]), lambda: skin_mask(located))
+    lenses = glasses_lenses(located.crop, skin, located.points)
+    frame = None if lenses is None else frame_rows(lenses, located.points)
+    person = segmenter.probability(located.crop)
+    hair = hair_mask(located.crop, person, located.points, frame)
+    return hair, hair_beside_face(located.crop, person, located.points, hair)
 
 
 def age_face(
@@ -276,6 +292,7 @@ def age_face(
             located.crop,
             skin_relative=True,
             scale=scale,
+            beside=masks.beside,
         )
         stages["hair"] = (
             f"{regain:.0%} of the grey hair given its colour back (the canities curve run backwards): {used}"
@@ -429,7 +446,7 @@ def _hairline(
         stages["hairline"] = f"receding_hairline skipped: {note}"
         return face, masks
     stages["hairline"] = f"receding_hairline: the temples and front moved back by {amount:.0%} of Norwood III's recession"
-    return face, HairMasks(hair, masks.brows, masks.note)
+    return face, HairMasks(hair, masks.brows, masks.note, masks.beside)
 
 
 def render_lifespan(

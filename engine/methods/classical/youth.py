@@ -726,6 +726,19 @@ def _glasses_lenses(face: np.ndarray, skin: np.ndarray, p: np.ndarray) -> np.nda
     return cv2.GaussianBlur(lenses, (0, 0), LENS_FEATHER * d)
 
 
+def frame_rows(lenses: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the rows a pair of glasses' frame spans, across the whole width: the rows of its `lenses`
+    (`glasses_lenses`) grown by LENS_RIM d above and below (the rim), where the frame's arms run from the lenses to
+    the ears beside the face (dark like the hair beside them: the hair's margin inside the face's outline keeps out
+    of them, `segmentation.hair_margin`)."""
+    rows = np.flatnonzero((lenses > 0.5).any(1))
+    band = np.zeros(lenses.shape, bool)
+    if len(rows):
+        grow = LENS_RIM * inter_ocular(np.asarray(points, np.float64)[:, :2])
+        band[max(int(rows.min() - grow), 0) : int(rows.max() + grow) + 1] = True
+    return band
+
+
 def rejuvenate(
     face: np.ndarray,
     skin: np.ndarray,

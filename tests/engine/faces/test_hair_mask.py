@@ -10,6 +10,7 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings
 from engine.faces.segmentation import hair_mask
 from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, face_hull, inter_ocular
+from engine.methods.classical.lifespan import hair_masks
 from engine.methods.ldla.pipeline import locate
 from evaluation.packaged_faces import cached_path, load, packaged_faces
 from tests.conftest import grace_hopper
@@ -65,3 +66,72 @@ def test_a_shiny_forehead_by_the_hairline_is_not_hair():
     # and his hair above it is
     crown = middle & (ys > brows_top - 1.4 * d) & (ys < brows_top - 1.1 * d) & ~hull
     assert mask[crown].mean() > 0.5
+
+
+def _pipeline_mask(rgb: np.ndarray):
+    """The hair mask as the lifespan renderer finds it (a glasses' frame kept out of the margin)."""
+    located = locate(rgb, OFFLINE)
+    return located, hair_masks(located, OFFLINE).hair
+
+
+def _packaged(name: str):
+    return next(face for face in packaged_faces() if face.name == name)
+
+
+def _forehead_and_temples(located, mask):
+    points, d = located.points, inter_ocular(located.points)
+    brows_top = float(points[[*RIGHT_BROW, *LEFT_BROW], 1].min())
+    hull = face_hull(points, mask.shape) > 0
+    ys, xs = np.mgrid[: mask.shape[0], : mask.shape[1]]
+    below_top = hull & (ys > brows_top - 0.15 * d) & (ys < points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
+    brow_xs = points[[*RIGHT_BROW, *LEFT_BROW], 0]
+    middle = below_top & (xs > brow_xs.min()) & (xs < brow_xs.max())  # the forehead between the brows' outer ends
+    return middle, below_top & ~middle, d
+
+
+@pytest.mark.skipif(
+    not all(cached_path(_packaged(name)).exists() for name in ("takeo", "obama2")),
+    reason="needs the packaged benchmark photos: run `make benchmark-data`",
+)
+@pytest.mark.parametrize("name", ["takeo", "obama2"])
+def test_a_forehead_without_hair_gains_no_hair_from_the_margin(name):
+    # the hair's margin inside the face's outline is the temples' and sideburns' hair joined to the mask: Takeo's
+    # grey portrait (short hair, glasses: their frame is kept out) and Obama's shiny forehead hold none over the
+    # forehead or by the eyes
+    located, mask = _pipeline_mask(load(_packaged(name)))
+    middle, sides, d = _forehead_and_temples(located, mask)
+    # (a few pixels of the hairline's edge at the forehead's top at most)
+    assert mask[middle].sum() < 0.005 * d * d, f"{mask[middle].sum()} px of the forehead are in the hair mask"
+    assert mask[sides].sum() < 0.01 * d * d, f"{mask[sides].sum()} px beside the eyes are in the hair mask"
+
+
+@pytest.mark.skipif(
+    not cached_path(_packaged("biden")).exists(), reason="needs the packaged benchmark photos: run `make benchmark-data`"
+)
+def test_white_temple_hair_inside_the_face_outline_is_hair():
+    # Biden's white hair runs over his temples inside FaceMesh's outline (looked at 3x): the margin takes it in, light
+    # like the rest of his hair and not his skin's colour
+    located, mask = _pipeline_mask(load(_packaged("biden")))
+    _, sides, d = _forehead_and_temples(located, mask)
+    held = sides & (mask > 0)
+    assert held.sum() > 0.015 * d * d, f"{held.sum()} px of his temples inside the outline are in the hair mask"
+    lightness = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB)[..., 0]
+    assert np.median(lightness[held]) > np.median(lightness[face_hull(located.points, mask.shape) > 0]) + 40
+
+
+def test_the_hair_beside_her_face_holds_the_white_hair_at_both_temples():
+    # Grace Hopper's white hair shows beside both temples (looked at 3x), and the hair mask with its margin holds
+    # little of her left temple's (the image's right): the hair beside the face, which the hair stage compares with the
+    # mask's grey hair, holds light pixels on both sides
+    located = locate(grace_hopper(), OFFLINE)
+    masks = hair_masks(located, OFFLINE)
+    assert masks.beside is not None
+    d = inter_ocular(located.points)
+    lightness = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB)[..., 0]
+    white = masks.beside & (lightness > 100)
+    xs = np.arange(white.shape[1])[None, :]
+    centre = float(located.points[:, 0].mean())
+    right, left = white & (xs < centre), white & (xs >= centre)
+    assert right.sum() > 0.02 * d * d and left.sum() > 0.02 * d * d, (right.sum() / d / d, left.sum() / d / d)
+    held = (masks.hair > 0)[left].mean()
+    assert held < 0.3, f"the mask holds {held:.0%} of the white hair beside her left temple"

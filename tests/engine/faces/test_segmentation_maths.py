@@ -8,12 +8,15 @@ import pytest
 
 from engine.faces.segmentation import (
     HAT_LIGHTNESS,
+    MARGIN_SOFT_EDGE,
     _column_medians,
     _quadratic,
     below,
     colour_distance,
     fine_texture,
+    hair_margin,
     hair_seeds,
+    local_hair_distance,
 )
 
 pytestmark = pytest.mark.unit
@@ -82,3 +85,64 @@ def test_below_keeps_the_parts_that_reach_under_the_row_whole_and_drops_the_othe
     kept = below(mask, 20)
     assert not kept[2:10, 5:15].any()
     np.testing.assert_array_equal(kept[5:30, 25:35], 1)
+
+
+def test_the_hair_margin_takes_what_goes_on_from_the_hair_in_its_colour_and_nothing_else():
+    # white hair (the mask) over a skin-coloured face; inside the margin's zone: white strands joined to the hair, a
+    # skin-coloured strip joined to it, and white pixels not joined to it (a highlight on the forehead)
+    lab = np.zeros((60, 90, 3), np.float32)
+    lab[...] = (160.0, 150.0, 155.0)  # skin
+    lab[:, :20] = (200.0, 130.0, 133.0)  # white hair
+    lab[10:50, 20:32] = (198.0, 131.0, 134.0)  # its strands over the temple
+    lab[10:50, 60:70] = (200.0, 130.0, 133.0)  # a light patch apart from it
+    mask = np.zeros((60, 90), np.uint8)
+    mask[:, :20] = 1
+    zone = np.zeros((60, 90), bool)
+    zone[:, 20:80] = True
+    candidate = zone & (lab[..., 0] > 180)  # what the colour tests pass
+    candidate[10:50, 32:40] = True  # and a strip of skin beside the strands that they passed too
+    grown = hair_margin(lab, mask, candidate, zone)
+    assert grown[:, :20].all() and grown[12:48, 22:30].all()  # the mask and the strands
+    assert not grown[10:50, 34:40].any()  # not the skin: it is not the colour of the hair beside it
+    assert not grown[10:50, 60:70].any()  # not what is not joined to the hair
+
+
+def test_a_margin_that_reaches_the_zones_inner_line_goes_on_deeper_with_its_soft_edge_and_nothing_else_does():
+    # a dark sideburn (the mask beside the face, x < 20) running on through the zone (x 20-40) and past its inner
+    # line into the deeper band (x 40-70), where it ends at row 40 in a soft edge; a dark patch in the band that
+    # touches neither the margin nor the mask's sideburn (only the mask, above) is not taken
+    lab = np.zeros((80, 90, 3), np.float32)
+    lab[...] = (120.0, 128.0, 128.0)  # skin
+    lab[:, :20] = (25.0, 128.0, 128.0)  # the sideburn beside the outline (the mask)
+    lab[:40, 20:55] = (25.0, 128.0, 128.0)  # going on inside it
+    lab[40:44, 20:55] = (80.0, 128.0, 128.0)  # its soft edge: the colour tests read it as skin
+    lab[60:70, 60:70] = (25.0, 128.0, 128.0)  # a dark patch apart from it
+    mask = np.zeros((80, 90), np.uint8)
+    mask[:, :20] = 1
+    zone = np.zeros((80, 90), bool)
+    zone[:, 20:40] = True
+    deeper = np.zeros((80, 90), bool)
+    deeper[:, 40:70] = True
+    hair = lab[..., 0] < 60  # what the colour tests pass
+    grown = hair_margin(lab, mask, hair & zone, zone, hair & deeper, deeper)
+    assert grown[:40, 20:55].all()  # the sideburn through the zone and past its inner line
+    assert grown[40 : 40 + MARGIN_SOFT_EDGE, 40:50].all()  # with its soft edge, for the edge matte to grade
+    assert not grown[41 + MARGIN_SOFT_EDGE : 58, 40:70].any()  # and no more of the skin below it
+    assert not grown[60:70, 60:70].any()  # not the patch apart from it
+    assert not grown[:, 70:].any()  # nothing past the band
+    # without the deeper band the margin stops at the zone's inner line, as before
+    assert not hair_margin(lab, mask, hair & zone, zone)[:, 40:].any()
+
+
+def test_local_hair_distance_measures_against_the_nearest_hair():
+    lab = np.zeros((40, 80, 3), np.float32)
+    lab[...] = (128.0, 128.0, 128.0)
+    lab[:, :10] = (30.0, 128.0, 128.0)  # dark hair on the left
+    lab[:, 70:] = (220.0, 128.0, 128.0)  # white hair on the right
+    mask = np.zeros((40, 80), np.uint8)
+    mask[:, :10] = mask[:, 70:] = 1
+    probe = lab.copy()
+    probe[:, 12] = (30.0, 128.0, 128.0)  # dark beside the dark hair
+    probe[:, 67] = (30.0, 128.0, 128.0)  # dark beside the white hair
+    distance = local_hair_distance(probe, mask, 8.0)
+    assert distance[20, 12] < 1.0 and distance[20, 67] > 10.0

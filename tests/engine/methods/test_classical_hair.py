@@ -29,6 +29,7 @@ from engine.methods.classical.hair import (
     norwood_share,
     recede_hairline,
     temple_lead,
+    uncovered_side,
 )
 
 pytestmark = pytest.mark.unit
@@ -466,3 +467,25 @@ def test_a_photo_is_black_and_white_by_its_median_chroma_when_exactly_half_its_p
         assert not is_monochrome(photo(clear, 4))
         assert is_monochrome(photo(clear, 3))  # more than half grey
         assert not is_monochrome(photo(clear, 5))  # more than half tinted
+
+
+def test_grey_hair_in_view_beside_one_temple_that_the_mask_misses_is_named():
+    # white hair in view beside both temples of a face centred at column 100 (d = 100 px); the mask's grey hair
+    # covers the right temple's (the image's left) and none of the left's
+    greyness = np.zeros((200, 200), np.float32)
+    beside = np.zeros((200, 200), bool)
+    beside[60:120, 20:40] = beside[60:120, 160:180] = True
+    greyness[60:120, 20:40] = greyness[60:120, 160:180] = 0.9
+    parts = np.zeros((200, 200), bool)
+    parts[60:120, 20:40] = True
+    assert uncovered_side(greyness, parts, beside, 100.0, 100.0) == ("left", 0.0)
+    parts[60:120, 160:180] = True  # both temples' grey hair in the mask: nothing to say
+    assert uncovered_side(greyness, parts, beside, 100.0, 100.0) is None
+    # a side where little grey hair is in view (under RUN_ON_AREA d^2: a few light pixels) does not count
+    parts[60:120, 160:180] = False
+    greyness[60:120, 160:180] = 0.0
+    greyness[60:65, 160:165] = 0.9
+    assert uncovered_side(greyness, parts, beside, 100.0, 100.0) is None
+    # pigmented hair in view (under GREY_FULL) is not grey hair left out
+    greyness[60:120, 160:180] = 0.2
+    assert uncovered_side(greyness, parts, beside, 100.0, 100.0) is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.faces.zones import LEFT_EYE, OUTER_LIPS, RIGHT_EYE
+from engine.faces.zones import LEFT_EYE, OUTER_LIPS, RIGHT_EYE, inter_ocular
 from engine.methods.classical.aging import strain_origin
 from engine.methods.classical.youth import (
     BIOCULAR_RATIO_AT_6,
@@ -14,6 +14,7 @@ from engine.methods.classical.youth import (
     CREASE_EDGES_LEFT,
     CREASE_LOAD_AT_80,
     EDGE_MARGIN,
+    LENS_RIM,
     NECK_FADE,
     NECK_FADE_LEAST,
     NOSE,
@@ -31,6 +32,7 @@ from engine.methods.classical.youth import (
     describe_bands,
     faded_strain_radius,
     fold_bands,
+    frame_rows,
     frame_zone,
     moved_by_features,
     proportion_deficit,
@@ -267,3 +269,17 @@ def test_the_frame_zone_holds_each_lens_rim_and_the_bridge_but_not_what_is_seen_
     assert frame[100, 45] > 0.4 and frame[130, 90] > 0.4  # each lens's edge (outer side, bottom)
     assert frame[100, 90] < 0.05 and frame[100, 210] < 0.05  # through the lenses: not the frame
     assert frame[20, 150] < 0.05 and frame[190, 20] < 0.05  # far from the glasses
+
+
+def test_a_frames_rows_span_its_lenses_and_rim_across_the_whole_width():
+    # the frame's arms run from the lenses to the ears beside the face, at the lenses' height: the hair's margin
+    # inside the face's outline keeps out of those rows
+    points = _face_points()
+    d = inter_ocular(points)
+    lenses = np.zeros((512, 512), np.float32)
+    lenses[230:280, 160:230] = lenses[230:280, 290:360] = 1.0
+    rows = frame_rows(lenses, points)
+    grow = LENS_RIM * d
+    assert rows[230:280].all() and rows[int(230 - grow) + 1].all() and rows[int(279 + grow) - 1].all()
+    assert not rows[: int(230 - grow) - 1].any() and not rows[int(279 + grow) + 2 :].any()
+    assert not frame_rows(np.zeros((512, 512), np.float32), points).any()  # no lenses, no frame

@@ -9,6 +9,7 @@ import pytest
 from engine.core.errors import InputError
 from engine.core.registry import get_cache
 from engine.core.settings import Settings
+from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, face_hull, inter_ocular
 from engine.methods.classical.aging import added_grey
 from engine.methods.classical.hair import brow_hair_share, grey_hair
 from engine.methods.classical.lifespan import age_face, hair_masks
@@ -124,3 +125,22 @@ def test_the_hair_stage_stays_on_the_head(astronaut_hair):
     assert not changed[int(np.ceil(chin)) :].any()  # nothing below the chin line
     person = get_cache(OFFLINE).get("person_segmenter").probability(crop) > 0.5
     assert not (changed & ~person).any()  # nothing off the person (the background)
+
+
+def test_the_hair_lying_inside_her_face_outline_greys_with_the_rest(astronaut_hair):
+    # her brown hair falls over the face's outline beside the temples and cheeks (the segmentation counts it as face);
+    # the hair mask's margin takes it in, so at 70 it greys with the rest instead of staying a brown strip
+    located, _, faces = astronaut_hair
+    points, d = located.points, inter_ocular(located.points)
+    hull = face_hull(points, faces[40].shape[:2]) > 0
+    depth = cv2.distanceTransform(hull.astype(np.uint8), cv2.DIST_L2, 5)
+    ys = np.arange(hull.shape[0])[:, None]
+    brows_top = float(points[[*RIGHT_BROW, *LEFT_BROW], 1].min())
+    eyes = float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
+    lightness = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB)[..., 0]
+    # the dark (hair, not her light skin) pixels just inside the outline, from the forehead's top to below the eyes
+    strip = hull & (depth < 0.2 * d) & (ys > brows_top - 0.15 * d) & (ys < eyes + 0.3 * d) & (lightness < 90)
+    assert strip.sum() > 0.05 * d * d
+    _, chroma_40 = _lab(faces[40], strip)
+    _, chroma_70 = _lab(faces[70], strip)
+    assert chroma_70 < 0.8 * chroma_40, f"the hair inside her outline keeps {chroma_70 / chroma_40:.0%} of its colour at 70"

@@ -350,6 +350,7 @@ def test_cli_offline_uses_the_classical_renderer_and_says_so(images, tmp_path):
 
 def test_classical_lifespan_smooths_younger_and_lines_older(images):
     from engine.faces.zones import ZONES
+    from engine.methods.classical.lifespan import hair_masks
     from engine.methods.ldla.pipeline import locate
     from engine.tasks.lifespan import LifespanRequest, age_photo
     from tests.engine.tasks.test_zones import high_frequency
@@ -364,6 +365,12 @@ def test_classical_lifespan_smooths_younger_and_lines_older(images):
         union |= located.masks[zone]
     before = high_frequency(located.crop, union)
     younger, older = (high_frequency(face, union) for face in output.faces)
+    assert before < older
+    # the skin of the zones: her hair lying over the temples and the fringe is in them too, and the younger path
+    # leaves the hair's strands as they are (only the skin is smoothed)
+    skin = union * (hair_masks(located, Settings(profile="offline")).hair == 0)
+    before = high_frequency(located.crop, skin)
+    younger, older = (high_frequency(face, skin) for face in output.faces)
     assert younger < before < older
 
 
