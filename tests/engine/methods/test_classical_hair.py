@@ -295,17 +295,23 @@ def test_eyebrows_whiten_hair_by_hair_and_leave_the_skin_between_them():
     assert not np.array_equal(half, grey_hair(brow, band, 0.5, np.random.default_rng(2), 0.0, shading=False))
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_a_half_grey_brow_has_white_hairs_among_pigmented_ones_not_a_grey_haze(seed):
-    # a greying brow's white hairs come one by one among the rest: drawn as one grey share for every pixel, the
-    # brow turned into a light strip with no dark hair left (the blue-grey strips of 70-80)
-    skin = np.full((48, 96, 3), (225, 185, 160), np.uint8)
+def striped_brow(skin_rgb: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(skin, a brow of brown hairs every third row on it, the brow's region, the hairs' pixels away from its ends)."""
+    skin = np.full((48, 96, 3), skin_rgb, np.uint8)
     brow = skin.copy()
     brow[18:30:3, 10:86] = (120, 85, 60)
     band = np.zeros((48, 96), np.uint8)
     band[16:32, 8:88] = 1
     hairs = np.zeros((48, 96), bool)
     hairs[18:30:3, 14:82] = True
+    return skin, brow, band, hairs
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_half_grey_brow_has_white_hairs_among_pigmented_ones_not_a_grey_haze(seed):
+    # a greying brow's white hairs come one by one among the rest: drawn as one grey share for every pixel, the
+    # brow turned into a light strip with no dark hair left (the blue-grey strips of 70-80)
+    skin, brow, band, hairs = striped_brow((225, 185, 160))
     lighter = (lightness(grey_hair(brow, band, 0.5, np.random.default_rng(seed), 0.0, shading=False)) - lightness(brow))[hairs]
     assert (lighter < 10).mean() > 0.2  # hairs that keep their pigment ...
     assert (lighter > 30).mean() > 0.3  # ... among ones gone white
@@ -330,13 +336,7 @@ def test_a_white_brow_on_fair_skin_stays_visible_as_hair_strokes_along_the_brow(
 
 
 def test_greyed_eyebrows_keep_the_skins_warmth_not_blue_grey():
-    skin = np.full((48, 96, 3), SKIN, np.uint8)
-    brow = skin.copy()
-    brow[18:30:3, 10:86] = (120, 85, 60)
-    band = np.zeros((48, 96), np.uint8)
-    band[16:32, 8:88] = 1
-    hairs = np.zeros((48, 96), bool)
-    hairs[18:30:3, 14:82] = True
+    skin, brow, band, hairs = striped_brow(SKIN)
     for amount in (0.8, 1.0):
         lab = cv2.cvtColor(grey_hair(brow, band, amount, np.random.default_rng(0), 0.0, shading=False), cv2.COLOR_RGB2LAB)
         a, b = (lab[..., 1:][hairs].astype(np.float32) - 128).mean(0)
