@@ -406,9 +406,7 @@ def grey_strands(
         score = score - PATTERN_LEAD * pattern * lead
     if amount == 1:
         return inside.astype(np.float32)
-    threshold = soft_threshold(score[inside], amount)
-    white = np.clip((threshold - score) / STRAND_EDGE + 0.5, 0, 1)
-    return at_photo_resolution(np.where(inside, white, 0).astype(np.float32), inside, scale)
+    return at_photo_resolution(soft_select(score, inside, amount), inside, scale)
 
 
 def photo_detail(scale: float) -> float:
@@ -644,7 +642,12 @@ def brow_white_hairs(strokes: np.ndarray, region: np.ndarray, amount: float) -> 
         return np.zeros(region.shape, np.float32)
     if amount == 1:
         return inside.astype(np.float32)
-    score = uniform_ranks(strokes, inside)
+    return soft_select(uniform_ranks(strokes, inside), inside, amount)
+
+
+def soft_select(score: np.ndarray, inside: np.ndarray, amount: float) -> np.ndarray:
+    """(H, W) float32 in 0-1: the pixels of `inside` whose `score` is under the threshold that leaves `amount` (0-1) of
+    them below it on average, with STRAND_EDGE's soft edge (a pixel holds several hairs); 0 beyond `inside`."""
     threshold = soft_threshold(score[inside], amount)
     return np.where(inside, np.clip((threshold - score) / STRAND_EDGE + 0.5, 0, 1), 0).astype(np.float32)
 
