@@ -322,9 +322,10 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray, keep_out:
     open_face = (grown_face == 0) | (ys < brows_top - 0.15 * d)
     # and the hair's margin inside the outline (temples, sideburns), taken by the same tests and strands' texture and
     # joined to the mask at the end (`hair_margin`)
-    zone = margin_zone(rgb, points, keep_out) & ~open_face
     # and deeper, where a margin that reaches the zone's inner line goes on (MARGIN_GROWTH)
-    deeper = margin_zone(rgb, points, keep_out, MARGIN_GROWTH) & ~open_face & ~zone
+    zone, deeper = margin_zones(rgb, points, keep_out, (MARGIN_REACH, MARGIN_GROWTH))
+    zone &= ~open_face
+    deeper &= ~open_face & ~zone
     candidate = (person > PERSON_THRESHOLD) & (open_face | zone | deeper)
     # the head's band: hair above the chin and at most 1.2 inter-ocular distances beside the face oval;
     # below the chin the person is mostly neck and clothes (long hair there is left as it is)
@@ -403,17 +404,27 @@ def margin_zone(
     already reads: `reach` inter-ocular distances in from the outline (MARGIN_REACH), down to MARGIN_BELOW below the
     eyes (the temples, the sideburns, the forehead's edge), less the brows (`brow_mask`), the eyes (their outlines
     grown by EYE_GROWTH) and `keep_out` (a glasses' frame, found by the caller)."""
+    return margin_zones(rgb, points, keep_out, (reach,))[0]
+
+
+def margin_zones(
+    rgb: np.ndarray, points: np.ndarray, keep_out: np.ndarray | None, reaches: tuple[float, ...]
+) -> list[np.ndarray]:
+    """`margin_zone` for each of `reaches`, the outline's depth and what is kept out found once."""
     shape = rgb.shape[:2]
     d = inter_ocular(points)
     inside = cv2.dilate(face_hull(points, shape), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     depth = cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     eye_line = float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
     ys = np.arange(shape[0])[:, None]
-    zone = (inside > 0) & (depth <= reach * d) & (ys < eye_line + MARGIN_BELOW * d)
-    zone &= ~grown_eyes(points, shape) & (brow_mask(rgb, points) == 0)
+    kept_out = grown_eyes(points, shape) | (brow_mask(rgb, points) != 0)
     if keep_out is not None:
-        zone &= ~(keep_out > 0)
-    return zone
+        kept_out |= keep_out > 0
+    zones = []
+    for reach in reaches:
+        zone = (inside > 0) & (depth <= reach * d) & (ys < eye_line + MARGIN_BELOW * d)
+        zones.append(zone & ~kept_out)
+    return zones
 
 
 def grown_eyes(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -272,13 +272,23 @@ def _border_anchors(size: int, step: int = 32) -> np.ndarray:
 def warp_landmarks(
     image: np.ndarray, sources: np.ndarray, destinations: np.ndarray, smoothing: float = 0.0, step: int = 8
 ) -> np.ndarray:
-    """`image` warped so that what was at each of `sources` (N, 2; x, y pixels) lands on `destinations`.
+    """`image` warped so that what was at each of `sources` (N, 2; x, y pixels) lands on `destinations`
+    (`landmark_offsets`' map, read with `warp_by_offsets`)."""
+    offsets = landmark_offsets(image.shape[:2], sources, destinations, smoothing, step)
+    return warp_by_offsets(image, offsets)
+
+
+def landmark_offsets(
+    shape: tuple[int, ...], sources: np.ndarray, destinations: np.ndarray, smoothing: float = 0.0, step: int = 8
+) -> np.ndarray:
+    """(H, W, 2) float32 backward map of the landmark warp: where (x, y offset from itself) each pixel of a crop of
+    `shape` comes from, so that what was at each of `sources` (N, 2; x, y pixels) lands on `destinations`.
 
     A thin-plate spline through the displacements, pinned to zero along the crop's border (so the
     paste-back is seamless), solved as a backward map on a grid of every `step`-th pixel and resized up
     (8: the map follows landmarks about 10 px apart on the aligned face).
     """
-    height, width = image.shape[:2]
+    height, width = shape[:2]
     sources = np.asarray(sources, np.float64)[:, :2]
     destinations = np.asarray(destinations, np.float64)[:, :2]
     if sources.shape != destinations.shape:
@@ -290,16 +300,20 @@ def warp_landmarks(
     spline = thinplate.fit(centres, values[unique], smoothing)
     ys, xs = np.mgrid[0 : height + step : step, 0 : width + step : step].astype(np.float64)
     offset = thinplate.evaluate(spline, np.stack([xs.ravel(), ys.ravel()], 1)).reshape(*xs.shape, 2).astype(np.float32)
-    full = cv2.resize(offset, (xs.shape[1] * step, xs.shape[0] * step), interpolation=cv2.INTER_LINEAR)[:height, :width]
+    return cv2.resize(offset, (xs.shape[1] * step, xs.shape[0] * step), interpolation=cv2.INTER_LINEAR)[:height, :width]
+
+
+def warp_by_offsets(image: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """`image` resampled (bicubic) at each pixel plus its `offsets` (H, W, 2: x, y; `landmark_offsets`)."""
     # remap reads its maps in 1/32 px: a pixel whose offset is under half of that in x and y is copied as it is,
     # so only the box of the pixels that move is resampled (the same pixels as resampling the whole image)
-    moving = (np.abs(full[..., 0]) >= 1 / 64) | (np.abs(full[..., 1]) >= 1 / 64)
+    moving = (np.abs(offsets[..., 0]) >= 1 / 64) | (np.abs(offsets[..., 1]) >= 1 / 64)
     out = image.copy()
     if not moving.any():
         return out
     rows, cols = np.flatnonzero(moving.any(1)), np.flatnonzero(moving.any(0))
     top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    part = full[top:bottom, left:right]
+    part = offsets[top:bottom, left:right]
     # each pixel's own column and row plus its offset (broadcast, without a full coordinate grid)
     map_x = part[..., 0] + np.arange(left, right, dtype=np.float32)[None, :]
     map_y = part[..., 1] + np.arange(top, bottom, dtype=np.float32)[:, None]

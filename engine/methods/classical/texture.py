@@ -41,7 +41,8 @@ from engine.core.memo import memo
 from engine.core.settings import Settings
 from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, inter_ocular, support_box
 from engine.methods.classical.aging import skin_weight
-from engine.methods.classical.shape import warp_landmarks
+from engine.methods.classical.shape import landmark_offsets, warp_by_offsets
+from engine.methods.classical.youth import wide_blur
 from engine.methods.ldla.pipeline import LocatedFace, locate, skin_mask
 
 PROTOTYPE_AGE_YEARS = 77.0  # Grace Hopper in the portrait (born 9 December 1906, photographed 20 January 1984)
@@ -172,11 +173,14 @@ def _on_landmarks(proto: Prototype, points: np.ndarray) -> tuple[np.ndarray, np.
 def _warped_prototype(proto: Prototype, points: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     height, width = proto.skin.shape
     lightness = cv2.cvtColor(proto.crop, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
-    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-    # one warp for her lightness, her mask and her pixel coordinates (their warp is the spline's map itself)
-    both = np.dstack([lightness, proto.skin.astype(np.float32), xs, ys])
-    warped = warp_landmarks(both, proto.points[:count], points, smoothing=1.0)
-    return np.ascontiguousarray(warped[..., 0]), warped[..., 1] > 0.5, np.ascontiguousarray(warped[..., 2:])
+    # one map for her lightness and her mask; where each pixel comes from is the map itself (resampling her pixel
+    # coordinates through it gave the same within remap's 1/32 px, and within her crop, which it reads no further)
+    offsets = landmark_offsets((height, width), proto.points[:count], points, smoothing=1.0)
+    warped = warp_by_offsets(np.dstack([lightness, proto.skin.astype(np.float32)]), offsets)
+    source = np.empty_like(offsets)
+    np.clip(offsets[..., 0] + np.arange(width, dtype=np.float32)[None, :], 0, width - 1, out=source[..., 0])
+    np.clip(offsets[..., 1] + np.arange(height, dtype=np.float32)[:, None], 0, height - 1, out=source[..., 1])
+    return np.ascontiguousarray(warped[..., 0]), warped[..., 1] > 0.5, source
 
 
 def transfer_texture(face: np.ndarray, points: np.ndarray, skin: np.ndarray, amount: float, proto: Prototype) -> np.ndarray:
@@ -238,8 +242,9 @@ def energy_gain(bands: np.ndarray, typical: np.ndarray, amount: np.ndarray | flo
 
 
 def local_energy(bands: np.ndarray, d: float) -> np.ndarray:
-    """(K, H, W) each band's local energy: its absolute value averaged over ENERGY_SIGMA d."""
-    return np.stack([cv2.GaussianBlur(np.abs(band), (0, 0), ENERGY_SIGMA * d) for band in bands])
+    """(K, H, W) each band's local energy: its absolute value averaged over ENERGY_SIGMA d (about 5 px on a 512 px
+    face: at a quarter of the size, `wide_blur`)."""
+    return np.stack([wide_blur(np.abs(band), ENERGY_SIGMA * d) for band in bands])
 
 
 def _hidden_band(skin: np.ndarray, points: np.ndarray, d: float) -> np.ndarray:
@@ -293,7 +298,7 @@ def _prototype_side(
     weight[near] = _cut(lambda part: cv2.GaussianBlur(part, (0, 0), WEIGHT_SIGMA * d), inner, near, weight_reach)
     typical = np.median(local_energy(theirs[:, near[0], near[1]], d)[:, both[near]], axis=1).astype(np.float32)
     # 5. her coarse bands held back where the subject's skin is stretched taut against hers
-    stretch = cv2.GaussianBlur(warp_distortion(source), (0, 0), STRETCH_SIGMA * d)
+    stretch = wide_blur(warp_distortion(source), STRETCH_SIGMA * d)  # about 26 px: at a quarter of the size
     taut = taut_share(stretch / float(np.median(stretch[both])))
     weights = np.stack([weight * (1.0 - held * taut) for held in TAUT_HELD[: len(theirs)]])
     return theirs, spread, weights.astype(np.float32), typical
