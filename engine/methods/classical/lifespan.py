@@ -39,7 +39,7 @@ from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import feather_mask, paste_back, upsampling
 from engine.faces.segmentation import brow_mask, hair_beside_face, hair_mask
 from engine.faces.zones import feathered, inter_ocular
-from engine.methods.classical import contrast, shape, texture
+from engine.methods.classical import contrast, shape, teeth, texture
 from engine.methods.classical.aging import (
     BROW_GREY_CEILING,
     BROW_LAG_YEARS,
@@ -351,6 +351,10 @@ def age_face(
             f"the lips' redness apart from the skin's grown by {lips_regain[1]:.0%} (Porcheron et al. 2013's loss of lip contrast "
             "run backwards)"
         )
+    # 3c. the teeth in view darken and yellow with age (Krasniqi et al. 2017's per-year change), lighten toward a younger target
+    teeth_change = teeth.age_teeth(face, located.points, source_age, target)
+    face = teeth_change.face
+    stages["teeth"] = teeth.describe(teeth_change)
     # 4. shape: soft-tissue descent from the source age (lifted back toward a younger target), then a
     # child's proportions: craniofacial growth (cardioidal strain) run backwards
     descent = shape.descent_between(source_age, target, variation.sagging_years, variation.fullness_bmi)
