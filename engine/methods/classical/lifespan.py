@@ -9,7 +9,8 @@ For each target age, from the source age (engine/methods/classical/aging.py for 
    skin's energy at the target, and get even, brighter skin with the beard shadow matched to the cheeks;
 3. hair and eyebrows grey along the canities curve (hair.py); toward a younger target the curve runs backwards
    and grey hair regains pigment (the person's own, or a stated default); a receding hairline when asked;
-   toward an older target the lips and brows lose contrast with the skin (contrast.py);
+   toward an older target the lips and brows lose contrast with the skin (contrast.py); the teeth seen between
+   the lips darken and yellow with age, lighten toward a younger target (teeth.py);
 4. shape: soft-tissue descent (jowls, nasolabial and marionette folds, thinner lips, eye bags) as a
    landmark warp with fold shading, moved back toward a younger target (shape.py); a child's target
    also takes the cardioidal strain of craniofacial growth run backwards and Farkas's child proportions
