@@ -6,8 +6,9 @@ tooth colorimetric parameters L*a*b* depended on age", Open Access Maced J Med S
 20-49, 2,295 upper front teeth measured with a VITA Easyshade): the group means go from L* 83.2 at 20-29 to 79.4
 at 40-49, b* 21.7 to 23.9 and a* -0.7 to -0.5, twenty years apart between the groups' middles: L* -0.19, a* +0.01,
 b* +0.11 a year. The direction is the same in a Spanish sample of 1,361 aged 16-89 (same instrument; "Correlation
-of natural tooth colour with aging in the Spanish population", Gómez-Polo and co-workers, whose abstract gives L*
--0.60, a* +0.26, b* +0.56 a year, linear over the whole span; its journal and year were not on the page read) and
+of natural tooth colour with aging in the Spanish population", whose abstract gives L* -0.60, a* +0.26, b* +0.56 a
+year, the colour differences growing steadily with the age gap; its authors, journal and year were not on the page
+read) and
 in Hasegawa et al. 2000 (Color Res Appl 25(1):43-48, 87 Japanese aged 13-84: L* falls and b* rises with age,
 correlations only). The Spanish rates, tried first, painted the astronaut's teeth orange-brown at 80 and clipped
 them to a flat white at 10 (from looking at 3x crops), so the smaller measured rate is used.
@@ -33,13 +34,12 @@ import cv2
 import numpy as np
 
 from engine.faces.zones import inter_ocular, support_box
+from engine.methods.classical.contrast import INNER_LIPS  # FaceMesh's inner lip contour: the mouth's opening
 
 TEETH_ONSET_YEARS = 20.0  # the youngest age Krasniqi et al. measured (20-49); flat below it (module docstring)
 # CIELAB change per year of age (L*, a*, b*): Krasniqi et al. 2017's group means, 20-29 to 40-49 (20 years):
 # L* 83.2 -> 79.4 (-0.19 a year), a* -0.7 -> -0.5 (+0.01), b* 21.7 -> 23.9 (+0.11)
 TEETH_LAB_PER_YEAR = ((79.4 - 83.2) / 20.0, (-0.5 - -0.7) / 20.0, (23.9 - 21.7) / 20.0)
-# FaceMesh's inner lip contour (the mouth's opening), as contrast.py reads it
-INNER_LIPS = [78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191]
 # The teeth gate, CIELAB L* (0-100) and chroma C*: a pixel is a tooth from TEETH_LIGHTNESS[1] up and not at or
 # below TEETH_LIGHTNESS[0], and from TEETH_CHROMA[0] down and not at or above TEETH_CHROMA[1], linear between (from
 # looking at the astronaut's, Obama's and Obama's open mouth: teeth L* 55-90 and C* 8-22 in these photos, the
@@ -112,7 +112,8 @@ def age_teeth(face: np.ndarray, points: np.ndarray, source_age: float, target_ag
     if area < TEETH_MIN_AREA * inter_ocular(points) ** 2:
         return TeethChange(face.copy(), values, 0.0)
     box = support_box(mask > 0, 0)
-    assert box is not None  # the mask has weight (checked above)
+    if box is None:  # the area check above leaves a mask with weight: this cannot be reached
+        raise ValueError("the teeth mask has weight but no pixels")
     region, weight = face[box], mask[box]
     lab = cv2.cvtColor(region, cv2.COLOR_RGB2LAB).astype(np.float32)
     # OpenCV's 8-bit CIELAB: L* scaled by 255/100, a* and b* offset by 128
