@@ -126,7 +126,7 @@ def test_classical_path_samples_zone_scores_and_measures_diversity():
     assert same.diversity == pytest.approx(0.0, abs=1e-9)
     assert same.structural_diversity == pytest.approx(0.0, abs=1e-9)  # identical samples: no spread between them
     # at the tab's default diversity (the population's own spread) seed 0's futures keep the identity floor of the
-    # lifespan benchmark (SFace cosine 0.80; other seeds draw some futures to 0.77-0.78, which the README states)
+    # lifespan benchmark (SFace cosine 0.80; other seeds draw some futures to 0.77-0.80, which the README states)
     default = pluralistic(PluralisticRequest(astronaut(), 70, samples=4, intensity=POPULATION_INTENSITY, seed=0), OFFLINE)
     assert default.diversity > 0 and all(a is not None for a in default.ages) and all(i > 80 for i in default.identities)
     # at 0.8 (2.7 times the population's spread: one future drew 8 kg/m^2 more weight and spots 33 years ahead) the
