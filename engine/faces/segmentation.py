@@ -16,6 +16,7 @@ import threading
 import cv2
 import numpy as np
 
+from engine.core.memo import memo
 from engine.faces.zones import (
     FACE_OVAL,
     LEFT_BROW,
@@ -239,6 +240,12 @@ def fine_texture(lightness: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(detail, (0, 0), FINE_MEAN_SIGMA)
 
 
+def photo_texture(rgb: np.ndarray) -> np.ndarray:
+    """`fine_texture` of `rgb`'s CIELAB lightness, kept per image (read-only): the hair mask and the hair beside the
+    face both read it."""
+    return memo("photo_texture", (rgb,), lambda: fine_texture(cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)[..., 0]))
+
+
 def hair_seeds(lab: np.ndarray, crown: np.ndarray, sides: np.ndarray, texture: np.ndarray) -> tuple[np.ndarray, bool]:
     """The pixels the hair's colour is taken from, and whether the crown is a hat: `crown` and `sides` (H, W
     bool, the candidate above the brows and at the temples; `texture`: `fine_texture` of the lightness).
@@ -348,7 +355,7 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray, keep_out:
     outside = grown_face == 0
     crown = candidate & (ys < brows_top) & outside
     sides = candidate & outside & temples(points, shape)
-    texture = fine_texture(lab[..., 0])
+    texture = photo_texture(rgb)  # `fine_texture` of `lab`'s lightness
     seeds, hat = hair_seeds(lab, crown, sides, texture)
     eye_line = float(points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
     # between the eyes and the mouth corners
@@ -397,20 +404,14 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray, keep_out:
     return mask if margin is None or further is None else hair_margin(lab, mask, margin, zone, further, deeper)
 
 
-def margin_zone(
-    rgb: np.ndarray, points: np.ndarray, keep_out: np.ndarray | None = None, reach: float = MARGIN_REACH
-) -> np.ndarray:
-    """(H, W) bool: where the hair can lie inside the face's outline, below the forehead's top that `hair_mask`
-    already reads: `reach` inter-ocular distances in from the outline (MARGIN_REACH), down to MARGIN_BELOW below the
-    eyes (the temples, the sideburns, the forehead's edge), less the brows (`brow_mask`), the eyes (their outlines
-    grown by EYE_GROWTH) and `keep_out` (a glasses' frame, found by the caller)."""
-    return margin_zones(rgb, points, keep_out, (reach,))[0]
-
-
 def margin_zones(
     rgb: np.ndarray, points: np.ndarray, keep_out: np.ndarray | None, reaches: tuple[float, ...]
 ) -> list[np.ndarray]:
-    """`margin_zone` for each of `reaches`, the outline's depth and what is kept out found once."""
+    """For each of `reaches`: where the hair can lie inside the face's outline, below the forehead's top that
+    `hair_mask` already reads: that many inter-ocular distances in from the outline (MARGIN_REACH, MARGIN_GROWTH), down
+    to MARGIN_BELOW below the eyes (the temples, the sideburns, the forehead's edge), less the brows (`brow_mask`), the
+    eyes (their outlines grown by EYE_GROWTH) and `keep_out` (a glasses' frame, found by the caller); the outline's
+    depth and what is kept out found once."""
     shape = rgb.shape[:2]
     d = inter_ocular(points)
     inside = cv2.dilate(face_hull(points, shape), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
@@ -457,7 +458,7 @@ def hair_beside_face(rgb: np.ndarray, person: np.ndarray, points: np.ndarray, ma
     beside = (xs < float(brows[:, 0].min())) | (xs > float(brows[:, 0].max()))
     band = (inside <= MARGIN_REACH * d) & (outside <= MARGIN_REACH * d) & rows & beside & (person > PERSON_THRESHOLD)
     band &= ~grown_eyes(points, shape) & (brow_mask(rgb, points) == 0)
-    texture = fine_texture(cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)[..., 0])
+    texture = photo_texture(rgb)
     return band & (texture >= SHEEN_TEXTURE * float(np.median(texture[mask > 0])))
 
 
@@ -486,7 +487,7 @@ def hair_margin(
     further: np.ndarray | None = None,
     deeper: np.ndarray | None = None,
 ) -> np.ndarray:
-    """`mask` with the pixels of `margin` (the hair's margin inside the face's outline: `margin_zone`'s pixels that
+    """`mask` with the pixels of `margin` (the hair's margin inside the face's outline: `margin_zones`' pixels that
     pass `hair_mask`'s colour tests and have strands' texture) that have the colour of the mask's hair nearest them
     (within HAIR_DISTANCE: `local_hair_distance` over MARGIN_LOCAL px), with the gaps between them closed (MARGIN_GAP,
     within the margin's `zone`), joined to the mask through such pixels; and the pixels of `further` (the same

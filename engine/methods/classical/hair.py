@@ -618,9 +618,8 @@ def grey_brow_hairs(
     than the skin under it but for BROW_SHADE_KEPT of its darkness, with the skin's hue at BROW_WHITE_SKIN_CHROMA of
     its chroma. Which hairs turn is drawn stroke by stroke (`brow_white_hairs`): white hairs among the still
     pigmented ones, which keep their colour and darkness. The skin between the hairs is returned exactly. `scale`:
-    crop pixels a photo pixel; above 1 the strokes are no finer than the photo's pixels (`at_photo_resolution`)."""
-    if not 0 <= amount <= 1:
-        raise ValueError(f"grey amount must be between 0 and 1, got {amount}")
+    crop pixels a photo pixel; above 1 the strokes are no finer than the photo's pixels (`at_photo_resolution`); an
+    `amount` outside 0-1 is refused (`brow_white_hairs`)."""
     inside_full = (region > 0).astype(np.uint8)
     margin = 2 * int(np.ceil(cv2.distanceTransform(inside_full, cv2.DIST_L2, 5).max())) + 8
     top, bottom, left, right = _box(region, margin)
