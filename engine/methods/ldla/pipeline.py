@@ -120,9 +120,11 @@ def unplaceable_zones(
     balance = (nose - right) / max(left - nose, 1e-6)  # 1 for a frontal face
     for zone, mask in masks.items():
         box = support_box(mask)  # the mask's pixels are listed within its box only (the same pixels, in the same order)
-        ys, xs = np.nonzero(mask[box]) if box is not None else (np.zeros(0, np.intp), np.zeros(0, np.intp))
-        if box is not None:
-            ys, xs = ys + box[0].start, xs + box[1].start
+        if box is None:
+            reasons[zone] = "no visible skin there"
+            continue
+        ys, xs = np.nonzero(mask[box])
+        ys, xs = ys + box[0].start, xs + box[1].start
         if len(xs) < 20:
             reasons[zone] = "no visible skin there"
             continue
