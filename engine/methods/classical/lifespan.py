@@ -85,9 +85,10 @@ YOUNG_FULL_GAP_YEARS = 30.0  # a target this many years younger gets the full yo
 
 SUMMARY = (  # what the classical renderer changes, in one line (the lifespan tab and the manifest say it)
     "it greys hair and eyebrows by age; for older ages it adds wrinkles, an older face's skin texture, "
-    "sallower skin with age spots, paler lips and fainter brows, and sagging (jowls, deeper folds, thinner lips, "
+    "sallower skin with age spots, paler lips and fainter brows, darker, yellower teeth, and sagging (jowls, deeper folds, thinner lips, "
     "eye bags); for younger ones it gives grey hair its colour back, fills creases, fines the skin's texture, evens "
-    "and brightens skin, flattens the folds as far as the skin is creased, reddens the lips, removes beard shadow and "
+    "and brightens skin, flattens the folds as far as the skin is creased, reddens the lips, lightens the teeth, removes "
+    "beard shadow and "
     "lifts the sagging, and reshapes a child's face (craniofacial growth "
     "run backwards, Farkas's child proportions)"
 )
