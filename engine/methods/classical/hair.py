@@ -128,6 +128,23 @@ ALPHA_EPS = 8.0**2  # in 8-bit levels squared: a step of about 8 levels between 
 # (looked at on Takeo's temples at 70; counted as hair in full, the cut was a white-to-black step).
 EDGE_BAND = 8.0
 EDGE_MIN_CONTRAST = 10.0
+# Stray hair beyond the mask at the head's outline: the person segmentation stops where frizzy or curly hair thins
+# out against the background, and the strands beyond it (about 0.2 d of them around the camera operator's head
+# against the sky, packaged name `camera`) stayed dark around greyed hair, a dark halo. Beyond the mask, up to
+# WISP_REACH d away, outside the face's outline, where the segmenter sees background (or within EDGE_BAND / 2 px of
+# where it does), each pixel's hair share is read from its colour on the line from the background's colour (its
+# local mean between WISP_REACH and 3 WISP_REACH d from the mask, where the segmenter sees background) to the hair's
+# (the mask's, deeper than EDGE_BAND), as in the edge band. Only where that reading means something: the two colours
+# WISP_CONTRAST or more apart (the camera operator's hair and the sky about 175, the astronaut's hair and her backdrop
+# about 95; Takeo's black hair and his dark grey backdrop about 35, whose grain read as hair: light specks around his
+# head at 70), and the background plain (its local spread under WISP_PLAIN of their distance: 0.01-0.06 around the
+# camera operator's, the astronaut's and Takeo's heads, 0.15-0.2 at the flag and the chandelier behind two of
+# Obama's, whose colours are not one background's); and joined to the mask through pixels at least WISP_JOIN hair.
+# (From looking at the packaged portraits' masks and their greyed hair; the shares are each pixel's own.)
+WISP_REACH = 0.25
+WISP_CONTRAST = 50.0
+WISP_PLAIN = 0.1
+WISP_JOIN = 0.1
 
 
 # Re-pigmentation (from looking at the hair of the packaged portraits, CIELAB on OpenCV's 8-bit scale): a hair
@@ -519,6 +536,72 @@ def edge_hair_share(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.where(inside > 0, share, 0.0).astype(np.float32)
 
 
+def hair_wisps(rgb: np.ndarray, mask: np.ndarray, background: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(H, W) float32 0-1: how much of each pixel beyond the hair `mask` is stray hair the mask left out at the head's
+    outline (see WISP_REACH), and of each pixel in the mask's edge band beside them (EDGE_BAND) how much is hair;
+    `background`: (H, W) bool, where the person segmentation sees background; 0 elsewhere."""
+    inside = (mask > 0).astype(np.uint8)
+    if not inside.any() or not background.any():
+        return np.zeros(mask.shape, np.float32)
+    d = inter_ocular(points)
+    reach = WISP_REACH * d
+    away = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)
+    near_background = cv2.dilate(background.astype(np.uint8), _disk(int(EDGE_BAND / 2))) > 0
+    outline = cv2.dilate(face_hull(np.asarray(points)[:, :2], mask.shape), np.ones((5, 5), np.uint8)) > 0
+    zone = (inside == 0) & (away <= reach) & near_background & ~outline
+    if not zone.any():
+        return np.zeros(mask.shape, np.float32)
+    lab = _to_lab(rgb)
+    depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
+    # the colours' local means over `reach` (about 30 px on a 512 px face) have no detail finer than that: worked out
+    # at a quarter of the size (as youth.wide_blur does), the pixels' squares averaged at full size (the background's grain
+    # counts in its spread), and read back at the pixels that need them
+    height, width = mask.shape
+    small = (max(1, width // 4), max(1, height // 4))
+    shrink = lambda image: cv2.resize(image, small, interpolation=cv2.INTER_AREA)  # noqa: E731
+    held = shrink(inside.astype(np.float32)) > 0.5
+    deep = (cv2.distanceTransform(held.astype(np.uint8), cv2.DIST_L2, 5) > EDGE_BAND / 4).astype(np.float32)
+    past = cv2.distanceTransform((~held).astype(np.uint8), cv2.DIST_L2, 5) * 4
+    far = ((shrink(background.astype(np.float32)) > 0.5) & (past > reach) & (past <= 3 * reach)).astype(np.float32)
+    colours = np.dstack([shrink(lab), shrink(_sum3(lab * lab))])
+
+    def local_mean(values: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        total = cv2.GaussianBlur(weight, (0, 0), reach / 4)
+        return cv2.GaussianBlur(values * weight[..., None], (0, 0), reach / 4) / np.maximum(total, 1e-6)[..., None], total
+
+    hair, hair_weight = local_mean(colours[..., :3], deep)
+    beyond, beyond_weight = local_mean(colours, far)
+    line = hair - beyond[..., :3]
+    length2 = _sum3(line**2)
+    spread = np.sqrt(np.maximum(beyond[..., 3] - _sum3(beyond[..., :3] ** 2), 0))
+    told = (length2 >= WISP_CONTRAST**2) & (spread < WISP_PLAIN * np.sqrt(length2))
+    told &= (hair_weight > 1e-3) & (beyond_weight > 1e-3)
+    fields = cv2.resize(np.dstack([beyond[..., :3], line, told.astype(np.float32)]), (width, height))
+    # each pixel's share on its colour line, at the pixels that can be stray hair or the edge band beside it
+    edge = (inside > 0) & (depth <= EDGE_BAND)
+    rows, cols = np.nonzero(zone | edge)
+    at = fields[rows, cols]
+    along = at[:, 3:6]
+    share = np.zeros(mask.shape, np.float32)
+    share[rows, cols] = np.where(
+        at[:, 6] > 0.5, np.clip(_sum3((lab[rows, cols] - at[:, :3]) * along) / np.maximum(_sum3(along**2), 1e-6), 0, 1), 0
+    )
+    stray = np.where(zone, share, 0).astype(np.float32)
+    count, labels = cv2.connectedComponents(((stray >= WISP_JOIN) | (inside > 0)).astype(np.uint8), connectivity=8)
+    joined = np.unique(labels[inside > 0])
+    stray *= np.isin(labels, joined[joined > 0])
+    # the mask's own edge band beside them is read the same way: its colour line (edge_hair_share's) runs to the
+    # stray hair's mixed colour, not to the background's, and took dark edge pixels for background (a dark outline)
+    band = edge & (cv2.dilate((stray >= WISP_JOIN).astype(np.uint8), _disk(int(EDGE_BAND))) > 0)
+    return np.where(band, share, stray).astype(np.float32)
+
+
+def _disk(radius: int) -> np.ndarray:
+    """An elliptic structuring element `radius` px each side of its centre: dilating by it takes in every pixel
+    within about `radius` px."""
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
 def _sum3(values: np.ndarray) -> np.ndarray:
     """`values` (..., 3) summed over the last axis as numpy's sum adds them (first to last), without its reduction
     over a short axis (ten times slower on a face's box)."""
@@ -706,6 +789,7 @@ def grey_hair(
     structure: np.ndarray | None = None,
     shading: bool = True,
     scale: float = 1.0,
+    wisps: np.ndarray | None = None,
 ) -> np.ndarray:
     """Hair under `mask` greyed by `amount` (0-1, the share of strands that have turned white), strand by
     strand (`grey_strands`), the temples ahead of the crown by `pattern` (0-1); the mask's edge follows the
@@ -715,14 +799,16 @@ def grey_hair(
     the lifespan passes the source face, so every target of a strip draws the same strands (computed once); the
     eyebrows' strokes follow each brow's axis and do not use it.
     `shading` False (eyebrows, `mask` the brow region): `grey_brow_hairs`. `scale`: crop pixels a photo pixel (the
-    strands are no finer than the photo's pixels: `grey_strands`)."""
+    strands are no finer than the photo's pixels: `grey_strands`). `wisps`: the stray hair beyond the mask (`hair_wisps`,
+    each pixel's hair share), whose hair part greys as the strands nearest it in the mask do."""
     if amount <= 0 or not mask.any():
         return face.copy()
     if not shading:
         return grey_brow_hairs(face, mask, amount, rng, scale)  # the strokes follow each brow's axis
     # everything happens in the mask's bounding box, with a margin for the soft edge and the blurs
     margin = ALPHA_RADIUS + int(4 * DETAIL_SIGMA) + 2
-    top, bottom, left, right = _box(mask, margin)
+    stray = np.zeros(mask.shape, np.float32) if wisps is None else wisps
+    top, bottom, left, right = _box((mask > 0) | (stray > 0), margin)
     box = face[top:bottom, left:right]
     guide = box if structure is None else structure[top:bottom, left:right]
     lab = _to_lab(box)
@@ -738,9 +824,26 @@ def grey_hair(
     if STRAND_SOFTNESS > 0:
         strands = np.minimum(strands, cv2.GaussianBlur(strands, (0, 0), STRAND_SOFTNESS))
     weight = strands * alpha * share
-    lab += weight[..., None] * (white_hair_lab(lab, inside) - lab)
+    white = white_hair_lab(lab, inside)
+    changed = weight
+    if stray.any():
+        # stray hair and the mask's edge band beside it (`hair_wisps`): each pixel is its hair share of hair and the
+        # rest background, and only the hair part turns white, as the hair nearest it does (the colour, the white and
+        # the strands' greyed share of the mask's pixels deeper than EDGE_BAND, means over EDGE_BAND). Greyed pixel
+        # by pixel, the band's mixed pixels were lighter than both sides (a pale rim; see EDGE_BAND)
+        read = stray[top:bottom, left:right]
+        core = cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, 5) > EDGE_BAND
+        held = (core if core.any() else inside).astype(np.float32)
+        near = cv2.GaussianBlur(held, (0, 0), EDGE_BAND)
+        summed = cv2.GaussianBlur(np.dstack([white, lab, strands]) * held[..., None], (0, 0), EDGE_BAND)
+        means = summed / np.maximum(near, 1e-6)[..., None]
+        stray_weight = np.where(near > 1e-3, read * means[..., 6], 0)
+        lab += stray_weight[..., None] * (means[..., :3] - means[..., 3:6])
+        weight = np.where(read > 0, 0, weight)
+        changed = np.maximum(weight, stray_weight)
+    lab += weight[..., None] * (white - lab)
     out = face.copy()
-    out[top:bottom, left:right] = _to_rgb(lab, box, weight)
+    out[top:bottom, left:right] = _to_rgb(lab, box, changed)
     return out
 
 

@@ -38,7 +38,7 @@ from engine.core.models import ModelUnavailable
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import feather_mask, paste_back, upsampling
-from engine.faces.segmentation import brow_mask, hair_beside_face, hair_mask
+from engine.faces.segmentation import PERSON_THRESHOLD, brow_mask, hair_beside_face, hair_mask
 from engine.faces.zones import feathered, inter_ocular
 from engine.methods.classical import contrast, shape, teeth, texture
 from engine.methods.classical.aging import (
@@ -56,7 +56,14 @@ from engine.methods.classical.aging import (
     younger_skin,
 )
 from engine.methods.classical.childskin import child_share, child_skin
-from engine.methods.classical.hair import BROW_MIN_PART, added_recession, is_monochrome, recede_hairline, repigment_hair
+from engine.methods.classical.hair import (
+    BROW_MIN_PART,
+    added_recession,
+    hair_wisps,
+    is_monochrome,
+    recede_hairline,
+    repigment_hair,
+)
 from engine.methods.classical.youth import (
     child_scales,
     child_warp,
@@ -131,6 +138,9 @@ class HairMasks:
     # (H, W) bool: where hair shows beside the face, held by `hair` or not (segmentation.hair_beside_face); None: not
     # looked for
     beside: np.ndarray | None = None
+    # (H, W) float32 0-1: stray hair beyond `hair` at the head's outline, each pixel's hair share (hair.hair_wisps);
+    # None: not looked for
+    wisps: np.ndarray | None = None
 
 
 def hair_masks(located: LocatedFace, settings: Settings | None = None) -> HairMasks:
@@ -142,26 +152,28 @@ def hair_masks(located: LocatedFace, settings: Settings | None = None) -> HairMa
         segmenter = get_cache(settings).get("person_segmenter")
     except ModelUnavailable as error:
         return HairMasks(np.zeros_like(brows), brows, f"no person segmenter ({error})")
-    hair, beside = memo(
+    hair, beside, wisps = memo(
         "hair_mask",
         (located.crop, located.points, repr(settings or get_settings())),
         lambda: _hair_and_beside(located, segmenter),
     )
     note = "" if hair.any() else "no hair found around the face (bald, covered, or not segmented)"
     # read-only also without the store (the store hashes them once)
-    hair.flags.writeable = brows.flags.writeable = beside.flags.writeable = False
-    return HairMasks(hair, brows, note, beside)
+    hair.flags.writeable = brows.flags.writeable = beside.flags.writeable = wisps.flags.writeable = False
+    return HairMasks(hair, brows, note, beside, wisps)
 
 
-def _hair_and_beside(located: LocatedFace, segmenter) -> tuple[np.ndarray, np.ndarray]:
-    """`hair_masks`' hair mask and the hair seen beside the face's outline (`hair_beside_face`)."""
+def _hair_and_beside(located: LocatedFace, segmenter) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`hair_masks`' hair mask, the hair seen beside the face's outline (`hair_beside_face`) and the stray hair
+    beyond the mask at the head's outline (`hair_wisps`)."""
     # a glasses' frame beside the eyes is as dark as dark hair: the hair's margin inside the face's outline keeps out of it
     skin = memo("skin_mask", (located.points, located.crop.shape[:2]), lambda: skin_mask(located))
     lenses = glasses_lenses(located.crop, skin, located.points)
     frame = None if lenses is None else frame_rows(lenses, located.points)
     person = segmenter.probability(located.crop)
     hair = hair_mask(located.crop, person, located.points, frame)
-    return hair, hair_beside_face(located.crop, person, located.points, hair)
+    wisps = hair_wisps(located.crop, hair, person <= PERSON_THRESHOLD, located.points)
+    return hair, hair_beside_face(located.crop, person, located.points, hair), wisps
 
 
 def age_face(
@@ -278,8 +290,11 @@ def age_face(
         stages["hair"] = f"skipped: {masks.note}"
     elif grey > 0:
         rng = np.random.default_rng([seed, 2])
-        face = grey_hair(face, masks.hair, grey, rng, variation.grey_pattern, located.points, located.crop, scale=scale)
-        stages["hair"] = f"{grey:.0%} of the still pigmented hair greyed"
+        face = grey_hair(
+            face, masks.hair, grey, rng, variation.grey_pattern, located.points, located.crop, scale=scale, wisps=masks.wisps
+        )
+        stray = ", the stray hair at the head's outline with it" if masks.wisps is not None and masks.wisps.any() else ""
+        stages["hair"] = f"{grey:.0%} of the still pigmented hair greyed{stray}"
     elif (regain := regained_pigment(source_age, target, variation.grey_onset_shift)) > 0:
         rng = np.random.default_rng([seed, 2])  # the greying's strand field: the strands greyed last regain first
         pigment = (settings or get_settings()).classical_hair_pigment
@@ -452,7 +467,7 @@ def _hairline(
         stages["hairline"] = f"receding_hairline skipped: {note}"
         return face, masks
     stages["hairline"] = f"receding_hairline: the temples and front moved back by {amount:.0%} of Norwood III's recession"
-    return face, HairMasks(hair, masks.brows, masks.note, masks.beside)
+    return face, HairMasks(hair, masks.brows, masks.note, masks.beside, masks.wisps)
 
 
 def render_lifespan(

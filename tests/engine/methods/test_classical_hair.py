@@ -9,6 +9,7 @@ import pytest
 from engine.core import memo
 from engine.faces.segmentation import fill_holes
 from engine.faces.zones import (
+    FACE_OVAL,
     LEFT_BROW,
     LEFT_EYE,
     LEFT_EYE_INNER,
@@ -25,6 +26,7 @@ from engine.methods.classical.hair import (
     grey_strands,
     hair_alpha,
     hair_greyness,
+    hair_wisps,
     is_monochrome,
     norwood_share,
     recede_hairline,
@@ -489,3 +491,49 @@ def test_grey_hair_in_view_beside_one_temple_that_the_mask_misses_is_named():
     # pigmented hair in view (under GREY_FULL) is not grey hair left out
     greyness[60:120, 160:180] = 0.2
     assert uncovered_side(greyness, parts, beside, 100.0, 100.0) is None
+
+
+def _head_against(background: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Dark hair over a face outline on `background` (256 px), with 10 px of stray strands around the hair that the
+    segmenter sees as background and the mask leaves out: (the photo, the hair mask, where the segmenter sees
+    background, the points, the stray band)."""
+    size = 256
+    points = frontal_points()
+    angles = np.linspace(0, 2 * np.pi, len(FACE_OVAL), endpoint=False)
+    points[FACE_OVAL] = np.stack([128 + 70 * np.cos(angles), 175 + 80 * np.sin(angles)], 1)
+    ys, xs = np.mgrid[:size, :size]
+    radius = np.hypot(xs - 128.0, (ys - 120.0) * 1.3)
+    hair = (radius < 90) & (ys < 130)
+    stray = (radius >= 90) & (radius < 100) & (ys < 130)
+    photo = background.copy()
+    dark = np.resize(hair_patch(DARK), (size, size, 3)).astype(np.float32)
+    photo[hair] = dark[hair].astype(np.uint8)
+    strands = stray & ((xs + ys) % 3 == 0)  # one pixel in three a strand: the band is a third hair
+    photo[strands] = dark[strands].astype(np.uint8)
+    return photo, hair.astype(np.uint8), ~hair, points, stray
+
+
+def test_stray_hair_beyond_the_mask_greys_with_it_and_leaves_no_dark_halo():
+    background = np.full((256, 256, 3), (200, 202, 208), np.uint8)  # a plain light backdrop (a sky)
+    photo, mask, seen_as_background, points, stray = _head_against(background)
+    wisps = hair_wisps(photo, mask, seen_as_background, points)
+    assert wisps[stray].mean() > 0.15  # the band is read as part hair (a third of its pixels are strands)
+    beyond = cv2.dilate((stray | (mask > 0)).astype(np.uint8), np.ones((5, 5), np.uint8)) == 0
+    assert not wisps[beyond].any()  # the backdrop itself is not hair
+    without = lightness(grey_hair(photo, mask, 1.0, np.random.default_rng(0), pattern=0.0, points=points))
+    greyed = grey_hair(photo, mask, 1.0, np.random.default_rng(0), pattern=0.0, points=points, wisps=wisps)
+    # without the stray hair the band stays a dark ring between white hair and the sky; with it the band lies
+    # between the two (seen at a distance: its mean)
+    hair_core = lightness(greyed)[cv2.erode(mask, np.ones((21, 21), np.uint8)) > 0].mean()
+    assert without[stray].mean() < hair_core - 10
+    assert lightness(greyed)[stray].mean() > hair_core
+    np.testing.assert_array_equal(greyed[beyond], photo[beyond])
+
+
+def test_stray_hair_is_not_read_off_a_busy_or_dark_background():
+    rng = np.random.default_rng(1)
+    busy = rng.integers(0, 256, (256, 256, 3)).astype(np.uint8)  # a window, a flag: not one colour
+    dark = np.full((256, 256, 3), (75, 75, 75), np.uint8)  # near the hair's own colour
+    for background in (busy, dark):
+        photo, mask, seen_as_background, points, _ = _head_against(background)
+        assert not hair_wisps(photo, mask, seen_as_background, points).any()

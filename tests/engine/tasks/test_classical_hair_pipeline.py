@@ -144,3 +144,27 @@ def test_the_hair_lying_inside_her_face_outline_greys_with_the_rest(astronaut_ha
     _, chroma_40 = _lab(faces[40], strip)
     _, chroma_70 = _lab(faces[70], strip)
     assert chroma_70 < 0.8 * chroma_40, f"the hair inside her outline keeps {chroma_70 / chroma_40:.0%} of its colour at 70"
+
+
+def test_the_camera_operators_stray_hair_against_the_sky_greys_with_his_hair():
+    # scikit-image's camera operator: the segmenter stops short of the frizzy hair at his head's outline, against a
+    # plain sky; greyed only inside the mask, those strands stayed a dark outline around his grey hair at 70
+    from skimage import data  # noqa: PLC0415 - only this test reads the camera photo
+
+    image = np.dstack([data.camera()] * 3)
+    located = locate(image, OFFLINE)
+    masks = hair_masks(located, OFFLINE)
+    assert masks.wisps is not None
+    hair = (masks.hair > 0).astype(np.uint8)
+    stray = (masks.wisps > 0.1) & (hair == 0)
+    assert stray.sum() > 1000
+    near = cv2.dilate(stray.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    beyond = cv2.distanceTransform(1 - hair, cv2.DIST_L2, 5)
+    within = cv2.distanceTransform(hair, cv2.DIST_L2, 5)
+    just_beyond = (beyond > 0) & (beyond <= 4) & near & (masks.wisps > 0)  # the 4 px past the mask's edge
+    just_within = (within > 0) & (within <= 4) & near  # and the 4 px inside it
+    aged = age_face(image, located, masks, 20, 70, 0, OFFLINE)
+    lightness = [cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32) for rgb in (located.crop, aged.after)]
+    assert lightness[1][just_beyond].mean() > lightness[0][just_beyond].mean() + 20  # the stray hair greyed too
+    assert lightness[1][just_beyond].mean() > lightness[1][just_within].mean() + 20  # lighter than the hair's edge
+    assert "stray hair" in aged.stages["hair"]

@@ -41,7 +41,7 @@ def test_older_target_greys_the_hair_and_younger_target_keeps_its_colour(aged):
     young, old = output.faces
     assert _chroma(old, masks.hair) < 0.6 * _chroma(located.crop, masks.hair)  # greyer hair at 70
     assert abs(_chroma(young, masks.hair) - _chroma(located.crop, masks.hair)) < 3  # grey is not undone at 10
-    assert output.stages[1]["hair"].endswith("greyed") and "shape" in output.stages[0]
+    assert "of the still pigmented hair greyed" in output.stages[1]["hair"] and "shape" in output.stages[0]
     assert output.manifest()["classical_changes"] == SUMMARY  # the manifest says what the renderer changes
     assert output.manifest()["classical_stages"]["70"]["hair"] == output.stages[1]["hair"]
 
@@ -186,3 +186,4 @@ def test_photo_framing_gives_strip_and_gif_frames_at_the_photos_aspect_with_labe
         LifespanRequest(image, [30], framing="poster")
     with pytest.raises(InputError, match="keep paste on"):
         LifespanRequest(image, [30], framing="photo", paste=False)
+
