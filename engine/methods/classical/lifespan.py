@@ -171,8 +171,10 @@ def _hair_and_beside(located: LocatedFace, segmenter) -> tuple[np.ndarray, np.nd
     lenses = glasses_lenses(located.crop, skin, located.points)
     frame = None if lenses is None else frame_rows(lenses, located.points)
     person = segmenter.probability(located.crop)
-    hair = hair_mask(located.crop, person, located.points, frame)
-    wisps = hair_wisps(located.crop, hair, person <= PERSON_THRESHOLD, located.points)
+    photo = np.ones(person.shape, bool) if located.inside is None else located.inside >= 0.5
+    # the padding beyond the photo's edge is no one's hair (its blurred edge extension can read as hair)
+    hair = hair_mask(located.crop, person * photo, located.points, frame)
+    wisps = hair_wisps(located.crop, hair, (person <= PERSON_THRESHOLD) & photo, located.points)
     return hair, hair_beside_face(located.crop, person, located.points, hair), wisps
 
 
@@ -393,6 +395,11 @@ def age_face(
             f"cardioidal strain k = {k:.3f}; child proportions (Farkas): nose {proportions.nose_height:.2f} x "
             f"{proportions.nose_width:.2f}, mouth width {proportions.mouth_width:.2f}, eyes {proportions.eye:.2f}"
         )
+    # the padding beyond the photo's edge stays as it was (alignment.pad_neutral): no stage invents features there
+    if located.inside is not None:
+        inside = located.inside[..., None]
+        kept = np.round(before[:size] + inside * (face[:size].astype(np.float32) - before[:size])).astype(np.uint8)
+        face = np.concatenate([kept, face[size:]]) if len(face) > size else kept
     # a black-and-white photo stays black and white: of every change above only the grey level is kept
     if is_monochrome(located.crop):
         face = lightness_only(before, face)

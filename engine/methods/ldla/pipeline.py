@@ -82,6 +82,9 @@ class LocatedFace:
     unplaceable: dict[str, str]
     warnings: list[str]
     soft: dict[tuple[str, float], np.ndarray] = field(default_factory=dict, repr=False)  # feathered masks, made once
+    # (size, size) float32: 1 where the crop shows the photo, 0 on the padding beyond its edge (alignment.pad_neutral);
+    # None: the crop lies within the photo
+    inside: np.ndarray | None = None
 
     def feathered_mask(self, zone: str, radius: float) -> np.ndarray:
         """The zone's mask (or "skin": `skin_mask`) feathered by `radius` px, computed once per face: a lifespan
@@ -106,7 +109,10 @@ def locate(rgb: np.ndarray, settings: Settings | None = None, face_index: int | 
     # the crop and points are read-only (every stage copies before changing): the per-face store hashes them once
     aligned.crop.flags.writeable = False
     points.flags.writeable = False
-    return LocatedFace(rgb, face, aligned.matrix, aligned.crop, points, zones, masks, unplaceable, warnings)
+    inside = aligned.inside if aligned.inside is not None and aligned.inside.min() < 1 else None
+    if inside is not None:
+        inside.flags.writeable = False
+    return LocatedFace(rgb, face, aligned.matrix, aligned.crop, points, zones, masks, unplaceable, warnings, inside=inside)
 
 
 def unplaceable_zones(

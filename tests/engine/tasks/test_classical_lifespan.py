@@ -187,3 +187,14 @@ def test_photo_framing_gives_strip_and_gif_frames_at_the_photos_aspect_with_labe
     with pytest.raises(InputError, match="keep paste on"):
         LifespanRequest(image, [30], framing="photo", paste=False)
 
+
+def test_a_face_at_the_photos_corner_keeps_its_padding_as_it_was():
+    # the astronaut cropped so that her face crop runs past the photo's top and left edges: the padding there is
+    # the photo's edge extended and faded to grey, and no stage (her greying hair least of all) paints on it
+    image = np.ascontiguousarray(astronaut()[40:330, 110:400])
+    located = locate(image, OFFLINE)
+    assert located.inside is not None and (located.inside == 0).mean() > 0.05
+    aged = age_face(image, located, hair_masks(located, OFFLINE), 41, 80, 0, OFFLINE)
+    padding = located.inside == 0
+    np.testing.assert_array_equal(aged.after[padding], located.crop[padding])
+    assert (np.abs(aged.after.astype(int) - located.crop).max(-1)[~padding] > 30).mean() > 0.05  # her face aged
