@@ -57,7 +57,7 @@ def run(photo, mode, target, preset, source_age, gender, seed, extra_prompt, pas
         image = open_photo(photo)
         request = LifespanRequest(
             image.rgb,
-            [target] if mode == "Single age" else preset,
+            target if mode == "Single age" else preset,  # one age or the box's text: a message quotes it as given
             source_age=source_age,  # empty text: estimated
             gender=None if gender == "estimate" else gender,
             seed=seed,

