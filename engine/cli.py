@@ -2,7 +2,7 @@
 
     python -m engine age IMAGE... [--confidence 0.9]
     python -m engine calibrate --data DIR|LABELS.csv|ORG/DATASET [--out FILE] [--push ORG/NAME]
-    python -m engine lifespan IMAGE --targets 20 40 60 [--source-age 33 --gender male] [--seed 0] --out DIR
+    python -m engine lifespan IMAGE --targets 20 40 60|20,40,60 [--source-age 33 --gender male] [--seed 0] --out DIR
     python -m engine pluralistic IMAGE --target 60 --samples 6 --intensity 0.3 [--seed 0] --out DIR
     python -m engine zones IMAGE --score forehead=70 --score crows_feet_left=40 [--renderer classical] [--seed 0] --out DIR
 
@@ -35,7 +35,7 @@ from engine.core.settings import get_settings
 from engine.tasks import lifespan as lifespan_task
 from engine.tasks import zones as zones_task
 from engine.tasks.estimate import EstimateRequest, estimate
-from engine.tasks.lifespan import LifespanRequest, age_photo
+from engine.tasks.lifespan import LifespanRequest, age_photo, parse_targets
 from engine.tasks.pluralistic import PluralisticRequest, pluralistic
 from engine.tasks.zones import ZONES, ZonesRequest, edit_zones
 
@@ -150,7 +150,7 @@ def run_lifespan(args: argparse.Namespace) -> int:
     def edit(rgb, settings):
         request = LifespanRequest(
             rgb,
-            args.targets,
+            parse_targets(" ".join(args.targets)),  # "20 40", "20,40", "20, 40": the tab's box's parser
             args.source_age,
             args.gender,
             args.seed,
@@ -268,7 +268,12 @@ def main(argv: list[str] | None = None) -> int:
 
     life = commands.add_parser("lifespan", help="age or rejuvenate the largest face to target ages (Cradle2Cane)")
     life.add_argument("image")
-    life.add_argument("--targets", nargs="+", required=True, help=f"target ages, {AGE.text()}, at most {MAX_TARGETS}")
+    life.add_argument(
+        "--targets",
+        nargs="+",
+        required=True,
+        help=f"target ages, {AGE.text()}, at most {MAX_TARGETS}, separated by spaces or commas (20 40 60 or 20,40,60)",
+    )
     life.add_argument("--source-age", type=float, default=None, help=f"{AGE.text()} (default: estimated)")
     life.add_argument("--gender", choices=("male", "female"), default=None, help="default: estimated")
     life.add_argument("--seed", type=int, default=0, help=f"{SEED.text()}")
