@@ -135,7 +135,8 @@ def _edit_photo(args: argparse.Namespace, what: str, edit, save) -> int:
     except UserError as error:
         print(f"{args.image}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    for warning in image.warnings + output.warnings:
+    output.warnings[:0] = image.warnings  # what the loader did (transparency flattened, a first frame) is recorded too
+    for warning in output.warnings:
         print(f"{args.image}: warning: {warning}", file=sys.stderr)
     out = Path(args.out)
     files = save(output, out, Path(args.image).stem)
@@ -169,21 +170,21 @@ def run_lifespan(args: argparse.Namespace) -> int:
 def run_pluralistic(args: argparse.Namespace) -> int:
 
     def edit(rgb, settings):
-        reference = None
-        if args.reference:
-            reference = _open(args.reference, settings).rgb
+        reference = _open(args.reference, settings) if args.reference else None
         request = PluralisticRequest(
             rgb,
             args.target,
             args.samples,
             args.intensity,
             args.seed,
-            reference,
+            None if reference is None else reference.rgb,
             args.source_age,
             args.gender,
             renderer=args.renderer,
         )
-        return pluralistic(request, settings)
+        output = pluralistic(request, settings)
+        output.warnings[:0] = [] if reference is None else reference.warnings  # the reference's loader notes too
+        return output
 
     def save(output, out, stem):
         files: dict[str, list[str]] = {"photos": [], "faces": []}
