@@ -13,6 +13,7 @@ from demos.common import (
     NumberField,
     SliderField,
     banner,
+    keep_photo_notes,
     open_photo,
     output_folder,
     photo_input,
@@ -57,7 +58,7 @@ def run(photo, mode, target, preset, source_age, gender, seed, extra_prompt, pas
         image = open_photo(photo)
         request = LifespanRequest(
             image.rgb,
-            [target] if mode == "Single age" else preset,
+            target if mode == "Single age" else preset,  # one age or the box's text: a message quotes it as given
             source_age=source_age,  # empty text: estimated
             gender=None if gender == "estimate" else gender,
             seed=seed,
@@ -67,6 +68,7 @@ def run(photo, mode, target, preset, source_age, gender, seed, extra_prompt, pas
         )
         output = age_photo(request, progress=lambda fraction, message: progress(fraction, desc=message))
     warn(output.warnings)
+    keep_photo_notes(output.warnings, image)  # in the manifest and the images' own; shown when the photo opened
     files = save_outputs(output, output_folder("lifespan"), Path(photo).stem)
     shown = files["photos"] if paste else files["faces"]
     renderer = output.models["renderer"]

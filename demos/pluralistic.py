@@ -13,6 +13,7 @@ from demos.common import (
     SliderField,
     banner,
     image_files,
+    keep_photo_notes,
     open_photo,
     photo_input,
     user_errors,
@@ -51,10 +52,11 @@ def run(photo, target, samples, intensity, reference, seed, progress=gr.Progress
     -> gallery of futures with their estimated age and identity, the set's diversity, manifest."""
     with user_errors():
         image = open_photo(photo)
-        guide = open_photo(reference).rgb if reference else None
-        request = PluralisticRequest(image.rgb, target, samples, intensity, seed, guide)
+        guide = open_photo(reference) if reference else None
+        request = PluralisticRequest(image.rgb, target, samples, intensity, seed, None if guide is None else guide.rgb)
         output = pluralistic(request, progress=lambda fraction, message: progress(fraction, desc=message))
     warn(output.warnings)
+    keep_photo_notes(output.warnings, image, guide)  # in the manifest; shown when the photos opened
     label = " (classical renderer)" if output.mode == "classical" else ""
     gallery = [
         (

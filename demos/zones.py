@@ -7,7 +7,16 @@ import logging
 import gradio as gr
 
 from demos.age import example_portraits
-from demos.common import NumberField, SliderField, image_files, open_photo, photo_input, user_errors, warn
+from demos.common import (
+    NumberField,
+    SliderField,
+    image_files,
+    keep_photo_notes,
+    open_photo,
+    photo_input,
+    user_errors,
+    warn,
+)
 from engine.core.limits import AGE, GPU_CONCURRENCY, SEED, ZONE_SCORE
 from engine.core.registry import get_cache
 from engine.tasks import zones as task
@@ -63,6 +72,7 @@ def apply(photo, renderer, seed, refine, ethnicity, source_age, *scores):
         )
         edit = task.edit_zones(request)
     warn(edit.warnings)
+    keep_photo_notes(edit.warnings, image)  # in the manifest; shown when the photo opened
     if not edit.changed:
         gr.Info("Every zone is at its current score: the photo is unchanged.")
     label = "classical renderer" if renderer == "classical" else "diffusion renderer"

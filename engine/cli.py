@@ -2,7 +2,7 @@
 
     python -m engine age IMAGE... [--confidence 0.9]
     python -m engine calibrate --data DIR|LABELS.csv|ORG/DATASET [--out FILE] [--push ORG/NAME]
-    python -m engine lifespan IMAGE --targets 20 40 60 [--source-age 33 --gender male] [--seed 0] --out DIR
+    python -m engine lifespan IMAGE --targets 20 40 60|20,40,60 [--source-age 33 --gender male] [--seed 0] --out DIR
     python -m engine pluralistic IMAGE --target 60 --samples 6 --intensity 0.3 [--seed 0] --out DIR
     python -m engine zones IMAGE --score forehead=70 --score crows_feet_left=40 [--renderer classical] [--seed 0] --out DIR
 
@@ -35,7 +35,7 @@ from engine.core.settings import get_settings
 from engine.tasks import lifespan as lifespan_task
 from engine.tasks import zones as zones_task
 from engine.tasks.estimate import EstimateRequest, estimate
-from engine.tasks.lifespan import LifespanRequest, age_photo
+from engine.tasks.lifespan import LifespanRequest, age_photo, parse_targets
 from engine.tasks.pluralistic import PluralisticRequest, pluralistic
 from engine.tasks.zones import ZONES, ZonesRequest, edit_zones
 
@@ -135,7 +135,8 @@ def _edit_photo(args: argparse.Namespace, what: str, edit, save) -> int:
     except UserError as error:
         print(f"{args.image}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    for warning in image.warnings + output.warnings:
+    output.warnings[:0] = image.warnings  # what the loader did (transparency flattened, a first frame) is recorded too
+    for warning in output.warnings:
         print(f"{args.image}: warning: {warning}", file=sys.stderr)
     out = Path(args.out)
     files = save(output, out, Path(args.image).stem)
@@ -150,7 +151,7 @@ def run_lifespan(args: argparse.Namespace) -> int:
     def edit(rgb, settings):
         request = LifespanRequest(
             rgb,
-            args.targets,
+            parse_targets(" ".join(args.targets)),  # "20 40", "20,40", "20, 40": the tab's box's parser
             args.source_age,
             args.gender,
             args.seed,
@@ -169,21 +170,21 @@ def run_lifespan(args: argparse.Namespace) -> int:
 def run_pluralistic(args: argparse.Namespace) -> int:
 
     def edit(rgb, settings):
-        reference = None
-        if args.reference:
-            reference = _open(args.reference, settings).rgb
+        reference = _open(args.reference, settings) if args.reference else None
         request = PluralisticRequest(
             rgb,
             args.target,
             args.samples,
             args.intensity,
             args.seed,
-            reference,
+            None if reference is None else reference.rgb,
             args.source_age,
             args.gender,
             renderer=args.renderer,
         )
-        return pluralistic(request, settings)
+        output = pluralistic(request, settings)
+        output.warnings[:0] = [] if reference is None else reference.warnings  # the reference's loader notes too
+        return output
 
     def save(output, out, stem):
         files: dict[str, list[str]] = {"photos": [], "faces": []}
@@ -268,7 +269,12 @@ def main(argv: list[str] | None = None) -> int:
 
     life = commands.add_parser("lifespan", help="age or rejuvenate the largest face to target ages (Cradle2Cane)")
     life.add_argument("image")
-    life.add_argument("--targets", nargs="+", required=True, help=f"target ages, {AGE.text()}, at most {MAX_TARGETS}")
+    life.add_argument(
+        "--targets",
+        nargs="+",
+        required=True,
+        help=f"target ages, {AGE.text()}, at most {MAX_TARGETS}, separated by spaces or commas (20 40 60 or 20,40,60)",
+    )
     life.add_argument("--source-age", type=float, default=None, help=f"{AGE.text()} (default: estimated)")
     life.add_argument("--gender", choices=("male", "female"), default=None, help="default: estimated")
     life.add_argument("--seed", type=int, default=0, help=f"{SEED.text()}")

@@ -1,4 +1,4 @@
-"""Checks on the values every task takes from a user: ages, gender, seed.
+"""Checks on the values every task takes from a user: ages, gender, seed, on/off options.
 
 Each returns the value as the engine uses it, or raises InputError naming the bad
 value and the accepted range (the ranges are declared once, in engine/core/limits.py).
@@ -8,8 +8,13 @@ came from the tab, the CLI or the harness).
 
 from __future__ import annotations
 
+import math
+import numbers
+
+import numpy as np
+
 from engine.core.errors import InputError
-from engine.core.limits import AGE, SEED
+from engine.core.limits import AGE, SEED, quote
 
 GENDERS = ("male", "female")
 
@@ -17,6 +22,45 @@ GENDERS = ("male", "female")
 def check_age(age: float, name: str) -> float:
     """`age` as a float; `name` says which age in the message (e.g. "target age")."""
     return AGE.check(age, name)
+
+
+def parse_age(value, name: str) -> float:
+    """An age given as a number or as the text a form's box sends ("33", " 60 "), as a float.
+
+    The one parser of ages every task uses (lifespan, pluralistic, zones), so a text age means the same
+    everywhere. A bool, other text, NaN or an age outside the range is refused, the message quoting the
+    value as it was given.
+    """
+    return _parse_age(value, name, "")
+
+
+def parse_optional_age(value, name: str) -> float | None:
+    """As `parse_age`, with None or empty text meaning "not given" (None: the task estimates it)."""
+    if value is None or isinstance(value, str) and not value.strip():
+        return None
+    return _parse_age(value, name, " or empty")
+
+
+def _parse_age(value, name: str, alternative: str) -> float:
+    rule = f"{name} must be a number {AGE.between()}{alternative}"
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise InputError(f"{rule}, got {quote(value)}") from None
+        if not (math.isfinite(number) and AGE.low <= number <= AGE.high):
+            raise InputError(f"{AGE.describe(name)}, got {quote(value)}")
+        return number
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise InputError(f"{rule}, got {quote(value)}")
+    return AGE.check(value, name)
+
+
+def check_flag(value, name: str) -> bool:
+    """An on/off option as a bool: True or False only, so that text such as "no" is not read as on."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InputError(f"{name} must be true or false, got {quote(value)}")
+    return bool(value)
 
 
 def check_gender(gender: str) -> str:

@@ -3,8 +3,9 @@
 Refuses before decoding what would be too big to decode (decompression bombs),
 downscales a photo larger than the working size while decoding it (JPEG: DCT
 scaling, so a 36 MP photo is never decoded at full size), honours EXIF
-orientation, flattens alpha onto white, scales 16-bit samples to 8 bits, and
-takes the first frame of an animation with a warning.
+orientation, flattens alpha onto white (with a warning when any pixel is not
+fully opaque), scales 16-bit samples to 8 bits, and takes the first frame of an
+animation with a warning.
 """
 
 from __future__ import annotations
@@ -62,8 +63,9 @@ def _describe(source: str | os.PathLike | bytes) -> str:
     return "uploaded bytes" if isinstance(source, (bytes, bytearray)) else str(source)
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
-    """Convert any PIL mode to RGB without clipping 16-bit or dropping alpha onto black."""
+def _to_rgb(image: Image.Image) -> tuple[Image.Image, float]:
+    """Convert any PIL mode to RGB without clipping 16-bit or dropping alpha onto black; with the share of
+    pixels that were not fully opaque (0.0 without an alpha channel), which were flattened onto white."""
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         array = np.asarray(image, dtype=np.float64)
@@ -72,17 +74,18 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         if mode in ("I", "F") and array.max(initial=0) > 65535:
             top = float(array.max())
         gray = np.clip(np.round(array / top * 255.0), 0, 255).astype(np.uint8)
-        return Image.fromarray(gray, "L").convert("RGB")
+        return Image.fromarray(gray, "L").convert("RGB"), 0.0
     if mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
         mode = image.mode
     if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
         rgba = image.convert("RGBA")
+        transparent = float(np.mean(np.asarray(rgba.getchannel("A")) < 255))
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(white, rgba).convert("RGB")
+        return Image.alpha_composite(white, rgba).convert("RGB"), transparent
     if mode != "RGB":
-        return image.convert("RGB")
-    return image
+        return image.convert("RGB"), 0.0
+    return image, 0.0
 
 
 def load_image(
@@ -140,7 +143,22 @@ def load_image(
             oriented = ImageOps.exif_transpose(image)
             turned = oriented.size != image.size  # EXIF rotated it by 90 degrees
             original_size = (height, width) if turned else (width, height)
-            converted = _to_rgb(oriented)
+            converted, transparent = _to_rgb(oriented)
+            if transparent > 0:
+                share = (
+                    "all"
+                    if transparent == 1
+                    else "under 1%"
+                    if transparent < 0.01
+                    else "over 99%"
+                    if transparent > 0.99
+                    else f"{transparent:.0%}"
+                )
+                warnings.append(
+                    f"{name} has an alpha channel with transparency ({share} of its pixels are transparent or "
+                    "half-transparent): they were flattened onto white, so a half-transparent face looks paler "
+                    "than it is. Upload the photo without transparency to keep its colours."
+                )
             if target is not None:
                 converted.thumbnail((target, target), Image.Resampling.LANCZOS)
             rgb = np.array(converted, dtype=np.uint8)

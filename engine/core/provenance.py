@@ -10,8 +10,14 @@ from PIL import Image, PngImagePlugin
 
 SOFTWARE = "Face Aging Hub"
 
+# Manifest fields that differ between two runs of the same request (wall-clock timings): the JSON manifest
+# and the tabs show them, but they stay out of the images, so that the same request and seed write
+# byte-identical PNGs.
+PER_RUN_FIELDS = ("timings_s",)
+
 
 def png_info(method: str, checkpoint: str, seed: int | None, manifest: dict, **fields) -> PngImagePlugin.PngInfo:
+    """The text chunks of one image: `manifest` without its per-run fields (PER_RUN_FIELDS)."""
     info = PngImagePlugin.PngInfo()
     info.add_text("Software", SOFTWARE)
     info.add_text("AI-edited", "yes: this image was generated or edited by an AI model")
@@ -21,7 +27,7 @@ def png_info(method: str, checkpoint: str, seed: int | None, manifest: dict, **f
         info.add_text("Seed", str(seed))
     for key, value in fields.items():
         info.add_text(key, str(value))
-    info.add_text("Manifest", json.dumps(manifest))
+    info.add_text("Manifest", json.dumps({key: value for key, value in manifest.items() if key not in PER_RUN_FIELDS}))
     return info
 
 

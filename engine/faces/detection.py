@@ -23,6 +23,13 @@ DETECT_PAD = 0.25
 
 DETECT_SIZES = (320, 640)
 
+# The face width (px) messages ask for, when the detector finds no face and when the face it found is too
+# small for dense landmarks. A margin over what was seen to fail (2026-12, the real models on the astronaut and
+# Grace Hopper downscaled): FaceMesh landmarked faces down to about 11 px wide and missed several of 11 px and less.
+MIN_FACE_PX = 40
+
+NO_FACE = f"No face found: try a sharper, frontal photo where the face is at least {MIN_FACE_PX} px wide."
+
 
 class NoFaceError(UserError):
     """No face in the image; the message says what to try."""
@@ -86,7 +93,7 @@ class FaceDetector:
 def choose_face(faces: list[Face], index: int | None = None) -> tuple[Face, list[str]]:
     """The face at `index` (default: the largest), with warnings for the user."""
     if not faces:
-        raise NoFaceError("No face found: try a sharper, frontal photo where the face is at least 40 px wide.")
+        raise NoFaceError(NO_FACE)
     warnings = []
     if index is None:
         index = 0

@@ -11,9 +11,18 @@ from engine.faces.alignment import (
     align_face,
 )
 from engine.faces.detection import (
+    MIN_FACE_PX,
     Face,
     NoFaceError,
 )
+
+NO_LANDMARKS = "FaceMesh found no face for dense landmarks: try a frontal, well-lit photo."
+
+# Quarter turns of the aligned crop (np.rot90's k, anticlockwise) tried when FaceMesh finds no face upright,
+# and how the photo must be turned for the same view. YuNet's five points do not tell a face lying on its
+# side: on the astronaut turned 90 degrees they still lie level (eye line within 1 degree of horizontal, 2026-12),
+# so the crop aligned from them lies on its side too, and FaceMesh finds the face only once it is turned.
+TURNS = ((3, "90 degrees clockwise"), (1, "90 degrees anticlockwise"), (2, "180 degrees"))
 
 
 class FaceMesh:
@@ -32,15 +41,47 @@ class FaceMesh:
         with self._lock:
             result = self._mesh.process(np.ascontiguousarray(rgb))
         if not result.multi_face_landmarks:
-            raise NoFaceError("FaceMesh found no face for dense landmarks: try a frontal, well-lit photo.")
+            raise NoFaceError(NO_LANDMARKS)
         height, width = rgb.shape[:2]
         points = result.multi_face_landmarks[0].landmark
         return np.array([[p.x * width, p.y * height] for p in points], dtype=np.float32)
 
 
+def face_landmarks(mesh: FaceMesh, crop: np.ndarray, face: Face) -> np.ndarray:
+    """(478, 2) FaceMesh points on `crop`, the aligned crop of the detector's `face`.
+
+    Where FaceMesh finds no face, the message says what is wrong with the face the detector found: too
+    small (its size, and the width to aim for), or lying on its side or upside down (how to turn the
+    photo); else that FaceMesh saw no face where the detector found one (its box and score)."""
+    try:
+        return mesh.landmarks(crop)
+    except NoFaceError:
+        pass
+    box = ", ".join(f"{v:.0f}" for v in face.box_xyxy())
+    width, height = face.box[2], face.box[3]
+    if width < MIN_FACE_PX:
+        raise NoFaceError(
+            f"The face found is {width:.0f}x{height:.0f} px, too small for dense landmarks: use a photo where the "
+            f"face is at least {MIN_FACE_PX} px wide."
+        )
+    for turns, how in TURNS:
+        try:
+            mesh.landmarks(np.ascontiguousarray(np.rot90(crop, turns)))
+        except NoFaceError:
+            continue
+        raise NoFaceError(
+            f"The face found (box {box} px) is not upright: FaceMesh finds it only with the photo turned {how}. "
+            "Turn the photo upright and try again."
+        )
+    raise NoFaceError(
+        f"FaceMesh found no face for dense landmarks where the detector found one (box {box} px, detector score "
+        f"{face.score:.2f}): try a frontal, well-lit photo."
+    )
+
+
 def dense_landmarks(mesh: FaceMesh, rgb: np.ndarray, face: Face, size: int = 512) -> np.ndarray:
     """(478, 2) FaceMesh points of `face` in original pixels, found on its aligned crop."""
     aligned = align_face(rgb, face, size)
-    points = mesh.landmarks(aligned.crop)
+    points = face_landmarks(mesh, aligned.crop, face)
     inverse = cv2.invertAffineTransform(aligned.matrix)
     return points @ inverse[:, :2].T + inverse[:, 2]

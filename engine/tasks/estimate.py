@@ -17,7 +17,7 @@ from engine.age.gender import DEFAULT_THRESHOLD, gender_of
 from engine.core.images import check_rgb
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
-from engine.faces.detection import NoFaceError
+from engine.faces.detection import NO_FACE, NoFaceError
 
 UNCALIBRATED = "none (uncalibrated)"
 
@@ -148,7 +148,7 @@ def estimate(request: EstimateRequest, settings: Settings | None = None) -> AgeA
     # 1. detect
     faces = cache.get("face_detector").detect(rgb)
     if not faces:
-        raise NoFaceError("No face found: try a sharper, frontal photo where the face is at least 40 px wide.")
+        raise NoFaceError(NO_FACE)
     # 2. estimate the age distribution and gender of each face
     estimator = age_estimator(settings)
     estimates = estimator.estimate(rgb, faces)

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from engine.age.estimators import SourceAgeGender, source_age_gender
-from engine.core.checks import check_age, check_gender, check_seed
+from engine.core.checks import check_flag, check_gender, check_seed, parse_age, parse_optional_age
 from engine.core.errors import InputError
 from engine.core.gpu import gpu_scope, gpu_seconds
 from engine.core.images import check_rgb
@@ -46,38 +46,51 @@ CLASSICAL_METHOD = "classical renderer (data-free lifespan model: hair greying, 
 CLASSICAL_CHECKPOINT = "classical renderer (no weights)"
 
 
-def parse_targets(targets: list[float] | str) -> list[float]:
-    """Target ages from a list (of numbers or numeric text) or text like "20, 40 60"."""
-    parts = targets.replace(",", " ").split() if isinstance(targets, str) else targets
-    try:
-        values = [float(part) for part in parts]
-    except (TypeError, ValueError):
-        raise InputError(f"target ages must be numbers {AGE.between()}, got {quote(targets)}") from None
-    if not values:
+def parse_targets(targets) -> list[float]:
+    """Target ages from one age (a number or its text), text such as "20, 40 60" (spaces or commas between
+    ages: the tab's box and the CLI's --targets), or a list of ages (numbers or their text). Each age is read
+    by the ages' one parser (engine/core/checks.py), and a message quotes what was given."""
+    parts: list
+    if isinstance(targets, str):
+        parts = targets.replace(",", " ").split()
+    elif isinstance(targets, (list, tuple)) or isinstance(targets, np.ndarray) and targets.ndim == 1:
+        parts = list(targets)
+    elif isinstance(targets, (numbers.Real, np.bool_)):  # one age (a bool is refused by the age parser, named)
+        parts = [targets]
+    else:
+        raise InputError(
+            f"target ages must be an age, text such as '20, 40 60' or a list of ages {AGE.between()}, got {quote(targets)}"
+        )
+    if not parts:
         raise InputError(f"give at least one target age {AGE.between()}")
-    if len(values) > MAX_TARGETS:
-        raise InputError(f"{len(values)} target ages given; at most {MAX_TARGETS} per request (e.g. one every 5 years)")
-    return values
+    if len(parts) > MAX_TARGETS:
+        raise InputError(f"{len(parts)} target ages given; at most {MAX_TARGETS} per request (e.g. one every 5 years)")
+    if isinstance(targets, str) and len(parts) > 1:
+        values = []
+        for part in parts:
+            try:
+                values.append(parse_age(part, "target age"))
+            except InputError:
+                raise InputError(
+                    f"target age {quote(part)} in {quote(targets)} is not a number {AGE.between()}: "
+                    "give ages separated by spaces or commas"
+                ) from None
+        return values
+    return [parse_age(targets if isinstance(targets, str) else part, "target age") for part in parts]
 
 
 def parse_source_age(text: str | float | None) -> float | None:
-    """None or empty text means "estimate it"; anything else must be an age."""
-    if text is None or isinstance(text, str) and text.strip() == "":
-        return None
-    if isinstance(text, str):
-        try:
-            text = float(text.strip())
-        except ValueError:
-            raise InputError(f"source age must be a number {AGE.between()} or empty, got {quote(text)}") from None
-    return check_age(text, "source age")
+    """None or empty text means "estimate it"; anything else must be an age (a number or its text)."""
+    return parse_optional_age(text, "source age")
 
 
 @dataclass
 class LifespanRequest:
     """One lifespan request, checked on creation: every field is as the engine uses it afterwards."""
 
-    # Typed as the engine reads them once checked; creating one also takes the text a form's boxes give
-    # (targets "20, 40 60", source age "33" or "": estimated), which __post_init__ parses.
+    # Typed as the engine reads them once checked; creating one also takes one age for targets (60 or "60")
+    # and the text a form's boxes give (targets "20, 40 60", source age "33" or "": estimated), which
+    # __post_init__ parses. The on/off options take True or False only.
     rgb: np.ndarray  # (H, W, 3) uint8
     targets: list[float]  # target ages 0-80
     source_age: float | None = None  # None: estimated
@@ -93,7 +106,7 @@ class LifespanRequest:
 
     def __post_init__(self) -> None:
         check_rgb(self.rgb)
-        self.targets = [check_age(target, "target age") for target in parse_targets(self.targets)]
+        self.targets = parse_targets(self.targets)
         repeated = sorted({t for t in self.targets if self.targets.count(t) > 1})
         if repeated:
             raise InputError(f"target ages repeat: {repeated}; each target is generated once")
@@ -103,9 +116,9 @@ class LifespanRequest:
         self.seed = check_seed(self.seed)
         if self.extra_prompt is not None and (not isinstance(self.extra_prompt, str) or not self.extra_prompt.strip()):
             raise InputError("the extra prompt is empty: leave it out or describe the attribute")
-        self.paste = bool(self.paste)
-        self.all_faces = bool(self.all_faces)
-        self.receding_hairline = bool(self.receding_hairline)
+        self.paste = check_flag(self.paste, "paste")
+        self.all_faces = check_flag(self.all_faces, "all_faces")
+        self.receding_hairline = check_flag(self.receding_hairline, "receding_hairline")
         if self.framing not in FRAMINGS:
             raise InputError(f"framing must be 'face' or 'photo', got {quote(self.framing)}")
         if self.framing == "photo" and not self.paste:

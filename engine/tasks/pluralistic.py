@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.age.estimators import SourceAgeGender, age_estimator, source_age_gender
-from engine.core.checks import check_age, check_gender, check_seed
+from engine.core.checks import check_flag, check_gender, check_seed, parse_age, parse_optional_age
 from engine.core.errors import InputError
 from engine.core.gpu import gpu_scope
 from engine.core.images import check_rgb, mean_pairwise_structural_distance
@@ -70,18 +70,12 @@ CLASSICAL_DIFFERENCES = (
 )
 
 
-def check_request(target: float, samples: int, intensity: float) -> None:
-    check_age(target, "target age")
-    SAMPLES.check(samples, "samples")
-    INTENSITY.check(intensity, "intensity (diversity)")
-
-
 @dataclass
 class PluralisticRequest:
     """One pluralistic request, checked on creation: every field is as the engine uses it afterwards."""
 
     rgb: np.ndarray  # (H, W, 3) uint8
-    target: float  # the target age, 0-80
+    target: float  # the target age, 0-80 (its text, "60", is read as the lifespan task reads it)
     samples: int = 4  # how many futures, 2-8
     intensity: float = 0.3  # diversity: the PAE sampling intensity, 0-2
     seed: int = 0
@@ -93,16 +87,16 @@ class PluralisticRequest:
 
     def __post_init__(self) -> None:
         check_rgb(self.rgb)
-        check_request(self.target, self.samples, self.intensity)
-        self.target, self.samples, self.intensity = float(self.target), int(self.samples), float(self.intensity)
+        self.target = parse_age(self.target, "target age")  # a number or its text, as every task reads an age
+        self.samples = int(SAMPLES.check(self.samples, "samples"))
+        self.intensity = INTENSITY.check(self.intensity, "intensity (diversity)")
         self.seed = check_seed(self.seed)
         if self.reference is not None:
             check_rgb(self.reference, "reference face")
-        if self.source_age is not None:
-            self.source_age = check_age(self.source_age, "source age")
+        self.source_age = parse_optional_age(self.source_age, "source age")
         if self.gender is not None:
             check_gender(self.gender)
-        self.shared_seed = bool(self.shared_seed)
+        self.shared_seed = check_flag(self.shared_seed, "shared_seed")
         if check_renderer(self.renderer) != "auto":
             self.check_for(self.renderer)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.age.estimators import source_age_gender
-from engine.core.checks import check_age, check_seed
+from engine.core.checks import check_flag, check_seed, parse_optional_age
 from engine.core.gpu import gpu_scope, gpu_seconds
 from engine.core.images import check_rgb
 from engine.core.registry import get_cache
@@ -47,11 +47,10 @@ class ZonesRequest:
         self.targets = ldla.check_scores(self.targets, "target score")
         if self.current is not None:
             self.current = ldla.check_scores(self.current, "current score")
-        self.refine = bool(self.refine)
+        self.refine = check_flag(self.refine, "refine")
         ldla.check_renderer(self.renderer, self.refine)
         self.seed = check_seed(self.seed)
-        if self.source_age is not None:
-            self.source_age = check_age(self.source_age, "source age")
+        self.source_age = parse_optional_age(self.source_age, "source age")
         self.ethnicity = (self.ethnicity or "").strip() or None
 
 

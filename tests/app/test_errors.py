@@ -3,6 +3,7 @@ shown as an internal error. The tab functions are called directly; no browser.""
 
 from __future__ import annotations
 
+import json
 import logging
 
 import gradio as gr
@@ -25,6 +26,29 @@ def test_bad_input_shows_its_message(images):
         demos.age.estimate(str(images["astronaut"]), 120)
     with pytest.raises(gr.Error, match="No face found"):
         demos.age.estimate(str(images["no_face"]), 90)
+
+
+def test_a_single_bad_target_is_quoted_as_typed(images):
+    """The single-age target reaches the engine as given, so the message quotes 'abc', not ['abc']."""
+    with pytest.raises(gr.Error) as caught:
+        demos.lifespan.run(str(images["astronaut"]), "Single age", "abc", "", "", "estimate", 0, "", True)
+    assert caught.value.message == "target age must be a number between 0 and 80, got 'abc'"
+
+
+def test_the_loaders_note_on_transparency_is_in_the_manifest(images):
+    """A photo with transparency is flattened onto white: the tab says so when it opens, and the manifest
+    (shown, and inside each saved image) keeps the note."""
+    with pytest.warns(UserWarning, match="rgba.png has an alpha channel with transparency"):  # gr.Warning, outside a page
+        gallery, strip, gif, mp4, pass1, manifest, used_age, used_gender = demos.lifespan.run(
+            str(images["rgba"]), "Single age", 60, "", "", "estimate", 0, "", True
+        )
+    note = manifest["warnings"][0]
+    assert (
+        note.startswith("rgba.png has an alpha channel with transparency (12% of its pixels") and "flattened onto white" in note
+    )
+    from PIL import Image  # noqa: PLC0415 - only this test reads an image
+
+    assert json.loads(Image.open(strip).text["Manifest"])["warnings"][0] == note
 
 
 def test_a_missing_model_says_so(images, monkeypatch):

@@ -61,3 +61,29 @@ def test_lifespan_receding_hairline_flag_reaches_the_request(images, monkeypatch
     arguments = ["lifespan", image, "--targets", "70", "--renderer", "diffusion", "--receding-hairline", "--out", str(tmp_path)]
     assert cli.main(arguments) == cli.EXIT_BAD_INPUT
     assert "receding hairline option needs the classical renderer" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("given", [["20", "40"], ["20,40"], ["20,", "40"], ["20, 40"], ["20 40"]])
+def test_lifespan_targets_take_the_forms_the_tab_takes(images, monkeypatch, capsys, tmp_path, given):
+    """Spaces or commas between ages, as the tab's box takes them: one parser (engine/tasks/lifespan.py)."""
+    from engine.core.errors import InputError  # noqa: PLC0415 - only these tests need it
+
+    asked = []
+
+    def age_photo(request, settings=None):
+        asked.append(request.targets)
+        raise InputError("stopped after the request")
+
+    monkeypatch.setattr(cli, "age_photo", age_photo)
+    args = ["lifespan", str(images["astronaut"]), "--targets", *given, "--renderer", "classical", "--out", str(tmp_path)]
+    assert cli.main(args) == cli.EXIT_BAD_INPUT
+    assert asked == [[20.0, 40.0]]
+    capsys.readouterr()
+
+
+def test_lifespan_bad_targets_are_named_as_typed(images, capsys, tmp_path):
+    image = str(images["astronaut"])
+    assert cli.main(["lifespan", image, "--targets", "20,abc", "--out", str(tmp_path)]) == cli.EXIT_BAD_INPUT
+    assert capsys.readouterr().err.strip() == (
+        f"{image}: target age 'abc' in '20,abc' is not a number between 0 and 80: give ages separated by spaces or commas"
+    )

@@ -25,6 +25,7 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import align_face, paste_back
 from engine.faces.detection import Face, choose_face
+from engine.faces.landmarks import face_landmarks
 from engine.faces.segmentation import brow_mask
 from engine.faces.zones import (
     ZONES,
@@ -99,7 +100,7 @@ def locate(rgb: np.ndarray, settings: Settings | None = None, face_index: int | 
     cache = get_cache(settings)
     face, warnings = choose_face(cache.get("face_detector").detect(rgb), face_index)
     aligned = align_face(rgb, face, FACE_SIZE)
-    points = cache.get("face_mesh").landmarks(aligned.crop)
+    points = face_landmarks(cache.get("face_mesh"), aligned.crop, face)  # a failure says what is wrong with the face
     zones, masks = build_zones(points, aligned.crop.shape[:2])
     unplaceable = unplaceable_zones(points, masks, aligned.matrix, rgb.shape[:2])
     if unplaceable:

@@ -70,8 +70,20 @@ def test_sixteen_bit_keeps_its_tonal_range(images):
     assert 60 < loaded.rgb.mean() < 200 and loaded.rgb.max() <= 255 and loaded.rgb.min() < 50
 
 
-def test_transparency_is_flattened_onto_white(images):
-    assert (load(images["rgba"]).rgb[:, :60] == 255).all()
+def test_transparency_is_flattened_onto_white_and_said(images, tmp_path):
+    loaded = load(images["rgba"])
+    assert (loaded.rgb[:, :60] == 255).all()
+    assert loaded.warnings == [
+        f"{images['rgba']} has an alpha channel with transparency (12% of its pixels are transparent or "
+        "half-transparent): they were flattened onto white, so a half-transparent face looks paler than it is. "
+        "Upload the photo without transparency to keep its colours."
+    ]
+    # an alpha channel that is opaque everywhere changes nothing, and nothing is said
+    from PIL import Image  # noqa: PLC0415 - only this test writes an image
+
+    opaque = tmp_path / "opaque.png"
+    Image.open(images["astronaut"]).convert("RGBA").save(opaque)
+    assert load(opaque).warnings == []
 
 
 def test_animated_gif_uses_first_frame_with_a_warning(images):

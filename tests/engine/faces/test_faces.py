@@ -80,3 +80,44 @@ def test_choose_face_warns_when_several():
     assert face is found[0] and warnings == ["2 faces found; using the largest (face 0)."]
     with pytest.raises(ValueError, match="face index must be between 0 and 1, got 5"):
         choose_face(found, 5)
+
+
+def _tiny_astronaut() -> np.ndarray:
+    return np.array(Image.fromarray(astronaut()).resize((48, 48), Image.Resampling.LANCZOS))
+
+
+def _coffee() -> np.ndarray:
+    from skimage import data  # noqa: PLC0415 - only this test needs it
+
+    return data.coffee()
+
+
+@pytest.mark.parametrize(
+    "photo, message",
+    [
+        # YuNet finds the face, 8x10 px: too small for FaceMesh
+        (
+            _tiny_astronaut,
+            "The face found is 8x10 px, too small for dense landmarks: use a photo where the face is at least 40 px wide.",
+        ),
+        # YuNet finds the face lying on its side (its five points level all the same); FaceMesh finds it turned back
+        (
+            lambda: np.ascontiguousarray(np.rot90(astronaut())),
+            "The face found (box 94, 245, 170, 329 px) is not upright: FaceMesh finds it only with the photo turned "
+            "90 degrees clockwise. Turn the photo upright and try again.",
+        ),
+        # a false hit of YuNet on a cup of coffee: nothing more to say than where it was
+        (
+            _coffee,
+            "FaceMesh found no face for dense landmarks where the detector found one (box 136, 92, 411, 348 px, "
+            "detector score 0.68): try a frontal, well-lit photo.",
+        ),
+    ],
+)
+def test_a_face_without_landmarks_is_told_what_is_wrong_with_it(photo, message):
+    from engine.faces.detection import NoFaceError  # noqa: PLC0415 - only this test needs it
+    from engine.methods.ldla.pipeline import locate  # noqa: PLC0415 - the classical renderer's face
+
+    with pytest.raises(NoFaceError) as caught:
+        locate(photo(), SETTINGS)
+    assert str(caught.value) == message

@@ -48,9 +48,9 @@ def test_a_lifespan_request_is_parsed_once():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(targets="20, forty"), "target ages must be numbers between 0 and 80"),
+        (dict(targets="20, forty"), "target age 'forty' in '20, forty' is not a number between 0 and 80: give ages"),
         (dict(targets=""), "give at least one target age"),
-        (dict(targets=[20, 95]), "target age must be an age between 0 and 80, got 95.0"),
+        (dict(targets=[20, 95]), "target age must be an age between 0 and 80, got 95$"),
         (dict(targets=[40, 20, 40]), "target ages repeat: \\[40.0\\]"),
         (dict(source_age="old"), "source age must be a number between 0 and 80 or empty, got 'old'"),
         (dict(gender="other"), "gender must be one of"),
@@ -67,6 +67,72 @@ def test_bad_lifespan_requests_are_refused(kwargs, message):
     fields = dict(rgb=RGB, targets=[20, 40]) | kwargs
     with pytest.raises(UserError, match=message):
         LifespanRequest(**fields)
+
+
+def test_one_age_is_one_target_and_text_ages_are_read_alike_by_every_task():
+    """A bare number, or its text, is one target (lifespan) or the target (pluralistic); the same parser reads
+    the text of a source age in every task, empty meaning "estimate it"."""
+    assert LifespanRequest(RGB, 60).targets == [60.0]
+    assert LifespanRequest(RGB, " 60 ").targets == [60.0]
+    assert LifespanRequest(RGB, np.float64(30)).targets == [30.0]
+    assert LifespanRequest(RGB, "20,40").targets == [20.0, 40.0]
+    assert PluralisticRequest(RGB, "60").target == 60.0 and PluralisticRequest(RGB, 60).target == 60.0
+    assert PluralisticRequest(RGB, 60, source_age=" 33").source_age == 33.0
+    assert PluralisticRequest(RGB, 60, source_age="").source_age is None
+    assert ZonesRequest(RGB, {"forehead": 50}, source_age="33").source_age == 33.0
+
+
+AGE_RULE = "must be a number between 0 and 80"
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        # a single bad target is quoted as given, not wrapped in a list
+        (lambda: LifespanRequest(RGB, "abc"), f"target age {AGE_RULE}, got 'abc'"),
+        (lambda: LifespanRequest(RGB, ["abc"]), f"target age {AGE_RULE}, got 'abc'"),
+        (lambda: LifespanRequest(RGB, "95"), "target age must be an age between 0 and 80, got '95'"),
+        (lambda: LifespanRequest(RGB, None), "target ages must be an age, text such as '20, 40 60' or a list of ages"),
+        (lambda: PluralisticRequest(RGB, "sixty"), f"target age {AGE_RULE}, got 'sixty'"),
+        (lambda: PluralisticRequest(RGB, "95"), "target age must be an age between 0 and 80, got '95'"),
+        # a bool is not an age (True would be 1)
+        (lambda: LifespanRequest(RGB, [True]), f"target age {AGE_RULE}, got True"),
+        (lambda: LifespanRequest(RGB, True), f"target age {AGE_RULE}, got True"),
+        (lambda: LifespanRequest(RGB, [20], source_age=False), f"source age {AGE_RULE} or empty, got False"),
+        (lambda: PluralisticRequest(RGB, True), f"target age {AGE_RULE}, got True"),
+        (lambda: PluralisticRequest(RGB, 60, source_age=True), f"source age {AGE_RULE} or empty, got True"),
+        (lambda: ZonesRequest(RGB, {"forehead": 50}, source_age=True), f"source age {AGE_RULE} or empty, got True"),
+    ],
+)
+def test_bad_ages_are_refused_quoting_what_was_given(make, message):
+    with pytest.raises(InputError) as caught:
+        make()
+    assert str(caught.value).startswith(message)
+
+
+@pytest.mark.parametrize("value", ["no", "false", 1, 0, None])
+@pytest.mark.parametrize(
+    "make, field",
+    [
+        (lambda value: LifespanRequest(RGB, [20], paste=value), "paste"),
+        (lambda value: LifespanRequest(RGB, [20], all_faces=value), "all_faces"),
+        (lambda value: LifespanRequest(RGB, [20], receding_hairline=value), "receding_hairline"),
+        (lambda value: PluralisticRequest(RGB, 60, shared_seed=value), "shared_seed"),
+        (lambda value: ZonesRequest(RGB, {"forehead": 50}, refine=value), "refine"),
+    ],
+)
+def test_an_option_takes_true_or_false_only(make, field, value):
+    """Text such as "no" is refused by name, not read as on (bool("no") is True)."""
+    with pytest.raises(InputError) as caught:
+        make(value)
+    assert str(caught.value) == f"{field} must be true or false, got {value!r}"
+
+
+def test_options_keep_true_and_false():
+    request = LifespanRequest(RGB, [20], paste=False, all_faces=np.bool_(True), receding_hairline=True)
+    assert (request.paste, request.all_faces, request.receding_hairline) == (False, True, True)
+    assert type(request.all_faces) is bool
+    assert PluralisticRequest(RGB, 60, shared_seed=True).shared_seed is True
 
 
 @pytest.mark.parametrize(
