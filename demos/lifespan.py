@@ -52,8 +52,24 @@ def availability() -> str:
     return ""
 
 
-def run(photo, mode, target, preset, source_age, gender, seed, extra_prompt, paste, framing="face", progress=gr.Progress()):
-    """Main action (API `/lifespan`) -> aged images, strip, GIF, MP4, pass-1 images, manifest, seed."""
+def run(
+    photo,
+    mode,
+    target,
+    preset,
+    source_age,
+    gender,
+    seed,
+    extra_prompt,
+    paste,
+    framing="face",
+    face=None,
+    all_faces=False,
+    receding_hairline=False,
+    progress=gr.Progress(),
+):
+    """Main action (API `/lifespan`) -> aged images, strip, GIF, MP4, pass-1 images, manifest, source age and gender
+    used (each face's, when every face is aged)."""
     with user_errors():
         image = open_photo(photo)
         request = LifespanRequest(
@@ -64,6 +80,9 @@ def run(photo, mode, target, preset, source_age, gender, seed, extra_prompt, pas
             seed=seed,
             extra_prompt=(extra_prompt or "").strip() or None,  # an empty box: none
             paste=paste,
+            face_index=face,  # empty text: the largest
+            all_faces=all_faces,
+            receding_hairline=receding_hairline,
             framing=framing,
         )
         output = age_photo(request, progress=lambda fraction, message: progress(fraction, desc=message))
@@ -81,8 +100,18 @@ def run(photo, mode, target, preset, source_age, gender, seed, extra_prompt, pas
         files["mp4"],
         list(zip(files["pass1"], labels)),
         manifest,
-        f"{output.source_age:g} ({output.source_age_from})",
-        f"{output.gender} ({output.gender_from})",
+        used(output, "source_age", "source_age_from", "{:g}"),
+        used(output, "gender", "gender_from"),
+    )
+
+
+def used(output, value: str, source: str, form: str = "{}") -> str:
+    """The chosen face's `value` and where it came from; with every face aged, each face's, numbered."""
+    if not output.group:
+        return f"{form.format(getattr(output, value))} ({getattr(output, source)})"
+    return "; ".join(
+        f"face {face.index}: " + (f"{form.format(getattr(face, value))} ({getattr(face, source)})" if face.aged else "not aged")
+        for face in output.group
     )
 
 
@@ -105,6 +134,23 @@ def build() -> None:
                     ["face", "photo"], value="face", label="Strip and animation show the aligned face or the whole photo"
                 )
                 show_pass1 = gr.Checkbox(False, label="Show the pass-1 (AdaNI) intermediates")
+            with gr.Accordion("Group photo and hairline", open=False):
+                face = gr.Textbox(
+                    label="Face to age (leave empty for the largest)",
+                    info="0 is the largest face, 1 the next, and so on, as the Age estimation tab numbers them",
+                    placeholder="e.g. 1",
+                )
+                all_faces = gr.Checkbox(
+                    False,
+                    label="Age every face in the photo (classical renderer)",
+                    info="each from its own estimated age, each pasted back; the source age and gender above are "
+                    "the chosen face's, and the face strip shows it (framing 'photo' in More shows the whole group)",
+                )
+                receding_hairline = gr.Checkbox(
+                    False,
+                    label="Receding hairline with age (classical renderer)",
+                    info="the temples and front move back as in men's pattern hair loss, on every face aged",
+                )
             go = gr.Button("Age this face", variant="primary")
             gr.Examples(example_portraits(), inputs=photo, label="Public-domain portraits")
         with gr.Column():
@@ -121,7 +167,7 @@ def build() -> None:
     show_pass1.change(lambda show: gr.Gallery(visible=show), show_pass1, pass1, api_visibility="private")
     go.click(
         run,
-        [photo, mode, target, preset, source_age, gender, seed, extra_prompt, paste, framing],
+        [photo, mode, target, preset, source_age, gender, seed, extra_prompt, paste, framing, face, all_faces, receding_hairline],
         [gallery, strip, animation, video, pass1, manifest, used_age, used_gender],
         api_name=API_NAME,
         concurrency_id="gpu",

@@ -157,6 +157,7 @@ def run_lifespan(args: argparse.Namespace) -> int:
             args.seed,
             args.extra_prompt,
             paste=not args.no_paste,
+            face_index=args.face,
             renderer=args.renderer,
             all_faces=args.all_faces,
             receding_hairline=args.receding_hairline,
@@ -280,6 +281,12 @@ def main(argv: list[str] | None = None) -> int:
     life.add_argument("--seed", type=int, default=0, help=f"{SEED.text()}")
     life.add_argument("--extra-prompt", default=None, help='an extra attribute, e.g. "grey hair" (uses strength 0.75)')
     life.add_argument("--no-paste", action="store_true", help="skip pasting the faces back into the photo")
+    life.add_argument(
+        "--face",
+        type=int,
+        default=None,
+        help="the face to age, numbered as `age` numbers them (0: the largest, the default)",
+    )
     life.add_argument(
         "--all-faces",
         action="store_true",

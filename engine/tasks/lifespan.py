@@ -8,6 +8,7 @@ elsewhere) that asks for the seconds `lifespan_seconds` computes from the target
 
 from __future__ import annotations
 
+import math
 import numbers
 import time
 from collections.abc import Callable
@@ -29,10 +30,11 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import align_face, paste_back
 from engine.faces.detection import Face, NoFaceError
+from engine.methods.classical.hair import MONOCHROME_HAIR
 from engine.methods.classical.lifespan import SUMMARY as CLASSICAL_SUMMARY
-from engine.methods.classical.lifespan import render_lifespan
-from engine.methods.ldla.pipeline import LocatedFace, locate
-from engine.tasks.renderers import check_renderer, choose_renderer, find_face
+from engine.methods.classical.lifespan import AgedFace, render_lifespan
+from engine.methods.ldla.pipeline import locate
+from engine.tasks.renderers import FoundFace, check_renderer, choose_renderer, find_face
 
 LIFESPAN_PRESET = (5, 10, 20, 30, 40, 50, 60, 70, 80)
 
@@ -84,13 +86,30 @@ def parse_source_age(text: str | float | None) -> float | None:
     return parse_optional_age(text, "source age")
 
 
+def parse_face_index(value: int | float | str | None) -> int | None:
+    """None or empty text means "the largest face"; anything else must be a whole number from 0 (as text too, or a
+    whole float, as a form's number box may send it)."""
+    if value is None or isinstance(value, str) and value.strip() == "":
+        return None
+    number: object = value
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            number = None
+    whole = float(number) if isinstance(number, numbers.Real) and not isinstance(number, bool) else math.nan
+    if not math.isfinite(whole) or whole < 0 or whole != int(whole):
+        raise InputError(f"face index must be a whole number from 0 (the largest face), got {value!r}")
+    return int(whole)
+
+
 @dataclass
 class LifespanRequest:
     """One lifespan request, checked on creation: every field is as the engine uses it afterwards."""
 
     # Typed as the engine reads them once checked; creating one also takes one age for targets (60 or "60")
-    # and the text a form's boxes give (targets "20, 40 60", source age "33" or "": estimated), which
-    # __post_init__ parses. The on/off options take True or False only.
+    # and the text a form's boxes give (targets "20, 40 60", source age "33" or "": estimated, face index "1" or
+    # "": the largest), which __post_init__ parses. The on/off options take True or False only.
     rgb: np.ndarray  # (H, W, 3) uint8
     targets: list[float]  # target ages 0-80
     source_age: float | None = None  # None: estimated
@@ -98,7 +117,7 @@ class LifespanRequest:
     seed: int = 0
     extra_prompt: str | None = None  # an extra attribute, e.g. "grey hair" (diffusion renderer only)
     paste: bool = True  # paste each aged face back into the photo
-    face_index: int | None = None  # None: the largest face
+    face_index: int | None = None  # in the detector's order (0: the largest, as the age tab numbers faces); None: the largest
     renderer: str = "auto"  # auto, diffusion or classical
     all_faces: bool = False  # age every detected face (classical renderer); False: only the chosen face
     receding_hairline: bool = False  # the hairline and temples recede with age (classical renderer; for men)
@@ -123,10 +142,11 @@ class LifespanRequest:
             raise InputError(f"framing must be 'face' or 'photo', got {quote(self.framing)}")
         if self.framing == "photo" and not self.paste:
             raise InputError("framing 'photo' shows the aged faces pasted back into the photo: keep paste on, or use 'face'")
-        if self.face_index is not None and (
-            isinstance(self.face_index, bool) or not isinstance(self.face_index, numbers.Integral) or self.face_index < 0
-        ):
-            raise InputError(f"face index must be a whole number from 0 (the largest face), got {self.face_index!r}")
+        if self.all_faces and not self.paste:
+            raise InputError(
+                "ageing every face shows the other faces only pasted back into the photo: keep paste on, or age one face"
+            )
+        self.face_index = parse_face_index(self.face_index)
         if check_renderer(self.renderer) != "auto":
             self.check_for(self.renderer)
 
@@ -140,6 +160,36 @@ class LifespanRequest:
             raise InputError(
                 "an extra attribute prompt needs the diffusion renderer; the classical renderer draws only aging signs"
             )
+
+
+@dataclass
+class GroupFace:
+    """One detected face of a photo aged with `all_faces`: aged from its own source age, or left as it is."""
+
+    index: int  # the detector's order, the largest first (the age tab's "face" column; `face_index`)
+    box: list[float]  # x0, y0, x1, y1 in the photo's pixels
+    chosen: bool  # the face the request chose (`face_index`): its source age may be given; the strip shows it
+    aged: bool  # False: it could not be landmarked and is left as it is (`warnings` says why)
+    source_age: float | None = None  # None where it was not aged
+    source_age_from: str | None = None  # "given" or "estimated"
+    gender: str | None = None
+    gender_from: str | None = None
+    stages: list[dict[str, str]] = field(default_factory=list)  # the classical renderer's stages, one dict per target
+    warnings: list[str] = field(default_factory=list)  # about this face alone (not prefixed with its number)
+
+    def manifest(self, targets: list[float]) -> dict:
+        return {
+            "face": self.index,
+            "box": self.box,
+            "chosen": self.chosen,
+            "aged": self.aged,
+            "source_age": self.source_age,
+            "source_age_from": self.source_age_from,
+            "gender": self.gender,
+            "gender_from": self.gender_from,
+            "classical_stages": dict(zip((f"{t:g}" for t in targets), self.stages)),
+            "warnings": self.warnings,
+        }
 
 
 @dataclass
@@ -160,6 +210,8 @@ class LifespanOutput:
     warnings: list[str] = field(default_factory=list)
     stages: list[dict[str, str]] = field(default_factory=list)  # classical renderer: what each stage did, per target
     framing: str = "face"  # what the strip and the animation show (see FRAMINGS)
+    face_index: int = 0  # the chosen face, in the detector's order (0: the largest)
+    group: list[GroupFace] = field(default_factory=list)  # all_faces: every detected face, in the detector's order
 
     def manifest(self) -> dict:
         return {
@@ -176,6 +228,8 @@ class LifespanOutput:
             "models": self.models,
             "warnings": self.warnings,
             "framing": self.framing,
+            "face": self.face_index,
+            **({"all_faces": [face.manifest(self.targets) for face in self.group]} if self.group else {}),
             **(
                 {
                     "classical_changes": CLASSICAL_SUMMARY,
@@ -235,6 +289,7 @@ class _Rendered:
     method: dict = field(default_factory=dict)  # effective method settings, their sources, the scheduler
     stages: list[dict[str, str]] = field(default_factory=list)  # the classical renderer's stages, per target
     warnings: list[str] = field(default_factory=list)
+    group: list[GroupFace] = field(default_factory=list)  # all_faces: every detected face
 
 
 def age_photo(
@@ -250,15 +305,17 @@ def age_photo(
     notes = [f"{why}: the classical renderer is used; {CLASSICAL_SUMMARY}."] if why else []
     pipeline = get_cache(settings).get("lifespan") if renderer == "diffusion" else None
     start = time.perf_counter()
-    # 2. the face; 3. its source age and gender, from the estimator unless given
-    found = find_face(request.rgb, renderer, request.face_index, settings)
+    # 2. the face; 3. its source age and gender, from the estimator unless given. Every face is aged when all_faces
+    # asks: the largest is then chosen by name (face 0), so no warning says that only it is used
+    index = request.face_index if request.face_index is not None or not request.all_faces else 0
+    found = find_face(request.rgb, renderer, index, settings)
     source = source_age_gender(request.rgb, found.face, request.source_age, request.gender, settings)
     timings = {"analysis_s": time.perf_counter() - start}
     # 4. every target
     if found.located is None:  # the diffusion renderer: the face alone
         rendered = _diffusion(request, pipeline, found.face, source, progress)
     else:  # the classical renderer: the face with its zones
-        rendered = _classical(request, found.located, source, settings, progress)
+        rendered = _classical(request, found, source, settings, progress)
     timings.update(rendered.timings)
     timings["total_s"] = time.perf_counter() - start
     return LifespanOutput(
@@ -275,9 +332,12 @@ def age_photo(
         models={"profile": settings.profile, "renderer": renderer, "checkpoint": rendered.checkpoint, **rendered.method},
         timings=timings,
         unet_calls=rendered.unet_calls,
-        warnings=notes + found.warnings + rendered.warnings,
+        # all_faces: the chosen face's own warnings are among every face's, named by its number
+        warnings=notes + ([] if rendered.group else found.warnings) + rendered.warnings,
         stages=rendered.stages,
         framing=request.framing,
+        face_index=0 if request.face_index is None else request.face_index,
+        group=rendered.group,
     )
 
 
@@ -301,20 +361,41 @@ def _diffusion(request: LifespanRequest, pipeline, face: Face, source: SourceAge
     )
 
 
-def _classical(
-    request: LifespanRequest, located: LocatedFace, source: SourceAgeGender, settings: Settings, progress
-) -> _Rendered:
-    """The classical renderer at the age curves' zone scores of each target (engine/methods/classical/lifespan.py)."""
+def _classical(request: LifespanRequest, found: FoundFace, source: SourceAgeGender, settings: Settings, progress) -> _Rendered:
+    """The classical renderer at the age curves' zone scores of each target (engine/methods/classical/lifespan.py);
+    with `all_faces`, every other detected face too, pasted into the same photos."""
     start = time.perf_counter()
+    located = found.located
+    assert located is not None  # the classical renderer's face comes with its zones
+    faces = get_cache(settings).get("face_detector").detect(request.rgb) if request.all_faces else [found.face]
+    share = 1.0 / len(faces)  # of the progress bar, per face
     edits = render_lifespan(
-        request.rgb, located, source.age, request.targets, request.seed, settings, progress, request.receding_hairline
+        request.rgb,
+        located,
+        source.age,
+        request.targets,
+        request.seed,
+        settings,
+        _scaled(progress, 0, share, ""),
+        request.receding_hairline,
     )
-    skipped = sorted({edit.stages["hair"] for edit in edits if edit.stages.get("hair", "").startswith("skipped")})
     photos = [edit.photo for edit in edits]
-    others = _other_faces(request, located, photos, settings) if request.all_faces else []
+    warnings = _face_warnings(request.targets, edits)
+    group = []
+    if request.all_faces:
+        chosen = 0 if request.face_index is None else request.face_index
+        group = _every_face(request, faces, chosen, found, source, edits, photos, settings, progress)
+        # every face's warnings (the chosen face's, its zones' included) named by its number: faces may say the same
+        warnings = [_about(face.index, warning) for face in group for warning in face.warnings]
+        aged = [face for face in group if face.aged]
+        warnings.append(
+            f"Every face aged: {len(aged)} of {len(group)} ("
+            + "; ".join(f"face {face.index}: source age {face.source_age:g}, {face.source_age_from}" for face in aged)
+            + ")."
+        )
     return _Rendered(
         stages=[edit.stages for edit in edits],
-        warnings=[f"Hair stage {note}" for note in skipped] + sorted({w for edit in edits for w in edit.warnings}) + others,
+        warnings=warnings,
         faces=[edit.after for edit in edits],
         pass1=[],
         photos=photos if request.paste else None,
@@ -323,32 +404,112 @@ def _classical(
         unet_calls=0,
         timings={"render_s": time.perf_counter() - start},
         checkpoint=CLASSICAL_CHECKPOINT,
+        group=group,
     )
 
 
-def _other_faces(request: LifespanRequest, chosen: LocatedFace, photos: list[np.ndarray], settings: Settings) -> list[str]:
-    """Age every other detected face in place in `photos` (one per target); returns what to tell the user.
+def _face_warnings(targets: list[float], edits: list[AgedFace]) -> list[str]:
+    """What the user is told about one face's targets: a hair stage skipped (the hair mask failed), grey hair left
+    grey toward a younger target and why (left as it is in a black-and-white photo, where grey cannot be told), the
+    renderer's own warnings; each said once, with the targets it holds for."""
+    skipped = sorted({edit.stages["hair"] for edit in edits if edit.stages.get("hair", "").startswith("skipped")})
+    left: dict[str, list[float]] = {}
+    for target, edit in zip(targets, edits):
+        if edit.grey_left:
+            left.setdefault(edit.grey_left, []).append(target)
+    return (
+        [f"Hair stage {note}" for note in skipped]
+        + [f"Hair left {'as it is' if why == MONOCHROME_HAIR else 'grey'} at {_ages(ages)}: {why}" for why, ages in left.items()]
+        + sorted({w for edit in edits for w in edit.warnings})
+    )
 
-    Each face gets its own estimated source age; a face FaceMesh cannot landmark is left as it is and named."""
-    notes = []
-    faces = get_cache(settings).get("face_detector").detect(request.rgb)
-    aged = 0
+
+def _ages(ages: list[float]) -> str:
+    """ "5", "5 and 40", "5, 10 and 20"."""
+    words = [f"{age:g}" for age in ages]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _about(index: int, warning: str) -> str:
+    """`warning` named by its face's number, unless it names the face already."""
+    return warning if warning.startswith(f"Face {index} ") else f"Face {index}: {warning}"
+
+
+def _every_face(
+    request: LifespanRequest,
+    faces: list[Face],
+    chosen: int,
+    found: FoundFace,
+    source: SourceAgeGender,
+    edits: list[AgedFace],
+    photos: list[np.ndarray],
+    settings: Settings,
+    progress,
+) -> list[GroupFace]:
+    """Every detected face of the photo, the chosen one as already aged (`edits`) and each other one aged in place in
+    `photos` (one per target) from its own estimated source age and gender; a face FaceMesh cannot landmark is left
+    as it is, and says so."""
+    group = []
+    share = 1.0 / len(faces)  # of the progress bar, per face: the chosen face's came first
     for index, face in enumerate(faces):
-        if np.allclose(face.landmarks, chosen.face.landmarks):
+        box = face.box_xyxy()
+        if index == chosen:
+            group.append(
+                GroupFace(
+                    index=index,
+                    box=box,
+                    chosen=True,
+                    aged=True,
+                    source_age=source.age,
+                    source_age_from=source.age_from,
+                    gender=source.gender,
+                    gender_from=source.gender_from,
+                    stages=[edit.stages for edit in edits],
+                    warnings=found.warnings + _face_warnings(request.targets, edits),
+                )
+            )
             continue
-        box = ", ".join(f"{v:.0f}" for v in face.box_xyxy())
         try:
             located = locate(request.rgb, settings, index)
         except NoFaceError as error:
-            notes.append(f"Face {index} (box {box}) could not be landmarked and is left unchanged: {error}")
+            where = ", ".join(f"{v:.0f}" for v in box)
+            warning = f"Face {index} (box {where}) could not be landmarked and is left unchanged: {error}"
+            group.append(GroupFace(index=index, box=box, chosen=False, aged=False, warnings=[warning]))
             continue
-        source = source_age_gender(request.rgb, face, None, None, settings)
-        for number, edit in enumerate(render_lifespan(request.rgb, located, source.age, request.targets, request.seed, settings)):
+        estimated = source_age_gender(request.rgb, face, None, None, settings)
+        position = index + 1 if index < chosen else index
+        step = _scaled(progress, share * position, share, f"face {index}: ")
+        aged = render_lifespan(
+            request.rgb, located, estimated.age, request.targets, request.seed, settings, step, request.receding_hairline
+        )
+        for number, edit in enumerate(aged):
             if edit.pasted is not None and edit.pasted_mask is not None:
                 photos[number] = paste_back(photos[number], edit.pasted, located.matrix, mask=edit.pasted_mask)
-        aged += 1
-    notes.append(f"Every face aged: {aged + 1} of {len(faces)} (the others' source ages estimated).")
-    return notes
+        group.append(
+            GroupFace(
+                index=index,
+                box=box,
+                chosen=False,
+                aged=True,
+                source_age=estimated.age,
+                source_age_from=estimated.age_from,
+                gender=estimated.gender,
+                gender_from=estimated.gender_from,
+                stages=[edit.stages for edit in aged],
+                warnings=located.warnings + _face_warnings(request.targets, aged),
+            )
+        )
+    return group
+
+
+def _scaled(
+    progress: Callable[[float, str], None] | None, start: float, share: float, prefix: str
+) -> Callable[[float, str], None] | None:
+    """`progress` for one face's part of the bar: `share` of it from `start`, its messages led by `prefix`."""
+    if progress is None:
+        return None
+    report = progress
+    return lambda fraction, message: report(start + share * fraction, prefix + message)
 
 
 def provenance(output: LifespanOutput, target: float | None = None):

@@ -188,6 +188,61 @@ def test_offline_lifespan_api_uses_the_classical_renderer(live_app, images):
         )
 
 
+def test_offline_lifespan_api_chooses_a_face_ages_every_face_and_recedes_the_hairline(live_app, images):
+    from gradio_client import Client, handle_file
+
+    client = Client(live_app, verbose=False)
+    group = handle_file(str(images["two_faces"]))  # the astronaut (face 1) beside Grace Hopper (face 0, the larger)
+    # photo, mode, target, preset, source age, gender, seed, extra prompt, paste, framing, face, all faces, receding
+    shown = client.predict(group, "Single age", 70, "", "", "estimate", 0, "", True, "face", "", api_name="/lifespan")
+    assert "2 faces found; using the largest (face 0)." in shown[5]["warnings"] and shown[5]["face"] == 0
+    second = client.predict(group, "Single age", 70, "", "", "estimate", 0, "", True, "face", "1", api_name="/lifespan")
+    assert second[5]["face"] == 1 and not any("faces found" in w for w in second[5]["warnings"])
+    assert second[5]["source_age"] < shown[5]["source_age"]  # the astronaut's estimated age, not Grace Hopper's
+    gallery, strip, gif, mp4, pass1, manifest, used_age, used_gender = client.predict(
+        group, "Single age", 70, "", "33", "estimate", 0, "", True, "photo", "", True, True, api_name="/lifespan"
+    )
+    assert [(face["face"], face["chosen"], face["aged"]) for face in manifest["all_faces"]] == [(0, True, True), (1, False, True)]
+    assert [face["source_age_from"] for face in manifest["all_faces"]] == ["given", "estimated"]
+    assert all("hairline" in face["classical_stages"]["70"] for face in manifest["all_faces"])  # on every face aged
+    assert not any("faces found" in w for w in manifest["warnings"])
+    assert manifest["warnings"][-1].startswith("Every face aged: 2 of 2 (face 0: source age 33, given; face 1: source age ")
+    assert used_age.startswith("face 0: 33 (given); face 1: ") and used_age.endswith(" (estimated)")
+    assert used_gender.startswith("face 0: ") and "; face 1: " in used_gender
+    with pytest.raises(Exception, match="face index must be between 0 and 1, got 2"):
+        client.predict(group, "Single age", 70, "", "", "estimate", 0, "", True, "face", "2", api_name="/lifespan")
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (make test installs it)")
+def test_browser_lifespan_tab_ages_every_face_and_says_when_grey_hair_stays_grey(live_app, images, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        # Grace Hopper at 5: most of the white hair beside her face is outside the hair mask, so it stays white
+        browser, page = open_tab(playwright, live_app, "Lifespan aging", images["grace_hopper"])
+        page.get_by_label(re.compile("Lifespan ages")).fill("5 80")
+        page.get_by_role("button", name="Age this face").click()
+        expect(page.get_by_text("Hair left grey at 5: of the grey hair in view beside the face's left side").first).to_be_visible(
+            timeout=120000
+        )
+        page.screenshot(path=str(tmp_path / "lifespan_grey_left.png"), full_page=True)
+        browser.close()
+        browser, page = open_tab(playwright, live_app, "Lifespan aging", images["two_faces"])
+        page.get_by_label(re.compile("Lifespan ages")).fill("70")
+        page.get_by_text("Group photo and hairline").click()
+        page.get_by_label("Age every face in the photo (classical renderer)").check()
+        page.get_by_role("button", name="Age this face").click()
+        expect(
+            page.get_by_text(re.compile(r"Every face aged: 2 of 2 \(face 0: source age \d+, estimated; face 1: ")).first
+        ).to_be_visible(timeout=120000)
+        expect(page.get_by_label("Source age used")).to_have_value(
+            re.compile(r"^face 0: \d+ \(estimated\); face 1: \d+ \(estimated\)$")
+        )
+        expect(page.locator("body")).not_to_contain_text("faces found")
+        page.screenshot(path=str(tmp_path / "lifespan_every_face.png"), full_page=True)
+        browser.close()
+
+
 def test_lifespan_api_single_age_with_given_source_and_extra_prompt(live_tiny_app, images):
     from gradio_client import Client, handle_file
 

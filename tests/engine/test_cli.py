@@ -40,23 +40,23 @@ def test_a_bug_propagates_with_its_traceback(images, monkeypatch):
         cli.main(["age", str(images["astronaut"])])
 
 
-def test_lifespan_receding_hairline_flag_reaches_the_request(images, monkeypatch, capsys, tmp_path):
+def test_lifespan_receding_hairline_face_and_all_faces_flags_reach_the_request(images, monkeypatch, capsys, tmp_path):
     from engine.core.errors import InputError  # noqa: PLC0415 - only this test needs it
 
     asked = []
 
     def age_photo(request, settings=None):
-        asked.append(request.receding_hairline)
+        asked.append((request.receding_hairline, request.face_index, request.all_faces))
         raise InputError("stopped after the request")
 
     monkeypatch.setattr(cli, "age_photo", age_photo)
     image = str(images["astronaut"])
-    for flags in ([], ["--receding-hairline"]):
+    for flags in ([], ["--receding-hairline"], ["--face", "1", "--all-faces"]):
         assert (
             cli.main(["lifespan", image, "--targets", "70", "--renderer", "classical", *flags, "--out", str(tmp_path)])
             == cli.EXIT_BAD_INPUT
         )
-    assert asked == [False, True]
+    assert asked == [(False, None, False), (True, None, False), (False, 1, True)]
     capsys.readouterr()
     arguments = ["lifespan", image, "--targets", "70", "--renderer", "diffusion", "--receding-hairline", "--out", str(tmp_path)]
     assert cli.main(arguments) == cli.EXIT_BAD_INPUT

@@ -1033,6 +1033,17 @@ def pigmented_hair_lab(lab: np.ndarray, mask: np.ndarray, pigment: np.ndarray) -
     return out
 
 
+# `repigment_hair`'s reasons for doing nothing that mean there was nothing to do: no grey hair seen to give colour back.
+# Its other reasons are refusals: grey hair was seen and is left grey (a black-and-white photo, grey hair running on past
+# the mask or mostly outside it), which the lifespan task tells the user.
+NO_GREY_TO_GIVE_BACK = "no grey hair to give back"
+TOO_LITTLE_GREY = f"under {GREY_MIN_SHARE:.0%} of the mask is grey hair (a hat, or hair not found)"
+NO_GREY_UNDER_MASK = "no grey hair found under the mask"
+NOTHING_TO_COLOUR = (NO_GREY_TO_GIVE_BACK, TOO_LITTLE_GREY, NO_GREY_UNDER_MASK)
+# a refusal where whether the hair is grey is not known: it is left as it is, grey or not
+MONOCHROME_HAIR = "a black-and-white photo: grey hair cannot be told by its colour"
+
+
 def _grey_parts(
     greyness: np.ndarray,
     absolute: np.ndarray,
@@ -1048,7 +1059,7 @@ def _grey_parts(
     hair in view `beside` the face that the mask leaves out: `uncovered_side` of `greyness`)."""
     parts = grey_hair_parts(greyness, inside, d, min_part)
     if parts.sum() < GREY_MIN_SHARE * inside.sum():
-        return parts, f"under {GREY_MIN_SHARE:.0%} of the mask is grey hair (a hat, or hair not found)"
+        return parts, TOO_LITTLE_GREY
     # the ring past the mask by the absolute chroma alone (a forehead's sheen is pale beside the skin: GREY_SKIN_CHROMA),
     # beside the parts it finds where it finds any (the relative test's parts reach the mask's edge at the temples,
     # where the ring is the face's own sheen: Obama's 2012 portrait)
@@ -1095,11 +1106,11 @@ def repigment_hair(
     Returns the face, which pigment was used or why nothing was done, in words (the manifest's),
     and whether anything was done."""
     if share <= 0 or not mask.any():
-        return face.copy(), "no grey hair to give back", False
+        return face.copy(), NO_GREY_TO_GIVE_BACK, False
     if is_monochrome(face if structure is None else structure):
         # lightness alone cannot tell grey hair from a light background caught in the mask, nor the background's
         # dark from pigment (looked at on Einstein's portrait: dark smudges along the hair's edge)
-        return face.copy(), "a black-and-white photo: grey hair cannot be told by its colour", False
+        return face.copy(), MONOCHROME_HAIR, False
     d = inter_ocular(points) if points is not None else 0.25 * mask.shape[0]
     # read on the structure image (the source face: every target of a strip shares it, and the skin stages before
     # this one leave the hair as it is)
@@ -1148,7 +1159,7 @@ def repigment_hair(
     weight = regained * np.clip(greyness / GREY_FULL, 0, 1) * alpha
     grey = inside & (greyness > GREY_FULL)
     if not grey.any() or not (weight > 0).any():
-        return face.copy(), "no grey hair found under the mask", False
+        return face.copy(), NO_GREY_UNDER_MASK, False
     lab += weight[..., None] * (pigmented_hair_lab(lab, grey, pigment) - lab)
     out = face.copy()
     out[top:bottom, left:right] = _to_rgb(lab, box, weight)

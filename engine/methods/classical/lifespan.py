@@ -58,6 +58,7 @@ from engine.methods.classical.aging import (
 from engine.methods.classical.childskin import child_share, child_skin
 from engine.methods.classical.hair import (
     BROW_MIN_PART,
+    NOTHING_TO_COLOUR,
     added_recession,
     hair_wisps,
     is_monochrome,
@@ -128,6 +129,9 @@ class AgedFace:
     # child's warp moved (the neck under the raised chin) where it did
     pasted: np.ndarray | None = None
     pasted_mask: np.ndarray | None = None
+    # "" or why grey hair seen in the photo was left grey toward a younger target (the hair stage's "unchanged: <why>"
+    # when that is a refusal, not NOTHING_TO_COLOUR): the task tells the user
+    grey_left: str = ""
 
 
 @dataclass
@@ -194,6 +198,7 @@ def age_face(
     variation = variation or Variation()
     stages: dict[str, str] = {}
     warnings: list[str] = []
+    grey_left = ""
     # 1. wrinkles along the age curves, and the whole face's fine texture and tone; a younger target's creases
     # are taken out with its skin below (the zone renderer's smoothing would do the same work twice)
     scores = variation.zone_scores if variation.zone_scores is not None else scores_for_age(target)
@@ -318,6 +323,8 @@ def age_face(
             if done
             else f"unchanged: {used}"
         )
+        if not done and used not in NOTHING_TO_COLOUR:
+            grey_left = used
     else:
         stages["hair"] = "unchanged"
     brow_regain = regained_pigment(source_age, target, variation.grey_onset_shift, BROW_LAG_YEARS)
@@ -408,11 +415,11 @@ def age_face(
     difference = np.asarray(cv2.absdiff(face, before), np.uint8)  # per channel: numpy's any() over a last axis of three is slow
     changed = ((difference[..., 0] | difference[..., 1] | difference[..., 2]) > 0).astype(np.uint8)
     if not changed.any():
-        return AgedFace(face[:size].copy(), rgb.copy(), stages, warnings)
+        return AgedFace(face[:size].copy(), rgb.copy(), stages, warnings, grey_left=grey_left)
     border = _border(*face.shape[:2])
     weight = feathered(changed, 0.05 * inter_ocular(located.points)) * border
     photo = paste_back(rgb, face, located.matrix, mask=weight)
-    return AgedFace(face[:size], photo, stages, warnings, weight[:size], face, weight)
+    return AgedFace(face[:size], photo, stages, warnings, weight[:size], face, weight, grey_left)
 
 
 def frame_feather(height: int, width: int) -> np.ndarray:

@@ -44,6 +44,9 @@ def test_older_target_greys_the_hair_and_younger_target_keeps_its_colour(aged):
     assert "of the still pigmented hair greyed" in output.stages[1]["hair"] and "shape" in output.stages[0]
     assert output.manifest()["classical_changes"] == SUMMARY  # the manifest says what the renderer changes
     assert output.manifest()["classical_stages"]["70"]["hair"] == output.stages[1]["hair"]
+    # at 10 her dark hair has no grey to give colour back: the stage does nothing, and nobody is told it did nothing
+    assert output.stages[0]["hair"] == "unchanged: under 5% of the mask is grey hair (a hat, or hair not found)"
+    assert not any(warning.startswith("Hair left") for warning in output.warnings)
 
 
 def test_younger_target_reads_younger_and_identity_is_kept(aged):
@@ -94,26 +97,105 @@ def test_same_seed_same_output_and_another_seed_differs():
     assert not np.array_equal(first.faces[0], other.faces[0])
 
 
-def test_group_photo_ages_every_face_only_when_asked():
-    import cv2  # noqa: PLC0415 - only this test builds a group photo
-
+def _group() -> np.ndarray:
+    """The astronaut beside Grace Hopper (her face the larger: face 0)."""
     from tests.conftest import grace_hopper  # noqa: PLC0415
 
     hopper = grace_hopper()
     hopper = cv2.resize(hopper, (round(hopper.shape[1] * 512 / hopper.shape[0]), 512))
-    group = np.ascontiguousarray(np.concatenate([astronaut(), hopper], axis=1))
+    return np.ascontiguousarray(np.concatenate([astronaut(), hopper], axis=1))
+
+
+def test_group_photo_ages_every_face_only_when_asked():
+    group = _group()
     halves = (np.s_[:, :512], np.s_[:, 512:])
     one = age_photo(LifespanRequest(group, [70], source_age=40, renderer="classical"), OFFLINE)
     every = age_photo(LifespanRequest(group, [70], source_age=40, renderer="classical", all_faces=True), OFFLINE)
     changed = [not np.array_equal(one.photos[0][half], group[half]) for half in halves]
     assert sorted(changed) == [False, True]  # default: only the largest face is aged
+    assert "2 faces found; using the largest (face 0)." in one.warnings and "all_faces" not in one.manifest()
     untouched = halves[changed.index(False)]
     assert not np.array_equal(every.photos[0][untouched], group[untouched])  # asked: the other face is aged too
     aged = halves[changed.index(True)]
     assert np.array_equal(every.photos[0][aged], one.photos[0][aged])  # the largest face as when aged alone
-    assert any("Every face aged: 2 of 2" in warning for warning in every.warnings)
+    # every face aged: no warning says only the largest is used
+    assert not any("faces found" in warning for warning in every.warnings)
+    assert every.warnings[-1].startswith("Every face aged: 2 of 2 (face 0: source age 40, given; face 1: source age ")
     with pytest.raises(InputError, match="needs the classical renderer"):
         LifespanRequest(group, [70], renderer="diffusion", all_faces=True)
+    with pytest.raises(InputError, match="keep paste on, or age one face"):  # the other faces show only pasted back
+        LifespanRequest(group, [70], paste=False, all_faces=True)
+
+
+def test_group_photo_manifest_records_every_face_and_its_warnings():
+    """Each face of a group photo in the manifest: where it is, its source age and where that came from, its gender,
+    its stages per target and its warnings, which also reach the user named by the face's number."""
+    group = _group()
+    # the astronaut (face 1) chosen, with her age given; Grace Hopper (face 0) aged from her estimated age, whose grey
+    # hair at 5 stays grey (most of the grey hair beside her face is outside the hair mask)
+    output = age_photo(
+        LifespanRequest(group, [5, 70], source_age=40, face_index=1, renderer="classical", all_faces=True), OFFLINE
+    )
+    manifest = output.manifest()
+    assert manifest["face"] == 1 and manifest["source_age"] == 40 and manifest["source_age_from"] == "given"
+    hopper, astronaut_ = manifest["all_faces"]
+    assert (hopper["face"], hopper["chosen"], hopper["aged"]) == (0, False, True)
+    assert (astronaut_["face"], astronaut_["chosen"], astronaut_["aged"]) == (1, True, True)
+    assert hopper["box"][0] > 512 > astronaut_["box"][2]  # x0, y0, x1, y1 in the photo: she is on the right
+    assert hopper["source_age_from"] == "estimated" and hopper["source_age"] > 60 and hopper["gender_from"] == "estimated"
+    assert (astronaut_["source_age"], astronaut_["source_age_from"]) == (40, "given")
+    assert astronaut_["classical_stages"] == manifest["classical_stages"]  # the chosen face's stages, as before
+    assert list(hopper["classical_stages"]) == ["5", "70"]
+    assert hopper["classical_stages"]["5"]["hair"].startswith("unchanged: of the grey hair in view beside the face's")
+    reason = hopper["classical_stages"]["5"]["hair"].removeprefix("unchanged: ")
+    assert f"Hair left grey at 5 and 70: {reason}" in hopper["warnings"]
+    assert f"Face 0: Hair left grey at 5 and 70: {reason}" in output.warnings  # what the user is told
+    assert astronaut_["warnings"] == [] and not any(w.startswith("Face 1") for w in output.warnings)
+    assert output.warnings[-1] == (
+        f"Every face aged: 2 of 2 (face 0: source age {hopper['source_age']:g}, estimated; face 1: source age 40, given)."
+    )
+
+
+def test_group_photo_face_that_cannot_be_landmarked_is_left_as_it_is_and_named(monkeypatch):
+    import engine.tasks.lifespan as lifespan_task  # noqa: PLC0415
+    from engine.faces.detection import NoFaceError  # noqa: PLC0415
+
+    group = _group()
+
+    def locate_only_the_largest(rgb, settings=None, face_index=None):
+        if face_index == 1:
+            raise NoFaceError("FaceMesh found no face for dense landmarks: try a frontal, well-lit photo.")
+        return locate(rgb, settings, face_index)
+
+    monkeypatch.setattr(lifespan_task, "locate", locate_only_the_largest)
+    output = age_photo(LifespanRequest(group, [70], renderer="classical", all_faces=True), OFFLINE)
+    assert np.array_equal(output.photos[0][:, :512], group[:, :512])  # the astronaut, left as she is
+    left = output.manifest()["all_faces"][1]
+    assert left["aged"] is False and left["source_age"] is None and left["classical_stages"] == {}
+    assert (
+        left["warnings"][0].startswith("Face 1 (box 184, ")
+        and "could not be landmarked and is left unchanged" in left["warnings"][0]
+    )
+    assert left["warnings"][0] in output.warnings  # it names the face already: not named twice
+    assert output.warnings[-1].startswith("Every face aged: 1 of 2 (face 0: source age ")
+
+
+def test_grey_hair_left_grey_toward_a_younger_target_is_said_once_with_its_reason():
+    from tests.conftest import grace_hopper  # noqa: PLC0415
+
+    output = age_photo(LifespanRequest(grace_hopper(), [5, 40, 80], renderer="classical"), OFFLINE)
+    young, middle, same = (stages["hair"] for stages in output.stages)
+    assert young.startswith("unchanged: of the grey hair in view beside the face's left side only 0% is in the hair mask")
+    assert middle == young and same == "unchanged"  # at her own age there is nothing to give back: nothing said
+    assert [w for w in output.warnings if w.startswith("Hair")] == [
+        f"Hair left grey at 5 and 40: {young.removeprefix('unchanged: ')}"
+    ]
+    # a black-and-white photo: whether the hair is grey cannot be told, so it is left as it is, and the user is told
+    grey = cv2.cvtColor(cv2.cvtColor(astronaut(), cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+    monochrome = age_photo(LifespanRequest(grey, [10, 30], source_age=70, renderer="classical"), OFFLINE)
+    assert "Hair left as it is at 10 and 30: a black-and-white photo: grey hair cannot be told by its colour" in (
+        monochrome.warnings
+    )
 
 
 def _crease_energy(face: np.ndarray, mask: np.ndarray) -> float:

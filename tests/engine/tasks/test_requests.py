@@ -43,6 +43,8 @@ def test_a_lifespan_request_is_parsed_once():
     request = LifespanRequest(RGB, "20, 40 60", source_age=" 33 ", seed=4.0)
     assert request.targets == [20.0, 40.0, 60.0] and request.source_age == 33.0 and request.seed == 4
     assert LifespanRequest(RGB, ["5", 80], source_age="").source_age is None
+    # the face as a form's text box or number box gives it: empty is the largest
+    assert [LifespanRequest(RGB, [20], face_index=given).face_index for given in ("", " 1 ", 2.0, None)] == [None, 1, 2, None]
 
 
 @pytest.mark.parametrize(
@@ -60,6 +62,9 @@ def test_a_lifespan_request_is_parsed_once():
         (dict(extra_prompt="grey hair", renderer="classical"), "extra attribute prompt needs the diffusion renderer"),
         (dict(renderer="oil paint"), "renderer must be auto, diffusion or classical, got 'oil paint'"),
         (dict(face_index=-1), "face index must be a whole number"),
+        (dict(face_index="second"), "face index must be a whole number from 0 \\(the largest face\\), got 'second'"),
+        (dict(face_index=1.5), "face index must be a whole number from 0 \\(the largest face\\), got 1.5"),
+        (dict(all_faces=True, paste=False), "ageing every face shows the other faces only pasted back"),
         (dict(rgb=np.zeros((64, 64), np.float32)), "must be an RGB image"),
     ],
 )
