@@ -78,7 +78,8 @@ def parse_targets(targets) -> list[float]:
                     "give ages separated by spaces or commas"
                 ) from None
         return values
-    return [parse_age(targets if isinstance(targets, str) else part, "target age") for part in parts]
+    # one age: as it was given (its own text quoted, a trailing comma or not)
+    return [parse_age(part.strip() if isinstance(targets, str) else part, "target age") for part in parts]
 
 
 def parse_source_age(text: str | float | None) -> float | None:
@@ -99,7 +100,7 @@ def parse_face_index(value: int | float | str | None) -> int | None:
             number = None
     whole = float(number) if isinstance(number, numbers.Real) and not isinstance(number, bool) else math.nan
     if not math.isfinite(whole) or whole < 0 or whole != int(whole):
-        raise InputError(f"face index must be a whole number from 0 (the largest face), got {value!r}")
+        raise InputError(f"face index must be a whole number from 0 (the largest face), got {quote(value)}")
     return int(whole)
 
 

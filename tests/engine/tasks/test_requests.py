@@ -134,9 +134,11 @@ def test_an_option_takes_true_or_false_only(make, field, value):
 
 
 def test_options_keep_true_and_false():
-    request = LifespanRequest(RGB, [20], paste=False, all_faces=np.bool_(True), receding_hairline=True)
-    assert (request.paste, request.all_faces, request.receding_hairline) == (False, True, True)
+    request = LifespanRequest(RGB, [20], all_faces=np.bool_(True), receding_hairline=True)
+    assert (request.paste, request.all_faces, request.receding_hairline) == (True, True, True)
     assert type(request.all_faces) is bool
+    unpasted = LifespanRequest(RGB, [20], paste=np.bool_(False))
+    assert unpasted.paste is False
     assert PluralisticRequest(RGB, 60, shared_seed=True).shared_seed is True
 
 
