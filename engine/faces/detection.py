@@ -24,7 +24,7 @@ DETECT_PAD = 0.25
 DETECT_SIZES = (320, 640)
 
 # The face width (px) messages ask for, when the detector finds no face and when the face it found is too
-# small for dense landmarks. A margin over what was seen to fail (2026-12, the real models on the astronaut and
+# small for dense landmarks. A margin over what was seen to fail (the real models on the astronaut and
 # Grace Hopper downscaled): FaceMesh landmarked faces down to about 11 px wide and missed several of 11 px and less.
 MIN_FACE_PX = 40
 

@@ -15,14 +15,19 @@ from engine.faces.detection import (
     Face,
     NoFaceError,
 )
+from engine.faces.zones import LEFT_EYE_OUTER, RIGHT_EYE_OUTER
 
 NO_LANDMARKS = "FaceMesh found no face for dense landmarks: try a frontal, well-lit photo."
 
 # Quarter turns of the aligned crop (np.rot90's k, anticlockwise) tried when FaceMesh finds no face upright,
 # and how the photo must be turned for the same view. YuNet's five points do not tell a face lying on its
-# side: on the astronaut turned 90 degrees they still lie level (eye line within 1 degree of horizontal, 2026-12),
-# so the crop aligned from them lies on its side too, and FaceMesh finds the face only once it is turned.
+# side: on the astronaut turned 90 degrees they still lie level (eye line within 1 degree of horizontal), so the
+# crop aligned from them lies on its side too, and FaceMesh finds the face only once it is turned.
 TURNS = ((3, "90 degrees clockwise"), (1, "90 degrees anticlockwise"), (2, "180 degrees"))
+# Turned the other way (90 degrees clockwise), FaceMesh does find the face on the crop lying on its side, with its
+# eyes' outer corners one above the other (eye line 89 degrees from level on the astronaut) where the aligned crop
+# puts them level: a face whose eye line is more than this far from level in the aligned crop is not upright.
+MAX_EYE_LINE_DEGREES = 45.0
 
 
 class FaceMesh:
@@ -52,12 +57,24 @@ def face_landmarks(mesh: FaceMesh, crop: np.ndarray, face: Face) -> np.ndarray:
 
     Where FaceMesh finds no face, the message says what is wrong with the face the detector found: too
     small (its size, and the width to aim for), or lying on its side or upside down (how to turn the
-    photo); else that FaceMesh saw no face where the detector found one (its box and score)."""
+    photo); else that FaceMesh saw no face where the detector found one (its box and score). A face FaceMesh
+    finds lying on its side (MAX_EYE_LINE_DEGREES) is refused too, with how far it is turned."""
+    box = ", ".join(f"{v:.0f}" for v in face.box_xyxy())
     try:
-        return mesh.landmarks(crop)
+        points = mesh.landmarks(crop)
     except NoFaceError:
         pass
-    box = ", ".join(f"{v:.0f}" for v in face.box_xyxy())
+    else:
+        across = points[LEFT_EYE_OUTER] - points[RIGHT_EYE_OUTER]
+        tilt = float(np.degrees(np.arctan2(across[1], across[0])))
+        if abs(tilt) <= MAX_EYE_LINE_DEGREES:
+            return points
+        raise NoFaceError(
+            f"The face found (box {box} px) is not upright: its eyes' line is {abs(tilt):.0f} degrees from level. "
+            "Turn the photo upright and try again."
+        )
+    # the size first: on a face under MIN_FACE_PX, enlarged into the crop, FaceMesh's finding a face turned says little
+    # (the astronaut's 8 px face upright was "found" turned 90 degrees)
     width, height = face.box[2], face.box[3]
     if width < MIN_FACE_PX:
         raise NoFaceError(

@@ -106,6 +106,12 @@ def _coffee() -> np.ndarray:
             "The face found (box 94, 245, 170, 329 px) is not upright: FaceMesh finds it only with the photo turned "
             "90 degrees clockwise. Turn the photo upright and try again.",
         ),
+        # turned the other way, FaceMesh finds the face on its side: its eyes one above the other
+        (
+            lambda: np.ascontiguousarray(np.rot90(astronaut(), 3)),
+            "The face found (box 351, 170, 439, 270 px) is not upright: its eyes' line is 89 degrees from level. "
+            "Turn the photo upright and try again.",
+        ),
         # a false hit of YuNet on a cup of coffee: nothing more to say than where it was
         (
             _coffee,
