@@ -138,9 +138,12 @@ EDGE_MIN_CONTRAST = 10.0
 # WISP_CONTRAST or more apart (the camera operator's hair and the sky about 175, the astronaut's hair and her backdrop
 # about 95; Takeo's black hair and his dark grey backdrop about 35, whose grain read as hair: light specks around his
 # head at 70), and the background plain (its local spread under WISP_PLAIN of their distance: 0.01-0.06 around the
-# camera operator's, the astronaut's and Takeo's heads, 0.15-0.2 at the flag and the chandelier behind two of
-# Obama's, whose colours are not one background's); and joined to the mask through pixels at least WISP_JOIN hair.
-# (From looking at the packaged portraits' masks and their greyed hair; the shares are each pixel's own.)
+# camera operator's and the astronaut's heads, 0.15-0.2 at the flag and the chandelier behind two of Obama's, whose
+# colours are not one background's); and joined to the mask through pixels at least WISP_JOIN hair (a tenth: the
+# camera operator's stray hair reads 0.1-0.6, the sky around it under 0.05 in nine pixels of ten, 0.07 at most). The
+# background's ring starts past the strands and ends near enough to be the same backdrop; the segmenter's edge may lie
+# EDGE_BAND / 2 px inside the strands (its soft edge, as the mask's matte allows). (From looking at the packaged
+# portraits' masks and their greyed hair; the shares are each pixel's own.)
 WISP_REACH = 0.25
 WISP_CONTRAST = 50.0
 WISP_PLAIN = 0.1
@@ -527,7 +530,7 @@ def edge_hair_share(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
     hair, beyond = local_mean(deep), local_mean(outside)
     line = hair - beyond
     length2 = _sum3(line**2)
-    share = np.clip(_sum3((lab - beyond) * line) / np.maximum(length2, 1e-6), 0, 1)
+    share = colour_line_share(lab, beyond, line)
     # a thin end of the mask (a sideburn's tip) has no hair deeper than the band within the means' reach: its "hair
     # colour" was black (an empty mean) and the whole tip read as background, a straight cut across the hair
     told = (length2 >= EDGE_MIN_CONTRAST**2) & (cv2.GaussianBlur(deep, (0, 0), sigma) > 1e-3)
@@ -549,6 +552,8 @@ def hair_wisps(rgb: np.ndarray, mask: np.ndarray, background: np.ndarray, points
     near_background = cv2.dilate(background.astype(np.uint8), _disk(int(EDGE_BAND / 2))) > 0
     outline = cv2.dilate(face_hull(np.asarray(points)[:, :2], mask.shape), np.ones((5, 5), np.uint8)) > 0
     zone = (inside == 0) & (away <= reach) & near_background & ~outline
+    # and the mask's outer rim whatever the segmenter sees there, for the notches between the mask and the stray hair
+    rim = (inside == 0) & (away <= EDGE_BAND / 2) & ~outline
     if not zone.any():
         return np.zeros(mask.shape, np.float32)
     lab = _to_lab(rgb)
@@ -579,17 +584,20 @@ def hair_wisps(rgb: np.ndarray, mask: np.ndarray, background: np.ndarray, points
     fields = cv2.resize(np.dstack([beyond[..., :3], line, told.astype(np.float32)]), (width, height))
     # each pixel's share on its colour line, at the pixels that can be stray hair or the edge band beside it
     edge = (inside > 0) & (depth <= EDGE_BAND)
-    rows, cols = np.nonzero(zone | edge)
+    rows, cols = np.nonzero(zone | edge | rim)
     at = fields[rows, cols]
-    along = at[:, 3:6]
     share = np.zeros(mask.shape, np.float32)
-    share[rows, cols] = np.where(
-        at[:, 6] > 0.5, np.clip(_sum3((lab[rows, cols] - at[:, :3]) * along) / np.maximum(_sum3(along**2), 1e-6), 0, 1), 0
-    )
+    share[rows, cols] = np.where(at[:, 6] > 0.5, colour_line_share(lab[rows, cols], at[:, :3], at[:, 3:6]), 0)
     stray = np.where(zone, share, 0).astype(np.float32)
     count, labels = cv2.connectedComponents(((stray >= WISP_JOIN) | (inside > 0)).astype(np.uint8), connectivity=8)
     joined = np.unique(labels[inside > 0])
     stray *= np.isin(labels, joined[joined > 0])
+    # the rim's pixels in notches between the mask and the stray hair (the segmenter's person there, the mask's
+    # colour tests left them out) are read as the stray hair: left as they were, they were dark specks among the
+    # greyed hair (the camera operator's outline, looked at 70)
+    held = ((inside > 0) | (stray >= WISP_JOIN)).astype(np.uint8)
+    notches = rim & ~zone & (cv2.morphologyEx(held, cv2.MORPH_CLOSE, _disk(2)) > 0)
+    stray = np.where(notches, share, stray)
     # the mask's own edge band beside them is read the same way: its colour line (edge_hair_share's) runs to the
     # stray hair's mixed colour, not to the background's, and took dark edge pixels for background (a dark outline)
     band = edge & (cv2.dilate((stray >= WISP_JOIN).astype(np.uint8), _disk(int(EDGE_BAND))) > 0)
@@ -600,6 +608,13 @@ def _disk(radius: int) -> np.ndarray:
     """An elliptic structuring element `radius` px each side of its centre: dilating by it takes in every pixel
     within about `radius` px."""
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
+def colour_line_share(colour: np.ndarray, beyond: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """(...) float32 0-1: where each (..., 3) CIELAB `colour` lies on the line from `beyond` (0: what lies beyond the
+    hair) along `line` (the hair's colour less `beyond`'s; 1: hair), clipped to 0-1: a pixel's hair share read from
+    its colour, as a linear mix of the two (the edge band's and the stray hair's matte)."""
+    return np.clip(_sum3((colour - beyond) * line) / np.maximum(_sum3(line**2), 1e-6), 0, 1).astype(np.float32)
 
 
 def _sum3(values: np.ndarray) -> np.ndarray:
@@ -834,10 +849,14 @@ def grey_hair(
         read = stray[top:bottom, left:right]
         core = cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, 5) > EDGE_BAND
         held = (core if core.any() else inside).astype(np.float32)
-        near = cv2.GaussianBlur(held, (0, 0), EDGE_BAND)
-        summed = cv2.GaussianBlur(np.dstack([white, lab, strands]) * held[..., None], (0, 0), EDGE_BAND)
+        # over EDGE_BAND, or a third of the way to the farthest stray pixel where that is more (a Gaussian's means
+        # reach about three of its sigmas: at EDGE_BAND alone the stray hair beyond about 17 px stayed dark)
+        farthest = float(cv2.distanceTransform((held == 0).astype(np.uint8), cv2.DIST_L2, 5)[read > 0].max())
+        sigma = max(EDGE_BAND, farthest / 3)
+        near = cv2.GaussianBlur(held, (0, 0), sigma)
+        summed = cv2.GaussianBlur(np.dstack([white, lab, strands]) * held[..., None], (0, 0), sigma)
         means = summed / np.maximum(near, 1e-6)[..., None]
-        stray_weight = np.where(near > 1e-3, read * means[..., 6], 0)
+        stray_weight = np.where(near > 1e-6, read * means[..., 6], 0)
         lab += stray_weight[..., None] * (means[..., :3] - means[..., 3:6])
         weight = np.where(read > 0, 0, weight)
         changed = np.maximum(weight, stray_weight)

@@ -166,5 +166,7 @@ def test_the_camera_operators_stray_hair_against_the_sky_greys_with_his_hair():
     aged = age_face(image, located, masks, 20, 70, 0, OFFLINE)
     lightness = [cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32) for rgb in (located.crop, aged.after)]
     assert lightness[1][just_beyond].mean() > lightness[0][just_beyond].mean() + 20  # the stray hair greyed too
+    farther = stray & (beyond > 4)  # and the rest of it, out to its last strands
+    assert lightness[1][farther].mean() > lightness[0][farther].mean() + 8
     assert lightness[1][just_beyond].mean() > lightness[1][just_within].mean() + 20  # lighter than the hair's edge
     assert "stray hair" in aged.stages["hair"]
