@@ -158,7 +158,7 @@ def hair_masks(located: LocatedFace, settings: Settings | None = None) -> HairMa
         return HairMasks(np.zeros_like(brows), brows, f"no person segmenter ({error})")
     hair, beside, wisps = memo(
         "hair_mask",
-        (located.crop, located.points, repr(settings or get_settings())),
+        (located.crop, located.points, located.inside, repr(settings or get_settings())),
         lambda: _hair_and_beside(located, segmenter),
     )
     note = "" if hair.any() else "no hair found around the face (bald, covered, or not segmented)"
@@ -179,7 +179,7 @@ def _hair_and_beside(located: LocatedFace, segmenter) -> tuple[np.ndarray, np.nd
     # the padding beyond the photo's edge is no one's hair (its blurred edge extension can read as hair)
     hair = hair_mask(located.crop, person * photo, located.points, frame)
     wisps = hair_wisps(located.crop, hair, (person <= PERSON_THRESHOLD) & photo, located.points)
-    return hair, hair_beside_face(located.crop, person, located.points, hair), wisps
+    return hair, hair_beside_face(located.crop, person * photo, located.points, hair), wisps
 
 
 def age_face(
