@@ -2,7 +2,8 @@
 
     python -m engine age IMAGE... [--confidence 0.9]
     python -m engine calibrate --data DIR|LABELS.csv|ORG/DATASET [--out FILE] [--push ORG/NAME]
-    python -m engine lifespan IMAGE --targets 20 40 60|20,40,60 [--source-age 33 --gender male] [--seed 0] --out DIR
+    python -m engine lifespan IMAGE --targets 20 40 60|20,40,60 [--source-age 33 --gender male] [--seed 0]
+        [--face N | --all-faces] --out DIR
     python -m engine pluralistic IMAGE --target 60 --samples 6 --intensity 0.3 [--seed 0] --out DIR
     python -m engine zones IMAGE --score forehead=70 --score crows_feet_left=40 [--renderer classical] [--seed 0] --out DIR
 
@@ -268,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     cal.set_defaults(run=run_calibrate)
 
-    life = commands.add_parser("lifespan", help="age or rejuvenate the largest face to target ages (Cradle2Cane)")
+    life = commands.add_parser("lifespan", help="age or rejuvenate a face (the largest, --face N, or every face) to target ages")
     life.add_argument("image")
     life.add_argument(
         "--targets",
