@@ -595,8 +595,8 @@ def hair_wisps(rgb: np.ndarray, mask: np.ndarray, background: np.ndarray, points
     # the rim's pixels in notches between the mask and the stray hair (the segmenter's person there, the mask's
     # colour tests left them out) are read as the stray hair: left as they were, they were dark specks among the
     # greyed hair (the camera operator's outline, looked at 70)
-    held = ((inside > 0) | (stray >= WISP_JOIN)).astype(np.uint8)
-    notches = rim & ~zone & (cv2.morphologyEx(held, cv2.MORPH_CLOSE, _disk(2)) > 0)
+    hair_and_stray = ((inside > 0) | (stray >= WISP_JOIN)).astype(np.uint8)
+    notches = rim & ~zone & (cv2.morphologyEx(hair_and_stray, cv2.MORPH_CLOSE, _disk(2)) > 0)
     stray = np.where(notches, share, stray)
     # the mask's own edge band beside them is read the same way: its colour line (edge_hair_share's) runs to the
     # stray hair's mixed colour, not to the background's, and took dark edge pixels for background (a dark outline)
