@@ -30,9 +30,8 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import align_face, paste_back
 from engine.faces.detection import Face, NoFaceError
-from engine.methods.classical.hair import MONOCHROME_HAIR
 from engine.methods.classical.lifespan import SUMMARY as CLASSICAL_SUMMARY
-from engine.methods.classical.lifespan import AgedFace, render_lifespan
+from engine.methods.classical.lifespan import AgedFace, render_lifespan, stage_warnings
 from engine.methods.ldla.pipeline import locate
 from engine.tasks.renderers import FoundFace, check_renderer, choose_renderer, find_face
 
@@ -381,7 +380,7 @@ def _classical(request: LifespanRequest, found: FoundFace, source: SourceAgeGend
         request.receding_hairline,
     )
     photos = [edit.photo for edit in edits]
-    warnings = _face_warnings(request.targets, edits)
+    warnings = stage_warnings(request.targets, edits)
     group = []
     if request.all_faces:
         chosen = 0 if request.face_index is None else request.face_index
@@ -409,28 +408,6 @@ def _classical(request: LifespanRequest, found: FoundFace, source: SourceAgeGend
     )
 
 
-def _face_warnings(targets: list[float], edits: list[AgedFace]) -> list[str]:
-    """What the user is told about one face's targets: a hair stage skipped (the hair mask failed), grey hair left
-    grey toward a younger target and why (left as it is in a black-and-white photo, where grey cannot be told), the
-    renderer's own warnings; each said once, with the targets it holds for."""
-    skipped = sorted({edit.stages["hair"] for edit in edits if edit.stages.get("hair", "").startswith("skipped")})
-    left: dict[str, list[float]] = {}
-    for target, edit in zip(targets, edits):
-        if edit.grey_left:
-            left.setdefault(edit.grey_left, []).append(target)
-    return (
-        [f"Hair stage {note}" for note in skipped]
-        + [f"Hair left {'as it is' if why == MONOCHROME_HAIR else 'grey'} at {_ages(ages)}: {why}" for why, ages in left.items()]
-        + sorted({w for edit in edits for w in edit.warnings})
-    )
-
-
-def _ages(ages: list[float]) -> str:
-    """ "5", "5 and 40", "5, 10 and 20"."""
-    words = [f"{age:g}" for age in ages]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
 def _about(index: int, warning: str) -> str:
     """`warning` named by its face's number, unless it names the face already."""
     return warning if warning.startswith(f"Face {index} ") else f"Face {index}: {warning}"
@@ -455,20 +432,7 @@ def _every_face(
     for index, face in enumerate(faces):
         box = face.box_xyxy()
         if index == chosen:
-            group.append(
-                GroupFace(
-                    index=index,
-                    box=box,
-                    chosen=True,
-                    aged=True,
-                    source_age=source.age,
-                    source_age_from=source.age_from,
-                    gender=source.gender,
-                    gender_from=source.gender_from,
-                    stages=[edit.stages for edit in edits],
-                    warnings=found.warnings + _face_warnings(request.targets, edits),
-                )
-            )
+            group.append(_aged_face(index, box, True, source, request.targets, edits, found.warnings))
             continue
         try:
             located = locate(request.rgb, settings, index)
@@ -486,21 +450,32 @@ def _every_face(
         for number, edit in enumerate(aged):
             if edit.pasted is not None and edit.pasted_mask is not None:
                 photos[number] = paste_back(photos[number], edit.pasted, located.matrix, mask=edit.pasted_mask)
-        group.append(
-            GroupFace(
-                index=index,
-                box=box,
-                chosen=False,
-                aged=True,
-                source_age=estimated.age,
-                source_age_from=estimated.age_from,
-                gender=estimated.gender,
-                gender_from=estimated.gender_from,
-                stages=[edit.stages for edit in aged],
-                warnings=located.warnings + _face_warnings(request.targets, aged),
-            )
-        )
+        group.append(_aged_face(index, box, False, estimated, request.targets, aged, located.warnings))
     return group
+
+
+def _aged_face(
+    index: int,
+    box: list[float],
+    chosen: bool,
+    source: SourceAgeGender,
+    targets: list[float],
+    edits: list[AgedFace],
+    warnings: list[str],
+) -> GroupFace:
+    """The manifest's record of one face aged to `targets` (`edits`) from `source`; `warnings`: its locating's."""
+    return GroupFace(
+        index=index,
+        box=box,
+        chosen=chosen,
+        aged=True,
+        source_age=source.age,
+        source_age_from=source.age_from,
+        gender=source.gender,
+        gender_from=source.gender_from,
+        stages=[edit.stages for edit in edits],
+        warnings=warnings + stage_warnings(targets, edits),
+    )
 
 
 def _scaled(

@@ -44,7 +44,7 @@ from engine.faces.alignment import align_face, paste_back
 from engine.faces.detection import Face, choose_face
 from engine.faces.identity import mean_pairwise_distance
 from engine.methods.classical.hair import norwood_share
-from engine.methods.classical.lifespan import age_face, hair_masks
+from engine.methods.classical.lifespan import age_face, hair_masks, stage_warnings
 from engine.methods.classical.pluralistic import describe_variation, sample_variations
 from engine.methods.cradle2cane.seeds import item_seed
 from engine.methods.ldla.curves import scores_for_age
@@ -279,7 +279,7 @@ def _classical(
         age_face(request.rgb, located, masks, source.age, request.target, seed, settings, variation)
         for variation, seed in zip(variations, seeds)
     ]
-    warnings = [f"Hair stage skipped: {masks.note}"] if masks.note else []
+    warnings = stage_warnings([request.target] * len(aged), aged)
     hairlines = [a.stages.get("hairline", "") for a in aged]
     futures = [describe_variation(variation) for variation in variations]
     return _Sampled(

@@ -58,6 +58,7 @@ from engine.methods.classical.aging import (
 from engine.methods.classical.childskin import child_share, child_skin
 from engine.methods.classical.hair import (
     BROW_MIN_PART,
+    MONOCHROME_HAIR,
     NOTHING_TO_COLOUR,
     added_recession,
     hair_wisps,
@@ -420,6 +421,29 @@ def age_face(
     weight = feathered(changed, 0.05 * inter_ocular(located.points)) * border
     photo = paste_back(rgb, face, located.matrix, mask=weight)
     return AgedFace(face[:size], photo, stages, warnings, weight[:size], face, weight, grey_left)
+
+
+def stage_warnings(targets: list[float], edits: list[AgedFace]) -> list[str]:
+    """What the user is told about one face's aged faces, one per target (the lifespan's targets, or the pluralistic
+    futures at one target): a hair stage skipped (the hair mask failed), grey hair left grey toward a younger target
+    and why (left as it is in a black-and-white photo, where grey cannot be told), the renderer's own warnings; each
+    said once, with the targets it holds for."""
+    skipped = sorted({edit.stages["hair"] for edit in edits if edit.stages.get("hair", "").startswith("skipped")})
+    left: dict[str, list[float]] = {}
+    for target, edit in zip(targets, edits):
+        if edit.grey_left and target not in left.setdefault(edit.grey_left, []):
+            left[edit.grey_left].append(target)
+    return (
+        [f"Hair stage {note}" for note in skipped]
+        + [f"Hair left {'as it is' if why == MONOCHROME_HAIR else 'grey'} at {_ages(ages)}: {why}" for why, ages in left.items()]
+        + sorted({w for edit in edits for w in edit.warnings})
+    )
+
+
+def _ages(ages: list[float]) -> str:
+    """ "5", "5 and 40", "5, 10 and 20"."""
+    words = [f"{age:g}" for age in ages]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def frame_feather(height: int, width: int) -> np.ndarray:

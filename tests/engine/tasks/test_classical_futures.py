@@ -78,3 +78,13 @@ def test_futures_at_70_differ_in_the_lower_face_contour_beyond_the_landmarks_noi
     assert np.argmax(widths) == np.argmax(fullness) and np.argmin(widths) == np.argmin(fullness), (widths, fullness)
     assert len(named) == 4 and all({"sagging_years_ahead", "spots_years_ahead", "sallow_years_ahead"} <= set(f) for f in named)
     assert all(f["fullness_bmi_change"] == 0 and f["sagging_years_ahead"] == 0 for f in layouts.manifest()["futures"])
+
+
+def test_younger_futures_that_leave_grey_hair_grey_say_so_once():
+    # Grace Hopper's white hair at the temples lies mostly outside the hair mask: her futures at 20 leave it white,
+    # and the user is told why, once for all the futures (as the lifespan tab tells it)
+    from tests.conftest import grace_hopper  # noqa: PLC0415 - only this test needs her
+
+    futures = pluralistic(PluralisticRequest(grace_hopper(), 20, samples=2, seed=0), OFFLINE)
+    left = [w for w in futures.warnings if w.startswith("Hair left grey at 20:")]
+    assert len(left) == 1 and "hair mask" in left[0], futures.warnings
