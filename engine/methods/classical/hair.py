@@ -853,10 +853,15 @@ def grey_hair(
         # reach about three of its sigmas: at EDGE_BAND alone the stray hair beyond about 17 px stayed dark)
         farthest = float(cv2.distanceTransform((held == 0).astype(np.uint8), cv2.DIST_L2, 5)[read > 0].max())
         sigma = max(EDGE_BAND, farthest / 3)
-        near = cv2.GaussianBlur(held, (0, 0), sigma)
-        summed = cv2.GaussianBlur(np.dstack([white, lab, strands]) * held[..., None], (0, 0), sigma)
-        means = summed / np.maximum(near, 1e-6)[..., None]
-        stray_weight = np.where(near > 1e-6, read * means[..., 6], 0)
+        # means this wide have no detail finer than 2 px: worked out at a quarter of the size (as youth.wide_blur does)
+        height, width = held.shape
+        small = (max(1, width // 4), max(1, height // 4))
+        near = cv2.GaussianBlur(cv2.resize(held, small, interpolation=cv2.INTER_AREA), (0, 0), sigma / 4)
+        parts = [cv2.resize(part * held[..., None], small, interpolation=cv2.INTER_AREA) for part in (white, lab)]
+        parts.append(cv2.resize(strands * held, small, interpolation=cv2.INTER_AREA))
+        summed = cv2.GaussianBlur(np.dstack(parts), (0, 0), sigma / 4) / np.maximum(near, 1e-6)[..., None]
+        means = cv2.resize(np.dstack([summed, near]), (width, height), interpolation=cv2.INTER_LINEAR)
+        stray_weight = np.where(means[..., 7] > 1e-6, read * means[..., 6], 0)
         lab += stray_weight[..., None] * (means[..., :3] - means[..., 3:6])
         weight = np.where(read > 0, 0, weight)
         changed = np.maximum(weight, stray_weight)
