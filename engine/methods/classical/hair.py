@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
-from engine.faces.segmentation import SKIN_CHROMA_SHARE
+from engine.faces.segmentation import PERSON_THRESHOLD, SKIN_CHROMA_SHARE, SKIN_DARKER
 from engine.faces.zones import (
     LEFT_BROW,
     LEFT_EYE,
@@ -881,6 +881,26 @@ def is_monochrome(rgb: np.ndarray) -> bool:
     """Whether `rgb` is a black-and-white photo (median chroma under MONOCHROME_CHROMA); found once per image (the
     hair and the brows of every younger target of a strip ask it of the same source face)."""
     return memo("monochrome", (rgb,), lambda: _monochrome(rgb))
+
+
+def light_hair_in_monochrome(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> bool:
+    """Whether `rgb` (an aligned face) is a black-and-white photo whose hair is as light as its skin: the median
+    lightness of the person's pixels above the brows and off the face's outline (the crown, where the hair is) within
+    SKIN_DARKER of the face's. Every pixel of such a photo has the skin's chromaticity, so the hair mask's colour tests
+    take light hair for skin and keep what is left: on Einstein's portrait (his crown's median 156 beside skin of
+    185) the dark backdrop between his white strands, which greying then lightened into grey blocks. Dark hair passes
+    (the camera operator's crown 28 beside 123, Takeo's 19 beside 119). `person`: the segmenter's probability."""
+    if not is_monochrome(rgb):
+        return False
+    points = np.asarray(points)[:, :2]
+    outline = face_hull(points, rgb.shape[:2]) > 0
+    lightness = _lightness(rgb)
+    rows = np.arange(rgb.shape[0])[:, None]
+    crown = (person > PERSON_THRESHOLD) & ~cv2.dilate(outline.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    crown &= rows < float(points[[*RIGHT_BROW, *LEFT_BROW], 1].min())
+    if not crown.any() or not outline.any():
+        return False
+    return bool(np.median(lightness[crown]) > np.median(lightness[outline]) - SKIN_DARKER)
 
 
 def _monochrome(rgb: np.ndarray) -> bool:

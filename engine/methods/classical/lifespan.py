@@ -63,6 +63,7 @@ from engine.methods.classical.hair import (
     added_recession,
     hair_wisps,
     is_monochrome,
+    light_hair_in_monochrome,
     recede_hairline,
     repigment_hair,
 )
@@ -148,6 +149,13 @@ class HairMasks:
     wisps: np.ndarray | None = None
 
 
+# why the hair stage is skipped on a black-and-white photo whose hair is as light as its skin (hair.light_hair_in_monochrome)
+LIGHT_HAIR_IN_MONOCHROME = (
+    "a black-and-white photo with hair as light as the skin: without colour the hair cannot be told from the skin and "
+    "the background"
+)
+
+
 def hair_masks(located: LocatedFace, settings: Settings | None = None) -> HairMasks:
     """The hair (person segmentation minus face, refined by colour) and eyebrow masks of the aligned face, found once
     per face (and settings: they choose the segmenter); read-only. A segmenter that cannot be loaded is asked for
@@ -157,30 +165,33 @@ def hair_masks(located: LocatedFace, settings: Settings | None = None) -> HairMa
         segmenter = get_cache(settings).get("person_segmenter")
     except ModelUnavailable as error:
         return HairMasks(np.zeros_like(brows), brows, f"no person segmenter ({error})")
-    hair, beside, wisps = memo(
+    hair, beside, wisps, note = memo(
         "hair_mask",
         (located.crop, located.points, located.inside, repr(settings or get_settings())),
         lambda: _hair_and_beside(located, segmenter),
     )
-    note = "" if hair.any() else "no hair found around the face (bald, covered, or not segmented)"
+    note = note or ("" if hair.any() else "no hair found around the face (bald, covered, or not segmented)")
     # read-only also without the store (the store hashes them once)
     hair.flags.writeable = brows.flags.writeable = beside.flags.writeable = wisps.flags.writeable = False
     return HairMasks(hair, brows, note, beside, wisps)
 
 
-def _hair_and_beside(located: LocatedFace, segmenter) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`hair_masks`' hair mask, the hair seen beside the face's outline (`hair_beside_face`) and the stray hair
-    beyond the mask at the head's outline (`hair_wisps`)."""
+def _hair_and_beside(located: LocatedFace, segmenter) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """`hair_masks`' hair mask, the hair seen beside the face's outline (`hair_beside_face`), the stray hair beyond
+    the mask at the head's outline (`hair_wisps`), and "" or why no hair mask can be found (all three then empty)."""
     # a glasses' frame beside the eyes is as dark as dark hair: the hair's margin inside the face's outline keeps out of it
     skin = memo("skin_mask", (located.points, located.crop.shape[:2]), lambda: skin_mask(located))
     lenses = glasses_lenses(located.crop, skin, located.points)
     frame = None if lenses is None else frame_rows(lenses, located.points)
     person = segmenter.probability(located.crop)
+    if light_hair_in_monochrome(located.crop, person, located.points):
+        empty = np.zeros(person.shape, np.uint8)
+        return empty, empty.astype(bool), empty.astype(np.float32), LIGHT_HAIR_IN_MONOCHROME
     photo = np.ones(person.shape, bool) if located.inside is None else located.inside >= 0.5
     # the padding beyond the photo's edge is no one's hair (its blurred edge extension can read as hair)
     hair = hair_mask(located.crop, person * photo, located.points, frame)
     wisps = hair_wisps(located.crop, hair, (person <= PERSON_THRESHOLD) & photo, located.points)
-    return hair, hair_beside_face(located.crop, person * photo, located.points, hair), wisps
+    return hair, hair_beside_face(located.crop, person * photo, located.points, hair), wisps, ""
 
 
 def age_face(

