@@ -36,7 +36,7 @@ from engine.core.settings import get_settings
 from engine.tasks import lifespan as lifespan_task
 from engine.tasks import zones as zones_task
 from engine.tasks.estimate import EstimateRequest, estimate
-from engine.tasks.lifespan import LifespanRequest, age_photo
+from engine.tasks.lifespan import LifespanRequest, age_photo, parse_targets
 from engine.tasks.pluralistic import PluralisticRequest, pluralistic
 from engine.tasks.zones import ZONES, ZonesRequest, edit_zones
 
@@ -152,7 +152,7 @@ def run_lifespan(args: argparse.Namespace) -> int:
     def edit(rgb, settings):
         request = LifespanRequest(
             rgb,
-            " ".join(args.targets),  # "20 40", "20,40", "20, 40": read as the tab's box is, by the request
+            parse_targets(" ".join(args.targets)),  # "20 40", "20,40", "20, 40": the tab's box's parser
             args.source_age,
             args.gender,
             args.seed,
