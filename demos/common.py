@@ -156,12 +156,6 @@ def open_photo(path: str | None) -> LoadedImage:
     return image
 
 
-def keep_photo_notes(warnings: list[str], *images: LoadedImage | None) -> None:
-    """Put what the loader did to each photo (a first frame taken, transparency flattened onto white), shown
-    when it opened, at the head of an output's `warnings`, so that the manifest records it too."""
-    warnings[:0] = [note for image in images if image is not None for note in image.warnings]
-
-
 def warn(messages: list[str]) -> None:
     for message in messages:
         gr.Warning(message)

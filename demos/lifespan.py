@@ -13,13 +13,13 @@ from demos.common import (
     NumberField,
     SliderField,
     banner,
-    keep_photo_notes,
     open_photo,
     output_folder,
     photo_input,
     user_errors,
     warn,
 )
+from engine.core.images import keep_photo_notes
 from engine.core.limits import AGE, GPU_CONCURRENCY, SEED
 from engine.core.models import ModelUnavailable, markdown_text
 from engine.core.registry import get_cache

@@ -13,12 +13,12 @@ from demos.common import (
     SliderField,
     banner,
     image_files,
-    keep_photo_notes,
     open_photo,
     photo_input,
     user_errors,
     warn,
 )
+from engine.core.images import keep_photo_notes
 from engine.core.limits import AGE, GPU_CONCURRENCY, INTENSITY, SAMPLES, SEED
 from engine.core.registry import get_cache
 from engine.tasks.pluralistic import (

@@ -11,12 +11,12 @@ from demos.common import (
     NumberField,
     SliderField,
     image_files,
-    keep_photo_notes,
     open_photo,
     photo_input,
     user_errors,
     warn,
 )
+from engine.core.images import keep_photo_notes
 from engine.core.limits import AGE, GPU_CONCURRENCY, SEED, ZONE_SCORE
 from engine.core.registry import get_cache
 from engine.tasks import zones as task

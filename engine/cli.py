@@ -28,7 +28,7 @@ from engine.age.calibration import calibrate, format_report, push_calibration
 from engine.age.gender import CRITERIA as GENDER_CRITERIA
 from engine.age.labelled import open_labelled
 from engine.core.errors import UserError
-from engine.core.images import LoadedImage, load_image
+from engine.core.images import LoadedImage, keep_photo_notes, load_image
 from engine.core.limits import AGE, INTENSITY, MAX_TARGETS, SAMPLES, SEED, WORKING_SIDE, ZONE_SCORE
 from engine.core.models import ModelUnavailable
 from engine.core.provenance import png_info, save_png
@@ -136,7 +136,7 @@ def _edit_photo(args: argparse.Namespace, what: str, edit, save) -> int:
     except UserError as error:
         print(f"{args.image}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    output.warnings[:0] = image.warnings  # what the loader did (transparency flattened, a first frame) is recorded too
+    keep_photo_notes(output.warnings, image)  # what the loader did (transparency flattened, a first frame) is recorded too
     for warning in output.warnings:
         print(f"{args.image}: warning: {warning}", file=sys.stderr)
     out = Path(args.out)
@@ -185,7 +185,7 @@ def run_pluralistic(args: argparse.Namespace) -> int:
             renderer=args.renderer,
         )
         output = pluralistic(request, settings)
-        output.warnings[:0] = [] if reference is None else reference.warnings  # the reference's loader notes too
+        keep_photo_notes(output.warnings, reference)  # the reference's loader notes too
         return output
 
     def save(output, out, stem):

@@ -23,7 +23,7 @@ from skimage.metrics import structural_similarity
 
 from engine.core.errors import InputError
 
-__all__ = ["InputError", "LoadedImage", "check_rgb", "load_image"]
+__all__ = ["InputError", "LoadedImage", "check_rgb", "keep_photo_notes", "load_image"]
 
 
 @dataclass
@@ -47,6 +47,12 @@ class LoadedImage:
             return ""
         height, width = self.rgb.shape[:2]
         return f"{self.name} is {self.original_size[0]}x{self.original_size[1]} px: processed at {width}x{height} px (the working size)."
+
+
+def keep_photo_notes(warnings: list[str], *images: LoadedImage | None) -> None:
+    """Put what the loader did to each photo (a first frame taken, transparency flattened onto white), shown
+    when it opened, at the head of an output's `warnings`, so that the manifest records it too."""
+    warnings[:0] = [note for image in images if image is not None for note in image.warnings]
 
 
 def check_rgb(rgb, what: str = "photo") -> np.ndarray:
