@@ -50,6 +50,10 @@ class Face:
         x, y, w, h = self.box
         return [round(x, 1), round(y, 1), round(x + w, 1), round(y + h, 1)]
 
+    def box_text(self) -> str:
+        """The box as messages name it: "x0, y0, x1, y1" in whole pixels."""
+        return ", ".join(f"{v:.0f}" for v in self.box_xyxy())
+
 
 class FaceDetector:
     """YuNet through OpenCV. One detector object, so calls are serialised by a lock."""

@@ -59,7 +59,7 @@ def face_landmarks(mesh: FaceMesh, crop: np.ndarray, face: Face) -> np.ndarray:
     small (its size, and the width to aim for), or lying on its side or upside down (how to turn the
     photo); else that FaceMesh saw no face where the detector found one (its box and score). A face FaceMesh
     finds lying on its side (MAX_EYE_LINE_DEGREES) is refused too, with how far it is turned."""
-    box = ", ".join(f"{v:.0f}" for v in face.box_xyxy())
+    box = face.box_text()
     try:
         points = mesh.landmarks(crop)
     except NoFaceError:

@@ -437,8 +437,7 @@ def _every_face(
         try:
             located = locate(request.rgb, settings, index)
         except NoFaceError as error:
-            where = ", ".join(f"{v:.0f}" for v in box)
-            warning = f"Face {index} (box {where}) could not be landmarked and is left unchanged: {error}"
+            warning = f"Face {index} (box {face.box_text()}) could not be landmarked and is left unchanged: {error}"
             group.append(GroupFace(index=index, box=box, chosen=False, aged=False, warnings=[warning]))
             continue
         estimated = source_age_gender(request.rgb, face, None, None, settings)
