@@ -380,9 +380,10 @@ def _classical(request: LifespanRequest, found: FoundFace, source: SourceAgeGend
         request.receding_hairline,
     )
     photos = [edit.photo for edit in edits]
-    warnings = stage_warnings(request.targets, edits)
     group = []
-    if request.all_faces:
+    if not request.all_faces:
+        warnings = stage_warnings(request.targets, edits)
+    else:
         chosen = 0 if request.face_index is None else request.face_index
         group = _every_face(request, faces, chosen, found, source, edits, photos, settings, progress)
         # every face's warnings (the chosen face's, its zones' included) named by its number: faces may say the same
