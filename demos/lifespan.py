@@ -149,7 +149,8 @@ def build() -> None:
                 receding_hairline = gr.Checkbox(
                     False,
                     label="Receding hairline with age (classical renderer)",
-                    info="the temples and front move back as in men's pattern hair loss, on every face aged",
+                    info="the temples and front move back as in men's pattern hair loss, on every face aged whose gender is male "
+                    "(given above, or estimated)",
                 )
             go = gr.Button("Age this face", variant="primary")
             gr.Examples(example_portraits(), inputs=photo, label="Public-domain portraits")

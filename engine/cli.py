@@ -296,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     life.add_argument(
         "--receding-hairline",
         action="store_true",
-        help="the hairline and temples recede with age, Norwood-Hamilton by age (classical renderer; for men)",
+        help="the hairline and temples recede with age, Norwood-Hamilton by age (classical renderer; on faces whose "
+        "gender, given or estimated, is male)",
     )
     life.add_argument(
         "--framing",

@@ -32,7 +32,7 @@ from engine.faces.alignment import align_face, paste_back
 from engine.faces.detection import Face, NoFaceError
 from engine.methods.classical.lifespan import SUMMARY as CLASSICAL_SUMMARY
 from engine.methods.classical.lifespan import AgedFace, render_lifespan, stage_warnings
-from engine.methods.ldla.pipeline import locate
+from engine.methods.ldla.pipeline import LocatedFace, locate
 from engine.tasks.renderers import FoundFace, check_renderer, choose_renderer, find_face
 
 LIFESPAN_PRESET = (5, 10, 20, 30, 40, 50, 60, 70, 80)
@@ -369,20 +369,11 @@ def _classical(request: LifespanRequest, found: FoundFace, source: SourceAgeGend
     assert located is not None  # the classical renderer's face comes with its zones
     faces = get_cache(settings).get("face_detector").detect(request.rgb) if request.all_faces else [found.face]
     share = 1.0 / len(faces)  # of the progress bar, per face
-    edits = render_lifespan(
-        request.rgb,
-        located,
-        source.age,
-        request.targets,
-        request.seed,
-        settings,
-        _scaled(progress, 0, share, ""),
-        request.receding_hairline,
-    )
+    edits = _render(request, located, source, settings, _scaled(progress, 0, share, ""))
     photos = [edit.photo for edit in edits]
     group = []
     if not request.all_faces:
-        warnings = stage_warnings(request.targets, edits)
+        warnings = stage_warnings(request.targets, edits) + _hairline_warning(request, source)
     else:
         chosen = 0 if request.face_index is None else request.face_index
         group = _every_face(request, faces, chosen, found, source, edits, photos, settings, progress)
@@ -409,6 +400,48 @@ def _classical(request: LifespanRequest, found: FoundFace, source: SourceAgeGend
     )
 
 
+def _hairline_kept(request: LifespanRequest, source: SourceAgeGender) -> str:
+    """ "" or why the receding hairline asked for is not drawn on a face: it is men's pattern hair loss (Norwood), so a
+    face whose gender (given, or the estimator's) is not male keeps its hairline."""
+    if not request.receding_hairline or source.gender == "male":
+        return ""
+    return (
+        f"the face's gender is {source.gender} ({source.gender_from}) and the receding hairline is men's pattern hair "
+        "loss; give the gender as male to recede it"
+    )
+
+
+def _hairline_warning(request: LifespanRequest, source: SourceAgeGender) -> list[str]:
+    kept = _hairline_kept(request, source)
+    return [f"Hairline left as it is: {kept}."] if kept else []
+
+
+def _render(
+    request: LifespanRequest,
+    located: LocatedFace,
+    source: SourceAgeGender,
+    settings: Settings,
+    progress: Callable[[float, str], None] | None,
+) -> list[AgedFace]:
+    """One face rendered at every target from `source`, its hairline receding where asked and the face is a man's
+    (`_hairline_kept` says why not, in each target's stages)."""
+    kept = _hairline_kept(request, source)
+    edits = render_lifespan(
+        request.rgb,
+        located,
+        source.age,
+        request.targets,
+        request.seed,
+        settings,
+        progress,
+        request.receding_hairline and not kept,
+    )
+    if kept:
+        for edit in edits:
+            edit.stages["hairline"] = f"receding_hairline skipped: {kept}"
+    return edits
+
+
 def _about(index: int, warning: str) -> str:
     """`warning` named by its face's number, unless it names the face already."""
     return warning if warning.startswith(f"Face {index} ") else f"Face {index}: {warning}"
@@ -433,7 +466,9 @@ def _every_face(
     for index, face in enumerate(faces):
         box = face.box_xyxy()
         if index == chosen:
-            group.append(_aged_face(index, box, True, source, request.targets, edits, found.warnings))
+            group.append(
+                _aged_face(index, box, True, source, request.targets, edits, found.warnings + _hairline_warning(request, source))
+            )
             continue
         try:
             located = locate(request.rgb, settings, index)
@@ -444,13 +479,15 @@ def _every_face(
         estimated = source_age_gender(request.rgb, face, None, None, settings)
         position = index + 1 if index < chosen else index
         step = _scaled(progress, share * position, share, f"face {index}: ")
-        aged = render_lifespan(
-            request.rgb, located, estimated.age, request.targets, request.seed, settings, step, request.receding_hairline
-        )
+        aged = _render(request, located, estimated, settings, step)
         for number, edit in enumerate(aged):
             if edit.pasted is not None and edit.pasted_mask is not None:
                 photos[number] = paste_back(photos[number], edit.pasted, located.matrix, mask=edit.pasted_mask)
-        group.append(_aged_face(index, box, False, estimated, request.targets, aged, located.warnings))
+        group.append(
+            _aged_face(
+                index, box, False, estimated, request.targets, aged, located.warnings + _hairline_warning(request, estimated)
+            )
+        )
     return group
 
 

@@ -204,7 +204,12 @@ def test_offline_lifespan_api_chooses_a_face_ages_every_face_and_recedes_the_hai
     )
     assert [(face["face"], face["chosen"], face["aged"]) for face in manifest["all_faces"]] == [(0, True, True), (1, False, True)]
     assert [face["source_age_from"] for face in manifest["all_faces"]] == ["given", "estimated"]
-    assert all("hairline" in face["classical_stages"]["70"] for face in manifest["all_faces"])  # on every face aged
+    # asked for every face aged: tried on the faces read as men, left as it is on the others, each named
+    assert manifest["all_faces"][1]["gender"] == "female"  # the astronaut
+    for face in manifest["all_faces"]:
+        kept = face["classical_stages"]["70"]["hairline"].startswith("receding_hairline skipped: the face's gender is")
+        assert kept == (face["gender"] != "male")
+        assert kept == any(w.startswith(f"Face {face['face']}: Hairline left as it is") for w in manifest["warnings"])
     assert not any("faces found" in w for w in manifest["warnings"])
     assert manifest["warnings"][-1].startswith("Every face aged: 2 of 2 (face 0: source age 33, given; face 1: source age ")
     assert used_age.startswith("face 0: 33 (given); face 1: ") and used_age.endswith(" (estimated)")

@@ -67,7 +67,9 @@ def test_the_crown_has_no_large_pigmented_holes(astronaut_hair):
 def test_receding_hairline_is_an_option_named_in_the_manifest():
     image = astronaut()
     plain = age_photo(LifespanRequest(image, [70], source_age=40, renderer="classical"), OFFLINE)
-    asked = age_photo(LifespanRequest(image, [70], source_age=40, renderer="classical", receding_hairline=True), OFFLINE)
+    asked = age_photo(
+        LifespanRequest(image, [70], source_age=40, gender="male", renderer="classical", receding_hairline=True), OFFLINE
+    )
     assert "hairline" not in plain.manifest()["classical_stages"]["70"]  # off by default
     # the astronaut's fringe hides her forehead: the option says why it did nothing, and changes nothing
     assert "fringe" in asked.manifest()["classical_stages"]["70"]["hairline"]
@@ -193,3 +195,11 @@ def test_a_black_and_white_photo_with_white_hair_keeps_its_background_and_says_w
     change = np.abs(aged.after.astype(int) - located.crop).max(-1)
     assert change[head].max() <= 3  # at most the forehead's own aging at its top (below, the jaw's descent and the neck)
     assert (change[~beyond] > 2).mean() > 0.2  # and the face itself aged
+
+
+def test_receding_hairline_is_left_off_a_face_read_as_a_woman_and_the_user_told_why():
+    # men's pattern hair loss: the estimator reads the astronaut as a woman, so her hairline is kept, in words
+    asked = age_photo(LifespanRequest(astronaut(), [70], source_age=40, renderer="classical", receding_hairline=True), OFFLINE)
+    stage = asked.manifest()["classical_stages"]["70"]["hairline"]
+    assert stage.startswith("receding_hairline skipped: the face's gender is female (estimated)")
+    assert any(w.startswith("Hairline left as it is:") and "give the gender as male" in w for w in asked.warnings)
