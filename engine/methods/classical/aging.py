@@ -56,7 +56,7 @@ LENTIGO_RADIUS = (0.03, 0.08)  # in inter-ocular distances
 # about 95 % of adult size by 14, Farkas).
 GROWTH_STRAIN_AT_BIRTH = 0.12
 GROWTH_END_YEARS = 18.0
-GROWTH_POWER = 1.6  # remaining growth (1 - age/18)^1.6: about 20 % left at 5 years, 1 % at 14 (Farkas)
+GROWTH_POWER = 1.6  # share of growth left, (1 - age/18)^1.6: about 60 % at 5 years (as above), 27 % at 10, 9 % at 14
 
 # Younger skin (from looking): the lift in lightness, and how far the lower face's low frequencies move
 # toward the cheeks' (beard shadow).
