@@ -15,8 +15,9 @@ from engine.core.errors import InputError
 from engine.core.models import ModelUnavailable
 from engine.core.registry import get_cache
 from engine.core.settings import Settings
-from engine.faces.detection import Face, choose_face
-from engine.methods.ldla.pipeline import LocatedFace, locate
+from engine.faces.alignment import align_face
+from engine.faces.detection import Face, check_upright, choose_face
+from engine.methods.ldla.pipeline import FACE_SIZE, LocatedFace, locate
 
 RENDERERS = ("auto", "diffusion", "classical")
 
@@ -54,5 +55,7 @@ def find_face(rgb: np.ndarray, renderer: str, face_index: int | None = None, set
     if renderer == "classical":
         located = locate(rgb, settings, face_index)
         return FoundFace(located.face, located, list(located.warnings))
-    face, warnings = choose_face(get_cache(settings).get("face_detector").detect(rgb), face_index)
+    detector = get_cache(settings).get("face_detector")
+    face, warnings = choose_face(detector.detect(rgb), face_index)
+    check_upright(detector, align_face(rgb, face, FACE_SIZE).crop, face)  # as `locate` checks its crop
     return FoundFace(face, None, warnings)

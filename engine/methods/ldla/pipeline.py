@@ -24,7 +24,7 @@ from engine.core.provenance import png_info, save_png
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import align_face, paste_back
-from engine.faces.detection import Face, choose_face
+from engine.faces.detection import Face, check_upright, choose_face
 from engine.faces.landmarks import face_landmarks
 from engine.faces.segmentation import brow_mask
 from engine.faces.zones import (
@@ -101,6 +101,7 @@ def locate(rgb: np.ndarray, settings: Settings | None = None, face_index: int | 
     face, warnings = choose_face(cache.get("face_detector").detect(rgb), face_index)
     aligned = align_face(rgb, face, FACE_SIZE)
     points = face_landmarks(cache.get("face_mesh"), aligned.crop, face)  # a failure says what is wrong with the face
+    check_upright(cache.get("face_detector"), aligned.crop, face)  # FaceMesh places its points on an upside-down face too
     zones, masks = build_zones(points, aligned.crop.shape[:2])
     unplaceable = unplaceable_zones(points, masks, aligned.matrix, rgb.shape[:2])
     if unplaceable:

@@ -112,6 +112,13 @@ def _coffee() -> np.ndarray:
             "The face found (box 351, 170, 439, 270 px) is not upright: its eyes' line is 89 degrees from level. "
             "Turn the photo upright and try again.",
         ),
+        # upside down, YuNet's points and FaceMesh's mesh are both placed on it as on an upright face: the detector's
+        # score tells it (it is surer of the face turned back)
+        (
+            lambda: np.ascontiguousarray(astronaut()[::-1, ::-1]),
+            "The face found (box 240, 343, 333, 453 px) looks upside down: the detector is surer of it with the photo "
+            "turned 180 degrees (score 0.94, against 0.83 as it is). Turn the photo upright and try again.",
+        ),
         # a false hit of YuNet on a cup of coffee: nothing more to say than where it was
         (
             _coffee,
@@ -127,3 +134,13 @@ def test_a_face_without_landmarks_is_told_what_is_wrong_with_it(photo, message):
     with pytest.raises(NoFaceError) as caught:
         locate(photo(), SETTINGS)
     assert str(caught.value) == message
+
+
+def test_an_upside_down_face_is_refused_for_the_diffusion_renderer_too():
+    from engine.faces.detection import NoFaceError  # noqa: PLC0415 - only this test needs it
+    from engine.tasks.renderers import find_face  # noqa: PLC0415 - the face as each renderer needs it
+
+    upright = find_face(astronaut(), "diffusion", None, SETTINGS)  # the detector alone: no diffusion model is loaded
+    assert upright.located is None and upright.face.score > 0.9
+    with pytest.raises(NoFaceError, match="looks upside down"):
+        find_face(np.ascontiguousarray(astronaut()[::-1, ::-1]), "diffusion", None, SETTINGS)
