@@ -19,7 +19,8 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
-from engine.faces.zones import LEFT_EYE, RIGHT_EYE, SUBNASALE, face_hull, inter_ocular, support_box
+from engine.faces.segmentation import EAR_ABOVE_EYES
+from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, SUBNASALE, face_hull, inter_ocular, support_box
 from engine.methods.classical.hair import grey_hair as grey_hair  # strand greying lives in hair.py
 from engine.methods.classical.hair import is_monochrome
 
@@ -225,6 +226,14 @@ MONOCHROME_TONE_SIGMA = 4.0  # px: a toned black-and-white photo's tint is taken
 NECK_COLOUR_DISTANCE = 10.0  # CIELAB a*b*, OpenCV 8-bit scale
 NECK_MIN_LIGHTNESS = 0.45  # of the face skin's median L
 JAW_ANGLES = [172, 397]  # FaceMesh's face oval at the jaw's angles (right, left)
+# The skin beyond the outline above the jaw (`outline_skin`), from looking at the packaged portraits: the forehead above
+# FaceMesh's outline runs up to the hairline, or on a bald head to the crown, about 2 d above the brows (hair.temple_lead);
+# it is searched up to FOREHEAD_REACH d beyond the outline. The ears lie within EAR_REACH d beside it, their top about
+# EAR_ABOVE_EYES d above the eyes (as the hair mask's ear test has it); an ear is redder than the face (Obama's 2012
+# portrait: a*b* 12-19 from his face's median, a* 11-19 higher), so its colour is taken within EAR_COLOUR_DISTANCE.
+FOREHEAD_REACH = 2.0
+EAR_REACH = 0.6
+EAR_COLOUR_DISTANCE = 20.0
 
 
 def below_jaw(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -240,6 +249,33 @@ def neck_skin(crop: np.ndarray, points: np.ndarray, skin: np.ndarray) -> np.ndar
     empty when none shows (a collar up to the chin, a beard, the crop's edge) and on a black-and-white photo (skin
     cannot be told from a shirt by its colour there)."""
     p = np.asarray(points, np.float64)[:, :2]
+    return _skin_beyond(crop, p, skin, below_jaw(p, crop.shape[:2]), NECK_COLOUR_DISTANCE)
+
+
+def outline_skin(crop: np.ndarray, points: np.ndarray, skin: np.ndarray, hair: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """((H, W) uint8 each) the skin seen beyond the face's outline above the jaw, off the `hair` mask: the forehead
+    above FaceMesh's outline up to the hairline or the crown (FOREHEAD_REACH), and the ears (EAR_REACH beside the
+    outline, from EAR_ABOVE_EYES above the eyes down to the jaw's angles, their redder skin within EAR_COLOUR_DISTANCE);
+    the neck's rules otherwise (`neck_skin`). Empty on a black-and-white photo."""
+    p = np.asarray(points, np.float64)[:, :2]
+    shape = crop.shape[:2]
+    d = inter_ocular(p)
+    hull = face_hull(p, shape)
+    off_hair = cv2.dilate((np.asarray(hair) > 0).astype(np.uint8), np.ones((5, 5), np.uint8)) == 0
+    reach = cv2.distanceTransform((hull == 0).astype(np.uint8), cv2.DIST_L2, 5) / d
+    ys = np.arange(shape[0])[:, None]
+    brows_top = float(p[[*RIGHT_BROW, *LEFT_BROW], 1].min())
+    eyes = float(p[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
+    jaw = float(p[JAW_ANGLES, 1].min())
+    forehead = off_hair & (reach <= FOREHEAD_REACH) & (ys < brows_top)
+    ears = off_hair & (reach <= EAR_REACH) & (ys > eyes - EAR_ABOVE_EYES * d) & (ys < jaw)
+    return _skin_beyond(crop, p, skin, forehead, NECK_COLOUR_DISTANCE), _skin_beyond(crop, p, skin, ears, EAR_COLOUR_DISTANCE)
+
+
+def _skin_beyond(crop: np.ndarray, p: np.ndarray, skin: np.ndarray, inside: np.ndarray, distance: float) -> np.ndarray:
+    """(H, W) uint8: the pixels of `inside` beyond the face's outline whose a*b* is within `distance` of the face's skin
+    (median) and lightness at least NECK_MIN_LIGHTNESS of it, in parts touching the outline (skin runs on from the face;
+    a patch of background does not); empty on a black-and-white photo."""
     shape = crop.shape[:2]
     if is_monochrome(crop):
         return np.zeros(shape, np.uint8)
@@ -249,23 +285,21 @@ def neck_skin(crop: np.ndarray, points: np.ndarray, skin: np.ndarray) -> np.ndar
     if len(face) == 0:
         return np.zeros(shape, np.uint8)
     median = np.median(face, axis=0)
-    # the neck lies below the jaw (`below_jaw`): the search is made in that box, grown by the opening's reach (2 px),
-    # within which every pixel it keeps is found as in the whole frame
-    inside = below_jaw(p, shape)
+    # the search is made in the box of `inside`, grown by the opening's reach (2 px), within which every pixel it keeps
+    # is found as in the whole frame
     box = support_box(inside, 2)
     if box is None:
         return np.zeros(shape, np.uint8)
     part = lab[box]
-    distance = np.hypot(part[..., 1] - median[1], part[..., 2] - median[2])
-    candidate = (distance < NECK_COLOUR_DISTANCE) & (part[..., 0] >= NECK_MIN_LIGHTNESS * median[0]) & (hull[box] == 0)
+    away = np.hypot(part[..., 1] - median[1], part[..., 2] - median[2])
+    candidate = (away < distance) & (part[..., 0] >= NECK_MIN_LIGHTNESS * median[0]) & (hull[box] == 0)
     candidate &= inside[box]
     candidate = cv2.morphologyEx(candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
-    # the parts that touch the face's outline (the neck runs on from the jaw; a patch of background does not)
     count, labels = cv2.connectedComponents(candidate)
     touching = np.unique(labels[(cv2.dilate(hull, np.ones((5, 5), np.uint8))[box] > 0) & (candidate > 0)])
-    neck = np.zeros(shape, np.uint8)
-    neck[box] = np.isin(labels, touching[touching > 0])
-    return neck
+    found = np.zeros(shape, np.uint8)
+    found[box] = np.isin(labels, touching[touching > 0])
+    return found
 
 
 def lightness_only(before: np.ndarray, after: np.ndarray) -> np.ndarray:

@@ -52,6 +52,7 @@ from engine.methods.classical.aging import (
     lentigo_share,
     lightness_only,
     neck_skin,
+    outline_skin,
     regained_pigment,
     younger_skin,
 )
@@ -249,10 +250,12 @@ def age_face(
                 )
                 face = texture.transfer_texture(face, located.points, own_skin, amount, proto)
                 stages["texture"] = texture.describe(amount)
-        # the skin's colour and spots reach the neck seen below the face (an aged face on a young neck otherwise)
+        # the skin's colour and spots reach the neck seen below the face, the forehead above FaceMesh's outline and the
+        # ears (an aged face on a young neck, under a young brow, between pink ears otherwise)
         neck = _neck(located, skin)
-        aged = memo("aged_skin", (skin, neck), lambda: skin | neck)  # per face: the stages below key on it
-        where = " (face and neck)" if neck.any() else ""
+        forehead, ears = _outline(located, skin, masks)
+        aged = memo("aged_skin", (skin, neck, forehead, ears), lambda: skin | neck | forehead | ears)  # the stages key on it
+        where = _where(neck, forehead, ears)
         sallow = texture.sallow_share(source_age, _ahead(target, variation.sallow_years))
         face = texture.sallow_skin(face, aged, located.points, sallow)
         stages["colour"] = f"less rosy, more yellow at {sallow:.0%} of the change to 80{where}" if sallow > 0 else "unchanged"
@@ -265,7 +268,9 @@ def age_face(
         amount = min((source_age - target) / YOUNG_FULL_GAP_YEARS, 1.0)
         creases = crease_amount(scores_for_age(source_age), scores)
         lenses = glasses_lenses(located.crop, skin, located.points)
-        young = _young_mask(skin, masks, located.points)
+        # the forehead above FaceMesh's outline loses its creases too (a line across the brow where it stopped otherwise)
+        forehead, ears = _outline(located, skin, masks)
+        young = _young_mask(skin | forehead, masks, located.points)
         # the fine band scaled toward young skin's energy at the target (Tiddeman et al. 2001), from the source's own
         # and the fold bands flattened by the share of the soft-tissue descent taken back (Tiddeman et al.'s every
         # band), as far as the source's own skin is creased (`crease_load`)
@@ -280,7 +285,7 @@ def age_face(
         if lenses is not None:  # a lens keeps its tint and shading: not brightened, not lifted (only creases go)
             skin = skin * (lenses < 0.5)
             stages["glasses"] = "lenses found: only the creases seen through them are taken out"
-        face = younger_skin(face, skin, located.points, amount)
+        face = younger_skin(face, skin | forehead | ears, located.points, amount)  # the brow and ears brighten with the face
         if younger:
             stages["wrinkles"] = f"creases filled and folds flattened at {creases:.0%} (the age curves' zone scores)"
         kept = 1.0 - creases * (1.0 - texture_left)
@@ -497,6 +502,21 @@ def _neck(located: LocatedFace, skin: np.ndarray) -> np.ndarray:
     """`neck_skin` below the face, found once per face (the older and the younger path both ask for it); the key
     holds every input, the skin mask included."""
     return memo("neck_skin", (located.crop, located.points, skin), lambda: neck_skin(located.crop, located.points, skin))
+
+
+def _outline(located: LocatedFace, skin: np.ndarray, masks: HairMasks) -> tuple[np.ndarray, np.ndarray]:
+    """`outline_skin` (the forehead above the outline, the ears), found once per face."""
+    return memo(
+        "outline_skin",
+        (located.crop, located.points, skin, masks.hair),
+        lambda: outline_skin(located.crop, located.points, skin, masks.hair),
+    )
+
+
+def _where(neck: np.ndarray, forehead: np.ndarray, ears: np.ndarray) -> str:
+    """The skin a colour stage reached beyond the face, for its stage entry: "" or " (face, neck and ears)" and so on."""
+    parts = ["face"] + [name for name, part in (("neck", neck), ("upper forehead", forehead), ("ears", ears)) if part.any()]
+    return "" if len(parts) == 1 else f" ({', '.join(parts[:-1])} and {parts[-1]})"
 
 
 def _ahead(target: float, years: float) -> float:
