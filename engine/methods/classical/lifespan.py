@@ -229,6 +229,7 @@ def age_face(
             settings=settings,
             skin=skin_amount,
             paste=False,
+            covered=masks.hair,  # a fringe over the forehead: its creases are not drawn across the hair
         )
         face = edit.after
         stages["wrinkles"] = f"{len(edit.changed)} zones moved to the age curves' scores" if edit.changed else "unchanged"

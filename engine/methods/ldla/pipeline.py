@@ -226,6 +226,13 @@ def crop_box(image: np.ndarray, box: tuple[int, int, int]) -> np.ndarray:
     return padded[y + pad : y + pad + side, x + pad : x + pad + side].copy()
 
 
+def _uncovered(covered: np.ndarray, radius: float) -> np.ndarray:
+    """(H, W) float32: 0 in `covered` (bool) deeper than `radius` px from its edge, rising to 1 at its edge and beyond."""
+    size = 2 * max(2, int(round(radius))) + 1
+    core = cv2.erode(covered.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    return np.where(covered, 1.0 - feathered(core, radius), 1.0).astype(np.float32)
+
+
 def _blend(
     face: np.ndarray, rendered: np.ndarray, box: tuple[int, int, int], weight: np.ndarray, inplace: bool = False
 ) -> np.ndarray:
@@ -316,9 +323,12 @@ def edit_zones(
     settings: Settings | None = None,
     skin: float = 0.0,
     paste: bool = True,
+    covered: np.ndarray | None = None,
 ) -> ZoneEdit:
     """`skin` in [-1, 1] also ages (> 0) or freshens (< 0) the skin of the whole face: texture and tone.
-    `paste=False` leaves the photo out (`photo` is None): for callers that work on the aligned face only."""
+    `paste=False` leaves the photo out (`photo` is None): for callers that work on the aligned face only.
+    `covered` (H, W) in the aligned frame, non-zero where hair covers the zones (a fringe over the forehead): no zone's
+    change nor the skin's reaches it (creases drawn there were strokes across the hair)."""
     settings = settings or get_settings()
     timings = {}
     start = time.perf_counter()
@@ -340,6 +350,9 @@ def edit_zones(
     start = time.perf_counter()
     d = inter_ocular(located.points)
     face = located.crop.copy()
+    # the feathered zone masks are the face's own (kept per face); the part hair covers is taken off each one here, faded
+    # out within the hair's edge (its mixed pixels), so the skin right up to the hairline is edited in full
+    bare = None if covered is None or not np.any(covered) else _uncovered(np.asarray(covered) > 0, FEATHER * d)
     union = np.zeros(face.shape[:2], np.float32)  # where anything changed: for the refiner and the paste-back only
     keep_union = refine or paste
     changed = []
@@ -359,6 +372,8 @@ def edit_zones(
             crop, zone, zone.polygon - np.array([x, y]), d, current_scores[zone_name], target, seed, **kwargs
         )
         weight = located.feathered_mask(zone_name, FEATHER * d)
+        if bare is not None:
+            weight = weight * bare
         face = _blend(face, rendered, zone.box, weight, inplace=True)  # `face` is this call's own copy
         if keep_union:
             np.maximum(union, weight, out=union)
@@ -369,6 +384,8 @@ def edit_zones(
         if not -1.0 <= skin <= 1.0:
             raise ValueError(f"skin amount must be between -1 and 1, got {skin}")
         weight = located.feathered_mask("skin", FEATHER * d)
+        if bare is not None:
+            weight = weight * bare
         # made only in the box of the (feathered) skin, and as far beyond it as the younger skin's filter reads
         window = support_box(weight, SMOOTH_REACH)
         if window is not None:

@@ -280,3 +280,38 @@ def test_a_face_at_the_photos_corner_keeps_its_padding_as_it_was():
     padding = located.inside == 0
     np.testing.assert_array_equal(aged.after[padding], located.crop[padding])
     assert (np.abs(aged.after.astype(int) - located.crop).max(-1)[~padding] > 30).mean() > 0.05  # her face aged
+
+
+def test_creases_are_not_drawn_across_hair_over_the_forehead():
+    # the astronaut's fringe covers the top of her forehead zone: its creases stop short of the hair, and the hair under
+    # the zones is left exactly as it was by the wrinkle stage (the strands grey later, in the hair stage)
+    from engine.methods.ldla.curves import scores_for_age  # noqa: PLC0415 - only this test needs them
+    from engine.methods.ldla.pipeline import edit_zones  # noqa: PLC0415
+
+    image = astronaut()
+    located = locate(image, OFFLINE)
+    hair = hair_masks(located, OFFLINE).hair > 0
+    zones = np.zeros(hair.shape, bool)
+    for mask in located.masks.values():
+        zones |= mask > 0
+    # the hair's edge holds its mixed pixels, where the creases fade out: deeper than that the hair is left as it was
+    core = cv2.erode(hair.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15))) > 0
+    under = core & zones
+    assert under.sum() > 500  # the fringe over the forehead zone
+
+    def wrinkled(covered):
+        return edit_zones(
+            image,
+            scores_for_age(80),
+            "classical",
+            0,
+            source_age=41,
+            located=located,
+            settings=OFFLINE,
+            skin=0.8,
+            paste=False,
+            covered=covered,
+        ).after
+
+    assert np.array_equal(wrinkled(hair)[under], located.crop[under])
+    assert not np.array_equal(wrinkled(None)[under], located.crop[under])  # as the hair was drawn on before
