@@ -81,6 +81,15 @@ WHITE_LIGHTNESS = 205.0
 GREY_CHROMA_LEFT = 0.15
 GREY_WARMTH = 4.0  # b*: white hair is slightly yellowish, not blue-grey
 MAX_SHADE_GAIN = 2.5  # dark hair's shading is faint in absolute terms: stretched up to this much on white strands
+# Only the head's broad shading (the hair's lightness blurred over SHAPE_SIGMA px, about a tenth of an inter-ocular
+# distance: the head's form and its larger waves in the light) and the strands' fine texture (DETAIL_SIGMA) are
+# stretched. Between them lie the locks and clumps, whose lightness in dark hair is mostly their sheen and the shadows
+# between them: stretched 2.5 times on a black-haired photo, the clumps' sheen became white blotches on grey hair
+# (Takeo at 80) and the shadows between curls black cracks between white flames (the camera operator at 70-80). Light
+# hair scatters light through its fibres and is lit more evenly (Moon and Marschner 2006, multiple scattering in
+# hair): the clumps' shadows are kept as they are and their sheen is added as light, as the sheen above the lit parts is.
+SHAPE_SIGMA = 12.0
+SHEEN_RAMP = 10.0  # L (8-bit): hair this much above its shading is sheen in full (from looking)
 # Above the lit parts' lightness the hair shows its sheen: light reflected at the cuticle's surface before it enters
 # the fibre, which the pigment does not colour or dim (Marschner et al. 2003, the R lobe). White hair keeps that
 # light as it is, added to its own (in linear luminance, not stretched by the gain): stretched, a dark photo's sheen
@@ -639,21 +648,36 @@ def hair_layers(lightness: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np
 
 
 def white_hair_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The hair under `mask` as if every strand were white: its lit parts' lightness moved to WHITE_LIGHTNESS,
-    its shading kept (stretched for dark hair, up to MAX_SHADE_GAIN), its fine lightness detail (the strands'
-    texture) kept, never darker than before; the sheen above the lit parts kept as light added, never stretched;
-    chroma mostly gone, slightly warm (`white_chroma`)."""
+    """The hair under `mask` as if every strand were white: its broad shading (`shape_shading`: the head's form in the
+    light) moved so its lit parts are at WHITE_LIGHTNESS, stretched for dark hair (up to MAX_SHADE_GAIN); its locks'
+    and clumps' lightness on that not stretched (their light side, the sheen, added as light: SHAPE_SIGMA); its fine
+    lightness detail (the strands' texture) stretched with the shading; never darker than before; chroma mostly gone,
+    slightly warm (`white_chroma`)."""
     lightness = lab[..., 0]
-    base, detail, lit = hair_layers(lightness, mask)
+    base, detail, _ = hair_layers(lightness, mask)
+    shape = shape_shading(lightness, mask)
+    lit = float(np.percentile(shape[mask > 0], 90))
     gain = min(max(WHITE_LIGHTNESS / max(lit, 1.0), 1.0), MAX_SHADE_GAIN)
     white = white_chroma(lab)
-    level = base + detail
-    shaded = WHITE_LIGHTNESS + gain * (base - lit) + gain * detail
-    # the sheen above the lit parts: its luminance added to the white hair's lit luminance (see MAX_SHADE_GAIN)
-    sheen = _luminance(np.maximum(level, lit)) - _luminance(lit)
-    lifted = np.where(level > lit, _from_luminance(_luminance(WHITE_LIGHTNESS) + sheen), shaded)
-    white[..., 0] = np.maximum(lifted, lightness)
+    broad = WHITE_LIGHTNESS + gain * (shape - lit)
+    clumps = base - shape
+    stretched = broad + clumps + gain * detail
+    # where the hair is well above its shading, that light is its sheen: added as light (in linear luminance), so it stays
+    # below white; taken in over SHEEN_RAMP levels above the shading, so nothing steps where it starts
+    finer = np.maximum(clumps + detail, 0.0)
+    sheen = _from_luminance(_luminance(broad) + _luminance(shape + finer) - _luminance(shape))
+    share = np.clip(finer / SHEEN_RAMP, 0.0, 1.0)
+    white[..., 0] = np.maximum(stretched + share * share * (3 - 2 * share) * (sheen - stretched), lightness)
     return white
+
+
+def shape_shading(lightness: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The hair's lightness under `mask` blurred over SHAPE_SIGMA px within the mask (the head's form in the light);
+    the lightness itself where the mask has no weight."""
+    inside = (mask > 0).astype(np.float32)
+    weight = cv2.GaussianBlur(inside, (0, 0), SHAPE_SIGMA)
+    blurred = cv2.GaussianBlur(lightness * inside, (0, 0), SHAPE_SIGMA) / np.maximum(weight, 1e-3)
+    return np.where(weight > 1e-3, blurred, lightness)
 
 
 def _luminance(lightness: np.ndarray | float) -> np.ndarray:
