@@ -400,19 +400,21 @@ def _classical(request: LifespanRequest, found: FoundFace, source: SourceAgeGend
     )
 
 
-def _hairline_kept(request: LifespanRequest, source: SourceAgeGender) -> str:
+def _hairline_kept(request: LifespanRequest, source: SourceAgeGender, chosen: bool = True) -> str:
     """ "" or why the receding hairline asked for is not drawn on a face: it is men's pattern hair loss (Norwood), so a
-    face whose gender (given, or the estimator's) is not male keeps its hairline."""
+    face whose gender (given, or the estimator's) is not male keeps its hairline. The gender given is the chosen
+    face's: another face of a group photo is told to be chosen first."""
     if not request.receding_hairline or source.gender == "male":
         return ""
+    how = "give the gender as male" if chosen else "choose this face by its number and give the gender as male"
     return (
         f"the face's gender is {source.gender} ({source.gender_from}) and the receding hairline is men's pattern hair "
-        "loss; give the gender as male to recede it"
+        f"loss; {how} to recede it"
     )
 
 
-def _hairline_warning(request: LifespanRequest, source: SourceAgeGender) -> list[str]:
-    kept = _hairline_kept(request, source)
+def _hairline_warning(request: LifespanRequest, source: SourceAgeGender, chosen: bool = True) -> list[str]:
+    kept = _hairline_kept(request, source, chosen)
     return [f"Hairline left as it is: {kept}."] if kept else []
 
 
@@ -422,10 +424,11 @@ def _render(
     source: SourceAgeGender,
     settings: Settings,
     progress: Callable[[float, str], None] | None,
+    chosen: bool = True,
 ) -> list[AgedFace]:
     """One face rendered at every target from `source`, its hairline receding where asked and the face is a man's
-    (`_hairline_kept` says why not, in each target's stages)."""
-    kept = _hairline_kept(request, source)
+    (`_hairline_kept` says why not, in each target's stages); `chosen`: the face the request's gender is given for."""
+    kept = _hairline_kept(request, source, chosen)
     edits = render_lifespan(
         request.rgb,
         located,
@@ -479,13 +482,19 @@ def _every_face(
         estimated = source_age_gender(request.rgb, face, None, None, settings)
         position = index + 1 if index < chosen else index
         step = _scaled(progress, share * position, share, f"face {index}: ")
-        aged = _render(request, located, estimated, settings, step)
+        aged = _render(request, located, estimated, settings, step, chosen=False)
         for number, edit in enumerate(aged):
             if edit.pasted is not None and edit.pasted_mask is not None:
                 photos[number] = paste_back(photos[number], edit.pasted, located.matrix, mask=edit.pasted_mask)
         group.append(
             _aged_face(
-                index, box, False, estimated, request.targets, aged, located.warnings + _hairline_warning(request, estimated)
+                index,
+                box,
+                False,
+                estimated,
+                request.targets,
+                aged,
+                located.warnings + _hairline_warning(request, estimated, chosen=False),
             )
         )
     return group

@@ -252,16 +252,19 @@ def neck_skin(crop: np.ndarray, points: np.ndarray, skin: np.ndarray) -> np.ndar
     return _skin_beyond(crop, p, skin, below_jaw(p, crop.shape[:2]), NECK_COLOUR_DISTANCE)
 
 
-def outline_skin(crop: np.ndarray, points: np.ndarray, skin: np.ndarray, hair: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """((H, W) uint8 each) the skin seen beyond the face's outline above the jaw, off the `hair` mask: the forehead
-    above FaceMesh's outline up to the hairline or the crown (FOREHEAD_REACH), and the ears (EAR_REACH beside the
-    outline, from EAR_ABOVE_EYES above the eyes down to the jaw's angles, their redder skin within EAR_COLOUR_DISTANCE);
-    the neck's rules otherwise (`neck_skin`). Empty on a black-and-white photo."""
+def outline_skin(
+    crop: np.ndarray, points: np.ndarray, skin: np.ndarray, hair: np.ndarray, person: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """((H, W) uint8 each) the skin seen beyond the face's outline above the jaw, within the `person` (bool: a wall
+    of the skin's colour beside the head is not skin) and off the `hair` mask: the forehead above FaceMesh's outline up
+    to the hairline or the crown (FOREHEAD_REACH), and the ears (EAR_REACH beside the outline, from EAR_ABOVE_EYES above
+    the eyes down to the jaw's angles, their redder skin within EAR_COLOUR_DISTANCE); the neck's rules otherwise
+    (`neck_skin`). Empty on a black-and-white photo."""
     p = np.asarray(points, np.float64)[:, :2]
     shape = crop.shape[:2]
     d = inter_ocular(p)
     hull = face_hull(p, shape)
-    off_hair = cv2.dilate((np.asarray(hair) > 0).astype(np.uint8), np.ones((5, 5), np.uint8)) == 0
+    off_hair = (cv2.dilate((np.asarray(hair) > 0).astype(np.uint8), np.ones((5, 5), np.uint8)) == 0) & np.asarray(person, bool)
     reach = cv2.distanceTransform((hull == 0).astype(np.uint8), cv2.DIST_L2, 5) / d
     ys = np.arange(shape[0])[:, None]
     brows_top = float(p[[*RIGHT_BROW, *LEFT_BROW], 1].min())

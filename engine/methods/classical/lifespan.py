@@ -39,7 +39,7 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import feather_mask, paste_back, upsampling
 from engine.faces.segmentation import PERSON_THRESHOLD, brow_mask, hair_beside_face, hair_mask
-from engine.faces.zones import feathered, inter_ocular
+from engine.faces.zones import face_hull, feathered, inter_ocular
 from engine.methods.classical import contrast, shape, teeth, texture
 from engine.methods.classical.aging import (
     BROW_GREY_CEILING,
@@ -148,6 +148,9 @@ class HairMasks:
     # (H, W) float32 0-1: stray hair beyond `hair` at the head's outline, each pixel's hair share (hair.hair_wisps);
     # None: not looked for
     wisps: np.ndarray | None = None
+    # (H, W) float32 0-1: the person segmenter's probability on the aligned face (0 on the padding beyond the photo);
+    # None: no person segmenter
+    person: np.ndarray | None = None
 
 
 # why the hair stage is skipped on a black-and-white photo whose hair is as light as its skin (hair.light_hair_in_monochrome)
@@ -166,33 +169,36 @@ def hair_masks(located: LocatedFace, settings: Settings | None = None) -> HairMa
         segmenter = get_cache(settings).get("person_segmenter")
     except ModelUnavailable as error:
         return HairMasks(np.zeros_like(brows), brows, f"no person segmenter ({error})")
-    hair, beside, wisps, note = memo(
+    hair, beside, wisps, person, note = memo(
         "hair_mask",
         (located.crop, located.points, located.inside, repr(settings or get_settings())),
         lambda: _hair_and_beside(located, segmenter),
     )
     note = note or ("" if hair.any() else "no hair found around the face (bald, covered, or not segmented)")
     # read-only also without the store (the store hashes them once)
-    hair.flags.writeable = brows.flags.writeable = beside.flags.writeable = wisps.flags.writeable = False
-    return HairMasks(hair, brows, note, beside, wisps)
+    for mask in (hair, brows, beside, wisps, person):
+        mask.flags.writeable = False
+    return HairMasks(hair, brows, note, beside, wisps, person)
 
 
-def _hair_and_beside(located: LocatedFace, segmenter) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+def _hair_and_beside(located: LocatedFace, segmenter) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
     """`hair_masks`' hair mask, the hair seen beside the face's outline (`hair_beside_face`), the stray hair beyond
-    the mask at the head's outline (`hair_wisps`), and "" or why no hair mask can be found (all three then empty)."""
+    the mask at the head's outline (`hair_wisps`), the person's probability, and "" or why no hair mask can be found
+    (the first three then empty)."""
     # a glasses' frame beside the eyes is as dark as dark hair: the hair's margin inside the face's outline keeps out of it
     skin = memo("skin_mask", (located.points, located.crop.shape[:2]), lambda: skin_mask(located))
     lenses = glasses_lenses(located.crop, skin, located.points)
     frame = None if lenses is None else frame_rows(lenses, located.points)
     person = segmenter.probability(located.crop)
+    photo = np.ones(person.shape, bool) if located.inside is None else located.inside >= 0.5
+    # the padding beyond the photo's edge is no one's hair nor skin (its blurred edge extension can read as hair)
+    in_photo = (person * photo).astype(np.float32)
     if light_hair_in_monochrome(located.crop, person, located.points):
         empty = np.zeros(person.shape, np.uint8)
-        return empty, empty.astype(bool), empty.astype(np.float32), LIGHT_HAIR_IN_MONOCHROME
-    photo = np.ones(person.shape, bool) if located.inside is None else located.inside >= 0.5
-    # the padding beyond the photo's edge is no one's hair (its blurred edge extension can read as hair)
-    hair = hair_mask(located.crop, person * photo, located.points, frame)
+        return empty, empty.astype(bool), empty.astype(np.float32), in_photo, LIGHT_HAIR_IN_MONOCHROME
+    hair = hair_mask(located.crop, in_photo, located.points, frame)
     wisps = hair_wisps(located.crop, hair, (person <= PERSON_THRESHOLD) & photo, located.points)
-    return hair, hair_beside_face(located.crop, person * photo, located.points, hair), wisps, ""
+    return hair, hair_beside_face(located.crop, in_photo, located.points, hair), wisps, in_photo, ""
 
 
 def age_face(
@@ -275,7 +281,11 @@ def age_face(
         # the fine band scaled toward young skin's energy at the target (Tiddeman et al. 2001), from the source's own
         # and the fold bands flattened by the share of the soft-tissue descent taken back (Tiddeman et al.'s every
         # band), as far as the source's own skin is creased (`crease_load`)
-        energy, load = memo("young_measures", (located.crop, young, located.points), lambda: _young_measures(located, young))
+        # measured on the face's own skin, as the young energies and the crease load at 80 were
+        measured = _young_mask(skin, masks, located.points)
+        energy, load = memo(
+            "young_measures", (located.crop, measured, located.points), lambda: _young_measures(located, measured)
+        )
         texture_left = fine_texture_left(energy, target, creases)
         taken_back = shape.descent_share(source_age) - shape.descent_share(target)
         bands = fold_bands(taken_back, load)
@@ -415,7 +425,7 @@ def age_face(
         proportions = child_scales(source_age, target)
         below = photo_below(rgb, located.matrix, size)
         before = np.concatenate([located.crop, below])
-        held, background = _background(before, located.points, settings)
+        held, background = _background(located, masks, len(below))
         face = child_warp(np.concatenate([face, below]), located.points, k, proportions, held)
         stages["shape"] = (
             f"cardioidal strain k = {k:.3f}; child proportions (Farkas): nose {proportions.nose_height:.2f} x "
@@ -507,11 +517,16 @@ def _neck(located: LocatedFace, skin: np.ndarray) -> np.ndarray:
 
 
 def _outline(located: LocatedFace, skin: np.ndarray, masks: HairMasks) -> tuple[np.ndarray, np.ndarray]:
-    """`outline_skin` (the forehead above the outline, the ears), found once per face."""
+    """`outline_skin` (the forehead above the outline, the ears), found once per face; none without a person segmenter
+    (the skin there cannot be told from a wall of its colour, nor the hair from a forehead)."""
+    if masks.person is None:
+        empty = np.zeros(skin.shape, np.uint8)
+        return empty, empty
+    person = masks.person
     return memo(
         "outline_skin",
-        (located.crop, located.points, skin, masks.hair),
-        lambda: outline_skin(located.crop, located.points, skin, masks.hair),
+        (located.crop, located.points, skin, masks.hair, person),
+        lambda: outline_skin(located.crop, located.points, skin, masks.hair, person > PERSON_THRESHOLD),
     )
 
 
@@ -521,27 +536,37 @@ def _where(neck: np.ndarray, forehead: np.ndarray, ears: np.ndarray) -> str:
     return "" if len(parts) == 1 else f" ({', '.join(parts[:-1])} and {parts[-1]})"
 
 
-# The child warp holds the background still: the person segmenter's probability, its edge softened over this many d
-# (from looking at 5: on Obama's 2012 portrait the curtain beside his face had bent with the head; held over 0.05 d,
-# the band between Grace Hopper's shrinking head and the still sky was squeezed into streaks of her stray curls,
-# which the segmenter leaves out; over 0.25 d neither shows).
+# The child warp holds the background still: where the person segmenter's probability is low, its edge softened over
+# this many d (from looking at 5: on Obama's 2012 portrait the curtain beside his face had bent with the head; held over
+# 0.05 d, the band between Grace Hopper's shrinking head and the still sky was squeezed into streaks of her stray curls,
+# which the segmenter leaves out; over 0.25 d neither shows). The face's outline and the hair are never held, softened
+# over the same width, whatever the segmenter says of them (it gave Einstein's face 0.3-0.6).
 BACKGROUND_FEATHER = 0.25
 
 
-def _background(image: np.ndarray, points: np.ndarray, settings: Settings | None) -> tuple[np.ndarray | None, str]:
-    """(how far the child warp holds each pixel of `image`, the crop with the photo below it, still: the background,
-    or None when no person segmenter loads; what the stage says of it), found once per face."""
-    try:
-        segmenter = get_cache(settings).get("person_segmenter")
-    except ModelUnavailable as error:
-        return None, f"the background moves with the head (no person segmenter: {error})"
-    sigma = BACKGROUND_FEATHER * inter_ocular(points)
-    held = memo(
-        "warp_background",
-        (image, sigma),
-        lambda: 1.0 - cv2.GaussianBlur(segmenter.probability(image).astype(np.float32), (0, 0), sigma),
+def _background(located: LocatedFace, masks: HairMasks, rows: int) -> tuple[np.ndarray | None, str]:
+    """(how far the child warp holds each pixel of the aligned crop and the `rows` of the photo below it still, the
+    background, or None without a person segmenter; what the stage says of it), found once per face. The rows below
+    hold as the crop's last row does (the background beside the neck runs on down)."""
+    if masks.person is None:
+        return None, f"the background moves with the head ({masks.note})"
+    person = masks.person
+    return (
+        memo(
+            "warp_background", (person, masks.hair, located.points, rows), lambda: _held(person, masks.hair, located.points, rows)
+        ),
+        "the background beside the head held still",
     )
-    return held, "the background beside the head held still"
+
+
+def _held(person: np.ndarray, hair: np.ndarray, points: np.ndarray, rows: int) -> np.ndarray:
+    sigma = BACKGROUND_FEATHER * inter_ocular(points)
+    head = np.maximum(face_hull(points, person.shape), hair > 0).astype(np.float32)
+    moving = np.maximum(person.astype(np.float32), head)
+    # the head's own softened edge reaches 1 at its outline (twice a blur of half the width): nothing of it is held
+    held = 1.0 - np.maximum(cv2.GaussianBlur(moving, (0, 0), sigma), 2.0 * cv2.GaussianBlur(head, (0, 0), sigma / 2))
+    held = np.clip(held, 0.0, 1.0)
+    return np.concatenate([held, np.repeat(held[-1:], rows, axis=0)]).astype(np.float32)
 
 
 def _ahead(target: float, years: float) -> float:
@@ -561,7 +586,7 @@ def _hairline(
         stages["hairline"] = f"receding_hairline skipped: {note}"
         return face, masks
     stages["hairline"] = f"receding_hairline: the temples and front moved back by {amount:.0%} of Norwood III's recession"
-    return face, HairMasks(hair, masks.brows, masks.note, masks.beside, masks.wisps)
+    return face, dataclasses.replace(masks, hair=hair)
 
 
 def render_lifespan(

@@ -352,6 +352,8 @@ def edit_zones(
     face = located.crop.copy()
     # the feathered zone masks are the face's own (kept per face); the part hair covers is taken off each one here, faded
     # out within the hair's edge (its mixed pixels), so the skin right up to the hairline is edited in full
+    if covered is not None and np.shape(covered) != face.shape[:2]:
+        raise ValueError(f"covered must be the aligned face's {face.shape[:2]} mask, got shape {np.shape(covered)}")
     bare = None if covered is None or not np.any(covered) else _uncovered(np.asarray(covered) > 0, FEATHER * d)
     union = np.zeros(face.shape[:2], np.float32)  # where anything changed: for the refiner and the paste-back only
     keep_union = refine or paste
