@@ -249,7 +249,9 @@ def neck_skin(crop: np.ndarray, points: np.ndarray, skin: np.ndarray) -> np.ndar
     empty when none shows (a collar up to the chin, a beard, the crop's edge) and on a black-and-white photo (skin
     cannot be told from a shirt by its colour there)."""
     p = np.asarray(points, np.float64)[:, :2]
-    return _skin_beyond(crop, p, skin, below_jaw(p, crop.shape[:2]), NECK_COLOUR_DISTANCE)
+    if is_monochrome(crop):
+        return np.zeros(crop.shape[:2], np.uint8)
+    return _skin_beyond(_to_lab(crop), face_hull(p, crop.shape[:2]), skin, below_jaw(p, crop.shape[:2]), NECK_COLOUR_DISTANCE)
 
 
 def outline_skin(
@@ -262,6 +264,8 @@ def outline_skin(
     (`neck_skin`). Empty on a black-and-white photo."""
     p = np.asarray(points, np.float64)[:, :2]
     shape = crop.shape[:2]
+    if is_monochrome(crop):
+        return np.zeros(shape, np.uint8), np.zeros(shape, np.uint8)
     d = inter_ocular(p)
     hull = face_hull(p, shape)
     off_hair = (cv2.dilate((np.asarray(hair) > 0).astype(np.uint8), np.ones((5, 5), np.uint8)) == 0) & np.asarray(person, bool)
@@ -272,18 +276,15 @@ def outline_skin(
     jaw = float(p[JAW_ANGLES, 1].min())
     forehead = off_hair & (reach <= FOREHEAD_REACH) & (ys < brows_top)
     ears = off_hair & (reach <= EAR_REACH) & (ys > eyes - EAR_ABOVE_EYES * d) & (ys < jaw)
-    return _skin_beyond(crop, p, skin, forehead, NECK_COLOUR_DISTANCE), _skin_beyond(crop, p, skin, ears, EAR_COLOUR_DISTANCE)
-
-
-def _skin_beyond(crop: np.ndarray, p: np.ndarray, skin: np.ndarray, inside: np.ndarray, distance: float) -> np.ndarray:
-    """(H, W) uint8: the pixels of `inside` beyond the face's outline whose a*b* is within `distance` of the face's skin
-    (median) and lightness at least NECK_MIN_LIGHTNESS of it, in parts touching the outline (skin runs on from the face;
-    a patch of background does not); empty on a black-and-white photo."""
-    shape = crop.shape[:2]
-    if is_monochrome(crop):
-        return np.zeros(shape, np.uint8)
-    hull = face_hull(p, shape)
     lab = _to_lab(crop)
+    return _skin_beyond(lab, hull, skin, forehead, NECK_COLOUR_DISTANCE), _skin_beyond(lab, hull, skin, ears, EAR_COLOUR_DISTANCE)
+
+
+def _skin_beyond(lab: np.ndarray, hull: np.ndarray, skin: np.ndarray, inside: np.ndarray, distance: float) -> np.ndarray:
+    """(H, W) uint8: the pixels of `inside` beyond the face's outline (`hull`, the face's convex hull; `lab` the crop in
+    CIELAB) whose a*b* is within `distance` of the face's skin (median) and lightness at least NECK_MIN_LIGHTNESS of it,
+    in parts touching the outline (skin runs on from the face; a patch of background does not)."""
+    shape = lab.shape[:2]
     face = lab[skin > 0]
     if len(face) == 0:
         return np.zeros(shape, np.uint8)

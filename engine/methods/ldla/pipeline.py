@@ -354,7 +354,10 @@ def edit_zones(
     # out within the hair's edge (its mixed pixels), so the skin right up to the hairline is edited in full
     if covered is not None and np.shape(covered) != face.shape[:2]:
         raise ValueError(f"covered must be the aligned face's {face.shape[:2]} mask, got shape {np.shape(covered)}")
-    bare = None if covered is None or not np.any(covered) else _uncovered(np.asarray(covered) > 0, FEATHER * d)
+    bare = None
+    if covered is not None and np.any(covered):  # kept per face: every target of a strip hands the same hair mask
+        covered_mask = np.asarray(covered) > 0
+        bare = memo("uncovered", (covered_mask, round(FEATHER * d, 3)), lambda: _uncovered(covered_mask, FEATHER * d))
     union = np.zeros(face.shape[:2], np.float32)  # where anything changed: for the refiner and the paste-back only
     keep_union = refine or paste
     changed = []
