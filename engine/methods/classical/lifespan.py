@@ -39,7 +39,7 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import feather_mask, paste_back, upsampling
 from engine.faces.segmentation import PERSON_THRESHOLD, brow_mask, hair_beside_face, hair_mask
-from engine.faces.zones import face_hull, feathered, inter_ocular
+from engine.faces.zones import feathered, inter_ocular
 from engine.methods.classical import contrast, shape, teeth, texture
 from engine.methods.classical.aging import (
     BROW_GREY_CEILING,
@@ -425,11 +425,10 @@ def age_face(
         proportions = child_scales(source_age, target)
         below = photo_below(rgb, located.matrix, size)
         before = np.concatenate([located.crop, below])
-        held, background = _background(located, masks, len(below))
-        face = child_warp(np.concatenate([face, below]), located.points, k, proportions, held)
+        face = child_warp(np.concatenate([face, below]), located.points, k, proportions)
         stages["shape"] = (
             f"cardioidal strain k = {k:.3f}; child proportions (Farkas): nose {proportions.nose_height:.2f} x "
-            f"{proportions.nose_width:.2f}, mouth width {proportions.mouth_width:.2f}, eyes {proportions.eye:.2f}; " + background
+            f"{proportions.nose_width:.2f}, mouth width {proportions.mouth_width:.2f}, eyes {proportions.eye:.2f}"
         )
     # the padding beyond the photo's edge stays as it was (alignment.pad_neutral): no stage invents features there
     if located.inside is not None:
@@ -534,47 +533,6 @@ def _where(neck: np.ndarray, forehead: np.ndarray, ears: np.ndarray) -> str:
     """The skin a colour stage reached beyond the face, for its stage entry: "" or " (face, neck and ears)" and so on."""
     parts = ["face"] + [name for name, part in (("neck", neck), ("upper forehead", forehead), ("ears", ears)) if part.any()]
     return "" if len(parts) == 1 else f" ({', '.join(parts[:-1])} and {parts[-1]})"
-
-
-# The child warp holds the background still: where the person segmenter's probability is low, its edge softened over
-# this many d (from looking at 5: on Obama's 2012 portrait the curtain beside his face had bent with the head; held over
-# 0.05 d, the band between Grace Hopper's shrinking head and the still sky was squeezed into streaks of her stray curls,
-# which the segmenter leaves out; over 0.25 d neither shows). The face's outline and the hair are never held, softened
-# over the same width, whatever the segmenter says of them (it gave Einstein's face 0.3-0.6).
-BACKGROUND_FEATHER = 0.25
-
-
-def _background(located: LocatedFace, masks: HairMasks, rows: int) -> tuple[np.ndarray | None, str]:
-    """(how far the child warp holds each pixel of the aligned crop and the `rows` of the photo below it still, the
-    background, or None without a person segmenter; what the stage says of it), found once per face. The rows below
-    hold as the crop's last row does (the background beside the neck runs on down)."""
-    if masks.person is None:
-        return None, f"the background moves with the head ({masks.note})"
-    person = masks.person
-    return (
-        memo(
-            "warp_background", (person, masks.hair, located.points, rows), lambda: _held(person, masks.hair, located.points, rows)
-        ),
-        "the background beside the head held still",
-    )
-
-
-def _held(person: np.ndarray, hair: np.ndarray, points: np.ndarray, rows: int) -> np.ndarray:
-    """`_background`'s field: 1 - the person (the head's outline and hair included) softened over BACKGROUND_FEATHER d,
-    the head's own softened edge reaching 1 at its outline (twice a blur of half the width), so nothing of it is held.
-    Blurs this wide hold no detail finer than 4 px: worked out at a quarter of the size and resized up."""
-    sigma = BACKGROUND_FEATHER * inter_ocular(points)
-    head = np.maximum(face_hull(points, person.shape), hair > 0).astype(np.float32)
-    moving = np.maximum(person.astype(np.float32), head)
-    height, width = person.shape
-    small = (max(1, width // 4), max(1, height // 4))
-    parts = cv2.resize(np.dstack([moving, head]), small, interpolation=cv2.INTER_AREA)
-    soft = np.maximum(
-        cv2.GaussianBlur(parts[..., 0], (0, 0), sigma / 4), 2.0 * cv2.GaussianBlur(parts[..., 1], (0, 0), sigma / 8)
-    )
-    held = np.clip(1.0 - cv2.resize(soft, (width, height), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
-    held[head > 0] = 0.0  # the head itself exactly (the resizing softens its edge by a pixel or two)
-    return np.concatenate([held, np.repeat(held[-1:], rows, axis=0)]).astype(np.float32)
 
 
 def _ahead(target: float, years: float) -> float:

@@ -377,15 +377,13 @@ def unstrained(
     return origin + offset * scale[..., None]
 
 
-def child_warp(face: np.ndarray, points: np.ndarray, k: float, scales: ChildScales, held: np.ndarray | None = None) -> np.ndarray:
+def child_warp(face: np.ndarray, points: np.ndarray, k: float, scales: ChildScales) -> np.ndarray:
     """The whole head moved to a child's proportions: the feature moves, then cardioidal strain `k` about the
     brows, full down to the chin and fading to no motion in the neck before the frame's edge (`strain_extent`).
     `face` is the aligned crop, or the crop with the photo below it (`photo_below`) so that the neck under the
     raised chin is drawn from the neck rather than from a thin band under the chin. Inverse mapping on a grid an
     eighth of the size (the motion is smooth): the strain inverted exactly along each ray (`unstrained`), the
-    feature moves by fixed-point iteration; resized up and applied in one remap. `held` (H, W) 0-1, as `face`: how
-    far each pixel is held still (the background beside the head: the strain is the head's growth, and it bent a
-    curtain's edge and a window's bars beside the face)."""
+    feature moves by fixed-point iteration; resized up and applied in one remap."""
     moves = feature_moves(points, scales)
     if k == 0 and not any(np.any(m.scale != 1.0) or np.any(m.shift != 0.0) for m in moves):
         return face.copy()
@@ -406,8 +404,6 @@ def child_warp(face: np.ndarray, points: np.ndarray, k: float, scales: ChildScal
         source = source + (local - moved_by_features(source, moves))
     shift = (source - target).astype(np.float32)
     full = cv2.resize(shift, (shift.shape[1] * step, shift.shape[0] * step), interpolation=cv2.INTER_LINEAR)[:height, :width]
-    if held is not None:
-        full = full * (1.0 - np.asarray(held, np.float32))[..., None]
     map_x = full[..., 0] + np.arange(width, dtype=np.float32)[None, :]  # each pixel's own column and row, plus the shift
     map_y = full[..., 1] + np.arange(height, dtype=np.float32)[:, None]
     return cv2.remap(face, map_x, map_y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)

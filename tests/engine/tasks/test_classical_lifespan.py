@@ -315,19 +315,3 @@ def test_creases_are_not_drawn_across_hair_over_the_forehead():
 
     assert np.array_equal(wrinkled(hair)[under], located.crop[under])
     assert not np.array_equal(wrinkled(None)[under], located.crop[under])  # as the hair was drawn on before
-
-
-def test_a_childs_warp_leaves_the_background_beside_the_head_in_place():
-    # the strain is the head's growth: it bent a curtain's edge and a window's bars beside Obama's face at 5 (looked at);
-    # the background further than half an inter-ocular distance from the person is now held (the mean change of its
-    # pixels was 2.4 levels on the astronaut at 5, her wall's texture moved)
-    image = astronaut()
-    located = locate(image, OFFLINE)
-    masks = hair_masks(located, OFFLINE)
-    person = get_cache(OFFLINE).get("person_segmenter").probability(located.crop)
-    background = cv2.distanceTransform((person < 0.5).astype(np.uint8), cv2.DIST_L2, 5) > 0.5 * 126
-    assert background.sum() > 10000
-    child = age_face(image, located, masks, 41, 5, 0, OFFLINE)
-    assert "the background beside the head held still" in child.stages["shape"]
-    change = np.abs(child.after.astype(int) - located.crop.astype(int))[background]
-    assert change.mean() < 1.0
