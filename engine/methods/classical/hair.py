@@ -87,13 +87,13 @@ MAX_SHADE_GAIN = 2.5  # dark hair's shading is faint in absolute terms: stretche
 # between them: stretched 2.5 times on a black-haired photo, the clumps' sheen became white blotches on grey hair
 # (Takeo at 80) and the shadows between curls black cracks between white flames (the camera operator at 70-80). Light
 # hair scatters light through its fibres and is lit more evenly (Moon and Marschner 2006, multiple scattering in
-# hair): the clumps' shadows are kept as they are and their sheen is added as light, as the sheen above the lit parts is.
+# hair): the clumps' shadows are kept as they are. Where the hair is lighter than its shading it shows its sheen:
+# light reflected at the cuticle's surface before it enters the fibre, which the pigment does not colour or dim
+# (Marschner et al. 2003, the R lobe). White hair keeps that light as it is, added to its own (in linear luminance, not
+# stretched by the gain): stretched, a dark photo's sheen went past white and clipped into flat smears (looked at on
+# Takeo, lit at L 34, and on Einstein's wisps at 70).
 SHAPE_SIGMA = 12.0
 SHEEN_RAMP = 10.0  # L (8-bit): hair this much above its shading is sheen in full (from looking)
-# Above the lit parts' lightness the hair shows its sheen: light reflected at the cuticle's surface before it enters
-# the fibre, which the pigment does not colour or dim (Marschner et al. 2003, the R lobe). White hair keeps that
-# light as it is, added to its own (in linear luminance, not stretched by the gain): stretched, a dark photo's sheen
-# went past white and clipped into flat smears (looked at on Takeo, lit at L 34, and on Einstein's wisps at 70).
 DETAIL_SIGMA = 2.0  # pixels: lightness detail finer than this is the strands' own texture, kept on white strands
 BROW_ABOVE_SKIN = 6.0  # L (8-bit): white eyebrow hairs this much lighter than the skin around them (from looking)
 BROW_HAIR_CONTRAST = 30.0  # L (8-bit): a pixel this much darker than the skin under it is all hair (from looking)
