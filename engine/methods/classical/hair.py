@@ -42,6 +42,7 @@ from engine.faces.zones import (
     inter_ocular,
     support_box,
 )
+from engine.methods.classical.blurs import masked_blur
 
 # Strands in the 512 px aligned frame (from looking at hair in portraits at this scale): a strand is
 # about a pixel wide and runs visibly straight for a few tens of pixels before it bends or hides.
@@ -568,7 +569,7 @@ def hair_wisps(rgb: np.ndarray, mask: np.ndarray, background: np.ndarray, points
     lab = _to_lab(rgb)
     depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
     # the colours' local means over `reach` (about 30 px on a 512 px face) have no detail finer than that: worked out
-    # at a quarter of the size (as youth.wide_blur does), the pixels' squares averaged at full size (the background's grain
+    # at a quarter of the size (as blurs.wide_blur does), the pixels' squares averaged at full size (the background's grain
     # counts in its spread), and read back at the pixels that need them
     height, width = mask.shape
     small = (max(1, width // 4), max(1, height // 4))
@@ -676,15 +677,8 @@ def white_hair_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def shape_shading(lightness: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The hair's lightness under `mask` blurred over SHAPE_SIGMA px within the mask (the head's form in the light);
-    the lightness itself where the mask has no weight. A blur this wide holds no detail finer than 4 px: it is worked
-    out at a quarter of the size and resized up."""
-    inside = (mask > 0).astype(np.float32)
-    height, width = inside.shape
-    small = (max(1, width // 4), max(1, height // 4))
-    parts = cv2.resize(np.dstack([lightness * inside, inside]), small, interpolation=cv2.INTER_AREA)
-    blurred = cv2.resize(cv2.GaussianBlur(parts, (0, 0), SHAPE_SIGMA / 4), (width, height), interpolation=cv2.INTER_LINEAR)
-    weight = blurred[..., 1]
-    return np.where(weight > 1e-3, blurred[..., 0] / np.maximum(weight, 1e-3), lightness).astype(np.float32)
+    the lightness itself where the mask has no weight."""
+    return masked_blur(lightness.astype(np.float32), (mask > 0).astype(np.float32), SHAPE_SIGMA).astype(np.float32)
 
 
 def _luminance(lightness: np.ndarray | float) -> np.ndarray:
@@ -884,7 +878,7 @@ def grey_hair(
         # reach about three of its sigmas: at EDGE_BAND alone the stray hair beyond about 17 px stayed dark)
         farthest = float(cv2.distanceTransform((held == 0).astype(np.uint8), cv2.DIST_L2, 5)[read > 0].max())
         sigma = max(EDGE_BAND, farthest / 3)
-        # means this wide have no detail finer than 2 px: worked out at a quarter of the size (as youth.wide_blur does)
+        # means this wide have no detail finer than 2 px: worked out at a quarter of the size (as blurs.wide_blur does)
         height, width = held.shape
         small = (max(1, width // 4), max(1, height // 4))
         near = cv2.GaussianBlur(cv2.resize(held, small, interpolation=cv2.INTER_AREA), (0, 0), sigma / 4)

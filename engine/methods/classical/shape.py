@@ -41,7 +41,7 @@ from engine.faces.zones import (
     support_box,
 )
 from engine.methods.classical import thinplate
-from engine.methods.classical.youth import wide_blur
+from engine.methods.classical.blurs import wide_blur
 
 # Soft-tissue descent: visible from the fourth decade and progressing through the eighth (Coleman and
 # Grover 2006: fat compartments deflate and descend from the late thirties; Mendelson and Wong 2012: the

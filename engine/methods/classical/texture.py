@@ -41,8 +41,8 @@ from engine.core.memo import memo
 from engine.core.settings import Settings
 from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, inter_ocular, support_box
 from engine.methods.classical.aging import skin_weight
+from engine.methods.classical.blurs import wide_blur
 from engine.methods.classical.shape import landmark_offsets, warp_by_offsets
-from engine.methods.classical.youth import wide_blur
 from engine.methods.ldla.pipeline import LocatedFace, locate, skin_mask
 
 PROTOTYPE_AGE_YEARS = 77.0  # Grace Hopper in the portrait (born 9 December 1906, photographed 20 January 1984)

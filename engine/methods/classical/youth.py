@@ -30,6 +30,7 @@ from engine.faces.zones import (
     support_box,
 )
 from engine.methods.classical.aging import below_jaw, remaining_growth, strain_origin
+from engine.methods.classical.blurs import masked_blur, wide_blur
 
 # --- creases and folds (sizes in inter-ocular distances d; d is about 125 px on the aligned 512 px face) ---
 # The widest crease the closing fills: forehead furrows, crow's feet and glabellar lines on the portraits
@@ -407,24 +408,6 @@ def child_warp(face: np.ndarray, points: np.ndarray, k: float, scales: ChildScal
     map_x = full[..., 0] + np.arange(width, dtype=np.float32)[None, :]  # each pixel's own column and row, plus the shift
     map_y = full[..., 1] + np.arange(height, dtype=np.float32)[:, None]
     return cv2.remap(face, map_x, map_y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-
-
-def wide_blur(image: np.ndarray, sigma: float) -> np.ndarray:
-    """A Gaussian blur; one wider than 4 px is computed at a quarter of the size (what it keeps has no detail
-    finer than that) and resized back."""
-    if sigma < 4.0:
-        return cv2.GaussianBlur(image, (0, 0), sigma)
-    height, width = image.shape[:2]
-    small = cv2.resize(image, (max(1, width // 4), max(1, height // 4)), interpolation=cv2.INTER_AREA)
-    return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / 4), (width, height), interpolation=cv2.INTER_LINEAR)
-
-
-def masked_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian blur of `values` counting only where `weight` > 0 (normalised convolution): the skin's own
-    shading, not pulled toward the hair, eyes or background beside it."""
-    num = wide_blur(values * weight, sigma)
-    den = wide_blur(weight, sigma)
-    return np.where(den > 1e-3, num / np.maximum(den, 1e-3), values)
 
 
 def feature_protection(lab: np.ndarray, skin: np.ndarray, d: float, dark: bool = True) -> np.ndarray:
