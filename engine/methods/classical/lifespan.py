@@ -469,7 +469,11 @@ def stage_warnings(targets: list[float], edits: list[AgedFace]) -> list[str]:
 
 def _ages(ages: list[float]) -> str:
     """ "5", "5 and 40", "5, 10 and 20"."""
-    words = [f"{age:g}" for age in ages]
+    return _listed([f"{age:g}" for age in ages])
+
+
+def _listed(words: list[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
@@ -532,7 +536,7 @@ def _outline(located: LocatedFace, skin: np.ndarray, masks: HairMasks) -> tuple[
 def _where(neck: np.ndarray, forehead: np.ndarray, ears: np.ndarray) -> str:
     """The skin a colour stage reached beyond the face, for its stage entry: "" or " (face, neck and ears)" and so on."""
     parts = ["face"] + [name for name, part in (("neck", neck), ("upper forehead", forehead), ("ears", ears)) if part.any()]
-    return "" if len(parts) == 1 else f" ({', '.join(parts[:-1])} and {parts[-1]})"
+    return "" if len(parts) == 1 else f" ({_listed(parts)})"
 
 
 def _ahead(target: float, years: float) -> float:
