@@ -474,7 +474,7 @@ def _every_face(
             )
             continue
         try:
-            located = locate(request.rgb, settings, index)
+            located = locate(request.rgb, settings, index, faces)  # the faces found once, for every face
         except NoFaceError as error:
             warning = f"Face {index} (box {face.box_text()}) could not be landmarked and is left unchanged: {error}"
             group.append(GroupFace(index=index, box=box, chosen=False, aged=False, warnings=[warning]))

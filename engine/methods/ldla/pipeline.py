@@ -96,9 +96,13 @@ class LocatedFace:
         return self.soft[key]
 
 
-def locate(rgb: np.ndarray, settings: Settings | None = None, face_index: int | None = None) -> LocatedFace:
+def locate(
+    rgb: np.ndarray, settings: Settings | None = None, face_index: int | None = None, faces: list[Face] | None = None
+) -> LocatedFace:
+    """The face at `face_index` (default: the largest) aligned, landmarked and zoned; `faces`: the detector's faces of
+    `rgb` where they were found already (a group photo's every face), else they are found here."""
     cache = get_cache(settings)
-    face, warnings = choose_face(cache.get("face_detector").detect(rgb), face_index)
+    face, warnings = choose_face(cache.get("face_detector").detect(rgb) if faces is None else faces, face_index)
     aligned = align_face(rgb, face, FACE_SIZE)
     points = face_landmarks(cache.get("face_mesh"), aligned.crop, face)  # a failure says what is wrong with the face
     check_upright(cache.get("face_detector"), aligned.crop, face)  # FaceMesh places its points on an upside-down face too

@@ -162,10 +162,10 @@ def test_group_photo_face_that_cannot_be_landmarked_is_left_as_it_is_and_named(m
 
     group = _group()
 
-    def locate_only_the_largest(rgb, settings=None, face_index=None):
+    def locate_only_the_largest(rgb, settings=None, face_index=None, faces=None):
         if face_index == 1:
             raise NoFaceError("FaceMesh found no face for dense landmarks: try a frontal, well-lit photo.")
-        return locate(rgb, settings, face_index)
+        return locate(rgb, settings, face_index, faces)
 
     monkeypatch.setattr(lifespan_task, "locate", locate_only_the_largest)
     output = age_photo(LifespanRequest(group, [70], renderer="classical", all_faces=True), OFFLINE)
