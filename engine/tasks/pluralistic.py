@@ -41,16 +41,16 @@ from engine.core.limits import INTENSITY, SAMPLES
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import align_face, paste_back
-from engine.faces.detection import Face, NoFaceError, check_upright, choose_face
+from engine.faces.detection import Face, NoFaceError, choose_face
 from engine.faces.identity import mean_pairwise_distance
 from engine.methods.classical.hair import norwood_share
 from engine.methods.classical.lifespan import age_face, hair_masks, stage_warnings
 from engine.methods.classical.pluralistic import describe_variation, sample_variations
 from engine.methods.cradle2cane.seeds import item_seed
 from engine.methods.ldla.curves import scores_for_age
-from engine.methods.ldla.pipeline import FACE_SIZE, LocatedFace
+from engine.methods.ldla.pipeline import LocatedFace
 from engine.tasks.lifespan import cradle2cane_seconds
-from engine.tasks.renderers import check_renderer, choose_renderer, find_face
+from engine.tasks.renderers import check_face_upright, check_renderer, choose_renderer, find_face
 
 MIN_SAMPLES, MAX_SAMPLES = int(SAMPLES.low), int(SAMPLES.high)
 
@@ -236,7 +236,7 @@ def _diffusion(
         detector = cache.get("face_detector")
         reference_face, _ = choose_face(detector.detect(request.reference), None)
         try:  # as the source face is checked (`find_face`)
-            check_upright(detector, align_face(request.reference, reference_face, FACE_SIZE).crop, reference_face)
+            check_face_upright(detector, request.reference, reference_face)
         except NoFaceError as error:
             raise NoFaceError(f"reference face: {error}") from error
         reference_crop = align_face(request.reference, reference_face, resolution).crop

@@ -57,5 +57,11 @@ def find_face(rgb: np.ndarray, renderer: str, face_index: int | None = None, set
         return FoundFace(located.face, located, list(located.warnings))
     detector = get_cache(settings).get("face_detector")
     face, warnings = choose_face(detector.detect(rgb), face_index)
-    check_upright(detector, align_face(rgb, face, FACE_SIZE).crop, face)  # as `locate` checks its crop
+    check_face_upright(detector, rgb, face)
     return FoundFace(face, None, warnings)
+
+
+def check_face_upright(detector, rgb: np.ndarray, face: Face) -> None:
+    """`check_upright` on the detector's `face` of `rgb` aligned at FACE_SIZE, as `locate` checks its crop (the margin
+    was measured at that size): for a face the diffusion renderer takes without zones."""
+    check_upright(detector, align_face(rgb, face, FACE_SIZE).crop, face)
