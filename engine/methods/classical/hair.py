@@ -455,7 +455,7 @@ def grey_strands(
         score = score - PATTERN_LEAD * pattern * lead
     if amount == 1:
         return inside.astype(np.float32)
-    return at_photo_resolution(soft_select(score, inside, amount), inside, scale)
+    return mixed_in_photo_pixels(at_photo_resolution(soft_select(score, inside, amount), inside, scale), inside, scale)
 
 
 def photo_detail(scale: float) -> float:
@@ -476,6 +476,23 @@ def at_photo_resolution(share: np.ndarray, inside: np.ndarray, scale: float) -> 
     weight = (inside > 0).astype(np.float32)
     blurred = cv2.GaussianBlur(share * weight, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(weight, (0, 0), sigma), 1e-3)
     return np.where(weight > 0, blurred, 0).astype(np.float32)
+
+
+def mixed_in_photo_pixels(share: np.ndarray, inside: np.ndarray, scale: float) -> np.ndarray:
+    """(H, W) float32: the white strands' `share` under `inside` on a face upsampled `scale` times, each pixel's
+    departure from the share around it (over STRAND_SHARPEN photo pixels: wider than the strands, narrower than the
+    temples' lead) cut to 1 / sqrt(`scale`); `share` itself when `scale` <= 1.
+
+    A photo pixel spans `scale` of the crop's strand widths across the hair: the share of white strands averaged over
+    that many strands departs from its mean as 1 / sqrt(`scale`) of one strand's (a binomial share's spread). Low-passed
+    alone (`at_photo_resolution`), the strand field's clusters, several strands wide, kept their full contrast: greying
+    dark hair at 50-60 was a leopard's pattern on Takeo (3.0 crop px a photo pixel) and dark worms on the camera
+    operator (3.7), looked at 2x; mixed so, it is salt-and-pepper grey with the hair's own locks and shading."""
+    detail = photo_detail(scale)
+    if detail == 1:
+        return share
+    local = masked_blur(share, inside.astype(np.float32), STRAND_SHARPEN * detail)
+    return np.where(inside, local + (share - local) / math.sqrt(detail), 0).astype(np.float32)
 
 
 def soft_threshold(scores: np.ndarray, share: float) -> float:
