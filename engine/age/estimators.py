@@ -75,12 +75,13 @@ class OnnxAgeEstimator:
         self._predictor = dlib.shape_predictor(str(shape_predictor))
         self._dlib = dlib
 
-    def chips(self, rgb: np.ndarray, face: Face, size: int) -> np.ndarray:
-        """The dlib face chip the networks were trained on: 5-point alignment, 20 % padding."""
+    def chips(self, rgb: np.ndarray, face: Face, sizes: Sequence[int]) -> list[np.ndarray]:
+        """The dlib face chips the networks were trained on, one per size: 5-point alignment, 20 % padding (the five
+        points found once for all of them)."""
         x, y, w, h = face.box
         rectangle = self._dlib.rectangle(int(round(x)), int(round(y)), int(round(x + w)), int(round(y + h)))
         shape = self._predictor(rgb, rectangle)
-        return self._dlib.get_face_chip(rgb, shape, size=size, padding=self.chip_padding)
+        return [self._dlib.get_face_chip(rgb, shape, size=size, padding=self.chip_padding) for size in sizes]
 
     def _normalise(self, chips: list[np.ndarray]) -> np.ndarray:
         batch = np.stack(chips).astype(np.float32)  # (N, S, S, 3)
@@ -91,8 +92,9 @@ class OnnxAgeEstimator:
         if not faces:
             return []
         rgb = np.ascontiguousarray(rgb)
-        age_in = self._normalise([self.chips(rgb, face, self._age_size) for face in faces])
-        gender_in = self._normalise([self.chips(rgb, face, self._gender_size) for face in faces])
+        chips = [self.chips(rgb, face, (self._age_size, self._gender_size)) for face in faces]
+        age_in = self._normalise([age for age, _ in chips])
+        gender_in = self._normalise([gender for _, gender in chips])
         age_p = self._age.run(None, {self._age.get_inputs()[0].name: age_in})[0].astype(np.float64)
         gender_p = self._gender.run(None, {self._gender.get_inputs()[0].name: gender_in})[0].astype(np.float64)
         female = self.labels.index("female")
