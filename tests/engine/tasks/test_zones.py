@@ -103,6 +103,35 @@ def test_classical_renderer_is_monotone_in_the_score(located, zone):
     assert all(b > a for a, b in zip(energies, energies[1:])), energies
 
 
+def test_frown_lines_are_a_pair_beside_the_brows_heads_not_a_smudge_between_the_eyes(located):
+    # drawn from the middle out, short and low in the zone, the glabella's lines read as dark smudges between the eyes
+    # at 70-80; frown lines (the "11") are a pair, one beside each brow's head, running well up between the brows
+    d = Z.inter_ocular(located.points)
+    middle = float(located.points[Z.NASION, 0])
+    xs = np.arange(located.crop.shape[1])
+    sides, centre = (xs < middle - 0.03 * d, xs > middle + 0.03 * d), np.abs(xs - middle) <= 0.03 * d
+    ratios, spans = [], []
+    for seed in range(4):
+        edit = edit_zones(
+            astronaut(), {"glabella": 100}, current={"glabella": 0}, source_age=30, located=located, seed=seed, settings=SETTINGS
+        )
+        darker = np.maximum(lightness(located.crop) - lightness(edit.after), 0) * (located.masks["glabella"] > 0)
+        columns = darker.sum(0)
+        ratios.append(columns[centre].max() / min(columns[side].max() for side in sides))
+        for side in sides:  # each line's height: the rows of its darkest columns darkened by a quarter of its deepest
+            at = int(np.argmax(np.where(side, columns, -1)))
+            line = darker[:, at - 2 : at + 3].mean(1)
+            rows = np.flatnonzero(line > 0.25 * line.max())
+            spans.append((rows.max() - rows.min()) / d)
+    # the middle darkened 0.03-0.52 of the lesser side (0.56-1.67 before), each line 0.18-0.27 d tall (0.11-0.19)
+    assert np.mean(ratios) < 0.4, ratios
+    assert np.mean(spans) > 0.2, spans
+
+
+def lightness(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+
+
 def test_lowering_the_score_smooths(hopper):
     zone = "forehead"
     before = high_frequency(hopper.crop, hopper.masks[zone])
