@@ -63,11 +63,10 @@ FOLD_ZONES = frozenset({"glabella"})  # zones whose lines are folds: a lit shoul
 # Glabellar lines come as a pair, one beside each brow's head (the corrugators draw the brows together and the skin
 # folds between them: the "11"), not one down the middle: drawn as the vertical kind's three lines from the middle out,
 # short and low in the zone, they read as two dark smudges between the eyes at 70-80 (looked at 2x on the astronaut
-# and Obama). Each line's offset from the middle in zone widths (about 0.1 d either side), and its length in zone
-# heights (0.2-0.3 d, running up from near the nasion's level over the brows' heads), from looking.
-PAIRED_ZONES = frozenset({"glabella"})
-PAIRED_LINES = 2
-GLABELLA_PAIR = 0.22
+# and Obama). Both lines come at every score, equally deep. Each line's offset from the middle in zone widths (about
+# 0.14 d either side, by the brows' heads) and its length in zone heights (0.2-0.3 d at a full score), from looking.
+GLABELLA_LINES = 2
+GLABELLA_PAIR = 0.3
 GLABELLA_LENGTH = (0.6, 0.9)
 
 
@@ -101,9 +100,10 @@ def candidate_lines(zone: Zone, polygon: np.ndarray, rng: np.random.Generator, d
     width, height = x1 - x0, y1 - y0
     kind = zone.direction
     lines = []
-    count = PAIRED_LINES if zone.name in PAIRED_ZONES else MAX_LINES[kind]
+    glabella = zone.name == "glabella" and kind == "vertical"
+    count = GLABELLA_LINES if glabella else MAX_LINES[kind]
     for index in range(count):
-        depth = 1.0 - 0.5 * index / count * rng.uniform(0.6, 1.0)
+        depth = 1.0 if glabella else 1.0 - 0.5 * index / count * rng.uniform(0.6, 1.0)
         if kind == "horizontal":
             y = y0 + height * np.clip(
                 0.5 + (index % 2 * 2 - 1) * (index + 1) // 2 / (MAX_LINES[kind] + 1) + rng.normal(0, 0.03), 0.1, 0.9
@@ -112,7 +112,7 @@ def candidate_lines(zone: Zone, polygon: np.ndarray, rng: np.random.Generator, d
             cx = x0 + width * rng.uniform(0.35, 0.65)
             points = _wobbly(np.array([cx - span / 2, y]), np.array([cx + span / 2, y]), rng, 0.04 * d)
             lines.append(Line(points, depth, np.array([0.0, -1.0])))
-        elif kind == "vertical" and zone.name in PAIRED_ZONES:
+        elif glabella:
             # one line beside each brow's head
             across = GLABELLA_PAIR * (1 - 2 * (index % 2))
             x = x0 + width * np.clip(0.5 + across + rng.normal(0, 0.02), 0.15, 0.85)
@@ -214,7 +214,8 @@ class ClassicalRenderer:
             key = (seed, zone.name, zone.direction, np.asarray(polygon), np.asarray(zone.anchor), np.asarray(zone.axis_end), d)
             lines, state = memo("zone_lines", key, lambda: _lines_and_state(zone, polygon, seed, d))
             rng.bit_generator.state = state
-            used = lines[: max(1, math.ceil(amount * len(lines)))]
+            # more lines as the score rises; the glabella's pair together
+            used = lines if zone.name == "glabella" else lines[: max(1, math.ceil(amount * len(lines)))]
             relative_width, kind_depth = ZONE_PROFILE.get(zone.name, PROFILE[zone.direction])
             sides = (1.0, -1.0) if zone.name in FOLD_ZONES else (1.0,)
             # an older crease is wider as well as deeper: the fold of skin over it grows (from looking)
