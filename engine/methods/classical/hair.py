@@ -75,6 +75,9 @@ PATTERN_LEAD = 0.35  # share units: how far the temples run ahead of the crown a
 # crop's own (s = 1; Gaussian variances add), so a full-resolution or downsampled face is left as it is. (At a half,
 # sigma 0.375 s, the last pigmented strands still read as dark strokes on Takeo at 70: looked at 2x.)
 NYQUIST_TENTH_SIGMA = math.sqrt(2 * math.log(10)) / math.pi  # about 0.683 photo pixels
+# photo pixels: the neighbourhood whose share of white strands a pixel's is mixed toward on an upsampled face
+# (`mixed_in_photo_pixels`): wider than the strand field's clusters, narrower than the temples' lead (from looking)
+MIX_PHOTO_PIXELS = 4.0
 
 # Unpigmented (white) hair in CIELAB (OpenCV 8-bit scale, L 0-255): the lightness of lit white strands,
 # how much chroma they keep, and their slight yellowing (from looking at grey and white hair in portraits).
@@ -428,7 +431,7 @@ def grey_strands(
     temples' lead (`lead` x `pattern` x PATTERN_LEAD), is compared with the threshold that leaves exactly
     `amount` of the mask below it, so the share of white strands is `amount` wherever the pattern puts them.
     `scale`: crop pixels a photo pixel (alignment.upsampling); above 1 the strands are only as fine as the photo's
-    pixels (`at_photo_resolution`)."""
+    pixels (`at_photo_resolution`) and mixed as its pixels mix them (`mixed_in_photo_pixels`)."""
     if not 0 <= amount <= 1:
         raise ValueError(f"grey amount must be between 0 and 1, got {amount}")
     if not 0 <= pattern <= 1:
@@ -480,18 +483,20 @@ def at_photo_resolution(share: np.ndarray, inside: np.ndarray, scale: float) -> 
 
 def mixed_in_photo_pixels(share: np.ndarray, inside: np.ndarray, scale: float) -> np.ndarray:
     """(H, W) float32: the white strands' `share` under `inside` on a face upsampled `scale` times, each pixel's
-    departure from the share around it (over STRAND_SHARPEN photo pixels: wider than the strands, narrower than the
-    temples' lead) cut to 1 / sqrt(`scale`); `share` itself when `scale` <= 1.
+    departure from the share around it (over MIX_PHOTO_PIXELS photo pixels) cut to 1 / sqrt(`scale`); `share` itself
+    when `scale` <= 1. The mean share is kept (within 0.002 at scales 1.5-6). The re-pigmentation draws its strands
+    here too, on top of its own REPIGMENT_STRAND_CONTRAST.
 
-    A photo pixel spans `scale` of the crop's strand widths across the hair: the share of white strands averaged over
-    that many strands departs from its mean as 1 / sqrt(`scale`) of one strand's (a binomial share's spread). Low-passed
-    alone (`at_photo_resolution`), the strand field's clusters, several strands wide, kept their full contrast: greying
-    dark hair at 50-60 was a leopard's pattern on Takeo (3.0 crop px a photo pixel) and dark worms on the camera
-    operator (3.7), looked at 2x; mixed so, it is salt-and-pepper grey with the hair's own locks and shading."""
+    A photo pixel spans `scale` of the crop's strand widths across the hair, and a share averaged over more strands
+    departs less from its mean (a binomial share's spread falls as 1 / sqrt of their count): the strand field's
+    clusters, several strands wide, are what the photo could not resolve. Low-passed alone (`at_photo_resolution`),
+    they kept their full contrast: greying dark hair at 50-60 was a leopard's pattern on Takeo (3.0 crop px a photo
+    pixel) and dark worms on the camera operator (3.7), looked at 2x. The factor is that argument's, chosen by
+    looking (cut to 1 / `scale` the hair read flat grey): half-grey hair reads salt-and-pepper with its own locks."""
     detail = photo_detail(scale)
     if detail == 1:
         return share
-    local = masked_blur(share, inside.astype(np.float32), STRAND_SHARPEN * detail)
+    local = masked_blur(share, inside.astype(np.float32), MIX_PHOTO_PIXELS * detail)
     return np.where(inside, local + (share - local) / math.sqrt(detail), 0).astype(np.float32)
 
 
