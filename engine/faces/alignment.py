@@ -8,8 +8,11 @@ import cv2
 import numpy as np
 
 from engine.faces.detection import (
+    UPRIGHT_SIZE,
     Face,
+    FaceDetector,
     NoFaceError,
+    check_upright,
 )
 
 # FFHQ-style 512 px crop: where the five points land (the 5-point template used by
@@ -76,6 +79,12 @@ def align_face(rgb: np.ndarray, face: Face, size: int = 512) -> AlignedFace:
     ones = np.ones(rgb.shape[:2], np.float32)
     inside = cv2.warpAffine(ones, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     return AlignedFace(crop=pad_neutral(crop, inside), matrix=matrix, inside=inside)
+
+
+def check_face_upright(detector: FaceDetector, rgb: np.ndarray, face: Face) -> None:
+    """`check_upright` on the detector's `face` of `rgb` aligned at UPRIGHT_SIZE: for a face taken without its 512 px
+    crop (the diffusion renderer's, an image-guided reference, the age tab's)."""
+    check_upright(detector, align_face(rgb, face, UPRIGHT_SIZE).crop, face)
 
 
 def feather_mask(size: int, margin: float = 0.06) -> np.ndarray:

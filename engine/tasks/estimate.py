@@ -17,7 +17,8 @@ from engine.age.gender import DEFAULT_THRESHOLD, gender_of
 from engine.core.images import check_rgb
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
-from engine.faces.detection import NO_FACE, NoFaceError
+from engine.faces.alignment import check_face_upright
+from engine.faces.detection import NO_FACE, Face, FaceDetector, NoFaceError
 
 UNCALIBRATED = "none (uncalibrated)"
 
@@ -146,21 +147,30 @@ def estimate(request: EstimateRequest, settings: Settings | None = None) -> AgeA
     settings = settings or get_settings()
     cache = get_cache(settings)
     # 1. detect
-    faces = cache.get("face_detector").detect(rgb)
+    detector = cache.get("face_detector")
+    faces = detector.detect(rgb)
     if not faces:
         raise NoFaceError(NO_FACE)
-    # 2. estimate the age distribution and gender of each face
+    # 2. an upside-down face is given no age (the estimator reads it as an upright face, its mouth for its eyes): named
+    # in a warning, or the photo refused when every face is so; the others keep the numbers the detector gave them
+    upright, turned = upright_faces(detector, rgb, faces)
+    if not upright:
+        raise NoFaceError(
+            turned[0] if len(turned) == 1 else f"All {len(turned)} faces found look upside down. Face 0: {turned[0]}"
+        )
+    warnings = [f"Face {index} is given no age: {message}" for index, message in turned.items()]
+    # 3. estimate the age distribution and gender of each face
     estimator = age_estimator(settings)
-    estimates = estimator.estimate(rgb, faces)
-    # 3. intervals: conformal when an artefact for this estimator is loaded, else none
+    estimates = estimator.estimate(rgb, [face for _, face in upright])
+    # 4. intervals: conformal when an artefact for this estimator is loaded, else none
     calibration, calibration_note = load_calibration(settings, estimator.estimator_id)
-    # 4. gender: the threshold chosen on the calibration data when the artefact has one, else 0.5
+    # 5. gender: the threshold chosen on the calibration data when the artefact has one, else 0.5
     threshold, threshold_from = gender_threshold(calibration)
-    warnings = [
-        f"Face {i} is cut by the image border; its estimate may be less reliable." for i, f in enumerate(faces) if f.cut_by_border
+    warnings += [
+        f"Face {i} is cut by the image border; its estimate may be less reliable." for i, f in upright if f.cut_by_border
     ]
     results = []
-    for index, (face, estimate) in enumerate(zip(faces, estimates)):
+    for (index, face), estimate in zip(upright, estimates):
         interval: tuple[float, float | None] | None = None
         upper_open = None
         if calibration is not None:
@@ -190,6 +200,20 @@ def estimate(request: EstimateRequest, settings: Settings | None = None) -> AgeA
             )
         )
     return AgeAnalysis(results, estimator.estimator_id, calibration_note, warnings)
+
+
+def upright_faces(detector: FaceDetector, rgb: np.ndarray, faces: list[Face]) -> tuple[list[tuple[int, Face]], dict[int, str]]:
+    """The detector's `faces` of `rgb` that are upright, each with its number (its place in `faces`), and, by number,
+    what `check_face_upright` says of each other face."""
+    upright, turned = [], {}
+    for index, face in enumerate(faces):
+        try:
+            check_face_upright(detector, rgb, face)
+        except NoFaceError as error:
+            turned[index] = str(error)
+        else:
+            upright.append((index, face))
+    return upright, turned
 
 
 def estimate_ages(rgb: np.ndarray, confidence: float = 0.9, settings: Settings | None = None) -> AgeAnalysis:

@@ -40,7 +40,7 @@ from engine.core.images import check_rgb, mean_pairwise_structural_distance
 from engine.core.limits import INTENSITY, SAMPLES
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
-from engine.faces.alignment import align_face, paste_back
+from engine.faces.alignment import align_face, check_face_upright, paste_back
 from engine.faces.detection import Face, NoFaceError, choose_face
 from engine.faces.identity import mean_pairwise_distance
 from engine.methods.classical.hair import norwood_share
@@ -50,7 +50,7 @@ from engine.methods.cradle2cane.seeds import item_seed
 from engine.methods.ldla.curves import scores_for_age
 from engine.methods.ldla.pipeline import LocatedFace
 from engine.tasks.lifespan import cradle2cane_seconds
-from engine.tasks.renderers import check_face_upright, check_renderer, choose_renderer, find_face
+from engine.tasks.renderers import check_renderer, choose_renderer, find_face
 
 MIN_SAMPLES, MAX_SAMPLES = int(SAMPLES.low), int(SAMPLES.high)
 

@@ -15,9 +15,9 @@ from engine.core.errors import InputError
 from engine.core.models import ModelUnavailable
 from engine.core.registry import get_cache
 from engine.core.settings import Settings
-from engine.faces.alignment import align_face
-from engine.faces.detection import Face, check_upright, choose_face
-from engine.methods.ldla.pipeline import FACE_SIZE, LocatedFace, locate
+from engine.faces.alignment import check_face_upright
+from engine.faces.detection import Face, choose_face
+from engine.methods.ldla.pipeline import LocatedFace, locate
 
 RENDERERS = ("auto", "diffusion", "classical")
 
@@ -59,9 +59,3 @@ def find_face(rgb: np.ndarray, renderer: str, face_index: int | None = None, set
     face, warnings = choose_face(detector.detect(rgb), face_index)
     check_face_upright(detector, rgb, face)
     return FoundFace(face, None, warnings)
-
-
-def check_face_upright(detector, rgb: np.ndarray, face: Face) -> None:
-    """`check_upright` on the detector's `face` of `rgb` aligned at FACE_SIZE, as `locate` checks its crop (the margin
-    was measured at that size): for a face the diffusion renderer takes without zones."""
-    check_upright(detector, align_face(rgb, face, FACE_SIZE).crop, face)

@@ -117,7 +117,7 @@ def _coffee() -> np.ndarray:
         (
             lambda: np.ascontiguousarray(astronaut()[::-1, ::-1]),
             "The face found (box 240, 343, 333, 453 px) looks upside down: the detector is surer of it with the photo "
-            "turned 180 degrees (score 0.94, against 0.83 as it is). Turn the photo upright and try again.",
+            "turned 180 degrees (score 0.94, against 0.65 as it is). Turn the photo upright and try again.",
         ),
         # a false hit of YuNet on a cup of coffee: nothing more to say than where it was
         (

@@ -75,3 +75,34 @@ def test_an_age_at_the_estimators_top_class_is_shown_open_ended(tmp_path):
     assert record["interval_text"] == f"{lo:.0f} - 80+"  # an 85-year-old is inside it
     younger = FaceAge(0, [0, 0, 1, 1], 41.94, (30.0, 52.0), 0.9, True, "m", "male", 0.1, AGES, distribution)
     assert younger.to_json("x.jpg")["age_text"] == "41.9" and younger.to_json("x.jpg")["at_cap"] is False
+
+
+def test_an_upside_down_face_gets_no_age_and_the_photo_is_refused_when_every_face_is_so():
+    from engine.faces.detection import NoFaceError  # noqa: PLC0415 - only this test needs it
+
+    with pytest.raises(NoFaceError, match=r"looks upside down: .* Turn the photo upright and try again\."):
+        estimate_ages(np.ascontiguousarray(astronaut()[::-1, ::-1]), 0.9, SETTINGS)
+
+
+def test_in_a_group_an_upside_down_face_is_named_and_the_upright_one_keeps_its_number(monkeypatch):
+    import dataclasses  # noqa: PLC0415 - only this test needs it
+
+    from engine.core.registry import get_cache  # noqa: PLC0415 - only this test needs it
+
+    # the turned astronaut first, the upright one beside it; YuNet misses a turned face among others in one photo, so
+    # the stand-in reports the faces it finds in each half on its own (the check itself runs on the real pixels)
+    detector = get_cache(SETTINGS).get("face_detector")
+    turned, upright = np.ascontiguousarray(astronaut()[::-1, ::-1]), astronaut()
+    shift = float(upright.shape[1])
+    first, second = detector.detect(turned)[0], detector.detect(upright)[0]
+    second = dataclasses.replace(second, box=(second.box[0] + shift, *second.box[1:]), landmarks=second.landmarks + [shift, 0.0])
+    group = np.concatenate([turned, upright], axis=1)
+    real = type(detector).detect
+    monkeypatch.setattr(
+        type(detector), "detect", lambda self, rgb: [first, second] if rgb.shape == group.shape else real(self, rgb)
+    )
+    analysis = estimate_ages(group, 0.9, SETTINGS)
+    assert [face.index for face in analysis.faces] == [1]
+    assert analysis.faces[0].age == pytest.approx(estimate_ages(upright, 0.9, SETTINGS).faces[0].age, abs=1.0)
+    assert len(analysis.warnings) == 1 and analysis.warnings[0].startswith("Face 0 is given no age: The face found")
+    assert "looks upside down" in analysis.warnings[0]
