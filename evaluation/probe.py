@@ -90,7 +90,8 @@ def probe_strip(rows: list[ProbeRow], faces: dict[str, np.ndarray]) -> np.ndarra
 
 
 def read_face(cell: ProbeCell, rgb: np.ndarray, file: str, confidence: float, settings: Settings) -> ProbeRow:
-    """The estimator's reading of one probe face: the largest face found, as the age tab reads a photo."""
+    """The estimator's reading of one probe face: the largest face found, as the age tab reads a photo (an upside-down
+    face is not read, as there: `faces_found` counts the upright ones)."""
     try:
         analysis = estimate(EstimateRequest(rgb, confidence), settings)
     except NoFaceError:

@@ -34,12 +34,12 @@ NO_FACE = f"No face found: try a sharper, frontal photo where the face is at lea
 # An upside-down face: YuNet's five points and FaceMesh's mesh are both placed on it as on an upright face (its mouth
 # taken for its eyes), so no check on them tells it. The detector's score does. The check reads the aligned crop shrunk to
 # UPRIGHT_SIZE px, once each way at UPRIGHT_INPUT px: the face fills the crop's middle at a known size, so one small pass
-# reads it (at the crop's 512 px with `detect`'s two sizes it took 14-20 ms a face, 75 ms where the turned crop held no
-# face and the larger size was tried too). On the nine packaged portraits, their 512 px crops shrunk or aligned at this
-# size directly, an upright face scores 0.08-0.87 higher as it is than turned 180 degrees (Einstein's small face, aligned
-# at this size directly, is found neither way: taken as it is), and the same faces upside down score 0.09-0.93 higher
-# turned (at 128-320 px the closest were 0.07 either side). A face that scores UPSIDE_DOWN_MARGIN or more higher turned is
-# refused; nearer, it is taken as it is.
+# reads it in 3-4 ms (at the crop's 512 px with `detect`'s sizes it took 14-20 ms a face, 60-75 ms where the turned crop
+# held no face and the larger size was tried too). On the nine packaged portraits, their 512 px crops shrunk or aligned at
+# this size directly, an upright face scores 0.08-0.87 higher as it is than turned 180 degrees (Einstein's small face,
+# aligned at this size directly, is found neither way: taken as it is); of the five the detector finds turned upside down
+# (the other four it does not find at all), each scores 0.09-0.93 higher turned (at 128-320 px the closest were 0.07
+# either side). A face that scores UPSIDE_DOWN_MARGIN or more higher turned is refused; nearer, it is taken as it is.
 UPSIDE_DOWN_MARGIN = 0.05
 UPRIGHT_SIZE = 96
 UPRIGHT_INPUT = 128
@@ -47,6 +47,15 @@ UPRIGHT_INPUT = 128
 
 class NoFaceError(UserError):
     """No face in the image; the message says what to try."""
+
+
+class UpsideDownError(NoFaceError):
+    """A face that looks upside down. `finding` says so without what to do: in a group photo the other faces are
+    upright, and turning the photo is no advice for them."""
+
+    def __init__(self, finding: str):
+        super().__init__(f"{finding} Turn the photo upright and try again.")
+        self.finding = finding
 
 
 @dataclass(frozen=True)
@@ -136,15 +145,16 @@ def _middle_score(faces: list[Face], size: tuple[int, int]) -> float:
 
 
 def check_upright(detector: FaceDetector, crop: np.ndarray, face: Face) -> None:
-    """Refuses the detector's `face` when its aligned `crop` (square, UPRIGHT_SIZE px or more) is upside down: the face
-    in the crop's middle scores UPSIDE_DOWN_MARGIN or more higher turned 180 degrees than as it is."""
-    small = (
-        crop if crop.shape[0] == UPRIGHT_SIZE else cv2.resize(crop, (UPRIGHT_SIZE, UPRIGHT_SIZE), interpolation=cv2.INTER_AREA)
-    )
+    """Refuses the detector's `face` (UpsideDownError) when its aligned `crop` (square, UPRIGHT_SIZE px or more) is upside
+    down: the face in the crop's middle scores UPSIDE_DOWN_MARGIN or more higher turned 180 degrees than as it is."""
+    height, width = crop.shape[:2]
+    if height != width or height < UPRIGHT_SIZE:
+        raise ValueError(f"the upside-down check needs a square aligned crop of {UPRIGHT_SIZE} px or more, got {height}x{width}")
+    small = crop if height == UPRIGHT_SIZE else cv2.resize(crop, (UPRIGHT_SIZE, UPRIGHT_SIZE), interpolation=cv2.INTER_AREA)
     as_is = _middle_score(detector.detect_once(small, UPRIGHT_INPUT), small.shape[:2])
     turned = _middle_score(detector.detect_once(np.ascontiguousarray(small[::-1, ::-1]), UPRIGHT_INPUT), small.shape[:2])
     if turned >= as_is + UPSIDE_DOWN_MARGIN:
-        raise NoFaceError(
+        raise UpsideDownError(
             f"The face found (box {face.box_text()} px) looks upside down: the detector is surer of it with the photo "
-            f"turned 180 degrees (score {turned:.2f}, against {as_is:.2f} as it is). Turn the photo upright and try again."
+            f"turned 180 degrees (score {turned:.2f}, against {as_is:.2f} as it is)."
         )

@@ -1,4 +1,4 @@
-"""Age estimation with intervals for every face in a photo: the engine call behind the tab and the CLI.
+"""Age estimation with intervals for every upright face in a photo: the engine call behind the tab and the CLI.
 
 The tab and the CLI build an `EstimateRequest` (checked once, on creation) and call `estimate`;
 `estimate_ages(rgb, confidence)` is the same call on a bare array.
@@ -18,7 +18,7 @@ from engine.core.images import check_rgb
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import check_face_upright
-from engine.faces.detection import NO_FACE, Face, FaceDetector, NoFaceError
+from engine.faces.detection import NO_FACE, Face, FaceDetector, NoFaceError, UpsideDownError
 
 UNCALIBRATED = "none (uncalibrated)"
 
@@ -142,7 +142,8 @@ def gender_threshold(calibration: Calibration | None) -> tuple[float, str]:
 
 
 def estimate(request: EstimateRequest, settings: Settings | None = None) -> AgeAnalysis:
-    """Every face in the photo, largest first, with age, interval and gender."""
+    """Every upright face in the photo, largest first, with age, interval and gender; an upside-down one is named in a
+    warning (`upright_faces`)."""
     rgb, confidence = request.rgb, request.confidence
     settings = settings or get_settings()
     cache = get_cache(settings)
@@ -155,10 +156,11 @@ def estimate(request: EstimateRequest, settings: Settings | None = None) -> AgeA
     # in a warning, or the photo refused when every face is so; the others keep the numbers the detector gave them
     upright, turned = upright_faces(detector, rgb, faces)
     if not upright:
-        raise NoFaceError(
-            turned[0] if len(turned) == 1 else f"All {len(turned)} faces found look upside down. Face 0: {turned[0]}"
+        first = turned[0]  # every face is turned, the first among them
+        raise UpsideDownError(
+            first.finding if len(turned) == 1 else f"All {len(turned)} faces found look upside down. Face 0: {first.finding}"
         )
-    warnings = [f"Face {index} is given no age: {message}" for index, message in turned.items()]
+    warnings = [f"Face {index} is given no age: {error.finding}" for index, error in turned.items()]
     # 3. estimate the age distribution and gender of each face
     estimator = age_estimator(settings)
     estimates = estimator.estimate(rgb, [face for _, face in upright])
@@ -202,15 +204,17 @@ def estimate(request: EstimateRequest, settings: Settings | None = None) -> AgeA
     return AgeAnalysis(results, estimator.estimator_id, calibration_note, warnings)
 
 
-def upright_faces(detector: FaceDetector, rgb: np.ndarray, faces: list[Face]) -> tuple[list[tuple[int, Face]], dict[int, str]]:
+def upright_faces(
+    detector: FaceDetector, rgb: np.ndarray, faces: list[Face]
+) -> tuple[list[tuple[int, Face]], dict[int, UpsideDownError]]:
     """The detector's `faces` of `rgb` that are upright, each with its number (its place in `faces`), and, by number,
-    what `check_face_upright` says of each other face."""
+    `check_face_upright`'s refusal of each other face."""
     upright, turned = [], {}
     for index, face in enumerate(faces):
         try:
             check_face_upright(detector, rgb, face)
-        except NoFaceError as error:
-            turned[index] = str(error)
+        except UpsideDownError as error:
+            turned[index] = error
         else:
             upright.append((index, face))
     return upright, turned

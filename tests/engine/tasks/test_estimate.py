@@ -84,25 +84,41 @@ def test_an_upside_down_face_gets_no_age_and_the_photo_is_refused_when_every_fac
         estimate_ages(np.ascontiguousarray(astronaut()[::-1, ::-1]), 0.9, SETTINGS)
 
 
-def test_in_a_group_an_upside_down_face_is_named_and_the_upright_one_keeps_its_number(monkeypatch):
-    import dataclasses  # noqa: PLC0415 - only this test needs it
+def group_of(first: np.ndarray, second: np.ndarray, monkeypatch) -> np.ndarray:
+    """The two photos side by side, with the detector reporting the largest face it finds in each on its own: YuNet misses
+    a turned face among others in one photo (the upside-down check itself reads the real pixels)."""
+    import dataclasses  # noqa: PLC0415 - only these tests need it
 
-    from engine.core.registry import get_cache  # noqa: PLC0415 - only this test needs it
+    from engine.core.registry import get_cache  # noqa: PLC0415 - only these tests need it
 
-    # the turned astronaut first, the upright one beside it; YuNet misses a turned face among others in one photo, so
-    # the stand-in reports the faces it finds in each half on its own (the check itself runs on the real pixels)
     detector = get_cache(SETTINGS).get("face_detector")
-    turned, upright = np.ascontiguousarray(astronaut()[::-1, ::-1]), astronaut()
-    shift = float(upright.shape[1])
-    first, second = detector.detect(turned)[0], detector.detect(upright)[0]
-    second = dataclasses.replace(second, box=(second.box[0] + shift, *second.box[1:]), landmarks=second.landmarks + [shift, 0.0])
-    group = np.concatenate([turned, upright], axis=1)
+    shift = float(first.shape[1])
+    left, right = detector.detect(first)[0], detector.detect(second)[0]
+    right = dataclasses.replace(right, box=(right.box[0] + shift, *right.box[1:]), landmarks=right.landmarks + [shift, 0.0])
+    group = np.concatenate([first, second], axis=1)
     real = type(detector).detect
     monkeypatch.setattr(
-        type(detector), "detect", lambda self, rgb: [first, second] if rgb.shape == group.shape else real(self, rgb)
+        type(detector), "detect", lambda self, rgb: [left, right] if rgb.shape == group.shape else real(self, rgb)
     )
-    analysis = estimate_ages(group, 0.9, SETTINGS)
+    return group
+
+
+def test_in_a_group_an_upside_down_face_is_named_and_the_upright_one_keeps_its_number(monkeypatch):
+    turned, upright = np.ascontiguousarray(astronaut()[::-1, ::-1]), astronaut()
+    expected = estimate_ages(upright, 0.9, SETTINGS).faces[0].age
+    analysis = estimate_ages(group_of(turned, upright, monkeypatch), 0.9, SETTINGS)
     assert [face.index for face in analysis.faces] == [1]
-    assert analysis.faces[0].age == pytest.approx(estimate_ages(upright, 0.9, SETTINGS).faces[0].age, abs=1.0)
+    assert analysis.faces[0].age == pytest.approx(expected, abs=1.0)
     assert len(analysis.warnings) == 1 and analysis.warnings[0].startswith("Face 0 is given no age: The face found")
-    assert "looks upside down" in analysis.warnings[0]
+    # named as upside down, without advice to turn the photo, which would turn face 1 over
+    assert "looks upside down" in analysis.warnings[0] and "Turn the photo" not in analysis.warnings[0]
+
+
+def test_a_group_whose_every_face_is_upside_down_is_refused_saying_so(monkeypatch):
+    from engine.faces.detection import NoFaceError  # noqa: PLC0415 - only this test needs it
+
+    turned = np.ascontiguousarray(astronaut()[::-1, ::-1])
+    with pytest.raises(
+        NoFaceError, match=r"^All 2 faces found look upside down\. Face 0: The face found .* Turn the photo upright"
+    ):
+        estimate_ages(group_of(turned, turned, monkeypatch), 0.9, SETTINGS)
