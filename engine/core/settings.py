@@ -235,6 +235,10 @@ class Settings:
     # The default, a medium brown, is a guess (from looking at brown hair in portraits; brown is the commonest
     # adult hair colour in Europe); the manifest says when it was used.
     classical_hair_pigment: str = "#5f4632"
+    # HUB_CLASSICAL_WORKERS: threads the classical renderer draws a strip's ages (and the pluralistic futures) on at
+    # once (engine/core/workers.py); 0 or unset: as many as this process has CPUs. 1 draws them one after another.
+    # The images are the same either way.
+    classical_workers: int = 0
     # GRADIO_ANALYTICS_ENABLED: Gradio's usage analytics; off unless set to 1.
     analytics: bool = False
     # The synthetic-face probe's grid (`python -m leaderboard.evaluate --task probe`): one face per
@@ -280,6 +284,10 @@ class Settings:
         if re.fullmatch(r"#[0-9a-fA-F]{6}", self.classical_hair_pigment) is None:
             raise ValueError(
                 f"HUB_CLASSICAL_HAIR_PIGMENT must be an sRGB colour written #rrggbb (e.g. #5f4632), got {self.classical_hair_pigment!r}"
+            )
+        if self.classical_workers < 0:
+            raise ValueError(
+                f"HUB_CLASSICAL_WORKERS must be 0 (as many as there are CPUs) or a number of threads, got {self.classical_workers}"
             )
         if self.probe_seeds < 1:
             raise ValueError(f"HUB_PROBE_SEEDS must be at least 1 face per cell, got {self.probe_seeds}")
@@ -332,6 +340,7 @@ class Settings:
             classical_texture=bool(_env_flag("HUB_CLASSICAL_TEXTURE", True)),
             classical_child_skin=bool(_env_flag("HUB_CLASSICAL_CHILD_SKIN", False)),
             classical_hair_pigment=os.environ.get("HUB_CLASSICAL_HAIR_PIGMENT", "").strip() or cls.classical_hair_pigment,
+            classical_workers=_env_int("HUB_CLASSICAL_WORKERS", cls.classical_workers),
             pass2_input=os.environ.get("HUB_PASS2_INPUT", "").strip() or None,
             analytics=_env_flag("GRADIO_ANALYTICS_ENABLED", False),
             probe_ages=_env_ages("HUB_PROBE_AGES", cls.probe_ages),

@@ -40,6 +40,7 @@ from engine.core.images import check_rgb, mean_pairwise_structural_distance
 from engine.core.limits import INTENSITY, SAMPLES
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
+from engine.core.workers import map_in_order, worker_count
 from engine.faces.alignment import align_face, check_face_upright, paste_back
 from engine.faces.detection import Face, NoFaceError, choose_face
 from engine.faces.identity import mean_pairwise_distance
@@ -280,10 +281,11 @@ def _classical(
         scores_for_age(request.target), request.intensity, request.samples, request.seed, receding, years
     )
     masks = hair_masks(located, settings)
-    aged = [
-        age_face(request.rgb, located, masks, source.age, request.target, seed, settings, variation)
-        for variation, seed in zip(variations, seeds)
-    ]
+    aged = map_in_order(
+        lambda future: age_face(request.rgb, located, masks, source.age, request.target, future[1], settings, future[0]),
+        list(zip(variations, seeds)),
+        worker_count(settings.classical_workers, len(seeds)),
+    )
     warnings = stage_warnings([request.target] * len(aged), aged)
     hairlines = [a.stages.get("hairline", "") for a in aged]
     futures = [describe_variation(variation) for variation in variations]

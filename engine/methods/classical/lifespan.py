@@ -37,6 +37,7 @@ from engine.core.memo import memo
 from engine.core.models import ModelUnavailable
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
+from engine.core.workers import map_in_order, worker_count
 from engine.faces.alignment import feather_mask, paste_back, upsampling
 from engine.faces.segmentation import PERSON_THRESHOLD, brow_mask, hair_beside_face, hair_mask
 from engine.faces.zones import feathered, inter_ocular
@@ -573,14 +574,16 @@ def render_lifespan(
     masks = hair_masks(located, settings)
     if masks.note:
         logger.info("hair stage skipped: %s", masks.note)
-    faces = []
-    for number, target in enumerate(targets):
+    variation = Variation(receding_hairline=receding_hairline)
+
+    def waiting(number: int) -> None:
         if progress:
-            progress(number / len(targets), f"classical renderer, age {target:g}")
-        faces.append(
-            age_face(rgb, located, masks, source_age, target, seed, settings, Variation(receding_hairline=receding_hairline))
-        )
-    return faces
+            progress(number / len(targets), f"classical renderer, age {targets[number]:g}")
+
+    workers = worker_count((settings or get_settings()).classical_workers, len(targets))
+    return map_in_order(
+        lambda target: age_face(rgb, located, masks, source_age, target, seed, settings, variation), targets, workers, waiting
+    )
 
 
 def hair_preview(located: LocatedFace, masks: HairMasks) -> np.ndarray:

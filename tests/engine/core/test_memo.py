@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -102,3 +104,40 @@ def test_a_box_cut_again_from_a_sealed_array_finds_the_stored_result_and_another
     twin[3, 4] += 1.0
     twin.flags.writeable = False  # another sealed array, other bytes in the same box: never the first one's result
     assert store.memo("test_box", (twin[2:5, 3:7],), lambda: total(twin[2:5, 3:7])) == first + 1.0
+
+
+def test_threads_asking_for_the_same_key_at_once_compute_it_once():
+    started, release = threading.Event(), threading.Event()
+    calls = []
+
+    def slow() -> int:
+        calls.append(1)
+        started.set()
+        release.wait(5)
+        return 42
+
+    key = (np.arange(9),)
+    store.clear()
+    results = []
+    first = threading.Thread(target=lambda: results.append(store.memo("test_once", key, slow)))
+    first.start()
+    assert started.wait(5)
+    second = threading.Thread(target=lambda: results.append(store.memo("test_once", key, slow)))
+    second.start()
+    second.join(0.2)
+    assert second.is_alive()  # it waits for the first thread's result rather than computing its own
+    release.set()
+    first.join(5)
+    second.join(5)
+    assert results == [42, 42] and len(calls) == 1
+
+
+def test_a_failed_computation_is_not_stored_and_the_next_caller_computes_again():
+    key = (np.arange(4),)
+
+    def fails() -> int:
+        raise RuntimeError("no result")
+
+    with pytest.raises(RuntimeError, match="no result"):
+        store.memo("test_failed", key, fails)
+    assert store.memo("test_failed", key, lambda: 7) == 7

@@ -1,5 +1,6 @@
-"""The classical renderer's per-face store (engine/core/memo.py) changes nothing: a strip rendered with it,
-cold and warm, is the strip rendered without it, pixel for pixel."""
+"""The classical renderer's per-face store (engine/core/memo.py) and its worker threads (engine/core/workers.py)
+change nothing: a strip rendered with the store, cold and warm, on two threads, is the strip rendered one age after
+another without it, pixel for pixel."""
 
 from __future__ import annotations
 
@@ -22,11 +23,12 @@ TARGETS = [5, 30, 70]  # a child (strain, proportions), a younger adult, an olde
 def test_a_strip_is_the_same_with_and_without_the_store(receding):
     image = astronaut()
     located = locate(image, OFFLINE)
+    one, two = OFFLINE.with_(classical_workers=1), OFFLINE.with_(classical_workers=2)
     with memo.disabled():
-        plain = render_lifespan(image, located, 40.0, TARGETS, 2, OFFLINE, receding_hairline=receding)
+        plain = render_lifespan(image, located, 40.0, TARGETS, 2, one, receding_hairline=receding)
     memo.clear()
-    cold = render_lifespan(image, located, 40.0, TARGETS, 2, OFFLINE, receding_hairline=receding)
-    warm = render_lifespan(image, located, 40.0, TARGETS, 2, OFFLINE, receding_hairline=receding)
+    cold = render_lifespan(image, located, 40.0, TARGETS, 2, two, receding_hairline=receding)
+    warm = render_lifespan(image, located, 40.0, TARGETS, 2, two, receding_hairline=receding)
     for without, first, again in zip(plain, cold, warm):
         assert np.any(without.after != located.crop)  # each target changed the face
         np.testing.assert_array_equal(first.photo, without.photo)

@@ -1,0 +1,89 @@
+"""Independent pieces of work on a few threads: results and errors come back as a plain loop gives them."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from engine.core import memo
+from engine.core.settings import Settings
+from engine.core.workers import available_cpus, map_in_order, worker_count
+
+pytestmark = pytest.mark.unit
+
+
+def test_results_come_back_in_the_items_order_whichever_finishes_first():
+    def slow_first(item: int) -> int:
+        time.sleep(0.05 if item == 0 else 0.0)  # the first item finishes last
+        return item * item
+
+    assert map_in_order(slow_first, [0, 1, 2, 3], workers=2) == [0, 1, 4, 9]
+    assert map_in_order(slow_first, [0, 1, 2, 3], workers=1) == [0, 1, 4, 9]
+    assert map_in_order(slow_first, [], workers=2) == []
+
+
+def test_two_workers_run_at_the_same_time():
+    both = threading.Barrier(2, timeout=5)
+
+    def meet(item: int) -> int:
+        both.wait()  # returns only once the other item is running too
+        return item
+
+    assert map_in_order(meet, [1, 2], workers=2) == [1, 2]
+
+
+def test_the_first_error_in_order_is_raised_as_the_loop_raises_it():
+    def fails_at_two(item: int) -> int:
+        if item == 2:
+            raise ValueError(f"bad item {item}")
+        return item
+
+    with pytest.raises(ValueError, match="bad item 2"):
+        map_in_order(fails_at_two, [0, 1, 2, 3], workers=2)
+
+
+def test_progress_is_reported_in_order_on_the_callers_thread():
+    seen: list[tuple[int, str]] = []
+    map_in_order(
+        lambda item: item, [5, 6, 7], workers=2, waiting=lambda number: seen.append((number, threading.current_thread().name))
+    )
+    assert [number for number, _ in seen] == [0, 1, 2]
+    assert {name for _, name in seen} == {threading.current_thread().name}
+
+
+def test_the_store_is_off_in_the_threads_when_the_caller_turned_it_off():
+    key = (np.arange(7),)
+    memo.clear()
+    with memo.disabled():
+        map_in_order(lambda item: memo.memo("test_workers_store", key, lambda: item), [1, 2], workers=2)
+    calls = []
+    assert memo.memo("test_workers_store", key, lambda: calls.append(1) or 3) == 3 and calls  # nothing was stored
+    map_in_order(lambda item: memo.memo("test_workers_store_on", key, lambda: item), [1], workers=2)
+    assert memo.memo("test_workers_store_on", key, lambda: 9) == 1  # with it on, the thread's result was kept
+
+
+def test_the_worker_count_follows_the_setting_and_never_exceeds_the_items():
+    assert worker_count(0, 100) == available_cpus()
+    assert worker_count(3, 2) == 2
+    assert worker_count(1, 9) == 1
+    assert worker_count(0, 0) == 1
+    with pytest.raises(ValueError, match="0 .as many as there are CPUs. or more, got -1"):
+        worker_count(-1, 9)
+    with pytest.raises(ValueError, match="at least one worker thread is needed, got 0"):
+        map_in_order(lambda item: item, [1], workers=0)
+
+
+def test_the_setting_is_read_from_the_environment_and_checked(monkeypatch):
+    monkeypatch.setenv("HUB_CLASSICAL_WORKERS", "1")
+    assert Settings.from_env().classical_workers == 1
+    monkeypatch.setenv("HUB_CLASSICAL_WORKERS", "-2")
+    with pytest.raises(
+        ValueError, match="HUB_CLASSICAL_WORKERS must be 0 .as many as there are CPUs. or a number of threads, got -2"
+    ):
+        Settings.from_env()
+    monkeypatch.setenv("HUB_CLASSICAL_WORKERS", "1.5")
+    with pytest.raises(ValueError, match="HUB_CLASSICAL_WORKERS must be a whole number"):
+        Settings.from_env()
