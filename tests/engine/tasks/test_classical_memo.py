@@ -9,7 +9,10 @@ import pytest
 
 from engine.core import memo
 from engine.core.settings import Settings
-from engine.methods.classical.lifespan import hair_masks, render_lifespan
+from engine.faces.alignment import upsampling
+from engine.methods.classical import hair
+from engine.methods.classical.hair import prepare_grey_hair
+from engine.methods.classical.lifespan import Variation, hair_masks, render_lifespan
 from engine.methods.ldla.pipeline import locate
 from tests.conftest import astronaut
 
@@ -44,3 +47,29 @@ def test_a_located_face_and_its_hair_masks_are_sealed_so_the_store_hashes_them_o
         assert memo.sealed(array)
         with pytest.raises(ValueError):
             array[0] = 0  # a stage that changed one in place would change every later key's meaning
+
+
+def test_one_older_age_has_its_hair_work_done_ahead_on_the_idle_cpu_and_the_same_face(monkeypatch):
+    image = astronaut()
+    located = locate(image, OFFLINE)
+    masks = hair_masks(located, OFFLINE)
+    # the greying's per-face work computed ahead is all the greying then reads: it computes none of it again
+    scale, pattern = upsampling(located.matrix), Variation().grey_pattern
+    memo.clear()
+    prepare_grey_hair(masks.hair, np.random.default_rng([2, 2]), pattern, located.points, located.crop, scale, masks.wisps)
+    computed: list[str] = []
+    stored = hair.memo
+    monkeypatch.setattr(
+        hair, "memo", lambda name, parts, compute: stored(name, parts, lambda: computed.append(name) or compute())
+    )
+    rng = np.random.default_rng([2, 2])
+    hair.grey_hair(located.crop, masks.hair, 0.6, rng, pattern, located.points, located.crop, scale=scale, wisps=masks.wisps)
+    assert computed == []
+    monkeypatch.undo()
+    # one target on two CPUs (the second does that work ahead) gives the face one thread gives without the store
+    with memo.disabled():
+        plain = render_lifespan(image, located, 40.0, [70], 2, OFFLINE.with_(classical_workers=1))
+    memo.clear()
+    ahead = render_lifespan(image, located, 40.0, [70], 2, OFFLINE.with_(classical_workers=2))
+    np.testing.assert_array_equal(ahead[0].photo, plain[0].photo)
+    assert ahead[0].stages == plain[0].stages
