@@ -134,7 +134,9 @@ def memo(name: str, parts: tuple, compute: Callable[[], T]) -> T:
             return _STORE[key]
         computing = _COMPUTING.setdefault(key, threading.Lock())
     # one thread computes a key at a time; a thread that waited finds the result stored. (A computation waits only
-    # for the keys it asks for, which never ask for it in turn, or the one thread would recurse forever: no deadlock.)
+    # for the keys it asks for, which never ask for it in turn, or the one thread would recurse forever; and no
+    # computation holds another lock whose holder asks the store for something (a model's, the texture prototype's):
+    # no deadlock.)
     with computing:
         with _LOCK:
             if key in _STORE:
@@ -148,7 +150,8 @@ def memo(name: str, parts: tuple, compute: Callable[[], T]) -> T:
                     _STORE.popitem(last=False)
         finally:
             with _LOCK:
-                _COMPUTING.pop(key, None)
+                if _COMPUTING.get(key) is computing:  # not a later thread's, after a failed computation
+                    del _COMPUTING[key]
     return value
 
 

@@ -3,18 +3,20 @@
 The classical renderer draws each target of a strip (and each pluralistic future) on its own: the targets share
 nothing but the face's read-only inputs, and its stages spend most of their time in OpenCV and numpy calls that
 release the GIL, so two threads on two cores render a strip in about two thirds of the time (bench
-lifespan_classical_cpu). The results are the same as one after another: every target draws its noise from its own
-seed.
+lifespan_classical_cpu). The results are the same as one after another: every target makes its own random
+generators from the request's seed, and shares nothing it writes to.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 from engine.core import memo
@@ -25,11 +27,36 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+CGROUP = Path("/sys/fs/cgroup")  # where Linux shows the process's control group (a container's CPU quota)
+
+
 def available_cpus() -> int:
-    """The CPUs this process may run on (its affinity where the system says, else the machine's count)."""
+    """The CPUs this process may run on: its affinity where the system says (else the machine's count), no more than
+    its control group's CPU quota allows (a container, such as a Space's, can see a host's cores but be given two)."""
     if hasattr(os, "sched_getaffinity"):
-        return max(len(os.sched_getaffinity(0)), 1)
-    return max(os.cpu_count() or 1, 1)
+        count = len(os.sched_getaffinity(0))
+    else:
+        count = os.cpu_count() or 1
+    quota = cgroup_cpus()
+    return max(min(count, quota) if quota is not None else count, 1)
+
+
+def cgroup_cpus(root: Path = CGROUP) -> int | None:
+    """The CPUs a control group's quota allows, rounded up (cgroup v2's cpu.max "quota period", or v1's
+    cpu.cfs_quota_us and cpu.cfs_period_us); None where there is no quota or nothing to read."""
+    try:
+        v2 = root / "cpu.max"
+        if v2.is_file():
+            quota, period = v2.read_text().split()[:2]
+            return None if quota == "max" else max(math.ceil(float(quota) / float(period)), 1)
+        v1 = root / "cpu"
+        if (v1 / "cpu.cfs_quota_us").is_file():
+            quota_us = float((v1 / "cpu.cfs_quota_us").read_text())
+            period_us = float((v1 / "cpu.cfs_period_us").read_text())
+            return None if quota_us <= 0 else max(math.ceil(quota_us / period_us), 1)
+    except (OSError, ValueError, ZeroDivisionError):
+        return None
+    return None
 
 
 def worker_count(setting: int, items: int) -> int:
@@ -66,7 +93,7 @@ def map_in_order(
                 waiting(number)
             results.append(run(item))
         return results
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="classical") as pool:
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="worker") as pool:
         futures = [pool.submit(run, item) for item in items]
         try:
             results = []
@@ -101,7 +128,7 @@ def ahead(function: Callable[[], object] | None) -> Iterator[None]:
         except Exception:  # noqa: BLE001 - the reader computes the same and raises it there
             logger.debug("work done ahead failed; it is done again where it is read", exc_info=True)
 
-    thread = threading.Thread(target=run, name="classical-ahead", daemon=True)
+    thread = threading.Thread(target=run, name="ahead", daemon=True)
     thread.start()
     try:
         yield

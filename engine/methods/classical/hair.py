@@ -941,11 +941,12 @@ def prepare_grey_hair(
 ) -> None:
     """The per-face work `grey_hair` (called with the same arguments and its scalp's `mask`) reads, computed into the
     per-face store ahead of it: the mask's soft edge and edge matte, the temples' lead, the hair's direction, the
-    strands' noise and ranks. On a thread with nothing else to do, while the stages before the hair's run, it has
-    them ready (a first request on a new photo); `rng` is moved on as `grey_hair` moves its own."""
+    strands' noise, ranks and sorted ranks. On a thread with nothing else to do, while the stages before the hair's
+    run, it has them ready (a first request on a new photo); `rng` is moved on as `grey_hair` moves its own."""
     if not mask.any():
         return
     _, _, guide, inside, lead, _, _ = _hair_fields(structure, mask, wisps, points, pattern)
+    # a share strictly between 0 and 1 reads everything: 0 returns before the ranks, 1 before their threshold (sorted)
     grey_strands(_lightness(guide), inside, 0.5, rng, pattern, lead, scale)
 
 

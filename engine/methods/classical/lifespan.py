@@ -583,7 +583,8 @@ def render_lifespan(
 
     setting = (settings or get_settings()).classical_workers
     workers = worker_count(setting, len(targets))
-    # a CPU the targets leave idle (one age) computes the hair stage's per-face work while the stages before it run
+    # a CPU the targets leave idle (one age, or fewer ages than CPUs) computes the hair stage's per-face work while
+    # the stages before it run
     spare = (setting or available_cpus()) > workers
     with ahead(_hair_ahead(located, masks, source_age, targets, seed, variation) if spare else None):
         return map_in_order(
@@ -593,17 +594,22 @@ def render_lifespan(
 
 def _hair_ahead(
     located: LocatedFace, masks: HairMasks, source_age: float, targets: list[float], seed: int, variation: Variation
-) -> Callable[[], None] | None:
-    """The greying's per-face work (`prepare_grey_hair`, with the arguments `age_face` gives `grey_hair`), or None where
-    no target greys the hair: all younger, the hair stage skipped, or a receding hairline (each target's own mask)."""
-    if masks.note or variation.receding_hairline:
-        return None
-    if not any(added_grey(source_age, target, variation.grey_onset_shift) > 0 for target in targets):
-        return None
-    scale = upsampling(located.matrix)
-    return lambda: prepare_grey_hair(
-        masks.hair, np.random.default_rng([seed, 2]), variation.grey_pattern, located.points, located.crop, scale, masks.wisps
-    )
+) -> Callable[[], None]:
+    """The greying's per-face work (`prepare_grey_hair`, with the arguments `age_face` gives `grey_hair`), done only
+    where a target greys the hair (not all younger, the hair stage not skipped, no receding hairline: each target's
+    own mask). Everything, the ages' checks included, runs on the work's own thread, so a bad age is refused by
+    `age_face` as it is without it."""
+
+    def work() -> None:
+        if masks.note or variation.receding_hairline:
+            return
+        if not any(added_grey(source_age, target, variation.grey_onset_shift) > 0 for target in targets):
+            return
+        rng = np.random.default_rng([seed, 2])
+        scale = upsampling(located.matrix)
+        prepare_grey_hair(masks.hair, rng, variation.grey_pattern, located.points, located.crop, scale, masks.wisps)
+
+    return work
 
 
 def hair_preview(located: LocatedFace, masks: HairMasks) -> np.ndarray:

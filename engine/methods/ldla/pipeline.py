@@ -92,7 +92,9 @@ class LocatedFace:
         strip edits the same face at every target."""
         key = (zone, round(radius, 3))
         if key not in self.soft:
-            self.soft[key] = feathered(skin_mask(self) if zone == "skin" else self.masks[zone], radius)
+            mask = feathered(skin_mask(self) if zone == "skin" else self.masks[zone], radius)
+            mask.flags.writeable = False  # every target of a strip reads it, on several threads at once
+            self.soft.setdefault(key, mask)
         return self.soft[key]
 
 

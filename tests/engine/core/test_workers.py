@@ -10,7 +10,7 @@ import pytest
 
 from engine.core import memo
 from engine.core.settings import Settings
-from engine.core.workers import ahead, available_cpus, map_in_order, worker_count
+from engine.core.workers import ahead, available_cpus, cgroup_cpus, map_in_order, worker_count
 
 pytestmark = pytest.mark.unit
 
@@ -36,13 +36,17 @@ def test_two_workers_run_at_the_same_time():
 
 
 def test_the_first_error_in_order_is_raised_as_the_loop_raises_it():
-    def fails_at_two(item: int) -> int:
+    def fails_late_and_early(item: int) -> int:
+        if item == 1:
+            time.sleep(0.1)  # the first failure in order is the last to happen
+            raise ValueError(f"bad item {item}")
         if item == 2:
             raise ValueError(f"bad item {item}")
         return item
 
-    with pytest.raises(ValueError, match="bad item 2"):
-        map_in_order(fails_at_two, [0, 1, 2, 3], workers=2)
+    for workers in (1, 2):
+        with pytest.raises(ValueError, match="bad item 1"):
+            map_in_order(fails_late_and_early, [0, 1, 2, 3], workers=workers)
 
 
 def test_progress_is_reported_in_order_on_the_callers_thread():
@@ -61,8 +65,15 @@ def test_the_store_is_off_in_the_threads_when_the_caller_turned_it_off():
         map_in_order(lambda item: memo.memo("test_workers_store", key, lambda: item), [1, 2], workers=2)
     calls = []
     assert memo.memo("test_workers_store", key, lambda: calls.append(1) or 3) == 3 and calls  # nothing was stored
-    map_in_order(lambda item: memo.memo("test_workers_store_on", key, lambda: item), [1], workers=2)
-    assert memo.memo("test_workers_store_on", key, lambda: 9) == 1  # with it on, the thread's result was kept
+    names: list[str] = []
+
+    def stores(item: int) -> int:
+        names.append(threading.current_thread().name)
+        return memo.memo("test_workers_store_on", (np.arange(7), item), lambda: item)
+
+    map_in_order(stores, [1, 2], workers=2)
+    assert all(name != threading.current_thread().name for name in names)  # both ran on the pool's threads
+    assert memo.memo("test_workers_store_on", (np.arange(7), 2), lambda: 9) == 2  # with it on, their results were kept
 
 
 def test_the_worker_count_follows_the_setting_and_never_exceeds_the_items():
@@ -114,3 +125,22 @@ def test_work_done_ahead_keeps_the_store_off_where_the_caller_turned_it_off():
     with memo.disabled(), ahead(lambda: memo.memo("test_ahead_store", key, lambda: 1)):
         pass
     assert memo.memo("test_ahead_store", key, lambda: 2) == 2  # nothing was stored
+
+
+def test_a_control_groups_cpu_quota_caps_the_cpus(tmp_path):
+    (tmp_path / "cpu.max").write_text("200000 100000\n")  # cgroup v2: two CPUs' worth of time per period
+    assert cgroup_cpus(tmp_path) == 2
+    (tmp_path / "cpu.max").write_text("150000 100000\n")  # one and a half: two threads use it
+    assert cgroup_cpus(tmp_path) == 2
+    (tmp_path / "cpu.max").write_text("max 100000\n")  # no quota
+    assert cgroup_cpus(tmp_path) is None
+    v1 = tmp_path / "v1"
+    (v1 / "cpu").mkdir(parents=True)
+    (v1 / "cpu" / "cpu.cfs_quota_us").write_text("50000\n")
+    (v1 / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert cgroup_cpus(v1) == 1
+    (v1 / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")  # v1's "no quota"
+    assert cgroup_cpus(v1) is None
+    assert cgroup_cpus(tmp_path / "missing") is None
+    (tmp_path / "cpu.max").write_text("garbled\n")
+    assert cgroup_cpus(tmp_path) is None

@@ -4,10 +4,13 @@ another without it, pixel for pixel."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
 from engine.core import memo
+from engine.core.errors import InputError
 from engine.core.settings import Settings
 from engine.faces.alignment import upsampling
 from engine.methods.classical import hair
@@ -66,10 +69,27 @@ def test_one_older_age_has_its_hair_work_done_ahead_on_the_idle_cpu_and_the_same
     hair.grey_hair(located.crop, masks.hair, 0.6, rng, pattern, located.points, located.crop, scale=scale, wisps=masks.wisps)
     assert computed == []
     monkeypatch.undo()
-    # one target on two CPUs (the second does that work ahead) gives the face one thread gives without the store
+    # one target on two CPUs: the second does that work ahead, on its own thread, and the face is the one a single
+    # thread gives without the store
     with memo.disabled():
         plain = render_lifespan(image, located, 40.0, [70], 2, OFFLINE.with_(classical_workers=1))
     memo.clear()
+    where: dict[str, set[str]] = {}
+
+    def spy(name, parts, compute):
+        return stored(name, parts, lambda: where.setdefault(name, set()).add(threading.current_thread().name) or compute())
+
+    monkeypatch.setattr(hair, "memo", spy)
     ahead = render_lifespan(image, located, 40.0, [70], 2, OFFLINE.with_(classical_workers=2))
+    for name in ("hair_alpha", "edge_hair_share", "hair_direction", "white_noise", "strand_ranks"):
+        assert where[name] == {"ahead"}, name
     np.testing.assert_array_equal(ahead[0].photo, plain[0].photo)
     assert ahead[0].stages == plain[0].stages
+
+
+def test_a_bad_age_is_refused_the_same_way_whatever_the_cpus():
+    image = astronaut()
+    located = locate(image, OFFLINE)
+    for workers in (1, 2):  # with two, the one target leaves a CPU to the work done ahead, which reads the ages too
+        with pytest.raises(InputError, match="target age must be between 0 and 80, got 150"):
+            render_lifespan(image, located, 40.0, [150], 2, OFFLINE.with_(classical_workers=workers))

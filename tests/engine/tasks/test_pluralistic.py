@@ -134,6 +134,11 @@ def test_classical_path_samples_zone_scores_and_measures_diversity():
     varied = pluralistic(PluralisticRequest(astronaut(), 70, samples=4, intensity=0.8, seed=0), OFFLINE)
     assert varied.diversity > default.diversity and all(i > 100 * SFACE_MATCH_COSINE for i in varied.identities)
     assert varied.structural_diversity > 0
+    # the futures drawn one after another are the ones drawn on two threads at once, pixel for pixel
+    one = pluralistic(PluralisticRequest(astronaut(), 70, samples=4, intensity=0.8, seed=0), OFFLINE.with_(classical_workers=1))
+    two = pluralistic(PluralisticRequest(astronaut(), 70, samples=4, intensity=0.8, seed=0), OFFLINE.with_(classical_workers=2))
+    for first, second in zip(one.photos, two.photos, strict=True):
+        np.testing.assert_array_equal(first, second)
 
 
 @pytest.mark.parametrize(
