@@ -155,6 +155,18 @@ def memo(name: str, parts: tuple, compute: Callable[[], T]) -> T:
     return value
 
 
+def as_here(function: Callable[[], T]) -> Callable[[], T]:
+    """`function`, to be called on another thread with the store on or off there as it is on this one."""
+    if enabled():
+        return function
+
+    def off() -> T:
+        with disabled():
+            return function()
+
+    return off
+
+
 @contextmanager
 def disabled() -> Iterator[None]:
     """Within this block (on this thread) everything is computed afresh and nothing is stored."""

@@ -9,6 +9,7 @@ generators from the request's seed, and shares nothing it writes to.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -78,33 +79,27 @@ def map_in_order(
     where given, is called on the caller's thread before it waits for item `number`, in order (a progress bar)."""
     if workers < 1:
         raise ValueError(f"at least one worker thread is needed, got {workers}")
-    stored = memo.enabled()
-
-    def run(item: T) -> R:
-        if stored:
-            return function(item)
-        with memo.disabled():
-            return function(item)
-
+    calls = [memo.as_here(functools.partial(function, item)) for item in items]
     if workers == 1 or len(items) < 2:
-        results = []
-        for number, item in enumerate(items):
-            if waiting:
-                waiting(number)
-            results.append(run(item))
-        return results
+        return _in_order(calls, waiting)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="worker") as pool:
-        futures = [pool.submit(run, item) for item in items]
+        futures = [pool.submit(call) for call in calls]
         try:
-            results = []
-            for number, future in enumerate(futures):
-                if waiting:
-                    waiting(number)
-                results.append(future.result())
-            return results
-        finally:
-            for future in futures:
+            return _in_order([future.result for future in futures], waiting)
+        except BaseException:
+            for future in futures:  # the items not yet started
                 future.cancel()
+            raise
+
+
+def _in_order(results: list[Callable[[], R]], waiting: Callable[[int], None] | None) -> list[R]:
+    """Each of `results` called in turn (a computation, or a wait for one), `waiting(number)` before each."""
+    out = []
+    for number, result in enumerate(results):
+        if waiting:
+            waiting(number)
+        out.append(result())
+    return out
 
 
 @contextmanager
@@ -116,15 +111,11 @@ def ahead(function: Callable[[], object] | None) -> Iterator[None]:
     if function is None:
         yield
         return
-    stored = memo.enabled()
+    call = memo.as_here(function)
 
     def run() -> None:
         try:
-            if stored:
-                function()
-            else:
-                with memo.disabled():
-                    function()
+            call()
         except Exception:  # noqa: BLE001 - the reader computes the same and raises it there
             logger.debug("work done ahead failed; it is done again where it is read", exc_info=True)
 

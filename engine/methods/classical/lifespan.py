@@ -37,7 +37,7 @@ from engine.core.memo import memo
 from engine.core.models import ModelUnavailable
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
-from engine.core.workers import ahead, available_cpus, map_in_order, worker_count
+from engine.core.workers import ahead, map_in_order, worker_count
 from engine.faces.alignment import feather_mask, paste_back, upsampling
 from engine.faces.segmentation import PERSON_THRESHOLD, brow_mask, hair_beside_face, hair_mask
 from engine.faces.zones import feathered, inter_ocular
@@ -585,7 +585,7 @@ def render_lifespan(
     workers = worker_count(setting, len(targets))
     # a CPU the targets leave idle (one age, or fewer ages than CPUs) computes the hair stage's per-face work while
     # the stages before it run
-    spare = (setting or available_cpus()) > workers
+    spare = worker_count(setting, len(targets) + 1) > workers
     with ahead(_hair_ahead(located, masks, source_age, targets, seed, variation) if spare else None):
         return map_in_order(
             lambda target: age_face(rgb, located, masks, source_age, target, seed, settings, variation), targets, workers, waiting
