@@ -670,12 +670,13 @@ def hair_layers(lightness: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np
     return base, detail, float(np.percentile(base[mask > 0], 90))
 
 
-def white_hair_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def white_hair_lab(lab: np.ndarray, mask: np.ndarray, scale: float = 1.0) -> np.ndarray:
     """The hair under `mask` as if every strand were white: its broad shading (`shape_shading`: the head's form in the
     light) moved so its lit parts are at WHITE_LIGHTNESS, stretched for dark hair (up to MAX_SHADE_GAIN); its locks'
     and clumps' lightness on that not stretched (their light side, the sheen, added as light: SHAPE_SIGMA); its fine
-    lightness detail (the strands' texture) stretched with the shading; never darker than before; chroma mostly gone,
-    slightly warm (`white_chroma`)."""
+    lightness detail (the strands' texture) stretched with the shading, as far as the photo resolves it (`scale`: crop
+    pixels a photo pixel; see `resolved_detail`); never darker than before; chroma mostly gone, slightly warm
+    (`white_chroma`)."""
     lightness = lab[..., 0]
     base, detail, _ = hair_layers(lightness, mask)
     shape = shape_shading(lightness, mask)
@@ -684,7 +685,8 @@ def white_hair_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
     white = white_chroma(lab)
     broad = WHITE_LIGHTNESS + gain * (shape - lit)
     clumps = base - shape
-    stretched = broad + clumps + gain * detail
+    resolved = resolved_detail(detail, mask, scale)
+    stretched = broad + clumps + gain * resolved + (detail - resolved)
     # where the hair is well above its shading, that light is its sheen: added as light (in linear luminance), so it stays
     # below white; taken in over SHEEN_RAMP levels above the shading, so nothing steps where it starts
     finer = clumps + detail
@@ -695,6 +697,22 @@ def white_hair_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
     stretched[lit_up] += share * share * (3 - 2 * share) * (sheen - stretched[lit_up])
     white[..., 0] = np.maximum(stretched, lightness)
     return white
+
+
+def resolved_detail(detail: np.ndarray, mask: np.ndarray, scale: float) -> np.ndarray:
+    """(H, W) float32: the fine `detail` under `mask` as far as a photo upsampled `scale` times into the crop holds it
+    (`at_photo_resolution`: nothing above the photo's Nyquist frequency); `detail` itself when `scale` <= 1.
+
+    On an upsampled face, DETAIL_SIGMA (2 crop px) is finer than a photo pixel (0.66 of one on Takeo's portrait, 3.05 crop
+    px a photo pixel): the detail layer holds no strands the photo resolves there, only its pixels as the crop's cubic
+    interpolation draws them (each a bump about `scale` px wide, its edges stepped by the crop's 8-bit levels, about 1.3 L
+    apiece in black hair). Of Takeo's detail layer in his hair, 22 % of the energy lies above the photo's Nyquist
+    frequency, which the photo cannot hold; stretched by white hair's gain (2.5 on his black hair), it drew cells and
+    stepped plateaus across his white hair at 70-80, a beaten-metal helmet (looked at, 4x, crown and temples). So only the
+    part the photo resolves is stretched; the rest stays as the crop has it, not amplified (`white_hair_lab`)."""
+    if photo_detail(scale) == 1:
+        return detail
+    return at_photo_resolution(detail, mask, scale)
 
 
 def shape_shading(lightness: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -876,7 +894,7 @@ def grey_hair(
     if STRAND_SOFTNESS > 0:
         strands = np.minimum(strands, cv2.GaussianBlur(strands, (0, 0), STRAND_SOFTNESS))
     weight = strands * alpha * share
-    white = white_hair_lab(lab, inside)
+    white = white_hair_lab(lab, inside, scale)
     changed = weight
     if stray.any():
         # stray hair and the mask's edge band beside it (`hair_wisps`): each pixel is its hair share of hair and the

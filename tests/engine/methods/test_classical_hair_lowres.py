@@ -114,6 +114,24 @@ def test_greying_fades_down_a_thin_end_of_the_mask_instead_of_stopping_at_a_line
     assert tip > 0.25 * body
 
 
+def test_white_hair_on_an_upsampled_face_does_not_stretch_detail_the_photo_cannot_hold():
+    # Takeo's black hair whitened at 70-80: the detail finer than his photo's pixels (the crop's interpolation of them,
+    # stepped by its 8-bit levels) was stretched by white hair's gain into cells across the hair, a beaten-metal helmet.
+    # Whitened in full, hair upsampled 3 times keeps about the photo's own energy above its Nyquist frequency; at the
+    # crop's own resolution (a full-size photo, whose fine detail is strands) the detail is still stretched
+    hair = small_photo_hair(3)
+    core = (slice(16, 112), slice(16, 112))
+    source = above_nyquist(lightness(hair)[core], 3, share=False)
+
+    def fine(scale: float) -> float:
+        white = lightness(grey_hair(hair, FULL, 1.0, np.random.default_rng(0), pattern=0.0, scale=scale))
+        assert white[core].mean() > lightness(hair)[core].mean() + 100  # whitened either way
+        return above_nyquist(white[core], 3, share=False) / source
+
+    assert fine(3.0) < 1.5
+    assert fine(1.0) > 2.0
+
+
 def test_greyed_eyebrows_on_an_upsampled_face_are_drawn_no_finer_than_the_photo():
     # a soft brow band (the photo does not resolve its hairs) on a face upsampled 3 times: the white hairs drawn in at
     # the crop's resolution were strokes under a pixel wide, fine scratches beside the photo's own detail
