@@ -319,6 +319,14 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray, keep_out:
     Empty (all zeros) when what is left is under MIN_HAIR_SHARE of the image: the caller says the
     hair stage was skipped.
     """
+    return hair_mask_and_tips(rgb, person, points, keep_out)[0]
+
+
+def hair_mask_and_tips(
+    rgb: np.ndarray, person: np.ndarray, points: np.ndarray, keep_out: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """`hair_mask`, and (H, W) bool: the pixels of it that are a fringe's tips over the forehead (`fringe_tips`): hair
+    over skin, each partly the one and partly the other (the hair stage reads how much of each from its colour)."""
     shape = rgb.shape[:2]
     d = inter_ocular(points)
     face = face_hull(points, shape)
@@ -395,13 +403,15 @@ def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray, keep_out:
     bridged = closed_in_box(mask.astype(np.uint8), gap)
     allowed = (person > PERSON_THRESHOLD) & band & open_face
     mask = (fill_holes(mask.astype(np.uint8), top_closed=True) | (fill_holes(bridged, top_closed=True) & allowed)) & allowed
+    untipped = mask > 0
     mask = fringe_tips(lab[..., 0], mask, grown_face > 0, int(round(brows_top - FRINGE_REACH * d)), int(round(brows_top)))
     if hat:  # what is left of it above the hair (a cap's white top) is no hair
         mask = below(mask, brows_top - 0.15 * d)
     mask = without_specks(mask.astype(np.uint8))
     if mask.mean() < MIN_HAIR_SHARE:
-        return np.zeros(shape, np.uint8)
-    return mask if margin is None or further is None else hair_margin(lab, mask, margin, zone, further, deeper)
+        return np.zeros(shape, np.uint8), np.zeros(shape, bool)
+    tips = (mask > 0) & ~untipped
+    return (mask if margin is None or further is None else hair_margin(lab, mask, margin, zone, further, deeper)), tips
 
 
 def margin_zones(

@@ -543,11 +543,12 @@ def hair_alpha(guide: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.maximum(soft, core.astype(np.float32)).astype(np.float32)
 
 
-def edge_hair_share(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def edge_hair_share(lab: np.ndarray, mask: np.ndarray, tips: np.ndarray | None = None) -> np.ndarray:
     """(H, W) float32 0-1: how much of each pixel under `mask` is hair. 1 deeper than EDGE_BAND px; in the band,
     the pixel's CIELAB projected on the line from the colour just outside the mask to the hair's colour inside
     (each a local mean, over EDGE_BAND px), clipped to 0-1, or where the two colours are alike its depth in the band
-    (a fade); 0 outside the mask."""
+    (a fade); 0 outside the mask. `tips` (H, W bool: a fringe's tips over the forehead, segmentation.fringe_tips):
+    hair over skin at any depth, read from their colour as the band is."""
     inside = (mask > 0).astype(np.uint8)
     depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
     core = (depth > EDGE_BAND).astype(np.float32)
@@ -567,7 +568,14 @@ def edge_hair_share(lab: np.ndarray, mask: np.ndarray) -> np.ndarray:
     # colour" was black (an empty mean) and the whole tip read as background, a straight cut across the hair
     told = (length2 >= EDGE_MIN_CONTRAST**2) & (cv2.GaussianBlur(deep, (0, 0), sigma) > 1e-3)
     share = np.where(told, share, np.minimum(depth / EDGE_BAND, 1.0))
-    share = np.where(depth <= EDGE_BAND, share, 1.0)
+    by_colour = depth <= EDGE_BAND
+    if tips is not None:
+        # a fringe's tips are hair over skin wherever they lie, not only within EDGE_BAND of the mask's edge: counted as
+        # hair in full past the band, the camera operator's blurred hairline (3.7 crop pixels a photo pixel, its tips
+        # 10-15 px deep over a forehead of L 110-150) was whitened to L 247 between greyed hair of L 165-175 and skin of
+        # L 160, a white rim along the hairline at 60-80 (looked at 2x, the shares printed down a column)
+        by_colour |= (tips > 0) & told
+    share = np.where(by_colour, share, 1.0)
     return np.where(inside > 0, share, 0.0).astype(np.float32)
 
 
@@ -870,6 +878,7 @@ def grey_hair(
     shading: bool = True,
     scale: float = 1.0,
     wisps: np.ndarray | None = None,
+    tips: np.ndarray | None = None,
 ) -> np.ndarray:
     """Hair under `mask` greyed by `amount` (0-1, the share of strands that have turned white), strand by
     strand (`grey_strands`), the temples ahead of the crown by `pattern` (0-1); the mask's edge follows the
@@ -880,13 +889,14 @@ def grey_hair(
     eyebrows' strokes follow each brow's axis and do not use it.
     `shading` False (eyebrows, `mask` the brow region): `grey_brow_hairs`. `scale`: crop pixels a photo pixel (the
     strands are no finer than the photo's pixels: `grey_strands`). `wisps`: the stray hair beyond the mask (`hair_wisps`,
-    each pixel's hair share), whose hair part greys as the strands nearest it in the mask do."""
+    each pixel's hair share), whose hair part greys as the strands nearest it in the mask do. `tips`: the mask's fringe
+    tips over the forehead (segmentation.hair_mask_and_tips), only their hair share greyed (`edge_hair_share`)."""
     if amount <= 0 or not mask.any():
         return face.copy()
     if not shading:
         return grey_brow_hairs(face, mask, amount, rng, scale)  # the strokes follow each brow's axis
     (top, bottom, left, right), stray, guide, inside, lead, alpha, share = _hair_fields(
-        face if structure is None else structure, mask, wisps, points, pattern
+        face if structure is None else structure, mask, wisps, points, pattern, tips
     )
     box = face[top:bottom, left:right]
     lab = _to_lab(box)
@@ -927,7 +937,12 @@ def grey_hair(
 
 
 def _hair_fields(
-    structure: np.ndarray, mask: np.ndarray, wisps: np.ndarray | None, points: np.ndarray | None, pattern: float
+    structure: np.ndarray,
+    mask: np.ndarray,
+    wisps: np.ndarray | None,
+    points: np.ndarray | None,
+    pattern: float,
+    tips: np.ndarray | None = None,
 ) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
     """What `grey_hair` reads that depends on the face alone: (the box it works in (top, bottom, left, right), the
     stray hair's shares, the `structure` image and the mask cut to the box, the temples' lead there (None without a
@@ -944,7 +959,8 @@ def _hair_fields(
     # soft only inward: beyond the mask is skin or background, which must not take the hair's grey
     alpha = memo("hair_alpha", (guide, inside), lambda: hair_alpha(guide, inside)) * inside
     # the edge's mixed pixels: only their hair greys (a pale rim otherwise; see EDGE_BAND)
-    share = memo("edge_hair_share", (guide, inside), lambda: edge_hair_share(_to_lab(guide), inside))
+    held = None if tips is None else (tips[top:bottom, left:right] > 0) & inside
+    share = memo("edge_hair_share", (guide, inside, held), lambda: edge_hair_share(_to_lab(guide), inside, held))
     return (top, bottom, left, right), stray, guide, inside, lead, alpha, share
 
 
@@ -956,6 +972,7 @@ def prepare_grey_hair(
     structure: np.ndarray,
     scale: float = 1.0,
     wisps: np.ndarray | None = None,
+    tips: np.ndarray | None = None,
 ) -> None:
     """The per-face work `grey_hair` (called with the same arguments and its scalp's `mask`) reads, computed into the
     per-face store ahead of it: the mask's soft edge and edge matte, the temples' lead, the hair's direction, the
@@ -963,7 +980,7 @@ def prepare_grey_hair(
     run, it has them ready (a first request on a new photo); `rng` is moved on as `grey_hair` moves its own."""
     if not mask.any():
         return
-    _, _, guide, inside, lead, _, _ = _hair_fields(structure, mask, wisps, points, pattern)
+    _, _, guide, inside, lead, _, _ = _hair_fields(structure, mask, wisps, points, pattern, tips)
     # a share strictly between 0 and 1 reads everything: 0 returns before the ranks, 1 before their threshold (sorted)
     grey_strands(_lightness(guide), inside, 0.5, rng, pattern, lead, scale)
 

@@ -39,7 +39,7 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.core.workers import ahead, map_in_order, worker_count
 from engine.faces.alignment import feather_mask, paste_back, upsampling
-from engine.faces.segmentation import PERSON_THRESHOLD, brow_mask, hair_beside_face, hair_mask
+from engine.faces.segmentation import PERSON_THRESHOLD, brow_mask, hair_beside_face, hair_mask_and_tips
 from engine.faces.zones import feathered, inter_ocular
 from engine.methods.classical import contrast, shape, teeth, texture
 from engine.methods.classical.aging import (
@@ -153,6 +153,9 @@ class HairMasks:
     # (H, W) float32 0-1: the person segmenter's probability on the aligned face (0 on the padding beyond the photo);
     # None: no person segmenter
     person: np.ndarray | None = None
+    # (H, W) bool: the pixels of `hair` that are a fringe's tips over the forehead, hair over skin
+    # (segmentation.hair_mask_and_tips); None: not looked for
+    tips: np.ndarray | None = None
 
 
 # why the hair stage is skipped on a black-and-white photo whose hair is as light as its skin (hair.light_hair_in_monochrome)
@@ -171,22 +174,22 @@ def hair_masks(located: LocatedFace, settings: Settings | None = None) -> HairMa
         segmenter = get_cache(settings).get("person_segmenter")
     except ModelUnavailable as error:
         return HairMasks(np.zeros_like(brows), brows, f"no person segmenter ({error})")
-    hair, beside, wisps, person, note = memo(
+    hair, beside, wisps, person, tips, note = memo(
         "hair_mask",
         (located.crop, located.points, located.inside, repr(settings or get_settings())),
         lambda: _hair_and_beside(located, segmenter),
     )
     note = note or ("" if hair.any() else "no hair found around the face (bald, covered, or not segmented)")
     # read-only also without the store (the store hashes them once)
-    for mask in (hair, brows, beside, wisps, person):
+    for mask in (hair, brows, beside, wisps, person, tips):
         mask.flags.writeable = False
-    return HairMasks(hair, brows, note, beside, wisps, person)
+    return HairMasks(hair, brows, note, beside, wisps, person, tips)
 
 
-def _hair_and_beside(located: LocatedFace, segmenter) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
+def _hair_and_beside(located: LocatedFace, segmenter) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
     """`hair_masks`' hair mask, the hair seen beside the face's outline (`hair_beside_face`), the stray hair beyond
-    the mask at the head's outline (`hair_wisps`), the person's probability, and "" or why no hair mask can be found
-    (the first three then empty)."""
+    the mask at the head's outline (`hair_wisps`), the person's probability, the mask's fringe tips
+    (`hair_mask_and_tips`), and "" or why no hair mask can be found (the hair, beside, wisps and tips then empty)."""
     # a glasses' frame beside the eyes is as dark as dark hair: the hair's margin inside the face's outline keeps out of it
     skin = memo("skin_mask", (located.points, located.crop.shape[:2]), lambda: skin_mask(located))
     lenses = glasses_lenses(located.crop, skin, located.points)
@@ -197,10 +200,11 @@ def _hair_and_beside(located: LocatedFace, segmenter) -> tuple[np.ndarray, np.nd
     in_photo = (person * photo).astype(np.float32)
     if light_hair_in_monochrome(located.crop, person, located.points):
         empty = np.zeros(person.shape, np.uint8)
-        return empty, empty.astype(bool), empty.astype(np.float32), in_photo, LIGHT_HAIR_IN_MONOCHROME
-    hair = hair_mask(located.crop, in_photo, located.points, frame)
+        none = empty.astype(bool)
+        return empty, none, empty.astype(np.float32), in_photo, none, LIGHT_HAIR_IN_MONOCHROME
+    hair, tips = hair_mask_and_tips(located.crop, in_photo, located.points, frame)
     wisps = hair_wisps(located.crop, hair, (person <= PERSON_THRESHOLD) & photo, located.points)
-    return hair, hair_beside_face(located.crop, in_photo, located.points, hair), wisps, in_photo, ""
+    return hair, hair_beside_face(located.crop, in_photo, located.points, hair), wisps, in_photo, tips, ""
 
 
 def age_face(
@@ -328,7 +332,16 @@ def age_face(
     elif grey > 0:
         rng = np.random.default_rng([seed, 2])
         face = grey_hair(
-            face, masks.hair, grey, rng, variation.grey_pattern, located.points, located.crop, scale=scale, wisps=masks.wisps
+            face,
+            masks.hair,
+            grey,
+            rng,
+            variation.grey_pattern,
+            located.points,
+            located.crop,
+            scale=scale,
+            wisps=masks.wisps,
+            tips=masks.tips,
         )
         stray = ", the stray hair at the head's outline with it" if masks.wisps is not None and masks.wisps.any() else ""
         stages["hair"] = f"{grey:.0%} of the still pigmented hair greyed{stray}"
@@ -607,7 +620,7 @@ def _hair_ahead(
             return
         rng = np.random.default_rng([seed, 2])
         scale = upsampling(located.matrix)
-        prepare_grey_hair(masks.hair, rng, variation.grey_pattern, located.points, located.crop, scale, masks.wisps)
+        prepare_grey_hair(masks.hair, rng, variation.grey_pattern, located.points, located.crop, scale, masks.wisps, masks.tips)
 
     return work
 

