@@ -547,20 +547,21 @@ def edge_hair_share(lab: np.ndarray, mask: np.ndarray, tips: np.ndarray | None =
     """(H, W) float32 0-1: how much of each pixel under `mask` is hair. 1 deeper than EDGE_BAND px; in the band,
     the pixel's CIELAB projected on the line from the colour just outside the mask to the hair's colour inside
     (each a local mean, over EDGE_BAND px), clipped to 0-1, or where the two colours are alike its depth in the band
-    (a fade); 0 outside the mask. `tips` (H, W bool: a fringe's tips over the forehead, segmentation.fringe_tips):
-    hair over skin at any depth, read from their colour as the band is."""
+    (a fade); 0 outside the mask. `tips` (H, W bool: the mask's fringe tips over the forehead,
+    segmentation.hair_mask_and_tips): hair over skin, read from their colour as the band is also deeper than the band,
+    as far as the band's means reach (about 4 EDGE_BAND / 2 px from the mask's edge; deeper, hair in full as before)."""
     inside = (mask > 0).astype(np.uint8)
     depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
     core = (depth > EDGE_BAND).astype(np.float32)
     outside = 1.0 - inside.astype(np.float32)
     sigma = EDGE_BAND / 2
 
-    def local_mean(weight: np.ndarray) -> np.ndarray:
+    def local_mean(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         total = cv2.GaussianBlur(weight, (0, 0), sigma)
-        return cv2.GaussianBlur(lab * weight[..., None], (0, 0), sigma) / np.maximum(total, 1e-6)[..., None]
+        return cv2.GaussianBlur(lab * weight[..., None], (0, 0), sigma) / np.maximum(total, 1e-6)[..., None], total
 
     deep = core if core.any() else inside.astype(np.float32)
-    hair, beyond = local_mean(deep), local_mean(outside)
+    (hair, _), (beyond, near_outside) = local_mean(deep), local_mean(outside)
     line = hair - beyond
     length2 = _sum3(line**2)
     share = colour_line_share(lab, beyond, line)
@@ -570,11 +571,14 @@ def edge_hair_share(lab: np.ndarray, mask: np.ndarray, tips: np.ndarray | None =
     share = np.where(told, share, np.minimum(depth / EDGE_BAND, 1.0))
     by_colour = depth <= EDGE_BAND
     if tips is not None:
-        # a fringe's tips are hair over skin wherever they lie, not only within EDGE_BAND of the mask's edge: counted as
-        # hair in full past the band, the camera operator's blurred hairline (3.7 crop pixels a photo pixel, its tips
-        # 10-15 px deep over a forehead of L 110-150) was whitened to L 247 between greyed hair of L 165-175 and skin of
-        # L 160, a white rim along the hairline at 60-80 (looked at 2x, the shares printed down a column)
-        by_colour |= (tips > 0) & told
+        # a fringe's tips are hair over skin, not only within EDGE_BAND of the mask's edge: counted as hair in full past
+        # the band, the camera operator's blurred hairline (3.7 crop pixels a photo pixel; tips 10-15 px deep, of L
+        # 110-150 between his dark hair and his lit forehead's L 160-175) was whitened to L 247-254, a white rim between
+        # greyed hair of L 165-175 and the skin at 60-80 (looked at 2x, the shares printed down a column). Read on
+        # means of a reach grown to the tips' depth, with the tips left out of the hair's, the tips kept more of their
+        # own colour: a skin-coloured smear at the temple of Obama's 2012 portrait and a brown band along the astronaut's
+        # greyed fringe at 70-80 (looked at 3x); so the band's own means, as far as they reach the outside
+        by_colour |= (tips > 0) & told & (near_outside > 1e-3)
     share = np.where(by_colour, share, 1.0)
     return np.where(inside > 0, share, 0.0).astype(np.float32)
 

@@ -132,12 +132,13 @@ def test_white_hair_on_an_upsampled_face_does_not_stretch_detail_the_photo_canno
     assert fine(1.0) > 2.0
 
 
-def test_a_fringes_tips_are_read_from_their_colour_at_any_depth():
+def test_a_fringes_tips_past_the_edge_band_are_read_from_their_colour():
     # dark hair above a forehead, the hairline blurred over 20 rows (a small photo's); the mask takes in 14 rows of the
     # blur as a fringe's tips. Past the edge band they were counted as hair in full: whitened over skin
     hair, skin = 40.0, 170.0
     rows = np.concatenate([np.full(50, hair), np.linspace(hair, skin, 20), np.full(58, skin)]).astype(np.float32)
-    lab = np.dstack([np.repeat(rows[:, None], SIZE, 1), np.full((SIZE, SIZE), 140.0), np.full((SIZE, SIZE), 140.0)])
+    lightness_8bit = np.repeat(rows[:, None], SIZE, 1)
+    lab = np.dstack([lightness_8bit, np.full((SIZE, SIZE), 140.0), np.full((SIZE, SIZE), 140.0)]).astype(np.float32)
     mask = np.zeros((SIZE, SIZE), np.uint8)
     mask[:64] = 1
     tips = np.zeros((SIZE, SIZE), bool)
@@ -148,6 +149,14 @@ def test_a_fringes_tips_are_read_from_their_colour_at_any_depth():
     assert 0.5 < read[row, 64] < 0.95  # mostly hair, not all of it
     assert read[62, 64] < read[row, 64]  # and less of it further down the blur
     assert read[30, 64] == 1.0  # the hair above the tips is hair in full
+    # greyed in full, the tips are not whitened past both the white hair above them and the skin below them
+    rgb = cv2.cvtColor(lab.round().astype(np.uint8), cv2.COLOR_LAB2RGB)  # OpenCV's 8-bit CIELAB, as `lab` is
+    rims = []
+    for marked in (None, tips):
+        grey = lightness(grey_hair(rgb, mask, 1.0, np.random.default_rng(0), pattern=0.0, tips=marked))
+        rims.append(grey[50:64, 16:112].max() - max(grey[20:45, 16:112].mean(), grey[-20:, 16:112].mean()))
+    assert rims[0] > 20  # unmarked: a white rim (30 levels over the skin)
+    assert rims[1] < 12  # marked: the tips within a few levels of the skin below them
 
 
 def test_greyed_eyebrows_on_an_upsampled_face_are_drawn_no_finer_than_the_photo():

@@ -184,6 +184,7 @@ def test_the_camera_operators_blurred_hairline_greys_without_a_white_rim_over_hi
     located = locate(image, OFFLINE)
     masks = hair_masks(located, OFFLINE)
     assert masks.tips is not None and masks.tips.sum() > 500
+    assert not (masks.tips & (masks.hair == 0)).any()  # the tips are the mask's own pixels
     aged = age_face(image, located, masks, 20, 80, 0, OFFLINE)
     lightness = cv2.cvtColor(aged.after, cv2.COLOR_RGB2LAB)[..., 0]
     assert (lightness[masks.tips] > 240).mean() < 0.01

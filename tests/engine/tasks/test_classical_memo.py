@@ -46,7 +46,7 @@ def test_a_strip_is_the_same_with_and_without_the_store(receding):
 def test_a_located_face_and_its_hair_masks_are_sealed_so_the_store_hashes_them_once():
     located = locate(astronaut(), OFFLINE)
     masks = hair_masks(located, OFFLINE)
-    for array in (located.crop, located.points, masks.hair, masks.brows):
+    for array in (located.crop, located.points, masks.hair, masks.brows, masks.tips):
         assert memo.sealed(array)
         with pytest.raises(ValueError):
             array[0] = 0  # a stage that changed one in place would change every later key's meaning
@@ -59,14 +59,18 @@ def test_one_older_age_has_its_hair_work_done_ahead_on_the_idle_cpu_and_the_same
     # the greying's per-face work computed ahead is all the greying then reads: it computes none of it again
     scale, pattern = upsampling(located.matrix), Variation().grey_pattern
     memo.clear()
-    prepare_grey_hair(masks.hair, np.random.default_rng([2, 2]), pattern, located.points, located.crop, scale, masks.wisps)
+    prepare_grey_hair(
+        masks.hair, np.random.default_rng([2, 2]), pattern, located.points, located.crop, scale, masks.wisps, masks.tips
+    )
     computed: list[str] = []
     stored = hair.memo
     monkeypatch.setattr(
         hair, "memo", lambda name, parts, compute: stored(name, parts, lambda: computed.append(name) or compute())
     )
     rng = np.random.default_rng([2, 2])
-    hair.grey_hair(located.crop, masks.hair, 0.6, rng, pattern, located.points, located.crop, scale=scale, wisps=masks.wisps)
+    hair.grey_hair(
+        located.crop, masks.hair, 0.6, rng, pattern, located.points, located.crop, scale=scale, wisps=masks.wisps, tips=masks.tips
+    )
     assert computed == []
     monkeypatch.undo()
     # one target on two CPUs: the second does that work ahead, on its own thread, and the face is the one a single
