@@ -548,8 +548,9 @@ def edge_hair_share(lab: np.ndarray, mask: np.ndarray, tips: np.ndarray | None =
     the pixel's CIELAB projected on the line from the colour just outside the mask to the hair's colour inside
     (each a local mean, over EDGE_BAND px), clipped to 0-1, or where the two colours are alike its depth in the band
     (a fade); 0 outside the mask. `tips` (H, W bool: the mask's fringe tips over the forehead,
-    segmentation.hair_mask_and_tips): hair over skin, read from their colour as the band is also deeper than the band,
-    as far as the band's means reach (about 4 EDGE_BAND / 2 px from the mask's edge; deeper, hair in full as before)."""
+    segmentation.hair_mask_and_tips): hair over skin, read from their colour as the band's pixels are, also deeper
+    than the band, as far as the band's means reach the outside (about 2 EDGE_BAND px from the mask's edge; deeper
+    still, hair in full as before)."""
     inside = (mask > 0).astype(np.uint8)
     depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
     core = (depth > EDGE_BAND).astype(np.float32)
