@@ -688,7 +688,7 @@ def white_hair_lab(lab: np.ndarray, mask: np.ndarray, scale: float = 1.0) -> np.
     light) moved so its lit parts are at WHITE_LIGHTNESS, stretched for dark hair (up to MAX_SHADE_GAIN); its locks'
     and clumps' lightness on that not stretched (their light side, the sheen, added as light: SHAPE_SIGMA); its fine
     lightness detail (the strands' texture) stretched with the shading, as far as the photo resolves it (`scale`: crop
-    pixels a photo pixel; see `resolved_detail`); never darker than before; chroma mostly gone, slightly warm
+    pixels a photo pixel: `at_photo_resolution`); never darker than before; chroma mostly gone, slightly warm
     (`white_chroma`)."""
     lightness = lab[..., 0]
     base, detail, _ = hair_layers(lightness, mask)
@@ -698,7 +698,13 @@ def white_hair_lab(lab: np.ndarray, mask: np.ndarray, scale: float = 1.0) -> np.
     white = white_chroma(lab)
     broad = WHITE_LIGHTNESS + gain * (shape - lit)
     clumps = base - shape
-    resolved = resolved_detail(detail, mask, scale)
+    # on an upsampled face only the detail the photo resolves is stretched (`at_photo_resolution`, the detail itself at a
+    # scale of 1 or less). DETAIL_SIGMA (2 crop px) is finer than a photo pixel there (0.66 of one on Takeo's portrait,
+    # 3.05 crop px a photo pixel): the layer holds the photo's pixels as the crop's cubic interpolation draws them, their
+    # edges stepped by the crop's 8-bit levels (about 1.3 L apiece in black hair); 22 % of its energy in his hair lies
+    # above the photo's Nyquist frequency. Stretched by white hair's gain (2.5 on his black hair) it drew cells and
+    # stepped plateaus across his white hair at 70-80 (looked at, 4x, crown and temples); the rest stays as it is
+    resolved = at_photo_resolution(detail, mask, scale)
     stretched = broad + clumps + gain * resolved + (detail - resolved)
     # where the hair is well above its shading, that light is its sheen: added as light (in linear luminance), so it stays
     # below white; taken in over SHEEN_RAMP levels above the shading, so nothing steps where it starts
@@ -710,22 +716,6 @@ def white_hair_lab(lab: np.ndarray, mask: np.ndarray, scale: float = 1.0) -> np.
     stretched[lit_up] += share * share * (3 - 2 * share) * (sheen - stretched[lit_up])
     white[..., 0] = np.maximum(stretched, lightness)
     return white
-
-
-def resolved_detail(detail: np.ndarray, mask: np.ndarray, scale: float) -> np.ndarray:
-    """(H, W) float32: the fine `detail` under `mask` as far as a photo upsampled `scale` times into the crop holds it
-    (`at_photo_resolution`: nothing above the photo's Nyquist frequency); `detail` itself when `scale` <= 1.
-
-    On an upsampled face, DETAIL_SIGMA (2 crop px) is finer than a photo pixel (0.66 of one on Takeo's portrait, 3.05 crop
-    px a photo pixel): the detail layer holds no strands the photo resolves there, only its pixels as the crop's cubic
-    interpolation draws them (each a bump about `scale` px wide, its edges stepped by the crop's 8-bit levels, about 1.3 L
-    apiece in black hair). Of Takeo's detail layer in his hair, 22 % of the energy lies above the photo's Nyquist
-    frequency, which the photo cannot hold; stretched by white hair's gain (2.5 on his black hair), it drew cells and
-    stepped plateaus across his white hair at 70-80, a beaten-metal helmet (looked at, 4x, crown and temples). So only the
-    part the photo resolves is stretched; the rest stays as the crop has it, not amplified (`white_hair_lab`)."""
-    if photo_detail(scale) == 1:
-        return detail
-    return at_photo_resolution(detail, mask, scale)
 
 
 def shape_shading(lightness: np.ndarray, mask: np.ndarray) -> np.ndarray:
