@@ -17,11 +17,15 @@ from engine.core.errors import InputError, UserError
 
 # Detection runs on the image padded by this fraction of its longer side on every
 # edge (a tight crop has no context around the face otherwise), resized so the
-# longer side is the first size; if nothing is found, the next sizes are tried
-# (upscaling small photos, e.g. a 77x78 px portrait).
+# longer side is each of the sizes in turn: the larger finds the smaller faces (a small
+# face beside a large one in a group photo, or a small photo's only face, upscaled: a 77x78
+# px portrait), the smaller the faces too large for the detector's view at the larger.
 DETECT_PAD = 0.25
 
 DETECT_SIZES = (320, 640)
+# Boxes found at two sizes that overlap by this much (intersection over union) are the same face (YuNet's own
+# non-maximum suppression threshold within one size is 0.3)
+SAME_FACE_IOU = 0.3
 
 # The face width (px) messages ask for, when the detector finds no face and when the face it found is too
 # small for dense landmarks. A margin over what was seen to fail (the real models on the astronaut and
@@ -110,12 +114,23 @@ class FaceDetector:
         return faces
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
-        """All faces, largest first; [] if none at any size."""
+        """All faces found at any of DETECT_SIZES, largest first ([] if none); a face found at more than one size is
+        kept as the first size found it (`same_face`). Stopping at the first size that found a face lost the small
+        faces of a group photo that only the larger size finds (a 45 px face beside a 254 px one)."""
+        faces: list[Face] = []
         for size in DETECT_SIZES:
-            faces = self.detect_once(rgb, size)
-            if faces:
-                return sorted(faces, key=lambda face: face.area, reverse=True)
-        return []
+            faces += [face for face in self.detect_once(rgb, size) if not any(same_face(face, kept) for kept in faces)]
+        return sorted(faces, key=lambda face: face.area, reverse=True)
+
+
+def same_face(first: Face, second: Face) -> bool:
+    """Whether two detections' boxes overlap by SAME_FACE_IOU or more (intersection over union)."""
+    (x0, y0, w0, h0), (x1, y1, w1, h1) = first.box, second.box
+    across = max(0.0, min(x0 + w0, x1 + w1) - max(x0, x1))
+    down = max(0.0, min(y0 + h0, y1 + h1) - max(y0, y1))
+    overlap = across * down
+    union = w0 * h0 + w1 * h1 - overlap
+    return union > 0 and overlap / union >= SAME_FACE_IOU
 
 
 def choose_face(faces: list[Face], index: int | None = None) -> tuple[Face, list[str]]:

@@ -82,6 +82,19 @@ def test_choose_face_warns_when_several():
         choose_face(found, 5)
 
 
+def test_a_small_face_beside_a_large_one_is_found():
+    # a group photo: a face about 250 px wide and one about 45 px wide; the smaller detection size finds only the large
+    # face, the larger one finds both (stopping at the first size that found a face lost the small one)
+    canvas = np.full((900, 1400, 3), 200, np.uint8)
+    canvas[100:612, 50:562] = np.array(Image.fromarray(astronaut()).resize((512, 512)))
+    canvas[400:550, 1000:1128] = np.array(Image.fromarray(grace_hopper()).resize((128, 150), Image.Resampling.LANCZOS))
+    found = get_cache(SETTINGS).get("face_detector").detect(canvas)
+    assert len(found) == 2
+    large, little = found
+    assert large.box[0] < 562 < 1000 <= little.box[0] + little.box[2] / 2 <= 1128
+    assert little.box[2] < 60 < large.box[2]
+
+
 def _tiny_astronaut() -> np.ndarray:
     return np.array(Image.fromarray(astronaut()).resize((48, 48), Image.Resampling.LANCZOS))
 
