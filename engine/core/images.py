@@ -62,6 +62,8 @@ def check_rgb(rgb, what: str = "photo") -> np.ndarray:
         raise InputError(
             f"the {what} must be an RGB image, an (H, W, 3) uint8 array, got a {got}: load it with engine.core.images.load_image"
         )
+    if rgb.size == 0:
+        raise InputError(f"the {what} is empty ({rgb.shape[1]}x{rgb.shape[0]} px): give a photo with a face in it")
     return rgb
 
 

@@ -54,6 +54,9 @@ def parse_targets(targets) -> list[float]:
     parts: list
     if isinstance(targets, str):
         parts = targets.replace(",", " ").split()
+        entries = [entry.strip() for entry in targets.strip().strip(",").split(",")]
+        if len(entries) > 1 and not all(entries):  # "10,,30": an age left out between two commas, not skipped
+            raise InputError(f"target ages {quote(targets)} have an empty entry between commas: give an age in each")
     elif isinstance(targets, (list, tuple)) or isinstance(targets, np.ndarray) and targets.ndim == 1:
         parts = list(targets)
     elif isinstance(targets, (numbers.Real, np.bool_)):  # one age (a bool is refused by the age parser, named)
@@ -129,6 +132,16 @@ class LifespanRequest:
         repeated = sorted({t for t in self.targets if self.targets.count(t) > 1})
         if repeated:
             raise InputError(f"target ages repeat: {repeated}; each target is generated once")
+        # each target is named as written to 6 significant digits (its images' files, labels, manifest entries):
+        # two that read the same there would overwrite each other
+        labels = [f"{t:g}" for t in self.targets]
+        alike = sorted({label for label in labels if labels.count(label) > 1})
+        if alike:
+            same = [", ".join(f"{t:.15g}" for t in self.targets if f"{t:g}" == label) for label in alike]
+            raise InputError(
+                f"target ages {'; '.join(same)} all read {', '.join(alike)} to 6 digits, which names their images: "
+                "give ages that differ there"
+            )
         self.source_age = parse_source_age(self.source_age)
         if self.gender is not None:
             check_gender(self.gender)

@@ -66,6 +66,12 @@ def test_a_lifespan_request_is_parsed_once():
         (dict(face_index=1.5), "face index must be a whole number from 0 \\(the largest face\\), got 1.5"),
         (dict(all_faces=True, paste=False), "ageing every face shows the other faces only pasted back"),
         (dict(rgb=np.zeros((64, 64), np.float32)), "must be an RGB image"),
+        (dict(rgb=np.zeros((0, 0, 3), np.uint8)), "the photo is empty \\(0x0 px\\)"),
+        # an age left out between commas is refused, not skipped
+        (dict(targets="10,,30"), "target ages '10,,30' have an empty entry between commas: give an age in each"),
+        (dict(targets="10, , 30"), "have an empty entry between commas"),
+        # ages that read the same to 6 digits would write the same files and manifest entries
+        (dict(targets=[30, 30.000001]), "target ages 30, 30.000001 all read 30 to 6 digits, which names their images"),
     ],
 )
 def test_bad_lifespan_requests_are_refused(kwargs, message):
@@ -149,6 +155,7 @@ def test_options_keep_true_and_false():
         (dict(intensity=float("nan")), "intensity \\(diversity\\) must be between 0 and 2"),
         (dict(reference=RGB, renderer="classical"), "the image-guided mode needs the diffusion path"),
         (dict(source_age=81), "source age must be an age between 0 and 80"),
+        (dict(rgb=np.zeros((0, 5, 3), np.uint8)), "the photo is empty \\(5x0 px\\)"),
     ],
 )
 def test_bad_pluralistic_requests_are_refused(kwargs, message):
