@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from engine.tasks.pluralistic import PluralisticRequest, pluralistic
 from engine.tasks.zones import ZONES, ZonesRequest, edit_zones
 
 EXIT_BAD_INPUT = 2
+EXIT_CANNOT_WRITE = 1  # the work was done but its outputs could not be written (not the input's fault)
 
 
 def _confidence(text: str) -> float:
@@ -59,6 +61,22 @@ def _open(path: str, settings) -> LoadedImage:
     if image.note:
         print(f"note: {image.note}", file=sys.stderr)
     return image
+
+
+def _output_folder(path: str) -> Path:
+    """`path` as the folder the outputs go to, checked before any work: an existing folder that can be written to, or
+    a new one whose nearest existing parent is such a folder (made when the outputs are saved); UserError otherwise."""
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"--out {path} is a file, not a folder: name a folder for the outputs")
+    parent = folder
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UserError(f"--out {path}: {parent} is a file, not a folder: name a folder for the outputs")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UserError(f"--out {path}: {parent} cannot be written to: name a folder you can write to")
+    return folder
 
 
 def _missing_model(what: str, error: ModelUnavailable) -> int:
@@ -129,6 +147,7 @@ def _edit_photo(args: argparse.Namespace, what: str, edit, save) -> int:
 
     settings = get_settings()
     try:
+        out = _output_folder(args.out)  # before the work: a folder that cannot be written loses nothing yet
         image = _open(args.image, settings)
         output = edit(image.rgb, settings)
     except ModelUnavailable as error:
@@ -139,10 +158,13 @@ def _edit_photo(args: argparse.Namespace, what: str, edit, save) -> int:
     keep_photo_notes(output.warnings, image)  # what the loader did (transparency flattened, a first frame) is recorded too
     for warning in output.warnings:
         print(f"{args.image}: warning: {warning}", file=sys.stderr)
-    out = Path(args.out)
-    files = save(output, out, Path(args.image).stem)
-    manifest = out / "manifest.json"
-    manifest.write_text(json.dumps({"image": str(args.image), **output.manifest(), "files": files}, indent=1))
+    try:
+        files = save(output, out, Path(args.image).stem)
+        manifest = out / "manifest.json"
+        manifest.write_text(json.dumps({"image": str(args.image), **output.manifest(), "files": files}, indent=1))
+    except OSError as error:  # the disk filled, or the folder changed while the work ran
+        print(f"{args.image}: the outputs could not be written to {out}: {error}", file=sys.stderr)
+        return EXIT_CANNOT_WRITE
     print(json.dumps({"manifest": str(manifest), **{k: v for k, v in files.items() if isinstance(v, str)}}))
     return 0
 

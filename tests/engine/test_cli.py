@@ -87,3 +87,28 @@ def test_lifespan_bad_targets_are_named_as_typed(images, capsys, tmp_path):
     assert capsys.readouterr().err.strip() == (
         f"{image}: target age 'abc' in '20,abc' is not a number between 0 and 80: give ages separated by spaces or commas"
     )
+
+
+def test_an_out_that_is_not_a_folder_is_refused_before_any_work(images, monkeypatch, capsys, tmp_path):
+    worked = []
+    monkeypatch.setattr(cli, "age_photo", lambda request, settings=None: worked.append(request))
+    afile = tmp_path / "afile.png"
+    afile.write_bytes(b"")
+    image = str(images["astronaut"])
+    assert cli.main(["lifespan", image, "--targets", "70", "--out", str(afile)]) == cli.EXIT_BAD_INPUT
+    assert capsys.readouterr().err.strip() == f"{image}: --out {afile} is a file, not a folder: name a folder for the outputs"
+    assert cli.main(["lifespan", image, "--targets", "70", "--out", str(afile / "inside")]) == cli.EXIT_BAD_INPUT
+    assert f"--out {afile / 'inside'}: {afile} is a file, not a folder" in capsys.readouterr().err
+    assert worked == []  # refused before the photo was aged
+
+
+def test_outputs_that_cannot_be_written_are_one_line_not_a_traceback(images, monkeypatch, capsys, tmp_path):
+    def save(output, out, stem):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cli.lifespan_task, "save_outputs", save)
+    image = str(images["astronaut"])
+    code = cli.main(["lifespan", image, "--targets", "70", "--renderer", "classical", "--out", str(tmp_path / "new")])
+    assert code == cli.EXIT_CANNOT_WRITE
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == f"{image}: the outputs could not be written to {tmp_path / 'new'}: [Errno 28] No space left on device"
