@@ -111,15 +111,16 @@ def age_teeth(face: np.ndarray, points: np.ndarray, source_age: float, target_ag
     area = float(mask.sum())
     if area < TEETH_MIN_AREA * inter_ocular(points) ** 2:
         return TeethChange(face.copy(), values, 0.0)
+    if not shift.any():  # the same point on the curve: nothing to move (a colour round trip would still move pixels)
+        return TeethChange(face.copy(), values, area)
     box = support_box(mask > 0, 0)
     if box is None:  # the area check above leaves a mask with weight: this cannot be reached
         raise ValueError("the teeth mask has weight but no pixels")
     region, weight = face[box], mask[box]
-    lab = cv2.cvtColor(region, cv2.COLOR_RGB2LAB).astype(np.float32)
-    # OpenCV's 8-bit CIELAB: L* scaled by 255/100, a* and b* offset by 128
-    scaled = np.asarray([shift[0] * 255.0 / 100.0, shift[1], shift[2]], np.float32)
-    out = lab + weight[..., None] * scaled[None, None, :]
-    rgb = cv2.cvtColor(np.clip(np.round(out), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    # CIELAB in floating point (L* 0-100): an 8-bit CIELAB round trip moves pixels by up to 4 levels with no shift at all
+    lab = cv2.cvtColor(region.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    out = lab + weight[..., None] * shift.astype(np.float32)[None, None, :]
+    rgb = np.clip(np.round(cv2.cvtColor(out, cv2.COLOR_LAB2RGB) * 255.0), 0, 255).astype(np.uint8)
     result = face.copy()
     result[box] = np.where((weight > 0)[..., None], rgb, region)
     return TeethChange(result, values, area)
@@ -131,7 +132,10 @@ def describe(change: TeethChange) -> str:
         return "no teeth in view"
     L, a, b = change.shift
     if L == 0 and a == 0 and b == 0:
-        return f"teeth in view, unchanged (source and target both under {TEETH_ONSET_YEARS:g}, where the curve is flat)"
+        return (
+            f"teeth in view, unchanged (the target is the source's age on the curve: the same age, or both under "
+            f"{TEETH_ONSET_YEARS:g}, where it is flat)"
+        )
     return (
         f"teeth L* {L:+.1f}, a* {a:+.1f}, b* {b:+.1f} (Krasniqi et al. 2017's change in tooth colour with age, "
         f"{TEETH_LAB_PER_YEAR[0]:+.2f} / {TEETH_LAB_PER_YEAR[1]:+.2f} / {TEETH_LAB_PER_YEAR[2]:+.2f} a year from 20)"

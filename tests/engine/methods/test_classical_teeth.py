@@ -67,3 +67,16 @@ def test_a_closed_mouth_says_no_teeth_in_view():
     change = age_teeth(source.crop, source.points, 30, 80)
     assert describe(change) == "no teeth in view"
     assert np.array_equal(change.face, source.crop)
+
+
+@pytest.mark.pipelines
+def test_teeth_at_their_own_age_are_returned_exactly_and_a_year_moves_them_by_a_level():
+    source = locate(astronaut(), OFFLINE)
+    same = age_teeth(source.crop, source.points, 41, 41)
+    assert same.in_view and np.array_equal(same.face, source.crop)  # no colour round trip's rounding (up to 4 levels)
+    assert describe(same) == (
+        "teeth in view, unchanged (the target is the source's age on the curve: the same age, or both under 20, where it is flat)"
+    )
+    # one year is 0.19 L*: each pixel moves by a level at most (an 8-bit CIELAB round trip alone moved some by 2-4)
+    year = age_teeth(source.crop, source.points, 41, 42)
+    assert np.abs(year.face.astype(int) - source.crop.astype(int)).max() <= 1
