@@ -7,6 +7,7 @@ space (so they stay inside 0-100) and rendered by the classical renderer.
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import numpy as np
 
@@ -65,10 +66,11 @@ def sample_variations(
     """Futures that differ the way people do, each drawn from a stated distribution scaled by `intensity`:
     - greying onset: N(0, (s x 9.6 years)^2) around the mean curve, s = intensity / 0.3, so the default
       intensity draws from the spread of onset between people (9.6 years, Tobin and Paus 2001);
-    - greying pattern (temples before the top): 0.5 + s x N(0, 0.25^2), kept to 0-1 (from looking);
+    - greying pattern (temples before the top): `temples_first`, the logistic of N(0, s^2): about 0.5 + s x N(0, 0.25^2)
+      near the mean (from looking), inside 0-1 at any diversity without being cut there;
     - wrinkle scores: the PAE over zone scores (`sample_zone_scores`);
-    - a receding hairline with `receding_probability` (the caller gives men the share at Norwood III or
-      more at the target age, `hair.norwood_share`; others 0);
+    - a receding hairline, `recedes` with `receding_probability` at the default diversity (the caller gives men the
+      share at Norwood III or more at the target age, `hair.norwood_share`; others 0);
     - sagging, age spots and sallowness each N(0, (s x SD)^2) years ahead of the mean (SAGGING_SD_YEARS,
       SPOTS_SD_YEARS, SALLOW_SD_YEARS);
     - weight: a change of N(0, (s x BMI_SD_PER_SQRT_YEAR)^2 x years) in body-mass index over the `years`
@@ -87,8 +89,8 @@ def sample_variations(
     variations = []
     for zone_scores in scores:
         shift = spread * GREY_ONSET_SD_YEARS * float(rng.standard_normal())
-        pattern = min(max(0.5 + spread * 0.25 * float(rng.standard_normal()), 0.0), 1.0)
-        receding = bool(hairline.random() < receding_probability)
+        pattern = temples_first(spread * float(rng.standard_normal()))
+        receding = recedes(receding_probability, spread * float(hairline.standard_normal()))
         sagging, spots, sallow, weight = people.standard_normal(4)
         variations.append(
             Variation(
@@ -103,6 +105,26 @@ def sample_variations(
             )
         )
     return variations
+
+
+def temples_first(logit: float) -> float:
+    """The greying pattern (0-1: how far the temples run ahead of the crown) whose logit is `logit`: the logistic,
+    0.5 + logit / 4 near 0, so a logit of N(0, s^2) spreads the pattern by about s x 0.25 there and never past 0 or 1
+    (a normal cut to 0-1 made the top of the diversity slider all-or-nothing: every future 0 or 1)."""
+    return 1.0 / (1.0 + math.exp(-logit))
+
+
+def recedes(probability: float, liability: float) -> bool:
+    """Whether a future's hairline recedes: a liability-threshold model of a trait people have or not (Falconer 1965,
+    Ann Hum Genet 29:51), a hairline receding where the person's liability, N(0, 1) at the default diversity (scaled
+    with it), lies under the normal quantile of `probability` (the share of men at Norwood III or more). At the default
+    diversity the share of futures that recede is `probability`; at diversity 0 (liability 0) every future is the mean
+    future: receding where most men of that age have (`probability` over a half)."""
+    if not 0 <= probability <= 1:
+        raise ValueError(f"receding_probability must be between 0 and 1, got {probability}")
+    if probability in (0.0, 1.0):
+        return probability == 1.0
+    return liability < NormalDist().inv_cdf(probability)
 
 
 def describe_variation(variation: Variation) -> dict:

@@ -117,7 +117,11 @@ def test_pluralistic_futures_differ_in_greying_as_people_do():
     shifts = np.array([v.grey_onset_shift for v in draws])
     assert np.std(shifts) == pytest.approx(9.6, rel=0.15)  # the default draws the population's spread of onset
     assert all(0 <= v.grey_pattern <= 1 for v in draws)
+    assert np.std([v.grey_pattern for v in draws]) == pytest.approx(0.21, abs=0.03)  # about 0.25 near the mean
     assert sample_variations(base, 0.3, 4, seed=2) == sample_variations(base, 0.3, 4, seed=2)  # seeded
+    # at the top of the slider the pattern stays a spread, not cut to 0 or 1 (a cut normal made every future one or other)
+    widest = [v.grey_pattern for v in sample_variations(base, 2.0, 200, seed=1)]
+    assert all(0 < p < 1 for p in widest) and len(set(widest)) == len(widest)
 
 
 def test_regained_pigment_runs_the_canities_curve_backwards():

@@ -263,6 +263,19 @@ def test_pluralistic_futures_of_men_recede_as_often_as_norwood_says():
         sample_variations(base, 0.3, 4, seed=2, receding_probability=2)
 
 
+def test_at_diversity_0_every_future_has_the_mean_futures_hairline():
+    from engine.methods.classical.pluralistic import sample_variations  # noqa: PLC0415 - only this test needs it
+
+    base = {"forehead": 40.0}
+    # most men recede by 45 (53 %, Norwood): the mean future recedes, in every sample; at 30 most do not
+    assert all(v.receding_hairline for v in sample_variations(base, 0.0, 8, seed=3, receding_probability=norwood_share(45)))
+    assert not any(v.receding_hairline for v in sample_variations(base, 0.0, 8, seed=3, receding_probability=norwood_share(30)))
+    # and the most diverse futures recede more evenly (toward one in two) than the population's share at 30
+    share_30 = norwood_share(30)
+    wide = np.mean([v.receding_hairline for v in sample_variations(base, 2.0, 600, seed=3, receding_probability=share_30)])
+    assert share_30 + 0.05 < wide < 0.5 + 0.06
+
+
 def test_a_reused_strand_field_is_the_one_computed_and_the_generator_moves_on_alike():
     from engine.methods.classical.hair import hair_direction, strand_noise  # noqa: PLC0415 - only this test needs them
 
