@@ -157,7 +157,8 @@ def _edit_photo(args: argparse.Namespace, what: str, edit, save) -> int:
         return EXIT_BAD_INPUT
     keep_photo_notes(output.warnings, image)  # what the loader did (transparency flattened, a first frame) is recorded too
     for warning in output.warnings:
-        print(f"{args.image}: warning: {warning}", file=sys.stderr)
+        if warning != image.note:  # printed as the photo opened
+            print(f"{args.image}: warning: {warning}", file=sys.stderr)
     try:
         files = save(output, out, Path(args.image).stem)
         manifest = out / "manifest.json"

@@ -50,9 +50,12 @@ class LoadedImage:
 
 
 def keep_photo_notes(warnings: list[str], *images: LoadedImage | None) -> None:
-    """Put what the loader did to each photo (a first frame taken, transparency flattened onto white), shown
-    when it opened, at the head of an output's `warnings`, so that the manifest records it too."""
-    warnings[:0] = [note for image in images if image is not None for note in image.warnings]
+    """Put what the loader did to each photo (a first frame taken, transparency flattened onto white, a large photo
+    processed at the working size: its outputs are that size), shown when it opened, at the head of an output's
+    `warnings`, so that the manifest records it too."""
+    warnings[:0] = [
+        note for image in images if image is not None for note in [*image.warnings, image.note] if note and note not in warnings
+    ]
 
 
 def check_rgb(rgb, what: str = "photo") -> np.ndarray:

@@ -225,3 +225,16 @@ def test_the_cli_gives_boxes_in_the_pixels_of_the_photo_it_was_given(big_photos,
     assert abs((x0 + x1) / 2 - (x + w / 2) * sx) < 0.25 * w * sx and abs((y0 + y1) / 2 - (y + h / 2) * sy) < 0.25 * h * sy
     assert 0.6 * w * sx < x1 - x0 < 1.6 * w * sx
     assert Image.open(big_photos / "camera_36mp.jpg").size == (7360, 4912)
+
+
+def test_a_downscaled_photos_note_is_kept_with_the_outputs_warnings(big_photos):
+    from engine.core.images import keep_photo_notes
+    from engine.core.limits import WORKING_SIDE
+
+    loaded = load_image(big_photos / "big.png", max_pixels=SETTINGS.max_pixels, min_side=16, working_side=WORKING_SIDE)
+    warnings = ["a renderer's own warning"]
+    keep_photo_notes(warnings, loaded, None)
+    # the manifest records that the outputs are at the working size, not the photo's (3000x2000)
+    assert warnings == [loaded.note, "a renderer's own warning"] and "processed at 2048x1365 px" in loaded.note
+    keep_photo_notes(warnings, loaded)
+    assert warnings.count(loaded.note) == 1  # kept once
