@@ -42,6 +42,12 @@ NO_FACE = (
 )
 
 
+# Turns of a photo (np.rot90's k, anticlockwise) and how the user must turn it for that view. Where YuNet finds no face,
+# the photo is looked at a quarter turn each way (a photo saved lying on its side: YuNet finds no face on its side at
+# all, and said only "no face found"); the landmarks try all three on an aligned crop (landmarks.py).
+TURNS = ((3, "90 degrees clockwise"), (1, "90 degrees anticlockwise"), (2, "180 degrees"))
+QUARTER_TURNS = TURNS[:2]
+
 # An upside-down face: YuNet's five points and FaceMesh's mesh are both placed on it as on an upright face (its mouth
 # taken for its eyes), so no check on them tells it. The detector's score does. The check reads the aligned crop shrunk to
 # UPRIGHT_SIZE px, once each way at UPRIGHT_INPUT px: the face fills the crop's middle at a known size, so one small pass
@@ -130,6 +136,28 @@ class FaceDetector:
         if not faces and (1 + 2 * DETECT_PAD) * max(rgb.shape[:2]) > DETECT_SIZES[-1]:
             faces = self.detect_once(rgb, LAST_RESORT_SIZE)
         return sorted(faces, key=lambda face: face.area, reverse=True)
+
+    def faces_or_why_not(self, rgb: np.ndarray) -> list[Face]:
+        """`detect`'s faces; where there are none, NoFaceError saying why: NO_FACE, or that a face is found with the
+        photo turned a quarter turn (QUARTER_TURNS; only then are they looked at)."""
+        faces = self.detect(rgb)
+        if faces:
+            return faces
+        # YuNet finds an upside-down face too, at a lower score (see UPSIDE_DOWN_MARGIN): turned the wrong way, a photo on
+        # its side shows its face upside down, so the turn whose best face scores higher is the one that makes it upright
+        best = {}
+        for turns, how in QUARTER_TURNS:
+            turned = np.ascontiguousarray(np.rot90(rgb, turns))
+            scores = [face.score for size in DETECT_SIZES for face in self.detect_once(turned, size)]
+            if scores:
+                best[how] = max(scores)
+        if best:
+            how = max(best, key=lambda name: best[name])
+            raise NoFaceError(
+                f"No face found as the photo is, but one is found with the photo turned {how}: turn the photo upright "
+                "and try again."
+            )
+        raise NoFaceError(NO_FACE)
 
 
 def same_face(first: Face, second: Face) -> bool:

@@ -12,6 +12,7 @@ from engine.faces.alignment import (
 )
 from engine.faces.detection import (
     MIN_FACE_PX,
+    TURNS,
     Face,
     NoFaceError,
 )
@@ -19,11 +20,9 @@ from engine.faces.zones import LEFT_EYE_OUTER, RIGHT_EYE_OUTER
 
 NO_LANDMARKS = "FaceMesh found no face for dense landmarks: try a frontal, well-lit photo."
 
-# Quarter turns of the aligned crop (np.rot90's k, anticlockwise) tried when FaceMesh finds no face upright,
-# and how the photo must be turned for the same view. YuNet's five points do not tell a face lying on its
-# side: on the astronaut turned 90 degrees they still lie level (eye line within 1 degree of horizontal), so the
-# crop aligned from them lies on its side too, and FaceMesh finds the face only once it is turned.
-TURNS = ((3, "90 degrees clockwise"), (1, "90 degrees anticlockwise"), (2, "180 degrees"))
+# TURNS (detection.py) are tried on the aligned crop when FaceMesh finds no face upright. YuNet's five points do not
+# tell a face lying on its side: on the astronaut turned 90 degrees they still lie level (eye line within 1 degree of
+# horizontal), so the crop aligned from them lies on its side too, and FaceMesh finds the face only once it is turned.
 # Turned the other way (90 degrees clockwise), FaceMesh does find the face on the crop lying on its side, with its
 # eyes' outer corners one above the other (eye line 89 degrees from level on the astronaut) where the aligned crop
 # puts them level: a face whose eye line is more than this far from level in the aligned crop is not upright.

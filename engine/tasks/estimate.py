@@ -18,7 +18,7 @@ from engine.core.images import check_rgb
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import check_face_upright
-from engine.faces.detection import NO_FACE, Face, FaceDetector, NoFaceError, UpsideDownError
+from engine.faces.detection import Face, FaceDetector, UpsideDownError
 
 UNCALIBRATED = "none (uncalibrated)"
 
@@ -149,9 +149,7 @@ def estimate(request: EstimateRequest, settings: Settings | None = None) -> AgeA
     cache = get_cache(settings)
     # 1. detect
     detector = cache.get("face_detector")
-    faces = detector.detect(rgb)
-    if not faces:
-        raise NoFaceError(NO_FACE)
+    faces = detector.faces_or_why_not(rgb)
     # 2. an upside-down face is given no age (the estimator reads it as an upright face, its mouth for its eyes): named
     # in a warning, or the photo refused when every face is so; the others keep the numbers the detector gave them
     upright, turned = upright_faces(detector, rgb, faces)

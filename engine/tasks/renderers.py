@@ -56,6 +56,6 @@ def find_face(rgb: np.ndarray, renderer: str, face_index: int | None = None, set
         located = locate(rgb, settings, face_index)
         return FoundFace(located.face, located, list(located.warnings))
     detector = get_cache(settings).get("face_detector")
-    face, warnings = choose_face(detector.detect(rgb), face_index)
+    face, warnings = choose_face(detector.faces_or_why_not(rgb), face_index)
     check_face_upright(detector, rgb, face)
     return FoundFace(face, None, warnings)

@@ -104,7 +104,7 @@ def locate(
     """The face at `face_index` (default: the largest) aligned, landmarked and zoned; `faces`: the detector's faces of
     `rgb` where they were found already (a group photo's every face), else they are found here."""
     cache = get_cache(settings)
-    face, warnings = choose_face(cache.get("face_detector").detect(rgb) if faces is None else faces, face_index)
+    face, warnings = choose_face(cache.get("face_detector").faces_or_why_not(rgb) if faces is None else faces, face_index)
     aligned = align_face(rgb, face, FACE_SIZE)
     points = face_landmarks(cache.get("face_mesh"), aligned.crop, face)  # a failure says what is wrong with the face
     check_upright(cache.get("face_detector"), aligned.crop, face)  # FaceMesh places its points on an upside-down face too

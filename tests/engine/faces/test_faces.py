@@ -15,7 +15,7 @@ from engine.faces.alignment import (
     feather_mask,
     paste_back,
 )
-from engine.faces.detection import choose_face
+from engine.faces.detection import NoFaceError, choose_face
 from engine.faces.landmarks import dense_landmarks
 from engine.tasks.estimate import estimate_ages
 from tests.conftest import astronaut, grace_hopper, small_portrait
@@ -102,6 +102,18 @@ def test_a_small_face_in_a_large_photo_is_found():
     canvas[900:1156, 900:1156] = np.array(Image.fromarray(astronaut()).resize((256, 256), Image.Resampling.LANCZOS))
     found = get_cache(SETTINGS).get("face_detector").detect(canvas)
     assert len(found) == 1 and 35 < found[0].box[2] < 60 and 900 < found[0].box[0] < 1156
+
+
+@pytest.mark.parametrize("turns, how", [(1, "90 degrees clockwise"), (3, "90 degrees anticlockwise")])
+def test_a_photo_on_its_side_is_told_which_way_to_turn(turns, how):
+    # Grace Hopper's portrait saved lying on its side: YuNet finds no face; turned the wrong way it shows her upside down
+    lying = np.ascontiguousarray(np.rot90(grace_hopper(), turns))
+    detector = get_cache(SETTINGS).get("face_detector")
+    assert detector.detect(lying) == []
+    with pytest.raises(NoFaceError, match=f"one is found with the photo turned {how}: turn the photo upright"):
+        detector.faces_or_why_not(lying)
+    with pytest.raises(NoFaceError, match=f"turned {how}"):
+        estimate_ages(lying, 0.9, SETTINGS)
 
 
 def _tiny_astronaut() -> np.ndarray:
