@@ -83,12 +83,12 @@ def user_errors():
     except gr.Error:
         raise
     except UserError as error:
-        raise gr.Error(str(error)) from error
+        raise gr.Error(str(error), duration=None) from error  # kept until closed: it says what to do
     except ModelUnavailable as error:
-        raise gr.Error(f"A model this tab needs is not available: {error}") from error
+        raise gr.Error(f"A model this tab needs is not available: {error}", duration=None) from error
     except Exception as error:
         logger.exception("internal error in a tab (%s: %s)", type(error).__name__, error)
-        raise gr.Error(INTERNAL_ERROR) from error
+        raise gr.Error(INTERNAL_ERROR, duration=None) from error
 
 
 def guarded(fn):

@@ -91,7 +91,7 @@ def run(
     files = save_outputs(output, output_folder("lifespan"), Path(photo).stem)
     shown = files["photos"] if paste else files["faces"]
     renderer = output.models["renderer"]
-    labels = [f"{t:g} years" + (" (classical renderer)" if renderer == "classical" else "") for t in output.targets]
+    labels = [f"{t:g} years" + (", classical" if renderer == "classical" else "") for t in output.targets]  # shown whole
     manifest = output.manifest()
     return (
         list(zip(shown, labels)),

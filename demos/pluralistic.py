@@ -57,20 +57,22 @@ def run(photo, target, samples, intensity, reference, seed, progress=gr.Progress
         output = pluralistic(request, progress=lambda fraction, message: progress(fraction, desc=message))
     warn(output.warnings)
     keep_photo_notes(output.warnings, image, guide)  # in the manifest; shown when the photos opened
-    label = " (classical renderer)" if output.mode == "classical" else ""
+    # short enough to show whole under a thumbnail: the estimated age and identity first (what the caption is for)
     gallery = [
         (
             photo_,
-            f"sample {i}: est. age {'missing' if age is None else f'{age:.0f}'}, identity "
-            f"{'missing' if ident is None else f'{ident:.0f}'}{label}",
+            f"{i}: age {'missing' if age is None else f'{age:.0f}'}, identity {'missing' if ident is None else f'{ident:.0f}'}",
         )
         for i, (photo_, age, ident) in enumerate(zip(image_files("futures", *output.faces), output.ages, output.identities))
     ]
     diversity = "missing (fewer than two samples show a face)" if output.diversity is None else f"{output.diversity:.4f}"
     structural = "missing" if output.structural_diversity is None else f"{output.structural_diversity:.4f}"
+    renderer = "the classical renderer" if output.mode == "classical" else f"mode {output.mode}"
     text = (
+        f"Futures drawn by {renderer}. Under each: its estimated age, and its identity, the face recognition model's "
+        f"cosine similarity to the photo's face x 100 (two different people read about 18). "
         f"**Diversity**: {diversity} between the samples' identities, measured as the {DIVERSITY_EMBEDDING}; "
-        f"{structural} between their structures, measured on the {STRUCTURAL_DIVERSITY}. Mode: {output.mode}."
+        f"{structural} between their structures, measured on the {STRUCTURAL_DIVERSITY}."
     )
     return gallery, text, output.manifest()
 
@@ -95,7 +97,7 @@ def build() -> None:
             go = gr.Button("Sample futures", variant="primary")
             gr.Examples(example_portraits(), inputs=photo, label="Public-domain portraits")
         with gr.Column():
-            gallery = gr.Gallery(label="Futures", columns=4, height=420)
+            gallery = gr.Gallery(label="Futures", columns=2, height=560)
             diversity = gr.Markdown()
             manifest = gr.JSON(label="Manifest")
     go.click(

@@ -33,6 +33,8 @@ def test_a_single_bad_target_is_quoted_as_typed(images):
     with pytest.raises(gr.Error) as caught:
         demos.lifespan.run(str(images["astronaut"]), "Single age", "abc", "", "", "estimate", 0, "", True)
     assert caught.value.message == "target age must be a number between 0 and 80, got 'abc'"
+    # it stays on the page until closed: a message that says what to do faded after 10 s, leaving only "Error"
+    assert caught.value.duration is None
 
 
 def test_the_loaders_note_on_transparency_is_in_the_manifest(images):
