@@ -59,9 +59,12 @@ GROWTH_STRAIN_AT_BIRTH = 0.12
 GROWTH_END_YEARS = 18.0
 GROWTH_POWER = 1.6  # share of growth left, (1 - age/18)^1.6: about 60 % at 5 years (as above), 27 % at 10, 9 % at 14
 
-# Younger skin (from looking): the lift in lightness, and how far the lower face's low frequencies move
-# toward the cheeks' (beard shadow).
-YOUNG_BRIGHTEN = 6.0
+# Younger skin (from looking): brighter by a share of its light, and how far the lower face's low frequencies move
+# toward the cheeks' (beard shadow). The share is 6 lightness levels (8-bit) on the astronaut's cheek (L* 71), where it
+# was chosen by looking, taken as a gain in reflectance (linear luminance, every channel alike: `brighter`). As a fixed
+# 6 levels of L* with a* and b* kept, it lifted darker skin twice as much in relative luminance (Obama's 2009 portrait,
+# L* 54: +22 % against the astronaut's +9 %) and paled it, and his young targets read lighter-skinned.
+YOUNG_REFLECTANCE_GAIN = 0.083
 BEARD_MATCH = 0.85
 # Stubble darkens the skin by a few lightness levels; a lower face much darker than the cheeks is in shadow
 # (lighting from above, an open mouth), which lifting would turn into a pale patch: the lift stops here
@@ -335,6 +338,20 @@ def beard_region(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return _low_pass(hull * below, 0.1 * inter_ocular(points))
 
 
+def brighter(lab: np.ndarray, gain: float) -> np.ndarray:
+    """(..., 3) CIELAB on OpenCV's 8-bit scale (L 0-255, a and b offset by 128) of colours whose reflectance (linear
+    RGB, so XYZ) is `gain` times `lab`'s: L* + 16, a* and b* each scaled by the cube root of the gain (CIE 1976 above its
+    linear segment, L* 8 and up: any skin), so hue and saturation are kept and every skin is lifted by the same share of
+    its light."""
+    if not gain > 0:
+        raise ValueError(f"a reflectance gain must be positive, got {gain}")
+    root = gain ** (1.0 / 3.0)
+    out = np.array(lab, np.float32, copy=True)
+    out[..., 0] = ((out[..., 0] / 2.55 + 16.0) * root - 16.0) * 2.55
+    out[..., 1:] = 128.0 + (out[..., 1:] - 128.0) * root
+    return out
+
+
 def younger_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount: float) -> np.ndarray:
     """Younger skin's colour (amount 0-1): tone evened and brightened, and the lower face's low frequencies
     matched to the cheeks' (beard and stubble shadow removed). Its creases are taken out before, by
@@ -361,7 +378,7 @@ def younger_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount:
         correction[..., 0] = np.clip(correction[..., 0], 0, BEARD_MAX_LIFT)  # lighten a shadow, never darken
         smoothed = smoothed + correction
     # 2. even and brighter tone
-    smoothed[..., 0] += YOUNG_BRIGHTEN * amount
+    smoothed = brighter(smoothed, 1.0 + YOUNG_REFLECTANCE_GAIN * amount)
     out = face.copy()
     out[box] = _to_rgb(part + inside[..., None] * (smoothed - part), face[box], inside)
     return out

@@ -146,3 +146,29 @@ def test_lightness_only_keeps_a_grey_photo_grey_and_a_toned_one_toned():
     toned = lightness_only(sepia, np.clip(sepia.astype(np.int16) + np.array([0, -10, 10]), 0, 255).astype(np.uint8))
     inside = toned[8:56, 8:56].astype(np.int16)
     assert np.abs((inside[..., 0] - inside[..., 2]).mean() - 24) < 3  # its own toning, not the edit's blue
+
+
+def test_younger_skin_is_brighter_by_a_share_of_its_light_keeping_its_hue():
+    import cv2  # noqa: PLC0415 - only this test converts colours
+
+    from engine.methods.classical.aging import YOUNG_REFLECTANCE_GAIN, brighter  # noqa: PLC0415
+
+    def lab8(rgb):
+        lab = cv2.cvtColor(np.array([[rgb]], np.float32) / 255, cv2.COLOR_RGB2LAB)[0, 0]
+        return np.array([lab[0] * 2.55, lab[1] + 128, lab[2] + 128], np.float32)
+
+    def rgb(lab):
+        back = np.array([[[lab[0] / 2.55, lab[1] - 128, lab[2] - 128]]], np.float32)
+        return cv2.cvtColor(back, cv2.COLOR_LAB2RGB)[0, 0] * 255
+
+    fair, dark = (200, 168, 143), (178, 113, 84)  # the astronaut's cheek, Obama's 2009 cheek (means, sRGB)
+    gain = 1 + YOUNG_REFLECTANCE_GAIN
+    # on the fair cheek, the 6 lightness levels the lift was chosen as, by looking
+    assert brighter(lab8(fair), gain)[0] - lab8(fair)[0] == pytest.approx(6.0, abs=0.1)
+    for skin in (fair, dark):
+        lifted = rgb(brighter(lab8(skin), gain))
+        ratios = lifted / np.array(skin, np.float32)
+        assert np.ptp(ratios) < 0.004  # every channel by one factor: hue and saturation kept (a fixed L* lift paled it)
+        assert ratios.mean() == pytest.approx(gain ** (1 / 2.2), abs=0.006)  # the same share of light on either skin
+    with pytest.raises(ValueError, match="a reflectance gain must be positive, got 0"):
+        brighter(lab8(fair), 0)
