@@ -53,6 +53,12 @@ SALLOW_SD_YEARS = 6.0  # the skin's loss of rosiness and yellowing (texture.py's
 # The mean future keeps its weight: the population's mean drift (a gain to the fifties, a loss after
 # seventy) is not drawn.
 BMI_SD_PER_SQRT_YEAR = 0.8
+# A future is a person: above the default diversity each draw spreads further into the population's tails, but never
+# past PLAUSIBLE_SD of its standard deviations (`within_people`; 99.7 % of a normal population lies within 3). At the
+# slider's top (6.7 SDs) a drawn weight change of 30 kg/m^2 and more ballooned the lower face past its outline. Draws
+# within KNEE_SD are kept as they are, so the default's draws are the population's (95 % of them lie within 2).
+PLAUSIBLE_SD = 3.0
+KNEE_SD = 2.0
 
 
 def sample_variations(
@@ -74,7 +80,10 @@ def sample_variations(
     - sagging, age spots and sallowness each N(0, (s x SD)^2) years ahead of the mean (SAGGING_SD_YEARS,
       SPOTS_SD_YEARS, SALLOW_SD_YEARS);
     - weight: a change of N(0, (s x BMI_SD_PER_SQRT_YEAR)^2 x years) in body-mass index over the `years`
-      from the source to the target.
+      from the source to the target;
+    each of these normal draws (and the greying onset's) kept within PLAUSIBLE_SD of the population's standard
+    deviation (`within_people`, the draw itself within KNEE_SD): above the default the futures reach further into
+    people's tails, never past them.
     The layout of strands, spots and wrinkles differs through each future's own seed. Intensity 0 gives
     the mean future every time."""
     if years < 0:
@@ -88,23 +97,36 @@ def sample_variations(
     people = np.random.default_rng([seed, 9])  # sagging, weight and skin: their own stream too
     variations = []
     for zone_scores in scores:
-        shift = spread * GREY_ONSET_SD_YEARS * float(rng.standard_normal())
+        shift = GREY_ONSET_SD_YEARS * within_people(spread * float(rng.standard_normal()))
         pattern = temples_first(spread * float(rng.standard_normal()))
         receding = recedes(receding_probability, spread * float(hairline.standard_normal()))
-        sagging, spots, sallow, weight = people.standard_normal(4)
+        sagging, spots, sallow, weight = (within_people(spread * float(z)) for z in people.standard_normal(4))
         variations.append(
             Variation(
                 grey_onset_shift=shift,
                 grey_pattern=pattern,
                 zone_scores=zone_scores,
                 receding_hairline=receding,
-                sagging_years=spread * SAGGING_SD_YEARS * float(sagging),
-                spots_years=spread * SPOTS_SD_YEARS * float(spots),
-                sallow_years=spread * SALLOW_SD_YEARS * float(sallow),
-                fullness_bmi=spread * BMI_SD_PER_SQRT_YEAR * math.sqrt(years) * float(weight),
+                sagging_years=SAGGING_SD_YEARS * sagging,
+                spots_years=SPOTS_SD_YEARS * spots,
+                sallow_years=SALLOW_SD_YEARS * sallow,
+                fullness_bmi=BMI_SD_PER_SQRT_YEAR * math.sqrt(years) * weight,
             )
         )
     return variations
+
+
+def within_people(sds: float) -> float:
+    """A draw of `sds` standard deviations from the population's mean, as far as people go: itself within KNEE_SD, and
+    beyond it bent toward PLAUSIBLE_SD (t / (1 + t) of the room left, t the draw past the knee in units of that room:
+    slope 1 at the knee, no step), never reaching it, and never cut there (a cut, or a tanh, which is exactly 1 in
+    floating point from 19 on, gives many futures the same extreme)."""
+    size = abs(sds)
+    if size <= KNEE_SD:
+        return sds
+    room = PLAUSIBLE_SD - KNEE_SD
+    past = (size - KNEE_SD) / room
+    return math.copysign(KNEE_SD + room * past / (1.0 + past), sds)
 
 
 def temples_first(logit: float) -> float:

@@ -10,6 +10,7 @@ import pytest
 from engine.methods.classical.lifespan import Variation
 from engine.methods.classical.pluralistic import (
     BMI_SD_PER_SQRT_YEAR,
+    PLAUSIBLE_SD,
     POPULATION_INTENSITY,
     SAGGING_SD_YEARS,
     SALLOW_SD_YEARS,
@@ -31,24 +32,37 @@ def _draws(intensity: float, years: float, count: int = 4000, seed: int = 3) -> 
     return {name: np.array([getattr(v, name) for v in variations]) for name in FIELDS}
 
 
-@pytest.mark.parametrize("intensity", [POPULATION_INTENSITY, 2 * POPULATION_INTENSITY])
-def test_each_difference_has_its_stated_mean_and_spread(intensity):
-    years = 29.0  # the astronaut, 41, to 70
-    spread = intensity / POPULATION_INTENSITY
-    stated = {
-        "sagging_years": spread * SAGGING_SD_YEARS,
-        "spots_years": spread * SPOTS_SD_YEARS,
-        "sallow_years": spread * SALLOW_SD_YEARS,
-        "fullness_bmi": spread * BMI_SD_PER_SQRT_YEAR * math.sqrt(years),
-    }
-    draws = _draws(intensity, years)
-    for name, sd in stated.items():
+STATED = {  # each difference's standard deviation in the population, the years being the astronaut's 41 to 70
+    "sagging_years": SAGGING_SD_YEARS,
+    "spots_years": SPOTS_SD_YEARS,
+    "sallow_years": SALLOW_SD_YEARS,
+    "fullness_bmi": BMI_SD_PER_SQRT_YEAR * math.sqrt(29.0),
+}
+
+
+def test_each_difference_has_its_stated_mean_and_spread():
+    draws = _draws(POPULATION_INTENSITY, 29.0)
+    for name, sd in STATED.items():
         values = draws[name]
         assert abs(values.mean()) < 4 * sd / math.sqrt(len(values)), name  # centred on the mean future
-        assert values.std() == pytest.approx(sd, rel=0.05), name
+        assert values.std() == pytest.approx(sd, rel=0.05), name  # the default draws the population's spread
     # independent of one another: no future is simply "older everywhere"
     correlations = np.corrcoef(np.stack([draws[name] for name in FIELDS]))
     assert np.abs(correlations[np.triu_indices(len(FIELDS), 1)]).max() < 0.08
+
+
+@pytest.mark.parametrize("intensity", [2 * POPULATION_INTENSITY, 2.0])
+def test_more_diverse_futures_reach_further_into_peoples_tails_but_not_past_them(intensity):
+    draws, default = _draws(intensity, 29.0), _draws(POPULATION_INTENSITY, 29.0)
+    for name, sd in STATED.items():
+        values = draws[name]
+        assert abs(values.mean()) < 4 * values.std() / math.sqrt(len(values)), name  # still centred on the mean future
+        assert values.std() > 1.3 * default[name].std(), name  # wider than the population's spread
+        # never past 3 of its standard deviations (the slider's top drew 30 kg/m^2 and more: a ballooned lower face)
+        assert np.abs(values).max() < PLAUSIBLE_SD * sd, name
+        assert len(np.unique(values)) == len(values), name  # not cut to one extreme
+    onsets = [v.grey_onset_shift for v in sample_variations(BASE, intensity, 500, seed=2)]
+    assert max(abs(shift) for shift in onsets) < PLAUSIBLE_SD * 9.6
 
 
 def test_weight_spread_grows_with_the_years_to_the_target_and_is_none_at_the_source_age():
