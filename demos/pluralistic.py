@@ -47,13 +47,22 @@ def availability() -> str:
     return ""
 
 
-def run(photo, target, samples, intensity, reference, seed, progress=gr.Progress()):
-    """Main action (API `/pluralistic`): photo, target age, samples, intensity, optional reference face, seed
-    -> gallery of futures with their estimated age and identity, the set's diversity, manifest."""
+def run(photo, target, samples, intensity, reference, seed, receding_hairline=False, progress=gr.Progress()):
+    """Main action (API `/pluralistic`): photo, target age, samples, intensity, optional reference face, seed, receding
+    hairline (men, classical renderer) -> gallery of futures with their estimated age and identity, the set's diversity,
+    manifest."""
     with user_errors():
         image = open_photo(photo)
         guide = open_photo(reference) if reference else None
-        request = PluralisticRequest(image.rgb, target, samples, intensity, seed, None if guide is None else guide.rgb)
+        request = PluralisticRequest(
+            image.rgb,
+            target,
+            samples,
+            intensity,
+            seed,
+            None if guide is None else guide.rgb,
+            receding_hairline=receding_hairline,
+        )
         output = pluralistic(request, progress=lambda fraction, message: progress(fraction, desc=message))
     warn(output.warnings)
     keep_photo_notes(output.warnings, image, guide)  # in the manifest; shown when the photos opened
@@ -91,9 +100,14 @@ def build() -> None:
                 step=0.05,
                 label=f"Diversity (PAE sampling intensity: noise size relative to the age embedding, {INTENSITY.text()})",
             )
-            with gr.Accordion("Image-guided mode and seed", open=False):
+            with gr.Accordion("Image-guided mode, hairline and seed", open=False):
                 reference = photo_input("Reference face of the target age (needs a trained age encoder)")
                 seed = NumberField(0, label=f"Seed ({SEED.text()})", precision=0, minimum=SEED.low, maximum=SEED.high)
+                receding = gr.Checkbox(
+                    False,
+                    label="Receding hairline in men's futures (classical renderer)",
+                    info="as often as men whose hairline has not receded at the photo's age have by the target age",
+                )
             go = gr.Button("Sample futures", variant="primary")
             gr.Examples(example_portraits(), inputs=photo, label="Public-domain portraits")
         with gr.Column():
@@ -102,7 +116,7 @@ def build() -> None:
             manifest = gr.JSON(label="Manifest")
     go.click(
         run,
-        [photo, target, samples, intensity, reference, seed],
+        [photo, target, samples, intensity, reference, seed, receding],
         [gallery, diversity, manifest],
         api_name=API_NAME,
         concurrency_id="gpu",

@@ -206,6 +206,7 @@ def run_pluralistic(args: argparse.Namespace) -> int:
             args.source_age,
             args.gender,
             renderer=args.renderer,
+            receding_hairline=args.receding_hairline,
         )
         output = pluralistic(request, settings)
         keep_photo_notes(output.warnings, reference)  # the reference's loader notes too
@@ -368,6 +369,12 @@ def main(argv: list[str] | None = None) -> int:
     plural.add_argument("--source-age", type=float, default=None, help=f"{AGE.text()} (default: estimated)")
     plural.add_argument("--gender", choices=("male", "female"), default=None)
     plural.add_argument("--renderer", choices=("auto", "diffusion", "classical"), default="auto")
+    plural.add_argument(
+        "--receding-hairline",
+        action="store_true",
+        help="men's futures may recede at the hairline, as often as men not receded at the source age do by the target "
+        "age (classical renderer)",
+    )
     plural.add_argument("--out", required=True)
     plural.set_defaults(run=run_pluralistic)
 

@@ -44,7 +44,7 @@ from engine.core.workers import map_in_order, worker_count
 from engine.faces.alignment import align_face, check_face_upright, paste_back
 from engine.faces.detection import Face, NoFaceError, choose_face
 from engine.faces.identity import mean_pairwise_distance
-from engine.methods.classical.hair import norwood_share
+from engine.methods.classical.hair import added_recession
 from engine.methods.classical.lifespan import age_face, hair_masks, stage_warnings
 from engine.methods.classical.pluralistic import describe_variation, sample_variations
 from engine.methods.cradle2cane.seeds import item_seed
@@ -85,6 +85,7 @@ class PluralisticRequest:
     gender: str | None = None  # "male" or "female"; None: estimated
     shared_seed: bool = False  # one diffusion seed for every sample
     renderer: str = "auto"  # auto, diffusion or classical
+    receding_hairline: bool = False  # men's futures may recede at the hairline (classical renderer)
 
     def __post_init__(self) -> None:
         check_rgb(self.rgb)
@@ -98,11 +99,14 @@ class PluralisticRequest:
         if self.gender is not None:
             check_gender(self.gender)
         self.shared_seed = check_flag(self.shared_seed, "shared_seed")
+        self.receding_hairline = check_flag(self.receding_hairline, "receding_hairline")
         if check_renderer(self.renderer) != "auto":
             self.check_for(self.renderer)
 
     def check_for(self, renderer: str) -> None:
         """Refuse what `renderer` cannot draw (checked again once "auto" has chosen)."""
+        if renderer == "diffusion" and self.receding_hairline:
+            raise InputError("the receding hairline option needs the classical renderer; turn it off or choose classical")
         if renderer == "classical" and self.reference is not None:
             raise InputError("the image-guided mode needs the diffusion path; the classical renderer samples zone scores")
 
@@ -125,13 +129,19 @@ class PluralisticOutput:
     warnings: list[str] = field(default_factory=list)
     hairlines: list[str] = field(default_factory=list)  # classical: each sample's hairline stage ("" when off)
     futures: list[dict] = field(default_factory=list)  # classical: what each sample drew, by name
+    receding_asked: bool = False  # the request asked for receding hairlines
 
     def manifest(self) -> dict:
         return {
             "method": "pluralistic aging ("
             + (
-                f"classical renderer, futures differing in {CLASSICAL_DIFFERENCES}, and for men a receding hairline "
-                "(receding_hairline) as often as Norwood III or more at the target age"
+                f"classical renderer, futures differing in {CLASSICAL_DIFFERENCES}"
+                + (
+                    ", and for men, when asked (receding_hairline), a hairline receding as often as men not receded at "
+                    "the source age are at Norwood III or more by the target age"
+                    if self.receding_asked
+                    else ""
+                )
                 if self.mode == "classical"
                 else f"{DIFFUSION_METHOD}, {self.mode}"
             )
@@ -221,6 +231,7 @@ def pluralistic(request: PluralisticRequest, settings: Settings | None = None, p
         warnings,
         sampled.hairlines,
         sampled.futures,
+        request.receding_hairline,
     )
 
 
@@ -274,8 +285,11 @@ def _classical(
     request: PluralisticRequest, located: LocatedFace, source: SourceAgeGender, seeds: list[int], settings: Settings
 ) -> _Sampled:
     """A PAE over zone scores, each sample rendered by the classical renderer with its own seed."""
-    # men's futures recede at the hairline as often as men of the target age are at Norwood III or more
-    receding = norwood_share(request.target) if source.gender == "male" and request.target > source.age else 0.0
+    # when asked, men's futures recede at the hairline as often as men not receded at the source age have by the target
+    # age (Norwood III or more): the share the lifespan's hairline stage recedes by (men of the target age, receded or
+    # not, were drawn before: 80 % of futures receded from 51 to 60, where 43 % of the men with a full hairline at 51 do)
+    asked = request.receding_hairline and source.gender == "male"
+    receding = added_recession(source.age, request.target) if asked else 0.0
     years = abs(request.target - source.age)
     variations = sample_variations(
         scores_for_age(request.target), request.intensity, request.samples, request.seed, receding, years

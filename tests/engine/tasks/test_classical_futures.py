@@ -88,3 +88,25 @@ def test_younger_futures_that_leave_grey_hair_grey_say_so_once():
     futures = pluralistic(PluralisticRequest(grace_hopper(), 20, samples=2, seed=0), OFFLINE)
     left = [w for w in futures.warnings if w.startswith("Hair left grey at 20:")]
     assert len(left) == 1 and "hair mask" in left[0], futures.warnings
+
+
+def test_a_mans_futures_recede_at_the_hairline_only_when_asked_and_as_often_as_men_not_receded_yet(monkeypatch):
+    # the receding hairline's drawing carries the forehead's skin up column by column (hair.recede_hairline): it is an
+    # option, as in the lifespan tab, not drawn into every man's futures unasked
+    import engine.tasks.pluralistic as task  # noqa: PLC0415 - only this test looks inside the task
+
+    asked = []
+    draw = task.sample_variations
+
+    def sample(base, intensity, count, seed, receding_probability=0.0, years=0.0):
+        asked.append(receding_probability)
+        return draw(base, intensity, count, seed, receding_probability, years)
+
+    monkeypatch.setattr(task, "sample_variations", sample)
+    man = dict(rgb=astronaut(), target=60, samples=2, source_age=51, gender="male", renderer="classical")
+    plain = pluralistic(PluralisticRequest(**man), OFFLINE)
+    receding = pluralistic(PluralisticRequest(**man, receding_hairline=True), OFFLINE)
+    # Norwood: 80 % of men are at III or more at 60, but of those with a full hairline at 51 only 43 % are by 60
+    assert asked[0] == 0.0 and asked[1] == pytest.approx(0.43, abs=0.01)
+    assert not any(plain.hairlines) and "when asked (receding_hairline)" in receding.manifest()["method"]
+    assert "receding" not in plain.manifest()["method"]

@@ -156,6 +156,8 @@ def test_options_keep_true_and_false():
         (dict(reference=RGB, renderer="classical"), "the image-guided mode needs the diffusion path"),
         (dict(source_age=81), "source age must be an age between 0 and 80"),
         (dict(rgb=np.zeros((0, 5, 3), np.uint8)), "the photo is empty \\(5x0 px\\)"),
+        (dict(receding_hairline="yes"), "receding_hairline must be true or false"),
+        (dict(receding_hairline=True, renderer="diffusion"), "the receding hairline option needs the classical renderer"),
     ],
 )
 def test_bad_pluralistic_requests_are_refused(kwargs, message):
