@@ -9,21 +9,32 @@ import numpy as np
 from PIL import Image
 
 CAPTION_SHARE = 0.14  # the caption band under each tile, as a share of the tile's height
+BAND_GREY = 24  # the caption band's and the gaps' grey
+GAP = 4  # px between tiles: a photo's edge ran straight into the next photo's
+MARGIN = 2  # px kept clear each side of a label
 
 
 def strip(images: list[np.ndarray], labels: list[str], height: int = 256) -> np.ndarray:
-    """The images side by side in one row at `height` px, each at its own aspect ratio (a square face, or a
-    photo at its framing), with its label in a band below it (nothing drawn over an image)."""
+    """The images side by side in one row at `height` px, GAP px apart, each at its own aspect ratio (a square face,
+    or a photo at its framing), with its label in a band below it (nothing drawn over an image), as large as the band
+    allows and small enough to fit its tile (a tall photo's narrow tiles ran their labels together: "10305070")."""
     band = max(16, int(round(CAPTION_SHARE * height)))
-    scale = band / 40
     tiles = []
-    for image, label in zip(images, labels):
+    for index, (image, label) in enumerate(zip(images, labels)):
         width = max(1, int(round(height * image.shape[1] / image.shape[0])))
         tile = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
-        caption = np.full((band, width, 3), 24, np.uint8)
-        (text_width, text_height), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
-        origin = (max(2, (width - text_width) // 2), (band + text_height) // 2)
-        cv2.putText(caption, label, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 2, cv2.LINE_AA)
+        caption = np.full((band, width, 3), BAND_GREY, np.uint8)
+        scale, thickness = band / 40, 2
+        (text_width, text_height), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+        room = width - 2 * MARGIN
+        if text_width > room:  # the font's size is linear in its scale
+            scale *= room / text_width
+            thickness = 1 if scale < 0.5 else 2
+            (text_width, text_height), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+        origin = (max(MARGIN, (width - text_width) // 2), (band + text_height) // 2)
+        cv2.putText(caption, label, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA)
+        if index:
+            tiles.append(np.full((height + band, GAP, 3), BAND_GREY, np.uint8))
         tiles.append(np.concatenate([tile, caption], axis=0))
     return np.concatenate(tiles, axis=1)
 

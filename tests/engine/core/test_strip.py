@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.core.media import strip
+from engine.core.media import BAND_GREY, GAP, strip
 
 pytestmark = pytest.mark.unit
 
@@ -13,8 +13,22 @@ pytestmark = pytest.mark.unit
 def test_labels_are_drawn_below_the_faces_and_every_face_pixel_is_kept():
     faces = [np.full((300, 300, 3), value, np.uint8) for value in (90, 200)]
     row = strip(faces, ["10 y", "70 y"], height=256)
-    assert row.shape[1] == 512 and row.shape[0] > 256  # a caption band below the 256 px tiles
+    assert row.shape[1] == 512 + GAP and row.shape[0] > 256  # a caption band below the 256 px tiles, a gap between
     np.testing.assert_array_equal(row[:256, :256], 90)  # the face tiles are untouched: no label box over a head
-    np.testing.assert_array_equal(row[:256, 256:], 200)
+    np.testing.assert_array_equal(row[:256, 256 + GAP :], 200)
     band = row[256:]
     assert (band > 200).any() and (band < 40).any()  # white text on a dark band
+
+
+def test_a_narrow_tiles_label_fits_inside_it():
+    # a very tall photo at its own framing: tiles about 70 px wide, whose labels ran into each other ("10305070")
+    tall = [np.full((1200, 330, 3), 120, np.uint8) for _ in range(4)]
+    row = strip(tall, ["10 y", "30 y", "50 y", "70 y"], height=256)
+    width = (row.shape[1] - 3 * GAP) // 4
+    assert 60 < width < 80
+    for index in range(4):
+        left = index * (width + GAP)
+        caption = row[256:, left : left + width]
+        lit = np.nonzero((caption > 128).any(axis=(0, 2)))[0]
+        assert len(lit) and lit.min() >= 1 and lit.max() <= width - 2  # drawn, and inside its own tile
+        np.testing.assert_array_equal(row[:, left + width : left + width + GAP] if index < 3 else row[:, :0], BAND_GREY)

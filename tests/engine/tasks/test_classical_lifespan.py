@@ -241,7 +241,7 @@ def test_grace_hopper_at_20_loses_her_creases_and_keeps_her_eyes():
 def test_photo_framing_gives_strip_and_gif_frames_at_the_photos_aspect_with_labels_below(tmp_path):
     from PIL import Image  # noqa: PLC0415
 
-    from engine.core.media import CAPTION_SHARE  # noqa: PLC0415
+    from engine.core.media import CAPTION_SHARE, GAP  # noqa: PLC0415
     from engine.tasks.lifespan import STRIP_HEIGHT, save_outputs  # noqa: PLC0415
     from tests.conftest import grace_hopper  # noqa: PLC0415
 
@@ -253,7 +253,7 @@ def test_photo_framing_gives_strip_and_gif_frames_at_the_photos_aspect_with_labe
     tile_height = STRIP_HEIGHT["photo"]
     band = round(CAPTION_SHARE * tile_height)
     tile_width = round(tile_height * width / height)
-    assert strip.shape == (tile_height + band, 2 * tile_width, 3)
+    assert strip.shape == (tile_height + band, 2 * tile_width + GAP, 3)  # a gap between the photos
     # the photo, resized, fills the top of each tile; the label is drawn in the band below it, not over the image
     expected = cv2.resize(output.photos[0], (tile_width, tile_height), interpolation=cv2.INTER_AREA)
     assert np.array_equal(strip[:tile_height, :tile_width], expected)

@@ -14,7 +14,7 @@ import pytest
 import torch
 from PIL import Image
 
-from engine.core.media import CAPTION_SHARE
+from engine.core.media import CAPTION_SHARE, GAP
 from engine.core.models import ModelUnavailable
 from engine.core.registry import get_cache
 from engine.core.settings import ROOT, Settings
@@ -281,7 +281,7 @@ def test_cli_writes_images_manifest_and_provenance(images, tmp_path):
     assert photo.text["AI-edited"].startswith("yes") and photo.text["Seed"] == str(manifest["seeds"][0])
     assert photo.text["Method"].startswith("Cradle2Cane") and photo.text["TargetAge"] == "20"
     strip = Image.open(manifest["files"]["strip"])
-    assert strip.size == (3 * 256, 256 + round(CAPTION_SHARE * 256))  # three square faces, their labels in a band below
+    assert strip.size == (3 * 256 + 2 * GAP, 256 + round(CAPTION_SHARE * 256))  # three faces, labels in a band below
     gif = Image.open(manifest["files"]["gif"])
     assert gif.n_frames == 3
     assert os.path.getsize(manifest["files"]["mp4"]) > 1000
