@@ -151,15 +151,20 @@ def fill_holes(mask: np.ndarray, top_closed: bool = False) -> np.ndarray:
     return (outside[1:-1, 1:-1] != 2).astype(np.uint8)
 
 
-def without_specks(mask: np.ndarray) -> np.ndarray:
+def without_specks(mask: np.ndarray, eye_line: float | None = None) -> np.ndarray:
     """The mask's connected regions of at least MIN_PART_SHARE of its largest one (a patch of collar or
-    neck caught beside the hair is not hair)."""
+    neck caught beside the hair is not hair), and with `eye_line` (its row) only those reaching above it: hair grows
+    from the scalp, and what lies wholly below the eyes, joined to no hair above them, is the neck's shadow or a
+    collar that the hair's colour also fits (a photo cut above the brows showed a few temple hairs as the hair's
+    colour, and its mask took in a patch of neck and a lapel, which greyed)."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    if count <= 2:
+    if count <= 1:
         return mask
     areas = stats[1:, cv2.CC_STAT_AREA]
-    keep = np.flatnonzero(areas >= MIN_PART_SHARE * areas.max()) + 1
-    return np.isin(labels, keep).astype(np.uint8)
+    large = areas >= MIN_PART_SHARE * areas.max()
+    if eye_line is not None:
+        large &= stats[1:, cv2.CC_STAT_TOP] < eye_line
+    return np.isin(labels, np.flatnonzero(large) + 1).astype(np.uint8)
 
 
 def ear_like(
@@ -407,7 +412,7 @@ def hair_mask_and_tips(
     mask = fringe_tips(lab[..., 0], mask, grown_face > 0, int(round(brows_top - FRINGE_REACH * d)), int(round(brows_top)))
     if hat:  # what is left of it above the hair (a cap's white top) is no hair
         mask = below(mask, brows_top - 0.15 * d)
-    mask = without_specks(mask.astype(np.uint8))
+    mask = without_specks(mask.astype(np.uint8), eye_line)
     if mask.mean() < MIN_HAIR_SHARE:
         return np.zeros(shape, np.uint8), np.zeros(shape, bool)
     tips = (mask > 0) & ~untipped

@@ -135,3 +135,20 @@ def test_the_hair_beside_her_face_holds_the_white_hair_at_both_temples():
     assert right.sum() > 0.02 * d * d and left.sum() > 0.02 * d * d, (right.sum() / d / d, left.sum() / d / d)
     held = (masks.hair > 0)[left].mean()
     assert held < 0.3, f"the mask holds {held:.0%} of the white hair beside her left temple"
+
+
+@pytest.mark.skipif(
+    not cached_path(_packaged("obama2")).exists(), reason="needs the packaged benchmark photos: run `make benchmark-data`"
+)
+def test_a_photo_cut_above_the_brows_keeps_the_neck_and_collar_out_of_the_hair_mask():
+    # the photo's top runs just above his brows: a few temple hairs are all the hair in view, and the hair's colour
+    # taken from them also fitted the shadow on his neck and his lapel, which greyed at 70
+    photo = load(_packaged("obama2"))
+    located = locate(photo, OFFLINE)
+    brows = located.points[[*RIGHT_BROW, *LEFT_BROW], :2]
+    inverse = cv2.invertAffineTransform(located.matrix)
+    top = int(min(inverse[1, 0] * x + inverse[1, 1] * y + inverse[1, 2] for x, y in brows)) - 10
+    cut_located, mask = _pipeline_mask(np.ascontiguousarray(photo[top:]))
+    mouth = int(cut_located.points[[61, 291], 1].mean())  # FaceMesh's mouth corners
+    assert mask.any()  # his temple hair
+    assert not mask[mouth:].any(), f"{int(mask[mouth:].sum())} px below his mouth (neck, collar) are in the hair mask"

@@ -146,3 +146,17 @@ def test_local_hair_distance_measures_against_the_nearest_hair():
     probe[:, 67] = (30.0, 128.0, 128.0)  # dark beside the white hair
     distance = local_hair_distance(probe, mask, 8.0)
     assert distance[20, 12] < 1.0 and distance[20, 67] > 10.0
+
+
+def test_hair_regions_wholly_below_the_eyes_are_not_hair():
+    from engine.faces.segmentation import without_specks  # noqa: PLC0415
+
+    mask = np.zeros((100, 100), np.uint8)
+    mask[10:60, 10:40] = 1  # hair from the crown down past the eyes (row 50): kept
+    mask[70:90, 60:80] = 1  # a patch wholly below them, joined to nothing above: a collar or the neck's shadow
+    kept = without_specks(mask, eye_line=50)
+    assert kept[10:60, 10:40].all() and not kept[70:90, 60:80].any()
+    assert without_specks(mask)[70:90, 60:80].all()  # without an eye line, only the size rule
+    alone = np.zeros((100, 100), np.uint8)
+    alone[70:90, 60:80] = 1
+    assert not without_specks(alone, eye_line=50).any()  # also when it is the mask's only region
