@@ -31,7 +31,7 @@ from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import align_face, paste_back
 from engine.faces.detection import Face, NoFaceError
 from engine.methods.classical.lifespan import SUMMARY as CLASSICAL_SUMMARY
-from engine.methods.classical.lifespan import AgedFace, render_lifespan, stage_warnings
+from engine.methods.classical.lifespan import AgedFace, paste_aged, render_lifespan, stage_warnings
 from engine.methods.ldla.pipeline import LocatedFace, locate
 from engine.tasks.renderers import FoundFace, check_renderer, choose_renderer, find_face
 
@@ -497,8 +497,7 @@ def _every_face(
         step = _scaled(progress, share * position, share, f"face {index}: ")
         aged = _render(request, located, estimated, settings, step, chosen=False)
         for number, edit in enumerate(aged):
-            if edit.pasted is not None and edit.pasted_mask is not None:
-                photos[number] = paste_back(photos[number], edit.pasted, located.matrix, mask=edit.pasted_mask)
+            photos[number] = paste_aged(photos[number], located, edit, settings)
         group.append(
             _aged_face(
                 index,

@@ -57,6 +57,7 @@ from engine.methods.classical.aging import (
     regained_pigment,
     younger_skin,
 )
+from engine.methods.classical.beyond import colour_change, hair_beyond, reaches_edge
 from engine.methods.classical.childskin import child_share, child_skin
 from engine.methods.classical.hair import (
     BROW_MIN_PART,
@@ -137,6 +138,10 @@ class AgedFace:
     # "" or why grey hair seen in the photo was left grey toward a younger target (the hair stage's "unchanged: <why>"
     # when that is a refusal, not NOTHING_TO_COLOUR): the task tells the user
     grey_left: str = ""
+    # the hair stage's colour change (beyond.colour_change) and the hair mask it acted on, for the hair past the crop's
+    # edge in the photo (`paste_aged`); None where the hair stage changed nothing
+    hair_change: tuple[np.ndarray, np.ndarray] | None = None
+    hair: np.ndarray | None = None
 
 
 @dataclass
@@ -323,6 +328,7 @@ def age_face(
         )
     # 3. hair and eyebrows: a receding hairline (when asked), then canities from the source age to the target
     face, masks = _hairline(face, masks, located, source_age, target, variation, stages)
+    before_hair = face
     grey = added_grey(source_age, target, variation.grey_onset_shift)
     # the strands (and brow strokes) no finer than the photo's own pixels where the face was upsampled into the crop
     scale = upsampling(located.matrix)
@@ -370,6 +376,11 @@ def age_face(
             grey_left = used
     else:
         stages["hair"] = "unchanged"
+    # the hair's colour change, for the hair past the crop's edge (beyond.py): the hair stage's own, where it changed it
+    # and the hair runs into the crop's edge
+    hair_change = None
+    if face is not before_hair and reaches_edge(masks.hair):
+        hair_change = colour_change(before_hair, face, masks.hair > 0)
     brow_regain = regained_pigment(source_age, target, variation.grey_onset_shift, BROW_LAG_YEARS)
     if brow_regain > 0 and masks.brows.any():
         pigment = (settings or get_settings()).classical_hair_pigment
@@ -461,8 +472,32 @@ def age_face(
         return AgedFace(face[:size].copy(), rgb.copy(), stages, warnings, grey_left=grey_left)
     border = _border(*face.shape[:2])
     weight = feathered(changed, 0.05 * inter_ocular(located.points)) * border
-    photo = paste_back(rgb, face, located.matrix, mask=weight)
-    return AgedFace(face[:size], photo, stages, warnings, weight[:size], face, weight, grey_left)
+    aged = AgedFace(face[:size], rgb, stages, warnings, weight[:size], face, weight, grey_left, hair_change, masks.hair)
+    aged.photo = paste_aged(rgb, located, aged, settings)
+    return aged
+
+
+def paste_aged(photo: np.ndarray, located: LocatedFace, aged: AgedFace, settings: Settings | None) -> np.ndarray:
+    """`aged` pasted into `photo` (its `pasted` through `pasted_mask`), and the hair past the crop's edge given the colour
+    change its hair stage gave the crop's hair (beyond.py), where it gave one."""
+    if aged.pasted is None or aged.pasted_mask is None:
+        return photo.copy()
+    pasted = paste_back(photo, aged.pasted, located.matrix, mask=aged.pasted_mask)
+    if aged.hair_change is None or aged.hair is None:
+        return pasted
+    segmenter = get_cache(settings).get("person_segmenter")  # the hair mask was found with it
+    size = located.crop.shape[0]
+    return hair_beyond(
+        photo,
+        pasted,
+        located.matrix,
+        located.crop,
+        aged.hair,
+        aged.pasted_mask[:size],
+        aged.hair_change,
+        located.points,
+        segmenter,
+    )
 
 
 def stage_warnings(targets: list[float], edits: list[AgedFace]) -> list[str]:

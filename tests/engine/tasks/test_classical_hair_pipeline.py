@@ -222,3 +222,51 @@ def test_receding_hairline_is_left_off_a_face_read_as_a_woman_and_the_user_told_
     stage = asked.manifest()["classical_stages"]["70"]["hairline"]
     assert stage.startswith("receding_hairline skipped: the face's gender is female (estimated)")
     assert any(w.startswith("Hairline left as it is:") and "give the gender as male" in w for w in asked.warnings)
+
+
+def test_the_hair_past_the_crops_top_greys_with_the_hair_in_it():
+    # the astronaut's crown runs past the aligned crop's top: in the pasted photo it stayed blond above greyed hair
+    image = astronaut()
+    located = locate(image, OFFLINE)
+    size = located.crop.shape[0]
+    inverse = cv2.invertAffineTransform(located.matrix)
+    covered = cv2.warpAffine(np.ones((size, size), np.float32), inverse, image.shape[1::-1]) > 0
+    person = get_cache(OFFLINE).get("person_segmenter").probability(image) > 0.5
+    beyond = person & ~cv2.dilate(covered.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    beyond[int(np.asarray(located.face.box)[1] + np.asarray(located.face.box)[3]) :] = False  # the head, not shoulders
+    assert beyond.sum() > 200  # her crown's top, beyond the crop
+    old, young = age_photo(LifespanRequest(image, [70, 10], source_age=41, renderer="classical"), OFFLINE).photos
+    lab = [cv2.cvtColor(p, cv2.COLOR_RGB2LAB).astype(np.float32) for p in (image, old)]
+    chroma = [float(np.hypot(x[..., 1] - 128, x[..., 2] - 128)[beyond].mean()) for x in lab]
+    assert chroma[1] < 0.6 * chroma[0]  # greyed, as the hair below it in the crop (it kept all its colour before)
+    # what is not the person beyond the crop (the backdrop, more than a few px from her outline: the segmenter run on a
+    # box around the head and on the whole photo differ by a pixel or two there) is as it was, and at 10 (no hair stage)
+    # nothing beyond changes
+    outside = ~cv2.dilate(person.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool) & ~covered
+    np.testing.assert_array_equal(old[outside], image[outside])
+    np.testing.assert_array_equal(young[beyond], image[beyond])
+
+
+def test_a_hair_colour_change_is_read_per_lightness_and_keeps_a_pixels_hue():
+    from engine.methods.classical.beyond import changed, colour_change  # noqa: PLC0415 - only this test needs them
+
+    # brown hair whose darker half greys more: lighter by 40 and 20 levels of L*, its chroma down to a quarter
+    rng = np.random.default_rng(0)
+    dark = np.array([60, 40, 25], np.float32) + rng.normal(0, 2, (40, 40, 3)).astype(np.float32)
+    light = np.array([150, 120, 80], np.float32) + rng.normal(0, 2, (40, 40, 3)).astype(np.float32)
+    before = np.clip(np.concatenate([dark, light]), 0, 255).astype(np.uint8)
+
+    def lab(rgb):
+        return cv2.cvtColor(rgb.astype(np.float32) / 255, cv2.COLOR_RGB2LAB)
+
+    target = lab(before)
+    target[..., 0] += np.where(np.arange(80) < 40, 40.0, 20.0)[:, None]
+    target[..., 1:] *= 0.25
+    after = np.clip(np.round(cv2.cvtColor(target, cv2.COLOR_LAB2RGB) * 255), 0, 255).astype(np.uint8)
+    levels, changes = colour_change(before, after, np.ones((80, 40), bool))
+    assert changes[0, 0] == pytest.approx(40, abs=3) and changes[-1, 0] == pytest.approx(20, abs=3)
+    assert np.all((changes[:, 1] > 0.2) & (changes[:, 1] < 0.4))  # chroma to about a quarter
+    # a pixel half hair, half a bluish backdrop keeps its own hue: its chroma scales toward neutral, never past it
+    bluish = np.array([[[60.0, 2.0, -12.0]]], np.float32)
+    moved = changed(bluish, np.array([[50.0]], np.float32), np.array([[1.0]], np.float32), levels, changes)
+    assert moved[0, 0, 2] < 0 and abs(moved[0, 0, 2]) < 12 and moved[0, 0, 0] > 60

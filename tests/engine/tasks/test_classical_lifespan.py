@@ -9,7 +9,9 @@ import pytest
 from engine.core.errors import InputError
 from engine.core.registry import get_cache
 from engine.core.settings import Settings
-from engine.faces.alignment import paste_back
+from engine.faces.alignment import paste_back, upsampling
+from engine.faces.zones import LEFT_EYE, RIGHT_EYE, inter_ocular
+from engine.methods.classical.beyond import BEYOND_REACH
 from engine.methods.classical.lifespan import SUMMARY, age_face, frame_feather, hair_masks
 from engine.methods.classical.youth import photo_below
 from engine.methods.ldla.pipeline import locate
@@ -77,7 +79,17 @@ def test_photo_size_is_kept_and_untouched_pixels_are_exact(aged):
         # that the child warp takes in): the rest of the photo is returned exactly
         frame = np.full((face.shape[0] + (below if target < 18 else 0), face.shape[1], 3), 255, np.uint8)
         covered = paste_back(np.zeros_like(image), frame, located.matrix, frame_feather(*frame.shape[:2]))[..., 0] > 0
-        assert changed.any() and not (changed & ~covered).any()
+        # and the hair past the crop, where the hair stage changed the hair (beyond.py): within BEYOND_REACH d of the
+        # crop's hair and above the eyes' line (in the crop's frame)
+        hair = paste_back(np.zeros_like(image), np.dstack([hair_masks(located, OFFLINE).hair * 255] * 3), located.matrix)
+        reach = BEYOND_REACH * inter_ocular(located.points) / upsampling(located.matrix)
+        near_hair = cv2.distanceTransform((hair[..., 0] < 128).astype(np.uint8), cv2.DIST_L2, 5) <= reach + 1
+        ys, xs = np.mgrid[: image.shape[0], : image.shape[1]]
+        rows = located.matrix[1, 0] * xs + located.matrix[1, 1] * ys + located.matrix[1, 2]  # the crop's rows
+        above = rows < located.points[[*RIGHT_EYE, *LEFT_EYE], 1].mean() + 1
+        assert changed.any() and not (changed & ~covered & ~(near_hair & above)).any()
+        if target < 41:  # nothing to carry on: the hair stage left her hair as it was
+            assert not (changed & ~covered).any()
 
 
 def test_a_target_outside_0_to_80_is_a_clear_error():

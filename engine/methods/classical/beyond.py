@@ -1,0 +1,217 @@
+"""Hair beyond the aligned crop: the greying carried on into the photo where the hair runs past the crop's edge.
+
+The renderer works on the aligned 512 px face. Big hair runs past the crop's top or sides, and there the pasted photo
+kept the hair's own colour beside the greyed hair: a line across the astronaut's crown at 70, brown above it, grey
+below. Beyond the crop, each pixel of the hair takes the colour change that the crop's hair of the same lightness
+took (`colour_change`, the median change per lightness level), as far as it is the person's (the person segmenter),
+of the hair's colour as the crop's edge shows it, and joined to the crop's hair. The hair there gets no strands of its
+own: at the ages where most strands are white it reads as the hair beside it.
+
+Image operations take and return (H, W, 3) uint8 RGB arrays.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from engine.core.memo import memo
+from engine.faces.alignment import feather_mask, upsampling
+from engine.faces.zones import LEFT_EYE, RIGHT_EYE, inter_ocular
+
+# How far past the crop's footprint the hair is followed, in inter-ocular distances (the astronaut's crown runs about
+# 0.4 d past the crop's top; big hair more, from looking at portraits)
+BEYOND_REACH = 1.0
+# A pixel is of the hair's colour within this Mahalanobis distance of the CIELAB of the crop's hair along the crop's
+# edge (where the paste's feather falls), and fully from a unit nearer (a soft edge, not a cut-out)
+COLOUR_SPREAD = 3.0
+LIGHTNESS_LEVELS = 12  # the colour change is the median at each of these quantiles of the hair's lightness
+SAMPLED = 8000  # hair pixels read for the colour change (a regular sample of them; 500 and more a level)
+MIN_EDGE_HAIR = 50  # px of hair along the crop's edge needed for its colour: fewer, and the hair is left as it is
+PERSON = 0.5  # the segmenter's probability from which a pixel is the person's
+CHROMA_FLOOR = 2.0  # C*ab units: below this a colour's chroma is noise (a grey photo's)
+EYES_FADE = 0.3  # d: the hair past the crop is followed from this far above the eyes' line up, fading in below it
+
+
+def _smoothstep(value: np.ndarray) -> np.ndarray:
+    """0 below 0, 1 above 1, the cubic smoothstep between (float32)."""
+    t = np.clip(value, 0.0, 1.0)
+    return (t * t * (3.0 - 2.0 * t)).astype(np.float32)
+
+
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    """CIELAB (float32, L* 0-100) of an RGB uint8 image."""
+    return cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+
+
+def _rgb(lab: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB) * 255.0), 0, 255).astype(np.uint8)
+
+
+def colour_change(before_rgb: np.ndarray, after_rgb: np.ndarray, hair: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(levels (K,), changes (K, 2)): for the pixels of `hair` (bool) around each of LIGHTNESS_LEVELS quantiles of their
+    lightness in `before_rgb` (the crop before the hair stage; `after_rgb`: after it, the same frame), from the darkest to
+    the lightest, the median change of CIELAB lightness and the ratio of the median chroma after to before (grey hair
+    loses chroma toward neutral: as a ratio, a pixel part background keeps its own hue instead of being pushed past
+    neutral into the opposite one); None without hair or without a change."""
+    rows, cols = np.nonzero(hair)
+    if len(rows) < LIGHTNESS_LEVELS:
+        return None
+    step = max(1, len(rows) // SAMPLED)  # medians of a regular sample: the same levels, in a fraction of the time
+    picked = (rows[::step], cols[::step])
+    before = _lab(np.ascontiguousarray(before_rgb[picked][:, None]))[:, 0]
+    after = _lab(np.ascontiguousarray(after_rgb[picked][:, None]))[:, 0]
+    light = before[:, 0]
+    lighter = after[:, 0] - before[:, 0]
+    chroma_before = np.hypot(before[:, 1], before[:, 2])
+    chroma_after = np.hypot(after[:, 1], after[:, 2])
+    if not (np.abs(lighter).max() > 0 or np.abs(chroma_after - chroma_before).max() > 0):
+        return None
+    order = np.argsort(light, kind="stable")
+    parts = np.array_split(order, LIGHTNESS_LEVELS)
+    levels = np.array([np.median(light[part]) for part in parts], np.float32)
+    # the chroma's ratio with a couple of units added each side: a black-and-white photo's hair has next to none, and
+    # its noise's ratio drew red and blue specks
+    changes = np.array(
+        [
+            (
+                np.median(lighter[part]),
+                (np.median(chroma_after[part]) + CHROMA_FLOOR) / (np.median(chroma_before[part]) + CHROMA_FLOOR),
+            )
+            for part in parts
+        ],
+        np.float32,
+    )
+    return levels, changes
+
+
+def changed(lab: np.ndarray, lightness: np.ndarray, share: np.ndarray, levels: np.ndarray, changes: np.ndarray) -> np.ndarray:
+    """`lab` (..., 3 CIELAB) changed by `share` (0-1) of the change its pixels' source `lightness` takes (between the
+    levels, linear; the end levels' beyond them): the lightness moved, the chroma scaled."""
+    lighter = np.interp(lightness, levels, changes[:, 0]).astype(np.float32)
+    ratio = np.interp(lightness, levels, changes[:, 1]).astype(np.float32)
+    out = lab.copy()
+    out[..., 0] += share * lighter
+    out[..., 1:] *= (1.0 + share * (ratio - 1.0))[..., None]
+    return out
+
+
+def frame_border(size: int) -> np.ndarray:
+    """The paste's feather at the aligned crop's border (alignment.feather_mask), made once per size; read-only."""
+    if size not in _BORDERS:
+        border = feather_mask(size)
+        border.flags.writeable = False
+        _BORDERS[size] = border
+    return _BORDERS[size]
+
+
+_BORDERS: dict[int, np.ndarray] = {}
+
+
+def reaches_edge(hair: np.ndarray) -> bool:
+    """Whether the crop's `hair` mask runs into the paste's feather at the crop's border (`frame_border`) by MIN_EDGE_HAIR
+    px or more: only then can there be hair past the crop's edge to carry the change on to (`hair_beyond`)."""
+    return int(np.count_nonzero((hair > 0) & (frame_border(hair.shape[0]) < 0.999))) >= MIN_EDGE_HAIR
+
+
+def hair_beyond(
+    photo: np.ndarray,
+    pasted: np.ndarray,
+    matrix: np.ndarray,
+    before: np.ndarray,
+    hair: np.ndarray,
+    weight: np.ndarray,
+    change: tuple[np.ndarray, np.ndarray],
+    points: np.ndarray,
+    segmenter,
+) -> np.ndarray:
+    """`pasted` (the `photo` with the aged crop pasted through `weight`) with the hair past the crop's footprint given
+    the hair stage's colour `change` (`colour_change`). `matrix`: photo -> crop; `before`: the crop (size x size RGB)
+    before aging; `hair`: its hair mask; `weight`: the paste's weight over the crop; `points`: its landmarks;
+    `segmenter`: the person segmenter (`probability`). Pixels that are not such hair are returned exactly."""
+    size = before.shape[0]
+    reach = int(np.ceil(BEYOND_REACH * inter_ocular(points) / upsampling(matrix)))  # photo px (crop px a photo px)
+    # the photo's box: the crop's footprint grown by the reach
+    inverse = cv2.invertAffineTransform(np.asarray(matrix, np.float64))
+    corners = np.array([[0, 0], [size, 0], [0, size], [size, size]], np.float64) @ inverse[:, :2].T + inverse[:, 2]
+    height, width = photo.shape[:2]
+    x0, y0 = (max(int(np.floor(v)) - reach, 0) for v in corners.min(0))
+    x1, y1 = min(int(np.ceil(corners[:, 0].max())) + reach, width), min(int(np.ceil(corners[:, 1].max())) + reach, height)
+    if x0 >= x1 or y0 >= y1:
+        return pasted
+    shifted = inverse.copy()
+    shifted[:, 2] -= (x0, y0)
+    region = np.ascontiguousarray(photo[y0:y1, x0:x1])
+    # the same for every target of a strip: found once (keyed on the box's pixels, not the whole photo's)
+    fields = memo(
+        "hair_beyond",
+        (region, shifted, before, hair, points, reach),
+        lambda: _beyond_fields(region, shifted, (x0, y0), matrix, before, hair, points, reach, segmenter),
+    )
+    if fields is None:
+        return pasted
+    lightness, hairy = fields
+    footprint = cv2.warpAffine(np.asarray(weight, np.float32), shifted, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR)
+    share = hairy * (1.0 - footprint)
+    if not (share > 0).any():
+        return pasted
+    levels, changes = change
+    out_lab = changed(_lab(pasted[y0:y1, x0:x1]), lightness, share, levels, changes)
+    result = pasted.copy()
+    result[y0:y1, x0:x1] = np.where((share > 0)[..., None], _rgb(out_lab), pasted[y0:y1, x0:x1])
+    return result
+
+
+def _beyond_fields(
+    region: np.ndarray,
+    shifted: np.ndarray,
+    origin: tuple[int, int],
+    matrix: np.ndarray,
+    before: np.ndarray,
+    hair: np.ndarray,
+    points: np.ndarray,
+    reach: int,
+    segmenter,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """What `hair_beyond` reads that depends on the face alone (every target of a strip shares it), on the photo's
+    `region` around the crop (its top-left at `origin`; `shifted`: crop -> region): (the region's source lightness, how
+    much of each of its pixels is hair to carry the change on to), or None where the crop's hair does not run into its
+    edge."""
+    size = before.shape[0]
+    inside = hair > 0
+    # the hair along the crop's edge, in the paste's feather: its colour is the hair's beyond
+    edge = inside & (frame_border(size) < 0.999)
+    if edge.sum() < MIN_EDGE_HAIR:
+        return None
+    colours = _lab(np.ascontiguousarray(before[edge][:, None]))[:, 0].astype(np.float64)
+    spread = np.cov(colours.T) + np.eye(3) * 1.0  # a level's worth of noise: no colour is a point
+    precision = np.linalg.inv(spread).astype(np.float32)
+    box = (region.shape[1], region.shape[0])
+    warped_hair = cv2.warpAffine(inside.astype(np.float32), shifted, box, flags=cv2.INTER_LINEAR) > 0.5
+    covered = cv2.warpAffine(np.ones((size, size), np.float32), shifted, box, flags=cv2.INTER_LINEAR)
+    source = _lab(region)
+    offset = source - colours.mean(0).astype(np.float32)
+    distance = np.sqrt(np.maximum(np.einsum("...i,ij,...j->...", offset, precision, offset), 0))
+    colour = np.clip(COLOUR_SPREAD + 1.0 - distance, 0.0, 1.0)
+    # within the reach of the crop's hair, fading out over its outer half (a hard stop drew a straight line across the
+    # camera operator's hair behind his ear, which runs on far past the crop)
+    away = cv2.distanceTransform((~warped_hair).astype(np.uint8), cv2.DIST_L2, 5)
+    near = _smoothstep(2.0 * (reach - away) / reach)
+    person = segmenter.probability(region) > PERSON
+    # above the eyes, as the crop's frame has them, fading in over EYES_FADE d: beside and below them, past the crop's
+    # edge, the hair's colour is as often a dark collar or jacket joined to the hair (the camera operator's), and long
+    # hair there is left as it is
+    x0, y0 = origin
+    xs, ys = np.meshgrid(np.arange(x0, x0 + box[0], dtype=np.float32), np.arange(y0, y0 + box[1], dtype=np.float32))
+    rows = matrix[1, 0] * xs + matrix[1, 1] * ys + matrix[1, 2]
+    eyes = float(np.asarray(points)[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
+    above = _smoothstep((eyes - rows) / (EYES_FADE * inter_ocular(points)))
+    # past the crop, and in its feather; within the crop, only what its hair mask holds (the mask tells the hair from a
+    # background of its colour: a light window above Obama's grey hair, which his young targets darkened otherwise)
+    candidate = (colour > 0) & (near > 0) & person & (above > 0) & ((covered < 0.5) | warped_hair)
+    # joined to the crop's hair (through hair-coloured pixels), not a patch of the hair's colour elsewhere
+    joined = (candidate | (warped_hair & (covered > 0.5))).astype(np.uint8)
+    count, labels = cv2.connectedComponents(joined, connectivity=8)
+    touching = np.unique(labels[warped_hair & (joined > 0)])
+    candidate &= np.isin(labels, touching[touching > 0])
+    return source[..., 0].copy(), np.where(candidate, colour * near * above, 0.0).astype(np.float32)
