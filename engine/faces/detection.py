@@ -37,8 +37,8 @@ SAME_FACE_IOU = 0.3
 MIN_FACE_PX = 40
 
 NO_FACE = (
-    f"No face found: try a sharper, frontal photo where the face is at least {MIN_FACE_PX} px wide in the photo as "
-    f"processed (a larger photo is processed with its longer side at {WORKING_SIDE} px: its face needs as many more)."
+    f"No face found: try a sharper, frontal photo where the face is at least {MIN_FACE_PX} px wide (a photo larger than "
+    f"{WORKING_SIDE} px is first shrunk to {WORKING_SIDE} px on its longer side, so its face must be wider in proportion)."
 )
 
 
