@@ -64,8 +64,8 @@ class SliderField(gr.Slider):
         return payload
 
 
-def photo_input(label: str = "Photo") -> PhotoInput:
-    return PhotoInput(label=label, type="filepath", sources=["upload", "webcam", "clipboard"], height=360)
+def photo_input(label: str = "Photo", visible: bool = True) -> PhotoInput:
+    return PhotoInput(label=label, type="filepath", sources=["upload", "webcam", "clipboard"], height=360, visible=visible)
 
 
 INTERNAL_ERROR = (

@@ -117,6 +117,9 @@ def used(output, value: str, source: str, form: str = "{}") -> str:
 
 def build() -> None:
     banner(availability())
+    # the diffusion renderer's own controls are shown only where it can run (the classical renderer refuses an extra
+    # attribute and has no pass 1: offered anyway, they were refused or showed an empty box)
+    diffusion = get_cache().in_profile("lifespan")
     with gr.Row():
         with gr.Column():
             photo = photo_input()
@@ -124,16 +127,19 @@ def build() -> None:
                 source_age = gr.Textbox(label=f"Source age ({AGE.text()}; leave empty to estimate it)", placeholder="e.g. 33")
                 gender = gr.Radio(["estimate", "female", "male"], value="estimate", label="Gender")
             mode = gr.Radio(["Single age", "Lifespan"], value="Lifespan", label="Targets")
-            target = SliderField(AGE.low, AGE.high, value=60, step=1, label=f"Target age ({AGE.text()})")
+            # only the chosen mode's control is shown (both were, and the one the mode ignores looked in use)
+            target = SliderField(AGE.low, AGE.high, value=60, step=1, label=f"Target age ({AGE.text()})", visible=False)
             preset = gr.Textbox(" ".join(str(a) for a in LIFESPAN_PRESET), label=f"Lifespan ages ({AGE.text()})")
             with gr.Accordion("More", open=False):
                 seed = NumberField(0, label=f"Seed ({SEED.text()})", precision=0, minimum=SEED.low, maximum=SEED.high)
-                extra_prompt = gr.Textbox(label="Extra attribute (e.g. grey hair); uses the strongest noise level")
+                extra_prompt = gr.Textbox(
+                    label="Extra attribute (e.g. grey hair); uses the strongest noise level", visible=diffusion
+                )
                 paste = gr.Checkbox(True, label="Paste the aged face back into the photo")
                 framing = gr.Radio(
                     ["face", "photo"], value="face", label="Strip and animation show the aligned face or the whole photo"
                 )
-                show_pass1 = gr.Checkbox(False, label="Show the pass-1 (AdaNI) intermediates")
+                show_pass1 = gr.Checkbox(False, label="Show the pass-1 (AdaNI) intermediates", visible=diffusion)
             with gr.Accordion("Group photo and hairline", open=False):
                 face = gr.Textbox(
                     label="Face to age (leave empty for the largest)",
@@ -166,6 +172,12 @@ def build() -> None:
                 used_gender = gr.Textbox(label="Gender used", interactive=False)
             manifest = gr.JSON(label="Manifest (targets, strengths, seeds, timings, models)")
     show_pass1.change(lambda show: gr.Gallery(visible=show), show_pass1, pass1, api_visibility="private")
+    mode.change(
+        lambda chosen: (gr.update(visible=chosen == "Single age"), gr.update(visible=chosen == "Lifespan")),
+        mode,
+        [target, preset],
+        api_visibility="private",
+    )
     go.click(
         run,
         [photo, mode, target, preset, source_age, gender, seed, extra_prompt, paste, framing, face, all_faces, receding_hairline],

@@ -100,8 +100,10 @@ def build() -> None:
                 step=0.05,
                 label=f"Diversity (PAE sampling intensity: noise size relative to the age embedding, {INTENSITY.text()})",
             )
-            with gr.Accordion("Image-guided mode, hairline and seed", open=False):
-                reference = photo_input("Reference face of the target age (needs a trained age encoder)")
+            # the image-guided mode needs the diffusion path: its reference face is shown only where that can run
+            diffusion = get_cache().in_profile("lifespan")
+            with gr.Accordion("Image-guided mode, hairline and seed" if diffusion else "Hairline and seed", open=False):
+                reference = photo_input("Reference face of the target age (needs a trained age encoder)", visible=diffusion)
                 seed = NumberField(0, label=f"Seed ({SEED.text()})", precision=0, minimum=SEED.low, maximum=SEED.high)
                 receding = gr.Checkbox(
                     False,
@@ -111,7 +113,7 @@ def build() -> None:
             go = gr.Button("Sample futures", variant="primary")
             gr.Examples(example_portraits(), inputs=photo, label="Public-domain portraits")
         with gr.Column():
-            gallery = gr.Gallery(label="Futures", columns=2, height=560)
+            gallery = gr.Gallery(label="Futures", columns=2, height=640)  # two rows of futures, whole
             diversity = gr.Markdown()
             manifest = gr.JSON(label="Manifest")
     go.click(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.core.media import CAPTION_SHARE
+from engine.core.media import CAPTION_SHARE, GAP
 from engine.core.settings import ROOT
 from space.check import free_port, served
 
@@ -152,7 +152,7 @@ def test_browser_lifespan_tab_produces_a_strip_on_the_tiny_profile(live_tiny_app
         strip = page.locator("img[src*='_strip.png']")
         expect(strip.first).to_be_visible(timeout=60000)
         width, height = strip.first.evaluate("img => [img.naturalWidth, img.naturalHeight]")
-        assert width == 9 * 256 and height == 256 + round(CAPTION_SHARE * 256)  # nine ages, labels in a band below
+        assert width == 9 * 256 + 8 * GAP and height == 256 + round(CAPTION_SHARE * 256)  # nine ages, labels below
         expect(page.locator("body")).to_contain_text("Source age used")
         page.screenshot(path=str(tmp_path / "lifespan_tab.png"), full_page=True)
         browser.close()
@@ -166,7 +166,7 @@ def test_offline_lifespan_api_uses_the_classical_renderer(live_app, images):
         handle_file(str(images["astronaut"])), "Single age", 70, "", "", "estimate", 0, "", True, api_name="/lifespan"
     )
     assert manifest["models"]["renderer"] == "classical" and manifest["targets"] == [70.0]
-    assert "classical renderer" in gallery[0]["caption"] and pass1 == []
+    assert gallery[0]["caption"] == "70 years, classical" and pass1 == []  # the renderer named, short enough to show
     assert any("classical renderer is used" in w for w in manifest["warnings"])
     assert manifest["framing"] == "face"  # the default when a caller leaves the framing out
     framed = client.predict(
@@ -225,6 +225,15 @@ def test_browser_lifespan_tab_ages_every_face_and_says_when_grey_hair_stays_grey
     with sync_playwright() as playwright:
         # Grace Hopper at 5: most of the white hair beside her face is outside the hair mask, so it stays white
         browser, page = open_tab(playwright, live_app, "Lifespan aging", images["grace_hopper"])
+        # only the chosen mode's control shows, and the diffusion renderer's own controls not at all offline
+        slider = page.get_by_text(re.compile(r"^Target age \("))
+        expect(slider).to_have_count(0)
+        page.get_by_label("Single age").check()
+        expect(slider.first).to_be_visible()
+        expect(page.get_by_label(re.compile("Lifespan ages"))).to_have_count(0)
+        page.get_by_label("Lifespan", exact=True).check()
+        page.get_by_text("More", exact=True).click()
+        expect(page.get_by_label(re.compile("Extra attribute"))).to_have_count(0)
         page.get_by_label(re.compile("Lifespan ages")).fill("5 80")
         page.get_by_role("button", name="Age this face").click()
         expect(page.get_by_text("Hair left grey at 5: of the grey hair in view beside the face's left side").first).to_be_visible(
@@ -336,6 +345,6 @@ def test_browser_pluralistic_tab_offline_shows_futures_and_diversity(live_app, i
         page.get_by_role("button", name="Sample futures").click()
         expect(page.locator("body")).to_contain_text(re.compile(r"Diversity\*?\*?: \d\.\d{4}"), timeout=60000)
         expect(page.locator("body")).to_contain_text("SFace identity embedding")
-        expect(page.locator("body")).to_contain_text(re.compile(r"sample 3: est\. age \d+"))
+        expect(page.locator("body")).to_contain_text(re.compile(r"3: age \d+, identity \d+"))
         page.screenshot(path=str(tmp_path / "pluralistic.png"), full_page=True)
         browser.close()
