@@ -21,7 +21,7 @@ from demos.common import (
 )
 from engine.core.images import keep_photo_notes
 from engine.core.limits import AGE, GPU_CONCURRENCY, SEED
-from engine.core.models import ModelUnavailable, markdown_text
+from engine.core.models import ModelUnavailable
 from engine.core.registry import get_cache
 from engine.tasks.lifespan import (
     CLASSICAL_SUMMARY,
@@ -30,6 +30,7 @@ from engine.tasks.lifespan import (
     age_photo,
     save_outputs,
 )
+from engine.tasks.renderers import not_in_profile
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +44,10 @@ def availability() -> str:
     if cache.settings.profile == "tiny":
         return TEST_PROFILE_BANNER
     if not cache.in_profile("lifespan"):
+        # one line on what the face gets; what the diffusion path needs is the Models panel's (below)
         return (
-            f"**Classical renderer**: Cradle2Cane is not available in the `{cache.settings.profile}` profile, so this tab "
-            f"ages the face with the classical renderer: {CLASSICAL_SUMMARY}. Cradle2Cane needs SDXL-Turbo, its fp16 VAE, CLIP "
-            f"ViT-L/14, ArcFace and the Cradle2Cane checkpoint; to provide them: "
-            f"{markdown_text(cache.spec('lifespan').install)}. The Models panel below lists each one."
+            f"**Classical renderer** (Cradle2Cane is not in the `{cache.settings.profile}` profile; the Models panel "
+            f"below says what it needs): {CLASSICAL_SUMMARY}."
         )
     return ""
 
@@ -86,7 +86,7 @@ def run(
             framing=framing,
         )
         output = age_photo(request, progress=lambda fraction, message: progress(fraction, desc=message))
-    warn(output.warnings)
+    warn([w for w in output.warnings if not w.startswith(not_in_profile(get_cache().settings.profile))])  # the banner's
     keep_photo_notes(output.warnings, image)  # in the manifest and the images' own; shown when the photo opened
     files = save_outputs(output, output_folder("lifespan"), Path(photo).stem)
     shown = files["photos"] if paste else files["faces"]

@@ -27,6 +27,7 @@ from engine.tasks.pluralistic import (
     PluralisticRequest,
     pluralistic,
 )
+from engine.tasks.renderers import not_in_profile
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def run(photo, target, samples, intensity, reference, seed, receding_hairline=Fa
             receding_hairline=receding_hairline,
         )
         output = pluralistic(request, progress=lambda fraction, message: progress(fraction, desc=message))
-    warn(output.warnings)
+    warn([w for w in output.warnings if not w.startswith(not_in_profile(get_cache().settings.profile))])  # the banner's
     keep_photo_notes(output.warnings, image, guide)  # in the manifest; shown when the photos opened
     # short enough to show whole under a thumbnail: the estimated age and identity first (what the caption is for)
     gallery = [

@@ -28,6 +28,12 @@ def check_renderer(requested: str) -> str:
     return requested
 
 
+def not_in_profile(profile: str) -> str:
+    """The note that the classical renderer stands in because the profile has no Cradle2Cane (a tab whose banner says so
+    already need not show it again with each result; the manifest keeps it)."""
+    return f"Cradle2Cane is not part of the {profile!r} profile"
+
+
 def choose_renderer(requested: str, settings: Settings | None = None) -> tuple[str, str]:
     """(renderer, note): `requested` itself unless "auto"; auto is "diffusion" where Cradle2Cane loads, else
     "classical" with the note saying why ("" when there is nothing to say)."""
@@ -35,7 +41,7 @@ def choose_renderer(requested: str, settings: Settings | None = None) -> tuple[s
         return requested, ""
     cache = get_cache(settings)
     if not cache.in_profile("lifespan"):
-        return "classical", f"Cradle2Cane is not part of the {cache.settings.profile!r} profile"
+        return "classical", not_in_profile(cache.settings.profile)
     try:
         cache.get("lifespan")
     except ModelUnavailable as error:
