@@ -161,10 +161,12 @@ def without_specks(mask: np.ndarray, eye_line: float | None = None) -> np.ndarra
     if count <= 1:
         return mask
     areas = stats[1:, cv2.CC_STAT_AREA]
-    large = areas >= MIN_PART_SHARE * areas.max()
-    if eye_line is not None:
-        large &= stats[1:, cv2.CC_STAT_TOP] < eye_line
-    return np.isin(labels, np.flatnonzero(large) + 1).astype(np.uint8)
+    # the eye line first: a large collar below it must not make the hair above it a speck by comparison
+    held = np.ones(count - 1, bool) if eye_line is None else stats[1:, cv2.CC_STAT_TOP] < eye_line
+    if not held.any():
+        return np.zeros_like(mask)
+    held &= areas >= MIN_PART_SHARE * areas[held].max()
+    return np.isin(labels, np.flatnonzero(held) + 1).astype(np.uint8)
 
 
 def ear_like(

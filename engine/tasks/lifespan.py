@@ -386,7 +386,7 @@ def _classical(request: LifespanRequest, found: FoundFace, source: SourceAgeGend
     photos = [edit.photo for edit in edits]
     group = []
     if not request.all_faces:
-        warnings = stage_warnings(request.targets, edits) + _hairline_warning(request, source)
+        warnings = stage_warnings(request.targets, edits) + hairline_warning(request.receding_hairline, source)
     else:
         chosen = 0 if request.face_index is None else request.face_index
         group = _every_face(request, faces, chosen, found, source, edits, photos, settings, progress)
@@ -413,11 +413,11 @@ def _classical(request: LifespanRequest, found: FoundFace, source: SourceAgeGend
     )
 
 
-def _hairline_kept(request: LifespanRequest, source: SourceAgeGender, chosen: bool = True) -> str:
+def hairline_kept(receding: bool, source: SourceAgeGender, chosen: bool = True) -> str:
     """ "" or why the receding hairline asked for is not drawn on a face: it is men's pattern hair loss (Norwood), so a
     face whose gender (given, or the estimator's) is not male keeps its hairline. The gender given is the chosen
     face's: another face of a group photo is told to be chosen first."""
-    if not request.receding_hairline or source.gender == "male":
+    if not receding or source.gender == "male":
         return ""
     how = "give the gender as male" if chosen else "choose this face by its number and give the gender as male"
     return (
@@ -426,8 +426,9 @@ def _hairline_kept(request: LifespanRequest, source: SourceAgeGender, chosen: bo
     )
 
 
-def _hairline_warning(request: LifespanRequest, source: SourceAgeGender, chosen: bool = True) -> list[str]:
-    kept = _hairline_kept(request, source, chosen)
+def hairline_warning(receding: bool, source: SourceAgeGender, chosen: bool = True) -> list[str]:
+    """The user's warning where a receding hairline was asked for (`receding`) and the face keeps its hairline."""
+    kept = hairline_kept(receding, source, chosen)
     return [f"Hairline left as it is: {kept}."] if kept else []
 
 
@@ -440,8 +441,8 @@ def _render(
     chosen: bool = True,
 ) -> list[AgedFace]:
     """One face rendered at every target from `source`, its hairline receding where asked and the face is a man's
-    (`_hairline_kept` says why not, in each target's stages); `chosen`: the face the request's gender is given for."""
-    kept = _hairline_kept(request, source, chosen)
+    (`hairline_kept` says why not, in each target's stages); `chosen`: the face the request's gender is given for."""
+    kept = hairline_kept(request.receding_hairline, source, chosen)
     edits = render_lifespan(
         request.rgb,
         located,
@@ -483,7 +484,15 @@ def _every_face(
         box = face.box_xyxy()
         if index == chosen:
             group.append(
-                _aged_face(index, box, True, source, request.targets, edits, found.warnings + _hairline_warning(request, source))
+                _aged_face(
+                    index,
+                    box,
+                    True,
+                    source,
+                    request.targets,
+                    edits,
+                    found.warnings + hairline_warning(request.receding_hairline, source),
+                )
             )
             continue
         try:
@@ -506,7 +515,7 @@ def _every_face(
                 estimated,
                 request.targets,
                 aged,
-                located.warnings + _hairline_warning(request, estimated, chosen=False),
+                located.warnings + hairline_warning(request.receding_hairline, estimated, chosen=False),
             )
         )
     return group

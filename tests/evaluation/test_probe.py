@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from engine.core.media import GAP
 from engine.core.settings import Settings
 from engine.methods.probe.faces import ProbeCell
 from engine.tasks.estimate import estimate_ages
@@ -50,7 +51,7 @@ def test_the_harness_probe_on_tiny_random_models_counts_every_faceless_image(tmp
     assert record["generator"]["prompt_template"] in markdown and record["departures_from_report"]
     # the strip: one line per gender (x ethnicity x seed), a caption tile and one face per prompted age
     strip = np.asarray(Image.open(out / "strip.png"))
-    assert strip.shape[1] == 3 * 128 and strip.shape[0] == 2 * (128 + 18)
+    assert strip.shape[1] == 3 * 128 + GAP and strip.shape[0] == 2 * (128 + 18)  # the two faces GAP px apart
     # a confidence the calibration grid does not hold is refused before any face is drawn
     assert evaluate.main(["--task", "probe", "--probe-out", str(tmp_path / "again"), "--confidence", "0.905"]) == 2
     assert "confidence must be on the calibration grid, 0.50 to 0.99 in steps of 0.01, got 0.905" in capsys.readouterr().err
@@ -109,4 +110,4 @@ def test_the_table_on_real_portraits_is_the_estimators_reading_of_each_face(tmp_
         assert row["coverage"] == pytest.approx(np.mean(covered))
         assert row["gender_accuracy"] == pytest.approx(np.mean([woman.gender == "female", hopper.gender == "male"]))
     assert table["all"]["mae"] == pytest.approx((table[30]["mae"] + table[70]["mae"]) / 2)
-    assert Image.open(tmp_path / "probe" / "strip.png").size == (3 * 128, 2 * (128 + 18))
+    assert Image.open(tmp_path / "probe" / "strip.png").size == (3 * 128 + GAP, 2 * (128 + 18))

@@ -18,12 +18,14 @@ import numpy as np
 from engine.core.memo import memo
 from engine.faces.alignment import feather_mask, upsampling
 from engine.faces.zones import LEFT_EYE, RIGHT_EYE, inter_ocular
+from engine.methods.classical.aging import lightness_only
+from engine.methods.classical.hair import is_monochrome
 
 # How far past the crop's footprint the hair is followed, in inter-ocular distances (the astronaut's crown runs about
 # 0.4 d past the crop's top; big hair more, from looking at portraits)
 BEYOND_REACH = 1.0
-# A pixel is of the hair's colour within this Mahalanobis distance of the CIELAB of the crop's hair along the crop's
-# edge (where the paste's feather falls), and fully from a unit nearer (a soft edge, not a cut-out)
+# A pixel is of the hair's colour in full within this Mahalanobis distance of the CIELAB of the crop's hair along the
+# crop's edge (where the paste's feather falls), and less so out to a unit further (a soft edge, not a cut-out)
 COLOUR_SPREAD = 3.0
 LIGHTNESS_LEVELS = 12  # the colour change is the median at each of these quantiles of the hair's lightness
 SAMPLED = 8000  # hair pixels read for the colour change (a regular sample of them; 500 and more a level)
@@ -49,11 +51,11 @@ def _rgb(lab: np.ndarray) -> np.ndarray:
 
 
 def colour_change(before_rgb: np.ndarray, after_rgb: np.ndarray, hair: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """(levels (K,), changes (K, 2)): for the pixels of `hair` (bool) around each of LIGHTNESS_LEVELS quantiles of their
+    """(levels (K,), changes (K, 4)): for the pixels of `hair` (bool) around each of LIGHTNESS_LEVELS quantiles of their
     lightness in `before_rgb` (the crop before the hair stage; `after_rgb`: after it, the same frame), from the darkest to
-    the lightest, the median change of CIELAB lightness and the ratio of the median chroma after to before (grey hair
-    loses chroma toward neutral: as a ratio, a pixel part background keeps its own hue instead of being pushed past
-    neutral into the opposite one); None without hair or without a change."""
+    the lightest, the median change of CIELAB lightness, the ratio of the median chroma after to before, and the median
+    change of a* and b* (`changed` reads the ratio where the chroma falls, the change where it rises); None without hair
+    or without a change."""
     rows, cols = np.nonzero(hair)
     if len(rows) < LIGHTNESS_LEVELS:
         return None
@@ -65,7 +67,8 @@ def colour_change(before_rgb: np.ndarray, after_rgb: np.ndarray, hair: np.ndarra
     lighter = after[:, 0] - before[:, 0]
     chroma_before = np.hypot(before[:, 1], before[:, 2])
     chroma_after = np.hypot(after[:, 1], after[:, 2])
-    if not (np.abs(lighter).max() > 0 or np.abs(chroma_after - chroma_before).max() > 0):
+    shift = after[:, 1:] - before[:, 1:]
+    if not (np.abs(lighter).max() > 0 or np.abs(shift).max() > 0):
         return None
     order = np.argsort(light, kind="stable")
     parts = np.array_split(order, LIGHTNESS_LEVELS)
@@ -77,6 +80,7 @@ def colour_change(before_rgb: np.ndarray, after_rgb: np.ndarray, hair: np.ndarra
             (
                 np.median(lighter[part]),
                 (np.median(chroma_after[part]) + CHROMA_FLOOR) / (np.median(chroma_before[part]) + CHROMA_FLOOR),
+                *np.median(shift[part], axis=0),
             )
             for part in parts
         ],
@@ -87,12 +91,16 @@ def colour_change(before_rgb: np.ndarray, after_rgb: np.ndarray, hair: np.ndarra
 
 def changed(lab: np.ndarray, lightness: np.ndarray, share: np.ndarray, levels: np.ndarray, changes: np.ndarray) -> np.ndarray:
     """`lab` (..., 3 CIELAB) changed by `share` (0-1) of the change its pixels' source `lightness` takes (between the
-    levels, linear; the end levels' beyond them): the lightness moved, the chroma scaled."""
-    lighter = np.interp(lightness, levels, changes[:, 0]).astype(np.float32)
-    ratio = np.interp(lightness, levels, changes[:, 1]).astype(np.float32)
+    levels, linear; the end levels' beyond them): the lightness moved; where the hair lost chroma (greying) the chroma
+    scaled by its ratio, so a pixel part backdrop keeps its own hue instead of being pushed past neutral into the
+    opposite one; where it gained chroma (grey hair given its colour back) a* and b* moved by the hair's own change (a
+    ratio of a grey's little chroma scaled a bluish grey into saturated blue)."""
+    at = [np.interp(lightness, levels, changes[:, column]).astype(np.float32) for column in range(4)]
+    lighter, ratio, toward = at[0], at[1], np.stack(at[2:], axis=-1)
     out = lab.copy()
     out[..., 0] += share * lighter
-    out[..., 1:] *= (1.0 + share * (ratio - 1.0))[..., None]
+    scaled = out[..., 1:] * (1.0 + share * (ratio - 1.0))[..., None]
+    out[..., 1:] = np.where((ratio <= 1.0)[..., None], scaled, out[..., 1:] + share[..., None] * toward)
     return out
 
 
@@ -156,9 +164,12 @@ def hair_beyond(
     if not (share > 0).any():
         return pasted
     levels, changes = change
-    out_lab = changed(_lab(pasted[y0:y1, x0:x1]), lightness, share, levels, changes)
+    box = pasted[y0:y1, x0:x1]
+    out = _rgb(changed(_lab(box), lightness, share, levels, changes))
+    if is_monochrome(before):  # a black-and-white photo stays black and white: only the grey level changes
+        out = lightness_only(box, out)
     result = pasted.copy()
-    result[y0:y1, x0:x1] = np.where((share > 0)[..., None], _rgb(out_lab), pasted[y0:y1, x0:x1])
+    result[y0:y1, x0:x1] = np.where((share > 0)[..., None], out, box)
     return result
 
 

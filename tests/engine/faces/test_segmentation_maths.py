@@ -160,3 +160,10 @@ def test_hair_regions_wholly_below_the_eyes_are_not_hair():
     alone = np.zeros((100, 100), np.uint8)
     alone[70:90, 60:80] = 1
     assert not without_specks(alone, eye_line=50).any()  # also when it is the mask's only region
+
+    # a large region below the eyes does not make the hair above them a speck by comparison (nothing was kept)
+    collar = np.zeros((200, 200), np.uint8)
+    collar[40:55, 10:30] = 1  # 300 px of hair above the eyes (row 60)
+    collar[80:200, 60:130] = 1  # 8400 px below them
+    kept = without_specks(collar, eye_line=60)
+    assert kept[40:55, 10:30].all() and not kept[80:, :].any()

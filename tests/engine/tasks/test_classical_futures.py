@@ -110,3 +110,8 @@ def test_a_mans_futures_recede_at_the_hairline_only_when_asked_and_as_often_as_m
     assert asked[0] == 0.0 and asked[1] == pytest.approx(0.43, abs=0.01)
     assert not any(plain.hairlines) and "when asked (receding_hairline)" in receding.manifest()["method"]
     assert "receding" not in plain.manifest()["method"]
+    # asked for on a woman's face: her hairline is kept, and she is told why (it was silent)
+    woman = dict(man, gender="female", receding_hairline=True)
+    kept = pluralistic(PluralisticRequest(**woman), OFFLINE)
+    assert not any(kept.hairlines)
+    assert any(w.startswith("Hairline left as it is: the face's gender is female (given)") for w in kept.warnings)

@@ -270,3 +270,20 @@ def test_a_hair_colour_change_is_read_per_lightness_and_keeps_a_pixels_hue():
     bluish = np.array([[[60.0, 2.0, -12.0]]], np.float32)
     moved = changed(bluish, np.array([[50.0]], np.float32), np.array([[1.0]], np.float32), levels, changes)
     assert moved[0, 0, 2] < 0 and abs(moved[0, 0, 2]) < 12 and moved[0, 0, 0] > 60
+    # grey hair given its colour back (brown): a slightly bluish grey pixel beyond the crop turns toward the brown, not
+    # into a saturated blue (a ratio of grey's little chroma scaled its tint)
+    grey = np.full((40, 40, 3), (175, 175, 178), np.uint8)
+    brown = np.full((40, 40, 3), (110, 80, 55), np.uint8)
+    levels, changes = colour_change(grey, brown, np.ones((40, 40), bool))
+    bluish = lab(np.full((1, 1, 3), (170, 172, 185), np.uint8))
+    restored = changed(bluish, bluish[..., 0], np.ones((1, 1), np.float32), levels, changes)
+    assert restored[0, 0, 2] > bluish[0, 0, 2] + 10  # yellower (brown), not bluer
+
+
+def test_a_black_and_white_photos_hair_past_the_crop_stays_grey():
+    from skimage import data  # noqa: PLC0415 - only this test needs it
+
+    photo = np.ascontiguousarray(np.repeat(data.camera()[..., None], 3, axis=2))
+    aged = age_photo(LifespanRequest(photo, [70], source_age=20, renderer="classical"), OFFLINE).photos[0]
+    assert (aged != photo).any()
+    assert (aged[..., 0] == aged[..., 1]).all() and (aged[..., 1] == aged[..., 2]).all()  # every pixel still grey
