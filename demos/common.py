@@ -21,7 +21,9 @@ from engine.core.errors import InputError, UserError
 from engine.core.images import LoadedImage, load_image
 from engine.core.limits import WORKING_SIDE
 from engine.core.models import ModelUnavailable
+from engine.core.registry import get_cache
 from engine.core.settings import get_settings
+from engine.tasks.renderers import not_in_profile
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +161,12 @@ def open_photo(path: str | None) -> LoadedImage:
 def warn(messages: list[str]) -> None:
     for message in messages:
         gr.Warning(message)
+
+
+def warn_results(messages: list[str]) -> None:
+    """A result's warnings, less the classical renderer's fallback note where the profile has no Cradle2Cane: the tab's
+    banner says that once (the manifest keeps it with the result)."""
+    warn([message for message in messages if not message.startswith(not_in_profile(get_cache().settings.profile))])
 
 
 TEST_PROFILE_BANNER = "**Test profile**: random tiny models draw noise here. These images are not results."

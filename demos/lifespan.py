@@ -17,7 +17,7 @@ from demos.common import (
     output_folder,
     photo_input,
     user_errors,
-    warn,
+    warn_results,
 )
 from engine.core.images import keep_photo_notes
 from engine.core.limits import AGE, GPU_CONCURRENCY, SEED
@@ -30,7 +30,6 @@ from engine.tasks.lifespan import (
     age_photo,
     save_outputs,
 )
-from engine.tasks.renderers import not_in_profile
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +85,7 @@ def run(
             framing=framing,
         )
         output = age_photo(request, progress=lambda fraction, message: progress(fraction, desc=message))
-    warn([w for w in output.warnings if not w.startswith(not_in_profile(get_cache().settings.profile))])  # the banner's
+    warn_results(output.warnings)
     keep_photo_notes(output.warnings, image)  # in the manifest and the images' own; shown when the photo opened
     files = save_outputs(output, output_folder("lifespan"), Path(photo).stem)
     shown = files["photos"] if paste else files["faces"]

@@ -16,7 +16,7 @@ from demos.common import (
     open_photo,
     photo_input,
     user_errors,
-    warn,
+    warn_results,
 )
 from engine.core.images import keep_photo_notes
 from engine.core.limits import AGE, GPU_CONCURRENCY, INTENSITY, SAMPLES, SEED
@@ -27,7 +27,6 @@ from engine.tasks.pluralistic import (
     PluralisticRequest,
     pluralistic,
 )
-from engine.tasks.renderers import not_in_profile
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +64,7 @@ def run(photo, target, samples, intensity, reference, seed, receding_hairline=Fa
             receding_hairline=receding_hairline,
         )
         output = pluralistic(request, progress=lambda fraction, message: progress(fraction, desc=message))
-    warn([w for w in output.warnings if not w.startswith(not_in_profile(get_cache().settings.profile))])  # the banner's
+    warn_results(output.warnings)
     keep_photo_notes(output.warnings, image, guide)  # in the manifest; shown when the photos opened
     # short enough to show whole under a thumbnail: the estimated age and identity first (what the caption is for)
     gallery = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -96,6 +97,23 @@ def feather_mask(size: int, margin: float = 0.06) -> np.ndarray:
     mask = cv2.GaussianBlur(mask, (blur, blur), 0)
     mask[: inset // 2, :] = mask[-(inset // 2) :, :] = 0.0
     mask[:, : inset // 2] = mask[:, -(inset // 2) :] = 0.0
+    return mask
+
+
+def frame_feather(height: int, width: int) -> np.ndarray:
+    """The crop's feather (`feather_mask`, its margin a share of the width) on a frame `height` rows tall."""
+    if height == width:
+        return feather_mask(width)
+    rows = feather_mask(height, margin=0.06 * width / height)[:, height // 2]
+    return np.outer(rows, feather_mask(width)[width // 2]).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def frame_border(height: int, width: int) -> np.ndarray:
+    """`frame_feather` (read-only): it depends on the frame's size alone, so it is made once per process, not per
+    face."""
+    mask = frame_feather(height, width)
+    mask.flags.writeable = False
     return mask
 
 

@@ -16,10 +16,11 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
-from engine.faces.alignment import feather_mask, upsampling
+from engine.faces.alignment import frame_border, upsampling
 from engine.faces.zones import LEFT_EYE, RIGHT_EYE, inter_ocular
 from engine.methods.classical.aging import lightness_only
 from engine.methods.classical.hair import is_monochrome
+from engine.methods.classical.shape import smoothstep
 
 # How far past the crop's footprint the hair is followed, in inter-ocular distances (the astronaut's crown runs about
 # 0.4 d past the crop's top; big hair more, from looking at portraits)
@@ -33,12 +34,6 @@ MIN_EDGE_HAIR = 50  # px of hair along the crop's edge needed for its colour: fe
 PERSON = 0.5  # the segmenter's probability from which a pixel is the person's
 CHROMA_FLOOR = 2.0  # C*ab units: below this a colour's chroma is noise (a grey photo's)
 EYES_FADE = 0.3  # d: the hair past the crop is followed from this far above the eyes' line up, fading in below it
-
-
-def _smoothstep(value: np.ndarray) -> np.ndarray:
-    """0 below 0, 1 above 1, the cubic smoothstep between (float32)."""
-    t = np.clip(value, 0.0, 1.0)
-    return (t * t * (3.0 - 2.0 * t)).astype(np.float32)
 
 
 def _lab(rgb: np.ndarray) -> np.ndarray:
@@ -104,22 +99,16 @@ def changed(lab: np.ndarray, lightness: np.ndarray, share: np.ndarray, levels: n
     return out
 
 
-def frame_border(size: int) -> np.ndarray:
-    """The paste's feather at the aligned crop's border (alignment.feather_mask), made once per size; read-only."""
-    if size not in _BORDERS:
-        border = feather_mask(size)
-        border.flags.writeable = False
-        _BORDERS[size] = border
-    return _BORDERS[size]
-
-
-_BORDERS: dict[int, np.ndarray] = {}
+def edge_hair(hair: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the crop's `hair` mask where the paste's feather at the crop's border (alignment.frame_border) falls
+    short of whole: the hair along the crop's edge, whose colour is the hair's beyond it."""
+    return (hair > 0) & (frame_border(*hair.shape) < 0.999)
 
 
 def reaches_edge(hair: np.ndarray) -> bool:
-    """Whether the crop's `hair` mask runs into the paste's feather at the crop's border (`frame_border`) by MIN_EDGE_HAIR
-    px or more: only then can there be hair past the crop's edge to carry the change on to (`hair_beyond`)."""
-    return int(np.count_nonzero((hair > 0) & (frame_border(hair.shape[0]) < 0.999))) >= MIN_EDGE_HAIR
+    """Whether the crop's `hair` mask runs into the crop's edge (`edge_hair`) by MIN_EDGE_HAIR px or more: only then can
+    there be hair past the crop's edge to carry the change on to (`hair_beyond`)."""
+    return int(np.count_nonzero(edge_hair(hair))) >= MIN_EDGE_HAIR
 
 
 def hair_beyond(
@@ -190,8 +179,7 @@ def _beyond_fields(
     edge."""
     size = before.shape[0]
     inside = hair > 0
-    # the hair along the crop's edge, in the paste's feather: its colour is the hair's beyond
-    edge = inside & (frame_border(size) < 0.999)
+    edge = edge_hair(hair)
     if edge.sum() < MIN_EDGE_HAIR:
         return None
     colours = _lab(np.ascontiguousarray(before[edge][:, None]))[:, 0].astype(np.float64)
@@ -207,7 +195,7 @@ def _beyond_fields(
     # within the reach of the crop's hair, fading out over its outer half (a hard stop drew a straight line across the
     # camera operator's hair behind his ear, which runs on far past the crop)
     away = cv2.distanceTransform((~warped_hair).astype(np.uint8), cv2.DIST_L2, 5)
-    near = _smoothstep(2.0 * (reach - away) / reach)
+    near = smoothstep(2.0 * (reach - away) / reach)
     person = segmenter.probability(region) > PERSON
     # above the eyes, as the crop's frame has them, fading in over EYES_FADE d: beside and below them, past the crop's
     # edge, the hair's colour is as often a dark collar or jacket joined to the hair (the camera operator's), and long
@@ -216,7 +204,7 @@ def _beyond_fields(
     xs, ys = np.meshgrid(np.arange(x0, x0 + box[0], dtype=np.float32), np.arange(y0, y0 + box[1], dtype=np.float32))
     rows = matrix[1, 0] * xs + matrix[1, 1] * ys + matrix[1, 2]
     eyes = float(np.asarray(points)[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
-    above = _smoothstep((eyes - rows) / (EYES_FADE * inter_ocular(points)))
+    above = smoothstep((eyes - rows) / (EYES_FADE * inter_ocular(points)))
     # past the crop, and in its feather; within the crop, only what its hair mask holds (the mask tells the hair from a
     # background of its colour: a light window above Obama's grey hair, which his young targets darkened otherwise)
     candidate = (colour > 0) & (near > 0) & person & (above > 0) & ((covered < 0.5) | warped_hair)

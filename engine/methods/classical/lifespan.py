@@ -24,7 +24,6 @@ The same seed draws the same strands, spots and wrinkles at every target, so a s
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ from engine.core.models import ModelUnavailable
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.core.workers import ahead, map_in_order, worker_count
-from engine.faces.alignment import feather_mask, paste_back, upsampling
+from engine.faces.alignment import frame_border, paste_back, upsampling
 from engine.faces.segmentation import PERSON_THRESHOLD, brow_mask, hair_beside_face, hair_mask_and_tips
 from engine.faces.zones import feathered, inter_ocular
 from engine.methods.classical import contrast, shape, teeth, texture
@@ -470,7 +469,7 @@ def age_face(
     changed = ((difference[..., 0] | difference[..., 1] | difference[..., 2]) > 0).astype(np.uint8)
     if not changed.any():
         return AgedFace(face[:size].copy(), rgb.copy(), stages, warnings, grey_left=grey_left)
-    border = _border(*face.shape[:2])
+    border = frame_border(*face.shape[:2])
     weight = feathered(changed, 0.05 * inter_ocular(located.points)) * border
     aged = AgedFace(face[:size], rgb, stages, warnings, weight[:size], face, weight, grey_left, hair_change, masks.hair)
     aged.photo = paste_aged(rgb, located, aged, settings)
@@ -525,23 +524,6 @@ def _ages(ages: list[float]) -> str:
 def _listed(words: list[str]) -> str:
     """ "a", "a and b", "a, b and c"."""
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def frame_feather(height: int, width: int) -> np.ndarray:
-    """The crop's feather (`feather_mask`, its margin a share of the width) on a frame `height` rows tall."""
-    if height == width:
-        return feather_mask(width)
-    rows = feather_mask(height, margin=0.06 * width / height)[:, height // 2]
-    return np.outer(rows, feather_mask(width)[width // 2]).astype(np.float32)
-
-
-@functools.lru_cache(maxsize=8)
-def _border(height: int, width: int) -> np.ndarray:
-    """`frame_feather` (read-only): it depends on the frame's size alone, so it is made once per process, not per
-    face."""
-    mask = frame_feather(height, width)
-    mask.flags.writeable = False
-    return mask
 
 
 def _young_mask(skin: np.ndarray, masks: HairMasks, points: np.ndarray) -> np.ndarray:

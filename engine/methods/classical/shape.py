@@ -169,7 +169,8 @@ def descent_between(source_age: float, target_age: float, ahead_years: float = 0
     return Descent(tissue, lips, float(fullness), tissue)
 
 
-def _smoothstep(value: np.ndarray) -> np.ndarray:
+def smoothstep(value: np.ndarray) -> np.ndarray:
+    """0 below 0, 1 above 1, the cubic smoothstep between."""
     value = np.clip(value, 0.0, 1.0)
     return value * value * (3 - 2 * value)
 
@@ -183,7 +184,7 @@ def _segment_weight(points: np.ndarray, start: np.ndarray, end: np.ndarray, widt
     across_x = points[:, 0] - (start[0] + along * direction[0])
     across_y = points[:, 1] - (start[1] + along * direction[1])
     distance = np.sqrt(across_x * across_x + across_y * across_y)
-    return 1.0 - _smoothstep(distance / width), across_x
+    return 1.0 - smoothstep(distance / width), across_x
 
 
 def _fold_lines(points: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
@@ -216,8 +217,8 @@ def descent_displacements(points: np.ndarray, descent: Descent) -> np.ndarray:
     half_mouth = abs(p[LEFT_MOUTH, 0] - p[RIGHT_MOUTH, 0]) / 2
     chin_y = p[CHIN, 1]
     # 1. jowls: below the mouth corners and beside the chin, most at the jaw line; the chin itself stays
-    lateral = _smoothstep((np.abs(p[:, 0] - mid_x) - 0.5 * half_mouth) / (0.7 * half_mouth))
-    below = _smoothstep((p[:, 1] - mouth_y) / (0.8 * (chin_y - mouth_y)))
+    lateral = smoothstep((np.abs(p[:, 0] - mid_x) - 0.5 * half_mouth) / (0.7 * half_mouth))
+    below = smoothstep((p[:, 1] - mouth_y) / (0.8 * (chin_y - mouth_y)))
     jowl = lateral * below * descent.tissue * d
     moved[:, 1] += JOWL_DROP * jowl
     moved[:, 0] += JOWL_OUT * jowl * np.sign(p[:, 0] - mid_x)
@@ -234,9 +235,9 @@ def descent_displacements(points: np.ndarray, descent: Descent) -> np.ndarray:
     for eye in (RIGHT_EYE, LEFT_EYE):
         lid_y = p[eye, 1].max()
         x0, x1 = p[eye, 0].min(), p[eye, 0].max()
-        inside = 1.0 - _smoothstep((np.abs(p[:, 0] - (x0 + x1) / 2) - 0.5 * (x1 - x0)) / (0.25 * d))
+        inside = 1.0 - smoothstep((np.abs(p[:, 0] - (x0 + x1) / 2) - 0.5 * (x1 - x0)) / (0.25 * d))
         depth = (p[:, 1] - lid_y) / d / EYE_BAG_DEPTH  # 1 at the junction
-        bump = np.where(depth < 1, _smoothstep(depth), 1.0 - _smoothstep(depth - 1))
+        bump = np.where(depth < 1, smoothstep(depth), 1.0 - smoothstep(depth - 1))
         moved[:, 1] += LID_CHEEK_DROP * inside * bump * descent.tissue * d
     # 3b. upper-lid hooding: the fold above each upper lid down toward the margin, most at the outer end;
     # the ring toward the brow follows half as far, so the skin between gathers over the lid
@@ -250,8 +251,8 @@ def descent_displacements(points: np.ndarray, descent: Descent) -> np.ndarray:
     # 5. weight: the lower face's sides out (fuller) or in (leaner), from the cheekbones down
     if descent.fullness:
         eye_y = (p[RIGHT_EYE, 1].mean() + p[LEFT_EYE, 1].mean()) / 2
-        lower = _smoothstep((p[:, 1] - eye_y) / (0.6 * (mouth_y - eye_y)))  # 0 at the eyes, 1 from below the cheekbones
-        sides = _smoothstep((np.abs(p[:, 0] - mid_x) - 0.5 * half_mouth) / (1.2 * half_mouth))  # the lips stay
+        lower = smoothstep((p[:, 1] - eye_y) / (0.6 * (mouth_y - eye_y)))  # 0 at the eyes, 1 from below the cheekbones
+        sides = smoothstep((np.abs(p[:, 0] - mid_x) - 0.5 * half_mouth) / (1.2 * half_mouth))  # the lips stay
         moved[:, 0] += FULLNESS_OUT_PER_BMI * descent.fullness * d * lower * sides * np.sign(p[:, 0] - mid_x)
         moved[:, 1] += FULLNESS_DOWN_PER_BMI * descent.fullness * d * lateral * below
     return moved
@@ -370,9 +371,9 @@ def crease_profile(grid: np.ndarray, line: np.ndarray, sign: float, d: float) ->
         best = np.where(nearer, distance, best)
         signed = np.where(nearer, np.where(sign * across_x > 0, distance, -distance) / d, signed)
         position = np.where(nearer, (lengths[:k].sum() + along) / total, position)
-    cheek_side = 1.0 - _smoothstep(signed / CREASE_CHEEK_SIDE)
-    lip_side = 1.0 - _smoothstep(-signed / CREASE_LIP_SIDE)
-    ends = _smoothstep(position / CREASE_END_TAPER) * _smoothstep((1.0 - position) / CREASE_END_TAPER)
+    cheek_side = 1.0 - smoothstep(signed / CREASE_CHEEK_SIDE)
+    lip_side = 1.0 - smoothstep(-signed / CREASE_LIP_SIDE)
+    ends = smoothstep(position / CREASE_END_TAPER) * smoothstep((1.0 - position) / CREASE_END_TAPER)
     return np.where(signed >= 0, cheek_side, lip_side) * ends, signed > 0
 
 
@@ -425,9 +426,9 @@ def _eye_bags(grid: np.ndarray, p: np.ndarray, d: float) -> list[tuple[np.ndarra
     for lid in (RIGHT_LOWER_LID, LEFT_LOWER_LID):
         margin = p[lid][np.argsort(p[lid][:, 0])]
         x0, x1 = margin[0, 0], margin[-1, 0]
-        across = 1.0 - _smoothstep((np.abs(grid[:, 0] - (x0 + x1) / 2) - 0.35 * (x1 - x0)) / (0.25 * (x1 - x0)))
+        across = 1.0 - smoothstep((np.abs(grid[:, 0] - (x0 + x1) / 2) - 0.35 * (x1 - x0)) / (0.25 * (x1 - x0)))
         depth = (grid[:, 1] - np.interp(grid[:, 0], margin[:, 0], margin[:, 1])) / d  # below the lid margin, following it
-        bag = _smoothstep((depth - 0.03) / 0.05) * (1 - _smoothstep((depth - 0.12) / 0.06))
+        bag = smoothstep((depth - 0.03) / 0.05) * (1 - smoothstep((depth - 0.12) / 0.06))
         junction = np.exp(-0.5 * ((depth - EYE_BAG_DEPTH) / 0.03) ** 2)
         bags.append((0.8 * across * bag, 0.9 * across * junction))
     return bags

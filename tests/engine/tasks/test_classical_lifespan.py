@@ -9,10 +9,10 @@ import pytest
 from engine.core.errors import InputError
 from engine.core.registry import get_cache
 from engine.core.settings import Settings
-from engine.faces.alignment import paste_back, upsampling
+from engine.faces.alignment import frame_feather, paste_back, upsampling
 from engine.faces.zones import LEFT_EYE, RIGHT_EYE, inter_ocular
 from engine.methods.classical.beyond import BEYOND_REACH
-from engine.methods.classical.lifespan import SUMMARY, age_face, frame_feather, hair_masks
+from engine.methods.classical.lifespan import SUMMARY, age_face, hair_masks
 from engine.methods.classical.youth import photo_below
 from engine.methods.ldla.pipeline import locate
 from engine.tasks.lifespan import LifespanRequest, age_photo
