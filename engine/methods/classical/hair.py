@@ -42,7 +42,8 @@ from engine.faces.zones import (
     inter_ocular,
     support_box,
 )
-from engine.methods.classical.blurs import masked_blur
+from engine.methods.classical.blurs import masked_blur, wide_blur
+from engine.methods.classical.shape import smoothstep
 
 # Strands in the 512 px aligned frame (from looking at hair in portraits at this scale): a strand is
 # about a pixel wide and runs visibly straight for a few tens of pixels before it bends or hides.
@@ -1330,7 +1331,18 @@ NORWOOD_MIDDLE = (45.0, 0.53)
 TEMPLE_RECESSION = 0.7
 FRONT_RECESSION = 0.25
 MIN_FOREHEAD = 0.3  # inter-ocular distances of visible forehead below the hairline needed to carry its skin up
-HAIRLINE_FEATHER = 0.04  # inter-ocular distances: the new hairline's soft edge (from looking)
+# The new hairline thins into the skin over this many inter-ocular distances, not at a cut (from looking: a
+# receded hairline's last hairs are sparse; a narrower edge read as a cut-out, a wider one as a grey band).
+HAIRLINE_THINNING = 0.12
+FRINGE = "the hair covers the forehead (a fringe): no forehead skin to carry on"
+THINNED = 0.95  # the share of a pixel turned skin beyond which no hair is left in it (the hair mask's edge)
+HAIRLINE_SMOOTHING = 0.15  # inter-ocular distances: the hairline is followed at this scale, not pixel by pixel
+SCALP_SHADING = 0.35  # inter-ocular distances: the forehead's colour and shading carried up at this scale (smooth)
+SKIN_DETAIL = 0.03  # inter-ocular distances: finer than this is the forehead's texture, carried up as it is
+# toward the head's outline a scalp's skin darkens by up to this share within this many inter-ocular distances
+# (from looking at frontal portraits of bald men: a sphere lit from the front darkens toward its limb)
+SCALP_LIMB, SCALP_LIMB_WIDTH = 0.2, 0.2
+HAIRLINE_MARGIN = 0.06  # inter-ocular distances below the old hairline left out of the skin carried up (its wisps)
 
 
 def _logit(share: float) -> float:
@@ -1365,9 +1377,11 @@ def recession_depth(x: np.ndarray, centre: float, half_width: float, d: float, a
 
 def recede_hairline(face: np.ndarray, hair: np.ndarray, points: np.ndarray, amount: float) -> tuple[np.ndarray, np.ndarray, str]:
     """The frontal hairline and temples moved back by `amount` (0-1, see `added_recession`): the hair there
-    becomes forehead skin (the forehead below the hairline mirrored up, so its colour, shading and texture
-    carry on), feathered at the new hairline. Returns the face, the hair mask that is left, and "" or why
-    nothing was done (no hair above the forehead, or a fringe that hides the forehead: no skin to carry on)."""
+    becomes forehead skin. The skin is the forehead's own, carried up in two parts: its colour and shading,
+    extended smoothly from the forehead below the old hairline, and its fine texture, the forehead mirrored up;
+    the new hairline, smooth at the scale of the head, thins into the skin over HAIRLINE_THINNING. Returns the
+    face, the hair mask that is left, and "" or why nothing was done (no hair above the forehead, or a fringe that
+    hides the forehead: no skin to carry on)."""
     if amount <= 0 or not hair.any():
         return face.copy(), hair.copy(), "no recession at these ages" if amount <= 0 else "no hair found"
     height, width = hair.shape
@@ -1375,26 +1389,68 @@ def recede_hairline(face: np.ndarray, hair: np.ndarray, points: np.ndarray, amou
     brows = float(points[[*RIGHT_BROW, *LEFT_BROW], 1].min())
     eyes = (points[RIGHT_EYE].mean(0) + points[LEFT_EYE].mean(0)) / 2
     centre, half_width = float(eyes[0]), 1.1 * d
-    ys = np.arange(height)[:, None]
+    ys = np.arange(height, dtype=np.float32)[:, None]
     above = np.asarray((hair > 0) & (ys < brows - 0.1 * d))
     has_hair = np.asarray(above.any(0))
-    # the hairline: the lowest hair above the brows in each column
-    line = np.where(has_hair, height - 1 - np.argmax(above[::-1], axis=0), -1).astype(np.float32)
-    depth = recession_depth(np.arange(width, dtype=np.float32), centre, half_width, d, amount)
-    new_line = line - depth
-    region = np.asarray((hair > 0) & above & (ys > new_line[None, :]) & has_hair[None, :] & (depth[None, :] > 0.5))
-    if not region.any():
+    if not has_hair.any():
         return face.copy(), hair.copy(), "no hair above the forehead"
-    # skin: the forehead mirrored about the old hairline (folded back within the forehead's height)
+    # the hairline: the lowest hair above the brows in each column, followed at the head's scale (a strand
+    # hanging lower in one column does not dent the new hairline)
+    raw = np.where(has_hair, height - 1 - np.argmax(above[::-1], axis=0), 0).astype(np.float32)
+    # only a hairline with forehead skin below it recedes: a column whose hair reaches down beside the brows is
+    # the hair at the side of the head (it stays, as in Norwood's drawings), and the recession fades toward it
+    frontal = has_hair & (raw < brows - 0.1 * d - MIN_FOREHEAD * d / 2)
+    if not frontal.any():
+        return face.copy(), hair.copy(), FRINGE
+    line = masked_blur(raw[None, :], frontal[None, :].astype(np.float32), HAIRLINE_SMOOTHING * d)[0]
+    depth = recession_depth(np.arange(width, dtype=np.float32), centre, half_width, d, amount)
+    depth = depth * np.clip(wide_blur(frontal[None, :].astype(np.float32), HAIRLINE_SMOOTHING * d)[0] * 2 - 1, 0, 1)
+    new_line = line - depth
+    # 0 at the new hairline, 1 a thinning width below it: how far each pixel of the hair has become skin
+    # (and as the recession fades beside the forehead, so does the change: the hair there stays hair)
+    margin = HAIRLINE_MARGIN * d
+    receding = np.clip(depth / margin, 0, 1)[None, :]
+    weight = smoothstep((ys - new_line[None, :]) / (HAIRLINE_THINNING * d)) * receding
+    # the soft edge of the old hairline, on the forehead just below the hair mask, goes with it where it recedes
+    edge = 1.0 - smoothstep((ys - line[None, :] - margin) / margin)
+    below = frontal[None, :] & (ys >= raw[None, :]) & (ys < brows - 0.1 * d)
+    weight = np.where(above, weight, np.where(below, weight * edge, 0.0)).astype(np.float32)
+    if not (weight > 0.5).any():
+        return face.copy(), hair.copy(), "no hair above the forehead"
     forehead = np.maximum(brows - 0.15 * d - line, 2.0)
-    if float(np.median(forehead[region.any(0)])) < MIN_FOREHEAD * d:
-        return face.copy(), hair.copy(), "the hair covers the forehead (a fringe): no forehead skin to carry on"
-    above_line = np.maximum(line[None, :] - ys, 0).astype(np.float32)
-    source_y = line[None, :] + 1 + np.mod(above_line, forehead[None, :])
-    map_y = np.where(region, source_y, ys).astype(np.float32)
-    map_x = np.broadcast_to(np.arange(width, dtype=np.float32)[None, :], (height, width)).astype(np.float32)
-    skin = cv2.remap(face, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    weight = cv2.GaussianBlur(region.astype(np.float32), (0, 0), HAIRLINE_FEATHER * d)
-    weight = np.where(hair > 0, np.maximum(weight, region), 0)[..., None]  # never onto the background
-    out = np.round(face + weight * (skin.astype(np.float32) - face)).astype(np.uint8)
-    return out, (hair.astype(bool) & ~region).astype(np.uint8), ""
+    if float(np.median(forehead[(weight > 0.5).any(0)])) < MIN_FOREHEAD * d:
+        return face.copy(), hair.copy(), FRINGE
+    # the forehead's skin: below the old hairline (its wisps left out), above the brows, where no hair is
+    start = line + 2 * margin
+    skin = (hair == 0) & (ys > start[None, :]) & (ys < brows - 0.1 * d) & has_hair[None, :]
+    pixels = face.astype(np.float32)
+    shading = _skin_carried_up(pixels, skin.astype(np.float32), SCALP_SHADING * d)
+    # its texture: the forehead's detail mirrored up about the margin below the old hairline
+    detail = pixels - cv2.GaussianBlur(pixels, (0, 0), SKIN_DETAIL * d)
+    band = np.maximum(brows - 0.15 * d - start, 2.0)
+    source_y = (start[None, :] + np.mod(np.maximum(start[None, :] - ys, 0), band[None, :])).astype(np.float32)
+    map_x = np.ascontiguousarray(np.broadcast_to(np.arange(width, dtype=np.float32)[None, :], (height, width)))
+    carried = cv2.remap(detail, map_x, source_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    # a scalp is rounder than a forehead: it darkens toward the head's outline (its limb), as the forehead does
+    # toward the temples
+    head = (above | below).astype(np.uint8)
+    inside = cv2.distanceTransform(cv2.copyMakeBorder(head, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0), cv2.DIST_L2, 5)
+    limb = 1.0 - SCALP_LIMB * (1.0 - smoothstep(inside[1:-1, 1:-1] / (SCALP_LIMB_WIDTH * d)))
+    scalp = shading * limb[..., None] + carried
+    out = np.clip(np.round(pixels + weight[..., None] * (scalp - pixels)), 0, 255).astype(np.uint8)
+    # the thinning edge stays in the hair mask: its last hairs grey with the rest (they read as a dark line if not)
+    return out, (hair.astype(bool) & (weight < THINNED)).astype(np.uint8), ""
+
+
+def _skin_carried_up(pixels: np.ndarray, skin: np.ndarray, sigma: float) -> np.ndarray:
+    """The colour of `skin` (a 0-1 weight) at every pixel, blurred by `sigma` over the skin only (normalised
+    convolution); where the skin is too far for that to reach, at three times the scale."""
+    result = np.zeros_like(pixels)
+    reached = np.zeros(skin.shape, bool)
+    for scale in (sigma, 3 * sigma):
+        weight = wide_blur(skin, scale)
+        colour = wide_blur(pixels * skin[..., None], scale) / np.maximum(weight, 1e-6)[..., None]
+        here = ~reached & (weight > 0.02)
+        result[here] = colour[here]
+        reached |= here
+    return np.where(reached[..., None], result, pixels)

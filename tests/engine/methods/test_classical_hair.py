@@ -239,12 +239,40 @@ def test_receding_hairline_turns_the_temples_into_forehead_skin():
     # what was hair is now the forehead's skin, with its texture
     new_skin = out[gone & (cv2.erode(gone.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0)].astype(np.float32)
     assert np.abs(new_skin.mean(0) - skin).max() < 12 and new_skin.std(0).mean() > 1.5
-    np.testing.assert_array_equal(out[hairline + 2 :], face[hairline + 2 :])  # the forehead itself is untouched
+    # the forehead itself is untouched below the old hairline's soft edge (two HAIRLINE_MARGINs, 7 px here)
+    np.testing.assert_array_equal(out[hairline + 8 :], face[hairline + 8 :])
     # nothing to do younger, and a fringe down to the brows leaves no skin to carry up
     assert recede_hairline(face, hair, points, 0.0)[2] == "no recession at these ages"
     fringe = hair.copy()
     fringe[20:120, 40:216] = 1
     assert "fringe" in recede_hairline(face, fringe, points, 1.0)[2]
+
+
+def test_the_receded_hairline_is_smooth_takes_the_old_edge_with_it_and_leaves_the_side_hair():
+    size, hairline = 256, 70
+    skin, dark = np.array((220, 170, 140), np.float32), np.array((50, 35, 25), np.uint8)
+    texture = np.random.default_rng(0).normal(0, 4, (size, size, 1)).astype(np.float32)
+    face = np.clip(skin + texture, 0, 255).astype(np.uint8)
+    hair = np.zeros((size, size), np.uint8)
+    hair[20:hairline, 40:216] = 1
+    hair[20:160, 40:60] = hair[20:160, 196:216] = 1  # the hair at the sides, down past the brows to the ears
+    hair[hairline : hairline + 15, 100:102] = 1  # a strand hanging lower than the rest
+    face[hair > 0] = dark
+    edge = np.zeros_like(hair, bool)
+    edge[hairline : hairline + 3, 60:196] = True  # the hairline's soft dark edge, just outside the hair mask
+    edge &= hair == 0
+    face[edge] = (120, 90, 70)
+    out, left, note = recede_hairline(face, hair, frontal_points(), 1.0)
+    assert note == ""
+    # the side hair stays hair, as in Norwood's drawings (it became a band of skin at the brows' height)
+    np.testing.assert_array_equal(out[80:160, 40:56], face[80:160, 40:56])
+    assert left[80:160, 40:56].all()
+    # the new hairline follows the head, not the strand: no step in it where the strand hung
+    lowest = np.array([np.flatnonzero(left[:, x]).max() for x in range(88, 114)])
+    assert np.abs(np.diff(lowest)).max() <= 3, lowest
+    # where the hairline recedes its old dark edge goes with it (it stayed, a dark line across the new skin)
+    temples = out[hairline : hairline + 3, 70:90].reshape(-1, 3).astype(np.float32)
+    assert np.abs(temples.mean(0) - skin).max() < 20, temples.mean(0)
 
 
 def test_pluralistic_futures_of_men_recede_as_often_as_norwood_says():

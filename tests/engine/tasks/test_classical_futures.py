@@ -91,8 +91,8 @@ def test_younger_futures_that_leave_grey_hair_grey_say_so_once():
 
 
 def test_a_mans_futures_recede_at_the_hairline_only_when_asked_and_as_often_as_men_not_receded_yet(monkeypatch):
-    # the receding hairline's drawing carries the forehead's skin up column by column (hair.recede_hairline): it is an
-    # option, as in the lifespan tab, not drawn into every man's futures unasked
+    # a receding hairline (hair.recede_hairline) is an option, as in the lifespan tab, not drawn into every man's
+    # futures unasked
     import engine.tasks.pluralistic as task  # noqa: PLC0415 - only this test looks inside the task
 
     asked = []
