@@ -31,7 +31,7 @@ from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import align_face, paste_back
 from engine.faces.detection import Face, NoFaceError
 from engine.methods.classical.lifespan import SUMMARY as CLASSICAL_SUMMARY
-from engine.methods.classical.lifespan import AgedFace, paste_aged, render_lifespan, stage_warnings
+from engine.methods.classical.lifespan import AgedFace, render_lifespan, stage_warnings
 from engine.methods.ldla.pipeline import LocatedFace, locate
 from engine.tasks.renderers import FoundFace, check_renderer, choose_renderer, find_face
 
@@ -439,9 +439,11 @@ def _render(
     settings: Settings,
     progress: Callable[[float, str], None] | None,
     chosen: bool = True,
+    into: list[np.ndarray] | None = None,
 ) -> list[AgedFace]:
     """One face rendered at every target from `source`, its hairline receding where asked and the face is a man's
-    (`hairline_kept` says why not, in each target's stages); `chosen`: the face the request's gender is given for."""
+    (`hairline_kept` says why not, in each target's stages); `chosen`: the face the request's gender is given for;
+    `into`: the photos, one per target, it is pasted into (the request's photo where not given)."""
     kept = hairline_kept(request.receding_hairline, source, chosen)
     edits = render_lifespan(
         request.rgb,
@@ -452,6 +454,7 @@ def _render(
         settings,
         progress,
         request.receding_hairline and not kept,
+        into,
     )
     if kept:
         for edit in edits:
@@ -504,9 +507,8 @@ def _every_face(
         estimated = source_age_gender(request.rgb, face, None, None, settings)
         position = index + 1 if index < chosen else index
         step = _scaled(progress, share * position, share, f"face {index}: ")
-        aged = _render(request, located, estimated, settings, step, chosen=False)
-        for number, edit in enumerate(aged):
-            photos[number] = paste_aged(photos[number], located, edit, settings)
+        aged = _render(request, located, estimated, settings, step, chosen=False, into=photos)
+        photos[:] = [edit.photo for edit in aged]
         group.append(
             _aged_face(
                 index,

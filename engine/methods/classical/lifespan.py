@@ -220,8 +220,10 @@ def age_face(
     seed: int,
     settings: Settings | None = None,
     variation: Variation | None = None,
+    into: np.ndarray | None = None,
 ) -> AgedFace:
-    """One face moved from `source_age` to `target` (both 0-80) by the data-free lifespan model."""
+    """One face moved from `source_age` to `target` (both 0-80) by the data-free lifespan model, pasted back into
+    `into` (a photo of `rgb`'s size with other faces aged in it already), or into `rgb`."""
     if not 0 <= target <= 80:
         raise InputError(f"target age must be between 0 and 80, got {target}")
     variation = variation or Variation()
@@ -468,11 +470,11 @@ def age_face(
     difference = np.asarray(cv2.absdiff(face, before), np.uint8)  # per channel: numpy's any() over a last axis of three is slow
     changed = ((difference[..., 0] | difference[..., 1] | difference[..., 2]) > 0).astype(np.uint8)
     if not changed.any():
-        return AgedFace(face[:size].copy(), rgb.copy(), stages, warnings, grey_left=grey_left)
+        return AgedFace(face[:size].copy(), (rgb if into is None else into).copy(), stages, warnings, grey_left=grey_left)
     border = frame_border(*face.shape[:2])
     weight = feathered(changed, 0.05 * inter_ocular(located.points)) * border
     aged = AgedFace(face[:size], rgb, stages, warnings, weight[:size], face, weight, grey_left, hair_change, masks.hair)
-    aged.photo = paste_aged(rgb, located, aged, settings)
+    aged.photo = paste_aged(rgb if into is None else into, located, aged, settings)
     return aged
 
 
@@ -600,8 +602,12 @@ def render_lifespan(
     settings: Settings | None = None,
     progress: Callable[[float, str], None] | None = None,
     receding_hairline: bool = False,
+    into: list[np.ndarray] | None = None,
 ) -> list[AgedFace]:
-    """One aged face per target age, in order, all with `seed`; `receding_hairline`: the hairline recedes (men)."""
+    """One aged face per target age, in order, all with `seed`; `receding_hairline`: the hairline recedes (men);
+    `into`: one photo per target to paste each into (a group photo's other faces aged in it already), else `rgb`."""
+    if into is not None and len(into) != len(targets):
+        raise ValueError(f"one photo to paste into per target: {len(into)} photos for {len(targets)} targets")
     masks = hair_masks(located, settings)
     if masks.note:
         logger.info("hair stage skipped: %s", masks.note)
@@ -618,7 +624,12 @@ def render_lifespan(
     spare = worker_count(setting, len(targets) + 1) > workers
     with ahead(_hair_ahead(located, masks, source_age, targets, seed, variation) if spare else None):
         return map_in_order(
-            lambda target: age_face(rgb, located, masks, source_age, target, seed, settings, variation), targets, workers, waiting
+            lambda number: age_face(
+                rgb, located, masks, source_age, targets[number], seed, settings, variation, None if into is None else into[number]
+            ),
+            range(len(targets)),
+            workers,
+            waiting,
         )
 
 
