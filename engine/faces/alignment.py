@@ -179,13 +179,22 @@ def _support_box(mask: np.ndarray, matrix: np.ndarray, shape: tuple[int, int]) -
     if len(rows) == 0:
         return None
     # the support's corners, 2 px out (a photo pixel mapping within a pixel of it gets a bilinear share)
-    left, right, top, bottom = cols[0] - 2.0, cols[-1] + 2.0, rows[0] - 2.0, rows[-1] + 2.0
-    corners = np.array([[left, top], [right, top], [left, bottom], [right, bottom]])
-    inverse = cv2.invertAffineTransform(matrix)
+    return photo_box((cols[0] - 2.0, rows[0] - 2.0, cols[-1] + 2.0, rows[-1] + 2.0), matrix, shape, 2, 3)
+
+
+def photo_box(
+    rect: tuple[float, float, float, float], matrix: np.ndarray, shape: tuple[int, int], before: int, after: int
+) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1), x1 and y1 past the end: the photo's box around the crop's rectangle `rect` (left, top, right,
+    bottom in crop pixels; `matrix` maps photo to crop), grown by `before` pixels up and left and `after` down and
+    right, inside the photo of `shape` (height, width); None where it is empty."""
+    left, top, right, bottom = rect
+    corners = np.array([[left, top], [right, top], [left, bottom], [right, bottom]], np.float64)
+    inverse = cv2.invertAffineTransform(np.asarray(matrix, np.float64))
     photo = corners @ inverse[:, :2].T + inverse[:, 2]
     height, width = shape
-    x0, y0 = (max(int(np.floor(v)) - 2, 0) for v in photo.min(0))
-    x1, y1 = min(int(np.ceil(photo[:, 0].max())) + 3, width), min(int(np.ceil(photo[:, 1].max())) + 3, height)
+    x0, y0 = (max(int(np.floor(v)) - before, 0) for v in photo.min(0))
+    x1, y1 = min(int(np.ceil(photo[:, 0].max())) + after, width), min(int(np.ceil(photo[:, 1].max())) + after, height)
     if x0 >= x1 or y0 >= y1:
         return None
     return x0, y0, x1, y1

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
-from engine.faces.alignment import frame_border, upsampling
+from engine.faces.alignment import frame_border, photo_box, upsampling
 from engine.faces.zones import LEFT_EYE, RIGHT_EYE, inter_ocular
 from engine.methods.classical.aging import lightness_only
 from engine.methods.classical.hair import is_monochrome
@@ -129,13 +129,11 @@ def hair_beyond(
     size = before.shape[0]
     reach = int(np.ceil(BEYOND_REACH * inter_ocular(points) / upsampling(matrix)))  # photo px (crop px a photo px)
     # the photo's box: the crop's footprint grown by the reach
-    inverse = cv2.invertAffineTransform(np.asarray(matrix, np.float64))
-    corners = np.array([[0, 0], [size, 0], [0, size], [size, size]], np.float64) @ inverse[:, :2].T + inverse[:, 2]
-    height, width = photo.shape[:2]
-    x0, y0 = (max(int(np.floor(v)) - reach, 0) for v in corners.min(0))
-    x1, y1 = min(int(np.ceil(corners[:, 0].max())) + reach, width), min(int(np.ceil(corners[:, 1].max())) + reach, height)
-    if x0 >= x1 or y0 >= y1:
+    box = photo_box((0, 0, size, size), matrix, photo.shape[:2], reach, reach)
+    if box is None:
         return pasted
+    x0, y0, x1, y1 = box
+    inverse = cv2.invertAffineTransform(np.asarray(matrix, np.float64))
     shifted = inverse.copy()
     shifted[:, 2] -= (x0, y0)
     region = np.ascontiguousarray(photo[y0:y1, x0:x1])

@@ -625,7 +625,15 @@ def render_lifespan(
     with ahead(_hair_ahead(located, masks, source_age, targets, seed, variation) if spare else None):
         return map_in_order(
             lambda number: age_face(
-                rgb, located, masks, source_age, targets[number], seed, settings, variation, None if into is None else into[number]
+                rgb,
+                located,
+                masks,
+                source_age,
+                targets[number],
+                seed,
+                settings,
+                variation,
+                None if into is None else into[number],
             ),
             range(len(targets)),
             workers,
