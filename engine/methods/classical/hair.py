@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
+from engine.faces.alignment import FFHQ_TEMPLATE_512
 from engine.faces.segmentation import PERSON_THRESHOLD, SKIN_CHROMA_SHARE, SKIN_DARKER
 from engine.faces.zones import (
     LEFT_BROW,
@@ -988,9 +989,26 @@ def pigment_lab(hex_colour: str) -> np.ndarray:
 
 
 def is_monochrome(rgb: np.ndarray) -> bool:
-    """Whether `rgb` is a black-and-white photo (median chroma under MONOCHROME_CHROMA); found once per image (the
-    hair and the brows of every younger target of a strip ask it of the same source face)."""
-    return memo("monochrome", (rgb,), lambda: _monochrome(rgb))
+    """Whether `rgb` (an aligned face crop) is a black-and-white photo: the median chroma of its face's middle, the
+    nose and the cheeks beside it (`face_middle`), under MONOCHROME_CHROMA. Over the whole crop, a colour portrait
+    against a black, white or grey backdrop, in a dark suit, was more than half neutral pixels and taken for black and
+    white (every colour change then kept only its grey level). Found once per image (the hair and the brows of every
+    younger target of a strip ask it of the same source face)."""
+    return memo("monochrome", (rgb,), lambda: grey_by_median(face_middle(rgb)))
+
+
+def face_middle(crop: np.ndarray) -> np.ndarray:
+    """The middle of the face in an aligned crop (engine/faces/alignment.py's FFHQ template, at the crop's size): from
+    a quarter of the way down from the eyes' line to the mouth's to a quarter of the way up from the mouth's, between
+    the eyes' centres. Skin, and the nose, in every aligned face."""
+    eyes_y = FFHQ_TEMPLATE_512[:2, 1].mean() / 512
+    mouth_y = FFHQ_TEMPLATE_512[3:, 1].mean() / 512
+    left, right = FFHQ_TEMPLATE_512[0, 0] / 512, FFHQ_TEMPLATE_512[1, 0] / 512
+    height, width = crop.shape[:2]
+    gap = (mouth_y - eyes_y) / 4
+    top, bottom = int(height * (eyes_y + gap)), max(int(np.ceil(height * (mouth_y - gap))), int(height * (eyes_y + gap)) + 1)
+    start, end = int(width * left), max(int(np.ceil(width * right)), int(width * left) + 1)
+    return crop[top:bottom, start:end]
 
 
 def light_hair_in_monochrome(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> bool:
@@ -1013,8 +1031,8 @@ def light_hair_in_monochrome(rgb: np.ndarray, person: np.ndarray, points: np.nda
     return bool(np.median(lightness[crown]) > np.median(lightness[outline]) - SKIN_DARKER)
 
 
-def _monochrome(rgb: np.ndarray) -> bool:
-    """The median chroma under MONOCHROME_CHROMA, told by counting: an 8-bit a*b* pair's chroma is one of 65536
+def grey_by_median(rgb: np.ndarray) -> bool:
+    """Whether the median chroma of `rgb`'s pixels is under MONOCHROME_CHROMA, told by counting: an 8-bit a*b* pair's chroma is one of 65536
     values, so which pairs lie under the line is a table, and the median is under it when more than half the pixels
     are (at least half are not: over it). Only at exactly half is the median itself taken (as the plain median did)."""
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
@@ -1028,7 +1046,7 @@ def _monochrome(rgb: np.ndarray) -> bool:
 
 
 def _chroma_below() -> np.ndarray:
-    """(65536,) bool: whether the 8-bit a*b* pair a * 256 + b has a chroma (as `_monochrome` computes it) under
+    """(65536,) bool: whether the 8-bit a*b* pair a * 256 + b has a chroma (as `grey_by_median` computes it) under
     MONOCHROME_CHROMA."""
     a, b = np.meshgrid(np.arange(256, dtype=np.float32), np.arange(256, dtype=np.float32), indexing="ij")
     return (np.hypot(a - 128, b - 128) < MONOCHROME_CHROMA).ravel()

@@ -22,6 +22,7 @@ from engine.faces.zones import (
 from engine.methods.classical.hair import (
     MONOCHROME_CHROMA,
     added_recession,
+    grey_by_median,
     grey_hair,
     grey_strands,
     hair_alpha,
@@ -505,11 +506,20 @@ def test_a_photo_is_black_and_white_by_its_median_chroma_when_exactly_half_its_p
     # the faint tint is over the line by itself: only the median of the half-and-half photo (half of it) is under it
     assert median_chroma(photo(faint, 8)) > MONOCHROME_CHROMA > median_chroma(photo(faint, 4))
     assert median_chroma(photo(clear, 4)) > MONOCHROME_CHROMA
+    assert grey_by_median(photo(faint, 4))  # the faint half: the median is half its chroma, under the line
+    assert not grey_by_median(photo(clear, 4))
+    assert grey_by_median(photo(clear, 3))  # more than half grey
+    assert not grey_by_median(photo(clear, 5))  # more than half tinted
+
+
+def test_a_colour_portrait_against_a_black_backdrop_in_a_dark_suit_is_not_taken_for_black_and_white():
+    # an aligned crop (FFHQ template: eyes at y 240, mouth at 371) whose face is a fifth of its pixels, the rest black
+    crop = np.full((512, 512, 3), 12, np.uint8)
+    cv2.ellipse(crop, (256, 300), (110, 150), 0, 0, 360, (196, 146, 118), -1)
+    grey = cv2.cvtColor(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
     with memo.disabled():
-        assert is_monochrome(photo(faint, 4))  # the faint half: the median is half its chroma, under the line
-        assert not is_monochrome(photo(clear, 4))
-        assert is_monochrome(photo(clear, 3))  # more than half grey
-        assert not is_monochrome(photo(clear, 5))  # more than half tinted
+        assert not is_monochrome(crop)  # its face has colour (the whole crop's median chroma is the backdrop's, 0)
+        assert is_monochrome(grey)
 
 
 def test_grey_hair_in_view_beside_one_temple_that_the_mask_misses_is_named():
