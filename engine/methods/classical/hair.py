@@ -1353,7 +1353,10 @@ MIN_FOREHEAD = 0.3  # inter-ocular distances of visible forehead below the hairl
 # receded hairline's last hairs are sparse; a narrower edge read as a cut-out, a wider one as a grey band).
 HAIRLINE_THINNING = 0.12
 FRINGE = "the hair covers the forehead (a fringe): no forehead skin to carry on"
-THINNED = 0.95  # the share of a pixel turned skin beyond which no hair is left in it (the hair mask's edge)
+# inter-ocular distances of hair kept below the head's outline: in a frontal view of Norwood III the temples are bare
+# but the outline above them is still hair (Norwood 1975's drawings; from looking: bare to the outline read as a
+# cut-out cap, with the photo's hair going on past the crop's top edge)
+OUTLINE_HAIR = 0.2
 HAIRLINE_SMOOTHING = 0.15  # inter-ocular distances: the hairline is followed at this scale, not pixel by pixel
 SCALP_SHADING = 0.35  # inter-ocular distances: the forehead's colour and shading carried up at this scale (smooth)
 SKIN_DETAIL = 0.03  # inter-ocular distances: finer than this is the forehead's texture, carried up as it is
@@ -1421,8 +1424,13 @@ def recede_hairline(face: np.ndarray, hair: np.ndarray, points: np.ndarray, amou
     if not frontal.any():
         return face.copy(), hair.copy(), FRINGE
     line = masked_blur(raw[None, :], frontal[None, :].astype(np.float32), HAIRLINE_SMOOTHING * d)[0]
-    depth = recession_depth(np.arange(width, dtype=np.float32), centre, half_width, d, amount)
-    depth = depth * np.clip(wide_blur(frontal[None, :].astype(np.float32), HAIRLINE_SMOOTHING * d)[0] * 2 - 1, 0, 1)
+    full = recession_depth(np.arange(width, dtype=np.float32), centre, half_width, d, amount)
+    depth = full * np.clip(wide_blur(frontal[None, :].astype(np.float32), HAIRLINE_SMOOTHING * d)[0] * 2 - 1, 0, 1)
+    # seen from the front the head's outline stays hair (the crown), and so does the crop's top edge, which the photo's
+    # own hair carries on past
+    top = np.where(has_hair, np.argmax(above, axis=0), 0).astype(np.float32)
+    outline = masked_blur(top[None, :], has_hair[None, :].astype(np.float32), HAIRLINE_SMOOTHING * d)[0] + OUTLINE_HAIR * d
+    depth = np.clip(np.minimum(depth, line - outline), 0, None)
     new_line = line - depth
     # 0 at the new hairline, 1 a thinning width below it: how far each pixel of the hair has become skin
     # (and as the recession fades beside the forehead, so does the change: the hair there stays hair)
@@ -1434,7 +1442,9 @@ def recede_hairline(face: np.ndarray, hair: np.ndarray, points: np.ndarray, amou
     below = frontal[None, :] & (ys >= raw[None, :]) & (ys < brows - 0.1 * d)
     weight = np.where(above, weight, np.where(below, weight * edge, 0.0)).astype(np.float32)
     if not (weight > 0.5).any():
-        return face.copy(), hair.copy(), "no hair above the forehead"
+        # where the recession should be deepest the hair reaches down to the brows, or it is all outline
+        hidden = (has_hair & ~frontal & (full > HAIRLINE_MARGIN * d)).any()
+        return face.copy(), hair.copy(), FRINGE if hidden else "the hair above the forehead is no deeper than the head's outline"
     forehead = np.maximum(brows - 0.15 * d - line, 2.0)
     if float(np.median(forehead[(weight > 0.5).any(0)])) < MIN_FOREHEAD * d:
         return face.copy(), hair.copy(), FRINGE
@@ -1456,8 +1466,7 @@ def recede_hairline(face: np.ndarray, hair: np.ndarray, points: np.ndarray, amou
     limb = 1.0 - SCALP_LIMB * (1.0 - smoothstep(inside[1:-1, 1:-1] / (SCALP_LIMB_WIDTH * d)))
     scalp = shading * limb[..., None] + carried
     out = np.clip(np.round(pixels + weight[..., None] * (scalp - pixels)), 0, 255).astype(np.uint8)
-    # the thinning edge stays in the hair mask: its last hairs grey with the rest (they read as a dark line if not)
-    return out, (hair.astype(bool) & (weight < THINNED)).astype(np.uint8), ""
+    return out, (hair.astype(bool) & (weight < 0.5)).astype(np.uint8), ""
 
 
 def _skin_carried_up(pixels: np.ndarray, skin: np.ndarray, sigma: float) -> np.ndarray:

@@ -327,8 +327,8 @@ def age_face(
                 else ""
             )
         )
-    # 3. hair and eyebrows: a receding hairline (when asked), then canities from the source age to the target
-    face, masks = _hairline(face, masks, located, source_age, target, variation, stages)
+    # 3. hair and eyebrows: canities from the source age to the target, then a receding hairline (when asked; its
+    # thinning edge blends skin over the hair as the target's hair looks, grey where it greys)
     before_hair = face
     grey = added_grey(source_age, target, variation.grey_onset_shift)
     # the strands (and brow strokes) no finer than the photo's own pixels where the face was upsampled into the crop
@@ -382,6 +382,7 @@ def age_face(
     hair_change = None
     if face is not before_hair and reaches_edge(masks.hair):
         hair_change = colour_change(before_hair, face, masks.hair > 0)
+    face, masks = _hairline(face, masks, located, source_age, target, variation, stages)
     brow_regain = regained_pigment(source_age, target, variation.grey_onset_shift, BROW_LAG_YEARS)
     if brow_regain > 0 and masks.brows.any():
         pigment = (settings or get_settings()).classical_hair_pigment
@@ -645,12 +646,11 @@ def _hair_ahead(
     located: LocatedFace, masks: HairMasks, source_age: float, targets: list[float], seed: int, variation: Variation
 ) -> Callable[[], None]:
     """The greying's per-face work (`prepare_grey_hair`, with the arguments `age_face` gives `grey_hair`), done only
-    where a target greys the hair (not all younger, the hair stage not skipped, no receding hairline: each target's
-    own mask). Everything, the ages' checks included, runs on the work's own thread, so a bad age is refused by
+    where a target greys the hair (not all younger, the hair stage not skipped). Everything, the ages' checks included, runs on the work's own thread, so a bad age is refused by
     `age_face` as it is without it."""
 
     def work() -> None:
-        if masks.note or variation.receding_hairline:
+        if masks.note:
             return
         if not any(added_grey(source_age, target, variation.grey_onset_shift) > 0 for target in targets):
             return

@@ -234,6 +234,8 @@ def test_receding_hairline_turns_the_temples_into_forehead_skin():
     assert note == ""
     gone = (hair > 0) & (left == 0)
     assert gone.any() and not (left & ~hair).any()  # hair only taken away
+    # seen from the front the head's outline stays hair (OUTLINE_HAIR, 12 px here): no bare cap against the background
+    np.testing.assert_array_equal(out[20:32, 60:196], face[20:32, 60:196])
     # the temples go back further than the middle (the M of Norwood II-III)
     depth = gone.sum(0)
     assert depth[128 + 42] > depth[128] + 15 and depth[128 - 42] > depth[128] + 15
@@ -247,6 +249,10 @@ def test_receding_hairline_turns_the_temples_into_forehead_skin():
     fringe = hair.copy()
     fringe[20:120, 40:216] = 1
     assert "fringe" in recede_hairline(face, fringe, points, 1.0)[2]
+    # short hair: all of it is the head's outline, and the note says so
+    crew = np.zeros_like(hair)
+    crew[60:hairline, 40:216] = 1
+    assert recede_hairline(face, crew, points, 1.0)[2] == "the hair above the forehead is no deeper than the head's outline"
 
 
 def test_the_receded_hairline_is_smooth_takes_the_old_edge_with_it_and_leaves_the_side_hair():
