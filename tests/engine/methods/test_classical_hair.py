@@ -221,14 +221,23 @@ def frontal_points(eye_y: float = 150.0, brow_y: float = 125.0, d: float = 60.0,
     return points
 
 
-def test_receding_hairline_turns_the_temples_into_forehead_skin():
-    size, hairline = 256, 70
-    skin, dark = np.array((220, 170, 140), np.float32), np.array((50, 35, 25), np.float32)
+FOREHEAD_SKIN = np.array((220, 170, 140), np.float32)
+HAIRLINE = 70  # the lowest row of the hair over the forehead in `_forehead`
+
+
+def _forehead(size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """(a face of textured skin, a hair mask over its forehead from row 20 down to HAIRLINE, columns 40-215)."""
     texture = np.random.default_rng(0).normal(0, 4, (size, size, 1)).astype(np.float32)
-    face = np.clip(skin + texture, 0, 255).astype(np.uint8)
+    face = np.clip(FOREHEAD_SKIN + texture, 0, 255).astype(np.uint8)
     hair = np.zeros((size, size), np.uint8)
-    hair[20:hairline, 40:216] = 1
-    face[hair > 0] = dark.astype(np.uint8)
+    hair[20:HAIRLINE, 40:216] = 1
+    return face, hair
+
+
+def test_receding_hairline_turns_the_temples_into_forehead_skin():
+    hairline, skin = HAIRLINE, FOREHEAD_SKIN
+    face, hair = _forehead()
+    face[hair > 0] = (50, 35, 25)
     points = frontal_points()
     out, left, note = recede_hairline(face, hair, points, 1.0)
     assert note == ""
@@ -256,15 +265,11 @@ def test_receding_hairline_turns_the_temples_into_forehead_skin():
 
 
 def test_the_receded_hairline_is_smooth_takes_the_old_edge_with_it_and_leaves_the_side_hair():
-    size, hairline = 256, 70
-    skin, dark = np.array((220, 170, 140), np.float32), np.array((50, 35, 25), np.uint8)
-    texture = np.random.default_rng(0).normal(0, 4, (size, size, 1)).astype(np.float32)
-    face = np.clip(skin + texture, 0, 255).astype(np.uint8)
-    hair = np.zeros((size, size), np.uint8)
-    hair[20:hairline, 40:216] = 1
+    hairline, skin = HAIRLINE, FOREHEAD_SKIN
+    face, hair = _forehead()
     hair[20:160, 40:60] = hair[20:160, 196:216] = 1  # the hair at the sides, down past the brows to the ears
     hair[hairline : hairline + 15, 100:102] = 1  # a strand hanging lower than the rest
-    face[hair > 0] = dark
+    face[hair > 0] = (50, 35, 25)
     edge = np.zeros_like(hair, bool)
     edge[hairline : hairline + 3, 60:196] = True  # the hairline's soft dark edge, just outside the hair mask
     edge &= hair == 0
