@@ -1357,6 +1357,8 @@ FRINGE = "the hair covers the forehead (a fringe): no forehead skin to carry on"
 # but the outline above them is still hair (Norwood 1975's drawings; from looking: bare to the outline read as a
 # cut-out cap, with the photo's hair going on past the crop's top edge)
 OUTLINE_HAIR = 0.2
+TEMPLE_CORNER = 0.4  # inter-ocular distances: the recession rounds off toward the side hair over this (from looking)
+MIDDLE_HALF_WIDTH = 0.5  # inter-ocular distances either side of the eyes' middle: the forehead a fringe covers
 HAIRLINE_SMOOTHING = 0.15  # inter-ocular distances: the hairline is followed at this scale, not pixel by pixel
 SCALP_SHADING = 0.35  # inter-ocular distances: the forehead's colour and shading carried up at this scale (smooth)
 SKIN_DETAIL = 0.03  # inter-ocular distances: finer than this is the forehead's texture, carried up as it is
@@ -1425,7 +1427,12 @@ def recede_hairline(face: np.ndarray, hair: np.ndarray, points: np.ndarray, amou
         return face.copy(), hair.copy(), FRINGE
     line = masked_blur(raw[None, :], frontal[None, :].astype(np.float32), HAIRLINE_SMOOTHING * d)[0]
     full = recession_depth(np.arange(width, dtype=np.float32), centre, half_width, d, amount)
-    depth = full * np.clip(wide_blur(frontal[None, :].astype(np.float32), HAIRLINE_SMOOTHING * d)[0] * 2 - 1, 0, 1)
+    # toward the side hair the recession rounds off over TEMPLE_CORNER (a steep fade cut the skin straight up
+    # beside it), and it is nil over the side hair itself
+    columns = np.arange(width, dtype=np.float32)
+    side = np.flatnonzero(has_hair & ~frontal).astype(np.float32)
+    to_side = np.abs(columns[:, None] - side[None, :]).min(1) if len(side) else np.full(width, np.inf, np.float32)
+    depth = full * smoothstep(to_side / (TEMPLE_CORNER * d)) * frontal
     # seen from the front the head's outline stays hair (the crown), and so does the crop's top edge, which the photo's
     # own hair carries on past
     top = np.where(has_hair, np.argmax(above, axis=0), 0).astype(np.float32)
@@ -1442,9 +1449,11 @@ def recede_hairline(face: np.ndarray, hair: np.ndarray, points: np.ndarray, amou
     below = frontal[None, :] & (ys >= raw[None, :]) & (ys < brows - 0.1 * d)
     weight = np.where(above, weight, np.where(below, weight * edge, 0.0)).astype(np.float32)
     if not (weight > 0.5).any():
-        # where the recession should be deepest the hair reaches down to the brows, or it is all outline
-        hidden = (has_hair & ~frontal & (full > HAIRLINE_MARGIN * d)).any()
-        return face.copy(), hair.copy(), FRINGE if hidden else "the hair above the forehead is no deeper than the head's outline"
+        # the hair reaches down to the brows over the middle of the forehead (a fringe), or it is all outline
+        middle = np.abs(columns - centre) < MIDDLE_HALF_WIDTH * d
+        if (has_hair & ~frontal)[middle].mean() > 0.5:
+            return face.copy(), hair.copy(), FRINGE
+        return face.copy(), hair.copy(), "the hair above the forehead is no deeper than the head's outline"
     forehead = np.maximum(brows - 0.15 * d - line, 2.0)
     if float(np.median(forehead[(weight > 0.5).any(0)])) < MIN_FOREHEAD * d:
         return face.copy(), hair.copy(), FRINGE

@@ -262,6 +262,8 @@ def test_receding_hairline_turns_the_temples_into_forehead_skin():
     crew = np.zeros_like(hair)
     crew[60:hairline, 40:216] = 1
     assert recede_hairline(face, crew, points, 1.0)[2] == "the hair above the forehead is no deeper than the head's outline"
+    crew[60:160, 40:60] = crew[60:160, 196:216] = 1  # with hair down the sides: still not a fringe
+    assert recede_hairline(face, crew, points, 1.0)[2] == "the hair above the forehead is no deeper than the head's outline"
 
 
 def test_the_receded_hairline_is_smooth_takes_the_old_edge_with_it_and_leaves_the_side_hair():
@@ -279,6 +281,9 @@ def test_the_receded_hairline_is_smooth_takes_the_old_edge_with_it_and_leaves_th
     # the side hair stays hair, as in Norwood's drawings (it became a band of skin at the brows' height)
     np.testing.assert_array_equal(out[80:160, 40:56], face[80:160, 40:56])
     assert left[80:160, 40:56].all()
+    # beside it the recession rounds off (TEMPLE_CORNER, 24 px here), not a straight cut up the side hair's edge
+    receded = (hair > 0).sum(0) - (left > 0).sum(0)
+    assert 0 < receded[66] < 0.3 * receded[84], receded[60:90]
     # the new hairline follows the head, not the strand: no step in it where the strand hung
     lowest = np.array([np.flatnonzero(left[:, x]).max() for x in range(88, 114)])
     assert np.abs(np.diff(lowest)).max() <= 3, lowest
