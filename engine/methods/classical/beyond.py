@@ -129,10 +129,10 @@ def hair_beyond(
     size = before.shape[0]
     reach = int(np.ceil(BEYOND_REACH * inter_ocular(points) / upsampling(matrix)))  # photo px (crop px a photo px)
     # the photo's box: the crop's footprint grown by the reach
-    box = photo_box((0, 0, size, size), matrix, photo.shape[:2], reach, reach)
-    if box is None:
+    around = photo_box((0, 0, size, size), matrix, photo.shape[:2], reach, reach)
+    if around is None:
         return pasted
-    x0, y0, x1, y1 = box
+    x0, y0, x1, y1 = around
     inverse = cv2.invertAffineTransform(np.asarray(matrix, np.float64))
     shifted = inverse.copy()
     shifted[:, 2] -= (x0, y0)
