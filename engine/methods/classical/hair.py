@@ -1006,8 +1006,8 @@ def face_middle(crop: np.ndarray) -> np.ndarray:
     left, right = FFHQ_TEMPLATE_512[0, 0] / 512, FFHQ_TEMPLATE_512[1, 0] / 512
     height, width = crop.shape[:2]
     gap = (mouth_y - eyes_y) / 4
-    top, bottom = int(height * (eyes_y + gap)), max(int(np.ceil(height * (mouth_y - gap))), int(height * (eyes_y + gap)) + 1)
-    start, end = int(width * left), max(int(np.ceil(width * right)), int(width * left) + 1)
+    top, start = int(height * (eyes_y + gap)), int(width * left)
+    bottom, end = max(int(np.ceil(height * (mouth_y - gap))), top + 1), max(int(np.ceil(width * right)), start + 1)
     return crop[top:bottom, start:end]
 
 
@@ -1413,7 +1413,9 @@ def recede_hairline(face: np.ndarray, hair: np.ndarray, points: np.ndarray, amou
     eyes = (points[RIGHT_EYE].mean(0) + points[LEFT_EYE].mean(0)) / 2
     centre, half_width = float(eyes[0]), 1.1 * d
     ys = np.arange(height, dtype=np.float32)[:, None]
-    above = np.asarray((hair > 0) & (ys < brows - 0.1 * d))
+    columns = np.arange(width, dtype=np.float32)
+    cut = brows - 0.1 * d  # the hair over the forehead is the hair above this row
+    above = np.asarray((hair > 0) & (ys < cut))
     has_hair = np.asarray(above.any(0))
     if not has_hair.any():
         return face.copy(), hair.copy(), "no hair above the forehead"
@@ -1422,14 +1424,13 @@ def recede_hairline(face: np.ndarray, hair: np.ndarray, points: np.ndarray, amou
     raw = np.where(has_hair, height - 1 - np.argmax(above[::-1], axis=0), 0).astype(np.float32)
     # only a hairline with forehead skin below it recedes: a column whose hair reaches down beside the brows is
     # the hair at the side of the head (it stays, as in Norwood's drawings), and the recession fades toward it
-    frontal = has_hair & (raw < brows - 0.1 * d - MIN_FOREHEAD * d / 2)
+    frontal = has_hair & (raw < cut - MIN_FOREHEAD * d / 2)
     if not frontal.any():
         return face.copy(), hair.copy(), FRINGE
     line = masked_blur(raw[None, :], frontal[None, :].astype(np.float32), HAIRLINE_SMOOTHING * d)[0]
-    full = recession_depth(np.arange(width, dtype=np.float32), centre, half_width, d, amount)
+    full = recession_depth(columns, centre, half_width, d, amount)
     # toward the side hair the recession rounds off over TEMPLE_CORNER (a steep fade cut the skin straight up
     # beside it), and it is nil over the side hair itself
-    columns = np.arange(width, dtype=np.float32)
     side = np.flatnonzero(has_hair & ~frontal).astype(np.float32)
     to_side = np.abs(columns[:, None] - side[None, :]).min(1) if len(side) else np.full(width, np.inf, np.float32)
     depth = full * smoothstep(to_side / (TEMPLE_CORNER * d)) * frontal
@@ -1446,7 +1447,7 @@ def recede_hairline(face: np.ndarray, hair: np.ndarray, points: np.ndarray, amou
     weight = smoothstep((ys - new_line[None, :]) / (HAIRLINE_THINNING * d)) * receding
     # the soft edge of the old hairline, on the forehead just below the hair mask, goes with it where it recedes
     edge = 1.0 - smoothstep((ys - line[None, :] - margin) / margin)
-    below = frontal[None, :] & (ys >= raw[None, :]) & (ys < brows - 0.1 * d)
+    below = frontal[None, :] & (ys >= raw[None, :]) & (ys < cut)
     weight = np.where(above, weight, np.where(below, weight * edge, 0.0)).astype(np.float32)
     if not (weight > 0.5).any():
         # the hair reaches down to the brows over the middle of the forehead (a fringe), or it is all outline
@@ -1454,17 +1455,18 @@ def recede_hairline(face: np.ndarray, hair: np.ndarray, points: np.ndarray, amou
         if (has_hair & ~frontal)[middle].mean() > 0.5:
             return face.copy(), hair.copy(), FRINGE
         return face.copy(), hair.copy(), "the hair above the forehead is no deeper than the head's outline"
-    forehead = np.maximum(brows - 0.15 * d - line, 2.0)
+    skin_floor = brows - 0.15 * d  # the forehead's skin read for the scalp ends this far above the brows
+    forehead = np.maximum(skin_floor - line, 2.0)
     if float(np.median(forehead[(weight > 0.5).any(0)])) < MIN_FOREHEAD * d:
         return face.copy(), hair.copy(), FRINGE
     # the forehead's skin: below the old hairline (its wisps left out), above the brows, where no hair is
     start = line + 2 * margin
-    skin = (hair == 0) & (ys > start[None, :]) & (ys < brows - 0.1 * d) & has_hair[None, :]
+    skin = (hair == 0) & (ys > start[None, :]) & (ys < cut) & has_hair[None, :]
     pixels = face.astype(np.float32)
     shading = _skin_carried_up(pixels, skin.astype(np.float32), SCALP_SHADING * d)
     # its texture: the forehead's detail mirrored up about the margin below the old hairline
     detail = pixels - cv2.GaussianBlur(pixels, (0, 0), SKIN_DETAIL * d)
-    band = np.maximum(brows - 0.15 * d - start, 2.0)
+    band = np.maximum(skin_floor - start, 2.0)
     source_y = (start[None, :] + np.mod(np.maximum(start[None, :] - ys, 0), band[None, :])).astype(np.float32)
     map_x = np.ascontiguousarray(np.broadcast_to(np.arange(width, dtype=np.float32)[None, :], (height, width)))
     carried = cv2.remap(detail, map_x, source_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
