@@ -780,6 +780,7 @@ def grey_brow_hairs(
     amount: float,
     rng: np.random.Generator,
     scale: float = 1.0,
+    structure: np.ndarray | None = None,
 ) -> np.ndarray:
     """Eyebrows greyed hair by hair: `amount` (0-1) of the hairs in the brow `region` turn white, and only the hairs:
     each pixel is a mix of skin and hair (`brow_hair_share`), and only its hair part changes, to a white hair lighter
@@ -787,14 +788,17 @@ def grey_brow_hairs(
     its chroma. Which hairs turn is drawn stroke by stroke (`brow_white_hairs`): white hairs among the still
     pigmented ones, which keep their colour and darkness. The skin between the hairs is returned exactly. `scale`:
     crop pixels a photo pixel; above 1 the strokes are no finer than the photo's pixels (`at_photo_resolution`); an
-    `amount` outside 0-1 is refused (`brow_white_hairs`)."""
+    `amount` outside 0-1 is refused (`brow_white_hairs`). `structure` (default `face`): the image whose brows tell hair
+    from skin; the lifespan passes the source face (the stages before the brows' change the skin's tone, not which
+    pixels hold hair), so every target of a strip reads the same hairs (computed once)."""
     inside_full = (region > 0).astype(np.uint8)
     margin = 2 * int(np.ceil(cv2.distanceTransform(inside_full, cv2.DIST_L2, 5).max())) + 8
     top, bottom, left, right = _box(region, margin)
     box = face[top:bottom, left:right]
     inside = inside_full[top:bottom, left:right]
     lab = _to_lab(box)
-    share, darkness = brow_hair_share(lab[..., 0], inside)
+    guide = (face if structure is None else structure)[top:bottom, left:right]
+    share, darkness = memo("brow_hair_share", (guide, inside), lambda: brow_hair_share(_to_lab(guide)[..., 0], inside))
     white = at_photo_resolution(brow_white_hairs(brow_hair_texture(inside, rng), inside, amount), inside, scale)
     weight = white * share
     # a pixel of skin share (1 - h) and hair share h: its hair turns white, BROW_ABOVE_SKIN lighter than the
@@ -841,7 +845,17 @@ def soft_select(score: np.ndarray, inside: np.ndarray, amount: float) -> np.ndar
 def brow_hair_texture(region: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """(H, W) float32, zero mean and unit spread on `region` (H, W uint8: the brows): short strokes along each
     brow's axis (white noise blurred BROW_HAIR_LENGTH px along the axis of each connected part, found from its
-    second moments, and BROW_HAIR_WIDTH px across it)."""
+    second moments, and BROW_HAIR_WIDTH px across it). Read-only while the store keeps it: the same generator state
+    draws the same strokes, kept per state and region, and the generator is moved on as drawing again would (every
+    older target of a strip draws its brows' strokes from the same seed)."""
+    strokes, after = memo(
+        "brow_strokes", (repr(rng.bit_generator.state), region), lambda: (_brow_strokes(region, rng), rng.bit_generator.state)
+    )
+    rng.bit_generator.state = after
+    return strokes
+
+
+def _brow_strokes(region: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     noise = rng.standard_normal(region.shape).astype(np.float32)
     texture = np.zeros(region.shape, np.float32)
     count, labels = cv2.connectedComponents((region > 0).astype(np.uint8))
@@ -881,9 +895,10 @@ def grey_hair(
     strand (`grey_strands`), the temples ahead of the crown by `pattern` (0-1); the mask's edge follows the
     hair's own (`hair_alpha`). Everything outside the soft mask is returned exactly.
 
-    `structure` (default `face`): the image whose hair gives the strands' direction and the mask's edge;
-    the lifespan passes the source face, so every target of a strip draws the same strands (computed once); the
-    eyebrows' strokes follow each brow's axis and do not use it.
+    `structure` (default `face`): the image whose hair gives the strands' direction, the mask's edge and the white
+    hair's shading and detail (`white_hair_lab`); the lifespan passes the source face, so every target of a strip draws
+    the same strands and the same white (computed once). The eyebrows' strokes follow each brow's axis; their
+    hairs are told from the skin on it (`grey_brow_hairs`).
     `shading` False (eyebrows, `mask` the brow region): `grey_brow_hairs`. `scale`: crop pixels a photo pixel (the
     strands are no finer than the photo's pixels: `grey_strands`). `wisps`: the stray hair beyond the mask (`hair_wisps`,
     each pixel's hair share), whose hair part greys as the strands nearest it in the mask do. `tips`: the mask's fringe
@@ -891,7 +906,7 @@ def grey_hair(
     if amount <= 0 or not mask.any():
         return face.copy()
     if not shading:
-        return grey_brow_hairs(face, mask, amount, rng, scale)  # the strokes follow each brow's axis
+        return grey_brow_hairs(face, mask, amount, rng, scale, structure)  # the strokes follow each brow's axis
     (top, bottom, left, right), stray, guide, inside, lead, alpha, share = _hair_fields(
         face if structure is None else structure, mask, wisps, points, pattern, tips
     )
@@ -901,7 +916,7 @@ def grey_hair(
     if STRAND_SOFTNESS > 0:
         strands = np.minimum(strands, cv2.GaussianBlur(strands, (0, 0), STRAND_SOFTNESS))
     weight = strands * alpha * share
-    white = white_hair_lab(lab, inside, scale)
+    white = _white_hair(guide, inside, scale)
     changed = weight
     if stray.any():
         # stray hair and the mask's edge band beside it (`hair_wisps`): each pixel is its hair share of hair and the
@@ -980,6 +995,14 @@ def prepare_grey_hair(
     _, _, guide, inside, lead, _, _ = _hair_fields(structure, mask, wisps, points, pattern, tips)
     # a share strictly between 0 and 1 reads everything: 0 returns before the ranks, 1 before their threshold (sorted)
     grey_strands(_lightness(guide), inside, 0.5, rng, pattern, lead, scale)
+    _white_hair(guide, inside, scale)
+
+
+def _white_hair(guide: np.ndarray, inside: np.ndarray, scale: float) -> np.ndarray:
+    """`white_hair_lab` of the `structure` image's hair box `guide` (read-only), found once per face: the hair as if
+    every strand were white depends on the source's hair alone, not on the target (the stages before the hair's change
+    the skin, not the hair), and every older target of a strip, and a repeated request, asks for the same."""
+    return memo("white_hair", (guide, inside, scale), lambda: white_hair_lab(_to_lab(guide), inside, scale))
 
 
 def pigment_lab(hex_colour: str) -> np.ndarray:

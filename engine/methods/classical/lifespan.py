@@ -409,6 +409,7 @@ def age_face(
             brow_grey,
             np.random.default_rng([seed, 3]),
             0.0,
+            structure=located.crop,
             shading=False,
             scale=scale,
         )
