@@ -438,7 +438,7 @@ def grey_strands(
         raise ValueError(f"grey amount must be between 0 and 1, got {amount}")
     if not 0 <= pattern <= 1:
         raise ValueError(f"grey pattern must be between 0 and 1, got {pattern}")
-    inside = mask > 0
+    inside = mask if mask.dtype == bool else mask > 0  # a stored boolean mask keeps its key (hashed once)
     if amount == 0 or not inside.any():
         return np.zeros(mask.shape, np.float32)
     # the strands are drawn in the mask's bounding box (with a margin for the streamlines) only
@@ -457,7 +457,8 @@ def grey_strands(
 
     score = memo("strand_ranks", (direction, white, inside, top, bottom, left, right), ranks)
     if lead is not None:
-        score = score - PATTERN_LEAD * pattern * lead
+        ranked = score
+        score = memo("strand_scores", (ranked, lead, pattern), lambda: ranked - PATTERN_LEAD * pattern * lead)
     if amount == 1:
         return inside.astype(np.float32)
     return mixed_in_photo_pixels(at_photo_resolution(soft_select(score, inside, amount), inside, scale), inside, scale)
@@ -502,11 +503,9 @@ def mixed_in_photo_pixels(share: np.ndarray, inside: np.ndarray, scale: float) -
     return np.where(inside, local + (share - local) / math.sqrt(detail), 0).astype(np.float32)
 
 
-def soft_threshold(scores: np.ndarray, share: float) -> float:
+def soft_threshold(ordered: np.ndarray, below: np.ndarray, share: float) -> float:
     """The threshold t at which the soft strands clip((t - score) / STRAND_EDGE + 0.5, 0, 1) average `share`
-    over `scores` (the mean rises steadily with t: bisection)."""
-    # sorted once per set of scores (a strip's targets share them: only the share changes)
-    ordered, below = memo("sorted_scores", (np.asarray(scores),), lambda: _sorted_sums(scores))
+    over the scores (`_sorted_sums`: `ordered`, `below`; the mean rises steadily with t: bisection)."""
     count = len(ordered)
 
     def mean_at(t: float) -> float:  # the mean of the soft strands at threshold t, from the sorted scores
@@ -838,7 +837,10 @@ def brow_white_hairs(strokes: np.ndarray, region: np.ndarray, amount: float) -> 
 def soft_select(score: np.ndarray, inside: np.ndarray, amount: float) -> np.ndarray:
     """(H, W) float32 in 0-1: the pixels of `inside` whose `score` is under the threshold that leaves `amount` (0-1) of
     them below it on average, with STRAND_EDGE's soft edge (a pixel holds several hairs); 0 beyond `inside`."""
-    threshold = soft_threshold(score[inside], amount)
+    # sorted once per score field and mask (a strip's targets share them: only the share changes); keyed on the two
+    # arrays, which the strands' and the brows' stored fields hash once, not on the values cut from them anew
+    ordered, below = memo("sorted_scores", (score, inside), lambda: _sorted_sums(score[inside]))
+    threshold = soft_threshold(ordered, below, amount)
     return np.where(inside, np.clip((threshold - score) / STRAND_EDGE + 0.5, 0, 1), 0).astype(np.float32)
 
 
@@ -967,11 +969,16 @@ def _hair_fields(
     lead = None
     if pattern > 0:  # the temples' lead in the whole frame, cut to the box
         lead = memo("temple_lead", (mask.shape, points), lambda: temple_lead(mask.shape, points))[top:bottom, left:right]
-    inside = mask[top:bottom, left:right] > 0
+    # stored, so the fields keyed on them below (and the strands') hash them once
+    inside = memo("hair_inside", (mask, top, bottom, left, right), lambda: mask[top:bottom, left:right] > 0)
     # soft only inward: beyond the mask is skin or background, which must not take the hair's grey
     alpha = memo("hair_alpha", (guide, inside), lambda: hair_alpha(guide, inside)) * inside
     # the edge's mixed pixels: only their hair greys (a pale rim otherwise; see EDGE_BAND)
-    held = None if tips is None else (tips[top:bottom, left:right] > 0) & inside
+    held = (
+        None
+        if tips is None
+        else memo("tips_held", (tips, inside, top, left), lambda: (tips[top:bottom, left:right] > 0) & inside)
+    )
     share = memo("edge_hair_share", (guide, inside, held), lambda: edge_hair_share(_to_lab(guide), inside, held))
     return (top, bottom, left, right), stray, guide, inside, lead, alpha, share
 

@@ -362,8 +362,8 @@ def edit_zones(
         raise ValueError(f"covered must be the aligned face's {face.shape[:2]} mask, got shape {np.shape(covered)}")
     bare = None
     if covered is not None and np.any(covered):  # kept per face: every target of a strip hands the same hair mask
-        covered_mask = np.asarray(covered) > 0
-        bare = memo("uncovered", (covered_mask, round(FEATHER * d, 3)), lambda: _uncovered(covered_mask, FEATHER * d))
+        hair = np.asarray(covered)  # keyed as given: a stored (read-only) mask is hashed once
+        bare = memo("uncovered", (hair, round(FEATHER * d, 3)), lambda: _uncovered(hair > 0, FEATHER * d))
     union = np.zeros(face.shape[:2], np.float32)  # where anything changed: for the refiner and the paste-back only
     keep_union = refine or paste
     changed = []
