@@ -22,6 +22,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from skimage.metrics import structural_similarity
 
 from engine.core.errors import InputError
+from engine.core.pixels import to_uint8
 
 __all__ = ["InputError", "LoadedImage", "check_rgb", "keep_photo_notes", "load_image"]
 
@@ -84,7 +85,7 @@ def _to_rgb(image: Image.Image) -> tuple[Image.Image, float]:
         top = 65535.0 if mode.startswith("I;16") or array.max(initial=0) > 255 else 255.0
         if mode in ("I", "F") and array.max(initial=0) > 65535:
             top = float(array.max())
-        gray = np.clip(np.round(array / top * 255.0), 0, 255).astype(np.uint8)
+        gray = to_uint8(array / top * 255.0)
         return Image.fromarray(gray, "L").convert("RGB"), 0.0
     if mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")

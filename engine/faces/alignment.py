@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from engine.core.pixels import to_uint8
 from engine.faces.detection import (
     UPRIGHT_SIZE,
     Face,
@@ -70,7 +71,7 @@ def pad_neutral(crop: np.ndarray, inside: np.ndarray) -> np.ndarray:
     blurred = cv2.GaussianBlur(crop.astype(np.float32), (0, 0), PAD_BLUR_SHARE * size)
     padding = blurred * (1 - fade) + PAD_NEUTRAL * fade
     weight = 1.0 - inside[..., None]
-    return np.clip(np.round(crop * (1 - weight) + padding * weight), 0, 255).astype(np.uint8)
+    return to_uint8(crop * (1 - weight) + padding * weight)
 
 
 def align_face(rgb: np.ndarray, face: Face, size: int = 512) -> AlignedFace:
@@ -137,7 +138,7 @@ def paste_back(original: np.ndarray, edited_crop: np.ndarray, matrix: np.ndarray
     x0, y0, x1, y1 = box
     region = original[y0:y1, x0:x1]
     blended = region.astype(np.float32) * (1.0 - weight) + warped.astype(np.float32) * weight
-    mixed = np.clip(np.round(blended), 0, 255).astype(np.uint8)
+    mixed = to_uint8(blended)
     result[y0:y1, x0:x1] = np.where(weight > 0, mixed, region)
     return result
 

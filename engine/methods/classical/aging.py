@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
+from engine.core.pixels import to_uint8
 from engine.faces.segmentation import EAR_ABOVE_EYES
 from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, SUBNASALE, face_hull, inter_ocular, support_box
 from engine.methods.classical.hair import grey_hair as grey_hair  # strand greying lives in hair.py
@@ -144,7 +145,7 @@ def _to_lab(rgb: np.ndarray) -> np.ndarray:
 
 def _to_rgb(lab: np.ndarray, face: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Back to RGB where `weight` > 0; elsewhere the original pixels exactly (no colour round trip)."""
-    rgb = cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    rgb = cv2.cvtColor(to_uint8(lab), cv2.COLOR_LAB2RGB)
     return np.where(weight[..., None] > 0, rgb, face)
 
 
@@ -323,7 +324,7 @@ def lightness_only(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     offset = old - cv2.cvtColor(before[box], cv2.COLOR_RGB2GRAY).astype(np.float32)[..., None]
     tint = np.asarray(cv2.GaussianBlur(offset, (0, 0), MONOCHROME_TONE_SIGMA), np.float32)
     luma = cv2.cvtColor(new, cv2.COLOR_RGB2GRAY).astype(np.float32)[..., None]
-    grey = np.clip(np.round(luma + tint), 0, 255).astype(np.uint8)
+    grey = to_uint8(luma + tint)
     out = after.copy()
     out[box] = np.where(changed[box][..., None], grey, new)
     return out

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
+from engine.core.pixels import to_uint8
 from engine.faces.alignment import frame_border, photo_box, upsampling
 from engine.faces.zones import LEFT_EYE, RIGHT_EYE, inter_ocular
 from engine.methods.classical.aging import lightness_only
@@ -42,7 +43,7 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
 
 
 def _rgb(lab: np.ndarray) -> np.ndarray:
-    return np.clip(np.round(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB) * 255.0), 0, 255).astype(np.uint8)
+    return to_uint8(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB) * 255.0)
 
 
 def colour_change(before_rgb: np.ndarray, after_rgb: np.ndarray, hair: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:

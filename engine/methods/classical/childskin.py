@@ -22,6 +22,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from engine.core.pixels import to_uint8
 from engine.faces.zones import inter_ocular
 from engine.methods.classical.blurs import masked_blur
 
@@ -98,5 +99,5 @@ def child_skin(face: np.ndarray, skin: np.ndarray, brows: np.ndarray, points: np
         for channel in (1, 2):
             out[..., channel] += fade * (masked_blur(lab[..., channel], beside, 0.15 * d) - lab[..., channel])
     changed = np.maximum(skin, region) * share > 0
-    rgb = cv2.cvtColor(np.clip(np.round(out), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    rgb = cv2.cvtColor(to_uint8(out), cv2.COLOR_LAB2RGB)
     return np.where(changed[..., None], rgb, face)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from engine.core.pixels import to_uint8
 from engine.faces.zones import OUTER_LIPS, inter_ocular, support_box
 
 CONTRAST_ONSET_YEARS = 20.0  # the youngest age in Porcheron et al.'s sample; the decline is steady from there
@@ -84,7 +85,7 @@ def restore_lips(face: np.ndarray, points: np.ndarray, skin: np.ndarray, regain:
     shift = (lab[feature > 0].mean(0) - lab[ring > 0].mean(0)) * regain
     weight = cv2.GaussianBlur(feature.astype(np.float32), (0, 0), FEATURE_FEATHER * FEATURE_BLUR * d)
     out = lab + weight[..., None] * shift[None, None, :]
-    rgb = cv2.cvtColor(np.clip(np.round(out), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    rgb = cv2.cvtColor(to_uint8(out), cv2.COLOR_LAB2RGB)
     changed = _changed(out, lab)
     result = face.copy()
     result[box] = np.where(changed[..., None], rgb, region)
@@ -167,7 +168,7 @@ def fade_features(face: np.ndarray, points: np.ndarray, skin: np.ndarray, brows:
     lab = cv2.cvtColor(region, cv2.COLOR_RGB2LAB).astype(np.float32)
     out = toward_skin(lab, lips[box], skin[box], share * np.array(LIP_CONTRAST_LOSS), d)
     out = toward_skin(out, brow[box], skin[box], share * np.array([BROW_CONTRAST_LOSS, 0.0, 0.0]), d)
-    rgb = cv2.cvtColor(np.clip(np.round(out), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    rgb = cv2.cvtColor(to_uint8(out), cv2.COLOR_LAB2RGB)
     changed = _changed(out, lab)
     result = face.copy()
     result[box] = np.where(changed[..., None], rgb, region)

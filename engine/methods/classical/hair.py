@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
+from engine.core.pixels import to_uint8
 from engine.faces.alignment import FFHQ_TEMPLATE_512
 from engine.faces.segmentation import PERSON_THRESHOLD, SKIN_CHROMA_SHARE, SKIN_DARKER
 from engine.faces.zones import (
@@ -246,7 +247,7 @@ def _lightness(rgb: np.ndarray) -> np.ndarray:
 
 def _to_rgb(lab: np.ndarray, face: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Back to RGB where `weight` > 0; elsewhere the original pixels exactly (no colour round trip)."""
-    rgb = cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    rgb = cv2.cvtColor(to_uint8(lab), cv2.COLOR_LAB2RGB)
     return np.where(weight[..., None] > 0, rgb, face)
 
 
@@ -763,7 +764,7 @@ def brow_hair_share(lightness: np.ndarray, region: np.ndarray) -> tuple[np.ndarr
     # the skin under the hairs: the skin just around them carried in (inpainting, Telea 2004), so the skin's
     # own shading (darker toward the eye socket, lighter on the brow ridge) is not taken for hair, as
     # against the closing's brightest neighbour it would be; hair is then what is dark against that skin
-    level = np.clip(np.round(lightness), 0, 255).astype(np.uint8)
+    level = to_uint8(lightness)
     skin = cv2.inpaint(level, cv2.dilate(dark, np.ones((3, 3), np.uint8)), 3, cv2.INPAINT_TELEA).astype(np.float32)
     core = ((skin - level) > BROW_HAIR_CONTRAST / 2).astype(np.uint8) * inside
     near = cv2.dilate(core, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))) * inside
@@ -1506,7 +1507,7 @@ def recede_hairline(face: np.ndarray, hair: np.ndarray, points: np.ndarray, amou
     inside = cv2.distanceTransform(cv2.copyMakeBorder(head, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0), cv2.DIST_L2, 5)
     limb = 1.0 - SCALP_LIMB * (1.0 - smoothstep(inside[1:-1, 1:-1] / (SCALP_LIMB_WIDTH * d)))
     scalp = shading * limb[..., None] + carried
-    out = np.clip(np.round(pixels + weight[..., None] * (scalp - pixels)), 0, 255).astype(np.uint8)
+    out = to_uint8(pixels + weight[..., None] * (scalp - pixels))
     return out, (hair.astype(bool) & (weight < 0.5)).astype(np.uint8), ""
 
 

@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
+from engine.core.pixels import to_uint8
 from engine.faces.zones import (
     LEFT_ALA,
     LEFT_EYE,
@@ -471,7 +472,7 @@ def age_shape(face: np.ndarray, points: np.ndarray, skin: np.ndarray, descent: D
     if box is not None:
         part, inside = lab[box], weight[box]
         part[..., 0] += inside * (factor[box] - 1.0) * broad[box]
-        rgb = cv2.cvtColor(np.clip(np.round(part), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+        rgb = cv2.cvtColor(to_uint8(part), cv2.COLOR_LAB2RGB)
         shaded[box] = np.where(inside[..., None] > 0, rgb, face[box])
     sources = np.asarray(points, np.float64)[:, :2]
     moved = descent_displacements(sources, descent)

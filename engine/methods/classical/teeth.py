@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from engine.core.pixels import to_uint8
 from engine.faces.zones import inter_ocular, support_box
 from engine.methods.classical.contrast import INNER_LIPS  # FaceMesh's inner lip contour: the mouth's opening
 
@@ -120,7 +121,7 @@ def age_teeth(face: np.ndarray, points: np.ndarray, source_age: float, target_ag
     # CIELAB in floating point (L* 0-100): an 8-bit CIELAB round trip moves pixels by up to 4 levels with no shift at all
     lab = cv2.cvtColor(region.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
     out = lab + weight[..., None] * shift.astype(np.float32)[None, None, :]
-    rgb = np.clip(np.round(cv2.cvtColor(out, cv2.COLOR_LAB2RGB) * 255.0), 0, 255).astype(np.uint8)
+    rgb = to_uint8(cv2.cvtColor(out, cv2.COLOR_LAB2RGB) * 255.0)
     result = face.copy()
     result[box] = np.where((weight > 0)[..., None], rgb, region)
     return TeethChange(result, values, area)

@@ -38,6 +38,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
+from engine.core.pixels import to_uint8
 from engine.core.settings import Settings
 from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, inter_ocular, support_box
 from engine.methods.classical.aging import skin_weight
@@ -219,7 +220,7 @@ def transfer_texture(face: np.ndarray, points: np.ndarray, skin: np.ndarray, amo
     gain = energy_gain(own, typical, amount * (1.0 - weight), d)
     moved *= 1.0 + ours * (gain - 1.0)
     lab[..., 0] += base * (moved - own).sum(0)
-    rgb = cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    rgb = cv2.cvtColor(to_uint8(lab), cv2.COLOR_LAB2RGB)
     out = face.copy()
     out[box] = np.where(changed[..., None], rgb, region)
     return out
@@ -371,7 +372,7 @@ def sallow_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, share: f
     lab = cv2.cvtColor(region, cv2.COLOR_RGB2LAB).astype(np.float32)
     lab[..., 1] -= weight * SALLOW_REDNESS_LOSS * (lab[..., 1] - 128)
     lab[..., 2] += weight * SALLOW_YELLOW
-    rgb = cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    rgb = cv2.cvtColor(to_uint8(lab), cv2.COLOR_LAB2RGB)
     out = face.copy()
     out[box] = np.where(weight[..., None] > 0, rgb, region)
     return out

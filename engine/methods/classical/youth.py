@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
+from engine.core.pixels import to_uint8
 from engine.faces.zones import (
     LEFT_EYE,
     OUTER_LIPS,
@@ -808,7 +809,7 @@ def rejuvenate(
     changed = amount * reach[box] * (1.0 - protect[box])
     for index, channel in enumerate((1, 2)):
         out[..., channel] += weight * (1.0 - lens[box]) * EVEN_COLOUR * (evened[index][box] - part[..., channel])
-    rgb = cv2.cvtColor(np.clip(np.round(out), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    rgb = cv2.cvtColor(to_uint8(out), cv2.COLOR_LAB2RGB)
     result = face.copy()
     result[box] = np.where((changed > 0)[..., None], rgb, region)
     return result

@@ -20,6 +20,7 @@ from engine.age.estimators import source_age_gender
 from engine.core.errors import InputError
 from engine.core.limits import ZONE_SCORE
 from engine.core.memo import memo
+from engine.core.pixels import to_uint8
 from engine.core.provenance import png_info, save_png
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
@@ -259,7 +260,7 @@ def _blend(
     w = weight[ys, xs][..., None]
     region = face[ys, xs].astype(np.float32)
     # where the weight is 0 this gives the face's own value back exactly (region x 1 + part x 0)
-    canvas[ys, xs] = np.clip(np.round(region * (1 - w) + part * w), 0, 255).astype(np.uint8)
+    canvas[ys, xs] = to_uint8(region * (1 - w) + part * w)
     return canvas
 
 
@@ -299,7 +300,7 @@ def skin_texture_and_tone(face: np.ndarray, amount: float, seed: int, window: tu
     else:
         smooth = cv2.bilateralFilter(lab[..., 0], d=7, sigmaColor=12, sigmaSpace=5)
         lab[..., 0] = lab[..., 0] * (1 + amount) - smooth * amount
-    return cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    return cv2.cvtColor(to_uint8(lab), cv2.COLOR_LAB2RGB)
 
 
 def _skin_texture(shape: tuple[int, int], seed: int) -> np.ndarray:

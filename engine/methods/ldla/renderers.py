@@ -35,6 +35,7 @@ import numpy as np
 
 from engine.core.memo import memo
 from engine.core.models import GPU_LOCK, use_adapter
+from engine.core.pixels import to_uint8
 from engine.core.settings import LDLA_REFINERS, REFINER_LABELS
 from engine.faces.zones import ZONE_TYPES, Zone
 from engine.methods.cradle2cane.maths import denoising_steps
@@ -255,7 +256,7 @@ class ClassicalRenderer:
                 raise ValueError("a lower score needs the crop of the face made young (pipeline.young_face)")
             lab += amount * (cv2.cvtColor(younger, cv2.COLOR_RGB2LAB).astype(np.float32) - lab)
         lab[..., 0] = luminance
-        return cv2.cvtColor(np.clip(np.round(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+        return cv2.cvtColor(to_uint8(lab), cv2.COLOR_LAB2RGB)
 
 
 # The paper's zone crops: 128 x 128 px (sec. 5.1). Here crops render at the renderer's resolution.
