@@ -1,4 +1,5 @@
-"""Pixel values back to 8 bits: the one rounding and saturation every stage's float result goes through."""
+"""Pixel values back to 8 bits (the one rounding and saturation every stage's float result goes through), and the
+stages' round trip through CIELAB on OpenCV's 8-bit scale."""
 
 from __future__ import annotations
 
@@ -15,3 +16,15 @@ def to_uint8(values: np.ndarray) -> np.ndarray:
     # scalar there, its type stubs list only arrays
     column = values.reshape(-1, 1)
     return cv2.add(column, 0.0, dtype=cv2.CV_8U).reshape(values.shape)  # type: ignore[call-overload]
+
+
+def to_lab(rgb: np.ndarray) -> np.ndarray:
+    """CIELAB (float32, OpenCV's 8-bit scale: L 0-255, a* and b* offset by 128) of an RGB uint8 image."""
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+
+
+def from_lab(lab: np.ndarray, face: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """`lab` (`to_lab`'s scale) back to RGB uint8 where `weight` > 0; elsewhere `face`'s pixels exactly (no colour
+    round trip)."""
+    rgb = cv2.cvtColor(to_uint8(lab), cv2.COLOR_LAB2RGB)
+    return np.where(weight[..., None] > 0, rgb, face)

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
-from engine.core.pixels import to_uint8
+from engine.core.pixels import from_lab, to_lab, to_uint8
 from engine.faces.segmentation import EAR_ABOVE_EYES
 from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, SUBNASALE, face_hull, inter_ocular, support_box
 from engine.methods.classical.hair import grey_hair as grey_hair  # strand greying lives in hair.py
@@ -139,16 +139,6 @@ def _low_pass(image: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / 4), (width, height), interpolation=cv2.INTER_LINEAR)
 
 
-def _to_lab(rgb: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
-
-
-def _to_rgb(lab: np.ndarray, face: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Back to RGB where `weight` > 0; elsewhere the original pixels exactly (no colour round trip)."""
-    rgb = cv2.cvtColor(to_uint8(lab), cv2.COLOR_LAB2RGB)
-    return np.where(weight[..., None] > 0, rgb, face)
-
-
 def skin_weight(skin: np.ndarray, sigma: float) -> np.ndarray:
     """`skin` blurred by `sigma` px as float32 (read-only): the stages' feathered weight, computed once per mask
     (every target of a strip, and several stages, blur the same skin by the same amount)."""
@@ -206,13 +196,13 @@ def age_spots(face: np.ndarray, skin: np.ndarray, points: np.ndarray, share: flo
     if box is None:
         return face.copy()
     region, pigment = face[box], pigment[box]
-    lab = _to_lab(region)
+    lab = to_lab(region)
     # melanin darkens and warms: L down, a* and b* up (brown), amounts from looking
     lab[..., 0] -= 22.0 * pigment
     lab[..., 1] += 5.0 * pigment
     lab[..., 2] += 10.0 * pigment
     out = face.copy()
-    out[box] = _to_rgb(lab, region, pigment)
+    out[box] = from_lab(lab, region, pigment)
     return out
 
 
@@ -255,7 +245,7 @@ def neck_skin(crop: np.ndarray, points: np.ndarray, skin: np.ndarray) -> np.ndar
     p = np.asarray(points, np.float64)[:, :2]
     if is_monochrome(crop):
         return np.zeros(crop.shape[:2], np.uint8)
-    return _skin_beyond(_to_lab(crop), face_hull(p, crop.shape[:2]), skin, below_jaw(p, crop.shape[:2]), NECK_COLOUR_DISTANCE)
+    return _skin_beyond(to_lab(crop), face_hull(p, crop.shape[:2]), skin, below_jaw(p, crop.shape[:2]), NECK_COLOUR_DISTANCE)
 
 
 def outline_skin(
@@ -280,7 +270,7 @@ def outline_skin(
     jaw = float(p[JAW_ANGLES, 1].min())
     forehead = off_hair & (reach <= FOREHEAD_REACH) & (ys < brows_top)
     ears = off_hair & (reach <= EAR_REACH) & (ys > eyes - EAR_ABOVE_EYES * d) & (ys < jaw)
-    lab = _to_lab(crop)
+    lab = to_lab(crop)
     return _skin_beyond(lab, hull, skin, forehead, NECK_COLOUR_DISTANCE), _skin_beyond(lab, hull, skin, ears, EAR_COLOUR_DISTANCE)
 
 
@@ -360,7 +350,7 @@ def younger_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount:
     if amount <= 0:
         return face.copy()
     d = inter_ocular(points)
-    lab = _to_lab(face)
+    lab = to_lab(face)
     weight = skin_weight(skin, 0.05 * d)
     # only the skin weight's box changes (the weight is 0 beyond it): the colour is worked on there alone (the
     # low pass and the cheeks' colour still read the whole face)
@@ -381,5 +371,5 @@ def younger_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount:
     # 2. even and brighter tone
     smoothed = brighter(smoothed, 1.0 + YOUNG_REFLECTANCE_GAIN * amount)
     out = face.copy()
-    out[box] = _to_rgb(part + inside[..., None] * (smoothed - part), face[box], inside)
+    out[box] = from_lab(part + inside[..., None] * (smoothed - part), face[box], inside)
     return out

@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
-from engine.core.pixels import to_uint8
+from engine.core.pixels import from_lab, to_lab, to_uint8
 from engine.faces.alignment import FFHQ_TEMPLATE_512
 from engine.faces.segmentation import PERSON_THRESHOLD, SKIN_CHROMA_SHARE, SKIN_DARKER
 from engine.faces.zones import (
@@ -236,19 +236,9 @@ PIGMENT_SHADE_KEPT = 0.6  # and at least this share of its shading (the hair's v
 REPIGMENT_STRAND_CONTRAST = 0.15
 
 
-def _to_lab(rgb: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
-
-
 def _lightness(rgb: np.ndarray) -> np.ndarray:
     """CIELAB lightness (float32) of the structure image (the source face: the same at every target of a strip)."""
-    return memo("lightness", (rgb,), lambda: _to_lab(rgb)[..., 0].copy())
-
-
-def _to_rgb(lab: np.ndarray, face: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Back to RGB where `weight` > 0; elsewhere the original pixels exactly (no colour round trip)."""
-    rgb = cv2.cvtColor(to_uint8(lab), cv2.COLOR_LAB2RGB)
-    return np.where(weight[..., None] > 0, rgb, face)
+    return memo("lightness", (rgb,), lambda: to_lab(rgb)[..., 0].copy())
 
 
 def hair_direction(lightness: np.ndarray, scale: float = 1.0) -> np.ndarray:
@@ -603,7 +593,7 @@ def hair_wisps(rgb: np.ndarray, mask: np.ndarray, background: np.ndarray, points
     rim = (inside == 0) & (away <= EDGE_BAND / 2) & ~outline
     if not zone.any():
         return np.zeros(mask.shape, np.float32)
-    lab = _to_lab(rgb)
+    lab = to_lab(rgb)
     depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
     # the colours' local means over `reach` (about 30 px on a 512 px face) have no detail finer than that: worked out
     # at a quarter of the size (as blurs.wide_blur does), the pixels' squares averaged at full size (the background's grain
@@ -796,9 +786,9 @@ def grey_brow_hairs(
     top, bottom, left, right = _box(region, margin)
     box = face[top:bottom, left:right]
     inside = inside_full[top:bottom, left:right]
-    lab = _to_lab(box)
+    lab = to_lab(box)
     guide = (face if structure is None else structure)[top:bottom, left:right]
-    share, darkness = memo("brow_hair_share", (guide, inside), lambda: brow_hair_share(_to_lab(guide)[..., 0], inside))
+    share, darkness = memo("brow_hair_share", (guide, inside), lambda: brow_hair_share(to_lab(guide)[..., 0], inside))
     white = at_photo_resolution(brow_white_hairs(brow_hair_texture(inside, rng), inside, amount), inside, scale)
     weight = white * share
     # a pixel of skin share (1 - h) and hair share h: its hair turns white, BROW_ABOVE_SKIN lighter than the
@@ -814,7 +804,7 @@ def grey_brow_hairs(
     hair_ab = 128.0 + BROW_WHITE_SKIN_CHROMA * (skin_ab - 128.0)
     lab[..., 1:] += weight[..., None] * (hair_ab - lab[..., 1:])
     out = face.copy()
-    out[top:bottom, left:right] = _to_rgb(lab, box, weight)
+    out[top:bottom, left:right] = from_lab(lab, box, weight)
     return out
 
 
@@ -914,7 +904,7 @@ def grey_hair(
         face if structure is None else structure, mask, wisps, points, pattern, tips
     )
     box = face[top:bottom, left:right]
-    lab = _to_lab(box)
+    lab = to_lab(box)
     strands = grey_strands(_lightness(guide), inside, amount, rng, pattern, lead, scale)
     if STRAND_SOFTNESS > 0:
         strands = np.minimum(strands, cv2.GaussianBlur(strands, (0, 0), STRAND_SOFTNESS))
@@ -947,7 +937,7 @@ def grey_hair(
         changed = np.maximum(weight, stray_weight)
     lab += weight[..., None] * (white - lab)
     out = face.copy()
-    out[top:bottom, left:right] = _to_rgb(lab, box, changed)
+    out[top:bottom, left:right] = from_lab(lab, box, changed)
     return out
 
 
@@ -980,7 +970,7 @@ def _hair_fields(
         if tips is None
         else memo("tips_held", (tips, inside, top, left), lambda: (tips[top:bottom, left:right] > 0) & inside)
     )
-    share = memo("edge_hair_share", (guide, inside, held), lambda: edge_hair_share(_to_lab(guide), inside, held))
+    share = memo("edge_hair_share", (guide, inside, held), lambda: edge_hair_share(to_lab(guide), inside, held))
     return (top, bottom, left, right), stray, guide, inside, lead, alpha, share
 
 
@@ -1010,13 +1000,13 @@ def _white_hair(guide: np.ndarray, inside: np.ndarray, scale: float) -> np.ndarr
     """`white_hair_lab` of the `structure` image's hair box `guide` (read-only), found once per face: the hair as if
     every strand were white depends on the source's hair alone, not on the target (the stages before the hair's change
     the skin, not the hair), and every older target of a strip, and a repeated request, asks for the same."""
-    return memo("white_hair", (guide, inside, scale), lambda: white_hair_lab(_to_lab(guide), inside, scale))
+    return memo("white_hair", (guide, inside, scale), lambda: white_hair_lab(to_lab(guide), inside, scale))
 
 
 def pigment_lab(hex_colour: str) -> np.ndarray:
     """(3,) float32 CIELAB (OpenCV 8-bit scale) of an sRGB colour written #rrggbb."""
     rgb = np.array([[[int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]]], np.uint8)
-    return _to_lab(rgb)[0, 0]
+    return to_lab(rgb)[0, 0]
 
 
 def is_monochrome(rgb: np.ndarray) -> bool:
@@ -1140,7 +1130,7 @@ def _grey_off_skin(rgb: np.ndarray, points: np.ndarray | None, skin_relative: bo
     chroma too: grey hair is off the skin's colour); `skin_relative`: paleness beside the skin's chroma counts too
     (GREY_SKIN_CHROMA; needs landmarks)."""
     if points is None:
-        return hair_greyness(_to_lab(rgb))
+        return hair_greyness(to_lab(rgb))
     smooth, skin, away = memo("hair_colour", (rgb, points), lambda: _hair_colour(rgb, points))
     greyness = _greyness(smooth, float(np.hypot(skin[0] - 128, skin[1] - 128)) if skin_relative else None)
     return greyness * away
@@ -1149,7 +1139,7 @@ def _grey_off_skin(rgb: np.ndarray, points: np.ndarray | None, skin_relative: bo
 def _hair_colour(rgb: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What both of `_grey_off_skin`'s tests read of a face (found once per face: a younger target asks for both):
     its CIELAB smoothed by GREYNESS_SIGMA, the skin's a*b* (`skin_ab`) and `off_skin`."""
-    lab = _to_lab(rgb)
+    lab = to_lab(rgb)
     smooth = cv2.GaussianBlur(lab, (0, 0), GREYNESS_SIGMA)
     skin = np.asarray(skin_ab(lab, points))
     return smooth, skin, _off_skin(smooth, skin)
@@ -1338,7 +1328,7 @@ def repigment_hair(
     top, bottom, left, right = _box(region, margin)
     box = face[top:bottom, left:right]
     guide = box if structure is None else structure[top:bottom, left:right]
-    lab = _to_lab(box)
+    lab = to_lab(box)
     inside = region[top:bottom, left:right]
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ALPHA_RADIUS + 1, 2 * ALPHA_RADIUS + 1))
     near_grey = cv2.dilate(parts[top:bottom, left:right].astype(np.uint8), kernel) > 0
@@ -1365,7 +1355,7 @@ def repigment_hair(
         return face.copy(), NO_GREY_UNDER_MASK, False
     lab += weight[..., None] * (pigmented_hair_lab(lab, grey, pigment) - lab)
     out = face.copy()
-    out[top:bottom, left:right] = _to_rgb(lab, box, weight)
+    out[top:bottom, left:right] = from_lab(lab, box, weight)
     return out, used, True
 
 
