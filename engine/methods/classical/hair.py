@@ -829,7 +829,8 @@ def soft_select(score: np.ndarray, inside: np.ndarray, amount: float) -> np.ndar
     """(H, W) float32 in 0-1: the pixels of `inside` whose `score` is under the threshold that leaves `amount` (0-1) of
     them below it on average, with STRAND_EDGE's soft edge (a pixel holds several hairs); 0 beyond `inside`."""
     # sorted once per score field and mask (a strip's targets share them: only the share changes); keyed on the two
-    # arrays, which the strands' and the brows' stored fields hash once, not on the values cut from them anew
+    # arrays, not on the values cut from them anew: the strands' are stored fields, hashed once (the brows' are made
+    # at each call, and hashed in full)
     ordered, below = memo("sorted_scores", (score, inside), lambda: _sorted_sums(score[inside]))
     threshold = soft_threshold(ordered, below, amount)
     return np.where(inside, np.clip((threshold - score) / STRAND_EDGE + 0.5, 0, 1), 0).astype(np.float32)
