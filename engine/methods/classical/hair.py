@@ -987,7 +987,7 @@ def prepare_grey_hair(
 ) -> None:
     """The per-face work `grey_hair` (called with the same arguments and its scalp's `mask`) reads, computed into the
     per-face store ahead of it: the mask's soft edge and edge matte, the temples' lead, the hair's direction, the
-    strands' noise, ranks and sorted ranks. On a thread with nothing else to do, while the stages before the hair's
+    strands' noise, ranks and sorted ranks, the white the hair turns (`white_hair_lab`). On a thread with nothing else to do, while the stages before the hair's
     run, it has them ready (a first request on a new photo); `rng` is moved on as `grey_hair` moves its own."""
     if not mask.any():
         return
