@@ -987,8 +987,9 @@ def prepare_grey_hair(
 ) -> None:
     """The per-face work `grey_hair` (called with the same arguments and its scalp's `mask`) reads, computed into the
     per-face store ahead of it: the mask's soft edge and edge matte, the temples' lead, the hair's direction, the
-    strands' noise, ranks and sorted ranks, the white the hair turns (`white_hair_lab`). On a thread with nothing else to do, while the stages before the hair's
-    run, it has them ready (a first request on a new photo); `rng` is moved on as `grey_hair` moves its own."""
+    strands' noise, ranks and sorted ranks, the white the hair turns (`white_hair_lab`). On a thread with nothing else
+    to do, while the stages before the hair's run, it has them ready (a first request on a new photo); `rng` is moved
+    on as `grey_hair` moves its own."""
     if not mask.any():
         return
     _, _, guide, inside, lead, _, _ = _hair_fields(structure, mask, wisps, points, pattern, tips)
@@ -1054,9 +1055,10 @@ def light_hair_in_monochrome(rgb: np.ndarray, person: np.ndarray, points: np.nda
 
 
 def grey_by_median(rgb: np.ndarray) -> bool:
-    """Whether the median chroma of `rgb`'s pixels is under MONOCHROME_CHROMA, told by counting: an 8-bit a*b* pair's chroma is one of 65536
-    values, so which pairs lie under the line is a table, and the median is under it when more than half the pixels
-    are (at least half are not: over it). Only at exactly half is the median itself taken (as the plain median did)."""
+    """Whether the median chroma of `rgb`'s pixels is under MONOCHROME_CHROMA, told by counting: an 8-bit a*b* pair's
+    chroma is one of 65536 values, so which pairs lie under the line is a table, and the median is under it when more
+    than half the pixels are (at least half are not: over it). Only at exactly half is the median itself taken (as the
+    plain median did)."""
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
     pairs = lab[..., 1].astype(np.intp) * 256 + lab[..., 2]
     below = int(np.count_nonzero(_CHROMA_BELOW[pairs]))

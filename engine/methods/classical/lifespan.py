@@ -647,8 +647,8 @@ def _hair_ahead(
     located: LocatedFace, masks: HairMasks, source_age: float, targets: list[float], seed: int, variation: Variation
 ) -> Callable[[], None]:
     """The greying's per-face work (`prepare_grey_hair`, with the arguments `age_face` gives `grey_hair`), done only
-    where a target greys the hair (not all younger, the hair stage not skipped). Everything, the ages' checks included, runs on the work's own thread, so a bad age is refused by
-    `age_face` as it is without it."""
+    where a target greys the hair (not all younger, the hair stage not skipped). Everything, the ages' checks
+    included, runs on the work's own thread, so a bad age is refused by `age_face` as it is without it."""
 
     def work() -> None:
         if masks.note:
