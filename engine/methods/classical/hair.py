@@ -787,8 +787,12 @@ def grey_brow_hairs(
     box = face[top:bottom, left:right]
     inside = inside_full[top:bottom, left:right]
     lab = to_lab(box)
-    guide = (face if structure is None else structure)[top:bottom, left:right]
-    share, darkness = memo("brow_hair_share", (guide, inside), lambda: brow_hair_share(to_lab(guide)[..., 0], inside))
+    guide = box if structure is None else structure[top:bottom, left:right]
+    share, darkness = memo(
+        "brow_hair_share",
+        (guide, inside),
+        lambda: brow_hair_share((lab if structure is None else to_lab(guide))[..., 0], inside),  # lab: the face's own
+    )
     white = at_photo_resolution(brow_white_hairs(brow_hair_texture(inside, rng), inside, amount), inside, scale)
     weight = white * share
     # a pixel of skin share (1 - h) and hair share h: its hair turns white, BROW_ABOVE_SKIN lighter than the

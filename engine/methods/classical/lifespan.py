@@ -471,12 +471,13 @@ def age_face(
     # 5. paste back where the face changed (and the neck below the crop, where a child's warp moved it)
     difference = np.asarray(cv2.absdiff(face, before), np.uint8)  # per channel: numpy's any() over a last axis of three is slow
     changed = ((difference[..., 0] | difference[..., 1] | difference[..., 2]) > 0).astype(np.uint8)
+    photo = rgb if into is None else into
     if not changed.any():
-        return AgedFace(face[:size].copy(), (rgb if into is None else into).copy(), stages, warnings, grey_left=grey_left)
+        return AgedFace(face[:size].copy(), photo.copy(), stages, warnings, grey_left=grey_left)
     border = frame_border(*face.shape[:2])
     weight = feathered(changed, 0.05 * inter_ocular(located.points)) * border
     aged = AgedFace(face[:size], rgb, stages, warnings, weight[:size], face, weight, grey_left, hair_change, masks.hair)
-    aged.photo = paste_aged(rgb if into is None else into, located, aged, settings)
+    aged.photo = paste_aged(photo, located, aged, settings)
     return aged
 
 
