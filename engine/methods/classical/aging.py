@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
-from engine.core.pixels import from_lab, to_lab, to_uint8
+from engine.core.pixels import chosen, from_lab, to_lab, to_uint8
 from engine.faces.segmentation import EAR_ABOVE_EYES
 from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, SUBNASALE, face_hull, inter_ocular, support_box
 from engine.methods.classical.hair import grey_hair as grey_hair  # strand greying lives in hair.py
@@ -316,7 +316,7 @@ def lightness_only(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     luma = cv2.cvtColor(new, cv2.COLOR_RGB2GRAY).astype(np.float32)[..., None]
     grey = to_uint8(luma + tint)
     out = after.copy()
-    out[box] = np.where(changed[box][..., None], grey, new)
+    out[box] = chosen(changed[box], grey, new)
     return out
 
 

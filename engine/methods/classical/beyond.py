@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
-from engine.core.pixels import to_uint8
+from engine.core.pixels import chosen, to_uint8
 from engine.faces.alignment import frame_border, photo_box, upsampling
 from engine.faces.zones import LEFT_EYE, RIGHT_EYE, inter_ocular
 from engine.methods.classical.aging import lightness_only
@@ -157,7 +157,7 @@ def hair_beyond(
     if is_monochrome(before):  # a black-and-white photo stays black and white: only the grey level changes
         out = lightness_only(box, out)
     result = pasted.copy()
-    result[y0:y1, x0:x1] = np.where((share > 0)[..., None], out, box)
+    result[y0:y1, x0:x1] = chosen(share > 0, out, box)
     return result
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from engine.core.pixels import to_uint8
+from engine.core.pixels import chosen, to_uint8
 from engine.faces.zones import inter_ocular
 from engine.methods.classical.blurs import masked_blur
 
@@ -100,4 +100,4 @@ def child_skin(face: np.ndarray, skin: np.ndarray, brows: np.ndarray, points: np
             out[..., channel] += fade * (masked_blur(lab[..., channel], beside, 0.15 * d) - lab[..., channel])
     changed = np.maximum(skin, region) * share > 0
     rgb = cv2.cvtColor(to_uint8(out), cv2.COLOR_LAB2RGB)
-    return np.where(changed[..., None], rgb, face)
+    return chosen(changed, rgb, face)

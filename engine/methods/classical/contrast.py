@@ -18,7 +18,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from engine.core.pixels import to_uint8
+from engine.core.pixels import chosen, to_uint8
 from engine.faces.zones import OUTER_LIPS, inter_ocular, support_box
 
 CONTRAST_ONSET_YEARS = 20.0  # the youngest age in Porcheron et al.'s sample; the decline is steady from there
@@ -88,7 +88,7 @@ def restore_lips(face: np.ndarray, points: np.ndarray, skin: np.ndarray, regain:
     rgb = cv2.cvtColor(to_uint8(out), cv2.COLOR_LAB2RGB)
     changed = _changed(out, lab)
     result = face.copy()
-    result[box] = np.where(changed[..., None], rgb, region)
+    result[box] = chosen(changed, rgb, region)
     return result
 
 
@@ -171,7 +171,7 @@ def fade_features(face: np.ndarray, points: np.ndarray, skin: np.ndarray, brows:
     rgb = cv2.cvtColor(to_uint8(out), cv2.COLOR_LAB2RGB)
     changed = _changed(out, lab)
     result = face.copy()
-    result[box] = np.where(changed[..., None], rgb, region)
+    result[box] = chosen(changed, rgb, region)
     return result
 
 

@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
-from engine.core.pixels import to_uint8
+from engine.core.pixels import chosen, to_uint8
 from engine.faces.zones import (
     LEFT_ALA,
     LEFT_EYE,
@@ -473,7 +473,7 @@ def age_shape(face: np.ndarray, points: np.ndarray, skin: np.ndarray, descent: D
         part, inside = lab[box], weight[box]
         part[..., 0] += inside * (factor[box] - 1.0) * broad[box]
         rgb = cv2.cvtColor(to_uint8(part), cv2.COLOR_LAB2RGB)
-        shaded[box] = np.where(inside[..., None] > 0, rgb, face[box])
+        shaded[box] = chosen(inside > 0, rgb, face[box])
     sources = np.asarray(points, np.float64)[:, :2]
     moved = descent_displacements(sources, descent)
     # every landmark that moves, and every 3rd of those that stay (they pin the rest of the face; all of

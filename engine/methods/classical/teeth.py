@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engine.core.pixels import to_uint8
+from engine.core.pixels import chosen, to_uint8
 from engine.faces.zones import inter_ocular, support_box
 from engine.methods.classical.contrast import INNER_LIPS  # FaceMesh's inner lip contour: the mouth's opening
 
@@ -123,7 +123,7 @@ def age_teeth(face: np.ndarray, points: np.ndarray, source_age: float, target_ag
     out = lab + weight[..., None] * shift.astype(np.float32)[None, None, :]
     rgb = to_uint8(cv2.cvtColor(out, cv2.COLOR_LAB2RGB) * 255.0)
     result = face.copy()
-    result[box] = np.where((weight > 0)[..., None], rgb, region)
+    result[box] = chosen(weight > 0, rgb, region)
     return TeethChange(result, values, area)
 
 

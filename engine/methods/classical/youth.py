@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
-from engine.core.pixels import to_uint8
+from engine.core.pixels import chosen, to_uint8
 from engine.faces.zones import (
     LEFT_EYE,
     OUTER_LIPS,
@@ -811,7 +811,7 @@ def rejuvenate(
         out[..., channel] += weight * (1.0 - lens[box]) * EVEN_COLOUR * (evened[index][box] - part[..., channel])
     rgb = cv2.cvtColor(to_uint8(out), cv2.COLOR_LAB2RGB)
     result = face.copy()
-    result[box] = np.where((changed > 0)[..., None], rgb, region)
+    result[box] = chosen(changed > 0, rgb, region)
     return result
 
 

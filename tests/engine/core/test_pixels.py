@@ -1,11 +1,11 @@
-"""Float pixel values back to 8 bits: one rounding and saturation for every stage."""
+"""Float pixel values back to 8 bits: one rounding and saturation for every stage; changed pixels put back."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from engine.core.pixels import to_uint8
+from engine.core.pixels import chosen, to_uint8
 
 pytestmark = pytest.mark.unit
 
@@ -27,3 +27,28 @@ def test_one_number_an_empty_array_and_integers_come_back_as_numpy_gives_them():
         out = to_uint8(values)
         assert out.dtype == np.uint8 and out.shape == np.shape(values)
         np.testing.assert_array_equal(out, np.clip(np.round(values), 0, 255).astype(np.uint8))
+
+
+@pytest.mark.parametrize("dtype, channels", [(np.uint8, 3), (np.uint8, 1), (np.float32, 3), (np.uint8, 4)])
+def test_chosen_takes_the_new_pixels_where_the_mask_holds_and_leaves_both_inputs_alone(dtype, channels):
+    rng = np.random.default_rng(1)
+    frame = (rng.random((40, 50, channels)) * 255).astype(dtype)
+    new, old = frame[5:35, 10:45], (rng.random((30, 35, channels)) * 255).astype(dtype)  # a view of a larger image, too
+    where = rng.random((30, 35)) > 0.6
+    kept_new, kept_old = new.copy(), old.copy()
+    out = chosen(where, new, old)
+    np.testing.assert_array_equal(out, np.where(where[..., None], new, old))
+    assert out.dtype == dtype and out.shape == old.shape
+    np.testing.assert_array_equal(new, kept_new)
+    np.testing.assert_array_equal(old, kept_old)
+    assert (
+        np.array_equal(chosen(np.zeros((30, 35), bool), new, old), old) and chosen(np.ones((30, 35), bool), new, old) is not new
+    )
+
+
+def test_chosen_names_images_that_do_not_match():
+    image = np.zeros((4, 5, 3), np.uint8)
+    with pytest.raises(ValueError, match=r"\(4, 5, 3\) uint8, \(4, 5, 3\) float32"):
+        chosen(np.ones((4, 5), bool), image, image.astype(np.float32))
+    with pytest.raises(ValueError, match=r"a mask of \(5, 4\)"):
+        chosen(np.ones((5, 4), bool), image, image)
