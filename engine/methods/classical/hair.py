@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import cv2
 import numpy as np
 
 from engine.core.memo import memo
-from engine.core.pixels import from_lab, to_lab, to_uint8
+from engine.core.pixels import from_lab, per_pixel, to_lab, to_uint8
 from engine.faces.alignment import FFHQ_TEMPLATE_512
 from engine.faces.segmentation import PERSON_THRESHOLD, SKIN_CHROMA_SHARE, SKIN_DARKER
 from engine.faces.zones import (
@@ -922,28 +923,62 @@ def grey_hair(
         # the strands' greyed share of the mask's pixels deeper than EDGE_BAND, means over EDGE_BAND). Greyed pixel
         # by pixel, the band's mixed pixels were lighter than both sides (a pale rim; see EDGE_BAND)
         read = stray[top:bottom, left:right]
-        core = cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, 5) > EDGE_BAND
-        held = (core if core.any() else inside).astype(np.float32)
-        # over EDGE_BAND, or a third of the way to the farthest stray pixel where that is more (a Gaussian's means
-        # reach about three of its sigmas: at EDGE_BAND alone the stray hair beyond about 17 px stayed dark)
-        farthest = float(cv2.distanceTransform((held == 0).astype(np.uint8), cv2.DIST_L2, 5)[read > 0].max())
-        sigma = max(EDGE_BAND, farthest / 3)
-        # means this wide have no detail finer than 2 px: worked out at a quarter of the size (as blurs.wide_blur does)
-        height, width = held.shape
-        small = (max(1, width // 4), max(1, height // 4))
-        near = cv2.GaussianBlur(cv2.resize(held, small, interpolation=cv2.INTER_AREA), (0, 0), sigma / 4)
-        parts = [cv2.resize(part * held[..., None], small, interpolation=cv2.INTER_AREA) for part in (white, lab)]
-        parts.append(cv2.resize(strands * held, small, interpolation=cv2.INTER_AREA))
-        summed = cv2.GaussianBlur(np.dstack(parts), (0, 0), sigma / 4) / np.maximum(near, 1e-6)[..., None]
-        means = cv2.resize(np.dstack([summed, near]), (width, height), interpolation=cv2.INTER_LINEAR)
-        stray_weight = np.where(means[..., 7] > 1e-6, read * means[..., 6], 0)
-        lab += stray_weight[..., None] * (means[..., :3] - means[..., 3:6])
+        # the white, the face's own colour and the strands' greyed share near each pixel (the white's per face)
+        core, white_near = _stray_white(read, inside, white)
+        stray_weight = np.where(core.reached, read * _core_means(core, strands), 0)
+        lab += per_pixel(stray_weight, white_near - _core_means(core, lab))
         weight = np.where(read > 0, 0, weight)
         changed = np.maximum(weight, stray_weight)
-    lab += weight[..., None] * (white - lab)
+    lab += per_pixel(weight, white - lab)
     out = face.copy()
     out[top:bottom, left:right] = from_lab(lab, box, changed)
     return out
+
+
+@dataclass(frozen=True)
+class _HairCore:
+    """The hair box's pixels the stray hair reads its colours from (`grey_hair`): the mask's deeper than EDGE_BAND (all
+    of it where none is), as a 0-1 weight `held` (and `held3`, the same on three channels); the width `sigma` of the
+    means over them; their weight near each pixel at a quarter of the size, `near`; and `reached`, the pixels where
+    those means are defined."""
+
+    held: np.ndarray
+    held3: np.ndarray
+    sigma: float
+    near: np.ndarray
+    reached: np.ndarray
+
+
+def _hair_core(inside: np.ndarray, read: np.ndarray) -> _HairCore:
+    """`_HairCore` of the mask cut to the hair box `inside`, `read` the stray hair's shares there (some above 0)."""
+    core = cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, 5) > EDGE_BAND
+    held = (core if core.any() else inside).astype(np.float32)
+    # over EDGE_BAND, or a third of the way to the farthest stray pixel where that is more (a Gaussian's means
+    # reach about three of its sigmas: at EDGE_BAND alone the stray hair beyond about 17 px stayed dark)
+    farthest = float(cv2.distanceTransform((held == 0).astype(np.uint8), cv2.DIST_L2, 5)[read > 0].max())
+    sigma = max(EDGE_BAND, farthest / 3)
+    # means this wide have no detail finer than 2 px: worked out at a quarter of the size (as blurs.wide_blur does)
+    height, width = held.shape
+    small = (max(1, width // 4), max(1, height // 4))
+    near = cv2.GaussianBlur(cv2.resize(held, small, interpolation=cv2.INTER_AREA), (0, 0), sigma / 4)
+    reached = cv2.resize(near, (width, height), interpolation=cv2.INTER_LINEAR) > 1e-6
+    return _HairCore(held, cv2.merge([held] * 3), sigma, near, reached)
+
+
+def _stray_white(read: np.ndarray, inside: np.ndarray, white: np.ndarray) -> tuple[_HairCore, np.ndarray]:
+    """(the `_HairCore` the stray hair `read` reads from, the `white` hair's mean over it near each pixel): per face."""
+    core = memo("hair_core", (inside, read), lambda: _hair_core(inside, read))
+    return core, memo("white_near_core", (white, inside, read), lambda: _core_means(core, white))
+
+
+def _core_means(core: _HairCore, image: np.ndarray) -> np.ndarray:
+    """`image`'s (H, W or H, W, 3 float32) mean over `core.held` near each pixel, a Gaussian of `core.sigma` wide
+    (meaningful where `core.reached`)."""
+    height, width = core.held.shape
+    near = np.maximum(core.near, 1e-6)
+    summed = cv2.resize(image * (core.held if image.ndim == 2 else core.held3), near.shape[::-1], interpolation=cv2.INTER_AREA)
+    means = cv2.GaussianBlur(summed, (0, 0), core.sigma / 4) / (near if image.ndim == 2 else near[..., None])
+    return cv2.resize(means, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def _hair_fields(
@@ -991,15 +1026,17 @@ def prepare_grey_hair(
 ) -> None:
     """The per-face work `grey_hair` (called with the same arguments and its scalp's `mask`) reads, computed into the
     per-face store ahead of it: the mask's soft edge and edge matte, the temples' lead, the hair's direction, the
-    strands' noise, ranks and sorted ranks, the white the hair turns (`white_hair_lab`). On a thread with nothing else
-    to do, while the stages before the hair's run, it has them ready (a first request on a new photo); `rng` is moved
-    on as `grey_hair` moves its own."""
+    strands' noise, ranks and sorted ranks, the white the hair turns (`white_hair_lab`) and the stray hair's means of
+    it. On a thread with nothing else to do, while the stages before the hair's run, it has them ready (a first request
+    on a new photo); `rng` is moved on as `grey_hair` moves its own."""
     if not mask.any():
         return
-    _, _, guide, inside, lead, _, _ = _hair_fields(structure, mask, wisps, points, pattern, tips)
+    (top, bottom, left, right), stray, guide, inside, lead, _, _ = _hair_fields(structure, mask, wisps, points, pattern, tips)
     # a share strictly between 0 and 1 reads everything: 0 returns before the ranks, 1 before their threshold (sorted)
     grey_strands(_lightness(guide), inside, 0.5, rng, pattern, lead, scale)
-    _white_hair(guide, inside, scale)
+    white = _white_hair(guide, inside, scale)
+    if stray.any():
+        _stray_white(stray[top:bottom, left:right], inside, white)
 
 
 def _white_hair(guide: np.ndarray, inside: np.ndarray, scale: float) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.core.pixels import chosen, to_uint8
+from engine.core.pixels import chosen, per_pixel, to_uint8
 
 pytestmark = pytest.mark.unit
 
@@ -52,3 +52,16 @@ def test_chosen_names_images_that_do_not_match():
         chosen(np.ones((4, 5), bool), image, image.astype(np.float32))
     with pytest.raises(ValueError, match=r"a mask of \(5, 4\)"):
         chosen(np.ones((5, 4), bool), image, image)
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_per_pixel_weights_give_numpys_numbers_and_mixed_types_numpys_promotion(channels):
+    rng = np.random.default_rng(2)
+    image = rng.normal(0.0, 50.0, (30, 35, channels)).astype(np.float32)
+    weight = rng.random((30, 35)).astype(np.float32)
+    out = per_pixel(weight, image)
+    assert out.dtype == np.float32 and out.shape == image.shape
+    np.testing.assert_array_equal(out, weight[..., None] * image)  # the same float32 products, not merely close
+    wide = per_pixel(weight.astype(np.float64), image)  # numpy promotes to float64: so does this
+    assert wide.dtype == np.float64
+    np.testing.assert_array_equal(wide, weight.astype(np.float64)[..., None] * image)
