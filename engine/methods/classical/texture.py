@@ -38,7 +38,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
-from engine.core.pixels import to_uint8
+from engine.core.pixels import chosen, to_uint8
 from engine.core.settings import Settings
 from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, inter_ocular, support_box
 from engine.methods.classical.aging import skin_weight
@@ -222,7 +222,7 @@ def transfer_texture(face: np.ndarray, points: np.ndarray, skin: np.ndarray, amo
     lab[..., 0] += base * (moved - own).sum(0)
     rgb = cv2.cvtColor(to_uint8(lab), cv2.COLOR_LAB2RGB)
     out = face.copy()
-    out[box] = np.where(changed[..., None], rgb, region)
+    out[box] = chosen(changed, rgb, region)
     return out
 
 
@@ -374,7 +374,7 @@ def sallow_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, share: f
     lab[..., 2] += weight * SALLOW_YELLOW
     rgb = cv2.cvtColor(to_uint8(lab), cv2.COLOR_LAB2RGB)
     out = face.copy()
-    out[box] = np.where(weight[..., None] > 0, rgb, region)
+    out[box] = chosen(weight > 0, rgb, region)
     return out
 
 
