@@ -1,6 +1,6 @@
 """Face Aging Hub: assembles the tabs. `make run` serves it on http://127.0.0.1:7860.
 
-Adding a tab is one module in demos/ exposing TITLE and build(), and one line in TABS.
+Adding a tab is one module in demos/ exposing TITLE and build() (and CSS, its style rules, if it needs any), and one line in TABS.
 build() may return a function that takes the Blocks and registers page-load events.
 """
 
@@ -113,7 +113,12 @@ def main() -> None:
     # A request beyond QUEUE_MAX_SIZE waiting ones is refused at once ("queue full"), not left to wait.
     demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=DEFAULT_CONCURRENCY)
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
-    demo.launch(max_file_size=get_settings().max_upload_bytes, app_kwargs={"lifespan": results_cleaner})
+    demo.launch(max_file_size=get_settings().max_upload_bytes, app_kwargs={"lifespan": results_cleaner}, css=tabs_css())
+
+
+def tabs_css() -> str:
+    """The style rules the tabs declare (a tab module's optional CSS), for launch(): Gradio 6 takes them there."""
+    return "\n".join(css for css in (getattr(importlib.import_module(name), "CSS", "") for name in TABS) if css)
 
 
 if __name__ == "__main__":

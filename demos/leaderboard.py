@@ -23,6 +23,9 @@ from leaderboard.worker import start_background, wake_background
 logger = logging.getLogger(__name__)
 
 TITLE = "Leaderboard"
+# The tables' column headers wrap between words only: with a dozen columns Gradio's wrapping broke them mid-word
+# ("provenanc-e", "Identi-ty"); a column is as wide as its longest header word instead.
+CSS = ".leaderboard-table th span.header { word-break: normal; overflow-wrap: normal; }"
 API_NAME = "leaderboard"
 REFRESH_SECONDS = 30  # how often an open page looks for new results (and new protocols)
 _store: ResultsStore | None = None
@@ -201,7 +204,7 @@ def build():
         types = gr.CheckboxGroup(list(METHOD_TYPES), label="Type (none: all)")
         verified_only = gr.Checkbox(False, label="Verified only")
         search = gr.Textbox(label="Search methods")
-    results = gr.Dataframe(label="Results", interactive=False, wrap=True)
+    results = gr.Dataframe(label="Results", interactive=False, wrap=True, elem_classes=["leaderboard-table"])
     summary = gr.Markdown()
     plot = gr.ScatterPlot(x="identity", y="age accuracy (A)", color="method", label="Age-identity trade-off")
     inputs = [task, protocol, columns, types, verified_only, search]
@@ -237,7 +240,9 @@ def build():
             lookup_id = gr.Textbox(label="Request id")
             lookup = gr.Button("Look up", size="sm")
         lookup_result = gr.JSON(label="Request")
-        awaiting = gr.Dataframe(value=review_table, label="Claims awaiting review", interactive=False, wrap=True)
+        awaiting = gr.Dataframe(
+            value=review_table, label="Claims awaiting review", interactive=False, wrap=True, elem_classes=["leaderboard-table"]
+        )
         queue = gr.Dataframe(value=queue_table, label="Verification queue", interactive=False)
         send.click(submit, [claim_file, zip_file, method, method_type], [outcome, queue, awaiting], api_name="submit")
         lookup.click(request_status, lookup_id, lookup_result, api_name="request_status")

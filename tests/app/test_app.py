@@ -317,6 +317,24 @@ def live_app_with_store(store_with_verified_row):
     yield from serve(HUB_STORE_DIR=str(store_with_verified_row))
 
 
+# The words of the elements `selector` finds that the browser laid out over more than one line.
+BROKEN_HEADER_WORDS = """selector => {
+  const broken = [];
+  for (const element of document.querySelectorAll(selector)) {
+    const text = element.firstChild;
+    if (!text || text.nodeType !== Node.TEXT_NODE) continue;
+    for (const match of text.data.matchAll(/\\S+/g)) {
+      const range = document.createRange();
+      range.setStart(text, match.index);
+      range.setEnd(text, match.index + match[0].length);
+      const lines = new Set([...range.getClientRects()].map(rect => Math.round(rect.top)));
+      if (lines.size > 1) broken.push(match[0]);
+    }
+  }
+  return broken;
+}"""
+
+
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (make test installs it)")
 def test_browser_leaderboard_shows_seed_rows_and_the_verified_offline_row(live_app_with_store, tmp_path):
     from playwright.sync_api import expect, sync_playwright
@@ -326,6 +344,9 @@ def test_browser_leaderboard_shows_seed_rows_and_the_verified_offline_row(live_a
         body = page.locator("body")
         expect(body).to_contain_text("Cradle2Cane", timeout=20000)
         expect(body).to_contain_text("81.33")  # Table 1, Face++ protocol, recomputed HCS
+        # every column header's words whole: a word broken over two lines has two boxes ("provenanc" / "e")
+        broken = page.evaluate(BROKEN_HEADER_WORDS, ".leaderboard-table th span.header")
+        assert broken == [] and page.locator(".leaderboard-table th span.header").count() >= 12
         page.get_by_role("combobox", name="Protocol (rows are compared only within one)").click()
         page.get_by_role("option", name=re.compile("offline-portraits")).click()
         expect(body).to_contain_text("verified", timeout=20000)
