@@ -84,9 +84,11 @@ def align_face(rgb: np.ndarray, face: Face, size: int = 512) -> AlignedFace:
 
 
 def check_face_upright(detector: FaceDetector, rgb: np.ndarray, face: Face) -> None:
-    """`check_upright` on the detector's `face` of `rgb` aligned at UPRIGHT_SIZE: for a face taken without its 512 px
-    crop (the diffusion renderer's, an image-guided reference, the age tab's)."""
-    check_upright(detector, align_face(rgb, face, UPRIGHT_SIZE).crop, face)
+    """`check_upright` on the detector's `face` of `rgb` aligned at UPRIGHT_SIZE, its quarter turns too: for a face taken
+    without its 512 px crop and FaceMesh's landmarks (the diffusion renderer's, an image-guided reference, the age tab's),
+    which alone tell a face lying on its side (the age estimator read the astronaut on her side as 35, upright 41)."""
+    aligned = align_face(rgb, face, UPRIGHT_SIZE)
+    check_upright(detector, aligned.crop, face, aligned.matrix, quarter_turns=True)
 
 
 def feather_mask(size: int, margin: float = 0.06) -> np.ndarray:

@@ -196,17 +196,46 @@ def _middle_score(faces: list[Face], size: tuple[int, int]) -> float:
     return face.score
 
 
-def check_upright(detector: FaceDetector, crop: np.ndarray, face: Face) -> None:
-    """Refuses the detector's `face` (UpsideDownError) when its aligned `crop` (square, UPRIGHT_SIZE px or more) is upside
-    down: the face in the crop's middle scores UPSIDE_DOWN_MARGIN or more higher turned 180 degrees than as it is."""
+def check_upright(detector: FaceDetector, crop: np.ndarray, face: Face, matrix: np.ndarray, quarter_turns: bool = False) -> None:
+    """Refuses the detector's `face` (UpsideDownError) when its aligned `crop` (square, UPRIGHT_SIZE px or more; `matrix`,
+    2 x 3, took the photo to it) is upside down: the face in the crop's middle scores UPSIDE_DOWN_MARGIN or more higher
+    turned 180 degrees than as it is; with `quarter_turns`, or turned a quarter turn either way (a face lying on its side:
+    for the paths that read no landmarks of their own, whose FaceMesh would tell it). The message names the turn the
+    photo needs (`photo_turn`)."""
     height, width = crop.shape[:2]
     if height != width or height < UPRIGHT_SIZE:
         raise ValueError(f"the upside-down check needs a square aligned crop of {UPRIGHT_SIZE} px or more, got {height}x{width}")
     small = crop if height == UPRIGHT_SIZE else cv2.resize(crop, (UPRIGHT_SIZE, UPRIGHT_SIZE), interpolation=cv2.INTER_AREA)
-    as_is = _middle_score(detector.detect_once(small, UPRIGHT_INPUT), small.shape[:2])
-    turned = _middle_score(detector.detect_once(np.ascontiguousarray(small[::-1, ::-1]), UPRIGHT_INPUT), small.shape[:2])
-    if turned >= as_is + UPSIDE_DOWN_MARGIN:
-        raise UpsideDownError(
-            f"The face found (box {face.box_text()} px) looks upside down: the detector is surer of it with the photo "
-            f"turned 180 degrees (score {turned:.2f}, against {as_is:.2f} as it is)."
-        )
+
+    def score(turns: int) -> float:
+        turned = small if turns == 0 else np.ascontiguousarray(np.rot90(small, turns))
+        return _middle_score(detector.detect_once(turned, UPRIGHT_INPUT), small.shape[:2])
+
+    as_is = score(0)
+    scores = {turns: score(turns) for turns in ((2, 1, 3) if quarter_turns else (2,))}
+    if max(scores.values()) < as_is + UPSIDE_DOWN_MARGIN:
+        return
+    # refused: the crop's other turns are read too (only now, where they were not), and its surest turn is taken back
+    # through the alignment to the photo's (a photo on its side aligns to a crop upside down or on its side)
+    scores.update({turns: score(turns) for turns in (1, 3) if turns not in scores})
+    best = max(scores, key=lambda turns: scores[turns])
+    how = dict(TURNS).get(photo_turn(best, matrix), "180 degrees")  # the photo upright, its crop not: as it scored
+    score_text = f"(score {scores[best]:.2f}, against {as_is:.2f} as it is)"
+    finding = "looks upside down" if how == "180 degrees" else "looks turned on its side"
+    raise UpsideDownError(
+        f"The face found (box {face.box_text()} px) {finding}: the detector is surer of it with the photo turned {how} "
+        f"{score_text}."
+    )
+
+
+def photo_turn(crop_turns: int, matrix: np.ndarray) -> int:
+    """The quarter turns (np.rot90's k, anticlockwise; 0-3) that make a photo upright, where its aligned crop (`matrix`,
+    2 x 3, the photo to the crop) is upright after `crop_turns` of them: the face's up in the crop (up after the turns)
+    taken to the photo by the alignment's inverse, to the nearest quarter turn."""
+    # np.rot90 by k turns the picture anticlockwise: the crop's up after k turns pointed, in the crop (x right, y down),
+    # up for k = 0, right for 1, down for 2, left for 3
+    up = {0: (0.0, -1.0), 1: (1.0, 0.0), 2: (0.0, 1.0), 3: (-1.0, 0.0)}[crop_turns % 4]
+    x, y = np.linalg.solve(np.asarray(matrix, np.float64)[:, :2], np.array(up))
+    # the photo's face points up along (x, y): k anticlockwise turns bring it to (0, -1)
+    angle = np.degrees(np.arctan2(x, -y))  # clockwise from up: 90 when the face's up points right
+    return int(round(angle / 90.0)) % 4

@@ -142,21 +142,23 @@ def gender_threshold(calibration: Calibration | None) -> tuple[float, str]:
 
 
 def estimate(request: EstimateRequest, settings: Settings | None = None) -> AgeAnalysis:
-    """Every upright face in the photo, largest first, with age, interval and gender; an upside-down one is named in a
-    warning (`upright_faces`)."""
+    """Every upright face in the photo, largest first, with age, interval and gender; one upside down or on its side is
+    named in a warning (`upright_faces`)."""
     rgb, confidence = request.rgb, request.confidence
     settings = settings or get_settings()
     cache = get_cache(settings)
     # 1. detect
     detector = cache.get("face_detector")
     faces = detector.faces_or_why_not(rgb)
-    # 2. an upside-down face is given no age (the estimator reads it as an upright face, its mouth for its eyes): named
-    # in a warning, or the photo refused when every face is so; the others keep the numbers the detector gave them
+    # 2. a face upside down or on its side is given no age (the estimator reads it as an upright face, its mouth for its
+    # eyes): named in a warning, or the photo refused when every face is so; the others keep the detector's numbers
     upright, turned = upright_faces(detector, rgb, faces)
     if not upright:
         first = turned[0]  # every face is turned, the first among them
         raise UpsideDownError(
-            first.finding if len(turned) == 1 else f"All {len(turned)} faces found look upside down. Face 0: {first.finding}"
+            first.finding
+            if len(turned) == 1
+            else f"All {len(turned)} faces found look upside down or on their side. Face 0: {first.finding}"
         )
     warnings = [f"Face {index} is given no age: {error.finding}" for index, error in turned.items()]
     # 3. estimate the age distribution and gender of each face

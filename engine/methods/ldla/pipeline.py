@@ -108,7 +108,7 @@ def locate(
     face, warnings = choose_face(cache.get("face_detector").faces_or_why_not(rgb) if faces is None else faces, face_index)
     aligned = align_face(rgb, face, FACE_SIZE)
     points = face_landmarks(cache.get("face_mesh"), aligned.crop, face)  # a failure says what is wrong with the face
-    check_upright(cache.get("face_detector"), aligned.crop, face)  # FaceMesh places its points on an upside-down face too
+    check_upright(cache.get("face_detector"), aligned.crop, face, aligned.matrix)  # FaceMesh places points on one upside down too
     zones, masks = build_zones(points, aligned.crop.shape[:2])
     unplaceable = unplaceable_zones(points, masks, aligned.matrix, rgb.shape[:2])
     if unplaceable:
