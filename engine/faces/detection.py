@@ -219,7 +219,8 @@ def check_upright(detector: FaceDetector, crop: np.ndarray, face: Face, matrix: 
     # through the alignment to the photo's (a photo on its side aligns to a crop upside down or on its side)
     scores.update({turns: score(turns) for turns in (1, 3) if turns not in scores})
     best = max(scores, key=lambda turns: scores[turns])
-    how = dict(TURNS).get(photo_turn(best, matrix), "180 degrees")  # the photo upright, its crop not: as it scored
+    # where the alignment itself turned the face (the photo upright by its five points), the crop's own turn is named
+    how = dict(TURNS).get(photo_turn(best, matrix)) or dict(TURNS)[best]
     score_text = f"(score {scores[best]:.2f}, against {as_is:.2f} as it is)"
     finding = "looks upside down" if how == "180 degrees" else "looks turned on its side"
     raise UpsideDownError(
