@@ -18,7 +18,8 @@ run: setup
 TEST_WORKERS ?= 2
 # Each worker's thread pools (torch's, OpenMP's, OpenBLAS's; the processes a test starts inherit it) get an equal share
 # of the cores: with every worker using every core the suite took 408 s on two cores, with one thread each 288 s.
-TEST_THREADS ?= $(shell $(PYTHON) -c "import os; n, w = os.cpu_count() or 1, $(TEST_WORKERS); print(max(1, n // w) if w else n)")
+# (TEST_WORKERS=auto or logical: a worker per core, one thread each.)
+TEST_THREADS ?= $(shell $(PYTHON) -c "import os; n, w = len(os.sched_getaffinity(0)), '$(TEST_WORKERS)'; k = int(w) if w.isdigit() else n; print(max(1, n // k) if k else n)")
 test: lint browser benchmark-data
 	OMP_NUM_THREADS=$(TEST_THREADS) $(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal tests
 
