@@ -41,9 +41,8 @@ def test_chosen_takes_the_new_pixels_where_the_mask_holds_and_leaves_both_inputs
     assert out.dtype == dtype and out.shape == old.shape
     np.testing.assert_array_equal(new, kept_new)
     np.testing.assert_array_equal(old, kept_old)
-    assert (
-        np.array_equal(chosen(np.zeros((30, 35), bool), new, old), old) and chosen(np.ones((30, 35), bool), new, old) is not new
-    )
+    assert np.array_equal(chosen(np.zeros((30, 35), bool), new, old), old)
+    assert np.array_equal(chosen(np.ones((30, 35), bool), new, old), new)
 
 
 def test_chosen_names_images_that_do_not_match():
