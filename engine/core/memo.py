@@ -4,13 +4,14 @@ A strip renders one face at nine ages; much of each render depends only on the f
 landmarks, the source photo), not on the age. `memo(name, parts, compute)` returns what `compute()` gave
 for the same `name` and the same `parts` (arrays by their exact bytes, shape and dtype; other values by
 `repr`), so an identical input gets an identical result and a changed one a fresh computation. Arrays come
-back read-only: a caller that changes one must copy it. `disabled()` turns the store off (tests compare
-the outputs with and without it). Threads rendering a strip's ages at once (engine/core/workers.py) share the
+back read-only (in tuples and dataclasses too): a caller that changes one must copy it. `disabled()` turns the
+store off (tests compare the outputs with and without it). Threads rendering a strip's ages at once (engine/core/workers.py) share the
 store: what one of them is computing, the others wait for rather than compute again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import threading
@@ -115,11 +116,15 @@ def _forget(key: int, _: weakref.ref) -> None:
 
 
 def _frozen(value: Any) -> Any:
+    """`value` with its arrays read-only: an array, and those in a tuple or in a dataclass's fields, however nested."""
     if isinstance(value, np.ndarray):
         value.flags.writeable = False
     elif isinstance(value, tuple):
         for item in value:
             _frozen(item)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            _frozen(getattr(value, field.name))
     return value
 
 

@@ -962,10 +962,7 @@ def _hair_core(inside: np.ndarray, read: np.ndarray) -> _HairCore:
     small = (max(1, width // 4), max(1, height // 4))
     near = cv2.GaussianBlur(cv2.resize(held, small, interpolation=cv2.INTER_AREA), (0, 0), sigma / 4)
     reached = cv2.resize(near, (width, height), interpolation=cv2.INTER_LINEAR) > 1e-6
-    fields = (held, cv2.merge([held] * 3), near, reached)
-    for field in fields:  # kept per face and read by a strip's threads at once: read-only, as the store's arrays are
-        field.flags.writeable = False
-    return _HairCore(fields[0], fields[1], sigma, fields[2], fields[3])
+    return _HairCore(held, cv2.merge([held] * 3), sigma, near, reached)
 
 
 def _stray_white(read: np.ndarray, inside: np.ndarray, white: np.ndarray) -> tuple[_HairCore, np.ndarray]:

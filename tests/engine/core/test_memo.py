@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import numpy as np
@@ -34,8 +35,14 @@ def test_same_content_is_computed_once_and_changed_content_afresh():
 
 
 def test_stored_arrays_are_read_only_so_a_caller_cannot_change_them_for_the_next():
-    value = store.memo("test_read_only", (np.zeros(3),), lambda: (np.ones(3), np.ones(2)))
-    for array in value:
+    @dataclasses.dataclass(frozen=True)
+    class Fields:  # a result with named parts, some arrays, one nested in a tuple
+        mask: np.ndarray
+        sigma: float
+        pair: tuple
+
+    value = store.memo("test_read_only", (np.zeros(3),), lambda: (np.ones(3), Fields(np.ones(2), 1.5, (np.ones(4), 2))))
+    for array in (value[0], value[1].mask, value[1].pair[0]):
         with pytest.raises(ValueError):
             array[0] = 5
 
