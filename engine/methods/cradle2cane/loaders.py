@@ -84,8 +84,7 @@ def load_clip(spec: ModelSpec, settings: Settings):
 
     folder = str(hub_folder(spec, settings, ["*.json", "*.txt", "*.safetensors"]))
     model = CLIPModel.from_pretrained(folder, dtype=torch_dtype(settings), use_safetensors=True)
-    # transformers wraps `to` with functools.wraps, whose stub mypy reads as an unbound function (self first)
-    placed = model.to(settings.device)  # type: ignore[arg-type]
+    placed = model.to(settings.device)
     return TinyClip(placed.eval(), CLIPImageProcessor.from_pretrained(folder), CLIPTokenizer.from_pretrained(folder))
 
 
