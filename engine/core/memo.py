@@ -5,8 +5,8 @@ landmarks, the source photo), not on the age. `memo(name, parts, compute)` retur
 for the same `name` and the same `parts` (arrays by their exact bytes, shape and dtype; other values by
 `repr`), so an identical input gets an identical result and a changed one a fresh computation. Arrays come
 back read-only (in tuples and dataclasses too): a caller that changes one must copy it. `disabled()` turns the
-store off (tests compare the outputs with and without it). Threads rendering a strip's ages at once (engine/core/workers.py) share the
-store: what one of them is computing, the others wait for rather than compute again.
+store off (tests compare the outputs with and without it). Threads rendering a strip's ages at once
+(engine/core/workers.py) share the store: what one of them is computing, the others wait for rather than compute again.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engine.core.pixels import to_uint8
+from engine.core.pixels import chosen, to_uint8
 from engine.faces.detection import (
     UPRIGHT_SIZE,
     Face,
@@ -141,7 +141,7 @@ def paste_back(original: np.ndarray, edited_crop: np.ndarray, matrix: np.ndarray
     region = original[y0:y1, x0:x1]
     blended = region.astype(np.float32) * (1.0 - weight) + warped.astype(np.float32) * weight
     mixed = to_uint8(blended)
-    result[y0:y1, x0:x1] = np.where(weight > 0, mixed, region)
+    result[y0:y1, x0:x1] = chosen(weight[..., 0] > 0, mixed, region)
     return result
 
 
