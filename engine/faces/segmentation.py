@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
+from engine.core.pixels import to_lab
 from engine.faces.zones import (
     FACE_OVAL,
     LEFT_BROW,
@@ -250,7 +251,7 @@ def fine_texture(lightness: np.ndarray) -> np.ndarray:
 def photo_texture(rgb: np.ndarray) -> np.ndarray:
     """`fine_texture` of `rgb`'s CIELAB lightness, kept per image (read-only): the hair mask and the hair beside the
     face both read it."""
-    return memo("photo_texture", (rgb,), lambda: fine_texture(cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)[..., 0]))
+    return memo("photo_texture", (rgb,), lambda: fine_texture(to_lab(rgb)[..., 0]))
 
 
 def hair_seeds(lab: np.ndarray, crown: np.ndarray, sides: np.ndarray, texture: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -357,7 +358,7 @@ def hair_mask_and_tips(
     candidate &= band
     # colour: skin statistics from the cheeks and forehead inside the face oval; the colour tests look at the
     # candidate's pixels alone (nothing else can be hair)
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab = to_lab(rgb)
     skin = lab[face > 0]
     where = np.nonzero(candidate)
     pixels = lab[where]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from engine.core.pixels import chosen, to_uint8
+from engine.core.pixels import from_lab, to_lab
 from engine.faces.zones import inter_ocular
 from engine.methods.classical.blurs import masked_blur
 
@@ -76,7 +76,7 @@ def child_skin(face: np.ndarray, skin: np.ndarray, brows: np.ndarray, points: np
     if share <= 0:
         return face.copy()
     d = inter_ocular(points)
-    lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab = to_lab(face)
     out = lab.copy()
     skin = np.asarray(skin, np.float32)
     # rosy cheeks: up to ROSY_A redder than the skin's median, the cheeks' own redness counted
@@ -99,5 +99,4 @@ def child_skin(face: np.ndarray, skin: np.ndarray, brows: np.ndarray, points: np
         for channel in (1, 2):
             out[..., channel] += fade * (masked_blur(lab[..., channel], beside, 0.15 * d) - lab[..., channel])
     changed = np.maximum(skin, region) * share > 0
-    rgb = cv2.cvtColor(to_uint8(out), cv2.COLOR_LAB2RGB)
-    return chosen(changed, rgb, face)
+    return from_lab(out, face, changed)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from engine.core.pixels import chosen, to_uint8
+from engine.core.pixels import from_lab, to_lab
 from engine.faces.zones import OUTER_LIPS, inter_ocular, support_box
 
 CONTRAST_ONSET_YEARS = 20.0  # the youngest age in Porcheron et al.'s sample; the decline is steady from there
@@ -78,17 +78,15 @@ def restore_lips(face: np.ndarray, points: np.ndarray, skin: np.ndarray, regain:
     if box is None:
         return face.copy()
     region, feature = face[box], lips[box]
-    lab = cv2.cvtColor(region, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab = to_lab(region)
     ring = skin_ring(feature, skin[box], d)
     if not ring.any():
         return face.copy()
     shift = (lab[feature > 0].mean(0) - lab[ring > 0].mean(0)) * regain
     weight = cv2.GaussianBlur(feature.astype(np.float32), (0, 0), FEATURE_FEATHER * FEATURE_BLUR * d)
     out = lab + weight[..., None] * shift[None, None, :]
-    rgb = cv2.cvtColor(to_uint8(out), cv2.COLOR_LAB2RGB)
-    changed = _changed(out, lab)
     result = face.copy()
-    result[box] = chosen(changed, rgb, region)
+    result[box] = from_lab(out, region, _changed(out, lab))
     return result
 
 
@@ -165,13 +163,11 @@ def fade_features(face: np.ndarray, points: np.ndarray, skin: np.ndarray, brows:
     if box is None:
         return face.copy()
     region = face[box]
-    lab = cv2.cvtColor(region, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab = to_lab(region)
     out = toward_skin(lab, lips[box], skin[box], share * np.array(LIP_CONTRAST_LOSS), d)
     out = toward_skin(out, brow[box], skin[box], share * np.array([BROW_CONTRAST_LOSS, 0.0, 0.0]), d)
-    rgb = cv2.cvtColor(to_uint8(out), cv2.COLOR_LAB2RGB)
-    changed = _changed(out, lab)
     result = face.copy()
-    result[box] = chosen(changed, rgb, region)
+    result[box] = from_lab(out, region, _changed(out, lab))
     return result
 
 
@@ -179,7 +175,7 @@ def lip_contrast(face: np.ndarray, points: np.ndarray, skin: np.ndarray) -> floa
     """Porcheron et al.'s contrast of the lips in redness: (skin a* - lip a*) / (skin a* + lip a*), a* on its
     signed scale; more negative is redder lips against the skin (the lips' mean against a ring of skin)."""
     d = inter_ocular(points)
-    lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab = to_lab(face)
     lips = lip_mask(points, face.shape[:2])
     ring = skin_ring(lips, skin, d)
     lip_a, skin_a = float(lab[lips > 0, 1].mean() - 128), float(lab[ring > 0, 1].mean() - 128)

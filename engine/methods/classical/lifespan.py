@@ -34,6 +34,7 @@ import numpy as np
 from engine.core.errors import InputError, UserError
 from engine.core.memo import memo
 from engine.core.models import ModelUnavailable
+from engine.core.pixels import to_lab
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.core.workers import ahead, map_in_order, worker_count
@@ -544,7 +545,7 @@ def _young_measures(located: LocatedFace, young: np.ndarray) -> tuple[float | No
     """(`fine_energy`, `crease_load`) of the source's skin `young`: one CIELAB conversion, and the feature protection
     the glasses' search and `rejuvenate` use (`face_protection`, kept per face), not found twice more."""
     d = inter_ocular(located.points)
-    lab = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab = to_lab(located.crop)
     # the glasses' search asks for it at the distance of the float64 points: the same key
     protect = face_protection(located.crop, young, inter_ocular(np.asarray(located.points, np.float64)[:, :2]))
     return fine_energy(lab, young, d, protect), crease_load(lab, young, d, protect)

@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
-from engine.core.pixels import chosen, to_uint8
+from engine.core.pixels import from_lab, to_lab
 from engine.faces.zones import (
     LEFT_ALA,
     LEFT_EYE,
@@ -460,7 +460,7 @@ def age_shape(face: np.ndarray, points: np.ndarray, skin: np.ndarray, descent: D
     if descent.zero:
         return face.copy()
     d = inter_ocular(points)
-    lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab = to_lab(face)
     weight = memo("skin_blur", (skin, 0.03 * d), lambda: cv2.GaussianBlur(skin.astype(np.float32), (0, 0), 0.03 * d))
     factor = fold_shading(face.shape[:2], points, descent.tissue)
     # the shading scales the skin's broad lightness, not its fine detail: a lifted fold lightens without
@@ -472,8 +472,7 @@ def age_shape(face: np.ndarray, points: np.ndarray, skin: np.ndarray, descent: D
     if box is not None:
         part, inside = lab[box], weight[box]
         part[..., 0] += inside * (factor[box] - 1.0) * broad[box]
-        rgb = cv2.cvtColor(to_uint8(part), cv2.COLOR_LAB2RGB)
-        shaded[box] = chosen(inside > 0, rgb, face[box])
+        shaded[box] = from_lab(part, face[box], inside)
     sources = np.asarray(points, np.float64)[:, :2]
     moved = descent_displacements(sources, descent)
     # every landmark that moves, and every 3rd of those that stay (they pin the rest of the face; all of

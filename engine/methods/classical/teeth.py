@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engine.core.pixels import chosen, to_uint8
+from engine.core.pixels import chosen, to_lab, to_uint8
 from engine.faces.zones import inter_ocular, support_box
 from engine.methods.classical.contrast import INNER_LIPS  # FaceMesh's inner lip contour: the mouth's opening
 
@@ -90,7 +90,7 @@ def teeth_mask(face: np.ndarray, points: np.ndarray) -> np.ndarray:
     out = np.zeros(face.shape[:2], np.float32)
     if box is None:
         return out
-    lab = cv2.cvtColor(face[box], cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab = to_lab(face[box])
     lightness = lab[..., 0] * (100.0 / 255.0)
     chroma = np.hypot(lab[..., 1] - 128.0, lab[..., 2] - 128.0)
     light = np.clip((lightness - TEETH_LIGHTNESS[0]) / (TEETH_LIGHTNESS[1] - TEETH_LIGHTNESS[0]), 0.0, 1.0)

@@ -38,7 +38,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
-from engine.core.pixels import chosen, to_uint8
+from engine.core.pixels import from_lab, to_lab
 from engine.core.settings import Settings
 from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, inter_ocular, support_box
 from engine.methods.classical.aging import skin_weight
@@ -211,7 +211,7 @@ def transfer_texture(face: np.ndarray, points: np.ndarray, skin: np.ndarray, amo
     weight, theirs = weight[:, box[0], box[1]], theirs[:, box[0], box[1]]
     # 2. the subject's bands, clipped as hers are (the same clip on both keeps the prototype aged with herself
     # exactly as she is; the subject's own strongest detail, a mole or a nostril's edge, is not taken away)
-    lab = cv2.cvtColor(region, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab = to_lab(region)
     own, base = detail_bands(lab[..., 0], d)
     own = np.clip(own, -CREASE_CLIP * spread, CREASE_CLIP * spread)
     # 3. the subject's bands moved toward the prototype's on the skin both show, feathered
@@ -220,9 +220,8 @@ def transfer_texture(face: np.ndarray, points: np.ndarray, skin: np.ndarray, amo
     gain = energy_gain(own, typical, amount * (1.0 - weight), d)
     moved *= 1.0 + ours * (gain - 1.0)
     lab[..., 0] += base * (moved - own).sum(0)
-    rgb = cv2.cvtColor(to_uint8(lab), cv2.COLOR_LAB2RGB)
     out = face.copy()
-    out[box] = chosen(changed, rgb, region)
+    out[box] = from_lab(lab, region, changed)
     return out
 
 
@@ -369,12 +368,11 @@ def sallow_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, share: f
     if box is None:
         return face.copy()
     region, weight = face[box], weight[box]
-    lab = cv2.cvtColor(region, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab = to_lab(region)
     lab[..., 1] -= weight * SALLOW_REDNESS_LOSS * (lab[..., 1] - 128)
     lab[..., 2] += weight * SALLOW_YELLOW
-    rgb = cv2.cvtColor(to_uint8(lab), cv2.COLOR_LAB2RGB)
     out = face.copy()
-    out[box] = chosen(weight > 0, rgb, region)
+    out[box] = from_lab(lab, region, weight)
     return out
 
 

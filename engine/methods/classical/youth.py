@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from engine.core.memo import memo
-from engine.core.pixels import chosen, to_uint8
+from engine.core.pixels import from_lab, to_lab
 from engine.faces.zones import (
     LEFT_EYE,
     OUTER_LIPS,
@@ -437,7 +437,7 @@ def face_protection(face: np.ndarray, skin: np.ndarray, d: float) -> np.ndarray:
     return memo(
         "feature_protection",
         (face, float(d)),
-        lambda: feature_protection(cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32), skin, d),
+        lambda: feature_protection(to_lab(face), skin, d),
     )
 
 
@@ -750,7 +750,7 @@ def rejuvenate(
 
     def lab() -> np.ndarray:
         if not whole:
-            whole.append(cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32))
+            whole.append(to_lab(face))
         return whole[0]
 
     # the protection, the nose's folds and the evened colour depend on the face alone (found once per face: every
@@ -802,16 +802,15 @@ def rejuvenate(
     box = support_box(reach)
     assert box is not None  # the skin has pixels above 0.5 (checked above), and `reach` holds the skin
     region = face[box]
-    part = cv2.cvtColor(region, cv2.COLOR_RGB2LAB).astype(np.float32)
+    part = to_lab(region)
     out = part.copy()
     out[..., 0] += amount * (full[box] - part[..., 0])
     weight = amount * skin[box] * (1.0 - protect[box])
     changed = amount * reach[box] * (1.0 - protect[box])
     for index, channel in enumerate((1, 2)):
         out[..., channel] += weight * (1.0 - lens[box]) * EVEN_COLOUR * (evened[index][box] - part[..., channel])
-    rgb = cv2.cvtColor(to_uint8(out), cv2.COLOR_LAB2RGB)
     result = face.copy()
-    result[box] = chosen(changed > 0, rgb, region)
+    result[box] = from_lab(out, region, changed)
     return result
 
 

@@ -20,7 +20,7 @@ from engine.age.estimators import source_age_gender
 from engine.core.errors import InputError
 from engine.core.limits import ZONE_SCORE
 from engine.core.memo import memo
-from engine.core.pixels import to_uint8
+from engine.core.pixels import to_lab, to_uint8
 from engine.core.provenance import png_info, save_png
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
@@ -290,7 +290,7 @@ def skin_texture_and_tone(face: np.ndarray, amount: float, seed: int, window: tu
     yellow; younger skin (amount < 0): an edge-preserving smoothing. Luminance carries the texture.
     `window` (rows, columns): only that part of `face` is made and returned; its pixels are the whole face's
     but within SMOOTH_REACH of a window's edge inside the face (younger skin)."""
-    lab = cv2.cvtColor(face if window is None else face[window], cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab = to_lab(face if window is None else face[window])
     if amount > 0:
         texture = memo("skin_texture", (seed, face.shape[:2]), lambda: _skin_texture(face.shape[:2], seed))
         texture = texture if window is None else texture[window]

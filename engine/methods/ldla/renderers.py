@@ -35,7 +35,7 @@ import numpy as np
 
 from engine.core.memo import memo
 from engine.core.models import GPU_LOCK, use_adapter
-from engine.core.pixels import to_uint8
+from engine.core.pixels import to_lab, to_uint8
 from engine.core.settings import LDLA_REFINERS, REFINER_LABELS
 from engine.faces.zones import ZONE_TYPES, Zone
 from engine.methods.cradle2cane.maths import denoising_steps
@@ -204,7 +204,7 @@ class ClassicalRenderer:
         `younger` (S, S, 3): the crop of the face made young in full (pipeline.young_face); a lower score goes its
         share of the way to it, with glasses' lenses and frames, brows and nostrils kept as that keeps them (creases
         filled in the zone crop alone smeared a tinted lens and its rim over the cheek)."""
-        lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32)
+        lab = to_lab(crop)
         luminance = lab[..., 0]
         rng = _rng(seed, zone.name)
         settings = self.settings
@@ -254,7 +254,7 @@ class ClassicalRenderer:
             amount = min(1.0, (current - target) / 100.0 * settings.smoothing)
             if younger is None:
                 raise ValueError("a lower score needs the crop of the face made young (pipeline.young_face)")
-            lab += amount * (cv2.cvtColor(younger, cv2.COLOR_RGB2LAB).astype(np.float32) - lab)
+            lab += amount * (to_lab(younger) - lab)
         lab[..., 0] = luminance
         return cv2.cvtColor(to_uint8(lab), cv2.COLOR_LAB2RGB)
 
