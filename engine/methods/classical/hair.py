@@ -478,21 +478,22 @@ def at_photo_resolution(share: np.ndarray, inside: np.ndarray, scale: float) -> 
 
 def mixed_in_photo_pixels(share: np.ndarray, inside: np.ndarray, scale: float) -> np.ndarray:
     """(H, W) float32: the white strands' `share` under `inside` on a face upsampled `scale` times, each pixel's
-    departure from the share around it (over MIX_PHOTO_PIXELS photo pixels) cut to 1 / sqrt(`scale`); `share` itself
+    departure from the share around it (over MIX_PHOTO_PIXELS photo pixels) cut to 1 / `scale`; `share` itself
     when `scale` <= 1. The mean share is kept (within 0.002 at scales 1.5-6). The re-pigmentation draws its strands
     here too, on top of its own REPIGMENT_STRAND_CONTRAST.
 
-    A photo pixel spans `scale` of the crop's strand widths across the hair, and a share averaged over more strands
-    departs less from its mean (a binomial share's spread falls as 1 / sqrt of their count): the strand field's
-    clusters, several strands wide, are what the photo could not resolve. Low-passed alone (`at_photo_resolution`),
-    they kept their full contrast: greying dark hair at 50-60 was a leopard's pattern on Takeo (3.0 crop px a photo
-    pixel) and dark worms on the camera operator (3.7), looked at 2x. The factor is that argument's, chosen by
-    looking (cut to 1 / `scale` the hair read flat grey): half-grey hair reads salt-and-pepper with its own locks."""
+    A photo pixel covers `scale` x `scale` of the crop's pixels, each holding a strand of the crop's field, and a share
+    averaged over more strands departs less from its mean (a binomial share's spread falls as 1 / sqrt of their
+    count): the strand field's clusters, several strands wide, are what the photo could not resolve. Low-passed alone
+    (`at_photo_resolution`), they kept their full contrast: greying dark hair at 50-60 was a leopard's pattern on Takeo
+    (3.0 crop px a photo pixel) and dark worms on the camera operator (3.7), looked at 2x. Cut to 1 / sqrt(`scale`) (the
+    strands across a photo pixel only), Takeo's hair at 60-70 was still white with dark blots (looked at 1:1); at
+    1 / `scale` it reads grey with its own locks' shading, and the astronaut's (3.2) is nearly unchanged."""
     detail = photo_detail(scale)
     if detail == 1:
         return share
     local = masked_blur(share, inside.astype(np.float32), MIX_PHOTO_PIXELS * detail)
-    return np.where(inside, local + (share - local) / math.sqrt(detail), 0).astype(np.float32)
+    return np.where(inside, local + (share - local) / detail, 0).astype(np.float32)
 
 
 def soft_threshold(ordered: np.ndarray, below: np.ndarray, share: float) -> float:
