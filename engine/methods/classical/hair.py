@@ -37,9 +37,13 @@ from engine.faces.segmentation import PERSON_THRESHOLD, SKIN_CHROMA_SHARE, SKIN_
 from engine.faces.zones import (
     LEFT_BROW,
     LEFT_EYE,
+    LEFT_EYE_INNER,
+    LEFT_EYE_OUTER,
     LEFT_MOUTH,
     RIGHT_BROW,
     RIGHT_EYE,
+    RIGHT_EYE_INNER,
+    RIGHT_EYE_OUTER,
     RIGHT_MOUTH,
     face_hull,
     inter_ocular,
@@ -166,6 +170,24 @@ WISP_CONTRAST = 50.0
 WISP_PLAIN = 0.1
 WISP_JOIN = 0.1
 
+
+# The hairline's last hairs over the skin: the mask's edge follows the segmenter's, which stops inside a blurred
+# hairline. On Takeo's portrait (3.05 crop px a photo pixel) his black hair (L 20) fades into the forehead's skin (L 97)
+# over 14 crop px, the last 4 of them (L 79-95, a quarter of hair and less) past the mask: left as they were, they were
+# a dark line between white hair and the skin at 70-80 (looked at 3x). Read past the mask where the person is over
+# FRINGE_PHOTO_PIXELS photo pixels (about the blur a photo pixel adds either side of an edge, with the hairline's own:
+# 1.3 of Takeo's), only where hair and skin lie FRINGE_CONTRAST apart (as the stray hair's WISP_CONTRAST: a paler hair's
+# mixed pixels cannot be told from the skin's shading). Eight crop pixels on a full-size photo washed the temple of
+# Obama's 2012 portrait (1 crop px a photo pixel) into a pale band, its short temple hair and shading read as mixed
+# (looked at): the reach follows the photo's pixels.
+FRINGE_PHOTO_PIXELS = 1.5
+FRINGE_CONTRAST = 50.0
+# Greyed as the stray hair is (smooth local means, not strand by strand), the fringe and the mask's edge band beside it
+# lose the strands a full-size photo resolves there: a flat pale band along the hairline of Obama's 2012 portrait (1.0
+# crop px a photo pixel, looked at 3x). Read where the crop upsamples the photo at least this much, whose edge band holds
+# no strands finer than the photo's pixels: the small photos (3-3.7 crop px a photo pixel: Takeo's, the astronaut's,
+# the camera operator's, looked at 3x at 80), not the full-size portraits (1 or less).
+FRINGE_MIN_UPSAMPLING = 1.5
 
 # Re-pigmentation (from looking at the hair of the packaged portraits, CIELAB on OpenCV's 8-bit scale): a hair
 # pixel is grey or white when its chroma is low and it is light; dark hair (black, dark brown) is low in chroma
@@ -641,6 +663,61 @@ def hair_wisps(rgb: np.ndarray, mask: np.ndarray, background: np.ndarray, points
     # stray hair's mixed colour, not to the background's, and took dark edge pixels for background (a dark outline)
     band = edge & (cv2.dilate((stray >= WISP_JOIN).astype(np.uint8), _disk(int(EDGE_BAND))) > 0)
     return np.where(band, share, stray).astype(np.float32)
+
+
+def hairline_fringe(rgb: np.ndarray, mask: np.ndarray, skin: np.ndarray, scale: float) -> np.ndarray:
+    """(H, W) float32 0-1: how much of each pixel just past the hair `mask` over `skin` (H, W bool: where the skin lies
+    beside the hair, the forehead and temples: `forehead_side` where the person segmentation sees the person, less a
+    glasses' frame, dark like hair) is hair (the hairline's blurred last hairs over the skin, within
+    FRINGE_PHOTO_PIXELS photo pixels: `scale` crop pixels a photo pixel), and of each pixel in the mask's edge band
+    beside them how much is; 0 elsewhere and on a face the crop does not upsample (FRINGE_MIN_UPSAMPLING). Read from
+    each pixel's colour on the line from the skin's beyond them to the hair's deeper than the band (`colour_line_share`),
+    where the two lie FRINGE_CONTRAST or more apart, and fading to nothing at the reach's end. `grey_hair` greys them as
+    it greys the stray hair (`hair_wisps`): their hair part alone."""
+    inside = (mask > 0).astype(np.uint8)
+    if not inside.any() or photo_detail(scale) < FRINGE_MIN_UPSAMPLING:
+        return np.zeros(mask.shape, np.float32)
+    reach = FRINGE_PHOTO_PIXELS * photo_detail(scale)
+    away = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)
+    skin_side = (inside == 0) & skin
+    past = skin_side & (away <= reach)
+    if not past.any():
+        return np.zeros(mask.shape, np.float32)
+    depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
+    lab = to_lab(rgb)
+    # the hair's colour deeper than the band, the skin's beyond the reach (over as far again as the band), each a local
+    # mean as wide as the band, so the hair's reaches the pixels past its edge
+    hair, hair_weight = _weighted_mean(lab, (depth > EDGE_BAND).astype(np.float32), EDGE_BAND)
+    beyond_skin = skin_side & (away > reach + 1) & (away <= reach + 1 + 2 * EDGE_BAND)
+    skin_colour, skin_weight = _weighted_mean(lab, beyond_skin.astype(np.float32), EDGE_BAND)
+    line = hair - skin_colour
+    told = (_sum3(line**2) >= FRINGE_CONTRAST**2) & (hair_weight > 1e-3) & (skin_weight > 1e-3)
+    share = np.where(told, colour_line_share(lab, skin_colour, line), 0.0)
+    fringe = np.where(past, share * np.clip(1 - away / (reach + 1), 0, 1), 0.0)
+    # the mask's own edge band beside them is read on the same line (edge_hair_share's runs to the fringe's mixed
+    # colour, not to the skin's beyond it)
+    band = (inside > 0) & (depth <= EDGE_BAND) & (cv2.dilate((fringe >= WISP_JOIN).astype(np.uint8), _disk(int(EDGE_BAND))) > 0)
+    return np.where(band & told, share, fringe).astype(np.float32)
+
+
+def forehead_side(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) bool: the face's outline (`face_hull`), and above the eyes' corners the columns it spans: the forehead and
+    temples up to the hairline, which the outline's top can stop short of, and not the ears beside it."""
+    xy = np.asarray(points, np.float64)[:, :2]
+    hull = face_hull(xy, shape) > 0
+    columns = np.flatnonzero(hull.any(0))
+    if not len(columns):
+        return hull
+    eyes = float(xy[[RIGHT_EYE_OUTER, RIGHT_EYE_INNER, LEFT_EYE_INNER, LEFT_EYE_OUTER], 1].mean())
+    above = np.zeros(shape, bool)
+    above[: max(0, int(eyes)), columns[0] : columns[-1] + 1] = True
+    return hull | above
+
+
+def _weighted_mean(image: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """(`image`'s (H, W, 3) mean over `weight` near each pixel, a Gaussian of `sigma` px; the weight's own blur)."""
+    total = cv2.GaussianBlur(weight, (0, 0), sigma)
+    return cv2.GaussianBlur(image * weight[..., None], (0, 0), sigma) / np.maximum(total, 1e-6)[..., None], total
 
 
 def _disk(radius: int) -> np.ndarray:

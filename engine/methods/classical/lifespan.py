@@ -64,7 +64,9 @@ from engine.methods.classical.hair import (
     MONOCHROME_HAIR,
     NOTHING_TO_COLOUR,
     added_recession,
+    forehead_side,
     hair_wisps,
+    hairline_fringe,
     is_monochrome,
     light_hair_in_monochrome,
     prepare_grey_hair,
@@ -161,6 +163,17 @@ class HairMasks:
     # (H, W) bool: the pixels of `hair` that are a fringe's tips over the forehead, hair over skin
     # (segmentation.hair_mask_and_tips); None: not looked for
     tips: np.ndarray | None = None
+    # (H, W) float32 0-1: the hairline's last hairs past `hair` over the forehead and temples, each pixel's hair share
+    # (hair.hairline_fringe); None: not looked for
+    fringe: np.ndarray | None = None
+
+    def past_mask(self) -> np.ndarray | None:
+        """(H, W) float32 0-1: the hair past `hair` that greys with it, each pixel's hair share: the stray hair at the
+        head's outline (`wisps`) and the hairline's last hairs (`fringe`); None where neither was looked for."""
+        wisps, fringe = self.wisps, self.fringe
+        if wisps is None or fringe is None:
+            return fringe if wisps is None else wisps
+        return memo("hair_past_mask", (wisps, fringe), lambda: np.maximum(wisps, fringe))
 
 
 # why the hair stage is skipped on a black-and-white photo whose hair is as light as its skin (hair.light_hair_in_monochrome)
@@ -179,22 +192,25 @@ def hair_masks(located: LocatedFace, settings: Settings | None = None) -> HairMa
         segmenter = get_cache(settings).get("person_segmenter")
     except ModelUnavailable as error:
         return HairMasks(np.zeros_like(brows), brows, f"no person segmenter ({error})")
-    hair, beside, wisps, person, tips, note = memo(
+    hair, beside, wisps, person, tips, fringe, note = memo(
         "hair_mask",
         (located.crop, located.points, located.inside, repr(settings or get_settings())),
         lambda: _hair_and_beside(located, segmenter),
     )
     note = note or ("" if hair.any() else "no hair found around the face (bald, covered, or not segmented)")
     # read-only also without the store (the store hashes them once)
-    for mask in (hair, brows, beside, wisps, person, tips):
+    for mask in (hair, brows, beside, wisps, person, tips, fringe):
         mask.flags.writeable = False
-    return HairMasks(hair, brows, note, beside, wisps, person, tips)
+    return HairMasks(hair, brows, note, beside, wisps, person, tips, fringe)
 
 
-def _hair_and_beside(located: LocatedFace, segmenter) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
+def _hair_and_beside(
+    located: LocatedFace, segmenter
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
     """`hair_masks`' hair mask, the hair seen beside the face's outline (`hair_beside_face`), the stray hair beyond
     the mask at the head's outline (`hair_wisps`), the person's probability, the mask's fringe tips
-    (`hair_mask_and_tips`), and "" or why no hair mask can be found (the hair, beside, wisps and tips then empty)."""
+    (`hair_mask_and_tips`), the hairline's last hairs past the mask (`hairline_fringe`), and "" or why no hair mask can
+    be found (the hair, beside, wisps, tips and last hairs then empty)."""
     # a glasses' frame beside the eyes is as dark as dark hair: the hair's margin inside the face's outline keeps out of it
     skin = memo("skin_mask", (located.points, located.crop.shape[:2]), lambda: skin_mask(located))
     lenses = glasses_lenses(located.crop, skin, located.points)
@@ -206,10 +222,14 @@ def _hair_and_beside(located: LocatedFace, segmenter) -> tuple[np.ndarray, np.nd
     if light_hair_in_monochrome(located.crop, person, located.points):
         empty = np.zeros(person.shape, np.uint8)
         none = empty.astype(bool)
-        return empty, none, empty.astype(np.float32), in_photo, none, LIGHT_HAIR_IN_MONOCHROME
+        return empty, none, empty.astype(np.float32), in_photo, none, empty.astype(np.float32), LIGHT_HAIR_IN_MONOCHROME
     hair, tips = hair_mask_and_tips(located.crop, in_photo, located.points, frame)
     wisps = hair_wisps(located.crop, hair, (person <= PERSON_THRESHOLD) & photo, located.points)
-    return hair, hair_beside_face(located.crop, in_photo, located.points, hair), wisps, in_photo, tips, ""
+    # the skin beside the hair, where a blurred hairline's last hairs lie past the mask (not a glasses' frame)
+    skin = (in_photo > PERSON_THRESHOLD) & forehead_side(located.points, hair.shape)
+    fringe = hairline_fringe(located.crop, hair, skin if frame is None else skin & ~frame, upsampling(located.matrix))
+    beside = hair_beside_face(located.crop, in_photo, located.points, hair)
+    return hair, beside, wisps, in_photo, tips, fringe, ""
 
 
 def age_face(
@@ -348,10 +368,18 @@ def age_face(
             located.points,
             located.crop,
             scale=scale,
-            wisps=masks.wisps,
+            wisps=masks.past_mask(),
             tips=masks.tips,
         )
-        stray = ", the stray hair at the head's outline with it" if masks.wisps is not None and masks.wisps.any() else ""
+        past = [
+            words
+            for words, shares in (
+                ("the stray hair at the head's outline", masks.wisps),
+                ("the hairline's last hairs", masks.fringe),
+            )
+            if shares is not None and shares.any()
+        ]
+        stray = f", {' and '.join(past)} with it" if past else ""
         stages["hair"] = f"{grey:.0%} of the still pigmented hair greyed{stray}"
     elif (regain := regained_pigment(source_age, target, variation.grey_onset_shift)) > 0:
         rng = np.random.default_rng([seed, 2])  # the greying's strand field: the strands greyed last regain first
@@ -659,7 +687,9 @@ def _hair_ahead(
             return
         rng = np.random.default_rng([seed, 2])
         scale = upsampling(located.matrix)
-        prepare_grey_hair(masks.hair, rng, variation.grey_pattern, located.points, located.crop, scale, masks.wisps, masks.tips)
+        prepare_grey_hair(
+            masks.hair, rng, variation.grey_pattern, located.points, located.crop, scale, masks.past_mask(), masks.tips
+        )
 
     return work
 

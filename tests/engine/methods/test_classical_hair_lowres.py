@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from engine.faces.alignment import FFHQ_TEMPLATE_512, alignment_matrix, upsampling
-from engine.methods.classical.hair import NYQUIST_TENTH_SIGMA, edge_hair_share, grey_hair, grey_strands
+from engine.methods.classical.hair import NYQUIST_TENTH_SIGMA, edge_hair_share, grey_hair, grey_strands, hairline_fringe
 
 pytestmark = pytest.mark.unit
 
@@ -212,3 +212,30 @@ def test_strands_on_an_upsampled_face_follow_curled_hair():
     off = np.degrees(np.arcsin(np.clip(np.abs((direction * radial).sum(-1)), 0, 1)))[ring]
     assert np.median(off) < 1.0
     assert np.percentile(off, 95) < 4.0
+
+
+def test_a_blurred_hairlines_last_hairs_past_the_mask_whiten_with_it():
+    # a small photo's hairline blurred over 14 rows from black hair (L 20) to skin (L 100), the mask stopping 4 rows
+    # short of its end (the segmenter's edge): those rows, a quarter of hair and less, were left as they were, a dark
+    # line between white hair and the skin (Takeo's portrait at 70-80, 3.05 crop px a photo pixel)
+    hair, skin = 20.0, 100.0
+    rows = np.concatenate([np.full(51, hair), np.linspace(hair, skin, 14), np.full(63, skin)]).astype(np.float32)
+    lab = np.dstack([np.repeat(rows[:, None], SIZE, 1), np.full((SIZE, SIZE), 140.0), np.full((SIZE, SIZE), 138.0)])
+    rgb = cv2.cvtColor(lab.round().astype(np.uint8), cv2.COLOR_LAB2RGB)  # OpenCV's 8-bit CIELAB
+    mask = np.zeros((SIZE, SIZE), np.uint8)
+    mask[:61] = 1
+    forehead = np.ones((SIZE, SIZE), bool)
+    fringe = hairline_fringe(rgb, mask, forehead, 3.0)
+    assert fringe[61:64, 64].min() > 0.02 and fringe[70:, 64].max() == 0  # the last hairs, and nothing on the skin beyond
+
+    def column(wisps):
+        grey = grey_hair(rgb, mask, 1.0, np.random.default_rng(0), pattern=0.0, scale=3.0, wisps=wisps)
+        return lightness(grey)[:, 16:112].mean(axis=1)
+
+    for greyed in (column(fringe), column(None)):
+        assert greyed[61:65].max() <= skin + 40  # no pale rim past the mask either way
+    dark_line = lambda greyed: skin - greyed[55:80].min()  # noqa: E731
+    assert dark_line(column(None)) > 15  # left as it was: darker than the skin below it
+    assert dark_line(column(fringe)) < 3
+    # a full-size photo's hairline is left to the mask's own edge (its strands are the photo's own)
+    assert not hairline_fringe(rgb, mask, forehead, 1.0).any()

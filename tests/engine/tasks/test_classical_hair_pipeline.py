@@ -15,6 +15,7 @@ from engine.methods.classical.hair import brow_hair_share, grey_hair
 from engine.methods.classical.lifespan import age_face, hair_masks
 from engine.methods.ldla.pipeline import locate
 from engine.tasks.lifespan import LifespanRequest, age_photo
+from evaluation.packaged_faces import cached_path, load, packaged_faces
 from tests.conftest import astronaut
 
 pytestmark = pytest.mark.pipelines
@@ -287,3 +288,40 @@ def test_a_black_and_white_photos_hair_past_the_crop_stays_grey():
     aged = age_photo(LifespanRequest(photo, [70], source_age=20, renderer="classical"), OFFLINE).photos[0]
     assert (aged != photo).any()
     assert (aged[..., 0] == aged[..., 1]).all() and (aged[..., 1] == aged[..., 2]).all()  # every pixel still grey
+
+
+def _packaged(name: str):
+    return next(face for face in packaged_faces() if face.name == name)
+
+
+@pytest.mark.skipif(
+    not cached_path(_packaged("takeo")).exists(), reason="needs the packaged benchmark photos: run `make benchmark-data`"
+)
+def test_takeos_white_hair_meets_his_forehead_without_a_dark_line():
+    # his black hair fades into the forehead over about 14 crop px (3.05 crop px a photo pixel) and the mask stops a few
+    # px short of the skin: whitened at 80 with those last hairs left as they were, black against white, a dark line ran
+    # between the white hair and the skin (looked at 3x)
+    image = load(_packaged("takeo"))
+    located = locate(image, OFFLINE)
+    masks = hair_masks(located, OFFLINE)
+    aged = age_face(image, located, masks, 43, 80, 0, OFFLINE)
+    assert "the hairline's last hairs" in aged.stages["hair"]
+    lightness = [cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32) for rgb in (located.crop, aged.after)]
+    # down each column of his forehead between the brows' outer ends: the mask's last 4 px (white hair), the 4 px past
+    # its lower edge (his last hairs over the skin) and the skin 9-16 px past it
+    brows = located.points[[*RIGHT_BROW, *LEFT_BROW]]
+    above_brows = int(brows[:, 1].min())
+    hair, last, skin = [], [], []
+    for x in range(int(brows[:, 0].min()), int(brows[:, 0].max())):
+        rows = np.flatnonzero(masks.hair[:above_brows, x] > 0)
+        if len(rows):
+            edge = rows.max()
+            before, after = lightness[0][:, x], lightness[1][:, x]
+            hair.append(after[edge - 3 : edge + 1].mean())
+            last.append((before[edge + 1 : edge + 5].mean(), after[edge + 1 : edge + 5].mean()))
+            skin.append(before[edge + 9 : edge + 17].mean())
+    (last_before, last_after), hair, skin = np.array(last).T, np.array(hair), np.array(skin)
+    assert len(hair) > 100
+    assert np.median(skin - last_before) > 10  # his last hairs darken the skin: part hair
+    assert np.median(last_after - last_before) > 10  # whitened with his hair
+    assert np.median(hair - last_after) > 10  # and still darker than the white hair above them: no pale rim

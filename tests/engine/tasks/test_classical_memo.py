@@ -60,7 +60,7 @@ def test_one_older_age_has_its_hair_work_done_ahead_on_the_idle_cpu_and_the_same
     scale, pattern = upsampling(located.matrix), Variation().grey_pattern
     memo.clear()
     prepare_grey_hair(
-        masks.hair, np.random.default_rng([2, 2]), pattern, located.points, located.crop, scale, masks.wisps, masks.tips
+        masks.hair, np.random.default_rng([2, 2]), pattern, located.points, located.crop, scale, masks.past_mask(), masks.tips
     )
     computed: list[str] = []
     stored = hair.memo
@@ -69,7 +69,16 @@ def test_one_older_age_has_its_hair_work_done_ahead_on_the_idle_cpu_and_the_same
     )
     rng = np.random.default_rng([2, 2])
     hair.grey_hair(
-        located.crop, masks.hair, 0.6, rng, pattern, located.points, located.crop, scale=scale, wisps=masks.wisps, tips=masks.tips
+        located.crop,
+        masks.hair,
+        0.6,
+        rng,
+        pattern,
+        located.points,
+        located.crop,
+        scale=scale,
+        wisps=masks.past_mask(),
+        tips=masks.tips,
     )
     assert computed == []
     monkeypatch.undo()
