@@ -684,20 +684,27 @@ def hairline_fringe(rgb: np.ndarray, mask: np.ndarray, skin: np.ndarray, scale: 
     if not past.any():
         return np.zeros(mask.shape, np.float32)
     depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
-    lab = to_lab(rgb)
+    # worked out in the box around the fringe that holds the means it reads (the skin's ring past it, and three of the
+    # means' widths beyond)
+    top, bottom, left, right = _box(past, int(reach + 1 + 2 * EDGE_BAND + 3 * EDGE_BAND))
+    cut = (slice(top, bottom), slice(left, right))
+    lab = to_lab(rgb[cut])
     # the hair's colour deeper than the band, the skin's beyond the reach (over as far again as the band), each a local
     # mean as wide as the band, so the hair's reaches the pixels past its edge
-    hair, hair_weight = _weighted_mean(lab, (depth > EDGE_BAND).astype(np.float32), EDGE_BAND)
-    beyond_skin = skin_side & (away > reach + 1) & (away <= reach + 1 + 2 * EDGE_BAND)
-    skin_colour, skin_weight = _weighted_mean(lab, beyond_skin.astype(np.float32), EDGE_BAND)
+    hair, hair_weight = _quarter_mean(lab, (depth[cut] > EDGE_BAND).astype(np.float32), EDGE_BAND)
+    beyond_skin = skin_side[cut] & (away[cut] > reach + 1) & (away[cut] <= reach + 1 + 2 * EDGE_BAND)
+    skin_colour, skin_weight = _quarter_mean(lab, beyond_skin.astype(np.float32), EDGE_BAND)
     line = hair - skin_colour
     told = (_sum3(line**2) >= FRINGE_CONTRAST**2) & (hair_weight > 1e-3) & (skin_weight > 1e-3)
     share = np.where(told, colour_line_share(lab, skin_colour, line), 0.0)
-    fringe = np.where(past, share * np.clip(1 - away / (reach + 1), 0, 1), 0.0)
+    fringe = np.where(past[cut], share * np.clip(1 - away[cut] / (reach + 1), 0, 1), 0.0)
     # the mask's own edge band beside them is read on the same line (edge_hair_share's runs to the fringe's mixed
     # colour, not to the skin's beyond it)
-    band = (inside > 0) & (depth <= EDGE_BAND) & (cv2.dilate((fringe >= WISP_JOIN).astype(np.uint8), _disk(int(EDGE_BAND))) > 0)
-    return np.where(band & told, share, fringe).astype(np.float32)
+    near = cv2.dilate((fringe >= WISP_JOIN).astype(np.uint8), _disk(int(EDGE_BAND))) > 0
+    band = (inside[cut] > 0) & (depth[cut] <= EDGE_BAND) & near & told
+    out = np.zeros(mask.shape, np.float32)
+    out[cut] = np.where(band, share, fringe)
+    return out
 
 
 def forehead_side(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -714,10 +721,17 @@ def forehead_side(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return hull | above
 
 
-def _weighted_mean(image: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """(`image`'s (H, W, 3) mean over `weight` near each pixel, a Gaussian of `sigma` px; the weight's own blur)."""
-    total = cv2.GaussianBlur(weight, (0, 0), sigma)
-    return cv2.GaussianBlur(image * weight[..., None], (0, 0), sigma) / np.maximum(total, 1e-6)[..., None], total
+def _quarter_mean(image: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """(`image`'s (H, W, 3) mean over `weight` near each pixel, a Gaussian of `sigma` px; the weight's own blur): worked
+    out at a quarter of the size (means this wide have no detail finer than 2 px, as blurs.wide_blur's), read back at
+    full size."""
+    height, width = weight.shape
+    small = (max(1, width // 4), max(1, height // 4))
+    shrink = lambda values: cv2.resize(values, small, interpolation=cv2.INTER_AREA)  # noqa: E731
+    total = cv2.GaussianBlur(shrink(weight), (0, 0), sigma / 4)
+    summed = cv2.GaussianBlur(shrink(image * weight[..., None]), (0, 0), sigma / 4)
+    grow = lambda values: cv2.resize(values, (width, height), interpolation=cv2.INTER_LINEAR)  # noqa: E731
+    return grow(summed / np.maximum(total, 1e-6)[..., None]), grow(total)
 
 
 def _disk(radius: int) -> np.ndarray:
