@@ -184,10 +184,12 @@ FRINGE_PHOTO_PIXELS = 1.5
 FRINGE_CONTRAST = 50.0
 # Greyed as the stray hair is (smooth local means, not strand by strand), the fringe and the mask's edge band beside it
 # lose the strands a full-size photo resolves there: a flat pale band along the hairline of `obama2` at 80 (0.92 crop px
-# a photo pixel, looked at 3x). Read where the crop upsamples the photo at least this much, whose edge band holds no
-# strands finer than the photo's pixels: the small photos (3-3.7 crop px a photo pixel: Takeo's, the astronaut's, the
-# camera operator's, looked at 3x at 80), not the full-size portraits (0.9-1.1 of Obama's three and Biden's).
-FRINGE_MIN_UPSAMPLING = 1.5
+# a photo pixel, looked at 3x). Read where the crop upsamples the photo at least this much, a photo pixel spanning two
+# crop pixels or more, whose edge band holds no strands finer than the photo's pixels: the small photos (3-3.7 crop px
+# a photo pixel: Takeo's, the astronaut's, the camera operator's, looked at 3x at 80), not the full-size portraits
+# (0.9-1.1 of Obama's three and Biden's) nor Hopper's (1.57), where it widened the grey streak the mask draws along her
+# cap's shadow on her forehead (looked at, aged from a given 30 to 80).
+FRINGE_MIN_UPSAMPLING = 2.0
 
 # Re-pigmentation (from looking at the hair of the packaged portraits, CIELAB on OpenCV's 8-bit scale): a hair
 # pixel is grey or white when its chroma is low and it is light; dark hair (black, dark brown) is low in chroma
@@ -666,21 +668,22 @@ def hair_wisps(rgb: np.ndarray, mask: np.ndarray, background: np.ndarray, points
 
 
 def hairline_fringe(rgb: np.ndarray, mask: np.ndarray, skin: np.ndarray, scale: float) -> np.ndarray:
-    """(H, W) float32 0-1: how much of each pixel just past the hair `mask` over `skin` (H, W bool: where the skin lies
-    beside the hair, the forehead and temples: `forehead_side` where the person segmentation sees the person, less a
-    glasses' frame, dark like hair) is hair (the hairline's blurred last hairs over the skin, within
-    FRINGE_PHOTO_PIXELS photo pixels: `scale` crop pixels a photo pixel), and of each pixel in the mask's edge band
-    beside them how much is; 0 elsewhere and on a face the crop does not upsample (FRINGE_MIN_UPSAMPLING). Read from
-    each pixel's colour on the line from the skin's beyond them to the hair's deeper than the band (`colour_line_share`),
-    where the two lie FRINGE_CONTRAST or more apart, and fading to nothing at the reach's end. `grey_hair` greys them as
-    it greys the stray hair (`hair_wisps`): their hair part alone."""
+    """(H, W) float32 0-1: how much of each pixel just past the hair `mask` over `skin` (H, W bool: the face's skin
+    beside the hair, `forehead_side` where the person segmentation sees the person, less a glasses' frame, dark like
+    hair) is hair (the hairline's blurred last hairs over the skin, within FRINGE_PHOTO_PIXELS photo pixels: `scale`
+    crop pixels a photo pixel), and of each pixel in the mask's edge band beside them how much is; 0 elsewhere and on a
+    face the crop does not upsample enough (FRINGE_MIN_UPSAMPLING). Read from each pixel's colour on the line from the
+    skin's beyond them to the hair's deeper than the band (`colour_line_share`), where the two lie FRINGE_CONTRAST or
+    more apart, and tapered to nothing one pixel past the reach. `grey_hair` greys them as it greys the stray hair
+    (`hair_wisps`): their hair part alone. (Where the stray hair's band and this one's meet, `HairMasks.past_mask`
+    keeps the larger share.)"""
     inside = (mask > 0).astype(np.uint8)
     if not inside.any() or photo_detail(scale) < FRINGE_MIN_UPSAMPLING:
         return np.zeros(mask.shape, np.float32)
     reach = FRINGE_PHOTO_PIXELS * photo_detail(scale)
     away = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)
     skin_side = (inside == 0) & skin
-    past = skin_side & (away <= reach)
+    past = skin_side & (away < reach + 1)
     if not past.any():
         return np.zeros(mask.shape, np.float32)
     depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
@@ -691,9 +694,9 @@ def hairline_fringe(rgb: np.ndarray, mask: np.ndarray, skin: np.ndarray, scale: 
     lab = to_lab(rgb[cut])
     # the hair's colour deeper than the band, the skin's beyond the reach (over as far again as the band), each a local
     # mean as wide as the band, so the hair's reaches the pixels past its edge
-    hair, hair_weight = _quarter_mean(lab, (depth[cut] > EDGE_BAND).astype(np.float32), EDGE_BAND)
+    hair, hair_weight = _blurred_mean(lab, (depth[cut] > EDGE_BAND).astype(np.float32), EDGE_BAND)
     beyond_skin = skin_side[cut] & (away[cut] > reach + 1) & (away[cut] <= reach + 1 + 2 * EDGE_BAND)
-    skin_colour, skin_weight = _quarter_mean(lab, beyond_skin.astype(np.float32), EDGE_BAND)
+    skin_colour, skin_weight = _blurred_mean(lab, beyond_skin.astype(np.float32), EDGE_BAND)
     line = hair - skin_colour
     told = (_sum3(line**2) >= FRINGE_CONTRAST**2) & (hair_weight > 1e-3) & (skin_weight > 1e-3)
     share = np.where(told, colour_line_share(lab, skin_colour, line), 0.0)
@@ -721,17 +724,11 @@ def forehead_side(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return hull | above
 
 
-def _quarter_mean(image: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """(`image`'s (H, W, 3) mean over `weight` near each pixel, a Gaussian of `sigma` px; the weight's own blur): worked
-    out at a quarter of the size (means this wide have no detail finer than 2 px, as blurs.wide_blur's), read back at
-    full size."""
-    height, width = weight.shape
-    small = (max(1, width // 4), max(1, height // 4))
-    shrink = lambda values: cv2.resize(values, small, interpolation=cv2.INTER_AREA)  # noqa: E731
-    total = cv2.GaussianBlur(shrink(weight), (0, 0), sigma / 4)
-    summed = cv2.GaussianBlur(shrink(image * weight[..., None]), (0, 0), sigma / 4)
-    grow = lambda values: cv2.resize(values, (width, height), interpolation=cv2.INTER_LINEAR)  # noqa: E731
-    return grow(summed / np.maximum(total, 1e-6)[..., None]), grow(total)
+def _blurred_mean(image: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """(`image`'s (H, W, 3) mean over `weight` near each pixel, a Gaussian of `sigma` px; the weight's own blur there),
+    each blur `blurs.wide_blur`'s."""
+    total = wide_blur(weight, sigma)
+    return wide_blur(image * weight[..., None], sigma) / np.maximum(total, 1e-6)[..., None], total
 
 
 def _disk(radius: int) -> np.ndarray:

@@ -226,8 +226,10 @@ def _hair_and_beside(
     hair, tips = hair_mask_and_tips(located.crop, in_photo, located.points, frame)
     wisps = hair_wisps(located.crop, hair, (person <= PERSON_THRESHOLD) & photo, located.points)
     # the skin beside the hair, where a blurred hairline's last hairs lie past the mask (not a glasses' frame)
-    skin = (in_photo > PERSON_THRESHOLD) & forehead_side(located.points, hair.shape)
-    fringe = hairline_fringe(located.crop, hair, skin if frame is None else skin & ~frame, upsampling(located.matrix))
+    beside_hair = (in_photo > PERSON_THRESHOLD) & forehead_side(located.points, hair.shape)
+    if frame is not None:
+        beside_hair &= ~frame
+    fringe = hairline_fringe(located.crop, hair, beside_hair, upsampling(located.matrix))
     beside = hair_beside_face(located.crop, in_photo, located.points, hair)
     return hair, beside, wisps, in_photo, tips, fringe, ""
 

@@ -82,6 +82,7 @@ def test_half_grey_hair_on_an_upsampled_face_is_salt_and_pepper_not_patches(seed
     at_photo_pixels = cv2.GaussianBlur(change, (0, 0), 3.0)[16:-16, 16:-16]  # away from the patch's edge
     assert change.mean() > 60  # as light as before on the whole: the same share of white strands
     assert at_photo_pixels.std() < 0.09 * change.mean()
+    assert at_photo_pixels.std() > 0.03 * change.mean()  # and not flat grey: the strands' mix still varies
 
 
 def test_a_full_resolution_or_downsampled_face_greys_as_before():
@@ -226,7 +227,7 @@ def test_a_blurred_hairlines_last_hairs_past_the_mask_whiten_with_it():
     mask[:61] = 1
     forehead = np.ones((SIZE, SIZE), bool)
     fringe = hairline_fringe(rgb, mask, forehead, 3.0)
-    assert fringe[61:64, 64].min() > 0.02 and fringe[70:, 64].max() == 0  # the last hairs, and nothing on the skin beyond
+    assert fringe[61:64, 64].min() > 0.02  # the last hairs
 
     def column(wisps):
         grey = grey_hair(rgb, mask, 1.0, np.random.default_rng(0), pattern=0.0, scale=3.0, wisps=wisps)

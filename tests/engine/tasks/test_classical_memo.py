@@ -46,7 +46,7 @@ def test_a_strip_is_the_same_with_and_without_the_store(receding):
 def test_a_located_face_and_its_hair_masks_are_sealed_so_the_store_hashes_them_once():
     located = locate(astronaut(), OFFLINE)
     masks = hair_masks(located, OFFLINE)
-    for array in (located.crop, located.points, masks.hair, masks.brows, masks.tips):
+    for array in (located.crop, located.points, masks.hair, masks.brows, masks.tips, masks.wisps, masks.fringe):
         assert memo.sealed(array)
         with pytest.raises(ValueError):
             array[0] = 0  # a stage that changed one in place would change every later key's meaning
@@ -94,7 +94,15 @@ def test_one_older_age_has_its_hair_work_done_ahead_on_the_idle_cpu_and_the_same
 
     monkeypatch.setattr(hair, "memo", spy)
     ahead = render_lifespan(image, located, 40.0, [70], 2, OFFLINE.with_(classical_workers=2))
-    for name in ("hair_alpha", "edge_hair_share", "hair_direction", "white_noise", "strand_ranks"):
+    for name in (
+        "hair_alpha",
+        "edge_hair_share",
+        "hair_direction",
+        "white_noise",
+        "strand_ranks",
+        "hair_core",
+        "white_near_core",
+    ):
         assert where[name] == {"ahead"}, name
     np.testing.assert_array_equal(ahead[0].photo, plain[0].photo)
     assert ahead[0].stages == plain[0].stages
