@@ -13,7 +13,7 @@ from engine.core import memo
 from engine.core.errors import InputError
 from engine.core.settings import Settings
 from engine.faces.alignment import upsampling
-from engine.methods.classical import hair
+from engine.methods.classical import hair, lifespan
 from engine.methods.classical.hair import prepare_grey_hair
 from engine.methods.classical.lifespan import Variation, hair_masks, render_lifespan
 from engine.methods.ldla.pipeline import locate
@@ -93,6 +93,29 @@ def test_one_older_age_has_its_hair_work_done_ahead_on_the_idle_cpu_and_the_same
         return stored(name, parts, lambda: where.setdefault(name, set()).add(threading.current_thread().name) or compute())
 
     monkeypatch.setattr(hair, "memo", spy)
+    # the render's greying waits for the work ahead to end, so which thread computed what does not hang on how fast each
+    # ran: every field the greying reads must then be found stored (a field the work ahead read differently from the
+    # render, other stray hair say, is computed on the main thread)
+    done = threading.Event()
+    work_ahead, greying = lifespan._hair_ahead, lifespan.grey_hair
+
+    def signalling(*args, **kwargs):
+        work = work_ahead(*args, **kwargs)
+
+        def run() -> None:
+            try:
+                work()
+            finally:
+                done.set()
+
+        return run
+
+    def after_the_work_ahead(*args, **kwargs):
+        assert done.wait(120), "the work ahead did not end"
+        return greying(*args, **kwargs)
+
+    monkeypatch.setattr(lifespan, "_hair_ahead", signalling)
+    monkeypatch.setattr(lifespan, "grey_hair", after_the_work_ahead)
     ahead = render_lifespan(image, located, 40.0, [70], 2, OFFLINE.with_(classical_workers=2))
     for name in (
         "hair_alpha",
