@@ -163,8 +163,8 @@ class HairMasks:
     # (H, W) bool: the pixels of `hair` that are a fringe's tips over the forehead, hair over skin
     # (segmentation.hair_mask_and_tips); None: not looked for
     tips: np.ndarray | None = None
-    # (H, W) float32 0-1: the hairline's last hairs past `hair` over the forehead and temples, each pixel's hair share
-    # (hair.hairline_fringe); None: not looked for
+    # (H, W) float32 0-1: the hairline's last hairs past `hair` over the face's skin (its outline, and the forehead and
+    # temples above the eyes), each pixel's hair share (hair.hairline_fringe); None: not looked for
     fringe: np.ndarray | None = None
 
     def past_mask(self) -> np.ndarray | None:
