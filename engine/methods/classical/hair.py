@@ -99,13 +99,20 @@ MAX_SHADE_GAIN = 2.5  # dark hair's shading is faint in absolute terms: stretche
 # between them: stretched 2.5 times on a black-haired photo, the clumps' sheen became white blotches on grey hair
 # (Takeo at 80) and the shadows between curls black cracks between white flames (the camera operator at 70-80). Light
 # hair scatters light through its fibres and is lit more evenly (Moon and Marschner 2006, multiple scattering in
-# hair): the clumps' shadows are kept as they are. Where the hair is lighter than its shading it shows its sheen:
-# light reflected at the cuticle's surface before it enters the fibre, which the pigment does not colour or dim
-# (Marschner et al. 2003, the R lobe). White hair keeps that light as it is, added to its own (in linear luminance, not
-# stretched by the gain): stretched, a dark photo's sheen went past white and clipped into flat smears (looked at on
-# Takeo, lit at L 34, and on Einstein's wisps at 70).
+# hair): the clumps' lightness is kept as it is, on both sides of the shading, their shadows and their lit sides (the
+# locks' tops facing the light, and their sheen: light reflected at the cuticle before it enters the fibre, which the
+# pigment does not colour or dim; Marschner et al. 2003, the R lobe). Adding only the sheen's light, in linear
+# luminance (a few levels on white), left the lit sides at the shading's level: white curls drawn by their shadows
+# alone, dark cracks on a flat grey (the camera operator at 70-80, looked at 1.6x). Light above WHITE_LIGHTNESS rolls
+# off toward white (`highlight_shoulder`, as a film's shoulder does): added as it is, a dark photo's sheen clipped into
+# flat white smears (looked at on Takeo, lit at L 34, and on Einstein's wisps at 70) and the lit tops of the camera
+# operator's curls and the rim of his ear clipped in spots.
 SHAPE_SIGMA = 12.0
-SHEEN_RAMP = 10.0  # L (8-bit): hair this much above its shading is sheen in full (from looking)
+# px: the clumps fade out toward the mask's edge over this depth. There the shading (a blur within the mask) reads the
+# hair's side alone, and a hairline that fades into the forehead reads as a lit lock: kept, it drew a pale line a few
+# levels lighter than both the white hair and the skin (a synthetic hairline, 16 px from hair to skin); at one
+# SHAPE_SIGMA it still did, at 1.5 it no longer does
+CLUMP_EDGE_FADE = 1.5 * SHAPE_SIGMA
 DETAIL_SIGMA = 2.0  # pixels: lightness detail finer than this is the strands' own texture, kept on white strands
 BROW_ABOVE_SKIN = 6.0  # L (8-bit): white eyebrow hairs this much lighter than the skin around them (from looking)
 BROW_HAIR_CONTRAST = 30.0  # L (8-bit): a pixel this much darker than the skin under it is all hair (from looking)
@@ -768,10 +775,10 @@ def hair_layers(lightness: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np
 def white_hair_lab(lab: np.ndarray, mask: np.ndarray, scale: float = 1.0) -> np.ndarray:
     """The hair under `mask` as if every strand were white: its broad shading (`shape_shading`: the head's form in the
     light) moved so its lit parts are at WHITE_LIGHTNESS, stretched for dark hair (up to MAX_SHADE_GAIN); its locks'
-    and clumps' lightness on that not stretched (their light side, the sheen, added as light: SHAPE_SIGMA); its fine
-    lightness detail (the strands' texture) stretched with the shading, as far as the photo resolves it (`scale`: crop
-    pixels a photo pixel: `at_photo_resolution`); never darker than before; chroma mostly gone, slightly warm
-    (`white_chroma`)."""
+    and clumps' lightness on that not stretched, their shadows and lit sides alike (SHAPE_SIGMA); its fine lightness
+    detail (the strands' texture) stretched with the shading, as far as the photo resolves it (`scale`: crop pixels a
+    photo pixel: `at_photo_resolution`); light above WHITE_LIGHTNESS rolled off below white (`highlight_shoulder`);
+    never darker than before; chroma mostly gone, slightly warm (`white_chroma`)."""
     lightness = lab[..., 0]
     base, detail, _ = hair_layers(lightness, mask)
     shape = shape_shading(lightness, mask)
@@ -787,36 +794,28 @@ def white_hair_lab(lab: np.ndarray, mask: np.ndarray, scale: float = 1.0) -> np.
     # above the photo's Nyquist frequency. Stretched by white hair's gain (2.5 on his black hair) it drew cells and
     # stepped plateaus across his white hair at 70-80 (looked at, 4x, crown and temples); the rest stays as it is
     resolved = at_photo_resolution(detail, mask, scale)
-    stretched = broad + clumps + gain * resolved + (detail - resolved)
-    # where the hair is well above its shading, that light is its sheen: added as light (in linear luminance), so it stays
-    # below white; taken in over SHEEN_RAMP levels above the shading, so nothing steps where it starts
-    finer = clumps + detail
-    lit_up = finer > 0  # the sheen is worked out there alone (the luminance's powers are slow on a whole box)
-    above, under, over = broad[lit_up], shape[lit_up], finer[lit_up]
-    sheen = _from_luminance(_luminance(above) + _luminance(under + over) - _luminance(under))
-    share = np.clip(over / SHEEN_RAMP, 0.0, 1.0)
-    stretched[lit_up] += share * share * (3 - 2 * share) * (sheen - stretched[lit_up])
+    # near the mask's edge the shading reads the mask's side alone: a ramp into the skin or the backdrop there is no lock
+    depth = cv2.distanceTransform((mask > 0).astype(np.uint8), cv2.DIST_L2, 5)
+    clumps *= smoothstep(depth / CLUMP_EDGE_FADE)
+    stretched = highlight_shoulder(broad + clumps + gain * resolved + (detail - resolved), WHITE_LIGHTNESS)
     white[..., 0] = np.maximum(stretched, lightness)
     return white
+
+
+def highlight_shoulder(lightness: np.ndarray, knee: float) -> np.ndarray:
+    """`lightness` (8-bit L scale) kept up to `knee` and rolled off above it toward 255, never reaching it: knee +
+    (255 - knee) (1 - exp(-(L - knee) / (255 - knee))), whose slope is 1 at the knee (no step in the gradient)."""
+    if not 0 <= knee < 255:
+        raise ValueError(f"the shoulder's knee must be in [0, 255), got {knee}")
+    room = 255.0 - knee
+    over = np.maximum(lightness - knee, 0.0)
+    return np.where(lightness > knee, knee + room * -np.expm1(-over / room), lightness).astype(np.float32)
 
 
 def shape_shading(lightness: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The hair's lightness under `mask` blurred over SHAPE_SIGMA px within the mask (the head's form in the light);
     the lightness itself where the mask has no weight."""
     return masked_blur(lightness.astype(np.float32), (mask > 0).astype(np.float32), SHAPE_SIGMA).astype(np.float32)
-
-
-def _luminance(lightness: np.ndarray | float) -> np.ndarray:
-    """Relative luminance Y (0-1) of CIELAB lightness on OpenCV's 8-bit scale (L* = L / 2.55; CIE 1976)."""
-    star = np.asarray(lightness, np.float32) / 2.55
-    return np.where(star > 8.0, ((star + 16.0) / 116.0) ** 3, star / 903.3).astype(np.float32)
-
-
-def _from_luminance(luminance: np.ndarray) -> np.ndarray:
-    """CIELAB lightness on OpenCV's 8-bit scale of relative luminance `luminance` (clipped to 0-1)."""
-    y = np.clip(np.asarray(luminance, np.float32), 0.0, 1.0)
-    star = np.where(y > 0.008856, 116.0 * np.cbrt(y) - 16.0, 903.3 * y)
-    return (2.55 * star).astype(np.float32)
 
 
 def white_chroma(lab: np.ndarray) -> np.ndarray:

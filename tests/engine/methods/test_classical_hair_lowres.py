@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from engine.faces.alignment import FFHQ_TEMPLATE_512, alignment_matrix, upsampling
-from engine.methods.classical.hair import NYQUIST_TENTH_SIGMA, edge_hair_share, grey_hair, grey_strands, hairline_fringe
+from engine.methods.classical.hair import (
+    NYQUIST_TENTH_SIGMA,
+    edge_hair_share,
+    grey_hair,
+    grey_strands,
+    hairline_fringe,
+    highlight_shoulder,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -94,14 +101,49 @@ def test_a_full_resolution_or_downsampled_face_greys_as_before():
 
 def test_the_sheen_of_dark_hair_stays_below_white_and_lighter_than_the_rest():
     # dark hair (L about 30) with a lit band of sheen 2.5 times lighter: stretched by the dark hair's gain the sheen
-    # went past white and clipped into a flat smear
+    # went past white and clipped into a flat smear; it rolls off below white instead, keeping its profile
     hair = hair_patch((40, 28, 20)).astype(np.float32)
     hair[60:66] *= 2.5
     hair = np.clip(hair, 0, 255).astype(np.uint8)
     white = lightness(grey_hair(hair, FULL, 1.0, np.random.default_rng(0), pattern=0.0))
     sheen, rest = white[60:66], white[16:48]
-    assert sheen.max() < 245  # nothing clipped to white
+    assert sheen.max() < 253  # nothing clipped to white (Biden's own white hair peaks at 246-253)
+    assert np.ptp(sheen.mean(1)) > 10  # not a flat smear: the band's rows still differ
     assert sheen.mean() > rest.mean() + 20  # and the sheen still reads
+
+
+def test_the_highlight_shoulder_keeps_what_is_below_its_knee_and_never_reaches_white():
+    values = np.array([0.0, 100.0, 205.0, 205.0 + 50.0 * np.log(2.0), 260.0, 300.0], np.float32)
+    rolled = highlight_shoulder(values, 205.0)
+    np.testing.assert_allclose(rolled[:3], values[:3])  # at and below the knee: as it was
+    assert rolled[3] == pytest.approx(230.0, abs=1e-3)  # half the room to white left after ln 2 of it
+    assert rolled[-1] == pytest.approx(247.5, abs=0.1) and np.all(np.diff(rolled) > 0)  # still rising, short of white
+    step = 1e-2  # no kink at the knee: the slope just above it is 1
+    assert (highlight_shoulder(np.array([205.0 + step], np.float32), 205.0)[0] - 205.0) / step == pytest.approx(1.0, abs=1e-2)
+    with pytest.raises(ValueError, match="knee"):
+        highlight_shoulder(values, 255.0)
+
+
+def curly_hair(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Dark hair in locks about 8 px across (between the strands' and the head's scales), their tops lit and the gaps
+    between them shadowed alike: up to +-50 % of the hair's lightness; and the locks' field (standard units)."""
+    field = cv2.GaussianBlur(np.random.default_rng(seed).standard_normal((SIZE, SIZE)).astype(np.float32), (0, 0), 4.0)
+    field /= field.std()
+    shade = 1 + 0.25 * np.clip(field, -2, 2)
+    return np.clip(np.array((50, 38, 30), np.float32) * shade[..., None], 0, 255).astype(np.uint8), field
+
+
+def test_white_curls_keep_their_lit_tops_as_well_as_the_shadows_between_them():
+    # with only the sheen's light added to the tops, white curls were drawn by their shadows alone: dark cracks on a
+    # flat grey (the camera operator at 70-80); in the source the tops stand as far above the shading as the gaps below
+    hair, field = curly_hair()
+    white = lightness(grey_hair(hair, FULL, 1.0, np.random.default_rng(0), pattern=0.0))
+    inner = np.s_[16:-16, 16:-16]
+    locks, white = field[inner], white[inner]
+    middle = white[np.abs(locks) < 0.3].mean()
+    tops, gaps = white[locks > 1.2].mean() - middle, middle - white[locks < -1.2].mean()
+    assert gaps > 15  # the shadows between the locks are drawn
+    assert tops > 0.7 * gaps  # and so are their lit tops
 
 
 def test_greying_fades_down_a_thin_end_of_the_mask_instead_of_stopping_at_a_line():
