@@ -160,12 +160,14 @@ def build() -> None:
             go = gr.Button("Age this face", variant="primary")
             gr.Examples(example_portraits(), inputs=photo, label="Public-domain portraits")
         with gr.Column():
-            gallery = gr.Gallery(label="Aged", columns=3, height=380)
+            # each tile shows the whole image: cropped to fill it, a full-length portrait's tile showed the jacket and
+            # cut off the face
+            gallery = gr.Gallery(label="Aged", columns=3, height=380, object_fit="contain")
             strip = gr.Image(label="Lifespan strip", interactive=False)
             with gr.Row():
                 animation = gr.Image(label="Animation (GIF)", interactive=False)
                 video = gr.File(label="Animation (MP4)")
-            pass1 = gr.Gallery(label="Pass 1 (AdaNI)", columns=3, visible=False)
+            pass1 = gr.Gallery(label="Pass 1 (AdaNI)", columns=3, visible=False, object_fit="contain")
             with gr.Row():
                 used_age = gr.Textbox(label="Source age used", interactive=False)
                 used_gender = gr.Textbox(label="Gender used", interactive=False)

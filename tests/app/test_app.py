@@ -253,6 +253,13 @@ def test_browser_lifespan_tab_ages_every_face_and_says_when_grey_hair_stays_grey
             re.compile(r"^face 0: \d+ \(estimated\); face 1: \d+ \(estimated\)$")
         )
         expect(page.locator("body")).not_to_contain_text("faces found")
+        # each aged photo is shown whole in its tile (cropped to fill it, a full-length portrait showed no face)
+        fits = page.evaluate(
+            """() => Array.from(document.querySelectorAll('img')).filter(
+                i => i.closest('.block')?.querySelector('[data-testid=block-label]')?.textContent.trim() === 'Aged'
+            ).map(i => getComputedStyle(i).objectFit)"""
+        )
+        assert fits and set(fits) == {"contain"}
         page.screenshot(path=str(tmp_path / "lifespan_every_face.png"), full_page=True)
         browser.close()
 
