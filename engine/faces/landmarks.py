@@ -54,8 +54,8 @@ class FaceMesh:
 def face_landmarks(mesh: FaceMesh, crop: np.ndarray, face: Face) -> np.ndarray:
     """(478, 2) FaceMesh points on `crop`, the aligned crop of the detector's `face`.
 
-    Where FaceMesh finds no face, the message says what is wrong with the face the detector found: too
-    small (its size, and the width to aim for), or lying on its side or upside down (how to turn the
+    Where FaceMesh finds no face, the message says what is wrong with the face the detector found: cut off by the
+    photo's edge, too small (its size, and the width to aim for), or lying on its side or upside down (how to turn the
     photo); else that FaceMesh saw no face where the detector found one (its box and score). A face FaceMesh
     finds lying on its side (MAX_EYE_LINE_DEGREES) is refused too, with how far it is turned."""
     box = face.box_text()
@@ -75,6 +75,11 @@ def face_landmarks(mesh: FaceMesh, crop: np.ndarray, face: Face) -> np.ndarray:
     # the size first: on a face under MIN_FACE_PX, enlarged into the crop, FaceMesh's finding a face turned says little
     # (the astronaut's 8 px face upright was "found" turned 90 degrees)
     width, height = face.box[2], face.box[3]
+    if width < MIN_FACE_PX and face.cut_by_border:  # what was found is the part of a face inside the photo
+        raise NoFaceError(
+            f"The face found (box {box} px) runs past the photo's edge: only part of it is in the photo, too little for "
+            f"dense landmarks. Use a photo with the whole face in it, at least {MIN_FACE_PX} px wide."
+        )
     if width < MIN_FACE_PX:
         raise NoFaceError(
             f"The face found is {width:.0f}x{height:.0f} px, too small for dense landmarks: use a photo where the "
