@@ -775,7 +775,8 @@ def hair_layers(lightness: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np
 def white_hair_lab(lab: np.ndarray, mask: np.ndarray, scale: float = 1.0) -> np.ndarray:
     """The hair under `mask` as if every strand were white: its broad shading (`shape_shading`: the head's form in the
     light) moved so its lit parts are at WHITE_LIGHTNESS, stretched for dark hair (up to MAX_SHADE_GAIN); its locks'
-    and clumps' lightness on that not stretched, their shadows and lit sides alike (SHAPE_SIGMA); its fine lightness
+    and clumps' lightness on that not stretched, their shadows and lit sides alike (SHAPE_SIGMA), fading out within
+    CLUMP_EDGE_FADE px of the mask's edge; its fine lightness
     detail (the strands' texture) stretched with the shading, as far as the photo resolves it (`scale`: crop pixels a
     photo pixel: `at_photo_resolution`); light above WHITE_LIGHTNESS rolled off below white (`highlight_shoulder`);
     never darker than before; chroma mostly gone, slightly warm (`white_chroma`)."""
@@ -803,8 +804,9 @@ def white_hair_lab(lab: np.ndarray, mask: np.ndarray, scale: float = 1.0) -> np.
 
 
 def highlight_shoulder(lightness: np.ndarray, knee: float) -> np.ndarray:
-    """`lightness` (8-bit L scale) kept up to `knee` and rolled off above it toward 255, never reaching it: knee +
-    (255 - knee) (1 - exp(-(L - knee) / (255 - knee))), whose slope is 1 at the knee (no step in the gradient)."""
+    """`lightness` (8-bit L scale) kept up to `knee` and rolled off above it, approaching 255: knee + (255 - knee)
+    (1 - exp(-(L - knee) / (255 - knee))), whose slope is 1 at the knee (no step in the gradient). 95 levels over the
+    knee of 205 land at 247.5."""
     if not 0 <= knee < 255:
         raise ValueError(f"the shoulder's knee must be in [0, 255), got {knee}")
     room = 255.0 - knee

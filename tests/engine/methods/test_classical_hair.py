@@ -596,7 +596,8 @@ def test_stray_hair_beyond_the_mask_greys_with_it_and_leaves_no_dark_halo():
     greyed = grey_hair(photo, mask, 1.0, np.random.default_rng(0), pattern=0.0, points=points, wisps=wisps)
     # without the stray hair the band stays a dark ring between white hair and the sky; with it the band is no darker
     # than the hair (seen at a distance: its mean) by more than about one just-noticeable step of lightness (1 L*, 2.55
-    # levels of OpenCV's L)
+    # levels of OpenCV's L). Since white hair keeps its locks' lit sides the hair's mean is lighter, and the band, whose
+    # strands each read about 0.8 hair, lies just under it (by 0.8 levels) rather than between it and the sky
     hair_core = lightness(greyed)[cv2.erode(mask, np.ones((21, 21), np.uint8)) > 0].mean()
     assert without[stray].mean() < hair_core - 10
     assert lightness(greyed)[stray].mean() > hair_core - 2.55
