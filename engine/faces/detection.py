@@ -70,8 +70,8 @@ class UpsideDownError(NoFaceError):
     """A face that looks upside down. `finding` says so without what to do: in a group photo the other faces are
     upright, and turning the photo is no advice for them."""
 
-    def __init__(self, finding: str):
-        super().__init__(f"{finding} Turn the photo upright and try again.")
+    def __init__(self, finding: str, advice: str = "Turn the photo upright and try again."):
+        super().__init__(f"{finding} {advice}")
         self.finding = finding
 
 
@@ -222,6 +222,12 @@ def check_upright(detector: FaceDetector, crop: np.ndarray, face: Face, matrix: 
     # where the alignment itself turned the face (the photo upright by its five points), the crop's own turn is named
     how = dict(TURNS).get(photo_turn(best, matrix)) or dict(TURNS)[best]
     score_text = f"(score {scores[best]:.2f}, against {as_is:.2f} as it is)"
+    if face.cut_by_border:  # part of a face: the astronaut's portrait cut through her face "looked upside down"
+        raise UpsideDownError(
+            f"The face found (box {face.box_text()} px) runs past the photo's edge, and the detector cannot tell which way "
+            f"up the part in the photo is (surer of it turned {how} {score_text}).",
+            "Use a photo with the whole face in it.",
+        )
     finding = "looks upside down" if how == "180 degrees" else "looks turned on its side"
     raise UpsideDownError(
         f"The face found (box {face.box_text()} px) {finding}: the detector is surer of it with the photo turned {how} "

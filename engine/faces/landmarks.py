@@ -94,9 +94,14 @@ def face_landmarks(mesh: FaceMesh, crop: np.ndarray, face: Face) -> np.ndarray:
             f"The face found (box {box} px) is not upright: FaceMesh finds it only with the photo turned {how}. "
             "Turn the photo upright and try again."
         )
+    advice = (
+        "it runs past the photo's edge: use a photo with the whole face in it"
+        if face.cut_by_border
+        else "try a frontal, well-lit photo"
+    )
     raise NoFaceError(
         f"FaceMesh found no face for dense landmarks where the detector found one (box {box} px, detector score "
-        f"{face.score:.2f}): try a frontal, well-lit photo."
+        f"{face.score:.2f}): {advice}."
     )
 
 

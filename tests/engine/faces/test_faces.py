@@ -140,6 +140,14 @@ def _coffee() -> np.ndarray:
             "The face found (box 174, 67, 210, 144 px) runs past the photo's edge: only part of it is in the photo, too "
             "little for dense landmarks. Use a photo with the whole face in it, at least 40 px wide.",
         ),
+        # cut a little wider, FaceMesh places its points, but the detector scores the part in the photo higher turned
+        # over than upright: that is no upside-down face
+        (
+            lambda: np.ascontiguousarray(astronaut()[:, :215]),
+            "The face found (box 178, 70, 227, 153 px) runs past the photo's edge, and the detector cannot tell which way "
+            "up the part in the photo is (surer of it turned 180 degrees (score 0.70, against 0.00 as it is)). Use a photo "
+            "with the whole face in it.",
+        ),
         # YuNet finds the face lying on its side (its five points level all the same); FaceMesh finds it turned back
         (
             lambda: np.ascontiguousarray(np.rot90(astronaut())),
@@ -174,6 +182,21 @@ def test_a_face_without_landmarks_is_told_what_is_wrong_with_it(photo, message):
     with pytest.raises(NoFaceError) as caught:
         locate(photo(), SETTINGS)
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("cut, advice", [(True, "it runs past the photo's edge"), (False, "try a frontal, well-lit photo")])
+def test_a_face_facemesh_misses_is_told_whether_the_photo_cuts_it(cut, advice):
+    # a face wide enough for landmarks that FaceMesh misses: cut by the photo's edge, the advice is the whole face
+    from engine.faces.detection import Face  # noqa: PLC0415 - only this test needs it
+    from engine.faces.landmarks import face_landmarks  # noqa: PLC0415 - only this test needs it
+
+    class Blind:
+        def landmarks(self, rgb):
+            raise NoFaceError("no face")
+
+    face = Face((-20.0, 40.0, 90.0, 110.0), np.zeros((5, 2), np.float32), 0.8, cut)
+    with pytest.raises(NoFaceError, match=f"detector score 0.80\\): {advice}"):
+        face_landmarks(Blind(), np.zeros((512, 512, 3), np.uint8), face)
 
 
 def test_an_upside_down_face_is_refused_for_the_diffusion_renderer_too():
