@@ -776,10 +776,10 @@ def white_hair_lab(lab: np.ndarray, mask: np.ndarray, scale: float = 1.0) -> np.
     """The hair under `mask` as if every strand were white: its broad shading (`shape_shading`: the head's form in the
     light) moved so its lit parts are at WHITE_LIGHTNESS, stretched for dark hair (up to MAX_SHADE_GAIN); its locks'
     and clumps' lightness on that not stretched, their shadows and lit sides alike (SHAPE_SIGMA), fading out within
-    CLUMP_EDGE_FADE px of the mask's edge; its fine lightness
-    detail (the strands' texture) stretched with the shading, as far as the photo resolves it (`scale`: crop pixels a
-    photo pixel: `at_photo_resolution`); light above WHITE_LIGHTNESS rolled off below white (`highlight_shoulder`);
-    never darker than before; chroma mostly gone, slightly warm (`white_chroma`)."""
+    CLUMP_EDGE_FADE px of the mask's edge; its fine lightness detail (the strands' texture) stretched with the shading,
+    as far as the photo resolves it (`scale`: crop pixels a photo pixel: `at_photo_resolution`); light above
+    WHITE_LIGHTNESS rolled off below white (`highlight_shoulder`); never darker than before; chroma mostly gone,
+    slightly warm (`white_chroma`)."""
     lightness = lab[..., 0]
     base, detail, _ = hair_layers(lightness, mask)
     shape = shape_shading(lightness, mask)
