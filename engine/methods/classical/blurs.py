@@ -17,9 +17,19 @@ def wide_blur(image: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / 4), (width, height), interpolation=cv2.INTER_LINEAR)
 
 
+def weighted_mean(values: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """(`values`' mean over `weight` near each pixel, a Gaussian of `sigma` px (normalised convolution, each blur
+    `wide_blur`'s); the weight's own blur there). `values` (H, W) with `weight` (H, W), or (H, W, C) with one weight
+    for every channel; the mean is 0 where no weight reaches."""
+    total = wide_blur(weight, sigma)
+    per_channel = values.ndim == weight.ndim + 1
+    num = wide_blur(values * (weight[..., None] if per_channel else weight), sigma)
+    return num / np.maximum(total[..., None] if per_channel else total, 1e-6), total
+
+
 def masked_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian blur of `values` counting only where `weight` > 0 (normalised convolution): the skin's own
-    shading, not pulled toward the hair, eyes or background beside it."""
-    num = wide_blur(values * weight, sigma)
-    den = wide_blur(weight, sigma)
-    return np.where(den > 1e-3, num / np.maximum(den, 1e-3), values)
+    """Gaussian blur of `values` counting only where `weight` > 0 (normalised convolution: `weighted_mean`): the
+    skin's own shading, not pulled toward the hair, eyes or background beside it; `values` itself where the weight's
+    blur is 1e-3 or less."""
+    mean, total = weighted_mean(values, weight, sigma)
+    return np.where(total > 1e-3, mean, values)

@@ -49,7 +49,7 @@ from engine.faces.zones import (
     inter_ocular,
     support_box,
 )
-from engine.methods.classical.blurs import masked_blur, wide_blur
+from engine.methods.classical.blurs import masked_blur, weighted_mean
 from engine.methods.classical.shape import smoothstep
 
 # Strands in the 512 px aligned frame (from looking at hair in portraits at this scale): a strand is
@@ -701,9 +701,9 @@ def hairline_fringe(rgb: np.ndarray, mask: np.ndarray, skin: np.ndarray, scale: 
     lab = to_lab(rgb[cut])
     # the hair's colour deeper than the band, the skin's beyond the reach (over as far again as the band), each a local
     # mean as wide as the band, so the hair's reaches the pixels past its edge
-    hair, hair_weight = _blurred_mean(lab, (depth[cut] > EDGE_BAND).astype(np.float32), EDGE_BAND)
+    hair, hair_weight = weighted_mean(lab, (depth[cut] > EDGE_BAND).astype(np.float32), EDGE_BAND)
     beyond_skin = skin_side[cut] & (away[cut] > reach + 1) & (away[cut] <= reach + 1 + 2 * EDGE_BAND)
-    skin_colour, skin_weight = _blurred_mean(lab, beyond_skin.astype(np.float32), EDGE_BAND)
+    skin_colour, skin_weight = weighted_mean(lab, beyond_skin.astype(np.float32), EDGE_BAND)
     line = hair - skin_colour
     told = (_sum3(line**2) >= FRINGE_CONTRAST**2) & (hair_weight > 1e-3) & (skin_weight > 1e-3)
     share = np.where(told, colour_line_share(lab, skin_colour, line), 0.0)
@@ -729,13 +729,6 @@ def forehead_side(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     above = np.zeros(shape, bool)
     above[: max(0, int(eyes)), columns[0] : columns[-1] + 1] = True
     return hull | above
-
-
-def _blurred_mean(image: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """(`image`'s (H, W, 3) mean over `weight` near each pixel, a Gaussian of `sigma` px; the weight's own blur there),
-    each blur `blurs.wide_blur`'s."""
-    total = wide_blur(weight, sigma)
-    return wide_blur(image * weight[..., None], sigma) / np.maximum(total, 1e-6)[..., None], total
 
 
 def _disk(radius: int) -> np.ndarray:
@@ -1641,8 +1634,7 @@ def _skin_carried_up(pixels: np.ndarray, skin: np.ndarray, sigma: float) -> np.n
     result = np.zeros_like(pixels)
     reached = np.zeros(skin.shape, bool)
     for scale in (sigma, 3 * sigma):
-        weight = wide_blur(skin, scale)
-        colour = wide_blur(pixels * skin[..., None], scale) / np.maximum(weight, 1e-6)[..., None]
+        colour, weight = weighted_mean(pixels, skin, scale)
         here = ~reached & (weight > 0.02)
         result[here] = colour[here]
         reached |= here
