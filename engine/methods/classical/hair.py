@@ -808,9 +808,15 @@ def highlight_shoulder(lightness: np.ndarray, knee: float) -> np.ndarray:
 
 
 def shape_shading(lightness: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The hair's lightness under `mask` blurred over SHAPE_SIGMA px within the mask (the head's form in the light);
-    the lightness itself where the mask has no weight."""
-    return masked_blur(lightness.astype(np.float32), (mask > 0).astype(np.float32), SHAPE_SIGMA).astype(np.float32)
+    """The hair's lightness under `mask` blurred over SHAPE_SIGMA px within the mask (the head's form in the light), read
+    from the mask's pixels deeper than EDGE_BAND where they reach (the band's are part skin or background: a blurred
+    hairline's ramp into the forehead is no light on the hair), from all of them where only the band does (a thin
+    strand); the lightness itself where the mask has no weight."""
+    values, inside = lightness.astype(np.float32), (mask > 0).astype(np.uint8)
+    whole = masked_blur(values, inside.astype(np.float32), SHAPE_SIGMA)
+    core = (cv2.distanceTransform(inside, cv2.DIST_L2, 5) > EDGE_BAND).astype(np.float32)
+    deep, reached = weighted_mean(values, core, SHAPE_SIGMA)
+    return np.where(reached > 1e-3, deep, whole).astype(np.float32)
 
 
 def white_chroma(lab: np.ndarray) -> np.ndarray:

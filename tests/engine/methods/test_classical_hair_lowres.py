@@ -176,15 +176,21 @@ def test_white_hair_on_an_upsampled_face_does_not_stretch_detail_the_photo_canno
     assert fine(1.0) > 2.0
 
 
+def blurred_hairline() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Black hair (L 40) above a forehead (L 170), the hairline blurred over 20 rows (a small photo's), as OpenCV's 8-bit
+    CIELAB and as RGB; and a mask that stops 6 rows short of the blur's end, taking in 14 rows of it (the segmenter's
+    edge)."""
+    rows = np.concatenate([np.full(50, 40.0), np.linspace(40.0, 170.0, 20), np.full(58, 170.0)]).astype(np.float32)
+    lab = np.dstack([np.repeat(rows[:, None], SIZE, 1), np.full((SIZE, SIZE), 140.0), np.full((SIZE, SIZE), 140.0)])
+    mask = np.zeros((SIZE, SIZE), np.uint8)
+    mask[:64] = 1
+    return lab.astype(np.float32), cv2.cvtColor(lab.round().astype(np.uint8), cv2.COLOR_LAB2RGB), mask
+
+
 def test_a_fringes_tips_past_the_edge_band_are_read_from_their_colour():
     # dark hair above a forehead, the hairline blurred over 20 rows (a small photo's); the mask takes in 14 rows of the
     # blur as a fringe's tips. Past the edge band they were counted as hair in full: whitened over skin
-    hair, skin = 40.0, 170.0
-    rows = np.concatenate([np.full(50, hair), np.linspace(hair, skin, 20), np.full(58, skin)]).astype(np.float32)
-    lightness_8bit = np.repeat(rows[:, None], SIZE, 1)
-    lab = np.dstack([lightness_8bit, np.full((SIZE, SIZE), 140.0), np.full((SIZE, SIZE), 140.0)]).astype(np.float32)
-    mask = np.zeros((SIZE, SIZE), np.uint8)
-    mask[:64] = 1
+    lab, rgb, mask = blurred_hairline()
     tips = np.zeros((SIZE, SIZE), bool)
     tips[50:64] = True
     row = 53  # 11 rows inside the mask's edge (past EDGE_BAND), 3 rows into the blur
@@ -194,13 +200,24 @@ def test_a_fringes_tips_past_the_edge_band_are_read_from_their_colour():
     assert read[62, 64] < read[row, 64]  # and less of it further down the blur
     assert read[30, 64] == 1.0  # the hair above the tips is hair in full
     # greyed in full, the tips are not whitened past both the white hair above them and the skin below them
-    rgb = cv2.cvtColor(lab.round().astype(np.uint8), cv2.COLOR_LAB2RGB)  # OpenCV's 8-bit CIELAB, as `lab` is
     rims = []
     for marked in (None, tips):
         grey = lightness(grey_hair(rgb, mask, 1.0, np.random.default_rng(0), pattern=0.0, tips=marked))
-        rims.append(grey[50:64, 16:112].max() - max(grey[20:45, 16:112].mean(), grey[-20:, 16:112].mean()))
-    assert rims[0] > 20  # unmarked: a white rim (30 levels over the skin)
-    assert rims[1] < 12  # marked: the tips within a few levels of the skin below them
+        rims.append(grey[50:64, 16:112].max() - max(grey[40:50, 16:112].mean(), grey[-20:, 16:112].mean()))
+    assert rims[0] > 20  # unmarked: a white rim (24 levels over the white hair just above)
+    assert rims[1] < 12  # marked: the tips within a few levels of the white hair above them
+
+
+def test_a_blurred_hairlines_ramp_is_not_read_as_light_on_the_hair():
+    # the hair's broad shading read the mask's last rows too, where the hairline's blur rises into the forehead: its
+    # lit level was set by that ramp, so black hair turned white came out darker than the forehead (L 152 beside 170:
+    # grey, not white), and the ramp was stretched into a pale line 50 levels over the white hair above it (Takeo's
+    # and the camera operator's hairlines at 70-80, looked at 1.6x)
+    _, rgb, mask = blurred_hairline()
+    grey = lightness(grey_hair(rgb, mask, 1.0, np.random.default_rng(0), pattern=0.0))[:, 16:112].mean(axis=1)
+    white = grey[40:50].mean()
+    assert white > 170 + 10  # white hair, lighter than the skin it meets
+    assert grey[50:64].max() - white < 30  # a pale line, if any, half as strong
 
 
 def test_greyed_eyebrows_on_an_upsampled_face_are_drawn_no_finer_than_the_photo():
