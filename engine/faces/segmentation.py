@@ -319,22 +319,30 @@ def below(mask: np.ndarray, row: float) -> np.ndarray:
     return np.isin(labels, reaching[reaching > 0]).astype(np.uint8)
 
 
-def hair_mask(rgb: np.ndarray, person: np.ndarray, points: np.ndarray, keep_out: np.ndarray | None = None) -> np.ndarray:
+def hair_mask(
+    rgb: np.ndarray, person: np.ndarray, points: np.ndarray, keep_out: np.ndarray | None = None, monochrome: bool = False
+) -> np.ndarray:
     """(H, W) uint8 hair mask of an aligned face: person minus face, within the head's band, not skin-coloured,
     with the hair's margin inside the face's outline that goes on from it (`hair_margin`; `keep_out`: pixels it must
-    not take, a glasses' frame).
+    not take, a glasses' frame; `monochrome`: a black-and-white photo, as `hair_mask_and_tips` reads it).
 
     Empty (all zeros) when what is left is under MIN_HAIR_SHARE of the image: the caller says the
     hair stage was skipped.
     """
-    return hair_mask_and_tips(rgb, person, points, keep_out)[0]
+    return hair_mask_and_tips(rgb, person, points, keep_out, monochrome)[0]
 
 
 def hair_mask_and_tips(
-    rgb: np.ndarray, person: np.ndarray, points: np.ndarray, keep_out: np.ndarray | None = None
+    rgb: np.ndarray,
+    person: np.ndarray,
+    points: np.ndarray,
+    keep_out: np.ndarray | None = None,
+    monochrome: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """`hair_mask`, and (H, W) bool: the pixels of it that are a fringe's tips over the forehead (`fringe_tips`): hair
-    over skin, each partly the one and partly the other (the hair stage reads how much of each from its colour)."""
+    over skin, each partly the one and partly the other (the hair stage reads how much of each from its colour).
+    `monochrome`: `rgb` is a black-and-white photo (the caller tells), whose skin-light surfaces the mask's closings do
+    not bridge."""
     shape = rgb.shape[:2]
     d = inter_ocular(points)
     face = face_hull(points, shape)
@@ -364,7 +372,9 @@ def hair_mask_and_tips(
     pixels = lab[where]
     skin_chroma = np.zeros(shape, bool)
     skin_chroma[where] = skin_chromaticity(pixels, skin)
-    candidate[where] = ~skin_like(pixels, skin_chroma[where], skin)
+    skin_coloured = np.zeros(shape, bool)
+    skin_coloured[where] = skin_like(pixels, skin_chroma[where], skin)
+    candidate &= ~skin_coloured
     # hair colour: what the candidate holds above the brows beside and over the face's outline, where it is almost
     # surely hair; clothes and background caught beside the face are kept out unless they share that colour. Not
     # from inside the outline: a shiny forehead taken in there became "hair colour" and kept itself in the mask
@@ -401,14 +411,22 @@ def hair_mask_and_tips(
     ears = ear_like(lab, candidate, grown_face, skin_chroma, eye_line, eye_line - EAR_ABOVE_EYES * d)
     candidate &= ~ears
     mask = candidate.astype(np.uint8)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    speck = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, speck)
+    # what the closings below must not bridge: in a black-and-white photo the colour tests tell skin by its lightness
+    # alone, and a skin-light surface between dark hair and a shadow is skin, not a gap between locks (the rim of the
+    # camera operator's ear, between his hair and the shadow in its fold, was taken in and turned white at 70-80:
+    # looked at 3x); in colour, grey hair lit warm reads as skin too (Obama's 2012 temple), and is bridged as before
+    unbridged = np.zeros(shape, bool)
+    if monochrome:
+        unbridged = cv2.morphologyEx(skin_coloured.astype(np.uint8), cv2.MORPH_OPEN, speck) > 0
     # close the gaps left by deep shadows between locks, within the person
-    closed = closed_in_box(mask, 15)
+    closed = closed_in_box(mask, 15) & ~unbridged
     mask = closed.astype(bool) & (person > PERSON_THRESHOLD) & open_face & band
     # holes: enclosed regions, and those opening out only through a gap narrower than HOLE_GAP inter-ocular
     # distances (a highlight on the crown's edge), within the person
     gap = int(round(HOLE_GAP * d)) | 1
-    bridged = closed_in_box(mask.astype(np.uint8), gap)
+    bridged = closed_in_box(mask.astype(np.uint8), gap) & ~unbridged
     allowed = (person > PERSON_THRESHOLD) & band & open_face
     mask = (fill_holes(mask.astype(np.uint8), top_closed=True) | (fill_holes(bridged, top_closed=True) & allowed)) & allowed
     untipped = mask > 0

@@ -223,7 +223,7 @@ def _hair_and_beside(
         empty = np.zeros(person.shape, np.uint8)
         none = empty.astype(bool)
         return empty, none, empty.astype(np.float32), in_photo, none, empty.astype(np.float32), LIGHT_HAIR_IN_MONOCHROME
-    hair, tips = hair_mask_and_tips(located.crop, in_photo, located.points, frame)
+    hair, tips = hair_mask_and_tips(located.crop, in_photo, located.points, frame, is_monochrome(located.crop))
     wisps = hair_wisps(located.crop, hair, (person <= PERSON_THRESHOLD) & photo, located.points)
     # the skin beside the hair, where a blurred hairline's last hairs lie past the mask (not a glasses' frame)
     beside_hair = (in_photo > PERSON_THRESHOLD) & forehead_side(located.points, hair.shape)

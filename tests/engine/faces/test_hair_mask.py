@@ -152,3 +152,25 @@ def test_a_photo_cut_above_the_brows_keeps_the_neck_and_collar_out_of_the_hair_m
     mouth = int(cut_located.points[[61, 291], 1].mean())  # FaceMesh's mouth corners
     assert mask.any()  # his temple hair
     assert not mask[mouth:].any(), f"{int(mask[mouth:].sum())} px below his mouth (neck, collar) are in the hair mask"
+
+
+def test_a_black_and_white_photos_ear_rim_is_not_bridged_into_the_hair():
+    # the camera operator's ear, its rim lit like his face between his dark hair and the shadow in its fold: the mask's
+    # closings bridged it as a gap between locks, and it turned white at 70-80. Told the photo is black and white
+    # (its colour cannot tell skin from a highlight), the mask leaves skin-light surfaces unbridged
+    from skimage import data
+
+    located = locate(np.dstack([data.camera()] * 3), OFFLINE)
+    person = get_cache(OFFLINE).get("person_segmenter").probability(located.crop)
+    lightness = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    hull = face_hull(located.points, lightness.shape) > 0
+    skin, d = float(np.median(lightness[hull])), inter_ocular(located.points)
+
+    def largest_skin_light_part(monochrome: bool) -> float:  # in d^2, beside the face's outline
+        mask = hair_mask(located.crop, person, located.points, monochrome=monochrome) > 0
+        light = (mask & ~hull & (lightness > skin - 40)).astype(np.uint8)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(light, connectivity=8)
+        return float(stats[1:, cv2.CC_STAT_AREA].max(initial=0)) / d**2
+
+    assert largest_skin_light_part(False) > 0.1  # the ear's rim, 0.18 d^2
+    assert largest_skin_light_part(True) < 0.05  # the rest are highlights in his hair (0.03 d^2 at most)
