@@ -554,6 +554,19 @@ def _sorted_sums(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ordered, np.concatenate([[0.0], np.cumsum(ordered)])
 
 
+def mask_depth(mask: np.ndarray) -> np.ndarray:
+    """(H, W) float32: each pixel's distance in px from the nearest pixel outside `mask` (nonzero: inside), 0 outside
+    it: how deep in the mask it lies (its edge band is the pixels EDGE_BAND deep or less)."""
+    return cv2.distanceTransform((mask > 0).astype(np.uint8), cv2.DIST_L2, 5)
+
+
+def deep_hair(mask: np.ndarray) -> np.ndarray:
+    """(H, W) float32 0/1: the pixels of `mask` deeper than its edge band (EDGE_BAND), whose colour is the hair's alone,
+    or all of its pixels where none is (a mask too thin for a core)."""
+    core = mask_depth(mask) > EDGE_BAND
+    return (core if core.any() else mask > 0).astype(np.float32)
+
+
 def hair_alpha(guide: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """(H, W) float32 soft hair mask: 1 inside the binary mask, soft only at its boundary, where a guided
     filter with the photo as guide follows the hair's own edge (no hard cut-out against the background)."""
@@ -577,8 +590,7 @@ def edge_hair_share(lab: np.ndarray, mask: np.ndarray, tips: np.ndarray | None =
     than the band, as far as the band's means reach the outside (about 2 EDGE_BAND px from the mask's edge; deeper
     still, hair in full as before)."""
     inside = (mask > 0).astype(np.uint8)
-    depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
-    core = (depth > EDGE_BAND).astype(np.float32)
+    depth = mask_depth(inside)
     outside = 1.0 - inside.astype(np.float32)
     sigma = EDGE_BAND / 2
 
@@ -586,7 +598,7 @@ def edge_hair_share(lab: np.ndarray, mask: np.ndarray, tips: np.ndarray | None =
         total = cv2.GaussianBlur(weight, (0, 0), sigma)
         return cv2.GaussianBlur(lab * weight[..., None], (0, 0), sigma) / np.maximum(total, 1e-6)[..., None], total
 
-    deep = core if core.any() else inside.astype(np.float32)
+    deep = deep_hair(inside)
     (hair, _), (beyond, near_outside) = local_mean(deep), local_mean(outside)
     line = hair - beyond
     length2 = _sum3(line**2)
@@ -618,7 +630,7 @@ def hair_wisps(rgb: np.ndarray, mask: np.ndarray, background: np.ndarray, points
         return np.zeros(mask.shape, np.float32)
     d = inter_ocular(points)
     reach = WISP_REACH * d
-    away = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)
+    away = mask_depth(inside == 0)
     near_background = cv2.dilate(background.astype(np.uint8), _disk(int(EDGE_BAND / 2))) > 0
     outline = cv2.dilate(face_hull(np.asarray(points)[:, :2], mask.shape), np.ones((5, 5), np.uint8)) > 0
     zone = (inside == 0) & (away <= reach) & near_background & ~outline
@@ -627,7 +639,7 @@ def hair_wisps(rgb: np.ndarray, mask: np.ndarray, background: np.ndarray, points
     if not zone.any():
         return np.zeros(mask.shape, np.float32)
     lab = to_lab(rgb)
-    depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
+    depth = mask_depth(inside)
     # the colours' local means over `reach` (about 30 px on a 512 px face) have no detail finer than that: worked out
     # at a quarter of the size (as blurs.wide_blur does), the pixels' squares averaged at full size (the background's grain
     # counts in its spread), and read back at the pixels that need them
@@ -688,12 +700,12 @@ def hairline_fringe(rgb: np.ndarray, mask: np.ndarray, skin: np.ndarray, scale: 
     if not inside.any() or photo_detail(scale) < FRINGE_MIN_UPSAMPLING:
         return np.zeros(mask.shape, np.float32)
     reach = FRINGE_PHOTO_PIXELS * photo_detail(scale)
-    away = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)
+    away = mask_depth(inside == 0)
     skin_side = (inside == 0) & skin
     past = skin_side & (away < reach + 1)
     if not past.any():
         return np.zeros(mask.shape, np.float32)
-    depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
+    depth = mask_depth(inside)
     # worked out in the box around the fringe that holds the means it reads (the skin's ring past it, and three of the
     # means' widths beyond)
     top, bottom, left, right = _box(past, int(reach + 1 + 2 * EDGE_BAND + 3 * EDGE_BAND))
@@ -789,8 +801,7 @@ def white_hair_lab(lab: np.ndarray, mask: np.ndarray, scale: float = 1.0) -> np.
     # stepped plateaus across his white hair at 70-80 (looked at, 4x, crown and temples); the rest stays as it is
     resolved = at_photo_resolution(detail, mask, scale)
     # near the mask's edge the shading reads the mask's side alone: a ramp into the skin or the backdrop there is no lock
-    depth = cv2.distanceTransform((mask > 0).astype(np.uint8), cv2.DIST_L2, 5)
-    clumps *= smoothstep(depth / CLUMP_EDGE_FADE)
+    clumps *= smoothstep(mask_depth(mask) / CLUMP_EDGE_FADE)
     stretched = highlight_shoulder(broad + clumps + gain * resolved + (detail - resolved), WHITE_LIGHTNESS)
     white[..., 0] = np.maximum(stretched, lightness)
     return white
@@ -814,7 +825,7 @@ def shape_shading(lightness: np.ndarray, mask: np.ndarray) -> np.ndarray:
     strand); the lightness itself where the mask has no weight."""
     values, inside = lightness.astype(np.float32), (mask > 0).astype(np.uint8)
     whole = masked_blur(values, inside.astype(np.float32), SHAPE_SIGMA)
-    core = (cv2.distanceTransform(inside, cv2.DIST_L2, 5) > EDGE_BAND).astype(np.float32)
+    core = (mask_depth(inside) > EDGE_BAND).astype(np.float32)
     deep, reached = weighted_mean(values, core, SHAPE_SIGMA)
     return np.where(reached > 1e-3, deep, whole).astype(np.float32)
 
@@ -1040,8 +1051,7 @@ class _HairCore:
 
 def _hair_core(inside: np.ndarray, read: np.ndarray) -> _HairCore:
     """`_HairCore` of the mask cut to the hair box `inside`, `read` the stray hair's shares there (some above 0)."""
-    core = cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, 5) > EDGE_BAND
-    held = (core if core.any() else inside).astype(np.float32)
+    held = deep_hair(inside)
     # over EDGE_BAND, or a third of the way to the farthest stray pixel where that is more (a Gaussian's means
     # reach about three of its sigmas: at EDGE_BAND alone the stray hair beyond about 17 px stayed dark)
     farthest = float(cv2.distanceTransform((held == 0).astype(np.uint8), cv2.DIST_L2, 5)[read > 0].max())
