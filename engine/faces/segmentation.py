@@ -416,7 +416,10 @@ def hair_mask_and_tips(
     # what the closings below must not bridge: in a black-and-white photo the colour tests tell skin by its lightness
     # alone, and a skin-light surface between dark hair and a shadow is skin, not a gap between locks (the rim of the
     # camera operator's ear, between his hair and the shadow in its fold, was taken in and turned white at 70-80:
-    # looked at 3x); in colour, grey hair lit warm reads as skin too (Obama's 2012 temple), and is bridged as before
+    # looked at 3x). A surface: what the speck opening leaves of the skin-light pixels (a lit strand or two among the
+    # locks is still bridged), and a skin-light region the hair encloses is still filled as a hole below; one that opens
+    # out of the hair (a highlight at the crown's edge) is no longer bridged on such a photo. In colour, grey hair lit
+    # warm reads as skin too (the packaged obama2's temple: left out, it stayed grey at 10), and is bridged as before
     unbridged = np.zeros(shape, bool)
     if monochrome:
         unbridged = cv2.morphologyEx(skin_coloured.astype(np.uint8), cv2.MORPH_OPEN, speck) > 0

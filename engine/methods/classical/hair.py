@@ -111,8 +111,17 @@ SHAPE_SIGMA = 12.0
 # px: the clumps fade out toward the mask's edge over this depth. There the shading (a blur within the mask) reads the
 # hair's side alone, and a hairline that fades into the forehead reads as a lit lock: kept, it drew a pale line a few
 # levels lighter than both the white hair and the skin (a synthetic hairline, 16 px from hair to skin); at one
-# SHAPE_SIGMA it still did, at 1.5 it no longer does
+# SHAPE_SIGMA it still did, at 1.5 it no longer does (set while the shading still read the edge band: see
+# BAND_SHADING_WEIGHT)
 CLUMP_EDGE_FADE = 1.5 * SHAPE_SIGMA
+# The broad shading's weight on the mask's edge band (EDGE_BAND px) against its core, the pixels deeper than that: the
+# band's pixels are part skin or background, and a small photo's blurred hairline ramps into the forehead there. Read as
+# light on the hair, the ramp set white hair's lit level, and black hair on a synthetic blurred hairline turned L 152
+# beside skin of 170 (grey, not white), the ramp stretched into a pale line 50 levels over the white hair above it
+# (Takeo's and the camera operator's hairlines at 70-80, looked at 1.6x). Small, so the core rules within about three
+# SHAPE_SIGMA of it, and a thin strand farther from any core reads its own lightness: one weighted mean, with no seam
+# where the core's reach ends
+BAND_SHADING_WEIGHT = 1e-3
 DETAIL_SIGMA = 2.0  # pixels: lightness detail finer than this is the strands' own texture, kept on white strands
 BROW_ABOVE_SKIN = 6.0  # L (8-bit): white eyebrow hairs this much lighter than the skin around them (from looking)
 BROW_HAIR_CONTRAST = 30.0  # L (8-bit): a pixel this much darker than the skin under it is all hair (from looking)
@@ -820,14 +829,14 @@ def highlight_shoulder(lightness: np.ndarray, knee: float) -> np.ndarray:
 
 def shape_shading(lightness: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The hair's lightness under `mask` blurred over SHAPE_SIGMA px within the mask (the head's form in the light), read
-    from the mask's pixels deeper than EDGE_BAND where they reach (the band's are part skin or background: a blurred
-    hairline's ramp into the forehead is no light on the hair), from all of them where only the band does (a thin
-    strand); the lightness itself where the mask has no weight."""
-    values, inside = lightness.astype(np.float32), (mask > 0).astype(np.uint8)
-    whole = masked_blur(values, inside.astype(np.float32), SHAPE_SIGMA)
-    core = (mask_depth(inside) > EDGE_BAND).astype(np.float32)
-    deep, reached = weighted_mean(values, core, SHAPE_SIGMA)
-    return np.where(reached > 1e-3, deep, whole).astype(np.float32)
+    from the mask's pixels deeper than EDGE_BAND, its edge band's weighing BAND_SHADING_WEIGHT as much (see there); the
+    lightness itself where the mask has no weight."""
+    values = lightness.astype(np.float32)
+    core = mask_depth(mask) > EDGE_BAND
+    weight = (core + BAND_SHADING_WEIGHT * ((mask > 0) & ~core)).astype(np.float32)
+    mean, total = weighted_mean(values, weight, SHAPE_SIGMA)
+    # no mask pixel within reach: as masked_blur leaves such pixels (where the whole mask's own blur is 1e-3 or less)
+    return np.where(total > BAND_SHADING_WEIGHT * 1e-3, mean, values).astype(np.float32)
 
 
 def white_chroma(lab: np.ndarray) -> np.ndarray:
