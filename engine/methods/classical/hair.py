@@ -656,8 +656,8 @@ def hair_wisps(rgb: np.ndarray, mask: np.ndarray, background: np.ndarray, points
     small = (max(1, width // 4), max(1, height // 4))
     shrink = lambda image: cv2.resize(image, small, interpolation=cv2.INTER_AREA)  # noqa: E731
     held = shrink(inside.astype(np.float32)) > 0.5
-    deep = (cv2.distanceTransform(held.astype(np.uint8), cv2.DIST_L2, 5) > EDGE_BAND / 4).astype(np.float32)
-    past = cv2.distanceTransform((~held).astype(np.uint8), cv2.DIST_L2, 5) * 4
+    deep = (mask_depth(held) > EDGE_BAND / 4).astype(np.float32)
+    past = mask_depth(~held) * 4
     far = ((shrink(background.astype(np.float32)) > 0.5) & (past > reach) & (past <= 3 * reach)).astype(np.float32)
     colours = np.dstack([shrink(lab), shrink(_sum3(lab * lab))])
 
@@ -857,7 +857,7 @@ def brow_hair_share(lightness: np.ndarray, region: np.ndarray) -> tuple[np.ndarr
     hair (BROW_HAIR_CONTRAST) is hair, and so is the soft edge of such pixels (a hair's blurred edge, or
     the brow keeps a dark outline); the rest (pores, fine lines) is skin, and is returned as it was."""
     inside = (region > 0).astype(np.uint8)
-    thickness = 2 * int(np.ceil(cv2.distanceTransform(inside, cv2.DIST_L2, 5).max())) + 1
+    thickness = 2 * int(np.ceil(mask_depth(inside).max())) + 1
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (thickness + 2, thickness + 2))
     closed = cv2.morphologyEx(lightness.astype(np.float32), cv2.MORPH_CLOSE, disc)
     dark = ((closed - lightness) > BROW_HAIR_CONTRAST / 2).astype(np.uint8) * inside
@@ -892,7 +892,7 @@ def grey_brow_hairs(
     from skin; the lifespan passes the source face (the stages before the brows' change the skin's tone, not which
     pixels hold hair), so every target of a strip reads the same hairs (computed once)."""
     inside_full = (region > 0).astype(np.uint8)
-    margin = 2 * int(np.ceil(cv2.distanceTransform(inside_full, cv2.DIST_L2, 5).max())) + 8
+    margin = 2 * int(np.ceil(mask_depth(inside_full).max())) + 8
     top, bottom, left, right = _box(region, margin)
     box = face[top:bottom, left:right]
     inside = inside_full[top:bottom, left:right]
@@ -1063,7 +1063,7 @@ def _hair_core(inside: np.ndarray, read: np.ndarray) -> _HairCore:
     held = deep_hair(inside)
     # over EDGE_BAND, or a third of the way to the farthest stray pixel where that is more (a Gaussian's means
     # reach about three of its sigmas: at EDGE_BAND alone the stray hair beyond about 17 px stayed dark)
-    farthest = float(cv2.distanceTransform((held == 0).astype(np.uint8), cv2.DIST_L2, 5)[read > 0].max())
+    farthest = float(mask_depth(held == 0)[read > 0].max())
     sigma = max(EDGE_BAND, farthest / 3)
     # means this wide have no detail finer than 2 px: worked out at a quarter of the size (as blurs.wide_blur does)
     height, width = held.shape
