@@ -176,14 +176,19 @@ def test_white_hair_on_an_upsampled_face_does_not_stretch_detail_the_photo_canno
     assert fine(1.0) > 2.0
 
 
-def blurred_hairline() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Black hair (L 40) above a forehead (L 170), the hairline blurred over 20 rows (a small photo's), as OpenCV's 8-bit
-    CIELAB and as RGB; and a mask that stops 6 rows short of the blur's end, taking in 14 rows of it (the segmenter's
-    edge)."""
-    rows = np.concatenate([np.full(50, 40.0), np.linspace(40.0, 170.0, 20), np.full(58, 170.0)]).astype(np.float32)
-    lab = np.dstack([np.repeat(rows[:, None], SIZE, 1), np.full((SIZE, SIZE), 140.0), np.full((SIZE, SIZE), 140.0)])
+def blurred_hairline(
+    hair: float = 40.0, skin: float = 170.0, start: int = 50, blur: int = 20, mask_rows: int = 64, b: float = 140.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Dark hair (L `hair`) above a forehead (L `skin`; a* 140, b* `b`), the hairline blurred over `blur` rows from row
+    `start` (a small photo's), as OpenCV's 8-bit CIELAB and as RGB; and a mask of the first `mask_rows` rows (the
+    segmenter's edge). By default black hair above a light forehead, the mask taking in 14 rows of a 20-row blur and
+    stopping 6 rows short of its end."""
+    rows = np.concatenate([np.full(start, hair), np.linspace(hair, skin, blur), np.full(SIZE - start - blur, skin)])
+    lab = np.dstack(
+        [np.repeat(rows.astype(np.float32)[:, None], SIZE, 1), np.full((SIZE, SIZE), 140.0), np.full((SIZE, SIZE), b)]
+    )
     mask = np.zeros((SIZE, SIZE), np.uint8)
-    mask[:64] = 1
+    mask[:mask_rows] = 1
     return lab.astype(np.float32), cv2.cvtColor(lab.round().astype(np.uint8), cv2.COLOR_LAB2RGB), mask
 
 
@@ -293,12 +298,8 @@ def test_a_blurred_hairlines_last_hairs_past_the_mask_whiten_with_it():
     # a small photo's hairline blurred over 14 rows from black hair (L 20) to skin (L 100), the mask stopping 4 rows
     # short of its end (the segmenter's edge): those rows, a quarter of hair and less, were left as they were, a dark
     # line between white hair and the skin (Takeo's portrait at 70-80, 3.05 crop px a photo pixel)
-    hair, skin = 20.0, 100.0
-    rows = np.concatenate([np.full(51, hair), np.linspace(hair, skin, 14), np.full(63, skin)]).astype(np.float32)
-    lab = np.dstack([np.repeat(rows[:, None], SIZE, 1), np.full((SIZE, SIZE), 140.0), np.full((SIZE, SIZE), 138.0)])
-    rgb = cv2.cvtColor(lab.round().astype(np.uint8), cv2.COLOR_LAB2RGB)  # OpenCV's 8-bit CIELAB
-    mask = np.zeros((SIZE, SIZE), np.uint8)
-    mask[:61] = 1
+    skin = 100.0
+    _, rgb, mask = blurred_hairline(hair=20.0, skin=skin, start=51, blur=14, mask_rows=61, b=138.0)
     forehead = np.ones((SIZE, SIZE), bool)
     fringe = hairline_fringe(rgb, mask, forehead, 3.0)
     assert fringe[61:64, 64].min() > 0.02  # the last hairs
