@@ -23,6 +23,7 @@ from pathlib import Path
 from engine.age.conformal import check_confidence
 from engine.core.errors import InputError, UserError
 from engine.core.models import ModelUnavailable
+from engine.core.processes import end_process_group
 from engine.core.settings import get_settings
 from engine.methods.ldla.pipeline import RENDERERS
 from evaluation.benchmarks import (
@@ -85,6 +86,14 @@ def main(argv: list[str] | None = None) -> int:
         "--confidence", type=float, default=CONFIDENCE, help="probe: interval confidence (default 0.9, the report's)"
     )
     args = parser.parse_args(argv)
+    try:
+        return run(args, parser, defaults)
+    finally:
+        end_process_group()
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser, defaults: HubBenchmarkConfig) -> int:
+    """The command `main` parsed: a probe, or a method evaluated and its record stored (by the main process)."""
     if args.task != "probe" and (args.method is None or args.benchmark is None):
         parser.error(f"--task {args.task} needs --method and --benchmark")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

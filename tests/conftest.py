@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import struct
 import zlib
 from pathlib import Path
@@ -40,6 +41,14 @@ def small_portrait() -> np.ndarray:
     """A 77x78 px tight portrait: detection must pad and upscale to find it."""
     x, y, w, h = ASTRONAUT_FACE
     return np.array(Image.fromarray(astronaut()[y : y + h, x : x + w]).resize((77, 78), Image.LANCZOS))
+
+
+def free_port() -> int:
+    """A port nothing listens on, for a launch of several processes: two launches at once (pytest-xdist) on
+    accelerate's default port would meet each other."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def png_header_only(width: int, height: int) -> bytes:

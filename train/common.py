@@ -17,6 +17,8 @@ import torch
 import yaml
 from PIL import Image
 
+from engine.core.processes import end_process_group
+
 logger = logging.getLogger(__name__)
 
 
@@ -249,7 +251,10 @@ def cli(prog: str, description: str, config_class, train_function, argv: list[st
             parser.error(f"--set takes KEY=VALUE, got {item!r}")
         overrides[key] = yaml.safe_load(value)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return train_function(config_from_yaml(config_class, Path(args.config), overrides))
+    try:
+        return train_function(config_from_yaml(config_class, Path(args.config), overrides))
+    finally:
+        end_process_group()
 
 
 class NamedImages(torch.utils.data.Dataset):

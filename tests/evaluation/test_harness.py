@@ -21,6 +21,7 @@ from leaderboard import submissions as S
 from leaderboard.archive import ArchiveLimits
 from leaderboard.store import ResultsStore
 from leaderboard.worker import Worker
+from tests.conftest import free_port
 from tests.evaluation.conftest import judge
 
 pytestmark = pytest.mark.pipelines
@@ -267,8 +268,8 @@ def test_split_over_two_processes_the_judge_is_asked_about_every_output_once(tmp
         Image.fromarray(np.full((64, 64, 3), 100 + index, np.uint8)).save(folder / name)
     command = [
         sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-        "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "leaderboard.evaluate", "--method", f"folder:{folder}",
-        "--method-type", "GAN", "--benchmark", "offline", "--judge", "--out", str(tmp_path / "store"),
+        "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(free_port()),
+        "-m", "leaderboard.evaluate", "--method", f"folder:{folder}", "--method-type", "GAN", "--benchmark", "offline", "--judge", "--out", str(tmp_path / "store"),
     ]  # fmt: skip
     env = {**os.environ, "HUB_PROFILE": "offline", "HUB_STORE_DIR": str(tmp_path / "store"), "OMP_NUM_THREADS": "1"}
     env.update(HUB_JUDGE_BASE_URL=url, HUB_JUDGE_MODEL="judge", HUB_JUDGE_API_KEY="key")

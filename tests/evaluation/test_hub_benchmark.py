@@ -22,6 +22,7 @@ from evaluation.records import ResultsRecord
 from evaluation.runlog import RunLog
 from leaderboard.store import ResultsStore
 from leaderboard.views import protocols, select
+from tests.conftest import free_port
 from tests.evaluation.conftest import judge, tiny_faces_dataset
 
 pytestmark = pytest.mark.pipelines
@@ -204,7 +205,7 @@ def test_two_processes_give_the_one_process_record_and_the_judge_sees_every_outp
     url, script = server
     command = [
         sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-        "--mixed_precision", "no", "--dynamo_backend", "no",
+        "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(free_port()),
         "-m", "leaderboard.evaluate", "--method", "classical", "--benchmark", "hub", "--dataset", "test/tiny-faces",
         "--revision", "0123abc", "--data-dir", str(dataset), "--n-images", "4", "--targets", "10", "70",
         "--run-dir", str(tmp_path / "run"), "--out", str(tmp_path / "store"), "--judge",

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 
@@ -17,18 +16,13 @@ import torch
 from PIL import Image
 
 from engine.core.settings import ROOT
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.pipelines
 
 WORKER = ROOT / "tests" / "train" / "ddp_worker.py"
 CONFIGS = ROOT / "train" / "configs"
 TRAINERS = {"lifespan": "tiny.yaml", "zones": "zones-tiny.yaml", "pluralistic": "pluralistic-tiny.yaml"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
