@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import struct
+import subprocess
 import zlib
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from PIL import Image
 
 from engine.age import conformal
+from engine.core import settings as settings_module
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HUB_PROFILE", "offline")
@@ -111,6 +113,30 @@ def images(tmp_path_factory) -> dict[str, Path]:
     (folder / "bomb.png").write_bytes(png_header_only(30000, 30000))
     files["bomb"] = folder / "bomb.png"
     return files
+
+
+@pytest.fixture()
+def command(monkeypatch, capsys):
+    """Runs a command's `main(argv)` in this process as `python -m` runs it: `command(main, *argv, env={...})` gives its
+    exit code, stdout and stderr as a `subprocess.CompletedProcess`. The settings are read afresh from the
+    environment (`env` on top of this process's), as a new process reads them. In this process the libraries are
+    already imported and the models already built, which in a new process is most of a command's time; one test
+    per command still starts it as a process (its `__main__`)."""
+
+    def run(main, *argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setattr(settings_module, "_settings", None)
+        capsys.readouterr()
+        try:
+            code = main(list(argv))
+        except SystemExit as exit:  # argparse refusing the arguments
+            code = exit.code
+        out, err = capsys.readouterr()
+        monkeypatch.setattr(settings_module, "_settings", None)  # the next command reads the environment afresh too
+        return subprocess.CompletedProcess([main.__module__, *argv], code, out, err)
+
+    return run
 
 
 LAYERS = ("unit", "pipelines", "app")

@@ -17,6 +17,7 @@ from PIL import Image
 from engine.core.settings import ROOT, Settings
 from evaluation.benchmarks import BENCHMARKS
 from evaluation.harness import evaluate
+from leaderboard import evaluate as evaluate_command
 from leaderboard import submissions as S
 from leaderboard.archive import ArchiveLimits
 from leaderboard.store import ResultsStore
@@ -62,14 +63,11 @@ def test_harness_scores_the_classical_renderer_offline(classical_record):
     )
 
 
-def test_cli_writes_a_verified_record_to_the_store(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "leaderboard.evaluate", "--method", "classical", "--benchmark", "offline", "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        env={**os.environ, "HUB_PROFILE": "offline"},
+def test_cli_writes_a_verified_record_to_the_store(tmp_path, command):
+    result = command(
+        evaluate_command.main,
+        *("--method", "classical", "--benchmark", "offline", "--out", str(tmp_path)),
+        env={"HUB_PROFILE": "offline"},
     )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout.strip().splitlines()[-1])
@@ -77,26 +75,12 @@ def test_cli_writes_a_verified_record_to_the_store(tmp_path):
     assert [r.method for r in records] == ["classical"] and summary["metrics"]["hcs"] is not None
 
 
-def test_cli_zone_evaluation_names_what_it_needs(tmp_path):
+def test_cli_zone_evaluation_names_what_it_needs(tmp_path, command):
     def run(*args):
-        return subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "leaderboard.evaluate",
-                "--task",
-                "zones",
-                *args,
-                "--benchmark",
-                "offline",
-                "--out",
-                str(tmp_path),
-            ],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=300,
-            env={**os.environ, "HUB_PROFILE": "offline", "HUB_MODEL_DIR_SCORENET": ""},
+        return command(
+            evaluate_command.main,
+            *("--task", "zones", *args, "--benchmark", "offline", "--out", str(tmp_path)),
+            env={"HUB_PROFILE": "offline", "HUB_MODEL_DIR_SCORENET": ""},
         )
 
     no_scorenet = run("--method", "classical")
@@ -208,31 +192,16 @@ def test_links_and_oversized_zips_are_refused(tmp_path):
         )
 
 
-def test_full_evaluators_say_what_they_need(tmp_path):
+def test_full_evaluators_say_what_they_need(tmp_path, command):
     from engine.core.models import ModelUnavailable
     from evaluation.harness import evaluate
 
     with pytest.raises(ModelUnavailable, match="identity_arcface"):
         evaluate("classical", "offline", settings=OFFLINE, evaluators="full")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "leaderboard.evaluate",
-            "--method",
-            "classical",
-            "--benchmark",
-            "offline",
-            "--evaluators",
-            "full",
-            "--out",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        env={**os.environ, "HUB_PROFILE": "offline"},
+    result = command(
+        evaluate_command.main,
+        *("--method", "classical", "--benchmark", "offline", "--evaluators", "full", "--out", str(tmp_path)),
+        env={"HUB_PROFILE": "offline"},
     )
     assert result.returncode == 2 and "identity_arcface" in result.stderr
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
+from engine import cli
 from engine.core.images import InputError, load_image
-from engine.core.settings import ROOT, Settings
+from engine.core.settings import Settings
 from engine.faces.detection import NoFaceError
 from engine.tasks.estimate import estimate_ages
 from tests.conftest import synthetic_artefact
@@ -119,11 +117,12 @@ def test_face_cut_by_border_is_found_with_a_warning(images):
     assert any("cut by the image border" in w for w in analysis.warnings)
 
 
-def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, cwd=ROOT, timeout=120, env=env)
+@pytest.fixture()
+def run_cli(command):
+    return lambda *args, env=None: command(cli.main, *args, env=env)
 
 
-def test_cli_prints_one_json_object_per_face(images, tmp_path):
+def test_cli_prints_one_json_object_per_face(images, tmp_path, run_cli):
     result = run_cli("age", str(images["two_faces"]), str(images["astronaut"]), "--confidence", "0.8")
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
@@ -142,13 +141,13 @@ def test_cli_prints_one_json_object_per_face(images, tmp_path):
         assert (row["age_text"], row["at_cap"]) == (("80+", True) if row["age"] >= 79.5 else (f"{row['age']:.1f}", False))
     # with a calibration named by HUB_CALIBRATION the same faces get intervals around their ages
     artefact = synthetic_artefact(tmp_path / "age.json")
-    result = run_cli("age", str(images["astronaut"]), "--confidence", "0.8", env={**os.environ, "HUB_CALIBRATION": str(artefact)})
+    result = run_cli("age", str(images["astronaut"]), "--confidence", "0.8", env={"HUB_CALIBRATION": str(artefact)})
     assert result.returncode == 0, result.stderr
     row = json.loads(result.stdout.splitlines()[0])
     assert row["calibrated"] is True and row["interval"][0] <= row["age"] <= row["interval"][1]
 
 
-def test_cli_reports_each_bad_file_and_goes_on(images):
+def test_cli_reports_each_bad_file_and_goes_on(images, run_cli):
     bad = sorted(REFUSED) + ["no_face"]
     result = run_cli("age", *(str(images[name]) for name in bad), str(images["astronaut"]))
     assert result.returncode == 2
@@ -158,13 +157,13 @@ def test_cli_reports_each_bad_file_and_goes_on(images):
         assert sum(str(images[name]) in line for line in errors) == 1, (name, errors)
 
 
-def test_cli_warns_about_animation(images):
+def test_cli_warns_about_animation(images, run_cli):
     result = run_cli("age", str(images["animated"]))
     assert result.returncode == 0
     assert "animated (2 frames)" in result.stderr and len(result.stdout.splitlines()) == 1
 
 
-def test_cli_rejects_a_bad_confidence(images):
+def test_cli_rejects_a_bad_confidence(images, run_cli):
     result = run_cli("age", str(images["astronaut"]), "--confidence", "90")
     assert result.returncode == 2 and "strictly between 0 and 1" in result.stderr
 
@@ -203,19 +202,13 @@ def test_a_large_photo_is_downscaled_to_the_working_size_while_decoding(big_phot
     assert small.original_size is None and small.scale == 1.0 and small.note == "" and small.rgb.shape == (2000, 3000, 3)
 
 
-def test_the_cli_gives_boxes_in_the_pixels_of_the_photo_it_was_given(big_photos, tmp_path):
+def test_the_cli_gives_boxes_in_the_pixels_of_the_photo_it_was_given(big_photos, tmp_path, run_cli):
     """The engine works on the downscaled photo; the box is mapped back, so it frames the face in the 36 MP file."""
     from PIL import Image
 
     from tests.conftest import ASTRONAUT_FACE
 
-    result = subprocess.run(
-        [sys.executable, "-m", "engine", "age", str(big_photos / "camera_36mp.jpg")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_cli("age", str(big_photos / "camera_36mp.jpg"))
     assert result.returncode == 0, result.stderr
     assert "camera_36mp.jpg is 7360x4912 px: processed at 2048x1367 px (the working size)" in result.stderr
     face = json.loads(result.stdout.splitlines()[0])

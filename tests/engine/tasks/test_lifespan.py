@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import pickle
-import subprocess
-import sys
 from dataclasses import replace
 
 import numpy as np
@@ -14,10 +12,11 @@ import pytest
 import torch
 from PIL import Image
 
+from engine import cli
 from engine.core.media import CAPTION_SHARE, GAP
 from engine.core.models import ModelUnavailable
 from engine.core.registry import get_cache
-from engine.core.settings import ROOT, Settings
+from engine.core.settings import Settings
 from engine.faces.alignment import align_face
 from engine.faces.iresnet import IResNet, load_iresnet
 from engine.methods.cradle2cane.maths import adani_strength
@@ -254,12 +253,15 @@ def test_lifespan_is_missing_offline_with_how_to_provide():
         get_cache(Settings(profile="offline")).get("lifespan")
 
 
-def _cli(*args, profile="tiny"):
-    env = {**os.environ, "HUB_PROFILE": profile, "HUB_TESTING": "1"}
-    return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+@pytest.fixture()
+def _cli(command):
+    def run(*args, profile="tiny"):
+        return command(cli.main, *args, env={"HUB_PROFILE": profile, "HUB_TESTING": "1"})
+
+    return run
 
 
-def test_cli_writes_images_manifest_and_provenance(images, tmp_path):
+def test_cli_writes_images_manifest_and_provenance(images, tmp_path, _cli):
     out = tmp_path / "out"
     result = _cli("lifespan", str(images["astronaut"]), "--targets", "20", "40", "60", "--seed", "5", "--out", str(out))
     assert result.returncode == 0, result.stderr
@@ -287,7 +289,7 @@ def test_cli_writes_images_manifest_and_provenance(images, tmp_path):
     assert os.path.getsize(manifest["files"]["mp4"]) > 1000
 
 
-def test_cli_given_source_age_and_gender_are_used(images, tmp_path):
+def test_cli_given_source_age_and_gender_are_used(images, tmp_path, _cli):
     result = _cli(
         "lifespan",
         str(images["astronaut"]),
@@ -307,7 +309,7 @@ def test_cli_given_source_age_and_gender_are_used(images, tmp_path):
     assert manifest["strengths"] == [0.5] and manifest["files"]["photos"] == []
 
 
-def test_cli_offline_diffusion_says_which_model_is_missing(images, tmp_path):
+def test_cli_offline_diffusion_says_which_model_is_missing(images, tmp_path, _cli):
     result = _cli(
         "lifespan",
         str(images["astronaut"]),
@@ -323,7 +325,7 @@ def test_cli_offline_diffusion_says_which_model_is_missing(images, tmp_path):
     assert "lifespan is not part of the 'offline' profile" in result.stderr and "sdxl_turbo" in result.stderr
 
 
-def test_cli_offline_uses_the_classical_renderer_and_says_so(images, tmp_path):
+def test_cli_offline_uses_the_classical_renderer_and_says_so(images, tmp_path, _cli):
     result = _cli(
         "lifespan",
         str(images["grace_hopper"]),

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
 
+from engine import cli
 from engine.core.registry import get_cache
 from engine.core.settings import ROOT, Settings
 from engine.faces.alignment import align_face
@@ -188,28 +186,20 @@ def test_image_guided_mode_needs_an_encoder_then_uses_it(tmp_path):
         pluralistic(PluralisticRequest(astronaut(), 60, samples=2, reference=upside_down), settings)
 
 
-def test_cli_offline_writes_samples_and_manifest(images, tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "engine",
-            "pluralistic",
-            str(images["astronaut"]),
-            "--target",
-            "65",
-            "--samples",
-            "3",
-            "--intensity",
-            "0.5",
-            "--out",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        env={**os.environ, "HUB_PROFILE": "offline"},
+def test_cli_offline_writes_samples_and_manifest(images, tmp_path, command):
+    result = command(
+        cli.main,
+        "pluralistic",
+        str(images["astronaut"]),
+        "--target",
+        "65",
+        "--samples",
+        "3",
+        "--intensity",
+        "0.5",
+        "--out",
+        str(tmp_path),
+        env={"HUB_PROFILE": "offline"},
     )
     assert result.returncode == 0, result.stderr
     manifest = json.loads((tmp_path / "manifest.json").read_text())

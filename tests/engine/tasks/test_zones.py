@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
+from engine import cli
 from engine.core.registry import get_cache
-from engine.core.settings import ROOT, Settings
+from engine.core.settings import Settings
 from engine.faces import zones as Z
 from engine.methods.classical.youth import glasses_lenses
 from engine.methods.ldla.curves import scores_for_age
@@ -259,11 +258,12 @@ def test_diffusion_renderer_is_missing_offline_with_how_to_provide(located):
         edit_zones(astronaut(), {"glabella": 80}, renderer="diffusion", located=located, settings=SETTINGS)
 
 
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "engine", "zones", *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
+@pytest.fixture()
+def _cli(command):
+    return lambda *args: command(cli.main, "zones", *args)
 
 
-def test_cli_writes_photo_faces_and_manifest(images, tmp_path):
+def test_cli_writes_photo_faces_and_manifest(images, tmp_path, _cli):
     result = _cli(
         str(images["grace_hopper"]),
         "--score",
@@ -293,7 +293,7 @@ def test_cli_writes_photo_faces_and_manifest(images, tmp_path):
         ([], "give --score ZONE=PERCENT"),
     ],
 )
-def test_cli_refuses_bad_scores(images, tmp_path, args, message):
+def test_cli_refuses_bad_scores(images, tmp_path, args, message, _cli):
     result = _cli(str(images["astronaut"]), *args, "--out", str(tmp_path))
     assert result.returncode == 2 and message in result.stderr
 
