@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# --no-compile: pip byte-compiles every module of every package it installs (torch, transformers, gradio: about
+# 110 s of a 160 s install on two cores); Python compiles the modules a program imports the first time it imports them.
 PIP := $(PY) -m pip
+PIP_INSTALL := $(PIP) install -q --no-compile
 STAMP := $(VENV)/.installed
 STAMP_DEV := $(VENV)/.installed-dev
 TORCH_VERSION := $(shell sed -n 's/^torch==//p' requirements.txt)  # one pin, in requirements.txt
@@ -65,12 +68,12 @@ $(VENV)/bin/python:
 # requirements.txt with plain pip: the same command a Space runs.
 $(STAMP): requirements.txt $(VENV)/bin/python
 	@if $(PY) -c "import torch" 2>/dev/null; then echo "torch already installed"; \
-	else $(PIP) install -q "torch==$(TORCH_VERSION)" $${TORCH_INDEX:+--extra-index-url $$TORCH_INDEX}; fi
-	$(PIP) install -q -r requirements.txt
+	else $(PIP_INSTALL) "torch==$(TORCH_VERSION)" $${TORCH_INDEX:+--extra-index-url $$TORCH_INDEX}; fi
+	$(PIP_INSTALL) -r requirements.txt
 	touch $(STAMP)
 
 $(STAMP_DEV): requirements-dev.txt $(STAMP)
-	$(PIP) install -q -r requirements-dev.txt
+	$(PIP_INSTALL) -r requirements-dev.txt
 	touch $(STAMP_DEV)
 
 # Headless Chromium from Debian for the browser tests (playwright drives it;
