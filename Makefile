@@ -5,9 +5,10 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 # pip byte-compiles every module it installs on one core (torch, transformers, gradio: about 110 s of a 160 s install
 # on two); compileall does the same on every core afterwards, in about half that. Some packages ship files that do not
-# compile (templates, test data written for other Pythons): pip passes over them, and so does COMPILE (its exit code 1).
+# compile (templates, test data written for other Pythons): pip passes over them, and so does COMPILE (its exit code 1),
+# which lists them in $(VENV)/compileall.log. A module left uncompiled still runs; Python compiles it as it imports it.
 PIP_INSTALL := $(PIP) install -q --no-compile
-COMPILE := $(PY) -m compileall -q -j 0 $(VENV)/lib >/dev/null || true
+COMPILE := $(PY) -m compileall -q -j 0 $(VENV)/lib >$(VENV)/compileall.log || true
 STAMP := $(VENV)/.installed
 STAMP_DEV := $(VENV)/.installed-dev
 TORCH_VERSION := $(shell sed -n 's/^torch==//p' requirements.txt)  # one pin, in requirements.txt

@@ -86,10 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         "--confidence", type=float, default=CONFIDENCE, help="probe: interval confidence (default 0.9, the report's)"
     )
     args = parser.parse_args(argv)
-    try:
-        return run(args, parser, defaults)
-    finally:
+    code = run(args, parser, defaults)
+    if code == 0:
         end_process_group()
+    return code
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser, defaults: HubBenchmarkConfig) -> int:

@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from engine.age import conformal
+from engine.core import registry
 from engine.core import settings as settings_module
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -118,20 +119,21 @@ def images(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture()
 def command(monkeypatch, capsys):
     """Runs a command's `main(argv)` in this process as `python -m` runs it: `command(main, *argv, env={...})` gives its
-    exit code, stdout and stderr as a `subprocess.CompletedProcess`. The settings are read afresh from the
-    environment (`env` on top of this process's), as a new process reads them. In this process the libraries are
-    already imported and the models already built, which in a new process is most of a command's time; one test
-    per command still starts it as a process (its `__main__`)."""
+    exit code, stdout and stderr as a `subprocess.CompletedProcess`. The settings are read afresh from the environment
+    (`env` on top of this process's), as a new process reads them, and get their own model cache, dropped after the
+    test. In this process the libraries are already imported, which in a new process is most of a command's time; its
+    logging goes to pytest's log capture, not to stderr. One test per command still starts it as a process."""
 
     def run(main, *argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         for name, value in (env or {}).items():
             monkeypatch.setenv(name, value)
         monkeypatch.setattr(settings_module, "_settings", None)
+        monkeypatch.setattr(registry, "_caches", dict(registry._caches))  # the run's model cache goes with the test
         capsys.readouterr()
         try:
             code = main(list(argv))
-        except SystemExit as exit:  # argparse refusing the arguments
-            code = exit.code
+        except SystemExit as exit:  # argparse refusing the arguments; sys.exit() with no code is success
+            code = 0 if exit.code is None else exit.code if isinstance(exit.code, int) else 1
         out, err = capsys.readouterr()
         monkeypatch.setattr(settings_module, "_settings", None)  # the next command reads the environment afresh too
         return subprocess.CompletedProcess([main.__module__, *argv], code, out, err)

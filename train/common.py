@@ -251,10 +251,9 @@ def cli(prog: str, description: str, config_class, train_function, argv: list[st
             parser.error(f"--set takes KEY=VALUE, got {item!r}")
         overrides[key] = yaml.safe_load(value)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        return train_function(config_from_yaml(config_class, Path(args.config), overrides))
-    finally:
-        end_process_group()
+    result = train_function(config_from_yaml(config_class, Path(args.config), overrides))
+    end_process_group()
+    return result
 
 
 class NamedImages(torch.utils.data.Dataset):

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 from accelerate import Accelerator
 
+from engine.core.processes import end_process_group
 from train import common, lifespan, pluralistic, zones
 from train.common import config_from_yaml
 
@@ -94,6 +95,7 @@ def main() -> None:
     for item in sys.argv[3:]:
         trainer, config_file = item.split(":")
         run(trainer, config_file, data, work)
+    end_process_group()  # as the training command does (train.common.cli); the runs above share the group
 
 
 if __name__ == "__main__":
