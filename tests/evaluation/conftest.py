@@ -6,8 +6,11 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from evaluation.judge import Judge
 
@@ -66,6 +69,19 @@ def server():
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}/v1", script
     httpd.shutdown()
+
+
+# a folder method's outputs for the offline benchmark: its two portraits at its four targets
+NAMES = [f"{who}_{t}.png" for who in ("astronaut", "grace_hopper") for t in (10, 30, 50, 70)]
+
+
+def grey_outputs(folder: Path) -> Path:
+    """`folder` holding the offline benchmark's outputs (`NAMES`), each its own flat grey (a judge asked about them
+    sees distinct images)."""
+    folder.mkdir()
+    for index, name in enumerate(NAMES):
+        Image.fromarray(np.full((64, 64, 3), 100 + index, np.uint8)).save(folder / name)
+    return folder
 
 
 def judge(url, **kwargs):

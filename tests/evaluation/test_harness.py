@@ -23,7 +23,7 @@ from leaderboard.archive import ArchiveLimits
 from leaderboard.store import ResultsStore
 from leaderboard.worker import Worker
 from tests.conftest import free_port
-from tests.evaluation.conftest import judge
+from tests.evaluation.conftest import NAMES, grey_outputs, judge
 
 pytestmark = pytest.mark.pipelines
 
@@ -100,7 +100,6 @@ def outputs_zip(path, names, image=None):
     return path
 
 
-NAMES = [f"{who}_{t}.png" for who in ("astronaut", "grace_hopper") for t in (10, 30, 50, 70)]
 ALICE = S.Submitter(account="alice")
 MALLORY = S.Submitter(address="203.0.113.9")
 
@@ -231,10 +230,7 @@ def test_harness_reports_the_judge_beside_the_model_scores(server):
 def test_split_over_two_processes_the_judge_is_asked_about_every_output_once(tmp_path, server):
     """Each process scores half of the inputs; the judge must see both halves (it once saw only the main one's)."""
     url, script = server
-    folder = tmp_path / "outputs"
-    folder.mkdir()
-    for index, name in enumerate(NAMES):  # each output its own grey: the judge asks about distinct images
-        Image.fromarray(np.full((64, 64, 3), 100 + index, np.uint8)).save(folder / name)
+    folder = grey_outputs(tmp_path / "outputs")  # each output its own grey: the judge asks about distinct images
     command = [
         sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
         "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(free_port()),

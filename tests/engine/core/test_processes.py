@@ -3,14 +3,13 @@ threads can abort the process afterwards, and the launch fails (seen in a two-pr
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch.distributed as dist
-from PIL import Image
 
 from engine.core.processes import end_process_group
 from engine.core.settings import ROOT
 from leaderboard import evaluate
+from tests.evaluation.conftest import grey_outputs
 from train import common, lifespan
 
 pytestmark = pytest.mark.unit
@@ -33,11 +32,7 @@ def test_the_group_is_ended_and_a_process_without_one_is_left_as_it_is(group):
 
 
 def test_the_evaluation_command_ends_the_group_once_its_record_is_stored(group, tmp_path, command):
-    folder = tmp_path / "outputs"
-    folder.mkdir()
-    for who in ("astronaut", "grace_hopper"):  # the offline benchmark's outputs, as a researcher submits them
-        for target in (10, 30, 50, 70):
-            Image.fromarray(np.full((64, 64, 3), 90 + target, np.uint8)).save(folder / f"{who}_{target}.png")
+    folder = grey_outputs(tmp_path / "outputs")  # the offline benchmark's outputs, as a researcher submits them
     result = command(
         evaluate.main,
         *("--method", f"folder:{folder}", "--method-type", "GAN", "--benchmark", "offline", "--out", str(tmp_path / "store")),
