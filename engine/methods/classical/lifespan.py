@@ -39,7 +39,7 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.core.workers import ahead, map_in_order, worker_count
 from engine.faces.alignment import frame_border, paste_back, upsampling
-from engine.faces.segmentation import PERSON_THRESHOLD, brow_mask, hair_beside_face, hair_mask_and_tips
+from engine.faces.segmentation import PERSON_THRESHOLD, brow_mask, hair_beside_face, hair_mask_and_tips, person_in_crop
 from engine.faces.zones import feathered, inter_ocular
 from engine.methods.classical import contrast, shape, teeth, texture
 from engine.methods.classical.aging import (
@@ -215,7 +215,7 @@ def _hair_and_beside(
     skin = memo("skin_mask", (located.points, located.crop.shape[:2]), lambda: skin_mask(located))
     lenses = glasses_lenses(located.crop, skin, located.points)
     frame = None if lenses is None else frame_rows(lenses, located.points)
-    person = segmenter.probability(located.crop)
+    person = person_in_crop(segmenter, located.rgb, located.crop, located.matrix)
     photo = np.ones(person.shape, bool) if located.inside is None else located.inside >= 0.5
     # the padding beyond the photo's edge is no one's hair nor skin (its blurred edge extension can read as hair)
     in_photo = (person * photo).astype(np.float32)

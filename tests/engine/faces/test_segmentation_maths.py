@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from engine.faces.segmentation import (
+    BORDER_CONTEXT,
     HAT_LIGHTNESS,
     MARGIN_SOFT_EDGE,
     _column_medians,
@@ -17,6 +18,7 @@ from engine.faces.segmentation import (
     hair_margin,
     hair_seeds,
     local_hair_distance,
+    person_in_crop,
 )
 
 pytestmark = pytest.mark.unit
@@ -167,3 +169,57 @@ def test_hair_regions_wholly_below_the_eyes_are_not_hair():
     collar[80:200, 60:130] = 1  # 8400 px below them
     kept = without_specks(collar, eye_line=60)
     assert kept[40:55, 10:30].all() and not kept[80:, :].any()
+
+
+class _TwoViews:
+    """A segmenter that reads the crop as `crop_reading` and any other view as `wide_reading`; it records the views."""
+
+    def __init__(self, crop_reading: np.ndarray, wide_reading: float):
+        self.crop_reading, self.wide_reading, self.views = crop_reading, wide_reading, []
+
+    def probability(self, rgb: np.ndarray) -> np.ndarray:
+        self.views.append(rgb)
+        first = len(self.views) == 1
+        return self.crop_reading if first else np.full(rgb.shape[:2], self.wide_reading, np.float32)
+
+
+def _person(crop_reading: np.ndarray, wide_reading: float, photo: np.ndarray | None = None):
+    photo = np.zeros((200, 200, 3), np.uint8) if photo is None else photo
+    crop = np.zeros((100, 100, 3), np.uint8)
+    matrix = np.array([[1.0, 0.0, -50.0], [0.0, 1.0, -50.0]])  # the crop: the photo's middle 100 px
+    segmenter = _TwoViews(crop_reading, wide_reading)
+    return person_in_crop(segmenter, photo, crop, matrix), segmenter
+
+
+def test_a_crop_unsure_by_its_edge_takes_the_wide_views_sure_reading_there_only():
+    reading = np.full((100, 100), 0.4, np.float32)  # unsure everywhere
+    reading[:, 60:] = 0.95  # sure of the person on the right
+    person, segmenter = _person(reading, 0.9)
+    band = int(BORDER_CONTEXT * 100)
+    assert len(segmenter.views) == 2
+    np.testing.assert_allclose(person[:band, :60], 0.9, atol=1e-6)  # unsure by the edge: the wide view's sure reading
+    np.testing.assert_array_equal(
+        person[band:-band, band:60], reading[band:-band, band:60]
+    )  # inside: the crop's own reading, unsure or not
+    np.testing.assert_array_equal(person[:, 60:], reading[:, 60:])  # sure: kept
+    # a wide view as unsure changes nothing, and a sure background is taken too
+    assert (_person(reading, 0.6)[0] == reading).all()
+    np.testing.assert_allclose(_person(reading, 0.1)[0][:band, :60], 0.1, atol=1e-6)
+
+
+def test_the_wide_view_is_the_crops_alignment_zoomed_out_about_its_centre():
+    photo = np.zeros((200, 200, 3), np.uint8)
+    photo[40:160, 40:160] = 255  # a square 120 px wide around the crop's middle 100 px
+    reading = np.full((100, 100), 0.4, np.float32)
+    _, segmenter = _person(reading, 0.9, photo)
+    wide = segmenter.views[1][..., 0]
+    # 1.5 times as wide: the square's 120 px are 80 of its 100, centred (10 px of the photo's black on each side)
+    lit = np.flatnonzero(wide[50] > 127)
+    assert (lit.min(), lit.max()) == (10, 89)
+
+
+def test_a_crop_sure_by_its_edge_is_not_asked_again():
+    reading = np.full((100, 100), 0.4, np.float32)
+    reading[:10], reading[-10:], reading[:, :10], reading[:, -10:] = 1.0, 0.0, 1.0, 0.0
+    person, segmenter = _person(reading, 0.9)
+    assert len(segmenter.views) == 1 and (person == reading).all()

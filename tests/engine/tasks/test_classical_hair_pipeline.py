@@ -126,8 +126,15 @@ def test_the_hair_stage_stays_on_the_head(astronaut_hair):
     assert changed.sum() > 0.5 * (masks.hair > 0).sum()
     chin = located.points[152, 1]
     assert not changed[int(np.ceil(chin)) :].any()  # nothing below the chin line
-    person = get_cache(OFFLINE).get("person_segmenter").probability(crop) > 0.5
-    assert not (changed & ~person).any()  # nothing off the person (the background)
+    # nothing off the person (the background), as the renderer reads it: the segmenter's reading of the crop, and by
+    # the crop's edge where that is unsure, of a wider view (segmentation.person_in_crop)
+    person = masks.person > 0.5
+    assert not (changed & ~person).any()
+    crop_only = get_cache(OFFLINE).get("person_segmenter").probability(crop) > 0.5
+    size = crop.shape[0]
+    inner = np.zeros(person.shape, bool)
+    inner[size // 10 : -(size // 10), size // 10 : -(size // 10)] = True
+    assert not (changed & ~crop_only & inner).any()  # away from the edge, the crop's own reading
 
 
 def test_the_hair_lying_inside_her_face_outline_greys_with_the_rest(astronaut_hair):
@@ -173,6 +180,29 @@ def test_the_camera_operators_stray_hair_against_the_sky_greys_with_his_hair():
     assert lightness[1][farther].mean() > lightness[0][farther].mean() + 8
     assert lightness[1][just_beyond].mean() > lightness[1][just_within].mean() + 20  # lighter than the hair's edge
     assert "stray hair" in aged.stages["hair"]
+
+
+def test_the_camera_operators_crown_cut_by_the_crops_corner_greys_with_his_hair():
+    # his crop's top-left corner cuts his dark crown, and the segmenter read it at 0.33-0.5 there (background): left out
+    # of the mask, it stayed a dark wedge beside his greyed hair at 70-80. Asked again on a wider view, it is hair
+    from skimage import data  # noqa: PLC0415 - only these tests read the camera photo
+
+    image = np.dstack([data.camera()] * 3)
+    located = locate(image, OFFLINE)
+    masks = hair_masks(located, OFFLINE)
+    source = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    size = source.shape[0]
+    corner = np.zeros(source.shape, bool)
+    corner[: size // 10, : size // 10] = True
+    crown = corner & (source < 80)  # his dark hair there (the sky's corner is light)
+    assert crown.sum() > 0.5 * corner.sum()
+    assert (masks.hair[crown] > 0).mean() > 0.95  # 50 % before
+    aged = cv2.cvtColor(age_face(image, located, masks, 20, 80, 0, OFFLINE).after, cv2.COLOR_RGB2LAB)[..., 0]
+    rest = (masks.hair > 0) & ~corner & (source < 80)
+    # greyed as the rest of his dark hair (L 32 to 143; the corner from 17 to 112, before 17 to 59 with 58 % of it dark)
+    assert aged[crown].mean() > source[crown].mean() + 80
+    assert (aged[crown] < source[crown] + 20).mean() < 0.05
+    assert aged[rest].mean() > source[rest].mean() + 80
 
 
 def test_the_camera_operators_blurred_hairline_greys_without_a_white_rim_over_his_forehead():
