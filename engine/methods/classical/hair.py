@@ -696,9 +696,9 @@ def hair_wisps(rgb: np.ndarray, mask: np.ndarray, background: np.ndarray, points
 
 
 def hairline_fringe(rgb: np.ndarray, mask: np.ndarray, skin: np.ndarray, scale: float) -> np.ndarray:
-    """(H, W) float32 0-1: how much of each pixel just past the hair `mask` over `skin` (H, W bool: the face's skin
-    beside the hair, `forehead_side` where the person segmentation sees the person, less a glasses' frame, dark like
-    hair) is hair (the hairline's blurred last hairs over the skin, within FRINGE_PHOTO_PIXELS photo pixels: `scale`
+    """(H, W) float32 0-1: how much of each pixel just past the hair `mask` over `skin` (H, W bool: what lies past the
+    hairline, `past_hairline` where the person segmentation sees the person, less a glasses' frame, dark like hair) is
+    hair (the hairline's blurred last hairs over the skin, within FRINGE_PHOTO_PIXELS photo pixels: `scale`
     crop pixels a photo pixel), and of each pixel in the mask's edge band beside them how much is; 0 elsewhere and on a
     face the crop does not upsample enough (FRINGE_MIN_UPSAMPLING). Read from each pixel's colour on the line from the
     skin's beyond them to the hair's deeper than the band (`colour_line_share`), where the two lie FRINGE_CONTRAST or
@@ -738,18 +738,18 @@ def hairline_fringe(rgb: np.ndarray, mask: np.ndarray, skin: np.ndarray, scale: 
     return out
 
 
-def forehead_side(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """(H, W) bool: the face's outline (`face_hull`), and above the eyes' corners the columns it spans: the forehead and
-    temples up to the hairline, which the outline's top can stop short of, and not the ears beside it."""
+def past_hairline(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) bool: where a hairline's last hairs can lie past the hair mask: the face's outline (`face_hull`), and
+    everything above the eyes' corners: the forehead and temples up to the hairline, which the outline's top can stop
+    short of, the ears' tops, and the backdrop beside the head where the person segmentation takes it in (the sky
+    between the camera operator's curly fringe and his camera reads 0.9-1.0 person: the tips of his fringe there, 2-3
+    px past the mask, stayed dark squiggles over his greyed hair at 70-80, looked at 4x). Each pixel's hair share is
+    read from its colour against what lies beyond it (`hairline_fringe`), whatever that is."""
     xy = np.asarray(points, np.float64)[:, :2]
     hull = face_hull(xy, shape) > 0
-    columns = np.flatnonzero(hull.any(0))
-    if not len(columns):
-        return hull
     eyes = float(xy[[RIGHT_EYE_OUTER, RIGHT_EYE_INNER, LEFT_EYE_INNER, LEFT_EYE_OUTER], 1].mean())
-    above = np.zeros(shape, bool)
-    above[: max(0, int(eyes)), columns[0] : columns[-1] + 1] = True
-    return hull | above
+    hull[: max(0, int(eyes))] = True
+    return hull
 
 
 def _disk(radius: int) -> np.ndarray:

@@ -64,11 +64,11 @@ from engine.methods.classical.hair import (
     MONOCHROME_HAIR,
     NOTHING_TO_COLOUR,
     added_recession,
-    forehead_side,
     hair_wisps,
     hairline_fringe,
     is_monochrome,
     light_hair_in_monochrome,
+    past_hairline,
     prepare_grey_hair,
     recede_hairline,
     repigment_hair,
@@ -225,8 +225,8 @@ def _hair_and_beside(
         return empty, none, empty.astype(np.float32), in_photo, none, empty.astype(np.float32), LIGHT_HAIR_IN_MONOCHROME
     hair, tips = hair_mask_and_tips(located.crop, in_photo, located.points, frame, is_monochrome(located.crop))
     wisps = hair_wisps(located.crop, hair, (person <= PERSON_THRESHOLD) & photo, located.points)
-    # the skin beside the hair, where a blurred hairline's last hairs lie past the mask (not a glasses' frame)
-    beside_hair = (in_photo > PERSON_THRESHOLD) & forehead_side(located.points, hair.shape)
+    # where a blurred hairline's last hairs lie past the mask (not a glasses' frame)
+    beside_hair = (in_photo > PERSON_THRESHOLD) & past_hairline(located.points, hair.shape)
     if frame is not None:
         beside_hair &= ~frame
     fringe = hairline_fringe(located.crop, hair, beside_hair, upsampling(located.matrix))
