@@ -150,6 +150,25 @@ def lentigo_share(age: float) -> float:
     return min(max((age - LENTIGO_ONSET_YEARS) / (80.0 - LENTIGO_ONSET_YEARS), 0.0), 1.0)
 
 
+SPOT_TRIES = 64 * 64  # places drawn over the face for its spots at most: a face's skin, a tenth of the crop or more, gives
+# 400 on average, far more than LENTIGO_MAX_COUNT
+
+
+def spot_places(skin: np.ndarray, count: int, rng: np.random.Generator) -> list[tuple[float, float]]:
+    """Up to `count` (x, y) places on `skin` (H, W, nonzero: skin), the first of a fixed sequence of places drawn
+    uniformly over the whole frame (in blocks of 64, at most SPOT_TRIES) that fall on skin: a mask that changes by a few
+    pixels moves only the spots drawn on those pixels. (Picking among the skin's pixels by index moved every spot when
+    one pixel of the mask changed: the index then names another pixel.)"""
+    height, width = skin.shape[:2]
+    places: list[tuple[float, float]] = []
+    for _ in range(SPOT_TRIES // 64):
+        if len(places) >= count:
+            break
+        xs, ys = rng.integers(0, width, 64), rng.integers(0, height, 64)
+        places += [(float(x), float(y)) for x, y in zip(xs, ys) if skin[y, x]]
+    return places[:count]
+
+
 def age_spots(face: np.ndarray, skin: np.ndarray, points: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
     """Solar lentigines and uneven pigmentation on the skin at `share` (0-1, see `lentigo_share`)."""
     if share <= 0:
@@ -166,10 +185,7 @@ def age_spots(face: np.ndarray, skin: np.ndarray, points: np.ndarray, share: flo
     mottle /= max(float(np.abs(mottle).max()), 1e-6)
     pigment += 0.35 * share * np.maximum(mottle, 0)
     # spots: irregular blobs (a few overlapping Gaussians), on sun-exposed skin (cheeks, temples, forehead)
-    ys, xs = memo("skin_pixels", (skin,), lambda: np.nonzero(skin))  # per mask: every older target of a strip draws here
-    for _ in range(int(round(LENTIGO_MAX_COUNT * share))):
-        pick = rng.integers(len(xs))
-        cx, cy = float(xs[pick]), float(ys[pick])
+    for cx, cy in spot_places(skin, int(round(LENTIGO_MAX_COUNT * share)), rng.spawn(1)[0]):
         radius = d * rng.uniform(*LENTIGO_RADIUS)
         half = int(np.ceil(2.5 * radius)) + 2  # the blob and its blur fit in this window
         x0, y0 = int(cx) - half, int(cy) - half

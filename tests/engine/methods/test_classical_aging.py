@@ -21,6 +21,7 @@ from engine.methods.classical.aging import (
     lightness_only,
     regained_pigment,
     remaining_growth,
+    spot_places,
 )
 
 pytestmark = pytest.mark.unit
@@ -80,6 +81,24 @@ def test_growth_strain_runs_growth_backwards_for_a_child_and_is_zero_between_adu
 def test_lentigo_share_starts_at_40_and_is_full_at_80():
     assert lentigo_share(30) == 0.0 and lentigo_share(40) == 0.0
     assert lentigo_share(60) == pytest.approx(0.5) and lentigo_share(80) == 1.0
+
+
+def test_age_spots_stay_in_place_when_the_skin_mask_changes_elsewhere():
+    skin = np.zeros((512, 512), bool)
+    skin[150:400, 120:390] = True  # a face's skin, about a quarter of the crop
+    places = spot_places(skin, 14, np.random.default_rng(3))
+    assert len(places) == 14 and all(skin[int(y), int(x)] for x, y in places)
+    assert spot_places(skin, 14, np.random.default_rng(3)) == places  # the seed's places
+    # a few pixels more of skin at its edge (the hair mask moved): every spot drawn before is drawn again
+    grown = skin.copy()
+    grown[148:150, 120:390] = True
+    moved = [place for place in spot_places(grown, 14, np.random.default_rng(3)) if place not in places]
+    assert len(moved) <= 1, f"{len(moved)} of 14 spots moved"
+    # and no skin, no spots; a sliver of skin, what lands on it
+    assert spot_places(np.zeros((512, 512), bool), 14, np.random.default_rng(3)) == []
+    sliver = np.zeros((512, 512), bool)
+    sliver[200:205, 100:110] = True
+    assert all(sliver[int(y), int(x)] for x, y in spot_places(sliver, 14, np.random.default_rng(3)))
 
 
 def test_grey_hair_greys_only_the_mask_keeps_texture_and_whitens_light_hair():
