@@ -20,6 +20,7 @@ import numpy as np
 
 from engine.core.pixels import from_lab, to_lab
 from engine.faces.zones import OUTER_LIPS, inter_ocular, support_box
+from engine.methods.classical.hair import brow_box, brow_hair_share
 
 CONTRAST_ONSET_YEARS = 20.0  # the youngest age in Porcheron et al.'s sample; the decline is steady from there
 # The share of the feature-to-skin difference (CIELAB) lost by 80, from looking (see the module docstring).
@@ -45,8 +46,9 @@ def contrast_share(age: float) -> float:
 
 
 def contrast_between(source_age: float, target_age: float) -> float:
-    """The share of contrast lost from `source_age` to `target_age`; 0 for a younger target (the lips' contrast
-    is given back by `lip_regain` instead, and the younger-skin stage evens and brightens the skin)."""
+    """The share of contrast lost from `source_age` to `target_age`; 0 for a younger target (the lips' and brows'
+    contrast is given back by `lip_regain` and `brow_regain` instead, and the younger-skin stage evens and brightens the
+    skin)."""
     return max(contrast_share(target_age) - contrast_share(source_age), 0.0)
 
 
@@ -59,6 +61,35 @@ def lip_regain(source_age: float, target_age: float) -> np.ndarray:
     kept_before = 1.0 - loss * contrast_share(source_age)
     kept_after = 1.0 - loss * contrast_share(target_age)
     return np.maximum(kept_after / kept_before - 1.0, 0.0)
+
+
+def brow_regain(source_age: float, target_age: float) -> float:
+    """The share of the brows' present darkness against the skin under them added toward a younger target: the brows
+    keep 1 - BROW_CONTRAST_LOSS x `contrast_share` of a young adult's lightness contrast at each age (as the lips keep
+    theirs, `lip_regain`), so it grows by the ratio of the two, less 1 (from 80 to 20 or younger: 1 / 0.7 - 1 = 0.43).
+    0 toward an older target."""
+    kept_before = 1.0 - BROW_CONTRAST_LOSS * contrast_share(source_age)
+    kept_after = 1.0 - BROW_CONTRAST_LOSS * contrast_share(target_age)
+    return max(kept_after / kept_before - 1.0, 0.0)
+
+
+def restore_brows(face: np.ndarray, brows: np.ndarray, regain: float) -> np.ndarray:
+    """The aligned `face` with its brows' hairs darker against the skin under them by `regain` (`brow_regain`) of their
+    own darkness (`hair.brow_hair_share`: each pixel's darkness against the skin carried in under the hairs), in
+    lightness only: the skin between the hairs, and the hairs' colour and pattern, are kept, and nothing outside the
+    `brows` (H, W) region changes. Porcheron et al. measured the brows' contrast in lightness."""
+    if not regain >= 0:
+        raise ValueError(f"brow regain must be 0 or more, got {regain}")
+    if regain == 0 or not brows.any():
+        return face.copy()
+    top, bottom, left, right = brow_box(brows)
+    region = face[top:bottom, left:right]
+    lab = to_lab(region)
+    _, darkness = brow_hair_share(lab[..., 0], brows[top:bottom, left:right])
+    lab[..., 0] -= regain * darkness
+    result = face.copy()
+    result[top:bottom, left:right] = from_lab(lab, region, darkness)
+    return result
 
 
 def restore_lips(face: np.ndarray, points: np.ndarray, skin: np.ndarray, regain: np.ndarray) -> np.ndarray:

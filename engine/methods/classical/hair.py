@@ -874,6 +874,12 @@ def brow_hair_share(lightness: np.ndarray, region: np.ndarray) -> tuple[np.ndarr
     return share.astype(np.float32), darkness.astype(np.float32)
 
 
+def brow_box(region: np.ndarray) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right): the brow `region`'s box grown by twice its thickness and 8 px, so that
+    `brow_hair_share`'s closing and inpainting see skin all around the brows."""
+    return _box(region, 2 * int(np.ceil(mask_depth(region).max())) + 8)
+
+
 def grey_brow_hairs(
     face: np.ndarray,
     region: np.ndarray,
@@ -892,8 +898,7 @@ def grey_brow_hairs(
     from skin; the lifespan passes the source face (the stages before the brows' change the skin's tone, not which
     pixels hold hair), so every target of a strip reads the same hairs (computed once)."""
     inside_full = (region > 0).astype(np.uint8)
-    margin = 2 * int(np.ceil(mask_depth(inside_full).max())) + 8
-    top, bottom, left, right = _box(region, margin)
+    top, bottom, left, right = brow_box(region)
     box = face[top:bottom, left:right]
     inside = inside_full[top:bottom, left:right]
     lab = to_lab(box)

@@ -103,7 +103,7 @@ SUMMARY = (  # what the classical renderer changes, in one line (the lifespan ta
     "it greys hair and eyebrows by age; for older ages it adds wrinkles, an older face's skin texture, "
     "sallower skin with age spots, paler lips and fainter brows, darker, yellower teeth, and sagging (jowls, deeper folds, thinner lips, "
     "eye bags); for younger ones it gives grey hair its colour back, fills creases, fines the skin's texture, evens "
-    "and brightens skin, flattens the folds as far as the skin is creased, reddens the lips, lightens the teeth, removes "
+    "and brightens skin, flattens the folds as far as the skin is creased, reddens the lips, darkens the brows, lightens the teeth, removes "
     "beard shadow and "
     "lifts the sagging, and reshapes a child's face (craniofacial growth "
     "run backwards, Farkas's child proportions)"
@@ -459,11 +459,19 @@ def age_face(
     if faded > 0:
         face = contrast.fade_features(face, located.points, skin, masks.brows, faded)
         stages["contrast"] = f"lips and eyebrows {faded:.0%} of the way to their contrast with the skin at 80"
-    elif (lips_regain := contrast.lip_regain(source_age, target)).any():  # the lips' contrast given back (run backwards)
+    elif (lips_regain := contrast.lip_regain(source_age, target)).any():  # the lips' and brows' contrast given back
         face = contrast.restore_lips(face, located.points, skin, lips_regain)
+        brows_regain = contrast.brow_regain(source_age, target)
+        lenses = glasses_lenses(located.crop, skin_mask(located), located.points)
+        # a glasses frame's rim is as dark against the skin as a brow's hairs: the brows above its rows only
+        brows = masks.brows if lenses is None else masks.brows * ~frame_rows(lenses, located.points)
+        face = contrast.restore_brows(face, brows, brows_regain)
+        brows_note = f"the brows' hairs {brows_regain:.0%} darker against the skin" + (
+            "" if lenses is None else " (above the glasses' frame)"
+        )
         stages["contrast"] = (
-            f"the lips' redness apart from the skin's grown by {lips_regain[1]:.0%} (Porcheron et al. 2013's loss of lip contrast "
-            "run backwards)"
+            f"the lips' redness apart from the skin's grown by {lips_regain[1]:.0%}, {brows_note} (Porcheron et al. 2013's "
+            "loss of lip and brow contrast run backwards)"
         )
     # 3c. the teeth in view darken and yellow with age (Krasniqi et al. 2017's per-year change), lighten toward a younger target
     teeth_change = teeth.age_teeth(face, located.points, source_age, target)

@@ -204,3 +204,37 @@ def test_the_fold_above_each_upper_lid_descends_most_at_its_outer_end_and_the_li
     assert younger.hooding == pytest.approx(-older.hooding)
     assert shape.descent_between(41, 41).zero and shape.Descent(0.0, 0.0, 0.0, 0.5).zero is False
     assert "upper lids 100% further hooded" in shape.describe(shape.Descent(1.0, 0.0, 0.0, 1.0))
+
+
+def test_brow_contrast_given_back_is_the_decline_run_backwards():
+    from engine.methods.classical.contrast import BROW_CONTRAST_LOSS, brow_regain, contrast_share
+
+    # from 80 to 20 or younger the whole loss is given back: the brows' darkness grows by 1 / (1 - loss) - 1 (43 %)
+    assert brow_regain(80, 10) == pytest.approx(1 / (1 - BROW_CONTRAST_LOSS) - 1)
+    assert brow_regain(80, 20) == brow_regain(80, 5)  # no contrast is lost before 20
+    assert brow_regain(50, 20) == pytest.approx(1 / (1 - BROW_CONTRAST_LOSS * contrast_share(50)) - 1)
+    assert brow_regain(80, 10) > brow_regain(80, 50) > brow_regain(60, 50) > 0
+    assert brow_regain(41, 70) == 0 and brow_regain(15, 10) == 0  # older, or both younger than 20: nothing
+
+
+def test_brows_regain_darkness_hair_by_hair_and_the_skin_between_stays():
+    from engine.methods.classical.contrast import restore_brows
+
+    # skin of L about 170 with dark strokes (hairs, L about 90) across a brow-shaped band
+    lab = np.full((80, 160, 3), (170, 140, 145), np.uint8)
+    region = np.zeros((80, 160), np.uint8)
+    region[30:50, 20:140] = 1
+    for x in range(24, 136, 6):
+        cv2.line(lab, (x, 33), (x + 4, 46), (90, 135, 138), 2)
+    face = cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
+    younger = restore_brows(face, region, 0.43)
+    before, after = (cv2.cvtColor(f, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32) for f in (face, younger))
+    hairs = (before < 120) & (region > 0)
+    skin = (before > 160) & (region > 0)
+    # the hairs about 0.43 of their 80 levels darker against the skin; the skin between them and beyond the brows kept
+    assert np.median(before[hairs] - after[hairs]) == pytest.approx(0.43 * 80, abs=6)
+    assert np.abs(after[skin] - before[skin]).max() <= 1
+    np.testing.assert_array_equal(younger[region == 0], face[region == 0])
+    assert np.array_equal(restore_brows(face, region, 0.0), face)
+    with pytest.raises(ValueError, match="brow regain"):
+        restore_brows(face, region, -0.1)
