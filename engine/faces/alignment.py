@@ -76,7 +76,11 @@ def pad_neutral(crop: np.ndarray, inside: np.ndarray) -> np.ndarray:
 
 def align_face(rgb: np.ndarray, face: Face, size: int = 512) -> AlignedFace:
     """An FFHQ-style crop; where it runs past the photo, the padding invents no features (`pad_neutral`)."""
-    matrix = alignment_matrix(face.landmarks, size)
+    return warp_neutral(rgb, alignment_matrix(face.landmarks, size), size)
+
+
+def warp_neutral(rgb: np.ndarray, matrix: np.ndarray, size: int) -> AlignedFace:
+    """The `size` px square view of `rgb` by the 2x3 `matrix`, padded past the photo's edge as `align_face` pads."""
     crop = cv2.warpAffine(rgb, matrix, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     ones = np.ones(rgb.shape[:2], np.float32)
     inside = cv2.warpAffine(ones, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)

@@ -18,6 +18,7 @@ import numpy as np
 
 from engine.core.memo import memo
 from engine.core.pixels import to_lab
+from engine.faces.alignment import warp_neutral
 from engine.faces.zones import (
     FACE_OVAL,
     LEFT_BROW,
@@ -138,10 +139,23 @@ class PersonSegmenter:
         return np.asarray(result.segmentation_mask, np.float32)
 
 
-def person_in_crop(segmenter: PersonSegmenter, photo: np.ndarray, crop: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """(H, W) float32: the probability that each pixel of `crop` (the aligned crop of `photo` by the 2x3 `matrix`)
-    belongs to the person: the segmenter's reading of the crop, and where it is unsure by the crop's edge, its sure
-    reading of a view WIDE_VIEW times as wide (see PERSON_UNSURE)."""
+def wide_zoom(size: int) -> np.ndarray:
+    """(2, 3): a `size` px crop's frame zoomed out WIDE_VIEW times about its centre (the wide view's pixel is the crop's
+    centre + its offset from it / WIDE_VIEW)."""
+    centre = np.array([size / 2, size / 2])
+    return np.hstack([np.eye(2) / WIDE_VIEW, (centre * (1 - 1 / WIDE_VIEW))[:, None]])
+
+
+def wide_view(photo: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
+    """The `size` px view of `photo` WIDE_VIEW times as wide as its aligned crop by the 2x3 `matrix` (same centre and
+    alignment), padded past the photo's edge as the crop is (`alignment.warp_neutral`)."""
+    return warp_neutral(photo, wide_zoom(size) @ np.vstack([matrix, [0, 0, 1]]), size).crop
+
+
+def person_in_crop(segmenter: PersonSegmenter, crop: np.ndarray, wide: np.ndarray) -> np.ndarray:
+    """(H, W) float32: the probability that each pixel of the aligned `crop` belongs to the person: the segmenter's
+    reading of the crop, and where it is unsure by the crop's edge, its sure reading of `wide` (`wide_view`), mapped
+    back to the crop (see PERSON_UNSURE)."""
     person = segmenter.probability(crop)
     height, width = person.shape
     ys, xs = np.ogrid[:height, :width]
@@ -149,11 +163,8 @@ def person_in_crop(segmenter: PersonSegmenter, photo: np.ndarray, crop: np.ndarr
     unsure = (person > PERSON_UNSURE[0]) & (person < PERSON_UNSURE[1]) & (from_edge < BORDER_CONTEXT * min(height, width))
     if not unsure.any():
         return person
-    # the crop's frame zoomed out about its centre: the wide view's pixel (x, y) is the crop's centre + WIDE_VIEW x offset
-    centre = np.array([width / 2, height / 2])
-    zoom = np.hstack([np.eye(2) / WIDE_VIEW, (centre * (1 - 1 / WIDE_VIEW))[:, None]])
-    wide = cv2.warpAffine(photo, zoom @ np.vstack([matrix, [0, 0, 1]]), (width, height), flags=cv2.INTER_LINEAR)
-    seen = cv2.warpAffine(segmenter.probability(wide), cv2.invertAffineTransform(zoom), (width, height), flags=cv2.INTER_LINEAR)
+    back = cv2.invertAffineTransform(wide_zoom(width))
+    seen = cv2.warpAffine(segmenter.probability(wide), back, (width, height), flags=cv2.INTER_LINEAR)
     sure = (seen <= PERSON_UNSURE[0]) | (seen >= PERSON_UNSURE[1])
     return np.where(unsure & sure, seen, person).astype(np.float32)
 

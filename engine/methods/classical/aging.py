@@ -150,22 +150,25 @@ def lentigo_share(age: float) -> float:
     return min(max((age - LENTIGO_ONSET_YEARS) / (80.0 - LENTIGO_ONSET_YEARS), 0.0), 1.0)
 
 
-SPOT_TRIES = 64 * 64  # places drawn over the face for its spots at most: a face's skin, a tenth of the crop or more, gives
-# 400 on average, far more than LENTIGO_MAX_COUNT
+SPOT_BLOCK = 64  # places drawn at a time
+SPOT_TRIES = 64 * SPOT_BLOCK  # places drawn over the face for its spots at most: a face's skin, a tenth of the crop or
+# more, takes 400 of them on average, far more than LENTIGO_MAX_COUNT
 
 
-def spot_places(skin: np.ndarray, count: int, rng: np.random.Generator) -> list[tuple[float, float]]:
-    """Up to `count` (x, y) places on `skin` (H, W, nonzero: skin), the first of a fixed sequence of places drawn
-    uniformly over the whole frame (in blocks of 64, at most SPOT_TRIES) that fall on skin: a mask that changes by a few
-    pixels moves only the spots drawn on those pixels. (Picking among the skin's pixels by index moved every spot when
-    one pixel of the mask changed: the index then names another pixel.)"""
+def spot_places(skin: np.ndarray, count: int, rng: np.random.Generator) -> list[tuple[int, int, int]]:
+    """Up to `count` (x, y, n) places on `skin` (H, W, nonzero: skin): the first of a fixed sequence of places drawn
+    uniformly over the whole frame (SPOT_BLOCK at a time, at most SPOT_TRIES) that fall on skin, each with its number n in
+    that sequence (its spot's shape is drawn from it, `age_spots`): a mask that changes by a few pixels moves only the
+    spots drawn on those pixels, and every other spot keeps its place and its shape. (Picking among the skin's pixels by
+    index moved every spot when one pixel of the mask changed: the index then names another pixel.) Fewer than `count`
+    where the skin is too small for SPOT_TRIES draws to find them."""
     height, width = skin.shape[:2]
-    places: list[tuple[float, float]] = []
-    for _ in range(SPOT_TRIES // 64):
+    places: list[tuple[int, int, int]] = []
+    for block in range(SPOT_TRIES // SPOT_BLOCK):
         if len(places) >= count:
             break
-        xs, ys = rng.integers(0, width, 64), rng.integers(0, height, 64)
-        places += [(float(x), float(y)) for x, y in zip(xs, ys) if skin[y, x]]
+        xs, ys = rng.integers(0, width, SPOT_BLOCK), rng.integers(0, height, SPOT_BLOCK)
+        places += [(int(x), int(y), block * SPOT_BLOCK + i) for i, (x, y) in enumerate(zip(xs, ys)) if skin[y, x]]
     return places[:count]
 
 
@@ -185,24 +188,28 @@ def age_spots(face: np.ndarray, skin: np.ndarray, points: np.ndarray, share: flo
     mottle /= max(float(np.abs(mottle).max()), 1e-6)
     pigment += 0.35 * share * np.maximum(mottle, 0)
     # spots: irregular blobs (a few overlapping Gaussians), on sun-exposed skin (cheeks, temples, forehead)
-    for cx, cy in spot_places(skin, int(round(LENTIGO_MAX_COUNT * share)), rng.spawn(1)[0]):
-        radius = d * rng.uniform(*LENTIGO_RADIUS)
+    # the places from a stream of their own, and each spot's shape from its place's number in that stream's sequence
+    where, shapes = rng.spawn(2)
+    base = int(shapes.integers(2**62))
+    for cx, cy, number in spot_places(skin, int(round(LENTIGO_MAX_COUNT * share)), where):
+        spot = np.random.default_rng([base, number])
+        radius = d * spot.uniform(*LENTIGO_RADIUS)
         half = int(np.ceil(2.5 * radius)) + 2  # the blob and its blur fit in this window
         x0, y0 = int(cx) - half, int(cy) - half
         blob = np.zeros((2 * half, 2 * half), np.float32)
         for _ in range(3):
-            ox, oy = rng.normal(0, 0.5 * radius, 2)
+            ox, oy = spot.normal(0, 0.5 * radius, 2)
             cv2.ellipse(
                 blob,
                 (int(round(cx + ox)) - x0, int(round(cy + oy)) - y0),
-                (max(1, int(radius * rng.uniform(0.6, 1.0))), max(1, int(radius * rng.uniform(0.5, 0.9)))),
-                float(rng.uniform(0, 180)),
+                (max(1, int(radius * spot.uniform(0.6, 1.0))), max(1, int(radius * spot.uniform(0.5, 0.9)))),
+                float(spot.uniform(0, 180)),
                 0,
                 360,
                 1.0,
                 -1,
             )
-        blob = cv2.GaussianBlur(blob, (0, 0), 0.4 * radius) * rng.uniform(0.5, 1.0) * share
+        blob = cv2.GaussianBlur(blob, (0, 0), 0.4 * radius) * spot.uniform(0.5, 1.0) * share
         ys0, xs0 = max(y0, 0), max(x0, 0)
         ys1, xs1 = min(y0 + 2 * half, height), min(x0 + 2 * half, width)
         window = pigment[ys0:ys1, xs0:xs1]

@@ -39,7 +39,7 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.core.workers import ahead, map_in_order, worker_count
 from engine.faces.alignment import frame_border, paste_back, upsampling
-from engine.faces.segmentation import PERSON_THRESHOLD, brow_mask, hair_beside_face, hair_mask_and_tips, person_in_crop
+from engine.faces.segmentation import PERSON_THRESHOLD, brow_mask, hair_beside_face, hair_mask_and_tips, person_in_crop, wide_view
 from engine.faces.zones import feathered, inter_ocular
 from engine.methods.classical import contrast, shape, teeth, texture
 from engine.methods.classical.aging import (
@@ -192,10 +192,12 @@ def hair_masks(located: LocatedFace, settings: Settings | None = None) -> HairMa
         segmenter = get_cache(settings).get("person_segmenter")
     except ModelUnavailable as error:
         return HairMasks(np.zeros_like(brows), brows, f"no person segmenter ({error})")
+    # the segmenter reads a wider view too by the crop's edge (segmentation.person_in_crop): part of the key
+    wide = wide_view(located.rgb, located.matrix, located.crop.shape[0])
     hair, beside, wisps, person, tips, fringe, note = memo(
         "hair_mask",
-        (located.crop, located.points, located.inside, repr(settings or get_settings())),
-        lambda: _hair_and_beside(located, segmenter),
+        (located.crop, wide, located.points, located.inside, repr(settings or get_settings())),
+        lambda: _hair_and_beside(located, segmenter, wide),
     )
     note = note or ("" if hair.any() else "no hair found around the face (bald, covered, or not segmented)")
     # read-only also without the store (the store hashes them once)
@@ -205,17 +207,18 @@ def hair_masks(located: LocatedFace, settings: Settings | None = None) -> HairMa
 
 
 def _hair_and_beside(
-    located: LocatedFace, segmenter
+    located: LocatedFace, segmenter, wide: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
     """`hair_masks`' hair mask, the hair seen beside the face's outline (`hair_beside_face`), the stray hair beyond
-    the mask at the head's outline (`hair_wisps`), the person's probability, the mask's fringe tips
+    the mask at the head's outline (`hair_wisps`), the person's probability (read on the crop and, by its edge, on
+    `wide`: segmentation.person_in_crop), the mask's fringe tips
     (`hair_mask_and_tips`), the hairline's last hairs past the mask (`hairline_fringe`), and "" or why no hair mask can
     be found (the hair, beside, wisps, tips and last hairs then empty)."""
     # a glasses' frame beside the eyes is as dark as dark hair: the hair's margin inside the face's outline keeps out of it
     skin = memo("skin_mask", (located.points, located.crop.shape[:2]), lambda: skin_mask(located))
     lenses = glasses_lenses(located.crop, skin, located.points)
     frame = None if lenses is None else frame_rows(lenses, located.points)
-    person = person_in_crop(segmenter, located.rgb, located.crop, located.matrix)
+    person = person_in_crop(segmenter, located.crop, wide)
     photo = np.ones(person.shape, bool) if located.inside is None else located.inside >= 0.5
     # the padding beyond the photo's edge is no one's hair nor skin (its blurred edge extension can read as hair)
     in_photo = (person * photo).astype(np.float32)
@@ -445,7 +448,30 @@ def age_face(
             scale=scale,
         )
         stages["eyebrows"] = f"{brow_grey:.0%} greyed"
-    # a child's skin and brows (childskin.py; HUB_CLASSICAL_CHILD_SKIN=1): rosier cheeks, fainter brows, before puberty
+    # 3a. the lips and brows come closer to the skin's colour with age (Porcheron et al. 2013), and regain it toward a
+    # younger target (a young adult's: a child's fainter brows are the child skin's, after it)
+    faded = contrast.contrast_between(source_age, target)
+    if faded > 0:
+        face = contrast.fade_features(face, located.points, skin, masks.brows, faded)
+        stages["contrast"] = f"lips and eyebrows {faded:.0%} of the way to their contrast with the skin at 80"
+    elif (lips_regain := contrast.lip_regain(source_age, target)).any():  # the lips' and brows' contrast given back
+        face = contrast.restore_lips(face, located.points, skin, lips_regain)
+        brows_regain = contrast.brow_regain(source_age, target)
+        # a glasses frame's rim is as dark against the skin as a brow's hairs: the brows above its rows only (`lenses`:
+        # the younger skin's stage found them)
+        brows = masks.brows if lenses is None else masks.brows * ~frame_rows(lenses, located.points)
+        face = contrast.restore_brows(face, brows, brows_regain)
+        if not brows.any():
+            brows_note = "the brows kept (within a glasses frame's rows)" if masks.brows.any() else "no brows found"
+        else:
+            brows_note = f"the brows' hairs {brows_regain:.0%} darker against the skin" + (
+                "" if lenses is None else " (above the glasses' frame)"
+            )
+        stages["contrast"] = (
+            f"the lips' redness apart from the skin's grown by {lips_regain[1]:.0%}, {brows_note} (Porcheron et al. 2013's "
+            "loss of lip and brow contrast run backwards)"
+        )
+    # 3b. a child's skin and brows (childskin.py; HUB_CLASSICAL_CHILD_SKIN=1): rosier cheeks, fainter brows, before puberty
     share = max(child_share(target) - child_share(source_age), 0.0)
     if share > 0 and (settings or get_settings()).classical_child_skin:
         framed = glasses_lenses(located.crop, skin_mask(located), located.points) is not None
@@ -454,25 +480,6 @@ def age_face(
         face = child_skin(face, young, brows, located.points, share)
         brows_note = "brows kept (a glasses frame over them)" if framed else "brows fainter"
         stages["child skin"] = f"cheeks rosier, {brows_note} at {share:.0%}"
-    # 3b. the lips and brows come closer to the skin's colour with age (Porcheron et al. 2013)
-    faded = contrast.contrast_between(source_age, target)
-    if faded > 0:
-        face = contrast.fade_features(face, located.points, skin, masks.brows, faded)
-        stages["contrast"] = f"lips and eyebrows {faded:.0%} of the way to their contrast with the skin at 80"
-    elif (lips_regain := contrast.lip_regain(source_age, target)).any():  # the lips' and brows' contrast given back
-        face = contrast.restore_lips(face, located.points, skin, lips_regain)
-        brows_regain = contrast.brow_regain(source_age, target)
-        lenses = glasses_lenses(located.crop, skin_mask(located), located.points)
-        # a glasses frame's rim is as dark against the skin as a brow's hairs: the brows above its rows only
-        brows = masks.brows if lenses is None else masks.brows * ~frame_rows(lenses, located.points)
-        face = contrast.restore_brows(face, brows, brows_regain)
-        brows_note = f"the brows' hairs {brows_regain:.0%} darker against the skin" + (
-            "" if lenses is None else " (above the glasses' frame)"
-        )
-        stages["contrast"] = (
-            f"the lips' redness apart from the skin's grown by {lips_regain[1]:.0%}, {brows_note} (Porcheron et al. 2013's "
-            "loss of lip and brow contrast run backwards)"
-        )
     # 3c. the teeth in view darken and yellow with age (Krasniqi et al. 2017's per-year change), lighten toward a younger target
     teeth_change = teeth.age_teeth(face, located.points, source_age, target)
     face = teeth_change.face

@@ -19,6 +19,7 @@ from engine.faces.segmentation import (
     hair_seeds,
     local_hair_distance,
     person_in_crop,
+    wide_view,
 )
 
 pytestmark = pytest.mark.unit
@@ -172,23 +173,22 @@ def test_hair_regions_wholly_below_the_eyes_are_not_hair():
 
 
 class _TwoViews:
-    """A segmenter that reads the crop as `crop_reading` and any other view as `wide_reading`; it records the views."""
+    """A segmenter that reads the crop as `crop_reading` and the wide view as `wide_reading`; it records the views."""
 
-    def __init__(self, crop_reading: np.ndarray, wide_reading: float):
+    def __init__(self, crop_reading: np.ndarray, wide_reading: np.ndarray | float):
         self.crop_reading, self.wide_reading, self.views = crop_reading, wide_reading, []
 
     def probability(self, rgb: np.ndarray) -> np.ndarray:
         self.views.append(rgb)
-        first = len(self.views) == 1
-        return self.crop_reading if first else np.full(rgb.shape[:2], self.wide_reading, np.float32)
+        if len(self.views) == 1:
+            return self.crop_reading
+        return np.broadcast_to(np.asarray(self.wide_reading, np.float32), rgb.shape[:2]).copy()
 
 
-def _person(crop_reading: np.ndarray, wide_reading: float, photo: np.ndarray | None = None):
-    photo = np.zeros((200, 200, 3), np.uint8) if photo is None else photo
-    crop = np.zeros((100, 100, 3), np.uint8)
-    matrix = np.array([[1.0, 0.0, -50.0], [0.0, 1.0, -50.0]])  # the crop: the photo's middle 100 px
+def _person(crop_reading: np.ndarray, wide_reading: np.ndarray | float):
     segmenter = _TwoViews(crop_reading, wide_reading)
-    return person_in_crop(segmenter, photo, crop, matrix), segmenter
+    view = np.zeros((100, 100, 3), np.uint8)
+    return person_in_crop(segmenter, view, view), segmenter
 
 
 def test_a_crop_unsure_by_its_edge_takes_the_wide_views_sure_reading_there_only():
@@ -198,24 +198,33 @@ def test_a_crop_unsure_by_its_edge_takes_the_wide_views_sure_reading_there_only(
     band = int(BORDER_CONTEXT * 100)
     assert len(segmenter.views) == 2
     np.testing.assert_allclose(person[:band, :60], 0.9, atol=1e-6)  # unsure by the edge: the wide view's sure reading
-    np.testing.assert_array_equal(
-        person[band:-band, band:60], reading[band:-band, band:60]
-    )  # inside: the crop's own reading, unsure or not
+    np.testing.assert_array_equal(person[band:-band, band:60], reading[band:-band, band:60])  # inside: the crop's own
     np.testing.assert_array_equal(person[:, 60:], reading[:, 60:])  # sure: kept
     # a wide view as unsure changes nothing, and a sure background is taken too
     assert (_person(reading, 0.6)[0] == reading).all()
     np.testing.assert_allclose(_person(reading, 0.1)[0][:band, :60], 0.1, atol=1e-6)
 
 
+def test_the_wide_views_reading_comes_back_to_the_crop_pixel_it_was_read_at():
+    # the wide view's pixel x is the crop's 50 + (x - 50) / 1.5: its left 30 columns are the crop's left 20
+    wide = np.full((100, 100), 0.1, np.float32)
+    wide[:, :30] = 0.9
+    person, _ = _person(np.full((100, 100), 0.4, np.float32), wide)
+    top = person[2]  # a row of the edge band
+    assert (top[:19] > 0.75).all() and (top[21:] < 0.25).all()
+
+
 def test_the_wide_view_is_the_crops_alignment_zoomed_out_about_its_centre():
     photo = np.zeros((200, 200, 3), np.uint8)
     photo[40:160, 40:160] = 255  # a square 120 px wide around the crop's middle 100 px
-    reading = np.full((100, 100), 0.4, np.float32)
-    _, segmenter = _person(reading, 0.9, photo)
-    wide = segmenter.views[1][..., 0]
+    matrix = np.array([[1.0, 0.0, -50.0], [0.0, 1.0, -50.0]])  # the crop: the photo's middle 100 px
+    wide = wide_view(photo, matrix, 100)[..., 0]
     # 1.5 times as wide: the square's 120 px are 80 of its 100, centred (10 px of the photo's black on each side)
     lit = np.flatnonzero(wide[50] > 127)
     assert (lit.min(), lit.max()) == (10, 89)
+    # past the photo's edge the view is padded as the crop is, not black: the wide view of the photo's corner
+    corner = wide_view(np.full((200, 200, 3), 200, np.uint8), np.array([[1.0, 0.0, 60.0], [0.0, 1.0, 60.0]]), 100)
+    assert corner[:5, :5].min() > 100
 
 
 def test_a_crop_sure_by_its_edge_is_not_asked_again():

@@ -87,18 +87,46 @@ def test_age_spots_stay_in_place_when_the_skin_mask_changes_elsewhere():
     skin = np.zeros((512, 512), bool)
     skin[150:400, 120:390] = True  # a face's skin, about a quarter of the crop
     places = spot_places(skin, 14, np.random.default_rng(3))
-    assert len(places) == 14 and all(skin[int(y), int(x)] for x, y in places)
+    assert len(places) == 14 and all(skin[y, x] for x, y, _ in places)
     assert spot_places(skin, 14, np.random.default_rng(3)) == places  # the seed's places
-    # a few pixels more of skin at its edge (the hair mask moved): every spot drawn before is drawn again
+    # a few pixels more of skin at its edge (the hair mask moved): every spot drawn before is drawn again, with its
+    # number in the sequence (its shape's seed)
     grown = skin.copy()
     grown[148:150, 120:390] = True
     moved = [place for place in spot_places(grown, 14, np.random.default_rng(3)) if place not in places]
     assert len(moved) <= 1, f"{len(moved)} of 14 spots moved"
-    # and no skin, no spots; a sliver of skin, what lands on it
+    # and no skin, no spots; a small patch of skin, as many as land on it, all on it
     assert spot_places(np.zeros((512, 512), bool), 14, np.random.default_rng(3)) == []
-    sliver = np.zeros((512, 512), bool)
-    sliver[200:205, 100:110] = True
-    assert all(sliver[int(y), int(x)] for x, y in spot_places(sliver, 14, np.random.default_rng(3)))
+    patch = np.zeros((512, 512), bool)
+    patch[200:240, 100:140] = True  # 1600 px: about 25 of the 4096 draws land on it
+    found = spot_places(patch, 14, np.random.default_rng(3))
+    assert len(found) == 14 and all(patch[y, x] for x, y, _ in found)
+    assert len(spot_places(patch[:205, :], 14, np.random.default_rng(3))) < 14  # too small for 4096 draws to find 14
+
+
+def test_a_spot_keeps_its_shape_when_another_spot_drops_out():
+    from engine.methods.classical.aging import age_spots
+
+    face = np.full((256, 256, 3), (200, 160, 140), np.uint8)
+    points = np.zeros((478, 2))
+    points[[33, 133, 362, 263]] = [[70, 120], [110, 120], [146, 120], [186, 120]]  # the eyes' corners: d = 76 px
+    skin = np.zeros((256, 256), np.uint8)
+    skin[60:220, 40:220] = 1
+    seed = [5, 1]
+    places = spot_places(skin, 14, np.random.default_rng(seed).spawn(2)[0])
+    # take the first spot's pixel out of the skin: a 15th place takes its turn, the other 13 keep theirs
+    fewer = skin.copy()
+    fewer[places[0][1], places[0][0]] = 0
+    again = spot_places(fewer, 14, np.random.default_rng(seed).spawn(2)[0])
+    assert again[:13] == places[1:] and again[13] not in places
+    before = age_spots(face, skin, points, 1.0, np.random.default_rng(seed))
+    after = age_spots(face, fewer, points, 1.0, np.random.default_rng(seed))
+    # away from the spot that went and the one that came, the same spots of the same shapes
+    away = np.ones((256, 256), bool)
+    for x, y, _ in (places[0], again[13]):
+        away[max(y - 25, 0) : y + 25, max(x - 25, 0) : x + 25] = False
+    changed = np.abs(after.astype(int) - before).max(-1) > 0
+    assert changed.any() and not (changed & away).any()
 
 
 def test_grey_hair_greys_only_the_mask_keeps_texture_and_whitens_light_hair():

@@ -238,3 +238,15 @@ def test_brows_regain_darkness_hair_by_hair_and_the_skin_between_stays():
     assert np.array_equal(restore_brows(face, region, 0.0), face)
     with pytest.raises(ValueError, match="brow regain"):
         restore_brows(face, region, -0.1)
+
+
+def test_past_the_hairline_is_the_face_outline_and_all_above_the_eyes():
+    from engine.faces.zones import face_hull
+    from engine.methods.classical.hair import past_hairline
+
+    points = _face_points(512)
+    region = past_hairline(points, (512, 512))
+    hull = face_hull(points, (512, 512)) > 0
+    eyes = int(0.45 * 512)  # the eyes' corners' row
+    assert region[:eyes].all()  # above the eyes: the forehead, the temples, the ears' tops and beside the head
+    np.testing.assert_array_equal(region[eyes + 1 :], hull[eyes + 1 :])  # below them: the face's outline only

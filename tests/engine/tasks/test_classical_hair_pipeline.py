@@ -228,6 +228,11 @@ def test_the_camera_operators_fringe_tips_over_the_sky_grey_with_his_hair():
     # L 93 -> 149 (102 before, 89 % of them within 15 of their own darkness); his hair beside them 27 -> 134
     assert (aged[tips] < source[tips] + 15).mean() < 0.05
     assert aged[tips].mean() > source[tips].mean() + 40
+    # and the dark parts of his camera before his face, below his eyes, are not greyed as hair (L +1 on average: the
+    # sagging's smooth warp reaches them and moves their edges by a pixel or so, both ways)
+    camera = (xs > np.flatnonzero(hull.any(0)).max() + 10) & (ys > eyes + 0.3 * d) & (hair == 0) & (source < 60)
+    assert camera.sum() > 3000
+    assert abs(float(np.mean(aged[camera] - source[camera]))) < 6
 
 
 def test_the_camera_operators_blurred_hairline_greys_without_a_white_rim_over_his_forehead():
