@@ -152,10 +152,10 @@ def wide_view(photo: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
     return warp_neutral(photo, wide_zoom(size) @ np.vstack([matrix, [0, 0, 1]]), size).crop
 
 
-def person_in_crop(segmenter: PersonSegmenter, crop: np.ndarray, wide: np.ndarray) -> np.ndarray:
-    """(H, W) float32: the probability that each pixel of the aligned `crop` belongs to the person: the segmenter's
-    reading of the crop, and where it is unsure by the crop's edge, its sure reading of `wide` (`wide_view`), mapped
-    back to the crop (see PERSON_UNSURE)."""
+def person_in_crop(segmenter: PersonSegmenter, photo: np.ndarray, crop: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """(H, W) float32: the probability that each pixel of `crop` (the aligned crop of `photo` by the 2x3 `matrix`)
+    belongs to the person: the segmenter's reading of the crop, and where it is unsure by the crop's edge, its sure
+    reading of the wide view (`wide_view`, made only then), mapped back to the crop (see PERSON_UNSURE)."""
     person = segmenter.probability(crop)
     height, width = person.shape
     ys, xs = np.ogrid[:height, :width]
@@ -164,7 +164,8 @@ def person_in_crop(segmenter: PersonSegmenter, crop: np.ndarray, wide: np.ndarra
     if not unsure.any():
         return person
     back = cv2.invertAffineTransform(wide_zoom(width))
-    seen = cv2.warpAffine(segmenter.probability(wide), back, (width, height), flags=cv2.INTER_LINEAR)
+    wide = segmenter.probability(wide_view(photo, matrix, width))
+    seen = cv2.warpAffine(wide, back, (width, height), flags=cv2.INTER_LINEAR)
     sure = (seen <= PERSON_UNSURE[0]) | (seen >= PERSON_UNSURE[1])
     return np.where(unsure & sure, seen, person).astype(np.float32)
 

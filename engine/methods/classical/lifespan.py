@@ -39,7 +39,7 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.core.workers import ahead, map_in_order, worker_count
 from engine.faces.alignment import frame_border, paste_back, upsampling
-from engine.faces.segmentation import PERSON_THRESHOLD, brow_mask, hair_beside_face, hair_mask_and_tips, person_in_crop, wide_view
+from engine.faces.segmentation import PERSON_THRESHOLD, brow_mask, hair_beside_face, hair_mask_and_tips, person_in_crop
 from engine.faces.zones import feathered, inter_ocular
 from engine.methods.classical import contrast, shape, teeth, texture
 from engine.methods.classical.aging import (
@@ -192,12 +192,12 @@ def hair_masks(located: LocatedFace, settings: Settings | None = None) -> HairMa
         segmenter = get_cache(settings).get("person_segmenter")
     except ModelUnavailable as error:
         return HairMasks(np.zeros_like(brows), brows, f"no person segmenter ({error})")
-    # the segmenter reads a wider view too by the crop's edge (segmentation.person_in_crop): part of the key
-    wide = wide_view(located.rgb, located.matrix, located.crop.shape[0])
+    # the photo and the alignment are part of the key: by the crop's edge the segmenter reads the photo around the
+    # crop too (segmentation.person_in_crop)
     hair, beside, wisps, person, tips, fringe, note = memo(
         "hair_mask",
-        (located.crop, wide, located.points, located.inside, repr(settings or get_settings())),
-        lambda: _hair_and_beside(located, segmenter, wide),
+        (located.crop, located.rgb, located.matrix, located.points, located.inside, repr(settings or get_settings())),
+        lambda: _hair_and_beside(located, segmenter),
     )
     note = note or ("" if hair.any() else "no hair found around the face (bald, covered, or not segmented)")
     # read-only also without the store (the store hashes them once)
@@ -207,18 +207,18 @@ def hair_masks(located: LocatedFace, settings: Settings | None = None) -> HairMa
 
 
 def _hair_and_beside(
-    located: LocatedFace, segmenter, wide: np.ndarray
+    located: LocatedFace, segmenter
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
     """`hair_masks`' hair mask, the hair seen beside the face's outline (`hair_beside_face`), the stray hair beyond
-    the mask at the head's outline (`hair_wisps`), the person's probability (read on the crop and, by its edge, on
-    `wide`: segmentation.person_in_crop), the mask's fringe tips
+    the mask at the head's outline (`hair_wisps`), the person's probability (read on the crop and, by its edge, on a
+    wider view of the photo: segmentation.person_in_crop), the mask's fringe tips
     (`hair_mask_and_tips`), the hairline's last hairs past the mask (`hairline_fringe`), and "" or why no hair mask can
     be found (the hair, beside, wisps, tips and last hairs then empty)."""
     # a glasses' frame beside the eyes is as dark as dark hair: the hair's margin inside the face's outline keeps out of it
     skin = memo("skin_mask", (located.points, located.crop.shape[:2]), lambda: skin_mask(located))
     lenses = glasses_lenses(located.crop, skin, located.points)
     frame = None if lenses is None else frame_rows(lenses, located.points)
-    person = person_in_crop(segmenter, located.crop, wide)
+    person = person_in_crop(segmenter, located.rgb, located.crop, located.matrix)
     photo = np.ones(person.shape, bool) if located.inside is None else located.inside >= 0.5
     # the padding beyond the photo's edge is no one's hair nor skin (its blurred edge extension can read as hair)
     in_photo = (person * photo).astype(np.float32)

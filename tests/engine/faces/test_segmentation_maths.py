@@ -187,8 +187,9 @@ class _TwoViews:
 
 def _person(crop_reading: np.ndarray, wide_reading: np.ndarray | float):
     segmenter = _TwoViews(crop_reading, wide_reading)
-    view = np.zeros((100, 100, 3), np.uint8)
-    return person_in_crop(segmenter, view, view), segmenter
+    photo, crop = np.zeros((200, 200, 3), np.uint8), np.zeros((100, 100, 3), np.uint8)
+    matrix = np.array([[1.0, 0.0, -50.0], [0.0, 1.0, -50.0]])  # the crop: the photo's middle 100 px
+    return person_in_crop(segmenter, photo, crop, matrix), segmenter
 
 
 def test_a_crop_unsure_by_its_edge_takes_the_wide_views_sure_reading_there_only():
