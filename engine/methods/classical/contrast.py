@@ -52,25 +52,27 @@ def contrast_between(source_age: float, target_age: float) -> float:
     return max(contrast_share(target_age) - contrast_share(source_age), 0.0)
 
 
-def lip_regain(source_age: float, target_age: float) -> np.ndarray:
-    """(3,) per CIELAB channel: the share of the lips' present difference from the skin added to it toward a younger
-    target, Porcheron et al.'s decline run backwards: the lips keep 1 - LIP_CONTRAST_LOSS x `contrast_share` of a
-    young adult's difference at each age, so from `source_age` to `target_age` it grows by the ratio of the two,
-    less 1 (from 80 to 20 or younger: 1 / 0.55 - 1 = 0.82 in redness). Zeros toward an older target."""
-    loss = np.asarray(LIP_CONTRAST_LOSS, np.float64)
+def regain(loss: np.ndarray | tuple[float, ...] | float, source_age: float, target_age: float) -> np.ndarray:
+    """The share of a feature's present difference from the skin added to it toward a younger target, for a contrast
+    `loss` by 80 (one, or one per channel): Porcheron et al.'s decline run backwards. The feature keeps 1 - loss x
+    `contrast_share` of a young adult's difference at each age, so from `source_age` to `target_age` the difference
+    grows by the ratio of the two, less 1; 0 toward an older target."""
+    loss = np.asarray(loss, np.float64)
     kept_before = 1.0 - loss * contrast_share(source_age)
     kept_after = 1.0 - loss * contrast_share(target_age)
     return np.maximum(kept_after / kept_before - 1.0, 0.0)
 
 
+def lip_regain(source_age: float, target_age: float) -> np.ndarray:
+    """(3,) per CIELAB channel: `regain` of the lips' difference from the skin (LIP_CONTRAST_LOSS): from 80 to 20 or
+    younger 1 / 0.55 - 1 = 0.82 in redness. Zeros toward an older target."""
+    return regain(LIP_CONTRAST_LOSS, source_age, target_age)
+
+
 def brow_regain(source_age: float, target_age: float) -> float:
-    """The share of the brows' present darkness against the skin under them added toward a younger target: the brows
-    keep 1 - BROW_CONTRAST_LOSS x `contrast_share` of a young adult's lightness contrast at each age (as the lips keep
-    theirs, `lip_regain`), so it grows by the ratio of the two, less 1 (from 80 to 20 or younger: 1 / 0.7 - 1 = 0.43).
-    0 toward an older target."""
-    kept_before = 1.0 - BROW_CONTRAST_LOSS * contrast_share(source_age)
-    kept_after = 1.0 - BROW_CONTRAST_LOSS * contrast_share(target_age)
-    return max(kept_after / kept_before - 1.0, 0.0)
+    """`regain` of the brows' darkness against the skin under them (BROW_CONTRAST_LOSS, lightness): from 80 to 20 or
+    younger 1 / 0.7 - 1 = 0.43. 0 toward an older target."""
+    return float(regain(BROW_CONTRAST_LOSS, source_age, target_age))
 
 
 def restore_brows(face: np.ndarray, brows: np.ndarray, regain: float) -> np.ndarray:

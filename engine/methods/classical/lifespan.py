@@ -474,7 +474,7 @@ def age_face(
     # 3b. a child's skin and brows (childskin.py; HUB_CLASSICAL_CHILD_SKIN=1): rosier cheeks, fainter brows, before puberty
     share = max(child_share(target) - child_share(source_age), 0.0)
     if share > 0 and (settings or get_settings()).classical_child_skin:
-        framed = glasses_lenses(located.crop, skin_mask(located), located.points) is not None
+        framed = lenses is not None  # a child's target is a younger one: the younger skin's stage looked for them
         brows = np.zeros_like(masks.brows) if framed else masks.brows  # a frame's rim lies over the brows
         young = _young_mask(skin, masks, located.points)
         face = child_skin(face, young, brows, located.points, share)
