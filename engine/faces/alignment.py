@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from engine.core.blurs import wide_blur
 from engine.core.pixels import chosen, to_uint8
 from engine.faces.detection import (
     UPRIGHT_SIZE,
@@ -68,7 +69,9 @@ def pad_neutral(crop: np.ndarray, inside: np.ndarray) -> np.ndarray:
     outside = (inside < 0.5).astype(np.uint8)
     distance = cv2.distanceTransform(outside, cv2.DIST_L2, 5)  # pixels from the photo's edge
     fade = np.clip(distance / (PAD_FADE_SHARE * size), 0.0, 1.0)[..., None]
-    blurred = cv2.GaussianBlur(crop.astype(np.float32), (0, 0), PAD_BLUR_SHARE * size)
+    # 15 px wide on a 512 px crop: at a quarter of the size (about 27 ms as a full-size blur, a twentieth of a new
+    # photo's first age)
+    blurred = wide_blur(crop.astype(np.float32), PAD_BLUR_SHARE * size)
     padding = blurred * (1 - fade) + PAD_NEUTRAL * fade
     weight = 1.0 - inside[..., None]
     return to_uint8(crop * (1 - weight) + padding * weight)

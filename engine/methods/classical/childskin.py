@@ -22,9 +22,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from engine.core.blurs import masked_blur
 from engine.core.pixels import from_lab, to_lab
 from engine.faces.zones import inter_ocular
-from engine.methods.classical.blurs import masked_blur
 
 # Puberty, when hair darkens toward its adult colour (Rees 2003): a child's cheeks and brows in full up to the first
 # age, none from the second (smoothstep between; the ages from looking at the usual span of puberty).

@@ -30,6 +30,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from engine.core.blurs import masked_blur, weighted_mean
 from engine.core.memo import memo
 from engine.core.pixels import from_lab, per_pixel, to_lab, to_uint8
 from engine.faces.alignment import FFHQ_TEMPLATE_512
@@ -49,7 +50,6 @@ from engine.faces.zones import (
     inter_ocular,
     support_box,
 )
-from engine.methods.classical.blurs import masked_blur, weighted_mean
 from engine.methods.classical.shape import smoothstep
 
 # Strands in the 512 px aligned frame (from looking at hair in portraits at this scale): a strand is

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from engine.core.blurs import wide_blur
 from engine.core.memo import memo
 from engine.core.pixels import from_lab, to_lab
 from engine.faces.zones import (
@@ -42,7 +43,6 @@ from engine.faces.zones import (
     support_box,
 )
 from engine.methods.classical import thinplate
-from engine.methods.classical.blurs import wide_blur
 
 # Soft-tissue descent: visible from the fourth decade and progressing through the eighth (Coleman and
 # Grover 2006: fat compartments deflate and descend from the late thirties; Mendelson and Wong 2012: the

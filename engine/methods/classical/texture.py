@@ -37,12 +37,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from engine.core.blurs import wide_blur
 from engine.core.memo import memo
 from engine.core.pixels import from_lab, to_lab
 from engine.core.settings import Settings
 from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, inter_ocular, support_box
 from engine.methods.classical.aging import skin_weight
-from engine.methods.classical.blurs import wide_blur
 from engine.methods.classical.shape import landmark_offsets, warp_by_offsets
 from engine.methods.ldla.pipeline import LocatedFace, locate, skin_mask
 

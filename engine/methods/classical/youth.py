@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from engine.core.blurs import masked_blur, wide_blur
 from engine.core.memo import memo
 from engine.core.pixels import from_lab, to_lab
 from engine.faces.zones import (
@@ -31,7 +32,6 @@ from engine.faces.zones import (
     support_box,
 )
 from engine.methods.classical.aging import below_jaw, remaining_growth, strain_origin
-from engine.methods.classical.blurs import masked_blur, wide_blur
 
 # --- creases and folds (sizes in inter-ocular distances d; d is about 125 px on the aligned 512 px face) ---
 # The widest crease the closing fills: forehead furrows, crow's feet and glabellar lines on the portraits
