@@ -440,9 +440,13 @@ def hair_mask_and_tips(
         if hat:  # the hair's Gaussian is broad (white hair in shade, at a glasses' arm): nearer the hat's is hat
             kept &= hair_distance < colour_distance(pixels, lab[crown])
         # inside the face's outline (a fringe's place) a pixel nearer the cheeks' colour than the hair's is skin:
-        # a shiny forehead (Obama's) or one in a cap's shade (Hopper's) passes the chroma test above
+        # a shiny forehead (Obama's) or one in a cap's shade (Hopper's) passes the chroma test above. Not in a
+        # black-and-white photo, where the two colours are two lightnesses and the cheeks' spread is the face's
+        # shading: the camera operator's dark locks over his forehead (L 65 on average, his cheeks' L 83-196, his
+        # hair's 27 +- 19) read nearer his cheeks, and a quarter of them stayed a dark clump among his greyed hair at
+        # 70-80 (looked at 2x and 4x; the skin tests above still keep out what is as light as his skin)
         inside = grown_face[where] > 0
-        if inside.any() and cheeks.sum() > 50:
+        if inside.any() and cheeks.sum() > 50 and not monochrome:
             kept[inside] &= hair_distance[inside] < colour_distance(pixels[inside], lab[cheeks])
         candidate[where] = kept
     # the margin's pixels: those with strands' texture (see SHEEN_TEXTURE); the rest of the mask is found without them
