@@ -1,6 +1,6 @@
-"""Smooth fields of the aligned face worked out at a reduced size: a Gaussian blur wider than 4 px keeps no detail finer
-than that, so it is computed at a quarter of the size and resized back (the classical renderer's stages share these, and
-the aligned crop's padding its blur)."""
+"""Smooth fields of the aligned face worked out at a reduced size: a Gaussian blur of sigma 4 px or more keeps no detail
+finer than that, so it is computed at a quarter of the size and resized back (the classical renderer's stages share
+these; the aligned crops' padding, engine/faces/alignment.py, uses `wide_blur`)."""
 
 from __future__ import annotations
 

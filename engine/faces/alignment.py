@@ -69,8 +69,8 @@ def pad_neutral(crop: np.ndarray, inside: np.ndarray) -> np.ndarray:
     outside = (inside < 0.5).astype(np.uint8)
     distance = cv2.distanceTransform(outside, cv2.DIST_L2, 5)  # pixels from the photo's edge
     fade = np.clip(distance / (PAD_FADE_SHARE * size), 0.0, 1.0)[..., None]
-    # 15 px wide on a 512 px crop: at a quarter of the size (about 27 ms as a full-size blur, a twentieth of a new
-    # photo's first age)
+    # a sigma of 15 px on a 512 px crop (7 on the age estimator's 224 px one): at a quarter of the size (full size, about
+    # 27 ms of a new photo's first age on the 512 px wide view)
     blurred = wide_blur(crop.astype(np.float32), PAD_BLUR_SHARE * size)
     padding = blurred * (1 - fade) + PAD_NEUTRAL * fade
     weight = 1.0 - inside[..., None]
