@@ -33,6 +33,19 @@ def astronaut_hair():
     return located, masks, faces
 
 
+@pytest.fixture(scope="module")
+def camera_hair():
+    """scikit-image's camera operator (a black-and-white photo enlarged 3.7 times into the crop): the photo, the face
+    found, its hair masks, the source crop's CIELAB lightness, and the face aged from 20 to 80 (seed 0)."""
+    from skimage import data  # noqa: PLC0415 - only the camera operator's tests read this photo
+
+    image = np.dstack([data.camera()] * 3)
+    located = locate(image, OFFLINE)
+    masks = hair_masks(located, OFFLINE)
+    source = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    return image, located, masks, source, age_face(image, located, masks, 20, 80, 0, OFFLINE)
+
+
 def _lab(rgb: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)[mask > 0]
     return float(lab[:, 0].mean()), float(np.hypot(lab[:, 1] - 128, lab[:, 2] - 128).mean())
@@ -157,14 +170,10 @@ def test_the_hair_lying_inside_her_face_outline_greys_with_the_rest(astronaut_ha
     assert chroma_70 < 0.8 * chroma_40, f"the hair inside her outline keeps {chroma_70 / chroma_40:.0%} of its colour at 70"
 
 
-def test_the_camera_operators_stray_hair_against_the_sky_greys_with_his_hair():
+def test_the_camera_operators_stray_hair_against_the_sky_greys_with_his_hair(camera_hair):
     # scikit-image's camera operator: the segmenter stops short of the frizzy hair at his head's outline, against a
     # plain sky; greyed only inside the mask, those strands stayed a dark outline around his grey hair at 70
-    from skimage import data  # noqa: PLC0415 - only this test reads the camera photo
-
-    image = np.dstack([data.camera()] * 3)
-    located = locate(image, OFFLINE)
-    masks = hair_masks(located, OFFLINE)
+    image, located, masks, _, _ = camera_hair
     assert masks.wisps is not None
     hair = (masks.hair > 0).astype(np.uint8)
     stray = (masks.wisps > 0.1) & (hair == 0)
@@ -183,22 +192,17 @@ def test_the_camera_operators_stray_hair_against_the_sky_greys_with_his_hair():
     assert "stray hair" in aged.stages["hair"]
 
 
-def test_the_camera_operators_crown_cut_by_the_crops_corner_greys_with_his_hair():
+def test_the_camera_operators_crown_cut_by_the_crops_corner_greys_with_his_hair(camera_hair):
     # his crop's top-left corner cuts his dark crown, and the segmenter read it at 0.33-0.5 there (background): left out
     # of the mask, it stayed a dark wedge beside his greyed hair at 70-80. Asked again on a wider view, it is hair
-    from skimage import data  # noqa: PLC0415 - only these tests read the camera photo
-
-    image = np.dstack([data.camera()] * 3)
-    located = locate(image, OFFLINE)
-    masks = hair_masks(located, OFFLINE)
-    source = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    _, _, masks, source, at_80 = camera_hair
     size = source.shape[0]
     corner = np.zeros(source.shape, bool)
     corner[: size // 10, : size // 10] = True
     crown = corner & (source < 80)  # his dark hair there (the sky's corner is light)
     assert crown.sum() > 0.5 * corner.sum()
     assert (masks.hair[crown] > 0).mean() > 0.95  # 50 % before
-    aged = cv2.cvtColor(age_face(image, located, masks, 20, 80, 0, OFFLINE).after, cv2.COLOR_RGB2LAB)[..., 0]
+    aged = cv2.cvtColor(at_80.after, cv2.COLOR_RGB2LAB)[..., 0]
     rest = (masks.hair > 0) & ~corner & (source < 80)
     # greyed as the rest of his dark hair (L 32 to 143; the corner from 17 to 112, before 17 to 59 with 58 % of it dark)
     assert aged[crown].mean() > source[crown].mean() + 80
@@ -206,16 +210,11 @@ def test_the_camera_operators_crown_cut_by_the_crops_corner_greys_with_his_hair(
     assert aged[rest].mean() > source[rest].mean() + 80
 
 
-def test_the_camera_operators_fringe_tips_over_the_sky_grey_with_his_hair():
+def test_the_camera_operators_fringe_tips_over_the_sky_grey_with_his_hair(camera_hair):
     # his curly fringe ends over the sky between his face and his camera, which the segmenter takes for the person
     # (0.9-1.0): the tips 2-3 px past the mask were neither stray hair (not by the segmenter's background) nor the
     # hairline's last hairs (beside the face's outline, not over it), and stayed dark squiggles over greyed hair at 80
-    from skimage import data  # noqa: PLC0415 - only these tests read the camera photo
-
-    image = np.dstack([data.camera()] * 3)
-    located = locate(image, OFFLINE)
-    masks = hair_masks(located, OFFLINE)
-    source = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    _, located, masks, source, at_80 = camera_hair
     hair = (masks.hair > 0).astype(np.uint8)
     points, d = located.points, inter_ocular(located.points)
     hull = face_hull(points, hair.shape) > 0
@@ -225,7 +224,7 @@ def test_the_camera_operators_fringe_tips_over_the_sky_grey_with_his_hair():
     past = (hair == 0) & (cv2.distanceTransform(1 - hair, cv2.DIST_L2, 5) <= 3)
     tips = past & beside & (source < 110) & (masks.person > 0.5)  # dark: hair over the sky
     assert tips.sum() > 100
-    aged = cv2.cvtColor(age_face(image, located, masks, 20, 80, 0, OFFLINE).after, cv2.COLOR_RGB2LAB)[..., 0]
+    aged = cv2.cvtColor(at_80.after, cv2.COLOR_RGB2LAB)[..., 0]
     # L 93 -> 149 (102 before, 89 % of them within 15 of their own darkness); his hair beside them 27 -> 134
     assert (aged[tips] < source[tips] + 15).mean() < 0.05
     assert aged[tips].mean() > source[tips].mean() + 40
@@ -236,17 +235,12 @@ def test_the_camera_operators_fringe_tips_over_the_sky_grey_with_his_hair():
     assert abs(float(np.mean(aged[camera] - source[camera]))) < 6
 
 
-def test_the_camera_operators_locks_inside_his_face_outline_grey_with_his_hair():
+def test_the_camera_operators_locks_inside_his_face_outline_grey_with_his_hair(camera_hair):
     # above his brows, inside FaceMesh's outline, his dark hair hangs over the forehead: a lock by his camera down to his
     # brow's end, his sideburn's top by his ear. Of L 65 on average, a black-and-white photo's lightness put them nearer
     # his cheeks' (L 83-196, the face's shading) than his hair's (27 +- 19), and a quarter of them were kept out of the
     # mask as skin: a dark clump among greyed hair at 70-80
-    from skimage import data  # noqa: PLC0415 - only these tests read the camera photo
-
-    image = np.dstack([data.camera()] * 3)
-    located = locate(image, OFFLINE)
-    masks = hair_masks(located, OFFLINE)
-    source = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    _, located, masks, source, at_80 = camera_hair
     points, d = located.points, inter_ocular(located.points)
     brows_top = float(points[[*RIGHT_BROW, *LEFT_BROW], 1].min())
     ys = np.arange(source.shape[0])[:, None]
@@ -254,28 +248,22 @@ def test_the_camera_operators_locks_inside_his_face_outline_grey_with_his_hair()
     locks = outline & (brow_mask(located.crop, points) == 0) & ~grown_eyes(points, source.shape) & (source < 90)
     assert locks.sum() > 1000
     assert (masks.hair[locks] > 0).mean() > 0.95  # 73 % before
-    aged = cv2.cvtColor(age_face(image, located, masks, 20, 80, 0, OFFLINE).after, cv2.COLOR_RGB2LAB)[..., 0]
+    aged = cv2.cvtColor(at_80.after, cv2.COLOR_RGB2LAB)[..., 0]
     # L 65 -> 197, none within 20 levels of its own darkness (before: 144, with 11 % of them)
     assert (aged[locks] < source[locks] + 20).mean() < 0.02
     assert aged[locks].mean() > source[locks].mean() + 100
 
 
-def test_the_camera_operators_blurred_hairline_greys_without_a_white_rim_over_his_forehead():
+def test_the_camera_operators_blurred_hairline_greys_without_a_white_rim_over_his_forehead(camera_hair):
     # his hairline, upsampled 3.7 times, runs from hair to skin over 10-15 px; the mask holds that blur as a fringe's
     # tips (hair over skin), and counted as hair in full past the edge band they were whitened to L 247-254 between
     # greyed hair and skin: a white rim along the hairline at 60-80
-    from skimage import data  # noqa: PLC0415 - only these tests read the camera photo
-
-    image = np.dstack([data.camera()] * 3)
-    located = locate(image, OFFLINE)
-    masks = hair_masks(located, OFFLINE)
+    _, _, masks, source, at_80 = camera_hair
     assert masks.tips is not None and masks.tips.sum() > 500
     assert not (masks.tips & (masks.hair == 0)).any()  # the tips are the mask's own pixels
-    aged = age_face(image, located, masks, 20, 80, 0, OFFLINE)
-    lightness = cv2.cvtColor(aged.after, cv2.COLOR_RGB2LAB)[..., 0]
+    lightness = cv2.cvtColor(at_80.after, cv2.COLOR_RGB2LAB)[..., 0]
     assert (lightness[masks.tips] > 240).mean() < 0.01
     # still greyed: his dark hairline is lighter than it was
-    source = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
     assert lightness[masks.tips].mean() > source[masks.tips].mean() + 20
 
 
