@@ -11,6 +11,8 @@ import numpy as np
 from engine.core.blurs import wide_blur
 from engine.core.pixels import chosen, to_uint8
 from engine.faces.detection import (
+    NO_FACE,
+    QUARTER_TURNS,
     UPRIGHT_SIZE,
     Face,
     FaceDetector,
@@ -96,6 +98,35 @@ def check_face_upright(detector: FaceDetector, rgb: np.ndarray, face: Face) -> N
     which alone tell a face lying on its side (the age estimator read the astronaut on her side as 35, upright 41)."""
     aligned = align_face(rgb, face, UPRIGHT_SIZE)
     check_upright(detector, aligned.crop, face, aligned.matrix, quarter_turns=True)
+
+
+def faces_or_why_not(detector: FaceDetector, rgb: np.ndarray) -> list[Face]:
+    """`detector.detect`'s faces of `rgb`; where there are none, NoFaceError saying why: NO_FACE, or that a face is found
+    with the photo turned a quarter turn (QUARTER_TURNS; only then are they looked at) and is upright that way.
+
+    A photo saved lying on its side shows its face on its side, which YuNet does not find; turned the right way the face
+    is upright, turned the wrong way upside down, and YuNet finds an upside-down face too, at a lower score. So a face
+    found turned counts only where it passes `check_face_upright` in that view: YuNet also finds faces in a turned
+    photo whose own face it missed upright (the astronaut's portrait overexposed three times: none upright, a face at
+    0.82 turned clockwise, upside down in that view), and the advice to turn an upright photo was wrong."""
+    faces = detector.detect(rgb)
+    if faces:
+        return faces
+    best: dict[str, float] = {}
+    for turns, how in QUARTER_TURNS:
+        turned = np.ascontiguousarray(np.rot90(rgb, turns))
+        for face in detector.detect(turned):
+            try:
+                check_face_upright(detector, turned, face)
+            except NoFaceError:
+                continue
+            best[how] = max(best.get(how, 0.0), face.score)
+    if best:
+        how = max(best, key=lambda name: best[name])
+        raise NoFaceError(
+            f"No face found as the photo is, but one is found with the photo turned {how}: turn the photo upright and try again."
+        )
+    raise NoFaceError(NO_FACE)
 
 
 def feather_mask(size: int, margin: float = 0.06) -> np.ndarray:

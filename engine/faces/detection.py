@@ -137,28 +137,6 @@ class FaceDetector:
             faces = self.detect_once(rgb, LAST_RESORT_SIZE)
         return sorted(faces, key=lambda face: face.area, reverse=True)
 
-    def faces_or_why_not(self, rgb: np.ndarray) -> list[Face]:
-        """`detect`'s faces; where there are none, NoFaceError saying why: NO_FACE, or that a face is found with the
-        photo turned a quarter turn (QUARTER_TURNS; only then are they looked at)."""
-        faces = self.detect(rgb)
-        if faces:
-            return faces
-        # YuNet finds an upside-down face too, at a lower score (see UPSIDE_DOWN_MARGIN): turned the wrong way, a photo on
-        # its side shows its face upside down, so the turn whose best face scores higher is the one that makes it upright
-        best = {}
-        for turns, how in QUARTER_TURNS:
-            turned = np.ascontiguousarray(np.rot90(rgb, turns))
-            scores = [face.score for size in DETECT_SIZES for face in self.detect_once(turned, size)]
-            if scores:
-                best[how] = max(scores)
-        if best:
-            how = max(best, key=lambda name: best[name])
-            raise NoFaceError(
-                f"No face found as the photo is, but one is found with the photo turned {how}: turn the photo upright "
-                "and try again."
-            )
-        raise NoFaceError(NO_FACE)
-
 
 def same_face(first: Face, second: Face) -> bool:
     """Whether two detections' boxes overlap by SAME_FACE_IOU or more (intersection over union)."""

@@ -17,7 +17,7 @@ from engine.age.gender import DEFAULT_THRESHOLD, gender_of
 from engine.core.images import check_rgb
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
-from engine.faces.alignment import check_face_upright
+from engine.faces.alignment import check_face_upright, faces_or_why_not
 from engine.faces.detection import Face, FaceDetector, UpsideDownError
 
 UNCALIBRATED = "none (uncalibrated)"
@@ -149,7 +149,7 @@ def estimate(request: EstimateRequest, settings: Settings | None = None) -> AgeA
     cache = get_cache(settings)
     # 1. detect
     detector = cache.get("face_detector")
-    faces = detector.faces_or_why_not(rgb)
+    faces = faces_or_why_not(detector, rgb)
     # 2. a face upside down or on its side is given no age (the estimator reads it as an upright face, its mouth for its
     # eyes): named in a warning, or the photo refused when every face is so; the others keep the detector's numbers
     upright, turned = upright_faces(detector, rgb, faces)

@@ -15,7 +15,7 @@ from engine.core.errors import InputError
 from engine.core.models import ModelUnavailable
 from engine.core.registry import get_cache
 from engine.core.settings import Settings
-from engine.faces.alignment import check_face_upright
+from engine.faces.alignment import check_face_upright, faces_or_why_not
 from engine.faces.detection import Face, choose_face
 from engine.methods.ldla.pipeline import LocatedFace, locate
 
@@ -62,6 +62,6 @@ def find_face(rgb: np.ndarray, renderer: str, face_index: int | None = None, set
         located = locate(rgb, settings, face_index)
         return FoundFace(located.face, located, list(located.warnings))
     detector = get_cache(settings).get("face_detector")
-    face, warnings = choose_face(detector.faces_or_why_not(rgb), face_index)
+    face, warnings = choose_face(faces_or_why_not(detector, rgb), face_index)
     check_face_upright(detector, rgb, face)
     return FoundFace(face, None, warnings)

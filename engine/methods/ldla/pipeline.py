@@ -24,7 +24,7 @@ from engine.core.pixels import to_lab, to_uint8
 from engine.core.provenance import png_info, save_png
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
-from engine.faces.alignment import align_face, paste_back
+from engine.faces.alignment import align_face, faces_or_why_not, paste_back
 from engine.faces.detection import Face, check_upright, choose_face
 from engine.faces.landmarks import face_landmarks
 from engine.faces.segmentation import brow_mask
@@ -105,7 +105,7 @@ def locate(
     """The face at `face_index` (default: the largest) aligned, landmarked and zoned; `faces`: the detector's faces of
     `rgb` where they were found already (a group photo's every face), else they are found here."""
     cache = get_cache(settings)
-    face, warnings = choose_face(cache.get("face_detector").faces_or_why_not(rgb) if faces is None else faces, face_index)
+    face, warnings = choose_face(faces_or_why_not(cache.get("face_detector"), rgb) if faces is None else faces, face_index)
     aligned = align_face(rgb, face, FACE_SIZE)
     points = face_landmarks(cache.get("face_mesh"), aligned.crop, face)  # a failure says what is wrong with the face
     check_upright(cache.get("face_detector"), aligned.crop, face, aligned.matrix)  # FaceMesh places points on one upside down too

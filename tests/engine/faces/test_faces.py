@@ -12,10 +12,11 @@ from engine.core.settings import Settings
 from engine.faces.alignment import (
     FFHQ_TEMPLATE_512,
     align_face,
+    faces_or_why_not,
     feather_mask,
     paste_back,
 )
-from engine.faces.detection import NoFaceError, choose_face
+from engine.faces.detection import NO_FACE, NoFaceError, choose_face
 from engine.faces.landmarks import dense_landmarks
 from engine.tasks.estimate import estimate_ages
 from tests.conftest import astronaut, grace_hopper, small_portrait
@@ -111,9 +112,21 @@ def test_a_photo_on_its_side_is_told_which_way_to_turn(turns, how):
     detector = get_cache(SETTINGS).get("face_detector")
     assert detector.detect(lying) == []
     with pytest.raises(NoFaceError, match=f"one is found with the photo turned {how}: turn the photo upright"):
-        detector.faces_or_why_not(lying)
+        faces_or_why_not(detector, lying)
     with pytest.raises(NoFaceError, match=f"turned {how}"):
         estimate_ages(lying, 0.9, SETTINGS)
+
+
+def test_an_upright_photo_whose_face_is_missed_is_not_told_to_turn():
+    # the astronaut's portrait overexposed three times: YuNet misses her face upright (its score falls under the
+    # threshold) and finds one turned clockwise at 0.82, upside down in that view. Turning the photo is wrong advice
+    overexposed = np.clip(astronaut().astype(np.int32) * 3, 0, 255).astype(np.uint8)
+    detector = get_cache(SETTINGS).get("face_detector")
+    assert detector.detect(overexposed) == []
+    assert detector.detect(np.ascontiguousarray(np.rot90(overexposed, 3)))  # what the old check took for her face
+    with pytest.raises(NoFaceError) as refused:
+        faces_or_why_not(detector, overexposed)
+    assert str(refused.value) == NO_FACE
 
 
 def _tiny_astronaut() -> np.ndarray:
