@@ -258,6 +258,12 @@ def run_zones(args: argparse.Namespace) -> int:
     return _edit_photo(args, "zones", edit, zones_task.save_outputs)
 
 
+def _help_text(text: str) -> str:
+    """`text` as an argparse help string shows it: argparse reads "%" as the start of a format (%(default)s), and a
+    bare one ("0-100 %") made every --help of the command fail."""
+    return text.replace("%", "%%")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m engine", description="Face Aging Hub engine")
     parser.add_argument("-v", "--verbose", action="store_true", help="log model loading and timings")
@@ -341,10 +347,18 @@ def main(argv: list[str] | None = None) -> int:
     zones = commands.add_parser("zones", help="age or smooth wrinkles zone by zone (LDLA)")
     zones.add_argument("image")
     zones.add_argument(
-        "--score", action="append", type=_score, metavar="ZONE=PERCENT", help=f"target score of a zone, {ZONE_SCORE.text()}"
+        "--score",
+        action="append",
+        type=_score,
+        metavar="ZONE=PERCENT",
+        help=f"target score of a zone, {_help_text(ZONE_SCORE.text())}",
     )
     zones.add_argument(
-        "--all", type=float, default=None, metavar="PERCENT", help=f"one target score for every zone, {ZONE_SCORE.text()}"
+        "--all",
+        type=float,
+        default=None,
+        metavar="PERCENT",
+        help=f"one target score for every zone, {_help_text(ZONE_SCORE.text())}",
     )
     zones.add_argument("--renderer", choices=("classical", "diffusion"), default="classical")
     zones.add_argument("--seed", type=int, default=0, help=f"{SEED.text()}")

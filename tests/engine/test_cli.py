@@ -112,3 +112,15 @@ def test_outputs_that_cannot_be_written_are_one_line_not_a_traceback(images, mon
     assert code == cli.EXIT_CANNOT_WRITE
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err == f"{image}: the outputs could not be written to {tmp_path / 'new'}: [Errno 28] No space left on device"
+
+
+@pytest.mark.parametrize("command", ["age", "calibrate", "lifespan", "zones", "pluralistic"])
+def test_every_commands_help_shows(command, capsys):
+    # the zones command's score range, "0-100 %", was read by argparse as a format and its --help failed
+    with pytest.raises(SystemExit) as shown:
+        cli.main([command, "--help"])
+    assert shown.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"usage: python -m engine {command}")
+    if command == "zones":
+        assert "target score of a zone, 0-100 %" in text
