@@ -17,6 +17,7 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings
 from engine.faces.alignment import check_face_upright, faces_or_why_not
 from engine.faces.detection import Face, choose_face
+from engine.methods.classical.lifespan import check_face_size
 from engine.methods.ldla.pipeline import LocatedFace, locate
 
 RENDERERS = ("auto", "diffusion", "classical")
@@ -60,6 +61,7 @@ def find_face(rgb: np.ndarray, renderer: str, face_index: int | None = None, set
     """The face at `face_index` (default: the largest), with its zones when `renderer` is classical."""
     if renderer == "classical":
         located = locate(rgb, settings, face_index)
+        check_face_size(located.face)
         return FoundFace(located.face, located, list(located.warnings))
     detector = get_cache(settings).get("face_detector")
     face, warnings = choose_face(faces_or_why_not(detector, rgb), face_index)

@@ -10,12 +10,14 @@ from engine.core.errors import InputError
 from engine.core.registry import get_cache
 from engine.core.settings import Settings
 from engine.faces.alignment import frame_feather, paste_back, upsampling
+from engine.faces.detection import NoFaceError
 from engine.faces.zones import LEFT_EYE, RIGHT_EYE, inter_ocular
 from engine.methods.classical.beyond import BEYOND_REACH
 from engine.methods.classical.lifespan import SUMMARY, age_face, hair_masks
 from engine.methods.classical.youth import photo_below
 from engine.methods.ldla.pipeline import locate
 from engine.tasks.lifespan import LifespanRequest, age_photo
+from engine.tasks.pluralistic import PluralisticRequest, pluralistic
 from tests.conftest import astronaut
 
 pytestmark = pytest.mark.pipelines
@@ -184,12 +186,38 @@ def test_group_photo_face_that_cannot_be_landmarked_is_left_as_it_is_and_named(m
     assert np.array_equal(output.photos[0][:, :512], group[:, :512])  # the astronaut, left as she is
     left = output.manifest()["all_faces"][1]
     assert left["aged"] is False and left["source_age"] is None and left["classical_stages"] == {}
-    assert (
-        left["warnings"][0].startswith("Face 1 (box 184, ")
-        and "could not be landmarked and is left unchanged" in left["warnings"][0]
+    assert left["warnings"][0].startswith("Face 1 (box 184, ") and left["warnings"][0].endswith(
+        ") is left unchanged: FaceMesh found no face for dense landmarks: try a frontal, well-lit photo."
     )
     assert left["warnings"][0] in output.warnings  # it names the face already: not named twice
     assert output.warnings[-1].startswith("Every face aged: 1 of 2 (face 0: source age ")
+
+
+def _with_a_small_face() -> np.ndarray:
+    """The astronaut, and beside her the astronaut again shrunk to 0.3 (her face about 27 px wide) on a plain grey."""
+    small = cv2.resize(astronaut(), (154, 154), interpolation=cv2.INTER_AREA)
+    beside = np.full((512, 200, 3), 200, np.uint8)
+    beside[179:333, 23:177] = small
+    return np.ascontiguousarray(np.concatenate([astronaut(), beside], axis=1))
+
+
+def test_a_face_too_small_to_age_is_refused_and_in_a_group_left_as_it_is():
+    # FaceMesh landmarks the 27 px face, but enlarged to 512 px the renderer drew blotches on faces so small
+    photo = _with_a_small_face()
+    faces = get_cache(OFFLINE).get("face_detector").detect(photo)
+    assert len(faces) == 2 and faces[1].box[2] < 40 and faces[1].box[0] > 512
+    with pytest.raises(NoFaceError, match=r"^The face is \d+x\d+ px: too small for the classical renderer"):
+        age_photo(LifespanRequest(photo, [70], face_index=1, renderer="classical"), OFFLINE)
+    with pytest.raises(NoFaceError, match="too small for the classical renderer"):
+        pluralistic(PluralisticRequest(photo[:, 512:], 70, samples=2, renderer="classical"), OFFLINE)
+    output = age_photo(LifespanRequest(photo, [70], source_age=40, renderer="classical", all_faces=True), OFFLINE)
+    assert np.array_equal(output.photos[0][:, 512:], photo[:, 512:])  # the small face, left as it is
+    assert not np.array_equal(output.photos[0][:, :512], photo[:, :512])  # the large one aged
+    left = output.manifest()["all_faces"][1]
+    assert left["aged"] is False and left["source_age"] is None
+    assert left["warnings"][0].startswith("Face 1 (box ") and ") is left unchanged: The face is " in left["warnings"][0]
+    assert left["warnings"][0] in output.warnings
+    assert output.warnings[-1] == "Every face aged: 1 of 2 (face 0: source age 40, given)."
 
 
 def test_grey_hair_left_grey_toward_a_younger_target_is_said_once_with_its_reason():
