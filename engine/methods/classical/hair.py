@@ -1351,13 +1351,19 @@ def uncovered_side(
     return (side, share) if share < COVER_SHARE else None
 
 
-def own_pigment(lab: np.ndarray, mask: np.ndarray, greyness: np.ndarray) -> np.ndarray | None:
+def own_pigment(lab: np.ndarray, mask: np.ndarray, greyness: np.ndarray, scale: float = 1.0) -> np.ndarray | None:
     """(3,) the median CIELAB of the person's pigmented strands among the grey ones under `mask`, or None when
-    fewer than OWN_MIN_SHARE of the grey hair's pixels are such strands (see OWN_AMONG_GREY)."""
+    fewer than OWN_MIN_SHARE of the grey hair's pixels are such strands (see OWN_AMONG_GREY). `scale`: crop pixels a
+    photo pixel; the neighbourhood spans OWN_NEIGHBOURHOOD photo pixels (`photo_detail`). On a small photo the grey and
+    the pigmented strands blur into patches wider than a neighbourhood of crop pixels: on Obama's 2012 portrait shrunk
+    to 0.3 (3.9 crop pixels a photo pixel) his crown's dark patch was not "among grey" in 7 crop pixels, no pigment was
+    measured, and his hair at 10 came out in the default brown around a patch of his own near-black; in 7 photo pixels
+    it measures L 74 (his full-size portrait's own pigment: L 70)."""
     inside = (mask > 0).astype(np.float32)
     grey = greyness * inside
-    count = cv2.GaussianBlur(inside, (0, 0), OWN_NEIGHBOURHOOD)
-    around = cv2.GaussianBlur(grey, (0, 0), OWN_NEIGHBOURHOOD) / np.maximum(count, 1e-3)
+    reach = OWN_NEIGHBOURHOOD * photo_detail(scale)
+    count = cv2.GaussianBlur(inside, (0, 0), reach)
+    around = cv2.GaussianBlur(grey, (0, 0), reach) / np.maximum(count, 1e-3)
     among = (inside > 0) & (greyness < OWN_PIGMENTED) & (around >= OWN_AMONG_GREY)
     white = (greyness > 0.5) & (inside > 0)
     if white.any():
@@ -1492,9 +1498,9 @@ def repigment_hair(
     greyness = greyness[top:bottom, left:right] * near_grey  # only the grey hair found, and its edges
     # the pigmented strands as the absolute test tells them (the relative one reads a lit dark strand as part grey,
     # too few strands are left to measure on Obama's portraits), else as the relative one does (Obama's 2009 temple)
-    pigment = own_pigment(lab, inside, absolute[top:bottom, left:right] * near_grey)
+    pigment = own_pigment(lab, inside, absolute[top:bottom, left:right] * near_grey, scale)
     if pigment is None and relative:
-        pigment = own_pigment(lab, inside, greyness)
+        pigment = own_pigment(lab, inside, greyness, scale)
     if pigment is not None:
         used = f"the person's own pigment, measured on their pigmented strands (L {pigment[0] * 100 / 255:.0f})"
     else:

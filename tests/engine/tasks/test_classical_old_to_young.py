@@ -238,6 +238,29 @@ def test_a_greying_temple_lit_warm_turns_dark_again_with_his_own_pigment():
 
 
 @pytest.mark.skipif(
+    not cached_path(next(face for face in packaged_faces() if face.name == "obama")).exists(),
+    reason="needs the packaged benchmark photos: run `make benchmark-data`",
+)
+def test_a_small_photos_grey_hair_turns_his_own_colour_not_a_default_brown():
+    # Obama's 2012 portrait shrunk to 0.3 (his face 73 px wide, 3.9 crop pixels a photo pixel): his grey and dark strands
+    # blur into patches, and in a neighbourhood of crop pixels no dark strand was among grey ones: no pigment was
+    # measured and his hair at 10 came out the default brown (C*ab 11) around a patch of his own near-black
+    image = load(next(face for face in packaged_faces() if face.name == "obama"))
+    chroma = {}
+    for share in (1.0, 0.3):
+        photo = image if share == 1 else cv2.resize(image, None, fx=share, fy=share, interpolation=cv2.INTER_AREA)
+        located = locate(photo, OFFLINE)
+        masks = hair_masks(located, OFFLINE)
+        lab = _lab(located.crop)
+        grey = (masks.hair > 0) & (lab[..., 0] > np.percentile(lab[..., 0][masks.hair > 0], 75))  # his lightest, greyest
+        face = age_face(photo, located, masks, 50, 10, 0, OFFLINE)
+        assert "the person's own pigment" in face.stages["hair"]
+        young = _lab(face.after)
+        chroma[share] = float(np.median(np.hypot(young[..., 1] - 128, young[..., 2] - 128)[grey]))
+    assert chroma[0.3] < 6 and abs(chroma[0.3] - chroma[1.0]) < 2  # his own near-neutral black, as at full size
+
+
+@pytest.mark.skipif(
     not cached_path(next(face for face in packaged_faces() if face.name == "biden")).exists(),
     reason="needs the packaged benchmark photos: run `make benchmark-data`",
 )
