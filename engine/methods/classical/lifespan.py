@@ -116,8 +116,9 @@ def check_face_size(face: Face) -> None:
     for. FaceMesh landmarks faces down to about 11 px wide, but the renderer works on the face enlarged to 512 px, and
     on faces under that width it drew blotches (looked at on the astronaut, Obama and Hopper shrunk, at 10 and 80): at
     35 px Obama's hair at 10 became a dark cap spilling onto the background beside his head; at 19 px and under the
-    astronaut's a dark rim round her hair at 10 and lumps of grey at 80. (From 41 px his hair at 10 keeps a hard edge, and
-    the 23-27 px astronaut came out blurred but whole: the line is the messages' own, not finer.)"""
+    astronaut's a dark rim round her hair at 10 and lumps of grey at 80. The line is the 40 px the messages already ask
+    for, not one fitted to these photos: the 23-27 px astronaut came out blurred but whole, and at 41 px Obama's hair at
+    10 still ends in a hard edge."""
     width, height = face.box[2], face.box[3]
     if width < MIN_FACE_PX:
         raise NoFaceError(
