@@ -305,11 +305,11 @@ def main(argv: list[str] | None = None) -> int:
         "--targets",
         nargs="+",
         required=True,
-        help=f"target ages, {AGE.text()}, at most {MAX_TARGETS}, separated by spaces or commas (20 40 60 or 20,40,60)",
+        help=f"target ages, {_help_text(AGE.text())}, at most {MAX_TARGETS}, separated by spaces or commas (20 40 60 or 20,40,60)",
     )
-    life.add_argument("--source-age", type=float, default=None, help=f"{AGE.text()} (default: estimated)")
+    life.add_argument("--source-age", type=float, default=None, help=f"{_help_text(AGE.text())} (default: estimated)")
     life.add_argument("--gender", choices=("male", "female"), default=None, help="default: estimated")
-    life.add_argument("--seed", type=int, default=0, help=f"{SEED.text()}")
+    life.add_argument("--seed", type=int, default=0, help=f"{_help_text(SEED.text())}")
     life.add_argument("--extra-prompt", default=None, help='an extra attribute, e.g. "grey hair" (uses strength 0.75)')
     life.add_argument("--no-paste", action="store_true", help="skip pasting the faces back into the photo")
     life.add_argument(
@@ -361,12 +361,12 @@ def main(argv: list[str] | None = None) -> int:
         help=f"one target score for every zone, {_help_text(ZONE_SCORE.text())}",
     )
     zones.add_argument("--renderer", choices=("classical", "diffusion"), default="classical")
-    zones.add_argument("--seed", type=int, default=0, help=f"{SEED.text()}")
+    zones.add_argument("--seed", type=int, default=0, help=f"{_help_text(SEED.text())}")
     zones.add_argument(
         "--source-age",
         type=float,
         default=None,
-        help=f"age the current scores are assumed from, {AGE.text()} (default: estimated)",
+        help=f"age the current scores are assumed from, {_help_text(AGE.text())} (default: estimated)",
     )
     zones.add_argument("--ethnicity", default=None, help="for the diffusion renderer's prompt (optional)")
     zones.add_argument("--refine", action="store_true", help="whole-face refiner pass (diffusion renderer)")
@@ -375,12 +375,14 @@ def main(argv: list[str] | None = None) -> int:
 
     plural = commands.add_parser("pluralistic", help="several plausible futures of the largest face at one age")
     plural.add_argument("image")
-    plural.add_argument("--target", type=float, required=True, help=f"target age, {AGE.text()}")
+    plural.add_argument("--target", type=float, required=True, help=f"target age, {_help_text(AGE.text())}")
     plural.add_argument("--samples", type=int, default=4, help=SAMPLES.text())
-    plural.add_argument("--intensity", type=float, default=0.3, help=f"diversity: PAE sampling intensity, {INTENSITY.text()}")
-    plural.add_argument("--seed", type=int, default=0, help=f"{SEED.text()}")
+    plural.add_argument(
+        "--intensity", type=float, default=0.3, help=f"diversity: PAE sampling intensity, {_help_text(INTENSITY.text())}"
+    )
+    plural.add_argument("--seed", type=int, default=0, help=f"{_help_text(SEED.text())}")
     plural.add_argument("--reference", default=None, help="a face of the target age (image-guided mode, needs an age encoder)")
-    plural.add_argument("--source-age", type=float, default=None, help=f"{AGE.text()} (default: estimated)")
+    plural.add_argument("--source-age", type=float, default=None, help=f"{_help_text(AGE.text())} (default: estimated)")
     plural.add_argument("--gender", choices=("male", "female"), default=None)
     plural.add_argument("--renderer", choices=("auto", "diffusion", "classical"), default="auto")
     plural.add_argument(

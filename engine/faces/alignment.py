@@ -11,6 +11,7 @@ import numpy as np
 from engine.core.blurs import wide_blur
 from engine.core.pixels import chosen, to_uint8
 from engine.faces.detection import (
+    DETECT_SIZES,
     NO_FACE,
     QUARTER_TURNS,
     UPRIGHT_SIZE,
@@ -95,7 +96,8 @@ def warp_neutral(rgb: np.ndarray, matrix: np.ndarray, size: int) -> AlignedFace:
 def check_face_upright(detector: FaceDetector, rgb: np.ndarray, face: Face) -> None:
     """`check_upright` on the detector's `face` of `rgb` aligned at UPRIGHT_SIZE, its quarter turns too: for a face taken
     without its 512 px crop and FaceMesh's landmarks (the diffusion renderer's, an image-guided reference, the age tab's),
-    which alone tell a face lying on its side (the age estimator read the astronaut on her side as 35, upright 41)."""
+    which alone tell a face lying on its side (the age estimator read the astronaut on her side as 35, upright 41); and
+    for the faces `faces_or_why_not` finds only in a photo turned a quarter turn."""
     aligned = align_face(rgb, face, UPRIGHT_SIZE)
     check_upright(detector, aligned.crop, face, aligned.matrix, quarter_turns=True)
 
@@ -106,16 +108,18 @@ def faces_or_why_not(detector: FaceDetector, rgb: np.ndarray) -> list[Face]:
 
     A photo saved lying on its side shows its face on its side, which YuNet does not find; turned the right way the face
     is upright, turned the wrong way upside down, and YuNet finds an upside-down face too, at a lower score. So a face
-    found turned counts only where it passes `check_face_upright` in that view: YuNet also finds faces in a turned
-    photo whose own face it missed upright (the astronaut's portrait overexposed three times: none upright, a face at
-    0.82 turned clockwise, upside down in that view), and the advice to turn an upright photo was wrong."""
+    found turned counts only where `check_face_upright` in that view is not surer of it another way up: YuNet also
+    finds faces in a turned photo whose own face it missed upright (the astronaut's portrait overexposed three times:
+    none upright, a face at 0.82 turned clockwise, upside down in that view), and the advice to turn an upright photo
+    was wrong. (A face the check cannot find again in its small crop, at any turn, still counts.) The turned views are
+    read at DETECT_SIZES only, without `detect`'s last-resort size: only a photo with no face at all reaches them."""
     faces = detector.detect(rgb)
     if faces:
         return faces
     best: dict[str, float] = {}
     for turns, how in QUARTER_TURNS:
         turned = np.ascontiguousarray(np.rot90(rgb, turns))
-        for face in detector.detect(turned):
+        for face in (face for size in DETECT_SIZES for face in detector.detect_once(turned, size)):
             try:
                 check_face_upright(detector, turned, face)
             except NoFaceError:

@@ -36,10 +36,12 @@ SAME_FACE_IOU = 0.3
 # Grace Hopper downscaled): FaceMesh landmarked faces down to about 11 px wide and missed several of 11 px and less.
 MIN_FACE_PX = 40
 
-NO_FACE = (
-    f"No face found: try a sharper, frontal photo where the face is at least {MIN_FACE_PX} px wide (a photo larger than "
-    f"{WORKING_SIDE} px is first shrunk to {WORKING_SIDE} px on its longer side, so its face must be wider in proportion)."
+# what a face's width in the messages is measured on
+AT_WORKING_SIZE = (
+    f"(a photo larger than {WORKING_SIDE} px is first shrunk to {WORKING_SIDE} px on its longer side, so its face must be "
+    "wider in proportion)"
 )
+NO_FACE = f"No face found: try a sharper, frontal photo where the face is at least {MIN_FACE_PX} px wide {AT_WORKING_SIZE}."
 
 
 # Turns of a photo (np.rot90's k, anticlockwise) and how the user must turn it for that view. Where YuNet finds no face,
@@ -66,13 +68,20 @@ class NoFaceError(UserError):
     """No face in the image; the message says what to try."""
 
 
-class UpsideDownError(NoFaceError):
-    """A face that looks upside down. `finding` says so without what to do: in a group photo the other faces are
-    upright, and turning the photo is no advice for them."""
+class FaceRefusal(NoFaceError):
+    """A face found but refused. `finding` says what is wrong with it without what to do: in a group photo the other
+    faces may be fine, and the advice ("turn the photo", "use a larger photo") is no advice for them."""
 
-    def __init__(self, finding: str, advice: str = "Turn the photo upright and try again."):
+    def __init__(self, finding: str, advice: str):
         super().__init__(f"{finding} {advice}")
         self.finding = finding
+
+
+class UpsideDownError(FaceRefusal):
+    """A face that looks upside down (see `FaceRefusal`)."""
+
+    def __init__(self, finding: str, advice: str = "Turn the photo upright and try again."):
+        super().__init__(finding, advice)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 
 import cv2
@@ -15,6 +16,7 @@ from engine.faces.detection import (
     TURNS,
     Face,
     NoFaceError,
+    UpsideDownError,
 )
 from engine.faces.zones import LEFT_EYE_OUTER, RIGHT_EYE_OUTER
 
@@ -68,9 +70,8 @@ def face_landmarks(mesh: FaceMesh, crop: np.ndarray, face: Face) -> np.ndarray:
         tilt = float(np.degrees(np.arctan2(across[1], across[0])))
         if abs(tilt) <= MAX_EYE_LINE_DEGREES:
             return points
-        raise NoFaceError(
-            f"The face found (box {box} px) is not upright: its eyes' line is {abs(tilt):.0f} degrees from level. "
-            "Turn the photo upright and try again."
+        raise UpsideDownError(
+            f"The face found (box {box} px) is not upright: its eyes' line is {abs(tilt):.0f} degrees from level."
         )
     # the size first: on a face under MIN_FACE_PX, enlarged into the crop, FaceMesh's finding a face turned says little
     # (the astronaut's 8 px face upright was "found" turned 90 degrees)
@@ -82,7 +83,7 @@ def face_landmarks(mesh: FaceMesh, crop: np.ndarray, face: Face) -> np.ndarray:
         )
     if width < MIN_FACE_PX:
         raise NoFaceError(
-            f"The face found is {width:.0f}x{height:.0f} px, too small for dense landmarks: use a photo where the "
+            f"The face found is {math.floor(width)}x{height:.0f} px, too small for dense landmarks: use a photo where the "
             f"face is at least {MIN_FACE_PX} px wide."
         )
     for turns, how in TURNS:
@@ -90,9 +91,8 @@ def face_landmarks(mesh: FaceMesh, crop: np.ndarray, face: Face) -> np.ndarray:
             mesh.landmarks(np.ascontiguousarray(np.rot90(crop, turns)))
         except NoFaceError:
             continue
-        raise NoFaceError(
-            f"The face found (box {box} px) is not upright: FaceMesh finds it only with the photo turned {how}. "
-            "Turn the photo upright and try again."
+        raise UpsideDownError(
+            f"The face found (box {box} px) is not upright: FaceMesh finds it only with the photo turned {how}."
         )
     advice = (
         "it runs past the photo's edge: use a photo with the whole face in it"

@@ -29,7 +29,7 @@ from engine.core.provenance import SOFTWARE, png_info
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import align_face, paste_back
-from engine.faces.detection import Face, NoFaceError
+from engine.faces.detection import Face, FaceRefusal, NoFaceError
 from engine.methods.classical.lifespan import SUMMARY as CLASSICAL_SUMMARY
 from engine.methods.classical.lifespan import AgedFace, check_face_size, render_lifespan, stage_warnings
 from engine.methods.ldla.pipeline import LocatedFace, locate
@@ -182,7 +182,7 @@ class GroupFace:
     index: int  # the detector's order, the largest first (the age tab's "face" column; `face_index`)
     box: list[float]  # x0, y0, x1, y1 in the photo's pixels
     chosen: bool  # the face the request chose (`face_index`): its source age may be given; the strip shows it
-    aged: bool  # False: too small for the renderer or not landmarked, and left as it is (`warnings` says why)
+    aged: bool  # False: refused (too small, upside down) or not landmarked, and left as it is (`warnings` says why)
     source_age: float | None = None  # None where it was not aged
     source_age_from: str | None = None  # "given" or "estimated"
     gender: str | None = None
@@ -480,7 +480,7 @@ def _every_face(
 ) -> list[GroupFace]:
     """Every detected face of the photo, the chosen one as already aged (`edits`) and each other one aged in place in
     `photos` (one per target) from its own estimated source age and gender; a face too small for the renderer
-    (`check_face_size`) or that FaceMesh cannot landmark is left as it is, and says so."""
+    (`check_face_size`), upside down, or that FaceMesh cannot landmark is left as it is, and says so."""
     group = []
     share = 1.0 / len(faces)  # of the progress bar, per face: the chosen face's came first
     for index, face in enumerate(faces):
@@ -501,8 +501,13 @@ def _every_face(
         try:
             check_face_size(face)
             located = locate(request.rgb, settings, index, faces)  # the faces found once, for every face
-        except NoFaceError as error:  # too small for the renderer, or not landmarked: the error says which
-            warning = f"Face {index} (box {face.box_text()}) is left unchanged: {error}"
+        except NoFaceError as error:
+            # a refusal (too small, upside down, on its side) says what is wrong with the face, naming its box, without
+            # its advice ("use a larger photo", "turn the photo"), which is not for a photo whose other faces are fine
+            if isinstance(error, FaceRefusal):
+                warning = f"Face {index} is left unchanged: {error.finding}"
+            else:  # not landmarked: the error says why
+                warning = f"Face {index} (box {face.box_text()}) is left unchanged: {error}"
             group.append(GroupFace(index=index, box=box, chosen=False, aged=False, warnings=[warning]))
             continue
         estimated = source_age_gender(request.rgb, face, None, None, settings)

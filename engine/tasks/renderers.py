@@ -59,11 +59,12 @@ class FoundFace:
 
 def find_face(rgb: np.ndarray, renderer: str, face_index: int | None = None, settings: Settings | None = None) -> FoundFace:
     """The face at `face_index` (default: the largest), with its zones when `renderer` is classical."""
-    if renderer == "classical":
-        located = locate(rgb, settings, face_index)
-        check_face_size(located.face)
-        return FoundFace(located.face, located, list(located.warnings))
     detector = get_cache(settings).get("face_detector")
-    face, warnings = choose_face(faces_or_why_not(detector, rgb), face_index)
+    faces = faces_or_why_not(detector, rgb)
+    if renderer == "classical":
+        check_face_size(choose_face(faces, face_index)[0])  # before the landmarks: the cheapest refusal first
+        located = locate(rgb, settings, face_index, faces)
+        return FoundFace(located.face, located, list(located.warnings))
+    face, warnings = choose_face(faces, face_index)
     check_face_upright(detector, rgb, face)
     return FoundFace(face, None, warnings)

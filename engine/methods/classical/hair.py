@@ -257,8 +257,8 @@ BROW_MIN_PART = 0.005  # d^2: an eyebrow's grey hairs come in small parts (a bro
 GREY_AREA_SIGMA = 3.0  # px
 GREY_AREA_SHARE = 0.25
 # The person's own pigment: pixels this pigmented (greyness below) that lie among grey strands (at least
-# OWN_AMONG_GREY of their neighbourhood, OWN_NEIGHBOURHOOD px, grey: salt and pepper, not a hat or the
-# background beside the hair), and enough of them (OWN_MIN_SHARE of the grey hair) to take their median colour.
+# OWN_AMONG_GREY of their neighbourhood, a Gaussian of OWN_NEIGHBOURHOOD photo pixels, grey: salt and pepper, not a hat
+# or the background beside the hair), and enough of them (OWN_MIN_SHARE of the grey hair) to take their median colour.
 OWN_PIGMENTED = 0.25
 OWN_NEIGHBOURHOOD = 7.0
 OWN_AMONG_GREY = 0.3
@@ -1358,7 +1358,7 @@ def own_pigment(lab: np.ndarray, mask: np.ndarray, greyness: np.ndarray, scale: 
     the pigmented strands blur into patches wider than a neighbourhood of crop pixels: on Obama's 2012 portrait shrunk
     to 0.3 (3.9 crop pixels a photo pixel) his crown's dark patch was not "among grey" in 7 crop pixels, no pigment was
     measured, and his hair at 10 came out in the default brown around a patch of his own near-black; in 7 photo pixels
-    it measures L 74 (his full-size portrait's own pigment: L 70)."""
+    it measures L* 29 (his full-size portrait's own pigment: L* 27). The eyebrows' pigment is read the same way."""
     inside = (mask > 0).astype(np.float32)
     grey = greyness * inside
     reach = OWN_NEIGHBOURHOOD * photo_detail(scale)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import cv2
 import numpy as np
 import pytest
@@ -10,10 +12,10 @@ from engine.core.errors import InputError
 from engine.core.registry import get_cache
 from engine.core.settings import Settings
 from engine.faces.alignment import frame_feather, paste_back, upsampling
-from engine.faces.detection import NoFaceError
+from engine.faces.detection import MIN_FACE_PX, Face, FaceRefusal, NoFaceError
 from engine.faces.zones import LEFT_EYE, RIGHT_EYE, inter_ocular
 from engine.methods.classical.beyond import BEYOND_REACH
-from engine.methods.classical.lifespan import SUMMARY, age_face, hair_masks
+from engine.methods.classical.lifespan import SUMMARY, age_face, check_face_size, hair_masks
 from engine.methods.classical.youth import photo_below
 from engine.methods.ldla.pipeline import locate
 from engine.tasks.lifespan import LifespanRequest, age_photo
@@ -202,11 +204,15 @@ def _with_a_small_face() -> np.ndarray:
 
 
 def test_a_face_too_small_to_age_is_refused_and_in_a_group_left_as_it_is():
-    # FaceMesh landmarks the 27 px face, but enlarged to 512 px the renderer drew blotches on faces so small
+    # FaceMesh landmarks the 27 px face; the renderer, which works on it enlarged to 512 px, refuses faces under the
+    # 40 px every size message asks for (smaller ones came out in blotches)
     photo = _with_a_small_face()
     faces = get_cache(OFFLINE).get("face_detector").detect(photo)
-    assert len(faces) == 2 and faces[1].box[2] < 40 and faces[1].box[0] > 512
-    with pytest.raises(NoFaceError, match=r"^The face is \d+x\d+ px: too small for the classical renderer"):
+    assert len(faces) == 2 and faces[1].box[2] < MIN_FACE_PX and faces[1].box[0] > 512
+    small = f"The face found (box {faces[1].box_text()} px) is {int(faces[1].box[2])}x"
+    with pytest.raises(
+        NoFaceError, match=re.escape(small) + r"\d+ px: too small for the classical renderer, .* at least 40 px wide"
+    ):
         age_photo(LifespanRequest(photo, [70], face_index=1, renderer="classical"), OFFLINE)
     with pytest.raises(NoFaceError, match="too small for the classical renderer"):
         pluralistic(PluralisticRequest(photo[:, 512:], 70, samples=2, renderer="classical"), OFFLINE)
@@ -215,9 +221,21 @@ def test_a_face_too_small_to_age_is_refused_and_in_a_group_left_as_it_is():
     assert not np.array_equal(output.photos[0][:, :512], photo[:, :512])  # the large one aged
     left = output.manifest()["all_faces"][1]
     assert left["aged"] is False and left["source_age"] is None
-    assert left["warnings"][0].startswith("Face 1 (box ") and ") is left unchanged: The face is " in left["warnings"][0]
+    # what is wrong with it, naming its box once, without the advice to use a larger photo (the other face is fine)
+    assert left["warnings"][0].startswith(f"Face 1 is left unchanged: {small}")
+    assert left["warnings"][0].endswith("comes out in blotches.") and left["warnings"][0].count("(box ") == 1
     assert left["warnings"][0] in output.warnings
     assert output.warnings[-1] == "Every face aged: 1 of 2 (face 0: source age 40, given)."
+
+
+@pytest.mark.parametrize("width, refused", [(39.6, "is 39x50 px"), (40.0, None), (120.0, None)])
+def test_the_size_check_refuses_only_faces_under_40_px_and_says_their_width_rounded_down(width, refused):
+    face = Face((10.0, 20.0, width, 50.0), np.zeros((5, 2), np.float32), 0.9, False)
+    if refused is None:
+        check_face_size(face)  # aged
+    else:
+        with pytest.raises(FaceRefusal, match=refused):  # 39.6 px is not "40", the width it falls short of
+            check_face_size(face)
 
 
 def test_grey_hair_left_grey_toward_a_younger_target_is_said_once_with_its_reason():
