@@ -217,7 +217,11 @@ def evaluate(
     with state.split_between_processes(list(range(len(benchmark.inputs)))) as mine:
         for index in mine:
             item = benchmark.inputs[index]
-            images, per_image, kind = method_outputs(method, item, benchmark.targets, seed, settings)
+            try:
+                images, per_image, kind = method_outputs(method, item, benchmark.targets, seed, settings)
+            except UserError as error:  # a photo the method refuses (a face too small): its rows missing, with the reason
+                rows += _missing_rows(item.name, benchmark.targets, str(error))
+                continue
             scored = score_input(item, images, benchmark.targets, settings, evaluators)
             rows += scored
             seconds.append(per_image)

@@ -243,3 +243,22 @@ def test_split_over_two_processes_the_judge_is_asked_about_every_output_once(tmp
     (record,) = ResultsStore(tmp_path / "store").records()
     assert record.run_config["processes"] == 2 and len(record.notes["rows"]) == 8
     assert script.calls == 24 and record.notes["judge"]["questions"] == 24  # 8 outputs x 3 questions, each asked once
+
+
+def test_a_photo_the_renderer_refuses_is_counted_missing_with_its_reason(monkeypatch):
+    # a benchmark photo whose face the classical renderer refuses (27 px wide, under the 40 px it ages) had the whole
+    # run stop on its error; its rows are missing now, with the reason, as the Hub benchmark records them
+    import cv2  # noqa: PLC0415 - only this test draws a photo
+
+    from evaluation.benchmarks import Benchmark, BenchmarkInput  # noqa: PLC0415
+    from tests.conftest import astronaut  # noqa: PLC0415
+
+    small = np.full((512, 200, 3), 200, np.uint8)
+    small[179:333, 23:177] = cv2.resize(astronaut(), (154, 154), interpolation=cv2.INTER_AREA)
+    inputs = [BenchmarkInput("astronaut", astronaut()), BenchmarkInput("small", small)]
+    monkeypatch.setitem(BENCHMARKS, "offline", lambda: Benchmark("two", "two-portraits", inputs, (10.0, 70.0)))
+    record = evaluate("classical", "offline", settings=OFFLINE)
+    refused = [row for row in record.notes["rows"] if row["input"] == "small"]
+    assert len(refused) == 2 and all(row["age"] is None and row["identity"] is None for row in refused)
+    assert all("too small for the classical renderer" in row["error"] for row in refused)
+    assert record.notes["n_missing_age"] == 2 and record.metrics["age_mae"] is not None  # the astronaut's rows scored
