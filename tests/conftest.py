@@ -40,6 +40,16 @@ def grace_hopper() -> np.ndarray:
         return np.array(Image.open(handle).convert("RGB"))
 
 
+def small_face_on_grey() -> np.ndarray:
+    """(512, 200) px: the astronaut shrunk to 0.3 (her face about 27 px wide, under the 40 px the classical renderer ages)
+    on a plain grey."""
+    import cv2
+
+    photo = np.full((512, 200, 3), 200, np.uint8)
+    photo[179:333, 23:177] = cv2.resize(astronaut(), (154, 154), interpolation=cv2.INTER_AREA)
+    return photo
+
+
 def small_portrait() -> np.ndarray:
     """A 77x78 px tight portrait: detection must pad and upscale to find it."""
     x, y, w, h = ASTRONAUT_FACE

@@ -119,12 +119,13 @@ def faces_or_why_not(detector: FaceDetector, rgb: np.ndarray) -> list[Face]:
     best: dict[str, float] = {}
     for turns, how in QUARTER_TURNS:
         turned = np.ascontiguousarray(np.rot90(rgb, turns))
-        for face in (face for size in DETECT_SIZES for face in detector.detect_once(turned, size)):
-            try:
-                check_face_upright(detector, turned, face)
-            except NoFaceError:
-                continue
-            best[how] = max(best.get(how, 0.0), face.score)
+        for size in DETECT_SIZES:
+            for face in detector.detect_once(turned, size):
+                try:
+                    check_face_upright(detector, turned, face)
+                except NoFaceError:
+                    continue
+                best[how] = max(best.get(how, 0.0), face.score)
     if best:
         how = max(best, key=lambda name: best[name])
         raise NoFaceError(

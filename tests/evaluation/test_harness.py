@@ -248,14 +248,10 @@ def test_split_over_two_processes_the_judge_is_asked_about_every_output_once(tmp
 def test_a_photo_the_renderer_refuses_is_counted_missing_with_its_reason(monkeypatch):
     # a benchmark photo whose face the classical renderer refuses (27 px wide, under the 40 px it ages) had the whole
     # run stop on its error; its rows are missing now, with the reason, as the Hub benchmark records them
-    import cv2  # noqa: PLC0415 - only this test draws a photo
-
     from evaluation.benchmarks import Benchmark, BenchmarkInput  # noqa: PLC0415
-    from tests.conftest import astronaut  # noqa: PLC0415
+    from tests.conftest import astronaut, small_face_on_grey  # noqa: PLC0415
 
-    small = np.full((512, 200, 3), 200, np.uint8)
-    small[179:333, 23:177] = cv2.resize(astronaut(), (154, 154), interpolation=cv2.INTER_AREA)
-    inputs = [BenchmarkInput("astronaut", astronaut()), BenchmarkInput("small", small)]
+    inputs = [BenchmarkInput("astronaut", astronaut()), BenchmarkInput("small", small_face_on_grey())]
     monkeypatch.setitem(BENCHMARKS, "offline", lambda: Benchmark("two", "two-portraits", inputs, (10.0, 70.0)))
     record = evaluate("classical", "offline", settings=OFFLINE)
     refused = [row for row in record.notes["rows"] if row["input"] == "small"]

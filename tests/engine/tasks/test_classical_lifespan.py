@@ -20,7 +20,7 @@ from engine.methods.classical.youth import photo_below
 from engine.methods.ldla.pipeline import locate
 from engine.tasks.lifespan import LifespanRequest, age_photo
 from engine.tasks.pluralistic import PluralisticRequest, pluralistic
-from tests.conftest import astronaut
+from tests.conftest import astronaut, small_face_on_grey
 
 pytestmark = pytest.mark.pipelines
 
@@ -195,18 +195,10 @@ def test_group_photo_face_that_cannot_be_landmarked_is_left_as_it_is_and_named(m
     assert output.warnings[-1].startswith("Every face aged: 1 of 2 (face 0: source age ")
 
 
-def _with_a_small_face() -> np.ndarray:
-    """The astronaut, and beside her the astronaut again shrunk to 0.3 (her face about 27 px wide) on a plain grey."""
-    small = cv2.resize(astronaut(), (154, 154), interpolation=cv2.INTER_AREA)
-    beside = np.full((512, 200, 3), 200, np.uint8)
-    beside[179:333, 23:177] = small
-    return np.ascontiguousarray(np.concatenate([astronaut(), beside], axis=1))
-
-
 def test_a_face_too_small_to_age_is_refused_and_in_a_group_left_as_it_is():
     # FaceMesh landmarks the 27 px face; the renderer, which works on it enlarged to 512 px, refuses faces under the
     # 40 px every size message asks for (smaller ones came out in blotches)
-    photo = _with_a_small_face()
+    photo = np.ascontiguousarray(np.concatenate([astronaut(), small_face_on_grey()], axis=1))  # the small face beside her
     faces = get_cache(OFFLINE).get("face_detector").detect(photo)
     assert len(faces) == 2 and faces[1].box[2] < MIN_FACE_PX and faces[1].box[0] > 512
     small = f"The face found (box {faces[1].box_text()} px) is {int(faces[1].box[2])}x"
