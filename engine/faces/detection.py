@@ -7,6 +7,7 @@ nose tip, the mouth corner on the image's left, the other mouth corner.
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 
@@ -172,6 +173,20 @@ def choose_face(faces: list[Face], index: int | None = None) -> tuple[Face, list
     if face.cut_by_border:
         warnings.append(f"Face {index} is cut by the image border; results may be less reliable.")
     return face, warnings
+
+
+def refuse_small_face(face: Face, too_small_for: str) -> None:
+    """Refuses (FaceRefusal) a face the detector found narrower than MIN_FACE_PX, the width every size message asks for.
+    FaceMesh landmarks faces down to about 11 px wide, but the methods that change a face work on it enlarged to a large
+    crop, where one this small is a blur; `too_small_for`: the method and what it makes of such a face, the message's
+    middle ("too small for ...")."""
+    width, height = face.box[2], face.box[3]
+    if width < MIN_FACE_PX:
+        # its width rounded down: a face 39.6 px wide is "39", not the "40" it is refused for falling short of
+        raise FaceRefusal(
+            f"The face found (box {face.box_text()} px) is {math.floor(width)}x{height:.0f} px: too small for {too_small_for}.",
+            f"Use a photo where the face is at least {MIN_FACE_PX} px wide {AT_WORKING_SIZE}.",
+        )
 
 
 def _middle_score(faces: list[Face], size: tuple[int, int]) -> float:

@@ -17,6 +17,8 @@ from engine.core.gpu import gpu_scope, gpu_seconds
 from engine.core.images import check_rgb
 from engine.core.registry import get_cache
 from engine.core.settings import REFINER_LABELS, Settings, get_settings
+from engine.faces.alignment import faces_or_why_not
+from engine.faces.detection import choose_face
 from engine.faces.zones import ZONES, draw_zones
 from engine.methods.ldla import pipeline as ldla
 from engine.methods.ldla.pipeline import LocatedFace, ZoneEdit, save_outputs
@@ -60,10 +62,19 @@ def edit_zones(request: ZonesRequest, settings: Settings | None = None) -> ZoneE
         return _edit(request, None, settings)
     # the model and the face's zones before the GPU is lent; the rendering inside its scope
     get_cache(settings).get("zone_diffusion")
-    return _edit_on_gpu(request, ldla.locate(request.rgb, settings), settings)
+    return _edit_on_gpu(request, locate(request.rgb, settings), settings)
+
+
+def locate(rgb: np.ndarray, settings: Settings | None = None) -> LocatedFace:
+    """The largest face, its landmarks and zones, where it is wide enough to edit (ldla.check_face_size: refused before
+    the landmarks are read, the cheapest refusal first)."""
+    faces = faces_or_why_not(get_cache(settings).get("face_detector"), rgb)
+    ldla.check_face_size(choose_face(faces)[0])
+    return ldla.locate(rgb, settings, faces=faces)
 
 
 def _edit(request: ZonesRequest, located: LocatedFace | None, settings: Settings | None) -> ZoneEdit:
+    located = located or locate(request.rgb, settings)
     return ldla.edit_zones(
         request.rgb,
         request.targets,
@@ -100,7 +111,7 @@ class ZoneFinding:
 
 def find_zones(rgb: np.ndarray, settings: Settings | None = None) -> ZoneFinding:
     """The face's zones outlined, with every zone's current score and where it comes from."""
-    located = ldla.locate(check_rgb(rgb), settings)
+    located = locate(check_rgb(rgb), settings)
     age = int(source_age_gender(rgb, located.face, settings=settings).age)
     current, source = ldla.zone_scores_now(rgb, located, age, None, settings)
     return ZoneFinding(located, draw_zones(located.crop, located.zones, located.masks), age, current, source)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -40,7 +39,7 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.core.workers import ahead, map_in_order, worker_count
 from engine.faces.alignment import frame_border, paste_back, upsampling
-from engine.faces.detection import AT_WORKING_SIZE, MIN_FACE_PX, Face, FaceRefusal
+from engine.faces.detection import Face, refuse_small_face
 from engine.faces.segmentation import PERSON_THRESHOLD, brow_mask, hair_beside_face, hair_mask_and_tips, person_in_crop
 from engine.faces.zones import feathered, inter_ocular
 from engine.methods.classical import contrast, shape, teeth, texture
@@ -113,21 +112,15 @@ SUMMARY = (  # what the classical renderer changes, in one line (the lifespan ta
 
 
 def check_face_size(face: Face) -> None:
-    """Refuses (FaceRefusal) a face the detector found narrower than MIN_FACE_PX, the width the project's messages ask
-    for. FaceMesh landmarks faces down to about 11 px wide, but the renderer works on the face enlarged to FACE_SIZE px,
-    and on faces under that width it drew blotches (looked at on the astronaut, Obama and Hopper shrunk, at 10 and 80):
-    at 35 px Obama's hair at 10 became a dark cap spilling onto the background beside his head; at 19 px and under the
-    astronaut's a dark rim round her hair at 10 and lumps of grey at 80. The line is the 40 px the messages already ask
-    for, not one fitted to these photos: the 23-27 px astronaut came out blurred but whole, and at 41 px Obama's hair at
-    10 still ends in a hard edge."""
-    width, height = face.box[2], face.box[3]
-    if width < MIN_FACE_PX:
-        # its width rounded down: a face 39.6 px wide is "39", not the "40" it is refused for falling short of
-        raise FaceRefusal(
-            f"The face found (box {face.box_text()} px) is {math.floor(width)}x{height:.0f} px: too small for the "
-            f"classical renderer, which ages it enlarged to {FACE_SIZE} px, where a face this small comes out in blotches.",
-            f"Use a photo where the face is at least {MIN_FACE_PX} px wide {AT_WORKING_SIZE}.",
-        )
+    """Refuses (FaceRefusal) a face narrower than MIN_FACE_PX (detection.refuse_small_face). The renderer works on the
+    face enlarged to FACE_SIZE px, and on faces under that width it drew blotches (looked at on the astronaut, Obama and
+    Hopper shrunk, at 10 and 80): at 35 px Obama's hair at 10 became a dark cap spilling onto the background beside his
+    head; at 19 px and under the astronaut's a dark rim round her hair at 10 and lumps of grey at 80. The line is the
+    40 px the messages already ask for, not one fitted to these photos: the 23-27 px astronaut came out blurred but
+    whole, and at 41 px Obama's hair at 10 still ends in a hard edge."""
+    refuse_small_face(
+        face, f"the classical renderer, which ages it enlarged to {FACE_SIZE} px, where a face this small comes out in blotches"
+    )
 
 
 @dataclass(frozen=True)

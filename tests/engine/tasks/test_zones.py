@@ -13,11 +13,13 @@ from engine import cli
 from engine.core.registry import get_cache
 from engine.core.settings import Settings
 from engine.faces import zones as Z
+from engine.faces.detection import NoFaceError
 from engine.methods.classical.youth import glasses_lenses
 from engine.methods.ldla.curves import scores_for_age
 from engine.methods.ldla.pipeline import edit_zones, locate, skin_mask
-from engine.tasks.zones import refiner_label
-from tests.conftest import astronaut, grace_hopper
+from engine.tasks.zones import ZonesRequest, find_zones, refiner_label
+from engine.tasks.zones import edit_zones as edit_task
+from tests.conftest import astronaut, grace_hopper, small_face_on_grey
 from train.zones import full_prompt
 
 pytestmark = pytest.mark.pipelines
@@ -205,6 +207,18 @@ def test_bad_scores_and_zones_are_refused(located):
         edit_zones(astronaut(), {"forehead": 101}, located=located, settings=SETTINGS)
     with pytest.raises(ValueError, match="renderer must be 'classical' or 'diffusion'"):
         edit_zones(astronaut(), {"forehead": 50}, renderer="oil paint", located=located, settings=SETTINGS)
+
+
+def test_a_face_too_small_to_edit_is_refused_before_its_zones_are_found_or_edited():
+    # the 27 px face: FaceMesh landmarks it, but its creases, drawn on it enlarged to 512 px, were sharp lines on a blur
+    small = small_face_on_grey()
+    assert locate(small, SETTINGS).points.shape[0] >= 468  # landmarked: the refusal is the size check's, not FaceMesh's
+    refusal = r"The face found \(box .+ px\) is 2\dx\d+ px: too small for the zone editor, .* at least 40 px wide"
+    with pytest.raises(NoFaceError, match=refusal):
+        find_zones(small, SETTINGS)
+    with pytest.raises(NoFaceError, match=refusal):
+        edit_task(ZonesRequest(small, {"forehead": 80}), SETTINGS)
+    assert find_zones(astronaut(), SETTINGS).current  # a face of ordinary size is edited as before
 
 
 def test_age_curves_rise_with_age():
