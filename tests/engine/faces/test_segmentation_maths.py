@@ -137,6 +137,28 @@ def test_a_margin_that_reaches_the_zones_inner_line_goes_on_deeper_with_its_soft
     assert not hair_margin(lab, mask, hair & zone, zone)[:, 40:].any()
 
 
+def test_a_narrow_gap_the_margin_and_the_mask_enclose_is_hair_and_a_wide_one_is_not():
+    # dark hair beside the face (the mask, x < 20) going on inside the outline (the margin's zone, x >= 20): at rows
+    # 10-50 a strand by the outline in deep shade (x 20-21: smooth, so not among the margin's candidates) between the
+    # two, enclosed by the margin above, below and beside it; at rows 60-110 a 9 px strip of skin enclosed the same way
+    lab = np.zeros((120, 60, 3), np.float32)
+    lab[...] = (25.0, 128.0, 128.0)  # the hair
+    lab[64:107, 20:29] = (150.0, 150.0, 155.0)  # the skin strip
+    mask = np.zeros((120, 60), np.uint8)
+    mask[:, :20] = 1
+    zone = np.zeros((120, 60), bool)
+    zone[:, 20:50] = True
+    candidate = np.zeros((120, 60), bool)
+    candidate[10:51, 20:36] = True
+    candidate[14:47, 20:22] = False  # the strand in shade
+    candidate[60:111, 20:41] = True
+    candidate[64:107, 20:29] = False  # the skin
+    grown = hair_margin(lab, mask, candidate, zone)
+    assert grown[10:51, 20:36].all()  # the strand is hair: no line of the hair's own colour left down the greyed hair
+    assert not grown[64:107, 20:26].any()  # the skin is not (its corners by the margin are its closing's, as before)
+    assert grown[60:64, 20:41].all() and grown[107:111, 20:41].all()
+
+
 def test_local_hair_distance_measures_against_the_nearest_hair():
     lab = np.zeros((40, 80, 3), np.float32)
     lab[...] = (128.0, 128.0, 128.0)
