@@ -112,7 +112,9 @@ def build() -> None:
         comparison = gr.ImageSlider(label="Photo: before / after", type="numpy")
         face = gr.ImageSlider(label="Face: before / after", type="numpy")
     manifest = gr.JSON(label="Manifest (scores, renderer, seed)")
-    photo.change(find_zones, photo, [overlay, note, source_age, *sliders], api_name="find_zones")
+    # its progress, and its refusal of a photo, on the outlined face alone: on every slider a refused photo left twelve
+    # red "Error" badges where the sliders were
+    photo.change(find_zones, photo, [overlay, note, source_age, *sliders], api_name="find_zones", show_progress_on=overlay)
     master.release(lambda value: [value] * len(sliders), master, sliders, api_visibility="private")
     go.click(
         apply,

@@ -308,6 +308,25 @@ def test_browser_zone_tab_ages_a_real_portrait_with_the_classical_renderer(live_
         browser.close()
 
 
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (make test installs it)")
+def test_browser_zone_tab_refuses_a_face_too_small_and_keeps_its_sliders(live_app, tmp_path):
+    from PIL import Image
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.conftest import small_face_on_grey
+
+    photo = tmp_path / "small_face.png"
+    Image.fromarray(small_face_on_grey()).save(photo)
+    with sync_playwright() as playwright:
+        browser, page = open_tab(playwright, live_app, "Local zone editing", photo)
+        expect(page.get_by_text(re.compile(r"too small for the zone editor.*at least 40 px wide"))).to_be_visible(timeout=30000)
+        # the refusal marks the outlined face only: the sliders stay sliders (not twelve "Error" badges)
+        expect(page.get_by_label("number input for forehead (%)")).to_be_visible()
+        expect(page.locator(".wrap .error")).to_have_count(1)  # status badges (the toast's title is not one)
+        page.screenshot(path=str(tmp_path / "zones_tab_small_face.png"), full_page=True)
+        browser.close()
+
+
 @pytest.fixture(scope="module")
 def store_with_verified_row(tmp_path_factory):
     from engine.core.settings import Settings
