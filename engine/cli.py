@@ -218,10 +218,11 @@ def run_pluralistic(args: argparse.Namespace) -> int:
             info = png_info(
                 output.manifest()["method"],
                 output.models["checkpoint"],
-                seed,
+                output.seed,  # with Sample, what reproduces this image (PluralisticOutput.seeds: SEEDS_MEANING)
                 output.manifest(),
                 TargetAge=f"{output.target:g}",
                 Sample=index,
+                RendererSeed=seed,
             )
             files["photos"].append(save_png(photo, out / f"{stem}_{output.target:g}_sample{index}.png", info))
             files["faces"].append(save_png(face, out / f"{stem}_{output.target:g}_sample{index}_face.png", info))

@@ -130,6 +130,9 @@ class PluralisticOutput:
     hairlines: list[str] = field(default_factory=list)  # classical: each sample's hairline stage ("" when off)
     futures: list[dict] = field(default_factory=list)  # classical: what each sample drew, by name
     receding_asked: bool = False  # the request asked for receding hairlines
+    seed: int = 0  # the request's: with the sample's index it reproduces each sample (`seeds` are derived from it)
+    source_age_from: str = ""  # "given" or "estimated"
+    gender_from: str = ""
 
     def manifest(self) -> dict:
         return {
@@ -149,7 +152,9 @@ class PluralisticOutput:
             "target_age": self.target,
             "mode": self.mode,
             "intensity": self.intensity,
+            "seed": self.seed,
             "seeds": self.seeds,
+            "seeds_meaning": SEEDS_MEANING,
             "estimated_ages": [None if a is None else round(a, 1) for a in self.ages],
             "identity_x100": [None if i is None else round(i, 1) for i in self.identities],
             "diversity": None if self.diversity is None else round(self.diversity, 4),
@@ -160,12 +165,23 @@ class PluralisticOutput:
             if self.mode != "classical"
             else "the spread of every drawn difference; 0.3: the spread between people",
             "source_age": self.source_age,
+            "source_age_from": self.source_age_from,
             "gender": self.gender,
+            "gender_from": self.gender_from,
             "models": self.models,
             "warnings": self.warnings,
             **({"receding_hairline": self.hairlines, "futures": self.futures} if self.mode == "classical" else {}),
             "ai_edited": True,
         }
+
+
+# what the manifest's per-sample `seeds` are: a sample's future (its greying, sagging, weight, skin and wrinkle draws, or
+# its age embedding) is drawn from the request's seed in the samples' order, so the request's seed and the sample's
+# index reproduce it; its renderer seed alone does not
+SEEDS_MEANING = (
+    "each sample's renderer seed, derived from the request's seed, the sample's index and the target; a sample is "
+    "reproduced by the same request (seed, target, samples, intensity) and its index, not by its renderer seed alone"
+)
 
 
 def sample_seeds(seed: int, target: float, count: int, shared: bool) -> list[int]:
@@ -232,6 +248,9 @@ def pluralistic(request: PluralisticRequest, settings: Settings | None = None, p
         sampled.hairlines,
         sampled.futures,
         request.receding_hairline,
+        request.seed,
+        source.age_from,
+        source.gender_from,
     )
 
 

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from engine import cli
 from engine.core.registry import get_cache
@@ -197,6 +198,8 @@ def test_cli_offline_writes_samples_and_manifest(images, tmp_path, command):
         "3",
         "--intensity",
         "0.5",
+        "--seed",
+        "5",
         "--out",
         str(tmp_path),
         env={"HUB_PROFILE": "offline"},
@@ -206,3 +209,9 @@ def test_cli_offline_writes_samples_and_manifest(images, tmp_path, command):
     assert manifest["mode"] == "classical" and len(manifest["files"]["photos"]) == 3 and manifest["diversity"] is not None
     assert manifest["diversity_measured_in"].startswith("SFace")
     assert manifest["structural_diversity"] is not None and "SSIM" in manifest["structural_diversity_measured_in"]
+    # what reproduces a sample: the seed asked for and the sample's index (each future is drawn from the seed in the
+    # samples' order; its renderer seed alone does not reproduce it), and where the source age and gender came from
+    assert manifest["seed"] == 5 and "index" in manifest["seeds_meaning"]
+    assert manifest["source_age_from"] == "estimated" and manifest["gender_from"] == "estimated"
+    text = Image.open(manifest["files"]["photos"][1]).text
+    assert (text["Seed"], text["Sample"], text["RendererSeed"]) == ("5", "1", str(manifest["seeds"][1]))
