@@ -76,7 +76,9 @@ def _output_folder(path: str) -> Path:
         raise UserError(f"--out {path}: {parent} is a file, not a folder: name a folder for the outputs")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise UserError(f"--out {path}: {parent} cannot be written to: name a folder you can write to")
-    return folder
+    # absolute: the manifest lists its files by path, and a path relative to the folder the command ran in did not lead
+    # to them from anywhere else (the manifest's own folder included)
+    return folder.resolve()
 
 
 def _missing_model(what: str, error: ModelUnavailable) -> int:
@@ -149,6 +151,10 @@ def _edit_photo(args: argparse.Namespace, what: str, edit, save) -> int:
     try:
         out = _output_folder(args.out)  # before the work: a folder that cannot be written loses nothing yet
         image = _open(args.image, settings)
+    except UserError as error:  # it names the file or the folder
+        print(error, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
         output = edit(image.rgb, settings)
     except ModelUnavailable as error:
         return _missing_model(what, error)
@@ -193,9 +199,13 @@ def run_lifespan(args: argparse.Namespace) -> int:
 
 
 def run_pluralistic(args: argparse.Namespace) -> int:
+    try:  # before the photo, and named as the option it came from (not as the photo)
+        reference = _open(args.reference, get_settings()) if args.reference else None
+    except UserError as error:
+        print(f"--reference {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
     def edit(rgb, settings):
-        reference = _open(args.reference, settings) if args.reference else None
         request = PluralisticRequest(
             rgb,
             args.target,
@@ -243,7 +253,16 @@ def _score(text: str) -> tuple[str, float]:
 
 def run_zones(args: argparse.Namespace) -> int:
 
-    targets = dict(args.score or [])
+    scores = args.score or []
+    repeated = sorted({zone for zone, _ in scores if [z for z, _ in scores].count(zone) > 1})
+    if repeated:
+        given = "; ".join(f"{zone}: " + ", ".join(f"{value:g}" for z, value in scores if z == zone) for zone in repeated)
+        print(f"zones: --score names a zone more than once ({given}): give each zone once", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.all is not None and not ZONE_SCORE.low <= args.all <= ZONE_SCORE.high:
+        print(f"zones: --all must be {ZONE_SCORE.text()}, got {args.all:g}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    targets = dict(scores)
     if args.all is not None:
         targets = {**{zone: args.all for zone in ZONES}, **targets}
     if not targets:
@@ -254,7 +273,15 @@ def run_zones(args: argparse.Namespace) -> int:
         request = ZonesRequest(
             rgb, targets, args.renderer, args.seed, source_age=args.source_age, ethnicity=args.ethnicity, refine=args.refine
         )
-        return edit_zones(request, settings)
+        result = edit_zones(request, settings)
+        # a zone asked for that is at that score already is left as it is: said, since the photo shows no change there
+        same = [z for z in request.targets if z not in result.changed and z not in result.located.unplaceable]
+        if same:
+            result.warnings.append(
+                f"Left as they are, already at the score asked (current scores {result.current_source}): "
+                + ", ".join(f"{zone} {result.current[zone]:g} %" for zone in same)
+            )
+        return result
 
     return _edit_photo(args, "zones", edit, zones_task.save_outputs)
 
@@ -305,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     life.add_argument(
         "--targets",
         nargs="+",
+        action="extend",  # given twice, both lists count (the last alone was kept, the others dropped unsaid)
         required=True,
         help=f"target ages, {_help_text(AGE.text())}, at most {MAX_TARGETS}, separated by spaces or commas (20 40 60 or 20,40,60)",
     )

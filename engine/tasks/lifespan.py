@@ -33,7 +33,7 @@ from engine.faces.detection import Face, FaceRefusal, NoFaceError
 from engine.methods.classical.lifespan import SUMMARY as CLASSICAL_SUMMARY
 from engine.methods.classical.lifespan import AgedFace, check_face_size, render_lifespan, stage_warnings
 from engine.methods.ldla.pipeline import LocatedFace, locate
-from engine.tasks.renderers import FoundFace, check_renderer, choose_renderer, find_face
+from engine.tasks.renderers import FoundFace, check_chosen, check_renderer, choose_renderer, find_face
 
 LIFESPAN_PRESET = (5, 10, 20, 30, 40, 50, 60, 70, 80)
 
@@ -314,7 +314,7 @@ def age_photo(
     settings = settings or get_settings()
     # 1. the renderer first: a missing model is the most useful thing to say
     renderer, why = choose_renderer(request.renderer, settings)
-    request.check_for(renderer)
+    check_chosen(request, renderer, why)
     notes = [f"{why}: the classical renderer is used; {CLASSICAL_SUMMARY}."] if why else []
     pipeline = get_cache(settings).get("lifespan") if renderer == "diffusion" else None
     start = time.perf_counter()

@@ -51,7 +51,7 @@ from engine.methods.cradle2cane.seeds import item_seed
 from engine.methods.ldla.curves import scores_for_age
 from engine.methods.ldla.pipeline import LocatedFace
 from engine.tasks.lifespan import cradle2cane_seconds, hairline_warning
-from engine.tasks.renderers import check_renderer, choose_renderer, find_face
+from engine.tasks.renderers import check_chosen, check_renderer, choose_renderer, find_face
 
 MIN_SAMPLES, MAX_SAMPLES = int(SAMPLES.low), int(SAMPLES.high)
 
@@ -207,7 +207,7 @@ def pluralistic(request: PluralisticRequest, settings: Settings | None = None, p
     settings = settings or get_settings()
     # 1. the renderer first: a missing model is the most useful thing to say
     renderer, why = choose_renderer(request.renderer, settings)
-    request.check_for(renderer)
+    check_chosen(request, renderer, why)
     warnings = [f"{why}: the classical renderer is used; its futures differ in {CLASSICAL_DIFFERENCES}."] if why else []
     pipeline = get_cache(settings).get("lifespan") if renderer == "diffusion" else None
     # 2. the face; 3. its source age and gender, from the estimator unless given

@@ -50,6 +50,18 @@ def choose_renderer(requested: str, settings: Settings | None = None) -> tuple[s
     return "diffusion", ""
 
 
+def check_chosen(request, renderer: str, why: str) -> None:
+    """`request.check_for(renderer)` once "auto" has chosen, its refusal saying why auto chose that renderer (an option
+    the classical renderer cannot draw, asked on "auto" where Cradle2Cane is missing, was refused without saying that
+    auto had fallen back to it)."""
+    try:
+        request.check_for(renderer)
+    except InputError as error:
+        if not why:
+            raise
+        raise InputError(f"{error} (auto chose the classical renderer: {why})") from error
+
+
 @dataclass
 class FoundFace:
     face: Face  # as detected in the photo

@@ -214,7 +214,7 @@ def test_offline_lifespan_api_chooses_a_face_ages_every_face_and_recedes_the_hai
     assert manifest["warnings"][-1].startswith("Every face aged: 2 of 2 (face 0: source age 33, given; face 1: source age ")
     assert used_age.startswith("face 0: 33 (given); face 1: ") and used_age.endswith(" (estimated)")
     assert used_gender.startswith("face 0: ") and "; face 1: " in used_gender
-    with pytest.raises(Exception, match="face index must be between 0 and 1, got 2"):
+    with pytest.raises(Exception, match="face index 2: the photo has 2 faces, 0 to 1"):
         client.predict(group, "Single age", 70, "", "", "estimate", 0, "", True, "face", "2", api_name="/lifespan")
 
 

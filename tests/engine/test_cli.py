@@ -96,7 +96,8 @@ def test_an_out_that_is_not_a_folder_is_refused_before_any_work(images, monkeypa
     afile.write_bytes(b"")
     image = str(images["astronaut"])
     assert cli.main(["lifespan", image, "--targets", "70", "--out", str(afile)]) == cli.EXIT_BAD_INPUT
-    assert capsys.readouterr().err.strip() == f"{image}: --out {afile} is a file, not a folder: name a folder for the outputs"
+    # the folder's problem, not the photo's: named as the option, without the photo's path before it
+    assert capsys.readouterr().err.strip() == f"--out {afile} is a file, not a folder: name a folder for the outputs"
     assert cli.main(["lifespan", image, "--targets", "70", "--out", str(afile / "inside")]) == cli.EXIT_BAD_INPUT
     assert f"--out {afile / 'inside'}: {afile} is a file, not a folder" in capsys.readouterr().err
     assert worked == []  # refused before the photo was aged

@@ -66,7 +66,7 @@ def check_renderer(name: str, refine: bool = False) -> str:
     if name not in RENDERERS:
         raise InputError(f"renderer must be 'classical' or 'diffusion', got {name!r}")
     if refine and name == "classical":
-        raise InputError(f"the {name} renderer has no refiner pass; use the diffusion renderer or refine=False")
+        raise InputError(f"the {name} renderer has no refiner pass: choose the diffusion renderer, or leave the refiner off")
     return name
 
 
@@ -356,6 +356,8 @@ def edit_zones(
     # 2. the face, its landmarks and zones
     located = located or locate(rgb, settings)
     warnings = list(located.warnings)
+    if ethnicity and renderer == "classical":
+        warnings.append(f"the ethnicity {ethnicity!r} is not used: only the diffusion renderer's prompt names one")
     if ethnicity and renderer == "diffusion" and not engine.settings.prompt_ethnicity:
         warnings.append(
             f"the ethnicity {ethnicity!r} is not in the prompt: the zone renderer runs the training prompt, which names "

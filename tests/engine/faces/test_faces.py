@@ -79,8 +79,10 @@ def test_choose_face_warns_when_several():
     found = get_cache(SETTINGS).get("face_detector").detect(image)
     face, warnings = choose_face(found)
     assert face is found[0] and warnings == ["2 faces found; using the largest (face 0)."]
-    with pytest.raises(ValueError, match="face index must be between 0 and 1, got 5"):
+    with pytest.raises(ValueError, match="face index 5: the photo has 2 faces, 0 to 1"):
         choose_face(found, 5)
+    with pytest.raises(ValueError, match=r"face index 1: the photo has one face, 0 \(numbered as the age tab"):
+        choose_face(found[:1], 1)
 
 
 def test_a_small_face_beside_a_large_one_is_found():

@@ -289,6 +289,37 @@ def test_cli_writes_images_manifest_and_provenance(images, tmp_path, _cli):
     assert os.path.getsize(manifest["files"]["mp4"]) > 1000
 
 
+def test_cli_adds_up_repeated_targets_and_lists_its_files_so_they_open_from_anywhere(images, tmp_path, monkeypatch, _cli):
+    monkeypatch.chdir(tmp_path)  # --out relative to the folder the command runs in
+    args = ("--renderer", "classical", "--out", "rel")
+    result = _cli("lifespan", str(images["astronaut"]), "--targets", "20", "--targets", "40", *args, profile="offline")
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / "rel" / "manifest.json").read_text())
+    assert manifest["targets"] == [20.0, 40.0]  # both lists (the last alone was kept)
+    for path in [*manifest["files"]["faces"], manifest["files"]["strip"]]:
+        assert os.path.isabs(path) and os.path.exists(path)
+    missing = tmp_path / "nowhere.png"
+    result = _cli("lifespan", str(missing), "--targets", "20", *args, profile="offline")
+    assert result.returncode == 2 and result.stderr.strip() == f"{missing}: no such file."  # the path once
+
+
+def test_cli_an_option_the_renderer_auto_chose_cannot_draw_says_why_auto_chose_it(images, tmp_path, _cli):
+    result = _cli(
+        "lifespan",
+        str(images["astronaut"]),
+        "--targets",
+        "20",
+        "--extra-prompt",
+        "grey hair",
+        "--out",
+        str(tmp_path),
+        profile="offline",
+    )
+    assert result.returncode == 2
+    assert "an extra attribute prompt needs the diffusion renderer" in result.stderr
+    assert "(auto chose the classical renderer: Cradle2Cane is not part of the 'offline' profile)" in result.stderr
+
+
 def test_cli_given_source_age_and_gender_are_used(images, tmp_path, _cli):
     result = _cli(
         "lifespan",

@@ -215,3 +215,10 @@ def test_cli_offline_writes_samples_and_manifest(images, tmp_path, command):
     assert manifest["source_age_from"] == "estimated" and manifest["gender_from"] == "estimated"
     text = Image.open(manifest["files"]["photos"][1]).text
     assert (text["Seed"], text["Sample"], text["RendererSeed"]) == ("5", "1", str(manifest["seeds"][1]))
+
+
+def test_cli_names_a_missing_reference_as_the_option_it_came_from(images, tmp_path, command):
+    missing = tmp_path / "nowhere.png"
+    args = ("pluralistic", str(images["astronaut"]), "--target", "60", "--reference", str(missing), "--out", str(tmp_path))
+    result = command(cli.main, *args, env={"HUB_PROFILE": "offline"})
+    assert result.returncode == 2 and result.stderr.strip() == f"--reference {missing}: no such file."

@@ -298,6 +298,18 @@ def test_cli_writes_photo_faces_and_manifest(images, tmp_path, _cli):
     assert photo.text["AI-edited"].startswith("yes") and photo.size == Image.open(images["grace_hopper"]).size
 
 
+def test_cli_says_which_zones_asked_for_are_left_as_they_are_and_an_unused_ethnicity(images, tmp_path, _cli):
+    # Grace Hopper's forehead, assumed from her estimated age (80), is at 100 already: the photo shows no change there
+    result = _cli(str(images["grace_hopper"]), "--score", "forehead=100", "--ethnicity", "any", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["changed_zones"] == []
+    left = "Left as they are, already at the score asked (current scores assumed from age"
+    assert any(w.startswith(left) and w.endswith(": forehead 100 %") for w in manifest["warnings"])
+    assert "the ethnicity 'any' is not used: only the diffusion renderer's prompt names one" in manifest["warnings"]
+    assert left in result.stderr
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -305,6 +317,8 @@ def test_cli_writes_photo_faces_and_manifest(images, tmp_path, _cli):
         (["--score", "forehead=150"], "must be between 0 and 100"),
         (["--score", "forehead"], "--score takes ZONE=PERCENT"),
         ([], "give --score ZONE=PERCENT"),
+        (["--score", "forehead=50", "--score", "forehead=80"], "--score names a zone more than once (forehead: 50, 80)"),
+        (["--all", "101"], "--all must be 0-100 %, got 101"),  # named as given, not as the first zone it sets
     ],
 )
 def test_cli_refuses_bad_scores(images, tmp_path, args, message, _cli):
