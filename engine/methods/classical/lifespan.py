@@ -65,6 +65,7 @@ from engine.methods.classical.hair import (
     MONOCHROME_HAIR,
     NOTHING_TO_COLOUR,
     added_recession,
+    dark_hair_on_dark_in_monochrome,
     hair_wisps,
     hairline_fringe,
     is_monochrome,
@@ -194,6 +195,11 @@ LIGHT_HAIR_IN_MONOCHROME = (
     "a black-and-white photo with hair as light as the skin: without colour the hair cannot be told from the skin and "
     "the background"
 )
+# and on one whose hair is as dark as the background beside the head (hair.dark_hair_on_dark_in_monochrome)
+DARK_HAIR_ON_DARK_IN_MONOCHROME = (
+    "a black-and-white photo with hair as dark as the background beside the head: without colour the hair cannot be "
+    "told from the background"
+)
 
 
 def hair_masks(located: LocatedFace, settings: Settings | None = None) -> HairMasks:
@@ -235,10 +241,17 @@ def _hair_and_beside(
     photo = np.ones(person.shape, bool) if located.inside is None else located.inside >= 0.5
     # the padding beyond the photo's edge is no one's hair nor skin (its blurred edge extension can read as hair)
     in_photo = (person * photo).astype(np.float32)
-    if light_hair_in_monochrome(located.crop, person, located.points):
+    why_not = (
+        LIGHT_HAIR_IN_MONOCHROME
+        if light_hair_in_monochrome(located.crop, person, located.points)
+        else DARK_HAIR_ON_DARK_IN_MONOCHROME
+        if dark_hair_on_dark_in_monochrome(located.crop, person, (person <= PERSON_THRESHOLD) & photo, located.points)
+        else ""
+    )
+    if why_not:
         empty = np.zeros(person.shape, np.uint8)
         none = empty.astype(bool)
-        return empty, none, empty.astype(np.float32), in_photo, none, empty.astype(np.float32), LIGHT_HAIR_IN_MONOCHROME
+        return empty, none, empty.astype(np.float32), in_photo, none, empty.astype(np.float32), why_not
     hair, tips = hair_mask_and_tips(located.crop, in_photo, located.points, frame, is_monochrome(located.crop))
     wisps = hair_wisps(located.crop, hair, (person <= PERSON_THRESHOLD) & photo, located.points)
     # where a blurred hairline's last hairs lie past the mask (not a glasses' frame)

@@ -290,6 +290,31 @@ def test_a_black_and_white_photo_with_white_hair_keeps_its_background_and_says_w
     assert (change[~beyond] > 2).mean() > 0.2  # and the face itself aged
 
 
+def test_a_black_and_white_photo_with_hair_as_dark_as_the_background_keeps_both_and_says_why():
+    # the man seated behind Einstein (face 1, 47 px wide): his dark hair against a dark wall; without colour the mask
+    # took the wall beside his head in with his hair, and greying at 70 lightened both into one pale cap
+    from engine.faces.alignment import faces_or_why_not  # noqa: PLC0415
+    from engine.methods.classical.lifespan import DARK_HAIR_ON_DARK_IN_MONOCHROME  # noqa: PLC0415
+
+    photos = {face.name: face for face in packaged_faces()}
+    if not all(cached_path(photos[name]).exists() for name in ("einstein", "takeo")):
+        pytest.skip("needs the packaged benchmark photos: run `make benchmark-data`")
+    image = load(photos["einstein"])
+    faces = faces_or_why_not(get_cache(OFFLINE).get("face_detector"), image)
+    located = locate(image, OFFLINE, 1, faces)
+    masks = hair_masks(located, OFFLINE)
+    assert masks.note == DARK_HAIR_ON_DARK_IN_MONOCHROME and not masks.hair.any()
+    aged = age_face(image, located, masks, 34, 70, 0, OFFLINE)
+    assert aged.stages["hair"] == f"skipped: {DARK_HAIR_ON_DARK_IN_MONOCHROME}"
+    beyond = cv2.dilate(face_hull(located.points, aged.after.shape[:2]), np.ones((31, 31), np.uint8)) == 0
+    above = beyond & (np.arange(beyond.shape[0])[:, None] < float(located.points[[*RIGHT_EYE, *LEFT_EYE], 1].mean()))
+    assert np.abs(aged.after.astype(int) - located.crop).max(-1)[above].max() <= 3  # his hair and the wall as they were
+    # dark hair against a lighter background is told from it, in black and white too
+    for name in ("takeo", "camera"):
+        kept = hair_masks(locate(load(photos[name]), OFFLINE), OFFLINE)
+        assert kept.note == "" and kept.hair.mean() > 0.05, name
+
+
 def test_receding_hairline_is_left_off_a_face_read_as_a_woman_and_the_user_told_why():
     # men's pattern hair loss: the estimator reads the astronaut as a woman, so her hairline is kept, in words
     asked = age_photo(LifespanRequest(astronaut(), [70], source_age=40, renderer="classical", receding_hairline=True), OFFLINE)
