@@ -222,3 +222,16 @@ def test_cli_names_a_missing_reference_as_the_option_it_came_from(images, tmp_pa
     args = ("pluralistic", str(images["astronaut"]), "--target", "60", "--reference", str(missing), "--out", str(tmp_path))
     result = command(cli.main, *args, env={"HUB_PROFILE": "offline"})
     assert result.returncode == 2 and result.stderr.strip() == f"--reference {missing}: no such file."
+
+
+def test_futures_read_far_from_the_target_are_said_with_how_far_and_which_way():
+    from engine.tasks.pluralistic import off_target
+
+    assert off_target([42.4, 51.6, None], 70) == [
+        "The age estimator reads the futures at 42-52 (mean 47), 23 years under the target of 70: they look younger than asked."
+    ]
+    assert off_target([40.0], 20) == [
+        "The age estimator reads the futures at 40, 20 years over the target of 20: they look older than asked."
+    ]
+    assert off_target([58.0, 62.0], 70) == []  # within 15 years: as near as the renderers are to reach
+    assert off_target([None, None], 70) == []  # no face in any sample: said elsewhere, no age to compare
