@@ -32,7 +32,6 @@ from engine.core.errors import UserError
 from engine.core.images import LoadedImage, keep_photo_notes, load_image
 from engine.core.limits import AGE, INTENSITY, MAX_TARGETS, SAMPLES, SEED, WORKING_SIDE, ZONE_SCORE
 from engine.core.models import ModelUnavailable
-from engine.core.processes import native_logs_left_out
 from engine.core.provenance import png_info, save_png
 from engine.core.settings import get_settings
 from engine.tasks import lifespan as lifespan_task
@@ -426,10 +425,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if args.verbose:  # the native libraries' log lines too
-        return args.run(args)
-    with native_logs_left_out():
-        return args.run(args)
+    return args.run(args)
 
 
 if __name__ == "__main__":

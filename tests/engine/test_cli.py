@@ -137,39 +137,3 @@ def test_a_bad_zone_score_names_the_range_as_it_is(capsys):
     with pytest.raises(SystemExit):
         cli.main(["zones", "photo.png", "--score", "forehead=abc", "--out", "out"])
     assert capsys.readouterr().err.strip().endswith("--score 'forehead=abc': 'abc' is not a number (0-100 %)")
-
-
-def test_a_commands_stderr_holds_its_own_lines_not_the_native_libraries_logs(tmp_path):
-    """Started as `python -m engine`, as a user runs it: mediapipe's absl and TensorFlow Lite write their log lines
-    straight to the process's stderr (a few each run), among the command's one-line warnings; `-v` keeps them."""
-    import os
-    import subprocess
-    import sys
-
-    import numpy as np
-    from PIL import Image
-    from skimage import data
-
-    from engine.core.settings import ROOT
-
-    camera = tmp_path / "camera.png"  # its three-quarter face warns of the zones it cannot place
-    Image.fromarray(np.repeat(data.camera()[..., None], 3, 2)).save(camera)
-
-    def run(*flags):
-        command = [sys.executable, "-m", "engine", *flags, "lifespan", str(camera), "--targets", "70"]
-        env = {**os.environ, "HUB_PROFILE": "offline"}
-        return subprocess.run(
-            [*command, "--renderer", "classical", "--out", str(tmp_path)],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env=env,
-            timeout=180,
-        )
-
-    verbose = run("-v")
-    assert verbose.returncode == 0 and "inference_feedback_manager" in verbose.stderr  # the libraries do write them
-    quiet = run()
-    assert quiet.returncode == 0
-    lines = quiet.stderr.splitlines()
-    assert lines and all(line.startswith(f"{camera}: warning: ") for line in lines), lines
