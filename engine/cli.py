@@ -168,7 +168,8 @@ def _edit_photo(args: argparse.Namespace, what: str, edit, save) -> int:
     try:
         files = save(output, out, Path(args.image).stem)
         manifest = out / "manifest.json"
-        manifest.write_text(json.dumps({"image": str(args.image), **output.manifest(), "files": files}, indent=1))
+        # by absolute path, as its files are: it leads to the photo from wherever the manifest is read
+        manifest.write_text(json.dumps({"image": str(Path(args.image).resolve()), **output.manifest(), "files": files}, indent=1))
     except OSError as error:  # the disk filled, or the folder changed while the work ran
         print(f"{args.image}: the outputs could not be written to {out}: {error}", file=sys.stderr)
         return EXIT_CANNOT_WRITE

@@ -611,10 +611,11 @@ def hair_margin(
     # before the margin joins it, and the margin only within itself, so a strand of the margin in deep shade (smooth,
     # without strands' texture) by the outline stayed a line of the hair's own colour between the two (the astronaut's
     # temple: 1-2 px wide, 48 px long, a dark line down her greyed hair at 70-80, looked at 3x)
-    gaps = (fill_holes(hair.astype(np.uint8)) > 0) & ~hair & (zone | deeper)
-    count, labels = cv2.connectedComponents(gaps.astype(np.uint8), connectivity=8)
-    wide = np.unique(labels[cv2.morphologyEx(gaps.astype(np.uint8), cv2.MORPH_OPEN, gap) > 0])  # a disk fits in them
-    return (hair | (gaps & ~np.isin(labels, wide))).astype(np.uint8)
+    # narrow or wide as a whole hole (a wide one reaching into the zone has a narrow slice there: it stays as it is)
+    holes = (fill_holes(hair.astype(np.uint8)) > 0) & ~hair
+    count, labels = cv2.connectedComponents(holes.astype(np.uint8), connectivity=8)
+    wide = np.unique(labels[cv2.morphologyEx(holes.astype(np.uint8), cv2.MORPH_OPEN, gap) > 0])  # a disk fits in them
+    return (hair | (holes & ~np.isin(labels, wide) & (zone | deeper))).astype(np.uint8)
 
 
 # Background replacement of training faces, as the lifespan method's published training data had

@@ -179,8 +179,9 @@ class PluralisticOutput:
 # its age embedding) is drawn from the request's seed in the samples' order, so the request's seed and the sample's
 # index reproduce it; its renderer seed alone does not
 SEEDS_MEANING = (
-    "each sample's renderer seed, derived from the request's seed, the sample's index and the target; a sample is "
-    "reproduced by the same request (seed, target, samples, intensity) and its index, not by its renderer seed alone"
+    "each sample's renderer seed, derived from the request's seed, the sample's index (one for all with shared_seed) and "
+    "the target; a sample is reproduced by the same request (seed, target, samples, intensity) and its index, not by its "
+    "renderer seed alone"
 )
 
 

@@ -157,6 +157,13 @@ def test_a_narrow_gap_the_margin_and_the_mask_enclose_is_hair_and_a_wide_one_is_
     assert grown[10:51, 20:36].all()  # the strand is hair: no line of the hair's own colour left down the greyed hair
     assert not grown[64:107, 20:26].any()  # the skin is not (its corners by the margin are its closing's, as before)
     assert grown[60:64, 20:41].all() and grown[107:111, 20:41].all()
+    # a wide hole of skin mostly outside the zone (the mask's own, x 5-22) keeps its slice inside the zone as skin too
+    mask = np.ones((40, 60), np.uint8)
+    mask[10:30, 5:23] = 0
+    zone = np.zeros((40, 60), bool)
+    zone[:, 20:50] = True
+    grown = hair_margin(lab[:40], mask, zone & (mask > 0), zone)
+    assert not grown[12:28, 5:23].any()  # (its two corners by the margin are the margin's own closing's, as above)
 
 
 def test_local_hair_distance_measures_against_the_nearest_hair():
