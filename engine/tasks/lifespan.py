@@ -31,7 +31,7 @@ from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import align_face, paste_back
 from engine.faces.detection import Face, FaceRefusal, NoFaceError
 from engine.methods.classical.lifespan import SUMMARY as CLASSICAL_SUMMARY
-from engine.methods.classical.lifespan import AgedFace, check_face_size, render_lifespan, stage_warnings
+from engine.methods.classical.lifespan import TOO_SMALL_TO_AGE, AgedFace, render_lifespan, stage_warnings
 from engine.methods.ldla.pipeline import LocatedFace, locate
 from engine.tasks.renderers import FoundFace, check_chosen, check_renderer, choose_renderer, find_face
 
@@ -480,7 +480,7 @@ def _every_face(
 ) -> list[GroupFace]:
     """Every detected face of the photo, the chosen one as already aged (`edits`) and each other one aged in place in
     `photos` (one per target) from its own estimated source age and gender; a face too small for the renderer
-    (`check_face_size`), upside down, or that FaceMesh cannot landmark is left as it is, and says so."""
+    (`TOO_SMALL_TO_AGE`), upside down, or that FaceMesh cannot landmark is left as it is, and says so."""
     group = []
     share = 1.0 / len(faces)  # of the progress bar, per face: the chosen face's came first
     for index, face in enumerate(faces):
@@ -499,8 +499,8 @@ def _every_face(
             )
             continue
         try:
-            check_face_size(face)
-            located = locate(request.rgb, settings, index, faces)  # the faces found once, for every face
+            # the faces found once, for every face
+            located = locate(request.rgb, settings, index, faces, too_small_for=TOO_SMALL_TO_AGE)
         except NoFaceError as error:
             # a refusal (too small, upside down, on its side) says what is wrong with the face, naming its box, without
             # its advice ("use a larger photo", "turn the photo"), which is not for a photo whose other faces are fine

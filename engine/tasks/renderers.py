@@ -17,7 +17,7 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings
 from engine.faces.alignment import check_face_upright, faces_or_why_not
 from engine.faces.detection import Face, choose_face
-from engine.methods.classical.lifespan import check_face_size
+from engine.methods.classical.lifespan import TOO_SMALL_TO_AGE
 from engine.methods.ldla.pipeline import LocatedFace, locate
 
 RENDERERS = ("auto", "diffusion", "classical")
@@ -71,12 +71,10 @@ class FoundFace:
 
 def find_face(rgb: np.ndarray, renderer: str, face_index: int | None = None, settings: Settings | None = None) -> FoundFace:
     """The face at `face_index` (default: the largest), with its zones when `renderer` is classical."""
-    detector = get_cache(settings).get("face_detector")
-    faces = faces_or_why_not(detector, rgb)
     if renderer == "classical":
-        check_face_size(choose_face(faces, face_index)[0])  # before the landmarks: the cheapest refusal first
-        located = locate(rgb, settings, face_index, faces)
+        located = locate(rgb, settings, face_index, too_small_for=TOO_SMALL_TO_AGE)
         return FoundFace(located.face, located, list(located.warnings))
-    face, warnings = choose_face(faces, face_index)
+    detector = get_cache(settings).get("face_detector")
+    face, warnings = choose_face(faces_or_why_not(detector, rgb), face_index)
     check_face_upright(detector, rgb, face)
     return FoundFace(face, None, warnings)

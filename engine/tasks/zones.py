@@ -17,8 +17,6 @@ from engine.core.gpu import gpu_scope, gpu_seconds
 from engine.core.images import check_rgb
 from engine.core.registry import get_cache
 from engine.core.settings import REFINER_LABELS, Settings, get_settings
-from engine.faces.alignment import faces_or_why_not
-from engine.faces.detection import choose_face
 from engine.faces.zones import ZONES, draw_zones
 from engine.methods.ldla import pipeline as ldla
 from engine.methods.ldla.pipeline import LocatedFace, ZoneEdit, save_outputs
@@ -62,19 +60,16 @@ def edit_zones(request: ZonesRequest, settings: Settings | None = None) -> ZoneE
         return _edit(request, None, settings)
     # the model and the face's zones before the GPU is lent; the rendering inside its scope
     get_cache(settings).get("zone_diffusion")
-    return _edit_on_gpu(request, locate(request.rgb, settings), settings)
+    return _edit_on_gpu(request, _locate(request.rgb, settings), settings)
 
 
-def locate(rgb: np.ndarray, settings: Settings | None = None) -> LocatedFace:
-    """The largest face, its landmarks and zones, where it is wide enough to edit (ldla.check_face_size: refused before
-    the landmarks are read, the cheapest refusal first)."""
-    faces = faces_or_why_not(get_cache(settings).get("face_detector"), rgb)
-    ldla.check_face_size(choose_face(faces)[0])
-    return ldla.locate(rgb, settings, faces=faces)
+def _locate(rgb: np.ndarray, settings: Settings | None) -> LocatedFace:
+    """The largest face, its landmarks and zones, refused under the width the zone editor edits (TOO_SMALL_TO_EDIT)."""
+    return ldla.locate(rgb, settings, too_small_for=ldla.TOO_SMALL_TO_EDIT)
 
 
 def _edit(request: ZonesRequest, located: LocatedFace | None, settings: Settings | None) -> ZoneEdit:
-    located = located or locate(request.rgb, settings)
+    located = located or _locate(request.rgb, settings)
     return ldla.edit_zones(
         request.rgb,
         request.targets,
@@ -111,7 +106,7 @@ class ZoneFinding:
 
 def find_zones(rgb: np.ndarray, settings: Settings | None = None) -> ZoneFinding:
     """The face's zones outlined, with every zone's current score and where it comes from."""
-    located = locate(check_rgb(rgb), settings)
+    located = _locate(check_rgb(rgb), settings)
     age = int(source_age_gender(rgb, located.face, settings=settings).age)
     current, source = ldla.zone_scores_now(rgb, located, age, None, settings)
     return ZoneFinding(located, draw_zones(located.crop, located.zones, located.masks), age, current, source)

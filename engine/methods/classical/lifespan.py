@@ -39,7 +39,6 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.core.workers import ahead, map_in_order, worker_count
 from engine.faces.alignment import frame_border, paste_back, upsampling
-from engine.faces.detection import Face, refuse_small_face
 from engine.faces.segmentation import PERSON_THRESHOLD, brow_mask, hair_beside_face, hair_mask_and_tips, person_in_crop
 from engine.faces.zones import feathered, inter_ocular
 from engine.methods.classical import contrast, shape, teeth, texture
@@ -112,16 +111,15 @@ SUMMARY = (  # what the classical renderer changes, in one line (the lifespan ta
 )
 
 
-def check_face_size(face: Face) -> None:
-    """Refuses (FaceRefusal) a face narrower than MIN_FACE_PX (detection.refuse_small_face). The renderer works on the
-    face enlarged to FACE_SIZE px, and on faces under that width it drew blotches (looked at on the astronaut, Obama and
-    Hopper shrunk, at 10 and 80): at 35 px Obama's hair at 10 became a dark cap spilling onto the background beside his
-    head; at 19 px and under the astronaut's a dark rim round her hair at 10 and lumps of grey at 80. The line is the
-    40 px the messages already ask for, not one fitted to these photos: the 23-27 px astronaut came out blurred but
-    whole, and at 41 px Obama's hair at 10 still ends in a hard edge."""
-    refuse_small_face(
-        face, f"the classical renderer, which ages it enlarged to {FACE_SIZE} px, where a face this small comes out in blotches"
-    )
+# The classical renderer refuses a face under MIN_FACE_PX (ldla.locate's too_small_for, detection.refuse_small_face). It
+# works on the face enlarged to FACE_SIZE px, and on faces under that width it drew blotches (looked at on the astronaut,
+# Obama and Hopper shrunk, at 10 and 80): at 35 px Obama's hair at 10 became a dark cap spilling onto the background
+# beside his head; at 19 px and under the astronaut's a dark rim round her hair at 10 and lumps of grey at 80. The line is
+# the 40 px the messages already ask for, not one fitted to these photos: the 23-27 px astronaut came out blurred but
+# whole, and at 41 px Obama's hair at 10 still ends in a hard edge.
+TOO_SMALL_TO_AGE = (
+    f"the classical renderer, which ages it enlarged to {FACE_SIZE} px, where a face this small comes out in blotches"
+)
 
 
 @dataclass(frozen=True)

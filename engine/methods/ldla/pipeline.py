@@ -46,6 +46,11 @@ from engine.methods.classical.youth import glasses_lenses, rejuvenate, young_ski
 from engine.methods.ldla.curves import scores_for_age
 
 FACE_SIZE = 512
+# The zone editor refuses a face under MIN_FACE_PX (`locate`'s too_small_for): the zones are edited on the face enlarged
+# to FACE_SIZE px, and on the astronaut shrunk to faces 16 and 24 px wide, every zone at 100 %, the classical renderer's
+# creases came out as sharp drawn lines across a blurred face (looked at; at 40 px the face is soft but whole). The line
+# is the 40 px every size message asks for, as the classical lifespan renderer's is.
+TOO_SMALL_TO_EDIT = f"the zone editor, which edits it enlarged to {FACE_SIZE} px, where creases on a face this small are sharp lines across a blur"
 
 FEATHER = 0.05  # blend feather radius, in inter-ocular distances (chosen by looking at seams)
 
@@ -100,12 +105,20 @@ class LocatedFace:
 
 
 def locate(
-    rgb: np.ndarray, settings: Settings | None = None, face_index: int | None = None, faces: list[Face] | None = None
+    rgb: np.ndarray,
+    settings: Settings | None = None,
+    face_index: int | None = None,
+    faces: list[Face] | None = None,
+    too_small_for: str | None = None,
 ) -> LocatedFace:
     """The face at `face_index` (default: the largest) aligned, landmarked and zoned; `faces`: the detector's faces of
-    `rgb` where they were found already (a group photo's every face), else they are found here."""
+    `rgb` where they were found already (a group photo's every face), else they are found here. `too_small_for`: the
+    method that refuses a face under MIN_FACE_PX and what it makes of one (detection.refuse_small_face; TOO_SMALL_TO_EDIT,
+    the classical renderer's TOO_SMALL_TO_AGE), checked before the landmarks, the cheapest refusal first."""
     cache = get_cache(settings)
     face, warnings = choose_face(faces_or_why_not(cache.get("face_detector"), rgb) if faces is None else faces, face_index)
+    if too_small_for is not None:
+        refuse_small_face(face, too_small_for)
     aligned = align_face(rgb, face, FACE_SIZE)
     points = face_landmarks(cache.get("face_mesh"), aligned.crop, face)  # a failure says what is wrong with the face
     check_upright(cache.get("face_detector"), aligned.crop, face, aligned.matrix)  # FaceMesh places points on one upside down too
@@ -122,17 +135,6 @@ def locate(
     if inside is not None:
         inside.flags.writeable = False
     return LocatedFace(rgb, face, aligned.matrix, aligned.crop, points, zones, masks, unplaceable, warnings, inside=inside)
-
-
-def check_face_size(face: Face) -> None:
-    """Refuses (FaceRefusal) a face narrower than MIN_FACE_PX (detection.refuse_small_face): the zones are edited on
-    the face enlarged to FACE_SIZE px, and on the astronaut shrunk to faces 16 and 24 px wide, every zone at 100 %, the
-    classical renderer's creases came out as sharp drawn lines across a blurred face (looked at; at 40 px the face is
-    soft but whole). The line is the 40 px every size message asks for, as the classical lifespan renderer's is."""
-    refuse_small_face(
-        face,
-        f"the zone editor, which edits it enlarged to {FACE_SIZE} px, where creases on a face this small are sharp lines across a blur",
-    )
 
 
 def unplaceable_zones(

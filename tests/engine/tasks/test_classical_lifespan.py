@@ -12,10 +12,10 @@ from engine.core.errors import InputError
 from engine.core.registry import get_cache
 from engine.core.settings import Settings
 from engine.faces.alignment import frame_feather, paste_back, upsampling
-from engine.faces.detection import MIN_FACE_PX, Face, FaceRefusal, NoFaceError
+from engine.faces.detection import MIN_FACE_PX, Face, FaceRefusal, NoFaceError, refuse_small_face
 from engine.faces.zones import LEFT_EYE, RIGHT_EYE, inter_ocular
 from engine.methods.classical.beyond import BEYOND_REACH
-from engine.methods.classical.lifespan import SUMMARY, age_face, check_face_size, hair_masks
+from engine.methods.classical.lifespan import SUMMARY, TOO_SMALL_TO_AGE, age_face, hair_masks
 from engine.methods.classical.youth import photo_below
 from engine.methods.ldla.pipeline import locate
 from engine.tasks.lifespan import LifespanRequest, age_photo
@@ -178,10 +178,10 @@ def test_group_photo_face_that_cannot_be_landmarked_is_left_as_it_is_and_named(m
 
     group = _group()
 
-    def locate_only_the_largest(rgb, settings=None, face_index=None, faces=None):
+    def locate_only_the_largest(rgb, settings=None, face_index=None, faces=None, too_small_for=None):
         if face_index == 1:
             raise NoFaceError("FaceMesh found no face for dense landmarks: try a frontal, well-lit photo.")
-        return locate(rgb, settings, face_index, faces)
+        return locate(rgb, settings, face_index, faces, too_small_for)
 
     monkeypatch.setattr(lifespan_task, "locate", locate_only_the_largest)
     output = age_photo(LifespanRequest(group, [70], renderer="classical", all_faces=True), OFFLINE)
@@ -224,10 +224,10 @@ def test_a_face_too_small_to_age_is_refused_and_in_a_group_left_as_it_is():
 def test_the_size_check_refuses_only_faces_under_40_px_and_says_their_width_rounded_down(width, refused):
     face = Face((10.0, 20.0, width, 50.0), np.zeros((5, 2), np.float32), 0.9, False)
     if refused is None:
-        check_face_size(face)  # aged
+        refuse_small_face(face, TOO_SMALL_TO_AGE)  # aged
     else:
         with pytest.raises(FaceRefusal, match=refused):  # 39.6 px is not "40", the width it falls short of
-            check_face_size(face)
+            refuse_small_face(face, TOO_SMALL_TO_AGE)
 
 
 def test_grey_hair_left_grey_toward_a_younger_target_is_said_once_with_its_reason():
