@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 
 from engine.age.calibration import calibrate, format_report, push_calibration
@@ -255,7 +256,7 @@ def _score(text: str) -> tuple[str, float]:
 def run_zones(args: argparse.Namespace) -> int:
 
     scores = args.score or []
-    repeated = sorted({zone for zone, _ in scores if [z for z, _ in scores].count(zone) > 1})
+    repeated = sorted(zone for zone, count in Counter(zone for zone, _ in scores).items() if count > 1)
     if repeated:
         given = "; ".join(f"{zone}: " + ", ".join(f"{value:g}" for z, value in scores if z == zone) for zone in repeated)
         print(f"zones: --score names a zone more than once ({given}): give each zone once", file=sys.stderr)
