@@ -1,4 +1,4 @@
-"""Facial contrast falls with age: the lips and eyebrows come closer to the skin around them.
+"""Facial contrast falls with age: the lips, eyebrows and the whites of the eyes come closer to the skin around them.
 
 Porcheron, Mauger and Russell 2013 (PLoS ONE 8(3):e57985; 289 women aged 20-70) measured the contrast
 between the lips, eyes and eyebrows and the surrounding skin: it decreases with age (the lips' in CIELAB
@@ -11,6 +11,14 @@ around it by a share that grows linearly from CONTRAST_ONSET_YEARS to 80 (`contr
 own fine detail (the lips' lines, the brow hairs) is kept. The studies give the direction and that it is
 gradual over adult life; the share of the difference lost by 80 is from looking (Grace Hopper at 77 in
 matplotlib's portrait: her lips are barely redder than her skin, her brows faint).
+
+The eyes: their contrast with the skin around them falls in redness a* and yellowness b* (Porcheron et al. 2017,
+Front Psychol 8:1208, Table 1: r = -0.32 and -0.24 with age in Caucasian women, and the same fall in Chinese, Latin
+American and black South African women), chiefly because the whites of the eyes grow darker, redder and yellower
+(Russell, Sweda, Porcheron and Mauger 2014, Psychol Aging 29:626, on the 2013 paper's women); faces whose sclera were
+made less dark, red and yellow were judged younger (ibid.; whitened sclera read younger in Provine, Cabrera and
+Nave-Blodgett 2013, Hum Nat 24:126). The whites move toward the skin ring's colour as the lips do, one shift for all
+of them (their vessels and shading kept), on the pixels lighter than that skin only (`sclera_weight`).
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ import cv2
 import numpy as np
 
 from engine.core.pixels import from_lab, to_lab
-from engine.faces.zones import OUTER_LIPS, inter_ocular, support_box
+from engine.faces.zones import LEFT_EYE, OUTER_LIPS, RIGHT_EYE, inter_ocular, support_box
 from engine.methods.classical.hair import brow_box, brow_hair_share
 
 CONTRAST_ONSET_YEARS = 20.0  # the youngest age in Porcheron et al.'s sample; the decline is steady from there
@@ -29,6 +37,27 @@ CONTRAST_ONSET_YEARS = 20.0  # the youngest age in Porcheron et al.'s sample; th
 # lowering it shifted the jaw line found on the aged face up, against the sagging shape.py draws
 LIP_CONTRAST_LOSS = (0.0, 0.45, 0.3)
 BROW_CONTRAST_LOSS = 0.3  # lightness of the brows (their greying is hair.py's; this is the fading of the rest)
+# the whites of the eyes (see the module docstring): lightness, redness and yellowness. Darker by little (Porcheron et
+# al.'s eye contrast in L* falls by the least, r = -0.11), redder and yellower by more. From looking at the astronaut's
+# and obama2's eyes at the full loss, 3x: at 0.3 the whites barely change (b* +2.6 on hers); at 0.5 they read duller and
+# yellower; at 0.7 hers read yellow-grey, a tired or unwell eye more than an old one
+EYE_CONTRAST_LOSS = (0.15, 0.5, 0.5)
+# FaceMesh's iris points (its 478-point model): each iris's centre, then four points on its rim
+RIGHT_IRIS, LEFT_IRIS = 468, 473
+IRIS_GROWTH = 1.15  # the iris's disk grown by this much: its dark limbal ring and the blur of its edge are not sclera
+# L (8-bit; about 5 CIELAB L*): a pixel of the eye's opening this much lighter than the skin ring is white of the eye in full, one no
+# lighter than the skin not at all (the lashes, the lids' shade, a sclera in shadow: its colour cannot be told from
+# theirs). Hooded or narrowed eyes show little or none (Grace Hopper's and Biden's portraits: the openings' lightest
+# half is darker than the skin around them), and then nothing changes (from looking)
+SCLERA_LIGHTER = 12.0
+# d^2 of whites in view (both eyes, each pixel by its share) below which they are left as they are: the packaged
+# portraits' whites in view are 0.0047 d^2 (Obama's 2012 portrait, his eyes in the brows' shade) to 0.041 (the
+# camera operator's); Hopper's 0.0025, Biden's 0.0009 and Takeo's 0.0004 are lit glints on lids and lenses (looked at)
+SCLERA_MIN_AREA = 0.0035
+# the share of the ring around an eye's opening that must be skin (segmentation's skin mask, which leaves the lids
+# out) for the eye to be in view: 0.38-0.45 on the eyes of the astronaut's, obama2's, Hopper's and the camera
+# operator's near eye; 0.22 on his far eye, which FaceMesh puts on the camera's lit metal in his three-quarter view
+EYE_RING_SKIN = 0.3
 RING = 0.12  # the skin ring around a feature, in inter-ocular distances
 # A feature's broad colour is its colour blurred over FEATURE_BLUR inter-ocular distances (the lips' lines and the
 # brow hairs are finer), and a change fades in over FEATURE_FEATHER of that blur at its edge (from looking)
@@ -61,6 +90,12 @@ def regain(loss: np.ndarray | tuple[float, ...] | float, source_age: float, targ
     kept_before = 1.0 - loss * contrast_share(source_age)
     kept_after = 1.0 - loss * contrast_share(target_age)
     return np.maximum(kept_after / kept_before - 1.0, 0.0)
+
+
+def eye_regain(source_age: float, target_age: float) -> np.ndarray:
+    """(3,) per CIELAB channel: `regain` of the whites' difference from the skin (EYE_CONTRAST_LOSS): from 80 to 20
+    or younger 1 / 0.7 - 1 = 0.43 in redness and yellowness. Zeros toward an older target."""
+    return regain(EYE_CONTRAST_LOSS, source_age, target_age)
 
 
 def lip_regain(source_age: float, target_age: float) -> np.ndarray:
@@ -202,6 +237,113 @@ def fade_features(face: np.ndarray, points: np.ndarray, skin: np.ndarray, brows:
     result = face.copy()
     result[box] = from_lab(out, region, _changed(out, lab))
     return result
+
+
+def eye_openings(points: np.ndarray, shape: tuple[int, int]) -> list[np.ndarray]:
+    """Each eye's opening (H, W uint8: FaceMesh's eye contour), the right's then the left's, less its iris's disk (its
+    centre and the mean distance to its four rim points, grown by IRIS_GROWTH)."""
+    p = np.asarray(points, np.float64)[:, :2]
+    if len(p) <= LEFT_IRIS + 4:
+        raise ValueError(f"the whites of the eyes need FaceMesh's 478 points (with the irises), got {len(p)}")
+    openings = []
+    for contour, centre in ((RIGHT_EYE, RIGHT_IRIS), (LEFT_EYE, LEFT_IRIS)):
+        opening = np.zeros(shape, np.uint8)
+        cv2.fillPoly(opening, [np.round(p[contour]).astype(np.int32)], 1)
+        radius = IRIS_GROWTH * float(np.linalg.norm(p[centre + 1 : centre + 5] - p[centre], axis=1).mean())
+        cv2.circle(opening, tuple(int(v) for v in np.round(p[centre])), int(np.ceil(radius)), 0, -1)
+        openings.append(opening)
+    return openings
+
+
+def whites_of_eyes(lab: np.ndarray, points: np.ndarray, skin: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each eye in view: (each pixel's share of white of the eye, H, W float32: lighter than the skin ring around
+    that eye by SCLERA_LIGHTER in full; that ring, H, W bool) on `lab` (`to_lab`'s scale). An eye whose ring is under
+    EYE_RING_SKIN skin (hidden behind the nose, a hand, a camera) is not in view, nor are the eyes when their whites
+    come to under SCLERA_MIN_AREA d^2 together (an empty list)."""
+    d = inter_ocular(points)
+    size = max(3, int(round(RING * d)) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    found = []
+    for opening in eye_openings(points, lab.shape[:2]):
+        if not opening.any():
+            continue
+        # the ring around the whole opening (iris included: the hole is not skin's place)
+        whole = cv2.morphologyEx(opening, cv2.MORPH_CLOSE, kernel)
+        around = (cv2.dilate(whole, kernel) > 0) & (whole == 0)
+        ring = around & (skin > 0)
+        if ring.sum() < EYE_RING_SKIN * around.sum():
+            continue
+        above = lab[..., 0] - float(lab[ring, 0].mean())
+        found.append((np.where(opening > 0, np.clip(above / SCLERA_LIGHTER, 0, 1), 0).astype(np.float32), ring))
+    if sum(float(weight.sum()) for weight, _ in found) < SCLERA_MIN_AREA * d * d:
+        return []
+    return found
+
+
+def _shift_whites(face: np.ndarray, points: np.ndarray, skin: np.ndarray, shift_for) -> tuple[np.ndarray, bool]:
+    """`face` with, on each eye in view, one CIELAB shift, `shift_for(its whites' mean, its skin ring's mean)` (3,),
+    added to its whites by each pixel's share of white (`whites_of_eyes`), and whether any were in view (else `face`
+    as it is, copied)."""
+    reach = int(round(RING * inter_ocular(points))) + 2
+    box = support_box(np.maximum(*eye_openings(points, face.shape[:2])), reach)
+    if box is None:
+        return face.copy(), False
+    region = face[box]
+    lab = to_lab(region)
+    offset = np.array([box[1].start, box[0].start], np.float64)
+    found = whites_of_eyes(lab, np.asarray(points, np.float64)[:, :2] - offset, skin[box])
+    out = lab.copy()
+    for weight, ring in found:
+        whites = (lab * weight[..., None]).sum((0, 1)) / weight.sum()
+        shift = np.asarray(shift_for(whites, lab[ring].mean(0)), np.float32)
+        out += weight[..., None] * shift[None, None, :]
+    result = face.copy()
+    result[box] = from_lab(out, region, _changed(out, lab))
+    return result, bool(found)
+
+
+def fade_eyes(face: np.ndarray, points: np.ndarray, skin: np.ndarray, share: float) -> tuple[np.ndarray, bool]:
+    """The aligned `face` with the whites of its eyes moved toward the skin ring's colour by `share` (0-1) of
+    EYE_CONTRAST_LOSS (darker, redder, yellower: Russell et al. 2014), and whether any were in view."""
+    if not 0 <= share <= 1:
+        raise ValueError(f"contrast share must be between 0 and 1, got {share}")
+    if share == 0:
+        return face.copy(), False
+    loss = share * np.asarray(EYE_CONTRAST_LOSS, np.float64)
+    return _shift_whites(face, points, skin, lambda whites, around: (around - whites) * loss)
+
+
+def restore_eyes(face: np.ndarray, points: np.ndarray, skin: np.ndarray, regain: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The aligned `face` with the whites of its eyes moved away from the skin ring's colour by `regain` (3,) of their
+    difference (`eye_regain`), and whether any were in view: lighter, and less red and yellow, but never past
+    neutral (a* and b* of 0: the whites' chroma is lost toward youth, and white is as white as an eye gets; an eye
+    redder than the skin around it is not made redder)."""
+    regain = np.asarray(regain, np.float64)
+    if regain.shape != (3,) or np.any(regain < 0) or not np.all(np.isfinite(regain)):
+        raise ValueError(f"eye regain must be three shares of 0 or more, got {regain}")
+    if not regain.any():
+        return face.copy(), False
+
+    def away(whites: np.ndarray, around: np.ndarray) -> np.ndarray:
+        shift = (whites - around) * regain
+        for channel in (1, 2):  # toward neutral (128 on OpenCV's scale) only, and not past it
+            chroma = whites[channel] - 128.0
+            toward = shift[channel] * chroma < 0
+            shift[channel] = -np.sign(chroma) * min(abs(shift[channel]), abs(chroma)) if toward else 0.0
+        return shift
+
+    return _shift_whites(face, points, skin, away)
+
+
+def eye_whites_colour(face: np.ndarray, points: np.ndarray, skin: np.ndarray) -> np.ndarray | None:
+    """(3,) the mean CIELAB (`to_lab`'s scale) of the whites of the eyes in view, each pixel by its share of white, or
+    None where none are (`whites_of_eyes`)."""
+    lab = to_lab(face)
+    found = whites_of_eyes(lab, points, skin)
+    if not found:
+        return None
+    weight = np.sum([w for w, _ in found], axis=0)
+    return (lab * weight[..., None]).sum((0, 1)) / weight.sum()
 
 
 def lip_contrast(face: np.ndarray, points: np.ndarray, skin: np.ndarray) -> float:

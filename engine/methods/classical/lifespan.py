@@ -9,7 +9,7 @@ For each target age, from the source age (engine/methods/classical/aging.py for 
    skin's energy at the target, and get even, brighter skin with the beard shadow matched to the cheeks;
 3. hair and eyebrows grey along the canities curve (hair.py); toward a younger target the curve runs backwards
    and grey hair regains pigment (the person's own, or a stated default); a receding hairline when asked;
-   toward an older target the lips and brows lose contrast with the skin (contrast.py); the teeth seen between
+   toward an older target the lips, brows and the whites of the eyes lose contrast with the skin (contrast.py); the teeth seen between
    the lips darken and yellow with age, lighten toward a younger target (teeth.py);
 4. shape: soft-tissue descent (jowls, nasolabial and marionette folds, thinner lips, eye bags) as a
    landmark warp with fold shading, moved back toward a younger target (shape.py); a child's target
@@ -101,9 +101,9 @@ YOUNG_FULL_GAP_YEARS = 30.0  # a target this many years younger gets the full yo
 
 SUMMARY = (  # what the classical renderer changes, in one line (the lifespan tab and the manifest say it)
     "it greys hair and eyebrows by age; for older ages it adds wrinkles, an older face's skin texture, "
-    "sallower skin with age spots, paler lips and fainter brows, darker, yellower teeth, and sagging (jowls, deeper folds, thinner lips, "
+    "sallower skin with age spots, paler lips, fainter brows and duller whites of the eyes, darker, yellower teeth, and sagging (jowls, deeper folds, thinner lips, "
     "eye bags); for younger ones it gives grey hair its colour back, fills creases, fines the skin's texture, evens "
-    "and brightens skin, flattens the folds as far as the skin is creased, reddens the lips, darkens the brows, lightens the teeth, removes "
+    "and brightens skin, flattens the folds as far as the skin is creased, reddens the lips, darkens the brows, whitens the eyes, lightens the teeth, removes "
     "beard shadow and "
     "lifts the sagging, and reshapes a child's face (craniofacial growth "
     "run backwards, Farkas's child proportions)"
@@ -458,7 +458,10 @@ def age_face(
     faded = contrast.contrast_between(source_age, target)
     if faded > 0:
         face = contrast.fade_features(face, located.points, skin, masks.brows, faded)
-        stages["contrast"] = f"lips and eyebrows {faded:.0%} of the way to their contrast with the skin at 80"
+        face, whites = contrast.fade_eyes(face, located.points, skin, faded)
+        stages["contrast"] = f"lips and eyebrows {faded:.0%} of the way to their contrast with the skin at 80" + (
+            ", the whites of the eyes darker, redder and yellower with them (Russell et al. 2014)" if whites else _NO_WHITES
+        )
     elif (lips_regain := contrast.lip_regain(source_age, target)).any():  # the lips' and brows' contrast given back
         face = contrast.restore_lips(face, located.points, skin, lips_regain)
         brows_regain = contrast.brow_regain(source_age, target)
@@ -472,9 +475,12 @@ def age_face(
             brows_note = f"the brows' hairs {brows_regain:.0%} darker against the skin" + (
                 "" if lenses is None else " (above the glasses' frame)"
             )
+        eyes_regain = contrast.eye_regain(source_age, target)
+        face, whites = contrast.restore_eyes(face, located.points, skin, eyes_regain)
+        eyes_note = f", the whites of the eyes {eyes_regain[2]:.0%} further from the skin's yellow" if whites else _NO_WHITES
         stages["contrast"] = (
-            f"the lips' redness apart from the skin's grown by {lips_regain[1]:.0%}, {brows_note} (Porcheron et al. 2013's "
-            "loss of lip and brow contrast run backwards)"
+            f"the lips' redness apart from the skin's grown by {lips_regain[1]:.0%}, {brows_note}{eyes_note} (Porcheron et "
+            "al. 2013's loss of lip, brow and eye contrast run backwards)"
         )
     # 3b. a child's skin and brows (childskin.py; HUB_CLASSICAL_CHILD_SKIN=1): rosier cheeks, fainter brows, before puberty
     share = max(child_share(target) - child_share(source_age), 0.0)
@@ -553,6 +559,9 @@ def paste_aged(photo: np.ndarray, located: LocatedFace, aged: AgedFace, settings
         located.points,
         segmenter,
     )
+
+
+_NO_WHITES = " (the whites of the eyes too little in view to change)"
 
 
 def stage_warnings(targets: list[float], edits: list[AgedFace]) -> list[str]:

@@ -181,6 +181,20 @@ def test_lip_contrast_given_back_is_the_decline_run_backwards():
     assert not lip_regain(41, 70).any() and not lip_regain(41, 41).any()  # older or the same age: nothing
 
 
+def test_whites_of_the_eyes_given_back_is_their_decline_run_backwards_and_needs_the_iris_points():
+    from engine.methods.classical.contrast import EYE_CONTRAST_LOSS, eye_openings, eye_regain, restore_eyes
+
+    loss = np.array(EYE_CONTRAST_LOSS)
+    np.testing.assert_allclose(eye_regain(80, 10), 1 / (1 - loss) - 1)  # 0.18 in lightness, 1.0 in a* and b*
+    assert eye_regain(80, 10)[2] > eye_regain(60, 30)[2] > 0 and not eye_regain(30, 60).any()
+    # FaceMesh without its iris refinement (468 points) cannot tell the whites from the iris: said, not guessed
+    with pytest.raises(ValueError, match="478 points .* got 468"):
+        eye_openings(np.zeros((468, 2)), (32, 32))
+    face = np.full((32, 32, 3), 128, np.uint8)
+    with pytest.raises(ValueError, match="eye regain"):
+        restore_eyes(face, np.zeros((478, 2)), np.ones((32, 32), np.uint8), np.array([0.1, -0.5, 0.0]))
+
+
 def test_the_fold_above_each_upper_lid_descends_most_at_its_outer_end_and_the_lid_margin_stays(monkeypatch):
     from engine.faces.zones import inter_ocular
     from engine.methods.classical import shape

@@ -12,15 +12,21 @@ from engine.faces.segmentation import brow_mask
 from engine.faces.zones import inter_ocular
 from engine.methods.classical.contrast import (
     contrast_between,
+    eye_openings,
+    eye_regain,
+    eye_whites_colour,
+    fade_eyes,
     fade_features,
     lip_contrast,
     lip_mask,
     lip_regain,
+    restore_eyes,
     restore_lips,
+    whites_of_eyes,
 )
 from engine.methods.classical.texture import _hidden_band, detail_bands, local_energy, prototype, transfer_texture
 from engine.methods.ldla.pipeline import locate, skin_mask
-from tests.conftest import astronaut
+from tests.conftest import astronaut, grace_hopper
 
 pytestmark = pytest.mark.pipelines
 
@@ -116,3 +122,65 @@ def test_the_lips_regain_redness_toward_a_younger_target_keeping_their_own_patte
     assert np.array_equal(restore_lips(source.crop, points, skin, lip_regain(41, 70)), source.crop)  # older: nothing
     with pytest.raises(ValueError, match="lip regain"):
         restore_lips(source.crop, points, skin, np.array([0.0, -0.2, 0.0]))
+
+
+def _whites(face: np.ndarray, source) -> np.ndarray:
+    """(3,) the whites of the eyes' mean CIELAB on `face` (the source's alignment), as L*, a*, b*."""
+    colour = eye_whites_colour(face, source.points, skin_mask(source))
+    assert colour is not None
+    return np.array([colour[0] * 100 / 255, colour[1] - 128, colour[2] - 128])
+
+
+def test_the_whites_of_the_eyes_grow_darker_redder_and_yellower_with_age_and_nothing_else_changes(source):
+    skin = skin_mask(source)
+    before = _whites(source.crop, source)
+    at_60, seen = fade_eyes(source.crop, source.points, skin, contrast_between(41, 60))
+    at_80, _ = fade_eyes(source.crop, source.points, skin, contrast_between(41, 80))
+    assert seen
+    middle, old = _whites(at_60, source), _whites(at_80, source)
+    # Russell et al. 2014: darker, redder, yellower, more so the older; yellower by a step a viewer sees (over 2 b*)
+    assert old[0] < middle[0] < before[0] and old[1] > middle[1] > before[1] and old[2] > middle[2] > before[2]
+    assert old[2] - before[2] > 2.0, (before, old)
+    # only the whites: the irises, the lids and the skin are returned exactly
+    openings = sum(eye_openings(source.points, skin.shape)) > 0
+    np.testing.assert_array_equal(at_80[~openings], source.crop[~openings])
+    # one shift for each eye's whites: their vessels and shading kept (the lightness pattern within them)
+    weight = sum(
+        w for w, _ in whites_of_eyes(cv2.cvtColor(source.crop, cv2.COLOR_RGB2LAB).astype(np.float32), source.points, skin)
+    )
+    full = weight >= 1
+    lightness = [cv2.cvtColor(f, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)[full] for f in (source.crop, at_80)]
+    assert np.corrcoef(*lightness)[0, 1] > 0.95
+
+
+def test_the_whites_of_the_eyes_turn_whiter_toward_a_younger_target_and_never_past_white(source):
+    skin = skin_mask(source)
+    before = _whites(source.crop, source)
+    younger, seen = restore_eyes(source.crop, source.points, skin, eye_regain(80, 10))
+    after = _whites(younger, source)
+    assert seen and after[0] > before[0] and after[2] < before[2] - 2.0, (before, after)
+    assert 0 <= after[1] < before[1] and after[2] >= 0  # less red and yellow, toward neutral and not past it
+    # whites already neutral keep their chroma: white is as white as an eye gets
+    grey = source.crop.copy()
+    openings = sum(eye_openings(source.points, skin.shape)) > 0
+    lab = cv2.cvtColor(grey, cv2.COLOR_RGB2LAB)
+    lab[openings, 1:] = 128
+    grey = cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
+    whiter, _ = restore_eyes(grey, source.points, skin, eye_regain(80, 10))
+    assert np.abs(_whites(whiter, source)[1:] - _whites(grey, source)[1:]).max() < 1.0
+    assert _whites(whiter, source)[0] > _whites(grey, source)[0]
+    assert np.array_equal(restore_eyes(source.crop, source.points, skin, eye_regain(41, 70))[0], source.crop)
+
+
+def test_eyes_whose_whites_are_hidden_are_left_as_they_are():
+    # Grace Hopper's hooded eyes show no whites lighter than the skin around them: nothing to darken or whiten
+    hopper = locate(grace_hopper(), OFFLINE)
+    skin = skin_mask(hopper)
+    older, seen = fade_eyes(hopper.crop, hopper.points, skin, 1.0)
+    assert not seen and np.array_equal(older, hopper.crop)
+    # the camera operator's far eye, which FaceMesh puts on his camera in a three-quarter view, is not taken for an eye
+    from skimage.data import camera
+
+    operator = locate(np.repeat(camera()[..., None], 3, axis=2), OFFLINE)
+    eyes = whites_of_eyes(cv2.cvtColor(operator.crop, cv2.COLOR_RGB2LAB).astype(np.float32), operator.points, skin_mask(operator))
+    assert len(eyes) == 1
