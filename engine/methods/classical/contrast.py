@@ -18,10 +18,13 @@ American and black South African women), chiefly because the whites of the eyes 
 (Russell, Sweda, Porcheron and Mauger 2014, Psychol Aging 29:626, on the 2013 paper's women); faces whose sclera were
 made less dark, red and yellow were judged younger (ibid.; whitened sclera read younger in Provine, Cabrera and
 Nave-Blodgett 2013, Hum Nat 24:126). The whites move toward the skin ring's colour as the lips do, one shift for all
-of them (their vessels and shading kept), on the pixels lighter than that skin only (`sclera_weight`).
+of them (their vessels and shading kept), on the pixels lighter than that skin only (`whites_of_eyes`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -39,8 +42,9 @@ LIP_CONTRAST_LOSS = (0.0, 0.45, 0.3)
 BROW_CONTRAST_LOSS = 0.3  # lightness of the brows (their greying is hair.py's; this is the fading of the rest)
 # the whites of the eyes (see the module docstring): lightness, redness and yellowness. Darker by little (Porcheron et
 # al.'s eye contrast in L* falls by the least, r = -0.11), redder and yellower by more. From looking at the astronaut's
-# and obama2's eyes at the full loss, 3x: at 0.3 the whites barely change (b* +2.6 on hers); at 0.5 they read duller and
-# yellower; at 0.7 hers read yellow-grey, a tired or unwell eye more than an old one
+# and obama2's eyes moved by the whole loss (as at 80 from 20), enlarged 3 times: at 0.3 the whites barely change (b*
+# +2.6 on hers); at 0.5 they read duller and yellower; at 0.7 hers read yellow-grey, a tired or unwell eye more than an
+# old one
 EYE_CONTRAST_LOSS = (0.15, 0.5, 0.5)
 # FaceMesh's iris points (its 478-point model): each iris's centre, then four points on its rim
 RIGHT_IRIS, LEFT_IRIS = 468, 473
@@ -50,13 +54,15 @@ IRIS_GROWTH = 1.15  # the iris's disk grown by this much: its dark limbal ring a
 # theirs). Hooded or narrowed eyes show little or none (Grace Hopper's and Biden's portraits: the openings' lightest
 # half is darker than the skin around them), and then nothing changes (from looking)
 SCLERA_LIGHTER = 12.0
-# d^2 of whites in view (both eyes, each pixel by its share) below which they are left as they are: the packaged
-# portraits' whites in view are 0.0047 d^2 (Obama's 2012 portrait, his eyes in the brows' shade) to 0.041 (the
-# camera operator's); Hopper's 0.0025, Biden's 0.0009 and Takeo's 0.0004 are lit glints on lids and lenses (looked at)
-SCLERA_MIN_AREA = 0.0035
-# the share of the ring around an eye's opening that must be skin (segmentation's skin mask, which leaves the lids
-# out) for the eye to be in view: 0.38-0.45 on the eyes of the astronaut's, obama2's, Hopper's and the camera
-# operator's near eye; 0.22 on his far eye, which FaceMesh puts on the camera's lit metal in his three-quarter view
+# d^2 of an eye's whites in view (each pixel by its share) below which that eye is left as it is. On the packaged
+# portraits (looked at) the eyes whose whites show have 0.0028-0.0166 d^2 (Obama's 2012 right eye, in the brows' shade,
+# to the camera operator's near eye); hooded, narrowed or half-closed eyes, whose "whites" are glints on lids and lenses,
+# up to 0.0019 (Hopper's left; Biden's and Takeo's under 0.001, obama3's half-closed left 0.0010). Obama's 2012 left eye
+# (0.0017) shows a little white and is left as it is too
+SCLERA_MIN_AREA = 0.002
+# the share of the ring around an eye (its contour filled, FaceMesh's) that must be skin (segmentation's skin mask, which
+# leaves the lids out) for the eye to be in view: the packaged portraits' eyes have 0.47-0.64; the camera operator's
+# far eye, which FaceMesh puts on the camera's lit metal in his three-quarter view, 0.18
 EYE_RING_SKIN = 0.3
 RING = 0.12  # the skin ring around a feature, in inter-ocular distances
 # A feature's broad colour is its colour blurred over FEATURE_BLUR inter-ocular distances (the lips' lines and the
@@ -94,7 +100,8 @@ def regain(loss: np.ndarray | tuple[float, ...] | float, source_age: float, targ
 
 def eye_regain(source_age: float, target_age: float) -> np.ndarray:
     """(3,) per CIELAB channel: `regain` of the whites' difference from the skin (EYE_CONTRAST_LOSS): from 80 to 20
-    or younger 1 / 0.7 - 1 = 0.43 in redness and yellowness. Zeros toward an older target."""
+    or younger 1 / 0.85 - 1 = 0.18 in lightness and 1 / 0.5 - 1 = 1.0 in redness and yellowness (`restore_eyes` stops
+    each pixel at neutral). Zeros toward an older target."""
     return regain(EYE_CONTRAST_LOSS, source_age, target_age)
 
 
@@ -239,6 +246,9 @@ def fade_features(face: np.ndarray, points: np.ndarray, skin: np.ndarray, brows:
     return result
 
 
+EYE_SIDES = ("right", "left")  # the person's own: the right eye is on the image's left
+
+
 def eye_openings(points: np.ndarray, shape: tuple[int, int]) -> list[np.ndarray]:
     """Each eye's opening (H, W uint8: FaceMesh's eye contour), the right's then the left's, less its iris's disk (its
     centre and the mean distance to its four rim points, grown by IRIS_GROWTH)."""
@@ -247,102 +257,137 @@ def eye_openings(points: np.ndarray, shape: tuple[int, int]) -> list[np.ndarray]
         raise ValueError(f"the whites of the eyes need FaceMesh's 478 points (with the irises), got {len(p)}")
     openings = []
     for contour, centre in ((RIGHT_EYE, RIGHT_IRIS), (LEFT_EYE, LEFT_IRIS)):
-        opening = np.zeros(shape, np.uint8)
-        cv2.fillPoly(opening, [np.round(p[contour]).astype(np.int32)], 1)
+        opening = _filled(p[contour], shape)
         radius = IRIS_GROWTH * float(np.linalg.norm(p[centre + 1 : centre + 5] - p[centre], axis=1).mean())
         cv2.circle(opening, tuple(int(v) for v in np.round(p[centre])), int(np.ceil(radius)), 0, -1)
         openings.append(opening)
     return openings
 
 
-def whites_of_eyes(lab: np.ndarray, points: np.ndarray, skin: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """For each eye in view: (each pixel's share of white of the eye, H, W float32: lighter than the skin ring around
-    that eye by SCLERA_LIGHTER in full; that ring, H, W bool) on `lab` (`to_lab`'s scale). An eye whose ring is under
-    EYE_RING_SKIN skin (hidden behind the nose, a hand, a camera) is not in view, nor are the eyes when their whites
-    come to under SCLERA_MIN_AREA d^2 together (an empty list)."""
-    d = inter_ocular(points)
+def _filled(contour: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillPoly(mask, [np.round(contour).astype(np.int32)], 1)
+    return mask
+
+
+@dataclass(frozen=True)
+class EyeWhites:
+    """One eye's whites in view: its side (EYE_SIDES), each pixel's share of white (H, W float32: lighter than the skin
+    ring around the eye by SCLERA_LIGHTER in full) and that ring (H, W bool)."""
+
+    side: str
+    weight: np.ndarray
+    ring: np.ndarray
+
+
+def whites_of_eyes(lab: np.ndarray, points: np.ndarray, skin: np.ndarray) -> list[EyeWhites]:
+    """The eyes whose whites are in view on `lab` (`to_lab`'s scale): an eye whose ring is under EYE_RING_SKIN skin
+    (hidden behind the nose, a hand, a camera), or with under SCLERA_MIN_AREA d^2 of whites (hooded, narrowed, closed:
+    a glint), is not."""
+    p = np.asarray(points, np.float64)[:, :2]
+    d = inter_ocular(p)
     size = max(3, int(round(RING * d)) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     found = []
-    for opening in eye_openings(points, lab.shape[:2]):
-        if not opening.any():
-            continue
-        # the ring around the whole opening (iris included: the hole is not skin's place)
-        whole = cv2.morphologyEx(opening, cv2.MORPH_CLOSE, kernel)
-        around = (cv2.dilate(whole, kernel) > 0) & (whole == 0)
+    for side, contour, opening in zip(EYE_SIDES, (RIGHT_EYE, LEFT_EYE), eye_openings(p, lab.shape[:2])):
+        eye = _filled(p[contour], lab.shape[:2])
+        around = (cv2.dilate(eye, kernel) > 0) & (eye == 0)
         ring = around & (skin > 0)
-        if ring.sum() < EYE_RING_SKIN * around.sum():
+        if not around.any() or ring.sum() < EYE_RING_SKIN * around.sum():
             continue
         above = lab[..., 0] - float(lab[ring, 0].mean())
-        found.append((np.where(opening > 0, np.clip(above / SCLERA_LIGHTER, 0, 1), 0).astype(np.float32), ring))
-    if sum(float(weight.sum()) for weight, _ in found) < SCLERA_MIN_AREA * d * d:
-        return []
+        weight = np.where(opening > 0, np.clip(above / SCLERA_LIGHTER, 0, 1), 0).astype(np.float32)
+        if weight.sum() >= SCLERA_MIN_AREA * d * d:
+            found.append(EyeWhites(side, weight, ring))
     return found
 
 
-def _shift_whites(face: np.ndarray, points: np.ndarray, skin: np.ndarray, shift_for) -> tuple[np.ndarray, bool]:
+@dataclass(frozen=True)
+class WhitesChange:
+    """The face after a change to the whites of its eyes, the eyes changed (EYE_SIDES; none: no whites in view) and the
+    mean change of their whites in CIELAB L*, a*, b* (0-100 and signed scales; None where no eye changed)."""
+
+    face: np.ndarray
+    sides: tuple[str, ...]
+    change: tuple[float, float, float] | None
+
+
+def _shift_whites(
+    face: np.ndarray,
+    points: np.ndarray,
+    skin: np.ndarray,
+    shift_for: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    toward_neutral: bool = False,
+) -> WhitesChange:
     """`face` with, on each eye in view, one CIELAB shift, `shift_for(its whites' mean, its skin ring's mean)` (3,),
-    added to its whites by each pixel's share of white (`whites_of_eyes`), and whether any were in view (else `face`
-    as it is, copied)."""
-    reach = int(round(RING * inter_ocular(points))) + 2
-    box = support_box(np.maximum(*eye_openings(points, face.shape[:2])), reach)
+    added to its whites by each pixel's share of white (`whites_of_eyes`). `toward_neutral`: no pixel's a* or b* is
+    taken past neutral, nor further from it (the whites made whiter)."""
+    p = np.asarray(points, np.float64)[:, :2]
+    reach = int(round(RING * inter_ocular(p))) + 2
+    box = support_box(np.maximum(*eye_openings(p, face.shape[:2])), reach)
     if box is None:
-        return face.copy(), False
+        return WhitesChange(face.copy(), (), None)
     region = face[box]
     lab = to_lab(region)
-    offset = np.array([box[1].start, box[0].start], np.float64)
-    found = whites_of_eyes(lab, np.asarray(points, np.float64)[:, :2] - offset, skin[box])
+    eyes = whites_of_eyes(lab, p - np.array([box[1].start, box[0].start], np.float64), skin[box])
     out = lab.copy()
-    for weight, ring in found:
-        whites = (lab * weight[..., None]).sum((0, 1)) / weight.sum()
-        shift = np.asarray(shift_for(whites, lab[ring].mean(0)), np.float32)
-        out += weight[..., None] * shift[None, None, :]
+    for eye in eyes:
+        whites = (lab * eye.weight[..., None]).sum((0, 1)) / eye.weight.sum()
+        shift = np.asarray(shift_for(whites, lab[eye.ring].mean(0)), np.float32)
+        out += eye.weight[..., None] * shift[None, None, :]
+    if toward_neutral:
+        before, after = lab[..., 1:] - 128.0, out[..., 1:] - 128.0
+        # a pixel's chroma channel may shrink to neutral, never cross it or grow
+        out[..., 1:] = 128.0 + np.where(before * after <= 0, 0.0, np.sign(before) * np.minimum(np.abs(after), np.abs(before)))
+    if not eyes:
+        return WhitesChange(face.copy(), (), None)
+    weight = np.sum([eye.weight for eye in eyes], axis=0)
+    moved = ((out - lab) * weight[..., None]).sum((0, 1)) / weight.sum()
     result = face.copy()
     result[box] = from_lab(out, region, _changed(out, lab))
-    return result, bool(found)
+    return WhitesChange(result, tuple(eye.side for eye in eyes), (float(moved[0]) * 100 / 255, float(moved[1]), float(moved[2])))
 
 
-def fade_eyes(face: np.ndarray, points: np.ndarray, skin: np.ndarray, share: float) -> tuple[np.ndarray, bool]:
-    """The aligned `face` with the whites of its eyes moved toward the skin ring's colour by `share` (0-1) of
-    EYE_CONTRAST_LOSS (darker, redder, yellower: Russell et al. 2014), and whether any were in view."""
+def fade_eyes(face: np.ndarray, points: np.ndarray, skin: np.ndarray, share: float) -> WhitesChange:
+    """The aligned `face` with the whites of its eyes moved toward their skin ring's colour by `share` (0-1) of
+    EYE_CONTRAST_LOSS (darker, and redder and yellower where the skin is: Russell et al. 2014)."""
     if not 0 <= share <= 1:
         raise ValueError(f"contrast share must be between 0 and 1, got {share}")
     if share == 0:
-        return face.copy(), False
+        return WhitesChange(face.copy(), (), None)
     loss = share * np.asarray(EYE_CONTRAST_LOSS, np.float64)
     return _shift_whites(face, points, skin, lambda whites, around: (around - whites) * loss)
 
 
-def restore_eyes(face: np.ndarray, points: np.ndarray, skin: np.ndarray, regain: np.ndarray) -> tuple[np.ndarray, bool]:
-    """The aligned `face` with the whites of its eyes moved away from the skin ring's colour by `regain` (3,) of their
-    difference (`eye_regain`), and whether any were in view: lighter, and less red and yellow, but never past
-    neutral (a* and b* of 0: the whites' chroma is lost toward youth, and white is as white as an eye gets; an eye
-    redder than the skin around it is not made redder)."""
+def restore_eyes(face: np.ndarray, points: np.ndarray, skin: np.ndarray, regain: np.ndarray) -> WhitesChange:
+    """The aligned `face` with the whites of its eyes moved away from their skin ring's colour by `regain` (3,) of their
+    difference (`eye_regain`): lighter, and less red and yellow, each pixel's a* and b* never past neutral nor further
+    from it (the whites' chroma is what age adds; white is as white as an eye gets)."""
     regain = np.asarray(regain, np.float64)
     if regain.shape != (3,) or np.any(regain < 0) or not np.all(np.isfinite(regain)):
         raise ValueError(f"eye regain must be three shares of 0 or more, got {regain}")
     if not regain.any():
-        return face.copy(), False
+        return WhitesChange(face.copy(), (), None)
+    return _shift_whites(face, points, skin, lambda whites, around: (whites - around) * regain, toward_neutral=True)
 
-    def away(whites: np.ndarray, around: np.ndarray) -> np.ndarray:
-        shift = (whites - around) * regain
-        for channel in (1, 2):  # toward neutral (128 on OpenCV's scale) only, and not past it
-            chroma = whites[channel] - 128.0
-            toward = shift[channel] * chroma < 0
-            shift[channel] = -np.sign(chroma) * min(abs(shift[channel]), abs(chroma)) if toward else 0.0
-        return shift
 
-    return _shift_whites(face, points, skin, away)
+def describe_whites(change: WhitesChange) -> str:
+    """The manifest's words for a change to the whites of the eyes: which eyes, and their whites' mean change."""
+    if change.change is None:
+        return "the whites of the eyes too little in view to change"
+    light, red, yellow = change.change
+    eyes = "both eyes" if len(change.sides) == 2 else f"the {change.sides[0]} eye only"
+    return f"the whites of the eyes L* {light:+.1f}, a* {red:+.1f}, b* {yellow:+.1f} ({eyes})"
 
 
 def eye_whites_colour(face: np.ndarray, points: np.ndarray, skin: np.ndarray) -> np.ndarray | None:
     """(3,) the mean CIELAB (`to_lab`'s scale) of the whites of the eyes in view, each pixel by its share of white, or
     None where none are (`whites_of_eyes`)."""
     lab = to_lab(face)
-    found = whites_of_eyes(lab, points, skin)
-    if not found:
+    eyes = whites_of_eyes(lab, points, skin)
+    if not eyes:
         return None
-    weight = np.sum([w for w, _ in found], axis=0)
+    weight = np.sum([eye.weight for eye in eyes], axis=0)
     return (lab * weight[..., None]).sum((0, 1)) / weight.sum()
 
 

@@ -458,9 +458,11 @@ def age_face(
     faded = contrast.contrast_between(source_age, target)
     if faded > 0:
         face = contrast.fade_features(face, located.points, skin, masks.brows, faded)
-        face, whites = contrast.fade_eyes(face, located.points, skin, faded)
-        stages["contrast"] = f"lips and eyebrows {faded:.0%} of the way to their contrast with the skin at 80" + (
-            ", the whites of the eyes darker, redder and yellower with them (Russell et al. 2014)" if whites else _NO_WHITES
+        whites = contrast.fade_eyes(face, located.points, skin, faded)
+        face = whites.face
+        stages["contrast"] = (
+            f"lips and eyebrows {faded:.0%} of the way to their contrast with the skin at 80, "
+            f"{contrast.describe_whites(whites)} toward the skin's colour with them (Porcheron et al. 2013, Russell et al. 2014)"
         )
     elif (lips_regain := contrast.lip_regain(source_age, target)).any():  # the lips' and brows' contrast given back
         face = contrast.restore_lips(face, located.points, skin, lips_regain)
@@ -475,12 +477,11 @@ def age_face(
             brows_note = f"the brows' hairs {brows_regain:.0%} darker against the skin" + (
                 "" if lenses is None else " (above the glasses' frame)"
             )
-        eyes_regain = contrast.eye_regain(source_age, target)
-        face, whites = contrast.restore_eyes(face, located.points, skin, eyes_regain)
-        eyes_note = f", the whites of the eyes {eyes_regain[2]:.0%} further from the skin's yellow" if whites else _NO_WHITES
+        whites = contrast.restore_eyes(face, located.points, skin, contrast.eye_regain(source_age, target))
+        face = whites.face
         stages["contrast"] = (
-            f"the lips' redness apart from the skin's grown by {lips_regain[1]:.0%}, {brows_note}{eyes_note} (Porcheron et "
-            "al. 2013's loss of lip, brow and eye contrast run backwards)"
+            f"the lips' redness apart from the skin's grown by {lips_regain[1]:.0%}, {brows_note}, "
+            f"{contrast.describe_whites(whites)} (Porcheron et al. 2013's loss of lip, brow and eye contrast run backwards)"
         )
     # 3b. a child's skin and brows (childskin.py; HUB_CLASSICAL_CHILD_SKIN=1): rosier cheeks, fainter brows, before puberty
     share = max(child_share(target) - child_share(source_age), 0.0)
@@ -559,9 +560,6 @@ def paste_aged(photo: np.ndarray, located: LocatedFace, aged: AgedFace, settings
         located.points,
         segmenter,
     )
-
-
-_NO_WHITES = " (the whites of the eyes too little in view to change)"
 
 
 def stage_warnings(targets: list[float], edits: list[AgedFace]) -> list[str]:

@@ -53,6 +53,10 @@ def test_older_target_greys_the_hair_and_younger_target_keeps_its_colour(aged):
     # at 10 her dark hair has no grey to give colour back: the stage does nothing, and nobody is told it did nothing
     assert output.stages[0]["hair"] == "unchanged: under 5% of the mask is grey hair (a hat, or hair not found)"
     assert not any(warning.startswith("Hair left") for warning in output.warnings)
+    # the whites of her eyes: duller toward 70, whiter toward 10, with the change made in numbers (both eyes)
+    older, younger = output.stages[1]["contrast"], output.stages[0]["contrast"]
+    assert re.search(r"the whites of the eyes L\* -\d\.\d, a\* \+\d\.\d, b\* \+\d\.\d \(both eyes\)", older), older
+    assert re.search(r"the whites of the eyes L\* \+\d\.\d, a\* -\d\.\d, b\* -\d\.\d \(both eyes\)", younger), younger
 
 
 def test_younger_target_reads_younger_and_identity_is_kept(aged):
