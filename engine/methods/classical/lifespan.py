@@ -460,9 +460,10 @@ def age_face(
         face = contrast.fade_features(face, located.points, skin, masks.brows, faded)
         whites = contrast.fade_eyes(face, located.points, skin, faded)
         face = whites.face
+        toward = " toward the skin's colour with them" if whites.change is not None else ""
         stages["contrast"] = (
             f"lips and eyebrows {faded:.0%} of the way to their contrast with the skin at 80, "
-            f"{contrast.describe_whites(whites)} toward the skin's colour with them (Porcheron et al. 2013, Russell et al. 2014)"
+            f"{contrast.describe_whites(whites)}{toward} (Porcheron et al. 2013, Russell et al. 2014)"
         )
     elif (lips_regain := contrast.lip_regain(source_age, target)).any():  # the lips' and brows' contrast given back
         face = contrast.restore_lips(face, located.points, skin, lips_regain)
