@@ -23,7 +23,7 @@ from engine.core.pixels import chosen, from_lab, to_lab, to_uint8
 from engine.faces.segmentation import EAR_ABOVE_EYES
 from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, SUBNASALE, face_hull, inter_ocular, support_box
 from engine.methods.classical.hair import grey_hair as grey_hair  # strand greying lives in hair.py
-from engine.methods.classical.hair import is_monochrome
+from engine.methods.classical.hair import highlight_shoulder, is_monochrome
 
 # Canities: the "50-50-50" rule of thumb (half of people have half their hair grey at 50; Keogh and
 # Walsh 1965, discussed by Panhard, Lozano and Loussouarn 2012, Br J Dermatol 167:865) and the mean
@@ -67,6 +67,11 @@ GROWTH_POWER = 1.6  # share of growth left, (1 - age/18)^1.6: about 60 % at 5 ye
 # L* 54: +22 % against the astronaut's +9 %) and paled it, and his young targets read lighter-skinned.
 YOUNG_REFLECTANCE_GAIN = 0.083
 BEARD_MATCH = 0.85
+# A gain in reflectance cannot take a colour past white: where the brightest of a colour's sRGB channels would pass this
+# (8-bit) it rolls off toward 255 without reaching it, every channel by the one factor (hue kept), and no colour is made
+# darker (`gamut_gain`). Lifted in full, the lit forehead of obama2 clipped in red at 10 (3 % of his face's skin, 2 % of
+# the astronaut's): a flat orange patch without its shading (looked at)
+SKIN_HIGHLIGHT_KNEE = 230.0
 # Stubble darkens the skin by a few lightness levels; a lower face much darker than the cheeks is in shadow
 # (lighting from above, an open mouth), which lifting would turn into a pale patch: the lift stops here
 # (from looking, on the packaged portraits of darker skin).
@@ -352,18 +357,45 @@ def beard_region(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return _low_pass(hull * below, 0.1 * inter_ocular(points))
 
 
-def brighter(lab: np.ndarray, gain: float) -> np.ndarray:
+def brighter(lab: np.ndarray, gain: float | np.ndarray) -> np.ndarray:
     """(..., 3) CIELAB on OpenCV's 8-bit scale (L 0-255, a and b offset by 128) of colours whose reflectance (linear
-    RGB, so XYZ) is `gain` times `lab`'s: L* + 16, a* and b* each scaled by the cube root of the gain (CIE 1976 above its
-    linear segment, L* 8 and up: any skin), so hue and saturation are kept and every skin is lifted by the same share of
-    its light."""
-    if not gain > 0:
-        raise ValueError(f"a reflectance gain must be positive, got {gain}")
-    root = gain ** (1.0 / 3.0)
+    RGB, so XYZ) is `gain` times `lab`'s (one gain, or one per colour: an array of `lab`'s shape less its last axis):
+    L* + 16, a* and b* each scaled by the cube root of the gain (CIE 1976 above its linear segment, L* 8 and up: any
+    skin), so hue and saturation are kept and every skin is lifted by the same share of its light."""
+    gain = np.asarray(gain, np.float64)
+    if not np.all(gain > 0):
+        raise ValueError(f"a reflectance gain must be positive, got {gain.min() if gain.size else gain}")
+    root = (gain ** (1.0 / 3.0)).astype(np.float32)
     out = np.array(lab, np.float32, copy=True)
     out[..., 0] = ((out[..., 0] / 2.55 + 16.0) * root - 16.0) * 2.55
-    out[..., 1:] = 128.0 + (out[..., 1:] - 128.0) * root
+    out[..., 1:] = 128.0 + (out[..., 1:] - 128.0) * root[..., None]
     return out
+
+
+def srgb_to_linear(encoded: np.ndarray) -> np.ndarray:
+    """sRGB-encoded values (0-1) as linear light (IEC 61966-2-1's transfer function)."""
+    encoded = np.asarray(encoded, np.float64)
+    return np.where(encoded <= 0.04045, encoded / 12.92, ((encoded + 0.055) / 1.055) ** 2.4)
+
+
+def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
+    """Linear light (0-1 and over) sRGB-encoded (IEC 61966-2-1's transfer function; over 1 stays over 1)."""
+    linear = np.maximum(np.asarray(linear, np.float64), 0.0)
+    return np.where(linear <= 0.0031308, linear * 12.92, 1.055 * linear ** (1.0 / 2.4) - 0.055)
+
+
+def gamut_gain(lab: np.ndarray, gain: float) -> np.ndarray:
+    """(...) per colour of `lab` (`to_lab`'s scale, (..., 3)): the reflectance gain to lift it by, `gain` where its
+    brightest sRGB channel stays under SKIN_HIGHLIGHT_KNEE once lifted, rolled off above (hair.highlight_shoulder: toward
+    255, never reaching it), and never under 1 (no colour is darkened)."""
+    if not gain >= 1:
+        raise ValueError(f"a brightening gain must be 1 or more, got {gain}")
+    rgb = cv2.cvtColor(to_uint8(lab).reshape(-1, 1, 3), cv2.COLOR_LAB2RGB).reshape(lab.shape)
+    top = rgb.max(-1).astype(np.float64)
+    linear = srgb_to_linear(top / 255.0)
+    lifted = 255.0 * linear_to_srgb(linear * gain)
+    rolled = np.maximum(highlight_shoulder(lifted, SKIN_HIGHLIGHT_KNEE), top)
+    return np.where(linear > 0, srgb_to_linear(rolled / 255.0) / np.maximum(linear, 1e-12), gain).clip(1.0, gain)
 
 
 def younger_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount: float) -> np.ndarray:
@@ -392,7 +424,7 @@ def younger_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount:
         correction[..., 0] = np.clip(correction[..., 0], 0, BEARD_MAX_LIFT)  # lighten a shadow, never darken
         smoothed = smoothed + correction
     # 2. even and brighter tone
-    smoothed = brighter(smoothed, 1.0 + YOUNG_REFLECTANCE_GAIN * amount)
+    smoothed = brighter(smoothed, gamut_gain(smoothed, 1.0 + YOUNG_REFLECTANCE_GAIN * amount))
     out = face.copy()
     out[box] = from_lab(part + inside[..., None] * (smoothed - part), face[box], inside)
     return out

@@ -195,6 +195,44 @@ def test_lightness_only_keeps_a_grey_photo_grey_and_a_toned_one_toned():
     assert np.abs((inside[..., 0] - inside[..., 2]).mean() - 24) < 3  # its own toning, not the edit's blue
 
 
+def test_srgb_transfer_functions_match_the_standard_and_invert_each_other():
+    from engine.methods.classical.aging import linear_to_srgb, srgb_to_linear  # noqa: PLC0415
+
+    # IEC 61966-2-1: mid-grey 0.5 encoded is 21.4 % of the light; the linear segment below 0.04045
+    assert srgb_to_linear(np.array(0.5)) == pytest.approx(0.2140, abs=1e-4)
+    assert srgb_to_linear(np.array(0.04)) == pytest.approx(0.04 / 12.92)
+    values = np.linspace(0, 1, 257)
+    np.testing.assert_allclose(linear_to_srgb(srgb_to_linear(values)), values, atol=1e-9)
+    assert linear_to_srgb(np.array(1.2)) > 1  # light past white stays past it (the caller rolls it off)
+
+
+def test_brightening_rolls_off_below_white_keeping_hue_and_never_darkens():
+    import cv2  # noqa: PLC0415 - only this test converts colours
+
+    from engine.methods.classical.aging import SKIN_HIGHLIGHT_KNEE, brighter, gamut_gain  # noqa: PLC0415
+
+    gain = 1.083
+    # skin from mid-tone to a lit forehead's highlight (sRGB), brightest channel rising
+    colours = np.array(
+        [[[178, 113, 84], [200, 168, 143], [236, 190, 160], [245, 205, 180], [252, 228, 210], [255, 240, 232]]], np.uint8
+    )
+    lab = cv2.cvtColor(colours, cv2.COLOR_RGB2LAB).astype(np.float32)
+    gains = gamut_gain(lab, gain)
+    lifted = cv2.cvtColor(np.clip(np.round(brighter(lab, gains)), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB).astype(int)
+    assert gains[0, 0] == pytest.approx(gain) and gains[0, 1] == pytest.approx(gain)  # mid-tones: the full lift
+    assert np.all(gains[0, 3:] < gain) and np.all(gains >= 1)  # highlights: less, and none darkened
+    top = lifted[0].max(1)
+    assert np.all(top[1:] >= colours[0, 1:].max(1) - 1)  # never darker (8-bit rounding aside)
+    assert np.all(top[:-1] < 255), top  # no channel driven into white: a highlight keeps its shading
+    assert np.all(np.diff(top) >= -1)  # a brighter colour stays brighter
+    # every channel by one factor: the hue is kept (a clipped red channel turned lit skin orange)
+    ratios = lifted[0, 3] / colours[0, 3].astype(float)
+    assert np.ptp(ratios) < 0.02
+    assert SKIN_HIGHLIGHT_KNEE < 255
+    with pytest.raises(ValueError, match="1 or more, got 0.9"):
+        gamut_gain(lab, 0.9)
+
+
 def test_younger_skin_is_brighter_by_a_share_of_its_light_keeping_its_hue():
     import cv2  # noqa: PLC0415 - only this test converts colours
 

@@ -202,3 +202,16 @@ def test_a_far_eye_the_landmarks_put_on_something_else_is_not_taken_for_an_eye()
     operator = locate(np.repeat(camera()[..., None], 3, axis=2), OFFLINE)
     lab = cv2.cvtColor(operator.crop, cv2.COLOR_RGB2LAB).astype(np.float32)
     assert [eye.side for eye in whites_of_eyes(lab, operator.points, skin_mask(operator))] == ["right"]
+
+
+def test_younger_skin_keeps_a_lit_forehead_below_white():
+    # brightened by a share of its light, her lit forehead and nose would pass white in red (2 % of her skin): rolled
+    # off below it, no skin pixel is driven into white
+    from engine.methods.classical.aging import younger_skin
+
+    source = locate(astronaut(), OFFLINE)
+    skin = skin_mask(source) > 0
+    younger = younger_skin(source.crop, skin_mask(source), source.points, 1.0)
+    assert (source.crop[skin].max(1) >= 254).mean() == 0
+    assert (younger[skin].max(1) >= 254).mean() < 0.001
+    assert younger[skin].astype(float).mean() > source.crop[skin].mean() + 3  # still brighter
