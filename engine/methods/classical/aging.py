@@ -23,7 +23,8 @@ from engine.core.pixels import chosen, from_lab, to_lab, to_uint8
 from engine.faces.segmentation import EAR_ABOVE_EYES
 from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, SUBNASALE, face_hull, inter_ocular, support_box
 from engine.methods.classical.hair import grey_hair as grey_hair  # strand greying lives in hair.py
-from engine.methods.classical.hair import highlight_shoulder, is_monochrome
+from engine.methods.classical.hair import is_monochrome
+from engine.methods.classical.shape import smoothstep
 
 # Canities: the "50-50-50" rule of thumb (half of people have half their hair grey at 50; Keogh and
 # Walsh 1965, discussed by Panhard, Lozano and Loussouarn 2012, Br J Dermatol 167:865) and the mean
@@ -67,11 +68,12 @@ GROWTH_POWER = 1.6  # share of growth left, (1 - age/18)^1.6: about 60 % at 5 ye
 # L* 54: +22 % against the astronaut's +9 %) and paled it, and his young targets read lighter-skinned.
 YOUNG_REFLECTANCE_GAIN = 0.083
 BEARD_MATCH = 0.85
-# A gain in reflectance cannot take a colour past white: where the brightest of a colour's sRGB channels would pass this
-# (8-bit) it rolls off toward 255 without reaching it, every channel by the one factor (hue kept), and no colour is made
-# darker (`gamut_gain`). Lifted in full, the lit forehead of obama2 clipped in red at 10 (3 % of his face's skin, 2 % of
-# the astronaut's): a flat orange patch without its shading (looked at)
-SKIN_HIGHLIGHT_KNEE = 230.0
+# A gain in reflectance cannot take a colour past white: from this value (8-bit) of a colour's brightest sRGB channel the
+# lift tapers off to none at 255 (`highlight_lift`), every channel by the one factor (hue kept), and no colour is made
+# darker. Lifted in full, the lit forehead of obama2 clipped in red at 10 (3 % of his face's skin, 2 % of the
+# astronaut's): a flat orange patch without its shading (looked at). Where the taper starts is from looking; over it
+# the highlights keep two thirds of their contrast or more (the curve's slope is 0.65 at the least, at a gain of 1.083)
+SKIN_HIGHLIGHT_KNEE = 220.0
 # Stubble darkens the skin by a few lightness levels; a lower face much darker than the cheeks is in shadow
 # (lighting from above, an open mouth), which lifting would turn into a pale patch: the lift stops here
 # (from looking, on the packaged portraits of darker skin).
@@ -384,18 +386,27 @@ def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
     return np.where(linear <= 0.0031308, linear * 12.92, 1.055 * linear ** (1.0 / 2.4) - 0.055)
 
 
-def gamut_gain(lab: np.ndarray, gain: float) -> np.ndarray:
-    """(...) per colour of `lab` (`to_lab`'s scale, (..., 3)): the reflectance gain to lift it by, `gain` where its
-    brightest sRGB channel stays under SKIN_HIGHLIGHT_KNEE once lifted, rolled off above (hair.highlight_shoulder: toward
-    255, never reaching it), and never under 1 (no colour is darkened)."""
+def highlight_lift(gain: float) -> np.ndarray:
+    """(256,) for each 8-bit value of a colour's brightest sRGB channel, the reflectance gain `brighter` lifts it by:
+    `gain` up to SKIN_HIGHLIGHT_KNEE, then a lift in encoded value tapering to none at 255 (a smoothstep: the curve
+    meets white with slope 1, no kink, and never passes it), so no colour is driven into white and none is darkened."""
     if not gain >= 1:
         raise ValueError(f"a brightening gain must be 1 or more, got {gain}")
-    rgb = cv2.cvtColor(to_uint8(lab).reshape(-1, 1, 3), cv2.COLOR_LAB2RGB).reshape(lab.shape)
-    top = rgb.max(-1).astype(np.float64)
-    linear = srgb_to_linear(top / 255.0)
+    values = np.arange(256, dtype=np.float64)
+    linear = srgb_to_linear(values / 255.0)
     lifted = 255.0 * linear_to_srgb(linear * gain)
-    rolled = np.maximum(highlight_shoulder(lifted, SKIN_HIGHLIGHT_KNEE), top)
-    return np.where(linear > 0, srgb_to_linear(rolled / 255.0) / np.maximum(linear, 1e-12), gain).clip(1.0, gain)
+    taper = smoothstep((255.0 - values) / (255.0 - SKIN_HIGHLIGHT_KNEE))
+    out = values + (lifted - values) * taper
+    return np.where(linear > 0, srgb_to_linear(out / 255.0) / np.maximum(linear, 1e-12), gain)
+
+
+def gamut_gain(lab: np.ndarray, gain: float) -> np.ndarray:
+    """(...) per colour of `lab` (`to_lab`'s scale, (..., 3)): the reflectance gain to lift it by (`highlight_lift` of
+    its brightest sRGB channel)."""
+    lift = highlight_lift(gain)
+    image = lab if lab.ndim == 3 else lab.reshape(-1, 1, 3)  # OpenCV converts images
+    rgb = cv2.cvtColor(to_uint8(image), cv2.COLOR_LAB2RGB)
+    return lift[rgb.max(-1)].reshape(lab.shape[:-1])
 
 
 def younger_skin(face: np.ndarray, skin: np.ndarray, points: np.ndarray, amount: float) -> np.ndarray:

@@ -49,9 +49,9 @@ EYE_CONTRAST_LOSS = (0.15, 0.5, 0.5)
 # FaceMesh's iris points (its 478-point model): each iris's centre, then four points on its rim
 RIGHT_IRIS, LEFT_IRIS = 468, 473
 IRIS_GROWTH = 1.15  # the iris's disk grown by this much: its dark limbal ring and the blur of its edge are not sclera
-# L (8-bit; about 5 CIELAB L*): a pixel of the eye's opening this much lighter than the skin ring is white of the eye in full, one no
-# lighter than the skin not at all (the lashes, the lids' shade, a sclera in shadow: its colour cannot be told from
-# theirs). Hooded or narrowed eyes show little or none (Grace Hopper's and Biden's portraits: the openings' lightest
+# L (8-bit; about 5 CIELAB L*): a pixel of the eye's opening this much lighter than the skin ring is white of the eye
+# in full, one no lighter than the skin not at all (the lashes, the lids' shade, a sclera in shadow: its colour cannot
+# be told from theirs). Hooded or narrowed eyes show little or none (Grace Hopper's and Biden's portraits: the openings' lightest
 # half is darker than the skin around them), and then nothing changes (from looking)
 SCLERA_LIGHTER = 12.0
 # d^2 of an eye's whites in view (each pixel by its share) below which that eye is left as it is. On the packaged
@@ -378,17 +378,6 @@ def describe_whites(change: WhitesChange) -> str:
     light, red, yellow = change.change
     eyes = "both eyes" if len(change.sides) == 2 else f"the {change.sides[0]} eye only"
     return f"the whites of the eyes L* {light:+.1f}, a* {red:+.1f}, b* {yellow:+.1f} ({eyes})"
-
-
-def eye_whites_colour(face: np.ndarray, points: np.ndarray, skin: np.ndarray) -> np.ndarray | None:
-    """(3,) the mean CIELAB (`to_lab`'s scale) of the whites of the eyes in view, each pixel by its share of white, or
-    None where none are (`whites_of_eyes`)."""
-    lab = to_lab(face)
-    eyes = whites_of_eyes(lab, points, skin)
-    if not eyes:
-        return None
-    weight = np.sum([eye.weight for eye in eyes], axis=0)
-    return (lab * weight[..., None]).sum((0, 1)) / weight.sum()
 
 
 def lip_contrast(face: np.ndarray, points: np.ndarray, skin: np.ndarray) -> float:

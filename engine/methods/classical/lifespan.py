@@ -9,8 +9,9 @@ For each target age, from the source age (engine/methods/classical/aging.py for 
    skin's energy at the target, and get even, brighter skin with the beard shadow matched to the cheeks;
 3. hair and eyebrows grey along the canities curve (hair.py); toward a younger target the curve runs backwards
    and grey hair regains pigment (the person's own, or a stated default); a receding hairline when asked;
-   toward an older target the lips, brows and the whites of the eyes lose contrast with the skin (contrast.py); the teeth seen between
-   the lips darken and yellow with age, lighten toward a younger target (teeth.py);
+   toward an older target the lips, brows and the whites of the eyes lose contrast with the skin (contrast.py),
+   and regain it toward a younger one; the teeth seen between the lips darken and yellow with age, lighten toward a
+   younger target (teeth.py);
 4. shape: soft-tissue descent (jowls, nasolabial and marionette folds, thinner lips, eye bags) as a
    landmark warp with fold shading, moved back toward a younger target (shape.py); a child's target
    also takes the cardioidal strain of craniofacial growth run backwards and Farkas's child proportions
@@ -101,12 +102,11 @@ YOUNG_FULL_GAP_YEARS = 30.0  # a target this many years younger gets the full yo
 
 SUMMARY = (  # what the classical renderer changes, in one line (the lifespan tab and the manifest say it)
     "it greys hair and eyebrows by age; for older ages it adds wrinkles, an older face's skin texture, "
-    "sallower skin with age spots, paler lips, fainter brows and duller whites of the eyes, darker, yellower teeth, and sagging (jowls, deeper folds, thinner lips, "
-    "eye bags); for younger ones it gives grey hair its colour back, fills creases, fines the skin's texture, evens "
-    "and brightens skin, flattens the folds as far as the skin is creased, reddens the lips, darkens the brows, whitens the eyes, lightens the teeth, removes "
-    "beard shadow and "
-    "lifts the sagging, and reshapes a child's face (craniofacial growth "
-    "run backwards, Farkas's child proportions)"
+    "sallower skin with age spots, paler lips, fainter brows and duller whites of the eyes, darker, yellower teeth, "
+    "and sagging (jowls, deeper folds, thinner lips, eye bags); for younger ones it gives grey hair its colour back, "
+    "fills creases, fines the skin's texture, evens and brightens skin, flattens the folds as far as the skin is "
+    "creased, reddens the lips, darkens the brows, whitens the eyes, lightens the teeth, removes beard shadow and "
+    "lifts the sagging, and reshapes a child's face (craniofacial growth run backwards, Farkas's child proportions)"
 )
 
 

@@ -206,29 +206,38 @@ def test_srgb_transfer_functions_match_the_standard_and_invert_each_other():
     assert linear_to_srgb(np.array(1.2)) > 1  # light past white stays past it (the caller rolls it off)
 
 
-def test_brightening_rolls_off_below_white_keeping_hue_and_never_darkens():
+def test_brightening_tapers_off_below_white_keeping_hue_and_never_darkens():
     import cv2  # noqa: PLC0415 - only this test converts colours
 
-    from engine.methods.classical.aging import SKIN_HIGHLIGHT_KNEE, brighter, gamut_gain  # noqa: PLC0415
+    from engine.methods.classical.aging import (  # noqa: PLC0415
+        SKIN_HIGHLIGHT_KNEE,
+        brighter,
+        gamut_gain,
+        highlight_lift,
+        linear_to_srgb,
+        srgb_to_linear,
+    )
 
     gain = 1.083
-    # skin from mid-tone to a lit forehead's highlight (sRGB), brightest channel rising
-    colours = np.array(
-        [[[178, 113, 84], [200, 168, 143], [236, 190, 160], [245, 205, 180], [252, 228, 210], [255, 240, 232]]], np.uint8
-    )
+    # the curve of the brightest channel: the full lift below the knee, white only at white, rising all the way
+    values = np.arange(256.0)
+    out = 255 * linear_to_srgb(srgb_to_linear(values / 255) * highlight_lift(gain))
+    knee = int(SKIN_HIGHLIGHT_KNEE)
+    np.testing.assert_allclose(out[:knee], 255 * linear_to_srgb(srgb_to_linear(values[:knee] / 255) * gain), atol=1e-9)
+    assert out.max() == pytest.approx(255) and np.all(out[:255] < 255) and np.all(out >= values - 1e-9)
+    assert np.all(np.diff(out) > 0.6)  # a brighter colour stays brighter, its highlights keep their gradation
+    # skin from mid-tone to a lit forehead's highlights (sRGB), brightest channel rising
+    colours = np.array([[[178, 113, 84], [200, 168, 143], [236, 190, 160], [245, 205, 180], [252, 228, 210]]], np.uint8)
     lab = cv2.cvtColor(colours, cv2.COLOR_RGB2LAB).astype(np.float32)
     gains = gamut_gain(lab, gain)
+    assert gains.shape == (1, 5) and gamut_gain(lab[0], gain).shape == (5,)
     lifted = cv2.cvtColor(np.clip(np.round(brighter(lab, gains)), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB).astype(int)
     assert gains[0, 0] == pytest.approx(gain) and gains[0, 1] == pytest.approx(gain)  # mid-tones: the full lift
-    assert np.all(gains[0, 3:] < gain) and np.all(gains >= 1)  # highlights: less, and none darkened
-    top = lifted[0].max(1)
-    assert np.all(top[1:] >= colours[0, 1:].max(1) - 1)  # never darker (8-bit rounding aside)
-    assert np.all(top[:-1] < 255), top  # no channel driven into white: a highlight keeps its shading
-    assert np.all(np.diff(top) >= -1)  # a brighter colour stays brighter
-    # every channel by one factor: the hue is kept (a clipped red channel turned lit skin orange)
-    ratios = lifted[0, 3] / colours[0, 3].astype(float)
-    assert np.ptp(ratios) < 0.02
-    assert SKIN_HIGHLIGHT_KNEE < 255
+    assert np.all(gains[0, 2:] < gain) and np.all(gains >= 1)  # highlights: less, and none darkened
+    assert np.all(lifted[0].max(1) < 255), lifted  # no channel driven into white (a full lift clips the last in red)
+    # a highlight still lifted keeps its hue: every channel by one factor (a clipped red channel turned lit skin orange)
+    ratios = lifted[0, 2] / colours[0, 2].astype(float)
+    assert ratios.min() > 1.005 and np.ptp(ratios) < 0.02, ratios
     with pytest.raises(ValueError, match="1 or more, got 0.9"):
         gamut_gain(lab, 0.9)
 
