@@ -68,12 +68,13 @@ GROWTH_POWER = 1.6  # share of growth left, (1 - age/18)^1.6: about 60 % at 5 ye
 # L* 54: +22 % against the astronaut's +9 %) and paled it, and his young targets read lighter-skinned.
 YOUNG_REFLECTANCE_GAIN = 0.083
 BEARD_MATCH = 0.85
-# A gain in reflectance cannot take a colour past white: from this value (8-bit) of a colour's brightest sRGB channel the
-# lift tapers off to none at 255 (`highlight_lift`), every channel by the one factor (hue kept), and no colour is made
-# darker. Lifted in full, the lit forehead of obama2 clipped in red at 10 (3 % of his face's skin, 2 % of the
-# astronaut's): a flat orange patch without its shading (looked at). Where the taper starts is from looking; over it
-# the highlights keep two thirds of their contrast or more (the curve's slope is 0.65 at the least, at a gain of 1.083)
-SKIN_HIGHLIGHT_KNEE = 220.0
+# A lift toward white cannot take a colour past it: from this value (8-bit) of a colour's brightest sRGB channel the
+# lift tapers off to none at 255 (`lift_taper`; younger skin's brightening, `highlight_lift`, and the teeth's
+# lightening, teeth.py), and no colour is made darker. Lifted in full, the lit forehead of obama2 clipped in red at 10 (3 %
+# of his face's skin, 2 % of the astronaut's): a flat orange patch without its shading; a quarter of the astronaut's
+# teeth turned flat white at 5 (looked at). Where the taper starts is from looking; over it the highlights keep two
+# thirds of their contrast or more (the skin's curve's slope is 0.65 at the least, at a gain of 1.083)
+LIFT_TAPER_FROM = 220.0
 # Stubble darkens the skin by a few lightness levels; a lower face much darker than the cheeks is in shadow
 # (lighting from above, an open mouth), which lifting would turn into a pale patch: the lift stops here
 # (from looking, on the packaged portraits of darker skin).
@@ -386,17 +387,22 @@ def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
     return np.where(linear <= 0.0031308, linear * 12.92, 1.055 * linear ** (1.0 / 2.4) - 0.055)
 
 
+def lift_taper(brightest: np.ndarray) -> np.ndarray:
+    """The share (0-1) of a lift toward white that a colour whose brightest sRGB channel is `brightest` (8-bit) takes:
+    1 up to LIFT_TAPER_FROM, falling to 0 at 255 along a smoothstep (the lifted curve meets white with slope 1)."""
+    return smoothstep((255.0 - np.asarray(brightest, np.float64)) / (255.0 - LIFT_TAPER_FROM))
+
+
 def highlight_lift(gain: float) -> np.ndarray:
     """(256,) for each 8-bit value of a colour's brightest sRGB channel, the reflectance gain `brighter` lifts it by:
-    `gain` up to SKIN_HIGHLIGHT_KNEE, then a lift in encoded value tapering to none at 255 (a smoothstep: the curve
+    `gain` up to LIFT_TAPER_FROM, then a lift in encoded value tapering to none at 255 (a smoothstep: the curve
     meets white with slope 1, no kink, and never passes it), so no colour is driven into white and none is darkened."""
     if not gain >= 1:
         raise ValueError(f"a brightening gain must be 1 or more, got {gain}")
     values = np.arange(256, dtype=np.float64)
     linear = srgb_to_linear(values / 255.0)
     lifted = 255.0 * linear_to_srgb(linear * gain)
-    taper = smoothstep((255.0 - values) / (255.0 - SKIN_HIGHLIGHT_KNEE))
-    out = values + (lifted - values) * taper
+    out = values + (lifted - values) * lift_taper(values)
     return np.where(linear > 0, srgb_to_linear(out / 255.0) / np.maximum(linear, 1e-12), gain)
 
 

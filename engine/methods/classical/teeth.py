@@ -35,6 +35,7 @@ import numpy as np
 
 from engine.core.pixels import chosen, to_lab, to_uint8
 from engine.faces.zones import inter_ocular, support_box
+from engine.methods.classical.aging import lift_taper
 from engine.methods.classical.contrast import INNER_LIPS  # FaceMesh's inner lip contour: the mouth's opening
 
 TEETH_ONSET_YEARS = 20.0  # the youngest age Krasniqi et al. measured (20-49); flat below it (module docstring)
@@ -121,6 +122,12 @@ def age_teeth(face: np.ndarray, points: np.ndarray, source_age: float, target_ag
     # CIELAB in floating point (L* 0-100): an 8-bit CIELAB round trip moves pixels by up to 4 levels with no shift at all
     lab = cv2.cvtColor(region.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
     out = lab + weight[..., None] * shift.astype(np.float32)[None, None, :]
+    if shift[0] > 0:  # lighter: a tooth's brightest channel takes the lift only as far as white allows (aging.lift_taper)
+        brightest = region.max(-1).astype(np.float32)
+        lifted = (cv2.cvtColor(out, cv2.COLOR_LAB2RGB) * 255.0).max(-1)
+        allowed = brightest + (lifted - brightest) * lift_taper(brightest)
+        share = np.where(lifted > brightest, (allowed - brightest) / np.maximum(lifted - brightest, 1e-6), 1.0)
+        out = lab + (share * weight).astype(np.float32)[..., None] * shift.astype(np.float32)[None, None, :]
     rgb = to_uint8(cv2.cvtColor(out, cv2.COLOR_LAB2RGB) * 255.0)
     result = face.copy()
     result[box] = chosen(weight > 0, rgb, region)
@@ -137,7 +144,8 @@ def describe(change: TeethChange) -> str:
             f"teeth in view, unchanged (the target is the source's age on the curve: the same age, or both under "
             f"{TEETH_ONSET_YEARS:g}, where it is flat)"
         )
+    toward_white = ", less on the teeth nearest white and none at it" if L > 0 else ""
     return (
-        f"teeth L* {L:+.1f}, a* {a:+.1f}, b* {b:+.1f} (Krasniqi et al. 2017's change in tooth colour with age, "
-        f"{TEETH_LAB_PER_YEAR[0]:+.2f} / {TEETH_LAB_PER_YEAR[1]:+.2f} / {TEETH_LAB_PER_YEAR[2]:+.2f} a year from 20)"
+        f"teeth L* {L:+.1f}, a* {a:+.1f}, b* {b:+.1f}{toward_white} (Krasniqi et al. 2017's change in tooth colour with "
+        f"age, {TEETH_LAB_PER_YEAR[0]:+.2f} / {TEETH_LAB_PER_YEAR[1]:+.2f} / {TEETH_LAB_PER_YEAR[2]:+.2f} a year from 20)"
     )

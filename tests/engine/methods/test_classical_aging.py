@@ -210,7 +210,7 @@ def test_brightening_tapers_off_below_white_keeping_hue_and_never_darkens():
     import cv2  # noqa: PLC0415 - only this test converts colours
 
     from engine.methods.classical.aging import (  # noqa: PLC0415
-        SKIN_HIGHLIGHT_KNEE,
+        LIFT_TAPER_FROM,
         brighter,
         gamut_gain,
         highlight_lift,
@@ -222,7 +222,7 @@ def test_brightening_tapers_off_below_white_keeping_hue_and_never_darkens():
     # the curve of the brightest channel: the full lift below the knee, white only at white, rising all the way
     values = np.arange(256.0)
     out = 255 * linear_to_srgb(srgb_to_linear(values / 255) * highlight_lift(gain))
-    knee = int(SKIN_HIGHLIGHT_KNEE)
+    knee = int(LIFT_TAPER_FROM)
     np.testing.assert_allclose(out[:knee], 255 * linear_to_srgb(srgb_to_linear(values[:knee] / 255) * gain), atol=1e-9)
     assert out.max() == pytest.approx(255) and np.all(out[:255] < 255) and np.all(out >= values - 1e-9)
     assert np.all(np.diff(out) > 0.6)  # a brighter colour stays brighter, its highlights keep their gradation
