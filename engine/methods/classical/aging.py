@@ -367,7 +367,7 @@ def brighter(lab: np.ndarray, gain: float | np.ndarray) -> np.ndarray:
     skin), so hue and saturation are kept and every skin is lifted by the same share of its light."""
     gain = np.asarray(gain, np.float64)
     if not np.all(gain > 0):
-        raise ValueError(f"a reflectance gain must be positive, got {gain.min() if gain.size else gain}")
+        raise ValueError(f"a reflectance gain must be positive, got {gain.min()}")
     root = (gain ** (1.0 / 3.0)).astype(np.float32)
     out = np.array(lab, np.float32, copy=True)
     out[..., 0] = ((out[..., 0] / 2.55 + 16.0) * root - 16.0) * 2.55
