@@ -20,7 +20,7 @@ from engine.core.pixels import chosen, to_uint8
 from engine.faces.alignment import frame_border, photo_box, upsampling
 from engine.faces.zones import LEFT_EYE, RIGHT_EYE, inter_ocular
 from engine.methods.classical.aging import lightness_only
-from engine.methods.classical.hair import is_monochrome
+from engine.methods.classical.hair import EDGE_BAND, EDGE_MIN_CONTRAST, colour_line_share, is_monochrome
 from engine.methods.classical.shape import smoothstep
 
 # How far past the crop's footprint the hair is followed, in inter-ocular distances (the astronaut's crown runs about
@@ -34,6 +34,9 @@ SAMPLED = 8000  # hair pixels read for the colour change (a regular sample of th
 MIN_EDGE_HAIR = 50  # px of hair along the crop's edge needed for its colour: fewer, and the hair is left as it is
 PERSON = 0.5  # the segmenter's probability from which a pixel is the person's
 CHROMA_FLOOR = 2.0  # C*ab units: below this a colour's chroma is noise (a grey photo's)
+# the outline's band past the crop is EDGE_BAND crop px (the crop's own edge band) in photo px, and no narrower than this:
+# the camera operator's crown blurs into the sky over 2-5 photo px (printed down columns)
+FRINGE_MIN_BAND = 2.0
 EYES_FADE = 0.3  # d: the hair past the crop is followed from this far above the eyes' line up, fading in below it
 
 
@@ -185,8 +188,11 @@ def _beyond_fields(
     spread = np.cov(colours.T) + np.eye(3) * 1.0  # a level's worth of noise: no colour is a point
     precision = np.linalg.inv(spread).astype(np.float32)
     box = (region.shape[1], region.shape[0])
-    warped_hair = cv2.warpAffine(inside.astype(np.float32), shifted, box, flags=cv2.INTER_LINEAR) > 0.5
     covered = cv2.warpAffine(np.ones((size, size), np.float32), shifted, box, flags=cv2.INTER_LINEAR)
+    # hair where most of what the crop covers of a pixel is its hair: along the crop's edge a pixel is only partly
+    # covered, and a share of the whole (> 0.5) left a dotted line of the crop's hair unchanged there (the camera
+    # operator's crown at 80: dark pixels left in greyed hair along the crop's top edge)
+    warped_hair = cv2.warpAffine(inside.astype(np.float32), shifted, box, flags=cv2.INTER_LINEAR) > 0.5 * covered
     source = _lab(region)
     offset = source - colours.mean(0).astype(np.float32)
     distance = np.sqrt(np.maximum(np.einsum("...i,ij,...j->...", offset, precision, offset), 0))
@@ -212,4 +218,51 @@ def _beyond_fields(
     count, labels = cv2.connectedComponents(joined, connectivity=8)
     touching = np.unique(labels[warped_hair & (joined > 0)])
     candidate &= np.isin(labels, touching[touching > 0])
-    return source[..., 0].copy(), np.where(candidate, colour * near * above, 0.0).astype(np.float32)
+    hairy = np.where(candidate, colour * near * above, 0.0).astype(np.float32)
+    lightness = source[..., 0].copy()
+    # the hair's outline where this stage changes it (past the crop, and where the crop's hair is not pasted): each
+    # pixel there part hair, part what lies beside it
+    band = max(EDGE_BAND / upsampling(matrix), FRINGE_MIN_BAND)
+    allowed = (near > 0) & (above > 0) & ((covered < 0.5) | warped_hair)
+    outline = _outline(source, candidate | (warped_hair & (covered > 0.5)), band, allowed)
+    if outline is not None:
+        told, share, hair_lightness = outline
+        lightness = np.where(told, hair_lightness, lightness)
+        hairy = np.where(told, share * near * above, hairy).astype(np.float32)
+    return lightness, hairy
+
+
+def _outline(
+    source: np.ndarray, hair: np.ndarray, band: float, allowed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The pixels of `allowed` (bool) within `band` px of the edge of `hair` (bool), either side, read as a mix of the
+    hair's colour and the colour beside it: (where they are read (bool), each one's hair share (0-1), the hair's CIELAB
+    lightness near each pixel), or None where none is. `source`: the photo's CIELAB (L* 0-100). As the crop's edge band
+    is read (hair.edge_hair_share): a linear colour-line matte between the local means, over `band` px, of the hair
+    deeper than `band` and of what is not hair, where the two differ by EDGE_MIN_CONTRAST. Taken by their own
+    lightness, such pixels took the change of the crop's lighter hair: a white line along the camera operator's dark
+    crown at 80, with the lighter pixels outside it (too light to pass the colour test) left dark above it, and a white
+    rim where his hair meets his ear (looked at, 4x)."""
+    inside = hair.astype(np.uint8)
+    depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
+    away = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)
+    ring = np.where(hair, depth <= band, away <= band) & allowed
+    if not ring.any():
+        return None
+    deep = hair & (depth > band)
+    lab = source * np.array([255.0 / 100.0, 1.0, 1.0], np.float32)  # to_lab's scale, in which EDGE_MIN_CONTRAST is
+
+    def near_mean(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        total = cv2.GaussianBlur(weight, (0, 0), band)
+        return cv2.GaussianBlur(lab * weight[..., None], (0, 0), band) / np.maximum(total, 1e-6)[..., None], total
+
+    (hair_colour, hair_near), (beside, beside_near) = (
+        near_mean(deep.astype(np.float32)),
+        near_mean(1.0 - inside.astype(np.float32)),
+    )
+    line = hair_colour - beside
+    told = ring & (hair_near > 1e-3) & (beside_near > 1e-3) & (np.sqrt(np.sum(line**2, axis=-1)) >= EDGE_MIN_CONTRAST)
+    if not told.any():
+        return None
+    share = np.where(told, colour_line_share(lab, beside, line), 0.0).astype(np.float32)
+    return told, share, hair_colour[..., 0] * (100.0 / 255.0)
