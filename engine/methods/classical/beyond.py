@@ -235,30 +235,37 @@ def _beyond_fields(
 def _outline(
     source: np.ndarray, hair: np.ndarray, band: float, allowed: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """The pixels of `allowed` (bool) within `band` px of the edge of `hair` (bool), either side, read as a mix of the
-    hair's colour and the colour beside it: (where they are read (bool), each one's hair share (0-1), the hair's CIELAB
-    lightness near each pixel), or None where none is. `source`: the photo's CIELAB (L* 0-100). As the crop's edge band
-    is read (hair.edge_hair_share): a linear colour-line matte between the local means, over `band` px, of the hair
-    deeper than `band` and of what is not hair, where the two differ by EDGE_MIN_CONTRAST. Taken by their own
-    lightness, such pixels took the change of the crop's lighter hair: a white line along the camera operator's dark
-    crown at 80, with the lighter pixels outside it (too light to pass the colour test) left dark above it, and a white
-    rim where his hair meets his ear (looked at, 4x)."""
+    """The pixels of `allowed` (bool) within `band` px inside the edge of `hair` (bool) and `band` / 2 outside it,
+    read as a mix of the hair's colour and the colour beside it: (where they are read (bool), each one's hair share
+    (0-1), the hair's CIELAB lightness near each pixel), or None where none is. `source`: the photo's CIELAB (L*
+    0-100). As the crop's edge band is read (hair.edge_hair_share): a linear colour-line matte between the local means,
+    over `band` / 2 px, of the hair deeper than `band` and of what lies more than `band` / 2 past it, where the two
+    differ by EDGE_MIN_CONTRAST. Taken by their own lightness, such pixels took the change of the crop's lighter hair: a
+    white line along the camera operator's dark crown at 80, with the lighter pixels outside it (too light to pass the
+    colour test) left dark above it, and a white rim where his hair meets his ear (looked at, 4x)."""
     inside = hair.astype(np.uint8)
     depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
     away = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)
-    ring = np.where(hair, depth <= band, away <= band) & allowed
+    # the mixed pixels: within the band inside the hair's edge, within half of it outside (where a photo's blur spreads
+    # the hair; further out a thin dark thing of the backdrop, a cable or a shadow's edge, read as hair too)
+    ring = np.where(hair, depth <= band, away <= band / 2) & allowed
     if not ring.any():
         return None
+    # the two colours from the pixels clear of the outline's mixed ones: the hair deeper than the band, and what lies
+    # more than half the band past it (with those mixed pixels in its mean, the lightest of them read as no hair at all)
     deep = hair & (depth > band)
+    clear = ~hair & (away > band / 2)
     lab = source * np.array([255.0 / 100.0, 1.0, 1.0], np.float32)  # to_lab's scale, in which EDGE_MIN_CONTRAST is
 
+    sigma = band / 2  # as the crop's edge band's means are (hair.edge_hair_share)
+
     def near_mean(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        total = cv2.GaussianBlur(weight, (0, 0), band)
-        return cv2.GaussianBlur(lab * weight[..., None], (0, 0), band) / np.maximum(total, 1e-6)[..., None], total
+        total = cv2.GaussianBlur(weight, (0, 0), sigma)
+        return cv2.GaussianBlur(lab * weight[..., None], (0, 0), sigma) / np.maximum(total, 1e-6)[..., None], total
 
     (hair_colour, hair_near), (beside, beside_near) = (
         near_mean(deep.astype(np.float32)),
-        near_mean(1.0 - inside.astype(np.float32)),
+        near_mean(clear.astype(np.float32)),
     )
     line = hair_colour - beside
     told = ring & (hair_near > 1e-3) & (beside_near > 1e-3) & (np.sqrt(np.sum(line**2, axis=-1)) >= EDGE_MIN_CONTRAST)

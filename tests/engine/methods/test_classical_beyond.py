@@ -14,15 +14,16 @@ from engine.methods.classical.beyond import hair_beyond
 
 pytestmark = pytest.mark.unit
 
-SIZE = 200  # the crop's size; it covers the photo's rows 100 and down
+SIZE = 200  # the crop's size; it covers the photo's rows from 100.5 down (row 100 half covered)
 HAIR, BACKDROP = 40, 200  # grey levels of the dark hair and the light backdrop
 
 
 class _Segmenter:
-    """The person is what is darker than half-way from the backdrop to the hair (the outline's middle)."""
+    """The person is what is grey and darker than half-way from the backdrop to the hair (the outline's middle)."""
 
     def probability(self, region: np.ndarray) -> np.ndarray:
-        return (region.mean(-1) < (HAIR + BACKDROP) / 2).astype(np.float32)
+        grey = np.ptp(region.astype(np.int16), axis=-1) < 20
+        return ((region.mean(-1) < (HAIR + BACKDROP) / 2) & grey).astype(np.float32)
 
 
 def _lightness(rgb: np.ndarray) -> np.ndarray:
@@ -32,14 +33,14 @@ def _lightness(rgb: np.ndarray) -> np.ndarray:
 @pytest.fixture()
 def drawn_head():
     """(photo, crop, the crop's hair mask, the photo -> crop matrix, landmarks in the crop): dark hair on a light
-    backdrop, its top (row 70) past the crop's top (row 100), its outline blurred over a few pixels as a photo's is."""
+    backdrop, its top (row 70) past the crop's top (row 100.5), its outline blurred over a few pixels as a photo's is."""
     memo.clear()
     grey = np.full((200, 200), float(BACKDROP), np.float32)
     rng = np.random.default_rng(0)
     grey[70:190, 40:160] = HAIR + rng.normal(0, 12.0, (120, 120))  # strands lighter and darker
     grey = cv2.GaussianBlur(grey, (0, 0), 1.5)  # the outline's mixed pixels
     photo = np.clip(np.stack([grey] * 3, -1), 0, 255).astype(np.uint8)
-    matrix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, -100.0]])
+    matrix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, -100.5]])
     crop = cv2.warpAffine(photo, matrix, (SIZE, SIZE), borderMode=cv2.BORDER_REPLICATE)
     hair = (crop.mean(-1) < (HAIR + BACKDROP) / 2).astype(np.uint8)
     hair[70:] = 0  # the face below the hair
@@ -50,14 +51,17 @@ def drawn_head():
     return photo, crop, hair, matrix, points
 
 
-def test_the_hairs_outline_past_the_crop_greys_as_far_as_it_is_hair(drawn_head):
-    photo, crop, hair, matrix, points = drawn_head
-    # the crop's hair greyed: its darkest by 30 L*, its lighter pixels more (the lightest strands turn white), as the
-    # hair stage's change by lightness (beyond.colour_change) reads on real hair
+def _greyed(photo, crop, hair, matrix, points) -> np.ndarray:
+    """`hair_beyond` with the crop's hair greyed: its darkest by 30 L*, its lighter pixels more (the lightest strands
+    turn white), as the hair stage's change by lightness (beyond.colour_change) reads on real hair."""
     levels = np.array([15.0, 25.0, 35.0, 45.0])
     changes = np.array([[30.0, 1.0, 0.0, 0.0], [40.0, 1.0, 0.0, 0.0], [50.0, 1.0, 0.0, 0.0], [60.0, 1.0, 0.0, 0.0]])
-    weight = frame_border(SIZE, SIZE)
-    out = hair_beyond(photo, photo, matrix, crop, hair, weight, (levels, changes), points, _Segmenter())
+    return hair_beyond(photo, photo, matrix, crop, hair, frame_border(SIZE, SIZE), (levels, changes), points, _Segmenter())
+
+
+def test_the_hairs_outline_past_the_crop_greys_as_far_as_it_is_hair(drawn_head):
+    photo, crop, hair, matrix, points = drawn_head
+    out = _greyed(photo, crop, hair, matrix, points)
     before, after = _lightness(photo), _lightness(out)
     hair_l, backdrop_l = float(np.median(before[80:95, 60:140])), float(np.median(before[20:50]))
     greyed = float(np.median(after[80:95, 60:140]))
@@ -67,13 +71,24 @@ def test_the_hairs_outline_past_the_crop_greys_as_far_as_it_is_hair(drawn_head):
     outline[:60] = outline[85:] = False
     outline[:, :60] = outline[:, 140:] = False
     assert outline.sum() > 150
-    # no pale rim lighter than both the greyed hair and the backdrop: taken by its own lightness, a pixel half hair took
-    # the lighter hair's change (up to 60 L*), lighter than the backdrop
-    assert after[outline].max() <= max(greyed, backdrop_l) + 1.0
-    # and none left as it was beside greyed hair: a dark line along the outline
+    # none left as it was beside greyed hair: a dark line along the outline
     assert (after[outline] - before[outline]).min() > 0.5
-    # each takes the change as far as it is hair: less the nearer the backdrop it is
+    # each takes the change as far as it is hair, less the nearer the backdrop it is: not, by its own lightness, the
+    # lighter hair's change (up to 60 L*: a pale rim, lighter than the greyed hair beside it)
     share = (backdrop_l - before[outline]) / (backdrop_l - hair_l)
     np.testing.assert_allclose(after[outline] - before[outline], 30.0 * share, atol=6.0)
+    # the row the crop's edge half covers greys as the hair beyond it (a line of its dark pixels was left there)
+    assert float(np.mean(after[100, 60:140] - before[100, 60:140])) == pytest.approx(30.0, abs=5.0)
     # the backdrop past the outline is as it was
     np.testing.assert_array_equal(out[:55], photo[:55])
+
+
+def test_a_dark_thing_of_the_backdrop_beside_the_hairs_outline_is_left_as_it_is(drawn_head):
+    # a dark blue cable in the backdrop, 6-7 px above the hair's top: near the hair's edge and darker than the backdrop,
+    # so on the colour line between the two, but not the person's
+    photo, crop, hair, matrix, points = drawn_head
+    photo = photo.copy()
+    photo[64:66, 50:150] = (30, 30, 110)
+    out = _greyed(photo, crop, hair, matrix, points)
+    np.testing.assert_array_equal(out[60:66], photo[60:66])
+    assert float(np.mean(_lightness(out)[80:95, 60:140] - _lightness(photo)[80:95, 60:140])) > 25  # the hair greyed
