@@ -32,10 +32,11 @@ from engine.methods.classical.shape import smoothstep
 # (Keogh and Walsh 1965), but 6-23 % by ethnic or geographical origin and natural hair colour in a survey of 4192 people
 # (Panhard, Lozano and Loussouarn 2012, Br J Dermatol 167:865). The survey found people of Asian and African descent
 # greyer later than Caucasians; which group is the 23 % its abstract does not say: the range's upper end is taken, an
-# assumption for people of European descent, whose onset is the one above. Each person's curve is the mean one shifted by their onset's offset (spread GREY_ONSET_SD_YEARS,
-# as the pluralistic futures draw it), so the mean curve's midpoint lies z years of that spread past 50, where
-# Phi(-z) = 0.23: about 57 years. A logistic through 50 % there and 10 % at the mean onset of 34 years. It still greys
-# more than the survey's mean, 27 % grey between 45 and 65 years among the 74 % of people with any.
+# assumption for people of European descent, whose onset is the one above. Each person's curve is the mean one shifted
+# by their onset's offset (spread GREY_ONSET_SD_YEARS, as the pluralistic futures draw it), so the mean curve's midpoint
+# lies z years of that spread past 50, where Phi(-z) = 0.23: about 57 years. A logistic through 50 % there and 10 % at
+# the mean onset of 34 years. It still greys more than the survey's mean, 27 % grey between 45 and 65 years among the
+# 74 % of people with any.
 HALF_GREY_AT_50 = 0.23
 GREY_ONSET_YEARS = 34.0
 GREY_ONSET_SD_YEARS = 9.6  # the spread of onset between people (Tobin and Paus 2001): pluralistic futures

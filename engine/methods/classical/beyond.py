@@ -255,8 +255,7 @@ def _outline(
     # more than half the band past it (with those mixed pixels in its mean, the lightest of them read as no hair at all)
     deep = hair & (depth > band)
     clear = ~hair & (away > band / 2)
-    lab = source * np.array([255.0 / 100.0, 1.0, 1.0], np.float32)  # to_lab's scale, in which EDGE_MIN_CONTRAST is
-
+    lab = source * np.array([255.0 / 100.0, 1.0, 1.0], np.float32)  # to_lab's scale, EDGE_MIN_CONTRAST's
     sigma = band / 2  # as the crop's edge band's means are (hair.edge_hair_share)
 
     def near_mean(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
