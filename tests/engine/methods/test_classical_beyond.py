@@ -47,7 +47,7 @@ def drawn_head():
     points = np.zeros((478, 2), np.float32)
     for index, x in ((RIGHT_EYE_OUTER, 60), (RIGHT_EYE_INNER, 80), (LEFT_EYE_INNER, 120), (LEFT_EYE_OUTER, 140)):
         points[index] = (x, 90)
-    points[[*RIGHT_EYE, *LEFT_EYE], 1] = 90  # the eyes' line at the crop's row 90 (the photo's 190)
+    points[[*RIGHT_EYE, *LEFT_EYE], 1] = 90  # the eyes' line at the crop's row 90 (the photo's 190.5)
     return photo, crop, hair, matrix, points
 
 
