@@ -15,6 +15,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from engine.core.blurs import weighted_mean
 from engine.core.memo import memo
 from engine.core.pixels import chosen, to_uint8
 from engine.faces.alignment import frame_border, photo_box, upsampling
@@ -256,15 +257,10 @@ def _outline(
     deep = hair & (depth > band)
     clear = ~hair & (away > band / 2)
     lab = source * np.array([255.0 / 100.0, 1.0, 1.0], np.float32)  # to_lab's scale, EDGE_MIN_CONTRAST's
-    sigma = band / 2  # as the crop's edge band's means are (hair.edge_hair_share)
-
-    def near_mean(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        total = cv2.GaussianBlur(weight, (0, 0), sigma)
-        return cv2.GaussianBlur(lab * weight[..., None], (0, 0), sigma) / np.maximum(total, 1e-6)[..., None], total
-
+    # means as wide as the crop's edge band's (hair.edge_hair_share): half the band
     (hair_colour, hair_near), (beside, beside_near) = (
-        near_mean(deep.astype(np.float32)),
-        near_mean(clear.astype(np.float32)),
+        weighted_mean(lab, deep.astype(np.float32), band / 2),
+        weighted_mean(lab, clear.astype(np.float32), band / 2),
     )
     line = hair_colour - beside
     told = ring & (hair_near > 1e-3) & (beside_near > 1e-3) & (np.sqrt(np.sum(line**2, axis=-1)) >= EDGE_MIN_CONTRAST)
