@@ -41,6 +41,12 @@ FRINGE_MIN_BAND = 2.0
 EYES_FADE = 0.3  # d: the hair past the crop is followed from this far above the eyes' line up, fading in below it
 
 
+def _scaled(lab: np.ndarray) -> np.ndarray:
+    """`_lab`'s CIELAB (L* 0-100) with L* on to_lab's 8-bit scale (0-255), the one EDGE_MIN_CONTRAST is stated in; a*
+    and b* as they are (differences and projections only are read in it)."""
+    return (np.asarray(lab, np.float32) * np.array([255.0 / 100.0, 1.0, 1.0], np.float32)).astype(np.float32)
+
+
 def _lab(rgb: np.ndarray) -> np.ndarray:
     """CIELAB (float32, L* 0-100) of an RGB uint8 image."""
     return cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
@@ -225,7 +231,7 @@ def _beyond_fields(
     # pixel there part hair, part what lies beside it
     band = max(EDGE_BAND / upsampling(matrix), FRINGE_MIN_BAND)
     allowed = (near > 0) & (above > 0) & ((covered < 0.5) | warped_hair)
-    outline = _outline(source, candidate | (warped_hair & (covered > 0.5)), band, allowed)
+    outline = _outline(source, candidate | (warped_hair & (covered > 0.5)), band, allowed, colours.mean(0))
     if outline is not None:
         told, share, hair_lightness = outline
         lightness = np.where(told, hair_lightness, lightness)
@@ -234,14 +240,14 @@ def _beyond_fields(
 
 
 def _outline(
-    source: np.ndarray, hair: np.ndarray, band: float, allowed: np.ndarray
+    source: np.ndarray, hair: np.ndarray, band: float, allowed: np.ndarray, hair_colour_seen: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The pixels of `allowed` (bool) within `band` px inside the edge of `hair` (bool) and `band` / 2 outside it,
     read as a mix of the hair's colour and the colour beside it: (where they are read (bool), each one's hair share
     (0-1), the hair's CIELAB lightness near each pixel), or None where none is. `source`: the photo's CIELAB (L*
     0-100). As the crop's edge band is read (hair.edge_hair_share): a linear colour-line matte between the local means,
-    over `band` / 2 px, of the hair deeper than `band` and of what lies more than `band` / 2 past it, where the two
-    differ by EDGE_MIN_CONTRAST. Taken by their own lightness, such pixels took the change of the crop's lighter hair: a
+    over `band` / 2 px, of the hair deeper than `band` and of what lies more than `band` / 2 past it (weighed by how
+    unlike `hair_colour_seen`, the crop's hair's CIELAB, it is), where the two differ by EDGE_MIN_CONTRAST. Taken by their own lightness, such pixels took the change of the crop's lighter hair: a
     white line along the camera operator's dark crown at 80, with the lighter pixels outside it (too light to pass the
     colour test) left dark above it, and a white rim where his hair meets his ear (looked at, 4x)."""
     inside = hair.astype(np.uint8)
@@ -256,11 +262,18 @@ def _outline(
     # more than half the band past it (with those mixed pixels in its mean, the lightest of them read as no hair at all)
     deep = hair & (depth > band)
     clear = ~hair & (away > band / 2)
-    lab = source * np.array([255.0 / 100.0, 1.0, 1.0], np.float32)  # to_lab's scale, EDGE_MIN_CONTRAST's
+    lab = _scaled(source)
     # means as wide as the crop's edge band's (hair.edge_hair_share): half the band
+    # what lies beside the hair, each pixel weighed by the square of its colour's distance from the hair's, relative to
+    # the farthest: a dark thing of the backdrop at the outline's edge (a cable, a stray lock) weighed as much as the
+    # sky took the place of the sky's colour there, and the outline beside it read as no hair and stayed dark
+    unlike = np.sqrt(np.sum((lab - _scaled(hair_colour_seen)) ** 2, axis=-1)) * clear
+    farthest = float(unlike.max())
+    if farthest <= 0:
+        return None
     (hair_colour, hair_near), (beside, beside_near) = (
         weighted_mean(lab, deep.astype(np.float32), band / 2),
-        weighted_mean(lab, clear.astype(np.float32), band / 2),
+        weighted_mean(lab, ((unlike / farthest) ** 2).astype(np.float32), band / 2),
     )
     line = hair_colour - beside
     told = ring & (hair_near > 1e-3) & (beside_near > 1e-3) & (np.sqrt(np.sum(line**2, axis=-1)) >= EDGE_MIN_CONTRAST)
