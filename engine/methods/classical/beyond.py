@@ -247,9 +247,10 @@ def _outline(
     (0-1), the hair's CIELAB lightness near each pixel), or None where none is. `source`: the photo's CIELAB (L*
     0-100). As the crop's edge band is read (hair.edge_hair_share): a linear colour-line matte between the local means,
     over `band` / 2 px, of the hair deeper than `band` and of what lies more than `band` / 2 past it (weighed by how
-    unlike `hair_colour_seen`, the crop's hair's CIELAB, it is), where the two differ by EDGE_MIN_CONTRAST. Taken by their own lightness, such pixels took the change of the crop's lighter hair: a
-    white line along the camera operator's dark crown at 80, with the lighter pixels outside it (too light to pass the
-    colour test) left dark above it, and a white rim where his hair meets his ear (looked at, 4x)."""
+    unlike `hair_colour_seen`, the crop's hair's CIELAB, it is), where the two differ by EDGE_MIN_CONTRAST. Taken by
+    their own lightness, such pixels took the change of the crop's lighter hair: a white line along the camera
+    operator's dark crown at 80, with the lighter pixels outside it (too light to pass the colour test) left dark above
+    it, and a white rim where his hair meets his ear (looked at, 4x)."""
     inside = hair.astype(np.uint8)
     depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
     away = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)
