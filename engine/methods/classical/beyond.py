@@ -19,7 +19,7 @@ from engine.core.blurs import weighted_mean
 from engine.core.memo import memo
 from engine.core.pixels import chosen, to_uint8
 from engine.faces.alignment import frame_border, photo_box, upsampling
-from engine.faces.zones import LEFT_EYE, RIGHT_EYE, inter_ocular
+from engine.faces.zones import LEFT_EYE, RIGHT_EYE, inter_ocular, support_box
 from engine.methods.classical.aging import lightness_only
 from engine.methods.classical.hair import EDGE_BAND, EDGE_MIN_CONTRAST, colour_line_share, is_monochrome
 from engine.methods.classical.shape import smoothstep
@@ -45,6 +45,12 @@ def _scaled(lab: np.ndarray) -> np.ndarray:
     """`_lab`'s CIELAB (L* 0-100) with L* on to_lab's 8-bit scale (0-255), the one EDGE_MIN_CONTRAST is stated in; a*
     and b* as they are (differences and projections only are read in it)."""
     return (np.asarray(lab, np.float32) * np.array([255.0 / 100.0, 1.0, 1.0], np.float32)).astype(np.float32)
+
+
+def _length(vectors: np.ndarray) -> np.ndarray:
+    """(H, W) the length of each of (H, W, 3) `vectors`, its three squares added one by one (numpy's sum over a short
+    last axis took three times as long on a photo's region)."""
+    return np.sqrt(vectors[..., 0] ** 2 + vectors[..., 1] ** 2 + vectors[..., 2] ** 2)
 
 
 def _lab(rgb: np.ndarray) -> np.ndarray:
@@ -264,21 +270,33 @@ def _outline(
     deep = hair & (depth > band)
     clear = ~hair & (away > band / 2)
     lab = _scaled(source)
-    # means as wide as the crop's edge band's (hair.edge_hair_share): half the band
     # what lies beside the hair, each pixel weighed by the square of its colour's distance from the hair's, relative to
     # the farthest: a dark thing of the backdrop at the outline's edge (a cable, a stray lock) weighed as much as the
     # sky took the place of the sky's colour there, and the outline beside it read as no hair and stayed dark
-    unlike = np.sqrt(np.sum((lab - _scaled(hair_colour_seen)) ** 2, axis=-1)) * clear
+    unlike = _length(lab - _scaled(hair_colour_seen)) * clear
     farthest = float(unlike.max())
     if farthest <= 0:
         return None
+    # the means, as wide as the crop's edge band's (hair.edge_hair_share: half the band), are read at the outline only:
+    # worked out in its box, grown by what the blur reads around a pixel (4 sigma, and the quarter-size blur's pixels)
+    sigma = band / 2
+    box = support_box(ring, int(np.ceil(4 * sigma)) + 8)
+    if box is None:  # a ring with pixels has a box: said for the type checker
+        return None
+    rows, cols = box
+    part = lab[rows, cols]
     (hair_colour, hair_near), (beside, beside_near) = (
-        weighted_mean(lab, deep.astype(np.float32), band / 2),
-        weighted_mean(lab, ((unlike / farthest) ** 2).astype(np.float32), band / 2),
+        weighted_mean(part, deep[rows, cols].astype(np.float32), sigma),
+        weighted_mean(part, ((unlike[rows, cols] / farthest) ** 2).astype(np.float32), sigma),
     )
     line = hair_colour - beside
-    told = ring & (hair_near > 1e-3) & (beside_near > 1e-3) & (np.sqrt(np.sum(line**2, axis=-1)) >= EDGE_MIN_CONTRAST)
-    if not told.any():
+    told_part = ring[rows, cols] & (hair_near > 1e-3) & (beside_near > 1e-3) & (_length(line) >= EDGE_MIN_CONTRAST)
+    if not told_part.any():
         return None
-    share = np.where(told, colour_line_share(lab, beside, line), 0.0).astype(np.float32)
-    return told, share, hair_colour[..., 0] * (100.0 / 255.0)
+    told = np.zeros(ring.shape, bool)
+    told[rows, cols] = told_part
+    share = np.zeros(ring.shape, np.float32)
+    share[rows, cols] = np.where(told_part, colour_line_share(part, beside, line), 0.0)
+    hair_lightness = np.zeros(ring.shape, np.float32)
+    hair_lightness[rows, cols] = hair_colour[..., 0] * (100.0 / 255.0)
+    return told, share, hair_lightness
