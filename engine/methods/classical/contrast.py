@@ -181,10 +181,15 @@ def lip_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return mask
 
 
-def skin_ring(feature: np.ndarray, skin: np.ndarray, d: float) -> np.ndarray:
-    """(H, W) uint8: the `skin` (H, W) in a ring RING d wide around the `feature` (H, W uint8), the feature left out."""
+def ring_around(feature: np.ndarray, d: float) -> np.ndarray:
+    """(H, W) bool: a ring RING d wide around the `feature` (H, W uint8), the feature left out."""
     size = max(3, int(round(RING * d)) | 1)
-    return cv2.dilate(feature, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))) & (feature == 0) & (skin > 0)
+    return (cv2.dilate(feature, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))) > 0) & (feature == 0)
+
+
+def skin_ring(feature: np.ndarray, skin: np.ndarray, d: float) -> np.ndarray:
+    """(H, W) uint8: the `skin` (H, W) in the ring around the `feature` (`ring_around`)."""
+    return (ring_around(feature, d) & (skin > 0)).astype(np.uint8)
 
 
 def blur_reach(sigma: float) -> int:
@@ -286,12 +291,9 @@ def whites_of_eyes(lab: np.ndarray, points: np.ndarray, skin: np.ndarray) -> lis
     a glint), is not."""
     p = np.asarray(points, np.float64)[:, :2]
     d = inter_ocular(p)
-    size = max(3, int(round(RING * d)) | 1)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     found = []
     for side, contour, opening in zip(EYE_SIDES, (RIGHT_EYE, LEFT_EYE), eye_openings(p, lab.shape[:2])):
-        eye = _filled(p[contour], lab.shape[:2])
-        around = (cv2.dilate(eye, kernel) > 0) & (eye == 0)
+        around = ring_around(_filled(p[contour], lab.shape[:2]), d)
         ring = around & (skin > 0)
         if not around.any() or ring.sum() < EYE_RING_SKIN * around.sum():
             continue
@@ -330,6 +332,8 @@ def _shift_whites(
     region = face[box]
     lab = to_lab(region)
     eyes = whites_of_eyes(lab, p - np.array([box[1].start, box[0].start], np.float64), skin[box])
+    if not eyes:
+        return WhitesChange(face.copy(), (), None)
     out = lab.copy()
     for eye in eyes:
         whites = (lab * eye.weight[..., None]).sum((0, 1)) / eye.weight.sum()
@@ -339,8 +343,6 @@ def _shift_whites(
         before, after = lab[..., 1:] - 128.0, out[..., 1:] - 128.0
         # a pixel's chroma channel may shrink to neutral, never cross it or grow
         out[..., 1:] = 128.0 + np.where(before * after <= 0, 0.0, np.sign(before) * np.minimum(np.abs(after), np.abs(before)))
-    if not eyes:
-        return WhitesChange(face.copy(), (), None)
     weight = np.sum([eye.weight for eye in eyes], axis=0)
     moved = ((out - lab) * weight[..., None]).sum((0, 1)) / weight.sum()
     result = face.copy()
