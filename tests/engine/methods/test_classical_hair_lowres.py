@@ -294,6 +294,17 @@ def test_strands_on_an_upsampled_face_follow_curled_hair():
     assert np.percentile(off, 95) < 4.0
 
 
+def test_the_hairlines_last_hairs_count_their_whole_share_within_the_reach():
+    # a hairline blurred over 16 rows, the mask stopping 7 rows short of its end: the two rows just past the mask (within
+    # the reach's first photo pixel at 3 crop px a photo pixel) are read at the hair share their colour says (0.40 and
+    # 0.33 here); tapered from the mask's edge they counted 0.32 and 0.21, a dark line along Takeo's hairline at 80
+    lab, rgb, mask = blurred_hairline(hair=20.0, skin=100.0, start=51, blur=16, mask_rows=60, b=138.0)
+    fringe = hairline_fringe(rgb, mask, np.ones((SIZE, SIZE), bool), 3.0)
+    mixed = (100.0 - lab[60:62, 64, 0]) / 80.0  # each row's hair share as the blur mixed it
+    assert np.abs(fringe[60:62, 64] - mixed).max() < 0.02
+    assert fringe[60:66, 64].min() >= 0 and fringe[66:, 64].max() == 0  # nothing past the reach
+
+
 def test_a_blurred_hairlines_last_hairs_past_the_mask_whiten_with_it():
     # a small photo's hairline blurred over 14 rows from black hair (L 20) to skin (L 100), the mask stopping 4 rows
     # short of its end (the segmenter's edge): those rows, a quarter of hair and less, were left as they were, a dark
