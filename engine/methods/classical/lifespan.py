@@ -35,7 +35,7 @@ import numpy as np
 from engine.core.errors import InputError, UserError
 from engine.core.memo import memo
 from engine.core.models import ModelUnavailable
-from engine.core.pixels import to_lab
+from engine.core.pixels import to_lab, to_uint8
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.core.workers import ahead, map_in_order, worker_count
@@ -65,6 +65,7 @@ from engine.methods.classical.hair import (
     MONOCHROME_HAIR,
     NOTHING_TO_COLOUR,
     added_recession,
+    at_photo_resolution,
     hair_untold_in_monochrome,
     hair_wisps,
     hairline_fringe,
@@ -314,6 +315,14 @@ def age_face(
         stages["skin"] = (
             f"age spots and uneven pigmentation at {share:.0%} of their 80-year extent{where}" if share > 0 else "unchanged"
         )
+        # the wrinkles, texture and spots drawn no finer than the photo's pixels (hair.at_photo_resolution)
+        scale = upsampling(located.matrix)
+        if scale > 1:
+            face = _at_photo_resolution(located.crop, face, scale)
+            stages["resolution"] = (
+                f"wrinkles, skin texture and spots drawn no finer than the photo's pixels (the photo is upsampled "
+                f"{scale:.1f} times into the aligned face)"
+            )
     elif target < source_age:
         amount = min((source_age - target) / YOUNG_FULL_GAP_YEARS, 1.0)
         creases = crease_amount(scores_for_age(source_age), scores)
@@ -538,6 +547,20 @@ def age_face(
     aged = AgedFace(face[:size], rgb, stages, warnings, weight[:size], face, weight, grey_left, hair_change, masks.hair)
     aged.photo = paste_aged(photo, located, aged, settings)
     return aged
+
+
+def _at_photo_resolution(before: np.ndarray, after: np.ndarray, scale: float) -> np.ndarray:
+    """`after` with its change from `before` (both aligned faces, RGB uint8) low-passed as the photo resolves it: on a
+    face the crop upsamples (`scale` crop pixels a photo pixel, over 1) a change finer than the photo's pixels is detail
+    the photo cannot hold (hair.at_photo_resolution's Nyquist rule, within the changed pixels); `after` itself otherwise."""
+    if scale <= 1:
+        return after
+    delta = after.astype(np.float32) - before.astype(np.float32)
+    changed = np.any(delta != 0, axis=-1)
+    if not changed.any():
+        return after
+    low = np.dstack([at_photo_resolution(delta[..., c], changed, scale) for c in range(3)])
+    return to_uint8(before.astype(np.float32) + low)
 
 
 def paste_aged(photo: np.ndarray, located: LocatedFace, aged: AgedFace, settings: Settings | None) -> np.ndarray:
