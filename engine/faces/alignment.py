@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -62,6 +63,52 @@ def upsampling(matrix: np.ndarray) -> float:
     """How many crop pixels one photo pixel spans (the similarity's scale): above 1 the crop is the photo
     upsampled, and detail finer than `upsampling` crop pixels is not in it."""
     return float(np.sqrt(abs(np.linalg.det(np.asarray(matrix, np.float64)[:, :2]))))
+
+
+# A face upsampled into the crop (a small photo: Takeo's 150 x 225 px portrait gives about 3 crop pixels a photo pixel)
+# holds no detail finer than the photo's pixels: nothing above its Nyquist frequency, 1 / (2 s) cycles a crop pixel
+# at s crop pixels a photo pixel (Shannon). Strands drawn at the crop's own resolution there were sharp wavy strokes
+# on smooth hair, a painted helmet (looked at, 50-70), and wrinkles, texture and spots a crackle of sharp lines (the
+# astronaut at 70-80; a network of cracks on the small faces of a group photo). So what a stage draws there (the white
+# strands' share, the older skin's change) is low-passed by a Gaussian whose response exp(-2 pi^2 sigma^2 f^2) is a
+# tenth at that frequency: sigma = s sqrt(2 ln 10) / pi crop pixels, less the crop's own (s = 1; Gaussian variances
+# add), so a full-resolution or downsampled face is left as it is. (At a half, sigma 0.375 s, the last pigmented strands
+# still read as dark strokes on Takeo at 70: looked at 2x.)
+NYQUIST_TENTH_SIGMA = math.sqrt(2 * math.log(10)) / math.pi  # about 0.683 photo pixels
+
+
+def photo_detail(scale: float) -> float:
+    """The scale of the photo's finest detail in crop pixels for `scale` crop pixels a photo pixel
+    (alignment.upsampling): `scale` on an upsampled face, 1 (the crop's own pixels) on one the crop shrank."""
+    if not math.isfinite(scale) or scale <= 0:
+        raise ValueError(f"the face's upsampling must be a positive number of crop pixels a photo pixel, got {scale}")
+    return max(scale, 1.0)
+
+
+def at_photo_resolution(share: np.ndarray, inside: np.ndarray, scale: float) -> np.ndarray:
+    """(H, W) float32: `share` under `inside` without detail finer than a photo upsampled `scale` times holds (see
+    NYQUIST_TENTH_SIGMA), its mean kept (the blur is normalised within `inside`, so the mask's edge keeps its share);
+    0 beyond `inside`. `share` itself when `scale` <= 1."""
+    if photo_detail(scale) == 1:
+        return share
+    sigma = NYQUIST_TENTH_SIGMA * math.sqrt(scale**2 - 1)
+    weight = (inside > 0).astype(np.float32)
+    blurred = cv2.GaussianBlur(share * weight, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(weight, (0, 0), sigma), 1e-3)
+    return np.where(weight > 0, blurred, 0).astype(np.float32)
+
+
+def change_at_photo_resolution(before: np.ndarray, after: np.ndarray, scale: float) -> np.ndarray:
+    """`after` with its change from `before` (both aligned faces, RGB uint8) low-passed as the photo resolves it
+    (`at_photo_resolution`, within the changed pixels): on a face the crop upsamples (`scale` crop pixels a photo
+    pixel, over 1) a change finer than the photo's pixels is detail the photo cannot hold; `after` itself otherwise."""
+    if photo_detail(scale) == 1:
+        return after
+    delta = after.astype(np.float32) - before.astype(np.float32)
+    changed = np.any(delta != 0, axis=-1)
+    if not changed.any():
+        return after
+    low = np.dstack([at_photo_resolution(delta[..., c], changed, scale) for c in range(3)])
+    return to_uint8(before.astype(np.float32) + low)
 
 
 def pad_neutral(crop: np.ndarray, inside: np.ndarray) -> np.ndarray:

@@ -113,6 +113,13 @@ MARGIN_GROWTH = 0.6
 MARGIN_SOFT_EDGE = 5
 EYE_GROWTH = 0.1  # inter-ocular distances the eyes' outlines grow by, kept out of the margin (lashes, lids' shade)
 MIN_PART_SHARE = 0.05  # a separate part of the hair mask under this share of its largest part is a speck (from looking)
+# The hair mask stops this many inter-ocular distances above the chin: below it the person is mostly neck and clothes,
+# whose colour can be the hair's (a dark collar under dark hair). Long hair runs on below it where the mask's last rows
+# hold it across LONG_HAIR_WIDTH d or more: the nine packaged portraits' masks hold none there (short hair, a bob ending
+# above the jaw), the long hair of two women in a group photo 1.0 and 1.5 d (from looking; a quarter of a d is well
+# clear of both)
+BAND_ABOVE_CHIN = 0.3
+LONG_HAIR_WIDTH = 0.25
 
 # FaceMesh eyebrow outlines, upper edge outer -> inner then lower edge inner -> outer (canonical topology).
 RIGHT_BROW_OUTLINE = [*RIGHT_BROW, 55, 65, 52, 53, 46]
@@ -362,6 +369,19 @@ def below(mask: np.ndarray, row: float) -> np.ndarray:
     return np.isin(labels, reaching[reaching > 0]).astype(np.uint8)
 
 
+def band_bottom(points: np.ndarray) -> float:
+    """The row the hair mask stops at: BAND_ABOVE_CHIN inter-ocular distances above FaceMesh's chin."""
+    return float(points[152, 1] - BAND_ABOVE_CHIN * inter_ocular(points))
+
+
+def runs_below_the_band(mask: np.ndarray, points: np.ndarray) -> bool:
+    """Whether the hair `mask` runs on below the row it stops at (`band_bottom`): long hair, held across LONG_HAIR_WIDTH
+    inter-ocular distances or more of the mask's last rows there, whose part below it the hair stages leave as it is."""
+    bottom = int(round(band_bottom(points)))
+    rows = np.asarray(mask)[max(bottom - 4, 0) : max(bottom, 0)] > 0
+    return bool(rows.size) and float(rows.any(axis=0).sum()) >= LONG_HAIR_WIDTH * inter_ocular(points)
+
+
 def hair_mask(
     rgb: np.ndarray, person: np.ndarray, points: np.ndarray, keep_out: np.ndarray | None = None, monochrome: bool = False
 ) -> np.ndarray:
@@ -402,10 +422,9 @@ def hair_mask_and_tips(
     deeper &= ~open_face & ~zone
     candidate = (person > PERSON_THRESHOLD) & (open_face | zone | deeper)
     # the head's band: hair above the chin and at most 1.2 inter-ocular distances beside the face oval;
-    # below the chin the person is mostly neck and clothes (long hair there is left as it is)
+    # below the chin the person is mostly neck and clothes (long hair there is left as it is: `runs_below_the_band`)
     oval = points[FACE_OVAL]
-    chin = points[152, 1]
-    band = (ys < chin - 0.3 * d) & (xs > oval[:, 0].min() - 1.2 * d) & (xs < oval[:, 0].max() + 1.2 * d)
+    band = (ys < band_bottom(points)) & (xs > oval[:, 0].min() - 1.2 * d) & (xs < oval[:, 0].max() + 1.2 * d)
     candidate &= band
     # colour: skin statistics from the cheeks and forehead inside the face oval; the colour tests look at the
     # candidate's pixels alone (nothing else can be hair)

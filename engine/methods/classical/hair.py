@@ -33,7 +33,7 @@ import numpy as np
 from engine.core.blurs import masked_blur, weighted_mean
 from engine.core.memo import memo
 from engine.core.pixels import from_lab, per_pixel, to_lab, to_uint8
-from engine.faces.alignment import FFHQ_TEMPLATE_512
+from engine.faces.alignment import FFHQ_TEMPLATE_512, at_photo_resolution, photo_detail
 from engine.faces.segmentation import PERSON_THRESHOLD, SKIN_CHROMA_SHARE, SKIN_DARKER
 from engine.faces.zones import (
     LEFT_BROW,
@@ -75,14 +75,6 @@ TENSOR_SIGMA = 5.0  # pixels: the neighbourhood over which the structure tensor 
 HALF_SIZE_SIGMA = 8.0
 STRAND_EDGE = 0.5  # rank units: a strand's threshold is soft (a pixel at this scale holds several strands: mixed pixels)
 PATTERN_LEAD = 0.35  # share units: how far the temples run ahead of the crown at pattern 1 (from looking)
-# A face upsampled into the crop (a small photo: Takeo's 150 x 225 px portrait gives about 3 crop pixels a photo pixel)
-# holds no detail finer than the photo's pixels: nothing above its Nyquist frequency, 1 / (2 s) cycles a crop pixel
-# at s crop pixels a photo pixel (Shannon). Strands drawn at the crop's own resolution there were sharp wavy strokes
-# on smooth hair, a painted helmet (looked at, 50-70). So the white strands' share is low-passed by a Gaussian whose
-# response exp(-2 pi^2 sigma^2 f^2) is a tenth at that frequency: sigma = s sqrt(2 ln 10) / pi crop pixels, less the
-# crop's own (s = 1; Gaussian variances add), so a full-resolution or downsampled face is left as it is. (At a half,
-# sigma 0.375 s, the last pigmented strands still read as dark strokes on Takeo at 70: looked at 2x.)
-NYQUIST_TENTH_SIGMA = math.sqrt(2 * math.log(10)) / math.pi  # about 0.683 photo pixels
 # photo pixels: the neighbourhood whose share of white strands a pixel's is mixed toward on an upsampled face
 # (`mixed_in_photo_pixels`): wider than the strand field's clusters, narrower than the temples' lead (from looking)
 MIX_PHOTO_PIXELS = 4.0
@@ -498,26 +490,6 @@ def grey_strands(
     if amount == 1:
         return inside.astype(np.float32)
     return mixed_in_photo_pixels(at_photo_resolution(soft_select(score, inside, amount), inside, scale), inside, scale)
-
-
-def photo_detail(scale: float) -> float:
-    """The scale of the photo's finest detail in crop pixels for `scale` crop pixels a photo pixel
-    (alignment.upsampling): `scale` on an upsampled face, 1 (the crop's own pixels) on one the crop shrank."""
-    if not math.isfinite(scale) or scale <= 0:
-        raise ValueError(f"the face's upsampling must be a positive number of crop pixels a photo pixel, got {scale}")
-    return max(scale, 1.0)
-
-
-def at_photo_resolution(share: np.ndarray, inside: np.ndarray, scale: float) -> np.ndarray:
-    """(H, W) float32: `share` under `inside` without detail finer than a photo upsampled `scale` times holds (see
-    NYQUIST_TENTH_SIGMA), its mean kept (the blur is normalised within `inside`, so the mask's edge keeps its share);
-    0 beyond `inside`. `share` itself when `scale` <= 1."""
-    if photo_detail(scale) == 1:
-        return share
-    sigma = NYQUIST_TENTH_SIGMA * math.sqrt(scale**2 - 1)
-    weight = (inside > 0).astype(np.float32)
-    blurred = cv2.GaussianBlur(share * weight, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(weight, (0, 0), sigma), 1e-3)
-    return np.where(weight > 0, blurred, 0).astype(np.float32)
 
 
 def mixed_in_photo_pixels(share: np.ndarray, inside: np.ndarray, scale: float) -> np.ndarray:

@@ -35,12 +35,20 @@ import numpy as np
 from engine.core.errors import InputError, UserError
 from engine.core.memo import memo
 from engine.core.models import ModelUnavailable
-from engine.core.pixels import to_lab, to_uint8
+from engine.core.pixels import to_lab
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.core.workers import ahead, map_in_order, worker_count
-from engine.faces.alignment import frame_border, paste_back, upsampling
-from engine.faces.segmentation import PERSON_THRESHOLD, brow_mask, hair_beside_face, hair_mask_and_tips, person_in_crop
+from engine.faces.alignment import change_at_photo_resolution, frame_border, paste_back, upsampling
+from engine.faces.segmentation import (
+    BAND_ABOVE_CHIN,
+    PERSON_THRESHOLD,
+    brow_mask,
+    hair_beside_face,
+    hair_mask_and_tips,
+    person_in_crop,
+    runs_below_the_band,
+)
 from engine.faces.zones import feathered, inter_ocular
 from engine.methods.classical import contrast, shape, teeth, texture
 from engine.methods.classical.aging import (
@@ -65,7 +73,6 @@ from engine.methods.classical.hair import (
     MONOCHROME_HAIR,
     NOTHING_TO_COLOUR,
     added_recession,
-    at_photo_resolution,
     hair_untold_in_monochrome,
     hair_wisps,
     hairline_fringe,
@@ -280,6 +287,7 @@ def age_face(
             skin=skin_amount,
             paste=False,
             covered=masks.hair,  # a fringe over the forehead: its creases are not drawn across the hair
+            photo_resolution=target <= source_age,  # an older target's skin stages are low-passed together below
         )
         face = edit.after
         stages["wrinkles"] = f"{len(edit.changed)} zones moved to the age curves' scores" if edit.changed else "unchanged"
@@ -315,10 +323,10 @@ def age_face(
         stages["skin"] = (
             f"age spots and uneven pigmentation at {share:.0%} of their 80-year extent{where}" if share > 0 else "unchanged"
         )
-        # the wrinkles, texture and spots drawn no finer than the photo's pixels (hair.at_photo_resolution)
+        # the wrinkles, texture and spots drawn no finer than the photo's pixels (alignment.at_photo_resolution)
         scale = upsampling(located.matrix)
         if scale > 1:
-            face = _at_photo_resolution(located.crop, face, scale)
+            face = change_at_photo_resolution(located.crop, face, scale)
             stages["resolution"] = (
                 f"wrinkles, skin texture and spots drawn no finer than the photo's pixels (the photo is upsampled "
                 f"{scale:.1f} times into the aligned face)"
@@ -399,7 +407,7 @@ def age_face(
             if shares is not None and shares.any()
         ]
         stray = f", {' and '.join(past)} with it" if past else ""
-        stages["hair"] = f"{grey:.0%} of the still pigmented hair greyed{stray}"
+        stages["hair"] = f"{grey:.0%} of the still pigmented hair greyed{stray}{_long_hair(masks, located, warnings)}"
     elif (regain := regained_pigment(source_age, target, variation.grey_onset_shift)) > 0:
         rng = np.random.default_rng([seed, 2])  # the greying's strand field: the strands greyed last regain first
         pigment = (settings or get_settings()).classical_hair_pigment
@@ -418,6 +426,7 @@ def age_face(
         )
         stages["hair"] = (
             f"{regain:.0%} of the grey hair given its colour back (the canities curve run backwards): {used}"
+            f"{_long_hair(masks, located, warnings)}"
             if done
             else f"unchanged: {used}"
         )
@@ -549,20 +558,6 @@ def age_face(
     return aged
 
 
-def _at_photo_resolution(before: np.ndarray, after: np.ndarray, scale: float) -> np.ndarray:
-    """`after` with its change from `before` (both aligned faces, RGB uint8) low-passed as the photo resolves it: on a
-    face the crop upsamples (`scale` crop pixels a photo pixel, over 1) a change finer than the photo's pixels is detail
-    the photo cannot hold (hair.at_photo_resolution's Nyquist rule, within the changed pixels); `after` itself otherwise."""
-    if scale <= 1:
-        return after
-    delta = after.astype(np.float32) - before.astype(np.float32)
-    changed = np.any(delta != 0, axis=-1)
-    if not changed.any():
-        return after
-    low = np.dstack([at_photo_resolution(delta[..., c], changed, scale) for c in range(3)])
-    return to_uint8(before.astype(np.float32) + low)
-
-
 def paste_aged(photo: np.ndarray, located: LocatedFace, aged: AgedFace, settings: Settings | None) -> np.ndarray:
     """`aged` pasted into `photo` (its `pasted` through `pasted_mask`), and the hair past the crop's edge given the colour
     change its hair stage gave the crop's hair (beyond.py), where it gave one."""
@@ -584,6 +579,22 @@ def paste_aged(photo: np.ndarray, located: LocatedFace, aged: AgedFace, settings
         located.points,
         segmenter,
     )
+
+
+# Said wherever the hair stage changed the hair and the hair mask runs on below the row it stops at
+# (segmentation.runs_below_the_band): long hair keeps its colour below it
+LONG_HAIR_KEPT = (
+    f"Long hair below the chin keeps its own colour: the hair stages stop {BAND_ABOVE_CHIN:g} inter-ocular distances "
+    "above the chin, below which hair cannot be told from clothes of its colour"
+)
+
+
+def _long_hair(masks: HairMasks, located: LocatedFace, warnings: list[str]) -> str:
+    """ "" or the hair stage's note that long hair below the chin was left as it is (LONG_HAIR_KEPT added to `warnings`)."""
+    if not runs_below_the_band(masks.hair, located.points):
+        return ""
+    warnings.append(LONG_HAIR_KEPT)
+    return "; long hair below the chin left as it is"
 
 
 def stage_warnings(targets: list[float], edits: list[AgedFace]) -> list[str]:

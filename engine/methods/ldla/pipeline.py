@@ -24,7 +24,7 @@ from engine.core.pixels import to_lab, to_uint8
 from engine.core.provenance import png_info, save_png
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
-from engine.faces.alignment import align_face, faces_or_why_not, paste_back
+from engine.faces.alignment import align_face, change_at_photo_resolution, faces_or_why_not, paste_back, upsampling
 from engine.faces.detection import Face, check_upright, choose_face, refuse_small_face
 from engine.faces.landmarks import face_landmarks
 from engine.faces.segmentation import brow_mask
@@ -344,11 +344,14 @@ def edit_zones(
     skin: float = 0.0,
     paste: bool = True,
     covered: np.ndarray | None = None,
+    photo_resolution: bool = True,
 ) -> ZoneEdit:
     """`skin` in [-1, 1] also ages (> 0) or freshens (< 0) the skin of the whole face: texture and tone.
     `paste=False` leaves the photo out (`photo` is None): for callers that work on the aligned face only.
     `covered` (H, W) in the aligned frame, non-zero where hair covers the zones (a fringe over the forehead): no zone's
-    change nor the skin's reaches it (creases drawn there were strokes across the hair)."""
+    change nor the skin's reaches it (creases drawn there were strokes across the hair).
+    `photo_resolution`: the classical renderer's change is kept no finer than the photo's pixels on a face the crop
+    upsamples (alignment.change_at_photo_resolution); False for a caller that low-passes its own stages' change with it."""
     settings = settings or get_settings()
     timings = {}
     start = time.perf_counter()
@@ -380,6 +383,11 @@ def edit_zones(
     if covered is not None and np.any(covered):  # kept per face: every target of a strip hands the same hair mask
         hair = np.asarray(covered)  # keyed as given: a stored (read-only) mask is hashed once
         bare = memo("uncovered", (hair, round(FEATHER * d, 3)), lambda: _uncovered(hair > 0, FEATHER * d))
+    # the classical renderer's creases and aged skin drawn no finer than the photo's pixels (on a small face they were
+    # sharp pen strokes at the crop's resolution); what a lower score smooths is taken away as drawn
+    scale = upsampling(located.matrix)
+    drawn = renderer == "classical" and photo_resolution and scale > 1
+    resolved = False
     union = np.zeros(face.shape[:2], np.float32)  # where anything changed: for the refiner and the paste-back only
     keep_union = refine or paste
     changed = []
@@ -398,6 +406,8 @@ def edit_zones(
         rendered = engine.render(
             crop, zone, zone.polygon - np.array([x, y]), d, current_scores[zone_name], target, seed, **kwargs
         )
+        if drawn and target > current_scores[zone_name]:
+            rendered, resolved = change_at_photo_resolution(crop, rendered, scale), True
         weight = located.feathered_mask(zone_name, FEATHER * d)
         if bare is not None:
             weight = weight * bare
@@ -418,6 +428,8 @@ def edit_zones(
         if window is not None:
             top, bottom, left, right = window[0].start, window[0].stop, window[1].start, window[1].stop
             toned = skin_texture_and_tone(face, skin, seed, window)
+            if drawn and skin > 0:
+                toned, resolved = change_at_photo_resolution(face[window], toned, scale), True
             face = _blend(face, toned, (left, top, max(bottom - top, right - left)), weight, inplace=True)
         if keep_union:
             np.maximum(union, weight, out=union)
@@ -435,6 +447,11 @@ def edit_zones(
     renderer_settings = engine.manifest() if renderer == "diffusion" else {}
     if monochrome:
         renderer_settings["monochrome"] = MONOCHROME_NOTE
+    if resolved:
+        renderer_settings["photo_resolution"] = (
+            f"creases and skin drawn no finer than the photo's pixels (the photo is upsampled {scale:.1f} times into the "
+            "aligned face)"
+        )
     if refine and renderer == "diffusion":
         renderer_settings["refined"] = True
     return ZoneEdit(

@@ -12,6 +12,7 @@ from engine.core.settings import Settings
 from engine.faces.alignment import (
     FFHQ_TEMPLATE_512,
     align_face,
+    change_at_photo_resolution,
     faces_or_why_not,
     feather_mask,
     paste_back,
@@ -222,3 +223,16 @@ def test_an_upside_down_face_is_refused_for_the_diffusion_renderer_too():
     assert upright.located is None and upright.face.score > 0.9
     with pytest.raises(NoFaceError, match="looks upside down"):
         find_face(np.ascontiguousarray(astronaut()[::-1, ::-1]), "diffusion", None, SETTINGS)
+
+
+def test_a_change_is_kept_as_the_photo_resolves_it():
+    before = np.full((64, 64, 3), 120, np.uint8)
+    after = before.copy()
+    after[16:48, 16:48] += 20  # a broad change: kept
+    after[20:44:2, 20:44] += 30  # lines a crop pixel apart: finer than a photo pixel at 3 crop pixels a photo pixel
+    low = change_at_photo_resolution(before, after, 3.0).astype(np.float32)
+    inner = low[22:42, 22:42, 0]
+    assert abs(float(inner.mean()) - (120 + 20 + 15)) < 1.5  # the lines' mean is kept, their stripes are gone
+    assert float(inner.std()) < 2.0 < float(after[22:42, 22:42, 0].std())
+    assert (low[:8] == 120).all() and (low[:, :8] == 120).all()  # unchanged pixels stay exactly as they were
+    assert change_at_photo_resolution(before, after, 1.0) is after  # a face the crop does not upsample: as drawn

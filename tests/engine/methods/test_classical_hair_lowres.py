@@ -7,9 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from engine.faces.alignment import FFHQ_TEMPLATE_512, alignment_matrix, upsampling
+from engine.faces.alignment import FFHQ_TEMPLATE_512, NYQUIST_TENTH_SIGMA, alignment_matrix, upsampling
 from engine.methods.classical.hair import (
-    NYQUIST_TENTH_SIGMA,
     edge_hair_share,
     grey_hair,
     grey_strands,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -9,11 +11,11 @@ import pytest
 from engine.core.errors import InputError
 from engine.core.registry import get_cache
 from engine.core.settings import Settings
-from engine.faces.segmentation import brow_mask, grown_eyes
+from engine.faces.segmentation import band_bottom, brow_mask, grown_eyes, runs_below_the_band
 from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, face_hull, inter_ocular
 from engine.methods.classical.aging import added_grey
 from engine.methods.classical.hair import brow_hair_share, grey_hair
-from engine.methods.classical.lifespan import age_face, hair_masks
+from engine.methods.classical.lifespan import LONG_HAIR_KEPT, age_face, hair_masks
 from engine.methods.ldla.pipeline import locate
 from engine.tasks.lifespan import LifespanRequest, age_photo
 from evaluation.packaged_faces import cached_path, load, packaged_faces
@@ -423,3 +425,26 @@ def test_takeos_white_hair_meets_his_forehead_without_a_dark_line():
     assert np.median(skin - last_before) > 10  # his last hairs darken the skin: part hair
     assert np.median(last_after - last_before) > 10  # whitened with his hair
     assert np.median(hair - last_after) > 10  # and still darker than the white hair above them: no pale rim
+
+
+def test_long_hair_below_the_chin_left_as_it_is_is_said():
+    # the hair stages stop 0.3 d above the chin (below it a collar can have the hair's colour): where the hair mask runs
+    # on across that row (long hair falling past the jaw: two women's in a group photo hold 1.0 and 1.5 d of it there),
+    # its part below is left its own colour, and the user is told so; the astronaut's bob ends above the row
+    image = astronaut()
+    located = locate(image, OFFLINE)
+    masks = hair_masks(located, OFFLINE)
+    d, bottom = inter_ocular(located.points), band_bottom(located.points)
+    assert not runs_below_the_band(masks.hair, located.points)
+    short = age_face(image, located, masks, 41, 70, 0, OFFLINE)
+    assert LONG_HAIR_KEPT not in short.warnings and "long hair" not in short.stages["hair"]
+    # her hair drawn on down beside her face to the row, a jaw's width (1.2 d) of it: long hair
+    longer = masks.hair.copy()
+    left = int(located.points[:, 0].min() - 0.6 * d)
+    longer[int(bottom) - 60 : int(bottom), left : left + int(0.6 * d)] = 1
+    right = int(located.points[:, 0].max())
+    longer[int(bottom) - 60 : int(bottom), right : right + int(0.6 * d)] = 1
+    assert runs_below_the_band(longer, located.points)
+    assert not runs_below_the_band(np.where(np.arange(512)[:, None] < bottom - 0.2 * d, longer, 0), located.points)
+    long = age_face(image, located, dataclasses.replace(masks, hair=longer), 41, 70, 0, OFFLINE)
+    assert LONG_HAIR_KEPT in long.warnings and "long hair below the chin left as it is" in long.stages["hair"]

@@ -15,7 +15,7 @@ from engine.faces.alignment import frame_feather, paste_back, upsampling
 from engine.faces.detection import MIN_FACE_PX, Face, FaceRefusal, NoFaceError, refuse_small_face
 from engine.faces.zones import LEFT_EYE, RIGHT_EYE, inter_ocular
 from engine.methods.classical.beyond import BEYOND_REACH
-from engine.methods.classical.lifespan import SUMMARY, TOO_SMALL_TO_AGE, _at_photo_resolution, age_face, hair_masks
+from engine.methods.classical.lifespan import SUMMARY, TOO_SMALL_TO_AGE, age_face, hair_masks
 from engine.methods.classical.youth import photo_below
 from engine.methods.ldla.pipeline import locate
 from engine.tasks.lifespan import LifespanRequest, age_photo
@@ -98,19 +98,6 @@ def test_photo_size_is_kept_and_untouched_pixels_are_exact(aged):
         assert changed.any() and not (changed & ~covered & ~(near_hair & above)).any()
         if target < 41:  # nothing to carry on: the hair stage left her hair as it was
             assert not (changed & ~covered).any()
-
-
-def test_a_change_is_kept_as_the_photo_resolves_it():
-    before = np.full((64, 64, 3), 120, np.uint8)
-    after = before.copy()
-    after[16:48, 16:48] += 20  # a broad change: kept
-    after[20:44:2, 20:44] += 30  # lines a crop pixel apart: finer than a photo pixel at 3 crop pixels a photo pixel
-    low = _at_photo_resolution(before, after, 3.0).astype(np.float32)
-    inner = low[22:42, 22:42, 0]
-    assert abs(float(inner.mean()) - (120 + 20 + 15)) < 1.5  # the lines' mean is kept, their stripes are gone
-    assert float(inner.std()) < 2.0 < float(after[22:42, 22:42, 0].std())
-    assert (low[:8] == 120).all() and (low[:, :8] == 120).all()  # unchanged pixels stay exactly as they were
-    assert _at_photo_resolution(before, after, 1.0) is after  # a face the crop does not upsample: as drawn
 
 
 def test_a_target_outside_0_to_80_is_a_clear_error():
