@@ -153,10 +153,14 @@ def accuracy_from_mae(mae: float) -> float:
 
 
 def hcs(age_mae: float | None, identity: float | None) -> float | None:
-    """Harmonic consistency score 2AI / (A + I); missing when either input is missing."""
+    """Harmonic consistency score 2AI / (A + I); missing when either input is missing. A and I are scores out of 100
+    and are taken within 0-100 first: an age error past M (A below 0) or an identity similarity below 0 (a cosine)
+    scores 0, not a harmonic mean of a negative number (an age error of 79.96 beside an identity of 100 gave -199,800,
+    and an error of 120 beside -100 ranked above it)."""
     if age_mae is None or identity is None:
         return None
-    accuracy = accuracy_from_mae(age_mae)
+    accuracy = min(max(accuracy_from_mae(age_mae), 0.0), 100.0)
+    identity = min(max(identity, 0.0), 100.0)
     if accuracy + identity <= 0:
         return 0.0
     return 2.0 * accuracy * identity / (accuracy + identity)

@@ -39,6 +39,15 @@ def test_hcs_is_missing_when_an_input_is_missing():
     assert hcs(0.0, 100.0) == pytest.approx(100.0)
 
 
+def test_hcs_of_an_age_error_past_40_or_a_negative_identity_is_0_and_ranks_below_every_other():
+    # A = (1 - MAE / 40) x 100 is negative past 40 and an identity cosine can be: the harmonic mean of a negative and a
+    # positive number blew up (-199,800 for an error of 79.96 beside an identity of 100, ranked below a method with an
+    # error of 120 and an identity of -100)
+    assert hcs(79.96, 100.0) == 0.0 and hcs(120.0, -100.0) == 0.0 and hcs(0.0, -99.0) == 0.0
+    assert hcs(40.0, 100.0) == 0.0 < hcs(39.0, 1.0)
+    assert hcs(10.0, 80.0) == pytest.approx(2 * 75 * 80 / 155)  # within range, as before
+
+
 def valid(**changes):
     data = {
         "task": "lifespan",
