@@ -42,6 +42,14 @@ RATIO_FLOOR_BYTES = 1 << 20
 COPY_MAX_LEVELS = 2
 
 
+# The most a central-directory entry of an output takes: 46 bytes, a name (an output's is a benchmark input's name and a
+# target, a few tens of bytes; 255 is a file system's limit) and extra fields (ZIP64 sizes, timestamps: tens of bytes;
+# 1 KiB is ample). The end record's entry count can lie: bounded by a name and extra field each as long as the format
+# allows (64 KiB), a 260 MB directory of 4 million entries passed under a count of 1, and Python's zipfile read every
+# entry (1.7 GB, 23 s) before any was checked.
+DIRECTORY_ENTRY_BYTES = 46 + 255 + 1024
+
+
 @dataclass(frozen=True)
 class ArchiveLimits:
     """Caps on a submitted zip; the defaults fit the offline benchmark's 8 outputs many times over."""
@@ -151,12 +159,16 @@ def unpack_outputs(
     entries, directory = _end_record(zip_path)
     if entries > limits.members:
         raise SubmissionError(f"the zip holds {entries} entries; the limit is {limits.members}")
-    if directory > limits.members * (46 + 2 * 65535):  # a central-directory entry: 46 bytes + name + extra
+    if directory > limits.members * DIRECTORY_ENTRY_BYTES:
         raise SubmissionError(f"the zip's directory is {megabytes(directory)}, far more than {limits.members} files need")
     try:
         archive = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError) as error:
         raise SubmissionError(f"the file is not a readable zip archive ({error})") from None
+    listed = len(archive.infolist())
+    if listed > limits.members:  # the end record's count can lie: the directory's own
+        archive.close()
+        raise SubmissionError(f"the zip holds {listed} entries; the limit is {limits.members}")
     dest.mkdir(parents=True, exist_ok=False)
     try:
         with archive:

@@ -113,3 +113,18 @@ def test_counts_links_corruption_and_non_zips(tmp_path):
     with pytest.raises(SubmissionError, match=r"the zip is [\d.]+ KB; the limit is 10 bytes"):
         unpack(corrupt, tmp_path / "out", zip_bytes=10)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_directory_that_outnumbers_its_end_records_count_is_refused(tmp_path):
+    # the end record says one entry; the central directory holds 300: refused by the directory's own count, and a
+    # directory larger than the limit's entries can take is refused before it is read
+    liar = make_zip(tmp_path / "liar.zip", {f"x{i:03d}.png": b"" for i in range(300)})
+    raw = bytearray(liar.read_bytes())
+    end = raw.rfind(b"PK\x05\x06")
+    raw[end + 8 : end + 12] = (1).to_bytes(2, "little") * 2  # entries on this disk, entries in all
+    liar.write_bytes(bytes(raw))
+    with pytest.raises(SubmissionError, match="the zip holds 300 entries; the limit is 20"):
+        unpack(liar, tmp_path / "out", members=20)
+    with pytest.raises(SubmissionError, match="far more than 2 files need"):
+        unpack(liar, tmp_path / "out", members=2)
+    assert not (tmp_path / "out").exists()
