@@ -226,6 +226,11 @@ class Settings:
     # HUB_CLASSICAL_TEXTURE=0: the classical lifespan model leaves out the prototype skin-texture
     # transfer (engine/methods/classical/texture.py); on by default.
     classical_texture: bool = True
+    # HUB_CLASSICAL_PHOTO_RESOLUTION=0: the classical renderers draw an older face's wrinkles, texture and spots (and the
+    # zone editor's creases) at the aligned crop's own resolution, finer than a small photo holds (as the prototype
+    # transfer's paper does, whose faces share one resolution); on by default: kept to the photo's pixels
+    # (alignment.change_at_photo_resolution).
+    classical_photo_resolution: bool = True
     # HUB_CLASSICAL_CHILD_SKIN=1: a child's target under 16 also gets rosier cheeks and fainter brows
     # (engine/methods/classical/childskin.py); off by default: on the astronaut at 10 it takes the SFace
     # similarity to her photo from 0.805 to 0.792, under the renderer's 0.80 floor.
@@ -338,6 +343,7 @@ class Settings:
             ldla_refiner=os.environ.get("HUB_LDLA_REFINER", "").strip() or cls.ldla_refiner,
             ldla_prompt_ethnicity=bool(_env_flag("HUB_LDLA_PROMPT_ETHNICITY", False)),
             classical_texture=bool(_env_flag("HUB_CLASSICAL_TEXTURE", True)),
+            classical_photo_resolution=bool(_env_flag("HUB_CLASSICAL_PHOTO_RESOLUTION", True)),
             classical_child_skin=bool(_env_flag("HUB_CLASSICAL_CHILD_SKIN", False)),
             classical_hair_pigment=os.environ.get("HUB_CLASSICAL_HAIR_PIGMENT", "").strip() or cls.classical_hair_pigment,
             classical_workers=_env_int("HUB_CLASSICAL_WORKERS", cls.classical_workers),

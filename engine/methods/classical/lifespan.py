@@ -325,7 +325,7 @@ def age_face(
         )
         # the wrinkles, texture and spots drawn no finer than the photo's pixels (alignment.at_photo_resolution)
         scale = upsampling(located.matrix)
-        if scale > 1:
+        if scale > 1 and (settings or get_settings()).classical_photo_resolution:
             face = change_at_photo_resolution(located.crop, face, scale)
             stages["resolution"] = (
                 f"wrinkles, skin texture and spots drawn no finer than the photo's pixels (the photo is upsampled "

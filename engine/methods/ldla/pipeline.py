@@ -386,7 +386,7 @@ def edit_zones(
     # the classical renderer's creases and aged skin drawn no finer than the photo's pixels (on a small face they were
     # sharp pen strokes at the crop's resolution); what a lower score smooths is taken away as drawn
     scale = upsampling(located.matrix)
-    drawn = renderer == "classical" and photo_resolution and scale > 1
+    drawn = renderer == "classical" and photo_resolution and scale > 1 and settings.classical_photo_resolution
     resolved = False
     union = np.zeros(face.shape[:2], np.float32)  # where anything changed: for the refiner and the paste-back only
     keep_union = refine or paste

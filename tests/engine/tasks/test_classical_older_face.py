@@ -84,6 +84,10 @@ def test_older_skin_holds_no_detail_finer_than_the_photo_and_names_its_prototype
     assert "Grace Hopper" in with_texture.stages[0]["texture"] and "one face" in with_texture.stages[0]["texture"]
     assert "texture" not in without.stages[0]
     assert "no finer than the photo's pixels (the photo is upsampled 3.2 times" in with_texture.stages[0]["resolution"]
+    # HUB_CLASSICAL_PHOTO_RESOLUTION=0: drawn at the crop's own resolution (the prototype transfer's paper's one)
+    request = LifespanRequest(astronaut(), [70], source_age=SOURCE_AGE, renderer="classical")
+    crisp = age_photo(request, OFFLINE.with_(classical_photo_resolution=False))
+    assert _detail(crisp.faces[0], forehead) > 1.5 * _detail(source.crop, forehead) and "resolution" not in crisp.stages[0]
 
 
 def test_identity_is_kept_at_70_and_80(aged):
