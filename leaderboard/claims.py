@@ -88,7 +88,9 @@ class Claim(BaseModel):
 
     schema_version: Literal[1] = SCHEMA_VERSION
     task: Literal[tuple(TASKS)] = Field(description="the task the numbers measure")  # type: ignore[valid-type]
-    method: str = Field(min_length=1, max_length=64, pattern=r"^[\w.+ -]+$")
+    # ASCII letters and digits, '.', '_', '+', '-' and inner spaces: `\w` took any script's letters (a Cyrillic "С" in
+    # a look-alike of a listed method's name), invisible joiners and stacks of combining marks, and names of spaces only
+    method: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.+-](?:[A-Za-z0-9_.+ -]*[A-Za-z0-9_.+-])?$")
     method_type: Literal[METHOD_TYPES]  # type: ignore[valid-type]
     provenance: Literal["reported"] = "reported"
     citation: str = Field(min_length=1, max_length=300, description="how to cite the source, e.g. authors, title, venue")

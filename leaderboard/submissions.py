@@ -203,8 +203,9 @@ def submit_outputs(
     limits: ArchiveLimits | None = None,
 ) -> dict:
     """A zip of outputs: checked, unpacked under the store's work folder and queued PENDING for the worker."""
-    if not re.fullmatch(r"[\w.+-]{1,64}", method or ""):
-        raise SubmissionError(f"method name must be 1-64 letters, digits, '.', '_', '+' or '-', got {method!r}")
+    # ASCII only: `\w` took any script's letters, so a look-alike of a listed method's name (a Cyrillic "С") passed
+    if not re.fullmatch(r"[A-Za-z0-9_.+-]{1,64}", method or ""):
+        raise SubmissionError(f"method name must be 1-64 ASCII letters, digits, '.', '_', '+' or '-', got {method!r}")
     if method_type not in METHOD_TYPES:
         raise SubmissionError(f"method type must be one of {', '.join(METHOD_TYPES)}, got {method_type!r}")
     if benchmark not in BENCHMARKS:

@@ -258,3 +258,12 @@ def test_a_photo_the_renderer_refuses_is_counted_missing_with_its_reason(monkeyp
     assert len(refused) == 2 and all(row["age"] is None and row["identity"] is None for row in refused)
     assert all("too small for the classical renderer" in row["error"] for row in refused)
     assert record.notes["n_missing_age"] == 2 and record.metrics["age_mae"] is not None  # the astronaut's rows scored
+
+
+@pytest.mark.parametrize("name", ["Сradle2Cane", "Cradle2Cane\u200d", "GreyBoxes!"])
+def test_a_zip_submissions_method_name_is_plain_ascii(tmp_path, name):
+    # a verified row takes the name typed: any script's letters passed, so a look-alike of a listed method's name did
+    store = ResultsStore(tmp_path / "store")
+    with pytest.raises(S.SubmissionError, match="method name must be 1-64 ASCII letters"):
+        S.submit_outputs(store, ALICE, outputs_zip(tmp_path / "out.zip", NAMES), name, "GAN", settings=OFFLINE)
+    assert not store.requests()

@@ -8,7 +8,7 @@ import pytest
 
 from engine.core.settings import Settings
 from leaderboard import submissions as S
-from leaderboard.claims import SCHEMA_PATH, json_schema
+from leaderboard.claims import SCHEMA_PATH, ClaimError, json_schema, parse_claim
 from leaderboard.store import ResultsStore
 from leaderboard.views import protocols
 
@@ -157,3 +157,12 @@ def test_the_judge_reads_the_standard_openai_variables(monkeypatch):
     assert settings.judge_api_key == "sk-standard" and settings.judge_configured
     monkeypatch.setenv("HUB_JUDGE_API_KEY", "sk-project")
     assert Settings.from_env().judge_api_key == "sk-project"  # the project's own variable wins when set
+
+
+@pytest.mark.parametrize("name", ["Сradle2Cane", "Cradle2Cane\u200d", "C" + "\u0336" * 40, "   ", " Cradle2Cane"])
+def test_a_claims_method_name_is_plain_ascii_with_no_look_alikes_or_blanks(name):
+    # any script's letters passed `\w`: a Cyrillic look-alike of a listed method, an invisible joiner, a stack of
+    # combining marks; a name of spaces only passed the schema and failed only when approved
+    with pytest.raises(ClaimError, match="method"):
+        parse_claim(json.loads(claim(method=name)))
+    assert parse_claim(json.loads(claim(method="Cradle2Cane v1.1+LoRA"))).method == "Cradle2Cane v1.1+LoRA"
