@@ -287,15 +287,17 @@ def age_face(
             skin=skin_amount,
             paste=False,
             covered=masks.hair,  # a fringe over the forehead: its creases are not drawn across the hair
-            photo_resolution=target <= source_age,  # an older target's skin stages are low-passed together below
         )
-        face = edit.after
+        face = edit.after  # its aged zones drawn no finer than the photo's pixels (edit_zones; the lowered ones smoothed)
+        if "photo_resolution" in edit.renderer_settings:
+            stages["resolution"] = edit.renderer_settings["photo_resolution"]
         stages["wrinkles"] = f"{len(edit.changed)} zones moved to the age curves' scores" if edit.changed else "unchanged"
         warnings += [w for w in edit.warnings if w not in located.warnings]
     # the skin depends on the landmarks alone: found once per face (every target of a strip asks for it; read-only)
     skin = memo("skin_mask", (located.points, located.crop.shape[:2]), lambda: skin_mask(located))
     lenses: np.ndarray | None = None  # a pair of glasses' lenses, where found (the younger path looks for them)
     # 2. skin: spots and uneven pigmentation older, smooth and even younger
+    zoned = face
     if target > source_age:
         amount = texture.texture_amount(source_age, target)
         if amount > 0 and (settings or get_settings()).classical_texture:
@@ -323,10 +325,11 @@ def age_face(
         stages["skin"] = (
             f"age spots and uneven pigmentation at {share:.0%} of their 80-year extent{where}" if share > 0 else "unchanged"
         )
-        # the wrinkles, texture and spots drawn no finer than the photo's pixels (alignment.at_photo_resolution)
+        # the texture and spots drawn no finer than the photo's pixels, as the zones' wrinkles are
+        # (alignment.change_at_photo_resolution: of this stage's change alone, each change low-passed once)
         scale = upsampling(located.matrix)
         if scale > 1 and (settings or get_settings()).classical_photo_resolution:
-            face = change_at_photo_resolution(located.crop, face, scale)
+            face = change_at_photo_resolution(zoned, face, scale)
             stages["resolution"] = (
                 f"wrinkles, skin texture and spots drawn no finer than the photo's pixels (the photo is upsampled "
                 f"{scale:.1f} times into the aligned face)"

@@ -344,14 +344,13 @@ def edit_zones(
     skin: float = 0.0,
     paste: bool = True,
     covered: np.ndarray | None = None,
-    photo_resolution: bool = True,
 ) -> ZoneEdit:
     """`skin` in [-1, 1] also ages (> 0) or freshens (< 0) the skin of the whole face: texture and tone.
     `paste=False` leaves the photo out (`photo` is None): for callers that work on the aligned face only.
     `covered` (H, W) in the aligned frame, non-zero where hair covers the zones (a fringe over the forehead): no zone's
     change nor the skin's reaches it (creases drawn there were strokes across the hair).
-    `photo_resolution`: the classical renderer's change is kept no finer than the photo's pixels on a face the crop
-    upsamples (alignment.change_at_photo_resolution); False for a caller that low-passes its own stages' change with it."""
+    On a face the crop upsamples, the classical renderer's aged zones and aged skin are kept no finer than the photo's
+    pixels (alignment.change_at_photo_resolution; settings.classical_photo_resolution)."""
     settings = settings or get_settings()
     timings = {}
     start = time.perf_counter()
@@ -386,7 +385,7 @@ def edit_zones(
     # the classical renderer's creases and aged skin drawn no finer than the photo's pixels (on a small face they were
     # sharp pen strokes at the crop's resolution); what a lower score smooths is taken away as drawn
     scale = upsampling(located.matrix)
-    drawn = renderer == "classical" and photo_resolution and scale > 1 and settings.classical_photo_resolution
+    drawn = renderer == "classical" and scale > 1 and settings.classical_photo_resolution
     resolved = False
     union = np.zeros(face.shape[:2], np.float32)  # where anything changed: for the refiner and the paste-back only
     keep_union = refine or paste

@@ -88,6 +88,9 @@ def test_older_skin_holds_no_detail_finer_than_the_photo_and_names_its_prototype
     request = LifespanRequest(astronaut(), [70], source_age=SOURCE_AGE, renderer="classical")
     crisp = age_photo(request, OFFLINE.with_(classical_photo_resolution=False))
     assert _detail(crisp.faces[0], forehead) > 1.5 * _detail(source.crop, forehead) and "resolution" not in crisp.stages[0]
+    # and there the prototype's texture is what roughens the lower face
+    plain = age_photo(request, OFFLINE.with_(classical_photo_resolution=False, classical_texture=False))
+    assert _detail(crisp.faces[0], cheeks) > 1.4 * _detail(plain.faces[0], cheeks)
 
 
 def test_identity_is_kept_at_70_and_80(aged):
