@@ -429,8 +429,9 @@ def test_takeos_white_hair_meets_his_forehead_without_a_dark_line():
 
 def test_long_hair_below_the_chin_left_as_it_is_is_said():
     # the hair stages stop 0.3 d above the chin (below it a collar can have the hair's colour): where the hair mask runs
-    # on across that row (long hair falling past the jaw: two women's in a group photo hold 1.0 and 1.5 d of it there),
-    # its part below is left its own colour, and the user is told so; the astronaut's bob ends above the row
+    # on across that row on both sides of the face (long hair falling past the jaw: two women's in a group photo hold
+    # 0.4-1.1 d a side there), its part below is left its own colour, and the user is told so; the astronaut's bob ends
+    # above the row
     image = astronaut()
     located = locate(image, OFFLINE)
     masks = hair_masks(located, OFFLINE)
@@ -445,6 +446,9 @@ def test_long_hair_below_the_chin_left_as_it_is_is_said():
     right = int(located.points[:, 0].max())
     longer[int(bottom) - 60 : int(bottom), right : right + int(0.6 * d)] = 1
     assert runs_below_the_band(longer, located.points)
+    one_side = masks.hair.copy()  # a mask that ran on beside the neck on one side only (a shadow behind it) is not long hair
+    one_side[int(bottom) - 60 : int(bottom), right : right + int(0.6 * d)] = 1
+    assert not runs_below_the_band(one_side, located.points)
     assert not runs_below_the_band(np.where(np.arange(512)[:, None] < bottom - 0.2 * d, longer, 0), located.points)
     long = age_face(image, located, dataclasses.replace(masks, hair=longer), 41, 70, 0, OFFLINE)
     assert LONG_HAIR_KEPT in long.warnings and "long hair below the chin left as it is" in long.stages["hair"]
