@@ -44,9 +44,20 @@ def strip_frames(images: list[np.ndarray], labels: list[str], height: int = 256)
     return [strip([image], [label], height) for image, label in zip(images, labels)]
 
 
-def write_mp4(frames: list[Image.Image], path: Path, seconds_per_frame: float = 0.6) -> Path:
+# MPEG-4 Part 2 (OpenCV's "mp4v") stores a frame's width and height in 13 bits (ISO/IEC 14496-2, the video object
+# layer's video_object_layer_width and _height): OpenCV's writer will not open at 8192 px or more, and a wide photo's
+# strip at its own framing (8000 x 306 px: a frame 13,385 px wide) failed the whole request
+MP4V_MAX_SIDE = 8191
 
+
+def write_mp4(frames: list[Image.Image], path: Path, seconds_per_frame: float = 0.6) -> Path:
+    """The frames as an MP4 (mp4v), each shown `seconds_per_frame`; frames wider or taller than MP4V_MAX_SIDE are
+    shrunk to fit it, their aspect kept (the strip and the GIF keep their size)."""
     width, height = frames[0].size
+    if max(width, height) > MP4V_MAX_SIDE:
+        shrink = MP4V_MAX_SIDE / max(width, height)
+        width, height = max(1, int(width * shrink)), max(1, int(height * shrink))
+        frames = [frame.resize((width, height), Image.Resampling.LANCZOS) for frame in frames]
     fps = 10
     fourcc = cv2.VideoWriter_fourcc(*"mp4v")  # type: ignore[attr-defined]  # present at run time, missing from the stubs
     writer = cv2.VideoWriter(str(path), fourcc, fps, (width, height))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
-from engine.core.media import BAND_GREY, GAP, strip
+from engine.core.media import BAND_GREY, GAP, MP4V_MAX_SIDE, strip, write_mp4
 
 pytestmark = pytest.mark.unit
 
@@ -32,3 +34,16 @@ def test_a_narrow_tiles_label_fits_inside_it():
         lit = np.nonzero((caption > 128).any(axis=(0, 2)))[0]
         assert len(lit) and lit.min() >= 1 and lit.max() <= width - 2  # drawn, and inside its own tile
         np.testing.assert_array_equal(row[:, left + width : left + width + GAP] if index < 3 else row[:, :0], BAND_GREY)
+
+
+def test_an_mp4_of_frames_wider_than_mpeg4_allows_is_written_shrunk_to_fit(tmp_path):
+    # MPEG-4 Part 2 keeps a frame's sides in 13 bits: a wide photo's strip at its own framing (8000 x 306 px, a frame
+    # 13,385 px wide) failed the whole request; its MP4 is now shrunk to 8191 px, its aspect kept
+    frames = [Image.fromarray(np.full((300, 9000, 3), value, np.uint8)) for value in (40, 200)]
+    path = write_mp4(frames, tmp_path / "wide.mp4")
+    video = cv2.VideoCapture(str(path))
+    width, height = int(video.get(cv2.CAP_PROP_FRAME_WIDTH)), int(video.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    ok, first = video.read()
+    video.release()
+    assert ok and width <= MP4V_MAX_SIDE and abs(width / height - 9000 / 300) < 0.5
+    assert abs(float(first.mean()) - 40) < 3
