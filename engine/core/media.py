@@ -62,7 +62,7 @@ def write_mp4(frames: list[Image.Image], path: Path, seconds_per_frame: float = 
     fourcc = cv2.VideoWriter_fourcc(*"mp4v")  # type: ignore[attr-defined]  # present at run time, missing from the stubs
     writer = cv2.VideoWriter(str(path), fourcc, fps, (width, height))
     if not writer.isOpened():
-        raise RuntimeError(f"OpenCV cannot write MP4 to {path}")
+        raise OSError(f"OpenCV cannot write an MP4 to {path} (its codec or the folder refused it)")
     try:
         for frame in frames:
             bgr = cv2.cvtColor(np.asarray(frame), cv2.COLOR_RGB2BGR)
