@@ -87,14 +87,17 @@ def photo_detail(scale: float) -> float:
 
 
 def at_photo_resolution(share: np.ndarray, inside: np.ndarray, scale: float) -> np.ndarray:
-    """(H, W) float32: `share` under `inside` without detail finer than a photo upsampled `scale` times holds (see
-    NYQUIST_TENTH_SIGMA), its mean kept (the blur is normalised within `inside`, so the mask's edge keeps its share);
-    0 beyond `inside`. `share` itself when `scale` <= 1."""
+    """(H, W) or (H, W, C) float32: `share` under `inside` (H, W) without detail finer than a photo upsampled `scale`
+    times holds (see NYQUIST_TENTH_SIGMA), its mean kept (the blur is normalised within `inside`, so the mask's edge
+    keeps its share); 0 beyond `inside`. `share` itself when `scale` <= 1."""
     if photo_detail(scale) == 1:
         return share
     sigma = NYQUIST_TENTH_SIGMA * math.sqrt(scale**2 - 1)
     weight = (inside > 0).astype(np.float32)
-    blurred = cv2.GaussianBlur(share * weight, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(weight, (0, 0), sigma), 1e-3)
+    total = np.maximum(cv2.GaussianBlur(weight, (0, 0), sigma), 1e-3)
+    if share.ndim == 3:  # one weight for every channel, blurred once
+        weight, total = weight[..., None], total[..., None]
+    blurred = cv2.GaussianBlur(share * weight, (0, 0), sigma) / total
     return np.where(weight > 0, blurred, 0).astype(np.float32)
 
 
@@ -113,9 +116,7 @@ def change_at_photo_resolution(before: np.ndarray, after: np.ndarray, scale: flo
     if box is None:
         return after
     delta = after[box].astype(np.float32) - before[box].astype(np.float32)
-    weight = changed[box].astype(np.float32)
-    total = cv2.GaussianBlur(weight, (0, 0), sigma)
-    low = cv2.GaussianBlur(delta * weight[..., None], (0, 0), sigma) / np.maximum(total, 1e-3)[..., None]
+    low = at_photo_resolution(delta, changed[box], scale)
     out = after.copy()
     out[box] = np.where(changed[box][..., None], to_uint8(before[box].astype(np.float32) + low), before[box])
     return out
