@@ -48,6 +48,12 @@ def chosen(where: np.ndarray, new: np.ndarray, old: np.ndarray) -> np.ndarray:
     return cv2.copyTo(new, np.asarray(where, bool).astype(np.uint8), old.copy())
 
 
+def channel_sum(values: np.ndarray) -> np.ndarray:
+    """`values` (..., 3) summed over the last axis as numpy's sum adds them (first to last), without its reduction
+    over a short axis (ten times slower on a face's box; three times on a photo's region)."""
+    return values[..., 0] + values[..., 1] + values[..., 2]
+
+
 def per_pixel(weight: np.ndarray, image: np.ndarray) -> np.ndarray:
     """`image` (H, W, C) times `weight` (H, W) at each pixel: numpy's weight[..., None] * image, the same numbers, in one
     OpenCV pass where both are float32 (numpy's broadcast over a short last axis is several times slower)."""

@@ -17,7 +17,7 @@ import numpy as np
 
 from engine.core.blurs import weighted_mean
 from engine.core.memo import memo
-from engine.core.pixels import chosen, to_uint8
+from engine.core.pixels import channel_sum, chosen, to_uint8
 from engine.faces.alignment import frame_border, photo_box, upsampling
 from engine.faces.zones import LEFT_EYE, RIGHT_EYE, inter_ocular, support_box
 from engine.methods.classical.aging import lightness_only
@@ -45,12 +45,6 @@ def _scaled(lab: np.ndarray) -> np.ndarray:
     """`_lab`'s CIELAB (L* 0-100) with L* on to_lab's 8-bit scale (0-255), the one EDGE_MIN_CONTRAST is stated in; a*
     and b* as they are (differences and projections only are read in it)."""
     return (np.asarray(lab, np.float32) * np.array([255.0 / 100.0, 1.0, 1.0], np.float32)).astype(np.float32)
-
-
-def _length(vectors: np.ndarray) -> np.ndarray:
-    """(H, W) the length of each of (H, W, 3) `vectors`, its three squares added one by one (numpy's sum over a short
-    last axis took three times as long on a photo's region)."""
-    return np.sqrt(vectors[..., 0] ** 2 + vectors[..., 1] ** 2 + vectors[..., 2] ** 2)
 
 
 def _lab(rgb: np.ndarray) -> np.ndarray:
@@ -273,7 +267,7 @@ def _outline(
     # what lies beside the hair, each pixel weighed by the square of its colour's distance from the hair's, relative to
     # the farthest: a dark thing of the backdrop at the outline's edge (a cable, a stray lock) weighed as much as the
     # sky took the place of the sky's colour there, and the outline beside it read as no hair and stayed dark
-    unlike = _length(lab - _scaled(hair_colour_seen)) * clear
+    unlike = np.sqrt(channel_sum((lab - _scaled(hair_colour_seen)) ** 2)) * clear
     farthest = float(unlike.max())
     if farthest <= 0:
         return None
@@ -290,7 +284,9 @@ def _outline(
         weighted_mean(part, ((unlike[rows, cols] / farthest) ** 2).astype(np.float32), sigma),
     )
     line = hair_colour - beside
-    told_part = ring[rows, cols] & (hair_near > 1e-3) & (beside_near > 1e-3) & (_length(line) >= EDGE_MIN_CONTRAST)
+    told_part = (
+        ring[rows, cols] & (hair_near > 1e-3) & (beside_near > 1e-3) & (np.sqrt(channel_sum(line**2)) >= EDGE_MIN_CONTRAST)
+    )
     if not told_part.any():
         return None
     told = np.zeros(ring.shape, bool)

@@ -32,7 +32,7 @@ import numpy as np
 
 from engine.core.blurs import masked_blur, weighted_mean
 from engine.core.memo import memo
-from engine.core.pixels import from_lab, per_pixel, to_lab, to_uint8
+from engine.core.pixels import channel_sum, from_lab, per_pixel, to_lab, to_uint8
 from engine.faces.alignment import FFHQ_TEMPLATE_512, at_photo_resolution, photo_detail
 from engine.faces.segmentation import PERSON_THRESHOLD, SKIN_CHROMA_SHARE, SKIN_DARKER
 from engine.faces.zones import (
@@ -586,7 +586,7 @@ def edge_hair_share(lab: np.ndarray, mask: np.ndarray, tips: np.ndarray | None =
     deep = deep_hair(inside)
     (hair, _), (beyond, near_outside) = local_mean(deep), local_mean(outside)
     line = hair - beyond
-    length2 = _sum3(line**2)
+    length2 = channel_sum(line**2)
     share = colour_line_share(lab, beyond, line)
     # a thin end of the mask (a sideburn's tip) has no hair deeper than the band within the means' reach: its "hair
     # colour" was black (an empty mean) and the whole tip read as background, a straight cut across the hair
@@ -635,7 +635,7 @@ def hair_wisps(rgb: np.ndarray, mask: np.ndarray, background: np.ndarray, points
     deep = (mask_depth(held) > EDGE_BAND / 4).astype(np.float32)
     past = mask_depth(~held) * 4
     far = ((shrink(background.astype(np.float32)) > 0.5) & (past > reach) & (past <= 3 * reach)).astype(np.float32)
-    colours = np.dstack([shrink(lab), shrink(_sum3(lab * lab))])
+    colours = np.dstack([shrink(lab), shrink(channel_sum(lab * lab))])
 
     def local_mean(values: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         total = cv2.GaussianBlur(weight, (0, 0), reach / 4)
@@ -644,8 +644,8 @@ def hair_wisps(rgb: np.ndarray, mask: np.ndarray, background: np.ndarray, points
     hair, hair_weight = local_mean(colours[..., :3], deep)
     beyond, beyond_weight = local_mean(colours, far)
     line = hair - beyond[..., :3]
-    length2 = _sum3(line**2)
-    spread = np.sqrt(np.maximum(beyond[..., 3] - _sum3(beyond[..., :3] ** 2), 0))
+    length2 = channel_sum(line**2)
+    spread = np.sqrt(np.maximum(beyond[..., 3] - channel_sum(beyond[..., :3] ** 2), 0))
     told = (length2 >= WISP_CONTRAST**2) & (spread < WISP_PLAIN * np.sqrt(length2))
     told &= (hair_weight > 1e-3) & (beyond_weight > 1e-3)
     fields = cv2.resize(np.dstack([beyond[..., :3], line, told.astype(np.float32)]), (width, height))
@@ -702,7 +702,7 @@ def hairline_fringe(rgb: np.ndarray, mask: np.ndarray, skin: np.ndarray, scale: 
     beyond_skin = skin_side[cut] & (away[cut] > reach + 1) & (away[cut] <= reach + 1 + 2 * EDGE_BAND)
     skin_colour, skin_weight = weighted_mean(lab, beyond_skin.astype(np.float32), EDGE_BAND)
     line = hair - skin_colour
-    told = (_sum3(line**2) >= FRINGE_CONTRAST**2) & (hair_weight > 1e-3) & (skin_weight > 1e-3)
+    told = (channel_sum(line**2) >= FRINGE_CONTRAST**2) & (hair_weight > 1e-3) & (skin_weight > 1e-3)
     share = np.where(told, colour_line_share(lab, skin_colour, line), 0.0)
     # in full within the reach, tapered to nothing over its last photo pixel (see FRINGE_PHOTO_PIXELS)
     taper = np.clip((reach + 1 - away[cut]) / photo_detail(scale), 0, 1)
@@ -740,13 +740,7 @@ def colour_line_share(colour: np.ndarray, beyond: np.ndarray, line: np.ndarray) 
     """(...) float32 0-1: where each (..., 3) CIELAB `colour` lies on the line from `beyond` (0: what lies beyond the
     hair) along `line` (the hair's colour less `beyond`'s; 1: hair), clipped to 0-1: a pixel's hair share read from
     its colour, as a linear mix of the two (the edge band's and the stray hair's matte)."""
-    return np.clip(_sum3((colour - beyond) * line) / np.maximum(_sum3(line**2), 1e-6), 0, 1).astype(np.float32)
-
-
-def _sum3(values: np.ndarray) -> np.ndarray:
-    """`values` (..., 3) summed over the last axis as numpy's sum adds them (first to last), without its reduction
-    over a short axis (ten times slower on a face's box)."""
-    return values[..., 0] + values[..., 1] + values[..., 2]
+    return np.clip(channel_sum((colour - beyond) * line) / np.maximum(channel_sum(line**2), 1e-6), 0, 1).astype(np.float32)
 
 
 def hair_layers(lightness: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
