@@ -296,6 +296,8 @@ def age_face(
     # the skin depends on the landmarks alone: found once per face (every target of a strip asks for it; read-only)
     skin = memo("skin_mask", (located.points, located.crop.shape[:2]), lambda: skin_mask(located))
     lenses: np.ndarray | None = None  # a pair of glasses' lenses, where found (the younger path looks for them)
+    # crop pixels a photo pixel: what the stages below draw is kept no finer than the photo's own pixels
+    scale = upsampling(located.matrix)
     # 2. skin: spots and uneven pigmentation older, smooth and even younger
     zoned = face
     if target > source_age:
@@ -327,7 +329,6 @@ def age_face(
         )
         # the texture and spots drawn no finer than the photo's pixels, as the zones' wrinkles are
         # (alignment.change_at_photo_resolution: of this stage's change alone, each change low-passed once)
-        scale = upsampling(located.matrix)
         if scale > 1 and (settings or get_settings()).classical_photo_resolution:
             face = change_at_photo_resolution(zoned, face, scale)
             stages["resolution"] = (
@@ -382,8 +383,7 @@ def age_face(
     # thinning edge blends skin over the hair as the target's hair looks, grey where it greys)
     before_hair = face
     grey = added_grey(source_age, target, variation.grey_onset_shift)
-    # the strands (and brow strokes) no finer than the photo's own pixels where the face was upsampled into the crop
-    scale = upsampling(located.matrix)
+    # the strands (and brow strokes) no finer than the photo's own pixels where the face was upsampled into the crop (scale)
     brow_grey = added_grey(source_age, target, variation.grey_onset_shift, BROW_LAG_YEARS, BROW_GREY_CEILING)
     if masks.note:
         stages["hair"] = f"skipped: {masks.note}"
