@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 
-import cv2
 import numpy as np
 import pytest
 
@@ -15,7 +14,7 @@ from engine.methods.classical.lifespan import Variation, age_face, hair_masks
 from engine.methods.ldla.curves import scores_for_age
 from engine.methods.ldla.pipeline import locate
 from engine.tasks.pluralistic import PluralisticRequest, pluralistic
-from tests.conftest import astronaut
+from tests.conftest import astronaut, fine_detail
 
 pytestmark = pytest.mark.pipelines
 
@@ -128,9 +127,4 @@ def test_a_future_drawn_below_the_sources_wrinkle_score_keeps_that_zone_smoothed
     scores = dict(scores_for_age(50.0), nasolabial_left=0.0)
     aged = age_face(rgb, source, masks, SOURCE_AGE, 50, 0, OFFLINE, Variation(zone_scores=scores)).after
     zone = source.masks["nasolabial_left"] > 0
-
-    def fine(face: np.ndarray) -> float:
-        lightness = cv2.cvtColor(face, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
-        return float(((lightness - cv2.GaussianBlur(lightness, (0, 0), 2)) ** 2)[zone].mean())
-
-    assert fine(aged) < 0.6 * fine(source.crop)
+    assert fine_detail(aged, zone) < 0.6 * fine_detail(source.crop, zone)

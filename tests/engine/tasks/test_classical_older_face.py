@@ -30,7 +30,7 @@ from engine.methods.classical.shape import (
 )
 from engine.methods.ldla.pipeline import edit_zones, locate, skin_mask
 from engine.tasks.lifespan import LifespanRequest, age_photo
-from tests.conftest import astronaut
+from tests.conftest import astronaut, fine_detail
 
 pytestmark = pytest.mark.pipelines
 
@@ -48,12 +48,6 @@ def source():
 def aged():
     request = LifespanRequest(astronaut(), [70, 80], source_age=SOURCE_AGE, renderer="classical")
     return age_photo(request, OFFLINE), age_photo(request, OFFLINE.with_(classical_texture=False))
-
-
-def _detail(face: np.ndarray, mask: np.ndarray) -> float:
-    """Mean high-pass energy of the lightness under `mask` (pores, creases, wrinkles)."""
-    lightness = cv2.cvtColor(face, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
-    return float(((lightness - cv2.GaussianBlur(lightness, (0, 0), 2)) ** 2)[mask > 0].mean())
 
 
 def test_the_lower_face_contour_below_the_mouth_corners_moves_down_at_70(source, aged):
@@ -80,17 +74,19 @@ def test_older_skin_holds_no_detail_finer_than_the_photo_and_names_its_prototype
     forehead = source.masks["forehead"] * (hair_masks(source, OFFLINE).hair == 0)
     for face in (with_texture.faces[0], without.faces[0]):
         for mask in (cheeks, forehead):
-            assert _detail(face, mask) < 1.15 * _detail(source.crop, mask)
+            assert fine_detail(face, mask) < 1.15 * fine_detail(source.crop, mask)
     assert "Grace Hopper" in with_texture.stages[0]["texture"] and "one face" in with_texture.stages[0]["texture"]
     assert "texture" not in without.stages[0]
     assert "no finer than the photo's pixels (the photo is upsampled 3.2 times" in with_texture.stages[0]["resolution"]
     # HUB_CLASSICAL_PHOTO_RESOLUTION=0: drawn at the crop's own resolution (the prototype transfer's paper's one)
     request = LifespanRequest(astronaut(), [70], source_age=SOURCE_AGE, renderer="classical")
     crisp = age_photo(request, OFFLINE.with_(classical_photo_resolution=False))
-    assert _detail(crisp.faces[0], forehead) > 1.5 * _detail(source.crop, forehead) and "resolution" not in crisp.stages[0]
+    assert (
+        fine_detail(crisp.faces[0], forehead) > 1.5 * fine_detail(source.crop, forehead) and "resolution" not in crisp.stages[0]
+    )
     # and there the prototype's texture is what roughens the lower face
     plain = age_photo(request, OFFLINE.with_(classical_photo_resolution=False, classical_texture=False))
-    assert _detail(crisp.faces[0], cheeks) > 1.4 * _detail(plain.faces[0], cheeks)
+    assert fine_detail(crisp.faces[0], cheeks) > 1.4 * fine_detail(plain.faces[0], cheeks)
 
 
 def test_identity_is_kept_at_70_and_80(aged):

@@ -19,7 +19,7 @@ from engine.methods.ldla.curves import scores_for_age
 from engine.methods.ldla.pipeline import edit_zones, locate, skin_mask
 from engine.tasks.zones import ZonesRequest, find_zones, refiner_label
 from engine.tasks.zones import edit_zones as edit_task
-from tests.conftest import astronaut, grace_hopper, small_face_on_grey
+from tests.conftest import astronaut, fine_detail, grace_hopper, small_face_on_grey
 from train.zones import full_prompt
 
 pytestmark = pytest.mark.pipelines
@@ -359,12 +359,7 @@ def test_a_small_photos_creases_are_drawn_no_finer_than_its_pixels(located):
         astronaut(), dict.fromkeys(zones, 90.0), "classical", 0, source_age=41.0, located=located, settings=SETTINGS
     )
     inside = np.max([located.feathered_mask(name, 0) for name in zones], axis=0) > 0.5
-
-    def fine(face: np.ndarray) -> float:
-        lightness = cv2.cvtColor(face, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
-        return float(((lightness - cv2.GaussianBlur(lightness, (0, 0), 2)) ** 2)[inside].mean())
-
-    assert fine(edit.after) < 1.15 * fine(located.crop)
+    assert fine_detail(edit.after, inside) < 1.15 * fine_detail(located.crop, inside)
     assert (
         "no finer than the photo's pixels (the photo is upsampled 3.2 times"
         in edit.manifest()["renderer_settings"]["photo_resolution"]
