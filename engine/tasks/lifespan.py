@@ -115,14 +115,16 @@ class LifespanRequest:
     # "": the largest), which __post_init__ parses. The on/off options take True or False only.
     rgb: np.ndarray  # (H, W, 3) uint8
     targets: list[float]  # target ages 0-80
-    source_age: float | None = None  # None: estimated
-    gender: str | None = None  # "male" or "female"; None: estimated
+    source_age: float | None = None  # the chosen face's (all_faces: the others' are estimated); None: estimated
+    gender: str | None = None  # "male" or "female", the chosen face's; None: estimated
     seed: int = 0
     extra_prompt: str | None = None  # an extra attribute, e.g. "grey hair" (diffusion renderer only)
     paste: bool = True  # paste each aged face back into the photo
     face_index: int | None = None  # in the detector's order (0: the largest, as the age tab numbers faces); None: the largest
     renderer: str = "auto"  # auto, diffusion or classical
-    all_faces: bool = False  # age every detected face (classical renderer); False: only the chosen face
+    # age every detected face (classical renderer), the chosen one first (face_index None: the largest that can be
+    # aged); False: only the chosen face
+    all_faces: bool = False
     receding_hairline: bool = False  # the hairline and temples recede with age (classical renderer; for men)
     framing: str = "face"  # the strip and the animation: "face" (aligned crops) or "photo" (the photo's own framing)
 
@@ -319,16 +321,15 @@ def age_photo(
     pipeline = get_cache(settings).get("lifespan") if renderer == "diffusion" else None
     start = time.perf_counter()
     # 2. the face; 3. its source age and gender, from the estimator unless given. Every face is aged when all_faces
-    # asks: the largest is then chosen by name (face 0), so no warning says that only it is used
-    index = request.face_index if request.face_index is not None or not request.all_faces else 0
-    found = find_face(request.rgb, renderer, index, settings)
+    # asks: the largest that can be aged is then chosen by its number, so no warning says that only it is used
+    found, chosen = _chosen_face(request, renderer, settings)
     source = source_age_gender(request.rgb, found.face, request.source_age, request.gender, settings)
     timings = {"analysis_s": time.perf_counter() - start}
     # 4. every target
     if found.located is None:  # the diffusion renderer: the face alone
         rendered = _diffusion(request, pipeline, found.face, source, progress)
     else:  # the classical renderer: the face with its zones
-        rendered = _classical(request, found, source, settings, progress)
+        rendered = _classical(request, found, chosen, source, settings, progress)
     timings.update(rendered.timings)
     timings["total_s"] = time.perf_counter() - start
     return LifespanOutput(
@@ -349,7 +350,7 @@ def age_photo(
         warnings=notes + ([] if rendered.group else found.warnings) + rendered.warnings,
         stages=rendered.stages,
         framing=request.framing,
-        face_index=0 if request.face_index is None else request.face_index,
+        face_index=chosen,
         group=rendered.group,
     )
 
@@ -374,9 +375,32 @@ def _diffusion(request: LifespanRequest, pipeline, face: Face, source: SourceAge
     )
 
 
-def _classical(request: LifespanRequest, found: FoundFace, source: SourceAgeGender, settings: Settings, progress) -> _Rendered:
+def _chosen_face(request: LifespanRequest, renderer: str, settings: Settings) -> tuple[FoundFace, int]:
+    """The face the request ages (or ages first, with `all_faces`), and its number: the one asked for, else the largest;
+    with `all_faces` and none asked for, the largest that can be aged (a face before it that is refused or cannot be
+    landmarked is left as it is, and `_every_face` says why). None can: the largest one's error, and how many were
+    tried."""
+    if request.face_index is not None or not request.all_faces:
+        return find_face(request.rgb, renderer, request.face_index, settings), request.face_index or 0
+    try:
+        return find_face(request.rgb, renderer, 0, settings), 0
+    except NoFaceError as largest:
+        count = len(get_cache(settings).get("face_detector").detect(request.rgb))
+        for index in range(1, count):
+            try:
+                return find_face(request.rgb, renderer, index, settings), index
+            except NoFaceError:
+                continue
+        if count < 2:
+            raise
+        raise NoFaceError(f"None of the {count} faces found can be aged. The largest (face 0): {largest}") from largest
+
+
+def _classical(
+    request: LifespanRequest, found: FoundFace, chosen: int, source: SourceAgeGender, settings: Settings, progress
+) -> _Rendered:
     """The classical renderer at the age curves' zone scores of each target (engine/methods/classical/lifespan.py);
-    with `all_faces`, every other detected face too, pasted into the same photos."""
+    with `all_faces`, every other detected face too, pasted into the same photos (`chosen`: the number of `found`)."""
     start = time.perf_counter()
     located = found.located
     assert located is not None  # the classical renderer's face comes with its zones
@@ -388,7 +412,6 @@ def _classical(request: LifespanRequest, found: FoundFace, source: SourceAgeGend
     if not request.all_faces:
         warnings = stage_warnings(request.targets, edits) + hairline_warning(request.receding_hairline, source)
     else:
-        chosen = 0 if request.face_index is None else request.face_index
         group = _every_face(request, faces, chosen, found, source, edits, photos, settings, progress)
         # every face's warnings (the chosen face's, its zones' included) named by its number: faces may say the same
         warnings = [_about(face.index, warning) for face in group for warning in face.warnings]

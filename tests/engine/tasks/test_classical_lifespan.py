@@ -199,6 +199,49 @@ def test_group_photo_face_that_cannot_be_landmarked_is_left_as_it_is_and_named(m
     assert output.warnings[-1].startswith("Every face aged: 1 of 2 (face 0: source age ")
 
 
+def _upside_down_hopper_beside(photo: np.ndarray) -> np.ndarray:
+    """Grace Hopper upside down, larger than the face of `photo` beside her (hers is face 0), on grey."""
+    from tests.conftest import grace_hopper  # noqa: PLC0415
+
+    hopper = grace_hopper()
+    hopper = cv2.resize(hopper, (round(hopper.shape[1] * 640 / hopper.shape[0]), 640))[::-1, ::-1]
+    height = max(hopper.shape[0], photo.shape[0])
+    padded = [np.pad(image, ((0, height - image.shape[0]), (0, 0), (0, 0)), constant_values=128) for image in (photo, hopper)]
+    return np.ascontiguousarray(np.concatenate(padded, axis=1))
+
+
+def test_group_photo_whose_largest_face_cannot_be_aged_ages_the_others():
+    """Every face asked for: the largest face refused (upside down) is left as it is and named, and the next one is
+    chosen and aged, rather than the whole photo refused."""
+    group = _upside_down_hopper_beside(astronaut())
+    output = age_photo(LifespanRequest(group, [70], renderer="classical", all_faces=True), OFFLINE)
+    manifest = output.manifest()
+    assert manifest["face"] == 1  # the astronaut, chosen
+    assert [(face["face"], face["chosen"], face["aged"]) for face in manifest["all_faces"]] == [
+        (0, False, False),
+        (1, True, True),
+    ]
+    assert np.array_equal(output.photos[0][:, 512:], group[:, 512:])  # Hopper, left as she is
+    assert not np.array_equal(output.photos[0][:, :512], group[:, :512])
+    assert output.warnings[0].startswith("Face 0 is left unchanged: The face found (box ") and "upside down" in output.warnings[0]
+    assert output.warnings[-1].startswith("Every face aged: 1 of 2 (face 1: source age ")
+    # asked for by its number, the refused face is still refused
+    with pytest.raises(FaceRefusal, match="upside down"):
+        age_photo(LifespanRequest(group, [70], face_index=0, renderer="classical", all_faces=True), OFFLINE)
+
+
+def test_group_photo_with_no_face_that_can_be_aged_is_refused_naming_the_largest():
+    both = _upside_down_hopper_beside(small_face_on_grey())  # the other face too small to age
+    assert len(get_cache(OFFLINE).get("face_detector").detect(both)) == 2
+    with pytest.raises(
+        NoFaceError, match=r"None of the 2 faces found can be aged\. The largest \(face 0\): The face found .* upside down"
+    ):
+        age_photo(LifespanRequest(both, [70], renderer="classical", all_faces=True), OFFLINE)
+    alone = _upside_down_hopper_beside(np.full((64, 64, 3), 128, np.uint8))  # one face: its own refusal
+    with pytest.raises(FaceRefusal, match=r"^The face found .* upside down"):
+        age_photo(LifespanRequest(alone, [70], renderer="classical", all_faces=True), OFFLINE)
+
+
 def test_a_face_too_small_to_age_is_refused_and_in_a_group_left_as_it_is():
     # FaceMesh landmarks the 27 px face; the renderer, which works on it enlarged to 512 px, refuses faces under the
     # 40 px every size message asks for (smaller ones came out in blotches)
