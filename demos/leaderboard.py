@@ -83,13 +83,23 @@ def show(task_title, protocol, columns, types, verified_only, search):
 
 
 def submitter(profile: gr.OAuthProfile | None, request: gr.Request | None) -> S.Submitter:
-    """The logged-in account, else the client's address (on a Space, the first X-Forwarded-For hop)."""
+    """The logged-in account, else the client's address: on a Space, the X-Forwarded-For entry the Hub's proxies
+    added (`forwarded_address`), elsewhere the connection's own."""
     address = None
     if request is not None:
-        forwarded = (request.headers.get("x-forwarded-for") or "").split(",")[0].strip()
-        on_space = get_settings().space_owner is not None
+        settings = get_settings()
+        forwarded = forwarded_address(request.headers.get("x-forwarded-for") or "", settings.proxy_hops)
+        on_space = settings.space_owner is not None
         address = forwarded if on_space and forwarded else (request.client.host if request.client else None)
     return S.Submitter(account=profile.username if profile else None, address=address)
+
+
+def forwarded_address(header: str, hops: int) -> str | None:
+    """The client address in an X-Forwarded-For `header` behind `hops` proxies that each append the address they saw
+    connect: the `hops`-th entry from the right (the leftmost where there are fewer); None for an empty header. The
+    entries further left are the client's own words."""
+    entries = [entry.strip() for entry in header.split(",") if entry.strip()]
+    return entries[-min(hops, len(entries))] if entries else None
 
 
 def submit(claim_file, zip_file, method, method_type, profile: gr.OAuthProfile | None = None, request: gr.Request | None = None):

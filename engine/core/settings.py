@@ -189,6 +189,10 @@ class Settings:
     # SPACE_AUTHOR_NAME (set by Hugging Face Spaces): the Space's owner, who reviews claims when
     # logged in with Hugging Face.
     space_owner: str | None = None
+    # HUB_PROXY_HOPS: how many proxies in front of the app append to X-Forwarded-For (on a Space: the Hub's). An
+    # anonymous submitter's address is the entry that many from the header's right end, the one the outermost of them
+    # saw connect; entries left of it are whatever the client sent, so keying the rate limit on them let anyone reset it.
+    proxy_hops: int = 1
     # OAUTH_CLIENT_ID (set on a Space with `hf_oauth: true`) or HUB_LOGIN=1: show "Sign in with
     # Hugging Face". Off elsewhere: Gradio's local stand-in for the login needs a machine logged in to the Hub.
     login: bool = False
@@ -294,6 +298,8 @@ class Settings:
             raise ValueError(
                 f"HUB_CLASSICAL_WORKERS must be 0 (as many as there are CPUs) or a number of threads, got {self.classical_workers}"
             )
+        if self.proxy_hops < 1:
+            raise ValueError(f"HUB_PROXY_HOPS must be at least 1 (the proxy in front of the app), got {self.proxy_hops}")
         if self.probe_seeds < 1:
             raise ValueError(f"HUB_PROBE_SEEDS must be at least 1 face per cell, got {self.probe_seeds}")
 
@@ -347,6 +353,7 @@ class Settings:
             classical_child_skin=bool(_env_flag("HUB_CLASSICAL_CHILD_SKIN", False)),
             classical_hair_pigment=os.environ.get("HUB_CLASSICAL_HAIR_PIGMENT", "").strip() or cls.classical_hair_pigment,
             classical_workers=_env_int("HUB_CLASSICAL_WORKERS", cls.classical_workers),
+            proxy_hops=_env_int("HUB_PROXY_HOPS", cls.proxy_hops),
             pass2_input=os.environ.get("HUB_PASS2_INPUT", "").strip() or None,
             analytics=_env_flag("GRADIO_ANALYTICS_ENABLED", False),
             probe_ages=_env_ages("HUB_PROBE_AGES", cls.probe_ages),

@@ -37,10 +37,24 @@ def space(tmp_path, monkeypatch):
 
 def test_a_logged_in_account_is_the_submitter_else_the_client_address(space, monkeypatch):
     assert tab.submitter(profile("alice"), request("10.0.0.1")) == S.Submitter("alice", "10.0.0.1")
-    # on a Space the proxy's address is everyone's: the first X-Forwarded-For hop is the client
-    assert tab.submitter(None, request("10.0.0.1", "203.0.113.5, 10.0.0.1")).address == "203.0.113.5"
+    # on a Space the proxy's address is everyone's: the client is the address the Hub's proxy appended to
+    # X-Forwarded-For (its last entry); what a client writes in the header itself does not change who it is
+    assert tab.submitter(None, request("10.0.0.1", "203.0.113.5")).address == "203.0.113.5"
+    assert tab.submitter(None, request("10.0.0.1", "198.51.100.1, 203.0.113.5")).address == "203.0.113.5"
+    assert tab.submitter(None, request("10.0.0.1", "198.51.100.2, 203.0.113.5")).address == "203.0.113.5"
+    behind_two = Settings(space_owner="owner", proxy_hops=2)  # a Space behind two proxies: the second entry from the right
+    monkeypatch.setattr(tab, "get_settings", lambda: behind_two)
+    assert tab.submitter(None, request("10.0.0.1", "198.51.100.1, 203.0.113.5, 10.1.2.3")).address == "203.0.113.5"
+    assert tab.submitter(None, request("10.0.0.1", "203.0.113.5")).address == "203.0.113.5"  # fewer entries: the first
     monkeypatch.setattr(tab, "get_settings", lambda: Settings())  # not on a Space: the header is not trusted
     assert tab.submitter(None, request("127.0.0.1", "203.0.113.5")).address == "127.0.0.1"
+
+
+@pytest.mark.parametrize("raw", ["0", "-1"])
+def test_the_proxy_hops_setting_is_at_least_one(monkeypatch, raw):
+    monkeypatch.setenv("HUB_PROXY_HOPS", raw)
+    with pytest.raises(ValueError, match=f"HUB_PROXY_HOPS must be at least 1 \\(the proxy in front of the app\\), got {raw}"):
+        Settings.from_env()
 
 
 def test_only_the_space_owner_or_the_admin_token_reviews(space, tmp_path):
