@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, create_model, field_validator, model_validator
 
 from evaluation.records import SCHEMA_VERSION, RecordError, ResultsRecord
 from evaluation.tasks import METHOD_TYPES, TASKS, hcs
@@ -102,6 +102,17 @@ class Claim(BaseModel):
     checkpoint: ClaimCheckpoint | None = None
     hardware: str | None = Field(None, max_length=200)
     train_set_size: str | None = Field(None, max_length=100)
+
+    @field_validator("date")
+    @classmethod
+    def _published(cls, value: dt.date) -> dt.date:
+        # a day's grace: the claim's date may be written where the day has begun and UTC's has not
+        latest = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+        if value > latest:
+            raise ValueError(
+                f"the date the numbers were published cannot be in the future (today is {latest - dt.timedelta(days=1)})"
+            )
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Claim:

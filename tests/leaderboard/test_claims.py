@@ -75,6 +75,10 @@ def test_invented_numbers_are_refused_naming_them(tmp_path, metrics, message):
         (b"{oops", "not valid JSON"),
         (b"\xff\xfe", "not UTF-8"),
         (b'"a string"', "a claim is a JSON object, got str"),
+        (
+            claim(date="2999-01-01"),
+            r"date: the date the numbers were published cannot be in the future \(today is 20\d\d-.*'2999-01-01'",
+        ),
     ],
 )
 def test_malformed_claims_get_a_message_not_a_bare_error(tmp_path, content, message):
