@@ -47,10 +47,10 @@ def availability() -> str:
     return ""
 
 
-def run(photo, target, samples, intensity, reference, seed, receding_hairline=False, progress=gr.Progress()):
+def run(photo, target, samples, intensity, reference, seed, receding_hairline=False, face=None, progress=gr.Progress()):
     """Main action (API `/pluralistic`): photo, target age, samples, intensity, optional reference face, seed, receding
-    hairline (men, classical renderer) -> gallery of futures with their estimated age and identity, the set's diversity,
-    manifest."""
+    hairline (men, classical renderer), face (its number; empty: the largest) -> gallery of futures with their estimated
+    age and identity, the set's diversity, manifest."""
     with user_errors():
         image = open_photo(photo)
         guide = open_photo(reference) if reference else None
@@ -62,6 +62,7 @@ def run(photo, target, samples, intensity, reference, seed, receding_hairline=Fa
             seed,
             None if guide is None else guide.rgb,
             receding_hairline=receding_hairline,
+            face_index=face,  # empty text: the largest
         )
         output = pluralistic(request, progress=lambda fraction, message: progress(fraction, desc=message))
     warn_results(output.warnings)
@@ -102,8 +103,15 @@ def build() -> None:
             )
             # the image-guided mode needs the diffusion path: its reference face is shown only where that can run
             diffusion = get_cache().in_profile("lifespan")
-            with gr.Accordion("Image-guided mode, hairline and seed" if diffusion else "Hairline and seed", open=False):
+            with gr.Accordion(
+                "Image-guided mode, face, hairline and seed" if diffusion else "Face, hairline and seed", open=False
+            ):
                 reference = photo_input("Reference face of the target age (needs a trained age encoder)", visible=diffusion)
+                face = gr.Textbox(
+                    label="Face (leave empty for the largest)",
+                    info="0 is the largest face, 1 the next, and so on, as the Age estimation tab numbers them",
+                    placeholder="e.g. 1",
+                )
                 seed = NumberField(0, label=f"Seed ({SEED.text()})", precision=0, minimum=SEED.low, maximum=SEED.high)
                 receding = gr.Checkbox(
                     False,
@@ -118,7 +126,7 @@ def build() -> None:
             manifest = gr.JSON(label="Manifest")
     go.click(
         run,
-        [photo, target, samples, intensity, reference, seed, receding],
+        [photo, target, samples, intensity, reference, seed, receding, face],
         [gallery, diversity, manifest],
         api_name=API_NAME,
         concurrency_id="gpu",

@@ -4,7 +4,7 @@
     python -m engine calibrate --data DIR|LABELS.csv|ORG/DATASET [--out FILE] [--push ORG/NAME]
     python -m engine lifespan IMAGE --targets 20 40 60|20,40,60 [--source-age 33 --gender male] [--seed 0]
         [--face N | --all-faces] --out DIR
-    python -m engine pluralistic IMAGE --target 60 --samples 6 --intensity 0.3 [--seed 0] --out DIR
+    python -m engine pluralistic IMAGE --target 60 --samples 6 --intensity 0.3 [--seed 0] [--face N] --out DIR
     python -m engine zones IMAGE --score forehead=70 --score crows_feet_left=40 [--renderer classical] [--seed 0] --out DIR
 
 `age` prints one JSON object per face on stdout; a file that cannot be read or
@@ -219,6 +219,7 @@ def run_pluralistic(args: argparse.Namespace) -> int:
             args.gender,
             renderer=args.renderer,
             receding_hairline=args.receding_hairline,
+            face_index=args.face,
         )
         output = pluralistic(request, settings)
         keep_photo_notes(output.warnings, reference)  # the reference's loader notes too
@@ -416,6 +417,12 @@ def main(argv: list[str] | None = None) -> int:
     plural.add_argument("--source-age", type=float, default=None, help=f"{_help_text(AGE.text())} (default: estimated)")
     plural.add_argument("--gender", choices=("male", "female"), default=None)
     plural.add_argument("--renderer", choices=("auto", "diffusion", "classical"), default="auto")
+    plural.add_argument(
+        "--face",
+        type=int,
+        default=None,
+        help="the face to draw futures of, numbered as `age` numbers them (0: the largest, the default)",
+    )
     plural.add_argument(
         "--receding-hairline",
         action="store_true",

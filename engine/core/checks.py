@@ -1,4 +1,4 @@
-"""Checks on the values every task takes from a user: ages, gender, seed, on/off options.
+"""Checks on the values every task takes from a user: ages, gender, seed, on/off options, a face's number.
 
 Each returns the value as the engine uses it, or raises InputError naming the bad
 value and the accepted range (the ranges are declared once, in engine/core/limits.py).
@@ -72,3 +72,29 @@ def check_gender(gender: str) -> str:
 def check_seed(seed: int) -> int:
     """A whole number in the seed range (an integral float, as a number field sends, counts)."""
     return int(SEED.check(seed, "seed"))
+
+
+def parse_face_index(value: int | float | str | None) -> int | None:
+    """Which face of a photo, in the detector's order (0: the largest): None or empty text means "the largest"; anything
+    else must be a whole number from 0 (as text too, or a whole float, as a form's number box may send it). A whole
+    number stays exact, however large, so a message quotes it as given."""
+    if value is None or isinstance(value, str) and value.strip() == "":
+        return None
+    number: object = value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            number = int(text)
+        except ValueError:
+            try:
+                number = float(text)
+            except ValueError:
+                number = None
+    if isinstance(number, numbers.Integral) and not isinstance(number, (bool, np.bool_)):
+        if number < 0:
+            raise InputError(f"face index must be a whole number from 0 (the largest face), got {quote(value)}")
+        return int(number)
+    whole = float(number) if isinstance(number, numbers.Real) and not isinstance(number, (bool, np.bool_)) else math.nan
+    if not math.isfinite(whole) or whole < 0 or whole != int(whole):
+        raise InputError(f"face index must be a whole number from 0 (the largest face), got {quote(value)}")
+    return int(whole)

@@ -148,14 +148,19 @@ class FaceDetector:
         return sorted(faces, key=lambda face: face.area, reverse=True)
 
 
-def same_face(first: Face, second: Face) -> bool:
-    """Whether two detections' boxes overlap by SAME_FACE_IOU or more (intersection over union)."""
+def box_overlap(first: Face, second: Face) -> float:
+    """How much two detections' boxes overlap: intersection over union, 0-1."""
     (x0, y0, w0, h0), (x1, y1, w1, h1) = first.box, second.box
     across = max(0.0, min(x0 + w0, x1 + w1) - max(x0, x1))
     down = max(0.0, min(y0 + h0, y1 + h1) - max(y0, y1))
     overlap = across * down
     union = w0 * h0 + w1 * h1 - overlap
-    return union > 0 and overlap / union >= SAME_FACE_IOU
+    return overlap / union if union > 0 else 0.0
+
+
+def same_face(first: Face, second: Face) -> bool:
+    """Whether two detections' boxes overlap by SAME_FACE_IOU or more (`box_overlap`)."""
+    return box_overlap(first, second) >= SAME_FACE_IOU
 
 
 def choose_face(faces: list[Face], index: int | None = None) -> tuple[Face, list[str]]:

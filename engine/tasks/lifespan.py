@@ -8,7 +8,6 @@ elsewhere) that asks for the seconds `lifespan_seconds` computes from the target
 
 from __future__ import annotations
 
-import math
 import numbers
 import time
 from collections.abc import Callable
@@ -19,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from engine.age.estimators import SourceAgeGender, source_age_gender
-from engine.core.checks import check_flag, check_gender, check_seed, parse_age, parse_optional_age
+from engine.core.checks import check_flag, check_gender, check_seed, parse_age, parse_face_index, parse_optional_age
 from engine.core.errors import InputError
 from engine.core.gpu import gpu_scope, gpu_seconds
 from engine.core.images import check_rgb
@@ -87,23 +86,6 @@ def parse_targets(targets) -> list[float]:
 def parse_source_age(text: str | float | None) -> float | None:
     """None or empty text means "estimate it"; anything else must be an age (a number or its text)."""
     return parse_optional_age(text, "source age")
-
-
-def parse_face_index(value: int | float | str | None) -> int | None:
-    """None or empty text means "the largest face"; anything else must be a whole number from 0 (as text too, or a
-    whole float, as a form's number box may send it)."""
-    if value is None or isinstance(value, str) and value.strip() == "":
-        return None
-    number: object = value
-    if isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            number = None
-    whole = float(number) if isinstance(number, numbers.Real) and not isinstance(number, bool) else math.nan
-    if not math.isfinite(whole) or whole < 0 or whole != int(whole):
-        raise InputError(f"face index must be a whole number from 0 (the largest face), got {quote(value)}")
-    return int(whole)
 
 
 @dataclass

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.age.estimators import SourceAgeGender, age_estimator, source_age_gender
-from engine.core.checks import check_flag, check_gender, check_seed, parse_age, parse_optional_age
+from engine.core.checks import check_flag, check_gender, check_seed, parse_age, parse_face_index, parse_optional_age
 from engine.core.errors import InputError
 from engine.core.gpu import gpu_scope
 from engine.core.images import check_rgb, mean_pairwise_structural_distance
@@ -42,7 +42,7 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.core.workers import map_in_order, worker_count
 from engine.faces.alignment import align_face, check_face_upright, paste_back
-from engine.faces.detection import Face, NoFaceError, choose_face
+from engine.faces.detection import Face, NoFaceError, box_overlap, choose_face
 from engine.faces.identity import mean_pairwise_distance
 from engine.methods.classical.hair import added_recession
 from engine.methods.classical.lifespan import age_face, hair_masks, stage_warnings
@@ -86,6 +86,7 @@ class PluralisticRequest:
     shared_seed: bool = False  # one diffusion seed for every sample
     renderer: str = "auto"  # auto, diffusion or classical
     receding_hairline: bool = False  # men's futures may recede at the hairline (classical renderer)
+    face_index: int | None = None  # in the detector's order (0: the largest, as the age tab numbers faces); None: the largest
 
     def __post_init__(self) -> None:
         check_rgb(self.rgb)
@@ -100,6 +101,7 @@ class PluralisticRequest:
             check_gender(self.gender)
         self.shared_seed = check_flag(self.shared_seed, "shared_seed")
         self.receding_hairline = check_flag(self.receding_hairline, "receding_hairline")
+        self.face_index = parse_face_index(self.face_index)
         if check_renderer(self.renderer) != "auto":
             self.check_for(self.renderer)
 
@@ -133,6 +135,7 @@ class PluralisticOutput:
     seed: int = 0  # the request's: with the sample's index it reproduces each sample (`seeds` are derived from it)
     source_age_from: str = ""  # "given" or "estimated"
     gender_from: str = ""
+    face_index: int = 0  # the face the futures are of, in the detector's order (0: the largest)
 
     def manifest(self) -> dict:
         return {
@@ -150,6 +153,7 @@ class PluralisticOutput:
             )
             + ")",
             "target_age": self.target,
+            "face": self.face_index,
             "mode": self.mode,
             "intensity": self.intensity,
             "seed": self.seed,
@@ -204,7 +208,8 @@ class _Sampled:
 
 
 def pluralistic(request: PluralisticRequest, settings: Settings | None = None, progress=None) -> PluralisticOutput:
-    """Several futures of the largest face at the request's target age, each scored, and the set's diversity."""
+    """Several futures of the chosen face (default: the largest) at the request's target age, each scored, and the
+    set's diversity."""
     settings = settings or get_settings()
     # 1. the renderer first: a missing model is the most useful thing to say
     renderer, why = choose_renderer(request.renderer, settings)
@@ -212,7 +217,7 @@ def pluralistic(request: PluralisticRequest, settings: Settings | None = None, p
     warnings = [f"{why}: the classical renderer is used; its futures differ in {CLASSICAL_DIFFERENCES}."] if why else []
     pipeline = get_cache(settings).get("lifespan") if renderer == "diffusion" else None
     # 2. the face; 3. its source age and gender, from the estimator unless given
-    found = find_face(request.rgb, renderer, None, settings)
+    found = find_face(request.rgb, renderer, request.face_index, settings)
     warnings += found.warnings
     source = source_age_gender(request.rgb, found.face, request.source_age, request.gender, settings)
     seeds = sample_seeds(request.seed, request.target, request.samples, request.shared_seed)
@@ -253,6 +258,7 @@ def pluralistic(request: PluralisticRequest, settings: Settings | None = None, p
         request.seed,
         source.age_from,
         source.gender_from,
+        request.face_index or 0,
     )
 
 
@@ -355,7 +361,8 @@ def score_samples(
     rgb: np.ndarray, source_face: Face, photos: list[np.ndarray], settings: Settings
 ) -> tuple[list[float | None], list[float | None], list[np.ndarray]]:
     """(estimated ages, identities x 100 to the source: None for a sample without a face; the SFace embeddings
-    of the samples with one), each from the sample's largest face."""
+    of the samples with one), each from the sample's face where `source_face` was (the detection whose box overlaps
+    its box most; a sample with none overlapping it has no face)."""
     cache = get_cache(settings)
     detector, identity = cache.get("face_detector"), cache.get("identity_offline")
     estimator = age_estimator(settings)
@@ -364,13 +371,14 @@ def score_samples(
     identities: list[float | None] = []
     embeddings: list[np.ndarray] = []
     for photo in photos:
-        found = detector.detect(photo)
+        found = [face for face in detector.detect(photo) if box_overlap(face, source_face) > 0]
         if not found:
             ages.append(None)
             identities.append(None)
             continue
-        embedding = identity.embed(photo, found[0])
+        face = max(found, key=lambda candidate: box_overlap(candidate, source_face))
+        embedding = identity.embed(photo, face)
         embeddings.append(embedding)
-        ages.append(float(estimator.estimate(photo, found[:1])[0].age))
+        ages.append(float(estimator.estimate(photo, [face])[0].age))
         identities.append(100.0 * identity.similarity(source_embedding, embedding))
     return ages, identities, embeddings

@@ -63,6 +63,23 @@ def test_lifespan_receding_hairline_face_and_all_faces_flags_reach_the_request(i
     assert "receding hairline option needs the classical renderer" in capsys.readouterr().err
 
 
+def test_pluralistic_face_flag_reaches_the_request(images, monkeypatch, capsys, tmp_path):
+    from engine.core.errors import InputError  # noqa: PLC0415 - only this test needs it
+
+    asked = []
+
+    def pluralistic(request, settings=None):
+        asked.append(request.face_index)
+        raise InputError("stopped after the request")
+
+    monkeypatch.setattr(cli, "pluralistic", pluralistic)
+    for flags in ([], ["--face", "1"]):
+        arguments = ["pluralistic", str(images["astronaut"]), "--target", "70", "--renderer", "classical", *flags]
+        assert cli.main([*arguments, "--out", str(tmp_path)]) == cli.EXIT_BAD_INPUT
+    assert asked == [None, 1]
+    capsys.readouterr()
+
+
 @pytest.mark.parametrize("given", [["20", "40"], ["20,40"], ["20,", "40"], ["20, 40"], ["20 40"]])
 def test_lifespan_targets_take_the_forms_the_tab_takes(images, monkeypatch, capsys, tmp_path, given):
     """Spaces or commas between ages, as the tab's box takes them: one parser (engine/tasks/lifespan.py)."""

@@ -147,12 +147,35 @@ def test_classical_path_samples_zone_scores_and_measures_diversity():
         (dict(samples=9), "samples must be a whole number from 2 to 8"),
         (dict(intensity=-0.1), "intensity \\(diversity\\) must be between 0 and 2"),
         (dict(target=95), "target age must be an age between 0 and 80"),
+        (dict(face_index="second"), "face index must be a whole number from 0 \\(the largest face\\), got 'second'"),
+        # a face the photo does not have, named exactly as given
+        (dict(face_index=10**30), f"face index {10**30}: the photo has one face, 0"),
     ],
 )
 def test_bad_requests_are_refused(kwargs, message):
     request = dict(target=60, samples=4, intensity=0.3) | kwargs
     with pytest.raises(ValueError, match=message):
         pluralistic(PluralisticRequest(astronaut(), **request), OFFLINE)
+
+
+def test_the_futures_are_of_the_face_chosen_in_a_group_photo():
+    """Face 1 of the astronaut beside Grace Hopper (hers the larger face): only it changes, and the futures' ages and
+    identities are read on it."""
+    from tests.engine.tasks.test_classical_lifespan import _group  # noqa: PLC0415
+
+    group = _group()
+    output = pluralistic(
+        PluralisticRequest(group, 70, samples=2, seed=0, renderer="classical", face_index=1, source_age=40), OFFLINE
+    )
+    assert output.manifest()["face"] == 1 and not any("faces found" in warning for warning in output.warnings)
+    hopper = group[:, 512:]
+    for photo in output.photos:
+        assert np.array_equal(photo[:, 512:], hopper) and not np.array_equal(photo[:, :512], group[:, :512])
+    # the astronaut's futures, recognised as her: Hopper's face would read under the SFace match line
+    assert all(identity is not None and identity / 100 > SFACE_MATCH_COSINE for identity in output.identities)
+    assert all(age is not None and age < 65 for age in output.ages)  # not Hopper's (read 79 in her own photo)
+    with pytest.raises(ValueError, match="face index 2: the photo has 2 faces, 0 to 1"):
+        pluralistic(PluralisticRequest(group, 70, samples=2, renderer="classical", face_index=2), OFFLINE)
 
 
 def test_image_guided_mode_needs_an_encoder_then_uses_it(tmp_path):

@@ -45,6 +45,8 @@ def test_a_lifespan_request_is_parsed_once():
     assert LifespanRequest(RGB, ["5", 80], source_age="").source_age is None
     # the face as a form's text box or number box gives it: empty is the largest
     assert [LifespanRequest(RGB, [20], face_index=given).face_index for given in ("", " 1 ", 2.0, None)] == [None, 1, 2, None]
+    # a whole number stays exact, however large (a float would echo 10**30 as 1000000000000000019884624838656)
+    assert [LifespanRequest(RGB, [20], face_index=given).face_index for given in (10**30, str(10**30))] == [10**30] * 2
 
 
 @pytest.mark.parametrize(
