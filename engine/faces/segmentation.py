@@ -85,7 +85,18 @@ COVARIANCE_FLOOR = 4.0
 FINE_DETAIL_SIGMA = 1.0
 FINE_MEAN_SIGMA = 4.0
 HAT_TEXTURE = 0.6  # and the crown's fine lightness texture under this share of the temples': cloth, not strands
-EAR_ABOVE_EYES = 0.2  # inter-ocular distances: the highest an ear's top reaches above the eyes (from looking)
+# The ears, per side of the face, by FaceMesh's face oval, which runs past where each ear joins the head: its points
+# 162 (the face's right) and 389 (its left) lie about level with an ear's top, 0.11-0.22 inter-ocular distances above
+# the eyes on the packaged upright portraits (the 0.2 d the ear tests used before, from looking), and 127 and 356 level
+# with the eyes, within 0.03 d, where the ear joins. Read per side, they follow the head's tilt and nod: a face looking
+# down shows its ears above its eyes (a group photo's woman, head bowed: her ear joined the head 0.6-0.9 d above her eye
+# line, and was taken for hair, darkened toward 10 and whitened toward 80).
+EAR_TOP = (162, 389)
+EAR_JOIN = (127, 356)
+# How far the face's skin may run on past FaceMesh's outline to an ear: on a turned face the outline lies inside the
+# cheek's edge (0.3 d short of the ear on the group photo's woman above; from looking, an ear lies within EAR_REACH,
+# 0.6 d, of the outline: aging.py)
+EAR_GAP = 0.4
 # The hair's margin inside the face's outline (`hair_margin`): the white hair over Hopper's and Biden's temples lies up
 # to about 0.2 d in from FaceMesh's outline, Biden's down to 0.2 d below the eyes (looked at 3x; of what the margin
 # takes, 95 % lies within 0.16 d of the outline on Hopper's, 0.19 d on Biden's); half as much again either way
@@ -221,22 +232,39 @@ def without_specks(mask: np.ndarray, eye_line: float | None = None) -> np.ndarra
     return np.isin(labels, np.flatnonzero(held) + 1).astype(np.uint8)
 
 
+def side_rows(points: np.ndarray, shape: tuple[int, int], oval: tuple[int, int]) -> np.ndarray:
+    """(H, W) bool: on each side of the face (the columns left and right of its landmarks' mean), the rows below that
+    side's point of `oval` (FaceMesh indices: the face's right side's, then its left's; EAR_TOP, EAR_JOIN)."""
+    ys, xs = np.mgrid[: shape[0], : shape[1]]
+    right_side = xs < float(np.asarray(points)[:, 0].mean())  # the face's right is the image's left
+    return np.where(right_side, ys > points[oval[0], 1], ys > points[oval[1], 1])
+
+
+def skin_beside_outline(face: np.ndarray, skin: np.ndarray, d: float) -> np.ndarray:
+    """(H, W) uint8: the `face` (its outline's hull, uint8) and the `skin` pixels (bool: `skin_like`) within EAR_GAP
+    inter-ocular distances of it that join it, through such pixels."""
+    beyond = cv2.distanceTransform((face == 0).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    near = (face > 0) | (skin & (beyond <= EAR_GAP * d))
+    count, labels = cv2.connectedComponents(near.astype(np.uint8), connectivity=8)
+    joined = np.unique(labels[face > 0])
+    return np.isin(labels, joined[joined > 0]).astype(np.uint8)
+
+
 def ear_like(
-    lab: np.ndarray, candidate: np.ndarray, face: np.ndarray, skin_chroma: np.ndarray, eye_line: float, highest: float = 0.0
+    lab: np.ndarray, candidate: np.ndarray, face: np.ndarray, skin_chroma: np.ndarray, joins: np.ndarray, below_top: np.ndarray
 ) -> np.ndarray:
     """The candidate's pixels that are an ear: skin in chromaticity, lighter than the candidate's median
     (the ear is skin in shade, too dark for the face's lightness; hair with the skin's chromaticity is
-    blond, lit hair is above the eyes or separated from the face by its own shadow), in a part of such
-    pixels that touches the face's side below the eyes, where the ears are attached, and below the row
-    `highest`."""
+    blond, lit hair is above the ears or separated from the face by its own shadow), in a part of such
+    pixels that touches the face's side where `joins` (bool, (H, W): below where the ears join the head, EAR_JOIN),
+    within `below_top` (below the ears' tops, EAR_TOP)."""
     if not candidate.any():
         return np.zeros(candidate.shape, bool)
-    ys = np.arange(candidate.shape[0])[:, None]
-    # below `highest` only (an ear's top is about level with the eyes; in a black-and-white photo all the hair has
-    # the skin's chromaticity, and Takeo's lit temple hair joined his ear and was cut out with it)
-    light = candidate & skin_chroma & (lab[..., 0] > np.median(lab[..., 0][candidate])) & (ys > highest)
+    # below the ears' tops only (in a black-and-white photo all the hair has the skin's chromaticity, and Takeo's lit
+    # temple hair joined his ear and was cut out with it)
+    light = candidate & skin_chroma & (lab[..., 0] > np.median(lab[..., 0][candidate])) & below_top
     count, labels = cv2.connectedComponents(light.astype(np.uint8), connectivity=4)
-    side = (cv2.dilate(face, np.ones((3, 3), np.uint8)) > 0) & (face == 0) & (ys > eye_line)
+    side = (cv2.dilate(face, np.ones((3, 3), np.uint8)) > 0) & (face == 0) & joins
     attached = np.unique(labels[side & light])
     return np.isin(labels, attached[attached > 0])
 
@@ -480,7 +508,14 @@ def hair_mask_and_tips(
         textured = texture >= SHEEN_TEXTURE * float(np.median(texture[seeds]))
         margin, further = candidate & zone & textured, candidate & deeper & textured
     candidate &= ~(zone | deeper)
-    ears = ear_like(lab, candidate, grown_face, skin_chroma, eye_line, eye_line - EAR_ABOVE_EYES * d)
+    # the ears join the face's skin: its outline, or the skin beside it that FaceMesh's outline leaves out on a turned
+    # face (between her outline and her ear, 0.3 d of a group photo's woman's cheek). Not in a black-and-white photo,
+    # where "skin" is a lightness, which lit hair beside the face has too: the camera operator's sideburn joined his
+    # ear through it, and a lock of it stayed dark in his greyed hair at 80 (looked at 2x)
+    joined_skin = grown_face if monochrome else skin_beside_outline(grown_face, skin_coloured, d)
+    ears = ear_like(
+        lab, candidate, joined_skin, skin_chroma, side_rows(points, shape, EAR_JOIN), side_rows(points, shape, EAR_TOP)
+    )
     candidate &= ~ears
     mask = candidate.astype(np.uint8)
     speck = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))

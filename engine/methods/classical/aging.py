@@ -21,7 +21,7 @@ import numpy as np
 
 from engine.core.memo import memo
 from engine.core.pixels import chosen, from_lab, to_lab, to_uint8
-from engine.faces.segmentation import EAR_ABOVE_EYES
+from engine.faces.segmentation import EAR_TOP, side_rows
 from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, SUBNASALE, face_hull, inter_ocular, support_box
 from engine.methods.classical.hair import grey_hair as grey_hair  # strand greying lives in hair.py
 from engine.methods.classical.hair import is_monochrome
@@ -261,8 +261,8 @@ NECK_MIN_LIGHTNESS = 0.45  # of the face skin's median L
 JAW_ANGLES = [172, 397]  # FaceMesh's face oval at the jaw's angles (right, left)
 # The skin beyond the outline above the jaw (`outline_skin`), from looking at the packaged portraits: the forehead above
 # FaceMesh's outline runs up to the hairline, or on a bald head to the crown, about 2 d above the brows (hair.temple_lead);
-# it is searched up to FOREHEAD_REACH d beyond the outline. The ears lie within EAR_REACH d beside it, their top about
-# EAR_ABOVE_EYES d above the eyes (as the hair mask's ear test has it); an ear is redder than the face (Obama's 2012
+# it is searched up to FOREHEAD_REACH d beyond the outline. The ears lie within EAR_REACH d beside it, below their tops
+# as the hair mask's ear test reads them from the landmarks (segmentation.EAR_TOP); an ear is redder than the face (Obama's 2012
 # portrait: a*b* 12-19 from his face's median, a* 11-19 higher), so its colour is taken within EAR_COLOUR_DISTANCE.
 FOREHEAD_REACH = 2.0
 EAR_REACH = 0.6
@@ -292,8 +292,8 @@ def outline_skin(
 ) -> tuple[np.ndarray, np.ndarray]:
     """((H, W) uint8 each) the skin seen beyond the face's outline above the jaw, within the `person` (bool: a wall
     of the skin's colour beside the head is not skin) and off the `hair` mask: the forehead above FaceMesh's outline up
-    to the hairline or the crown (FOREHEAD_REACH), and the ears (EAR_REACH beside the outline, from EAR_ABOVE_EYES above
-    the eyes down to the jaw's angles, their redder skin within EAR_COLOUR_DISTANCE); the neck's rules otherwise
+    to the hairline or the crown (FOREHEAD_REACH), and the ears (EAR_REACH beside the outline, from their tops (EAR_TOP)
+    down to the jaw's angles, their redder skin within EAR_COLOUR_DISTANCE); the neck's rules otherwise
     (`neck_skin`). Empty on a black-and-white photo."""
     p = np.asarray(points, np.float64)[:, :2]
     shape = crop.shape[:2]
@@ -305,10 +305,9 @@ def outline_skin(
     reach = cv2.distanceTransform((hull == 0).astype(np.uint8), cv2.DIST_L2, 5) / d
     ys = np.arange(shape[0])[:, None]
     brows_top = float(p[[*RIGHT_BROW, *LEFT_BROW], 1].min())
-    eyes = float(p[[*RIGHT_EYE, *LEFT_EYE], 1].mean())
     jaw = float(p[JAW_ANGLES, 1].min())
     forehead = off_hair & (reach <= FOREHEAD_REACH) & (ys < brows_top)
-    ears = off_hair & (reach <= EAR_REACH) & (ys > eyes - EAR_ABOVE_EYES * d) & (ys < jaw)
+    ears = off_hair & (reach <= EAR_REACH) & side_rows(p, shape, EAR_TOP) & (ys < jaw)
     lab = to_lab(crop)
     return _skin_beyond(lab, hull, skin, forehead, NECK_COLOUR_DISTANCE), _skin_beyond(lab, hull, skin, ears, EAR_COLOUR_DISTANCE)
 

@@ -421,9 +421,47 @@ def test_an_ear_beside_the_face_is_not_hair_however_shaded():
     lightness[10:30, 60:80] = 150  # a lit lock beside the temple, above the eyes
     lightness[60:70, 90:105] = 150  # a highlight in the hair, away from the face
     lab = np.stack([lightness, np.full_like(lightness, 136), np.full_like(lightness, 146)], -1)
-    ear = ear_like(lab, candidate, face, np.ones((120, 120), bool), eye_line=40.0)
+    rows = np.arange(120)[:, None] > np.zeros((1, 120))
+    joins = rows & (np.arange(120)[:, None] > 40)  # the ear joins the head below row 40 (EAR_JOIN)
+    ear = ear_like(lab, candidate, face, np.ones((120, 120), bool), joins, rows)
     assert ear[70:95, 60:75].all()
     assert not ear[10:30].any() and not ear[60:70, 90:105].any() and not ear[:70, 75:].any()
+
+
+def test_an_ear_is_found_by_where_it_joins_the_head_on_a_bowed_head_and_past_skin_the_outline_leaves_out():
+    """A face looking down shows its ears above its eyes, and a turned face's outline (FaceMesh's) stops short of the
+    cheek's edge: the ear test reads where the ears join and start from the face oval's own points on each side, and an
+    ear joins the face's skin beside the outline, not only the outline."""
+    from engine.faces.segmentation import EAR_GAP, EAR_JOIN, EAR_TOP, ear_like, side_rows, skin_beside_outline  # noqa: PLC0415
+
+    points = np.zeros((478, 2), np.float32)
+    points[:, 0] = 60.0  # the face's middle: column 60
+    points[[EAR_TOP[0], EAR_JOIN[0]], 1] = (50.0, 70.0)  # the face's right side (the image's left): upright
+    points[[EAR_TOP[1], EAR_JOIN[1]], 1] = (20.0, 30.0)  # its left: the head bowed and tilted, the ear higher
+    points[[EAR_TOP[1], EAR_JOIN[1]], 0] = 100.0
+    joins = side_rows(points, (120, 120), EAR_JOIN)
+    assert joins[71:, :59].all() and not joins[:70, :59].any()
+    assert joins[31:, 61:].all() and not joins[:30, 61:].any()  # each side by its own points, not the eye line
+    # the face's outline ends at column 50; the cheek's skin goes on to 62, the ear from 62 to 80 (rows 25-60)
+    face = np.zeros((120, 120), np.uint8)
+    face[:, :50] = 1
+    skin = np.zeros((120, 120), bool)
+    skin[:, 50:62] = True
+    skin[:, 100:110] = True  # skin-coloured, but further from the outline than EAR_GAP: a wall, not the face's
+    d = 30.0
+    assert 12 <= EAR_GAP * d < 50
+    joined = skin_beside_outline(face, skin, d)
+    assert joined[:, :62].all() and not joined[:, 62:].any()
+    lightness = np.full((120, 120), 60.0, np.float32)  # dark hair
+    lightness[25:60, 62:80] = 160  # the ear, light and skin-coloured
+    candidate = np.zeros((120, 120), bool)
+    candidate[:100, 62:100] = True
+    lab = np.stack([lightness, np.full_like(lightness, 140), np.full_like(lightness, 150)], -1)
+    below_top = side_rows(points, (120, 120), EAR_TOP)
+    ear = ear_like(lab, candidate, joined, np.ones((120, 120), bool), joins, below_top)
+    assert ear[25:60, 62:80][below_top[25:60, 62:80]].all() and not ear[:20].any()
+    # by the outline alone (the skin beside it left out), the ear did not join the face and stayed hair
+    assert not ear_like(lab, candidate, face, np.ones((120, 120), bool), joins, below_top).any()
 
 
 def test_a_fringes_skin_coloured_tips_join_the_hair_but_not_the_forehead():
