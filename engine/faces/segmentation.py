@@ -334,6 +334,18 @@ def photo_texture(rgb: np.ndarray) -> np.ndarray:
 
 
 def hair_seeds(lab: np.ndarray, crown: np.ndarray, sides: np.ndarray, texture: np.ndarray) -> tuple[np.ndarray, bool]:
+    """`candidate_seeds`, less the seeds without strands' texture (under SHEEN_TEXTURE of the seeds' median): skin or
+    background caught among them. On a group photo's faces these were the pale forehead above FaceMesh's outline, a
+    wall the person segmenter took in beside a face whose hair is pulled back, and a neighbour's arm: their colour
+    widened the hair's Gaussian until it took the forehead's top and the wall, which greyed at 80 as a pale block
+    beside the face."""
+    seeds, hat = candidate_seeds(lab, crown, sides, texture)
+    if seeds.any():
+        seeds = seeds & (texture >= SHEEN_TEXTURE * float(np.median(texture[seeds])))
+    return seeds, hat
+
+
+def candidate_seeds(lab: np.ndarray, crown: np.ndarray, sides: np.ndarray, texture: np.ndarray) -> tuple[np.ndarray, bool]:
     """The pixels the hair's colour is taken from, and whether the crown is a hat: `crown` and `sides` (H, W
     bool, the candidate above the brows and at the temples; `texture`: `fine_texture` of the lightness).
 

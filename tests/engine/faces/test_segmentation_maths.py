@@ -13,6 +13,7 @@ from engine.faces.segmentation import (
     _column_medians,
     _quadratic,
     below,
+    candidate_seeds,
     colour_distance,
     fine_texture,
     hair_margin,
@@ -76,9 +77,23 @@ def test_a_smooth_crown_far_from_the_temples_lightness_is_a_hat_and_the_hair_col
 def test_a_crown_with_strands_or_near_the_temples_lightness_is_hair():
     for crown_lightness, strands in ((20.0, True), (170.0 - HAT_LIGHTNESS / 2, False)):
         lab, crown, sides = _head(crown_lightness, strands)
-        seeds, hat = hair_seeds(lab, crown, sides, fine_texture(lab[..., 0]))
+        seeds, hat = candidate_seeds(lab, crown, sides, fine_texture(lab[..., 0]))
         assert not hat
         np.testing.assert_array_equal(seeds, crown | sides)
+    # the hair's colour is taken from the seeds with strands' texture: the crown's, as it has strands
+    lab, crown, sides = _head(20.0, True)
+    np.testing.assert_array_equal(hair_seeds(lab, crown, sides, fine_texture(lab[..., 0]))[0], crown | sides)
+
+
+def test_smooth_skin_or_background_among_the_seeds_gives_the_hair_no_colour():
+    """A pale forehead above the face's outline, or a wall the person segmenter took in, lies among the crown's and
+    temples' pixels: without strands' texture, it is left out of the seeds."""
+    lab, crown, sides = _head(20.0, True)
+    lab[5:55, 20:80] = (200.0, 140.0, 145.0)  # a smooth, skin-coloured patch in the crown
+    seeds, hat = hair_seeds(lab, crown, sides, fine_texture(lab[..., 0]))
+    # inside the patch, past where its step's detail reaches (fine_texture's blur: 3 of its sigmas)
+    assert not hat and not seeds[17:43, 32:68].any()
+    assert seeds[sides].all() and seeds[5:55, :8].all()
 
 
 def test_below_keeps_the_parts_that_reach_under_the_row_whole_and_drops_the_others():
