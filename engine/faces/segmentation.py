@@ -21,6 +21,7 @@ from engine.core.pixels import to_lab
 from engine.faces.alignment import warp_neutral
 from engine.faces.zones import (
     FACE_OVAL,
+    JAW_ANGLES,
     LEFT_BROW,
     LEFT_EYE,
     LEFT_MOUTH,
@@ -132,6 +133,11 @@ MIN_PART_SHARE = 0.05  # a separate part of the hair mask under this share of it
 # none on the other (from looking; a quarter of a d a side is clear of all of them)
 BAND_ABOVE_CHIN = 0.3
 LONG_HAIR_WIDTH = 0.25
+# Long hair below the band (`long_hair_below`): its colour is the mask's in the last LONG_HAIR_SAMPLE d above the band's
+# bottom, and it is followed out to LONG_HAIR_SIDE d beside the face oval (it spreads over the shoulders wider than the
+# head's band's 1.2 d; from looking at a group photo's two long-haired women)
+LONG_HAIR_SAMPLE = 0.3
+LONG_HAIR_SIDE = 1.5
 
 # FaceMesh eyebrow outlines, upper edge outer -> inner then lower edge inner -> outer (canonical topology).
 RIGHT_BROW_OUTLINE = [*RIGHT_BROW, 55, 65, 52, 53, 46]
@@ -428,6 +434,48 @@ def runs_below_the_band(mask: np.ndarray, points: np.ndarray) -> bool:
     return bool(held[columns < middle].sum() >= least and held[columns >= middle].sum() >= least)
 
 
+def long_hair_below(
+    lab: np.ndarray, person: np.ndarray, mask: np.ndarray, points: np.ndarray, skin: np.ndarray, texture: np.ndarray
+) -> np.ndarray:
+    """(H, W) bool: long hair below the row the hair mask stops at (`band_bottom`), down to the crop's edge: the
+    person's pixels (`person`: the segmenter's probability) below it, within LONG_HAIR_SIDE inter-ocular distances beside
+    the face oval and off the face and the neck (the columns between the jaw's angles), of the colour of the mask's hair
+    in its last LONG_HAIR_SAMPLE d above that row (HAIR_DISTANCE: `colour_distance`), not of the face's `skin` colour
+    (`skin_like`; `skin`: the (N, 3) L*a*b* skin samples), with strands' texture (SHEEN_TEXTURE of those last rows'
+    median: a jacket or a shirt of the hair's colour is smoother), the gaps between strands closed, joined to those last
+    rows."""
+    shape = mask.shape
+    d = inter_ocular(points)
+    bottom = band_bottom(points)
+    ys, xs = np.mgrid[: shape[0], : shape[1]]
+    SEAM = 15  # px: the mask's own closing's disk
+    last = (mask > 0) & (ys >= bottom - LONG_HAIR_SAMPLE * d) & (ys < bottom)
+    if last.sum() < MIN_TEMPLE_PIXELS:
+        return np.zeros(shape, bool)
+    oval = points[FACE_OVAL]
+    beside = (xs > oval[:, 0].min() - LONG_HAIR_SIDE * d) & (xs < oval[:, 0].max() + LONG_HAIR_SIDE * d)
+    left, right = sorted(points[JAW_ANGLES, 0])
+    neck = (xs > left) & (xs < right)
+    off_face = (person > PERSON_THRESHOLD) & beside & ~neck & (face_hull(points, shape) == 0)
+    region = (ys >= bottom) & off_face
+    textured = texture >= SHEEN_TEXTURE * float(np.median(texture[last]))
+    where = np.nonzero(region & textured)
+    if not len(where[0]):
+        return np.zeros(shape, bool)
+    pixels = lab[where]
+    kept = colour_distance(pixels, lab[last]) < HAIR_DISTANCE
+    kept &= ~skin_like(pixels, skin_chromaticity(pixels, skin), skin)
+    candidate = np.zeros(shape, bool)
+    candidate[where] = kept
+    # the gaps between strands (a strand's shadow, a smooth lit lock) within the region, as the mask's own closing, and
+    # across the band's bottom row, where the mask's own opening and closing left a seam a pixel or two high
+    seam = off_face & (ys >= bottom - SEAM) & (ys < bottom)
+    candidate = (closed_in_box((candidate | last).astype(np.uint8), SEAM) > 0) & (region | seam)
+    count, labels = cv2.connectedComponents((candidate | last).astype(np.uint8), connectivity=8)
+    joined = np.unique(labels[last])
+    return candidate & np.isin(labels, joined[joined > 0])
+
+
 def hair_mask(
     rgb: np.ndarray, person: np.ndarray, points: np.ndarray, keep_out: np.ndarray | None = None, monochrome: bool = False
 ) -> np.ndarray:
@@ -556,6 +604,10 @@ def hair_mask_and_tips(
     if hat:  # what is left of it above the hair (a cap's white top) is no hair
         mask = below(mask, brows_top - 0.15 * d)
     mask = without_specks(mask.astype(np.uint8), eye_line)
+    # long hair runs on below the band: followed down to the crop's edge (not in a black-and-white photo, where the
+    # hair's colour is a lightness, which a dark jacket or the shade beside the neck has too)
+    if not monochrome and runs_below_the_band(mask, points):
+        mask = (mask > 0) | long_hair_below(lab, person, mask, points, skin, texture)
     if mask.mean() < MIN_HAIR_SHARE:
         return np.zeros(shape, np.uint8), np.zeros(shape, bool)
     tips = (mask > 0) & ~untipped

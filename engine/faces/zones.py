@@ -87,6 +87,8 @@ RIGHT_ALA, LEFT_ALA = 98, 327
 
 RIGHT_MOUTH, LEFT_MOUTH = 61, 291
 
+JAW_ANGLES = [172, 397]  # the face oval at the jaw's angles (right, left)
+
 ZONE_TYPES = {
     "forehead": "forehead",
     "glabella": "glabella",

@@ -22,7 +22,17 @@ import numpy as np
 from engine.core.memo import memo
 from engine.core.pixels import chosen, from_lab, to_lab, to_uint8
 from engine.faces.segmentation import EAR_TOP, side_rows
-from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, SUBNASALE, face_hull, inter_ocular, support_box
+from engine.faces.zones import (
+    JAW_ANGLES,
+    LEFT_BROW,
+    LEFT_EYE,
+    RIGHT_BROW,
+    RIGHT_EYE,
+    SUBNASALE,
+    face_hull,
+    inter_ocular,
+    support_box,
+)
 from engine.methods.classical.hair import grey_hair as grey_hair  # strand greying lives in hair.py
 from engine.methods.classical.hair import is_monochrome
 from engine.methods.classical.shape import smoothstep
@@ -258,7 +268,6 @@ MONOCHROME_TONE_SIGMA = 4.0  # px: a toned black-and-white photo's tint is taken
 # the outline. Spots, sallowness and mottling reach it, so an aged face does not sit on a young neck.
 NECK_COLOUR_DISTANCE = 10.0  # CIELAB a*b*, OpenCV 8-bit scale
 NECK_MIN_LIGHTNESS = 0.45  # of the face skin's median L
-JAW_ANGLES = [172, 397]  # FaceMesh's face oval at the jaw's angles (right, left)
 # The skin beyond the outline above the jaw (`outline_skin`), from looking at the packaged portraits: the forehead above
 # FaceMesh's outline runs up to the hairline, or on a bald head to the crown, about 2 d above the brows (hair.temple_lead);
 # it is searched up to FOREHEAD_REACH d beyond the outline. The ears lie within EAR_REACH d beside it, below their tops

