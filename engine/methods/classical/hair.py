@@ -259,6 +259,9 @@ OWN_PIGMENTED = 0.25
 OWN_NEIGHBOURHOOD = 7.0
 OWN_AMONG_GREY = 0.3
 OWN_MIN_SHARE = 0.1
+# ... or, on hair mostly still pigmented (this share of the mask and more), the median of all its pigmented pixels
+# (`mostly_pigmented`): the person's own colour all the same, rather than a default guess
+MOSTLY_PIGMENTED = 0.5
 OWN_DARKER = 30.0  # L: pigment is darker than the grey hair around it; lighter "pigment" is warm light on white hair
 # (30, not 40: a greying temple whose white strands are finer than a pixel reads mid-grey, L about 107, and its
 # dark strands about 35 below it; looked at on Obama's 2009 portrait)
@@ -1377,6 +1380,24 @@ def own_pigment(lab: np.ndarray, mask: np.ndarray, greyness: np.ndarray, scale: 
     return np.median(lab[among], axis=0).astype(np.float32)
 
 
+def mostly_pigmented(lab: np.ndarray, mask: np.ndarray, greyness: np.ndarray) -> np.ndarray | None:
+    """(3,) the median CIELAB of the scalp hair's pigmented pixels under `mask` (`greyness` under OWN_PIGMENTED, and
+    OWN_DARKER darker than its grey pixels' median), or None unless those are half of the mask or more: the person's
+    own pigment where too few pigmented strands lie among the grey ones to measure it there (`own_pigment`) but most of
+    the hair is pigmented. A young black-haired woman's grey was her hair's sheen and a pale strip by her face: given
+    the default brown, it drew brown strokes over her black hair toward 10."""
+    inside = mask > 0
+    pigmented = inside & (greyness < OWN_PIGMENTED)
+    if pigmented.sum() < MOSTLY_PIGMENTED * inside.sum():
+        return None
+    grey = inside & (greyness > 0.5)
+    if grey.any():
+        pigmented &= lab[..., 0] < float(np.median(lab[..., 0][grey])) - OWN_DARKER
+    if not pigmented.any():
+        return None
+    return np.median(lab[pigmented], axis=0).astype(np.float32)
+
+
 def pigmented_hair_lab(lab: np.ndarray, mask: np.ndarray, pigment: np.ndarray) -> np.ndarray:
     """The hair under `mask` as if every strand had `pigment` (CIELAB): its lit parts at the pigment's lightness,
     its shading scaled down with it, PIGMENT_DETAIL_KEPT of its fine detail at least, never lighter than before;
@@ -1505,8 +1526,14 @@ def repigment_hair(
     pigment = own_pigment(lab, inside, absolute[top:bottom, left:right] * near_grey, scale)
     if pigment is None and relative:
         pigment = own_pigment(lab, inside, greyness, scale)
+    hair_colour = None
+    if pigment is None and relative:  # the scalp's hair only: a brow's pixels are hair over skin
+        hair_colour = mostly_pigmented(lab, inside, absolute[top:bottom, left:right])
     if pigment is not None:
         used = f"the person's own pigment, measured on their pigmented strands (L {pigment[0] * 100 / 255:.0f})"
+    elif hair_colour is not None:
+        pigment = hair_colour
+        used = f"the person's own pigment, measured on their hair, most of it still pigmented (L {pigment[0] * 100 / 255:.0f})"
     else:
         pigment = pigment_lab(default_pigment)
         used = f"a default pigment, {default_pigment} (a guess: too few pigmented strands left to measure)"

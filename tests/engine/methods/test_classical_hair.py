@@ -514,6 +514,27 @@ def test_grey_strands_regain_the_persons_own_pigment_when_enough_is_left():
     assert not done and np.array_equal(same, face)
 
 
+def test_hair_mostly_still_pigmented_gives_its_own_colour_where_few_strands_lie_among_the_grey():
+    from engine.methods.classical.hair import MOSTLY_PIGMENTED, OWN_DARKER, mostly_pigmented  # noqa: PLC0415
+
+    lab = np.zeros((100, 100, 3), np.float32)
+    lab[:] = (40.0, 131.0, 133.0)  # near-black hair
+    greyness = np.zeros((100, 100), np.float32)
+    lab[:25] = (150.0, 128.0, 128.0)  # a light, grey band (a sheen, or grey hair): a quarter of the hair
+    greyness[:25] = 1.0
+    mask = np.ones((100, 100), np.uint8)
+    np.testing.assert_allclose(mostly_pigmented(lab, mask, greyness), (40.0, 131.0, 133.0))
+    # under half of the hair pigmented: no colour to call the person's
+    greyness[:60] = 1.0
+    lab[:60] = (150.0, 128.0, 128.0)
+    assert 0.4 < MOSTLY_PIGMENTED <= 0.5 and mostly_pigmented(lab, mask, greyness) is None
+    # "pigment" as light as the grey hair, less OWN_DARKER, is light on it, not pigment
+    greyness[:] = 0.0
+    greyness[:25] = 1.0
+    lab[25:] = (150.0 - OWN_DARKER + 1.0, 131.0, 133.0)
+    assert mostly_pigmented(lab, mask, greyness) is None
+
+
 def test_a_black_and_white_photo_keeps_its_grey_hair_and_says_why():
     from engine.methods.classical.hair import repigment_hair  # noqa: PLC0415 - kept beside its test
 
