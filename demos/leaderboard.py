@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import threading
 from pathlib import Path
@@ -88,7 +89,10 @@ def submitter(profile: gr.OAuthProfile | None, request: gr.Request | None) -> S.
     address = None
     if request is not None:
         settings = get_settings()
-        forwarded = forwarded_address(request.headers.get("x-forwarded-for") or "", settings.proxy_hops)
+        # every X-Forwarded-For line, in order: a proxy may append a line of its own rather than an entry
+        lines = getattr(request.headers, "getlist", None)
+        header = ",".join(lines("x-forwarded-for")) if lines else (request.headers.get("x-forwarded-for") or "")
+        forwarded = forwarded_address(header, settings.proxy_hops)
         on_space = settings.space_owner is not None
         address = forwarded if on_space and forwarded else (request.client.host if request.client else None)
     return S.Submitter(account=profile.username if profile else None, address=address)
@@ -99,7 +103,20 @@ def forwarded_address(header: str, hops: int) -> str | None:
     connect: the `hops`-th entry from the right (the leftmost where there are fewer); None for an empty header. The
     entries further left are the client's own words."""
     entries = [entry.strip() for entry in header.split(",") if entry.strip()]
-    return entries[-min(hops, len(entries))] if entries else None
+    return _host(entries[-min(hops, len(entries))]) if entries else None
+
+
+def _host(entry: str) -> str:
+    """An X-Forwarded-For entry's address without a port ("203.0.113.5:5555", "[2001:db8::1]:443"), written as
+    `ipaddress` writes it; an entry that is no address is kept as it is (it is only hashed). A port changes with each
+    connection, and kept, it gave a client a new rate limit with each."""
+    host = entry[1 : entry.index("]")] if entry.startswith("[") and "]" in entry else entry
+    if host.count(":") == 1:  # IPv4 with a port (an IPv6 address has two colons or more)
+        host = host.split(":")[0]
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return entry
 
 
 def submit(claim_file, zip_file, method, method_type, profile: gr.OAuthProfile | None = None, request: gr.Request | None = None):

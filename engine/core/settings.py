@@ -192,6 +192,7 @@ class Settings:
     # HUB_PROXY_HOPS: how many proxies in front of the app append to X-Forwarded-For (on a Space: the Hub's). An
     # anonymous submitter's address is the entry that many from the header's right end, the one the outermost of them
     # saw connect; entries left of it are whatever the client sent, so keying the rate limit on them let anyone reset it.
+    # The Hub does not document its proxies: 1 is an assumption, to be checked against the header a Space receives.
     proxy_hops: int = 1
     # OAUTH_CLIENT_ID (set on a Space with `hf_oauth: true`) or HUB_LOGIN=1: show "Sign in with
     # Hugging Face". Off elsewhere: Gradio's local stand-in for the login needs a machine logged in to the Hub.

@@ -27,6 +27,17 @@ def request(host: str, forwarded: str = ""):
     return SimpleNamespace(client=SimpleNamespace(host=host), headers={"x-forwarded-for": forwarded} if forwarded else {})
 
 
+class MultiLines(dict):
+    """Headers with one name on several lines, as Starlette's `Headers.getlist` gives them."""
+
+    def __init__(self, lines: list[str]):
+        super().__init__({"x-forwarded-for": lines[0]})
+        self.lines = lines
+
+    def getlist(self, name: str) -> list[str]:
+        return list(self.lines) if name == "x-forwarded-for" else []
+
+
 @pytest.fixture
 def space(tmp_path, monkeypatch):
     store = ResultsStore(tmp_path)
@@ -46,6 +57,14 @@ def test_a_logged_in_account_is_the_submitter_else_the_client_address(space, mon
     monkeypatch.setattr(tab, "get_settings", lambda: behind_two)
     assert tab.submitter(None, request("10.0.0.1", "198.51.100.1, 203.0.113.5, 10.1.2.3")).address == "203.0.113.5"
     assert tab.submitter(None, request("10.0.0.1", "203.0.113.5")).address == "203.0.113.5"  # fewer entries: the first
+    # a port is the connection's, not the client's: each new one does not make a new client
+    monkeypatch.setattr(tab, "get_settings", lambda: Settings(space_owner="owner"))
+    assert tab.submitter(None, request("10.0.0.1", "203.0.113.5:5555")).address == "203.0.113.5"
+    assert tab.submitter(None, request("10.0.0.1", "[2001:DB8::1]:443")).address == "2001:db8::1"
+    assert tab.submitter(None, request("10.0.0.1", "2001:db8::1")).address == "2001:db8::1"
+    # a second header line appended by the proxy is read after the client's own line
+    lines = SimpleNamespace(client=SimpleNamespace(host="10.0.0.1"), headers=MultiLines(["198.51.100.1", "203.0.113.5"]))
+    assert tab.submitter(None, lines).address == "203.0.113.5"
     monkeypatch.setattr(tab, "get_settings", lambda: Settings())  # not on a Space: the header is not trusted
     assert tab.submitter(None, request("127.0.0.1", "203.0.113.5")).address == "127.0.0.1"
 
