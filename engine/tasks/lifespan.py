@@ -305,6 +305,13 @@ def age_photo(
     # 2. the face; 3. its source age and gender, from the estimator unless given. Every face is aged when all_faces
     # asks: the largest that can be aged is then chosen by its number, so no warning says that only it is used
     found, chosen = _chosen_face(request, renderer, settings)
+    given = [name for name, value in (("source age", request.source_age), ("gender", request.gender)) if value is not None]
+    if chosen != (request.face_index or 0) and given:  # every face asked for, and the largest could not be aged
+        notes.append(
+            f"The {' and '.join(given)} given {'is' if len(given) == 1 else 'are'} used for face {chosen}, the largest "
+            "face that can be aged; "
+            "choose a face by its number to give them for another."
+        )
     source = source_age_gender(request.rgb, found.face, request.source_age, request.gender, settings)
     timings = {"analysis_s": time.perf_counter() - start}
     # 4. every target

@@ -225,6 +225,11 @@ def test_group_photo_whose_largest_face_cannot_be_aged_ages_the_others():
     assert not np.array_equal(output.photos[0][:, :512], group[:, :512])
     assert output.warnings[0].startswith("Face 0 is left unchanged: The face found (box ") and "upside down" in output.warnings[0]
     assert output.warnings[-1].startswith("Every face aged: 1 of 2 (face 1: source age ")
+    assert not any("given is used for face" in warning for warning in output.warnings)  # nothing given: nothing to say
+    # a source age given goes to the face chosen, and the user is told which
+    given = age_photo(LifespanRequest(group, [70], source_age=40, renderer="classical", all_faces=True), OFFLINE)
+    assert given.manifest()["all_faces"][1]["source_age"] == 40 and given.manifest()["all_faces"][1]["source_age_from"] == "given"
+    assert given.warnings[0].startswith("The source age given is used for face 1, the largest face that can be aged;")
     # asked for by its number, the refused face is still refused
     with pytest.raises(FaceRefusal, match="upside down"):
         age_photo(LifespanRequest(group, [70], face_index=0, renderer="classical", all_faces=True), OFFLINE)
