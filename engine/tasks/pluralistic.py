@@ -357,12 +357,19 @@ def off_target(ages: list[float | None], target: float) -> list[str]:
     ]
 
 
+def _centre_in(face: Face, box_of: Face) -> bool:
+    """Whether the centre of `face`'s box lies in `box_of`'s box."""
+    (x, y, width, height), (left, top, box_width, box_height) = face.box, box_of.box
+    return left <= x + width / 2 <= left + box_width and top <= y + height / 2 <= top + box_height
+
+
 def score_samples(
     rgb: np.ndarray, source_face: Face, photos: list[np.ndarray], settings: Settings
 ) -> tuple[list[float | None], list[float | None], list[np.ndarray]]:
     """(estimated ages, identities x 100 to the source: None for a sample without a face; the SFace embeddings
-    of the samples with one), each from the sample's face where `source_face` was (the detection whose box overlaps
-    its box most; a sample with none overlapping it has no face)."""
+    of the samples with one), each from the sample's face where `source_face` was (of the detections whose box's
+    centre lies in its box, the one whose box overlaps it most; a sample without one has no face: a neighbour's face
+    beside it is not it)."""
     cache = get_cache(settings)
     detector, identity = cache.get("face_detector"), cache.get("identity_offline")
     estimator = age_estimator(settings)
@@ -371,7 +378,7 @@ def score_samples(
     identities: list[float | None] = []
     embeddings: list[np.ndarray] = []
     for photo in photos:
-        found = [face for face in detector.detect(photo) if box_overlap(face, source_face) > 0]
+        found = [face for face in detector.detect(photo) if _centre_in(face, source_face)]
         if not found:
             ages.append(None)
             identities.append(None)
