@@ -1378,10 +1378,7 @@ def own_pigment(lab: np.ndarray, mask: np.ndarray, greyness: np.ndarray, scale: 
     reach = OWN_NEIGHBOURHOOD * photo_detail(scale)
     count = cv2.GaussianBlur(inside, (0, 0), reach)
     around = cv2.GaussianBlur(grey, (0, 0), reach) / np.maximum(count, 1e-3)
-    among = (inside > 0) & (greyness < OWN_PIGMENTED) & (around >= OWN_AMONG_GREY)
-    white = (greyness > 0.5) & (inside > 0)
-    if white.any():
-        among &= lab[..., 0] < float(np.median(lab[..., 0][white])) - OWN_DARKER
+    among = darker_than_grey(lab, (inside > 0) & (greyness < OWN_PIGMENTED) & (around >= OWN_AMONG_GREY), greyness, inside > 0)
     if among.sum() < max(OWN_MIN_SHARE * float(grey.sum()), 1.0):
         return None
     return np.median(lab[among], axis=0).astype(np.float32)
@@ -1389,20 +1386,25 @@ def own_pigment(lab: np.ndarray, mask: np.ndarray, greyness: np.ndarray, scale: 
 
 def mostly_pigmented(lab: np.ndarray, mask: np.ndarray, greyness: np.ndarray) -> np.ndarray | None:
     """(3,) the median CIELAB of the scalp hair's pigmented pixels under `mask` (`greyness` under OWN_PIGMENTED, and
-    OWN_DARKER darker than its grey pixels' median), or None unless those are half of the mask or more: the person's
+    OWN_DARKER darker than its grey pixels' median: `darker_than_grey`), or None unless those are MOSTLY_PIGMENTED of
+    the mask or more: the person's
     own pigment where too few pigmented strands lie among the grey ones to measure it there (`own_pigment`) but most of
     the hair is pigmented. A young black-haired woman's grey was her hair's sheen and a pale strip by her face: given
     the default brown, it drew brown strokes over her black hair toward 10."""
     inside = mask > 0
-    pigmented = inside & (greyness < OWN_PIGMENTED)
-    if pigmented.sum() < MOSTLY_PIGMENTED * inside.sum():
-        return None
-    grey = inside & (greyness > 0.5)
-    if grey.any():
-        pigmented &= lab[..., 0] < float(np.median(lab[..., 0][grey])) - OWN_DARKER
-    if not pigmented.any():
+    pigmented = darker_than_grey(lab, inside & (greyness < OWN_PIGMENTED), greyness, inside)
+    if not pigmented.any() or pigmented.sum() < MOSTLY_PIGMENTED * inside.sum():
         return None
     return np.median(lab[pigmented], axis=0).astype(np.float32)
+
+
+def darker_than_grey(lab: np.ndarray, pigmented: np.ndarray, greyness: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """`pigmented` (bool) less its pixels within OWN_DARKER of the grey hair's median lightness (the pixels of `inside`
+    with `greyness` over 0.5): lighter "pigment" is warm light on white hair."""
+    grey = inside & (greyness > 0.5)
+    if not grey.any():
+        return pigmented
+    return pigmented & (lab[..., 0] < float(np.median(lab[..., 0][grey])) - OWN_DARKER)
 
 
 def pigmented_hair_lab(lab: np.ndarray, mask: np.ndarray, pigment: np.ndarray) -> np.ndarray:
@@ -1466,7 +1468,7 @@ def _grey_parts(
     parts = grey_hair_parts(greyness, inside, d, min_part)
     if parts.sum() < GREY_MIN_SHARE * inside.sum():
         return parts, TOO_LITTLE_GREY
-    if relative and lightness is not None and lit_where_grey(lightness, greyness, parts, inside, d) > SHEEN_LIT:
+    if relative and lightness is not None and lit_where_grey(lightness, greyness, parts, inside, d) >= SHEEN_LIT:
         return parts, SHEEN_NOT_GREY
     # the ring past the mask by the absolute chroma alone (a forehead's sheen is pale beside the skin: GREY_SKIN_CHROMA),
     # beside the parts it finds where it finds any (the relative test's parts reach the mask's edge at the temples,

@@ -448,8 +448,8 @@ def test_an_ear_is_found_by_where_it_joins_the_head_on_a_bowed_head_and_past_ski
     skin = np.zeros((120, 120), bool)
     skin[:, 50:62] = True
     skin[:, 100:110] = True  # skin-coloured, but further from the outline than EAR_GAP: a wall, not the face's
-    d = 30.0
-    assert 12 <= EAR_GAP * d < 50
+    d = 30.0  # the gap of 12 px is within EAR_GAP; the wall 50 px off is not
+    assert EAR_GAP * d >= 12
     joined = skin_beside_outline(face, skin, d)
     assert joined[:, :62].all() and not joined[:, 62:].any()
     lightness = np.full((120, 120), 60.0, np.float32)  # dark hair
@@ -515,7 +515,7 @@ def test_grey_strands_regain_the_persons_own_pigment_when_enough_is_left():
 
 
 def test_hair_mostly_still_pigmented_gives_its_own_colour_where_few_strands_lie_among_the_grey():
-    from engine.methods.classical.hair import MOSTLY_PIGMENTED, OWN_DARKER, mostly_pigmented  # noqa: PLC0415
+    from engine.methods.classical.hair import OWN_DARKER, mostly_pigmented  # noqa: PLC0415
 
     lab = np.zeros((100, 100, 3), np.float32)
     lab[:] = (40.0, 131.0, 133.0)  # near-black hair
@@ -527,11 +527,14 @@ def test_hair_mostly_still_pigmented_gives_its_own_colour_where_few_strands_lie_
     # under half of the hair pigmented: no colour to call the person's
     greyness[:60] = 1.0
     lab[:60] = (150.0, 128.0, 128.0)
-    assert 0.4 < MOSTLY_PIGMENTED <= 0.5 and mostly_pigmented(lab, mask, greyness) is None
+    assert mostly_pigmented(lab, mask, greyness) is None
     # "pigment" as light as the grey hair, less OWN_DARKER, is light on it, not pigment
     greyness[:] = 0.0
     greyness[:25] = 1.0
     lab[25:] = (150.0 - OWN_DARKER + 1.0, 131.0, 133.0)
+    assert mostly_pigmented(lab, mask, greyness) is None
+    # and the half is counted on what is dark enough: a few dark pixels among light "pigment" do not make it
+    lab[25:30] = (40.0, 131.0, 133.0)
     assert mostly_pigmented(lab, mask, greyness) is None
 
 
