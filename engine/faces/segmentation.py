@@ -69,7 +69,7 @@ FRINGE_CONTRAST = 25.0  # L (8-bit): a fringe's tip is at least this much darker
 TEMPLE_REACH = 0.3  # inter-ocular distances beside the face's outline: the temples' hair (from looking)
 TEMPLE_ABOVE = 0.0  # inter-ocular distances above the brows' top: a cap's rim comes down to the brows at the sides (Hopper's)
 TEMPLE_BELOW = 0.0  # inter-ocular distances below the eyes: none, the ears start about there (Obama's, taken in at 0.5)
-MIN_TEMPLE_PIXELS = 200  # fewer temple (or crown) pixels than this are too few for a colour model
+MIN_TEMPLE_PIXELS = 200  # fewer temple (or crown, or long hair's last rows) pixels than this are too few for a colour model
 # A hat (from looking at the packaged photos): Hopper's black cap over white temples differs from them by 71 in L
 # and has 0.32 of their fine texture; hair lit on the crown and in shade beside the face differs as much in L
 # (the astronaut's, 64) but has more texture on the crown (1.4 times); the camera operator's dark crown against
@@ -134,10 +134,12 @@ MIN_PART_SHARE = 0.05  # a separate part of the hair mask under this share of it
 BAND_ABOVE_CHIN = 0.3
 LONG_HAIR_WIDTH = 0.25
 # Long hair below the band (`long_hair_below`): its colour is the mask's in the last LONG_HAIR_SAMPLE d above the band's
-# bottom, and it is followed out to LONG_HAIR_SIDE d beside the face oval (it spreads over the shoulders wider than the
-# head's band's 1.2 d; from looking at a group photo's two long-haired women)
+# row, the hair beside the jaw, the nearest the mask holds to the hair below (from looking at a group photo's two
+# long-haired women: their hair's colour there is the colour it hangs down in); followed to the crop's edge on every side
 LONG_HAIR_SAMPLE = 0.3
-LONG_HAIR_SIDE = 1.5
+# px: the elliptic disk that closes the gaps between locks, in the mask (a deep shadow between them) and in the long hair
+# below it (from looking at the packaged portraits' masks)
+LOCK_GAP = 15
 
 # FaceMesh eyebrow outlines, upper edge outer -> inner then lower edge inner -> outer (canonical topology).
 RIGHT_BROW_OUTLINE = [*RIGHT_BROW, 55, 65, 52, 53, 46]
@@ -238,12 +240,29 @@ def without_specks(mask: np.ndarray, eye_line: float | None = None) -> np.ndarra
     return np.isin(labels, np.flatnonzero(held) + 1).astype(np.uint8)
 
 
+def joined(parts: np.ndarray, to: np.ndarray, connectivity: int = 8) -> np.ndarray:
+    """(H, W) bool: the connected parts of `parts` (bool or 0/1) that hold a pixel of `to` (bool)."""
+    count, labels = cv2.connectedComponents(np.asarray(parts).astype(np.uint8), connectivity=connectivity)
+    touching = np.unique(labels[to & (labels > 0)])
+    return np.isin(labels, touching)
+
+
+def with_strands(texture: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """(H, W) bool: where the fine `texture` (`fine_texture`) is SHEEN_TEXTURE of its median over `reference` (bool:
+    pixels known to be hair) or more: strands' texture, which skin, cloth, a wall and a sheen have less of."""
+    return texture >= SHEEN_TEXTURE * float(np.median(texture[reference]))
+
+
+def right_of_face(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(W,) bool: the columns on the face's right side (the image's left), left of its landmarks' mean column."""
+    return np.arange(shape[1]) < float(np.asarray(points)[:, 0].mean())
+
+
 def side_rows(points: np.ndarray, shape: tuple[int, int], oval: tuple[int, int]) -> np.ndarray:
     """(H, W) bool: on each side of the face (the columns left and right of its landmarks' mean), the rows below that
     side's point of `oval` (FaceMesh indices: the face's right side's, then its left's; EAR_TOP, EAR_JOIN)."""
-    ys, xs = np.mgrid[: shape[0], : shape[1]]
-    right_side = xs < float(np.asarray(points)[:, 0].mean())  # the face's right is the image's left
-    return np.where(right_side, ys > points[oval[0], 1], ys > points[oval[1], 1])
+    ys = np.arange(shape[0])[:, None]
+    return np.where(right_of_face(points, shape)[None, :], ys > points[oval[0], 1], ys > points[oval[1], 1])
 
 
 def skin_beside_outline(face: np.ndarray, skin: np.ndarray, d: float) -> np.ndarray:
@@ -251,9 +270,7 @@ def skin_beside_outline(face: np.ndarray, skin: np.ndarray, d: float) -> np.ndar
     inter-ocular distances of it that join it, through such pixels."""
     beyond = cv2.distanceTransform((face == 0).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     near = (face > 0) | (skin & (beyond <= EAR_GAP * d))
-    count, labels = cv2.connectedComponents(near.astype(np.uint8), connectivity=8)
-    joined = np.unique(labels[face > 0])
-    return np.isin(labels, joined[joined > 0]).astype(np.uint8)
+    return joined(near, face > 0).astype(np.uint8)
 
 
 def ear_like(
@@ -269,10 +286,8 @@ def ear_like(
     # below the ears' tops only (in a black-and-white photo all the hair has the skin's chromaticity, and Takeo's lit
     # temple hair joined his ear and was cut out with it)
     light = candidate & skin_chroma & (lab[..., 0] > np.median(lab[..., 0][candidate])) & below_top
-    count, labels = cv2.connectedComponents(light.astype(np.uint8), connectivity=4)
     side = (cv2.dilate(face, np.ones((3, 3), np.uint8)) > 0) & (face == 0) & joins
-    attached = np.unique(labels[side & light])
-    return np.isin(labels, attached[attached > 0])
+    return joined(light, side & light, connectivity=4)
 
 
 def fringe_tips(lightness: np.ndarray, mask: np.ndarray, face: np.ndarray, lowest: int, brows_top: int) -> np.ndarray:
@@ -287,9 +302,7 @@ def fringe_tips(lightness: np.ndarray, mask: np.ndarray, face: np.ndarray, lowes
     skin = _column_medians(band, inside.astype(bool))
     ys = np.arange(mask.shape[0])[:, None]
     dark = face & (ys < lowest) & ~np.isnan(skin)[None, :] & (lightness < np.nan_to_num(skin)[None, :] - FRINGE_CONTRAST)
-    count, labels = cv2.connectedComponents((dark | (mask > 0)).astype(np.uint8), connectivity=8)
-    joined = np.unique(labels[mask > 0])
-    return ((mask > 0) | (dark & np.isin(labels, joined[joined > 0]))).astype(np.uint8)
+    return ((mask > 0) | (dark & joined(dark | (mask > 0), mask > 0))).astype(np.uint8)
 
 
 def _column_medians(values: np.ndarray, inside: np.ndarray) -> np.ndarray:
@@ -347,7 +360,7 @@ def hair_seeds(lab: np.ndarray, crown: np.ndarray, sides: np.ndarray, texture: n
     beside the face."""
     seeds, hat = candidate_seeds(lab, crown, sides, texture)
     if seeds.any():
-        seeds = seeds & (texture >= SHEEN_TEXTURE * float(np.median(texture[seeds])))
+        seeds = seeds & with_strands(texture, seeds)
     return seeds, hat
 
 
@@ -411,69 +424,64 @@ def closed_in_box(mask: np.ndarray, size: int) -> np.ndarray:
 
 def below(mask: np.ndarray, row: float) -> np.ndarray:
     """The mask's connected parts that reach below `row` (hair grows beside the face; a hat's top does not)."""
-    count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
-    reaching = np.unique(labels[int(max(row, 0)) :][mask[int(max(row, 0)) :] > 0])
-    return np.isin(labels, reaching[reaching > 0]).astype(np.uint8)
+    reach = np.zeros(mask.shape, bool)
+    reach[int(max(row, 0)) :] = True
+    return joined(mask > 0, reach & (mask > 0)).astype(np.uint8)
 
 
 def band_bottom(points: np.ndarray) -> float:
-    """The row the hair mask stops at: BAND_ABOVE_CHIN inter-ocular distances above FaceMesh's chin."""
+    """Where the hair mask's head band stops: BAND_ABOVE_CHIN inter-ocular distances above FaceMesh's chin."""
     return float(points[152, 1] - BAND_ABOVE_CHIN * inter_ocular(points))
 
 
+def band_row(points: np.ndarray) -> int:
+    """The first row below the head band (`band_bottom`): the band holds the rows above it."""
+    return int(np.ceil(band_bottom(points)))
+
+
 def runs_below_the_band(mask: np.ndarray, points: np.ndarray) -> bool:
-    """Whether the hair `mask` runs on below the row it stops at (`band_bottom`): long hair, held across LONG_HAIR_WIDTH
-    inter-ocular distances or more of the mask's last rows there on each side of the face (left and right of its
-    landmarks' mean), whose part below it the hair stages leave as it is."""
-    bottom = int(round(band_bottom(points)))
-    held: np.ndarray = np.asarray((np.asarray(mask)[max(bottom - 4, 0) : max(bottom, 0)] > 0).any(axis=0))
+    """Whether the hair `mask` runs on below its head band (`band_row`): long hair, held across LONG_HAIR_WIDTH
+    inter-ocular distances or more of the mask's last rows in the band on each side of the face (`right_of_face`),
+    which the mask follows down (`long_hair_below`)."""
+    row = band_row(points)
+    held: np.ndarray = np.asarray((np.asarray(mask)[max(row - 4, 0) : max(row, 0)] > 0).any(axis=0))
     if not held.size:
         return False
-    middle, least = float(np.asarray(points)[:, 0].mean()), LONG_HAIR_WIDTH * inter_ocular(points)
-    columns = np.arange(held.size)
-    return bool(held[columns < middle].sum() >= least and held[columns >= middle].sum() >= least)
+    right, least = right_of_face(points, np.asarray(mask).shape), LONG_HAIR_WIDTH * inter_ocular(points)
+    return bool(held[right].sum() >= least and held[~right].sum() >= least)
 
 
 def long_hair_below(
     lab: np.ndarray, person: np.ndarray, mask: np.ndarray, points: np.ndarray, skin: np.ndarray, texture: np.ndarray
 ) -> np.ndarray:
-    """(H, W) bool: long hair below the row the hair mask stops at (`band_bottom`), down to the crop's edge: the
-    person's pixels (`person`: the segmenter's probability) below it, within LONG_HAIR_SIDE inter-ocular distances beside
-    the face oval and off the face and the neck (the columns between the jaw's angles), of the colour of the mask's hair
-    in its last LONG_HAIR_SAMPLE d above that row (HAIR_DISTANCE: `colour_distance`), not of the face's `skin` colour
-    (`skin_like`; `skin`: the (N, 3) L*a*b* skin samples), with strands' texture (SHEEN_TEXTURE of those last rows'
-    median: a jacket or a shirt of the hair's colour is smoother), the gaps between strands closed, joined to those last
-    rows."""
+    """(H, W) bool: long hair below the hair `mask`'s head band (from `band_row`), down to the crop's edge: the person's
+    pixels (`person`: the segmenter's probability) there, off the face and the neck (the columns between the jaw's
+    angles), of the colour of the mask's hair in its last LONG_HAIR_SAMPLE d above the band's row (HAIR_DISTANCE:
+    `colour_distance`), not of the face's `skin` colour (`skin_like`; `skin`: the (N, 3) L*a*b* skin samples), with
+    strands' texture (`with_strands` of those last rows: a jacket or a shirt of the hair's colour is smoother), the gaps
+    between strands closed (LOCK_GAP, as the mask's own), joined to those last rows."""
     shape = mask.shape
-    d = inter_ocular(points)
-    bottom = band_bottom(points)
+    row = band_row(points)
     ys, xs = np.mgrid[: shape[0], : shape[1]]
-    SEAM = 15  # px: the mask's own closing's disk
-    last = (mask > 0) & (ys >= bottom - LONG_HAIR_SAMPLE * d) & (ys < bottom)
+    last = (mask > 0) & (ys >= row - LONG_HAIR_SAMPLE * inter_ocular(points)) & (ys < row)
     if last.sum() < MIN_TEMPLE_PIXELS:
         return np.zeros(shape, bool)
-    oval = points[FACE_OVAL]
-    beside = (xs > oval[:, 0].min() - LONG_HAIR_SIDE * d) & (xs < oval[:, 0].max() + LONG_HAIR_SIDE * d)
     left, right = sorted(points[JAW_ANGLES, 0])
-    neck = (xs > left) & (xs < right)
-    off_face = (person > PERSON_THRESHOLD) & beside & ~neck & (face_hull(points, shape) == 0)
-    region = (ys >= bottom) & off_face
-    textured = texture >= SHEEN_TEXTURE * float(np.median(texture[last]))
-    where = np.nonzero(region & textured)
+    off_face = (person > PERSON_THRESHOLD) & ~((xs > left) & (xs < right)) & (face_hull(points, shape) == 0)
+    region = (ys >= row) & off_face
+    where = np.nonzero(region & with_strands(texture, last))
     if not len(where[0]):
         return np.zeros(shape, bool)
     pixels = lab[where]
-    kept = colour_distance(pixels, lab[last]) < HAIR_DISTANCE
-    kept &= ~skin_like(pixels, skin_chromaticity(pixels, skin), skin)
     candidate = np.zeros(shape, bool)
-    candidate[where] = kept
+    candidate[where] = (colour_distance(pixels, lab[last]) < HAIR_DISTANCE) & ~skin_like(
+        pixels, skin_chromaticity(pixels, skin), skin
+    )
     # the gaps between strands (a strand's shadow, a smooth lit lock) within the region, as the mask's own closing, and
-    # across the band's bottom row, where the mask's own opening and closing left a seam a pixel or two high
-    seam = off_face & (ys >= bottom - SEAM) & (ys < bottom)
-    candidate = (closed_in_box((candidate | last).astype(np.uint8), SEAM) > 0) & (region | seam)
-    count, labels = cv2.connectedComponents((candidate | last).astype(np.uint8), connectivity=8)
-    joined = np.unique(labels[last])
-    return candidate & np.isin(labels, joined[joined > 0])
+    # across the band's row, where the mask's own opening and closing left a seam a pixel or two high
+    seam = off_face & (ys >= row - LOCK_GAP) & (ys < row)
+    candidate = (closed_in_box((candidate | last).astype(np.uint8), LOCK_GAP) > 0) & (region | seam)
+    return candidate & joined(candidate | last, last)
 
 
 def hair_mask(
@@ -516,7 +524,7 @@ def hair_mask_and_tips(
     deeper &= ~open_face & ~zone
     candidate = (person > PERSON_THRESHOLD) & (open_face | zone | deeper)
     # the head's band: hair above the chin and at most 1.2 inter-ocular distances beside the face oval;
-    # below the chin the person is mostly neck and clothes (long hair there is left as it is: `runs_below_the_band`)
+    # below the chin the person is mostly neck and clothes (long hair there is followed down apart: `long_hair_below`)
     oval = points[FACE_OVAL]
     band = (ys < band_bottom(points)) & (xs > oval[:, 0].min() - 1.2 * d) & (xs < oval[:, 0].max() + 1.2 * d)
     candidate &= band
@@ -565,7 +573,7 @@ def hair_mask_and_tips(
     # the margin's pixels: those with strands' texture (see SHEEN_TEXTURE); the rest of the mask is found without them
     margin = further = None
     if seeds.sum() > 50:
-        textured = texture >= SHEEN_TEXTURE * float(np.median(texture[seeds]))
+        textured = with_strands(texture, seeds)
         margin, further = candidate & zone & textured, candidate & deeper & textured
     candidate &= ~(zone | deeper)
     # the ears join the face's skin: its outline, or the skin beside it that FaceMesh's outline leaves out on a turned
@@ -573,9 +581,10 @@ def hair_mask_and_tips(
     # where "skin" is a lightness, which lit hair beside the face has too: the camera operator's sideburn joined his
     # ear through it, and a lock of it stayed dark in his greyed hair at 80 (looked at 2x)
     joined_skin = grown_face if monochrome else skin_beside_outline(grown_face, skin_coloured, d)
-    ears = ear_like(
-        lab, candidate, joined_skin, skin_chroma, side_rows(points, shape, EAR_JOIN), side_rows(points, shape, EAR_TOP)
-    )
+    # where an ear joins the head: below the oval's points level with its join (EAR_JOIN), above the jaw's angles (the
+    # neck's skin below them, joined to the face's, is no ear's: light hair against it would be cut out with it)
+    joins = side_rows(points, shape, EAR_JOIN) & ~side_rows(points, shape, (JAW_ANGLES[0], JAW_ANGLES[1]))
+    ears = ear_like(lab, candidate, joined_skin, skin_chroma, joins, side_rows(points, shape, EAR_TOP))
     candidate &= ~ears
     mask = candidate.astype(np.uint8)
     speck = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
@@ -591,7 +600,7 @@ def hair_mask_and_tips(
     if monochrome:
         unbridged = cv2.morphologyEx(skin_coloured.astype(np.uint8), cv2.MORPH_OPEN, speck) > 0
     # close the gaps left by deep shadows between locks, within the person
-    closed = closed_in_box(mask, 15) & ~unbridged
+    closed = closed_in_box(mask, LOCK_GAP) & ~unbridged
     mask = closed.astype(bool) & (person > PERSON_THRESHOLD) & open_face & band
     # holes: enclosed regions, and those opening out only through a gap narrower than HOLE_GAP inter-ocular
     # distances (a highlight on the crown's edge), within the person
@@ -604,13 +613,13 @@ def hair_mask_and_tips(
     if hat:  # what is left of it above the hair (a cap's white top) is no hair
         mask = below(mask, brows_top - 0.15 * d)
     mask = without_specks(mask.astype(np.uint8), eye_line)
+    tips = (mask > 0) & ~untipped  # the fringe's tips: hair over the forehead's skin (the long hair below is hair in full)
     # long hair runs on below the band: followed down to the crop's edge (not in a black-and-white photo, where the
     # hair's colour is a lightness, which a dark jacket or the shade beside the neck has too)
     if not monochrome and runs_below_the_band(mask, points):
-        mask = (mask > 0) | long_hair_below(lab, person, mask, points, skin, texture)
+        mask = ((mask > 0) | long_hair_below(lab, person, mask, points, skin, texture)).astype(np.uint8)
     if mask.mean() < MIN_HAIR_SHARE:
         return np.zeros(shape, np.uint8), np.zeros(shape, bool)
-    tips = (mask > 0) & ~untipped
     return (mask if margin is None or further is None else hair_margin(lab, mask, margin, zone, further, deeper)), tips
 
 
@@ -669,7 +678,7 @@ def hair_beside_face(rgb: np.ndarray, person: np.ndarray, points: np.ndarray, ma
     band = (inside <= MARGIN_REACH * d) & (outside <= MARGIN_REACH * d) & rows & beside & (person > PERSON_THRESHOLD)
     band &= ~grown_eyes(points, shape) & (brow_mask(rgb, points) == 0)
     texture = photo_texture(rgb)
-    return band & (texture >= SHEEN_TEXTURE * float(np.median(texture[mask > 0])))
+    return band & with_strands(texture, mask > 0)
 
 
 def local_hair_distance(lab: np.ndarray, mask: np.ndarray, reach: float) -> np.ndarray:

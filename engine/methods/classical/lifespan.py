@@ -43,7 +43,7 @@ from engine.faces.alignment import change_at_photo_resolution, frame_border, pas
 from engine.faces.segmentation import (
     BAND_ABOVE_CHIN,
     PERSON_THRESHOLD,
-    band_bottom,
+    band_row,
     brow_mask,
     hair_beside_face,
     hair_mask_and_tips,
@@ -586,26 +586,31 @@ def paste_aged(photo: np.ndarray, located: LocatedFace, aged: AgedFace, settings
 
 
 # Said wherever the hair stage changed the hair and the hair mask runs on below the row its head's band stops at
-# (segmentation.runs_below_the_band): long hair. The mask follows it down within the crop (segmentation.long_hair_below);
-# where nothing of it could be followed there, it keeps its colour below that row, and where it runs on past the crop's
-# bottom edge, it keeps its colour beyond it
+# (segmentation.runs_below_the_band): long hair. The mask follows it down within the crop (segmentation.long_hair_below)
+# but not past the crop's edge, nor at all in a black-and-white photo or where none of its colour and texture is joined
+# to it below: what is left its own colour is said
 LONG_HAIR_KEPT = (
     f"Long hair below the chin keeps its own colour: the hair stages stop {BAND_ABOVE_CHIN:g} inter-ocular distances "
     "above the chin, and no hair of its colour and texture was found joined to it below"
 )
-LONG_HAIR_PAST_CROP = "Long hair keeps its own colour below the face's crop: the hair stages follow it down to the crop's edge"
+LONG_HAIR_KEPT_MONOCHROME = (
+    f"Long hair below the chin keeps its own colour: the hair stages stop {BAND_ABOVE_CHIN:g} inter-ocular distances "
+    "above the chin, and in a black-and-white photo the hair below cannot be told from clothes or shade of its lightness"
+)
+LONG_HAIR_PAST_CROP = "Long hair keeps its own colour past the face's crop: the hair stages follow it down to the crop's edge"
 
 
 def _long_hair(masks: HairMasks, located: LocatedFace, warnings: list[str]) -> str:
-    """ "" or the hair stage's note on long hair: left its own colour below the chin (LONG_HAIR_KEPT added to
-    `warnings`), or followed down to the crop's bottom edge and left its own colour past it (LONG_HAIR_PAST_CROP)."""
+    """ "" or the hair stage's note on long hair: left its own colour below the chin (LONG_HAIR_KEPT, or
+    LONG_HAIR_KEPT_MONOCHROME, added to `warnings`), or followed down to the crop's edge, its bottom or its sides, and
+    left its own colour past it (LONG_HAIR_PAST_CROP)."""
     if not runs_below_the_band(masks.hair, located.points):
         return ""
-    below = np.asarray(masks.hair)[int(np.ceil(band_bottom(located.points))) :] > 0
+    below = np.asarray(masks.hair)[band_row(located.points) :] > 0
     if not below.any():
-        warnings.append(LONG_HAIR_KEPT)
+        warnings.append(LONG_HAIR_KEPT_MONOCHROME if is_monochrome(located.crop) else LONG_HAIR_KEPT)
         return "; long hair below the chin left as it is"
-    if below[-1].any():
+    if below[-1].any() or below[:, 0].any() or below[:, -1].any():
         warnings.append(LONG_HAIR_PAST_CROP)
         return "; long hair followed below the chin to the crop's edge, left as it is past it"
     return "; long hair followed below the chin"

@@ -11,7 +11,7 @@ import pytest
 from engine.core.errors import InputError
 from engine.core.registry import get_cache
 from engine.core.settings import Settings
-from engine.faces.segmentation import band_bottom, brow_mask, grown_eyes, runs_below_the_band
+from engine.faces.segmentation import band_bottom, band_row, brow_mask, grown_eyes, hair_mask_and_tips, runs_below_the_band
 from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, face_hull, inter_ocular
 from engine.methods.classical.aging import added_grey
 from engine.methods.classical.hair import brow_hair_share, grey_hair
@@ -462,13 +462,41 @@ def test_long_hair_is_told_by_the_mask_running_on_below_the_band_on_both_sides_a
     assert "long hair followed below the chin to the crop's edge, left as it is past it" in past.stages["hair"]
 
 
+def test_the_hair_mask_follows_long_hair_down_to_the_crops_edge_as_hair_in_full_not_as_a_fringes_tips():
+    """The astronaut's own hair drawn on down beside her face and neck to the crop's edge (long hair): the mask takes it
+    below the band, and none of it is counted as a fringe's tips over the forehead (hair over skin, greyed only as far
+    as its colour says)."""
+    located = locate(astronaut(), OFFLINE)
+    points, d, row = located.points, inter_ocular(located.points), band_row(located.points)
+    masks = hair_masks(located, OFFLINE)
+    crop = located.crop.copy()
+    rows, cols = np.nonzero(masks.hair[: int(row - 2 * d)] > 0)  # her crown's hair, well above the band
+    top, left = int(np.median(rows)), int(np.median(cols))
+    patch = located.crop[top : top + 40, left - 20 : left + 20]
+    assert (masks.hair[top : top + 40, left - 20 : left + 20] > 0).all()  # all hair
+    strips = []
+    for edge, side in ((points[:, 0].min(), -1), (points[:, 0].max(), 1)):  # beside the face's outline on each side
+        x0 = int(edge - 0.6 * d) if side < 0 else int(edge + 0.2 * d)
+        strip = np.s_[int(row - 0.6 * d) :, x0 : x0 + 40]
+        height = 512 - int(row - 0.6 * d)
+        crop[strip] = np.tile(patch, (height // 40 + 1, 1, 1))[:height]
+        strips.append(strip)
+    person = np.ones((512, 512), np.float32)
+    mask, tips = hair_mask_and_tips(crop, person, points)
+    assert mask.dtype == np.uint8 and runs_below_the_band(mask, points)
+    for strip in strips:
+        below = (mask[strip] > 0)[row - int(row - 0.6 * d) :]
+        assert below.mean() > 0.9 and below[-1].mean() > 0.9  # down to the crop's edge
+    assert not tips[row:].any()
+
+
 def test_long_hair_below_the_band_is_hair_of_its_colour_and_texture_joined_to_it_off_the_face_and_neck():
-    from engine.faces.segmentation import LONG_HAIR_SIDE, long_hair_below  # noqa: PLC0415
+    from engine.faces.segmentation import long_hair_below  # noqa: PLC0415
     from engine.faces.zones import JAW_ANGLES  # noqa: PLC0415
 
     located = locate(astronaut(), OFFLINE)
     points = located.points
-    d, bottom = inter_ocular(points), int(np.ceil(band_bottom(points)))
+    d, bottom = inter_ocular(points), band_row(points)
     rng = np.random.default_rng(0)
     hair_lab, skin_lab = np.array([60.0, 135.0, 140.0]), np.array([170.0, 145.0, 150.0])
     lab = np.empty((512, 512, 3), np.float32)
@@ -503,8 +531,8 @@ def test_long_hair_below_the_band_is_hair_of_its_colour_and_texture_joined_to_it
     for name in ("left", "right"):
         assert grown[bottom:, columns[name]].mean() > 0.95  # down to the crop's edge
     assert not grown[bottom + 30 : bottom + 60, 5:25].any() and not grown[jacket].any() and not grown[neck].any()
-    assert grown[joining].any()  # the hair's colour and texture joined to the lock, off the neck, is taken
-    assert LONG_HAIR_SIDE * d > 0.5 * d  # the strips lie within its reach beside the oval
+    # the hair's colour and texture joined to the lock, between it and the jaw's columns, is taken
+    assert grown[bottom + 45 :, columns["left"].stop : int(jaw_left)].mean() > 0.9
     # a strip of the face's skin colour below the hair: not hair
     lab[bottom + 30 :, columns["right"]] = skin_lab
     assert not long_hair_below(lab, person, mask, points, skin, texture)[bottom + 40 :, columns["right"]].any()
