@@ -1444,10 +1444,10 @@ def lit_where_grey(lightness: np.ndarray, greyness: np.ndarray, parts: np.ndarra
     pigmented = inside & (greyness < OWN_PIGMENTED)
     if not pigmented.any() or not parts.any():
         return 1.0
-    weight = cv2.GaussianBlur(pigmented.astype(np.float32), (0, 0), SHEEN_REACH * d)
-    local = cv2.GaussianBlur(lightness * pigmented, (0, 0), SHEEN_REACH * d) / np.maximum(weight, 1e-3)
+    local, weight = weighted_mean(lightness, pigmented.astype(np.float32), SHEEN_REACH * d)
+    reached = parts & (weight > 1e-3)
     typical = float(np.median(lightness[pigmented]))
-    return float(np.median(local[parts & (weight > 1e-3)])) / typical if typical > 0 and (parts & (weight > 1e-3)).any() else 1.0
+    return float(np.median(local[reached])) / typical if typical > 0 and reached.any() else 1.0
 
 
 def _grey_parts(
