@@ -236,9 +236,9 @@ def test_browser_lifespan_tab_ages_every_face_and_says_when_grey_hair_stays_grey
         expect(page.get_by_label(re.compile("Extra attribute"))).to_have_count(0)
         page.get_by_label(re.compile("Lifespan ages")).fill("5 80")
         page.get_by_role("button", name="Age this face").click()
-        expect(page.get_by_text("Hair left grey at 5: of the grey hair in view beside the face's left side").first).to_be_visible(
-            timeout=120000
-        )
+        expect(
+            page.get_by_text("Hair left as it is at 5: of the light hair read as grey in view beside the face's left side").first
+        ).to_be_visible(timeout=120000)
         page.screenshot(path=str(tmp_path / "lifespan_grey_left.png"), full_page=True)
         browser.close()
         browser, page = open_tab(playwright, live_app, "Lifespan aging", images["two_faces"])

@@ -1484,8 +1484,8 @@ def _grey_parts(
         if uncovered is not None:
             side, share = uncovered
             return parts, (
-                f"of the grey hair in view beside the face's {side} side only {share:.0%} is in the hair mask "
-                "(colouring only what the mask holds would leave a coloured patch beside white hair)"
+                f"of the light hair read as grey in view beside the face's {side} side only {share:.0%} is in the hair "
+                "mask (colouring only what the mask holds would leave a coloured patch beside light hair)"
             )
     return parts, ""
 

@@ -71,7 +71,6 @@ from engine.methods.classical.beyond import colour_change, hair_beyond, reaches_
 from engine.methods.classical.childskin import child_share, child_skin
 from engine.methods.classical.hair import (
     BROW_MIN_PART,
-    MONOCHROME_HAIR,
     NOTHING_TO_COLOUR,
     added_recession,
     hair_untold_in_monochrome,
@@ -628,7 +627,7 @@ def stage_warnings(targets: list[float], edits: list[AgedFace]) -> list[str]:
             left[edit.grey_left].append(target)
     return (
         [f"Hair stage {note}" for note in skipped]
-        + [f"Hair left {'as it is' if why == MONOCHROME_HAIR else 'grey'} at {_ages(ages)}: {why}" for why, ages in left.items()]
+        + [f"Hair left as it is at {_ages(ages)}: {why}" for why, ages in left.items()]
         + sorted({w for edit in edits for w in edit.warnings})
     )
 

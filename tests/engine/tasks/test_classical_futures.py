@@ -87,7 +87,7 @@ def test_younger_futures_that_leave_grey_hair_grey_say_so_once():
     from tests.conftest import grace_hopper  # noqa: PLC0415 - only this test needs her
 
     futures = pluralistic(PluralisticRequest(grace_hopper(), 20, samples=2, seed=0), OFFLINE)
-    left = [w for w in futures.warnings if w.startswith("Hair left grey at 20:")]
+    left = [w for w in futures.warnings if w.startswith("Hair left as it is at 20:")]
     assert len(left) == 1 and "hair mask" in left[0], futures.warnings
 
 

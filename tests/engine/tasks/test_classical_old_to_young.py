@@ -69,7 +69,9 @@ def test_her_hat_is_not_taken_for_grey_hair_and_her_white_temple_hair_is_not_col
         assert (
             faces[target]
             .stages["hair"]
-            .startswith("unchanged: of the grey hair in view beside the face's left side only 0% is in the hair mask")
+            .startswith(
+                "unchanged: of the light hair read as grey in view beside the face's left side only 0% is in the hair mask"
+            )
         ), faces[target].stages["hair"]
     # the white temple hair inside her face's outline that the margin holds (below the forehead's top, above the eyes)
     # stays white at 30 and 50: no brown patch on one temple; her cheeks keep their colour (a* b*)
