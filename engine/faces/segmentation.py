@@ -357,7 +357,8 @@ def hair_seeds(lab: np.ndarray, crown: np.ndarray, sides: np.ndarray, texture: n
     background caught among them. On a group photo's faces these were the pale forehead above FaceMesh's outline, a
     wall the person segmenter took in beside a face whose hair is pulled back, and a neighbour's arm: their colour
     widened the hair's Gaussian until it took the forehead's top and the wall, which greyed at 80 as a pale block
-    beside the face."""
+    beside the face. Everything `hair_mask_and_tips` reads on the seeds is read on these: the hair's colour, the
+    lightness above which a smooth pixel is a sheen, and the texture the margin's strands are measured against."""
     seeds, hat = candidate_seeds(lab, crown, sides, texture)
     if seeds.any():
         seeds = seeds & with_strands(texture, seeds)

@@ -1387,9 +1387,8 @@ def own_pigment(lab: np.ndarray, mask: np.ndarray, greyness: np.ndarray, scale: 
 def mostly_pigmented(lab: np.ndarray, mask: np.ndarray, greyness: np.ndarray) -> np.ndarray | None:
     """(3,) the median CIELAB of the scalp hair's pigmented pixels under `mask` (`greyness` under OWN_PIGMENTED, and
     OWN_DARKER darker than its grey pixels' median: `darker_than_grey`), or None unless those are MOSTLY_PIGMENTED of
-    the mask or more: the person's
-    own pigment where too few pigmented strands lie among the grey ones to measure it there (`own_pigment`) but most of
-    the hair is pigmented. A young black-haired woman's grey was her hair's sheen and a pale strip by her face: given
+    the mask or more: the person's own pigment where too few pigmented strands lie among the grey ones to measure it
+    there (`own_pigment`) but most of the hair is pigmented. A young black-haired woman's grey was her hair's sheen and a pale strip by her face: given
     the default brown, it drew brown strokes over her black hair toward 10."""
     inside = mask > 0
     pigmented = darker_than_grey(lab, inside & (greyness < OWN_PIGMENTED), greyness, inside)
@@ -1463,7 +1462,7 @@ def _grey_parts(
 ) -> tuple[np.ndarray, str]:
     """`repigment_hair`'s grey hair parts under `inside` (`grey_hair_parts` of `greyness`), and "" or why no colour
     is given back (too little grey hair; with `lightness` (the scalp's hair, `relative`), grey found only where the hair
-    is lit, its sheen: `lit_where_grey` over SHEEN_LIT; grey hair running on past the mask: `grey_runs_on` of
+    is lit, its sheen: `lit_where_grey` of SHEEN_LIT or more; grey hair running on past the mask: `grey_runs_on` of
     `absolute`, or grey hair in view `beside` the face that the mask leaves out: `uncovered_side` of `greyness`)."""
     parts = grey_hair_parts(greyness, inside, d, min_part)
     if parts.sum() < GREY_MIN_SHARE * inside.sum():
