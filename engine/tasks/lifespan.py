@@ -27,7 +27,7 @@ from engine.core.media import strip, strip_frames, write_mp4
 from engine.core.provenance import SOFTWARE, png_info
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
-from engine.faces.alignment import align_face, paste_back
+from engine.faces.alignment import align_face, faces_or_why_not, paste_back
 from engine.faces.detection import Face, FaceRefusal, NoFaceError
 from engine.methods.classical.lifespan import SUMMARY as CLASSICAL_SUMMARY
 from engine.methods.classical.lifespan import TOO_SMALL_TO_AGE, AgedFace, render_lifespan, stage_warnings
@@ -304,7 +304,7 @@ def age_photo(
     start = time.perf_counter()
     # 2. the face; 3. its source age and gender, from the estimator unless given. Every face is aged when all_faces
     # asks: the largest that can be aged is then chosen by its number, so no warning says that only it is used
-    found, chosen = _chosen_face(request, renderer, settings)
+    found, chosen, faces = _chosen_face(request, renderer, settings)
     given = [name for name, value in (("source age", request.source_age), ("gender", request.gender)) if value is not None]
     if chosen != (request.face_index or 0) and given:  # every face asked for, and the largest could not be aged
         notes.append(
@@ -318,7 +318,7 @@ def age_photo(
     if found.located is None:  # the diffusion renderer: the face alone
         rendered = _diffusion(request, pipeline, found.face, source, progress)
     else:  # the classical renderer: the face with its zones
-        rendered = _classical(request, found, chosen, source, settings, progress)
+        rendered = _classical(request, found, chosen, faces, source, settings, progress)
     timings.update(rendered.timings)
     timings["total_s"] = time.perf_counter() - start
     return LifespanOutput(
@@ -364,36 +364,45 @@ def _diffusion(request: LifespanRequest, pipeline, face: Face, source: SourceAge
     )
 
 
-def _chosen_face(request: LifespanRequest, renderer: str, settings: Settings) -> tuple[FoundFace, int]:
-    """The face the request ages (or ages first, with `all_faces`), and its number: the one asked for, else the largest;
-    with `all_faces` and none asked for, the largest that can be aged (a face before it that is refused or cannot be
+def _chosen_face(request: LifespanRequest, renderer: str, settings: Settings) -> tuple[FoundFace, int, list[Face]]:
+    """The face the request ages (or ages first, with `all_faces`), its number, and the faces every face is aged from
+    (with `all_faces` the photo's, found once here; else the chosen one): the face asked for, else the largest; with
+    `all_faces` and none asked for, the largest that can be aged (a face before it that is refused or cannot be
     landmarked is left as it is, and `_every_face` says why). None can: the largest one's error, and how many were
     tried."""
-    if request.face_index is not None or not request.all_faces:
-        return find_face(request.rgb, renderer, request.face_index, settings), request.face_index or 0
-    try:
-        return find_face(request.rgb, renderer, 0, settings), 0
-    except NoFaceError as largest:
-        count = len(get_cache(settings).get("face_detector").detect(request.rgb))
-        for index in range(1, count):
-            try:
-                return find_face(request.rgb, renderer, index, settings), index
-            except NoFaceError:
-                continue
-        if count < 2:
-            raise
-        raise NoFaceError(f"None of the {count} faces found can be aged. The largest (face 0): {largest}") from largest
+    if not request.all_faces:
+        found = find_face(request.rgb, renderer, request.face_index, settings)
+        return found, request.face_index or 0, [found.face]
+    faces = faces_or_why_not(get_cache(settings).get("face_detector"), request.rgb)
+    if request.face_index is not None:
+        return find_face(request.rgb, renderer, request.face_index, settings, faces), request.face_index, faces
+    largest: NoFaceError | None = None
+    for index in range(len(faces)):
+        try:
+            return find_face(request.rgb, renderer, index, settings, faces), index, faces
+        except NoFaceError as error:
+            largest = largest or error
+    assert largest is not None  # faces_or_why_not found at least one face, and each failed
+    if len(faces) < 2:
+        raise largest
+    raise NoFaceError(f"None of the {len(faces)} faces found can be aged. The largest (face 0): {largest}") from largest
 
 
 def _classical(
-    request: LifespanRequest, found: FoundFace, chosen: int, source: SourceAgeGender, settings: Settings, progress
+    request: LifespanRequest,
+    found: FoundFace,
+    chosen: int,
+    faces: list[Face],
+    source: SourceAgeGender,
+    settings: Settings,
+    progress,
 ) -> _Rendered:
     """The classical renderer at the age curves' zone scores of each target (engine/methods/classical/lifespan.py);
-    with `all_faces`, every other detected face too, pasted into the same photos (`chosen`: the number of `found`)."""
+    with `all_faces`, every other one of `faces` (the photo's, as `_chosen_face` found them) too, pasted into the same
+    photos (`chosen`: the number of `found`)."""
     start = time.perf_counter()
     located = found.located
     assert located is not None  # the classical renderer's face comes with its zones
-    faces = get_cache(settings).get("face_detector").detect(request.rgb) if request.all_faces else [found.face]
     share = 1.0 / len(faces)  # of the progress bar, per face
     edits = _render(request, located, source, settings, _scaled(progress, 0, share, ""))
     photos = [edit.photo for edit in edits]

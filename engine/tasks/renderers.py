@@ -69,12 +69,19 @@ class FoundFace:
     warnings: list[str]
 
 
-def find_face(rgb: np.ndarray, renderer: str, face_index: int | None = None, settings: Settings | None = None) -> FoundFace:
-    """The face at `face_index` (default: the largest), with its zones when `renderer` is classical."""
+def find_face(
+    rgb: np.ndarray,
+    renderer: str,
+    face_index: int | None = None,
+    settings: Settings | None = None,
+    faces: list[Face] | None = None,
+) -> FoundFace:
+    """The face at `face_index` (default: the largest), with its zones when `renderer` is classical; `faces`: the
+    detector's faces of `rgb` where the caller found them already (`faces_or_why_not`), else found here."""
     if renderer == "classical":
-        located = locate(rgb, settings, face_index, too_small_for=TOO_SMALL_TO_AGE)
+        located = locate(rgb, settings, face_index, faces, too_small_for=TOO_SMALL_TO_AGE)
         return FoundFace(located.face, located, list(located.warnings))
     detector = get_cache(settings).get("face_detector")
-    face, warnings = choose_face(faces_or_why_not(detector, rgb), face_index)
+    face, warnings = choose_face(faces_or_why_not(detector, rgb) if faces is None else faces, face_index)
     check_face_upright(detector, rgb, face)
     return FoundFace(face, None, warnings)
