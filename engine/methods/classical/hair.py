@@ -1388,8 +1388,8 @@ def mostly_pigmented(lab: np.ndarray, mask: np.ndarray, greyness: np.ndarray) ->
     """(3,) the median CIELAB of the scalp hair's pigmented pixels under `mask` (`greyness` under OWN_PIGMENTED, and
     OWN_DARKER darker than its grey pixels' median: `darker_than_grey`), or None unless those are MOSTLY_PIGMENTED of
     the mask or more: the person's own pigment where too few pigmented strands lie among the grey ones to measure it
-    there (`own_pigment`) but most of the hair is pigmented. A young black-haired woman's grey was her hair's sheen and a pale strip by her face: given
-    the default brown, it drew brown strokes over her black hair toward 10."""
+    there (`own_pigment`) but most of the hair is pigmented. A young black-haired woman's grey was her hair's sheen and
+    a pale strip by her face: given the default brown, it drew brown strokes over her black hair toward 10."""
     inside = mask > 0
     pigmented = darker_than_grey(lab, inside & (greyness < OWN_PIGMENTED), greyness, inside)
     if not pigmented.any() or pigmented.sum() < MOSTLY_PIGMENTED * inside.sum():
