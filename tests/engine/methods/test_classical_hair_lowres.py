@@ -14,6 +14,7 @@ from engine.methods.classical.hair import (
     grey_strands,
     hairline_fringe,
     highlight_shoulder,
+    nearest_outside,
 )
 
 pytestmark = pytest.mark.unit
@@ -325,3 +326,36 @@ def test_a_blurred_hairlines_last_hairs_past_the_mask_whiten_with_it():
     assert dark_line(column(fringe)) < 3
     # a full-size photo's hairline is left to the mask's own edge (its strands are the photo's own)
     assert not hairline_fringe(rgb, mask, forehead, 1.0).any()
+
+
+def test_each_pixel_inside_reads_the_value_at_the_nearest_pixel_outside():
+    inside = np.zeros((5, 7), np.uint8)
+    inside[1:4, 1:6] = 1
+    values = np.zeros((5, 7), np.float32)
+    values[:, 0] = 0.25  # left of the block
+    values[:, 6] = 0.75  # right of it
+    read = nearest_outside(values, inside)
+    assert read[2, 1] == 0.25 and read[2, 5] == 0.75  # beside each side, that side's value
+    assert read[1, 3] == 0.0  # nearer the top's zeros
+    assert np.array_equal(read[inside == 0], values[inside == 0])  # outside, the values themselves
+    assert not nearest_outside(values, np.ones((5, 7), np.uint8)).any()  # nothing outside: nothing to read
+
+
+@pytest.mark.parametrize("shadow_rows, shadow", [(6, 50.0), (8, 58.0)])
+def test_the_masks_edge_band_greys_in_full_where_the_hair_runs_on_past_it_into_a_greyed_fringe(shadow_rows, shadow):
+    # a small photo's sideburn: black hair (L 20) running 4 rows past the mask's edge, then a shadow and skin (L 100).
+    # The shadow pulls the skin's colour too close to the hair's to tell them apart in the band (6 rows of L 50), or
+    # there and in the first row past the edge (8 rows of L 58), while the rows beyond are told (hair) and greyed in
+    # full: the band faded in over its depth, and the untold row past it was left black, a dark notch between greyed
+    # hair and greyed fringe (the camera operator's sideburn at 70-80)
+    rows = np.full(SIZE, 100.0, np.float32)
+    rows[:68], rows[68 : 68 + shadow_rows] = 20.0, shadow
+    lab = np.dstack([np.repeat(rows[:, None], SIZE, 1), np.full((SIZE, SIZE), 140.0), np.full((SIZE, SIZE), 138.0)])
+    rgb = cv2.cvtColor(lab.round().astype(np.uint8), cv2.COLOR_LAB2RGB)
+    mask = np.zeros((SIZE, SIZE), np.uint8)
+    mask[:64] = 1
+    fringe = hairline_fringe(rgb, mask, np.ones((SIZE, SIZE), bool), 3.0)
+    assert fringe[64:66, 64].min() > 0.9  # the hair past the edge is read as hair
+    greyed = lightness(grey_hair(rgb, mask, 1.0, np.random.default_rng(0), pattern=0.0, scale=3.0, wisps=fringe))
+    column = greyed[40:66, 16:112].mean(axis=1)
+    assert column.max() - column.min() < 10  # one white across the edge, no darker band
