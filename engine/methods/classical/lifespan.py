@@ -101,7 +101,7 @@ from engine.methods.classical.youth import (
     young_skin_mask,
 )
 from engine.methods.ldla.curves import scores_for_age
-from engine.methods.ldla.pipeline import FACE_SIZE, LocatedFace, edit_zones, skin_mask
+from engine.methods.ldla.pipeline import FACE_SIZE, LocatedFace, edit_zones, skin_colour, skin_mask
 
 logger = logging.getLogger(__name__)
 
@@ -525,7 +525,7 @@ def age_face(
         descent = dataclasses.replace(descent, hooding=0.0)  # the warp would bend the glasses' upper rim
         stages["hooding"] = "skipped: glasses found (the lid warp would bend their rim)"
     if not descent.zero:
-        face = shape.age_shape(face, located.points, skin, descent)
+        face = shape.age_shape(face, located.points, skin, descent, skin_colour(located))
         stages["descent"] = shape.describe(descent)
     k = growth_strain(source_age, target)
     size = face.shape[0]

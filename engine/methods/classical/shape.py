@@ -123,6 +123,24 @@ INNER_LOWER_LIP = [95, 88, 178, 87, 14, 317, 402, 318, 324]
 CHIN = 152
 
 
+# A shadow on skin shows the skin's own colour. A photo's lit highlight (a forehead blown out by the flash) is paler and
+# less coloured than the skin: neutral light over it. A crease's or a fold's shadow takes that light away, and what
+# shows is the skin beneath. A pixel darkened by this share of its lightness or more takes the face's skin colour (its
+# a*, b*) in full, and in proportion below it (from looking: darkened with their own a*, b*, the creases over a young
+# woman's blown-out forehead at 80 were blue-grey strokes and her eye bags grey-green, on orange skin).
+SHADOW_SHOWS_SKIN = 0.3
+
+
+def skin_in_shadow(lab: np.ndarray, lightness_before: np.ndarray, skin_colour: np.ndarray) -> None:
+    """In place: `lab` (..., 3; OpenCV's 8-bit CIELAB) darkened from `lightness_before` (...) takes `skin_colour` ((2,)
+    a*, b*) by the share it was darkened over SHADOW_SHOWS_SKIN (all of it from there); pixels not darkened keep their
+    colour."""
+    darkened = (lightness_before - lab[..., 0]) / np.maximum(lightness_before, 1.0)
+    share = np.clip(darkened / SHADOW_SHOWS_SKIN, 0.0, 1.0).astype(np.float32)
+    for channel in (1, 2):
+        lab[..., channel] += share * (np.float32(skin_colour[channel - 1]) - lab[..., channel])
+
+
 def _check_age(age: float) -> float:
     if not 0 <= age <= 120:
         raise ValueError(f"age must be between 0 and 120, got {age}")
@@ -455,8 +473,12 @@ def _fold_field(shape: tuple[int, int], p: np.ndarray) -> np.ndarray:
     return _full_field(FOLD_SHOULDER * shoulder - FOLD_SHADOW * valley, size, shape, d)
 
 
-def age_shape(face: np.ndarray, points: np.ndarray, skin: np.ndarray, descent: Descent) -> np.ndarray:
-    """The aligned face with the folds shaded on its skin and its landmarks moved by `descent`."""
+def age_shape(
+    face: np.ndarray, points: np.ndarray, skin: np.ndarray, descent: Descent, skin_colour: np.ndarray | None = None
+) -> np.ndarray:
+    """The aligned face with the folds shaded on its skin and its landmarks moved by `descent`. `skin_colour` ((2,)
+    a*, b*): the face's skin colour, which a deepened fold's shadow shows (`skin_in_shadow`); None: the
+    shadow keeps each pixel's own."""
     if descent.zero:
         return face.copy()
     d = inter_ocular(points)
@@ -471,7 +493,10 @@ def age_shape(face: np.ndarray, points: np.ndarray, skin: np.ndarray, descent: D
     box = support_box(weight)
     if box is not None:
         part, inside = lab[box], weight[box]
+        lit = part[..., 0].copy()
         part[..., 0] += inside * (factor[box] - 1.0) * broad[box]
+        if skin_colour is not None:
+            skin_in_shadow(part, lit, skin_colour)
         shaded[box] = from_lab(part, face[box], inside)
     sources = np.asarray(points, np.float64)[:, :2]
     moved = descent_displacements(sources, descent)

@@ -284,6 +284,18 @@ def skin_mask(located: LocatedFace) -> np.ndarray:
     return face_hull(located.points, shape) & (1 - exclusion_mask(located.points, shape))
 
 
+def skin_colour(located: LocatedFace) -> np.ndarray | None:
+    """(2,) float32: the face's skin colour, the median a*, b* (OpenCV's 8-bit CIELAB) of its skin (`skin_mask`); None
+    where no skin shows. Found once per face."""
+
+    def median() -> np.ndarray | None:
+        skin = skin_mask(located) > 0
+        lab = to_lab(located.crop)[skin]
+        return np.median(lab[:, 1:], axis=0).astype(np.float32) if len(lab) else None
+
+    return memo("skin_colour", (located.crop, located.points), median)
+
+
 SMOOTH_REACH = 3  # px around each pixel that the younger skin's bilateral filter (d = 7) reads
 
 
@@ -393,13 +405,14 @@ def edit_zones(
     younger = None  # the classical renderer's lower scores: the face's skin made young as the lifespan path does
     if renderer == "classical" and any(t < current_scores[z] for z, t in targets.items() if z not in located.unplaceable):
         younger = young_face(located)
+    colour = skin_colour(located) if renderer == "classical" else None  # what a crease's shadow shows
     for zone_name, target in targets.items():
         if zone_name in located.unplaceable or abs(target - current_scores[zone_name]) < 1e-9:
             continue
         zone = located.zones[zone_name]
         x, y, _ = zone.box
         crop = crop_box(face, zone.box)
-        kwargs: dict = {"ethnicity": ethnicity} if renderer == "diffusion" else {}
+        kwargs: dict = {"ethnicity": ethnicity} if renderer == "diffusion" else {"skin_colour": colour}
         if younger is not None:
             kwargs["younger"] = crop_box(younger, zone.box)
         rendered = engine.render(

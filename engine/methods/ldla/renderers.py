@@ -38,6 +38,7 @@ from engine.core.models import GPU_LOCK, use_adapter
 from engine.core.pixels import to_lab, to_uint8
 from engine.core.settings import LDLA_REFINERS, REFINER_LABELS
 from engine.faces.zones import ZONE_TYPES, Zone
+from engine.methods.classical.shape import skin_in_shadow
 from engine.methods.cradle2cane.maths import denoising_steps
 
 MAX_LINES = {"horizontal": 6, "vertical": 3, "radial": 6, "arc": 3, "axis": 3}
@@ -199,11 +200,14 @@ class ClassicalRenderer:
         target: float,
         seed: int,
         younger: np.ndarray | None = None,
+        skin_colour: np.ndarray | None = None,
     ) -> np.ndarray:
         """`crop` (S, S, 3) uint8 of the zone; `polygon` in crop pixels; scores 0-100. Returns the new crop.
         `younger` (S, S, 3): the crop of the face made young in full (pipeline.young_face); a lower score goes its
         share of the way to it, with glasses' lenses and frames, brows and nostrils kept as that keeps them (creases
-        filled in the zone crop alone smeared a tinted lens and its rim over the cheek)."""
+        filled in the zone crop alone smeared a tinted lens and its rim over the cheek). `skin_colour` ((2,) a*, b* on
+        OpenCV's 8-bit scale): the face's skin colour, which a crease's valley shows (`skin_in_shadow`); None: the
+        valley keeps each pixel's own."""
         lab = to_lab(crop)
         luminance = lab[..., 0]
         rng = _rng(seed, zone.name)
@@ -246,7 +250,10 @@ class ClassicalRenderer:
             texture = cv2.GaussianBlur(rng.standard_normal(luminance.shape).astype(np.float32), (0, 0), 0.7)
             # the blur spreads a thin line's peak to about 0.6 of its drawn value: 1.6 restores it; shading is
             # multiplied into the lightness, so a crease darkens dark and light skin alike
-            luminance *= 1.0 - np.clip(1.6 * depth * furrow, 0.0, 0.6)
+            lit = luminance.copy()
+            luminance *= 1.0 - np.clip(1.6 * depth * furrow, 0.0, 0.6)  # (a view of lab's lightness)
+            if skin_colour is not None:
+                skin_in_shadow(lab, lit, skin_colour)
             luminance *= 1.0 + 1.6 * settings.highlight * depth * light
             luminance += settings.texture * amount * texture - 2.0 * amount
             lab[..., 2] += 2.0 * amount  # a touch more yellow (b*), as older skin reads

@@ -264,3 +264,21 @@ def test_past_the_hairline_is_the_face_outline_and_all_above_the_eyes():
     eyes = int(0.45 * 512)  # the eyes' corners' row
     assert region[:eyes].all()  # above the eyes: the forehead, the temples, the ears' tops and beside the head
     np.testing.assert_array_equal(region[eyes + 1 :], hull[eyes + 1 :])  # below them: the face's outline only
+
+
+def test_a_shadow_on_skin_shows_the_skins_own_colour_in_proportion_to_its_darkening():
+    from engine.methods.classical.shape import SHADOW_SHOWS_SKIN, skin_in_shadow  # noqa: PLC0415
+
+    orange = np.array([140.0, 160.0], np.float32)  # a*, b* of warm skin
+    pale = np.array([200.0, 128.0, 132.0], np.float32)  # a blown-out, nearly neutral highlight
+    lab = np.tile(pale, (4, 1))
+    before = lab[:, 0].copy()
+    lab[0, 0] = 200.0  # not darkened
+    lab[1, 0] = 200.0 * (1 - SHADOW_SHOWS_SKIN / 2)  # darkened half the way
+    lab[2, 0] = 200.0 * (1 - SHADOW_SHOWS_SKIN)  # darkened the full share
+    lab[3, 0] = 220.0  # lit (a crease's shoulder)
+    skin_in_shadow(lab, before, orange)
+    assert np.array_equal(lab[0, 1:], pale[1:]) and np.array_equal(lab[3, 1:], pale[1:])
+    assert np.allclose(lab[1, 1:], (pale[1:] + orange) / 2)
+    assert np.allclose(lab[2, 1:], orange)
+    assert lab[2, 0] == pytest.approx(200.0 * (1 - SHADOW_SHOWS_SKIN))  # the lightness is the caller's

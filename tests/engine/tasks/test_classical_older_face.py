@@ -194,3 +194,23 @@ def test_the_neck_below_the_face_ages_with_it_at_80(source, aged):
     after = cv2.cvtColor(with_texture.faces[1], cv2.COLOR_RGB2LAB).astype(np.float32)[neck]
     # yellower (sallow, and the spots' brown) like the face above it
     assert after[:, 2].mean() > before[:, 2].mean() + 1.5
+
+
+def test_a_deepened_fold_over_pale_washed_out_skin_shows_the_skins_colour(source):
+    # eye bags and folds deepened over skin the flash washed out (pale, nearly neutral) read grey-green on an orange
+    # face when darkened with the pale pixels' own colour: given the face's skin colour, their shadow shows it
+    from engine.methods.classical.shape import age_shape  # noqa: PLC0415
+
+    points = source.points[:, :2]
+    skin = skin_mask(source) > 0
+    pale = np.empty_like(source.crop)
+    pale[:] = cv2.cvtColor(np.array([[[215, 128, 131]]], np.uint8), cv2.COLOR_LAB2RGB)
+    orange = np.array([140.0, 158.0], np.float32)
+    descent = descent_between(SOURCE_AGE, 80)
+    own = cv2.cvtColor(age_shape(pale, points, skin, descent), cv2.COLOR_RGB2LAB).astype(np.float32)
+    shown = cv2.cvtColor(age_shape(pale, points, skin, descent, orange), cv2.COLOR_RGB2LAB).astype(np.float32)
+    shadow = own[..., 0] < 215 * 0.88  # the folds' and bags' shadows
+    assert shadow.sum() > 200
+    chroma = lambda lab: np.hypot(lab[..., 1] - 128.0, lab[..., 2] - 128.0)[shadow]  # noqa: E731
+    assert np.median(chroma(own)) < 5
+    assert np.median(chroma(shown)) > 0.3 * np.hypot(*(orange - 128.0))

@@ -364,3 +364,32 @@ def test_a_small_photos_creases_are_drawn_no_finer_than_its_pixels(located):
         "no finer than the photo's pixels (the photo is upsampled 3.2 times"
         in edit.manifest()["renderer_settings"]["photo_resolution"]
     )
+
+
+def test_creases_over_a_blown_out_forehead_show_the_skins_colour_not_grey(located):
+    # a young woman's forehead washed out by the flash is pale and nearly neutral while her skin is orange: creases
+    # darkened with the highlight's own a*, b* were blue-grey strokes at 80. With the face's skin colour they are
+    # shadows on her skin
+    from engine.methods.ldla.pipeline import crop_box  # noqa: PLC0415
+    from engine.methods.ldla.renderers import ClassicalRenderer  # noqa: PLC0415
+
+    zone = located.zones["forehead"]
+    x, y, side = zone.box
+    pale = np.empty((side, side, 3), np.uint8)
+    pale[:] = cv2.cvtColor(np.array([[[215, 128, 131]]], np.uint8), cv2.COLOR_LAB2RGB)
+    assert crop_box(located.crop, zone.box).shape == pale.shape
+    orange = np.array([140.0, 158.0], np.float32)
+    d = Z.inter_ocular(located.points)
+    polygon = zone.polygon - np.array([x, y])
+    renderer = ClassicalRenderer()
+    own = cv2.cvtColor(renderer.render(pale, zone, polygon, d, 0, 100, 0), cv2.COLOR_RGB2LAB).astype(np.float32)
+    shown = cv2.cvtColor(renderer.render(pale, zone, polygon, d, 0, 100, 0, skin_colour=orange), cv2.COLOR_RGB2LAB)
+    valley = own[..., 0] < 215 * 0.75  # the creases' valleys, darkened by a quarter or more
+    assert valley.sum() > 50
+    chroma = lambda lab: np.hypot(lab[..., 1] - 128.0, lab[..., 2] - 128.0)[valley]  # noqa: E731
+    assert np.median(chroma(own)) < 8  # grey: the highlight's own colour
+    assert np.median(chroma(shown.astype(np.float32))) > 0.7 * np.hypot(*(orange - 128.0))  # the skin's
+    # the skin between the creases and their lit shoulders (not darkened, bar where a shoulder overlies a valley) as
+    # they were
+    lit = own[..., 0] >= 215
+    assert (np.abs(own[lit] - shown[lit].astype(np.float32)).max(-1) > 1).mean() < 0.05
