@@ -4,6 +4,7 @@
     store/requests/*.json  submissions and their state: a claim AWAITING_REVIEW -> FINISHED / REJECTED;
                            outputs PENDING -> RUNNING -> FINISHED / FAILED (leaderboard/worker.py runs them)
     store/work/            outputs of a queued submission, removed once it is evaluated (never synced)
+    store/.admission.lock  held while a submission is checked against the queue and added to it (never synced)
 
 Every write is atomic (a temporary file renamed over the old one), so a process
 killed mid-write leaves the previous file intact. The Hub is optional: an outage,
@@ -20,9 +21,12 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from filelock import FileLock, Timeout
 from huggingface_hub import CommitScheduler, HfApi
 
 from engine.core.files import atomic_write_text
@@ -31,6 +35,13 @@ from evaluation.records import ResultsRecord, read_records
 logger = logging.getLogger(__name__)
 
 STATES = ("AWAITING_REVIEW", "REJECTED", "PENDING", "RUNNING", "FINISHED", "FAILED")
+# seconds a submission waits for another being admitted (checked and unpacked: a zip within the archive limits takes
+# seconds) before it is told to try again
+ADMISSION_WAIT = 60.0
+
+
+class Busy(RuntimeError):
+    """Another submission is being admitted and did not finish within ADMISSION_WAIT."""
 
 
 def slug(text: str) -> str:
@@ -180,6 +191,19 @@ class ResultsStore:
         return f"newest result written {when} ago ({dt.datetime.fromtimestamp(newest).isoformat(timespec='minutes')})"
 
     # ---- requests (the submission queue) --------------------------------------------------------
+
+    @contextmanager
+    def admitting(self) -> Iterator[None]:
+        """Held while one submission is checked against the queue (an earlier copy, the submitter's rate) and added to
+        it: two checked at once each saw the queue without the other, and a burst of simultaneous submissions passed
+        the rate limit together. A lock file in the store, so the Space's threads and a second process take turns.
+        Raises Busy after ADMISSION_WAIT seconds."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            with FileLock(str(self.root / ".admission.lock"), timeout=ADMISSION_WAIT):
+                yield
+        except Timeout:
+            raise Busy(f"another submission is being checked and took over {ADMISSION_WAIT:.0f} s; try again") from None
 
     def add_request(self, request: dict) -> Path:
         request = {"status": "PENDING", **request, "submitted": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}

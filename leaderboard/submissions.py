@@ -19,6 +19,8 @@ import logging
 import re
 import secrets
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +28,7 @@ from evaluation.benchmarks import BENCHMARKS
 from evaluation.tasks import METHOD_TYPES
 from leaderboard.archive import ArchiveLimits, SubmissionError, unpack_outputs
 from leaderboard.claims import ClaimError, parse_claim
-from leaderboard.store import ResultsStore
+from leaderboard.store import Busy, ResultsStore
 
 logger = logging.getLogger(__name__)
 
@@ -148,24 +150,35 @@ def submit_claim(store: ResultsStore, submitter: Submitter, content: bytes) -> d
         raise SubmissionError(f"the claim is malformed: {error}") from None
     body = claim.model_dump(mode="json", exclude_none=True)
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-    duplicate = _duplicate_of(store, digest)
-    if duplicate:
-        raise SubmissionError(f"the same claim was already submitted (request {duplicate})")
-    key = _check_rate(store, submitter)
-    request_id = _request_id(digest)
-    store.add_request(
-        {
-            "id": request_id,
-            "user": submitter.shown,
-            "rate_key": key,
-            "kind": "claim",
-            "method": claim.method,
-            "sha256": digest,
-            "claim": body,
-            "status": "AWAITING_REVIEW",
-        }
-    )
+    with _admitting(store):  # checked and queued as one step (see ResultsStore.admitting)
+        duplicate = _duplicate_of(store, digest)
+        if duplicate:
+            raise SubmissionError(f"the same claim was already submitted (request {duplicate})")
+        key = _check_rate(store, submitter)
+        request_id = _request_id(digest)
+        store.add_request(
+            {
+                "id": request_id,
+                "user": submitter.shown,
+                "rate_key": key,
+                "kind": "claim",
+                "method": claim.method,
+                "sha256": digest,
+                "claim": body,
+                "status": "AWAITING_REVIEW",
+            }
+        )
     return store.request(request_id) or {}
+
+
+@contextmanager
+def _admitting(store: ResultsStore) -> Iterator[None]:
+    """`store.admitting()`, its Busy told to the submitter as a SubmissionError."""
+    try:
+        with store.admitting():
+            yield
+    except Busy as error:
+        raise SubmissionError(str(error)) from None
 
 
 def _claim_request(store: ResultsStore, request_id: str) -> dict:
@@ -219,33 +232,36 @@ def submit_outputs(
         while chunk := stream.read(1 << 20):
             digest.update(chunk)
     sha = digest.hexdigest()
-    duplicate = _duplicate_of(store, sha)
-    if duplicate:
-        raise SubmissionError(f"the same outputs were already submitted (request {duplicate})")
-    key = _check_rate(store, submitter)
     bench = BENCHMARKS[benchmark]()
     inputs = {f"{item.name}_{target:g}.png": item.rgb for item in bench.inputs for target in bench.targets}
-    request_id = _request_id(sha)
     max_pixels = settings.max_pixels if settings is not None else 40_000_000
     min_side = settings.min_side if settings is not None else 16
-    unpack_outputs(zip_path, inputs, store.work_dir(request_id), max_pixels=max_pixels, min_side=min_side, limits=limits)
-    try:
-        store.add_request(
-            {
-                "id": request_id,
-                "user": submitter.shown,
-                "rate_key": key,
-                "kind": "outputs",
-                "method": method,
-                "method_type": method_type,
-                "benchmark": benchmark,
-                "sha256": sha,
-                "attempts": 0,
-            }
-        )
-    except BaseException:
-        shutil.rmtree(store.work_dir(request_id), ignore_errors=True)
-        raise
+    # checked, unpacked and queued as one step (see ResultsStore.admitting): the unpacking is bounded by the archive's
+    # limits, and a refused zip leaves nothing queued
+    with _admitting(store):
+        duplicate = _duplicate_of(store, sha)
+        if duplicate:
+            raise SubmissionError(f"the same outputs were already submitted (request {duplicate})")
+        key = _check_rate(store, submitter)
+        request_id = _request_id(sha)
+        unpack_outputs(zip_path, inputs, store.work_dir(request_id), max_pixels=max_pixels, min_side=min_side, limits=limits)
+        try:
+            store.add_request(
+                {
+                    "id": request_id,
+                    "user": submitter.shown,
+                    "rate_key": key,
+                    "kind": "outputs",
+                    "method": method,
+                    "method_type": method_type,
+                    "benchmark": benchmark,
+                    "sha256": sha,
+                    "attempts": 0,
+                }
+            )
+        except BaseException:
+            shutil.rmtree(store.work_dir(request_id), ignore_errors=True)
+            raise
     return store.request(request_id) or {}
 
 

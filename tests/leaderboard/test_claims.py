@@ -140,6 +140,59 @@ def test_rate_limits_count_per_account_or_address_never_per_typed_name(tmp_path,
     assert "203.0.113.7" not in stored, "client addresses are kept only as keyed hashes"
 
 
+def test_submissions_made_at_once_are_admitted_one_at_a_time_so_the_rate_limit_holds(tmp_path, monkeypatch):
+    # each submission reads the queue (an earlier copy? the submitter's count?) and then adds itself: a burst sent at
+    # once each saw the queue without the others and all passed the limit. The queue is read here behind a barrier, so
+    # submissions checked side by side both read it before either writes; admitted one at a time, the second waits
+    import threading  # noqa: PLC0415
+
+    store = ResultsStore(tmp_path)
+    monkeypatch.setattr(S, "RATE_LIMIT", 1)
+    barrier = threading.Barrier(2, timeout=1.0)
+    read = store.requests
+
+    def requests_side_by_side():
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:  # the other submission is not reading now
+            pass
+        return read()
+
+    monkeypatch.setattr(store, "requests", requests_side_by_side)
+    outcomes = []
+
+    def submit(index):
+        try:
+            outcomes.append(S.submit_claim(store, ALICE, claim(method=f"Burst{index}"))["status"])
+        except S.SubmissionError as error:
+            outcomes.append(str(error))
+
+    threads = [threading.Thread(target=submit, args=(index,)) for index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes)[0] == "AWAITING_REVIEW" and "alice has made 1 submissions" in sorted(outcomes)[1]
+    assert len(list((tmp_path / "requests").glob("*.json"))) == 1
+
+
+def test_a_submission_waiting_too_long_for_another_is_told_to_try_again(tmp_path, monkeypatch):
+    from filelock import FileLock  # noqa: PLC0415
+
+    from leaderboard import store as store_module  # noqa: PLC0415
+
+    store = ResultsStore(tmp_path)
+    monkeypatch.setattr(store_module, "ADMISSION_WAIT", 0.1)
+    outputs = tmp_path / "outputs.zip"
+    outputs.write_bytes(b"not read: the queue is busy")
+    with FileLock(str(tmp_path / ".admission.lock")):  # another process admitting one
+        with pytest.raises(S.SubmissionError, match="another submission is being checked"):
+            S.submit_claim(store, ALICE, claim())
+        with pytest.raises(S.SubmissionError, match="another submission is being checked"):
+            S.submit_outputs(store, ALICE, outputs, "MyAger", "diffusion")
+    assert S.submit_claim(store, ALICE, claim())["status"] == "AWAITING_REVIEW"
+
+
 def test_a_request_is_looked_up_by_id(tmp_path):
     store = ResultsStore(tmp_path)
     request = S.submit_claim(store, ALICE, claim())
