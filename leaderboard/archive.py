@@ -13,6 +13,7 @@ input is refused. Every refusal names the files; a refused zip leaves nothing be
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import stat
 import struct
@@ -139,6 +140,16 @@ def _extract(archive: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path, li
     return produced
 
 
+@dataclass(frozen=True)
+class Unpacked:
+    """What a zip of outputs unpacked to: the outputs' names, and a digest of their decoded pixels (each name, its image's
+    shape and its RGB values, in name order): the same outputs zipped again, or saved with another PNG compression, have
+    the same digest while the zip's own differs."""
+
+    names: list[str]
+    pixels_sha256: str
+
+
 def unpack_outputs(
     zip_path: Path,
     inputs: dict[str, np.ndarray],
@@ -147,8 +158,8 @@ def unpack_outputs(
     max_pixels: int,
     min_side: int,
     limits: ArchiveLimits = ArchiveLimits(),
-) -> list[str]:
-    """Unpack a zip of outputs into `dest` (created) and return their names, or raise SubmissionError.
+) -> Unpacked:
+    """Unpack a zip of outputs into `dest` (created) and return their names and pixels' digest, or raise SubmissionError.
 
     `inputs` maps every expected output name to the benchmark input it was made from.
     On any refusal `dest` is removed.
@@ -183,12 +194,15 @@ def unpack_outputs(
             for name, member in sorted(members.items()):
                 total += _extract(archive, member, dest / name, limits, total)
         unreadable, copies = [], []
+        pixels = hashlib.sha256()
         for name in sorted(members):
             try:
                 output = load_image(dest / name, max_pixels=max_pixels, min_side=min_side, name=name).rgb
             except InputError as error:
                 unreadable.append(str(error))
                 continue
+            pixels.update(f"{name}:{output.shape}:".encode())
+            pixels.update(np.ascontiguousarray(output).tobytes())
             source = inputs[name]
             if output.shape == source.shape and int(np.abs(output.astype(np.int16) - source).max()) <= COPY_MAX_LEVELS:
                 copies.append(name)
@@ -202,4 +216,4 @@ def unpack_outputs(
     except BaseException:
         shutil.rmtree(dest, ignore_errors=True)
         raise
-    return sorted(members)
+    return Unpacked(sorted(members), pixels.hexdigest())

@@ -98,9 +98,11 @@ def _check_rate(store: ResultsStore, submitter: Submitter) -> str:
     return key
 
 
-def _duplicate_of(store: ResultsStore, digest: str) -> str | None:
+def _duplicate_of(store: ResultsStore, digest: str, field: str = "sha256") -> str | None:
+    """The id of a request whose `field` (the content's digest: "sha256", or "pixels_sha256" for outputs) is `digest`
+    and that still blocks the same content (not FAILED or REJECTED), or None."""
     for request in store.requests():
-        if request.get("sha256") == digest and request.get("status") not in RETRYABLE:
+        if request.get(field) == digest and request.get("status") not in RETRYABLE:
             return request["id"]
     return None
 
@@ -244,8 +246,14 @@ def submit_outputs(
             raise SubmissionError(f"the same outputs were already submitted (request {duplicate})")
         key = _check_rate(store, submitter)
         request_id = _request_id(sha)
-        unpack_outputs(zip_path, inputs, store.work_dir(request_id), max_pixels=max_pixels, min_side=min_side, limits=limits)
+        unpacked = unpack_outputs(
+            zip_path, inputs, store.work_dir(request_id), max_pixels=max_pixels, min_side=min_side, limits=limits
+        )
         try:
+            # the same images in another zip (zipped again, or saved with another PNG compression)
+            repacked = _duplicate_of(store, unpacked.pixels_sha256, "pixels_sha256")
+            if repacked:
+                raise SubmissionError(f"the same outputs, zipped again, were already submitted (request {repacked})")
             store.add_request(
                 {
                     "id": request_id,
@@ -256,6 +264,7 @@ def submit_outputs(
                     "method_type": method_type,
                     "benchmark": benchmark,
                     "sha256": sha,
+                    "pixels_sha256": unpacked.pixels_sha256,
                     "attempts": 0,
                 }
             )

@@ -146,6 +146,15 @@ def test_copies_of_the_benchmark_inputs_are_refused_and_a_failed_request_can_be_
     request = S.submit_outputs(store, ALICE, zipped, "GreyBoxes", "GAN", settings=OFFLINE)
     with pytest.raises(S.SubmissionError, match="already submitted"):
         S.submit_outputs(store, ALICE, zipped, "GreyBoxes", "GAN", settings=OFFLINE)
+    # the same images zipped again (compressed this time): another zip, the same outputs
+    repacked = tmp_path / "repacked.zip"
+    with zipfile.ZipFile(zipped) as source, zipfile.ZipFile(repacked, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in source.namelist():
+            archive.writestr(name, source.read(name))
+    assert repacked.read_bytes() != zipped.read_bytes()
+    with pytest.raises(S.SubmissionError, match="the same outputs, zipped again, were already submitted"):
+        S.submit_outputs(store, MALLORY, repacked, "GreyBoxes2", "GAN", settings=OFFLINE)
+    assert len(store.requests()) == 1 and len(list((tmp_path / "store" / "work").iterdir())) == 1  # nothing left of it
     store.set_status(request["id"], "FAILED", "the evaluator was down")
     again = S.submit_outputs(store, ALICE, zipped, "GreyBoxes", "GAN", settings=OFFLINE)
     assert again["status"] == "PENDING"

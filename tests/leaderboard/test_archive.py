@@ -40,8 +40,25 @@ def unpack(path, dest, **limits):
 
 
 def test_a_complete_zip_is_unpacked(tmp_path):
-    names = unpack(make_zip(tmp_path / "ok.zip", {f"outputs/{n}": aged(n) for n in INPUTS}), tmp_path / "out")
-    assert names == sorted(INPUTS) and sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(INPUTS)
+    unpacked = unpack(make_zip(tmp_path / "ok.zip", {f"outputs/{n}": aged(n) for n in INPUTS}), tmp_path / "out")
+    assert unpacked.names == sorted(INPUTS) and sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(INPUTS)
+
+
+def test_the_same_outputs_zipped_again_or_saved_with_another_compression_have_one_pixel_digest(tmp_path):
+    members = {n: aged(n) for n in INPUTS}
+    first = unpack(make_zip(tmp_path / "one.zip", members), tmp_path / "one")
+    stored = unpack(make_zip(tmp_path / "two.zip", members, zipfile.ZIP_STORED), tmp_path / "two")
+    recompressed = {}
+    for name, data in members.items():
+        buffer = io.BytesIO()
+        Image.open(io.BytesIO(data)).save(buffer, format="PNG", compress_level=1)
+        recompressed[name] = buffer.getvalue()
+    assert recompressed != members
+    again = unpack(make_zip(tmp_path / "three.zip", recompressed), tmp_path / "three")
+    assert (tmp_path / "one.zip").read_bytes() != (tmp_path / "two.zip").read_bytes()
+    assert first.pixels_sha256 == stored.pixels_sha256 == again.pixels_sha256
+    changed = dict(members, **{sorted(INPUTS)[0]: aged(sorted(INPUTS)[1])})  # one output another's pixels
+    assert unpack(make_zip(tmp_path / "four.zip", changed), tmp_path / "four").pixels_sha256 != first.pixels_sha256
 
 
 @pytest.mark.parametrize(
