@@ -719,22 +719,24 @@ def hairline_fringe(rgb: np.ndarray, mask: np.ndarray, skin: np.ndarray, scale: 
     fringe = np.where(past[cut], share * taper, 0.0)
     # a pixel past the mask whose colours cannot be told there, between the mask and the fringe (hair on both sides of
     # it), is as much hair as they are: the shares closed over 3 px (a column of three such pixels stayed a black line
-    # in the camera operator's white sideburn at 80, looked at 3x)
+    # in the camera operator's white sideburn at 80, looked at 3x). Only beside the fringe: a notch in the mask with no
+    # fringe beside it is closed by the mask alone, hair on one side only
     closed = cv2.morphologyEx(np.maximum(fringe, inside[cut]).astype(np.float32), cv2.MORPH_CLOSE, _disk(1))
-    fringe = np.where(past[cut] & ~told, np.maximum(fringe, closed), fringe)
+    beside_fringe = cv2.dilate((fringe >= WISP_JOIN).astype(np.uint8), _disk(1)) > 0
+    fringe = np.where(past[cut] & ~told & beside_fringe, np.maximum(fringe, closed), fringe)
     # the mask's own edge band beside them is read on the same line (edge_hair_share's runs to the fringe's mixed
     # colour, not to the skin's beyond it)
     near = cv2.dilate((fringe >= WISP_JOIN).astype(np.uint8), _disk(int(EDGE_BAND))) > 0
     band = (inside[cut] > 0) & (depth[cut] <= EDGE_BAND) & near
     # where the two colours are too alike there, the mask's edge runs through hair the fringe carries on (a sideburn's
-    # dark hair on both sides of it): where the fringe just past the edge nearest it holds as much hair as the band's
-    # own reading says (`edge_hair_share`, whose colours may be too alike too: then a fade over the band), that much
-    # hair, or as much as its depth in the band says, whichever is more. Left to the fade (and the mask's soft edge),
-    # the band next to the camera operator's greyed sideburn greyed by a fifth: a dark notch in it at 70-80 (looked
-    # at 3x)
+    # dark hair on both sides of it): where the fringe just past the edge nearest it is hair (WISP_JOIN or more) and
+    # holds as much as the band's own reading says (`edge_hair_share`, whose colours may be too alike too: then a fade
+    # over the band), the larger of the two. Left to the fade (and the mask's soft edge), the band next to the camera
+    # operator's greyed sideburn greyed by a fifth: a dark notch in it at 70-80 (looked at 3x)
     nearest = nearest_outside(fringe, inside[cut])
-    beside = np.maximum(nearest, np.minimum(depth[cut] / EDGE_BAND, 1.0))
-    untold = band & ~told & (nearest >= edge_hair_share(lab, inside[cut]))
+    own = edge_hair_share(lab, inside[cut])
+    untold = band & ~told & (nearest >= np.maximum(own, WISP_JOIN))
+    beside = np.maximum(nearest, own)
     out = np.zeros(mask.shape, np.float32)
     out[cut] = np.where(band & told, share, np.where(untold, beside, fringe))
     return out

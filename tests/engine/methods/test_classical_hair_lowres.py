@@ -359,3 +359,32 @@ def test_the_masks_edge_band_greys_in_full_where_the_hair_runs_on_past_it_into_a
     greyed = lightness(grey_hair(rgb, mask, 1.0, np.random.default_rng(0), pattern=0.0, scale=3.0, wisps=fringe))
     column = greyed[40:66, 16:112].mean(axis=1)
     assert column.max() - column.min() < 10  # one white across the edge, no darker band
+
+
+def test_a_slit_in_the_mask_over_skin_that_cannot_be_told_from_the_hair_is_not_filled_as_hair():
+    # light hair (L 120) over skin (L 150), too alike to tell apart (under FRINGE_CONTRAST), and a 1 px slit of skin in
+    # the mask: with the mask on both sides of it and no fringe beside it, the slit is no fringe's (closed as hair, it
+    # turned white at 80 and the band beside it with it)
+    rows = np.full(SIZE, 150.0, np.float32)
+    rows[:64] = 120.0
+    lab = np.dstack([np.repeat(rows[:, None], SIZE, 1), np.full((SIZE, SIZE), 140.0), np.full((SIZE, SIZE), 138.0)])
+    lab[50:64, 64, 0] = 150.0
+    rgb = cv2.cvtColor(lab.round().astype(np.uint8), cv2.COLOR_LAB2RGB)
+    mask = np.zeros((SIZE, SIZE), np.uint8)
+    mask[:64] = 1
+    mask[50:64, 64] = 0
+    assert not hairline_fringe(rgb, mask, np.ones((SIZE, SIZE), bool), 3.0).any()
+
+
+def test_the_value_read_inside_is_from_a_nearest_pixel_outside():
+    rng = np.random.default_rng(0)
+    inside = (cv2.GaussianBlur(rng.random((60, 70)).astype(np.float32), (0, 0), 3) > 0.5).astype(np.uint8)
+    assert 0.2 < inside.mean() < 0.8
+    ys, xs = np.mgrid[:60, :70]
+    values = (ys * 70 + xs).astype(np.float32)  # each pixel's own index: which pixel was read
+    read = nearest_outside(values, inside).astype(np.int64)
+    outside = np.argwhere(inside == 0)
+    for y, x in np.argwhere(inside > 0)[::7]:
+        exact = np.sqrt(((outside - (y, x)) ** 2).sum(1)).min()
+        chosen = np.hypot(read[y, x] // 70 - y, read[y, x] % 70 - x)
+        assert inside[read[y, x] // 70, read[y, x] % 70] == 0 and chosen <= exact + 0.5
