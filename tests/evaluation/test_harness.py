@@ -21,6 +21,7 @@ from leaderboard import evaluate as evaluate_command
 from leaderboard import submissions as S
 from leaderboard.archive import ArchiveLimits
 from leaderboard.store import ResultsStore
+from leaderboard.views import table
 from leaderboard.worker import Worker
 from tests.conftest import free_port
 from tests.evaluation.conftest import NAMES, grey_outputs, judge
@@ -114,6 +115,8 @@ def test_a_zip_of_outputs_is_verified_and_faceless_outputs_are_counted_missing(t
     assert record.notes["n_missing_age"] == 8 and record.metrics["age_mae"] is None and record.metrics["hcs"] is None
     assert record.evaluators.judge_model is None  # no judge configured
     assert not list((tmp_path / "store" / "work").iterdir()), "after evaluation only the record stays"
+    rows, _ = table([record], "lifespan")
+    assert rows["source"][0] == f"this harness ({record.date}); submitted by alice"  # the row names who sent it
 
 
 def test_the_judge_scores_verified_submissions_when_configured(tmp_path, server):
