@@ -274,6 +274,14 @@ NECK_MIN_LIGHTNESS = 0.45  # of the face skin's median L
 # as the hair mask's ear test reads them from the landmarks (segmentation.EAR_TOP); an ear is redder than the face (Obama's 2012
 # portrait: a*b* 12-19 from his face's median, a* 11-19 higher), so its colour is taken within EAR_COLOUR_DISTANCE.
 FOREHEAD_REACH = 2.0
+# A lit forehead's highlight is the skin's colour mixed with the light's white: paler and less coloured than the
+# skin, so the colour test above left it out, and it stayed a young patch in an aged forehead at 70-80 (the sheen on
+# Obama's 2012 portrait; a young man's forehead blown out by a flash in a group photo, with an unaged band along his
+# hairline; looked at). Above the outline a pixel lighter than the face's skin, at most HIGHLIGHT_MAX of the way from
+# its lightness to white, whose a*b* lie within NECK_COLOUR_DISTANCE of the line from neutral to the skin's median (a
+# flash's clipping takes a highlight's colour nearer neutral than a linear mix with white would), is that skin. A white
+# hat or shirt lies further toward white (from looking, the highlights read 0.4-0.55 of the way)
+HIGHLIGHT_MAX = 0.75
 EAR_REACH = 0.6
 EAR_COLOUR_DISTANCE = 20.0
 
@@ -318,10 +326,15 @@ def outline_skin(
     forehead = off_hair & (reach <= FOREHEAD_REACH) & (ys < brows_top)
     ears = off_hair & (reach <= EAR_REACH) & side_rows(p, shape, EAR_TOP) & (ys < jaw)
     lab = to_lab(crop)
-    return _skin_beyond(lab, hull, skin, forehead, NECK_COLOUR_DISTANCE), _skin_beyond(lab, hull, skin, ears, EAR_COLOUR_DISTANCE)
+    return (
+        _skin_beyond(lab, hull, skin, forehead, NECK_COLOUR_DISTANCE, highlights=True),
+        _skin_beyond(lab, hull, skin, ears, EAR_COLOUR_DISTANCE),
+    )
 
 
-def _skin_beyond(lab: np.ndarray, hull: np.ndarray, skin: np.ndarray, inside: np.ndarray, distance: float) -> np.ndarray:
+def _skin_beyond(
+    lab: np.ndarray, hull: np.ndarray, skin: np.ndarray, inside: np.ndarray, distance: float, highlights: bool = False
+) -> np.ndarray:
     """(H, W) uint8: the pixels of `inside` beyond the face's outline (`hull`, the face's convex hull; `lab` the crop in
     CIELAB) whose a*b* is within `distance` of the face's skin (median) and lightness at least NECK_MIN_LIGHTNESS of it,
     in parts touching the outline (skin runs on from the face; a patch of background does not)."""
@@ -338,6 +351,15 @@ def _skin_beyond(lab: np.ndarray, hull: np.ndarray, skin: np.ndarray, inside: np
     part = lab[box]
     away = np.hypot(part[..., 1] - median[1], part[..., 2] - median[2])
     candidate = (away < distance) & (part[..., 0] >= NECK_MIN_LIGHTNESS * median[0]) & (hull[box] == 0)
+    if highlights:  # the skin's colour washed toward white by the light (HIGHLIGHT_MAX)
+        toward_white = (part[..., 0] - median[0]) / max(255.0 - float(median[0]), 1.0)
+        chroma = float(np.hypot(median[1] - 128.0, median[2] - 128.0))
+        hue = (median[1:] - 128.0) / max(chroma, 1e-6)
+        a, b = part[..., 1] - 128.0, part[..., 2] - 128.0
+        # on the line from neutral to the skin's a*b* (as near neutral as the light makes it), no more coloured than it
+        on_line = (np.abs(a * hue[1] - b * hue[0]) < distance) & (a * hue[0] + b * hue[1] > -distance)
+        on_line &= np.hypot(a, b) < chroma + distance
+        candidate |= (toward_white > 0) & (toward_white <= HIGHLIGHT_MAX) & on_line & (hull[box] == 0)
     candidate &= inside[box]
     candidate = cv2.morphologyEx(candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
     count, labels = cv2.connectedComponents(candidate)
