@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from engine.core.errors import InputError
 from engine.core.limits import AGE, SEED, quote
 
 GENDERS = ("male", "female")
+# A number typed as text: plain decimal digits (ASCII), a sign, a point. Python's float() and int() also read "1_0" as
+# 10 and full-width or other scripts' digits as ASCII ones, so a typo became another age silently
+DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", re.ASCII)
 
 
 def check_age(age: float, name: str) -> float:
@@ -44,10 +48,9 @@ def parse_optional_age(value, name: str) -> float | None:
 def _parse_age(value, name: str, alternative: str) -> float:
     rule = f"{name} must be a number {AGE.between()}{alternative}"
     if isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            raise InputError(f"{rule}, got {quote(value)}") from None
+        if not DECIMAL.fullmatch(value.strip()):
+            raise InputError(f"{rule}, got {quote(value)}")
+        number = float(value.strip())
         if not (math.isfinite(number) and AGE.low <= number <= AGE.high):
             raise InputError(f"{AGE.describe(name)}, got {quote(value)}")
         return number
@@ -83,13 +86,9 @@ def parse_face_index(value: int | float | str | None) -> int | None:
     number: object = value
     if isinstance(value, str):
         text = value.strip()
-        try:
-            number = int(text)
-        except ValueError:
-            try:
-                number = float(text)
-            except ValueError:
-                number = None
+        number = None
+        if DECIMAL.fullmatch(text):
+            number = int(text) if text.lstrip("+-").isdigit() else float(text)
     if isinstance(number, numbers.Integral) and not isinstance(number, (bool, np.bool_)):
         if number < 0:
             raise InputError(f"face index must be a whole number from 0 (the largest face), got {quote(value)}")

@@ -66,6 +66,12 @@ def test_a_lifespan_request_is_parsed_once():
         (dict(face_index=-1), "face index must be a whole number"),
         (dict(face_index="second"), "face index must be a whole number from 0 \\(the largest face\\), got 'second'"),
         (dict(face_index=1.5), "face index must be a whole number from 0 \\(the largest face\\), got 1.5"),
+        # text is plain ASCII decimal: Python's own parsers read "1_0" as 10 and other scripts' digits as ASCII ones
+        (dict(face_index="1_0"), "face index must be a whole number from 0 \\(the largest face\\), got '1_0'"),
+        (dict(face_index="\uff11"), "face index must be a whole number from 0 \\(the largest face\\), got '\uff11'"),
+        (dict(targets="1_0"), "target age must be a number between 0 and 80, got '1_0'"),
+        (dict(targets="20 \uff13\uff10"), "target age '\uff13\uff10' in '20 \uff13\uff10' is not a number between 0 and 80"),
+        (dict(source_age="3e1"), "source age must be a number between 0 and 80 or empty, got '3e1'"),
         (dict(all_faces=True, paste=False), "ageing every face shows the other faces only pasted back"),
         (dict(rgb=np.zeros((64, 64), np.float32)), "must be an RGB image"),
         (dict(rgb=np.zeros((0, 0, 3), np.uint8)), "the photo is empty \\(0x0 px\\)"),
