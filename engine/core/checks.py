@@ -88,7 +88,10 @@ def parse_face_index(value: int | float | str | None) -> int | None:
         text = value.strip()
         number = None
         if DECIMAL.fullmatch(text):
-            number = int(text) if text.lstrip("+-").isdigit() else float(text)
+            try:
+                number = int(text) if text.lstrip("+-").isdigit() else float(text)
+            except ValueError:  # more digits than Python reads as a whole number (sys.get_int_max_str_digits)
+                number = None
     if isinstance(number, numbers.Integral) and not isinstance(number, (bool, np.bool_)):
         if number < 0:
             raise InputError(f"face index must be a whole number from 0 (the largest face), got {quote(value)}")

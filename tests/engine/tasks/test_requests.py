@@ -68,6 +68,7 @@ def test_a_lifespan_request_is_parsed_once():
         (dict(face_index=1.5), "face index must be a whole number from 0 \\(the largest face\\), got 1.5"),
         # text is plain ASCII decimal: Python's own parsers read "1_0" as 10 and other scripts' digits as ASCII ones
         (dict(face_index="1_0"), "face index must be a whole number from 0 \\(the largest face\\), got '1_0'"),
+        (dict(face_index="9" * 5000), "face index must be a whole number from 0 \\(the largest face\\), got '9999"),
         (dict(face_index="\uff11"), "face index must be a whole number from 0 \\(the largest face\\), got '\uff11'"),
         (dict(targets="1_0"), "target age must be a number between 0 and 80, got '1_0'"),
         (dict(targets="20 \uff13\uff10"), "target age '\uff13\uff10' in '20 \uff13\uff10' is not a number between 0 and 80"),
