@@ -21,7 +21,7 @@ import numpy as np
 
 from engine.core.memo import memo
 from engine.core.pixels import chosen, from_lab, to_lab, to_uint8
-from engine.faces.segmentation import EAR_TOP, side_rows
+from engine.faces.segmentation import EAR_TOP, fill_holes, side_rows
 from engine.faces.zones import (
     JAW_ANGLES,
     LEFT_BROW,
@@ -276,12 +276,13 @@ NECK_MIN_LIGHTNESS = 0.45  # of the face skin's median L
 FOREHEAD_REACH = 2.0
 # A lit forehead's highlight is the skin's colour mixed with the light's white: paler and less coloured than the
 # skin, so the colour test above left it out, and it stayed a young patch in an aged forehead at 70-80 (the sheen on
-# Obama's 2012 portrait; a young man's forehead blown out by a flash in a group photo, with an unaged band along his
-# hairline; looked at). Above the outline a pixel lighter than the face's skin, at most HIGHLIGHT_MAX of the way from
-# its lightness to white, whose a*b* lie within NECK_COLOUR_DISTANCE of the line from neutral to the skin's median (a
-# flash's clipping takes a highlight's colour nearer neutral than a linear mix with white would), is that skin. A white
-# hat or shirt lies further toward white (from looking, the highlights read 0.4-0.55 of the way)
-HIGHLIGHT_MAX = 0.75
+# Obama's 2012 portrait; a young man's forehead blown out by a flash in a group photo; looked at). Above the outline a
+# pixel HIGHLIGHT_SHARE of the way from the face skin's lightness to white, whose a*b* lie within NECK_COLOUR_DISTANCE of
+# the line from neutral to the skin's median (a flash's clipping takes a highlight's colour nearer neutral than a linear
+# mix with white would), is that skin where the skin, the face's outline and the hair enclose it: a sheen lies within
+# the skin, a cap or a wall of that colour beyond it. (From looking: the sheens read 0.4-0.55 of the way; grey hair
+# over Biden's temple, a little lighter than his skin, about 0.1: not a sheen.)
+HIGHLIGHT_SHARE = (0.25, 0.75)
 EAR_REACH = 0.6
 EAR_COLOUR_DISTANCE = 20.0
 
@@ -318,7 +319,8 @@ def outline_skin(
         return np.zeros(shape, np.uint8), np.zeros(shape, np.uint8)
     d = inter_ocular(p)
     hull = face_hull(p, shape)
-    off_hair = (cv2.dilate((np.asarray(hair) > 0).astype(np.uint8), np.ones((5, 5), np.uint8)) == 0) & np.asarray(person, bool)
+    near_hair = cv2.dilate((np.asarray(hair) > 0).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    off_hair = ~near_hair & np.asarray(person, bool)
     reach = cv2.distanceTransform((hull == 0).astype(np.uint8), cv2.DIST_L2, 5) / d
     ys = np.arange(shape[0])[:, None]
     brows_top = float(p[[*RIGHT_BROW, *LEFT_BROW], 1].min())
@@ -327,17 +329,18 @@ def outline_skin(
     ears = off_hair & (reach <= EAR_REACH) & side_rows(p, shape, EAR_TOP) & (ys < jaw)
     lab = to_lab(crop)
     return (
-        _skin_beyond(lab, hull, skin, forehead, NECK_COLOUR_DISTANCE, highlights=True),
+        _skin_beyond(lab, hull, skin, forehead, NECK_COLOUR_DISTANCE, hair=near_hair),
         _skin_beyond(lab, hull, skin, ears, EAR_COLOUR_DISTANCE),
     )
 
 
 def _skin_beyond(
-    lab: np.ndarray, hull: np.ndarray, skin: np.ndarray, inside: np.ndarray, distance: float, highlights: bool = False
+    lab: np.ndarray, hull: np.ndarray, skin: np.ndarray, inside: np.ndarray, distance: float, hair: np.ndarray | None = None
 ) -> np.ndarray:
     """(H, W) uint8: the pixels of `inside` beyond the face's outline (`hull`, the face's convex hull; `lab` the crop in
     CIELAB) whose a*b* is within `distance` of the face's skin (median) and lightness at least NECK_MIN_LIGHTNESS of it,
-    in parts touching the outline (skin runs on from the face; a patch of background does not)."""
+    in parts touching the outline (skin runs on from the face; a patch of background does not). With the `hair` mask
+    (H, W bool), also the skin's highlights that it, the outline and that skin enclose (HIGHLIGHT_SHARE)."""
     shape = lab.shape[:2]
     face = lab[skin > 0]
     if len(face) == 0:
@@ -351,7 +354,7 @@ def _skin_beyond(
     part = lab[box]
     away = np.hypot(part[..., 1] - median[1], part[..., 2] - median[2])
     candidate = (away < distance) & (part[..., 0] >= NECK_MIN_LIGHTNESS * median[0]) & (hull[box] == 0)
-    if highlights:  # the skin's colour washed toward white by the light (HIGHLIGHT_MAX)
+    if hair is not None:  # the skin's colour washed toward white by the light, within the skin (HIGHLIGHT_SHARE)
         toward_white = (part[..., 0] - median[0]) / max(255.0 - float(median[0]), 1.0)
         chroma = float(np.hypot(median[1] - 128.0, median[2] - 128.0))
         hue = (median[1:] - 128.0) / max(chroma, 1e-6)
@@ -359,7 +362,10 @@ def _skin_beyond(
         # on the line from neutral to the skin's a*b* (as near neutral as the light makes it), no more coloured than it
         on_line = (np.abs(a * hue[1] - b * hue[0]) < distance) & (a * hue[0] + b * hue[1] > -distance)
         on_line &= np.hypot(a, b) < chroma + distance
-        candidate |= (toward_white > 0) & (toward_white <= HIGHLIGHT_MAX) & on_line & (hull[box] == 0)
+        low, high = HIGHLIGHT_SHARE
+        lit = (toward_white >= low) & (toward_white <= high) & on_line & (hull[box] == 0)
+        held = (candidate & inside[box]) | (hull[box] > 0) | hair[box]
+        candidate |= lit & (fill_holes(held.astype(np.uint8)) > 0) & ~held
     candidate &= inside[box]
     candidate = cv2.morphologyEx(candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
     count, labels = cv2.connectedComponents(candidate)

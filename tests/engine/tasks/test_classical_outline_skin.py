@@ -113,3 +113,39 @@ def test_the_sheen_on_a_forehead_above_the_outline_ages_with_the_rest_of_it():
     sheen = above & off_hair & (lab[..., 0] > np.median(lab[..., 0][skin]) + 30)
     assert sheen.sum() > 500
     assert forehead[sheen].mean() > 0.95  # 0.35 before
+
+
+@pytest.mark.parametrize(
+    "enclosed, pale_rgb, skin_there",
+    [
+        (True, (222, 219, 216), True),  # a sheen washed out by a flash: 0.6 of the way to white, nearly neutral
+        (False, (222, 219, 216), False),  # a cap's band of that colour running on past the forehead
+        (True, (180, 176, 174), False),  # grey hair a little lighter than the skin (0.1 of the way): no sheen
+    ],
+)
+def test_a_pale_patch_above_the_outline_is_skin_only_where_the_skin_and_hair_enclose_it(enclosed, pale_rgb, skin_there):
+    # a washed-out sheen lies within the forehead's skin, under the hair; a pale cap or wall of the same colour lies
+    # beyond the skin, and grey hair (Biden's temple) is barely lighter than the skin
+    from engine.methods.classical.aging import _skin_beyond  # noqa: PLC0415
+
+    size = 120
+    skin_rgb = (200, 160, 135)
+    image = np.zeros((size, size, 3), np.uint8)
+    image[:] = skin_rgb
+    hull = np.zeros((size, size), np.uint8)
+    hull[70:, 10:110] = 1  # the face below its outline
+    hair = np.zeros((size, size), bool)
+    image[40:70, 40:80] = pale_rgb  # the patch just above the outline
+    if enclosed:
+        hair[:20] = True  # hair above the forehead's skin, which runs round the patch
+        image[:20] = (60, 45, 35)
+    else:
+        image[:70, 40:80] = pale_rgb  # a cap's band running up past the forehead, out of the crop
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    inside = np.zeros((size, size), bool)
+    inside[:70, 10:110] = True
+    inside &= ~hair
+    found = _skin_beyond(lab, hull, hull.copy(), inside, 10.0, hair=hair) > 0
+    patch = found[45:65, 45:75]
+    assert patch.all() if skin_there else not patch.any()
+    assert found[30:60, 15:35].all()  # the skin beside it either way
