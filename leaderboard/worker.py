@@ -32,7 +32,7 @@ from engine.core.settings import get_settings
 from evaluation.harness import evaluate
 from evaluation.judge import Judge
 from evaluation.records import ResultsRecord
-from leaderboard.store import ResultsStore
+from leaderboard.store import Busy, ResultsStore
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +132,13 @@ class Worker:
                     )
                 )
                 logger.warning("request %s was interrupted (attempt %d); queued again", request["id"], attempts)
-        self.sweep({r["id"]: r.get("status") for r in self.store.requests()})
+        # with no submission being admitted: one being unpacked has a work folder and no request yet, and was swept as
+        # not queued (its request then pointed at outputs that were gone)
+        try:
+            with self.store.admitting():
+                self.sweep({r["id"]: r.get("status") for r in self.store.requests()})
+        except Busy as error:
+            logger.warning("leftovers not swept this time (at the next start): %s", error)
         return changed
 
     def sweep(self, statuses: dict[str, str | None]) -> None:

@@ -143,3 +143,22 @@ def test_failures_say_why_and_leftovers_are_swept(tmp_path):
     assert not (tmp_path / "submissions").exists()
     (lost,) = worker.drain()
     assert lost["status"] == "FAILED" and "submit the zip again" in lost["reason"]
+
+
+def test_a_submission_being_admitted_keeps_its_outputs_while_a_worker_starts(tmp_path, monkeypatch):
+    # a submission unpacks its zip into its work folder before its request is written; a worker starting then saw the
+    # folder as no request's and removed it. The sweep waits for the submission being admitted, and, told it is busy,
+    # leaves the folders for the next start
+    from filelock import FileLock  # noqa: PLC0415
+
+    from leaderboard import store as store_module  # noqa: PLC0415
+
+    store = ResultsStore(tmp_path)
+    unpacking = store.work_dir("20260101000000-unpack00")
+    unpacking.mkdir(parents=True)
+    monkeypatch.setattr(store_module, "ADMISSION_WAIT", 0.1)
+    with FileLock(str(tmp_path / ".admission.lock")):  # the submission being admitted
+        Worker(store, Settings(), evaluate=Counting()).recover()
+        assert unpacking.exists()
+    Worker(store, Settings(), evaluate=Counting()).recover()  # it never queued: swept at the next start
+    assert not unpacking.exists()
