@@ -732,13 +732,20 @@ def hairline_fringe(rgb: np.ndarray, mask: np.ndarray, skin: np.ndarray, scale: 
     # dark hair on both sides of it): where the fringe just past the edge nearest it is hair (WISP_JOIN or more) and
     # holds as much as the band's own reading says (`edge_hair_share`, whose colours may be too alike too: then a fade
     # over the band), the larger of the two. Left to the fade (and the mask's soft edge), the band next to the camera
-    # operator's greyed sideburn greyed by a fifth: a dark notch in it at 70-80 (looked at 3x)
-    nearest = nearest_outside(fringe, inside[cut])
-    own = edge_hair_share(lab, inside[cut])
-    untold = band & ~told & (nearest >= np.maximum(own, WISP_JOIN))
-    beside = np.maximum(nearest, own)
+    # operator's greyed sideburn greyed by a fifth: a dark notch in it at 70-80 (looked at 3x). Read in the box around
+    # such pixels, as wide as the band's means reach (three bands: its Gaussian's six sigmas), not the whole fringe's
+    read = np.where(band & told, share, fringe).astype(np.float32)
+    maybe = band & ~told
+    if maybe.any():
+        top, bottom, left, right = _box(maybe, int(3 * EDGE_BAND))
+        sub = (slice(top, bottom), slice(left, right))
+        held = inside[cut][sub]
+        nearest = nearest_outside(fringe[sub], held)
+        own = edge_hair_share(lab[sub], held)
+        untold = maybe[sub] & (nearest >= np.maximum(own, WISP_JOIN))
+        read[sub] = np.where(untold, np.maximum(nearest, own), read[sub])
     out = np.zeros(mask.shape, np.float32)
-    out[cut] = np.where(band & told, share, np.where(untold, beside, fringe))
+    out[cut] = read
     return out
 
 
