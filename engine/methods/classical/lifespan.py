@@ -101,7 +101,7 @@ from engine.methods.classical.youth import (
     young_skin_mask,
 )
 from engine.methods.ldla.curves import scores_for_age
-from engine.methods.ldla.pipeline import FACE_SIZE, LocatedFace, edit_zones, skin_colour, skin_mask
+from engine.methods.ldla.pipeline import FACE_SIZE, LocatedFace, edit_zones, face_skin, skin_colour
 
 logger = logging.getLogger(__name__)
 
@@ -227,7 +227,7 @@ def _hair_and_beside(
     (`hair_mask_and_tips`), the hairline's last hairs past the mask (`hairline_fringe`), and "" or why no hair mask can
     be found (the hair, beside, wisps, tips and last hairs then empty)."""
     # a glasses' frame beside the eyes is as dark as dark hair: the hair's margin inside the face's outline keeps out of it
-    skin = memo("skin_mask", (located.points, located.crop.shape[:2]), lambda: skin_mask(located))
+    skin = face_skin(located)
     lenses = glasses_lenses(located.crop, skin, located.points)
     frame = None if lenses is None else frame_rows(lenses, located.points)
     person = person_in_crop(segmenter, located.rgb, located.crop, located.matrix)
@@ -294,7 +294,7 @@ def age_face(
         stages["wrinkles"] = f"{len(edit.changed)} zones moved to the age curves' scores" if edit.changed else "unchanged"
         warnings += [w for w in edit.warnings if w not in located.warnings]
     # the skin depends on the landmarks alone: found once per face (every target of a strip asks for it; read-only)
-    skin = memo("skin_mask", (located.points, located.crop.shape[:2]), lambda: skin_mask(located))
+    skin = face_skin(located)
     lenses: np.ndarray | None = None  # a pair of glasses' lenses, where found (the younger path looks for them)
     # crop pixels a photo pixel: what the stages below draw is kept no finer than the photo's own pixels
     scale = upsampling(located.matrix)

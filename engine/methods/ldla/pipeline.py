@@ -284,12 +284,17 @@ def skin_mask(located: LocatedFace) -> np.ndarray:
     return face_hull(located.points, shape) & (1 - exclusion_mask(located.points, shape))
 
 
+def face_skin(located: LocatedFace) -> np.ndarray:
+    """`skin_mask` of the face, found once per face (it depends on the landmarks and the crop's size alone)."""
+    return memo("skin_mask", (located.points, located.crop.shape[:2]), lambda: skin_mask(located))
+
+
 def skin_colour(located: LocatedFace) -> np.ndarray | None:
     """(2,) float32: the face's skin colour, the median a*, b* (OpenCV's 8-bit CIELAB) of its skin (`skin_mask`); None
     where no skin shows. Found once per face."""
 
     def median() -> np.ndarray | None:
-        skin = skin_mask(located) > 0
+        skin = face_skin(located) > 0
         lab = to_lab(located.crop)[skin]
         return np.median(lab[:, 1:], axis=0).astype(np.float32) if len(lab) else None
 
