@@ -79,7 +79,9 @@ def is_maintainer(settings, account: str | None = None, token: str | None = None
     return bool(token and settings.admin_token and hmac.compare_digest(token.encode(), settings.admin_token.encode()))
 
 
-def _check_rate(store: ResultsStore, submitter: Submitter) -> str:
+def _check_rate(store: ResultsStore, requests: list[dict], submitter: Submitter) -> str:
+    """The submitter's rate key, once `requests` (the queue, read once for the submission) hold fewer than RATE_LIMIT of
+    theirs in RATE_WINDOW."""
     key = submitter.rate_key(store)
     since = dt.datetime.now(dt.UTC) - RATE_WINDOW
 
@@ -89,7 +91,7 @@ def _check_rate(store: ResultsStore, submitter: Submitter) -> str:
         except (KeyError, TypeError, ValueError):  # a request without a readable time counts as recent
             return dt.datetime.now(dt.UTC)
 
-    recent = [r for r in store.requests() if r.get("rate_key") == key and submitted(r) > since]
+    recent = [r for r in requests if r.get("rate_key") == key and submitted(r) > since]
     if len(recent) >= RATE_LIMIT:
         who = submitter.account or "this address"
         raise SubmissionError(
@@ -98,10 +100,10 @@ def _check_rate(store: ResultsStore, submitter: Submitter) -> str:
     return key
 
 
-def _duplicate_of(store: ResultsStore, digest: str, field: str = "sha256") -> str | None:
-    """The id of a request whose `field` (the content's digest: "sha256", or "pixels_sha256" for outputs) is `digest`
-    and that still blocks the same content (not FAILED or REJECTED), or None."""
-    for request in store.requests():
+def _duplicate_of(requests: list[dict], digest: str, field: str = "sha256") -> str | None:
+    """The id of one of `requests` whose `field` (the content's digest: "sha256", or "pixels_sha256" for outputs) is
+    `digest` and that still blocks the same content (not FAILED or REJECTED), or None."""
+    for request in requests:
         if request.get(field) == digest and request.get("status") not in RETRYABLE:
             return request["id"]
     return None
@@ -153,10 +155,11 @@ def submit_claim(store: ResultsStore, submitter: Submitter, content: bytes) -> d
     body = claim.model_dump(mode="json", exclude_none=True)
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     with _admitting(store):  # checked and queued as one step (see ResultsStore.admitting)
-        duplicate = _duplicate_of(store, digest)
+        queue = store.requests()
+        duplicate = _duplicate_of(queue, digest)
         if duplicate:
             raise SubmissionError(f"the same claim was already submitted (request {duplicate})")
-        key = _check_rate(store, submitter)
+        key = _check_rate(store, queue, submitter)
         request_id = _request_id(digest)
         store.add_request(
             {
@@ -242,17 +245,18 @@ def submit_outputs(
     # checked, unpacked and queued as one step (see ResultsStore.admitting): the unpacking is bounded by the archive's
     # limits, and a refused zip leaves nothing queued
     with _admitting(store):
-        duplicate = _duplicate_of(store, sha)
+        queue = store.requests()  # read once: no other submission adds to it while this one is admitted
+        duplicate = _duplicate_of(queue, sha)
         if duplicate:
             raise SubmissionError(f"the same outputs were already submitted (request {duplicate})")
-        key = _check_rate(store, submitter)
+        key = _check_rate(store, queue, submitter)
         request_id = _request_id(sha)
         unpacked = unpack_outputs(
             zip_path, inputs, store.work_dir(request_id), max_pixels=max_pixels, min_side=min_side, limits=limits
         )
         try:
             # the same images in another zip (zipped again, or saved with another PNG compression)
-            repacked = _duplicate_of(store, unpacked.pixels_sha256, "pixels_sha256")
+            repacked = _duplicate_of(queue, unpacked.pixels_sha256, "pixels_sha256")
             if repacked:
                 raise SubmissionError(f"the same outputs, zipped again, were already submitted (request {repacked})")
             store.add_request(
