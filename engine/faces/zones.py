@@ -12,6 +12,7 @@ hull and never cover the eyes or the lips.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import cv2
@@ -132,6 +133,14 @@ class Zone:
     direction: str  # horizontal | vertical | radial | arc | axis
     anchor: np.ndarray  # (2,) where radial lines start / the axis starts
     axis_end: np.ndarray  # (2,) where the axis ends (axis zones); else the anchor
+
+    def in_box(self) -> Zone:
+        """The zone in the frame of its square crop (`box`): what a renderer drawing on that crop reads (its polygon,
+        the radial lines' start and the axis, in the crop's own pixels)."""
+        origin = np.array(self.box[:2], np.float32)
+        return dataclasses.replace(
+            self, polygon=self.polygon - origin, anchor=self.anchor - origin, axis_end=self.axis_end - origin
+        )
 
 
 def check_zone(name: str) -> str:

@@ -415,14 +415,12 @@ def edit_zones(
         if zone_name in located.unplaceable or abs(target - current_scores[zone_name]) < 1e-9:
             continue
         zone = located.zones[zone_name]
-        x, y, _ = zone.box
         crop = crop_box(face, zone.box)
         kwargs: dict = {"ethnicity": ethnicity} if renderer == "diffusion" else {"skin_colour": colour}
         if younger is not None:
             kwargs["younger"] = crop_box(younger, zone.box)
-        rendered = engine.render(
-            crop, zone, zone.polygon - np.array([x, y]), d, current_scores[zone_name], target, seed, **kwargs
-        )
+        local = zone.in_box()  # the crop's own frame: its polygon, and the lines' anchor and axis with it
+        rendered = engine.render(crop, local, local.polygon, d, current_scores[zone_name], target, seed, **kwargs)
         if drawn and target > current_scores[zone_name]:
             rendered, resolved = change_at_photo_resolution(crop, rendered, scale), True
         weight = located.feathered_mask(zone_name, FEATHER * d)

@@ -52,7 +52,10 @@ PROFILE = {
     "vertical": (0.012, 0.65),
     "radial": (0.012, 0.9),
     "arc": (0.016, 0.8),
-    "axis": (0.04, 1.0),
+    # the nasolabial and marionette creases: the crease in a fold's valley, as thin as the arcs; the fold's broad shading
+    # and its lit cheek are the soft-tissue descent's (classical/shape.py, fold_shading). At 0.04 d and full depth they
+    # were dark bands 15 px wide down from the mouth's corners at 80, read as smudges (looked at 2x, the astronaut)
+    "axis": (0.016, 0.8),
 }
 
 ZONE_DEPTH = {"nasal_bridge": 0.5, "upper_lip": 0.6}
@@ -202,7 +205,8 @@ class ClassicalRenderer:
         younger: np.ndarray | None = None,
         skin_colour: np.ndarray | None = None,
     ) -> np.ndarray:
-        """`crop` (S, S, 3) uint8 of the zone; `polygon` in crop pixels; scores 0-100. Returns the new crop.
+        """`crop` (S, S, 3) uint8 of the zone; `zone` and its `polygon` in crop pixels (`Zone.in_box`: the lines start at
+        its anchor and follow its axis there); scores 0-100. Returns the new crop.
         `younger` (S, S, 3): the crop of the face made young in full (pipeline.young_face); a lower score goes its
         share of the way to it, with glasses' lenses and frames, brows and nostrils kept as that keeps them (creases
         filled in the zone crop alone smeared a tinted lens and its rim over the cheek). `skin_colour` ((2,) a*, b* on

@@ -109,6 +109,19 @@ def test_classical_renderer_is_monotone_in_the_score(located, zone):
     assert all(b > a for a, b in zip(moved, moved[1:])), moved
 
 
+@pytest.mark.parametrize("zone", ["crows_feet_left", "crows_feet_right", "nasolabial_left", "marionette_right"])
+def test_crows_feet_and_folds_are_drawn_from_the_eye_and_along_the_fold(located, zone):
+    # the radial lines start at the eye's outer corner and the folds follow their axis, both given in the face's
+    # frame: read in the zone crop's own frame they fell outside it, and at a score of 100 these zones drew no crease
+    # at all (their skin changed by its fine texture alone: under 1 % darkened by a tenth)
+    source = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    edit = edit_zones(astronaut(), {zone: 100}, current={zone: 0}, source_age=30, located=located, settings=SETTINGS)
+    lightness = cv2.cvtColor(edit.after, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    inside = located.masks[zone] > 0
+    darkened = (source - lightness)[inside] / np.maximum(source[inside], 1.0)
+    assert (darkened > 0.1).mean() > 0.05, f"{zone}: {(darkened > 0.1).mean():.3f} of its skin darkened by a tenth"
+
+
 def test_frown_lines_are_a_pair_beside_the_brows_heads_not_a_smudge_between_the_eyes(located):
     # drawn from the middle out, short and low in the zone, the glabella's lines read as dark smudges between the eyes
     # at 70-80; frown lines (the "11") are a pair, one beside each brow's head, running well up between the brows, and
@@ -374,16 +387,16 @@ def test_creases_over_a_blown_out_forehead_show_the_skins_colour_not_grey(locate
     from engine.methods.ldla.renderers import ClassicalRenderer  # noqa: PLC0415
 
     zone = located.zones["forehead"]
-    x, y, side = zone.box
+    side = zone.box[2]
     pale = np.empty((side, side, 3), np.uint8)
     pale[:] = cv2.cvtColor(np.array([[[215, 128, 131]]], np.uint8), cv2.COLOR_LAB2RGB)
     assert crop_box(located.crop, zone.box).shape == pale.shape
     orange = np.array([140.0, 158.0], np.float32)
     d = Z.inter_ocular(located.points)
-    polygon = zone.polygon - np.array([x, y])
+    local = zone.in_box()
     renderer = ClassicalRenderer()
-    own = cv2.cvtColor(renderer.render(pale, zone, polygon, d, 0, 100, 0), cv2.COLOR_RGB2LAB).astype(np.float32)
-    shown = cv2.cvtColor(renderer.render(pale, zone, polygon, d, 0, 100, 0, skin_colour=orange), cv2.COLOR_RGB2LAB)
+    own = cv2.cvtColor(renderer.render(pale, local, local.polygon, d, 0, 100, 0), cv2.COLOR_RGB2LAB).astype(np.float32)
+    shown = cv2.cvtColor(renderer.render(pale, local, local.polygon, d, 0, 100, 0, skin_colour=orange), cv2.COLOR_RGB2LAB)
     valley = own[..., 0] < 215 * 0.75  # the creases' valleys, darkened by a quarter or more
     assert valley.sum() > 50
     chroma = lambda lab: np.hypot(lab[..., 1] - 128.0, lab[..., 2] - 128.0)[valley]  # noqa: E731
