@@ -406,14 +406,13 @@ def edit_zones(
     resolved = False
     union = np.zeros(face.shape[:2], np.float32)  # where anything changed: for the refiner and the paste-back only
     keep_union = refine or paste
-    changed = []
     younger = None  # the classical renderer's lower scores: the face's skin made young as the lifespan path does
     if renderer == "classical" and any(t < current_scores[z] for z, t in targets.items() if z not in located.unplaceable):
         younger = young_face(located)
     colour = skin_colour(located) if renderer == "classical" else None  # what a crease's shadow shows
-    for zone_name, target in targets.items():
-        if zone_name in located.unplaceable or abs(target - current_scores[zone_name]) < 1e-9:
-            continue
+
+    def draw(zone_name: str, target: float) -> None:
+        nonlocal face
         zone = located.zones[zone_name]
         crop = crop_box(face, zone.box)
         kwargs: dict = {"ethnicity": ethnicity} if renderer == "diffusion" else {"skin_colour": colour}
@@ -421,18 +420,15 @@ def edit_zones(
             kwargs["younger"] = crop_box(younger, zone.box)
         local = zone.in_box()  # the crop's own frame: its polygon, and the lines' anchor and axis with it
         rendered = engine.render(crop, local, local.polygon, d, current_scores[zone_name], target, seed, **kwargs)
-        if drawn and target > current_scores[zone_name]:
-            rendered, resolved = change_at_photo_resolution(crop, rendered, scale), True
         weight = located.feathered_mask(zone_name, FEATHER * d)
         if bare is not None:
             weight = weight * bare
         face = _blend(face, rendered, zone.box, weight, inplace=True)  # `face` is this call's own copy
         if keep_union:
             np.maximum(union, weight, out=union)
-        changed.append(zone_name)
-    timings["render_s"] = time.perf_counter() - start
-    # 5. whole-face skin texture and tone (the classical lifespan path asks for it)
-    if skin:
+
+    def tone() -> None:
+        nonlocal face
         if not -1.0 <= skin <= 1.0:
             raise ValueError(f"skin amount must be between -1 and 1, got {skin}")
         weight = located.feathered_mask("skin", FEATHER * d)
@@ -443,12 +439,28 @@ def edit_zones(
         if window is not None:
             top, bottom, left, right = window[0].start, window[0].stop, window[1].start, window[1].stop
             toned = skin_texture_and_tone(face, skin, seed, window)
-            if drawn and skin > 0:
-                toned, resolved = change_at_photo_resolution(face[window], toned, scale), True
             face = _blend(face, toned, (left, top, max(bottom - top, right - left)), weight, inplace=True)
         if keep_union:
             np.maximum(union, weight, out=union)
-        changed.append("skin")
+
+    moving = {z: t for z, t in targets.items() if z not in located.unplaceable and abs(t - current_scores[z]) >= 1e-9}
+    # the raised zones and an older skin first, their change low-passed once where the face is upsampled (each zone's
+    # alone had been, zone by zone: a dozen overlapping crops); then what a lower score smooths, taken away as drawn
+    unresolved = face.copy() if drawn else None
+    for zone_name, target in moving.items():
+        if target > current_scores[zone_name]:
+            draw(zone_name, target)
+    if skin > 0:
+        tone()
+    if unresolved is not None and (skin > 0 or any(t > current_scores[z] for z, t in moving.items())):
+        face, resolved = change_at_photo_resolution(unresolved, face, scale), True
+    for zone_name, target in moving.items():
+        if target < current_scores[zone_name]:
+            draw(zone_name, target)
+    if skin < 0:
+        tone()
+    changed = list(moving) + (["skin"] if skin else [])
+    timings["render_s"] = time.perf_counter() - start
     # 6. optional whole-face refiner at a very small strength, kept to the edited zones
     if refine and changed:
         refined = engine.refine(face, seed)
