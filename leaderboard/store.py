@@ -220,6 +220,11 @@ class ResultsStore:
         """Where a queued submission's outputs wait for the worker (removed after evaluation)."""
         return self.request_path(request_id).parent.parent / "work" / request_id
 
+    def unpacking_dir(self, request_id: str) -> Path:
+        """Where a submission's zip is unpacked before it is queued (moved to `work_dir` when it is): a folder the worker's
+        sweep of unqueued outputs leaves alone while it is young (see worker.UNPACKING_MAX_AGE_SECONDS)."""
+        return self.request_path(request_id).parent.parent / "unpacking" / request_id
+
     def request(self, request_id: str) -> dict | None:
         """One request by id; None when there is none."""
         path = self.request_path(request_id)

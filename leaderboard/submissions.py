@@ -242,23 +242,32 @@ def submit_outputs(
     inputs = {f"{item.name}_{target:g}.png": item.rgb for item in bench.inputs for target in bench.targets}
     max_pixels = settings.max_pixels if settings is not None else 40_000_000
     min_side = settings.min_side if settings is not None else 16
-    # checked, unpacked and queued as one step (see ResultsStore.admitting): the unpacking is bounded by the archive's
-    # limits, and a refused zip leaves nothing queued
-    with _admitting(store):
-        queue = store.requests()  # read once: no other submission adds to it while this one is admitted
-        duplicate = _duplicate_of(queue, sha)
-        if duplicate:
-            raise SubmissionError(f"the same outputs were already submitted (request {duplicate})")
-        key = _check_rate(store, queue, submitter)
-        request_id = _request_id(sha)
-        unpacked = unpack_outputs(
-            zip_path, inputs, store.work_dir(request_id), max_pixels=max_pixels, min_side=min_side, limits=limits
-        )
-        try:
+    # a first look at the queue, before the zip is unpacked: a copy already queued or a submitter over the limit is
+    # refused without the work. The zip is unpacked outside the admission (a refused zip held it for its seconds of
+    # unpacking, and every other submission waited), into a folder of its own the worker's sweep leaves alone; only the
+    # checks against the queue and the queueing itself are one step (see ResultsStore.admitting)
+    queue = store.requests()
+    duplicate = _duplicate_of(queue, sha)
+    if duplicate:
+        raise SubmissionError(f"the same outputs were already submitted (request {duplicate})")
+    _check_rate(store, queue, submitter)
+    request_id = _request_id(sha)
+    staging = store.unpacking_dir(request_id)
+    unpacked = unpack_outputs(zip_path, inputs, staging, max_pixels=max_pixels, min_side=min_side, limits=limits)
+    queued = store.work_dir(request_id)
+    try:
+        with _admitting(store):
+            queue = store.requests()  # read again: others may have been queued while this zip unpacked
+            duplicate = _duplicate_of(queue, sha)
+            if duplicate:
+                raise SubmissionError(f"the same outputs were already submitted (request {duplicate})")
+            key = _check_rate(store, queue, submitter)
             # the same images in another zip (zipped again, or saved with another PNG compression)
             repacked = _duplicate_of(queue, unpacked.pixels_sha256, "pixels_sha256")
             if repacked:
                 raise SubmissionError(f"the same outputs, zipped again, were already submitted (request {repacked})")
+            queued.parent.mkdir(parents=True, exist_ok=True)
+            staging.rename(queued)
             store.add_request(
                 {
                     "id": request_id,
@@ -273,9 +282,11 @@ def submit_outputs(
                     "attempts": 0,
                 }
             )
-        except BaseException:
-            shutil.rmtree(store.work_dir(request_id), ignore_errors=True)
-            raise
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if store.request(request_id) is None:
+            shutil.rmtree(queued, ignore_errors=True)
+        raise
     return store.request(request_id) or {}
 
 

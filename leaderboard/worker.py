@@ -39,6 +39,9 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 POLL_SECONDS = 10.0  # how often the serving worker looks for requests nobody woke it for
 TEMP_MAX_AGE_SECONDS = 600.0  # a temporary file older than this has no live writer (writes take well under a second)
+# a zip being unpacked before it is queued (ResultsStore.unpacking_dir): the largest the archive's limits allow unpacks in
+# seconds, so a folder there this old was left by a submission that stopped (its process ended) and is removed
+UNPACKING_MAX_AGE_SECONDS = 3600.0
 
 Evaluate = Callable[[dict, Path], ResultsRecord]
 
@@ -132,7 +135,7 @@ class Worker:
                     )
                 )
                 logger.warning("request %s was interrupted (attempt %d); queued again", request["id"], attempts)
-        # with no submission being admitted: one being unpacked has a work folder and no request yet, and was swept as
+        # with no submission being admitted: one being admitted has its work folder and no request yet, and was swept as
         # not queued (its request then pointed at outputs that were gone)
         try:
             with self.store.admitting():
@@ -157,6 +160,12 @@ class Worker:
             if statuses.get(lock.stem) != "RUNNING" and not self._lock_is_live(lock.stem):
                 lock.unlink(missing_ok=True)
         now = time.time()
+        unpacking = self.store.root / "unpacking"
+        for folder in unpacking.iterdir() if unpacking.is_dir() else []:
+            with contextlib.suppress(FileNotFoundError):
+                if now - folder.stat().st_mtime > UNPACKING_MAX_AGE_SECONDS:
+                    logger.info("removing %s: its submission stopped while its zip was unpacked", folder.name)
+                    shutil.rmtree(folder, ignore_errors=True)
         for temporary in self.store.root.glob("*/.*.tmp"):
             with contextlib.suppress(FileNotFoundError):
                 if now - temporary.stat().st_mtime > TEMP_MAX_AGE_SECONDS:

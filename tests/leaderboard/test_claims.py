@@ -180,17 +180,49 @@ def test_a_submission_waiting_too_long_for_another_is_told_to_try_again(tmp_path
     from filelock import FileLock  # noqa: PLC0415
 
     from leaderboard import store as store_module  # noqa: PLC0415
+    from tests.evaluation.conftest import NAMES  # noqa: PLC0415
+    from tests.evaluation.test_harness import outputs_zip  # noqa: PLC0415
 
-    store = ResultsStore(tmp_path)
+    store = ResultsStore(tmp_path / "store")
     monkeypatch.setattr(store_module, "ADMISSION_WAIT", 0.1)
-    outputs = tmp_path / "outputs.zip"
-    outputs.write_bytes(b"not read: the queue is busy")
-    with FileLock(str(tmp_path / ".admission.lock")):  # another process admitting one
+    outputs = outputs_zip(tmp_path / "outputs.zip", NAMES)
+    with FileLock(str(tmp_path / "store" / ".admission.lock")):  # another process admitting one
         with pytest.raises(S.SubmissionError, match="another submission is being checked"):
             S.submit_claim(store, ALICE, claim())
         with pytest.raises(S.SubmissionError, match="another submission is being checked"):
             S.submit_outputs(store, ALICE, outputs, "MyAger", "diffusion")
+    # nothing is left of the outputs unpacked while it waited, and the same zip is taken once the queue is free
+    assert not any((tmp_path / "store" / "unpacking").iterdir()) and not (tmp_path / "store" / "work").exists()
     assert S.submit_claim(store, ALICE, claim())["status"] == "AWAITING_REVIEW"
+    assert S.submit_outputs(store, ALICE, outputs, "MyAger", "diffusion")["status"] == "PENDING"
+
+
+def test_a_zip_is_unpacked_without_holding_up_other_submissions(tmp_path, monkeypatch):
+    # a zip of outputs takes seconds to unpack and check (every image decoded); unpacked inside the admission, a stranger
+    # sending large or broken zips one after another kept every other submitter waiting, and told to try again after a
+    # minute. The admission is free while a zip unpacks
+    from filelock import FileLock, Timeout  # noqa: PLC0415
+
+    from tests.evaluation.conftest import NAMES  # noqa: PLC0415
+    from tests.evaluation.test_harness import outputs_zip  # noqa: PLC0415
+
+    store = ResultsStore(tmp_path)
+    unpack = S.unpack_outputs
+    free = []
+
+    def unpack_and_look(*args, **kwargs):
+        try:
+            with FileLock(str(tmp_path / ".admission.lock"), timeout=0):
+                free.append(True)
+        except Timeout:
+            free.append(False)
+        return unpack(*args, **kwargs)
+
+    monkeypatch.setattr(S, "unpack_outputs", unpack_and_look)
+    request = S.submit_outputs(store, ALICE, outputs_zip(tmp_path / "outputs.zip", NAMES), "MyAger", "diffusion")
+    assert free == [True] and request["status"] == "PENDING"
+    assert sorted(p.name for p in store.work_dir(request["id"]).iterdir()) == sorted(NAMES)
+    assert not any((tmp_path / "unpacking").iterdir())
 
 
 def test_a_request_is_looked_up_by_id(tmp_path):

@@ -146,8 +146,8 @@ def test_failures_say_why_and_leftovers_are_swept(tmp_path):
 
 
 def test_a_submission_being_admitted_keeps_its_outputs_while_a_worker_starts(tmp_path, monkeypatch):
-    # a submission unpacks its zip into its work folder before its request is written; a worker starting then saw the
-    # folder as no request's and removed it. The sweep waits for the submission being admitted, and, told it is busy,
+    # a submission's outputs are moved into its work folder before its request is written; a worker starting then saw
+    # the folder as no request's and removed it. The sweep waits for the submission being admitted, and, told it is busy,
     # leaves the folders for the next start
     from filelock import FileLock  # noqa: PLC0415
 
@@ -162,3 +162,19 @@ def test_a_submission_being_admitted_keeps_its_outputs_while_a_worker_starts(tmp
         assert unpacking.exists()
     Worker(store, Settings(), evaluate=Counting()).recover()  # it never queued: swept at the next start
     assert not unpacking.exists()
+
+
+def test_a_zip_left_half_unpacked_is_removed_and_one_being_unpacked_is_kept(tmp_path):
+    # a zip is unpacked into its own folder before the submission is admitted; a submission whose process stopped there
+    # left that folder behind for good. The worker's sweep removes it once it is an hour old, not one being unpacked now
+    from leaderboard import worker as worker_module  # noqa: PLC0415
+
+    store = ResultsStore(tmp_path)
+    stopped, running = store.unpacking_dir("20260101000000-stopped0"), store.unpacking_dir("20260101000000-running0")
+    for folder in (stopped, running):
+        folder.mkdir(parents=True)
+        (folder / "astronaut_10.png").write_bytes(b"png")
+    hour_ago = time.time() - worker_module.UNPACKING_MAX_AGE_SECONDS - 5
+    os.utime(stopped, (hour_ago, hour_ago))
+    Worker(store, Settings(), evaluate=Counting()).recover()
+    assert not stopped.exists() and (running / "astronaut_10.png").exists()
