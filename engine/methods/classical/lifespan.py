@@ -291,7 +291,8 @@ def age_face(
         face = edit.after  # its aged zones drawn no finer than the photo's pixels (edit_zones; the lowered ones smoothed)
         if "photo_resolution" in edit.renderer_settings:
             stages["resolution"] = edit.renderer_settings["photo_resolution"]
-        stages["wrinkles"] = f"{len(edit.changed)} zones moved to the age curves' scores" if edit.changed else "unchanged"
+        zones = [name for name in edit.changed if name != "skin"]  # the whole face's texture and tone is "skin" there
+        stages["wrinkles"] = f"{len(zones)} zones moved to the age curves' scores" if zones else "unchanged"
         warnings += [w for w in edit.warnings if w not in located.warnings]
     # the skin depends on the landmarks alone: found once per face (every target of a strip asks for it; read-only)
     skin = face_skin(located)
@@ -499,7 +500,9 @@ def age_face(
             brows_note = f"the brows' hairs {brows_regain:.0%} darker against the skin" + (
                 "" if lenses is None else " (above the glasses' frame)"
             )
-        whites = contrast.restore_eyes(face, located.points, skin, contrast.eye_regain(source_age, target))
+        # read on the source's face: the younger skin above lit the skin around the eyes
+        regain = contrast.eye_regain(source_age, target)
+        whites = contrast.restore_eyes(face, located.points, skin, regain, structure=located.crop)
         face = whites.face
         stages["contrast"] = (
             f"the lips' redness apart from the skin's grown by {lips_regain[1]:.0%}, {brows_note}, "
