@@ -320,10 +320,13 @@ def _shift_whites(
     skin: np.ndarray,
     shift_for: Callable[[np.ndarray, np.ndarray], np.ndarray],
     toward_neutral: bool = False,
+    structure: np.ndarray | None = None,
 ) -> WhitesChange:
     """`face` with, on each eye in view, one CIELAB shift, `shift_for(its whites' mean, its skin ring's mean)` (3,),
     added to its whites by each pixel's share of white (`whites_of_eyes`). `toward_neutral`: no pixel's a* or b* is
-    taken past neutral, nor further from it (the whites made whiter)."""
+    taken past neutral, nor further from it (the whites made whiter). `structure` (the face's frame, RGB uint8): where
+    the whites, their mean and their ring's are read (the source photo's face, when a stage before this one lit the
+    skin around the eyes); `face` itself by default."""
     p = np.asarray(points, np.float64)[:, :2]
     reach = int(round(RING * inter_ocular(p))) + 2
     box = support_box(np.maximum(*eye_openings(p, face.shape[:2])), reach)
@@ -331,13 +334,14 @@ def _shift_whites(
         return WhitesChange(face.copy(), (), None)
     region = face[box]
     lab = to_lab(region)
-    eyes = whites_of_eyes(lab, p - np.array([box[1].start, box[0].start], np.float64), skin[box])
+    read = lab if structure is None else to_lab(structure[box])
+    eyes = whites_of_eyes(read, p - np.array([box[1].start, box[0].start], np.float64), skin[box])
     if not eyes:
         return WhitesChange(face.copy(), (), None)
     out = lab.copy()
     for eye in eyes:
-        whites = (lab * eye.weight[..., None]).sum((0, 1)) / eye.weight.sum()
-        shift = np.asarray(shift_for(whites, lab[eye.ring].mean(0)), np.float32)
+        whites = (read * eye.weight[..., None]).sum((0, 1)) / eye.weight.sum()
+        shift = np.asarray(shift_for(whites, read[eye.ring].mean(0)), np.float32)
         out += eye.weight[..., None] * shift[None, None, :]
     if toward_neutral:
         before, after = lab[..., 1:] - 128.0, out[..., 1:] - 128.0
@@ -361,16 +365,22 @@ def fade_eyes(face: np.ndarray, points: np.ndarray, skin: np.ndarray, share: flo
     return _shift_whites(face, points, skin, lambda whites, around: (around - whites) * loss)
 
 
-def restore_eyes(face: np.ndarray, points: np.ndarray, skin: np.ndarray, regain: np.ndarray) -> WhitesChange:
+def restore_eyes(
+    face: np.ndarray, points: np.ndarray, skin: np.ndarray, regain: np.ndarray, structure: np.ndarray | None = None
+) -> WhitesChange:
     """The aligned `face` with the whites of its eyes moved away from their skin ring's colour by `regain` (3,) of their
     difference (`eye_regain`): lighter, and less red and yellow, each pixel's a* and b* never past neutral nor further
-    from it (the whites' chroma is what age adds; white is as white as an eye gets)."""
+    from it (the whites' chroma is what age adds; white is as white as an eye gets). `structure`: the source's face,
+    where the whites and their ring are read (`_shift_whites`): the younger skin, lit before this, brought the ring
+    within SCLERA_LIGHTER of the whites, and Obama's 2012 right eye, whose whites show, was found with too few."""
     regain = np.asarray(regain, np.float64)
     if regain.shape != (3,) or np.any(regain < 0) or not np.all(np.isfinite(regain)):
         raise ValueError(f"eye regain must be three shares of 0 or more, got {regain}")
     if not regain.any():
         return WhitesChange(face.copy(), (), None)
-    return _shift_whites(face, points, skin, lambda whites, around: (whites - around) * regain, toward_neutral=True)
+    return _shift_whites(
+        face, points, skin, lambda whites, around: (whites - around) * regain, toward_neutral=True, structure=structure
+    )
 
 
 def describe_whites(change: WhitesChange) -> str:

@@ -501,8 +501,8 @@ def age_face(
                 "" if lenses is None else " (above the glasses' frame)"
             )
         # read on the source's face: the younger skin above lit the skin around the eyes
-        regain = contrast.eye_regain(source_age, target)
-        whites = contrast.restore_eyes(face, located.points, skin, regain, structure=located.crop)
+        whites_regain = contrast.eye_regain(source_age, target)
+        whites = contrast.restore_eyes(face, located.points, skin, whites_regain, structure=located.crop)
         face = whites.face
         stages["contrast"] = (
             f"the lips' redness apart from the skin's grown by {lips_regain[1]:.0%}, {brows_note}, "
