@@ -172,7 +172,9 @@ class ClassicalSettings:
     # as creases
     max_depth: float = 0.45
     highlight: float = 0.35  # the lit shoulder's strength relative to the valley
-    texture: float = 5.0  # L levels of fine skin texture at a full step
+    # the fine skin texture's scale at a full step, in L levels: it scales unit noise blurred by 0.7 px, whose standard
+    # deviation is 1 / (2 sqrt(pi) 0.7), about 0.4, so the texture's is about 2 levels
+    texture: float = 5.0
     smoothing: float = 1.4  # how fast lowering the score smooths
 
 
