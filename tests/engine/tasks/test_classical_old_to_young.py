@@ -38,6 +38,18 @@ pytestmark = pytest.mark.pipelines
 OFFLINE = Settings(profile="offline")
 
 
+def _packaged(name: str):
+    """One of the packaged benchmark's photos (evaluation/packaged_faces.py), by name."""
+    return next(face for face in packaged_faces() if face.name == name)
+
+
+def needs_packaged(name: str):
+    """Skips a test whose packaged photo is not fetched (`make benchmark-data` fetches it)."""
+    return pytest.mark.skipif(
+        not cached_path(_packaged(name)).exists(), reason="needs the packaged benchmark photos: run `make benchmark-data`"
+    )
+
+
 @pytest.fixture(scope="module")
 def hopper():
     image = grace_hopper()
@@ -221,14 +233,11 @@ def test_her_neck_loses_its_crepe_with_her_face_and_keeps_the_shadow_under_her_j
     assert "the neck's creases and crepe taken out as the face's" in faces[10].stages["skin"]
 
 
-@pytest.mark.skipif(
-    not cached_path(next(face for face in packaged_faces() if face.name == "obama2")).exists(),
-    reason="needs the packaged benchmark photos: run `make benchmark-data`",
-)
+@needs_packaged("obama2")
 def test_a_greying_temple_lit_warm_turns_dark_again_with_his_own_pigment():
     # Obama's 2009 portrait: his right temple is salt and pepper, C*ab about 15 beside skin of 34 (the absolute
     # chroma test took it for pigment, and his hair was left as it was at every younger target)
-    image = load(next(face for face in packaged_faces() if face.name == "obama2"))
+    image = load(_packaged("obama2"))
     located = locate(image, OFFLINE)
     masks = hair_masks(located, OFFLINE)
     hair = masks.hair > 0
@@ -241,15 +250,12 @@ def test_a_greying_temple_lit_warm_turns_dark_again_with_his_own_pigment():
     assert faces[51].stages["hair"] == "unchanged"  # at his own age: as it is
 
 
-@pytest.mark.skipif(
-    not cached_path(next(face for face in packaged_faces() if face.name == "obama")).exists(),
-    reason="needs the packaged benchmark photos: run `make benchmark-data`",
-)
+@needs_packaged("obama")
 def test_a_small_photos_grey_hair_turns_his_own_colour_not_a_default_brown():
     # Obama's 2012 portrait shrunk to 0.3 (his face 73 px wide, 3.9 crop pixels a photo pixel): his grey and dark strands
     # blur into patches, and in a neighbourhood of crop pixels no dark strand was among grey ones: no pigment was
     # measured and his hair at 10 came out the default brown (C*ab 11) around a patch of his own near-black
-    image = load(next(face for face in packaged_faces() if face.name == "obama"))
+    image = load(_packaged("obama"))
     chroma = {}
     for share in (1.0, 0.3):
         photo = image if share == 1 else cv2.resize(image, None, fx=share, fy=share, interpolation=cv2.INTER_AREA)
@@ -264,30 +270,24 @@ def test_a_small_photos_grey_hair_turns_his_own_colour_not_a_default_brown():
     assert chroma[0.3] < 6 and abs(chroma[0.3] - chroma[1.0]) < 2  # his own near-neutral black, as at full size
 
 
-@pytest.mark.skipif(
-    not cached_path(next(face for face in packaged_faces() if face.name == "biden")).exists(),
-    reason="needs the packaged benchmark photos: run `make benchmark-data`",
-)
+@needs_packaged("biden")
 def test_thin_white_hair_the_margin_cannot_take_keeps_bidens_hair_as_it_is():
     # the margin takes in his white temple hair inside the face's outline, but not the thin white hair over his
     # temples' skin (its colour reads as skin): colouring the rest drew a flat brown cap with a white band between it
     # and his skin (looked at, 30), so the hair is left as it is and the manifest says why
-    image = load(next(face for face in packaged_faces() if face.name == "biden"))
+    image = load(_packaged("biden"))
     located = locate(image, OFFLINE)
     masks = hair_masks(located, OFFLINE)
     face = age_face(image, located, masks, 70, 30, 0, OFFLINE)
     assert "runs on past the hair mask and its margin" in face.stages["hair"]
 
 
-@pytest.mark.skipif(
-    not cached_path(next(face for face in packaged_faces() if face.name == "obama")).exists(),
-    reason="needs the packaged benchmark photos: run `make benchmark-data`",
-)
+@needs_packaged("obama")
 def test_the_whites_of_the_eyes_are_found_on_the_photo_not_on_the_lit_younger_skin():
     # the whites are what is lighter than the skin around the eye by SCLERA_LIGHTER; read after the younger skin had lit
     # that skin, Obama's 2012 right eye (whites in the brows' shade, 0.0028 d^2 of them in view) was left as it was at
     # 10, "too little in view", though the same eye's whites dull toward 80
-    image = load(next(face for face in packaged_faces() if face.name == "obama"))
+    image = load(_packaged("obama"))
     located = locate(image, OFFLINE)
     masks = hair_masks(located, OFFLINE)
     younger = age_face(image, located, masks, 47, 10, 0, OFFLINE).stages["contrast"]
