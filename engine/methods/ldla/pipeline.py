@@ -373,6 +373,8 @@ def edit_zones(
     start = time.perf_counter()
     # 1. check inputs
     targets = check_scores(targets, "target score")
+    if not -1.0 <= skin <= 1.0:
+        raise ValueError(f"skin amount must be between -1 and 1, got {skin}")
     engine = renderer_for(check_renderer(renderer, refine), settings)
     # 2. the face, its landmarks and zones
     located = located or locate(rgb, settings)
@@ -429,8 +431,6 @@ def edit_zones(
 
     def tone() -> None:
         nonlocal face
-        if not -1.0 <= skin <= 1.0:
-            raise ValueError(f"skin amount must be between -1 and 1, got {skin}")
         weight = located.feathered_mask("skin", FEATHER * d)
         if bare is not None:
             weight = weight * bare
@@ -444,19 +444,20 @@ def edit_zones(
             np.maximum(union, weight, out=union)
 
     moving = {z: t for z, t in targets.items() if z not in located.unplaceable and abs(t - current_scores[z]) >= 1e-9}
-    # the raised zones and an older skin first, their change low-passed once where the face is upsampled (each zone's
-    # alone had been, zone by zone: a dozen overlapping crops); then what a lower score smooths, taken away as drawn
+    # what a lower score smooths first, taken away as drawn; then the raised zones and an older skin over it (its tone
+    # reaches the lowered zones too), their change low-passed once where the face is upsampled (each zone's alone had
+    # been, zone by zone: a dozen overlapping crops)
+    for zone_name, target in moving.items():
+        if target < current_scores[zone_name]:
+            draw(zone_name, target)
     unresolved = face.copy() if drawn else None
     for zone_name, target in moving.items():
         if target > current_scores[zone_name]:
             draw(zone_name, target)
     if skin > 0:
         tone()
-    if unresolved is not None and (skin > 0 or any(t > current_scores[z] for z, t in moving.items())):
+    if unresolved is not None and not np.array_equal(unresolved, face):
         face, resolved = change_at_photo_resolution(unresolved, face, scale), True
-    for zone_name, target in moving.items():
-        if target < current_scores[zone_name]:
-            draw(zone_name, target)
     if skin < 0:
         tone()
     changed = list(moving) + (["skin"] if skin else [])

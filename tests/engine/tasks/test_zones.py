@@ -110,7 +110,7 @@ def test_classical_renderer_is_monotone_in_the_score(located, zone):
 
 
 @pytest.mark.parametrize("zone", ["crows_feet_left", "crows_feet_right", "nasolabial_left", "marionette_right"])
-def test_crows_feet_and_folds_are_drawn_from_the_eye_and_along_the_fold(located, zone):
+def test_crows_feet_and_folds_are_drawn_at_a_full_score(located, zone):
     # the radial lines start at the eye's outer corner and the folds follow their axis, both given in the face's
     # frame: read in the zone crop's own frame they fell outside it, and at a score of 100 these zones drew no crease
     # at all (their skin changed by its fine texture alone: under 1 % darkened by a tenth)
@@ -406,3 +406,18 @@ def test_creases_over_a_blown_out_forehead_show_the_skins_colour_not_grey(locate
     # they were
     lit = own[..., 0] >= 215
     assert (np.abs(own[lit] - shown[lit].astype(np.float32)).max(-1) > 1).mean() < 0.05
+
+
+def test_an_older_skin_reaches_the_zones_a_request_lowers(located):
+    # a pluralistic future lowers some zones below the source's curve while its skin ages: the lowered zones are
+    # smoothed first and the older skin's texture and tone drawn over the whole face after them (drawn before them, a
+    # lowered zone went its way to the young face and took the older skin off: a paler, less yellow forehead)
+    targets = {"forehead": 10, "glabella": 100, "under_eye_left": 10, "crows_feet_left": 100}
+    current = {"forehead": 90, "glabella": 0, "under_eye_left": 90, "crows_feet_left": 0}
+    yellow = {}
+    for skin in (0.0, 0.6):
+        edit = edit_zones(astronaut(), targets, current=current, located=located, settings=SETTINGS, skin=skin, paste=False)
+        lab = cv2.cvtColor(edit.after, cv2.COLOR_RGB2LAB).astype(np.float32)
+        yellow[skin] = {zone: float(lab[..., 2][located.masks[zone] > 0].mean()) for zone in ("forehead", "under_eye_left")}
+    for zone in ("forehead", "under_eye_left"):
+        assert yellow[0.6][zone] > yellow[0.0][zone] + 1.0, (zone, yellow)
