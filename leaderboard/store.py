@@ -14,12 +14,15 @@ and how old it is.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import re
 import secrets
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -248,11 +251,17 @@ class ResultsStore:
         path = self.root / ".secret"
         if not path.exists():
             self.root.mkdir(parents=True, exist_ok=True)
+            # written whole under another name, then linked into place (which fails where the key exists): two first
+            # callers cannot write two keys, and no caller reads a key half written (an empty key hashed addresses
+            # as good as unkeyed)
+            handle, written = tempfile.mkstemp(dir=self.root, prefix=".secret.", suffix=".tmp")
             try:
-                with open(path, "x") as stream:  # exclusive: two first callers cannot write two keys
+                with os.fdopen(handle, "w") as stream:
                     stream.write(secrets.token_hex(32))
-            except FileExistsError:
-                pass
+                with contextlib.suppress(FileExistsError):
+                    os.link(written, path)
+            finally:
+                os.unlink(written)
         return path.read_text().strip().encode()
 
     def requests(self) -> list[dict]:

@@ -4,9 +4,9 @@ Who submits: a Hugging Face account when logged in, else the client's address (k
 only as a keyed hash). Rate limits count per account or per address, never per a name
 typed in a box. A claim is checked against its schema (leaderboard/claims.py) and waits
 AWAITING_REVIEW until the maintainer approves it (FINISHED, listed as a `reported` row)
-or rejects it (REJECTED, with the reason). A zip is checked (leaderboard/archive.py),
-unpacked under the store's work folder and queued PENDING for the worker
-(leaderboard/worker.py). A FAILED or REJECTED request can be submitted again.
+or rejects it (REJECTED, with the reason). A zip is checked and unpacked into a folder of
+its own (leaderboard/archive.py), then, checked against the queue, moved under the store's
+work folder and queued PENDING for the worker (leaderboard/worker.py). A FAILED or REJECTED request can be submitted again.
 """
 
 from __future__ import annotations
@@ -221,7 +221,8 @@ def submit_outputs(
     settings=None,
     limits: ArchiveLimits | None = None,
 ) -> dict:
-    """A zip of outputs: checked, unpacked under the store's work folder and queued PENDING for the worker."""
+    """A zip of outputs: checked and unpacked (`ResultsStore.unpacking_dir`), then checked against the queue, moved under
+    the store's work folder and queued PENDING for the worker, as one step."""
     # ASCII only: `\w` took any script's letters, so a look-alike of a listed method's name (a Cyrillic "С") passed
     if not re.fullmatch(r"[A-Za-z0-9_.+-]{1,64}", method or ""):
         raise SubmissionError(f"method name must be 1-64 ASCII letters, digits, '.', '_', '+' or '-', got {method!r}")

@@ -159,6 +159,17 @@ class Worker:
         for lock in locks.glob("*.lock") if locks.is_dir() else []:
             if statuses.get(lock.stem) != "RUNNING" and not self._lock_is_live(lock.stem):
                 lock.unlink(missing_ok=True)
+        self.sweep_unpacking()
+        now = time.time()
+        for temporary in self.store.root.glob("*/.*.tmp"):
+            with contextlib.suppress(FileNotFoundError):
+                if now - temporary.stat().st_mtime > TEMP_MAX_AGE_SECONDS:
+                    temporary.unlink()
+
+    def sweep_unpacking(self) -> None:
+        """Removes the zips left half unpacked by a submission that stopped (an unpacking folder an hour old): at the
+        start and every round, as the app that stopped mid-unpack starts again within minutes (no lock: a live
+        submission's folder is never that old)."""
         now = time.time()
         unpacking = self.store.root / "unpacking"
         for folder in unpacking.iterdir() if unpacking.is_dir() else []:
@@ -166,10 +177,6 @@ class Worker:
                 if now - folder.stat().st_mtime > UNPACKING_MAX_AGE_SECONDS:
                     logger.info("removing %s: its submission stopped while its zip was unpacked", folder.name)
                     shutil.rmtree(folder, ignore_errors=True)
-        for temporary in self.store.root.glob("*/.*.tmp"):
-            with contextlib.suppress(FileNotFoundError):
-                if now - temporary.stat().st_mtime > TEMP_MAX_AGE_SECONDS:
-                    temporary.unlink()
 
     # ---- the queue ----------------------------------------------------------------------------------
 
@@ -237,6 +244,7 @@ class Worker:
         self.recover()
         while not stop.is_set():
             try:
+                self.sweep_unpacking()
                 self.drain()
             except Exception:  # a bug in one round must not stop the queue
                 logger.exception("the submission worker failed a round; it goes on")

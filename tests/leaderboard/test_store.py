@@ -152,3 +152,32 @@ def test_request_states(tmp_path):
     assert done["status"] == "FAILED" and done["reason"] == "no face in 3 outputs"
     with pytest.raises(ValueError, match="status must be one of"):
         store.set_status("abc", "DONE")
+
+
+def test_a_first_caller_never_reads_the_stores_key_half_written(tmp_path, monkeypatch):
+    # the key that hashes client addresses is made by the first caller; another reading it while it was being written
+    # got an empty key, and an address hashed with it is as good as unkeyed. A first caller is held here while it makes
+    # its key: the other makes its own, and both end with the one key that was written whole
+    import secrets  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    store = ResultsStore(tmp_path)
+    made, real = threading.Event(), secrets.token_hex
+    calls, keys = [], []
+
+    def held_on_the_first_call(size):
+        calls.append(size)
+        if len(calls) == 1:
+            made.wait(5)
+        return real(size)
+
+    monkeypatch.setattr(secrets, "token_hex", held_on_the_first_call)
+    first = threading.Thread(target=lambda: keys.append(store.secret()))
+    first.start()
+    deadline = time.time() + 5
+    while not calls and time.time() < deadline:
+        time.sleep(0.01)
+    second = store.secret()
+    made.set()
+    first.join(5)
+    assert len(second) == 64 and keys == [second]

@@ -178,3 +178,37 @@ def test_a_zip_left_half_unpacked_is_removed_and_one_being_unpacked_is_kept(tmp_
     os.utime(stopped, (hour_ago, hour_ago))
     Worker(store, Settings(), evaluate=Counting()).recover()
     assert not stopped.exists() and (running / "astronaut_10.png").exists()
+
+
+def test_a_running_worker_removes_a_zip_left_half_unpacked_after_it_started(tmp_path, monkeypatch):
+    # the app that stopped mid-unpack starts again within minutes, when the folder is under an hour old: swept at the
+    # start alone, it stayed until some later start. Each round of the queue sweeps them too
+    from leaderboard import worker as worker_module  # noqa: PLC0415
+
+    monkeypatch.setattr(worker_module, "POLL_SECONDS", 0.05)
+    store = ResultsStore(tmp_path)
+    stop = threading.Event()
+    worker = Worker(store, Settings(), evaluate=Counting())
+    started, drain = threading.Event(), worker.drain
+
+    def first_round_seen():
+        started.set()  # the start's sweep is over
+        return drain()
+
+    monkeypatch.setattr(worker, "drain", first_round_seen)
+    thread = threading.Thread(target=worker.serve, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        assert started.wait(10)
+        stopped = store.unpacking_dir("20260101000000-stopped0")
+        stopped.mkdir(parents=True)
+        hour_ago = time.time() - worker_module.UNPACKING_MAX_AGE_SECONDS - 5
+        os.utime(stopped, (hour_ago, hour_ago))
+        deadline = time.time() + 10
+        while stopped.exists() and time.time() < deadline:
+            time.sleep(0.05)
+        assert not stopped.exists()
+    finally:
+        stop.set()
+        worker.wake()
+        thread.join(5)
