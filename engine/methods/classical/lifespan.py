@@ -292,7 +292,10 @@ def age_face(
         if "photo_resolution" in edit.renderer_settings:
             stages["resolution"] = edit.renderer_settings["photo_resolution"]
         zones = [name for name in edit.changed if name != "skin"]  # the whole face's texture and tone is "skin" there
-        stages["wrinkles"] = f"{len(zones)} zones moved to the age curves' scores" if zones else "unchanged"
+        moved = [f"{len(zones)} zones moved to the age curves' scores"] if zones else []
+        if "skin" in edit.changed:  # pipeline.skin_texture_and_tone
+            moved.append(f"the whole face's fine texture and tone aged at {skin_amount:.0%} (the gap's share of 80 years)")
+        stages["wrinkles"] = "; ".join(moved) if moved else "unchanged"
         warnings += [w for w in edit.warnings if w not in located.warnings]
     # the skin depends on the landmarks alone: found once per face (every target of a strip asks for it; read-only)
     skin = face_skin(located)
