@@ -295,6 +295,18 @@ def below_jaw(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return inside
 
 
+def skin_median(crop: np.ndarray, skin: np.ndarray) -> np.ndarray | None:
+    """(3,) float32: the median CIELAB (`to_lab`'s scale) of the aligned `crop` under the face's `skin` (H, W, nonzero);
+    None where no skin shows. Found once per face: the neck's, the forehead's and the ears' colour tests and the colour
+    a crease's shadow shows (ldla.pipeline.skin_colour) all read it."""
+
+    def median() -> np.ndarray | None:
+        face = to_lab(crop)[np.asarray(skin) > 0]
+        return np.median(face, axis=0).astype(np.float32) if len(face) else None
+
+    return memo("skin_median", (crop, skin), median)
+
+
 def neck_skin(crop: np.ndarray, points: np.ndarray, skin: np.ndarray) -> np.ndarray:
     """(H, W) uint8: the neck's skin seen below the face's outline in the aligned `crop` (see NECK_COLOUR_DISTANCE);
     empty when none shows (a collar up to the chin, a beard, the crop's edge) and on a black-and-white photo (skin
@@ -302,7 +314,8 @@ def neck_skin(crop: np.ndarray, points: np.ndarray, skin: np.ndarray) -> np.ndar
     p = np.asarray(points, np.float64)[:, :2]
     if is_monochrome(crop):
         return np.zeros(crop.shape[:2], np.uint8)
-    return _skin_beyond(to_lab(crop), face_hull(p, crop.shape[:2]), skin, below_jaw(p, crop.shape[:2]), NECK_COLOUR_DISTANCE)
+    hull, below = face_hull(p, crop.shape[:2]), below_jaw(p, crop.shape[:2])
+    return _skin_beyond(to_lab(crop), hull, skin_median(crop, skin), below, NECK_COLOUR_DISTANCE)
 
 
 def outline_skin(
@@ -327,25 +340,29 @@ def outline_skin(
     jaw = float(p[JAW_ANGLES, 1].min())
     forehead = off_hair & (reach <= FOREHEAD_REACH) & (ys < brows_top)
     ears = off_hair & (reach <= EAR_REACH) & side_rows(p, shape, EAR_TOP) & (ys < jaw)
-    lab = to_lab(crop)
+    lab, median = to_lab(crop), skin_median(crop, skin)
     return (
-        _skin_beyond(lab, hull, skin, forehead, NECK_COLOUR_DISTANCE, hair=near_hair),
-        _skin_beyond(lab, hull, skin, ears, EAR_COLOUR_DISTANCE),
+        _skin_beyond(lab, hull, median, forehead, NECK_COLOUR_DISTANCE, hair=near_hair),
+        _skin_beyond(lab, hull, median, ears, EAR_COLOUR_DISTANCE),
     )
 
 
 def _skin_beyond(
-    lab: np.ndarray, hull: np.ndarray, skin: np.ndarray, inside: np.ndarray, distance: float, hair: np.ndarray | None = None
+    lab: np.ndarray,
+    hull: np.ndarray,
+    median: np.ndarray | None,
+    inside: np.ndarray,
+    distance: float,
+    hair: np.ndarray | None = None,
 ) -> np.ndarray:
     """(H, W) uint8: the pixels of `inside` beyond the face's outline (`hull`, the face's convex hull; `lab` the crop in
-    CIELAB) whose a*b* is within `distance` of the face's skin (median) and lightness at least NECK_MIN_LIGHTNESS of it,
+    CIELAB) whose a*b* is within `distance` of the face's skin (its `median`, `skin_median`; None: no skin shows, and
+    nothing is found) and lightness at least NECK_MIN_LIGHTNESS of it,
     in parts touching the outline (skin runs on from the face; a patch of background does not). With the `hair` mask
     (H, W bool), also the skin's highlights that it, the outline and that skin enclose (HIGHLIGHT_SHARE)."""
     shape = lab.shape[:2]
-    face = lab[skin > 0]
-    if len(face) == 0:
+    if median is None:
         return np.zeros(shape, np.uint8)
-    median = np.median(face, axis=0)
     # the search is made in the box of `inside`, grown by the opening's reach (2 px), within which every pixel it keeps
     # is found as in the whole frame
     box = support_box(inside, 2)

@@ -40,7 +40,7 @@ from engine.faces.zones import (
     inter_ocular,
     support_box,
 )
-from engine.methods.classical.aging import MONOCHROME_NOTE, lightness_only
+from engine.methods.classical.aging import MONOCHROME_NOTE, lightness_only, skin_median
 from engine.methods.classical.hair import is_monochrome
 from engine.methods.classical.youth import glasses_lenses, rejuvenate, young_skin_mask
 from engine.methods.ldla.curves import scores_for_age
@@ -291,14 +291,9 @@ def face_skin(located: LocatedFace) -> np.ndarray:
 
 def skin_colour(located: LocatedFace) -> np.ndarray | None:
     """(2,) float32: the face's skin colour, the median a*, b* (OpenCV's 8-bit CIELAB) of its skin (`skin_mask`); None
-    where no skin shows. Found once per face."""
-
-    def median() -> np.ndarray | None:
-        skin = face_skin(located) > 0
-        lab = to_lab(located.crop)[skin]
-        return np.median(lab[:, 1:], axis=0).astype(np.float32) if len(lab) else None
-
-    return memo("skin_colour", (located.crop, located.points), median)
+    where no skin shows. Found once per face (`skin_median`, which the skin beyond the outline reads too)."""
+    median = skin_median(located.crop, face_skin(located))
+    return None if median is None else median[1:]
 
 
 SMOOTH_REACH = 3  # px around each pixel that the younger skin's bilateral filter (d = 7) reads
