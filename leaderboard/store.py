@@ -3,6 +3,7 @@
     store/results/*.json   results records
     store/requests/*.json  submissions and their state: a claim AWAITING_REVIEW -> FINISHED / REJECTED;
                            outputs PENDING -> RUNNING -> FINISHED / FAILED (leaderboard/worker.py runs them)
+    store/unpacking/       a submission's zip unpacked before it is admitted, moved to work/ when it is (never synced)
     store/work/            outputs of a queued submission, removed once it is evaluated (never synced)
     store/.admission.lock  held while a submission is checked against the queue and added to it (never synced)
 
@@ -38,8 +39,8 @@ from evaluation.records import ResultsRecord, read_records
 logger = logging.getLogger(__name__)
 
 STATES = ("AWAITING_REVIEW", "REJECTED", "PENDING", "RUNNING", "FINISHED", "FAILED")
-# seconds a submission waits for another being admitted (checked and unpacked: a zip within the archive limits takes
-# seconds) before it is told to try again
+# seconds a submission waits for another being admitted (checked against the queue and queued; its zip is unpacked
+# before) before it is told to try again
 ADMISSION_WAIT = 60.0
 
 
