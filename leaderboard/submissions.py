@@ -109,6 +109,16 @@ def _duplicate_of(requests: list[dict], digest: str, field: str = "sha256") -> s
     return None
 
 
+def _admissible(store: ResultsStore, queue: list[dict], submitter: Submitter, digest: str, what: str) -> str:
+    """The submitter's rate key, once `queue` (the requests, read once) holds no copy of the content `digest` still
+    blocking it (`_duplicate_of`; `what`: "claim was" or "outputs were", for the message) and fewer than RATE_LIMIT of
+    theirs (`_check_rate`)."""
+    duplicate = _duplicate_of(queue, digest)
+    if duplicate:
+        raise SubmissionError(f"the same {what} already submitted (request {duplicate})")
+    return _check_rate(store, queue, submitter)
+
+
 def _depth(text: str) -> int:
     """The deepest nesting of brackets outside strings, without parsing."""
     depth = deepest = 0
@@ -155,11 +165,7 @@ def submit_claim(store: ResultsStore, submitter: Submitter, content: bytes) -> d
     body = claim.model_dump(mode="json", exclude_none=True)
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     with _admitting(store):  # checked and queued as one step (see ResultsStore.admitting)
-        queue = store.requests()
-        duplicate = _duplicate_of(queue, digest)
-        if duplicate:
-            raise SubmissionError(f"the same claim was already submitted (request {duplicate})")
-        key = _check_rate(store, queue, submitter)
+        key = _admissible(store, store.requests(), submitter, digest, "claim was")
         request_id = _request_id(digest)
         store.add_request(
             {
@@ -247,11 +253,7 @@ def submit_outputs(
     # refused without the work. The zip is unpacked outside the admission (a refused zip held it for its seconds of
     # unpacking, and every other submission waited), into a folder of its own the worker's sweep leaves alone; only the
     # checks against the queue and the queueing itself are one step (see ResultsStore.admitting)
-    queue = store.requests()
-    duplicate = _duplicate_of(queue, sha)
-    if duplicate:
-        raise SubmissionError(f"the same outputs were already submitted (request {duplicate})")
-    _check_rate(store, queue, submitter)
+    _admissible(store, store.requests(), submitter, sha, "outputs were")
     request_id = _request_id(sha)
     staging = store.unpacking_dir(request_id)
     unpacked = unpack_outputs(zip_path, inputs, staging, max_pixels=max_pixels, min_side=min_side, limits=limits)
@@ -259,10 +261,7 @@ def submit_outputs(
     try:
         with _admitting(store):
             queue = store.requests()  # read again: others may have been queued while this zip unpacked
-            duplicate = _duplicate_of(queue, sha)
-            if duplicate:
-                raise SubmissionError(f"the same outputs were already submitted (request {duplicate})")
-            key = _check_rate(store, queue, submitter)
+            key = _admissible(store, queue, submitter, sha, "outputs were")
             # the same images in another zip (zipped again, or saved with another PNG compression)
             repacked = _duplicate_of(queue, unpacked.pixels_sha256, "pixels_sha256")
             if repacked:
