@@ -115,7 +115,9 @@ def build() -> None:
     # its progress, and its refusal of a photo, on the outlined face alone: on every slider a refused photo left twelve
     # red "Error" badges where the sliders were
     photo.change(find_zones, photo, [overlay, note, source_age, *sliders], api_name="find_zones", show_progress_on=overlay)
-    master.release(lambda value: [value] * len(sliders), master, sliders, api_visibility="private")
+    # "All zones" sets the twelve sliders in the browser, at once: a round trip to the server could still be on its way
+    # when Apply is clicked, and the edit then used the sliders' old scores (every zone "at its current score")
+    master.input(None, master, sliders, js=f"(value) => Array({len(sliders)}).fill(value)")
     go.click(
         apply,
         [photo, renderer, seed, refine, ethnicity, source_age, *sliders],

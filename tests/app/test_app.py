@@ -309,6 +309,30 @@ def test_browser_zone_tab_ages_a_real_portrait_with_the_classical_renderer(live_
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (make test installs it)")
+def test_browser_zone_tab_all_zones_reaches_every_slider_before_apply(live_app, images, tmp_path):
+    """ "All zones" typed in and Apply clicked straight after: the edit uses the new score for every zone (the
+    sliders took it in the browser, not after a round trip that Apply could overtake)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from engine.faces.zones import ZONES
+
+    with sync_playwright() as playwright:
+        browser, page = open_tab(playwright, live_app, "Local zone editing", images["astronaut"])
+        expect(page.get_by_text("Sliders start at each zone")).to_be_visible(timeout=30000)
+        master = page.get_by_label("number input for All zones (uniform aging score, %)")
+        master.fill("90")
+        master.press("Enter")
+        page.get_by_role("button", name="Apply").click()
+        expect(page.locator("body")).to_contain_text('"renderer": "classical"', timeout=30000)
+        text = re.sub(r"\s+", "", page.locator("body").inner_text())  # the JSON view puts each token on a line
+        changed = re.search(r'"changed_zones":\[([^\]]*)\]', text)
+        assert changed is not None, text
+        assert sorted(re.findall(r'"(\w+)"', changed.group(1))) == sorted(ZONES)  # every zone moved to 90
+        expect(page.get_by_label("number input for forehead (%)")).to_have_value("90")
+        browser.close()
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (make test installs it)")
 def test_browser_zone_tab_refuses_a_face_too_small_and_keeps_its_sliders(live_app, tmp_path):
     from PIL import Image
     from playwright.sync_api import expect, sync_playwright
