@@ -107,6 +107,7 @@ logger = logging.getLogger(__name__)
 
 LIFESPAN_YEARS = 80.0  # the age gap is a share of this, so the skin amount stays within [-1, 1]
 YOUNG_FULL_GAP_YEARS = 30.0  # a target this many years younger gets the full younger-skin amount (from looking)
+NO_HUE = "a black-and-white photo"  # the stage texts' reason where a stage changes hue alone
 
 SUMMARY = (  # what the classical renderer changes, in one line (the lifespan tab and the manifest say it)
     "it greys hair and eyebrows by age; for older ages it adds wrinkles, an older face's skin texture, "
@@ -269,6 +270,9 @@ def age_face(
     stages: dict[str, str] = {}
     warnings: list[str] = []
     grey_left = ""
+    # a black-and-white photo keeps only the grey level of each change (below): the stages that change hue alone are
+    # not run, and their texts say so
+    monochrome = is_monochrome(located.crop)
     # 1. wrinkles along the age curves, and the whole face's fine texture and tone; a younger target's creases
     # are taken out with its skin below (the zone renderer's smoothing would do the same work twice)
     scores = variation.zone_scores if variation.zone_scores is not None else scores_for_age(target)
@@ -324,8 +328,11 @@ def age_face(
         aged = memo("aged_skin", (skin, neck, forehead, ears), lambda: skin | neck | forehead | ears)  # the stages key on it
         where = _where(neck, forehead, ears)
         sallow = texture.sallow_share(source_age, _ahead(target, variation.sallow_years))
-        face = texture.sallow_skin(face, aged, located.points, sallow)
-        stages["colour"] = f"less rosy, more yellow at {sallow:.0%} of the change to 80{where}" if sallow > 0 else "unchanged"
+        if monochrome:
+            stages["colour"] = f"unchanged: {NO_HUE} (sallowness is a change of hue alone)"
+        else:
+            face = texture.sallow_skin(face, aged, located.points, sallow)
+            stages["colour"] = f"less rosy, more yellow at {sallow:.0%} of the change to 80{where}" if sallow > 0 else "unchanged"
         share = lentigo_share(_ahead(target, variation.spots_years)) - lentigo_share(source_age)
         face = age_spots(face, aged, located.points, share, np.random.default_rng([seed, 1]))
         stages["skin"] = (
@@ -491,7 +498,11 @@ def age_face(
             f"{contrast.describe_whites(whites)}{toward} (Porcheron et al. 2013, Russell et al. 2014)"
         )
     elif (lips_regain := contrast.lip_regain(source_age, target)).any():  # the lips' and brows' contrast given back
-        face = contrast.restore_lips(face, located.points, skin, lips_regain)
+        if monochrome:  # the lips regain redness and yellowness alone (contrast.LIP_CONTRAST_LOSS)
+            lips_note = f"the lips kept ({NO_HUE}: they regain redness alone)"
+        else:
+            face = contrast.restore_lips(face, located.points, skin, lips_regain)
+            lips_note = f"the lips' redness apart from the skin's grown by {lips_regain[1]:.0%}"
         brows_regain = contrast.brow_regain(source_age, target)
         # a glasses frame's rim is as dark against the skin as a brow's hairs: the brows above its rows only (`lenses`:
         # the younger skin's stage found them)
@@ -508,7 +519,7 @@ def age_face(
         whites = contrast.restore_eyes(face, located.points, skin, whites_regain, structure=located.crop)
         face = whites.face
         stages["contrast"] = (
-            f"the lips' redness apart from the skin's grown by {lips_regain[1]:.0%}, {brows_note}, "
+            f"{lips_note}, {brows_note}, "
             f"{contrast.describe_whites(whites)} (Porcheron et al. 2013's loss of lip, brow and eye contrast run backwards)"
         )
     # 3b. a child's skin and brows (childskin.py; HUB_CLASSICAL_CHILD_SKIN=1): rosier cheeks, fainter brows, before puberty
@@ -516,10 +527,12 @@ def age_face(
     if share > 0 and (settings or get_settings()).classical_child_skin:
         framed = lenses is not None  # a child's target is a younger one: the younger skin's stage looked for them
         brows = np.zeros_like(masks.brows) if framed else masks.brows  # a frame's rim lies over the brows
-        young = _young_mask(skin, masks, located.points)
+        # the cheeks' flush is a hue alone: none on a black-and-white photo (no skin to flush)
+        young = np.zeros(skin.shape, np.float32) if monochrome else _young_mask(skin, masks, located.points)
         face = child_skin(face, young, brows, located.points, share)
         brows_note = "brows kept (a glasses frame over them)" if framed else "brows fainter"
-        stages["child skin"] = f"cheeks rosier, {brows_note} at {share:.0%}"
+        cheeks = f"cheeks kept ({NO_HUE}: a child's flush is a hue)" if monochrome else "cheeks rosier"
+        stages["child skin"] = f"{cheeks}, {brows_note} at {share:.0%}"
     # 3c. the teeth in view darken and yellow with age (Krasniqi et al. 2017's per-year change), lighten toward a younger target
     teeth_change = teeth.age_teeth(face, located.points, source_age, target)
     face = teeth_change.face
@@ -551,7 +564,7 @@ def age_face(
         kept = np.round(before[:size] + inside * (face[:size].astype(np.float32) - before[:size])).astype(np.uint8)
         face = np.concatenate([kept, face[size:]]) if len(face) > size else kept
     # a black-and-white photo stays black and white: of every change above only the grey level is kept
-    if is_monochrome(located.crop):
+    if monochrome:
         face = lightness_only(before, face)
         stages["monochrome"] = MONOCHROME_NOTE
     # 5. paste back where the face changed (and the neck below the crop, where a child's warp moved it)
