@@ -96,6 +96,7 @@ from engine.methods.classical.youth import (
     glasses_lenses,
     photo_below,
     rejuvenate,
+    where_frame_lies,
     young_fine_energy,
     young_neck,
     young_skin_mask,
@@ -230,7 +231,7 @@ def _hair_and_beside(
     # a glasses' frame beside the eyes is as dark as dark hair: the hair's margin inside the face's outline keeps out of it
     skin = face_skin(located)
     lenses = glasses_lenses(located.crop, skin, located.points)
-    frame = None if lenses is None else frame_rows(lenses, located.points)
+    frame = None if lenses is None else where_frame_lies(located.crop, lenses, located.points)
     person = person_in_crop(segmenter, located.rgb, located.crop, located.matrix)
     photo = np.ones(person.shape, bool) if located.inside is None else located.inside >= 0.5
     # the padding beyond the photo's edge is no one's hair nor skin (its blurred edge extension can read as hair)

@@ -22,6 +22,7 @@ import numpy as np
 from engine.core.blurs import masked_blur, wide_blur
 from engine.core.memo import memo
 from engine.core.pixels import from_lab, to_lab
+from engine.faces.segmentation import joined
 from engine.faces.zones import (
     LEFT_EYE,
     OUTER_LIPS,
@@ -113,6 +114,15 @@ WIDE_EDGE = 0.3
 # them); inside the rim the creases seen through the lens lose their edges as the skin's do (kept there, the lines
 # under her eyes were the last old signs left in the upper face at 10 and 30).
 LENS_RIM = 0.1
+# A frame's arms run back from its rims to the ears, across the temples where the hair's margin lies (`where_frame_lies`):
+# thin dark lines, thinner than ARM_WIDTH d (Takeo's metal arms about 3 px, Hopper's acetate ones 5-8 px, at d of
+# 126 and 131 px), straight for ARM_LENGTH d or more, within ARM_SLOPES degrees of level (a turned or tilted head
+# slopes them), ARM_CONTRAST levels (L*, 8-bit) darker than what lies around them, and joined to the rims (hair's
+# strands at the outline are thin dark lines too, but not joined to them). From looking at both portraits' temples.
+ARM_WIDTH = 0.08
+ARM_LENGTH = 0.15
+ARM_SLOPES = (-40.0, -20.0, 0.0, 20.0, 40.0)
+ARM_CONTRAST = 15.0
 CREASE_RIM = 0.03  # d: how far beside a filled crease its edges reach (a crease's rims are 2-4 px wide, from looking)
 # Even colour (from looking): the skin's a* and b* moved this far toward their blur at COLOUR_SIGMA d, so the
 # redness along creases and blotches fades into the skin's own colour.
@@ -710,11 +720,57 @@ def _glasses_lenses(face: np.ndarray, skin: np.ndarray, p: np.ndarray) -> np.nda
     return cv2.GaussianBlur(lenses, (0, 0), LENS_FEATHER * d)
 
 
+def where_frame_lies(crop: np.ndarray, lenses: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(H, W) bool: where a pair of glasses' frame lies or may lie on the aligned `crop` (RGB uint8): its rims and bridge
+    (`frame_zone` of its `lenses`, `glasses_lenses`, at LENS_RIM d); its arms, within its rows (`frame_rows`): the thin,
+    straight, dark lines there (ARM_WIDTH, ARM_LENGTH, ARM_SLOPES, ARM_CONTRAST) joined to the rims, grown by a pixel;
+    and on each side of the face the frame's rows within LENS_RIM d of its arm, or all of them where no arm is found.
+    The hair's margin inside the face's outline keeps out of it (an arm is as dark as dark hair beside it). Not all the
+    frame's rows on a side with its arm found: kept out as a whole, the top of Takeo's dark sideburn, above his frame's
+    arm, stayed black below his greyed temple at 70-80, cut by a hard line at the rows' top (looked at 3x)."""
+    d = inter_ocular(np.asarray(points, np.float64)[:, :2])
+    rims = frame_zone(lenses, LENS_RIM * d) > 0.5
+    rows = np.flatnonzero(frame_rows(lenses, points)[:, 0])
+    if not len(rows):
+        return rims
+    band = slice(int(rows[0]), int(rows[-1]) + 1)
+    lightness = to_lab(crop[band])[..., 0].astype(np.float32)
+    width = max(3, int(round(ARM_WIDTH * d)) | 1)
+    # dark detail narrower than an arm, in every direction, then what of it runs straight along one of the slopes
+    dark = cv2.morphologyEx(lightness, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width)))
+    length = max(3, int(round(ARM_LENGTH * d)) | 1)
+    straight = np.zeros_like(dark)
+    for slope in ARM_SLOPES:
+        segment = np.zeros((length, length), np.uint8)
+        half = length // 2
+        dx, dy = half * np.cos(np.radians(slope)), half * np.sin(np.radians(slope))
+        start, end = (int(round(half - dx)), int(round(half - dy))), (int(round(half + dx)), int(round(half + dy)))
+        cv2.line(segment, start, end, 1, 1)
+        straight = np.maximum(straight, cv2.morphologyEx(dark, cv2.MORPH_OPEN, segment))
+    lines = np.zeros(rims.shape, bool)
+    lines[band] = straight > ARM_CONTRAST
+    lines &= ~rims
+    arms = joined(lines | rims, rims) & lines
+    # on each side, the frame's rows within LENS_RIM d of its arm (the arm runs on under the hair to the ear, and the
+    # hair beside it is as dark), or all of them where no arm is found
+    frame = rims | (cv2.dilate(arms.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+    all_rows = frame_rows(lenses, points)
+    left = np.arange(crop.shape[1])[None, :] < float(np.asarray(points)[:, 0].mean())
+    grow = int(round(LENS_RIM * d))
+    for side in (left, ~left):
+        rows_of_arm = np.flatnonzero((arms & side).any(1))
+        kept = all_rows.copy()
+        if len(rows_of_arm):
+            kept[: max(int(rows_of_arm[0]) - grow, 0)] = False
+            kept[int(rows_of_arm[-1]) + grow + 1 :] = False
+        frame |= kept & side
+    return frame
+
+
 def frame_rows(lenses: np.ndarray, points: np.ndarray) -> np.ndarray:
     """(H, W) bool: the rows a pair of glasses' frame spans, across the whole width: the rows of its `lenses`
     (`glasses_lenses`) grown by LENS_RIM d above and below (the rim), where the frame's arms run from the lenses to
-    the ears beside the face (dark like the hair beside them: the hair's margin inside the face's outline keeps out
-    of them, `segmentation.hair_margin`)."""
+    the ears beside the face (`where_frame_lies` looks for them there; the brows within these rows lie under the frame)."""
     rows = np.flatnonzero((lenses > 0.5).any(1))
     band = np.zeros(lenses.shape, bool)
     if len(rows):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -39,6 +40,7 @@ from engine.methods.classical.youth import (
     remove_creases,
     strain_extent,
     unstrained,
+    where_frame_lies,
 )
 
 pytestmark = pytest.mark.unit
@@ -272,8 +274,8 @@ def test_the_frame_zone_holds_each_lens_rim_and_the_bridge_but_not_what_is_seen_
 
 
 def test_a_frames_rows_span_its_lenses_and_rim_across_the_whole_width():
-    # the frame's arms run from the lenses to the ears beside the face, at the lenses' height: the hair's margin
-    # inside the face's outline keeps out of those rows
+    # the frame's arms run from the lenses to the ears beside the face, at the lenses' height: `where_frame_lies` looks
+    # for them in those rows
     points = _face_points()
     d = inter_ocular(points)
     lenses = np.zeros((512, 512), np.float32)
@@ -283,3 +285,29 @@ def test_a_frames_rows_span_its_lenses_and_rim_across_the_whole_width():
     assert rows[230:280].all() and rows[int(230 - grow) + 1].all() and rows[int(279 + grow) - 1].all()
     assert not rows[: int(230 - grow) - 1].any() and not rows[int(279 + grow) + 2 :].any()
     assert not frame_rows(np.zeros((512, 512), np.float32), points).any()  # no lenses, no frame
+
+
+def test_a_frames_arm_and_its_rows_are_kept_out_and_a_sideburn_above_the_arm_is_not():
+    # skin of one lightness with two lenses (rows 230-279); on the image's right, a thin dark arm running from the right
+    # lens's rim to the ear low in the lenses' rows (rows 261-273), a sideburn (a dark block 16 px wide) above it, and a
+    # dark strand as thin as the arm apart from the rims; on the image's left, no arm, and a sideburn as high
+    points = _face_points()
+    grow = int(round(LENS_RIM * inter_ocular(points)))
+    crop = np.full((512, 512, 3), 180, np.uint8)
+    lenses = np.zeros((512, 512), np.float32)
+    lenses[230:280, 160:230] = lenses[230:280, 290:360] = 1.0
+    cv2.line(crop, (360, 262), (470, 272), (60, 60, 60), 3)  # the arm: from the rim outward
+    crop[219:241, 430:446] = crop[219:241, 60:76] = 50  # the sideburns
+    cv2.line(crop, (478, 229), (508, 227), (60, 60, 60), 2)  # a strand above the arm, apart from the rims
+    frame = where_frame_lies(crop, lenses, points)
+    assert frame[230:280, 230:290].all() and frame[255, 362:370].all()  # the bridge and the rims
+    arm = np.zeros((512, 512), np.uint8)
+    cv2.line(arm, (400, 265), (465, 271), 1, 1)
+    assert frame[arm > 0].all()  # the arm, out to the ear
+    # by the arm, the rows within LENS_RIM d of it (the hair beside an arm is as dark as the arm); above them the
+    # sideburn is hair, not the frame, and so is the strand
+    assert frame[260 - grow + 2 : 274 + grow - 2, 256:].all()
+    assert not frame[219:241, 430:446].any() and not frame[222:236, 475:510].any()
+    # where no arm is found, the frame's rows are kept out as a whole (an arm too faint to find may lie there)
+    assert frame[219:241, 60:76].all() and frame[230 - grow + 1 : 280 + grow - 1, :256].all()
+    assert not frame[: 230 - grow - 1].any() and not frame[280 + grow + 1 :].any()  # nothing above or below its rows
