@@ -20,6 +20,7 @@ from engine.core.memo import memo
 from engine.core.pixels import to_lab
 from engine.faces.alignment import warp_neutral
 from engine.faces.zones import (
+    CHIN,
     FACE_OVAL,
     JAW_ANGLES,
     LEFT_BROW,
@@ -432,7 +433,7 @@ def below(mask: np.ndarray, row: float) -> np.ndarray:
 
 def band_bottom(points: np.ndarray) -> float:
     """Where the hair mask's head band stops: BAND_ABOVE_CHIN inter-ocular distances above FaceMesh's chin."""
-    return float(points[152, 1] - BAND_ABOVE_CHIN * inter_ocular(points))
+    return float(points[CHIN, 1] - BAND_ABOVE_CHIN * inter_ocular(points))
 
 
 def band_row(points: np.ndarray) -> int:

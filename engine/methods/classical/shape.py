@@ -31,6 +31,7 @@ from engine.core.blurs import wide_blur
 from engine.core.memo import memo
 from engine.core.pixels import from_lab, to_lab
 from engine.faces.zones import (
+    CHIN,
     LEFT_ALA,
     LEFT_EYE,
     LEFT_LOWER_LID,
@@ -120,7 +121,6 @@ OUTER_UPPER_LIP = [185, 40, 39, 37, 0, 267, 269, 270, 409]
 INNER_UPPER_LIP = [191, 80, 81, 82, 13, 312, 311, 310, 415]
 OUTER_LOWER_LIP = [146, 91, 181, 84, 17, 314, 405, 321, 375]
 INNER_LOWER_LIP = [95, 88, 178, 87, 14, 317, 402, 318, 324]
-CHIN = 152
 
 
 # A shadow on skin shows the skin's own colour. A photo's lit highlight (a forehead blown out by the flash) is paler and

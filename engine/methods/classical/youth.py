@@ -24,6 +24,7 @@ from engine.core.memo import memo
 from engine.core.pixels import from_lab, to_lab
 from engine.faces.segmentation import joined
 from engine.faces.zones import (
+    CHIN,
     LEFT_EYE,
     OUTER_LIPS,
     RIGHT_EYE,
@@ -187,7 +188,7 @@ NECK_FADE = 1.5
 NECK_FADE_LEAST = 0.2
 NECK_ROOM = 0.4
 EDGE_MARGIN = 0.06
-CHIN_POINT = 152
+CHIN_POINT = CHIN
 
 # FaceMesh points: the nose from the nasion to the alae and tip, and the outline at mouth level.
 NOSE = [168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 327, 64, 294, 48, 278, 129, 358, 102, 331, 49, 279]
