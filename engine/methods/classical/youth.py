@@ -734,12 +734,15 @@ def where_frame_lies(crop: np.ndarray, lenses: np.ndarray, points: np.ndarray) -
     rows = np.flatnonzero(frame_rows(lenses, points)[:, 0])
     if not len(rows):
         return rims
-    band = slice(int(rows[0]), int(rows[-1]) + 1)
-    lightness = to_lab(crop[band])[..., 0].astype(np.float32)
     width = max(3, int(round(ARM_WIDTH * d)) | 1)
+    length = max(3, int(round(ARM_LENGTH * d)) | 1)
+    # worked out on the frame's rows and as many beyond them as the filters below read: cut at the rows' edge, a brow
+    # crossing it became a thin dark line along the cut, joined to the rim (an "arm" at the top of Takeo's frame rows)
+    reach = width + length
+    top, bottom = max(int(rows[0]) - reach, 0), min(int(rows[-1]) + 1 + reach, crop.shape[0])
+    lightness = to_lab(crop[top:bottom])[..., 0].astype(np.float32)
     # dark detail narrower than an arm, in every direction, then what of it runs straight along one of the slopes
     dark = cv2.morphologyEx(lightness, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width)))
-    length = max(3, int(round(ARM_LENGTH * d)) | 1)
     straight = np.zeros_like(dark)
     for slope in ARM_SLOPES:
         segment = np.zeros((length, length), np.uint8)
@@ -749,8 +752,13 @@ def where_frame_lies(crop: np.ndarray, lenses: np.ndarray, points: np.ndarray) -
         cv2.line(segment, start, end, 1, 1)
         straight = np.maximum(straight, cv2.morphologyEx(dark, cv2.MORPH_OPEN, segment))
     lines = np.zeros(rims.shape, bool)
-    lines[band] = straight > ARM_CONTRAST
-    lines &= ~rims
+    lines[top:bottom] = straight > ARM_CONTRAST
+    lines &= frame_rows(lenses, points)
+    # beside the lenses, toward the ears, where the arms run: within them a lash line or a lid's crease seen through the
+    # lens touches the rim too (on Takeo's and Hopper's most of what was taken for arms lay there)
+    columns = np.flatnonzero((lenses > 0.5).any(0))
+    xs = np.arange(crop.shape[1])[None, :]
+    lines &= ~rims & ((xs < columns[0]) | (xs > columns[-1]))
     arms = joined(lines | rims, rims) & lines
     # on each side, the frame's rows within LENS_RIM d of its arm (the arm runs on under the hair to the ear, and the
     # hair beside it is as dark), or all of them where no arm is found

@@ -311,3 +311,8 @@ def test_a_frames_arm_and_its_rows_are_kept_out_and_a_sideburn_above_the_arm_is_
     # where no arm is found, the frame's rows are kept out as a whole (an arm too faint to find may lie there)
     assert frame[219:241, 60:76].all() and frame[230 - grow + 1 : 280 + grow - 1, :256].all()
     assert not frame[: 230 - grow - 1].any() and not frame[280 + grow + 1 :].any()  # nothing above or below its rows
+    # a brow crossing the frame's top rows and a lash line inside the left lens (thin dark lines touching the rim) are
+    # no arms: with them, the left side still keeps all its rows out and the right side's arm is still found as it is
+    cv2.line(crop, (150, 214), (235, 220), (60, 60, 60), 3)  # the brow, cut by the rows' top
+    cv2.line(crop, (165, 250), (225, 252), (60, 60, 60), 2)  # the lash line, through the lens
+    np.testing.assert_array_equal(where_frame_lies(crop, lenses, points), frame)
