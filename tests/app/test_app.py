@@ -328,7 +328,17 @@ def test_browser_zone_tab_all_zones_reaches_every_slider_before_apply(live_app, 
         changed = re.search(r'"changed_zones":\[([^\]]*)\]', text)
         assert changed is not None, text
         assert sorted(re.findall(r'"(\w+)"', changed.group(1))) == sorted(ZONES)  # every zone moved to 90
-        expect(page.get_by_label("number input for forehead (%)")).to_have_value("90")
+        forehead = page.get_by_label("number input for forehead (%)")
+        expect(forehead).to_have_value("90")
+        # its reset button and a typed value out of range reach the zones as "All zones" shows them
+        page.locator(".block", has=master).get_by_role("button", name="Reset to default value").click()
+        expect(master).to_have_value("50")
+        expect(forehead).to_have_value("50")
+        master.fill("150")
+        master.press("Enter")
+        forehead.click()  # the box clamps its value when it loses focus
+        expect(master).to_have_value("100")
+        expect(forehead).to_have_value("100")
         browser.close()
 
 
