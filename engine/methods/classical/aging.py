@@ -256,8 +256,8 @@ def age_spots(face: np.ndarray, skin: np.ndarray, points: np.ndarray, share: flo
 
 
 MONOCHROME_NOTE = (  # the manifests' entry for a black-and-white photo
-    "a black-and-white photo: every colour change acts on lightness only (age spots, sallowness, grey hair and "
-    "paler lips as shades of grey)"
+    "a black-and-white photo: every change acts on lightness only (age spots, creases and grey hair as shades of "
+    "grey; the changes of hue alone, sallower skin, paler or redder lips, rosier cheeks, are left out)"
 )
 MONOCHROME_TONE_SIGMA = 4.0  # px: a toned black-and-white photo's tint is taken this smooth (the shape warps move a few px)
 

@@ -494,8 +494,10 @@ def age_face(
         whites = contrast.fade_eyes(face, located.points, skin, faded)
         face = whites.face
         toward = " toward the skin's colour with them" if whites.change is not None else ""
+        # the lips lose redness and yellowness alone (contrast.LIP_CONTRAST_LOSS): none on a black-and-white photo
+        features = f"eyebrows (the lips kept: {NO_HUE})" if monochrome else "lips and eyebrows"
         stages["contrast"] = (
-            f"lips and eyebrows {faded:.0%} of the way to their contrast with the skin at 80, "
+            f"{features} {faded:.0%} of the way to their contrast with the skin at 80, "
             f"{contrast.describe_whites(whites)}{toward} (Porcheron et al. 2013, Russell et al. 2014)"
         )
     elif (lips_regain := contrast.lip_regain(source_age, target)).any():  # the lips' and brows' contrast given back
@@ -537,7 +539,7 @@ def age_face(
     # 3c. the teeth in view darken and yellow with age (Krasniqi et al. 2017's per-year change), lighten toward a younger target
     teeth_change = teeth.age_teeth(face, located.points, source_age, target)
     face = teeth_change.face
-    stages["teeth"] = teeth.describe(teeth_change)
+    stages["teeth"] = teeth.describe(teeth_change, lightness_only=monochrome)
     # 4. shape: soft-tissue descent from the source age (lifted back toward a younger target), then a
     # child's proportions: craniofacial growth (cardioidal strain) run backwards
     descent = shape.descent_between(source_age, target, variation.sagging_years, variation.fullness_bmi)

@@ -134,8 +134,9 @@ def age_teeth(face: np.ndarray, points: np.ndarray, source_age: float, target_ag
     return TeethChange(result, values, area)
 
 
-def describe(change: TeethChange) -> str:
-    """The manifest's line for the teeth stage."""
+def describe(change: TeethChange, lightness_only: bool = False) -> str:
+    """The manifest's line for the teeth stage; `lightness_only`: a black-and-white photo, which keeps the change's
+    lightness alone (its a* and b* are not said as changed)."""
     if not change.in_view:
         return "no teeth in view"
     L, a, b = change.shift
@@ -145,7 +146,8 @@ def describe(change: TeethChange) -> str:
             f"{TEETH_ONSET_YEARS:g}, where it is flat)"
         )
     toward_white = ", less on the teeth nearest white and none at it" if L > 0 else ""
+    colour = "(a black-and-white photo: lightness only)" if lightness_only else f"a* {a:+.1f}, b* {b:+.1f}"
     return (
-        f"teeth L* {L:+.1f}, a* {a:+.1f}, b* {b:+.1f}{toward_white} (Krasniqi et al. 2017's change in tooth colour with "
+        f"teeth L* {L:+.1f}, {colour}{toward_white} (Krasniqi et al. 2017's change in tooth colour with "
         f"age, {TEETH_LAB_PER_YEAR[0]:+.2f} / {TEETH_LAB_PER_YEAR[1]:+.2f} / {TEETH_LAB_PER_YEAR[2]:+.2f} a year from 20)"
     )

@@ -186,16 +186,21 @@ def test_a_black_and_white_photo_stays_black_and_white_at_80_and_the_manifest_sa
 
 
 def test_a_black_and_white_photos_stages_claim_no_change_of_hue_alone():
-    """Sallower skin, a child's rosy cheeks and redder young lips are hue alone: on a black-and-white photo, whose
-    changes keep their grey level only, the stage texts say they were not made (they had said they were)."""
+    """Sallower skin, a child's rosy cheeks, paler old lips, redder young lips and yellower teeth are hue alone: on a
+    black-and-white photo, whose changes keep their grey level only, the stage texts say they were not made (they had
+    said they were)."""
     grey = np.repeat(cv2.cvtColor(astronaut(), cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
     child = Settings(profile="offline", classical_child_skin=True)  # a child's skin is a setting, off by default
     young, old = age_photo(LifespanRequest(grey, [5, 80], source_age=SOURCE_AGE, renderer="classical"), child).stages
     assert old["colour"].startswith("unchanged: a black-and-white photo") and "rosy" not in old["colour"]
+    assert old["contrast"].startswith("eyebrows (the lips kept: a black-and-white photo)")
+    assert "lightness only" in old["teeth"] and "b*" not in old["teeth"] and "b*" not in young["teeth"]
+    assert "sallowness" not in old["monochrome"].split("left out")[0]  # said as left out, not as drawn in grey
     assert young["child skin"].startswith("cheeks kept (a black-and-white photo") and "brows fainter" in young["child skin"]
     assert young["contrast"].startswith("the lips kept (a black-and-white photo") and "redness apart" not in young["contrast"]
     young, old = age_photo(LifespanRequest(astronaut(), [5, 80], source_age=SOURCE_AGE, renderer="classical"), child).stages
     assert old["colour"].startswith("less rosy, more yellow") and young["child skin"].startswith("cheeks rosier")
+    assert old["contrast"].startswith("lips and eyebrows") and "b* +" in old["teeth"]
     assert young["contrast"].startswith("the lips' redness apart from the skin's grown by")
 
 
