@@ -117,9 +117,10 @@ def build() -> None:
     photo.change(find_zones, photo, [overlay, note, source_age, *sliders], api_name="find_zones", show_progress_on=overlay)
     # "All zones" sets the twelve sliders in the browser, at once: a round trip to the server could still be on its way
     # when Apply is clicked, and the edit then used the sliders' old scores (every zone "at its current score"). On its
-    # every change (typed, dragged, reset by its button, or its typed value brought back within 0-100): `input` missed
-    # the reset and the clamping, and the zones kept the old or the out-of-range score
-    master.change(None, master, sliders, js=f"(value) => Array({len(sliders)}).fill(value)")
+    # every change (typed, dragged, reset by its button, or its typed value brought back within 0-100: `input` alone
+    # missed the reset and the clamping, and the zones kept the old or the out-of-range score), and on every input: a
+    # value typed again that it already shows is no change, and zones moved alone since then kept their own scores
+    gr.on([master.input, master.change], None, master, sliders, js=f"(value) => Array({len(sliders)}).fill(value)")
     go.click(
         apply,
         [photo, renderer, seed, refine, ethnicity, source_age, *sliders],

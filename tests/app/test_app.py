@@ -339,6 +339,12 @@ def test_browser_zone_tab_all_zones_reaches_every_slider_before_apply(live_app, 
         forehead.click()  # the box clamps its value when it loses focus
         expect(master).to_have_value("100")
         expect(forehead).to_have_value("100")
+        # the value it already shows, typed again after a zone was moved alone, reaches the zones too
+        forehead.fill("30")
+        forehead.press("Enter")
+        master.fill("100")
+        master.press("Enter")
+        expect(forehead).to_have_value("100")
         browser.close()
 
 
