@@ -383,13 +383,15 @@ def restore_eyes(
     )
 
 
-def describe_whites(change: WhitesChange) -> str:
-    """The manifest's words for a change to the whites of the eyes: which eyes, and their whites' mean change."""
+def describe_whites(change: WhitesChange, lightness_only: bool = False) -> str:
+    """The manifest's words for a change to the whites of the eyes: which eyes, and their whites' mean change;
+    `lightness_only`: a black-and-white photo, which keeps the change's lightness alone (its a* and b* not said)."""
     if change.change is None:
         return "the whites of the eyes too little in view to change"
     light, red, yellow = change.change
     eyes = "both eyes" if len(change.sides) == 2 else f"the {change.sides[0]} eye only"
-    return f"the whites of the eyes L* {light:+.1f}, a* {red:+.1f}, b* {yellow:+.1f} ({eyes})"
+    colour = "" if lightness_only else f", a* {red:+.1f}, b* {yellow:+.1f}"
+    return f"the whites of the eyes L* {light:+.1f}{colour} ({eyes})"
 
 
 def lip_contrast(face: np.ndarray, points: np.ndarray, skin: np.ndarray) -> float:

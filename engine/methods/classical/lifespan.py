@@ -498,7 +498,7 @@ def age_face(
         features = f"eyebrows (the lips kept: {NO_HUE})" if monochrome else "lips and eyebrows"
         stages["contrast"] = (
             f"{features} {faded:.0%} of the way to their contrast with the skin at 80, "
-            f"{contrast.describe_whites(whites)}{toward} (Porcheron et al. 2013, Russell et al. 2014)"
+            f"{contrast.describe_whites(whites, monochrome)}{toward} (Porcheron et al. 2013, Russell et al. 2014)"
         )
     elif (lips_regain := contrast.lip_regain(source_age, target)).any():  # the lips' and brows' contrast given back
         if monochrome:  # the lips regain redness and yellowness alone (contrast.LIP_CONTRAST_LOSS)
@@ -523,7 +523,8 @@ def age_face(
         face = whites.face
         stages["contrast"] = (
             f"{lips_note}, {brows_note}, "
-            f"{contrast.describe_whites(whites)} (Porcheron et al. 2013's loss of lip, brow and eye contrast run backwards)"
+            f"{contrast.describe_whites(whites, monochrome)} (Porcheron et al. 2013's loss of lip, brow and eye contrast run "
+            "backwards)"
         )
     # 3b. a child's skin and brows (childskin.py; HUB_CLASSICAL_CHILD_SKIN=1): rosier cheeks, fainter brows, before puberty
     share = max(child_share(target) - child_share(source_age), 0.0)

@@ -40,7 +40,7 @@ from engine.faces.zones import (
     inter_ocular,
     support_box,
 )
-from engine.methods.classical.aging import MONOCHROME_NOTE, lightness_only, skin_median
+from engine.methods.classical.aging import lightness_only, skin_median
 from engine.methods.classical.hair import is_monochrome
 from engine.methods.classical.youth import glasses_lenses, rejuvenate, young_skin_mask
 from engine.methods.ldla.curves import scores_for_age
@@ -55,6 +55,10 @@ TOO_SMALL_TO_EDIT = f"the zone editor, which edits it enlarged to {FACE_SIZE} px
 FEATHER = 0.05  # blend feather radius, in inter-ocular distances (chosen by looking at seams)
 
 RENDERERS = ("classical", "diffusion")
+ZONES_MONOCHROME_NOTE = (  # the zone editor's manifest entry for a black-and-white photo
+    "a black-and-white photo: every change acts on lightness only (creases and smoothing as shades of grey; the "
+    "changes of hue alone, older skin's touch of yellow and younger skin's evened colour, are left out)"
+)
 
 
 def check_scores(scores: dict[str, float], what: str = "score") -> dict[str, float]:
@@ -469,7 +473,7 @@ def edit_zones(
     photo = None if not paste else paste_back(rgb, face, located.matrix, mask=union) if changed else rgb.copy()
     renderer_settings = engine.manifest() if renderer == "diffusion" else {}
     if monochrome:
-        renderer_settings["monochrome"] = MONOCHROME_NOTE
+        renderer_settings["monochrome"] = ZONES_MONOCHROME_NOTE
     if resolved:
         renderer_settings["photo_resolution"] = (
             f"creases and skin drawn no finer than the photo's pixels (the photo is upsampled {scale:.1f} times into the "

@@ -316,3 +316,8 @@ def test_a_frames_arm_and_its_rows_are_kept_out_and_a_sideburn_above_the_arm_is_
     cv2.line(crop, (150, 214), (235, 220), (60, 60, 60), 3)  # the brow, cut by the rows' top
     cv2.line(crop, (165, 250), (225, 252), (60, 60, 60), 2)  # the lash line, through the lens
     np.testing.assert_array_equal(where_frame_lies(crop, lenses, points), frame)
+    # a thick brow beside the right lens, cut by the rows' top: no thin line along the cut (the rows are read padded)
+    cv2.line(crop, (300, 212), (420, 216), (60, 60, 60), 12)
+    np.testing.assert_array_equal(
+        where_frame_lies(crop, lenses, points) & (np.arange(512)[:, None] >= 217), frame & (np.arange(512)[:, None] >= 217)
+    )

@@ -195,12 +195,14 @@ def test_a_black_and_white_photos_stages_claim_no_change_of_hue_alone():
     assert old["colour"].startswith("unchanged: a black-and-white photo") and "rosy" not in old["colour"]
     assert old["contrast"].startswith("eyebrows (the lips kept: a black-and-white photo)")
     assert "lightness only" in old["teeth"] and "b*" not in old["teeth"] and "b*" not in young["teeth"]
-    assert "sallowness" not in old["monochrome"].split("left out")[0]  # said as left out, not as drawn in grey
+    drawn, left_out = old["monochrome"].split("are left out")[0].split("the changes of hue alone")
+    assert "spots" in drawn and "sallower skin" in left_out and "lips" in left_out  # not said as drawn in grey
+    assert "a*" not in old["contrast"] and "a*" not in young["contrast"]  # the whites of the eyes: lightness alone
     assert young["child skin"].startswith("cheeks kept (a black-and-white photo") and "brows fainter" in young["child skin"]
     assert young["contrast"].startswith("the lips kept (a black-and-white photo") and "redness apart" not in young["contrast"]
     young, old = age_photo(LifespanRequest(astronaut(), [5, 80], source_age=SOURCE_AGE, renderer="classical"), child).stages
     assert old["colour"].startswith("less rosy, more yellow") and young["child skin"].startswith("cheeks rosier")
-    assert old["contrast"].startswith("lips and eyebrows") and "b* +" in old["teeth"]
+    assert old["contrast"].startswith("lips and eyebrows") and "b* +" in old["teeth"] and "a*" in old["contrast"]
     assert young["contrast"].startswith("the lips' redness apart from the skin's grown by")
 
 
