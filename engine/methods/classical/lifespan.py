@@ -531,7 +531,7 @@ def age_face(
     if share > 0 and (settings or get_settings()).classical_child_skin:
         framed = lenses is not None  # a child's target is a younger one: the younger skin's stage looked for them
         brows = np.zeros_like(masks.brows) if framed else masks.brows  # a frame's rim lies over the brows
-        # the cheeks' flush is a hue alone: none on a black-and-white photo (no skin to flush)
+        # the cheeks' flush is a hue alone: none on a black-and-white photo (an empty skin mask flushes no cheek)
         young = np.zeros(skin.shape, np.float32) if monochrome else _young_mask(skin, masks, located.points)
         face = child_skin(face, young, brows, located.points, share)
         brows_note = "brows kept (a glasses frame over them)" if framed else "brows fainter"

@@ -22,7 +22,7 @@ import numpy as np
 from engine.core.blurs import masked_blur, wide_blur
 from engine.core.memo import memo
 from engine.core.pixels import from_lab, to_lab
-from engine.faces.segmentation import joined
+from engine.faces.segmentation import joined, right_of_face
 from engine.faces.zones import (
     CHIN,
     LEFT_EYE,
@@ -731,7 +731,8 @@ def where_frame_lies(crop: np.ndarray, lenses: np.ndarray, points: np.ndarray) -
     arm, stayed black below his greyed temple at 70-80, cut by a hard line at the rows' top (looked at 3x)."""
     d = inter_ocular(np.asarray(points, np.float64)[:, :2])
     rims = frame_zone(lenses, LENS_RIM * d) > 0.5
-    rows = np.flatnonzero(frame_rows(lenses, points)[:, 0])
+    all_rows = frame_rows(lenses, points)
+    rows = np.flatnonzero(all_rows[:, 0])
     if not len(rows):
         return rims
     width = max(3, int(round(ARM_WIDTH * d)) | 1)
@@ -753,7 +754,7 @@ def where_frame_lies(crop: np.ndarray, lenses: np.ndarray, points: np.ndarray) -
         straight = np.maximum(straight, cv2.morphologyEx(dark, cv2.MORPH_OPEN, segment))
     lines = np.zeros(rims.shape, bool)
     lines[top:bottom] = straight > ARM_CONTRAST
-    lines &= frame_rows(lenses, points)
+    lines &= all_rows
     # beside the lenses, toward the ears, where the arms run: within them a lash line or a lid's crease seen through the
     # lens touches the rim too (on Takeo's and Hopper's most of what was taken for arms lay there)
     columns = np.flatnonzero((lenses > 0.5).any(0))
@@ -763,8 +764,7 @@ def where_frame_lies(crop: np.ndarray, lenses: np.ndarray, points: np.ndarray) -
     # on each side, the frame's rows within LENS_RIM d of its arm (the arm runs on under the hair to the ear, and the
     # hair beside it is as dark), or all of them where no arm is found
     frame = rims | (cv2.dilate(arms.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
-    all_rows = frame_rows(lenses, points)
-    left = np.arange(crop.shape[1])[None, :] < float(np.asarray(points)[:, 0].mean())
+    left = right_of_face(points, crop.shape[:2])[None, :]  # the image's left
     grow = int(round(LENS_RIM * d))
     for side in (left, ~left):
         rows_of_arm = np.flatnonzero((arms & side).any(1))
