@@ -245,7 +245,7 @@ RUN_ON_AREA = 0.01
 # the face where the grey hair beside its outline (segmentation.hair_beside_face) is RUN_ON_AREA d^2 or more, at
 # least COVER_SHARE of it must lie within COVER_NEAR px of the grey hair found under the mask (the grey parts stop
 # short of its edge band, EDGE_BAND's 8 px either way), else the hair is left as it is. On the packaged portraits
-# the covered shares are 0.82 (the face's right) and 0 (its left) on Hopper's, 0.45 and 1.0 on Biden's, 0.79-0.98
+# the covered shares are 0.83 (the face's right) and 0 (its left) on Hopper's, 0.45 and 1.0 on Biden's, 0.79-0.98
 # on Obama's three (packaged names); a half lies between.
 COVER_SHARE = 0.5
 COVER_NEAR = 2 * int(EDGE_BAND) + 1
