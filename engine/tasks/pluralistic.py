@@ -44,7 +44,7 @@ from engine.core.workers import map_in_order, worker_count
 from engine.faces.alignment import align_face, check_face_upright, paste_back
 from engine.faces.detection import Face, NoFaceError, box_overlap, choose_face
 from engine.faces.identity import mean_pairwise_distance
-from engine.methods.classical.hair import added_recession
+from engine.methods.classical.hair import added_recession, is_monochrome
 from engine.methods.classical.lifespan import age_face, hair_masks, stage_warnings
 from engine.methods.classical.pluralistic import describe_variation, sample_variations
 from engine.methods.cradle2cane.seeds import item_seed
@@ -329,7 +329,8 @@ def _classical(
     )
     warnings = stage_warnings([request.target] * len(aged), aged) + hairline_warning(request.receding_hairline, source)
     hairlines = [a.stages.get("hairline", "") for a in aged]
-    futures = [describe_variation(variation) for variation in variations]
+    monochrome = is_monochrome(located.crop)  # its futures' sallowness is not drawn: a hue (their stages say it too)
+    futures = [describe_variation(variation, monochrome) for variation in variations]
     return _Sampled(
         "classical", [a.after for a in aged], [a.photo for a in aged], CLASSICAL_CHECKPOINT, warnings, hairlines, futures
     )

@@ -149,14 +149,16 @@ def recedes(probability: float, liability: float) -> bool:
     return liability < NormalDist().inv_cdf(probability)
 
 
-def describe_variation(variation: Variation) -> dict:
-    """What one future drew, by name (the manifest's entry for that sample)."""
+def describe_variation(variation: Variation, monochrome: bool = False) -> dict:
+    """What one future drew, by name (the manifest's entry for that sample); `monochrome`: a black-and-white photo,
+    where the sallowness drawn is not drawn on the face (a change of hue alone: lifespan.age_face leaves it out), so
+    its entry is None."""
     return {
         "grey_onset_shift_years": round(variation.grey_onset_shift, 1),
         "grey_pattern_temples_first": round(variation.grey_pattern, 2),
         "sagging_years_ahead": round(variation.sagging_years, 1),
         "fullness_bmi_change": round(variation.fullness_bmi, 1),
         "spots_years_ahead": round(variation.spots_years, 1),
-        "sallow_years_ahead": round(variation.sallow_years, 1),
+        "sallow_years_ahead": None if monochrome else round(variation.sallow_years, 1),
         "receding_hairline": variation.receding_hairline,
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import cv2
 import numpy as np
 import pytest
 
@@ -79,6 +80,14 @@ def test_futures_at_70_differ_in_the_lower_face_contour_beyond_the_landmarks_noi
     assert np.argmax(widths) == np.argmax(fullness) and np.argmin(widths) == np.argmin(fullness), (widths, fullness)
     assert len(named) == 4 and all({"sagging_years_ahead", "spots_years_ahead", "sallow_years_ahead"} <= set(f) for f in named)
     assert all(f["fullness_bmi_change"] == 0 and f["sagging_years_ahead"] == 0 for f in layouts.manifest()["futures"])
+
+
+def test_futures_of_a_black_and_white_photo_say_their_sallowness_is_not_drawn():
+    # a black-and-white photo keeps the grey level of each change alone: the futures' sallower skin, a change of hue,
+    # is not drawn (each future's colour stage says so), and the manifest does not list a sallowness for them
+    grey = np.repeat(cv2.cvtColor(astronaut(), cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    futures = pluralistic(PluralisticRequest(grey, 70, samples=2, seed=0, renderer="classical"), OFFLINE).manifest()["futures"]
+    assert all(f["sallow_years_ahead"] is None and f["spots_years_ahead"] is not None for f in futures)
 
 
 def test_younger_futures_that_leave_grey_hair_grey_say_so_once():
