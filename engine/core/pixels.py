@@ -60,3 +60,10 @@ def per_pixel(weight: np.ndarray, image: np.ndarray) -> np.ndarray:
     if weight.dtype != np.float32 or image.dtype != np.float32 or image.ndim != 3 or weight.shape != image.shape[:2]:
         return weight[..., None] * image
     return cv2.multiply(image, cv2.merge([weight] * image.shape[2])).reshape(image.shape)  # one channel comes back 2-D
+
+
+def lab_shift_text(shift, lightness_only: bool = False) -> str:
+    """A CIELAB change (3,) as the manifests write it, "L* -7.4, a* +0.4, b* +4.3", or its lightness alone ("L* -7.4")
+    where only that is kept (a black-and-white photo keeps the grey level of each change)."""
+    lightness, red, yellow = (float(value) for value in shift)
+    return f"L* {lightness:+.1f}" + ("" if lightness_only else f", a* {red:+.1f}, b* {yellow:+.1f}")

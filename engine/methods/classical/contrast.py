@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engine.core.pixels import from_lab, to_lab
+from engine.core.pixels import from_lab, lab_shift_text, to_lab
 from engine.faces.zones import LEFT_EYE, OUTER_LIPS, RIGHT_EYE, inter_ocular, support_box
 from engine.methods.classical.hair import brow_box, brow_hair_share
 
@@ -388,10 +388,8 @@ def describe_whites(change: WhitesChange, lightness_only: bool = False) -> str:
     `lightness_only`: a black-and-white photo, which keeps the change's lightness alone (its a* and b* not said)."""
     if change.change is None:
         return "the whites of the eyes too little in view to change"
-    light, red, yellow = change.change
     eyes = "both eyes" if len(change.sides) == 2 else f"the {change.sides[0]} eye only"
-    colour = "" if lightness_only else f", a* {red:+.1f}, b* {yellow:+.1f}"
-    return f"the whites of the eyes L* {light:+.1f}{colour} ({eyes})"
+    return f"the whites of the eyes {lab_shift_text(change.change, lightness_only)} ({eyes})"
 
 
 def lip_contrast(face: np.ndarray, points: np.ndarray, skin: np.ndarray) -> float:

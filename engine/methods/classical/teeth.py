@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engine.core.pixels import chosen, to_lab, to_uint8
+from engine.core.pixels import chosen, lab_shift_text, to_lab, to_uint8
 from engine.faces.zones import inter_ocular, support_box
 from engine.methods.classical.aging import lift_taper
 from engine.methods.classical.contrast import INNER_LIPS  # FaceMesh's inner lip contour: the mouth's opening
@@ -139,15 +139,14 @@ def describe(change: TeethChange, lightness_only: bool = False) -> str:
     lightness alone (its a* and b* are not said as changed)."""
     if not change.in_view:
         return "no teeth in view"
-    L, a, b = change.shift
-    if L == 0 and a == 0 and b == 0:
+    if not any(change.shift):
         return (
             f"teeth in view, unchanged (the target is the source's age on the curve: the same age, or both under "
             f"{TEETH_ONSET_YEARS:g}, where it is flat)"
         )
-    toward_white = ", less on the teeth nearest white and none at it" if L > 0 else ""
-    colour = "(a black-and-white photo: lightness only)" if lightness_only else f"a* {a:+.1f}, b* {b:+.1f}"
+    toward_white = ", less on the teeth nearest white and none at it" if change.shift[0] > 0 else ""
+    kept = " (a black-and-white photo: lightness only)" if lightness_only else ""
     return (
-        f"teeth L* {L:+.1f}, {colour}{toward_white} (Krasniqi et al. 2017's change in tooth colour with "
-        f"age, {TEETH_LAB_PER_YEAR[0]:+.2f} / {TEETH_LAB_PER_YEAR[1]:+.2f} / {TEETH_LAB_PER_YEAR[2]:+.2f} a year from 20)"
+        f"teeth {lab_shift_text(change.shift, lightness_only)}{kept}{toward_white} (Krasniqi et al. 2017's change in tooth "
+        f"colour with age, {' / '.join(f'{rate:+.2f}' for rate in TEETH_LAB_PER_YEAR)} a year from 20)"
     )
