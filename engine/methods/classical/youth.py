@@ -188,7 +188,6 @@ NECK_FADE = 1.5
 NECK_FADE_LEAST = 0.2
 NECK_ROOM = 0.4
 EDGE_MARGIN = 0.06
-CHIN_POINT = CHIN
 
 # FaceMesh points: the nose from the nasion to the alae and tip, and the outline at mouth level.
 NOSE = [168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 327, 64, 294, 48, 278, 129, 358, 102, 331, 49, 279]
@@ -340,7 +339,7 @@ def strain_extent(points: np.ndarray, shape: tuple[int, int], unit: np.ndarray) 
         tx = np.where(ux > 0, (width - 1 - margin - origin[0]) / ux, np.where(ux < 0, (margin - origin[0]) / ux, np.inf))
         ty = np.where(uy > 0, (height - 1 - margin - origin[1]) / uy, np.where(uy < 0, (margin - origin[1]) / uy, np.inf))
     edge = np.maximum(np.minimum(tx, ty), 1.0)
-    full = max(FULL_STRAIN * d, float(np.hypot(*(p[CHIN_POINT] - origin))))
+    full = max(FULL_STRAIN * d, float(np.hypot(*(p[CHIN] - origin))))
     border = np.minimum(full + NECK_FADE * d, edge)
     head = np.clip(np.minimum(full, border - NECK_FADE_LEAST * d), 0.0, None)
     return head, np.maximum(border, head + 1.0)

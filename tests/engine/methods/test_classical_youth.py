@@ -6,12 +6,11 @@ import cv2
 import numpy as np
 import pytest
 
-from engine.faces.zones import LEFT_EYE, OUTER_LIPS, RIGHT_EYE, inter_ocular
+from engine.faces.zones import CHIN, LEFT_EYE, OUTER_LIPS, RIGHT_EYE, inter_ocular
 from engine.methods.classical.aging import strain_origin
 from engine.methods.classical.youth import (
     BIOCULAR_RATIO_AT_6,
     CHEEK_OUTLINE,
-    CHIN_POINT,
     CREASE_EDGES_LEFT,
     CREASE_LOAD_AT_80,
     EDGE_MARGIN,
@@ -149,7 +148,7 @@ def _face_points() -> np.ndarray:
     points[NOSE] = np.column_stack([np.linspace(236, 276, len(NOSE)), np.linspace(245, 320, len(NOSE))])
     for side, x in (("right", 160.0), ("left", 352.0)):
         points[CHEEK_OUTLINE[side]] = [[x, 360.0], [x + np.sign(256 - x) * 10, 390.0]]
-    points[CHIN_POINT] = (256.0, 470.0)
+    points[CHIN] = (256.0, 470.0)
     return points
 
 

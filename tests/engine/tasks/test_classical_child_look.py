@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from engine.core.settings import Settings
-from engine.faces.zones import LEFT_MOUTH, RIGHT_MOUTH, SUBNASALE, inter_ocular
+from engine.faces.zones import CHIN, LEFT_MOUTH, RIGHT_MOUTH, SUBNASALE, inter_ocular
 from engine.methods.classical.aging import growth_strain
 from engine.methods.classical.childskin import CHEEK_POINTS
-from engine.methods.classical.youth import CHIN_POINT, child_scales, child_warp, photo_below
+from engine.methods.classical.youth import child_scales, child_warp, photo_below
 from engine.methods.ldla.pipeline import LocatedFace, locate
 from engine.tasks.lifespan import LifespanRequest, age_photo
 from tests.conftest import astronaut
@@ -52,8 +52,8 @@ def _neck_stretch(located: LocatedFace, below_rows: int) -> float:
     frame = np.dstack([ramp] * 3)
     k = growth_strain(SOURCE, CHILD)
     moved = child_warp(frame, located.points, k, child_scales(SOURCE, CHILD))[..., 0]
-    column = moved[:, int(round(located.points[CHIN_POINT, 0]))].astype(np.float64)
-    neck = column[:-1] > located.points[CHIN_POINT, 1]  # output rows showing what was under the chin
+    column = moved[:, int(round(located.points[CHIN, 0]))].astype(np.float64)
+    neck = column[:-1] > located.points[CHIN, 1]  # output rows showing what was under the chin
     slope = np.diff(column)[neck]  # source rows per output row
     return float(1.0 / slope.min())
 

@@ -11,13 +11,12 @@ import numpy as np
 import pytest
 
 from engine.core.settings import Settings
-from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, face_hull, inter_ocular
+from engine.faces.zones import CHIN, LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, face_hull, inter_ocular
 from engine.methods.classical import shape
 from engine.methods.classical.aging import BROW_LAG_YEARS, neck_skin, regained_pigment
 from engine.methods.classical.hair import BROW_MIN_PART, grey_hair, repigment_hair
 from engine.methods.classical.lifespan import age_face, hair_masks
 from engine.methods.classical.youth import (
-    CHIN_POINT,
     CREASE_LOAD_AT_80,
     crease_amount,
     fine_energy,
@@ -210,7 +209,7 @@ def test_her_neck_loses_its_crepe_with_her_face_and_keeps_the_shadow_under_her_j
     found = neck_skin(located.crop, points, skin)
     neck = young_neck(found, points)
     assert np.all(neck[found > 0] > 0) and neck.sum() > 0.1 * (skin > 0).sum()  # her neck is found ...
-    chin = np.round(points[CHIN_POINT, :2] + [0, 0.1 * d]).astype(int)
+    chin = np.round(points[CHIN, :2] + [0, 0.1 * d]).astype(int)
     assert found[chin[1], chin[0]] == 0 and neck[chin[1], chin[0]] > 0  # ... with the dark shadow under her chin
     assert not young_neck(np.zeros_like(found), points).any()  # no neck found (a black-and-white photo): none
     creases = crease_amount(scores_for_age(80), scores_for_age(10))
