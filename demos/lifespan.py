@@ -163,7 +163,6 @@ def build() -> None:
             # each tile shows the whole image: cropped to fill it, a full-length portrait's tile showed the jacket and
             # cut off the face
             gallery = gr.Gallery(label="Aged", columns=3, height=380, object_fit="contain")
-            strip = gr.Image(label="Lifespan strip", interactive=False)
             with gr.Row():
                 animation = gr.Image(label="Animation (GIF)", interactive=False)
                 video = gr.File(label="Animation (MP4)")
@@ -171,7 +170,9 @@ def build() -> None:
             with gr.Row():
                 used_age = gr.Textbox(label="Source age used", interactive=False)
                 used_gender = gr.Textbox(label="Gender used", interactive=False)
-            manifest = gr.JSON(label="Manifest (targets, strengths, seeds, timings, models)")
+    # the whole width: nine faces in one row of the half-width column showed about 70 px each
+    strip = gr.Image(label="Lifespan strip", interactive=False)
+    manifest = gr.JSON(label="Manifest (targets, strengths, seeds, timings, models)")
     show_pass1.change(lambda show: gr.Gallery(visible=show), show_pass1, pass1, api_visibility="private")
     mode.change(
         lambda chosen: (gr.update(visible=chosen == "Single age"), gr.update(visible=chosen == "Lifespan")),

@@ -153,6 +153,9 @@ def test_browser_lifespan_tab_produces_a_strip_on_the_tiny_profile(live_tiny_app
         expect(strip.first).to_be_visible(timeout=60000)
         width, height = strip.first.evaluate("img => [img.naturalWidth, img.naturalHeight]")
         assert width == 9 * 256 + 8 * GAP and height == 256 + round(CAPTION_SHARE * 256)  # nine ages, labels below
+        # shown across the tab's whole width (in the half-width output column its nine faces were about 70 px each)
+        shown = strip.first.bounding_box()["width"]
+        assert shown > 0.8 * page.get_by_role("tabpanel").bounding_box()["width"]
         expect(page.locator("body")).to_contain_text("Source age used")
         page.screenshot(path=str(tmp_path / "lifespan_tab.png"), full_page=True)
         browser.close()
