@@ -112,15 +112,41 @@ def build() -> None:
         comparison = gr.ImageSlider(label="Photo: before / after", type="numpy")
         face = gr.ImageSlider(label="Face: before / after", type="numpy")
     manifest = gr.JSON(label="Manifest (scores, renderer, seed)")
+    # The scores set by hand since the photo changed, one per zone (null: not set), kept in the browser: finding the
+    # zones takes a round trip of a second or more, and its current scores overwrote what "All zones" or a zone's
+    # slider had been set to meanwhile (the master showed 90, the zones their found scores).
+    chosen = gr.JSON(None, visible=False)  # null (none set), or a list of 12
+    photo.change(None, None, chosen, js="() => null")
+    # Apply waits for the zones: clicked before they were found, it edited with the sliders' old scores (on a first
+    # photo every zone at 0, smoothed away)
+    finding = photo.change(lambda: gr.Button(interactive=False), None, go, queue=False, api_visibility="private")
     # its progress, and its refusal of a photo, on the outlined face alone: on every slider a refused photo left twelve
     # red "Error" badges where the sliders were
-    photo.change(find_zones, photo, [overlay, note, source_age, *sliders], api_name="find_zones", show_progress_on=overlay)
+    found = finding.then(
+        find_zones, photo, [overlay, note, source_age, *sliders], api_name="find_zones", show_progress_on=overlay
+    )
+    # then the scores set by hand meanwhile are put back over the found ones (in the browser), and Apply is offered again
+    kept = "(chosen, ...found) => [chosen, ...found.map((score, zone) => chosen?.[zone] ?? score)]"
+    found.then(
+        lambda chosen, *scores: [*scores, gr.Button(interactive=True)],
+        [chosen, *sliders],
+        [*sliders, go],
+        js=kept,
+        queue=False,
+        api_visibility="private",
+    )
     # "All zones" sets the twelve sliders in the browser, at once: a round trip to the server could still be on its way
     # when Apply is clicked, and the edit then used the sliders' old scores (every zone "at its current score"). On its
     # every change (typed, dragged, reset by its button, or its typed value brought back within 0-100: `input` alone
     # missed the reset and the clamping, and the zones kept the old or the out-of-range score), and on every input: a
     # value typed again that it already shows is no change, and zones moved alone since then kept their own scores
-    gr.on([master.input, master.change], None, master, sliders, js=f"(value) => Array({len(sliders)}).fill(value)")
+    every = f"(value) => [...Array({len(sliders)}).fill(value), Array({len(sliders)}).fill(value)]"
+    gr.on([master.input, master.change], None, master, [*sliders, chosen], js=every)
+    # a zone moved alone (`input`: by hand, not by the master or the zones found); the list is wrapped as the one output
+    # (a list handed back bare is read as the outputs, and its first item became `chosen`)
+    for zone, slider in enumerate(sliders):
+        one = f"(value, chosen) => [Array.from({{length: {len(sliders)}}}, (_, z) => z === {zone} ? value : chosen?.[z] ?? null)]"
+        slider.input(None, [slider, chosen], chosen, js=one)
     go.click(
         apply,
         [photo, renderer, seed, refine, ethnicity, source_age, *sliders],

@@ -351,6 +351,38 @@ def test_browser_zone_tab_all_zones_reaches_every_slider_before_apply(live_app, 
         browser.close()
 
 
+def test_browser_zone_tab_keeps_scores_set_while_the_zones_are_found(live_app, images, tmp_path):
+    """A photo just uploaded, "All zones" and a zone set at once: the zones found a moment later do not overwrite them, and Apply
+    waits for them (before, the zones' found scores replaced the 90 the master still showed, and an Apply clicked
+    first edited with the sliders' old scores)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from engine.faces.zones import ZONES
+
+    with sync_playwright() as playwright:
+        browser, page = open_tab(playwright, live_app, "Local zone editing", images["grace_hopper"])
+        label = page.get_by_test_id("block-label").filter(has_text=re.compile(r"^\s*Photo$"))
+        photo = page.get_by_role("tabpanel").locator(".block", has=label)
+        photo.locator("img").wait_for()  # uploaded and shown: the zones are being found
+        master = page.get_by_label("number input for All zones (uniform aging score, %)")
+        master.fill("90")
+        master.press("Enter")
+        forehead = page.get_by_label("number input for forehead (%)")  # and one zone moved alone
+        forehead.fill("20")
+        forehead.press("Enter")
+        page.get_by_role("button", name="Apply").click()
+        expect(page.get_by_text("Sliders start at each zone")).to_be_visible(timeout=30000)
+        expect(page.locator("body")).to_contain_text('"renderer": "classical"', timeout=30000)
+        wanted = {zone: 20 if zone == "forehead" else 90 for zone in ZONES}
+        for zone, score in wanted.items():
+            expect(page.get_by_label(f"number input for {zone.replace('_', ' ')} (%)")).to_have_value(str(score))
+        text = re.sub(r"\s+", "", page.locator("body").inner_text())
+        targets = re.search(r'"target_scores":\{([^}]*)\}', text)
+        assert targets is not None, text
+        assert {zone: float(score) for zone, score in re.findall(r'"(\w+)":([\d.]+)', targets.group(1))} == wanted
+        browser.close()
+
+
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (make test installs it)")
 def test_browser_zone_tab_refuses_a_face_too_small_and_keeps_its_sliders(live_app, tmp_path):
     from PIL import Image
