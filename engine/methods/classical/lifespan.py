@@ -745,7 +745,11 @@ def render_lifespan(
     `into`: one photo per target to paste each into (a group photo's other faces aged in it already), else `rgb`."""
     if into is not None and len(into) != len(targets):
         raise ValueError(f"one photo to paste into per target: {len(into)} photos for {len(targets)} targets")
-    masks = hair_masks(located, settings)
+    setting = (settings or get_settings()).classical_workers
+    # a second CPU computes the per-face work that needs no hair mask while the masks are found (on a new photo the
+    # masks take about a third of one age's time, and nothing else ran meanwhile)
+    with ahead(_face_ahead(located, source_age, targets, settings) if worker_count(setting, 2) > 1 else None):
+        masks = hair_masks(located, settings)
     if masks.note:
         logger.info("hair stage skipped: %s", masks.note)
     variation = Variation(receding_hairline=receding_hairline)
@@ -754,7 +758,6 @@ def render_lifespan(
         if progress:
             progress(number / len(targets), f"classical renderer, age {targets[number]:g}")
 
-    setting = (settings or get_settings()).classical_workers
     workers = worker_count(setting, len(targets))
     # a CPU the targets leave idle (one age, or fewer ages than CPUs) computes the hair stage's per-face work while
     # the stages before it run
@@ -776,6 +779,24 @@ def render_lifespan(
             workers,
             waiting,
         )
+
+
+def _face_ahead(located: LocatedFace, source_age: float, targets: list[float], settings: Settings | None) -> Callable[[], None]:
+    """The per-face work of `age_face` that needs no hair mask, with the arguments it gives it: the skin, the neck and
+    the skin's colour; for an older target the prototype's texture warped onto the face's landmarks and the older folds'
+    shading field. The ages are checked by `age_face` as without it (none of this reads them beyond a comparison)."""
+
+    def work() -> None:
+        skin = face_skin(located)
+        _neck(located, skin)
+        skin_colour(located)
+        if not any(target > source_age for target in targets):
+            return
+        if (settings or get_settings()).classical_texture:
+            texture.prototype_on_landmarks(texture.prototype(settings), np.asarray(located.points, np.float64)[:, :2])
+        shape.fold_shading(located.crop.shape[:2], located.points, 1.0)
+
+    return work
 
 
 def _hair_ahead(

@@ -159,7 +159,7 @@ def prototype(settings: Settings | None = None) -> Prototype:
         return _PROTOTYPES[0]
 
 
-def _on_landmarks(proto: Prototype, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def prototype_on_landmarks(proto: Prototype, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(the prototype's CIELAB lightness (float32), her skin mask as bool, and where each pixel comes from in her
     crop (H, W, 2) float32 x, y) warped onto `points` (the 468 FaceMesh points; the iris points are left out, as
     both faces' eyes are excluded). Read-only, found once per face and prototype (a strip's ages share it)."""
@@ -277,7 +277,7 @@ def _prototype_side(
     show, less of her coarse bands where the subject's skin is taut; her typical local energy per band on that
     skin) on the subject's landmarks, or None where they share no skin."""
     # 1. the prototype on the subject's landmarks: what is at her landmark i lands on the subject's landmark i
-    warped, proto_skin, source = _on_landmarks(proto, points)
+    warped, proto_skin, source = prototype_on_landmarks(proto, points)
     both = (skin > 0) & proto_skin
     if not both.any():
         return None

@@ -13,7 +13,7 @@ from engine.core import memo
 from engine.core.errors import InputError
 from engine.core.settings import Settings
 from engine.faces.alignment import upsampling
-from engine.methods.classical import hair, lifespan
+from engine.methods.classical import hair, lifespan, shape, texture
 from engine.methods.classical.hair import prepare_grey_hair
 from engine.methods.classical.lifespan import Variation, hair_masks, render_lifespan
 from engine.methods.ldla.pipeline import locate
@@ -126,6 +126,29 @@ def test_one_older_age_has_its_hair_work_done_ahead_on_the_idle_cpu_and_the_same
         "hair_core",
         "white_near_core",
     ):
+        assert where[name] == {"ahead"}, name
+    np.testing.assert_array_equal(ahead[0].photo, plain[0].photo)
+    assert ahead[0].stages == plain[0].stages
+
+
+def test_the_work_that_needs_no_hair_mask_is_done_on_the_second_cpu_while_the_masks_are_found(monkeypatch):
+    image = astronaut()
+    located = locate(image, OFFLINE)
+    with memo.disabled():
+        plain = render_lifespan(image, located, 40.0, [70], 2, OFFLINE.with_(classical_workers=1))
+    memo.clear()
+    where: dict[str, set[str]] = {}
+    for module in (texture, shape):
+        stored = module.memo
+
+        def spy(name, parts, compute, stored=stored):
+            return stored(name, parts, lambda: where.setdefault(name, set()).add(threading.current_thread().name) or compute())
+
+        monkeypatch.setattr(module, "memo", spy)
+    # the masks' block waits for that work to end before any age is rendered: the prototype's warp onto the face and
+    # the older folds' field are then found stored, not computed again by the render
+    ahead = render_lifespan(image, located, 40.0, [70], 2, OFFLINE.with_(classical_workers=2))
+    for name in ("prototype_on_landmarks", "older_fold_field"):
         assert where[name] == {"ahead"}, name
     np.testing.assert_array_equal(ahead[0].photo, plain[0].photo)
     assert ahead[0].stages == plain[0].stages
