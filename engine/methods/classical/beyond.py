@@ -137,23 +137,10 @@ def hair_beyond(
     the hair stage's colour `change` (`colour_change`). `matrix`: photo -> crop; `before`: the crop (size x size RGB)
     before aging; `hair`: its hair mask; `weight`: the paste's weight over the crop; `points`: its landmarks;
     `segmenter`: the person segmenter (`probability`). Pixels that are not such hair are returned exactly."""
-    size = before.shape[0]
-    reach = int(np.ceil(BEYOND_REACH * inter_ocular(points) / upsampling(matrix)))  # photo px (crop px a photo px)
-    # the photo's box: the crop's footprint grown by the reach
-    around = photo_box((0, 0, size, size), matrix, photo.shape[:2], reach, reach)
-    if around is None:
+    found = beyond_fields(photo, matrix, before, hair, points, segmenter)
+    if found is None:
         return pasted
-    x0, y0, x1, y1 = around
-    inverse = cv2.invertAffineTransform(np.asarray(matrix, np.float64))
-    shifted = inverse.copy()
-    shifted[:, 2] -= (x0, y0)
-    region = np.ascontiguousarray(photo[y0:y1, x0:x1])
-    # the same for every target of a strip: found once (keyed on the box's pixels, not the whole photo's)
-    fields = memo(
-        "hair_beyond",
-        (region, shifted, before, hair, points, reach),
-        lambda: _beyond_fields(region, shifted, (x0, y0), matrix, before, hair, points, reach, segmenter),
-    )
+    (x0, y0, x1, y1), shifted, fields = found
     if fields is None:
         return pasted
     lightness, hairy = fields
@@ -169,6 +156,32 @@ def hair_beyond(
     result = pasted.copy()
     result[y0:y1, x0:x1] = chosen(share > 0, out, box)
     return result
+
+
+def beyond_fields(
+    photo: np.ndarray, matrix: np.ndarray, before: np.ndarray, hair: np.ndarray, points: np.ndarray, segmenter
+) -> tuple[tuple[int, int, int, int], np.ndarray, tuple[np.ndarray, np.ndarray] | None] | None:
+    """What `hair_beyond` reads that depends on the face alone, found once per face (every target of a strip, and work
+    done ahead of the render, ask for the same): (the photo's box x0, y0, x1, y1 around the crop's footprint, the crop ->
+    box transform, `_beyond_fields` on that box), or None where the box is empty."""
+    size = before.shape[0]
+    reach = int(np.ceil(BEYOND_REACH * inter_ocular(points) / upsampling(matrix)))  # photo px (crop px a photo px)
+    # the photo's box: the crop's footprint grown by the reach
+    around = photo_box((0, 0, size, size), matrix, photo.shape[:2], reach, reach)
+    if around is None:
+        return None
+    x0, y0, x1, y1 = around
+    inverse = cv2.invertAffineTransform(np.asarray(matrix, np.float64))
+    shifted = inverse.copy()
+    shifted[:, 2] -= (x0, y0)
+    region = np.ascontiguousarray(photo[y0:y1, x0:x1])
+    # the same for every target of a strip: found once (keyed on the box's pixels, not the whole photo's)
+    fields = memo(
+        "hair_beyond",
+        (region, shifted, before, hair, points, reach),
+        lambda: _beyond_fields(region, shifted, (x0, y0), matrix, before, hair, points, reach, segmenter),
+    )
+    return around, shifted, fields
 
 
 def _beyond_fields(

@@ -67,7 +67,7 @@ from engine.methods.classical.aging import (
     regained_pigment,
     younger_skin,
 )
-from engine.methods.classical.beyond import colour_change, hair_beyond, reaches_edge
+from engine.methods.classical.beyond import beyond_fields, colour_change, hair_beyond, reaches_edge
 from engine.methods.classical.childskin import child_share, child_skin
 from engine.methods.classical.hair import (
     BROW_MIN_PART,
@@ -762,7 +762,8 @@ def render_lifespan(
     # a CPU the targets leave idle (one age, or fewer ages than CPUs) computes the hair stage's per-face work while
     # the stages before it run
     spare = worker_count(setting, len(targets) + 1) > workers
-    with ahead(_hair_ahead(located, masks, source_age, targets, seed, variation) if spare else None):
+    hair_work = _hair_ahead(rgb if into is None else None, located, masks, source_age, targets, seed, variation, settings)
+    with ahead(hair_work if spare else None):
         return map_in_order(
             lambda number: age_face(
                 rgb,
@@ -800,11 +801,20 @@ def _face_ahead(located: LocatedFace, source_age: float, targets: list[float], s
 
 
 def _hair_ahead(
-    located: LocatedFace, masks: HairMasks, source_age: float, targets: list[float], seed: int, variation: Variation
+    photo: np.ndarray | None,
+    located: LocatedFace,
+    masks: HairMasks,
+    source_age: float,
+    targets: list[float],
+    seed: int,
+    variation: Variation,
+    settings: Settings | None,
 ) -> Callable[[], None]:
-    """The greying's per-face work (`prepare_grey_hair`, with the arguments `age_face` gives `grey_hair`), done only
-    where a target greys the hair (not all younger, the hair stage not skipped). Everything, the ages' checks
-    included, runs on the work's own thread, so a bad age is refused by `age_face` as it is without it."""
+    """The greying's per-face work (`prepare_grey_hair`, with the arguments `age_face` gives `grey_hair`), and where the
+    hair runs into the crop's edge the hair's past it (`beyond_fields`, as `paste_aged` asks for it on `photo`; None:
+    the faces are pasted into photos of their own), done only where a target greys the hair (not all younger, the hair
+    stage not skipped). Everything, the ages' checks included, runs on the work's own thread, so a bad age is refused
+    by `age_face` as it is without it."""
 
     def work() -> None:
         if masks.note:
@@ -816,6 +826,9 @@ def _hair_ahead(
         prepare_grey_hair(
             masks.hair, rng, variation.grey_pattern, located.points, located.crop, scale, masks.past_mask(), masks.tips
         )
+        if photo is not None and reaches_edge(masks.hair):
+            segmenter = get_cache(settings).get("person_segmenter")  # the hair mask was found with it
+            beyond_fields(photo, located.matrix, located.crop, masks.hair, located.points, segmenter)
 
     return work
 

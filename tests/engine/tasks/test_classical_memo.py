@@ -13,7 +13,7 @@ from engine.core import memo
 from engine.core.errors import InputError
 from engine.core.settings import Settings
 from engine.faces.alignment import upsampling
-from engine.methods.classical import hair, lifespan, shape, texture
+from engine.methods.classical import beyond, hair, lifespan, shape, texture
 from engine.methods.classical.hair import prepare_grey_hair
 from engine.methods.classical.lifespan import Variation, hair_masks, render_lifespan
 from engine.methods.ldla.pipeline import locate
@@ -93,6 +93,7 @@ def test_one_older_age_has_its_hair_work_done_ahead_on_the_idle_cpu_and_the_same
         return stored(name, parts, lambda: where.setdefault(name, set()).add(threading.current_thread().name) or compute())
 
     monkeypatch.setattr(hair, "memo", spy)
+    monkeypatch.setattr(beyond, "memo", spy)  # and the hair past the crop's edge, which her hair runs into
     # the render's greying waits for the work ahead to end, so which thread computed what does not hang on how fast each
     # ran: every field the greying reads must then be found stored (a field the work ahead read differently from the
     # render, other stray hair say, is computed on the main thread)
@@ -125,6 +126,7 @@ def test_one_older_age_has_its_hair_work_done_ahead_on_the_idle_cpu_and_the_same
         "strand_ranks",
         "hair_core",
         "white_near_core",
+        "hair_beyond",
     ):
         assert where[name] == {"ahead"}, name
     np.testing.assert_array_equal(ahead[0].photo, plain[0].photo)
