@@ -64,11 +64,13 @@ DIFFUSION_METHOD = "PAE on the Cradle2Cane generator (the paper: a diffusion aut
 
 CLASSICAL_CHECKPOINT = "classical renderer (no weights)"
 
-# How the classical futures differ (the manifest and the fallback warning say it).
-CLASSICAL_DIFFERENCES = (
-    "greying onset and pattern, sagging (jowls, folds, eye bags, lips), weight (a fuller or leaner lower face), "
-    "age spots, sallowness, and wrinkle scores and layout"
+# How the classical futures differ (the manifest and the fallback warning say it); on a black-and-white photo they
+# draw no sallowness (a change of hue alone, which such a photo does not show)
+_DIFFERING = (
+    "greying onset and pattern, sagging (jowls, folds, eye bags, lips), weight (a fuller or leaner lower face), age spots"
 )
+CLASSICAL_DIFFERENCES = f"{_DIFFERING}, sallowness, and wrinkle scores and layout"
+MONOCHROME_DIFFERENCES = f"{_DIFFERING}, and wrinkle scores and layout"
 
 
 @dataclass
@@ -136,12 +138,13 @@ class PluralisticOutput:
     source_age_from: str = ""  # "given" or "estimated"
     gender_from: str = ""
     face_index: int = 0  # the face the futures are of, in the detector's order (0: the largest)
+    monochrome: bool = False  # classical: a black-and-white photo, whose futures draw no sallowness
 
     def manifest(self) -> dict:
         return {
             "method": "pluralistic aging ("
             + (
-                f"classical renderer, futures differing in {CLASSICAL_DIFFERENCES}"
+                f"classical renderer, futures differing in {MONOCHROME_DIFFERENCES if self.monochrome else CLASSICAL_DIFFERENCES}"
                 + (
                     ", and for men, when asked (receding_hairline), a hairline receding as often as men not receded at "
                     "the source age are at Norwood III or more by the target age"
@@ -205,6 +208,7 @@ class _Sampled:
     warnings: list[str] = field(default_factory=list)
     hairlines: list[str] = field(default_factory=list)
     futures: list[dict] = field(default_factory=list)
+    monochrome: bool = False
 
 
 def pluralistic(request: PluralisticRequest, settings: Settings | None = None, progress=None) -> PluralisticOutput:
@@ -259,6 +263,7 @@ def pluralistic(request: PluralisticRequest, settings: Settings | None = None, p
         source.age_from,
         source.gender_from,
         request.face_index or 0,
+        sampled.monochrome,
     )
 
 
@@ -332,7 +337,14 @@ def _classical(
     monochrome = is_monochrome(located.crop)  # its futures' sallowness is not drawn: a hue (their stages say it too)
     futures = [describe_variation(variation, monochrome) for variation in variations]
     return _Sampled(
-        "classical", [a.after for a in aged], [a.photo for a in aged], CLASSICAL_CHECKPOINT, warnings, hairlines, futures
+        "classical",
+        [a.after for a in aged],
+        [a.photo for a in aged],
+        CLASSICAL_CHECKPOINT,
+        warnings,
+        hairlines,
+        futures,
+        monochrome,
     )
 
 
