@@ -218,11 +218,15 @@ def pluralistic(request: PluralisticRequest, settings: Settings | None = None, p
     # 1. the renderer first: a missing model is the most useful thing to say
     renderer, why = choose_renderer(request.renderer, settings)
     check_chosen(request, renderer, why)
-    warnings = [f"{why}: the classical renderer is used; its futures differ in {CLASSICAL_DIFFERENCES}."] if why else []
+    warnings: list[str] = []
     pipeline = get_cache(settings).get("lifespan") if renderer == "diffusion" else None
     # 2. the face; 3. its source age and gender, from the estimator unless given
     found = find_face(request.rgb, renderer, request.face_index, settings)
     warnings += found.warnings
+    if why:  # said first; what the futures differ in is known once the face is (a black-and-white photo's draw no hue)
+        monochrome = found.located is not None and is_monochrome(found.located.crop)
+        differences = MONOCHROME_DIFFERENCES if monochrome else CLASSICAL_DIFFERENCES
+        warnings.insert(0, f"{why}: the classical renderer is used; its futures differ in {differences}.")
     source = source_age_gender(request.rgb, found.face, request.source_age, request.gender, settings)
     seeds = sample_seeds(request.seed, request.target, request.samples, request.shared_seed)
     # 4. the samples

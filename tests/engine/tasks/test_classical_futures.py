@@ -86,10 +86,15 @@ def test_futures_of_a_black_and_white_photo_say_their_sallowness_is_not_drawn():
     # a black-and-white photo keeps the grey level of each change alone: the futures' sallower skin, a change of hue,
     # is not drawn (each future's colour stage says so), and the manifest does not list a sallowness for them
     grey = np.repeat(cv2.cvtColor(astronaut(), cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
-    manifest = pluralistic(PluralisticRequest(grey, 70, samples=2, seed=0, renderer="classical"), OFFLINE).manifest()
+    manifest = pluralistic(
+        PluralisticRequest(grey, 70, samples=2, seed=0), OFFLINE
+    ).manifest()  # the diffusion models are not here
     assert all(f["sallow_years_ahead"] is None and f["spots_years_ahead"] is not None for f in manifest["futures"])
-    # nor does the method line say the futures differ in it
+    # nor do the method line and the note that the classical renderer is used (the diffusion models are not in this
+    # profile) say the futures differ in it
     assert "sallowness" not in manifest["method"] and "age spots" in manifest["method"]
+    used = [w for w in manifest["warnings"] if "the classical renderer is used" in w]
+    assert len(used) == 1 and "sallowness" not in used[0] and "age spots" in used[0]
 
 
 def test_younger_futures_that_leave_grey_hair_grey_say_so_once():
