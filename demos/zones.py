@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import filecmp
 import logging
 
 import gradio as gr
@@ -44,20 +45,39 @@ def renderer_status() -> str:
 
 
 def find_zones(photo):
-    """Zones outlined on the aligned face; every slider set to the zone's current (assumed) score."""
+    """Zones outlined on the aligned face; every slider set to the zone's current (assumed) score; the photo they are of
+    (the tab's state: Apply refuses a photo whose zones the sliders do not show)."""
     if not photo:  # the photo was cleared
-        return [None, "", None] + [gr.update() for _ in task.ZONES]
+        return [None, "", None] + [gr.update() for _ in task.ZONES] + [None]
     with user_errors():
         image = open_photo(photo)
         found = task.find_zones(image.rgb)
     warn(found.located.warnings)
     note = f"Sliders start at each zone's current score ({found.current_from}). A zone left at its current score is not touched."
-    return [found.outlined, note, found.source_age] + [found.current[z] for z in task.ZONES]
+    return [found.outlined, note, found.source_age] + [found.current[z] for z in task.ZONES] + [photo]
 
 
-def apply(photo, renderer, seed, refine, ethnicity, source_age, *scores):
+def same_photo(one: str | None, other: str | None) -> bool:
+    """Whether two uploaded photos' files are one photo: the same path, or the same bytes (a photo handed over as data,
+    not as an uploaded file, is written to a new file each time it is read)."""
+    if one is None or other is None:
+        return one is other
+    if one == other:
+        return True
+    try:
+        return filecmp.cmp(one, other, shallow=False)
+    except OSError:  # one of them is gone (its temporary file deleted): not known to be the same
+        return False
+
+
+def apply(photo, renderer, seed, refine, ethnicity, source_age, found_for, *scores):
     """Main action (API `/edit_zones`): photo, renderer, seed, refine, ethnicity, source age, 12 zone scores
-    -> before/after photo, before/after face, manifest."""
+    -> before/after photo, before/after face, manifest. `found_for` (the tab's state, not part of the API: None there):
+    the photo whose zones the sliders show."""
+    if found_for is not None and photo and not same_photo(found_for, photo):
+        # Apply is disabled while a photo's zones are found; between two photos picked in quick succession it is offered
+        # once the first one's are, and the sliders then hold the first photo's scores
+        raise gr.Error("This photo's zones are still being found, or could not be found: Apply once they are outlined.")
     with user_errors():
         image = open_photo(photo)
         targets = dict(zip(task.ZONES, scores))
@@ -120,21 +140,32 @@ def build() -> None:
     # Apply waits for the zones: clicked before they were found, it edited with the sliders' old scores (on a first
     # photo every zone at 0, smoothed away)
     finding = photo.change(lambda: gr.Button(interactive=False), None, go, queue=False, api_visibility="private")
+    # the photo whose zones the sliders show (a path; hidden from the API): Apply refuses another photo's
+    found_for = gr.State(None)
     # its progress, and its refusal of a photo, on the outlined face alone: on every slider a refused photo left twelve
-    # red "Error" badges where the sliders were
+    # red "Error" badges where the sliders were. "always_last": a photo picked while the last one's zones are being found
+    # is found after them (a step's default, "once", dropped it, and the new photo kept the last one's zones)
     found = finding.then(
-        find_zones, photo, [overlay, note, source_age, *sliders], api_name="find_zones", show_progress_on=overlay
+        find_zones,
+        photo,
+        [overlay, note, source_age, *sliders, found_for],
+        api_name="find_zones",
+        show_progress_on=overlay,
+        trigger_mode="always_last",
     )
-    # then the scores set by hand meanwhile are put back over the found ones (in the browser), and Apply is offered again
+    # then the scores set by hand meanwhile are put back over the found ones (in the browser), and Apply is offered again;
+    # after a refusal too (a failed step runs only the `failure` steps after it)
     kept = "(chosen, ...found) => [chosen, ...found.map((score, zone) => chosen?.[zone] ?? score)]"
-    found.then(
+    found.success(
         lambda chosen, *scores: [*scores, gr.Button(interactive=True)],
         [chosen, *sliders],
         [*sliders, go],
         js=kept,
         queue=False,
         api_visibility="private",
+        trigger_mode="always_last",
     )
+    found.failure(lambda: gr.Button(interactive=True), None, go, queue=False, api_visibility="private")
     # "All zones" sets the twelve sliders in the browser, at once: a round trip to the server could still be on its way
     # when Apply is clicked, and the edit then used the sliders' old scores (every zone "at its current score"). On its
     # every change (typed, dragged, reset by its button, or its typed value brought back within 0-100: `input` alone
@@ -149,7 +180,7 @@ def build() -> None:
         slider.input(None, [slider, chosen], chosen, js=one)
     go.click(
         apply,
-        [photo, renderer, seed, refine, ethnicity, source_age, *sliders],
+        [photo, renderer, seed, refine, ethnicity, source_age, found_for, *sliders],
         [comparison, face, manifest],
         api_name=API_NAME,
         concurrency_id="gpu",

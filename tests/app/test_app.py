@@ -351,6 +351,41 @@ def test_browser_zone_tab_all_zones_reaches_every_slider_before_apply(live_app, 
         browser.close()
 
 
+def shown(page):
+    """The photo input's image, once the upload is shown (the tab's change event has fired)."""
+    label = page.get_by_test_id("block-label").filter(has_text=re.compile(r"^\s*Photo$"))
+    return page.get_by_role("tabpanel").locator(".block", has=label).locator("img")
+
+
+def zone_values(page) -> list[str]:
+    from engine.faces.zones import ZONES
+
+    boxes = [f"number input for {zone.replace('_', ' ')} (%)" for zone in ZONES]
+    return [page.get_by_label(box).input_value() for box in boxes]
+
+
+def test_browser_zone_tab_finds_the_zones_of_a_photo_picked_while_the_last_ones_are_found(live_app, images, tmp_path):
+    """A second photo picked while the first one's zones are being found gets its own zones, not the first one's (the
+    find for the second photo was dropped while the first one's ran, and Apply then edited it with the first one's)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser, page = open_tab(playwright, live_app, "Local zone editing", images["grace_hopper"])
+        expect(page.get_by_text("Sliders start at each zone")).to_be_visible(timeout=30000)
+        expect(page.get_by_role("button", name="Apply")).to_be_enabled()
+        alone = zone_values(page)
+        browser.close()
+        # the first photo is one this app has not seen (the astronaut as a palette PNG): its zones take a second or so
+        browser, page = open_tab(playwright, live_app, "Local zone editing", images["palette"])
+        shown(page).wait_for()
+        page.get_by_role("tabpanel").locator("input[type=file]").first.set_input_files(str(images["grace_hopper"]))
+        expect(page.get_by_text("Sliders start at each zone")).to_be_visible(timeout=30000)
+        expect(page.get_by_role("button", name="Apply")).to_be_enabled(timeout=30000)
+        page.wait_for_timeout(1000)  # every find asked for has come back
+        assert zone_values(page) == alone
+        browser.close()
+
+
 def test_browser_zone_tab_keeps_scores_set_while_the_zones_are_found(live_app, images, tmp_path):
     """A photo just uploaded, "All zones" and a zone set at once: the zones found a moment later do not overwrite them, and Apply
     waits for them (before, the zones' found scores replaced the 90 the master still showed, and an Apply clicked
@@ -360,10 +395,10 @@ def test_browser_zone_tab_keeps_scores_set_while_the_zones_are_found(live_app, i
     from engine.faces.zones import ZONES
 
     with sync_playwright() as playwright:
-        browser, page = open_tab(playwright, live_app, "Local zone editing", images["grace_hopper"])
-        label = page.get_by_test_id("block-label").filter(has_text=re.compile(r"^\s*Photo$"))
-        photo = page.get_by_role("tabpanel").locator(".block", has=label)
-        photo.locator("img").wait_for()  # uploaded and shown: the zones are being found
+        # a photo this app has not seen (the astronaut as a CMYK JPEG): its zones take a second or so to find
+        browser, page = open_tab(playwright, live_app, "Local zone editing", images["cmyk"])
+        shown(page).wait_for()  # uploaded and shown: the zones are being found
+        expect(page.get_by_role("button", name="Apply")).to_be_disabled()
         master = page.get_by_label("number input for All zones (uniform aging score, %)")
         master.fill("90")
         master.press("Enter")
@@ -398,6 +433,8 @@ def test_browser_zone_tab_refuses_a_face_too_small_and_keeps_its_sliders(live_ap
         # the refusal marks the outlined face only: the sliders stay sliders (not twelve "Error" badges)
         expect(page.get_by_label("number input for forehead (%)")).to_be_visible()
         expect(page.locator(".wrap .error")).to_have_count(1)  # status badges (the toast's title is not one)
+        # and Apply, disabled while the zones were looked for, is offered again (it says what is wrong if clicked)
+        expect(page.get_by_role("button", name="Apply")).to_be_enabled()
         page.screenshot(path=str(tmp_path / "zones_tab_small_face.png"), full_page=True)
         browser.close()
 

@@ -97,3 +97,25 @@ def test_a_bug_after_the_engine_call_is_still_an_internal_error_on_the_page(imag
     with pytest.raises(gr.Error) as caught:
         event.fn(str(images["astronaut"]), "high")  # bad input through the same event: its own message
     assert caught.value.message == "confidence must be between 50 and 99 %, got 'high'"
+
+
+def test_zone_apply_refuses_a_photo_whose_zones_the_sliders_do_not_show(images, tmp_path):
+    import shutil
+
+    import demos.zones
+
+    scores = [50] * len(demos.zones.task.ZONES)
+    # two photos picked in quick succession: Apply is offered once the first one's zones are found, and the sliders then
+    # hold its scores; Apply on the second photo before its own zones are found is refused, not edited with them
+    with pytest.raises(gr.Error, match="This photo's zones are still being found, or could not be found"):
+        demos.zones.apply(str(images["astronaut"]), "classical", 0, False, "", None, str(images["grace_hopper"]), *scores)
+    # the same photo read into a new file (a photo handed over as data is written anew each time) is the same photo
+    copy = tmp_path / "again.png"
+    shutil.copy(images["astronaut"], copy)
+    assert demos.zones.same_photo(str(images["astronaut"]), str(copy))
+    assert not demos.zones.same_photo(str(images["astronaut"]), str(tmp_path / "gone.png"))
+    _, _, manifest = demos.zones.apply(str(copy), "classical", 0, False, "", None, str(images["astronaut"]), *scores)
+    assert manifest["renderer"] == "classical"
+    # the API (no tab state) is not checked
+    _, _, manifest = demos.zones.apply(str(images["astronaut"]), "classical", 0, False, "", None, None, *scores)
+    assert manifest["renderer"] == "classical"
