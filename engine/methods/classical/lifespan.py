@@ -785,17 +785,19 @@ def render_lifespan(
 def _face_ahead(located: LocatedFace, source_age: float, targets: list[float], settings: Settings | None) -> Callable[[], None]:
     """The per-face work of `age_face` that needs no hair mask, with the arguments it gives it: the skin, the neck and
     the skin's colour; for an older target the prototype's texture warped onto the face's landmarks and the older folds'
-    shading field. The ages are checked by `age_face` as without it (none of this reads them beyond a comparison)."""
+    shading field, where a target draws them. The ages are checked by `age_face` as without it (a bad one fails here on
+    the work's own thread, which drops it)."""
 
     def work() -> None:
         skin = face_skin(located)
         _neck(located, skin)
         skin_colour(located)
-        if not any(target > source_age for target in targets):
-            return
-        if (settings or get_settings()).classical_texture:
+        older = [target for target in targets if target > source_age]
+        textured = any(texture.texture_amount(source_age, target) > 0 for target in older)
+        if textured and (settings or get_settings()).classical_texture:
             texture.prototype_on_landmarks(texture.prototype(settings), np.asarray(located.points, np.float64)[:, :2])
-        shape.fold_shading(located.crop.shape[:2], located.points, 1.0)
+        if any(shape.descent_share(target) > shape.descent_share(source_age) for target in older):
+            shape.fold_shading(located.crop.shape[:2], located.points, 1.0)
 
     return work
 
@@ -826,7 +828,8 @@ def _hair_ahead(
         prepare_grey_hair(
             masks.hair, rng, variation.grey_pattern, located.points, located.crop, scale, masks.past_mask(), masks.tips
         )
-        if photo is not None and reaches_edge(masks.hair):
+        # (a receding hairline changes the mask the paste reads: not read ahead then)
+        if photo is not None and not variation.receding_hairline and reaches_edge(masks.hair):
             segmenter = get_cache(settings).get("person_segmenter")  # the hair mask was found with it
             beyond_fields(photo, located.matrix, located.crop, masks.hair, located.points, segmenter)
 
