@@ -45,21 +45,32 @@ def renderer_status() -> str:
 
 
 def find_zones(photo):
-    """Zones outlined on the aligned face; every slider set to the zone's current (assumed) score; the photo they are of
-    (the tab's state: Apply refuses a photo whose zones the sliders do not show)."""
+    """API `/find_zones`: zones outlined on the aligned face; every slider set to the zone's current (assumed) score."""
     if not photo:  # the photo was cleared
-        return [None, "", None] + [gr.update() for _ in task.ZONES] + [None]
+        return [None, "", None] + [gr.update() for _ in task.ZONES]
     with user_errors():
         image = open_photo(photo)
         found = task.find_zones(image.rgb)
     warn(found.located.warnings)
     note = f"Sliders start at each zone's current score ({found.current_from}). A zone left at its current score is not touched."
-    return [found.outlined, note, found.source_age] + [found.current[z] for z in task.ZONES] + [photo]
+    return [found.outlined, note, found.source_age] + [found.current[z] for z in task.ZONES]
+
+
+def zones_for_tab(photo):
+    """`find_zones` as the tab asks for it, and the photo the sliders' zones are of (the tab's state: Apply refuses
+    another photo). A refusal is said, in a notice kept until closed and in the note, not raised: Gradio's browser drops
+    a find asked for while another runs when that one fails, and a photo picked meanwhile kept the last one's zones
+    and scores. A refused photo is the one the sliders are of too: Apply on it says what the engine says of it."""
+    try:
+        return [*find_zones(photo), photo or None]
+    except gr.Error as error:
+        gr.Warning(error.message, duration=None)
+        return [None, f"**Zones not found:** {error.message}", None] + [gr.update() for _ in task.ZONES] + [photo]
 
 
 def same_photo(one: str | None, other: str | None) -> bool:
-    """Whether two uploaded photos' files are one photo: the same path, or the same bytes (a photo handed over as data,
-    not as an uploaded file, is written to a new file each time it is read)."""
+    """Whether two uploaded photos' files are one photo: the same path (an upload and a photo handed over as data are
+    both kept under a name made from their bytes), or files with the same bytes."""
     if one is None or other is None:
         return one is other
     if one == other:
@@ -70,10 +81,11 @@ def same_photo(one: str | None, other: str | None) -> bool:
         return False
 
 
-def apply(photo, renderer, seed, refine, ethnicity, source_age, found_for, *scores):
+def apply(photo, renderer, seed, refine, ethnicity, source_age, *scores_and_found_for):
     """Main action (API `/edit_zones`): photo, renderer, seed, refine, ethnicity, source age, 12 zone scores
-    -> before/after photo, before/after face, manifest. `found_for` (the tab's state, not part of the API: None there):
-    the photo whose zones the sliders show."""
+    -> before/after photo, before/after face, manifest. Last, after the scores: the photo whose zones the sliders show
+    (the tab's state, not part of the API: None for an API client)."""
+    *scores, found_for = scores_and_found_for
     if found_for is not None and photo and not same_photo(found_for, photo):
         # Apply is disabled while a photo's zones are found; between two photos picked in quick succession it is offered
         # once the first one's are, and the sliders then hold the first photo's scores
@@ -142,30 +154,25 @@ def build() -> None:
     finding = photo.change(lambda: gr.Button(interactive=False), None, go, queue=False, api_visibility="private")
     # the photo whose zones the sliders show (a path; hidden from the API): Apply refuses another photo's
     found_for = gr.State(None)
-    # its progress, and its refusal of a photo, on the outlined face alone: on every slider a refused photo left twelve
-    # red "Error" badges where the sliders were. "always_last": a photo picked while the last one's zones are being found
-    # is found after them (a step's default, "once", dropped it, and the new photo kept the last one's zones)
+    # its progress on the outlined face alone (on every slider a refused photo left twelve red "Error" badges where the
+    # sliders were). "always_last": a photo picked while the last one's zones are being found is found after them (a
+    # step's default, "once", dropped it, and the new photo kept the last one's zones)
     found = finding.then(
-        find_zones,
+        zones_for_tab,
         photo,
         [overlay, note, source_age, *sliders, found_for],
-        api_name="find_zones",
         show_progress_on=overlay,
         trigger_mode="always_last",
-    )
-    # then the scores set by hand meanwhile are put back over the found ones (in the browser), and Apply is offered again;
-    # after a refusal too (a failed step runs only the `failure` steps after it)
-    kept = "(chosen, ...found) => [chosen, ...found.map((score, zone) => chosen?.[zone] ?? score)]"
-    found.success(
-        lambda chosen, *scores: [*scores, gr.Button(interactive=True)],
-        [chosen, *sliders],
-        [*sliders, go],
-        js=kept,
-        queue=False,
         api_visibility="private",
-        trigger_mode="always_last",
     )
-    found.failure(lambda: gr.Button(interactive=True), None, go, queue=False, api_visibility="private")
+    # then the scores set by hand meanwhile are put back over the found ones, in the browser (a round trip to write them
+    # overwrote a zone moved while it was on its way), and Apply is offered again
+    kept = "(chosen, ...found) => found.map((score, zone) => chosen?.[zone] ?? score)"
+    ready = dict(fn=lambda: gr.Button(interactive=True), inputs=None, outputs=go, queue=False, api_visibility="private")
+    found.then(None, [chosen, *sliders], sliders, js=kept, trigger_mode="always_last").then(**ready)
+    found.failure(**ready)  # an internal error (a failed step runs only the `failure` steps after it)
+    # the API's `/find_zones`, as it was: a refused photo is an error (the tab's own find above says it instead)
+    gr.Button(visible=False).click(find_zones, photo, [overlay, note, source_age, *sliders], api_name="find_zones")
     # "All zones" sets the twelve sliders in the browser, at once: a round trip to the server could still be on its way
     # when Apply is clicked, and the edit then used the sliders' old scores (every zone "at its current score"). On its
     # every change (typed, dragged, reset by its button, or its typed value brought back within 0-100: `input` alone
@@ -180,7 +187,7 @@ def build() -> None:
         slider.input(None, [slider, chosen], chosen, js=one)
     go.click(
         apply,
-        [photo, renderer, seed, refine, ethnicity, source_age, found_for, *sliders],
+        [photo, renderer, seed, refine, ethnicity, source_age, *sliders, found_for],
         [comparison, face, manifest],
         api_name=API_NAME,
         concurrency_id="gpu",

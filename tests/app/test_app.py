@@ -10,6 +10,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from engine.core.media import CAPTION_SHARE, GAP
@@ -386,6 +387,47 @@ def test_browser_zone_tab_finds_the_zones_of_a_photo_picked_while_the_last_ones_
         browser.close()
 
 
+def test_browser_zone_tab_finds_the_zones_of_a_photo_picked_while_the_last_one_is_refused(live_app, images, tmp_path):
+    """A photo picked while the last one is being refused gets its zones (Gradio's browser dropped the find asked for
+    meanwhile when the running one failed: the new photo showed no zones, its sliders the old scores, and Apply edited
+    with them)."""
+    from PIL import Image
+    from playwright.sync_api import expect, sync_playwright
+
+    noise = tmp_path / "noise.jpg"  # no face, and large enough that refusing it takes a moment
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (4000, 6000, 3), dtype=np.uint8)).save(noise, quality=90)
+    with sync_playwright() as playwright:
+        browser, page = open_tab(playwright, live_app, "Local zone editing", images["grace_hopper"])
+        expect(page.get_by_text("Sliders start at each zone")).to_be_visible(timeout=30000)
+        expect(page.get_by_role("button", name="Apply")).to_be_enabled()
+        alone = zone_values(page)
+        browser.close()
+        browser, page = open_tab(playwright, live_app, "Local zone editing", noise)
+        shown(page).wait_for(timeout=30000)
+        page.get_by_role("tabpanel").locator("input[type=file]").first.set_input_files(str(images["grace_hopper"]))
+        expect(page.get_by_text("Sliders start at each zone")).to_be_visible(timeout=60000)
+        expect(page.get_by_role("button", name="Apply")).to_be_enabled(timeout=30000)
+        page.wait_for_timeout(1000)  # every find asked for has come back
+        assert zone_values(page) == alone
+        browser.close()
+
+
+def test_api_finds_one_photos_zones_and_edits_another(live_app, images):
+    """An API client keeps one session for its calls: its `/find_zones` on one photo does not make `/edit_zones` refuse
+    another (the tab's record of the photo its sliders show is the tab's alone)."""
+    from gradio_client import Client, handle_file
+
+    client = Client(live_app, verbose=False)
+    found = client.predict(handle_file(str(images["astronaut"])), api_name="/find_zones")
+    assert len(found) == 3 + 12 and "Sliders start at each zone" in found[1]
+    with pytest.raises(Exception, match="No face found"):  # a refusal is still an error there
+        client.predict(handle_file(str(images["no_face"])), api_name="/find_zones")
+    _, _, manifest = client.predict(
+        handle_file(str(images["grace_hopper"])), "classical", 0, False, "", None, *([60] * 12), api_name="/edit_zones"
+    )
+    assert manifest["renderer"] == "classical"
+
+
 def test_browser_zone_tab_keeps_scores_set_while_the_zones_are_found(live_app, images, tmp_path):
     """A photo just uploaded, "All zones" and a zone set at once: the zones found a moment later do not overwrite them, and Apply
     waits for them (before, the zones' found scores replaced the 90 the master still showed, and an Apply clicked
@@ -429,12 +471,16 @@ def test_browser_zone_tab_refuses_a_face_too_small_and_keeps_its_sliders(live_ap
     Image.fromarray(small_face_on_grey()).save(photo)
     with sync_playwright() as playwright:
         browser, page = open_tab(playwright, live_app, "Local zone editing", photo)
-        expect(page.get_by_text(re.compile(r"too small for the zone editor.*at least 40 px wide"))).to_be_visible(timeout=30000)
-        # the refusal marks the outlined face only: the sliders stay sliders (not twelve "Error" badges)
+        # the refusal is said in a notice kept until closed and in the note: the sliders stay sliders (not twelve "Error"
+        # badges)
+        refusal = re.compile(r"too small for the zone editor.*at least 40 px wide")
+        expect(page.get_by_test_id("toast-text").filter(has_text=refusal)).to_be_visible(timeout=30000)
+        expect(page.locator("p", has_text="Zones not found:").filter(has_text=refusal)).to_be_visible()
         expect(page.get_by_label("number input for forehead (%)")).to_be_visible()
-        expect(page.locator(".wrap .error")).to_have_count(1)  # status badges (the toast's title is not one)
-        # and Apply, disabled while the zones were looked for, is offered again (it says what is wrong if clicked)
-        expect(page.get_by_role("button", name="Apply")).to_be_enabled()
+        expect(page.locator(".wrap .error")).to_have_count(0)  # status badges (the toast's title is not one)
+        # and Apply, disabled while the zones were looked for, is offered again: clicked, it says what is wrong
+        page.get_by_role("button", name="Apply").click()
+        expect(page.get_by_test_id("toast-text").filter(has_text=refusal)).to_have_count(2, timeout=30000)
         page.screenshot(path=str(tmp_path / "zones_tab_small_face.png"), full_page=True)
         browser.close()
 
