@@ -57,22 +57,22 @@ def find_zones(photo):
 
 
 def zones_for_tab(photo):
-    """`find_zones` as the tab asks for it, and the photo the sliders' zones are of (the tab's state: Apply refuses
-    another photo). A refusal is said, in a notice kept until closed and in the note, not raised: Gradio's browser drops
+    """`find_zones` as the tab asks for it, and the photo the sliders' zones are of ("" when none is: Apply refuses the
+    photo then). A refusal is said, in a notice kept until closed and in the note, not raised: Gradio's browser drops
     a find asked for while another runs when that one fails, and a photo picked meanwhile kept the last one's zones
-    and scores. A refused photo is the one the sliders are of too: Apply on it says what the engine says of it."""
+    and scores."""
     try:
-        return [*find_zones(photo), photo or None]
+        return [*find_zones(photo), photo or ""]
     except gr.Error as error:
         gr.Warning(error.message, duration=None)
-        return [None, f"**Zones not found:** {error.message}", None] + [gr.update() for _ in task.ZONES] + [photo]
+        return [None, f"**Zones not found:** {error.message}", None] + [gr.update() for _ in task.ZONES] + [""]
 
 
 def same_photo(one: str | None, other: str | None) -> bool:
     """Whether two uploaded photos' files are one photo: the same path (an upload and a photo handed over as data are
-    both kept under a name made from their bytes), or files with the same bytes."""
-    if one is None or other is None:
-        return one is other
+    both kept under a name made from their bytes), or files with the same bytes; no photo is no photo's."""
+    if not one or not other:
+        return False
     if one == other:
         return True
     try:
@@ -81,15 +81,24 @@ def same_photo(one: str | None, other: str | None) -> bool:
         return False
 
 
-def apply(photo, renderer, seed, refine, ethnicity, source_age, *scores_and_found_for):
-    """Main action (API `/edit_zones`): photo, renderer, seed, refine, ethnicity, source age, 12 zone scores
-    -> before/after photo, before/after face, manifest. Last, after the scores: the photo whose zones the sliders show
-    (the tab's state, not part of the API: None for an API client)."""
+def apply_in_tab(photo, renderer, seed, refine, ethnicity, source_age, *scores_and_found_for):
+    """Apply as the tab asks for it: `apply`, with last, after the scores, the photo the sliders' zones are of, read in
+    the browser with them ("" when none is). Another photo is refused: Apply is disabled while a photo's zones are
+    found, but between two photos picked in quick succession it is offered once the first one's are, and an edit
+    waiting in the queue meanwhile read the sliders of the one and the photo of the other."""
     *scores, found_for = scores_and_found_for
-    if found_for is not None and photo and not same_photo(found_for, photo):
-        # Apply is disabled while a photo's zones are found; between two photos picked in quick succession it is offered
-        # once the first one's are, and the sliders then hold the first photo's scores
-        raise gr.Error("This photo's zones are still being found, or could not be found: Apply once they are outlined.")
+    if photo and not same_photo(found_for, photo):
+        raise gr.Error(
+            "This photo's zones are still being found, or could not be found (the note under the zones says which): Apply "
+            "once they are outlined, or pick another photo.",
+            duration=None,
+        )
+    return apply(photo, renderer, seed, refine, ethnicity, source_age, *scores)
+
+
+def apply(photo, renderer, seed, refine, ethnicity, source_age, *scores):
+    """Main action (API `/edit_zones`): photo, renderer, seed, refine, ethnicity, source age, 12 zone scores
+    -> before/after photo, before/after face, manifest."""
     with user_errors():
         image = open_photo(photo)
         targets = dict(zip(task.ZONES, scores))
@@ -152,8 +161,9 @@ def build() -> None:
     # Apply waits for the zones: clicked before they were found, it edited with the sliders' old scores (on a first
     # photo every zone at 0, smoothed away)
     finding = photo.change(lambda: gr.Button(interactive=False), None, go, queue=False, api_visibility="private")
-    # the photo whose zones the sliders show (a path; hidden from the API): Apply refuses another photo's
-    found_for = gr.State(None)
+    # the photo whose zones the sliders show (its path, "" when none), kept in the browser so that Apply reads it with
+    # the sliders: Apply refuses another photo
+    found_for = gr.Textbox("", visible=False)
     # its progress on the outlined face alone (on every slider a refused photo left twelve red "Error" badges where the
     # sliders were). "always_last": a photo picked while the last one's zones are being found is found after them (a
     # step's default, "once", dropped it, and the new photo kept the last one's zones)
@@ -171,8 +181,10 @@ def build() -> None:
     ready = dict(fn=lambda: gr.Button(interactive=True), inputs=None, outputs=go, queue=False, api_visibility="private")
     found.then(None, [chosen, *sliders], sliders, js=kept, trigger_mode="always_last").then(**ready)
     found.failure(**ready)  # an internal error (a failed step runs only the `failure` steps after it)
-    # the API's `/find_zones`, as it was: a refused photo is an error (the tab's own find above says it instead)
-    gr.Button(visible=False).click(find_zones, photo, [overlay, note, source_age, *sliders], api_name="find_zones")
+    # the API's `/find_zones` and `/edit_zones`, as they were: a refused photo is an error, and no record of which photo
+    # the zones were found for is asked for (the tab's own find and Apply keep it)
+    api = gr.Button(visible=False)
+    api.click(find_zones, photo, [overlay, note, source_age, *sliders], api_name="find_zones")
     # "All zones" sets the twelve sliders in the browser, at once: a round trip to the server could still be on its way
     # when Apply is clicked, and the edit then used the sliders' old scores (every zone "at its current score"). On its
     # every change (typed, dragged, reset by its button, or its typed value brought back within 0-100: `input` alone
@@ -185,11 +197,14 @@ def build() -> None:
     for zone, slider in enumerate(sliders):
         one = f"(value, chosen) => [Array.from({{length: {len(sliders)}}}, (_, z) => z === {zone} ? value : chosen?.[z] ?? null)]"
         slider.input(None, [slider, chosen], chosen, js=one)
-    go.click(
-        apply,
-        [photo, renderer, seed, refine, ethnicity, source_age, *sliders, found_for],
-        [comparison, face, manifest],
-        api_name=API_NAME,
-        concurrency_id="gpu",
-        concurrency_limit=GPU_CONCURRENCY,
-    )
+    edit = [photo, renderer, seed, refine, ethnicity, source_age, *sliders]
+    for trigger, fn, inputs, name in ((go, apply_in_tab, [*edit, found_for], None), (api, apply, edit, API_NAME)):
+        trigger.click(
+            fn,
+            inputs,
+            [comparison, face, manifest],
+            api_name=name,
+            api_visibility="public" if name else "private",
+            concurrency_id="gpu",
+            concurrency_limit=GPU_CONCURRENCY,
+        )

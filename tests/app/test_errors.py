@@ -107,15 +107,19 @@ def test_zone_apply_refuses_a_photo_whose_zones_the_sliders_do_not_show(images, 
     scores = [50] * len(demos.zones.task.ZONES)
     # two photos picked in quick succession: Apply is offered once the first one's zones are found, and the sliders then
     # hold its scores; Apply on the second photo before its own zones are found is refused, not edited with them
-    with pytest.raises(gr.Error, match="This photo's zones are still being found, or could not be found"):
-        demos.zones.apply(str(images["astronaut"]), "classical", 0, False, "", None, *scores, str(images["grace_hopper"]))
-    # the same photo read into a new file (a photo handed over as data is written anew each time) is the same photo
+    refused = "This photo's zones are still being found, or could not be found"
+    with pytest.raises(gr.Error, match=refused):
+        demos.zones.apply_in_tab(str(images["astronaut"]), "classical", 0, False, "", None, *scores, str(images["grace_hopper"]))
+    for none in ("", None):  # no zones found (a refused photo), or none asked for yet
+        with pytest.raises(gr.Error, match=refused):
+            demos.zones.apply_in_tab(str(images["astronaut"]), "classical", 0, False, "", None, *scores, none)
+    # the same photo read into a new file is the same photo
     copy = tmp_path / "again.png"
     shutil.copy(images["astronaut"], copy)
     assert demos.zones.same_photo(str(images["astronaut"]), str(copy))
     assert not demos.zones.same_photo(str(images["astronaut"]), str(tmp_path / "gone.png"))
-    _, _, manifest = demos.zones.apply(str(copy), "classical", 0, False, "", None, *scores, str(images["astronaut"]))
+    _, _, manifest = demos.zones.apply_in_tab(str(copy), "classical", 0, False, "", None, *scores, str(images["astronaut"]))
     assert manifest["renderer"] == "classical"
-    # the API (no tab state) is not checked
-    _, _, manifest = demos.zones.apply(str(images["astronaut"]), "classical", 0, False, "", None, *scores, None)
+    # the API's Apply has no such record
+    _, _, manifest = demos.zones.apply(str(images["astronaut"]), "classical", 0, False, "", None, *scores)
     assert manifest["renderer"] == "classical"
