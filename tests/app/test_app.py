@@ -365,44 +365,27 @@ def zone_values(page) -> list[str]:
     return [page.get_by_label(box).input_value() for box in boxes]
 
 
-def test_browser_zone_tab_finds_the_zones_of_a_photo_picked_while_the_last_ones_are_found(live_app, images, tmp_path):
-    """A second photo picked while the first one's zones are being found gets its own zones, not the first one's (the
-    find for the second photo was dropped while the first one's ran, and Apply then edited it with the first one's)."""
-    from playwright.sync_api import expect, sync_playwright
-
-    with sync_playwright() as playwright:
-        browser, page = open_tab(playwright, live_app, "Local zone editing", images["grace_hopper"])
-        expect(page.get_by_text("Sliders start at each zone")).to_be_visible(timeout=30000)
-        expect(page.get_by_role("button", name="Apply")).to_be_enabled()
-        alone = zone_values(page)
-        browser.close()
-        # the first photo is one this app has not seen (the astronaut as a palette PNG): its zones take a second or so
-        browser, page = open_tab(playwright, live_app, "Local zone editing", images["palette"])
-        shown(page).wait_for()
-        page.get_by_role("tabpanel").locator("input[type=file]").first.set_input_files(str(images["grace_hopper"]))
-        expect(page.get_by_text("Sliders start at each zone")).to_be_visible(timeout=30000)
-        expect(page.get_by_role("button", name="Apply")).to_be_enabled(timeout=30000)
-        page.wait_for_timeout(1000)  # every find asked for has come back
-        assert zone_values(page) == alone
-        browser.close()
-
-
-def test_browser_zone_tab_finds_the_zones_of_a_photo_picked_while_the_last_one_is_refused(live_app, images, tmp_path):
-    """A photo picked while the last one is being refused gets its zones (Gradio's browser dropped the find asked for
-    meanwhile when the running one failed: the new photo showed no zones, its sliders the old scores, and Apply edited
-    with them)."""
+@pytest.mark.parametrize("first", ["found", "refused"])
+def test_browser_zone_tab_finds_the_zones_of_a_photo_picked_while_the_last_ones_are_looked_for(live_app, images, tmp_path, first):
+    """A second photo picked while the first one's zones are being found, or the first one refused, gets its own zones,
+    not the first one's. Gradio's browser dropped the second find: while the first ran (a chained step's default
+    trigger mode), and when the first failed (a refusal raised); the second photo kept the first one's zones and
+    scores, and Apply edited it with them."""
     from PIL import Image
     from playwright.sync_api import expect, sync_playwright
 
-    noise = tmp_path / "noise.jpg"  # no face, and large enough that refusing it takes a moment
-    Image.fromarray(np.random.default_rng(0).integers(0, 256, (4000, 6000, 3), dtype=np.uint8)).save(noise, quality=90)
+    if first == "found":  # one this app has not seen (the astronaut as a palette PNG): its zones take a second or so
+        photo = images["palette"]
+    else:  # no face, and large enough that refusing it takes a moment
+        photo = tmp_path / "noise.jpg"
+        Image.fromarray(np.random.default_rng(0).integers(0, 256, (4000, 6000, 3), dtype=np.uint8)).save(photo, quality=90)
     with sync_playwright() as playwright:
         browser, page = open_tab(playwright, live_app, "Local zone editing", images["grace_hopper"])
         expect(page.get_by_text("Sliders start at each zone")).to_be_visible(timeout=30000)
         expect(page.get_by_role("button", name="Apply")).to_be_enabled()
         alone = zone_values(page)
         browser.close()
-        browser, page = open_tab(playwright, live_app, "Local zone editing", noise)
+        browser, page = open_tab(playwright, live_app, "Local zone editing", photo)
         shown(page).wait_for(timeout=30000)
         page.get_by_role("tabpanel").locator("input[type=file]").first.set_input_files(str(images["grace_hopper"]))
         expect(page.get_by_text("Sliders start at each zone")).to_be_visible(timeout=60000)
