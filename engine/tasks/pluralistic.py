@@ -73,6 +73,11 @@ CLASSICAL_DIFFERENCES = f"{_DIFFERING}, sallowness, and wrinkle scores and layou
 MONOCHROME_DIFFERENCES = f"{_DIFFERING}, and wrinkle scores and layout"
 
 
+def classical_differences(monochrome: bool) -> str:
+    """How the classical futures of a photo differ: `monochrome`, a black-and-white photo's draw no sallowness."""
+    return MONOCHROME_DIFFERENCES if monochrome else CLASSICAL_DIFFERENCES
+
+
 @dataclass
 class PluralisticRequest:
     """One pluralistic request, checked on creation: every field is as the engine uses it afterwards."""
@@ -144,7 +149,7 @@ class PluralisticOutput:
         return {
             "method": "pluralistic aging ("
             + (
-                f"classical renderer, futures differing in {MONOCHROME_DIFFERENCES if self.monochrome else CLASSICAL_DIFFERENCES}"
+                f"classical renderer, futures differing in {classical_differences(self.monochrome)}"
                 + (
                     ", and for men, when asked (receding_hairline), a hairline receding as often as men not receded at "
                     "the source age are at Norwood III or more by the target age"
@@ -223,10 +228,6 @@ def pluralistic(request: PluralisticRequest, settings: Settings | None = None, p
     # 2. the face; 3. its source age and gender, from the estimator unless given
     found = find_face(request.rgb, renderer, request.face_index, settings)
     warnings += found.warnings
-    if why:  # said first; what the futures differ in is known once the face is (a black-and-white photo's draw no hue)
-        monochrome = found.located is not None and is_monochrome(found.located.crop)
-        differences = MONOCHROME_DIFFERENCES if monochrome else CLASSICAL_DIFFERENCES
-        warnings.insert(0, f"{why}: the classical renderer is used; its futures differ in {differences}.")
     source = source_age_gender(request.rgb, found.face, request.source_age, request.gender, settings)
     seeds = sample_seeds(request.seed, request.target, request.samples, request.shared_seed)
     # 4. the samples
@@ -235,6 +236,9 @@ def pluralistic(request: PluralisticRequest, settings: Settings | None = None, p
     else:  # the classical renderer: the face with its zones
         sampled = _classical(request, found.located, source, seeds, settings)
     warnings += sampled.warnings
+    if why:  # said first; what the futures differ in is known once they are drawn (a black-and-white photo's draw no hue)
+        differences = classical_differences(sampled.monochrome)
+        warnings.insert(0, f"{why}: the classical renderer is used; its futures differ in {differences}.")
     # 5. score each sample and the set
     ages, identities, embeddings = score_samples(request.rgb, found.face, sampled.photos, settings)
     diversity = mean_pairwise_distance(np.stack(embeddings)) if len(embeddings) >= 2 else None
