@@ -41,6 +41,11 @@ def astronaut() -> np.ndarray:
     return data.astronaut()
 
 
+def grey_astronaut() -> np.ndarray:
+    """The astronaut as a black-and-white photo: her grey levels in all three channels."""
+    return np.repeat(cv2.cvtColor(astronaut(), cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+
+
 def grace_hopper() -> np.ndarray:
     from matplotlib import cbook
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 
-import cv2
 import numpy as np
 import pytest
 
@@ -15,7 +14,7 @@ from engine.methods.classical.lifespan import Variation, age_face, hair_masks
 from engine.methods.ldla.curves import scores_for_age
 from engine.methods.ldla.pipeline import locate
 from engine.tasks.pluralistic import PluralisticRequest, pluralistic
-from tests.conftest import astronaut, fine_detail
+from tests.conftest import astronaut, fine_detail, grey_astronaut
 
 pytestmark = pytest.mark.pipelines
 
@@ -85,10 +84,9 @@ def test_futures_at_70_differ_in_the_lower_face_contour_beyond_the_landmarks_noi
 def test_futures_of_a_black_and_white_photo_say_their_sallowness_is_not_drawn():
     # a black-and-white photo keeps the grey level of each change alone: the futures' sallower skin, a change of hue,
     # is not drawn (each future's colour stage says so), and the manifest does not list a sallowness for them
-    grey = np.repeat(cv2.cvtColor(astronaut(), cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
-    manifest = pluralistic(
-        PluralisticRequest(grey, 70, samples=2, seed=0), OFFLINE
-    ).manifest()  # the diffusion models are not here
+    grey = grey_astronaut()
+    # the renderer left to choose: the diffusion models are not in this profile, so the classical one stands in
+    manifest = pluralistic(PluralisticRequest(grey, 70, samples=2, seed=0), OFFLINE).manifest()
     assert all(f["sallow_years_ahead"] is None and f["spots_years_ahead"] is not None for f in manifest["futures"])
     # nor do the method line and the note that the classical renderer is used (the diffusion models are not in this
     # profile) say the futures differ in it

@@ -20,7 +20,7 @@ from engine.methods.classical.youth import photo_below
 from engine.methods.ldla.pipeline import locate
 from engine.tasks.lifespan import LifespanRequest, age_photo
 from engine.tasks.pluralistic import PluralisticRequest, pluralistic
-from tests.conftest import astronaut, small_face_on_grey
+from tests.conftest import astronaut, grey_astronaut, small_face_on_grey
 
 pytestmark = pytest.mark.pipelines
 
@@ -299,7 +299,7 @@ def test_grey_hair_left_grey_toward_a_younger_target_is_said_once_with_its_reaso
         f"Hair left as it is at 5 and 40: {young.removeprefix('unchanged: ')}"
     ]
     # a black-and-white photo: whether the hair is grey cannot be told, so it is left as it is, and the user is told
-    grey = cv2.cvtColor(cv2.cvtColor(astronaut(), cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+    grey = grey_astronaut()
     monochrome = age_photo(LifespanRequest(grey, [10, 30], source_age=70, renderer="classical"), OFFLINE)
     assert "Hair left as it is at 10 and 30: a black-and-white photo: grey hair cannot be told by its colour" in (
         monochrome.warnings

@@ -30,7 +30,7 @@ from engine.methods.classical.shape import (
 )
 from engine.methods.ldla.pipeline import edit_zones, locate, skin_mask
 from engine.tasks.lifespan import LifespanRequest, age_photo
-from tests.conftest import astronaut, fine_detail
+from tests.conftest import astronaut, fine_detail, grey_astronaut
 
 pytestmark = pytest.mark.pipelines
 
@@ -166,7 +166,7 @@ def _chroma(rgb: np.ndarray) -> np.ndarray:
 
 
 def test_a_black_and_white_photo_stays_black_and_white_at_80_and_the_manifest_says_so():
-    grey = np.repeat(cv2.cvtColor(astronaut(), cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    grey = grey_astronaut()
     out = age_photo(LifespanRequest(grey, [80], source_age=SOURCE_AGE, renderer="classical"), OFFLINE)
     face, photo = out.faces[0], out.photos[0]
     # it aged (wrinkles, texture, grey hair and spots in lightness) ...
@@ -189,7 +189,7 @@ def test_a_black_and_white_photos_stages_claim_no_change_of_hue_alone():
     """Sallower skin, a child's rosy cheeks, paler old lips, redder young lips and yellower teeth are hue alone: on a
     black-and-white photo, whose changes keep their grey level only, the stage texts say they were not made (they had
     said they were)."""
-    grey = np.repeat(cv2.cvtColor(astronaut(), cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    grey = grey_astronaut()
     child = Settings(profile="offline", classical_child_skin=True)  # a child's skin is a setting, off by default
     young, old = age_photo(LifespanRequest(grey, [5, 80], source_age=SOURCE_AGE, renderer="classical"), child).stages
     assert old["colour"].startswith("unchanged: a black-and-white photo") and "rosy" not in old["colour"]
