@@ -157,7 +157,10 @@ def build() -> None:
     # zones takes a round trip of a second or more, and its current scores overwrote what "All zones" or a zone's
     # slider had been set to meanwhile (the master showed 90, the zones their found scores).
     chosen = gr.JSON(None, visible=False)  # null (none set), or a list of 12
-    photo.change(None, None, chosen, js="() => null")
+    # and the source age typed meanwhile (null: none), which the estimate found with the zones overwrote
+    typed_age = gr.JSON(None, visible=False)
+    photo.change(None, None, [chosen, typed_age], js="() => [null, null]")
+    source_age.input(None, source_age, typed_age, js="(age) => [age]")
     # Apply waits for the zones: clicked before they were found, it edited with the sliders' old scores (on a first
     # photo every zone at 0, smoothed away)
     finding = photo.change(lambda: gr.Button(interactive=False), None, go, queue=False, api_visibility="private")
@@ -175,11 +178,13 @@ def build() -> None:
         trigger_mode="always_last",
         api_visibility="private",
     )
-    # then the scores set by hand meanwhile are put back over the found ones, in the browser (a round trip to write them
-    # overwrote a zone moved while it was on its way), and Apply is offered again
-    kept = "(chosen, ...found) => found.map((score, zone) => chosen?.[zone] ?? score)"
+    # then the scores and the source age set by hand meanwhile are put back over the found ones, in the browser (a round
+    # trip to write them overwrote a zone moved while it was on its way), and Apply is offered again
+    kept = "(chosen, typed, age, ...found) => [typed ?? age, ...found.map((score, zone) => chosen?.[zone] ?? score)]"
     ready = dict(fn=lambda: gr.Button(interactive=True), inputs=None, outputs=go, queue=False, api_visibility="private")
-    found.then(None, [chosen, *sliders], sliders, js=kept, trigger_mode="always_last").then(**ready)
+    found.then(None, [chosen, typed_age, source_age, *sliders], [source_age, *sliders], js=kept, trigger_mode="always_last").then(
+        **ready
+    )
     found.failure(**ready)  # an internal error (a failed step runs only the `failure` steps after it)
     # the API's `/find_zones` and `/edit_zones`, as they were: a refused photo is an error, and no record of which photo
     # the zones were found for is asked for (the tab's own find and Apply keep it)
