@@ -43,6 +43,20 @@ SPACE_INSTALL = (
 )
 
 START_TIMEOUT_S = 180  # a cold start imports gradio and the offline models (about 10 s here)
+# The fresh environment's size: 2.8 GB measured on 2026-12-05 (torch's CPU build, mediapipe, opencv, gradio and the
+# rest), and room for pip to unpack the largest wheel beside it. With less free the install stopped half-way on
+# "No space left on device", buried in pip's output.
+INSTALL_NEEDS_GB = 4.0
+
+
+def check_room(folder: Path, needs_gb: float = INSTALL_NEEDS_GB) -> None:
+    """Raises CheckFailed when the disk holding `folder` has under `needs_gb` free, saying how much it has."""
+    free_gb = shutil.disk_usage(folder).free / 1e9
+    if free_gb < needs_gb:
+        raise CheckFailed(
+            f"disk: {folder} has {free_gb:.1f} GB free; the fresh environment needs about {needs_gb:.0f} GB. Free some "
+            "space there, or point TMPDIR (or --keep) at a disk with room."
+        )
 
 
 class CheckFailed(RuntimeError):
@@ -143,6 +157,7 @@ def check(work: Path, venv: Path | None = None) -> dict[str, float]:
     app.mkdir(parents=True)
     logger.info("copy: %s at %s", ROOT, clean_copy(app))
     if venv is None:
+        check_room(work)
         venv = work / "venv"
         run([python_for(str(config["python_version"])), "-m", "venv", str(venv)], work, "venv")
         for command in SPACE_INSTALL:
