@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import signal
 import threading
 from contextlib import asynccontextmanager
 
 import gradio as gr
+from gradio.route_utils import delete_files_created_by_app
 
 from demos.common import delete_outputs, guard_events
 from engine.core import gpu  # noqa: F401 - imports `spaces` before anything imports torch (ZeroGPU needs that order)
@@ -107,13 +109,28 @@ def warm_up() -> None:
             preload()
 
 
+def stop_on_sigterm(signum, frame) -> None:
+    """SIGTERM (a Space restarting, `kill`, a service manager) stops the server as Ctrl-C does: Gradio closes it,
+    and the shutdown deletes the uploads and results the page promises to delete "when the server stops". Left to
+    its default, SIGTERM ended the process at once and every file stayed on disk."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     demo = build_app()
     # A request beyond QUEUE_MAX_SIZE waiting ones is refused at once ("queue full"), not left to wait.
     demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=DEFAULT_CONCURRENCY)
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
-    demo.launch(max_file_size=get_settings().max_upload_bytes, app_kwargs={"lifespan": results_cleaner}, css=tabs_css())
+    try:  # returns once the server is stopped (Ctrl-C, or SIGTERM: `stop_on_sigterm`)
+        demo.launch(max_file_size=get_settings().max_upload_bytes, app_kwargs={"lifespan": results_cleaner}, css=tabs_css())
+    finally:
+        # the server's own shutdown deletes these too, but it may never run: the server waits for open connections (an
+        # API client's heartbeat) longer than Gradio waits for it, and the process ends first
+        deleted = delete_outputs(None)
+        delete_files_created_by_app(demo, age=None)
+        logger.info("stopped: deleted the uploads and results (%d result folders)", deleted)
 
 
 def tabs_css() -> str:

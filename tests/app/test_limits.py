@@ -145,3 +145,23 @@ def test_uploads_and_results_are_deleted_when_the_page_says(strict_app, temp_roo
     while kept() and time.monotonic() < deadline:
         time.sleep(0.5)
     assert kept() == []
+
+
+def test_uploads_and_results_are_deleted_when_the_server_is_stopped(tmp_path, images):
+    """The page's other promise: all of them go "when the server stops", stopped as a Space restart or `kill` stops it
+    (SIGTERM), with an API client still connected (its heartbeat kept the server's own shutdown from running)."""
+    from gradio_client import Client, handle_file
+
+    root = tmp_path / "server-tmp"
+    root.mkdir()
+    stem = f"stopped-{uuid.uuid4().hex[:8]}"
+    photo = tmp_path / f"{stem}.png"
+    photo.write_bytes(images["astronaut"].read_bytes())
+    server = serve(TMPDIR=str(root), GRADIO_TEMP_DIR=str(root / "gradio"))
+    url = next(server)
+    client = Client(url, verbose=False)
+    client.predict(handle_file(str(photo)), "classical", 0, False, "", None, *([60] * 12), api_name="/edit_zones")
+    made = [path for path in root.rglob("*") if path.is_file() and (path.name.startswith(stem) or "zones-" in path.name)]
+    assert any(path.name == photo.name for path in made) and any("face-aging-hub-" in str(path) for path in made)
+    server.close()  # SIGTERM, then up to 10 s before it is killed
+    assert [path for path in made if path.exists()] == []
