@@ -8,6 +8,7 @@ import os
 import socket
 import struct
 import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -137,6 +138,16 @@ def images(tmp_path_factory) -> dict[str, Path]:
     (folder / "bomb.png").write_bytes(png_header_only(30000, 30000))
     files["bomb"] = folder / "bomb.png"
     return files
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tab_results_deleted():
+    """The result files of tabs called in this process (demos/common.py output_folder), deleted with the session as a
+    server deletes them when it stops (they were left in the system's temporary folder, a few MB each run)."""
+    yield
+    common = sys.modules.get("demos.common")
+    if common is not None:
+        common.delete_outputs(None)
 
 
 @pytest.fixture()
