@@ -125,7 +125,8 @@ ARCHITECTURE = SDXLArchitecture(
 
 def sdxl_img2img(seed: int = 0):
     """A tiny StableDiffusionXLImg2ImgPipeline (about 1.8 M parameters), Turbo scheduler."""
-    tokenizers = clip_tokenizers(Path(tempfile.mkdtemp(prefix="tiny-tokenizer-")))
+    with tempfile.TemporaryDirectory(prefix="tiny-tokenizer-") as folder:  # read into memory; the folder is not kept
+        tokenizers = clip_tokenizers(Path(folder))
     torch.manual_seed(seed)
     return img2img_pipeline(ARCHITECTURE, tokenizers)
 
@@ -171,7 +172,8 @@ def clip(seed: int = 0) -> TinyClip:
         projection_dim=32,
     )
     processor = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
-    tokenizer, _ = clip_tokenizers(Path(tempfile.mkdtemp(prefix="tiny-clip-tokenizer-")))
+    with tempfile.TemporaryDirectory(prefix="tiny-clip-tokenizer-") as folder:
+        tokenizer, _ = clip_tokenizers(Path(folder))
     return TinyClip(CLIPModel(config).eval(), processor, tokenizer)
 
 
