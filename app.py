@@ -118,7 +118,8 @@ def stop_on_sigterm(signum, frame) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    signal.signal(signal.SIGTERM, stop_on_sigterm)
+    if threading.current_thread() is threading.main_thread():  # only the main thread may set a handler
+        signal.signal(signal.SIGTERM, stop_on_sigterm)
     demo = build_app()
     # A request beyond QUEUE_MAX_SIZE waiting ones is refused at once ("queue full"), not left to wait.
     demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=DEFAULT_CONCURRENCY)
@@ -126,11 +127,23 @@ def main() -> None:
     try:  # returns once the server is stopped (Ctrl-C, or SIGTERM: `stop_on_sigterm`)
         demo.launch(max_file_size=get_settings().max_upload_bytes, app_kwargs={"lifespan": results_cleaner}, css=tabs_css())
     finally:
-        # the server's own shutdown deletes these too, but it may never run: the server waits for open connections (an
-        # API client's heartbeat) longer than Gradio waits for it, and the process ends first
-        deleted = delete_outputs(None)
-        delete_files_created_by_app(demo, age=None)
-        logger.info("stopped: deleted the uploads and results (%d result folders)", deleted)
+        delete_all(demo)
+
+
+def delete_all(demo: gr.Blocks) -> None:
+    """The uploads and results deleted once the server is stopped. The server's own shutdown deletes them too, but it
+    may never run: the server waits for open connections (an API client's heartbeat) longer than Gradio waits for it,
+    and the process ends first. A second Ctrl-C or SIGTERM does not cut this short, and a file that cannot be deleted
+    (a request still finishing adds its own meanwhile) is logged, not raised over why the server stopped."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for what, delete in (("results", lambda: delete_outputs(None)), ("uploads", lambda: delete_files_created_by_app(demo, None))):
+        try:
+            delete()
+            logger.info("stopped: the %s are deleted", what)
+        except Exception:
+            logger.exception("stopping: not every one of the %s could be deleted", what)
 
 
 def tabs_css() -> str:

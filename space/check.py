@@ -155,9 +155,10 @@ def check(work: Path, venv: Path | None = None) -> dict[str, float]:
     start = time.perf_counter()
     app = work / "app"
     app.mkdir(parents=True)
-    logger.info("copy: %s at %s", ROOT, clean_copy(app))
     if venv is None:
         check_room(work)
+    logger.info("copy: %s at %s", ROOT, clean_copy(app))
+    if venv is None:
         venv = work / "venv"
         run([python_for(str(config["python_version"])), "-m", "venv", str(venv)], work, "venv")
         for command in SPACE_INSTALL:
