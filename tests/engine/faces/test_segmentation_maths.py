@@ -277,3 +277,36 @@ def test_a_crop_sure_by_its_edge_is_not_asked_again():
     reading[:10], reading[-10:], reading[:, :10], reading[:, -10:] = 1.0, 0.0, 1.0, 0.0
     person, segmenter = _person(reading, 0.9)
     assert len(segmenter.views) == 1 and (person == reading).all()
+
+
+def test_a_bay_in_the_hair_of_its_colour_and_narrower_than_bay_width_is_hair_and_no_other_is():
+    """A strawberry blonde's lit strands read as skin and left round gaps in her mask that kept their colour among the
+    greyed hair: a gap narrower than BAY_WIDTH d in the hair's own colour is taken in; one in another colour, one wider,
+    and one where the caller does not allow it (the face) are not."""
+    from engine.faces.segmentation import BAY_WIDTH, hair_coloured_bays
+
+    d = 100.0
+    rng = np.random.default_rng(0)
+    hair_colour, skin_colour = np.array([150.0, 150.0, 170.0]), np.array([200.0, 145.0, 150.0])
+    lab = hair_colour + rng.normal(0, 3, (300, 400, 3))
+    hair = np.zeros((300, 400), bool)
+    hair[20:280, 20:380] = True
+    ys, xs = np.mgrid[:300, :400]
+    narrow = (ys - 100) ** 2 + (xs - 80) ** 2 < (0.35 * d / 2) ** 2  # a round gap, hair-coloured
+    other = (ys - 200) ** 2 + (xs - 80) ** 2 < (0.35 * d / 2) ** 2  # as round, in the skin's colour
+    lab[other] = skin_colour + rng.normal(0, 3, (other.sum(), 3))
+    wide = (ys - 150) ** 2 + (xs - 300) ** 2 < (1.3 * BAY_WIDTH * d / 2) ** 2  # hair-coloured, too wide
+    forbidden = (ys - 100) ** 2 + (xs - 200) ** 2 < (0.35 * d / 2) ** 2  # hair-coloured, where it is not allowed
+    hair &= ~(narrow | other | wide | forbidden)
+    allowed = ~forbidden
+    found = hair_coloured_bays(lab.astype(np.float32), hair, allowed, d)
+    assert found[narrow].mean() > 0.95
+    assert not found[other].any() and not found[forbidden].any()
+    assert found[wide].mean() < 0.1  # a closing reaches only its rim
+    assert not (found & hair).any()  # only what the mask left out
+    # under a hat, a bay nearer the hat's colour than the hair's is the hat's (a cap's black by white hair)
+    lab[narrow] = hair_colour + [-8.0, 0.0, 0.0] + rng.normal(0, 1, (narrow.sum(), 3))
+    hat = hair_colour + [-8.0, 0.0, 0.0] + rng.normal(0, 1, (500, 3))
+    assert hair_coloured_bays(lab.astype(np.float32), hair, allowed, d)[narrow].mean() > 0.95
+    under_hat = hair_coloured_bays(lab.astype(np.float32), hair, allowed, d, hat.astype(np.float32))
+    assert under_hat[narrow].mean() < 0.02  # (a pixel in the tails of both colours' Gaussians may be either's)
