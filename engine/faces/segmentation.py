@@ -516,8 +516,14 @@ def hair_coloured_bays(
     # closed at half the resolution (a bay is tens of pixels wide; at full resolution the closing took 19 ms), and what
     # that adds back at full resolution opened by a 3 px square: the halving's rounding leaves a rim a pixel wide along
     # the mask's whole edge, which is no bay
+    # the mask's even size keeps the halving's 2x2 blocks aligned (the aligned crop is 512 px); the border is padded with
+    # no hair, as a closing otherwise takes what lies beyond the frame for set, and filled the gap between the mask and
+    # the frame's edge as a bay
+    hair = np.asarray(hair, bool)
     half = (cv2.resize(hair.astype(np.float32), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA) >= 0.5).astype(np.uint8)
-    closed = cv2.resize(closed_in_box(half, int(round(BAY_WIDTH * d / 2)) | 1), hair.shape[::-1], interpolation=cv2.INTER_NEAREST)
+    size = int(round(BAY_WIDTH * d / 2)) | 1
+    closed = closed_in_box(np.pad(half, size), size)[size:-size, size:-size]
+    closed = cv2.resize(closed, hair.shape[::-1], interpolation=cv2.INTER_NEAREST)
     added = ((closed > 0) & ~hair).astype(np.uint8)
     bays = (cv2.morphologyEx(added, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0) & allowed
     found = np.zeros(hair.shape, bool)
@@ -643,7 +649,7 @@ def hair_mask_and_tips(
     allowed = (person > PERSON_THRESHOLD) & band & open_face
     mask = (fill_holes(mask.astype(np.uint8), top_closed=True) | (fill_holes(bridged, top_closed=True) & allowed)) & allowed
     mask = (mask > 0) | hair_coloured_bays(
-        lab, mask > 0, allowed & (grown_face == 0) & ~unbridged, d, lab[crown] if hat else None
+        lab, mask > 0, allowed & (grown_face == 0) & ~unbridged & ~ears, d, lab[crown] if hat else None
     )
     untipped = mask > 0
     mask = fringe_tips(lab[..., 0], mask, grown_face > 0, int(round(brows_top - FRINGE_REACH * d)), int(round(brows_top)))

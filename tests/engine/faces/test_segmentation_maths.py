@@ -297,13 +297,17 @@ def test_a_bay_in_the_hair_of_its_colour_and_narrower_than_bay_width_is_hair_and
     lab[other] = skin_colour + rng.normal(0, 3, (other.sum(), 3))
     wide = (ys - 150) ** 2 + (xs - 300) ** 2 < (1.3 * BAY_WIDTH * d / 2) ** 2  # hair-coloured, too wide
     forbidden = (ys - 100) ** 2 + (xs - 200) ** 2 < (0.35 * d / 2) ** 2  # hair-coloured, where it is not allowed
-    hair &= ~(narrow | other | wide | forbidden)
+    notch = (ys - 280) ** 2 + (xs - 200) ** 2 < (0.35 * d / 2) ** 2  # a bay opening out of the mask's lower edge
+    hair &= ~(narrow | other | wide | forbidden | notch)
     allowed = ~forbidden
     found = hair_coloured_bays(lab.astype(np.float32), hair, allowed, d)
     assert found[narrow].mean() > 0.95
+    assert found[notch & (ys < 280)].mean() > 0.5  # a closing fills a shallow bay but for its mouth
     assert not found[other].any() and not found[forbidden].any()
     assert found[wide].mean() < 0.1  # a closing reaches only its rim
-    assert not (found & hair).any()  # only what the mask left out
+    # and nothing else: not the 20 px between the mask and the frame's edge (of the hair's colour too), nor the notch's
+    # outer half, outside the mask's outline
+    assert not found[~(narrow | wide | notch)].any() and not found[notch & (ys > 282)].any()
     # under a hat, a bay nearer the hat's colour than the hair's is the hat's (a cap's black by white hair)
     lab[narrow] = hair_colour + [-8.0, 0.0, 0.0] + rng.normal(0, 1, (narrow.sum(), 3))
     hat = hair_colour + [-8.0, 0.0, 0.0] + rng.normal(0, 1, (500, 3))
