@@ -68,8 +68,8 @@ HOLE_GAP = 0.3  # inter-ocular distances: a gap this narrow out of a hole in the
 # Inter-ocular distances: a bay in the hair this wide or less (what a closing by a disk of this width fills), outside
 # the face's outline, is hair where its colour is the hair's (within HAIR_DISTANCE of the mask's). Strawberry-blonde
 # and blonde hair lit warm reads as skin by the colour tests, and a small face in a group photo was left with round gaps
-# of 0.3-0.5 d in its hair that kept their colour among the greyed hair, a patchwork at 60-80 (from looking; on the
-# packaged portraits the bays so taken are under 0.03 d^2, Hopper's white curls beside her temple among them).
+# of 0.3-0.5 d in its hair that kept their colour among the greyed hair, a patchwork at 60-80 (from looking: there the
+# bays came to 0.6-0.8 d^2; on the packaged portraits they are a few hundred pixels at the hair's edge, under 0.03 d^2).
 BAY_WIDTH = 0.5
 BAY_COLOUR_SAMPLES = 8192  # the hair's colour read from every k-th of its pixels, k giving about this many (a Gaussian)
 FRINGE_REACH = 0.08  # inter-ocular distances above the brows' top: the lowest a fringe's tips are taken for hair
@@ -513,12 +513,11 @@ def hair_coloured_bays(
     it by a disk that wide adds) whose L*a*b* colour (`lab`) is the hair's: within HAIR_DISTANCE of the mask's, and
     nearer it than the colour of a `hat`'s (N, 3) pixels when there is one (white hair under a black cap has a broad
     colour, and its bays reached into the cap)."""
-    # closed at half the resolution (a bay is tens of pixels wide; at full resolution the closing took 19 ms), and what
-    # that adds back at full resolution opened by a 3 px square: the halving's rounding leaves a rim a pixel wide along
-    # the mask's whole edge, which is no bay
-    # the mask's even size keeps the halving's 2x2 blocks aligned (the aligned crop is 512 px); the border is padded with
-    # no hair, as a closing otherwise takes what lies beyond the frame for set, and filled the gap between the mask and
-    # the frame's edge as a bay
+    # Closed at half the resolution (a bay is tens of pixels wide; at full resolution the closing took 19 ms), with the
+    # border padded with no hair (a closing takes what lies beyond the frame for set, and filled the gap between the mask
+    # and the frame's edge as a bay). What that adds back at full resolution is opened by a 3 px square: the halving's
+    # rounding leaves a rim a pixel wide along the mask's whole edge, which is no bay (the mask's even size, the aligned
+    # crop's 512 px, keeps the halving's 2x2 blocks aligned).
     hair = np.asarray(hair, bool)
     half = (cv2.resize(hair.astype(np.float32), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA) >= 0.5).astype(np.uint8)
     size = int(round(BAY_WIDTH * d / 2)) | 1
