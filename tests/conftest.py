@@ -9,6 +9,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import zlib
 from pathlib import Path
 
@@ -141,13 +142,23 @@ def images(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def tab_results_deleted():
-    """The result files of tabs called in this process (demos/common.py output_folder), deleted with the session as a
-    server deletes them when it stops (they were left in the system's temporary folder, a few MB each run)."""
+def session_temporary_folder(tmp_path_factory):
+    """The session's temporary files, this process's and the servers' it starts (TMPDIR), in pytest's own temporary
+    folder, which keeps the last three sessions' only: in the system's they were left behind run after run (a folder of
+    tab results per server and session; an empty folder per file gradio_client downloads). The result files of tabs
+    called in this process are deleted with the session too, as a server deletes them when it stops."""
+    folder = str(tmp_path_factory.mktemp("tmp"))
+    before = tempfile.tempdir, os.environ.get("TMPDIR")
+    tempfile.tempdir, os.environ["TMPDIR"] = folder, folder
     yield
     common = sys.modules.get("demos.common")
     if common is not None:
         common.delete_outputs(None)
+    tempfile.tempdir = before[0]
+    if before[1] is None:
+        os.environ.pop("TMPDIR", None)
+    else:
+        os.environ["TMPDIR"] = before[1]
 
 
 @pytest.fixture()
