@@ -79,7 +79,8 @@ def build_app() -> gr.Blocks:
 
 @asynccontextmanager
 async def results_cleaner(app):
-    """The tabs' own result files (demos/common.py output_folder) on the schedule Gradio keeps for its files."""
+    """The tabs' own result files (demos/common.py output_folder) on the schedule Gradio keeps for its files (all of them
+    are deleted once the server is stopped: `delete_all`)."""
     settings = get_settings()
 
     async def prune() -> None:
@@ -94,7 +95,6 @@ async def results_cleaner(app):
         yield
     finally:
         task.cancel()
-        delete_outputs(None)
 
 
 def warm_up() -> None:
