@@ -148,17 +148,13 @@ def session_temporary_folder(tmp_path_factory):
     tab results per server and session; an empty folder per file gradio_client downloads). The result files of tabs
     called in this process are deleted with the session too, as a server deletes them when it stops."""
     folder = str(tmp_path_factory.mktemp("tmp"))
-    before = tempfile.tempdir, os.environ.get("TMPDIR")
-    tempfile.tempdir, os.environ["TMPDIR"] = folder, folder
-    yield
-    common = sys.modules.get("demos.common")
-    if common is not None:
-        common.delete_outputs(None)
-    tempfile.tempdir = before[0]
-    if before[1] is None:
-        os.environ.pop("TMPDIR", None)
-    else:
-        os.environ["TMPDIR"] = before[1]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tempfile, "tempdir", folder)
+        patch.setenv("TMPDIR", folder)
+        yield
+        common = sys.modules.get("demos.common")
+        if common is not None:
+            common.delete_outputs(None)
 
 
 @pytest.fixture()
