@@ -240,6 +240,13 @@ class Settings:
     # (engine/methods/classical/childskin.py); off by default: on the astronaut at 10 it takes the SFace
     # similarity to her photo from 0.805 to 0.792, under the renderer's 0.80 floor.
     classical_child_skin: bool = False
+    # HUB_CLASSICAL_NECK_STRETCH: toward a child the classical lifespan model's cardioidal strain raises the chin, and
+    # the neck below it is stretched where the strain fades out before the crop's edge (engine/methods/classical/
+    # youth.py); where the photo ends close under the chin the strain is weakened so that the neck is stretched at most
+    # this many times (the stage and a warning say so). 0: the strain in full, as the growth model has it. The default
+    # from looking: Takeo's neck at 10 (stretched 2.0 times by the full strain) reads as a neck, at 5 (3.2) and 0 (4.7)
+    # as vertical streaks; the packaged portraits with room below the chin stretch theirs 1.6-1.8 times at 0.
+    classical_neck_stretch: float = 2.0
     # HUB_CLASSICAL_HAIR_PIGMENT (#rrggbb, sRGB): the colour grey hair is given back toward a younger target
     # when too few of the person's own pigmented strands are left to measure (engine/methods/classical/hair.py).
     # The default, a medium brown, is a guess (from looking at brown hair in portraits; brown is the commonest
@@ -294,6 +301,11 @@ class Settings:
         if re.fullmatch(r"#[0-9a-fA-F]{6}", self.classical_hair_pigment) is None:
             raise ValueError(
                 f"HUB_CLASSICAL_HAIR_PIGMENT must be an sRGB colour written #rrggbb (e.g. #5f4632), got {self.classical_hair_pigment!r}"
+            )
+        if self.classical_neck_stretch != 0 and not self.classical_neck_stretch >= 1:
+            raise ValueError(
+                "HUB_CLASSICAL_NECK_STRETCH must be 0 (the child's strain in full) or the most the neck may be stretched, "
+                f"1 or more (e.g. 2), got {self.classical_neck_stretch}"
             )
         if self.classical_workers < 0:
             raise ValueError(
@@ -352,6 +364,7 @@ class Settings:
             classical_texture=bool(_env_flag("HUB_CLASSICAL_TEXTURE", True)),
             classical_photo_resolution=bool(_env_flag("HUB_CLASSICAL_PHOTO_RESOLUTION", True)),
             classical_child_skin=bool(_env_flag("HUB_CLASSICAL_CHILD_SKIN", False)),
+            classical_neck_stretch=_env_float("HUB_CLASSICAL_NECK_STRETCH", cls.classical_neck_stretch),
             classical_hair_pigment=os.environ.get("HUB_CLASSICAL_HAIR_PIGMENT", "").strip() or cls.classical_hair_pigment,
             classical_workers=_env_int("HUB_CLASSICAL_WORKERS", cls.classical_workers),
             proxy_hops=_env_int("HUB_PROXY_HOPS", cls.proxy_hops),

