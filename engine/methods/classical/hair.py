@@ -1486,6 +1486,19 @@ def lit_where_grey(lightness: np.ndarray, greyness: np.ndarray, parts: np.ndarra
     return float(np.median(local[reached])) / typical if typical > 0 and reached.any() else 1.0
 
 
+def runs_on(min_part: float) -> str:
+    """Why grey hair that runs on past its mask is left as it is, in words: the scalp's hair (its mask and margin) or,
+    for the eyebrows' smaller parts (BROW_MIN_PART), the brows' outline."""
+    if min_part == BROW_MIN_PART:
+        what = "grey brow hairs run on past the brows' outline into the skin around them"
+    else:
+        what = "grey hair runs on past the hair mask and its margin into the face's outline"
+    return (
+        f"{what} (thin grey hair over the skin, which its colour cannot tell "
+        "from skin: colouring only part of it would draw a band)"
+    )
+
+
 def _grey_parts(
     greyness: np.ndarray,
     absolute: np.ndarray,
@@ -1511,10 +1524,7 @@ def _grey_parts(
     # where the ring is the face's own sheen: Obama's 2012 portrait)
     ring_parts = grey_hair_parts(absolute, inside, d, min_part) if relative else parts
     if points is not None and grey_runs_on(absolute, ring_parts if ring_parts.any() else parts, inside, points, d):
-        return parts, (
-            "grey hair runs on past the hair mask and its margin into the face's outline (thin grey hair over the skin, "
-            "which its colour cannot tell from skin: colouring only part of it would draw a band)"
-        )
+        return parts, runs_on(min_part)
     if points is not None and beside is not None:
         uncovered = uncovered_side(greyness, parts, beside, float(np.asarray(points)[:, 0].mean()), d)
         if uncovered is not None:

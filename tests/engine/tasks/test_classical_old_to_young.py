@@ -279,6 +279,8 @@ def test_thin_white_hair_the_margin_cannot_take_keeps_bidens_hair_as_it_is():
     masks = hair_masks(located, OFFLINE)
     face = age_face(image, located, masks, 70, 30, 0, OFFLINE)
     assert "runs on past the hair mask and its margin" in face.stages["hair"]
+    # his white brows too, and the eyebrows' stage says it of the brows, not of the hair mask
+    assert "grey brow hairs run on past the brows' outline" in face.stages["eyebrows"]
 
 
 @needs_packaged("obama")
