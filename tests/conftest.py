@@ -145,12 +145,16 @@ def images(tmp_path_factory) -> dict[str, Path]:
 def session_temporary_folder(tmp_path_factory):
     """The session's temporary files, this process's and the servers' it starts (TMPDIR), in pytest's own temporary
     folder, which keeps the last three sessions' only: in the system's they were left behind run after run (a folder of
-    tab results per server and session; an empty folder per file gradio_client downloads). The result files of tabs
+    tab results per server and session; an empty folder per file gradio_client downloads). gradio_client's own
+    downloads too, which went to the system's /tmp/gradio whatever TMPDIR says (about 10 MB a run). The result files of tabs
     called in this process are deleted with the session too, as a server deletes them when it stops."""
     folder = str(tmp_path_factory.mktemp("tmp"))
+    from gradio_client import Client  # noqa: PLC0415 - its downloads' folder is a default argument, fixed at its import
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(tempfile, "tempdir", folder)
         patch.setenv("TMPDIR", folder)
+        patch.setitem(Client.__init__.__kwdefaults__, "download_files", str(Path(folder) / "gradio"))
         yield
         common = sys.modules.get("demos.common")
         if common is not None:
