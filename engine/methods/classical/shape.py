@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from engine.core.blurs import wide_blur
+from engine.core.grids import every_pixel, grid_points
 from engine.core.memo import memo
 from engine.core.pixels import from_lab, to_lab
 from engine.faces.zones import (
@@ -318,9 +319,9 @@ def landmark_offsets(
     values = np.concatenate([sources - destinations, np.zeros_like(anchors)])
     centres, unique = np.unique(np.round(centres, 3), axis=0, return_index=True)
     spline = thinplate.fit(centres, values[unique], smoothing)
-    ys, xs = np.mgrid[0 : height + step : step, 0 : width + step : step].astype(np.float64)
-    offset = thinplate.evaluate(spline, np.stack([xs.ravel(), ys.ravel()], 1)).reshape(*xs.shape, 2).astype(np.float32)
-    return cv2.resize(offset, (xs.shape[1] * step, xs.shape[0] * step), interpolation=cv2.INTER_LINEAR)[:height, :width]
+    xs, ys = grid_points((height, width), step)
+    offset = thinplate.evaluate(spline, np.stack([xs.ravel(), ys.ravel()], 1)).reshape(*xs.shape, 2)
+    return every_pixel(offset, step, (height, width))
 
 
 def warp_by_offsets(image: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -397,22 +398,16 @@ def crease_profile(grid: np.ndarray, line: np.ndarray, sign: float, d: float) ->
 
 
 def _coarse_grid(shape: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int]]:
-    """The fold fields' grid: (N, 2) pixel centres, in full-size coordinates, of the crop at a quarter of its size (the
-    shading is smooth), and that size (height, width)."""
-    height, width = -(-shape[0] // FIELD_SCALE), -(-shape[1] // FIELD_SCALE)
-    ys, xs = (np.mgrid[:height, :width].astype(np.float64) + 0.5) * FIELD_SCALE - 0.5
-    return np.stack([xs.ravel(), ys.ravel()], 1), (height, width)
+    """The fold fields' grid: (N, 2) pixel coordinates of its nodes (engine/core/grids.py), one per FIELD_SCALE x
+    FIELD_SCALE block of the crop (the shading is smooth), and its size (rows, columns)."""
+    xs, ys = grid_points(shape, FIELD_SCALE)
+    return np.stack([xs.ravel(), ys.ravel()], 1), xs.shape
 
 
 def _full_field(coarse: np.ndarray, size: tuple[int, int], shape: tuple[int, int], d: float) -> np.ndarray:
-    """(H, W) float32: a fold field computed on `_coarse_grid` resized up to `shape` and smoothed over 0.02 d."""
-    height, width = size
-    field = cv2.resize(
-        coarse.reshape(height, width).astype(np.float32),
-        (width * FIELD_SCALE, height * FIELD_SCALE),
-        interpolation=cv2.INTER_LINEAR,
-    )
-    return cv2.GaussianBlur(field[: shape[0], : shape[1]], (0, 0), 0.02 * d)
+    """(H, W) float32: a fold field computed on `_coarse_grid` brought to every pixel of `shape` and smoothed over
+    0.02 d."""
+    return cv2.GaussianBlur(every_pixel(coarse.reshape(size), FIELD_SCALE, shape), (0, 0), 0.02 * d)
 
 
 def _older_fold_field(shape: tuple[int, int], p: np.ndarray) -> np.ndarray:

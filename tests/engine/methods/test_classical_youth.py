@@ -31,6 +31,7 @@ from engine.methods.classical.youth import (
     crease_load,
     describe_bands,
     faded_strain_radius,
+    feature_moves,
     fold_bands,
     frame_rows,
     frame_zone,
@@ -173,6 +174,25 @@ def test_child_warp_stops_before_every_edge_of_the_frame_and_fades_in_the_neck_b
     head, border = strain_extent(points, (512, 512), down)
     assert border[0] == pytest.approx(512 - 1 - EDGE_MARGIN * 512 - strain_origin(points)[1])
     assert border[0] - head[0] == pytest.approx(NECK_FADE_LEAST * d, abs=1.0)
+
+
+def test_the_child_warp_shows_each_point_where_the_feature_moves_carry_it_even_toward_birth():
+    # toward 0-2 the mouth's and cheeks' moves stretch the skin beside them about twice: the inverse by a fixed-point
+    # iteration then sampled points up to 22 px from where they belong (on a portrait: vertical streaks, a swollen
+    # upper lip), and the grid's map resized up as if its nodes lay at the middles of its blocks put every point 3.5 px
+    # further on where the moves change fast (6.5 px off); each output pixel must show the source point the moves carry
+    # there, within what interpolating the map between nodes 8 px apart gives (1.4 px at 0, 0.9 at 5)
+    points = _face_points()
+    height = width = 512
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    ramps = np.dstack([xs, ys, np.zeros_like(xs)])
+    for target in (0.0, 2.0, 5.0):
+        out = child_warp(ramps, points, 0.0, child_scales(41.0, target))
+        face = (slice(200, 480), slice(120, 400))  # the features and the cheeks, away from the frame's edges
+        shown = out[face][..., :2].astype(np.float64)
+        landed = moved_by_features(shown, feature_moves(points, child_scales(41.0, target)))
+        error = np.hypot(landed[..., 0] - xs[face], landed[..., 1] - ys[face])
+        assert error.max() < 2.0, (target, error.max())
 
 
 def test_fold_bands_follow_the_descent_taken_back_as_far_as_the_skin_is_creased():

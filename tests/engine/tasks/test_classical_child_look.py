@@ -22,9 +22,9 @@ pytestmark = pytest.mark.pipelines
 
 OFFLINE = Settings(profile="offline")
 SOURCE, CHILD = 41.0, 5.0
-# The neck under her chin at 5 is stretched at most this much along the chin's column. Within the aligned crop
-# alone (the fade in the 30 px under FaceMesh's chin) it was stretched 2.0-2.4 times into vertical streaks; taking
-# in the photo's neck below the crop, 1.2 times on average and 1.6 at the fade's steepest.
+# Her chin and the neck under it at 5 are stretched at most this much along the chin's column. Within the aligned crop
+# alone (the strain faded out in the 30 px under FaceMesh's chin) they are stretched about 4 times (vertical streaks);
+# taking in the photo's neck below the crop, 1.6 at the fade's steepest.
 NECK_STRETCH_AT_MOST = 1.7
 # At 5 her cheeks are redder than at 41 by at least this much a* (OpenCV 8-bit Lab; the flush adds 4 at the
 # cheeks' centre, the younger skin's colour evening takes a little of the source's own redness away).
@@ -37,6 +37,7 @@ BROWS_LIGHTER = 10.0
 # noise is about 0.01 d a point, and the strain moves the eyes and features a little apart besides.
 SCALE_TOLERANCE = 0.06
 NOSE_WIDTH, NASION = (129, 358), 168
+LOWER_LIP_BOTTOM = 17  # FaceMesh: the lower lip's lowest point on its outer outline
 RIGHT_BROW_CORE, LEFT_BROW_CORE = [105, 66], [334, 296]  # FaceMesh points in the brows' middle
 
 
@@ -46,8 +47,9 @@ def located() -> LocatedFace:
 
 
 def _neck_stretch(located: LocatedFace, below_rows: int) -> float:
-    """The largest vertical stretch (output rows per source row) under the chin along its column, when the child
-    warp to CHILD works on the crop and `below_rows` rows of the photo below it: a ramp of row numbers warped."""
+    """The largest vertical stretch (output rows per source row) below the lips along the chin's column (the chin and
+    the neck under it), when the child warp to CHILD works on the crop and `below_rows` rows of the photo below it: a
+    ramp of row numbers warped."""
     size = located.crop.shape[0]
     height = size + below_rows
     ramp = np.repeat(np.arange(height, dtype=np.float32)[:, None], size, 1)
@@ -55,7 +57,7 @@ def _neck_stretch(located: LocatedFace, below_rows: int) -> float:
     k = growth_strain(SOURCE, CHILD)
     moved = child_warp(frame, located.points, k, child_scales(SOURCE, CHILD))[..., 0]
     column = moved[:, int(round(located.points[CHIN, 0]))].astype(np.float64)
-    neck = column[:-1] > located.points[CHIN, 1]  # output rows showing what was under the chin
+    neck = column[:-1] > located.points[LOWER_LIP_BOTTOM, 1]  # output rows showing what was under the lips
     slope = np.diff(column)[neck]  # source rows per output row
     return float(1.0 / slope.min())
 
@@ -78,7 +80,8 @@ def test_the_neck_under_a_childs_raised_chin_is_drawn_from_the_photos_neck_not_s
     assert len(below) > 60  # the photo holds her neck below the crop
     stretch = _neck_stretch(located, len(below))
     assert 1.0 < stretch < NECK_STRETCH_AT_MOST, stretch
-    assert _neck_stretch(located, 0) > NECK_STRETCH_AT_MOST  # within the crop alone the chin's rise has nowhere to go
+    # within the crop alone the chin's rise has nowhere to go: the chin and the neck under it are stretched
+    assert _neck_stretch(located, 0) > NECK_STRETCH_AT_MOST
 
 
 def _cheeks_and_brows(photo: np.ndarray) -> tuple[float, float, float]:
