@@ -241,11 +241,12 @@ class Settings:
     # similarity to her photo from 0.805 to 0.792, under the renderer's 0.80 floor.
     classical_child_skin: bool = False
     # HUB_CLASSICAL_NECK_STRETCH: toward a child the classical lifespan model's cardioidal strain raises the chin, and
-    # the neck below it is stretched where the strain fades out before the crop's edge (engine/methods/classical/
+    # the neck below it is stretched where the strain fades out before the frame's edge (engine/methods/classical/
     # youth.py); where the photo ends close under the chin the strain is weakened so that the neck is stretched at most
     # this many times (the stage and a warning say so). 0: the strain in full, as the growth model has it. The default
-    # from looking: Takeo's neck at 10 (stretched 2.0 times by the full strain) reads as a neck, at 5 (3.2) and 0 (4.7)
-    # as vertical streaks; the packaged portraits with room below the chin stretch theirs 1.6-1.8 times at 0.
+    # from looking, on Takeo's portrait framed to end 0.35 d under his chin: his neck stretched 2.0 times (the full
+    # strain at 10) reads as a neck, 3.2 (at 5) and 4.7 (at 0) as vertical streaks; the packaged portraits with their
+    # necks below the crop stretch theirs 1.6-1.8 times at 0.
     classical_neck_stretch: float = 2.0
     # HUB_CLASSICAL_HAIR_PIGMENT (#rrggbb, sRGB): the colour grey hair is given back toward a younger target
     # when too few of the person's own pigmented strands are left to measure (engine/methods/classical/hair.py).

@@ -122,11 +122,13 @@ def change_at_photo_resolution(before: np.ndarray, after: np.ndarray, scale: flo
     return out
 
 
-def pad_neutral(crop: np.ndarray, inside: np.ndarray) -> np.ndarray:
-    """The crop with its padding (where `inside` < 1) made of the photo's edge extended, blurred and faded to grey."""
+def pad_neutral(crop: np.ndarray, inside: np.ndarray, size: int | None = None) -> np.ndarray:
+    """The crop with its padding (where `inside` < 1) made of the photo's edge extended, blurred and faded to grey, over
+    distances in proportion to `size` (the crop's side, its height by default; a strip of the frame continued below a
+    crop gives the crop's)."""
     if inside.min() >= 1.0:
         return crop
-    size = crop.shape[0]
+    size = crop.shape[0] if size is None else size
     outside = (inside < 0.5).astype(np.uint8)
     distance = cv2.distanceTransform(outside, cv2.DIST_L2, 5)  # pixels from the photo's edge
     fade = np.clip(distance / (PAD_FADE_SHARE * size), 0.0, 1.0)[..., None]

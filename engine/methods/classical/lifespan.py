@@ -95,6 +95,7 @@ from engine.methods.classical.youth import (
     frame_rows,
     glasses_lenses,
     limited_strain,
+    neck_rows,
     photo_below,
     rejuvenate,
     where_frame_lies,
@@ -109,6 +110,9 @@ logger = logging.getLogger(__name__)
 
 LIFESPAN_YEARS = 80.0  # the age gap is a share of this, so the skin amount stays within [-1, 1]
 YOUNG_FULL_GAP_YEARS = 30.0  # a target this many years younger gets the full younger-skin amount (from looking)
+# A child's strain drawn at this share of its age's or more is not warned of (the stage still gives both): a tenth less
+# raises the chin at most about 0.05 d less (2 k times its 2.3 d from the strain's origin, k 0.12 at most).
+STRAIN_SEEN = 0.9
 STRAIN_LIMITED = (  # a child's strain weakened (youth.limited_strain), per face
     "The child's head shape is drawn weaker than its age asks, at {ages}: the photo ends {room:.2f} inter-ocular "
     "distances below the chin, and the full strain would stretch the neck more than {most:g} times "
@@ -565,7 +569,7 @@ def age_face(
     before = located.crop
     if k < 0:
         proportions = child_scales(source_age, target)
-        below = photo_below(rgb, located.matrix, size)
+        below = photo_below(rgb, located.matrix, size, located.points)
         before = np.concatenate([located.crop, below])
         most = (settings or get_settings()).classical_neck_stretch
         strain = limited_strain(k, located.points, before.shape[:2], most)
@@ -573,7 +577,8 @@ def age_face(
         limited = ""
         if strain != k:
             limited = f" (weakened from {k:.3f}: the neck would be stretched more than {most:g} times)"
-            room = (before.shape[0] - float(located.points[CHIN][1])) / inter_ocular(located.points)
+            ends = neck_rows(located.points, located.inside, before.shape[0])
+            room = (ends - float(located.points[CHIN][1])) / inter_ocular(located.points)
             strain_kept = (strain / k, room, most)
         stages["shape"] = (
             f"cardioidal strain k = {strain:.3f}{limited}; child proportions (Farkas): nose {proportions.nose_height:.2f} x "
@@ -660,14 +665,19 @@ def _long_hair(masks: HairMasks, located: LocatedFace, warnings: list[str]) -> s
 def stage_warnings(targets: list[float], edits: list[AgedFace]) -> list[str]:
     """What the user is told about one face's aged faces, one per target (the lifespan's targets, or the pluralistic
     futures at one target): a hair stage skipped (the hair mask failed), grey hair left grey toward a younger target
-    and why (left as it is in a black-and-white photo, where grey cannot be told), the renderer's own warnings; each
-    said once, with the targets it holds for."""
+    and why (left as it is in a black-and-white photo, where grey cannot be told), a child's head shape drawn weaker
+    than its age asks (under STRAIN_SEEN of its strain), the renderer's own warnings; each said once, with the targets
+    it holds for."""
     skipped = sorted({edit.stages["hair"] for edit in edits if edit.stages.get("hair", "").startswith("skipped")})
     left: dict[str, list[float]] = {}
     for target, edit in zip(targets, edits):
         if edit.grey_left and target not in left.setdefault(edit.grey_left, []):
             left[edit.grey_left].append(target)
-    weakened = {target: edit.strain_kept for target, edit in zip(targets, edits) if edit.strain_kept is not None}
+    weakened = {
+        target: edit.strain_kept
+        for target, edit in zip(targets, edits)
+        if edit.strain_kept is not None and edit.strain_kept[0] < STRAIN_SEEN
+    }
     strain = []
     if weakened:  # one face: one room below its chin, one share per target (the pluralistic futures share theirs)
         shares = _listed([f"{target:g} ({kept[0]:.0%} of it)" for target, kept in weakened.items()])

@@ -306,8 +306,8 @@ def landmark_offsets(
     `shape` comes from, so that what was at each of `sources` (N, 2; x, y pixels) lands on `destinations`.
 
     A thin-plate spline through the displacements, pinned to zero along the crop's border (so the
-    paste-back is seamless), solved as a backward map on a grid of every `step`-th pixel and resized up
-    (8: the map follows landmarks about 10 px apart on the aligned face).
+    paste-back is seamless), solved as a backward map on a grid of `step` x `step` px blocks and brought to every pixel
+    (engine/core/grids.py; 8: the map follows landmarks about 10 px apart on the aligned face).
     """
     height, width = shape[:2]
     sources = np.asarray(sources, np.float64)[:, :2]

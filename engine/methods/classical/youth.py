@@ -14,6 +14,7 @@ Pure maths (`proportion_deficit`, `child_scales`, `feature_moves`) has no image 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import cv2
@@ -23,6 +24,7 @@ from engine.core.blurs import masked_blur, wide_blur
 from engine.core.grids import every_pixel, grid_points
 from engine.core.memo import memo
 from engine.core.pixels import from_lab, to_lab
+from engine.faces.alignment import pad_neutral
 from engine.faces.segmentation import joined, right_of_face
 from engine.faces.zones import (
     CHIN,
@@ -36,6 +38,8 @@ from engine.faces.zones import (
     support_box,
 )
 from engine.methods.classical.aging import below_jaw, remaining_growth, strain_origin
+
+logger = logging.getLogger(__name__)
 
 # --- creases and folds (sizes in inter-ocular distances d; d is about 125 px on the aligned 512 px face) ---
 # The widest crease the closing fills: forehead furrows, crow's feet and glabellar lines on the portraits
@@ -190,10 +194,11 @@ NECK_FADE = 1.5
 NECK_FADE_LEAST = 0.2
 NECK_ROOM = 0.4
 EDGE_MARGIN = 0.06
-# Where the photo ends close under the chin the fade is short, and the chin's full rise stretched Takeo's neck (his photo
-# ends 0.35 d below the chin) 3.2 times at 5 and 4.7 at 0 into vertical streaks under a shrunken, pointed lower face.
-# There the strain is weakened to the strongest that stretches the neck at most settings.classical_neck_stretch times
-# (`limited_strain`; the value's source is there), and the stage and a warning say so.
+# Where the photo ends close under the chin the fade is short: the chin's full rise stretched a neck framed to end 0.35 d
+# under the chin 3.2 times at 5 and 4.7 at 0 into vertical streaks under a shrunken, pointed lower face (Takeo's). There
+# the strain is weakened to the strongest that stretches the neck at most settings.classical_neck_stretch times
+# (`limited_strain`; the value's source is there), and the stage says so (and a warning, where under lifespan.STRAIN_SEEN
+# of it is drawn).
 NECK_RAYS = 9  # rays from the strain's origin through the neck, spread between the jaw's angles at the chin's height
 
 # FaceMesh points: the nose from the nasion to the alae and tip, and the outline at mouth level.
@@ -327,31 +332,59 @@ def moved_by_features(source: np.ndarray, moves: list[FeatureMove]) -> np.ndarra
 
 
 INVERSE_TOLERANCE = 0.01  # px: the feature moves' inverse is found to within this (a hundredth of a pixel)
+HALVINGS = 4  # a Newton step that overshoots is halved at most this many times
+INVERSE_LOGGED = 0.5  # px: points the inverse leaves further than this from their target are logged
 
 
 def features_inverse(target: np.ndarray, moves: list[FeatureMove], steps: int = 8) -> np.ndarray:
     """The points (..., 2) that the feature moves carry onto `target` (to INVERSE_TOLERANCE, in at most `steps`
-    steps), by Newton's method from `target` itself: the
-    moves' Jacobian by differences over half a pixel, each point's 2 x 2 system solved. A fixed-point iteration
+    steps), by Newton's method from `target` itself: the moves' Jacobian by differences over half a pixel, each point's
+    2 x 2 system solved, and a step that would leave a point further from its target halved (up to HALVINGS times;
+    where the moves fold the skin over, no point maps there and the nearest is kept). A fixed-point iteration
     (q <- q + p - f(q)) converges only where the moves stretch less than twice; toward 0-2 a child's cheeks and mouth
     stretch the skin beside them up to 2.3 times, and after 6 such steps the astronaut's upper lip and cheeks were
-    sampled up to 12 px from where they belong (vertical streaks, the lip drawn twice). Newton's steps converge where
-    the moves fold nothing over (their Jacobian's determinant stays above 0.3 there)."""
+    sampled up to 12 px from where they belong (vertical streaks, the lip drawn twice). Points left further than
+    INVERSE_LOGGED from their target are logged."""
     source = np.array(target, np.float64, copy=True)
     h = 0.5
+    moved = moved_by_features(source, moves)
+    error = moved - target
     for _ in range(steps):
-        moved = moved_by_features(source, moves)
-        error = moved - target
         if np.abs(error).max() < INVERSE_TOLERANCE:
             break
         dx = (moved_by_features(source + [h, 0.0], moves) - moved) / h
         dy = (moved_by_features(source + [0.0, h], moves) - moved) / h
         det = dx[..., 0] * dy[..., 1] - dy[..., 0] * dx[..., 1]
-        det = np.where(np.abs(det) > 1e-6, det, 1e-6)
+        det = np.where(np.abs(det) > 1e-6, det, np.copysign(1e-6, det))
         # J = [[dx_x, dy_x], [dx_y, dy_y]] (columns: the derivatives along x and y); J^-1 error
-        step_x = (dy[..., 1] * error[..., 0] - dy[..., 0] * error[..., 1]) / det
-        step_y = (-dx[..., 1] * error[..., 0] + dx[..., 0] * error[..., 1]) / det
-        source -= np.stack([step_x, step_y], -1)
+        step = np.stack(
+            [
+                (dy[..., 1] * error[..., 0] - dy[..., 0] * error[..., 1]) / det,
+                (-dx[..., 1] * error[..., 0] + dx[..., 0] * error[..., 1]) / det,
+            ],
+            -1,
+        )
+        size = np.hypot(error[..., 0], error[..., 1])
+        pending = size >= INVERSE_TOLERANCE
+        for _ in range(HALVINGS + 1):
+            trial = source - step
+            trial_moved = moved_by_features(trial, moves)
+            trial_error = trial_moved - target
+            better = pending & (np.hypot(trial_error[..., 0], trial_error[..., 1]) < size)
+            source = np.where(better[..., None], trial, source)
+            moved = np.where(better[..., None], trial_moved, moved)
+            error = np.where(better[..., None], trial_error, error)
+            pending &= ~better
+            if not pending.any():
+                break
+            step = step / 2
+    left = np.hypot(error[..., 0], error[..., 1])
+    if left.size and left.max() > INVERSE_LOGGED:
+        logger.info(
+            "child warp: %d grid points left up to %.1f px from where the feature moves put them",
+            (left > INVERSE_LOGGED).sum(),
+            left.max(),
+        )
     return source
 
 
@@ -405,7 +438,7 @@ def neck_stretch_per_strain(points: np.ndarray, shape: tuple[int, int]) -> float
 def limited_strain(k: float, points: np.ndarray, shape: tuple[int, int], most: float) -> float:
     """`k` (< 0 toward a child), or the strongest strain of its sign that stretches the neck `most` times where `k`
     would stretch it more (`neck_stretch_per_strain`); `most` 0: `k` as it is."""
-    if most != 0 and most < 1:
+    if not (most == 0 or most >= 1):  # NaN too
         raise ValueError(f"the most the neck may be stretched must be 0 (no limit) or at least 1, got {most}")
     if k >= 0 or most == 0:
         return k
@@ -415,18 +448,42 @@ def limited_strain(k: float, points: np.ndarray, shape: tuple[int, int], most: f
     return -(most - 1.0) / per_strain
 
 
-def photo_below(rgb: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
-    """(rows, size, 3): the photo under the aligned `size` px crop (`matrix`: photo -> crop), as many rows as the
-    photo holds across the whole width, up to NECK_ROOM of the crop; the child warp fades its strain in them."""
+def _neck_columns(points: np.ndarray, width: int) -> slice:
+    """The columns under the neck: between the jaw's angles (JAW_ANGLES) of FaceMesh `points`, within `width`."""
+    jaw = np.asarray(points, np.float64)[JAW_ANGLES, 0]
+    return slice(max(0, int(np.floor(jaw.min()))), min(width, int(np.ceil(jaw.max())) + 1))
+
+
+def neck_rows(points: np.ndarray, inside: np.ndarray | None, height: int) -> int:
+    """The rows of a frame `height` rows high (the aligned crop, `inside` its share in the photo or None where the photo
+    holds all of it, and the rows `photo_below` took under it) down to where the photo stops holding the neck
+    (`_neck_columns`): all of them where it holds the neck to the frame's bottom."""
+    if inside is None:
+        return height
+    neck = _neck_columns(points, inside.shape[1])
+    short = np.flatnonzero(inside[:, neck].min(1) < 1.0) if neck.stop > neck.start else np.arange(len(inside))
+    below = short[short > np.asarray(points, np.float64)[CHIN, 1]]  # the padding above the face is not the neck's
+    return int(below[0]) if len(below) else height
+
+
+def photo_below(rgb: np.ndarray, matrix: np.ndarray, size: int, points: np.ndarray) -> np.ndarray:
+    """(rows, size, 3): the photo under the aligned `size` px crop (`matrix`: photo -> crop), as many rows as the photo
+    holds under the neck (the columns between the jaw's angles, JAW_ANGLES, of the crop's FaceMesh `points`), up to
+    NECK_ROOM of the crop; where a row runs past the photo's side it is padded as the crop is (alignment.pad_neutral).
+    The child warp fades its strain in them. (Rows the photo held across the whole width only: Takeo's portrait, which
+    runs on 117 rows under his neck but not past the crop's right edge, gave none, and his neck was stretched in the
+    crop's last 30 rows.)"""
     rows = int(round(NECK_ROOM * size))
     shifted = np.asarray(matrix, np.float64).copy()
     shifted[1, 2] -= size  # the frame continued below the crop
     inside = cv2.warpAffine(np.ones(rgb.shape[:2], np.float32), shifted, (size, rows), flags=cv2.INTER_LINEAR, borderValue=0)
-    short = np.flatnonzero(inside.min(1) < 1.0)
+    neck = _neck_columns(points, size)
+    short = np.flatnonzero(inside[:, neck].min(1) < 1.0) if neck.stop > neck.start else np.arange(rows)
     rows = int(short[0]) if len(short) else rows
     if rows == 0:
         return np.zeros((0, size, 3), np.uint8)
-    return cv2.warpAffine(rgb, shifted, (size, rows), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    below = cv2.warpAffine(rgb, shifted, (size, rows), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    return pad_neutral(below, inside[:rows], size)
 
 
 def faded_strain_radius(

@@ -81,7 +81,7 @@ def test_younger_target_reads_younger_and_identity_is_kept(aged):
 def test_photo_size_is_kept_and_untouched_pixels_are_exact(aged):
     image, output = aged
     located = locate(image, OFFLINE)
-    below = len(photo_below(image, located.matrix, located.crop.shape[0]))
+    below = len(photo_below(image, located.matrix, located.crop.shape[0], located.points))
     for target, face, photo in zip(output.targets, output.faces, output.photos):
         assert face.shape == located.crop.shape and photo.shape == image.shape
         changed = np.any(photo != image, axis=-1)
