@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -680,7 +681,8 @@ def stage_warnings(targets: list[float], edits: list[AgedFace]) -> list[str]:
     }
     strain = []
     if weakened:  # one face: one room below its chin, one share per target (the pluralistic futures share theirs)
-        shares = _listed([f"{target:g} ({kept[0]:.0%} of it)" for target, kept in weakened.items()])
+        # the share floored to a whole per cent: 89.6 % is not "90 %", which is not warned of
+        shares = _listed([f"{target:g} ({math.floor(100 * kept[0]):d}% of it)" for target, kept in weakened.items()])
         _, room, most = next(iter(weakened.values()))
         strain = [STRAIN_LIMITED.format(ages=shares, room=room, most=most)]
     return (

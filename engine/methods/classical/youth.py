@@ -345,47 +345,47 @@ def features_inverse(target: np.ndarray, moves: list[FeatureMove], steps: int = 
     stretch the skin beside them up to 2.3 times, and after 6 such steps the astronaut's upper lip and cheeks were
     sampled up to 12 px from where they belong (vertical streaks, the lip drawn twice). Points left further than
     INVERSE_LOGGED from their target are logged."""
-    source = np.array(target, np.float64, copy=True)
-    h = 0.5
+    shape = np.shape(target)
+    goal = np.asarray(target, np.float64).reshape(-1, 2)
+    source = goal.copy()
     moved = moved_by_features(source, moves)
-    error = moved - target
+    error = moved - goal
+    stuck = np.zeros(len(goal), bool)  # points no halved step brought nearer: where the moves fold the skin over
+    h = 0.5
     for _ in range(steps):
-        if np.abs(error).max() < INVERSE_TOLERANCE:
+        size = np.hypot(error[:, 0], error[:, 1])
+        active = np.flatnonzero((size >= INVERSE_TOLERANCE) & ~stuck)
+        if not active.size:
             break
-        dx = (moved_by_features(source + [h, 0.0], moves) - moved) / h
-        dy = (moved_by_features(source + [0.0, h], moves) - moved) / h
-        det = dx[..., 0] * dy[..., 1] - dy[..., 0] * dx[..., 1]
+        q, m, e = source[active], moved[active], error[active]
+        dx = (moved_by_features(q + [h, 0.0], moves) - m) / h
+        dy = (moved_by_features(q + [0.0, h], moves) - m) / h
+        det = dx[:, 0] * dy[:, 1] - dy[:, 0] * dx[:, 1]
         det = np.where(np.abs(det) > 1e-6, det, np.copysign(1e-6, det))
         # J = [[dx_x, dy_x], [dx_y, dy_y]] (columns: the derivatives along x and y); J^-1 error
-        step = np.stack(
-            [
-                (dy[..., 1] * error[..., 0] - dy[..., 0] * error[..., 1]) / det,
-                (-dx[..., 1] * error[..., 0] + dx[..., 0] * error[..., 1]) / det,
-            ],
-            -1,
-        )
-        size = np.hypot(error[..., 0], error[..., 1])
-        pending = size >= INVERSE_TOLERANCE
+        step = np.stack([dy[:, 1] * e[:, 0] - dy[:, 0] * e[:, 1], -dx[:, 1] * e[:, 0] + dx[:, 0] * e[:, 1]], -1) / det[:, None]
+        pending = np.ones(len(active), bool)
         for _ in range(HALVINGS + 1):
-            trial = source - step
+            tried = np.flatnonzero(pending)
+            trial = q[tried] - step[tried]
             trial_moved = moved_by_features(trial, moves)
-            trial_error = trial_moved - target
-            better = pending & (np.hypot(trial_error[..., 0], trial_error[..., 1]) < size)
-            source = np.where(better[..., None], trial, source)
-            moved = np.where(better[..., None], trial_moved, moved)
-            error = np.where(better[..., None], trial_error, error)
-            pending &= ~better
+            trial_error = trial_moved - goal[active[tried]]
+            better = np.hypot(trial_error[:, 0], trial_error[:, 1]) < size[active[tried]]
+            kept = active[tried[better]]
+            source[kept], moved[kept], error[kept] = trial[better], trial_moved[better], trial_error[better]
+            pending[tried[better]] = False
             if not pending.any():
                 break
-            step = step / 2
-    left = np.hypot(error[..., 0], error[..., 1])
+            step[tried[~better]] /= 2
+        stuck[active[pending]] = True
+    left = np.hypot(error[:, 0], error[:, 1])
     if left.size and left.max() > INVERSE_LOGGED:
         logger.info(
             "child warp: %d grid points left up to %.1f px from where the feature moves put them",
-            (left > INVERSE_LOGGED).sum(),
-            left.max(),
+            int((left > INVERSE_LOGGED).sum()),
+            float(left.max()),
         )
-    return source
+    return source.reshape(shape)
 
 
 def strain_extent(points: np.ndarray, shape: tuple[int, int], unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -448,10 +448,19 @@ def limited_strain(k: float, points: np.ndarray, shape: tuple[int, int], most: f
     return -(most - 1.0) / per_strain
 
 
-def _neck_columns(points: np.ndarray, width: int) -> slice:
-    """The columns under the neck: between the jaw's angles (JAW_ANGLES) of FaceMesh `points`, within `width`."""
-    jaw = np.asarray(points, np.float64)[JAW_ANGLES, 0]
-    return slice(max(0, int(np.floor(jaw.min()))), min(width, int(np.ceil(jaw.max())) + 1))
+def _neck_columns(points: np.ndarray, inside: np.ndarray | None, width: int) -> np.ndarray:
+    """(width,) bool: the columns under the neck, between the jaw's angles (JAW_ANGLES) of FaceMesh `points`, that the
+    photo holds just under the chin (`inside`: the crop's share in the photo, or None where it holds all of it). A photo
+    whose side cuts between the jaw's angles holds the neck in the columns on its own side only: taking the whole span
+    there found no neck under the crop, and said the photo ended at the chin."""
+    p = np.asarray(points, np.float64)
+    jaw = p[JAW_ANGLES, 0]
+    columns = np.arange(width)
+    span = (columns >= np.floor(jaw.min())) & (columns <= np.ceil(jaw.max()))
+    if inside is None:
+        return span
+    row = int(np.clip(np.floor(p[CHIN, 1]) + 1, 0, len(inside) - 1))
+    return span & (inside[row] >= 1.0)
 
 
 def neck_rows(points: np.ndarray, inside: np.ndarray | None, height: int) -> int:
@@ -460,28 +469,32 @@ def neck_rows(points: np.ndarray, inside: np.ndarray | None, height: int) -> int
     (`_neck_columns`): all of them where it holds the neck to the frame's bottom."""
     if inside is None:
         return height
-    neck = _neck_columns(points, inside.shape[1])
-    short = np.flatnonzero(inside[:, neck].min(1) < 1.0) if neck.stop > neck.start else np.arange(len(inside))
+    neck = _neck_columns(points, inside, inside.shape[1])
+    if not neck.any():
+        return int(np.clip(np.floor(np.asarray(points, np.float64)[CHIN, 1]) + 1, 0, height))
+    short = np.flatnonzero(inside[:, neck].min(1) < 1.0)
     below = short[short > np.asarray(points, np.float64)[CHIN, 1]]  # the padding above the face is not the neck's
     return int(below[0]) if len(below) else height
 
 
 def photo_below(rgb: np.ndarray, matrix: np.ndarray, size: int, points: np.ndarray) -> np.ndarray:
     """(rows, size, 3): the photo under the aligned `size` px crop (`matrix`: photo -> crop), as many rows as the photo
-    holds under the neck (the columns between the jaw's angles, JAW_ANGLES, of the crop's FaceMesh `points`), up to
-    NECK_ROOM of the crop; where a row runs past the photo's side it is padded as the crop is (alignment.pad_neutral).
-    The child warp fades its strain in them. (Rows the photo held across the whole width only: Takeo's portrait, which
-    runs on 117 rows under his neck but not past the crop's right edge, gave none, and his neck was stretched in the
-    crop's last 30 rows.)"""
+    holds under the neck (`_neck_columns`), up to NECK_ROOM of the crop; where a row runs past the photo's side it is
+    padded as the crop is (alignment.pad_neutral). The child warp fades its strain in them. (Rows the photo held across
+    the whole width only: Takeo's portrait, which runs on 117 rows under his neck but not past the crop's right edge,
+    gave none, and his neck was stretched in the crop's last 30 rows.)"""
     rows = int(round(NECK_ROOM * size))
-    shifted = np.asarray(matrix, np.float64).copy()
-    shifted[1, 2] -= size  # the frame continued below the crop
-    inside = cv2.warpAffine(np.ones(rgb.shape[:2], np.float32), shifted, (size, rows), flags=cv2.INTER_LINEAR, borderValue=0)
-    neck = _neck_columns(points, size)
-    short = np.flatnonzero(inside[:, neck].min(1) < 1.0) if neck.stop > neck.start else np.arange(rows)
+    frame = cv2.warpAffine(
+        np.ones(rgb.shape[:2], np.float32), np.asarray(matrix, np.float64), (size, size + rows), borderValue=0
+    )  # the crop's share in the photo, and the frame's continued below it
+    neck = _neck_columns(points, frame[:size], size)
+    inside = frame[size:]
+    short = np.flatnonzero(inside[:, neck].min(1) < 1.0) if neck.any() else np.arange(rows)
     rows = int(short[0]) if len(short) else rows
     if rows == 0:
         return np.zeros((0, size, 3), np.uint8)
+    shifted = np.asarray(matrix, np.float64).copy()
+    shifted[1, 2] -= size  # the frame continued below the crop
     below = cv2.warpAffine(rgb, shifted, (size, rows), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     return pad_neutral(below, inside[:rows], size)
 

@@ -32,6 +32,7 @@ from engine.methods.classical.youth import (
     describe_bands,
     faded_strain_radius,
     feature_moves,
+    features_inverse,
     fold_bands,
     frame_rows,
     frame_zone,
@@ -193,6 +194,23 @@ def test_the_child_warp_shows_each_point_where_the_feature_moves_carry_it_even_t
         landed = moved_by_features(shown, feature_moves(points, child_scales(41.0, target)))
         error = np.hypot(landed[..., 0] - xs[face], landed[..., 1] - ys[face])
         assert error.max() < 2.0, (target, error.max())
+
+
+def test_where_the_feature_moves_fold_the_skin_over_the_inverse_leaves_no_point_further_than_it_found_it():
+    # lips squeezed under the nose: toward 0 the nose's and the mouth's moves fold the skin between them over, and no
+    # point maps onto those targets; Newton's full steps had sent such points thousands of pixels away
+    points = _face_points()
+    angles = np.linspace(0, 2 * np.pi, len(OUTER_LIPS), endpoint=False)
+    points[OUTER_LIPS] = np.column_stack([256.0 + 50.0 * np.cos(angles), 330.0 + 4.0 * np.sin(angles)])
+    moves = feature_moves(points, child_scales(41.0, 0.0))
+    ys, xs = np.mgrid[0:520:8, 0:520:8].astype(np.float64)
+    target = np.stack([xs, ys], -1)
+    source = features_inverse(target, moves)
+    start = np.hypot(*(moved_by_features(target, moves) - target).transpose(2, 0, 1))
+    left = np.hypot(*(moved_by_features(source, moves) - target).transpose(2, 0, 1))
+    assert np.all(left <= start + 1e-9)
+    assert left.max() > 1.0  # the fold: some targets have no point
+    assert (left > 0.01).sum() < 10 and np.hypot(*(source - target).transpose(2, 0, 1)).max() < 40.0
 
 
 def test_fold_bands_follow_the_descent_taken_back_as_far_as_the_skin_is_creased():

@@ -1,8 +1,10 @@
 """An adult made a child by the classical renderer, on the astronaut (41): the neck under the raised chin, the
-child's skin (rosier cheeks, fainter brows) where FaceMesh finds them on the output; and on Takeo's photo, which ends
-just under his chin."""
+child's skin (rosier cheeks, fainter brows) where FaceMesh finds them on the output; and the neck where a photo ends
+under the chin (the astronaut's, cut there) or beside the neck (Takeo's portrait, her portrait cut at her jaw)."""
 
 from __future__ import annotations
+
+import math
 
 import cv2
 import numpy as np
@@ -166,7 +168,7 @@ def test_a_photo_ending_under_the_chin_keeps_the_childs_neck_a_neck_and_says_the
     assert f"k = {strain:.3f} (weakened from {full:.3f}" in output.stages[0]["shape"]
     assert "weakened from" in output.stages[1]["shape"]  # at 10 too, by too little to be told of
     told = [warning for warning in output.warnings if "drawn weaker than its age asks" in warning]
-    assert len(told) == 1 and f"at 0 ({strain / full:.0%} of it): the photo ends 0.1" in told[0], told
+    assert len(told) == 1 and f"at 0 ({math.floor(100 * strain / full):d}% of it): the photo ends 0.1" in told[0], told
     assert " 10 (" not in told[0] and " 30 " not in told[0]
     # the growth model's strain in full is a setting
     paper = age_photo(
@@ -193,6 +195,18 @@ def test_the_neck_is_taken_from_under_the_crop_where_the_photo_holds_it_under_th
     assert limited_strain(full, located.points, (size + len(below), size), OFFLINE.classical_neck_stretch) == full
 
 
+def test_a_photo_whose_side_cuts_between_the_jaws_angles_still_gives_its_neck():
+    # the astronaut's portrait cut at her right jaw's angle: the columns past the cut are padding in every row, and
+    # taking the whole span between the jaw's angles found no neck under the crop and weakened the strain to 28 % at 0
+    image = np.ascontiguousarray(astronaut()[:, :260])
+    located = locate(image, OFFLINE)
+    size = located.crop.shape[0]
+    below = photo_below(image, located.matrix, size, located.points)
+    assert len(below) > 100
+    full = growth_strain(SOURCE, 0.0)
+    assert limited_strain(full, located.points, (size + len(below), size), OFFLINE.classical_neck_stretch) == full
+
+
 def test_a_photo_with_the_neck_below_the_crop_keeps_the_childs_full_strain():
     output = age_photo(LifespanRequest(astronaut(), [0.0], source_age=SOURCE, renderer="classical"), OFFLINE)
     assert f"k = {growth_strain(SOURCE, 0.0):.3f};" in output.stages[0]["shape"]
@@ -207,3 +221,5 @@ def test_the_necks_stretch_setting_is_read_from_the_environment_and_checked(monk
         Settings.from_env()
     with pytest.raises(ValueError, match="must be 0 .no limit. or at least 1, got 0.5"):
         limited_strain(-0.1, located.points, located.crop.shape[:2], 0.5)
+    with pytest.raises(ValueError, match="must be 0 .no limit. or at least 1, got nan"):
+        limited_strain(-0.1, located.points, located.crop.shape[:2], float("nan"))
