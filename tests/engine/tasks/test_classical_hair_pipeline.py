@@ -16,7 +16,8 @@ from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, face_
 from engine.methods.classical.aging import added_grey
 from engine.methods.classical.hair import brow_hair_share, grey_hair
 from engine.methods.classical.lifespan import LONG_HAIR_KEPT, LONG_HAIR_PAST_CROP, age_face, hair_masks
-from engine.methods.ldla.pipeline import locate
+from engine.methods.classical.youth import glasses_lenses, where_frame_lies
+from engine.methods.ldla.pipeline import face_skin, locate
 from engine.tasks.lifespan import LifespanRequest, age_photo
 from evaluation.packaged_faces import cached_path, load, packaged_faces
 from tests.conftest import astronaut
@@ -392,6 +393,32 @@ def test_a_black_and_white_photos_hair_past_the_crop_stays_grey():
 
 def _packaged(name: str):
     return next(face for face in packaged_faces() if face.name == name)
+
+
+@pytest.mark.skipif(
+    not cached_path(_packaged("takeo")).exists(), reason="needs the packaged benchmark photos: run `make benchmark-data`"
+)
+def test_takeos_greyed_temple_fringe_fades_out_toward_his_glasses_rows_without_a_straight_edge():
+    # the hairline's last hairs are read off the glasses' frame's rows only: cut at them, his greyed temple fringe at 70
+    # ended in a straight edge across his temple (the lightness change dropping by up to 68 L from one row to the next)
+    image = load(_packaged("takeo"))
+    located = locate(image, OFFLINE)
+    masks = hair_masks(located, OFFLINE)
+    aged = age_face(image, located, masks, 47, 70, 0, OFFLINE)
+    skin = face_skin(located)
+    frame = where_frame_lies(located.crop, glasses_lenses(located.crop, skin, located.points), located.points) > 0
+    before, after = (cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32) for rgb in (located.crop, aged.after))
+    change = after - before
+    steps = []
+    for column in range(frame.shape[1]):
+        rows = np.flatnonzero(frame[:, column])
+        if not len(rows) or rows[0] < 10:
+            continue
+        top = int(rows[0])  # where the frame's rows start in this column; the fringe at most 10 rows above it
+        if masks.fringe[top - 10 : top, column].max() > 0.2:
+            steps.append(float(np.abs(np.diff(change[top - 8 : top + 1, column])).max()))
+    assert len(steps) >= 5  # the fringe reaches the frame's rows at his temples
+    assert max(steps) < 30.0, max(steps)
 
 
 @pytest.mark.skipif(
