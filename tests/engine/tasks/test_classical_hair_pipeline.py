@@ -20,7 +20,7 @@ from engine.methods.classical.youth import glasses_lenses, where_frame_lies
 from engine.methods.ldla.pipeline import face_skin, locate
 from engine.tasks.lifespan import LifespanRequest, age_photo
 from evaluation.packaged_faces import cached_path, load, packaged_faces
-from tests.conftest import astronaut
+from tests.conftest import astronaut, needs_packaged, packaged
 
 pytestmark = pytest.mark.pipelines
 
@@ -391,17 +391,11 @@ def test_a_black_and_white_photos_hair_past_the_crop_stays_grey():
     assert (aged[..., 0] == aged[..., 1]).all() and (aged[..., 1] == aged[..., 2]).all()  # every pixel still grey
 
 
-def _packaged(name: str):
-    return next(face for face in packaged_faces() if face.name == name)
-
-
-@pytest.mark.skipif(
-    not cached_path(_packaged("takeo")).exists(), reason="needs the packaged benchmark photos: run `make benchmark-data`"
-)
+@needs_packaged("takeo")
 def test_takeos_greyed_temple_fringe_fades_out_toward_his_glasses_rows_without_a_straight_edge():
     # the hairline's last hairs are read off the glasses' frame's rows only: cut at them, his greyed temple fringe at 70
     # ended in a straight edge across his temple (the lightness change dropping by up to 68 L from one row to the next)
-    image = load(_packaged("takeo"))
+    image = load(packaged("takeo"))
     located = locate(image, OFFLINE)
     masks = hair_masks(located, OFFLINE)
     aged = age_face(image, located, masks, 47, 70, 0, OFFLINE)
@@ -421,14 +415,12 @@ def test_takeos_greyed_temple_fringe_fades_out_toward_his_glasses_rows_without_a
     assert max(steps) < 30.0, max(steps)
 
 
-@pytest.mark.skipif(
-    not cached_path(_packaged("takeo")).exists(), reason="needs the packaged benchmark photos: run `make benchmark-data`"
-)
+@needs_packaged("takeo")
 def test_takeos_white_hair_meets_his_forehead_without_a_dark_line():
     # his black hair fades into the forehead over about 14 crop px (3.05 crop px a photo pixel) and the mask stops a few
     # px short of the skin: whitened at 80 with those last hairs left as they were, black against white, a dark line ran
     # between the white hair and the skin (looked at 3x)
-    image = load(_packaged("takeo"))
+    image = load(packaged("takeo"))
     located = locate(image, OFFLINE)
     masks = hair_masks(located, OFFLINE)
     aged = age_face(image, located, masks, 43, 80, 0, OFFLINE)

