@@ -1493,10 +1493,10 @@ def lit_where_grey(lightness: np.ndarray, greyness: np.ndarray, parts: np.ndarra
     return float(np.median(local[reached])) / typical if typical > 0 and reached.any() else 1.0
 
 
-def runs_on(min_part: float) -> str:
-    """Why grey hair that runs on past its mask is left as it is, in words: the scalp's hair (its mask and margin) or,
-    for the eyebrows' smaller parts (BROW_MIN_PART), the brows' outline."""
-    if min_part == BROW_MIN_PART:
+def runs_on(brows: bool) -> str:
+    """Why grey hair that runs on past its mask is left as it is, in words: the scalp's hair (its mask and margin) or
+    the `brows`' outline."""
+    if brows:
         what = "grey brow hairs run on past the brows' outline into the skin around them"
     else:
         what = "grey hair runs on past the hair mask and its margin into the face's outline"
@@ -1512,15 +1512,17 @@ def _grey_parts(
     inside: np.ndarray,
     points: np.ndarray | None,
     d: float,
-    min_part: float,
+    brows: bool,
     relative: bool,
     beside: np.ndarray | None = None,
     lightness: np.ndarray | None = None,
 ) -> tuple[np.ndarray, str]:
-    """`repigment_hair`'s grey hair parts under `inside` (`grey_hair_parts` of `greyness`), and "" or why no colour
+    """`repigment_hair`'s grey hair parts under `inside` (`grey_hair_parts` of `greyness`, in parts of BROW_MIN_PART d^2
+    or more for the `brows`, GREY_MIN_PART for the scalp's hair), and "" or why no colour
     is given back (too little grey hair; with `lightness` (the scalp's hair, `relative`), grey found only where the hair
     is lit, its sheen: `lit_where_grey` of SHEEN_LIT or more; grey hair running on past the mask: `grey_runs_on` of
     `absolute`, or grey hair in view `beside` the face that the mask leaves out: `uncovered_side` of `greyness`)."""
+    min_part = BROW_MIN_PART if brows else GREY_MIN_PART
     parts = grey_hair_parts(greyness, inside, d, min_part)
     if parts.sum() < GREY_MIN_SHARE * inside.sum():
         return parts, TOO_LITTLE_GREY
@@ -1531,7 +1533,7 @@ def _grey_parts(
     # where the ring is the face's own sheen: Obama's 2012 portrait)
     ring_parts = grey_hair_parts(absolute, inside, d, min_part) if relative else parts
     if points is not None and grey_runs_on(absolute, ring_parts if ring_parts.any() else parts, inside, points, d):
-        return parts, runs_on(min_part)
+        return parts, runs_on(brows)
     if points is not None and beside is not None:
         uncovered = uncovered_side(greyness, parts, beside, float(np.asarray(points)[:, 0].mean()), d)
         if uncovered is not None:
@@ -1552,7 +1554,7 @@ def repigment_hair(
     pattern: float = 0.5,
     points: np.ndarray | None = None,
     structure: np.ndarray | None = None,
-    min_part: float = GREY_MIN_PART,
+    brows: bool = False,
     skin_relative: bool = False,
     scale: float = 1.0,
     beside: np.ndarray | None = None,
@@ -1560,8 +1562,8 @@ def repigment_hair(
     """Grey hair under `mask` given its colour back: `share` (0-1, aging.regained_pigment) of its grey strands,
     the ones greying reaches last (`grey_strands` at 1 - `share` on the same strand field, so the temples stay
     grey longest), take the person's own pigment (`own_pigment`) or `default_pigment` (#rrggbb); pigmented hair
-    is left as it is. `min_part`: the smallest part of grey hair, in d^2 (GREY_MIN_PART; the eyebrows' is
-    BROW_MIN_PART). `skin_relative`: hair pale beside the skin's chroma is grey too (GREY_SKIN_CHROMA; with `points`;
+    is left as it is. `brows`: `mask` is the eyebrows' (their grey hairs come in smaller parts, BROW_MIN_PART, than
+    the scalp's, GREY_MIN_PART, and a refusal names them). `skin_relative`: hair pale beside the skin's chroma is grey too (GREY_SKIN_CHROMA; with `points`;
     the hair's, not the brows': a brow pixel is hair over skin). `scale`: crop pixels a photo pixel, as for the
     greying, so the strands that regain their colour are the greying's own (`grey_strands`). `beside`: where hair shows
     beside the face (segmentation.hair_beside_face; with `points`): when a side's grey hair there is mostly not under
@@ -1586,8 +1588,8 @@ def repigment_hair(
     # younger target of a strip asks the same)
     parts, refused = memo(
         "grey_parts",
-        (whole, points, mask, d, min_part, relative, beside),
-        lambda: _grey_parts(greyness, absolute, mask > 0, points, d, min_part, relative, beside, _lightness(whole)),
+        (whole, points, mask, d, brows, relative, beside),
+        lambda: _grey_parts(greyness, absolute, mask > 0, points, d, brows, relative, beside, _lightness(whole)),
     )
     if refused:
         return face.copy(), refused, False

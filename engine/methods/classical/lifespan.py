@@ -71,7 +71,6 @@ from engine.methods.classical.aging import (
 from engine.methods.classical.beyond import beyond_fields, colour_change, hair_beyond, reaches_edge
 from engine.methods.classical.childskin import child_share, child_skin
 from engine.methods.classical.hair import (
-    BROW_MIN_PART,
     NOTHING_TO_COLOUR,
     added_recession,
     hair_untold_in_monochrome,
@@ -492,7 +491,7 @@ def age_face(
             0.0,
             located.points,
             located.crop,
-            BROW_MIN_PART,
+            brows=True,
             scale=scale,
         )
         stages["eyebrows"] = (

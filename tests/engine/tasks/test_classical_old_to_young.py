@@ -14,7 +14,7 @@ from engine.core.settings import Settings
 from engine.faces.zones import CHIN, LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, face_hull, inter_ocular
 from engine.methods.classical import shape
 from engine.methods.classical.aging import BROW_LAG_YEARS, neck_skin, regained_pigment
-from engine.methods.classical.hair import BROW_MIN_PART, grey_hair, repigment_hair
+from engine.methods.classical.hair import grey_hair, repigment_hair
 from engine.methods.classical.lifespan import age_face, hair_masks
 from engine.methods.classical.youth import (
     CREASE_LOAD_AT_80,
@@ -175,7 +175,7 @@ def test_white_eyebrow_hairs_regain_colour_and_the_skin_between_them_stays(white
     white = grey_hair(crop, masks.brows, 1.0, np.random.default_rng(0), 0.0, structure=crop, shading=False)
     rng = np.random.default_rng([0, 3])
     share = regained_pigment(80, 30, lag=BROW_LAG_YEARS)
-    young, _, done = repigment_hair(white, masks.brows, share, rng, "#5f4632", 0.0, located.points, white, BROW_MIN_PART)
+    young, _, done = repigment_hair(white, masks.brows, share, rng, "#5f4632", 0.0, located.points, white, brows=True)
     assert done
     whitened = np.abs(white.astype(int) - crop.astype(int)).max(-1) > 10  # the brow hairs the greying whitened
     before, after = _lab(white)[..., 0], _lab(young)[..., 0]
