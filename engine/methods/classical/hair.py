@@ -729,7 +729,7 @@ def hairline_fringe(rgb: np.ndarray, mask: np.ndarray, skin: np.ndarray, scale: 
     near = cv2.dilate((fringe >= WISP_JOIN).astype(np.uint8), _disk(int(EDGE_BAND))) > 0
     band = (inside[cut] > 0) & (depth[cut] <= EDGE_BAND) & near
     # where the two colours are too alike there, the mask's edge runs through hair the fringe carries on (a sideburn's
-    # dark hair on both sides of it): where the fringe just past the edge nearest it is hair (WISP_JOIN or more) and
+    # dark hair on both sides of it): where the fringe just past the edge near it is hair (WISP_JOIN or more) and
     # holds as much as the band's own reading says (`edge_hair_share`, whose colours may be too alike too: then a fade
     # over the band), the larger of the two. Left to the fade (and the mask's soft edge), the band next to the camera
     # operator's greyed sideburn greyed by a fifth: a dark notch in it at 70-80 (looked at 3x). Read in the box around
@@ -740,12 +740,13 @@ def hairline_fringe(rgb: np.ndarray, mask: np.ndarray, skin: np.ndarray, scale: 
         top, bottom, left, right = _box(maybe, int(3 * EDGE_BAND))
         sub = (slice(top, bottom), slice(left, right))
         held = inside[cut][sub]
-        # the fringe's largest share within half a photo pixel of the nearest pixel past the edge (a crop pixel finer than
-        # the photo's holds no share of its own): carried across the band from one crop pixel, a share of 0.68 between
-        # rows of 1.0 drew a one-pixel line, 40 levels darker than the rows beside it, through the camera operator's
-        # greyed sideburn at 70-80 (looked at 4x). Its largest, not its mean: the band is the mask's, hair by the
-        # segmenter, and a mean over the fringe's taper toward the skin greyed a sideburn's band by less than the fringe
-        # past it (a darker band, the synthetic sideburn of test_classical_hair_lowres)
+        # the fringe's largest share within about half a photo pixel (rounded, one crop pixel at least) of the nearest
+        # pixel past the edge (a crop pixel finer than the photo's holds no share of its own): carried across the band
+        # from one crop pixel, a share of 0.68 between rows of 1.0 drew a one-pixel line, 40 levels darker than the rows
+        # beside it, through the camera operator's greyed sideburn at 70-80 (looked at 4x). Its largest, not its mean:
+        # the band is the mask's, hair by the segmenter, and a mean over the fringe's taper toward the skin greyed a
+        # sideburn's band by less than the fringe past it (a darker band, the synthetic sideburn of
+        # test_classical_hair_lowres)
         half_pixel = max(1, int(round(photo_detail(scale) / 2)))
         nearest = nearest_outside(cv2.dilate(fringe[sub], _disk(half_pixel)), held)
         own = edge_hair_share(lab[sub], held)
@@ -1563,8 +1564,8 @@ def repigment_hair(
     the ones greying reaches last (`grey_strands` at 1 - `share` on the same strand field, so the temples stay
     grey longest), take the person's own pigment (`own_pigment`) or `default_pigment` (#rrggbb); pigmented hair
     is left as it is. `brows`: `mask` is the eyebrows' (their grey hairs come in smaller parts, BROW_MIN_PART, than
-    the scalp's, GREY_MIN_PART, and a refusal names them). `skin_relative`: hair pale beside the skin's chroma is grey too (GREY_SKIN_CHROMA; with `points`;
-    the hair's, not the brows': a brow pixel is hair over skin). `scale`: crop pixels a photo pixel, as for the
+    the scalp's, GREY_MIN_PART, and a refusal names them). `skin_relative`: hair pale beside the skin's chroma is grey
+    too (GREY_SKIN_CHROMA; with `points`; the hair's, not the brows': a brow pixel is hair over skin). `scale`: crop pixels a photo pixel, as for the
     greying, so the strands that regain their colour are the greying's own (`grey_strands`). `beside`: where hair shows
     beside the face (segmentation.hair_beside_face; with `points`): when a side's grey hair there is mostly not under
     `mask`, nothing is done (`uncovered_side`).

@@ -542,7 +542,6 @@ def test_light_hair_only_where_the_hair_is_lit_is_its_sheen_and_keeps_its_colour
     """A dark head lit from above shows a light band of sheen where the light falls (the pigmented hair around it lit
     too); grey strands grow wherever they grow, in the shade as in the light."""
     from engine.methods.classical.hair import (  # noqa: PLC0415
-        GREY_MIN_PART,
         SHEEN_LIT,
         SHEEN_NOT_GREY,
         _grey_parts,
@@ -558,14 +557,14 @@ def test_light_hair_only_where_the_hair_is_lit_is_its_sheen_and_keeps_its_colour
     sheen[50:70] = 1.0  # the band where the light falls
     lightness = np.where(sheen > 0, 150.0, light).astype(np.float32)
     assert lit_where_grey(lightness, sheen, sheen > 0.5, inside, d) > SHEEN_LIT
-    parts, why = _grey_parts(sheen, sheen, inside, None, d, GREY_MIN_PART, True, None, lightness)
+    parts, why = _grey_parts(sheen, sheen, inside, None, d, False, True, None, lightness)
     assert why == SHEEN_NOT_GREY
     # grey strands all over the same lit head: a fifth of its columns, from the shade to the light
     grey = np.zeros((200, 200), np.float32)
     grey[:, np.random.default_rng(0).random(200) < 0.2] = 1.0
     lightness = np.where(grey > 0, 150.0, light).astype(np.float32)
     assert lit_where_grey(lightness, grey, grey > 0.5, inside, d) < SHEEN_LIT
-    assert _grey_parts(grey, grey, inside, None, d, GREY_MIN_PART, True, None, lightness)[1] != SHEEN_NOT_GREY
+    assert _grey_parts(grey, grey, inside, None, d, False, True, None, lightness)[1] != SHEEN_NOT_GREY
 
 
 def test_a_black_and_white_photo_keeps_its_grey_hair_and_says_why():
