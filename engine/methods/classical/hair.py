@@ -112,7 +112,11 @@ CLUMP_EDGE_FADE = 1.5 * SHAPE_SIGMA
 # beside skin of 170 (grey, not white), the ramp stretched into a pale line 50 levels over the white hair above it
 # (Takeo's and the camera operator's hairlines at 70-80, looked at 1.6x). Small, so the core rules within about three
 # SHAPE_SIGMA of it, and a thin strand farther from any core reads its own lightness: one weighted mean, with no seam
-# where the core's reach ends
+# where the core's reach ends. The core's weight rises from that to full over the next EDGE_BAND px: a hairline blurred
+# over more than the band (the camera operator's runs about 25 px from hair to skin) ramps on into the core, and read at
+# full weight there it lit the white hair by the band: a pale line 16 levels over the band beside it at 70 (looked at
+# 3x). On a synthetic hairline blurred over 28 rows the line was 44 levels over the white hair above it, now 33, and the
+# white 173, now 188, beside skin of 170
 BAND_SHADING_WEIGHT = 1e-3
 DETAIL_SIGMA = 2.0  # pixels: lightness detail finer than this is the strands' own texture, kept on white strands
 BROW_ABOVE_SKIN = 6.0  # L (8-bit): white eyebrow hairs this much lighter than the skin around them (from looking)
@@ -856,11 +860,11 @@ def highlight_shoulder(lightness: np.ndarray, knee: float) -> np.ndarray:
 
 def shape_shading(lightness: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The hair's lightness under `mask` blurred over SHAPE_SIGMA px within the mask (the head's form in the light), read
-    from the mask's pixels deeper than EDGE_BAND, its edge band's weighing BAND_SHADING_WEIGHT as much (see there); the
-    lightness itself where the mask has no weight."""
+    from the mask's pixels deeper than EDGE_BAND, weighed in full from twice that depth, its edge band's weighing
+    BAND_SHADING_WEIGHT as much (see there); the lightness itself where the mask has no weight."""
     values = lightness.astype(np.float32)
-    core = mask_depth(mask) > EDGE_BAND
-    weight = (core + BAND_SHADING_WEIGHT * ((mask > 0) & ~core)).astype(np.float32)
+    core = smoothstep((mask_depth(mask) - EDGE_BAND) / EDGE_BAND)  # 0 in the edge band, 1 from twice its depth
+    weight = (np.maximum(core, BAND_SHADING_WEIGHT) * (mask > 0)).astype(np.float32)
     mean, total = weighted_mean(values, weight, SHAPE_SIGMA)
     # no mask pixel within reach: as masked_blur leaves such pixels (where the whole mask's own blur is 1e-3 or less)
     return np.where(total > BAND_SHADING_WEIGHT * 1e-3, mean, values).astype(np.float32)

@@ -222,7 +222,18 @@ def test_a_blurred_hairlines_ramp_is_not_read_as_light_on_the_hair():
     grey = lightness(grey_hair(rgb, mask, 1.0, np.random.default_rng(0), pattern=0.0))[:, 16:112].mean(axis=1)
     white = grey[40:50].mean()
     assert white > 170 + 10  # white hair, lighter than the skin it meets
-    assert grey[50:64].max() - white < 30  # what is left of the pale line: 24 levels
+    assert grey[50:64].max() - white < 30  # what is left of the pale line: 17 levels (24 while the core's weight stepped)
+
+
+def test_a_hairline_blurred_past_the_edge_band_does_not_light_the_white_hair_beside_it():
+    # the camera operator's hairline runs about 25 px from hair to skin: past the edge band the ramp lies in the core,
+    # and read at full weight there it set the white hair's shading by the band: a pale line along the hairline at 70, and
+    # black hair turned a grey barely lighter than the forehead
+    _, rgb, mask = blurred_hairline(blur=28, mask_rows=68)  # the mask takes in 18 rows of the blur, 10 past the band
+    grey = lightness(grey_hair(rgb, mask, 1.0, np.random.default_rng(0), pattern=0.0))[:, 16:112].mean(axis=1)
+    white = grey[30:45].mean()
+    assert white > 170 + 10  # 173 before: grey beside skin of 170
+    assert grey[50:68].max() - white < 38  # 44 before, 33 now
 
 
 def test_a_thin_strand_off_the_hair_greys_without_a_seam_where_the_hairs_core_stops_reaching_it():
