@@ -111,11 +111,11 @@ CLUMP_EDGE_FADE = 1.5 * SHAPE_SIGMA
 # light on the hair, the ramp set white hair's lit level, and black hair on a synthetic blurred hairline turned L 152
 # beside skin of 170 (grey, not white), the ramp stretched into a pale line 50 levels over the white hair above it
 # (Takeo's and the camera operator's hairlines at 70-80, looked at 1.6x). Small, so the core rules within about three
-# SHAPE_SIGMA of it, and a thin strand farther from any core reads its own lightness: one weighted mean, with no seam
-# where the core's reach ends. The core's weight rises from that to full over the next EDGE_BAND px: a hairline blurred
-# over more than the band (the camera operator's runs about 25 px from hair to skin) ramps on into the core, and read at
-# full weight there it lit the white hair by the band: a pale line 16 levels over the band beside it at 70 (looked at
-# 3x). On a synthetic hairline blurred over 28 rows the line was 44 levels over the white hair above it, now 33, and the
+# SHAPE_SIGMA of it (less where the mask is nowhere much deeper than the band), and a thin strand farther from any core
+# reads its own lightness: one weighted mean, with no seam where the core's reach ends. The core's weight rises from
+# that to full over the next EDGE_BAND px: a hairline blurred over more than the band (the camera operator's runs about
+# 25 px from hair to skin) ramps on into the core, and read at full weight there it lit the white hair just inside the
+# band: a pale line at 70, 16 levels lighter than the band's pixels beside it (looked at 3x). On a synthetic hairline blurred over 28 rows the line was 44 levels over the white hair above it, now 33, and the
 # white 173, now 188, beside skin of 170
 BAND_SHADING_WEIGHT = 1e-3
 DETAIL_SIGMA = 2.0  # pixels: lightness detail finer than this is the strands' own texture, kept on white strands
