@@ -1058,19 +1058,25 @@ def grey_hair(
     lab = to_lab(box)
     strands = grey_strands(_lightness(guide), inside, amount, rng, pattern, lead, scale)
     if STRAND_SOFTNESS > 0:
-        strands = np.minimum(strands, cv2.GaussianBlur(strands, (0, 0), STRAND_SOFTNESS))
+        # the strands' soft edge read within the mask: blurred with the zeros past it, the mask's last row of strands was
+        # a dark line along a greyed hairline (17 levels under the rows either side of it on Takeo's at 70)
+        strands = np.minimum(strands, masked_blur(strands, inside.astype(np.float32), STRAND_SOFTNESS))
     weight = strands * alpha * share
     white = _white_hair(guide, inside, scale)
     changed = weight
     if stray.any():
         # stray hair and the mask's edge band beside it (`hair_wisps`): each pixel is its hair share of hair and the
-        # rest background, and only the hair part turns white, as the hair nearest it does (the colour, the white and
-        # the strands' greyed share of the mask's pixels deeper than EDGE_BAND, means over EDGE_BAND). Greyed pixel
-        # by pixel, the band's mixed pixels were lighter than both sides (a pale rim; see EDGE_BAND)
+        # rest background, and only the hair part turns white, as the hair nearest it does (the colour and the white of
+        # the mask's pixels deeper than EDGE_BAND, means over EDGE_BAND). Greyed pixel by pixel, the band's mixed pixels
+        # were lighter than both sides (a pale rim; see EDGE_BAND). Which of its hairs turn white: in the mask, its own
+        # strands, as the hair beside it; past the mask, where no strands are drawn, the strands' greyed share near it.
+        # (The band greyed by that share too was a flat ribbon along a small photo's hairline, its texture 0.59 of the
+        # hair's just above it, with a contour between them: Takeo's at 70, looked at 3x)
         read = stray[top:bottom, left:right]
         # the white, the face's own colour and the strands' greyed share near each pixel (the white's per face)
         core, white_near = _stray_white(read, inside, white)
-        stray_weight = np.where(core.reached, read * _core_means(core, strands), 0)
+        greyed = np.where(inside, strands, _core_means(core, strands))
+        stray_weight = np.where(core.reached, read * greyed, 0)
         lab += per_pixel(stray_weight, white_near - _core_means(core, lab))
         weight = np.where(read > 0, 0, weight)
         changed = np.maximum(weight, stray_weight)

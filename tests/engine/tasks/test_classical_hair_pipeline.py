@@ -14,7 +14,7 @@ from engine.core.settings import Settings
 from engine.faces.segmentation import band_bottom, band_row, brow_mask, grown_eyes, hair_mask_and_tips, runs_below_the_band
 from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, face_hull, inter_ocular
 from engine.methods.classical.aging import added_grey
-from engine.methods.classical.hair import brow_hair_share, grey_hair
+from engine.methods.classical.hair import EDGE_BAND, brow_hair_share, grey_hair, mask_depth
 from engine.methods.classical.lifespan import LONG_HAIR_KEPT, LONG_HAIR_PAST_CROP, age_face, hair_masks
 from engine.methods.classical.youth import glasses_lenses, where_frame_lies
 from engine.methods.ldla.pipeline import face_skin, locate
@@ -430,6 +430,33 @@ def test_takeos_greyed_temple_fringe_fades_out_toward_his_glasses_rows_without_a
             steps.append(float(np.abs(np.diff(change[top - 8 : top + 1, column])).max()))
     assert len(steps) >= 5  # the fringe reaches the frame's rows at his temples
     assert max(steps) < 30.0, max(steps)
+
+
+@needs_packaged("takeo")
+def test_takeos_greyed_hairline_keeps_the_strands_texture_out_to_its_edge():
+    # the mask's edge band by his hairline greys as its hair share says, read from the hairline's last hairs past it; it
+    # greyed by the strands' local mean there, the hair above it strand by strand: at 70 a flat grey ribbon, a third
+    # smoother than the hair just above it, ran along his hairline with a contour at its inner edge (looked at 3x)
+    image = load(packaged("takeo"))
+    located = locate(image, OFFLINE)
+    masks = hair_masks(located, OFFLINE)
+    aged = cv2.cvtColor(age_face(image, located, masks, 47, 70, 0, OFFLINE).after, cv2.COLOR_RGB2LAB)[..., 0]
+    depth = mask_depth(masks.hair)
+    past = masks.past_mask()
+    assert past is not None
+    band = (masks.hair > 0) & (depth <= EDGE_BAND) & (past > 0.5)  # read from the last hairs past the edge
+    above = (depth > EDGE_BAND) & (depth <= 2 * EDGE_BAND) & (cv2.dilate(band.astype(np.uint8), np.ones((21, 21), np.uint8)) > 0)
+    assert band.sum() > 1000 and above.sum() > 1000
+    lightness = aged.astype(np.float32)
+    detail = lightness - cv2.GaussianBlur(lightness, (0, 0), 3)  # the strands' texture
+    assert detail[band].std() > 0.85 * detail[above].std()  # 0.59 of it before
+    # and no dark line along the mask's last row, where the strands' soft edge read the zeros past the mask (17 levels
+    # under the mean of the rows on either side of it, drawn strand by strand out to the edge)
+    beyond = mask_depth((masks.hair == 0).astype(np.uint8))
+    near = cv2.dilate(band.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    last = (masks.hair > 0) & (depth <= 1) & near
+    inside, outside = (masks.hair > 0) & (depth > 1) & (depth <= 3) & near, (masks.hair == 0) & (beyond <= 2) & near
+    assert (lightness[inside].mean() + lightness[outside].mean()) / 2 - lightness[last].mean() < 6  # 2.7 (2.2 before)
 
 
 @needs_packaged("takeo")
