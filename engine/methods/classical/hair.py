@@ -1059,7 +1059,8 @@ def grey_hair(
     strands = grey_strands(_lightness(guide), inside, amount, rng, pattern, lead, scale)
     if STRAND_SOFTNESS > 0:
         # the strands' soft edge read within the mask: blurred with the zeros past it, the mask's last row of strands was
-        # a dark line along a greyed hairline (17 levels under the rows either side of it on Takeo's at 70)
+        # a dark line along a greyed hairline once the edge band greyed its own strands (below; 17 levels under the rows
+        # either side of it on Takeo's at 70)
         strands = np.minimum(strands, masked_blur(strands, inside.astype(np.float32), STRAND_SOFTNESS))
     weight = strands * alpha * share
     white = _white_hair(guide, inside, scale)
@@ -1073,7 +1074,8 @@ def grey_hair(
         # (The band greyed by that share too was a flat ribbon along a small photo's hairline, its texture 0.59 of the
         # hair's just above it, with a contour between them: Takeo's at 70, looked at 3x)
         read = stray[top:bottom, left:right]
-        # the white, the face's own colour and the strands' greyed share near each pixel (the white's per face)
+        # the white, the face's own colour and (past the mask) the strands' greyed share near each pixel (the white's per
+        # face)
         core, white_near = _stray_white(read, inside, white)
         greyed = np.where(inside, strands, _core_means(core, strands))
         stray_weight = np.where(core.reached, read * greyed, 0)
