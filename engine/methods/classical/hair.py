@@ -115,8 +115,9 @@ CLUMP_EDGE_FADE = 1.5 * SHAPE_SIGMA
 # reads its own lightness: one weighted mean, with no seam where the core's reach ends. The core's weight rises from
 # that to full over the next EDGE_BAND px: a hairline blurred over more than the band (the camera operator's runs about
 # 25 px from hair to skin) ramps on into the core, and read at full weight there it lit the white hair just inside the
-# band: a pale line at 70, 16 levels lighter than the band's pixels beside it (looked at 3x). On a synthetic hairline blurred over 28 rows the line was 44 levels over the white hair above it, now 33, and the
-# white 173, now 188, beside skin of 170
+# band: a pale line at 70, 16 levels lighter than the band's pixels beside it (looked at 3x). On a synthetic hairline
+# blurred over 28 rows the line was 44 levels over the white hair above it, now 33, and the white 173, now 188, beside
+# skin of 170
 BAND_SHADING_WEIGHT = 1e-3
 DETAIL_SIGMA = 2.0  # pixels: lightness detail finer than this is the strands' own texture, kept on white strands
 BROW_ABOVE_SKIN = 6.0  # L (8-bit): white eyebrow hairs this much lighter than the skin around them (from looking)
@@ -1577,10 +1578,10 @@ def repigment_hair(
     grey longest), take the person's own pigment (`own_pigment`) or `default_pigment` (#rrggbb); pigmented hair
     is left as it is. `brows`: `mask` is the eyebrows' (their grey hairs come in smaller parts, BROW_MIN_PART, than
     the scalp's, GREY_MIN_PART, and a refusal names them). `skin_relative`: hair pale beside the skin's chroma is grey
-    too (GREY_SKIN_CHROMA; with `points`; the hair's, not the brows': a brow pixel is hair over skin). `scale`: crop pixels a photo pixel, as for the
-    greying, so the strands that regain their colour are the greying's own (`grey_strands`). `beside`: where hair shows
-    beside the face (segmentation.hair_beside_face; with `points`): when a side's grey hair there is mostly not under
-    `mask`, nothing is done (`uncovered_side`).
+    too (GREY_SKIN_CHROMA; with `points`; the hair's, not the brows': a brow pixel is hair over skin). `scale`: crop
+    pixels a photo pixel, as for the greying, so the strands that regain their colour are the greying's own
+    (`grey_strands`). `beside`: where hair shows beside the face (segmentation.hair_beside_face; with `points`): when a
+    side's grey hair there is mostly not under `mask`, nothing is done (`uncovered_side`).
     Returns the face, which pigment was used or why nothing was done, in words (the manifest's),
     and whether anything was done."""
     if share <= 0 or not mask.any():
