@@ -387,8 +387,8 @@ def age_face(
         )
         texture_left = fine_texture_left(energy, target, creases)
         taken_back = shape.descent_share(source_age) - shape.descent_share(target)
-        bands = fold_bands(taken_back, load)
-        stages["folds"] = describe_bands(bands, taken_back, load)
+        bands = fold_bands(taken_back, load, creases)
+        stages["folds"] = describe_bands(bands, taken_back, load, creases)
         # the neck's skin below the face (the older path's neck_skin) loses its creases and crepe too, its shading kept
         neck = memo("young_neck", (located.crop, located.points, skin), lambda: young_neck(_neck(located, skin), located.points))
         face = rejuvenate(face, young, located.points, creases, lenses, texture_left, bands, neck)

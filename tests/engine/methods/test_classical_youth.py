@@ -14,6 +14,7 @@ from engine.methods.classical.youth import (
     CREASE_EDGES_LEFT,
     CREASE_LOAD_AT_80,
     EDGE_MARGIN,
+    FOLD_LEFT,
     LENS_RIM,
     NECK_FADE,
     NECK_FADE_LEAST,
@@ -228,6 +229,21 @@ def test_fold_bands_follow_the_descent_taken_back_as_far_as_the_skin_is_creased(
         fold_bands(1.5)
 
 
+def test_a_crease_removed_takes_its_edges_and_ridges_with_it_whatever_the_descent_taken_back():
+    # a 51-year-old made 10: every crease goes, a third of the descent to 80 is taken back
+    bands = fold_bands(0.32, CREASE_LOAD_AT_80, creases=1.0)
+    assert (bands.crease_edges_left, bands.ridges_left) == pytest.approx((CREASE_EDGES_LEFT, RIDGES_LEFT))
+    # the folds still follow the descent alone
+    assert (bands.fold_left, bands.wide_lift) == pytest.approx((fold_bands(0.32).fold_left, fold_bands(0.32).wide_lift))
+    # more descent than creases taken back (an 80-year-old at 30): the larger of the two
+    assert fold_bands(1.0, creases=0.6) == fold_bands(1.0)
+    assert fold_bands(0.0, None, creases=1.0) == FoldBands()  # the load could not be measured: not guessed
+    half = fold_bands(0.0, CREASE_LOAD_AT_80 / 2, creases=1.0)  # skin half as creased: half way
+    assert half.crease_edges_left == pytest.approx(1.0 + (CREASE_EDGES_LEFT - 1.0) / 2) and half.fold_left == FOLD_LEFT
+    with pytest.raises(ValueError, match="creases removed must be between 0 and 1, got -0.1"):
+        fold_bands(0.5, creases=-0.1)
+
+
 def _crepe_patch() -> np.ndarray:
     """Skin (OpenCV 8-bit Lab) whose left half is crepey (dark 3 px creases with light ridges between them, 8 px
     apart), with a broad soft highlight on the smooth right half."""
@@ -293,7 +309,9 @@ def test_the_manifest_says_how_far_the_fold_bands_went_and_why():
     full = describe_bands(fold_bands(1.0, CREASE_LOAD_AT_80), 1.0, CREASE_LOAD_AT_80)
     assert f"fold band kept at {YOUNG_FOLD_LEFT:.0%}" in full and f"lifted {WIDE_FOLD_LIFT:.0%}" in full
     assert "100% of the soft-tissue descent" in full
-    assert "no soft-tissue descent taken back" in describe_bands(fold_bands(0.0), 0.0, 1.0)
+    assert "no soft-tissue descent taken back and no creases removed" in describe_bands(fold_bands(0.0), 0.0, 1.0)
+    by_creases = describe_bands(fold_bands(0.32, CREASE_LOAD_AT_80, 1.0), 0.32, CREASE_LOAD_AT_80, 1.0)
+    assert f"edges kept at {CREASE_EDGES_LEFT:.0%}" in by_creases and "the 100% of the creases removed" in by_creases
     assert "could not be measured" in describe_bands(fold_bands(1.0, None), 1.0, None)
 
 
