@@ -63,8 +63,13 @@ def test_the_store_is_off_in_the_threads_when_the_caller_turned_it_off():
     memo.clear()
     with memo.disabled():
         map_in_order(lambda item: memo.memo("test_workers_store", key, lambda: item), [1, 2], workers=2)
-    calls = []
-    assert memo.memo("test_workers_store", key, lambda: calls.append(1) or 3) == 3 and calls  # nothing was stored
+    calls: list[int] = []
+
+    def three() -> int:
+        calls.append(1)
+        return 3
+
+    assert memo.memo("test_workers_store", key, three) == 3 and calls  # nothing was stored
     names: list[str] = []
 
     def stores(item: int) -> int:
@@ -102,8 +107,13 @@ def test_the_setting_is_read_from_the_environment_and_checked(monkeypatch):
 
 def test_work_done_ahead_runs_beside_the_block_and_is_waited_for_at_its_end():
     both = threading.Barrier(2, timeout=5)
-    done = []
-    with ahead(lambda: both.wait() or done.append("ahead")):
+    done: list[str] = []
+
+    def work() -> None:
+        both.wait()  # returns 0 or 1 (its place at the barrier): `wait() or append` skipped the append on 1
+        done.append("ahead")
+
+    with ahead(work):
         both.wait()  # returns only once the work ahead is running beside this block
     assert done == ["ahead"]  # the block's end waited for it
     with ahead(None):
