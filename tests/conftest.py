@@ -12,6 +12,7 @@ import sys
 import tempfile
 import zlib
 from pathlib import Path
+from typing import IO, cast
 
 import cv2
 import numpy as np
@@ -68,7 +69,7 @@ def grey_astronaut() -> np.ndarray:
 def grace_hopper() -> np.ndarray:
     from matplotlib import cbook
 
-    with cbook.get_sample_data("grace_hopper.jpg") as handle:
+    with cast(IO[bytes], cbook.get_sample_data("grace_hopper.jpg")) as handle:  # a .jpg: the file opened "rb"
         return np.array(Image.open(handle).convert("RGB"))
 
 
@@ -85,7 +86,7 @@ def small_face_on_grey() -> np.ndarray:
 def small_portrait() -> np.ndarray:
     """A 77x78 px tight portrait: detection must pad and upscale to find it."""
     x, y, w, h = ASTRONAUT_FACE
-    return np.array(Image.fromarray(astronaut()[y : y + h, x : x + w]).resize((77, 78), Image.LANCZOS))
+    return np.array(Image.fromarray(astronaut()[y : y + h, x : x + w]).resize((77, 78), Image.Resampling.LANCZOS))
 
 
 def free_port() -> int:
@@ -123,7 +124,7 @@ def images(tmp_path_factory) -> dict[str, Path]:
     gray16 = np.asarray(rgb.convert("L"), dtype=np.uint16) * 257
     files["gray16"] = _save(Image.fromarray(gray16), folder / "gray16.png")
     files["cmyk"] = _save(rgb.convert("CMYK"), folder / "cmyk.jpg", quality=95)
-    files["palette"] = _save(rgb.convert("P", palette=Image.ADAPTIVE, colors=256), folder / "palette.png")
+    files["palette"] = _save(rgb.convert("P", palette=Image.Palette.ADAPTIVE, colors=256), folder / "palette.png")
     rgba = rgb.convert("RGBA")
     alpha = np.full(rgba.size[::-1], 255, np.uint8)
     alpha[:, :60] = 0  # a transparent strip, as in a cut-out portrait
@@ -135,7 +136,7 @@ def images(tmp_path_factory) -> dict[str, Path]:
     # Pixels stored rotated; the EXIF tag (6: rotate 90 clockwise to display) makes it upright.
     exif = Image.Exif()
     exif[0x0112] = 6
-    files["exif_rotated"] = _save(rgb.transpose(Image.ROTATE_90), folder / "exif_rotated.jpg", exif=exif, quality=95)
+    files["exif_rotated"] = _save(rgb.transpose(Image.Transpose.ROTATE_90), folder / "exif_rotated.jpg", exif=exif, quality=95)
     hopper = Image.fromarray(grace_hopper()).resize((256, 328))
     pair = Image.new("RGB", (512 + 256, 512), (255, 255, 255))
     pair.paste(rgb, (0, 0))

@@ -78,7 +78,9 @@ def test_browser_upload_shows_age_and_interval(live_app, images, tmp_path):
         expect(page.locator("body")).to_contain_text("python -m engine calibrate")
         row = re.compile(r"\b0\s+(\d+\.\d)\s+none \(uncalibrated\)\s+-\s+female")  # face, age, interval, confidence, gender
         expect(page.locator("body")).to_contain_text(row, timeout=10000)
-        age = float(row.search(page.locator("body").inner_text()).group(1))
+        found = row.search(page.locator("body").inner_text())
+        assert found is not None
+        age = float(found.group(1))
         assert 20 <= age <= 60
         assert not re.search(r"\d+ - \d+\s+90%", page.locator("body").inner_text())  # no raw spread under "90 %"
         page.screenshot(path=str(tmp_path / "age_tab.png"), full_page=True)
@@ -107,7 +109,9 @@ def test_browser_calibrated_app_shows_the_interval_and_its_data_not_a_path(live_
         expect(page.get_by_text(badge).first).to_be_visible(timeout=30000)
         row = re.compile(r"\b0\s+(\d+\.\d)\s+(\d+) - (\d+)\s+90%\s+female")
         expect(page.locator("body")).to_contain_text(row, timeout=10000)
-        age, lo, hi = map(float, row.search(page.locator("body").inner_text()).groups())
+        found = row.search(page.locator("body").inner_text())
+        assert found is not None
+        age, lo, hi = map(float, found.groups())
         assert lo <= age <= hi and 20 <= age <= 60
         assert "age_conformal.json" not in page.locator("body").inner_text()
         page.screenshot(path=str(tmp_path / "age_tab_calibrated.png"), full_page=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import cast
 
 import gradio as gr
 import pytest
@@ -48,9 +49,9 @@ def test_the_loaders_note_on_transparency_is_in_the_manifest(images):
     assert (
         note.startswith("rgba.png has an alpha channel with transparency (12% of its pixels") and "flattened onto white" in note
     )
-    from PIL import Image  # noqa: PLC0415 - only this test reads an image
+    from PIL import Image, PngImagePlugin  # noqa: PLC0415 - only this test reads an image
 
-    assert json.loads(Image.open(strip).text["Manifest"])["warnings"][0] == note
+    assert json.loads(cast(PngImagePlugin.PngImageFile, Image.open(strip)).text["Manifest"])["warnings"][0] == note
 
 
 def test_a_missing_model_says_so(images, monkeypatch):
@@ -89,6 +90,7 @@ def test_a_bug_after_the_engine_call_is_still_an_internal_error_on_the_page(imag
     monkeypatch.setattr(demos.age, "draw_faces", broken_drawing)
     demo = app.build_app()
     [event] = [fn for fn in demo.fns.values() if fn.api_name == "estimate_age"]
+    assert event.fn is not None
     caplog.set_level(logging.ERROR, logger="demos.common")
     with pytest.raises(gr.Error, match="(?i)internal error \\(logged\\)") as caught:
         event.fn(str(images["astronaut"]), 90)

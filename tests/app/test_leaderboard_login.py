@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from types import SimpleNamespace
+from typing import cast
 
 import gradio as gr
 import pytest
@@ -64,7 +65,7 @@ def test_a_logged_in_account_is_the_submitter_else_the_client_address(space, mon
     assert tab.submitter(None, request("10.0.0.1", "2001:db8::1")).address == "2001:db8::1"
     # a second header line appended by the proxy is read after the client's own line
     lines = SimpleNamespace(client=SimpleNamespace(host="10.0.0.1"), headers=MultiLines(["198.51.100.1", "203.0.113.5"]))
-    assert tab.submitter(None, lines).address == "203.0.113.5"
+    assert tab.submitter(None, cast(gr.Request, lines)).address == "203.0.113.5"
     monkeypatch.setattr(tab, "get_settings", lambda: Settings())  # not on a Space: the header is not trusted
     assert tab.submitter(None, request("127.0.0.1", "203.0.113.5")).address == "127.0.0.1"
 

@@ -253,7 +253,7 @@ def test_split_over_two_processes_the_judge_is_asked_about_every_output_once(tmp
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     (record,) = ResultsStore(tmp_path / "store").records()
-    assert record.run_config["processes"] == 2 and len(record.notes["rows"]) == 8
+    assert record.run_config is not None and record.run_config["processes"] == 2 and len(record.notes["rows"]) == 8
     assert script.calls == 24 and record.notes["judge"]["questions"] == 24  # 8 outputs x 3 questions, each asked once
 
 

@@ -110,7 +110,9 @@ class FakeHub:
     """HfApi / HfFileSystem / hf_hub_download over the local folder, recording what was asked for."""
 
     def __init__(self, folder: Path):
-        self.folder, self.opened, self.listed = folder, [], []
+        self.folder = folder
+        self.opened: list[str] = []
+        self.listed: list[tuple[str, str | None, str | None]] = []
         hub = self
 
         class Api:
@@ -169,7 +171,8 @@ def test_an_interrupted_run_resumes_without_evaluating_any_output_twice(dataset,
         images, _, kind = real_outputs(method, item, targets, *args, **kwargs)
         return images, seconds_per_image["now"], kind
 
-    real_append, written = RunLog.append, []
+    real_append = RunLog.append
+    written: list[dict] = []
 
     def killed_after_three(self, row):
         if len(written) == 3:  # mid-way through the second image: one of its two rows is on disk
@@ -215,7 +218,7 @@ def test_two_processes_give_the_one_process_record_and_the_judge_sees_every_outp
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     (two,) = ResultsStore(tmp_path / "store").records()  # written once, by the main process
-    assert two.run_config["processes"] == 2
+    assert two.run_config is not None and two.run_config["processes"] == 2
     for rank in (0, 1):  # both processes scored their half
         assert (tmp_path / "run" / f"rows-{rank}.jsonl").read_text().count("\n") == 4
     key, metrics, rows = comparable(two)

@@ -59,10 +59,12 @@ def test_a_worker_killed_mid_evaluation_is_recovered_and_the_request_finishes_ex
     while not started.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert started.exists(), "the worker never started the evaluation"
-    assert store.request(REQUEST_ID)["status"] == "RUNNING"
+    request = store.request(REQUEST_ID)
+    assert request is not None and request["status"] == "RUNNING"
     worker.send_signal(signal.SIGKILL)
     worker.wait(10)
-    assert store.request(REQUEST_ID)["status"] == "RUNNING"  # what a crash leaves behind
+    request = store.request(REQUEST_ID)
+    assert request is not None and request["status"] == "RUNNING"  # what a crash leaves behind
 
     evaluate = Counting()
     restarted = Worker(store, Settings(), evaluate=evaluate)
@@ -103,7 +105,8 @@ def test_a_request_is_never_claimed_twice(tmp_path):
     assert sum(c is not None for c in claims) == 1
     # a second worker starting up leaves a live worker's request alone
     assert Worker(store, Settings(), evaluate=Counting()).recover() == []
-    assert store.request(REQUEST_ID)["status"] == "RUNNING"
+    request = store.request(REQUEST_ID)
+    assert request is not None and request["status"] == "RUNNING"
 
 
 def test_a_record_written_before_a_crash_is_not_written_again(tmp_path):

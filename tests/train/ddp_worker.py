@@ -14,7 +14,9 @@ histories, and how often this process wrote the trained weights.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import torch
 from accelerate import Accelerator
@@ -23,11 +25,20 @@ from engine.core.processes import end_process_group
 from train import common, lifespan, pluralistic, zones
 from train.common import config_from_yaml
 
-TRAINERS = {
+TRAINERS: dict[str, tuple[type, Callable[..., dict]]] = {
     "lifespan": (lifespan.TrainConfig, lifespan.train),
     "zones": (zones.ZonesConfig, zones.train),
     "pluralistic": (pluralistic.PluralisticConfig, pluralistic.train),
 }
+
+
+class Trainer(Protocol):
+    """A trainer's module, as far as this worker replaces what it registers its checkpoint hooks with."""
+
+    register_checkpoint_hooks: Callable[..., None]
+
+
+TRAINER_MODULES: tuple[Trainer, ...] = (lifespan, zones, pluralistic)
 
 
 def run(trainer: str, config_file: str, data: str, work: Path) -> None:
@@ -65,7 +76,7 @@ def run(trainer: str, config_file: str, data: str, work: Path) -> None:
 
         original_register(accelerator, counted, load_weights)
 
-    for module in (lifespan, zones, pluralistic):
+    for module in TRAINER_MODULES:
         module.register_checkpoint_hooks = counting_register
     overrides = {"data": data, "output_dir": output_dir, "max_steps": 1, "checkpoint_every": 1, "num_workers": 0}
     if trainer == "lifespan":
@@ -86,7 +97,7 @@ def run(trainer: str, config_file: str, data: str, work: Path) -> None:
         work / f"{trainer}-rank{Accelerator().process_index}.pt",
     )
     Accelerator.prepare = original_prepare
-    for module in (lifespan, zones, pluralistic):
+    for module in TRAINER_MODULES:
         module.register_checkpoint_hooks = original_register
 
 

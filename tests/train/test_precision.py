@@ -76,7 +76,9 @@ def test_a_lifespan_step_under_autocast_gives_fp32_gradients_to_the_trained_weig
     frozen += [*model.pipe.vae.parameters(), *model.arcface.parameters(), *age_model.parameters()]
     assert all(p.dtype == dtype and p.grad is None for p in frozen)
     d_value.backward()
-    assert all(p.dtype == torch.float32 and p.grad.dtype == torch.float32 for p in discriminator.parameters())
+    assert all(
+        p.dtype == torch.float32 and p.grad is not None and p.grad.dtype == torch.float32 for p in discriminator.parameters()
+    )
 
 
 FP16 = pytest.mark.skipif(not cpu_fp16_supported(), reason="this torch build has no fp16 autocast or gradient scaler on the CPU")

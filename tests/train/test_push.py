@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
 import torch
-from huggingface_hub import ModelCard
+from huggingface_hub import ModelCard, ModelCardData
 
 from engine.methods.cradle2cane.nets import ProjectionMLP, save_projection
 from evaluation.records import ResultsRecord
@@ -47,12 +48,13 @@ def test_push_uploads_weights_and_a_model_card(tmp_path):
     kinds = [call[0] for call in api.calls]
     assert kinds == ["create_repo", "create_commit"]  # the card and the weights in one commit
     files = committed(api)
-    card = files.pop("README.md").decode()
+    card = cast(bytes, files.pop("README.md")).decode()  # the card is uploaded as bytes
     assert "license: cc-by-nc-4.0" in card and "FFHQ 512" in card and "## Misuse" in card and "my-c2c" in card
     # the serving folder where the engine reads it; the training state stays local
     assert sorted(files) == ["Cradle2Cane/face_project.json", "Cradle2Cane/face_project.safetensors"]
-    metadata = ModelCard(card).data
+    metadata = cast(ModelCardData, ModelCard(card).data)  # a model card's data, typed as the base class's
     assert metadata.base_model == "stabilityai/sdxl-turbo" and metadata.pipeline_tag == "image-to-image"
+    assert metadata.eval_results is not None
     assert {(r.metric_name, r.dataset_name) for r in metadata.eval_results} >= {
         (name, verified["protocol"]["benchmark"]) for name, value in verified["metrics"].items() if value is not None
     }
@@ -66,14 +68,15 @@ def test_every_trainer_pushes_through_the_same_path_with_its_own_licence(tmp_pat
     (zones / "scorenet.json").write_text("{}")
     (pluralistic / "age_encoder.safetensors").write_bytes(b"0")
     (pluralistic / "trainer_state.json").write_text("{}")
-    cards = {}
+    cards: dict[str, ModelCardData] = {}
     for folder in (zones, pluralistic):
         api = RecordingApi()
         push(folder, f"org/{folder.name}", api=api)
         files = committed(api)
-        cards[folder.name] = ModelCard(files.pop("README.md").decode()).data
+        cards[folder.name] = cast(ModelCardData, ModelCard(cast(bytes, files.pop("README.md")).decode()).data)
         assert "trainer_state.json" not in files and f"{'scorenet' if folder is zones else 'age_encoder'}.safetensors" in files
     assert (cards["zones"].license, cards["zones"].license_name) == ("other", "sai-nc-community")
+    assert cards["zones"].license_link is not None
     assert cards["zones"].license_link.startswith("https://huggingface.co/stabilityai/sdxl-turbo")
     assert (cards["pluralistic"].license, cards["pluralistic"].base_model) == ("cc-by-nc-4.0", "openai/clip-vit-large-patch14")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pytest
@@ -12,6 +13,9 @@ from PIL import Image
 from engine.core.settings import Settings
 from engine.tasks.estimate import estimate_ages
 from tests.conftest import astronaut, grace_hopper
+
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
 
 pytestmark = pytest.mark.pipelines
 
@@ -128,8 +132,13 @@ def test_calibrate_reads_a_hub_dataset_by_id(tmp_path, monkeypatch):
     from engine.cli import main
 
     folder = _hub_dataset_folder(tmp_path)
-    asked = []
-    monkeypatch.setattr(labelled, "hub_snapshot", lambda repo, revision: asked.append((repo, revision)) or folder)
+    asked: list[tuple[str, str]] = []
+
+    def hub_snapshot(repo, revision):
+        asked.append((repo, revision))
+        return folder
+
+    monkeypatch.setattr(labelled, "hub_snapshot", hub_snapshot)
     out = tmp_path / "hub.json"
     assert main(["calibrate", "--data", "someone/faces-with-ages@v2", "--out", str(out), "--min-bin-size", "3"]) == 0
     assert asked == [("someone/faces-with-ages", "v2")]
@@ -161,7 +170,10 @@ def test_push_uploads_the_artefact_plot_and_a_model_card_in_one_commit(tmp_path)
     args = ["calibrate", "--data", str(_utk_folder(tmp_path)), "--out", str(out), "--min-bin-size", "3"]
     assert main(args + ["--data-licence", "CC0-1.0"]) == 0
     api = FakeHfApi()
-    assert push_calibration(out, "org/age-calibration", api=api) == "https://huggingface.co/org/age-calibration/commit/abc"
+    assert (
+        push_calibration(out, "org/age-calibration", api=cast("HfApi", api))
+        == "https://huggingface.co/org/age-calibration/commit/abc"
+    )
     assert [call[0] for call in api.calls] == ["create_repo", "create_commit"]
     files = api.calls[1][2]
     assert set(files) == {"age_conformal.json", "README.md", "coverage.png"}

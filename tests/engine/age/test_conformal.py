@@ -41,7 +41,9 @@ def coverage_by_seed(method: str, confidence: float):
     return np.array(marginal), np.array(per_bin, dtype=float)
 
 
-def _fit_args(data):
+def _fit_args(
+    data: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     y, predicted, distributions = data
     return y, predicted, AGES, distributions
 
@@ -94,6 +96,7 @@ def test_thin_bin_falls_back_to_pooled_and_says_so():
     assert all(q is not None for q in calibration.mondrian_bins[key][:7])
     lo, hi, note = calibration.interval(75.0, AGES, distributions[0], 0.9)
     pooled = calibration.mondrian_pooled[key]
+    assert pooled is not None
     assert 75.0 - lo == pytest.approx(pooled * math.sqrt(76.0))
     assert "70+ had too few calibration faces; pooled quantile used" in note
     # 75 + the pooled half-width passes the estimator's top class: the upper end is open, not a number
@@ -126,6 +129,7 @@ def test_intervals_never_go_below_zero_and_grow_with_confidence():
     for confidence in (0.5, 0.8, 0.95):
         lo, hi, _ = calibration.interval(2.0, AGES, np.eye(81)[2], confidence)
         assert lo >= 0.0
+        assert hi is not None
         widths.append(hi - lo)
     assert widths == sorted(widths) and widths[0] < widths[-1]
 
@@ -217,7 +221,8 @@ def test_level_method_never_inverts_where_the_additive_correction_did():
     additive = conformal.conformal_quantile(np.maximum(lo_raw - y, y - hi_raw), 0.1)
     assert additive < 0 and np.any(hi_raw - lo_raw + 2 * additive < 0)  # the old method's inverted intervals
     calibration = conformal.fit(y, predicted, AGES, wide)
-    assert 0.0 <= calibration.cqr["0.90"] < 0.9  # the calibrated level is lower than nominal: narrower, never inverted
+    level = calibration.cqr["0.90"]
+    assert level is not None and 0.0 <= level < 0.9  # the calibrated level is lower than nominal: narrower, never inverted
     y2, predicted2, _ = synthetic(rng, 20000)
     wide2 = spread(predicted2)
     found = conformal.intervals(calibration, predicted2, AGES, wide2, 0.9, conformal.CQR)
@@ -245,7 +250,7 @@ def test_evaluation_reports_coverage_per_true_age_bin_and_gender():
     rng = np.random.default_rng(8)
     calibration = conformal.fit(*_fit_args(synthetic(rng, N_CAL)))
     y, predicted, distributions = synthetic(rng, 4000)
-    genders = ["female" if i % 3 else "male" for i in range(4000)]
+    genders: list[str | None] = ["female" if i % 3 else "male" for i in range(4000)]
     genders[0] = None  # a missing label stays missing: its own group, not guessed
     result = conformal.evaluate(calibration, y, predicted, AGES, distributions, 0.9, conformal.MONDRIAN, genders)
     by_gender = {row["gender"]: row for row in result.per_gender}

@@ -86,7 +86,7 @@ def test_zone_seconds_count_the_zones_asked_and_the_refiner():
 
     rgb = np.zeros((64, 64, 3), np.uint8)
     one = zones_seconds(ZonesRequest(rgb, {"forehead": 80}, renderer="diffusion"))
-    everything = {zone: 80 for zone in ("forehead", "glabella", "crows_feet_left", "crows_feet_right")}
+    everything: dict[str, float] = {zone: 80 for zone in ("forehead", "glabella", "crows_feet_left", "crows_feet_right")}
     four = zones_seconds(ZonesRequest(rgb, everything, renderer="diffusion"))
     refined = zones_seconds(ZonesRequest(rgb, everything, renderer="diffusion", refine=True))
     assert one == gpu.gpu_seconds(1, 1) and one < four < refined == gpu.gpu_seconds(5, 5)

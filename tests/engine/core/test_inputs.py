@@ -182,11 +182,11 @@ def big_photos(tmp_path_factory):
     from tests.conftest import astronaut
 
     folder = tmp_path_factory.mktemp("big")
-    photo = Image.fromarray(astronaut()).resize((7360, 4912), Image.BILINEAR)
+    photo = Image.fromarray(astronaut()).resize((7360, 4912), Image.Resampling.BILINEAR)
     photo.save(folder / "camera_36mp.jpg", quality=90)
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 clockwise to display
-    photo.transpose(Image.ROTATE_90).save(folder / "rotated_36mp.jpg", quality=90, exif=exif)
+    photo.transpose(Image.Transpose.ROTATE_90).save(folder / "rotated_36mp.jpg", quality=90, exif=exif)
     photo.resize((3000, 2000)).save(folder / "big.png")
     return folder
 

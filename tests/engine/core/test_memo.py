@@ -48,13 +48,18 @@ def test_stored_arrays_are_read_only_so_a_caller_cannot_change_them_for_the_next
 
 
 def test_disabled_computes_every_time_and_stores_nothing():
-    calls = []
+    calls: list[int] = []
+
+    def count() -> int:
+        calls.append(1)
+        return len(calls)
+
     key = (np.arange(5),)
     with store.disabled():
         for _ in range(2):
-            store.memo("test_disabled", key, lambda: calls.append(1) or len(calls))
+            store.memo("test_disabled", key, count)
     assert len(calls) == 2
-    assert store.memo("test_disabled", key, lambda: calls.append(1) or len(calls)) == 3  # nothing was stored
+    assert store.memo("test_disabled", key, count) == 3  # nothing was stored
 
 
 def test_the_store_keeps_a_bounded_number_of_entries():
@@ -91,9 +96,14 @@ def test_a_box_cut_again_from_a_sealed_array_finds_the_stored_result_and_another
     crop = np.arange(120.0).reshape(10, 12).copy()  # owning its memory: its boxes are keyed by where they lie
     crop.flags.writeable = False
     assert store.sealed(crop[2:5, 3:7])
-    owners = []
+    owners: list[int] = []
     owner = store._owner
-    monkeypatch.setattr(store, "_owner", lambda view: owners.append(1) or owner(view))
+
+    def counted_owner(view):
+        owners.append(1)
+        return owner(view)
+
+    monkeypatch.setattr(store, "_owner", counted_owner)
     calls = []
 
     def total(box: np.ndarray) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import cv2
 import numpy as np
 import pytest
@@ -204,7 +206,7 @@ def test_a_face_without_landmarks_is_told_what_is_wrong_with_it(photo, message):
 def test_a_face_facemesh_misses_is_told_whether_the_photo_cuts_it(cut, advice):
     # a face wide enough for landmarks that FaceMesh misses: cut by the photo's edge, the advice is the whole face
     from engine.faces.detection import Face  # noqa: PLC0415 - only this test needs it
-    from engine.faces.landmarks import face_landmarks  # noqa: PLC0415 - only this test needs it
+    from engine.faces.landmarks import FaceMesh, face_landmarks  # noqa: PLC0415 - only this test needs it
 
     class Blind:
         def landmarks(self, rgb):
@@ -212,7 +214,7 @@ def test_a_face_facemesh_misses_is_told_whether_the_photo_cuts_it(cut, advice):
 
     face = Face((-20.0, 40.0, 90.0, 110.0), np.zeros((5, 2), np.float32), 0.8, cut)
     with pytest.raises(NoFaceError, match=f"detector score 0.80\\): {advice}"):
-        face_landmarks(Blind(), np.zeros((512, 512, 3), np.uint8), face)
+        face_landmarks(cast(FaceMesh, Blind()), np.zeros((512, 512, 3), np.uint8), face)
 
 
 def test_an_upside_down_face_is_refused_for_the_diffusion_renderer_too():

@@ -3,6 +3,8 @@ and part tests decide as stated."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,7 @@ from engine.faces.segmentation import (
     BORDER_CONTEXT,
     HAT_LIGHTNESS,
     MARGIN_SOFT_EDGE,
+    PersonSegmenter,
     _column_medians,
     _quadratic,
     below,
@@ -220,7 +223,8 @@ class _TwoViews:
     """A segmenter that reads the crop as `crop_reading` and the wide view as `wide_reading`; it records the views."""
 
     def __init__(self, crop_reading: np.ndarray, wide_reading: np.ndarray | float):
-        self.crop_reading, self.wide_reading, self.views = crop_reading, wide_reading, []
+        self.crop_reading, self.wide_reading = crop_reading, wide_reading
+        self.views: list[np.ndarray] = []
 
     def probability(self, rgb: np.ndarray) -> np.ndarray:
         self.views.append(rgb)
@@ -233,7 +237,7 @@ def _person(crop_reading: np.ndarray, wide_reading: np.ndarray | float):
     segmenter = _TwoViews(crop_reading, wide_reading)
     photo, crop = np.zeros((200, 200, 3), np.uint8), np.zeros((100, 100, 3), np.uint8)
     matrix = np.array([[1.0, 0.0, -50.0], [0.0, 1.0, -50.0]])  # the crop: the photo's middle 100 px
-    return person_in_crop(segmenter, photo, crop, matrix), segmenter
+    return person_in_crop(cast(PersonSegmenter, segmenter), photo, crop, matrix), segmenter
 
 
 def test_a_crop_unsure_by_its_edge_takes_the_wide_views_sure_reading_there_only():

@@ -35,7 +35,7 @@ def drawn_head():
     """(photo, crop, the crop's hair mask, the photo -> crop matrix, landmarks in the crop): dark hair on a light
     backdrop, its top (row 70) past the crop's top (row 100.5), its outline blurred over a few pixels as a photo's is."""
     memo.clear()
-    grey = np.full((200, 200), float(BACKDROP), np.float32)
+    grey: np.ndarray = np.full((200, 200), float(BACKDROP), np.float32)
     rng = np.random.default_rng(0)
     grey[70:190, 40:160] = HAIR + rng.normal(0, 12.0, (120, 120))  # strands lighter and darker
     grey = cv2.GaussianBlur(grey, (0, 0), 1.5)  # the outline's mixed pixels

@@ -43,7 +43,7 @@ SIZE = 128
 def hair_patch(colour: tuple[int, int, int], vertical: bool = False, seed: int = 0) -> np.ndarray:
     """A patch of straight hair: noise stretched along the strands (horizontal unless `vertical`), shading
     the colour by up to +-30 %."""
-    noise = np.random.default_rng(seed).standard_normal((SIZE, SIZE)).astype(np.float32)
+    noise: np.ndarray = np.random.default_rng(seed).standard_normal((SIZE, SIZE)).astype(np.float32)
     along, across = 8.0, 0.7
     noise = cv2.GaussianBlur(noise, (0, 0), sigmaX=across if vertical else along, sigmaY=along if vertical else across)
     shade = 1 + 0.3 * noise / noise.std()
@@ -381,7 +381,7 @@ def test_a_half_grey_brow_has_white_hairs_among_pigmented_ones_not_a_grey_haze(s
 
 def test_a_white_brow_on_fair_skin_stays_visible_as_hair_strokes_along_the_brow():
     skin = np.full((48, 96, 3), (235, 200, 180), np.uint8)  # fair skin
-    brow = skin.copy()
+    brow: np.ndarray = skin.copy()
     brow[20:28, 10:86] = (150, 110, 85)
     brow = cv2.GaussianBlur(brow, (0, 0), 1.5)  # a brow whose hairs the photo does not resolve: a soft band
     band = np.zeros((48, 96), np.uint8)
@@ -523,7 +523,9 @@ def test_hair_mostly_still_pigmented_gives_its_own_colour_where_few_strands_lie_
     lab[:25] = (150.0, 128.0, 128.0)  # a light, grey band (a sheen, or grey hair): a quarter of the hair
     greyness[:25] = 1.0
     mask = np.ones((100, 100), np.uint8)
-    np.testing.assert_allclose(mostly_pigmented(lab, mask, greyness), (40.0, 131.0, 133.0))
+    own = mostly_pigmented(lab, mask, greyness)
+    assert own is not None
+    np.testing.assert_allclose(own, (40.0, 131.0, 133.0))
     # under half of the hair pigmented: no colour to call the person's
     greyness[:60] = 1.0
     lab[:60] = (150.0, 128.0, 128.0)

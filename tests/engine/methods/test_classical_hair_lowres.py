@@ -26,7 +26,7 @@ FULL = np.ones((SIZE, SIZE), np.uint8)
 
 def hair_patch(colour: tuple[int, int, int], seed: int = 0) -> np.ndarray:
     """Straight horizontal hair: noise stretched along the strands, shading the colour by up to +-30 %."""
-    noise = np.random.default_rng(seed).standard_normal((SIZE, SIZE)).astype(np.float32)
+    noise: np.ndarray = np.random.default_rng(seed).standard_normal((SIZE, SIZE)).astype(np.float32)
     noise = cv2.GaussianBlur(noise, (0, 0), sigmaX=8.0, sigmaY=0.7)
     shade = 1 + 0.3 * noise / noise.std()
     return np.clip(np.array(colour, np.float32) * shade[..., None], 0, 255).astype(np.uint8)
@@ -127,7 +127,9 @@ def test_the_highlight_shoulder_keeps_what_is_below_its_knee_and_never_reaches_w
 def curly_hair(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Dark hair in locks about 8 px across (between the strands' and the head's scales), their tops lit and the gaps
     between them shadowed alike: up to +-50 % of the hair's lightness; and the locks' field (standard units)."""
-    field = cv2.GaussianBlur(np.random.default_rng(seed).standard_normal((SIZE, SIZE)).astype(np.float32), (0, 0), 4.0)
+    field: np.ndarray = cv2.GaussianBlur(
+        np.random.default_rng(seed).standard_normal((SIZE, SIZE)).astype(np.float32), (0, 0), 4.0
+    )
     field /= field.std()
     shade = 1 + 0.25 * np.clip(field, -2, 2)
     return np.clip(np.array((50, 38, 30), np.float32) * shade[..., None], 0, 255).astype(np.uint8), field
@@ -255,7 +257,7 @@ def test_greyed_eyebrows_on_an_upsampled_face_are_drawn_no_finer_than_the_photo(
     # a soft brow band (the photo does not resolve its hairs) on a face upsampled 3 times: the white hairs drawn in at
     # the crop's resolution were strokes under a pixel wide, fine scratches beside the photo's own detail
     skin = np.full((48, 96, 3), (235, 200, 180), np.uint8)
-    brow = skin.copy()
+    brow: np.ndarray = skin.copy()
     brow[20:28, 10:86] = (150, 110, 85)
     brow = cv2.GaussianBlur(brow, (0, 0), 1.5)
     band = np.zeros((48, 96), np.uint8)

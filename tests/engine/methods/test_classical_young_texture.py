@@ -49,5 +49,7 @@ def test_fine_energy_measures_the_skins_fine_detail_as_a_share_of_its_lightness(
     smooth = lab.copy()
     smooth[..., 0] += rng.normal(0, 3, (64, 64)).astype(np.float32)
     none = np.zeros((64, 64), np.float32)
-    assert fine_energy(rough, skin, 100.0, none) == pytest.approx(2 * fine_energy(smooth, skin, 100.0, none), rel=0.1)
+    smooth_energy = fine_energy(smooth, skin, 100.0, none)
+    assert smooth_energy is not None
+    assert fine_energy(rough, skin, 100.0, none) == pytest.approx(2 * smooth_energy, rel=0.1)
     assert fine_energy(rough, np.zeros((64, 64), np.float32), 100.0, none) is None  # no skin: missing, not 0

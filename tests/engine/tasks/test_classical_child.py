@@ -55,6 +55,7 @@ def _lower_face(photo: np.ndarray) -> float:
 def test_grace_hopper_as_a_child_has_a_short_clean_chin():
     image = grace_hopper()
     output = age_photo(LifespanRequest(image, [5, 10, 80], source_age=80, renderer="classical"), OFFLINE)
+    assert output.photos is not None
     five, ten, same = output.photos
     young, old = _chin_lightness(ten), _chin_lightness(same)
     assert young > old - CHIN_DARKER_AT_MOST, (young, old)

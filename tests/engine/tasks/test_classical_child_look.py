@@ -113,6 +113,7 @@ def test_at_five_her_cheeks_are_rosier_and_her_brows_fainter():
     image = astronaut()
     settings = Settings(profile="offline", classical_child_skin=True)
     output = age_photo(LifespanRequest(image, [CHILD, SOURCE], source_age=SOURCE, renderer="classical"), settings)
+    assert output.photos is not None
     child, same = output.photos
     assert "child skin" in output.stages[0] and "child skin" not in output.stages[1]
     plain = age_photo(LifespanRequest(image, [CHILD], source_age=SOURCE, renderer="classical"), OFFLINE)
@@ -138,6 +139,7 @@ def _sizes(photo: np.ndarray) -> np.ndarray:
 
 def test_at_five_her_mouth_and_nose_are_smaller_relative_to_her_eyes_as_child_scales_says():
     output = age_photo(LifespanRequest(astronaut(), [CHILD, SOURCE], source_age=SOURCE, renderer="classical"), OFFLINE)
+    assert output.photos is not None
     measured = _sizes(output.photos[0]) / _sizes(output.photos[1])
     scales = child_scales(SOURCE, CHILD)
     expected = np.array([scales.mouth_width, scales.nose_width, scales.nose_height])

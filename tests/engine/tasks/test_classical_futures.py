@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import pytest
@@ -118,7 +119,7 @@ def test_a_mans_futures_recede_at_the_hairline_only_when_asked_and_as_often_as_m
         return draw(base, intensity, count, seed, receding_probability, years)
 
     monkeypatch.setattr(task, "sample_variations", sample)
-    man = dict(rgb=astronaut(), target=60, samples=2, source_age=51, gender="male", renderer="classical")
+    man: dict[str, Any] = dict(rgb=astronaut(), target=60, samples=2, source_age=51, gender="male", renderer="classical")
     plain = pluralistic(PluralisticRequest(**man), OFFLINE)
     receding = pluralistic(PluralisticRequest(**man, receding_hairline=True), OFFLINE)
     # Norwood: 80 % of men are at III or more at 60, but of those with a full hairline at 51 only 43 % are by 60

@@ -354,7 +354,9 @@ def test_the_hair_past_the_crops_top_greys_with_the_hair_in_it():
     beyond = person & ~cv2.dilate(covered.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
     beyond[int(np.asarray(located.face.box)[1] + np.asarray(located.face.box)[3]) :] = False  # the head, not shoulders
     assert beyond.sum() > 200  # her crown's top, beyond the crop
-    old, young = age_photo(LifespanRequest(image, [80, 10], source_age=41, renderer="classical"), OFFLINE).photos
+    photos = age_photo(LifespanRequest(image, [80, 10], source_age=41, renderer="classical"), OFFLINE).photos
+    assert photos is not None
+    old, young = photos
     lab = [cv2.cvtColor(p, cv2.COLOR_RGB2LAB).astype(np.float32) for p in (image, old)]
     chroma = [float(np.hypot(x[..., 1] - 128, x[..., 2] - 128)[beyond].mean()) for x in lab]
     assert chroma[1] < 0.6 * chroma[0]  # greyed, as the hair below it in the crop (it kept all its colour before)
@@ -382,7 +384,9 @@ def test_a_hair_colour_change_is_read_per_lightness_and_keeps_a_pixels_hue():
     target[..., 0] += np.where(np.arange(80) < 40, 40.0, 20.0)[:, None]
     target[..., 1:] *= 0.25
     after = np.clip(np.round(cv2.cvtColor(target, cv2.COLOR_LAB2RGB) * 255), 0, 255).astype(np.uint8)
-    levels, changes = colour_change(before, after, np.ones((80, 40), bool))
+    found = colour_change(before, after, np.ones((80, 40), bool))
+    assert found is not None
+    levels, changes = found
     assert changes[0, 0] == pytest.approx(40, abs=3) and changes[-1, 0] == pytest.approx(20, abs=3)
     assert np.all((changes[:, 1] > 0.2) & (changes[:, 1] < 0.4))  # chroma to about a quarter
     # a pixel half hair, half a bluish backdrop keeps its own hue: its chroma scales toward neutral, never past it
@@ -393,7 +397,9 @@ def test_a_hair_colour_change_is_read_per_lightness_and_keeps_a_pixels_hue():
     # into a saturated blue (a ratio of grey's little chroma scaled its tint)
     grey = np.full((40, 40, 3), (175, 175, 178), np.uint8)
     brown = np.full((40, 40, 3), (110, 80, 55), np.uint8)
-    levels, changes = colour_change(grey, brown, np.ones((40, 40), bool))
+    found = colour_change(grey, brown, np.ones((40, 40), bool))
+    assert found is not None
+    levels, changes = found
     bluish = lab(np.full((1, 1, 3), (170, 172, 185), np.uint8))
     restored = changed(bluish, bluish[..., 0], np.ones((1, 1), np.float32), levels, changes)
     assert restored[0, 0, 2] > bluish[0, 0, 2] + 10  # yellower (brown), not bluer
@@ -403,7 +409,9 @@ def test_a_black_and_white_photos_hair_past_the_crop_stays_grey():
     from skimage import data  # noqa: PLC0415 - only this test needs it
 
     photo = np.ascontiguousarray(np.repeat(data.camera()[..., None], 3, axis=2))
-    aged = age_photo(LifespanRequest(photo, [70], source_age=20, renderer="classical"), OFFLINE).photos[0]
+    photos = age_photo(LifespanRequest(photo, [70], source_age=20, renderer="classical"), OFFLINE).photos
+    assert photos is not None
+    aged = photos[0]
     assert (aged != photo).any()
     assert (aged[..., 0] == aged[..., 1]).all() and (aged[..., 1] == aged[..., 2]).all()  # every pixel still grey
 
@@ -424,7 +432,9 @@ def test_takeos_greyed_temple_fringe_fades_out_toward_his_glasses_rows_without_a
     # ended in a straight edge across his temple (the lightness change dropping by up to 68 L from one row to the next)
     located, masks, aged = takeo_at_70
     skin = face_skin(located)
-    frame = where_frame_lies(located.crop, glasses_lenses(located.crop, skin, located.points), located.points) > 0
+    lenses = glasses_lenses(located.crop, skin, located.points)
+    assert lenses is not None  # his glasses are found
+    frame = where_frame_lies(located.crop, lenses, located.points) > 0
     before, after = (cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32) for rgb in (located.crop, aged.after))
     change = after - before
     steps = []
@@ -479,16 +489,16 @@ def test_takeos_white_hair_meets_his_forehead_without_a_dark_line():
     # its lower edge (his last hairs over the skin) and the skin 9-16 px past it
     brows = located.points[[*RIGHT_BROW, *LEFT_BROW]]
     above_brows = int(brows[:, 1].min())
-    hair, last, skin = [], [], []
+    hair_rows, last_rows, skin_rows = [], [], []
     for x in range(int(brows[:, 0].min()), int(brows[:, 0].max())):
         rows = np.flatnonzero(masks.hair[:above_brows, x] > 0)
         if len(rows):
             edge = rows.max()
             before, after = lightness[0][:, x], lightness[1][:, x]
-            hair.append(after[edge - 3 : edge + 1].mean())
-            last.append((before[edge + 1 : edge + 5].mean(), after[edge + 1 : edge + 5].mean()))
-            skin.append(before[edge + 9 : edge + 17].mean())
-    (last_before, last_after), hair, skin = np.array(last).T, np.array(hair), np.array(skin)
+            hair_rows.append(after[edge - 3 : edge + 1].mean())
+            last_rows.append((before[edge + 1 : edge + 5].mean(), after[edge + 1 : edge + 5].mean()))
+            skin_rows.append(before[edge + 9 : edge + 17].mean())
+    (last_before, last_after), hair, skin = np.array(last_rows).T, np.array(hair_rows), np.array(skin_rows)
     assert len(hair) > 100
     assert np.median(skin - last_before) > 10  # his last hairs darken the skin: part hair
     assert np.median(last_after - last_before) > 10  # whitened with his hair

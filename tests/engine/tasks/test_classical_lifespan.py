@@ -133,6 +133,7 @@ def test_group_photo_ages_every_face_only_when_asked():
     halves = (np.s_[:, :512], np.s_[:, 512:])
     one = age_photo(LifespanRequest(group, [70], source_age=40, renderer="classical"), OFFLINE)
     every = age_photo(LifespanRequest(group, [70], source_age=40, renderer="classical", all_faces=True), OFFLINE)
+    assert one.photos is not None and every.photos is not None
     changed = [not np.array_equal(one.photos[0][half], group[half]) for half in halves]
     assert sorted(changed) == [False, True]  # default: only the largest face is aged
     assert "2 faces found; using the largest (face 0)." in one.warnings and "all_faces" not in one.manifest()
@@ -193,6 +194,7 @@ def test_group_photo_face_that_cannot_be_landmarked_is_left_as_it_is_and_named(m
 
     monkeypatch.setattr(lifespan_task, "locate", locate_only_the_largest)
     output = age_photo(LifespanRequest(group, [70], renderer="classical", all_faces=True), OFFLINE)
+    assert output.photos is not None
     assert np.array_equal(output.photos[0][:, :512], group[:, :512])  # the astronaut, left as she is
     left = output.manifest()["all_faces"][1]
     assert left["aged"] is False and left["source_age"] is None and left["classical_stages"] == {}
@@ -225,6 +227,7 @@ def test_group_photo_whose_largest_face_cannot_be_aged_ages_the_others():
         (0, False, False),
         (1, True, True),
     ]
+    assert output.photos is not None
     assert np.array_equal(output.photos[0][:, 512:], group[:, 512:])  # Hopper, left as she is
     assert not np.array_equal(output.photos[0][:, :512], group[:, :512])
     assert output.warnings[0].startswith("Face 0 is left unchanged: The face found (box ") and "upside down" in output.warnings[0]
@@ -265,6 +268,7 @@ def test_a_face_too_small_to_age_is_refused_and_in_a_group_left_as_it_is():
     with pytest.raises(NoFaceError, match="too small for the classical renderer"):
         pluralistic(PluralisticRequest(photo[:, 512:], 70, samples=2, renderer="classical"), OFFLINE)
     output = age_photo(LifespanRequest(photo, [70], source_age=40, renderer="classical", all_faces=True), OFFLINE)
+    assert output.photos is not None
     assert np.array_equal(output.photos[0][:, 512:], photo[:, 512:])  # the small face, left as it is
     assert not np.array_equal(output.photos[0][:, :512], photo[:, :512])  # the large one aged
     left = output.manifest()["all_faces"][1]
@@ -338,7 +342,7 @@ def test_grace_hopper_at_20_loses_her_creases_and_keeps_her_eyes():
         return _crease_energy(again.crop, creased)
 
     assert creases(young) < 0.75 * creases(same)
-    eyes = np.zeros(located.crop.shape[:2], np.uint8)
+    eyes: np.ndarray = np.zeros(located.crop.shape[:2], np.uint8)
     for contour in (RIGHT_EYE, LEFT_EYE):
         cv2.fillPoly(eyes, [np.round(located.points[contour]).astype(np.int32)], 1)
     eyes = cv2.dilate(eyes, np.ones((9, 9), np.uint8))
@@ -347,7 +351,7 @@ def test_grace_hopper_at_20_loses_her_creases_and_keeps_her_eyes():
 
 
 def test_photo_framing_gives_strip_and_gif_frames_at_the_photos_aspect_with_labels_below(tmp_path):
-    from PIL import Image  # noqa: PLC0415
+    from PIL import GifImagePlugin, Image  # noqa: PLC0415
 
     from engine.core.media import CAPTION_SHARE, GAP  # noqa: PLC0415
     from engine.tasks.lifespan import STRIP_HEIGHT, save_outputs  # noqa: PLC0415
@@ -357,17 +361,20 @@ def test_photo_framing_gives_strip_and_gif_frames_at_the_photos_aspect_with_labe
     height, width = image.shape[:2]
     output = age_photo(LifespanRequest(image, [30, 70], source_age=80, renderer="classical", framing="photo"), OFFLINE)
     files = save_outputs(output, tmp_path, "hopper")
+    assert isinstance(files["strip"], str) and isinstance(files["gif"], str)
     strip = np.array(Image.open(files["strip"]).convert("RGB"))
     tile_height = STRIP_HEIGHT["photo"]
     band = round(CAPTION_SHARE * tile_height)
     tile_width = round(tile_height * width / height)
     assert strip.shape == (tile_height + band, 2 * tile_width + GAP, 3)  # a gap between the photos
     # the photo, resized, fills the top of each tile; the label is drawn in the band below it, not over the image
+    assert output.photos is not None
     expected = cv2.resize(output.photos[0], (tile_width, tile_height), interpolation=cv2.INTER_AREA)
     assert np.array_equal(strip[:tile_height, :tile_width], expected)
     caption = strip[tile_height:, :tile_width]
     assert (caption == 24).mean() > 0.7 and caption.max() == 255  # a dark band with white text
     with Image.open(files["gif"]) as gif:
+        assert isinstance(gif, GifImagePlugin.GifImageFile)
         assert gif.n_frames == 2 and gif.size == (tile_width, tile_height + band)
     assert output.manifest()["framing"] == "photo"
     face_strip = age_photo(LifespanRequest(image, [30], source_age=80, renderer="classical"), OFFLINE)

@@ -5,6 +5,8 @@ another without it, pixel for pixel."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 import pytest
@@ -22,7 +24,19 @@ from tests.conftest import astronaut
 pytestmark = pytest.mark.pipelines
 
 OFFLINE = Settings(profile="offline")
-TARGETS = [5, 30, 70]  # a child (strain, proportions), a younger adult, an older face (every stage)
+TARGETS: list[float] = [5, 30, 70]  # a child (strain, proportions), a younger adult, an older face (every stage)
+
+T = TypeVar("T")
+
+
+def _noted(note: Callable[[], None], compute: Callable[[], T]) -> Callable[[], T]:
+    """`compute`, calling `note` first: a spy's record of which field was computed, and where."""
+
+    def run() -> T:
+        note()
+        return compute()
+
+    return run
 
 
 @pytest.mark.parametrize("receding", [False, True])
@@ -46,6 +60,7 @@ def test_a_strip_is_the_same_with_and_without_the_store(receding):
 def test_a_located_face_and_its_hair_masks_are_sealed_so_the_store_hashes_them_once():
     located = locate(astronaut(), OFFLINE)
     masks = hair_masks(located, OFFLINE)
+    assert masks.tips is not None and masks.wisps is not None and masks.fringe is not None
     for array in (located.crop, located.points, masks.hair, masks.brows, masks.tips, masks.wisps, masks.fringe):
         assert memo.sealed(array)
         with pytest.raises(ValueError):
@@ -65,7 +80,7 @@ def test_one_older_age_has_its_hair_work_done_ahead_on_the_idle_cpu_and_the_same
     computed: list[str] = []
     stored = hair.memo
     monkeypatch.setattr(
-        hair, "memo", lambda name, parts, compute: stored(name, parts, lambda: computed.append(name) or compute())
+        hair, "memo", lambda name, parts, compute: stored(name, parts, _noted(lambda: computed.append(name), compute))
     )
     rng = np.random.default_rng([2, 2])
     hair.grey_hair(
@@ -90,7 +105,7 @@ def test_one_older_age_has_its_hair_work_done_ahead_on_the_idle_cpu_and_the_same
     where: dict[str, set[str]] = {}
 
     def spy(name, parts, compute):
-        return stored(name, parts, lambda: where.setdefault(name, set()).add(threading.current_thread().name) or compute())
+        return stored(name, parts, _noted(lambda: where.setdefault(name, set()).add(threading.current_thread().name), compute))
 
     monkeypatch.setattr(hair, "memo", spy)
     monkeypatch.setattr(beyond, "memo", spy)  # and the hair past the crop's edge, which her hair runs into
@@ -144,7 +159,9 @@ def test_the_work_that_needs_no_hair_mask_is_done_on_the_second_cpu_while_the_ma
         stored = module.memo
 
         def spy(name, parts, compute, stored=stored):
-            return stored(name, parts, lambda: where.setdefault(name, set()).add(threading.current_thread().name) or compute())
+            return stored(
+                name, parts, _noted(lambda: where.setdefault(name, set()).add(threading.current_thread().name), compute)
+            )
 
         monkeypatch.setattr(module, "memo", spy)
     # the masks' block waits for that work to end before any age is rendered: the prototype's warp onto the face and

@@ -168,6 +168,7 @@ def _chroma(rgb: np.ndarray) -> np.ndarray:
 def test_a_black_and_white_photo_stays_black_and_white_at_80_and_the_manifest_says_so():
     grey = grey_astronaut()
     out = age_photo(LifespanRequest(grey, [80], source_age=SOURCE_AGE, renderer="classical"), OFFLINE)
+    assert out.photos is not None
     face, photo = out.faces[0], out.photos[0]
     # it aged (wrinkles, texture, grey hair and spots in lightness) ...
     source = locate(grey, OFFLINE).crop
@@ -181,6 +182,7 @@ def test_a_black_and_white_photo_stays_black_and_white_at_80_and_the_manifest_sa
     # the zone editor (the LDLA tab) on it: deeper wrinkles and the skin's tone, no yellowing either
     edit = edit_zones(grey, dict.fromkeys(ZONES, 95.0), "classical", 0, source_age=SOURCE_AGE, settings=OFFLINE, skin=0.8)
     assert np.abs(edit.after.astype(int) - edit.before.astype(int)).max() > 20
+    assert edit.photo is not None
     assert float(_chroma(edit.after).max()) <= 1.5 and float(_chroma(edit.photo).max()) <= 1.5
     assert "lightness only" in edit.manifest()["renderer_settings"]["monochrome"]
 

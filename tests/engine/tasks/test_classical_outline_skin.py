@@ -28,6 +28,7 @@ def _portrait(name: str):
     located = locate(image, OFFLINE)
     masks = hair_masks(located, OFFLINE)
     skin = skin_mask(located)
+    assert masks.person is not None
     forehead, ears = outline_skin(located.crop, located.points, skin, masks.hair, masks.person > PERSON_THRESHOLD)
     return image, located, masks, skin > 0, forehead > 0, ears > 0
 
@@ -77,6 +78,7 @@ def test_the_wall_beside_the_face_keeps_its_colour():
     image = astronaut()
     located = locate(image, OFFLINE)
     masks = hair_masks(located, OFFLINE)
+    assert masks.person is not None
     hull = face_hull(located.points, masks.hair.shape) > 0
     near = cv2.distanceTransform((~hull).astype(np.uint8), cv2.DIST_L2, 5) < 0.6 * inter_ocular(located.points)
     wall = near & ~hull & (masks.person < 0.1)

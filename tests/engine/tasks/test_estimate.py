@@ -41,6 +41,7 @@ def test_calibrated_portrait_gets_its_age_inside_its_interval_and_the_data_named
     settings = Settings(profile="offline", calibration_path=synthetic_artefact(tmp_path / "age.json"))
     analysis = estimate_ages(portrait(), 0.9, settings)
     face = analysis.faces[0]
+    assert face.interval is not None
     lo, hi = face.interval
     assert low <= face.age <= high and lo <= face.age <= (hi if hi is not None else 80)
     assert face.calibrated and analysis.calibrated
@@ -57,6 +58,7 @@ def test_higher_confidence_gives_a_wider_interval(tmp_path):
     settings = Settings(profile="offline", calibration_path=synthetic_artefact(tmp_path / "age.json"))
     narrow = estimate_ages(astronaut(), 0.5, settings).faces[0].interval
     wide = estimate_ages(astronaut(), 0.95, settings).faces[0].interval
+    assert narrow is not None and wide is not None and narrow[1] is not None and wide[1] is not None
     assert wide[0] <= narrow[0] and wide[1] >= narrow[1] and (wide[1] - wide[0]) > (narrow[1] - narrow[0])
 
 

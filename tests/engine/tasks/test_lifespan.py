@@ -6,11 +6,14 @@ import json
 import os
 import pickle
 from dataclasses import replace
+from typing import cast
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
+from PIL.GifImagePlugin import GifImageFile
+from PIL.PngImagePlugin import PngImageFile
 
 from engine import cli
 from engine.core.media import CAPTION_SHARE, GAP
@@ -278,13 +281,13 @@ def test_cli_writes_images_manifest_and_provenance(images, tmp_path, _cli):
     assert manifest["models"]["scheduler"] == "EulerAncestralDiscreteScheduler"
     for kind in ("faces", "photos", "pass1"):
         assert len(manifest["files"][kind]) == 3
-    photo = Image.open(manifest["files"]["photos"][0])
+    photo = cast(PngImageFile, Image.open(manifest["files"]["photos"][0]))
     assert photo.size == (512, 512)
     assert photo.text["AI-edited"].startswith("yes") and photo.text["Seed"] == str(manifest["seeds"][0])
     assert photo.text["Method"].startswith("Cradle2Cane") and photo.text["TargetAge"] == "20"
     strip = Image.open(manifest["files"]["strip"])
     assert strip.size == (3 * 256 + 2 * GAP, 256 + round(CAPTION_SHARE * 256))  # three faces, labels in a band below
-    gif = Image.open(manifest["files"]["gif"])
+    gif = cast(GifImageFile, Image.open(manifest["files"]["gif"]))
     assert gif.n_frames == 3
     assert os.path.getsize(manifest["files"]["mp4"]) > 1000
 
@@ -374,7 +377,7 @@ def test_cli_offline_uses_the_classical_renderer_and_says_so(images, tmp_path, _
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["models"]["renderer"] == "classical" and manifest["method"].startswith("classical renderer")
     assert manifest["files"]["pass1"] == [] and len(manifest["files"]["photos"]) == 2
-    photo = Image.open(manifest["files"]["photos"][1])
+    photo = cast(PngImageFile, Image.open(manifest["files"]["photos"][1]))
     assert photo.text["Method"].startswith("classical renderer")
     original = np.array(Image.open(images["grace_hopper"]).convert("RGB"))
     younger, older = (np.array(Image.open(p).convert("RGB")) for p in manifest["files"]["photos"])

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import cast
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
+from PIL.PngImagePlugin import PngImageFile
 
 from engine import cli
 from engine.core.registry import get_cache
@@ -128,12 +130,16 @@ def test_classical_path_samples_zone_scores_and_measures_diversity():
     # lifespan benchmark on average (SFace cosine 0.80), none under 0.77: with the crow's feet and the folds' creases
     # drawn, two of the twelve futures of seeds 0-2 fall to 0.76-0.80, which the README states
     default = pluralistic(PluralisticRequest(astronaut(), 70, samples=4, intensity=POPULATION_INTENSITY, seed=0), OFFLINE)
+    assert default.diversity is not None
     assert default.diversity > 0 and all(a is not None for a in default.ages)
-    assert np.mean(default.identities) > 80 and min(default.identities) > 77, default.identities
+    identities = cast(list[float], default.identities)  # each sample's face is found (its age is), so its identity is
+    assert np.mean(identities) > 80 and min(identities) > 77, default.identities
     # at 0.8 (2.7 times the population's spread: one future drew 8 kg/m^2 more weight and spots 33 years ahead) the
     # futures differ more, and each is still the same person by SFace's own match threshold (cosine 0.363)
     varied = pluralistic(PluralisticRequest(astronaut(), 70, samples=4, intensity=0.8, seed=0), OFFLINE)
-    assert varied.diversity > default.diversity and all(i > 100 * SFACE_MATCH_COSINE for i in varied.identities)
+    assert varied.diversity is not None and varied.structural_diversity is not None
+    varied_identities = cast(list[float], varied.identities)  # every sample's face is found, as at the default above
+    assert varied.diversity > default.diversity and all(i > 100 * SFACE_MATCH_COSINE for i in varied_identities)
     assert varied.structural_diversity > 0
     # the futures drawn one after another are the ones drawn on two threads at once, pixel for pixel
     one = pluralistic(PluralisticRequest(astronaut(), 70, samples=4, intensity=0.8, seed=0), OFFLINE.with_(classical_workers=1))
@@ -238,7 +244,7 @@ def test_cli_offline_writes_samples_and_manifest(images, tmp_path, command):
     # samples' order; its renderer seed alone does not reproduce it), and where the source age and gender came from
     assert manifest["seed"] == 5 and "index" in manifest["seeds_meaning"]
     assert manifest["source_age_from"] == "estimated" and manifest["gender_from"] == "estimated"
-    text = Image.open(manifest["files"]["photos"][1]).text
+    text = cast(PngImageFile, Image.open(manifest["files"]["photos"][1])).text
     assert (text["Seed"], text["Sample"], text["RendererSeed"]) == ("5", "1", str(manifest["seeds"][1]))
 
 

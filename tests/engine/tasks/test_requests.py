@@ -40,13 +40,19 @@ def test_task_modules_load_without_torch():
 
 
 def test_a_lifespan_request_is_parsed_once():
-    request = LifespanRequest(RGB, "20, 40 60", source_age=" 33 ", seed=4.0)
+    request = LifespanRequest(RGB, "20, 40 60", source_age=" 33 ", seed=4.0)  # type: ignore[arg-type]
     assert request.targets == [20.0, 40.0, 60.0] and request.source_age == 33.0 and request.seed == 4
-    assert LifespanRequest(RGB, ["5", 80], source_age="").source_age is None
+    assert LifespanRequest(RGB, ["5", 80], source_age="").source_age is None  # type: ignore[list-item, arg-type]
     # the face as a form's text box or number box gives it: empty is the largest
-    assert [LifespanRequest(RGB, [20], face_index=given).face_index for given in ("", " 1 ", 2.0, None)] == [None, 1, 2, None]
+    assert [
+        LifespanRequest(RGB, [20], face_index=given).face_index  # type: ignore[arg-type]
+        for given in ("", " 1 ", 2.0, None)
+    ] == [None, 1, 2, None]
     # a whole number stays exact, however large (a float would echo 10**30 as 1000000000000000019884624838656)
-    assert [LifespanRequest(RGB, [20], face_index=given).face_index for given in (10**30, str(10**30))] == [10**30] * 2
+    assert [
+        LifespanRequest(RGB, [20], face_index=given).face_index  # type: ignore[arg-type]
+        for given in (10**30, str(10**30))
+    ] == [10**30] * 2
 
 
 @pytest.mark.parametrize(
@@ -92,14 +98,14 @@ def test_bad_lifespan_requests_are_refused(kwargs, message):
 def test_one_age_is_one_target_and_text_ages_are_read_alike_by_every_task():
     """A bare number, or its text, is one target (lifespan) or the target (pluralistic); the same parser reads
     the text of a source age in every task, empty meaning "estimate it"."""
-    assert LifespanRequest(RGB, 60).targets == [60.0]
-    assert LifespanRequest(RGB, " 60 ").targets == [60.0]
-    assert LifespanRequest(RGB, np.float64(30)).targets == [30.0]
-    assert LifespanRequest(RGB, "20,40").targets == [20.0, 40.0]
-    assert PluralisticRequest(RGB, "60").target == 60.0 and PluralisticRequest(RGB, 60).target == 60.0
-    assert PluralisticRequest(RGB, 60, source_age=" 33").source_age == 33.0
-    assert PluralisticRequest(RGB, 60, source_age="").source_age is None
-    assert ZonesRequest(RGB, {"forehead": 50}, source_age="33").source_age == 33.0
+    assert LifespanRequest(RGB, 60).targets == [60.0]  # type: ignore[arg-type]
+    assert LifespanRequest(RGB, " 60 ").targets == [60.0]  # type: ignore[arg-type]
+    assert LifespanRequest(RGB, np.float64(30)).targets == [30.0]  # type: ignore[arg-type]
+    assert LifespanRequest(RGB, "20,40").targets == [20.0, 40.0]  # type: ignore[arg-type]
+    assert PluralisticRequest(RGB, "60").target == 60.0 and PluralisticRequest(RGB, 60).target == 60.0  # type: ignore[arg-type]
+    assert PluralisticRequest(RGB, 60, source_age=" 33").source_age == 33.0  # type: ignore[arg-type]
+    assert PluralisticRequest(RGB, 60, source_age="").source_age is None  # type: ignore[arg-type]
+    assert ZonesRequest(RGB, {"forehead": 50}, source_age="33").source_age == 33.0  # type: ignore[arg-type]
 
 
 AGE_RULE = "must be a number between 0 and 80"
@@ -109,15 +115,18 @@ AGE_RULE = "must be a number between 0 and 80"
     "make, message",
     [
         # a single bad target is quoted as given, not wrapped in a list
-        (lambda: LifespanRequest(RGB, "abc"), f"target age {AGE_RULE}, got 'abc'"),
-        (lambda: LifespanRequest(RGB, ["abc"]), f"target age {AGE_RULE}, got 'abc'"),
-        (lambda: LifespanRequest(RGB, "95"), "target age must be an age between 0 and 80, got '95'"),
-        (lambda: LifespanRequest(RGB, None), "target ages must be an age, text such as '20, 40 60' or a list of ages"),
-        (lambda: PluralisticRequest(RGB, "sixty"), f"target age {AGE_RULE}, got 'sixty'"),
-        (lambda: PluralisticRequest(RGB, "95"), "target age must be an age between 0 and 80, got '95'"),
+        (lambda: LifespanRequest(RGB, "abc"), f"target age {AGE_RULE}, got 'abc'"),  # type: ignore[arg-type]
+        (lambda: LifespanRequest(RGB, ["abc"]), f"target age {AGE_RULE}, got 'abc'"),  # type: ignore[list-item]
+        (lambda: LifespanRequest(RGB, "95"), "target age must be an age between 0 and 80, got '95'"),  # type: ignore[arg-type]
+        (
+            lambda: LifespanRequest(RGB, None),  # type: ignore[arg-type]
+            "target ages must be an age, text such as '20, 40 60' or a list of ages",
+        ),
+        (lambda: PluralisticRequest(RGB, "sixty"), f"target age {AGE_RULE}, got 'sixty'"),  # type: ignore[arg-type]
+        (lambda: PluralisticRequest(RGB, "95"), "target age must be an age between 0 and 80, got '95'"),  # type: ignore[arg-type]
         # a bool is not an age (True would be 1)
         (lambda: LifespanRequest(RGB, [True]), f"target age {AGE_RULE}, got True"),
-        (lambda: LifespanRequest(RGB, True), f"target age {AGE_RULE}, got True"),
+        (lambda: LifespanRequest(RGB, True), f"target age {AGE_RULE}, got True"),  # type: ignore[arg-type]
         (lambda: LifespanRequest(RGB, [20], source_age=False), f"source age {AGE_RULE} or empty, got False"),
         (lambda: PluralisticRequest(RGB, True), f"target age {AGE_RULE}, got True"),
         (lambda: PluralisticRequest(RGB, 60, source_age=True), f"source age {AGE_RULE} or empty, got True"),
@@ -149,10 +158,10 @@ def test_an_option_takes_true_or_false_only(make, field, value):
 
 
 def test_options_keep_true_and_false():
-    request = LifespanRequest(RGB, [20], all_faces=np.bool_(True), receding_hairline=True)
+    request = LifespanRequest(RGB, [20], all_faces=np.bool_(True), receding_hairline=True)  # type: ignore[arg-type]
     assert (request.paste, request.all_faces, request.receding_hairline) == (True, True, True)
     assert type(request.all_faces) is bool
-    unpasted = LifespanRequest(RGB, [20], paste=np.bool_(False))
+    unpasted = LifespanRequest(RGB, [20], paste=np.bool_(False))  # type: ignore[arg-type]
     assert unpasted.paste is False
     assert PluralisticRequest(RGB, 60, shared_seed=True).shared_seed is True
 
@@ -191,7 +200,15 @@ def test_bad_zone_requests_are_refused(kwargs, message):
 
 
 def test_zone_and_estimate_requests_keep_good_values():
-    request = ZonesRequest(RGB, {"forehead": 50}, "diffusion", seed=3.0, source_age=80, ethnicity="  ", refine=True)
+    request = ZonesRequest(
+        RGB,
+        {"forehead": 50},
+        "diffusion",
+        seed=3.0,  # type: ignore[arg-type]
+        source_age=80,
+        ethnicity="  ",
+        refine=True,
+    )
     assert request.seed == 3 and request.source_age == 80.0 and request.ethnicity is None
     assert EstimateRequest(RGB, 0.8).confidence == 0.8
     with pytest.raises(UserError, match="confidence must be strictly between 0 and 1"):
@@ -227,7 +244,7 @@ def test_given_source_age_and_gender_skip_the_estimator(monkeypatch):
         raise AssertionError("the estimator ran although both were given")
 
     monkeypatch.setattr(estimators, "age_estimator", no_estimator)
-    source = estimators.source_age_gender(RGB, face=None, age=33, gender="male")
+    source = estimators.source_age_gender(RGB, face=None, age=33, gender="male")  # type: ignore[arg-type]
     assert (source.age, source.gender, source.age_from, source.gender_from) == (33.0, "male", "given", "given")
 
 
@@ -264,5 +281,5 @@ def test_every_task_refuses_the_same_bad_seeds_with_one_message(seed, shown):
 def test_the_largest_seed_is_accepted_everywhere():
     top = 2**32 - 1
     assert LifespanRequest(RGB, [20], seed=top).seed == top
-    assert PluralisticRequest(RGB, 60, seed=float(top)).seed == top
+    assert PluralisticRequest(RGB, 60, seed=float(top)).seed == top  # type: ignore[arg-type]
     assert ZonesRequest(RGB, {"forehead": 50}, seed=top).seed == top

@@ -5,10 +5,12 @@ onto white) is among the warnings, in manifest.json and in each image's own mani
 from __future__ import annotations
 
 import json
+from typing import cast
 
 import numpy as np
 import pytest
 from PIL import Image
+from PIL.PngImagePlugin import PngImageFile
 
 from engine import cli
 from engine.core.provenance import png_info
@@ -44,7 +46,7 @@ def test_the_same_request_writes_identical_files_and_records_the_flattened_alpha
             assert (runs[0] / name).read_bytes() == (runs[1] / name).read_bytes(), name
     manifest = json.loads((runs[0] / "manifest.json").read_text())
     assert manifest["warnings"][0] == note and "total_s" in manifest["timings_s"]
-    embedded = json.loads(Image.open(runs[0] / "half_70_photo.png").text["Manifest"])
+    embedded = json.loads(cast(PngImageFile, Image.open(runs[0] / "half_70_photo.png")).text["Manifest"])
     assert embedded["warnings"][0] == note and "timings_s" not in embedded
     assert {k: v for k, v in manifest.items() if k not in ("timings_s", "files", "image")} == embedded
 
@@ -52,4 +54,4 @@ def test_the_same_request_writes_identical_files_and_records_the_flattened_alpha
 def test_png_info_leaves_the_timings_out(tmp_path):
     path = tmp_path / "one.png"
     Image.new("RGB", (4, 4)).save(path, pnginfo=png_info("m", "c", 1, {"seeds": [1], "timings_s": {"total_s": 1.23}}))
-    assert json.loads(Image.open(path).text["Manifest"]) == {"seeds": [1]}
+    assert json.loads(cast(PngImageFile, Image.open(path)).text["Manifest"]) == {"seeds": [1]}

@@ -7,7 +7,7 @@ import json
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from engine import cli
 from engine.core.registry import get_cache
@@ -74,6 +74,7 @@ def test_left_and_right_swap_on_a_mirrored_photo(located):
 def test_unchanged_scores_return_the_input_exactly(located):
     image = astronaut()
     edit = edit_zones(image, scores_for_age(40), source_age=40, located=located, settings=SETTINGS)
+    assert edit.photo is not None
     assert edit.changed == [] and np.array_equal(edit.photo, image)
 
 
@@ -85,6 +86,7 @@ def test_pixels_outside_the_edited_zones_never_change(located):
     weight = np.maximum(Z.feathered(located.masks["forehead"], 0.05 * d), Z.feathered(located.masks["crows_feet_left"], 0.05 * d))
     inverse = cv2.invertAffineTransform(located.matrix)
     back = cv2.warpAffine(weight, inverse, image.shape[1::-1], flags=cv2.INTER_LINEAR)
+    assert edit.photo is not None
     changed = (edit.photo != image).any(axis=2)
     assert changed.sum() > 200
     assert not changed[back == 0].any()
@@ -195,6 +197,7 @@ def test_classical_renderer_is_deterministic_per_seed(located):
     first = edit_zones(astronaut(), {"forehead": 90}, seed=3, source_age=20, located=located, settings=SETTINGS)
     again = edit_zones(astronaut(), {"forehead": 90}, seed=3, source_age=20, located=located, settings=SETTINGS)
     other = edit_zones(astronaut(), {"forehead": 90}, seed=4, source_age=20, located=located, settings=SETTINGS)
+    assert first.photo is not None and again.photo is not None and other.photo is not None
     assert np.array_equal(first.photo, again.photo)
     assert not np.array_equal(first.photo, other.photo)
 
@@ -313,6 +316,7 @@ def test_cli_writes_photo_faces_and_manifest(images, tmp_path, _cli):
     assert manifest["renderer"] == "classical" and manifest["seed"] == 2
     assert "assumed from age" in manifest["current_scores_from"] and "given" not in manifest["current_scores_from"]
     photo = Image.open(manifest["files"]["photo"])
+    assert isinstance(photo, PngImagePlugin.PngImageFile)
     assert photo.text["AI-edited"].startswith("yes") and photo.size == Image.open(images["grace_hopper"]).size
 
 
@@ -354,6 +358,7 @@ def test_skin_texture_and_tone_stay_on_the_skin(located):
     weight = Z.feathered(skin_mask(located), 0.05 * d)
     inverse = cv2.invertAffineTransform(located.matrix)
     back = cv2.warpAffine(weight, inverse, image.shape[1::-1], flags=cv2.INTER_LINEAR)
+    assert edit.photo is not None
     changed = (edit.photo != image).any(axis=2)
     assert changed.sum() > 1000 and not changed[back == 0].any()
     lab_before = cv2.cvtColor(located.crop, cv2.COLOR_RGB2LAB)[..., 2][skin_mask(located) > 0].astype(float).mean()
@@ -412,8 +417,8 @@ def test_an_older_skin_reaches_the_zones_a_request_lowers(located):
     # a pluralistic future lowers some zones below the source's curve while its skin ages: the lowered zones are
     # smoothed first and the older skin's texture and tone drawn over the whole face after them (drawn before them, a
     # lowered zone went its way to the young face and took the older skin off: a paler, less yellow forehead)
-    targets = {"forehead": 10, "glabella": 100, "under_eye_left": 10, "crows_feet_left": 100}
-    current = {"forehead": 90, "glabella": 0, "under_eye_left": 90, "crows_feet_left": 0}
+    targets: dict[str, float] = {"forehead": 10, "glabella": 100, "under_eye_left": 10, "crows_feet_left": 100}
+    current: dict[str, float] = {"forehead": 90, "glabella": 0, "under_eye_left": 90, "crows_feet_left": 0}
     yellow = {}
     for skin in (0.0, 0.6):
         edit = edit_zones(astronaut(), targets, current=current, located=located, settings=SETTINGS, skin=skin, paste=False)
