@@ -379,7 +379,8 @@ def age_face(
         young = _young_mask(skin | forehead, masks, located.points)
         # the fine band scaled toward young skin's energy at the target (Tiddeman et al. 2001), from the source's own
         # and the fold bands flattened by the share of the soft-tissue descent taken back (Tiddeman et al.'s every
-        # band), as far as the source's own skin is creased (`crease_load`)
+        # band; the creases' edges and ridges by the larger of it and the creases removed), as far as the source's own
+        # skin is creased (`crease_load`)
         # measured on the face's own skin, as the young energies and the crease load at 80 were
         measured = _young_mask(skin, masks, located.points)
         energy, load = memo(

@@ -78,8 +78,9 @@ NOSE_FOLD_LEFT = 0.8  # the nose's shading is its shape, not a fold: most of it 
 # source less at the target, 0-1). Tiddeman, Burt and Perrett 2001 make a face younger by moving every detail band's
 # amplitude toward a younger prototype's, not only the finest; the folds' depth grows with the descent of the fat
 # compartments (Coleman and Grover 2006) and the skeleton's recession under them (Mendelson and Wong 2012), so the
-# share of the descent taken back says how much of the fold bands goes. At a whole descent taken back (80 to 30 or
-# younger):
+# share of the descent taken back says how much of the fold bands goes; a filled crease's edges and the ridges between
+# creases are the creases' own relief and go as the larger of that share and the share of creases removed
+# (`fold_bands`). At a whole share (80 to 30 or younger; the edges and ridges also wherever every crease goes):
 # - the fold band (between the crease scale and FOLD_SIGMA) is left at YOUNG_FOLD_LEFT instead of FOLD_LEFT (from
 #   looking at Grace Hopper, 80, at 10 and 30: at 0.5 her cheeks' and chin's crepey folds stayed as a net of light
 #   and dark lines; at 0.15 the cheeks read as smooth skin with their roundness kept);
@@ -709,12 +710,14 @@ def describe_bands(bands: FoldBands, taken_back: float, load: float | None, crea
         if taken_back > 0 or creases > 0:
             return f"left as the younger skin leaves them: the source's skin is not creased (crease load {load:.2f})"
         return "left as the younger skin leaves them: no soft-tissue descent taken back and no creases removed"
+    # which share the edges and ridges followed (`fold_bands`: the larger)
+    relief = f"the creases removed, {creases:.0%}" if creases > taken_back else "the descent taken back"
     return (
-        f"fold band kept at {bands.fold_left:.0%}, the wide band's valleys lifted {bands.wide_lift:.0%} of their own "
-        f"depth ({taken_back:.0%} of the soft-tissue descent to 80 taken back), filled creases' edges kept at "
-        f"{bands.crease_edges_left:.0%} and the ridges between them at {bands.ridges_left:.0%} (the larger of that and "
-        f"the {creases:.0%} of the creases removed), on skin {creased_share(load):.0%} as creased as an 80-year-old's "
-        "(Tiddeman et al. 2001: every band toward younger skin)"
+        f"fold band kept at {bands.fold_left:.0%} and the wide band's valleys lifted {bands.wide_lift:.0%} of their own "
+        f"depth ({taken_back:.0%} of the soft-tissue descent to 80 taken back); filled creases' edges kept at "
+        f"{bands.crease_edges_left:.0%} and the ridges between them at {bands.ridges_left:.0%} (following {relief}); on "
+        f"skin {creased_share(load):.0%} as creased as an 80-year-old's (Tiddeman et al. 2001: every band toward younger "
+        "skin)"
     )
 
 
