@@ -283,6 +283,12 @@ FOREHEAD_REACH = 2.0
 # the skin, a cap or a wall of that colour beyond it. (From looking: the sheens read 0.4-0.55 of the way; grey hair
 # over Biden's temple, a little lighter than his skin, about 0.1: not a sheen.)
 HIGHLIGHT_SHARE = (0.25, 0.75)
+# On a black-and-white photo lightness is the forehead's only test: its floor there is MONOCHROME_FOREHEAD_LIGHTNESS of
+# the face skin's median, not NECK_MIN_LIGHTNESS (a mid-grey hat, or hair the mask missed, at 0.59 of the skin's lightness
+# passed that floor). Takeo's upper forehead (black and white, lit from the front): its darkest 1 % at 0.73 of his face
+# skin's median, its darkest 0.1 % at 0.67 (measured); a forehead half in shade loses its shaded part, which
+# stays as it is, as the whole forehead did on such a photo before.
+MONOCHROME_FOREHEAD_LIGHTNESS = 0.65
 EAR_REACH = 0.6
 EAR_COLOUR_DISTANCE = 20.0
 
@@ -325,9 +331,10 @@ def outline_skin(
     of the skin's colour beside the head is not skin) and off the `hair` mask: the forehead above FaceMesh's outline up
     to the hairline or the crown (FOREHEAD_REACH), and the ears (EAR_REACH beside the outline, from their tops (EAR_TOP)
     down to the jaw's angles, their redder skin within EAR_COLOUR_DISTANCE); the neck's rules otherwise
-    (`neck_skin`). On a black-and-white photo the forehead alone, and only beside a hair mask: its lightness test keeps
-    out what is darker than skin, the hair mask the hair, which is no other colour than the forehead there (without one,
-    white hair as light as the skin would be taken for it); the ears are told by their colour, so none are."""
+    (`neck_skin`). On a black-and-white photo the forehead alone, and only beside a hair mask: a lightness at least
+    MONOCHROME_FOREHEAD_LIGHTNESS of the skin's keeps out what is much darker than skin, the hair mask the hair, which is
+    no other colour than the forehead there (without one, white hair as light as the skin would be taken for it); the ears
+    are told by their colour, so none are. (A toned print whose chroma passes `is_monochrome`'s test is read in colour.)"""
     p = np.asarray(points, np.float64)[:, :2]
     shape = crop.shape[:2]
     monochrome = is_monochrome(crop)
@@ -345,7 +352,15 @@ def outline_skin(
     ears = off_hair & (reach <= EAR_REACH) & side_rows(p, shape, EAR_TOP) & (ys < jaw)
     lab, median = to_lab(crop), skin_median(crop, skin)
     return (
-        _skin_beyond(lab, hull, median, forehead, NECK_COLOUR_DISTANCE, hair=near_hair),
+        _skin_beyond(
+            lab,
+            hull,
+            median,
+            forehead,
+            NECK_COLOUR_DISTANCE,
+            hair=near_hair,
+            least=MONOCHROME_FOREHEAD_LIGHTNESS if monochrome else NECK_MIN_LIGHTNESS,
+        ),
         np.zeros(shape, np.uint8) if monochrome else _skin_beyond(lab, hull, median, ears, EAR_COLOUR_DISTANCE),
     )
 
@@ -357,10 +372,11 @@ def _skin_beyond(
     inside: np.ndarray,
     distance: float,
     hair: np.ndarray | None = None,
+    least: float = NECK_MIN_LIGHTNESS,
 ) -> np.ndarray:
     """(H, W) uint8: the pixels of `inside` beyond the face's outline (`hull`, the face's convex hull; `lab` the crop in
     CIELAB) whose a*b* is within `distance` of the face's skin (its `median`, `skin_median`; None: no skin shows, and
-    nothing is found) and lightness at least NECK_MIN_LIGHTNESS of it,
+    nothing is found) and lightness at least `least` of it,
     in parts touching the outline (skin runs on from the face; a patch of background does not). With the `hair` mask
     (H, W bool), also the skin's highlights that it, the outline and that skin enclose (HIGHLIGHT_SHARE)."""
     shape = lab.shape[:2]
@@ -373,7 +389,7 @@ def _skin_beyond(
         return np.zeros(shape, np.uint8)
     part = lab[box]
     away = np.hypot(part[..., 1] - median[1], part[..., 2] - median[2])
-    candidate = (away < distance) & (part[..., 0] >= NECK_MIN_LIGHTNESS * median[0]) & (hull[box] == 0)
+    candidate = (away < distance) & (part[..., 0] >= least * median[0]) & (hull[box] == 0)
     if hair is not None:  # the skin's colour washed toward white by the light, within the skin (HIGHLIGHT_SHARE)
         toward_white = (part[..., 0] - median[0]) / max(255.0 - float(median[0]), 1.0)
         chroma = float(np.hypot(median[1] - 128.0, median[2] - 128.0))

@@ -65,8 +65,18 @@ def test_a_black_and_white_photos_upper_forehead_changes_with_the_face_where_its
     assert _creases(young[..., 0])[forehead].mean() < 0.8 * _creases(before[..., 0])[forehead].mean()  # 0.64
     face_lift = young[..., 0][skin].mean() - before[..., 0][skin].mean()
     assert young[..., 0][forehead].mean() - before[..., 0][forehead].mean() > 0.5 * face_lift > 0
-    # Einstein's white hair is as light as his skin and no hair mask is found: his forehead stays the outline's alone
-    # (without the mask his hair would be taken for skin)
+    # a mid-grey hat's rim over his upper forehead (0.59 of his face skin's median lightness; the neck's floor, 0.45, took
+    # it in) is not skin: lightness is the only test in black and white
+    hat = located.crop.copy()
+    rows = np.nonzero(forehead.any(1))[0]
+    brim = np.zeros_like(forehead)
+    brim[rows[0] : (rows[0] + rows[-1]) // 2] = True
+    hat[brim & forehead] = 70
+    skin_only = skin_mask(located)
+    with_hat, _ = outline_skin(hat, located.points, skin_only, masks.hair, masks.person > PERSON_THRESHOLD)
+    assert (with_hat > 0)[~brim].sum() > 0.5 * forehead[~brim].sum() and not (with_hat > 0)[brim & forehead].any()
+    # Einstein's white hair (a neutral print) is as light as his skin and no hair mask is found: his forehead stays the
+    # outline's alone (without the mask his hair would be taken for skin)
     _, _, einstein_masks, _, einstein_forehead, _ = _portrait("einstein")
     assert not einstein_masks.hair.any() and not einstein_forehead.any()
 
