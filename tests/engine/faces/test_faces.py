@@ -238,3 +238,15 @@ def test_a_change_is_kept_as_the_photo_resolves_it():
     assert float(inner.std()) < 2.0 < float(after[22:42, 22:42, 0].std())
     assert (low[:8] == 120).all() and (low[:, :8] == 120).all()  # unchanged pixels stay exactly as they were
     assert change_at_photo_resolution(before, after, 1.0) is after  # a face the crop does not upsample: as drawn
+
+
+def test_a_pixel_whose_changes_summed_to_nothing_takes_the_change_around_it():
+    # a darkened patch whose noise left one pixel at its old value: kept as it was, that pixel stood out as a light speck
+    # 5-7 levels above the low-passed patch (the camera operator's cheek at 80)
+    before = np.full((64, 64, 3), 150, np.uint8)
+    after = before.copy()
+    after[16:48, 16:48] -= 6
+    after[31, 31] = 150  # its net change: none
+    low = change_at_photo_resolution(before, after, 3.0).astype(np.float32)
+    assert abs(float(low[31, 31, 0]) - float(np.median(low[28:35, 28:35, 0]))) <= 1  # no speck
+    assert (low[:8] == 150).all()  # what nothing changed around stays exactly as it was
