@@ -184,6 +184,9 @@ class ZoneEdit:
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     renderer_settings: dict = field(default_factory=dict)  # prompt template, crop size, refiner (diffusion)
+    # with `resolve=False`: the face the classical renderer's raised zones and older skin were drawn on, for a caller that
+    # keeps its own later changes and these to the photo's pixels in one pass (None: nothing left to resolve)
+    unresolved: np.ndarray | None = None
 
     def manifest(self) -> dict:
         return {
@@ -360,13 +363,16 @@ def edit_zones(
     skin: float = 0.0,
     paste: bool = True,
     covered: np.ndarray | None = None,
+    resolve: bool = True,
 ) -> ZoneEdit:
     """`skin` in [-1, 1] also ages (> 0) or freshens (< 0) the skin of the whole face: texture and tone.
     `paste=False` leaves the photo out (`photo` is None): for callers that work on the aligned face only.
     `covered` (H, W) in the aligned frame, non-zero where hair covers the zones (a fringe over the forehead): no zone's
     change nor the skin's reaches it (creases drawn there were strokes across the hair).
     On a face the crop upsamples, the classical renderer's aged zones and aged skin are kept no finer than the photo's
-    pixels (alignment.change_at_photo_resolution; settings.classical_photo_resolution)."""
+    pixels (alignment.change_at_photo_resolution; settings.classical_photo_resolution); `resolve=False` leaves that to the
+    caller, with the face to measure the change from (`ZoneEdit.unresolved`), so its own later changes and these are
+    low-passed in one pass (the lifespan's older skin: one blur of the face's change instead of two)."""
     settings = settings or get_settings()
     timings = {}
     start = time.perf_counter()
@@ -374,6 +380,8 @@ def edit_zones(
     targets = check_scores(targets, "target score")
     if not -1.0 <= skin <= 1.0:
         raise ValueError(f"skin amount must be between -1 and 1, got {skin}")
+    if not resolve and skin < 0:  # the freshened skin is drawn after the change left to the caller, which would blur it
+        raise ValueError(f"resolve=False leaves an older face's change to the caller: a skin amount of {skin} (< 0) is not one")
     engine = renderer_for(check_renderer(renderer, refine), settings)
     # 2. the face, its landmarks and zones
     located = located or locate(rgb, settings)
@@ -455,8 +463,12 @@ def edit_zones(
             draw(zone_name, target)
     if skin > 0:
         tone()
+    pending = None
     if unresolved is not None and not np.array_equal(unresolved, face):
-        face, resolved = change_at_photo_resolution(unresolved, face, scale), True
+        if resolve:
+            face, resolved = change_at_photo_resolution(unresolved, face, scale), True
+        else:
+            pending = unresolved
     if skin < 0:
         tone()
     changed = list(moving) + (["skin"] if skin else [])
@@ -495,6 +507,7 @@ def edit_zones(
         timings,
         warnings,
         renderer_settings,
+        pending,
     )
 
 
