@@ -1487,27 +1487,9 @@ NO_GREY_TO_GIVE_BACK = "no grey hair to give back"
 TOO_LITTLE_GREY = f"under {GREY_MIN_SHARE:.0%} of the mask is grey hair (a hat, or hair not found)"
 NO_GREY_UNDER_MASK = "no grey hair found under the mask"
 SHEEN_NOT_GREY = "the light hair found lies only where the hair around it is lit: its sheen, not grey hair (left as it is)"
-# On a black-and-white photo grey hair cannot be told by its colour, but dark hair by its lightness: the scalp's hair
-# whose pixels as light as the skin (within SKIN_DARKER of the face's median lightness, as `hair_untold_in_monochrome`
-# reads light hair) are under GREY_MIN_SHARE of its mask holds no grey hair to give colour back to (Takeo's 0.4 %, the
-# camera operator's 3.5 %: lit strands and mixed pixels at the mask's edge). Said as nothing to do, not as a refusal: the
-# lifespan task warned that their black hair was left as it is at every younger age.
-DARK_HAIR_IN_MONOCHROME = "no grey hair to give back (a black-and-white photo whose hair is dark throughout)"
-NOTHING_TO_COLOUR = (NO_GREY_TO_GIVE_BACK, TOO_LITTLE_GREY, NO_GREY_UNDER_MASK, SHEEN_NOT_GREY, DARK_HAIR_IN_MONOCHROME)
+NOTHING_TO_COLOUR = (NO_GREY_TO_GIVE_BACK, TOO_LITTLE_GREY, NO_GREY_UNDER_MASK, SHEEN_NOT_GREY)
 # a refusal where whether the hair is grey is not known: it is left as it is, grey or not
 MONOCHROME_HAIR = "a black-and-white photo: grey hair cannot be told by its colour"
-
-
-def dark_throughout(rgb: np.ndarray, mask: np.ndarray, points: np.ndarray) -> bool:
-    """Whether the hair under `mask` on the aligned black-and-white face `rgb` is dark throughout: under GREY_MIN_SHARE
-    of its pixels within SKIN_DARKER of the face's median lightness (its outline: FaceMesh `points`)."""
-    lightness = _lightness(rgb)
-    outline = face_hull(np.asarray(points)[:, :2], mask.shape) > 0
-    hair = lightness[mask > 0]
-    if not outline.any() or not len(hair):
-        return False
-    light = hair >= float(np.median(lightness[outline])) - SKIN_DARKER
-    return float(light.mean()) < GREY_MIN_SHARE
 
 
 def lit_where_grey(lightness: np.ndarray, greyness: np.ndarray, parts: np.ndarray, inside: np.ndarray, d: float) -> float:
@@ -1606,10 +1588,7 @@ def repigment_hair(
         return face.copy(), NO_GREY_TO_GIVE_BACK, False
     if is_monochrome(face if structure is None else structure):
         # lightness alone cannot tell grey hair from a light background caught in the mask, nor the background's
-        # dark from pigment (looked at on Einstein's portrait: dark smudges along the hair's edge); it tells hair dark
-        # throughout (not a brow's, whose pixels are hair over skin)
-        if not brows and points is not None and dark_throughout(face if structure is None else structure, mask, points):
-            return face.copy(), DARK_HAIR_IN_MONOCHROME, False
+        # dark from pigment (looked at on Einstein's portrait: dark smudges along the hair's edge)
         return face.copy(), MONOCHROME_HAIR, False
     d = inter_ocular(points) if points is not None else 0.25 * mask.shape[0]
     # read on the structure image (the source face: every target of a strip shares it, and the skin stages before

@@ -15,14 +15,12 @@ from engine.faces.alignment import frame_feather, paste_back, upsampling
 from engine.faces.detection import MIN_FACE_PX, Face, FaceRefusal, NoFaceError, refuse_small_face
 from engine.faces.zones import LEFT_EYE, RIGHT_EYE, inter_ocular
 from engine.methods.classical.beyond import BEYOND_REACH
-from engine.methods.classical.hair import DARK_HAIR_IN_MONOCHROME
 from engine.methods.classical.lifespan import SUMMARY, TOO_SMALL_TO_AGE, age_face, hair_masks
 from engine.methods.classical.youth import photo_below
 from engine.methods.ldla.pipeline import locate
 from engine.tasks.lifespan import LifespanRequest, age_photo
 from engine.tasks.pluralistic import PluralisticRequest, pluralistic
-from evaluation.packaged_faces import load
-from tests.conftest import astronaut, grey_astronaut, needs_packaged, packaged, small_face_on_grey
+from tests.conftest import astronaut, grey_astronaut, small_face_on_grey
 
 pytestmark = pytest.mark.pipelines
 
@@ -310,18 +308,6 @@ def test_grey_hair_left_grey_toward_a_younger_target_is_said_once_with_its_reaso
     assert "Hair left as it is at 10 and 30: a black-and-white photo: grey hair cannot be told by its colour" in (
         monochrome.warnings
     )
-
-
-@needs_packaged("takeo")
-def test_black_hair_on_a_black_and_white_photo_has_no_grey_to_give_back_and_no_warning():
-    # Takeo's black hair (its pixels as light as his skin: 0.4 % of the mask) was "left as it is" at every younger age,
-    # with a warning that grey hair cannot be told by its colour: dark hair is told by its lightness
-    output = age_photo(LifespanRequest(load(packaged("takeo")), [10, 30], source_age=47, renderer="classical"), OFFLINE)
-    assert [stages["hair"] for stages in output.stages] == [f"unchanged: {DARK_HAIR_IN_MONOCHROME}"] * 2
-    assert not [w for w in output.warnings if w.startswith("Hair")]
-    # hair as light as the skin in places is still left as it is with the warning (the grey astronaut above); so are a
-    # brow's hairs, whose pixels are hair over skin
-    assert all("grey hair cannot be told by its colour" in stages["eyebrows"] for stages in output.stages)
 
 
 def _crease_energy(face: np.ndarray, mask: np.ndarray) -> float:
