@@ -111,7 +111,9 @@ def _within(values: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
     return blurred / (total[..., None] if blurred.ndim == 3 else total)
 
 
-HOLE_NEIGHBOURS = 7  # changed neighbours (of 8) that make an unchanged pixel a hole in a change (`change_at_photo_resolution`)
+# an unchanged part of a change this small is a hole in it (`change_at_photo_resolution`): where drawn changes cancel by
+# chance; what a change goes around (eyes, lips, nostrils, hair) spans hundreds of pixels
+HOLE_PIXELS = 8
 
 
 def change_at_photo_resolution(before: np.ndarray, after: np.ndarray, scale: float) -> np.ndarray:
@@ -122,13 +124,14 @@ def change_at_photo_resolution(before: np.ndarray, after: np.ndarray, scale: flo
         return after
     difference = np.asarray(cv2.absdiff(after, before), np.uint8)  # per channel: numpy's any() over a last axis of three is slow
     changed = (difference[..., 0] | difference[..., 1] | difference[..., 2]) > 0
-    # a pixel whose changes summed to nothing in 8 bits among changed ones is a sample of the change (0), not outside it:
-    # left out, it kept its own value while the blurred change darkened the pixels around it into a speck (on the camera
-    # operator at 80, 5-7 levels, once the wrinkles and the older skin were low-passed in one pass). Taken in where 7 or 8
-    # of its 8 neighbours changed: a hole of one or two pixels, not the edge of what the change left alone (a straight
-    # edge's pixel has 3 changed neighbours, a corner's 5: hair over a forehead keeps its own pixels to the last)
-    around = cv2.boxFilter(changed.astype(np.uint8), -1, (3, 3), normalize=False, borderType=cv2.BORDER_CONSTANT)
-    changed |= around >= HOLE_NEIGHBOURS
+    # pixels whose changes summed to nothing in 8 bits, enclosed by changed ones, are samples of the change (0), not
+    # outside it: left out, they kept their own value while the blurred change darkened the pixels around them into a
+    # speck (on the camera operator at 80, 5-7 levels, once the wrinkles and the older skin were low-passed in one pass).
+    # Taken in: the unchanged parts of HOLE_PIXELS or fewer (8-connected, so a strand of hair that reaches into a change
+    # is part of the hair, which keeps its own pixels to the last)
+    unchanged = (~changed).astype(np.uint8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(unchanged, connectivity=8)
+    changed |= (stats[:, cv2.CC_STAT_AREA] <= HOLE_PIXELS)[labels] & (unchanged > 0)
     sigma = _nyquist_sigma(scale)
     # worked out in the changed pixels' box grown by the blur's reach (OpenCV's kernel spans 4 sigma either side): its
     # changed pixels read nothing past the box, and beyond them nothing changes
