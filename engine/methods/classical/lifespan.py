@@ -336,6 +336,7 @@ def age_face(
     # 2. skin: spots and uneven pigmentation older, smooth and even younger
     zoned = face if edit is None or edit.unresolved is None else edit.unresolved  # what the older skin's pass measures from
     if target > source_age:
+        drawn: list[str] = []  # what the older skin drew, for the resolution stage's text
         amount = texture.texture_amount(source_age, target)
         if amount > 0 and (settings or get_settings()).classical_texture:
             try:
@@ -348,6 +349,7 @@ def age_face(
                 )
                 face = texture.transfer_texture(face, located.points, own_skin, amount, proto)
                 stages["texture"] = texture.describe(amount)
+                drawn.append("texture")
         # the skin's colour and spots reach the neck seen below the face, the forehead above FaceMesh's outline and the
         # ears (an aged face on a young neck, under a young brow, between pink ears otherwise)
         neck = _neck(located, skin)
@@ -360,8 +362,10 @@ def age_face(
         else:
             face = texture.sallow_skin(face, aged, located.points, sallow)
             stages["colour"] = f"less rosy, more yellow at {sallow:.0%} of the change to 80{where}" if sallow > 0 else "unchanged"
+            drawn += ["colour"] if sallow > 0 else []
         share = lentigo_share(_ahead(target, variation.spots_years)) - lentigo_share(source_age)
         face = age_spots(face, aged, located.points, share, np.random.default_rng([seed, 1]))
+        drawn += ["spots"] if share > 0 else []
         stages["skin"] = (
             f"age spots and uneven pigmentation at {share:.0%} of their 80-year extent{where}" if share > 0 else "unchanged"
         )
@@ -369,9 +373,10 @@ def age_face(
         # once (alignment.change_at_photo_resolution; each stage's apart took two passes of about 9 ms on the astronaut)
         if scale > 1 and (settings or get_settings()).classical_photo_resolution:
             face = change_at_photo_resolution(zoned, face, scale)
+            skin_drawn = f" and the older skin's {_listed(drawn)}" if drawn else ""
             stages["resolution"] = (
-                f"wrinkles, skin texture and spots drawn no finer than the photo's pixels (the photo is upsampled "
-                f"{scale:.1f} times into the aligned face)"
+                f"wrinkles{skin_drawn} drawn no finer than the photo's pixels (the photo is upsampled {scale:.1f} times "
+                "into the aligned face)"
             )
     elif target < source_age:
         amount = min((source_age - target) / YOUNG_FULL_GAP_YEARS, 1.0)

@@ -173,7 +173,7 @@ def unplaceable_zones(
 class ZoneEdit:
     photo: np.ndarray | None  # the whole photo, edited; None when the caller asked for the aligned face only
     before: np.ndarray  # the aligned face before
-    after: np.ndarray  # the aligned face after
+    after: np.ndarray  # the aligned face after (with `resolve=False`, its raised zones and older skin as drawn: `unresolved`)
     located: LocatedFace
     current: dict[str, float]
     current_source: str
@@ -185,7 +185,8 @@ class ZoneEdit:
     warnings: list[str] = field(default_factory=list)
     renderer_settings: dict = field(default_factory=dict)  # prompt template, crop size, refiner (diffusion)
     # with `resolve=False`: the face the classical renderer's raised zones and older skin were drawn on, for a caller that
-    # keeps its own later changes and these to the photo's pixels in one pass (None: nothing left to resolve)
+    # keeps its own later changes and these to the photo's pixels in one pass (None: none left to the caller, resolved
+    # here or nothing to resolve)
     unresolved: np.ndarray | None = None
 
     def manifest(self) -> dict:
@@ -409,7 +410,8 @@ def edit_zones(
         hair = np.asarray(covered)  # keyed as given: a stored (read-only) mask is hashed once
         bare = memo("uncovered", (hair, round(FEATHER * d, 3)), lambda: _uncovered(hair > 0, FEATHER * d))
     # the classical renderer's creases and aged skin drawn no finer than the photo's pixels (on a small face they were
-    # sharp pen strokes at the crop's resolution); what a lower score smooths is taken away as drawn
+    # sharp pen strokes at the crop's resolution), here or by the caller (`resolve`); what a lower score smooths, and the
+    # freshened skin, are taken away as drawn
     scale = upsampling(located.matrix)
     drawn = renderer == "classical" and scale > 1 and settings.classical_photo_resolution
     resolved = False
@@ -488,8 +490,8 @@ def edit_zones(
         renderer_settings["monochrome"] = ZONES_MONOCHROME_NOTE
     if resolved:
         renderer_settings["photo_resolution"] = (
-            f"creases and skin drawn no finer than the photo's pixels (the photo is upsampled {scale:.1f} times into the "
-            "aligned face)"
+            f"creases and older skin drawn no finer than the photo's pixels (the photo is upsampled {scale:.1f} times into "
+            "the aligned face)"
         )
     if refine and renderer == "diffusion":
         renderer_settings["refined"] = True
