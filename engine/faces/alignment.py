@@ -117,8 +117,9 @@ HOLE_PIXELS = 8
 
 
 def change_at_photo_resolution(before: np.ndarray, after: np.ndarray, scale: float) -> np.ndarray:
-    """`after` with its change from `before` (both aligned faces, RGB uint8) low-passed as the photo resolves it
-    (`at_photo_resolution`, within the changed pixels): on a face the crop upsamples (`scale` crop pixels a photo
+    """`after` with its change from `before` (both aligned faces, RGB uint8) low-passed as the photo resolves it (as
+    `at_photo_resolution` does, within the changed pixels and the holes of HOLE_PIXELS or fewer among them): on a face
+    the crop upsamples (`scale` crop pixels a photo
     pixel, over 1) a change finer than the photo's pixels is detail the photo cannot hold; `after` itself otherwise."""
     if photo_detail(scale) == 1:
         return after
@@ -129,9 +130,9 @@ def change_at_photo_resolution(before: np.ndarray, after: np.ndarray, scale: flo
     # speck (on the camera operator at 80, 5-7 levels, once the wrinkles and the older skin were low-passed in one pass).
     # Taken in: the unchanged parts of HOLE_PIXELS or fewer (8-connected, so a strand of hair that reaches into a change
     # is part of the hair, which keeps its own pixels to the last)
-    unchanged = (~changed).astype(np.uint8)
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(unchanged, connectivity=8)
-    changed |= (stats[:, cv2.CC_STAT_AREA] <= HOLE_PIXELS)[labels] & (unchanged > 0)
+    left = (~changed).astype(np.uint8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(left, connectivity=8)
+    changed |= (stats[:, cv2.CC_STAT_AREA] <= HOLE_PIXELS)[labels] & (left > 0)
     sigma = _nyquist_sigma(scale)
     # worked out in the changed pixels' box grown by the blur's reach (OpenCV's kernel spans 4 sigma either side): its
     # changed pixels read nothing past the box, and beyond them nothing changes

@@ -284,10 +284,10 @@ FOREHEAD_REACH = 2.0
 # over Biden's temple, a little lighter than his skin, about 0.1: not a sheen.)
 HIGHLIGHT_SHARE = (0.25, 0.75)
 # On a black-and-white photo lightness is the forehead's only test: its floor there is MONOCHROME_FOREHEAD_LIGHTNESS of
-# the face skin's median, not NECK_MIN_LIGHTNESS (a mid-grey hat, or hair the mask missed, at 0.59 of the skin's lightness
+# the face skin's median, not NECK_MIN_LIGHTNESS (a mid-grey hat, or hair the mask missed, at 0.55 of the skin's lightness
 # passed that floor). Takeo's upper forehead (black and white, lit from the front): its darkest 1 % at 0.73 of his face
-# skin's median, its darkest 0.1 % at 0.67 (measured); a forehead half in shade loses its shaded part, which
-# stays as it is, as the whole forehead did on such a photo before.
+# skin's median, its darkest 0.1 % at 0.67 (measured); a forehead half in shade loses its shaded part, which is then
+# left as it is.
 MONOCHROME_FOREHEAD_LIGHTNESS = 0.65
 EAR_REACH = 0.6
 EAR_COLOUR_DISTANCE = 20.0

@@ -173,7 +173,8 @@ def unplaceable_zones(
 class ZoneEdit:
     photo: np.ndarray | None  # the whole photo, edited; None when the caller asked for the aligned face only
     before: np.ndarray  # the aligned face before
-    after: np.ndarray  # the aligned face after (with `resolve=False`, its raised zones and older skin as drawn: `unresolved`)
+    after: np.ndarray  # the aligned face after (with `resolve=False` and `unresolved` set: its raised zones and older skin
+    # at the crop's resolution, for the caller to low-pass)
     located: LocatedFace
     current: dict[str, float]
     current_source: str

@@ -51,6 +51,13 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
 
 
+def _packaged_face(name: str):
+    """A packaged benchmark photo, its located face and its hair masks."""
+    image = load(packaged(name))
+    located = locate(image, OFFLINE)
+    return image, located, hair_masks(located, OFFLINE)
+
+
 def test_her_hat_is_not_taken_for_grey_hair_and_her_white_temple_hair_is_not_coloured_in_part(hopper):
     # her hair mask holds her cap's rim; its white band and badge are not in it (giving them colour drew brown smudges
     # on the cap, looked at). Its margin inside the face's outline holds the white hair at her right temple above the
@@ -228,9 +235,7 @@ def test_her_neck_loses_its_crepe_with_her_face_and_keeps_the_shadow_under_her_j
 def test_a_greying_temple_lit_warm_turns_dark_again_with_his_own_pigment():
     # Obama's 2009 portrait: his right temple is salt and pepper, C*ab about 15 beside skin of 34 (the absolute
     # chroma test took it for pigment, and his hair was left as it was at every younger target)
-    image = load(packaged("obama2"))
-    located = locate(image, OFFLINE)
-    masks = hair_masks(located, OFFLINE)
+    image, located, masks = _packaged_face("obama2")
     hair = masks.hair > 0
     lightness = _lab(located.crop)[..., 0]
     grey = hair & (lightness > np.percentile(lightness[hair], 90))  # the lightest tenth of his hair: the grey temple
@@ -266,9 +271,7 @@ def test_thin_white_hair_the_margin_cannot_take_keeps_bidens_hair_as_it_is():
     # the margin takes in his white temple hair inside the face's outline, but not the thin white hair over his
     # temples' skin (its colour reads as skin): colouring the rest drew a flat brown cap with a white band between it
     # and his skin (looked at, 30), so the hair is left as it is and the manifest says why
-    image = load(packaged("biden"))
-    located = locate(image, OFFLINE)
-    masks = hair_masks(located, OFFLINE)
+    image, located, masks = _packaged_face("biden")
     face = age_face(image, located, masks, 70, 30, 0, OFFLINE)
     assert "runs on past the hair mask and its margin" in face.stages["hair"]
     # his white brows too, and the eyebrows' stage says it of the brows, not of the hair mask
@@ -280,9 +283,7 @@ def test_the_whites_of_the_eyes_are_found_on_the_photo_not_on_the_lit_younger_sk
     # the whites are what is lighter than the skin around the eye by SCLERA_LIGHTER; read after the younger skin had lit
     # that skin, Obama's 2012 right eye (whites in the brows' shade, 0.0028 d^2 of them in view) was left as it was at
     # 10, "too little in view", though the same eye's whites dull toward 80
-    image = load(packaged("obama"))
-    located = locate(image, OFFLINE)
-    masks = hair_masks(located, OFFLINE)
+    image, located, masks = _packaged_face("obama")
     younger = age_face(image, located, masks, 47, 10, 0, OFFLINE).stages["contrast"]
     assert re.search(r"the whites of the eyes L\* \+\d\.\d, a\* -\d\.\d, b\* -\d\.\d \(the right eye only\)", younger), younger
 
@@ -292,9 +293,8 @@ def test_the_creases_edges_go_with_the_creases_when_little_descent_is_taken_back
     # Obama's 2012 portrait run as source 35 (the estimator's reading) made 10: every crease goes, but only 5 % of the
     # soft-tissue descent to 80 is taken back. With the creases' edges and ridges following the descent alone, his lower
     # lids' fine lines stayed as a net of light lines: their relief left at 0.36 of the source's (looked at, 1.6x)
-    image = load(packaged("obama"))
-    located = locate(image, OFFLINE)
-    face = age_face(image, located, hair_masks(located, OFFLINE), 35, 10, 0, OFFLINE)
+    image, located, masks = _packaged_face("obama")
+    face = age_face(image, located, masks, 35, 10, 0, OFFLINE)
     d = inter_ocular(located.points)
     under_eye = located.feathered_mask("under_eye_left", 0.05 * d) > 0.9
 
