@@ -430,3 +430,27 @@ def test_creases_are_not_drawn_across_hair_over_the_forehead():
 
     assert np.array_equal(wrinkled(hair)[under], located.crop[under])
     assert not np.array_equal(wrinkled(None)[under], located.crop[under])  # as the hair was drawn on before
+
+
+def test_the_zones_change_left_to_the_caller_is_the_one_the_zones_tab_low_passes():
+    # an older age's wrinkles and skin are low-passed to the photo's pixels in one pass (edit_zones(resolve=False)): the
+    # change it leaves, low-passed by the caller, is what the zones tab shows, pixel for pixel
+    from engine.faces.alignment import change_at_photo_resolution  # noqa: PLC0415 - only this test needs them
+    from engine.methods.ldla.curves import scores_for_age  # noqa: PLC0415
+    from engine.methods.ldla.pipeline import edit_zones  # noqa: PLC0415
+
+    image = astronaut()  # upsampled about 3 times into the crop
+    located = locate(image, OFFLINE)
+
+    def edit(resolve: bool, skin: float = 0.5):
+        return edit_zones(
+            image, scores_for_age(70), "classical", 0, source_age=41, located=located, settings=OFFLINE, skin=skin,
+            paste=False, resolve=resolve,
+        )  # fmt: skip
+
+    left, done = edit(False), edit(True)
+    assert left.unresolved is not None and done.unresolved is None
+    assert not np.array_equal(left.after, done.after)  # drawn at the crop's resolution
+    assert np.array_equal(change_at_photo_resolution(left.unresolved, left.after, upsampling(located.matrix)), done.after)
+    with pytest.raises(ValueError, match="a skin amount of -0.5"):  # a younger skin is drawn after the change it leaves
+        edit(False, -0.5)
