@@ -92,7 +92,8 @@ def array_digest(array: np.ndarray) -> bytes:
             return hasher.digest()
     hasher = hashlib.sha1(usedforsecurity=False)
     hasher.update(f"{array.shape}{array.dtype}".encode())
-    hasher.update(np.ascontiguousarray(array).data.cast("B"))
+    if array.size:  # an empty array's bytes are none (and its memoryview cannot be cast); its shape is its key
+        hasher.update(np.ascontiguousarray(array).data.cast("B"))
     value = hasher.digest()
     if keep:
         _DIGESTS[key] = (weakref.ref(array, functools.partial(_forget, key)), value)

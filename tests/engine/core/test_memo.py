@@ -34,6 +34,15 @@ def test_same_content_is_computed_once_and_changed_content_afresh():
     assert d is not a and e is not a
 
 
+def test_an_empty_array_is_a_key_by_its_shape():
+    # a face whose photo ends under its crop has no rows under it: the key holds an empty (0, W, 3) array
+    none_under = np.zeros((0, 4, 3), np.uint8)
+    first = store.memo("test_empty", (none_under,), lambda: "none under")
+    again = store.memo("test_empty", (np.zeros((0, 4, 3), np.uint8),), lambda: "computed again")
+    other = store.memo("test_empty", (np.zeros((0, 5, 3), np.uint8),), lambda: "another width")
+    assert (first, again, other) == ("none under", "none under", "another width")
+
+
 def test_stored_arrays_are_read_only_so_a_caller_cannot_change_them_for_the_next():
     @dataclasses.dataclass(frozen=True)
     class Fields:  # a result with named parts, some arrays, one nested in a tuple
