@@ -302,6 +302,10 @@ def age_face(
     scores = variation.zone_scores if variation.zone_scores is not None else scores_for_age(target)
     younger = target < source_age and variation.zone_scores is None
     face = located.crop  # read-only: every stage returns a new face (and the per-face store knows this one's key)
+    size = face.shape[0]
+    # the photo's rows under the crop, as the photo holds them (`under`) and as the stages left them (`below`): a child's
+    # warp pulls them up into the crop (none otherwise)
+    under = below = np.zeros((0, size, 3), np.uint8)
     edit = None
     if not younger:
         skin_amount = float(np.clip((target - source_age) / LIFESPAN_YEARS, -1.0, 1.0))
@@ -400,9 +404,25 @@ def age_face(
         taken_back = shape.descent_share(source_age) - shape.descent_share(target)
         bands = fold_bands(taken_back, load, creases)
         stages["folds"] = describe_bands(bands, taken_back, load, creases)
-        # the neck's skin below the face (the older path's neck_skin) loses its creases and crepe too, its shading kept
-        neck = memo("young_neck", (located.crop, located.points, skin), lambda: young_neck(_neck(located, skin), located.points))
-        face = rejuvenate(face, young, located.points, creases, lenses, texture_left, bands, neck)
+        # the neck's skin below the face (the older path's neck_skin) loses its creases and crepe too, its shading kept,
+        # also in the photo's rows under the crop, which a child's warp below pulls up into it (an old neck's crepe rose
+        # into a child's otherwise, under a seam where the crop's smoothed neck met them); at every younger target, so
+        # a strip's younger ages share the per-face work on one frame and its ages under and over 18 agree
+        under = photo_below(rgb, located.matrix, size, located.points)
+        neck = memo("young_neck", (located.crop, under, located.points, skin), lambda: _young_neck(located, skin, under))
+        rows = len(under)
+        frame = np.concatenate([face, under]) if rows else face
+        frame = rejuvenate(
+            frame,
+            _padded(young, rows),
+            located.points,
+            creases,
+            None if lenses is None else _padded(lenses, rows),
+            texture_left,
+            bands,
+            neck,
+        )
+        face, below = frame[:size], frame[size:]
         if lenses is not None:  # a lens keeps its tint and shading: not brightened, not lifted (only creases go)
             skin = skin * (lenses < 0.5)
             stages["glasses"] = "lenses found: only the creases seen through them are taken out"
@@ -585,15 +605,15 @@ def age_face(
         face = shape.age_shape(face, located.points, skin, descent, skin_colour(located))
         stages["descent"] = shape.describe(descent)
     k = growth_strain(source_age, target)
-    size = face.shape[0]
-    before = located.crop
+    # the photo's rows under the crop join it where a younger target's skin stage reached them (their neck pasted back
+    # with the face's), and a child's warp pulls them up into it
+    before = np.concatenate([located.crop, under]) if len(under) else located.crop
+    face = np.concatenate([face, below]) if len(below) else face
     if k < 0:
         proportions = child_scales(source_age, target)
-        below = photo_below(rgb, located.matrix, size, located.points)
-        before = np.concatenate([located.crop, below])
         most = (settings or get_settings()).classical_neck_stretch
         strain = limited_strain(k, located.points, before.shape[:2], most)
-        face = child_warp(np.concatenate([face, below]), located.points, strain, proportions)
+        face = child_warp(face, located.points, strain, proportions)
         limited = ""
         if strain != k:
             limited = f" (weakened from {k:.3f}: the neck would be stretched more than {most:g} times)"
@@ -739,6 +759,21 @@ def _young_measures(located: LocatedFace, young: np.ndarray) -> tuple[float | No
     # the glasses' search asks for it at the distance of the float64 points: the same key
     protect = face_protection(located.crop, young, inter_ocular(np.asarray(located.points, np.float64)[:, :2]))
     return fine_energy(lab, young, d, protect), crease_load(lab, young, d, protect)
+
+
+def _young_neck(located: LocatedFace, skin: np.ndarray, under: np.ndarray) -> np.ndarray:
+    """`young_neck` below the face, in the crop and in the photo's rows `under` it (none: the crop alone)."""
+    if not len(under):
+        return young_neck(_neck(located, skin), located.points)
+    frame = np.concatenate([located.crop, under])
+    return young_neck(neck_skin(frame, located.points, _padded(skin, len(under))), located.points)
+
+
+def _padded(mask: np.ndarray, rows: int) -> np.ndarray:
+    """`mask` (H, W) with `rows` rows of zeros under it (a mask of the crop over the crop and the rows under it)."""
+    if rows == 0:
+        return mask
+    return np.concatenate([mask, np.zeros((rows, *mask.shape[1:]), mask.dtype)])
 
 
 def _neck(located: LocatedFace, skin: np.ndarray) -> np.ndarray:

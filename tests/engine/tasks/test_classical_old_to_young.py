@@ -231,6 +231,30 @@ def test_her_neck_loses_its_crepe_with_her_face_and_keeps_the_shadow_under_her_j
     assert "the neck's creases and crepe taken out as the face's" in faces[10].stages["skin"]
 
 
+def test_the_neck_a_childs_warp_raises_from_under_the_crop_is_as_smooth_as_the_neck_in_it(hopper):
+    # at 10 the child warp raises her chin and pulls the photo's rows under the crop up into it: they came as the photo
+    # holds them, so an 80-year-old's crepe rose under a child's chin (a seam where the crop's smoothed neck met them)
+    located, _, faces = hopper
+    points = located.points
+    d = inter_ocular(points)
+    skin = skin_mask(located)
+    none = np.zeros(skin.shape, np.float32)
+    source = (cv2.erode(young_neck(neck_skin(located.crop, points, skin), points), np.ones((5, 5), np.uint8)) > 0).astype(
+        np.float32
+    )
+    before = fine_energy(_lab(located.crop), source, d, none)
+
+    def lowest_neck(face: np.ndarray) -> float | None:  # the neck's skin in the crop's last 0.3 d of rows
+        neck = neck_skin(face, points, skin)
+        neck[: int(len(neck) - 0.3 * d)] = 0
+        return fine_energy(_lab(face), (cv2.erode(neck, np.ones((5, 5), np.uint8)) > 0).astype(np.float32), d, none)
+
+    at_10, at_30 = lowest_neck(faces[10].after), lowest_neck(faces[30].after)
+    assert before is not None and at_10 is not None and at_30 is not None
+    # 0.18 and 0.82 (the rows as the photo holds them: 0.41 and 1.9)
+    assert at_10 < 0.3 * before and at_10 < 1.25 * at_30
+
+
 @needs_packaged("obama2")
 def test_a_greying_temple_lit_warm_turns_dark_again_with_his_own_pigment():
     # Obama's 2009 portrait: his right temple is salt and pepper, C*ab about 15 beside skin of 34 (the absolute
