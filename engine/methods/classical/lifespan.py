@@ -402,7 +402,7 @@ def age_face(
         )
         texture_left = fine_texture_left(energy, target, creases)
         taken_back = shape.descent_share(source_age) - shape.descent_share(target)
-        bands = fold_bands(taken_back, load, creases)
+        bands = fold_bands(taken_back, load)
         stages["folds"] = describe_bands(bands, taken_back, load, creases)
         # the neck's skin below the face (the older path's neck_skin) loses its creases and crepe too, its shading kept,
         # also in the photo's rows under the crop, which a child's warp below pulls up into it (an old neck's crepe rose

@@ -675,49 +675,50 @@ def creased_share(load: float) -> float:
     return min(max(load, 0.0) / CREASE_LOAD_AT_80, 1.0)
 
 
-def fold_bands(taken_back: float, load: float | None = CREASE_LOAD_AT_80, creases: float = 0.0) -> FoldBands:
-    """The fold bands' treatment when `taken_back` (0-1) of the soft-tissue descent to 80 is taken back (shape.py's
-    descent_share at the source less at the target) and `creases` (0-1, `crease_amount`) of the source's creases are
-    removed, from skin of crease `load` (`crease_load`): from the looked-at younger skin (FOLD_LEFT, nothing more) at
-    0 to YOUNG_FOLD_LEFT and WIDE_FOLD_LIFT at a whole descent taken back, and to CREASE_EDGES_LEFT and RIDGES_LEFT at
-    a whole descent taken back or every crease removed (the larger), linearly in each times the load's share of
-    CREASE_LOAD_AT_80 (at most 1). A filled crease's edges and the ridges between creases are the creases' own
-    relief: they go as the creases go, not only as the folds do (from looking: Einstein, read as 51, at 10 kept his
-    forehead's creases as a stack of light and dark lines when they went with the third of the descent taken back).
-    A load that could not be measured (None): the looked-at younger skin, nothing more."""
+def fold_bands(taken_back: float, load: float | None = CREASE_LOAD_AT_80) -> FoldBands:
+    """The bands' treatment at a full amount (`rejuvenate` moves the crease amount of the way to it) when `taken_back`
+    (0-1) of the soft-tissue descent to 80 is taken back (shape.py's descent_share at the source less at the target),
+    on skin of crease `load` (`crease_load`): the fold bands from the looked-at younger skin (FOLD_LEFT, nothing more)
+    at 0 to YOUNG_FOLD_LEFT and WIDE_FOLD_LIFT at a whole descent taken back, linearly in it times the load's share of
+    CREASE_LOAD_AT_80 (at most 1). A filled crease's edges and the ridges between creases are the creases' own relief:
+    at a full amount they go to CREASE_EDGES_LEFT and RIDGES_LEFT whatever the descent taken back (times the load's
+    share), so the crease amount takes them in step with the creases (from looking: Einstein, read as 51, at 10 kept
+    his forehead's creases as a stack of light and dark lines when they went with the third of the descent taken back;
+    taken as the larger of the two shares and then by the crease amount again, a partial gap's edges went as its
+    square). A load that could not be measured (None): the looked-at younger skin, nothing more."""
     if not 0 <= taken_back <= 1:
         raise ValueError(f"the descent taken back must be between 0 and 1, got {taken_back}")
-    if not 0 <= creases <= 1:
-        raise ValueError(f"the share of creases removed must be between 0 and 1, got {creases}")
     if load is None:
         return FoldBands()
     creased = creased_share(load)
-    folds, relief = taken_back * creased, max(taken_back, creases) * creased
+    folds = taken_back * creased
     return FoldBands(
         fold_left=FOLD_LEFT + (YOUNG_FOLD_LEFT - FOLD_LEFT) * folds,
         wide_lift=WIDE_FOLD_LIFT * folds,
-        crease_edges_left=1.0 + (CREASE_EDGES_LEFT - 1.0) * relief,
-        ridges_left=1.0 + (RIDGES_LEFT - 1.0) * relief,
+        crease_edges_left=1.0 + (CREASE_EDGES_LEFT - 1.0) * creased,
+        ridges_left=1.0 + (RIDGES_LEFT - 1.0) * creased,
     )
 
 
-def describe_bands(bands: FoldBands, taken_back: float, load: float | None, creases: float = 0.0) -> str:
-    """What the younger skin did to the bands coarser than the fine texture (`fold_bands` of `taken_back`, `load` and
-    `creases`), in one line (the manifest's stage)."""
+def describe_bands(bands: FoldBands, taken_back: float, load: float | None, creases: float) -> str:
+    """What the younger skin did to the bands coarser than the fine texture (`fold_bands` of `taken_back` and `load`,
+    `creases` of the way), in one line (the manifest's stage)."""
     if load is None:
         return "left as the younger skin leaves them: the source's crease load could not be measured"
-    if bands == FoldBands():
-        if taken_back > 0 or creases > 0:
+    if bands == FoldBands() or creases == 0:
+        if creases > 0:
             return f"left as the younger skin leaves them: the source's skin is not creased (crease load {load:.2f})"
-        return "left as the younger skin leaves them: no soft-tissue descent taken back and no creases removed"
-    # which share the edges and ridges followed (`fold_bands`: the larger)
-    relief = f"the creases removed, {creases:.0%}" if creases > taken_back else "the descent taken back"
+        return "left as the younger skin leaves them: no creases removed"
+
+    def kept(full: float) -> str:  # the share of a band left, `creases` of the way to what a full amount leaves
+        return f"{1.0 - creases * (1.0 - full):.0%}"
+
     return (
-        f"fold band kept at {bands.fold_left:.0%} and the wide band's valleys lifted {bands.wide_lift:.0%} of their own "
-        f"depth ({taken_back:.0%} of the soft-tissue descent to 80 taken back); filled creases' edges kept at "
-        f"{bands.crease_edges_left:.0%} and the ridges between them at {bands.ridges_left:.0%} (following {relief}); on "
-        f"skin {creased_share(load):.0%} as creased as an 80-year-old's (Tiddeman et al. 2001: every band toward younger "
-        "skin)"
+        f"fold band kept at {kept(bands.fold_left)} and the wide band's valleys lifted {creases * bands.wide_lift:.0%} of "
+        f"their own depth ({taken_back:.0%} of the soft-tissue descent to 80 taken back, {creases:.0%} of the creases "
+        f"removed); filled creases' edges kept at {kept(bands.crease_edges_left)} and the ridges between them at "
+        f"{kept(bands.ridges_left)} (in step with the creases removed); on skin {creased_share(load):.0%} as creased as an "
+        "80-year-old's (Tiddeman et al. 2001: every band toward younger skin)"
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -215,14 +217,16 @@ def test_where_the_feature_moves_fold_the_skin_over_the_inverse_leaves_no_point_
 
 
 def test_fold_bands_follow_the_descent_taken_back_as_far_as_the_skin_is_creased():
-    assert fold_bands(0.0) == FoldBands()  # nothing taken back: the looked-at younger skin, nothing more
+    none = fold_bands(0.0)  # nothing taken back: the fold bands as the looked-at younger skin leaves them
+    assert (none.fold_left, none.wide_lift) == (FoldBands().fold_left, FoldBands().wide_lift)
     full = fold_bands(1.0)  # an 80-year-old's creased skin at 30 or younger
     assert (full.fold_left, full.wide_lift, full.crease_edges_left, full.ridges_left) == pytest.approx(
         (YOUNG_FOLD_LEFT, WIDE_FOLD_LIFT, CREASE_EDGES_LEFT, RIDGES_LEFT)
     )
     half = fold_bands(1.0, CREASE_LOAD_AT_80 / 2)  # half as creased: half way
     assert half.wide_lift == pytest.approx(WIDE_FOLD_LIFT / 2)
-    assert half == fold_bands(0.5) and fold_bands(1.0, 3 * CREASE_LOAD_AT_80) == full  # never past the full treatment
+    assert (half.fold_left, half.wide_lift) == (fold_bands(0.5).fold_left, fold_bands(0.5).wide_lift)
+    assert fold_bands(1.0, 3 * CREASE_LOAD_AT_80) == full  # never past the full treatment
     assert fold_bands(1.0, None) == FoldBands()  # the load could not be measured: not guessed
     assert FoldBands().fold_left > half.fold_left > full.fold_left
     with pytest.raises(ValueError, match="got 1.5"):
@@ -230,18 +234,13 @@ def test_fold_bands_follow_the_descent_taken_back_as_far_as_the_skin_is_creased(
 
 
 def test_a_crease_removed_takes_its_edges_and_ridges_with_it_whatever_the_descent_taken_back():
-    # a 51-year-old made 10: every crease goes, a third of the descent to 80 is taken back
-    bands = fold_bands(0.32, CREASE_LOAD_AT_80, creases=1.0)
+    # a 51-year-old made 10: every crease goes, a third of the descent to 80 is taken back; at a full amount the
+    # edges and ridges go as far as for an 80-year-old, and the crease amount takes them in step with the creases
+    bands = fold_bands(0.32, CREASE_LOAD_AT_80)
     assert (bands.crease_edges_left, bands.ridges_left) == pytest.approx((CREASE_EDGES_LEFT, RIDGES_LEFT))
-    # the folds still follow the descent alone
-    assert (bands.fold_left, bands.wide_lift) == pytest.approx((fold_bands(0.32).fold_left, fold_bands(0.32).wide_lift))
-    # more descent than creases taken back (an 80-year-old at 30): the larger of the two
-    assert fold_bands(1.0, creases=0.6) == fold_bands(1.0)
-    assert fold_bands(0.0, None, creases=1.0) == FoldBands()  # the load could not be measured: not guessed
-    half = fold_bands(0.0, CREASE_LOAD_AT_80 / 2, creases=1.0)  # skin half as creased: half way
+    assert fold_bands(0.0) == dataclasses.replace(bands, fold_left=FOLD_LEFT, wide_lift=0.0)
+    half = fold_bands(0.0, CREASE_LOAD_AT_80 / 2)  # skin half as creased: half way
     assert half.crease_edges_left == pytest.approx(1.0 + (CREASE_EDGES_LEFT - 1.0) / 2) and half.fold_left == FOLD_LEFT
-    with pytest.raises(ValueError, match="creases removed must be between 0 and 1, got -0.1"):
-        fold_bands(0.5, creases=-0.1)
 
 
 def _crepe_patch() -> np.ndarray:
@@ -303,18 +302,18 @@ def test_skin_the_closing_lifts_nothing_on_average_is_treated_as_uncreased_in_th
     assert creased_share(-0.3) == 0.0 and creased_share(CREASE_LOAD_AT_80 / 2) == pytest.approx(0.5)
     assert creased_share(3 * CREASE_LOAD_AT_80) == 1.0
     assert fold_bands(1.0, -0.3) == FoldBands()  # nothing further than the looked-at younger skin
-    assert "not creased (crease load -0.30)" in describe_bands(fold_bands(1.0, -0.3), 1.0, -0.3)
+    assert "not creased (crease load -0.30)" in describe_bands(fold_bands(1.0, -0.3), 1.0, -0.3, 1.0)
 
 
 def test_the_manifest_says_how_far_the_fold_bands_went_and_why():
-    full = describe_bands(fold_bands(1.0, CREASE_LOAD_AT_80), 1.0, CREASE_LOAD_AT_80)
+    full = describe_bands(fold_bands(1.0, CREASE_LOAD_AT_80), 1.0, CREASE_LOAD_AT_80, 1.0)
     assert f"fold band kept at {YOUNG_FOLD_LEFT:.0%}" in full and f"lifted {WIDE_FOLD_LIFT:.0%}" in full
-    assert "100% of the soft-tissue descent" in full
-    assert "no soft-tissue descent taken back and no creases removed" in describe_bands(fold_bands(0.0), 0.0, 1.0)
-    by_creases = describe_bands(fold_bands(0.32, CREASE_LOAD_AT_80, 1.0), 0.32, CREASE_LOAD_AT_80, 1.0)
-    assert f"edges kept at {CREASE_EDGES_LEFT:.0%}" in by_creases and "(following the creases removed, 100%)" in by_creases
-    assert "(following the descent taken back)" in full  # the larger share named, the other not
-    assert "could not be measured" in describe_bands(fold_bands(1.0, None), 1.0, None)
+    assert "100% of the soft-tissue descent" in full and f"edges kept at {CREASE_EDGES_LEFT:.0%}" in full
+    # a partial gap: what the output shows, the crease amount of the way to the full amount's bands
+    part = describe_bands(fold_bands(0.32, CREASE_LOAD_AT_80), 0.32, CREASE_LOAD_AT_80, 0.5)
+    assert f"edges kept at {1 - 0.5 * (1 - CREASE_EDGES_LEFT):.0%}" in part and "50% of the creases removed" in part
+    assert "no creases removed" in describe_bands(fold_bands(0.0), 0.0, 1.0, 0.0)
+    assert "could not be measured" in describe_bands(fold_bands(1.0, None), 1.0, None, 1.0)
 
 
 def test_the_frame_zone_holds_each_lens_rim_and_the_bridge_but_not_what_is_seen_through_the_lenses():
