@@ -307,7 +307,7 @@ def skin_median(crop: np.ndarray, skin: np.ndarray) -> np.ndarray | None:
     a crease's shadow shows (ldla.pipeline.skin_colour) all read it."""
 
     def median() -> np.ndarray | None:
-        face = to_lab(crop)[np.asarray(skin) > 0]
+        face = to_lab(crop[np.asarray(skin) > 0][None])[0]  # the skin's pixels alone converted (per pixel: the same)
         return np.median(face, axis=0).astype(np.float32) if len(face) else None
 
     return memo("skin_median", (crop, skin), median)

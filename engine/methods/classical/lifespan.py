@@ -83,6 +83,7 @@ from engine.methods.classical.hair import (
     repigment_hair,
 )
 from engine.methods.classical.youth import (
+    FOLD_SIGMA,
     child_scales,
     child_warp,
     crease_amount,
@@ -393,7 +394,7 @@ def age_face(
         young = _young_mask(skin | forehead, masks, located.points)
         # the fine band scaled toward young skin's energy at the target (Tiddeman et al. 2001), from the source's own
         # and the fold bands flattened by the share of the soft-tissue descent taken back (Tiddeman et al.'s every
-        # band; the creases' edges and ridges by the larger of it and the creases removed), as far as the source's own
+        # band; the creases' edges and ridges in step with the creases removed), as far as the source's own
         # skin is creased (`crease_load`)
         # measured on the face's own skin, as the young energies and the crease load at 80 were
         measured = _young_mask(skin, masks, located.points)
@@ -410,8 +411,8 @@ def age_face(
         # a strip's younger ages share the per-face work on one frame and its ages under and over 18 agree
         under = photo_below(rgb, located.matrix, size, located.points)
         neck = memo("young_neck", (located.crop, under, located.points, skin), lambda: _young_neck(located, skin, under))
-        rows = len(under)
-        frame = np.concatenate([face, under]) if rows else face
+        rows = len(neck) - size  # the rows under the crop the younger skin reaches (`_young_neck`)
+        frame = _sealed(np.concatenate([face, under[:rows]])) if rows else face
         frame = rejuvenate(
             frame,
             _padded(young, rows),
@@ -422,7 +423,7 @@ def age_face(
             bands,
             neck,
         )
-        face, below = frame[:size], frame[size:]
+        face, below = frame[:size], np.concatenate([frame[size:], under[rows:]])
         if lenses is not None:  # a lens keeps its tint and shading: not brightened, not lifted (only creases go)
             skin = skin * (lenses < 0.5)
             stages["glasses"] = "lenses found: only the creases seen through them are taken out"
@@ -762,11 +763,26 @@ def _young_measures(located: LocatedFace, young: np.ndarray) -> tuple[float | No
 
 
 def _young_neck(located: LocatedFace, skin: np.ndarray, under: np.ndarray) -> np.ndarray:
-    """`young_neck` below the face, in the crop and in the photo's rows `under` it (none: the crop alone)."""
+    """`young_neck` below the face, over the crop and as many of the photo's rows `under` it as the younger skin reaches:
+    to the neck's last row there and the reach of the fold band's blur (FOLD_SIGMA d) beyond it, within which the neck's
+    bands are what the whole frame gives (further rows are not changed, and not worked on)."""
+    size = len(located.crop)
     if not len(under):
         return young_neck(_neck(located, skin), located.points)
-    frame = np.concatenate([located.crop, under])
-    return young_neck(neck_skin(frame, located.points, _padded(skin, len(under))), located.points)
+    frame = _sealed(np.concatenate([located.crop, under]))
+    neck = young_neck(neck_skin(frame, located.points, _sealed(_padded(skin, len(under)))), located.points)
+    rows = np.flatnonzero(neck[size:].any(1))
+    if not len(rows):
+        return neck[:size]
+    reach = int(np.ceil(4 * FOLD_SIGMA * inter_ocular(located.points)))  # a Gaussian blur reads about 4 sigma around a pixel
+    return neck[: size + min(int(rows[-1]) + 1 + reach, len(under))]
+
+
+def _sealed(array: np.ndarray) -> np.ndarray:
+    """`array` (owning its memory) made read-only: the per-face store hashes it once however many keys hold it
+    (memo.sealed)."""
+    array.setflags(write=False)
+    return array
 
 
 def _padded(mask: np.ndarray, rows: int) -> np.ndarray:
