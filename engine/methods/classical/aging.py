@@ -307,8 +307,11 @@ def skin_median(crop: np.ndarray, skin: np.ndarray) -> np.ndarray | None:
     a crease's shadow shows (ldla.pipeline.skin_colour) all read it."""
 
     def median() -> np.ndarray | None:
-        face = to_lab(crop[np.asarray(skin) > 0][None])[0]  # the skin's pixels alone converted (per pixel: the same)
-        return np.median(face, axis=0).astype(np.float32) if len(face) else None
+        pixels = crop[np.asarray(skin) > 0]
+        if not len(pixels):
+            return None
+        face = to_lab(pixels[None])[0]  # the skin's pixels alone converted (per pixel: the same)
+        return np.median(face, axis=0).astype(np.float32)
 
     return memo("skin_median", (crop, skin), median)
 

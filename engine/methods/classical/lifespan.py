@@ -405,11 +405,11 @@ def age_face(
         taken_back = shape.descent_share(source_age) - shape.descent_share(target)
         bands = fold_bands(taken_back, load)
         stages["folds"] = describe_bands(bands, taken_back, load, creases)
-        # the neck's skin below the face (the older path's neck_skin) loses its creases and crepe too, its shading kept,
-        # also in the photo's rows under the crop, which a child's warp below pulls up into it (an old neck's crepe rose
-        # into a child's otherwise, under a seam where the crop's smoothed neck met them); at every younger target, so
-        # a strip's younger ages share the per-face work on one frame and its ages under and over 18 agree
-        under = photo_below(rgb, located.matrix, size, located.points)
+        # the neck's skin below the face (the older path's neck_skin) loses its creases and crepe too, its shading kept;
+        # toward a child also in the photo's rows under the crop, which the child's warp below pulls up into it (an old
+        # neck's crepe rose into a child's otherwise, under a seam where the crop's smoothed neck met them)
+        if growth_strain(source_age, target) < 0:
+            under = photo_below(rgb, located.matrix, size, located.points)
         neck = memo("young_neck", (located.crop, under, located.points, skin), lambda: _young_neck(located, skin, under))
         rows = len(neck) - size  # the rows under the crop the younger skin reaches (`_young_neck`)
         frame = _sealed(np.concatenate([face, under[:rows]])) if rows else face
@@ -606,11 +606,11 @@ def age_face(
         face = shape.age_shape(face, located.points, skin, descent, skin_colour(located))
         stages["descent"] = shape.describe(descent)
     k = growth_strain(source_age, target)
-    # the photo's rows under the crop join it where a younger target's skin stage reached them (their neck pasted back
-    # with the face's), and a child's warp pulls them up into it
-    before = np.concatenate([located.crop, under]) if len(under) else located.crop
-    face = np.concatenate([face, below]) if len(below) else face
+    before = located.crop
     if k < 0:
+        # the photo's rows under the crop (their neck made younger with the face's above) join it: the warp pulls them up
+        before = np.concatenate([located.crop, under]) if len(under) else located.crop
+        face = np.concatenate([face, below]) if len(below) else face
         proportions = child_scales(source_age, target)
         most = (settings or get_settings()).classical_neck_stretch
         strain = limited_strain(k, located.points, before.shape[:2], most)
@@ -764,13 +764,14 @@ def _young_measures(located: LocatedFace, young: np.ndarray) -> tuple[float | No
 
 def _young_neck(located: LocatedFace, skin: np.ndarray, under: np.ndarray) -> np.ndarray:
     """`young_neck` below the face, over the crop and as many of the photo's rows `under` it as the younger skin reaches:
-    to the neck's last row there and the reach of the fold band's blur (FOLD_SIGMA d) beyond it, within which the neck's
-    bands are what the whole frame gives (further rows are not changed, and not worked on)."""
+    to the neck's last row there and the reach of the fold band's blur (FOLD_SIGMA d) beyond it (further rows are not
+    changed, and not worked on; the blurs worked out at a quarter of the size move by a level or so with the frame's
+    height)."""
     size = len(located.crop)
     if not len(under):
         return young_neck(_neck(located, skin), located.points)
     frame = _sealed(np.concatenate([located.crop, under]))
-    neck = young_neck(neck_skin(frame, located.points, _sealed(_padded(skin, len(under)))), located.points)
+    neck = young_neck(neck_skin(frame, located.points, _padded(skin, len(under))), located.points)
     rows = np.flatnonzero(neck[size:].any(1))
     if not len(rows):
         return neck[:size]
@@ -786,10 +787,11 @@ def _sealed(array: np.ndarray) -> np.ndarray:
 
 
 def _padded(mask: np.ndarray, rows: int) -> np.ndarray:
-    """`mask` (H, W) with `rows` rows of zeros under it (a mask of the crop over the crop and the rows under it)."""
+    """`mask` (H, W) with `rows` rows of zeros under it (a mask of the crop over the crop and the rows under it), sealed
+    as the frame is."""
     if rows == 0:
         return mask
-    return np.concatenate([mask, np.zeros((rows, *mask.shape[1:]), mask.dtype)])
+    return _sealed(np.concatenate([mask, np.zeros((rows, *mask.shape[1:]), mask.dtype)]))
 
 
 def _neck(located: LocatedFace, skin: np.ndarray) -> np.ndarray:

@@ -79,8 +79,8 @@ NOSE_FOLD_LEFT = 0.8  # the nose's shading is its shape, not a fold: most of it 
 # amplitude toward a younger prototype's, not only the finest; the folds' depth grows with the descent of the fat
 # compartments (Coleman and Grover 2006) and the skeleton's recession under them (Mendelson and Wong 2012), so the
 # share of the descent taken back says how much of the fold bands goes; a filled crease's edges and the ridges between
-# creases are the creases' own relief and go as the larger of that share and the share of creases removed
-# (`fold_bands`). At a whole share (80 to 30 or younger; the edges and ridges also wherever every crease goes):
+# creases are the creases' own relief and go in step with the creases removed, whatever the descent taken back
+# (`fold_bands`). At a whole share (80 to 30 or younger; the edges and ridges wherever every crease goes):
 # - the fold band (between the crease scale and FOLD_SIGMA) is left at YOUNG_FOLD_LEFT instead of FOLD_LEFT (from
 #   looking at Grace Hopper, 80, at 10 and 30: at 0.5 her cheeks' and chin's crepey folds stayed as a net of light
 #   and dark lines; at 0.15 the cheeks read as smooth skin with their roundness kept);
@@ -1064,7 +1064,9 @@ def _young_fields(
     """`rejuvenate`'s work that depends on the face alone: (the feature protection, the nose's soft mask, the skin's
     evened a* and b* (2, H, W))."""
     d = inter_ocular(p)
-    protect = face_protection(face, skin, d)  # `lab` is `face`'s: the protection the glasses' search found, if it ran
+    # `lab` is `face`'s; on the crop, the protection the glasses' search found, if it ran (on the crop with the photo's
+    # rows under it, a child's target's, its own)
+    protect = face_protection(face, skin, d)
     inside = (skin > 0.5).astype(np.float32)
     evened = np.stack([masked_blur(lab[..., channel], inside, COLOUR_SIGMA * d) for channel in (1, 2)])
     return protect, nose_mask(p, face.shape[:2]), evened

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from statistics import NormalDist
 
+import cv2
 import numpy as np
 import pytest
 
@@ -23,6 +24,7 @@ from engine.methods.classical.aging import (
     lightness_only,
     regained_pigment,
     remaining_growth,
+    skin_median,
     spot_places,
 )
 
@@ -276,3 +278,15 @@ def test_younger_skin_is_brighter_by_a_share_of_its_light_keeping_its_hue():
         assert ratios.mean() == pytest.approx(gain ** (1 / 2.2), abs=0.006)  # the same share of light on either skin
     with pytest.raises(ValueError, match="a reflectance gain must be positive, got 0"):
         brighter(lab8(fair), 0)
+
+
+def test_the_skins_median_colour_is_none_where_no_skin_shows_and_the_skins_own_otherwise():
+    crop = np.zeros((8, 8, 3), np.uint8)
+    crop[2:6, 2:6] = (200, 150, 120)
+    crop[0, 0] = (10, 200, 10)  # not skin
+    skin = np.zeros((8, 8), np.uint8)
+    skin[2:6, 2:6] = 1
+    median = skin_median(crop, skin)
+    assert median is not None
+    np.testing.assert_allclose(median, cv2.cvtColor(crop[2:3, 2:3], cv2.COLOR_RGB2LAB)[0, 0], atol=0.5)
+    assert skin_median(crop, np.zeros((8, 8), np.uint8)) is None  # a face whose skin mask is empty: no colour to test
