@@ -405,11 +405,11 @@ def age_face(
         taken_back = shape.descent_share(source_age) - shape.descent_share(target)
         bands = fold_bands(taken_back, load)
         stages["folds"] = describe_bands(bands, taken_back, load, creases)
-        # the neck's skin below the face (the older path's neck_skin) loses its creases and crepe too, its shading kept;
-        # toward a child also in the photo's rows under the crop, which the child's warp below pulls up into it (an old
-        # neck's crepe rose into a child's otherwise, under a seam where the crop's smoothed neck met them)
-        if growth_strain(source_age, target) < 0:
-            under = photo_below(rgb, located.matrix, size, located.points)
+        # the neck's skin below the face (the older path's neck_skin) loses its creases and crepe too, its shading kept,
+        # also in the photo's rows under the crop, which a child's warp below pulls up into it (an old neck's crepe rose
+        # into a child's otherwise, under a seam where the crop's smoothed neck met them); worked out at every younger
+        # target, so a strip's younger ages share the per-face work on one frame (an adult's pastes the crop alone)
+        under = photo_below(rgb, located.matrix, size, located.points)
         neck = memo("young_neck", (located.crop, under, located.points, skin), lambda: _young_neck(located, skin, under))
         rows = len(neck) - size  # the rows under the crop the younger skin reaches (`_young_neck`)
         frame = _sealed(np.concatenate([face, under[:rows]])) if rows else face

@@ -1065,7 +1065,7 @@ def _young_fields(
     evened a* and b* (2, H, W))."""
     d = inter_ocular(p)
     # `lab` is `face`'s; on the crop, the protection the glasses' search found, if it ran (on the crop with the photo's
-    # rows under it, a child's target's, its own)
+    # rows under it, its own)
     protect = face_protection(face, skin, d)
     inside = (skin > 0.5).astype(np.float32)
     evened = np.stack([masked_blur(lab[..., channel], inside, COLOUR_SIGMA * d) for channel in (1, 2)])
