@@ -304,8 +304,9 @@ def age_face(
     younger = target < source_age and variation.zone_scores is None
     face = located.crop  # read-only: every stage returns a new face (and the per-face store knows this one's key)
     size = face.shape[0]
-    # the photo's rows under the crop, as the photo holds them (`under`) and as the stages left them (`below`): a child's
-    # warp pulls them up into the crop (none otherwise)
+    # the photo's rows under the crop, as the photo holds them (`under`) and as the stages left them (`below`): found at
+    # every younger target (none for an older one, nor where the photo ends at the crop's bottom), pasted only where a
+    # child's warp pulls them up into the crop
     under = below = np.zeros((0, size, 3), np.uint8)
     edit = None
     if not younger:
@@ -410,7 +411,7 @@ def age_face(
         # into a child's otherwise, under a seam where the crop's smoothed neck met them); worked out at every younger
         # target, so a strip's younger ages share the per-face work on one frame (an adult's pastes the crop alone)
         under = photo_below(rgb, located.matrix, size, located.points)
-        neck = memo("young_neck", (located.crop, under, located.points, skin), lambda: _young_neck(located, skin, under))
+        neck = _young_neck(located, skin, under)
         rows = len(neck) - size  # the rows under the crop the younger skin reaches (`_young_neck`)
         frame = _sealed(np.concatenate([face, under[:rows]])) if rows else face
         frame = rejuvenate(
@@ -763,6 +764,11 @@ def _young_measures(located: LocatedFace, young: np.ndarray) -> tuple[float | No
 
 
 def _young_neck(located: LocatedFace, skin: np.ndarray, under: np.ndarray) -> np.ndarray:
+    """`_find_young_neck`, found once per face and photo (read-only; `_face_ahead` may have found it already)."""
+    return memo("young_neck", (located.crop, under, located.points, skin), lambda: _find_young_neck(located, skin, under))
+
+
+def _find_young_neck(located: LocatedFace, skin: np.ndarray, under: np.ndarray) -> np.ndarray:
     """`young_neck` below the face, over the crop and as many of the photo's rows `under` it as the younger skin reaches:
     to the neck's last row there and the reach of the fold band's blur (FOLD_SIGMA d) beyond it (further rows are not
     changed, and not worked on; the blurs worked out at a quarter of the size move by a level or so with the frame's
@@ -795,8 +801,8 @@ def _padded(mask: np.ndarray, rows: int) -> np.ndarray:
 
 
 def _neck(located: LocatedFace, skin: np.ndarray) -> np.ndarray:
-    """`neck_skin` below the face, found once per face (the older and the younger path both ask for it); the key
-    holds every input, the skin mask included."""
+    """`neck_skin` below the face, found once per face (the older path asks for it, and the younger where the photo
+    ends at the crop's bottom); the key holds every input, the skin mask included."""
     return memo("neck_skin", (located.crop, located.points, skin), lambda: neck_skin(located.crop, located.points, skin))
 
 
@@ -858,7 +864,7 @@ def render_lifespan(
     setting = (settings or get_settings()).classical_workers
     # a second CPU computes the per-face work that needs no hair mask while the masks are found (on a new photo the
     # masks take about a third of one age's time, and nothing else ran meanwhile)
-    with ahead(_face_ahead(located, source_age, targets, settings) if worker_count(setting, 2) > 1 else None):
+    with ahead(_face_ahead(rgb, located, source_age, targets, settings) if worker_count(setting, 2) > 1 else None):
         masks = hair_masks(located, settings)
     if masks.note:
         logger.info("hair stage skipped: %s", masks.note)
@@ -892,17 +898,22 @@ def render_lifespan(
         )
 
 
-def _face_ahead(located: LocatedFace, source_age: float, targets: list[float], settings: Settings | None) -> Callable[[], None]:
-    """The per-face work of `age_face` that needs no hair mask, with the arguments it gives it: the skin, the neck and
-    the skin's colour; for an older target the prototype's texture warped onto the face's landmarks and the older folds'
-    shading field, where a target draws them. The ages are checked by `age_face` as without it (a bad one fails here on
-    the work's own thread, which drops it)."""
+def _face_ahead(
+    rgb: np.ndarray, located: LocatedFace, source_age: float, targets: list[float], settings: Settings | None
+) -> Callable[[], None]:
+    """The per-face work of `age_face` that needs no hair mask, with the arguments it gives it: the skin and the skin's
+    colour; for an older target the neck, the prototype's texture warped onto the face's landmarks and the older folds'
+    shading field, where a target draws them; for a younger one the neck in the crop and the photo's rows under it. The
+    ages are checked by `age_face` as without it (a bad one fails here on the work's own thread, which drops it)."""
 
     def work() -> None:
         skin = face_skin(located)
-        _neck(located, skin)
         skin_colour(located)
+        if any(target < source_age for target in targets):
+            _young_neck(located, skin, photo_below(rgb, located.matrix, len(located.crop), located.points))
         older = [target for target in targets if target > source_age]
+        if older:
+            _neck(located, skin)
         textured = any(texture.texture_amount(source_age, target) > 0 for target in older)
         if textured and (settings or get_settings()).classical_texture:
             texture.prototype_on_landmarks(texture.prototype(settings), np.asarray(located.points, np.float64)[:, :2])

@@ -173,6 +173,27 @@ def test_the_work_that_needs_no_hair_mask_is_done_on_the_second_cpu_while_the_ma
     assert ahead[0].stages == plain[0].stages
 
 
+def test_a_younger_targets_neck_under_the_crop_is_found_on_the_second_cpu_while_the_masks_are_found(monkeypatch):
+    # the neck in the crop and the photo's rows under it (a younger target's, `_young_neck`) is per-face work that needs
+    # no hair mask: found ahead, it is not found again by the render, which finds the same output
+    image = astronaut()
+    located = locate(image, OFFLINE)
+    with memo.disabled():
+        plain = render_lifespan(image, located, 40.0, [10], 2, OFFLINE.with_(classical_workers=1))
+    memo.clear()
+    where: dict[str, set[str]] = {}
+    stored = lifespan.memo
+
+    def spy(name, parts, compute):
+        return stored(name, parts, _noted(lambda: where.setdefault(name, set()).add(threading.current_thread().name), compute))
+
+    monkeypatch.setattr(lifespan, "memo", spy)
+    ahead = render_lifespan(image, located, 40.0, [10], 2, OFFLINE.with_(classical_workers=2))
+    assert where["young_neck"] == {"ahead"}
+    np.testing.assert_array_equal(ahead[0].photo, plain[0].photo)
+    assert ahead[0].stages == plain[0].stages
+
+
 def test_a_bad_age_is_refused_the_same_way_whatever_the_cpus():
     image = astronaut()
     located = locate(image, OFFLINE)
