@@ -25,6 +25,7 @@ The same seed draws the same strands, spots and wrinkles at every target, so a s
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import math
 from collections.abc import Callable
@@ -288,8 +289,7 @@ def age_face(
 ) -> AgedFace:
     """One face moved from `source_age` to `target` (both 0-80) by the data-free lifespan model, pasted back into
     `into` (a photo of `rgb`'s size with other faces aged in it already), or into `rgb`."""
-    if not 0 <= target <= 80:
-        raise InputError(f"target age must be between 0 and 80, got {target}")
+    check_target(target)
     variation = variation or Variation()
     stages: dict[str, str] = {}
     warnings: list[str] = []
@@ -861,6 +861,8 @@ def render_lifespan(
     `into`: one photo per target to paste each into (a group photo's other faces aged in it already), else `rgb`."""
     if into is not None and len(into) != len(targets):
         raise ValueError(f"one photo to paste into per target: {len(into)} photos for {len(targets)} targets")
+    for target in targets:  # refused in the order given, whichever order the ages are drawn in below
+        check_target(target)
     setting = (settings or get_settings()).classical_workers
     # a second CPU computes the per-face work that needs no hair mask while the masks are found (on a new photo the
     # masks take about a third of one age's time, and nothing else ran meanwhile)
@@ -870,9 +872,11 @@ def render_lifespan(
         logger.info("hair stage skipped: %s", masks.note)
     variation = Variation(receding_hairline=receding_hairline)
 
+    order = drawing_order(targets, source_age)
+
     def waiting(number: int) -> None:
         if progress:
-            progress(number / len(targets), f"classical renderer, age {targets[number]:g}")
+            progress(number / len(targets), f"classical renderer, age {targets[order[number]]:g}")
 
     workers = worker_count(setting, len(targets))
     # a CPU the targets leave idle (one age, or fewer ages than CPUs) computes the hair stage's per-face work while
@@ -880,22 +884,38 @@ def render_lifespan(
     spare = worker_count(setting, len(targets) + 1) > workers
     hair_work = _hair_ahead(rgb if into is None else None, located, masks, source_age, targets, seed, variation, settings)
     with ahead(hair_work if spare else None):
-        return map_in_order(
-            lambda number: age_face(
-                rgb,
-                located,
-                masks,
-                source_age,
-                targets[number],
-                seed,
-                settings,
-                variation,
-                None if into is None else into[number],
+        drawn = map_in_order(
+            lambda index: age_face(
+                rgb, located, masks, source_age, targets[index], seed, settings, variation, None if into is None else into[index]
             ),
-            range(len(targets)),
+            order,
             workers,
             waiting,
         )
+    aged: list[AgedFace] = [drawn[0]] * len(targets)
+    for index, face in zip(order, drawn):
+        aged[index] = face
+    return aged
+
+
+def check_target(target: float) -> None:
+    """A target age the lifespan model draws: 0-80."""
+    if not 0 <= target <= 80:
+        raise InputError(f"target age must be between 0 and 80, got {target}")
+
+
+def drawing_order(targets: list[float], source_age: float) -> list[int]:
+    """The order (indices into `targets`) a strip's ages are drawn in on the worker threads: the younger and the older
+    targets alternating, each farthest from the source first. The two paths' per-face work (the younger skin's fields,
+    the older skin's texture and folds) is then found on two threads at once rather than one thread waiting for the
+    other's, and the slowest ages start first; the images do not depend on the order (each age has its own seed and the
+    per-face store gives every thread the same results)."""
+    younger = sorted((i for i, t in enumerate(targets) if t < source_age), key=lambda i: (targets[i], i))
+    older = sorted((i for i, t in enumerate(targets) if t >= source_age), key=lambda i: (-targets[i], i))
+    order: list[int] = []
+    for pair in itertools.zip_longest(younger, older):
+        order += [i for i in pair if i is not None]
+    return order
 
 
 def _face_ahead(

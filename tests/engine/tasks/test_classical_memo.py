@@ -17,7 +17,7 @@ from engine.core.settings import Settings
 from engine.faces.alignment import upsampling
 from engine.methods.classical import beyond, hair, lifespan, shape, texture
 from engine.methods.classical.hair import prepare_grey_hair
-from engine.methods.classical.lifespan import Variation, hair_masks, render_lifespan
+from engine.methods.classical.lifespan import Variation, drawing_order, hair_masks, render_lifespan
 from engine.methods.ldla.pipeline import locate
 from tests.conftest import astronaut
 
@@ -194,9 +194,30 @@ def test_a_younger_targets_neck_under_the_crop_is_found_on_the_second_cpu_while_
     assert ahead[0].stages == plain[0].stages
 
 
+def test_a_strips_ages_are_drawn_younger_and_older_alternating_farthest_first_and_come_back_in_order():
+    strip = [5.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0]
+    assert drawing_order(strip, 40.0) == [0, 8, 1, 7, 2, 6, 3, 5, 4]  # 5, 80, 10, 70, 20, 60, 30, 50, 40
+    assert drawing_order([70.0, 30.0, 50.0], 20.0) == [0, 2, 1]  # older only: the farthest first
+    assert drawing_order([10.0, 80.0, 20.0, 10.0], 40.0) == [0, 1, 3, 2]  # a repeated age keeps its place among equals
+    image = astronaut()
+    located = locate(image, OFFLINE)
+    said: list[str] = []
+    faces = render_lifespan(
+        image, located, 40.0, [70.0, 10.0, 50.0], 2, OFFLINE.with_(classical_workers=2), lambda _, text: said.append(text)
+    )
+    assert said == [f"classical renderer, age {age}" for age in ("10", "70", "50")]  # the progress names the age drawn
+    # each image is its own target's, in the order asked
+    for face, target in zip(faces, (70.0, 10.0, 50.0)):
+        alone = render_lifespan(image, located, 40.0, [target], 2, OFFLINE.with_(classical_workers=1))[0]
+        np.testing.assert_array_equal(face.after, alone.after)
+
+
 def test_a_bad_age_is_refused_the_same_way_whatever_the_cpus():
     image = astronaut()
     located = locate(image, OFFLINE)
     for workers in (1, 2):  # with two, the one target leaves a CPU to the work done ahead, which reads the ages too
         with pytest.raises(InputError, match="target age must be between 0 and 80, got 150"):
             render_lifespan(image, located, 40.0, [150], 2, OFFLINE.with_(classical_workers=workers))
+        # the first bad age in the order asked, though the younger one would be drawn first
+        with pytest.raises(InputError, match="got 150"):
+            render_lifespan(image, located, 40.0, [150, -5], 2, OFFLINE.with_(classical_workers=workers))
