@@ -892,10 +892,8 @@ def render_lifespan(
             workers,
             waiting,
         )
-    aged: list[AgedFace] = [drawn[0]] * len(targets)
-    for index, face in zip(order, drawn):
-        aged[index] = face
-    return aged
+    by_target = dict(zip(order, drawn))
+    return [by_target[index] for index in range(len(targets))]
 
 
 def check_target(target: float) -> None:

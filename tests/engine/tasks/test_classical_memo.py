@@ -148,14 +148,25 @@ def test_one_older_age_has_its_hair_work_done_ahead_on_the_idle_cpu_and_the_same
     assert ahead[0].stages == plain[0].stages
 
 
-def test_the_work_that_needs_no_hair_mask_is_done_on_the_second_cpu_while_the_masks_are_found(monkeypatch):
+@pytest.mark.parametrize(
+    ("target", "modules", "names"),
+    [
+        # the prototype's warp onto the face and the older folds' field
+        (70.0, (texture, shape), ("prototype_on_landmarks", "older_fold_field")),
+        # the neck in the crop and the photo's rows under it (`_young_neck`)
+        (10.0, (lifespan,), ("young_neck",)),
+    ],
+)
+def test_the_work_that_needs_no_hair_mask_is_done_on_the_second_cpu_while_the_masks_are_found(
+    monkeypatch, target, modules, names
+):
     image = astronaut()
     located = locate(image, OFFLINE)
     with memo.disabled():
-        plain = render_lifespan(image, located, 40.0, [70], 2, OFFLINE.with_(classical_workers=1))
+        plain = render_lifespan(image, located, 40.0, [target], 2, OFFLINE.with_(classical_workers=1))
     memo.clear()
     where: dict[str, set[str]] = {}
-    for module in (texture, shape):
+    for module in modules:
         stored = module.memo
 
         def spy(name, parts, compute, stored=stored):
@@ -164,32 +175,11 @@ def test_the_work_that_needs_no_hair_mask_is_done_on_the_second_cpu_while_the_ma
             )
 
         monkeypatch.setattr(module, "memo", spy)
-    # the masks' block waits for that work to end before any age is rendered: the prototype's warp onto the face and
-    # the older folds' field are then found stored, not computed again by the render
-    ahead = render_lifespan(image, located, 40.0, [70], 2, OFFLINE.with_(classical_workers=2))
-    for name in ("prototype_on_landmarks", "older_fold_field"):
+    # the masks' block waits for that work to end before any age is rendered: it is then found stored, not computed
+    # again by the render, which draws the same
+    ahead = render_lifespan(image, located, 40.0, [target], 2, OFFLINE.with_(classical_workers=2))
+    for name in names:
         assert where[name] == {"ahead"}, name
-    np.testing.assert_array_equal(ahead[0].photo, plain[0].photo)
-    assert ahead[0].stages == plain[0].stages
-
-
-def test_a_younger_targets_neck_under_the_crop_is_found_on_the_second_cpu_while_the_masks_are_found(monkeypatch):
-    # the neck in the crop and the photo's rows under it (a younger target's, `_young_neck`) is per-face work that needs
-    # no hair mask: found ahead, it is not found again by the render, which finds the same output
-    image = astronaut()
-    located = locate(image, OFFLINE)
-    with memo.disabled():
-        plain = render_lifespan(image, located, 40.0, [10], 2, OFFLINE.with_(classical_workers=1))
-    memo.clear()
-    where: dict[str, set[str]] = {}
-    stored = lifespan.memo
-
-    def spy(name, parts, compute):
-        return stored(name, parts, _noted(lambda: where.setdefault(name, set()).add(threading.current_thread().name), compute))
-
-    monkeypatch.setattr(lifespan, "memo", spy)
-    ahead = render_lifespan(image, located, 40.0, [10], 2, OFFLINE.with_(classical_workers=2))
-    assert where["young_neck"] == {"ahead"}
     np.testing.assert_array_equal(ahead[0].photo, plain[0].photo)
     assert ahead[0].stages == plain[0].stages
 
