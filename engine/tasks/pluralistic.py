@@ -71,10 +71,19 @@ _DIFFERING = (
 )
 CLASSICAL_DIFFERENCES = f"{_DIFFERING}, sallowness, and wrinkle scores and layout"
 MONOCHROME_DIFFERENCES = f"{_DIFFERING}, and wrinkle scores and layout"
+# toward a younger target the signs of age are taken away: what a future draws there (lifespan.age_face's younger path)
+YOUNGER_DIFFERENCES = (
+    "how much of any grey hair regains its colour and where, how much sagging (jowls, folds, eye bags, lips) is taken "
+    "back, weight (a fuller or leaner lower face), and wrinkle scores and layout; their age spots and sallowness, signs "
+    "a younger face has less of, are not drawn, so toward a younger target futures differ less than toward an older one"
+)
 
 
-def classical_differences(monochrome: bool) -> str:
-    """How the classical futures of a photo differ: `monochrome`, a black-and-white photo's draw no sallowness."""
+def classical_differences(monochrome: bool, younger: bool = False) -> str:
+    """How the classical futures of a photo differ: `monochrome`, a black-and-white photo's draw no sallowness;
+    `younger`, futures toward a target younger than the source draw no age spots or sallowness at all."""
+    if younger:
+        return YOUNGER_DIFFERENCES
     return MONOCHROME_DIFFERENCES if monochrome else CLASSICAL_DIFFERENCES
 
 
@@ -149,7 +158,8 @@ class PluralisticOutput:
         return {
             "method": "pluralistic aging ("
             + (
-                f"classical renderer, futures differing in {classical_differences(self.monochrome)}"
+                "classical renderer, futures differing in "
+                + classical_differences(self.monochrome, self.target < self.source_age)
                 + (
                     ", and for men, when asked (receding_hairline), a hairline receding as often as men not receded at "
                     "the source age are at Norwood III or more by the target age"
@@ -237,7 +247,7 @@ def pluralistic(request: PluralisticRequest, settings: Settings | None = None, p
         sampled = _classical(request, found.located, source, seeds, settings)
     warnings += sampled.warnings
     if why:  # said first; what the futures differ in is known once they are drawn (a black-and-white photo's draw no hue)
-        differences = classical_differences(sampled.monochrome)
+        differences = classical_differences(sampled.monochrome, request.target < source.age)
         warnings.insert(0, f"{why}: the classical renderer is used; its futures differ in {differences}.")
     # 5. score each sample and the set
     ages, identities, embeddings = score_samples(request.rgb, found.face, sampled.photos, settings)

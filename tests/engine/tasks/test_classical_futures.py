@@ -104,6 +104,14 @@ def test_younger_futures_that_leave_grey_hair_grey_say_so_once():
     futures = pluralistic(PluralisticRequest(grace_hopper(), 20, samples=2, seed=0), OFFLINE)
     left = [w for w in futures.warnings if w.startswith("Hair left as it is at 20:")]
     assert len(left) == 1 and "hair mask" in left[0], futures.warnings
+    # what the futures differ in toward a younger target: not in age spots or sallowness, which no younger future draws,
+    # in the method line and in the note that the classical renderer stands in for the diffusion one
+    manifest = futures.manifest()
+    used = [w for w in manifest["warnings"] if "the classical renderer is used" in w]
+    for said in (manifest["method"], *used):
+        assert "age spots and sallowness, signs a younger face has less of, are not drawn" in said, said
+        assert "sagging (jowls, folds, eye bags, lips) is taken back" in said
+    assert len(used) == 1
 
 
 def test_a_mans_futures_recede_at_the_hairline_only_when_asked_and_as_often_as_men_not_receded_yet(monkeypatch):
