@@ -59,6 +59,13 @@ DESCENT_POWER = 1.3
 # third by the eighth decade. Linear from VERMILION_ONSET_YEARS to VERMILION_LOSS_AT_80 at 80.
 VERMILION_ONSET_YEARS = 25.0
 VERMILION_LOSS_AT_80 = 0.3
+# The skin around the lips goes with their border, less and less to none at LIP_SKIN_REACH d from it (short of the nose's
+# tip, about 0.22 d above the upper lip's border on the astronaut): the skin and the vermilion are one tissue, and as the
+# red lip thins the skin above it lengthens and shows less of the upper teeth (Vig and Brundo 1978, J Prosthet Dent
+# 39:502: incisor display falls with age). With the landmarks beside the border pinned where they were, the spline
+# stretched the skin between them and the moved border into a scalloped edge, a bulge at each border point (Grace
+# Hopper's lower lip 43 % fuller at 10: a jagged, cut-out patch under it; the reach from looking).
+LIP_SKIN_REACH = 0.2
 
 # Displacements at a full share (80 years), in inter-ocular distances d (the aligned face: d about 126 px).
 # The literature gives direction, not millimetres on a photo: these are from looking, kept small enough to
@@ -268,6 +275,8 @@ def descent_displacements(points: np.ndarray, descent: Descent) -> np.ndarray:
     # 4. thinner lips: the outer (vermilion) border moves toward the inner one; mouth corners stay
     for outer, inner in ((OUTER_UPPER_LIP, INNER_UPPER_LIP), (OUTER_LOWER_LIP, INNER_LOWER_LIP)):
         moved[outer] = descent.lips * (p[inner] - p[outer])
+    if descent.lips:
+        moved += lip_skin_follows(p, moved, d)
     # 5. weight: the lower face's sides out (fuller) or in (leaner), from the cheekbones down
     if descent.fullness:
         eye_y = (p[RIGHT_EYE, 1].mean() + p[LEFT_EYE, 1].mean()) / 2
@@ -276,6 +285,19 @@ def descent_displacements(points: np.ndarray, descent: Descent) -> np.ndarray:
         moved[:, 0] += FULLNESS_OUT_PER_BMI * descent.fullness * d * lower * sides * np.sign(p[:, 0] - mid_x)
         moved[:, 1] += FULLNESS_DOWN_PER_BMI * descent.fullness * d * lateral * below
     return moved
+
+
+def lip_skin_follows(points: np.ndarray, moved: np.ndarray, d: float) -> np.ndarray:
+    """(N, 2) the displacement of the landmarks beyond the lips that follows the lips' outer border's `moved`: each
+    takes the border points' moves weighted by (1 - (r / R)^2)^2 of its distance r to each (R: LIP_SKIN_REACH d; none
+    beyond it), divided by the weights' sum where that is over 1 (next to the border it moves as the border does, from R
+    not at all). The lips' own contours and the mouth corners take none."""
+    border = OUTER_UPPER_LIP + OUTER_LOWER_LIP
+    distance = np.linalg.norm(points[:, None, :] - points[None, border, :], axis=2)
+    weight = np.clip(1.0 - (distance / (LIP_SKIN_REACH * d)) ** 2, 0.0, None) ** 2
+    follows = weight @ moved[border] / np.maximum(weight.sum(1, keepdims=True), 1.0)
+    follows[border + INNER_UPPER_LIP + INNER_LOWER_LIP + [RIGHT_MOUTH, LEFT_MOUTH]] = 0.0
+    return follows
 
 
 def _border_anchors(size: int, step: int = 32) -> np.ndarray:

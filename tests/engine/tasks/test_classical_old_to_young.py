@@ -328,3 +328,24 @@ def test_the_creases_edges_go_with_the_creases_when_little_descent_is_taken_back
 
     assert relief(face.after) < 0.31 * relief(located.crop)  # 0.26 of the source's
     assert "100% of the creases removed" in face.stages["folds"] and "(in step with the creases removed)" in face.stages["folds"]
+
+
+def test_fuller_lips_move_the_lower_lips_edge_as_one_smooth_curve_not_scalloped_at_each_landmark(hopper):
+    """Toward 10 her thin lower lip is made fuller: the skin under it goes down with its border, as a smooth curve (with
+    the skin's landmarks pinned, the edge bulged at each border point: a jagged, cut-out patch under her lip)."""
+    located, _, _ = hopper
+    points = located.points[:, :2].astype(np.float64)
+    d = inter_ocular(points)
+    descent = shape.descent_between(80, 10)
+    assert descent.lips < 0  # fuller
+    moved = shape.descent_displacements(points, shape.Descent(0.0, descent.lips))
+    keep = (np.abs(moved).max(1) > 0) | (np.arange(len(points)) % 3 == 0)  # as age_shape pins them
+    offsets = shape.landmark_offsets((512, 512), points[keep], points[keep] + moved[keep], step=16)
+    edge = points[shape.OUTER_LOWER_LIP]
+    edge = edge[np.argsort(edge[:, 0])]  # along the lower lip, left to right in the image, corners left out
+    xs = np.arange(int(edge[0, 0]) + 1, int(edge[-1, 0]))
+    ys = np.interp(xs, edge[:, 0], edge[:, 1]) + 0.04 * d  # just under the lip's border
+    drop = -offsets[np.round(ys).astype(int), xs, 1]  # how far down what is drawn there comes from
+    assert drop.mean() > 0.02 * d  # the skin under the lip goes down with it
+    curve = np.polyval(np.polyfit(xs, drop, 2), xs)
+    assert np.sqrt(np.mean((drop - curve) ** 2)) < 0.45  # px: under half a pixel off one smooth curve (scalloped: 0.9)
