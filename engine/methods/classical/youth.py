@@ -38,6 +38,7 @@ from engine.faces.zones import (
     support_box,
 )
 from engine.methods.classical.aging import below_jaw, remaining_growth, strain_origin
+from engine.methods.classical.shape import crease_lines
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,12 @@ PROTECT_DARK = (0.5, 0.38)  # share of the skin's median lightness where protect
 # a crease's rim coming down to the skin around it, a few levels (from looking; more turned the chin's
 # edge into a shadow where the face's hull takes in the neck's).
 MAX_DARKEN = 4.0
+# Within FOLD_ZONE_REACH d of the nasolabial and marionette creases (shape.crease_lines; the nose and the mouth left out:
+# the nostrils, the wings and the mouth's dark corners are features) only what is off the skin's colour is a feature, as on the neck: a deep crease there is
+# darker than PROTECT_DARK of the skin around it and was kept sharp as a lash or a nostril is (from looking: Grace
+# Hopper's nasolabial creases stayed as two sharp dark lines from her nose's wings at 5, 10 and 30, the last old sign on
+# her lower face; the reach holds her creases, which bow out past the straight line from the wing to the mouth corner).
+FOLD_ZONE_REACH = 0.12
 NOSE_FOLD_LEFT = 0.8  # the nose's shading is its shape, not a fold: most of it is kept (from looking)
 # --- an old face made young: the fold bands follow the soft-tissue descent taken back (shape.descent_share at the
 # source less at the target, 0-1). Tiddeman, Burt and Perrett 2001 make a face younger by moving every detail band's
@@ -593,9 +600,25 @@ def nose_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return memo("nose_mask", (p, tuple(shape)), lambda: _nose_mask(p, shape))
 
 
+def fold_zones(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) float32 0-1: within FOLD_ZONE_REACH d of the nasolabial and marionette creases (shape.crease_lines),
+    feathered over a third of that."""
+    p = np.asarray(points, np.float64)[:, :2]
+    d = inter_ocular(p)
+    mask = np.zeros(shape, np.uint8)
+    for line, _ in crease_lines(p).values():
+        cv2.polylines(mask, [np.round(line).astype(np.int32)], False, 1, max(1, int(round(2 * FOLD_ZONE_REACH * d))))
+    return cv2.GaussianBlur(mask.astype(np.float32), (0, 0), FOLD_ZONE_REACH * d / 3)
+
+
 def _nose_mask(p: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    return _hull_mask(p, NOSE, shape)
+
+
+def _hull_mask(p: np.ndarray, indices: list[int], shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) float32: the hull of the landmarks `indices`, feathered over 0.06 d."""
     mask = np.zeros(shape, np.float32)
-    cv2.fillConvexPoly(mask, cv2.convexHull(np.round(p[NOSE]).astype(np.int32)), 1.0)
+    cv2.fillConvexPoly(mask, cv2.convexHull(np.round(p[indices]).astype(np.int32)), 1.0)
     return cv2.GaussianBlur(mask, (0, 0), 0.06 * inter_ocular(p))
 
 
@@ -1061,12 +1084,17 @@ def frame_zone(lenses: np.ndarray, reach: float) -> np.ndarray:
 def _young_fields(
     face: np.ndarray, lab: np.ndarray, skin: np.ndarray, p: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`rejuvenate`'s work that depends on the face alone: (the feature protection, the nose's soft mask, the skin's
-    evened a* and b* (2, H, W))."""
+    """`rejuvenate`'s work that depends on the face alone: (the feature protection, by colour alone in the folds' zones
+    (`fold_zones`, off the nose and the mouth), the nose's soft mask, the skin's evened a* and b* (2, H, W))."""
     d = inter_ocular(p)
     # `lab` is `face`'s; on the crop, the protection the glasses' search found, if it ran (on the crop with the photo's
     # rows under it, its own)
     protect = face_protection(face, skin, d)
+    nose = nose_mask(p, face.shape[:2])
+    folds = fold_zones(p, face.shape[:2]) * (1.0 - nose) * (1.0 - _hull_mask(p, OUTER_LIPS, face.shape[:2]))
+    if folds.any():  # a deep crease there is no feature (FOLD_ZONE_REACH)
+        coloured = memo("colour_protection", (face, skin, d), lambda: feature_protection(lab, skin, d, dark=False))
+        protect = protect + (coloured - protect) * folds
     inside = (skin > 0.5).astype(np.float32)
     evened = np.stack([masked_blur(lab[..., channel], inside, COLOUR_SIGMA * d) for channel in (1, 2)])
-    return protect, nose_mask(p, face.shape[:2]), evened
+    return protect, nose, evened

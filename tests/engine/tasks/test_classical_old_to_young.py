@@ -349,3 +349,23 @@ def test_fuller_lips_move_the_lower_lips_edge_as_one_smooth_curve_not_scalloped_
     assert drop.mean() > 0.02 * d  # the skin under the lip goes down with it
     curve = np.polyval(np.polyfit(xs, drop, 2), xs)
     assert np.sqrt(np.mean((drop - curve) ** 2)) < 0.45  # px: under half a pixel off one smooth curve (scalloped: 0.9)
+
+
+def test_her_deep_nasolabial_creases_are_taken_out_at_10_and_30_not_kept_as_dark_lines(hopper):
+    """Her nasolabial creases are darker than half the skin around them: outside the folds' zones the younger skin keeps
+    such dark lines as features (a lash, a nostril); there they went on as two sharp dark lines at 10 and 30."""
+    located, _, faces = hopper
+    points = located.points[:, :2].astype(np.float64)
+    d = inter_ocular(points)
+    band = np.zeros(located.crop.shape[:2], np.uint8)
+    for name, (line, _) in shape.crease_lines(points).items():
+        if name.startswith("nasolabial"):
+            cv2.polylines(band, [np.round(line).astype(np.int32)], False, 1, int(round(0.2 * d)))
+
+    def darkest(face: np.ndarray) -> float:  # the darkest hundredth of the band, as a share of the skin around it
+        lightness = _lab(face)[..., 0]
+        around = cv2.GaussianBlur(lightness, (0, 0), 0.1 * d)
+        return float(np.percentile((lightness / np.maximum(around, 1.0))[band > 0], 1))
+
+    assert darkest(located.crop) < 0.4  # her creases, as the photo shows them
+    assert darkest(faces[10].after) > 0.75 and darkest(faces[30].after) > 0.6
