@@ -37,6 +37,7 @@ from engine.faces.zones import (
     LEFT_EYE,
     LEFT_LOWER_LID,
     LEFT_MOUTH,
+    OUTER_LIPS,
     RIGHT_ALA,
     RIGHT_EYE,
     RIGHT_LOWER_LID,
@@ -60,11 +61,10 @@ DESCENT_POWER = 1.3
 VERMILION_ONSET_YEARS = 25.0
 VERMILION_LOSS_AT_80 = 0.3
 # The skin around the lips goes with their border, less and less to none at LIP_SKIN_REACH d from it (short of the nose's
-# tip, about 0.22 d above the upper lip's border on the astronaut): the skin and the vermilion are one tissue, and as the
-# red lip thins the skin above it lengthens and shows less of the upper teeth (Vig and Brundo 1978, J Prosthet Dent
-# 39:502: incisor display falls with age). With the landmarks beside the border pinned where they were, the spline
-# stretched the skin between them and the moved border into a scalloped edge, a bulge at each border point (Grace
-# Hopper's lower lip 43 % fuller at 10: a jagged, cut-out patch under it; the reach from looking).
+# tip, about 0.22 d above the upper lip's border on the astronaut): the skin and the vermilion are one tissue. With the
+# landmarks beside the border pinned where they were, the spline stretched the skin between them and the moved border
+# into a scalloped edge, a bulge at each border point (Grace Hopper's lower lip 43 % fuller at 10: a jagged, cut-out
+# patch under it; the reach from looking). The red lip's own rings go their share of the way (`lip_skin_follows`).
 LIP_SKIN_REACH = 0.2
 
 # Displacements at a full share (80 years), in inter-ocular distances d (the aligned face: d about 126 px).
@@ -129,6 +129,7 @@ OUTER_UPPER_LIP = [185, 40, 39, 37, 0, 267, 269, 270, 409]
 INNER_UPPER_LIP = [191, 80, 81, 82, 13, 312, 311, 310, 415]
 OUTER_LOWER_LIP = [146, 91, 181, 84, 17, 314, 405, 321, 375]
 INNER_LOWER_LIP = [95, 88, 178, 87, 14, 317, 402, 318, 324]
+MOUTH_CORNERS = [RIGHT_MOUTH, LEFT_MOUTH, 78, 308]  # the outer contour's and the opening's (FaceMesh)
 
 
 # A shadow on skin shows the skin's own colour. A photo's lit highlight (a forehead blown out by the flash) is paler and
@@ -288,15 +289,27 @@ def descent_displacements(points: np.ndarray, descent: Descent) -> np.ndarray:
 
 
 def lip_skin_follows(points: np.ndarray, moved: np.ndarray, d: float) -> np.ndarray:
-    """(N, 2) the displacement of the landmarks beyond the lips that follows the lips' outer border's `moved`: each
-    takes the border points' moves weighted by (1 - (r / R)^2)^2 of its distance r to each (R: LIP_SKIN_REACH d; none
-    beyond it), divided by the weights' sum where that is over 1 (next to the border it moves as the border does, from R
-    not at all). The lips' own contours and the mouth corners take none."""
+    """(N, 2) the displacement of the landmarks around the lips' outer border that follows its `moved`. Beyond the lips
+    each landmark takes the border points' moves weighted by (1 - (r / R)^2)^2 of its distance r to each (R:
+    LIP_SKIN_REACH d; none beyond it), divided by the weights' sum where that is over 1 (next to the border it moves as
+    the border does, from R not at all). Within the red lip (FaceMesh's rings between the mouth's opening and the border)
+    each takes its share of the way from the opening (none) to the border (all) of the weighted mean of those moves, so
+    the vermilion thins or fills evenly and no ring crosses the opening. The opening's contour and the mouth's corners,
+    outer and inner, take none."""
     border = OUTER_UPPER_LIP + OUTER_LOWER_LIP
-    distance = np.linalg.norm(points[:, None, :] - points[None, border, :], axis=2)
-    weight = np.clip(1.0 - (distance / (LIP_SKIN_REACH * d)) ** 2, 0.0, None) ** 2
-    follows = weight @ moved[border] / np.maximum(weight.sum(1, keepdims=True), 1.0)
-    follows[border + INNER_UPPER_LIP + INNER_LOWER_LIP + [RIGHT_MOUTH, LEFT_MOUTH]] = 0.0
+    opening = INNER_UPPER_LIP + INNER_LOWER_LIP
+    to_border = np.linalg.norm(points[:, None, :] - points[None, border, :], axis=2)
+    weight = np.clip(1.0 - (to_border / (LIP_SKIN_REACH * d)) ** 2, 0.0, None) ** 2
+    total = weight.sum(1, keepdims=True)
+    follows = weight @ moved[border] / np.maximum(total, 1.0)
+    outline = np.round(points[OUTER_LIPS], 3).astype(np.float32)
+    near = np.flatnonzero(total[:, 0] > 0)
+    within = [i for i in near if cv2.pointPolygonTest(outline, (float(points[i, 0]), float(points[i, 1])), False) > 0]
+    if within:
+        from_opening = np.linalg.norm(points[within, None, :] - points[None, opening, :], axis=2).min(1)
+        share = from_opening / np.maximum(from_opening + to_border[within].min(1), 1e-9)
+        follows[within] = share[:, None] * (weight[within] @ moved[border]) / total[within]
+    follows[border + opening + MOUTH_CORNERS] = 0.0
     return follows
 
 
@@ -515,13 +528,18 @@ def age_shape(
         if skin_colour is not None:
             skin_in_shadow(part, lit, skin_colour)
         shaded[box] = from_lab(part, face[box], inside)
+    return warp_by_offsets(shaded, descent_offsets(face.shape[:2], points, descent))
+
+
+def descent_offsets(shape: tuple[int, ...], points: np.ndarray, descent: Descent) -> np.ndarray:
+    """(H, W, 2) float32 backward map (`landmark_offsets`) of `descent`'s landmark warp on a crop of `shape`."""
     sources = np.asarray(points, np.float64)[:, :2]
     moved = descent_displacements(sources, descent)
     # every landmark that moves, and every 3rd of those that stay (they pin the rest of the face; all of
     # them would triple the spline's cost for no visible difference)
     keep = (np.abs(moved).max(1) > 0) | (np.arange(len(sources)) % 3 == 0)
     # the descent varies over tens of pixels: its map is solved every 16th pixel
-    return warp_landmarks(shaded, sources[keep], sources[keep] + moved[keep], step=16)
+    return landmark_offsets(shape, sources[keep], sources[keep] + moved[keep], step=16)
 
 
 def describe(descent: Descent) -> str:

@@ -338,9 +338,7 @@ def test_fuller_lips_move_the_lower_lips_edge_as_one_smooth_curve_not_scalloped_
     d = inter_ocular(points)
     descent = shape.descent_between(80, 10)
     assert descent.lips < 0  # fuller
-    moved = shape.descent_displacements(points, shape.Descent(0.0, descent.lips))
-    keep = (np.abs(moved).max(1) > 0) | (np.arange(len(points)) % 3 == 0)  # as age_shape pins them
-    offsets = shape.landmark_offsets((512, 512), points[keep], points[keep] + moved[keep], step=16)
+    offsets = shape.descent_offsets(located.crop.shape[:2], points, shape.Descent(0.0, descent.lips))  # age_shape's map
     edge = points[shape.OUTER_LOWER_LIP]
     edge = edge[np.argsort(edge[:, 0])]  # along the lower lip, left to right in the image, corners left out
     xs = np.arange(int(edge[0, 0]) + 1, int(edge[-1, 0]))
