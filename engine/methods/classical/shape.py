@@ -129,7 +129,7 @@ OUTER_UPPER_LIP = [185, 40, 39, 37, 0, 267, 269, 270, 409]
 INNER_UPPER_LIP = [191, 80, 81, 82, 13, 312, 311, 310, 415]
 OUTER_LOWER_LIP = [146, 91, 181, 84, 17, 314, 405, 321, 375]
 INNER_LOWER_LIP = [95, 88, 178, 87, 14, 317, 402, 318, 324]
-MOUTH_CORNERS = [RIGHT_MOUTH, LEFT_MOUTH, 78, 308]  # the outer contour's and the opening's (FaceMesh)
+MOUTH_CORNERS = [RIGHT_MOUTH, LEFT_MOUTH, 78, 308]  # the outer contour's, then the opening's (FaceMesh)
 
 
 # A shadow on skin shows the skin's own colour. A photo's lit highlight (a forehead blown out by the flash) is paler and
@@ -302,13 +302,19 @@ def lip_skin_follows(points: np.ndarray, moved: np.ndarray, d: float) -> np.ndar
     weight = np.clip(1.0 - (to_border / (LIP_SKIN_REACH * d)) ** 2, 0.0, None) ** 2
     total = weight.sum(1, keepdims=True)
     follows = weight @ moved[border] / np.maximum(total, 1.0)
-    outline = np.round(points[OUTER_LIPS], 3).astype(np.float32)
+    outline = points[OUTER_LIPS].astype(np.float32)
     near = np.flatnonzero(total[:, 0] > 0)
     within = [i for i in near if cv2.pointPolygonTest(outline, (float(points[i, 0]), float(points[i, 1])), False) > 0]
     if within:
-        from_opening = np.linalg.norm(points[within, None, :] - points[None, opening, :], axis=2).min(1)
-        share = from_opening / np.maximum(from_opening + to_border[within].min(1), 1e-9)
-        follows[within] = share[:, None] * (weight[within] @ moved[border]) / total[within]
+        # the outline with its corners, which stay (a ring beside a corner goes as little as the corner does), and the
+        # opening with its own corners
+        lips_moved = np.zeros((len(OUTER_LIPS), 2))
+        lips_moved[[OUTER_LIPS.index(i) for i in border]] = moved[border]
+        to_outline = np.linalg.norm(points[within, None, :] - points[None, OUTER_LIPS, :], axis=2)
+        near_outline = np.clip(1.0 - (to_outline / (LIP_SKIN_REACH * d)) ** 2, 0.0, None) ** 2
+        from_opening = np.linalg.norm(points[within, None, :] - points[None, opening + MOUTH_CORNERS[2:], :], axis=2).min(1)
+        share = from_opening / np.maximum(from_opening + to_outline.min(1), 1e-9)
+        follows[within] = share[:, None] * (near_outline @ lips_moved) / near_outline.sum(1, keepdims=True)
     follows[border + opening + MOUTH_CORNERS] = 0.0
     return follows
 

@@ -150,8 +150,14 @@ def test_the_skin_around_the_lips_follows_their_border_and_no_lip_ring_crosses_t
     # the red lip's rings fill or thin with it, each staying on its own side of the opening (none crosses it)
     rings = np.setdiff1d(np.flatnonzero(inside), border + opening + corners)
     assert len(rings) >= 20
-    closest = points[opening][np.linalg.norm(points[rings, None] - points[None, opening], axis=2).argmin(1)]
+    inside_opening = points[opening + [78, 308]]  # the opening's contour and its corners
+    closest = inside_opening[np.linalg.norm(points[rings, None] - inside_opening[None], axis=2).argmin(1)]
     assert np.all(np.einsum("ij,ij->i", points[rings] + moved[rings] - closest, points[rings] - closest) > 0)
+    # the rings at each end of the lips stay between the outer corner and the opening's
+    for outer, inner, ends in ((61, 78, [76, 62]), (291, 308, [306, 292])):
+        axis = points[inner] - points[outer]
+        along = (points[ends] + moved[ends] - points[outer]) @ axis / (axis @ axis)
+        assert np.all((along > 0) & (along < 1))
     assert np.linalg.norm(moved[rings], axis=1).max() <= np.linalg.norm(moved[border], axis=1).max() + 1e-9
 
 
