@@ -293,9 +293,9 @@ def lip_skin_follows(points: np.ndarray, moved: np.ndarray, d: float) -> np.ndar
     each landmark takes the border points' moves weighted by (1 - (r / R)^2)^2 of its distance r to each (R:
     LIP_SKIN_REACH d; none beyond it), divided by the weights' sum where that is over 1 (next to the border it moves as
     the border does, from R not at all). Within the red lip (FaceMesh's rings between the mouth's opening and the border)
-    each takes its share of the way from the opening (none) to the border (all) of the weighted mean of those moves, so
-    the vermilion thins or fills evenly and no ring crosses the opening. The opening's contour and the mouth's corners,
-    outer and inner, take none."""
+    each takes its share of the way from the opening (none) to the outline (all) of the weighted mean of the outline's
+    moves, its corners' (which stay) among them, so the vermilion thins or fills evenly and no ring crosses the opening.
+    The opening's contour and the mouth's corners, outer and inner, take none."""
     border = OUTER_UPPER_LIP + OUTER_LOWER_LIP
     opening = INNER_UPPER_LIP + INNER_LOWER_LIP
     to_border = np.linalg.norm(points[:, None, :] - points[None, border, :], axis=2)
