@@ -76,10 +76,10 @@ PROTECT_DARK = (0.5, 0.38)  # share of the skin's median lightness where protect
 MAX_DARKEN = 4.0
 # Within FOLD_ZONE_REACH d of the nasolabial and marionette creases (shape.crease_lines; the hulls of the nose and the
 # mouth left out, feathered over 0.06 d, so their rims are partly in: the nostrils, the wings and the mouth's dark corners
-# are features) only what is off the skin's colour is a feature, as on the neck: a deep crease there is darker than PROTECT_DARK of the skin around it and was kept sharp as a lash or a
-# nostril is (from looking: Grace Hopper's nasolabial creases stayed as two sharp dark lines from her nose's wings at 5,
-# 10 and 30, the last old sign on her lower face; the reach holds her creases, which bow out past the straight line from
-# the wing to the mouth corner).
+# are features) only what is off the skin's colour is a feature, as on the neck: a deep crease there is darker than
+# PROTECT_DARK of the skin around it and was kept sharp as a lash or a nostril is (from looking: Grace Hopper's
+# nasolabial creases stayed as two sharp dark lines from her nose's wings at 5, 10 and 30, the last old sign on her lower
+# face; the reach holds her creases, which bow out past the straight line from the wing to the mouth corner).
 FOLD_ZONE_REACH = 0.12
 NOSE_FOLD_LEFT = 0.8  # the nose's shading is its shape, not a fold: most of it is kept (from looking)
 # --- an old face made young: the fold bands follow the soft-tissue descent taken back (shape.descent_share at the
