@@ -15,7 +15,8 @@ For each target age, from the source age (engine/methods/classical/aging.py for 
 4. shape: soft-tissue descent (jowls, nasolabial and marionette folds, thinner lips, eye bags) as a
    landmark warp with fold shading, moved back toward a younger target (shape.py); a child's target
    also takes the cardioidal strain of craniofacial growth run backwards and Farkas's child proportions
-   (smaller nose and mouth, larger-looking eyes, fuller cheeks) in one smooth warp (youth.py);
+   (smaller nose and mouth, larger-looking eyes, fuller cheeks) in one smooth warp (youth.py); a child's photo
+   toward an older target takes the same growth run forwards;
 5. the face is pasted back where it changed; everything else in the photo is returned exactly.
 On a black-and-white photo (hair.is_monochrome) every colour change acts on lightness only: spots,
 sallowness, grey hair and paler lips come out as shades of grey, and the manifest says so.
@@ -133,7 +134,8 @@ SUMMARY = (  # what the classical renderer changes, in one line (the lifespan ta
     "and sagging (jowls, deeper folds, thinner lips, eye bags); for younger ones it gives grey hair its colour back, "
     "fills creases, fines the skin's texture, evens and brightens skin, flattens the folds as far as the skin is "
     "creased, reddens the lips, darkens the brows, whitens the eyes, lightens the teeth, removes beard shadow and "
-    "lifts the sagging, and reshapes a child's face (craniofacial growth run backwards, Farkas's child proportions)"
+    "lifts the sagging, and reshapes a child's face (craniofacial growth run backwards, Farkas's child proportions); "
+    "a child's photo grows up toward an older age (the same growth run forwards)"
 )
 
 
@@ -598,7 +600,7 @@ def age_face(
     face = teeth_change.face
     stages["teeth"] = teeth.describe(teeth_change, lightness_only=monochrome)
     # 4. shape: soft-tissue descent from the source age (lifted back toward a younger target), then a
-    # child's proportions: craniofacial growth (cardioidal strain) run backwards
+    # child's proportions: craniofacial growth (cardioidal strain) run backwards, or forwards from a child's photo
     descent = shape.descent_between(source_age, target, variation.sagging_years, variation.fullness_bmi)
     if descent.hooding and (lenses if target < source_age else glasses_lenses(located.crop, skin, located.points)) is not None:
         descent = dataclasses.replace(descent, hooding=0.0)  # the warp would bend the glasses' upper rim
@@ -608,8 +610,11 @@ def age_face(
         stages["descent"] = shape.describe(descent)
     k = growth_strain(source_age, target)
     before = located.crop
-    if k < 0:
-        # the photo's rows under the crop (their neck made younger with the face's above) join it: the warp pulls them up
+    if k > 0:  # a child grown older: the chin lowers over the photo's neck under the crop, as it holds it
+        under = below = photo_below(rgb, located.matrix, size, located.points)
+    if k != 0:
+        # the photo's rows under the crop (their neck made younger with the face's above toward a child) join it: the
+        # warp pulls them up toward a child, pushes them down as a child grows
         before = np.concatenate([located.crop, under]) if len(under) else located.crop
         face = np.concatenate([face, below]) if len(below) else face
         proportions = child_scales(source_age, target)
@@ -622,9 +627,11 @@ def age_face(
             ends = neck_rows(located.points, located.inside, before.shape[0])
             room = (ends - float(located.points[CHIN][1])) / inter_ocular(located.points)
             strain_kept = (strain / k, room, most)
+        grown = " (craniofacial growth run forwards from the child's photo)" if k > 0 else ""
         stages["shape"] = (
-            f"cardioidal strain k = {strain:.3f}{limited}; child proportions (Farkas): nose {proportions.nose_height:.2f} x "
-            f"{proportions.nose_width:.2f}, mouth width {proportions.mouth_width:.2f}, eyes {proportions.eye:.2f}"
+            f"cardioidal strain k = {strain:.3f}{limited}{grown}; child proportions (Farkas): nose "
+            f"{proportions.nose_height:.2f} x {proportions.nose_width:.2f}, mouth width {proportions.mouth_width:.2f}, "
+            f"eyes {proportions.eye:.2f}"
         )
     # the padding beyond the photo's edge stays as it was (alignment.pad_neutral): no stage invents features there
     if located.inside is not None:

@@ -7,7 +7,8 @@ Two parts, each a pure function of the aligned 512 px face and its FaceMesh poin
   high local contrast are kept sharp, and some fine texture is left so the skin does not read as plastic;
 - `child_warp`: the cardioidal strain of craniofacial growth (aging.py) and Farkas's child proportions
   (a smaller nose and mouth, larger-looking eyes, rounder cheeks) as one smooth warp of the whole head,
-  fading to no motion before the crop's border so the paste-back is seamless.
+  fading to no motion before the crop's border so the paste-back is seamless; from a child's photo toward an
+  older target the same growth runs forwards (the lower face lengthens, the nose and mouth grow).
 
 Pure maths (`proportion_deficit`, `child_scales`, `feature_moves`) has no image I/O.
 """
@@ -224,13 +225,14 @@ def proportion_deficit(age: float) -> float:
 
 @dataclass(frozen=True)
 class ChildScales:
-    """Sizes relative to the eyes that take a face at the source age to the target age (all 1 for adults)."""
+    """Sizes relative to the eyes that take a face at the source age to the target age (all 1 between adults; under 1 for
+    the nose and mouth toward a younger child, over 1 from a child toward an older target)."""
 
     nose_height: float
     nose_width: float
     mouth_width: float
     eye: float
-    cheek: float  # outward shift of the outline at mouth level, in d (0 for adults)
+    cheek: float  # outward shift of the outline at mouth level, in d (0 between adults; inward, < 0, as a child grows)
 
 
 def _ratio(ratio_at_6: float, age: float) -> float:
@@ -240,20 +242,23 @@ def _ratio(ratio_at_6: float, age: float) -> float:
 
 
 def child_scales(source_age: float, target_age: float) -> ChildScales:
-    """Scales from `source_age` to `target_age`; only toward a younger target (growth is not run forwards here)."""
-    if target_age >= source_age:
-        return ChildScales(1.0, 1.0, 1.0, 1.0, 0.0)
+    """Scales from `source_age` to `target_age`: toward a younger child's proportions, or from a child's toward an older
+    target's (growth run forwards: the nose and mouth grow relative to the eyes, the eyes look smaller, the cheeks
+    slimmer); all 1 between adults."""
 
     def scale(ratio_at_6: float) -> float:
         return _ratio(ratio_at_6, target_age) / _ratio(ratio_at_6, source_age)
 
-    deficit = proportion_deficit(target_age) - proportion_deficit(source_age)
+    def eye(age: float) -> float:  # the eyes' look at `age`, as a share of an adult's
+        return 1.0 + (EYE_SCALE_AT_6 - 1.0) * proportion_deficit(age)
+
+    # sizes are ratios and the cheeks' shift a difference, so two steps (5 -> 10 -> 40) give what one step (5 -> 40) does
     return ChildScales(
         nose_height=scale(NOSE_HEIGHT_RATIO_AT_6),
         nose_width=scale(NOSE_WIDTH_RATIO_AT_6),
         mouth_width=scale(MOUTH_WIDTH_RATIO_AT_6),
-        eye=1.0 + (EYE_SCALE_AT_6 - 1.0) * deficit,
-        cheek=CHEEK_FULLNESS_AT_6 * deficit,
+        eye=eye(target_age) / eye(source_age),
+        cheek=CHEEK_FULLNESS_AT_6 * (proportion_deficit(target_age) - proportion_deficit(source_age)),
     )
 
 
@@ -540,7 +545,8 @@ def unstrained(
 
 def child_warp(face: np.ndarray, points: np.ndarray, k: float, scales: ChildScales) -> np.ndarray:
     """The whole head moved to a child's proportions: the feature moves, then cardioidal strain `k` about the
-    brows, full down to the chin and fading to no motion in the neck before the frame's edge (`strain_extent`).
+    brows, full down to the chin and fading to no motion in the neck before the frame's edge (`strain_extent`); `k` > 0
+    and `scales` over 1 grow a child's head toward an older one's (the chin lowered over the neck).
     `face` is the aligned crop, or the crop with the photo below it (`photo_below`) so that the neck under the
     raised chin is drawn from the neck rather than from a thin band under the chin. Inverse mapping on a grid an
     eighth of the size (the motion is smooth; engine/core/grids.py): the strain inverted exactly along each ray

@@ -59,9 +59,24 @@ def test_proportion_deficit_is_one_at_six_zero_for_adults_and_falls_with_age():
     assert deficits[0] > 1.5  # a newborn is further from adult proportions than a 6-year-old
 
 
-def test_child_scales_are_one_between_adults_and_toward_older_targets():
-    for source, target in ((40, 20), (80, 30), (30, 60), (10, 40)):
+def test_child_scales_are_one_between_adults():
+    for source, target in ((40, 20), (80, 30), (30, 60), (18, 80)):
         assert child_scales(source, target) == ChildScales(1.0, 1.0, 1.0, 1.0, 0.0)
+
+
+def test_a_child_grown_older_takes_the_proportions_a_younger_target_takes_back_in_steps_as_in_one():
+    grown = child_scales(5.0, 40.0)
+    assert grown.nose_height > 1.0 and grown.nose_width > 1.0 and grown.mouth_width > 1.0  # features grow with the face
+    assert grown.eye < 1.0 and grown.cheek < 0.0  # the eyes look smaller, the cheeks slimmer
+    back = child_scales(40.0, 5.0)
+    for field in ("nose_height", "nose_width", "mouth_width", "eye"):
+        assert getattr(grown, field) * getattr(back, field) == pytest.approx(1.0)  # a round trip changes nothing
+        steps = getattr(child_scales(5.0, 10.0), field) * getattr(child_scales(10.0, 40.0), field)
+        assert steps == pytest.approx(getattr(grown, field))
+    assert grown.cheek == pytest.approx(-back.cheek)
+    assert child_scales(5.0, 10.0).cheek + child_scales(10.0, 40.0).cheek == pytest.approx(grown.cheek)
+    # growth ends at 18: a child grown to 20 or to 70 has the same proportions
+    assert child_scales(5.0, 20.0) == child_scales(5.0, 70.0)
 
 
 def test_child_scales_follow_farkas_at_six_and_shrink_monotonically_toward_birth():

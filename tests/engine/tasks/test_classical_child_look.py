@@ -147,6 +147,24 @@ def test_at_five_her_mouth_and_nose_are_smaller_relative_to_her_eyes_as_child_sc
     assert np.abs(measured - expected).max() < SCALE_TOLERANCE, (measured, expected)
 
 
+def test_a_childs_photo_grows_up_toward_an_older_target_its_mouth_and_nose_larger_relative_to_its_eyes():
+    # a child's photo (here the astronaut made 5 by this renderer) aged to 20: craniofacial growth runs forwards, as
+    # Pittenger and Shaw's strain models it. Without it the face kept the child's proportions under an adult's skin and
+    # hair (FaceMesh read the mouth 1.00, the nose 1.01 x 1.00 of the child's; with it 1.21, 1.05 x 1.11)
+    child = age_photo(LifespanRequest(astronaut(), [CHILD], source_age=SOURCE, renderer="classical"), OFFLINE).photos
+    assert child is not None
+    output = age_photo(LifespanRequest(child[0], [CHILD, 20.0], source_age=CHILD, renderer="classical"), OFFLINE)
+    assert output.photos is not None
+    measured = _sizes(output.photos[1]) / _sizes(output.photos[0])
+    scales = child_scales(CHILD, 20.0)
+    expected = np.array([scales.mouth_width, scales.nose_width, scales.nose_height])
+    # each grown by over 3 % (FaceMesh's noise is about 0.01 d a point; child_scales gives 11-20 %), the mouth as given
+    assert np.all(measured > 1.03), (measured, expected)
+    assert abs(measured[0] - expected[0]) < SCALE_TOLERANCE, (measured, expected)
+    assert f"k = {growth_strain(CHILD, 20.0):.3f} (craniofacial growth run forwards" in output.stages[1]["shape"]
+    assert "shape" not in output.stages[0]  # the child at its own age is left as it is
+
+
 def test_a_photo_ending_under_the_chin_keeps_the_childs_neck_a_neck_and_says_the_strain_was_weakened():
     # the astronaut's portrait cut 8 px under her chin: the chin's full rise toward a child, faded out in the padding's
     # strip under it, stretched her chin and neck into vertical streaks (about 4.8 times at 0)
