@@ -5,7 +5,8 @@ What an observer reads as age is mostly texture and colour, so most of the work 
   themselves are drawn in engine/methods/classical/hair.py);
 - older skin gains age spots (solar lentigines) and uneven, less rosy pigmentation;
 - younger skin is smoothed and evened, brightened, and the beard shadow is matched to the cheeks;
-- a child's face takes the cardioidal strain of craniofacial growth run backwards (shape as support).
+- a child's face takes the cardioidal strain of craniofacial growth run backwards, and a child's photo grown older
+  the same growth run forwards (shape as support).
 
 Pure maths (`grey_fraction`, `cardioidal_strain`, `growth_strain`) has no image I/O; the image
 operations take and return (H, W, 3) uint8 RGB arrays in the aligned 512 px frame.

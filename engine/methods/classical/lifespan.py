@@ -86,6 +86,7 @@ from engine.methods.classical.hair import (
 )
 from engine.methods.classical.youth import (
     FOLD_SIGMA,
+    UNFOLDED_SQUEEZE,
     child_scales,
     child_warp,
     crease_amount,
@@ -125,6 +126,10 @@ STRAIN_LIMITED = (  # a child's strain weakened (youth.limited_strain), per face
     "The child's head shape is drawn weaker than its age asks, at {ages}: the photo ends {room:.2f} inter-ocular "
     "distances below the chin, and the full strain would stretch the neck more than {most:g} times "
     "(HUB_CLASSICAL_NECK_STRETCH=0 draws it in full)."
+)
+STRAIN_GROWN_LIMITED = (  # a child's photo grown older: its strain weakened (youth.limited_strain), per face
+    "The grown-up head shape is drawn weaker than its age asks, at {ages}: lowering the chin in full would squeeze the "
+    "neck more than {most:g} times, or fold the frame's edge over (HUB_CLASSICAL_NECK_STRETCH=0 lifts the first)."
 )
 NO_HUE = "a black-and-white photo"  # the stage texts' reason where a stage changes hue alone
 
@@ -174,7 +179,7 @@ class AgedFace:
     warnings: list[str] = field(default_factory=list)
     mask: np.ndarray | None = None  # (size, size) paste-back weight of `after`; None: nothing changed
     # what was pasted into the photo and its weight: `after` and `mask`, with the photo's rows below the crop that a
-    # child's warp moved (the neck under the raised chin) where it did
+    # child's warp moved (the neck under the raised chin, or under a grown child's lowered one) where it did
     pasted: np.ndarray | None = None
     pasted_mask: np.ndarray | None = None
     # "" or why grey hair seen in the photo was left grey toward a younger target (the hair stage's "unchanged: <why>"
@@ -185,8 +190,9 @@ class AgedFace:
     hair_change: tuple[np.ndarray, np.ndarray] | None = None
     hair: np.ndarray | None = None
     # where a child's strain was weakened (youth.limited_strain): (the share of it drawn, the photo's room below the chin
-    # in inter-ocular distances, the most the neck may be stretched); the task tells the user
-    strain_kept: tuple[float, float, float] | None = None
+    # in inter-ocular distances, the most the neck may be stretched or squeezed, whether a child's photo grew older);
+    # the task tells the user
+    strain_kept: tuple[float, float, float, bool] | None = None
 
 
 @dataclass
@@ -307,8 +313,8 @@ def age_face(
     face = located.crop  # read-only: every stage returns a new face (and the per-face store knows this one's key)
     size = face.shape[0]
     # the photo's rows under the crop, as the photo holds them (`under`) and as the stages left them (`below`): found at
-    # every younger target (none for an older one, nor where the photo ends at the crop's bottom), pasted only where a
-    # child's warp pulls them up into the crop
+    # every younger target and where a child's photo grows older (none otherwise, nor where the photo ends at the crop's
+    # bottom), pasted only where a child's warp moves them (pulls them up into the crop, or pushes them down)
     under = below = np.zeros((0, size, 3), np.uint8)
     edit = None
     if not younger:
@@ -612,6 +618,12 @@ def age_face(
     before = located.crop
     if k > 0:  # a child grown older: the chin lowers over the photo's neck under the crop, as it holds it
         under = below = photo_below(rgb, located.matrix, size, located.points)
+        if len(under):
+            # the older skin's change (the neck's colour and spots) fades out toward the crop's bottom as the paste's
+            # feather fades it without the warp, which then carries it down with the neck: cut at the crop's edge, it
+            # met the photo's rows under it in a seam (b* 2.5 to 0.1 in three rows, a 5-year-old's photo aged to 70)
+            fade = _bottom_fade(size)
+            face = np.round(located.crop + fade * (face.astype(np.float32) - located.crop)).astype(np.uint8)
     if k != 0:
         # the photo's rows under the crop (their neck made younger with the face's above toward a child) join it: the
         # warp pulls them up toward a child, pushes them down as a child grows
@@ -623,10 +635,11 @@ def age_face(
         face = child_warp(face, located.points, strain, proportions)
         limited = ""
         if strain != k:
-            limited = f" (weakened from {k:.3f}: the neck would be stretched more than {most:g} times)"
+            squeezed = f"stretched more than {most:g} times" if k < 0 else _squeeze_text(most)
+            limited = f" (weakened from {k:.3f}: the neck would be {squeezed})"
             ends = neck_rows(located.points, located.inside, before.shape[0])
             room = (ends - float(located.points[CHIN][1])) / inter_ocular(located.points)
-            strain_kept = (strain / k, room, most)
+            strain_kept = (strain / k, room, most, k > 0)
         grown = " (craniofacial growth run forwards from the child's photo)" if k > 0 else ""
         stages["shape"] = (
             f"cardioidal strain k = {strain:.3f}{limited}{grown}; child proportions (Farkas): nose "
@@ -731,8 +744,8 @@ def stage_warnings(targets: list[float], edits: list[AgedFace]) -> list[str]:
     if weakened:  # one face: one room below its chin, one share per target (the pluralistic futures share theirs)
         # the share floored to a whole per cent: 89.6 % is not "90 %", which is not warned of
         shares = _listed([f"{target:g} ({math.floor(100 * kept[0]):d}% of it)" for target, kept in weakened.items()])
-        _, room, most = next(iter(weakened.values()))
-        strain = [STRAIN_LIMITED.format(ages=shares, room=room, most=most)]
+        _, room, most, grown = next(iter(weakened.values()))
+        strain = [(STRAIN_GROWN_LIMITED if grown else STRAIN_LIMITED).format(ages=shares, room=room, most=most)]
     return (
         [f"Hair stage {note}" for note in skipped]
         + [f"Hair left as it is at {_ages(ages)}: {why}" for why, ages in left.items()]
@@ -790,6 +803,20 @@ def _find_young_neck(located: LocatedFace, skin: np.ndarray, under: np.ndarray) 
         return neck[:size]
     reach = int(np.ceil(4 * FOLD_SIGMA * inter_ocular(located.points)))  # a Gaussian blur reads about 4 sigma around a pixel
     return neck[: size + min(int(rows[-1]) + 1 + reach, len(under))]
+
+
+def _bottom_fade(size: int) -> np.ndarray:
+    """(size, 1, 1) float32: the paste's feather (alignment.frame_border) down the crop's lower half, 1 above it."""
+    rows = np.array(frame_border(size, size)[:, size // 2], np.float32)
+    rows[: size // 2] = 1.0
+    return rows[:, None, None]
+
+
+def _squeeze_text(most: float) -> str:
+    """Why a grown child's strain was weakened, in words: the neck squeezed past the setting `most` (0: no setting), or
+    the frame's edge folded over (squeezed past youth.UNFOLDED_SQUEEZE times)."""
+    within = f"squeezed more than {most:g} times, or " if most else ""
+    return f"{within}the frame's edge folded over (squeezed more than {UNFOLDED_SQUEEZE:g} times)"
 
 
 def _sealed(array: np.ndarray) -> np.ndarray:

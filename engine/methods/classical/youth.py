@@ -16,6 +16,7 @@ Pure maths (`proportion_deficit`, `child_scales`, `feature_moves`) has no image 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -191,6 +192,12 @@ EYE_SCALE_AT_6 = 1.06
 CHEEK_FULLNESS_AT_6 = 0.04
 PROPORTIONS_AGE = 6.0  # the age the ratios above were read at
 FALLOFF = 1.7  # each feature's scaling fades to none between its ellipse and this multiple of it (from looking)
+# A child grown older: the nose and mouth grow toward each other, and in one step their moves folded the upper lip and the
+# skin beside the mouth's corners over (the moves' least area ratio -0.56 from a newborn's photo to 20, -0.03 from a
+# 3-year-old's, on five portraits' landmarks). Grown in steps of at most this much, each on the landmarks the steps before
+# moved, the skin is never folded: its least area ratio 0.19 from a newborn's photo, 0.34 from a 5-year-old's (one step:
+# 0.21)
+GROWTH_STEP = 1.1
 # The strain is full within FULL_STRAIN d of its origin (the brows to the jaw's corners), and further down to the
 # chin; beyond that it fades to none over NECK_FADE d (from looking: the chin of a 41-year-old rises about 0.3 d at
 # 5, and a fade of 0.2 d, all the aligned crop held under her chin, stretched her neck 2.4 times into vertical
@@ -210,6 +217,26 @@ EDGE_MARGIN = 0.06
 # (`limited_strain`; the value's source is there), and the stage says so (and a warning, where under lifespan.STRAIN_SEEN
 # of it is drawn).
 NECK_RAYS = 9  # rays from the strain's origin through the neck, spread between the jaw's angles at the chin's height
+# A child's photo grown older lowers the chin over the neck, squeezing it: at most settings.classical_neck_stretch times
+# (as the stretch toward a child). Wherever the frame's edge comes first (the sides, a photo that ends at the chin) the
+# fade is short, and nowhere is the frame squeezed more than this much, short of folding it over (no point landing there):
+# where the photo ends at the chin the astronaut's neck was squeezed 8 rows into one grown from 5 to 20, and from a
+# newborn's photo the crop's sides would fold (the strain 0.12, a side's fade 0.2 d wide, 2 d out: a slope of -0.26)
+UNFOLDED_SQUEEZE = 10.0
+# Growing older, the strain fades over at least this much (in d) where the frame's edge comes first (NECK_FADE_LEAST
+# toward a child). Over 0.2 d the rays toward the crop's lower corners, 2.4 d out at 135 degrees from straight up, were
+# squeezed to a fold at k 0.04 (their stretch per unit strain 29), and every grown child's strain was held to half its
+# age's; over 0.6 d they take 0.1 before folding (about 8.6 a unit). The full strain then ends about 1.8 d out toward
+# those corners, short of the jaw's angles (about 1.9 d): they grow a little less than the chin (from the formula; the
+# corners are background and shoulders, within the paste's feather)
+GROWN_FADE_LEAST = 0.6
+# ... but not through the neck, within GROWN_NECK degrees of straight down (the jaw's angles lie about 28 degrees from it,
+# seen from the strain's origin): there a fade this long where the photo ends at the chin crossed the chin, and the mouth
+# lowered over a chin that stayed (the neck's squeeze is bounded by the setting instead); the long fade in full from
+# GROWN_BEYOND degrees
+GROWN_NECK = 30.0
+GROWN_BEYOND = 45.0
+FRAME_RAY_DEGREES = 5.0  # the rays the frame's squeeze is read along
 
 # FaceMesh points: the nose from the nasion to the alae and tip, and the outline at mouth level.
 NOSE = [168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 327, 64, 294, 48, 278, 129, 358, 102, 331, 49, 279]
@@ -316,6 +343,20 @@ def feature_moves(points: np.ndarray, scales: ChildScales) -> list[FeatureMove]:
     return moves
 
 
+def growth_steps(scales: ChildScales) -> list[ChildScales]:
+    """`scales` as the steps that make them up, each growing a feature at most GROWTH_STEP times (one step toward a child,
+    whose features shrink): sizes the steps' equal ratios, the cheeks' shift their equal parts."""
+    largest = max(scales.nose_height, scales.nose_width, scales.mouth_width, 1.0)
+    count = max(1, math.ceil(math.log(largest) / math.log(GROWTH_STEP) - 1e-9))
+    if count == 1:
+        return [scales]
+    root = 1.0 / count
+    step = ChildScales(
+        scales.nose_height**root, scales.nose_width**root, scales.mouth_width**root, scales.eye**root, scales.cheek * root
+    )
+    return [step] * count
+
+
 def _falloff(offset: np.ndarray, radii: np.ndarray) -> np.ndarray:
     """1 inside the ellipse, a smoothstep down to 0 at FALLOFF times it."""
     r = np.hypot(offset[..., 0] / radii[0], offset[..., 1] / radii[1])
@@ -402,16 +443,20 @@ def features_inverse(target: np.ndarray, moves: list[FeatureMove], steps: int = 
     return source.reshape(shape)
 
 
-def strain_extent(points: np.ndarray, shape: tuple[int, int], unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def strain_extent(
+    points: np.ndarray, shape: tuple[int, int], unit: np.ndarray, growing: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """(head, border) along each ray `unit` (..., 2, unit vectors) from the strain's origin on an aligned frame of
     `shape` (height, width): the radii within which the child warp's strain is full, and from which it is none.
 
-    The whole face down to the chin (FaceMesh 152) takes the full strain, so the chin rises with the mouth
-    and the lower face shortens as a child's does; the fade lies in the neck below it (NECK_FADE d). Where the
-    strain faded across the chin instead, the chin stayed while the mouth rose (a longer, pointed lower face) and
-    the shadow under the jaw was stretched up over the chin's skin (it read as a beard shadow or dirt). Along a
+    The whole face down to the chin (FaceMesh 152) takes the full strain, so the chin rises with the mouth and the lower
+    face shortens as a child's does (lengthens, as a child's photo grows older); the fade lies in the neck below it
+    (NECK_FADE d). Where the strain faded across the chin instead, the chin stayed while the mouth rose (a longer,
+    pointed lower face) and the shadow under the jaw was stretched up over the chin's skin (it read as a beard shadow or
+    dirt). Along a
     ray that meets the frame's edge (less EDGE_MARGIN) sooner, the border is there and the fade at least
-    NECK_FADE_LEAST d, the full strain ending before it."""
+    `fade_least` d (NECK_FADE_LEAST; `growing`, a child's photo grown older: more beside the neck), the full strain
+    ending before it."""
     p = np.asarray(points, np.float64)[:, :2]
     origin = strain_origin(p)
     d = inter_ocular(p)
@@ -424,22 +469,46 @@ def strain_extent(points: np.ndarray, shape: tuple[int, int], unit: np.ndarray) 
     edge = np.maximum(np.minimum(tx, ty), 1.0)
     full = max(FULL_STRAIN * d, float(np.hypot(*(p[CHIN] - origin))))
     border = np.minimum(full + NECK_FADE * d, edge)
-    head = np.clip(np.minimum(full, border - NECK_FADE_LEAST * d), 0.0, None)
+    head = np.clip(np.minimum(full, border - fade_least(unit, growing) * d), 0.0, None)
     return head, np.maximum(border, head + 1.0)
 
 
-def neck_stretch_per_strain(points: np.ndarray, shape: tuple[int, int]) -> float:
-    """How much each unit of cardioidal strain stretches the neck on an aligned frame of `shape` (height, width; the
-    crop with the photo below it): the largest -g over the rays through the neck (NECK_RAYS, from the strain's origin
-    to the chin's height between the jaw's angles) and their radii, where a ray's radial stretch under the faded strain
-    (`faded_strain_radius`) is d r' / d r = 1 + k (1 - cos theta) g(r), g = fade + r d fade / d r (linear in k). 0
-    where no ray is stretched."""
+def fade_least(unit: np.ndarray, growing: bool) -> float | np.ndarray:
+    """The least fade (in d) along each ray `unit` (..., 2) where the frame's edge comes first: NECK_FADE_LEAST, and
+    `growing` (a child's photo grown older) GROWN_FADE_LEAST away from the neck, blended in smoothly between GROWN_NECK
+    and GROWN_BEYOND degrees from straight down (a step would tear the warp between two rays)."""
+    if not growing:
+        return NECK_FADE_LEAST
+    from_down = np.degrees(np.arccos(np.clip(np.asarray(unit, np.float64)[..., 1], -1.0, 1.0)))
+    away = np.clip((from_down - GROWN_NECK) / (GROWN_BEYOND - GROWN_NECK), 0.0, 1.0)
+    return NECK_FADE_LEAST + (GROWN_FADE_LEAST - NECK_FADE_LEAST) * away * away * (3 - 2 * away)
+
+
+def neck_stretch_per_strain(points: np.ndarray, shape: tuple[int, int], growing: bool = False) -> float:
+    """How much each unit of cardioidal strain stretches the neck toward a child (or squeezes it as a child grows older)
+    on an aligned frame of `shape` (height, width; the crop with the photo below it): `_stretch_per_strain` over the rays
+    through the neck (NECK_RAYS, from the strain's origin to the chin's height between the jaw's angles)."""
     p = np.asarray(points, np.float64)[:, :2]
     origin = strain_origin(p)
     xs = np.linspace(p[JAW_ANGLES[0], 0], p[JAW_ANGLES[1], 0], NECK_RAYS)
     offset = np.stack([xs - origin[0], np.full(NECK_RAYS, p[CHIN, 1] - origin[1])], -1)
-    unit = offset / np.maximum(np.hypot(offset[:, 0], offset[:, 1]), 1e-12)[:, None]
-    head, border = strain_extent(p, shape, unit)
+    return _stretch_per_strain(p, shape, offset / np.maximum(np.hypot(offset[:, 0], offset[:, 1]), 1e-12)[:, None], growing)
+
+
+def frame_squeeze_per_strain(points: np.ndarray, shape: tuple[int, int]) -> float:
+    """`_stretch_per_strain` over rays every FRAME_RAY_DEGREES around the strain's origin: the whole frame's, whose
+    sides the strain fades out in too (within `fade_least` d there, where the frame's edge comes first), as a child's photo
+    grows older."""
+    angles = np.radians(np.arange(0.0, 360.0, FRAME_RAY_DEGREES))
+    unit = np.stack([np.sin(angles), -np.cos(angles)], -1)
+    return _stretch_per_strain(np.asarray(points, np.float64)[:, :2], shape, unit, True)
+
+
+def _stretch_per_strain(p: np.ndarray, shape: tuple[int, int], unit: np.ndarray, growing: bool) -> float:
+    """The largest -g over the rays `unit` ((N, 2) unit vectors from the strain's origin) and their radii, where a ray's
+    radial stretch under the faded strain (`faded_strain_radius`) is d r' / d r = 1 + k (1 - cos theta) g(r),
+    g = fade + r d fade / d r (linear in k). 0 where no ray is stretched."""
+    head, border = strain_extent(p, shape, unit, growing)
     worst = 0.0
     for ray, inner, outer in zip(unit, np.atleast_1d(head), np.atleast_1d(border), strict=True):
         radius = np.linspace(inner, outer, 256)
@@ -450,16 +519,22 @@ def neck_stretch_per_strain(points: np.ndarray, shape: tuple[int, int]) -> float
 
 
 def limited_strain(k: float, points: np.ndarray, shape: tuple[int, int], most: float) -> float:
-    """`k` (< 0 toward a child), or the strongest strain of its sign that stretches the neck `most` times where `k`
-    would stretch it more (`neck_stretch_per_strain`); `most` 0: `k` as it is."""
+    """`k`, or the strongest strain of its sign that stretches (k < 0, toward a child) or squeezes (k > 0, a child grown
+    older, the chin lowered over the neck) the neck `most` times where `k` would do more (`neck_stretch_per_strain`: a
+    ray's radial slope is 1 + |k| s toward a child, 1 - k s growing up); `most` 0: `k` as it is. Growing up, nowhere in
+    the frame (`frame_squeeze_per_strain`) is squeezed past UNFOLDED_SQUEEZE times, short of folding it over."""
     if not (most == 0 or most >= 1):  # NaN too
         raise ValueError(f"the most the neck may be stretched must be 0 (no limit) or at least 1, got {most}")
-    if k >= 0 or most == 0:
+    if k == 0 or (k < 0 and most == 0):
         return k
-    per_strain = neck_stretch_per_strain(points, shape)
-    if 1.0 + abs(k) * per_strain <= most:
-        return k
-    return -(most - 1.0) / per_strain
+    per_strain = neck_stretch_per_strain(points, shape, k > 0)
+    if k < 0:
+        return k if 1.0 + abs(k) * per_strain <= most else -(most - 1.0) / per_strain
+    # the neck's squeeze as the setting bounds it, and nowhere in the frame (its sides: the fade where the frame's edge
+    # comes first) one past UNFOLDED_SQUEEZE
+    neck = k if not most or k * per_strain <= 1.0 - 1.0 / most else (1.0 - 1.0 / most) / per_strain
+    frame = frame_squeeze_per_strain(points, shape)
+    return neck if neck * frame <= 1.0 - 1.0 / UNFOLDED_SQUEEZE else (1.0 - 1.0 / UNFOLDED_SQUEEZE) / frame
 
 
 def _neck_columns(points: np.ndarray, inside: np.ndarray | None, width: int) -> np.ndarray:
@@ -527,8 +602,8 @@ def unstrained(
 ) -> np.ndarray:
     """The points (..., 2) that the faded cardioidal strain `k` moves onto `target`. The strain keeps each
     point's angle, so the inverse is one radius per point, found by bisection (the landing radius grows with the
-    radius for any |k| < 1/2). Exact where the fade stretches the neck more than twice, which a fixed-point
-    iteration does not follow."""
+    radius wherever the strain neither folds nor tears the frame: `limited_strain` keeps a growing child's so). Exact
+    where the fade stretches the neck more than twice, which a fixed-point iteration does not follow."""
     offset = np.asarray(target, np.float64) - origin
     radius = np.hypot(offset[..., 0], offset[..., 1])
     cos_theta = np.where(radius > 0, -offset[..., 1] / np.maximum(radius, 1e-12), 1.0)  # up is -y
@@ -546,14 +621,18 @@ def unstrained(
 def child_warp(face: np.ndarray, points: np.ndarray, k: float, scales: ChildScales) -> np.ndarray:
     """The whole head moved to a child's proportions: the feature moves, then cardioidal strain `k` about the
     brows, full down to the chin and fading to no motion in the neck before the frame's edge (`strain_extent`); `k` > 0
-    and `scales` over 1 grow a child's head toward an older one's (the chin lowered over the neck).
+    and `scales` over 1 grow a child's head toward an older one's (the chin lowered over the neck), the feature moves
+    in steps (`growth_steps`).
     `face` is the aligned crop, or the crop with the photo below it (`photo_below`) so that the neck under the
     raised chin is drawn from the neck rather than from a thin band under the chin. Inverse mapping on a grid an
     eighth of the size (the motion is smooth; engine/core/grids.py): the strain inverted exactly along each ray
     (`unstrained`), the feature moves by Newton's method (`features_inverse`); brought to every pixel and applied in
     one remap."""
-    moves = feature_moves(points, scales)
-    if k == 0 and not any(np.any(m.scale != 1.0) or np.any(m.shift != 0.0) for m in moves):
+    steps, moved = [], np.asarray(points, np.float64)[:, :2]
+    for step_scales in growth_steps(scales):  # each step's moves placed on the landmarks the steps before moved
+        steps.append(feature_moves(moved, step_scales))
+        moved = moved_by_features(moved, steps[-1])
+    if k == 0 and not any(np.any(m.scale != 1.0) or np.any(m.shift != 0.0) for m in steps[0]):
         return face.copy()
     height, width = face.shape[:2]
     origin = strain_origin(points)
@@ -563,8 +642,10 @@ def child_warp(face: np.ndarray, points: np.ndarray, k: float, scales: ChildScal
     offset = target - origin
     radius = np.hypot(offset[..., 0], offset[..., 1])[..., None]
     unit = np.where(radius > 0, offset / np.maximum(radius, 1e-12), np.array([0.0, -1.0]))
-    head, border = strain_extent(points, (height, width), unit)
-    source = features_inverse(unstrained(target, origin, k, head, border), moves)
+    head, border = strain_extent(points, (height, width), unit, k > 0)
+    source = unstrained(target, origin, k, head, border)
+    for moves in reversed(steps):
+        source = features_inverse(source, moves)
     full = every_pixel(source - target, step, (height, width))
     map_x = full[..., 0] + np.arange(width, dtype=np.float32)[None, :]  # each pixel's own column and row, plus the shift
     map_y = full[..., 1] + np.arange(height, dtype=np.float32)[:, None]

@@ -17,6 +17,7 @@ from engine.methods.classical.youth import (
     CREASE_LOAD_AT_80,
     EDGE_MARGIN,
     FOLD_LEFT,
+    GROWTH_STEP,
     LENS_RIM,
     NECK_FADE,
     NECK_FADE_LEAST,
@@ -39,6 +40,7 @@ from engine.methods.classical.youth import (
     fold_bands,
     frame_rows,
     frame_zone,
+    growth_steps,
     moved_by_features,
     proportion_deficit,
     remove_creases,
@@ -89,6 +91,27 @@ def test_child_scales_follow_farkas_at_six_and_shrink_monotonically_toward_birth
         assert younger.mouth_width < older.mouth_width < 1.0
         assert younger.eye > older.eye > 1.0  # the eyes look larger within a smaller face
         assert younger.cheek > older.cheek > 0.0
+
+
+def test_a_child_grown_older_grows_its_features_in_steps_so_the_skin_is_never_folded_over():
+    # in one step from a newborn's or a 2-year-old's photo to 20 the nose (grown down from the nasion) and the mouth
+    # (grown about its centre) met over the upper lip: the warp folded the skin there over (a torn, doubled lip)
+    points = _face_points()
+    ys, xs = np.mgrid[0:512, 0:512].astype(np.float32)
+    ramp = np.dstack([xs, ys, np.zeros_like(xs)])  # each output pixel's source position, read back from the warp
+    for source in (0.0, 2.0, 5.0):
+        scales = child_scales(source, 20.0)
+        steps = growth_steps(scales)
+        assert all(max(step.nose_height, step.nose_width, step.mouth_width) <= GROWTH_STEP + 1e-9 for step in steps)
+        for field in ("nose_height", "nose_width", "mouth_width", "eye"):
+            assert np.prod([getattr(step, field) for step in steps]) == pytest.approx(getattr(scales, field))
+        assert sum(step.cheek for step in steps) == pytest.approx(scales.cheek)
+        drawn = child_warp(ramp, points, 0.0, scales).astype(np.float64)
+        sx, sy = drawn[..., 0], drawn[..., 1]
+        area = np.diff(sx, axis=1)[:-1] * np.diff(sy, axis=0)[:, :-1] - np.diff(sy, axis=1)[:-1] * np.diff(sx, axis=0)[:, :-1]
+        # every output pixel shows the skin of one place, in order (in one step from 0 and 2: -0.84 and -1.23)
+        assert area.min() > 0.3, (source, area.min())
+    assert growth_steps(child_scales(41.0, 5.0)) == [child_scales(41.0, 5.0)]  # toward a child: one step, as before
 
 
 def test_crease_amount_is_the_share_of_the_zone_scores_a_younger_target_no_longer_has():

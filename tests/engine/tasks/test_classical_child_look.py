@@ -14,11 +14,18 @@ from engine.core.settings import Settings
 from engine.faces.zones import CHIN, LEFT_MOUTH, RIGHT_MOUTH, SUBNASALE, inter_ocular
 from engine.methods.classical.aging import growth_strain
 from engine.methods.classical.childskin import CHEEK_POINTS
-from engine.methods.classical.youth import child_scales, child_warp, limited_strain, photo_below
+from engine.methods.classical.youth import (
+    UNFOLDED_SQUEEZE,
+    child_scales,
+    child_warp,
+    frame_squeeze_per_strain,
+    limited_strain,
+    photo_below,
+)
 from engine.methods.ldla.pipeline import LocatedFace, locate
 from engine.tasks.lifespan import LifespanRequest, age_photo
 from evaluation.packaged_faces import load
-from tests.conftest import astronaut, needs_packaged, packaged
+from tests.conftest import astronaut, grace_hopper, needs_packaged, packaged
 
 pytestmark = pytest.mark.pipelines
 
@@ -163,6 +170,55 @@ def test_a_childs_photo_grows_up_toward_an_older_target_its_mouth_and_nose_large
     assert abs(measured[0] - expected[0]) < SCALE_TOLERANCE, (measured, expected)
     assert f"k = {growth_strain(CHILD, 20.0):.3f} (craniofacial growth run forwards" in output.stages[1]["shape"]
     assert "shape" not in output.stages[0]  # the child at its own age is left as it is
+
+
+def _neck_squeeze(located: LocatedFace, k: float) -> float:
+    """The most source rows one output row shows below the lips along the chin's column (each slope the mean over 4 rows)
+    when the child warp's strain is `k` > 0 (no feature moves) on the crop alone: a grown child's chin and neck,
+    squeezed."""
+    size = located.crop.shape[0]
+    ramp = np.repeat(np.arange(size, dtype=np.float32)[:, None], size, 1)
+    moved = child_warp(np.dstack([ramp] * 3), located.points, k, child_scales(SOURCE, SOURCE))[..., 0]
+    column = moved[:, int(round(located.points[CHIN, 0]))].astype(np.float64)
+    rows = np.flatnonzero(column > located.points[LOWER_LIP_BOTTOM, 1])  # output rows showing what was under the lips
+    return float(((column[rows[4:]] - column[rows[:-4]]) / 4.0).max())
+
+
+def test_a_grown_childs_chin_lowers_over_a_short_neck_squeezed_at_most_the_settings_times_and_says_so():
+    # the astronaut's portrait cut 8 px under her chin, as a 5-year-old's photo grown to 20: the chin lowered in full
+    # over the few rows left squeezed 8 rows of neck into one, against a hard line at the crop's edge
+    image = np.ascontiguousarray(astronaut()[:185])
+    located = locate(image, OFFLINE)
+    full = growth_strain(CHILD, 20.0)
+    strain = limited_strain(full, located.points, located.crop.shape[:2], OFFLINE.classical_neck_stretch)
+    assert 0 < strain < full
+    assert _neck_squeeze(located, full) > 3.0
+    assert _neck_squeeze(located, strain) < OFFLINE.classical_neck_stretch + 0.1
+    # with the setting off, still short of folding the frame over anywhere
+    unlimited = limited_strain(full, located.points, located.crop.shape[:2], 0.0)
+    frame = frame_squeeze_per_strain(located.points, located.crop.shape[:2])
+    assert strain <= unlimited and 1.0 - unlimited * frame >= 1.0 / UNFOLDED_SQUEEZE - 1e-9
+    child = age_photo(LifespanRequest(image, [CHILD], source_age=SOURCE, renderer="classical"), OFFLINE).photos
+    assert child is not None
+    grown = age_photo(LifespanRequest(child[0], [20.0], source_age=CHILD, renderer="classical"), OFFLINE)
+    assert "weakened from" in grown.stages[0]["shape"] and "squeezed more than 2 times" in grown.stages[0]["shape"]
+    assert any(warning.startswith("The grown-up head shape is drawn weaker") for warning in grown.warnings), grown.warnings
+
+
+def test_a_grown_childs_older_skin_fades_out_with_the_crop_not_at_a_seam_in_the_lowered_neck():
+    # Grace Hopper made 5, then grown to 70: her neck's older colour (sallower, b* up) was cut at the crop's old bottom
+    # edge, which the lowered chin pushed 20 rows down into the photo's unaged neck (b* 2.5 to 0.1 in three rows)
+    child = age_photo(LifespanRequest(grace_hopper(), [CHILD], source_age=80.0, renderer="classical"), OFFLINE).photos
+    assert child is not None
+    output = age_photo(LifespanRequest(child[0], [20.0, 70.0], source_age=CHILD, renderer="classical"), OFFLINE)
+    assert output.photos is not None
+    located = locate(child[0], OFFLINE)
+    back = cv2.invertAffineTransform(located.matrix)
+    x, bottom = back @ np.array([located.points[CHIN, 0], located.crop.shape[0] - 1.0, 1.0])  # the crop's bottom edge
+    yellower = [cv2.cvtColor(photo, cv2.COLOR_RGB2LAB)[..., 2].astype(np.float64) for photo in output.photos]
+    band = (yellower[1] - yellower[0])[:, int(x) - 40 : int(x) + 40].mean(1)
+    # 10-20 rows below the crop's edge: the change faded out there as the paste's feather fades it (1.3-2.0 before)
+    assert np.abs(band[int(bottom) + 10 : int(bottom) + 20]).max() < 0.5, band[int(bottom) - 10 : int(bottom) + 30]
 
 
 def test_a_photo_ending_under_the_chin_keeps_the_childs_neck_a_neck_and_says_the_strain_was_weakened():
