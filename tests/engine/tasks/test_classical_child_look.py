@@ -157,7 +157,7 @@ def test_at_five_her_mouth_and_nose_are_smaller_relative_to_her_eyes_as_child_sc
 def test_a_childs_photo_grows_up_toward_an_older_target_its_mouth_and_nose_larger_relative_to_its_eyes():
     # a child's photo (here the astronaut made 5 by this renderer) aged to 20: craniofacial growth runs forwards, as
     # Pittenger and Shaw's strain models it. Without it the face kept the child's proportions under an adult's skin and
-    # hair (FaceMesh read the mouth 1.00, the nose 1.01 x 1.00 of the child's; with it 1.21, 1.05 x 1.11)
+    # hair (FaceMesh read the mouth 1.00, the nose 1.00 x 1.00 of the child's, width x height; with it 1.21, 1.06 x 1.11)
     child = age_photo(LifespanRequest(astronaut(), [CHILD], source_age=SOURCE, renderer="classical"), OFFLINE).photos
     assert child is not None
     output = age_photo(LifespanRequest(child[0], [CHILD, 20.0], source_age=CHILD, renderer="classical"), OFFLINE)
