@@ -98,6 +98,7 @@ from engine.methods.classical.youth import (
     fold_bands,
     frame_rows,
     glasses_lenses,
+    growth_bounds,
     limited_strain,
     neck_rows,
     photo_below,
@@ -127,10 +128,18 @@ STRAIN_LIMITED = (  # a child's strain weakened (youth.limited_strain), per face
     "distances below the chin, and the full strain would stretch the neck more than {most:g} times "
     "(HUB_CLASSICAL_NECK_STRETCH=0 draws it in full)."
 )
-STRAIN_GROWN_LIMITED = (  # a child's photo grown older: its strain weakened (youth.limited_strain), per face
-    "The grown-up head shape is drawn weaker than its age asks, at {ages}: lowering the chin in full would squeeze the "
-    "neck more than {most:g} times, or fold the frame's edge over (HUB_CLASSICAL_NECK_STRETCH=0 lifts the first)."
-)
+# a child's photo grown older: its strain weakened (youth.growth_bounds), per face and reason ("neck" or "fold")
+STRAIN_GROWN_LIMITED = {
+    "neck": (
+        "The grown-up head shape is drawn weaker than its age asks, at {ages}: the photo ends {room:.2f} inter-ocular "
+        "distances below the chin, and lowering the chin in full would squeeze the neck more than {most:g} times "
+        "(HUB_CLASSICAL_NECK_STRETCH=0 draws it in full, short of folding the frame over)."
+    ),
+    "fold": (
+        "The grown-up head shape is drawn weaker than its age asks, at {ages}: lowering the chin in full would squeeze "
+        "the frame beside the neck more than {fold:g} times, folding it over."
+    ),
+}
 NO_HUE = "a black-and-white photo"  # the stage texts' reason where a stage changes hue alone
 
 SUMMARY = (  # what the classical renderer changes, in one line (the lifespan tab and the manifest say it)
@@ -190,9 +199,9 @@ class AgedFace:
     hair_change: tuple[np.ndarray, np.ndarray] | None = None
     hair: np.ndarray | None = None
     # where a child's strain was weakened (youth.limited_strain): (the share of it drawn, the photo's room below the chin
-    # in inter-ocular distances, the most the neck may be stretched or squeezed, whether a child's photo grew older);
-    # the task tells the user
-    strain_kept: tuple[float, float, float, bool] | None = None
+    # in inter-ocular distances, the most the neck may be stretched or squeezed, why: "" toward a child, "neck" or "fold"
+    # where a child's photo grew older, youth.growth_bounds); the task tells the user
+    strain_kept: tuple[float, float, float, str] | None = None
 
 
 @dataclass
@@ -635,14 +644,19 @@ def age_face(
         face = child_warp(face, located.points, strain, proportions)
         limited = ""
         if strain != k:
-            squeezed = f"stretched more than {most:g} times" if k < 0 else _squeeze_text(most)
-            limited = f" (weakened from {k:.3f}: the neck would be {squeezed})"
+            why = "" if k < 0 else _weaker_growth(k, strain, located.points, before.shape[:2], most)
+            squeezed = {
+                "": f"the neck would be stretched more than {most:g} times",
+                "neck": f"the neck would be squeezed more than {most:g} times",
+                "fold": f"the frame beside the neck would be squeezed more than {UNFOLDED_SQUEEZE:g} times, folding it over",
+            }[why]
+            limited = f" (weakened from {k:.3f}: {squeezed})"
             ends = neck_rows(located.points, located.inside, before.shape[0])
             room = (ends - float(located.points[CHIN][1])) / inter_ocular(located.points)
-            strain_kept = (strain / k, room, most, k > 0)
+            strain_kept = (strain / k, room, most, why)
         grown = " (craniofacial growth run forwards from the child's photo)" if k > 0 else ""
         stages["shape"] = (
-            f"cardioidal strain k = {strain:.3f}{limited}{grown}; child proportions (Farkas): nose "
+            f"cardioidal strain k = {strain:.3f}{grown}{limited}; child proportions (Farkas): nose "
             f"{proportions.nose_height:.2f} x {proportions.nose_width:.2f}, mouth width {proportions.mouth_width:.2f}, "
             f"eyes {proportions.eye:.2f}"
         )
@@ -741,11 +755,16 @@ def stage_warnings(targets: list[float], edits: list[AgedFace]) -> list[str]:
         if edit.strain_kept is not None and edit.strain_kept[0] < STRAIN_SEEN
     }
     strain = []
-    if weakened:  # one face: one room below its chin, one share per target (the pluralistic futures share theirs)
-        # the share floored to a whole per cent: 89.6 % is not "90 %", which is not warned of
-        shares = _listed([f"{target:g} ({math.floor(100 * kept[0]):d}% of it)" for target, kept in weakened.items()])
-        _, room, most, grown = next(iter(weakened.values()))
-        strain = [(STRAIN_GROWN_LIMITED if grown else STRAIN_LIMITED).format(ages=shares, room=room, most=most)]
+    # one face: one room below its chin, one share per target (the pluralistic futures share theirs), said once per
+    # reason (toward a child, a grown child's neck, a grown child's fold: a strip may hold targets of each)
+    for why in ("", "neck", "fold"):
+        kept = {target: held for target, held in weakened.items() if held[3] == why}
+        if kept:
+            # the share floored to a whole per cent: 89.6 % is not "90 %", which is not warned of
+            shares = _listed([f"{target:g} ({math.floor(100 * held[0]):d}% of it)" for target, held in kept.items()])
+            _, room, most, _ = next(iter(kept.values()))
+            template = STRAIN_GROWN_LIMITED[why] if why else STRAIN_LIMITED
+            strain.append(template.format(ages=shares, room=room, most=most, fold=UNFOLDED_SQUEEZE))
     return (
         [f"Hair stage {note}" for note in skipped]
         + [f"Hair left as it is at {_ages(ages)}: {why}" for why, ages in left.items()]
@@ -812,11 +831,11 @@ def _bottom_fade(size: int) -> np.ndarray:
     return rows[:, None, None]
 
 
-def _squeeze_text(most: float) -> str:
-    """Why a grown child's strain was weakened, in words: the neck squeezed past the setting `most` (0: no setting), or
-    the frame's edge folded over (squeezed past youth.UNFOLDED_SQUEEZE times)."""
-    within = f"squeezed more than {most:g} times, or " if most else ""
-    return f"{within}the frame's edge folded over (squeezed more than {UNFOLDED_SQUEEZE:g} times)"
+def _weaker_growth(k: float, strain: float, points: np.ndarray, shape: tuple[int, int], most: float) -> str:
+    """Why a grown child's strain `k` was weakened to `strain` (youth.limited_strain): "neck", its squeeze past the
+    setting `most`, or "fold", the frame's squeeze to a fold (youth.growth_bounds)."""
+    neck, fold = growth_bounds(k, points, shape, most)
+    return "neck" if neck == strain and neck <= fold else "fold"
 
 
 def _sealed(array: np.ndarray) -> np.ndarray:

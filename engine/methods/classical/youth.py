@@ -226,9 +226,12 @@ UNFOLDED_SQUEEZE = 10.0
 # Growing older, the strain fades over at least this much (in d) where the frame's edge comes first (NECK_FADE_LEAST
 # toward a child). Over 0.2 d the rays toward the crop's lower corners, 2.4 d out at 135 degrees from straight up, were
 # squeezed to a fold at k 0.04 (their stretch per unit strain 29), and every grown child's strain was held to half its
-# age's; over 0.6 d they take 0.1 before folding (about 8.6 a unit). The full strain then ends about 1.8 d out toward
-# those corners, short of the jaw's angles (about 1.9 d): they grow a little less than the chin (from the formula; the
-# corners are background and shoulders, within the paste's feather)
+# age's. With this fade (blended in by angle, below) the frame's worst ray takes 10.7-14.4 a unit on the astronaut and
+# Grace Hopper made 0-5 (the peak where the blend meets the side edge), so a strain of 0.06-0.08 before a squeeze of
+# UNFOLDED_SQUEEZE: a 5-year-old's photo grows in full (0.071), a 0-2-year-old's to 0.063-0.070 of 0.10-0.12. The full
+# strain then ends about 1.8 d out toward those corners, short of the jaw's angles (about 1.9 d), and the face's outline
+# beside the eyes takes less of it where the face sits off the crop's centre (FaceMesh 356 takes 0.70 of it on the
+# astronaut made 0): from the formula; the corners themselves are background and shoulders, within the paste's feather
 GROWN_FADE_LEAST = 0.6
 # ... but not through the neck, within GROWN_NECK degrees of straight down (the jaw's angles lie about 28 degrees from it,
 # seen from the strain's origin): there a fade this long where the photo ends at the chin crossed the chin, and the mouth
@@ -236,7 +239,10 @@ GROWN_FADE_LEAST = 0.6
 # GROWN_BEYOND degrees
 GROWN_NECK = 30.0
 GROWN_BEYOND = 45.0
-FRAME_RAY_DEGREES = 5.0  # the rays the frame's squeeze is read along
+# the rays the frame's squeeze is read along: its peak lies within the fade's blend by angle (GROWN_NECK-GROWN_BEYOND),
+# a degree or two wide; read every 5 degrees it was missed by up to a quarter (the astronaut made 2: 11.6 against 14.6
+# a unit of strain) and the strain allowed still folded the frame beside the neck
+FRAME_RAY_DEGREES = 0.25
 
 # FaceMesh points: the nose from the nasion to the alae and tip, and the outline at mouth level.
 NOSE = [168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 327, 64, 294, 48, 278, 129, 358, 102, 331, 49, 279]
@@ -509,13 +515,24 @@ def _stretch_per_strain(p: np.ndarray, shape: tuple[int, int], unit: np.ndarray,
     radial stretch under the faded strain (`faded_strain_radius`) is d r' / d r = 1 + k (1 - cos theta) g(r),
     g = fade + r d fade / d r (linear in k). 0 where no ray is stretched."""
     head, border = strain_extent(p, shape, unit, growing)
-    worst = 0.0
-    for ray, inner, outer in zip(unit, np.atleast_1d(head), np.atleast_1d(border), strict=True):
-        radius = np.linspace(inner, outer, 256)
-        landed = faded_strain_radius(radius, np.ones_like(radius), inner, outer)  # 1 + g-weighted: r (1 + fade)
-        g = np.diff(landed) / np.diff(radius) - 1.0
-        worst = max(worst, float(-g.min()) * (1.0 + float(ray[1])))  # 1 - cos theta, theta from straight up
-    return worst
+    inner, outer = np.atleast_1d(head)[:, None], np.atleast_1d(border)[:, None]
+    radius = inner + (outer - inner) * np.linspace(0.0, 1.0, 256)[None, :]  # each ray's fade, 256 radii
+    landed = faded_strain_radius(radius, np.ones_like(radius), inner, outer)  # 1 + g-weighted: r (1 + fade)
+    g = np.diff(landed, axis=1) / np.diff(radius, axis=1) - 1.0
+    # 1 - cos theta, theta from straight up
+    return float(max(0.0, (-g.min(axis=1) * (1.0 + np.asarray(unit, np.float64)[:, 1])).max()))
+
+
+def growth_bounds(k: float, points: np.ndarray, shape: tuple[int, int], most: float) -> tuple[float, float]:
+    """For a child's photo grown older (`k` > 0): (the strongest strain up to `k` that squeezes the neck at most `most`
+    times, `k` where `most` is 0; the strongest that squeezes no ray of the frame past UNFOLDED_SQUEEZE times)."""
+    neck = neck_stretch_per_strain(points, shape, True)
+    frame = frame_squeeze_per_strain(points, shape)
+    bound = 1.0 - 1.0 / most if most else None
+    return (
+        k if bound is None or k * neck <= bound else bound / neck,
+        k if k * frame <= 1.0 - 1.0 / UNFOLDED_SQUEEZE else (1.0 - 1.0 / UNFOLDED_SQUEEZE) / frame,
+    )
 
 
 def limited_strain(k: float, points: np.ndarray, shape: tuple[int, int], most: float) -> float:
@@ -527,14 +544,10 @@ def limited_strain(k: float, points: np.ndarray, shape: tuple[int, int], most: f
         raise ValueError(f"the most the neck may be stretched must be 0 (no limit) or at least 1, got {most}")
     if k == 0 or (k < 0 and most == 0):
         return k
-    per_strain = neck_stretch_per_strain(points, shape, k > 0)
-    if k < 0:
-        return k if 1.0 + abs(k) * per_strain <= most else -(most - 1.0) / per_strain
-    # the neck's squeeze as the setting bounds it, and nowhere in the frame (its sides: the fade where the frame's edge
-    # comes first) one past UNFOLDED_SQUEEZE
-    neck = k if not most or k * per_strain <= 1.0 - 1.0 / most else (1.0 - 1.0 / most) / per_strain
-    frame = frame_squeeze_per_strain(points, shape)
-    return neck if neck * frame <= 1.0 - 1.0 / UNFOLDED_SQUEEZE else (1.0 - 1.0 / UNFOLDED_SQUEEZE) / frame
+    if k > 0:  # the neck's squeeze as the setting bounds it, and nowhere in the frame one past UNFOLDED_SQUEEZE
+        return min(growth_bounds(k, points, shape, most))
+    per_strain = neck_stretch_per_strain(points, shape)
+    return k if 1.0 + abs(k) * per_strain <= most else -(most - 1.0) / per_strain
 
 
 def _neck_columns(points: np.ndarray, inside: np.ndarray | None, width: int) -> np.ndarray:
