@@ -247,7 +247,7 @@ class Settings:
     # from looking, on Takeo's portrait framed to end 0.35 d under his chin: his neck stretched 2.0 times (the full
     # strain at 10) reads as a neck, 3.2 (at 5) and 4.7 (at 0) as vertical streaks; the packaged portraits with their
     # necks below the crop stretch theirs 1.6-1.8 times at 0. A child's photo grown older lowers the chin, squeezing the
-    # neck: at most this many times too (and, with 0, short of folding the frame over: youth.UNFOLDED_SQUEEZE).
+    # neck: at most this many times too; whatever the setting, short of folding the frame over (youth.UNFOLDED_SQUEEZE).
     classical_neck_stretch: float = 2.0
     # HUB_CLASSICAL_HAIR_PIGMENT (#rrggbb, sRGB): the colour grey hair is given back toward a younger target
     # when too few of the person's own pigmented strands are left to measure (engine/methods/classical/hair.py).
@@ -306,8 +306,9 @@ class Settings:
             )
         if self.classical_neck_stretch != 0 and not self.classical_neck_stretch >= 1:
             raise ValueError(
-                "HUB_CLASSICAL_NECK_STRETCH must be 0 (the child's strain in full) or the most the neck may be stretched "
-                f"(or squeezed, as a child's photo grows older), 1 or more (e.g. 2), got {self.classical_neck_stretch}"
+                "HUB_CLASSICAL_NECK_STRETCH must be 0 (the strain in full, short of a fold) or the most the neck may be "
+                "stretched (or squeezed, as a child's photo grows older), 1 or more (e.g. 2), "
+                f"got {self.classical_neck_stretch}"
             )
         if self.classical_workers < 0:
             raise ValueError(

@@ -133,11 +133,11 @@ STRAIN_GROWN_LIMITED = {
     "neck": (
         "The grown-up head shape is drawn weaker than its age asks, at {ages}: the photo ends {room:.2f} inter-ocular "
         "distances below the chin, and lowering the chin in full would squeeze the neck more than {most:g} times "
-        "(HUB_CLASSICAL_NECK_STRETCH=0 draws it in full, short of folding the frame over)."
+        "(HUB_CLASSICAL_NECK_STRETCH=0 lifts this bound; a fold of the frame still bounds it)."
     ),
     "fold": (
         "The grown-up head shape is drawn weaker than its age asks, at {ages}: lowering the chin in full would squeeze "
-        "the frame beside the neck more than {fold:g} times, folding it over."
+        "the frame where the strain fades out more than {fold:g} times, folding it over."
     ),
 }
 NO_HUE = "a black-and-white photo"  # the stage texts' reason where a stage changes hue alone
@@ -648,13 +648,13 @@ def age_face(
             squeezed = {
                 "": f"the neck would be stretched more than {most:g} times",
                 "neck": f"the neck would be squeezed more than {most:g} times",
-                "fold": f"the frame beside the neck would be squeezed more than {UNFOLDED_SQUEEZE:g} times, folding it over",
+                "fold": f"the frame would be squeezed more than {UNFOLDED_SQUEEZE:g} times where it fades out, folding it over",
             }[why]
             limited = f" (weakened from {k:.3f}: {squeezed})"
             ends = neck_rows(located.points, located.inside, before.shape[0])
             room = (ends - float(located.points[CHIN][1])) / inter_ocular(located.points)
             strain_kept = (strain / k, room, most, why)
-        grown = " (craniofacial growth run forwards from the child's photo)" if k > 0 else ""
+        grown = ", craniofacial growth run forwards from the child's photo" if k > 0 else ""
         stages["shape"] = (
             f"cardioidal strain k = {strain:.3f}{grown}{limited}; child proportions (Farkas): nose "
             f"{proportions.nose_height:.2f} x {proportions.nose_width:.2f}, mouth width {proportions.mouth_width:.2f}, "
