@@ -98,7 +98,7 @@ from engine.methods.classical.youth import (
     fold_bands,
     frame_rows,
     glasses_lenses,
-    growth_bounds,
+    grown_strain,
     limited_strain,
     neck_rows,
     photo_below,
@@ -640,11 +640,15 @@ def age_face(
         face = np.concatenate([face, below]) if len(below) else face
         proportions = child_scales(source_age, target)
         most = (settings or get_settings()).classical_neck_stretch
-        strain = limited_strain(k, located.points, before.shape[:2], most)
+        # a grown child's strain with why it is weaker, from one reading of the squeeze (youth.grown_strain)
+        strain, why = (
+            grown_strain(k, located.points, before.shape[:2], most)
+            if k > 0
+            else (limited_strain(k, located.points, before.shape[:2], most), "")
+        )
         face = child_warp(face, located.points, strain, proportions)
         limited = ""
         if strain != k:
-            why = "" if k < 0 else _weaker_growth(k, strain, located.points, before.shape[:2], most)
             squeezed = {
                 "": f"the neck would be stretched more than {most:g} times",
                 "neck": f"the neck would be squeezed more than {most:g} times",
@@ -829,13 +833,6 @@ def _bottom_fade(size: int) -> np.ndarray:
     rows = np.array(frame_border(size, size)[:, size // 2], np.float32)
     rows[: size // 2] = 1.0
     return rows[:, None, None]
-
-
-def _weaker_growth(k: float, strain: float, points: np.ndarray, shape: tuple[int, int], most: float) -> str:
-    """Why a grown child's strain `k` was weakened to `strain` (youth.limited_strain): "neck", its squeeze past the
-    setting `most`, or "fold", the frame's squeeze to a fold (youth.growth_bounds)."""
-    neck, fold = growth_bounds(k, points, shape, most)
-    return "neck" if neck == strain and neck <= fold else "fold"
 
 
 def _sealed(array: np.ndarray) -> np.ndarray:

@@ -229,10 +229,10 @@ UNFOLDED_SQUEEZE = 10.0
 # age's. With this fade (blended in by angle, below) the frame's worst ray takes 10.7-14.4 a unit on the astronaut and
 # Grace Hopper made 0-5 (the peak where the blend meets the side edge), so a strain of 0.06-0.08 before a squeeze of
 # UNFOLDED_SQUEEZE: a 5-year-old's photo grows in full (0.071), a 0-2-year-old's to 0.063-0.084 of 0.10-0.12 (the
-# astronaut 0.063-0.070, Hopper 0.081-0.084). The full
-# strain then ends about 1.8 d out toward those corners, short of the jaw's angles (about 1.9 d), and the face's outline
-# beside the eyes takes less of it where the face sits off the crop's centre (FaceMesh 356 takes 0.70 of it on the
-# astronaut made 0): from the formula; the corners themselves are background and shoulders, within the paste's feather
+# astronaut 0.063-0.070, Hopper 0.081-0.084). The full strain then ends about 1.8 d out toward those corners, short of
+# the jaw's angles (about 1.9 d), and the face's outline beside the eyes takes less of it where the face sits off the
+# crop's centre (FaceMesh 356 takes 0.70 of it on the astronaut made 0): from the formula; the corners themselves are
+# background and shoulders, within the paste's feather
 GROWN_FADE_LEAST = 0.6
 # ... but not through the neck, within GROWN_NECK degrees of straight down (the jaw's angles lie about 28 degrees from it,
 # seen from the strain's origin): there a fade this long where the photo ends at the chin crossed the chin, and the mouth
@@ -462,8 +462,7 @@ def strain_extent(
     face shortens as a child's does (lengthens, as a child's photo grows older); the fade lies in the neck below it
     (NECK_FADE d). Where the strain faded across the chin instead, the chin stayed while the mouth rose (a longer,
     pointed lower face) and the shadow under the jaw was stretched up over the chin's skin (it read as a beard shadow or
-    dirt). Along a
-    ray that meets the frame's edge (less EDGE_MARGIN) sooner, the border is there and the fade at least
+    dirt). Along a ray that meets the frame's edge (less EDGE_MARGIN) sooner, the border is there and the fade at least
     `fade_least` d (NECK_FADE_LEAST; `growing`, a child's photo grown older: more beside the neck), the full strain
     ending before it."""
     p = np.asarray(points, np.float64)[:, :2]
@@ -528,9 +527,14 @@ def _stretch_per_strain(p: np.ndarray, shape: tuple[int, int], unit: np.ndarray,
 
 def growth_bounds(k: float, points: np.ndarray, shape: tuple[int, int], most: float) -> tuple[float, float]:
     """For a child's photo grown older (`k` > 0): (the strongest strain up to `k` that squeezes the neck at most `most`
-    times, `k` where `most` is 0; the strongest that squeezes no ray of the frame past UNFOLDED_SQUEEZE times)."""
-    neck = neck_stretch_per_strain(points, shape, True)
-    frame = frame_squeeze_per_strain(points, shape)
+    times, `k` where `most` is 0; the strongest that squeezes no ray of the frame past UNFOLDED_SQUEEZE times). The
+    squeeze per unit of strain depends on the face and the frame alone: found once per face (every older target of a
+    strip from a child's photo asks for it)."""
+    neck, frame = memo(
+        "growth_per_strain",
+        (points, shape),
+        lambda: (neck_stretch_per_strain(points, shape, True), frame_squeeze_per_strain(points, shape)),
+    )
     bound = 1.0 - 1.0 / most if most else None
     return (
         k if bound is None or k * neck <= bound else bound / neck,
@@ -548,9 +552,17 @@ def limited_strain(k: float, points: np.ndarray, shape: tuple[int, int], most: f
     if k == 0 or (k < 0 and most == 0):
         return k
     if k > 0:  # the neck's squeeze as the setting bounds it, and nowhere in the frame one past UNFOLDED_SQUEEZE
-        return min(growth_bounds(k, points, shape, most))
+        return grown_strain(k, points, shape, most)[0]
     per_strain = neck_stretch_per_strain(points, shape)
     return k if 1.0 + abs(k) * per_strain <= most else -(most - 1.0) / per_strain
+
+
+def grown_strain(k: float, points: np.ndarray, shape: tuple[int, int], most: float) -> tuple[float, str]:
+    """A grown child's strain `k` (> 0) as `limited_strain` gives it, and why it is weaker: "" (it is not), "neck" (the
+    neck's squeeze past `most`) or "fold" (the frame's past UNFOLDED_SQUEEZE), from one `growth_bounds`."""
+    neck, fold = growth_bounds(k, points, shape, most)
+    strain = min(neck, fold)
+    return strain, "" if strain == k else ("neck" if neck <= fold else "fold")
 
 
 def _neck_columns(points: np.ndarray, inside: np.ndarray | None, width: int) -> np.ndarray:
