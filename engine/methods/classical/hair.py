@@ -3,9 +3,9 @@
 Greying is salt-and-pepper: single strands lose their pigment among pigmented ones, and the share of
 white strands rises along the canities curve (engine/methods/classical/aging.py: `grey_fraction`).
 Here each pixel belongs to a strand of a noise field drawn along the local hair direction (the
-structure tensor of the hair's lightness), and a strand turns white when its noise value falls under
-the age's share, so the share of white strands is that fraction, with no patches of colour larger than
-a strand. White strands keep the hair's own lightness detail and shading; dark hair becomes
+structure tensor of the hair's lightness), as far as the hair runs one way there, and a strand turns white when its
+noise value falls under the age's share, so the share of white strands is that fraction, with no patches of colour
+larger than a strand. White strands keep the hair's own lightness detail and shading; dark hair becomes
 salt-and-pepper, then white; light hair whitens and loses its saturation.
 
 Toward a younger target the greying runs backwards (`repigment_hair`): of the hair that is grey at the
@@ -55,6 +55,10 @@ from engine.methods.classical.shape import smoothstep
 # Strands in the 512 px aligned frame (from looking at hair in portraits at this scale): a strand is
 # about a pixel wide and runs visibly straight for a few tens of pixels before it bends or hides.
 STRAND_HALF_LENGTH = 12.0  # pixels along the hair direction over which one strand's noise is shared
+# ... where the hair's texture runs one way: each strand's reach is that times the structure tensor's anisotropy
+# (`hair_flow`), so coiled hair, whose texture runs every way (Obama's short hair: 0.30-0.38 at the median, Takeo's
+# straight hair 0.79), greys in specks. At full length its strands followed the tensor's smooth direction over the coils
+# as worms a strand's length long: crumpled foil over his head at 70 (looked at 1:1, the packaged obama2 and obama)
 STREAMLINE_STEP = 1.0  # pixels between the noise samples along a streamline (white noise is sampled bilinearly)
 # Strands as wide as the hair's own texture: a 512 px portrait resolves locks a few pixels wide, not single
 # hairs; a field of one-pixel strands (white noise, less its blur) thresholded high left its ridge tops, one
@@ -298,6 +302,13 @@ def hair_direction(lightness: np.ndarray, scale: float = 1.0) -> np.ndarray:
     smoothed structure tensor. Flat areas get the direction of their surroundings' tensor. `scale` (at least 1):
     crop pixels a photo pixel; the gradients and the tensor are taken over as many photo pixels as at 1 (on an
     upsampled photo, finer ones follow its noise and compression blocks: wavy swirls, looked at on Takeo)."""
+    return hair_flow(lightness, scale)[0]
+
+
+def hair_flow(lightness: np.ndarray, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """(`hair_direction`, the strands' reach): (H, W) uint8, how many pixels each way along it a strand through each
+    pixel runs, STRAND_HALF_LENGTH times the tensor's anisotropy (`anisotropy`), rounded: straight hair's full length,
+    none in coiled hair's texture, which has no direction a strand follows for long."""
     scale = photo_detail(scale)
     smooth = cv2.GaussianBlur(lightness.astype(np.float32), (0, 0), scale)
     gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3)
@@ -305,7 +316,17 @@ def hair_direction(lightness: np.ndarray, scale: float = 1.0) -> np.ndarray:
     jxx, jxy, jyy = (_tensor_blur(v, TENSOR_SIGMA * scale) for v in (gx * gx, gx * gy, gy * gy))
     gradient = 0.5 * np.arctan2(2 * jxy, jxx - jyy)  # the dominant gradient's angle
     along = gradient + np.pi / 2  # strands run across it
-    return np.stack([np.cos(along), np.sin(along)], -1).astype(np.float32)
+    direction = np.stack([np.cos(along), np.sin(along)], -1).astype(np.float32)
+    reach = np.rint(STRAND_HALF_LENGTH * anisotropy(jxx, jxy, jyy)).astype(np.uint8)
+    return direction, reach
+
+
+def anisotropy(jxx: np.ndarray, jxy: np.ndarray, jyy: np.ndarray) -> np.ndarray:
+    """A structure tensor's anisotropy, (l1 - l2) / (l1 + l2) of its eigenvalues, in 0-1 (Yang et al. 1996; the
+    measure Kyprianidis et al. 2009 stretch their filter's ellipse by): 1 where the gradients all lie along one
+    direction (parallel strands), 0 where they point every way alike (coiled hair, flat areas)."""
+    spread = np.sqrt((jxx - jyy) ** 2 + 4 * jxy**2)
+    return np.where(jxx + jyy > 1e-6, spread / np.maximum(jxx + jyy, 1e-6), 0.0).astype(np.float32)
 
 
 def _tensor_blur(image: np.ndarray, sigma: float) -> np.ndarray:
@@ -322,7 +343,9 @@ def _tensor_blur(image: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.resize(blurred, (even.shape[1], even.shape[0]), interpolation=cv2.INTER_LINEAR)[:height, :width]
 
 
-def strand_noise(direction: np.ndarray, rng: np.random.Generator, where: np.ndarray | None = None) -> np.ndarray:
+def strand_noise(
+    direction: np.ndarray, rng: np.random.Generator, where: np.ndarray | None = None, reach: np.ndarray | None = None
+) -> np.ndarray:
     """(H, W) float32 noise made of strands: white noise averaged along the streamline of `direction`
     through each pixel, STRAND_HALF_LENGTH pixels each way (a line integral convolution, Cabral and Leedom
     1993), so it varies fast across the strands and slowly along them, bending as the hair bends.
@@ -331,8 +354,9 @@ def strand_noise(direction: np.ndarray, rng: np.random.Generator, where: np.ndar
     from them and the few around them that thinning the strands reads, and the field is 0 beyond those.
     Where it is wanted it is the same as the whole field's. The white noise is drawn from `rng` (`white_noise`: the
     generator moves on the same way every time); the field for the same direction, noise and `where` is computed
-    once and reused (every target of a strip has it)."""
-    return _strands(direction, white_noise(rng, direction.shape[:2]), where).copy()
+    once and reused (every target of a strip has it). `reach` (H, W) uint8, optional: how many pixels each way the
+    strand through each pixel runs (`hair_flow`), at most STRAND_HALF_LENGTH (its default everywhere)."""
+    return _strands(direction, white_noise(rng, direction.shape[:2]), where, reach).copy()
 
 
 def white_noise(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -353,11 +377,11 @@ def _draw_white(rng: np.random.Generator, height: int, width: int) -> tuple[np.n
     return white, rng.bit_generator.state
 
 
-def _strands(direction: np.ndarray, white: np.ndarray, where: np.ndarray | None) -> np.ndarray:
-    """`strand_noise`'s field of the drawn `white` noise (read-only, kept per direction, noise and `where`)."""
+def _strands(direction: np.ndarray, white: np.ndarray, where: np.ndarray | None, reach: np.ndarray | None) -> np.ndarray:
+    """`strand_noise`'s field of the drawn `white` noise (read-only, kept per direction, noise, `where` and `reach`)."""
     wanted = None if where is None else np.asarray(where) > 0
-    parts = (direction, white) if wanted is None else (direction, white, wanted)
-    return memo("strands", parts, lambda: _line_integral(direction, white, wanted))
+    parts = (direction, white) + (() if wanted is None else (wanted,)) + (() if reach is None else (reach,))
+    return memo("strands", parts, lambda: _line_integral(direction, white, wanted, reach))
 
 
 # OpenCV's Gaussian kernel for float images spans round(8 sigma + 1) pixels (made odd): what thinning the
@@ -366,46 +390,73 @@ SHARPEN_REACH = (int(round(8 * STRAND_SHARPEN + 1)) | 1) // 2
 LANE = 1024  # the followed pixels are laid out in rows of this many for cv2.remap (its maps are under 32767 wide)
 
 
-def _line_integral(direction: np.ndarray, white: np.ndarray, wanted: np.ndarray | None = None) -> np.ndarray:
+def _line_integral(
+    direction: np.ndarray, white: np.ndarray, wanted: np.ndarray | None = None, reach: np.ndarray | None = None
+) -> np.ndarray:
     """`white` averaged along the streamlines of `direction` (see `strand_noise`), at the `wanted` pixels
-    (None: all) and those within SHARPEN_REACH of them; 0 elsewhere."""
+    (None: all) and those within SHARPEN_REACH of them; 0 elsewhere. Each streamline runs `reach` pixels each way from
+    its pixel (None: STRAND_HALF_LENGTH), weighted by a Hann window over them (1 at the pixel, 0 one step past the end)."""
     height, width = direction.shape[:2]
     if wanted is None:
         followed = np.arange(height * width)
     else:
-        reach = 2 * SHARPEN_REACH + 1 if STRAND_SHARPEN > 0 else 1
-        grown = cv2.dilate(wanted.astype(np.uint8), np.ones((reach, reach), np.uint8))
+        around = 2 * SHARPEN_REACH + 1 if STRAND_SHARPEN > 0 else 1
+        grown = cv2.dilate(wanted.astype(np.uint8), np.ones((around, around), np.uint8))
         followed = np.flatnonzero(grown)
-    # the followed pixels as a (rows, LANE) image of coordinates (the last row padded with the first pixel)
+    steps = int(round(STRAND_HALF_LENGTH / STREAMLINE_STEP))
+    # each followed pixel's steps each way, the longest streamlines first: a step is taken only by the rows of lanes
+    # holding a streamline that still runs (coiled hair's short strands cost little)
+    if reach is None:
+        own = np.full(len(followed), steps, np.intp)
+    else:
+        own = np.minimum(np.rint(reach.ravel()[followed].astype(np.float32) / STREAMLINE_STEP), steps).astype(np.intp)
+        longest_first = np.argsort(-own, kind="stable")
+        followed, own = followed[longest_first], own[longest_first]
+    # rows[step]: the rows of lanes whose streamlines run `step` steps or more
+    rows = -(-np.searchsorted(-own, -np.arange(steps + 1), "right") // LANE)
+    # the followed pixels as a (rows, LANE) image of coordinates (the last row padded with the first pixel, reaching 0)
     count = len(followed)
     padded = np.full(-(-max(count, 1) // LANE) * LANE, followed[0] if count else 0)
     padded[:count] = followed
     lanes = padded.reshape(-1, LANE)
+    own = np.concatenate([own, np.zeros(lanes.size - count, np.intp)]).reshape(lanes.shape)
     ys, xs = (lanes // width).astype(np.float32), (lanes % width).astype(np.float32)
-    steps = int(round(STRAND_HALF_LENGTH / STREAMLINE_STEP))
-    taper = np.hanning(2 * steps + 3)[steps + 1 :].astype(np.float32)  # 1 at the pixel, falling to 0 at the ends
+    # tapers[n][step]: the weight of a step on a streamline reaching n steps each way (1 at the pixel, falling to 0 one
+    # step past its end, 0 beyond)
+    tapers = np.zeros((steps + 1, steps + 1), np.float32)
+    for n in range(steps + 1):
+        tapers[n, : n + 1] = np.hanning(2 * n + 3)[n + 1 : 2 * n + 2]
     # each component looked up as an image of its own: two remaps give the same values as one of both together,
     # and contiguous ones, which the steps' arithmetic reads several times faster than every other element
     dx = np.ascontiguousarray(direction[..., 0], np.float32)
     dy = np.ascontiguousarray(direction[..., 1], np.float32)
     total = white.ravel()[lanes].copy()
-    weights = 1.0
+    weights = np.ones(lanes.shape, np.float32)
     dot, other, back = np.empty_like(xs), np.empty_like(xs), np.empty(xs.shape, bool)  # reused every step
     for sign in (1.0, -1.0):
         px, py = xs.copy(), ys.copy()
         hx, hy = sign * dx.ravel()[lanes], sign * dy.ravel()[lanes]
         for step in range(1, steps + 1):
-            px += hx if STREAMLINE_STEP == 1 else STREAMLINE_STEP * hx
-            py += hy if STREAMLINE_STEP == 1 else STREAMLINE_STEP * hy
-            sx = cv2.remap(dx, px, py, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
-            sy = cv2.remap(dy, px, py, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+            r = int(rows[step])  # the rows still running (a prefix: the longest first)
+            if r == 0:
+                break
+            x, y, ax, ay = px[:r], py[:r], hx[:r], hy[:r]
+            x += ax if STREAMLINE_STEP == 1 else STREAMLINE_STEP * ax
+            y += ay if STREAMLINE_STEP == 1 else STREAMLINE_STEP * ay
+            sx = cv2.remap(dx, x, y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+            sy = cv2.remap(dy, x, y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
             # the tensor's direction has no sign: keep heading the way the streamline goes (turned round where
             # it points back; a right angle counts as ahead)
-            np.less(np.add(np.multiply(sx, hx, out=dot), np.multiply(sy, hy, out=other), out=dot), 0, out=back)
-            hx, hy = np.negative(sx, out=sx, where=back), np.negative(sy, out=sy, where=back)
-            sample = cv2.remap(white, px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-            total += np.multiply(sample, taper[step], out=sample)
-            weights += float(taper[step])
+            turned = back[:r]
+            np.less(np.add(np.multiply(sx, ax, out=dot[:r]), np.multiply(sy, ay, out=other[:r]), out=dot[:r]), 0, out=turned)
+            np.copyto(ax, sx)
+            np.copyto(ay, sy)
+            np.negative(ax, out=ax, where=turned)
+            np.negative(ay, out=ay, where=turned)
+            sample = cv2.remap(white, x, y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+            taper = tapers[:, step][own[:r]]
+            total[:r] += np.multiply(sample, taper, out=sample)
+            weights[:r] += taper
     field = np.zeros(height * width, np.float32)
     field[followed] = (total / weights).ravel()[:count]
     field = field.reshape(height, width)
@@ -490,15 +541,15 @@ def grey_strands(
     box = lightness[top:bottom, left:right]
     # the direction and the ranks depend on the structure image and the noise alone: a strip's targets share them
     detail = photo_detail(scale)  # the photo's own scale of detail (1: the crop's, as before)
-    direction = memo("hair_direction", (box, detail), lambda: hair_direction(box, detail))
+    direction, reach = memo("hair_flow", (box, detail), lambda: hair_flow(box, detail))
     white = white_noise(rng, direction.shape[:2])
 
     def ranks() -> np.ndarray:
         noise = np.zeros(mask.shape, np.float32)
-        noise[top:bottom, left:right] = _strands(direction, white, inside[top:bottom, left:right])
+        noise[top:bottom, left:right] = _strands(direction, white, inside[top:bottom, left:right], reach)
         return uniform_ranks(noise, inside)
 
-    score = memo("strand_ranks", (direction, white, inside, top, bottom, left, right), ranks)
+    score = memo("strand_ranks", (direction, reach, white, inside, top, bottom, left, right), ranks)
     if lead is not None:
         ranked = score
         score = memo("strand_scores", (ranked, lead, pattern), lambda: ranked - PATTERN_LEAD * pattern * lead)

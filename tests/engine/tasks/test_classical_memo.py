@@ -136,7 +136,7 @@ def test_one_older_age_has_its_hair_work_done_ahead_on_the_idle_cpu_and_the_same
     for name in (
         "hair_alpha",
         "edge_hair_share",
-        "hair_direction",
+        "hair_flow",
         "white_noise",
         "strand_ranks",
         "hair_core",
