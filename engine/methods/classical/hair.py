@@ -410,7 +410,7 @@ def _line_integral(
         own = np.full(len(followed), steps, np.intp)
     else:
         own = np.minimum(np.rint(reach.ravel()[followed].astype(np.float32) / STREAMLINE_STEP), steps).astype(np.intp)
-        longest_first = np.argsort(-own, kind="stable")
+        longest_first = np.argsort((steps - own).astype(np.uint8), kind="stable")  # a radix sort of a few keys
         followed, own = followed[longest_first], own[longest_first]
     # rows[step]: the rows of lanes whose streamlines run `step` steps or more
     rows = -(-np.searchsorted(-own, -np.arange(steps + 1), "right") // LANE)
