@@ -307,8 +307,8 @@ def hair_direction(lightness: np.ndarray, scale: float = 1.0) -> np.ndarray:
 
 def hair_flow(lightness: np.ndarray, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """(`hair_direction`, the strands' reach): (H, W) uint8, how many pixels each way along it a strand through each
-    pixel runs, STRAND_HALF_LENGTH times the tensor's anisotropy (`anisotropy`), rounded: straight hair's full length,
-    none in coiled hair's texture, which has no direction a strand follows for long."""
+    pixel runs, STRAND_HALF_LENGTH times the tensor's anisotropy (`anisotropy`), rounded: about 9-11 px on straight hair,
+    4-5 on coiled hair, whose texture has no direction a strand follows for long, 0 where the lightness is flat."""
     scale = photo_detail(scale)
     smooth = cv2.GaussianBlur(lightness.astype(np.float32), (0, 0), scale)
     gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3)
@@ -324,9 +324,10 @@ def hair_flow(lightness: np.ndarray, scale: float = 1.0) -> tuple[np.ndarray, np
 def anisotropy(jxx: np.ndarray, jxy: np.ndarray, jyy: np.ndarray) -> np.ndarray:
     """A structure tensor's anisotropy, (l1 - l2) / (l1 + l2) of its eigenvalues, in 0-1 (Yang et al. 1996; the
     measure Kyprianidis et al. 2009 stretch their filter's ellipse by): 1 where the gradients all lie along one
-    direction (parallel strands), 0 where they point every way alike (coiled hair, flat areas)."""
+    direction (parallel strands), 0 where they point every way alike or there are none (flat areas); coiled hair's
+    texture lies between, about 0.3-0.4."""
     spread = np.sqrt((jxx - jyy) ** 2 + 4 * jxy**2)
-    return np.where(jxx + jyy > 1e-6, spread / np.maximum(jxx + jyy, 1e-6), 0.0).astype(np.float32)
+    return np.clip(np.where(jxx + jyy > 1e-6, spread / np.maximum(jxx + jyy, 1e-6), 0.0), 0.0, 1.0).astype(np.float32)
 
 
 def _tensor_blur(image: np.ndarray, sigma: float) -> np.ndarray:
@@ -353,8 +354,8 @@ def strand_noise(
     `where` (H, W), optional: the pixels whose value is wanted (the hair); the streamlines are followed only
     from them and the few around them that thinning the strands reads, and the field is 0 beyond those.
     Where it is wanted it is the same as the whole field's. The white noise is drawn from `rng` (`white_noise`: the
-    generator moves on the same way every time); the field for the same direction, noise and `where` is computed
-    once and reused (every target of a strip has it). `reach` (H, W) uint8, optional: how many pixels each way the
+    generator moves on the same way every time); the field for the same direction, noise, `where` and `reach` is
+    computed once and reused (every target of a strip has it). `reach` (H, W) uint8, optional: how many pixels each way the
     strand through each pixel runs (`hair_flow`), at most STRAND_HALF_LENGTH (its default everywhere)."""
     return _strands(direction, white_noise(rng, direction.shape[:2]), where, reach).copy()
 
@@ -395,7 +396,8 @@ def _line_integral(
 ) -> np.ndarray:
     """`white` averaged along the streamlines of `direction` (see `strand_noise`), at the `wanted` pixels
     (None: all) and those within SHARPEN_REACH of them; 0 elsewhere. Each streamline runs `reach` pixels each way from
-    its pixel (None: STRAND_HALF_LENGTH), weighted by a Hann window over them (1 at the pixel, 0 one step past the end)."""
+    its pixel (None: STRAND_HALF_LENGTH), weighted by a Hann window over them (1 at the pixel, 0 one step past the end),
+    its mean scaled to spread as widely as a full-length one's (`average_spread`)."""
     height, width = direction.shape[:2]
     if wanted is None:
         followed = np.arange(height * width)
@@ -410,7 +412,7 @@ def _line_integral(
         own = np.full(len(followed), steps, np.intp)
     else:
         own = np.minimum(np.rint(reach.ravel()[followed].astype(np.float32) / STREAMLINE_STEP), steps).astype(np.intp)
-        longest_first = np.argsort((steps - own).astype(np.uint8), kind="stable")  # a radix sort of a few keys
+        longest_first = np.argsort((steps - own).astype(np.uint16), kind="stable")  # a radix sort of a few keys
         followed, own = followed[longest_first], own[longest_first]
     # rows[step]: the rows of lanes whose streamlines run `step` steps or more
     rows = -(-np.searchsorted(-own, -np.arange(steps + 1), "right") // LANE)
@@ -458,13 +460,30 @@ def _line_integral(
             total[:r] += np.multiply(sample, taper, out=sample)
             weights[:r] += taper
     field = np.zeros(height * width, np.float32)
-    field[followed] = (total / weights).ravel()[:count]
+    # a shorter streamline averages fewer samples, so its mean spreads wider: each is scaled to the full length's spread,
+    # or the ranks below would grey short-reach hair (coiled) first and leave its last pigmented strands longest (at a
+    # grey share of 0.1, 0.13 of a coiled patch's pixels against 0.06 of a straight one's beside it)
+    spread = np.array([average_spread(n) for n in range(steps + 1)], np.float32)
+    field[followed] = (total / weights / (spread[own] / spread[steps])).ravel()[:count]
     field = field.reshape(height, width)
     if STRAND_SHARPEN > 0:  # less of what is wider than a strand or two: thinner strands
         field = field - cv2.GaussianBlur(field, (0, 0), STRAND_SHARPEN)
     if wanted is not None:
         field[~wanted] = 0.0  # beyond the wanted pixels the thinning read unfollowed ones
     return field
+
+
+def average_spread(steps: int) -> float:
+    """The standard deviation of a streamline's weighted mean of the strands' white noise (unit variance, blurred by
+    STRAND_WIDTH: its correlation at a distance of x px is exp(-x^2 / (4 STRAND_WIDTH^2))) over `steps` samples each way
+    STREAMLINE_STEP apart along a straight line, Hann-weighted as `_line_integral` weighs them: sqrt(w' C w) / sum(w)."""
+    weights = np.hanning(2 * steps + 3)[1:-1]
+    apart = STREAMLINE_STEP * np.subtract.outer(np.arange(len(weights)), np.arange(len(weights)))
+    if STRAND_WIDTH > 0:
+        correlation = np.exp(-(apart**2) / (4 * STRAND_WIDTH**2))
+    else:
+        correlation = (apart == 0).astype(np.float64)
+    return float(np.sqrt(weights @ correlation @ weights) / weights.sum())
 
 
 def uniform_ranks(values: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -119,6 +119,46 @@ def test_coiled_hair_greys_in_specks_not_in_worms_along_the_tensors_direction():
     assert max(along) < 0.45 and np.mean(along) < 0.3, along
 
 
+@pytest.mark.parametrize("amount", [0.1, 0.3, 0.7, 0.9])
+def test_coiled_hair_beside_straight_hair_greys_as_much(amount):
+    # a coiled strand's short streamline averages fewer noise samples, so its noise spreads wider; ranked with the
+    # straight hair beside it, the coiled half greyed first and kept its last pigmented strands longest (at 0.1: 0.13
+    # of the coiled half against 0.06 of the straight one, before each streamline's mean was scaled to one spread)
+    from engine.methods.classical.hair import hair_flow  # noqa: PLC0415 - only this test needs it
+
+    shares: dict[str, list[float]] = {"straight": [], "coiled": []}
+    for seed in range(4):
+        hair = np.hstack([hair_patch(DARK, seed=seed), coiled_patch(DARK, seed + 10)])
+        reach = hair_flow(lightness(hair))[1]
+        assert np.median(reach[16:-16, 16 : SIZE - 16]) >= 9 and np.median(reach[16:-16, SIZE + 16 : -16]) <= 5
+        strands = grey_strands(lightness(hair), np.ones(hair.shape[:2], np.uint8), amount, np.random.default_rng(seed))
+        shares["straight"].append(strands[16:-16, 16 : SIZE - 16].mean())
+        shares["coiled"].append(strands[16:-16, SIZE + 16 : -16].mean())
+    for half, values in shares.items():
+        assert abs(np.mean(values) - amount) < 0.03, (half, np.mean(values))
+
+
+def test_a_streamline_runs_as_far_as_its_own_reach_whatever_the_others_reach(monkeypatch):
+    # each pixel's mean along its streamline is the one a field of that reach everywhere gives it, whether the
+    # streamlines are followed longest first in a mixed field or all alike (the strands' thinning left out: it mixes
+    # neighbours)
+    from engine.methods.classical import hair as strands_module  # noqa: PLC0415 - only this test needs it
+
+    monkeypatch.setattr(strands_module, "STRAND_SHARPEN", 0.0)
+    patch = lightness(hair_patch(DARK, seed=5))
+    direction = strands_module.hair_direction(patch)
+    white = np.random.default_rng(5).standard_normal(patch.shape).astype(np.float32)
+    wanted = np.zeros(patch.shape, bool)
+    wanted[20:100, 10:120] = True
+    mixed = np.random.default_rng(6).integers(0, 13, patch.shape).astype(np.uint8)
+    field = strands_module._line_integral(direction, white, wanted, mixed)
+    for level in (0, 3, 7, 12):
+        alike = strands_module._line_integral(direction, white, wanted, np.full(patch.shape, level, np.uint8))
+        at = wanted & (mixed == level)
+        np.testing.assert_allclose(field[at], alike[at], atol=1e-5)
+    assert np.all(field[~wanted] == 0)
+
+
 def test_anisotropy_is_one_for_parallel_gradients_and_zero_for_none_or_every_way():
     from engine.methods.classical.hair import anisotropy  # noqa: PLC0415 - only this test needs it
 
