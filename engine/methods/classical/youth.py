@@ -40,7 +40,7 @@ from engine.faces.zones import (
     support_box,
 )
 from engine.methods.classical.aging import below_jaw, remaining_growth, strain_origin
-from engine.methods.classical.shape import crease_lines
+from engine.methods.classical.shape import crease_lines, smoothstep
 
 logger = logging.getLogger(__name__)
 
@@ -369,8 +369,7 @@ def growth_steps(scales: ChildScales) -> list[ChildScales]:
 def _falloff(offset: np.ndarray, radii: np.ndarray) -> np.ndarray:
     """1 inside the ellipse, a smoothstep down to 0 at FALLOFF times it."""
     r = np.hypot(offset[..., 0] / radii[0], offset[..., 1] / radii[1])
-    t = np.clip((FALLOFF - r) / (FALLOFF - 1.0), 0.0, 1.0)
-    return t * t * (3 - 2 * t)
+    return smoothstep((FALLOFF - r) / (FALLOFF - 1.0))
 
 
 def moved_by_features(source: np.ndarray, moves: list[FeatureMove]) -> np.ndarray:
@@ -488,8 +487,9 @@ def fade_least(unit: np.ndarray, growing: bool) -> float | np.ndarray:
     if not growing:
         return NECK_FADE_LEAST
     from_down = np.degrees(np.arccos(np.clip(np.asarray(unit, np.float64)[..., 1], -1.0, 1.0)))
-    away = np.clip((from_down - GROWN_NECK) / (GROWN_BEYOND - GROWN_NECK), 0.0, 1.0)
-    return NECK_FADE_LEAST + (GROWN_FADE_LEAST - NECK_FADE_LEAST) * away * away * (3 - 2 * away)
+    return NECK_FADE_LEAST + (GROWN_FADE_LEAST - NECK_FADE_LEAST) * smoothstep(
+        (from_down - GROWN_NECK) / (GROWN_BEYOND - GROWN_NECK)
+    )
 
 
 def neck_stretch_per_strain(points: np.ndarray, shape: tuple[int, int], growing: bool = False) -> float:
@@ -1179,8 +1179,7 @@ def _neck_reach(skin: np.ndarray, neck: np.ndarray, d: float) -> tuple[np.ndarra
 def _inner(skin: np.ndarray, reach: float) -> np.ndarray:
     """(H, W) float32 0-1: 0 outside the skin (`skin` > 0.5), rising to 1 at `reach` px inside its outline."""
     distance = cv2.distanceTransform((skin > 0.5).astype(np.uint8), cv2.DIST_L2, 5)
-    t = np.clip(distance / max(reach, 1.0), 0.0, 1.0)
-    return (t * t * (3 - 2 * t)).astype(np.float32)
+    return smoothstep(distance / max(reach, 1.0)).astype(np.float32)
 
 
 def frame_zone(lenses: np.ndarray, reach: float) -> np.ndarray:
