@@ -427,7 +427,7 @@ def _line_integral(
     # step past its end, 0 beyond)
     tapers = np.zeros((steps + 1, steps + 1), np.float32)
     for n in range(steps + 1):
-        tapers[n, : n + 1] = np.hanning(2 * n + 3)[n + 1 : 2 * n + 2]
+        tapers[n, : n + 1] = streamline_taper(n)
     # each component looked up as an image of its own: two remaps give the same values as one of both together,
     # and contiguous ones, which the steps' arithmetic reads several times faster than every other element
     dx = np.ascontiguousarray(direction[..., 0], np.float32)
@@ -473,11 +473,18 @@ def _line_integral(
     return field
 
 
+def streamline_taper(steps: int) -> np.ndarray:
+    """(steps + 1,) the Hann weights of a streamline reaching `steps` samples each way, from its own pixel (1) outward,
+    falling to 0 one step past its end."""
+    return np.hanning(2 * steps + 3)[steps + 1 : 2 * steps + 2]
+
+
 def average_spread(steps: int) -> float:
     """The standard deviation of a streamline's weighted mean of the strands' white noise (unit variance, blurred by
     STRAND_WIDTH: its correlation at a distance of x px is exp(-x^2 / (4 STRAND_WIDTH^2))) over `steps` samples each way
     STREAMLINE_STEP apart along a straight line, Hann-weighted as `_line_integral` weighs them: sqrt(w' C w) / sum(w)."""
-    weights = np.hanning(2 * steps + 3)[1:-1]
+    half = streamline_taper(steps)
+    weights = np.concatenate([half[:0:-1], half])  # both ways (the window is symmetric)
     apart = STREAMLINE_STEP * np.subtract.outer(np.arange(len(weights)), np.arange(len(weights)))
     if STRAND_WIDTH > 0:
         correlation = np.exp(-(apart**2) / (4 * STRAND_WIDTH**2))
