@@ -87,6 +87,7 @@ from engine.methods.classical.hair import (
 from engine.methods.classical.youth import (
     FOLD_SIGMA,
     UNFOLDED_SQUEEZE,
+    bounded_strain,
     child_scales,
     child_warp,
     crease_amount,
@@ -98,8 +99,6 @@ from engine.methods.classical.youth import (
     fold_bands,
     frame_rows,
     glasses_lenses,
-    grown_strain,
-    limited_strain,
     neck_rows,
     photo_below,
     rejuvenate,
@@ -123,7 +122,7 @@ FRAME_FRINGE_FADE = 3.0
 # A child's strain drawn at this share of its age's or more is not warned of (the stage still gives both): a tenth less
 # raises the chin at most about 0.05 d less (2 k times its 2.3 d from the strain's origin, k 0.12 at most).
 STRAIN_SEEN = 0.9
-STRAIN_LIMITED = (  # a child's strain weakened (youth.limited_strain), per face
+STRAIN_LIMITED = (  # a child's strain weakened (youth.bounded_strain), per face
     "The child's head shape is drawn weaker than its age asks, at {ages}: the photo ends {room:.2f} inter-ocular "
     "distances below the chin, and the full strain would stretch the neck more than {most:g} times "
     "(HUB_CLASSICAL_NECK_STRETCH=0 draws it in full)."
@@ -198,7 +197,7 @@ class AgedFace:
     # edge in the photo (`paste_aged`); None where the hair stage changed nothing
     hair_change: tuple[np.ndarray, np.ndarray] | None = None
     hair: np.ndarray | None = None
-    # where a child's strain was weakened (youth.limited_strain): (the share of it drawn, the photo's room below the chin
+    # where a child's strain was weakened (youth.bounded_strain): (the share of it drawn, the photo's room below the chin
     # in inter-ocular distances, the most the neck may be stretched or squeezed, why: "" toward a child, "neck" or "fold"
     # where a child's photo grew older, youth.growth_bounds); the task tells the user
     strain_kept: tuple[float, float, float, str] | None = None
@@ -640,24 +639,22 @@ def age_face(
         face = np.concatenate([face, below]) if len(below) else face
         proportions = child_scales(source_age, target)
         most = (settings or get_settings()).classical_neck_stretch
-        # a grown child's strain with why it is weaker, from one reading of the squeeze (youth.grown_strain)
-        strain, why = (
-            grown_strain(k, located.points, before.shape[:2], most)
-            if k > 0
-            else (limited_strain(k, located.points, before.shape[:2], most), "")
-        )
+        strain, why = bounded_strain(k, located.points, before.shape[:2], most)
         face = child_warp(face, located.points, strain, proportions)
         limited = ""
         if strain != k:
-            squeezed = {
-                "": f"the neck would be stretched more than {most:g} times",
-                "neck": f"the neck would be squeezed more than {most:g} times",
-                "fold": f"the frame would be squeezed more than {UNFOLDED_SQUEEZE:g} times where it fades out, folding it over",
-            }[why]
+            squeezed = (
+                f"the neck would be stretched more than {most:g} times"
+                if k < 0
+                else {
+                    "neck": f"the neck would be squeezed more than {most:g} times",
+                    "fold": f"the frame would be squeezed more than {UNFOLDED_SQUEEZE:g} times where it fades out, folding it over",
+                }[why]
+            )
             limited = f" (weakened from {k:.3f}: {squeezed})"
             ends = neck_rows(located.points, located.inside, before.shape[0])
             room = (ends - float(located.points[CHIN][1])) / inter_ocular(located.points)
-            strain_kept = (strain / k, room, most, why)
+            strain_kept = (strain / k, room, most, why if k > 0 else "")
         grown = ", craniofacial growth run forwards from the child's photo" if k > 0 else ""
         stages["shape"] = (
             f"cardioidal strain k = {strain:.3f}{grown}{limited}; child proportions (Farkas): nose "

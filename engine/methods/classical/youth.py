@@ -544,25 +544,26 @@ def growth_bounds(k: float, points: np.ndarray, shape: tuple[int, int], most: fl
 
 def limited_strain(k: float, points: np.ndarray, shape: tuple[int, int], most: float) -> float:
     """`k`, or the strongest strain of its sign that stretches (k < 0, toward a child) or squeezes (k > 0, a child grown
-    older, the chin lowered over the neck) the neck `most` times where `k` would do more (`neck_stretch_per_strain`: a
-    ray's radial slope is 1 + |k| s toward a child, 1 - k s growing up); `most` 0: `k` as it is. Growing up, nowhere in
-    the frame (`frame_squeeze_per_strain`) is squeezed past UNFOLDED_SQUEEZE times, short of folding it over."""
+    older, the chin lowered over the neck) the neck `most` times where `k` would do more: `bounded_strain`'s strain."""
+    return bounded_strain(k, points, shape, most)[0]
+
+
+def bounded_strain(k: float, points: np.ndarray, shape: tuple[int, int], most: float) -> tuple[float, str]:
+    """The strain drawn for `k` and why it is weaker than `k`: "" (it is not), "neck" (the neck would be stretched, k < 0
+    toward a child, or squeezed, k > 0 a child grown older, more than `most` times: `neck_stretch_per_strain`, a ray's
+    radial slope 1 + |k| s toward a child, 1 - k s growing up) or "fold" (growing up, somewhere in the frame would be
+    squeezed past UNFOLDED_SQUEEZE times, folding it over: `growth_bounds`, one reading of both); `most` 0 bounds the neck
+    by nothing."""
     if not (most == 0 or most >= 1):  # NaN too
         raise ValueError(f"the most the neck may be stretched must be 0 (no limit) or at least 1, got {most}")
     if k == 0 or (k < 0 and most == 0):
-        return k
-    if k > 0:  # the neck's squeeze as the setting bounds it, and nowhere in the frame one past UNFOLDED_SQUEEZE
-        return grown_strain(k, points, shape, most)[0]
+        return k, ""
+    if k > 0:
+        neck, fold = growth_bounds(k, points, shape, most)
+        strain = min(neck, fold)
+        return strain, "" if strain == k else ("neck" if neck <= fold else "fold")
     per_strain = neck_stretch_per_strain(points, shape)
-    return k if 1.0 + abs(k) * per_strain <= most else -(most - 1.0) / per_strain
-
-
-def grown_strain(k: float, points: np.ndarray, shape: tuple[int, int], most: float) -> tuple[float, str]:
-    """A grown child's strain `k` (> 0) as `limited_strain` gives it, and why it is weaker: "" (it is not), "neck" (the
-    neck's squeeze past `most`) or "fold" (the frame's past UNFOLDED_SQUEEZE), from one `growth_bounds`."""
-    neck, fold = growth_bounds(k, points, shape, most)
-    strain = min(neck, fold)
-    return strain, "" if strain == k else ("neck" if neck <= fold else "fold")
+    return (k, "") if 1.0 + abs(k) * per_strain <= most else (-(most - 1.0) / per_strain, "neck")
 
 
 def _neck_columns(points: np.ndarray, inside: np.ndarray | None, width: int) -> np.ndarray:

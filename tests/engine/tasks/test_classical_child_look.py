@@ -16,6 +16,7 @@ from engine.methods.classical.aging import growth_strain
 from engine.methods.classical.childskin import CHEEK_POINTS
 from engine.methods.classical.youth import (
     UNFOLDED_SQUEEZE,
+    bounded_strain,
     child_scales,
     child_warp,
     frame_squeeze_per_strain,
@@ -192,6 +193,7 @@ def test_a_grown_childs_chin_lowers_over_a_short_neck_squeezed_at_most_the_setti
     full = growth_strain(CHILD, 20.0)
     strain = limited_strain(full, located.points, located.crop.shape[:2], OFFLINE.classical_neck_stretch)
     assert 0 < strain < full
+    assert bounded_strain(full, located.points, located.crop.shape[:2], OFFLINE.classical_neck_stretch) == (strain, "neck")
     assert _neck_squeeze(located, full) > 3.0
     assert _neck_squeeze(located, strain) < OFFLINE.classical_neck_stretch + 0.1
     # with the setting off, still short of folding the frame over anywhere
@@ -270,7 +272,9 @@ def test_a_photo_ending_under_the_chin_keeps_the_childs_neck_a_neck_and_says_the
     assert _smooth_neck_stretch(located, full) > 2.5
     assert _smooth_neck_stretch(located, strain) < 1.5
     output = age_photo(LifespanRequest(image, [0.0, 10.0, 30.0], source_age=SOURCE, renderer="classical"), OFFLINE)
-    assert f"k = {strain:.3f} (weakened from {full:.3f}" in output.stages[0]["shape"]
+    assert (
+        f"k = {strain:.3f} (weakened from {full:.3f}: the neck would be stretched more than 2 times)" in output.stages[0]["shape"]
+    )
     assert "weakened from" in output.stages[1]["shape"]  # at 10 too, by too little to be told of
     told = [warning for warning in output.warnings if "drawn weaker than its age asks" in warning]
     assert len(told) == 1 and f"at 0 ({math.floor(100 * strain / full):d}% of it): the photo ends 0.1" in told[0], told
@@ -329,3 +333,6 @@ def test_the_necks_stretch_setting_is_read_from_the_environment_and_checked(monk
         limited_strain(-0.1, located.points, located.crop.shape[:2], 0.5)
     with pytest.raises(ValueError, match="must be 0 .no limit. or at least 1, got nan"):
         limited_strain(-0.1, located.points, located.crop.shape[:2], float("nan"))
+    # a child's photo grown older (k > 0) is checked as well: the lifespan reads its strain and why from bounded_strain
+    with pytest.raises(ValueError, match="must be 0 .no limit. or at least 1, got 0.5"):
+        bounded_strain(0.05, located.points, located.crop.shape[:2], 0.5)
