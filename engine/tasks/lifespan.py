@@ -29,6 +29,7 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import align_face, faces_or_why_not, paste_back
 from engine.faces.detection import Face, FaceRefusal, NoFaceError
+from engine.methods.classical.aging import GROWTH_END_YEARS, growth_strain
 from engine.methods.classical.lifespan import SUMMARY as CLASSICAL_SUMMARY
 from engine.methods.classical.lifespan import TOO_SMALL_TO_AGE, AgedFace, render_lifespan, stage_warnings
 from engine.methods.ldla.pipeline import LocatedFace, locate
@@ -408,7 +409,11 @@ def _classical(
     photos = [edit.photo for edit in edits]
     group = []
     if not request.all_faces:
-        warnings = stage_warnings(request.targets, edits) + hairline_warning(request.receding_hairline, source)
+        warnings = (
+            stage_warnings(request.targets, edits)
+            + hairline_warning(request.receding_hairline, source)
+            + growth_warning(source, request.targets)
+        )
     else:
         group = _every_face(request, faces, chosen, found, source, edits, photos, settings, progress)
         # every face's warnings (the chosen face's, its zones' included) named by its number: faces may say the same
@@ -451,6 +456,23 @@ def hairline_warning(receding: bool, source: SourceAgeGender, chosen: bool = Tru
     """The user's warning where a receding hairline was asked for (`receding`) and the face keeps its hairline."""
     kept = hairline_kept(receding, source, chosen)
     return [f"Hairline left as it is: {kept}."] if kept else []
+
+
+def growth_warning(source: SourceAgeGender, targets: list[float], chosen: bool = True) -> list[str]:
+    """The user's warning where the estimator's source age is a child's and an older target grows the head as a child's
+    photo grows (the classical renderer's craniofacial growth run forwards: the chin lowered, the nose and mouth
+    enlarged): a young-looking adult read as under GROWTH_END_YEARS would have a grown adult's face grown again. None
+    where the source age was given, or no target grows the head."""
+    grown = [target for target in targets if growth_strain(source.age, target) > 0]
+    if source.age_from != "estimated" or not grown:
+        return []
+    how = "give the source age" if chosen else "choose this face by its number and give its source age"
+    ages = ", ".join(f"{target:g}" for target in sorted(set(grown)))
+    return [
+        f"The face's age was estimated at {source.age:g}, under {GROWTH_END_YEARS:g}: at {ages} its head is grown as a "
+        f"child's grows (the chin lowered, the nose and mouth enlarged). If the person is {GROWTH_END_YEARS:g} or "
+        f"older, {how}."
+    ]
 
 
 def _render(
@@ -515,7 +537,9 @@ def _every_face(
                     source,
                     request.targets,
                     edits,
-                    found.warnings + hairline_warning(request.receding_hairline, source),
+                    found.warnings
+                    + hairline_warning(request.receding_hairline, source)
+                    + growth_warning(source, request.targets),
                 )
             )
             continue
@@ -544,7 +568,9 @@ def _every_face(
                 estimated,
                 request.targets,
                 aged,
-                located.warnings + hairline_warning(request.receding_hairline, estimated, chosen=False),
+                located.warnings
+                + hairline_warning(request.receding_hairline, estimated, chosen=False)
+                + growth_warning(estimated, request.targets, chosen=False),
             )
         )
     return group

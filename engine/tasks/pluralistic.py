@@ -50,7 +50,7 @@ from engine.methods.classical.pluralistic import describe_variation, sample_vari
 from engine.methods.cradle2cane.seeds import item_seed
 from engine.methods.ldla.curves import scores_for_age
 from engine.methods.ldla.pipeline import LocatedFace
-from engine.tasks.lifespan import cradle2cane_seconds, hairline_warning
+from engine.tasks.lifespan import cradle2cane_seconds, growth_warning, hairline_warning
 from engine.tasks.renderers import check_chosen, check_renderer, choose_renderer, find_face
 
 MIN_SAMPLES, MAX_SAMPLES = int(SAMPLES.low), int(SAMPLES.high)
@@ -350,7 +350,11 @@ def _classical(
         list(zip(variations, seeds)),
         worker_count(settings.classical_workers, len(seeds)),
     )
-    warnings = stage_warnings([request.target] * len(aged), aged) + hairline_warning(request.receding_hairline, source)
+    warnings = (
+        stage_warnings([request.target] * len(aged), aged)
+        + hairline_warning(request.receding_hairline, source)
+        + growth_warning(source, [request.target])
+    )
     hairlines = [a.stages.get("hairline", "") for a in aged]
     monochrome = is_monochrome(located.crop)  # its futures' sallowness is not drawn: a hue (their stages say it too)
     futures = [describe_variation(variation, monochrome) for variation in variations]

@@ -24,7 +24,7 @@ from engine.methods.classical.youth import (
     photo_below,
 )
 from engine.methods.ldla.pipeline import LocatedFace, locate
-from engine.tasks.lifespan import LifespanRequest, age_photo
+from engine.tasks.lifespan import LifespanRequest, age_photo, growth_warning
 from evaluation.packaged_faces import load
 from tests.conftest import astronaut, grace_hopper, needs_packaged, packaged
 
@@ -336,3 +336,34 @@ def test_the_necks_stretch_setting_is_read_from_the_environment_and_checked(monk
     # a child's photo grown older (k > 0) is checked as well: the lifespan reads its strain and why from bounded_strain
     with pytest.raises(ValueError, match="must be 0 .no limit. or at least 1, got 0.5"):
         bounded_strain(0.05, located.points, located.crop.shape[:2], 0.5)
+
+
+def test_a_face_the_estimator_reads_as_a_child_is_grown_toward_older_targets_and_the_user_is_told_how_to_stop_it(
+    monkeypatch,
+):
+    # a young-looking adult read at 12 is grown as a child's photo (chin lowered, nose and mouth enlarged) toward 30:
+    # the user is told so, and that giving the source age stops it; a child's younger target grows nothing
+    import engine.tasks.lifespan as lifespan_task  # noqa: PLC0415 - the estimator the task calls, replaced here
+    import engine.tasks.pluralistic as pluralistic_task  # noqa: PLC0415
+    from engine.age.estimators import SourceAgeGender  # noqa: PLC0415
+    from engine.tasks.pluralistic import PluralisticRequest, pluralistic  # noqa: PLC0415
+
+    read_as_child = SourceAgeGender(12.0, "female", "estimated", "estimated")
+    monkeypatch.setattr(lifespan_task, "source_age_gender", lambda *args, **kwargs: read_as_child)
+    monkeypatch.setattr(pluralistic_task, "source_age_gender", lambda *args, **kwargs: read_as_child)
+    told = [
+        w for w in age_photo(LifespanRequest(astronaut(), [5.0, 30.0], renderer="classical"), OFFLINE).warnings if "grown" in w
+    ]
+    assert told == [
+        "The face's age was estimated at 12, under 18: at 30 its head is grown as a child's grows (the chin lowered, the "
+        "nose and mouth enlarged). If the person is 18 or older, give the source age."
+    ]
+    # another face of a group photo is chosen by its number before its age can be given
+    (other,) = growth_warning(read_as_child, [30.0, 5.0, 40.0], chosen=False)
+    assert "at 30, 40 its head is grown" in other and other.endswith("choose this face by its number and give its source age.")
+    futures = pluralistic(PluralisticRequest(astronaut(), target=30.0, samples=2, renderer="classical"), OFFLINE)
+    assert any("estimated at 12" in w for w in futures.warnings), futures.warnings
+    # the same age given, or only younger targets: nothing to warn of
+    monkeypatch.undo()
+    given = age_photo(LifespanRequest(astronaut(), [30.0], source_age=12.0, renderer="classical"), OFFLINE)
+    assert not [w for w in given.warnings if "estimated at" in w]
