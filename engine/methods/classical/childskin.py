@@ -25,6 +25,7 @@ import numpy as np
 from engine.core.blurs import masked_blur
 from engine.core.pixels import from_lab, to_lab
 from engine.faces.zones import inter_ocular
+from engine.methods.classical.shape import smoothstep
 
 # Puberty, when hair darkens toward its adult colour (Rees 2003): a child's cheeks and brows in full up to the first
 # age, none from the second (smoothstep between; the ages from looking at the usual span of puberty).
@@ -52,8 +53,7 @@ def child_share(target: float) -> float:
     if target < 0:
         raise ValueError(f"age must be at least 0, got {target}")
     start, end = PUBERTY_YEARS
-    t = float(np.clip((end - target) / (end - start), 0.0, 1.0))
-    return t * t * (3 - 2 * t)
+    return float(smoothstep(np.asarray((end - target) / (end - start))))
 
 
 def cheek_weight(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
