@@ -47,10 +47,23 @@ def availability() -> str:
     return ""
 
 
-def run(photo, target, samples, intensity, reference, seed, receding_hairline=False, face=None, progress=gr.Progress()):
+def run(
+    photo,
+    target,
+    samples,
+    intensity,
+    reference,
+    seed,
+    receding_hairline=False,
+    face=None,
+    source_age=None,
+    gender="estimate",
+    progress=gr.Progress(),
+):
     """Main action (API `/pluralistic`): photo, target age, samples, intensity, optional reference face, seed, receding
-    hairline (men, classical renderer), face (its number; empty: the largest) -> gallery of futures with their estimated
-    age and identity, the set's diversity, manifest."""
+    hairline (men, classical renderer), face (its number; empty: the largest), source age (empty: estimated), gender
+    ("estimate", "female" or "male") -> gallery of futures with their estimated age and identity, the set's diversity,
+    manifest."""
     with user_errors():
         image = open_photo(photo)
         guide = open_photo(reference) if reference else None
@@ -63,6 +76,8 @@ def run(photo, target, samples, intensity, reference, seed, receding_hairline=Fa
             None if guide is None else guide.rgb,
             receding_hairline=receding_hairline,
             face_index=face,  # empty text: the largest
+            source_age=source_age,  # empty text: estimated
+            gender=None if gender in (None, "estimate") else gender,
         )
         output = pluralistic(request, progress=lambda fraction, message: progress(fraction, desc=message))
     warn_results(output.warnings)
@@ -104,7 +119,8 @@ def build() -> None:
             # the image-guided mode needs the diffusion path: its reference face is shown only where that can run
             diffusion = get_cache().in_profile("lifespan")
             with gr.Accordion(
-                "Image-guided mode, face, hairline and seed" if diffusion else "Face, hairline and seed", open=False
+                "Image-guided mode, face, source age, hairline and seed" if diffusion else "Face, source age, hairline and seed",
+                open=False,
             ):
                 reference = photo_input("Reference face of the target age (needs a trained age encoder)", visible=diffusion)
                 face = gr.Textbox(
@@ -112,6 +128,8 @@ def build() -> None:
                     info="0 is the largest face, 1 the next, and so on, as the Age estimation tab numbers them",
                     placeholder="e.g. 1",
                 )
+                source_age = gr.Textbox(label=f"Source age ({AGE.text()}; leave empty to estimate it)", placeholder="e.g. 33")
+                gender = gr.Radio(["estimate", "female", "male"], value="estimate", label="Gender")
                 seed = NumberField(0, label=f"Seed ({SEED.text()})", precision=0, minimum=SEED.low, maximum=SEED.high)
                 receding = gr.Checkbox(
                     False,
@@ -126,7 +144,7 @@ def build() -> None:
             manifest = gr.JSON(label="Manifest")
     go.click(
         run,
-        [photo, target, samples, intensity, reference, seed, receding, face],
+        [photo, target, samples, intensity, reference, seed, receding, face, source_age, gender],
         [gallery, diversity, manifest],
         api_name=API_NAME,
         concurrency_id="gpu",

@@ -196,6 +196,20 @@ def test_offline_lifespan_api_uses_the_classical_renderer(live_app, images):
         )
 
 
+def test_offline_pluralistic_api_takes_the_source_age_and_gender_given(live_app, images):
+    # its warnings (a face read as a child is grown; a woman's hairline is kept) tell the user to give them
+    from gradio_client import Client, handle_file
+
+    client = Client(live_app, verbose=False)
+    photo = handle_file(str(images["astronaut"]))
+    _, _, manifest = client.predict(photo, 60, 2, 0.3, None, 0, False, "", "30", "male", api_name="/pluralistic")
+    assert (manifest["source_age"], manifest["source_age_from"]) == (30.0, "given")
+    assert (manifest["gender"], manifest["gender_from"]) == ("male", "given")
+    # left out, as callers before these fields did: estimated
+    _, _, estimated = client.predict(photo, 60, 2, 0.3, None, 0, api_name="/pluralistic")
+    assert estimated["source_age_from"] == "estimated" and estimated["gender_from"] == "estimated"
+
+
 def test_offline_lifespan_api_chooses_a_face_ages_every_face_and_recedes_the_hairline(live_app, images):
     from gradio_client import Client, handle_file
 

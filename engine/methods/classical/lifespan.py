@@ -768,13 +768,13 @@ def stage_warnings(targets: list[float], edits: list[AgedFace]) -> list[str]:
             strain.append(template.format(ages=shares, room=room, most=most, fold=UNFOLDED_SQUEEZE))
     return (
         [f"Hair stage {note}" for note in skipped]
-        + [f"Hair left as it is at {_ages(ages)}: {why}" for why, ages in left.items()]
+        + [f"Hair left as it is at {listed_ages(ages)}: {why}" for why, ages in left.items()]
         + strain
         + sorted({w for edit in edits for w in edit.warnings})
     )
 
 
-def _ages(ages: list[float]) -> str:
+def listed_ages(ages: list[float]) -> str:
     """ "5", "5 and 40", "5, 10 and 20"."""
     return _listed([f"{age:g}" for age in ages])
 

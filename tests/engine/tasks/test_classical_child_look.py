@@ -4,6 +4,7 @@ under the chin (the astronaut's, cut there) or beside the neck (Takeo's portrait
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import cv2
@@ -356,11 +357,15 @@ def test_a_face_the_estimator_reads_as_a_child_is_grown_toward_older_targets_and
     ]
     assert told == [
         "The face's age was estimated at 12, under 18: at 30 its head is grown as a child's grows (the chin lowered, the "
-        "nose and mouth enlarged). If the person is 18 or older, give the source age."
+        "nose and mouth up to 5% larger). If the person is 18 or older, give the source age."
     ]
     # another face of a group photo is chosen by its number before its age can be given
     (other,) = growth_warning(read_as_child, [30.0, 5.0, 40.0], chosen=False)
-    assert "at 30, 40 its head is grown" in other and other.endswith("choose this face by its number and give its source age.")
+    assert "at 30 and 40 its head is grown" in other and other.endswith("choose this face by its number and give its source age.")
+    # an adult read at 15-17 (a common misreading) is grown by under GROWTH_TOLD: about FaceMesh's noise, not told of
+    for age, told_of in ((14.0, True), (15.0, False), (17.0, False)):
+        read = dataclasses.replace(read_as_child, age=age)
+        assert bool(growth_warning(read, [30.0, 80.0])) == told_of, age
     futures = pluralistic(PluralisticRequest(astronaut(), target=30.0, samples=2, renderer="classical"), OFFLINE)
     assert any("estimated at 12" in w for w in futures.warnings), futures.warnings
     # the same age given, or only younger targets: nothing to warn of
