@@ -219,6 +219,28 @@ def test_group_photo_face_that_cannot_be_landmarked_is_left_as_it_is_and_named(m
     assert output.warnings[-1].startswith("Every face aged: 1 of 2 (face 0: source age ")
 
 
+def test_every_face_of_a_group_photo_read_as_a_child_is_said_to_be_grown_and_how_to_give_its_age(monkeypatch):
+    # Grace Hopper's age given (face 0); the astronaut beside her (face 1) read as 12 by the estimator is grown toward
+    # 30 as a child's photo grows: she is named, and told to be chosen by her number to give her age
+    import engine.tasks.lifespan as lifespan_task  # noqa: PLC0415
+    from engine.age.estimators import SourceAgeGender, source_age_gender  # noqa: PLC0415
+
+    def the_other_read_as_a_child(rgb, face, age=None, gender=None, settings=None):
+        if age is None:
+            return SourceAgeGender(12.0, "female", "estimated", "estimated")
+        return source_age_gender(rgb, face, age, gender, settings)
+
+    monkeypatch.setattr(lifespan_task, "source_age_gender", the_other_read_as_a_child)
+    output = age_photo(LifespanRequest(_group(), [30], source_age=77, renderer="classical", all_faces=True), OFFLINE)
+    grown = [warning for warning in output.warnings if "estimated at" in warning]
+    assert grown == [
+        "Face 1: The face's age was estimated at 12, under 18: at 30 its head is grown as a child's grows (the chin "
+        "lowered, the nose and mouth up to 5% larger). If the person is 18 or older, choose this face by its number and "
+        "give its source age."
+    ]
+    assert grown[0].removeprefix("Face 1: ") in output.manifest()["all_faces"][1]["warnings"]
+
+
 def _upside_down_hopper_beside(photo: np.ndarray) -> np.ndarray:
     """Grace Hopper upside down, larger than the face of `photo` beside her (hers is face 0), on grey."""
     from tests.conftest import grace_hopper  # noqa: PLC0415
