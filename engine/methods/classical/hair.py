@@ -1519,6 +1519,34 @@ def own_pigment(lab: np.ndarray, mask: np.ndarray, greyness: np.ndarray, scale: 
     return np.median(lab[among], axis=0).astype(np.float32)
 
 
+def pigmented_median(lab: np.ndarray, mask: np.ndarray, greyness: np.ndarray) -> np.ndarray | None:
+    """(3,) the median CIELAB of the hair's pigmented pixels under `mask` (`greyness` under OWN_PIGMENTED, and
+    OWN_DARKER darker than its grey pixels' median: `darker_than_grey`), or None where it has none."""
+    inside = mask > 0
+    pigmented = darker_than_grey(lab, inside & (greyness < OWN_PIGMENTED), greyness, inside)
+    return np.median(lab[pigmented], axis=0).astype(np.float32) if pigmented.any() else None
+
+
+def held_to_hair(pigment: np.ndarray, hair: np.ndarray) -> tuple[np.ndarray, str]:
+    """(3,) CIELAB `pigment` no lighter than `hair` (the pigmented hair's median as a whole, `pigmented_median`) and
+    no more chromatic than it, its hue kept; and "" or what was held, in words. The scalp's pigment measured among the
+    grey strands (`own_pigment`) is held so: at a greying temple the pigmented strands among the grey ones are thin hair
+    over skin, mixed with white strands, lighter and warmer than the hair. On obama2's temple they read L* 27, C*ab 15.6
+    against his hair's L* 21, 7.8; given back at 10-30, that colour drew a lighter brown patch over his temple beside his
+    near-black hair (looked at 3x). Obama's other two portraits measure darker and less chromatic among the grey strands
+    than as a whole (L* 27 and 31, C*ab 4 and 7): the bound leaves them as they were."""
+    out = np.asarray(pigment, np.float32).copy()
+    held = []
+    if out[0] > hair[0]:
+        out[0] = hair[0]
+        held.append("lightness")
+    chroma, hair_chroma = float(np.hypot(*(out[1:] - 128))), float(np.hypot(*(np.asarray(hair[1:], np.float32) - 128)))
+    if chroma > hair_chroma:
+        out[1:] = 128 + (out[1:] - 128) * (hair_chroma / chroma)
+        held.append("chroma")
+    return out, (f"; its {' and '.join(held)} held to the hair's as a whole" if held else "")
+
+
 def mostly_pigmented(lab: np.ndarray, mask: np.ndarray, greyness: np.ndarray) -> np.ndarray | None:
     """(3,) the median CIELAB of the scalp hair's pigmented pixels under `mask` (`greyness` under OWN_PIGMENTED, and
     OWN_DARKER darker than its grey pixels' median: `darker_than_grey`), or None unless those are MOSTLY_PIGMENTED of
@@ -1529,7 +1557,7 @@ def mostly_pigmented(lab: np.ndarray, mask: np.ndarray, greyness: np.ndarray) ->
     pigmented = darker_than_grey(lab, inside & (greyness < OWN_PIGMENTED), greyness, inside)
     if not pigmented.any() or pigmented.sum() < MOSTLY_PIGMENTED * inside.sum():
         return None
-    return np.median(lab[pigmented], axis=0).astype(np.float32)
+    return pigmented_median(lab, mask, greyness)
 
 
 def darker_than_grey(lab: np.ndarray, pigmented: np.ndarray, greyness: np.ndarray, inside: np.ndarray) -> np.ndarray:
@@ -1704,8 +1732,13 @@ def repigment_hair(
     hair_colour = None
     if pigment is None and relative:  # the scalp's hair only: a brow's pixels are hair over skin
         hair_colour = mostly_pigmented(lab, inside, absolute[top:bottom, left:right])
+    held = ""
+    # the scalp's hair: its pigmented hair as a whole bounds the colour of the strands among the grey ones
+    hair_median = pigmented_median(lab, inside, absolute[top:bottom, left:right]) if pigment is not None and relative else None
+    if pigment is not None and hair_median is not None:
+        pigment, held = held_to_hair(pigment, hair_median)
     if pigment is not None:
-        used = f"the person's own pigment, measured on their pigmented strands (L {pigment[0] * 100 / 255:.0f})"
+        used = f"the person's own pigment, measured on their pigmented strands (L {pigment[0] * 100 / 255:.0f}{held})"
     elif hair_colour is not None:
         pigment = hair_colour
         used = f"the person's own pigment, measured on their hair, most of it still pigmented (L {pigment[0] * 100 / 255:.0f})"

@@ -594,6 +594,20 @@ def test_grey_strands_regain_the_persons_own_pigment_when_enough_is_left():
     assert not done and np.array_equal(same, face)
 
 
+def test_the_strands_pigment_is_held_no_lighter_and_no_more_chromatic_than_the_hair_as_a_whole():
+    from engine.methods.classical.hair import held_to_hair  # noqa: PLC0415 - kept beside its test
+
+    hair = np.array([47.0, 133.0, 132.0], np.float32)  # near-black hair, C*ab 6.4
+    temple = np.array([68.0, 140.0, 144.0], np.float32)  # thin temple hair over skin: lighter, C*ab 20, warmer
+    held, said = held_to_hair(temple, hair)
+    assert held[0] == 47.0 and np.hypot(held[1] - 128, held[2] - 128) == pytest.approx(np.hypot(5, 4), abs=1e-4)
+    assert np.degrees(np.arctan2(held[2] - 128, held[1] - 128)) == pytest.approx(np.degrees(np.arctan2(16, 12)), abs=1e-3)
+    assert said == "; its lightness and chroma held to the hair's as a whole"
+    # darker and less chromatic than the hair already: kept as it is, and nothing said
+    kept, said = held_to_hair(np.array([40.0, 130.0, 131.0], np.float32), hair)
+    assert np.array_equal(kept, [40.0, 130.0, 131.0]) and said == ""
+
+
 def test_hair_mostly_still_pigmented_gives_its_own_colour_where_few_strands_lie_among_the_grey():
     from engine.methods.classical.hair import OWN_DARKER, mostly_pigmented  # noqa: PLC0415
 
