@@ -1519,22 +1519,23 @@ def own_pigment(lab: np.ndarray, mask: np.ndarray, greyness: np.ndarray, scale: 
     return np.median(lab[among], axis=0).astype(np.float32)
 
 
-def pigmented_median(lab: np.ndarray, mask: np.ndarray, greyness: np.ndarray) -> np.ndarray | None:
-    """(3,) the median CIELAB of the hair's pigmented pixels under `mask` (`greyness` under OWN_PIGMENTED, and
-    OWN_DARKER darker than its grey pixels' median: `darker_than_grey`), or None where it has none."""
-    inside = mask > 0
-    pigmented = darker_than_grey(lab, inside & (greyness < OWN_PIGMENTED), greyness, inside)
-    return np.median(lab[pigmented], axis=0).astype(np.float32) if pigmented.any() else None
+def hair_colour_bound(lab: np.ndarray, mask: np.ndarray, greyness: np.ndarray) -> np.ndarray | None:
+    """(3,) the CIELAB colour that bounds the pigment the strands among the grey ones give (`held_to_hair`): the median
+    of the pigmented hair deeper than the mask's edge band (`deep_hair`: the band's pixels are part hair and part what
+    lies beyond, a hat's band or a dark backdrop), where that is most of the hair there (`mostly_pigmented`); None
+    otherwise (the strands' own pigment is then all there is to go by)."""
+    return mostly_pigmented(lab, deep_hair(mask) > 0, greyness)
 
 
 def held_to_hair(pigment: np.ndarray, hair: np.ndarray) -> tuple[np.ndarray, str]:
-    """(3,) CIELAB `pigment` no lighter than `hair` (the pigmented hair's median as a whole, `pigmented_median`) and
-    no more chromatic than it, its hue kept; and "" or what was held, in words. The scalp's pigment measured among the
-    grey strands (`own_pigment`) is held so: at a greying temple the pigmented strands among the grey ones are thin hair
-    over skin, mixed with white strands, lighter and warmer than the hair. On obama2's temple they read L* 27, C*ab 15.6
-    against his hair's L* 21, 7.8; given back at 10-30, that colour drew a lighter brown patch over his temple beside his
-    near-black hair (looked at 3x). Obama's other two portraits measure darker and less chromatic among the grey strands
-    than as a whole (L* 27 and 31, C*ab 4 and 7): the bound leaves them as they were."""
+    """(3,) CIELAB `pigment` no lighter than `hair` and no more chromatic than it, its hue kept; and "" or what was
+    held, in words. The scalp's pigment measured among the grey strands (`own_pigment`) is held so by its hair's colour
+    where most of the hair is still pigmented (`mostly_pigmented` on the mask's core): at a greying temple the
+    pigmented strands among the grey ones are thin hair over skin, mixed with white strands, lighter and warmer than the
+    hair. On obama2's temple they read L* 27, C*ab 15.6 against his hair's L* 19, 6.4 (the core's); given back at
+    10-30, that colour drew a lighter brown patch over his temple beside his near-black hair (looked at 3x). On Obama's
+    other two portraits under half of the core's hair is pigmented: the strands' pigment is all there is to go by, and
+    is kept as it was (a hat's band or a dark backdrop at the mask's edge would be taken for the hair's colour too)."""
     out = np.asarray(pigment, np.float32).copy()
     held = []
     if out[0] > hair[0]:
@@ -1557,7 +1558,7 @@ def mostly_pigmented(lab: np.ndarray, mask: np.ndarray, greyness: np.ndarray) ->
     pigmented = darker_than_grey(lab, inside & (greyness < OWN_PIGMENTED), greyness, inside)
     if not pigmented.any() or pigmented.sum() < MOSTLY_PIGMENTED * inside.sum():
         return None
-    return pigmented_median(lab, mask, greyness)
+    return np.median(lab[pigmented], axis=0).astype(np.float32)
 
 
 def darker_than_grey(lab: np.ndarray, pigmented: np.ndarray, greyness: np.ndarray, inside: np.ndarray) -> np.ndarray:
@@ -1733,8 +1734,10 @@ def repigment_hair(
     if pigment is None and relative:  # the scalp's hair only: a brow's pixels are hair over skin
         hair_colour = mostly_pigmented(lab, inside, absolute[top:bottom, left:right])
     held = ""
-    # the scalp's hair: its pigmented hair as a whole bounds the colour of the strands among the grey ones
-    hair_median = pigmented_median(lab, inside, absolute[top:bottom, left:right]) if pigment is not None and relative else None
+    # the scalp's hair: where most of it is still pigmented, its colour bounds that of the strands among the grey ones;
+    # read on the mask's core (deeper than its edge band), not on the pixels at its edge, part hair and part what lies
+    # beyond (a hat's band, a dark backdrop)
+    hair_median = hair_colour_bound(lab, inside, absolute[top:bottom, left:right]) if pigment is not None and relative else None
     if pigment is not None and hair_median is not None:
         pigment, held = held_to_hair(pigment, hair_median)
     if pigment is not None:

@@ -608,6 +608,31 @@ def test_the_strands_pigment_is_held_no_lighter_and_no_more_chromatic_than_the_h
     assert np.array_equal(kept, [40.0, 130.0, 131.0]) and said == ""
 
 
+def _in_a_hats_band(share_white: float, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """`_salt_and_pepper` cut to `size` px, its mask ending 2 px in, and a black hat's band over its edge band."""
+    from engine.methods.classical.hair import EDGE_BAND  # noqa: PLC0415 - kept beside its test
+
+    face, mask = _salt_and_pepper(share_white)
+    face, mask = np.ascontiguousarray(face[:size, :size]), np.ascontiguousarray(mask[:size, :size])
+    mask[:2], mask[-2:], mask[:, :2], mask[:, -2:] = 0, 0, 0, 0
+    band = int(EDGE_BAND)
+    face[:band], face[-band:], face[:, :band], face[:, -band:] = 20, 20, 20, 20
+    return cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32), mask
+
+
+def test_the_hairs_colour_that_bounds_the_pigment_is_read_inside_the_mask_not_on_a_hats_band_at_its_edge():
+    from engine.methods.classical.hair import hair_colour_bound, hair_greyness  # noqa: PLC0415 - kept beside its test
+
+    # a small mask of mostly auburn hair whose edge band is a black hat's: the pigmented pixels' median over the whole
+    # mask is the hat's black (L 16), the core's is the auburn
+    lab, mask = _in_a_hats_band(0.3, 48)
+    bound = hair_colour_bound(lab, mask, hair_greyness(lab))
+    assert bound is not None and bound[0] > 60 and abs(float(bound[1]) - 150) < 3
+    # mostly white hair inside the hat's band: no bound (the strands' own pigment is all there is to go by)
+    lab, mask = _in_a_hats_band(0.85, 128)
+    assert hair_colour_bound(lab, mask, hair_greyness(lab)) is None
+
+
 def test_hair_mostly_still_pigmented_gives_its_own_colour_where_few_strands_lie_among_the_grey():
     from engine.methods.classical.hair import OWN_DARKER, mostly_pigmented  # noqa: PLC0415
 
