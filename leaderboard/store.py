@@ -222,12 +222,17 @@ class ResultsStore:
 
     def work_dir(self, request_id: str) -> Path:
         """Where a queued submission's outputs wait for the worker (removed after evaluation)."""
-        return self.request_path(request_id).parent.parent / "work" / request_id
+        return self._request_dir("work", request_id)
 
     def unpacking_dir(self, request_id: str) -> Path:
         """Where a submission's zip is unpacked before it is queued (moved to `work_dir` when it is): a folder the worker's
         sweep of unqueued outputs leaves alone while it is young (see worker.UNPACKING_MAX_AGE_SECONDS)."""
-        return self.request_path(request_id).parent.parent / "unpacking" / request_id
+        return self._request_dir("unpacking", request_id)
+
+    def _request_dir(self, folder: str, request_id: str) -> Path:
+        """The request's own folder under `folder` of the store, its id checked as `request_path` checks it."""
+        self.request_path(request_id)
+        return self.root / folder / request_id
 
     def request(self, request_id: str) -> dict | None:
         """One request by id; None when there is none."""
