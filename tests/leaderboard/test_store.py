@@ -181,3 +181,14 @@ def test_a_first_caller_never_reads_the_stores_key_half_written(tmp_path, monkey
     made.set()
     first.join(5)
     assert len(second) == 64 and keys == [second]
+
+
+@pytest.mark.parametrize("bad", ["../results", "a/b", "", "x" * 81, "id.json"])
+def test_a_request_id_that_is_not_letters_digits_and_dashes_names_no_file_or_folder(tmp_path, bad):
+    # a stranger's request id never reaches outside the store's requests, work and unpacking folders
+    store = ResultsStore(tmp_path)
+    for path_of in (store.request_path, store.work_dir, store.unpacking_dir):
+        with pytest.raises(ValueError, match="a request id is letters, digits and '-'"):
+            path_of(bad)
+    assert store.work_dir("ok-1") == tmp_path / "work" / "ok-1"
+    assert store.unpacking_dir("ok-1") == tmp_path / "unpacking" / "ok-1"
