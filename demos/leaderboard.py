@@ -71,8 +71,12 @@ def show(task_title, protocol, columns, types, verified_only, search):
     key = task_key(task_title)
     records = all_records()
     known = protocols(records, key)
+    # rows of different protocols are never ranked together: an API call that names none is refused where there are any
+    if protocol is None and known:
+        raise gr.Error(f"choose a protocol: {task_title}'s rows are ranked per protocol; protocols: {known}")
     if protocol is not None and protocol not in known:
-        raise gr.Error(f"protocol {protocol!r} has no rows for {task_title}; protocols: {known}")
+        shown = repr(protocol) if len(str(protocol)) <= 200 else f"{str(protocol)[:200]!r}... ({len(str(protocol))} characters)"
+        raise gr.Error(f"protocol {shown} has no rows for {task_title}; protocols: {known}")
     chosen = select(records, key, protocol, types, verified_only, search)
     task = TASKS[key]
     column_keys = [m.key for m in task.metrics if m.title in (columns or [])] or None

@@ -15,10 +15,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+import unicodedata
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, create_model, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from evaluation.records import SCHEMA_VERSION, RecordError, ResultsRecord
 from evaluation.tasks import METHOD_TYPES, TASKS, hcs
@@ -32,7 +43,25 @@ HCS_TOLERANCE = 0.015
 # The same metric key means the same thing (and range) in every task that has it.
 _METRICS = {metric.key: metric for task in TASKS.values() for metric in task.metrics}
 
-Text = Field(min_length=1, max_length=200)
+# Unicode categories a claim's text may not hold: controls (NUL, tabs, line breaks), format characters (zero-width
+# joiners, right-to-left overrides: two protocols whose names looked the same, a citation shown reversed), line and
+# paragraph separators, private-use, surrogate and unassigned code points
+NOT_PLAIN_TEXT = ("Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn")
+
+
+def plain_text(value: str) -> str:
+    """`value`, refused where it is only spaces or holds a character of NOT_PLAIN_TEXT (named by its code point)."""
+    if not value.strip():
+        raise ValueError("must hold text, not only spaces")
+    hidden = sorted({f"U+{ord(char):04X}" for char in value if unicodedata.category(char) in NOT_PLAIN_TEXT})
+    if hidden:
+        raise ValueError(
+            f"must be plain text on one line: control or invisible characters {', '.join(hidden[:5])} are not allowed"
+        )
+    return value
+
+
+PlainText = Annotated[str, AfterValidator(plain_text)]
 
 
 def _metric_field(key: str) -> Any:
@@ -53,8 +82,8 @@ ClaimMetrics = create_model(  # one optional, range-checked field per metric of 
 class ClaimProtocol(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    benchmark: str = Field(min_length=1, max_length=200, description="e.g. celeba-hq-200 (Face++)")
-    input_set: str = Field(min_length=1, max_length=200, description="which faces")
+    benchmark: PlainText = Field(min_length=1, max_length=200, description="e.g. celeba-hq-200 (Face++)")
+    input_set: PlainText = Field(min_length=1, max_length=200, description="which faces")
     target_ages: list[float] | None = Field(None, max_length=200, description="ages 0-120")
     n_images: int | None = Field(None, ge=1, le=10_000_000, strict=True)
 
@@ -69,16 +98,16 @@ class ClaimProtocol(BaseModel):
 class ClaimEvaluators(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    age_estimator: str | None = Field(None, max_length=200, description="name@version")
-    identity_model: str | None = Field(None, max_length=200)
-    judge_model: str | None = Field(None, max_length=200)
+    age_estimator: PlainText | None = Field(None, max_length=200, description="name@version")
+    identity_model: PlainText | None = Field(None, max_length=200)
+    judge_model: PlainText | None = Field(None, max_length=200)
 
 
 class ClaimCheckpoint(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     repo: str = Field(pattern=r"^[A-Za-z0-9][\w.-]*/[\w.-]+$", max_length=140, description="org/name on the Hub")
-    revision: str | None = Field(None, max_length=100)
+    revision: PlainText | None = Field(None, max_length=100)
 
 
 class Claim(BaseModel):
@@ -93,15 +122,15 @@ class Claim(BaseModel):
     method: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.+-](?:[A-Za-z0-9_.+ -]*[A-Za-z0-9_.+-])?$")
     method_type: Literal[METHOD_TYPES]  # type: ignore[valid-type]
     provenance: Literal["reported"] = "reported"
-    citation: str = Field(min_length=1, max_length=300, description="how to cite the source, e.g. authors, title, venue")
+    citation: PlainText = Field(min_length=1, max_length=300, description="how to cite the source, e.g. authors, title, venue")
     link: HttpUrl = Field(description="the paper or the code the numbers come from (http or https)")
     protocol: ClaimProtocol
     evaluators: ClaimEvaluators = ClaimEvaluators()
     metrics: ClaimMetrics
     date: dt.date = Field(description="when the numbers were published (YYYY-MM-DD)")
     checkpoint: ClaimCheckpoint | None = None
-    hardware: str | None = Field(None, max_length=200)
-    train_set_size: str | None = Field(None, max_length=100)
+    hardware: PlainText | None = Field(None, max_length=200)
+    train_set_size: PlainText | None = Field(None, max_length=100)
 
     @field_validator("date")
     @classmethod

@@ -160,6 +160,7 @@ def submit_claim(store: ResultsStore, submitter: Submitter, content: bytes) -> d
         raise SubmissionError(f"the claim is not valid JSON ({error})") from None
     try:
         claim = parse_claim(data)
+        claim.to_record()  # as approval makes it: a claim accepted here can be approved
     except ClaimError as error:
         raise SubmissionError(f"the claim is malformed: {error}") from None
     body = claim.model_dump(mode="json", exclude_none=True)

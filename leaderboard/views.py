@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+from collections import Counter
 
 import pandas as pd
 
@@ -13,8 +16,9 @@ MISSING = "missing"
 
 
 def labels(records: list[ResultsRecord]) -> dict[tuple, str]:
-    """One label per comparable protocol (`ResultsRecord.comparable_key`): the short label, or the
-    detailed one (target ages, output count) where protocols that differ would share a short label."""
+    """One label per comparable protocol (`ResultsRecord.comparable_key`), no two alike: the short label, or the
+    detailed one (target ages, output count) where protocols that differ would share a short label, with a digest of
+    the protocol where even those agree."""
     short: dict[tuple, str] = {}
     for record in records:
         short.setdefault(record.comparable_key(), record.protocol_label())
@@ -24,6 +28,16 @@ def labels(records: list[ResultsRecord]) -> dict[tuple, str]:
         key = record.comparable_key()
         if key not in named:
             named[key] = record.protocol_label(detailed=short[key] in clashes)
+    # protocols whose labels still agree (their parts joined into the same text, or a detailed label that reads as
+    # another's short one) are told apart by a digest of what makes them comparable: one label, one protocol, so the
+    # table never ranks two protocols' rows together
+    # (the whole digest where eight of its characters do not: a label written to read as another's with its digest)
+    for length in (8, 64):
+        counts = Counter(named.values())
+        for key, label in list(named.items()):
+            if counts[label] > 1:
+                digest = hashlib.sha256(json.dumps(key, default=str).encode()).hexdigest()[:length]
+                named[key] = f"{label} [protocol {digest}]"
     return named
 
 

