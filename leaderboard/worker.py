@@ -224,6 +224,18 @@ class Worker:
         except Exception as error:  # the reason is shown to the submitter
             logger.exception("evaluation of %s failed", request_id)
             return self._fail(request_id, f"{type(error).__name__}: {error}")
+        if all(value is None for value in record.metrics.values()):  # a row of "missing" only is not listed
+            missing = "; ".join(
+                f"{key.removeprefix('n_missing_')} missing for {value}"
+                for key, value in record.notes.items()
+                if key.startswith("n_missing_")
+            )
+            return self._fail(
+                request_id,
+                f"no output could be scored, so nothing is listed ({missing} of {record.notes.get('n_outputs', 'the')} "
+                "outputs): no face was found in them, or they are not the benchmark's faces. Check the outputs and submit "
+                "them again",
+            )
         record.method = request["method"]
         record.notes.update(submitted_by=request.get("user"), request=request_id)
         self.store.add_result(record, name=name)

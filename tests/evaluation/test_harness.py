@@ -106,17 +106,31 @@ MALLORY = S.Submitter(address="203.0.113.9")
 
 
 def test_a_zip_of_outputs_is_verified_and_faceless_outputs_are_counted_missing(tmp_path):
+    from skimage import data  # noqa: PLC0415 - a face that is neither benchmark input, for the astronaut's outputs
+
     store = ResultsStore(tmp_path / "store")
-    request = S.submit_outputs(store, ALICE, outputs_zip(tmp_path / "out.zip", NAMES), "GreyBoxes", "GAN", settings=OFFLINE)
+    camera = np.ascontiguousarray(np.repeat(data.camera()[..., None], 3, axis=2))
+    path = tmp_path / "out.zip"
+    with zipfile.ZipFile(path, "w") as archive:  # the astronaut's outputs a face, Grace Hopper's grey boxes
+        for name in NAMES:
+            buffer = io.BytesIO()
+            Image.fromarray(camera if name.startswith("astronaut") else np.full((64, 64, 3), 128, np.uint8)).save(buffer, "PNG")
+            archive.writestr(name, buffer.getvalue())
+    request = S.submit_outputs(store, ALICE, path, "HalfFaces", "GAN", settings=OFFLINE)
     assert request["status"] == "PENDING"
     done = Worker(store, OFFLINE).drain()
     assert [d["status"] for d in done] == ["FINISHED"]
-    record = next(r for r in store.records() if r.method == "GreyBoxes")
-    assert record.notes["n_missing_age"] == 8 and record.metrics["age_mae"] is None and record.metrics["hcs"] is None
+    record = next(r for r in store.records() if r.method == "HalfFaces")
+    assert record.notes["n_missing_age"] == 4 and record.metrics["age_mae"] is not None
     assert record.evaluators.judge_model is None  # no judge configured
     assert not list((tmp_path / "store" / "work").iterdir()), "after evaluation only the record stays"
     rows, _ = table([record], "lifespan")
     assert rows["source"][0] == f"this harness ({record.date}); submitted by alice"  # the row names who sent it
+    # none of them a face: nothing is listed, and the submitter is told why (a row of "missing" only was listed)
+    request = S.submit_outputs(store, ALICE, outputs_zip(tmp_path / "grey.zip", NAMES), "GreyBoxes", "GAN", settings=OFFLINE)
+    (failed,) = Worker(store, OFFLINE).drain()
+    assert failed["status"] == "FAILED" and failed["reason"].startswith("no output could be scored, so nothing is listed")
+    assert [r.method for r in store.records()] == ["HalfFaces"]
 
 
 def test_the_judge_scores_verified_submissions_when_configured(tmp_path, server):

@@ -215,3 +215,24 @@ def test_a_running_worker_removes_a_zip_left_half_unpacked_after_it_started(tmp_
         stop.set()
         worker.wake()
         thread.join(5)
+
+
+def test_outputs_none_of_which_can_be_scored_fail_with_the_reason_and_list_nothing(tmp_path):
+    # a zip of blank grey images passed every check and was listed as a verified row of "missing" only
+    store = ResultsStore(tmp_path)
+    queued(store)
+
+    def nothing_scored(request, folder):
+        notes = {"n_outputs": 8, "n_missing_age": 8, "n_missing_identity": 8}
+        return ResultsRecord.from_json(
+            valid(provenance="verified", citation=None, metrics={"age_mae": None, "identity": None}, notes=notes)
+        )
+
+    finished = Worker(store, Settings(), evaluate=nothing_scored).run_one()
+    assert finished is not None and finished["status"] == "FAILED"
+    assert finished["reason"].startswith("no output could be scored, so nothing is listed (age missing for 8; identity ")
+    assert store.records() == [] and not store.work_dir(REQUEST_ID).exists()
+    # one scored output is enough to be listed (the rest counted as missing, as documented)
+    queued(store, "20260101000000-abcdef13")
+    listed = Worker(store, Settings(), evaluate=Counting()).run_one()
+    assert listed is not None and listed["status"] == "FINISHED" and len(store.records()) == 1
