@@ -43,25 +43,46 @@ HCS_TOLERANCE = 0.015
 # The same metric key means the same thing (and range) in every task that has it.
 _METRICS = {metric.key: metric for task in TASKS.values() for metric in task.metrics}
 
-# Unicode categories a claim's text may not hold: controls (NUL, tabs, line breaks), format characters (zero-width
-# joiners, right-to-left overrides: two protocols whose names looked the same, a citation shown reversed), line and
-# paragraph separators, private-use, surrogate and unassigned code points
-NOT_PLAIN_TEXT = ("Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn")
+# What a claim's text may not hold (refused, the character named): controls (NUL, tabs, line breaks), line and
+# paragraph separators, private-use and surrogate code points, and the characters that change the direction text is
+# shown in (a right-to-left override showed a citation reversed). The fields that name a protocol (its benchmark, input
+# set and evaluators: the table's label) refuse every format character and unassigned code point as well: a zero-width
+# space made a look-alike of a listed protocol. A citation may hold the rest (a soft hyphen pasted from a PDF, the
+# joiners of Persian and Indic names and of emoji, emoji newer than this Python's Unicode tables)
+NEVER_IN_TEXT = ("Cc", "Zl", "Zp", "Co", "Cs")
+DIRECTION_MARKS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+NEVER_IN_NAMES = ("Cf", "Cn")
 
 
-def plain_text(value: str) -> str:
-    """`value`, refused where it is only spaces or holds a character of NOT_PLAIN_TEXT (named by its code point)."""
-    if not value.strip():
-        raise ValueError("must hold text, not only spaces")
-    hidden = sorted({f"U+{ord(char):04X}" for char in value if unicodedata.category(char) in NOT_PLAIN_TEXT})
-    if hidden:
-        raise ValueError(
-            f"must be plain text on one line: control or invisible characters {', '.join(hidden[:5])} are not allowed"
-        )
-    return value
+def _refused(value: str, names: bool) -> list[str]:
+    """The characters of `value` a claim's text may not hold, each as "U+XXXX NAME" (see NEVER_IN_TEXT)."""
+    refused = [
+        char
+        for char in dict.fromkeys(value)
+        if unicodedata.category(char) in NEVER_IN_TEXT
+        or char in DIRECTION_MARKS
+        or (names and unicodedata.category(char) in NEVER_IN_NAMES)
+    ]
+    kinds = {"Cc": "a control character", "Co": "a private-use character", "Cs": "a surrogate", "Cn": "unassigned"}
+    return [f"U+{ord(char):04X} ({unicodedata.name(char, '') or kinds[unicodedata.category(char)]})" for char in refused]
 
 
-PlainText = Annotated[str, AfterValidator(plain_text)]
+def _plain(names: bool):
+    def check(value: str) -> str:
+        if not value.strip():
+            raise ValueError("must hold text, not only spaces")
+        refused = _refused(value, names)
+        if refused:
+            raise ValueError(f"must be plain text on one line; it holds {', '.join(refused[:5])}")
+        return value
+
+    return check
+
+
+def plain_text(max_length: int, names: bool = False) -> Any:
+    """A claim's text field: 1 to `max_length` characters, not only spaces, none that NEVER_IN_TEXT refuses (`names`:
+    a field that names the protocol, NEVER_IN_NAMES refused too)."""
+    return Annotated[str, Field(min_length=1, max_length=max_length), AfterValidator(_plain(names))]
 
 
 def _metric_field(key: str) -> Any:
@@ -82,8 +103,8 @@ ClaimMetrics = create_model(  # one optional, range-checked field per metric of 
 class ClaimProtocol(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    benchmark: PlainText = Field(min_length=1, max_length=200, description="e.g. celeba-hq-200 (Face++)")
-    input_set: PlainText = Field(min_length=1, max_length=200, description="which faces")
+    benchmark: plain_text(200, names=True) = Field(description="e.g. celeba-hq-200 (Face++)")  # type: ignore[valid-type]
+    input_set: plain_text(200, names=True) = Field(description="which faces")  # type: ignore[valid-type]
     target_ages: list[float] | None = Field(None, max_length=200, description="ages 0-120")
     n_images: int | None = Field(None, ge=1, le=10_000_000, strict=True)
 
@@ -98,16 +119,16 @@ class ClaimProtocol(BaseModel):
 class ClaimEvaluators(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    age_estimator: PlainText | None = Field(None, max_length=200, description="name@version")
-    identity_model: PlainText | None = Field(None, max_length=200)
-    judge_model: PlainText | None = Field(None, max_length=200)
+    age_estimator: plain_text(200, names=True) | None = Field(None, description="name@version")  # type: ignore[valid-type]
+    identity_model: plain_text(200, names=True) | None = None  # type: ignore[valid-type]
+    judge_model: plain_text(200, names=True) | None = None  # type: ignore[valid-type]
 
 
 class ClaimCheckpoint(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     repo: str = Field(pattern=r"^[A-Za-z0-9][\w.-]*/[\w.-]+$", max_length=140, description="org/name on the Hub")
-    revision: PlainText | None = Field(None, max_length=100)
+    revision: plain_text(100, names=True) | None = None  # type: ignore[valid-type]
 
 
 class Claim(BaseModel):
@@ -122,15 +143,15 @@ class Claim(BaseModel):
     method: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.+-](?:[A-Za-z0-9_.+ -]*[A-Za-z0-9_.+-])?$")
     method_type: Literal[METHOD_TYPES]  # type: ignore[valid-type]
     provenance: Literal["reported"] = "reported"
-    citation: PlainText = Field(min_length=1, max_length=300, description="how to cite the source, e.g. authors, title, venue")
+    citation: plain_text(300) = Field(description="how to cite the source, e.g. authors, title, venue")  # type: ignore[valid-type]
     link: HttpUrl = Field(description="the paper or the code the numbers come from (http or https)")
     protocol: ClaimProtocol
     evaluators: ClaimEvaluators = ClaimEvaluators()
     metrics: ClaimMetrics
     date: dt.date = Field(description="when the numbers were published (YYYY-MM-DD)")
     checkpoint: ClaimCheckpoint | None = None
-    hardware: PlainText | None = Field(None, max_length=200)
-    train_set_size: PlainText | None = Field(None, max_length=100)
+    hardware: plain_text(200) | None = None  # type: ignore[valid-type]
+    train_set_size: plain_text(100) | None = None  # type: ignore[valid-type]
 
     @field_validator("date")
     @classmethod

@@ -206,7 +206,10 @@ def approve_claim(store: ResultsStore, request_id: str, reviewer: str) -> dict:
     """The maintainer approves: the claim becomes a `reported` row."""
     request = _claim_request(store, request_id)
     notes = {"approved_by": reviewer, "request": request_id, "submitted_by": request.get("user")}
-    record = parse_claim(request["claim"]).to_record(notes=notes)
+    try:
+        record = parse_claim(request["claim"]).to_record(notes=notes)
+    except ClaimError as error:  # queued under an earlier version of the checks: reject it, saying this
+        raise SubmissionError(f"claim {request_id} cannot be listed: {error}; reject it with this reason") from None
     path = store.add_result(record)
     return store.set_status(request_id, "FINISHED", f"approved by {reviewer}; listed as {path.stem}")
 

@@ -31,14 +31,27 @@ def labels(records: list[ResultsRecord]) -> dict[tuple, str]:
     # protocols whose labels still agree (their parts joined into the same text, or a detailed label that reads as
     # another's short one) are told apart by a digest of what makes them comparable: one label, one protocol, so the
     # table never ranks two protocols' rows together
-    # (the whole digest where eight of its characters do not: a label written to read as another's with its digest)
-    for length in (8, 64):
+    # (the whole digest, as often as it takes, where eight of its characters do not: a label written to read as
+    # another's with its digest)
+    length = 8
+    while len(set(named.values())) < len(named):
         counts = Counter(named.values())
         for key, label in list(named.items()):
             if counts[label] > 1:
-                digest = hashlib.sha256(json.dumps(key, default=str).encode()).hexdigest()[:length]
-                named[key] = f"{label} [protocol {digest}]"
+                named[key] = f"{label} [protocol {protocol_digest(key)[:length]}]"
+        length = 64
     return named
+
+
+def protocol_digest(key: tuple) -> str:
+    """The sha256 of a comparable key, the same whatever record gave it (20 and 20.0 are one target age)."""
+
+    def canonical(value: object) -> object:
+        if isinstance(value, (tuple, list)):
+            return [canonical(part) for part in value]
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    return hashlib.sha256(json.dumps(canonical(key), default=str).encode()).hexdigest()
 
 
 def protocols(records: list[ResultsRecord], task: str) -> list[str]:

@@ -278,7 +278,7 @@ def test_a_claims_text_is_plain_text_on_one_line_refused_at_submission_not_at_ap
         "age_estimator": {"evaluators": {"age_estimator": value}},
     }[where]
     store = ResultsStore(tmp_path)
-    with pytest.raises(S.SubmissionError, match=f"{where}: .*(only spaces|control or invisible characters U\\+)"):
+    with pytest.raises(S.SubmissionError, match=f"{where}: .*(only spaces|it holds U\\+)"):
         S.submit_claim(store, ALICE, claim(**changes))
     assert store.requests() == []
 
@@ -299,3 +299,50 @@ def test_protocols_whose_names_read_alike_are_never_ranked_in_one_table():
     assert len(names) == 2 and len(set(names)) == 2
     assert sorted(r.method for name in names for r in select([one, other], "lifespan", name)) == ["One", "Other"]
     assert all(len(select([one, other], "lifespan", name)) == 1 for name in names)
+
+
+@pytest.mark.parametrize(
+    "citation",
+    [
+        "Müller, Ünsal — «Aging», 2024",
+        "Doe\u00ad et al.",
+        "\u0645\u062d\u0645\u062f\u200c\u0631\u0636\u0627",
+        "team \U0001f469\u200d\U0001f52c",
+    ],
+)
+def test_a_citation_may_hold_accents_soft_hyphens_and_the_joiners_of_names_and_emoji(citation):
+    # pasted from a PDF (a soft hyphen), a Persian name (a zero-width non-joiner), an emoji sequence (a joiner)
+    assert parse_claim(json.loads(claim(citation=citation))).citation == citation
+
+
+def test_a_protocol_label_written_to_read_as_another_with_its_digest_still_names_one_protocol():
+    # a claim's evaluator written as "<another protocol's evaluators> [protocol <its digest>]" read as that protocol's
+    # label once the digest told two look-alikes apart, and its rows were ranked in that protocol's table
+    from evaluation.records import ResultsRecord  # noqa: PLC0415
+    from leaderboard.views import labels, protocol_digest, select  # noqa: PLC0415
+    from tests.evaluation.test_records import valid  # noqa: PLC0415
+
+    def record(method: str, **evaluators: str) -> ResultsRecord:
+        return ResultsRecord.from_json(valid(method=method, evaluators=evaluators), submitted=True)
+
+    genuine = record("Genuine", age_estimator="Face++ API, SFace")
+    split = record("Split", age_estimator="Face++ API", identity_model="SFace")
+    suffix = f" [protocol {protocol_digest(genuine.comparable_key())[:8]}]"
+    crafted = record("Crafted", age_estimator="Face++ API", identity_model="SFace" + suffix)
+    records = [genuine, split, crafted]
+    named = labels(records)
+    assert len(set(named.values())) == 3
+    tables = [[r.method for r in select(records, "lifespan", name)] for name in protocols(records, "lifespan")]
+    assert sorted(tables) == [["Crafted"], ["Genuine"], ["Split"]]  # each protocol its own table, one row each
+    # the digest is the protocol's, whichever record gave it: a paper's target ages 20 and 30, a claim's 20.0 and 30.0
+    assert protocol_digest(("lifespan", (20, 30), None)) == protocol_digest(("lifespan", (20.0, 30.0), None))
+
+
+def test_a_claim_queued_under_earlier_checks_is_refused_at_approval_with_a_reason_not_an_internal_error(tmp_path):
+    store = ResultsStore(tmp_path)
+    stale = json.loads(claim())
+    stale["protocol"]["benchmark"] = "   "  # accepted before claims' text had to hold text
+    store.add_request({"id": "stale-1", "kind": "claim", "method": "MyAger", "claim": stale, "status": "AWAITING_REVIEW"})
+    with pytest.raises(S.SubmissionError, match="claim stale-1 cannot be listed: protocol.benchmark: must hold text"):
+        S.approve_claim(store, "stale-1", "owner")
+    assert store.records() == []
