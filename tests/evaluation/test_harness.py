@@ -134,9 +134,12 @@ def test_a_zip_of_outputs_is_verified_and_faceless_outputs_are_counted_missing(t
 
 
 def test_the_judge_scores_verified_submissions_when_configured(tmp_path, server):
+    from skimage import data  # noqa: PLC0415 - a face (neither benchmark input): grey boxes alone are not listed
+
     url, script = server
     store = ResultsStore(tmp_path / "store")
-    S.submit_outputs(store, ALICE, outputs_zip(tmp_path / "out.zip", NAMES), "GreyBoxes", "GAN", settings=OFFLINE)
+    camera = np.ascontiguousarray(np.repeat(data.camera()[..., None], 3, axis=2))
+    S.submit_outputs(store, ALICE, outputs_zip(tmp_path / "out.zip", NAMES, camera), "Cameras", "GAN", settings=OFFLINE)
     script.replies += [("ok", "quality:60")] * 8
     settings = OFFLINE.with_(judge_base_url=url, judge_model="judge", judge_api_key="key")
     (done,) = Worker(store, settings).drain()

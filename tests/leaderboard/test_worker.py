@@ -236,3 +236,17 @@ def test_outputs_none_of_which_can_be_scored_fail_with_the_reason_and_list_nothi
     queued(store, "20260101000000-abcdef13")
     listed = Worker(store, Settings(), evaluate=Counting()).run_one()
     assert listed is not None and listed["status"] == "FINISHED" and len(store.records()) == 1
+
+
+def test_faceless_outputs_the_judge_alone_scored_are_not_listed(tmp_path):
+    # the judge reads any image: a zip of grey boxes got an image quality and was listed as a verified row
+    store = ResultsStore(tmp_path)
+    queued(store)
+
+    def judged_only(request, folder):
+        notes = {"n_outputs": 8, "n_missing_age": 8, "n_missing_identity": 8}
+        metrics = {"age_mae": None, "identity": None, "image_quality": 55.0}
+        return ResultsRecord.from_json(valid(provenance="verified", citation=None, metrics=metrics, notes=notes))
+
+    finished = Worker(store, Settings(), evaluate=judged_only).run_one()
+    assert finished is not None and finished["status"] == "FAILED" and store.records() == []
