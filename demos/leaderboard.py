@@ -87,6 +87,14 @@ def show(task_title, protocol, columns, types, verified_only, search):
     return frame, note, tradeoff_figure(tradeoff(chosen) if key == "lifespan" else tradeoff([]))
 
 
+def show_selection(task_title, protocol, columns, types, verified_only, search):
+    """`show` for the tab's own controls: a filter changed just after the task, before the protocol list followed it,
+    sends the task before's protocol; the table is then the new task's first protocol's, as the list is about to show
+    (the API's `/leaderboard` refuses a protocol the task has not)."""
+    known = protocols(all_records(), task_key(task_title))
+    return show(task_title, protocol if protocol in known or not known else known[0], columns, types, verified_only, search)
+
+
 def tradeoff_figure(points: pd.DataFrame):
     """The age-identity trade-off of the selection's rows, drawn on the server: each row a point named by its method,
     reported and verified rows marked apart. (Gradio's own scatter plot kept the first selection's points and colours
@@ -296,7 +304,7 @@ def build():
         api_visibility="private",
     )
     for control in (protocol, columns, types, verified_only, search):
-        control.change(show, inputs, [results, summary, plot], api_visibility="private")
+        control.change(show_selection, inputs, [results, summary, plot], api_visibility="private")
     with gr.Accordion("Submit results", open=False):
         gr.Markdown(
             "A **claim** is a paper's numbers (JSON following the claim schema below, with a link to the paper or "

@@ -165,3 +165,14 @@ def test_the_leaderboard_api_names_a_protocol_or_is_refused(space):
     with pytest.raises(gr.Error) as refused:
         tab.show("Lifespan aging", "x" * 2_000_000, [], [], False, "")
     assert "(2000000 characters)" in str(refused.value) and len(str(refused.value)) < 10_000
+
+
+def test_a_filter_changed_before_the_protocol_list_follows_a_new_task_shows_the_new_tasks_table(space):
+    # the tab's controls sent the task before's protocol with the new task, and the user got "has no rows"
+    lifespan = tab.protocols(tab.all_records(), "lifespan")[0]
+    intervals = tab.protocols(tab.all_records(), tab.task_key("Age estimation with intervals"))[0]
+    frame, _, _ = tab.show_selection("Age estimation with intervals", lifespan, [], [], False, "")
+    expected, _, _ = tab.show("Age estimation with intervals", intervals, [], [], False, "")
+    assert frame.equals(expected) and not frame.empty
+    with pytest.raises(gr.Error, match="has no rows"):  # the API stays strict
+        tab.show("Age estimation with intervals", lifespan, [], [], False, "")
