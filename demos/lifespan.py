@@ -20,7 +20,7 @@ from demos.common import (
     warn_results,
 )
 from engine.core.images import keep_photo_notes
-from engine.core.limits import AGE, GPU_CONCURRENCY, SEED
+from engine.core.limits import AGE, GPU_CONCURRENCY, MAX_FACES_AGED, SEED
 from engine.core.models import ModelUnavailable
 from engine.core.registry import get_cache
 from engine.tasks.lifespan import (
@@ -148,8 +148,9 @@ def build() -> None:
                 all_faces = gr.Checkbox(
                     False,
                     label="Age every face in the photo (classical renderer)",
-                    info="each from its own estimated age, each pasted back; the source age and gender above are "
-                    "the chosen face's, and the face strip shows it (framing 'photo' in More shows the whole group)",
+                    info=f"up to {MAX_FACES_AGED} (the chosen and the largest others), each from its own estimated age, each "
+                    "pasted back; the source age and gender above are the chosen face's, and the face strip shows it "
+                    "(framing 'photo' in More shows the whole group)",
                 )
                 receding_hairline = gr.Checkbox(
                     False,

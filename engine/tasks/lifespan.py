@@ -22,7 +22,7 @@ from engine.core.checks import check_flag, check_gender, check_seed, parse_age, 
 from engine.core.errors import InputError
 from engine.core.gpu import gpu_scope, gpu_seconds
 from engine.core.images import check_rgb
-from engine.core.limits import AGE, MAX_TARGETS, quote
+from engine.core.limits import AGE, MAX_FACES_AGED, MAX_TARGETS, quote
 from engine.core.media import strip, strip_frames, write_mp4
 from engine.core.provenance import SOFTWARE, png_info
 from engine.core.registry import get_cache
@@ -541,8 +541,17 @@ def _every_face(
     (`TOO_SMALL_TO_AGE`), upside down, or that FaceMesh cannot landmark is left as it is, and says so."""
     group = []
     share = 1.0 / len(faces)  # of the progress bar, per face: the chosen face's came first
+    # the chosen face and the largest others (the detector numbers them largest first), MAX_FACES_AGED in all
+    aged_at_most = {chosen, *[index for index in range(len(faces)) if index != chosen][: MAX_FACES_AGED - 1]}
     for index, face in enumerate(faces):
         box = face.box_xyxy()
+        if index not in aged_at_most:
+            warning = (
+                f"Face {index} (box {face.box_text()}) is left unchanged: at most {MAX_FACES_AGED} faces are aged per request "
+                "(the largest; the server's queue is shared). Choose it by its number to age it."
+            )
+            group.append(GroupFace(index=index, box=box, chosen=False, aged=False, warnings=[warning]))
+            continue
         if index == chosen:
             group.append(
                 _aged_face(

@@ -490,3 +490,21 @@ def test_the_zones_change_left_to_the_caller_is_the_one_the_zones_tab_low_passes
     assert np.array_equal(change_at_photo_resolution(left.unresolved, left.after, upsampling(located.matrix)), done.after)
     with pytest.raises(ValueError, match="a skin amount of -0.5"):  # a younger skin is drawn after the change it leaves
         edit(False, -0.5)
+
+
+def test_every_face_ages_the_chosen_and_the_largest_others_up_to_the_limit_and_names_the_rest(monkeypatch):
+    # a photo of 64 tiled faces at 17 targets held the shared queue for 110 s; faces past the limit are left as they
+    # are, each named with how to age it (here the limit set to 1 face on the two-face photo)
+    import engine.tasks.lifespan as lifespan_task  # noqa: PLC0415
+
+    monkeypatch.setattr(lifespan_task, "MAX_FACES_AGED", 1)
+    group = _group()
+    output = age_photo(LifespanRequest(group, [70], source_age=40, renderer="classical", all_faces=True), OFFLINE)
+    faces = output.manifest()["all_faces"]
+    assert [face["aged"] for face in faces] == [True, False]
+    assert faces[1]["warnings"][0].startswith("Face 1 (box ") and faces[1]["warnings"][0].endswith(
+        "is left unchanged: at most 1 faces are aged per request (the largest; the server's queue is shared). Choose it "
+        "by its number to age it."
+    )
+    assert output.photos is not None and np.array_equal(output.photos[0][:, :512], group[:, :512])  # the astronaut as is
+    assert output.warnings[-1].startswith("Every face aged: 1 of 2 (face 0: source age 40, given)")
