@@ -15,7 +15,7 @@ import re
 import numpy as np
 
 from engine.core.errors import InputError
-from engine.core.limits import AGE, SEED, quote
+from engine.core.limits import AGE, PROMPT_WORDS_CHARS, SEED, quote
 
 GENDERS = ("male", "female")
 # A number typed as text: plain decimal digits (ASCII), a sign, a point. Python's float() and int() also read "1_0" as
@@ -64,6 +64,19 @@ def check_flag(value, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise InputError(f"{name} must be true or false, got {quote(value)}")
     return bool(value)
+
+
+def parse_prompt_words(value, name: str) -> str | None:
+    """Words a request adds to a prompt, stripped; None where none are given (None or blank): text of at most
+    PROMPT_WORDS_CHARS characters."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InputError(f"{name} must be text, got {quote(value)}")
+    text = value.strip()
+    if len(text) > PROMPT_WORDS_CHARS:
+        raise InputError(f"{name} must be a few words, at most {PROMPT_WORDS_CHARS} characters; got {len(text)}: {quote(text)}")
+    return text or None
 
 
 def check_gender(gender: str) -> str:

@@ -89,6 +89,10 @@ ZONE_SCORE = Range(0, 100, unit=" %")
 # Lifespan targets per request: one every 5 years from 0 to 80 is 17, more than any strip shows usefully;
 # a longer list only queues work in front of other users.
 MAX_TARGETS = 17
+# Words a request adds to a diffusion prompt (the lifespan's extra attribute, the zones' ethnicity): a few words; CLIP
+# reads 77 tokens of a whole prompt, so a longer text is cut by the tokenizer, and one echoed back in a warning was a
+# 100 KB notice
+PROMPT_WORDS_CHARS = 100
 # Faces aged per request when every face of a group photo is asked for: the chosen face and the largest others up to
 # this many. Faces times targets is the request's work, which waits in one queue with everyone's: a photo of 64 tiled
 # faces at 17 targets held it for 110 s at 2.4 GB; 8 faces is a family photo, about 8 single-face strips of work.

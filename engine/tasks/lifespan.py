@@ -18,7 +18,15 @@ import numpy as np
 from PIL import Image
 
 from engine.age.estimators import SourceAgeGender, source_age_gender
-from engine.core.checks import check_flag, check_gender, check_seed, parse_age, parse_face_index, parse_optional_age
+from engine.core.checks import (
+    check_flag,
+    check_gender,
+    check_seed,
+    parse_age,
+    parse_face_index,
+    parse_optional_age,
+    parse_prompt_words,
+)
 from engine.core.errors import InputError
 from engine.core.gpu import gpu_scope, gpu_seconds
 from engine.core.images import check_rgb
@@ -132,7 +140,7 @@ class LifespanRequest:
         if self.gender is not None:
             check_gender(self.gender)
         self.seed = check_seed(self.seed)
-        if self.extra_prompt is not None and (not isinstance(self.extra_prompt, str) or not self.extra_prompt.strip()):
+        if self.extra_prompt is not None and parse_prompt_words(self.extra_prompt, "the extra prompt") is None:
             raise InputError("the extra prompt is empty: leave it out or describe the attribute")
         self.paste = check_flag(self.paste, "paste")
         self.all_faces = check_flag(self.all_faces, "all_faces")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.age.estimators import source_age_gender
-from engine.core.checks import check_flag, check_seed, parse_optional_age
+from engine.core.checks import check_flag, check_seed, parse_optional_age, parse_prompt_words
 from engine.core.gpu import gpu_scope, gpu_seconds
 from engine.core.images import check_rgb
 from engine.core.registry import get_cache
@@ -51,7 +51,7 @@ class ZonesRequest:
         ldla.check_renderer(self.renderer, self.refine)
         self.seed = check_seed(self.seed)
         self.source_age = parse_optional_age(self.source_age, "source age")
-        self.ethnicity = (self.ethnicity or "").strip() or None
+        self.ethnicity = parse_prompt_words(self.ethnicity, "ethnicity")
 
 
 def edit_zones(request: ZonesRequest, settings: Settings | None = None) -> ZoneEdit:

@@ -67,6 +67,9 @@ def test_a_lifespan_request_is_parsed_once():
         (dict(seed=1.5), "seed must be a whole number from 0 to 4294967295, got 1.5"),
         (dict(targets=" ".join(str(a) for a in range(0, 81, 4))), "21 target ages given; at most 17 per request"),
         (dict(extra_prompt="  "), "the extra prompt is empty"),
+        # a 100,000-character text was echoed back whole in a warning
+        (dict(extra_prompt="grey " * 30), "the extra prompt must be a few words, at most 100 characters; got 149: 'grey grey"),
+        (dict(extra_prompt=7), "the extra prompt must be text, got 7"),
         (dict(extra_prompt="grey hair", renderer="classical"), "extra attribute prompt needs the diffusion renderer"),
         (dict(renderer="oil paint"), "renderer must be auto, diffusion or classical, got 'oil paint'"),
         (dict(face_index=-1), "face index must be a whole number"),
@@ -210,6 +213,8 @@ def test_zone_and_estimate_requests_keep_good_values():
         refine=True,
     )
     assert request.seed == 3 and request.source_age == 80.0 and request.ethnicity is None
+    with pytest.raises(UserError, match="ethnicity must be a few words, at most 100 characters; got 100000"):
+        ZonesRequest(RGB, {"forehead": 50}, "classical", ethnicity="x" * 100_000)
     assert EstimateRequest(RGB, 0.8).confidence == 0.8
     with pytest.raises(UserError, match="confidence must be strictly between 0 and 1"):
         EstimateRequest(RGB, 1.0)
