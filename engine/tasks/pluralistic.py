@@ -355,6 +355,11 @@ def _classical(
         + hairline_warning(request.receding_hairline, source)
         + growth_warning(source, [request.target])
     )
+    if asked and receding <= 0:  # asked of a man's face, with nothing to recede by: said, not left at ''
+        warnings.append(
+            f"Hairline left as it is: a hairline recedes toward an older age only, and {request.target:g} is not older "
+            f"than the source age {source.age:g}."
+        )
     hairlines = [a.stages.get("hairline", "") for a in aged]
     monochrome = is_monochrome(located.crop)  # its futures' sallowness is not drawn: a hue (their stages say it too)
     futures = [describe_variation(variation, monochrome) for variation in variations]

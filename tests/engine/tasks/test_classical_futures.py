@@ -139,6 +139,13 @@ def test_a_mans_futures_recede_at_the_hairline_only_when_asked_and_as_often_as_m
     kept = pluralistic(PluralisticRequest(**woman), OFFLINE)
     assert not any(kept.hairlines)
     assert any(w.startswith("Hairline left as it is: the face's gender is female (given)") for w in kept.warnings)
+    # asked toward a younger target: nothing recedes, and the man is told why (the futures were byte-identical, silently)
+    younger = pluralistic(PluralisticRequest(**dict(man, target=40), receding_hairline=True), OFFLINE)
+    assert not any(younger.hairlines)
+    assert (
+        "Hairline left as it is: a hairline recedes toward an older age only, and 40 is not older than the source age 51."
+        in younger.warnings
+    )
 
 
 def test_a_future_drawn_below_the_sources_wrinkle_score_keeps_that_zone_smoothed(source):
