@@ -98,10 +98,11 @@ def apply_in_tab(photo, renderer, seed, refine, ethnicity, source_age, *scores_a
 
 def apply(photo, renderer, seed, refine, ethnicity, source_age, *scores):
     """Main action (API `/edit_zones`): photo, renderer, seed, refine, ethnicity, source age, 12 zone scores
-    -> before/after photo, before/after face, manifest."""
+    -> before/after photo, before/after face, manifest. A score given as None leaves its zone as it is (a score the
+    API's caller leaves out is the slider's default, 0: no lines)."""
     with user_errors():
         image = open_photo(photo)
-        targets = dict(zip(task.ZONES, scores))
+        targets = {zone: score for zone, score in zip(task.ZONES, scores) if score is not None}
         request = task.ZonesRequest(
             image.rgb,
             targets,

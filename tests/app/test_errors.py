@@ -125,3 +125,7 @@ def test_zone_apply_refuses_a_photo_whose_zones_the_sliders_do_not_show(images, 
     # the API's Apply has no such record
     _, _, manifest = demos.zones.apply(str(images["astronaut"]), "classical", 0, False, "", None, *scores)
     assert manifest["renderer"] == "classical"
+    # a zone's score given as None is left as it is (the sliders' default, 0, is a score: no lines)
+    only_forehead = [77] + [None] * (len(demos.zones.task.ZONES) - 1)
+    _, _, manifest = demos.zones.apply(str(images["astronaut"]), "classical", 0, False, "", None, *only_forehead)
+    assert manifest["target_scores"] == {"forehead": 77.0} and manifest["changed_zones"] == ["forehead"]
