@@ -80,17 +80,22 @@ INTERNAL_ERROR = (
 def user_errors():
     """Errors by type, as the user sees them: bad input (UserError) as its own message, a missing model
     (ModelUnavailable) as such; anything else is a bug: logged with its traceback, shown as an internal error."""
+    # Gradio prints the traceback of every error a tab raises unless told not to: a refused input wrote two tracebacks
+    # (about 50 lines each) to the server's log, so a visitor could fill it cheaply. A refusal is logged in one line; an
+    # internal error's traceback once, by this logger
     try:
         yield
     except gr.Error:
         raise
     except UserError as error:
-        raise gr.Error(str(error), duration=None) from error  # kept until closed: it says what to do
+        logger.info("refused: %s", error)
+        raise gr.Error(str(error), duration=None, print_exception=False) from error  # kept until closed: it says what to do
     except ModelUnavailable as error:
-        raise gr.Error(f"A model this tab needs is not available: {error}", duration=None) from error
+        logger.info("model unavailable: %s", error)
+        raise gr.Error(f"A model this tab needs is not available: {error}", duration=None, print_exception=False) from error
     except Exception as error:
         logger.exception("internal error in a tab (%s: %s)", type(error).__name__, error)
-        raise gr.Error(INTERNAL_ERROR, duration=None) from error
+        raise gr.Error(INTERNAL_ERROR, duration=None, print_exception=False) from error
 
 
 def guarded(fn):

@@ -49,7 +49,7 @@ def task_key(title: str) -> str:
     for key, task in TASKS.items():
         if task.title == title:
             return key
-    raise gr.Error(f"task must be one of {', '.join(t.title for t in TASKS.values())}, got {title!r}")
+    raise gr.Error(f"task must be one of {', '.join(t.title for t in TASKS.values())}, got {title!r}", print_exception=False)
 
 
 def status_text() -> str:
@@ -73,10 +73,12 @@ def show(task_title, protocol, columns, types, verified_only, search):
     known = protocols(records, key)
     # rows of different protocols are never ranked together: an API call that names none is refused where there are any
     if protocol is None and known:
-        raise gr.Error(f"choose a protocol: {task_title}'s rows are ranked per protocol; protocols: {known}")
+        raise gr.Error(
+            f"choose a protocol: {task_title}'s rows are ranked per protocol; protocols: {known}", print_exception=False
+        )
     if protocol is not None and protocol not in known:
         shown = repr(protocol) if len(str(protocol)) <= 200 else f"{str(protocol)[:200]!r}... ({len(str(protocol))} characters)"
-        raise gr.Error(f"protocol {shown} has no rows for {task_title}; protocols: {known}")
+        raise gr.Error(f"protocol {shown} has no rows for {task_title}; protocols: {known}", print_exception=False)
     chosen = select(records, key, protocol, types, verified_only, search)
     task = TASKS[key]
     column_keys = [m.key for m in task.metrics if m.title in (columns or [])] or None

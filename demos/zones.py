@@ -92,6 +92,7 @@ def apply_in_tab(photo, renderer, seed, refine, ethnicity, source_age, *scores_a
             "This photo's zones are still being found, or could not be found (the note under the zones says which): Apply "
             "once they are outlined, or pick another photo.",
             duration=None,
+            print_exception=False,  # a request to wait, not a fault (demos/common.py's user_errors)
         )
     return apply(photo, renderer, seed, refine, ethnicity, source_age, *scores)
 

@@ -129,3 +129,24 @@ def test_zone_apply_refuses_a_photo_whose_zones_the_sliders_do_not_show(images, 
     only_forehead = [77] + [None] * (len(demos.zones.task.ZONES) - 1)
     _, _, manifest = demos.zones.apply(str(images["astronaut"]), "classical", 0, False, "", None, *only_forehead)
     assert manifest["target_scores"] == {"forehead": 77.0} and manifest["changed_zones"] == ["forehead"]
+
+
+def test_a_refused_input_is_logged_in_one_line_and_an_internal_error_once_with_no_traceback_from_gradio(caplog):
+    # Gradio printed the traceback of every error a tab raised: a refused input wrote two (about 50 lines each) to the
+    # server's log, so a visitor could fill it cheaply
+    from demos.common import user_errors  # noqa: PLC0415
+    from engine.core.errors import InputError  # noqa: PLC0415
+
+    with caplog.at_level(logging.INFO, logger="demos.common"), pytest.raises(gr.Error) as refused:
+        with user_errors():
+            raise InputError("seed must be a whole number from 0 to 4294967295, got -1")
+    assert refused.value.print_exception is False
+    assert [(r.levelname, r.getMessage(), r.exc_info) for r in caplog.records] == [
+        ("INFO", "refused: seed must be a whole number from 0 to 4294967295, got -1", None)
+    ]
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="demos.common"), pytest.raises(gr.Error) as internal:
+        with user_errors():
+            raise RuntimeError("a bug")
+    assert internal.value.print_exception is False  # its traceback is logged once, below, not printed again
+    assert [(r.levelname, r.exc_info is not None) for r in caplog.records] == [("ERROR", True)]
