@@ -79,6 +79,22 @@ def show(task_title, protocol, columns, types, verified_only, search):
     if protocol is not None and protocol not in known:
         shown = repr(protocol) if len(str(protocol)) <= 200 else f"{str(protocol)[:200]!r}... ({len(str(protocol))} characters)"
         raise gr.Error(f"protocol {shown} has no rows for {task_title}; protocols: {known}", print_exception=False)
+    return _shown(records, key, protocol, columns, types, verified_only, search)
+
+
+def show_selection(task_title, protocol, columns, types, verified_only, search):
+    """`show` for the tab's own controls: a filter changed just after the task, before the protocol list followed it,
+    sends the task before's protocol; the table is then the new task's first protocol's, as the list is about to show
+    (the API's `/leaderboard` refuses a protocol the task has not). The store's records are read once."""
+    key = task_key(task_title)
+    records = all_records()
+    known = protocols(records, key)
+    chosen = protocol if protocol in known or not known else known[0]
+    return _shown(records, key, chosen, columns, types, verified_only, search)
+
+
+def _shown(records, key: str, protocol, columns, types, verified_only, search):
+    """The table, the summary line and the trade-off plot of task `key`'s rows of `records` under `protocol`."""
     chosen = select(records, key, protocol, types, verified_only, search)
     task = TASKS[key]
     column_keys = [m.key for m in task.metrics if m.title in (columns or [])] or None
@@ -87,14 +103,6 @@ def show(task_title, protocol, columns, types, verified_only, search):
     if frame.empty:
         note = "No rows match this selection."
     return frame, note, tradeoff_figure(tradeoff(chosen) if key == "lifespan" else tradeoff([]))
-
-
-def show_selection(task_title, protocol, columns, types, verified_only, search):
-    """`show` for the tab's own controls: a filter changed just after the task, before the protocol list followed it,
-    sends the task before's protocol; the table is then the new task's first protocol's, as the list is about to show
-    (the API's `/leaderboard` refuses a protocol the task has not)."""
-    known = protocols(all_records(), task_key(task_title))
-    return show(task_title, protocol if protocol in known or not known else known[0], columns, types, verified_only, search)
 
 
 def tradeoff_figure(points: pd.DataFrame):
