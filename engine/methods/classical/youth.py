@@ -214,7 +214,7 @@ EDGE_MARGIN = 0.06
 # Where the photo ends close under the chin the fade is short: the chin's full rise stretched a neck framed to end 0.35 d
 # under the chin 3.2 times at 5 and 4.7 at 0 into vertical streaks under a shrunken, pointed lower face (Takeo's). There
 # the strain is weakened to the strongest that stretches the neck at most settings.classical_neck_stretch times
-# (`limited_strain`; the value's source is there), and the stage says so (and a warning, where under lifespan.STRAIN_SEEN
+# (`bounded_strain`; the value's source is there), and the stage says so (and a warning, where under lifespan.STRAIN_SEEN
 # of it is drawn).
 NECK_RAYS = 9  # rays from the strain's origin through the neck, spread between the jaw's angles at the chin's height
 # A child's photo grown older lowers the chin over the neck, squeezing it: at most settings.classical_neck_stretch times
@@ -542,12 +542,6 @@ def growth_bounds(k: float, points: np.ndarray, shape: tuple[int, int], most: fl
     )
 
 
-def limited_strain(k: float, points: np.ndarray, shape: tuple[int, int], most: float) -> float:
-    """`k`, or the strongest strain of its sign that stretches (k < 0, toward a child) or squeezes (k > 0, a child grown
-    older, the chin lowered over the neck) the neck `most` times where `k` would do more: `bounded_strain`'s strain."""
-    return bounded_strain(k, points, shape, most)[0]
-
-
 def bounded_strain(k: float, points: np.ndarray, shape: tuple[int, int], most: float) -> tuple[float, str]:
     """The strain drawn for `k` and why it is weaker than `k`: "" (it is not), "neck" (the neck would be stretched, k < 0
     toward a child, or squeezed, k > 0 a child grown older, more than `most` times: `neck_stretch_per_strain`, a ray's
@@ -631,7 +625,7 @@ def unstrained(
 ) -> np.ndarray:
     """The points (..., 2) that the faded cardioidal strain `k` moves onto `target`. The strain keeps each
     point's angle, so the inverse is one radius per point, found by bisection (the landing radius grows with the
-    radius wherever the strain neither folds nor tears the frame: `limited_strain` keeps a growing child's so). Exact
+    radius wherever the strain neither folds nor tears the frame: `bounded_strain` keeps a growing child's so). Exact
     where the fade stretches the neck more than twice, which a fixed-point iteration does not follow."""
     offset = np.asarray(target, np.float64) - origin
     radius = np.hypot(offset[..., 0], offset[..., 1])

@@ -21,7 +21,6 @@ from engine.methods.classical.youth import (
     child_scales,
     child_warp,
     frame_squeeze_per_strain,
-    limited_strain,
     photo_below,
 )
 from engine.methods.ldla.pipeline import LocatedFace, locate
@@ -192,13 +191,13 @@ def test_a_grown_childs_chin_lowers_over_a_short_neck_squeezed_at_most_the_setti
     image = np.ascontiguousarray(astronaut()[:185])
     located = locate(image, OFFLINE)
     full = growth_strain(CHILD, 20.0)
-    strain = limited_strain(full, located.points, located.crop.shape[:2], OFFLINE.classical_neck_stretch)
+    strain = bounded_strain(full, located.points, located.crop.shape[:2], OFFLINE.classical_neck_stretch)[0]
     assert 0 < strain < full
     assert bounded_strain(full, located.points, located.crop.shape[:2], OFFLINE.classical_neck_stretch) == (strain, "neck")
     assert _neck_squeeze(located, full) > 3.0
     assert _neck_squeeze(located, strain) < OFFLINE.classical_neck_stretch + 0.1
     # with the setting off, still short of folding the frame over anywhere
-    unlimited = limited_strain(full, located.points, located.crop.shape[:2], 0.0)
+    unlimited = bounded_strain(full, located.points, located.crop.shape[:2], 0.0)[0]
     frame = frame_squeeze_per_strain(located.points, located.crop.shape[:2])
     assert strain <= unlimited and 1.0 - unlimited * frame >= 1.0 / UNFOLDED_SQUEEZE - 1e-9
     child = age_photo(LifespanRequest(image, [CHILD], source_age=SOURCE, renderer="classical"), OFFLINE).photos
@@ -236,7 +235,7 @@ def test_a_grown_childs_head_is_never_folded_over_beside_the_neck():
     below = photo_below(child[0], located.matrix, located.crop.shape[0], located.points)
     shape = (located.crop.shape[0] + len(below), located.crop.shape[1])
     for source in (2.0, 5.0):
-        k = limited_strain(growth_strain(source, 20.0), located.points, shape, OFFLINE.classical_neck_stretch)
+        k = bounded_strain(growth_strain(source, 20.0), located.points, shape, OFFLINE.classical_neck_stretch)[0]
         ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
         drawn = child_warp(np.dstack([xs, ys, np.zeros_like(xs)]), located.points, k, child_scales(source, 20.0))
         sx, sy = drawn[..., 0].astype(np.float64), drawn[..., 1].astype(np.float64)
@@ -267,7 +266,7 @@ def test_a_photo_ending_under_the_chin_keeps_the_childs_neck_a_neck_and_says_the
     located = locate(image, OFFLINE)
     assert len(photo_below(image, located.matrix, located.crop.shape[0], located.points)) == 0
     full = growth_strain(SOURCE, 0.0)
-    strain = limited_strain(full, located.points, located.crop.shape[:2], OFFLINE.classical_neck_stretch)
+    strain = bounded_strain(full, located.points, located.crop.shape[:2], OFFLINE.classical_neck_stretch)[0]
     assert full < strain < 0  # weaker, still toward a child
     # along the chin's column, each slope over 8 rows (the stretch's peak is narrower: the rays' own measure is 4.8 and 2)
     assert _smooth_neck_stretch(located, full) > 2.5
@@ -303,7 +302,7 @@ def test_the_neck_is_taken_from_under_the_crop_where_the_photo_holds_it_under_th
     assert padded.sum() > 40
     assert np.abs(located.crop[-1][padded].astype(float) - below[0][padded].astype(float)).mean() < 3.0
     full = growth_strain(47.0, 0.0)
-    assert limited_strain(full, located.points, (size + len(below), size), OFFLINE.classical_neck_stretch) == full
+    assert bounded_strain(full, located.points, (size + len(below), size), OFFLINE.classical_neck_stretch)[0] == full
 
 
 def test_a_photo_whose_side_cuts_between_the_jaws_angles_still_gives_its_neck():
@@ -315,7 +314,7 @@ def test_a_photo_whose_side_cuts_between_the_jaws_angles_still_gives_its_neck():
     below = photo_below(image, located.matrix, size, located.points)
     assert len(below) > 100
     full = growth_strain(SOURCE, 0.0)
-    assert limited_strain(full, located.points, (size + len(below), size), OFFLINE.classical_neck_stretch) == full
+    assert bounded_strain(full, located.points, (size + len(below), size), OFFLINE.classical_neck_stretch)[0] == full
 
 
 def test_a_photo_with_the_neck_below_the_crop_keeps_the_childs_full_strain():
@@ -331,9 +330,9 @@ def test_the_necks_stretch_setting_is_read_from_the_environment_and_checked(monk
     with pytest.raises(ValueError, match=r"HUB_CLASSICAL_NECK_STRETCH must be 0 .* or more \(e.g. 2\), got 0.5"):
         Settings.from_env()
     with pytest.raises(ValueError, match="must be 0 .no limit. or at least 1, got 0.5"):
-        limited_strain(-0.1, located.points, located.crop.shape[:2], 0.5)
+        bounded_strain(-0.1, located.points, located.crop.shape[:2], 0.5)
     with pytest.raises(ValueError, match="must be 0 .no limit. or at least 1, got nan"):
-        limited_strain(-0.1, located.points, located.crop.shape[:2], float("nan"))
+        bounded_strain(-0.1, located.points, located.crop.shape[:2], float("nan"))
     # a child's photo grown older (k > 0) is checked as well: the lifespan reads its strain and why from bounded_strain
     with pytest.raises(ValueError, match="must be 0 .no limit. or at least 1, got 0.5"):
         bounded_strain(0.05, located.points, located.crop.shape[:2], 0.5)
