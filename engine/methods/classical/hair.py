@@ -297,18 +297,14 @@ def _lightness(rgb: np.ndarray) -> np.ndarray:
     return memo("lightness", (rgb,), lambda: to_lab(rgb)[..., 0].copy())
 
 
-def hair_direction(lightness: np.ndarray, scale: float = 1.0) -> np.ndarray:
-    """(H, W, 2) unit vectors (x, y) along the strands: across the dominant lightness gradient of the
-    smoothed structure tensor. Flat areas get the direction of their surroundings' tensor. `scale` (at least 1):
-    crop pixels a photo pixel; the gradients and the tensor are taken over as many photo pixels as at 1 (on an
-    upsampled photo, finer ones follow its noise and compression blocks: wavy swirls, looked at on Takeo)."""
-    return hair_flow(lightness, scale)[0]
-
-
 def hair_flow(lightness: np.ndarray, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """(`hair_direction`, the strands' reach): (H, W) uint8, how many pixels each way along it a strand through each
-    pixel runs, STRAND_HALF_LENGTH times the tensor's anisotropy (`anisotropy`), rounded: about 9-11 px on straight hair,
-    4-5 on coiled hair, whose texture has no direction a strand follows for long, 0 where the lightness is flat."""
+    """The strands' direction and reach. Direction: (H, W, 2) unit vectors (x, y) along the strands, across the dominant
+    lightness gradient of the smoothed structure tensor; flat areas get the direction of their surroundings' tensor.
+    Reach: (H, W) uint8, how many pixels each way along it a strand through each pixel runs, STRAND_HALF_LENGTH times
+    the tensor's anisotropy (`anisotropy`), rounded: about 9-11 px on straight hair, 4-5 on coiled hair, whose texture
+    has no direction a strand follows for long, 0 where the lightness is flat. `scale` (at least 1): crop pixels a photo
+    pixel; the gradients and the tensor are taken over as many photo pixels as at 1 (on an upsampled photo, finer ones
+    follow its noise and compression blocks: wavy swirls, looked at on Takeo)."""
     scale = photo_detail(scale)
     smooth = cv2.GaussianBlur(lightness.astype(np.float32), (0, 0), scale)
     gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3)

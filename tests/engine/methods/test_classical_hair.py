@@ -106,13 +106,13 @@ def test_coiled_hair_greys_in_specks_not_in_worms_along_the_tensors_direction():
     # the structure tensor still gives coiled hair a direction, smooth over its coils; strands drawn 12 px each way
     # along it were worms, crumpled foil over short black hair at 70. Their correlation 4 px along that direction:
     # 0.65-0.72 at full length, 0.09-0.35 as far as the texture runs one way
-    from engine.methods.classical.hair import hair_direction  # noqa: PLC0415 - only this test needs it
+    from engine.methods.classical.hair import hair_flow  # noqa: PLC0415 - only this test needs it
 
     along = []
     for seed in range(3):
         hair = coiled_patch(DARK, seed)
         strands = grey_strands(lightness(hair), FULL, 0.5, np.random.default_rng(2), pattern=0.0)[16:-16, 16:-16]
-        direction = hair_direction(lightness(hair))[16:-16, 16:-16]
+        direction = hair_flow(lightness(hair))[0][16:-16, 16:-16]
         ys, xs = np.mgrid[: strands.shape[0], : strands.shape[1]].astype(np.float32)
         ahead = cv2.remap(strands, xs + 4 * direction[..., 0], ys + 4 * direction[..., 1], cv2.INTER_LINEAR)
         along.append(float(np.corrcoef(strands[8:-8, 8:-8].ravel(), ahead[8:-8, 8:-8].ravel())[0, 1]))
@@ -146,7 +146,7 @@ def test_a_streamline_runs_as_far_as_its_own_reach_whatever_the_others_reach(mon
 
     monkeypatch.setattr(strands_module, "STRAND_SHARPEN", 0.0)
     patch = lightness(hair_patch(DARK, seed=5))
-    direction = strands_module.hair_direction(patch)
+    direction = strands_module.hair_flow(patch)[0]
     white = np.random.default_rng(5).standard_normal(patch.shape).astype(np.float32)
     wanted = np.zeros(patch.shape, bool)
     wanted[20:100, 10:120] = True
@@ -404,9 +404,9 @@ def test_at_diversity_0_every_future_has_the_mean_futures_hairline():
 
 
 def test_a_reused_strand_field_is_the_one_computed_and_the_generator_moves_on_alike():
-    from engine.methods.classical.hair import hair_direction, strand_noise  # noqa: PLC0415 - only this test needs them
+    from engine.methods.classical.hair import hair_flow, strand_noise  # noqa: PLC0415 - only this test needs them
 
-    direction = hair_direction(lightness(hair_patch(DARK, seed=9)))
+    direction = hair_flow(lightness(hair_patch(DARK, seed=9)))[0]
     first_rng, again_rng = np.random.default_rng(11), np.random.default_rng(11)
     first = strand_noise(direction, first_rng)  # computed
     again = strand_noise(direction, again_rng)  # reused

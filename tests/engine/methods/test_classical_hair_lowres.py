@@ -289,7 +289,7 @@ def test_strands_on_an_upsampled_face_follow_curled_hair():
     """On a small photo's face the hair direction's tensor is blurred at half the size: the strands drawn along it
     still run round a curl (here within 0.2 degrees at the median, 1.5 at the 95th percentile; 0.2 and 1.2 with the
     full-size blur), on a patch whose sides are odd."""
-    from engine.methods.classical.hair import HALF_SIZE_SIGMA, TENSOR_SIGMA, hair_direction  # noqa: PLC0415
+    from engine.methods.classical.hair import HALF_SIZE_SIGMA, TENSOR_SIGMA, hair_flow  # noqa: PLC0415
 
     height, width, factor = 149, 163, 3.0
     assert TENSOR_SIGMA * factor >= HALF_SIZE_SIGMA  # the half-size path is the one tested
@@ -298,7 +298,7 @@ def test_strands_on_an_upsampled_face_follow_curled_hair():
     radius = np.hypot(xs - centre[0], ys - centre[1])
     small = 128 + 60 * np.sin(2 * np.pi * cv2.resize(radius, (width // 3, height // 3), interpolation=cv2.INTER_AREA) / 12)
     curls = cv2.resize(small.astype(np.float32), (width, height), interpolation=cv2.INTER_CUBIC)  # rings 12 px apart
-    direction = hair_direction(curls, factor)
+    direction = hair_flow(curls, factor)[0]
     # the strands run round the centre: across the radius
     ring = (radius > 20) & (radius < 55)
     radial = np.stack([xs - centre[0], ys - centre[1]], -1) / np.maximum(radius, 1e-6)[..., None]
