@@ -10,7 +10,7 @@ import cv2
 import gradio as gr
 import numpy as np
 
-from demos.common import SliderField, image_files, open_photo, photo_input, user_errors, warn
+from demos.common import SliderField, image_files, loader_notes_on_refusal, open_photo, photo_input, user_errors, warn
 from engine.core.limits import AGE_CONCURRENCY, CONFIDENCE_PERCENT
 from engine.tasks import estimate as task
 from engine.tasks.estimate import AgeAnalysis, FaceAge
@@ -102,7 +102,8 @@ def estimate(photo: str | None, confidence_percent: float):
     with user_errors():
         confidence = CONFIDENCE_PERCENT.check(confidence_percent, "confidence")
         image = open_photo(photo)
-        analysis = task.estimate(task.EstimateRequest(image.rgb, round(confidence) / 100.0))
+        with loader_notes_on_refusal(image):
+            analysis = task.estimate(task.EstimateRequest(image.rgb, round(confidence) / 100.0))
     warn(analysis.warnings)
     if len(analysis.faces) > MAX_PLOTS:
         gr.Warning(f"{len(analysis.faces)} faces given an age; plots show the largest {MAX_PLOTS}, the table shows all.")

@@ -23,6 +23,7 @@ from engine.core.limits import WORKING_SIDE
 from engine.core.models import ModelUnavailable
 from engine.core.registry import get_cache
 from engine.core.settings import get_settings
+from engine.faces.detection import NoFaceError
 from engine.tasks.renderers import not_in_profile
 
 logger = logging.getLogger(__name__)
@@ -161,6 +162,20 @@ def open_photo(path: str | None) -> LoadedImage:
     if image.note:
         gr.Info(image.note)
     return image
+
+
+@contextmanager
+def loader_notes_on_refusal(*images: LoadedImage | None):
+    """A refusal for want of a face names what the loader did to the photos (only an animation's first frame read,
+    transparency flattened onto white), which may be why no face was found: the tab warned of it as each photo opened,
+    which a caller of the API never sees."""
+    try:
+        yield
+    except NoFaceError as error:
+        notes = [note for image in images if image is not None for note in image.warnings]
+        if not notes:
+            raise
+        raise NoFaceError(f"{error} {' '.join(notes)}") from error
 
 
 def warn(messages: list[str]) -> None:

@@ -13,6 +13,7 @@ from demos.common import (
     NumberField,
     SliderField,
     banner,
+    loader_notes_on_refusal,
     open_photo,
     output_folder,
     photo_input,
@@ -71,20 +72,21 @@ def run(
     used (each face's, when every face is aged)."""
     with user_errors():
         image = open_photo(photo)
-        request = LifespanRequest(
-            image.rgb,
-            target if mode == "Single age" else preset,  # one age or the box's text: a message quotes it as given
-            source_age=source_age,  # empty text: estimated
-            gender=None if gender == "estimate" else gender,
-            seed=seed,
-            extra_prompt=(extra_prompt or "").strip() or None,  # an empty box: none
-            paste=paste,
-            face_index=face,  # empty text: the largest
-            all_faces=all_faces,
-            receding_hairline=receding_hairline,
-            framing=framing,
-        )
-        output = age_photo(request, progress=lambda fraction, message: progress(fraction, desc=message))
+        with loader_notes_on_refusal(image):
+            request = LifespanRequest(
+                image.rgb,
+                target if mode == "Single age" else preset,  # one age or the box's text: a message quotes it as given
+                source_age=source_age,  # empty text: estimated
+                gender=None if gender == "estimate" else gender,
+                seed=seed,
+                extra_prompt=(extra_prompt or "").strip() or None,  # an empty box: none
+                paste=paste,
+                face_index=face,  # empty text: the largest
+                all_faces=all_faces,
+                receding_hairline=receding_hairline,
+                framing=framing,
+            )
+            output = age_photo(request, progress=lambda fraction, message: progress(fraction, desc=message))
     warn_results(output.warnings)
     keep_photo_notes(output.warnings, image)  # in the manifest and the images' own; shown when the photo opened
     files = save_outputs(output, output_folder("lifespan"), Path(photo).stem)

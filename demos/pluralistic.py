@@ -13,6 +13,7 @@ from demos.common import (
     SliderField,
     banner,
     image_files,
+    loader_notes_on_refusal,
     open_photo,
     photo_input,
     user_errors,
@@ -67,19 +68,20 @@ def run(
     with user_errors():
         image = open_photo(photo)
         guide = open_photo(reference) if reference else None
-        request = PluralisticRequest(
-            image.rgb,
-            target,
-            samples,
-            intensity,
-            seed,
-            None if guide is None else guide.rgb,
-            receding_hairline=receding_hairline,
-            face_index=face,  # empty text: the largest
-            source_age=source_age,  # empty text: estimated
-            gender=None if gender in (None, "estimate") else gender,
-        )
-        output = pluralistic(request, progress=lambda fraction, message: progress(fraction, desc=message))
+        with loader_notes_on_refusal(image, guide):
+            request = PluralisticRequest(
+                image.rgb,
+                target,
+                samples,
+                intensity,
+                seed,
+                None if guide is None else guide.rgb,
+                receding_hairline=receding_hairline,
+                face_index=face,  # empty text: the largest
+                source_age=source_age,  # empty text: estimated
+                gender=None if gender in (None, "estimate") else gender,
+            )
+            output = pluralistic(request, progress=lambda fraction, message: progress(fraction, desc=message))
     warn_results(output.warnings)
     keep_photo_notes(output.warnings, image, guide)  # in the manifest; shown when the photos opened
     # short enough to show whole under a thumbnail: the estimated age and identity first (what the caption is for)

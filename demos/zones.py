@@ -12,6 +12,7 @@ from demos.common import (
     NumberField,
     SliderField,
     image_files,
+    loader_notes_on_refusal,
     open_photo,
     photo_input,
     user_errors,
@@ -50,7 +51,8 @@ def find_zones(photo):
         return [None, "", None] + [gr.update() for _ in task.ZONES]
     with user_errors():
         image = open_photo(photo)
-        found = task.find_zones(image.rgb)
+        with loader_notes_on_refusal(image):
+            found = task.find_zones(image.rgb)
     warn(found.located.warnings)
     note = f"Sliders start at each zone's current score ({found.current_from}). A zone left at its current score is not touched."
     return [found.outlined, note, found.source_age] + [found.current[z] for z in task.ZONES]
@@ -103,17 +105,18 @@ def apply(photo, renderer, seed, refine, ethnicity, source_age, *scores):
     API's caller leaves out is the slider's default, 0: no lines)."""
     with user_errors():
         image = open_photo(photo)
-        targets = {zone: score for zone, score in zip(task.ZONES, scores) if score is not None}
-        request = task.ZonesRequest(
-            image.rgb,
-            targets,
-            renderer,
-            seed,
-            source_age=None if source_age in (None, "") else source_age,
-            ethnicity=ethnicity,
-            refine=refine,
-        )
-        edit = task.edit_zones(request)
+        with loader_notes_on_refusal(image):
+            targets = {zone: score for zone, score in zip(task.ZONES, scores) if score is not None}
+            request = task.ZonesRequest(
+                image.rgb,
+                targets,
+                renderer,
+                seed,
+                source_age=None if source_age in (None, "") else source_age,
+                ethnicity=ethnicity,
+                refine=refine,
+            )
+            edit = task.edit_zones(request)
     warn(edit.warnings)
     keep_photo_notes(edit.warnings, image)  # in the manifest; shown when the photo opened
     if not edit.changed:

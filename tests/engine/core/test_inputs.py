@@ -168,6 +168,22 @@ def test_cli_warns_about_animation(images):
     assert "animated (2 frames)" in result.stderr and len(result.stdout.splitlines()) == 1
 
 
+def test_cli_says_only_the_first_frame_was_read_before_refusing_it(images, run_cli, tmp_path):
+    """An animation whose first frame has no face: the lifespan command says that only its first frame was read (as the
+    age command and the tabs do as it opens), then refuses it for want of a face."""
+    from PIL import Image
+
+    path = tmp_path / "faceless_first.gif"
+    Image.new("RGB", (512, 512), (90, 90, 90)).save(
+        path, save_all=True, append_images=[Image.open(images["astronaut"]).convert("RGB")], duration=200
+    )
+    result = run_cli("lifespan", str(path), "--targets", "60", "--renderer", "classical", "--out", str(tmp_path / "out"))
+    errors = [line for line in result.stderr.splitlines() if not line.startswith(("W0000", "INFO:"))]
+    assert result.returncode == 2
+    assert sum("animated (2 frames): only the first frame is used" in line for line in errors) == 1, errors
+    assert any("No face found" in line for line in errors), errors
+
+
 def test_cli_rejects_a_bad_confidence(images, run_cli):
     result = run_cli("age", str(images["astronaut"]), "--confidence", "90")
     assert result.returncode == 2 and "strictly between 0 and 1" in result.stderr
