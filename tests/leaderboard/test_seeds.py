@@ -17,3 +17,13 @@ def test_the_conformal_row_names_its_split_and_its_true_age_grouping():
     frame, _ = table([record], "age_estimation")
     note = frame.loc[0, "note"]
     assert "true 10-year age bin, which a deployed system cannot know" in note
+
+
+def test_a_selection_without_rows_keeps_its_column_names():
+    """A search that matches nothing shows the table's own columns, not a frame headed "1 2 3"."""
+    lifespan = [r for r in seed_records() if r.task == "lifespan"]
+    frame, summary = table([], "lifespan")
+    full, _ = table(lifespan, "lifespan")
+    assert frame.empty and summary == ""
+    assert list(frame.columns) == [name for name in full.columns if name != "note"]
+    assert list(frame.columns[:3]) == ["method", "type", "provenance"] and frame.columns[-1] == "source"
