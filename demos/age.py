@@ -10,7 +10,16 @@ import cv2
 import gradio as gr
 import numpy as np
 
-from demos.common import SliderField, image_files, loader_notes_on_refusal, open_photo, photo_input, user_errors, warn
+from demos.common import (
+    SliderField,
+    cleared_by_new_photo,
+    image_files,
+    loader_notes_on_refusal,
+    open_photo,
+    photo_input,
+    user_errors,
+    warn,
+)
 from engine.core.limits import AGE_CONCURRENCY, CONFIDENCE_PERCENT
 from engine.tasks import estimate as task
 from engine.tasks.estimate import AgeAnalysis, FaceAge
@@ -136,6 +145,7 @@ def build() -> None:
             table = gr.Dataframe(headers=COLUMNS, label="Per face", interactive=False)
             plot = gr.Plot(label="Predicted age distribution")
             details = gr.JSON(label="JSON", open=False)
+    cleared_by_new_photo(photo, [boxed, calibration, table, plot, details])
     run.click(
         estimate,
         [photo, confidence],

@@ -178,6 +178,12 @@ def loader_notes_on_refusal(*images: LoadedImage | None):
         raise NoFaceError(f"{error} {' '.join(notes)}") from error
 
 
+def cleared_by_new_photo(photo: gr.Image, results: list[gr.components.Component]) -> None:
+    """A new photo in `photo` (uploaded, picked from the examples, or cleared) empties the `results` shown for the last
+    one: they stayed beside it, the source age "used" included, as if they were the new photo's."""
+    photo.change(lambda: tuple(None for _ in results), None, results, queue=False, api_visibility="private")
+
+
 def warn(messages: list[str]) -> None:
     for message in messages:
         gr.Warning(message)

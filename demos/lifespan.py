@@ -13,6 +13,7 @@ from demos.common import (
     NumberField,
     SliderField,
     banner,
+    cleared_by_new_photo,
     loader_notes_on_refusal,
     open_photo,
     output_folder,
@@ -183,6 +184,7 @@ def build() -> None:
         [target, preset],
         api_visibility="private",
     )
+    cleared_by_new_photo(photo, [gallery, strip, animation, video, pass1, manifest, used_age, used_gender])
     go.click(
         run,
         [photo, mode, target, preset, source_age, gender, seed, extra_prompt, paste, framing, face, all_faces, receding_hairline],

@@ -12,6 +12,7 @@ from demos.common import (
     NumberField,
     SliderField,
     banner,
+    cleared_by_new_photo,
     image_files,
     loader_notes_on_refusal,
     open_photo,
@@ -144,6 +145,7 @@ def build() -> None:
             gallery = gr.Gallery(label="Futures", columns=2, height=640)  # two rows of futures, whole
             diversity = gr.Markdown()
             manifest = gr.JSON(label="Manifest")
+    cleared_by_new_photo(photo, [gallery, diversity, manifest])
     go.click(
         run,
         [photo, target, samples, intensity, reference, seed, receding, face, source_age, gender],

@@ -11,6 +11,7 @@ from demos.age import example_portraits
 from demos.common import (
     NumberField,
     SliderField,
+    cleared_by_new_photo,
     image_files,
     loader_notes_on_refusal,
     open_photo,
@@ -165,6 +166,7 @@ def build() -> None:
     # and the source age typed meanwhile (null: none), which the estimate found with the zones overwrote
     typed_age = gr.JSON(None, visible=False)
     photo.change(None, None, [chosen, typed_age], js="() => [null, null]")
+    cleared_by_new_photo(photo, [comparison, face, manifest])
     source_age.input(None, source_age, typed_age, js="(age) => [age]")
     # Apply waits for the zones: clicked before they were found, it edited with the sliders' old scores (on a first
     # photo every zone at 0, smoothed away)

@@ -86,6 +86,9 @@ def test_browser_upload_shows_age_and_interval(live_app, images, tmp_path):
         page.screenshot(path=str(tmp_path / "age_tab.png"), full_page=True)
         # a photo without a face gets a message saying so and what to try
         page.get_by_role("tabpanel").locator("input[type=file]").first.set_input_files(str(images["no_face"]))
+        # the last photo's results go as the new one comes: left beside it, they read as its own
+        expect(page.locator("body")).not_to_contain_text(row)
+        expect(badge).to_have_count(0)
         page.get_by_role("button", name="Estimate age").click()
         expect(page.get_by_text("No face found").first).to_be_visible(timeout=30000)
         browser.close()
@@ -162,7 +165,13 @@ def test_browser_lifespan_tab_produces_a_strip_on_the_tiny_profile(live_tiny_app
         shown = strip.first.bounding_box()["width"]
         assert shown > 0.8 * page.get_by_role("tabpanel").bounding_box()["width"]
         expect(page.locator("body")).to_contain_text("Source age used")
+        used = page.get_by_label("Source age used")
+        expect(used).not_to_have_value("")
         page.screenshot(path=str(tmp_path / "lifespan_tab.png"), full_page=True)
+        # another photo: the last one's strip and source age go (left beside it, they read as its own)
+        page.get_by_role("tabpanel").locator("input[type=file]").first.set_input_files(str(images["grace_hopper"]))
+        expect(strip).to_have_count(0)
+        expect(used).to_have_value("")
         browser.close()
 
 
@@ -573,4 +582,8 @@ def test_browser_pluralistic_tab_offline_shows_futures_and_diversity(live_app, i
         expect(page.locator("body")).to_contain_text("SFace identity embedding")
         expect(page.locator("body")).to_contain_text(re.compile(r"3: age \d+, identity \d+"))
         page.screenshot(path=str(tmp_path / "pluralistic.png"), full_page=True)
+        # another photo: the last one's futures and their diversity go with it
+        page.get_by_role("tabpanel").locator("input[type=file]").first.set_input_files(str(images["astronaut"]))
+        expect(page.locator("body")).not_to_contain_text(re.compile(r"Diversity\*?\*?: \d"))
+        expect(page.locator("body")).not_to_contain_text(re.compile(r"3: age \d+, identity \d+"))
         browser.close()
