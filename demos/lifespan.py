@@ -165,8 +165,9 @@ def build() -> None:
             gr.Examples(example_portraits(), inputs=photo, label="Public-domain portraits")
         with gr.Column():
             # each tile shows the whole image: cropped to fill it, a full-length portrait's tile showed the jacket and
-            # cut off the face
-            gallery = gr.Gallery(label="Aged", columns=3, height=380, object_fit="contain")
+            # cut off the face; and the gallery is as tall as its images (one age is shown the column's whole width,
+            # and at a fixed 380 px its lower part was cut off, as was a lifespan's third row)
+            gallery = gr.Gallery(label="Aged", columns=3, height="auto", object_fit="contain", elem_id="lifespan-aged")
             with gr.Row():
                 animation = gr.Image(label="Animation (GIF)", interactive=False)
                 video = gr.File(label="Animation (MP4)")

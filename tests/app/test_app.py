@@ -165,6 +165,13 @@ def test_browser_lifespan_tab_produces_a_strip_on_the_tiny_profile(live_tiny_app
         shown = strip.first.bounding_box()["width"]
         assert shown > 0.8 * page.get_by_role("tabpanel").bounding_box()["width"]
         expect(page.locator("body")).to_contain_text("Source age used")
+        # every age's tile in view, whole, within the gallery's box (at a fixed height its third row was cut off)
+        box = page.locator("#lifespan-aged").bounding_box()
+        tiles = page.locator("#lifespan-aged img")
+        expect(tiles).to_have_count(9)
+        for tile in tiles.all():
+            shown = tile.bounding_box()
+            assert box["y"] - 1 <= shown["y"] and shown["y"] + shown["height"] <= box["y"] + box["height"] + 1
         used = page.get_by_label("Source age used")
         expect(used).not_to_have_value("")
         page.screenshot(path=str(tmp_path / "lifespan_tab.png"), full_page=True)
