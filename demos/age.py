@@ -135,7 +135,13 @@ def build() -> None:
         with gr.Column():
             photo = photo_input()
             confidence = SliderField(
-                CONFIDENCE_PERCENT.low, CONFIDENCE_PERCENT.high, value=90, step=1, label="Interval confidence (%)"
+                CONFIDENCE_PERCENT.low,
+                CONFIDENCE_PERCENT.high,
+                value=90,
+                step=1,
+                label="Interval confidence (%)",
+                # without a calibration it changes nothing on the page, which looked broken: it says why
+                info="how often the calibrated interval holds the true age; without a calibration no interval is given",
             )
             run = gr.Button("Estimate age", variant="primary")
             gr.Examples(example_portraits(), inputs=photo, label="Public-domain portraits")

@@ -137,7 +137,16 @@ def build() -> None:
             overlay = gr.Image(label="Zones", interactive=False, height=360)
             note = gr.Markdown()
         with gr.Column():
-            master = gr.Slider(ZONE_SCORE.low, ZONE_SCORE.high, value=50, step=1, label="All zones (uniform aging score, %)")
+            # its 50 beside the zones' current scores read as the score Apply would use (it leaves them as they are)
+            master = gr.Slider(
+                ZONE_SCORE.low,
+                ZONE_SCORE.high,
+                value=50,
+                step=1,
+                label="All zones (uniform aging score, %)",
+                info="moving it sets every zone below to its score; the zones start at their current scores, which Apply "
+                "leaves as they are",
+            )
             sliders = [
                 SliderField(ZONE_SCORE.low, ZONE_SCORE.high, value=0, step=1, label=zone.replace("_", " ") + " (%)")
                 for zone in task.ZONES

@@ -76,6 +76,8 @@ def test_browser_upload_shows_age_and_interval(live_app, images, tmp_path):
         badge = page.get_by_text(re.compile(r"Uncalibrated: no interval"))
         expect(badge.first).to_be_visible(timeout=30000)
         expect(page.locator("body")).to_contain_text("python -m engine calibrate")
+        # the confidence slider says why it changes nothing here
+        expect(page.locator("body")).to_contain_text("without a calibration no interval is given")
         row = re.compile(r"\b0\s+(\d+\.\d)\s+none \(uncalibrated\)\s+-\s+female")  # face, age, interval, confidence, gender
         expect(page.locator("body")).to_contain_text(row, timeout=10000)
         found = row.search(page.locator("body").inner_text())
@@ -337,6 +339,8 @@ def test_browser_zone_tab_ages_a_real_portrait_with_the_classical_renderer(live_
         expect(page.get_by_text("classical: available")).to_be_visible()
         expect(page.get_by_text("Sliders start at each zone")).to_be_visible(timeout=30000)
         expect(page.get_by_text("assumed from age")).to_be_visible()
+        # "All zones" says that its 50 is not what Apply uses until it is moved
+        expect(page.locator("body")).to_contain_text("the zones start at their current scores, which Apply leaves as they are")
         forehead = page.get_by_label("number input for forehead (%)")
         forehead.fill("5")
         forehead.press("Enter")
