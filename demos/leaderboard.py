@@ -340,10 +340,23 @@ def build():
             lookup = gr.Button("Look up", size="sm")
         lookup_result = gr.JSON(label="Request")
         awaiting = gr.Dataframe(
-            value=review_table, label="Claims awaiting review", interactive=False, wrap=True, elem_classes=["leaderboard-table"]
+            value=review_table,
+            label="Claims awaiting review",
+            interactive=False,
+            wrap=True,
+            elem_classes=["leaderboard-table"],
+            elem_id="claims-awaiting",
         )
-        queue = gr.Dataframe(value=queue_table, label="Verification queue", interactive=False)
-        send.click(submit, [claim_file, zip_file, method, method_type], [outcome, queue, awaiting], api_name="submit")
+        queue = gr.Dataframe(value=queue_table, label="Verification queue", interactive=False, elem_id="verification-queue")
+        # a refusal's status on the outcome alone: on every output, the two tables and the request box showed red "Error"
+        # badges where their rows had been
+        send.click(
+            submit,
+            [claim_file, zip_file, method, method_type],
+            [outcome, queue, awaiting],
+            api_name="submit",
+            show_progress_on=outcome,
+        )
         lookup.click(request_status, lookup_id, lookup_result, api_name="request_status")
     with gr.Accordion("Review claims (maintainer)", open=False):
         with gr.Row():
@@ -357,7 +370,13 @@ def build():
             reject_button = gr.Button("Reject", size="sm")
         review_outcome = gr.Markdown()
         for button, action in ((approve_button, approve), (reject_button, reject)):
-            button.click(action, [review_id, token, reason], [review_outcome, awaiting, queue], api_visibility="private")
+            button.click(
+                action,
+                [review_id, token, reason],
+                [review_outcome, awaiting, queue],
+                api_visibility="private",
+                show_progress_on=review_outcome,
+            )
     with gr.Accordion("How we evaluate", open=False):
         gr.Markdown(evaluation_text())
     refresh = gr.Button("Refresh", size="sm")

@@ -578,6 +578,13 @@ def test_browser_leaderboard_shows_seed_rows_and_the_verified_offline_row(live_a
         expect(body).to_contain_text("this harness")
         expect(body).to_contain_text(re.compile(r"FID missing for all 1"))
         page.screenshot(path=str(tmp_path / "leaderboard.png"), full_page=True)
+        # Submit with nothing attached: said in a notice, and the queues below keep their tables (no "Error" badges)
+        page.get_by_text("Submit results", exact=True).first.click()
+        page.get_by_role("button", name="Submit", exact=True).click()
+        expect(page.get_by_test_id("toast-text").filter(has_text="attach a claim (.json) or a zip of outputs")).to_be_visible(
+            timeout=20000
+        )
+        expect(page.locator("#claims-awaiting .error, #verification-queue .error")).to_have_count(0)  # status badges
         browser.close()
 
 
