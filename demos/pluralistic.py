@@ -118,6 +118,10 @@ def build() -> None:
                 value=0.3,
                 step=0.05,
                 label=f"Diversity (PAE sampling intensity: noise size relative to the age embedding, {INTENSITY.text()})",
+                # at the default, futures toward an old age differ as subtly as people of that age do: a visitor read them as
+                # near-identical
+                info="classical renderer: 0.3 draws futures as far apart as people of one age are (each difference is named "
+                "per future in the manifest); higher reaches further into people's tails",
             )
             # the image-guided mode needs the diffusion path: its reference face is shown only where that can run
             diffusion = get_cache().in_profile("lifespan")

@@ -595,6 +595,7 @@ def test_browser_pluralistic_tab_offline_shows_futures_and_diversity(live_app, i
     with sync_playwright() as playwright:
         browser, page = open_tab(playwright, live_app, "Pluralistic aging", images["grace_hopper"])
         expect(page.get_by_text("a PAE over zone scores")).to_be_visible()
+        expect(page.locator("body")).to_contain_text("0.3 draws futures as far apart as people of one age are")
         page.get_by_role("button", name="Sample futures").click()
         expect(page.locator("body")).to_contain_text(re.compile(r"Diversity\*?\*?: \d\.\d{4}"), timeout=60000)
         expect(page.locator("body")).to_contain_text("SFace identity embedding")
