@@ -207,6 +207,25 @@ def big_photos(tmp_path_factory):
     return folder
 
 
+def test_a_strip_too_thin_for_a_face_at_the_working_size_is_refused_saying_so(tmp_path):
+    """A 300x20000 px strip is within the pixel limit, but shrunk to the working size its shorter side is 31 px, under
+    the 40 px a face needs at the least: refused for its shape, not later as a photo without a face."""
+    from PIL import Image
+
+    from engine.core.limits import WORKING_SIDE
+
+    Image.new("RGB", (300, 20000), (120, 100, 90)).save(tmp_path / "strip.png")
+    Image.new("RGB", (400, 20000), (120, 100, 90)).save(tmp_path / "wider.png")
+    with pytest.raises(InputError) as refused:
+        load_image(tmp_path / "strip.png", max_pixels=SETTINGS.max_pixels, min_side=40, working_side=WORKING_SIDE)
+    assert str(refused.value) == (
+        f"{tmp_path / 'strip.png'} is 300x20000 px: shrunk to the working size (2048 px on its longer side), its shorter "
+        "side would be 31 px, under the 40 px a face needs. Crop it to the part with the face and try again."
+    )
+    wider = load_image(tmp_path / "wider.png", max_pixels=SETTINGS.max_pixels, min_side=40, working_side=WORKING_SIDE)
+    assert wider.rgb.shape == (2048, 41, 3)  # 400 * 2048 / 20000 = 40.96: kept
+
+
 def test_a_large_photo_is_downscaled_to_the_working_size_while_decoding(big_photos):
     from engine.core.limits import WORKING_SIDE
 
