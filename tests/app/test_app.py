@@ -277,7 +277,7 @@ def test_browser_lifespan_tab_ages_every_face_and_says_when_grey_hair_stays_grey
         page.get_by_label(re.compile("Lifespan ages")).fill("5 80")
         page.get_by_role("button", name="Age this face").click()
         expect(
-            page.get_by_text("Hair left as it is at 5: of the light hair read as grey in view beside the face's left side").first
+            page.get_by_text("Hair left as it is at 5: light hair that reads as grey lies beside the face's left side").first
         ).to_be_visible(timeout=120000)
         page.screenshot(path=str(tmp_path / "lifespan_grey_left.png"), full_page=True)
         browser.close()

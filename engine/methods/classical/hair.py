@@ -1612,13 +1612,15 @@ def lit_where_grey(lightness: np.ndarray, greyness: np.ndarray, parts: np.ndarra
 def runs_on(brows: bool) -> str:
     """Why grey hair that runs on past its mask is left as it is, in words: the scalp's hair (its mask and margin) or
     the `brows`' outline."""
+    # in words a visitor reads (the warning is shown on the tab): "the hair found" is the mask with its margin
     if brows:
-        what = "grey brow hairs run on past the brows' outline into the skin around them"
-    else:
-        what = "grey hair runs on past the hair mask and its margin into the face's outline"
+        return (
+            "thin grey brow hairs run on past the brows' outline over the skin around them, where their colour cannot tell "
+            "them from the skin: colouring only the brows would draw a band"
+        )
     return (
-        f"{what} (thin grey hair over the skin, which its colour cannot tell "
-        "from skin: colouring only part of it would draw a band)"
+        "thin grey hair runs on past the hair found, over the skin of the forehead or temples, where its colour cannot "
+        "tell it from the skin: colouring only the hair found would draw a band"
     )
 
 
@@ -1655,8 +1657,8 @@ def _grey_parts(
         if uncovered is not None:
             side, share = uncovered
             return parts, (
-                f"of the light hair read as grey in view beside the face's {side} side only {share:.0%} is in the hair "
-                "mask (colouring only what the mask holds would leave a coloured patch beside light hair)"
+                f"light hair that reads as grey lies beside the face's {side} side, and only {share:.0%} of it is in the "
+                "hair found: colouring only the hair found would leave a coloured patch beside it"
             )
     return parts, ""
 

@@ -97,13 +97,13 @@ def test_futures_of_a_black_and_white_photo_say_their_sallowness_is_not_drawn():
 
 
 def test_younger_futures_that_leave_grey_hair_grey_say_so_once():
-    # Grace Hopper's white hair at the temples lies mostly outside the hair mask: her futures at 20 leave it white,
+    # Grace Hopper's white hair at the temples lies mostly outside the hair found: her futures at 20 leave it white,
     # and the user is told why, once for all the futures (as the lifespan tab tells it)
     from tests.conftest import grace_hopper  # noqa: PLC0415 - only this test needs her
 
     futures = pluralistic(PluralisticRequest(grace_hopper(), 20, samples=2, seed=0), OFFLINE)
     left = [w for w in futures.warnings if w.startswith("Hair left as it is at 20:")]
-    assert len(left) == 1 and "hair mask" in left[0], futures.warnings
+    assert len(left) == 1 and "in the hair found" in left[0], futures.warnings
     # what the futures differ in toward a younger target: not in age spots or sallowness, which no younger future draws,
     # in the method line and in the note that the classical renderer stands in for the diffusion one
     manifest = futures.manifest()

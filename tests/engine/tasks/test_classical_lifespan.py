@@ -183,9 +183,7 @@ def test_group_photo_manifest_records_every_face_and_its_warnings():
     assert (astronaut_["source_age"], astronaut_["source_age_from"]) == (40, "given")
     assert astronaut_["classical_stages"] == manifest["classical_stages"]  # the chosen face's stages, as before
     assert list(hopper["classical_stages"]) == ["5", "70"]
-    assert hopper["classical_stages"]["5"]["hair"].startswith(
-        "unchanged: of the light hair read as grey in view beside the face's"
-    )
+    assert hopper["classical_stages"]["5"]["hair"].startswith("unchanged: light hair that reads as grey lies beside the face's")
     reason = hopper["classical_stages"]["5"]["hair"].removeprefix("unchanged: ")
     assert f"Hair left as it is at 5 and 70: {reason}" in hopper["warnings"]
     assert f"Face 0: Hair left as it is at 5 and 70: {reason}" in output.warnings  # what the user is told
@@ -332,7 +330,7 @@ def test_grey_hair_left_grey_toward_a_younger_target_is_said_once_with_its_reaso
     output = age_photo(LifespanRequest(grace_hopper(), [5, 40, 80], renderer="classical"), OFFLINE)
     young, middle, same = (stages["hair"] for stages in output.stages)
     assert young.startswith(
-        "unchanged: of the light hair read as grey in view beside the face's left side only 0% is in the hair mask"
+        "unchanged: light hair that reads as grey lies beside the face's left side, and only 0% of it is in the hair found"
     )
     assert middle == young and same == "unchanged"  # at her own age there is nothing to give back: nothing said
     assert [w for w in output.warnings if w.startswith("Hair")] == [

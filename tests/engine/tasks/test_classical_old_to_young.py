@@ -79,7 +79,7 @@ def test_her_hat_is_not_taken_for_grey_hair_and_her_white_temple_hair_is_not_col
             faces[target]
             .stages["hair"]
             .startswith(
-                "unchanged: of the light hair read as grey in view beside the face's left side only 0% is in the hair mask"
+                "unchanged: light hair that reads as grey lies beside the face's left side, and only 0% of it is in the hair found"
             )
         ), faces[target].stages["hair"]
     # the white temple hair inside her face's outline that the margin holds (below the forehead's top, above the eyes)
@@ -127,7 +127,7 @@ def test_white_hair_running_on_past_the_mask_is_left_as_it_is(white_haired_astro
     out, used, done = repigment_hair(
         covered, masks.hair, regained_pigment(80, 30), np.random.default_rng([0, 2]), "#5f4632", 0.5, located.points, covered
     )
-    assert not done and "runs on past the hair mask" in used and np.array_equal(out, covered)
+    assert not done and "runs on past the hair found" in used and np.array_equal(out, covered)
     # the same hair without the white over the forehead is given its colour back (the check is not a blanket refusal)
     assert repigment_hair(white, masks.hair, 0.5, np.random.default_rng([0, 2]), "#5f4632", 0.5, located.points, white)[2]
 
@@ -320,7 +320,7 @@ def test_thin_white_hair_the_margin_cannot_take_keeps_bidens_hair_as_it_is():
     # and his skin (looked at, 30), so the hair is left as it is and the manifest says why
     image, located, masks = _packaged_face("biden")
     face = age_face(image, located, masks, 70, 30, 0, OFFLINE)
-    assert "runs on past the hair mask and its margin" in face.stages["hair"]
+    assert "runs on past the hair found, over the skin" in face.stages["hair"]
     # his white brows too, and the eyebrows' stage says it of the brows, not of the hair mask
     assert "grey brow hairs run on past the brows' outline" in face.stages["eyebrows"]
 
