@@ -149,12 +149,14 @@ def load_image(
             target = working_side if working_side is not None and max(width, height) > working_side else None
             if target is not None:
                 factor = target / max(width, height)
-                shorter = max(1, round(min(width, height) * factor))  # as thumbnail() rounds it
+                # rounded up: thumbnail() rounds the shorter side either way (whichever keeps the aspect closer), and a
+                # photo it would keep at the minimum is kept
+                shorter = math.ceil(min(width, height) * factor)
                 if shorter < min_side:  # a strip this thin has no face at the working size: said before it is decoded
                     raise InputError(
                         f"{name} is {width}x{height} px: shrunk to the working size ({target} px on its longer side), "
-                        f"its shorter side would be {shorter} px, under the {min_side} px a face needs. Crop it to the "
-                        "part with the face and try again."
+                        f"its shorter side would be {shorter} px at most, under the {min_side} px a face needs. Crop it "
+                        "to the part with the face and try again."
                     )
                 # JPEG: decode at 1/2, 1/4 or 1/8 scale, never smaller than asked (a no-op for other formats)
                 image.draft(None, (math.ceil(width * factor), math.ceil(height * factor)))

@@ -208,22 +208,26 @@ def big_photos(tmp_path_factory):
 
 
 def test_a_strip_too_thin_for_a_face_at_the_working_size_is_refused_saying_so(tmp_path):
-    """A 300x20000 px strip is within the pixel limit, but shrunk to the working size its shorter side is 31 px, under
-    the 40 px a face needs at the least: refused for its shape, not later as a photo without a face."""
+    """A 16x200000 px strip is within the pixel limit, but shrunk to the working size its shorter side is 1 px, under the
+    minimum side: refused for its shape before it is decoded, not later as a photo without a face. A strip the shrinking
+    keeps at the minimum is kept (Pillow rounds a landscape strip's 15.5 px to 16)."""
     from PIL import Image
 
     from engine.core.limits import WORKING_SIDE
 
-    Image.new("RGB", (300, 20000), (120, 100, 90)).save(tmp_path / "strip.png")
-    Image.new("RGB", (400, 20000), (120, 100, 90)).save(tmp_path / "wider.png")
+    assert SETTINGS.min_side == 16
+    Image.new("RGB", (16, 200000), (120, 100, 90)).save(tmp_path / "strip.png")
+    Image.new("RGB", (2116, 16), (120, 100, 90)).save(tmp_path / "band.png")
     with pytest.raises(InputError) as refused:
-        load_image(tmp_path / "strip.png", max_pixels=SETTINGS.max_pixels, min_side=40, working_side=WORKING_SIDE)
+        load_image(tmp_path / "strip.png", max_pixels=SETTINGS.max_pixels, min_side=SETTINGS.min_side, working_side=WORKING_SIDE)
     assert str(refused.value) == (
-        f"{tmp_path / 'strip.png'} is 300x20000 px: shrunk to the working size (2048 px on its longer side), its shorter "
-        "side would be 31 px, under the 40 px a face needs. Crop it to the part with the face and try again."
+        f"{tmp_path / 'strip.png'} is 16x200000 px: shrunk to the working size (2048 px on its longer side), its shorter "
+        "side would be 1 px at most, under the 16 px a face needs. Crop it to the part with the face and try again."
     )
-    wider = load_image(tmp_path / "wider.png", max_pixels=SETTINGS.max_pixels, min_side=40, working_side=WORKING_SIDE)
-    assert wider.rgb.shape == (2048, 41, 3)  # 400 * 2048 / 20000 = 40.96: kept
+    band = load_image(
+        tmp_path / "band.png", max_pixels=SETTINGS.max_pixels, min_side=SETTINGS.min_side, working_side=WORKING_SIDE
+    )
+    assert band.rgb.shape == (16, 2048, 3)  # 16 * 2048 / 2116 = 15.5, as Pillow's thumbnail keeps it
 
 
 def test_a_large_photo_is_downscaled_to_the_working_size_while_decoding(big_photos):
