@@ -110,7 +110,7 @@ def table(records: list[ResultsRecord], task: str, columns: list[str] | None = N
         rows.append(row)
     # named columns even without a row: an empty frame showed a table headed "1 2 3"
     names = ["method", "type", "provenance", *(metric.title for metric in metrics), "source"]
-    frame = pd.DataFrame(rows, columns=[*names, "note"] if any("note" in row for row in rows) else names)
+    frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=names)
     parts = []
     for metric in metrics:
         values = [r.metrics.get(metric.key) for r in records]
