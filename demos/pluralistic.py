@@ -121,7 +121,7 @@ def build() -> None:
                 # at the default, futures toward an old age differ as subtly as people of that age do: a visitor read them as
                 # near-identical
                 info="classical renderer: 0.3 draws futures as far apart as people of one age are (each difference is named "
-                "per future in the manifest); higher reaches further into people's tails",
+                "per future in the manifest); higher values draw them further apart than most people are",
             )
             # the image-guided mode needs the diffusion path: its reference face is shown only where that can run
             diffusion = get_cache().in_profile("lifespan")
