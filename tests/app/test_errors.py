@@ -12,6 +12,8 @@ import pytest
 
 import demos.age
 import demos.lifespan
+import demos.pluralistic
+import demos.zones
 import engine.tasks.estimate
 from engine.core.models import ModelUnavailable
 
@@ -65,6 +67,8 @@ def test_a_refusal_for_want_of_a_face_says_only_the_first_frame_was_read(images,
     calls = [
         lambda: demos.lifespan.run(str(path), "Single age", 60, "", "", "estimate", 0, "", True),
         lambda: demos.age.estimate(str(path), 90),
+        lambda: demos.pluralistic.run(str(path), 60, 2, 0.3, None, 0),
+        lambda: demos.zones.find_zones(str(path)),
     ]
     for call in calls:
         with pytest.warns(UserWarning), pytest.raises(gr.Error) as caught:
