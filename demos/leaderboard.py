@@ -285,6 +285,12 @@ def refresh_if_changed(seen, task_title, protocol, columns, types, verified_only
     return version, dropdown, frame, note, plot
 
 
+def trade_off_shown(task_title: str) -> bool:
+    """Whether the tab shows the age-identity trade-off for the task: the lifespan task's rows alone have both an age
+    error and an identity (for the others the plot was a large empty box saying no row has both)."""
+    return task_key(task_title) == "lifespan"
+
+
 def build():
     settings = get_settings()
     titles = [task.title for task in TASKS.values()]
@@ -305,8 +311,9 @@ def build():
         search = gr.Textbox(label="Search methods")
     results = gr.Dataframe(label="Results", interactive=False, wrap=True, elem_classes=["leaderboard-table"])
     summary = gr.Markdown()
-    plot = gr.Plot(label="Age-identity trade-off")
+    plot = gr.Plot(label="Age-identity trade-off", visible=trade_off_shown(titles[0]))
     inputs = [task, protocol, columns, types, verified_only, search]
+    task.change(lambda title: gr.Plot(visible=trade_off_shown(title)), task, plot, api_visibility="private")
     task.change(protocol_choices, task, protocol, api_visibility="private").then(
         lambda title: gr.CheckboxGroup(choices=[m.title for m in TASKS[task_key(title)].metrics], value=[]),
         task,
