@@ -184,6 +184,23 @@ def test_cli_says_only_the_first_frame_was_read_before_refusing_it(images, run_c
     assert any("No face found" in line for line in errors), errors
 
 
+@pytest.mark.parametrize(
+    "asked",
+    [("lifespan", "--targets", "60", "--renderer", "classical"), ("zones", "--score", "forehead=70", "--renderer", "classical")],
+    ids=["lifespan", "zones"],
+)
+def test_cli_says_the_loaders_note_once_and_keeps_it_in_the_manifest(images, run_cli, tmp_path, asked):
+    """An animation whose first frame has a face: the note that only its first frame is read is printed as it opens,
+    once (the result's warnings repeat it, and were printed again), and the manifest keeps it."""
+    out = tmp_path / "out"
+    result = run_cli(asked[0], str(images["animated"]), *asked[1:], "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    said = [line for line in result.stderr.splitlines() if "animated (2 frames): only the first frame is used" in line]
+    assert len(said) == 1, result.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert any("animated (2 frames): only the first frame is used" in warning for warning in manifest["warnings"])
+
+
 def test_cli_rejects_a_bad_confidence(images, run_cli):
     result = run_cli("age", str(images["astronaut"]), "--confidence", "90")
     assert result.returncode == 2 and "strictly between 0 and 1" in result.stderr
