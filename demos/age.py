@@ -11,6 +11,7 @@ import gradio as gr
 import numpy as np
 
 from demos.common import (
+    CLICKED_WHILE_RUNNING,
     SliderField,
     cleared_by_new_photo,
     image_files,
@@ -151,11 +152,12 @@ def build() -> None:
             table = gr.Dataframe(headers=COLUMNS, label="Per face", interactive=False)
             plot = gr.Plot(label="Predicted age distribution")
             details = gr.JSON(label="JSON", open=False)
-    cleared_by_new_photo(photo, [boxed, calibration, table, plot, details])
+    history = cleared_by_new_photo(photo, [boxed, calibration, table, plot, details])
     run.click(
-        estimate,
+        history.shown_while_current(estimate),
         [photo, confidence],
         [boxed, calibration, table, plot, details],
         api_name=API_NAME,
         concurrency_limit=AGE_CONCURRENCY,
+        trigger_mode=CLICKED_WHILE_RUNNING,
     )

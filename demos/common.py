@@ -10,6 +10,8 @@ import shutil
 import tempfile
 import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -178,10 +180,87 @@ def loader_notes_on_refusal(*images: LoadedImage | None):
         raise NoFaceError(f"{error} {' '.join(notes)}") from error
 
 
-def cleared_by_new_photo(photo: gr.Image, results: list[gr.components.Component]) -> None:
+class PhotoHistory:
+    """For each browser session, the last photos a tab's photo input has held (their paths, oldest first), so that the
+    results of a request still running when another photo came are not shown beside it as if they were its own.
+
+    Only what the input held is compared: a request for a photo this history has not seen yet (picked and sent at
+    once, its change on its way) is never taken for an old one, and a session with no history (an API caller) keeps
+    every result."""
+
+    SESSIONS = 4096  # kept at most, the longest unused dropped first: a few hundred bytes each
+    PHOTOS = 8  # per session
+
+    def __init__(self) -> None:
+        self._sessions: OrderedDict[str, list[str | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def note(self, request: gr.Request | None, photo: str | None) -> None:
+        session = getattr(request, "session_hash", None)
+        if session is None:
+            return
+        with self._lock:
+            held = self._sessions.pop(session, [])
+            self._sessions[session] = [*held, photo][-self.PHOTOS :]
+            while len(self._sessions) > self.SESSIONS:
+                self._sessions.popitem(last=False)
+
+    def replaced(self, request: gr.Request | None, photo: str | None) -> bool:
+        """Whether the input held `photo` and has held another one since (a different path: an upload and an example
+        are kept under a name made from their bytes, so the same photo picked again is the same path)."""
+        session = getattr(request, "session_hash", None)
+        with self._lock:
+            held = list(self._sessions.get(session, ())) if session is not None else []
+        return bool(held) and photo is not None and held[-1] != photo and photo in held[:-1]
+
+    def shown_while_current(self, fn: Callable) -> Callable:
+        """`fn`, a tab's main action whose first input is the photo, with its results (or its refusal) dropped when
+        another photo has replaced that one by the time they are ready: the new photo cleared the outputs, which stay
+        clear. Gradio hands the browser session in as the first argument (a `gr.Request` parameter); `fn` keeps its
+        signature otherwise, so the API's parameter names are unchanged."""
+
+        def run(request: gr.Request, *args):
+            photo = args[0] if args else None
+            try:
+                result = fn(*args)
+            except gr.Error:
+                if self.replaced(request, photo):
+                    logger.info("a refusal for a photo replaced meanwhile was not shown")
+                    return gr.skip()
+                raise
+            if self.replaced(request, photo):
+                logger.info("results for a photo replaced meanwhile were not shown")
+                return gr.skip()  # every output left as it is
+            return result
+
+        functools.update_wrapper(run, fn)
+        session = inspect.Parameter("request", inspect.Parameter.POSITIONAL_ONLY, annotation=gr.Request)
+        run.__signature__ = inspect.signature(fn).replace(  # type: ignore[attr-defined]
+            parameters=[session, *inspect.signature(fn).parameters.values()]
+        )
+        run.__annotations__ = {**fn.__annotations__, "request": gr.Request}
+        return run
+
+
+# How a tab's main action clicked while its last request still runs is taken: once that one ends, with the inputs as
+# they are then. A new photo hides the running request's progress (its outputs are cleared), and Gradio's default for
+# a click, "once", dropped a click made meanwhile: nothing happened, and nothing said why.
+CLICKED_WHILE_RUNNING = "always_last"
+
+
+def cleared_by_new_photo(photo: gr.Image, results: list[gr.components.Component]) -> PhotoHistory:
     """A new photo in `photo` (uploaded, picked from the examples, or cleared) empties the `results` shown for the last
-    one: they stayed beside it, the source age "used" included, as if they were the new photo's."""
-    photo.change(lambda: tuple(None for _ in results), None, results, queue=False, api_visibility="private")
+    one: they stayed beside it, the source age "used" included, as if they were the new photo's. The history returned
+    drops the results of a request for the last photo still running then (`shown_while_current`): they were written
+    beside the new photo once ready."""
+    history = PhotoHistory()
+
+    def clear(value: str | None, request: gr.Request):
+        history.note(request, value)
+        return tuple(None for _ in results)
+
+    photo.change(clear, photo, results, queue=False, api_visibility="private")
+    return history
 
 
 def warn(messages: list[str]) -> None:

@@ -9,6 +9,7 @@ import gradio as gr
 
 from demos.age import example_portraits
 from demos.common import (
+    CLICKED_WHILE_RUNNING,
     TEST_PROFILE_BANNER,
     NumberField,
     SliderField,
@@ -185,14 +186,15 @@ def build() -> None:
         [target, preset],
         api_visibility="private",
     )
-    cleared_by_new_photo(photo, [gallery, strip, animation, video, pass1, manifest, used_age, used_gender])
+    history = cleared_by_new_photo(photo, [gallery, strip, animation, video, pass1, manifest, used_age, used_gender])
     go.click(
-        run,
+        history.shown_while_current(run),
         [photo, mode, target, preset, source_age, gender, seed, extra_prompt, paste, framing, face, all_faces, receding_hairline],
         [gallery, strip, animation, video, pass1, manifest, used_age, used_gender],
         api_name=API_NAME,
         concurrency_id="gpu",
         concurrency_limit=GPU_CONCURRENCY,
+        trigger_mode=CLICKED_WHILE_RUNNING,
     )
 
 

@@ -8,6 +8,7 @@ import gradio as gr
 
 from demos.age import example_portraits
 from demos.common import (
+    CLICKED_WHILE_RUNNING,
     TEST_PROFILE_BANNER,
     NumberField,
     SliderField,
@@ -149,12 +150,13 @@ def build() -> None:
             gallery = gr.Gallery(label="Futures", columns=2, height=640)  # two rows of futures, whole
             diversity = gr.Markdown()
             manifest = gr.JSON(label="Manifest")
-    cleared_by_new_photo(photo, [gallery, diversity, manifest])
+    history = cleared_by_new_photo(photo, [gallery, diversity, manifest])
     go.click(
-        run,
+        history.shown_while_current(run),
         [photo, target, samples, intensity, reference, seed, receding, face, source_age, gender],
         [gallery, diversity, manifest],
         api_name=API_NAME,
         concurrency_id="gpu",
         concurrency_limit=GPU_CONCURRENCY,
+        trigger_mode=CLICKED_WHILE_RUNNING,
     )

@@ -9,6 +9,7 @@ import gradio as gr
 
 from demos.age import example_portraits
 from demos.common import (
+    CLICKED_WHILE_RUNNING,
     NumberField,
     SliderField,
     cleared_by_new_photo,
@@ -175,7 +176,7 @@ def build() -> None:
     # and the source age typed meanwhile (null: none), which the estimate found with the zones overwrote
     typed_age = gr.JSON(None, visible=False)
     photo.change(None, None, [chosen, typed_age], js="() => [null, null]")
-    cleared_by_new_photo(photo, [comparison, face, manifest])
+    history = cleared_by_new_photo(photo, [comparison, face, manifest])
     source_age.input(None, source_age, typed_age, js="(age) => [age]")
     # Apply waits for the zones: clicked before they were found, it edited with the sliders' old scores (on a first
     # photo every zone at 0, smoothed away)
@@ -219,7 +220,10 @@ def build() -> None:
         one = f"(value, chosen) => [Array.from({{length: {len(sliders)}}}, (_, z) => z === {zone} ? value : chosen?.[z] ?? null)]"
         slider.input(None, [slider, chosen], chosen, js=one)
     edit = [photo, renderer, seed, refine, ethnicity, source_age, *sliders]
-    for trigger, fn, inputs, name in ((go, apply_in_tab, [*edit, found_for], None), (api, apply, edit, API_NAME)):
+    for trigger, fn, inputs, name in (
+        (go, history.shown_while_current(apply_in_tab), [*edit, found_for], None),
+        (api, apply, edit, API_NAME),
+    ):
         trigger.click(
             fn,
             inputs,
@@ -228,4 +232,5 @@ def build() -> None:
             api_visibility="public" if name else "private",
             concurrency_id="gpu",
             concurrency_limit=GPU_CONCURRENCY,
+            trigger_mode=CLICKED_WHILE_RUNNING,
         )

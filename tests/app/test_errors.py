@@ -120,11 +120,11 @@ def test_a_bug_after_the_engine_call_is_still_an_internal_error_on_the_page(imag
     assert event.fn is not None
     caplog.set_level(logging.ERROR, logger="demos.common")
     with pytest.raises(gr.Error, match="(?i)internal error \\(logged\\)") as caught:
-        event.fn(str(images["astronaut"]), 90)
+        event.fn(None, str(images["astronaut"]), 90)  # as Gradio calls it: the browser session first (none here)
     assert "a bug in drawing" not in caught.value.message
     assert "Traceback" in caplog.text and "in broken_drawing" in caplog.text
     with pytest.raises(gr.Error) as caught:
-        event.fn(str(images["astronaut"]), "high")  # bad input through the same event: its own message
+        event.fn(None, str(images["astronaut"]), "high")  # bad input through the same event: its own message
     assert caught.value.message == "confidence must be between 50 and 99 %, got 'high'"
 
 
