@@ -5,7 +5,9 @@ for comparison). Work that depends only on the face is kept per face
 (engine/core/memo.py): "warm" figures are a repeated request on the same photo, "cold" ones clear that
 store before every call, as a first request on a new photo finds it. One age is timed as the lifespan tab asks for
 it (`render_lifespan` with one target: on a new photo its hair masks are found too, and a CPU the one target leaves
-idle computes the hair's per-face work meanwhile).
+idle computes the hair's per-face work meanwhile). After the strip, the tab writes its files (`save_outputs`: the
+faces and photos as PNGs, the strip, a GIF and an MP4): timed at the PNG level used and at Pillow's default, one
+after the other in each run.
 
 Every timed call sits between two predict() calls and its ratio is to their mean, so on a shared machine
 whose load comes and goes both sides of a ratio see the same load; each ratio is the median over the runs.
@@ -40,6 +42,36 @@ def paired(call: Callable[[], object], predict: Callable[[], object], runs: int,
         ratios.append(seconds / ((first + last) / 2))
         reference += [1000 * first, 1000 * last]
     return 1000 * statistics.median(took), statistics.median(ratios), reference
+
+
+def writing(runs: int) -> dict:
+    """Median ms to write a 9-age lifespan's files, at the PNG level used and at Pillow's default (6)."""
+    import tempfile
+    from pathlib import Path
+
+    from skimage import data
+
+    import engine.core.provenance as provenance
+    from engine.core.settings import Settings
+    from engine.tasks.lifespan import LifespanRequest, age_photo, save_outputs
+
+    output = age_photo(LifespanRequest(data.astronaut(), STRIP, renderer="classical"), Settings(profile="offline"))
+    used = provenance.PNG_COMPRESS_LEVEL
+    took: dict[int, list[float]] = {used: [], 6: []}
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            for run in range(runs):
+                for level in took:
+                    provenance.PNG_COMPRESS_LEVEL = level
+                    into = Path(folder) / f"{run}-{level}"
+                    took[level] += run_times(lambda into=into: save_outputs(output, into, "astronaut"), 1)
+    finally:
+        provenance.PNG_COMPRESS_LEVEL = used
+    return {
+        f"writing a 9-age lifespan's files p50_ms (PNG level {used} / 6)": [
+            round(1000 * statistics.median(took[level]), 1) for level in took
+        ]
+    }
 
 
 def classical_cpu(runs: int = RUNS) -> dict:
@@ -100,6 +132,7 @@ def classical_cpu(runs: int = RUNS) -> dict:
         "cold: 9-age strip p50_ms": round(figures["cold strip"][0], 1),
         "cold: strip / predict()": round(figures["cold strip"][1], 1),
         "cold: strip on one thread / predict()": round(figures["cold strip 1"][1], 1),
+        **writing(runs),
         "runs": runs,
         "load average (1, 5, 15 min) at start / end": [[round(x, 2) for x in load_start], [round(x, 2) for x in os.getloadavg()]],
     }

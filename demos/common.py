@@ -17,12 +17,12 @@ from pathlib import Path
 
 import gradio as gr
 import numpy as np
-from PIL import Image
 
 from engine.core.errors import InputError, UserError
 from engine.core.images import LoadedImage, load_image
 from engine.core.limits import WORKING_SIDE
 from engine.core.models import ModelUnavailable
+from engine.core.provenance import save_png
 from engine.core.registry import get_cache
 from engine.core.settings import get_settings
 from engine.faces.detection import NoFaceError
@@ -312,9 +312,7 @@ def image_files(kind: str, *images: np.ndarray) -> list[str]:
     folder = output_folder(kind)
     paths = []
     for number, rgb in enumerate(images):
-        path = folder / f"{kind}-{number}.png"
-        Image.fromarray(rgb).save(path)
-        paths.append(str(path))
+        paths.append(save_png(rgb, folder / f"{kind}-{number}.png"))
     return paths
 
 

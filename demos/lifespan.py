@@ -91,7 +91,10 @@ def run(
             output = age_photo(request, progress=lambda fraction, message: progress(fraction, desc=message))
     warn_results(output.warnings)
     keep_photo_notes(output.warnings, image)  # in the manifest and the images' own; shown when the photo opened
-    files = save_outputs(output, output_folder("lifespan"), Path(photo).stem)
+    # the files take a second or two more: the bar says so (it stood at the last age's share meanwhile)
+    files = save_outputs(
+        output, output_folder("lifespan"), Path(photo).stem, lambda fraction, what: progress(fraction, desc=what)
+    )
     shown = files["photos"] if paste else files["faces"]
     renderer = output.models["renderer"]
     labels = [f"{t:g} years" + (", classical" if renderer == "classical" else "") for t in output.targets]  # shown whole

@@ -31,7 +31,13 @@ def png_info(method: str, checkpoint: str, seed: int | None, manifest: dict, **f
     return info
 
 
-def save_png(image: np.ndarray, path: Path, info: PngImagePlugin.PngInfo) -> str:
+# zlib's level for the PNGs written: 1, not Pillow's default 6. The files are for the page to show and the visitor to
+# download at once: measured on Grace Hopper's aged photo (512 x 600) and her 9-age strip, level 1 wrote them in 33 and
+# 41 ms against 75 and 102 ms, 7 % larger; a 9-age lifespan writes 19 PNGs (the tab's bar stood still for 1.6 s).
+PNG_COMPRESS_LEVEL = 1
+
+
+def save_png(image: np.ndarray, path: Path, info: PngImagePlugin.PngInfo | None = None) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(image).save(path, pnginfo=info)
+    Image.fromarray(image).save(path, pnginfo=info, compress_level=PNG_COMPRESS_LEVEL)
     return str(path)

@@ -394,8 +394,21 @@ def test_photo_framing_gives_strip_and_gif_frames_at_the_photos_aspect_with_labe
     image = grace_hopper()  # portrait: 512 wide, 600 high
     height, width = image.shape[:2]
     output = age_photo(LifespanRequest(image, [30, 70], source_age=80, renderer="classical", framing="photo"), OFFLINE)
-    files = save_outputs(output, tmp_path, "hopper")
+    told: list[tuple[float, str]] = []
+    files = save_outputs(output, tmp_path, "hopper", lambda fraction, what: told.append((fraction, what)))
     assert isinstance(files["strip"], str) and isinstance(files["gif"], str)
+    assert len(files["faces"]) == len(files["photos"]) == 2
+    # the tab's bar moves while the files are written, and says which: it stood at the last age's share meanwhile
+    fractions = [fraction for fraction, _ in told]
+    assert fractions[0] == 0 and fractions[-1] == 1 and fractions == sorted(fractions) and len(set(fractions)) == len(told)
+    assert [what for _, what in told] == [
+        "writing the images at 30 years",
+        "writing the images at 70 years",
+        "writing the strip",
+        "writing the GIF",
+        "writing the MP4",
+        "results written",
+    ]
     strip = np.array(Image.open(files["strip"]).convert("RGB"))
     tile_height = STRIP_HEIGHT["photo"]
     band = round(CAPTION_SHARE * tile_height)
