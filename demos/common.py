@@ -17,6 +17,7 @@ from pathlib import Path
 
 import gradio as gr
 import numpy as np
+from PIL import Image
 
 from engine.core.errors import InputError, UserError
 from engine.core.images import LoadedImage, load_image
@@ -70,7 +71,56 @@ class SliderField(gr.Slider):
 
 
 def photo_input(label: str = "Photo", visible: bool = True) -> PhotoInput:
-    return PhotoInput(label=label, type="filepath", sources=["upload", "webcam", "clipboard"], height=360, visible=visible)
+    photo = PhotoInput(label=label, type="filepath", sources=["upload", "webcam", "clipboard"], height=360, visible=visible)
+    photo.upload(shown_in_browser, photo, photo, queue=False, api_visibility="private")
+    return photo
+
+
+# The formats (Pillow's names) a browser shows in an image box. A photo in another that Pillow reads (PPM, TIFF, TGA, ...)
+# showed as a broken image, as if the upload had failed, though every tab reads it.
+SHOWN_BY_BROWSERS = frozenset({"JPEG", "MPO", "PNG", "GIF", "WEBP", "BMP", "ICO"})
+
+
+def shown_in_browser(path: str | None):
+    """An uploaded photo the browser cannot show, as a PNG of the same pixels (its name's stem kept), which it can, and
+    which the tab then reads; any other upload as it is (`gr.skip()`). A file that is no image, or that the loader
+    refuses, is left as it is too, for the tab's action to refuse with its message; so is one the loader changes as it
+    reads it (only an animation's first frame, transparency flattened: the note is said when the tab reads it)."""
+    if not path:
+        return gr.skip()
+    try:
+        with Image.open(path) as image:
+            shown = image.format in SHOWN_BY_BROWSERS
+    except (OSError, ValueError, Image.DecompressionBombError):  # not an image Pillow knows
+        return gr.skip()
+    if shown:
+        return gr.skip()
+    settings = get_settings()
+    try:
+        loaded = load_image(path, max_pixels=settings.max_pixels, min_side=settings.min_side, name=Path(path).name)
+    except UserError:
+        return gr.skip()
+    if loaded.warnings:
+        return gr.skip()
+    logger.info("an upload the browser cannot show (%s) given to it as a PNG", Path(path).suffix or "no extension")
+    copy = save_png(loaded.rgb, output_folder("photos") / f"{Path(path).stem}.png")
+    with _browser_copies_lock:
+        _browser_copies[copy] = path
+        while len(_browser_copies) > PhotoHistory.SESSIONS:
+            _browser_copies.popitem(last=False)
+    return copy
+
+
+# Each PNG made for the browser, with the upload it was made from: one photo (PhotoHistory), so that a request sent
+# with the upload, between the two, is not taken for one of a photo replaced since
+_browser_copies: OrderedDict[str, str] = OrderedDict()
+_browser_copies_lock = threading.Lock()
+
+
+def uploaded(path: str | None) -> str | None:
+    """The photo the user uploaded: for a PNG made for the browser (`shown_in_browser`), the upload it was made from."""
+    with _browser_copies_lock:
+        return _browser_copies.get(path, path) if path is not None else None
 
 
 INTERNAL_ERROR = (
@@ -207,10 +257,12 @@ class PhotoHistory:
 
     def replaced(self, request: gr.Request | None, photo: str | None) -> bool:
         """Whether the input held `photo` and has held another one since (a different path: an upload and an example
-        are kept under a name made from their bytes, so the same photo picked again is the same path)."""
+        are kept under a name made from their bytes, so the same photo picked again is the same path; a PNG made for
+        the browser is the upload it was made from)."""
         session = getattr(request, "session_hash", None)
         with self._lock:
-            held = list(self._sessions.get(session, ())) if session is not None else []
+            held = [uploaded(seen) for seen in self._sessions.get(session, ())] if session is not None else []
+        photo = uploaded(photo)
         return bool(held) and photo is not None and held[-1] != photo and photo in held[:-1]
 
     def shown_while_current(self, fn: Callable) -> Callable:

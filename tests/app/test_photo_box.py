@@ -1,0 +1,94 @@
+"""The photo box shows every photo the tabs read: one in a format browsers cannot show (PPM, TIFF) is handed to the
+box as a PNG of the same pixels, which the tab then reads; any other upload stays as it was."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
+
+import gradio as gr
+import numpy as np
+import pytest
+from PIL import Image
+
+from demos.common import PhotoHistory, shown_in_browser
+
+pytestmark = pytest.mark.app
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def unshowable(images, tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("unshowable")
+    portrait = Image.open(images["astronaut"]).convert("RGB")
+    portrait.save(folder / "astronaut.ppm")
+    portrait.save(folder / "astronaut.tif")
+    portrait.save(folder / "two_pages.tif", save_all=True, append_images=[portrait.convert("L").convert("RGB")])
+    return {path.name: path for path in folder.iterdir()}
+
+
+@pytest.mark.parametrize("name", ["astronaut.ppm", "astronaut.tif"])
+def test_a_photo_browsers_cannot_show_is_given_to_the_box_as_a_png_of_its_pixels(unshowable, name):
+    upload = unshowable[name]
+    copy = shown_in_browser(str(upload))
+    assert isinstance(copy, str) and Path(copy).name == "astronaut.png"  # its name kept, for the outputs' names
+    with Image.open(copy) as shown, Image.open(upload) as original:
+        assert shown.format == "PNG" and np.array_equal(np.asarray(shown), np.asarray(original.convert("RGB")))
+
+
+def test_other_uploads_are_left_as_they_are(images, unshowable, tmp_path):
+    for path in (images["astronaut"], images["grace_hopper"], images["animated"], images["gray16"], images["cmyk"]):
+        assert shown_in_browser(str(path)) == gr.skip()
+    text = tmp_path / "notes.tif"
+    text.write_text("not an image")
+    assert shown_in_browser(str(text)) == gr.skip()  # the tab's action says what is wrong with it
+    assert shown_in_browser(None) == gr.skip()
+    # read as its first page only: the copy would lose the note that says so, so the box keeps the upload
+    assert shown_in_browser(str(unshowable["two_pages.tif"])) == gr.skip()
+
+
+def test_a_request_sent_with_the_upload_is_not_taken_for_one_of_a_replaced_photo(unshowable):
+    history, visitor = PhotoHistory(), cast(gr.Request, SimpleNamespace(session_hash="visitor"))
+    upload = str(unshowable["astronaut.ppm"])
+    history.note(visitor, upload)
+    history.note(visitor, shown_in_browser(upload))  # the box's change to the copy
+    assert not history.replaced(visitor, upload)
+    history.note(visitor, "another.png")
+    assert history.replaced(visitor, upload)
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (make test installs it)")
+def test_browser_a_ppm_upload_is_shown_and_read(unshowable):
+    from playwright.sync_api import expect, sync_playwright
+
+    import demos.age
+    from demos.common import guard_events
+    from space.check import free_port
+
+    with gr.Blocks() as demo:
+        demos.age.build()
+    guard_events(demo)
+    port = free_port()
+    demo.queue().launch(server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.goto(f"http://127.0.0.1:{port}/")
+            expect(page.get_by_role("button", name="Estimate age")).to_be_visible()
+            page.wait_for_load_state("networkidle")
+            before = page.locator("img").count()  # the examples' and the page's own
+            page.locator("input[type=file]").first.set_input_files(str(unshowable["astronaut.ppm"]))
+            # the box shows the photo, and every image on the page is whole (a PPM's own file was a broken image)
+            expect(page.locator("img")).to_have_count(before + 1)
+            page.wait_for_function("() => [...document.images].every(img => img.complete && img.naturalWidth > 0)")
+            page.get_by_role("button", name="Estimate age").click()
+            expect(page.locator("body")).to_contain_text(re.compile(r"\b0\s+\d+\.\d\s+none \(uncalibrated\)\s+-\s+female"))
+            browser.close()
+    finally:
+        demo.close()
