@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 from types import SimpleNamespace
 from typing import cast
@@ -16,10 +15,9 @@ import pytest
 from PIL import Image
 
 from demos.common import PhotoHistory, shown_in_browser
+from tests.app.in_process import CHROMIUM, age_tab_page
 
 pytestmark = pytest.mark.app
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
@@ -64,31 +62,15 @@ def test_a_request_sent_with_the_upload_is_not_taken_for_one_of_a_replaced_photo
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (make test installs it)")
 def test_browser_a_ppm_upload_is_shown_and_read(unshowable):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    import demos.age
-    from demos.common import guard_events
-    from space.check import free_port
-
-    with gr.Blocks() as demo:
-        demos.age.build()
-    guard_events(demo)
-    port = free_port()
-    demo.queue().launch(server_port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.goto(f"http://127.0.0.1:{port}/")
-            expect(page.get_by_role("button", name="Estimate age")).to_be_visible()
-            page.wait_for_load_state("networkidle")
-            before = page.locator("img").count()  # the examples' and the page's own
-            page.locator("input[type=file]").first.set_input_files(str(unshowable["astronaut.ppm"]))
-            # the box shows the photo, and every image on the page is whole (a PPM's own file was a broken image)
-            expect(page.locator("img")).to_have_count(before + 1)
-            page.wait_for_function("() => [...document.images].every(img => img.complete && img.naturalWidth > 0)")
-            page.get_by_role("button", name="Estimate age").click()
-            expect(page.locator("body")).to_contain_text(re.compile(r"\b0\s+\d+\.\d\s+none \(uncalibrated\)\s+-\s+female"))
-            browser.close()
-    finally:
-        demo.close()
+    with age_tab_page() as page:
+        expect(page.get_by_role("button", name="Estimate age")).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        before = page.locator("img").count()  # the examples' and the page's own
+        page.locator("input[type=file]").first.set_input_files(str(unshowable["astronaut.ppm"]))
+        # the box shows the photo, and every image on the page is whole (a PPM's own file was a broken image)
+        expect(page.locator("img")).to_have_count(before + 1)
+        page.wait_for_function("() => [...document.images].every(img => img.complete && img.naturalWidth > 0)")
+        page.get_by_role("button", name="Estimate age").click()
+        expect(page.locator("body")).to_contain_text(re.compile(r"\b0\s+\d+\.\d\s+none \(uncalibrated\)\s+-\s+female"))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import threading
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,8 +17,8 @@ from gradio.utils import get_positional_input_parameters
 
 import demos.age
 import demos.lifespan
-from demos.common import PhotoHistory, guard_events
-from space.check import free_port
+from demos.common import PhotoHistory
+from tests.app.in_process import CHROMIUM, age_tab_page
 
 pytestmark = pytest.mark.app
 
@@ -90,7 +89,6 @@ def test_gradio_hands_the_wrapper_its_session_and_the_api_keeps_its_parameter_na
     assert progress_index == len(names) + 1  # the progress bar still reaches the lifespan run
 
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Whether `text` is ever on the page from now on, however briefly (each change to the page is looked at)
 SEEN = """text => {
   window.seen = false;
@@ -103,7 +101,7 @@ SEEN = """text => {
 def test_browser_results_of_a_photo_replaced_while_they_were_made_stay_off_the_page(images, monkeypatch):
     """The age tab, in this process, with the estimate held until the new photo is on the server: the order the race
     takes on a busy Space, made certain."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     started, release, noted = threading.Event(), threading.Event(), threading.Event()
     estimate, note = demos.age.task.estimate, PhotoHistory.note
@@ -120,16 +118,8 @@ def test_browser_results_of_a_photo_replaced_while_they_were_made_stay_off_the_p
 
     monkeypatch.setattr(demos.age.task, "estimate", held)
     monkeypatch.setattr(PhotoHistory, "note", noting)
-    with gr.Blocks() as demo:
-        demos.age.build()
-    guard_events(demo)
-    port = free_port()
-    demo.queue().launch(server_port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.goto(f"http://127.0.0.1:{port}/")
+    with age_tab_page() as page:
+        try:
             photo = page.locator("input[type=file]").first
             photo.set_input_files(str(images["astronaut"]))
             page.get_by_role("button", name="Estimate age").click()
@@ -145,7 +135,5 @@ def test_browser_results_of_a_photo_replaced_while_they_were_made_stay_off_the_p
             expect(page.locator("body")).to_contain_text(re.compile(r"\b0\s+80\+\s+none \(uncalibrated\)\s+-\s+male"))
             # the astronaut's estimate was made and dropped: never on the page beside Grace Hopper
             assert page.evaluate("() => window.seen") is False
-            browser.close()
-    finally:
-        release.set()
-        demo.close()
+        finally:
+            release.set()  # the held estimate's thread let go whatever happened
