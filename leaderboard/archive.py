@@ -193,13 +193,16 @@ def unpack_outputs(
             total = 0
             for name, member in sorted(members.items()):
                 total += _extract(archive, member, dest / name, limits, total)
-        unreadable, copies = [], []
+        # why an output cannot be read (its name as "each"), and the outputs it holds for: one reason, told once for every
+        # output it holds for (eight outputs that were not images gave the same sentence eight times)
+        unreadable: dict[str, list[str]] = {}
+        copies = []
         pixels = hashlib.sha256()
         for name in sorted(members):
             try:
                 output = load_image(dest / name, max_pixels=max_pixels, min_side=min_side, name=name).rgb
             except InputError as error:
-                unreadable.append(str(error))
+                unreadable.setdefault(str(error).replace(name, "each", 1), []).append(name)
                 continue
             pixels.update(f"{name}:{output.shape}:".encode())
             pixels.update(np.ascontiguousarray(output).tobytes())
@@ -208,7 +211,12 @@ def unpack_outputs(
                 copies.append(name)
         problems = []
         if unreadable:
-            problems.append(f"{len(unreadable)} output(s) cannot be read: " + "; ".join(unreadable))
+            count = sum(len(names) for names in unreadable.values())
+            reasons = "; ".join(
+                reason.replace("each", names[0], 1) if len(names) == 1 else f"{', '.join(names)}: {reason}"
+                for reason, names in unreadable.items()
+            )
+            problems.append(f"{count} output(s) cannot be read: {reasons}")
         if copies:
             problems.append(f"{len(copies)} output(s) are copies of their input images: {', '.join(copies)}")
         if problems:
