@@ -36,9 +36,17 @@ from evaluation.tasks import METHOD_TYPES, TASKS, hcs
 
 SCHEMA_PATH = Path(__file__).with_name("claim.schema.json")
 
+# A method's name, as a claim and a zip of outputs give it: ASCII letters, digits, '_', '.', '+', '-' and inner spaces,
+# starting with a letter, a digit or '_' (not a spreadsheet's formula start, FORMULA_STARTS) and not ending in a space
+METHOD_NAME = r"^[A-Za-z0-9_](?:[A-Za-z0-9_.+ -]*[A-Za-z0-9_.+-])?$"
+
 # Printed tables give HCS and its inputs to 2 decimals, so a recomputed HCS can differ by a
 # little more than 0.01 (leaderboard/seeds.py: HCS_ROUNDING, found on the lifespan paper's Table 1).
 HCS_TOLERANCE = 0.015
+
+# The earliest date a claim's numbers can have been published: computational face aging begins in the 1990s (Burt and
+# Perrett 1995, Lanitis et al. 2002), so an earlier date (0001-01-01 was shown as given) is a mistake
+EARLIEST_DATE = dt.date(1990, 1, 1)
 
 # The same metric key means the same thing (and range) in every task that has it.
 _METRICS = {metric.key: metric for task in TASKS.values() for metric in task.metrics}
@@ -67,10 +75,20 @@ def _refused(value: str, names: bool) -> list[str]:
     return [f"U+{ord(char):04X} ({unicodedata.name(char, '') or kinds[unicodedata.category(char)]})" for char in refused]
 
 
+# What a spreadsheet reads as a formula when it starts a cell: the tables' "copy" button hands their text to one as CSV,
+# and a citation of =HYPERLINK("http://...","Click for weights") pasted there became a live link (OWASP's CSV injection)
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
 def _plain(names: bool):
     def check(value: str) -> str:
         if not value.strip():
             raise ValueError("must hold text, not only spaces")
+        if value.lstrip().startswith(FORMULA_STARTS):
+            raise ValueError(
+                f"may not start with {value.lstrip()[0]!r}: a spreadsheet reads such text as a formula when the table is "
+                "copied into one"
+            )
         refused = _refused(value, names)
         if refused:
             raise ValueError(f"must be plain text on one line; it holds {', '.join(refused[:5])}")
@@ -139,8 +157,9 @@ class Claim(BaseModel):
     schema_version: Literal[1] = SCHEMA_VERSION
     task: Literal[tuple(TASKS)] = Field(description="the task the numbers measure")  # type: ignore[valid-type]
     # ASCII letters and digits, '.', '_', '+', '-' and inner spaces: `\w` took any script's letters (a Cyrillic "С" in
-    # a look-alike of a listed method's name), invisible joiners and stacks of combining marks, and names of spaces only
-    method: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.+-](?:[A-Za-z0-9_.+ -]*[A-Za-z0-9_.+-])?$")
+    # a look-alike of a listed method's name), invisible joiners and stacks of combining marks, and names of spaces only;
+    # a letter, digit or '_' first (METHOD_NAME: "-2+3" was a formula in a spreadsheet the table was copied into)
+    method: str = Field(min_length=1, max_length=64, pattern=METHOD_NAME)
     method_type: Literal[METHOD_TYPES]  # type: ignore[valid-type]
     provenance: Literal["reported"] = "reported"
     citation: plain_text(300) = Field(description="how to cite the source, e.g. authors, title, venue")  # type: ignore[valid-type]
@@ -153,9 +172,21 @@ class Claim(BaseModel):
     hardware: plain_text(200) | None = None  # type: ignore[valid-type]
     train_set_size: plain_text(100) | None = None  # type: ignore[valid-type]
 
+    @field_validator("link")
+    @classmethod
+    def _no_user(cls, value: HttpUrl) -> HttpUrl:
+        if value.username is not None or value.password is not None:
+            raise ValueError(
+                f"a link may not hold a user name before '@' (https://example.org@{value.host}/ opens {value.host}, not "
+                "example.org): give the page's own address"
+            )
+        return value
+
     @field_validator("date")
     @classmethod
     def _published(cls, value: dt.date) -> dt.date:
+        if value < EARLIEST_DATE:
+            raise ValueError(f"the date the numbers were published cannot be before {EARLIEST_DATE} (the field's first papers)")
         # a day's grace: the claim's date may be written where the day has begun and UTC's has not
         latest = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
         if value > latest:

@@ -34,6 +34,7 @@ from filelock import FileLock, Timeout
 from huggingface_hub import CommitScheduler, HfApi
 
 from engine.core.files import atomic_write_text
+from engine.core.limits import quote
 from evaluation.records import ResultsRecord, read_records
 
 logger = logging.getLogger(__name__)
@@ -217,7 +218,8 @@ class ResultsStore:
 
     def request_path(self, request_id: str) -> Path:
         if not re.fullmatch(r"[A-Za-z0-9-]{1,80}", request_id or ""):
-            raise ValueError(f"a request id is letters, digits and '-' (as shown when it was submitted), got {request_id!r}")
+            # quoted short: a 20 MB id was echoed whole, and logged, by every refusal
+            raise ValueError(f"a request id is letters, digits and '-' (as shown when it was submitted), got {quote(request_id)}")
         return self.root / "requests" / f"{request_id}.json"
 
     def work_dir(self, request_id: str) -> Path:

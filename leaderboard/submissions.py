@@ -14,20 +14,23 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import re
 import secrets
 import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.core.limits import quote
 from evaluation.benchmarks import BENCHMARKS
 from evaluation.tasks import METHOD_TYPES
 from leaderboard.archive import ArchiveLimits, SubmissionError, unpack_outputs
-from leaderboard.claims import ClaimError, parse_claim
+from leaderboard.claims import METHOD_NAME, ClaimError, parse_claim
 from leaderboard.store import Busy, ResultsStore
 
 logger = logging.getLogger(__name__)
@@ -68,8 +71,27 @@ class Submitter:
             return f"account:{self.account}"
         if not self.address:
             raise SubmissionError("the client's address is unknown, so an anonymous submission cannot be rate-limited; log in")
-        keyed = hmac.new(store.secret(), self.address.encode(), hashlib.sha256).hexdigest()[:16]
+        keyed = hmac.new(store.secret(), rate_address(self.address).encode(), hashlib.sha256).hexdigest()[:16]
         return f"address:{keyed}"
+
+
+# An IPv6 client is counted by its /64: one subscriber is given a /64 at the least (RFC 6177; RFC 7934 hands a host a
+# whole /64), so counted by its full address one client had as many daily quotas as addresses in its prefix.
+IPV6_RATE_PREFIX = 64
+
+
+def rate_address(address: str) -> str:
+    """What an anonymous submitter's address is counted as: an IPv4 address itself (also written as IPv4-mapped IPv6),
+    an IPv6 address its /64 network; anything else (not an address) as it is."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, IPV6_RATE_PREFIX), strict=False))
+    return str(parsed)
 
 
 def is_maintainer(settings, account: str | None = None, token: str | None = None) -> bool:
@@ -144,6 +166,17 @@ def _request_id(digest: str) -> str:
     return f"{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}-{digest[:8]}-{secrets.token_hex(3)}"
 
 
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object whose keys are each given once: a key given twice is refused by name (read as JSON reads it, the
+    last value won silently: a claim's method "X" then "Y Y" was submitted as "Y Y")."""
+    seen: dict[str, object] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise SubmissionError(f"the claim gives {quote(key)} twice in one object; give each field once")
+        seen[key] = value
+    return seen
+
+
 def submit_claim(store: ResultsStore, submitter: Submitter, content: bytes) -> dict:
     """A claim: checked now, then AWAITING_REVIEW in the public list (or refused, naming every bad field)."""
     if len(content) > MAX_CLAIM_BYTES:
@@ -155,8 +188,14 @@ def submit_claim(store: ResultsStore, submitter: Submitter, content: bytes) -> d
     if _depth(text) > MAX_JSON_DEPTH:
         raise SubmissionError(f"the claim nests deeper than {MAX_JSON_DEPTH} levels; see leaderboard/claim.schema.json")
     try:
-        data = json.loads(text)
-    except ValueError as error:  # includes integers too long to read
+        data = json.loads(text, object_pairs_hook=_unique_keys)
+    except SubmissionError:
+        raise
+    except ValueError as error:
+        if "integer string conversion" in str(error):  # Python's own words name its internals
+            raise SubmissionError(
+                f"the claim holds an integer of over {sys.get_int_max_str_digits()} digits; no field takes one that long"
+            ) from None
         raise SubmissionError(f"the claim is not valid JSON ({error})") from None
     try:
         claim = parse_claim(data)
@@ -233,9 +272,14 @@ def submit_outputs(
 ) -> dict:
     """A zip of outputs: checked and unpacked (`ResultsStore.unpacking_dir`), then checked against the queue, moved under
     the store's work folder and queued PENDING for the worker, as one step."""
-    # ASCII only: `\w` took any script's letters, so a look-alike of a listed method's name (a Cyrillic "С") passed
-    if not re.fullmatch(r"[A-Za-z0-9_.+-]{1,64}", method or ""):
-        raise SubmissionError(f"method name must be 1-64 ASCII letters, digits, '.', '_', '+' or '-', got {method!r}")
+    # ASCII only: `\w` took any script's letters, so a look-alike of a listed method's name (a Cyrillic "С") passed; no
+    # spaces (a claim's may have inner ones), and a letter, digit or '_' first (claims.METHOD_NAME: "-1+1" was a formula
+    # in a spreadsheet the table was copied into)
+    if not isinstance(method, str) or " " in method or len(method) > 64 or not re.fullmatch(METHOD_NAME, method):
+        raise SubmissionError(
+            f"method name must be 1-64 ASCII letters, digits, '.', '_', '+' or '-', starting with a letter, a digit or '_', "
+            f"got {quote(method)}"
+        )
     if method_type not in METHOD_TYPES:
         raise SubmissionError(f"method type must be one of {', '.join(METHOD_TYPES)}, got {method_type!r}")
     if benchmark not in BENCHMARKS:

@@ -289,7 +289,7 @@ def test_a_photo_the_renderer_refuses_is_counted_missing_with_its_reason(monkeyp
     assert record.notes["n_missing_age"] == 2 and record.metrics["age_mae"] is not None  # the astronaut's rows scored
 
 
-@pytest.mark.parametrize("name", ["Сradle2Cane", "Cradle2Cane\u200d", "GreyBoxes!"])
+@pytest.mark.parametrize("name", ["Сradle2Cane", "Cradle2Cane\u200d", "GreyBoxes!", "-1+1", "+Grey", "@Grey", "=1+1", None, 7])
 def test_a_zip_submissions_method_name_is_plain_ascii(tmp_path, name):
     # a verified row takes the name typed: any script's letters passed, so a look-alike of a listed method's name did
     store = ResultsStore(tmp_path / "store")

@@ -71,7 +71,19 @@ def test_invented_numbers_are_refused_naming_them(tmp_path, metrics, message):
         (claim(link=None), "link: Field required"),
         (claim(link="javascript:alert(1)"), "link: "),
         (b"[" * 100_000 + b"]" * 100_000, "nests deeper than 20 levels"),
-        (b'{"metrics": {"age_mae": ' + b"9" * 5000 + b"}}", "not valid JSON"),
+        # Python's own words ("use sys.set_int_max_str_digits()") were an operator's advice
+        (
+            b'{"metrics": {"age_mae": ' + b"9" * 5000 + b"}}",
+            "holds an integer of over 4300 digits; no field takes one that long$",
+        ),
+        # a key given twice: the last value won silently ("X" submitted as "Y Y")
+        (claim()[:-1] + b', "method": "Y Y"}', "the claim gives 'method' twice in one object"),
+        # a user name before '@': the link read as example.org and opened evil.example
+        (
+            claim(link="https://example.org@evil.example/paper"),
+            "link: a link may not hold a user name before '@'.*opens evil.example",
+        ),
+        (claim(date="0001-01-01"), "date: the date the numbers were published cannot be before 1990-01-01"),
         (b"{oops", "not valid JSON"),
         (b"\xff\xfe", "not UTF-8"),
         (b'"a string"', "a claim is a JSON object, got str"),
@@ -138,6 +150,17 @@ def test_rate_limits_count_per_account_or_address_never_per_typed_name(tmp_path,
         S.submit_claim(store, ALICE, claim(method="A3"))
     stored = "".join(p.read_text() for p in (tmp_path / "requests").glob("*.json"))
     assert "203.0.113.7" not in stored, "client addresses are kept only as keyed hashes"
+
+
+def test_an_ipv6_client_is_counted_by_its_64_prefix_not_by_each_address_in_it(tmp_path):
+    # counted by its full address, one client with a /64 had 2**64 daily quotas
+    store = ResultsStore(tmp_path)
+    for number in range(S.RATE_LIMIT):
+        S.submit_claim(store, S.Submitter(address=f"2001:db8:1:2::{number + 1:x}"), claim(method=f"M{number}"))
+    with pytest.raises(S.SubmissionError, match="this address has made 5 submissions"):
+        S.submit_claim(store, S.Submitter(address="2001:db8:1:2:ffff::9"), claim(method="Another"))
+    S.submit_claim(store, S.Submitter(address="2001:db8:1:3::1"), claim(method="Another"))  # another subscriber's prefix
+    assert S.rate_address("::ffff:203.0.113.5") == S.rate_address("203.0.113.5") == "203.0.113.5"
 
 
 def test_submissions_made_at_once_are_admitted_one_at_a_time_so_the_rate_limit_holds(tmp_path, monkeypatch):
@@ -234,6 +257,10 @@ def test_a_request_is_looked_up_by_id(tmp_path):
         S.request_status(store, "nope")
     with pytest.raises(S.SubmissionError, match="a request id is letters"):
         S.request_status(store, "../../etc/passwd")
+    # quoted short: a 20 MB id was echoed whole in the refusal, and logged
+    with pytest.raises(S.SubmissionError, match=r"got 'xxx.*\.\.\.$") as caught:
+        S.request_status(store, "x" * 20_000_000)
+    assert len(str(caught.value)) < 200
 
 
 def test_the_judge_reads_the_standard_openai_variables(monkeypatch):
@@ -281,6 +308,25 @@ def test_a_claims_text_is_plain_text_on_one_line_refused_at_submission_not_at_ap
     with pytest.raises(S.SubmissionError, match=f"{where}: .*(only spaces|it holds U\\+)"):
         S.submit_claim(store, ALICE, claim(**changes))
     assert store.requests() == []
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"citation": '=HYPERLINK("http://evil.example/x","Click for weights")'},
+        {"citation": " @SUM(1+1)"},
+        {"hardware": "+1 GPU"},
+        {"method": "-2+3"},
+        {"method": "+Cradle2Cane"},
+    ],
+)
+def test_text_a_spreadsheet_reads_as_a_formula_is_refused(tmp_path, changes):
+    # the tables' copy button hands their text to a spreadsheet as CSV, where a cell starting with =, +, - or @ runs
+    store = ResultsStore(tmp_path)
+    with pytest.raises(S.SubmissionError, match="(may not start with|method: String should match)"):
+        S.submit_claim(store, ALICE, claim(**changes))
+    assert store.requests() == []
+    assert parse_claim(json.loads(claim(citation="Doe et al. = the authors", method="_v2-1+LoRA"))).method == "_v2-1+LoRA"
 
 
 def test_protocols_whose_names_read_alike_are_never_ranked_in_one_table():
