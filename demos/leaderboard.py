@@ -11,6 +11,7 @@ import gradio as gr
 import pandas as pd
 
 from demos.common import user_errors
+from engine.core.checks import check_flag
 from engine.core.settings import get_settings
 from evaluation.records import ResultsRecord
 from evaluation.tasks import METHOD_TYPES, TASKS, evaluation_text
@@ -69,6 +70,8 @@ def protocol_choices(task_title: str, current: str | None = None):
 def show(task_title, protocol, columns, types, verified_only, search):
     """Main action (API `/leaderboard`): the table for one task and protocol, the summary line and the trade-off plot."""
     key = task_key(task_title)
+    with user_errors():
+        verified_only = check_flag(verified_only, "verified_only")  # "no" was read as on
     records = all_records()
     known = protocols(records, key)
     # rows of different protocols are never ranked together: an API call that names none is refused where there are any
@@ -279,10 +282,10 @@ def refresh_if_changed(seen, task_title, protocol, columns, types, verified_only
     """Every REFRESH_SECONDS: when the results changed, the protocol list and the table are rebuilt."""
     version = results_version()
     if version == seen:
-        return seen, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return seen, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
     dropdown = protocol_choices(task_title, protocol)
     frame, note, plot = show(task_title, dropdown.value, columns, types, verified_only, search)
-    return version, dropdown, frame, note, plot
+    return version, dropdown, frame, note, plot, status_text()
 
 
 def trade_off_shown(task_title: str) -> bool:
@@ -394,15 +397,17 @@ def build():
     gr.Timer(REFRESH_SECONDS).tick(
         refresh_if_changed,
         [seen, *inputs],
-        [seen, protocol, results, summary, plot],
+        [seen, protocol, results, summary, plot, status],  # the status line too: it kept the store's state at start-up
         api_visibility="private",
         show_progress="hidden",
     )
 
     def on_load(demo: gr.Blocks) -> None:
+        # the status line as the store is when the page opens (built once, it said "no verified results yet" above a
+        # table of them)
         demo.load(protocol_choices, [task, protocol], protocol, api_visibility="private").then(
             show, inputs, [results, summary, plot], api_visibility="private"
-        )
+        ).then(status_text, None, status, api_visibility="private")
 
     return on_load
 

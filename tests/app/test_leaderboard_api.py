@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import time
 import urllib.request
 import zipfile
@@ -15,7 +16,7 @@ from PIL import Image
 
 from leaderboard import submissions as S
 from leaderboard.store import ResultsStore
-from tests.app.test_app import serve
+from tests.app.test_app import CHROMIUM, open_tab, serve
 from tests.leaderboard.test_claims import claim
 
 pytestmark = pytest.mark.app
@@ -81,6 +82,24 @@ def test_a_request_queued_before_start_up_is_run_without_a_new_upload(live):
     assert status["status"] == "FINISHED" and status["attempts"] == 1
     with pytest.raises(Exception, match="no request with id 'missing'"):
         client.predict("missing", api_name="/request_status")
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (make test installs it)")
+def test_the_status_line_says_what_the_store_holds_when_the_page_opens(live):
+    # built once at start-up (the store empty then), it said "no verified results yet" above a table of them
+    from gradio_client import Client
+    from playwright.sync_api import expect, sync_playwright
+
+    client = Client(live, verbose=False)
+    deadline = time.monotonic() + 240
+    while client.predict(QUEUED, api_name="/request_status")["status"] != "FINISHED":  # the queued request's result
+        assert time.monotonic() < deadline
+        time.sleep(1)
+    with sync_playwright() as playwright:
+        browser, page = open_tab(playwright, live, "Leaderboard")
+        expect(page.get_by_text("newest result written")).to_be_visible(timeout=30000)
+        expect(page.get_by_text("the store holds no verified results yet")).to_have_count(0)
+        browser.close()
 
 
 def test_the_page_shows_no_server_path(live, store_dir):

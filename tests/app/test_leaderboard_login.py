@@ -113,6 +113,10 @@ def test_bad_input_in_the_tab_is_a_message_not_a_bare_error(space, tmp_path):
         tab.request_status("nothing-here")
     with pytest.raises(gr.Error, match="has no rows"):
         tab.show("Lifespan aging", "made-up protocol", [], [], False, "")
+    # "Verified only" as text: "no" was read as on (no rows), not refused
+    for value in ("no", "false", 0, None):
+        with pytest.raises(gr.Error, match=f"verified_only must be true or false, got {value!r}"):
+            tab.show("Lifespan aging", "made-up protocol", [], [], value, "")
 
 
 def test_on_a_space_with_hf_oauth_the_page_offers_sign_in_and_serves_the_oauth_routes():
