@@ -31,6 +31,7 @@ from evaluation.benchmarks import BENCHMARKS
 from evaluation.tasks import METHOD_TYPES
 from leaderboard.archive import ArchiveLimits, SubmissionError, unpack_outputs
 from leaderboard.claims import METHOD_NAME, ClaimError, parse_claim
+from leaderboard.seeds import seed_records
 from leaderboard.store import Busy, ResultsStore
 
 logger = logging.getLogger(__name__)
@@ -129,6 +130,42 @@ def _duplicate_of(requests: list[dict], digest: str, field: str = "sha256") -> s
         if request.get(field) == digest and request.get("status") not in RETRYABLE:
             return request["id"]
     return None
+
+
+def method_key(name: str) -> str:
+    """A method's name as names are told apart: its letters and digits, case folded ("Cradle2Cane", "cradle-2-cane" and
+    "CRADLE2CANE" are one name)."""
+    return "".join(char for char in name.casefold() if char.isalnum())
+
+
+def _check_name(store: ResultsStore, queue: list[dict], method: str, key: str) -> None:
+    """Refuse a zip's method name that is another's: a method the table lists from its paper (or the project lists),
+    or one another submitter's verified row, or outputs of theirs still in the queue, bear. A stranger's outputs were
+    listed as verified under a paper's method's name ("Cradle2Cane"), and read as that method's. The submitter's own
+    name (their account, or their address's key) stays theirs to submit under again."""
+    wanted = method_key(method)
+    owners = {request["id"]: request.get("rate_key") for request in queue}
+    for record in seed_records() + store.records():
+        if method_key(record.method) != wanted:
+            continue
+        request = record.notes.get("request")
+        if request is None or owners.get(request) != key:
+            listed = f"listed from its paper or by this hub ({record.provenance})" if request is None else "another's"
+            raise SubmissionError(
+                f"the method name {method!r} is taken: {record.method!r} is {listed} in the {record.task} table; give "
+                f"yours a name of its own (for a reproduction, e.g. '{method}-repro')"
+            )
+    for request in queue:
+        if (
+            request.get("kind") == "outputs"
+            and request.get("status") not in RETRYABLE
+            and request.get("rate_key") != key
+            and method_key(str(request.get("method", ""))) == wanted
+        ):
+            raise SubmissionError(
+                f"the method name {method!r} is taken: another submitter's outputs under {request['method']!r} are "
+                f"{str(request.get('status', 'queued')).lower()}; give yours a name of its own"
+            )
 
 
 def _admissible(store: ResultsStore, queue: list[dict], submitter: Submitter, digest: str, what: str) -> str:
@@ -301,7 +338,8 @@ def submit_outputs(
     # refused without the work. The zip is unpacked outside the admission (a refused zip held it for its seconds of
     # unpacking, and every other submission waited), into a folder of its own the worker's sweep leaves alone; only the
     # checks against the queue and the queueing itself are one step (see ResultsStore.admitting)
-    _admissible(store, store.requests(), submitter, sha, "outputs were")
+    early = store.requests()
+    _check_name(store, early, method, _admissible(store, early, submitter, sha, "outputs were"))
     request_id = _request_id(sha)
     staging = store.unpacking_dir(request_id)
     unpacked = unpack_outputs(zip_path, inputs, staging, max_pixels=max_pixels, min_side=min_side, limits=limits)
@@ -310,6 +348,7 @@ def submit_outputs(
         with _admitting(store):
             queue = store.requests()  # read again: others may have been queued while this zip unpacked
             key = _admissible(store, queue, submitter, sha, "outputs were")
+            _check_name(store, queue, method, key)  # another's, queued meanwhile under the same name
             # the same images in another zip (zipped again, or saved with another PNG compression)
             repacked = _duplicate_of(queue, unpacked.pixels_sha256, "pixels_sha256")
             if repacked:

@@ -289,6 +289,31 @@ def test_a_photo_the_renderer_refuses_is_counted_missing_with_its_reason(monkeyp
     assert record.notes["n_missing_age"] == 2 and record.metrics["age_mae"] is not None  # the astronaut's rows scored
 
 
+def test_a_zip_under_a_name_another_lists_or_has_queued_is_refused_and_the_name_stays_its_submitters(tmp_path):
+    from skimage import data  # noqa: PLC0415 - a face (neither benchmark input): the row is listed
+
+    store = ResultsStore(tmp_path / "store")
+    # a paper's method: a stranger's outputs were listed as verified under its name, and read as that method's
+    for name in ("Cradle2Cane", "cradle-2-cane"):
+        with pytest.raises(S.SubmissionError, match=f"the method name '{name}' is taken: 'Cradle2Cane' is listed from its paper"):
+            S.submit_outputs(store, MALLORY, outputs_zip(tmp_path / "c.zip", NAMES), name, "diffusion", settings=OFFLINE)
+    assert store.requests() == []
+    # another submitter's outputs waiting in the queue, then their listed row
+    camera = np.ascontiguousarray(np.repeat(data.camera()[..., None], 3, axis=2))
+    S.submit_outputs(store, ALICE, outputs_zip(tmp_path / "a.zip", NAMES, camera), "Cameras", "GAN", settings=OFFLINE)
+    grey = outputs_zip(tmp_path / "m.zip", NAMES)
+    with pytest.raises(S.SubmissionError, match="another submitter's outputs under 'Cameras' are pending"):
+        S.submit_outputs(store, MALLORY, grey, "CAMERAS", "GAN", settings=OFFLINE)
+    Worker(store, OFFLINE).drain()
+    assert [record.method for record in store.records()] == ["Cameras"]
+    with pytest.raises(S.SubmissionError, match="'Cameras' is another's in the lifespan table"):
+        S.submit_outputs(store, MALLORY, grey, "Cameras", "GAN", settings=OFFLINE)
+    # the name stays alice's: her new outputs go in under it
+    assert S.submit_outputs(store, ALICE, grey, "Cameras", "GAN", settings=OFFLINE)["status"] == "PENDING"
+    darker = outputs_zip(tmp_path / "d.zip", NAMES, np.full((64, 64, 3), 100, np.uint8))
+    assert S.submit_outputs(store, MALLORY, darker, "Cameras-repro", "GAN", settings=OFFLINE)["status"] == "PENDING"
+
+
 @pytest.mark.parametrize("name", ["Сradle2Cane", "Cradle2Cane\u200d", "GreyBoxes!", "-1+1", "+Grey", "@Grey", "=1+1", None, 7])
 def test_a_zip_submissions_method_name_is_plain_ascii(tmp_path, name):
     # a verified row takes the name typed: any script's letters passed, so a look-alike of a listed method's name did
