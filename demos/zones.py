@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import filecmp
 import logging
+import threading
+from collections import OrderedDict
 
 import gradio as gr
 
@@ -60,16 +62,37 @@ def find_zones(photo):
     return [found.outlined, note, found.source_age] + [found.current[z] for z in task.ZONES]
 
 
-def zones_for_tab(photo):
+# Per browser session, the last photo whose zones the tab found and what it found: a photo dropped onto the one shown
+# changes the photo box two or three times in Gradio's browser, each change asked for the zones again, and every notice
+# the photo or its refusal gave was shown that many times (the zones found as often). A session's record is dropped
+# with the longest unused first.
+_last_found: OrderedDict[str, tuple[str, list]] = OrderedDict()
+_last_found_lock = threading.Lock()
+SESSIONS_KEPT = 4096
+
+
+def zones_for_tab(photo, request: gr.Request):
     """`find_zones` as the tab asks for it, and the photo the sliders' zones are of ("" when none is: Apply refuses the
     photo then). A refusal is said, in a notice kept until closed and in the note, not raised: Gradio's browser drops
     a find asked for while another runs when that one fails, and a photo picked meanwhile kept the last one's zones
-    and scores."""
+    and scores. The photo the session's last find was for is answered as it was then, its notices not said again."""
+    session = getattr(request, "session_hash", None)
+    with _last_found_lock:
+        last = _last_found.get(session) if session is not None else None
+    if photo and last is not None and last[0] == photo:
+        return last[1]
     try:
-        return [*find_zones(photo), photo or ""]
+        found = [*find_zones(photo), photo or ""]
     except gr.Error as error:
         gr.Warning(error.message, duration=None)
-        return [None, f"**Zones not found:** {error.message}", None] + [gr.update() for _ in task.ZONES] + [""]
+        found = [None, f"**Zones not found:** {error.message}", None] + [gr.update() for _ in task.ZONES] + [""]
+    if session is not None and photo:
+        with _last_found_lock:
+            _last_found.pop(session, None)
+            _last_found[session] = (photo, found)
+            while len(_last_found) > SESSIONS_KEPT:
+                _last_found.popitem(last=False)
+    return found
 
 
 def same_photo(one: str | None, other: str | None) -> bool:

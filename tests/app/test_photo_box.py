@@ -74,3 +74,30 @@ def test_browser_a_ppm_upload_is_shown_and_read(unshowable):
         page.wait_for_function("() => [...document.images].every(img => img.complete && img.naturalWidth > 0)")
         page.get_by_role("button", name="Estimate age").click()
         expect(page.locator("body")).to_contain_text(re.compile(r"\b0\s+\d+\.\d\s+none \(uncalibrated\)\s+-\s+female"))
+
+
+def test_the_zones_of_a_photo_the_box_holds_again_are_not_found_again_nor_its_notices_said_again(images, monkeypatch):
+    # a photo dropped onto the one shown changes the box two or three times in Gradio's browser: the zones were found
+    # that many times, and each notice (a refusal, the photo's size) shown that many times
+    import demos.zones
+
+    calls: list[str] = []
+    notices: list[str] = []
+    find = demos.zones.find_zones
+
+    def counted(photo):
+        calls.append(photo)
+        return find(photo)
+
+    monkeypatch.setattr(demos.zones, "find_zones", counted)
+    monkeypatch.setattr(gr, "Warning", lambda message, **_: notices.append(message))
+    visitor, other = (cast(gr.Request, SimpleNamespace(session_hash=name)) for name in ("visitor", "other"))
+    bad = images["no_face"]
+    first = demos.zones.zones_for_tab(str(bad), visitor)
+    assert demos.zones.zones_for_tab(str(bad), visitor) == first and len(calls) == len(notices) == 1
+    demos.zones.zones_for_tab(str(bad), other)  # another visitor's own photo is found for them
+    assert len(calls) == len(notices) == 2
+    portrait = demos.zones.zones_for_tab(str(images["astronaut"]), visitor)
+    assert portrait[-1] == str(images["astronaut"]) and len(calls) == 3
+    demos.zones.zones_for_tab(str(bad), visitor)  # a photo the box held before the last one: found again
+    assert len(calls) == 4
