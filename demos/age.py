@@ -11,11 +11,11 @@ import gradio as gr
 import numpy as np
 
 from demos.common import (
-    CLICKED_WHILE_RUNNING,
     SliderField,
     cleared_by_new_photo,
     image_files,
     loader_notes_on_refusal,
+    main_action,
     open_photo,
     photo_input,
     user_errors,
@@ -159,5 +159,5 @@ def build() -> None:
         [boxed, calibration, table, plot, details],
         api_name=API_NAME,
         concurrency_limit=AGE_CONCURRENCY,
-        trigger_mode=CLICKED_WHILE_RUNNING,
+        **main_action(boxed),
     )

@@ -294,10 +294,15 @@ class PhotoHistory:
         return run
 
 
-# How a tab's main action clicked while its last request still runs is taken: once that one ends, with the inputs as
-# they are then. A new photo hides the running request's progress (its outputs are cleared), and Gradio's default for
-# a click, "once", dropped a click made meanwhile: nothing happened, and nothing said why.
-CLICKED_WHILE_RUNNING = "always_last"
+def main_action(first_output: gr.components.Component) -> dict:
+    """How a tab's main action is taken (keyword arguments of its click):
+    - clicked while its last request still runs, it runs once that one ends, with the inputs as they are then. A new
+      photo hides the running request's progress (its outputs are cleared), and Gradio's default for a click, "once",
+      dropped a click made meanwhile: nothing happened, and nothing said why;
+    - its progress, and a refusal's "Error" badge, show on `first_output` alone: on every output, one click without a
+      photo put red badges on four boxes of the age tab and eight of the lifespan tab, beside the notice that says
+      what to do."""
+    return {"trigger_mode": "always_last", "show_progress_on": first_output}
 
 
 def cleared_by_new_photo(photo: gr.Image, results: list[gr.components.Component]) -> PhotoHistory:

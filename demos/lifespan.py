@@ -9,13 +9,13 @@ import gradio as gr
 
 from demos.age import example_portraits
 from demos.common import (
-    CLICKED_WHILE_RUNNING,
     TEST_PROFILE_BANNER,
     NumberField,
     SliderField,
     banner,
     cleared_by_new_photo,
     loader_notes_on_refusal,
+    main_action,
     open_photo,
     output_folder,
     photo_input,
@@ -206,7 +206,7 @@ def build() -> None:
         api_name=API_NAME,
         concurrency_id="gpu",
         concurrency_limit=GPU_CONCURRENCY,
-        trigger_mode=CLICKED_WHILE_RUNNING,
+        **main_action(gallery),
     )
 
 

@@ -8,7 +8,6 @@ import gradio as gr
 
 from demos.age import example_portraits
 from demos.common import (
-    CLICKED_WHILE_RUNNING,
     TEST_PROFILE_BANNER,
     NumberField,
     SliderField,
@@ -16,6 +15,7 @@ from demos.common import (
     cleared_by_new_photo,
     image_files,
     loader_notes_on_refusal,
+    main_action,
     open_photo,
     photo_input,
     user_errors,
@@ -158,5 +158,5 @@ def build() -> None:
         api_name=API_NAME,
         concurrency_id="gpu",
         concurrency_limit=GPU_CONCURRENCY,
-        trigger_mode=CLICKED_WHILE_RUNNING,
+        **main_action(gallery),
     )

@@ -11,12 +11,12 @@ import gradio as gr
 
 from demos.age import example_portraits
 from demos.common import (
-    CLICKED_WHILE_RUNNING,
     NumberField,
     SliderField,
     cleared_by_new_photo,
     image_files,
     loader_notes_on_refusal,
+    main_action,
     open_photo,
     photo_input,
     user_errors,
@@ -255,5 +255,5 @@ def build() -> None:
             api_visibility="public" if name else "private",
             concurrency_id="gpu",
             concurrency_limit=GPU_CONCURRENCY,
-            trigger_mode=CLICKED_WHILE_RUNNING,
+            **main_action(comparison),
         )

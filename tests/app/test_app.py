@@ -93,6 +93,8 @@ def test_browser_upload_shows_age_and_interval(live_app, images, tmp_path):
         expect(badge).to_have_count(0)
         page.get_by_role("button", name="Estimate age").click()
         expect(page.get_by_text("No face found").first).to_be_visible(timeout=30000)
+        # one "Error" badge, on the first output, beside the notice (a red badge on each of the four outputs before)
+        expect(page.get_by_role("tabpanel").get_by_text("Error", exact=True)).to_have_count(1)
         browser.close()
 
 
