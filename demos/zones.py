@@ -49,6 +49,13 @@ def renderer_status() -> str:
     return "\n".join(lines)
 
 
+def renderer_choices() -> list[tuple[str, str]]:
+    """The renderers as the tab offers them, one the profile lacks labelled so (picked, it was refused with a message
+    for the server's operator); the value stays its name, which the API takes."""
+    available = get_cache().in_profile("zone_diffusion")
+    return [(name if name == "classical" or available else f"{name} (not available here)", name) for name in RENDERERS]
+
+
 def find_zones(photo):
     """API `/find_zones`: zones outlined on the aligned face; every slider set to the zone's current (assumed) score."""
     if not photo:  # the photo was cleared
@@ -176,7 +183,7 @@ def build() -> None:
                 for zone in task.ZONES
             ]
             with gr.Row():
-                renderer = gr.Radio(list(RENDERERS), value="classical", label="Renderer")
+                renderer = gr.Radio(renderer_choices(), value="classical", label="Renderer")
                 seed = NumberField(0, label=f"Seed ({SEED.text()})", precision=0, minimum=SEED.low, maximum=SEED.high)
             with gr.Accordion("More", open=False):
                 refine = gr.Checkbox(False, label=f"Whole-face refiner pass (diffusion renderer): {task.refiner_label()}")

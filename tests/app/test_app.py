@@ -339,6 +339,8 @@ def test_browser_zone_tab_ages_a_real_portrait_with_the_classical_renderer(live_
     with sync_playwright() as playwright:
         browser, page = open_tab(playwright, live_app, "Local zone editing", images["grace_hopper"])
         expect(page.get_by_text("classical: available")).to_be_visible()
+        # the renderer this profile lacks says so where it is picked (picked, it was refused with an operator's message)
+        expect(page.get_by_label("diffusion (not available here)")).to_be_visible()
         expect(page.get_by_text("Sliders start at each zone")).to_be_visible(timeout=30000)
         expect(page.get_by_text("assumed from age")).to_be_visible()
         # "All zones" says that its 50 is not what Apply uses until it is moved
