@@ -27,7 +27,12 @@ logger = logging.getLogger(__name__)
 TITLE = "Leaderboard"
 # The tables' column headers wrap between words only: with a dozen columns Gradio's wrapping broke them mid-word
 # ("provenanc-e", "Identi-ty"); a column is as wide as its longest header word instead.
-CSS = ".leaderboard-table th span.header { word-break: normal; overflow-wrap: normal; }"
+# The protocol's name ends short of the list's arrow, with an ellipsis where it is longer than the box: it ran under the
+# arrow ("Face++ AP▾I"); the list open shows each name whole.
+CSS = (
+    ".leaderboard-table th span.header { word-break: normal; overflow-wrap: normal; }\n"
+    "#leaderboard-protocol input { padding-right: 2em; text-overflow: ellipsis; }"
+)
 API_NAME = "leaderboard"
 REFRESH_SECONDS = 30  # how often an open page looks for new results (and new protocols)
 _store: ResultsStore | None = None
@@ -306,6 +311,8 @@ def build():
             value=first[0] if first else None,
             label="Protocol (rows are compared only within one)",
             allow_custom_value=True,  # a protocol added after start-up is accepted; show() checks it
+            elem_id="leaderboard-protocol",
+            scale=2,  # twice the task's width: the names are long
         )
     with gr.Row():
         columns = gr.CheckboxGroup([m.title for m in TASKS["lifespan"].metrics], label="Columns (none: all)")

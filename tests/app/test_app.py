@@ -546,6 +546,15 @@ def live_app_with_store(store_with_verified_row):
     yield from serve(HUB_STORE_DIR=str(store_with_verified_row))
 
 
+# Where an input's text ends on the page (its left edge, padding and the text's measured width)
+TEXT_RIGHT_EDGE = """input => {
+  const style = getComputedStyle(input);
+  const context = document.createElement("canvas").getContext("2d");
+  context.font = style.font;
+  return input.getBoundingClientRect().left + parseFloat(style.paddingLeft) + context.measureText(input.value).width;
+}"""
+
+
 # Each word of the elements `selector` finds, with the number of lines the browser laid it out over.
 HEADER_WORD_LINES = """selector => {
   const words = [];
@@ -576,6 +585,11 @@ def test_browser_leaderboard_shows_seed_rows_and_the_verified_offline_row(live_a
         # every column header's words whole: a word broken over two lines has two boxes ("provenanc" / "e")
         words = page.evaluate(HEADER_WORD_LINES, ".leaderboard-table th span.header")
         assert len(words) >= 14 and [word for word, lines in words if lines > 1] == []  # the 14 columns' words, measured
+        # the protocol's name ends short of the list's arrow (it ran under it: "Face++ AP▾I"), whole at this width
+        protocol = page.get_by_role("combobox", name="Protocol (rows are compared only within one)")
+        text_ends = protocol.evaluate(TEXT_RIGHT_EDGE)
+        assert text_ends <= page.locator("#leaderboard-protocol .icon-wrap").bounding_box()["x"]
+        assert protocol.evaluate("input => input.scrollWidth <= input.clientWidth")
         page.get_by_role("combobox", name="Protocol (rows are compared only within one)").click()
         page.get_by_role("option", name=re.compile("offline-portraits")).click()
         expect(body).to_contain_text("verified", timeout=20000)
