@@ -71,7 +71,7 @@ def distribution_plot(faces: list[FaceAge]):
     import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib loads only when a plot is drawn
 
     shown = faces[:MAX_PLOTS]
-    figure, axes = plt.subplots(len(shown), 1, figsize=(6, 1.9 * len(shown)), squeeze=False)
+    figure, axes = plt.subplots(len(shown), 1, figsize=(7.5, 1.9 * len(shown)), squeeze=False)
     for axis, face in zip(axes[:, 0], shown):
         axis.bar(face.ages, face.distribution, width=1.0, color="#4c72b0", label="estimator's distribution")
         if face.interval is not None:
@@ -85,7 +85,8 @@ def distribution_plot(faces: list[FaceAge]):
             )
         axis.axvline(face.age, color="black", linewidth=1, label=f"age {face.age_text}")
         axis.set(xlim=(0, 81), ylabel=f"face {face.index}")
-        axis.legend(fontsize=7, loc="upper right")
+        # beside the plot, not over it: inside, it hid the bars of an old face (Grace Hopper's, at 80)
+        axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     axes[-1, 0].set_xlabel("age (years)")
     figure.tight_layout()
     plt.close(figure)

@@ -8,6 +8,7 @@ import logging
 from typing import cast
 
 import gradio as gr
+import numpy as np
 import pytest
 
 import demos.age
@@ -177,3 +178,21 @@ def test_a_refused_input_is_logged_in_one_line_and_an_internal_error_once_with_n
             raise RuntimeError("a bug")
     assert internal.value.print_exception is False  # its traceback is logged once, below, not printed again
     assert [(r.levelname, r.exc_info is not None) for r in caplog.records] == [("ERROR", True)]
+
+
+def test_the_age_distributions_legend_lies_beside_the_plot_not_over_its_bars(images):
+    # inside the plot it hid the bars of an old face: Grace Hopper's distribution stands at 80, under the legend
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
+    from PIL import Image  # noqa: PLC0415
+
+    analysis = engine.tasks.estimate.estimate(
+        engine.tasks.estimate.EstimateRequest(np.asarray(Image.open(images["grace_hopper"]).convert("RGB")), 0.9)
+    )
+    figure = demos.age.distribution_plot(analysis.faces)
+    canvas = FigureCanvasAgg(figure)  # the tab closes the figure's own (Gradio draws it)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    for axis in figure.axes:
+        legend = axis.get_legend().get_window_extent(renderer)
+        assert legend.x0 >= axis.get_window_extent(renderer).x1  # wholly to its right
+        assert legend.x1 <= figure.bbox.x1 + 1  # and inside the figure
