@@ -20,6 +20,8 @@ def quote(value) -> str:
     """A bad value as a message quotes it: short text whole, long text cut, a huge integer by its size."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool) and abs(int(value)) >= 10**30:
         return f"an integer of {len(str(abs(int(value)))) if int(value).bit_length() < 14000 else 'over 4000'} digits"
+    if value is None:  # a number box emptied, or a value left out: "got None" named Python's word for it
+        return "no value"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 

@@ -25,6 +25,9 @@ def test_a_range_keeps_good_values_and_whole_numbers_stay_whole():
     assert SEED.check(2**32 - 1, "seed") == 2**32 - 1 and SEED.check(7.0, "seed") == 7
     with pytest.raises(InputError, match="^seed must be a whole number from 0 to 4294967295, got 7.5$"):
         SEED.check(7.5, "seed")
+    # an emptied number box: "got None" named Python's word for it
+    with pytest.raises(InputError, match=r"^seed must be a whole number from 0 to 4294967295, got no value$"):
+        SEED.check(None, "seed")
     assert (
         ZONE_SCORE.text() == "0-100 %"
         and Range(2, 8, whole=True).describe("samples") == "samples must be a whole number from 2 to 8"

@@ -157,7 +157,7 @@ def test_an_option_takes_true_or_false_only(make, field, value):
     """Text such as "no" is refused by name, not read as on (bool("no") is True)."""
     with pytest.raises(InputError) as caught:
         make(value)
-    assert str(caught.value) == f"{field} must be true or false, got {value!r}"
+    assert str(caught.value) == f"{field} must be true or false, got {'no value' if value is None else repr(value)}"
 
 
 def test_options_keep_true_and_false():
@@ -267,7 +267,7 @@ SEED_RULE = "seed must be a whole number from 0 to 4294967295"
         (float("inf"), "inf"),
         ("7", "'7'"),
         ("seven", "'seven'"),
-        (None, "None"),
+        (None, "no value"),  # an emptied number box ("got None" named Python's word for it)
     ],
 )
 def test_every_task_refuses_the_same_bad_seeds_with_one_message(seed, shown):
