@@ -172,6 +172,15 @@ class Claim(BaseModel):
     hardware: plain_text(200) | None = None  # type: ignore[valid-type]
     train_set_size: plain_text(100) | None = None  # type: ignore[valid-type]
 
+    @field_validator("method", mode="before")
+    @classmethod
+    def _not_a_formula(cls, value: object) -> object:
+        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+            raise ValueError(
+                f"may not start with {value[0]!r}: a spreadsheet reads such text as a formula when the table is copied into one"
+            )
+        return value
+
     @field_validator("link")
     @classmethod
     def _no_user(cls, value: HttpUrl) -> HttpUrl:

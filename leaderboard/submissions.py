@@ -132,10 +132,16 @@ def _duplicate_of(requests: list[dict], digest: str, field: str = "sha256") -> s
     return None
 
 
+# ASCII characters that read alike in a sans-serif font, each as the one it is compared as: "CradIe2Cane" (a capital I
+# for the l) passed as a name of its own
+LOOK_ALIKE = str.maketrans({"i": "l", "1": "l", "|": "l", "0": "o"})
+
+
 def method_key(name: str) -> str:
-    """A method's name as names are told apart: its letters and digits, case folded ("Cradle2Cane", "cradle-2-cane" and
-    "CRADLE2CANE" are one name)."""
-    return "".join(char for char in name.casefold() if char.isalnum())
+    """A method's name as names are told apart: its letters and digits, case folded, the look-alikes (LOOK_ALIKE, "rn"
+    for "m", "vv" for "w") as one ("Cradle2Cane", "cradle-2-cane", "CRADLE2CANE" and "CradIe2Cane" are one name)."""
+    folded = "".join(char for char in name.casefold() if char.isalnum()).translate(LOOK_ALIKE)
+    return folded.replace("rn", "m").replace("vv", "w")
 
 
 def _check_name(store: ResultsStore, queue: list[dict], method: str, key: str) -> None:
@@ -148,12 +154,15 @@ def _check_name(store: ResultsStore, queue: list[dict], method: str, key: str) -
     for record in seed_records() + store.records():
         if method_key(record.method) != wanted:
             continue
-        request = record.notes.get("request")
+        # a verified row's name is its submitter's; a reported row's (a paper's numbers, approved by the maintainer,
+        # whoever sent the claim) is no submitter's: a claim's sender listed their own outputs under it before
+        request = record.notes.get("request") if record.provenance == "verified" else None
         if request is None or owners.get(request) != key:
-            listed = f"listed from its paper or by this hub ({record.provenance})" if request is None else "another's"
+            listed = "another submitter's verified row" if request is not None else f"listed ({record.provenance})"
             raise SubmissionError(
-                f"the method name {method!r} is taken: {record.method!r} is {listed} in the {record.task} table; give "
-                f"yours a name of its own (for a reproduction, e.g. '{method}-repro')"
+                f"the method name {method!r} is taken: {record.method!r} is {listed} in the {record.task} table. Give "
+                f"yours a name of its own (for a reproduction, e.g. '{method}-repro'); if the row is yours, submit from "
+                "the account or address that listed it, or ask the maintainer"
             )
     for request in queue:
         if (

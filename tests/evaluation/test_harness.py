@@ -294,8 +294,8 @@ def test_a_zip_under_a_name_another_lists_or_has_queued_is_refused_and_the_name_
 
     store = ResultsStore(tmp_path / "store")
     # a paper's method: a stranger's outputs were listed as verified under its name, and read as that method's
-    for name in ("Cradle2Cane", "cradle-2-cane"):
-        with pytest.raises(S.SubmissionError, match=f"the method name '{name}' is taken: 'Cradle2Cane' is listed from its paper"):
+    for name in ("Cradle2Cane", "cradle-2-cane", "CradIe2Cane"):  # the last with a capital I for the l
+        with pytest.raises(S.SubmissionError, match=f"the method name '{name}' is taken: 'Cradle2Cane' is listed .reported."):
             S.submit_outputs(store, MALLORY, outputs_zip(tmp_path / "c.zip", NAMES), name, "diffusion", settings=OFFLINE)
     assert store.requests() == []
     # another submitter's outputs waiting in the queue, then their listed row
@@ -306,11 +306,21 @@ def test_a_zip_under_a_name_another_lists_or_has_queued_is_refused_and_the_name_
         S.submit_outputs(store, MALLORY, grey, "CAMERAS", "GAN", settings=OFFLINE)
     Worker(store, OFFLINE).drain()
     assert [record.method for record in store.records()] == ["Cameras"]
-    with pytest.raises(S.SubmissionError, match="'Cameras' is another's in the lifespan table"):
+    with pytest.raises(
+        S.SubmissionError,
+        match="'Cameras' is another submitter's verified row in the lifespan table.*submit from the account or address that listed it",
+    ):
         S.submit_outputs(store, MALLORY, grey, "Cameras", "GAN", settings=OFFLINE)
     # the name stays alice's: her new outputs go in under it
     assert S.submit_outputs(store, ALICE, grey, "Cameras", "GAN", settings=OFFLINE)["status"] == "PENDING"
     darker = outputs_zip(tmp_path / "d.zip", NAMES, np.full((64, 64, 3), 100, np.uint8))
+    # a name a claim brought to the table is no one's, its sender's neither (a claim's sender listed outputs under it)
+    from tests.leaderboard.test_claims import claim  # noqa: PLC0415
+
+    sent = S.submit_claim(store, MALLORY, claim(method="FooAge"))
+    S.approve_claim(store, sent["id"], "maintainer")
+    with pytest.raises(S.SubmissionError, match="'FooAge' is listed .reported. in the lifespan table"):
+        S.submit_outputs(store, MALLORY, darker, "FooAge", "GAN", settings=OFFLINE)
     assert S.submit_outputs(store, MALLORY, darker, "Cameras-repro", "GAN", settings=OFFLINE)["status"] == "PENDING"
 
 
