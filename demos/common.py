@@ -4,6 +4,7 @@ temporary folder for results."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 import logging
 import shutil
@@ -13,6 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import gradio as gr
@@ -72,7 +74,16 @@ class SliderField(gr.Slider):
 
 def photo_input(label: str = "Photo", visible: bool = True) -> PhotoInput:
     photo = PhotoInput(label=label, type="filepath", sources=["upload", "webcam", "clipboard"], height=360, visible=visible)
-    photo.upload(shown_in_browser, photo, photo, queue=False, api_visibility="private")
+    # queued one at a time: a copy decodes the photo whole (up to the pixel limit, 120 MB of RGB) and encodes it
+    photo.upload(
+        shown_in_browser,
+        photo,
+        photo,
+        concurrency_limit=1,
+        concurrency_id="browser-copy",
+        show_progress="hidden",
+        api_visibility="private",
+    )
     return photo
 
 
@@ -104,23 +115,46 @@ def shown_in_browser(path: str | None):
         return gr.skip()
     logger.info("an upload the browser cannot show (%s) given to it as a PNG", Path(path).suffix or "no extension")
     copy = save_png(loaded.rgb, output_folder("photos") / f"{Path(path).stem}.png")
+    digest = _file_digest(copy)
     with _browser_copies_lock:
-        _browser_copies[copy] = path
-        while len(_browser_copies) > PhotoHistory.SESSIONS:
-            _browser_copies.popitem(last=False)
+        _browser_copies[digest] = path
+        _copy_names[Path(copy).name] = None
+        for kept in (_browser_copies, _copy_names):
+            while len(kept) > PhotoHistory.SESSIONS:
+                kept.popitem(last=False)
     return copy
 
 
-# Each PNG made for the browser, with the upload it was made from: one photo (PhotoHistory), so that a request sent
-# with the upload, between the two, is not taken for one of a photo replaced since
+# Each PNG made for the browser, by its bytes' digest, with the upload it was made from: one photo (PhotoHistory), so
+# that a request sent with the upload, between the two, is not taken for one of a photo replaced since. By its bytes:
+# Gradio hands the copy back from its own cache, under another folder (its name kept, which `_copy_names` holds)
 _browser_copies: OrderedDict[str, str] = OrderedDict()
+_copy_names: OrderedDict[str, None] = OrderedDict()
 _browser_copies_lock = threading.Lock()
 
 
+def _file_digest(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def uploaded(path: str | None) -> str | None:
-    """The photo the user uploaded: for a PNG made for the browser (`shown_in_browser`), the upload it was made from."""
+    """The photo the user uploaded: for a PNG made for the browser (`shown_in_browser`), wherever Gradio keeps it, the
+    upload it was made from; any other path itself."""
+    if path is None:
+        return None
     with _browser_copies_lock:
-        return _browser_copies.get(path, path) if path is not None else None
+        if Path(path).name not in _copy_names:  # not one of the copies' names: no file read
+            return path
+    try:
+        digest = _file_digest(path)
+    except OSError:  # gone (its temporary file deleted): not known to be a copy
+        return path
+    with _browser_copies_lock:
+        return _browser_copies.get(digest, path)
 
 
 INTERNAL_ERROR = (
@@ -230,9 +264,17 @@ def loader_notes_on_refusal(*images: LoadedImage | None):
         raise NoFaceError(f"{error} {' '.join(notes)}") from error
 
 
+@dataclass
+class _Session:
+    photos: list[str | None] = field(default_factory=list)  # the last PhotoHistory.PHOTOS, oldest first
+    changes: int = 0  # photos held since the session began
+    shown: tuple[str, int] | None = None  # the inputs whose results are on the page (a digest), and `changes` then
+
+
 class PhotoHistory:
     """For each browser session, the last photos a tab's photo input has held (their paths, oldest first), so that the
-    results of a request still running when another photo came are not shown beside it as if they were its own.
+    results of a request still running when another photo came are not shown beside it as if they were its own; and
+    which inputs' results the page shows.
 
     Only what the input held is compared: a request for a photo this history has not seen yet (picked and sent at
     once, its change on its way) is never taken for an old one, and a session with no history (an API caller) keeps
@@ -242,7 +284,7 @@ class PhotoHistory:
     PHOTOS = 8  # per session
 
     def __init__(self) -> None:
-        self._sessions: OrderedDict[str, list[str | None]] = OrderedDict()
+        self._sessions: OrderedDict[str, _Session] = OrderedDict()
         self._lock = threading.Lock()
 
     def note(self, request: gr.Request | None, photo: str | None) -> None:
@@ -250,8 +292,10 @@ class PhotoHistory:
         if session is None:
             return
         with self._lock:
-            held = self._sessions.pop(session, [])
-            self._sessions[session] = [*held, photo][-self.PHOTOS :]
+            record = self._sessions.pop(session, None) or _Session()
+            record.photos = [*record.photos, photo][-self.PHOTOS :]
+            record.changes += 1
+            self._sessions[session] = record
             while len(self._sessions) > self.SESSIONS:
                 self._sessions.popitem(last=False)
 
@@ -261,18 +305,38 @@ class PhotoHistory:
         the browser is the upload it was made from)."""
         session = getattr(request, "session_hash", None)
         with self._lock:
-            held = [uploaded(seen) for seen in self._sessions.get(session, ())] if session is not None else []
+            record = self._sessions.get(session) if session is not None else None
+            held = list(record.photos) if record is not None else []
+        held = [uploaded(seen) for seen in held]
         photo = uploaded(photo)
         return bool(held) and photo is not None and held[-1] != photo and photo in held[:-1]
+
+    def _shown(self, request: gr.Request | None, inputs: str, now: bool = False) -> bool:
+        """Whether the page shows the results of `inputs` (no photo held since they came); with `now`, note that it
+        does (a session with no history, an API caller, is never noted)."""
+        session = getattr(request, "session_hash", None)
+        with self._lock:
+            record = self._sessions.get(session) if session is not None else None
+            if record is None:
+                return False
+            if now:
+                record.shown = (inputs, record.changes)
+            return record.shown == (inputs, record.changes)
 
     def shown_while_current(self, fn: Callable) -> Callable:
         """`fn`, a tab's main action whose first input is the photo, with its results (or its refusal) dropped when
         another photo has replaced that one by the time they are ready: the new photo cleared the outputs, which stay
-        clear. Gradio hands the browser session in as the first argument (a `gr.Request` parameter); `fn` keeps its
-        signature otherwise, so the API's parameter names are unchanged."""
+        clear. A request whose inputs' results the page already shows (a second click while the first one ran,
+        which `main_action` runs once it ends) is not made again: its outputs are left as they are. Gradio hands the
+        browser session in as the first argument (a `gr.Request` parameter); `fn` keeps its signature otherwise, so
+        the API's parameter names are unchanged."""
 
         def run(request: gr.Request, *args):
             photo = args[0] if args else None
+            inputs = hashlib.sha256(repr(args).encode()).hexdigest()
+            if self._shown(request, inputs):
+                logger.info("the results of these inputs are on the page already: not made again")
+                return gr.skip()
             try:
                 result = fn(*args)
             except gr.Error:
@@ -283,6 +347,7 @@ class PhotoHistory:
             if self.replaced(request, photo):
                 logger.info("results for a photo replaced meanwhile were not shown")
                 return gr.skip()  # every output left as it is
+            self._shown(request, inputs, now=True)
             return result
 
         functools.update_wrapper(run, fn)

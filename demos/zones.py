@@ -5,6 +5,7 @@ from __future__ import annotations
 import filecmp
 import logging
 import threading
+import time
 from collections import OrderedDict
 
 import gradio as gr
@@ -19,6 +20,7 @@ from demos.common import (
     main_action,
     open_photo,
     photo_input,
+    uploaded,
     user_errors,
     warn,
 )
@@ -69,25 +71,31 @@ def find_zones(photo):
     return [found.outlined, note, found.source_age] + [found.current[z] for z in task.ZONES]
 
 
-# Per browser session, the last photo whose zones the tab found and what it found: a photo dropped onto the one shown
-# changes the photo box two or three times in Gradio's browser, each change asked for the zones again, and every notice
-# the photo or its refusal gave was shown that many times (the zones found as often). A session's record is dropped
-# with the longest unused first.
-_last_found: OrderedDict[str, tuple[str, list]] = OrderedDict()
+# Per browser session, the last photo whose zones the tab found, when, and what it found: a photo dropped onto the one
+# shown changes the photo box two or three times within a second in Gradio's browser, each change asked for the zones
+# again, and every notice the photo or its refusal gave was shown that many times (the zones found as often). Kept
+# REPEAT_SECONDS (a find asked again later, a "try again" after a failure, runs again) for the most recent sessions.
+_last_found: OrderedDict[str, tuple[str | None, float, list]] = OrderedDict()
 _last_found_lock = threading.Lock()
-SESSIONS_KEPT = 4096
+REPEAT_SECONDS = 10.0
+SESSIONS_KEPT = 256  # each holds the outlined face, about 0.8 MB
 
 
 def zones_for_tab(photo, request: gr.Request):
     """`find_zones` as the tab asks for it, and the photo the sliders' zones are of ("" when none is: Apply refuses the
     photo then). A refusal is said, in a notice kept until closed and in the note, not raised: Gradio's browser drops
     a find asked for while another runs when that one fails, and a photo picked meanwhile kept the last one's zones
-    and scores. The photo the session's last find was for is answered as it was then, its notices not said again."""
+    and scores. The photo the session's last find was for, asked again within REPEAT_SECONDS (the same upload, or the
+    PNG made of it for the browser), is answered as it was then, its notices not said again."""
     session = getattr(request, "session_hash", None)
+    now = time.monotonic()
     with _last_found_lock:
-        last = _last_found.get(session) if session is not None else None
-    if photo and last is not None and last[0] == photo:
-        return last[1]
+        last = _last_found.pop(session, None) if session is not None else None
+        for stale in [key for key, (_, when, _) in _last_found.items() if now - when > REPEAT_SECONDS]:
+            del _last_found[stale]
+    if photo and last is not None and now - last[1] <= REPEAT_SECONDS and last[0] == uploaded(photo):
+        found = last[2]
+        return [*found[:-1], photo if found[-1] else ""]  # the sliders' zones are of this path's photo
     try:
         found = [*find_zones(photo), photo or ""]
     except gr.Error as error:
@@ -95,8 +103,7 @@ def zones_for_tab(photo, request: gr.Request):
         found = [None, f"**Zones not found:** {error.message}", None] + [gr.update() for _ in task.ZONES] + [""]
     if session is not None and photo:
         with _last_found_lock:
-            _last_found.pop(session, None)
-            _last_found[session] = (photo, found)
+            _last_found[session] = (uploaded(photo), now, found)
             while len(_last_found) > SESSIONS_KEPT:
                 _last_found.popitem(last=False)
     return found

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+from collections import OrderedDict
 from pathlib import Path
 from types import SimpleNamespace
 from typing import cast
@@ -50,11 +52,17 @@ def test_other_uploads_are_left_as_they_are(images, unshowable, tmp_path):
     assert shown_in_browser(str(unshowable["two_pages.tif"])) == gr.skip()
 
 
-def test_a_request_sent_with_the_upload_is_not_taken_for_one_of_a_replaced_photo(unshowable):
+def test_a_request_sent_with_the_upload_is_not_taken_for_one_of_a_replaced_photo(unshowable, tmp_path):
     history, visitor = PhotoHistory(), cast(gr.Request, SimpleNamespace(session_hash="visitor"))
     upload = str(unshowable["astronaut.ppm"])
     history.note(visitor, upload)
-    history.note(visitor, shown_in_browser(upload))  # the box's change to the copy
+    copy = shown_in_browser(upload)
+    assert isinstance(copy, str)
+    # the box's change to the copy, which Gradio hands back from its own cache: another folder, the same name
+    cached = tmp_path / "gradio-cache" / Path(copy).name
+    cached.parent.mkdir()
+    shutil.copyfile(copy, cached)
+    history.note(visitor, str(cached))
     assert not history.replaced(visitor, upload)
     history.note(visitor, "another.png")
     assert history.replaced(visitor, upload)
@@ -90,6 +98,7 @@ def test_the_zones_of_a_photo_the_box_holds_again_are_not_found_again_nor_its_no
         return find(photo)
 
     monkeypatch.setattr(demos.zones, "find_zones", counted)
+    monkeypatch.setattr(demos.zones, "_last_found", OrderedDict())  # this test's sessions alone
     monkeypatch.setattr(gr, "Warning", lambda message, **_: notices.append(message))
     visitor, other = (cast(gr.Request, SimpleNamespace(session_hash=name)) for name in ("visitor", "other"))
     bad = images["no_face"]
@@ -101,3 +110,32 @@ def test_the_zones_of_a_photo_the_box_holds_again_are_not_found_again_nor_its_no
     assert portrait[-1] == str(images["astronaut"]) and len(calls) == 3
     demos.zones.zones_for_tab(str(bad), visitor)  # a photo the box held before the last one: found again
     assert len(calls) == 4
+    # asked again later (a "try again"), a photo is found again
+    monkeypatch.setattr(demos.zones, "REPEAT_SECONDS", 0.0)
+    demos.zones.zones_for_tab(str(bad), visitor)
+    assert len(calls) == 5 and len(notices) == 4
+
+
+def test_a_ppm_and_the_png_made_of_it_for_the_browser_are_one_photo_to_the_zones_tab(unshowable, tmp_path, monkeypatch):
+    # the box changes from the upload to its copy: the zones were found twice, each notice said twice
+    import demos.zones
+
+    calls: list[str] = []
+    find = demos.zones.find_zones
+
+    def counted(photo):
+        calls.append(photo)
+        return find(photo)
+
+    monkeypatch.setattr(demos.zones, "find_zones", counted)
+    monkeypatch.setattr(demos.zones, "_last_found", OrderedDict())
+    visitor = cast(gr.Request, SimpleNamespace(session_hash="visitor"))
+    upload = str(unshowable["astronaut.ppm"])
+    first = demos.zones.zones_for_tab(upload, visitor)
+    copy = shown_in_browser(upload)
+    assert isinstance(copy, str)
+    cached = tmp_path / Path(copy).name  # as Gradio hands it back: another folder
+    shutil.copyfile(copy, cached)
+    again = demos.zones.zones_for_tab(str(cached), visitor)
+    assert calls == [upload] and again[:-1] == first[:-1]
+    assert again[-1] == str(cached)  # the sliders' zones are of the photo the box holds now: Apply takes it
