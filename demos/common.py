@@ -23,7 +23,7 @@ from PIL import Image
 
 from engine.core.errors import InputError, UserError
 from engine.core.images import LoadedImage, load_image
-from engine.core.limits import WORKING_SIDE
+from engine.core.limits import WORKING_SIDE, quote
 from engine.core.models import ModelUnavailable
 from engine.core.provenance import save_png
 from engine.core.registry import get_cache
@@ -70,6 +70,45 @@ class SliderField(gr.Slider):
 
     def preprocess(self, payload):
         return payload
+
+
+def _refused_choice(component: gr.Radio | gr.CheckboxGroup | gr.Dropdown, payload, rule: str) -> gr.Error:
+    """A value outside a choice component's choices, refused in words: the value named, the choices listed (`rule`: "one
+    of" or "a list of some of"), and logged in one line. Gradio's own refusal printed a traceback of about 25 lines to
+    the server's log for each such request sent to the API (a cheap way to fill it), and named one letter of a text
+    sent for a list ("Value: 'A' is not in the list of choices")."""
+    name = (component.label or "the choice").split(" (")[0]  # the label less its parenthesis
+    values = [value for _, value in component.choices]
+    message = f"{name} must be {rule} {values}, got {quote(payload)}"
+    logger.info("refused: %s", message)
+    return gr.Error(message, duration=None, print_exception=False)
+
+
+def _worded(base: type[gr.Radio | gr.CheckboxGroup | gr.Dropdown], rule: str) -> Callable:
+    """A choice component's `preprocess`: `base`'s, its refusal said in words (`_refused_choice`, with `rule`)."""
+
+    def preprocess(self, payload):
+        try:
+            return base.preprocess(self, payload)
+        except gr.Error:
+            raise _refused_choice(self, payload, rule) from None
+
+    return preprocess
+
+
+class RadioField(gr.Radio):
+    is_template = True  # rendered by gr.Radio's front end
+    preprocess = _worded(gr.Radio, "one of")
+
+
+class CheckboxGroupField(gr.CheckboxGroup):
+    is_template = True  # rendered by gr.CheckboxGroup's front end
+    preprocess = _worded(gr.CheckboxGroup, "a list of some of")
+
+
+class DropdownField(gr.Dropdown):
+    is_template = True  # rendered by gr.Dropdown's front end
+    preprocess = _worded(gr.Dropdown, "one of")
 
 
 def photo_input(label: str = "Photo", visible: bool = True) -> PhotoInput:

@@ -10,7 +10,7 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from demos.common import user_errors
+from demos.common import CheckboxGroupField, DropdownField, RadioField, user_errors
 from engine.core.checks import check_flag
 from engine.core.settings import get_settings
 from evaluation.records import ResultsRecord
@@ -305,8 +305,8 @@ def build():
     first = protocols(all_records(), "lifespan")
     status = gr.Markdown(status_text())
     with gr.Row():
-        task = gr.Radio(titles, value=titles[0], label="Task")
-        protocol = gr.Dropdown(
+        task = RadioField(titles, value=titles[0], label="Task")
+        protocol = DropdownField(
             first,
             value=first[0] if first else None,
             label="Protocol (rows are compared only within one)",
@@ -315,8 +315,8 @@ def build():
             scale=2,  # twice the task's width: the names are long
         )
     with gr.Row():
-        columns = gr.CheckboxGroup([m.title for m in TASKS["lifespan"].metrics], label="Columns (none: all)")
-        types = gr.CheckboxGroup(list(METHOD_TYPES), label="Type (none: all)")
+        columns = CheckboxGroupField([m.title for m in TASKS["lifespan"].metrics], label="Columns (none: all)")
+        types = CheckboxGroupField(list(METHOD_TYPES), label="Type (none: all)")
         verified_only = gr.Checkbox(False, label="Verified only")
         search = gr.Textbox(label="Search methods")
     results = gr.Dataframe(label="Results", interactive=False, wrap=True, elem_classes=["leaderboard-table"])
@@ -346,7 +346,7 @@ def build():
             gr.LoginButton()
         with gr.Row():
             method = gr.Textbox(label="Method name (zip only)")
-            method_type = gr.Dropdown(list(METHOD_TYPES), value="diffusion", label="Method type (zip only)")
+            method_type = DropdownField(list(METHOD_TYPES), value="diffusion", label="Method type (zip only)")
         with gr.Row():
             claim_file = gr.File(label="Claim (.json)", file_types=[".json"], type="filepath")
             zip_file = gr.File(label="Outputs (.zip)", file_types=[".zip"], type="filepath")

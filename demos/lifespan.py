@@ -11,6 +11,7 @@ from demos.age import example_portraits
 from demos.common import (
     TEST_PROFILE_BANNER,
     NumberField,
+    RadioField,
     SliderField,
     banner,
     cleared_by_new_photo,
@@ -140,8 +141,8 @@ def build() -> None:
             photo = photo_input()
             with gr.Row():
                 source_age = gr.Textbox(label=f"Source age ({AGE.text()}; leave empty to estimate it)", placeholder="e.g. 33")
-                gender = gr.Radio(["estimate", "female", "male"], value="estimate", label="Gender")
-            mode = gr.Radio(["Single age", "Lifespan"], value="Lifespan", label="Targets")
+                gender = RadioField(["estimate", "female", "male"], value="estimate", label="Gender")
+            mode = RadioField(["Single age", "Lifespan"], value="Lifespan", label="Targets")
             # only the chosen mode's control is shown (both were, and the one the mode ignores looked in use)
             target = SliderField(AGE.low, AGE.high, value=60, step=1, label=f"Target age ({AGE.text()})", visible=False)
             preset = gr.Textbox(" ".join(str(a) for a in LIFESPAN_PRESET), label=f"Lifespan ages ({AGE.text()})")
@@ -151,7 +152,7 @@ def build() -> None:
                     label="Extra attribute (e.g. grey hair); uses the strongest noise level", visible=diffusion
                 )
                 paste = gr.Checkbox(True, label="Paste the aged face back into the photo")
-                framing = gr.Radio(
+                framing = RadioField(
                     ["face", "photo"], value="face", label="Strip and animation show the aligned face or the whole photo"
                 )
                 show_pass1 = gr.Checkbox(False, label="Show the pass-1 (AdaNI) intermediates", visible=diffusion)

@@ -10,6 +10,7 @@ from demos.age import example_portraits
 from demos.common import (
     TEST_PROFILE_BANNER,
     NumberField,
+    RadioField,
     SliderField,
     banner,
     cleared_by_new_photo,
@@ -137,7 +138,7 @@ def build() -> None:
                     placeholder="e.g. 1",
                 )
                 source_age = gr.Textbox(label=f"Source age ({AGE.text()}; leave empty to estimate it)", placeholder="e.g. 33")
-                gender = gr.Radio(["estimate", "female", "male"], value="estimate", label="Gender")
+                gender = RadioField(["estimate", "female", "male"], value="estimate", label="Gender")
                 seed = NumberField(0, label=f"Seed ({SEED.text()})", precision=0, minimum=SEED.low, maximum=SEED.high)
                 receding = gr.Checkbox(
                     False,

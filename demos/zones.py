@@ -13,6 +13,7 @@ import gradio as gr
 from demos.age import example_portraits
 from demos.common import (
     NumberField,
+    RadioField,
     SliderField,
     cleared_by_new_photo,
     image_files,
@@ -190,7 +191,7 @@ def build() -> None:
                 for zone in task.ZONES
             ]
             with gr.Row():
-                renderer = gr.Radio(renderer_choices(), value="classical", label="Renderer")
+                renderer = RadioField(renderer_choices(), value="classical", label="Renderer")
                 seed = NumberField(0, label=f"Seed ({SEED.text()})", precision=0, minimum=SEED.low, maximum=SEED.high)
             with gr.Accordion("More", open=False):
                 refine = gr.Checkbox(False, label=f"Whole-face refiner pass (diffusion renderer): {task.refiner_label()}")

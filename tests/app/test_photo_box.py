@@ -32,6 +32,23 @@ def unshowable(images, tmp_path_factory) -> dict[str, Path]:
     return {path.name: path for path in folder.iterdir()}
 
 
+@pytest.fixture
+def counted_finds(monkeypatch) -> list[str]:
+    """The photos the zones tab looks for zones in, in order, from an empty record of the sessions' last finds."""
+    import demos.zones
+
+    calls: list[str] = []
+    find = demos.zones.find_zones
+
+    def counted(photo):
+        calls.append(photo)
+        return find(photo)
+
+    monkeypatch.setattr(demos.zones, "find_zones", counted)
+    monkeypatch.setattr(demos.zones, "_last_found", OrderedDict())  # this test's sessions alone
+    return calls
+
+
 @pytest.mark.parametrize("name", ["astronaut.ppm", "astronaut.tif"])
 def test_a_photo_browsers_cannot_show_is_given_to_the_box_as_a_png_of_its_pixels(unshowable, name):
     upload = unshowable[name]
@@ -84,21 +101,15 @@ def test_browser_a_ppm_upload_is_shown_and_read(unshowable):
         expect(page.locator("body")).to_contain_text(re.compile(r"\b0\s+\d+\.\d\s+none \(uncalibrated\)\s+-\s+female"))
 
 
-def test_the_zones_of_a_photo_the_box_holds_again_are_not_found_again_nor_its_notices_said_again(images, monkeypatch):
+def test_the_zones_of_a_photo_the_box_holds_again_are_not_found_again_nor_its_notices_said_again(
+    images, monkeypatch, counted_finds
+):
     # a photo dropped onto the one shown changes the box two or three times in Gradio's browser: the zones were found
     # that many times, and each notice (a refusal, the photo's size) shown that many times
     import demos.zones
 
-    calls: list[str] = []
+    calls = counted_finds
     notices: list[str] = []
-    find = demos.zones.find_zones
-
-    def counted(photo):
-        calls.append(photo)
-        return find(photo)
-
-    monkeypatch.setattr(demos.zones, "find_zones", counted)
-    monkeypatch.setattr(demos.zones, "_last_found", OrderedDict())  # this test's sessions alone
     monkeypatch.setattr(gr, "Warning", lambda message, **_: notices.append(message))
     visitor, other = (cast(gr.Request, SimpleNamespace(session_hash=name)) for name in ("visitor", "other"))
     bad = images["no_face"]
@@ -116,19 +127,11 @@ def test_the_zones_of_a_photo_the_box_holds_again_are_not_found_again_nor_its_no
     assert len(calls) == 5 and len(notices) == 4
 
 
-def test_a_ppm_and_the_png_made_of_it_for_the_browser_are_one_photo_to_the_zones_tab(unshowable, tmp_path, monkeypatch):
+def test_a_ppm_and_the_png_made_of_it_for_the_browser_are_one_photo_to_the_zones_tab(unshowable, tmp_path, counted_finds):
     # the box changes from the upload to its copy: the zones were found twice, each notice said twice
     import demos.zones
 
-    calls: list[str] = []
-    find = demos.zones.find_zones
-
-    def counted(photo):
-        calls.append(photo)
-        return find(photo)
-
-    monkeypatch.setattr(demos.zones, "find_zones", counted)
-    monkeypatch.setattr(demos.zones, "_last_found", OrderedDict())
+    calls = counted_finds
     visitor = cast(gr.Request, SimpleNamespace(session_hash="visitor"))
     upload = str(unshowable["astronaut.ppm"])
     first = demos.zones.zones_for_tab(upload, visitor)
