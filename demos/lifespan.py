@@ -39,6 +39,13 @@ logger = logging.getLogger(__name__)
 
 TITLE = "Lifespan aging"
 API_NAME = "lifespan"
+# On a phone the strip (nine faces side by side) is shown at a height its faces can be seen at and scrolls sideways: fit
+# to the screen's width it was a band about 40 px high, under its own label and buttons
+CSS = """@media (max-width: 640px) {
+  #lifespan-strip .image-container { overflow-x: auto; justify-content: flex-start; }
+  #lifespan-strip .image-container > button, #lifespan-strip .image-frame { width: max-content; max-width: none; }
+  #lifespan-strip .image-frame img { height: 150px; width: auto; max-width: none; }
+}"""
 
 
 def availability() -> str:
@@ -190,7 +197,7 @@ def build() -> None:
                 used_age = gr.Textbox(label="Source age used", interactive=False)
                 used_gender = gr.Textbox(label="Gender used", interactive=False)
     # the whole width: nine faces in one row of the half-width column showed about 70 px each
-    strip = gr.Image(label="Lifespan strip", interactive=False)
+    strip = gr.Image(label="Lifespan strip", interactive=False, elem_id="lifespan-strip")
     manifest = gr.JSON(label="Manifest (targets, strengths, seeds, timings, models)")
     show_pass1.change(lambda show: gr.Gallery(visible=show), show_pass1, pass1, api_visibility="private")
     mode.change(
