@@ -206,6 +206,10 @@ def build() -> None:
         [target, preset],
         api_visibility="private",
     )
+    # the whole photo's framing shows the faces pasted back: choosing it ticks paste, and unticking paste frames the
+    # faces (the two could be set against each other, and the request was then refused), in the browser at once
+    framing.input(None, [framing, paste], paste, js="(framing, paste) => framing === 'photo' ? true : paste")
+    paste.input(None, [paste, framing], framing, js="(paste, framing) => paste ? framing : 'face'")
     history = cleared_by_new_photo(photo, [gallery, strip, animation, video, pass1, manifest, used_age, used_gender])
     go.click(
         history.shown_while_current(run),

@@ -281,6 +281,15 @@ def test_browser_lifespan_tab_ages_every_face_and_says_when_grey_hair_stays_grey
         page.get_by_label("Lifespan", exact=True).check()
         page.get_by_text("More", exact=True).click()
         expect(page.get_by_label(re.compile("Extra attribute"))).to_have_count(0)
+        # framing the whole photo shows the faces pasted back: it ticks paste, and unticking paste frames the faces
+        # (set against each other, the request was refused at the click)
+        paste = page.get_by_label("Paste the aged face back into the photo")
+        paste.uncheck()
+        page.get_by_label("photo", exact=True).check()
+        expect(paste).to_be_checked()
+        paste.uncheck()
+        expect(page.get_by_label("face", exact=True)).to_be_checked()
+        paste.check()
         page.get_by_label(re.compile("Lifespan ages")).fill("5 80")
         page.get_by_role("button", name="Age this face").click()
         expect(
