@@ -42,6 +42,7 @@ class PhotoInput(gr.Image):
     """
 
     is_template = True  # rendered by gr.Image's front end
+    history: PhotoHistory  # the photos it holds per session (photo_input)
 
     def preprocess(self, payload):
         if payload is not None and payload.path and not (payload.url or "").startswith("data:"):
@@ -85,15 +86,23 @@ def _refused_choice(component: gr.Radio | gr.CheckboxGroup | gr.Dropdown, payloa
 
 
 def _worded(base: type[gr.Radio | gr.CheckboxGroup | gr.Dropdown], rule: str) -> Callable:
-    """A choice component's `preprocess`: `base`'s, its refusal said in words (`_refused_choice`, with `rule`)."""
+    """A choice component's `preprocess`: `base`'s, its refusal said in words (`_refused_choice`, with `rule`); a list's
+    value that is not a list (None, a number, a dict), and a radio's that is none, refused before `base` reads it
+    (iterating one raised a TypeError, printed as a traceback; a dict of choices passed as one; a radio left unset was
+    read as its first meaning)."""
 
     def preprocess(self, payload):
+        if (rule == LIST_RULE and not isinstance(payload, list)) or (base is gr.Radio and payload is None):
+            raise _refused_choice(self, payload, rule)
         try:
             return base.preprocess(self, payload)
-        except gr.Error:
+        except (gr.Error, TypeError):
             raise _refused_choice(self, payload, rule) from None
 
     return preprocess
+
+
+LIST_RULE = "a list of some of"
 
 
 class RadioField(gr.Radio):
@@ -103,7 +112,7 @@ class RadioField(gr.Radio):
 
 class CheckboxGroupField(gr.CheckboxGroup):
     is_template = True  # rendered by gr.CheckboxGroup's front end
-    preprocess = _worded(gr.CheckboxGroup, "a list of some of")
+    preprocess = _worded(gr.CheckboxGroup, LIST_RULE)
 
 
 class DropdownField(gr.Dropdown):
@@ -112,14 +121,31 @@ class DropdownField(gr.Dropdown):
 
 
 def photo_input(label: str = "Photo", visible: bool = True) -> PhotoInput:
+    """A tab's photo box, with the record of the photos it holds per session (`history`, PhotoHistory) and the PNG it
+    is handed of a photo the browser cannot show (`shown_in_browser`)."""
     photo = PhotoInput(label=label, type="filepath", sources=["upload", "webcam", "clipboard"], height=360, visible=visible)
-    # queued one at a time: a copy decodes the photo whole (up to the pixel limit, 120 MB of RGB) and encodes it
+    history = photo.history = PhotoHistory()
+
+    def held(path: str | None, request: gr.Request) -> None:
+        history.note(request, path)
+
+    photo.change(held, photo, None, queue=False, api_visibility="private")
+
+    def for_browser(path: str | None, request: gr.Request):
+        copy = shown_in_browser(path)
+        if isinstance(copy, str) and history.replaced(request, path):  # another photo came while it was made
+            return gr.skip()
+        return copy
+
+    # queued one at a time (a copy decodes the photo whole, up to the pixel limit: 120 MB of RGB, and encodes it); an
+    # upload made while one waits is copied after it ("once" left it a broken image)
     photo.upload(
-        shown_in_browser,
+        for_browser,
         photo,
         photo,
         concurrency_limit=1,
         concurrency_id="browser-copy",
+        trigger_mode="always_last",
         show_progress="hidden",
         api_visibility="private",
     )
@@ -307,7 +333,8 @@ def loader_notes_on_refusal(*images: LoadedImage | None):
 class _Session:
     photos: list[str | None] = field(default_factory=list)  # the last PhotoHistory.PHOTOS, oldest first
     changes: int = 0  # photos held since the session began
-    shown: tuple[str, int] | None = None  # the inputs whose results are on the page (a digest), and `changes` then
+    # the inputs whose results were last made (a digest), `changes` then, and when they were made (time.monotonic)
+    shown: tuple[str, int, float] | None = None
 
 
 class PhotoHistory:
@@ -321,6 +348,9 @@ class PhotoHistory:
 
     SESSIONS = 4096  # kept at most, the longest unused dropped first: a few hundred bytes each
     PHOTOS = 8  # per session
+    # A request with the inputs of the last one made within this many seconds is not made again: a double click's second
+    # request starts as soon as the first ends
+    REPEAT_SECONDS = 3.0
 
     def __init__(self) -> None:
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
@@ -351,22 +381,29 @@ class PhotoHistory:
         return bool(held) and photo is not None and held[-1] != photo and photo in held[:-1]
 
     def _shown(self, request: gr.Request | None, inputs: str, now: bool = False) -> bool:
-        """Whether the page shows the results of `inputs` (no photo held since they came); with `now`, note that it
-        does (a session with no history, an API caller, is never noted)."""
+        """Whether the results of `inputs` were made for this session within REPEAT_SECONDS, no photo held since: a
+        second click while they were made, taken once they were (`main_action`). With `now`, note that they are made
+        (a session with no history, an API caller, is never noted). Later, the same inputs are made again: the page
+        may have lost them (a dropped connection, files deleted after an hour)."""
         session = getattr(request, "session_hash", None)
         with self._lock:
             record = self._sessions.get(session) if session is not None else None
             if record is None:
                 return False
             if now:
-                record.shown = (inputs, record.changes)
-            return record.shown == (inputs, record.changes)
+                record.shown = (inputs, record.changes, time.monotonic())
+                return True
+            return (
+                record.shown is not None
+                and record.shown[:2] == (inputs, record.changes)
+                and time.monotonic() - record.shown[2] <= self.REPEAT_SECONDS
+            )
 
     def shown_while_current(self, fn: Callable) -> Callable:
         """`fn`, a tab's main action whose first input is the photo, with its results (or its refusal) dropped when
         another photo has replaced that one by the time they are ready: the new photo cleared the outputs, which stay
-        clear. A request whose inputs' results the page already shows (a second click while the first one ran,
-        which `main_action` runs once it ends) is not made again: its outputs are left as they are. Gradio hands the
+        clear. A request with the inputs of one just made (a second click while it ran, which `main_action` runs once
+        it ends: `_shown`) is not made again: its outputs are left as they are. Gradio hands the
         browser session in as the first argument (a `gr.Request` parameter); `fn` keeps its signature otherwise, so
         the API's parameter names are unchanged."""
 
@@ -409,19 +446,13 @@ def main_action(first_output: gr.components.Component) -> dict:
     return {"trigger_mode": "always_last", "show_progress_on": first_output}
 
 
-def cleared_by_new_photo(photo: gr.Image, results: list[gr.components.Component]) -> PhotoHistory:
+def cleared_by_new_photo(photo: PhotoInput, results: list[gr.components.Component]) -> PhotoHistory:
     """A new photo in `photo` (uploaded, picked from the examples, or cleared) empties the `results` shown for the last
-    one: they stayed beside it, the source age "used" included, as if they were the new photo's. The history returned
-    drops the results of a request for the last photo still running then (`shown_while_current`): they were written
-    beside the new photo once ready."""
-    history = PhotoHistory()
-
-    def clear(value: str | None, request: gr.Request):
-        history.note(request, value)
-        return tuple(None for _ in results)
-
-    photo.change(clear, photo, results, queue=False, api_visibility="private")
-    return history
+    one: they stayed beside it, the source age "used" included, as if they were the new photo's. The box's history,
+    returned, drops the results of a request for the last photo still running then (`shown_while_current`): they were
+    written beside the new photo once ready."""
+    photo.change(lambda: tuple(None for _ in results), None, results, queue=False, api_visibility="private")
+    return photo.history
 
 
 def warn(messages: list[str]) -> None:

@@ -94,7 +94,9 @@ def zones_for_tab(photo, request: gr.Request):
         last = _last_found.pop(session, None) if session is not None else None
         for stale in [key for key, (_, when, _) in _last_found.items() if now - when > REPEAT_SECONDS]:
             del _last_found[stale]
-    if photo and last is not None and now - last[1] <= REPEAT_SECONDS and last[0] == uploaded(photo):
+    if photo and session is not None and last is not None and now - last[1] <= REPEAT_SECONDS and last[0] == uploaded(photo):
+        with _last_found_lock:
+            _last_found[session] = last  # kept for the drop's next change (popped, the third was found again)
         found = last[2]
         return [*found[:-1], photo if found[-1] else ""]  # the sliders' zones are of this path's photo
     try:
@@ -103,8 +105,8 @@ def zones_for_tab(photo, request: gr.Request):
         gr.Warning(error.message, duration=None)
         found = [None, f"**Zones not found:** {error.message}", None] + [gr.update() for _ in task.ZONES] + [""]
     if session is not None and photo:
-        with _last_found_lock:
-            _last_found[session] = (uploaded(photo), now, found)
+        with _last_found_lock:  # timed from the find's end: a slow find (a model loading) had its repeats miss
+            _last_found[session] = (uploaded(photo), time.monotonic(), found)
             while len(_last_found) > SESSIONS_KEPT:
                 _last_found.popitem(last=False)
     return found

@@ -132,16 +132,17 @@ def _duplicate_of(requests: list[dict], digest: str, field: str = "sha256") -> s
     return None
 
 
-# ASCII characters that read alike in a sans-serif font, each as the one it is compared as: "CradIe2Cane" (a capital I
-# for the l) passed as a name of its own
-LOOK_ALIKE = str.maketrans({"i": "l", "1": "l", "|": "l", "0": "o"})
+# ASCII characters that read alike in a sans-serif font, as written, each as the one it is compared as: "CradIe2Cane" (a
+# capital I for the l) passed as a name of its own. A lower-case i (its dot) and l are told apart, as are "RN" and "M"
+LOOK_ALIKE = str.maketrans({"I": "l", "1": "l", "0": "O"})
 
 
 def method_key(name: str) -> str:
-    """A method's name as names are told apart: its letters and digits, case folded, the look-alikes (LOOK_ALIKE, "rn"
-    for "m", "vv" for "w") as one ("Cradle2Cane", "cradle-2-cane", "CRADLE2CANE" and "CradIe2Cane" are one name)."""
-    folded = "".join(char for char in name.casefold() if char.isalnum()).translate(LOOK_ALIKE)
-    return folded.replace("rn", "m").replace("vv", "w")
+    """A method's name as names are told apart: its letters, digits and '+', case folded once the look-alikes (LOOK_ALIKE,
+    "rn" for "m", "vv" for "w") are one ("Cradle2Cane", "cradle-2-cane", "CRADLE2CANE" and "CradIe2Cane" are one name;
+    "HRFAE+" is not "HRFAE")."""
+    alike = name.translate(LOOK_ALIKE).replace("rn", "m").replace("vv", "w")
+    return "".join(char for char in alike.casefold() if char.isalnum() or char == "+")
 
 
 def _check_name(store: ResultsStore, queue: list[dict], method: str, key: str) -> None:
@@ -159,10 +160,14 @@ def _check_name(store: ResultsStore, queue: list[dict], method: str, key: str) -
         request = record.notes.get("request") if record.provenance == "verified" else None
         if request is None or owners.get(request) != key:
             listed = "another submitter's verified row" if request is not None else f"listed ({record.provenance})"
+            owner = (
+                "; if the row is yours, submit from the account or address that listed it, or ask the maintainer"
+                if request is not None
+                else ""
+            )
             raise SubmissionError(
                 f"the method name {method!r} is taken: {record.method!r} is {listed} in the {record.task} table. Give "
-                f"yours a name of its own (for a reproduction, e.g. '{method}-repro'); if the row is yours, submit from "
-                "the account or address that listed it, or ask the maintainer"
+                f"yours a name of its own (for a reproduction, e.g. '{method}-repro'){owner}"
             )
     for request in queue:
         if (

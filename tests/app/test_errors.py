@@ -196,6 +196,11 @@ def test_a_choice_outside_a_components_choices_is_refused_in_words_logged_in_one
         (mode, "Bogus", "Targets must be one of ['Single age', 'Lifespan'], got 'Bogus'"),
         (columns, "Age MAE", "Columns must be a list of some of ['Age MAE', 'HCS'], got 'Age MAE'"),
         (kind, "x" * 500, "Method type must be one of ['GAN', 'diffusion'], got 'xxxxxxxx"),
+        # not lists: iterating None or a number raised a TypeError (a traceback); a dict of choices passed as one
+        (columns, None, "Columns must be a list of some of ['Age MAE', 'HCS'], got no value"),
+        (columns, 5, "Columns must be a list of some of ['Age MAE', 'HCS'], got 5"),
+        (columns, {"HCS": 1}, "Columns must be a list of some of ['Age MAE', 'HCS'], got {'HCS': 1}"),
+        (mode, None, "Targets must be one of ['Single age', 'Lifespan'], got no value"),  # unset was read as Lifespan
     ):
         caplog.clear()
         with caplog.at_level(logging.INFO, logger="demos.common"), pytest.raises(gr.Error) as refused:
