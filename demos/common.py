@@ -340,7 +340,7 @@ class _Session:
 class PhotoHistory:
     """For each browser session, the last photos a tab's photo input has held (their paths, oldest first), so that the
     results of a request still running when another photo came are not shown beside it as if they were its own; and
-    which inputs' results the page shows.
+    the inputs of the last request made, so that a double click's second request is not made again.
 
     Only what the input held is compared: a request for a photo this history has not seen yet (picked and sent at
     once, its change on its way) is never taken for an old one, and a session with no history (an API caller) keeps
