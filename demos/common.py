@@ -73,13 +73,15 @@ class SliderField(gr.Slider):
         return payload
 
 
-def _refused_choice(component: gr.Radio | gr.CheckboxGroup | gr.Dropdown, payload, rule: str) -> gr.Error:
+def _refused_choice(
+    component: gr.Radio | gr.CheckboxGroup | gr.Dropdown, payload, rule: str, accepted: list | None = None
+) -> gr.Error:
     """A value outside a choice component's choices, refused in words: the value named, the choices listed (`rule`: "one
     of" or "a list of some of"), and logged in one line. Gradio's own refusal printed a traceback of about 25 lines to
     the server's log for each such request sent to the API (a cheap way to fill it), and named one letter of a text
     sent for a list ("Value: 'A' is not in the list of choices")."""
     name = (component.label or "the choice").split(" (")[0]  # the label less its parenthesis
-    values = [value for _, value in component.choices]
+    values = accepted if accepted is not None else [value for _, value in component.choices]
     message = f"{name} must be {rule} {values}, got {quote(payload)}"
     logger.info("refused: %s", message)
     return gr.Error(message, duration=None, print_exception=False)
@@ -94,6 +96,11 @@ def _worded(base: type[gr.Radio | gr.CheckboxGroup | gr.Dropdown], rule: str) ->
     def preprocess(self, payload):
         if (rule == LIST_RULE and not isinstance(payload, list)) or (base is gr.Radio and payload is None):
             raise _refused_choice(self, payload, rule)
+        accepted = getattr(self, "accepted", None)  # the values the API takes, where the page shows some of them
+        if accepted is not None:
+            if all(value in accepted for value in (payload if rule == LIST_RULE else [payload])):
+                return payload
+            raise _refused_choice(self, payload, rule, accepted)
         try:
             return base.preprocess(self, payload)
         except (gr.Error, TypeError):
@@ -112,6 +119,7 @@ class RadioField(gr.Radio):
 
 class CheckboxGroupField(gr.CheckboxGroup):
     is_template = True  # rendered by gr.CheckboxGroup's front end
+    accepted: list | None = None  # the values the API takes, where the page shows some of them (its choices otherwise)
     preprocess = _worded(gr.CheckboxGroup, LIST_RULE)
 
 

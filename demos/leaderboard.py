@@ -87,6 +87,10 @@ def show(task_title, protocol, columns, types, verified_only, search):
     if protocol is not None and protocol not in known:
         shown = repr(protocol) if len(str(protocol)) <= 200 else f"{str(protocol)[:200]!r}... ({len(str(protocol))} characters)"
         raise gr.Error(f"protocol {shown} has no rows for {task_title}; protocols: {known}", print_exception=False)
+    titles = [m.title for m in TASKS[key].metrics]
+    foreign = [title for title in columns or [] if title not in titles]
+    if foreign:  # another task's column was left out, and every column shown
+        raise gr.Error(f"columns for {task_title} are some of {titles}, got {foreign}", print_exception=False)
     return _shown(records, key, protocol, columns, types, verified_only, search)
 
 
@@ -316,6 +320,9 @@ def build():
         )
     with gr.Row():
         columns = CheckboxGroupField([m.title for m in TASKS["lifespan"].metrics], label="Columns (none: all)")
+        # the API takes every task's columns (`show` checks them against the task's): the list's own first choices,
+        # the lifespan task's, refused the others' ("MAE" for the age task)
+        columns.accepted = list(dict.fromkeys(m.title for task in TASKS.values() for m in task.metrics))
         types = CheckboxGroupField(list(METHOD_TYPES), label="Type (none: all)")
         verified_only = gr.Checkbox(False, label="Verified only")
         search = gr.Textbox(label="Search methods")

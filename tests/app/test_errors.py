@@ -192,6 +192,12 @@ def test_a_choice_outside_a_components_choices_is_refused_in_words_logged_in_one
     assert (mode.get_block_name(), columns.get_block_name(), kind.get_block_name()) == ("radio", "checkboxgroup", "dropdown")
     assert mode.preprocess("Lifespan") == "Lifespan" and columns.preprocess(["HCS"]) == ["HCS"]
     assert kind.preprocess("GAN") == "GAN"
+    columns.accepted = ["Age MAE", "HCS", "MAE"]  # the API's values where the page shows some of them
+    assert columns.preprocess(["MAE"]) == ["MAE"]
+    with pytest.raises(gr.Error) as refused:
+        columns.preprocess(["Zone"])
+    assert refused.value.message == "Columns must be a list of some of ['Age MAE', 'HCS', 'MAE'], got ['Zone']"
+    columns.accepted = None
     for component, value, message in (
         (mode, "Bogus", "Targets must be one of ['Single age', 'Lifespan'], got 'Bogus'"),
         (columns, "Age MAE", "Columns must be a list of some of ['Age MAE', 'HCS'], got 'Age MAE'"),

@@ -160,6 +160,12 @@ def test_the_trade_off_plot_shows_the_chosen_protocols_rows_each_named(space, tm
     intervals = tab.protocols(tab.all_records(), tab.task_key("Age estimation with intervals"))[0]
     _, _, empty = tab.show("Age estimation with intervals", intervals, [], [], False, "")
     assert "No row of this selection" in empty.axes[0].texts[0].get_text()
+    # the age task's own columns through the API (the list's first choices, the lifespan task's, refused "MAE"), and
+    # another task's refused by name (left out, every column was shown)
+    frame, _, _ = tab.show("Age estimation with intervals", intervals, ["MAE"], [], False, "")
+    assert "MAE" in frame.columns and "Coverage @90%" not in frame.columns
+    with pytest.raises(gr.Error, match=r"columns for Age estimation with intervals are some of \['MAE', .*got \['HCS'\]"):
+        tab.show("Age estimation with intervals", intervals, ["HCS"], [], False, "")
 
 
 def test_the_leaderboard_api_names_a_protocol_or_is_refused(space):
