@@ -80,15 +80,21 @@ def _refused(value: str, names: bool) -> list[str]:
 FORMULA_STARTS = ("=", "+", "-", "@")
 
 
+def not_a_formula(value: str) -> str:
+    """`value`, refused (ValueError, for the claim's message) where it starts, after spaces, as a formula does."""
+    if value.lstrip().startswith(FORMULA_STARTS):
+        raise ValueError(
+            f"may not start with {value.lstrip()[0]!r}: a spreadsheet reads such text as a formula when the table is "
+            "copied into one"
+        )
+    return value
+
+
 def _plain(names: bool):
     def check(value: str) -> str:
         if not value.strip():
             raise ValueError("must hold text, not only spaces")
-        if value.lstrip().startswith(FORMULA_STARTS):
-            raise ValueError(
-                f"may not start with {value.lstrip()[0]!r}: a spreadsheet reads such text as a formula when the table is "
-                "copied into one"
-            )
+        not_a_formula(value)
         refused = _refused(value, names)
         if refused:
             raise ValueError(f"must be plain text on one line; it holds {', '.join(refused[:5])}")
@@ -175,11 +181,7 @@ class Claim(BaseModel):
     @field_validator("method", mode="before")
     @classmethod
     def _not_a_formula(cls, value: object) -> object:
-        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-            raise ValueError(
-                f"may not start with {value[0]!r}: a spreadsheet reads such text as a formula when the table is copied into one"
-            )
-        return value
+        return not_a_formula(value) if isinstance(value, str) else value
 
     @field_validator("link")
     @classmethod
