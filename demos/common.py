@@ -190,12 +190,18 @@ def shown_in_browser(path: str | None):
     copy = save_png(loaded.rgb, output_folder("photos") / f"{Path(path).stem}.png")
     digest = _file_digest(copy)
     with _browser_copies_lock:
-        _browser_copies[digest] = path
-        _copy_names[Path(copy).name] = None
-        for kept in (_browser_copies, _copy_names):
-            while len(kept) > PhotoHistory.SESSIONS:
-                kept.popitem(last=False)
+        keep_recent(_browser_copies, digest, path, PhotoHistory.SESSIONS)
+        keep_recent(_copy_names, Path(copy).name, None, PhotoHistory.SESSIONS)
     return copy
+
+
+def keep_recent(store: OrderedDict, key, value, limit: int) -> None:
+    """`store[key] = value` as its most recent entry, the least recent dropped past `limit` entries (the caller holds
+    the store's lock)."""
+    store.pop(key, None)
+    store[key] = value
+    while len(store) > limit:
+        store.popitem(last=False)
 
 
 # Each PNG made for the browser, by its bytes' digest, with the upload it was made from: one photo (PhotoHistory), so
@@ -207,11 +213,8 @@ _browser_copies_lock = threading.Lock()
 
 
 def _file_digest(path: str) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def uploaded(path: str | None) -> str | None:
@@ -369,56 +372,55 @@ class PhotoHistory:
         if session is None:
             return
         with self._lock:
-            record = self._sessions.pop(session, None) or _Session()
+            record = self._sessions.get(session) or _Session()
             record.photos = [*record.photos, photo][-self.PHOTOS :]
             record.changes += 1
-            self._sessions[session] = record
-            while len(self._sessions) > self.SESSIONS:
-                self._sessions.popitem(last=False)
+            keep_recent(self._sessions, session, record, self.SESSIONS)
 
     def replaced(self, request: gr.Request | None, photo: str | None) -> bool:
         """Whether the input held `photo` and has held another one since (a different path: an upload and an example
         are kept under a name made from their bytes, so the same photo picked again is the same path; a PNG made for
         the browser is the upload it was made from)."""
-        session = getattr(request, "session_hash", None)
-        with self._lock:
-            record = self._sessions.get(session) if session is not None else None
-            held = list(record.photos) if record is not None else []
-        held = [uploaded(seen) for seen in held]
+        record = self._record(request)
+        held = [uploaded(seen) for seen in record.photos] if record is not None else []
         photo = uploaded(photo)
         return bool(held) and photo is not None and held[-1] != photo and photo in held[:-1]
 
-    def _shown(self, request: gr.Request | None, inputs: str, now: bool = False) -> bool:
+    def _repeated(self, request: gr.Request | None, inputs: str) -> bool:
         """Whether the results of `inputs` were made for this session within REPEAT_SECONDS, no photo held since: a
-        second click while they were made, taken once they were (`main_action`). With `now`, note that they are made
-        (a session with no history, an API caller, is never noted). Later, the same inputs are made again: the page
-        may have lost them (a dropped connection, files deleted after an hour)."""
+        second click while they were made, taken once they were (`main_action`). Later, the same inputs are made again:
+        the page may have lost them (a dropped connection, files deleted after an hour)."""
+        record = self._record(request)
+        return (
+            record is not None
+            and record.shown is not None
+            and record.shown[:2] == (inputs, record.changes)
+            and time.monotonic() - record.shown[2] <= self.REPEAT_SECONDS
+        )
+
+    def _made(self, request: gr.Request | None, inputs: str) -> None:
+        """Note that the results of `inputs` were made now (a session with no history, an API caller, is never noted)."""
+        record = self._record(request)
+        if record is not None:
+            record.shown = (inputs, record.changes, time.monotonic())
+
+    def _record(self, request: gr.Request | None) -> _Session | None:
         session = getattr(request, "session_hash", None)
         with self._lock:
-            record = self._sessions.get(session) if session is not None else None
-            if record is None:
-                return False
-            if now:
-                record.shown = (inputs, record.changes, time.monotonic())
-                return True
-            return (
-                record.shown is not None
-                and record.shown[:2] == (inputs, record.changes)
-                and time.monotonic() - record.shown[2] <= self.REPEAT_SECONDS
-            )
+            return self._sessions.get(session) if session is not None else None
 
     def shown_while_current(self, fn: Callable) -> Callable:
         """`fn`, a tab's main action whose first input is the photo, with its results (or its refusal) dropped when
         another photo has replaced that one by the time they are ready: the new photo cleared the outputs, which stay
         clear. A request with the inputs of one just made (a second click while it ran, which `main_action` runs once
-        it ends: `_shown`) is not made again: its outputs are left as they are. Gradio hands the
+        it ends: `_repeated`) is not made again: its outputs are left as they are. Gradio hands the
         browser session in as the first argument (a `gr.Request` parameter); `fn` keeps its signature otherwise, so
         the API's parameter names are unchanged."""
 
         def run(request: gr.Request, *args):
             photo = args[0] if args else None
             inputs = hashlib.sha256(repr(args).encode()).hexdigest()
-            if self._shown(request, inputs):
+            if self._repeated(request, inputs):
                 logger.info("the results of these inputs are on the page already: not made again")
                 return gr.skip()
             try:
@@ -431,7 +433,7 @@ class PhotoHistory:
             if self.replaced(request, photo):
                 logger.info("results for a photo replaced meanwhile were not shown")
                 return gr.skip()  # every output left as it is
-            self._shown(request, inputs, now=True)
+            self._made(request, inputs)
             return result
 
         functools.update_wrapper(run, fn)

@@ -17,6 +17,7 @@ from demos.common import (
     SliderField,
     cleared_by_new_photo,
     image_files,
+    keep_recent,
     loader_notes_on_refusal,
     main_action,
     open_photo,
@@ -106,9 +107,7 @@ def zones_for_tab(photo, request: gr.Request):
         found = [None, f"**Zones not found:** {error.message}", None] + [gr.update() for _ in task.ZONES] + [""]
     if session is not None and photo:
         with _last_found_lock:  # timed from the find's end: a slow find (a model loading) had its repeats miss
-            _last_found[session] = (uploaded(photo), time.monotonic(), found)
-            while len(_last_found) > SESSIONS_KEPT:
-                _last_found.popitem(last=False)
+            keep_recent(_last_found, session, (uploaded(photo), time.monotonic(), found), SESSIONS_KEPT)
     return found
 
 

@@ -339,11 +339,8 @@ def submit_outputs(
     size = zip_path.stat().st_size
     if size > limits.zip_bytes:
         raise SubmissionError(f"the zip is {size / 2**20:.1f} MB; the limit is {limits.zip_bytes / 2**20:.1f} MB")
-    digest = hashlib.sha256()
     with zip_path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    sha = digest.hexdigest()
+        sha = hashlib.file_digest(stream, "sha256").hexdigest()
     bench = BENCHMARKS[benchmark]()
     inputs = {f"{item.name}_{target:g}.png": item.rgb for item in bench.inputs for target in bench.targets}
     max_pixels = settings.max_pixels if settings is not None else 40_000_000
