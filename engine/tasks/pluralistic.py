@@ -362,7 +362,7 @@ def _classical(
         )
     hairlines = [a.stages.get("hairline", "") for a in aged]
     monochrome = is_monochrome(located.crop)  # its futures' sallowness is not drawn: a hue (their stages say it too)
-    futures = [describe_variation(variation, monochrome) for variation in variations]
+    futures = [describe_variation(variation, monochrome, request.target < source.age) for variation in variations]
     return _Sampled(
         "classical",
         [a.after for a in aged],

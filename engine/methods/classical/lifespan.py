@@ -317,7 +317,11 @@ def age_face(
     # 1. wrinkles along the age curves, and the whole face's fine texture and tone; a younger target's creases
     # are taken out with its skin below (the zone renderer's smoothing would do the same work twice)
     scores = variation.zone_scores if variation.zone_scores is not None else scores_for_age(target)
-    younger = target < source_age and variation.zone_scores is None
+    # a pluralistic future's scores are its own draw around the curves': named as such in the stages' texts
+    scored = "this future's zone scores" if variation.zone_scores is not None else "the age curves' scores"
+    # a pluralistic future toward a younger target too: its scores set the share of the creases filled below (the
+    # zones lowered here as well filled them twice, and its mean future was not the lifespan model's face)
+    younger = target < source_age
     face = located.crop  # read-only: every stage returns a new face (and the per-face store knows this one's key)
     size = face.shape[0]
     # the photo's rows under the crop, as the photo holds them (`under`) and as the stages left them (`below`): found at
@@ -345,7 +349,7 @@ def age_face(
         if "photo_resolution" in edit.renderer_settings:
             stages["resolution"] = edit.renderer_settings["photo_resolution"]
         zones = [name for name in edit.changed if name != "skin"]  # the whole face's texture and tone is "skin" there
-        moved = [f"{len(zones)} zones moved to the age curves' scores"] if zones else []
+        moved = [f"{len(zones)} zones moved to {scored}"] if zones else []
         if "skin" in edit.changed:  # pipeline.skin_texture_and_tone
             moved.append(f"the whole face's fine texture and tone aged at {skin_amount:.0%} (the gap's share of 80 years)")
         stages["wrinkles"] = "; ".join(moved) if moved else "unchanged"
@@ -445,8 +449,7 @@ def age_face(
             skin = skin * (lenses < 0.5)
             stages["glasses"] = "lenses found: only the creases seen through them are taken out"
         face = younger_skin(face, skin | forehead | ears, located.points, amount)  # the brow and ears brighten with the face
-        if younger:
-            stages["wrinkles"] = f"creases filled and folds flattened at {creases:.0%} (the age curves' zone scores)"
+        stages["wrinkles"] = f"creases filled and folds flattened at {creases:.0%} ({scored})"
         kept = 1.0 - creases * (1.0 - texture_left)
         stages["skin"] = (
             f"evened and brightened at {amount:.0%}; beard shadow matched to the cheeks; fine texture kept at {kept:.0%} "

@@ -149,16 +149,17 @@ def recedes(probability: float, liability: float) -> bool:
     return liability < NormalDist().inv_cdf(probability)
 
 
-def describe_variation(variation: Variation, monochrome: bool = False) -> dict:
-    """What one future drew, by name (the manifest's entry for that sample); `monochrome`: a black-and-white photo,
-    where the sallowness drawn is not drawn on the face (a change of hue alone: lifespan.age_face leaves it out), so
-    its entry is None."""
+def describe_variation(variation: Variation, monochrome: bool = False, younger: bool = False) -> dict:
+    """What one future drew, by name (the manifest's entry for that sample); an entry is None where what was drawn is
+    not drawn on the face: `monochrome`, a black-and-white photo, its sallowness (a change of hue alone:
+    lifespan.age_face leaves it out); `younger`, a target younger than the source, its age spots and sallowness (the
+    younger path takes signs away and draws neither)."""
     return {
         "grey_onset_shift_years": round(variation.grey_onset_shift, 1),
         "grey_pattern_temples_first": round(variation.grey_pattern, 2),
         "sagging_years_ahead": round(variation.sagging_years, 1),
         "fullness_bmi_change": round(variation.fullness_bmi, 1),
-        "spots_years_ahead": round(variation.spots_years, 1),
-        "sallow_years_ahead": None if monochrome else round(variation.sallow_years, 1),
+        "spots_years_ahead": None if younger else round(variation.spots_years, 1),
+        "sallow_years_ahead": None if monochrome or younger else round(variation.sallow_years, 1),
         "receding_hairline": variation.receding_hairline,
     }

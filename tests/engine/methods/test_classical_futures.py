@@ -107,6 +107,10 @@ def test_the_manifest_names_every_drawn_difference():
     assert named["spots_years_ahead"] == round(variation.spots_years, 1)
     assert named["sallow_years_ahead"] == round(variation.sallow_years, 1)
     assert named["grey_onset_shift_years"] == round(variation.grey_onset_shift, 1)
+    # toward a younger target no spots or sallowness are drawn on the face: the manifest does not name a draw of them
+    younger = describe_variation(variation, younger=True)
+    assert younger["spots_years_ahead"] is None and younger["sallow_years_ahead"] is None
+    assert younger["sagging_years_ahead"] == named["sagging_years_ahead"]  # the descent taken back differs by it
 
 
 @pytest.mark.parametrize("score", [3.0, 40.0, 83.0, 100.0])

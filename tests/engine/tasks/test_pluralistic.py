@@ -16,7 +16,9 @@ from engine.core.registry import get_cache
 from engine.core.settings import ROOT, Settings
 from engine.faces.alignment import align_face
 from engine.faces.identity import SFACE_MATCH_COSINE
+from engine.methods.classical.lifespan import render_lifespan
 from engine.methods.classical.pluralistic import POPULATION_INTENSITY, sample_zone_scores
+from engine.methods.ldla.pipeline import locate
 from engine.methods.pae.maths import image_pae, kl_to_prior, mean_pairwise_distance, text_pae
 from engine.tasks.pluralistic import PluralisticRequest, pluralistic
 from tests.conftest import astronaut
@@ -105,6 +107,18 @@ def test_batch_equals_sequential(tiny_source):
     for index, item in enumerate(batched.items):
         alone = pipeline.sample(source, 30, "male", 50, embeddings[index : index + 1], seeds[index : index + 1]).items[0]
         assert np.abs(alone.image.astype(int) - item.image.astype(int)).max() <= 2
+
+
+@pytest.mark.parametrize("target", [70.0, 10.0])
+def test_the_mean_future_is_the_lifespan_models_face(target):
+    # at diversity 0 every future is the mean one: the classical lifespan model's face at that target with the same
+    # seed, older or younger than the source (toward a younger one the zones were lowered and then filled again)
+    rgb = astronaut()
+    mean = pluralistic(PluralisticRequest(rgb, target, samples=2, intensity=0.0, seed=0, shared_seed=True), OFFLINE)
+    lifespan = render_lifespan(rgb, locate(rgb, OFFLINE), mean.source_age, [target], mean.seeds[0], OFFLINE)[0]
+    assert np.array_equal(mean.photos[0], lifespan.photo)
+    # the spots drawn are named where they are drawn (none ahead of the mean at diversity 0), not toward a younger target
+    assert mean.futures[0]["spots_years_ahead"] == (None if target < mean.source_age else 0.0)
 
 
 def test_tiny_diffusion_path_runs_as_one_batch_per_pass():
