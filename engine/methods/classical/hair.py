@@ -1777,6 +1777,7 @@ MIN_FOREHEAD = 0.3  # inter-ocular distances of visible forehead below the hairl
 # receded hairline's last hairs are sparse; a narrower edge read as a cut-out, a wider one as a grey band).
 HAIRLINE_THINNING = 0.12
 FRINGE = "the hair covers the forehead (a fringe): no forehead skin to carry on"
+NO_RECESSION = "no recession at these ages"  # a younger target, or an age whose share is none: nothing to tell
 # inter-ocular distances of hair kept below the head's outline: in a frontal view of Norwood III the temples are bare
 # but the outline above them is still hair (Norwood 1975's drawings; from looking: bare to the outline read as a
 # cut-out cap, with the photo's hair going on past the crop's top edge)
@@ -1830,7 +1831,7 @@ def recede_hairline(face: np.ndarray, hair: np.ndarray, points: np.ndarray, amou
     face, the hair mask that is left, and "" or why nothing was done (no hair above the forehead, or a fringe that
     hides the forehead: no skin to carry on)."""
     if amount <= 0 or not hair.any():
-        return face.copy(), hair.copy(), "no recession at these ages" if amount <= 0 else "no hair found"
+        return face.copy(), hair.copy(), NO_RECESSION if amount <= 0 else "no hair found"
     height, width = hair.shape
     d = inter_ocular(points)
     brows = float(points[[*RIGHT_BROW, *LEFT_BROW], 1].min())

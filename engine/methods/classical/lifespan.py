@@ -73,6 +73,7 @@ from engine.methods.classical.aging import (
 from engine.methods.classical.beyond import beyond_fields, colour_change, hair_beyond, reaches_edge
 from engine.methods.classical.childskin import child_share, child_skin
 from engine.methods.classical.hair import (
+    NO_RECESSION,
     NOTHING_TO_COLOUR,
     added_recession,
     hair_untold_in_monochrome,
@@ -369,6 +370,7 @@ def age_face(
                 proto = texture.prototype(settings)
             except (ModelUnavailable, UserError) as error:
                 stages["texture"] = f"skipped: the prototype face could not be located ({error})"
+                warnings.append(f"Older skin texture not drawn: the prototype face could not be located ({error}).")
             else:
                 own_skin = memo(
                     "own_skin", (skin, masks.hair, masks.brows), lambda: skin * (masks.hair == 0) * (masks.brows == 0)
@@ -529,7 +531,7 @@ def age_face(
     hair_change = None
     if face is not before_hair and reaches_edge(masks.hair):
         hair_change = colour_change(before_hair, face, masks.hair > 0)
-    face, masks = _hairline(face, masks, located, source_age, target, variation, stages)
+    face, masks = _hairline(face, masks, located, source_age, target, variation, stages, warnings)
     brow_regain = regained_pigment(source_age, target, variation.grey_onset_shift, BROW_LAG_YEARS)
     if brow_regain > 0 and masks.brows.any():
         pigment = (settings or get_settings()).classical_hair_pigment
@@ -882,15 +884,25 @@ def _ahead(target: float, years: float) -> float:
 
 
 def _hairline(
-    face: np.ndarray, masks: HairMasks, located: LocatedFace, source_age: float, target: float, variation: Variation, stages: dict
+    face: np.ndarray,
+    masks: HairMasks,
+    located: LocatedFace,
+    source_age: float,
+    target: float,
+    variation: Variation,
+    stages: dict,
+    warnings: list[str],
 ) -> tuple[np.ndarray, HairMasks]:
-    """The receding hairline stage (engine/methods/classical/hair.py): the face and the hair mask left."""
+    """The receding hairline stage (engine/methods/classical/hair.py): the face and the hair mask left; a recession
+    asked for and not drawn (a fringe, no hair above the forehead) is a warning too."""
     if not variation.receding_hairline:
         return face, masks
     amount = added_recession(source_age, target)
     face, hair, note = recede_hairline(face, masks.hair, located.points, amount)
     if note:
         stages["hairline"] = f"receding_hairline skipped: {note}"
+        if note != NO_RECESSION:
+            warnings.append(f"Hairline left as it is: {note}.")
         return face, masks
     stages["hairline"] = f"receding_hairline: the temples and front moved back by {amount:.0%} of Norwood III's recession"
     return face, dataclasses.replace(masks, hair=hair)

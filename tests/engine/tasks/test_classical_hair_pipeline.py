@@ -14,7 +14,7 @@ from engine.core.settings import Settings
 from engine.faces.segmentation import band_bottom, band_row, brow_mask, grown_eyes, hair_mask_and_tips, runs_below_the_band
 from engine.faces.zones import LEFT_BROW, LEFT_EYE, RIGHT_BROW, RIGHT_EYE, face_hull, inter_ocular
 from engine.methods.classical.aging import added_grey
-from engine.methods.classical.hair import EDGE_BAND, brow_hair_share, grey_hair, mask_depth
+from engine.methods.classical.hair import EDGE_BAND, FRINGE, NO_RECESSION, brow_hair_share, grey_hair, mask_depth
 from engine.methods.classical.lifespan import LONG_HAIR_KEPT, LONG_HAIR_PAST_CROP, age_face, hair_masks
 from engine.methods.classical.youth import glasses_lenses, where_frame_lies
 from engine.methods.ldla.pipeline import face_skin, locate
@@ -341,6 +341,17 @@ def test_receding_hairline_is_left_off_a_face_read_as_a_woman_and_the_user_told_
     stage = asked.manifest()["classical_stages"]["70"]["hairline"]
     assert stage.startswith("receding_hairline skipped: the face's gender is female (estimated)")
     assert any(w.startswith("Hairline left as it is:") and "give the gender as male" in w for w in asked.warnings)
+
+
+def test_a_receding_hairline_asked_for_and_not_drawn_is_told():
+    # a man's face under a fringe has no forehead skin to carry up: the option asked for is not drawn, and said so
+    # (the manifest's stage alone said it before); a younger target, with nothing to recede by, is not told of
+    request = LifespanRequest(astronaut(), [20, 70], source_age=40, gender="male", renderer="classical", receding_hairline=True)
+    asked = age_photo(request, OFFLINE)
+    stages = asked.manifest()["classical_stages"]
+    assert stages["70"]["hairline"] == f"receding_hairline skipped: {FRINGE}"
+    assert stages["20"]["hairline"] == f"receding_hairline skipped: {NO_RECESSION}"
+    assert [w for w in asked.warnings if w.startswith("Hairline")] == [f"Hairline left as it is: {FRINGE}."]
 
 
 def test_the_hair_past_the_crops_top_greys_with_the_hair_in_it():

@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 
 from engine.core.errors import InputError
+from engine.core.models import ModelUnavailable
 from engine.core.registry import get_cache
 from engine.core.settings import Settings
 from engine.faces.alignment import frame_feather, paste_back, upsampling
 from engine.faces.detection import MIN_FACE_PX, Face, FaceRefusal, NoFaceError, refuse_small_face
 from engine.faces.zones import LEFT_EYE, RIGHT_EYE, inter_ocular
+from engine.methods.classical import texture
 from engine.methods.classical.beyond import BEYOND_REACH
 from engine.methods.classical.lifespan import SUMMARY, TOO_SMALL_TO_AGE, age_face, hair_masks
 from engine.methods.classical.youth import photo_below
@@ -114,6 +116,21 @@ def test_photo_size_is_kept_and_untouched_pixels_are_exact(aged):
         assert changed.any() and not (changed & ~covered & ~(near_hair & above)).any()
         if target < 41:  # nothing to carry on: the hair stage left her hair as it was
             assert not (changed & ~covered).any()
+
+
+def test_an_older_skin_texture_that_cannot_be_drawn_is_told(monkeypatch):
+    # the prototype face (Grace Hopper's portrait, found by the face models) missing: the older face loses its aged
+    # skin texture, which the user is told, not the manifest's stage alone
+    def missing(settings=None):
+        raise ModelUnavailable("matplotlib's grace_hopper.jpg is not installed")
+
+    monkeypatch.setattr(texture, "prototype", missing)
+    output = age_photo(LifespanRequest(astronaut(), [70], source_age=40, renderer="classical"), OFFLINE)
+    assert output.manifest()["classical_stages"]["70"]["texture"].startswith("skipped: the prototype face could not be located")
+    assert (
+        "Older skin texture not drawn: the prototype face could not be located (matplotlib's grace_hopper.jpg is not installed)."
+        in (output.warnings)
+    )
 
 
 def test_a_target_outside_0_to_80_is_a_clear_error():
