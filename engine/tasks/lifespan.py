@@ -42,7 +42,15 @@ from engine.methods.classical.lifespan import SUMMARY as CLASSICAL_SUMMARY
 from engine.methods.classical.lifespan import TOO_SMALL_TO_AGE, AgedFace, listed_ages, render_lifespan, stage_warnings
 from engine.methods.classical.youth import child_scales
 from engine.methods.ldla.pipeline import LocatedFace, locate
-from engine.tasks.renderers import FoundFace, check_chosen, check_renderer, choose_renderer, find_face
+from engine.tasks.renderers import (
+    CLASSICAL_CHECKPOINT,
+    RECEDING_NEEDS_CLASSICAL,
+    FoundFace,
+    check_chosen,
+    check_renderer,
+    choose_renderer,
+    find_face,
+)
 
 LIFESPAN_PRESET = (5, 10, 20, 30, 40, 50, 60, 70, 80)
 
@@ -52,8 +60,6 @@ STRIP_HEIGHT = {"face": 256, "photo": 512}  # px per image: a face fills its til
 METHOD = "Cradle2Cane (two-pass SDXL-Turbo)"
 
 CLASSICAL_METHOD = "classical renderer (data-free lifespan model: hair greying, skin, wrinkles, sagging, child growth)"
-
-CLASSICAL_CHECKPOINT = "classical renderer (no weights)"
 
 
 def parse_targets(targets) -> list[float]:
@@ -162,7 +168,7 @@ class LifespanRequest:
         if renderer == "diffusion" and self.all_faces:
             raise InputError("ageing every face in a group photo needs the classical renderer; choose one face instead")
         if renderer == "diffusion" and self.receding_hairline:
-            raise InputError("the receding hairline option needs the classical renderer; turn it off or choose classical")
+            raise InputError(RECEDING_NEEDS_CLASSICAL)
         if renderer == "classical" and self.extra_prompt:
             raise InputError(
                 "an extra attribute prompt needs the diffusion renderer; the classical renderer draws only aging signs"

@@ -51,7 +51,14 @@ from engine.methods.cradle2cane.seeds import item_seed
 from engine.methods.ldla.curves import scores_for_age
 from engine.methods.ldla.pipeline import LocatedFace
 from engine.tasks.lifespan import cradle2cane_seconds, growth_warning, hairline_warning
-from engine.tasks.renderers import check_chosen, check_renderer, choose_renderer, find_face
+from engine.tasks.renderers import (
+    CLASSICAL_CHECKPOINT,
+    RECEDING_NEEDS_CLASSICAL,
+    check_chosen,
+    check_renderer,
+    choose_renderer,
+    find_face,
+)
 
 MIN_SAMPLES, MAX_SAMPLES = int(SAMPLES.low), int(SAMPLES.high)
 
@@ -62,7 +69,6 @@ STRUCTURAL_DIVERSITY = "aligned sample faces (1 - SSIM, greyscale, mean over pai
 # What the diffusion path is, said in every manifest (the paper decodes with a diffusion autoencoder).
 DIFFUSION_METHOD = "PAE on the Cradle2Cane generator (the paper: a diffusion autoencoder, not available here)"
 
-CLASSICAL_CHECKPOINT = "classical renderer (no weights)"
 
 # How the classical futures differ (the manifest and the fallback warning say it); on a black-and-white photo they
 # draw no sallowness (a change of hue alone, which such a photo does not show)
@@ -124,7 +130,7 @@ class PluralisticRequest:
     def check_for(self, renderer: str) -> None:
         """Refuse what `renderer` cannot draw (checked again once "auto" has chosen)."""
         if renderer == "diffusion" and self.receding_hairline:
-            raise InputError("the receding hairline option needs the classical renderer; turn it off or choose classical")
+            raise InputError(RECEDING_NEEDS_CLASSICAL)
         if renderer == "classical" and self.reference is not None:
             raise InputError("the image-guided mode needs the diffusion path; the classical renderer samples zone scores")
 

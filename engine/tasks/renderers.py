@@ -21,6 +21,9 @@ from engine.methods.classical.lifespan import TOO_SMALL_TO_AGE
 from engine.methods.ldla.pipeline import LocatedFace, locate
 
 RENDERERS = ("auto", "diffusion", "classical")
+CLASSICAL_CHECKPOINT = "classical renderer (no weights)"  # a classical output's checkpoint, in every task's manifest
+# the lifespan and pluralistic tasks' refusal of the option on the diffusion renderer, which cannot draw it
+RECEDING_NEEDS_CLASSICAL = "the receding hairline option needs the classical renderer; turn it off or choose classical"
 
 
 def check_renderer(requested: str) -> str:
