@@ -1035,11 +1035,3 @@ def _hair_ahead(
             beyond_fields(photo, located.matrix, located.crop, masks.hair, located.points, segmenter)
 
     return work
-
-
-def hair_preview(located: LocatedFace, masks: HairMasks) -> np.ndarray:
-    """The aligned face with the hair mask tinted green and the brows blue (for checking the masks by eye)."""
-    tint = located.crop.astype(np.float32)
-    tint[masks.hair > 0] = 0.5 * tint[masks.hair > 0] + 0.5 * np.array([0, 255, 0])
-    tint[masks.brows > 0] = 0.5 * tint[masks.brows > 0] + 0.5 * np.array([0, 0, 255])
-    return cv2.convertScaleAbs(tint)
