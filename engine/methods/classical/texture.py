@@ -151,7 +151,8 @@ def grace_hopper_photo() -> np.ndarray:
 
 
 def prototype(settings: Settings | None = None) -> Prototype:
-    """The prototype face, located once per process with the offline face models."""
+    """The prototype face, located once per process with the offline face models: the detector and the landmarks are
+    the same in every profile (engine/core/registry.py), so the first caller's `settings` locate it for all."""
     with _LOCK:
         if 0 not in _PROTOTYPES:
             located = locate(grace_hopper_photo(), settings)
