@@ -203,6 +203,15 @@ class ResultsRecord:
             self.evaluators.judge_model,
         )
 
+    def nothing_scored(self) -> bool:
+        """Whether none of a verified record's outputs was scored by the age estimator or the identity model (no face
+        found in any): its metrics are all missing, or only the judge (which reads any image) gave any."""
+        outputs = self.notes.get("n_outputs")
+        faceless = (
+            bool(outputs) and self.notes.get("n_missing_age") == outputs and self.notes.get("n_missing_identity") == outputs
+        )
+        return faceless or all(value is None for value in self.metrics.values())
+
     def protocol_label(self, detailed: bool = False) -> str:
         """How the page names the protocol; `detailed` adds the target ages and output count, which
         tell apart protocols whose names agree (leaderboard.views uses it only then)."""

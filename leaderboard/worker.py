@@ -224,7 +224,7 @@ class Worker:
         except Exception as error:  # the reason is shown to the submitter
             logger.exception("evaluation of %s failed", request_id)
             return self._fail(request_id, f"{type(error).__name__}: {error}")
-        if nothing_scored(record):  # a row of "missing" only, or scored by the judge alone, is not listed
+        if record.nothing_scored():  # a row of "missing" only, or scored by the judge alone, is not listed
             missing = "; ".join(
                 f"{key.removeprefix('n_missing_')} missing for {value}"
                 for key, value in record.notes.items()
@@ -303,12 +303,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def nothing_scored(record) -> bool:
-    """Whether none of a verified record's outputs was scored by the age estimator or the identity model (no face
-    found in any): its metrics are all missing, or only the judge (which reads any image) gave any."""
-    notes = record.notes
-    outputs = notes.get("n_outputs")
-    faceless = bool(outputs) and notes.get("n_missing_age") == outputs and notes.get("n_missing_identity") == outputs
-    return faceless or all(value is None for value in record.metrics.values())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -9,9 +10,12 @@ import sys
 import threading
 import time
 
+import numpy as np
 import pytest
 
+from engine.core.provenance import save_png
 from engine.core.settings import ROOT, Settings
+from evaluation.benchmarks import BENCHMARKS
 from evaluation.records import ResultsRecord
 from leaderboard.store import ResultsStore
 from leaderboard.worker import MAX_ATTEMPTS, Worker
@@ -215,6 +219,34 @@ def test_a_running_worker_removes_a_zip_left_half_unpacked_after_it_started(tmp_
         stop.set()
         worker.wake()
         thread.join(5)
+
+
+def test_the_command_line_worker_drains_the_queue(tmp_path):
+    # `python -m leaderboard.worker --once` evaluates what is queued (it stopped with a NameError on every request,
+    # each crash taking one of the request's attempts); blank outputs are scored by the real harness and refused
+    store = ResultsStore(tmp_path)
+    store.work_dir(REQUEST_ID).mkdir(parents=True)
+    benchmark = BENCHMARKS["offline"]()
+    for item in benchmark.inputs:
+        for target in benchmark.targets:
+            save_png(np.full((256, 256, 3), 128, np.uint8), store.work_dir(REQUEST_ID) / f"{item.name}_{target:g}.png")
+    store.add_request(
+        {"id": REQUEST_ID, "kind": "outputs", "method": "Blank", "method_type": "GAN", "benchmark": "offline", "attempts": 0}
+    )
+    environment = {**os.environ, "HUB_PROFILE": "offline"}
+    done = subprocess.run(
+        [sys.executable, "-m", "leaderboard.worker", "--once", "--store", str(tmp_path)],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (line,) = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert line["id"] == REQUEST_ID and line["status"] == "FAILED"
+    assert line["reason"].startswith("no output could be scored, so nothing is listed"), line["reason"]
+    assert store.records() == []
 
 
 def test_outputs_none_of_which_can_be_scored_fail_with_the_reason_and_list_nothing(tmp_path):
