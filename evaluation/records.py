@@ -203,6 +203,12 @@ class ResultsRecord:
             self.evaluators.judge_model,
         )
 
+    def unscored(self) -> int:
+        """How many of a verified record's outputs the age estimator or the identity model could not score (no face
+        found in them, or a file unreadable): its metrics are means over the rest. 0 for a reported row."""
+        counts = [self.notes.get(key) for key in ("n_missing_age", "n_missing_identity")]
+        return max((count for count in counts if isinstance(count, int) and not isinstance(count, bool)), default=0)
+
     def nothing_scored(self) -> bool:
         """Whether none of a verified record's outputs was scored by the age estimator or the identity model (no face
         found in any): its metrics are all missing, or only the judge (which reads any image) gave any."""

@@ -92,8 +92,10 @@ def table(records: list[ResultsRecord], task: str, columns: list[str] | None = N
     primary = spec.metric(spec.primary)
 
     def sort_key(record):
+        # a row whose metrics leave out outputs that could not be scored (no face found in them) ranks after every
+        # row scored on all of its outputs: leaving out the hard cases would otherwise rank a method higher
         value = record.metrics.get(primary.key)
-        return (value is None, -(value or 0) if primary.higher_is_better else (value or 0))
+        return (value is None, record.unscored() > 0, -(value or 0) if primary.higher_is_better else (value or 0))
 
     rows = []
     for record in sorted(records, key=sort_key):
@@ -104,7 +106,10 @@ def table(records: list[ResultsRecord], task: str, columns: list[str] | None = N
         row["source"] = record.citation if record.provenance == "reported" else f"this harness ({record.date})"
         if record.notes.get("submitted_by"):  # a submission's row names who sent it (an account, or "anonymous")
             row["source"] = f"{row['source']}; submitted by {record.notes['submitted_by']}"
-        note = "; ".join(record.notes[key] for key in ("hcs_check", "protocol") if record.notes.get(key))
+        notes = [record.notes[key] for key in ("hcs_check", "protocol") if record.notes.get(key)]
+        if record.unscored():
+            notes.append(unscored_note(record))
+        note = "; ".join(notes)
         if note:
             row["note"] = note
         rows.append(row)
@@ -124,6 +129,16 @@ def table(records: list[ResultsRecord], task: str, columns: list[str] | None = N
         elif values:
             parts.append(f"{metric.title} missing for all {left_out}")
     return frame, "; ".join(parts)
+
+
+def unscored_note(record: ResultsRecord) -> str:
+    """The table's note on a row some of whose outputs could not be scored."""
+    outputs = record.notes.get("n_outputs")
+    of = f" of {outputs}" if outputs else ""
+    return (
+        f"{record.unscored()}{of} outputs not scored (no face found in them, or unreadable): its metrics are over the "
+        "rest, and it ranks after the rows scored on every output"
+    )
 
 
 # The trade-off plot's axes reach this far beyond its points (on the 0-100 scales of identity and A), so the method

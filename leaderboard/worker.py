@@ -33,6 +33,7 @@ from evaluation.harness import evaluate
 from evaluation.judge import Judge
 from evaluation.records import ResultsRecord
 from leaderboard.store import Busy, ResultsStore
+from leaderboard.views import unscored_note
 
 logger = logging.getLogger(__name__)
 
@@ -240,7 +241,9 @@ class Worker:
         record.notes.update(submitted_by=request.get("user"), request=request_id)
         self.store.add_result(record, name=name)
         shutil.rmtree(folder, ignore_errors=True)
-        return self.store.set_status(request_id, "FINISHED", f"verified record {name}")
+        # outputs no face was found in are not scored: the submitter is told, as the table's note tells everyone
+        partial = f"; {unscored_note(record)}" if record.unscored() else ""
+        return self.store.set_status(request_id, "FINISHED", f"verified record {name}{partial}")
 
     def drain(self) -> list[dict]:
         done = []

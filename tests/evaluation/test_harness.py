@@ -17,6 +17,7 @@ from PIL import Image
 from engine.core.settings import ROOT, Settings
 from evaluation.benchmarks import BENCHMARKS
 from evaluation.harness import evaluate
+from evaluation.records import ResultsRecord
 from leaderboard import evaluate as evaluate_command
 from leaderboard import submissions as S
 from leaderboard.archive import ArchiveLimits
@@ -126,6 +127,20 @@ def test_a_zip_of_outputs_is_verified_and_faceless_outputs_are_counted_missing(t
     assert not list((tmp_path / "store" / "work").iterdir()), "after evaluation only the record stays"
     rows, _ = table([record], "lifespan")
     assert rows["source"][0] == f"this harness ({record.date}); submitted by alice"  # the row names who sent it
+    # its metrics are over the astronaut's four outputs alone: it ranks after a row scored on all eight, however much
+    # better its own numbers (leaving Grace Hopper out ranked such a zip first), and the row and the submitter are told
+    told = "4 of 8 outputs not scored (no face found in them, or unreadable): its metrics are over the rest"
+    assert told in done[0]["reason"]
+    whole = ResultsRecord.from_json(
+        record.to_json()
+        | {"method": "AllScored", "metrics": {"age_mae": 40.0, "identity": 20.0}}
+        | {"notes": {"n_outputs": 8, "n_missing_age": 0, "n_missing_identity": 0}}
+    )
+    better, worse = record.metrics["hcs"], whole.metrics["hcs"]
+    assert better is not None and worse is not None and worse < better
+    rows, _ = table([record, whole], "lifespan")
+    assert list(rows["method"]) == ["AllScored", "HalfFaces"]
+    assert told in rows["note"][1] and rows["note"].isna()[0]
     # none of them a face: nothing is listed, and the submitter is told why (a row of "missing" only was listed)
     request = S.submit_outputs(store, ALICE, outputs_zip(tmp_path / "grey.zip", NAMES), "GreyBoxes", "GAN", settings=OFFLINE)
     (failed,) = Worker(store, OFFLINE).drain()
