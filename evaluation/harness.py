@@ -53,7 +53,7 @@ from evaluation.scoring import (
     score_input,
     summarise,
 )
-from evaluation.tasks import mean_present
+from evaluation.tasks import METHOD_TYPES, mean_present
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,48 @@ def method_kind(method: str) -> str:
     if kind is None:
         raise InputError(f"method must be classical, cradle2cane or folder:DIR, got {method!r}")
     return kind
+
+
+def record_type(method: str, method_type: str | None) -> str:
+    """The method type a record of `method` names: a harness method's own (another named is refused: the harness
+    ran it, its type is not the caller's to choose), or a folder's, which must name one of METHOD_TYPES."""
+    kind = method_kind(method)
+    if kind != "submitted":
+        if method_type is not None and method_type != kind:
+            raise InputError(
+                f"the method type names a folder of outputs' type; {method} is the harness's own {kind} method, "
+                f"got {method_type!r}: leave it out"
+            )
+        return kind
+    if method_type not in METHOD_TYPES:
+        raise InputError(f"a folder of outputs needs its method type, one of {', '.join(METHOD_TYPES)}, got {method_type!r}")
+    return method_type
+
+
+def check_output_folder(method: str, names: list[str] | None = None) -> None:
+    """A folder of outputs (`folder:DIR`) exists and holds every output `names` lists, each a readable image (the
+    zip's checks, for a folder given to the harness): one missing was scored as an output without a face, and a
+    folder that did not exist gave a row of "missing" only."""
+    folder = Path(method.partition(":")[2])
+    if not folder.is_dir():
+        raise InputError(f"no folder of outputs at {str(folder)!r}: give folder:DIR, DIR the folder holding them")
+    problems = []
+    for name in names or []:
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"{name} (no such file)")
+            continue
+        try:
+            with Image.open(path) as image:
+                image.verify()
+        except (OSError, SyntaxError, ValueError) as error:
+            problems.append(f"{name} (not a readable image: {error})")
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise InputError(
+            f"{len(problems)} of the {len(names or [])} outputs in {str(folder)!r} are missing or unreadable: {shown}. "
+            "The folder needs one PNG per input photo and target age, named <input>_<age>.png"
+        )
 
 
 def method_outputs(
@@ -211,14 +253,16 @@ def evaluate(
     if benchmark_name not in BENCHMARKS:
         raise InputError(f"benchmark must be one of {sorted(BENCHMARKS)}, got {benchmark_name!r}")
     benchmark = BENCHMARKS[benchmark_name]()
-    kind = method_kind(method)
+    kind = record_type(method, method_type)
+    if method.startswith("folder:"):
+        check_output_folder(method, [f"{item.name}_{target:g}.png" for item in benchmark.inputs for target in benchmark.targets])
     state = process_state(settings)
     rows, seconds, judged = [], [], []
     with state.split_between_processes(list(range(len(benchmark.inputs)))) as mine:
         for index in mine:
             item = benchmark.inputs[index]
             try:
-                images, per_image, kind = method_outputs(method, item, benchmark.targets, seed, settings)
+                images, per_image, _ = method_outputs(method, item, benchmark.targets, seed, settings)
             except UserError as error:  # a photo the method refuses (a face too small): its rows missing, with the reason
                 rows += _missing_rows(item.name, benchmark.targets, str(error))
                 continue
@@ -237,7 +281,7 @@ def evaluate(
         "profile": settings.profile,
         "processes": state.num_processes,
     }
-    return build_record(method, method_type or kind, protocol, rows, seconds, extra, settings, evaluators, judge, run_config, {})
+    return build_record(method, kind, protocol, rows, seconds, extra, settings, evaluators, judge, run_config, {})
 
 
 def default_run_dir(method: str, run_config: dict) -> Path:
@@ -275,7 +319,9 @@ def evaluate_hub(
     config = config or HubBenchmarkConfig()
     if evaluators not in IDENTITY_MODELS:
         raise InputError(f"evaluators must be one of {sorted(IDENTITY_MODELS)}, got {evaluators!r}")
-    kind = method_kind(method)
+    kind = record_type(method, method_type)
+    if method.startswith("folder:"):  # its outputs are named by the dataset's rows: each is checked as it is read
+        check_output_folder(method)
     keep_outputs = judge is not None or fid_reference is not None
     run_config = {
         "method": method,
@@ -313,7 +359,7 @@ def evaluate_hub(
             else:
                 item = BenchmarkInput(face.name, rgb)
                 try:
-                    images, per_image, kind = method_outputs(method, item, targets, seed, settings, face.age, face.gender)
+                    images, per_image, _ = method_outputs(method, item, targets, seed, settings, face.age, face.gender)
                 except UserError as error:  # e.g. no face in the source photo: its rows are missing, with the reason
                     scored = _missing_rows(face.name, targets, str(error))
                 else:
@@ -389,7 +435,7 @@ def evaluate_hub(
         **({"passed_over": {k: len(v) for k, v in passed_over.items()}} if passed_over else {}),
     }
     run = {**run_config, "processes": state.num_processes, "run_dir": str(run_dir)}
-    return build_record(method, method_type or kind, protocol, rows, seconds, extra, settings, evaluators, judge, run, notes)
+    return build_record(method, kind, protocol, rows, seconds, extra, settings, evaluators, judge, run, notes)
 
 
 def save_png(rgb: np.ndarray, path: Path) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from engine.core.errors import UserError
 from engine.core.files import atomic_write_text
 from engine.core.settings import Settings
 
@@ -86,7 +87,7 @@ class Judge:
         from openai import OpenAI  # noqa: PLC0415 - openai loads only when the VLM judge is configured
 
         if not model or not (base_url or api_key):
-            raise ValueError(
+            raise UserError(
                 "the judge needs a model (HUB_JUDGE_MODEL) and a base URL (HUB_JUDGE_BASE_URL or OPENAI_BASE_URL) "
                 "or a key for the default endpoint (HUB_JUDGE_API_KEY or OPENAI_API_KEY)"
             )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -37,7 +38,9 @@ from evaluation.probe_table import table_markdown
 from evaluation.scoring import (
     IDENTITY_MODELS,
 )
+from evaluation.tasks import METHOD_TYPES
 from evaluation.zones import evaluate_zones
+from leaderboard.claims import METHOD_NAME
 from leaderboard.store import ResultsStore
 
 
@@ -57,7 +60,12 @@ def main(argv: list[str] | None = None) -> int:
         "(see the hub options)",
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--method-type", default=None, help="GAN, diffusion, classical (needed for folder:DIR)")
+    parser.add_argument(
+        "--method-type", default=None, choices=METHOD_TYPES, help="a folder of outputs' method type (needed for folder:DIR)"
+    )
+    parser.add_argument(
+        "--name", default=None, help="folder:DIR: the method's name in the table (default: the folder's own name)"
+    )
     parser.add_argument("--judge", action="store_true", help="also ask the VLM judge (HUB_JUDGE_BASE_URL, HUB_JUDGE_MODEL)")
     parser.add_argument(
         "--evaluators",
@@ -69,14 +77,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help="store folder (default: HUB_STORE_DIR)")
     defaults = HubBenchmarkConfig()
     hub = parser.add_argument_group("hub benchmark (defaults: the lifespan paper's protocol on CelebA-HQ)")
-    hub.add_argument("--dataset", default=defaults.repo_id, help=f"Hub dataset id (default {defaults.repo_id})")
+    hub.add_argument("--dataset", default=None, help=f"Hub dataset id (default {defaults.repo_id})")
     hub.add_argument("--revision", default=None, help="the dataset's commit, tag or branch (default: the pinned commit)")
-    hub.add_argument("--split", default=defaults.split, help=f"(default {defaults.split})")
-    hub.add_argument("--image-column", default=defaults.image_column)
-    hub.add_argument("--age-column", default=defaults.age_column, help="source ages (default none: estimated)")
-    hub.add_argument("--gender-column", default=defaults.gender_column, help="balances faces by gender; 'none' for row order")
-    hub.add_argument("--n-images", type=int, default=defaults.n_images, help=f"faces (default {defaults.n_images})")
-    hub.add_argument("--targets", type=float, nargs="+", default=list(defaults.targets), help="target ages (default 0-80 by 5)")
+    hub.add_argument("--split", default=None, help=f"(default {defaults.split})")
+    hub.add_argument("--image-column", default=None, help=f"(default {defaults.image_column})")
+    hub.add_argument("--age-column", default=None, help="source ages (default none: estimated)")
+    hub.add_argument(
+        "--gender-column", default=None, help=f"balances faces by gender; 'none' for row order (default {defaults.gender_column})"
+    )
+    hub.add_argument("--n-images", type=int, default=None, help=f"faces (default {defaults.n_images})")
+    hub.add_argument("--targets", type=float, nargs="+", default=None, help="target ages (default 0-80 by 5)")
     hub.add_argument("--data-dir", type=Path, default=None, help="a local folder holding the dataset's parquet shards")
     hub.add_argument("--run-dir", type=Path, default=None, help="where rows go as they are scored (a rerun resumes)")
     parser.add_argument(
@@ -100,9 +110,21 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, defaults: Hub
     settings = get_settings()
     if args.task == "probe":
         return run_probe_task(settings, args.probe_out, args.confidence)
+    given = [f"--{name.replace('_', '-')}" for name in HUB_OPTIONS if getattr(args, name) is not None]
+    if given and args.benchmark != "hub":  # set for another benchmark, they were ignored without a word
+        parser.error(f"{', '.join(given)}: options of --benchmark hub, not of --benchmark {args.benchmark}")
+    if args.fid_reference is not None and not args.fid_reference.is_dir():
+        parser.error(f"--fid-reference: no folder at {str(args.fid_reference)!r} (a folder of real face photos for FID)")
     try:
         if args.method.startswith("folder:") and not args.method_type:
             raise InputError("a folder of outputs needs --method-type (GAN, diffusion or classical)")
+        if args.name is not None and not (
+            args.method.startswith("folder:") and len(args.name) <= 64 and re.fullmatch(METHOD_NAME, args.name)
+        ):
+            raise InputError(
+                f"--name names a folder of outputs' method: letters, digits, spaces and _ . + - (a letter, digit or _ "
+                f"first), at most 64, with --method folder:DIR; got {args.name!r}"
+            )
         judge = None
         if args.judge:
             judge = Judge.from_settings(settings, settings.store_dir)
@@ -111,16 +133,18 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, defaults: Hub
                 raise InputError(f"--method for zones must be one of {', '.join(RENDERERS)}, got {args.method!r}")
             record = evaluate_zones(args.method, args.benchmark, args.seed, settings)
         elif args.benchmark == "hub":
+            dataset = args.dataset or defaults.repo_id
+            gender_column = defaults.gender_column if args.gender_column is None else args.gender_column
             config = HubBenchmarkConfig(
-                repo_id=args.dataset,
+                repo_id=dataset,
                 # the pinned commit belongs to the default dataset; another dataset is read at main unless named
-                revision=args.revision or (defaults.revision if args.dataset == defaults.repo_id else None),
-                split=args.split,
-                image_column=args.image_column,
-                age_column=args.age_column or None,
-                gender_column=None if (args.gender_column or "none").lower() == "none" else args.gender_column,
-                n_images=args.n_images,
-                targets=tuple(args.targets),
+                revision=args.revision or (defaults.revision if dataset == defaults.repo_id else None),
+                split=args.split or defaults.split,
+                image_column=args.image_column or defaults.image_column,
+                age_column=args.age_column or defaults.age_column or None,
+                gender_column=None if (gender_column or "none").lower() == "none" else gender_column,
+                n_images=defaults.n_images if args.n_images is None else args.n_images,
+                targets=defaults.targets if args.targets is None else tuple(args.targets),
                 data_dir=args.data_dir,
             )
             record = evaluate_hub(
@@ -141,6 +165,16 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, defaults: Hub
     except (UserError, ModelUnavailable) as error:
         print(f"evaluate: {error}", file=sys.stderr)
         return 2
+    if args.task == "lifespan" and record.nothing_scored():  # a row of "missing" only is not listed (as the queue refuses it)
+        print(
+            f"evaluate: no output could be scored ({record.notes.get('n_missing_age')} of {record.notes.get('n_outputs')} "
+            "without a face the age estimator finds), so nothing is listed: check the outputs are the benchmark's "
+            "faces, aged",
+            file=sys.stderr,
+        )
+        return 2
+    if args.name is not None:
+        record.method = args.name
     if process_state(settings).is_main_process:  # one record, written once
         store = ResultsStore(Path(args.out)) if args.out else ResultsStore.from_settings(settings)
         path = store.add_result(record)
@@ -152,6 +186,21 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, defaults: Hub
         )
         print(json.dumps({"record": str(path), "metrics": summary, **counts}))
     return 0
+
+
+# the hub benchmark's options (`--benchmark hub`): left unset, the paper's protocol (HubBenchmarkConfig's defaults)
+HUB_OPTIONS = (
+    "dataset",
+    "revision",
+    "split",
+    "image_column",
+    "age_column",
+    "gender_column",
+    "n_images",
+    "targets",
+    "data_dir",
+    "run_dir",
+)
 
 
 def run_probe_task(settings, out: Path, confidence: float) -> int:

@@ -75,12 +75,16 @@ def server():
 NAMES = [f"{who}_{t}.png" for who in ("astronaut", "grace_hopper") for t in (10, 30, 50, 70)]
 
 
-def grey_outputs(folder: Path) -> Path:
-    """`folder` holding the offline benchmark's outputs (`NAMES`), each its own flat grey (a judge asked about them
-    sees distinct images)."""
+def face_outputs(folder: Path) -> Path:
+    """`folder` holding the offline benchmark's outputs (`NAMES`): a face (scikit-image's camera operator, neither
+    benchmark input) in each, each a grey level lighter than the last (a judge asked about them sees distinct images;
+    outputs without a face are not listed)."""
+    from skimage import data  # noqa: PLC0415 - the photo loads only for the tests that write outputs
+
+    camera = np.repeat(data.camera()[..., None], 3, axis=2).astype(np.int16)
     folder.mkdir()
     for index, name in enumerate(NAMES):
-        Image.fromarray(np.full((64, 64, 3), 100 + index, np.uint8)).save(folder / name)
+        Image.fromarray(np.clip(camera + index, 0, 255).astype(np.uint8)).save(folder / name)
     return folder
 
 

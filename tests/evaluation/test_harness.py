@@ -25,7 +25,7 @@ from leaderboard.store import ResultsStore
 from leaderboard.views import table
 from leaderboard.worker import Worker
 from tests.conftest import free_port
-from tests.evaluation.conftest import NAMES, grey_outputs, judge
+from tests.evaluation.conftest import NAMES, face_outputs, judge
 
 pytestmark = pytest.mark.pipelines
 
@@ -75,6 +75,78 @@ def test_cli_writes_a_verified_record_to_the_store(tmp_path, command):
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     records = ResultsStore(tmp_path).records()
     assert [r.method for r in records] == ["classical"] and summary["metrics"]["hcs"] is not None
+
+
+def test_cli_refuses_what_it_cannot_evaluate_as_asked_and_lists_nothing(tmp_path, command):
+    # each of these wrote a verified row before: a row of "missing" only, a folder's missing outputs scored as faceless,
+    # the harness's own method under another type, or options another benchmark ignored without a word
+    def run(*args, env=None):
+        return command(
+            evaluate_command.main, *args, "--out", str(tmp_path / "store"), env={"HUB_PROFILE": "offline", **(env or {})}
+        )
+
+    absent = run("--method", f"folder:{tmp_path / 'nowhere'}", "--method-type", "GAN", "--benchmark", "offline")
+    assert absent.returncode == 2 and f"no folder of outputs at '{tmp_path / 'nowhere'}'" in absent.stderr
+    half = tmp_path / "half"
+    half.mkdir()
+    for name in NAMES[:5]:
+        (half / name).write_bytes((face_outputs_cache(tmp_path) / name).read_bytes())
+    (half / NAMES[5]).write_bytes(b"not a png")
+    partial = run("--method", f"folder:{half}", "--method-type", "GAN", "--benchmark", "offline")
+    assert partial.returncode == 2, partial.stderr
+    assert f"3 of the 8 outputs in '{half}' are missing or unreadable: {NAMES[5]} (not a readable image" in partial.stderr
+    assert f"{NAMES[6]} (no such file); {NAMES[7]} (no such file)" in partial.stderr
+    blank = tmp_path / "blank"
+    blank.mkdir()
+    for name in NAMES:
+        Image.fromarray(np.full((64, 64, 3), 128, np.uint8)).save(blank / name)
+    faceless = run("--method", f"folder:{blank}", "--method-type", "GAN", "--benchmark", "offline")
+    assert faceless.returncode == 2 and "no output could be scored (8 of 8 without a face" in faceless.stderr
+    relabelled = run("--method", "classical", "--method-type", "GAN", "--benchmark", "offline")
+    assert relabelled.returncode == 2 and "classical is the harness's own classical method, got 'GAN'" in relabelled.stderr
+    lower = run("--method", f"folder:{blank}", "--method-type", "gan", "--benchmark", "offline")
+    assert (
+        lower.returncode == 2
+        and "invalid choice: 'gan' (choose from 'GAN', 'diffusion', 'classical', 'regression')" in lower.stderr
+    )
+    hub_only = run("--method", "classical", "--benchmark", "offline", "--targets", "20", "40", "--n-images", "1")
+    assert hub_only.returncode == 2 and "--n-images, --targets: options of --benchmark hub, not of --benchmark offline" in (
+        hub_only.stderr
+    )
+    no_reference = run("--method", "classical", "--benchmark", "offline", "--fid-reference", str(tmp_path / "real"))
+    assert no_reference.returncode == 2 and f"--fid-reference: no folder at '{tmp_path / 'real'}'" in no_reference.stderr
+    unset = {
+        "HUB_JUDGE_BASE_URL": "",
+        "HUB_JUDGE_MODEL": "",
+        "HUB_JUDGE_API_KEY": "",
+        "OPENAI_API_KEY": "",
+        "OPENAI_BASE_URL": "",
+    }
+    judged = run("--method", "classical", "--benchmark", "offline", "--judge", env=unset)
+    assert judged.returncode == 2 and judged.stderr.startswith("evaluate: the judge needs a model (HUB_JUDGE_MODEL)")
+    assert "Traceback" not in judged.stderr
+    misnamed = run("--method", "classical", "--benchmark", "offline", "--name", "Mine")
+    assert misnamed.returncode == 2 and "--name names a folder of outputs' method" in misnamed.stderr
+    assert not (tmp_path / "store" / "results").exists() or ResultsStore(tmp_path / "store").records() == []
+    # a folder holding every output, each a face: listed, under the name given (else the folder's: "outputs/" read
+    # "outputs" in the table)
+    named = run(
+        "--method",
+        f"folder:{face_outputs_cache(tmp_path)}",
+        "--method-type",
+        "GAN",
+        "--benchmark",
+        "offline",
+        "--name",
+        "My Ager",
+    )
+    assert named.returncode == 0, named.stderr
+    assert [(r.method, r.method_type) for r in ResultsStore(tmp_path / "store").records()] == [("My Ager", "GAN")]
+
+
+def face_outputs_cache(tmp_path):
+    folder = tmp_path / "faces"
+    return folder if folder.is_dir() else face_outputs(folder)
 
 
 def test_cli_zone_evaluation_names_what_it_needs(tmp_path, command):
@@ -274,7 +346,7 @@ def test_harness_reports_the_judge_beside_the_model_scores(server):
 def test_split_over_two_processes_the_judge_is_asked_about_every_output_once(tmp_path, server):
     """Each process scores half of the inputs; the judge must see both halves (it once saw only the main one's)."""
     url, script = server
-    folder = grey_outputs(tmp_path / "outputs")  # each output its own grey: the judge asks about distinct images
+    folder = face_outputs(tmp_path / "outputs")  # each output its own: the judge asks about distinct images
     command = [
         sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
         "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(free_port()),

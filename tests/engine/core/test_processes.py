@@ -9,7 +9,7 @@ import torch.distributed as dist
 from engine.core.processes import end_process_group
 from engine.core.settings import ROOT
 from leaderboard import evaluate
-from tests.evaluation.conftest import grey_outputs
+from tests.evaluation.conftest import face_outputs
 from train import common, lifespan
 
 pytestmark = pytest.mark.unit
@@ -32,7 +32,7 @@ def test_the_group_is_ended_and_a_process_without_one_is_left_as_it_is(group):
 
 
 def test_the_evaluation_command_ends_the_group_once_its_record_is_stored(group, tmp_path, command):
-    folder = grey_outputs(tmp_path / "outputs")  # the offline benchmark's outputs, as a researcher submits them
+    folder = face_outputs(tmp_path / "outputs")  # the offline benchmark's outputs, as a researcher submits them
     result = command(
         evaluate.main,
         *("--method", f"folder:{folder}", "--method-type", "GAN", "--benchmark", "offline", "--out", str(tmp_path / "store")),
