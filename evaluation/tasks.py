@@ -20,6 +20,9 @@ class Metric:
     harness_only: bool = False  # computed here from other metrics; never accepted from a submitter
     low: float | None = None  # the range a value can take; a record outside it is refused
     high: float | None = None
+    # on a 0-100 scale (a share or a cosine x 100): a claim's value of 1 or less in size is the fraction, unscaled
+    # (papers report identity as a cosine, 0.62, and coverage as 0.9), which the table would list as 0.62 and 0.9 %
+    hundred: bool = False
 
     def out_of_range(self, value: float) -> str | None:
         """Why `value` cannot be this metric, or None when it can."""
@@ -73,9 +76,19 @@ LIFESPAN = Task(
             "cosine similarity of identity embeddings, source vs output, x 100",
             low=-100,
             high=100,
+            hundred=True,
         ),
         Metric("hcs", "HCS", True, "", "2AI/(A+I), A = (1 - MAE/40) x 100, I = identity x 100", harness_only=True),
-        Metric("image_quality", "Image quality", True, "", "0-100, from the protocol's quality model or judge", low=0, high=100),
+        Metric(
+            "image_quality",
+            "Image quality",
+            True,
+            "",
+            "0-100, from the protocol's quality model or judge",
+            low=0,
+            high=100,
+            hundred=True,
+        ),
         Metric("fid", "FID", False, "", "Frechet Inception Distance to real faces, when available", low=0, high=MAX_FID),
         Metric(
             "seconds_per_image",
@@ -124,7 +137,16 @@ AGE_ESTIMATION = Task(
     description="Age estimates with prediction intervals; scored on error, coverage and interval width.",
     metrics=(
         Metric("mae", "MAE", False, "years", "mean absolute age error", low=0, high=MAX_AGE),
-        Metric("coverage_90", "Coverage @90%", True, "%", "share of true ages inside the 90 % interval", low=0, high=100),
+        Metric(
+            "coverage_90",
+            "Coverage @90%",
+            True,
+            "%",
+            "share of true ages inside the 90 % interval",
+            low=0,
+            high=100,
+            hundred=True,
+        ),
         Metric("mean_width_90", "Mean width @90%", False, "years", "mean width of the 90 % interval", low=0, high=MAX_AGE),
     ),
     primary="mae",

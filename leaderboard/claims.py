@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 import unicodedata
 from pathlib import Path
@@ -25,6 +26,7 @@ from pydantic import (
     ConfigDict,
     Field,
     HttpUrl,
+    Strict,
     ValidationError,
     create_model,
     field_validator,
@@ -129,14 +131,21 @@ class ClaimProtocol(BaseModel):
 
     benchmark: plain_text(200, names=True) = Field(description="e.g. celeba-hq-200 (Face++)")  # type: ignore[valid-type]
     input_set: plain_text(200, names=True) = Field(description="which faces")  # type: ignore[valid-type]
-    target_ages: list[float] | None = Field(None, max_length=200, description="ages 0-120")
+    # numbers ("20" is text), each once, at least one where given (an empty list states no protocol)
+    target_ages: list[Annotated[float, Strict()]] | None = Field(
+        None, min_length=1, max_length=200, description="ages 0-120, each once"
+    )
     n_images: int | None = Field(None, ge=1, le=10_000_000, strict=True)
 
     @model_validator(mode="after")
     def _ages(self) -> ClaimProtocol:
-        bad = [age for age in self.target_ages or [] if not 0 <= age <= 120]
+        ages = self.target_ages or []
+        bad = [age for age in ages if not 0 <= age <= 120]
         if bad:
             raise ValueError(f"target_ages must be ages 0-120, got {bad[:5]}")
+        repeated = sorted({age for age in ages if ages.count(age) > 1})
+        if repeated:
+            raise ValueError(f"target_ages lists each age once, got {', '.join(f'{age:g}' for age in repeated)} more than once")
         return self
 
 
@@ -193,6 +202,14 @@ class Claim(BaseModel):
             )
         return value
 
+    @field_validator("date", mode="before")
+    @classmethod
+    def _written_as_a_day(cls, value: object) -> object:
+        # pydantic reads a number, or "2025", as seconds since 1970 ("Datetimes provided to dates should have zero time")
+        if not (isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)):
+            raise ValueError("the date is the day the numbers were published, written YYYY-MM-DD (2025-06-30)")
+        return value
+
     @field_validator("date")
     @classmethod
     def _published(cls, value: dt.date) -> dt.date:
@@ -215,6 +232,12 @@ class Claim(BaseModel):
             raise ValueError(f"metrics {foreign} are not metrics of task {task.key!r} ({', '.join(m.key for m in task.metrics)})")
         if not given:
             raise ValueError(f"no metric given; task {task.key!r} has {', '.join(m.key for m in task.metrics)}")
+        unscaled = [f"{m.key} {given[m.key]:g}" for m in task.metrics if m.hundred and m.key in given and abs(given[m.key]) <= 1]
+        if unscaled:
+            raise ValueError(
+                f"{', '.join(unscaled)}: on a 0-100 scale (a share in %, a cosine x 100), so a value of 1 or less reads as "
+                "the fraction itself: give it x 100 (a cosine of 0.62 is 62, a coverage of 0.9 is 90)"
+            )
         if "hcs" in given:
             expected = hcs(given.get("age_mae"), given.get("identity"))
             if expected is None:
@@ -251,7 +274,20 @@ def describe(error: ValidationError) -> str:
         where = ".".join(str(part) for part in problem["loc"]) or "claim"
         message = problem["msg"].removeprefix("Value error, ")
         given = problem.get("input")
-        shown = "" if isinstance(given, (dict, list)) or given is None else f", got {str(given)[:40]!r}"
+        # text quoted, a number as it is: "got '12.5'" did not tell a string from the number
+        if isinstance(given, (dict, list)) or given is None:
+            shown = ""
+        else:
+            shown = f", got {given[:40] if isinstance(given, str) else given!r}"
+        loc = problem["loc"]
+        if (
+            len(loc) == 2
+            and loc[0] == "metrics"
+            and loc[1] in _METRICS
+            and problem["type"].startswith(("less_than", "greater_than"))
+        ):
+            metric = _METRICS[str(loc[1])]  # the scale the bound belongs to: zone_score_mae's 1 is a 0-1 fraction
+            message += f" ({metric.description}{', ' + metric.unit if metric.unit else ''})"
         parts.append(f"{where}: {message}{shown}")
     return "; ".join(parts)
 

@@ -233,7 +233,7 @@ def submit_claim(store: ResultsStore, submitter: Submitter, content: bytes) -> d
     if len(content) > MAX_CLAIM_BYTES:
         raise SubmissionError(f"the claim is {len(content)} bytes; the limit is {MAX_CLAIM_BYTES} bytes")
     try:
-        text = content.decode("utf-8")
+        text = content.decode("utf-8-sig")  # a byte-order mark (Windows Notepad's UTF-8) is not part of the JSON
     except UnicodeDecodeError as error:
         raise SubmissionError(f"the claim is not UTF-8 text ({error})") from None
     if _depth(text) > MAX_JSON_DEPTH:

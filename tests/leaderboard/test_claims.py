@@ -49,7 +49,11 @@ def test_the_published_json_schema_is_the_one_the_code_checks():
     "metrics, message",
     [
         ({"age_mae": 6.0, "identity": 70.0, "hcs": 99.8}, r"hcs 99.8 does not follow from age_mae 6 and identity 70.*76.77"),
-        ({"age_mae": -1000, "identity": 70.0}, "metrics.age_mae: Input should be greater than or equal to 0, got '-1000'"),
+        # the number as given (quoted, it read as text), with the scale the bound belongs to
+        (
+            {"age_mae": -1000, "identity": 70.0},
+            r"metrics.age_mae: Input should be greater than or equal to 0 \(mean \|estimated age .*, years\), got -1000$",
+        ),
         ({"age_mae": 5.0, "identity": 1e300}, "metrics.identity: Input should be less than or equal to 100"),
         ({"age_mae": 10**400, "identity": 70}, "metrics.age_mae: Input should be a valid number"),
         ({"age_mae": "5", "identity": 70}, "metrics.age_mae: Input should be a valid number, got '5'"),
@@ -68,6 +72,32 @@ def test_invented_numbers_are_refused_naming_them(tmp_path, metrics, message):
 @pytest.mark.parametrize(
     "content, message",
     [
+        # a paper's identity as a cosine (0.62) and a coverage as a fraction were listed as Identity 0.62 and 0.9 %
+        (claim(metrics={"age_mae": 6.0, "identity": 0.623}), r"identity 0.623: on a 0-100 scale .* give it x 100"),
+        (
+            claim(task="age_estimation", metrics={"mae": 5.1, "coverage_90": 0.9}),
+            r"coverage_90 0.9: on a 0-100 scale .*a coverage of 0.9 is 90",
+        ),
+        # zone scores are in % everywhere else: the bound's scale is named
+        (
+            claim(task="zones", metrics={"zone_score_mae": 12.5}),
+            r"metrics.zone_score_mae: Input should be less than or equal to 1 \(.*\(0-1 scale\), fraction\), got 12.5",
+        ),
+        # "2025" was read as seconds since 1970 ("Datetimes provided to dates should have zero time")
+        (claim(date="2025"), "date: the date is the day the numbers were published, written YYYY-MM-DD"),
+        (claim(date=20250630), "date: the date is the day the numbers were published, written YYYY-MM-DD"),
+        (
+            claim(protocol={"benchmark": "b", "input_set": "i", "target_ages": ["20", "60"]}),
+            r"target_ages.0: Input should be a valid number",
+        ),
+        (
+            claim(protocol={"benchmark": "b", "input_set": "i", "target_ages": []}),
+            "target_ages: List should have at least 1 item",
+        ),
+        (
+            claim(protocol={"benchmark": "b", "input_set": "i", "target_ages": [20, 60, 20.0]}),
+            "target_ages lists each age once, got 20 more than once",
+        ),
         (claim(link=None), "link: Field required"),
         (claim(link="javascript:alert(1)"), "link: "),
         (b"[" * 100_000 + b"]" * 100_000, "nests deeper than 20 levels"),
@@ -96,6 +126,12 @@ def test_invented_numbers_are_refused_naming_them(tmp_path, metrics, message):
 def test_malformed_claims_get_a_message_not_a_bare_error(tmp_path, content, message):
     with pytest.raises(S.SubmissionError, match=message):
         S.submit_claim(ResultsStore(tmp_path), ALICE, content)
+
+
+def test_a_claim_saved_with_a_byte_order_mark_is_read(tmp_path):
+    # Windows Notepad's UTF-8 starts with one: "Unexpected UTF-8 BOM (decode using utf-8-sig)" refused the claim
+    request = S.submit_claim(ResultsStore(tmp_path), ALICE, b"\xef\xbb\xbf" + claim())
+    assert request["status"] == "AWAITING_REVIEW"
 
 
 def test_a_claim_waits_for_review_and_only_the_maintainer_lists_it(tmp_path):
