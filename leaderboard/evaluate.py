@@ -15,6 +15,7 @@ estimator, not a method: it writes its table, strip and record into --probe-out,
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import re
@@ -41,7 +42,8 @@ from evaluation.scoring import (
 from evaluation.tasks import METHOD_TYPES
 from evaluation.zones import evaluate_zones
 from leaderboard.claims import METHOD_NAME
-from leaderboard.store import ResultsStore
+from leaderboard.store import ResultsStore, slug
+from leaderboard.views import protocol_digest
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,15 +179,25 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, defaults: Hub
         record.method = args.name
     if process_state(settings).is_main_process:  # one record, written once
         store = ResultsStore(Path(args.out)) if args.out else ResultsStore.from_settings(settings)
-        path = store.add_result(record)
+        # one row per method and protocol: evaluating it again replaces its row (each run added one more, the same
+        # method listed two and three times in one table)
+        name = run_name(record)
+        replaced = (store.root / "results" / f"{name}.json").exists()
+        path = store.add_result(record, name=name)
         summary = {k: (None if v is None else round(v, 3)) for k, v in record.metrics.items()}
         counts = (
             {"missing_age": record.notes["n_missing_age"]}
             if args.task == "lifespan"
             else {"unplaceable_edits": record.notes["unplaceable_edits"]}
         )
-        print(json.dumps({"record": str(path), "metrics": summary, **counts}))
+        print(json.dumps({"record": str(path), "replaced": replaced, "metrics": summary, **counts}))
     return 0
+
+
+def run_name(record) -> str:
+    """The store's file name of a record this command writes: the same for the same task, method and protocol."""
+    key = hashlib.sha256(json.dumps([record.task, record.method, protocol_digest(record.comparable_key())]).encode())
+    return f"{record.task}_{slug(record.method)[:40]}_{key.hexdigest()[:12]}"
 
 
 # the hub benchmark's options (`--benchmark hub`): left unset, the paper's protocol (HubBenchmarkConfig's defaults)

@@ -142,6 +142,31 @@ def test_cli_refuses_what_it_cannot_evaluate_as_asked_and_lists_nothing(tmp_path
     )
     assert named.returncode == 0, named.stderr
     assert [(r.method, r.method_type) for r in ResultsStore(tmp_path / "store").records()] == [("My Ager", "GAN")]
+    assert json.loads(named.stdout.strip().splitlines()[-1])["replaced"] is False
+    # evaluated again: its row is replaced, not listed twice; another name is another row
+    again = run(
+        "--method",
+        f"folder:{face_outputs_cache(tmp_path)}",
+        "--method-type",
+        "GAN",
+        "--benchmark",
+        "offline",
+        "--name",
+        "My Ager",
+    )
+    assert again.returncode == 0 and json.loads(again.stdout.strip().splitlines()[-1])["replaced"] is True
+    other = run(
+        "--method",
+        f"folder:{face_outputs_cache(tmp_path)}",
+        "--method-type",
+        "GAN",
+        "--benchmark",
+        "offline",
+        "--name",
+        "my ager",
+    )
+    assert other.returncode == 0
+    assert sorted(r.method for r in ResultsStore(tmp_path / "store").records()) == ["My Ager", "my ager"]
 
 
 def face_outputs_cache(tmp_path):
