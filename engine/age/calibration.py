@@ -422,6 +422,10 @@ def provenance(calibration: Calibration) -> str:
     return f"{calibration.method} on {data.get('size', '?')} faces of {data.get('name', '?')} ({licence}), {created}"
 
 
+DEFAULT_ARTEFACT = Settings().calibration_path  # where `python -m engine calibrate` writes when HUB_CALIBRATION is unset
+_missing_told: set[Path] = set()  # HUB_CALIBRATION paths already logged as missing (once per process)
+
+
 def _artefact_file(settings: Settings) -> tuple[Path | None, str]:
     """(local file or None, its name for messages): HUB_CALIBRATION's path, or its Hub repo's artefact."""
     if settings.calibration_repo is None:
@@ -446,6 +450,12 @@ def load_calibration(settings: Settings, estimator_id: str) -> tuple[Calibration
     if path is None:
         return None, f"the calibration {label} could not be fetched from the Hub"
     if not path.is_file():
+        if path != DEFAULT_ARTEFACT:  # HUB_CALIBRATION names a file that is not there: said, not passed over
+            if path not in _missing_told:
+                _missing_told.add(path)
+                logger.warning("HUB_CALIBRATION names %s, which is not a file: no interval is given", path)
+            # the page names no server path: the log does
+            return None, "no calibration loaded: the file HUB_CALIBRATION names is not there (the log names it; fix the path)"
         return None, "no calibration loaded (set HUB_CALIBRATION, or run `python -m engine calibrate --data DIR`)"
     key = (str(path), path.stat().st_mtime)
     with _calibration_lock:

@@ -36,6 +36,16 @@ def test_portrait_without_calibration_gets_an_age_and_no_interval(portrait, low,
     assert "/" not in analysis.calibration.replace("python -m", "")  # no server path on the page
 
 
+def test_a_calibration_file_named_and_missing_is_said_not_passed_over(tmp_path, caplog):
+    # HUB_CALIBRATION=/tmp/nope.json gave "no calibration loaded (set HUB_CALIBRATION ...)", as if it were unset
+    missing = tmp_path / "nope.json"
+    analysis = estimate_ages(astronaut(), 0.9, Settings(profile="offline", calibration_path=missing))
+    assert analysis.faces[0].interval is None
+    assert analysis.calibration.startswith("no calibration loaded: the file HUB_CALIBRATION names is not there")
+    assert str(tmp_path) not in analysis.calibration  # no server path on the page; the log names it
+    assert f"HUB_CALIBRATION names {missing}, which is not a file" in caplog.text
+
+
 @pytest.mark.parametrize("portrait, low, high", [(astronaut, 20, 60), (grace_hopper, 50, 80)])
 def test_calibrated_portrait_gets_its_age_inside_its_interval_and_the_data_named(portrait, low, high, tmp_path):
     settings = Settings(profile="offline", calibration_path=synthetic_artefact(tmp_path / "age.json"))
