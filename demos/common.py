@@ -7,6 +7,7 @@ import functools
 import hashlib
 import inspect
 import logging
+import re
 import shutil
 import tempfile
 import threading
@@ -463,6 +464,15 @@ def cleared_by_new_photo(photo: PhotoInput, results: list[gr.components.Componen
     written beside the new photo once ready."""
     photo.change(lambda: tuple(None for _ in results), None, results, queue=False, api_visibility="private")
     return photo.history
+
+
+# what CommonMark reads as markup: a submitter's text (a claim's protocol names) shown in a Markdown status as written
+MARKDOWN_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+
+
+def literal_markdown(text: str) -> str:
+    """`text` shown as written inside Markdown: every markup character escaped with a backslash."""
+    return MARKDOWN_MARKUP.sub(r"\\\1", text)
 
 
 def warn(messages: list[str]) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from demos.common import CheckboxGroupField, DropdownField, RadioField, user_errors
+from demos.common import CheckboxGroupField, DropdownField, RadioField, literal_markdown, user_errors
 from engine.core.checks import check_flag
 from engine.core.settings import get_settings
 from evaluation.records import ResultsRecord
@@ -194,7 +194,9 @@ def submit(claim_file, zip_file, method, method_type, profile: gr.OAuthProfile |
             wake_background()
         else:
             raise S.SubmissionError("attach a claim (.json) or a zip of outputs")
-    return f"Request `{result['id']}`: **{result['status']}**. Look it up by this id below.", queue_table(), review_table()
+    note = f" Note: {literal_markdown(result['protocol_note'])}." if result.get("protocol_note") else ""
+    told = f"Request `{result['id']}`: **{result['status']}**. Look it up by this id below.{note}"
+    return told, queue_table(), review_table()
 
 
 def request_status(request_id: str):

@@ -21,6 +21,7 @@ import re
 import secrets
 import shutil
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from engine.core.limits import quote
 from evaluation.benchmarks import BENCHMARKS
+from evaluation.records import ResultsRecord
 from evaluation.tasks import METHOD_TYPES
 from leaderboard.archive import ArchiveLimits, SubmissionError, unpack_outputs
 from leaderboard.claims import METHOD_NAME, ClaimError, parse_claim
@@ -250,9 +252,10 @@ def submit_claim(store: ResultsStore, submitter: Submitter, content: bytes) -> d
         raise SubmissionError(f"the claim is not valid JSON ({error})") from None
     try:
         claim = parse_claim(data)
-        claim.to_record()  # as approval makes it: a claim accepted here can be approved
+        record = claim.to_record()  # as approval makes it: a claim accepted here can be approved
     except ClaimError as error:
         raise SubmissionError(f"the claim is malformed: {error}") from None
+    unmatched = protocol_note(record, seed_records() + store.records())
     body = claim.model_dump(mode="json", exclude_none=True)
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     with _admitting(store):  # checked and queued as one step (see ResultsStore.admitting)
@@ -268,9 +271,31 @@ def submit_claim(store: ResultsStore, submitter: Submitter, content: bytes) -> d
                 "sha256": digest,
                 "claim": body,
                 "status": "AWAITING_REVIEW",
+                **({"protocol_note": unmatched} if unmatched else {}),
             }
         )
     return store.request(request_id) or {}
+
+
+# how many of a task's listed protocols a claim matching none of them is shown (most rows first)
+PROTOCOLS_SHOWN = 3
+
+
+def protocol_note(record: ResultsRecord, listed: list[ResultsRecord]) -> str:
+    """Nothing ("") when a claim's protocol (benchmark, input set, target ages, output count, evaluators) is one a listed row of
+    its task has, else what it will be ranked beside (nothing: a table of its own) and the protocols listed, most rows
+    first: a claim written after the schema's example matched none of the paper's rows, and nothing said so."""
+    mine = [other for other in listed if other.task == record.task]
+    if not mine or any(other.comparable_key() == record.comparable_key() for other in mine):
+        return ""
+    rows = Counter(other.comparable_key() for other in mine)
+    named = {other.comparable_key(): other.protocol_label(detailed=True) for other in mine}
+    shown = "; ".join(f"'{named[key]}' ({count} rows)" for key, count in rows.most_common(PROTOCOLS_SHOWN))
+    return (
+        f"its protocol matches none listed for the task {record.task!r}, so once approved it is ranked in a table of its "
+        f"own; listed: {shown}. To be ranked beside one, give its benchmark, input set, target ages, image count and "
+        "evaluators as written there"
+    )
 
 
 @contextmanager

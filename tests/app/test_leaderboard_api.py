@@ -55,6 +55,9 @@ def test_claims_wait_for_review_and_new_protocols_are_served_without_a_restart(l
     path.write_bytes(claim(protocol={"benchmark": "brand-new-bench", "input_set": "new faces"}))
     outcome, _, awaiting = client.predict(handle_file(str(path)), None, "", "diffusion", api_name="/submit")
     assert "AWAITING_REVIEW" in outcome
+    # a protocol no listed row has: the submitter is told, its names shown as written (not read as Markdown)
+    assert "Note: its protocol matches none listed for the task 'lifespan', so once approved it is ranked" in outcome
+    assert "'celeba\\-hq\\-200, targets 0\\-80 by 5 \\| CelebA\\-HQ test" in outcome
     request_id = outcome.split("`")[1]
     assert request_id in json.dumps(awaiting)
     assert client.predict(request_id, api_name="/request_status")["status"] == "AWAITING_REVIEW"

@@ -128,6 +128,25 @@ def test_malformed_claims_get_a_message_not_a_bare_error(tmp_path, content, mess
         S.submit_claim(ResultsStore(tmp_path), ALICE, content)
 
 
+def test_a_claim_told_whether_its_protocol_matches_a_listed_one(tmp_path):
+    # written after the schema's old example ("celeba-hq-200 (Face++)"), a claim formed a table of its own and nothing said so
+    store = ResultsStore(tmp_path)
+    alone = S.submit_claim(store, ALICE, claim(protocol={"benchmark": "celeba-hq-200 (Face++)", "input_set": "CelebA-HQ"}))
+    note = alone["protocol_note"]
+    assert note.startswith("its protocol matches none listed for the task 'lifespan', so once approved it is ranked in a table")
+    assert "'celeba-hq-200, targets 0-80 by 5 | CelebA-HQ test, 100 faces per gender | targets 0, 5, 10" in note
+    # the paper's Table 1 protocol as the seeded rows write it: ranked beside them, nothing to say
+    table1 = {
+        "benchmark": "celeba-hq-200, targets 0-80 by 5",
+        "input_set": "CelebA-HQ test, 100 faces per gender",
+        "target_ages": list(range(0, 81, 5)),
+        "n_images": 3200,
+    }
+    evaluators = {"age_estimator": "Face++ API", "identity_model": "Face++ API"}
+    beside = S.submit_claim(store, ALICE, claim(method="Other", protocol=table1, evaluators=evaluators))
+    assert beside["status"] == "AWAITING_REVIEW" and "protocol_note" not in beside
+
+
 def test_a_claim_saved_with_a_byte_order_mark_is_read(tmp_path):
     # Windows Notepad's UTF-8 starts with one: "Unexpected UTF-8 BOM (decode using utf-8-sig)" refused the claim
     request = S.submit_claim(ResultsStore(tmp_path), ALICE, b"\xef\xbb\xbf" + claim())
