@@ -90,6 +90,11 @@ def _end_record(path: Path) -> tuple[int, int]:
     return entries, directory
 
 
+# what a desktop's zip adds beside the files chosen (macOS Finder: __MACOSX/ and .DS_Store; Windows Explorer:
+# Thumbs.db, desktop.ini): passed over, never extracted (Finder's zip of the outputs was refused for its .DS_Store)
+ARCHIVER_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+
+
 def _checked_names(archive: zipfile.ZipFile, expected: set[str]) -> dict[str, zipfile.ZipInfo]:
     found: dict[str, zipfile.ZipInfo] = {}
     for member in archive.infolist():
@@ -99,7 +104,7 @@ def _checked_names(archive: zipfile.ZipFile, expected: set[str]) -> dict[str, zi
             raise SubmissionError(f"zip entry {name!r} points outside the submission folder; refused")
         if stat.S_ISLNK(member.external_attr >> 16):
             raise SubmissionError(f"zip entry {name!r} is a link; refused")
-        if member.is_dir():
+        if member.is_dir() or path.parts[0] == "__MACOSX" or path.name in ARCHIVER_FILES:
             continue
         if member.flag_bits & 0x1:
             raise SubmissionError(f"zip entry {name!r} is encrypted; upload an unencrypted zip")

@@ -44,6 +44,14 @@ def test_a_complete_zip_is_unpacked(tmp_path):
     assert unpacked.names == sorted(INPUTS) and sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(INPUTS)
 
 
+def test_a_desktops_zip_is_unpacked_without_its_archivers_files(tmp_path):
+    # macOS Finder's "Compress" adds __MACOSX/ and .DS_Store (refused as "not an expected output"), Windows Thumbs.db
+    extra = {"outputs/.DS_Store": b"\x00\x00\x00\x01Bud1", "__MACOSX/outputs/._a_10.png": b"\x00\x05\x16\x07", "Thumbs.db": b"x"}
+    members = {f"outputs/{n}": aged(n) for n in INPUTS} | extra
+    unpacked = unpack(make_zip(tmp_path / "finder.zip", members), tmp_path / "out")
+    assert unpacked.names == sorted(INPUTS) and sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(INPUTS)
+
+
 def test_the_same_outputs_zipped_again_or_saved_with_another_compression_have_one_pixel_digest(tmp_path):
     members = {n: aged(n) for n in INPUTS}
     first = unpack(make_zip(tmp_path / "one.zip", members), tmp_path / "one")
