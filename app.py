@@ -10,6 +10,7 @@ import asyncio
 import importlib
 import logging
 import signal
+import sys
 import threading
 from contextlib import asynccontextmanager
 
@@ -18,6 +19,7 @@ from gradio.route_utils import delete_files_created_by_app
 
 from demos.common import delete_outputs, guard_events
 from engine.core import gpu  # noqa: F401 - imports `spaces` before anything imports torch (ZeroGPU needs that order)
+from engine.core.errors import SettingsError
 from engine.core.limits import DEFAULT_CONCURRENCY, QUEUE_MAX_SIZE, duration, megabytes
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
@@ -118,6 +120,10 @@ def stop_on_sigterm(signum, frame) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        get_settings()
+    except SettingsError as error:  # an environment variable it cannot take: named in one line, not a traceback
+        sys.exit(f"app: {error}")
     if threading.current_thread() is threading.main_thread():  # only the main thread may set a handler
         signal.signal(signal.SIGTERM, stop_on_sigterm)
     demo = build_app()

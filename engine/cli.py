@@ -29,7 +29,7 @@ from pathlib import Path
 from engine.age.calibration import calibrate, format_report, push_calibration
 from engine.age.gender import CRITERIA as GENDER_CRITERIA
 from engine.age.labelled import open_labelled
-from engine.core.errors import UserError
+from engine.core.errors import SettingsError, UserError
 from engine.core.images import LoadedImage, keep_photo_notes, load_image
 from engine.core.limits import AGE, INTENSITY, MAX_TARGETS, SAMPLES, SEED, WORKING_SIDE, ZONE_SCORE
 from engine.core.models import ModelUnavailable
@@ -443,7 +443,11 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    return args.run(args)
+    try:
+        return args.run(args)
+    except SettingsError as error:  # an environment variable it cannot take: named in one line
+        print(f"python -m engine: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from engine.age.conformal import check_confidence
-from engine.core.errors import InputError, UserError
+from engine.core.errors import InputError, SettingsError, UserError
 from engine.core.models import ModelUnavailable
 from engine.core.processes import end_process_group
 from engine.core.settings import get_settings
@@ -98,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
         "--confidence", type=float, default=CONFIDENCE, help="probe: interval confidence (default 0.9, the report's)"
     )
     args = parser.parse_args(argv)
-    code = run(args, parser, defaults)
+    try:
+        code = run(args, parser, defaults)
+    except SettingsError as error:  # an environment variable it cannot take: named in one line
+        print(f"evaluate: {error}", file=sys.stderr)
+        return 2
     if code == 0:
         end_process_group()
     return code

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from engine.core.errors import SettingsError
 from engine.core.settings import get_settings
 from evaluation.harness import evaluate
 from evaluation.judge import Judge
@@ -292,7 +293,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", type=Path, default=None, help="store folder (default: HUB_STORE_DIR)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except SettingsError as error:  # an environment variable it cannot take: named in one line
+        print(f"leaderboard.worker: {error}", file=sys.stderr)
+        return 2
     store = ResultsStore(args.store) if args.store else ResultsStore.from_settings(settings)
     worker = Worker(store, settings)
     if args.once:

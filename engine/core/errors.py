@@ -17,3 +17,7 @@ class UserError(ValueError):
 
 class InputError(UserError):
     """Bad user input (a file, a value); the message says what is wrong and what to do."""
+
+
+class SettingsError(UserError):
+    """An environment variable the hub reads holds a value it cannot take; the message names the variable and the value."""

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from engine.core import limits
+from engine.core.errors import SettingsError
 from engine.core.gpu import on_zero_gpu
 
 logger = logging.getLogger(__name__)
@@ -326,6 +327,17 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
+        """The settings the environment gives (a value it cannot take: SettingsError, naming it, which the commands and
+        the app print as one line; a traceback hid it)."""
+        try:
+            return cls._from_env()
+        except SettingsError:
+            raise
+        except ValueError as error:
+            raise SettingsError(str(error)) from None
+
+    @classmethod
+    def _from_env(cls) -> Settings:
         cuda = _cuda_available()
         profile = os.environ.get("HUB_PROFILE", "").strip().lower() or ("full" if cuda else "offline")
         model_dirs = {

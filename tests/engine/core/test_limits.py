@@ -7,9 +7,12 @@ import sys
 
 import pytest
 
+from engine import cli as engine_cli
 from engine.core.errors import InputError
 from engine.core.limits import AGE, MAX_UPLOAD_BYTES, SEED, ZONE_SCORE, Range, duration, megabytes
 from engine.core.settings import ROOT, Settings
+from leaderboard import evaluate as evaluate_command
+from leaderboard import worker
 
 pytestmark = pytest.mark.unit
 
@@ -63,6 +66,22 @@ def test_a_whole_number_setting_refuses_a_fraction_instead_of_rounding_it(monkey
     monkeypatch.setenv("HUB_PROBE_SEEDS", raw)
     with pytest.raises(ValueError, match="HUB_PROBE_SEEDS must be a (whole )?number, got"):
         Settings.from_env()
+
+
+@pytest.mark.parametrize(
+    "main, prog",
+    [(engine_cli.main, "python -m engine"), (evaluate_command.main, "evaluate"), (worker.main, "leaderboard.worker")],
+)
+def test_a_setting_the_commands_cannot_take_is_one_line_naming_it(command, main, prog, tmp_path):
+    # HUB_PROFILE=ofline printed a traceback ending in the message
+    argv = {
+        "python -m engine": ["age", str(tmp_path / "photo.jpg")],
+        "evaluate": ["--method", "classical", "--benchmark", "offline", "--out", str(tmp_path)],
+        "leaderboard.worker": ["--once", "--store", str(tmp_path)],
+    }[prog]
+    result = command(main, *argv, env={"HUB_PROFILE": "ofline"})
+    assert result.returncode == 2
+    assert result.stderr == f"{prog}: HUB_PROFILE must be one of full, offline, tiny, got 'ofline'\n"
 
 
 def test_a_whole_number_setting_reads_whole_numbers_in_any_notation(monkeypatch):
