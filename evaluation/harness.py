@@ -84,28 +84,28 @@ def record_type(method: str, method_type: str | None) -> str:
     return method_type
 
 
-def check_output_folder(method: str, names: list[str] | None = None) -> None:
-    """A folder of outputs (`folder:DIR`) exists and holds every output `names` lists, each a readable image (the
-    zip's checks, for a folder given to the harness): one missing was scored as an output without a face, and a
-    folder that did not exist gave a row of "missing" only."""
+def check_output_folder(method: str, names: list[str], settings) -> None:
+    """A folder of outputs (`folder:DIR`) exists and holds every output `names` lists, each an image the scoring reads
+    (`load_image` under the settings' pixel and size limits, as the queue's zip check reads them): one missing was
+    scored as an output without a face, and a folder that did not exist gave a row of "missing" only. The refusal
+    names the files, not the folder (the queue's work folder is a server path)."""
     folder = Path(method.partition(":")[2])
     if not folder.is_dir():
         raise InputError(f"no folder of outputs at {str(folder)!r}: give folder:DIR, DIR the folder holding them")
     problems = []
-    for name in names or []:
+    for name in names:
         path = folder / name
         if not path.is_file():
             problems.append(f"{name} (no such file)")
             continue
         try:
-            with Image.open(path) as image:
-                image.verify()
-        except (OSError, SyntaxError, ValueError) as error:
-            problems.append(f"{name} (not a readable image: {error})")
+            load_image(path, max_pixels=settings.max_pixels, min_side=settings.min_side)
+        except InputError as error:
+            problems.append(f"{name} ({error})")
     if problems:
         shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
         raise InputError(
-            f"{len(problems)} of the {len(names or [])} outputs in {str(folder)!r} are missing or unreadable: {shown}. "
+            f"{len(problems)} of the {len(names)} outputs in the folder are missing or unreadable: {shown}. "
             "The folder needs one PNG per input photo and target age, named <input>_<age>.png"
         )
 
@@ -255,7 +255,8 @@ def evaluate(
     benchmark = BENCHMARKS[benchmark_name]()
     kind = record_type(method, method_type)
     if method.startswith("folder:"):
-        check_output_folder(method, [f"{item.name}_{target:g}.png" for item in benchmark.inputs for target in benchmark.targets])
+        names = [f"{item.name}_{target:g}.png" for item in benchmark.inputs for target in benchmark.targets]
+        check_output_folder(method, names, settings)
     state = process_state(settings)
     rows, seconds, judged = [], [], []
     with state.split_between_processes(list(range(len(benchmark.inputs)))) as mine:
@@ -320,8 +321,8 @@ def evaluate_hub(
     if evaluators not in IDENTITY_MODELS:
         raise InputError(f"evaluators must be one of {sorted(IDENTITY_MODELS)}, got {evaluators!r}")
     kind = record_type(method, method_type)
-    if method.startswith("folder:"):  # its outputs are named by the dataset's rows: each is checked as it is read
-        check_output_folder(method)
+    if method.startswith("folder:") and not Path(method.partition(":")[2]).is_dir():  # before the dataset is read
+        raise InputError(f"no folder of outputs at {method.partition(':')[2]!r}: give folder:DIR, DIR the folder holding them")
     keep_outputs = judge is not None or fid_reference is not None
     run_config = {
         "method": method,
@@ -367,6 +368,12 @@ def evaluate_hub(
                     # every image, those of the runs before it too
                     timed = per_image if per_image == per_image else None  # NaN: submitted outputs, not timed
                     scored = [{**row, "seconds": timed} for row in score_input(item, images, targets, settings, evaluators)]
+                    # a folder's output missing or unreadable (its input may have been one the method could not age):
+                    # its row is unscored with the reason, counted in the record and noted in the table, not refused
+                    # as the offline benchmark's eight are (thousands of rows; a run resumes)
+                    for row, image in zip(scored, images):
+                        if image is None:
+                            row["error"] = f"output {face.name}_{row['target']:g}.png missing or unreadable"
                     if keep_outputs:
                         save_png(rgb, outputs / f"{face.name}.png")
                         for target, image in zip(targets, images):

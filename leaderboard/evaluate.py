@@ -123,7 +123,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, defaults: Hub
         parser.error(f"--fid-reference: no folder at {str(args.fid_reference)!r} (a folder of real face photos for FID)")
     try:
         if args.method.startswith("folder:") and not args.method_type:
-            raise InputError("a folder of outputs needs --method-type (GAN, diffusion or classical)")
+            raise InputError(f"a folder of outputs needs --method-type ({', '.join(METHOD_TYPES)})")
         if args.name is not None and not (
             args.method.startswith("folder:") and len(args.name) <= 64 and re.fullmatch(METHOD_NAME, args.name)
         ):
@@ -139,15 +139,16 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, defaults: Hub
                 raise InputError(f"--method for zones must be one of {', '.join(RENDERERS)}, got {args.method!r}")
             record = evaluate_zones(args.method, args.benchmark, args.seed, settings)
         elif args.benchmark == "hub":
-            dataset = args.dataset or defaults.repo_id
+            # an option left out is the default's; one given, even empty, is checked as given
+            dataset = defaults.repo_id if args.dataset is None else args.dataset
             gender_column = defaults.gender_column if args.gender_column is None else args.gender_column
             config = HubBenchmarkConfig(
                 repo_id=dataset,
                 # the pinned commit belongs to the default dataset; another dataset is read at main unless named
                 revision=args.revision or (defaults.revision if dataset == defaults.repo_id else None),
-                split=args.split or defaults.split,
-                image_column=args.image_column or defaults.image_column,
-                age_column=args.age_column or defaults.age_column or None,
+                split=defaults.split if args.split is None else args.split,
+                image_column=defaults.image_column if args.image_column is None else args.image_column,
+                age_column=(defaults.age_column if args.age_column is None else args.age_column) or None,
                 gender_column=None if (gender_column or "none").lower() == "none" else gender_column,
                 n_images=defaults.n_images if args.n_images is None else args.n_images,
                 targets=defaults.targets if args.targets is None else tuple(args.targets),
@@ -186,7 +187,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, defaults: Hub
         # one row per method and protocol: evaluating it again replaces its row (each run added one more, the same
         # method listed two and three times in one table)
         name = run_name(record)
-        replaced = (store.root / "results" / f"{name}.json").exists()
+        replaced = (store.root / "results" / f"{slug(name)}.json").exists()
         path = store.add_result(record, name=name)
         summary = {k: (None if v is None else round(v, 3)) for k, v in record.metrics.items()}
         counts = (
@@ -199,9 +200,15 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, defaults: Hub
 
 
 def run_name(record) -> str:
-    """The store's file name of a record this command writes: the same for the same task, method and protocol."""
-    key = hashlib.sha256(json.dumps([record.task, record.method, protocol_digest(record.comparable_key())]).encode())
-    return f"{record.task}_{slug(record.method)[:40]}_{key.hexdigest()[:12]}"
+    """The store's file name of a record this command writes (within the store's 60 characters): the same for the same
+    task, method (its name and type, and what was run: a folder's path, not only its name, which `folder:a/outputs`
+    and `folder:b/outputs` share, and the harness's own method apart from a folder named after it) and protocol."""
+    ran = (record.run_config or {}).get("method", "")
+    if ran.startswith("folder:"):
+        ran = f"folder:{Path(ran.partition(':')[2]).resolve()}"
+    parts = [record.task, record.method, record.method_type, ran, protocol_digest(record.comparable_key())]
+    key = hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:12]
+    return f"{record.task}_{slug(record.method)[:30]}_{key}"
 
 
 # the hub benchmark's options (`--benchmark hub`): left unset, the paper's protocol (HubBenchmarkConfig's defaults)

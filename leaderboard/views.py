@@ -136,8 +136,8 @@ def unscored_note(record: ResultsRecord) -> str:
     outputs = record.notes.get("n_outputs")
     of = f" of {outputs}" if outputs else ""
     return (
-        f"{record.unscored()}{of} outputs not scored (no face found in them, or unreadable): its metrics are over the "
-        "rest, and it ranks after the rows scored on every output"
+        f"{record.unscored()}{of} outputs not scored (no face found in them, or an input the method refused): its metrics "
+        "are over the rest, and it ranks after the rows scored on every output"
     )
 
 
@@ -155,12 +155,15 @@ def axis_range(values: list[float]) -> tuple[float, float] | None:
 
 
 def tradeoff(records: list[ResultsRecord]) -> pd.DataFrame:
-    """Age accuracy A = (1 - MAE/40) x 100 against identity, one point per row with both."""
+    """Age accuracy A = (1 - MAE/40) x 100 against identity, one point per row with both; a row some of whose outputs
+    were not scored is named with how many (its point is the mean of the rest, as its table row's note says)."""
     points = []
     for r in records:
         identity, mae = r.metrics.get("identity"), r.metrics.get("age_mae")
         if identity is not None and mae is not None and math.isfinite(identity):
+            outputs = r.notes.get("n_outputs")
+            named = f"{r.method} ({r.unscored()}{f' of {outputs}' if outputs else ''} not scored)" if r.unscored() else r.method
             points.append(
-                {"method": r.method, "identity": identity, "age accuracy (A)": accuracy_from_mae(mae), "provenance": r.provenance}
+                {"method": named, "identity": identity, "age accuracy (A)": accuracy_from_mae(mae), "provenance": r.provenance}
             )
     return pd.DataFrame(points, columns=["method", "identity", "age accuracy (A)", "provenance"])

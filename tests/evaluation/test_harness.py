@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from leaderboard import evaluate as evaluate_command
 from leaderboard import submissions as S
 from leaderboard.archive import ArchiveLimits
 from leaderboard.store import ResultsStore
-from leaderboard.views import table
+from leaderboard.views import table, tradeoff
 from leaderboard.worker import Worker
 from tests.conftest import free_port
 from tests.evaluation.conftest import NAMES, face_outputs, judge
@@ -94,7 +95,7 @@ def test_cli_refuses_what_it_cannot_evaluate_as_asked_and_lists_nothing(tmp_path
     (half / NAMES[5]).write_bytes(b"not a png")
     partial = run("--method", f"folder:{half}", "--method-type", "GAN", "--benchmark", "offline")
     assert partial.returncode == 2, partial.stderr
-    assert f"3 of the 8 outputs in '{half}' are missing or unreadable: {NAMES[5]} (not a readable image" in partial.stderr
+    assert f"3 of the 8 outputs in the folder are missing or unreadable: {NAMES[5]} (" in partial.stderr
     assert f"{NAMES[6]} (no such file); {NAMES[7]} (no such file)" in partial.stderr
     blank = tmp_path / "blank"
     blank.mkdir()
@@ -128,45 +129,33 @@ def test_cli_refuses_what_it_cannot_evaluate_as_asked_and_lists_nothing(tmp_path
     misnamed = run("--method", "classical", "--benchmark", "offline", "--name", "Mine")
     assert misnamed.returncode == 2 and "--name names a folder of outputs' method" in misnamed.stderr
     assert not (tmp_path / "store" / "results").exists() or ResultsStore(tmp_path / "store").records() == []
+
     # a folder holding every output, each a face: listed, under the name given (else the folder's: "outputs/" read
     # "outputs" in the table)
-    named = run(
-        "--method",
-        f"folder:{face_outputs_cache(tmp_path)}",
-        "--method-type",
-        "GAN",
-        "--benchmark",
-        "offline",
-        "--name",
-        "My Ager",
-    )
-    assert named.returncode == 0, named.stderr
-    assert [(r.method, r.method_type) for r in ResultsStore(tmp_path / "store").records()] == [("My Ager", "GAN")]
-    assert json.loads(named.stdout.strip().splitlines()[-1])["replaced"] is False
-    # evaluated again: its row is replaced, not listed twice; another name is another row
-    again = run(
-        "--method",
-        f"folder:{face_outputs_cache(tmp_path)}",
-        "--method-type",
-        "GAN",
-        "--benchmark",
-        "offline",
-        "--name",
-        "My Ager",
-    )
-    assert again.returncode == 0 and json.loads(again.stdout.strip().splitlines()[-1])["replaced"] is True
-    other = run(
-        "--method",
-        f"folder:{face_outputs_cache(tmp_path)}",
-        "--method-type",
-        "GAN",
-        "--benchmark",
-        "offline",
-        "--name",
-        "my ager",
-    )
-    assert other.returncode == 0
-    assert sorted(r.method for r in ResultsStore(tmp_path / "store").records()) == ["My Ager", "my ager"]
+    def listed(folder, *name):
+        done = run("--method", f"folder:{folder}", "--method-type", "GAN", "--benchmark", "offline", *name)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout.strip().splitlines()[-1])["replaced"]
+
+    def rows():
+        return sorted((r.method, r.method_type) for r in ResultsStore(tmp_path / "store").records())
+
+    faces = face_outputs_cache(tmp_path)
+    assert listed(faces, "--name", "My Ager") is False and rows() == [("My Ager", "GAN")]
+    # evaluated again: its row is replaced, not listed twice (a name longer than the store's file names too)
+    assert listed(faces, "--name", "My Ager") is True
+    long = "Diffusion ager with ID loss ablation v2 final"
+    assert (listed(faces, "--name", long), listed(faces, "--name", long)) == (False, True)
+    # another name is another row; so is another folder of the same name (a/outputs and b/outputs)
+    assert listed(faces, "--name", "my ager") is False
+    twin = tmp_path / "elsewhere" / "faces"
+    twin.parent.mkdir()
+    shutil.copytree(faces, twin)
+    assert (listed(faces), listed(twin)) == (False, False)
+    assert rows() == sorted([("My Ager", "GAN"), (long, "GAN"), ("my ager", "GAN"), ("faces", "GAN"), ("faces", "GAN")])
+    # a hub option given empty is checked as given (it fell back to the default)
+    empty = run("--method", "classical", "--benchmark", "hub", "--dataset", "")
+    assert empty.returncode == 2 and "dataset" in empty.stderr
 
 
 def face_outputs_cache(tmp_path):
@@ -226,7 +215,7 @@ def test_a_zip_of_outputs_is_verified_and_faceless_outputs_are_counted_missing(t
     assert rows["source"][0] == f"this harness ({record.date}); submitted by alice"  # the row names who sent it
     # its metrics are over the astronaut's four outputs alone: it ranks after a row scored on all eight, however much
     # better its own numbers (leaving Grace Hopper out ranked such a zip first), and the row and the submitter are told
-    told = "4 of 8 outputs not scored (no face found in them, or unreadable): its metrics are over the rest"
+    told = "4 of 8 outputs not scored (no face found in them, or an input the method refused): its metrics are over the rest"
     assert told in done[0]["reason"]
     whole = ResultsRecord.from_json(
         record.to_json()
@@ -238,6 +227,7 @@ def test_a_zip_of_outputs_is_verified_and_faceless_outputs_are_counted_missing(t
     rows, _ = table([record, whole], "lifespan")
     assert list(rows["method"]) == ["AllScored", "HalfFaces"]
     assert told in rows["note"][1] and rows["note"].isna()[0]
+    assert list(tradeoff([record, whole])["method"]) == ["HalfFaces (4 of 8 not scored)", "AllScored"]  # named on the plot
     # none of them a face: nothing is listed, and the submitter is told why (a row of "missing" only was listed)
     request = S.submit_outputs(store, ALICE, outputs_zip(tmp_path / "grey.zip", NAMES), "GreyBoxes", "GAN", settings=OFFLINE)
     (failed,) = Worker(store, OFFLINE).drain()

@@ -21,9 +21,9 @@ from evaluation.hub_benchmark import HubBenchmarkConfig
 from evaluation.records import ResultsRecord
 from evaluation.runlog import RunLog
 from leaderboard.store import ResultsStore
-from leaderboard.views import protocols, select
+from leaderboard.views import protocols, select, unscored_note
 from tests.conftest import free_port
-from tests.evaluation.conftest import judge, tiny_faces_dataset
+from tests.evaluation.conftest import NAMES, face_outputs, judge, tiny_faces_dataset
 
 pytestmark = pytest.mark.pipelines
 
@@ -71,6 +71,23 @@ def test_every_chosen_face_gets_a_row_per_target_and_the_record_names_its_protoc
     assert held_out["identity_model"]["model"].startswith("SFace") and held_out["identity_model"]["trained_against_by"] == []
     assert held_out["age_estimator"]["trained_against_by"] == []
     assert record.notes["source_labels"]["age"] == "estimated by the method"
+
+
+def test_a_folders_missing_outputs_are_rows_unscored_with_the_reason(dataset, tmp_path):
+    # a researcher's folder holding the first face's outputs only: each missing one is named in its row (it was
+    # scored as an output without a face, with a log line alone), counted, and the row ranks after complete ones
+    folder = face_outputs(tmp_path / "faces")
+    outputs = tmp_path / "outputs"
+    outputs.mkdir()
+    for target in TARGETS:
+        (outputs / f"{CHOSEN[0]}_{target:g}.png").write_bytes((folder / NAMES[0]).read_bytes())
+    record = evaluate_hub(f"folder:{outputs}", config(dataset), settings=OFFLINE, method_type="GAN", run_dir=tmp_path / "run")
+    errors = {(row["input"], row["target"]): row.get("error") for row in record.notes["rows"]}
+    assert errors[(CHOSEN[1], 10.0)] == f"output {CHOSEN[1]}_10.png missing or unreadable"
+    assert errors[(CHOSEN[0], 10.0)] is None and record.method_type == "GAN"
+    assert record.unscored() == 6 and "6 of 8 outputs not scored" in unscored_note(record)
+    with pytest.raises(InputError, match="no folder of outputs at"):
+        evaluate_hub(f"folder:{tmp_path / 'nowhere'}", config(dataset), settings=OFFLINE, method_type="GAN")
 
 
 def test_the_paper_protocol_is_the_default():
