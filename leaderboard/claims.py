@@ -238,11 +238,12 @@ class Claim(BaseModel):
             raise ValueError(f"metrics {foreign} are not metrics of task {task.key!r} ({', '.join(m.key for m in task.metrics)})")
         if not given:
             raise ValueError(f"no metric given; task {task.key!r} has {', '.join(m.key for m in task.metrics)}")
-        unscaled = [f"{m.key} {given[m.key]:g}" for m in task.metrics if m.hundred and m.key in given and abs(given[m.key]) <= 1]
+        # between 0 and 1 in size, not either: 0 is 0 on any scale, and a value of 1 is as likely 1 % as a whole fraction
+        unscaled = [f"{m.key} {given[m.key]:g}" for m in task.metrics if m.hundred and 0 < abs(given.get(m.key) or 0) < 1]
         if unscaled:
             raise ValueError(
-                f"{', '.join(unscaled)}: on a 0-100 scale (a share in %, a cosine x 100), so a value of 1 or less reads as "
-                "the fraction itself: give it x 100 (a cosine of 0.62 is 62, a coverage of 0.9 is 90)"
+                f"{', '.join(unscaled)}: on a 0-100 scale (a share in %, a cosine x 100), so a value between 0 and 1 reads "
+                "as the fraction itself: give it x 100 (a cosine of 0.62 is 62, a coverage of 0.9 is 90)"
             )
         if "hcs" in given:
             expected = hcs(given.get("age_mae"), given.get("identity"))
@@ -280,11 +281,15 @@ def describe(error: ValidationError) -> str:
         where = ".".join(str(part) for part in problem["loc"]) or "claim"
         message = problem["msg"].removeprefix("Value error, ")
         given = problem.get("input")
-        # text quoted, a number as it is: "got '12.5'" did not tell a string from the number
+        # text quoted, a number as it is ("got '12.5'" did not tell a string from the number), at most 40 characters
+        # of it either way (a 4000-digit number was echoed whole)
         if isinstance(given, (dict, list)) or given is None:
             shown = ""
+        elif isinstance(given, str):
+            shown = f", got {given[:40]!r}{'...' if len(given) > 40 else ''}"
         else:
-            shown = f", got {given[:40] if isinstance(given, str) else given!r}"
+            text = repr(given)
+            shown = f", got {text[:40]}{'...' if len(text) > 40 else ''}"
         loc = problem["loc"]
         if (
             len(loc) == 2

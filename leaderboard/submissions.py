@@ -285,7 +285,8 @@ def protocol_note(record: ResultsRecord, listed: list[ResultsRecord]) -> str:
     """Nothing ("") when a claim's protocol (benchmark, input set, target ages, output count, evaluators) is one a listed row of
     its task has, else what it will be ranked beside (nothing: a table of its own) and the protocols listed, most rows
     first: a claim written after the schema's example matched none of the paper's rows, and nothing said so."""
-    mine = [other for other in listed if other.task == record.task]
+    # a claim states no dataset, revision or split (a verified Hub benchmark row's): those rows it cannot match
+    mine = [other for other in listed if other.task == record.task and other.protocol.dataset is None]
     if not mine or any(other.comparable_key() == record.comparable_key() for other in mine):
         return ""
     rows = Counter(other.comparable_key() for other in mine)
@@ -294,7 +295,7 @@ def protocol_note(record: ResultsRecord, listed: list[ResultsRecord]) -> str:
     return (
         f"its protocol matches none listed for the task {record.task!r}, so once approved it is ranked in a table of its "
         f"own; listed: {shown}. To be ranked beside one, give its benchmark, input set, target ages, image count and "
-        "evaluators as written there"
+        "evaluators (age estimator, identity model, judge, in that order there) as written there"
     )
 
 

@@ -7,10 +7,12 @@ import json
 import pytest
 
 from engine.core.settings import Settings
+from evaluation.records import ResultsRecord
 from leaderboard import submissions as S
 from leaderboard.claims import SCHEMA_PATH, ClaimError, json_schema, parse_claim
 from leaderboard.store import ResultsStore
 from leaderboard.views import protocols
+from tests.evaluation.test_records import valid
 
 pytestmark = pytest.mark.unit
 
@@ -98,6 +100,8 @@ def test_invented_numbers_are_refused_naming_them(tmp_path, metrics, message):
             claim(protocol={"benchmark": "b", "input_set": "i", "target_ages": [20, 60, 20.0]}),
             "target_ages lists each age once, got 20 more than once",
         ),
+        # a value echoed back is cut at 40 characters, a number too (a 100-digit one was echoed whole)
+        (claim(metrics={"age_mae": 10**100, "identity": 70}), r"less than or equal to 120 .*, got 1{1}0{39}\.\.\.(;|$)"),
         (claim(link=None), "link: Field required"),
         (claim(link="javascript:alert(1)"), "link: "),
         (b"[" * 100_000 + b"]" * 100_000, "nests deeper than 20 levels"),
@@ -145,6 +149,24 @@ def test_a_claim_told_whether_its_protocol_matches_a_listed_one(tmp_path):
     evaluators = {"age_estimator": "Face++ API", "identity_model": "Face++ API"}
     beside = S.submit_claim(store, ALICE, claim(method="Other", protocol=table1, evaluators=evaluators))
     assert beside["status"] == "AWAITING_REVIEW" and "protocol_note" not in beside
+
+
+@pytest.mark.parametrize("identity", [0.0, 1.0, -7.5])
+def test_an_identity_of_0_or_1_is_not_taken_for_a_fraction(tmp_path, identity):
+    # 0 is 0 on any scale (x 100 gives 0 again: such a claim could never be sent), 1 as likely 1 % as a fraction
+    request = S.submit_claim(ResultsStore(tmp_path), ALICE, claim(metrics={"age_mae": 30.0, "identity": identity}))
+    assert request["status"] == "AWAITING_REVIEW"
+
+
+def test_a_claim_is_not_told_to_match_a_protocol_it_cannot_state(tmp_path):
+    # a verified Hub benchmark row names a dataset, revision and split, which a claim cannot: it was listed first
+    store = ResultsStore(tmp_path)
+    hub = valid(provenance="verified", citation=None, method="HubRun")
+    hub["protocol"] = {**hub["protocol"], "benchmark": "hub-bench", "dataset": "org/faces", "revision": "abc", "split": "test"}
+    for index in range(5):
+        store.add_result(ResultsRecord.from_json(hub | {"method": f"HubRun{index}"}))
+    note = S.submit_claim(store, ALICE, claim(protocol={"benchmark": "mine", "input_set": "mine"}))["protocol_note"]
+    assert "hub-bench" not in note and "celeba-hq-200" in note
 
 
 def test_a_claim_saved_with_a_byte_order_mark_is_read(tmp_path):
