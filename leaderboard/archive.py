@@ -99,12 +99,14 @@ def _checked_names(archive: zipfile.ZipFile, expected: set[str]) -> dict[str, zi
     found: dict[str, zipfile.ZipInfo] = {}
     for member in archive.infolist():
         name = member.filename
+        if not name:  # zipfile's own is_dir() fails on it
+            raise SubmissionError("the zip holds an entry with no name; re-create the zip from the output files")
         path = PurePosixPath(name)
         if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in path.parts or "\\" in name:
             raise SubmissionError(f"zip entry {name!r} points outside the submission folder; refused")
         if stat.S_ISLNK(member.external_attr >> 16):
             raise SubmissionError(f"zip entry {name!r} is a link; refused")
-        if member.is_dir() or path.parts[0] == "__MACOSX" or path.name in ARCHIVER_FILES:
+        if member.is_dir() or path.parts[:1] == ("__MACOSX",) or path.name in ARCHIVER_FILES:
             continue
         if member.flag_bits & 0x1:
             raise SubmissionError(f"zip entry {name!r} is encrypted; upload an unencrypted zip")

@@ -52,6 +52,17 @@ def test_a_desktops_zip_is_unpacked_without_its_archivers_files(tmp_path):
     assert unpacked.names == sorted(INPUTS) and sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(INPUTS)
 
 
+@pytest.mark.parametrize("name, message", [("", "an entry with no name"), (".", "zip entry '.' is not an expected output")])
+def test_an_entry_without_a_file_name_is_refused_in_words(tmp_path, name, message):
+    # an empty name raised an IndexError from zipfile's own is_dir(); '.' one from the archiver files' check
+    with zipfile.ZipFile(tmp_path / "odd.zip", "w") as archive:
+        for output in INPUTS:
+            archive.writestr(output, aged(output))
+        archive.writestr(zipfile.ZipInfo(name), b"x")
+    with pytest.raises(SubmissionError, match=message):
+        unpack(tmp_path / "odd.zip", tmp_path / "out")
+
+
 def test_the_same_outputs_zipped_again_or_saved_with_another_compression_have_one_pixel_digest(tmp_path):
     members = {n: aged(n) for n in INPUTS}
     first = unpack(make_zip(tmp_path / "one.zip", members), tmp_path / "one")
