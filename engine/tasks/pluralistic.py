@@ -80,7 +80,8 @@ MONOCHROME_DIFFERENCES = f"{_DIFFERING}, and wrinkle scores and layout"
 # toward a younger target the signs of age are taken away: what a future draws there (lifespan.age_face's younger path)
 YOUNGER_DIFFERENCES = (
     "how much of any grey hair regains its colour and where, how much sagging (jowls, folds, eye bags, lips) is taken "
-    "back, weight (a fuller or leaner lower face), and wrinkle scores and layout; their age spots and sallowness, signs "
+    "back, weight (a fuller or leaner lower face), and how much of the creases is filled (from their zone scores); their "
+    "age spots and sallowness, signs "
     "a younger face has less of, are not drawn, so toward a younger target futures differ less than toward an older one"
 )
 
