@@ -97,9 +97,14 @@ def table(records: list[ResultsRecord], task: str, columns: list[str] | None = N
         value = record.metrics.get(primary.key)
         return (value is None, record.unscored() > 0, -(value or 0) if primary.higher_is_better else (value or 0))
 
+    # the lifespan task's rows say how many of their outputs were scored, in view beside the metrics (a note at the
+    # table's right end was out of sight on a narrow page); a paper's row does not state it
+    scored = task == "lifespan"
     rows = []
     for record in sorted(records, key=sort_key):
         row: dict[str, object] = {"method": record.method, "type": record.method_type, "provenance": record.provenance}
+        if scored:
+            row[SCORED] = outputs_scored(record)
         for metric in metrics:
             value = record.metrics.get(metric.key)
             row[metric.title] = MISSING if value is None else round(value, 2)
@@ -114,7 +119,7 @@ def table(records: list[ResultsRecord], task: str, columns: list[str] | None = N
             row["note"] = note
         rows.append(row)
     # named columns even without a row: an empty frame showed a table headed "1 2 3"
-    names = ["method", "type", "provenance", *(metric.title for metric in metrics), "source"]
+    names = ["method", "type", "provenance", *([SCORED] if scored else []), *(metric.title for metric in metrics), "source"]
     frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=names)
     parts = []
     for metric in metrics:
@@ -129,6 +134,17 @@ def table(records: list[ResultsRecord], task: str, columns: list[str] | None = N
         elif values:
             parts.append(f"{metric.title} missing for all {left_out}")
     return frame, "; ".join(parts)
+
+
+SCORED = "outputs scored"
+
+
+def outputs_scored(record: ResultsRecord) -> str:
+    """ "6 of 8" for a record that counts its outputs (the harness's), else "not stated" (a paper's numbers)."""
+    outputs = record.notes.get("n_outputs")
+    if not isinstance(outputs, int) or isinstance(outputs, bool):
+        return "not stated"
+    return f"{outputs - record.unscored()} of {outputs}"
 
 
 def unscored_note(record: ResultsRecord) -> str:

@@ -226,6 +226,7 @@ def test_a_zip_of_outputs_is_verified_and_faceless_outputs_are_counted_missing(t
     assert better is not None and worse is not None and worse < better
     rows, _ = table([record, whole], "lifespan")
     assert list(rows["method"]) == ["AllScored", "HalfFaces"]
+    assert list(rows["outputs scored"]) == ["8 of 8", "4 of 8"]  # beside the metrics, in view
     assert told in rows["note"][1] and rows["note"].isna()[0]
     assert list(tradeoff([record, whole])["method"]) == ["HalfFaces (4 of 8 not scored)", "AllScored"]  # named on the plot
     # none of them a face: nothing is listed, and the submitter is told why (a row of "missing" only was listed)

@@ -26,4 +26,5 @@ def test_a_selection_without_rows_keeps_its_column_names():
     full, _ = table(lifespan, "lifespan")
     assert frame.empty and summary == ""
     assert list(frame.columns) == [name for name in full.columns if name != "note"]
-    assert list(frame.columns[:3]) == ["method", "type", "provenance"] and frame.columns[-1] == "source"
+    assert list(frame.columns[:4]) == ["method", "type", "provenance", "outputs scored"] and frame.columns[-1] == "source"
+    assert set(full["outputs scored"]) == {"not stated"}  # a paper's rows do not count their outputs
