@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import yaml
+from huggingface_hub.utils import HFValidationError, validate_repo_id
 from PIL import Image
 
 from engine.core.processes import end_process_group
@@ -289,11 +290,21 @@ class NamedImages(torch.utils.data.Dataset):
 
 
 def check_profile_and_data(config, data_format: str) -> None:
-    """The checks every training config shares: a known profile and a data folder."""
+    """The checks every training config shares: a known profile, a data folder, and a push that can be made (checked
+    before training: a bad repo id ended a whole run in a traceback, and the card named a local data path)."""
     if config.profile not in ("full", "tiny"):
         raise ValueError(f"profile must be full or tiny, got {config.profile!r}")
     if not config.data:
         raise ValueError(f"data: name a folder of {data_format}")
+    if config.push_to_hub:
+        try:
+            validate_repo_id(config.push_to_hub)
+        except HFValidationError as error:
+            raise ValueError(f"push_to_hub: {error}") from None
+        if config.profile == "tiny":
+            raise ValueError("push_to_hub: a tiny-profile run trains random miniature models (for tests), not a model to share")
+        if not config.training_data.strip():
+            raise ValueError("training_data: name the data (its name, size and licence) for the model card push_to_hub writes")
 
 
 def clip_and_measure(accelerator, optimizer, max_grad_norm: float | None) -> float:

@@ -148,6 +148,7 @@ class TrainConfig:
     validation_ages: list[float] = field(default_factory=lambda: [10.0, 30.0, 50.0, 70.0])
     resume_from: str | None = None  # a checkpoint folder, or "latest"
     push_to_hub: str | None = None  # repo id for the final serving checkpoint
+    training_data: str = ""  # what the data is (name, size, licence): the pushed card states it (needed with push_to_hub)
     num_workers: int = 2
 
     def __post_init__(self) -> None:
@@ -517,7 +518,6 @@ def train(config: TrainConfig) -> dict:
         output_dir,
         step,
         config,
-        f"faces in {config.data}",
         [(config.validate_every, validation, False)],
         (unet, model.face_mlp, model.clip_mlp, discriminator),
     )

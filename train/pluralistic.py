@@ -83,6 +83,7 @@ class PluralisticConfig:
     resume_from: str | None = None
     num_workers: int = 2
     push_to_hub: str | None = None  # repo id for the final checkpoint (train.push, as every trainer)
+    training_data: str = ""  # what the data is (name, size, licence): the pushed card states it (needed with push_to_hub)
 
     def __post_init__(self) -> None:
         check_profile_and_data(self, "faces named {age}_{gender}_*.png")
@@ -153,7 +154,7 @@ def train(config: PluralisticConfig) -> dict:
         )
         return [("total", optimizer, total)], parts
 
-    return train_and_share(loader, one_step, accelerator, output_dir, step, config, f"faces in {config.data}", models=(encoder,))
+    return train_and_share(loader, one_step, accelerator, output_dir, step, config, models=(encoder,))
 
 
 def main(argv: list[str] | None = None) -> None:

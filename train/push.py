@@ -1,11 +1,13 @@
 """Share a checkpoint on the Hugging Face Hub with a generated model card: the one push every trainer uses.
 
-    python -m train.push --checkpoint outputs/lifespan/checkpoint-20000 --repo ORG/NAME [--private]
+    python -m train.push --checkpoint outputs/lifespan/checkpoint-20000 --repo ORG/NAME --training-data "FFHQ 512 (CC BY-NC-SA 4.0)" [--method NAME] [--private]
 
 Uploads, in one commit, the safetensors weights and JSON configs that serving loads and a
 model card written with `huggingface_hub.ModelCard` / `ModelCardData` (licence name and
-link, base model, pipeline tag, the leaderboard's metrics as eval results; then method,
-training data, intended use and misuse). A `train.lifespan` checkpoint shares its
+link, base model, pipeline tag, the leaderboard's verified results of this checkpoint's method
+as eval results; then method, training data, intended use and misuse). A checkpoint the engine
+could not load (a file missing or unreadable) or trained on the tiny profile (random miniature
+models, for tests) is refused. A `train.lifespan` checkpoint shares its
 `Cradle2Cane/` serving folder (given, or inside the checkpoint folder) as `Cradle2Cane/`
 in the repo, where the engine looks; `train.zones` and `train.pluralistic` checkpoints
 share their folders. The training
@@ -22,10 +24,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from huggingface_hub import CommitOperationAdd, EvalResult, HfApi, ModelCard, ModelCardData
+from safetensors import safe_open
 
 from engine.core.settings import get_settings
 from engine.methods.cradle2cane.loaders import C2C_SUBFOLDER
+from engine.methods.cradle2cane.pipeline import PROJECTIONS
+from engine.methods.lora import LORA_FILE
 from evaluation.records import read_records
 from train.common import TRAINING_STATE_FILES
 
@@ -52,9 +58,12 @@ CARDS = {
     "lifespan": MethodCard(
         "Cradle2Cane lifespan face aging (LoRA + projection MLPs)",
         "stabilityai/sdxl-turbo",
-        "cc-by-nc-4.0",
-        "Built on SDXL-Turbo (Stability AI Non-Commercial Research Community License) and the published "
-        "Cradle2Cane weights (CC BY-NC 4.0): non-commercial use only.",
+        "other",
+        "A LoRA and two projection MLPs trained here (`train.lifespan`, not fine-tuned from the published Cradle2Cane "
+        "weights) on SDXL-Turbo, under the Stability AI Non-Commercial Research Community License; its identity "
+        "features come from ArcFace (InsightFace's weights, non-commercial research only): non-commercial use only.",
+        licence_name="sai-nc-community",
+        licence_link="https://huggingface.co/stabilityai/sdxl-turbo/blob/main/LICENSE.md",
     ),
     "zones": MethodCard(
         "LDLA local zone aging (LoRA + ScoreNet)",
@@ -89,6 +98,45 @@ def detect_method(folder: Path) -> str:
         f"{folder} is neither a Cradle2Cane checkpoint (Cradle2Cane/ or face_project.safetensors), "
         "a train.zones checkpoint (scorenet.safetensors) nor a train.pluralistic one (age_encoder.safetensors)"
     )
+
+
+# What a trainer records beside each checkpoint it saves (train/loop.py): the profile it ran, so a tiny-profile smoke
+# run's random miniature weights are never shared as a model
+TRAINED_WITH = "trained_with.json"
+
+
+def checkpoint_problems(method: str, checkpoint: Path, folder: Path) -> list[str]:
+    """Why the engine could not serve the checkpoint: a file its loader needs missing, a safetensors file that does not
+    open, or weights trained on the tiny profile; empty when it can be shared."""
+    needed = {
+        "lifespan": [f"{name}.safetensors" for name in PROJECTIONS] + [f"{name}.json" for name in PROJECTIONS] + [LORA_FILE],
+        "zones": ["scorenet.safetensors", "scorenet.json", LORA_FILE],
+        "pluralistic": ["age_encoder.safetensors", "age_encoder.json"],
+    }[method]
+    problems = [f"{name} is missing" for name in needed if not (folder / name).is_file()]
+    for path in sorted(folder.rglob("*.safetensors")):
+        try:
+            with safe_open(path, framework="pt"):
+                pass
+        except Exception as error:  # noqa: BLE001 - any header or size error: the file cannot be loaded
+            problems.append(f"{path.relative_to(folder)} does not open as safetensors ({error})")
+    profile = trained_profile(checkpoint, folder)
+    if profile == "tiny":
+        problems.append("it was trained on the tiny profile (random miniature models, for tests), not a model to share")
+    return problems
+
+
+def trained_profile(checkpoint: Path, folder: Path) -> str | None:
+    """The profile a checkpoint was trained on, as its trainer recorded it (or a lifespan checkpoint's hparams.yml)."""
+    for path in (checkpoint / TRAINED_WITH, folder / "hparams.yml"):
+        if path.is_file():
+            try:
+                values = yaml.safe_load(path.read_text())
+            except yaml.YAMLError:
+                continue
+            if isinstance(values, dict) and isinstance(values.get("profile"), str):
+                return values["profile"]
+    return None
 
 
 def model_card(method: str, repo: str, metrics: list[dict], training_data: str) -> ModelCard:
@@ -174,10 +222,27 @@ def shared_files(folder: Path) -> list[Path]:
 
 
 def push(
-    checkpoint: Path, repo: str, private: bool = False, training_data: str = "not stated", store_dir: Path | None = None, api=None
+    checkpoint: Path,
+    repo: str,
+    private: bool = False,
+    training_data: str = "",
+    store_dir: Path | None = None,
+    api=None,
+    results_method: str | None = None,
 ) -> str:
-    """Upload the checkpoint's serving files and its model card in one commit; returns the commit's revision."""
+    """Upload the checkpoint's serving files and its model card in one commit; returns the commit's revision. The card's
+    results are the leaderboard store's verified rows of this task whose method is `results_method` (default: the
+    repo's name): every row of the task was listed before, other methods' and papers' numbers as this checkpoint's."""
+    checkpoint = Path(checkpoint)
+    if not training_data.strip():
+        raise ValueError("name the training data (--training-data: the data set, its size and licence): the card states it")
     method = detect_method(checkpoint)
+    subfolder = SERVING_FOLDER[method]
+    folder = checkpoint / subfolder if subfolder and (checkpoint / subfolder).is_dir() else checkpoint
+    problems = checkpoint_problems(method, checkpoint, folder)
+    if problems:
+        raise ValueError(f"{folder} cannot be shared: {'; '.join(problems)}")
+    named = results_method or repo.rpartition("/")[2]
     records = read_records(Path(store_dir) / "results")[0] if store_dir else []
     metrics = [
         {
@@ -187,11 +252,9 @@ def push(
             "metrics": r.metrics,
         }
         for r in records
-        if r.task == method
+        if r.task == method and r.provenance == "verified" and r.method == named
     ]
     card = model_card(method, repo, metrics, training_data)
-    subfolder = SERVING_FOLDER[method]
-    folder = checkpoint / subfolder if subfolder and (checkpoint / subfolder).is_dir() else checkpoint
     files = shared_files(folder)
     if not files:
         raise ValueError(f"{folder} holds no safetensors or JSON files to share")
@@ -210,12 +273,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", required=True, type=Path)
     parser.add_argument("--repo", required=True, help="ORG/NAME on the Hub")
     parser.add_argument("--private", action="store_true")
-    parser.add_argument("--training-data", default="not stated", help="what the checkpoint was trained on")
+    parser.add_argument(
+        "--training-data", required=True, help="what the checkpoint was trained on (data set, size, licence), for the card"
+    )
+    parser.add_argument(
+        "--method",
+        default=None,
+        help="its rows' method name in the leaderboard store, whose results the card lists (default: the repo's name)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     try:
-        revision = push(args.checkpoint, args.repo, args.private, args.training_data, Path(get_settings().store_dir))
+        revision = push(
+            args.checkpoint,
+            args.repo,
+            args.private,
+            args.training_data,
+            Path(get_settings().store_dir),
+            results_method=args.method,
+        )
     except ValueError as error:
         print(f"push: {error}", file=sys.stderr)
         return 2

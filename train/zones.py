@@ -75,6 +75,7 @@ class ZonesConfig:
     checkpoint_every: int = 1000
     resume_from: str | None = None
     push_to_hub: str | None = None
+    training_data: str = ""  # what the data is (name, size, licence): the pushed card states it (needed with push_to_hub)
     num_workers: int = 2
 
     def __post_init__(self) -> None:
@@ -233,9 +234,7 @@ def train(config: ZonesConfig) -> dict:
         total, parts = training_step(pipe, unet, scorenet, noise_scheduler, batch, config, generator)
         return [("total", optimizer, total)], parts
 
-    return train_and_share(
-        loader, one_step, accelerator, output_dir, step, config, f"zone crops in {config.data}", models=(unet, scorenet)
-    )
+    return train_and_share(loader, one_step, accelerator, output_dir, step, config, models=(unet, scorenet))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,6 +10,8 @@ from PIL import Image
 from engine.faces.segmentation import replace_background
 from train.lifespan import FaceFolder, TrainConfig, pass1_strengths, sample_targets
 from train.losses import centre_weights, pixel_mse_loss
+from train.pluralistic import PluralisticConfig
+from train.zones import ZonesConfig
 
 pytestmark = pytest.mark.unit
 
@@ -59,6 +61,20 @@ def test_bad_settings_name_the_setting_and_the_choices():
         config(t1=40.0)
     with pytest.raises(ValueError, match="mixed_precision must be one of"):
         config(mixed_precision="fp8")
+
+
+@pytest.mark.parametrize("config_class", [TrainConfig, ZonesConfig, PluralisticConfig])
+def test_a_push_that_cannot_be_made_is_refused_before_training(config_class):
+    # a bad repo id ended a whole run in a traceback, a tiny run's random weights were pushed as a model, and the card
+    # named the local data folder for the training data
+    needed = {"data": "faces", "age_model": "tiny"} if config_class is TrainConfig else {"data": "faces"}
+    with pytest.raises(ValueError, match="push_to_hub: Repo id must"):
+        config_class(**needed, push_to_hub="bad id!!", training_data="FFHQ")
+    with pytest.raises(ValueError, match="push_to_hub: a tiny-profile run trains random miniature models"):
+        config_class(**needed, profile="tiny", push_to_hub="org/mine", training_data="FFHQ")
+    with pytest.raises(ValueError, match="training_data: name the data"):
+        config_class(**needed, push_to_hub="org/mine")
+    assert config_class(**needed, push_to_hub="org/mine", training_data="FFHQ 512 (CC BY-NC-SA 4.0)").push_to_hub == "org/mine"
 
 
 def test_background_replacement_fills_where_the_mask_says_background():
