@@ -525,7 +525,12 @@ def train(config: TrainConfig) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     result = cli("train.lifespan", __doc__.split("\n\n")[0], TrainConfig, train, argv)
-    logger.info("done at step %d; serving checkpoint in %s/Cradle2Cane", result["step"], result["checkpoint"])
+    # the folder holding Cradle2Cane/ is what the setting names (its Cradle2Cane/ subfolder printed before was one too deep)
+    logger.info(
+        "done at step %d; checkpoint in %s (set HUB_MODEL_DIR_CRADLE2CANE to it to serve it)",
+        result["step"],
+        result["checkpoint"],
+    )
 
 
 if __name__ == "__main__":

@@ -97,7 +97,8 @@ def package_file(spec: ModelSpec) -> Path:
 
 
 def hub_source(spec: ModelSpec, settings: Settings) -> str:
-    """A local folder named by HUB_MODEL_DIR_<NAME>, else the Hub repo id."""
+    """A local folder named by HUB_MODEL_DIR_<NAME>, else the Hub repo id: HUB_MODEL_REPO_<NAME>'s (a shared
+    checkpoint), or the catalogue's."""
     local = settings.model_dirs.get(spec.name)
     if local is not None:
         if not local.is_dir():
@@ -106,7 +107,40 @@ def hub_source(spec: ModelSpec, settings: Settings) -> str:
                 f"download {spec.source.partition(':')[2]} there or unset it"
             )
         return str(local)
-    return spec.source.partition(":")[2]
+    return settings.model_repos.get(spec.name) or spec.source.partition(":")[2]
+
+
+def checkpoint_name(name: str, settings: Settings, default: str) -> str:
+    """How outputs name the checkpoint `name` was read from: a local folder by its name and the setting that named it
+    (not its server path), a shared repo with its revision, else `default` (the catalogue's)."""
+    local = settings.model_dirs.get(name)
+    if local is not None:
+        return f"local folder {Path(local).name!r} (HUB_MODEL_DIR_{name.upper()})"
+    repo = settings.model_repos.get(name)
+    if repo:
+        revision = settings.model_revisions.get(name)
+        return f"{repo}@{revision}" if revision else repo
+    return default
+
+
+def pulled_folder(name: str, settings: Settings, patterns: list[str]) -> Path | None:
+    """The checkpoint folder of `name`: HUB_MODEL_DIR_<NAME>'s, else a download of HUB_MODEL_REPO_<NAME> (a checkpoint
+    shared with `train.push`) at HUB_MODEL_REVISION_<NAME>; None when neither is set."""
+    local = settings.model_dirs.get(name)
+    if local is not None:
+        return Path(local)
+    repo = settings.model_repos.get(name)
+    if not repo:
+        return None
+    from huggingface_hub import snapshot_download  # noqa: PLC0415 - huggingface_hub loads only when the Hub is used
+
+    try:
+        return Path(snapshot_download(repo, revision=settings.model_revisions.get(name), allow_patterns=patterns))
+    except Exception as error:  # offline, private, or missing: say which and what to do
+        raise ModelUnavailable(
+            f"{name}: could not fetch HUB_MODEL_REPO_{name.upper()}={repo} from the Hugging Face Hub "
+            f"({type(error).__name__}); check the id and your access, or download it and set HUB_MODEL_DIR_{name.upper()}"
+        ) from None
 
 
 def onnx_providers(settings: Settings) -> list[str]:
@@ -256,8 +290,9 @@ def hub_folder(spec: ModelSpec, settings: Settings, allow_patterns: list[str] | 
 
 
 def trained_file(spec: ModelSpec, settings: Settings, filename: str) -> Path:
-    """A checkpoint file this project trains, in the folder HUB_MODEL_DIR_<NAME> names."""
-    folder = settings.model_dirs.get(spec.name)
+    """A checkpoint file this project trains, in the folder HUB_MODEL_DIR_<NAME> names or the repo HUB_MODEL_REPO_<NAME>
+    names (its safetensors and JSON configs pulled)."""
+    folder = pulled_folder(spec.name, settings, ["*.safetensors", "*.json"])
     if folder is None:
         raise ModelUnavailable(f"{spec.name}: not configured. {spec.install}")
     path = Path(folder) / filename

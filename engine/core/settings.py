@@ -168,6 +168,9 @@ class Settings:
     model_dirs: dict[str, Path] = field(default_factory=dict)
     # HUB_MODEL_REVISION_<NAME>: the revision (commit, tag, branch) of a Hub model to pull.
     model_revisions: dict[str, str] = field(default_factory=dict)
+    # HUB_MODEL_REPO_<NAME>: a Hub repo (ORG/NAME) to pull a checkpoint from in place of the catalogue's (a checkpoint
+    # shared with `train.push`: CRADLE2CANE, SCORENET, AGE_ENCODER, LDLA), at HUB_MODEL_REVISION_<NAME>.
+    model_repos: dict[str, str] = field(default_factory=dict)
     device: str = "cpu"
     # HUB_TESTING=1: allows the tiny profile (random models draw noise: tests only).
     testing: bool = False
@@ -350,9 +353,18 @@ class Settings:
             for key, value in os.environ.items()
             if key.startswith("HUB_MODEL_REVISION_") and value.strip()
         }
+        model_repos = {
+            key[len("HUB_MODEL_REPO_") :].lower(): value.strip()
+            for key, value in os.environ.items()
+            if key.startswith("HUB_MODEL_REPO_") and value.strip()
+        }
+        for name, repo in model_repos.items():
+            if not REPO_ID.match(repo):
+                raise ValueError(f"HUB_MODEL_REPO_{name.upper()} must be a Hub repo id ORG/NAME, got {repo!r}")
         kwargs: dict[str, Any] = dict(
             profile=profile,
             model_revisions=model_revisions,
+            model_repos=model_repos,
             max_pixels=_env_int("HUB_MAX_PIXELS", cls.max_pixels),
             min_side=_env_int("HUB_MIN_SIDE", cls.min_side),
             max_upload_bytes=round(_env_float("HUB_MAX_UPLOAD_MB", cls.max_upload_bytes / 2**20) * 2**20),

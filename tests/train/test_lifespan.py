@@ -43,6 +43,10 @@ def test_training_updates_lora_and_mlps_and_serving_loads_the_checkpoint(faces, 
     # the serving pipeline loads the trained checkpoint and ages a face with it
     settings = Settings(profile="tiny", testing=True, model_dirs={"cradle2cane": serving})
     pipeline = get_cache(settings).get("lifespan")
+    # outputs name it as what it is (they said "tiny random weights", as if none were loaded)
+    assert (
+        pipeline.checkpoint == "local folder 'checkpoint-4' (HUB_MODEL_DIR_CRADLE2CANE), trained on the tiny profile (tests only)"
+    )
     crop = np.array(Image.open(sorted(faces.glob("*.png"))[0]))
     out = pipeline(pipeline.encode_source(crop), 42, "female", [20, 70], seed=0)
     assert [item.image.shape for item in out.items] == [(64, 64, 3)] * 2

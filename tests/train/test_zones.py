@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 
 import pytest
 import torch
 
+from engine.core.models import ModelUnavailable
 from engine.core.registry import get_cache
 from engine.core.settings import ROOT, Settings
 from engine.methods.ldla.pipeline import locate, zone_scores_now
@@ -75,6 +77,13 @@ def test_a_trained_zone_lora_serves_in_the_diffusion_renderer(crops, tmp_path):
     with_lora = Settings(profile="tiny", testing=True, model_dirs={"ldla": checkpoint})
     renderer = get_cache(with_lora).get("zone_diffusion")
     assert renderer.adapter == "ldla"
+    # a Cradle2Cane checkpoint's folder (its LoRA beside the projection MLPs) loaded as the zone LoRA without a word
+    lifespan = tmp_path / "lifespan"
+    lifespan.mkdir()
+    shutil.copy(checkpoint / "pytorch_lora_weights.safetensors", lifespan)
+    (lifespan / "face_project.safetensors").write_bytes(b"")
+    with pytest.raises(ModelUnavailable, match="is a Cradle2Cane \\(lifespan\\) checkpoint, not a zone LoRA"):
+        get_cache(Settings(profile="tiny", testing=True, model_dirs={"ldla": lifespan})).get("zone_diffusion")
     located = locate(astronaut(), OFFLINE)
     runs = [
         edit_zones(astronaut(), {"glabella": 90}, "diffusion", 1, source_age=30, located=located, settings=s).after

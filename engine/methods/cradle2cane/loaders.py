@@ -11,7 +11,9 @@ from pathlib import Path
 from engine.core.models import (
     ModelSpec,
     ModelUnavailable,
+    checkpoint_name,
     hub_folder,
+    pulled_folder,
     torch_dtype,
 )
 from engine.core.registry import (
@@ -100,9 +102,23 @@ def load_cradle2cane_weights(spec: ModelSpec, settings: Settings) -> Path:
 
 
 def load_arcface(spec: ModelSpec, settings: Settings):
-
-    folder = get_cache(settings).get("cradle2cane")
+    """ArcFace's backbone.pth: in HUB_MODEL_DIR_ARCFACE_R100's folder, else beside the Cradle2Cane checkpoint (the
+    published repo holds it), else, for a checkpoint trained here (`train.push` shares no ArcFace weights), the published
+    repo's file."""
+    own = settings.model_dirs.get(spec.name)
+    folder = Path(own) if own is not None else get_cache(settings).get("cradle2cane")
     path = folder / ARCFACE_FILE
+    if not path.is_file() and own is None:
+        repo = spec.source.partition(":")[2].rpartition("/")[0]  # hub:byliutao/Cradle2Cane/backbone.pth
+        from huggingface_hub import hf_hub_download  # noqa: PLC0415 - huggingface_hub loads only when the Hub is used
+
+        try:
+            path = Path(hf_hub_download(repo, ARCFACE_FILE))
+        except Exception as error:  # offline, or missing: say which file and where it was looked for
+            raise ModelUnavailable(
+                f"{spec.name}: {ARCFACE_FILE} is not beside the Cradle2Cane checkpoint and could not be fetched from "
+                f"{repo} ({type(error).__name__}). {spec.install}"
+            ) from None
     if not path.is_file():
         raise ModelUnavailable(f"{spec.name}: {path} is missing. {spec.install}")
     return load_iresnet(path).to(settings.device, torch_dtype(settings))
@@ -115,10 +131,13 @@ def load_lifespan(spec: ModelSpec, settings: Settings):
         set_scheduler(pipe, settings.scheduler)
         clip = tiny.clip()
         checkpoint = {}
-        if settings.model_dirs.get("cradle2cane"):  # a checkpoint trained on the tiny profile
-            weights = settings.model_dirs["cradle2cane"] / C2C_SUBFOLDER
+        trained = pulled_folder("cradle2cane", settings, [f"{C2C_SUBFOLDER}/*"])  # one trained on the tiny profile
+        named = "tiny random weights (tests only)"
+        if trained is not None:
+            weights = trained / C2C_SUBFOLDER
             checkpoint = read_checkpoint_settings(weights)
             face_mlp, clip_mlp = load_checkpoint(pipe, weights)
+            named = f"{checkpoint_name('cradle2cane', settings, '')}, trained on the tiny profile (tests only)"
         else:
             tiny.add_random_lora(pipe)
             face_mlp, clip_mlp = tiny.projections()
@@ -132,7 +151,7 @@ def load_lifespan(spec: ModelSpec, settings: Settings):
             face_mlp,
             clip_mlp,
             config,
-            checkpoint="tiny random weights (tests only)",
+            checkpoint=named,
             settings_from=sources,
         )
     cache = get_cache(settings)
@@ -151,7 +170,7 @@ def load_lifespan(spec: ModelSpec, settings: Settings):
         face_mlp,
         clip_mlp,
         config,
-        checkpoint=cache.spec("cradle2cane").source.partition(":")[2],
+        checkpoint=checkpoint_name("cradle2cane", settings, cache.spec("cradle2cane").source.partition(":")[2]),
         settings_from=sources,
     )
 

@@ -8,7 +8,9 @@ from engine.core.models import (
     GPU_LOCK,
     ModelSpec,
     ModelUnavailable,
+    checkpoint_name,
     hub_folder,
+    pulled_folder,
     torch_dtype,
     trained_file,
 )
@@ -18,6 +20,7 @@ from engine.core.registry import (
 from engine.core.settings import Settings
 from engine.methods import tiny
 from engine.methods.cradle2cane.loaders import set_scheduler
+from engine.methods.cradle2cane.pipeline import PROJECTIONS
 from engine.methods.ldla.renderers import ADAPTER, DiffusionRenderer, DiffusionSettings
 from engine.methods.ldla.scorenet import load_scorenet
 from engine.methods.lora import LORA_FILE
@@ -30,11 +33,18 @@ def load_zone_diffusion(spec: ModelSpec, settings: Settings):
     else:
         pipe, resolution = get_cache(settings).get("sdxl_turbo"), 512
     refiner = get_cache(settings).get("zone_refiner") if settings.ldla_refiner == "sdxl-refiner" else None
-    folder = settings.model_dirs.get("ldla")  # a zone LoRA from train.zones
+    folder = pulled_folder("ldla", settings, ["*.safetensors", "*.json"])  # a zone LoRA from train.zones
     adapter = None
     if folder is not None:
+        named = checkpoint_name("ldla", settings, "")
         if not (Path(folder) / LORA_FILE).is_file():
-            raise ModelUnavailable(f"zone_diffusion: HUB_MODEL_DIR_LDLA={folder} holds no {LORA_FILE}")
+            raise ModelUnavailable(f"zone_diffusion: {named} holds no {LORA_FILE}")
+        if any((Path(folder) / f"{name}.safetensors").is_file() for name in PROJECTIONS):
+            # a Cradle2Cane checkpoint's LoRA loaded as the zone LoRA without a word
+            raise ModelUnavailable(
+                f"zone_diffusion: {named} is a Cradle2Cane (lifespan) checkpoint, not a zone LoRA from train.zones; "
+                "set HUB_MODEL_DIR_CRADLE2CANE to it instead"
+            )
         with GPU_LOCK:
             pipe.load_lora_weights(str(folder), weight_name=LORA_FILE, adapter_name=ADAPTER)
         adapter = ADAPTER

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from engine.core import models
-from engine.core.models import ModelCache, ModelSpec, ModelUnavailable
+from engine.core.models import ModelCache, ModelSpec, ModelUnavailable, checkpoint_name
 from engine.core.registry import SPECS
 from engine.core.settings import Settings
 
@@ -118,6 +118,32 @@ def test_a_loaders_own_failure_is_remembered_with_its_reason():
         with pytest.raises(ModelUnavailable, match="broken failed to load from package:x/y: disk read error. reinstall x"):
             cache.get("broken")
     assert calls == ["broken"]
+
+
+def test_a_checkpoint_shared_with_train_push_is_pulled_by_its_repo(tmp_path, monkeypatch):
+    # HUB_MODEL_REPO_SCORENET (only a local folder could be named): its safetensors and JSON configs are pulled
+    import huggingface_hub
+
+    from engine.core.registry import get_cache
+
+    pulls = []
+
+    def snapshot_download(repo_id, revision=None, allow_patterns=None):
+        pulls.append((repo_id, revision, allow_patterns))
+        return str(tmp_path)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
+    settings = Settings(profile="offline", model_repos={"scorenet": "org/zones"}, model_revisions={"scorenet": "abc"})
+    with pytest.raises(ModelUnavailable, match="scorenet: .*scorenet.safetensors is missing"):  # the pull holds none
+        get_cache(settings).get("scorenet")
+    assert pulls == [("org/zones", "abc", ["*.safetensors", "*.json"])]
+    assert checkpoint_name("scorenet", settings, "") == "org/zones@abc"
+
+
+def test_a_repo_setting_that_is_no_repo_id_is_named(monkeypatch):
+    monkeypatch.setenv("HUB_MODEL_REPO_CRADLE2CANE", "my checkpoint")
+    with pytest.raises(ValueError, match="HUB_MODEL_REPO_CRADLE2CANE must be a Hub repo id ORG/NAME, got 'my checkpoint'"):
+        Settings.from_env()
 
 
 def test_other_settings_try_a_model_again(tmp_path):

@@ -79,6 +79,37 @@ def test_a_missing_folder_is_named_with_what_to_do(model_dirs, tmp_path):
         get_cache(settings).get("lifespan")
 
 
+def test_a_teammates_pushed_checkpoint_is_pulled_by_repo_and_named_in_the_outputs(model_dirs, tmp_path, monkeypatch):
+    # train.push shares the Cradle2Cane/ folder alone: HUB_MODEL_REPO_CRADLE2CANE reads it (only the published repo
+    # could be pulled), ArcFace's backbone.pth comes from the published repo (it was looked for beside the checkpoint
+    # alone: "backbone.pth is missing"), and outputs name the checkpoint used (they named the published one)
+    import huggingface_hub
+
+    pushed = tmp_path / "pushed"
+    shutil.copytree(model_dirs["cradle2cane"] / "Cradle2Cane", pushed / "Cradle2Cane")
+    pulls, fetched = [], []
+
+    def snapshot_download(repo_id, revision=None, allow_patterns=None):
+        pulls.append((repo_id, revision))
+        return str(pushed)
+
+    def hf_hub_download(repo_id, filename, **kwargs):
+        fetched.append((repo_id, filename))
+        return str(model_dirs["cradle2cane"] / "backbone.pth")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", hf_hub_download)
+    others = {name: folder for name, folder in model_dirs.items() if name != "cradle2cane"}
+    settings = Settings(
+        profile="full", model_dirs=others, model_repos={"cradle2cane": "org/my-c2c"}, model_revisions={"cradle2cane": "v2"}
+    )
+    pipeline = get_cache(settings).get("lifespan")
+    assert pulls == [("org/my-c2c", "v2")] and fetched == [("byliutao/Cradle2Cane", "backbone.pth")]
+    assert pipeline.checkpoint == "org/my-c2c@v2"
+    local = get_cache(Settings(profile="full", model_dirs=model_dirs)).get("lifespan")
+    assert local.checkpoint == "local folder 'cradle2cane' (HUB_MODEL_DIR_CRADLE2CANE)"  # not its server path
+
+
 @pytest.fixture(scope="module")
 def trained_with_other_settings(model_dirs, tmp_path_factory):
     """The same checkpoint, with the hparams.yml a run with t1=10, t2=30 and SVR off writes."""
