@@ -68,6 +68,19 @@ def test_scorenet_is_missing_until_configured():
         get_cache(OFFLINE).get("scorenet")
 
 
+def test_a_scorenet_set_and_not_loadable_is_told_not_passed_over(tmp_path):
+    # a wrong HUB_MODEL_DIR_SCORENET (a missing folder, another checkpoint) gave assumed scores as if none were set
+    from engine.methods.ldla.pipeline import edit_zones
+
+    wrong = Settings(profile="offline", model_dirs={"scorenet": tmp_path / "not-a-scorenet"})
+    edit = edit_zones(astronaut(), {"glabella": 80}, "classical", 0, settings=wrong)
+    told = "the ScoreNet the settings name could not be loaded (the server's log says why)"
+    assert f"Current zone scores assumed from the age curves: {told}." in edit.warnings
+    assert edit.current_source.endswith(f"for every zone; {told}") and str(tmp_path) not in edit.current_source
+    plain = edit_zones(astronaut(), {"glabella": 80}, "classical", 0, settings=OFFLINE)
+    assert not any("ScoreNet" in warning for warning in plain.warnings)  # none set: nothing to tell
+
+
 def test_a_trained_zone_lora_serves_in_the_diffusion_renderer(crops, tmp_path):
     from engine.methods.ldla.pipeline import edit_zones
 

@@ -9,6 +9,7 @@ mask are returned exactly as they were.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,8 @@ from engine.methods.classical.aging import lightness_only, skin_median
 from engine.methods.classical.hair import is_monochrome
 from engine.methods.classical.youth import glasses_lenses, rejuvenate, young_skin_mask
 from engine.methods.ldla.curves import scores_for_age
+
+logger = logging.getLogger(__name__)
 
 FACE_SIZE = 512
 # The zone editor refuses a face under MIN_FACE_PX (`locate`'s too_small_for): the zones are edited on the face enlarged
@@ -229,6 +232,7 @@ def zone_scores_now(
     given = check_scores(given or {}, "current score")
     cache = get_cache(settings)
     measured = measure_scores(located, cache.get("scorenet")) if cache.available("scorenet") else {}
+    unloaded = scorenet_unloaded(settings)
     if source_age is None and len({**measured, **given}) < len(ZONES):
         source_age = source_age_gender(rgb, located.face, settings=settings).age
     scores = {**(scores_for_age(source_age) if source_age is not None else {}), **measured, **given}
@@ -242,8 +246,29 @@ def zone_scores_now(
         parts.append(
             f"assumed from age {source_age:.0f} by the heuristic curves (not measured) for "
             + ("every other zone" if parts else "every zone")
+            + (f"; {unloaded}" if unloaded else "")
         )
     return scores, "; ".join(parts)
+
+
+_told_unloaded: set[str] = set()  # ScoreNet load failures already logged (once per reason)
+
+
+def scorenet_unloaded(settings: Settings | None) -> str:
+    """Nothing ("") unless a ScoreNet is set (HUB_MODEL_DIR_SCORENET or HUB_MODEL_REPO_SCORENET) and cannot be loaded: then a
+    sentence saying so for the page and the manifest, which name no server path (the log gives the reason, once): a
+    wrong folder was passed over without a word, the scores assumed as if none were set."""
+    settings = settings or get_settings()
+    if "scorenet" not in settings.model_dirs and "scorenet" not in settings.model_repos:
+        return ""
+    cache = get_cache(settings)
+    if cache.available("scorenet"):
+        return ""
+    reason = next((row.detail for row in cache.states() if row.spec.name == "scorenet"), "")
+    if reason not in _told_unloaded:
+        _told_unloaded.add(reason)
+        logger.warning("the ScoreNet set could not be loaded, zone scores are assumed: %s", reason)
+    return "the ScoreNet the settings name could not be loaded (the server's log says why)"
 
 
 def crop_box(image: np.ndarray, box: tuple[int, int, int]) -> np.ndarray:
@@ -398,6 +423,9 @@ def edit_zones(
     timings["locate_s"] = time.perf_counter() - start
     # 3. current scores: given, measured by ScoreNet, or assumed from the age through the curves
     current_scores, current_source = zone_scores_now(rgb, located, source_age, current, settings)
+    unloaded = scorenet_unloaded(settings)
+    if unloaded:
+        warnings.append(f"Current zone scores assumed from the age curves: {unloaded}.")
     # 4. render each zone that changes and blend it back through its feathered mask
     start = time.perf_counter()
     d = inter_ocular(located.points)
