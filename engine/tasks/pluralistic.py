@@ -38,6 +38,7 @@ from engine.core.errors import InputError
 from engine.core.gpu import gpu_scope
 from engine.core.images import check_rgb, mean_pairwise_structural_distance
 from engine.core.limits import INTENSITY, SAMPLES
+from engine.core.models import ModelUnavailable, checkpoint_name
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.core.workers import map_in_order, worker_count
@@ -302,6 +303,13 @@ def _diffusion(
     reference_crop = encoder = None
     if request.reference is not None:  # models and faces found before the GPU is lent
         encoder = cache.get("age_encoder")
+        width = pipeline.clip_model.config.projection_dim
+        if encoder.config["dim"] != width:  # one trained on another profile's CLIP: a shape error deep in a matmul
+            raise ModelUnavailable(
+                f"age_encoder: {checkpoint_name('age_encoder', settings, 'the age encoder')} reads CLIP features "
+                f"{encoder.config['dim']} wide, and this profile's CLIP gives {width}: use one trained with this "
+                "profile's CLIP (train.pluralistic)"
+            )
         detector = cache.get("face_detector")
         reference_face, _ = choose_face(detector.detect(request.reference), None)
         try:  # as the source face is checked (`find_face`)

@@ -141,13 +141,15 @@ def load_lifespan(spec: ModelSpec, settings: Settings):
         else:
             tiny.add_random_lora(pipe)
             face_mlp, clip_mlp = tiny.projections()
+        tiny_arcface = tiny.arcface()  # drawn after the projections, as it always was (the same random weights)
+        check_projection_inputs(face_mlp, clip_mlp, tiny_arcface, clip.model, named)
         config, sources = lifespan_config(settings, resolution=64, checkpoint=checkpoint)
         return Cradle2Cane(
             pipe,
             clip.model,
             clip.processor,
             clip.tokenizer,
-            tiny.arcface(),
+            tiny_arcface,
             face_mlp,
             clip_mlp,
             config,
@@ -161,6 +163,8 @@ def load_lifespan(spec: ModelSpec, settings: Settings):
     weights = cache.get("cradle2cane") / C2C_SUBFOLDER
     config, sources = lifespan_config(settings, checkpoint=read_checkpoint_settings(weights))
     face_mlp, clip_mlp = load_checkpoint(pipe, weights)
+    named = checkpoint_name("cradle2cane", settings, cache.spec("cradle2cane").source.partition(":")[2])
+    check_projection_inputs(face_mlp, clip_mlp, arcface, clip.model, named)
     return Cradle2Cane(
         pipe,
         clip.model,
@@ -170,9 +174,23 @@ def load_lifespan(spec: ModelSpec, settings: Settings):
         face_mlp,
         clip_mlp,
         config,
-        checkpoint=checkpoint_name("cradle2cane", settings, cache.spec("cradle2cane").source.partition(":")[2]),
+        checkpoint=named,
         settings_from=sources,
     )
+
+
+def check_projection_inputs(face_mlp, clip_mlp, arcface, clip_model, named: str) -> None:
+    """A checkpoint's projection MLPs read what this profile's ArcFace and CLIP give (one trained with another profile's
+    models ended in a shape error deep in a matmul, naming no checkpoint)."""
+    for label, mlp, wanted, what in (
+        ("face_project", face_mlp, arcface.fc.in_features, "ArcFace's hidden state"),
+        ("clip_project", clip_mlp, clip_model.config.projection_dim, "CLIP's image feature"),
+    ):
+        if mlp.config["input_dim"] != wanted:
+            raise ModelUnavailable(
+                f"cradle2cane: {named}: its {label} reads {mlp.config['input_dim']} values, and {what} here is {wanted} "
+                "wide: use a checkpoint trained with this profile's models"
+            )
 
 
 C2C_SUBFOLDER = "Cradle2Cane"  # where a checkpoint repo (published or trained here) keeps the LoRA and both MLPs

@@ -110,6 +110,22 @@ def test_a_teammates_pushed_checkpoint_is_pulled_by_repo_and_named_in_the_output
     assert local.checkpoint == "local folder 'cradle2cane' (HUB_MODEL_DIR_CRADLE2CANE)"  # not its server path
 
 
+def test_projections_trained_for_other_models_are_refused_naming_the_checkpoint(model_dirs, tmp_path):
+    # a face_project reading another ArcFace's hidden state ended in "mat1 and mat2 shapes cannot be multiplied"
+    from engine.core.models import ModelUnavailable
+    from engine.methods.cradle2cane.nets import ProjectionMLP
+
+    folder = tmp_path / "other"
+    shutil.copytree(model_dirs["cradle2cane"], folder)
+    (folder / "Cradle2Cane" / "face_project.bin").unlink()
+    torch.save(ProjectionMLP(512, 64).state_dict(), folder / "Cradle2Cane" / "face_project.bin")
+    settings = Settings(profile="full", model_dirs={**model_dirs, "cradle2cane": folder})
+    with pytest.raises(
+        ModelUnavailable, match="local folder 'other' .*face_project reads 512 values, and ArcFace's hidden state here is 392"
+    ):
+        get_cache(settings).get("lifespan")
+
+
 @pytest.fixture(scope="module")
 def trained_with_other_settings(model_dirs, tmp_path_factory):
     """The same checkpoint, with the hparams.yml a run with t1=10, t2=30 and SVR off writes."""

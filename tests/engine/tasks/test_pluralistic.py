@@ -230,6 +230,14 @@ def test_image_guided_mode_needs_an_encoder_then_uses_it(tmp_path):
     upside_down = np.ascontiguousarray(grace_hopper()[::-1, ::-1])
     with pytest.raises(NoFaceError, match="reference face: The face found .* looks upside down"):
         pluralistic(PluralisticRequest(astronaut(), 60, samples=2, reference=upside_down), settings)
+    # an encoder trained on another profile's CLIP (768 wide) ended in "mat1 and mat2 shapes cannot be multiplied"
+    from engine.methods.pae.encoder import AgeEncoder, save_age_encoder
+
+    wide = tmp_path / "wide"
+    save_age_encoder(AgeEncoder(768), wide / "age_encoder")
+    other = Settings(profile="tiny", testing=True, model_dirs={"age_encoder": wide})
+    with pytest.raises(ModelUnavailable, match="local folder 'wide' .* reads CLIP features 768 wide, and this profile's CLIP"):
+        pluralistic(PluralisticRequest(astronaut(), 60, samples=2, reference=grace_hopper()), other)
 
 
 def test_cli_offline_writes_samples_and_manifest(images, tmp_path, command):
