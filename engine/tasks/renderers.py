@@ -18,10 +18,10 @@ from engine.core.settings import Settings
 from engine.faces.alignment import check_face_upright, faces_or_why_not
 from engine.faces.detection import Face, choose_face
 from engine.methods.classical.lifespan import TOO_SMALL_TO_AGE
-from engine.methods.ldla.pipeline import LocatedFace, locate
+from engine.methods.ldla.pipeline import CLASSICAL_WEIGHTS, LocatedFace, locate
 
 RENDERERS = ("auto", "diffusion", "classical")
-CLASSICAL_CHECKPOINT = "classical renderer (no weights)"  # a classical output's checkpoint, in every task's manifest
+CLASSICAL_CHECKPOINT = CLASSICAL_WEIGHTS  # a classical output's checkpoint, in every task's manifest (the zones' too)
 # the lifespan and pluralistic tasks' refusal of the option on the diffusion renderer, which cannot draw it
 RECEDING_NEEDS_CLASSICAL = "the receding hairline option needs the classical renderer; turn it off or choose classical"
 

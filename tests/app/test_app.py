@@ -466,7 +466,7 @@ def test_api_finds_one_photos_zones_and_edits_another(live_app, images):
     _, _, manifest = client.predict(
         handle_file(str(images["grace_hopper"])), "classical", 0, False, "", None, *([60] * 12), api_name="/edit_zones"
     )
-    assert manifest["renderer"] == "classical"
+    assert manifest["renderer"] == "classical" and manifest["checkpoint"] == "classical renderer (no weights)"
 
 
 def test_browser_zone_tab_keeps_scores_set_while_the_zones_are_found(live_app, images, tmp_path):

@@ -49,7 +49,9 @@ def test_zone_training_updates_lora_and_scorenet_and_serving_reads_scores(crops,
     serving = Settings(profile="offline", model_dirs={"scorenet": checkpoint})
     located = locate(astronaut(), serving)
     scores, source = zone_scores_now(astronaut(), located, 40, None, serving)
-    assert source.startswith("measured by ScoreNet for") and "assumed" not in source
+    # named by its folder's name and the setting, not its path
+    assert source.startswith("measured by ScoreNet (local folder 'checkpoint-3' (HUB_MODEL_DIR_SCORENET)) for")
+    assert "assumed" not in source and str(tmp_path) not in source
     assert all(0 <= scores[z] <= 100 for z in scores)
 
 
@@ -90,6 +92,9 @@ def test_a_trained_zone_lora_serves_in_the_diffusion_renderer(crops, tmp_path):
     with_lora = Settings(profile="tiny", testing=True, model_dirs={"ldla": checkpoint})
     renderer = get_cache(with_lora).get("zone_diffusion")
     assert renderer.adapter == "ldla"
+    # the outputs name the zone LoRA they were drawn with (their checkpoint read "diffusion")
+    assert renderer.manifest()["checkpoint"] == "zone LoRA from local folder 'checkpoint-2' (HUB_MODEL_DIR_LDLA)"
+    assert get_cache(plain).get("zone_diffusion").manifest()["checkpoint"].startswith("SDXL-Turbo without a zone LoRA")
     # a Cradle2Cane checkpoint's folder (its LoRA beside the projection MLPs) loaded as the zone LoRA without a word
     lifespan = tmp_path / "lifespan"
     lifespan.mkdir()

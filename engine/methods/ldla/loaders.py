@@ -21,7 +21,7 @@ from engine.core.settings import Settings
 from engine.methods import tiny
 from engine.methods.cradle2cane.loaders import set_scheduler
 from engine.methods.cradle2cane.pipeline import PROJECTIONS
-from engine.methods.ldla.renderers import ADAPTER, DiffusionRenderer, DiffusionSettings
+from engine.methods.ldla.renderers import ADAPTER, NO_ZONE_LORA, DiffusionRenderer, DiffusionSettings
 from engine.methods.ldla.scorenet import load_scorenet
 from engine.methods.lora import LORA_FILE
 
@@ -34,9 +34,10 @@ def load_zone_diffusion(spec: ModelSpec, settings: Settings):
         pipe, resolution = get_cache(settings).get("sdxl_turbo"), 512
     refiner = get_cache(settings).get("zone_refiner") if settings.ldla_refiner == "sdxl-refiner" else None
     folder = pulled_folder("ldla", settings, ["*.safetensors", "*.json"])  # a zone LoRA from train.zones
-    adapter = None
+    adapter, checkpoint = None, NO_ZONE_LORA
     if folder is not None:
         named = checkpoint_name("ldla", settings, "")
+        checkpoint = f"zone LoRA from {named}"
         if not (Path(folder) / LORA_FILE).is_file():
             raise ModelUnavailable(f"zone_diffusion: {named} holds no {LORA_FILE}")
         if any((Path(folder) / f"{name}.safetensors").is_file() for name in PROJECTIONS):
@@ -55,6 +56,7 @@ def load_zone_diffusion(spec: ModelSpec, settings: Settings):
         adapter=adapter,
         refiner=refiner,
         refiner_name=settings.ldla_refiner,
+        checkpoint=checkpoint,
     )
 
 

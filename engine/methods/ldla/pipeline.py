@@ -21,6 +21,7 @@ from engine.age.estimators import source_age_gender
 from engine.core.errors import InputError
 from engine.core.limits import ZONE_SCORE
 from engine.core.memo import memo
+from engine.core.models import checkpoint_name
 from engine.core.pixels import to_lab, to_uint8
 from engine.core.provenance import png_info, save_png
 from engine.core.registry import get_cache
@@ -58,6 +59,7 @@ TOO_SMALL_TO_EDIT = f"the zone editor, which edits it enlarged to {FACE_SIZE} px
 FEATHER = 0.05  # blend feather radius, in inter-ocular distances (chosen by looking at seams)
 
 RENDERERS = ("classical", "diffusion")
+CLASSICAL_WEIGHTS = "classical renderer (no weights)"
 ZONES_MONOCHROME_NOTE = (  # the zone editor's manifest entry for a black-and-white photo
     "a black-and-white photo: every change acts on lightness only (creases and smoothing as shades of grey; the "
     "changes of hue alone, older skin's touch of yellow and younger skin's evened colour, are left out)"
@@ -193,10 +195,16 @@ class ZoneEdit:
     # here or nothing to resolve)
     unresolved: np.ndarray | None = None
 
+    @property
+    def checkpoint(self) -> str:
+        """The weights the edit was drawn with (the diffusion renderer's zone LoRA, or none), as outputs name them."""
+        return self.renderer_settings.get("checkpoint") or CLASSICAL_WEIGHTS
+
     def manifest(self) -> dict:
         return {
             "method": "LDLA local zone aging",
             "renderer": self.renderer,
+            "checkpoint": self.checkpoint,
             "renderer_settings": self.renderer_settings,
             "seed": self.seed,
             "current_scores": self.current,
@@ -240,7 +248,8 @@ def zone_scores_now(
     if given:
         parts.append(f"given for {', '.join(sorted(given))}")
     if set(measured) - set(given):
-        parts.append("measured by ScoreNet for " + ", ".join(sorted(set(measured) - set(given))))
+        named = checkpoint_name("scorenet", settings or get_settings(), "a ScoreNet")
+        parts.append(f"measured by ScoreNet ({named}) for " + ", ".join(sorted(set(measured) - set(given))))
     assumed = [z for z in ZONES if z not in given and z not in measured]
     if assumed:
         parts.append(
@@ -547,7 +556,7 @@ def save_outputs(edit: ZoneEdit, folder, stem: str = "zones") -> dict[str, str]:
 
     folder = Path(folder)
     manifest = edit.manifest()
-    info = png_info(f"LDLA local zone aging ({edit.renderer} renderer)", edit.renderer, edit.seed, manifest)
+    info = png_info(f"LDLA local zone aging ({edit.renderer} renderer)", edit.checkpoint, edit.seed, manifest)
     overlay = draw_zones(edit.located.crop, edit.located.zones, edit.located.masks)
     if edit.photo is None:
         raise ValueError("this edit was made without the photo (paste=False): nothing to save")

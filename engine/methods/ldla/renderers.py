@@ -301,6 +301,7 @@ class DiffusionSettings:
     prompt_ethnicity: bool = False
 
 
+NO_ZONE_LORA = "SDXL-Turbo without a zone LoRA (the paper's prompts alone)"
 ADAPTER = "ldla"  # the zone LoRA's adapter name: train.zones trains it, HUB_MODEL_DIR_LDLA serves it
 
 
@@ -316,6 +317,7 @@ class DiffusionRenderer:
         adapter: str | None = None,
         refiner=None,
         refiner_name: str = "turbo",
+        checkpoint: str = NO_ZONE_LORA,
     ):
 
         denoising_steps(settings.num_inference_steps, settings.strength)
@@ -326,6 +328,7 @@ class DiffusionRenderer:
         self.adapter = adapter  # a zone LoRA trained with train.zones, when one is loaded
         self.refiner = refiner  # a separate refiner pipeline (the paper's), or None: the same pipe
         self.refiner_name = refiner_name
+        self.checkpoint = checkpoint  # what outputs name: the zone LoRA's checkpoint, or none
 
     @property
     def refiner_label(self) -> str:
@@ -338,6 +341,7 @@ class DiffusionRenderer:
             "render_px": self.resolution,
             "paper_crop_px": PAPER_CROP_PX,
             "refiner": self.refiner_label,
+            "checkpoint": self.checkpoint,
         }
 
     def prompt(self, zone: Zone, target: float, ethnicity: str | None) -> str:
