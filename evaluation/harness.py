@@ -34,6 +34,7 @@ from PIL import Image
 from engine.age.estimators import age_estimator
 from engine.core.errors import InputError, UserError
 from engine.core.images import load_image
+from engine.core.models import checkpoint_name
 from engine.core.registry import get_cache
 from engine.core.settings import ROOT, get_settings
 from engine.tasks.lifespan import LifespanRequest, age_photo
@@ -144,6 +145,26 @@ def method_outputs(
     return list(output.photos), seconds, kind
 
 
+def served_checkpoint(method: str, settings) -> dict:
+    """The run's record of the Cradle2Cane weights the harness served (`cradle2cane`): a shared repo at its commit, a local
+    folder by its name, or the published one; nothing for another method."""
+    if method != "cradle2cane":
+        return {}
+    return {
+        "checkpoint": checkpoint_name("cradle2cane", settings, get_cache(settings).spec("cradle2cane").source.partition(":")[2])
+    }
+
+
+def shared_checkpoint(method: str, settings) -> dict | None:
+    """The record's `checkpoint` ({repo, revision}) where the harness served a checkpoint shared on the Hub
+    (HUB_MODEL_REPO_CRADLE2CANE): how `train.push` finds the rows that are that checkpoint's own results."""
+    repo = settings.model_repos.get("cradle2cane") if method == "cradle2cane" else None
+    if not repo:
+        return None
+    named = checkpoint_name("cradle2cane", settings, repo)
+    return {"repo": repo, "revision": named.partition("@")[2] or None}
+
+
 def hardware() -> str:
     try:
         import torch  # noqa: PLC0415 - torch loads on first use, not at start-up
@@ -206,6 +227,7 @@ def build_record(
     metrics.update(extra_metrics)
     counts.update(extra_counts)
     estimator = age_estimator(settings)
+    served = served_checkpoint(method, settings)
     named = {
         "age_estimator": f"{estimator.estimator_id}@{estimator.version}",
         "identity_model": get_cache(settings).get(IDENTITY_MODELS[evaluators]).name,
@@ -220,7 +242,8 @@ def build_record(
             "protocol": {**protocol, "n_images": len(rows)},
             "evaluators": named,
             "metrics": metrics,
-            "run_config": {**run_config, "python": sys.version.split()[0]},
+            "run_config": {**run_config, "python": sys.version.split()[0], **served},
+            "checkpoint": shared_checkpoint(method, settings),
             "hardware": hardware(),
             "date": dt.date.today().isoformat(),
             "notes": {

@@ -22,6 +22,7 @@ from dataclasses import replace
 import numpy as np
 
 from engine.core.errors import InputError
+from engine.core.models import checkpoint_name
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.zones import ZONES, feathered, inter_ocular
@@ -99,7 +100,8 @@ def evaluate_zones(
                 "target_scores": list(targets),
                 "n_images": len(rows),
             },
-            "evaluators": {"zone_scorer": f"ScoreNet ({settings.model_dirs.get('scorenet', 'unnamed folder')})"},
+            # named as outputs name it: a repo with its revision, a local folder by its name (the record is published)
+            "evaluators": {"zone_scorer": f"ScoreNet ({checkpoint_name('scorenet', settings, 'unnamed')})"},
             "metrics": metrics,
             "run_config": {
                 "renderer": renderer,

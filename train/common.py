@@ -303,8 +303,11 @@ def check_profile_and_data(config, data_format: str) -> None:
             raise ValueError(f"push_to_hub: {error}") from None
         if config.profile == "tiny":
             raise ValueError("push_to_hub: a tiny-profile run trains random miniature models (for tests), not a model to share")
-        if not config.training_data.strip():
-            raise ValueError("training_data: name the data (its name, size and licence) for the model card push_to_hub writes")
+        if not isinstance(config.training_data, str) or not config.training_data.strip():  # --set reads YAML: null, a mapping
+            raise ValueError(
+                "training_data: name the data (its name, size and licence, as text: quote it if it holds ': ') for the model "
+                f"card push_to_hub writes, got {config.training_data!r}"
+            )
 
 
 def clip_and_measure(accelerator, optimizer, max_grad_norm: float | None) -> float:

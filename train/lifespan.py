@@ -409,6 +409,8 @@ def hparams(model, config: TrainConfig) -> dict:
         "resolution": config.resolution,
     }
     training = {k: v for k, v in dataclasses.asdict(config).items() if k not in LOCAL_SETTINGS and k not in published}
+    if Path(config.age_model).exists():  # a local folder: its name, not the trainer's path (hparams.yml is shared)
+        training["age_model"] = f"local folder {Path(config.age_model).name!r}"
     return published | {k: list(v) if isinstance(v, tuple) else v for k, v in training.items()}
 
 

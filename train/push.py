@@ -38,7 +38,7 @@ from train.common import TRAINING_STATE_FILES
 logger = logging.getLogger(__name__)
 
 SHARED = ("*.safetensors", "*.json", "hparams.yml")  # hparams.yml: the settings a lifespan checkpoint was trained with
-KEPT_LOCAL = TRAINING_STATE_FILES
+KEPT_LOCAL = (*TRAINING_STATE_FILES, "trained_with.json")  # the profile record is the push's check, not serving's
 
 
 @dataclass(frozen=True)
@@ -231,10 +231,13 @@ def push(
     results_method: str | None = None,
 ) -> str:
     """Upload the checkpoint's serving files and its model card in one commit; returns the commit's revision. The card's
-    results are the leaderboard store's verified rows of this task whose method is `results_method` (default: the
-    repo's name): every row of the task was listed before, other methods' and papers' numbers as this checkpoint's."""
+    results are the leaderboard store's verified rows of this checkpoint: those the harness served it for (their
+    record's checkpoint is this repo, HUB_MODEL_REPO_<NAME>), and the outputs a researcher made with it and submitted as
+    a folder named `results_method` (default: the repo's name). Every row of the task was listed before, other methods'
+    and papers' numbers as this checkpoint's; a row the harness ran under the method's name alone ("cradle2cane") is
+    the published weights'."""
     checkpoint = Path(checkpoint)
-    if not training_data.strip():
+    if not isinstance(training_data, str) or not training_data.strip():
         raise ValueError("name the training data (--training-data: the data set, its size and licence): the card states it")
     method = detect_method(checkpoint)
     subfolder = SERVING_FOLDER[method]
@@ -252,7 +255,7 @@ def push(
             "metrics": r.metrics,
         }
         for r in records
-        if r.task == method and r.provenance == "verified" and r.method == named
+        if r.task == method and r.provenance == "verified" and own_result(r, repo, named)
     ]
     card = model_card(method, repo, metrics, training_data)
     files = shared_files(folder)
@@ -266,6 +269,13 @@ def push(
     api.create_repo(repo, private=private, exist_ok=True)
     commit = api.create_commit(repo_id=repo, operations=operations, commit_message=f"{method} checkpoint from {checkpoint.name}")
     return getattr(commit, "oid", None) or str(commit)
+
+
+def own_result(record, repo: str, named: str) -> bool:
+    """A verified row of this checkpoint: served from this repo by the harness, or a submitted folder named `named`."""
+    if (record.checkpoint or {}).get("repo") == repo:
+        return True
+    return record.method == named and str((record.run_config or {}).get("method", "")).startswith("folder:")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -110,16 +110,21 @@ def hub_source(spec: ModelSpec, settings: Settings) -> str:
     return settings.model_repos.get(spec.name) or spec.source.partition(":")[2]
 
 
+# (name, repo, revision asked) -> the commit a pull resolved it to: outputs name the commit, also where none was asked
+_pulled: dict[tuple[str, str, str | None], str] = {}
+
+
 def checkpoint_name(name: str, settings: Settings, default: str) -> str:
     """How outputs name the checkpoint `name` was read from: a local folder by its name and the setting that named it
-    (not its server path), a shared repo with its revision, else `default` (the catalogue's)."""
+    (not its server path), a shared repo with the revision asked or the commit it was pulled at, else `default`."""
     local = settings.model_dirs.get(name)
     if local is not None:
         return f"local folder {Path(local).name!r} (HUB_MODEL_DIR_{name.upper()})"
     repo = settings.model_repos.get(name)
     if repo:
         revision = settings.model_revisions.get(name)
-        return f"{repo}@{revision}" if revision else repo
+        pulled = _pulled.get((name, repo, revision))
+        return f"{repo}@{revision or pulled}" if revision or pulled else repo
     return default
 
 
@@ -134,13 +139,16 @@ def pulled_folder(name: str, settings: Settings, patterns: list[str]) -> Path | 
         return None
     from huggingface_hub import snapshot_download  # noqa: PLC0415 - huggingface_hub loads only when the Hub is used
 
+    revision = settings.model_revisions.get(name)
     try:
-        return Path(snapshot_download(repo, revision=settings.model_revisions.get(name), allow_patterns=patterns))
+        folder = Path(snapshot_download(repo, revision=revision, allow_patterns=patterns))
     except Exception as error:  # offline, private, or missing: say which and what to do
         raise ModelUnavailable(
             f"{name}: could not fetch HUB_MODEL_REPO_{name.upper()}={repo} from the Hugging Face Hub "
             f"({type(error).__name__}); check the id and your access, or download it and set HUB_MODEL_DIR_{name.upper()}"
         ) from None
+    _pulled[(name, repo, revision)] = folder.name[:12]  # the Hub cache's snapshots/<commit>
+    return folder
 
 
 def onnx_providers(settings: Settings) -> list[str]:
@@ -277,7 +285,7 @@ def torch_dtype(settings: Settings):
 def hub_folder(spec: ModelSpec, settings: Settings, allow_patterns: list[str] | None = None) -> Path:
     """A local copy of a Hub repo: the folder HUB_MODEL_DIR_<NAME> names, or a download."""
     source = hub_source(spec, settings)
-    if Path(source).is_dir():
+    if spec.name in settings.model_dirs:  # hub_source checked it is a folder (a repo id may read as a relative path)
         return Path(source)
     from huggingface_hub import snapshot_download  # noqa: PLC0415 - huggingface_hub loads only when the Hub is used
 
@@ -296,6 +304,9 @@ def trained_file(spec: ModelSpec, settings: Settings, filename: str) -> Path:
     if folder is None:
         raise ModelUnavailable(f"{spec.name}: not configured. {spec.install}")
     path = Path(folder) / filename
-    if not path.is_file():
-        raise ModelUnavailable(f"{spec.name}: {path} is missing. {spec.install}")
+    if not path.is_file():  # named as outputs name it: a page shows the message, and no server path
+        logger.info("%s: %s is missing", spec.name, path)
+        raise ModelUnavailable(
+            f"{spec.name}: {checkpoint_name(spec.name, settings, str(folder))} holds no {filename}. {spec.install}"
+        )
     return path

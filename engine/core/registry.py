@@ -131,7 +131,8 @@ SPECS = [
         licence="InsightFace ArcFace weights: non-commercial research only",
         profiles=GENERATIVE,
         loader="engine.methods.cradle2cane.loaders:load_arcface",
-        install="comes with the cradle2cane checkpoint folder (backbone.pth)",
+        install="comes with the published Cradle2Cane repo (backbone.pth), fetched from it beside a checkpoint trained "
+        "here; offline, set HUB_MODEL_DIR_ARCFACE_R100 to a folder holding backbone.pth",
     ),
     ModelSpec(
         name="zone_diffusion",
@@ -161,7 +162,7 @@ SPECS = [
         profiles=ALL_PROFILES,
         loader="engine.methods.ldla.loaders:load_scorenet_model",
         install="train one with `python -m train.zones` and set HUB_MODEL_DIR_SCORENET to the folder holding "
-        "scorenet.safetensors and scorenet.json",
+        "scorenet.safetensors and scorenet.json, or HUB_MODEL_REPO_SCORENET to the repo train.push shared it to",
     ),
     ModelSpec(
         name="age_encoder",
@@ -171,7 +172,8 @@ SPECS = [
         profiles=("full", "tiny"),
         loader="engine.methods.pae.loaders:load_age_encoder_model",
         install="train one with `python -m train.pluralistic` and set HUB_MODEL_DIR_AGE_ENCODER to the folder "
-        "holding age_encoder.safetensors and age_encoder.json; the text-driven mode needs none",
+        "holding age_encoder.safetensors and age_encoder.json, or HUB_MODEL_REPO_AGE_ENCODER to the repo train.push "
+        "shared it to; the text-driven mode needs none",
     ),
     ModelSpec(
         name="probe_faces",

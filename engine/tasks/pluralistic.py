@@ -267,6 +267,8 @@ def pluralistic(request: PluralisticRequest, settings: Settings | None = None, p
         )
     warnings += off_target(ages, request.target)
     models = {"profile": settings.profile, "renderer": renderer, "checkpoint": sampled.checkpoint}
+    if sampled.mode == "image-guided":  # the age encoder the futures were drawn with, as the checkpoint is named
+        models["age_encoder"] = checkpoint_name("age_encoder", settings, "unnamed")
     return PluralisticOutput(
         request.target,
         sampled.mode,

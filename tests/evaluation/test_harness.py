@@ -437,3 +437,17 @@ def test_a_zip_submissions_method_name_is_plain_ascii(tmp_path, name):
     with pytest.raises(S.SubmissionError, match="method name must be 1-64 ASCII letters"):
         S.submit_outputs(store, ALICE, outputs_zip(tmp_path / "out.zip", NAMES), name, "GAN", settings=OFFLINE)
     assert not store.requests()
+
+
+def test_a_cradle2cane_run_records_the_checkpoint_it_served():
+    # a teammate's shared checkpoint served by the harness: its record names the repo and revision (train.push lists
+    # the rows whose checkpoint is its repo as its own results), and the run says which weights it served
+    from evaluation.harness import served_checkpoint, shared_checkpoint  # noqa: PLC0415
+
+    shared = Settings(profile="full", model_repos={"cradle2cane": "org/my-c2c"}, model_revisions={"cradle2cane": "v2"})
+    assert shared_checkpoint("cradle2cane", shared) == {"repo": "org/my-c2c", "revision": "v2"}
+    assert served_checkpoint("cradle2cane", shared) == {"checkpoint": "org/my-c2c@v2"}
+    published = Settings(profile="full")
+    assert shared_checkpoint("cradle2cane", published) is None
+    assert served_checkpoint("cradle2cane", published) == {"checkpoint": "byliutao/Cradle2Cane"}
+    assert shared_checkpoint("classical", shared) is None and served_checkpoint("classical", shared) == {}

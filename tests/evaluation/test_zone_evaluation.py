@@ -27,6 +27,9 @@ def test_each_zone_is_edited_alone_and_scored(settings):
     record = Z.evaluate_zones("classical", settings=settings, targets=(80.0,))
     rows = record.notes["rows"]
     assert record.task == "zones" and record.protocol.n_images == len(rows)
+    # the published record names the ScoreNet by its folder's name and setting (it held the server's path)
+    folder = settings.model_dirs["scorenet"]
+    assert record.evaluators.zone_scorer == f"ScoreNet (local folder {folder.name!r} (HUB_MODEL_DIR_SCORENET))"
     assert {row["zone"] for row in rows} <= set(ZONES) and len(rows) + record.notes["unplaceable_edits"] == 2 * len(ZONES)
     score_mae = record.metrics["zone_score_mae"]
     assert score_mae is not None and 0 <= score_mae <= 1

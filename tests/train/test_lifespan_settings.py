@@ -74,6 +74,8 @@ def test_a_push_that_cannot_be_made_is_refused_before_training(config_class):
         config_class(**needed, profile="tiny", push_to_hub="org/mine", training_data="FFHQ")
     with pytest.raises(ValueError, match="training_data: name the data"):
         config_class(**needed, push_to_hub="org/mine")
+    with pytest.raises(ValueError, match="training_data: name the data .* got None"):  # `--set training_data=` reads as null
+        config_class(**needed, push_to_hub="org/mine", training_data=None)
     assert config_class(**needed, push_to_hub="org/mine", training_data="FFHQ 512 (CC BY-NC-SA 4.0)").push_to_hub == "org/mine"
 
 

@@ -56,13 +56,18 @@ def lifespan_checkpoint(folder: Path) -> Path:
 def test_push_uploads_weights_and_a_model_card(tmp_path):
     checkpoint = lifespan_checkpoint(tmp_path / "checkpoint-4")
     store = ResultsStore(tmp_path / "store")
-    verified = valid(provenance="verified", citation=None, method="my-c2c")
+    # its own results: outputs made with it and submitted as a folder of its name, and the harness serving it from its repo
+    verified = valid(provenance="verified", citation=None, method="my-c2c", run_config={"method": "folder:/work/outputs"})
     store.add_result(ResultsRecord.from_json(verified))
-    # another method's verified row and a paper's reported numbers are not this checkpoint's results
-    store.add_result(
-        ResultsRecord.from_json(valid(provenance="verified", citation=None, method="classical", metrics={"age_mae": 3.0}))
-    )
-    store.add_result(ResultsRecord.from_json(valid(method="SomePaperGAN", metrics={"age_mae": 4.5})))
+    served = {"method": "cradle2cane", "checkpoint": {"repo": "org/my-c2c", "revision": "abc"}, "metrics": {"age_mae": 7.25}}
+    store.add_result(ResultsRecord.from_json(valid(provenance="verified", citation=None) | served))
+    # another method's verified row, a paper's reported numbers and the published weights' harness row are not
+    for other in (
+        valid(provenance="verified", citation=None, method="classical", metrics={"age_mae": 3.0}),
+        valid(method="SomePaperGAN", metrics={"age_mae": 4.5}),
+        valid(provenance="verified", citation=None, method="cradle2cane", metrics={"age_mae": 5.5}),
+    ):
+        store.add_result(ResultsRecord.from_json(other))
     api = RecordingApi()
     assert push(checkpoint, "org/my-c2c", training_data="FFHQ 512", store_dir=tmp_path / "store", api=api) == "abc123"
     kinds = [call[0] for call in api.calls]
@@ -71,7 +76,8 @@ def test_push_uploads_weights_and_a_model_card(tmp_path):
     card = cast(bytes, files.pop("README.md")).decode()  # the card is uploaded as bytes
     assert "license: other" in card and "sai-nc-community" in card and "ArcFace" in card
     assert "FFHQ 512" in card and "## Misuse" in card and "my-c2c" in card
-    assert "SomePaperGAN" not in card and "| classical |" not in card and "3.00" not in card
+    assert "SomePaperGAN" not in card and "| classical |" not in card and "3.00" not in card and "5.50" not in card
+    assert "age_mae 7.25" in card  # the harness's row of it, served from its repo
     # the serving folder where the engine reads it; the training state stays local
     assert sorted(files) == [
         f"Cradle2Cane/{name}" for name in ("clip_project.json", "clip_project.safetensors", "face_project.json")
@@ -97,6 +103,8 @@ def test_every_trainer_pushes_through_the_same_path_with_its_own_licence(tmp_pat
     (zones / "scorenet.json").write_text("{}")
     (pluralistic / "age_encoder.json").write_text("{}")
     (pluralistic / "trainer_state.json").write_text("{}")
+    for folder in (zones, pluralistic):  # what the trainers record beside a checkpoint: the push's check, not serving's
+        (folder / TRAINED_WITH).write_text('{"profile": "full"}')
     cards: dict[str, ModelCardData] = {}
     for folder in (zones, pluralistic):
         api = RecordingApi()
@@ -104,6 +112,7 @@ def test_every_trainer_pushes_through_the_same_path_with_its_own_licence(tmp_pat
         files = committed(api)
         cards[folder.name] = cast(ModelCardData, ModelCard(cast(bytes, files.pop("README.md")).decode()).data)
         assert "trainer_state.json" not in files and f"{'scorenet' if folder is zones else 'age_encoder'}.safetensors" in files
+        assert TRAINED_WITH not in files
     assert (cards["zones"].license, cards["zones"].license_name) == ("other", "sai-nc-community")
     assert cards["zones"].license_link is not None
     assert cards["zones"].license_link.startswith("https://huggingface.co/stabilityai/sdxl-turbo")

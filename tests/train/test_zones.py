@@ -12,6 +12,7 @@ import torch
 from engine.core.models import ModelUnavailable
 from engine.core.registry import get_cache
 from engine.core.settings import ROOT, Settings
+from engine.faces.zones import ZONES
 from engine.methods.ldla.pipeline import locate, zone_scores_now
 from tests.conftest import astronaut
 from train.common import config_from_yaml
@@ -79,6 +80,8 @@ def test_a_scorenet_set_and_not_loadable_is_told_not_passed_over(tmp_path):
     told = "the ScoreNet the settings name could not be loaded (the server's log says why)"
     assert f"Current zone scores assumed from the age curves: {told}." in edit.warnings
     assert edit.current_source.endswith(f"for every zone; {told}") and str(tmp_path) not in edit.current_source
+    every = edit_zones(astronaut(), {"glabella": 80}, "classical", 0, current={zone: 30 for zone in ZONES}, settings=wrong)
+    assert not any("ScoreNet" in warning for warning in every.warnings)  # every score given: none was assumed
     plain = edit_zones(astronaut(), {"glabella": 80}, "classical", 0, settings=OFFLINE)
     assert not any("ScoreNet" in warning for warning in plain.warnings)  # none set: nothing to tell
 
@@ -100,8 +103,17 @@ def test_a_trained_zone_lora_serves_in_the_diffusion_renderer(crops, tmp_path):
     lifespan.mkdir()
     shutil.copy(checkpoint / "pytorch_lora_weights.safetensors", lifespan)
     (lifespan / "face_project.safetensors").write_bytes(b"")
-    with pytest.raises(ModelUnavailable, match="is a Cradle2Cane \\(lifespan\\) checkpoint, not a zone LoRA"):
+    with pytest.raises(
+        ModelUnavailable,
+        match="is a Cradle2Cane \\(lifespan\\) checkpoint, not a zone LoRA from train.zones; "
+        "to serve it, set HUB_MODEL_DIR_CRADLE2CANE to the folder holding this one",
+    ):
         get_cache(Settings(profile="tiny", testing=True, model_dirs={"ldla": lifespan})).get("zone_diffusion")
+    # the checkpoint folder the lifespan trainer names (Cradle2Cane/ inside it) said only "holds no" the LoRA file
+    (tmp_path / "outer").mkdir()
+    shutil.move(lifespan, tmp_path / "outer" / "Cradle2Cane")
+    with pytest.raises(ModelUnavailable, match="to serve it, set HUB_MODEL_DIR_CRADLE2CANE to this folder"):
+        get_cache(Settings(profile="tiny", testing=True, model_dirs={"ldla": tmp_path / "outer"})).get("zone_diffusion")
     located = locate(astronaut(), OFFLINE)
     runs = [
         edit_zones(astronaut(), {"glabella": 90}, "diffusion", 1, source_age=30, located=located, settings=s).after

@@ -96,8 +96,9 @@ def load_cradle2cane_weights(spec: ModelSpec, settings: Settings) -> Path:
     folder = hub_folder(spec, settings, [f"{C2C_SUBFOLDER}/*", ARCFACE_FILE])
     weights = folder / C2C_SUBFOLDER
     missing = checkpoint_missing(weights)
-    if missing:
-        raise ModelUnavailable(f"{spec.name}: {weights} lacks {missing}. {spec.install}")
+    if missing:  # named as outputs name it (a page shows it): the Hub cache's path is a server path
+        named = checkpoint_name(spec.name, settings, spec.source.partition(":")[2])
+        raise ModelUnavailable(f"{spec.name}: {named} lacks {missing} in {C2C_SUBFOLDER}/. {spec.install}")
     return folder
 
 
@@ -113,14 +114,15 @@ def load_arcface(spec: ModelSpec, settings: Settings):
         from huggingface_hub import hf_hub_download  # noqa: PLC0415 - huggingface_hub loads only when the Hub is used
 
         try:
-            path = Path(hf_hub_download(repo, ARCFACE_FILE))
+            path = Path(hf_hub_download(repo, ARCFACE_FILE, revision=settings.model_revisions.get(spec.name)))
         except Exception as error:  # offline, or missing: say which file and where it was looked for
             raise ModelUnavailable(
                 f"{spec.name}: {ARCFACE_FILE} is not beside the Cradle2Cane checkpoint and could not be fetched from "
                 f"{repo} ({type(error).__name__}). {spec.install}"
             ) from None
     if not path.is_file():
-        raise ModelUnavailable(f"{spec.name}: {path} is missing. {spec.install}")
+        where = checkpoint_name(spec.name, settings, checkpoint_name("cradle2cane", settings, "the Cradle2Cane checkpoint"))
+        raise ModelUnavailable(f"{spec.name}: {where} holds no {ARCFACE_FILE}. {spec.install}")
     return load_iresnet(path).to(settings.device, torch_dtype(settings))
 
 

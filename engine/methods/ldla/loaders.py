@@ -19,7 +19,7 @@ from engine.core.registry import (
 )
 from engine.core.settings import Settings
 from engine.methods import tiny
-from engine.methods.cradle2cane.loaders import set_scheduler
+from engine.methods.cradle2cane.loaders import C2C_SUBFOLDER, set_scheduler
 from engine.methods.cradle2cane.pipeline import PROJECTIONS
 from engine.methods.ldla.renderers import ADAPTER, NO_ZONE_LORA, DiffusionRenderer, DiffusionSettings
 from engine.methods.ldla.scorenet import load_scorenet
@@ -38,14 +38,13 @@ def load_zone_diffusion(spec: ModelSpec, settings: Settings):
     if folder is not None:
         named = checkpoint_name("ldla", settings, "")
         checkpoint = f"zone LoRA from {named}"
+        lifespan = lifespan_checkpoint(Path(folder), "ldla" in settings.model_repos)
+        if lifespan:  # a Cradle2Cane checkpoint's LoRA loaded as the zone LoRA without a word
+            raise ModelUnavailable(
+                f"zone_diffusion: {named} is a Cradle2Cane (lifespan) checkpoint, not a zone LoRA from {lifespan}"
+            )
         if not (Path(folder) / LORA_FILE).is_file():
             raise ModelUnavailable(f"zone_diffusion: {named} holds no {LORA_FILE}")
-        if any((Path(folder) / f"{name}.safetensors").is_file() for name in PROJECTIONS):
-            # a Cradle2Cane checkpoint's LoRA loaded as the zone LoRA without a word
-            raise ModelUnavailable(
-                f"zone_diffusion: {named} is a Cradle2Cane (lifespan) checkpoint, not a zone LoRA from train.zones; "
-                "set HUB_MODEL_DIR_CRADLE2CANE to it instead"
-            )
         with GPU_LOCK:
             pipe.load_lora_weights(str(folder), weight_name=LORA_FILE, adapter_name=ADAPTER)
         adapter = ADAPTER
@@ -58,6 +57,17 @@ def load_zone_diffusion(spec: ModelSpec, settings: Settings):
         refiner_name=settings.ldla_refiner,
         checkpoint=checkpoint,
     )
+
+
+def lifespan_checkpoint(folder: Path, from_repo: bool) -> str:
+    """Nothing ("") unless `folder` holds a Cradle2Cane checkpoint (train.lifespan's or the published one), as its
+    serving folder or the folder above it: then the rest of a refusal saying where it goes instead."""
+    setting = "HUB_MODEL_REPO_CRADLE2CANE to its repo" if from_repo else None
+    if any((folder / C2C_SUBFOLDER / f"{name}{suffix}").is_file() for name in PROJECTIONS for suffix in (".safetensors", ".bin")):
+        return f"train.zones; to serve it, set {setting or 'HUB_MODEL_DIR_CRADLE2CANE to this folder'}"
+    if any((folder / f"{name}{suffix}").is_file() for name in PROJECTIONS for suffix in (".safetensors", ".bin")):
+        return f"train.zones; to serve it, set {setting or 'HUB_MODEL_DIR_CRADLE2CANE to the folder holding this one'}"
+    return ""
 
 
 def sdxl_refiner_files(variant: str | None) -> list[str]:

@@ -433,7 +433,7 @@ def edit_zones(
     # 3. current scores: given, measured by ScoreNet, or assumed from the age through the curves
     current_scores, current_source = zone_scores_now(rgb, located, source_age, current, settings)
     unloaded = scorenet_unloaded(settings)
-    if unloaded:
+    if unloaded and any(zone not in (current or {}) for zone in ZONES):  # every score given: none was assumed
         warnings.append(f"Current zone scores assumed from the age curves: {unloaded}.")
     # 4. render each zone that changes and blend it back through its feathered mask
     start = time.perf_counter()

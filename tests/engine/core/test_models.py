@@ -134,10 +134,27 @@ def test_a_checkpoint_shared_with_train_push_is_pulled_by_its_repo(tmp_path, mon
 
     monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
     settings = Settings(profile="offline", model_repos={"scorenet": "org/zones"}, model_revisions={"scorenet": "abc"})
-    with pytest.raises(ModelUnavailable, match="scorenet: .*scorenet.safetensors is missing"):  # the pull holds none
+    # the pull holds none: named by its repo and the commit pulled, not the Hub cache's path on the server
+    with pytest.raises(ModelUnavailable, match="scorenet: org/zones@abc holds no scorenet.safetensors") as refused:
         get_cache(settings).get("scorenet")
+    assert str(tmp_path) not in str(refused.value)
     assert pulls == [("org/zones", "abc", ["*.safetensors", "*.json"])]
     assert checkpoint_name("scorenet", settings, "") == "org/zones@abc"
+
+
+def test_a_repo_pulled_without_a_revision_is_named_by_the_commit_it_was_pulled_at(tmp_path, monkeypatch):
+    # "zone LoRA from org/zones" named no commit: the Hub cache's snapshots/<commit> folder says which
+    import huggingface_hub
+
+    from engine.core.models import pulled_folder
+
+    snapshot = tmp_path / "snapshots" / "0123456789abcdef0123"
+    snapshot.mkdir(parents=True)
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda repo_id, revision=None, allow_patterns=None: str(snapshot))
+    settings = Settings(profile="offline", model_repos={"ldla": "org/zones"})
+    assert checkpoint_name("ldla", settings, "") == "org/zones"  # not pulled yet
+    assert pulled_folder("ldla", settings, ["*.json"]) == snapshot
+    assert checkpoint_name("ldla", settings, "") == "org/zones@0123456789ab"
 
 
 def test_a_repo_setting_that_is_no_repo_id_is_named(monkeypatch):
@@ -150,7 +167,9 @@ def test_other_settings_try_a_model_again(tmp_path):
     from engine.core.registry import get_cache
 
     missing = Settings(profile="offline", model_dirs={"scorenet": tmp_path / "nowhere"})
-    with pytest.raises(ModelUnavailable, match="scorenet: .*nowhere.*scorenet.safetensors is missing"):
+    with pytest.raises(
+        ModelUnavailable, match="scorenet: local folder 'nowhere' \\(HUB_MODEL_DIR_SCORENET\\) holds no scorenet.safetensors"
+    ):
         get_cache(missing).get("scorenet")
     elsewhere = Settings(profile="offline", model_dirs={"scorenet": tmp_path / "elsewhere"})
     with pytest.raises(ModelUnavailable, match="elsewhere"):

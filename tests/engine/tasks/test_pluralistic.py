@@ -225,6 +225,7 @@ def test_image_guided_mode_needs_an_encoder_then_uses_it(tmp_path):
     settings = Settings(profile="tiny", testing=True, model_dirs={"age_encoder": tmp_path / "run" / "checkpoint-3"})
     output = pluralistic(PluralisticRequest(astronaut(), 60, samples=2, intensity=1.0, reference=grace_hopper()), settings)
     assert output.mode == "image-guided" and len(output.photos) == 2
+    assert output.manifest()["models"]["age_encoder"] == "local folder 'checkpoint-3' (HUB_MODEL_DIR_AGE_ENCODER)"
     from engine.faces.detection import NoFaceError
 
     upside_down = np.ascontiguousarray(grace_hopper()[::-1, ::-1])
