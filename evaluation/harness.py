@@ -344,8 +344,8 @@ def evaluate_hub(
     if evaluators not in IDENTITY_MODELS:
         raise InputError(f"evaluators must be one of {sorted(IDENTITY_MODELS)}, got {evaluators!r}")
     kind = record_type(method, method_type)
-    if method.startswith("folder:") and not Path(method.partition(":")[2]).is_dir():  # before the dataset is read
-        raise InputError(f"no folder of outputs at {method.partition(':')[2]!r}: give folder:DIR, DIR the folder holding them")
+    if method.startswith("folder:"):  # the folder, before the dataset is read (its outputs are checked as they are read)
+        check_output_folder(method, [], settings)
     keep_outputs = judge is not None or fid_reference is not None
     run_config = {
         "method": method,

@@ -147,13 +147,17 @@ def outputs_scored(record: ResultsRecord) -> str:
     return f"{outputs - record.unscored()} of {outputs}"
 
 
+def unscored_count(record: ResultsRecord) -> str:
+    """ "4 of 8": how many of a record's outputs were not scored, of how many (the count alone where it gives none)."""
+    outputs = record.notes.get("n_outputs")
+    return f"{record.unscored()}{f' of {outputs}' if outputs else ''}"
+
+
 def unscored_note(record: ResultsRecord) -> str:
     """The table's note on a row some of whose outputs could not be scored."""
-    outputs = record.notes.get("n_outputs")
-    of = f" of {outputs}" if outputs else ""
     return (
-        f"{record.unscored()}{of} outputs not scored (no face found in them, or an input the method refused): its metrics "
-        "are over the rest, and it ranks after the rows scored on every output"
+        f"{unscored_count(record)} outputs not scored (no face found in them, or an input the method refused): its "
+        "metrics are over the rest, and it ranks after the rows scored on every output"
     )
 
 
@@ -177,8 +181,7 @@ def tradeoff(records: list[ResultsRecord]) -> pd.DataFrame:
     for r in records:
         identity, mae = r.metrics.get("identity"), r.metrics.get("age_mae")
         if identity is not None and mae is not None and math.isfinite(identity):
-            outputs = r.notes.get("n_outputs")
-            named = f"{r.method} ({r.unscored()}{f' of {outputs}' if outputs else ''} not scored)" if r.unscored() else r.method
+            named = f"{r.method} ({unscored_count(r)} not scored)" if r.unscored() else r.method
             points.append(
                 {"method": named, "identity": identity, "age accuracy (A)": accuracy_from_mae(mae), "provenance": r.provenance}
             )

@@ -20,7 +20,7 @@ from engine.core.registry import (
 from engine.core.settings import Settings
 from engine.methods import tiny
 from engine.methods.cradle2cane.loaders import C2C_SUBFOLDER, set_scheduler
-from engine.methods.cradle2cane.pipeline import PROJECTIONS
+from engine.methods.cradle2cane.pipeline import PROJECTIONS, projection_file
 from engine.methods.ldla.renderers import ADAPTER, NO_ZONE_LORA, DiffusionRenderer, DiffusionSettings
 from engine.methods.ldla.scorenet import load_scorenet
 from engine.methods.lora import LORA_FILE
@@ -63,10 +63,9 @@ def lifespan_checkpoint(folder: Path, from_repo: bool) -> str:
     """Nothing ("") unless `folder` holds a Cradle2Cane checkpoint (train.lifespan's or the published one), as its
     serving folder or the folder above it: then the rest of a refusal saying where it goes instead."""
     setting = "HUB_MODEL_REPO_CRADLE2CANE to its repo" if from_repo else None
-    if any((folder / C2C_SUBFOLDER / f"{name}{suffix}").is_file() for name in PROJECTIONS for suffix in (".safetensors", ".bin")):
-        return f"train.zones; to serve it, set {setting or 'HUB_MODEL_DIR_CRADLE2CANE to this folder'}"
-    if any((folder / f"{name}{suffix}").is_file() for name in PROJECTIONS for suffix in (".safetensors", ".bin")):
-        return f"train.zones; to serve it, set {setting or 'HUB_MODEL_DIR_CRADLE2CANE to the folder holding this one'}"
+    for weights, here in ((folder / C2C_SUBFOLDER, "this folder"), (folder, "the folder holding this one")):
+        if any(projection_file(weights, name) for name in PROJECTIONS):  # either MLP, in either format the engine reads
+            return f"train.zones; to serve it, set {setting or f'HUB_MODEL_DIR_CRADLE2CANE to {here}'}"
     return ""
 
 
