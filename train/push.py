@@ -4,7 +4,7 @@
 
 Uploads, in one commit, the safetensors weights and JSON configs that serving loads and a
 model card written with `huggingface_hub.ModelCard` / `ModelCardData` (licence name and
-link, base model, pipeline tag, the leaderboard's verified results of this checkpoint's method
+link, base model, pipeline tag, the leaderboard's verified results of this checkpoint (`push`)
 as eval results; then method, training data, intended use and misuse). A checkpoint the engine
 could not load (a file missing or unreadable) or trained on the tiny profile (random miniature
 models, for tests) is refused. A `train.lifespan` checkpoint shares its
@@ -38,7 +38,10 @@ from train.common import TRAINING_STATE_FILES
 logger = logging.getLogger(__name__)
 
 SHARED = ("*.safetensors", "*.json", "hparams.yml")  # hparams.yml: the settings a lifespan checkpoint was trained with
-KEPT_LOCAL = (*TRAINING_STATE_FILES, "trained_with.json")  # the profile record is the push's check, not serving's
+# What a trainer records beside each checkpoint it saves (train/loop.py): the profile it ran, so a tiny-profile smoke
+# run's random miniature weights are never shared as a model
+TRAINED_WITH = "trained_with.json"
+KEPT_LOCAL = (*TRAINING_STATE_FILES, TRAINED_WITH)  # the profile record is the push's check, not serving's
 
 
 @dataclass(frozen=True)
@@ -98,11 +101,6 @@ def detect_method(folder: Path) -> str:
         f"{folder} is neither a Cradle2Cane checkpoint (Cradle2Cane/ or face_project.safetensors), "
         "a train.zones checkpoint (scorenet.safetensors) nor a train.pluralistic one (age_encoder.safetensors)"
     )
-
-
-# What a trainer records beside each checkpoint it saves (train/loop.py): the profile it ran, so a tiny-profile smoke
-# run's random miniature weights are never shared as a model
-TRAINED_WITH = "trained_with.json"
 
 
 def checkpoint_problems(method: str, checkpoint: Path, folder: Path) -> list[str]:
