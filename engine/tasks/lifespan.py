@@ -217,6 +217,8 @@ class LifespanOutput:
     faces: list[np.ndarray]  # aligned aged faces, one per target
     pass1: list[np.ndarray]
     photos: list[np.ndarray] | None  # each aged face pasted back into the photo
+    source_face: np.ndarray  # the chosen face as it is, aligned as the aged faces are: the strip's and animation's first frame
+    source_photo: np.ndarray  # the photo as it is (the first frame at the photo's framing)
     models: dict
     timings: dict[str, float]
     unet_calls: int
@@ -294,6 +296,7 @@ class _Rendered:
     faces: list[np.ndarray]
     pass1: list[np.ndarray]
     photos: list[np.ndarray] | None
+    source_face: np.ndarray  # the aligned crop the faces were made from
     strengths: list[float]
     seeds: list[int]
     unet_calls: int
@@ -348,6 +351,8 @@ def age_photo(
         faces=rendered.faces,
         pass1=rendered.pass1,
         photos=rendered.photos,
+        source_face=rendered.source_face,
+        source_photo=request.rgb,
         models={"profile": settings.profile, "renderer": renderer, "checkpoint": rendered.checkpoint, **rendered.method},
         timings=timings,
         unet_calls=rendered.unet_calls,
@@ -371,6 +376,7 @@ def _diffusion(request: LifespanRequest, pipeline, face: Face, source: SourceAge
         faces=faces,
         pass1=[item.pass1 for item in result.items],
         photos=[paste_back(request.rgb, image, aligned.matrix) for image in faces] if request.paste else None,
+        source_face=aligned.crop,
         strengths=[item.strength for item in result.items],
         seeds=[item.seed for item in result.items],
         unet_calls=result.unet_calls,
@@ -445,6 +451,7 @@ def _classical(
         faces=[edit.after for edit in edits],
         pass1=[],
         photos=photos if request.paste else None,
+        source_face=located.crop,
         strengths=[],
         seeds=[request.seed] * len(request.targets),
         unet_calls=0,
@@ -682,8 +689,12 @@ def save_outputs(
             images[key].append(save_png(found[index], path, provenance(output, target)))
             done += 1
     written: dict[str, list[str] | str] = {**images}
-    labels = [f"{t:g} y" for t in output.targets]
-    shown = output.photos if output.framing == "photo" and output.photos is not None else output.faces
+    # the face (or photo) as it is comes first, so that the strip, and an animation of one age too, shows before and after
+    labels = [f"source: {output.source_age:.0f} y"] + [f"{t:g} y" for t in output.targets]
+    if output.framing == "photo" and output.photos is not None:
+        shown = [output.source_photo, *output.photos]
+    else:
+        shown = [output.source_face, *output.faces]
     height = STRIP_HEIGHT[output.framing]
     writing("the strip")
     written["strip"] = save_png(strip(shown, labels, height), folder / f"{stem}_strip.png", provenance(output))

@@ -164,7 +164,7 @@ def test_browser_lifespan_tab_produces_a_strip_on_the_tiny_profile(live_tiny_app
         strip = page.locator("img[src*='_strip.png']")
         expect(strip.first).to_be_visible(timeout=60000)
         width, height = strip.first.evaluate("img => [img.naturalWidth, img.naturalHeight]")
-        assert width == 9 * 256 + 8 * GAP and height == 256 + round(CAPTION_SHARE * 256)  # nine ages, labels below
+        assert width == 10 * 256 + 9 * GAP and height == 256 + round(CAPTION_SHARE * 256)  # the face as it is, nine ages
         # shown across the tab's whole width (in the half-width output column its nine faces were about 70 px each)
         shown = strip.first.bounding_box()["width"]
         assert shown > 0.8 * page.get_by_role("tabpanel").bounding_box()["width"]

@@ -430,19 +430,39 @@ def test_photo_framing_gives_strip_and_gif_frames_at_the_photos_aspect_with_labe
     tile_height = STRIP_HEIGHT["photo"]
     band = round(CAPTION_SHARE * tile_height)
     tile_width = round(tile_height * width / height)
-    assert strip.shape == (tile_height + band, 2 * tile_width + GAP, 3)  # a gap between the photos
+    # the photo as it is, then each age: a gap between the photos
+    assert strip.shape == (tile_height + band, 3 * tile_width + 2 * GAP, 3)
     # the photo, resized, fills the top of each tile; the label is drawn in the band below it, not over the image
     assert output.photos is not None
-    expected = cv2.resize(output.photos[0], (tile_width, tile_height), interpolation=cv2.INTER_AREA)
-    assert np.array_equal(strip[:tile_height, :tile_width], expected)
+    for index, shown in enumerate([image, *output.photos]):
+        expected = cv2.resize(shown, (tile_width, tile_height), interpolation=cv2.INTER_AREA)
+        left = index * (tile_width + GAP)
+        assert np.array_equal(strip[:tile_height, left : left + tile_width], expected)
     caption = strip[tile_height:, :tile_width]
     assert (caption == 24).mean() > 0.7 and caption.max() == 255  # a dark band with white text
     with Image.open(files["gif"]) as gif:
         assert isinstance(gif, GifImagePlugin.GifImageFile)
-        assert gif.n_frames == 2 and gif.size == (tile_width, tile_height + band)
+        assert gif.n_frames == 3 and gif.size == (tile_width, tile_height + band)
     assert output.manifest()["framing"] == "photo"
+    # one age at the face's framing: the animation still shows before and after, the face as it is first
     face_strip = age_photo(LifespanRequest(image, [30], source_age=80, renderer="classical"), OFFLINE)
-    assert save_outputs(face_strip, tmp_path / "face", "hopper") and face_strip.manifest()["framing"] == "face"
+    files = save_outputs(face_strip, tmp_path / "face", "hopper")
+    assert face_strip.manifest()["framing"] == "face"
+    face_height = STRIP_HEIGHT["face"]
+    assert isinstance(files["gif"], str)
+    with Image.open(files["gif"]) as gif:
+        assert isinstance(gif, GifImagePlugin.GifImageFile) and gif.n_frames == 2
+        gif.seek(0)
+        before = np.array(gif.convert("RGB"))[:face_height]
+        gif.seek(1)
+        after = np.array(gif.convert("RGB"))[:face_height]
+    resized = [
+        cv2.resize(face, (face_height, face_height), interpolation=cv2.INTER_AREA)
+        for face in (face_strip.source_face, face_strip.faces[0])
+    ]
+    # a GIF's palette moves colours a little: each frame is nearer its own face than the other's
+    assert np.abs(before.astype(int) - resized[0]).mean() < np.abs(before.astype(int) - resized[1]).mean()
+    assert np.abs(after.astype(int) - resized[1]).mean() < np.abs(after.astype(int) - resized[0]).mean()
     with pytest.raises(InputError, match="framing must be 'face' or 'photo', got 'poster'"):
         LifespanRequest(image, [30], framing="poster")
     with pytest.raises(InputError, match="keep paste on"):

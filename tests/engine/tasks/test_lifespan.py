@@ -286,9 +286,10 @@ def test_cli_writes_images_manifest_and_provenance(images, tmp_path, _cli):
     assert photo.text["AI-edited"].startswith("yes") and photo.text["Seed"] == str(manifest["seeds"][0])
     assert photo.text["Method"].startswith("Cradle2Cane") and photo.text["TargetAge"] == "20"
     strip = Image.open(manifest["files"]["strip"])
-    assert strip.size == (3 * 256 + 2 * GAP, 256 + round(CAPTION_SHARE * 256))  # three faces, labels in a band below
+    # the face as it is and three ages, labels in a band below
+    assert strip.size == (4 * 256 + 3 * GAP, 256 + round(CAPTION_SHARE * 256))
     gif = cast(GifImageFile, Image.open(manifest["files"]["gif"]))
-    assert gif.n_frames == 3
+    assert gif.n_frames == 4
     assert os.path.getsize(manifest["files"]["mp4"]) > 1000
 
 
