@@ -71,28 +71,33 @@ STRUCTURAL_DIVERSITY = "aligned sample faces (1 - SSIM, greyscale, mean over pai
 DIFFUSION_METHOD = "PAE on the Cradle2Cane generator (the paper: a diffusion autoencoder, not available here)"
 
 
-# How the classical futures differ (the manifest and the fallback warning say it); on a black-and-white photo they
-# draw no sallowness (a change of hue alone, which such a photo does not show)
-_DIFFERING = (
-    "greying onset and pattern, sagging (jowls, folds, eye bags, lips), weight (a fuller or leaner lower face), age spots"
-)
-CLASSICAL_DIFFERENCES = f"{_DIFFERING}, sallowness, and wrinkle scores and layout"
-MONOCHROME_DIFFERENCES = f"{_DIFFERING}, and wrinkle scores and layout"
+# How the classical futures differ (the manifest and the fallback warning say it): `classical_differences`
+_GREYING = "greying onset and pattern"
+_SAGGING = "sagging (jowls, folds, eye bags, lips)"
+_WEIGHT = "weight (a fuller or leaner lower face)"
+_WRINKLES = "wrinkle scores and layout"
 # toward a younger target the signs of age are taken away: what a future draws there (lifespan.age_face's younger path)
-YOUNGER_DIFFERENCES = (
-    "how much of any grey hair regains its colour and where, how much sagging (jowls, folds, eye bags, lips) is taken "
-    "back, weight (a fuller or leaner lower face), and how much of the creases is filled (from their zone scores); their "
-    "age spots and sallowness, signs "
-    "a younger face has less of, are not drawn, so toward a younger target futures differ less than toward an older one"
+_YOUNGER_GREY = "how much of any grey hair regains its colour and where"
+_YOUNGER_REST = (
+    "how much sagging (jowls, folds, eye bags, lips) is taken back, weight (a fuller or leaner lower face), and how much "
+    "of the creases is filled (from their zone scores); their age spots and sallowness, signs a younger face has less "
+    "of, are not drawn, so toward a younger target futures differ less than toward an older one"
 )
 
 
-def classical_differences(monochrome: bool, younger: bool = False) -> str:
-    """How the classical futures of a photo differ: `monochrome`, a black-and-white photo's draw no sallowness;
-    `younger`, futures toward a target younger than the source draw no age spots or sallowness at all."""
+def classical_differences(monochrome: bool, younger: bool = False, same_age: bool = False, hair: bool = True) -> str:
+    """How the classical futures of a photo differ: `monochrome`, a black-and-white photo's draw no sallowness (a change
+    of hue alone, which such a photo does not show); `younger`, futures toward a target younger than the source draw no
+    age spots or sallowness at all; `same_age`, futures at the source age itself draw no greying, weight, spots or
+    sallowness (no years pass); `hair` False, a photo whose hair stage is skipped (no hair found) shows no greying
+    pattern (the onset still greys the eyebrows)."""
+    greying = _GREYING if hair else "greying onset (the eyebrows': no hair found)"
+    if same_age:
+        return f"{_SAGGING}, and {_WRINKLES}; at the source age itself no greying, weight, age spots or sallowness is drawn"
     if younger:
-        return YOUNGER_DIFFERENCES
-    return MONOCHROME_DIFFERENCES if monochrome else CLASSICAL_DIFFERENCES
+        return f"{_YOUNGER_GREY}, {_YOUNGER_REST}" if hair else _YOUNGER_REST
+    skin = "age spots" if monochrome else "age spots, sallowness"
+    return f"{greying}, {_SAGGING}, {_WEIGHT}, {skin}, and {_WRINKLES}"
 
 
 @dataclass
@@ -160,17 +165,17 @@ class PluralisticOutput:
     source_age_from: str = ""  # "given" or "estimated"
     gender_from: str = ""
     face_index: int = 0  # the face the futures are of, in the detector's order (0: the largest)
-    monochrome: bool = False  # classical: a black-and-white photo, whose futures draw no sallowness
+    differences: str = ""  # classical: how its futures differ (`classical_differences`)
 
     def manifest(self) -> dict:
         return {
             "method": "pluralistic aging ("
             + (
                 "classical renderer, futures differing in "
-                + classical_differences(self.monochrome, self.target < self.source_age)
+                + self.differences
                 + (
-                    ", and for men, when asked (receding_hairline), a hairline receding as often as men not receded at "
-                    "the source age are at Norwood III or more by the target age"
+                    ", and for men, when asked (receding_hairline), a hairline receding to Norwood III as often as men "
+                    "not receded at the source age are at Norwood III or more by the target age"
                     if self.receding_asked
                     else ""
                 )
@@ -231,7 +236,7 @@ class _Sampled:
     warnings: list[str] = field(default_factory=list)
     hairlines: list[str] = field(default_factory=list)
     futures: list[dict] = field(default_factory=list)
-    monochrome: bool = False
+    differences: str = ""  # classical: how its futures differ (`classical_differences`)
 
 
 def pluralistic(request: PluralisticRequest, settings: Settings | None = None, progress=None) -> PluralisticOutput:
@@ -255,8 +260,7 @@ def pluralistic(request: PluralisticRequest, settings: Settings | None = None, p
         sampled = _classical(request, found.located, source, seeds, settings)
     warnings += sampled.warnings
     if why:  # said first; what the futures differ in is known once they are drawn (a black-and-white photo's draw no hue)
-        differences = classical_differences(sampled.monochrome, request.target < source.age)
-        warnings.insert(0, f"{why}: the classical renderer is used; its futures differ in {differences}.")
+        warnings.insert(0, f"{why}: the classical renderer is used; its futures differ in {sampled.differences}.")
     # 5. score each sample and the set
     ages, identities, embeddings = score_samples(request.rgb, found.face, sampled.photos, settings)
     diversity = mean_pairwise_distance(np.stack(embeddings)) if len(embeddings) >= 2 else None
@@ -291,7 +295,7 @@ def pluralistic(request: PluralisticRequest, settings: Settings | None = None, p
         source.age_from,
         source.gender_from,
         request.face_index or 0,
-        sampled.monochrome,
+        sampled.differences,
     )
 
 
@@ -379,7 +383,9 @@ def _classical(
         )
     hairlines = [a.stages.get("hairline", "") for a in aged]
     monochrome = is_monochrome(located.crop)  # its futures' sallowness is not drawn: a hue (their stages say it too)
-    futures = [describe_variation(variation, monochrome, request.target < source.age) for variation in variations]
+    hair = not masks.note  # no hair found: the hair stage is skipped in every future
+    futures = [describe_variation(variation, request.target, source.age, monochrome, hair) for variation in variations]
+    younger, same_age = request.target < source.age, request.target == source.age
     return _Sampled(
         "classical",
         [a.after for a in aged],
@@ -388,7 +394,7 @@ def _classical(
         warnings,
         hairlines,
         futures,
-        monochrome,
+        classical_differences(monochrome, younger, same_age, hair),
     )
 
 

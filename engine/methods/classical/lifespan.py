@@ -172,6 +172,9 @@ class Variation:
     grey_pattern: float = 0.5  # 0-1: how much greying starts at the temples before the top
     zone_scores: dict[str, float] | None = None  # the wrinkle scores to use instead of the age curves'
     receding_hairline: bool = False  # the frontal hairline and temples recede with age (men; hair.py)
+    # the share (0-1) of Norwood III's recession a receding hairline moves back by; None: the mean face's, the share of
+    # men not receded at the source age who are by the target (hair.added_recession)
+    recession: float | None = None
     # years ahead (> 0) of or behind (< 0) the mean at the target: each sign is drawn where the mean face
     # has it that many years later or earlier (sagging: shape.py's descent; spots and sallowness: the skin)
     sagging_years: float = 0.0
@@ -897,7 +900,7 @@ def _hairline(
     asked for and not drawn (a fringe, no hair above the forehead) is a warning too."""
     if not variation.receding_hairline:
         return face, masks
-    amount = added_recession(source_age, target)
+    amount = added_recession(source_age, target) if variation.recession is None else variation.recession
     face, hair, note = recede_hairline(face, masks.hair, located.points, amount)
     if note:
         stages["hairline"] = f"receding_hairline skipped: {note}"

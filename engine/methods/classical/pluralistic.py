@@ -11,33 +11,79 @@ from statistics import NormalDist
 
 import numpy as np
 
-from engine.methods.classical.aging import GREY_ONSET_SD_YEARS
+from engine.methods.classical.aging import GREY_ONSET_SD_YEARS, LENTIGO_ONSET_YEARS
 from engine.methods.classical.lifespan import Variation
+from engine.methods.classical.shape import DESCENT_ONSET_YEARS, VERMILION_ONSET_YEARS
+from engine.methods.classical.texture import TEXTURE_ONSET_YEARS
+
+POPULATION_INTENSITY = 0.3  # the tab's default diversity draws greying from the population's own spread
+
+# The wrinkle scores' spread: a logit's standard deviation of ZONE_LOGIT_SD_PER_INTENSITY x the diversity (1.2 at the
+# default, from looking)
+ZONE_LOGIT_SD_PER_INTENSITY = 4.0
+# The two sides of one face (crow's feet, under-eye, nasolabial and marionette zones, left and right) are far more alike
+# than two faces: each side's draw shares this correlation with the other's (from looking: drawn apart, one crow's feet
+# of a future stood at 20 and the other at 80 in one future of eight, a lopsided face, not a way people differ)
+SIDES_CORRELATION = 0.8
+SIDES = ("_left", "_right")
+
+
+def _paired(zone: str) -> str | None:
+    """The name a left or right zone shares with its other side ("crows_feet" for "crows_feet_left"), else None."""
+    return next((zone[: -len(side)] for side in SIDES if zone.endswith(side)), None)
+
+
+NORMAL_GRID = np.linspace(-8.0, 8.0, 3201)  # a standard normal draw's values, for quadrature
+NORMAL_WEIGHTS = np.exp(-0.5 * NORMAL_GRID**2) / np.exp(-0.5 * NORMAL_GRID**2).sum()
+
+
+def logit_centre(mean: float, drawn: np.ndarray) -> float:
+    """The logit m whose scores logistic(m + drawn) have `mean` (0-1, kept within 0.005-0.995: the logit of 0 or 1 is
+    infinite) on average, `drawn` being the logit's draws at NORMAL_GRID's values (weighted by NORMAL_WEIGHTS): found
+    by bisection, as the mean rises with m. Without it a score near 100 was drawn lower on average (and one near 0
+    higher): the futures at 70-80 were on average milder than the mean face. (For unbounded normal draws of spread s this
+    is about the logit of `mean` times sqrt(1 + pi s^2 / 8), MacKay 1992, Neural Comput 4:720; the draws bent toward
+    people's tails are not normal, and that approximation left a score of 3 drawn at 2 on average.)"""
+    goal = min(max(mean, 0.005), 0.995)
+    low, high = -40.0, 40.0
+    for _ in range(60):
+        middle = (low + high) / 2
+        if float(np.sum(NORMAL_WEIGHTS / (1.0 + np.exp(-(middle + drawn))))) < goal:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
 
 
 def sample_zone_scores(base: dict[str, float], intensity: float, count: int, seed: int) -> list[dict[str, float]]:
-    """PAE over zone scores: each zone's score drawn around `base` in logit space (so always inside 0-100),
-    with the logit's centre widened so the scores' mean is the curve's value: a logistic of N(m, s^2) has
-    mean about logistic(m / sqrt(1 + pi s^2 / 8)) (MacKay 1992, Neural Comput 4:720), so m is the base's
-    logit times that factor. Without it a score near 100 was drawn lower on average (and one near 0 higher):
-    the futures at 70-80 were on average milder than the mean face. The slider scales the spread s only."""
+    """PAE over zone scores: each zone's score drawn around `base` in logit space (so always inside 0-100): a logit of
+    ZONE_LOGIT_SD_PER_INTENSITY x POPULATION_INTENSITY times `within_people(intensity / POPULATION_INTENSITY x z)`, z
+    standard normal, so that above the default diversity the draws reach into people's tails but never past them (drawn
+    unbounded, at the slider's top 78 % of the scores were 0-1 or 99-100: all-or-nothing wrinkles). The two sides of the
+    face are drawn alike (SIDES_CORRELATION; each side's z still standard normal). The logit's centre is the one whose
+    scores have the base's value as their mean (`logit_centre`). The slider scales the spread only."""
     if intensity == 0:
         return [dict(base) for _ in range(count)]
     rng = np.random.default_rng(seed)
-    spread = 4.0 * intensity  # the logit's standard deviation
-    widen = math.sqrt(1.0 + math.pi * spread**2 / 8.0)
+    ratio = intensity / POPULATION_INTENSITY
+    unit = ZONE_LOGIT_SD_PER_INTENSITY * POPULATION_INTENSITY  # the logit's standard deviation at the default
+    drawn = unit * np.array([within_people(ratio * z) for z in NORMAL_GRID])
+    centres = {zone: logit_centre(score / 100.0, drawn) for zone, score in base.items()}
+    shared, own = math.sqrt(SIDES_CORRELATION), math.sqrt(1.0 - SIDES_CORRELATION)
+    paired = sorted({name for name in map(_paired, base) if name is not None})  # each side's pair, drawn once per future
     samples = []
     for _ in range(count):
+        draws = {zone: float(rng.standard_normal()) for zone in base}  # one per zone, in the base's order
+        pairs = {name: float(rng.standard_normal()) for name in paired}
         scores = {}
-        for zone, score in base.items():
-            centre = min(max(score / 100.0, 0.005), 0.995)  # the logit of 0 or 100 is infinite
-            value = widen * math.log(centre / (1 - centre)) + spread * rng.standard_normal()
+        for zone in base:
+            pair = _paired(zone)
+            z = draws[zone] if pair is None else shared * pairs[pair] + own * draws[zone]
+            value = centres[zone] + unit * within_people(ratio * z)
             scores[zone] = float(round(100.0 / (1.0 + math.exp(-value))))
         samples.append(scores)
     return samples
 
-
-POPULATION_INTENSITY = 0.3  # the tab's default diversity draws greying from the population's own spread
 
 # How far one person's signs run ahead of or behind the mean at one age, in years, at the default diversity
 # (each scaled by the slider as the greying onset is). People of one age are judged several years apart in
@@ -73,10 +119,14 @@ def sample_variations(
     - greying onset: N(0, (s x 9.6 years)^2) around the mean curve, s = intensity / 0.3, so the default
       intensity draws from the spread of onset between people (9.6 years, Tobin and Paus 2001);
     - greying pattern (temples before the top): `temples_first`, the logistic of N(0, s^2): about 0.5 + s x N(0, 0.25^2)
-      near the mean (from looking), inside 0-1 at any diversity without being cut there;
+      near the mean (from looking), inside 0-1 at any diversity without being cut there (its logit kept within
+      PLAUSIBLE_SD, as below: drawn unbounded, at the slider's top half the patterns were 0.02 or less, or 0.98 or more);
     - wrinkle scores: the PAE over zone scores (`sample_zone_scores`);
     - a receding hairline, `recedes` with `receding_probability` at the default diversity (the caller gives men the
-      share at Norwood III or more at the target age, `hair.norwood_share`; others 0);
+      share not receded at the source age who are at Norwood III or more by the target age, `hair.added_recession`;
+      others 0): a future that recedes recedes in full, to Norwood III (drawn by the probability, a receding future
+      moved back by 24 % of it at 30 -> 40, barely seen); at diversity 0 every future is the mean one, the lifespan
+      model's face, receding by the probability (`Variation.recession` None);
     - sagging, age spots and sallowness each N(0, (s x SD)^2) years ahead of the mean (SAGGING_SD_YEARS,
       SPOTS_SD_YEARS, SALLOW_SD_YEARS);
     - weight: a change of N(0, (s x BMI_SD_PER_SQRT_YEAR)^2 x years) in body-mass index over the `years`
@@ -98,8 +148,13 @@ def sample_variations(
     variations = []
     for zone_scores in scores:
         shift = GREY_ONSET_SD_YEARS * within_people(spread * float(rng.standard_normal()))
-        pattern = temples_first(spread * float(rng.standard_normal()))
-        receding = recedes(receding_probability, spread * float(hairline.standard_normal()))
+        pattern = temples_first(within_people(spread * float(rng.standard_normal())))
+        liability = spread * float(hairline.standard_normal())
+        if intensity == 0:  # the mean future: the lifespan model's face, receding by the share of men who recede
+            receding, recession = receding_probability > 0, None
+        else:  # a man who recedes by the target recedes to Norwood III
+            receding = recedes(receding_probability, liability)
+            recession = 1.0 if receding else None
         sagging, spots, sallow, weight = (within_people(spread * float(z)) for z in people.standard_normal(4))
         variations.append(
             Variation(
@@ -107,6 +162,7 @@ def sample_variations(
                 grey_pattern=pattern,
                 zone_scores=zone_scores,
                 receding_hairline=receding,
+                recession=recession,
                 sagging_years=SAGGING_SD_YEARS * sagging,
                 spots_years=SPOTS_SD_YEARS * spots,
                 sallow_years=SALLOW_SD_YEARS * sallow,
@@ -140,8 +196,8 @@ def recedes(probability: float, liability: float) -> bool:
     """Whether a future's hairline recedes: a liability-threshold model of a trait people have or not (Falconer 1965,
     Ann Hum Genet 29:51), a hairline receding where the person's liability, N(0, 1) at the default diversity (scaled
     with it), lies under the normal quantile of `probability` (the share of men at Norwood III or more). At the default
-    diversity the share of futures that recede is `probability`; at diversity 0 (liability 0) every future is the mean
-    future: receding where most men of that age have (`probability` over a half)."""
+    diversity the share of futures that recede is `probability` (at diversity 0, `sample_variations` draws the mean
+    future instead)."""
     if not 0 <= probability <= 1:
         raise ValueError(f"receding_probability must be between 0 and 1, got {probability}")
     if probability in (0.0, 1.0):
@@ -149,17 +205,46 @@ def recedes(probability: float, liability: float) -> bool:
     return liability < NormalDist().inv_cdf(probability)
 
 
-def describe_variation(variation: Variation, monochrome: bool = False, younger: bool = False) -> dict:
-    """What one future drew, by name (the manifest's entry for that sample); an entry is None where what was drawn is
-    not drawn on the face: `monochrome`, a black-and-white photo, its sallowness (a change of hue alone:
-    lifespan.age_face leaves it out); `younger`, a target younger than the source, its age spots and sallowness (the
-    younger path takes signs away and draws neither)."""
+# Where each drawn sign's curve rises (its onset) and where it ends (80, the hub's oldest age): a sign drawn ahead of or
+# behind the mean shows only the part of its shift that falls on the rising part
+CURVES_END_YEARS = 80.0
+SAGGING_ONSET_YEARS = min(DESCENT_ONSET_YEARS, VERMILION_ONSET_YEARS)  # the lips thin from 25, the tissue descends from 30
+
+
+def years_shown(target: float, years: float, onset: float) -> float:
+    """The part of a draw `years` ahead of (> 0) or behind (< 0) the mean at `target` that the face shows, its sign's
+    curve rising from `onset` to CURVES_END_YEARS and flat outside: at 80 a future drawn 10 years ahead shows what the
+    mean face at 80 shows (0 years), and at 75, 5 years of them; below the onset one drawn behind shows none."""
+
+    def on_curve(age: float) -> float:
+        return min(max(age, onset), CURVES_END_YEARS)
+
+    return on_curve(target + years) - on_curve(target)
+
+
+def describe_variation(
+    variation: Variation, target: float, source_age: float, monochrome: bool = False, hair: bool = True
+) -> dict:
+    """What one future shows, by name (the manifest's entry for that sample): the years ahead of the mean at `target` each
+    sign shows (`years_shown`: a draw past the curves' end at 80 shows their extent at 80), and None where what was drawn
+    is not drawn on the face: `monochrome`, a black-and-white photo, its sallowness (a change of hue alone:
+    lifespan.age_face leaves it out); toward a target younger than `source_age`, its age spots and sallowness (the
+    younger path takes signs away and draws neither); at the source age itself no greying, weight, spots or sallowness
+    (no years pass: only the sagging and the wrinkle scores drawn differ); `hair` False, a hair stage skipped (no hair
+    found), the scalp's greying pattern (the greying's onset still greys the eyebrows)."""
+    younger, same = target < source_age, target == source_age
+    older_skin = not younger and not same
+
+    def shown(years: float, onset: float) -> float:
+        return round(years_shown(target, years, onset), 1)
+
     return {
-        "grey_onset_shift_years": round(variation.grey_onset_shift, 1),
-        "grey_pattern_temples_first": round(variation.grey_pattern, 2),
-        "sagging_years_ahead": round(variation.sagging_years, 1),
-        "fullness_bmi_change": round(variation.fullness_bmi, 1),
-        "spots_years_ahead": None if younger else round(variation.spots_years, 1),
-        "sallow_years_ahead": None if monochrome or younger else round(variation.sallow_years, 1),
+        "grey_onset_shift_years": None if same else round(variation.grey_onset_shift, 1),
+        "grey_pattern_temples_first": None if same or not hair else round(variation.grey_pattern, 2),
+        "sagging_years_ahead": shown(variation.sagging_years, SAGGING_ONSET_YEARS),
+        "fullness_bmi_change": None if same else round(variation.fullness_bmi, 1),
+        "spots_years_ahead": shown(variation.spots_years, LENTIGO_ONSET_YEARS) if older_skin else None,
+        "sallow_years_ahead": shown(variation.sallow_years, TEXTURE_ONSET_YEARS) if older_skin and not monochrome else None,
         "receding_hairline": variation.receding_hairline,
+        "zone_scores": variation.zone_scores,
     }

@@ -12,12 +12,14 @@ from engine.methods.classical.pluralistic import (
     BMI_SD_PER_SQRT_YEAR,
     PLAUSIBLE_SD,
     POPULATION_INTENSITY,
+    SAGGING_ONSET_YEARS,
     SAGGING_SD_YEARS,
     SALLOW_SD_YEARS,
     SPOTS_SD_YEARS,
     describe_variation,
     sample_variations,
     sample_zone_scores,
+    years_shown,
 )
 from engine.methods.classical.shape import descent_between, describe
 
@@ -101,16 +103,66 @@ def test_a_face_ahead_sags_more_and_one_behind_less_within_the_curves():
 
 def test_the_manifest_names_every_drawn_difference():
     variation = sample_variations(BASE, 0.3, 1, seed=7, years=29)[0]
-    named = describe_variation(variation)
-    assert named["sagging_years_ahead"] == round(variation.sagging_years, 1)
+    named = describe_variation(variation, 70, 41)
+    assert named["sagging_years_ahead"] == round(years_shown(70, variation.sagging_years, SAGGING_ONSET_YEARS), 1)
     assert named["fullness_bmi_change"] == round(variation.fullness_bmi, 1)
-    assert named["spots_years_ahead"] == round(variation.spots_years, 1)
-    assert named["sallow_years_ahead"] == round(variation.sallow_years, 1)
+    assert named["spots_years_ahead"] == round(years_shown(70, variation.spots_years, 40), 1)
+    assert named["sallow_years_ahead"] == round(years_shown(70, variation.sallow_years, 25), 1)
     assert named["grey_onset_shift_years"] == round(variation.grey_onset_shift, 1)
+    assert named["zone_scores"] == variation.zone_scores and named["zone_scores"] != BASE  # its own draw of the scores
     # toward a younger target no spots or sallowness are drawn on the face: the manifest does not name a draw of them
-    younger = describe_variation(variation, younger=True)
+    younger = describe_variation(variation, 10, 41)
     assert younger["spots_years_ahead"] is None and younger["sallow_years_ahead"] is None
-    assert younger["sagging_years_ahead"] == named["sagging_years_ahead"]  # the descent taken back differs by it
+    assert younger["grey_onset_shift_years"] == named["grey_onset_shift_years"]  # the grey given colour back differs by it
+    # at the source age no years pass: no greying, weight, spots or sallowness; the sagging drawn still moves the face
+    same = describe_variation(variation, 41, 41)
+    assert [same[key] for key in ("grey_onset_shift_years", "grey_pattern_temples_first", "fullness_bmi_change")] == [None] * 3
+    assert same["spots_years_ahead"] is None and same["sallow_years_ahead"] is None and same["sagging_years_ahead"] != 0
+    # no hair found: the scalp's greying pattern is drawn nowhere (the onset still greys the eyebrows)
+    bald = describe_variation(variation, 70, 41, hair=False)
+    assert bald["grey_pattern_temples_first"] is None and bald["grey_onset_shift_years"] == named["grey_onset_shift_years"]
+
+
+def test_a_sign_drawn_past_its_curves_end_shows_what_the_mean_face_shows():
+    # the curves of sagging, spots and sallowness end at 80: a future drawn 10 years ahead at 80 looks as the mean does,
+    # and one drawn 10 years ahead at 75 shows 5 of them; behind, within the curve, the whole draw shows
+    assert years_shown(80, 10.0, 40) == 0 and years_shown(75, 10.0, 40) == 5 and years_shown(75, -10.0, 40) == -10
+    assert years_shown(10, -5.0, 40) == 0 and years_shown(35, 10.0, 40) == 5  # flat below the onset
+    futures = sample_variations(BASE, POPULATION_INTENSITY, 200, seed=1, years=39)
+    at_80 = [describe_variation(future, 80, 41) for future in futures]
+    assert max(named["spots_years_ahead"] for named in at_80) == 0 and min(named["spots_years_ahead"] for named in at_80) < 0
+    assert max(named["sagging_years_ahead"] for named in at_80) == 0
+
+
+def test_a_future_that_recedes_recedes_to_norwood_iii_and_the_mean_future_by_the_share_of_men():
+    futures = sample_variations(BASE, POPULATION_INTENSITY, 400, seed=2, receding_probability=0.24, years=10)
+    receding = [future for future in futures if future.receding_hairline]
+    assert abs(len(receding) / len(futures) - 0.24) < 0.06  # as often as the men who recede
+    assert {future.recession for future in receding} == {1.0}  # in full (drawn by 0.24 before: barely seen)
+    assert all(future.recession is None for future in futures if not future.receding_hairline)
+    mean = sample_variations(BASE, 0.0, 3, seed=2, receding_probability=0.24, years=10)
+    assert all(future.receding_hairline and future.recession is None for future in mean)  # the lifespan model's face
+
+
+def test_the_two_sides_of_a_face_are_drawn_alike_and_each_keeps_its_spread():
+    base = {"crows_feet_left": 50.0, "crows_feet_right": 50.0, "forehead": 50.0}
+    draws = sample_zone_scores(base, POPULATION_INTENSITY, 3000, seed=4)
+    left, right, forehead = (np.array([d[zone] for d in draws]) for zone in base)
+    assert np.corrcoef(left, right)[0, 1] > 0.7  # drawn apart, about 0: one side at 20 and the other at 80
+    assert abs(np.corrcoef(left, forehead)[0, 1]) < 0.1  # the zones of one side stay apart
+    assert np.std(left) == pytest.approx(np.std(forehead), rel=0.1) and np.mean(left) == pytest.approx(50, abs=1.5)
+
+
+def test_the_top_of_the_diversity_slider_reaches_peoples_tails_not_all_or_nothing():
+    # a score of 50 drawn at the slider's top stays within people's tails (3 SDs of the default's logit, 1.2): 3-97
+    draws = sample_zone_scores({"forehead": 50.0}, 2.0, 2000, seed=5)
+    scores = np.array([d["forehead"] for d in draws])
+    assert scores.min() >= 2 and scores.max() <= 98  # unbounded, 78 % of them were 0-1 or 99-100
+    patterns = np.array([future.grey_pattern for future in sample_variations(BASE, 2.0, 2000, seed=5)])
+    assert patterns.min() > 0.02 and patterns.max() < 0.98  # unbounded: half of them outside
+    wider = np.std([d["forehead"] for d in draws])
+    default = np.std([d["forehead"] for d in sample_zone_scores({"forehead": 50.0}, POPULATION_INTENSITY, 2000, seed=5)])
+    assert wider > 1.5 * default  # the slider still spreads them further
 
 
 @pytest.mark.parametrize("score", [3.0, 40.0, 83.0, 100.0])

@@ -394,9 +394,11 @@ def test_at_diversity_0_every_future_has_the_mean_futures_hairline():
     from engine.methods.classical.pluralistic import sample_variations  # noqa: PLC0415 - only this test needs it
 
     base = {"forehead": 40.0}
-    # most men recede by 45 (53 %, Norwood): the mean future recedes, in every sample; at 30 most do not
-    assert all(v.receding_hairline for v in sample_variations(base, 0.0, 8, seed=3, receding_probability=norwood_share(45)))
-    assert not any(v.receding_hairline for v in sample_variations(base, 0.0, 8, seed=3, receding_probability=norwood_share(30)))
+    # every sample is the mean future, the lifespan model's face: receding by the share of men who do (recession None),
+    # at 45 (53 %, Norwood) and at 30 alike (before, all-or-none by whether most men of that age recede)
+    for age in (45, 30):
+        futures = sample_variations(base, 0.0, 8, seed=3, receding_probability=norwood_share(age))
+        assert all(v.receding_hairline and v.recession is None for v in futures)
     # and the most diverse futures recede more evenly (toward one in two) than the population's share at 30
     share_30 = norwood_share(30)
     wide = np.mean([v.receding_hairline for v in sample_variations(base, 2.0, 600, seed=3, receding_probability=share_30)])
