@@ -131,7 +131,7 @@ class LifespanRequest:
         self.targets = parse_targets(self.targets)
         repeated = sorted({t for t in self.targets if self.targets.count(t) > 1})
         if repeated:
-            raise InputError(f"target ages repeat: {repeated}; each target is generated once")
+            raise InputError(f"target ages given more than once: {listed_ages(repeated)}; give each age once")
         # each target is named as written to 6 significant digits (its images' files, labels, manifest entries):
         # two that read the same there would overwrite each other
         labels = [f"{t:g}" for t in self.targets]

@@ -294,7 +294,7 @@ class Cradle2Cane:
             check_age(target, "target age")
         repeated = sorted({t for t in targets if list(targets).count(t) > 1})
         if repeated:
-            raise ValueError(f"target ages repeat: {repeated}; each target is generated once")
+            raise ValueError(f"target ages given more than once: {', '.join(f'{t:g}' for t in repeated)}; give each age once")
         if extra_prompt is not None and not extra_prompt.strip():
             raise ValueError("the extra prompt is empty: leave it out or describe the attribute")
 

@@ -135,7 +135,9 @@ def locate(
     unplaceable = unplaceable_zones(points, masks, aligned.matrix, rgb.shape[:2])
     if unplaceable:
         warnings.append(
-            "Cannot place these zones, left unchanged: " + "; ".join(f"{zone} ({reason})" for zone, reason in unplaceable.items())
+            "Cannot place these wrinkle zones, left unchanged: "
+            + "; ".join(f"{zone_name(zone)} ({reason})" for zone, reason in unplaceable.items())
+            + ". A frontal photo with the whole face inside it shows every zone."
         )
     # the crop and points are read-only (every stage copies before changing): the per-face store hashes them once
     aligned.crop.flags.writeable = False
@@ -144,6 +146,11 @@ def locate(
     if inside is not None:
         inside.flags.writeable = False
     return LocatedFace(rgb, face, aligned.matrix, aligned.crop, points, zones, masks, unplaceable, warnings, inside=inside)
+
+
+def zone_name(zone: str) -> str:
+    """A zone as the zones tab labels it: "crows feet left" for "crows_feet_left"."""
+    return zone.replace("_", " ")
 
 
 def unplaceable_zones(

@@ -193,7 +193,7 @@ def test_step_check_is_up_front():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(targets=[40, 40]), "target ages repeat: \\[40\\]"),
+        (dict(targets=[40, 40]), "target ages given more than once: 40;"),
         (dict(targets=[90]), "target age must be an age between 0 and 80, got 90"),
         (dict(gender="robot"), "gender must be one of"),
         (dict(targets=[]), "at least one target age"),
