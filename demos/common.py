@@ -466,6 +466,14 @@ def cleared_by_new_photo(photo: PhotoInput, results: list[gr.components.Componen
     return photo.history
 
 
+def cleared_on_run(button: gr.Button, results: list[gr.components.Component]) -> None:
+    """A click on `button` empties the `results` shown for the last request at once, in the browser (no request to the
+    server): a refused request left the last one's results beside its error, its GIF and MP4 to download among them, as
+    if they were the new request's."""
+    blank = "[" + ", ".join("null" for _ in results) + "]"
+    button.click(None, None, results, js=f"() => {blank}", queue=False, api_visibility="private")
+
+
 # what CommonMark reads as markup: a submitter's text (a claim's protocol names) shown in a Markdown status as written
 MARKDOWN_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
 

@@ -15,6 +15,7 @@ from demos.common import (
     SliderField,
     banner,
     cleared_by_new_photo,
+    cleared_on_run,
     loader_notes_on_refusal,
     main_action,
     open_photo,
@@ -210,11 +211,13 @@ def build() -> None:
     # faces (the two could be set against each other, and the request was then refused), in the browser at once
     framing.input(None, [framing, paste], paste, js="(framing, paste) => framing === 'photo' ? true : paste")
     paste.input(None, [paste, framing], framing, js="(paste, framing) => paste ? framing : 'face'")
-    history = cleared_by_new_photo(photo, [gallery, strip, animation, video, pass1, manifest, used_age, used_gender])
+    results = [gallery, strip, animation, video, pass1, manifest, used_age, used_gender]
+    history = cleared_by_new_photo(photo, results)
+    cleared_on_run(go, results)
     go.click(
         history.shown_while_current(run),
         [photo, mode, target, preset, source_age, gender, seed, extra_prompt, paste, framing, face, all_faces, receding_hairline],
-        [gallery, strip, animation, video, pass1, manifest, used_age, used_gender],
+        results,
         api_name=API_NAME,
         concurrency_id="gpu",
         concurrency_limit=GPU_CONCURRENCY,

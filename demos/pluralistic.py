@@ -14,6 +14,7 @@ from demos.common import (
     SliderField,
     banner,
     cleared_by_new_photo,
+    cleared_on_run,
     image_files,
     loader_notes_on_refusal,
     main_action,
@@ -99,7 +100,10 @@ def run(
     structural = "missing" if output.structural_diversity is None else f"{output.structural_diversity:.4f}"
     renderer = "the classical renderer" if output.mode == "classical" else f"mode {output.mode}"
     text = (
-        f"Futures drawn by {renderer}. Under each: its estimated age, and its identity, the face recognition model's "
+        f"Futures of face {output.face_index} drawn by {renderer} from its source age {output.source_age:g} "
+        f"({output.source_age_from}) and gender {output.gender} ({output.gender_from}); where they are wrong, give them in "
+        "the Source age and Gender boxes. "
+        f"Under each: its estimated age, and its identity, the face recognition model's "
         f"cosine similarity to the photo's face x 100 (two different people read about 18). "
         f"**Diversity**: {diversity} between the samples' identities, measured as the {DIVERSITY_EMBEDDING}; "
         f"{structural} between their structures, measured on the {STRUCTURAL_DIVERSITY}."
@@ -152,6 +156,7 @@ def build() -> None:
             diversity = gr.Markdown()
             manifest = gr.JSON(label="Manifest")
     history = cleared_by_new_photo(photo, [gallery, diversity, manifest])
+    cleared_on_run(go, [gallery, diversity, manifest])
     go.click(
         history.shown_while_current(run),
         [photo, target, samples, intensity, reference, seed, receding, face, source_age, gender],
