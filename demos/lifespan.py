@@ -115,7 +115,10 @@ def run(
     )
     shown = files["photos"] if paste else files["faces"]
     renderer = output.models["renderer"]
-    labels = [f"{t:g} years" + (", classical" if renderer == "classical" else "") for t in output.targets]  # shown whole
+    labels = [  # shown whole: the age asked, and what the hub's age estimator reads there
+        f"{t:g} years" + (", classical" if renderer == "classical" else "") + read_as(output.estimated_ages, index)
+        for index, t in enumerate(output.targets)
+    ]
     manifest = output.manifest()
     return (
         list(zip(shown, labels)),
@@ -127,6 +130,15 @@ def run(
         used(output, "source_age", "source_age_from", "{:g}"),
         used(output, "gender", "gender_from"),
     )
+
+
+def read_as(ages: list[float | None] | None, index: int) -> str:
+    """The caption's reading of output `index`: ", read as 54", ", no face read" (the estimator found none there), or
+    nothing where the outputs were not read."""
+    if ages is None:
+        return ""
+    age = ages[index]
+    return ", no face read" if age is None else f", read as {age:.0f}"
 
 
 def used(output, value: str, source: str, form: str = "{}") -> str:

@@ -138,7 +138,10 @@ def method_outputs(
 
     renderer = "classical" if kind == "classical" else "diffusion"
     start = time.perf_counter()
-    request = LifespanRequest(item.rgb, list(targets), source_age=source_age, gender=gender, seed=seed, renderer=renderer)
+    # not read by the task (read_ages): the harness scores each output itself, with its own evaluators
+    request = LifespanRequest(
+        item.rgb, list(targets), source_age=source_age, gender=gender, seed=seed, renderer=renderer, read_ages=False
+    )
     output = age_photo(request, settings)
     seconds = (time.perf_counter() - start) / len(targets)
     assert output.photos is not None  # the request pastes back (paste=True)

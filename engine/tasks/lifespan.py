@@ -42,6 +42,7 @@ from engine.methods.classical.lifespan import SUMMARY as CLASSICAL_SUMMARY
 from engine.methods.classical.lifespan import TOO_SMALL_TO_AGE, AgedFace, listed_ages, render_lifespan, stage_warnings
 from engine.methods.classical.youth import child_scales
 from engine.methods.ldla.pipeline import LocatedFace, locate
+from engine.tasks.readings import estimated_ages, off_targets
 from engine.tasks.renderers import (
     CLASSICAL_CHECKPOINT,
     RECEDING_NEEDS_CLASSICAL,
@@ -125,6 +126,9 @@ class LifespanRequest:
     all_faces: bool = False
     receding_hairline: bool = False  # the hairline and temples recede with age (classical renderer; for men)
     framing: str = "face"  # the strip and the animation: "face" (aligned crops) or "photo" (the photo's own framing)
+    # each output read by the hub's age estimator (engine/tasks/readings.py, about 30 ms a target on 2 CPUs), and a warning
+    # where an age read lies far from the age asked; False: not read (the evaluation harness scores them itself)
+    read_ages: bool = True
 
     def __post_init__(self) -> None:
         check_rgb(self.rgb)
@@ -151,6 +155,7 @@ class LifespanRequest:
         self.paste = check_flag(self.paste, "paste")
         self.all_faces = check_flag(self.all_faces, "all_faces")
         self.receding_hairline = check_flag(self.receding_hairline, "receding_hairline")
+        self.read_ages = check_flag(self.read_ages, "read_ages")
         if self.framing not in FRAMINGS:
             raise InputError(f"framing must be 'face' or 'photo', got {quote(self.framing)}")
         if self.framing == "photo" and not self.paste:
@@ -219,6 +224,9 @@ class LifespanOutput:
     photos: list[np.ndarray] | None  # each aged face pasted back into the photo
     source_face: np.ndarray  # the chosen face as it is, aligned as the aged faces are: the strip's and animation's first frame
     source_photo: np.ndarray  # the photo as it is (the first frame at the photo's framing)
+    # per target, what the age estimator reads in the chosen face's output (None: no face found there); None: not read
+    # (`LifespanRequest.read_ages`)
+    estimated_ages: list[float | None] | None
     models: dict
     timings: dict[str, float]
     unet_calls: int
@@ -244,6 +252,11 @@ class LifespanOutput:
             "warnings": self.warnings,
             "framing": self.framing,
             "face": self.face_index,
+            **(
+                {"estimated_ages": [None if age is None else round(age, 1) for age in self.estimated_ages]}
+                if self.estimated_ages is not None
+                else {}
+            ),
             **({"all_faces": [face.manifest(self.targets) for face in self.group]} if self.group else {}),
             **(
                 {
@@ -297,6 +310,7 @@ class _Rendered:
     pass1: list[np.ndarray]
     photos: list[np.ndarray] | None
     source_face: np.ndarray  # the aligned crop the faces were made from
+    read_from: list[np.ndarray]  # each aged face pasted back into the photo, whether or not the request shows them
     strengths: list[float]
     seeds: list[int]
     unet_calls: int
@@ -339,6 +353,14 @@ def age_photo(
     else:  # the classical renderer: the face with its zones
         rendered = _classical(request, found, chosen, faces, source, settings, progress)
     timings.update(rendered.timings)
+    # 5. what the hub's own estimator and face recognition model read in each output (said, never searched against)
+    ages: list[float | None] | None = None
+    readings: list[str] = []
+    if request.read_ages:
+        read_start = time.perf_counter()
+        ages = estimated_ages(found.face, rendered.read_from, settings)
+        readings = off_targets(ages, request.targets)
+        timings["reading_s"] = time.perf_counter() - read_start
     timings["total_s"] = time.perf_counter() - start
     return LifespanOutput(
         source_age=source.age,
@@ -353,11 +375,16 @@ def age_photo(
         photos=rendered.photos,
         source_face=rendered.source_face,
         source_photo=request.rgb,
+        estimated_ages=ages,
         models={"profile": settings.profile, "renderer": renderer, "checkpoint": rendered.checkpoint, **rendered.method},
         timings=timings,
         unet_calls=rendered.unet_calls,
         # all_faces: the chosen face's own warnings are among every face's, named by its number
-        warnings=notes + ([] if rendered.group else found.warnings) + rendered.warnings,
+        # the readings are the chosen face's: with every face aged, named by its number, after every face's warnings and
+        # before their summary (the last)
+        warnings=notes + found.warnings + rendered.warnings + readings
+        if not rendered.group
+        else notes + rendered.warnings[:-1] + [_about(chosen, reading) for reading in readings] + rendered.warnings[-1:],
         stages=rendered.stages,
         framing=request.framing,
         face_index=chosen,
@@ -372,11 +399,13 @@ def _diffusion(request: LifespanRequest, pipeline, face: Face, source: SourceAge
         pipeline, aligned.crop, source.age, source.gender, request.targets, request.seed, request.extra_prompt, progress
     )
     faces = [item.image for item in result.items]
+    pasted = [paste_back(request.rgb, image, aligned.matrix) for image in faces]
     return _Rendered(
         faces=faces,
         pass1=[item.pass1 for item in result.items],
-        photos=[paste_back(request.rgb, image, aligned.matrix) for image in faces] if request.paste else None,
+        photos=pasted if request.paste else None,
         source_face=aligned.crop,
+        read_from=pasted,
         strengths=[item.strength for item in result.items],
         seeds=[item.seed for item in result.items],
         unet_calls=result.unet_calls,
@@ -452,6 +481,7 @@ def _classical(
         pass1=[],
         photos=photos if request.paste else None,
         source_face=located.crop,
+        read_from=photos,
         strengths=[],
         seeds=[request.seed] * len(request.targets),
         unet_calls=0,

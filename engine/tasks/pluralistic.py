@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.age.estimators import SourceAgeGender, age_estimator, source_age_gender
+from engine.age.estimators import SourceAgeGender, source_age_gender
 from engine.core.checks import check_flag, check_gender, check_seed, parse_age, parse_face_index, parse_optional_age
 from engine.core.errors import InputError
 from engine.core.gpu import gpu_scope
@@ -43,7 +43,7 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.core.workers import map_in_order, worker_count
 from engine.faces.alignment import align_face, check_face_upright, paste_back
-from engine.faces.detection import Face, NoFaceError, box_overlap, choose_face
+from engine.faces.detection import Face, NoFaceError, choose_face
 from engine.faces.identity import mean_pairwise_distance
 from engine.methods.classical.hair import added_recession, is_monochrome
 from engine.methods.classical.lifespan import age_face, hair_masks, stage_warnings
@@ -52,6 +52,7 @@ from engine.methods.cradle2cane.seeds import item_seed
 from engine.methods.ldla.curves import scores_for_age
 from engine.methods.ldla.pipeline import LocatedFace
 from engine.tasks.lifespan import cradle2cane_seconds, growth_warning, hairline_warning
+from engine.tasks.readings import off_target, read_outputs
 from engine.tasks.renderers import (
     CLASSICAL_CHECKPOINT,
     RECEDING_NEEDS_CLASSICAL,
@@ -262,7 +263,7 @@ def pluralistic(request: PluralisticRequest, settings: Settings | None = None, p
     if why:  # said first; what the futures differ in is known once they are drawn (a black-and-white photo's draw no hue)
         warnings.insert(0, f"{why}: the classical renderer is used; its futures differ in {sampled.differences}.")
     # 5. score each sample and the set
-    ages, identities, embeddings = score_samples(request.rgb, found.face, sampled.photos, settings)
+    ages, identities, embeddings = read_outputs(request.rgb, found.face, sampled.photos, settings)
     diversity = mean_pairwise_distance(np.stack(embeddings)) if len(embeddings) >= 2 else None
     if len(embeddings) < len(sampled.photos):
         warnings.append(
@@ -396,59 +397,3 @@ def _classical(
         futures,
         classical_differences(monochrome, younger, same_age, hair),
     )
-
-
-# years: the age estimator reading the futures' mean further than this from the target is said (the largest age error
-# the hub's renderers are to reach on its offline benchmark; beyond it the futures do not look the age asked for)
-OFF_TARGET_YEARS = 15.0
-
-
-def off_target(ages: list[float | None], target: float) -> list[str]:
-    """[] or a warning that the age estimator reads the futures (`ages`, None where a sample shows no face) at a mean
-    more than OFF_TARGET_YEARS from `target`: the samples show the estimates one by one, the gap was never said."""
-    read = [age for age in ages if age is not None]
-    if not read:
-        return []
-    mean = sum(read) / len(read)
-    if abs(mean - target) <= OFF_TARGET_YEARS:
-        return []
-    side = "under" if mean < target else "over"
-    spread = f"{min(read):.0f}-{max(read):.0f} (mean {mean:.0f})" if len(read) > 1 else f"{mean:.0f}"
-    return [
-        f"The age estimator reads the futures at {spread}, {abs(mean - target):.0f} years {side} the target of {target:g}: "
-        f"they look {'younger' if mean < target else 'older'} than asked."
-    ]
-
-
-def _centre_in(face: Face, box_of: Face) -> bool:
-    """Whether the centre of `face`'s box lies in `box_of`'s box."""
-    (x, y, width, height), (left, top, box_width, box_height) = face.box, box_of.box
-    return left <= x + width / 2 <= left + box_width and top <= y + height / 2 <= top + box_height
-
-
-def score_samples(
-    rgb: np.ndarray, source_face: Face, photos: list[np.ndarray], settings: Settings
-) -> tuple[list[float | None], list[float | None], list[np.ndarray]]:
-    """(estimated ages, identities x 100 to the source: None for a sample without a face; the SFace embeddings
-    of the samples with one), each from the sample's face where `source_face` was (of the detections whose box's
-    centre lies in its box, the one whose box overlaps it most; a sample without one has no face: a neighbour's face
-    beside it is not it)."""
-    cache = get_cache(settings)
-    detector, identity = cache.get("face_detector"), cache.get("identity_offline")
-    estimator = age_estimator(settings)
-    source_embedding = identity.embed(rgb, source_face)
-    ages: list[float | None] = []
-    identities: list[float | None] = []
-    embeddings: list[np.ndarray] = []
-    for photo in photos:
-        found = [face for face in detector.detect(photo) if _centre_in(face, source_face)]
-        if not found:
-            ages.append(None)
-            identities.append(None)
-            continue
-        face = max(found, key=lambda candidate: box_overlap(candidate, source_face))
-        embedding = identity.embed(photo, face)
-        embeddings.append(embedding)
-        ages.append(float(estimator.estimate(photo, [face])[0].age))
-        identities.append(100.0 * identity.similarity(source_embedding, embedding))
-    return ages, identities, embeddings

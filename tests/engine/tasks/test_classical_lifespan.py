@@ -204,7 +204,9 @@ def test_group_photo_manifest_records_every_face_and_its_warnings():
     reason = hopper["classical_stages"]["5"]["hair"].removeprefix("unchanged: ")
     assert f"Hair left as it is at 5 and 70: {reason}" in hopper["warnings"]
     assert f"Face 0: Hair left as it is at 5 and 70: {reason}" in output.warnings  # what the user is told
-    assert astronaut_["warnings"] == [] and not any(w.startswith("Face 1") for w in output.warnings)
+    # face 1's own warnings: none; what the estimator reads in its outputs is said of it by number (it is the face read)
+    assert astronaut_["warnings"] == []
+    assert all(w.startswith("Face 1: The age estimator reads") for w in output.warnings if w.startswith("Face 1"))
     assert output.warnings[-1] == (
         f"Every face aged: 2 of 2 (face 0: source age {hopper['source_age']:g}, estimated; face 1: source age 40, given)."
     )
@@ -444,8 +446,15 @@ def test_photo_framing_gives_strip_and_gif_frames_at_the_photos_aspect_with_labe
         assert isinstance(gif, GifImagePlugin.GifImageFile)
         assert gif.n_frames == 3 and gif.size == (tile_width, tile_height + band)
     assert output.manifest()["framing"] == "photo"
+    # each output is read by the hub's age estimator, and an age read far from the one asked is said: Grace Hopper made
+    # 30 still reads as a woman in her sixties or more
+    assert output.estimated_ages is not None and all(age is not None for age in output.estimated_ages)
+    assert output.manifest()["estimated_ages"][0] > 45 and len(output.manifest()["estimated_ages"]) == 2
+    assert any(w.startswith("The age estimator reads") and "at 30, " in w and "(older)" in w for w in output.warnings)
     # one age at the face's framing: the animation still shows before and after, the face as it is first
-    face_strip = age_photo(LifespanRequest(image, [30], source_age=80, renderer="classical"), OFFLINE)
+    face_strip = age_photo(LifespanRequest(image, [30], source_age=80, renderer="classical", read_ages=False), OFFLINE)
+    assert face_strip.estimated_ages is None and "estimated_ages" not in face_strip.manifest()  # not asked: not read
+    assert not any(w.startswith("The age estimator reads") for w in face_strip.warnings)
     files = save_outputs(face_strip, tmp_path / "face", "hopper")
     assert face_strip.manifest()["framing"] == "face"
     face_height = STRIP_HEIGHT["face"]

@@ -279,7 +279,7 @@ def test_cli_names_a_missing_reference_as_the_option_it_came_from(images, tmp_pa
 
 
 def test_futures_read_far_from_the_target_are_said_with_how_far_and_which_way():
-    from engine.tasks.pluralistic import off_target
+    from engine.tasks.readings import off_target
 
     assert off_target([42.4, 51.6, None], 70) == [
         "The age estimator reads the futures at 42-52 (mean 47), 23 years under the target of 70: they look younger than asked."
@@ -289,3 +289,18 @@ def test_futures_read_far_from_the_target_are_said_with_how_far_and_which_way():
     ]
     assert off_target([58.0, 62.0], 70) == []  # within 15 years: as near as the renderers are to reach
     assert off_target([None, None], 70) == []  # no face in any sample: said elsewhere, no age to compare
+
+
+def test_a_lifespan_says_which_ages_its_faces_do_not_look():
+    from engine.tasks.readings import off_targets  # noqa: PLC0415
+
+    # a caption said "80 years" of a face the estimator read at 54: each such target is named, and which way
+    assert off_targets([54.0, 33.0, None], [80, 30, 10]) == [
+        "The age estimator reads this face more than 15 years from the age asked: at 80, 54 (younger). "
+        "The faces do not look those ages to it."
+    ]
+    assert off_targets([62.0, 54.0], [5, 80]) == [
+        "The age estimator reads these faces more than 15 years from the age asked: at 5, 62 (older); at 80, 54 (younger). "
+        "The faces do not look those ages to it."
+    ]
+    assert off_targets([44.0, None], [30, 70]) == []  # within 15 years, or no face read: nothing to say

@@ -1,0 +1,96 @@
+"""What the hub's own age estimator and face recognition model read in a task's outputs: each output's estimated age and
+its identity to the source face, and a warning where the ages read lie far from the ages asked for. These are readings
+for the person who asked, never searched against: no renderer's setting is chosen by them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.age.estimators import age_estimator
+from engine.core.registry import get_cache
+from engine.core.settings import Settings
+from engine.faces.detection import Face, box_overlap
+
+# years: the age estimator reading the futures' mean further than this from the target is said (the largest age error
+# the hub's renderers are to reach on its offline benchmark; beyond it the futures do not look the age asked for)
+OFF_TARGET_YEARS = 15.0
+
+
+def off_target(ages: list[float | None], target: float) -> list[str]:
+    """[] or a warning that the age estimator reads the futures (`ages`, None where a sample shows no face) at a mean
+    more than OFF_TARGET_YEARS from `target`: the samples show the estimates one by one, the gap was never said."""
+    read = [age for age in ages if age is not None]
+    if not read:
+        return []
+    mean = sum(read) / len(read)
+    if abs(mean - target) <= OFF_TARGET_YEARS:
+        return []
+    side = "under" if mean < target else "over"
+    spread = f"{min(read):.0f}-{max(read):.0f} (mean {mean:.0f})" if len(read) > 1 else f"{mean:.0f}"
+    return [
+        f"The age estimator reads the futures at {spread}, {abs(mean - target):.0f} years {side} the target of {target:g}: "
+        f"they look {'younger' if mean < target else 'older'} than asked."
+    ]
+
+
+def _centre_in(face: Face, box_of: Face) -> bool:
+    """Whether the centre of `face`'s box lies in `box_of`'s box."""
+    (x, y, width, height), (left, top, box_width, box_height) = face.box, box_of.box
+    return left <= x + width / 2 <= left + box_width and top <= y + height / 2 <= top + box_height
+
+
+def faces_where(source_face: Face, photos: list[np.ndarray], settings: Settings) -> list[Face | None]:
+    """Each output's face where `source_face` was: of the detections whose box's centre lies in its box, the one whose box
+    overlaps it most; None for an output without one (a neighbour's face beside it is not it)."""
+    detector = get_cache(settings).get("face_detector")
+    faces: list[Face | None] = []
+    for photo in photos:
+        found = [face for face in detector.detect(photo) if _centre_in(face, source_face)]
+        faces.append(max(found, key=lambda candidate: box_overlap(candidate, source_face)) if found else None)
+    return faces
+
+
+def estimated_ages(source_face: Face, photos: list[np.ndarray], settings: Settings) -> list[float | None]:
+    """What the age estimator reads in each output's face where `source_face` was (`faces_where`); None: no face there."""
+    estimator = age_estimator(settings)
+    return [
+        None if face is None else float(estimator.estimate(photo, [face])[0].age)
+        for photo, face in zip(photos, faces_where(source_face, photos, settings))
+    ]
+
+
+def read_outputs(
+    rgb: np.ndarray, source_face: Face, photos: list[np.ndarray], settings: Settings
+) -> tuple[list[float | None], list[float | None], list[np.ndarray]]:
+    """(estimated ages, identities x 100 to the source: None for an output without a face; the SFace embeddings of the
+    outputs with one), each from the output's face where `source_face` was (`faces_where`)."""
+    identity = get_cache(settings).get("identity_offline")
+    estimator = age_estimator(settings)
+    source_embedding = identity.embed(rgb, source_face)
+    ages: list[float | None] = []
+    identities: list[float | None] = []
+    embeddings: list[np.ndarray] = []
+    for photo, face in zip(photos, faces_where(source_face, photos, settings)):
+        if face is None:
+            ages.append(None)
+            identities.append(None)
+            continue
+        embedding = identity.embed(photo, face)
+        embeddings.append(embedding)
+        ages.append(float(estimator.estimate(photo, [face])[0].age))
+        identities.append(100.0 * identity.similarity(source_embedding, embedding))
+    return ages, identities, embeddings
+
+
+def off_targets(ages: list[float | None], targets: list[float]) -> list[str]:
+    """[] or a warning naming each target whose output the age estimator reads (`ages`, one per target, None where an
+    output shows no face) more than OFF_TARGET_YEARS from it, and which way: a lifespan's captions said "80 years" of a
+    face the estimator read at 54, and nothing said so."""
+    off = [(target, age) for target, age in zip(targets, ages) if age is not None and abs(age - target) > OFF_TARGET_YEARS]
+    if not off:
+        return []
+    read = "; ".join(f"at {target:g}, {age:.0f} ({'younger' if age < target else 'older'})" for target, age in off)
+    return [
+        f"The age estimator reads {'this face' if len(off) == 1 else 'these faces'} more than {OFF_TARGET_YEARS:g} years from "
+        f"the age asked: {read}. The faces do not look those ages to it."
+    ]
