@@ -115,10 +115,7 @@ def run(
     )
     shown = files["photos"] if paste else files["faces"]
     renderer = output.models["renderer"]
-    labels = [  # shown whole: the age asked, and what the hub's age estimator reads there
-        f"{t:g} years" + (", classical" if renderer == "classical" else "") + read_as(output.estimated_ages, index)
-        for index, t in enumerate(output.targets)
-    ]
+    labels = [f"{t:g} years" + (", classical" if renderer == "classical" else "") for t in output.targets]  # shown whole
     manifest = output.manifest()
     return (
         list(zip(shown, labels)),
@@ -129,16 +126,17 @@ def run(
         manifest,
         used(output, "source_age", "source_age_from", "{:g}"),
         used(output, "gender", "gender_from"),
+        readings(output),
     )
 
 
-def read_as(ages: list[float | None] | None, index: int) -> str:
-    """The caption's reading of output `index`: ", read as 54", ", no face read" (the estimator found none there), or
-    nothing where the outputs were not read."""
-    if ages is None:
+def readings(output) -> str:
+    """What the hub's age estimator reads in each output, by the age asked: "10: 31, 40: 44, 80: 49" ("no face" where it
+    finds none; with every face aged, the chosen face's). In the captions it was cut off beside three tiles a row."""
+    if output.estimated_ages is None:
         return ""
-    age = ages[index]
-    return ", no face read" if age is None else f", read as {age:.0f}"
+    read = [f"{t:g}: {'no face' if age is None else f'{age:.0f}'}" for t, age in zip(output.targets, output.estimated_ages)]
+    return ("" if not output.group else f"face {output.face_index}: ") + ", ".join(read)
 
 
 def used(output, value: str, source: str, form: str = "{}") -> str:
@@ -209,6 +207,7 @@ def build() -> None:
             with gr.Row():
                 used_age = gr.Textbox(label="Source age used", interactive=False)
                 used_gender = gr.Textbox(label="Gender used", interactive=False)
+            read = gr.Textbox(label="What the age estimator reads in each output (age asked: age read)", interactive=False)
     # the whole width: nine faces in one row of the half-width column showed about 70 px each
     strip = gr.Image(label="Lifespan strip", interactive=False, elem_id="lifespan-strip")
     manifest = gr.JSON(label="Manifest (targets, strengths, seeds, timings, models)")
@@ -223,7 +222,7 @@ def build() -> None:
     # faces (the two could be set against each other, and the request was then refused), in the browser at once
     framing.input(None, [framing, paste], paste, js="(framing, paste) => framing === 'photo' ? true : paste")
     paste.input(None, [paste, framing], framing, js="(paste, framing) => paste ? framing : 'face'")
-    results = [gallery, strip, animation, video, pass1, manifest, used_age, used_gender]
+    results = [gallery, strip, animation, video, pass1, manifest, used_age, used_gender, read]
     history = cleared_by_new_photo(photo, results)
     cleared_on_run(go, results)
     go.click(

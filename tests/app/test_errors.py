@@ -45,7 +45,7 @@ def test_the_loaders_note_on_transparency_is_in_the_manifest(images):
     """A photo with transparency is flattened onto white: the tab says so when it opens, and the manifest
     (shown, and inside each saved image) keeps the note."""
     with pytest.warns(UserWarning, match="rgba.png has an alpha channel with transparency"):  # gr.Warning, outside a page
-        gallery, strip, gif, mp4, pass1, manifest, used_age, used_gender = demos.lifespan.run(
+        gallery, strip, gif, mp4, pass1, manifest, used_age, used_gender, _read = demos.lifespan.run(
             str(images["rgba"]), "Single age", 60, "", "", "estimate", 0, "", True
         )
     note = manifest["warnings"][0]
