@@ -466,12 +466,17 @@ def cleared_by_new_photo(photo: PhotoInput, results: list[gr.components.Componen
     return photo.history
 
 
+# closes the notices shown (Gradio's toasts: an error stays until closed, as it says what to do)
+CLOSE_NOTICES = "document.querySelectorAll('[data-testid=\"toast-close\"]').forEach((close) => close.click());"
+
+
 def cleared_on_run(button: gr.Button, results: list[gr.components.Component]) -> None:
     """A click on `button` empties the `results` shown for the last request at once, in the browser (no request to the
-    server): a refused request left the last one's results beside its error, its GIF and MP4 to download among them, as
-    if they were the new request's."""
+    server), and closes the last request's notices: a refused request left the last one's results beside its error,
+    its GIF and MP4 to download among them, as if they were the new request's, and the errors of requests since put
+    right stayed over the new results ("Error (3)")."""
     blank = "[" + ", ".join("null" for _ in results) + "]"
-    button.click(None, None, results, js=f"() => {blank}", queue=False, api_visibility="private")
+    button.click(None, None, results, js=f"() => {{ {CLOSE_NOTICES} return {blank}; }}", queue=False, api_visibility="private")
 
 
 # what CommonMark reads as markup: a submitter's text (a claim's protocol names) shown in a Markdown status as written
