@@ -83,6 +83,13 @@ MAX_DARKEN = 4.0
 # nasolabial creases stayed as two sharp dark lines from her nose's wings at 5, 10 and 30, the last old sign on her lower
 # face; the reach holds her creases, which bow out past the straight line from the wing to the mouth corner).
 FOLD_ZONE_REACH = 0.12
+# Likewise within FOLD_ZONE_REACH d of the face's outline beside each earlobe, from below the ear's middle (FaceMesh 93 and
+# 323) down to the jaw's angle (172 and 397, JAW_ANGLES): the shadow in the fold where an earlobe meets the jaw is darker
+# than PROTECT_DARK of the skin around it, and kept sharp while the creases around it went, it was left as a dark dot, a
+# mole that was not there (from looking: Grace Hopper's left earlobe at 10 and 20). A mole there, off the skin's colour,
+# stays a feature; higher up, level with the eyes, a glasses' arm passes (taken from 127 and 356, where the ear joins the
+# head, it smoothed the dark end of Takeo's arm, on a black-and-white photo whose features have no colour to keep them).
+EAR_SIDES = ([93, 132, 58, 172], [323, 361, 288, 397])
 NOSE_FOLD_LEFT = 0.8  # the nose's shading is its shape, not a fold: most of it is kept (from looking)
 # --- an old face made young: the fold bands follow the soft-tissue descent taken back (shape.descent_share at the
 # source less at the target, 0-1). Tiddeman, Burt and Perrett 2001 make a face younger by moving every detail band's
@@ -722,6 +729,17 @@ def fold_zones(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return cv2.GaussianBlur(mask.astype(np.float32), (0, 0), FOLD_ZONE_REACH * d / 3)
 
 
+def ear_sides(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) float32 0-1: within FOLD_ZONE_REACH d of the face's outline beside each ear (EAR_SIDES), feathered over a
+    third of that."""
+    p = np.asarray(points, np.float64)[:, :2]
+    d = inter_ocular(p)
+    mask = np.zeros(shape, np.uint8)
+    for side in EAR_SIDES:
+        cv2.polylines(mask, [np.round(p[side]).astype(np.int32)], False, 1, max(1, int(round(2 * FOLD_ZONE_REACH * d))))
+    return cv2.GaussianBlur(mask.astype(np.float32), (0, 0), FOLD_ZONE_REACH * d / 3)
+
+
 def _nose_mask(p: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return _hull_mask(p, NOSE, shape)
 
@@ -1202,7 +1220,8 @@ def _young_fields(
     protect = face_protection(face, skin, d)
     nose = nose_mask(p, face.shape[:2])
     folds = fold_zones(p, face.shape[:2]) * (1.0 - nose) * (1.0 - _hull_mask(p, OUTER_LIPS, face.shape[:2]))
-    if folds.any():  # a deep crease there is no feature (FOLD_ZONE_REACH)
+    folds = np.maximum(folds, ear_sides(p, face.shape[:2]))
+    if folds.any():  # a deep crease there is no feature, nor the shadow where an earlobe meets the jaw (FOLD_ZONE_REACH)
         coloured = memo("colour_protection", (face, skin, d), lambda: feature_protection(lab, skin, d, dark=False))
         protect = protect + (coloured - protect) * folds
     inside = (skin > 0.5).astype(np.float32)
