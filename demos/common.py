@@ -17,6 +17,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 import numpy as np
@@ -345,8 +346,9 @@ def loader_notes_on_refusal(*images: LoadedImage | None):
 class _Session:
     photos: list[str | None] = field(default_factory=list)  # the last PhotoHistory.PHOTOS, oldest first
     changes: int = 0  # photos held since the session began
-    # the inputs whose results were last made (a digest), `changes` then, and when they were made (time.monotonic)
-    shown: tuple[str, int, float] | None = None
+    # the inputs whose results were last made (a digest), `changes` then, when they were made (time.monotonic), and the
+    # results themselves (sent again for a repeat: the click that asked again had emptied the page, `cleared_on_run`)
+    shown: tuple[str, int, float, Any] | None = None
 
 
 class PhotoHistory:
@@ -387,23 +389,25 @@ class PhotoHistory:
         photo = uploaded(photo)
         return bool(held) and photo is not None and held[-1] != photo and photo in held[:-1]
 
-    def _repeated(self, request: gr.Request | None, inputs: str) -> bool:
-        """Whether the results of `inputs` were made for this session within REPEAT_SECONDS, no photo held since: a
-        second click while they were made, taken once they were (`main_action`). Later, the same inputs are made again:
-        the page may have lost them (a dropped connection, files deleted after an hour)."""
+    def _repeated(self, request: gr.Request | None, inputs: str) -> tuple[Any] | None:
+        """The results of `inputs` (in a 1-tuple) where they were made for this session within REPEAT_SECONDS, no photo
+        held since: a second click while they were made, taken once they were (`main_action`); else None. Later, the
+        same inputs are made again: the page may have lost them (a dropped connection, files deleted after an hour)."""
         record = self._record(request)
-        return (
+        if (
             record is not None
             and record.shown is not None
             and record.shown[:2] == (inputs, record.changes)
             and time.monotonic() - record.shown[2] <= self.REPEAT_SECONDS
-        )
+        ):
+            return (record.shown[3],)
+        return None
 
-    def _made(self, request: gr.Request | None, inputs: str) -> None:
-        """Note that the results of `inputs` were made now (a session with no history, an API caller, is never noted)."""
+    def _made(self, request: gr.Request | None, inputs: str, results: Any) -> None:
+        """Note that `results` of `inputs` were made now (a session with no history, an API caller, is never noted)."""
         record = self._record(request)
         if record is not None:
-            record.shown = (inputs, record.changes, time.monotonic())
+            record.shown = (inputs, record.changes, time.monotonic(), results)
 
     def _record(self, request: gr.Request | None) -> _Session | None:
         session = getattr(request, "session_hash", None)
@@ -414,16 +418,17 @@ class PhotoHistory:
         """`fn`, a tab's main action whose first input is the photo, with its results (or its refusal) dropped when
         another photo has replaced that one by the time they are ready: the new photo cleared the outputs, which stay
         clear. A request with the inputs of one just made (a second click while it ran, which `main_action` runs once
-        it ends: `_repeated`) is not made again: its outputs are left as they are. Gradio hands the
+        it ends: `_repeated`) is not made again: the results just made are sent again (the click emptied the page,
+        `cleared_on_run`; left as they were, a tab stood empty). Gradio hands the
         browser session in as the first argument (a `gr.Request` parameter); `fn` keeps its signature otherwise, so
         the API's parameter names are unchanged."""
 
         def run(request: gr.Request, *args):
             photo = args[0] if args else None
             inputs = hashlib.sha256(repr(args).encode()).hexdigest()
-            if self._repeated(request, inputs):
-                logger.info("the results of these inputs are on the page already: not made again")
-                return gr.skip()
+            if (repeat := self._repeated(request, inputs)) is not None:
+                logger.info("the results of these inputs were just made: sent again, not made again")
+                return repeat[0]
             try:
                 result = fn(*args)
             except gr.Error:
@@ -434,7 +439,7 @@ class PhotoHistory:
             if self.replaced(request, photo):
                 logger.info("results for a photo replaced meanwhile were not shown")
                 return gr.skip()  # every output left as it is
-            self._made(request, inputs)
+            self._made(request, inputs, result)
             return result
 
         functools.update_wrapper(run, fn)

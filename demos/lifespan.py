@@ -86,7 +86,7 @@ def run(
     progress=gr.Progress(),
 ):
     """Main action (API `/lifespan`) -> aged images, strip, GIF, MP4, pass-1 images, manifest, source age and gender
-    used (each face's, when every face is aged)."""
+    used (each face's, when every face is aged), what the age estimator reads in each output ("10: 31, 80: 49")."""
     with user_errors():
         image = open_photo(photo)
         with loader_notes_on_refusal(image):

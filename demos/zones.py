@@ -29,6 +29,7 @@ from demos.common import (
 from engine.core.images import keep_photo_notes
 from engine.core.limits import AGE, GPU_CONCURRENCY, SEED, ZONE_SCORE
 from engine.core.registry import get_cache
+from engine.faces.zones import zone_name
 from engine.tasks import zones as task
 
 logger = logging.getLogger(__name__)
@@ -188,7 +189,7 @@ def build() -> None:
                 "leaves as they are",
             )
             sliders = [
-                SliderField(ZONE_SCORE.low, ZONE_SCORE.high, value=0, step=1, label=zone.replace("_", " ") + " (%)")
+                SliderField(ZONE_SCORE.low, ZONE_SCORE.high, value=0, step=1, label=zone_name(zone) + " (%)")
                 for zone in task.ZONES
             ]
             with gr.Row():

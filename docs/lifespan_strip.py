@@ -15,9 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 
 from engine.core.media import strip  # noqa: E402 - after the path set-up above
 from engine.core.settings import Settings  # noqa: E402
-from engine.faces.alignment import align_face  # noqa: E402
-from engine.tasks.lifespan import LifespanRequest, age_photo  # noqa: E402
-from engine.tasks.renderers import find_face  # noqa: E402
+from engine.tasks.lifespan import LifespanRequest, age_photo, strip_labels  # noqa: E402
 from evaluation.benchmarks import offline_benchmark  # noqa: E402
 
 TARGETS = [5, 10, 20, 30, 50, 70, 80]
@@ -28,10 +26,8 @@ def main() -> None:
     settings = Settings(profile="offline")
     rows = []
     for item in offline_benchmark().inputs[:2]:  # the astronaut and Grace Hopper
-        output = age_photo(LifespanRequest(item.rgb, TARGETS, seed=0, renderer="classical"), settings)
-        source = align_face(item.rgb, find_face(item.rgb, "classical", None, settings).face).crop
-        labels = [f"source {output.source_age:.0f}"] + [f"{target:g} y" for target in output.targets]
-        rows.append(strip([source, *output.faces], labels, height=224))
+        output = age_photo(LifespanRequest(item.rgb, TARGETS, seed=0, renderer="classical", read_ages=False), settings)
+        rows.append(strip([output.source_face, *output.faces], strip_labels(output), height=224))  # as the tab's strip
     Image.fromarray(np.concatenate(rows, axis=0)).save(OUT, quality=88)
     print(OUT)
 

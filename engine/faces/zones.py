@@ -145,6 +145,11 @@ class Zone:
         )
 
 
+def zone_name(zone: str) -> str:
+    """A zone as people read it (the zones tab's labels, the overlay, messages): "crows feet left" for "crows_feet_left"."""
+    return zone.replace("_", " ")
+
+
 def check_zone(name: str) -> str:
     if name not in ZONE_TYPES:
         raise InputError(f"unknown zone {name!r}; zones are: {', '.join(ZONES)}")
@@ -321,7 +326,7 @@ def draw_zones(image: np.ndarray, zones: dict[str, Zone], masks: dict[str, np.nd
             ys, xs = np.nonzero(masks[name])
             cv2.putText(
                 canvas,
-                name.replace("_", " "),
+                zone_name(name),
                 (int(xs.min()), int(ys.mean())),
                 cv2.FONT_HERSHEY_SIMPLEX,
                 0.32 * scale,

@@ -126,8 +126,9 @@ class LifespanRequest:
     all_faces: bool = False
     receding_hairline: bool = False  # the hairline and temples recede with age (classical renderer; for men)
     framing: str = "face"  # the strip and the animation: "face" (aligned crops) or "photo" (the photo's own framing)
-    # each output read by the hub's age estimator (engine/tasks/readings.py, about 30 ms a target on 2 CPUs), and a warning
-    # where an age read lies far from the age asked; False: not read (the evaluation harness scores them itself)
+    # each output read by the hub's age estimator (engine/tasks/readings.py: a face found in the photo and its age, about
+    # 25-60 ms a target on 2 CPUs, by photo), and a warning where an age read lies far from the age asked; False: not read
+    # (the evaluation harness scores them itself)
     read_ages: bool = True
 
     def __post_init__(self) -> None:
@@ -353,10 +354,12 @@ def age_photo(
     else:  # the classical renderer: the face with its zones
         rendered = _classical(request, found, chosen, faces, source, settings, progress)
     timings.update(rendered.timings)
-    # 5. what the hub's own estimator and face recognition model read in each output (said, never searched against)
+    # 5. what the hub's own age estimator reads in each output (said, never searched against)
     ages: list[float | None] | None = None
     readings: list[str] = []
     if request.read_ages:
+        if progress is not None:  # a lifespan's readings take a few hundred ms
+            progress(1.0, "reading each output's age")
         read_start = time.perf_counter()
         ages = estimated_ages(found.face, rendered.read_from, settings)
         readings = off_targets(ages, request.targets)
@@ -399,7 +402,7 @@ def _diffusion(request: LifespanRequest, pipeline, face: Face, source: SourceAge
         pipeline, aligned.crop, source.age, source.gender, request.targets, request.seed, request.extra_prompt, progress
     )
     faces = [item.image for item in result.items]
-    pasted = [paste_back(request.rgb, image, aligned.matrix) for image in faces]
+    pasted = [paste_back(request.rgb, image, aligned.matrix) for image in faces] if request.paste or request.read_ages else []
     return _Rendered(
         faces=faces,
         pass1=[item.pass1 for item in result.items],
@@ -695,6 +698,12 @@ def provenance(output: LifespanOutput, target: float | None = None):
     return png_info(output.manifest()["method"], output.models["checkpoint"], seed, output.manifest(), **fields)
 
 
+def strip_labels(output: LifespanOutput) -> list[str]:
+    """The strip's and animation's labels: the face (or photo) as it is comes first, so that the strip, and an animation
+    of one age too, shows before and after ("source: 41 y"), then each age ("10 y")."""
+    return [f"source: {output.source_age:.0f} y"] + [f"{t:g} y" for t in output.targets]
+
+
 def save_outputs(
     output: LifespanOutput, folder: Path, stem: str = "aged", progress: Callable[[float, str], None] | None = None
 ) -> dict[str, list[str] | str]:
@@ -719,8 +728,7 @@ def save_outputs(
             images[key].append(save_png(found[index], path, provenance(output, target)))
             done += 1
     written: dict[str, list[str] | str] = {**images}
-    # the face (or photo) as it is comes first, so that the strip, and an animation of one age too, shows before and after
-    labels = [f"source: {output.source_age:.0f} y"] + [f"{t:g} y" for t in output.targets]
+    labels = strip_labels(output)
     if output.framing == "photo" and output.photos is not None:
         shown = [output.source_photo, *output.photos]
     else:

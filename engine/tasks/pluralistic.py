@@ -175,8 +175,13 @@ class PluralisticOutput:
                 "classical renderer, futures differing in "
                 + self.differences
                 + (
-                    ", and for men, when asked (receding_hairline), a hairline receding to Norwood III as often as men "
-                    "not receded at the source age are at Norwood III or more by the target age"
+                    (
+                        ", and for men, when asked (receding_hairline), a hairline receding to Norwood III as often as men "
+                        "not receded at the source age are at Norwood III or more by the target age"
+                        if self.intensity > 0
+                        else ", and for men, when asked (receding_hairline), the mean future's hairline: receding by the "
+                        "share of men not receded at the source age who are at Norwood III or more by the target age"
+                    )
                     if self.receding_asked
                     else ""
                 )

@@ -211,15 +211,17 @@ CURVES_END_YEARS = 80.0
 SAGGING_ONSET_YEARS = min(DESCENT_ONSET_YEARS, VERMILION_ONSET_YEARS)  # the lips thin from 25, the tissue descends from 30
 
 
-def years_shown(target: float, years: float, onset: float) -> float:
+def years_shown(target: float, years: float, onset: float, least: float = 0.0) -> float:
     """The part of a draw `years` ahead of (> 0) or behind (< 0) the mean at `target` that the face shows, its sign's
     curve rising from `onset` to CURVES_END_YEARS and flat outside: at 80 a future drawn 10 years ahead shows what the
-    mean face at 80 shows (0 years), and at 75, 5 years of them; below the onset one drawn behind shows none."""
+    mean face at 80 shows (0 years), and at 75, 5 years of them; below the onset one drawn behind shows none. `least`: the
+    youngest age the face can show the sign at (the source age, for a sign the older path adds and never takes away:
+    spots and sallowness; a future drawn behind the source's own shows the source's)."""
 
     def on_curve(age: float) -> float:
         return min(max(age, onset), CURVES_END_YEARS)
 
-    return on_curve(target + years) - on_curve(target)
+    return on_curve(max(target + years, least)) - on_curve(target)
 
 
 def describe_variation(
@@ -235,16 +237,18 @@ def describe_variation(
     younger, same = target < source_age, target == source_age
     older_skin = not younger and not same
 
-    def shown(years: float, onset: float) -> float:
-        return round(years_shown(target, years, onset), 1)
+    def shown(years: float, onset: float, least: float = 0.0) -> float:
+        return round(years_shown(target, years, onset, least), 1)
 
     return {
         "grey_onset_shift_years": None if same else round(variation.grey_onset_shift, 1),
         "grey_pattern_temples_first": None if same or not hair else round(variation.grey_pattern, 2),
         "sagging_years_ahead": shown(variation.sagging_years, SAGGING_ONSET_YEARS),
         "fullness_bmi_change": None if same else round(variation.fullness_bmi, 1),
-        "spots_years_ahead": shown(variation.spots_years, LENTIGO_ONSET_YEARS) if older_skin else None,
-        "sallow_years_ahead": shown(variation.sallow_years, TEXTURE_ONSET_YEARS) if older_skin and not monochrome else None,
+        "spots_years_ahead": shown(variation.spots_years, LENTIGO_ONSET_YEARS, source_age) if older_skin else None,
+        "sallow_years_ahead": (
+            shown(variation.sallow_years, TEXTURE_ONSET_YEARS, source_age) if older_skin and not monochrome else None
+        ),
         "receding_hairline": variation.receding_hairline,
         "zone_scores": variation.zone_scores,
     }

@@ -41,6 +41,7 @@ from engine.faces.zones import (
     feathered,
     inter_ocular,
     support_box,
+    zone_name,
 )
 from engine.methods.classical.aging import lightness_only, skin_median
 from engine.methods.classical.hair import is_monochrome
@@ -146,11 +147,6 @@ def locate(
     if inside is not None:
         inside.flags.writeable = False
     return LocatedFace(rgb, face, aligned.matrix, aligned.crop, points, zones, masks, unplaceable, warnings, inside=inside)
-
-
-def zone_name(zone: str) -> str:
-    """A zone as the zones tab labels it: "crows feet left" for "crows_feet_left"."""
-    return zone.replace("_", " ")
 
 
 def unplaceable_zones(
@@ -467,16 +463,16 @@ def edit_zones(
         younger = young_face(located)
     colour = skin_colour(located) if renderer == "classical" else None  # what a crease's shadow shows
 
-    def draw(zone_name: str, target: float) -> None:
+    def draw(zone_key: str, target: float) -> None:
         nonlocal face
-        zone = located.zones[zone_name]
+        zone = located.zones[zone_key]
         crop = crop_box(face, zone.box)
         kwargs: dict = {"ethnicity": ethnicity} if renderer == "diffusion" else {"skin_colour": colour}
         if younger is not None:
             kwargs["younger"] = crop_box(younger, zone.box)
         local = zone.in_box()  # the crop's own frame: its polygon, and the lines' anchor and axis with it
-        rendered = engine.render(crop, local, local.polygon, d, current_scores[zone_name], target, seed, **kwargs)
-        weight = located.feathered_mask(zone_name, FEATHER * d)
+        rendered = engine.render(crop, local, local.polygon, d, current_scores[zone_key], target, seed, **kwargs)
+        weight = located.feathered_mask(zone_key, FEATHER * d)
         if bare is not None:
             weight = weight * bare
         face = _blend(face, rendered, zone.box, weight, inplace=True)  # `face` is this call's own copy
@@ -501,13 +497,13 @@ def edit_zones(
     # what a lower score smooths first, taken away as drawn; then the raised zones and an older skin over it (its tone
     # reaches the lowered zones too), their change low-passed once where the face is upsampled (each zone's alone had
     # been, zone by zone: a dozen overlapping crops)
-    for zone_name, target in moving.items():
-        if target < current_scores[zone_name]:
-            draw(zone_name, target)
+    for zone_key, target in moving.items():
+        if target < current_scores[zone_key]:
+            draw(zone_key, target)
     unresolved = face.copy() if drawn else None
-    for zone_name, target in moving.items():
-        if target > current_scores[zone_name]:
-            draw(zone_name, target)
+    for zone_key, target in moving.items():
+        if target > current_scores[zone_key]:
+            draw(zone_key, target)
     if skin > 0:
         tone()
     pending = None

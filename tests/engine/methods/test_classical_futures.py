@@ -128,6 +128,9 @@ def test_a_sign_drawn_past_its_curves_end_shows_what_the_mean_face_shows():
     # and one drawn 10 years ahead at 75 shows 5 of them; behind, within the curve, the whole draw shows
     assert years_shown(80, 10.0, 40) == 0 and years_shown(75, 10.0, 40) == 5 and years_shown(75, -10.0, 40) == -10
     assert years_shown(10, -5.0, 40) == 0 and years_shown(35, 10.0, 40) == 5  # flat below the onset
+    # spots and sallowness are only added toward an older target: one drawn behind the source's own shows the source's
+    assert years_shown(65, -10.3, 40, least=60) == -5 and years_shown(65, -3.0, 40, least=60) == -3
+    assert describe_variation(Variation(spots_years=-10.3, sallow_years=-10.3), 65, 60)["spots_years_ahead"] == -5
     futures = sample_variations(BASE, POPULATION_INTENSITY, 200, seed=1, years=39)
     at_80 = [describe_variation(future, 80, 41) for future in futures]
     assert max(named["spots_years_ahead"] for named in at_80) == 0 and min(named["spots_years_ahead"] for named in at_80) < 0
