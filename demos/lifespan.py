@@ -42,7 +42,9 @@ TITLE = "Lifespan aging"
 API_NAME = "lifespan"
 # On a phone the strip (nine faces side by side) is shown at a height its faces can be seen at and scrolls sideways: fit
 # to the screen's width it was a band about 40 px high, under its own label and buttons
-CSS = """@media (max-width: 640px) {
+# The gallery is as tall as its rows: Gradio's own least height (450 px) left most of the box empty under one row of ages
+CSS = """#lifespan-aged .grid-wrap { min-height: 0; }
+@media (max-width: 640px) {
   #lifespan-strip .image-container { overflow-x: auto; justify-content: flex-start; }
   #lifespan-strip .image-container > button, #lifespan-strip .image-frame { width: max-content; max-width: none; }
   #lifespan-strip .image-frame img { height: 150px; width: auto; max-width: none; }

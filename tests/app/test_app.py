@@ -194,6 +194,9 @@ def test_browser_lifespan_tab_produces_a_strip_on_the_tiny_profile(live_tiny_app
         page.get_by_role("button", name="Age this face").click()
         expect(strip.first).to_be_visible(timeout=60000)
         expect(used).not_to_have_value("")
+        # one row of ages: the gallery as tall as it (Gradio's least height left most of the box empty under it)
+        expect(tiles).to_have_count(2)
+        assert page.locator("#lifespan-aged").bounding_box()["height"] < 0.6 * box["height"]
         # the error put right goes with the click: it stayed over the new results
         expect(page.locator("body")).not_to_contain_text("target age '90'")
         # another photo: the last one's strip and source age go (left beside it, they read as its own)
