@@ -324,6 +324,9 @@ def test_browser_lifespan_tab_ages_every_face_and_says_when_grey_hair_stays_grey
         expect(
             page.get_by_text(re.compile(r"Every face aged: 2 of 2 \(face 0: source age \d+, estimated; face 1: ")).first
         ).to_be_visible(timeout=120000)
+        # the summary of the faces is information, not a warning
+        summary = page.locator("[data-testid=toast-body]", has_text="Every face aged")
+        expect(summary.first).to_have_class(re.compile(r"\binfo\b"))
         # the outputs can be written a while after the warnings show on a loaded machine (5 s was too short once)
         expect(page.get_by_label("Source age used")).to_have_value(
             re.compile(r"^face 0: \d+ \(estimated\); face 1: \d+ \(estimated\)$"), timeout=30000
