@@ -79,6 +79,7 @@ _WEIGHT = "weight (a fuller or leaner lower face)"
 _WRINKLES = "wrinkle scores and layout"
 # toward a younger target the signs of age are taken away: what a future draws there (lifespan.age_face's younger path)
 _YOUNGER_GREY = "how much of any grey hair regains its colour and where"
+_YOUNGER_BROWS = "how much of the eyebrows' grey regains its colour (no hair found)"
 _YOUNGER_REST = (
     "how much sagging (jowls, folds, eye bags, lips) is taken back, weight (a fuller or leaner lower face), and how much "
     "of the creases is filled (from their zone scores); their age spots and sallowness, signs a younger face has less "
@@ -91,12 +92,12 @@ def classical_differences(monochrome: bool, younger: bool = False, same_age: boo
     of hue alone, which such a photo does not show); `younger`, futures toward a target younger than the source draw no
     age spots or sallowness at all; `same_age`, futures at the source age itself draw no greying, weight, spots or
     sallowness (no years pass); `hair` False, a photo whose hair stage is skipped (no hair found) shows no greying
-    pattern (the onset still greys the eyebrows)."""
+    pattern (the onset still greys the eyebrows, or gives them their colour back)."""
     greying = _GREYING if hair else "greying onset (the eyebrows': no hair found)"
     if same_age:
         return f"{_SAGGING}, and {_WRINKLES}; at the source age itself no greying, weight, age spots or sallowness is drawn"
     if younger:
-        return f"{_YOUNGER_GREY}, {_YOUNGER_REST}" if hair else _YOUNGER_REST
+        return f"{_YOUNGER_GREY if hair else _YOUNGER_BROWS}, {_YOUNGER_REST}"
     skin = "age spots" if monochrome else "age spots, sallowness"
     return f"{greying}, {_SAGGING}, {_WEIGHT}, {skin}, and {_WRINKLES}"
 

@@ -304,3 +304,19 @@ def test_a_lifespan_says_which_ages_its_faces_do_not_look():
         "The faces do not look those ages to it."
     ]
     assert off_targets([44.0, None], [30, 70]) == []  # within 15 years, or no face read: nothing to say
+
+
+def test_the_method_line_names_only_what_the_futures_differ_in():
+    from engine.tasks.pluralistic import classical_differences  # noqa: PLC0415
+
+    older = classical_differences(monochrome=False)
+    assert "greying onset and pattern" in older and "sallowness" in older and "age spots" in older
+    assert "sallowness" not in classical_differences(monochrome=True)  # a hue: not drawn on a black-and-white photo
+    younger = classical_differences(monochrome=False, younger=True)
+    assert younger.startswith("how much of any grey hair regains its colour") and "are not drawn" in younger
+    # no hair found: no greying pattern, the eyebrows still greyed or given their colour back by the onset drawn
+    assert classical_differences(False, hair=False).startswith("greying onset (the eyebrows': no hair found)")
+    assert classical_differences(False, younger=True, hair=False).startswith("how much of the eyebrows' grey regains")
+    # at the source age no years pass: only the sagging and the wrinkles differ
+    same = classical_differences(False, same_age=True)
+    assert same.startswith("sagging") and "no greying, weight, age spots or sallowness is drawn" in same
