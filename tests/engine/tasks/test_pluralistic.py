@@ -320,3 +320,14 @@ def test_the_method_line_names_only_what_the_futures_differ_in():
     # at the source age no years pass: only the sagging and the wrinkles differ
     same = classical_differences(False, same_age=True)
     assert same.startswith("sagging") and "no greying, weight, age spots or sallowness is drawn" in same
+
+
+def test_the_method_line_says_how_a_hairline_recedes_at_each_diversity():
+    # receding asked for a man: at diversity 0 every future is the mean one, receding by the share of men who do; above
+    # it a future recedes to Norwood III, as often as men do
+    def method(intensity: float) -> str:
+        request = PluralisticRequest(astronaut(), 70, 2, intensity, receding_hairline=True, gender="male", source_age=40)
+        return pluralistic(request, OFFLINE).manifest()["method"]
+
+    assert "the mean future's hairline: receding by the share of men" in method(0.0)
+    assert "a hairline receding to Norwood III as often as men" in method(0.3)
