@@ -16,6 +16,7 @@ from demos.common import (
     RadioField,
     SliderField,
     cleared_by_new_photo,
+    cleared_on_run,
     image_files,
     keep_recent,
     loader_notes_on_refusal,
@@ -260,6 +261,7 @@ def build() -> None:
         one = f"(value, chosen) => [Array.from({{length: {len(sliders)}}}, (_, z) => z === {zone} ? value : chosen?.[z] ?? null)]"
         slider.input(None, [slider, chosen], chosen, js=one)
     edit = [photo, renderer, seed, refine, ethnicity, source_age, *sliders]
+    cleared_on_run(go, [comparison, face, manifest])  # a refused edit leaves no last edit beside its error
     for trigger, fn, inputs, name in (
         (go, history.shown_while_current(apply_in_tab), [*edit, found_for], None),
         (api, apply, edit, API_NAME),

@@ -388,6 +388,11 @@ def test_browser_zone_tab_ages_a_real_portrait_with_the_classical_renderer(live_
         expect(page.locator("body")).to_contain_text(re.compile(r'"changed_zones":\s*\[\s*"forehead"\s*\]'), timeout=30000)
         expect(page.locator("body")).to_contain_text('"renderer": "classical"')
         page.screenshot(path=str(tmp_path / "zones_tab.png"), full_page=True)
+        # a refused edit of the same photo: the last edit goes at once, not left beside its error as if it were its own
+        page.get_by_label("diffusion (not available here)").check()
+        page.get_by_role("button", name="Apply").click()
+        expect(page.locator("body")).to_contain_text("A model this tab needs is not available", timeout=30000)
+        expect(page.locator("body")).not_to_contain_text('"changed_zones"')
         browser.close()
 
 
