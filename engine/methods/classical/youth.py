@@ -722,21 +722,22 @@ def fold_zones(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """(H, W) float32 0-1: within FOLD_ZONE_REACH d of the nasolabial and marionette creases (shape.crease_lines),
     feathered over a third of that."""
     p = np.asarray(points, np.float64)[:, :2]
-    d = inter_ocular(p)
-    mask = np.zeros(shape, np.uint8)
-    for line, _ in crease_lines(p).values():
-        cv2.polylines(mask, [np.round(line).astype(np.int32)], False, 1, max(1, int(round(2 * FOLD_ZONE_REACH * d))))
-    return cv2.GaussianBlur(mask.astype(np.float32), (0, 0), FOLD_ZONE_REACH * d / 3)
+    return _near_lines([line for line, _ in crease_lines(p).values()], inter_ocular(p), shape)
 
 
 def ear_sides(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """(H, W) float32 0-1: within FOLD_ZONE_REACH d of the face's outline beside each ear (EAR_SIDES), feathered over a
     third of that."""
     p = np.asarray(points, np.float64)[:, :2]
-    d = inter_ocular(p)
+    return _near_lines([p[side] for side in EAR_SIDES], inter_ocular(p), shape)
+
+
+def _near_lines(lines: list[np.ndarray], d: float, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) float32 0-1: within FOLD_ZONE_REACH d of the polylines `lines` (each (N, 2), image coordinates), feathered
+    over a third of that."""
     mask = np.zeros(shape, np.uint8)
-    for side in EAR_SIDES:
-        cv2.polylines(mask, [np.round(p[side]).astype(np.int32)], False, 1, max(1, int(round(2 * FOLD_ZONE_REACH * d))))
+    for line in lines:
+        cv2.polylines(mask, [np.round(line).astype(np.int32)], False, 1, max(1, int(round(2 * FOLD_ZONE_REACH * d))))
     return cv2.GaussianBlur(mask.astype(np.float32), (0, 0), FOLD_ZONE_REACH * d / 3)
 
 
