@@ -52,11 +52,13 @@ def faces_where(source_face: Face, photos: list[np.ndarray], settings: Settings)
 
 def estimated_ages(source_face: Face, photos: list[np.ndarray], settings: Settings) -> list[float | None]:
     """What the age estimator reads in each output's face where `source_face` was (`faces_where`); None: no face there."""
+    return _ages_of(photos, faces_where(source_face, photos, settings), settings)
+
+
+def _ages_of(photos: list[np.ndarray], faces: list[Face | None], settings: Settings) -> list[float | None]:
+    """The age estimator's reading of each photo's face; None where it has none."""
     estimator = age_estimator(settings)
-    return [
-        None if face is None else float(estimator.estimate(photo, [face])[0].age)
-        for photo, face in zip(photos, faces_where(source_face, photos, settings))
-    ]
+    return [None if face is None else float(estimator.estimate(photo, [face])[0].age) for photo, face in zip(photos, faces)]
 
 
 def read_outputs(
@@ -64,22 +66,19 @@ def read_outputs(
 ) -> tuple[list[float | None], list[float | None], list[np.ndarray]]:
     """(estimated ages, identities x 100 to the source: None for an output without a face; the SFace embeddings of the
     outputs with one), each from the output's face where `source_face` was (`faces_where`)."""
+    faces = faces_where(source_face, photos, settings)
     identity = get_cache(settings).get("identity_offline")
-    estimator = age_estimator(settings)
     source_embedding = identity.embed(rgb, source_face)
-    ages: list[float | None] = []
     identities: list[float | None] = []
     embeddings: list[np.ndarray] = []
-    for photo, face in zip(photos, faces_where(source_face, photos, settings)):
+    for photo, face in zip(photos, faces):
         if face is None:
-            ages.append(None)
             identities.append(None)
             continue
         embedding = identity.embed(photo, face)
         embeddings.append(embedding)
-        ages.append(float(estimator.estimate(photo, [face])[0].age))
         identities.append(100.0 * identity.similarity(source_embedding, embedding))
-    return ages, identities, embeddings
+    return _ages_of(photos, faces, settings), identities, embeddings
 
 
 def off_targets(ages: list[float | None], targets: list[float]) -> list[str]:
