@@ -70,14 +70,14 @@ def sample_zone_scores(base: dict[str, float], intensity: float, count: int, see
     drawn = unit * np.array([within_people(ratio * z) for z in NORMAL_GRID])
     centres = {zone: logit_centre(score / 100.0, drawn) for zone, score in base.items()}
     shared, own = math.sqrt(SIDES_CORRELATION), math.sqrt(1.0 - SIDES_CORRELATION)
-    paired = sorted({name for name in map(_paired, base) if name is not None})  # each side's pair, drawn once per future
+    pair_of = {zone: _paired(zone) for zone in base}
+    paired = sorted({name for name in pair_of.values() if name is not None})  # each side's pair, drawn once per future
     samples = []
     for _ in range(count):
         draws = {zone: float(rng.standard_normal()) for zone in base}  # one per zone, in the base's order
         pairs = {name: float(rng.standard_normal()) for name in paired}
         scores = {}
-        for zone in base:
-            pair = _paired(zone)
+        for zone, pair in pair_of.items():
             z = draws[zone] if pair is None else shared * pairs[pair] + own * draws[zone]
             value = centres[zone] + unit * within_people(ratio * z)
             scores[zone] = float(round(100.0 / (1.0 + math.exp(-value))))
