@@ -37,6 +37,11 @@ logger = logging.getLogger(__name__)
 
 TITLE = "Pluralistic aging"
 API_NAME = "pluralistic"
+# The futures' gallery is as tall as its rows (Gradio's least and most heights, 450 px and 55% of the window, are left
+# out: eight futures' last rows were behind a scroll in the box); on a phone one future a row, its caption whole (in two
+# columns of about 150 px, "0: age 55, identity 91" was cut after "identi")
+CSS = """#pluralistic-futures .grid-wrap { min-height: 0; max-height: none; }
+@media (max-width: 640px) { #pluralistic-futures .grid-container { --grid-cols: 1 !important; } }"""
 
 
 def availability() -> str:
@@ -152,7 +157,8 @@ def build() -> None:
             go = gr.Button("Sample futures", variant="primary")
             gr.Examples(example_portraits(), inputs=photo, label="Public-domain portraits")
         with gr.Column():
-            gallery = gr.Gallery(label="Futures", columns=2, height=640)  # two rows of futures, whole
+            # as tall as its rows (CSS)
+            gallery = gr.Gallery(label="Futures", columns=2, height="auto", elem_id="pluralistic-futures")
             diversity = gr.Markdown()
             manifest = gr.JSON(label="Manifest")
     history = cleared_by_new_photo(photo, [gallery, diversity, manifest])
