@@ -17,6 +17,7 @@ from engine.faces.detection import (
     Face,
     NoFaceError,
     UpsideDownError,
+    photo_turn,
 )
 from engine.faces.zones import LEFT_EYE_OUTER, RIGHT_EYE_OUTER
 
@@ -53,8 +54,15 @@ class FaceMesh:
         return np.array([[p.x * width, p.y * height] for p in points], dtype=np.float32)
 
 
-def face_landmarks(mesh: FaceMesh, crop: np.ndarray, face: Face) -> np.ndarray:
-    """(478, 2) FaceMesh points on `crop`, the aligned crop of the detector's `face`.
+def eye_line_tilt(points: np.ndarray) -> float:
+    """Degrees (0-180) between FaceMesh's line through the eyes' outer corners (`points`, 478 x 2) and level."""
+    across = points[LEFT_EYE_OUTER] - points[RIGHT_EYE_OUTER]
+    return abs(float(np.degrees(np.arctan2(across[1], across[0]))))
+
+
+def face_landmarks(mesh: FaceMesh, crop: np.ndarray, face: Face, matrix: np.ndarray | None = None) -> np.ndarray:
+    """(478, 2) FaceMesh points on `crop`, the aligned crop of the detector's `face` (`matrix`, 2 x 3: the photo to the
+    crop, which names the turn the photo needs; None: the crop's turn is named).
 
     Where FaceMesh finds no face, the message says what is wrong with the face the detector found: cut off by the
     photo's edge, too small (its size, and the width to aim for), or lying on its side or upside down (how to turn the
@@ -66,13 +74,10 @@ def face_landmarks(mesh: FaceMesh, crop: np.ndarray, face: Face) -> np.ndarray:
     except NoFaceError:
         pass
     else:
-        across = points[LEFT_EYE_OUTER] - points[RIGHT_EYE_OUTER]
-        tilt = float(np.degrees(np.arctan2(across[1], across[0])))
-        if abs(tilt) <= MAX_EYE_LINE_DEGREES:
+        tilt = eye_line_tilt(points)
+        if tilt <= MAX_EYE_LINE_DEGREES:
             return points
-        raise UpsideDownError(
-            f"The face found (box {box} px) is not upright: its eyes' line is {abs(tilt):.0f} degrees from level."
-        )
+        raise UpsideDownError(f"The face found (box {box} px) is not upright: its eyes' line is {tilt:.0f} degrees from level.")
     # the size first: on a face under MIN_FACE_PX, enlarged into the crop, FaceMesh's finding a face turned says little
     # (the astronaut's 8 px face upright was "found" turned 90 degrees)
     width, height = face.box[2], face.box[3]
@@ -86,14 +91,19 @@ def face_landmarks(mesh: FaceMesh, crop: np.ndarray, face: Face) -> np.ndarray:
             f"The face found is {math.floor(width)}x{height:.0f} px, too small for dense landmarks: use a photo where the "
             f"face is at least {MIN_FACE_PX} px wide."
         )
+    # the turn that shows the face upright: on a turned crop FaceMesh can find the face lying on its side too (an
+    # upside-down Obama turned a quarter turn either way: eye lines 85-87 degrees from level), and that turn is no answer
     for turns, how in TURNS:
         try:
-            mesh.landmarks(np.ascontiguousarray(np.rot90(crop, turns)))
+            turned = mesh.landmarks(np.ascontiguousarray(np.rot90(crop, turns)))
         except NoFaceError:
             continue
-        raise UpsideDownError(
-            f"The face found (box {box} px) is not upright: FaceMesh finds it only with the photo turned {how}."
-        )
+        if eye_line_tilt(turned) > MAX_EYE_LINE_DEGREES:
+            continue
+        # the crop's turn taken back to the photo's (where the alignment turned the face, the crop's own is named)
+        how = dict(TURNS).get(photo_turn(turns, matrix), how) if matrix is not None else how
+        finding = "looks upside down" if how == "180 degrees" else "is not upright"
+        raise UpsideDownError(f"The face found (box {box} px) {finding}: FaceMesh finds it only with the photo turned {how}.")
     advice = (
         "it runs past the photo's edge: use a photo with the whole face in it"
         if face.cut_by_border
@@ -108,6 +118,6 @@ def face_landmarks(mesh: FaceMesh, crop: np.ndarray, face: Face) -> np.ndarray:
 def dense_landmarks(mesh: FaceMesh, rgb: np.ndarray, face: Face, size: int = 512) -> np.ndarray:
     """(478, 2) FaceMesh points of `face` in original pixels, found on its aligned crop."""
     aligned = align_face(rgb, face, size)
-    points = face_landmarks(mesh, aligned.crop, face)
+    points = face_landmarks(mesh, aligned.crop, face, aligned.matrix)
     inverse = cv2.invertAffineTransform(aligned.matrix)
     return points @ inverse[:, :2].T + inverse[:, 2]

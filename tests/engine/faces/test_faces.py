@@ -22,7 +22,8 @@ from engine.faces.alignment import (
 from engine.faces.detection import NO_FACE, NoFaceError, choose_face
 from engine.faces.landmarks import dense_landmarks
 from engine.tasks.estimate import estimate_ages
-from tests.conftest import astronaut, grace_hopper, small_portrait
+from evaluation.packaged_faces import load
+from tests.conftest import astronaut, grace_hopper, needs_packaged, packaged, small_portrait
 
 pytestmark = pytest.mark.pipelines
 
@@ -184,6 +185,15 @@ def _coffee() -> np.ndarray:
             lambda: np.ascontiguousarray(astronaut()[::-1, ::-1]),
             "The face found (box 240, 343, 333, 453 px) looks upside down: the detector is surer of it with the photo "
             "turned 180 degrees (score 0.94, against 0.65 as it is). Turn the photo upright and try again.",
+        ),
+        # upside down, where FaceMesh finds no face as it is, but finds one lying on its side in the crop turned a quarter
+        # turn either way before it finds it upright turned 180 degrees: that face lying on its side is no answer
+        # (the photo turned 90 degrees, as the message had said, left the face on its side)
+        pytest.param(
+            lambda: np.ascontiguousarray(load(packaged("obama2"))[::-1, ::-1]),
+            "The face found (box 134, 568, 436, 966 px) looks upside down: FaceMesh finds it only with the photo turned 180 "
+            "degrees. Turn the photo upright and try again.",
+            marks=needs_packaged("obama2"),
         ),
         # a false hit of YuNet on a cup of coffee: nothing more to say than where it was
         (
