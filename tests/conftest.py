@@ -61,6 +61,22 @@ def astronaut() -> np.ndarray:
     return data.astronaut()
 
 
+def touching_heads() -> np.ndarray:
+    """The astronaut's head (on the left, face 1) and Grace Hopper's (face 0, the larger) side by side, each cut tight at
+    its face's box: their hair meets, and each face's aligned crop takes in much of the other's head."""
+    from engine.core.registry import get_cache  # noqa: PLC0415
+    from engine.core.settings import Settings  # noqa: PLC0415
+
+    detector = get_cache(Settings(profile="offline")).get("face_detector")
+    heads = []
+    for photo in (astronaut(), grace_hopper()):
+        x, y, w, h = detector.detect(photo)[0].box
+        heads.append(photo[max(0, int(y - 0.8 * h)) : int(y + 1.6 * h), max(0, int(x - 0.05 * w)) : int(x + 1.05 * w)])
+    height = max(head.shape[0] for head in heads)
+    heads = [cv2.resize(head, (round(head.shape[1] * height / head.shape[0]), height)) for head in heads]
+    return np.ascontiguousarray(np.concatenate(heads, axis=1))
+
+
 def grey_astronaut() -> np.ndarray:
     """The astronaut as a black-and-white photo: her grey levels in all three channels."""
     return np.repeat(cv2.cvtColor(astronaut(), cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)

@@ -37,6 +37,7 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import align_face, faces_or_why_not, paste_back
 from engine.faces.detection import Face, FaceRefusal, NoFaceError
+from engine.faces.territory import kept_to_own
 from engine.methods.classical.aging import GROWTH_END_YEARS, growth_strain
 from engine.methods.classical.lifespan import SUMMARY as CLASSICAL_SUMMARY
 from engine.methods.classical.lifespan import TOO_SMALL_TO_AGE, AgedFace, listed_ages, render_lifespan, stage_warnings
@@ -350,7 +351,7 @@ def age_photo(
     timings = {"analysis_s": time.perf_counter() - start}
     # 4. every target
     if found.located is None:  # the diffusion renderer: the face alone
-        rendered = _diffusion(request, pipeline, found.face, source, progress)
+        rendered = _diffusion(request, pipeline, found, source, progress)
     else:  # the classical renderer: the face with its zones
         rendered = _classical(request, found, chosen, faces, source, settings, progress)
     timings.update(rendered.timings)
@@ -395,14 +396,18 @@ def age_photo(
     )
 
 
-def _diffusion(request: LifespanRequest, pipeline, face: Face, source: SourceAgeGender, progress) -> _Rendered:
-    """Cradle2Cane: every target in one batch per pass."""
-    aligned = align_face(request.rgb, face, pipeline.config.resolution)
+def _diffusion(request: LifespanRequest, pipeline, found: FoundFace, source: SourceAgeGender, progress) -> _Rendered:
+    """Cradle2Cane: every target in one batch per pass; each pasted within the face's own part of the photo."""
+    aligned = align_face(request.rgb, found.face, pipeline.config.resolution)
     result = run_pipeline(
         pipeline, aligned.crop, source.age, source.gender, request.targets, request.seed, request.extra_prompt, progress
     )
     faces = [item.image for item in result.items]
-    pasted = [paste_back(request.rgb, image, aligned.matrix) for image in faces] if request.paste or request.read_ages else []
+    pasted = (
+        [kept_to_own(request.rgb, paste_back(request.rgb, image, aligned.matrix), found.face, found.others) for image in faces]
+        if request.paste or request.read_ages
+        else []
+    )
     return _Rendered(
         faces=faces,
         pass1=[item.pass1 for item in result.items],

@@ -43,8 +43,9 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.core.workers import map_in_order, worker_count
 from engine.faces.alignment import align_face, check_face_upright, paste_back
-from engine.faces.detection import Face, NoFaceError, choose_face
+from engine.faces.detection import NoFaceError, choose_face
 from engine.faces.identity import mean_pairwise_distance
+from engine.faces.territory import kept_to_own
 from engine.methods.classical.hair import added_recession, is_monochrome
 from engine.methods.classical.lifespan import age_face, hair_masks, stage_warnings
 from engine.methods.classical.pluralistic import describe_variation, sample_variations
@@ -56,6 +57,7 @@ from engine.tasks.readings import off_target, read_outputs
 from engine.tasks.renderers import (
     CLASSICAL_CHECKPOINT,
     RECEDING_NEEDS_CLASSICAL,
+    FoundFace,
     check_chosen,
     check_renderer,
     choose_renderer,
@@ -262,7 +264,7 @@ def pluralistic(request: PluralisticRequest, settings: Settings | None = None, p
     seeds = sample_seeds(request.seed, request.target, request.samples, request.shared_seed)
     # 4. the samples
     if found.located is None:  # the diffusion renderer: the face alone
-        sampled = _diffusion(request, pipeline, found.face, source, seeds, settings, progress)
+        sampled = _diffusion(request, pipeline, found, source, seeds, settings, progress)
     else:  # the classical renderer: the face with its zones
         sampled = _classical(request, found.located, source, seeds, settings)
     warnings += sampled.warnings
@@ -307,12 +309,19 @@ def pluralistic(request: PluralisticRequest, settings: Settings | None = None, p
 
 
 def _diffusion(
-    request: PluralisticRequest, pipeline, face: Face, source: SourceAgeGender, seeds: list[int], settings: Settings, progress
+    request: PluralisticRequest,
+    pipeline,
+    found: FoundFace,
+    source: SourceAgeGender,
+    seeds: list[int],
+    settings: Settings,
+    progress,
 ) -> _Sampled:
-    """PAE on Cradle2Cane: each sample's own age embedding and seed, all samples in one batch per pass."""
+    """PAE on Cradle2Cane: each sample's own age embedding and seed, all samples in one batch per pass; each pasted within
+    the face's own part of the photo."""
     cache = get_cache(settings)
     resolution = pipeline.config.resolution
-    aligned = align_face(request.rgb, face, resolution)
+    aligned = align_face(request.rgb, found.face, resolution)
     reference_crop = encoder = None
     if request.reference is not None:  # models and faces found before the GPU is lent
         encoder = cache.get("age_encoder")
@@ -335,7 +344,7 @@ def _diffusion(
     return _Sampled(
         "text-driven" if reference_crop is None else "image-guided",
         faces,
-        [paste_back(request.rgb, image, aligned.matrix) for image in faces],
+        [kept_to_own(request.rgb, paste_back(request.rgb, image, aligned.matrix), found.face, found.others) for image in faces],
         pipeline.checkpoint,
     )
 

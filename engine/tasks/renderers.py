@@ -70,6 +70,8 @@ class FoundFace:
     face: Face  # as detected in the photo
     located: LocatedFace | None  # its zones, for the classical renderer
     warnings: list[str]
+    # the photo's other faces: the face's edits stay off their parts of it (engine/faces/territory.py)
+    others: tuple[Face, ...] = ()
 
 
 def find_face(
@@ -83,8 +85,9 @@ def find_face(
     detector's faces of `rgb` where the caller found them already (`faces_or_why_not`), else found here."""
     if renderer == "classical":
         located = locate(rgb, settings, face_index, faces, too_small_for=TOO_SMALL_TO_AGE)
-        return FoundFace(located.face, located, list(located.warnings))
+        return FoundFace(located.face, located, list(located.warnings), located.others)
     detector = get_cache(settings).get("face_detector")
-    face, warnings = choose_face(faces_or_why_not(detector, rgb) if faces is None else faces, face_index)
+    every = faces_or_why_not(detector, rgb) if faces is None else faces
+    face, warnings = choose_face(every, face_index)
     check_face_upright(detector, rgb, face)
-    return FoundFace(face, None, warnings)
+    return FoundFace(face, None, warnings, tuple(other for other in every if other is not face))

@@ -53,6 +53,7 @@ from engine.faces.segmentation import (
     person_in_crop,
     runs_below_the_band,
 )
+from engine.faces.territory import kept_to_own, territory_in_crop
 from engine.faces.zones import CHIN, feathered, inter_ocular
 from engine.methods.classical import contrast, shape, teeth, texture
 from engine.methods.classical.aging import (
@@ -274,8 +275,11 @@ def _hair_and_beside(
     frame = None if lenses is None else where_frame_lies(located.crop, lenses, located.points)
     person = person_in_crop(segmenter, located.rgb, located.crop, located.matrix)
     photo = np.ones(person.shape, bool) if located.inside is None else located.inside >= 0.5
-    # the padding beyond the photo's edge is no one's hair nor skin (its blurred edge extension can read as hair)
-    in_photo = (person * photo).astype(np.float32)
+    # the padding beyond the photo's edge is no one's hair nor skin (its blurred edge extension can read as hair), and
+    # a neighbour's head is not this person's (the segmentation takes in everyone: a neighbour's white hair was greyed
+    # and recoloured with this face's)
+    own = territory_in_crop(located.face, located.others, located.matrix, person.shape)
+    in_photo = (person * photo * (1.0 if own is None else own)).astype(np.float32)
     why_not = hair_untold_in_monochrome(located.crop, person, (person <= PERSON_THRESHOLD) & photo, located.points)
     if why_not:
         empty = np.zeros(person.shape, np.uint8)
@@ -695,15 +699,16 @@ def age_face(
 
 def paste_aged(photo: np.ndarray, located: LocatedFace, aged: AgedFace, settings: Settings | None) -> np.ndarray:
     """`aged` pasted into `photo` (its `pasted` through `pasted_mask`), and the hair past the crop's edge given the colour
-    change its hair stage gave the crop's hair (beyond.py), where it gave one."""
+    change its hair stage gave the crop's hair (beyond.py), where it gave one; within the face's own part of a photo
+    with several faces (territory.py)."""
     if aged.pasted is None or aged.pasted_mask is None:
         return photo.copy()
     pasted = paste_back(photo, aged.pasted, located.matrix, mask=aged.pasted_mask)
     if aged.hair_change is None or aged.hair is None:
-        return pasted
+        return kept_to_own(photo, pasted, located.face, located.others)
     segmenter = get_cache(settings).get("person_segmenter")  # the hair mask was found with it
     size = located.crop.shape[0]
-    return hair_beyond(
+    beyond = hair_beyond(
         photo,
         pasted,
         located.matrix,
@@ -714,6 +719,7 @@ def paste_aged(photo: np.ndarray, located: LocatedFace, aged: AgedFace, settings
         located.points,
         segmenter,
     )
+    return kept_to_own(photo, beyond, located.face, located.others)
 
 
 # Said wherever the hair stage changed the hair and the hair mask runs on below the row its head's band stops at

@@ -102,6 +102,8 @@ class LocatedFace:
     # (size, size) float32: 1 where the crop shows the photo, 0 on the padding beyond its edge (alignment.pad_neutral);
     # None: the crop lies within the photo
     inside: np.ndarray | None = None
+    # the photo's other faces the detector found: the face's edits stay off their parts of it (engine/faces/territory.py)
+    others: tuple[Face, ...] = ()
 
     def feathered_mask(self, zone: str, radius: float) -> np.ndarray:
         """The zone's mask (or "skin": `skin_mask`) feathered by `radius` px, computed once per face: a lifespan
@@ -126,11 +128,14 @@ def locate(
     method that refuses a face under MIN_FACE_PX and what it makes of one (detection.refuse_small_face; TOO_SMALL_TO_EDIT,
     the classical renderer's TOO_SMALL_TO_AGE), checked before the landmarks, the cheapest refusal first."""
     cache = get_cache(settings)
-    face, warnings = choose_face(faces_or_why_not(cache.get("face_detector"), rgb) if faces is None else faces, face_index)
+    every = faces_or_why_not(cache.get("face_detector"), rgb) if faces is None else faces
+    face, warnings = choose_face(every, face_index)
     if too_small_for is not None:
         refuse_small_face(face, too_small_for)
     aligned = align_face(rgb, face, FACE_SIZE)
-    points = face_landmarks(cache.get("face_mesh"), aligned.crop, face, aligned.matrix)  # a failure says what is wrong with the face
+    points = face_landmarks(
+        cache.get("face_mesh"), aligned.crop, face, aligned.matrix
+    )  # a failure says what is wrong with the face
     check_upright(cache.get("face_detector"), aligned.crop, face, aligned.matrix)  # FaceMesh places points on one upside down too
     zones, masks = build_zones(points, aligned.crop.shape[:2])
     unplaceable = unplaceable_zones(points, masks, aligned.matrix, rgb.shape[:2])
@@ -146,7 +151,10 @@ def locate(
     inside = aligned.inside if aligned.inside is not None and aligned.inside.min() < 1 else None
     if inside is not None:
         inside.flags.writeable = False
-    return LocatedFace(rgb, face, aligned.matrix, aligned.crop, points, zones, masks, unplaceable, warnings, inside=inside)
+    others = tuple(other for other in every if other is not face)
+    return LocatedFace(
+        rgb, face, aligned.matrix, aligned.crop, points, zones, masks, unplaceable, warnings, inside=inside, others=others
+    )
 
 
 def unplaceable_zones(

@@ -22,7 +22,7 @@ from engine.methods.classical.youth import photo_below
 from engine.methods.ldla.pipeline import locate
 from engine.tasks.lifespan import LifespanRequest, age_photo
 from engine.tasks.pluralistic import PluralisticRequest, pluralistic
-from tests.conftest import astronaut, grey_astronaut, small_face_on_grey
+from tests.conftest import astronaut, grey_astronaut, small_face_on_grey, touching_heads
 
 pytestmark = pytest.mark.pipelines
 
@@ -157,6 +157,30 @@ def _group() -> np.ndarray:
     hopper = grace_hopper()
     hopper = cv2.resize(hopper, (round(hopper.shape[1] * 512 / hopper.shape[0]), 512))
     return np.ascontiguousarray(np.concatenate([astronaut(), hopper], axis=1))
+
+
+def test_a_face_aged_beside_a_touching_head_leaves_its_neighbour_as_it_is():
+    # the person segmentation takes in both people: aging the astronaut at 75 had changed a third of Grace Hopper's face
+    # box (a white wash over her skin), and at 10 recoloured part of the other's grey hair
+    pair = touching_heads()
+    faces = get_cache(OFFLINE).get("face_detector").detect(pair)
+    singles = []
+    for index in (0, 1):
+        output = age_photo(LifespanRequest(pair, [10, 75], face_index=index, read_ages=False, renderer="classical"), OFFLINE)
+        assert output.photos is not None
+        x0, y0, x1, y1 = (int(v) for v in faces[1 - index].box_xyxy())
+        for photo in output.photos:
+            assert not np.array_equal(photo, pair)  # the face asked for is aged
+            assert np.array_equal(photo[max(y0, 0) : y1, max(x0, 0) : x1], pair[max(y0, 0) : y1, max(x0, 0) : x1])
+        singles.append(output.photos[1])
+    # every face aged: each face as when aged alone, neither's paste undoing the other's edit where they meet
+    every = age_photo(LifespanRequest(pair, [75], read_ages=False, renderer="classical", all_faces=True), OFFLINE)
+    assert every.photos is not None
+    first, second = (np.any(single != pair, axis=2) for single in singles)
+    assert not (first & second).any()
+    assert np.array_equal(every.photos[0][first], singles[0][first])
+    assert np.array_equal(every.photos[0][second], singles[1][second])
+    assert np.array_equal(every.photos[0][~first & ~second], pair[~first & ~second])
 
 
 def test_group_photo_ages_every_face_only_when_asked():

@@ -29,7 +29,8 @@ from engine.methods.cradle2cane.nets import (
     save_projection,
 )
 from engine.methods.cradle2cane.pipeline import Cradle2CaneConfig, item_seed
-from tests.conftest import astronaut
+from engine.tasks.lifespan import LifespanRequest, age_photo
+from tests.conftest import astronaut, touching_heads
 
 pytestmark = pytest.mark.pipelines
 
@@ -46,6 +47,16 @@ def source(c2c):
     image = astronaut()
     face = get_cache(TINY).get("face_detector").detect(image)[0]
     return c2c.encode_source(align_face(image, face, c2c.config.resolution).crop)
+
+
+def test_diffusion_renderer_pastes_its_face_within_the_face_s_own_part_of_the_photo():
+    # the whole aligned crop is generated and pasted back: beside a touching head it took in much of the neighbour's face
+    pair = touching_heads()
+    neighbour = get_cache(TINY).get("face_detector").detect(pair)[0]
+    output = age_photo(LifespanRequest(pair, [70], face_index=1, renderer="diffusion", read_ages=False), TINY)
+    assert output.photos is not None and not np.array_equal(output.photos[0], pair)
+    x0, y0, x1, y1 = (int(v) for v in neighbour.box_xyxy())
+    assert np.array_equal(output.photos[0][y0:y1, x0:x1], pair[y0:y1, x0:x1])
 
 
 def test_tiny_profile_needs_the_testing_switch():
@@ -389,7 +400,6 @@ def test_classical_lifespan_smooths_younger_and_lines_older(images):
     from engine.faces.zones import ZONES
     from engine.methods.classical.lifespan import hair_masks
     from engine.methods.ldla.pipeline import locate
-    from engine.tasks.lifespan import LifespanRequest, age_photo
     from tests.engine.tasks.test_zones import high_frequency
 
     image = np.array(Image.open(images["astronaut"]).convert("RGB"))
