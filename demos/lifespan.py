@@ -30,7 +30,7 @@ from engine.core.models import ModelUnavailable
 from engine.core.registry import get_cache
 from engine.tasks.lifespan import (
     CLASSICAL_SUMMARY,
-    EVERY_FACE_AGED,
+    FACES_AGED,
     LIFESPAN_PRESET,
     LifespanRequest,
     age_photo,
@@ -108,9 +108,9 @@ def run(
             )
             output = age_photo(request, progress=lambda fraction, message: progress(DRAWING * fraction, desc=message))
     # a group photo's summary of its faces is information (an Info notice), the rest are warnings
-    warn_results([message for message in output.warnings if not message.startswith(EVERY_FACE_AGED)])
+    warn_results([message for message in output.warnings if not message.startswith(FACES_AGED)])
     for message in output.warnings:
-        if message.startswith(EVERY_FACE_AGED):
+        if message.startswith(FACES_AGED):
             gr.Info(message)
     keep_photo_notes(output.warnings, image)  # in the manifest and the images' own; shown when the photo opened
     # the files take a second or two more: the bar goes on over them, saying which (it stood at the last age's share)

@@ -15,6 +15,7 @@ from engine.faces.detection import (
     MIN_FACE_PX,
     TURNS,
     Face,
+    FaceRefusal,
     NoFaceError,
     UpsideDownError,
     photo_turn,
@@ -104,15 +105,13 @@ def face_landmarks(mesh: FaceMesh, crop: np.ndarray, face: Face, matrix: np.ndar
         how = dict(TURNS).get(photo_turn(turns, matrix), how) if matrix is not None else how
         finding = "looks upside down" if how == "180 degrees" else "is not upright"
         raise UpsideDownError(f"The face found (box {box} px) {finding}: FaceMesh finds it only with the photo turned {how}.")
-    advice = (
-        "it runs past the photo's edge: use a photo with the whole face in it"
-        if face.cut_by_border
-        else "try a frontal, well-lit photo"
+    # a refusal: in a group photo the face's finding is said without the advice, which is for a photo of one face
+    finding = (
+        f"FaceMesh found no face for dense landmarks where the detector found one (box {box} px, detector score {face.score:.2f})"
     )
-    raise NoFaceError(
-        f"FaceMesh found no face for dense landmarks where the detector found one (box {box} px, detector score "
-        f"{face.score:.2f}): {advice}."
-    )
+    if face.cut_by_border:
+        raise FaceRefusal(f"{finding}: it runs past the photo's edge.", "Use a photo with the whole face in it.")
+    raise FaceRefusal(f"{finding}.", "Try a frontal, well-lit photo.")
 
 
 def dense_landmarks(mesh: FaceMesh, rgb: np.ndarray, face: Face, size: int = 512) -> np.ndarray:

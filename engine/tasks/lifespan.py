@@ -478,7 +478,7 @@ def _classical(
         warnings = [_about(face.index, warning) for face in group for warning in face.warnings]
         aged = [face for face in group if face.aged]
         warnings.append(
-            f"{EVERY_FACE_AGED}: {len(aged)} of {len(group)} ("
+            f"{FACES_AGED}: {len(aged)} of {len(group)} ("
             + "; ".join(f"face {face.index}: source age {face.source_age:g}, {face.source_age_from}" for face in aged)
             + ")."
         )
@@ -500,7 +500,7 @@ def _classical(
 
 
 # the summary of a group photo's faces (the last of its warnings): information, not a warning (the tab shows it as such)
-EVERY_FACE_AGED = "Every face aged"
+FACES_AGED = "Faces aged"
 
 
 def hairline_kept(receding: bool, source: SourceAgeGender, chosen: bool = True) -> str:
@@ -604,11 +604,12 @@ def _every_face(
     (`TOO_SMALL_TO_AGE`), upside down, or that FaceMesh cannot landmark is left as it is, and says so."""
     group = []
     share = 1.0 / len(faces)  # of the progress bar, per face: the chosen face's came first
-    # the chosen face and the largest others (the detector numbers them largest first), MAX_FACES_AGED in all
-    aged_at_most = {chosen, *[index for index in range(len(faces)) if index != chosen][: MAX_FACES_AGED - 1]}
+    # the chosen face and the largest others that can be aged (the detector numbers them largest first), MAX_FACES_AGED
+    # in all: a face left unchanged (too small, upside down) takes no place
+    places = MAX_FACES_AGED - 1
     for index, face in enumerate(faces):
         box = face.box_xyxy()
-        if index not in aged_at_most:
+        if index != chosen and places == 0:
             warning = (
                 f"Face {index} (box {face.box_text()}) is left unchanged: at most {MAX_FACES_AGED} faces are aged per request "
                 "(the largest; the server's queue is shared). Choose it by its number to age it."
@@ -638,10 +639,11 @@ def _every_face(
             # its advice ("use a larger photo", "turn the photo"), which is not for a photo whose other faces are fine
             if isinstance(error, FaceRefusal):
                 warning = f"Face {index} is left unchanged: {error.finding}"
-            else:  # not landmarked: the error says why
+            else:  # the error says why, without the face's box
                 warning = f"Face {index} (box {face.box_text()}) is left unchanged: {error}"
             group.append(GroupFace(index=index, box=box, chosen=False, aged=False, warnings=[warning]))
             continue
+        places -= 1
         estimated = source_age_gender(request.rgb, face, None, None, settings)
         position = index + 1 if index < chosen else index
         step = _scaled(progress, share * position, share, f"face {index}: ")
@@ -709,8 +711,12 @@ def provenance(output: LifespanOutput, target: float | None = None):
 
 def strip_labels(output: LifespanOutput) -> list[str]:
     """The strip's and animation's labels: the face (or photo) as it is comes first, so that the strip, and an animation
-    of one age too, shows before and after ("source: 41 y"), then each age ("10 y")."""
-    return [f"source: {output.source_age:.0f} y"] + [f"{t:g} y" for t in output.targets]
+    of one age too, shows before and after ("source: 41 y"), then each age ("10 y"). A group photo at its own framing
+    with several faces aged is "source": one face's age under a photo of three people read as wrong (each face's is in
+    the manifest)."""
+    several = sum(face.aged for face in output.group) > 1
+    source = "source" if output.framing == "photo" and several else f"source: {output.source_age:.0f} y"
+    return [source] + [f"{t:g} y" for t in output.targets]
 
 
 def save_outputs(

@@ -277,7 +277,7 @@ def test_offline_lifespan_api_chooses_a_face_ages_every_face_and_recedes_the_hai
         told = f"Face {face['face']}: Hairline left as it is: the face's gender"
         assert kept == any(w.startswith(told) for w in manifest["warnings"])
     assert not any("faces found" in w for w in manifest["warnings"])
-    assert manifest["warnings"][-1].startswith("Every face aged: 2 of 2 (face 0: source age 33, given; face 1: source age ")
+    assert manifest["warnings"][-1].startswith("Faces aged: 2 of 2 (face 0: source age 33, given; face 1: source age ")
     assert used_age.startswith("face 0: 33 (given); face 1: ") and used_age.endswith(" (estimated)")
     assert used_gender.startswith("face 0: ") and "; face 1: " in used_gender
     with pytest.raises(Exception, match="face index 2: the photo has 2 faces, 0 to 1"):
@@ -322,10 +322,10 @@ def test_browser_lifespan_tab_ages_every_face_and_says_when_grey_hair_stays_grey
         page.get_by_label("Age every face in the photo (classical renderer)").check()
         page.get_by_role("button", name="Age this face").click()
         expect(
-            page.get_by_text(re.compile(r"Every face aged: 2 of 2 \(face 0: source age \d+, estimated; face 1: ")).first
+            page.get_by_text(re.compile(r"Faces aged: 2 of 2 \(face 0: source age \d+, estimated; face 1: ")).first
         ).to_be_visible(timeout=120000)
         # the summary of the faces is information, not a warning
-        summary = page.locator("[data-testid=toast-body]", has_text="Every face aged")
+        summary = page.locator("[data-testid=toast-body]", has_text="Faces aged")
         expect(summary.first).to_have_class(re.compile(r"\binfo\b"))
         # the outputs can be written a while after the warnings show on a loaded machine (5 s was too short once)
         expect(page.get_by_label("Source age used")).to_have_value(

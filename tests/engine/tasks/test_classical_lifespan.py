@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from typing import cast
 
 import cv2
 import numpy as np
@@ -20,7 +22,7 @@ from engine.methods.classical.beyond import BEYOND_REACH
 from engine.methods.classical.lifespan import SUMMARY, TOO_SMALL_TO_AGE, age_face, hair_masks
 from engine.methods.classical.youth import photo_below
 from engine.methods.ldla.pipeline import locate
-from engine.tasks.lifespan import LifespanRequest, age_photo
+from engine.tasks.lifespan import LifespanRequest, age_photo, strip_labels
 from engine.tasks.pluralistic import PluralisticRequest, pluralistic
 from tests.conftest import astronaut, grey_astronaut, small_face_on_grey, touching_heads
 
@@ -198,7 +200,11 @@ def test_group_photo_ages_every_face_only_when_asked():
     assert np.array_equal(every.photos[0][aged], one.photos[0][aged])  # the largest face as when aged alone
     # every face aged: no warning says only the largest is used
     assert not any("faces found" in warning for warning in every.warnings)
-    assert every.warnings[-1].startswith("Every face aged: 2 of 2 (face 0: source age 40, given; face 1: source age ")
+    assert every.warnings[-1].startswith("Faces aged: 2 of 2 (face 0: source age 40, given; face 1: source age ")
+    # the strip's first label: the chosen face's source age under its face, none under a photo of two people aged
+    assert strip_labels(every) == ["source: 40 y", "70 y"]
+    assert strip_labels(replace(every, framing="photo")) == ["source", "70 y"]
+    assert strip_labels(replace(one, framing="photo"))[0] == "source: 40 y"  # one face aged: its age
     with pytest.raises(InputError, match="needs the classical renderer"):
         LifespanRequest(group, [70], renderer="diffusion", all_faces=True)
     with pytest.raises(InputError, match="keep paste on, or age one face"):  # the other faces show only pasted back
@@ -233,19 +239,24 @@ def test_group_photo_manifest_records_every_face_and_its_warnings():
     said = [w for w in output.warnings if w.startswith("Face 1")]
     assert said and all(w.startswith("Face 1: The age estimator reads") for w in said)  # her 5 reads as an adult
     assert output.warnings[-1] == (
-        f"Every face aged: 2 of 2 (face 0: source age {hopper['source_age']:g}, estimated; face 1: source age 40, given)."
+        f"Faces aged: 2 of 2 (face 0: source age {hopper['source_age']:g}, estimated; face 1: source age 40, given)."
     )
 
 
 def test_group_photo_face_that_cannot_be_landmarked_is_left_as_it_is_and_named(monkeypatch):
     import engine.tasks.lifespan as lifespan_task  # noqa: PLC0415
     from engine.faces.detection import NoFaceError  # noqa: PLC0415
+    from engine.faces.landmarks import FaceMesh, face_landmarks  # noqa: PLC0415
 
     group = _group()
 
+    class Blind:  # a FaceMesh that finds no face, in any turn of the crop
+        def landmarks(self, rgb):
+            raise NoFaceError("no face")
+
     def locate_only_the_largest(rgb, settings=None, face_index=None, faces=None, too_small_for=None):
-        if face_index == 1:
-            raise NoFaceError("FaceMesh found no face for dense landmarks: try a frontal, well-lit photo.")
+        if face_index == 1:  # the refusal FaceMesh's miss gives
+            face_landmarks(cast(FaceMesh, Blind()), np.zeros((512, 512, 3), np.uint8), faces[1])
         return locate(rgb, settings, face_index, faces, too_small_for)
 
     monkeypatch.setattr(lifespan_task, "locate", locate_only_the_largest)
@@ -254,11 +265,14 @@ def test_group_photo_face_that_cannot_be_landmarked_is_left_as_it_is_and_named(m
     assert np.array_equal(output.photos[0][:, :512], group[:, :512])  # the astronaut, left as she is
     left = output.manifest()["all_faces"][1]
     assert left["aged"] is False and left["source_age"] is None and left["classical_stages"] == {}
-    assert left["warnings"][0].startswith("Face 1 (box 184, ") and left["warnings"][0].endswith(
-        ") is left unchanged: FaceMesh found no face for dense landmarks: try a frontal, well-lit photo."
+    # its box said once, and no advice to take another photo, which is for a photo of one face (the other is aged)
+    assert re.fullmatch(
+        r"Face 1 is left unchanged: FaceMesh found no face for dense landmarks where the detector found one "
+        r"\(box 184, [\d, ]+ px, detector score 0\.\d\d\)\.",
+        left["warnings"][0],
     )
     assert left["warnings"][0] in output.warnings  # it names the face already: not named twice
-    assert output.warnings[-1].startswith("Every face aged: 1 of 2 (face 0: source age ")
+    assert output.warnings[-1].startswith("Faces aged: 1 of 2 (face 0: source age ")
 
 
 def test_every_face_of_a_group_photo_read_as_a_child_is_said_to_be_grown_and_how_to_give_its_age(monkeypatch):
@@ -309,7 +323,7 @@ def test_group_photo_whose_largest_face_cannot_be_aged_ages_the_others():
     assert np.array_equal(output.photos[0][:, 512:], group[:, 512:])  # Hopper, left as she is
     assert not np.array_equal(output.photos[0][:, :512], group[:, :512])
     assert output.warnings[0].startswith("Face 0 is left unchanged: The face found (box ") and "upside down" in output.warnings[0]
-    assert output.warnings[-1].startswith("Every face aged: 1 of 2 (face 1: source age ")
+    assert output.warnings[-1].startswith("Faces aged: 1 of 2 (face 1: source age ")
     assert not any("given is used for face" in warning for warning in output.warnings)  # nothing given: nothing to say
     # a source age given goes to the face chosen, and the user is told which
     given = age_photo(LifespanRequest(group, [70], source_age=40, renderer="classical", all_faces=True), OFFLINE)
@@ -355,7 +369,7 @@ def test_a_face_too_small_to_age_is_refused_and_in_a_group_left_as_it_is():
     assert left["warnings"][0].startswith(f"Face 1 is left unchanged: {small}")
     assert left["warnings"][0].endswith("comes out in blotches.") and left["warnings"][0].count("(box ") == 1
     assert left["warnings"][0] in output.warnings
-    assert output.warnings[-1] == "Every face aged: 1 of 2 (face 0: source age 40, given)."
+    assert output.warnings[-1] == "Faces aged: 1 of 2 (face 0: source age 40, given)."
 
 
 @pytest.mark.parametrize("width, refused", [(39.6, "is 39x50 px"), (40.0, None), (120.0, None)])
@@ -374,7 +388,7 @@ def test_grey_hair_left_grey_toward_a_younger_target_is_said_once_with_its_reaso
     output = age_photo(LifespanRequest(grace_hopper(), [5, 40, 80], renderer="classical"), OFFLINE)
     young, middle, same = (stages["hair"] for stages in output.stages)
     assert young.startswith(
-        "unchanged: light hair that reads as grey lies beside the face's left side, and only 0% of it is in the hair found"
+        "unchanged: light hair that reads as grey lies beside the face's left side, and none of it is in the hair found"
     )
     assert middle == young and same == "unchanged"  # at her own age there is nothing to give back: nothing said
     assert [w for w in output.warnings if w.startswith("Hair")] == [
@@ -581,6 +595,20 @@ def test_the_zones_change_left_to_the_caller_is_the_one_the_zones_tab_low_passes
         edit(False, -0.5)
 
 
+def test_a_face_left_unchanged_takes_no_place_among_the_faces_aged(monkeypatch):
+    # an upside-down face among nine had taken one of the eight places: the ninth was left unchanged "at most 8 faces
+    # are aged", when seven were (here the limit set to 2, on Grace Hopper upside down beside the astronaut and her)
+    import engine.tasks.lifespan as lifespan_task  # noqa: PLC0415
+
+    monkeypatch.setattr(lifespan_task, "MAX_FACES_AGED", 2)
+    group = _upside_down_hopper_beside(_group())
+    output = age_photo(LifespanRequest(group, [70], source_age=40, renderer="classical", all_faces=True), OFFLINE)
+    faces = output.manifest()["all_faces"]
+    assert [face["aged"] for face in faces] == [False, True, True]
+    assert not any("at most" in warning for warning in output.warnings)
+    assert output.warnings[-1].startswith("Faces aged: 2 of 3 (")
+
+
 def test_every_face_ages_the_chosen_and_the_largest_others_up_to_the_limit_and_names_the_rest(monkeypatch):
     # a photo of 64 tiled faces at 17 targets held the shared queue for 110 s; faces past the limit are left as they
     # are, each named with how to age it (here the limit set to 1 face on the two-face photo)
@@ -596,4 +624,4 @@ def test_every_face_ages_the_chosen_and_the_largest_others_up_to_the_limit_and_n
         "by its number to age it."
     )
     assert output.photos is not None and np.array_equal(output.photos[0][:, :512], group[:, :512])  # the astronaut as is
-    assert output.warnings[-1].startswith("Every face aged: 1 of 2 (face 0: source age 40, given)")
+    assert output.warnings[-1].startswith("Faces aged: 1 of 2 (face 0: source age 40, given)")

@@ -79,8 +79,7 @@ def test_her_hat_is_not_taken_for_grey_hair_and_her_white_temple_hair_is_not_col
             faces[target]
             .stages["hair"]
             .startswith(
-                "unchanged: light hair that reads as grey lies beside the face's left side, and only 0% of it is in the "
-                "hair found"
+                "unchanged: light hair that reads as grey lies beside the face's left side, and none of it is in the hair found"
             )
         ), faces[target].stages["hair"]
     # the white temple hair inside her face's outline that the margin holds (below the forehead's top, above the eyes)
