@@ -33,7 +33,7 @@ from engine.core.errors import SettingsError, UserError
 from engine.core.images import LoadedImage, keep_photo_notes, load_image
 from engine.core.limits import AGE, INTENSITY, MAX_TARGETS, SAMPLES, SEED, WORKING_SIDE, ZONE_SCORE
 from engine.core.models import ModelUnavailable
-from engine.core.provenance import png_info, save_png
+from engine.core.provenance import file_stem, png_info, save_png
 from engine.core.settings import get_settings
 from engine.tasks import lifespan as lifespan_task
 from engine.tasks import zones as zones_task
@@ -235,6 +235,7 @@ def run_pluralistic(args: argparse.Namespace) -> int:
         return output
 
     def save(output, out, stem):
+        stem = file_stem(stem)  # as the lifespan's and the zones' files are named
         files: dict[str, list[str]] = {"photos": [], "faces": []}
         for index, (photo, face, seed) in enumerate(zip(output.photos, output.faces, output.seeds)):
             info = png_info(

@@ -53,7 +53,7 @@ def _parse_age(value, name: str, alternative: str) -> float:
         number = float(value.strip())
         if not (math.isfinite(number) and AGE.low <= number <= AGE.high):
             raise InputError(f"{AGE.describe(name)}, got {quote(value)}")
-        return number
+        return AGE.check(number, name)  # as a number given is (-0 is 0)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise InputError(f"{rule}, got {quote(value)}")
     return AGE.check(value, name)

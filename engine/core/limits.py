@@ -68,7 +68,7 @@ class Range:
             valid = math.isfinite(value) and self.low <= value <= self.high and (not self.whole or float(value).is_integer())
         if not valid:
             raise InputError(f"{self.describe(name)}, got {quote(value)}")
-        return float(value)
+        return float(value) + 0.0  # -0 is 0: kept, it labelled a face "-0 y" and named its file "-0_face.png"
 
 
 # Ages: the offline age estimator's distribution has 81 classes, ages 0-80 (engine/age/estimators.py), and

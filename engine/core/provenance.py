@@ -10,6 +10,23 @@ from PIL import Image, PngImagePlugin
 
 SOFTWARE = "Face Aging Hub"
 
+# The longest stem of a file written from a photo, in UTF-8 bytes (whole characters): a file system holds 255 bytes a
+# name, and an upload named with 250 had its files refused by it after the aging was done ("File name too long")
+FILE_STEM_BYTES = 100
+# characters no file name holds (path separators), and control characters (a newline in a name)
+_UNSAFE = {"/", "\\", "\0"}
+
+
+def file_stem(name: str) -> str:
+    """`name` (a photo's file name without its extension) as the stem of the files written from it: path separators and
+    control characters replaced by "_", leading dots and spaces dropped (no hidden file, nor one outside the folder),
+    cut to FILE_STEM_BYTES bytes of whole characters; "photo" where nothing is left."""
+    safe = "".join("_" if char in _UNSAFE or not char.isprintable() else char for char in name).lstrip(". ")
+    while len(safe.encode("utf-8")) > FILE_STEM_BYTES:
+        safe = safe[:-1]
+    return safe.rstrip() or "photo"
+
+
 # Manifest fields that differ between two runs of the same request (wall-clock timings): the JSON manifest
 # and the tabs show them, but they stay out of the images, so that the same request and seed write
 # byte-identical PNGs.

@@ -23,7 +23,7 @@ from engine.core.limits import ZONE_SCORE
 from engine.core.memo import memo
 from engine.core.models import checkpoint_name
 from engine.core.pixels import to_lab, to_uint8
-from engine.core.provenance import png_info, save_png
+from engine.core.provenance import file_stem, png_info, save_png
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import align_face, change_at_photo_resolution, faces_or_why_not, paste_back, upsampling
@@ -563,9 +563,9 @@ def edit_zones(
 
 
 def save_outputs(edit: ZoneEdit, folder, stem: str = "zones") -> dict[str, str]:
-    """The edited photo, before/after faces and the zone overlay as PNGs with provenance."""
-
-    folder = Path(folder)
+    """The edited photo, before/after faces and the zone overlay as PNGs with provenance (`stem`: as
+    provenance.file_stem makes it)."""
+    folder, stem = Path(folder), file_stem(stem)
     manifest = edit.manifest()
     info = png_info(f"LDLA local zone aging ({edit.renderer} renderer)", edit.checkpoint, edit.seed, manifest)
     overlay = draw_zones(edit.located.crop, edit.located.zones, edit.located.masks)

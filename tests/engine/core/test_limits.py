@@ -10,7 +10,9 @@ import pytest
 from engine import cli as engine_cli
 from engine.core.errors import InputError
 from engine.core.limits import AGE, MAX_UPLOAD_BYTES, SEED, ZONE_SCORE, Range, duration, megabytes
+from engine.core.provenance import FILE_STEM_BYTES, file_stem
 from engine.core.settings import ROOT, Settings
+from engine.tasks.lifespan import parse_targets
 from leaderboard import evaluate as evaluate_command
 from leaderboard import worker
 
@@ -25,6 +27,8 @@ def test_a_range_refuses_anything_but_a_number_inside_it(value):
 
 def test_a_range_keeps_good_values_and_whole_numbers_stay_whole():
     assert AGE.check(0, "age") == 0.0 and AGE.check(80, "age") == 80.0 and AGE.check(33.5, "age") == 33.5
+    # -0 is 0: its sign had labelled a face "-0 y" and named its files "-0_face.png"
+    assert f"{AGE.check(-0.0, 'age'):g}" == "0" and [f"{age:g}" for age in parse_targets("-0.0, 80")] == ["0", "80"]
     assert SEED.check(2**32 - 1, "seed") == 2**32 - 1 and SEED.check(7.0, "seed") == 7
     with pytest.raises(InputError, match="^seed must be a whole number from 0 to 4294967295, got 7.5$"):
         SEED.check(7.5, "seed")
@@ -97,3 +101,11 @@ def test_the_default_hair_pigment_setting_takes_an_srgb_colour_and_refuses_anyth
     monkeypatch.setenv("HUB_CLASSICAL_HAIR_PIGMENT", "brown")
     with pytest.raises(ValueError, match=r"HUB_CLASSICAL_HAIR_PIGMENT must be an sRGB colour written #rrggbb .*got 'brown'"):
         Settings.from_env()
+
+
+def test_a_file_stem_holds_no_path_and_fits_every_file_system():
+    assert file_stem("../escaped") == "_escaped" and file_stem("/tmp/abs") == "_tmp_abs" and file_stem("a\nb") == "a_b"
+    assert file_stem(".") == "photo" and file_stem("  ") == "photo" and file_stem(".hidden") == "hidden"
+    assert file_stem("my photo #1 100% é") == "my photo #1 100% é"  # a name a file system holds stays as it is
+    long = file_stem("年" * 83)  # 249 bytes of UTF-8: with "_lifespan.gif" past the 255 a name may hold
+    assert long == "年" * 33 and len(long.encode()) <= FILE_STEM_BYTES

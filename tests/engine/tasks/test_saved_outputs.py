@@ -5,6 +5,7 @@ onto white) is among the warnings, in manifest.json and in each image's own mani
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import cast
 
 import numpy as np
@@ -55,3 +56,15 @@ def test_png_info_leaves_the_timings_out(tmp_path):
     path = tmp_path / "one.png"
     Image.new("RGB", (4, 4)).save(path, pnginfo=png_info("m", "c", 1, {"seeds": [1], "timings_s": {"total_s": 1.23}}))
     assert json.loads(cast(PngImageFile, Image.open(path)).text["Manifest"]) == {"seeds": [1]}
+
+
+def test_an_upload_with_a_long_name_gets_its_files_written(tmp_path):
+    # an upload named with 249 bytes had its files refused by the file system after the aging was done
+    from engine.core.settings import Settings  # noqa: PLC0415
+    from engine.tasks.lifespan import LifespanRequest, age_photo, save_outputs  # noqa: PLC0415
+
+    output = age_photo(LifespanRequest(astronaut(), [70], renderer="classical", read_ages=False), Settings(profile="offline"))
+    files = save_outputs(output, tmp_path, "年" * 83)
+    listed = [*files["faces"], *files["photos"], files["strip"], files["gif"], files["mp4"]]
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(Path(str(path)).name for path in listed)
+    assert all(Path(str(path)).parent == tmp_path and Path(str(path)).name.startswith("年" * 33 + "_") for path in listed)
