@@ -11,7 +11,7 @@ from PIL import Image, PngImagePlugin
 SOFTWARE = "Face Aging Hub"
 
 # The longest stem of a file written from a photo, in UTF-8 bytes (whole characters): a file system holds 255 bytes a
-# name, and an upload named with 250 had its files refused by it after the aging was done ("File name too long")
+# name, and an upload named with 249 had its files refused by it after the aging was done ("File name too long")
 FILE_STEM_BYTES = 100
 # characters no file name holds (path separators), and control characters (a newline in a name)
 _UNSAFE = {"/", "\\", "\0"}

@@ -18,6 +18,7 @@ from engine.faces.detection import (
     UPRIGHT_SIZE,
     Face,
     FaceDetector,
+    FaceRefusal,
     NoFaceError,
     check_upright,
 )
@@ -168,8 +169,16 @@ def pad_neutral(crop: np.ndarray, inside: np.ndarray, size: int | None = None) -
 
 
 def align_face(rgb: np.ndarray, face: Face, size: int = 512) -> AlignedFace:
-    """An FFHQ-style crop; where it runs past the photo, the padding invents no features (`pad_neutral`)."""
-    return warp_neutral(rgb, alignment_matrix(face.landmarks, size), size)
+    """An FFHQ-style crop; where it runs past the photo, the padding invents no features (`pad_neutral`). A face whose five
+    points fit no alignment is refused (FaceRefusal: in a group photo its finding names it, without the advice)."""
+    try:
+        matrix = alignment_matrix(face.landmarks, size)
+    except NoFaceError:
+        raise FaceRefusal(
+            f"The face found (box {face.box_text()} px) has degenerate landmarks: its five points fit no alignment.",
+            "Try a clearer, frontal photo.",
+        ) from None
+    return warp_neutral(rgb, matrix, size)
 
 
 def warp_neutral(rgb: np.ndarray, matrix: np.ndarray, size: int) -> AlignedFace:

@@ -35,9 +35,9 @@ from engine.core.media import strip, strip_frames, write_mp4
 from engine.core.provenance import SOFTWARE, file_stem, png_info, save_png
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
-from engine.faces.alignment import align_face, faces_or_why_not, paste_back
+from engine.faces.alignment import align_face, faces_or_why_not
 from engine.faces.detection import Face, FaceRefusal, NoFaceError
-from engine.faces.territory import kept_to_own
+from engine.faces.territory import pasted_within_own
 from engine.methods.classical.aging import GROWTH_END_YEARS, growth_strain
 from engine.methods.classical.lifespan import SUMMARY as CLASSICAL_SUMMARY
 from engine.methods.classical.lifespan import TOO_SMALL_TO_AGE, AgedFace, listed_ages, render_lifespan, stage_warnings
@@ -404,7 +404,7 @@ def _diffusion(request: LifespanRequest, pipeline, found: FoundFace, source: Sou
     )
     faces = [item.image for item in result.items]
     pasted = (
-        [kept_to_own(request.rgb, paste_back(request.rgb, image, aligned.matrix), found.face, found.others) for image in faces]
+        [pasted_within_own(request.rgb, image, aligned.matrix, found.face, found.others) for image in faces]
         if request.paste or request.read_ages
         else []
     )

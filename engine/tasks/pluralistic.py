@@ -42,10 +42,10 @@ from engine.core.models import ModelUnavailable, checkpoint_name
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.core.workers import map_in_order, worker_count
-from engine.faces.alignment import align_face, check_face_upright, paste_back
+from engine.faces.alignment import align_face, check_face_upright
 from engine.faces.detection import NoFaceError, choose_face
 from engine.faces.identity import mean_pairwise_distance
-from engine.faces.territory import kept_to_own
+from engine.faces.territory import pasted_within_own
 from engine.methods.classical.hair import added_recession, is_monochrome
 from engine.methods.classical.lifespan import age_face, hair_masks, stage_warnings
 from engine.methods.classical.pluralistic import describe_variation, sample_variations
@@ -344,7 +344,7 @@ def _diffusion(
     return _Sampled(
         "text-driven" if reference_crop is None else "image-guided",
         faces,
-        [kept_to_own(request.rgb, paste_back(request.rgb, image, aligned.matrix), found.face, found.others) for image in faces],
+        [pasted_within_own(request.rgb, image, aligned.matrix, found.face, found.others) for image in faces],
         pipeline.checkpoint,
     )
 

@@ -17,6 +17,7 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings
 from engine.faces.alignment import check_face_upright, faces_or_why_not
 from engine.faces.detection import Face, choose_face
+from engine.faces.territory import others_than
 from engine.methods.classical.lifespan import TOO_SMALL_TO_AGE
 from engine.methods.ldla.pipeline import CLASSICAL_WEIGHTS, LocatedFace, locate
 
@@ -90,4 +91,4 @@ def find_face(
     every = faces_or_why_not(detector, rgb) if faces is None else faces
     face, warnings = choose_face(every, face_index)
     check_face_upright(detector, rgb, face)
-    return FoundFace(face, None, warnings, tuple(other for other in every if other is not face))
+    return FoundFace(face, None, warnings, others_than(face, every))

@@ -1656,7 +1656,7 @@ def _grey_parts(
         uncovered = uncovered_side(greyness, parts, beside, float(np.asarray(points)[:, 0].mean()), d)
         if uncovered is not None:
             side, share = uncovered
-            found = "none of it is" if round(100 * share) == 0 else f"only {share:.0%} of it is"
+            found = "none of it is" if share == 0 else "under 1% of it is" if share < 0.005 else f"only {share:.0%} of it is"
             return parts, (
                 f"light hair that reads as grey lies beside the face's {side} side, and {found} in the "
                 "hair found: colouring only the hair found would leave a coloured patch beside it"

@@ -30,6 +30,7 @@ from engine.faces.alignment import align_face, change_at_photo_resolution, faces
 from engine.faces.detection import Face, check_upright, choose_face, refuse_small_face
 from engine.faces.landmarks import face_landmarks
 from engine.faces.segmentation import brow_mask
+from engine.faces.territory import others_than
 from engine.faces.zones import (
     ZONES,
     Zone,
@@ -151,7 +152,7 @@ def locate(
     inside = aligned.inside if aligned.inside is not None and aligned.inside.min() < 1 else None
     if inside is not None:
         inside.flags.writeable = False
-    others = tuple(other for other in every if other is not face)
+    others = others_than(face, every)
     return LocatedFace(
         rgb, face, aligned.matrix, aligned.crop, points, zones, masks, unplaceable, warnings, inside=inside, others=others
     )

@@ -269,3 +269,16 @@ def test_a_pixel_whose_changes_summed_to_nothing_takes_the_change_around_it():
         assert abs(float(low[row, column, 0]) - float(np.median(low[row - 3 : row + 4, column - 3 : column + 4, 0]))) <= 1
     assert (low[:8] == 150).all()  # what nothing changed around stays exactly as it was
     assert (low[8:26, 44] == 150).all()  # the strand to its tip
+
+
+def test_a_face_whose_five_points_fit_no_alignment_is_refused_by_its_box():
+    # a refusal (FaceRefusal), so that a group photo names the face by its box without advice meant for a single face
+    from engine.faces.detection import Face, FaceRefusal  # noqa: PLC0415 - only this test needs them
+
+    flat = Face((10.0, 20.0, 40.0, 50.0), np.full((5, 2), 30.0, np.float32), 0.7, False)
+    with pytest.raises(FaceRefusal) as refused:
+        align_face(astronaut(), flat)
+    assert (
+        refused.value.finding
+        == "The face found (box 10, 20, 50, 70 px) has degenerate landmarks: its five points fit no alignment."
+    )

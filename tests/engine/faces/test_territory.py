@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from engine.faces.detection import Face
-from engine.faces.territory import HEAD_RAISE, TERRITORY_FEATHER, kept_to_own, nearest_to, territory_in_crop
+from engine.faces.territory import (
+    HEAD_RAISE,
+    TERRITORY_FEATHER,
+    kept_to_own,
+    nearest_to,
+    others_than,
+    territory_in_crop,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -52,3 +59,18 @@ def test_the_crop_s_own_part_follows_the_alignment():
     own = territory_in_crop(left, [right], shift, (10, 100))
     assert own is not None and own[:, :50].all() and not own[:, 50:].any()  # photo x 150 is crop x 50
     assert territory_in_crop(left, [], shift, (10, 100)) is None
+
+
+def test_a_detection_over_or_inside_a_face_s_box_is_no_neighbour():
+    # a second box around a face, or a false hit on its eye, nearer in its own box's measure, had taken most of the face's
+    # own pixels and undone its edit
+    face = _face(100, 100, 100, 120)
+    around, on_the_eye, beside = _face(80, 70, 140, 170), _face(120, 130, 20, 15), _face(210, 100, 100, 120)
+    assert others_than(face, [face, around, on_the_eye, beside]) == (beside,)
+
+
+def test_a_face_s_own_box_is_its_own_beside_a_much_larger_neighbour():
+    small, large = _face(100, 100, 50, 50), _face(160, 0, 400, 400)  # not overlapping: a neighbour
+    xs, ys = np.arange(100.0, 151.0)[None, :], np.arange(100.0, 151.0)[:, None]
+    assert nearest_to(small, [large], xs, ys).all()
+    assert not nearest_to(small, [large], np.array([[155.0]]), np.array([[150.0]])).any()  # past its box: the larger's

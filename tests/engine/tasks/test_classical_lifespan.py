@@ -16,6 +16,7 @@ from engine.core.registry import get_cache
 from engine.core.settings import Settings
 from engine.faces.alignment import frame_feather, paste_back, upsampling
 from engine.faces.detection import MIN_FACE_PX, Face, FaceRefusal, NoFaceError, refuse_small_face
+from engine.faces.territory import nearest_to
 from engine.faces.zones import LEFT_EYE, RIGHT_EYE, inter_ocular
 from engine.methods.classical import texture
 from engine.methods.classical.beyond import BEYOND_REACH
@@ -170,10 +171,13 @@ def test_a_face_aged_beside_a_touching_head_leaves_its_neighbour_as_it_is():
     for index in (0, 1):
         output = age_photo(LifespanRequest(pair, [10, 75], face_index=index, read_ages=False, renderer="classical"), OFFLINE)
         assert output.photos is not None
-        x0, y0, x1, y1 = (int(v) for v in faces[1 - index].box_xyxy())
+        # the neighbour's whole part of the photo, its hair above its face's box included
+        theirs = nearest_to(
+            faces[1 - index], [faces[index]], np.arange(pair.shape[1])[None, :], np.arange(pair.shape[0])[:, None]
+        )
         for photo in output.photos:
             assert not np.array_equal(photo, pair)  # the face asked for is aged
-            assert np.array_equal(photo[max(y0, 0) : y1, max(x0, 0) : x1], pair[max(y0, 0) : y1, max(x0, 0) : x1])
+            assert np.array_equal(photo[theirs], pair[theirs])
         singles.append(output.photos[1])
     # every face aged: each face as when aged alone, neither's paste undoing the other's edit where they meet
     every = age_photo(LifespanRequest(pair, [75], read_ages=False, renderer="classical", all_faces=True), OFFLINE)
