@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -20,6 +21,7 @@ from engine.faces.detection import (
     FaceDetector,
     FaceRefusal,
     NoFaceError,
+    box_overlap,
     check_upright,
 )
 from engine.faces.zones import support_box
@@ -213,6 +215,20 @@ def faces_or_why_not(detector: FaceDetector, rgb: np.ndarray) -> list[Face]:
     if faces:
         return faces
     best: dict[str, float] = {}
+    for _, how, face in _upright_when_turned(detector, rgb):
+        best[how] = max(best.get(how, 0.0), face.score)
+    if best:
+        how = max(best, key=lambda name: best[name])
+        raise NoFaceError(
+            f"No face found as the photo is, but one is found with the photo turned {how}: turn the photo upright and try again."
+        )
+    raise NoFaceError(NO_FACE)
+
+
+def _upright_when_turned(detector: FaceDetector, rgb: np.ndarray) -> Iterator[tuple[int, str, Face]]:
+    """(np.rot90's turns, how the photo must be turned, the face in the turned photo's pixels) for each face the
+    detector finds in `rgb` turned a quarter turn (QUARTER_TURNS) at DETECT_SIZES that `check_face_upright` takes as
+    upright in that view (see `faces_or_why_not`)."""
     for turns, how in QUARTER_TURNS:
         turned = np.ascontiguousarray(np.rot90(rgb, turns))
         for size in DETECT_SIZES:
@@ -221,13 +237,38 @@ def faces_or_why_not(detector: FaceDetector, rgb: np.ndarray) -> list[Face]:
                     check_face_upright(detector, turned, face)
                 except NoFaceError:
                     continue
-                best[how] = max(best.get(how, 0.0), face.score)
-    if best:
-        how = max(best, key=lambda name: best[name])
-        raise NoFaceError(
-            f"No face found as the photo is, but one is found with the photo turned {how}: turn the photo upright and try again."
-        )
-    raise NoFaceError(NO_FACE)
+                yield turns, how, face
+
+
+def turned_back(face: Face, turns: int, shape: tuple[int, int]) -> Face:
+    """`face`, found in a photo of `shape` (H, W) turned by np.rot90 `turns` (1 or 3) times, in the photo's own pixels."""
+    height, width = shape
+    x, y, w, h = face.box
+    corners = np.array([[x, y], [x + w, y], [x, y + h], [x + w, y + h]], np.float64)
+
+    def back(points: np.ndarray) -> np.ndarray:
+        # np.rot90 once (anticlockwise) puts the photo's (x, y) at (y, W - x); three times at (H - y, x)
+        if turns == 1:
+            return np.stack([width - points[:, 1], points[:, 0]], axis=1)
+        return np.stack([points[:, 1], height - points[:, 0]], axis=1)
+
+    box = back(corners)
+    (x0, y0), (x1, y1) = box.min(0), box.max(0)
+    landmarks = back(np.asarray(face.landmarks, np.float64)).astype(np.float32)
+    return Face((float(x0), float(y0), float(x1 - x0), float(y1 - y0)), landmarks, face.score, face.cut_by_border)
+
+
+def faces_on_their_side(detector: FaceDetector, rgb: np.ndarray, faces: list[Face]) -> list[tuple[Face, str]]:
+    """The faces of `rgb` lying on their side, which the detector finds only with the photo turned a quarter turn (and
+    upright that way: `_upright_when_turned`), each in the photo's pixels with how the photo must be turned; none that
+    overlaps one of `faces` (those found as the photo is), nor the same face twice. A group photo names them: YuNet does
+    not find a face on its side at all, and one beside upright faces was left out without a word."""
+    found: list[tuple[Face, str]] = []
+    for turns, how, face in _upright_when_turned(detector, rgb):
+        back = turned_back(face, turns, rgb.shape[:2])
+        if not any(box_overlap(back, other) > 0 for other in [*faces, *(seen for seen, _ in found)]):
+            found.append((back, how))
+    return found
 
 
 def feather_mask(size: int, margin: float = 0.06) -> np.ndarray:

@@ -35,7 +35,7 @@ from engine.core.media import strip, strip_frames, write_mp4
 from engine.core.provenance import SOFTWARE, file_stem, png_info, save_png
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
-from engine.faces.alignment import align_face, faces_or_why_not
+from engine.faces.alignment import align_face, faces_on_their_side, faces_or_why_not
 from engine.faces.detection import Face, FaceRefusal, NoFaceError
 from engine.faces.territory import pasted_within_own
 from engine.methods.classical.aging import GROWTH_END_YEARS, growth_strain
@@ -339,7 +339,7 @@ def age_photo(
     start = time.perf_counter()
     # 2. the face; 3. its source age and gender, from the estimator unless given. Every face is aged when all_faces
     # asks: the largest that can be aged is then chosen by its number, so no warning says that only it is used
-    found, chosen, faces = _chosen_face(request, renderer, settings)
+    found, chosen, faces, lying = _chosen_face(request, renderer, settings)
     given = [name for name, value in (("source age", request.source_age), ("gender", request.gender)) if value is not None]
     if chosen != (request.face_index or 0) and given:  # every face asked for, and the largest could not be aged
         notes.append(
@@ -353,7 +353,7 @@ def age_photo(
     if found.located is None:  # the diffusion renderer: the face alone
         rendered = _diffusion(request, pipeline, found, source, progress)
     else:  # the classical renderer: the face with its zones
-        rendered = _classical(request, found, chosen, faces, source, settings, progress)
+        rendered = _classical(request, found, chosen, faces, lying, source, settings, progress)
     timings.update(rendered.timings)
     # 5. what the hub's own age estimator reads in each output (said, never searched against)
     ages: list[float | None] | None = None
@@ -423,22 +423,29 @@ def _diffusion(request: LifespanRequest, pipeline, found: FoundFace, source: Sou
     )
 
 
-def _chosen_face(request: LifespanRequest, renderer: str, settings: Settings) -> tuple[FoundFace, int, list[Face]]:
-    """The face the request ages (or ages first, with `all_faces`), its number, and the faces every face is aged from
-    (with `all_faces` the photo's, found once here; else the chosen one): the face asked for, else the largest; with
-    `all_faces` and none asked for, the largest that can be aged (a face before it that is refused or cannot be
-    landmarked is left as it is, and `_every_face` says why). None can: the largest one's error, and how many were
-    tried."""
+def _chosen_face(
+    request: LifespanRequest, renderer: str, settings: Settings
+) -> tuple[FoundFace, int, list[Face], list[tuple[Face, str]]]:
+    """The face the request ages (or ages first, with `all_faces`), its number, the faces every face is aged from
+    (with `all_faces` the photo's, found once here; else the chosen one), and with `all_faces` the faces lying on their
+    side, which are left as they are (`faces_on_their_side`: each with how the photo must be turned): the face asked
+    for, else the largest; with `all_faces` and none asked for, the largest that can be aged (a face before it that is
+    refused or cannot be landmarked is left as it is, and `_every_face` says why). None can: the largest one's error,
+    and how many were tried."""
     if not request.all_faces:
         found = find_face(request.rgb, renderer, request.face_index, settings)
-        return found, request.face_index or 0, [found.face]
-    faces = faces_or_why_not(get_cache(settings).get("face_detector"), request.rgb)
+        return found, request.face_index or 0, [found.face], []
+    detector = get_cache(settings).get("face_detector")
+    faces = faces_or_why_not(detector, request.rgb)
+    lying = faces_on_their_side(detector, request.rgb, faces)
+    beside = tuple(face for face, _ in lying)
     if request.face_index is not None:
-        return find_face(request.rgb, renderer, request.face_index, settings, faces), request.face_index, faces
+        found = find_face(request.rgb, renderer, request.face_index, settings, faces, beside)
+        return found, request.face_index, faces, lying
     largest: NoFaceError | None = None
     for index in range(len(faces)):
         try:
-            return find_face(request.rgb, renderer, index, settings, faces), index, faces
+            return find_face(request.rgb, renderer, index, settings, faces, beside), index, faces, lying
         except NoFaceError as error:
             largest = largest or error
     assert largest is not None  # faces_or_why_not found at least one face, and each failed
@@ -452,13 +459,14 @@ def _classical(
     found: FoundFace,
     chosen: int,
     faces: list[Face],
+    lying: list[tuple[Face, str]],
     source: SourceAgeGender,
     settings: Settings,
     progress,
 ) -> _Rendered:
     """The classical renderer at the age curves' zone scores of each target (engine/methods/classical/lifespan.py);
     with `all_faces`, every other one of `faces` (the photo's, as `_chosen_face` found them) too, pasted into the same
-    photos (`chosen`: the number of `found`)."""
+    photos (`chosen`: the number of `found`), and each face of `lying` (on its side) named, left as it is."""
     start = time.perf_counter()
     located = found.located
     assert located is not None  # the classical renderer's face comes with its zones
@@ -473,9 +481,15 @@ def _classical(
             + growth_warning(source, request.targets)
         )
     else:
-        group = _every_face(request, faces, chosen, found, source, edits, photos, settings, progress)
+        beside = tuple(face for face, _ in lying)
+        group = _every_face(request, faces, chosen, found, source, edits, photos, settings, progress, beside)
         # every face's warnings (the chosen face's, its zones' included) named by its number: faces may say the same
         warnings = [_about(face.index, warning) for face in group for warning in face.warnings]
+        warnings += [
+            f"A face lying on its side (box {face.box_text()} px) is left unchanged: the detector finds it only with the "
+            f"photo turned {how}. To age it, turn the photo {how}."
+            for face, how in lying
+        ]
         aged = [face for face in group if face.aged]
         warnings.append(
             f"{FACES_AGED}: {len(aged)} of {len(group)} ("
@@ -598,6 +612,7 @@ def _every_face(
     photos: list[np.ndarray],
     settings: Settings,
     progress,
+    beside: tuple[Face, ...] = (),
 ) -> list[GroupFace]:
     """Every detected face of the photo, the chosen one as already aged (`edits`) and each other one aged in place in
     `photos` (one per target) from its own estimated source age and gender; a face too small for the renderer
@@ -633,7 +648,7 @@ def _every_face(
             continue
         try:
             # the faces found once, for every face
-            located = locate(request.rgb, settings, index, faces, too_small_for=TOO_SMALL_TO_AGE)
+            located = locate(request.rgb, settings, index, faces, too_small_for=TOO_SMALL_TO_AGE, beside=beside)
         except NoFaceError as error:
             # a refusal (too small, upside down, on its side) says what is wrong with the face, naming its box, without
             # its advice ("use a larger photo", "turn the photo"), which is not for a photo whose other faces are fine

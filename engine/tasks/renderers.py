@@ -81,14 +81,16 @@ def find_face(
     face_index: int | None = None,
     settings: Settings | None = None,
     faces: list[Face] | None = None,
+    beside: tuple[Face, ...] = (),
 ) -> FoundFace:
     """The face at `face_index` (default: the largest), with its zones when `renderer` is classical; `faces`: the
-    detector's faces of `rgb` where the caller found them already (`faces_or_why_not`), else found here."""
+    detector's faces of `rgb` where the caller found them already (`faces_or_why_not`), else found here; `beside`: the
+    faces found lying on their side, its neighbours too (`locate`)."""
     if renderer == "classical":
-        located = locate(rgb, settings, face_index, faces, too_small_for=TOO_SMALL_TO_AGE)
+        located = locate(rgb, settings, face_index, faces, too_small_for=TOO_SMALL_TO_AGE, beside=beside)
         return FoundFace(located.face, located, list(located.warnings), located.others)
     detector = get_cache(settings).get("face_detector")
     every = faces_or_why_not(detector, rgb) if faces is None else faces
     face, warnings = choose_face(every, face_index)
     check_face_upright(detector, rgb, face)
-    return FoundFace(face, None, warnings, others_than(face, every))
+    return FoundFace(face, None, warnings, others_than(face, [*every, *beside]))

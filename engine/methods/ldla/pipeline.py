@@ -123,11 +123,13 @@ def locate(
     face_index: int | None = None,
     faces: list[Face] | None = None,
     too_small_for: str | None = None,
+    beside: tuple[Face, ...] = (),
 ) -> LocatedFace:
     """The face at `face_index` (default: the largest) aligned, landmarked and zoned; `faces`: the detector's faces of
     `rgb` where they were found already (a group photo's every face), else they are found here. `too_small_for`: the
     method that refuses a face under MIN_FACE_PX and what it makes of one (detection.refuse_small_face; TOO_SMALL_TO_EDIT,
-    the classical renderer's TOO_SMALL_TO_AGE), checked before the landmarks, the cheapest refusal first."""
+    the classical renderer's TOO_SMALL_TO_AGE), checked before the landmarks, the cheapest refusal first. `beside`: faces
+    of the photo the detector found only turned (alignment.faces_on_their_side), the face's neighbours too."""
     cache = get_cache(settings)
     every = faces_or_why_not(cache.get("face_detector"), rgb) if faces is None else faces
     face, warnings = choose_face(every, face_index)
@@ -152,7 +154,7 @@ def locate(
     inside = aligned.inside if aligned.inside is not None and aligned.inside.min() < 1 else None
     if inside is not None:
         inside.flags.writeable = False
-    others = others_than(face, every)
+    others = others_than(face, [*every, *beside])
     return LocatedFace(
         rgb, face, aligned.matrix, aligned.crop, points, zones, masks, unplaceable, warnings, inside=inside, others=others
     )

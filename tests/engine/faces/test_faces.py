@@ -282,3 +282,16 @@ def test_a_face_whose_five_points_fit_no_alignment_is_refused_by_its_box():
         refused.value.finding
         == "The face found (box 10, 20, 50, 70 px) has degenerate landmarks: its five points fit no alignment."
     )
+
+
+def test_a_face_found_in_the_photo_turned_is_put_back_where_it_lies():
+    from engine.faces.alignment import turned_back  # noqa: PLC0415 - only this test needs it
+
+    upright = astronaut()
+    lying = np.ascontiguousarray(np.rot90(upright, 3))  # turned clockwise: the photo turned anticlockwise is upright
+    face = get_cache(SETTINGS).get("face_detector").detect(upright)[0]
+    back = turned_back(face, 1, lying.shape[:2])
+    x, y, width, height = face.box
+    # np.rot90 three times puts the upright photo's (x, y) at (H - y, x)
+    assert np.allclose(back.box, (upright.shape[0] - (y + height), x, height, width))
+    assert np.allclose(back.landmarks, np.stack([upright.shape[0] - face.landmarks[:, 1], face.landmarks[:, 0]], axis=1))

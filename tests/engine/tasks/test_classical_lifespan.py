@@ -189,6 +189,24 @@ def test_a_face_aged_beside_a_touching_head_leaves_its_neighbour_as_it_is():
     assert np.array_equal(every.photos[0][~first & ~second], pair[~first & ~second])
 
 
+def test_a_face_lying_on_its_side_in_a_group_photo_is_named_and_left_as_it_is():
+    # YuNet does not find a face on its side: beside an upright face it was left out without a word
+    from tests.conftest import grace_hopper  # noqa: PLC0415
+
+    group = np.ascontiguousarray(np.concatenate([astronaut(), np.rot90(grace_hopper(), 1)], axis=1))
+    assert len(get_cache(OFFLINE).get("face_detector").detect(group)) == 1  # the astronaut alone, as the photo is
+    output = age_photo(LifespanRequest(group, [70], renderer="classical", read_ages=False, all_faces=True), OFFLINE)
+    lying = [warning for warning in output.warnings if warning.startswith("A face lying on its side")]
+    assert len(lying) == 1 and lying[0].endswith(
+        "is left unchanged: the detector finds it only with the photo turned 90 degrees clockwise. To age it, turn the "
+        "photo 90 degrees clockwise."
+    )
+    box = [int(v) for v in re.search(r"\(box (\d+), (\d+), (\d+), (\d+) px\)", lying[0]).groups()]  # type: ignore[union-attr]
+    assert box[0] > 512  # on Grace Hopper's side
+    assert output.photos is not None and np.array_equal(output.photos[0][:, 512:], group[:, 512:])
+    assert output.warnings[-1].startswith("Faces aged: 1 of 1 (face 0: source age ")
+
+
 def test_group_photo_ages_every_face_only_when_asked():
     group = _group()
     halves = (np.s_[:, :512], np.s_[:, 512:])
@@ -258,10 +276,10 @@ def test_group_photo_face_that_cannot_be_landmarked_is_left_as_it_is_and_named(m
         def landmarks(self, rgb):
             raise NoFaceError("no face")
 
-    def locate_only_the_largest(rgb, settings=None, face_index=None, faces=None, too_small_for=None):
+    def locate_only_the_largest(rgb, settings=None, face_index=None, faces=None, too_small_for=None, beside=()):
         if face_index == 1:  # the refusal FaceMesh's miss gives
             face_landmarks(cast(FaceMesh, Blind()), np.zeros((512, 512, 3), np.uint8), faces[1])
-        return locate(rgb, settings, face_index, faces, too_small_for)
+        return locate(rgb, settings, face_index, faces, too_small_for, beside)
 
     monkeypatch.setattr(lifespan_task, "locate", locate_only_the_largest)
     output = age_photo(LifespanRequest(group, [70], renderer="classical", all_faces=True), OFFLINE)
