@@ -21,8 +21,8 @@ from engine.faces.detection import (
     FaceDetector,
     FaceRefusal,
     NoFaceError,
-    box_overlap,
     check_upright,
+    over_one_another,
 )
 from engine.faces.zones import support_box
 
@@ -260,13 +260,14 @@ def turned_back(face: Face, turns: int, shape: tuple[int, int]) -> Face:
 
 def faces_on_their_side(detector: FaceDetector, rgb: np.ndarray, faces: list[Face]) -> list[tuple[Face, str]]:
     """The faces of `rgb` lying on their side, which the detector finds only with the photo turned a quarter turn (and
-    upright that way: `_upright_when_turned`), each in the photo's pixels with how the photo must be turned; none that
-    overlaps one of `faces` (those found as the photo is), nor the same face twice. A group photo names them: YuNet does
-    not find a face on its side at all, and one beside upright faces was left out without a word."""
+    upright that way: `_upright_when_turned`), each in the photo's pixels with how the photo must be turned; none that is
+    one of `faces` (those found as the photo is) again, nor the same face twice (`over_one_another`: a face lying with its
+    box touching an upright face's is another face). A group photo names them: YuNet does not find a face on its side at
+    all, and one beside upright faces was left out without a word."""
     found: list[tuple[Face, str]] = []
     for turns, how, face in _upright_when_turned(detector, rgb):
         back = turned_back(face, turns, rgb.shape[:2])
-        if not any(box_overlap(back, other) > 0 for other in [*faces, *(seen for seen, _ in found)]):
+        if not any(over_one_another(back, other) for other in [*faces, *(seen for seen, _ in found)]):
             found.append((back, how))
     return found
 

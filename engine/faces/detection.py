@@ -158,6 +158,18 @@ def box_overlap(first: Face, second: Face) -> float:
     return overlap / union if union > 0 else 0.0
 
 
+def centre_in(face: Face, box_of: Face) -> bool:
+    """Whether the centre of `face`'s box lies in `box_of`'s box."""
+    (x, y, width, height), (left, top, box_width, box_height) = face.box, box_of.box
+    return left <= x + width / 2 <= left + box_width and top <= y + height / 2 <= top + box_height
+
+
+def over_one_another(first: Face, second: Face) -> bool:
+    """Whether either detection's box has its centre in the other's: one face found twice, or a box on part of a face
+    (a false hit on an eye), rather than two faces whose boxes touch."""
+    return centre_in(first, second) or centre_in(second, first)
+
+
 def same_face(first: Face, second: Face) -> bool:
     """Whether two detections' boxes overlap by SAME_FACE_IOU or more (`box_overlap`)."""
     return box_overlap(first, second) >= SAME_FACE_IOU

@@ -19,7 +19,7 @@ import numpy as np
 from engine.core.memo import memo
 from engine.core.pixels import to_uint8
 from engine.faces.alignment import paste_back
-from engine.faces.detection import Face, box_overlap
+from engine.faces.detection import Face, over_one_another
 
 # share of the face's box width over which its edit fades out toward the border with a neighbour's part (from looking:
 # about a hair lock's width at portrait scale, no seam where two heads' hair meet)
@@ -35,10 +35,11 @@ HEAD_RAISE = 0.2
 
 
 def others_than(face: Face, faces: Sequence[Face]) -> tuple[Face, ...]:
-    """The faces of `faces` that are `face`'s neighbours: every other one whose box does not overlap its box. A detection
-    over or inside a face's box (a second box on the same face, a false hit on an eye) is no neighbour: nearer in its own
-    box's measure, it took most of the face's own pixels, and undid its edit."""
-    return tuple(other for other in faces if other is not face and box_overlap(other, face) == 0)
+    """The faces of `faces` that are `face`'s neighbours: every other one but a detection over or inside its box (either
+    box's centre in the other's: a second box on the same face, a false hit on an eye), which, nearer in its own box's
+    measure, took most of the face's own pixels and undid its edit. A neighbour whose box only touches its box (a head
+    lying beside it) stays one."""
+    return tuple(other for other in faces if other is not face and not over_one_another(other, face))
 
 
 def _distance(face: Face, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:

@@ -36,7 +36,7 @@ from engine.core.provenance import SOFTWARE, file_stem, png_info, save_png
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import align_face, faces_on_their_side, faces_or_why_not
-from engine.faces.detection import Face, FaceRefusal, NoFaceError
+from engine.faces.detection import MIN_FACE_PX, Face, FaceRefusal, NoFaceError
 from engine.faces.territory import pasted_within_own
 from engine.methods.classical.aging import GROWTH_END_YEARS, growth_strain
 from engine.methods.classical.lifespan import SUMMARY as CLASSICAL_SUMMARY
@@ -485,11 +485,7 @@ def _classical(
         group = _every_face(request, faces, chosen, found, source, edits, photos, settings, progress, beside)
         # every face's warnings (the chosen face's, its zones' included) named by its number: faces may say the same
         warnings = [_about(face.index, warning) for face in group for warning in face.warnings]
-        warnings += [
-            f"A face lying on its side (box {face.box_text()} px) is left unchanged: the detector finds it only with the "
-            f"photo turned {how}. To age it, turn the photo {how}."
-            for face, how in lying
-        ]
+        warnings += [_lying_left(face, how) for face, how in lying]
         aged = [face for face in group if face.aged]
         warnings.append(
             f"{FACES_AGED}: {len(aged)} of {len(group)} ("
@@ -600,6 +596,16 @@ def _render(
 def _about(index: int, warning: str) -> str:
     """`warning` named by its face's number, unless it names the face already."""
     return warning if warning.startswith(f"Face {index} ") else f"Face {index}: {warning}"
+
+
+def _lying_left(face: Face, how: str) -> str:
+    """The warning naming a face lying on its side (`faces_on_their_side`), left as it is: how to turn the photo to age
+    it, or, where it is too small to age, its size (turned, it would be refused all the same)."""
+    found = f"A face lying on its side (box {face.box_text()} px) is left unchanged: the detector finds it only with the photo turned {how}"
+    width = face.box[3]  # lying on its side, the face's width is its box's height in the photo
+    if width < MIN_FACE_PX:
+        return f"{found}, and about {width:.0f} px wide it is too small to age (at least {MIN_FACE_PX} px wide)."
+    return f"{found}. To age it, turn the photo {how}."
 
 
 def _every_face(

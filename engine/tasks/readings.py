@@ -9,7 +9,7 @@ import numpy as np
 from engine.age.estimators import age_estimator
 from engine.core.registry import get_cache
 from engine.core.settings import Settings
-from engine.faces.detection import Face, box_overlap
+from engine.faces.detection import Face, box_overlap, centre_in
 
 # years: the age estimator reading the futures' mean further than this from the target is said (the largest age error
 # the hub's renderers are to reach on its offline benchmark; beyond it the futures do not look the age asked for)
@@ -33,19 +33,13 @@ def off_target(ages: list[float | None], target: float) -> list[str]:
     ]
 
 
-def _centre_in(face: Face, box_of: Face) -> bool:
-    """Whether the centre of `face`'s box lies in `box_of`'s box."""
-    (x, y, width, height), (left, top, box_width, box_height) = face.box, box_of.box
-    return left <= x + width / 2 <= left + box_width and top <= y + height / 2 <= top + box_height
-
-
 def faces_where(source_face: Face, photos: list[np.ndarray], settings: Settings) -> list[Face | None]:
     """Each output's face where `source_face` was: of the detections whose box's centre lies in its box, the one whose box
     overlaps it most; None for an output without one (a neighbour's face beside it is not it)."""
     detector = get_cache(settings).get("face_detector")
     faces: list[Face | None] = []
     for photo in photos:
-        found = [face for face in detector.detect(photo) if _centre_in(face, source_face)]
+        found = [face for face in detector.detect(photo) if centre_in(face, source_face)]
         faces.append(max(found, key=lambda candidate: box_overlap(candidate, source_face)) if found else None)
     return faces
 

@@ -284,14 +284,17 @@ def test_a_face_whose_five_points_fit_no_alignment_is_refused_by_its_box():
     )
 
 
-def test_a_face_found_in_the_photo_turned_is_put_back_where_it_lies():
+@pytest.mark.parametrize("turns", [1, 3])
+def test_a_face_found_in_the_photo_turned_is_put_back_where_it_lies(turns):
     from engine.faces.alignment import turned_back  # noqa: PLC0415 - only this test needs it
 
-    upright = astronaut()
-    lying = np.ascontiguousarray(np.rot90(upright, 3))  # turned clockwise: the photo turned anticlockwise is upright
+    upright = np.ascontiguousarray(astronaut()[:, :400])  # not square: height and width are not mixed up
+    lying = np.ascontiguousarray(np.rot90(upright, 4 - turns))  # the photo turned `turns` times is upright
     face = get_cache(SETTINGS).get("face_detector").detect(upright)[0]
-    back = turned_back(face, 1, lying.shape[:2])
-    x, y, width, height = face.box
-    # np.rot90 three times puts the upright photo's (x, y) at (H - y, x)
-    assert np.allclose(back.box, (upright.shape[0] - (y + height), x, height, width))
-    assert np.allclose(back.landmarks, np.stack([upright.shape[0] - face.landmarks[:, 1], face.landmarks[:, 0]], axis=1))
+    back = turned_back(face, turns, lying.shape[:2])
+    # where the face lies: the upright photo's pixels turned back, as np.rot90 moves them
+    corners = np.zeros(upright.shape[:2], np.uint8)
+    x0, y0, x1, y1 = (int(round(v)) for v in face.box_xyxy())
+    corners[y0:y1, x0:x1] = 1
+    rows, cols = np.nonzero(np.rot90(corners, 4 - turns))
+    assert np.allclose(back.box_xyxy(), [cols.min(), rows.min(), cols.max() + 1, rows.max() + 1], atol=1.5)

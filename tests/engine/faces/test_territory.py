@@ -66,7 +66,8 @@ def test_a_detection_over_or_inside_a_face_s_box_is_no_neighbour():
     # own pixels and undone its edit
     face = _face(100, 100, 100, 120)
     around, on_the_eye, beside = _face(80, 70, 140, 170), _face(120, 130, 20, 15), _face(210, 100, 100, 120)
-    assert others_than(face, [face, around, on_the_eye, beside]) == (beside,)
+    touching = _face(180, 90, 110, 100)  # a head lying beside it, its box 20 px into the face's: another face
+    assert others_than(face, [face, around, on_the_eye, beside, touching]) == (beside, touching)
 
 
 def test_a_face_s_own_box_is_its_own_beside_a_much_larger_neighbour():

@@ -207,6 +207,17 @@ def test_a_face_lying_on_its_side_in_a_group_photo_is_named_and_left_as_it_is():
     assert output.warnings[-1].startswith("Faces aged: 1 of 1 (face 0: source age ")
 
 
+def test_a_face_lying_on_its_side_too_small_to_age_is_not_told_to_turn_the_photo():
+    from engine.tasks.lifespan import _lying_left  # noqa: PLC0415 - the warning alone
+
+    small = Face((718.0, 126.0, 38.0, 33.0), np.zeros((5, 2), np.float32), 0.8, False)  # 33 px wide, lying
+    assert _lying_left(small, "90 degrees clockwise").endswith(
+        "turned 90 degrees clockwise, and about 33 px wide it is too small to age (at least 40 px wide)."
+    )
+    large = Face((718.0, 126.0, 90.0, 80.0), np.zeros((5, 2), np.float32), 0.8, False)
+    assert _lying_left(large, "90 degrees clockwise").endswith("To age it, turn the photo 90 degrees clockwise.")
+
+
 def test_group_photo_ages_every_face_only_when_asked():
     group = _group()
     halves = (np.s_[:, :512], np.s_[:, 512:])
