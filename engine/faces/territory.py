@@ -1,12 +1,13 @@
 """Each face's own part of a photo with several people: a face's edits stay off its neighbours.
 
-A pixel belongs to the face whose head it is nearest: its distance to each head's middle measured across in that face's
-box widths and down in its box heights (a larger face's head reaches further), the head's middle HEAD_RAISE of the box's
-height above the box's (the detector's box runs from the brows to the chin; the cranium and its hair lie above). The aligned crop of one face takes in its neighbours' heads
-where they stand close, and the person segmentation used for the hair does not tell two people apart: one face aged at
-75 in a photo where its neighbour's head touched it had whitened the neighbour's forehead and cheek, and aged at 10 had
-darkened his white hair. Outside its own part a face's edit is undone; inside, it fades in over TERRITORY_FEATHER of its
-box width from the border, so that a group photo's faces, aged one after another, never paste over each other.
+A pixel belongs to the face whose own box holds it, or else whose head it is nearest: its distance to each head's middle
+measured across in that face's box widths and down in its box heights (a larger face's head reaches further), the head's
+middle HEAD_RAISE of the box's height above the box's (the detector's box runs from the brows to the chin; the cranium and
+its hair lie above). The aligned crop of one face takes in its neighbours' heads where they stand close, and the person
+segmentation used for the hair does not tell two people apart: one face aged at 75 in a photo where its neighbour's head
+touched it had whitened the neighbour's forehead and cheek, and aged at 10 had darkened his white hair. Outside its own
+part a face's edit is undone; inside, it fades in over TERRITORY_FEATHER of its box width from the border, so that a
+group photo's faces, aged one after another, never paste over each other.
 """
 
 from __future__ import annotations
@@ -24,14 +25,12 @@ from engine.faces.detection import Face, over_one_another
 # share of the face's box width over which its edit fades out toward the border with a neighbour's part (from looking:
 # about a hair lock's width at portrait scale, no seam where two heads' hair meet)
 TERRITORY_FEATHER = 0.1
-# px: the weight is found over the changed box grown to whole tiles of this size, so that every target of a face, whose
-# changed boxes differ by a few pixels, finds the same one (engine/core/memo.py)
-TILE = 64
-
-
 # share of the box's height the head's middle lies above the box's (from looking at two heads side by side: measured from
 # the box's middle, the top of one man's head nearer his neighbour's face than his own, and stayed his neighbour's)
 HEAD_RAISE = 0.2
+# px: the weight is found over the changed box grown to whole tiles of this size, so that every target of a face, whose
+# changed boxes differ by a few pixels, finds the same one (engine/core/memo.py)
+TILE = 64
 
 
 def others_than(face: Face, faces: Sequence[Face]) -> tuple[Face, ...]:
@@ -52,8 +51,8 @@ def _distance(face: Face, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
 
 
 def nearest_to(face: Face, others: Sequence[Face], xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Bool, the shape `xs` and `ys` (photo coordinates) broadcast to: where `face`'s head is nearer than every one of
-    `others`' (`_distance`), and `face`'s own box (no neighbour's box overlaps it: `others_than`)."""
+    """Bool, the shape `xs` and `ys` (photo coordinates) broadcast to: `face`'s own box, and where its head is nearer
+    than every one of `others`' (`_distance`)."""
     own = _distance(face, xs, ys)
     nearest = np.ones(np.broadcast_shapes(np.shape(xs), np.shape(ys)), bool)
     for other in others:
