@@ -25,9 +25,18 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 def serve(**extra_env):
     """Start `python app.py` on a free port as the deploy check does; yield its URL; stop it."""
     port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False", **extra_env}
-    with tempfile.TemporaryDirectory() as folder, served([sys.executable, "app.py"], ROOT, env, Path(folder) / "app.log") as url:
-        yield url
+    with tempfile.TemporaryDirectory() as folder:
+        # its own upload folder: Gradio keeps an upload under its content's hash, and a server stopping deletes its
+        # uploads, which another test's server had under the same path when both shared the default folder
+        env = {
+            **os.environ,
+            "GRADIO_SERVER_PORT": str(port),
+            "GRADIO_ANALYTICS_ENABLED": "False",
+            "GRADIO_TEMP_DIR": str(Path(folder) / "gradio"),
+            **extra_env,
+        }
+        with served([sys.executable, "app.py"], ROOT, env, Path(folder) / "app.log") as url:
+            yield url
 
 
 @pytest.fixture(scope="module")
