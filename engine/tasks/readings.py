@@ -18,13 +18,22 @@ OFF_TARGET_YEARS = 15.0
 
 def off_target(ages: list[float | None], target: float) -> list[str]:
     """[] or a warning that the age estimator reads the futures (`ages`, None where a sample shows no face) at a mean
-    more than OFF_TARGET_YEARS from `target`: the samples show the estimates one by one, the gap was never said."""
+    more than OFF_TARGET_YEARS from `target`: the samples show the estimates one by one, the gap was never said. With
+    the mean nearer, the futures read further than that are named by their numbers (Obama's eight at 60 read at a
+    mean of 46, and four of them at 36-44, with nothing said)."""
     read = [age for age in ages if age is not None]
     if not read:
         return []
     mean = sum(read) / len(read)
     if abs(mean - target) <= OFF_TARGET_YEARS:
-        return []
+        far = [(number, age) for number, age in enumerate(ages) if age is not None and abs(age - target) > OFF_TARGET_YEARS]
+        if not far:
+            return []
+        listed = "; ".join(f"{number}: {age:.0f} ({'younger' if age < target else 'older'})" for number, age in far)
+        return [
+            f"The age estimator reads {'this future' if len(far) == 1 else 'these futures'} more than "
+            f"{OFF_TARGET_YEARS:g} years from the target of {target:g}: {listed}. The futures' mean, {mean:.0f}, is nearer."
+        ]
     side = "under" if mean < target else "over"
     spread = f"{min(read):.0f}-{max(read):.0f} (mean {mean:.0f})" if len(read) > 1 else f"{mean:.0f}"
     return [

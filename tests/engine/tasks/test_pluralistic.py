@@ -288,6 +288,11 @@ def test_futures_read_far_from_the_target_are_said_with_how_far_and_which_way():
         "The age estimator reads the futures at 40, 20 years over the target of 20: they look older than asked."
     ]
     assert off_target([58.0, 62.0], 70) == []  # within 15 years: as near as the renderers are to reach
+    # the mean within 15 years, futures beyond it named by their numbers (the captions number them alike)
+    assert off_target([55.0, 36.0, None, 50.0, 77.5], 60) == [
+        "The age estimator reads these futures more than 15 years from the target of 60: 1: 36 (younger); 4: 78 (older). "
+        "The futures' mean, 55, is nearer."
+    ]
     assert off_target([None, None], 70) == []  # no face in any sample: said elsewhere, no age to compare
 
 
