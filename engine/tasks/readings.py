@@ -26,13 +26,13 @@ def off_target(ages: list[float | None], target: float) -> list[str]:
         return []
     mean = sum(read) / len(read)
     if abs(mean - target) <= OFF_TARGET_YEARS:
-        far = [(number, age) for number, age in enumerate(ages) if age is not None and abs(age - target) > OFF_TARGET_YEARS]
+        far = _far([(f"{number}: ", age, target) for number, age in enumerate(ages)])
         if not far:
             return []
-        listed = "; ".join(f"{number}: {age:.0f} ({'younger' if age < target else 'older'})" for number, age in far)
         return [
             f"The age estimator reads {'this future' if len(far) == 1 else 'these futures'} more than "
-            f"{OFF_TARGET_YEARS:g} years from the target of {target:g}: {listed}. The futures' mean, {mean:.0f}, is nearer."
+            f"{OFF_TARGET_YEARS:g} years from the target of {target:g}: {'; '.join(far)}. The futures' mean, {mean:.0f}, "
+            "is nearer."
         ]
     side = "under" if mean < target else "over"
     spread = f"{min(read):.0f}-{max(read):.0f} (mean {mean:.0f})" if len(read) > 1 else f"{mean:.0f}"
@@ -88,11 +88,20 @@ def off_targets(ages: list[float | None], targets: list[float]) -> list[str]:
     """[] or a warning naming each target whose output the age estimator reads (`ages`, one per target, None where an
     output shows no face) more than OFF_TARGET_YEARS from it, and which way: a lifespan's captions said "80 years" of a
     face the estimator read at 54, and nothing said so."""
-    off = [(target, age) for target, age in zip(targets, ages) if age is not None and abs(age - target) > OFF_TARGET_YEARS]
+    off = _far([(f"at {target:g}, ", age, target) for target, age in zip(targets, ages)])
     if not off:
         return []
-    read = "; ".join(f"at {target:g}, {age:.0f} ({'younger' if age < target else 'older'})" for target, age in off)
     return [
         f"The age estimator reads {'this face' if len(off) == 1 else 'these faces'} more than {OFF_TARGET_YEARS:g} years from "
-        f"the age asked: {read}. The faces do not look those ages to it."
+        f"the age asked: {'; '.join(off)}. The faces do not look those ages to it."
+    ]
+
+
+def _far(readings: list[tuple[str, float | None, float]]) -> list[str]:
+    """Each reading (what names it, the age read or None where no face was, the age asked) read more than
+    OFF_TARGET_YEARS from the age asked, as "<name><age read> (younger)" or "(older)"."""
+    return [
+        f"{name}{age:.0f} ({'younger' if age < asked else 'older'})"
+        for name, age, asked in readings
+        if age is not None and abs(age - asked) > OFF_TARGET_YEARS
     ]
