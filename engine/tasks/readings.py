@@ -25,7 +25,7 @@ def off_target(ages: list[float | None], target: float) -> list[str]:
     if not read:
         return []
     mean = sum(read) / len(read)
-    if abs(mean - target) <= OFF_TARGET_YEARS:
+    if abs(round(mean) - target) <= OFF_TARGET_YEARS:  # as the warning shows it (see `_far`)
         far = _far([(f"{number}: ", age, target) for number, age in enumerate(ages)])
         if not far:
             return []
@@ -37,7 +37,7 @@ def off_target(ages: list[float | None], target: float) -> list[str]:
     side = "under" if mean < target else "over"
     spread = f"{min(read):.0f}-{max(read):.0f} (mean {mean:.0f})" if len(read) > 1 else f"{mean:.0f}"
     return [
-        f"The age estimator reads the futures at {spread}, {abs(mean - target):.0f} years {side} the target of {target:g}: "
+        f"The age estimator reads the futures at {spread}, {abs(round(mean) - target):g} years {side} the target of {target:g}: "
         f"they look {'younger' if mean < target else 'older'} than asked."
     ]
 
@@ -99,9 +99,10 @@ def off_targets(ages: list[float | None], targets: list[float]) -> list[str]:
 
 def _far(readings: list[tuple[str, float | None, float]]) -> list[str]:
     """Each reading (what names it, the age read or None where no face was, the age asked) read more than
-    OFF_TARGET_YEARS from the age asked, as "<name><age read> (younger)" or "(older)"."""
+    OFF_TARGET_YEARS from the age asked, as "<name><age read> (younger)" or "(older)". Each is compared as it is shown,
+    to a whole year: a future read at 44.6 was listed as "45" among those more than 15 years from 60."""
     return [
         f"{name}{age:.0f} ({'younger' if age < asked else 'older'})"
         for name, age, asked in readings
-        if age is not None and abs(age - asked) > OFF_TARGET_YEARS
+        if age is not None and abs(round(age) - asked) > OFF_TARGET_YEARS
     ]

@@ -293,6 +293,10 @@ def test_futures_read_far_from_the_target_are_said_with_how_far_and_which_way():
         "The age estimator reads these futures more than 15 years from the target of 60: 1: 36 (younger); 4: 78 (older). "
         "The futures' mean, 55, is nearer."
     ]
+    # compared as shown, to a whole year: 44.6 reads "45", 15 years from 60, which is not more than 15
+    assert off_target([44.6, 60.0], 60) == [] and off_target([44.4, 60.0], 60)[0].startswith(
+        "The age estimator reads this future more than 15 years from the target of 60: 0: 44 (younger)."
+    )
     assert off_target([None, None], 70) == []  # no face in any sample: said elsewhere, no age to compare
 
 
