@@ -704,22 +704,21 @@ def paste_aged(photo: np.ndarray, located: LocatedFace, aged: AgedFace, settings
     if aged.pasted is None or aged.pasted_mask is None:
         return photo.copy()
     pasted = paste_back(photo, aged.pasted, located.matrix, mask=aged.pasted_mask)
-    if aged.hair_change is None or aged.hair is None:
-        return kept_to_own(photo, pasted, located.face, located.others)
-    segmenter = get_cache(settings).get("person_segmenter")  # the hair mask was found with it
-    size = located.crop.shape[0]
-    beyond = hair_beyond(
-        photo,
-        pasted,
-        located.matrix,
-        located.crop,
-        aged.hair,
-        aged.pasted_mask[:size],
-        aged.hair_change,
-        located.points,
-        segmenter,
-    )
-    return kept_to_own(photo, beyond, located.face, located.others)
+    if aged.hair_change is not None and aged.hair is not None:
+        segmenter = get_cache(settings).get("person_segmenter")  # the hair mask was found with it
+        size = located.crop.shape[0]
+        pasted = hair_beyond(
+            photo,
+            pasted,
+            located.matrix,
+            located.crop,
+            aged.hair,
+            aged.pasted_mask[:size],
+            aged.hair_change,
+            located.points,
+            segmenter,
+        )
+    return kept_to_own(photo, pasted, located.face, located.others)
 
 
 # Said wherever the hair stage changed the hair and the hair mask runs on below the row its head's band stops at

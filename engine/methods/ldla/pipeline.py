@@ -136,9 +136,8 @@ def locate(
     if too_small_for is not None:
         refuse_small_face(face, too_small_for)
     aligned = align_face(rgb, face, FACE_SIZE)
-    points = face_landmarks(
-        cache.get("face_mesh"), aligned.crop, face, aligned.matrix
-    )  # a failure says what is wrong with the face
+    # a failure says what is wrong with the face
+    points = face_landmarks(cache.get("face_mesh"), aligned.crop, face, aligned.matrix)
     check_upright(cache.get("face_detector"), aligned.crop, face, aligned.matrix)  # FaceMesh places points on one upside down too
     zones, masks = build_zones(points, aligned.crop.shape[:2])
     unplaceable = unplaceable_zones(points, masks, aligned.matrix, rgb.shape[:2])
