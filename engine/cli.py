@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -30,6 +29,7 @@ from engine.age.calibration import calibrate, format_report, push_calibration
 from engine.age.gender import CRITERIA as GENDER_CRITERIA
 from engine.age.labelled import open_labelled
 from engine.core.errors import SettingsError, UserError
+from engine.core.files import writable_folder
 from engine.core.images import LoadedImage, keep_photo_notes, load_image
 from engine.core.limits import AGE, INTENSITY, MAX_TARGETS, SAMPLES, SEED, WORKING_SIDE, ZONE_SCORE
 from engine.core.models import ModelUnavailable
@@ -71,24 +71,6 @@ def _open(path: str, settings) -> LoadedImage:
 def _opened(*images: LoadedImage | None) -> set[str]:
     """What `_open` printed of `images` as they opened (a result's warnings repeat it: not printed again)."""
     return {note for image in images if image is not None for note in (*image.warnings, image.note) if note}
-
-
-def _output_folder(path: str) -> Path:
-    """`path` as the folder the outputs go to, checked before any work: an existing folder that can be written to, or
-    a new one whose nearest existing parent is such a folder (made when the outputs are saved); UserError otherwise."""
-    folder = Path(path)
-    if folder.exists() and not folder.is_dir():
-        raise UserError(f"--out {path} is a file, not a folder: name a folder for the outputs")
-    parent = folder
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise UserError(f"--out {path}: {parent} is a file, not a folder: name a folder for the outputs")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UserError(f"--out {path}: {parent} cannot be written to: name a folder you can write to")
-    # absolute: the manifest lists its files by path, and a path relative to the folder the command ran in did not lead
-    # to them from anywhere else (the manifest's own folder included)
-    return folder.resolve()
 
 
 def _missing_model(what: str, error: ModelUnavailable) -> int:
@@ -158,7 +140,7 @@ def _edit_photo(args: argparse.Namespace, what: str, edit, save, opened: tuple[L
 
     settings = get_settings()
     try:
-        out = _output_folder(args.out)  # before the work: a folder that cannot be written loses nothing yet
+        out = writable_folder(args.out)  # before the work: a folder that cannot be written loses nothing yet
         image = _open(args.image, settings)
     except UserError as error:  # it names the file or the folder
         print(error, file=sys.stderr)

@@ -23,7 +23,10 @@ import sys
 from pathlib import Path
 
 from engine.age.conformal import check_confidence
+from engine.core.checks import check_seed
 from engine.core.errors import InputError, SettingsError, UserError
+from engine.core.files import writable_folder
+from engine.core.limits import SEED
 from engine.core.models import ModelUnavailable
 from engine.core.processes import end_process_group
 from engine.core.settings import get_settings
@@ -58,10 +61,11 @@ def main(argv: list[str] | None = None) -> int:
         "--benchmark",
         default=None,
         choices=[*sorted(BENCHMARKS), "hub"],
-        help="lifespan and zones. offline: the packaged portraits; hub: the papers' lifespan protocol on a Hub dataset "
+        help="lifespan and zones. offline: the 2 packaged portraits; offline-packaged: every real face photo that ships "
+        "in an installed package (`make benchmark-data`); hub: the papers' lifespan protocol on a Hub dataset "
         "(see the hub options)",
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help=f"the seed every output is rendered with, {SEED.text()} (default 0)")
     parser.add_argument(
         "--method-type", default=None, choices=METHOD_TYPES, help="a folder of outputs' method type (needed for folder:DIR)"
     )
@@ -122,6 +126,10 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, defaults: Hub
     if args.fid_reference is not None and not args.fid_reference.is_dir():
         parser.error(f"--fid-reference: no folder at {str(args.fid_reference)!r} (a folder of real face photos for FID)")
     try:
+        # before the work: a seed out of range failed every output (reported as outputs without a face), and a store
+        # folder that cannot be written to lost the whole run at its end
+        check_seed(args.seed)
+        writable_folder(args.out or settings.store_dir, "--out" if args.out else "the store folder (HUB_STORE_DIR)")
         if args.method.startswith("folder:") and not args.method_type:
             raise InputError(f"a folder of outputs needs --method-type ({', '.join(METHOD_TYPES)})")
         if args.name is not None and not (
@@ -188,7 +196,12 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, defaults: Hub
         # method listed two and three times in one table)
         name = run_name(record)
         replaced = (store.root / "results" / f"{slug(name)}.json").exists()
-        path = store.add_result(record, name=name)
+        try:
+            path = store.add_result(record, name=name)
+        except OSError as error:  # a full disk: the figures are printed, not lost with the run
+            print(f"evaluate: the record could not be written under {store.root}: {error}", file=sys.stderr)
+            print(json.dumps(record.to_json(), indent=1, sort_keys=True))
+            return 1
         summary = {k: (None if v is None else round(v, 3)) for k, v in record.metrics.items()}
         counts = (
             {"missing_age": record.notes["n_missing_age"]}
@@ -229,6 +242,7 @@ HUB_OPTIONS = (
 def run_probe_task(settings, out: Path, confidence: float) -> int:
     """The synthetic-face probe: its table on stdout (markdown) and its files under `out`."""
     try:
+        writable_folder(out, "--probe-out")  # before the work
         record = run_probe(settings, out, check_confidence(confidence))
     except (UserError, ModelUnavailable) as error:
         print(f"evaluate: {error}", file=sys.stderr)

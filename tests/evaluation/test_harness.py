@@ -126,6 +126,23 @@ def test_cli_refuses_what_it_cannot_evaluate_as_asked_and_lists_nothing(tmp_path
     judged = run("--method", "classical", "--benchmark", "offline", "--judge", env=unset)
     assert judged.returncode == 2 and judged.stderr.startswith("evaluate: the judge needs a model (HUB_JUDGE_MODEL)")
     assert "Traceback" not in judged.stderr
+    # refused before the work: a seed out of range failed every output, reported as outputs without a face; a store
+    # folder that could not be written to raised a traceback at the end, the run lost
+    seeded = run("--method", "classical", "--benchmark", "offline", "--seed", "-1")
+    assert seeded.returncode == 2 and "evaluate: seed must be a whole number from 0 to 4294967295, got -1" in seeded.stderr
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    filed = command(
+        evaluate_command.main,
+        "--method",
+        "classical",
+        "--benchmark",
+        "offline",
+        "--out",
+        str(a_file),
+        env={"HUB_PROFILE": "offline"},
+    )
+    assert filed.returncode == 2 and f"evaluate: --out {a_file} is a file, not a folder" in filed.stderr
     misnamed = run("--method", "classical", "--benchmark", "offline", "--name", "Mine")
     assert misnamed.returncode == 2 and "--name names a folder of outputs' method" in misnamed.stderr
     assert not (tmp_path / "store" / "results").exists() or ResultsStore(tmp_path / "store").records() == []

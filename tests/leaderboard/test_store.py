@@ -42,6 +42,19 @@ def test_a_writer_killed_mid_write_leaves_the_previous_file_intact(tmp_path):
     assert json.loads(target.read_text()) == {"version": 1}
 
 
+def test_a_record_is_as_readable_as_a_file_written_with_open(tmp_path):
+    # mkstemp's own mode is 0600: a record in a store shared with others was unreadable to them
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "record.json", "{}")
+        (tmp_path / "plain.json").write_text("{}")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "record.json").stat().st_mode & 0o777 == (tmp_path / "plain.json").stat().st_mode & 0o777 == 0o644
+
+
 def test_records_round_trip_and_unreadable_files_are_reported_not_fatal(tmp_path):
     store = ResultsStore(tmp_path)
     assert store.records() == [] and "no verified results yet" in store.age()
