@@ -331,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         required=True,
         help=f"target ages, {_help_text(AGE.text())}, at most {MAX_TARGETS}, separated by spaces or commas (20 40 60 or 20,40,60)",
     )
-    life.add_argument("--source-age", type=float, default=None, help=f"{_help_text(AGE.text())} (default: estimated)")
+    life.add_argument("--source-age", default=None, help=f"{_help_text(AGE.text())} (default: estimated)")
     life.add_argument("--gender", choices=("male", "female"), default=None, help="default: estimated")
     life.add_argument("--seed", type=int, default=0, help=f"{_help_text(SEED.text())}")
     life.add_argument("--extra-prompt", default=None, help='an extra attribute, e.g. "grey hair" (uses strength 0.75)')
@@ -388,7 +388,6 @@ def main(argv: list[str] | None = None) -> int:
     zones.add_argument("--seed", type=int, default=0, help=f"{_help_text(SEED.text())}")
     zones.add_argument(
         "--source-age",
-        type=float,
         default=None,
         help=f"age the current scores are assumed from, {_help_text(AGE.text())} (default: estimated)",
     )
@@ -399,14 +398,14 @@ def main(argv: list[str] | None = None) -> int:
 
     plural = commands.add_parser("pluralistic", help="several plausible futures of the largest face at one age")
     plural.add_argument("image")
-    plural.add_argument("--target", type=float, required=True, help=f"target age, {_help_text(AGE.text())}")
+    plural.add_argument("--target", required=True, help=f"target age, {_help_text(AGE.text())}")
     plural.add_argument("--samples", type=int, default=4, help=SAMPLES.text())
     plural.add_argument(
         "--intensity", type=float, default=0.3, help=f"diversity: PAE sampling intensity, {_help_text(INTENSITY.text())}"
     )
     plural.add_argument("--seed", type=int, default=0, help=f"{_help_text(SEED.text())}")
     plural.add_argument("--reference", default=None, help="a face of the target age (image-guided mode, needs an age encoder)")
-    plural.add_argument("--source-age", type=float, default=None, help=f"{_help_text(AGE.text())} (default: estimated)")
+    plural.add_argument("--source-age", default=None, help=f"{_help_text(AGE.text())} (default: estimated)")
     plural.add_argument("--gender", choices=("male", "female"), default=None)
     plural.add_argument("--renderer", choices=("auto", "diffusion", "classical"), default="auto")
     plural.add_argument(
@@ -424,6 +423,8 @@ def main(argv: list[str] | None = None) -> int:
     plural.add_argument("--out", required=True)
     plural.set_defaults(run=run_pluralistic)
 
+    # ages are given as text to the tasks, which read them as the tabs' boxes are read (engine/core/checks.parse_age): the
+    # same message for "abc" from every command (argparse's own "invalid float value" before)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:

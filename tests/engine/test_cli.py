@@ -106,6 +106,19 @@ def test_lifespan_bad_targets_are_named_as_typed(images, capsys, tmp_path):
     )
 
 
+def test_every_command_names_a_bad_age_as_the_tabs_do(images, capsys, tmp_path):
+    # argparse's own "invalid float value: 'abc'" answered the pluralistic target and every source age before
+    image, out = str(images["astronaut"]), str(tmp_path)
+    for args, message in (
+        (["pluralistic", image, "--target", "abc"], "target age must be a number between 0 and 80, got 'abc'"),
+        (["pluralistic", image, "--target", "81"], "target age must be an age between 0 and 80, got '81'"),
+        (["lifespan", image, "--targets", "30", "--source-age", "x"], "source age must be a number between 0 and 80 or empty"),
+        (["zones", image, "--score", "forehead=70", "--source-age", "99"], "source age must be an age between 0 and 80"),
+    ):
+        assert cli.main([*args, "--out", out]) == cli.EXIT_BAD_INPUT
+        assert capsys.readouterr().err.strip().startswith(f"{image}: {message}"), args
+
+
 def test_an_out_that_is_not_a_folder_is_refused_before_any_work(images, monkeypatch, capsys, tmp_path):
     worked = []
     monkeypatch.setattr(cli, "age_photo", lambda request, settings=None: worked.append(request))
