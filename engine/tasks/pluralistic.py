@@ -74,6 +74,17 @@ STRUCTURAL_DIVERSITY = "aligned sample faces (1 - SSIM, greyscale, mean over pai
 DIFFUSION_METHOD = "PAE on the Cradle2Cane generator (the paper: a diffusion autoencoder, not available here)"
 
 
+# Where each path departs from the paper (PADA), said in every manifest (`departure_from_paper`) and the README's Methods table
+PAPER_DEPARTURE = {
+    "diffusion": "PADA decodes a sampled age embedding with a diffusion autoencoder; here the sample conditions the "
+    "Cradle2Cane generator (the pass-2 CLIP token) instead: no diffusion autoencoder exists in this project",
+    "classical": "PADA decodes a sampled age embedding with a diffusion autoencoder; offline there is no generative model: "
+    "each future's differences are drawn from stated distributions of how people age (engine/methods/classical/"
+    "pluralistic.py) and rendered by the classical lifespan model, its wrinkle scores by a PAE over the zone scores "
+    "(in logit space) rather than over CLIP's embedding",
+}
+
+
 # How the classical futures differ (the manifest and the fallback warning say it): `classical_differences`
 _GREYING = "greying onset and pattern"
 _SAGGING = "sagging (jowls, folds, eye bags, lips)"
@@ -192,6 +203,7 @@ class PluralisticOutput:
                 else f"{DIFFUSION_METHOD}, {self.mode}"
             )
             + ")",
+            "departure_from_paper": PAPER_DEPARTURE["classical" if self.mode == "classical" else "diffusion"],
             "target_age": self.target,
             "face": self.face_index,
             "mode": self.mode,

@@ -126,6 +126,7 @@ def test_tiny_diffusion_path_runs_as_one_batch_per_pass():
     assert output.mode == "text-driven" and len(output.photos) == 3 and len(set(output.seeds)) == 3
     assert output.models["renderer"] == "diffusion"
     assert "diffusion autoencoder" in output.manifest()["method"]  # says what it is, and what the paper uses
+    assert "Cradle2Cane generator" in output.manifest()["departure_from_paper"]
     assert output.manifest()["intensity_meaning"].startswith("noise norm relative")
 
 
@@ -138,6 +139,8 @@ def test_classical_path_samples_zone_scores_and_measures_diversity():
     assert spread == sorted(spread) and spread[0] > 0
     same = pluralistic(PluralisticRequest(astronaut(), 70, samples=3, intensity=0.0, seed=0, shared_seed=True), OFFLINE)
     assert same.mode == "classical" and all(np.array_equal(same.photos[0], p) for p in same.photos[1:])
+    # the classical futures depart from the paper further than the diffusion path does, and the manifest says how
+    assert "no generative model" in same.manifest()["departure_from_paper"]
     assert same.diversity == pytest.approx(0.0, abs=1e-9)
     assert same.structural_diversity == pytest.approx(0.0, abs=1e-9)  # identical samples: no spread between them
     # at the tab's default diversity (the population's own spread) seed 0's futures keep the identity floor of the
