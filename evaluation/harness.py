@@ -119,8 +119,10 @@ def method_outputs(
     settings,
     source_age: float | None = None,
     gender: str | None = None,
-) -> tuple[list[np.ndarray | None], float, str]:
-    """(one image per target or None where a submitted file is missing, seconds per image, method type).
+) -> tuple[list[np.ndarray | None], float, dict]:
+    """(one image per target or None where a submitted file is missing, seconds per image, what the method said of the
+    photo: the source age it aged from and where that came from, and its warnings (a stage skipped, hair left as it
+    is, zones it could not place), which explain a photo's figures; {} for submitted outputs).
 
     `source_age` and `gender`: the dataset's labels when it has them; None: the method estimates them."""
     kind = method_kind(method)
@@ -134,7 +136,7 @@ def method_outputs(
             except InputError as error:
                 logger.warning("missing or unreadable output %s: %s", path, error)
                 images.append(None)
-        return images, float("nan"), kind
+        return images, float("nan"), {}
 
     renderer = "classical" if kind == "classical" else "diffusion"
     start = time.perf_counter()
@@ -145,7 +147,8 @@ def method_outputs(
     output = age_photo(request, settings)
     seconds = (time.perf_counter() - start) / len(targets)
     assert output.photos is not None  # the request pastes back (paste=True)
-    return list(output.photos), seconds, kind
+    said = {"source_age": round(output.source_age, 1), "source_age_from": output.source_age_from, "warnings": output.warnings}
+    return list(output.photos), seconds, said
 
 
 def served_checkpoint(method: str, settings) -> dict:
@@ -284,20 +287,22 @@ def evaluate(
         names = [f"{item.name}_{target:g}.png" for item in benchmark.inputs for target in benchmark.targets]
         check_output_folder(method, names, settings)
     state = process_state(settings)
-    rows, seconds, judged = [], [], []
+    rows, seconds, judged, said = [], [], [], []
     with state.split_between_processes(list(range(len(benchmark.inputs)))) as mine:
         for index in mine:
             item = benchmark.inputs[index]
             try:
-                images, per_image, _ = method_outputs(method, item, benchmark.targets, seed, settings)
+                images, per_image, notes = method_outputs(method, item, benchmark.targets, seed, settings)
             except UserError as error:  # a photo the method refuses (a face too small): its rows missing, with the reason
                 rows += _missing_rows(item.name, benchmark.targets, str(error))
                 continue
+            if notes:
+                said.append((item.name, notes))
             scored = score_input(item, images, benchmark.targets, settings, evaluators)
             rows += scored
             seconds.append(per_image)
             judged += [(row, image, item.rgb) for row, image in zip(scored, images) if image is not None]
-    rows, seconds = gather_object(rows), gather_object(seconds)
+    rows, seconds, said = gather_object(rows), gather_object(seconds), gather_object(said)
     # every process's outputs, so the judge and FID see the whole benchmark, not one shard of it
     extra = judge_and_fid(state, judge, gather_object(judged) if judge or fid_reference else [], fid_reference)
     protocol = {"benchmark": benchmark.name, "input_set": benchmark.input_set, "target_ages": list(benchmark.targets)}
@@ -308,7 +313,9 @@ def evaluate(
         "profile": settings.profile,
         "processes": state.num_processes,
     }
-    return build_record(method, kind, protocol, rows, seconds, extra, settings, evaluators, judge, run_config, {})
+    # per photo, what the method said of it (the harness's own methods): why a photo reads as it does is in the record
+    notes = {"method_notes": dict(said)} if said else {}
+    return build_record(method, kind, protocol, rows, seconds, extra, settings, evaluators, judge, run_config, notes)
 
 
 def default_run_dir(method: str, run_config: dict) -> Path:

@@ -59,6 +59,12 @@ def test_harness_scores_the_classical_renderer_offline(classical_record):
     # reported per image and per target beside the overall means
     per_input, per_target = record.notes["per_input"], record.notes["per_target"]
     assert sorted(per_input) == ["astronaut", "grace_hopper"] and sorted(per_target, key=float) == ["10", "30", "50", "70"]
+    # what the method said of each photo, which explains its figures: the age it aged from, and Hopper's grey hair left
+    # as it is toward the younger targets (it had reached only the log, unnamed)
+    said = record.notes["method_notes"]
+    assert sorted(said) == ["astronaut", "grace_hopper"] and said["astronaut"]["source_age_from"] == "estimated"
+    assert 30 < said["astronaut"]["source_age"] < 55 and said["grace_hopper"]["source_age"] > 55
+    assert any(warning.startswith("Hair left as it is at 10") for warning in said["grace_hopper"]["warnings"])
     hopper_rows = [row for row in record.notes["rows"] if row["input"] == "grace_hopper"]
     assert per_input["grace_hopper"]["age_by_target"] == {f"{row['target']:g}": row["age"] for row in hopper_rows}
     assert per_target["70"]["n"] == 2 and per_target["70"]["mean_age"] == pytest.approx(
