@@ -30,6 +30,7 @@ from engine.faces.alignment import pad_neutral
 from engine.faces.segmentation import joined, right_of_face
 from engine.faces.zones import (
     CHIN,
+    FACE_OVAL,
     JAW_ANGLES,
     LEFT_EYE,
     OUTER_LIPS,
@@ -223,6 +224,17 @@ EDGE_MARGIN = 0.06
 # the strain is weakened to the strongest that stretches the neck at most settings.classical_neck_stretch times
 # (`bounded_strain`; the value's source is there), and the stage says so (and a warning, where under lifespan.STRAIN_SEEN
 # of it is drawn).
+# Beside the head, more than GROWN_BEYOND degrees from straight down (blended in from GROWN_NECK, as `fade_least` blends),
+# the full strain ends HEAD_MARGIN d past the face's outline (FaceMesh's oval), not FULL_STRAIN d out, and fades from there
+# to the frame's edge: what lies beyond is mostly the photo's background, which a strain full to FULL_STRAIN d moved in
+# toward the face whole and then stretched 3.7 times over the last 0.2 d before the frame's edge at 0 (Obama's 2012
+# portrait: the straight curtain beside his ear bent into a streaked wedge). The aligned crop leaves 0.5-0.75 d between
+# the oval and its side at eye level, and the face narrows by about 0.15 d there at 0, which the ears or the background
+# take up: the head's extent past the oval at eye level, measured on the nine packaged portraits' person masks, is 0-0.76 d
+# (median about 0.35; Einstein's hair 1-1.6 d); at 0.5 d the background beside the astronaut's and Obama's ears is still
+# stretched 3.1 times, at 0.3 d 2.1 (ears wider than that take a little of the fade; from looking, at 0 and 5). Through
+# the neck the chin's rule above is kept.
+HEAD_MARGIN = 0.3
 NECK_RAYS = 9  # rays from the strain's origin through the neck, spread between the jaw's angles at the chin's height
 # A child's photo grown older lowers the chin over the neck, squeezing it: at most settings.classical_neck_stretch times
 # (as the stretch toward a child). Wherever the frame's edge comes first (the sides, a photo that ends at the chin) the
@@ -470,7 +482,8 @@ def strain_extent(
     pointed lower face) and the shadow under the jaw was stretched up over the chin's skin (it read as a beard shadow or
     dirt). Along a ray that meets the frame's edge (less EDGE_MARGIN) sooner, the border is there and the fade at least
     `fade_least` d (NECK_FADE_LEAST; `growing`, a child's photo grown older: more beside the neck), the full strain
-    ending before it."""
+    ending before it. Beside the head the full strain ends HEAD_MARGIN d past the face's outline (`outline_radius`), and
+    the background fades out beyond it."""
     p = np.asarray(points, np.float64)[:, :2]
     origin = strain_origin(p)
     d = inter_ocular(p)
@@ -481,10 +494,23 @@ def strain_extent(
         tx = np.where(ux > 0, (width - 1 - margin - origin[0]) / ux, np.where(ux < 0, (margin - origin[0]) / ux, np.inf))
         ty = np.where(uy > 0, (height - 1 - margin - origin[1]) / uy, np.where(uy < 0, (margin - origin[1]) / uy, np.inf))
     edge = np.maximum(np.minimum(tx, ty), 1.0)
-    full = max(FULL_STRAIN * d, float(np.hypot(*(p[CHIN] - origin))))
+    chin = max(FULL_STRAIN * d, float(np.hypot(*(p[CHIN] - origin))))
+    beside = np.minimum(chin, outline_radius(p, origin, unit) + HEAD_MARGIN * d)
+    from_down = np.degrees(np.arccos(np.clip(uy, -1.0, 1.0)))
+    full = chin + (beside - chin) * smoothstep((from_down - GROWN_NECK) / (GROWN_BEYOND - GROWN_NECK))
     border = np.minimum(full + NECK_FADE * d, edge)
     head = np.clip(np.minimum(full, border - fade_least(unit, growing) * d), 0.0, None)
     return head, np.maximum(border, head + 1.0)
+
+
+def outline_radius(points: np.ndarray, origin: np.ndarray, unit: np.ndarray) -> np.ndarray:
+    """(...) how far the face's outline (FaceMesh's oval of `points`) lies from `origin` along each ray `unit` (..., 2 unit
+    vectors): the oval's radii interpolated by their angle around `origin` (which lies inside it)."""
+    oval = np.asarray(points, np.float64)[FACE_OVAL, :2] - origin
+    angles = np.arctan2(oval[:, 0], -oval[:, 1])  # from straight up, toward +x
+    order = np.argsort(angles)
+    rays = np.arctan2(unit[..., 0], -unit[..., 1])
+    return np.interp(rays, angles[order], np.hypot(oval[:, 0], oval[:, 1])[order], period=2 * np.pi)
 
 
 def fade_least(unit: np.ndarray, growing: bool) -> float | np.ndarray:

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 from engine.core.settings import Settings
-from engine.faces.zones import CHIN, LEFT_MOUTH, RIGHT_MOUTH, SUBNASALE, inter_ocular
+from engine.faces.zones import CHIN, FACE_OVAL, LEFT_MOUTH, RIGHT_MOUTH, SUBNASALE, inter_ocular
 from engine.methods.classical.aging import growth_strain
 from engine.methods.classical.childskin import CHEEK_POINTS
 from engine.methods.classical.youth import (
+    EDGE_MARGIN,
     UNFOLDED_SQUEEZE,
     bounded_strain,
     child_scales,
@@ -371,3 +372,21 @@ def test_a_face_the_estimator_reads_as_a_child_is_grown_toward_older_targets_and
     monkeypatch.undo()
     given = age_photo(LifespanRequest(astronaut(), [30.0], source_age=12.0, renderer="classical"), OFFLINE)
     assert not [w for w in given.warnings if "estimated at" in w]
+
+
+def test_the_background_beside_a_newborns_head_is_stretched_less_than_three_times(located):
+    # made 0 (the strongest strain), her face narrows by about 20 px at eye level, which the background between her head
+    # and the crop's side takes up: with the strain full 1.8 d out it was pulled in whole and then stretched 3.7 times into
+    # the last 0.2 d before the crop's edge (a straight curtain beside Obama's ear bent into a streaked wedge)
+    size = located.crop.shape[0]
+    columns = np.repeat(np.arange(size, dtype=np.float32)[None, :], size, 0)
+    k = growth_strain(SOURCE, 0.0)
+    moved = child_warp(np.dstack([columns] * 3), located.points, k, child_scales(SOURCE, SOURCE))[..., 0]
+    eyes = located.points[[33, 263]]  # the eyes' outer corners
+    row = int(round(eyes[:, 1].mean()))
+    outline = int(np.floor(located.points[FACE_OVAL][:, 0].min()))  # her face's outline on the image's left
+    margin = int(EDGE_MARGIN * size)
+    beside = moved[row, margin:outline].astype(np.float64)  # what each output column shows, the crop's edge to the face
+    assert abs(beside[0] - margin) < 1.0  # (next to) nothing moves at the crop's edge
+    stretch = 1.0 / np.diff(beside).min()  # output columns per source column
+    assert 1.0 < stretch < 3.0
