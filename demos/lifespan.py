@@ -43,9 +43,12 @@ TITLE = "Lifespan aging"
 API_NAME = "lifespan"
 # On a phone the strip (nine faces side by side) is shown at a height its faces can be seen at and scrolls sideways: fit
 # to the screen's width it was a band about 40 px high, under its own label and buttons
-# The gallery is as tall as its rows: Gradio's own least height (450 px) left most of the box empty under one row of ages
-CSS = """#lifespan-aged .grid-wrap { min-height: 0; }
+# The gallery is as tall as its rows: Gradio's own least height (450 px) left most of the box empty under one row of ages,
+# and its most height (a 495 px box) hid the last row of nine ages, the oldest, behind a scroll with no cue (11 of 17
+# ages). On a phone two a row: three cut each caption after its first word ("5 years, cl...")
+CSS = """#lifespan-aged .grid-wrap { min-height: 0; max-height: none; }
 @media (max-width: 640px) {
+  #lifespan-aged .grid-container { --grid-cols: 2 !important; }
   #lifespan-strip .image-container { overflow-x: auto; justify-content: flex-start; }
   #lifespan-strip .image-container > button, #lifespan-strip .image-frame { width: max-content; max-width: none; }
   #lifespan-strip .image-frame img { height: 150px; width: auto; max-width: none; }

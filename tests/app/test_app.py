@@ -208,10 +208,34 @@ def test_browser_lifespan_tab_produces_a_strip_on_the_tiny_profile(live_tiny_app
         assert page.locator("#lifespan-aged").bounding_box()["height"] < 0.6 * box["height"]
         # the error put right goes with the click: it stayed over the new results
         expect(page.locator("body")).not_to_contain_text("target age '90'")
+        # seventeen ages, every one whole in the gallery's box (Gradio's most height hid 11 of them behind a scroll)
+        page.get_by_label("Lifespan ages (0-80)").fill(" ".join(str(age) for age in range(0, 81, 5)))
+        page.get_by_role("button", name="Age this face").click()
+        expect(tiles).to_have_count(17, timeout=60000)
+        box = page.locator("#lifespan-aged").bounding_box()
+        for tile in tiles.all():
+            shown = tile.bounding_box()
+            assert box["y"] - 1 <= shown["y"] and shown["y"] + shown["height"] <= box["y"] + box["height"] + 1
         # another photo: the last one's strip and source age go (left beside it, they read as its own)
         page.get_by_role("tabpanel").locator("input[type=file]").first.set_input_files(str(images["grace_hopper"]))
         expect(strip).to_have_count(0)
         expect(used).to_have_value("")
+        browser.close()
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (make test installs it)")
+def test_browser_lifespan_gallery_on_a_phone_shows_each_caption_whole(live_app, images):
+    # two ages a row: three cut each caption ("5 years, classical") after its first word
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser, page = open_tab(playwright, live_app, "Lifespan aging", images["astronaut"])
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.get_by_role("button", name="Age this face").click()
+        captions = page.locator("#lifespan-aged .caption-label")
+        expect(captions).to_have_count(9, timeout=90000)
+        expect(captions.first).to_have_text("5 years, classical")
+        assert all(caption.evaluate("c => c.scrollWidth <= c.clientWidth") for caption in captions.all())
         browser.close()
 
 
