@@ -51,8 +51,10 @@ def availability() -> str:
     if not cache.in_profile("lifespan"):
         return (
             "**Classical renderer**: without the diffusion models (see the Models panel) the futures differ the "
-            "way people do: greying onset and pattern, sagging, weight (a fuller or leaner lower face), age spots, "
-            "sallowness, and wrinkle scores per zone (a PAE over zone scores), each drawn from a stated spread."
+            "way people do: toward an older age in greying onset and pattern, sagging, weight (a fuller or leaner lower "
+            "face), age spots, sallowness, and wrinkle scores per zone (a PAE over zone scores), each drawn from a stated "
+            "spread; toward a younger one in how much grey regains its colour, sagging is taken back and creases are "
+            "filled, and weight (age spots and sallowness are not drawn)."
         )
     return ""
 
@@ -112,6 +114,7 @@ def run(
         f"cosine similarity to the photo's face x 100 (two different people read about 18). "
         f"**Diversity**: {diversity} between the samples' identities, measured as the {DIVERSITY_EMBEDDING}; "
         f"{structural} between their structures, measured on the {STRUCTURAL_DIVERSITY}."
+        + (" At diversity 0 every future is drawn alike: raise it for futures that differ." if output.intensity == 0 else "")
     )
     return gallery, text, output.manifest()
 
@@ -123,19 +126,24 @@ def build() -> None:
             photo = photo_input()
             target = SliderField(AGE.low, AGE.high, value=60, step=1, label=f"Target age ({AGE.text()})")
             samples = SliderField(SAMPLES.low, SAMPLES.high, value=4, step=1, label=f"Samples ({SAMPLES.text()})")
+            # the image-guided mode needs the diffusion path: its reference face is shown only where that can run; the
+            # diversity's label names the PAE's noise only there (the classical futures' spread is said under it)
+            diffusion = get_cache().in_profile("lifespan")
             intensity = SliderField(
                 INTENSITY.low,
                 INTENSITY.high,
                 value=0.3,
                 step=0.05,
-                label=f"Diversity (PAE sampling intensity: noise size relative to the age embedding, {INTENSITY.text()})",
+                label=(
+                    f"Diversity (PAE sampling intensity: noise size relative to the age embedding, {INTENSITY.text()})"
+                    if diffusion
+                    else f"Diversity ({INTENSITY.text()})"
+                ),
                 # at the default, futures toward an old age differ as subtly as people of that age do: a visitor read them as
                 # near-identical
                 info="classical renderer: 0.3 draws futures as far apart as people of one age are (each difference is named "
                 "per future in the manifest); higher values draw them further apart than most people are",
             )
-            # the image-guided mode needs the diffusion path: its reference face is shown only where that can run
-            diffusion = get_cache().in_profile("lifespan")
             with gr.Accordion(
                 "Image-guided mode, face, source age, hairline and seed" if diffusion else "Face, source age, hairline and seed",
                 open=False,

@@ -45,7 +45,8 @@ def mean_pairwise_distance(embeddings: np.ndarray) -> float:
     if count < 2:
         return 0.0
     unit = embeddings / np.maximum(np.linalg.norm(embeddings, axis=-1, keepdims=True), 1e-12)
-    cosine = unit @ unit.T
+    # a cosine past 1 by rounding (identical embeddings) is no distance below 0: eight identical futures read "-0.0000"
+    cosine = np.minimum(unit @ unit.T, 1.0)
     return float((1 - cosine)[~np.eye(count, dtype=bool)].mean())
 
 

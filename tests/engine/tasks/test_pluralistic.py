@@ -46,6 +46,15 @@ def test_text_pae_spread_grows_with_intensity():
     assert all(b > a for a, b in zip(spreads, spreads[1:])), spreads
 
 
+def test_identical_futures_have_a_diversity_of_zero_not_minus_zero():
+    # a cosine past 1 by rounding read "Diversity: -0.0000" under eight identical futures
+    from engine.faces.identity import mean_pairwise_distance as identity_distance  # noqa: PLC0415
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        assert f"{identity_distance(np.stack([rng.normal(size=128).astype(np.float32)] * 8)):.4f}" == "0.0000"
+
+
 def test_intensity_is_relative_to_the_embedding_norm_in_both_modes():
     generator = torch.Generator().manual_seed(0)
     mu = torch.nn.functional.normalize(torch.randn(768, dtype=torch.float64), dim=0)  # a unit CLIP vector
@@ -293,12 +302,12 @@ def test_futures_read_far_from_the_target_are_said_with_how_far_and_which_way():
     assert off_target([58.0, 62.0], 70) == []  # within 15 years: as near as the renderers are to reach
     # the mean within 15 years, futures beyond it named by their numbers (the captions number them alike)
     assert off_target([55.0, 36.0, None, 50.0, 77.5], 60) == [
-        "The age estimator reads these futures more than 15 years from the target of 60: 1: 36 (younger); 4: 78 (older). "
-        "The futures' mean, 55, is nearer."
+        "The age estimator reads these futures more than 15 years from the target of 60: future 1: 36 (younger); future 4: 78 "
+        "(older). The futures' mean, 55, is within 15 years of it."
     ]
     # compared as shown, to a whole year: 44.6 reads "45", 15 years from 60, which is not more than 15
     assert off_target([44.6, 60.0], 60) == [] and off_target([44.4, 60.0], 60)[0].startswith(
-        "The age estimator reads this future more than 15 years from the target of 60: 0: 44 (younger)."
+        "The age estimator reads this future more than 15 years from the target of 60: future 0: 44 (younger)."
     )
     assert off_target([None, None], 70) == []  # no face in any sample: said elsewhere, no age to compare
 
@@ -309,7 +318,7 @@ def test_a_lifespan_says_which_ages_its_faces_do_not_look():
     # a caption said "80 years" of a face the estimator read at 54: each such target is named, and which way
     assert off_targets([54.0, 33.0, None], [80, 30, 10]) == [
         "The age estimator reads this face more than 15 years from the age asked: at 80, 54 (younger). "
-        "The faces do not look those ages to it."
+        "The face does not look that age to it."
     ]
     assert off_targets([62.0, 54.0], [5, 80]) == [
         "The age estimator reads these faces more than 15 years from the age asked: at 5, 62 (older); at 80, 54 (younger). "
