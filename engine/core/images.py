@@ -186,7 +186,7 @@ def load_image(
     except InputError:
         raise
     except UnidentifiedImageError:
-        raise InputError(f"{name} is not an image PIL can read: upload a JPEG, PNG, WebP, GIF, BMP or TIFF.") from None
+        raise InputError(f"{name} is not an image that can be read: upload a JPEG, PNG, WebP, GIF, BMP or TIFF.") from None
     except Image.DecompressionBombError as error:
         # PIL refuses far-too-large headers inside open(), before our own check can run.
         pixels = re.search(r"\((\d+) pixels\)", str(error))

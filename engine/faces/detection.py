@@ -186,7 +186,7 @@ def choose_face(faces: list[Face], index: int | None = None) -> tuple[Face, list
             warnings.append(f"{len(faces)} faces found; using the largest (face 0).")
     if not 0 <= index < len(faces):
         found = f"the photo has {len(faces)} faces, 0 to {len(faces) - 1}" if len(faces) > 1 else "the photo has one face, 0"
-        raise InputError(f"face index {index}: {found} (numbered as the age tab numbers them, the largest first)")
+        raise InputError(f"face index {index}: {found} (numbered as the Age estimation tab numbers them, the largest first)")
     face = faces[index]
     if face.cut_by_border:
         warnings.append(f"Face {index} is cut by the image border; results may be less reliable.")

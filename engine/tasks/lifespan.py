@@ -239,16 +239,18 @@ class LifespanOutput:
     group: list[GroupFace] = field(default_factory=list)  # all_faces: every detected face, in the detector's order
 
     def manifest(self) -> dict:
+        diffusion = self.models.get("renderer") == "diffusion"
         return {
-            "method": METHOD if self.models.get("renderer") == "diffusion" else CLASSICAL_METHOD,
+            "method": METHOD if diffusion else CLASSICAL_METHOD,
             "source_age": self.source_age,
             "source_age_from": self.source_age_from,
             "gender": self.gender,
             "gender_from": self.gender_from,
             "targets": self.targets,
-            "strengths": self.strengths,
+            # the diffusion path's noise strengths and UNet calls: the classical renderer has neither (an empty list and a
+            # 0 read as a run that did nothing)
+            **({"strengths": self.strengths, "unet_calls": self.unet_calls} if diffusion else {}),
             "seeds": self.seeds,
-            "unet_calls": self.unet_calls,
             "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
             "models": self.models,
             "warnings": self.warnings,

@@ -26,13 +26,13 @@ def off_target(ages: list[float | None], target: float) -> list[str]:
         return []
     mean = sum(read) / len(read)
     if abs(round(mean) - target) <= OFF_TARGET_YEARS:  # as the warning shows it (see `_far`)
-        far = _far([(f"{number}: ", age, target) for number, age in enumerate(ages)])
+        far = _far([(f"future {number}: ", age, target) for number, age in enumerate(ages)])
         if not far:
             return []
         return [
             f"The age estimator reads {'this future' if len(far) == 1 else 'these futures'} more than "
             f"{OFF_TARGET_YEARS:g} years from the target of {target:g}: {'; '.join(far)}. The futures' mean, {mean:.0f}, "
-            "is nearer."
+            f"is within {OFF_TARGET_YEARS:g} years of it."
         ]
     side = "under" if mean < target else "over"
     spread = f"{min(read):.0f}-{max(read):.0f} (mean {mean:.0f})" if len(read) > 1 else f"{mean:.0f}"
@@ -93,7 +93,8 @@ def off_targets(ages: list[float | None], targets: list[float]) -> list[str]:
         return []
     return [
         f"The age estimator reads {'this face' if len(off) == 1 else 'these faces'} more than {OFF_TARGET_YEARS:g} years from "
-        f"the age asked: {'; '.join(off)}. The faces do not look those ages to it."
+        f"the age asked: {'; '.join(off)}. "
+        + ("The face does not look that age to it." if len(off) == 1 else "The faces do not look those ages to it.")
     ]
 
 

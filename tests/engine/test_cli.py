@@ -24,7 +24,7 @@ def test_bad_input_is_one_line_and_exit_code_2(images, monkeypatch, capsys):
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines == [
         f"{images['astronaut']}: No face found: try a sharper photo",
-        f"{images['not_image']} is not an image PIL can read: upload a JPEG, PNG, WebP, GIF, BMP or TIFF.",
+        f"{images['not_image']} is not an image that can be read: upload a JPEG, PNG, WebP, GIF, BMP or TIFF.",
     ]
 
 

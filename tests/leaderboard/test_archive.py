@@ -91,7 +91,7 @@ def test_the_same_outputs_zipped_again_or_saved_with_another_compression_have_on
         # one reason, told once for every output it holds for (not the same sentence four times)
         (
             {n: b"not a png" for n in INPUTS},
-            "4 output.s. cannot be read: a_10.png, a_70.png, b_10.png, b_70.png: each is not an image PIL can read[^;]*$",
+            "4 output.s. cannot be read: a_10.png, a_70.png, b_10.png, b_70.png: each is not an image that can be read[^;]*$",
         ),
         (
             {n: png(INPUTS[n]) for n in INPUTS},

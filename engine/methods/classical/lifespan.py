@@ -124,17 +124,19 @@ FRAME_FRINGE_FADE = 3.0
 # A child's strain drawn at this share of its age's or more is not warned of (the stage still gives both): a tenth less
 # raises the chin at most about 0.05 d less (2 k times its 2.3 d from the strain's origin, k 0.12 at most).
 STRAIN_SEEN = 0.9
+# The warnings say what the visitor can change (the photo), not the server's setting (HUB_CLASSICAL_NECK_STRETCH, in the
+# README's settings table), which a Space's visitor cannot reach.
 STRAIN_LIMITED = (  # a child's strain weakened (youth.bounded_strain), per face
     "The child's head shape is drawn weaker than its age asks, at {ages}: the photo ends {room:.2f} inter-ocular "
     "distances below the chin, and the full strain would stretch the neck more than {most:g} times "
-    "(HUB_CLASSICAL_NECK_STRETCH=0 draws it in full)."
+    "(a photo showing more of the neck lets it be drawn in full)."
 )
 # a child's photo grown older: its strain weakened (youth.growth_bounds), per face and reason ("neck" or "fold")
 STRAIN_GROWN_LIMITED = {
     "neck": (
         "The grown-up head shape is drawn weaker than its age asks, at {ages}: the photo ends {room:.2f} inter-ocular "
         "distances below the chin, and lowering the chin in full would squeeze the neck more than {most:g} times "
-        "(HUB_CLASSICAL_NECK_STRETCH=0 lifts this bound; a fold of the frame still bounds it)."
+        "(a photo showing more of the neck lets it be drawn in full)."
     ),
     "fold": (
         "The grown-up head shape is drawn weaker than its age asks, at {ages}: lowering the chin in full would squeeze "

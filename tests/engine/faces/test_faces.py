@@ -86,7 +86,7 @@ def test_choose_face_warns_when_several():
     assert face is found[0] and warnings == ["2 faces found; using the largest (face 0)."]
     with pytest.raises(ValueError, match="face index 5: the photo has 2 faces, 0 to 1"):
         choose_face(found, 5)
-    with pytest.raises(ValueError, match=r"face index 1: the photo has one face, 0 \(numbered as the age tab"):
+    with pytest.raises(ValueError, match=r"face index 1: the photo has one face, 0 \(numbered as the Age estimation tab"):
         choose_face(found[:1], 1)
 
 

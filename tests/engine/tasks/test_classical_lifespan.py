@@ -56,6 +56,7 @@ def test_older_target_greys_the_hair_and_younger_target_keeps_its_colour(aged):
     # her twelve zones all show: twelve moved (the whole face's texture and tone, listed with them, is not a zone)
     assert output.stages[1]["wrinkles"].startswith("12 zones moved to the age curves' scores; the whole face's fine texture")
     assert output.manifest()["classical_changes"] == SUMMARY  # the manifest says what the renderer changes
+    assert "strengths" not in output.manifest() and "unet_calls" not in output.manifest()  # the diffusion path's alone
     assert output.manifest()["classical_stages"]["70"]["hair"] == output.stages[1]["hair"]
     # at 10 her dark hair has no grey to give colour back: the stage does nothing, and nobody is told it did nothing
     assert output.stages[0]["hair"] == "unchanged: under 5% of the mask is grey hair (a hat, or hair not found)"
