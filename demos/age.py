@@ -16,6 +16,7 @@ from demos.common import (
     image_files,
     loader_notes_on_refusal,
     main_action,
+    notice,
     open_photo,
     photo_input,
     user_errors,
@@ -117,7 +118,7 @@ def estimate(photo: str | None, confidence_percent: float):
             analysis = task.estimate(task.EstimateRequest(image.rgb, round(confidence) / 100.0))
     warn(analysis.warnings)
     if len(analysis.faces) > MAX_PLOTS:
-        gr.Warning(f"{len(analysis.faces)} faces given an age; plots show the largest {MAX_PLOTS}, the table shows all.")
+        notice(gr.Warning, f"{len(analysis.faces)} faces given an age; plots show the largest {MAX_PLOTS}, the table shows all.")
     rows = [
         [f.index, f.age_text, f.interval_text, f"{f.confidence:.0%}" if f.interval else "-", f.gender, round(f.p_female, 3)]
         for f in analysis.faces

@@ -324,7 +324,7 @@ def open_photo(path: str | None) -> LoadedImage:
     )
     warn(image.warnings)
     if image.note:
-        gr.Info(image.note)
+        notice(gr.Info, image.note)
     return image
 
 
@@ -429,16 +429,21 @@ class PhotoHistory:
             if (repeat := self._repeated(request, inputs)) is not None:
                 logger.info("the results of these inputs were just made: sent again, not made again")
                 return repeat[0]
-            try:
-                result = fn(*args)
-            except gr.Error:
-                if self.replaced(request, photo):
-                    logger.info("a refusal for a photo replaced meanwhile was not shown")
-                    return gr.skip()
-                raise
+            # its notices (warnings, information) wait for the results and go with them: sent as made, a group photo's
+            # eight warnings popped up beside the portrait that had replaced it
+            with held_notices() as notices:
+                try:
+                    result = fn(*args)
+                except gr.Error:
+                    if self.replaced(request, photo):
+                        logger.info("a refusal for a photo replaced meanwhile was not shown")
+                        return gr.skip()
+                    show_notices(notices)
+                    raise
             if self.replaced(request, photo):
                 logger.info("results for a photo replaced meanwhile were not shown")
                 return gr.skip()  # every output left as it is
+            show_notices(notices)
             self._made(request, inputs, result)
             return result
 
@@ -493,9 +498,39 @@ def literal_markdown(text: str) -> str:
     return MARKDOWN_MARKUP.sub(r"\\\1", text)
 
 
+# the notices of a main action still running (`PhotoHistory.shown_while_current`), per thread: None outside one
+_held = threading.local()
+
+
+@contextmanager
+def held_notices():
+    """Within it, `notice` keeps this thread's notices in the list it yields instead of sending them."""
+    notices: list[tuple[Callable[[str], Any], str]] = []
+    outer = getattr(_held, "notices", None)
+    _held.notices = notices
+    try:
+        yield notices
+    finally:
+        _held.notices = outer
+
+
+def notice(kind: Callable[[str], Any], message: str) -> None:
+    """Show `message` as `kind` (gr.Warning or gr.Info), or keep it for its results where a main action runs."""
+    held = getattr(_held, "notices", None)
+    if held is None:
+        kind(message)
+    else:
+        held.append((kind, message))
+
+
+def show_notices(notices: list[tuple[Callable[[str], Any], str]]) -> None:
+    for kind, message in notices:
+        kind(message)
+
+
 def warn(messages: list[str]) -> None:
     for message in messages:
-        gr.Warning(message)
+        notice(gr.Warning, message)
 
 
 def warn_results(messages: list[str]) -> None:

@@ -18,6 +18,7 @@ from demos.common import (
     cleared_on_run,
     loader_notes_on_refusal,
     main_action,
+    notice,
     open_photo,
     output_folder,
     photo_input,
@@ -114,7 +115,7 @@ def run(
     warn_results([message for message in output.warnings if not message.startswith(FACES_AGED)])
     for message in output.warnings:
         if message.startswith(FACES_AGED):
-            gr.Info(message)
+            notice(gr.Info, message)
     keep_photo_notes(output.warnings, image)  # in the manifest and the images' own; shown when the photo opened
     # the files take a second or two more: the bar goes on over them, saying which (it stood at the last age's share)
     files = save_outputs(

@@ -21,6 +21,7 @@ from demos.common import (
     keep_recent,
     loader_notes_on_refusal,
     main_action,
+    notice,
     open_photo,
     photo_input,
     uploaded,
@@ -105,7 +106,7 @@ def zones_for_tab(photo, request: gr.Request):
     try:
         found = [*find_zones(photo), photo or ""]
     except gr.Error as error:
-        gr.Warning(error.message, duration=None)
+        notice(lambda message: gr.Warning(message, duration=None), error.message)
         found = [None, f"**Zones not found:** {error.message}", None] + [gr.update() for _ in task.ZONES] + [""]
     if session is not None and photo:
         with _last_found_lock:  # timed from the find's end: a slow find (a model loading) had its repeats miss
@@ -163,7 +164,7 @@ def apply(photo, renderer, seed, refine, ethnicity, source_age, *scores):
     warn(edit.warnings)
     keep_photo_notes(edit.warnings, image)  # in the manifest; shown when the photo opened
     if not edit.changed:
-        gr.Info("Every zone is at its current score: the photo is unchanged.")
+        notice(gr.Info, "Every zone is at its current score: the photo is unchanged.")
     label = "classical renderer" if renderer == "classical" else "diffusion renderer"
     assert edit.photo is not None  # the tab's edits paste back into the photo
     photo_before, photo_after, face_before, face_after = image_files("zones", image.rgb, edit.photo, edit.before, edit.after)

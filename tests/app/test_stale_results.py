@@ -167,3 +167,32 @@ def test_browser_results_of_a_photo_replaced_while_they_were_made_stay_off_the_p
             assert page.evaluate("() => window.seen") is False
         finally:
             release.set()  # the held estimate's thread let go whatever happened
+
+
+def test_the_notices_of_a_replaced_photos_results_are_dropped_with_them(monkeypatch):
+    # a group photo's warnings ("Face 1: Hair left as it is ...") popped up beside the portrait that had replaced it
+    from demos.common import warn
+
+    shown_notices: list[str] = []
+    monkeypatch.setattr(gr, "Warning", shown_notices.append)
+    history = PhotoHistory()
+    visitor = session("visitor")
+
+    def action(photo):
+        warn([f"about {photo}"])
+        if photo == "refused.png":
+            raise gr.Error("No face found")
+        return photo
+
+    shown = history.shown_while_current(action)
+    history.note(visitor, "a.png")
+    assert shown(visitor, "a.png") == "a.png" and shown_notices == ["about a.png"]
+    with pytest.raises(gr.Error):
+        history.note(visitor, "refused.png")
+        shown(visitor, "refused.png")
+    assert shown_notices == ["about a.png", "about refused.png"]  # a refusal's warnings go with it
+    history.note(visitor, "b.png")
+    assert shown(visitor, "a.png") == gr.skip() and shown(visitor, "refused.png") == gr.skip()
+    assert shown_notices == ["about a.png", "about refused.png"]  # nothing of the photos no longer there
+    warn(["outside a main action"])  # sent at once
+    assert shown_notices[-1] == "outside a main action"
