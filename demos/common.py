@@ -66,6 +66,32 @@ class NumberField(gr.Number):
         return payload
 
 
+# the largest whole number a browser's JSON reads exactly (JavaScript's Number.MAX_SAFE_INTEGER, 2^53 - 1)
+SAFE_INTEGER = 2**53 - 1
+
+
+def _exact_in_a_browser(value: Any) -> Any:
+    """`value` with every whole number a browser would round (beyond SAFE_INTEGER) given as its digits (a string)."""
+    if isinstance(value, dict):
+        return {key: _exact_in_a_browser(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_exact_in_a_browser(item) for item in value]
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > SAFE_INTEGER:
+        return str(value)
+    return value
+
+
+class ExactJSON(gr.JSON):
+    """gr.JSON whose whole numbers a browser would round are sent as their digits: a manifest's 56-bit seeds
+    (cradle2cane/seeds.py) showed rounded on the page (48801411607663290 for ...291), and its copy button copied that.
+    The manifests written to files keep them as numbers."""
+
+    is_template = True  # rendered by gr.JSON's front end
+
+    def postprocess(self, value):
+        return super().postprocess(_exact_in_a_browser(value))
+
+
 class SliderField(gr.Slider):
     """gr.Slider that hands the value to the tab as it arrived (see NumberField)."""
 

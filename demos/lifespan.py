@@ -10,6 +10,7 @@ import gradio as gr
 from demos.age import example_portraits
 from demos.common import (
     TEST_PROFILE_BANNER,
+    ExactJSON,
     NumberField,
     RadioField,
     SliderField,
@@ -221,7 +222,7 @@ def build() -> None:
             read = gr.Textbox(label="What the age estimator reads in each output (age asked: age read)", interactive=False)
     # the whole width: nine faces in one row of the half-width column showed about 70 px each
     strip = gr.Image(label="Lifespan strip", interactive=False, elem_id="lifespan-strip")
-    manifest = gr.JSON(label="Manifest (targets, seeds, timings, models; what each stage did)")
+    manifest = ExactJSON(label="Manifest (targets, seeds, timings, models; what each stage did)")
     show_pass1.change(lambda show: gr.Gallery(visible=show), show_pass1, pass1, api_visibility="private")
     mode.change(
         lambda chosen: (gr.update(visible=chosen == "Single age"), gr.update(visible=chosen == "Lifespan")),

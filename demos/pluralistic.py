@@ -9,6 +9,7 @@ import gradio as gr
 from demos.age import example_portraits
 from demos.common import (
     TEST_PROFILE_BANNER,
+    ExactJSON,
     NumberField,
     RadioField,
     SliderField,
@@ -168,7 +169,7 @@ def build() -> None:
             # as tall as its rows (CSS)
             gallery = gr.Gallery(label="Futures", columns=2, height="auto", elem_id="pluralistic-futures")
             diversity = gr.Markdown()
-            manifest = gr.JSON(label="Manifest")
+            manifest = ExactJSON(label="Manifest")
     history = cleared_by_new_photo(photo, [gallery, diversity, manifest])
     cleared_on_run(go, [gallery, diversity, manifest])
     go.click(

@@ -12,6 +12,7 @@ import gradio as gr
 
 from demos.age import example_portraits
 from demos.common import (
+    ExactJSON,
     NumberField,
     RadioField,
     SliderField,
@@ -210,7 +211,7 @@ def build() -> None:
     with gr.Row():
         comparison = gr.ImageSlider(label="Photo: before / after", type="numpy")
         face = gr.ImageSlider(label="Face: before / after", type="numpy")
-    manifest = gr.JSON(label="Manifest (scores, renderer, seed)")
+    manifest = ExactJSON(label="Manifest (scores, renderer, seed)")
     # The scores set by hand since the photo changed, one per zone (null: not set), kept in the browser: finding the
     # zones takes a round trip of a second or more, and its current scores overwrote what "All zones" or a zone's
     # slider had been set to meanwhile (the master showed 90, the zones their found scores).

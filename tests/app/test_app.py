@@ -281,6 +281,10 @@ def test_offline_pluralistic_api_takes_the_source_age_and_gender_given(live_app,
     _, _, manifest = client.predict(photo, 60, 2, 0.3, None, 0, False, "", "30", "male", api_name="/pluralistic")
     assert (manifest["source_age"], manifest["source_age_from"]) == (30.0, "given")
     assert (manifest["gender"], manifest["gender_from"]) == ("male", "given")
+    # its 56-bit seeds as their digits: as numbers a browser showed them rounded (...290 for ...291), and copied them so
+    from engine.tasks.pluralistic import sample_seeds  # noqa: PLC0415
+
+    assert manifest["seeds"] == [str(seed) for seed in sample_seeds(0, 60.0, 2, False)] and manifest["seed"] == 0
     # left out, as callers before these fields did: estimated
     _, _, estimated = client.predict(photo, 60, 2, 0.3, None, 0, api_name="/pluralistic")
     assert estimated["source_age_from"] == "estimated" and estimated["gender_from"] == "estimated"
