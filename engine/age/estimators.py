@@ -163,20 +163,20 @@ class SourceAgeGender:
     gender: str
     age_from: str  # "given" or "estimated"
     gender_from: str
+    read: float | None = None  # the estimator's reading of the age, a given one's too (None: not read)
 
 
 def source_age_gender(
     rgb: np.ndarray, face: Face, age: float | None = None, gender: str | None = None, settings: Settings | None = None
 ) -> SourceAgeGender:
     """`age` and `gender` as given; the estimator fills in a missing one (the age in whole years, as the tabs
-    show it) and runs only then."""
+    show it). It reads the face for a given age too (`read`): a source age typed wrong (2 for 25) is said."""
     age_from = "given" if age is not None else "estimated"
     gender_from = "given" if gender is not None else "estimated"
-    if age is None or gender is None:
-        estimate = age_estimator(settings).estimate(rgb, [face])[0]
-        age = round(estimate.age) if age is None else age
-        gender = estimate.gender if gender is None else gender
-    return SourceAgeGender(float(age), gender, age_from, gender_from)
+    estimate = age_estimator(settings).estimate(rgb, [face])[0]
+    age = round(estimate.age) if age is None else age
+    gender = estimate.gender if gender is None else gender
+    return SourceAgeGender(float(age), gender, age_from, gender_from, float(estimate.age))
 
 
 def age_estimator(settings: Settings | None = None) -> AgeEstimator:

@@ -43,7 +43,7 @@ from engine.methods.classical.lifespan import SUMMARY as CLASSICAL_SUMMARY
 from engine.methods.classical.lifespan import TOO_SMALL_TO_AGE, AgedFace, listed_ages, render_lifespan, stage_warnings
 from engine.methods.classical.youth import child_scales
 from engine.methods.ldla.pipeline import LocatedFace, locate
-from engine.tasks.readings import estimated_ages, off_targets
+from engine.tasks.readings import estimated_ages, far_from_given, off_targets
 from engine.tasks.renderers import (
     CLASSICAL_CHECKPOINT,
     RECEDING_NEEDS_CLASSICAL,
@@ -350,6 +350,7 @@ def age_photo(
             "choose a face by its number to give them for another."
         )
     source = source_age_gender(request.rgb, found.face, request.source_age, request.gender, settings)
+    notes += far_from_given(source)
     timings = {"analysis_s": time.perf_counter() - start}
     # 4. every target
     if found.located is None:  # the diffusion renderer: the face alone

@@ -53,7 +53,7 @@ from engine.methods.cradle2cane.seeds import item_seed
 from engine.methods.ldla.curves import scores_for_age
 from engine.methods.ldla.pipeline import LocatedFace
 from engine.tasks.lifespan import cradle2cane_seconds, growth_warning, hairline_warning
-from engine.tasks.readings import off_target, read_outputs
+from engine.tasks.readings import far_from_given, off_target, read_outputs
 from engine.tasks.renderers import (
     CLASSICAL_CHECKPOINT,
     RECEDING_NEEDS_CLASSICAL,
@@ -273,6 +273,7 @@ def pluralistic(request: PluralisticRequest, settings: Settings | None = None, p
     found = find_face(request.rgb, renderer, request.face_index, settings)
     warnings += found.warnings
     source = source_age_gender(request.rgb, found.face, request.source_age, request.gender, settings)
+    warnings += far_from_given(source)
     seeds = sample_seeds(request.seed, request.target, request.samples, request.shared_seed)
     # 4. the samples
     if found.located is None:  # the diffusion renderer: the face alone

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.age.estimators import age_estimator
+from engine.age.estimators import SourceAgeGender, age_estimator
 from engine.core.registry import get_cache
 from engine.core.settings import Settings
 from engine.faces.detection import Face, box_overlap, centre_in
@@ -14,6 +14,18 @@ from engine.faces.detection import Face, box_overlap, centre_in
 # years: the age estimator reading the futures' mean further than this from the target is said (the largest age error
 # the hub's renderers are to reach on its offline benchmark; beyond it the futures do not look the age asked for)
 OFF_TARGET_YEARS = 15.0
+
+
+def far_from_given(source: SourceAgeGender) -> list[str]:
+    """[] or a warning that the source age given is more than OFF_TARGET_YEARS from the estimator's reading of the face:
+    a typo (2 for 25) was taken without a word, and an adult's face was grown up again from 2."""
+    if source.age_from != "given" or source.read is None or abs(round(source.read) - source.age) <= OFF_TARGET_YEARS:
+        return []
+    return [
+        f"The source age given, {source.age:g}, is {abs(round(source.read) - source.age):g} years from the age estimator's "
+        f"reading of the face, {source.read:.0f}: the face is aged from the age given. If it is not the one meant, correct "
+        "it (or leave it empty to use the estimate)."
+    ]
 
 
 def off_target(ages: list[float | None], target: float) -> list[str]:

@@ -312,6 +312,19 @@ def test_futures_read_far_from_the_target_are_said_with_how_far_and_which_way():
     assert off_target([None, None], 70) == []  # no face in any sample: said elsewhere, no age to compare
 
 
+def test_a_source_age_given_far_from_the_faces_reading_is_said_on_both_tasks():
+    # a typo (2 for 25) was taken without a word, and an adult's face grown up again from 2
+    from engine.tasks.lifespan import LifespanRequest, age_photo  # noqa: PLC0415
+
+    typo = age_photo(LifespanRequest(astronaut(), [30], source_age=2, renderer="classical", read_ages=False), OFFLINE)
+    said = [w for w in typo.warnings if w.startswith("The source age given, 2, is ")]
+    assert len(said) == 1 and "reading of the face, 4" in said[0] and "correct it" in said[0]  # she reads 41
+    futures = pluralistic(PluralisticRequest(astronaut(), 60, 2, source_age=2), OFFLINE)
+    assert any(w.startswith("The source age given, 2, is ") for w in futures.warnings)
+    near = age_photo(LifespanRequest(astronaut(), [30], source_age=45, renderer="classical", read_ages=False), OFFLINE)
+    assert not any(w.startswith("The source age given") for w in near.warnings)
+
+
 def test_a_lifespan_says_which_ages_its_faces_do_not_look():
     from engine.tasks.readings import off_targets  # noqa: PLC0415
 

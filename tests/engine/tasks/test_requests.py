@@ -242,15 +242,18 @@ def test_the_diversity_is_one_computation_in_numpy_and_torch():
     assert mean_pairwise_distance(embeddings[:1]) == 0.0
 
 
-def test_given_source_age_and_gender_skip_the_estimator(monkeypatch):
+def test_given_source_age_and_gender_are_used_and_the_face_still_read(monkeypatch):
+    # the estimator's reading of a given age is kept beside it (readings.far_from_given says a typo), never used for it
+    from types import SimpleNamespace
+
     from engine.age import estimators
 
-    def no_estimator(settings=None):
-        raise AssertionError("the estimator ran although both were given")
-
-    monkeypatch.setattr(estimators, "age_estimator", no_estimator)
+    reader = SimpleNamespace(estimate=lambda rgb, faces: [SimpleNamespace(age=35.4, gender="female")])
+    monkeypatch.setattr(estimators, "age_estimator", lambda settings=None: reader)
     source = estimators.source_age_gender(RGB, face=None, age=33, gender="male")  # type: ignore[arg-type]
-    assert (source.age, source.gender, source.age_from, source.gender_from) == (33.0, "male", "given", "given")
+    assert (source.age, source.gender, source.age_from, source.gender_from, source.read) == (33.0, "male", "given", "given", 35.4)
+    estimated = estimators.source_age_gender(RGB, face=None)  # type: ignore[arg-type]
+    assert (estimated.age, estimated.gender, estimated.age_from) == (35.0, "female", "estimated")
 
 
 SEED_RULE = "seed must be a whole number from 0 to 4294967295"
