@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import gradio as gr
 
@@ -16,10 +17,10 @@ from demos.common import (
     banner,
     cleared_by_new_photo,
     cleared_on_run,
-    image_files,
     loader_notes_on_refusal,
     main_action,
     open_photo,
+    output_folder,
     photo_input,
     user_errors,
     warn_results,
@@ -32,6 +33,7 @@ from engine.tasks.pluralistic import (
     STRUCTURAL_DIVERSITY,
     PluralisticRequest,
     pluralistic,
+    save_outputs,
 )
 
 logger = logging.getLogger(__name__)
@@ -96,13 +98,15 @@ def run(
             output = pluralistic(request, progress=lambda fraction, message: progress(fraction, desc=message))
     warn_results(output.warnings)
     keep_photo_notes(output.warnings, image, guide)  # in the manifest; shown when the photos opened
+    # named after the photo and the target, with their provenance, as the CLI writes them (futures-0.png before)
+    files = save_outputs(output, output_folder("futures"), Path(photo).stem)
     # short enough to show whole under a thumbnail: the estimated age and identity first (what the caption is for)
     gallery = [
         (
             photo_,
             f"{i}: age {'missing' if age is None else f'{age:.0f}'}, identity {'missing' if ident is None else f'{ident:.0f}'}",
         )
-        for i, (photo_, age, ident) in enumerate(zip(image_files("futures", *output.faces), output.ages, output.identities))
+        for i, (photo_, age, ident) in enumerate(zip(files["faces"], output.ages, output.identities))
     ]
     diversity = "missing (fewer than two samples show a face)" if output.diversity is None else f"{output.diversity:.4f}"
     structural = "missing" if output.structural_diversity is None else f"{output.structural_diversity:.4f}"

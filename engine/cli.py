@@ -33,9 +33,9 @@ from engine.core.files import writable_folder
 from engine.core.images import LoadedImage, keep_photo_notes, load_image
 from engine.core.limits import AGE, INTENSITY, MAX_TARGETS, SAMPLES, SEED, WORKING_SIDE, ZONE_SCORE
 from engine.core.models import ModelUnavailable
-from engine.core.provenance import file_stem, png_info, save_png
 from engine.core.settings import get_settings
 from engine.tasks import lifespan as lifespan_task
+from engine.tasks import pluralistic as pluralistic_task
 from engine.tasks import zones as zones_task
 from engine.tasks.estimate import EstimateRequest, estimate
 from engine.tasks.lifespan import LifespanRequest, age_photo, parse_targets
@@ -216,24 +216,7 @@ def run_pluralistic(args: argparse.Namespace) -> int:
         keep_photo_notes(output.warnings, reference)  # the reference's loader notes too
         return output
 
-    def save(output, out, stem):
-        stem = file_stem(stem)  # as the lifespan's and the zones' files are named
-        files: dict[str, list[str]] = {"photos": [], "faces": []}
-        for index, (photo, face, seed) in enumerate(zip(output.photos, output.faces, output.seeds)):
-            info = png_info(
-                output.manifest()["method"],
-                output.models["checkpoint"],
-                output.seed,  # with Sample, what reproduces this image (PluralisticOutput.seeds: SEEDS_MEANING)
-                output.manifest(),
-                TargetAge=f"{output.target:g}",
-                Sample=index,
-                RendererSeed=seed,
-            )
-            files["photos"].append(save_png(photo, out / f"{stem}_{output.target:g}_sample{index}.png", info))
-            files["faces"].append(save_png(face, out / f"{stem}_{output.target:g}_sample{index}_face.png", info))
-        return files
-
-    return _edit_photo(args, "pluralistic", edit, save, (reference,))
+    return _edit_photo(args, "pluralistic", edit, pluralistic_task.save_outputs, (reference,))
 
 
 def _score(text: str) -> tuple[str, float]:

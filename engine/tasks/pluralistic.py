@@ -29,6 +29,7 @@ The tab, the CLI and the API build a `PluralisticRequest` (checked once, on crea
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -39,6 +40,7 @@ from engine.core.gpu import gpu_scope
 from engine.core.images import check_rgb, mean_pairwise_structural_distance
 from engine.core.limits import INTENSITY, SAMPLES
 from engine.core.models import ModelUnavailable, checkpoint_name
+from engine.core.provenance import file_stem, png_info, save_png
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.core.workers import map_in_order, worker_count
@@ -425,3 +427,26 @@ def _classical(
         futures,
         classical_differences(monochrome, younger, same_age, hair),
     )
+
+
+def save_outputs(output: PluralisticOutput, folder: Path, stem: str = "futures") -> dict[str, list[str]]:
+    """Every future's photo and aligned face as PNGs named after the photo (`stem`, as the lifespan's files are named)
+    and the target, each holding its provenance: the method, the seed and sample index that reproduce it (SEEDS_MEANING),
+    its renderer seed and the manifest. The CLI and the tab write the same files (the tab's had been futures-0.png, with
+    no name of the photo or the age and no provenance)."""
+    stem = file_stem(stem)
+    files: dict[str, list[str]] = {"photos": [], "faces": []}
+    manifest = output.manifest()
+    for index, (photo, face, seed) in enumerate(zip(output.photos, output.faces, output.seeds)):
+        info = png_info(
+            manifest["method"],
+            output.models["checkpoint"],
+            output.seed,  # with Sample, what reproduces this image
+            manifest,
+            TargetAge=f"{output.target:g}",
+            Sample=index,
+            RendererSeed=seed,
+        )
+        files["photos"].append(save_png(photo, folder / f"{stem}_{output.target:g}_sample{index}.png", info))
+        files["faces"].append(save_png(face, folder / f"{stem}_{output.target:g}_sample{index}_face.png", info))
+    return files

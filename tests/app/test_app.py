@@ -278,8 +278,15 @@ def test_offline_pluralistic_api_takes_the_source_age_and_gender_given(live_app,
 
     client = Client(live_app, verbose=False)
     photo = handle_file(str(images["astronaut"]))
-    _, _, manifest = client.predict(photo, 60, 2, 0.3, None, 0, False, "", "30", "male", api_name="/pluralistic")
+    gallery, _, manifest = client.predict(photo, 60, 2, 0.3, None, 0, False, "", "30", "male", api_name="/pluralistic")
     assert (manifest["source_age"], manifest["source_age_from"]) == (30.0, "given")
+    # each future's file named after the photo and the target, with its provenance (futures-0.png, none, before)
+    from PIL import Image  # noqa: PLC0415
+
+    shown = Path(gallery[1]["image"])
+    assert shown.name == "astronaut_60_sample1_face.png"
+    info = Image.open(shown).info
+    assert info["AI-edited"].startswith("yes") and (info["TargetAge"], info["Sample"], info["Seed"]) == ("60", "1", "0")
     assert (manifest["gender"], manifest["gender_from"]) == ("male", "given")
     # its 56-bit seeds as their digits: as numbers a browser showed them rounded (...290 for ...291), and copied them so
     from engine.tasks.pluralistic import sample_seeds  # noqa: PLC0415
