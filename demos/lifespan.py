@@ -31,7 +31,7 @@ from engine.core.limits import AGE, GPU_CONCURRENCY, MAX_FACES_AGED, SEED
 from engine.core.models import ModelUnavailable
 from engine.core.registry import get_cache
 from engine.tasks.lifespan import (
-    CLASSICAL_SUMMARY,
+    CLASSICAL_IN_ONE_LINE,
     FACES_AGED,
     LIFESPAN_PRESET,
     LifespanRequest,
@@ -66,7 +66,7 @@ def availability() -> str:
         # one line on what the face gets; what the diffusion path needs is the Models panel's (below)
         return (
             f"**Classical renderer** (Cradle2Cane is not in the `{cache.settings.profile}` profile; the Models panel "
-            f"below says what it needs): {CLASSICAL_SUMMARY}."
+            f"below says what it needs): {CLASSICAL_IN_ONE_LINE} (the manifest lists every change, and what each did)."
         )
     return ""
 

@@ -39,6 +39,7 @@ from engine.faces.alignment import align_face, faces_on_their_side, faces_or_why
 from engine.faces.detection import MIN_FACE_PX, Face, FaceRefusal, NoFaceError
 from engine.faces.territory import pasted_within_own
 from engine.methods.classical.aging import GROWTH_END_YEARS, growth_strain
+from engine.methods.classical.lifespan import IN_ONE_LINE as CLASSICAL_IN_ONE_LINE  # noqa: F401 - the tab's banner
 from engine.methods.classical.lifespan import SUMMARY as CLASSICAL_SUMMARY
 from engine.methods.classical.lifespan import TOO_SMALL_TO_AGE, AgedFace, listed_ages, render_lifespan, stage_warnings
 from engine.methods.classical.youth import child_scales

@@ -145,7 +145,12 @@ STRAIN_GROWN_LIMITED = {
 }
 NO_HUE = "a black-and-white photo"  # the stage texts' reason where a stage changes hue alone
 
-SUMMARY = (  # what the classical renderer changes, in one line (the lifespan tab and the manifest say it)
+# what the classical renderer changes, in one line (the lifespan tab's banner says it; SUMMARY below lists every change)
+IN_ONE_LINE = (
+    "older, it greys the hair and brows and adds wrinkles, an older skin's texture, age spots and sagging; younger, it "
+    "gives grey hair its colour back, smooths and brightens the skin, and reshapes a child's face"
+)
+SUMMARY = (  # every change the classical renderer makes, in words (the manifest's classical_changes, the CLI's note)
     "it greys hair and eyebrows by age; for older ages it adds wrinkles, an older face's skin texture, "
     "sallower skin with age spots, paler lips, fainter brows and duller whites of the eyes, darker, yellower teeth, "
     "and sagging (jowls, deeper folds, thinner lips, eye bags); for younger ones it gives grey hair its colour back, "
