@@ -233,8 +233,13 @@ EDGE_MARGIN = 0.06
 # take up: the head's extent past the oval at eye level, measured on the nine packaged portraits' person masks, is 0-0.76 d
 # (median about 0.35; Einstein's hair 1-1.6 d); at 0.5 d the background beside the astronaut's and Obama's ears is still
 # stretched 3.1 times, at 0.3 d 2.1 (ears wider than that take a little of the fade; from looking, at 0 and 5). Through
-# the neck the chin's rule above is kept.
+# the neck the chin's rule above is kept, and the side's is blended in from GROWN_NECK to BESIDE_FROM degrees from
+# straight down: over the 15 degrees to GROWN_BEYOND, the camera operator's face near profile (its inter-ocular distance
+# foreshortened, his chin 2.85 d out) had the full strain's reach fall from 2.85 d to about 1.2 d, and the camera beside
+# his chin was sheared into a doubled edge (along one row the mapping ran backwards; over 30 degrees its least slope is
+# 0.24, 0.22 before the side's rule; the frontal portraits' ears take the side's rule in full either way).
 HEAD_MARGIN = 0.3
+BESIDE_FROM = 60.0
 NECK_RAYS = 9  # rays from the strain's origin through the neck, spread between the jaw's angles at the chin's height
 # A child's photo grown older lowers the chin over the neck, squeezing it: at most settings.classical_neck_stretch times
 # (as the stretch toward a child). Wherever the frame's edge comes first (the sides, a photo that ends at the chin) the
@@ -497,20 +502,30 @@ def strain_extent(
     chin = max(FULL_STRAIN * d, float(np.hypot(*(p[CHIN] - origin))))
     beside = np.minimum(chin, outline_radius(p, origin, unit) + HEAD_MARGIN * d)
     from_down = np.degrees(np.arccos(np.clip(uy, -1.0, 1.0)))
-    full = chin + (beside - chin) * smoothstep((from_down - GROWN_NECK) / (GROWN_BEYOND - GROWN_NECK))
+    full = chin + (beside - chin) * smoothstep((from_down - GROWN_NECK) / (BESIDE_FROM - GROWN_NECK))
     border = np.minimum(full + NECK_FADE * d, edge)
     head = np.clip(np.minimum(full, border - fade_least(unit, growing) * d), 0.0, None)
     return head, np.maximum(border, head + 1.0)
 
 
 def outline_radius(points: np.ndarray, origin: np.ndarray, unit: np.ndarray) -> np.ndarray:
-    """(...) how far the face's outline (FaceMesh's oval of `points`) lies from `origin` along each ray `unit` (..., 2 unit
-    vectors): the oval's radii interpolated by their angle around `origin` (which lies inside it)."""
+    """(...) how far the face's outline lies from `origin` along each ray `unit` (..., 2 unit vectors): where the ray leaves
+    the convex hull of FaceMesh's oval of `points`, 0 where `origin` lies outside it. The hull, not the oval itself: on
+    a face near profile the oval's far side folds in toward the origin (the camera operator's to 0.2 d), and the full
+    strain ended inside the face there, jumping back out to the chin's within 15 degrees (the camera beside his chin was
+    sheared into a doubled edge at 0)."""
     oval = np.asarray(points, np.float64)[FACE_OVAL, :2] - origin
-    angles = np.arctan2(oval[:, 0], -oval[:, 1])  # from straight up, toward +x
-    order = np.argsort(angles)
-    rays = np.arctan2(unit[..., 0], -unit[..., 1])
-    return np.interp(rays, angles[order], np.hypot(oval[:, 0], oval[:, 1])[order], period=2 * np.pi)
+    hull = cv2.convexHull(oval.astype(np.float32))[:, 0, :].astype(np.float64)
+    edges = np.roll(hull, -1, axis=0) - hull
+    normals = np.stack([edges[:, 1], -edges[:, 0]], -1)
+    normals /= np.maximum(np.hypot(normals[:, 0], normals[:, 1]), 1e-12)[:, None]
+    offsets = (normals * hull).sum(-1)
+    normals, offsets = np.where(offsets[:, None] < 0, -normals, normals), np.abs(offsets)  # outward, whichever the winding
+    facing = np.tensordot(unit, normals, axes=([-1], [1]))  # (..., edges): how squarely each ray meets each edge's line
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reach = np.where(facing > 1e-12, offsets / facing, np.inf)
+    inside = bool(cv2.pointPolygonTest(hull.astype(np.float32), (0.0, 0.0), False) >= 0)
+    return reach.min(-1) if inside else np.zeros(np.shape(unit)[:-1])
 
 
 def fade_least(unit: np.ndarray, growing: bool) -> float | np.ndarray:
