@@ -70,13 +70,20 @@ class NumberField(gr.Number):
 SAFE_INTEGER = 2**53 - 1
 
 
-def _exact_in_a_browser(value: Any) -> Any:
-    """`value` with every whole number a browser would round (beyond SAFE_INTEGER) given as its digits (a string)."""
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def exact_in_a_browser(value: Any) -> Any:
+    """`value` with every whole number a browser would round (beyond SAFE_INTEGER) given as its digits (a string), and
+    with it every whole number of the same list (a list of seeds, one of them under 2^53, was strings and a number)."""
     if isinstance(value, dict):
-        return {key: _exact_in_a_browser(item) for key, item in value.items()}
+        return {key: exact_in_a_browser(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_exact_in_a_browser(item) for item in value]
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > SAFE_INTEGER:
+        if any(_whole(item) and abs(item) > SAFE_INTEGER for item in value):
+            return [str(item) if _whole(item) else exact_in_a_browser(item) for item in value]
+        return [exact_in_a_browser(item) for item in value]
+    if _whole(value) and abs(value) > SAFE_INTEGER:
         return str(value)
     return value
 
@@ -89,7 +96,7 @@ class ExactJSON(gr.JSON):
     is_template = True  # rendered by gr.JSON's front end
 
     def postprocess(self, value):
-        return super().postprocess(_exact_in_a_browser(value))
+        return super().postprocess(exact_in_a_browser(value))
 
 
 class SliderField(gr.Slider):

@@ -56,8 +56,8 @@ def availability() -> str:
             "**Classical renderer**: without the diffusion models (see the Models panel) the futures differ the "
             "way people do: toward an older age in greying onset and pattern, sagging, weight (a fuller or leaner lower "
             "face), age spots, sallowness, and wrinkle scores per zone (a PAE over zone scores), each drawn from a stated "
-            "spread; toward a younger one in how much grey regains its colour, sagging is taken back and creases are "
-            "filled, and weight (age spots and sallowness are not drawn)."
+            "spread; toward a younger one in how much grey hair regains its colour, how much sagging is taken back, "
+            "how much of the creases is filled, and weight (age spots and sallowness are not drawn)."
         )
     return ""
 
@@ -119,7 +119,12 @@ def run(
         f"cosine similarity to the photo's face x 100 (two different people read about 18). "
         f"**Diversity**: {diversity} between the samples' identities, measured as the {DIVERSITY_EMBEDDING}; "
         f"{structural} between their structures, measured on the {STRUCTURAL_DIVERSITY}."
-        + (" At diversity 0 every future is drawn alike: raise it for futures that differ." if output.intensity == 0 else "")
+        + (
+            " At diversity 0 every future draws the mean person's differences: they differ only by each one's own seed "
+            "(which strands grey, where spots fall); raise it for futures that differ as people do."
+            if output.intensity == 0
+            else ""
+        )
     )
     return gallery, text, output.manifest()
 

@@ -8,6 +8,11 @@ from pathlib import Path
 
 from engine.core.errors import UserError
 
+# the process's umask, read once as the module loads (reading it means setting it: done later, another thread's files made
+# in between would take the momentary 0)
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write `text` to `path` so that readers see the old file or the new one, never a part."""
@@ -16,9 +21,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     try:
         # mkstemp makes a file only its owner can read: the file is given the mode a plain open() gives (0666 less the
         # umask), so a record written into a shared store is as readable as one written any other way
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(handle, 0o666 & ~umask)
+        os.chmod(handle, 0o666 & ~_UMASK)
         with os.fdopen(handle, "w") as stream:
             stream.write(text)
             stream.flush()

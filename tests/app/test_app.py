@@ -292,6 +292,11 @@ def test_offline_pluralistic_api_takes_the_source_age_and_gender_given(live_app,
     from engine.tasks.pluralistic import sample_seeds  # noqa: PLC0415
 
     assert manifest["seeds"] == [str(seed) for seed in sample_seeds(0, 60.0, 2, False)] and manifest["seed"] == 0
+    # a list of them all strings, one under 2^53 too (seed 3's fourth): strings and a number in one list before
+    from demos.common import exact_in_a_browser  # noqa: PLC0415
+
+    seeds = sample_seeds(3, 60.0, 4, False)
+    assert min(seeds) < 2**53 < max(seeds) and exact_in_a_browser({"seeds": seeds}) == {"seeds": [str(s) for s in seeds]}
     # left out, as callers before these fields did: estimated
     _, _, estimated = client.predict(photo, 60, 2, 0.3, None, 0, api_name="/pluralistic")
     assert estimated["source_age_from"] == "estimated" and estimated["gender_from"] == "estimated"

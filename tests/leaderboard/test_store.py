@@ -42,10 +42,13 @@ def test_a_writer_killed_mid_write_leaves_the_previous_file_intact(tmp_path):
     assert json.loads(target.read_text()) == {"version": 1}
 
 
-def test_a_record_is_as_readable_as_a_file_written_with_open(tmp_path):
+def test_a_record_is_as_readable_as_a_file_written_with_open(tmp_path, monkeypatch):
     # mkstemp's own mode is 0600: a record in a store shared with others was unreadable to them
     import os
 
+    import engine.core.files as files
+
+    monkeypatch.setattr(files, "_UMASK", 0o022)  # the process's, as read when the module loaded
     umask = os.umask(0o022)
     try:
         atomic_write_text(tmp_path / "record.json", "{}")
