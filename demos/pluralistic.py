@@ -99,7 +99,7 @@ def run(
     warn_results(output.warnings)
     keep_photo_notes(output.warnings, image, guide)  # in the manifest; shown when the photos opened
     # named after the photo and the target, with their provenance, as the CLI writes them (futures-0.png before)
-    files = save_outputs(output, output_folder("futures"), Path(photo).stem)
+    files = save_outputs(output, output_folder("futures"), Path(photo).stem, photos=False)  # the gallery shows faces
     # short enough to show whole under a thumbnail: the estimated age and identity first (what the caption is for)
     gallery = [
         (

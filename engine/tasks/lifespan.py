@@ -351,7 +351,8 @@ def age_photo(
             "choose a face by its number to give them for another."
         )
     source = source_age_gender(request.rgb, found.face, request.source_age, request.gender, settings)
-    notes += far_from_given(source)
+    # with every face aged, the given age is the chosen face's: said of it, as its other warnings are
+    notes += [_about(chosen, far) if request.all_faces else far for far in far_from_given(source)]
     timings = {"analysis_s": time.perf_counter() - start}
     # 4. every target
     if found.located is None:  # the diffusion renderer: the face alone

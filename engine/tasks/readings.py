@@ -24,7 +24,7 @@ def far_from_given(source: SourceAgeGender) -> list[str]:
     return [
         f"The source age given, {source.age:g}, is {abs(round(source.read) - source.age):g} years from the age estimator's "
         f"reading of the face, {source.read:.0f}: the face is aged from the age given. If it is not the one meant, correct "
-        "it (or leave it empty to use the estimate)."
+        "it, or give none to age from the estimate."
     ]
 
 

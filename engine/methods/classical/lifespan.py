@@ -136,7 +136,7 @@ STRAIN_GROWN_LIMITED = {
     "neck": (
         "The grown-up head shape is drawn weaker than its age asks, at {ages}: the photo ends {room:.2f} inter-ocular "
         "distances below the chin, and lowering the chin in full would squeeze the neck more than {most:g} times "
-        "(a photo showing more of the neck lets it be drawn in full)."
+        "(a photo showing more of the neck lets more of it be drawn)."
     ),
     "fold": (
         "The grown-up head shape is drawn weaker than its age asks, at {ages}: lowering the chin in full would squeeze "

@@ -321,6 +321,9 @@ def test_a_source_age_given_far_from_the_faces_reading_is_said_on_both_tasks():
     assert len(said) == 1 and "reading of the face, 4" in said[0] and "correct it" in said[0]  # she reads 41
     futures = pluralistic(PluralisticRequest(astronaut(), 60, 2, source_age=2), OFFLINE)
     assert any(w.startswith("The source age given, 2, is ") for w in futures.warnings)
+    # with every face aged, the given age is the chosen face's, and said of it
+    group = LifespanRequest(astronaut(), [30], source_age=2, renderer="classical", read_ages=False, all_faces=True)
+    assert any(w.startswith("Face 0: The source age given, 2, is ") for w in age_photo(group, OFFLINE).warnings)
     near = age_photo(LifespanRequest(astronaut(), [30], source_age=45, renderer="classical", read_ages=False), OFFLINE)
     assert not any(w.startswith("The source age given") for w in near.warnings)
 
