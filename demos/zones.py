@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from pathlib import Path
 
 import gradio as gr
 
@@ -24,6 +25,7 @@ from demos.common import (
     main_action,
     notice,
     open_photo,
+    output_folder,
     photo_input,
     uploaded,
     user_errors,
@@ -168,8 +170,10 @@ def apply(photo, renderer, seed, refine, ethnicity, source_age, *scores):
         notice(gr.Info, "Every zone is at its current score: the photo is unchanged.")
     label = "classical renderer" if renderer == "classical" else "diffusion renderer"
     assert edit.photo is not None  # the tab's edits paste back into the photo
-    photo_before, photo_after, face_before, face_after = image_files("zones", image.rgb, edit.photo, edit.before, edit.after)
-    return (photo_before, photo_after), (face_before, face_after), {**edit.manifest(), "shown_as": label}
+    # the edit's files as the CLI writes them: named after the photo, with their provenance (zones-1.png before, none)
+    (photo_before,) = image_files("zones", image.rgb)  # the photo as uploaded
+    files = task.save_outputs(edit, output_folder("zones"), Path(photo).stem)
+    return (photo_before, files["photo"]), (files["face_before"], files["face_after"]), {**edit.manifest(), "shown_as": label}
 
 
 def build() -> None:

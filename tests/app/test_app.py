@@ -538,10 +538,15 @@ def test_api_finds_one_photos_zones_and_edits_another(live_app, images):
     assert len(found) == 3 + 12 and "Sliders start at each zone" in found[1]
     with pytest.raises(Exception, match="No face found"):  # a refusal is still an error there
         client.predict(handle_file(str(images["no_face"])), api_name="/find_zones")
-    _, _, manifest = client.predict(
+    photos, faces, manifest = client.predict(
         handle_file(str(images["grace_hopper"])), "classical", 0, False, "", None, *([60] * 12), api_name="/edit_zones"
     )
     assert manifest["renderer"] == "classical" and manifest["checkpoint"] == "classical renderer (no weights)"
+    # the edited photo and faces are the files the CLI writes: named after the photo, with their provenance
+    from PIL import Image  # noqa: PLC0415
+
+    after = Path(faces[1]) if isinstance(faces[1], str) else Path(faces[1]["path"])
+    assert after.name == "grace_hopper_face_after.png" and Image.open(after).info["AI-edited"].startswith("yes")
 
 
 def test_browser_zone_tab_keeps_scores_set_while_the_zones_are_found(live_app, images, tmp_path):
