@@ -84,7 +84,9 @@ GROWTH_POWER = 1.6  # share of growth left, (1 - age/18)^1.6: about 60 % at 5 ye
 # toward the cheeks' (beard shadow). The share is 6 lightness levels (8-bit) on the astronaut's cheek (L* 71), where it
 # was chosen by looking, taken as a gain in reflectance (linear luminance, every channel alike: `brighter`). As a fixed
 # 6 levels of L* with a* and b* kept, it lifted darker skin twice as much in relative luminance (Obama's 2009 portrait,
-# L* 54: +22 % against the astronaut's +9 %) and paled it, and his young targets read lighter-skinned.
+# L* 54: +22 % against the astronaut's +9 %) and paled it, and his young targets read lighter-skinned. The direction:
+# facial skin darkens with age in each of four groups, African-American, Caucasian, Chinese and Mexican women (de Rigal
+# et al. 2010, Skin Res Technol 16:168, forehead and cheek, 19-87 years); the size is from looking.
 YOUNG_REFLECTANCE_GAIN = 0.083
 BEARD_MATCH = 0.85
 # A lift toward white cannot take a colour past it: from this value (8-bit) of a colour's brightest sRGB channel the
