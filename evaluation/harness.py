@@ -24,6 +24,7 @@ import json
 import logging
 import platform
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -171,6 +172,30 @@ def shared_checkpoint(method: str, settings) -> dict | None:
     return {"repo": repo, "revision": named.partition("@")[2] or None}
 
 
+def code_version() -> str | None:
+    """The hub's git commit the run used ("<sha>+dirty" where tracked files differ from it), or None outside a git
+    checkout (a Space's build): a record names the code that made its figures."""
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        if head.returncode != 0:
+            return None
+        status = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head.stdout.strip() + ("+dirty" if status.stdout.strip() else "")
+
+
+def input_digests(inputs) -> dict[str, str]:
+    """Each benchmark input's pixels, by name, as the first 16 hex digits of their sha256 (shape included): a record
+    names the photos it was measured on, not only their names."""
+    return {
+        item.name: hashlib.sha256(repr(item.rgb.shape).encode() + np.ascontiguousarray(item.rgb).tobytes()).hexdigest()[:16]
+        for item in inputs
+    }
+
+
 def hardware() -> str:
     try:
         import torch  # noqa: PLC0415 - torch loads on first use, not at start-up
@@ -312,6 +337,8 @@ def evaluate(
         "seed": seed,
         "profile": settings.profile,
         "processes": state.num_processes,
+        "code": code_version(),
+        "inputs_sha256": input_digests(benchmark.inputs),
     }
     # per photo, what the method said of it (the harness's own methods): why a photo reads as it does is in the record
     notes = {"method_notes": dict(said)} if said else {}

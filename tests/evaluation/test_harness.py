@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -59,6 +60,11 @@ def test_harness_scores_the_classical_renderer_offline(classical_record):
     # reported per image and per target beside the overall means
     per_input, per_target = record.notes["per_input"], record.notes["per_target"]
     assert sorted(per_input) == ["astronaut", "grace_hopper"] and sorted(per_target, key=float) == ["10", "30", "50", "70"]
+    # the code and the photos it was measured on, named (a git checkout here: its commit, "+dirty" where files differ)
+    code = record.run_config["code"]
+    assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?", code) if (ROOT / ".git").exists() else code is None
+    digests = record.run_config["inputs_sha256"]
+    assert sorted(digests) == ["astronaut", "grace_hopper"] and all(re.fullmatch(r"[0-9a-f]{16}", v) for v in digests.values())
     # what the method said of each photo, which explains its figures: the age it aged from, and Hopper's grey hair left
     # as it is toward the younger targets (it had reached only the log, unnamed)
     said = record.notes["method_notes"]
