@@ -19,7 +19,6 @@ from demos.common import (
     SliderField,
     cleared_by_new_photo,
     cleared_on_run,
-    image_files,
     keep_recent,
     loader_notes_on_refusal,
     main_action,
@@ -33,6 +32,7 @@ from demos.common import (
 )
 from engine.core.images import keep_photo_notes
 from engine.core.limits import AGE, GPU_CONCURRENCY, SEED, ZONE_SCORE
+from engine.core.provenance import file_stem, save_png
 from engine.core.registry import get_cache
 from engine.faces.zones import zone_name
 from engine.tasks import zones as task
@@ -171,8 +171,9 @@ def apply(photo, renderer, seed, refine, ethnicity, source_age, *scores):
     label = "classical renderer" if renderer == "classical" else "diffusion renderer"
     assert edit.photo is not None  # the tab's edits paste back into the photo
     # the edit's files as the CLI writes them: named after the photo, with their provenance (zones-1.png before, none)
-    (photo_before,) = image_files("zones", image.rgb)  # the photo as uploaded
-    files = task.save_outputs(edit, output_folder("zones"), Path(photo).stem)
+    folder, stem = output_folder("zones"), file_stem(Path(photo).stem)
+    photo_before = save_png(image.rgb, folder / f"{stem}_photo_before.png")  # the photo as uploaded
+    files = task.save_outputs(edit, folder, stem, overlay=False)  # the tab's overlay is drawn as the zones are found
     return (photo_before, files["photo"]), (files["face_before"], files["face_after"]), {**edit.manifest(), "shown_as": label}
 
 

@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import platform
 import re
 import subprocess
@@ -173,16 +174,28 @@ def shared_checkpoint(method: str, settings) -> dict | None:
 
 
 def code_version() -> str | None:
-    """The hub's git commit the run used ("<sha>+dirty" where tracked files differ from it), or None outside a git
-    checkout (a Space's build): a record names the code that made its figures."""
+    """The hub's git commit ("<sha>+dirty" where tracked files differ from it), or None where it cannot be told (not a git
+    checkout, as a Space's build; git missing, refusing the folder, or failing), said in the log: a record names the code
+    that made its figures. The environment's GIT_* variables are left out, and the checkout must be the hub's own folder
+    (GIT_DIR, or a checkout around the hub's folder, named another repository's commit)."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("GIT_")}
+
+    def git(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, timeout=10, env=env)
+
     try:
-        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
-        if head.returncode != 0:
-            return None
-        status = subprocess.run(
-            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, timeout=10
-        )
-    except (OSError, subprocess.SubprocessError):
+        top = git("rev-parse", "--show-toplevel")
+        head = git("rev-parse", "HEAD")
+        status = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError) as error:
+        logger.info("the record names no code version: git could not be run (%s)", error)
+        return None
+    failed = next((run for run in (top, head, status) if run.returncode != 0), None)
+    if failed is not None:
+        logger.info("the record names no code version: %s", (failed.stderr.strip() or "git failed").splitlines()[-1])
+        return None
+    if Path(top.stdout.strip()).resolve() != Path(ROOT).resolve():
+        logger.info("the record names no code version: %s is not a git checkout of its own", ROOT)
         return None
     return head.stdout.strip() + ("+dirty" if status.stdout.strip() else "")
 
@@ -312,6 +325,7 @@ def evaluate(
         names = [f"{item.name}_{target:g}.png" for item in benchmark.inputs for target in benchmark.targets]
         check_output_folder(method, names, settings)
     state = process_state(settings)
+    code = code_version()  # the code as the run starts (files changed meanwhile are not what made its figures)
     rows, seconds, judged, said = [], [], [], []
     with state.split_between_processes(list(range(len(benchmark.inputs)))) as mine:
         for index in mine:
@@ -337,7 +351,7 @@ def evaluate(
         "seed": seed,
         "profile": settings.profile,
         "processes": state.num_processes,
-        "code": code_version(),
+        "code": code,
         "inputs_sha256": input_digests(benchmark.inputs),
     }
     # per photo, what the method said of it (the harness's own methods): why a photo reads as it does is in the record

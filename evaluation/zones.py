@@ -28,7 +28,7 @@ from engine.core.settings import Settings, get_settings
 from engine.faces.zones import ZONES, feathered, inter_ocular
 from engine.methods.ldla.pipeline import FEATHER, edit_zones, locate, measure_scores
 from evaluation.benchmarks import BENCHMARKS
-from evaluation.harness import hardware
+from evaluation.harness import code_version, hardware, input_digests
 from evaluation.records import ResultsRecord
 from evaluation.tasks import mean_present
 
@@ -58,6 +58,7 @@ def evaluate_zones(
     benchmark = BENCHMARKS[benchmark_name]()
     scorenet = get_cache(settings).get("scorenet")  # ModelUnavailable says how to train one
     rows, unplaceable = [], 0
+    code = code_version()  # the code as the run starts
     for item in benchmark.inputs:
         located = locate(item.rgb, settings)
         d = inter_ocular(located.points)
@@ -109,6 +110,8 @@ def evaluate_zones(
                 "seed": seed,
                 "profile": settings.profile,
                 "python": sys.version.split()[0],
+                "code": code,
+                "inputs_sha256": input_digests(benchmark.inputs),
             },
             "hardware": hardware(),
             "date": dt.date.today().isoformat(),

@@ -480,3 +480,15 @@ def test_a_cradle2cane_run_records_the_checkpoint_it_served():
     assert shared_checkpoint("cradle2cane", published) is None
     assert served_checkpoint("cradle2cane", published) == {"checkpoint": "byliutao/Cradle2Cane"}
     assert shared_checkpoint("classical", shared) is None and served_checkpoint("classical", shared) == {}
+
+
+@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="the hub's folder is not a git checkout (a Space's build)")
+def test_the_record_names_the_hubs_own_commit_whatever_the_git_environment(monkeypatch, tmp_path):
+    # an inherited GIT_DIR named another repository (here an empty one: no commit at all) as the code of the record
+    from evaluation.harness import code_version  # noqa: PLC0415
+
+    clean = {name: value for name, value in os.environ.items() if not name.startswith("GIT_")}
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, env=clean)
+    subprocess.run(["git", "init", "-q", str(tmp_path / "other")], check=True, env=clean)
+    monkeypatch.setenv("GIT_DIR", str(tmp_path / "other" / ".git"))
+    assert (code_version() or "").startswith(head.stdout.strip()) and len(head.stdout.strip()) == 40

@@ -27,6 +27,8 @@ def test_each_zone_is_edited_alone_and_scored(settings):
     record = Z.evaluate_zones("classical", settings=settings, targets=(80.0,))
     rows = record.notes["rows"]
     assert record.task == "zones" and record.protocol.n_images == len(rows)
+    run = record.run_config or {}
+    assert set(run["inputs_sha256"]) == {"astronaut", "grace_hopper"} and "code" in run  # the photos and code, named
     # the published record names the ScoreNet by its folder's name and setting (it held the server's path)
     folder = settings.model_dirs["scorenet"]
     assert record.evaluators.zone_scorer == f"ScoreNet (local folder {folder.name!r} (HUB_MODEL_DIR_SCORENET))"

@@ -519,8 +519,11 @@ def outline_radius(points: np.ndarray, origin: np.ndarray, unit: np.ndarray) -> 
     edges = np.roll(hull, -1, axis=0) - hull
     normals = np.stack([edges[:, 1], -edges[:, 0]], -1)
     normals /= np.maximum(np.hypot(normals[:, 0], normals[:, 1]), 1e-12)[:, None]
-    offsets = (normals * hull).sum(-1)
-    normals, offsets = np.where(offsets[:, None] < 0, -normals, normals), np.abs(offsets)  # outward, whichever the winding
+    # outward, whichever the winding: away from the hull's middle (read off the origin, an edge's normal flipped where the
+    # origin lay within rounding of that edge)
+    middle = hull.mean(0)
+    normals = np.where(((hull + 0.5 * edges - middle) * normals).sum(-1)[:, None] < 0, -normals, normals)
+    offsets = np.maximum((normals * hull).sum(-1), 0.0)  # the origin on an edge (within rounding): 0 that way
     facing = np.tensordot(unit, normals, axes=([-1], [1]))  # (..., edges): how squarely each ray meets each edge's line
     with np.errstate(divide="ignore", invalid="ignore"):
         reach = np.where(facing > 1e-12, offsets / facing, np.inf)

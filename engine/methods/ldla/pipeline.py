@@ -564,18 +564,20 @@ def edit_zones(
     )
 
 
-def save_outputs(edit: ZoneEdit, folder, stem: str = "zones") -> dict[str, str]:
-    """The edited photo, before/after faces and the zone overlay as PNGs with provenance (`stem`: as
-    provenance.file_stem makes it)."""
+def save_outputs(edit: ZoneEdit, folder, stem: str = "zones", overlay: bool = True) -> dict[str, str]:
+    """The edited photo, before/after faces and (`overlay`) the zone overlay as PNGs with provenance (`stem`: as
+    provenance.file_stem makes it). The tab shows no overlay of the edit (its own is drawn as the zones are found)."""
     folder, stem = Path(folder), file_stem(stem)
     manifest = edit.manifest()
     info = png_info(f"LDLA local zone aging ({edit.renderer} renderer)", edit.checkpoint, edit.seed, manifest)
-    overlay = draw_zones(edit.located.crop, edit.located.zones, edit.located.masks)
     if edit.photo is None:
         raise ValueError("this edit was made without the photo (paste=False): nothing to save")
-    return {
+    files = {
         "photo": save_png(edit.photo, folder / f"{stem}_photo.png", info),
         "face_before": save_png(edit.before, folder / f"{stem}_face_before.png", info),
         "face_after": save_png(edit.after, folder / f"{stem}_face_after.png", info),
-        "zones": save_png(overlay, folder / f"{stem}_zones.png", info),
     }
+    if overlay:
+        zones = draw_zones(edit.located.crop, edit.located.zones, edit.located.masks)
+        files["zones"] = save_png(zones, folder / f"{stem}_zones.png", info)
+    return files

@@ -415,3 +415,35 @@ def test_a_frames_arm_and_its_rows_are_kept_out_and_a_sideburn_above_the_arm_is_
     np.testing.assert_array_equal(
         where_frame_lies(crop, lenses, points) & (np.arange(512)[:, None] >= 217), frame & (np.arange(512)[:, None] >= 217)
     )
+
+
+def test_the_face_outline_is_where_each_ray_leaves_the_ovals_hull_either_winding_and_on_its_edge():
+    from engine.faces.zones import FACE_OVAL  # noqa: PLC0415
+    from engine.methods.classical.youth import outline_radius  # noqa: PLC0415
+
+    points = np.zeros((478, 2))
+    angles = np.linspace(0, 2 * np.pi, len(FACE_OVAL), endpoint=False)
+    points[FACE_OVAL] = np.stack([200 + 100 * np.sin(angles), 200 - 100 * np.cos(angles)], -1)  # a circle of 100 px
+    rays = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]])
+    reversed_oval = points.copy()
+    reversed_oval[FACE_OVAL] = points[FACE_OVAL][::-1]
+    for oval in (points, reversed_oval):  # both windings
+        assert outline_radius(oval, np.array([200.0, 250.0]), rays) == pytest.approx([86.6, 86.6, 50.0], abs=0.5)
+        # the origin within rounding of the rightmost edge: the ray back across the face reaches its far side (an
+        # edge's normal read off the origin's side was flipped there, and that ray read 0)
+        assert outline_radius(oval, np.array([300.0 - 1e-7, 200.0]), rays)[1] == pytest.approx(200.0, abs=1.0)
+    assert outline_radius(points, np.array([400.0, 200.0]), rays).max() == 0.0  # outside the face: none
+    # the origin within rounding of an edge of a random oval: the rays into the face reach across it (an edge's normal
+    # read off the origin's side was flipped in about 2 % of such ovals, and the rays into the face read 0)
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        oval = points.copy()
+        oval[FACE_OVAL] = rng.uniform(100, 300, (len(FACE_OVAL), 2))
+        hull = cv2.convexHull(oval[FACE_OVAL].astype(np.float32))[:, 0, :].astype(np.float64)
+        start, end = hull[0], hull[1]
+        origin = start + rng.uniform(0.2, 0.8) * (end - start)  # on the edge, to rounding
+        inward = (hull.mean(0) - origin) / np.linalg.norm(hull.mean(0) - origin)
+        radius = outline_radius(oval, origin, inward[None])[0]
+        relative = cv2.convexHull((oval[FACE_OVAL] - origin).astype(np.float32))
+        inside = cv2.pointPolygonTest(relative, (0.0, 0.0), False) >= 0
+        assert radius > 1.0 if inside else radius == 0.0  # across the face, or outside it by rounding
