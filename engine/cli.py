@@ -28,10 +28,11 @@ from pathlib import Path
 from engine.age.calibration import calibrate, format_report, push_calibration
 from engine.age.gender import CRITERIA as GENDER_CRITERIA
 from engine.age.labelled import open_labelled
-from engine.core.errors import SettingsError, UserError
+from engine.core.checks import DECIMAL
+from engine.core.errors import InputError, SettingsError, UserError
 from engine.core.files import writable_folder
 from engine.core.images import LoadedImage, keep_photo_notes, load_image
-from engine.core.limits import AGE, INTENSITY, MAX_TARGETS, SAMPLES, SEED, WORKING_SIDE, ZONE_SCORE
+from engine.core.limits import AGE, INTENSITY, MAX_TARGETS, SAMPLES, SEED, WORKING_SIDE, ZONE_SCORE, Range
 from engine.core.models import ModelUnavailable
 from engine.core.settings import get_settings
 from engine.tasks import lifespan as lifespan_task
@@ -44,6 +45,25 @@ from engine.tasks.zones import ZONES, ZonesRequest, edit_zones
 
 EXIT_BAD_INPUT = 2
 EXIT_CANNOT_WRITE = 1  # the work was done but its outputs could not be written (not the input's fault)
+
+
+def _within(rule: Range, name: str):
+    """An option's parser for a number within `rule` (engine/core/limits.py), named `name` in its refusal: the message
+    the tabs and the API give ("seed must be a whole number from 0 to 4294967295, got 'abc'"), not argparse's
+    "invalid int value"; a whole number stays exact."""
+
+    def parse(text: str) -> int | float:
+        stripped = text.strip()
+        number: object = text
+        if DECIMAL.fullmatch(stripped):
+            number = int(stripped) if stripped.lstrip("+-").isdigit() else float(stripped)
+        try:
+            value = rule.check(number, name)
+        except InputError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+        return int(number) if rule.whole and isinstance(number, int) else value
+
+    return parse
 
 
 def _confidence(text: str) -> float:
@@ -316,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     life.add_argument("--source-age", default=None, help=f"{_help_text(AGE.text())} (default: estimated)")
     life.add_argument("--gender", choices=("male", "female"), default=None, help="default: estimated")
-    life.add_argument("--seed", type=int, default=0, help=f"{_help_text(SEED.text())}")
+    life.add_argument("--seed", type=_within(SEED, "seed"), default=0, help=f"{_help_text(SEED.text())}")
     life.add_argument("--extra-prompt", default=None, help='an extra attribute, e.g. "grey hair" (uses strength 0.75)')
     life.add_argument("--no-paste", action="store_true", help="skip pasting the faces back into the photo")
     life.add_argument(
@@ -368,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
         help=f"one target score for every zone, {_help_text(ZONE_SCORE.text())}",
     )
     zones.add_argument("--renderer", choices=("classical", "diffusion"), default="classical")
-    zones.add_argument("--seed", type=int, default=0, help=f"{_help_text(SEED.text())}")
+    zones.add_argument("--seed", type=_within(SEED, "seed"), default=0, help=f"{_help_text(SEED.text())}")
     zones.add_argument(
         "--source-age",
         default=None,
@@ -382,11 +402,14 @@ def main(argv: list[str] | None = None) -> int:
     plural = commands.add_parser("pluralistic", help="several plausible futures of the largest face at one age")
     plural.add_argument("image")
     plural.add_argument("--target", required=True, help=f"target age, {_help_text(AGE.text())}")
-    plural.add_argument("--samples", type=int, default=4, help=SAMPLES.text())
+    plural.add_argument("--samples", type=_within(SAMPLES, "samples"), default=4, help=SAMPLES.text())
     plural.add_argument(
-        "--intensity", type=float, default=0.3, help=f"diversity: PAE sampling intensity, {_help_text(INTENSITY.text())}"
+        "--intensity",
+        type=_within(INTENSITY, "intensity (diversity)"),
+        default=0.3,
+        help=f"diversity: PAE sampling intensity, {_help_text(INTENSITY.text())}",
     )
-    plural.add_argument("--seed", type=int, default=0, help=f"{_help_text(SEED.text())}")
+    plural.add_argument("--seed", type=_within(SEED, "seed"), default=0, help=f"{_help_text(SEED.text())}")
     plural.add_argument("--reference", default=None, help="a face of the target age (image-guided mode, needs an age encoder)")
     plural.add_argument("--source-age", default=None, help=f"{_help_text(AGE.text())} (default: estimated)")
     plural.add_argument("--gender", choices=("male", "female"), default=None)

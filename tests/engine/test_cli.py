@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine import cli
+from engine.core.limits import SEED
 from engine.core.models import ModelUnavailable
 from engine.faces.detection import NoFaceError
 
@@ -117,6 +118,25 @@ def test_every_command_names_a_bad_age_as_the_tabs_do(images, capsys, tmp_path):
     ):
         assert cli.main([*args, "--out", out]) == cli.EXIT_BAD_INPUT
         assert capsys.readouterr().err.strip().startswith(f"{image}: {message}"), args
+
+
+def test_the_seed_samples_and_intensity_are_refused_with_the_tabs_messages(images, capsys, tmp_path):
+    # argparse's own "invalid int value: 'abc'" answered them, and a seed of -1 was refused only once the photo had loaded
+    image, out = str(images["astronaut"]), str(tmp_path)
+    for args, message in (
+        (
+            ["pluralistic", image, "--target", "60", "--seed", "abc"],
+            "seed must be a whole number from 0 to 4294967295, got 'abc'",
+        ),
+        (["lifespan", image, "--targets", "30", "--seed", "-1"], "seed must be a whole number from 0 to 4294967295, got -1"),
+        (["pluralistic", image, "--target", "60", "--samples", "3.5"], "samples must be a whole number from 2 to 8, got 3.5"),
+        (["pluralistic", image, "--target", "60", "--intensity", "x"], "intensity (diversity) must be between 0 and 2, got 'x'"),
+    ):
+        with pytest.raises(SystemExit) as refused:
+            cli.main([*args, "--out", out])
+        assert refused.value.code == cli.EXIT_BAD_INPUT and capsys.readouterr().err.strip().endswith(message), args
+    # a whole seed stays exact, however large the range allows
+    assert cli._within(SEED, "seed")("4294967295") == 4294967295
 
 
 def test_an_out_that_is_not_a_folder_is_refused_before_any_work(images, monkeypatch, capsys, tmp_path):
