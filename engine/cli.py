@@ -28,7 +28,7 @@ from pathlib import Path
 from engine.age.calibration import calibrate, format_report, push_calibration
 from engine.age.gender import CRITERIA as GENDER_CRITERIA
 from engine.age.labelled import open_labelled
-from engine.core.checks import DECIMAL
+from engine.core.checks import number_in
 from engine.core.errors import InputError, SettingsError, UserError
 from engine.core.files import writable_folder
 from engine.core.images import LoadedImage, keep_photo_notes, load_image
@@ -53,10 +53,8 @@ def _within(rule: Range, name: str):
     "invalid int value"; a whole number stays exact."""
 
     def parse(text: str) -> int | float:
-        stripped = text.strip()
-        number: object = text
-        if DECIMAL.fullmatch(stripped):
-            number = int(stripped) if stripped.lstrip("+-").isdigit() else float(stripped)
+        read = number_in(text)
+        number: object = text if read is None else read  # text that is no number is quoted as given
         try:
             value = rule.check(number, name)
         except InputError as error:

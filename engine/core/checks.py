@@ -90,21 +90,26 @@ def check_seed(seed: int) -> int:
     return int(SEED.check(seed, "seed"))
 
 
+def number_in(text: str) -> int | float | None:
+    """The number `text` writes (surrounding spaces aside): a whole number exact, however large, as an int; a decimal as a
+    float; None for anything else (other text, or more digits than Python reads as a whole number:
+    sys.get_int_max_str_digits)."""
+    stripped = text.strip()
+    if not DECIMAL.fullmatch(stripped):
+        return None
+    try:
+        return int(stripped) if stripped.lstrip("+-").isdigit() else float(stripped)
+    except ValueError:
+        return None
+
+
 def parse_face_index(value: int | float | str | None) -> int | None:
     """Which face of a photo, in the detector's order (0: the largest): None or empty text means "the largest"; anything
     else must be a whole number from 0 (as text too, or a whole float, as a form's number box may send it). A whole
     number stays exact, however large, so a message quotes it as given."""
     if value is None or isinstance(value, str) and value.strip() == "":
         return None
-    number: object = value
-    if isinstance(value, str):
-        text = value.strip()
-        number = None
-        if DECIMAL.fullmatch(text):
-            try:
-                number = int(text) if text.lstrip("+-").isdigit() else float(text)
-            except ValueError:  # more digits than Python reads as a whole number (sys.get_int_max_str_digits)
-                number = None
+    number = number_in(value) if isinstance(value, str) else value
     if isinstance(number, numbers.Integral) and not isinstance(number, (bool, np.bool_)):
         if number < 0:
             raise InputError(f"face index must be a whole number from 0 (the largest face), got {quote(value)}")

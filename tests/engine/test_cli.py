@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
 from engine import cli
@@ -135,8 +137,11 @@ def test_the_seed_samples_and_intensity_are_refused_with_the_tabs_messages(image
         with pytest.raises(SystemExit) as refused:
             cli.main([*args, "--out", out])
         assert refused.value.code == cli.EXIT_BAD_INPUT and capsys.readouterr().err.strip().endswith(message), args
-    # a whole seed stays exact, however large the range allows
+    # a whole seed stays exact, however large the range allows; one of more digits than Python reads is refused as given
     assert cli._within(SEED, "seed")("4294967295") == 4294967295
+    huge = "1" + "0" * 5000
+    with pytest.raises(argparse.ArgumentTypeError, match=r"^seed must be a whole number from 0 to 4294967295, got '10"):
+        cli._within(SEED, "seed")(huge)
 
 
 def test_an_out_that_is_not_a_folder_is_refused_before_any_work(images, monkeypatch, capsys, tmp_path):
