@@ -149,9 +149,33 @@ def run_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+MANIFEST = "manifest.json"  # a run's record in its --out folder: one run a folder
+
+
+def _earlier_run(out: Path, overwrite: bool) -> None:
+    """Refuse (UserError) an --out folder that already holds a run's outputs (its MANIFEST) unless `overwrite`: a second
+    run into it replaced the first one's manifest, and its files of the same names, without a word."""
+    manifest = out / MANIFEST
+    if overwrite or not manifest.exists():
+        return
+    try:
+        image = json.loads(manifest.read_text()).get("image")
+    except (OSError, ValueError, AttributeError):  # unreadable, or not a run's manifest: still not to be replaced silently
+        image = None
+    of = f" (of {image})" if isinstance(image, str) else ""
+    raise UserError(
+        f"--out {out} already holds a run's outputs{of}: its {MANIFEST} and files would be replaced. Name another "
+        "folder, or pass --overwrite to replace them"
+    )
+
+
+OVERWRITE_HELP = "replace the outputs of an earlier run in --out (refused without it)"
+
+
 def _edit_photo(args: argparse.Namespace, what: str, edit, save, opened: tuple[LoadedImage | None, ...] = ()) -> int:
-    """Load `args.image`, run `edit(rgb, settings)`, save its images and manifest.json under `args.out`; `opened`: the
-    other photos the request reads (opened before it, their notes printed then).
+    """Load `args.image`, run `edit(rgb, settings)`, save its images and manifest.json under `args.out` (refused before the
+    work where an earlier run's are there, unless `args.overwrite`); `opened`: the other photos the request reads (opened
+    before it, their notes printed then).
 
     Bad input or a missing model is one line on stderr and exit code 2; anything else propagates.
     """
@@ -160,6 +184,7 @@ def _edit_photo(args: argparse.Namespace, what: str, edit, save, opened: tuple[L
     try:
         out = writable_folder(args.out)  # before the work: a folder that cannot be written loses nothing yet
         image = _open(args.image, settings)
+        _earlier_run(out, args.overwrite)
     except UserError as error:  # it names the file or the folder
         print(error, file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -177,7 +202,7 @@ def _edit_photo(args: argparse.Namespace, what: str, edit, save, opened: tuple[L
             print(f"{args.image}: warning: {warning}", file=sys.stderr)
     try:
         files = save(output, out, Path(args.image).stem)
-        manifest = out / "manifest.json"
+        manifest = out / MANIFEST
         # by absolute path, as its files are: it leads to the photo from wherever the manifest is read
         manifest.write_text(json.dumps({"image": str(Path(args.image).resolve()), **output.manifest(), "files": files}, indent=1))
     except OSError as error:  # the disk filled, or the folder changed while the work ran
@@ -366,7 +391,8 @@ def main(argv: list[str] | None = None) -> int:
         default="auto",
         help="auto: Cradle2Cane where its models load, else the classical renderer",
     )
-    life.add_argument("--out", required=True, help="folder for the images and manifest.json")
+    life.add_argument("--out", required=True, help="folder for the images and manifest.json, one run a folder")
+    life.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     life.set_defaults(run=run_lifespan)
 
     zones = commands.add_parser("zones", help="age or smooth wrinkles zone by zone (LDLA)")
@@ -395,6 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     zones.add_argument("--ethnicity", default=None, help="for the diffusion renderer's prompt (optional)")
     zones.add_argument("--refine", action="store_true", help="whole-face refiner pass (diffusion renderer)")
     zones.add_argument("--out", required=True)
+    zones.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     zones.set_defaults(run=run_zones)
 
     plural = commands.add_parser("pluralistic", help="several plausible futures of the largest face at one age")
@@ -425,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
         "age (classical renderer)",
     )
     plural.add_argument("--out", required=True)
+    plural.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     plural.set_defaults(run=run_pluralistic)
 
     # ages are given as text to the tasks, which read them as the tabs' boxes are read (engine/core/checks.parse_age): the

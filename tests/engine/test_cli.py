@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 import pytest
 
@@ -156,6 +158,34 @@ def test_an_out_that_is_not_a_folder_is_refused_before_any_work(images, monkeypa
     assert cli.main(["lifespan", image, "--targets", "70", "--out", str(afile / "inside")]) == cli.EXIT_BAD_INPUT
     assert f"--out {afile / 'inside'}: {afile} is a file, not a folder" in capsys.readouterr().err
     assert worked == []  # refused before the photo was aged
+
+
+def test_a_second_run_into_the_same_out_is_refused_before_any_work_unless_asked(images, monkeypatch, capsys, tmp_path):
+    """A second run into one --out replaced the first one's manifest.json (and its files of the same names) silently."""
+    from types import SimpleNamespace  # noqa: PLC0415 - only this test needs it
+
+    made = []
+
+    def age_photo(request, settings=None):
+        made.append(request.targets)
+        return SimpleNamespace(warnings=[], manifest=lambda: {"targets": request.targets})
+
+    def save(output, out, stem):
+        out.mkdir(parents=True, exist_ok=True)
+        return {"strip": str(out / f"{stem}_strip.png")}
+
+    monkeypatch.setattr(cli, "age_photo", age_photo)
+    monkeypatch.setattr(cli.lifespan_task, "save_outputs", save)
+    image, out = str(images["astronaut"]), tmp_path / "out"
+    assert cli.main(["lifespan", image, "--targets", "70", "--out", str(out)]) == 0
+    first = (out / "manifest.json").read_text()
+    assert cli.main(["lifespan", image, "--targets", "20", "--out", str(out)]) == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"--out {out} already holds a run's outputs (of {Path(image).resolve()}): its manifest.json")
+    assert err.endswith("Name another folder, or pass --overwrite to replace them")
+    assert made == [[70.0]] and (out / "manifest.json").read_text() == first  # refused before the work, nothing replaced
+    assert cli.main(["lifespan", image, "--targets", "20", "--overwrite", "--out", str(out)]) == 0
+    assert made == [[70.0], [20.0]] and json.loads((out / "manifest.json").read_text())["targets"] == [20.0]
 
 
 def test_outputs_that_cannot_be_written_are_one_line_not_a_traceback(images, monkeypatch, capsys, tmp_path):
