@@ -331,12 +331,12 @@ def evaluate(
         for index in mine:
             item = benchmark.inputs[index]
             try:
-                images, per_image, notes = method_outputs(method, item, benchmark.targets, seed, settings)
+                images, per_image, of_photo = method_outputs(method, item, benchmark.targets, seed, settings)
             except UserError as error:  # a photo the method refuses (a face too small): its rows missing, with the reason
                 rows += _missing_rows(item.name, benchmark.targets, str(error))
                 continue
-            if notes:
-                said.append((item.name, notes))
+            if of_photo:
+                said.append((item.name, of_photo))
             scored = score_input(item, images, benchmark.targets, settings, evaluators)
             rows += scored
             seconds.append(per_image)
