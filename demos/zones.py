@@ -75,8 +75,24 @@ def find_zones(photo):
         with loader_notes_on_refusal(image):
             found = task.find_zones(image.rgb)
     warn(found.located.warnings)
-    note = f"Sliders start at each zone's current score ({found.current_from}). A zone left at its current score is not touched."
-    return [found.outlined, note, found.source_age] + [found.current[z] for z in task.ZONES]
+    return [found.outlined, _scores_note(found), found.source_age] + [found.current[z] for z in task.ZONES]
+
+
+def scores_at_age(photo, source_age):
+    """The zones' current scores at the age typed in the tab's age box (the estimate's when it is emptied), and the note
+    saying where they come from: the sliders showed the scores of the age the zones were found at, and the box said
+    that another age was the one they are assumed from."""
+    if not photo:
+        return [gr.update(), None]
+    with user_errors():
+        image = open_photo(photo)
+        with loader_notes_on_refusal(image):
+            found = task.find_zones(image.rgb, source_age=None if source_age in (None, "") else source_age)
+    return [_scores_note(found), [found.current[zone] for zone in task.ZONES]]
+
+
+def _scores_note(found: task.ZoneFinding) -> str:
+    return f"Sliders start at each zone's current score ({found.current_from}). A zone left at its current score is not touched."
 
 
 # Per browser session, the last photo whose zones the tab found, when, and what it found: a photo dropped onto the one
@@ -130,12 +146,16 @@ def same_photo(one: str | None, other: str | None) -> bool:
         return False
 
 
-def apply_in_tab(photo, renderer, seed, refine, ethnicity, source_age, *scores_and_found_for):
+def apply_in_tab(photo, renderer, seed, refine, ethnicity, source_age, *scores_found_for_and_chosen):
     """Apply as the tab asks for it: `apply`, with last, after the scores, the photo the sliders' zones are of, read in
-    the browser with them ("" when none is). Another photo is refused: Apply is disabled while a photo's zones are
-    found, but between two photos picked in quick succession it is offered once the first one's are, and an edit
-    waiting in the queue meanwhile read the sliders of the one and the photo of the other."""
-    *scores, found_for = scores_and_found_for
+    the browser with them ("" when none is), and the scores set by hand since the photo changed (12, null where a zone
+    was not set, or null when none was). Another photo is refused: Apply is disabled while a photo's zones are found,
+    but between two photos picked in quick succession it is offered once the first one's are, and an edit waiting in
+    the queue meanwhile read the sliders of the one and the photo of the other. A zone not set by hand is left as it
+    is: its slider shows its current score at the age the zones were found at, and with another age typed since then
+    (the current scores are assumed from it) every such zone was edited from the new age's score to the old one's."""
+    *scores, found_for, chosen = scores_found_for_and_chosen
+    scores = [score if chosen and chosen[zone] is not None else None for zone, score in enumerate(scores)]
     if photo and not same_photo(found_for, photo):
         raise gr.Error(
             "This photo's zones are still being found, or could not be found (the note under the zones says which): Apply "
@@ -251,6 +271,19 @@ def build() -> None:
         **ready
     )
     found.failure(**ready)  # an internal error (a failed step runs only the `failure` steps after it)
+    # an age typed in the box (Enter, or leaving it) sets the zones not set by hand to that age's scores, and the note
+    # says so; Apply leaves those zones as they are whether or not this has reached the page yet (`apply_in_tab`)
+    at_age = gr.JSON(None, visible=False)
+    rescore = "(chosen, found, ...shown) => found ? found.map((score, zone) => chosen?.[zone] ?? score) : shown"
+    gr.on(
+        [source_age.submit, source_age.blur],
+        scores_at_age,
+        [photo, source_age],
+        [note, at_age],
+        show_progress_on=note,
+        trigger_mode="always_last",
+        api_visibility="private",
+    ).then(None, [chosen, at_age, *sliders], sliders, js=rescore)
     # the API's `/find_zones` and `/edit_zones`, as they were: a refused photo is an error, and no record of which photo
     # the zones were found for is asked for (the tab's own find and Apply keep it)
     api = gr.Button(visible=False)
@@ -270,7 +303,7 @@ def build() -> None:
     edit = [photo, renderer, seed, refine, ethnicity, source_age, *sliders]
     cleared_on_run(go, [comparison, face, manifest])  # a refused edit leaves no last edit beside its error
     for trigger, fn, inputs, name in (
-        (go, history.shown_while_current(apply_in_tab), [*edit, found_for], None),
+        (go, history.shown_while_current(apply_in_tab), [*edit, found_for, chosen], None),
         (api, apply, edit, API_NAME),
     ):
         trigger.click(

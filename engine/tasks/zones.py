@@ -99,14 +99,17 @@ _edit_on_gpu = gpu_scope(zones_seconds)(_edit)
 class ZoneFinding:
     located: LocatedFace
     outlined: np.ndarray  # the aligned face with its zones drawn
-    source_age: int  # estimated, in whole years (the tab's age field steps by years)
+    source_age: float  # the age the current scores are assumed from: given, or estimated in whole years
     current: dict[str, float]  # each zone's current score, 0-100
     current_from: str  # where the current scores come from (given, measured or assumed)
 
 
-def find_zones(rgb: np.ndarray, settings: Settings | None = None) -> ZoneFinding:
-    """The face's zones outlined, with every zone's current score and where it comes from."""
+def find_zones(rgb: np.ndarray, settings: Settings | None = None, source_age: float | str | None = None) -> ZoneFinding:
+    """The face's zones outlined, with every zone's current score and where it comes from; the scores not measured are
+    assumed from `source_age` (a number or its text, 0-80), or from the estimate (in whole years, as the tab's age field
+    steps) when None or ""."""
+    given = parse_optional_age(source_age, "source age")
     located = _locate(check_rgb(rgb), settings)
-    age = int(source_age_gender(rgb, located.face, settings=settings).age)
+    age = given if given is not None else int(source_age_gender(rgb, located.face, settings=settings).age)
     current, source = ldla.zone_scores_now(rgb, located, age, None, settings)
     return ZoneFinding(located, draw_zones(located.crop, located.zones, located.masks), age, current, source)

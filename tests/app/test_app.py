@@ -446,6 +446,45 @@ def test_browser_zone_tab_ages_a_real_portrait_with_the_classical_renderer(live_
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (make test installs it)")
+def test_browser_zone_tab_another_age_typed_moves_the_sliders_and_apply_leaves_the_zones_not_set(live_app, images, tmp_path):
+    """The age the current scores are assumed from, typed over the estimate: the sliders showed the estimate's scores
+    and Apply edited all twelve zones from the typed age's scores to them (Obama at 35 typed as 70: the face smoothed)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from engine.faces.zones import ZONES
+    from engine.methods.ldla.curves import scores_for_age
+
+    with sync_playwright() as playwright:
+        browser, page = open_tab(playwright, live_app, "Local zone editing", images["astronaut"])
+        expect(page.get_by_text("Sliders start at each zone")).to_be_visible(timeout=30000)
+        page.get_by_role("tabpanel").get_by_role("button", name="More").click()
+        age = page.get_by_label(re.compile(r"^Age the current scores are assumed from"))
+        age.fill("70")
+        age.press("Enter")
+        expect(page.locator("body")).to_contain_text("assumed from age 70", timeout=30000)
+        at_70 = scores_for_age(70)
+        expect(page.get_by_label("number input for forehead (%)")).to_have_value(f"{at_70['forehead']:g}")
+        assert zone_values(page) == [f"{at_70[zone]:g}" for zone in ZONES]
+        page.get_by_role("button", name="Apply").click()
+        expect(page.locator("body")).to_contain_text(re.compile(r'"changed_zones":\s*\[\s*\]'), timeout=30000)
+        # typed again, with one zone moved by hand since: that zone keeps its score, and is the one edited
+        crows = page.get_by_label("number input for crows feet left (%)")
+        crows.fill("95")
+        crows.press("Enter")
+        age.fill("60")
+        age.press("Enter")
+        expect(page.locator("body")).to_contain_text("assumed from age 60", timeout=30000)
+        at_60 = scores_for_age(60)
+        wanted = [f"{95 if zone == 'crows_feet_left' else at_60[zone]:g}" for zone in ZONES]
+        expect(page.get_by_label("number input for forehead (%)")).to_have_value(f"{at_60['forehead']:g}")
+        assert zone_values(page) == wanted
+        page.get_by_role("button", name="Apply").click()
+        expect(page.locator("body")).to_contain_text(re.compile(r'"changed_zones":\s*\[\s*"crows_feet_left"\s*\]'), timeout=30000)
+        page.screenshot(path=str(tmp_path / "zones_age.png"), full_page=True)
+        browser.close()
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (make test installs it)")
 def test_browser_zone_tab_all_zones_reaches_every_slider_before_apply(live_app, images, tmp_path):
     """ "All zones" typed in and Apply clicked straight after: the edit uses the new score for every zone (the
     sliders took it in the browser, not after a round trip that Apply could overtake)."""
