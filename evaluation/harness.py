@@ -61,11 +61,22 @@ from evaluation.tasks import METHOD_TYPES, mean_present
 logger = logging.getLogger(__name__)
 
 
+# The methods this harness runs itself, each with its method type: their names are the project's (leaderboard/submissions.py
+# refuses them to a submitter's outputs)
+HARNESS_METHODS = {"classical": "classical", "cradle2cane": "diffusion"}
+
+
+def folder_name(method: str) -> str:
+    """A folder of outputs' (`folder:DIR`) own name, its path resolved first: "folder:." was named "" and its run, scored
+    whole, ended in a RecordError."""
+    return Path(method.partition(":")[2]).resolve().name
+
+
 def method_kind(method: str) -> str:
     """The method type a record names for a method this harness runs (submitted folders name their own)."""
     if method.startswith("folder:"):
         return "submitted"
-    kind = {"classical": "classical", "cradle2cane": "diffusion"}.get(method)
+    kind = HARNESS_METHODS.get(method)
     if kind is None:
         raise InputError(f"method must be classical, cradle2cane or folder:DIR, got {method!r}")
     return kind
@@ -280,7 +291,7 @@ def build_record(
     return ResultsRecord.from_json(
         {
             "task": "lifespan",
-            "method": method if not method.startswith("folder:") else Path(method.partition(":")[2]).name,
+            "method": method if not method.startswith("folder:") else folder_name(method),
             "method_type": kind,
             "provenance": "verified",
             "protocol": {**protocol, "n_images": len(rows)},

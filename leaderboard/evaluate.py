@@ -34,7 +34,7 @@ from engine.methods.ldla.pipeline import RENDERERS
 from evaluation.benchmarks import (
     BENCHMARKS,
 )
-from evaluation.harness import evaluate, evaluate_hub, process_state
+from evaluation.harness import evaluate, evaluate_hub, folder_name, process_state
 from evaluation.hub_benchmark import HubBenchmarkConfig
 from evaluation.judge import Judge
 from evaluation.probe import CONFIDENCE, run_probe
@@ -46,6 +46,7 @@ from evaluation.tasks import METHOD_TYPES
 from evaluation.zones import evaluate_zones
 from leaderboard.claims import METHOD_NAME
 from leaderboard.store import ResultsStore, slug
+from leaderboard.submissions import listed_elsewhere
 from leaderboard.views import protocol_digest
 
 
@@ -132,13 +133,10 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, defaults: Hub
         writable_folder(args.out or settings.store_dir, "--out" if args.out else "the store folder (HUB_STORE_DIR)")
         if args.method.startswith("folder:") and not args.method_type:
             raise InputError(f"a folder of outputs needs --method-type ({', '.join(METHOD_TYPES)})")
-        if args.name is not None and not (
-            args.method.startswith("folder:") and len(args.name) <= 64 and re.fullmatch(METHOD_NAME, args.name)
-        ):
-            raise InputError(
-                f"--name names a folder of outputs' method: letters, digits, spaces and _ . + - (a letter, digit or _ "
-                f"first), at most 64, with --method folder:DIR; got {args.name!r}"
-            )
+        if args.name is not None and not args.method.startswith("folder:"):
+            raise InputError(f"--name names a folder of outputs' method, with --method folder:DIR; got --method {args.method}")
+        if args.method.startswith("folder:"):
+            check_shown_name(args.name, args.method)
         judge = None
         if args.judge:
             judge = Judge.from_settings(settings, settings.store_dir)
@@ -188,8 +186,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, defaults: Hub
             file=sys.stderr,
         )
         return 2
-    if args.name is not None:
-        record.method = args.name
+    if args.method.startswith("folder:"):
+        record.method = args.name if args.name is not None else folder_name(args.method)
     if process_state(settings).is_main_process:  # one record, written once
         store = ResultsStore(Path(args.out)) if args.out else ResultsStore.from_settings(settings)
         # one row per method and protocol: evaluating it again replaces its row (each run added one more, the same
@@ -210,6 +208,23 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, defaults: Hub
         )
         print(json.dumps({"record": str(path), "replaced": replaced, "metrics": summary, **counts}))
     return 0
+
+
+def check_shown_name(name: str | None, method: str) -> None:
+    """Refuse (InputError), before the work, the name a folder of outputs' row would show: `name` (--name) or the
+    folder's own, which was taken as it was: a folder named '=HYPERLINK(...)' or with a right-to-left override was
+    listed so, "folder:." ended its whole run in a RecordError (a name of ""), and a row could bear a paper's method's
+    name or the project's own ("classical"), as no submitter's may (leaderboard/submissions.py)."""
+    shown, given = (name, f"--name {name!r}") if name is not None else (folder_name(method), None)
+    given = given or f"the folder's own name, {shown!r}, which names its row unless --name is given,"
+    if not (len(shown) <= 64 and re.fullmatch(METHOD_NAME, shown)):
+        raise InputError(
+            f"{given} cannot name a method: letters, digits, spaces and _ . + - (a letter, digit or _ first), at most 64"
+            + ("" if name is not None else ": pass --name")
+        )
+    reserved = listed_elsewhere(shown)
+    if reserved is not None:
+        raise InputError(f"{given} is taken: {reserved}. Give the outputs a name of their own (e.g. '{shown}-repro')")
 
 
 def run_name(record) -> str:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from engine.core.limits import quote
 from evaluation.benchmarks import BENCHMARKS
+from evaluation.harness import HARNESS_METHODS
 from evaluation.records import ResultsRecord
 from evaluation.tasks import METHOD_TYPES
 from leaderboard.archive import ArchiveLimits, SubmissionError, unpack_outputs
@@ -147,14 +148,35 @@ def method_key(name: str) -> str:
     return "".join(char for char in alike.casefold() if char.isalnum() or char == "+")
 
 
+def listed_elsewhere(method: str) -> str | None:
+    """Why `method` cannot name someone's outputs whoever submits them, or None: it reads as (`method_key`) a method the
+    project runs itself (the evaluation harness's, HARNESS_METHODS: "classical" was free until the maintainer's own run
+    listed it, and a stranger's outputs then had the row "classical | verified" first) or one the table lists from its
+    paper (leaderboard/seeds.py)."""
+    wanted = method_key(method)
+    for record in seed_records():
+        if method_key(record.method) == wanted:
+            return f"{record.method!r} is listed ({record.provenance}) in the {record.task} table"
+    for own in HARNESS_METHODS:
+        if method_key(own) == wanted:
+            return f"{own!r} is the project's own method, which its evaluation harness runs"
+    return None
+
+
 def _check_name(store: ResultsStore, queue: list[dict], method: str, key: str) -> None:
     """Refuse a zip's method name that is another's: a method the table lists from its paper (or the project lists),
     or one another submitter's verified row, or outputs of theirs still in the queue, bear. A stranger's outputs were
     listed as verified under a paper's method's name ("Cradle2Cane"), and read as that method's. The submitter's own
     name (their account, or their address's key) stays theirs to submit under again."""
+    reserved = listed_elsewhere(method)
+    if reserved is not None:
+        raise SubmissionError(
+            f"the method name {method!r} is taken: {reserved}. Give yours a name of its own (for a reproduction, e.g. "
+            f"'{method}-repro')"
+        )
     wanted = method_key(method)
     owners = {request["id"]: request.get("rate_key") for request in queue}
-    for record in seed_records() + store.records():
+    for record in store.records():
         if method_key(record.method) != wanted:
             continue
         # a verified row's name is its submitter's; a reported row's (a paper's numbers, approved by the maintainer,

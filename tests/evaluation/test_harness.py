@@ -90,7 +90,7 @@ def test_cli_writes_a_verified_record_to_the_store(tmp_path, command):
     assert [r.method for r in records] == ["classical"] and summary["metrics"]["hcs"] is not None
 
 
-def test_cli_refuses_what_it_cannot_evaluate_as_asked_and_lists_nothing(tmp_path, command):
+def test_cli_refuses_what_it_cannot_evaluate_as_asked_and_lists_nothing(tmp_path, command, monkeypatch):
     # each of these wrote a verified row before: a row of "missing" only, a folder's missing outputs scored as faceless,
     # the harness's own method under another type, or options another benchmark ignored without a word
     def run(*args, env=None):
@@ -170,6 +170,32 @@ def test_cli_refuses_what_it_cannot_evaluate_as_asked_and_lists_nothing(tmp_path
         return sorted((r.method, r.method_type) for r in ResultsStore(tmp_path / "store").records())
 
     faces = face_outputs_cache(tmp_path)
+
+    # the row's name, the folder's own or --name, refused before the work as a submitter's is: "folder:." was named ""
+    # and ended its scored run in a traceback; a folder named as a formula was listed so; a paper's method's name and
+    # the project's own were a verified row's
+    def refused(folder, *name):
+        done = run("--method", f"folder:{folder}", "--method-type", "GAN", "--benchmark", "offline", *name)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        return done.stderr.strip().splitlines()[-1]
+
+    formula = tmp_path / "=HYPERLINK(x)"
+    shutil.copytree(faces, formula)
+    assert refused(formula) == (
+        "evaluate: the folder's own name, '=HYPERLINK(x)', which names its row unless --name is given, cannot name a "
+        "method: letters, digits, spaces and _ . + - (a letter, digit or _ first), at most 64: pass --name"
+    )
+    assert "evaluate: --name 'Cradle2Cane' is taken: 'Cradle2Cane' is listed (reported)" in refused(
+        faces, "--name", "Cradle2Cane"
+    )
+    assert "is taken: 'classical' is the project's own method" in refused(faces, "--name", "Classical")
+    assert rows() == []
+    # "folder:." is the folder's own name, as its path resolved gives it
+    with monkeypatch.context() as here:
+        here.chdir(faces)
+        assert listed(".") is False
+    assert rows() == [("faces", "GAN")]
+    shutil.rmtree(tmp_path / "store" / "results")
     assert listed(faces, "--name", "My Ager") is False and rows() == [("My Ager", "GAN")]
     # evaluated again: its row is replaced, not listed twice (a name longer than the store's file names too)
     assert listed(faces, "--name", "My Ager") is True
@@ -429,6 +455,10 @@ def test_a_zip_under_a_name_another_lists_or_has_queued_is_refused_and_the_name_
     for name in ("Cradle2Cane", "cradle-2-cane", "CradIe2Cane"):  # the last with a capital I for the l
         with pytest.raises(S.SubmissionError, match=f"the method name '{name}' is taken: 'Cradle2Cane' is listed .reported."):
             S.submit_outputs(store, MALLORY, outputs_zip(tmp_path / "c.zip", NAMES), name, "diffusion", settings=OFFLINE)
+    # the project's own method's, before its run lists it ("classical | verified" was a stranger's row first)
+    for name in ("classical", "Classical"):
+        with pytest.raises(S.SubmissionError, match=f"'{name}' is taken: 'classical' is the project's own method"):
+            S.submit_outputs(store, MALLORY, outputs_zip(tmp_path / "c.zip", NAMES), name, "GAN", settings=OFFLINE)
     assert store.requests() == []
     # another submitter's outputs waiting in the queue, then their listed row
     camera = np.ascontiguousarray(np.repeat(data.camera()[..., None], 3, axis=2))
