@@ -281,8 +281,10 @@ def review_table() -> pd.DataFrame:
                 details,
             ]
         )
-    columns = ["request", "user", "method", "type", "task", "protocol", "evaluators", "metrics", "citation", "link", "date"]
-    return pd.DataFrame(rows, columns=[*columns, "details"])
+        # beside the method: the table is wider than a screen
+        rows[-1].insert(3, S.review_notes(request, store()))
+    columns = ["request", "user", "method", "to check", "type", "task", "protocol", "evaluators", "metrics", "citation"]
+    return pd.DataFrame(rows, columns=[*columns, "link", "date", "details"])
 
 
 def results_version() -> str:

@@ -201,6 +201,19 @@ def test_a_claim_waits_for_review_and_only_the_maintainer_lists_it(tmp_path):
         S.reject_claim(store, request["id"], "maintainer", "late")
 
 
+def test_the_reviewer_is_told_a_claims_new_protocol_and_a_listed_name(tmp_path):
+    # the submitter was told "its protocol matches none listed", the reviewer was not; nor that a paper's row bore the name
+    store = ResultsStore(tmp_path)
+    first = S.submit_claim(store, ALICE, claim(method="FooAge"))
+    assert S.review_notes(first, store) == "a new protocol: it matches none listed, and is ranked in a table of its own"
+    S.approve_claim(store, first["id"], "maintainer")
+    bob = S.Submitter(account="bob")
+    same = S.submit_claim(store, bob, claim(method="foo-age", metrics={"age_mae": 6.0, "identity": 70.0, "hcs": 76.77}))
+    assert S.review_notes(same, store) == "its method's name is listed: 'FooAge' (reported, lifespan)"
+    paperlike = S.submit_claim(store, bob, claim(method="Cradle2Cane", metrics={"age_mae": 5.0, "identity": 70.0, "hcs": 77.78}))
+    assert S.review_notes(paperlike, store) == "its method's name is listed: 'Cradle2Cane' (reported, lifespan)"
+
+
 def test_a_rejected_claim_says_why_and_can_be_submitted_again(tmp_path):
     store = ResultsStore(tmp_path)
     request = S.submit_claim(store, ALICE, claim())
