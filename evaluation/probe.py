@@ -33,9 +33,8 @@ import numpy as np
 from PIL import Image
 
 from engine.age.calibration import load_calibration
-from engine.age.conformal import CONFIDENCE_GRID
+from engine.age.conformal import on_grid
 from engine.age.estimators import age_estimator
-from engine.core.errors import InputError
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.detection import NoFaceError
@@ -108,11 +107,7 @@ def run_probe(
 ) -> dict:
     """Draw the grid's faces, read each with the estimator, write the table, strip and record; return the record."""
     settings = settings or get_settings()
-    if not any(abs(confidence - level) < 1e-9 for level in CONFIDENCE_GRID):
-        raise InputError(
-            f"confidence must be on the calibration grid, {CONFIDENCE_GRID[0]:.2f} to {CONFIDENCE_GRID[-1]:.2f} in steps "
-            f"of 0.01, got {confidence}"
-        )
+    confidence = on_grid(confidence)
     # 1. the grid and the generator (the cached SDXL-Turbo's models, unless one is given)
     cells = probe_grid(settings.probe_ages, settings.probe_genders, settings.probe_ethnicities, settings.probe_seeds)
     generator = generator or get_cache(settings).get("probe_faces")

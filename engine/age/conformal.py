@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.core.errors import InputError
+from engine.core.limits import quote
 
 BIN_WIDTH = 10
 
@@ -57,6 +58,19 @@ def check_confidence(confidence: float) -> float:
     if not (isinstance(confidence, (int, float)) and 0.0 < confidence < 1.0) or math.isnan(confidence):
         raise InputError(f"confidence must be strictly between 0 and 1 (e.g. 0.9), got {confidence!r}")
     return float(confidence)
+
+
+def on_grid(confidence: object) -> float:
+    """`confidence` as the level of CONFIDENCE_GRID it is (0.50-0.99 in steps of 0.01, the tab's 50-99 %, the levels a
+    calibration holds); InputError otherwise."""
+    if isinstance(confidence, (int, float)) and not isinstance(confidence, bool):
+        for level in CONFIDENCE_GRID:
+            if abs(confidence - level) < 1e-9:
+                return level
+    raise InputError(
+        f"confidence must be on the calibration grid, {CONFIDENCE_GRID[0]:.2f} to {CONFIDENCE_GRID[-1]:.2f} in steps of "
+        f"0.01, got {quote(confidence)}"
+    )
 
 
 def conformal_rank(n: int, alpha: float) -> int:
@@ -188,7 +202,7 @@ class Calibration:
     def _check_grid(self, confidence: float) -> str:
         key = self.key(check_confidence(confidence))
         if abs(float(key) - confidence) > 1e-9 or key not in self.cqr:
-            raise ValueError(
+            raise InputError(  # a request's confidence, named to the caller (a ValueError was a traceback in the CLI)
                 f"confidence {confidence} is not on the calibration grid: use {self.confidences[0]:.2f} to "
                 f"{self.confidences[-1]:.2f} in steps of 0.01"
             )

@@ -160,6 +160,18 @@ def test_an_out_that_is_not_a_folder_is_refused_before_any_work(images, monkeypa
     assert worked == []  # refused before the photo was aged
 
 
+@pytest.mark.parametrize("given", ["0.905", "0.3", "1", "ninety"])
+def test_age_confidence_off_the_calibration_grid_is_refused_before_any_photo(images, capsys, given):
+    """0.905 or 0.3 passed, and with a calibration loaded the first photo's interval ended the whole batch in a traceback
+    (exit 1, nothing printed for any photo)."""
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["age", str(images["astronaut"]), "--confidence", given])
+    assert refused.value.code == cli.EXIT_BAD_INPUT
+    shown = given if given != "ninety" else "'ninety'"
+    assert f"confidence must be on the calibration grid, 0.50 to 0.99 in steps of 0.01, got {shown}" in capsys.readouterr().err
+    assert cli._confidence("0.95") == 0.95 and cli._confidence(" 0.5") == 0.5
+
+
 def test_a_second_run_into_the_same_out_is_refused_before_any_work_unless_asked(images, monkeypatch, capsys, tmp_path):
     """A second run into one --out replaced the first one's manifest.json (and its files of the same names) silently."""
     from types import SimpleNamespace  # noqa: PLC0415 - only this test needs it
