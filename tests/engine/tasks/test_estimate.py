@@ -145,3 +145,22 @@ def test_a_group_whose_every_face_is_upside_down_is_refused_saying_so(monkeypatc
         match=r"^All 2 faces found look upside down or on their side\. Face 0: The face found .* Turn the photo upright",
     ):
         estimate_ages(group_of(turned, turned, monkeypatch), 0.9, SETTINGS)
+
+
+def test_a_face_narrower_than_the_size_asked_for_is_read_with_a_warning_that_says_so(tmp_path):
+    # a face 8-17 px wide was given an age and a calibrated interval with nothing said (Biden's read 37 and 46 at 17 and
+    # 14 px, about 70 from 58 px up)
+    import cv2  # noqa: PLC0415 - only this test shrinks a photo
+
+    settings = Settings(profile="offline", calibration_path=synthetic_artefact(tmp_path / "age.json"))
+    whole = estimate_ages(astronaut(), 0.9, settings)
+    assert not [warning for warning in whole.warnings if "px wide" in warning]
+    small = cv2.resize(astronaut(), (160, 160), interpolation=cv2.INTER_AREA)  # her face about 29 px wide
+    analysis = estimate_ages(small, 0.9, settings)
+    (face,) = analysis.faces
+    width = face.box[2] - face.box[0]
+    assert 11 < width < 40
+    (warning,) = [warning for warning in analysis.warnings if "px wide" in warning]
+    assert warning.startswith(f"Face 0 is {int(width)} px wide, under the 40 px an estimate needs")
+    assert warning.endswith("its interval's coverage, measured on larger faces, does not hold for it.")
+    assert face.interval is not None  # still said: the warning stands beside it
