@@ -75,7 +75,9 @@ def find_zones(photo):
         with loader_notes_on_refusal(image):
             found = task.find_zones(image.rgb)
     warn(found.located.warnings)
-    return [found.outlined, _scores_note(found), found.source_age] + [found.current[z] for z in task.ZONES]
+    # a PNG named after the photo, as the edit's files are (its download was "image.webp")
+    overlay = save_png(found.outlined, output_folder("zones") / f"{file_stem(Path(photo).stem)}_zones.png")
+    return [overlay, _scores_note(found), found.source_age] + [found.current[z] for z in task.ZONES]
 
 
 def scores_at_age(photo, source_age):
@@ -203,7 +205,7 @@ def build() -> None:
         with gr.Column():
             photo = photo_input()
             gr.Examples(example_portraits(), inputs=photo, label="Public-domain portraits")
-            overlay = gr.Image(label="Zones", interactive=False, height=360)
+            overlay = gr.Image(label="Zones", interactive=False, height=360, format="png")
             note = gr.Markdown()
         with gr.Column():
             # its 50 beside the zones' current scores read as the score Apply would use (it leaves them as they are)

@@ -13,10 +13,12 @@ hull and never cover the eyes or the lips.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 from engine.core.errors import InputError
 
@@ -313,27 +315,61 @@ def feathered(mask: np.ndarray, radius: float) -> np.ndarray:
     return np.where(grown > 0, soft, 0.0).astype(np.float32)
 
 
+# The overlay's labels: white text on a dark box edged in the zone's colour, LABEL_PX high on a 512 px face (the tab shows
+# it about 360 px high). Drawn in the zone's colour at OpenCV's 0.32 scale, the names were about 7 px high over the skin,
+# unreadable at the tab's size ("forehead", "upper lip" and the nasolabial ones not even at 512 px)
+LABEL_PX = 13
+LABEL_PAD = 2  # px around the text, on a 512 px face
+ZONE_COLOURS = [(255, 99, 71), (255, 215, 0), (50, 205, 50), (30, 144, 255), (238, 130, 238), (0, 206, 209)]
+
+
 def draw_zones(image: np.ndarray, zones: dict[str, Zone], masks: dict[str, np.ndarray]) -> np.ndarray:
-    """The image with each zone outlined and named."""
+    """The image with each zone outlined in its colour and named in a label over its middle (`label_boxes`)."""
     canvas = image.copy()
-    palette = [(255, 99, 71), (255, 215, 0), (50, 205, 50), (30, 144, 255), (238, 130, 238), (0, 206, 209)]
     scale = max(image.shape[:2]) / 512
     for index, name in enumerate(zones):
         contours, _ = cv2.findContours(masks[name], cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        colour = palette[index % len(palette)]
-        cv2.drawContours(canvas, contours, -1, colour, max(1, int(round(1.5 * scale))))
-        if contours:
-            ys, xs = np.nonzero(masks[name])
-            cv2.putText(
-                canvas,
-                zone_name(name),
-                (int(xs.min()), int(ys.mean())),
-                cv2.FONT_HERSHEY_SIMPLEX,
-                0.32 * scale,
-                colour,
-                max(1, int(scale)),
-            )
-    return canvas
+        cv2.drawContours(canvas, contours, -1, ZONE_COLOURS[index % len(ZONE_COLOURS)], max(1, int(round(1.5 * scale))))
+    picture = Image.fromarray(canvas).convert("RGBA")
+    layer = Image.new("RGBA", picture.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    font, pad = _label_font(scale)
+    colours = {name: ZONE_COLOURS[index % len(ZONE_COLOURS)] for index, name in enumerate(zones)}
+    for name, box in label_boxes(masks, list(zones), picture.size).items():
+        left, top, _, _ = draw.textbbox((0, 0), zone_name(name), font=font)
+        draw.rectangle(box, fill=(0, 0, 0, 160), outline=(*colours[name], 255))
+        draw.text((box[0] + pad - left, box[1] + pad - top), zone_name(name), font=font, fill=(255, 255, 255, 255))
+    return np.asarray(Image.alpha_composite(picture, layer).convert("RGB"))
+
+
+def _label_font(scale: float) -> tuple[ImageFont.FreeTypeFont | ImageFont.ImageFont, int]:
+    return ImageFont.load_default(size=max(8, int(round(LABEL_PX * scale)))), max(1, int(round(LABEL_PAD * scale)))
+
+
+def label_boxes(masks: dict[str, np.ndarray], names: list[str], size: tuple[int, int]) -> dict[str, tuple[int, int, int, int]]:
+    """Each zone's label box (x0, y0, x1, y1) on an image of `size` (W, H): over the zone's middle, inside the image, moved
+    down or up, alternately and a label's height at a time, clear of the labels placed before it where two zones'
+    middles are close (the nasolabial and upper lip ones ran together); a zone without pixels has none."""
+    font, pad = _label_font(max(size) / 512)
+    draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    taken: dict[str, tuple[int, int, int, int]] = {}
+    for name in names:
+        ys, xs = np.nonzero(masks[name])
+        if not len(xs):
+            continue
+        left, top, right, bottom = draw.textbbox((0, 0), zone_name(name), font=font)
+        width, height = int(math.ceil(right - left)) + 2 * pad, int(math.ceil(bottom - top)) + 2 * pad
+        x = int(min(max(xs.mean() - width / 2, 0), size[0] - width))
+        y0 = int(min(max(ys.mean() - height / 2, 0), size[1] - height))
+        box = (x, y0, x + width, y0 + height)
+        for step in range(1, 9):
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in taken.values()):
+                break
+            shift = (step + 1) // 2 * (height + 1) * (1 if step % 2 else -1)
+            y = int(min(max(y0 + shift, 0), size[1] - height))
+            box = (x, y, x + width, y + height)
+        taken[name] = box
+    return taken
 
 
 def support_box(weight: np.ndarray, margin: int = 0) -> tuple[slice, slice] | None:

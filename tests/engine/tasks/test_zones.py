@@ -428,3 +428,24 @@ def test_an_older_skin_reaches_the_zones_a_request_lowers(located):
         yellow[skin] = {zone: float(lab[..., 2][located.masks[zone] > 0].mean()) for zone in ("forehead", "under_eye_left")}
     for zone in ("forehead", "under_eye_left"):
         assert yellow[0.6][zone] > yellow[0.0][zone] + 1.0, (zone, yellow)
+
+
+@pytest.mark.parametrize("portrait", [astronaut, grace_hopper])
+def test_the_zones_overlay_names_every_zone_in_a_label_clear_of_the_others(portrait):
+    # the names were drawn about 7 px high in the zones' colours over the skin, and the nasolabial and upper lip ones ran
+    # together: at the tab's 360 px none could be read
+    found = find_zones(portrait(), SETTINGS)
+    located = found.located
+    boxes = Z.label_boxes(located.masks, list(located.zones), (located.crop.shape[1], located.crop.shape[0]))
+    assert set(boxes) == set(Z.ZONES)
+    for name, (x0, y0, x1, y1) in boxes.items():
+        assert 0 <= x0 < x1 <= located.crop.shape[1] and 0 <= y0 < y1 <= located.crop.shape[0], name
+        assert y1 - y0 >= Z.LABEL_PX  # 9 px or more at the tab's 360 px
+    for one, a in boxes.items():
+        for other, b in boxes.items():
+            if one < other:
+                assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (one, other)
+    # each label is white text on a dark box
+    x0, y0, x1, y1 = boxes["forehead"]
+    label = found.outlined[y0 + 1 : y1 - 1, x0 + 1 : x1 - 1].astype(int)
+    assert (label.min(axis=2) > 200).mean() > 0.05 and np.median(label) < 110
