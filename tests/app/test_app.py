@@ -792,3 +792,20 @@ def test_browser_pluralistic_tab_offline_shows_futures_and_diversity(live_app, i
         expect(page.locator("body")).not_to_contain_text(re.compile(r"Diversity\*?\*?: \d"))
         expect(page.locator("body")).not_to_contain_text(re.compile(r"3: age \d+, identity \d+"))
         browser.close()
+
+
+def test_the_pluralistic_examples_ask_for_an_age_well_past_the_faces_own():
+    """The tab's examples were the other tabs' portraits, Grace Hopper among them: read at the estimator's top class,
+    every target was her past, and her "futures" at the default 60 were younger versions of her."""
+    from PIL import Image
+
+    from demos.pluralistic import example_futures
+    from engine.core.settings import Settings
+    from engine.tasks.estimate import EstimateRequest, estimate
+
+    examples = example_futures()
+    assert [(Path(path).name, target) for path, target in examples] == [("astronaut.png", 70), ("camera.png", 60)]
+    for path, target in examples:
+        rgb = np.asarray(Image.open(path).convert("RGB"))
+        (face, *_) = estimate(EstimateRequest(rgb, 0.9), Settings(profile="offline")).faces
+        assert target >= face.age + 25, (path, face.age)
