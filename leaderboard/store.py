@@ -173,12 +173,14 @@ class ResultsStore:
         return path
 
     def records(self) -> list[ResultsRecord]:
+        """The listed records: every one read, less those a later run of the same submitter's method superseded (kept on
+        file with `superseded_by`, the request that did: the store's Hub copy only ever adds and changes files)."""
         records, problems = read_records(self.root / "results")
         for message in problems:
             if message not in self.problems:
                 logger.warning(message)
                 self.problems.append(message)
-        return records
+        return [record for record in records if not record.notes.get("superseded_by")]
 
     def version(self) -> str:
         """Changes whenever a result is added, replaced or removed (names and modification times)."""

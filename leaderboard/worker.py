@@ -34,6 +34,7 @@ from evaluation.harness import evaluate
 from evaluation.judge import Judge
 from evaluation.records import ResultsRecord
 from leaderboard.store import Busy, ResultsStore
+from leaderboard.submissions import method_key
 from leaderboard.views import unscored_note
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,33 @@ _HELD: set[str] = set()  # requests held by a worker of this process (a lock nam
 
 def result_name(request_id: str) -> str:
     return f"verified_{request_id}"
+
+
+def supersede_earlier(store: ResultsStore, request: dict, record: ResultsRecord) -> list[str]:
+    """The ids of the requests whose verified rows `record` (listed for `request`) replaces, each marked superseded by it
+    (`ResultsStore.records` no longer lists it): the same submitter's (their account, or their address's key) rows of the
+    same method, as names are told apart (`method_key`), task and protocol. One row per method and protocol, as the
+    command line replaces a method's row when it is evaluated again: three zips of one submitter's "Foo" were three
+    rows in one table, and a submitter could list variants until one ranked best."""
+    key, wanted = request.get("rate_key"), method_key(record.method)
+    replaced: list[str] = []
+    if key is None:  # no submitter known: nothing is theirs
+        return replaced
+    owners = {other["id"]: other.get("rate_key") for other in store.requests()}
+    for other in store.records():
+        earlier = other.notes.get("request")
+        if (
+            other.provenance != "verified"
+            or earlier in (None, request["id"])
+            or owners.get(earlier) != key
+            or method_key(other.method) != wanted
+            or other.comparable_key() != record.comparable_key()
+        ):
+            continue
+        other.notes["superseded_by"] = request["id"]
+        store.add_result(other, name=result_name(earlier))
+        replaced.append(earlier)
+    return replaced
 
 
 def harness_evaluation(store: ResultsStore, settings) -> Evaluate:
@@ -241,10 +269,12 @@ class Worker:
         record.method = request["method"]
         record.notes.update(submitted_by=request.get("user"), request=request_id)
         self.store.add_result(record, name=name)
+        replaced = supersede_earlier(self.store, request, record)
         shutil.rmtree(folder, ignore_errors=True)
         # outputs no face was found in are not scored: the submitter is told, as the table's note tells everyone
         partial = f"; {unscored_note(record)}" if record.unscored() else ""
-        return self.store.set_status(request_id, "FINISHED", f"verified record {name}{partial}")
+        earlier = f"; it replaces the row of request {', '.join(replaced)}" if replaced else ""
+        return self.store.set_status(request_id, "FINISHED", f"verified record {name}{earlier}{partial}")
 
     def drain(self) -> list[dict]:
         done = []

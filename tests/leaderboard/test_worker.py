@@ -282,3 +282,21 @@ def test_faceless_outputs_the_judge_alone_scored_are_not_listed(tmp_path):
 
     finished = Worker(store, Settings(), evaluate=judged_only).run_one()
     assert finished is not None and finished["status"] == "FAILED" and store.records() == []
+
+
+def test_a_submitters_method_run_again_replaces_its_row_and_anothers_stays(tmp_path):
+    # three zips of one submitter's "Foo" were three rows in one table (a submitter could list variants until one ranked
+    # best); the command line replaces a method's row when it is evaluated again
+    store = ResultsStore(tmp_path)
+    ids = ["20260101000000-aaaaaaaa", "20260102000000-bbbbbbbb", "20260103000000-cccccccc", "20260104000000-dddddddd"]
+    for request_id, (method, key) in zip(ids, [("Foo", "alice"), ("foo", "alice"), ("Foo", "bob"), ("Bar", "alice")]):
+        queued(store, request_id)
+        store.set_status(request_id, "PENDING", None, method=method, rate_key=key, submitted=request_id)
+    done = Worker(store, Settings(), evaluate=Counting()).drain()
+    assert [d["status"] for d in done] == ["FINISHED"] * 4
+    assert f"it replaces the row of request {ids[0]}" in done[1]["reason"]
+    assert not any("replaces" in d["reason"] for d in (done[0], done[2], done[3]))
+    listed = sorted((r.method, r.notes["request"]) for r in store.records())
+    assert listed == [("Bar", ids[3]), ("Foo", ids[2]), ("foo", ids[1])]  # alice's earlier "Foo" is superseded, bob's stays
+    kept = json.loads((tmp_path / "results" / f"verified_{ids[0]}.json").read_text())
+    assert kept["notes"]["superseded_by"] == ids[1]  # kept on file, not listed
