@@ -226,8 +226,19 @@ def build() -> None:
                 renderer = RadioField(renderer_choices(), value="classical", label="Renderer")
                 seed = NumberField(0, label=f"Seed ({SEED.text()})", precision=0, minimum=SEED.low, maximum=SEED.high)
             with gr.Accordion("More", open=False):
-                refine = gr.Checkbox(False, label=f"Whole-face refiner pass (diffusion renderer): {task.refiner_label()}")
-                ethnicity = gr.Textbox(label="Ethnicity for the diffusion prompt (optional)")
+                # the diffusion renderer's own options, offered only where it can run: on a CPU Space a refiner ticked
+                # was refused with "choose the diffusion renderer", which is not available there
+                diffusion = get_cache().in_profile("zone_diffusion")
+                lacking = "" if diffusion else " (not available here)"
+                refine = gr.Checkbox(
+                    False,
+                    label=f"Whole-face refiner pass (diffusion renderer{lacking}): {task.refiner_label()}",
+                    interactive=diffusion,
+                )
+                ethnicity = gr.Textbox(
+                    label=f"Ethnicity for the diffusion prompt ({'optional' if diffusion else 'not available here'})",
+                    interactive=diffusion,
+                )
                 source_age = NumberField(
                     label=f"Age the current scores are assumed from ({AGE.text()}; filled in from the estimate)",
                     precision=0,
