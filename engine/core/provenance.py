@@ -27,6 +27,12 @@ def file_stem(name: str) -> str:
     return safe.rstrip() or "photo"
 
 
+def face_suffix(face_index: int) -> str:
+    """What the files of a face other than the photo's largest (face 0) add to their stem, "_face1": face 0's and face 1's
+    futures of one photo were both "einstein_70_sample0_face.png", and a second download replaced the first."""
+    return f"_face{face_index}" if face_index else ""
+
+
 # Manifest fields that differ between two runs of the same request (wall-clock timings): the JSON manifest
 # and the tabs show them, but they stay out of the images, so that the same request and seed write
 # byte-identical PNGs.

@@ -32,7 +32,7 @@ from engine.core.gpu import gpu_scope, gpu_seconds
 from engine.core.images import check_rgb
 from engine.core.limits import AGE, MAX_FACES_AGED, MAX_TARGETS, quote
 from engine.core.media import strip, strip_frames, write_mp4
-from engine.core.provenance import SOFTWARE, file_stem, png_info, save_png
+from engine.core.provenance import SOFTWARE, face_suffix, file_stem, png_info, save_png
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.faces.alignment import align_face, faces_on_their_side, faces_or_why_not
@@ -751,7 +751,8 @@ def save_outputs(
     """Write every image as PNG with provenance, the strip, a GIF and an MP4 of the lifespan; `progress` is told the
     share of the files written and what is being written (a 9-age lifespan's 22 files took about 1-2 s on CPU, long
     enough to look stuck)."""
-    stem = file_stem(stem)  # an upload's name: cut to a length every file system holds, without path separators
+    # an upload's name: cut to a length every file system holds, without path separators
+    stem = file_stem(stem) + face_suffix(output.face_index)
     # (key, file suffix, images): pass1 holds the diffusion renderer's AdaNI intermediates (none from the classical one)
     every = (("faces", "face", output.faces), ("pass1", "pass1", output.pass1), ("photos", "photo", output.photos))
     kinds = [(key, suffix, found) for key, suffix, found in every if found]

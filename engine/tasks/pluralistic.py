@@ -40,7 +40,7 @@ from engine.core.gpu import gpu_scope
 from engine.core.images import check_rgb, mean_pairwise_structural_distance
 from engine.core.limits import INTENSITY, SAMPLES
 from engine.core.models import ModelUnavailable, checkpoint_name
-from engine.core.provenance import file_stem, png_info, save_png
+from engine.core.provenance import face_suffix, file_stem, png_info, save_png
 from engine.core.registry import get_cache
 from engine.core.settings import Settings, get_settings
 from engine.core.workers import map_in_order, worker_count
@@ -435,7 +435,7 @@ def save_outputs(output: PluralisticOutput, folder: Path, stem: str = "futures",
     its renderer seed and the manifest. The CLI and the tab write the same files (the tab's had been futures-0.png, with
     no name of the photo or the age and no provenance). `photos` False: the faces alone (the tab shows no photo, and a
     3 MP photo's eight took about 1.7 s to write)."""
-    stem = file_stem(stem)
+    stem = file_stem(stem) + face_suffix(output.face_index)
     files: dict[str, list[str]] = {"photos": [], "faces": []}
     manifest = output.manifest()
     for index, (photo, face, seed) in enumerate(zip(output.photos, output.faces, output.seeds)):

@@ -68,3 +68,22 @@ def test_an_upload_with_a_long_name_gets_its_files_written(tmp_path):
     listed = [*files["faces"], *files["photos"], files["strip"], files["gif"], files["mp4"]]
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(Path(str(path)).name for path in listed)
     assert all(Path(str(path)).parent == tmp_path and Path(str(path)).name.startswith("年" * 33 + "_") for path in listed)
+
+
+def test_the_files_of_a_face_other_than_the_largest_name_it(tmp_path):
+    # face 0's and face 1's futures of one photo were both "einstein_70_sample0_face.png": a second download replaced the first
+    import dataclasses  # noqa: PLC0415
+
+    from engine.core.settings import Settings  # noqa: PLC0415
+    from engine.tasks import lifespan, pluralistic  # noqa: PLC0415
+
+    settings = Settings(profile="offline")
+    aged = lifespan.age_photo(lifespan.LifespanRequest(astronaut(), [70], renderer="classical", read_ages=False), settings)
+    futures = pluralistic.pluralistic(pluralistic.PluralisticRequest(astronaut(), 70, samples=2, renderer="classical"), settings)
+    assert Path(str(lifespan.save_outputs(aged, tmp_path / "0", "photo")["strip"])).name == "photo_strip.png"
+    assert Path(pluralistic.save_outputs(futures, tmp_path / "0", "photo")["faces"][0]).name == "photo_70_sample0_face.png"
+    second = lifespan.save_outputs(dataclasses.replace(aged, face_index=1), tmp_path / "1", "photo")
+    assert Path(str(second["strip"])).name == "photo_face1_strip.png"
+    assert [Path(str(path)).name for path in second["faces"]] == ["photo_face1_70_face.png"]
+    futures.face_index = 1
+    assert Path(pluralistic.save_outputs(futures, tmp_path / "1", "photo")["faces"][0]).name == "photo_face1_70_sample0_face.png"
