@@ -98,7 +98,8 @@ def badge(analysis: AgeAnalysis) -> str:
     gender = ""
     if analysis.faces:
         face = analysis.faces[0]
-        gender = f" Gender: female when p(female) \u2265 {face.gender_threshold:.2f}, {face.gender_threshold_from}."
+        # to three figures: a calibration's threshold of 0.0125 showed as 0.01
+        gender = f" Gender: female when p(female) \u2265 {face.gender_threshold:.3g}, {face.gender_threshold_from}."
     if analysis.calibrated:
         return f"**Calibrated** intervals: {analysis.calibration}. Estimator: `{analysis.estimator}`.{gender}"
     return (
@@ -152,7 +153,9 @@ def build() -> None:
             boxed = gr.Image(label="Faces", interactive=False, height=360)
             calibration = gr.Markdown()
             table = gr.Dataframe(headers=COLUMNS, label="Per face", interactive=False)
-            plot = gr.Plot(label="Predicted age distribution")
+            # the estimator's own spread is overconfident (README): the label says so where the bars are shown, which were
+            # the only uncertainty an uncalibrated page showed (up to 0.89 of the probability on one age)
+            plot = gr.Plot(label="The estimator's own age distribution (overconfident: not a confidence interval)")
             details = gr.JSON(label="JSON", open=False)
     history = cleared_by_new_photo(photo, [boxed, calibration, table, plot, details])
     run.click(

@@ -87,6 +87,8 @@ def test_browser_upload_shows_age_and_interval(live_app, images, tmp_path):
         expect(page.locator("body")).to_contain_text("python -m engine calibrate")
         # the confidence slider says why it changes nothing here
         expect(page.locator("body")).to_contain_text("without a calibration no interval is given")
+        # and the estimator's own spread, the one uncertainty shown, is labelled for what it is
+        expect(page.locator("body")).to_contain_text("overconfident: not a confidence interval")
         row = re.compile(r"\b0\s+(\d+\.\d)\s+none \(uncalibrated\)\s+-\s+female")  # face, age, interval, confidence, gender
         expect(page.locator("body")).to_contain_text(row, timeout=30000)  # the table can lag the badge on a loaded machine
         found = row.search(page.locator("body").inner_text())

@@ -117,7 +117,7 @@ def test_no_server_path_in_the_age_response(strict_app, images):
     client = Client(strict_app, verbose=False)
     _, badge, _, _, faces = client.predict(handle_file(str(images["astronaut"])), 90, api_name="/estimate_age")
     assert "No calibration loaded" in badge
-    assert "Gender: female when p(female) \u2265 0.50, the default (no calibration loaded)." in badge
+    assert "Gender: female when p(female) \u2265 0.5, the default (no calibration loaded)." in badge
     assert "/nonexistent" not in badge and "/nonexistent" not in json.dumps(faces)
     assert faces[0]["image"] == "astronaut.png"
 
