@@ -19,7 +19,7 @@ from leaderboard import submissions as S
 from leaderboard.claims import SCHEMA_PATH
 from leaderboard.seeds import seed_records
 from leaderboard.store import ResultsStore
-from leaderboard.views import axis_range, protocols, select, table, tradeoff
+from leaderboard.views import axis_range, point_labels, protocols, select, table, tradeoff
 from leaderboard.worker import start_background, wake_background
 
 logger = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ def tradeoff_figure(points: pd.DataFrame):
         part = points["provenance"] == provenance
         if part.any():
             axes.scatter(x[part], y[part], marker=marker, s=36, label=provenance)
-    for method, at_x, at_y in zip(points["method"], x, y):
+    for method, at_x, at_y in point_labels(list(points["method"]), list(x), list(y)):
         axes.annotate(method, (at_x, at_y), xytext=(4, 4), textcoords="offset points", fontsize=8)
     axes.set_xlim(axis_range(list(x)))
     axes.set_ylim(axis_range(list(y)))

@@ -166,12 +166,24 @@ def unscored_note(record: ResultsRecord) -> str:
 PLOT_MARGIN = 5.0
 
 
-def axis_range(values: list[float]) -> tuple[float, float] | None:
-    """(low, high) of a trade-off axis holding `values`, PLOT_MARGIN beyond them on each side; None without values."""
+def axis_range(values: list[float], top: float | None = 100.0) -> tuple[float, float] | None:
+    """(low, high) of a trade-off axis holding `values`, PLOT_MARGIN beyond them on each side, and not past `top`, the
+    most the axis's measure can be (identity and age accuracy: 100; a row at 99.9 drew the identity axis to 105); None
+    without values."""
     finite = [v for v in values if math.isfinite(v)]
     if not finite:
         return None
-    return min(finite) - PLOT_MARGIN, max(finite) + PLOT_MARGIN
+    high = max(finite) + PLOT_MARGIN
+    return min(finite) - PLOT_MARGIN, high if top is None else max(min(high, top), max(finite))
+
+
+def point_labels(methods: list[str], xs: list[float], ys: list[float], places: int = 1) -> list[tuple[str, float, float]]:
+    """One label per place on the trade-off plot: the methods whose points coincide (to `places` decimals) named together,
+    "A, B", once; drawn one over another, their names could not be read."""
+    names: dict[tuple[float, float], list[str]] = {}
+    for method, x, y in zip(methods, xs, ys):
+        names.setdefault((round(x, places), round(y, places)), []).append(method)
+    return [(", ".join(dict.fromkeys(named)), x, y) for (x, y), named in names.items()]
 
 
 def tradeoff(records: list[ResultsRecord]) -> pd.DataFrame:
