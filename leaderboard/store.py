@@ -173,14 +173,16 @@ class ResultsStore:
         return path
 
     def records(self) -> list[ResultsRecord]:
-        """The listed records: every one read, less those a later run of the same submitter's method superseded (kept on
-        file with `superseded_by`, the request that did: the store's Hub copy only ever adds and changes files)."""
+        """The listed records: every one read, less those a later run of the same account's method superseded (kept on
+        file with `superseded_by`, the request that did: the store's Hub copy only ever adds and changes files) while
+        that request's record is on file (a row whose replacement was removed is listed again)."""
         records, problems = read_records(self.root / "results")
         for message in problems:
             if message not in self.problems:
                 logger.warning(message)
                 self.problems.append(message)
-        return [record for record in records if not record.notes.get("superseded_by")]
+        present = {record.notes.get("request") for record in records} - {None}
+        return [record for record in records if record.notes.get("superseded_by") not in present]
 
     def version(self) -> str:
         """Changes whenever a result is added, replaced or removed (names and modification times)."""

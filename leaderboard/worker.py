@@ -57,28 +57,34 @@ def result_name(request_id: str) -> str:
 
 def supersede_earlier(store: ResultsStore, request: dict, record: ResultsRecord) -> list[str]:
     """The ids of the requests whose verified rows `record` (listed for `request`) replaces, each marked superseded by it
-    (`ResultsStore.records` no longer lists it): the same submitter's (their account, or their address's key) rows of the
-    same method, as names are told apart (`method_key`), task and protocol. One row per method and protocol, as the
-    command line replaces a method's row when it is evaluated again: three zips of one submitter's "Foo" were three
-    rows in one table, and a submitter could list variants until one ranked best."""
+    (`ResultsStore.records` no longer lists it): rows of the same signed-in account, method (as names are told apart,
+    `method_key`), task and protocol, submitted before `request`. One row per method and protocol, as the command line
+    replaces a method's row when it is evaluated again: three zips of one submitter's "Foo" were three rows in one
+    table, and a submitter could list variants until one ranked best.
+    - An account only: an anonymous submitter's key is their address's, which everyone behind one NAT, VPN or proxy
+      shares (a neighbour's zip would take the author's row off the list); their rows are added, as before.
+    - Earlier submitted only, whichever run ends last: two of one account's runs finishing together each marked the
+      other (neither listed), and a slow run of older outputs replaced newer ones."""
     key, wanted = request.get("rate_key"), method_key(record.method)
     replaced: list[str] = []
-    if key is None:  # no submitter known: nothing is theirs
+    if not (isinstance(key, str) and key.startswith("account:")):
         return replaced
-    owners = {other["id"]: other.get("rate_key") for other in store.requests()}
+    requests = {other["id"]: other for other in store.requests()}
+    mine = (str(request.get("submitted", "")), request["id"])
     for other in store.records():
-        earlier = other.notes.get("request")
+        earlier = requests.get(str(other.notes.get("request")))
         if (
-            other.provenance != "verified"
-            or earlier in (None, request["id"])
-            or owners.get(earlier) != key
+            earlier is None
+            or other.provenance != "verified"
+            or earlier.get("rate_key") != key
+            or (str(earlier.get("submitted", "")), earlier["id"]) >= mine
             or method_key(other.method) != wanted
             or other.comparable_key() != record.comparable_key()
         ):
             continue
         other.notes["superseded_by"] = request["id"]
-        store.add_result(other, name=result_name(earlier))
-        replaced.append(earlier)
+        store.add_result(other, name=result_name(earlier["id"]))
+        replaced.append(earlier["id"])
     return replaced
 
 
@@ -245,7 +251,11 @@ class Worker:
         name = result_name(request_id)
         if (self.store.root / "results" / f"{name}.json").exists():  # written before an interruption
             shutil.rmtree(self.store.work_dir(request_id), ignore_errors=True)
-            return self.store.set_status(request_id, "FINISHED", f"verified record {name}")
+            # what the run would have done next: the rows it replaces are marked (left listed, two rows of one method)
+            written = [record for record in self.store.records() if record.notes.get("request") == request_id]
+            replaced = supersede_earlier(self.store, request, written[0]) if written else []
+            earlier = f"; it replaces the row of request {', '.join(replaced)}" if replaced else ""
+            return self.store.set_status(request_id, "FINISHED", f"verified record {name}{earlier}")
         folder = self.store.work_dir(request_id)
         if not folder.is_dir():
             return self._fail(request_id, "the outputs were lost (the server's disk was reset); submit the zip again")

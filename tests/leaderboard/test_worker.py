@@ -284,19 +284,65 @@ def test_faceless_outputs_the_judge_alone_scored_are_not_listed(tmp_path):
     assert finished is not None and finished["status"] == "FAILED" and store.records() == []
 
 
-def test_a_submitters_method_run_again_replaces_its_row_and_anothers_stays(tmp_path):
+def test_an_accounts_method_run_again_replaces_its_row_and_no_one_elses(tmp_path):
     # three zips of one submitter's "Foo" were three rows in one table (a submitter could list variants until one ranked
     # best); the command line replaces a method's row when it is evaluated again
     store = ResultsStore(tmp_path)
-    ids = ["20260101000000-aaaaaaaa", "20260102000000-bbbbbbbb", "20260103000000-cccccccc", "20260104000000-dddddddd"]
-    for request_id, (method, key) in zip(ids, [("Foo", "alice"), ("foo", "alice"), ("Foo", "bob"), ("Bar", "alice")]):
+    ids = [f"2026010{day}000000-{letter * 8}" for day, letter in zip(range(1, 7), "abcdef")]
+    owners = [
+        ("Foo", "account:alice"),
+        ("foo", "account:alice"),  # alice's again: replaces the first
+        ("Foo", "account:bob"),  # another account's: its own row
+        ("Bar", "account:alice"),  # another method: its own row
+        ("Foo", "address:0123abcd"),  # anonymous, by address: a NAT's neighbours share it, so it replaces nothing
+        ("Foo", "address:0123abcd"),
+    ]
+    for request_id, (method, key) in zip(ids, owners):
         queued(store, request_id)
-        store.set_status(request_id, "PENDING", None, method=method, rate_key=key, submitted=request_id)
-    done = Worker(store, Settings(), evaluate=Counting()).drain()
-    assert [d["status"] for d in done] == ["FINISHED"] * 4
-    assert f"it replaces the row of request {ids[0]}" in done[1]["reason"]
-    assert not any("replaces" in d["reason"] for d in (done[0], done[2], done[3]))
+        store.set_status(request_id, "PENDING", None, method=method, rate_key=key, submitted=request_id[:14])
+    done = {d["id"]: d for d in Worker(store, Settings(), evaluate=Counting()).drain()}
+    assert [done[i]["status"] for i in ids] == ["FINISHED"] * 6
+    assert f"it replaces the row of request {ids[0]}" in done[ids[1]]["reason"]
+    assert [i for i in ids if "replaces" in done[i]["reason"]] == [ids[1]]
     listed = sorted((r.method, r.notes["request"]) for r in store.records())
-    assert listed == [("Bar", ids[3]), ("Foo", ids[2]), ("foo", ids[1])]  # alice's earlier "Foo" is superseded, bob's stays
+    assert listed == sorted([("foo", ids[1]), ("Foo", ids[2]), ("Bar", ids[3]), ("Foo", ids[4]), ("Foo", ids[5])])
     kept = json.loads((tmp_path / "results" / f"verified_{ids[0]}.json").read_text())
     assert kept["notes"]["superseded_by"] == ids[1]  # kept on file, not listed
+    # its replacement removed, the row is listed again
+    (tmp_path / "results" / f"verified_{ids[1]}.json").unlink()
+    assert ("Foo", ids[0]) in [(r.method, r.notes["request"]) for r in store.records()]
+
+
+def test_an_older_run_ending_last_does_not_replace_a_newer_row_and_a_resumed_run_does_replace(tmp_path):
+    # whichever run ended last marked the other: two ending together hid both rows, a slow older one replaced a newer one
+    from leaderboard.worker import result_name, supersede_earlier
+
+    store = ResultsStore(tmp_path)
+    old, new = "20260101000000-aaaaaaaa", "20260102000000-bbbbbbbb"
+    for request_id in (old, new):
+        queued(store, request_id)
+        store.set_status(request_id, "PENDING", None, method="Foo", rate_key="account:alice", submitted=request_id[:14])
+    records = {}
+    for request_id in (new, old):  # both written before either marks the other, the newer first
+        record = ResultsRecord.from_json(valid(provenance="verified", citation=None))
+        record.method = "Foo"
+        record.notes.update(request=request_id)
+        store.add_result(record, name=result_name(request_id))
+        records[request_id] = record
+    asked = {request["id"]: request for request in store.requests()}
+    assert supersede_earlier(store, asked[new], records[new]) == [old]
+    assert supersede_earlier(store, asked[old], records[old]) == []  # the older replaces nothing
+    assert [r.notes["request"] for r in store.records()] == [new]
+    for request_id in (old, new):
+        store.set_status(request_id, "FINISHED", "verified")
+    # a run interrupted once its record was written marks what it replaces when the worker finishes it
+    third = "20260103000000-cccccccc"
+    queued(store, third)
+    store.set_status(third, "PENDING", None, method="Foo", rate_key="account:alice", submitted=third[:14])
+    record = ResultsRecord.from_json(valid(provenance="verified", citation=None))
+    record.method = "Foo"
+    record.notes.update(request=third)
+    store.add_result(record, name=result_name(third))
+    (finished,) = Worker(store, Settings(), evaluate=Counting()).drain()
+    assert finished["id"] == third and f"it replaces the row of request {new}" in finished["reason"]
+    assert [r.notes["request"] for r in store.records()] == [third]
