@@ -80,11 +80,12 @@ def find_zones(photo):
     return [overlay, _scores_note(found), found.source_age] + [found.current[z] for z in task.ZONES]
 
 
-def scores_at_age(photo, source_age):
+def scores_at_age(photo, source_age, found_for=""):
     """The zones' current scores at the age typed in the tab's age box (the estimate's when it is emptied), and the note
     saying where they come from: the sliders showed the scores of the age the zones were found at, and the box said
-    that another age was the one they are assumed from."""
-    if not photo:
+    that another age was the one they are assumed from. Nothing where the photo's zones were not found (`found_for`, as
+    `apply_in_tab` reads it: each age typed over a refused photo said its refusal again)."""
+    if not photo or not same_photo(found_for, photo):
         return [gr.update(), None]
     with user_errors():
         image = open_photo(photo)
@@ -148,16 +149,17 @@ def same_photo(one: str | None, other: str | None) -> bool:
         return False
 
 
-def apply_in_tab(photo, renderer, seed, refine, ethnicity, source_age, *scores_found_for_and_chosen):
+def apply_in_tab(photo, renderer, seed, refine, ethnicity, source_age, *scores_found_for_and_current):
     """Apply as the tab asks for it: `apply`, with last, after the scores, the photo the sliders' zones are of, read in
-    the browser with them ("" when none is), and the scores set by hand since the photo changed (12, null where a zone
-    was not set, or null when none was). Another photo is refused: Apply is disabled while a photo's zones are found,
+    the browser with them ("" when none is), and the current scores the sliders were last set to (by the zones found,
+    or the age typed; null before either). Another photo is refused: Apply is disabled while a photo's zones are found,
     but between two photos picked in quick succession it is offered once the first one's are, and an edit waiting in
-    the queue meanwhile read the sliders of the one and the photo of the other. A zone not set by hand is left as it
-    is: its slider shows its current score at the age the zones were found at, and with another age typed since then
-    (the current scores are assumed from it) every such zone was edited from the new age's score to the old one's."""
-    *scores, found_for, chosen = scores_found_for_and_chosen
-    scores = [score if chosen and chosen[zone] is not None else None for zone, score in enumerate(scores)]
+    the queue meanwhile read the sliders of the one and the photo of the other. A zone whose slider shows the current
+    score it was set to is left as it is: with another age typed since the zones were found (the current scores are
+    assumed from it) every zone was edited from the new age's score to the one its slider showed."""
+    *scores, found_for, current = scores_found_for_and_current
+    if isinstance(current, list) and len(current) == len(scores):
+        scores = [None if score == now else score for score, now in zip(scores, current)]
     if photo and not same_photo(found_for, photo):
         raise gr.Error(
             "This photo's zones are still being found, or could not be found (the note under the zones says which): Apply "
@@ -256,7 +258,11 @@ def build() -> None:
     chosen = gr.JSON(None, visible=False)  # null (none set), or a list of 12
     # and the source age typed meanwhile (null: none), which the estimate found with the zones overwrote
     typed_age = gr.JSON(None, visible=False)
-    photo.change(None, None, [chosen, typed_age], js="() => [null, null]")
+    # and the current scores the sliders were last set to, by the zones found or the age typed (null: none yet): a zone
+    # whose slider shows its current score is left as it is by Apply, one set otherwise (by hand, "All zones", or its
+    # reset button, which `input` does not see) is edited
+    shown_current = gr.JSON(None, visible=False)
+    photo.change(None, None, [chosen, typed_age, shown_current], js="() => [null, null, null]")
     history = cleared_by_new_photo(photo, [comparison, face, manifest])
     source_age.input(None, source_age, typed_age, js="(age) => [age]")
     # Apply waits for the zones: clicked before they were found, it edited with the sliders' old scores (on a first
@@ -278,25 +284,32 @@ def build() -> None:
     )
     # then the scores and the source age set by hand meanwhile are put back over the found ones, in the browser (a round
     # trip to write them overwrote a zone moved while it was on its way), and Apply is offered again
-    kept = "(chosen, typed, age, ...found) => [typed ?? age, ...found.map((score, zone) => chosen?.[zone] ?? score)]"
+    kept = "(chosen, typed, age, ...found) => [typed ?? age, ...found.map((score, zone) => chosen?.[zone] ?? score), found]"
     ready = dict(fn=lambda: gr.Button(interactive=True), inputs=None, outputs=go, queue=False, api_visibility="private")
-    found.then(None, [chosen, typed_age, source_age, *sliders], [source_age, *sliders], js=kept, trigger_mode="always_last").then(
-        **ready
-    )
+    found.then(
+        None,
+        [chosen, typed_age, source_age, *sliders],
+        [source_age, *sliders, shown_current],
+        js=kept,
+        trigger_mode="always_last",
+    ).then(**ready)
     found.failure(**ready)  # an internal error (a failed step runs only the `failure` steps after it)
     # an age typed in the box (Enter, or leaving it) sets the zones not set by hand to that age's scores, and the note
     # says so; Apply leaves those zones as they are whether or not this has reached the page yet (`apply_in_tab`)
     at_age = gr.JSON(None, visible=False)
-    rescore = "(chosen, found, ...shown) => found ? found.map((score, zone) => chosen?.[zone] ?? score) : shown"
+    rescore = (
+        "(chosen, found, current, ...shown) => "
+        "found ? [...found.map((score, zone) => chosen?.[zone] ?? score), found] : [...shown, current]"
+    )
     gr.on(
         [source_age.submit, source_age.blur],
         scores_at_age,
-        [photo, source_age],
+        [photo, source_age, found_for],
         [note, at_age],
         show_progress_on=note,
         trigger_mode="always_last",
         api_visibility="private",
-    ).then(None, [chosen, at_age, *sliders], sliders, js=rescore)
+    ).then(None, [chosen, at_age, shown_current, *sliders], [*sliders, shown_current], js=rescore)
     # the API's `/find_zones` and `/edit_zones`, as they were: a refused photo is an error, and no record of which photo
     # the zones were found for is asked for (the tab's own find and Apply keep it)
     api = gr.Button(visible=False)
@@ -316,7 +329,7 @@ def build() -> None:
     edit = [photo, renderer, seed, refine, ethnicity, source_age, *sliders]
     cleared_on_run(go, [comparison, face, manifest])  # a refused edit leaves no last edit beside its error
     for trigger, fn, inputs, name in (
-        (go, history.shown_while_current(apply_in_tab), [*edit, found_for, chosen], None),
+        (go, history.shown_while_current(apply_in_tab), [*edit, found_for, shown_current], None),
         (api, apply, edit, API_NAME),
     ):
         trigger.click(

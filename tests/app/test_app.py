@@ -488,6 +488,14 @@ def test_browser_zone_tab_another_age_typed_moves_the_sliders_and_apply_leaves_t
         page.get_by_role("button", name="Apply").click()
         expect(page.locator("body")).to_contain_text(re.compile(r'"changed_zones":\s*\[\s*"crows_feet_left"\s*\]'), timeout=30000)
         page.screenshot(path=str(tmp_path / "zones_age.png"), full_page=True)
+        # a zone's reset button sets it to 0, and Apply edits it so (the reset is no `input`: it was left as it was)
+        forehead = page.get_by_label("number input for forehead (%)")
+        page.locator(".block", has=forehead).get_by_role("button", name="Reset to default value").click()
+        expect(forehead).to_have_value("0")
+        page.get_by_role("button", name="Apply").click()
+        expect(page.locator("body")).to_contain_text(
+            re.compile(r'"changed_zones":\s*\[\s*"forehead"\s*,\s*"crows_feet_left"\s*\]'), timeout=30000
+        )
         browser.close()
 
 

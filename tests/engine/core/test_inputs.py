@@ -203,7 +203,10 @@ def test_cli_says_the_loaders_note_once_and_keeps_it_in_the_manifest(images, run
 
 def test_cli_rejects_a_bad_confidence(images, run_cli):
     result = run_cli("age", str(images["astronaut"]), "--confidence", "90")
-    assert result.returncode == 2 and "strictly between 0 and 1" in result.stderr
+    assert (
+        result.returncode == 2
+        and "confidence must be on the calibration grid, 0.50 to 0.99 in steps of 0.01, got 90" in result.stderr
+    )
 
 
 @pytest.fixture(scope="module")
