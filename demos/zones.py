@@ -231,7 +231,7 @@ def build() -> None:
                 # the diffusion renderer's own options, offered only where it can run: on a CPU Space a refiner ticked
                 # was refused with "choose the diffusion renderer", which is not available there
                 diffusion = get_cache().in_profile("zone_diffusion")
-                lacking = "" if diffusion else " (not available here)"
+                lacking = "" if diffusion else ", not available here"
                 refine = gr.Checkbox(
                     False,
                     label=f"Whole-face refiner pass (diffusion renderer{lacking}): {task.refiner_label()}",

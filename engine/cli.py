@@ -175,12 +175,12 @@ def _earlier_run(out: Path, overwrite: bool) -> None:
         image = None
     of = f" (of {image})" if isinstance(image, str) else ""
     raise UserError(
-        f"--out {out} already holds a run's outputs{of}: its {MANIFEST} and files would be replaced. Name another "
-        "folder, or pass --overwrite to replace them"
+        f"--out {out} already holds a run's outputs{of}: its {MANIFEST}, and its files of the same names, would be "
+        "replaced. Name another folder, or pass --overwrite to write over them"
     )
 
 
-OVERWRITE_HELP = "replace the outputs of an earlier run in --out (refused without it)"
+OVERWRITE_HELP = "write over an earlier run's manifest.json, and its files of the same names, in --out (refused without it)"
 
 
 def _edit_photo(args: argparse.Namespace, what: str, edit, save, opened: tuple[LoadedImage | None, ...] = ()) -> int:

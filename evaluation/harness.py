@@ -67,9 +67,9 @@ HARNESS_METHODS = {"classical": "classical", "cradle2cane": "diffusion"}
 
 
 def folder_name(method: str) -> str:
-    """A folder of outputs' (`folder:DIR`) own name, its path resolved first: "folder:." was named "" and its run, scored
-    whole, ended in a RecordError."""
-    return Path(method.partition(":")[2]).resolve().name
+    """A folder of outputs' (`folder:DIR`) own name, its path made absolute first ("folder:." was named "" and its run,
+    scored whole, ended in a RecordError); a link keeps its own name, not its target's."""
+    return Path(os.path.abspath(method.partition(":")[2])).name
 
 
 def method_kind(method: str) -> str:

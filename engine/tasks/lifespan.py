@@ -751,8 +751,9 @@ def save_outputs(
     """Write every image as PNG with provenance, the strip, a GIF and an MP4 of the lifespan; `progress` is told the
     share of the files written and what is being written (a 9-age lifespan's 22 files took about 1-2 s on CPU, long
     enough to look stuck)."""
-    # an upload's name: cut to a length every file system holds, without path separators
-    stem = file_stem(stem) + face_suffix(output.face_index)
+    # an upload's name: cut to a length every file system holds, without path separators; the chosen face's number
+    # where it is not the largest, unless every face was aged (the photos show them all)
+    stem = file_stem(stem) + face_suffix(0 if output.group else output.face_index)
     # (key, file suffix, images): pass1 holds the diffusion renderer's AdaNI intermediates (none from the classical one)
     every = (("faces", "face", output.faces), ("pass1", "pass1", output.pass1), ("photos", "photo", output.photos))
     kinds = [(key, suffix, found) for key, suffix, found in every if found]

@@ -462,7 +462,7 @@ def test_browser_zone_tab_another_age_typed_moves_the_sliders_and_apply_leaves_t
         page.get_by_role("tabpanel").get_by_role("button", name="More").click()
         # the diffusion renderer's own options are not offered where it cannot run (ticked, the refiner was refused with
         # "choose the diffusion renderer", which is not available here)
-        expect(page.get_by_text("Whole-face refiner pass (diffusion renderer (not available here))")).to_be_visible()
+        expect(page.get_by_text("Whole-face refiner pass (diffusion renderer, not available here)")).to_be_visible()
         expect(page.get_by_role("checkbox", name=re.compile(r"Whole-face refiner pass"))).to_be_disabled()
         expect(page.get_by_text("Ethnicity for the diffusion prompt (not available here)")).to_be_visible()
         age = page.get_by_label(re.compile(r"^Age the current scores are assumed from"))

@@ -194,7 +194,7 @@ def test_a_second_run_into_the_same_out_is_refused_before_any_work_unless_asked(
     assert cli.main(["lifespan", image, "--targets", "20", "--out", str(out)]) == cli.EXIT_BAD_INPUT
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"--out {out} already holds a run's outputs (of {Path(image).resolve()}): its manifest.json")
-    assert err.endswith("Name another folder, or pass --overwrite to replace them")
+    assert err.endswith("Name another folder, or pass --overwrite to write over them")
     assert made == [[70.0]] and (out / "manifest.json").read_text() == first  # refused before the work, nothing replaced
     assert cli.main(["lifespan", image, "--targets", "20", "--overwrite", "--out", str(out)]) == 0
     assert made == [[70.0], [20.0]] and json.loads((out / "manifest.json").read_text())["targets"] == [20.0]

@@ -195,6 +195,9 @@ def test_cli_refuses_what_it_cannot_evaluate_as_asked_and_lists_nothing(tmp_path
         here.chdir(faces)
         assert listed(".") is False
     assert rows() == [("faces", "GAN")]
+    link = tmp_path / "link_v2"  # a link keeps its own name (resolved, it was the target's, and replaced that row)
+    link.symlink_to(faces)
+    assert listed(link) is False and rows() == [("faces", "GAN"), ("link_v2", "GAN")]
     shutil.rmtree(tmp_path / "store" / "results")
     assert listed(faces, "--name", "My Ager") is False and rows() == [("My Ager", "GAN")]
     # evaluated again: its row is replaced, not listed twice (a name longer than the store's file names too)
