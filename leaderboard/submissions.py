@@ -277,7 +277,11 @@ def submit_claim(store: ResultsStore, submitter: Submitter, content: bytes) -> d
         record = claim.to_record()  # as approval makes it: a claim accepted here can be approved
     except ClaimError as error:
         raise SubmissionError(f"the claim is malformed: {error}") from None
-    unmatched = protocol_note(record, seed_records() + store.records())
+    listed = seed_records() + store.records()
+    alike = reads_as_listed(record, listed)
+    if alike:
+        raise SubmissionError(f"the claim is malformed: {alike}")
+    unmatched = protocol_note(record, listed)
     body = claim.model_dump(mode="json", exclude_none=True)
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     with _admitting(store):  # checked and queued as one step (see ResultsStore.admitting)
@@ -319,6 +323,22 @@ def protocol_note(record: ResultsRecord, listed: list[ResultsRecord]) -> str:
         f"own; listed: {shown}. To be ranked beside one, give its benchmark, input set, target ages, image count and "
         "evaluators (age estimator, identity model, judge, in that order there) as written there"
     )
+
+
+def reads_as_listed(record: ResultsRecord, listed: list[ResultsRecord]) -> str:
+    """ "" or why `record`'s benchmark or input set reads as a listed row's of its task without being it: the same letters,
+    digits and '+' once case and ASCII look-alikes are set aside (`method_key`: "ceIeba-hq-200" with a capital I, "CelebA
+    HQ 200"), another text. Listed, it made a protocol whose label read as the listed one's."""
+    for field in ("benchmark", "input_set"):
+        mine = getattr(record.protocol, field)
+        for other in listed:
+            theirs = getattr(other.protocol, field)
+            if other.task == record.task and theirs != mine and method_key(theirs) == method_key(mine):
+                return (
+                    f"protocol.{field} {mine!r} reads as the listed {theirs!r} but is not it: give it as written there to be "
+                    "ranked beside those rows, or a name that reads apart"
+                )
+    return ""
 
 
 def review_notes(request: dict, store: ResultsStore) -> str:

@@ -201,6 +201,17 @@ def test_a_claim_waits_for_review_and_only_the_maintainer_lists_it(tmp_path):
         S.reject_claim(store, request["id"], "maintainer", "late")
 
 
+@pytest.mark.parametrize("benchmark", ["ceIeba-hq-200, targets 0-80 by 5", "CelebA HQ 200, targets 0-80 by 5"])
+def test_a_claims_protocol_that_reads_as_a_listed_one_but_is_not_is_refused(tmp_path, benchmark):
+    # an ASCII look-alike (a capital I for the l) of the paper's benchmark was accepted and read as the paper's protocol
+    store = ResultsStore(tmp_path)
+    with pytest.raises(S.SubmissionError, match=r"protocol.benchmark .* reads as the listed 'celeba-hq-200, targets 0-80 by 5'"):
+        S.submit_claim(store, ALICE, claim(protocol={"benchmark": benchmark, "input_set": "CelebA-HQ test"}))
+    assert store.requests() == []
+    named = S.submit_claim(store, ALICE, claim(protocol={"benchmark": "celeba-hq-200, targets 0-80 by 5", "input_set": "x"}))
+    assert named["status"] == "AWAITING_REVIEW"
+
+
 def test_the_reviewer_is_told_a_claims_new_protocol_and_a_listed_name(tmp_path):
     # the submitter was told "its protocol matches none listed", the reviewer was not; nor that a paper's row bore the name
     store = ResultsStore(tmp_path)
