@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 import gradio as gr
 from gradio.route_utils import delete_files_created_by_app
 
-from demos.common import delete_outputs, guard_events
+from demos.common import CLOSE_NOTICES, delete_outputs, guard_events
 from engine.core import gpu  # noqa: F401 - imports `spaces` before anything imports torch (ZeroGPU needs that order)
 from engine.core.errors import SettingsError
 from engine.core.limits import DEFAULT_CONCURRENCY, QUEUE_MAX_SIZE, duration, megabytes
@@ -67,8 +67,10 @@ def build_app() -> gr.Blocks:
         gr.Markdown(INTRO + "\n\n" + privacy_text(settings))
         for module_name in TABS:
             module = importlib.import_module(module_name)
-            with gr.Tab(module.TITLE):
+            with gr.Tab(module.TITLE) as tab:
                 on_load = module.build()  # a tab may return a hook that registers page-load events
+            # another tab's notices close as it is left: a lifespan warning stayed over the leaderboard's table
+            tab.select(None, None, None, js=f"() => {{ {CLOSE_NOTICES} }}", queue=False, api_visibility="private")
             if on_load is not None:
                 on_load(demo)
         with gr.Accordion("Models: which are live, and how to provide the missing ones", open=False):

@@ -676,6 +676,9 @@ def test_browser_zone_tab_refuses_a_face_too_small_and_keeps_its_sliders(live_ap
             page.get_by_test_id("toast-text").filter(has_text="zones are still being found, or could not be found")
         ).to_be_visible(timeout=30000)
         page.screenshot(path=str(tmp_path / "zones_tab_small_face.png"), full_page=True)
+        # another tab picked, the notices close (a lifespan warning stayed over the leaderboard's table)
+        page.get_by_role("tab", name="Leaderboard").click()
+        expect(page.get_by_test_id("toast-text")).to_have_count(0)
         browser.close()
 
 

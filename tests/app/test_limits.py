@@ -165,3 +165,20 @@ def test_uploads_and_results_are_deleted_when_the_server_is_stopped(tmp_path, im
     assert any(path.name == photo.name for path in made) and any("face-aging-hub-" in str(path) for path in made)
     server.close()  # SIGTERM, then up to 10 s before it is killed
     assert [path for path in made if path.exists()] == []
+
+
+def test_classical_zone_edits_wait_in_their_own_queue_not_the_gpus_slot():
+    # in the lifespan and pluralistic tabs' one slot a 1 s classical zone edit waited behind another visitor's 17-age
+    # lifespan (10.9 s against 0.6 s alone), on a Space where no GPU work can run
+    import gradio as gr
+
+    import demos.zones
+    from engine.core.limits import DEFAULT_CONCURRENCY
+
+    with gr.Blocks() as demo:
+        demos.zones.build()
+    api = [(fn.concurrency_id, fn.concurrency_limit) for fn in demo.fns.values() if fn.api_name == "edit_zones"]
+    assert api == [("zones", DEFAULT_CONCURRENCY)]
+    # the tab's own Apply with it, and nothing of the tab in the GPU's slot
+    assert sum(fn.concurrency_id == "zones" for fn in demo.fns.values()) == 2
+    assert not [fn for fn in demo.fns.values() if fn.concurrency_id == "gpu"]
