@@ -415,11 +415,17 @@ _calibration_lock = threading.Lock()
 
 
 def provenance(calibration: Calibration) -> str:
-    """What the intervals rest on, for the page: method, data, size, licence, date; never a path."""
+    """What the intervals rest on, for the page: method, data, size, licence, date, and what the calibration measured on
+    its held-out report faces at SELECTION_CONFIDENCE where it holds that (the badge said "Calibrated" whatever it
+    measured: a calibration neither of whose methods held its coverage is still kept, the closer one); never a path."""
     data = calibration.meta.get("data", {})
     created = str(calibration.meta.get("created", "?"))[:10]
     licence = data.get("licence") or "licence not stated"
-    return f"{calibration.method} on {data.get('size', '?')} faces of {data.get('name', '?')} ({licence}), {created}"
+    said = f"{calibration.method} on {data.get('size', '?')} faces of {data.get('name', '?')} ({licence}), {created}"
+    held = calibration.meta.get("report", {}).get(f"{SELECTION_CONFIDENCE:.2f}")
+    if isinstance(held, dict) and isinstance(held.get("coverage"), (int, float)) and isinstance(held.get("n"), int):
+        said += f"; on {held['n']} held-out faces, {held['coverage']:.1%} inside their {SELECTION_CONFIDENCE:.0%} interval"
+    return said
 
 
 DEFAULT_ARTEFACT = Settings().calibration_path  # where `python -m engine calibrate` writes when HUB_CALIBRATION is unset

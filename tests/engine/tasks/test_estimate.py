@@ -164,3 +164,17 @@ def test_a_face_narrower_than_the_size_asked_for_is_read_with_a_warning_that_say
     assert warning.startswith(f"Face 0 is {int(width)} px wide, under the 40 px an estimate needs")
     assert warning.endswith("its interval's coverage, measured on larger faces, does not hold for it.")
     assert face.interval is not None  # still said: the warning stands beside it
+
+
+def test_the_calibration_named_on_the_page_says_what_it_measured_on_its_held_out_faces(tmp_path):
+    # the badge said "Calibrated" whatever the calibration measured (one neither of whose methods held its coverage is
+    # still kept): what it measured is said beside it
+    path = synthetic_artefact(tmp_path / "age.json")
+    artefact = json.loads(path.read_text())
+    artefact["report"] = {"0.90": {"confidence": 0.9, "coverage": 0.853, "n": 750}}  # meta is stored at the top level
+    path.write_text(json.dumps(artefact))
+    analysis = estimate_ages(astronaut(), 0.9, Settings(profile="offline", calibration_path=path))
+    assert analysis.calibration == (
+        "mondrian-normalised on 3000 faces of synthetic-faces (CC0-1.0), 2026-11-30; on 750 held-out faces, 85.3% inside "
+        "their 90% interval"
+    )
