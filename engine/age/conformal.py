@@ -303,8 +303,12 @@ def fit(
     if np.any(~np.isfinite(y)) or np.any(y < 0):
         raise ValueError("true ages must be finite and >= 0")
     bins = age_bin(predicted)
-    scores = normalised_score(y, predicted)
-    levels = level_score(y, ages, distributions)
+    # a true age past the estimator's top class is scored as the top class: an interval that reaches it is open there
+    # (`intervals`), so it holds that face exactly when it holds the top class, and the full distance to a true age of 90
+    # only widened every interval of the last bin
+    reached = np.minimum(y, float(np.asarray(ages)[-1]))
+    scores = normalised_score(reached, predicted)
+    levels = level_score(reached, ages, distributions)
     n_per_bin = [int(np.sum(bins == b)) for b in range(N_BINS)]
     mondrian_bins: dict[str, list[float | None]] = {}
     mondrian_pooled: dict[str, float | None] = {}

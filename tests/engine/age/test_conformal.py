@@ -286,3 +286,25 @@ def test_mondrian_and_level_quantiles_agree_with_crepes():
         assert np.all(expected[~closed, 1] >= AGES[-1])  # open only where the oracle passes the top class
         q = levels.predict_int(np.zeros(1), confidence=confidence)[0, 1]
         assert calibration.cqr[f"{confidence:.2f}"] == pytest.approx(q, abs=1e-12)
+
+
+def test_true_ages_past_the_top_class_are_covered_by_the_open_end_and_no_longer_widen_the_last_bin():
+    # scores used a true age of 90 whole against predictions capped at 80: the last bin's intervals were wider than the
+    # open end at 80 needs, and coverage is the same either way
+    rng = np.random.default_rng(7)
+
+    def old_faces(n):
+        y = rng.uniform(60, 100, n)  # half of them past the estimator's top class
+        predicted = np.clip(y + 1.2 * np.sqrt(np.minimum(y, 80) + 1) * rng.standard_normal(n), 0, 80)
+        sd = 1.2 * np.sqrt(predicted + 1)
+        distributions = np.exp(-0.5 * ((AGES[None, :] - predicted[:, None]) / sd[:, None]) ** 2)
+        return y, predicted, distributions / distributions.sum(axis=1, keepdims=True)
+
+    calibration = conformal.fit(*_fit_args(old_faces(N_CAL)))
+    unclipped = conformal.conformal_quantile(conformal.normalised_score(*old_faces(N_CAL)[:2])[:N_CAL], 0.1)
+    last = calibration.mondrian_bins["0.90"][-1]
+    assert last is not None and last < 0.8 * unclipped
+    y, predicted, distributions = old_faces(N_TEST)
+    for method in conformal.METHODS:
+        found = conformal.evaluate(calibration, y, predicted, AGES, distributions, 0.9, method)
+        assert found.coverage >= 0.88, (method, found.coverage)
