@@ -151,17 +151,19 @@ def same_photo(one: str | None, other: str | None) -> bool:
         return False
 
 
-def apply_in_tab(photo, renderer, seed, refine, ethnicity, source_age, *scores_found_for_and_current):
+def apply_in_tab(photo, renderer, seed, refine, ethnicity, source_age, *scores_found_for_current_and_chosen):
     """Apply as the tab asks for it: `apply`, with last, after the scores, the photo the sliders' zones are of, read in
-    the browser with them ("" when none is), and the current scores the sliders were last set to (by the zones found,
-    or the age typed; null before either). Another photo is refused: Apply is disabled while a photo's zones are found,
+    the browser with them ("" when none is), the current scores the sliders were last set to (by the zones found, or
+    the age typed; null before either) and the scores set by hand (null where none was). Another photo is refused: Apply is disabled while a photo's zones are found,
     but between two photos picked in quick succession it is offered once the first one's are, and an edit waiting in
     the queue meanwhile read the sliders of the one and the photo of the other. A zone whose slider shows the current
     score it was set to is left as it is: with another age typed since the zones were found (the current scores are
-    assumed from it) every zone was edited from the new age's score to the one its slider showed."""
-    *scores, found_for, current = scores_found_for_and_current
+    assumed from it) every zone was edited from the new age's score to the one its slider showed. A zone set by hand is
+    edited whatever its slider shows (one moved as its zones' scores were being written read as a current score)."""
+    *scores, found_for, current, chosen = scores_found_for_current_and_chosen
     if isinstance(current, list) and len(current) == len(scores):
-        scores = [None if score == now else score for score, now in zip(scores, current)]
+        hand = chosen if isinstance(chosen, list) and len(chosen) == len(scores) else [None] * len(scores)
+        scores = [None if score == now and by_hand is None else score for score, now, by_hand in zip(scores, current, hand)]
     if photo and not same_photo(found_for, photo):
         raise gr.Error(
             "This photo's zones are still being found, or could not be found (the note under the zones says which): Apply "
@@ -334,7 +336,7 @@ def build() -> None:
     # pluralistic tabs' slot, a 1 s classical edit waited behind another visitor's 17-age lifespan (10.9 s against 0.6 s)
     queue, at_once = ("gpu", GPU_CONCURRENCY) if diffusion else (CPU_QUEUE, DEFAULT_CONCURRENCY)
     for trigger, fn, inputs, name in (
-        (go, history.shown_while_current(apply_in_tab), [*edit, found_for, shown_current], None),
+        (go, history.shown_while_current(apply_in_tab), [*edit, found_for, shown_current, chosen], None),
         (api, apply, edit, API_NAME),
     ):
         trigger.click(

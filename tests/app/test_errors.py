@@ -144,19 +144,30 @@ def test_zone_apply_refuses_a_photo_whose_zones_the_sliders_do_not_show(images, 
         )
     for none in ("", None):  # no zones found (a refused photo), or none asked for yet
         with pytest.raises(gr.Error, match=refused):
-            demos.zones.apply_in_tab(str(images["astronaut"]), "classical", 0, False, "", None, *scores, none, None)
+            demos.zones.apply_in_tab(str(images["astronaut"]), "classical", 0, False, "", None, *scores, none, None, None)
     # the same photo read into a new file is the same photo
     copy = tmp_path / "again.png"
     shutil.copy(images["astronaut"], copy)
     assert demos.zones.same_photo(str(images["astronaut"]), str(copy))
     assert not demos.zones.same_photo(str(images["astronaut"]), str(tmp_path / "gone.png"))
-    _, _, manifest = demos.zones.apply_in_tab(str(copy), "classical", 0, False, "", None, *scores, str(images["astronaut"]), None)
+    _, _, manifest = demos.zones.apply_in_tab(
+        str(copy), "classical", 0, False, "", None, *scores, str(images["astronaut"]), None, None
+    )
     assert manifest["renderer"] == "classical"
     # a zone whose slider shows the current score it was last set to is left as it is, whatever the age assumed
     current = [float(score) for score in scores]
     moved = [5, *current[1:]]
-    _, _, manifest = demos.zones.apply_in_tab(str(copy), "classical", 0, False, "", 70, *moved, str(images["astronaut"]), current)
+    _, _, manifest = demos.zones.apply_in_tab(
+        str(copy), "classical", 0, False, "", 70, *moved, str(images["astronaut"]), current, None
+    )
     assert manifest["target_scores"] == {"forehead": 5.0} and manifest["changed_zones"] == ["forehead"]
+    # and a zone set by hand is edited even where its slider shows the score read as current
+    by_hand = [None, 80, *[None] * (len(scores) - 2)]
+    moved[1] = current[1] = 80
+    _, _, manifest = demos.zones.apply_in_tab(
+        str(copy), "classical", 0, False, "", 70, *moved, str(images["astronaut"]), current, by_hand
+    )
+    assert manifest["target_scores"] == {"forehead": 5.0, "glabella": 80.0}
     # the API's Apply has no such record
     _, _, manifest = demos.zones.apply(str(images["astronaut"]), "classical", 0, False, "", None, *scores)
     assert manifest["renderer"] == "classical"
