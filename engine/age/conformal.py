@@ -60,6 +60,10 @@ def check_confidence(confidence: float) -> float:
     return float(confidence)
 
 
+# a Mondrian interval's note where its age bin had too few calibration faces and the quantile of every age was used
+POOLED_USED = "pooled quantile used"
+
+
 def on_grid(confidence: object) -> float:
     """`confidence` as the level of CONFIDENCE_GRID it is (0.50-0.99 in steps of 0.01, the tab's 50-99 %, the levels a
     calibration holds); InputError otherwise."""
@@ -230,7 +234,7 @@ class Calibration:
             return 0.0, None, UNKNOWN_UPPER
         notes = []
         if method == MONDRIAN and self.mondrian_quantile(predicted, confidence)[1]:
-            notes.append(f"age bin {bin_label(int(age_bin(predicted)))} had too few calibration faces; pooled quantile used")
+            notes.append(f"age bin {bin_label(int(age_bin(predicted)))} had too few calibration faces; {POOLED_USED}")
         hi: float | None = float(found.hi[0])
         if math.isinf(found.hi[0]):
             hi = None

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.age.calibration import load_calibration
-from engine.age.conformal import UNKNOWN_UPPER, Calibration, check_confidence
+from engine.age.conformal import POOLED_USED, UNKNOWN_UPPER, Calibration, check_confidence
 from engine.age.estimators import age_estimator
 from engine.age.gender import DEFAULT_THRESHOLD, gender_of
 from engine.core.images import check_rgb
@@ -212,6 +212,13 @@ def estimate(request: EstimateRequest, settings: Settings | None = None) -> AgeA
                 gender_threshold_from=threshold_from,
             )
         )
+    # a thin age bin's interval rests on the quantile of every age: said where the faces are, not only in the JSON
+    warnings += [
+        f"Face {face.index}'s interval rests on the calibration's faces of every age: its age bin had too few, so its "
+        f"{face.confidence:.0%} holds on average over all ages, not for faces of its age."
+        for face in results
+        if POOLED_USED in face.note
+    ]
     return AgeAnalysis(results, estimator.estimator_id, calibration_note, warnings)
 
 

@@ -178,3 +178,19 @@ def test_the_calibration_named_on_the_page_says_what_it_measured_on_its_held_out
         "mondrian-normalised on 3000 faces of synthetic-faces (CC0-1.0), 2026-11-30; on 750 held-out faces, 85.3% inside "
         "their 90% interval"
     )
+
+
+def test_an_interval_on_the_pooled_quantile_is_said_where_the_faces_are(tmp_path):
+    # a thin age bin's interval rests on every age's quantile; that was said only in the JSON's note
+    path = synthetic_artefact(tmp_path / "age.json")
+    artefact = json.loads(path.read_text())
+    artefact["mondrian"]["bins"] = {key: [None] * len(bins) for key, bins in artefact["mondrian"]["bins"].items()}
+    path.write_text(json.dumps(artefact))
+    analysis = estimate_ages(astronaut(), 0.9, Settings(profile="offline", calibration_path=path))
+    assert "pooled quantile used" in analysis.faces[0].note
+    assert (
+        "Face 0's interval rests on the calibration's faces of every age: its age bin had too few, so its 90% holds on "
+        "average over all ages, not for faces of its age." in analysis.warnings
+    )
+    whole = estimate_ages(astronaut(), 0.9, Settings(profile="offline", calibration_path=synthetic_artefact(tmp_path / "b.json")))
+    assert not [warning for warning in whole.warnings if "every age" in warning]
