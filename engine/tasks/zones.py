@@ -7,6 +7,7 @@ target differs (engine/methods/ldla/pipeline.py).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,10 +99,15 @@ _edit_on_gpu = gpu_scope(zones_seconds)(_edit)
 @dataclass
 class ZoneFinding:
     located: LocatedFace
-    outlined: np.ndarray  # the aligned face with its zones drawn
     source_age: float  # the age the current scores are assumed from: given, or estimated in whole years
     current: dict[str, float]  # each zone's current score, 0-100
     current_from: str  # where the current scores come from (given, measured or assumed)
+
+    @functools.cached_property
+    def outlined(self) -> np.ndarray:
+        """The aligned face with its zones outlined and named, drawn when first asked for: the zones tab's scores at a
+        typed age ask only for the scores."""
+        return draw_zones(self.located.crop, self.located.zones, self.located.masks)
 
 
 def find_zones(rgb: np.ndarray, settings: Settings | None = None, source_age: float | str | None = None) -> ZoneFinding:
@@ -112,4 +118,4 @@ def find_zones(rgb: np.ndarray, settings: Settings | None = None, source_age: fl
     located = _locate(check_rgb(rgb), settings)
     age = given if given is not None else int(source_age_gender(rgb, located.face, settings=settings).age)
     current, source = ldla.zone_scores_now(rgb, located, age, None, settings)
-    return ZoneFinding(located, draw_zones(located.crop, located.zones, located.masks), age, current, source)
+    return ZoneFinding(located, age, current, source)
