@@ -23,6 +23,7 @@ import json
 import logging
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from engine.age.calibration import calibrate, format_report, push_calibration
@@ -48,21 +49,30 @@ EXIT_BAD_INPUT = 2
 EXIT_CANNOT_WRITE = 1  # the work was done but its outputs could not be written (not the input's fault)
 
 
-def _within(rule: Range, name: str):
-    """An option's parser for a number within `rule` (engine/core/limits.py), named `name` in its refusal: the message
-    the tabs and the API give ("seed must be a whole number from 0 to 4294967295, got 'abc'"), not argparse's
-    "invalid int value"; a whole number stays exact."""
+def _read(check: Callable[[object], int | float]) -> Callable[[str], int | float]:
+    """An option's parser: the number its text writes (`number_in`: a whole number exact; text that is no number quoted
+    as given) passed to `check`, whose refusal (InputError) is the option's message, not argparse's "invalid int value"."""
 
     def parse(text: str) -> int | float:
         read = number_in(text)
-        number: object = text if read is None else read  # text that is no number is quoted as given
         try:
-            value = rule.check(number, name)
+            return check(text if read is None else read)
         except InputError as error:
             raise argparse.ArgumentTypeError(str(error)) from None
-        return int(number) if rule.whole and isinstance(number, int) else value
 
     return parse
+
+
+def _within(rule: Range, name: str) -> Callable[[str], int | float]:
+    """An option's parser for a number within `rule` (engine/core/limits.py), named `name` in its refusal: the message
+    the tabs and the API give ("seed must be a whole number from 0 to 4294967295, got 'abc'"); a whole number stays
+    exact."""
+
+    def check(number: object) -> int | float:
+        value = rule.check(number, name)
+        return int(number) if rule.whole and isinstance(number, int) else value
+
+    return _read(check)
 
 
 def _fraction(text: str) -> float:
@@ -75,14 +85,9 @@ def _fraction(text: str) -> float:
     return value
 
 
-def _confidence(text: str) -> float:
-    """--confidence on the calibrations' grid, 0.50-0.99 in steps of 0.01 (the tab's 50-99 %): 0.905 or 0.3 passed
-    here and, with a calibration loaded, ended the whole batch in a traceback."""
-    read = number_in(text)
-    try:
-        return on_grid(text if read is None else read)  # text that is no number is named as given
-    except InputError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+# --confidence on the calibrations' grid, 0.50-0.99 in steps of 0.01 (the tab's 50-99 %): 0.905 or 0.3 passed here and,
+# with a calibration loaded, ended the whole batch in a traceback
+_confidence = _read(on_grid)
 
 
 def _open(path: str, settings) -> LoadedImage:
