@@ -88,6 +88,11 @@ def supersede_earlier(store: ResultsStore, request: dict, record: ResultsRecord)
     return replaced
 
 
+def replacing(replaced: list[str]) -> str:
+    """What a finished request's status adds about the rows it replaced (`supersede_earlier`): "" where none."""
+    return f"; it replaces the row of request {', '.join(replaced)}" if replaced else ""
+
+
 def harness_evaluation(store: ResultsStore, settings) -> Evaluate:
     """The harness on a folder of outputs, with the VLM judge when one is configured."""
 
@@ -254,8 +259,7 @@ class Worker:
             # what the run would have done next: the rows it replaces are marked (left listed, two rows of one method)
             written = [record for record in self.store.records() if record.notes.get("request") == request_id]
             replaced = supersede_earlier(self.store, request, written[0]) if written else []
-            earlier = f"; it replaces the row of request {', '.join(replaced)}" if replaced else ""
-            return self.store.set_status(request_id, "FINISHED", f"verified record {name}{earlier}")
+            return self.store.set_status(request_id, "FINISHED", f"verified record {name}{replacing(replaced)}")
         folder = self.store.work_dir(request_id)
         if not folder.is_dir():
             return self._fail(request_id, "the outputs were lost (the server's disk was reset); submit the zip again")
@@ -283,8 +287,7 @@ class Worker:
         shutil.rmtree(folder, ignore_errors=True)
         # outputs no face was found in are not scored: the submitter is told, as the table's note tells everyone
         partial = f"; {unscored_note(record)}" if record.unscored() else ""
-        earlier = f"; it replaces the row of request {', '.join(replaced)}" if replaced else ""
-        return self.store.set_status(request_id, "FINISHED", f"verified record {name}{earlier}{partial}")
+        return self.store.set_status(request_id, "FINISHED", f"verified record {name}{replacing(replaced)}{partial}")
 
     def drain(self) -> list[dict]:
         done = []
