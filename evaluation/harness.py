@@ -78,7 +78,7 @@ def method_kind(method: str) -> str:
         return "submitted"
     kind = HARNESS_METHODS.get(method)
     if kind is None:
-        raise InputError(f"method must be classical, cradle2cane or folder:DIR, got {method!r}")
+        raise InputError(f"method must be {', '.join(HARNESS_METHODS)} or folder:DIR, got {method!r}")
     return kind
 
 
