@@ -341,18 +341,17 @@ def reads_as_listed(record: ResultsRecord, listed: list[ResultsRecord]) -> str:
     return ""
 
 
-def review_notes(request: dict, store: ResultsStore) -> str:
+def review_notes(request: dict, listed: list[ResultsRecord]) -> str:
     """What the maintainer reviewing a claim should know that its fields do not show, in words ("" when nothing): its
     protocol matches none listed now (`protocol_note`: the submitter is told, the reviewer was not, and a look-alike of
     a listed protocol read as it), and its method's name is one a listed row bears (`method_key`: claims are not refused
     a listed name, a paper's authors claiming their own later figures; "Cradle2Cane" with an age error of 0.5 read as the
-    paper's row)."""
+    paper's row). `listed`: the seeds' and the store's records, read once for every claim the reviewer is shown."""
     claim = request.get("claim") or {}
     try:
         record = parse_claim(claim).to_record()
     except ClaimError as error:  # stored before a rule it breaks: the reviewer reads why
         return f"it no longer passes the claim's checks: {error}"
-    listed = seed_records() + store.records()
     notes = (
         ["a new protocol: it matches none listed, and is ranked in a table of its own"] if protocol_note(record, listed) else []
     )

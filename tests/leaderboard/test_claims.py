@@ -10,6 +10,7 @@ from engine.core.settings import Settings
 from evaluation.records import ResultsRecord
 from leaderboard import submissions as S
 from leaderboard.claims import SCHEMA_PATH, ClaimError, json_schema, parse_claim
+from leaderboard.seeds import seed_records
 from leaderboard.store import ResultsStore
 from leaderboard.views import protocols
 from tests.evaluation.test_records import valid
@@ -216,13 +217,19 @@ def test_the_reviewer_is_told_a_claims_new_protocol_and_a_listed_name(tmp_path):
     # the submitter was told "its protocol matches none listed", the reviewer was not; nor that a paper's row bore the name
     store = ResultsStore(tmp_path)
     first = S.submit_claim(store, ALICE, claim(method="FooAge"))
-    assert S.review_notes(first, store) == "a new protocol: it matches none listed, and is ranked in a table of its own"
+    assert (
+        S.review_notes(first, seed_records() + store.records())
+        == "a new protocol: it matches none listed, and is ranked in a table of its own"
+    )
     S.approve_claim(store, first["id"], "maintainer")
     bob = S.Submitter(account="bob")
     same = S.submit_claim(store, bob, claim(method="foo-age", metrics={"age_mae": 6.0, "identity": 70.0, "hcs": 76.77}))
-    assert S.review_notes(same, store) == "its method's name is listed: 'FooAge' (reported, lifespan)"
+    assert S.review_notes(same, seed_records() + store.records()) == "its method's name is listed: 'FooAge' (reported, lifespan)"
     paperlike = S.submit_claim(store, bob, claim(method="Cradle2Cane", metrics={"age_mae": 5.0, "identity": 70.0, "hcs": 77.78}))
-    assert S.review_notes(paperlike, store) == "its method's name is listed: 'Cradle2Cane' (reported, lifespan)"
+    assert (
+        S.review_notes(paperlike, seed_records() + store.records())
+        == "its method's name is listed: 'Cradle2Cane' (reported, lifespan)"
+    )
 
 
 def test_a_rejected_claim_says_why_and_can_be_submitted_again(tmp_path):
